@@ -1,0 +1,3 @@
+from mammoview.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""CAD engine: networks, weights, device choice, whole-image inference, CAM, findings (no Qt)."""

@@ -1,0 +1,150 @@
+"""Typed results of the CAD engine (no Qt, no torch).
+
+Coordinates are in the **stored pixel grid** of the input image (x = column, y = row,
+origin top-left, before any display flip), in pixels of that grid.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from mammoview.io.model import Laterality, View
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress step of a long computation (``done`` of ``total`` units)."""
+
+    done: int
+    total: int
+    message: str = ""
+
+
+#: A long computation: yields :class:`Progress`, returns its result (``StopIteration.value``).
+#: The same generator runs in tests, the CLI (tqdm) and the GUI worker; cancelling means
+#: no longer pulling from it (``.close()``), checked between tiles/views.
+ProgressGenerator = Generator[Progress, None, R]
+
+
+class FindingKind(enum.Enum):
+    MASS = "mass"
+    CALCIFICATION = "calcification"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+    sha256: str
+    arch: str = ""
+    classes: tuple[str, ...] = ()
+    pixel_size_mm: float = 0.0
+    patch_size: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Finding:
+    """One suspicious region.
+
+    ``score``: probability that the region is a lesion of ``kind`` (0-1);
+    ``malignancy``: probability that it is malignant (0-1).
+    ``contour``: (N, 2) float array of (x, y) points in the stored grid.
+    """
+
+    kind: FindingKind
+    score: float
+    malignancy: float
+    center: tuple[float, float]
+    bbox: tuple[float, float, float, float]  # x0, y0, x1, y1 (x1/y1 exclusive)
+    contour: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 2)))
+    area_mm2: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind.value,
+            "score": round(float(self.score), 4),
+            "malignancy": round(float(self.malignancy), 4),
+            "center": [round(float(self.center[0]), 1), round(float(self.center[1]), 1)],
+            "bbox": [round(float(v), 1) for v in self.bbox],
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Heatmap:
+    """A class map on a coarse grid placed over the stored image.
+
+    ``data`` is uint8 (0 = 0.0, 255 = 1.0 probability); pixel (i, j) of ``data`` covers
+    the stored-grid rectangle starting at ``(x0 + j * scale_x, y0 + i * scale_y)``.
+    """
+
+    name: str  # "abnormal", "mass", "calcification", "malignant"
+    data: npt.NDArray[np.uint8]
+    x0: float
+    y0: float
+    scale_x: float
+    scale_y: float
+
+    @property
+    def rect(self) -> tuple[float, float, float, float]:
+        """(x, y, width, height) in stored pixels."""
+        h, w = self.data.shape
+        return (self.x0, self.y0, w * self.scale_x, h * self.scale_y)
+
+    def as_float(self) -> npt.NDArray[np.float32]:
+        return self.data.astype(np.float32) / 255.0
+
+
+@dataclass(frozen=True, eq=False)
+class ImageCadResult:
+    path: str
+    width: int
+    height: int
+    view: View | None
+    pixel_spacing: tuple[float, float] | None  # (row_mm, col_mm) used by the CAD
+    spacing_source: str
+    abnormal: float
+    malignant: float
+    findings: tuple[Finding, ...]
+    heatmaps: dict[str, Heatmap] = field(default_factory=dict)
+    breast_mask_fraction: float = 0.0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        view = self.view
+        return {
+            "path": self.path,
+            "width": self.width,
+            "height": self.height,
+            "laterality": view.laterality.value if view else None,
+            "view": view.projection.value if view else None,
+            "pixel_spacing": list(self.pixel_spacing) if self.pixel_spacing else None,
+            "scores": {"abnormal": round(float(self.abnormal), 4), "malignant": round(float(self.malignant), 4)},
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class BreastScore:
+    laterality: Laterality
+    abnormal: float
+    malignant: float
+    n_views: int
+
+
+@dataclass(frozen=True, eq=False)
+class StudyCadResult:
+    model: ModelInfo
+    images: tuple[ImageCadResult, ...]
+    breasts: dict[Laterality, BreastScore]
+    abnormal: float  # exam level
+    malignant: float
+    device: str = "cpu"
+    seconds: float = 0.0

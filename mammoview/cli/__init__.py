@@ -1,0 +1,69 @@
+"""The ``mammoview`` command: one entry point, one module per subcommand.
+
+Each module in :data:`COMMANDS` exposes ``add_subparser(subparsers)``, which registers
+its sub-command and sets ``func(args) -> int``.  Modules import their heavy
+dependencies (torch, Qt) inside ``func`` so ``mammoview info`` stays light.
+Errors end as one line on stderr and a non-zero exit code, never a traceback
+(``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from mammoview import __version__
+
+COMMANDS = (
+    "view",
+    "info",
+    "detect",
+    "classify",
+    "models",
+    "extract_patches",
+    "train",
+    "evaluate",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mammoview",
+        description="Mammography viewer with a deep-learning CAD second reader (research use only).",
+    )
+    parser.add_argument("--version", action="version", version=f"mammoview {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"mammoview.cli.{name}")
+        module.add_subparser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        # Plain `mammoview` opens the viewer.
+        args = parser.parse_args(["view", *(argv or [])])
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("mammoview: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line, never a traceback (unless --debug)
+        if args.debug:
+            raise
+        print(f"mammoview {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,14 @@
+"""`mammoview detect` (placeholder until its owner lands it)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("detect", help="(not implemented yet)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise NotImplementedError("mammoview detect is not implemented yet")

@@ -1,0 +1,1 @@
+"""Studies from disk: DICOM and raster readers, the pixel chain, view/laterality (no Qt, no torch)."""

