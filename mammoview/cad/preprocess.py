@@ -1,0 +1,283 @@
+"""From a presentation image to the network's input grid, identically for training and inference.
+
+One function, :func:`prepare`, is the only road from pixels to the network, so the
+patches the model learned from and the whole images it later reads are made the same
+way.  Steps, in order:
+
+1. resample the presentation image (float, tissue bright, [0, 1]) from its own pixel
+   spacing to the model's isotropic ``pixel_size_mm`` (area-averaging when shrinking;
+   this also undoes anisotropic pixels such as the stretched CBIS-DDSM JPEGs);
+2. breast mask: Otsu threshold + largest connected component + holes filled, after
+   cutting a thin border band so film edges, labels and scanner marks that touch the
+   border do not join the breast (optionally minus the pectoral muscle on MLO views);
+3. optional filters the paper names (each a switch): morphological opening/closing,
+   Gaussian smoothing, CLAHE;
+4. intensity normalisation inside the breast (robust z-score: median / MAD), clipped;
+5. optional Sobel edge magnitude as a second input channel.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage as ndi
+from skimage import exposure, filters, measure, morphology
+from skimage.transform import resize
+
+from mammoview.io.model import MammoImage, PixelSpacing
+
+FloatArray = npt.NDArray[np.float32]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Assumed physical image height when a file carries no pixel spacing (film/detector ~24 cm).
+ASSUMED_IMAGE_HEIGHT_MM = 230.0
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """The preprocessing switches; saved with the weights in ``models/manifest.json``."""
+
+    pixel_size_mm: float = 0.3
+    normalization: Literal["zscore", "percentile"] = "zscore"
+    clip: float = 4.0
+    remove_pectoral: bool = False
+    clahe: bool = False
+    clahe_clip_limit: float = 0.01
+    clahe_kernel_mm: float = 30.0
+    gaussian_sigma_mm: float = 0.0
+    morphology: Literal["none", "open", "close", "open-close"] = "none"
+    morphology_radius_mm: float = 0.6
+    sobel_channel: bool = False
+
+    @property
+    def in_channels(self) -> int:
+        return 2 if self.sobel_channel else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PreprocessConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown preprocessing option(s): {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedImage:
+    """Network input for one image on the model grid, and how it maps back.
+
+    Model pixel (i, j) covers stored rows ``[i * scale_y, (i + 1) * scale_y)`` and
+    stored columns ``[j * scale_x, (j + 1) * scale_x)``.
+    """
+
+    data: FloatArray  # (C, H, W) float32
+    mask: BoolArray  # (H, W) breast mask
+    scale_y: float  # stored rows per model pixel
+    scale_x: float  # stored columns per model pixel
+    stored_shape: tuple[int, int]
+    spacing: PixelSpacing
+    pixel_size_mm: float
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.mask.shape[0]), int(self.mask.shape[1]))
+
+
+def estimate_spacing(rows: int, cols: int) -> PixelSpacing:
+    """Spacing for a file without one, assuming the image is ~23 cm tall (a mammography film)."""
+    s = ASSUMED_IMAGE_HEIGHT_MM / max(rows, 1)
+    return PixelSpacing(s, s, f"estimated: no spacing in file, assumes a {ASSUMED_IMAGE_HEIGHT_MM:.0f} mm tall image")
+
+
+def resample(image: FloatArray, spacing: tuple[float, float], pixel_size_mm: float) -> FloatArray:
+    """Resample ``image`` from ``spacing`` (row_mm, col_mm) to isotropic ``pixel_size_mm``.
+
+    Shrinking uses an integer block mean first (fast, anti-aliased) and then a bilinear
+    resize for the remaining non-integer factor (< 2, with a matching Gaussian prefilter).
+    """
+    rows, cols = image.shape
+    out_rows = max(1, round(rows * spacing[0] / pixel_size_mm))
+    out_cols = max(1, round(cols * spacing[1] / pixel_size_mm))
+    img = np.asarray(image, dtype=np.float32)
+    ky = max(1, math.floor(rows / out_rows))
+    kx = max(1, math.floor(cols / out_cols))
+    if ky > 1 or kx > 1:
+        r, c = (rows // ky) * ky, (cols // kx) * kx
+        img = img[:r, :c].reshape(r // ky, ky, c // kx, kx).mean(axis=(1, 3), dtype=np.float32)
+    if img.shape != (out_rows, out_cols):
+        fy, fx = img.shape[0] / out_rows, img.shape[1] / out_cols
+        sigma = (max(0.0, (fy - 1) / 2), max(0.0, (fx - 1) / 2))
+        if sigma[0] > 0 or sigma[1] > 0:
+            img = ndi.gaussian_filter(img, sigma)
+        img = resize(img, (out_rows, out_cols), order=1, anti_aliasing=False, preserve_range=True)
+    return img.astype(np.float32, copy=False)
+
+
+def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0) -> BoolArray:
+    """Breast region: Otsu + largest component + filled holes, ignoring film edges and labels.
+
+    A band of ``border_mm`` along the image border is cut before labelling, so bright
+    film edges and labels touching the border stay separate from the breast; the band is
+    given back next to the breast afterwards (the breast touches the chest-wall edge).
+    """
+    if image.size == 0 or float(image.max()) <= float(image.min()):
+        return np.zeros(image.shape, dtype=bool)
+    smooth = ndi.gaussian_filter(image, 1.0)
+    thresh = filters.threshold_otsu(smooth)
+    # Otsu between background and tissue sits a little high on fatty breasts; half-way
+    # towards the background level keeps the skin line.
+    background = float(np.percentile(smooth, 5))
+    fg = smooth > (background + 0.5 * (thresh - background))
+    band = max(1, round(border_mm / pixel_size_mm))
+    inner = fg.copy()
+    inner[:band, :] = inner[-band:, :] = False
+    inner[:, :band] = inner[:, -band:] = False
+    labels = measure.label(inner, connectivity=1)
+    if labels.max() == 0:
+        return np.zeros(image.shape, dtype=bool)
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    mask = labels == int(np.argmax(sizes))
+    # give back the border band only where it continues the breast
+    grown = ndi.binary_dilation(mask, iterations=band + 1) & fg
+    edge = np.zeros_like(mask)
+    edge[:band, :] = edge[-band:, :] = True
+    edge[:, :band] = edge[:, -band:] = True
+    mask = mask | (grown & edge)
+    mask = ndi.binary_fill_holes(mask)
+    return np.asarray(mask, dtype=bool)
+
+
+def chest_wall_side(mask: BoolArray) -> Literal["left", "right"]:
+    """Side of the stored image the chest wall touches: where the breast mask has more edge contact."""
+    w = max(1, mask.shape[1] // 20)
+    return "left" if mask[:, :w].sum() >= mask[:, -w:].sum() else "right"
+
+
+def pectoral_mask(image: FloatArray, mask: BoolArray, chest_wall: Literal["left", "right"]) -> BoolArray:
+    """Pectoral muscle on an MLO view: the bright triangle in the upper chest-wall corner.
+
+    The brightest Otsu class in the upper half near the chest wall, the component touching
+    the top of the chest-wall edge, bounded by a straight line fitted to its edge.
+    """
+    img = image if chest_wall == "left" else image[:, ::-1]
+    m = mask if chest_wall == "left" else mask[:, ::-1]
+    rows, cols = img.shape
+    roi = np.zeros_like(m)
+    roi[: rows * 2 // 3, : cols // 2] = True
+    roi &= m
+    out = np.zeros_like(m)
+    if roi.sum() < 50:
+        return out
+    vals = img[roi]
+    try:
+        t = filters.threshold_multiotsu(vals, classes=3)[-1]
+    except ValueError:
+        return out
+    bright = ndi.binary_opening(roi & (img > t), iterations=2)
+    labels = measure.label(bright)
+    corner_labels = set(np.unique(labels[: max(2, rows // 20), : max(2, cols // 20)])) - {0}
+    if not corner_labels:
+        return out
+    comp = np.isin(labels, list(corner_labels))
+    # fit the muscle edge x = a*y + b from the rightmost muscle pixel per row
+    ys, xs = [], []
+    for y in range(rows):
+        row = np.flatnonzero(comp[y])
+        if row.size:
+            ys.append(y)
+            xs.append(row.max())
+    if len(ys) < 5:
+        return out
+    a, b = np.polyfit(np.asarray(ys, float), np.asarray(xs, float), 1)
+    if a >= 0:  # the muscle edge must run down and towards the chest wall
+        return out
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    out = (xx <= a * yy + b) & m
+    return out if chest_wall == "left" else out[:, ::-1]
+
+
+def normalize(image: FloatArray, mask: BoolArray, method: str, clip: float) -> FloatArray:
+    """Robust intensity normalisation from the breast pixels only."""
+    vals = image[mask] if mask.any() else image.ravel()
+    if method == "zscore":
+        med = float(np.median(vals))
+        mad = float(np.median(np.abs(vals - med))) * 1.4826
+        scale = mad if mad > 1e-6 else float(vals.std()) + 1e-6
+        out = (image - med) / scale
+    elif method == "percentile":
+        lo, hi = np.percentile(vals, [1.0, 99.0])
+        out = (image - lo) / max(float(hi - lo), 1e-6) * 2.0 - 1.0
+    else:
+        raise ValueError(f"unknown normalization {method!r}")
+    return np.clip(out, -clip, clip).astype(np.float32)
+
+
+def _filters(image: FloatArray, cfg: PreprocessConfig) -> FloatArray:
+    out = image
+    px = cfg.pixel_size_mm
+    if cfg.morphology != "none":
+        fp = morphology.disk(max(1, round(cfg.morphology_radius_mm / px)))
+        if "open" in cfg.morphology:
+            out = ndi.grey_opening(out, footprint=fp)
+        if "close" in cfg.morphology:
+            out = ndi.grey_closing(out, footprint=fp)
+    if cfg.gaussian_sigma_mm > 0:
+        out = ndi.gaussian_filter(out, cfg.gaussian_sigma_mm / px)
+    if cfg.clahe:
+        kernel = max(8, round(cfg.clahe_kernel_mm / px))
+        out = exposure.equalize_adapthist(np.clip(out, 0, 1), kernel_size=kernel, clip_limit=cfg.clahe_clip_limit)
+    return np.asarray(out, dtype=np.float32)
+
+
+def prepare(
+    presentation: FloatArray,
+    spacing: PixelSpacing,
+    cfg: PreprocessConfig,
+    *,
+    is_mlo: bool = False,
+    chest_wall: Literal["left", "right"] | None = None,
+) -> PreparedImage:
+    """Resample, segment, filter and normalise one presentation image (see module docstring)."""
+    rows, cols = presentation.shape
+    img = resample(presentation, (spacing.row_mm, spacing.col_mm), cfg.pixel_size_mm)
+    mask = breast_mask(img, cfg.pixel_size_mm)
+    if cfg.remove_pectoral and is_mlo and mask.any():
+        side = chest_wall or chest_wall_side(mask)
+        mask = mask & ~pectoral_mask(img, mask, side)
+    img = _filters(img, cfg)
+    norm = normalize(img, mask, cfg.normalization, cfg.clip)
+    channels = [norm]
+    if cfg.sobel_channel:
+        edges = filters.sobel(norm)
+        channels.append(normalize(edges, mask, "zscore", cfg.clip))
+    data = np.stack(channels).astype(np.float32)
+    return PreparedImage(
+        data=data,
+        mask=mask,
+        scale_y=rows / img.shape[0],
+        scale_x=cols / img.shape[1],
+        stored_shape=(rows, cols),
+        spacing=spacing,
+        pixel_size_mm=cfg.pixel_size_mm,
+    )
+
+
+def prepare_image(
+    image: MammoImage, cfg: PreprocessConfig, spacing: PixelSpacing | None = None
+) -> PreparedImage:
+    """:func:`prepare` for a loaded image: presentation values, its spacing (or an estimate)."""
+    from mammoview.io.pixels import to_presentation  # io layer; imported late to keep start-up light
+
+    pres = to_presentation(image.stored, image.info.chain)
+    sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
+    proj = image.info.projection.value
+    is_mlo = proj is not None and proj.slot is not None and proj.slot.value == "MLO"
+    return prepare(np.asarray(pres, dtype=np.float32), sp, cfg, is_mlo=is_mlo)

@@ -1,0 +1,232 @@
+"""The real training data in ``$MAMMOVIEW_DATA`` (default ``../shared/data``), as typed records.
+
+Three sources (see the data README for licences and quirks):
+
+- CBIS-DDSM Mass-Training: 800x800 JPEGs *stretched* from ~4600x2800 films; rows are
+  ~0.29 mm, columns ~0.29 * 488 / 800 mm, so the stored grid has anisotropic pixels and
+  :func:`mammoview.cad.preprocess.resample` undoes the stretch.  Mass boxes in the
+  stored 800x800 grid.  Split unit: the ``P_xxxxx`` patient.
+- mini-MIAS: 1024x1024 PNG MLOs at 0.2 mm; lesion centre + radius (origin top-left).
+  Split unit: the MIAS patient (mdb 2k-1 / 2k).
+- MAGIC-5: 60x60 PGM patches (~0.085 mm assumed), label 1 = microcalcification cluster.
+  Split unit: the 4-digit case prefix (stricter than the ROI the README names).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+SourceName = Literal["cbis", "mias", "magic5"]
+LesionKind = Literal["mass", "calcification", "architectural_distortion", "asymmetry"]
+
+CBIS_ROW_MM = 0.29
+CBIS_COL_MM = 0.29 * 488 / 800  # undo the square stretch (rows/cols ~ 1.64)
+MIAS_MM = 0.2
+MAGIC5_MM = 0.085  # not documented; CALMA films were digitised at ~85 um
+
+
+def default_data_dir() -> Path:
+    """``$MAMMOVIEW_DATA`` or ``../shared/data`` next to the repository (or the working directory)."""
+    env = os.environ.get("MAMMOVIEW_DATA")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parents[2]
+    for cand in (repo.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"):
+        if cand.is_dir():
+            return cand
+    return repo.parent / "shared" / "data"
+
+
+@dataclass(frozen=True)
+class Lesion:
+    kind: LesionKind
+    malignant: bool | None
+    #: (x0, y0, x1, y1) in stored pixels, when the source gives a box or circle
+    bbox: tuple[float, float, float, float] | None = None
+    #: (x, y) centre in stored pixels
+    center: tuple[float, float] | None = None
+    #: circle radius in stored pixels (mini-MIAS)
+    radius: float | None = None
+
+    def contains(self, x: float, y: float) -> bool:
+        """A detection at (x, y) hits this lesion: inside the box, or within the MIAS radius."""
+        if self.radius is not None and self.center is not None:
+            return (x - self.center[0]) ** 2 + (y - self.center[1]) ** 2 <= self.radius**2
+        if self.bbox is not None:
+            x0, y0, x1, y1 = self.bbox
+            return x0 <= x <= x1 and y0 <= y <= y1
+        return False
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    """One image (or MAGIC-5 patch) with its labels.
+
+    ``patient`` is the split unit, prefixed by the source (``"cbis:P_00001"``).
+    ``label`` is the image/patch class: ``"normal"``, ``"mass"``, ``"calcification"`` or
+    ``"abnormal"`` (MIAS distortion/asymmetry).
+    """
+
+    source: SourceName
+    image_id: str
+    path: Path
+    patient: str
+    laterality: Literal["L", "R"] | None
+    projection: Literal["CC", "MLO"] | None
+    spacing: tuple[float, float]  # (row_mm, col_mm) of the stored grid
+    label: str
+    malignant: bool | None
+    lesions: tuple[Lesion, ...] = ()
+    is_patch: bool = False
+
+    @property
+    def abnormal(self) -> bool:
+        return self.label != "normal"
+
+
+def _check(path: Path) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found (set MAMMOVIEW_DATA to the folder holding the data README)")
+    return path
+
+
+def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
+    """CBIS-DDSM Mass-Training images with their mass boxes (every image has >= 1 mass)."""
+    root = _check((data_dir or default_data_dir()) / "cbis-ddsm-mass")
+    out: list[SourceImage] = []
+    with open(root / "boxes.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            malignant = row["image_pathology"] == "MALIGNANT"
+            paths = row["pathologies"].split("|") if row["pathologies"] else []
+            boxes = json.loads(row["boxes_xywh_800"])
+            lesions = []
+            for x, y, w, h in boxes:
+                # box order vs CSV abnormality order is unknown when several: only trust a
+                # per-box pathology when there is exactly one box
+                mal: bool | None = (paths[0] == "MALIGNANT") if len(boxes) == 1 and paths else None
+                if mal is None and all(p == paths[0] for p in paths) and paths:
+                    mal = paths[0] == "MALIGNANT"
+                lesions.append(
+                    Lesion("mass", mal, bbox=(x, y, x + w, y + h), center=(x + w / 2, y + h / 2))
+                )
+            out.append(
+                SourceImage(
+                    source="cbis",
+                    image_id=Path(row["file"]).stem,
+                    path=root / row["file"],
+                    patient=f"cbis:{row['patient_id']}",
+                    laterality="L" if row["laterality"] == "LEFT" else "R",
+                    projection="CC" if row["view"] == "CC" else "MLO",
+                    spacing=(CBIS_ROW_MM, CBIS_COL_MM),
+                    label="mass",
+                    malignant=malignant,
+                    lesions=tuple(lesions),
+                )
+            )
+    return out
+
+
+_MIAS_KIND: dict[str, LesionKind] = {
+    "mass": "mass",
+    "calcification": "calcification",
+    "architectural_distortion": "architectural_distortion",
+    "asymmetry": "asymmetry",
+}
+
+
+def mias_images(data_dir: Path | None = None) -> list[SourceImage]:
+    """mini-MIAS images (MLO, 0.2 mm); several label rows of one image are merged."""
+    root = _check((data_dir or default_data_dir()) / "mini-mias")
+    rows: dict[str, list[dict[str, str]]] = {}
+    with open(root / "labels.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            rows.setdefault(row["refnum"], []).append(row)
+    out: list[SourceImage] = []
+    for ref, group in sorted(rows.items()):
+        lesions = []
+        kinds = []
+        mal_flags = []
+        for r in group:
+            if r["lesion_type"] == "normal":
+                continue
+            kind = _MIAS_KIND[r["lesion_type"]]
+            kinds.append(kind)
+            mal = {"M": True, "B": False}.get(r["severity"])
+            mal_flags.append(mal)
+            if r["x"] and r["y"]:
+                x, y = float(r["x"]), float(r["y"])
+                rad = float(r["radius"]) if r["radius"] else 10.0
+                lesions.append(Lesion(kind, mal, bbox=(x - rad, y - rad, x + rad, y + rad), center=(x, y), radius=rad))
+            else:
+                lesions.append(Lesion(kind, mal))
+        if not kinds:
+            label = "normal"
+        elif "mass" in kinds:
+            label = "mass"
+        elif "calcification" in kinds:
+            label = "calcification"
+        else:
+            label = "abnormal"
+        known = [m for m in mal_flags if m is not None]
+        malignant = any(known) if known else None
+        side = group[0]["side"]
+        out.append(
+            SourceImage(
+                source="mias",
+                image_id=ref,
+                path=root / "images" / f"{ref}.png",
+                patient=f"mias:{group[0]['patient']}",
+                laterality="R" if side == "right" else "L",
+                projection="MLO",
+                spacing=(MIAS_MM, MIAS_MM),
+                label=label,
+                malignant=malignant if label != "normal" else None,
+                lesions=tuple(lesions),
+            )
+        )
+    return out
+
+
+_MAGIC_CASE = re.compile(r"^(\d{4})")
+
+
+def magic5_patches(data_dir: Path | None = None) -> list[SourceImage]:
+    """MAGIC-5 60x60 patches: 1 = microcalcification cluster, 0 = normal tissue."""
+    root = _check((data_dir or default_data_dir()) / "magic5-microcalc" / "images")
+    out: list[SourceImage] = []
+    for cls in ("0", "1"):
+        for p in sorted((root / cls).glob("*.pgm")):
+            m = _MAGIC_CASE.match(p.stem)
+            case = m.group(1) if m else p.stem.rsplit("_", 1)[0]
+            out.append(
+                SourceImage(
+                    source="magic5",
+                    image_id=p.stem,
+                    path=p,
+                    patient=f"magic5:{case}",
+                    laterality=None,
+                    projection=None,
+                    spacing=(MAGIC5_MM, MAGIC5_MM),
+                    label="calcification" if cls == "1" else "normal",
+                    malignant=None,
+                    is_patch=True,
+                )
+            )
+    return out
+
+
+def all_sources(
+    data_dir: Path | None = None, which: Iterable[SourceName] = ("cbis", "mias", "magic5")
+) -> list[SourceImage]:
+    loaders = {"cbis": cbis_images, "mias": mias_images, "magic5": magic5_patches}
+    out: list[SourceImage] = []
+    for name in which:
+        out.extend(loaders[name](data_dir))
+    return out
