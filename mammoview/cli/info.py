@@ -1,14 +1,140 @@
-"""`mammoview info` (placeholder until its owner lands it)."""
+"""`mammoview info PATH...`: studies, images and why each view was decided (headers only).
+
+Reads headers only (no pixel decode) and imports neither torch nor Qt, so it starts
+fast.  Bad files are listed on stderr, one line each ("path: reason"), the good
+ones still print, and the exit code is 1 when any file failed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mammoview.io.model import ImageInfo, LoadError, StudyInfo
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("info", help="(not implemented yet)")
+    p = sub.add_parser(
+        "info",
+        help="list studies and images: view, laterality (and why), size, spacing, encoding",
+        description="Read image headers (DICOM, PNG, JPEG, PGM, TIFF) and print each study with its "
+        "images, and the reason for every view/laterality decision. Exit code 1 if any file failed.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files and/or folders (searched recursively)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument(
+        "--pixel-spacing",
+        type=parse_spacing,
+        default=None,
+        metavar="MM",
+        help="pixel spacing in mm for files without one: MM or ROW,COL (e.g. 0.2 or 0.29,0.18)",
+    )
     p.set_defaults(func=run)
 
 
+def parse_spacing(text: str) -> float | tuple[float, float]:
+    """``"0.2"`` -> 0.2, ``"0.29,0.18"`` -> (0.29, 0.18) (row, column), all > 0."""
+    try:
+        values = [float(v) for v in text.replace("x", ",").split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number or ROW,COL pair: {text!r}") from None
+    if len(values) not in (1, 2) or not all(v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected MM or ROW,COL with values > 0, got {text!r}")
+    return values[0] if len(values) == 1 else (values[0], values[1])
+
+
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("mammoview info is not implemented yet")
+    from mammoview.io import open_paths  # light: numpy + pydicom, no torch/Qt
+
+    studies, errors = open_paths(args.paths, pixel_spacing=args.pixel_spacing)
+    if args.json:
+        print(json.dumps(to_json(studies, errors), indent=2))
+    else:
+        for study in studies:
+            print(format_study(study))
+    for err in errors:
+        print(str(err), file=sys.stderr)
+    if not studies and not errors:
+        print("mammoview info: no images found", file=sys.stderr)
+        return 1
+    return 1 if errors else 0
+
+
+def format_study(study: StudyInfo) -> str:
+    """Human-readable block for one study."""
+    n = len(study.images)
+    lines = [f"Study {study.title}  ({n} image{'s' if n != 1 else ''}; grouped by {study.key_source})"]
+    for info in study.images:
+        lines.extend(_image_lines(info))
+    return "\n".join(lines) + "\n"
+
+
+def _image_lines(info: ImageInfo) -> list[str]:
+    view = info.view.label if info.view is not None else "? ?"
+    m = info.meta
+    frames = f", {info.frames} frames" if info.frames > 1 else ""
+    out = [
+        f"  {view:<6} {info.path}",
+        f"      laterality:  {info.laterality.describe()}",
+        f"      projection:  {info.projection.describe()}",
+        f"      size:        {info.rows} rows x {info.columns} columns{frames}",
+        f"      spacing:     {info.spacing_text}",
+        f"      pixels:      {info.photometric}, {info.chain.bits_stored} bits stored, {info.transfer_syntax}",
+    ]
+    if info.orientation.row:
+        out.append(f"      orientation: {info.orientation.row}\\{info.orientation.column} ({info.orientation.source})")
+    ident = " | ".join(p for p in (m.patient_id, m.modality, m.study_date) if p)
+    if ident:
+        out.append(f"      header:      {ident}")
+    out.extend(f"      warning:     {w}" for w in info.warnings)
+    return out
+
+
+def to_json(studies: list[StudyInfo], errors: list[LoadError]) -> dict[str, Any]:
+    """The same content as the text output, as plain JSON values."""
+    return {
+        "studies": [
+            {
+                "key": s.key,
+                "key_source": s.key_source,
+                "title": s.title,
+                "images": [_image_json(i) for i in s.images],
+            }
+            for s in studies
+        ],
+        "errors": [{"path": str(e.path), "reason": e.reason} for e in errors],
+    }
+
+
+def _image_json(info: ImageInfo) -> dict[str, Any]:
+    def decision(d: Any) -> dict[str, Any]:
+        value = d.value.value if d.value is not None else None
+        return {"value": value, "source": d.source, "detail": d.detail}
+
+    sp = info.spacing
+    return {
+        "path": str(info.path),
+        "format": info.file_format,
+        "view": info.view.value if info.view is not None else None,
+        "laterality": decision(info.laterality),
+        "projection": decision(info.projection),
+        "rows": info.rows,
+        "columns": info.columns,
+        "frames": info.frames,
+        "pixel_spacing": None if sp is None else {"row_mm": sp.row_mm, "col_mm": sp.col_mm, "source": sp.source},
+        "photometric": info.photometric,
+        "bits_stored": info.chain.bits_stored,
+        "transfer_syntax": info.transfer_syntax,
+        "orientation": {
+            "row": info.orientation.row,
+            "column": info.orientation.column,
+            "source": info.orientation.source,
+        },
+        "patient_id": info.meta.patient_id,
+        "modality": info.meta.modality,
+        "study_uid": info.meta.study_uid,
+        "warnings": list(info.warnings),
+    }

@@ -56,13 +56,14 @@ class Projection(enum.Enum):
     LMO = "LMO"
     AT = "AT"
     CV = "CV"
+    ISO = "ISO"  # inferomedial to superolateral oblique (SRT R-40AAA / SCT 441555000)
 
     @property
     def slot(self) -> Projection | None:
         """The hanging-protocol row this projection is shown in (CC or MLO), if any."""
         if self in (Projection.CC, Projection.XCCL, Projection.XCCM, Projection.FB, Projection.CV):
             return Projection.CC
-        if self in (Projection.MLO, Projection.ML, Projection.LM, Projection.SIO, Projection.LMO):
+        if self in (Projection.MLO, Projection.ML, Projection.LM, Projection.SIO, Projection.LMO, Projection.ISO):
             return Projection.MLO
         return None
 
@@ -248,6 +249,7 @@ class ImageMeta:
     manufacturer: str = ""
     institution: str = ""
     body_part: str = ""
+    instance_number: int | None = None  # (0020,0013); orders duplicates in the hanging
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,7 @@ class ImageInfo:
     orientation: Orientation = Orientation()
     meta: ImageMeta = ImageMeta()
     warnings: tuple[str, ...] = ()
+    frames: int = 1  # Number of Frames (0028,0008); only the first frame is read
 
     @property
     def view(self) -> View | None:
@@ -322,6 +325,14 @@ class MammoImage:
 
     def with_info(self, info: ImageInfo) -> MammoImage:
         return replace(self, info=info)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What :func:`mammoview.io.scan_paths` found: readable image headers and per-file errors."""
+
+    images: tuple[ImageInfo, ...] = ()
+    errors: tuple[LoadError, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,232 @@
+"""DICOM files: header-only info (no pixel decode) and first-frame pixels.
+
+The header is read with ``stop_before_pixels``; the Pixel Data element is then checked
+in place (present, not float, native length or encapsulated items complete) so a
+truncated file or one without pixels is reported at scan time, before any decode.
+Decoding goes through ``pydicom.pixels.pixel_array`` with the installed plugins
+(pylibjpeg: RLE, JPEG, JPEG-LS, JPEG 2000), first frame only.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+import numpy as np
+import numpy.typing as npt
+import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels.decoders.base import get_decoder
+from pydicom.pixels.utils import pixel_array
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
+
+from mammoview.io import header, views
+from mammoview.io.model import ImageInfo, LoadError, PixelSpacing
+
+_PIXEL_DATA = 0x7FE00010
+_FLOAT_PIXEL_DATA = (0x7FE00008, 0x7FE00009)
+_ITEM, _SEQ_DELIM = 0xFFFEE000, 0xFFFEE0DD
+
+
+def has_dicom_preamble(head: bytes) -> bool:
+    """PS3.10 7.1: 128-byte preamble followed by "DICM"."""
+    return len(head) >= 132 and head[128:132] == b"DICM"
+
+
+def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> ImageInfo:
+    """Header of a DICOM image, without decoding pixels.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    pixel_spacing : PixelSpacing, optional
+        Used only when the file has neither Pixel Spacing nor Imager Pixel Spacing.
+
+    Raises
+    ------
+    LoadError
+        Not DICOM, corrupt or truncated, no (or float) pixel data, unsupported transfer
+        syntax or photometric interpretation.
+    """
+    warnings: list[str] = []
+    with open(path, "rb") as fp:
+        preamble = has_dicom_preamble(fp.read(132))
+        fp.seek(0)
+        try:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not preamble)
+        except InvalidDicomError as exc:
+            raise LoadError(path, f"not an image file: not DICOM ({_one_line(exc)})") from None
+        except Exception as exc:  # pydicom raises many types for damaged headers
+            raise LoadError(path, f"corrupt DICOM header ({type(exc).__name__}: {_one_line(exc)})") from None
+        if not preamble and ("Rows" not in ds or "Columns" not in ds):
+            raise LoadError(path, "not an image file (not DICOM: no DICM prefix or Rows/Columns; not PNG/JPEG/TIFF)")
+        ts = _transfer_syntax(ds)
+        _check_pixel_element(path, fp, ds, ts)
+    rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    if rows <= 0 or cols <= 0:
+        raise LoadError(path, f"(0028,0010)/(0028,0011) Rows x Columns is {rows} x {cols}")
+    _check_decodable(path, ts)
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    if photometric.startswith("PALETTE") or photometric in ("ARGB", "CMYK", "HSV"):
+        raise LoadError(path, f"(0028,0004) Photometric Interpretation {photometric} is not supported for mammograms")
+    if photometric in header.COLOUR_PHOTOMETRICS or samples > 1:
+        warnings.append(f"colour image ({photometric}, {samples} samples): converted to grey (luma)")
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    if frames > 1:
+        warnings.append(f"multi-frame image ({frames} frames): only the first frame is shown")
+    modality = str(ds.get("Modality", "") or "").strip().upper()
+    if modality != "MG":
+        warnings.append(f"(0008,0060) Modality is {modality or 'missing'}, not MG: not a mammogram?")
+    chain = header.pixel_chain(ds, warnings)
+    spacing = header.pixel_spacing(ds, warnings)
+    if spacing is None and pixel_spacing is not None:
+        spacing = pixel_spacing
+    named = [
+        ("PatientID (0010,0020)", str(ds.get("PatientID", "") or "")),
+        ("PatientName (0010,0010)", str(ds.get("PatientName", "") or "")),
+    ]
+    laterality, projection = views.decide(ds, path, named)
+    return ImageInfo(
+        path=path,
+        file_format="DICOM",
+        rows=rows,
+        columns=cols,
+        laterality=laterality,
+        projection=projection,
+        spacing=spacing,
+        photometric=photometric or "MONOCHROME2",
+        transfer_syntax=ts.name if ts.is_transfer_syntax else str(ts),
+        chain=chain,
+        orientation=header.orientation(ds),
+        meta=header.image_meta(ds),
+        warnings=tuple(warnings),
+        frames=frames,
+    )
+
+
+def read_dicom_pixels(info: ImageInfo) -> npt.NDArray[np.generic]:
+    """Stored values of the first frame, 2-D, in the file's integer type (colour -> grey luma).
+
+    Raises
+    ------
+    LoadError
+        Decoding failed (corrupt or truncated compressed data, missing plugin...).
+    """
+    index = 0 if info.frames > 1 else None
+    try:
+        with open(info.path, "rb") as f:
+            preamble = has_dicom_preamble(f.read(132))
+        if preamble:
+            arr = pixel_array(os.fspath(info.path), index=index)
+        else:  # legacy file without File Meta: read it whole, with the encoding pydicom guessed
+            ds = pydicom.dcmread(info.path, force=True)
+            _transfer_syntax(ds)
+            arr = pixel_array(ds, index=index)
+    except Exception as exc:  # decoders raise ValueError, RuntimeError, NotImplementedError...
+        raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {_one_line(exc)})") from None
+    if arr.ndim == 3:
+        arr = luma(arr)
+    if arr.shape != (info.rows, info.columns):
+        raise LoadError(info.path, f"decoded {arr.shape} pixels, header says {info.rows} x {info.columns}")
+    return arr
+
+
+def luma(rgb: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    """ITU-R BT.601 luma of an (rows, cols, >=3) image, in the input's integer type (alpha dropped)."""
+    if rgb.shape[-1] < 3:
+        return np.ascontiguousarray(rgb[..., 0])
+    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    out: npt.NDArray[np.generic]
+    if rgb.dtype.kind in "ui":
+        info = np.iinfo(cast(Any, rgb.dtype))
+        out = np.clip(np.rint(y), info.min, info.max).astype(rgb.dtype)
+    else:
+        out = y.astype(rgb.dtype)
+    return out
+
+
+def _transfer_syntax(ds: Any) -> UID:
+    meta = getattr(ds, "file_meta", None)
+    uid = meta.get("TransferSyntaxUID") if meta is not None else None
+    if uid is None:  # no file meta (legacy or forced read): pydicom guessed the encoding
+        implicit, little = getattr(ds, "original_encoding", (True, True))
+        uid = "1.2.840.10008.1.2" if implicit else "1.2.840.10008.1.2.1" if little else "1.2.840.10008.1.2.2"
+        ds.file_meta = pydicom.dataset.FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = uid
+    return UID(str(uid))
+
+
+def _check_decodable(path: Path, ts: UID) -> None:
+    try:
+        decoder = get_decoder(ts)
+    except NotImplementedError:
+        raise LoadError(path, f"unsupported transfer syntax {ts.name} ({ts}): no pixel data decoder") from None
+    if not decoder.is_available:
+        missing = "; ".join(decoder.missing_dependencies)
+        raise LoadError(path, f"unsupported transfer syntax {ts.name}: decoder plugins missing ({missing})")
+
+
+def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID) -> None:
+    """Look at the element where ``stop_before_pixels`` stopped: present, complete, not float."""
+    if ts == DeflatedExplicitVRLittleEndian:
+        return  # the body is zlib-compressed; the decoder checks it
+    implicit, little = ds.original_encoding if ds.original_encoding[0] is not None else (ts.is_implicit_VR, True)
+    end = "<" if little else ">"
+    head = fp.read(8)
+    if len(head) < 8:  # the file ends here: no pixels, or cut off just before them
+        raise LoadError(path, "no Pixel Data (7FE0,0010): not an image, or the file is truncated")
+    group, elem = struct.unpack(f"{end}HH", head[:4])
+    tag = group << 16 | elem
+    if tag in _FLOAT_PIXEL_DATA:
+        raise LoadError(path, "float pixel data (7FE0,0008/0009) is not supported")
+    if tag != _PIXEL_DATA:
+        raise LoadError(path, "no Pixel Data (7FE0,0010): not an image")
+    if implicit:
+        (length,) = struct.unpack(f"{end}I", head[4:8])
+    else:
+        extra = fp.read(4)
+        (length,) = struct.unpack(f"{end}I", extra) if len(extra) == 4 else (0,)
+    size = os.fstat(fp.fileno()).st_size
+    value_start = fp.tell()
+    if length == 0xFFFFFFFF:
+        _walk_fragments(path, fp, end, size)
+        return
+    rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    bits = int(ds.get("BitsAllocated", 16) or 16)
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    expected = (rows * cols * samples * frames * bits + 7) // 8
+    available = min(length, size - value_start)
+    if available < expected:
+        raise LoadError(path, f"truncated: Pixel Data has {available} of {expected} bytes")
+
+
+def _walk_fragments(path: Path, fp: BinaryIO, end: str, size: int) -> None:
+    """Encapsulated pixel data (PS3.5 A.4): items up to the sequence delimiter must all be in the file."""
+    n_items = 0
+    while True:
+        head = fp.read(8)
+        if len(head) < 8:
+            raise LoadError(path, f"truncated: encapsulated Pixel Data ends after {n_items} items")
+        group, elem, length = struct.unpack(f"{end}HHI", head)
+        tag = group << 16 | elem
+        if tag == _SEQ_DELIM:
+            if n_items < 2:
+                raise LoadError(path, "encapsulated Pixel Data has no fragments")
+            return
+        if tag != _ITEM or length == 0xFFFFFFFF:
+            raise LoadError(path, f"corrupt encapsulated Pixel Data: unexpected tag ({group:04X},{elem:04X})")
+        if fp.tell() + length > size:
+            raise LoadError(path, f"truncated: Pixel Data fragment {n_items} runs past the end of the file")
+        fp.seek(length, os.SEEK_CUR)
+        n_items += 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] + ("..." if len(text) > 200 else "")

@@ -1,0 +1,51 @@
+"""A study's images placed in the 2x2 hanging protocol (R CC, L CC / R MLO, L MLO)."""
+
+from __future__ import annotations
+
+from mammoview.io.model import Hanging, MammoImage, Study, View
+from mammoview.io.study import image_order
+
+
+def hang(study: Study) -> Hanging:
+    """Assign images to the four panels.
+
+    Two images claiming one view are both kept: the first by exact projection,
+    Instance Number and path is shown, the others go to ``alternatives`` with a
+    warning.  Images of unknown view (or a projection with no panel, e.g. a specimen)
+    go to ``unplaced`` with a warning; the reader can assign them.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study.
+
+    Returns
+    -------
+    Hanging
+    """
+    claims: dict[View, list[MammoImage]] = {v: [] for v in View}
+    unplaced: list[MammoImage] = []
+    warnings: list[str] = []
+    for img in study.images:
+        if img.view is None:
+            unplaced.append(img)
+            lat, proj = img.info.laterality, img.info.projection
+            warnings.append(
+                f"{img.path.name}: view unknown (laterality {lat.describe()}; projection {proj.describe()})"
+            )
+        else:
+            claims[img.view].append(img)
+    panels: dict[View, MammoImage | None] = {}
+    alternatives: dict[View, tuple[MammoImage, ...]] = {}
+    for view, imgs in claims.items():
+        imgs.sort(key=lambda i: image_order(i.info))
+        panels[view] = imgs[0] if imgs else None
+        if len(imgs) > 1:
+            alternatives[view] = tuple(imgs[1:])
+            others = ", ".join(i.path.name for i in imgs[1:])
+            warnings.append(f"{len(imgs)} images claim {view.label}: showing {imgs[0].path.name}; also {others}")
+    placed = [v for v in View if panels[v] is not None]
+    if placed and len(placed) < len(View):
+        missing = ", ".join(v.label for v in View if panels[v] is None)
+        warnings.append(f"no image for {missing}")
+    return Hanging(panels=panels, alternatives=alternatives, unplaced=tuple(unplaced), warnings=tuple(warnings))

@@ -1,0 +1,241 @@
+"""A DICOM header parsed into typed values: pixel chain, spacing, orientation, identifiers.
+
+Pure functions of a pydicom ``Dataset`` (read with or without pixels).  Invalid
+optional values are dropped with a warning naming the tag, never a failure: a
+mammogram with a broken window still opens with the default window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mammoview.io.model import (
+    ImageMeta,
+    ModalityTransform,
+    Orientation,
+    PixelChain,
+    PixelSpacing,
+    VoiFunction,
+    VoiLut,
+    VoiWindow,
+)
+from mammoview.io.tags import float_or_none, floats, functional_group_items, int_or_none, multi_values
+
+#: Photometric interpretations read as grey after converting colour to luma.
+COLOUR_PHOTOMETRICS = frozenset({"RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT", "YBR_PARTIAL_420"})
+_ORIENTATION_LETTERS = frozenset("APRLHF")
+
+
+def pixel_chain(ds: Any, warnings: list[str]) -> PixelChain:
+    """The grayscale chain of ``ds`` (PS3.3 C.7.6.3 Image Pixel, C.11.1 Modality LUT, C.11.2 VOI LUT).
+
+    Colour images (converted to grey by the reader) get a plain 8/16-bit MONOCHROME2
+    chain.  Window and rescale values are taken from the top level, else from the
+    first frame's or the shared functional groups (Enhanced MG, PS3.3 C.7.6.16).
+    """
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
+    bits_allocated = int(ds.get("BitsAllocated", 16) or 16)
+    bits_stored = int(ds.get("BitsStored", bits_allocated) or bits_allocated)
+    if not 1 <= bits_stored <= bits_allocated:
+        warnings.append(f"(0028,0101) Bits Stored {bits_stored} is invalid; using Bits Allocated {bits_allocated}")
+        bits_stored = bits_allocated
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    if photometric in COLOUR_PHOTOMETRICS:
+        return PixelChain(bits_stored=bits_stored, signed=signed, photometric="MONOCHROME2")
+    if photometric not in ("MONOCHROME1", "MONOCHROME2"):
+        warnings.append(f"(0028,0004) Photometric Interpretation {photometric or 'missing'}: read as MONOCHROME2")
+        photometric = "MONOCHROME2"
+    return PixelChain(
+        bits_stored=bits_stored,
+        signed=signed,
+        photometric=photometric,
+        modality=_modality(ds, signed, warnings),
+        windows=_windows(ds, warnings),
+        voi_luts=_voi_luts(ds, signed, warnings),
+        padding_value=int_or_none(ds.get("PixelPaddingValue")),
+        padding_range_limit=int_or_none(ds.get("PixelPaddingRangeLimit")),
+    )
+
+
+def pixel_spacing(ds: Any, warnings: list[str]) -> PixelSpacing | None:
+    """Pixel spacing in mm and which attribute gave it.
+
+    Pixel Spacing (0028,0030) (top level, else the Pixel Measures functional group),
+    else Imager Pixel Spacing (0018,1164), which is measured at the detector plane
+    (PS3.3 C.8.11.4): divided by Estimated Radiographic Magnification Factor
+    (0018,1114) when present, else reported as uncorrected for magnification.
+    Values are (row spacing, column spacing), PS3.3 10.7.1.3.
+    """
+    candidates: list[tuple[Any, str]] = [(ds.get("PixelSpacing"), "PixelSpacing (0028,0030)")]
+    for where, item in functional_group_items(ds, "PixelMeasuresSequence"):
+        candidates.append((item.get("PixelSpacing"), f"PixelSpacing (0028,0030) in {where}"))
+    for value, source in candidates:
+        pair = _spacing_pair(value, source, warnings)
+        if pair is not None:
+            return PixelSpacing(pair[0], pair[1], source)
+    pair = _spacing_pair(ds.get("ImagerPixelSpacing"), "ImagerPixelSpacing (0018,1164)", warnings)
+    if pair is None:
+        return None
+    factor = float_or_none(ds.get("EstimatedRadiographicMagnificationFactor"))
+    if factor is not None and factor > 0:
+        return PixelSpacing(
+            pair[0] / factor,
+            pair[1] / factor,
+            f"ImagerPixelSpacing (0018,1164) / EstimatedRadiographicMagnificationFactor (0018,1114) {factor:g}"
+            " (corrected to the breast plane)",
+        )
+    return PixelSpacing(
+        pair[0], pair[1], "ImagerPixelSpacing (0018,1164) (at the detector, not corrected for magnification)"
+    )
+
+
+def orientation(ds: Any) -> Orientation:
+    """Patient Orientation (0020,0020) as (row, column) directions (PS3.3 C.7.6.1.1.1).
+
+    Only a real pair of direction letters (A, P, R, L, H, F) counts; CBIS-DDSM's single
+    "CC"/"MLO" is a view, not an orientation, and is reported as such.
+    """
+    values = multi_values(ds.get("PatientOrientation"))
+    if not values:
+        return Orientation()
+    if len(values) == 2 and all(v and set(v) <= _ORIENTATION_LETTERS for v in values):
+        return Orientation(values[0], values[1], "PatientOrientation (0020,0020)")
+    shown = "\\".join(values)
+    return Orientation("", "", f"PatientOrientation (0020,0020) {shown!r} is not a row\\column pair")
+
+
+def image_meta(ds: Any) -> ImageMeta:
+    """Identifying fields, as text ('' when absent)."""
+
+    def text(keyword: str) -> str:
+        value = ds.get(keyword)
+        return "" if value is None else str(value).strip()
+
+    return ImageMeta(
+        patient_name=text("PatientName"),
+        patient_id=text("PatientID"),
+        patient_birth_date=text("PatientBirthDate"),
+        patient_sex=text("PatientSex"),
+        study_uid=text("StudyInstanceUID"),
+        series_uid=text("SeriesInstanceUID"),
+        sop_uid=text("SOPInstanceUID"),
+        study_date=text("StudyDate"),
+        study_description=text("StudyDescription"),
+        accession=text("AccessionNumber"),
+        modality=text("Modality"),
+        manufacturer=text("Manufacturer"),
+        institution=text("InstitutionName"),
+        body_part=text("BodyPartExamined"),
+        instance_number=int_or_none(ds.get("InstanceNumber")),
+    )
+
+
+def _modality(ds: Any, signed: bool, warnings: list[str]) -> ModalityTransform:
+    seq = ds.get("ModalityLUTSequence")
+    if seq:
+        item = seq[0]
+        lut = _lut(ds, item, signed, "(0028,3000) Modality LUT Sequence", warnings)
+        if lut is not None:
+            first, data, _bits = lut
+            return ModalityTransform(lut_first_mapped=first, lut_data=data, source="ModalityLUTSequence (0028,3000)")
+    for where, item in [("", ds), *functional_group_items(ds, "PixelValueTransformationSequence")]:
+        slope, intercept = float_or_none(item.get("RescaleSlope")), float_or_none(item.get("RescaleIntercept"))
+        if slope is None and intercept is None:
+            continue
+        if slope == 0:
+            warnings.append("(0028,1053) Rescale Slope is 0; ignored")
+            break
+        src = "RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052)" + (f" in {where}" if where else "")
+        return ModalityTransform(slope=1.0 if slope is None else slope, intercept=intercept or 0.0, source=src)
+    return ModalityTransform()
+
+
+def _windows(ds: Any, warnings: list[str]) -> tuple[VoiWindow, ...]:
+    sources = [ds, *(item for _w, item in functional_group_items(ds, "FrameVOILUTSequence"))]
+    for item in sources:
+        centers = floats(item.get("WindowCenter"))
+        widths = floats(item.get("WindowWidth"))
+        if not centers or not widths:
+            continue
+        if len(centers) != len(widths):
+            warnings.append(f"(0028,1050)/(0028,1051) have {len(centers)} centers but {len(widths)} widths")
+        explanations = multi_values(item.get("WindowCenterWidthExplanation"))
+        name = str(item.get("VOILUTFunction", "") or "LINEAR").strip().upper()
+        try:
+            function = VoiFunction(name)
+        except ValueError:
+            warnings.append(f"(0028,1056) VOI LUT Function {name!r} is not LINEAR/LINEAR_EXACT/SIGMOID; using LINEAR")
+            function = VoiFunction.LINEAR
+        out: list[VoiWindow] = []
+        for i, (c, w) in enumerate(zip(centers, widths, strict=False)):
+            expl = explanations[i] if i < len(explanations) else ""
+            try:
+                out.append(VoiWindow(c, w, function, expl))
+            except ValueError as exc:
+                warnings.append(f"{exc}; window {i + 1} ({c:g}/{w:g}) ignored")
+        return tuple(out)
+    return ()
+
+
+def _voi_luts(ds: Any, signed: bool, warnings: list[str]) -> tuple[VoiLut, ...]:
+    out: list[VoiLut] = []
+    for i, item in enumerate(ds.get("VOILUTSequence") or ()):
+        lut = _lut(ds, item, signed, f"(0028,3010) VOI LUT Sequence item {i + 1}", warnings)
+        if lut is not None:
+            first, data, bits = lut
+            expl = str(item.get("LUTExplanation", "") or "")
+            out.append(VoiLut(first_mapped=first, data=data, output_bits=bits, explanation=expl))
+    return tuple(out)
+
+
+def _lut(
+    ds: Any, item: Any, signed: bool, where: str, warnings: list[str]
+) -> tuple[int, npt.NDArray[np.integer], int] | None:
+    """(first mapped value, table, bits per entry) from a LUT Descriptor (0028,3002) and LUT Data (0028,3006)."""
+    desc = item.get("LUTDescriptor")
+    if "LUTData" not in item or desc is None or len(desc) != 3:
+        warnings.append(f"{where}: (0028,3002) LUT Descriptor or (0028,3006) LUT Data missing; ignored")
+        return None
+    entries, first, bits = int(desc[0]) or 65536, int(desc[1]), int(desc[2])  # 0 entries means 2**16
+    if signed and first >= 2**15:  # descriptor read as US although the image is signed (C.11.1.1.1)
+        first -= 2**16
+    value = item["LUTData"].value
+    if isinstance(value, bytes):
+        # OW: 16-bit words in the dataset's byte order (as pydicom's apply_voi/apply_modality_lut read them)
+        data = np.frombuffer(value, dtype="<u2" if _little_endian(ds) else ">u2")
+    else:
+        data = np.asarray(multi_values(value) if isinstance(value, str) else value, dtype=np.int64)
+    if data.size < entries:
+        warnings.append(f"{where}: LUT Data has {data.size} of {entries} entries; using those present")
+        if data.size == 0:
+            return None
+    data = data[:entries]
+    return first, data.astype(np.uint8 if bits == 8 else np.uint16), bits
+
+
+def _little_endian(ds: Any) -> bool:
+    enc = getattr(ds, "original_encoding", (None, None))
+    if enc and enc[1] is not None:
+        return bool(enc[1])
+    meta = getattr(ds, "file_meta", None)
+    ts = meta.get("TransferSyntaxUID") if meta is not None else None
+    return not (ts is not None and str(ts) == "1.2.840.10008.1.2.2")  # Explicit VR Big Endian
+
+
+def _spacing_pair(value: Any, source: str, warnings: list[str]) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        nums = [float(v) for v in (value if hasattr(value, "__iter__") and not isinstance(value, str) else [value])]
+    except (TypeError, ValueError):
+        warnings.append(f"{source} {value!r} is not numeric; ignored")
+        return None
+    if len(nums) == 1:
+        nums = nums * 2
+    if len(nums) != 2 or not all(n > 0 for n in nums):
+        warnings.append(f"{source} {value!r} must be two values > 0; ignored")
+        return None
+    return nums[0], nums[1]

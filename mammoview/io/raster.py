@@ -1,0 +1,230 @@
+"""Raster images (PNG, JPEG, PGM, TIFF, BMP) as mammograms: header, pixels, names.
+
+Pillow (a scikit-image dependency, imported in a few ms) reads PNG/JPEG/TIFF/BMP lazily,
+so the header costs no decode; PGM/PPM are parsed here because Pillow rescales a
+PGM's ``maxval`` to the full 16-bit range and SimpleITK has no PNM reader.  SimpleITK
+is the fallback for files Pillow cannot open.  A raster has no spacing unless the
+``--pixel-spacing`` option gives one, and its view comes only from its name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mammoview.io import views
+from mammoview.io.dicom import luma
+from mammoview.io.model import ImageInfo, LoadError, PixelChain, PixelSpacing
+
+#: Formats where Pillow may lack a codec (TIFF compressions, odd BMPs): SimpleITK tries next.
+#: Not PNG/JPEG: Pillow reads them fully, and libpng would print its own errors to stderr.
+_SITK_FALLBACK = frozenset({"TIFF", "BMP"})
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+    (b"P5", "PGM"),
+    (b"P2", "PGM"),
+    (b"P6", "PPM"),
+    (b"P3", "PPM"),
+)
+
+
+def raster_format(head: bytes) -> str | None:
+    """The raster format named by a file's first bytes, or None."""
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic):
+            return fmt
+    return None
+
+
+def read_raster_info(path: Path, fmt: str, pixel_spacing: PixelSpacing | None = None) -> ImageInfo:
+    """Header of a raster image (size, bit depth, colour) without decoding it.
+
+    Raises
+    ------
+    LoadError
+        The file cannot be parsed as ``fmt``.
+    """
+    warnings: list[str] = []
+    if fmt in ("PGM", "PPM"):
+        rows, cols, maxval, channels, _offset, _ascii = _pnm_header(path)
+        bits, signed, colour = max(1, int(maxval).bit_length()), False, channels > 1
+    else:
+        rows, cols, bits, signed, colour = _pillow_header(path, fmt)
+    if colour:
+        warnings.append("colour image: converted to grey (luma)")
+    laterality, projection = views.decide(None, path)
+    desc = f"{fmt} {bits}-bit {'colour' if colour else 'grey'}"
+    return ImageInfo(
+        path=path,
+        file_format=fmt,
+        rows=rows,
+        columns=cols,
+        laterality=laterality,
+        projection=projection,
+        spacing=pixel_spacing,
+        photometric="RGB" if colour else "MONOCHROME2",
+        transfer_syntax=desc,
+        chain=PixelChain(bits_stored=bits, signed=signed, photometric="MONOCHROME2"),
+        warnings=tuple(warnings),
+    )
+
+
+def read_raster_pixels(info: ImageInfo) -> npt.NDArray[np.generic]:
+    """Stored values (uint8/uint16, float for float TIFF), 2-D; colour becomes grey luma."""
+    path = info.path
+    arr = _pnm_pixels(path) if info.file_format in ("PGM", "PPM") else _pillow_pixels(path, info.file_format)
+    if arr.ndim == 3:
+        arr = luma(arr)
+    if arr.shape != (info.rows, info.columns):
+        raise LoadError(path, f"decoded {arr.shape} pixels, header says {info.rows} x {info.columns}")
+    return arr
+
+
+def _pillow_header(path: Path, fmt: str) -> tuple[int, int, int, bool, bool]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            cols, rows = im.size
+            mode, pil_format = im.mode, im.format
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        if fmt in _SITK_FALLBACK:
+            return _sitk_header(path, exc)
+        raise LoadError(path, f"corrupt {fmt} ({_reason(exc, path)})") from None
+    if mode in ("L", "P", "1", "LA", "PA"):
+        bits, signed = 8, False
+    elif mode.startswith("I;16"):
+        bits, signed = 16, False
+    elif mode == "I" and pil_format in ("PNG", "PPM"):
+        bits, signed = 16, False  # Pillow's 32-bit mode for 16-bit PNG samples
+    elif mode in ("I", "F"):
+        bits, signed = 32, True
+    else:  # RGB, RGBA, CMYK, YCbCr...
+        bits, signed = 8, False
+    colour = mode not in ("L", "1", "LA", "I", "F") and not mode.startswith("I;16")
+    return rows, cols, bits, signed, colour
+
+
+def _pillow_pixels(path: Path, fmt: str) -> npt.NDArray[np.generic]:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            if im.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV"):
+                arr = np.asarray(im.convert("RGB"))
+            elif im.mode == "1":
+                arr = np.asarray(im.convert("L"))
+            else:
+                arr = np.asarray(im)
+    except Exception as exc:  # truncated data raises OSError; exotic TIFFs others
+        if fmt in _SITK_FALLBACK:
+            try:
+                return _sitk_pixels(path)
+            except LoadError:
+                pass
+        raise LoadError(path, f"cannot decode {fmt} ({_reason(exc, path)})") from None
+    if not arr.dtype.isnative:  # Pillow's "I;16B" (big-endian TIFF/PNM) arrives as >u2
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    if arr.dtype == np.int32 and arr.size and arr.min() >= 0 and arr.max() <= 65535:
+        arr = arr.astype(np.uint16)  # Pillow's "I" mode for 16-bit data
+    if arr.ndim == 3 and arr.shape[-1] == 2:  # grey + alpha
+        arr = arr[..., 0]
+    return np.ascontiguousarray(arr)
+
+
+def _sitk_header(path: Path, first_error: BaseException) -> tuple[int, int, int, bool, bool]:
+    sitk: Any = importlib.import_module("SimpleITK")  # untyped; imported only when Pillow fails
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(os.fspath(path))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError:
+        raise LoadError(path, f"not a readable image ({_reason(first_error, path)})") from None
+    size = reader.GetSize()
+    if len(size) != 2:
+        raise LoadError(path, f"expected a 2-D image, got size {size}")
+    pixel = str(sitk.GetPixelIDValueAsString(reader.GetPixelID()))
+    bits = 16 if "16" in pixel else 32 if ("32" in pixel or "float" in pixel) else 8
+    return (
+        int(size[1]),
+        int(size[0]),
+        bits,
+        "signed" in pixel and "unsigned" not in pixel,
+        reader.GetNumberOfComponents() > 1,
+    )
+
+
+def _sitk_pixels(path: Path) -> npt.NDArray[np.generic]:
+    sitk: Any = importlib.import_module("SimpleITK")  # untyped; imported only when Pillow fails
+
+    try:
+        arr = sitk.GetArrayFromImage(sitk.ReadImage(os.fspath(path)))
+    except RuntimeError as exc:
+        raise LoadError(path, f"cannot decode image ({' '.join(str(exc).split())[:160]})") from None
+    return np.ascontiguousarray(arr)
+
+
+def _reason(exc: BaseException, path: Path) -> str:
+    """One line from an exception, without repeating the path the LoadError already names."""
+    text = " ".join(str(exc).replace(f"'{path}'", "").replace(str(path), "").split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _pnm_header(path: Path) -> tuple[int, int, int, int, int, bool]:
+    """Netpbm header: (rows, cols, maxval, channels, data offset, ascii)."""
+    with open(path, "rb") as f:
+        data = f.read(4096)
+    magic = data[:2]
+    tokens: list[bytes] = []
+    pos = 2
+    while len(tokens) < 3 and pos < len(data):
+        c = data[pos : pos + 1]
+        if c == b"#":
+            nl = data.find(b"\n", pos)
+            pos = len(data) if nl < 0 else nl + 1
+        elif c in (b" ", b"\t", b"\r", b"\n"):
+            pos += 1
+        else:
+            end = pos
+            while end < len(data) and data[end : end + 1] not in (b" ", b"\t", b"\r", b"\n", b"#"):
+                end += 1
+            tokens.append(data[pos:end])
+            pos = end
+    try:
+        cols, rows, maxval = (int(t) for t in tokens)
+    except ValueError:
+        raise LoadError(path, "corrupt PGM/PPM header") from None
+    if not (rows > 0 and cols > 0 and 0 < maxval < 65536):
+        raise LoadError(path, f"corrupt PGM/PPM header ({cols} x {rows}, maxval {maxval})")
+    channels = 3 if magic in (b"P6", b"P3") else 1
+    return rows, cols, maxval, channels, pos + 1, magic in (b"P2", b"P3")
+
+
+def _pnm_pixels(path: Path) -> npt.NDArray[np.generic]:
+    rows, cols, maxval, channels, offset, ascii_ = _pnm_header(path)
+    dtype = np.dtype(np.uint8) if maxval < 256 else np.dtype(">u2")  # Netpbm: 16-bit samples are big-endian
+    count = rows * cols * channels
+    with open(path, "rb") as f:
+        f.seek(offset)
+        raw = f.read()
+    if ascii_:
+        values = np.array(raw.split(), dtype=np.int64)
+        if values.size < count:
+            raise LoadError(path, f"truncated: {values.size} of {count} PGM/PPM samples")
+        arr = values[:count].astype(np.uint8 if maxval < 256 else np.uint16)
+    else:
+        if len(raw) < count * dtype.itemsize:
+            raise LoadError(path, f"truncated: {len(raw)} of {count * dtype.itemsize} PGM/PPM bytes")
+        arr = np.frombuffer(raw, dtype=dtype, count=count).astype(dtype.newbyteorder("="))
+    shape = (rows, cols, channels) if channels > 1 else (rows, cols)
+    return arr.reshape(shape)

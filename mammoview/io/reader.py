@@ -1,0 +1,223 @@
+"""One file in, typed values out: :func:`read_info` (header) and :func:`read_image` (pixels).
+
+Every problem becomes a :class:`LoadError` naming the file with a one-line reason; the
+warnings that pydicom, Pillow or numpy raise while reading are routed to that file's
+``ImageInfo.warnings`` (per thread, so :func:`mammoview.io.load_study` can decode in a
+pool) instead of escaping to the console.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+import numpy as np
+
+from mammoview.io import dicom, raster
+from mammoview.io.model import ImageInfo, LoadError, MammoImage, PixelSpacing
+from mammoview.io.orientation import display_transform
+
+_T = TypeVar("_T")
+SpacingOption = float | tuple[float, float] | PixelSpacing | None
+
+#: Names tried as DICOM even without the "DICM" prefix (legacy files), besides no suffix.
+DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic", ".ima", ".dc3"})
+SPACING_OPTION_SOURCE = "--pixel-spacing option"
+
+
+def spacing_option(value: SpacingOption) -> PixelSpacing | None:
+    """The ``pixel_spacing`` argument as a :class:`PixelSpacing` (a tuple is (row_mm, col_mm)).
+
+    Raises
+    ------
+    ValueError
+        Not positive, or not one or two numbers.
+    """
+    if value is None or isinstance(value, PixelSpacing):
+        return value
+    if isinstance(value, (int, float)):
+        return PixelSpacing(float(value), float(value), SPACING_OPTION_SOURCE)
+    row, col = value
+    return PixelSpacing(float(row), float(col), SPACING_OPTION_SOURCE)
+
+
+def sniff(path: Path) -> str | None:
+    """The format a file's first bytes announce: "DICOM", "PNG", "JPEG", "TIFF", "PGM"..., or None."""
+    with open(path, "rb") as f:
+        head = f.read(132)
+    if dicom.has_dicom_preamble(head):
+        return "DICOM"
+    fmt = raster.raster_format(head)
+    if fmt is not None:
+        return fmt
+    if path.suffix.lower() in DICOM_SUFFIXES or not path.suffix:
+        return "DICOM"  # maybe a DICOM file without preamble; read_dicom_info decides
+    return None
+
+
+def read_info(path: str | Path, pixel_spacing: SpacingOption = None) -> ImageInfo:
+    """Header of one image file, without decoding its pixels.
+
+    Parameters
+    ----------
+    path : str or Path
+        A DICOM, PNG, JPEG, PGM, TIFF or BMP file.
+    pixel_spacing : float or (row_mm, col_mm), optional
+        Spacing for files that carry none (rasters, DICOMs without spacing tags);
+        reported with the source "--pixel-spacing option".
+
+    Returns
+    -------
+    ImageInfo
+
+    Raises
+    ------
+    LoadError
+        For any problem, with a one-line reason.
+    """
+    p = Path(path)
+    spacing = spacing_option(pixel_spacing)
+    with captured_warnings() as caught:
+        info = _guarded(p, lambda: _read_info(p, spacing))
+    return _with_warnings(info, caught)
+
+
+def read_image(path: str | Path, pixel_spacing: SpacingOption = None) -> MammoImage:
+    """Header and pixels of one image file, with its display transform.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    pixel_spacing : float or (row_mm, col_mm), optional
+        See :func:`read_info`.
+
+    Returns
+    -------
+    MammoImage
+        ``stored`` keeps the file's integer type; ``display`` is set.
+
+    Raises
+    ------
+    LoadError
+        For any problem, with a one-line reason.
+    """
+    return decode(read_info(path, pixel_spacing))
+
+
+def decode(info: ImageInfo) -> MammoImage:
+    """Decode the pixels of a file whose header was read, and compute its display transform.
+
+    Raises
+    ------
+    LoadError
+        Decoding failed.
+    """
+    with captured_warnings() as caught:
+        image = _guarded(info.path, lambda: _decode(info))
+    if caught:
+        image = image.with_info(_with_warnings(image.info, caught))
+    return image
+
+
+def _read_info(path: Path, spacing: PixelSpacing | None) -> ImageInfo:
+    if not path.exists():
+        raise LoadError(path, "no such file")
+    if path.is_dir():
+        raise LoadError(path, "is a folder, not a file")
+    fmt = sniff(path)
+    if fmt is None:
+        raise LoadError(path, "not an image (neither DICOM nor PNG/JPEG/PGM/TIFF)")
+    if fmt == "DICOM":
+        return dicom.read_dicom_info(path, spacing)
+    return raster.read_raster_info(path, fmt, spacing)
+
+
+def _decode(info: ImageInfo) -> MammoImage:
+    stored = dicom.read_dicom_pixels(info) if info.file_format == "DICOM" else raster.read_raster_pixels(info)
+    if stored.dtype.kind not in "uif":
+        stored = stored.astype(np.uint8)
+    image = MammoImage(info, stored)
+    return replace(image, display=display_transform(image))
+
+
+def _guarded(path: Path, fn: Callable[[], _T]) -> _T:
+    """Run ``fn``; anything but a LoadError becomes one (never a traceback for a bad file)."""
+    try:
+        return fn()
+    except LoadError:
+        raise
+    except MemoryError:
+        raise LoadError(path, "not enough memory to read the image") from None
+    except OSError as exc:
+        raise LoadError(path, f"cannot read: {exc.strerror or exc}") from None
+    except Exception as exc:
+        text = " ".join(str(exc).split())[:200]
+        raise LoadError(path, f"{type(exc).__name__}: {text}") from None
+
+
+def _with_warnings(info: ImageInfo, caught: list[str]) -> ImageInfo:
+    new = [w for w in dict.fromkeys(caught) if w not in info.warnings]
+    return replace(info, warnings=(*info.warnings, *new)) if new else info
+
+
+# --- warnings, routed per thread --------------------------------------------------------
+
+_local = threading.local()
+_lock = threading.Lock()
+_depth = 0
+_saved: tuple[list[Any], Callable[..., Any]] | None = None
+
+
+@contextmanager
+def captured_warnings() -> Iterator[list[str]]:
+    """Collect ``warnings.warn`` messages raised in this thread into a list.
+
+    ``warnings.catch_warnings`` swaps process-wide state and is not thread-safe; here
+    one hook is installed while any thread captures, and it files each warning under
+    the thread that raised it.  Threads not capturing see the previous behaviour
+    (their warnings are shown, not turned into errors, during that time).
+    """
+    global _depth, _saved
+    bucket: list[str] = []
+    outer = getattr(_local, "bucket", None)
+    _local.bucket = bucket
+    with _lock:
+        if _depth == 0:
+            _saved = (list(warnings.filters), warnings.showwarning)
+            warnings.simplefilter("always")
+            warnings.showwarning = _route
+        _depth += 1
+    try:
+        yield bucket
+    finally:
+        _local.bucket = outer
+        if outer is not None:
+            outer.extend(bucket)
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _saved is not None:
+                warnings.resetwarnings()  # also invalidates the "already warned" caches
+                warnings.filters = _saved[0]
+                warnings.showwarning = _saved[1]
+                _saved = None
+
+
+def _route(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    bucket = getattr(_local, "bucket", None)
+    if bucket is not None:
+        bucket.append(f"{category.__name__}: {' '.join(str(message).split())}")
+    elif _saved is not None:
+        _saved[1](message, category, filename, lineno, file, line)

@@ -1,0 +1,175 @@
+"""Finding image files: folders (recursively) and explicit file lists -> headers and errors.
+
+A folder is a study as the user sees it, so clutter inside it is skipped silently:
+hidden files, DICOMDIR, and files that are obviously not images (.txt, .csv, .json,
+.md...).  A file the user named explicitly is always read, and reported if it is not
+an image.  Each file's problem is a :class:`LoadError`; the other files still load.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from mammoview.io.model import ImageInfo, LoadError, ScanResult
+from mammoview.io.reader import SpacingOption, read_info, spacing_option
+
+#: Suffixes skipped inside folders (never images): notes, tables, archives, models, code.
+IGNORED_SUFFIXES = frozenset(
+    [
+        ".txt",
+        ".csv",
+        ".tsv",
+        ".json",
+        ".md",
+        ".rst",
+        ".xml",
+        ".html",
+        ".htm",
+        ".pdf",
+        ".doc",
+        ".docx",
+        ".xls",
+        ".xlsx",
+        ".rtf",
+        ".log",
+        ".ini",
+        ".cfg",
+        ".toml",
+        ".yaml",
+        ".yml",
+        ".py",
+        ".pyc",
+        ".sh",
+        ".bat",
+        ".exe",
+        ".dll",
+        ".so",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".tar",
+        ".7z",
+        ".rar",
+        ".npy",
+        ".npz",
+        ".pkl",
+        ".pt",
+        ".pth",
+        ".safetensors",
+        ".onnx",
+        ".h5",
+        ".mat",
+        ".db",
+        ".sqlite",
+        ".lnk",
+        ".url",
+        ".tmp",
+        ".bak",
+        ".roi",
+        ".xcf",
+        ".psd",
+        ".mp4",
+        ".avi",
+        ".mov",
+        ".wav",
+        ".mp3",
+    ]
+)
+#: File names skipped inside folders (case-insensitive): DICOMDIR indexes and readme-like files.
+IGNORED_NAMES = frozenset(
+    {
+        "dicomdir",
+        "thumbs.db",
+        "desktop.ini",
+        "readme",
+        "license",
+        "licence",
+        "copying",
+        "notice",
+        "changelog",
+        "version",
+        "lockfile",
+    }
+)
+
+
+def scan_paths(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    pixel_spacing: SpacingOption = None,
+    recursive: bool = True,
+) -> ScanResult:
+    """Read the headers of every image under ``paths`` (no pixel decode).
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Folders and/or files, e.g. what was dropped on the viewer.
+    pixel_spacing : float or (row_mm, col_mm), optional
+        Spacing for files that carry none (see :func:`mammoview.io.read_info`).
+    recursive : bool
+        Descend into sub-folders.
+
+    Returns
+    -------
+    ScanResult
+        ``images`` in folder order (natural sort), ``errors`` one per bad file, or one
+        per folder without any image.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    spacing = spacing_option(pixel_spacing)
+    infos: list[ImageInfo] = []
+    errors: list[LoadError] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key in seen:
+            return
+        seen.add(key)
+        try:
+            infos.append(read_info(path, spacing))
+        except LoadError as err:
+            errors.append(err)
+
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            before = len(infos) + len(errors)
+            for f in _folder_files(p, recursive):
+                add(f)
+            if len(infos) + len(errors) == before:
+                errors.append(LoadError(p, "no image files in this folder"))
+        else:
+            add(p)
+    return ScanResult(images=tuple(infos), errors=tuple(errors))
+
+
+def is_ignored(path: Path) -> bool:
+    """Clutter skipped inside folders: hidden, DICOMDIR, readme-like or non-image suffix."""
+    name = path.name
+    return (
+        name.startswith(".")
+        or name.lower() in IGNORED_NAMES
+        or path.stem.lower() in IGNORED_NAMES
+        or path.suffix.lower() in IGNORED_SUFFIXES
+    )
+
+
+def natural_key(path: Path) -> list[object]:
+    """Sort key so "1-2.dcm" comes before "1-10.dcm"."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(path))]
+
+
+def _folder_files(folder: Path, recursive: bool) -> Iterable[Path]:
+    if recursive:
+        found: list[Path] = []
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            found.extend(Path(root) / f for f in files)
+    else:
+        found = [f for f in folder.iterdir() if f.is_file()]
+    return sorted((f for f in found if not is_ignored(f) and f.is_file()), key=natural_key)

@@ -1,0 +1,61 @@
+"""Small readers for pydicom element values: multi-valued text, numbers, functional groups.
+
+pydicom returns a str, a number or a ``MultiValue`` depending on VM; these helpers
+give one shape so the parsers stay short.  No pydicom import: they only duck-type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def multi_values(value: Any) -> list[str]:
+    """A possibly multi-valued element as a list of stripped upper-case strings ([] when absent)."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") else list(value)
+    return [str(v).strip().upper() for v in items if str(v).strip()]
+
+
+def text(value: Any) -> str:
+    """One upper-case string; multiple values joined with a backslash, as DICOM writes them."""
+    return "\\".join(multi_values(value))
+
+
+def floats(value: Any) -> list[float]:
+    """All values as floats ([] when absent or not numeric)."""
+    if value is None or value == "":
+        return []
+    items = value if hasattr(value, "__iter__") and not isinstance(value, str) else [value]
+    try:
+        return [float(v) for v in items]
+    except (TypeError, ValueError):
+        return []
+
+
+def float_or_none(value: Any) -> float | None:
+    vals = floats(value)
+    return vals[0] if vals else None
+
+
+def int_or_none(value: Any) -> int | None:
+    vals = floats(value)
+    return int(vals[0]) if vals else None
+
+
+def functional_group_items(ds: Any, sequence: str) -> list[tuple[str, Any]]:
+    """First item of ``sequence`` in the first frame's, then the shared, functional groups (PS3.3 C.7.6.16).
+
+    Returns ``(where, item)`` pairs, ``where`` naming the group for reports.
+    """
+    out = []
+    for group, where in (
+        ("PerFrameFunctionalGroupsSequence", "per-frame functional groups, frame 1"),
+        ("SharedFunctionalGroupsSequence", "shared functional groups"),
+    ):
+        groups = ds.get(group)
+        if groups:
+            items = groups[0].get(sequence)
+            if items:
+                out.append((where, items[0]))
+    return out

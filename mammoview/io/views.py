@@ -1,0 +1,198 @@
+"""Laterality and projection of an image, each with the rule that decided it.
+
+Rules, first match wins (STYLE.md; the CLI prints the source of every decision):
+
+laterality
+    ImageLaterality (0020,0062) -> Laterality (0020,0060) -> FrameLaterality
+    (0020,9072) in the per-frame, then shared, functional groups -> names.
+projection
+    ViewCodeSequence (0054,0220) (PS3.16 CID 4014, SRT/SCT/SNM3 designators) ->
+    ViewPosition (0018,5101) -> PatientOrientation (0020,0020) when it holds a view
+    (CBIS-DDSM writes "CC"/"MLO" there) -> names.
+names
+    PatientID, PatientName (CBIS-DDSM DICOMs), then the file name and its folders:
+    CBIS-DDSM ``..._LEFT_CC``, INbreast ``_MG_L_CC_`` (its "ML" is the MLO view),
+    mini-MIAS ``mdbNNN`` (odd = right, even = left, all MLO), and a plain ``RCC`` /
+    ``L_MLO`` token.
+
+Unknown stays unknown: ``Decision(None, "not found")``; the reader can assign a view.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mammoview.io.model import Decision, Laterality, Projection
+from mammoview.io.tags import functional_group_items, multi_values, text
+
+#: PS3.16 CID 4014 "View for Mammography" (SNOMED): (SRT code, SCT code) -> projection.
+#: SRT R-102CF ("cranio-caudal exaggerated", deprecated) is left out: not a clinical view.
+VIEW_CODES: dict[Projection, tuple[str, str]] = {
+    Projection.ML: ("R-10224", "399260004"),
+    Projection.MLO: ("R-10226", "399368009"),
+    Projection.LM: ("R-10228", "399352003"),
+    Projection.LMO: ("R-10230", "399099002"),
+    Projection.CC: ("R-10242", "399162004"),
+    Projection.FB: ("R-10244", "399196006"),
+    Projection.SIO: ("R-102D0", "399188001"),
+    Projection.ISO: ("R-40AAA", "441555000"),
+    Projection.XCCL: ("R-1024A", "399192008"),
+    Projection.XCCM: ("R-1024B", "399101009"),
+}
+#: CID 4015 view modifiers that older systems put in place of the view (ACR MQCM "AT", "CV").
+MODIFIER_CODES: dict[Projection, tuple[str, str]] = {
+    Projection.AT: ("R-102D1", "399011000"),
+    Projection.CV: ("R-102D2", "399161006"),
+}
+#: CID 4014 Note 2: SNM3 is the deprecated designator for the same SNOMED codes as SRT.
+SRT_DESIGNATORS = frozenset({"SRT", "SNM3", "99SDM"})
+SCT_DESIGNATORS = frozenset({"SCT"})
+
+_BY_CODE: dict[tuple[str, str], Projection] = {}
+for _proj, (_srt, _sct) in (VIEW_CODES | MODIFIER_CODES).items():
+    _BY_CODE[("SRT", _srt)] = _proj
+    _BY_CODE[("SCT", _sct)] = _proj
+
+_LATERALITY = {"R": Laterality.RIGHT, "L": Laterality.LEFT}
+_PROJECTION_WORDS = {p.value: p for p in Projection}
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """What a name pattern says; either part may be None."""
+
+    laterality: Laterality | None
+    projection: Projection | None
+    rule: str  # e.g. "_LEFT_CC", "mini-MIAS mdbNNN"
+    projection_note: str = ""
+
+
+_CBIS = re.compile(r"(?:^|[^A-Za-z0-9])(LEFT|RIGHT)[_\- ](CC|MLO)(?![A-Za-z0-9])", re.IGNORECASE)
+_INBREAST = re.compile(r"_MG_([LR])_(CC|MLO|ML)(?=_|$|\.)", re.IGNORECASE)
+_MIAS = re.compile(r"^mdb(\d{3})(?![0-9])", re.IGNORECASE)
+_TOKEN = re.compile(r"(?:^|[^A-Za-z0-9])([LR])[_\- ]?(CC|MLO)(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+def match_name(name: str, *, allow_mias: bool = True) -> NameMatch | None:
+    """Laterality/projection from one name (file stem, folder, PatientID...), or None."""
+    if m := _CBIS.search(name):
+        side, proj = m.group(1).upper(), m.group(2).upper()
+        return NameMatch(_LATERALITY[side[0]], _PROJECTION_WORDS[proj], f"_{side}_{proj}")
+    if m := _INBREAST.search(name):
+        side, proj = m.group(1).upper(), m.group(2).upper()
+        note = "INbreast names the MLO view ML" if proj == "ML" else ""
+        return NameMatch(
+            _LATERALITY[side],
+            Projection.MLO if proj == "ML" else _PROJECTION_WORDS[proj],
+            f"INbreast _MG_{side}_{proj}_",
+            note,
+        )
+    if allow_mias and (m := _MIAS.match(name)):
+        n = int(m.group(1))
+        side = Laterality.RIGHT if n % 2 == 1 else Laterality.LEFT
+        parity = "odd = right" if n % 2 == 1 else "even = left"
+        return NameMatch(side, Projection.MLO, f"mini-MIAS mdbNNN ({parity})", "mini-MIAS has MLO views only")
+    if m := _TOKEN.search(name):
+        side, proj = m.group(1).upper(), m.group(2).upper()
+        return NameMatch(_LATERALITY[side], _PROJECTION_WORDS[proj], f"{side} {proj} token")
+    return None
+
+
+def decide(
+    ds: Any | None, path: Path, named: Sequence[tuple[str, str]] = ()
+) -> tuple[Decision[Laterality], Decision[Projection]]:
+    """Laterality and projection of one image.
+
+    Parameters
+    ----------
+    ds : pydicom.Dataset or None
+        The header (None for rasters).
+    path : Path
+        The file; its name and up to three parent folders are searched last.
+    named : sequence of (label, text)
+        Extra names searched before the path, e.g. ``("PatientID (0010,0020)", ...)``.
+    """
+    notes: list[str] = []
+    lat = _laterality_from_tags(ds, notes) if ds is not None else None
+    proj = _projection_from_tags(ds, notes) if ds is not None else None
+    if lat is None or proj is None:
+        for label, name, is_file in _candidate_names(path, named):
+            m = match_name(name, allow_mias=is_file)
+            if m is None:
+                continue
+            src = f"{label} pattern {m.rule}"
+            if lat is None and m.laterality is not None:
+                lat = Decision(m.laterality, src, name)
+            if proj is None and m.projection is not None:
+                proj = Decision(m.projection, src, "; ".join(x for x in (name, m.projection_note) if x))
+            if lat is not None and proj is not None:
+                break
+    detail = "; ".join(notes)
+    return (lat or Decision(None, "not found", detail), proj or Decision(None, "not found", detail))
+
+
+def _candidate_names(path: Path, named: Sequence[tuple[str, str]]) -> Iterable[tuple[str, str, bool]]:
+    for label, value in named:
+        if value:
+            yield label, value, False
+    yield "file name", path.stem, True
+    for parent in list(path.parents)[:3]:
+        if parent.name:
+            yield "folder name", parent.name, False
+
+
+def _laterality_from_tags(ds: Any, notes: list[str]) -> Decision[Laterality] | None:
+    for keyword, tag in (("ImageLaterality", "(0020,0062)"), ("Laterality", "(0020,0060)")):
+        value = text(ds.get(keyword))
+        if not value:
+            continue
+        if value in _LATERALITY:
+            return Decision(_LATERALITY[value], f"{keyword} {tag}", value)
+        notes.append(f"{keyword} {tag} is {value!r} (not R or L)")
+    for where, item in functional_group_items(ds, "FrameAnatomySequence"):
+        value = text(item.get("FrameLaterality"))
+        if value in _LATERALITY:
+            return Decision(_LATERALITY[value], "FrameLaterality (0020,9072)", f"{value} in {where}")
+        if value:
+            notes.append(f"FrameLaterality (0020,9072) is {value!r} (not R or L)")
+    return None
+
+
+def _projection_from_tags(ds: Any, notes: list[str]) -> Decision[Projection] | None:
+    for item in ds.get("ViewCodeSequence") or ():
+        designator = text(item.get("CodingSchemeDesignator"))
+        code = text(item.get("CodeValue"))
+        scheme = "SRT" if designator in SRT_DESIGNATORS else designator
+        proj = _BY_CODE.get((scheme, code))
+        meaning = str(item.get("CodeMeaning", "") or "")
+        if proj is not None:
+            mods = [str(m.get("CodeMeaning", "")) for m in item.get("ViewModifierCodeSequence") or ()]
+            detail = f"{designator} {code} {meaning}".strip()
+            if mods:
+                detail += f"; modifier {', '.join(m for m in mods if m)}"
+            return Decision(proj, "ViewCodeSequence (0054,0220)", detail)
+        notes.append(f"ViewCodeSequence (0054,0220) code {designator} {code} {meaning!r} is not a CID 4014 view")
+    value = text(ds.get("ViewPosition"))
+    if value:
+        proj = _projection_word(value)
+        if proj is not None:
+            return Decision(proj, "ViewPosition (0018,5101)", value)
+        notes.append(f"ViewPosition (0018,5101) is {value!r}")
+    values = multi_values(ds.get("PatientOrientation"))
+    if len(values) == 1 and (proj := _projection_word(values[0])) is not None:
+        return Decision(proj, "PatientOrientation (0020,0020)", values[0])
+    return None
+
+
+def _projection_word(value: str) -> Projection | None:
+    """A ViewPosition-style word: "CC", "MLO"..., also "RCC" / "L MLO" (laterality prefix dropped)."""
+    word = re.sub(r"[\s_\-]", "", value.upper())
+    if word in _PROJECTION_WORDS:
+        return _PROJECTION_WORDS[word]
+    if len(word) > 2 and word[0] in "RL" and word[1:] in _PROJECTION_WORDS:
+        return _PROJECTION_WORDS[word[1:]]
+    return None

@@ -1,0 +1,151 @@
+"""Bad input: each case is a LoadError naming the file with a one-line reason; other files still load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydicom.encaps import encapsulate
+from pydicom.uid import RLELossless
+
+from mammoview.io import LoadError, load_study, open_paths, read_image, read_info, scan_paths
+from tests.io.conftest import MakeFile
+from tests.synthetic import mammo_dataset, synthetic_breast, write_dataset
+
+
+def assert_one_line(err: LoadError, path: Path, *words: str) -> None:
+    text = str(err)
+    assert text.startswith(f"{path}: ")
+    assert "\n" not in text and "Traceback" not in text
+    for w in words:
+        assert w in err.reason, err.reason
+
+
+def truncate(path: Path, keep: float) -> Path:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path
+
+
+def test_truncated_native_dicom(write_dcm: MakeFile) -> None:
+    path = truncate(write_dcm("t.dcm"), 0.6)
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path, "truncated", "Pixel Data")
+
+
+def test_truncated_rle_dicom(tmp_path: Path) -> None:
+    px = synthetic_breast(80, 60)
+    ds = mammo_dataset(px)
+    ds.compress(RLELossless, px)
+    path = truncate(write_dataset(ds, tmp_path / "rle.dcm"), 0.7)
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path, "truncated")
+
+
+def test_truncated_in_the_header(write_dcm: MakeFile) -> None:
+    path = write_dcm("h.dcm")
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path)
+
+
+def test_corrupt_compressed_pixels_fail_at_decode(tmp_path: Path) -> None:
+    ds = mammo_dataset(synthetic_breast(40, 30))
+    ds.PixelData = encapsulate([b"\x01\x00\x00\x00" + b"\xff" * 200])
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    ds.file_meta.TransferSyntaxUID = RLELossless
+    path = write_dataset(ds, tmp_path / "bad_rle.dcm")
+    read_info(path)  # the header is fine
+    with pytest.raises(LoadError) as exc:
+        read_image(path)
+    assert_one_line(exc.value, path, "cannot decode pixel data")
+
+
+def test_garbage_after_dicom_prefix(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.dcm"
+    path.write_bytes(b"\0" * 128 + b"DICM" + bytes(range(256)) * 8)
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path)
+
+
+def test_dicom_without_pixel_data(tmp_path: Path) -> None:
+    ds = mammo_dataset(synthetic_breast(20, 20))
+    del ds.PixelData
+    path = write_dataset(ds, tmp_path / "sr.dcm")
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path, "no Pixel Data (7FE0,0010)")
+
+
+def test_unsupported_transfer_syntax(tmp_path: Path) -> None:
+    ds = mammo_dataset(synthetic_breast(20, 20))
+    ds.PixelData = encapsulate([b"\x00" * 64])
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.100"  # MPEG2 Main Profile / Main Level
+    path = write_dataset(ds, tmp_path / "mpeg.dcm")
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path, "unsupported transfer syntax", "MPEG2")
+
+
+def test_palette_colour_is_refused(pydicom_data: Path) -> None:
+    with pytest.raises(LoadError) as exc:
+        read_info(pydicom_data / "OBXXXX1A.dcm")
+    assert_one_line(exc.value, pydicom_data / "OBXXXX1A.dcm", "PALETTE COLOR")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("notes.txt", b"hello", ("not an image",)),
+        ("blob", b"just some bytes, no DICOM here" * 10, ("not an image file",)),
+        ("fake.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, ()),
+    ],
+)
+def test_non_image_files(tmp_path: Path, name: str, content: bytes, words: tuple[str, ...]) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(LoadError) as exc:
+        read_image(path)
+    assert_one_line(exc.value, path, *words)
+
+
+def test_truncated_png_fails_at_decode(write_raster: MakeFile) -> None:
+    path = write_raster("cut.png", synthetic_breast(200, 150, max_value=255, dtype=np.uint8))
+    truncate(path, 0.5)
+    with pytest.raises(LoadError) as exc:
+        read_image(path)
+    assert_one_line(exc.value, path)
+
+
+def test_folder_with_bad_files_still_loads_the_good_ones(write_dcm: MakeFile, tmp_path: Path) -> None:
+    good = [write_dcm(f"{v}.dcm", laterality=v[0], view=v[1:], study_uid="1.2.3") for v in ("RCC", "LCC")]
+    bad = truncate(write_dcm("RMLO.dcm", laterality="R", view="MLO", study_uid="1.2.3"), 0.5)
+    (tmp_path / "report.txt").write_text("ignored")
+    studies, errors = open_paths([tmp_path])
+    assert [e.path for e in errors] == [bad]
+    assert len(studies) == 1 and [i.path for i in studies[0].images] == good
+
+
+def test_file_damaged_between_scan_and_load(write_dcm: MakeFile, tmp_path: Path) -> None:
+    a = write_dcm("a.dcm", laterality="R", view="CC", study_uid="1.2.3")
+    b = write_dcm("b.dcm", laterality="L", view="CC", study_uid="1.2.3")
+    (study,), _ = open_paths([tmp_path])
+    b.write_bytes(b"")  # gone bad after the scan
+    loaded = load_study(study)
+    assert [i.path for i in loaded.images] == [a]
+    assert len(loaded.errors) == 1 and loaded.errors[0].path == b
+
+
+def test_explicit_irrelevant_file_is_an_error(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("# notes")
+    result = scan_paths([notes])
+    assert result.images == () and [e.path for e in result.errors] == [notes]

@@ -1,0 +1,92 @@
+"""`mammoview info`: real studies, JSON, bad files (exit code, one line each), and a light import path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mammoview.cli import main
+from mammoview.cli.info import parse_spacing
+from tests.io.conftest import MALIGN_VIEWS, MakeFile
+from tests.synthetic import synthetic_breast
+
+
+def view_lines(out: str) -> dict[str, str]:
+    """{file name: "L CC"} from the text output's image lines."""
+    found = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2].endswith(".dcm"):
+            found[Path(parts[2]).name] = f"{parts[0]} {parts[1]}"
+    return found
+
+
+def test_info_on_the_malignant_case(malign_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", str(malign_dir)]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert view_lines(out) == {"1-280.dcm": "L CC", "1-281.dcm": "L MLO", "1-282.dcm": "R CC", "1-283.dcm": "R MLO"}
+    assert out.count("laterality:  L from Laterality (0020,0060) (L)") == 2
+    assert "projection:  MLO from PatientOrientation (0020,0020) (MLO)" in out
+    assert "spacing:     spacing unknown" in out
+    assert "MONOCHROME2, 16 bits stored, RLE Lossless" in out
+    assert "4736 rows x 2624 columns" in out
+    assert "grouped by CBIS-DDSM patient id P_xxxxx" in out
+
+
+def test_info_json(malign_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "--json", str(malign_dir)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (study,) = data["studies"]
+    assert study["key"] == "P_00820" and data["errors"] == []
+    views = {Path(i["path"]).name: i["view"] for i in study["images"]}
+    assert views == MALIGN_VIEWS
+    first = study["images"][0]
+    assert first["laterality"]["source"] == "Laterality (0020,0060)"
+    assert first["projection"] == {"value": "CC", "source": "PatientOrientation (0020,0020)", "detail": "CC"}
+    assert first["pixel_spacing"] is None and first["transfer_syntax"] == "RLE Lossless"
+
+
+def test_bad_files_exit_non_zero_one_line_each(
+    malign_dir: Path, write_dcm: MakeFile, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = write_dcm("broken.dcm")
+    bad.write_bytes(bad.read_bytes()[:-500])
+    text = tmp_path / "notes.txt"
+    text.write_text("x")
+    rc = main(["info", str(malign_dir / "1-280.dcm"), str(bad), str(text)])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    assert view_lines(out) == {"1-280.dcm": "L CC"}  # the good file still prints
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and "Traceback" not in err
+    assert lines[0].startswith(f"{bad}: truncated")
+    assert lines[1].startswith(f"{text}: not an image")
+
+
+def test_pixel_spacing_option(write_raster: MakeFile, capsys: pytest.CaptureFixture[str]) -> None:
+    png = write_raster("00001_LEFT_CC.png", synthetic_breast(40, 30, max_value=255, dtype=np.uint8))
+    assert main(["info", "--pixel-spacing", "0.29,0.18", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "spacing:     0.29 x 0.18 mm (--pixel-spacing option)" in out
+    assert "L CC" in out and "file name pattern _LEFT_CC" in out
+    assert parse_spacing("0.2") == 0.2
+    for bad in ("0", "a", "1,2,3", "-1"):
+        with pytest.raises(Exception, match=r"expected|not a number"):
+            parse_spacing(bad)
+
+
+def test_info_import_path_has_no_torch_or_qt(malign_dir: Path) -> None:
+    code = (
+        "import sys; from mammoview.cli import main; rc = main(['info', sys.argv[1]]);"
+        "heavy = [m for m in ('torch', 'PySide6', 'pyqtgraph', 'mammoview.cad', 'mammoview.gui') if m in sys.modules];"
+        "print('HEAVY', heavy); sys.exit(rc)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(malign_dir)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stdout

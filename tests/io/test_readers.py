@@ -1,0 +1,224 @@
+"""Readers: DICOM transfer syntaxes, raster formats, spacing sources, warnings."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from PIL import Image
+from pydicom.encaps import encapsulate
+from pydicom.uid import JPEG2000Lossless, JPEGBaseline8Bit, RLELossless
+
+from mammoview.io import LoadError, PixelSpacing, Projection, View, read_image, read_info
+from tests.io.conftest import MakeFile
+from tests.synthetic import mammo_dataset, synthetic_breast, write_dataset
+
+# --- DICOM encodings ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("syntax", [RLELossless, JPEG2000Lossless])
+def test_compressed_dicom_round_trips(tmp_path: Path, syntax: pydicom.uid.UID) -> None:
+    px = synthetic_breast(64, 48)
+    ds = mammo_dataset(px)
+    ds.compress(syntax, px)
+    image = read_image(write_dataset(ds, tmp_path / "c.dcm"))
+    assert image.info.transfer_syntax == syntax.name
+    assert image.stored.dtype == np.uint16 and np.array_equal(image.stored, px)
+
+
+def test_jpeg_baseline_grey(tmp_path: Path) -> None:
+    px = synthetic_breast(64, 48, max_value=255, dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(px).save(buf, format="JPEG", quality=98)
+    ds = mammo_dataset(px)
+    ds.PixelData = encapsulate([buf.getvalue()])
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    image = read_image(write_dataset(ds, tmp_path / "j.dcm"))
+    assert image.info.transfer_syntax == JPEGBaseline8Bit.name
+    assert np.abs(image.stored.astype(int) - px).mean() < 3  # lossy
+
+
+@pytest.mark.parametrize(
+    ("name", "syntax"),
+    [
+        ("emri_small_jpeg_ls_lossless.dcm", "JPEG-LS Lossless Image Compression"),
+        ("JPEG-LL.dcm", "JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])"),
+        ("MR2_J2KR.dcm", "JPEG 2000 Image Compression (Lossless Only)"),
+        ("emri_small_big_endian.dcm", "Explicit VR Big Endian"),
+    ],
+)
+def test_pydicom_data_encodings_decode_like_pydicom(pydicom_data: Path, name: str, syntax: str) -> None:
+    image = read_image(pydicom_data / name)
+    assert image.info.transfer_syntax == syntax
+    ds = pydicom.dcmread(pydicom_data / name)
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    expected = ds.pixel_array[0] if frames > 1 else ds.pixel_array
+    assert np.array_equal(image.stored, expected)
+
+
+def test_multiframe_reads_first_frame_with_a_warning(pydicom_data: Path) -> None:
+    image = read_image(pydicom_data / "emri_small_RLE.dcm")
+    assert image.info.frames == 10 and image.shape == (64, 64)
+    assert any("multi-frame" in w and "first frame" in w for w in image.info.warnings)
+
+
+def test_colour_dicom_becomes_grey_with_a_warning(pydicom_data: Path) -> None:
+    image = read_image(pydicom_data / "SC_rgb.dcm")
+    assert image.stored.ndim == 2 and image.info.chain.photometric == "MONOCHROME2"
+    assert any("converted to grey" in w for w in image.info.warnings)
+
+
+def test_non_mammography_modality_loads_with_a_warning(pydicom_data: Path) -> None:
+    image = read_image(pydicom_data / "MR2_UNCR.dcm")
+    assert any("(0008,0060) Modality is MR, not MG" in w for w in image.info.warnings)
+
+
+def test_mammography_dicom_has_no_modality_warning(write_dcm: MakeFile) -> None:
+    assert read_info(write_dcm("a.dcm")).warnings == ()
+
+
+def test_pydicom_warnings_are_kept_not_raised(tmp_path: Path) -> None:
+    ds = mammo_dataset(synthetic_breast(20, 20))
+    with pytest.warns(UserWarning, match="Invalid value for VR UI"):
+        ds.SOPInstanceUID = "1.2.abc"
+        path = write_dataset(ds, tmp_path / "odd.dcm")
+    info = read_info(path)  # pytest turns escaping warnings into errors
+    assert any("Invalid value for VR UI" in w for w in info.warnings)
+
+
+# --- spacing --------------------------------------------------------------------------
+
+
+def test_spacing_sources(write_dcm: MakeFile) -> None:
+    sp = read_info(write_dcm("a.dcm", pixel_spacing=(0.07, 0.08))).spacing
+    assert sp == PixelSpacing(0.07, 0.08, "PixelSpacing (0028,0030)")
+    sp = read_info(write_dcm("b.dcm", pixel_spacing=None, imager_spacing=(0.1, 0.1))).spacing
+    assert sp is not None and sp.row_mm == 0.1
+    assert sp.source == "ImagerPixelSpacing (0018,1164) (at the detector, not corrected for magnification)"
+
+
+def test_imager_spacing_with_magnification_factor(write_dcm: MakeFile) -> None:
+    def mag(ds: pydicom.Dataset) -> None:
+        ds.EstimatedRadiographicMagnificationFactor = "1.25"
+
+    sp = read_info(write_dcm("m.dcm", pixel_spacing=None, imager_spacing=(0.1, 0.1), edit=mag)).spacing
+    assert sp is not None and sp.row_mm == pytest.approx(0.08) and sp.col_mm == pytest.approx(0.08)
+    assert "EstimatedRadiographicMagnificationFactor (0018,1114) 1.25" in sp.source
+
+
+def test_invalid_pixel_spacing_falls_back_with_a_warning(write_dcm: MakeFile) -> None:
+    def zero(ds: pydicom.Dataset) -> None:
+        ds.PixelSpacing = ["0", "0"]
+
+    info = read_info(write_dcm("z.dcm", imager_spacing=(0.1, 0.1), edit=zero))
+    assert info.spacing is not None and info.spacing.source.startswith("ImagerPixelSpacing")
+    assert any("PixelSpacing (0028,0030)" in w and "ignored" in w for w in info.warnings)
+
+
+def test_spacing_option_fills_only_missing_spacing(write_dcm: MakeFile, write_raster: MakeFile) -> None:
+    assert read_info(write_dcm("s.dcm"), pixel_spacing=0.5).spacing.source == "PixelSpacing (0028,0030)"  # type: ignore[union-attr]
+    no_spacing = read_info(write_dcm("n.dcm", pixel_spacing=None), pixel_spacing=0.5).spacing
+    assert no_spacing == PixelSpacing(0.5, 0.5, "--pixel-spacing option")
+    png = write_raster("x.png", synthetic_breast(30, 20, max_value=255, dtype=np.uint8))
+    assert read_info(png).spacing is None and read_info(png).spacing_text == "spacing unknown"
+    assert read_info(png, pixel_spacing=(0.29, 0.18)).spacing == PixelSpacing(0.29, 0.18, "--pixel-spacing option")
+    with pytest.raises(ValueError, match="must be > 0"):
+        read_info(png, pixel_spacing=0)
+
+
+# --- rasters --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "dtype", "fmt", "bits"),
+    [
+        ("a.png", np.uint8, "PNG", 8),
+        ("a16.png", np.uint16, "PNG", 16),
+        ("a.tif", np.uint16, "TIFF", 16),
+        ("a.pgm", np.uint8, "PGM", 8),
+        ("a16.pgm", np.uint16, "PGM", 12),  # maxval 4095 -> 12 bits, values kept as stored
+    ],
+)
+def test_lossless_rasters(write_raster: MakeFile, name: str, dtype: type, fmt: str, bits: int) -> None:
+    px = synthetic_breast(50, 40, max_value=255 if dtype is np.uint8 else 4095, dtype=dtype)
+    px[0, 0] = 255 if dtype is np.uint8 else 4095
+    image = read_image(write_raster(name, px))
+    assert image.info.file_format == fmt and image.info.chain.bits_stored == bits
+    assert image.stored.dtype == np.dtype(dtype) and np.array_equal(image.stored, px)
+    assert image.info.photometric == "MONOCHROME2" and image.info.warnings == ()
+
+
+def test_jpeg_raster_and_ascii_pgm(write_raster: MakeFile, tmp_path: Path) -> None:
+    px = synthetic_breast(50, 40, max_value=255, dtype=np.uint8)
+    image = read_image(write_raster("b.jpg", px))
+    assert image.info.file_format == "JPEG" and image.stored.dtype == np.uint8
+    p2 = tmp_path / "p2.pgm"
+    p2.write_text("P2\n3 2\n# comment\n1000\n0 1 2\n3 4 1000\n")
+    image = read_image(p2)
+    assert image.stored.tolist() == [[0, 1, 2], [3, 4, 1000]] and image.info.chain.bits_stored == 10
+
+
+def test_rgb_raster_becomes_grey_with_a_warning(write_raster: MakeFile) -> None:
+    rgb = np.zeros((20, 30, 3), dtype=np.uint8)
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = 100, 200, 50
+    image = read_image(write_raster("rgb.png", rgb))
+    assert image.stored.shape == (20, 30) and image.stored.dtype == np.uint8
+    assert int(image.stored[0, 0]) == round(0.299 * 100 + 0.587 * 200 + 0.114 * 50)
+    assert image.info.photometric == "RGB" and any("converted to grey" in w for w in image.info.warnings)
+
+
+def test_raster_view_from_names(write_raster: MakeFile) -> None:
+    px = synthetic_breast(30, 20, max_value=255, dtype=np.uint8)
+    assert read_info(write_raster("00001_LEFT_CC.jpg", px)).view is View.LCC
+    info = read_info(write_raster("mdb005.png", px))
+    assert info.view is View.RMLO and info.projection.value is Projection.MLO
+    assert read_info(write_raster("scan.png", px)).view is None
+
+
+def test_real_shared_data_rasters(data_dir: Path) -> None:
+    cbis = sorted((data_dir / "cbis-ddsm-mass" / "images").glob("*_LEFT_MLO.jpg"))[0]
+    image = read_image(cbis, pixel_spacing=(0.29, 0.29 * 488 / 800))
+    assert image.view is View.LMLO and image.shape == (800, 800) and image.info.spacing is not None
+    mias = sorted((data_dir / "mini-mias" / "images").glob("mdb*.png"))[0]
+    assert read_image(mias, pixel_spacing=0.2).info.projection.value is Projection.MLO
+    pgm = sorted((data_dir / "magic5-microcalc" / "images" / "1").glob("*.pgm"))[0]
+    patch = read_image(pgm)
+    assert patch.shape == (60, 60) and patch.stored.dtype == np.uint8
+
+
+def test_load_error_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(LoadError) as exc:
+        read_info(tmp_path / "missing.dcm")
+    assert str(exc.value) == f"{tmp_path / 'missing.dcm'}: no such file"
+    assert exc.value.path == tmp_path / "missing.dcm"
+
+
+def test_simpleitk_fallback_reads_tiff(tmp_path: Path) -> None:
+    """Pillow lacks some TIFF codecs; SimpleITK is the fallback (checked directly)."""
+    import SimpleITK as sitk
+
+    from mammoview.io.raster import _sitk_header, _sitk_pixels
+
+    px = synthetic_breast(30, 20)
+    path = tmp_path / "s.tif"
+    sitk.WriteImage(sitk.GetImageFromArray(px), str(path))
+    assert _sitk_header(path, ValueError("pillow failed")) == (30, 20, 16, False, False)
+    assert np.array_equal(_sitk_pixels(path), px)
+
+
+def test_legacy_dicom_without_file_meta(tmp_path: Path) -> None:
+    """ACR-NEMA-style files (no preamble, no File Meta) are read with the encoding pydicom infers."""
+    px = synthetic_breast(30, 20)
+    bare = pydicom.Dataset()
+    bare.update(mammo_dataset(px, laterality="R", view="CC"))
+    path = tmp_path / "legacy.dcm"
+    pydicom.dcmwrite(path, bare, implicit_vr=True, little_endian=True)
+    assert path.read_bytes()[128:132] != b"DICM"
+    image = read_image(path)
+    assert image.view is View.RCC and image.info.transfer_syntax == "Implicit VR Little Endian"
+    assert np.array_equal(image.stored, px)

