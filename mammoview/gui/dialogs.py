@@ -1,0 +1,136 @@
+"""Dialogs: pick a study from a folder holding several, problem reports, shortcuts, about.
+
+All are opened with ``open()`` (window-modal, non-blocking) so the event loop -- and
+any loading in progress -- keeps running, and tests can drive them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from mammoview import __version__
+from mammoview.gui.settings import ViewerSettings
+from mammoview.gui.texts import format_date
+from mammoview.io.model import StudyInfo
+
+RESEARCH_NOTICE = (
+    "Research use only. mammoview is not a medical device; its CAD output is not a diagnosis "
+    "and must not be used for clinical decisions."
+)
+
+
+class StudyPickerDialog(QtWidgets.QDialog):
+    """Lists the studies found in the opened paths; ``chosen`` is set when accepted."""
+
+    def __init__(self, studies: Sequence[StudyInfo], parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Choose a study")
+        self.studies = list(studies)
+        self.chosen: StudyInfo | None = None
+        self.list = QtWidgets.QListWidget(self)
+        for study in self.studies:
+            m = study.meta
+            views = ", ".join(sorted({i.view.label for i in study.images if i.view is not None})) or "views unknown"
+            text = " | ".join(
+                p for p in (m.patient_name or m.patient_id, format_date(m.study_date), m.study_description) if p
+            )
+            item = QtWidgets.QListWidgetItem(f"{text or study.key}\n    {len(study.images)} image(s): {views}")
+            item.setToolTip(f"{study.key} ({study.key_source})")
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Open | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(QtWidgets.QLabel(f"{len(self.studies)} studies were found. Open which one?"))
+        layout.addWidget(self.list)
+        layout.addWidget(buttons)
+        self.resize(560, 320)
+
+    def accept(self) -> None:
+        row = self.list.currentRow()
+        self.chosen = self.studies[row] if 0 <= row < len(self.studies) else None
+        super().accept()
+
+
+IMAGE_FILTER = "Images (*.dcm *.dicom *.dic *.ima *.png *.jpg *.jpeg *.pgm *.tif *.tiff *.bmp);;All files (*)"
+
+
+def ask_paths(parent: QtWidgets.QWidget, settings: ViewerSettings, folder: bool) -> list[str]:
+    """Ask for a folder or for files (starting where the reader last opened one); [] if cancelled."""
+    start = settings.value("file/last_dir", str(Path.home()))
+    if folder:
+        chosen = QtWidgets.QFileDialog.getExistingDirectory(parent, "Open folder", start)
+        paths = [chosen] if chosen else []
+    else:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(parent, "Open files", start, IMAGE_FILTER)
+    if paths:
+        settings.set_value("file/last_dir", paths[0] if folder else str(Path(paths[0]).parent))
+    return paths
+
+
+def message_box(
+    parent: QtWidgets.QWidget, icon: QtWidgets.QMessageBox.Icon, title: str, text: str, details: str = ""
+) -> QtWidgets.QMessageBox:
+    """Open a non-blocking message box (deleted when closed) and return it."""
+    box = QtWidgets.QMessageBox(icon, title, text, QtWidgets.QMessageBox.StandardButton.Ok, parent)
+    if details:
+        box.setDetailedText(details)
+    box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def shortcuts_dialog(parent: QtWidgets.QWidget, actions: Sequence[QtGui.QAction]) -> QtWidgets.QDialog:
+    """A table of every action with a shortcut, plus the mouse gestures."""
+    dlg = QtWidgets.QDialog(parent)
+    dlg.setWindowTitle("Keyboard shortcuts and mouse")
+    table = QtWidgets.QTableWidget(0, 2, dlg)
+    table.setHorizontalHeaderLabels(["Action", "Shortcut"])
+    rows = [(a.text().replace("&", ""), a.shortcut().toString(QtGui.QKeySequence.SequenceFormat.NativeText))
+            for a in actions if not a.shortcut().isEmpty()]  # fmt: skip
+    rows += [
+        ("Pan", "Left drag"),
+        ("Zoom about the cursor", "Mouse wheel"),
+        ("Window / level", "Right or middle drag (left drag in W/L mode)"),
+        ("Maximise / restore a view", "Double click"),
+        ("View menu (presets, duplicates, assign view)", "Right click"),
+        ("Open studies", "Drop files or folders on the window"),
+    ]
+    table.setRowCount(len(rows))
+    for r, (name, key) in enumerate(rows):
+        table.setItem(r, 0, QtWidgets.QTableWidgetItem(name))
+        table.setItem(r, 1, QtWidgets.QTableWidgetItem(key))
+    table.resizeColumnsToContents()
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+    layout = QtWidgets.QVBoxLayout(dlg)
+    layout.addWidget(table)
+    close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
+    close.rejected.connect(dlg.reject)
+    layout.addWidget(close)
+    dlg.resize(560, 620)
+    dlg.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+    dlg.open()
+    return dlg
+
+
+def about_box(parent: QtWidgets.QWidget) -> QtWidgets.QMessageBox:
+    text = (
+        f"<h3>mammoview {__version__}</h3>"
+        "<p>Mammography viewer with a deep-learning CAD second reader.</p>"
+        f"<p><b>{RESEARCH_NOTICE}</b></p>"
+        "<p>Licence: MIT.</p>"
+    )
+    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, "About mammoview", text,
+                                QtWidgets.QMessageBox.StandardButton.Ok, parent)  # fmt: skip
+    box.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box

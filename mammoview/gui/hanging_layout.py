@@ -1,0 +1,93 @@
+"""The hanging protocol on screen: R CC | L CC above R MLO | L MLO, chest walls meeting at the seam.
+
+Geometry is computed by hand instead of a QGridLayout so that the two panels of a
+row are exactly the same size (a grid hands the odd pixel to one side, and linked
+panels of different sizes cannot both stay pinned to their chest walls); the odd
+pixel goes into the seam.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from PySide6 import QtCore, QtWidgets
+
+from mammoview.gui.view_panel import ViewPanel
+from mammoview.io.model import View
+
+#: Gap between panels in logical pixels.
+SEAM = 4
+
+
+class Layout(enum.Enum):
+    """Panel arrangements (values are the menu texts)."""
+
+    FOUR = "Four views (CC above MLO)"
+    CC = "CC pair"
+    MLO = "MLO pair"
+
+
+_ROWS: dict[Layout, tuple[tuple[View, View], ...]] = {
+    Layout.FOUR: ((View.RCC, View.LCC), (View.RMLO, View.LMLO)),
+    Layout.CC: ((View.RCC, View.LCC),),
+    Layout.MLO: ((View.RMLO, View.LMLO),),
+}
+
+
+class HangingLayout(QtWidgets.QWidget):
+    """Owns the four :class:`ViewPanel` objects and arranges the visible ones."""
+
+    arrangementChanged = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAutoFillBackground(True)
+        pal = self.palette()
+        pal.setColor(self.backgroundRole(), QtCore.Qt.GlobalColor.black)
+        self.setPalette(pal)
+        self.panels: dict[View, ViewPanel] = {v: ViewPanel(v, self) for v in View}
+        self.layout_mode = Layout.FOUR
+        self.maximized: View | None = None
+        self._arrange()
+
+    def set_layout_mode(self, mode: Layout) -> None:
+        self.layout_mode = mode
+        self.maximized = None
+        self._arrange()
+
+    def toggle_maximized(self, view: View) -> None:
+        """Double-click: show ``view`` alone, or go back to the layout."""
+        self.maximized = None if self.maximized is view else view
+        self._arrange()
+
+    def visible_views(self) -> list[View]:
+        if self.maximized is not None:
+            return [self.maximized]
+        return [v for row in _ROWS[self.layout_mode] for v in row]
+
+    def rows(self) -> tuple[tuple[View, ...], ...]:
+        if self.maximized is not None:
+            return ((self.maximized,),)
+        return _ROWS[self.layout_mode]
+
+    def resizeEvent(self, event: object) -> None:
+        self._place()
+
+    def _arrange(self) -> None:
+        shown = set(self.visible_views())
+        for view, panel in self.panels.items():
+            panel.setVisible(view in shown)
+        self._place()
+        self.arrangementChanged.emit()
+
+    def _place(self) -> None:
+        rows = self.rows()
+        w, h = self.width(), self.height()
+        row_h = max((h - SEAM * (len(rows) - 1)) // len(rows), 1)
+        for r, row in enumerate(rows):
+            col_w = max((w - SEAM * (len(row) - 1)) // len(row), 1)
+            y = r * (row_h + SEAM)
+            for c, view in enumerate(row):
+                # Pin the last column to the right edge; the odd pixel falls in the seam.
+                x = w - col_w if (c == len(row) - 1 and c > 0) else c * (col_w + SEAM)
+                self.panels[view].setGeometry(x, y, col_w, row_h)

@@ -1,0 +1,181 @@
+"""Loading off the GUI thread: scan paths into studies, then decode, hang and prepare one study.
+
+One QObject worker per job, moved to its own QThread (STYLE.md); results come back
+through queued signals, so widgets are only touched in main-thread slots.  Opening
+a new study makes the running job stale: it is told to stop at its next check and
+its result, if any, is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore
+
+from mammoview.gui.display_image import DisplayImage, prepare_display
+from mammoview.io import hang, load_study, open_paths
+from mammoview.io.model import Hanging, LoadError, MammoImage, Study, StudyInfo
+
+Progress = Callable[[str], None]
+Cancelled = Callable[[], bool]
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when a newer job replaced it."""
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """Studies found under the opened paths, and the files that could not be read."""
+
+    paths: tuple[str, ...]
+    studies: tuple[StudyInfo, ...]
+    errors: tuple[LoadError, ...]
+
+
+@dataclass(frozen=True)
+class LoadedStudy:
+    """A decoded, hung study with the display data of every image (keyed by identity)."""
+
+    study: Study
+    hanging: Hanging
+    displays: dict[MammoImage, DisplayImage]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def scan_job(paths: Sequence[str | Path], pixel_spacing: float | None) -> Callable[[Progress, Cancelled], ScanOutcome]:
+    def run(progress: Progress, cancelled: Cancelled) -> ScanOutcome:
+        progress(f"Reading headers of {len(paths)} path(s)…")
+        studies, errors = open_paths([Path(p) for p in paths], pixel_spacing=pixel_spacing)
+        return ScanOutcome(tuple(str(p) for p in paths), tuple(studies), tuple(errors))
+
+    return run
+
+
+def load_job(info: StudyInfo, max_workers: int | None = None) -> Callable[[Progress, Cancelled], LoadedStudy]:
+    """Decode (io's thread pool), hang, then build pyramids in parallel (numpy releases the GIL)."""
+    workers = max_workers or min(4, max(2, os.cpu_count() or 2))
+
+    def run(progress: Progress, cancelled: Cancelled) -> LoadedStudy:
+        t0 = time.perf_counter()
+        progress(f"Decoding {len(info.images)} image(s)…")
+        study = load_study(info, max_workers=workers)
+        t1 = time.perf_counter()
+        if cancelled():
+            raise JobCancelled
+        hanging = hang(study)
+        images = _all_images(hanging)
+        progress("Preparing display…")
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            displays = dict(zip(images, pool.map(prepare_display, images), strict=True))
+        t2 = time.perf_counter()
+        return LoadedStudy(study, hanging, displays, {"decode_s": t1 - t0, "prepare_s": t2 - t1})
+
+    return run
+
+
+def _all_images(hanging: Hanging) -> list[MammoImage]:
+    out: list[MammoImage] = [img for img in hanging.panels.values() if img is not None]
+    for alts in hanging.alternatives.values():
+        out.extend(a for a in alts if all(a is not o for o in out))
+    out.extend(u for u in hanging.unplaced if all(u is not o for o in out))
+    return out
+
+
+class _Worker(QtCore.QObject):
+    finished = QtCore.Signal(int, object)
+    errored = QtCore.Signal(int, object)
+    progress = QtCore.Signal(int, str)
+
+    def __init__(self, job_id: int, fn: Callable[[Progress, Cancelled], Any], cancelled: Cancelled) -> None:
+        super().__init__()
+        self._id, self._fn, self._cancelled = job_id, fn, cancelled
+
+    @QtCore.Slot()
+    def run(self) -> None:
+        try:
+            result = self._fn(lambda msg: self.progress.emit(self._id, msg), self._cancelled)
+        except Exception as exc:  # reported to the GUI, never lost in the thread
+            self.errored.emit(self._id, exc)
+        else:
+            self.finished.emit(self._id, result)
+
+
+class BackgroundJobs(QtCore.QObject):
+    """Runs jobs in worker threads; only the newest job's outcome is reported.
+
+    Signals ``progress(str)``, ``finished(object)`` and ``errored(object)`` are emitted
+    in the main thread, for the current job only.
+    """
+
+    progress = QtCore.Signal(str)
+    finished = QtCore.Signal(object)
+    errored = QtCore.Signal(object)
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._current = 0
+        self._threads: dict[int, tuple[QtCore.QThread, _Worker]] = {}
+
+    @property
+    def busy(self) -> bool:
+        return self._current in self._threads
+
+    def submit(self, fn: Callable[[Progress, Cancelled], Any]) -> int:
+        """Start ``fn(progress, cancelled)`` in a new thread; any older job becomes stale."""
+        self._current += 1
+        job_id = self._current
+        thread = QtCore.QThread()
+        worker = _Worker(job_id, fn, lambda: job_id != self._current)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.finished.connect(self._on_finished)
+        worker.errored.connect(self._on_errored)
+        worker.progress.connect(self._on_progress)
+        self._threads[job_id] = (thread, worker)
+        thread.start()
+        return job_id
+
+    def cancel(self) -> None:
+        """Make the running job stale (it stops at its next check; its result is dropped)."""
+        self._current += 1
+
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        """Drop all jobs and wait for their threads (before the application quits)."""
+        self.cancel()
+        for thread, _ in list(self._threads.values()):
+            thread.quit()
+            thread.wait(timeout_ms)
+        self._threads.clear()
+
+    @QtCore.Slot(int, object)
+    def _on_finished(self, job_id: int, result: object) -> None:
+        self._retire(job_id)
+        if job_id == self._current:
+            self.finished.emit(result)
+
+    @QtCore.Slot(int, object)
+    def _on_errored(self, job_id: int, exc: object) -> None:
+        self._retire(job_id)
+        if job_id == self._current and not isinstance(exc, JobCancelled):
+            self.errored.emit(exc)
+
+    @QtCore.Slot(int, str)
+    def _on_progress(self, job_id: int, message: str) -> None:
+        if job_id == self._current:
+            self.progress.emit(message)
+
+    def _retire(self, job_id: int) -> None:
+        entry = self._threads.pop(job_id, None)
+        if entry is not None:
+            thread, worker = entry
+            thread.quit()
+            thread.wait()
+            worker.deleteLater()
+            thread.deleteLater()

@@ -1,0 +1,389 @@
+"""The main window: hanging layout in the centre, menus, status bar, and a right dock area for findings.
+
+Extension points (for the CAD layer and later features)
+-------------------------------------------------------
+- ``panels[View]`` -> :class:`~mammoview.gui.view_panel.ViewPanel` (overlays, coordinates);
+- ``menus["File" | "View" | "Image" | "Help"]``, :meth:`add_menu` (inserted before Help);
+- :meth:`add_dock` puts a widget (e.g. a findings list) in the right dock area;
+- ``studyShown(LoadedStudy)`` after a study is on screen, ``panelImageChanged(ViewPanel)``
+  whenever a panel's image changes (duplicate chosen, view assigned);
+- ``statusBar()`` and :meth:`show_status`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from mammoview.gui import dialogs
+from mammoview.gui.actions import ViewerActions
+from mammoview.gui.display_image import DisplayImage
+from mammoview.gui.hanging_layout import HangingLayout, Layout
+from mammoview.gui.image_controls import ImageControls
+from mammoview.gui.linking import LinkMode, apply_links, fit_groups, mark_group_unfitted
+from mammoview.gui.loader import BackgroundJobs, LoadedStudy, ScanOutcome, load_job, scan_job
+from mammoview.gui.settings import RecentStudy, ViewerSettings
+from mammoview.gui.texts import format_cursor, study_lines, study_title
+from mammoview.gui.view_panel import CursorSample, ViewPanel
+from mammoview.gui.window_level import Preset, WindowState
+from mammoview.io.model import StudyInfo, View
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """The viewer window.  Open studies with :meth:`open_paths` (non-blocking)."""
+
+    studyShown = QtCore.Signal(object)  # LoadedStudy
+    panelImageChanged = QtCore.Signal(object)  # ViewPanel
+    problemsReported = QtCore.Signal(str, str)  # title, text
+
+    def __init__(self, pixel_spacing: float | None = None, settings: ViewerSettings | None = None) -> None:
+        super().__init__()
+        self.setObjectName("MammoviewMainWindow")
+        self.setWindowTitle("mammoview — research use only")
+        self.pixel_spacing = pixel_spacing
+        self.settings = settings or ViewerSettings()
+        self.hanging = HangingLayout(self)
+        self.setCentralWidget(self.hanging)
+        self.panels: dict[View, ViewPanel] = self.hanging.panels
+        self.jobs = BackgroundJobs(self)
+        self.loaded: LoadedStudy | None = None
+        self.choices: dict[View, list[DisplayImage]] = {}
+        self.unplaced: list[DisplayImage] = []
+        self._windows: dict[DisplayImage, WindowState] = {}
+        self.active_view = View.RCC
+        self.link_mode = _enum(LinkMode, self.settings.value("view/link_mode"), LinkMode.PAIRS)
+        self.overlay_visible = self.settings.flag("view/overlay_text", True)
+        self.image_controls = ImageControls(
+            self.panels, self.active_panel, sync=self.settings.flag("image/sync_window", True)
+        )
+        self.last_message: tuple[str, str] | None = None
+
+        self.commands = ViewerActions(self)  # not "actions": that would hide QWidget.actions()
+        self.menus = self.commands.menus
+        # Messages (loading, problems) take the left of the status bar; the cursor read-out
+        # is a permanent widget on the right so messages never hide it.
+        self._cursor_label = QtWidgets.QLabel("")
+        self._cursor_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 40)
+        self.statusBar().addPermanentWidget(self._cursor_label)
+        self.statusBar().addPermanentWidget(QtWidgets.QLabel("Research use only"))
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+
+        for panel in self.panels.values():
+            panel.activated.connect(self._activate)
+            panel.maximizeRequested.connect(lambda p: self._toggle_maximize(p.view))
+            panel.contextMenuRequested.connect(self._context_menu)
+            panel.cursorMoved.connect(self._on_cursor)
+            panel.windowDragged.connect(self._on_window_drag)
+            panel.userRangeChanged.connect(
+                lambda p: mark_group_unfitted(self.panels, p.view, self.link_mode, self.hanging.visible_views())
+            )
+            panel.imageChanged.connect(self.panelImageChanged)
+        self.hanging.arrangementChanged.connect(self._relink)
+        self.jobs.progress.connect(self.show_status)
+        self.jobs.finished.connect(self._on_job_finished)
+        self.jobs.errored.connect(self._on_job_error)
+
+        self.set_layout_mode(_enum(Layout, self.settings.value("view/layout"), Layout.FOUR))
+        self._activate(self.panels[View.RCC])
+        self.resize(1400, 900)
+        if (geometry := self.settings.geometry()) is not None:
+            self.restoreGeometry(geometry)
+        if (state := self.settings.state()) is not None:
+            self.restoreState(state)
+        self.show_status("Open a study: File ▸ Open folder… (Ctrl+O), or drop files or folders here.")
+
+    # -- extension points --------------------------------------------------------------------
+    def add_menu(self, title: str) -> QtWidgets.QMenu:
+        """A new top-level menu, placed before Help."""
+        menu = QtWidgets.QMenu(title, self)
+        self.menuBar().insertMenu(self.menus["Help"].menuAction(), menu)
+        self.menus[title.replace("&", "")] = menu
+        return menu
+
+    def add_dock(self, widget: QtWidgets.QWidget, title: str, name: str) -> QtWidgets.QDockWidget:
+        """Put ``widget`` in the right dock area (``name`` keys its saved state)."""
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
+
+    def show_status(self, text: str, timeout_ms: int = 0) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def active_panel(self) -> ViewPanel:
+        return self.panels[self.active_view]
+
+    # -- opening --------------------------------------------------------------------------------
+    def open_paths(self, paths: list[str]) -> None:
+        """Scan ``paths`` in the background, then load the study (asking which one if several)."""
+        if not paths:
+            return
+        paths = [str(Path(p).resolve()) for p in paths]  # recent studies must reopen from any folder
+        self.show_status(f"Opening {', '.join(Path(p).name for p in paths[:3])}…")
+        self.jobs.submit(scan_job(paths, self.pixel_spacing))
+
+    def open_study(self, info: StudyInfo) -> None:
+        """Decode, hang and show one study (in the background)."""
+        self.show_status(f"Loading {study_title(info)}…")
+        self.jobs.submit(load_job(info))
+
+    def open_folder_dialog(self) -> None:
+        self.open_paths(dialogs.ask_paths(self, self.settings, folder=True))
+
+    def open_files_dialog(self) -> None:
+        self.open_paths(dialogs.ask_paths(self, self.settings, folder=False))
+
+    def open_recent(self, recent: RecentStudy) -> None:
+        self.open_paths(list(recent.paths))
+
+    def reopen_last(self) -> None:
+        recent = self.settings.recent_studies()
+        if recent:
+            self.open_recent(recent[0])
+
+    def export(self) -> None:
+        self.show_status("Export is not available yet.", 4000)
+
+    @QtCore.Slot(object)
+    def _on_job_finished(self, result: object) -> None:
+        if isinstance(result, ScanOutcome):
+            self._on_scanned(result)
+        elif isinstance(result, LoadedStudy):
+            self.show_study(result)
+
+    @QtCore.Slot(object)
+    def _on_job_error(self, exc: object) -> None:
+        log.error("loading failed: %s", exc)
+        self.report_problems("Could not open", [str(exc)], critical=True)
+
+    def _on_scanned(self, outcome: ScanOutcome) -> None:
+        errors = [str(e) for e in outcome.errors]
+        if not outcome.studies:
+            self.report_problems("No images found", errors or ["No readable image in the opened paths."], True)
+            return
+        if errors:
+            self.report_problems("Some files could not be read", errors)
+        if len(outcome.studies) == 1:
+            self.open_study(outcome.studies[0])
+            return
+        picker = dialogs.StudyPickerDialog(outcome.studies, self)
+
+        def open_chosen() -> None:
+            if picker.chosen is not None:
+                self.open_study(picker.chosen)
+
+        picker.accepted.connect(open_chosen)
+        picker.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.open()
+        self.show_status(f"{len(outcome.studies)} studies found: choose one.")
+
+    # -- showing a study -----------------------------------------------------------------------
+    def show_study(self, loaded: LoadedStudy) -> None:
+        """Put a loaded study on screen (main thread)."""
+        self.loaded = loaded
+        hanging, displays = loaded.hanging, loaded.displays
+        self.choices = {}
+        for view in View:
+            first = hanging.panels.get(view)
+            imgs = ([first] if first is not None else []) + list(hanging.alternatives.get(view, ()))
+            self.choices[view] = [displays[i] for i in imgs if i in displays]
+        self.unplaced = [displays[i] for i in hanging.unplaced if i in displays]
+        self._windows = {}
+        for view, panel in self.panels.items():
+            options = self.choices[view]
+            self._show_in_panel(panel, options[0] if options else None)
+        self._update_overlay_text()
+        self._relink()
+        title = study_title(loaded.study.info)
+        self.setWindowTitle(f"{title} — mammoview — research use only")
+        self.settings.add_recent(RecentStudy(tuple(str(i.path) for i in loaded.study.info.images), title))
+        problems = [str(e) for e in loaded.study.errors] + list(hanging.warnings)
+        problems += [f"{d.image.path.name}: {w}" for d in displays.values() for w in d.image.info.warnings]
+        shown = sum(p.display is not None for p in self.panels.values())
+        self.show_status(f"{title}: {shown} view(s) shown." + (f" {len(problems)} problem(s)." if problems else ""))
+        if problems:
+            self.report_problems("Study opened with problems", problems, critical=bool(loaded.study.errors))
+        self.studyShown.emit(loaded)
+
+    def _show_in_panel(self, panel: ViewPanel, display: DisplayImage | None) -> None:
+        window = self._windows.get(display) if display is not None else None
+        panel.set_image(display, window)
+        options = self.choices.get(panel.view, [])
+        extra = f"({options.index(display) + 1} of {len(options)})" if display in options and len(options) > 1 else ""
+        panel.labels.set_title_extra(extra)
+
+    def show_choice(self, view: View, index: int) -> None:
+        """Show the ``index``-th image claiming ``view`` (duplicates)."""
+        options = self.choices.get(view, [])
+        if not 0 <= index < len(options):
+            return
+        panel = self.panels[view]
+        if panel.display is not None and panel.window_state is not None:
+            self._windows[panel.display] = panel.window_state
+        self._show_in_panel(panel, options[index])
+        fit_groups(self.panels, self.link_mode, self.hanging.visible_views())
+
+    def next_duplicate(self) -> None:
+        panel = self.active_panel()
+        options = self.choices.get(panel.view, [])
+        if len(options) > 1 and panel.display in options:
+            self.show_choice(panel.view, (options.index(panel.display) + 1) % len(options))
+
+    def assign_view(self, display: DisplayImage, view: View) -> None:
+        """The reader says ``display`` is ``view``: flips are recomputed and it is shown there."""
+        if display in self.unplaced:
+            self.unplaced.remove(display)
+        for options in self.choices.values():
+            if display in options:
+                options.remove(display)
+        assigned = display.with_view(view)
+        self.choices.setdefault(view, []).append(assigned)
+        self.show_choice(view, len(self.choices[view]) - 1)
+        for v, panel in self.panels.items():  # the panel it left may now be empty or show another
+            if v is not view and panel.display is display:
+                options = self.choices.get(v, [])
+                self._show_in_panel(panel, options[0] if options else None)
+        self.show_status(f"{assigned.image.path.name} shown as {view.label} (assigned by reader).", 5000)
+
+    def report_problems(self, title: str, lines: list[str], critical: bool = False) -> None:
+        """Status line + non-blocking message naming each file and reason; viewing goes on."""
+        for line in lines:
+            log.warning("%s: %s", title, line)
+        text = "\n".join(lines[:12]) + (f"\n… and {len(lines) - 12} more" if len(lines) > 12 else "")
+        self.last_message = (title, text)
+        self.show_status(f"{title}: {lines[0]}" if lines else title)
+        icon = QtWidgets.QMessageBox.Icon.Critical if critical else QtWidgets.QMessageBox.Icon.Warning
+        dialogs.message_box(self, icon, title, text, "\n".join(lines))
+        self.problemsReported.emit(title, text)
+
+    # -- view actions ---------------------------------------------------------------------------
+    def set_layout_mode(self, mode: Layout) -> None:
+        self.hanging.set_layout_mode(mode)
+        self._check(f"layout_{mode.name.lower()}")
+        self.settings.set_value("view/layout", mode.name)
+
+    def toggle_maximize_active(self) -> None:
+        self._toggle_maximize(self.active_view)
+
+    def _toggle_maximize(self, view: View) -> None:
+        self._activate(self.panels[view])
+        self.hanging.toggle_maximized(view)
+
+    def _relink(self) -> None:
+        visible = self.hanging.visible_views()
+        apply_links(self.panels, self.link_mode, visible)
+        fit_groups(self.panels, self.link_mode, visible)
+        self._update_overlay_text()
+
+    def fit_all(self) -> None:
+        fit_groups(self.panels, self.link_mode, self.hanging.visible_views())
+
+    def one_to_one(self) -> None:
+        self.active_panel().zoom_one_to_one()
+
+    def set_magnifier(self, enabled: bool) -> None:
+        for panel in self.panels.values():
+            panel.set_magnifier(enabled)
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        self.overlay_visible = visible
+        self.settings.set_value("view/overlay_text", visible)
+        self._update_overlay_text()
+
+    def set_link_mode(self, mode: LinkMode) -> None:
+        self.link_mode = mode
+        self._check(f"link_{mode.name.lower()}")
+        self.settings.set_value("view/link_mode", mode.name)
+        self._relink()
+        self.show_status(f"Linked zoom/pan: {mode.value}", 3000)
+
+    def cycle_link_mode(self) -> None:
+        modes = list(LinkMode)
+        self.set_link_mode(modes[(modes.index(self.link_mode) + 1) % len(modes)])
+
+    def reset_view(self) -> None:
+        self.set_layout_mode(Layout.FOUR)
+        self.set_link_mode(LinkMode.PAIRS)
+
+    def _update_overlay_text(self) -> None:
+        for panel in self.panels.values():
+            panel.set_study_text([])
+        if not self.overlay_visible or self.loaded is None:
+            return
+        left, right = study_lines(self.loaded.study.info)
+        top = self.hanging.rows()[0]
+        if len(top) == 1:
+            self.panels[top[0]].set_study_text(left + right)
+        else:
+            self.panels[top[0]].set_study_text(left)
+            self.panels[top[-1]].set_study_text(right)
+
+    # -- image actions (window/level lives in ImageControls) ----------------------------------
+    def apply_preset(self, preset: Preset) -> None:
+        self.image_controls.apply_preset(preset)
+        self.show_status(f"Window: {preset.value}", 3000)
+
+    def set_window_level_mode(self, enabled: bool) -> None:
+        for panel in self.panels.values():
+            panel.view_box.window_level_mode = enabled
+
+    def set_sync_window(self, enabled: bool) -> None:
+        self.image_controls.sync = enabled
+        self.settings.set_value("image/sync_window", enabled)
+
+    def _on_window_drag(self, panel: ViewPanel, dx: float, dy: float) -> None:
+        self._activate(panel)
+        self.image_controls.drag(dx, dy)
+        if panel.window_state is not None:
+            self.show_status(f"{panel.view.label}: {panel.window_state.describe()}", 2000)
+
+    # -- help ---------------------------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        dialogs.shortcuts_dialog(self, self.commands.all_actions())
+
+    def show_about(self) -> None:
+        dialogs.about_box(self)
+
+    # -- panel events ----------------------------------------------------------------------------------
+    def _activate(self, panel: ViewPanel) -> None:
+        self.active_view = panel.view
+        for p in self.panels.values():
+            p.set_active(p is panel)
+
+    def _on_cursor(self, panel: ViewPanel, sample: CursorSample | None) -> None:
+        self._cursor_label.setText(format_cursor(sample) if sample is not None else "")
+
+    def _context_menu(self, panel: ViewPanel, pos: QtCore.QPoint) -> None:
+        self._activate(panel)
+        self.commands.context_menu(panel).popup(pos)
+
+    def _check(self, action_name: str) -> None:
+        self.commands[action_name].setChecked(True)  # setChecked does not emit triggered
+
+    # -- window events ------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        self.jobs.shutdown()
+        super().closeEvent(event)
+
+
+def _enum(kind, name: str, default):  # type: ignore[no-untyped-def]
+    """Enum member by name from settings, or ``default`` for a missing/stale value."""
+    return kind.__members__.get(name, default)

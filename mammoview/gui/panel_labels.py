@@ -1,0 +1,102 @@
+"""Text drawn over a panel: the view label, patient/study lines, the image line, and the empty-panel notice.
+
+The labels sit in the panel's *outer* corners (away from the chest wall), where a
+mammogram has background, so they rarely cover tissue.  They are plain QLabels
+above the graphics view, transparent to the mouse, so they do not move with pan/zoom
+and never end up inside a golden-image grab of the viewport.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from mammoview.gui.display_image import DisplayImage
+from mammoview.io.model import View
+
+_STYLE = "color: #f0f0f0; background: rgba(0, 0, 0, 110); padding: 2px 5px; border-radius: 3px;"
+_MARGIN = 6
+
+
+class PanelLabels:
+    """The four text items of one panel and their placement."""
+
+    def __init__(self, panel: QtWidgets.QWidget, view: View, outer_left: bool) -> None:
+        self._panel = panel
+        self._outer_left = outer_left
+        self.view = view
+        align = QtCore.Qt.AlignmentFlag.AlignLeft if outer_left else QtCore.Qt.AlignmentFlag.AlignRight
+        self.title = self._label(f"<b>{view.label}</b>", align, point_size_factor=1.5)
+        self.study = self._label("", align)
+        self.info = self._label("", align, point_size_factor=0.9)
+        self.empty = self._label("", QtCore.Qt.AlignmentFlag.AlignCenter, point_size_factor=1.3)
+        self.empty.setStyleSheet("color: #8a8a8a; background: transparent;")
+        self._study_lines: list[str] = []
+        self._title_extra = ""
+
+    def _label(self, text: str, align: QtCore.Qt.AlignmentFlag, point_size_factor: float = 1.0) -> QtWidgets.QLabel:
+        label = QtWidgets.QLabel(text, self._panel)
+        label.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        label.setAlignment(align | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        label.setStyleSheet(_STYLE)
+        font = label.font()
+        font.setPointSizeF(font.pointSizeF() * point_size_factor)
+        label.setFont(font)
+        return label
+
+    # -- content --------------------------------------------------------------------------
+    def set_title_extra(self, text: str) -> None:
+        """Small text after the view label, e.g. "(1 of 2)" for a duplicated view."""
+        self._title_extra = text
+        extra = f" <small>{text}</small>" if text else ""
+        self.title.setText(f"<b>{self.view.label}</b>{extra}")
+        self.place()
+
+    def set_study_lines(self, lines: list[str]) -> None:
+        self._study_lines = [line for line in lines if line]
+        self.study.setText("<br>".join(_escape(line) for line in self._study_lines))
+        self.place()
+
+    def set_info(self, text: str) -> None:
+        if text != self.info.text():
+            self.info.setText(_escape(text))
+            self.place()
+
+    def refresh_empty(self, display: DisplayImage | None) -> None:
+        """Show "L MLO — no image" when the panel has nothing to show."""
+        self.empty.setText("" if display is not None else f"{self.view.label} — no image")
+        self.place()
+
+    def empty_text(self) -> str:
+        return self.empty.text()
+
+    # -- layout ---------------------------------------------------------------------------
+    def place(self) -> None:
+        """Position the labels in the outer corners (call on resize and text changes)."""
+        w, h = self._panel.width(), self._panel.height()
+        y = _MARGIN
+        for label in (self.title, self.study):
+            visible = bool(label.text())
+            label.setVisible(visible)
+            if visible:
+                label.adjustSize()
+                label.move(self._outer_x(label, w), y)
+                label.raise_()
+                y += label.height() + 3
+        self.info.setVisible(bool(self.info.text()))
+        if self.info.isVisible():
+            self.info.adjustSize()
+            self.info.move(self._outer_x(self.info, w), h - self.info.height() - _MARGIN)
+            self.info.raise_()
+        self.empty.setVisible(bool(self.empty.text()))
+        if self.empty.isVisible():
+            self.empty.adjustSize()
+            self.empty.move((w - self.empty.width()) // 2, (h - self.empty.height()) // 2)
+            self.empty.raise_()
+
+    def _outer_x(self, label: QtWidgets.QLabel, panel_width: int) -> int:
+        return _MARGIN if self._outer_left else panel_width - label.width() - _MARGIN
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

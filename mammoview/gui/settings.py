@@ -1,0 +1,98 @@
+"""Persistent viewer settings: recent studies, window geometry/state, view preferences.
+
+With ``MAMMOVIEW_APP_DATA`` set (the test suite always sets it) the settings are an
+INI file in that folder, so tests never touch the reader's real settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6 import QtCore
+
+ORGANISATION = "mammoview"
+APPLICATION = "mammoview"
+MAX_RECENT = 10
+
+
+def open_settings() -> QtCore.QSettings:
+    """The application's QSettings (an INI file under ``$MAMMOVIEW_APP_DATA`` when set)."""
+    app_data = os.environ.get("MAMMOVIEW_APP_DATA")
+    if app_data:
+        folder = Path(app_data)
+        folder.mkdir(parents=True, exist_ok=True)
+        return QtCore.QSettings(str(folder / "mammoview.ini"), QtCore.QSettings.Format.IniFormat)
+    return QtCore.QSettings(
+        QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, ORGANISATION, APPLICATION
+    )
+
+
+@dataclass(frozen=True)
+class RecentStudy:
+    """What "Recent studies" reopens: the paths the reader opened, and a title for the menu."""
+
+    paths: tuple[str, ...]
+    title: str
+
+    def to_json(self) -> str:
+        return json.dumps({"paths": list(self.paths), "title": self.title})
+
+    @classmethod
+    def from_json(cls, text: str) -> RecentStudy | None:
+        try:
+            data = json.loads(text)
+            return cls(tuple(str(p) for p in data["paths"]), str(data.get("title", "")))
+        except (ValueError, KeyError, TypeError):
+            return None  # a damaged entry is dropped, not fatal
+
+
+class ViewerSettings:
+    """Typed access to the few values the viewer keeps between sessions."""
+
+    def __init__(self, settings: QtCore.QSettings | None = None) -> None:
+        self.qsettings = settings or open_settings()
+
+    # -- recent studies --------------------------------------------------------------------
+    def recent_studies(self) -> list[RecentStudy]:
+        raw = self.qsettings.value("recent/studies", [])
+        items = raw if isinstance(raw, list) else [raw] if raw else []
+        out = [RecentStudy.from_json(str(text)) for text in items]
+        return [r for r in out if r is not None]
+
+    def add_recent(self, study: RecentStudy) -> None:
+        recent = [r for r in self.recent_studies() if r.paths != study.paths]
+        recent.insert(0, study)
+        self.qsettings.setValue("recent/studies", [r.to_json() for r in recent[:MAX_RECENT]])
+
+    def clear_recent(self) -> None:
+        self.qsettings.remove("recent/studies")
+
+    # -- generic values ----------------------------------------------------------------------
+    def value(self, key: str, default: str = "") -> str:
+        v = self.qsettings.value(key, default)
+        return str(v) if v is not None else default
+
+    def flag(self, key: str, default: bool) -> bool:
+        v = self.qsettings.value(key, default)
+        return v.lower() in ("1", "true", "yes") if isinstance(v, str) else bool(v)
+
+    def set_value(self, key: str, value: object) -> None:
+        self.qsettings.setValue(key, value)
+
+    def geometry(self) -> QtCore.QByteArray | None:
+        v = self.qsettings.value("window/geometry")
+        return v if isinstance(v, QtCore.QByteArray) else None
+
+    def state(self) -> QtCore.QByteArray | None:
+        v = self.qsettings.value("window/state")
+        return v if isinstance(v, QtCore.QByteArray) else None
+
+    def save_window(self, geometry: QtCore.QByteArray, state: QtCore.QByteArray) -> None:
+        self.qsettings.setValue("window/geometry", geometry)
+        self.qsettings.setValue("window/state", state)
+
+    def sync(self) -> None:
+        self.qsettings.sync()

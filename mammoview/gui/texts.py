@@ -1,0 +1,59 @@
+"""Text the viewer shows: the status-bar cursor read-out and the patient/study overlay lines. No Qt."""
+
+from __future__ import annotations
+
+from mammoview.gui.view_panel import CursorSample
+from mammoview.io.model import ImageMeta, StudyInfo
+
+
+def format_date(dicom_date: str) -> str:
+    """``"20240102"`` -> ``"2024-01-02"``; anything else unchanged."""
+    d = dicom_date.strip()
+    if len(d) == 8 and d.isdigit():
+        return f"{d[:4]}-{d[4:6]}-{d[6:]}"
+    return d
+
+
+def format_cursor(sample: CursorSample) -> str:
+    """Status-bar text for the cursor: view, position (mm when the spacing is known), values.
+
+    The position is in the stored grid (what CAD findings and the detect JSON use),
+    so a reader can compare it with a report.
+    """
+    head = sample.view.label
+    if not sample.inside or sample.image is None:
+        return f"{head} · outside the image"
+    spacing = sample.image.info.spacing
+    col, row = int(sample.x), int(sample.y)
+    if spacing is not None:
+        where = f"x {sample.x * spacing.col_mm:.1f} mm, y {sample.y * spacing.row_mm:.1f} mm  (px {col}, {row})"
+    else:
+        where = f"px {col}, {row} (spacing unknown)"
+    return f"{head} · {where} · stored {sample.stored_value} · display {sample.display_value}"
+
+
+def study_title(study: StudyInfo) -> str:
+    """One line naming a study (window title, recent-studies menu), from the overlay's agreed fields."""
+    who, when = study_lines(study)
+    return " | ".join([*who, *when[:1]]) or study.key
+
+
+def study_lines(study: StudyInfo) -> tuple[list[str], list[str]]:
+    """Overlay lines for the top-left panel (who) and the top-right panel (what, when).
+
+    A field is shown only when every image of the study agrees on it: CBIS-DDSM, for
+    one, writes a different PatientName/PatientID per view, and showing the R CC's
+    value over the whole study would mislabel the other three.  The study key (how the
+    images were grouped) stands in for a disagreeing ID.
+    """
+    metas = [i.meta for i in study.images] or [ImageMeta()]
+
+    def common(field: str) -> str:
+        values = {getattr(m, field).strip() for m in metas}
+        return values.pop() if len(values) == 1 else ""
+
+    name, pid = common("patient_name").replace("^", " ").strip(), common("patient_id")
+    who = [name, f"ID {pid}" if pid else f"Study {study.key}" if study.key else ""]
+    accession = common("accession")
+    when = [format_date(common("study_date")), common("study_description"), f"Acc. {accession}" if accession else ""]
+    return [s for s in who if s], [s for s in when if s]

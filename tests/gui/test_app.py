@@ -1,0 +1,124 @@
+"""Start-up pieces: exception hooks, settings, menus/shortcuts, help dialogs, and the `mammoview view` command."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6 import QtWidgets
+
+from mammoview.gui import app as gui_app
+from mammoview.gui.linking import LinkMode
+from mammoview.gui.settings import RecentStudy, ViewerSettings, open_settings
+
+
+def test_excepthooks_log_and_show_a_dialog(qtbot, monkeypatch, caplog):
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    gui_app.install_excepthooks()
+    relay = gui_app._relay
+    assert relay is not None
+    try:
+        raise ValueError("boom in a slot")
+    except ValueError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    worker = threading.Thread(target=lambda: 1 / 0, name="decoder")
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: len(relay.dialogs) == 2, timeout=3000)
+    texts = [box.text() for box in relay.dialogs]
+    assert any("boom in a slot" in t for t in texts)
+    assert any("ZeroDivisionError" in t and "thread decoder" in t for t in texts)
+    assert "uncaught exception in GUI thread" in caplog.text
+    for box in list(relay.dialogs):
+        box.close()
+
+
+def test_settings_live_in_the_app_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(tmp_path / "appdata"))
+    s = ViewerSettings()
+    s.add_recent(RecentStudy(("/a/1.dcm", "/a/2.dcm"), "Study A"))
+    s.add_recent(RecentStudy(("/b/1.dcm",), "Study B"))
+    s.add_recent(RecentStudy(("/a/1.dcm", "/a/2.dcm"), "Study A"))  # moves to the top, no duplicate
+    s.sync()
+    assert Path(open_settings().fileName()) == tmp_path / "appdata" / "mammoview.ini"
+    again = ViewerSettings()
+    assert [r.title for r in again.recent_studies()] == ["Study A", "Study B"]
+    s.qsettings.setValue("recent/studies", ["not json", RecentStudy(("/c",), "C").to_json()])
+    assert [r.title for r in ViewerSettings(s.qsettings).recent_studies()] == ["C"]
+
+
+def test_recent_study_geometry_and_preferences_are_remembered(main_window, load, synthetic_study, qtbot):
+    from mammoview.gui.main_window import MainWindow
+
+    load(main_window, [synthetic_study])
+    main_window.commands["link_all"].trigger()
+    main_window.commands["overlay"].trigger()  # off
+    main_window.resize(900, 700)
+    main_window.close()
+    recent = main_window.settings.recent_studies()
+    assert recent and sorted(Path(p).name for p in recent[0].paths) == ["LCC.dcm", "LMLO.dcm", "RCC.dcm", "RMLO.dcm"]
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.link_mode is LinkMode.ALL and not second.overlay_visible
+    assert second.settings.geometry() is not None
+    assert second.height() == 700  # (the offscreen platform clamps the width to its 800-px screen)
+    assert second.commands["link_all"].isChecked()
+    with qtbot.waitSignal(second.studyShown, timeout=20_000):
+        second.commands["reopen_last"].trigger()
+    second.jobs.shutdown()
+
+
+def test_every_action_has_a_unique_shortcut_and_a_tip(main_window):
+    actions = main_window.commands.all_actions()
+    keys = [a.shortcut().toString() for a in actions]
+    assert all(keys), [a.text() for a in actions if not a.shortcut().toString()]
+    assert len(set(keys)) == len(keys), sorted(keys)
+    assert all(a.statusTip() for a in actions)
+    titles = [m.title().replace("&", "") for m in main_window.menuBar().findChildren(QtWidgets.QMenu)]
+    assert {"File", "View", "Image", "Help", "Recent studies"} <= set(titles)
+
+
+def test_help_dialogs_and_extension_points(main_window):
+    main_window.commands["about"].trigger()
+    about = [b for b in main_window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
+    assert any("Research use only" in b.text() for b in about)
+    main_window.commands["shortcuts"].trigger()
+    table = main_window.findChildren(QtWidgets.QTableWidget)[0]
+    assert table.rowCount() > 30
+    cad = main_window.add_menu("&CAD")
+    assert main_window.menuBar().actions()[-2].menu() is cad  # before Help
+    dock = main_window.add_dock(QtWidgets.QLabel("findings"), "Findings", "findings")
+    assert main_window.dockWidgetArea(dock) == gui_app.QtCore.Qt.DockWidgetArea.RightDockWidgetArea
+
+
+def test_view_command_parses_and_starts_the_viewer(monkeypatch):
+    from mammoview.cli import build_parser, main
+
+    calls: list[tuple[list[str], float | None]] = []
+    monkeypatch.setattr(
+        gui_app, "run_viewer", lambda paths, pixel_spacing=None: calls.append((paths, pixel_spacing)) or 0
+    )
+    assert main(["view", "a.dcm", "folder", "--pixel-spacing", "0.07"]) == 0
+    assert main([]) == 0  # plain `mammoview` opens the viewer
+    assert calls == [(["a.dcm", "folder"], 0.07), ([], None)]
+    args = build_parser().parse_args(["view"])
+    assert args.paths == [] and args.pixel_spacing is None
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["view", "--pixel-spacing", "wide"])
+    assert main(["view", "--pixel-spacing", "-1"]) == 1
+
+
+def test_open_folder_and_files_dialogs(main_window, qtbot, monkeypatch, synthetic_study):
+    files = [str(p) for p in sorted(synthetic_study.glob("*.dcm"))]
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", lambda *a: str(synthetic_study))
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileNames", lambda *a: (files[:2], ""))
+    with qtbot.waitSignal(main_window.studyShown, timeout=20_000):
+        main_window.commands["open_folder"].trigger()
+    assert sum(p.image is not None for p in main_window.panels.values()) == 4
+    assert main_window.settings.value("file/last_dir") == str(synthetic_study)
+    with qtbot.waitSignal(main_window.studyShown, timeout=20_000):
+        main_window.commands["open_files"].trigger()
+    assert sum(p.image is not None for p in main_window.panels.values()) == 2

@@ -1,0 +1,144 @@
+"""Bad input never stops the viewer: corrupt files, odd modalities, duplicates, unknown views, several studies."""
+
+from __future__ import annotations
+
+import pydicom
+from PySide6 import QtCore, QtWidgets
+
+from mammoview.gui.dialogs import StudyPickerDialog
+from mammoview.io.model import LoadError, View
+from tests.gui.conftest import grab_gray, write_view
+from tests.gui.test_hanging import assert_faces_chest_wall
+
+
+def test_corrupt_files_are_named_and_the_other_views_load(main_window, load, synthetic_study):
+    (synthetic_study / "garbage.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\x13\x37" * 200)
+    ds = pydicom.dcmread(write_view(synthetic_study.parent / "tmp", "x.dcm", "LMLO"))
+    ds.PixelData = ds.PixelData[:1000]
+    ds.save_as(synthetic_study / "truncated.dcm", enforce_file_format=True)
+    reports: list[tuple[str, str]] = []
+    main_window.problemsReported.connect(lambda title, text: reports.append((title, text)))
+    load(main_window, [synthetic_study])
+    text = "\n".join(t for _, t in reports)
+    assert "garbage.dcm: no Pixel Data" in text
+    assert "truncated.dcm: truncated" in text
+    boxes = [b for b in main_window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
+    assert any("garbage.dcm" in b.text() and "truncated.dcm" in b.text() for b in boxes)
+    for view, panel in main_window.panels.items():
+        assert panel.image is not None and panel.image.view is view
+        assert_faces_chest_wall(panel)
+
+
+def test_an_image_failing_to_decode_leaves_the_others(main_window, load, synthetic_study, monkeypatch):
+    import mammoview.io.study as study_module
+
+    real_decode = study_module.decode
+
+    def flaky(info):  # type: ignore[no-untyped-def]
+        if info.path.name == "LCC.dcm":
+            raise LoadError(info.path, "RLE segment 1 is corrupt")
+        return real_decode(info)
+
+    monkeypatch.setattr(study_module, "decode", flaky)
+    loaded = load(main_window, [synthetic_study])
+    assert [e.path.name for e in loaded.study.errors] == ["LCC.dcm"]
+    title, text = main_window.last_message
+    assert title == "Study opened with problems" and "LCC.dcm: RLE segment 1 is corrupt" in text
+    assert "LCC.dcm" in main_window.statusBar().currentMessage()
+    lcc = main_window.panels[View.LCC]
+    assert lcc.image is None and lcc.labels.empty_text() == "L CC — no image"
+    for view in (View.RCC, View.RMLO, View.LMLO):
+        assert_faces_chest_wall(main_window.panels[view])
+
+
+def test_non_mammography_modality_loads_with_a_warning(main_window, load, tmp_path):
+    folder = tmp_path / "ct"
+    for view in ("RCC", "LCC"):
+        write_view(folder, f"{view}.dcm", view, modality="CT")
+    load(main_window, [folder])
+    assert main_window.panels[View.RCC].image is not None
+    assert "not MG" in main_window.last_message[1]
+
+
+def test_duplicates_are_kept_warned_and_selectable(main_window, load, synthetic_study):
+    write_view(synthetic_study, "RCC-again.dcm", "RCC", patient_orientation=None)
+    load(main_window, [synthetic_study])
+    assert "2 images claim R CC" in main_window.last_message[1]
+    rcc = main_window.panels[View.RCC]
+    options = main_window.choices[View.RCC]
+    assert len(options) == 2 and rcc.display is options[0]
+    assert "(1 of 2)" in rcc.labels.title.text()
+    main_window.menus["Duplicates"].aboutToShow.emit()  # the menu lists both files
+    sub = main_window.menus["Duplicates"].actions()[0].menu()
+    assert [a.text() for a in sub.actions()] == [d.image.path.name for d in options]
+    sub.actions()[1].trigger()
+    assert rcc.display is options[1] and "(2 of 2)" in rcc.labels.title.text()
+    main_window.commands["next_duplicate"].trigger()  # acts on the active panel (R CC)
+    assert rcc.display is options[0]
+
+
+def test_unknown_view_is_assigned_by_the_reader(main_window, load, tmp_path):
+    folder = tmp_path / "unknown"
+    for view in ("RCC", "LCC", "RMLO"):
+        write_view(folder, f"{view}.dcm", view)
+    write_view(folder, "mystery.dcm", "LMLO", laterality=None, projection=None)
+    load(main_window, [folder])
+    assert "view unknown" in main_window.last_message[1]
+    assert [d.image.path.name for d in main_window.unplaced] == ["mystery.dcm"]
+    lmlo = main_window.panels[View.LMLO]
+    assert lmlo.image is None
+    main_window.menus["Unplaced"].aboutToShow.emit()
+    sub = main_window.menus["Unplaced"].actions()[0].menu()
+    next(a for a in sub.actions() if a.text() == "Show as L MLO").trigger()
+    assert lmlo.image is not None and lmlo.image.view is View.LMLO
+    assert lmlo.image.info.laterality.source == "assigned by reader"
+    assert not main_window.unplaced
+    assert_faces_chest_wall(lmlo)  # flips were recomputed for the assigned view
+
+
+def test_several_studies_let_the_reader_pick(main_window, qtbot, tmp_path):
+    folder = tmp_path / "two"
+    write_view(folder, "a_RCC.dcm", "RCC", study_uid="1.2.3.1", patient_id="PAT-A", patient_name="Alpha^A")
+    write_view(folder, "b_LCC.dcm", "LCC", study_uid="1.2.3.2", patient_id="PAT-B", patient_name="Bravo^B")
+    main_window.open_paths([str(folder)])
+    qtbot.waitUntil(lambda: bool(main_window.findChildren(StudyPickerDialog)), timeout=20_000)
+    picker = main_window.findChildren(StudyPickerDialog)[0]
+    assert picker.list.count() == 2
+    row = next(i for i, s in enumerate(picker.studies) if s.meta.patient_id == "PAT-B")
+    picker.list.setCurrentRow(row)
+    with qtbot.waitSignal(main_window.studyShown, timeout=20_000):
+        picker.accept()
+    assert main_window.panels[View.LCC].image is not None
+    assert main_window.panels[View.RCC].image is None
+    assert main_window.panels[View.LCC].image.info.meta.patient_id == "PAT-B"
+
+
+def test_a_failing_job_reports_and_the_viewer_keeps_working(main_window, load, synthetic_study, qtbot, monkeypatch):
+    load(main_window, [synthetic_study])
+    import mammoview.gui.loader as loader
+
+    def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(loader, "open_paths", boom)
+    with qtbot.waitSignal(main_window.problemsReported, timeout=10_000):
+        main_window.open_paths([str(synthetic_study)])
+    assert "disk on fire" in main_window.last_message[1]
+    assert grab_gray(main_window.panels[View.RCC]).max() > 0  # the old study is still shown
+
+
+def test_drop_files_on_the_window_opens_them(main_window, qtbot, synthetic_study):
+    from PySide6 import QtGui
+
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(synthetic_study))])
+    pos = QtCore.QPointF(100, 100)
+    args = (QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton,
+            QtCore.Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    # QDragEnterEvent takes an integer QPoint (its C++ signature); QDropEvent a QPointF.
+    enter = QtGui.QDragEnterEvent(pos.toPoint(), *args)
+    main_window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    with qtbot.waitSignal(main_window.studyShown, timeout=20_000):
+        main_window.dropEvent(QtGui.QDropEvent(pos, *args))
+    assert all(p.image is not None and p.image.view is v for v, p in main_window.panels.items())

@@ -1,0 +1,219 @@
+"""Window/level, linked zoom/pan (mirrored), maximise, 1:1, magnifier and the status bar, driven like a reader would."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from mammoview.gui.linking import LinkMode
+from mammoview.gui.window_level import Preset
+from mammoview.io.model import View
+from tests.gui.conftest import drag, grab_gray, mouse
+
+LEFT = QtCore.Qt.MouseButton.LeftButton
+RIGHT = QtCore.Qt.MouseButton.RightButton
+
+
+def centre(panel) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    vp = panel.graphics.viewport()
+    return (vp.width() / 2, vp.height() / 2)
+
+
+def flat(ranges) -> list[float]:  # type: ignore[no-untyped-def]
+    return [v for pair in ranges for v in pair]
+
+
+def inner(panel, fraction: float = 0.8) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """A point ``fraction`` of the way from the outer edge to the chest wall, mid-height (on tissue)."""
+    vp = panel.graphics.viewport()
+    x = vp.width() * fraction if panel.chest_wall_right else vp.width() * (1 - fraction)
+    return (x, vp.height() / 2)
+
+
+def wall_px(panel) -> float:  # type: ignore[no-untyped-def]
+    """Viewport x of the chest-wall line (scene x = 0), measured from the panel's inner edge."""
+    x = panel.view_box.mapViewToDevice(QtCore.QPointF(0.0, 0.0)).x()
+    width = panel.graphics.viewport().width()
+    return width - x if panel.chest_wall_right else x
+
+
+@pytest.fixture()
+def study(main_window, load, synthetic_study):  # type: ignore[no-untyped-def]
+    load(main_window, [synthetic_study])
+    return main_window
+
+
+def test_right_drag_changes_window_level_and_rendered_pixels(study, qtbot):
+    rcc, lcc = study.panels[View.RCC], study.panels[View.LCC]
+    before, before_l = grab_gray(rcc), grab_gray(lcc)
+    voi_before = rcc.window_state.voi
+    vp = rcc.graphics.viewport()
+    drag(vp, inner(rcc), (inner(rcc)[0] + 80, inner(rcc)[1] + 60), RIGHT)  # wider, higher level
+    assert rcc.window_state.voi.width > voi_before.width
+    assert rcc.window_state.voi.center > voi_before.center
+    after = grab_gray(rcc)
+    tissue = before > 40
+    assert np.abs(after[tissue].astype(int) - before[tissue]).mean() > 5
+    # The view range did not move: right drag is window/level, not zoom.
+    assert rcc.fitted
+    # Synced by default: the partner changed too.
+    assert not np.array_equal(grab_gray(lcc), before_l)
+
+
+def test_presets_invert_and_reset(study):
+    rcc = study.panels[View.RCC]
+    default = grab_gray(rcc).astype(int)
+    study.commands["preset_dense"].trigger()
+    dense = rcc.window_state
+    assert dense.name == Preset.DENSE.value
+    assert dense.voi.center > rcc.display.stats.default_voi.center  # MONOCHROME2: dense = bright values
+    assert not np.array_equal(grab_gray(rcc), default)
+    study.commands["reset_image"].trigger()
+    study.commands["invert"].trigger()
+    inverted = grab_gray(rcc).astype(int)
+    tissue = default > 60
+    assert np.abs((255 - default[tissue]) - inverted[tissue]).mean() < 3
+    study.commands["reset_image"].trigger()
+    assert np.abs(grab_gray(rcc).astype(int) - default).mean() < 0.5
+
+
+def test_linked_zoom_moves_the_partner_and_not_the_other_pair(study, qtbot):
+    rcc, lcc, rmlo = study.panels[View.RCC], study.panels[View.LCC], study.panels[View.RMLO]
+    mlo_before = rmlo.view_box.viewRange()
+    rcc.view_box.scaleBy((0.5, 0.5), center=QtCore.QPointF(0.0, 250.0))
+    qtbot.wait(10)
+    assert flat(lcc.view_box.viewRange()) == pytest.approx(flat(rcc.view_box.viewRange()), abs=1e-6)
+    assert lcc.device_scale() == pytest.approx(rcc.device_scale(), rel=1e-6)
+    assert flat(rmlo.view_box.viewRange()) == pytest.approx(flat(mlo_before))
+    # Zoomed on R CC's chest wall -> L CC shows its chest wall, on the mirrored side.
+    assert wall_px(rcc) == pytest.approx(wall_px(lcc), abs=0.5)
+
+
+def test_pan_towards_the_chest_wall_is_mirrored_in_the_partner(study, qtbot):
+    rcc, lcc = study.panels[View.RCC], study.panels[View.LCC]
+    rcc.view_box.scaleBy((0.5, 0.5), center=QtCore.QPointF(0.0, 250.0))
+    start_r, start_l = wall_px(rcc), wall_px(lcc)
+    vp = rcc.graphics.viewport()
+    x, y = centre(rcc)
+    drag(vp, (x, y), (x - 60, y), LEFT)  # drag R CC's content left: away from its chest wall (right)
+    qtbot.wait(10)
+    moved_r, moved_l = wall_px(rcc) - start_r, wall_px(lcc) - start_l
+    assert moved_r == pytest.approx(60, abs=2)  # chest wall line moved 60 px in from the inner edge
+    assert moved_l == pytest.approx(moved_r, abs=0.5)  # ...and so did L CC's, towards the seam side
+    assert not rcc.fitted and not lcc.fitted
+
+
+def test_link_mode_none_and_all(study, qtbot):
+    rcc, lcc, lmlo = study.panels[View.RCC], study.panels[View.LCC], study.panels[View.LMLO]
+    study.commands["link_none"].trigger()
+    assert study.link_mode is LinkMode.NONE
+    before = lcc.view_box.viewRange()
+    rcc.view_box.scaleBy((0.5, 0.5))
+    assert flat(lcc.view_box.viewRange()) == pytest.approx(flat(before))
+    study.commands["link_all"].trigger()  # relinks and refits
+    rcc.view_box.scaleBy((0.5, 0.5), center=QtCore.QPointF(0.0, 250.0))
+    qtbot.wait(10)
+    assert lmlo.device_scale() == pytest.approx(rcc.device_scale(), rel=1e-6)
+    assert wall_px(lmlo) == pytest.approx(wall_px(rcc), abs=0.5)
+
+
+def test_double_click_maximises_and_restores(study, qtbot):
+    lcc = study.panels[View.LCC]
+    vp = lcc.graphics.viewport()
+    mouse(vp, "press", centre(lcc), LEFT)
+    mouse(vp, "release", centre(lcc), LEFT, QtCore.Qt.MouseButton.NoButton)
+    mouse(vp, "double", centre(lcc), LEFT)
+    mouse(vp, "release", centre(lcc), LEFT, QtCore.Qt.MouseButton.NoButton)
+    qtbot.waitUntil(lambda: study.hanging.maximized is View.LCC, timeout=2000)
+    assert [v for v, p in study.panels.items() if p.isVisible()] == [View.LCC]
+    assert lcc.width() > 0.9 * study.hanging.width()
+    left, _ = _edge_share(grab_gray(lcc))
+    assert left > 0.3  # still justified to its chest wall
+    study.commands["maximize"].trigger()
+    assert study.hanging.maximized is None
+    assert all(p.isVisible() for p in study.panels.values())
+
+
+def _edge_share(gray: np.ndarray) -> tuple[float, float]:
+    return float((gray[:, :3] > 40).any(axis=1).mean()), float((gray[:, -3:] > 40).any(axis=1).mean())
+
+
+def test_one_to_one_shows_stored_pixels(study):
+    rcc = study.panels[View.RCC]
+    study.commands["one_to_one"].trigger()
+    assert rcc.device_scale() == pytest.approx(1.0, rel=1e-6)
+    assert study.panels[View.LCC].device_scale() == pytest.approx(1.0, rel=1e-6)
+    assert rcc.image_item.level_index == 0
+    assert np.shares_memory(rcc.image_item.image, rcc.image.stored)  # the raw 16-bit array itself
+    study.commands["fit"].trigger()
+    assert rcc.fitted and rcc.device_scale() < 1.0
+
+
+def test_status_bar_reads_position_in_mm_and_values(study):
+    rcc = study.panels[View.RCC]
+    x, y = inner(rcc)
+    mouse(rcc.graphics.viewport(), "move", (x, y))
+    text = study._cursor_label.text()
+    match = re.search(r"x ([\d.]+) mm, y ([\d.]+) mm  \(px (\d+), (\d+)\) · stored (\d+) · display (\d+)", text)
+    assert text.startswith("R CC") and match, text
+    col, row, stored, shown = (int(v) for v in match.groups()[2:])
+    assert float(match.group(1)) == pytest.approx(col * 0.1, abs=0.1)  # 0.1 mm spacing in the file
+    assert stored == int(rcc.image.stored[row, col])
+    offset, lut = rcc.image_item.display_lookup()
+    assert shown == int(lut[stored - offset])
+    # Stored R CC was flipped for display: the cursor near the chest wall (right) is near stored column 0.
+    assert col < rcc.image.shape[1] / 2
+
+
+def test_magnifier_follows_the_cursor(study):
+    study.commands["magnifier"].trigger()
+    rcc = study.panels[View.RCC]
+    x, y = inner(rcc)
+    mouse(rcc.graphics.viewport(), "move", (x, y))
+    assert rcc.loupe.isVisible()
+    loupe_centre = rcc.loupe.geometry().center()
+    target = rcc.graphics.viewport().mapTo(rcc, QtCore.QPoint(int(x), int(y)))
+    assert abs(loupe_centre.x() - target.x()) <= 2 and abs(loupe_centre.y() - target.y()) <= 2
+    shot = rcc.loupe.grab().toImage()
+    assert not shot.isNull()
+    study.commands["magnifier"].trigger()
+    assert not rcc.loupe.isVisible()
+
+
+def test_overlay_text_toggles(study):
+    rcc, lcc = study.panels[View.RCC], study.panels[View.LCC]
+    assert "Synthetic Patient" in rcc.labels.study.text()
+    assert "2024-01-02" in lcc.labels.study.text()
+    study.commands["overlay"].trigger()
+    assert rcc.labels.study.text() == "" and not rcc.labels.study.isVisible()
+    assert rcc.labels.title.text().startswith("<b>R CC")
+
+
+def test_right_click_opens_the_panel_menu(study, qtbot):
+    from PySide6 import QtWidgets
+
+    lmlo = study.panels[View.LMLO]
+    vp = lmlo.graphics.viewport()
+    mouse(vp, "press", inner(lmlo), RIGHT)
+    mouse(vp, "release", inner(lmlo), RIGHT, QtCore.Qt.MouseButton.NoButton)
+    qtbot.waitUntil(lambda: any(m.isVisible() for m in study.findChildren(QtWidgets.QMenu)), timeout=2000)
+    menu = next(m for m in study.findChildren(QtWidgets.QMenu) if m.isVisible())
+    texts = [a.text() for a in menu.actions()]
+    assert Preset.DENSE.value in texts and "This image is really…" in texts
+    assert study.active_view is View.LMLO
+    menu.close()
+
+
+def test_window_level_mode_turns_left_drag_into_window_level(study):
+    rcc = study.panels[View.RCC]
+    study.commands["wl_mode"].trigger()
+    before_range, before_voi = flat(rcc.view_box.viewRange()), rcc.window_state.voi
+    drag(rcc.graphics.viewport(), inner(rcc), (inner(rcc)[0] - 50, inner(rcc)[1]), LEFT)
+    assert flat(rcc.view_box.viewRange()) == pytest.approx(before_range)  # no pan
+    assert rcc.window_state.voi.width < before_voi.width
+    study.commands["wl_mode"].trigger()
+    drag(rcc.graphics.viewport(), inner(rcc), (inner(rcc)[0] - 50, inner(rcc)[1]), LEFT)
+    assert flat(rcc.view_box.viewRange()) != pytest.approx(before_range)  # pans again
