@@ -130,7 +130,9 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
     if image.size == 0 or float(image.max()) <= float(image.min()):
         return np.zeros(image.shape, dtype=bool)
     smooth = ndi.gaussian_filter(image, 1.0)
-    thresh = filters.threshold_otsu(smooth)
+    # Film edges, labels and markers can be a few per cent of saturated pixels; clipping
+    # them keeps Otsu between background and tissue instead of between tissue and them.
+    thresh = filters.threshold_otsu(np.minimum(smooth, np.percentile(smooth, 95)))
     # Otsu between background and tissue sits a little high on fatty breasts; half-way
     # towards the background level keeps the skin line.
     background = float(np.percentile(smooth, 5))
@@ -156,52 +158,115 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
 
 
 def chest_wall_side(mask: BoolArray) -> Literal["left", "right"]:
-    """Side of the stored image the chest wall touches: where the breast mask has more edge contact."""
-    w = max(1, mask.shape[1] // 20)
-    return "left" if mask[:, :w].sum() >= mask[:, -w:].sum() else "right"
+    """Side of the stored image the chest wall is on.
+
+    The breast is widest at the chest wall and tapers to the nipple, so the mask's
+    contact with the left and right edges of its own bounding box decides; this also
+    works when the breast does not touch the image border (mini-MIAS films are centred
+    on a black canvas).
+    """
+    cols = np.flatnonzero(mask.any(axis=0))
+    if cols.size == 0:
+        return "left"
+    c0, c1 = int(cols[0]), int(cols[-1]) + 1
+    w = max(1, (c1 - c0) // 20)
+    return "left" if mask[:, c0 : c0 + w].sum() >= mask[:, c1 - w : c1].sum() else "right"
 
 
-def pectoral_mask(image: FloatArray, mask: BoolArray, chest_wall: Literal["left", "right"]) -> BoolArray:
-    """Pectoral muscle on an MLO view: the bright triangle in the upper chest-wall corner.
+def _fit_line_ransac(
+    ys: FloatArray, xs: FloatArray, tol: float, slope_range: tuple[float, float], trials: int = 200
+) -> tuple[float, float, BoolArray] | None:
+    """Robust fit of ``x = a * y + b`` with ``a`` in ``slope_range`` (deterministic RANSAC)."""
+    n = ys.size
+    if n < 2:
+        return None
+    rng = np.random.default_rng(0)
+    best: tuple[float, float, BoolArray] | None = None
+    best_count = 0
+    for _ in range(trials):
+        i, j = rng.choice(n, 2, replace=False)
+        if abs(ys[i] - ys[j]) < 1e-6:
+            continue
+        a = (xs[j] - xs[i]) / (ys[j] - ys[i])
+        if not slope_range[0] <= a <= slope_range[1]:
+            continue
+        b = xs[i] - a * ys[i]
+        inl = np.abs(xs - (a * ys + b)) <= tol
+        count = int(inl.sum())
+        if count > best_count:
+            best_count, best = count, (float(a), float(b), inl)
+    if best is None or best_count < 2:
+        return None
+    inl = best[2]
+    a, b = np.polyfit(ys[inl], xs[inl], 1)
+    if not slope_range[0] <= a <= slope_range[1]:
+        return best
+    return float(a), float(b), np.abs(xs - (a * ys + b)) <= tol
 
-    The brightest Otsu class in the upper half near the chest wall, the component touching
-    the top of the chest-wall edge, bounded by a straight line fitted to its edge.
+
+def pectoral_mask(
+    image: FloatArray, mask: BoolArray, chest_wall: Literal["left", "right"], pixel_size_mm: float = 0.3
+) -> BoolArray:
+    """Pectoral muscle on an MLO view: the bright wedge in the upper chest-wall corner.
+
+    With the chest wall on the left, the muscle edge runs from the top of the breast
+    down towards the chest wall (``x = a * y + b`` with ``a < 0``) and is the strongest
+    bright-to-dark step along each row of the upper breast.  Steps: smooth; in each
+    row of the upper 60 % of the breast take the largest intensity drop between the
+    chest wall and 6 mm short of the skin line; robustly fit a line to those points
+    (RANSAC); accept it only when enough rows agree, the wedge is a plausible size
+    and it is clearly brighter than the tissue just beyond its edge.  Returns an
+    empty mask when no muscle is found (CC views, or a muscle not in the image).
     """
     img = image if chest_wall == "left" else image[:, ::-1]
     m = mask if chest_wall == "left" else mask[:, ::-1]
-    rows, cols = img.shape
-    roi = np.zeros_like(m)
-    roi[: rows * 2 // 3, : cols // 2] = True
-    roi &= m
     out = np.zeros_like(m)
-    if roi.sum() < 50:
+    rows_any = np.flatnonzero(m.any(axis=1))
+    if rows_any.size < 20 or m.sum() < 400:
         return out
-    vals = img[roi]
-    try:
-        t = filters.threshold_multiotsu(vals, classes=3)[-1]
-    except ValueError:
+    r0, r1 = int(rows_any[0]), int(rows_any[-1])
+    s = ndi.gaussian_filter(img, 1.5 / pixel_size_mm)
+    gx = ndi.sobel(s, axis=1)
+    ys_l, xs_l, g_l = [], [], []
+    for y in range(r0, r0 + int(0.6 * (r1 - r0)) + 1):
+        xs_row = np.flatnonzero(m[y])
+        if xs_row.size < 10:
+            continue
+        c0, c1 = int(xs_row[0]), int(xs_row[-1])
+        lo = c0 + max(2, round(2.0 / pixel_size_mm))
+        hi = c1 - round(6.0 / pixel_size_mm)  # stay clear of the skin-line step
+        if hi - lo < 5:
+            continue
+        k = int(np.argmin(gx[y, lo:hi]))
+        ys_l.append(y)
+        xs_l.append(lo + k)
+        g_l.append(float(gx[y, lo + k]))
+    if len(ys_l) < 15:
         return out
-    bright = ndi.binary_opening(roi & (img > t), iterations=2)
-    labels = measure.label(bright)
-    corner_labels = set(np.unique(labels[: max(2, rows // 20), : max(2, cols // 20)])) - {0}
-    if not corner_labels:
+    ys, xs, g = np.asarray(ys_l, np.float32), np.asarray(xs_l, np.float32), np.asarray(g_l, np.float32)
+    strong = g < np.median(g)  # keep the clearer half of the steps
+    ys, xs = ys[strong], xs[strong]
+    fit = _fit_line_ransac(ys, xs, tol=3.0 / pixel_size_mm, slope_range=(-4.0, -0.1))
+    if fit is None:
         return out
-    comp = np.isin(labels, list(corner_labels))
-    # fit the muscle edge x = a*y + b from the rightmost muscle pixel per row
-    ys, xs = [], []
-    for y in range(rows):
-        row = np.flatnonzero(comp[y])
-        if row.size:
-            ys.append(y)
-            xs.append(row.max())
-    if len(ys) < 5:
+    a, b, inl = fit
+    if inl.sum() < max(10, 0.3 * ys.size):
         return out
-    a, b = np.polyfit(np.asarray(ys, float), np.asarray(xs, float), 1)
-    if a >= 0:  # the muscle edge must run down and towards the chest wall
-        return out
+    rows, cols = img.shape
     yy, xx = np.mgrid[0:rows, 0:cols]
-    out = (xx <= a * yy + b) & m
-    return out if chest_wall == "left" else out[:, ::-1]
+    line_x = a * yy + b
+    wedge = (xx <= line_x) & m
+    area = wedge.sum() / max(1, m.sum())
+    if not 0.01 <= area <= 0.45:
+        return out
+    band = (xx > line_x) & (xx <= line_x + 10.0 / pixel_size_mm) & m
+    if band.sum() < 50:
+        return out
+    vals = img[m]
+    spread = float(np.median(np.abs(vals - np.median(vals)))) * 1.4826 + 1e-6
+    if (float(np.median(img[wedge])) - float(np.median(img[band]))) / spread < 0.5:
+        return out
+    return wedge if chest_wall == "left" else wedge[:, ::-1]
 
 
 def normalize(image: FloatArray, mask: BoolArray, method: str, clip: float) -> FloatArray:
@@ -251,7 +316,7 @@ def prepare(
     mask = breast_mask(img, cfg.pixel_size_mm)
     if cfg.remove_pectoral and is_mlo and mask.any():
         side = chest_wall or chest_wall_side(mask)
-        mask = mask & ~pectoral_mask(img, mask, side)
+        mask = mask & ~pectoral_mask(img, mask, side, cfg.pixel_size_mm)
     img = _filters(img, cfg)
     norm = normalize(img, mask, cfg.normalization, cfg.clip)
     channels = [norm]
@@ -270,9 +335,7 @@ def prepare(
     )
 
 
-def prepare_image(
-    image: MammoImage, cfg: PreprocessConfig, spacing: PixelSpacing | None = None
-) -> PreparedImage:
+def prepare_image(image: MammoImage, cfg: PreprocessConfig, spacing: PixelSpacing | None = None) -> PreparedImage:
     """:func:`prepare` for a loaded image: presentation values, its spacing (or an estimate)."""
     from mammoview.io.pixels import to_presentation  # io layer; imported late to keep start-up light
 

@@ -1,14 +1,66 @@
-"""`mammoview classify` (placeholder until its owner lands it)."""
+"""``mammoview classify``: per-class probabilities for image patches."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from mammoview.cli.detect import add_model_options, parse_spacing
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("classify", help="(not implemented yet)")
+    p = sub.add_parser(
+        "classify", help="classify image patches (normal / mass / calcification, malignant)",
+        description="Classify image patches with the CAD network. A patch is resampled to the model's pixel "
+                    "size when its spacing is known (from the file or --pixel-spacing), else used as is.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATCH", help="patch image files")
+    p.add_argument("--json", type=Path, dest="json_out", metavar="OUT", help="JSON file to write (default: stdout)")
+    p.add_argument("--pixel-spacing", type=parse_spacing, metavar="MM", help="patch spacing (MM or ROW,COL)")
+    add_model_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("mammoview classify is not implemented yet")
+    from mammoview.cad.device import configure_threads
+    from mammoview.cad.patches import classify_patch, prepare_patch
+    from mammoview.cad.weights import atomic_write_text, load_model
+    from mammoview.io import LoadError, read_image
+    from mammoview.io.pixels import to_presentation
+
+    configure_threads(args.threads)
+    model = load_model(args.model, args.models_dir, args.device)
+    out: list[dict[str, Any]] = []
+    failed = 0
+    for name in args.paths:
+        path = Path(name).resolve()
+        try:
+            image = read_image(path, pixel_spacing=args.pixel_spacing)
+            sp = image.info.spacing
+            spacing = (sp.row_mm, sp.col_mm) if sp is not None else None
+            data = prepare_patch(to_presentation(image.stored, image.info.chain), model, spacing)
+            probs = classify_patch(model, data)
+        except (LoadError, ValueError, RuntimeError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
+            print(f"mammoview classify: {path}: {reason}", file=sys.stderr)
+            out.append({"path": str(path), "error": reason})
+            failed += 1
+            continue
+        label = max(("normal", "mass", "calcification"), key=lambda k: probs[k])
+        out.append({
+            "path": str(path), "width": image.shape[1], "height": image.shape[0],
+            "pixel_spacing": list(spacing) if spacing else None, "label": label,
+            "probabilities": {k: round(v, 4) for k, v in probs.items()},
+        })
+    doc = {"model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
+           "patches": out}
+    text = json.dumps(doc, indent=1) + "\n"
+    if args.json_out is None:
+        sys.stdout.write(text)
+    else:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.json_out, text)
+    return 1 if failed else 0

@@ -1,14 +1,120 @@
-"""`mammoview detect` (placeholder until its owner lands it)."""
+"""``mammoview detect``: CAD findings for image files, written as the detect JSON of docs/cad-design.md."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def parse_spacing(text: str) -> float | tuple[float, float]:
+    """``--pixel-spacing`` value: ``MM`` or ``ROW,COL`` (mm, > 0)."""
+    try:
+        parts = [float(v) for v in text.replace("x", ",").split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number or ROW,COL pair: {text!r}") from None
+    if len(parts) not in (1, 2) or any(not p > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"pixel spacing must be MM or ROW,COL with values > 0, got {text!r}")
+    return parts[0] if len(parts) == 1 else (parts[0], parts[1])
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """``--model``, ``--models-dir`` and ``--device`` (shared by detect and classify)."""
+    p.add_argument("--model", metavar="NAME", help="model name from `mammoview models` (default: the default one)")
+    p.add_argument(
+        "--models-dir", type=Path, metavar="DIR", help="models folder (default: $MAMMOVIEW_MODELS, else models/)",
+    )
+    p.add_argument("--device", default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="CPU threads (default: $MAMMOVIEW_THREADS, else one per core)")
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("detect", help="(not implemented yet)")
+    p = sub.add_parser(
+        "detect", help="run the CAD on images and write findings as JSON",
+        description="Run the CAD second reader on image files or folders (searched recursively) and write "
+                    "one JSON file with scores and findings per image, in each file's stored pixel grid.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    p.add_argument("--json", required=True, type=Path, dest="json_out", metavar="OUT", help="JSON file to write")
+    add_model_options(p)
+    p.add_argument("--heatmaps", type=Path, metavar="DIR", help="also write a PNG overlay and a .npy map per image")
+    p.add_argument("--pixel-spacing", type=parse_spacing, metavar="MM", help="spacing for files without one "
+                   "(MM or ROW,COL)")
+    p.add_argument("--max-findings", type=int, default=10, metavar="N", help="findings per image (default 10)")
+    p.add_argument("--cam", choices=("cam", "gradcam"), default="cam", help="heatmap method (default cam)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
+def _stem(path: Path, used: set[str]) -> str:
+    stem = path.stem or path.name
+    name, k = stem, 1
+    while name in used:  # the same file name in different folders
+        k += 1
+        name = f"{stem}_{k}"
+    used.add(name)
+    return name
+
+
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("mammoview detect is not implemented yet")
+    from tqdm import tqdm
+
+    from mammoview.cad.device import configure_threads
+    from mammoview.cad.pipeline import STEPS, analyse_image
+    from mammoview.cad.render import write_heatmap_files
+    from mammoview.cad.types import Progress
+    from mammoview.cad.weights import atomic_write_text, load_model
+    from mammoview.io import LoadError, read_image, scan_paths
+    from mammoview.io.pixels import to_presentation
+
+    configure_threads(args.threads)
+    model = load_model(args.model, args.models_dir, args.device)
+    scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
+    entries: list[dict[str, Any]] = []
+    failed = 0
+    for err in scan.errors:
+        print(f"mammoview detect: {err}", file=sys.stderr)
+        entries.append({"path": str(err.path.resolve()), "error": err.reason})
+        failed += 1
+    used: set[str] = set()
+    bar = tqdm(total=len(scan.images), unit="image", disable=args.quiet or None, file=sys.stderr)
+    with bar:
+        for info in scan.images:
+            path = Path(info.path).resolve()
+            bar.set_description(path.name)
+            start = bar.n
+            try:
+                image = read_image(path, pixel_spacing=args.pixel_spacing)
+                gen = analyse_image(model, image, cam=args.cam, max_findings=args.max_findings)
+                while True:
+                    try:
+                        p: Progress = next(gen)
+                    except StopIteration as stop:
+                        result = stop.value
+                        break
+                    bar.update(start + p.done / STEPS - bar.n)
+                entry = result.to_json()
+                entry["path"] = str(path)
+                entries.append(entry)
+                if args.heatmaps is not None:
+                    pres = to_presentation(image.stored, image.info.chain)
+                    write_heatmap_files(args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"])
+            except (LoadError, ValueError, RuntimeError, OSError) as exc:
+                # One bad file must not stop the batch; it is reported in the JSON and here.
+                reason = exc.reason if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
+                tqdm.write(f"mammoview detect: {path}: {reason}", file=sys.stderr)
+                entries.append({"path": str(path), "error": reason})
+                failed += 1
+            bar.update(start + 1 - bar.n)
+    doc = {"model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
+           "images": entries}
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
+    if not args.quiet:
+        n_find = sum(len(e.get("findings", [])) for e in entries)
+        print(f"{len(entries) - failed} image(s), {n_find} finding(s), {failed} error(s) -> {args.json_out}",
+              file=sys.stderr)
+    return 1 if failed else 0

@@ -1,14 +1,51 @@
-"""`mammoview models` (placeholder until its owner lands it)."""
+"""``mammoview models``: the installed CAD models (from ``models/manifest.json``)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("models", help="(not implemented yet)")
+    p = sub.add_parser("models", help="list the installed CAD models",
+                       description="List the models of models/manifest.json (or $MAMMOVIEW_MODELS).")
+    p.add_argument(
+        "--models-dir", type=Path, metavar="DIR", help="models folder (default: $MAMMOVIEW_MODELS, else models/)",
+    )
+    p.add_argument("--json", action="store_true", help="print the manifest entries as JSON")
     p.set_defaults(func=run)
 
 
+def _metrics_summary(metrics: dict[str, Any]) -> str:
+    """A few scalar metrics, e.g. ``auc=0.81 froc@1=0.62``."""
+    items = [f"{k}={v:.3g}" for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return " ".join(items[:4]) or "-"
+
+
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("mammoview models is not implemented yet")
+    from mammoview.cad.weights import default_models_dir, list_installed
+
+    root = args.models_dir or default_models_dir()
+    rows = list_installed(root)
+    if args.json:
+        doc = [{**r.entry.to_dict(), "default": r.is_default, "present": r.exists} for r in rows]
+        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+        return 0
+    if not rows:
+        print(f"no models installed in {root}", file=sys.stderr)
+        return 0
+    table = [("", "NAME", "VERSION", "ARCH", "PIXEL", "PATCH", "SHA8", "METRICS")]
+    for r in rows:
+        e = r.entry
+        table.append((
+            "*" if r.is_default else "", e.name, e.version, e.arch, f"{e.pixel_size_mm:g} mm", f"{e.patch_size} px",
+            e.sha8 if r.exists else f"{e.sha8} (missing)", _metrics_summary(e.metrics),
+        ))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    print(f"(* = default; folder {root})")
+    return 0

@@ -1,0 +1,140 @@
+"""Findings from the probability maps: regions, split at separate peaks, merged when they overlap.
+
+scikit-image does the geometry: ``label`` the cells with ``p_abnormal >= threshold``,
+``peak_local_max`` per region, ``watershed`` from those peaks to split a region that holds
+several lesions, then greedy merging of candidates whose boxes overlap (the same lesion
+split at a saddle).  Everything is computed on the cell grid and mapped to the stored
+pixel grid at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from skimage import feature, measure, segmentation
+
+from mammoview.cad.inference import BoolArray, ProbabilityMaps
+from mammoview.cad.types import Finding, FindingKind
+
+#: Candidates whose boxes overlap at least this much (intersection over union) are merged.
+MERGE_IOU = 0.3
+DEFAULT_MAX_FINDINGS = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Region:
+    """A candidate on the cell grid: its cells, peak cell and box (rows/cols, end exclusive)."""
+
+    cells: BoolArray
+    peak: tuple[int, int]
+    score: float
+    box: tuple[int, int, int, int]  # r0, c0, r1, c1
+
+
+def _box(cells: BoolArray) -> tuple[int, int, int, int]:
+    rows, cols = np.nonzero(cells)
+    return int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    h = min(a[2], b[2]) - max(a[0], b[0])
+    w = min(a[3], b[3]) - max(a[1], b[1])
+    if h <= 0 or w <= 0:
+        return 0.0
+    inter = h * w
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / area
+
+
+def find_regions(score: npt.NDArray[np.float32], threshold: float, min_distance: int = 1) -> list[Region]:
+    """Candidate regions of ``score >= threshold``, one per peak, overlapping ones merged.
+
+    Parameters
+    ----------
+    score
+        Cell map (``p_abnormal``, already 0 outside the breast).
+    threshold
+        Minimum score of a region cell (> 0, so the zeroed background never forms a region).
+    min_distance
+        Minimum peak separation in cells (half a patch: closer peaks are one lesion).
+    """
+    thr = max(float(threshold), 1e-6)
+    labels = measure.label(score >= thr, connectivity=2)  # type: ignore[no-untyped-call]
+    if labels.max() == 0:
+        return []
+    peaks = feature.peak_local_max(  # type: ignore[no-untyped-call]
+        score, min_distance=max(1, min_distance), threshold_abs=thr, labels=labels, exclude_border=False
+    )
+    markers = np.zeros(labels.shape, dtype=np.int32)
+    for k, (r, c) in enumerate(peaks, start=1):
+        markers[r, c] = k
+    # A flat-topped region can yield no strict peak; seed it at its maximum.
+    for lab in range(1, int(labels.max()) + 1):
+        region = labels == lab
+        if not (markers[region] > 0).any():
+            flat = np.where(region, score, -1.0)
+            r, c = np.unravel_index(int(np.argmax(flat)), score.shape)
+            markers[r, c] = markers.max() + 1
+    parts = segmentation.watershed(-score, markers, mask=labels > 0)  # type: ignore[no-untyped-call]
+    cands: list[Region] = []
+    for k in range(1, int(markers.max()) + 1):
+        cells = parts == k
+        if not cells.any():
+            continue
+        flat = np.where(cells, score, -1.0)
+        r, c = np.unravel_index(int(np.argmax(flat)), score.shape)
+        cands.append(Region(cells, (int(r), int(c)), float(score[r, c]), _box(cells)))
+    cands.sort(key=lambda g: -g.score)
+    merged: list[Region] = []
+    for cand in cands:
+        for i, kept in enumerate(merged):
+            if _iou(cand.box, kept.box) >= MERGE_IOU:
+                cells = kept.cells | cand.cells
+                merged[i] = Region(cells, kept.peak, kept.score, _box(cells))
+                break
+        else:
+            merged.append(cand)
+    return merged
+
+
+def image_scores(maps: ProbabilityMaps) -> tuple[float, float]:
+    """Image-level ``(abnormal, malignant)``: the maxima over the breast (0 with no breast)."""
+    if not maps.mask.any():
+        return 0.0, 0.0
+    return float(maps.abnormal[maps.mask].max()), float(maps.malignant[maps.mask].max())
+
+
+def regions_to_findings(
+    regions: list[Region], maps: ProbabilityMaps, *, scale_x: float, scale_y: float,
+    stored_shape: tuple[int, int], pixel_size_mm: float, max_findings: int = DEFAULT_MAX_FINDINGS,
+) -> list[Finding]:
+    """:class:`Finding` objects in the stored pixel grid, best first, at most ``max_findings``.
+
+    ``scale_x``/``scale_y`` are stored pixels per model pixel (``PreparedImage.scale_*``).
+    """
+    rows, cols = stored_shape
+    s, off = maps.stride, maps.offset
+    out: list[Finding] = []
+    for reg in sorted(regions, key=lambda g: -g.score)[: max(0, max_findings)]:
+        mass = float(maps.mass[reg.cells].mean())
+        calc = float(maps.calcification[reg.cells].mean())
+        kind = FindingKind.MASS if mass >= calc else FindingKind.CALCIFICATION
+        px, py = maps.cell_center(*reg.peak)
+        r0, c0, r1, c1 = reg.box
+        bbox = (
+            float(np.clip((c0 + off) * s * scale_x, 0, cols)), float(np.clip((r0 + off) * s * scale_y, 0, rows)),
+            float(np.clip((c1 + off) * s * scale_x, 0, cols)), float(np.clip((r1 + off) * s * scale_y, 0, rows)),
+        )
+        contours = measure.find_contours(np.pad(reg.cells, 1).astype(np.float32), 0.5)  # type: ignore[no-untyped-call]
+        contour = np.zeros((0, 2))
+        if contours:
+            rc = max(contours, key=len) - 1.0  # undo the pad
+            contour = np.stack([(rc[:, 1] + 0.5 + off) * s * scale_x, (rc[:, 0] + 0.5 + off) * s * scale_y], axis=1)
+        out.append(Finding(
+            kind=kind, score=reg.score, malignancy=float(maps.malignant_given_lesion[reg.peak]),
+            center=(px * scale_x, py * scale_y), bbox=bbox, contour=contour.astype(np.float64),
+            area_mm2=float(reg.cells.sum()) * (s * pixel_size_mm) ** 2,
+        ))
+    return out

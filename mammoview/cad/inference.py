@@ -1,0 +1,269 @@
+"""Whole-image inference: the classifier run fully convolutionally in tiles, CAM and patch-equivalent maps.
+
+Steps (docs/cad-design.md, "Whole-image inference"):
+
+1. pad the prepared image to a multiple of the feature stride (with its background value);
+2. cut it into core tiles of ``tile`` px; each tile is run with a margin of at least half
+   the receptive field, aligned to the feature stride, and only its core cells are kept,
+   so the stitched feature map equals one pass over the whole image (tested).  Tiles
+   whose core is far from the breast are skipped;
+3. CAM logit maps = the linear head applied to every feature cell;
+4. patch-equivalent maps = CAM averaged over ``patch_size / stride`` cells (stride 1): by
+   linearity, the logits of a patch-sized window centred on each cell;
+5. probabilities: softmax over the tissue classes, sigmoid of the malignancy logit,
+   zero outside the breast mask.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F
+from scipy import ndimage as ndi
+
+from mammoview.cad.device import Precision, autocast
+from mammoview.cad.networks.layers import CadNet
+from mammoview.cad.preprocess import PreparedImage
+from mammoview.cad.types import Progress, ProgressGenerator
+
+FloatArray = npt.NDArray[np.float32]
+BoolArray = npt.NDArray[np.bool_]
+#: A cancel flag checked between tiles: a ``threading.Event`` or a callable returning True to stop.
+CancelFlag = threading.Event | Callable[[], bool] | None
+
+DEFAULT_TILE = 512
+
+
+class Cancelled(Exception):
+    """Raised between tiles/views when the cancel flag is set."""
+
+
+def check_cancel(cancel: CancelFlag) -> None:
+    """Raise :class:`Cancelled` if ``cancel`` is set."""
+    if cancel is None:
+        return
+    flag = cancel.is_set() if isinstance(cancel, threading.Event) else cancel()
+    if flag:
+        raise Cancelled("CAD cancelled")
+
+
+def tile_margin(model: CadNet) -> int:
+    """Context (px) each tile needs on every side: half the receptive field, rounded up to the stride.
+
+    A core cell ``i`` sees ``(i + 0.5) * s +- rf / 2``; with this margin that span lies
+    inside the tile's input, so no zero padding of the tile edge reaches a kept cell.
+    """
+    s = model.feature_stride
+    return math.ceil(max(0.0, model.receptive_field / 2 - s / 2) / s) * s
+
+
+def pad_to_stride(data: FloatArray, stride: int) -> FloatArray:
+    """Pad (C, H, W) at the bottom/right to a multiple of ``stride`` with the image's minimum (background)."""
+    _, h, w = data.shape
+    ph, pw = (-h) % stride, (-w) % stride
+    if ph == 0 and pw == 0:
+        return data
+    fill = float(data.min()) if data.size else 0.0
+    return np.pad(data, ((0, 0), (0, ph), (0, pw)), constant_values=fill)
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One tile: core rows/cols ``[y0, y1) x [x0, x1)`` and the input window it is run on."""
+
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+    wy0: int
+    wy1: int
+    wx0: int
+    wx1: int
+
+
+def plan_tiles(
+    shape: tuple[int, int], stride: int, tile: int, margin: int, needed: BoolArray | None = None
+) -> list[Tile]:
+    """Core tiles covering ``shape`` (a multiple of ``stride``) with their margin windows.
+
+    With ``needed`` (a feature-cell mask), only its bounding box is tiled and tiles
+    without a needed cell are dropped: the breast is often a third of the image.
+    """
+    h, w = shape
+    t = max(stride, (tile // stride) * stride)
+    r0, c0, r1, c1 = 0, 0, h, w
+    if needed is not None:
+        if not needed.any():
+            return []
+        rows, cols = np.flatnonzero(needed.any(axis=1)), np.flatnonzero(needed.any(axis=0))
+        r0, r1 = int(rows[0]) * stride, (int(rows[-1]) + 1) * stride
+        c0, c1 = int(cols[0]) * stride, (int(cols[-1]) + 1) * stride
+    out = []
+    for y0 in range(r0, r1, t):
+        for x0 in range(c0, c1, t):
+            y1, x1 = min(r1, y0 + t), min(c1, x0 + t)
+            if needed is not None and not needed[y0 // stride : y1 // stride, x0 // stride : x1 // stride].any():
+                continue
+            out.append(Tile(y0, y1, x0, x1, max(0, y0 - margin), min(h, y1 + margin),
+                            max(0, x0 - margin), min(w, x1 + margin)))
+    return out
+
+
+def default_tile(model: CadNet) -> int:
+    """Core tile size (px): 512, or 8 margins for networks with a large receptive field.
+
+    Big enough that the margins cost little, small enough that one tile takes well under
+    the GUI's 200 ms cancel budget on a laptop CPU.
+    """
+    s = model.feature_stride
+    return max(DEFAULT_TILE, -(-8 * tile_margin(model) // s) * s)
+
+
+def _channels_last(model: CadNet) -> bool:
+    first = next((p for p in model.parameters() if p.dim() == 4), None)
+    return bool(first is not None and first.is_contiguous(memory_format=torch.channels_last)
+                and not first.is_contiguous())
+
+
+def cells_needed(mask: BoolArray, stride: int, grid: tuple[int, int], reach: int) -> BoolArray:
+    """Feature cells within ``reach`` cells of any breast pixel (the only ones a result depends on)."""
+    h, w = grid
+    m = np.zeros((h * stride, w * stride), dtype=bool)
+    m[: mask.shape[0], : mask.shape[1]] = mask
+    cells = m.reshape(h, stride, w, stride).any(axis=(1, 3))
+    if reach > 0:
+        cells = ndi.binary_dilation(cells, structure=np.ones((2 * reach + 1, 2 * reach + 1), bool))
+    return np.asarray(cells, dtype=bool)
+
+
+def cam_tiled(
+    model: CadNet, data: FloatArray, *, device: torch.device | None = None, tile: int | None = None,
+    needed: BoolArray | None = None, cancel: CancelFlag = None, precision: Precision = "auto",
+) -> ProgressGenerator[FloatArray]:
+    """CAM logit maps (K, h, w) of ``data`` (C, H, W; H, W multiples of the stride), tile by tile.
+
+    Yields a :class:`Progress` after each tile; cells of skipped tiles (no ``needed``
+    cell in their core) are 0.  Raises :class:`Cancelled` between tiles.
+    """
+    s = model.feature_stride
+    _, h, w = data.shape
+    if h % s or w % s:
+        raise ValueError(f"input {h}x{w} is not a multiple of the feature stride {s}; use pad_to_stride")
+    dev = device or next(model.parameters()).device
+    fmt = torch.channels_last if _channels_last(model) else torch.contiguous_format
+    out = np.zeros((model.num_outputs, h // s, w // s), dtype=np.float32)
+    tiles = plan_tiles((h, w), s, tile or default_tile(model), tile_margin(model), needed)
+    yield Progress(0, len(tiles), "features")
+    for i, t in enumerate(tiles):
+        check_cancel(cancel)
+        window = np.ascontiguousarray(data[:, t.wy0 : t.wy1, t.wx0 : t.wx1])
+        with torch.inference_mode(), autocast(dev, precision):
+            x = torch.from_numpy(window)[None].to(dev).contiguous(memory_format=fmt)
+            cam = model.cam(model.forward_features(x))[0].float()
+        oy, ox = (t.y0 - t.wy0) // s, (t.x0 - t.wx0) // s
+        core = cam[:, oy : oy + (t.y1 - t.y0) // s, ox : ox + (t.x1 - t.x0) // s]
+        out[:, t.y0 // s : t.y1 // s, t.x0 // s : t.x1 // s] = core.cpu().numpy()
+        yield Progress(i + 1, len(tiles), f"tile {i + 1}/{len(tiles)}")
+    return out
+
+
+def patch_window(patch_size: int, stride: int) -> int:
+    """Cells per side of a patch-sized window (at least 1)."""
+    return max(1, round(patch_size / stride))
+
+
+def patch_equivalent(cam: FloatArray, window: int) -> tuple[FloatArray, float]:
+    """Average CAM over ``window`` x ``window`` cells at stride 1 (``count_include_pad=False``).
+
+    Returns the maps and the offset, in cells, of output cell 0 relative to CAM cell 0:
+    0 for an odd window (output cell i is centred on CAM cell i), -0.5 for an even one
+    (centred on the corner between cells; the output then has one more row and column).
+    """
+    if window <= 1:
+        return cam.copy(), 0.0
+    t = torch.from_numpy(np.ascontiguousarray(cam))[None]
+    pooled = F.avg_pool2d(t, window, stride=1, padding=window // 2, count_include_pad=False)[0]
+    return pooled.numpy().astype(np.float32, copy=False), (-0.5 if window % 2 == 0 else 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class ProbabilityMaps:
+    """Per-cell probabilities of the patch-equivalent classifier, 0 outside the breast.
+
+    Cell ``(i, j)`` is centred at model pixel ``((j + 0.5 + offset) * stride, (i + 0.5 + offset) * stride)``.
+    """
+
+    normal: FloatArray
+    mass: FloatArray
+    calcification: FloatArray
+    malignant_given_lesion: FloatArray
+    abnormal: FloatArray
+    malignant: FloatArray
+    mask: BoolArray
+    stride: int
+    offset: float
+
+    def cell_center(self, row: float, col: float) -> tuple[float, float]:
+        """(x, y) model pixel coordinates of the centre of cell (row, col)."""
+        return ((col + 0.5 + self.offset) * self.stride, (row + 0.5 + self.offset) * self.stride)
+
+    def named(self) -> dict[str, FloatArray]:
+        """The maps shown as heatmaps, by their contract names."""
+        return {"abnormal": self.abnormal, "mass": self.mass, "calcification": self.calcification,
+                "malignant": self.malignant}
+
+
+def mask_on_cells(mask: BoolArray, grid: tuple[int, int], stride: int, offset: float) -> BoolArray:
+    """Breast mask sampled at each cell's centre pixel (False beyond the image)."""
+    h, w = grid
+    ys = np.floor((np.arange(h) + 0.5 + offset) * stride).astype(int)
+    xs = np.floor((np.arange(w) + 0.5 + offset) * stride).astype(int)
+    vy = (ys >= 0) & (ys < mask.shape[0])
+    vx = (xs >= 0) & (xs < mask.shape[1])
+    out = np.zeros((h, w), dtype=bool)
+    out[np.ix_(vy, vx)] = mask[np.ix_(ys[vy], xs[vx])]
+    return out
+
+
+def probability_maps(maps: FloatArray, mask: BoolArray, stride: int, offset: float) -> ProbabilityMaps:
+    """Turn patch-equivalent logit maps (4, h, w) into probabilities (docs/cad-design.md)."""
+    tissue = maps[:3] - maps[:3].max(axis=0, keepdims=True)  # stable softmax
+    e = np.exp(tissue)
+    p = e / e.sum(axis=0, keepdims=True)
+    mal = (1.0 / (1.0 + np.exp(-maps[3]))).astype(np.float32)
+    inside = mask_on_cells(mask, maps.shape[1:], stride, offset)
+    z = np.float32(0.0)
+
+    def keep(a: npt.NDArray[np.floating]) -> FloatArray:
+        return np.where(inside, a, z).astype(np.float32)
+
+    abnormal = 1.0 - p[0]
+    return ProbabilityMaps(
+        normal=keep(p[0]), mass=keep(p[1]), calcification=keep(p[2]), malignant_given_lesion=keep(mal),
+        abnormal=keep(abnormal), malignant=keep(abnormal * mal), mask=inside, stride=stride, offset=offset,
+    )
+
+
+def whole_image_maps(
+    model: CadNet, prepared: PreparedImage, patch_size: int, *, device: torch.device | None = None,
+    tile: int | None = None, cancel: CancelFlag = None, precision: Precision = "auto",
+) -> ProgressGenerator[ProbabilityMaps]:
+    """Probability maps of one prepared image (steps 1-5 of the module docstring)."""
+    s = model.feature_stride
+    data = pad_to_stride(prepared.data, s)
+    grid = (data.shape[1] // s, data.shape[2] // s)
+    window = patch_window(patch_size, s)
+    # A breast cell's patch window reaches window // 2 cells; nothing further is needed.
+    needed = cells_needed(prepared.mask, s, grid, window // 2)
+    cam = yield from cam_tiled(
+        model, data, device=device, tile=tile, needed=needed, cancel=cancel, precision=precision
+    )
+    maps, offset = patch_equivalent(cam, window)
+    return probability_maps(maps, prepared.mask, s, offset)
+

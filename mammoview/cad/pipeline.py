@@ -1,0 +1,234 @@
+"""The CAD pipeline as progress generators: one image, or a study of views.
+
+``analyse_image`` / ``analyse_study`` yield :class:`~mammoview.cad.types.Progress` between
+steps (preprocessing, each tile, findings) and return their result, so the same code
+runs in tests (:func:`drain`), the CLI (tqdm) and the GUI worker.  Progress is reported
+in thousandths (``total`` = 1000 per image) so a progress bar never has to rescale.
+Cancellation: set the ``cancel`` flag (checked between tiles and views, which take well
+under 200 ms each at the default tile size), or stop pulling and ``close()`` the generator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Sequence
+from typing import Literal, TypeVar
+
+import numpy as np
+import torch
+
+from mammoview.cad.device import Precision, deterministic
+from mammoview.cad.findings import DEFAULT_MAX_FINDINGS, find_regions, image_scores, regions_to_findings
+from mammoview.cad.gradcam import grad_cam_tiled
+from mammoview.cad.inference import (
+    CancelFlag,
+    FloatArray,
+    ProbabilityMaps,
+    cells_needed,
+    check_cancel,
+    mask_on_cells,
+    pad_to_stride,
+    patch_window,
+    whole_image_maps,
+)
+from mammoview.cad.networks.layers import CadNet
+from mammoview.cad.preprocess import PreparedImage, estimate_spacing, prepare_image
+from mammoview.cad.types import (
+    BreastScore,
+    Heatmap,
+    ImageCadResult,
+    Progress,
+    ProgressGenerator,
+    StudyCadResult,
+)
+from mammoview.cad.weights import LoadedModel
+from mammoview.io.model import Laterality, MammoImage, PixelSpacing, Study
+
+R = TypeVar("R")
+CamMethod = Literal["cam", "gradcam"]
+STEPS = 1000  # progress units per image
+
+
+def drain(gen: ProgressGenerator[R], on_progress: Callable[[Progress], None] | None = None) -> R:
+    """Run a progress generator to the end and return its result (calling ``on_progress`` on each step)."""
+    while True:
+        try:
+            p = next(gen)
+        except StopIteration as stop:
+            result: R = stop.value
+            return result
+        if on_progress is not None:
+            on_progress(p)
+
+
+def _to_heatmap(name: str, cells: FloatArray, stride: float, offset: float, prepared: PreparedImage) -> Heatmap:
+    data = np.clip(np.rint(cells * 255.0), 0, 255).astype(np.uint8)
+    return Heatmap(
+        name=name, data=data, x0=offset * stride * prepared.scale_x, y0=offset * stride * prepared.scale_y,
+        scale_x=stride * prepared.scale_x, scale_y=stride * prepared.scale_y,
+    )
+
+
+def _gradcam_heatmaps(
+    net: CadNet, prepared: PreparedImage, maps: ProbabilityMaps, device: torch.device, tile: int | None, window: int,
+    cancel: CancelFlag, precision: Precision,
+) -> Generator[Progress, None, dict[str, Heatmap]]:
+    s = net.feature_stride
+    data = pad_to_stride(prepared.data, s)
+    needed = cells_needed(prepared.mask, s, (data.shape[1] // s, data.shape[2] // s), window // 2)
+    gmaps, gs = yield from grad_cam_tiled(
+        net, data, device=device, tile=tile, needed=needed, cancel=cancel, precision=precision
+    )
+    inside = mask_on_cells(prepared.mask, gmaps.shape[1:], gs, 0.0)
+    out = {}
+    for (name, prob), g in zip(maps.named().items(), gmaps, strict=True):
+        g = np.where(inside, g, 0.0)
+        peak = float(g.max())
+        # Saliency is relative; scale its peak to the class's image-level probability so a
+        # normal image does not light up.
+        top = float(prob.max())
+        scaled = (g / peak * top if peak > 0 else g).astype(np.float32)
+        out[name] = _to_heatmap(name, scaled, gs, 0.0, prepared)
+    return out
+
+
+def analyse_image(
+    model: LoadedModel, image: MammoImage, *, device: str | torch.device | None = None, cam: CamMethod = "cam",
+    cancel: CancelFlag = None, spacing: PixelSpacing | None = None, max_findings: int = DEFAULT_MAX_FINDINGS,
+    threshold: float | None = None, tile: int | None = None,
+) -> ProgressGenerator[ImageCadResult]:
+    """CAD on one image: probability maps, findings, scores and heatmaps.
+
+    Parameters
+    ----------
+    model
+        From :func:`mammoview.cad.weights.load_model`.
+    image
+        A decoded image; its stored grid is the result's coordinate system.
+    device
+        Run on this device instead of the model's (on a moved copy; see ``LoadedModel.to``).
+    cam
+        ``"cam"`` (exact, default) or ``"gradcam"``: the heatmaps only; findings and scores
+        always come from the calibrated CAM probabilities.
+    cancel
+        Flag checked between tiles; raises :class:`~mammoview.cad.inference.Cancelled`.
+    spacing
+        Overrides the file's pixel spacing (else the file's, else an estimate).
+    max_findings, threshold
+        Findings kept per image; region threshold (default: the manifest's).
+    tile
+        Core tile size in model pixels (bounds memory; default
+        :func:`~mammoview.cad.inference.default_tile`).
+
+    Yields
+    ------
+    Progress
+        ``done`` of 1000.
+    """
+    t0 = time.perf_counter()
+    if device is not None:
+        model = model.to(device)
+    net, fast, dev = model.model, model.inference_net, model.device
+    if not isinstance(net, CadNet) or not isinstance(fast, CadNet):
+        raise TypeError(f"{type(net).__name__} is not a CadNet")
+    name = image.path.name
+    check_cancel(cancel)
+    yield Progress(0, STEPS, f"{name}: preprocessing")
+    sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
+    prepared = prepare_image(image, model.preprocess, sp)
+    window = patch_window(model.entry.patch_size, net.feature_stride)
+    n_stages = 2 if cam == "gradcam" else 1
+    maps_gen = whole_image_maps(
+        fast, prepared, model.entry.patch_size, device=dev, tile=tile, cancel=cancel, precision=model.precision
+    )
+    with deterministic():
+        maps = yield from _rescale(maps_gen, 100, 100 + 800 // n_stages, name)
+        if cam == "gradcam":
+            heatmaps = yield from _rescale(
+                _gradcam_heatmaps(net, prepared, maps, dev, tile, window, cancel, model.precision),
+                100 + 800 // n_stages, 900, name,
+            )
+        elif cam == "cam":
+            heatmaps = {k: _to_heatmap(k, v, maps.stride, maps.offset, prepared) for k, v in maps.named().items()}
+        else:
+            raise ValueError(f"cam must be 'cam' or 'gradcam', got {cam!r}")
+    check_cancel(cancel)
+    yield Progress(900, STEPS, f"{name}: findings")
+    thr = model.entry.finding_threshold if threshold is None else threshold
+    regions = find_regions(maps.abnormal, thr, min_distance=max(1, window // 2))
+    findings = regions_to_findings(
+        regions, maps, scale_x=prepared.scale_x, scale_y=prepared.scale_y, stored_shape=image.shape,
+        pixel_size_mm=prepared.pixel_size_mm, max_findings=max_findings,
+    )
+    abnormal, malignant = image_scores(maps)
+    yield Progress(STEPS, STEPS, f"{name}: done")
+    return ImageCadResult(
+        path=str(image.path), width=image.shape[1], height=image.shape[0], view=image.view,
+        pixel_spacing=(sp.row_mm, sp.col_mm), spacing_source=sp.source, abnormal=abnormal, malignant=malignant,
+        findings=tuple(findings), heatmaps=heatmaps, breast_mask_fraction=float(prepared.mask.mean()),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _rescale(gen: ProgressGenerator[R], lo: int, hi: int, name: str) -> ProgressGenerator[R]:
+    """Map a sub-step's ``done/total`` onto ``[lo, hi]`` of :data:`STEPS`."""
+    while True:
+        try:
+            p = next(gen)
+        except StopIteration as stop:
+            result: R = stop.value
+            return result
+        frac = p.done / p.total if p.total else 1.0
+        yield Progress(lo + round((hi - lo) * frac), STEPS, f"{name}: {p.message}")
+
+
+def _laterality(image: MammoImage) -> Laterality | None:
+    return image.view.laterality if image.view is not None else image.info.laterality.value
+
+
+def analyse_study(
+    model: LoadedModel, images: Sequence[MammoImage] | Study, *, device: str | torch.device | None = None,
+    cam: CamMethod = "cam", cancel: CancelFlag = None, max_findings: int = DEFAULT_MAX_FINDINGS,
+    tile: int | None = None,
+) -> ProgressGenerator[StudyCadResult]:
+    """CAD on every image of a study, then breast and exam scores.
+
+    A breast's scores are the maximum over its views: a lesion is often clearly seen in
+    only one of CC/MLO, so averaging would halve exactly the signal that matters, while
+    the views are too correlated for a noisy-OR to be calibrated.  The exam's scores are
+    the maximum over both breasts (and images of unknown laterality).
+
+    Yields
+    ------
+    Progress
+        ``done`` of ``1000 * len(images)``.
+    """
+    t0 = time.perf_counter()
+    imgs = tuple(images.images if isinstance(images, Study) else images)
+    if device is not None:
+        model = model.to(device)  # once for the study, not per view
+    dev = model.device
+    total = STEPS * len(imgs)
+    results = []
+    for i, img in enumerate(imgs):
+        check_cancel(cancel)
+        label = img.view.label if img.view is not None else img.path.name
+        gen = analyse_image(model, img, cam=cam, cancel=cancel, max_findings=max_findings, tile=tile)
+        while True:
+            try:
+                p = next(gen)
+            except StopIteration as stop:
+                results.append(stop.value)
+                break
+            yield Progress(i * STEPS + p.done, total, f"{label} ({i + 1}/{len(imgs)}): {p.message}")
+    breasts: dict[Laterality, BreastScore] = {}
+    for lat in Laterality:
+        mine = [r for r, img in zip(results, imgs, strict=True) if _laterality(img) is lat]
+        if mine:
+            breasts[lat] = BreastScore(lat, max(r.abnormal for r in mine), max(r.malignant for r in mine), len(mine))
+    return StudyCadResult(
+        model=model.info, images=tuple(results), breasts=breasts,
+        abnormal=max((r.abnormal for r in results), default=0.0),
+        malignant=max((r.malignant for r in results), default=0.0),
+        device=str(dev), seconds=time.perf_counter() - t0,
+    )

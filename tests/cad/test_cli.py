@@ -1,0 +1,137 @@
+"""``mammoview detect / classify / models`` in-process, with test-only models written to tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.image import imsave
+
+from mammoview.cad.weights import save_model
+from mammoview.cli import main
+from tests.cad.conftest import BLOB, bright_net
+from tests.synthetic import mammo_dataset, synthetic_breast, write_dataset
+
+IMAGE_KEYS = {"path", "width", "height", "laterality", "view", "pixel_spacing", "scores", "findings"}
+FINDING_KEYS = {"kind", "score", "malignancy", "center", "bbox"}
+
+
+@pytest.fixture()
+def models_dir(tmp_path, bright_model, monkeypatch) -> Path:
+    d = tmp_path / "models"
+    save_model(bright_net(), bright_model.entry, d)
+    monkeypatch.setenv("MAMMOVIEW_MODELS", str(d))
+    return d
+
+
+@pytest.fixture()
+def study_dir(tmp_path, breast_with_blob) -> Path:
+    d = tmp_path / "study"
+    uid = "1.2.3.4"
+    write_dataset(mammo_dataset(breast_with_blob, "L", "CC", pixel_spacing=(0.25, 0.25), study_uid=uid), d / "lcc.dcm")
+    plain = synthetic_breast(rows=600, cols=400, chest_wall="right", seed=8)
+    write_dataset(mammo_dataset(plain, "R", "CC", pixel_spacing=(0.25, 0.25), study_uid=uid), d / "sub" / "rcc.dcm")
+    (d / "broken.dcm").write_bytes(b"DICM" * 10)
+    return d
+
+
+def _check_schema(doc: dict) -> None:
+    assert set(doc) == {"model", "images"}
+    assert set(doc["model"]) == {"name", "version", "sha256"}
+    for e in doc["images"]:
+        assert Path(e["path"]).is_absolute()
+        if "error" in e:
+            assert set(e) == {"path", "error"} and e["error"]
+            continue
+        assert set(e) == IMAGE_KEYS
+        assert set(e["scores"]) == {"abnormal", "malignant"}
+        assert e["laterality"] in ("L", "R", None) and e["view"] in ("CC", "MLO", None)
+        for f in e["findings"]:
+            assert set(f) == FINDING_KEYS and f["kind"] in ("mass", "calcification")
+            assert len(f["center"]) == 2 and len(f["bbox"]) == 4
+            assert 0 <= f["center"][0] <= e["width"] and 0 <= f["center"][1] <= e["height"]
+
+
+def test_detect_json_errors_and_heatmaps(models_dir, study_dir, tmp_path, capsys):
+    out, heat = tmp_path / "out" / "detect.json", tmp_path / "heat"
+    code = main(["detect", str(study_dir), "--json", str(out), "--heatmaps", str(heat), "--quiet",
+                 "--max-findings", "2"])
+    assert code == 1  # the broken file
+    err = capsys.readouterr().err
+    assert "broken.dcm" in err and len([ln for ln in err.splitlines() if "broken.dcm" in ln]) == 1
+    doc = json.loads(out.read_text())
+    _check_schema(doc)
+    assert doc["model"]["name"] == "test-bright"
+    by_name = {Path(e["path"]).name: e for e in doc["images"]}
+    assert set(by_name) == {"lcc.dcm", "rcc.dcm", "broken.dcm"} and "error" in by_name["broken.dcm"]
+    lcc = by_name["lcc.dcm"]
+    assert (lcc["laterality"], lcc["view"], lcc["width"], lcc["height"]) == ("L", "CC", 400, 600)
+    assert lcc["pixel_spacing"] == [0.25, 0.25] and 1 <= len(lcc["findings"]) <= 2
+    cx, cy = lcc["findings"][0]["center"]
+    assert np.hypot(cx - BLOB.x, cy - BLOB.y) <= BLOB.radius + 32
+    assert lcc["scores"]["abnormal"] > by_name["rcc.dcm"]["scores"]["abnormal"]
+    assert sorted(p.name for p in heat.iterdir()) == ["lcc.npy", "lcc.png", "rcc.npy", "rcc.png"]
+    arr = np.load(heat / "lcc.npy")
+    assert arr.dtype == np.float32 and arr.min() >= 0 and arr.max() <= 1
+
+
+def test_detect_all_good_exit_zero(models_dir, study_dir, tmp_path):
+    (study_dir / "broken.dcm").unlink()
+    out = tmp_path / "d.json"
+    assert main(["detect", str(study_dir / "lcc.dcm"), "--json", str(out), "--quiet", "--device", "cpu"]) == 0
+    _check_schema(json.loads(out.read_text()))
+
+
+def test_detect_without_models_is_one_line_error(tmp_path, monkeypatch, study_dir, capsys):
+    monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "none"))
+    assert main(["detect", str(study_dir), "--json", str(tmp_path / "x.json")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "no models installed" in err and "\n" not in err and not (tmp_path / "x.json").exists()
+
+
+def test_detect_on_demo_study(tmp_path, tiny_model, monkeypatch, demo_dir):
+    files = [p for p in demo_dir.rglob("*") if p.is_file()] if demo_dir.is_dir() else []
+    if not files:
+        pytest.skip("resources/demo is empty (synthetic DICOMs are covered above)")
+    monkeypatch.setenv("MAMMOVIEW_MODELS", str(tiny_model.path.parent))
+    out = tmp_path / "demo.json"
+    assert main(["detect", str(demo_dir), "--json", str(out), "--quiet"]) in (0, 1)
+    doc = json.loads(out.read_text())
+    _check_schema(doc)
+    assert any("error" not in e for e in doc["images"])
+
+
+def test_classify_patches(models_dir, tmp_path):
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:96, 0:96]
+    flat = 0.5 + 0.01 * rng.normal(size=(96, 96))
+    blob = flat + 0.4 * np.exp(-((yy - 48) ** 2 + (xx - 48) ** 2) / (2 * 12.0**2))
+    imsave(tmp_path / "flat.png", np.clip(flat, 0, 1), cmap="gray", vmin=0, vmax=1)
+    imsave(tmp_path / "blob.png", np.clip(blob, 0, 1), cmap="gray", vmin=0, vmax=1)
+    out = tmp_path / "c.json"
+    code = main(["classify", str(tmp_path / "flat.png"), str(tmp_path / "blob.png"), "--json", str(out),
+                 "--pixel-spacing", "0.25"])
+    assert code == 0
+    doc = json.loads(out.read_text())
+    flat_p, blob_p = (e["probabilities"] for e in doc["patches"])
+    assert set(flat_p) == {"normal", "mass", "calcification", "malignant_given_lesion", "malignant"}
+    assert sum(flat_p[k] for k in ("normal", "mass", "calcification")) == pytest.approx(1.0, abs=1e-3)
+    assert blob_p["mass"] > flat_p["mass"]
+    assert doc["patches"][0]["pixel_spacing"] == [0.25, 0.25]
+
+
+def test_models_listing(models_dir, capsys):
+    assert main(["models"]) == 0
+    text = capsys.readouterr().out
+    assert "test-bright" in text and "*" in text and "0.5 mm" in text
+    assert main(["models", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["name"] == "test-bright" and row["default"] and row["present"] and len(row["sha256"]) == 64
+
+
+def test_bad_pixel_spacing_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["detect", "x", "--json", "y", "--pixel-spacing", "-1"])
+    assert "pixel spacing" in capsys.readouterr().err

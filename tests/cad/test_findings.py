@@ -1,0 +1,95 @@
+"""Regions -> findings on hand-made probability maps (no network involved)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mammoview.cad.findings import find_regions, image_scores, regions_to_findings
+from mammoview.cad.inference import ProbabilityMaps
+from mammoview.cad.types import FindingKind
+
+
+def _bump(shape, r, c, sigma, amp=1.0):
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    return amp * np.exp(-((yy - r) ** 2 + (xx - c) ** 2) / (2 * sigma**2))
+
+
+def _maps(abnormal, mass=None, calc=None, mask=None, offset=0.0):
+    z = np.zeros_like(abnormal, dtype=np.float32)
+    mask = np.ones(abnormal.shape, bool) if mask is None else mask
+    ab = np.where(mask, abnormal, 0).astype(np.float32)
+    mass = ab * 0.8 if mass is None else mass.astype(np.float32)
+    calc = ab * 0.2 if calc is None else calc.astype(np.float32)
+    return ProbabilityMaps(
+        normal=1 - ab, mass=mass, calcification=calc, malignant_given_lesion=z + 0.25, abnormal=ab,
+        malignant=ab * 0.25, mask=mask, stride=16, offset=offset,
+    )
+
+
+def test_two_separate_lesions():
+    score = _bump((30, 30), 8, 8, 2) + _bump((30, 30), 22, 20, 2, 0.8)
+    regs = find_regions(score.astype(np.float32), 0.5, min_distance=2)
+    assert [r.peak for r in regs] == [(8, 8), (22, 20)]
+    assert regs[0].score > regs[1].score
+
+
+def test_one_region_with_two_peaks_is_split():
+    # Two bumps whose halves merge above the threshold: one connected region, two lesions.
+    score = (_bump((20, 40), 10, 10, 4) + _bump((20, 40), 10, 26, 4)).astype(np.float32)
+    thr = 0.2  # the saddle between the bumps is 0.27
+    from skimage.measure import label
+
+    assert label(score >= thr).max() == 1
+    regs = find_regions(score, thr, min_distance=3)
+    assert sorted(r.peak for r in regs) == [(10, 10), (10, 26)]
+    assert not (regs[0].cells & regs[1].cells).any()
+
+
+def test_close_peaks_are_one_finding():
+    score = (_bump((20, 20), 10, 9, 3) + _bump((20, 20), 10, 11, 3)).astype(np.float32)
+    assert len(find_regions(score, 0.5, min_distance=3)) == 1
+
+
+def test_below_threshold_and_outside_mask_give_nothing():
+    score = _bump((20, 20), 10, 10, 2).astype(np.float32)
+    assert find_regions(score * 0.4, 0.5) == []
+    mask = np.zeros((20, 20), bool)
+    mask[:, :5] = True  # the bump is outside the breast
+    maps = _maps(score, mask=mask)
+    assert find_regions(maps.abnormal, 0.5) == []
+    assert image_scores(maps) == (float(maps.abnormal[mask].max()), float(maps.malignant[mask].max()))
+    empty = _maps(score, mask=np.zeros((20, 20), bool))
+    assert image_scores(empty) == (0.0, 0.0)
+
+
+def test_findings_in_stored_coordinates():
+    score = _bump((20, 30), 5, 12, 1.5).astype(np.float32)
+    calc = score * 0.9
+    maps = _maps(score, mass=score * 0.1, calc=calc)
+    regs = find_regions(maps.abnormal, 0.5)
+    # stride 16 model px per cell, 2 stored px per model px in x, 3 in y
+    (f,) = regions_to_findings(regs, maps, scale_x=2.0, scale_y=3.0, stored_shape=(960, 960), pixel_size_mm=0.3)
+    assert f.kind is FindingKind.CALCIFICATION
+    assert f.center == ((12 + 0.5) * 16 * 2.0, (5 + 0.5) * 16 * 3.0)
+    x0, y0, x1, y1 = f.bbox
+    assert x0 < f.center[0] < x1 and y0 < f.center[1] < y1
+    assert abs(f.score - float(score.max())) < 1e-6 and f.malignancy == 0.25
+    assert f.contour.shape[1] == 2
+    assert (f.contour[:, 0] >= x0 - 1e-6).all() and (f.contour[:, 0] <= x1 + 1e-6).all()
+    assert f.area_mm2 is not None and f.area_mm2 > 0
+
+
+def test_even_window_offset_shifts_by_half_a_cell():
+    score = _bump((20, 30), 5, 12, 1.5).astype(np.float32)
+    maps = _maps(score, offset=-0.5)
+    (f,) = regions_to_findings(find_regions(maps.abnormal, 0.5), maps, scale_x=1.0, scale_y=1.0,
+                               stored_shape=(960, 960), pixel_size_mm=0.3)
+    assert f.center == (12 * 16.0, 5 * 16.0)
+
+
+def test_top_n_sorted():
+    score = sum(_bump((40, 40), r, c, 1.5, a) for r, c, a in [(5, 5, 0.7), (20, 20, 0.95), (35, 30, 0.8)])
+    maps = _maps(np.asarray(score, np.float32))
+    fs = regions_to_findings(find_regions(maps.abnormal, 0.5), maps, scale_x=1, scale_y=1,
+                             stored_shape=(640, 640), pixel_size_mm=0.3, max_findings=2)
+    assert [round(f.score, 2) for f in fs] == [0.95, 0.8]

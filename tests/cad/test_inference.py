@@ -1,0 +1,179 @@
+"""Whole-image inference: tiles equal one pass, patch-equivalent maps, probabilities, cancel."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from mammoview.cad import inference
+from mammoview.cad.inference import (
+    Cancelled,
+    cam_tiled,
+    cells_needed,
+    pad_to_stride,
+    patch_equivalent,
+    plan_tiles,
+    probability_maps,
+)
+from mammoview.cad.pipeline import drain
+from mammoview.cad.registry import create_model, list_models
+
+
+def _net(name: str, **kw) -> nn.Module:
+    """A network with non-trivial BatchNorm statistics (so eval-mode BN is not the identity)."""
+    torch.manual_seed(0)
+    net = create_model(name, **kw).eval()
+    gen = torch.Generator().manual_seed(1)
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.rand(m.num_features, generator=gen) - 0.5)
+            m.running_var.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
+    return net
+
+
+def _one_pass(net, data):
+    with torch.inference_mode():
+        return net.cam(net.forward_features(torch.from_numpy(data)[None]))[0].numpy()
+
+
+# Narrow widths keep the test fast; the geometry (kernels, strides, padding) is the real one.
+NARROW = {"paper_cnn": {"widths": (8, 8, 16, 16)}, "vgg": {"widths": (8, 8, 16, 16), "stem_width": 8},
+          "resnet": {"widths": (8, 8, 16, 16), "stem_width": 8}}
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["plain", "fused"])
+@pytest.mark.parametrize("name", list_models())
+def test_tiles_equal_one_pass(name, fused):
+    from mammoview.cad.networks.fuse import fuse_for_inference
+
+    net = _net(name, **NARROW.get(name, {}))
+    if fused:  # what the pipeline runs
+        net = fuse_for_inference(net)
+    data = pad_to_stride(np.random.default_rng(0).normal(size=(1, 300, 250)).astype(np.float32), net.feature_stride)
+    cam = drain(cam_tiled(net, data, tile=64))  # 64 px tiles: 5 x 4 tiles over 304 x 256
+    ref = _one_pass(net, data)
+    assert cam.shape == ref.shape
+    np.testing.assert_allclose(cam, ref, rtol=0, atol=1e-5 * np.abs(ref).max())
+
+
+def test_a_smaller_margin_would_break_the_equality(monkeypatch):
+    """The margin is what makes tiles exact (guards the test above against passing trivially)."""
+    net = _net("paper_cnn")
+    data = pad_to_stride(np.random.default_rng(0).normal(size=(1, 160, 160)).astype(np.float32), 16)
+    monkeypatch.setattr(inference, "tile_margin", lambda m: 0)
+    cam = drain(cam_tiled(net, data, tile=64))
+    assert np.abs(cam - _one_pass(net, data)).max() > 1e-3
+
+
+def test_pad_to_stride_and_plan():
+    d = pad_to_stride(np.arange(2 * 20 * 33, dtype=np.float32).reshape(2, 20, 33), 16)
+    assert d.shape == (2, 32, 48) and d[0, 31, 47] == 0.0
+    tiles = plan_tiles((64, 96), 16, 32, 16)
+    assert len(tiles) == 6
+    t = tiles[-1]
+    assert (t.y0, t.y1, t.x0, t.x1, t.wy0, t.wy1, t.wx0, t.wx1) == (32, 64, 64, 96, 16, 64, 48, 96)
+
+
+def test_tiles_without_breast_are_skipped_but_breast_cells_exact():
+    net = _net("paper_cnn", widths=(8, 8, 8, 8))
+    rng = np.random.default_rng(2)
+    data = rng.normal(size=(1, 256, 256)).astype(np.float32)
+    mask = np.zeros((256, 256), bool)
+    mask[20:90, 10:90] = True  # cells 1-5 x 0-5; + reach 2 -> inside the first 2 x 2 tiles
+    needed = cells_needed(mask, 16, (16, 16), 2)
+    progress = []
+    cam = drain(cam_tiled(net, data, tile=64, needed=needed), progress.append)
+    assert progress[-1].total == 4  # 16 tiles, only the 2 x 2 near the breast run
+    ref = _one_pass(net, data)
+    np.testing.assert_allclose(cam[:, needed], ref[:, needed], atol=1e-5)
+    assert not cam[:, ~needed].any()
+
+
+@pytest.mark.parametrize("window", [1, 3, 4])
+def test_patch_equivalent_is_a_centred_window_mean(window):
+    cam = np.random.default_rng(0).normal(size=(4, 9, 7)).astype(np.float32)
+    pooled, offset = patch_equivalent(cam, window)
+    lo = window // 2
+    for i in range(pooled.shape[1]):
+        for j in range(pooled.shape[2]):
+            r0, c0 = max(0, i - lo), max(0, j - lo)
+            r1, c1 = min(9, i - lo + window), min(7, j - lo + window)
+            np.testing.assert_allclose(pooled[:, i, j], cam[:, r0:r1, c0:c1].mean(axis=(1, 2)), rtol=1e-5, atol=1e-6)
+    # The window of output cell i is centred on cell i (odd) or on the corner before it (even).
+    assert offset == (0.0 if window % 2 else -0.5)
+
+
+def test_probability_maps_follow_the_contract():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 2, size=(4, 6, 5)).astype(np.float32)
+    mask = np.zeros((96, 80), bool)
+    mask[:48, :] = True
+    p = probability_maps(logits, mask, 16, 0.0)
+    assert p.mask[:3].all() and not p.mask[3:].any()
+    e = np.exp(logits[:3])
+    soft = e / e.sum(0)
+    sig = 1 / (1 + np.exp(-logits[3]))
+    np.testing.assert_allclose(p.abnormal[:3], 1 - soft[0, :3], rtol=1e-5)
+    np.testing.assert_allclose(p.malignant[:3], (1 - soft[0, :3]) * sig[:3], rtol=1e-5)
+    np.testing.assert_allclose(p.normal[:3] + p.mass[:3] + p.calcification[:3], 1.0, rtol=1e-5)
+    for m in (p.abnormal, p.malignant, p.mass, p.calcification, p.malignant_given_lesion):
+        assert m.dtype == np.float32 and m.min() >= 0 and m.max() <= 1
+        assert not m[3:].any()
+    assert p.cell_center(0, 0) == (8.0, 8.0)
+
+
+@pytest.mark.parametrize("kind", ["event", "callable"])
+def test_cancel_between_tiles(kind):
+    net = _net("paper_cnn", widths=(4, 4, 4, 4))
+    data = np.zeros((1, 128, 128), np.float32)
+    event = threading.Event()
+    flag = event if kind == "event" else event.is_set
+    gen = cam_tiled(net, data, tile=32, cancel=flag)
+    assert next(gen).done == 0
+    assert next(gen).done == 1
+    event.set()
+    with pytest.raises(Cancelled):
+        next(gen)
+
+
+def test_default_tile_and_bbox_planning():
+    from mammoview.cad.inference import default_tile, tile_margin
+
+    paper, vgg = create_model("paper_cnn"), create_model("vgg")
+    assert tile_margin(paper) == 16 and default_tile(paper) == 512
+    assert tile_margin(vgg) == 96 and default_tile(vgg) == 768
+    needed = np.zeros((8, 8), bool)
+    needed[5, 6] = True
+    (t,) = plan_tiles((128, 128), 16, 32, 16, needed)
+    assert (t.y0, t.x0) == (80, 96) and (t.wy0, t.wx0, t.wy1, t.wx1) == (64, 80, 112, 128)
+    assert plan_tiles((128, 128), 16, 32, 16, np.zeros((8, 8), bool)) == []
+
+
+@pytest.mark.parametrize("patch_size", [48, 64])  # odd and even windows (3 and 4 cells)
+def test_skipping_tiles_does_not_change_breast_maps(patch_size, monkeypatch):
+    from mammoview.cad.inference import whole_image_maps
+    from mammoview.cad.preprocess import PreparedImage
+    from mammoview.io.model import PixelSpacing
+
+    net = _net("paper_cnn", widths=(8, 8, 8, 8))
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:300, 0:260]
+    mask = ((xx / 150.0) ** 2 + ((yy - 150) / 110.0) ** 2) <= 1.0  # a half-ellipse breast, chest wall left
+    mask[20:60, 160:240] = True  # plus a box starting exactly on cell edges: the tightest case for the reach
+    data = rng.normal(size=(1, 300, 260)).astype(np.float32)
+    prep = PreparedImage(data=data, mask=mask, scale_y=1.0, scale_x=1.0, stored_shape=(300, 260),
+                         spacing=PixelSpacing(0.3, 0.3, "test"), pixel_size_mm=0.3)
+    steps = []
+    skipped = drain(whole_image_maps(net, prep, patch_size, tile=16), steps.append)
+    monkeypatch.setattr(inference, "cells_needed", lambda *a: None)  # no skipping
+    full_steps = []
+    full = drain(whole_image_maps(net, prep, patch_size, tile=16), full_steps.append)
+    assert steps[-1].total < full_steps[-1].total  # tiles were skipped...
+    for name, m in skipped.named().items():  # ...and no breast value changed
+        np.testing.assert_allclose(m, full.named()[name], rtol=0, atol=1e-6, err_msg=name)
+    assert skipped.mask.sum() > 20

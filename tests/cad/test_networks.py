@@ -1,0 +1,113 @@
+"""The network contract: registry, shapes, CAM == patch logits, geometry (docs/cad-design.md)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from mammoview.cad.networks import CadNet, chain_geometry, count_parameters
+from mammoview.cad.registry import OUTPUTS, create_model, is_model, list_models, register_model
+
+
+def test_builtin_models_registered():
+    assert {"paper_cnn", "vgg", "resnet"} <= set(list_models())
+    assert is_model("paper_cnn") and not is_model("alexnet")
+
+
+def test_duplicate_name_raises():
+    with pytest.raises(ValueError, match="already registered"):
+
+        @register_model(name="paper_cnn")
+        def _again(in_chans: int = 1, num_outputs: int = 4) -> nn.Module:
+            return nn.Identity()
+
+
+def test_unknown_model_names_the_registered_ones():
+    with pytest.raises(KeyError, match="paper_cnn"):
+        create_model("no-such-net")
+
+
+def test_paper_cnn_is_table_1():
+    m = create_model("paper_cnn")
+    convs = [x for x in m.modules() if isinstance(x, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [32, 64, 128, 128]
+    assert all(c.kernel_size == (3, 3) for c in convs)
+    assert sum(isinstance(x, nn.MaxPool2d) for x in m.modules()) == 4
+    assert isinstance(m.head, nn.Linear) and m.head.out_features == len(OUTPUTS)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_cpu_trainable_size(name):
+    n = count_parameters(create_model(name))
+    assert 1e5 <= n <= 3e6, n
+
+
+@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("in_chans", [1, 2])
+def test_shapes_cam_and_logits(name, in_chans):
+    torch.manual_seed(0)
+    m = create_model(name, in_chans=in_chans).eval()
+    assert isinstance(m, CadNet)
+    s = m.feature_stride
+    assert s in (16, 32)
+    x = torch.randn(2, in_chans, 4 * s, 3 * s)
+    with torch.no_grad():
+        f = m.forward_features(x)
+        logits = m(x)
+        cam = m.cam(f)
+    assert f.shape == (2, m.num_features, 4, 3)
+    assert logits.shape == (2, len(OUTPUTS))
+    assert cam.shape == (2, len(OUTPUTS), 4, 3)
+    assert torch.isfinite(logits).all() and torch.isfinite(cam).all()
+    # CAM is logits per cell, so its spatial mean is the patch logit (linearity of GAP + Linear).
+    torch.testing.assert_close(cam.mean(dim=(2, 3)), logits, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(m.forward_head(f), logits)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_receptive_field_and_alignment(name):
+    """A feature cell depends on input only within its stated receptive field, centred on its block."""
+    torch.manual_seed(0)
+    m = create_model(name).eval()
+    s, rf = m.feature_stride, m.receptive_field
+    size = (rf // s + 4) * s
+    x = torch.randn(1, 1, size, size, requires_grad=True)
+    f = m.forward_features(x)
+    i = f.shape[2] // 2
+    f[0, :, i, i].sum().backward()
+    assert x.grad is not None
+    rows = torch.nonzero(x.grad[0, 0].abs().sum(dim=1)).flatten()
+    lo, hi = int(rows.min()), int(rows.max()) + 1
+    assert hi - lo <= rf
+    centre = (i + 0.5) * s
+    assert lo >= centre - rf / 2 and hi <= centre + rf / 2
+
+
+def test_chain_geometry():
+    g = chain_geometry([(3, 1, 1), (2, 2, 0)] * 4)
+    assert (g.receptive_field, g.stride, g.center0) == (46, 16, 8.0)
+    with pytest.raises(ValueError, match="centred"):
+        CadNet(nn.Identity(), chain_geometry([(3, 2, 1)]), 4, 1, 4)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_fused_copy_equals_the_network(name):
+    from mammoview.cad.networks.fuse import fuse_for_inference
+
+    torch.manual_seed(0)
+    m = create_model(name).eval()
+    for mod in m.modules():
+        if isinstance(mod, nn.BatchNorm2d):  # non-trivial statistics, else folding is the identity
+            mod.running_mean.uniform_(-0.5, 0.5)
+            mod.running_var.uniform_(0.5, 2.0)
+            mod.weight.data.uniform_(0.5, 1.5)
+            mod.bias.data.uniform_(-0.2, 0.2)
+    fused = fuse_for_inference(m)
+    assert not any(isinstance(x, nn.BatchNorm2d) for x in fused.modules())
+    assert any(isinstance(x, nn.BatchNorm2d) for x in m.modules())  # the original is untouched
+    x = torch.randn(1, 1, 96, 80)
+    with torch.no_grad():
+        ref, out = m.cam(m.forward_features(x)), fused.cam(fused.forward_features(x))
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4 * float(ref.abs().max()))
+    assert fused.feature_stride == m.feature_stride and fused.receptive_field == m.receptive_field

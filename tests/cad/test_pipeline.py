@@ -1,0 +1,152 @@
+"""analyse_image / analyse_study end to end on synthetic breasts with planted (test-only) models."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from mammoview.cad.inference import Cancelled
+from mammoview.cad.pipeline import analyse_image, analyse_study, drain
+from mammoview.io.model import Laterality, View
+from tests.cad.conftest import BLOB, make_image
+from tests.synthetic import synthetic_breast
+
+HEATMAPS = {"abnormal", "mass", "calcification", "malignant"}
+
+
+def _inside_breast(x: float, y: float, rows: int = 600, cols: int = 400) -> bool:
+    """The synthetic phantom's half-ellipse (chest wall left), as drawn by tests/synthetic.py."""
+    return (x / (cols * 0.8)) ** 2 + ((y - rows / 2) / (rows * 0.42)) ** 2 <= 1.0
+
+
+def test_finding_at_the_blob_and_none_outside_the_breast(bright_model, breast_with_blob):
+    res = drain(analyse_image(bright_model, make_image(breast_with_blob), tile=64))
+    assert res.findings, "the bright blob must be found"
+    top = res.findings[0]
+    cell = 16 * 2  # one feature cell in stored pixels (0.5 mm model px / 0.25 mm stored px)
+    assert np.hypot(top.center[0] - BLOB.x, top.center[1] - BLOB.y) <= BLOB.radius + cell
+    assert top.bbox[0] <= BLOB.x <= top.bbox[2] and top.bbox[1] <= BLOB.y <= top.bbox[3]
+    for f in res.findings:
+        assert _inside_breast(*f.center), f.center
+        assert not (320 <= f.center[0] <= 400 and f.center[1] <= 80), "finding on the label"
+    assert res.abnormal == pytest.approx(top.score) and 0 < res.malignant <= res.abnormal
+    assert (res.width, res.height, res.view) == (400, 600, View.LCC)
+    assert res.pixel_spacing == (0.25, 0.25) and 0.3 < res.breast_mask_fraction < 0.8
+
+
+def test_heatmaps_placed_on_the_stored_grid(bright_model, breast_with_blob):
+    res = drain(analyse_image(bright_model, make_image(breast_with_blob), tile=64))
+    assert set(res.heatmaps) == HEATMAPS
+    hm = res.heatmaps["abnormal"]
+    assert hm.data.dtype == np.uint8
+    x, y, w, h = hm.rect
+    assert x <= 0 and y <= 0 and x + w >= 400 and y + h >= 600 and w < 400 + 2 * hm.scale_x
+    # the hottest cell is at the blob; the label corner is cold
+    i, j = np.unravel_index(int(np.argmax(hm.data)), hm.data.shape)
+    cx, cy = hm.x0 + (j + 0.5) * hm.scale_x, hm.y0 + (i + 0.5) * hm.scale_y
+    assert np.hypot(cx - BLOB.x, cy - BLOB.y) <= BLOB.radius + hm.scale_x
+    li, lj = int((45 - hm.y0) // hm.scale_y), int((357 - hm.x0) // hm.scale_x)
+    assert all(res.heatmaps[k].data[li, lj] == 0 for k in HEATMAPS)
+
+
+def test_gradcam_heatmaps_point_at_the_blob(bright_model, breast_with_blob):
+    img = make_image(breast_with_blob)
+    cam = drain(analyse_image(bright_model, img, tile=64))
+    grad = drain(analyse_image(bright_model, img, tile=64, cam="gradcam"))
+    assert set(grad.heatmaps) == HEATMAPS
+    hm = grad.heatmaps["abnormal"]
+    assert hm.scale_x < cam.heatmaps["abnormal"].scale_x  # one stage earlier: finer grid
+    i, j = np.unravel_index(int(np.argmax(hm.data)), hm.data.shape)
+    cx, cy = hm.x0 + (j + 0.5) * hm.scale_x, hm.y0 + (i + 0.5) * hm.scale_y
+    assert np.hypot(cx - BLOB.x, cy - BLOB.y) <= BLOB.radius + 2 * hm.scale_x
+    # findings and scores do not depend on the heatmap method
+    assert [f.center for f in grad.findings] == [f.center for f in cam.findings]
+    with pytest.raises(ValueError, match="cam must be"):
+        drain(analyse_image(bright_model, img, tile=64, cam="saliency"))  # type: ignore[arg-type]
+
+
+def test_deterministic(tiny_model, breast_with_blob):
+    img = make_image(breast_with_blob)
+    a = drain(analyse_image(tiny_model, img, tile=64, threshold=0.0))
+    b = drain(analyse_image(tiny_model, img, tile=64, threshold=0.0))
+    for k in HEATMAPS:
+        assert np.array_equal(a.heatmaps[k].data, b.heatmaps[k].data)
+    assert [f.to_json() for f in a.findings] == [f.to_json() for f in b.findings]
+    assert (a.abnormal, a.malignant) == (b.abnormal, b.malignant)
+
+
+def test_random_model_gives_valid_output(tiny_model, breast_with_blob):
+    res = drain(analyse_image(tiny_model, make_image(breast_with_blob), tile=64, threshold=0.0, max_findings=3))
+    assert 0.0 <= res.malignant <= res.abnormal <= 1.0
+    assert len(res.findings) <= 3
+    for f in res.findings:
+        assert 0 <= f.score <= 1 and 0 <= f.malignancy <= 1 and np.isfinite(f.center).all()
+
+
+def test_no_breast_no_findings(bright_model):
+    res = drain(analyse_image(bright_model, make_image(np.zeros((300, 200), np.uint16)), tile=64, threshold=0.0))
+    assert res.findings == () and res.abnormal == 0.0 and res.malignant == 0.0
+    assert all(not h.data.any() for h in res.heatmaps.values())
+
+
+def test_missing_spacing_is_estimated(bright_model, breast_with_blob):
+    res = drain(analyse_image(bright_model, make_image(breast_with_blob, spacing=None), tile=256))
+    assert res.spacing_source.startswith("estimated")
+    assert res.pixel_spacing == pytest.approx((230 / 600, 230 / 600))
+
+
+def test_cancel_between_tiles(bright_model, breast_with_blob):
+    event = threading.Event()
+    gen = analyse_image(bright_model, make_image(breast_with_blob), tile=64, cancel=event)
+    steps = [next(gen) for _ in range(3)]
+    assert steps[-1].done > steps[0].done
+    event.set()
+    with pytest.raises(Cancelled):
+        next(gen)
+
+
+def test_study_scores_are_max_over_views(bright_model, breast_with_blob):
+    plain = synthetic_breast(rows=600, cols=400, seed=5)
+    right = synthetic_breast(rows=600, cols=400, chest_wall="right", seed=6)
+    images = [
+        make_image(right, View.RCC, name="rcc.dcm"), make_image(breast_with_blob, View.LCC, name="lcc.dcm"),
+        make_image(right, View.RMLO, name="rmlo.dcm"), make_image(plain, View.LMLO, name="lmlo.dcm"),
+    ]
+    progress = []
+    res = drain(analyse_study(bright_model, images, tile=128), progress.append)
+    assert [r.view for r in res.images] == [View.RCC, View.LCC, View.RMLO, View.LMLO]
+    left, rightb = res.breasts[Laterality.LEFT], res.breasts[Laterality.RIGHT]
+    assert left.n_views == 2 and rightb.n_views == 2
+    assert left.abnormal == max(res.images[1].abnormal, res.images[3].abnormal)
+    assert rightb.malignant == max(res.images[0].malignant, res.images[2].malignant)
+    assert res.abnormal == max(left.abnormal, rightb.abnormal) and left.abnormal > rightb.abnormal
+    assert res.model.name == "test-bright" and res.device == "cpu"
+    assert {p.total for p in progress} == {4000}
+    assert [p.done for p in progress] == sorted(p.done for p in progress) and progress[-1].done == 4000
+
+
+def test_study_cancel_between_views(bright_model, breast_with_blob):
+    calls = []
+
+    def cancel() -> bool:
+        calls.append(1)
+        return len(calls) > 5
+
+    images = [make_image(breast_with_blob, v) for v in View]
+    with pytest.raises(Cancelled):
+        drain(analyse_study(bright_model, images, tile=256, cancel=cancel))
+
+
+def test_device_argument_and_bf16_precision(tiny_model, breast_with_blob):
+    from dataclasses import replace
+
+    img = make_image(breast_with_blob)
+    ref = drain(analyse_image(tiny_model, img, tile=64))
+    same = drain(analyse_image(tiny_model, img, tile=64, device="cpu"))
+    assert np.array_equal(same.heatmaps["abnormal"].data, ref.heatmaps["abnormal"].data)
+    assert tiny_model.to("cpu") is tiny_model
+    bf16 = drain(analyse_image(replace(tiny_model, precision="bf16"), img, tile=64))
+    diff = np.abs(bf16.heatmaps["abnormal"].as_float() - ref.heatmaps["abnormal"].as_float())
+    assert diff.max() < 0.05  # reduced precision, same maps to within a few grey levels
