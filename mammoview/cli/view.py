@@ -1,8 +1,13 @@
-"""`mammoview view [PATH...] [--pixel-spacing MM]`: the desktop viewer (also what plain `mammoview` runs)."""
+"""`mammoview view [PATH...] [--pixel-spacing MM] [--model NAME] [--device D] [--auto-cad]`: the desktop viewer.
+
+Also what plain `mammoview` runs.  The CAD flags override the saved settings for this
+session only.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -19,6 +24,14 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         default=None,
         help="pixel spacing in mm for images that carry none (rasters, DICOMs without spacing tags)",
     )
+    p.add_argument("--model", metavar="NAME", default=None,
+                   help="CAD model from `mammoview models` (default: the manifest's default)")  # fmt: skip
+    p.add_argument("--models-dir", type=Path, metavar="DIR", default=None,
+                   help="models folder (default: $MAMMOVIEW_MODELS, else models/)")  # fmt: skip
+    p.add_argument("--device", metavar="D", default=None, choices=("auto", "cpu", "cuda", "mps"),
+                   help="where the CAD runs: auto (default: the saved setting), cpu, cuda or mps")  # fmt: skip
+    p.add_argument("--auto-cad", action="store_true", default=None,
+                   help="compute CAD in the background when a study opens (shown after the first read)")  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -27,5 +40,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--pixel-spacing must be > 0 mm, got {args.pixel_spacing}")
     # Qt is imported here, not at module level, so other subcommands stay light.
     from mammoview.gui.app import run_viewer
+    from mammoview.gui.cad_controller import CadOptions
 
-    return run_viewer(args.paths, pixel_spacing=args.pixel_spacing)
+    options = CadOptions(model=args.model, models_dir=args.models_dir, device=args.device, auto_run=args.auto_cad)
+    # Without CAD flags the viewer uses its saved settings (and the call stays the plain one).
+    extra = {"cad_options": options} if options != CadOptions() else {}
+    return run_viewer(args.paths, pixel_spacing=args.pixel_spacing, **extra)

@@ -80,6 +80,13 @@ class ViewerActions:
         self.actions[name] = action
         return action
 
+    def add(
+        self, menu: QtWidgets.QMenu, name: str, text: str, key: str, tip: str,
+        slot: Callable[..., object], checkable: bool = False, checked: bool = False,
+    ) -> QtGui.QAction:  # fmt: skip
+        """Add an action to ``menu`` the same way as the viewer's own (the CAD layer's menu uses this)."""
+        return self._add(menu, name, text, key, tip, slot, checkable, checked)
+
     def __getitem__(self, name: str) -> QtGui.QAction:
         return self.actions[name]
 
@@ -98,8 +105,8 @@ class ViewerActions:
         self._add(m, "reopen_last", "Reopen &last study", "Ctrl+Shift+T", "Open the most recent study again",
                   w.reopen_last)  # fmt: skip
         m.addSeparator()
-        export = self._add(m, "export", "&Export…", "Ctrl+E", "Export images and findings (coming later)", w.export)
-        export.setEnabled(False)
+        self._add(m, "export", "&Export…", "Ctrl+E",
+                  "Export an annotated picture (PNG) and the findings (JSON)", w.export)  # fmt: skip
         m.addSeparator()
         self._add(m, "quit", "&Quit", "Ctrl+Q", "Quit mammoview", w.close)
 
@@ -117,6 +124,11 @@ class ViewerActions:
                   "Show the active view alone, or go back (also: double click)", w.toggle_maximize_active)  # fmt: skip
         m.addSeparator()
         self._add(m, "fit", "&Fit to window", "F", "Fit the images, justified to the chest wall", w.fit_all)
+        self._add(m, "fit_breast", "Fit to &breast", "B", "Zoom each pair to the breast tissue, justified to the "
+                  "chest wall", w.fit_breast)  # fmt: skip
+        self._add(m, "fit_breast_default", "Fit to breast on &opening", "Shift+B",
+                  "Open studies zoomed to the breast when that enlarges it noticeably",
+                  w.set_fit_breast_default, checkable=True, checked=w.fit_breast_default)  # fmt: skip
         self._add(m, "one_to_one", "&Actual pixels (1:1)", "1", "One stored pixel per screen pixel", w.one_to_one)
         self._add(m, "magnifier", "&Magnifier glass", "M", "A loupe following the cursor (2.5x)",
                   w.set_magnifier, checkable=True)  # fmt: skip
@@ -254,6 +266,6 @@ class ViewerActions:
                     a = move.addAction(view.label)
                     a.triggered.connect(lambda _c=False, v=view, dd=panel.display: w.assign_view(dd, v))
         menu.addSeparator()
-        for name in ("maximize", "fit", "one_to_one"):
+        for name in ("maximize", "fit", "fit_breast", "one_to_one"):
             menu.addAction(self.actions[name])
         return menu

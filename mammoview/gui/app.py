@@ -105,13 +105,16 @@ def install_excepthooks() -> None:
     threading.excepthook = thread_hook
 
 
-def run_viewer(paths: Sequence[str] = (), pixel_spacing: float | None = None) -> int:
-    """Start the viewer, open ``paths`` if given, and run the event loop; returns the exit code."""
+def run_viewer(paths: Sequence[str] = (), pixel_spacing: float | None = None, cad_options: object = None) -> int:
+    """Start the viewer, open ``paths`` if given, and run the event loop; returns the exit code.
+
+    ``cad_options``: a :class:`mammoview.gui.cad_controller.CadOptions` (model, device, auto-run).
+    """
     app = create_app()
     install_excepthooks()
     from mammoview.gui.main_window import MainWindow  # after pg options are set
 
-    window = MainWindow(pixel_spacing=pixel_spacing)
+    window = MainWindow(pixel_spacing=pixel_spacing, cad_options=cad_options)  # type: ignore[arg-type]
     window.show()
     if paths:
         window.open_paths(list(paths))

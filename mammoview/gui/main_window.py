@@ -19,6 +19,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from mammoview.gui import dialogs
 from mammoview.gui.actions import ViewerActions
+from mammoview.gui.breast_fit import fit_default, fit_to_breast
+from mammoview.gui.cad_controller import CadController, CadOptions
 from mammoview.gui.display_image import DisplayImage
 from mammoview.gui.hanging_layout import HangingLayout, Layout
 from mammoview.gui.image_controls import ImageControls
@@ -40,7 +42,8 @@ class MainWindow(QtWidgets.QMainWindow):
     panelImageChanged = QtCore.Signal(object)  # ViewPanel
     problemsReported = QtCore.Signal(str, str)  # title, text
 
-    def __init__(self, pixel_spacing: float | None = None, settings: ViewerSettings | None = None) -> None:
+    def __init__(self, pixel_spacing: float | None = None, settings: ViewerSettings | None = None,
+                 cad_options: CadOptions | None = None) -> None:  # fmt: skip
         super().__init__()
         self.setObjectName("MammoviewMainWindow")
         self.setWindowTitle("mammoview — research use only")
@@ -57,6 +60,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.active_view = View.RCC
         self.link_mode = _enum(LinkMode, self.settings.value("view/link_mode"), LinkMode.PAIRS)
         self.overlay_visible = self.settings.flag("view/overlay_text", True)
+        self.fit_breast_default = self.settings.flag("view/fit_breast", True)
         self.image_controls = ImageControls(
             self.panels, self.active_panel, sync=self.settings.flag("image/sync_window", True)
         )
@@ -96,6 +100,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if (state := self.settings.state()) is not None:
             self.restoreState(state)
         self.show_status("Open a study: File ▸ Open folder… (Ctrl+O), or drop files or folders here.")
+        # Last: the CAD layer adds its menu, toolbar and docks through the extension points above.
+        self.cad = CadController(self, cad_options)
 
     # -- extension points --------------------------------------------------------------------
     def add_menu(self, title: str) -> QtWidgets.QMenu:
@@ -148,7 +154,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.open_recent(recent[0])
 
     def export(self) -> None:
-        self.show_status("Export is not available yet.", 4000)
+        self.cad.open_export_dialog()
 
     @QtCore.Slot(object)
     def _on_job_finished(self, result: object) -> None:
@@ -227,7 +233,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if panel.display is not None and panel.window_state is not None:
             self._windows[panel.display] = panel.window_state
         self._show_in_panel(panel, options[index])
-        fit_groups(self.panels, self.link_mode, self.hanging.visible_views())
+        self._fit_default()
 
     def next_duplicate(self) -> None:
         panel = self.active_panel()
@@ -278,8 +284,19 @@ class MainWindow(QtWidgets.QMainWindow):
     def _relink(self) -> None:
         visible = self.hanging.visible_views()
         apply_links(self.panels, self.link_mode, visible)
-        fit_groups(self.panels, self.link_mode, visible)
+        self._fit_default()
         self._update_overlay_text()
+
+    def _fit_default(self) -> None:
+        fit_default(self.panels, self.link_mode, self.hanging.visible_views(), breast=self.fit_breast_default)
+
+    def fit_breast(self) -> None:
+        fit_to_breast(self.panels, self.link_mode, self.hanging.visible_views())
+
+    def set_fit_breast_default(self, enabled: bool) -> None:
+        self.fit_breast_default = enabled
+        self.settings.set_value("view/fit_breast", enabled)
+        self._fit_default()
 
     def fit_all(self) -> None:
         fit_groups(self.panels, self.link_mode, self.hanging.visible_views())
@@ -380,6 +397,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
+        self.cad.shutdown()
         self.jobs.shutdown()
         super().closeEvent(event)
 

@@ -71,7 +71,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.window_state: WindowState | None = None
         self.magnifier_enabled = False
         self._fitted = True
-        self._fit_content: tuple[float, float] | None = None
+        self._fit_content: tuple[float, float, float] | None = None
         self._overlays: list[QtWidgets.QGraphicsItem] = []
 
         self.graphics = pg.GraphicsView(self, background="k")
@@ -205,22 +205,24 @@ class ViewPanel(QtWidgets.QWidget):
     def mark_unfitted(self) -> None:
         self._fitted = False
 
-    def fit_to(self, width: float, height: float) -> None:
-        """Show a ``width`` x ``height`` scene area, scaled to fit, pinned to the chest-wall edge.
+    def fit_to(self, width: float, height: float, y0: float = 0.0) -> None:
+        """Show a ``width`` x ``height`` scene area starting at row ``y0``, scaled to fit, pinned to the chest wall.
 
         x starts at 0 (the chest wall) at the panel's inner edge; spare room goes to
-        the outer side, and the image is centred vertically.  Linked partners get
-        the same content size, so their ranges agree exactly.
+        the outer side, and the area is centred vertically.  Linked partners get
+        the same content size, so their ranges agree exactly.  ``y0`` > 0 is the
+        fit to the breast (:mod:`mammoview.gui.breast_fit`).
         """
-        self._fit_content = (max(width, 1.0), max(height, 1.0))
+        self._fit_content = (max(width, 1.0), max(height, 1.0), y0)
         self._fitted = True
         w, h = self.view_box.width(), self.view_box.height()
         if w < 2 or h < 2:
             return  # not laid out yet; _on_resized fits again
-        cw, ch = self._fit_content
+        cw, ch, top = self._fit_content
         scale = min(w / cw, h / ch)
         vw, vh = w / scale, h / scale
-        self.view_box.setRange(xRange=(0.0, vw), yRange=(ch / 2 - vh / 2, ch / 2 + vh / 2), padding=0.0)
+        yc = top + ch / 2
+        self.view_box.setRange(xRange=(0.0, vw), yRange=(yc - vh / 2, yc + vh / 2), padding=0.0)
 
     def zoom_one_to_one(self) -> None:
         """One stored pixel per device pixel, keeping the chest-wall-side edge and the vertical centre."""

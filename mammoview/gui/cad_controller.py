@@ -1,0 +1,364 @@
+"""The CAD second reader in the viewer: the first-read lock, overlays, findings panel, marks, export.
+
+Flow
+----
+A study opens -> the reader's saved read is restored (:class:`ReaderMarks`), a stale
+CAD job is cancelled and a cached result (key: study key + model SHA-256) is reused
+(:class:`CadRunner`).  "Run CAD" (Ctrl+R, or automatically after opening) computes in
+a worker thread; the result is kept but nothing of it is drawn -- no heatmap, no mark,
+no score -- until the reader marks the first read as done (Ctrl+D).  Then overlays
+are built on every panel and the findings panel compares CAD with the reader's marks.
+
+The model is looked for at start-up in a worker thread; when there is none or it is
+broken, the CAD actions are disabled with the reason as tooltip and status message,
+and the viewer works as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore
+
+from mammoview.cad.types import ImageCadResult, StudyCadResult
+from mammoview.gui.cad_actions import LAYERS, build_cad_actions, build_toolbar
+from mammoview.gui.cad_dock import LOCKED_TIP, CadDock, model_text
+from mammoview.gui.cad_jobs import CadRunner
+from mammoview.gui.cad_overlays import PanelOverlay, load_style, save_style
+from mammoview.gui.cad_worker import ModelChoice
+from mammoview.gui.findings_panel import FindingsPanel
+from mammoview.gui.heatmap_layer import MAP_NAMES
+from mammoview.gui.mark_tool import MarksTool
+from mammoview.gui.matching import MatchRow, ViewCad, match_study
+from mammoview.gui.read_state import ReaderMark, image_key
+from mammoview.gui.reader_marks import ReaderMarks
+from mammoview.gui.review import focus_on
+from mammoview.gui.score_labels import BreastScoreLabels
+
+if TYPE_CHECKING:
+    from mammoview.cad.weights import LoadedModel
+    from mammoview.gui.loader import LoadedStudy
+    from mammoview.gui.main_window import MainWindow
+    from mammoview.gui.view_panel import ViewPanel
+
+#: Actions that need a model / that show CAD (disabled while unavailable / locked).
+_NEED_MODEL = ("run", "cancel", "auto")
+_SHOW_CAD = ("show", "next_map", "opacity_up", "opacity_down", "threshold_up", "threshold_down",
+             *(n for n in LAYERS if n != "reader"), *(f"map_{n}" for n in MAP_NAMES))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CadOptions:
+    """Start-up choices (``mammoview view --model/--device/--auto-cad``); None: the saved setting."""
+
+    model: str | None = None
+    models_dir: Path | None = None
+    device: str | None = None
+    auto_run: bool | None = None
+    tile: int | None = None  # engine tile size (tests use small tiles for a fine-grained cancel)
+    cam: str = "cam"
+
+
+class CadController(QtCore.QObject):
+    """Owns everything CAD in one main window (created by :class:`MainWindow` as ``window.cad``)."""
+
+    resultShown = QtCore.Signal()  # overlays were (re)built with a CAD result visible
+
+    def __init__(self, window: MainWindow, options: CadOptions | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.options = opts = options or CadOptions()
+        s = window.settings
+        self.device_pref = opts.device or s.value("cad/device", "auto")
+        self.auto_run = opts.auto_run if opts.auto_run is not None else s.flag("cad/auto_run", False)
+        self.style = load_style(s)
+        self.runner = CadRunner(window, ModelChoice(opts.model, opts.models_dir, self.device_pref), opts.tile,
+                                opts.cam)  # fmt: skip
+        self.result: StudyCadResult | None = None
+        self.study_key: str | None = None
+        self.selected_mark: ReaderMark | None = None
+
+        self.reader = ReaderMarks(parent=self)
+        self.marks_tool = MarksTool(window.panels, self.reader, self)
+        self.overlays = {view: PanelOverlay(panel) for view, panel in window.panels.items()}
+        self.scores = BreastScoreLabels(window.panels, self)
+        self.actions = build_cad_actions(window, self)
+        self.toolbar = build_toolbar(window, self.actions)
+        self.dock = CadDock(self.actions)
+        self.findings = FindingsPanel()
+        window.add_dock(self.dock, "CAD", "cad_dock")
+        window.add_dock(self.findings, "Findings", "findings_dock")
+        if (state := s.state()) is not None:
+            window.restoreState(state)  # the window restored before these docks existed
+
+        self.dock.mapChosen.connect(self.set_map)
+        self.dock.opacityChosen.connect(lambda v: self._restyle(opacity=v))
+        self.dock.thresholdChosen.connect(lambda v: self._restyle(threshold=v))
+        self.dock.kindChosen.connect(self.marks_tool.set_kind)
+        self.findings.rowActivated.connect(self.focus)
+        self.findings.deleteRequested.connect(self.reader.remove)
+        self.reader.changed.connect(self._on_marks_changed)
+        self.reader.saveFailed.connect(lambda msg: window.report_problems("Marks not saved", [msg], critical=True))
+        self.marks_tool.markSelected.connect(self._select_mark)
+        self.runner.modelChanged.connect(self._on_model_changed)
+        self.runner.resultReady.connect(self._on_result)
+        window.studyShown.connect(self._on_study_shown)
+        window.panelImageChanged.connect(self._on_panel_changed)
+        window.hanging.arrangementChanged.connect(self._update_scores)
+        self._sync_controls()
+        QtCore.QTimer.singleShot(0, self.runner.probe)
+
+    # -- model and jobs (CadRunner does the work) ---------------------------------------------------
+    @property
+    def model_info(self):  # type: ignore[no-untyped-def]  # ModelInfo | None
+        return self.runner.model_info
+
+    @property
+    def unavailable(self) -> str | None:
+        return self.runner.unavailable
+
+    @property
+    def job(self):  # type: ignore[no-untyped-def]  # CadJob | None
+        return self.runner.job
+
+    def run(self) -> None:
+        """Run CAD on the shown views (Ctrl+R); a session-cached result is reused."""
+        if self.window.loaded is None or self.study_key is None:
+            self.window.show_status("CAD: open a study first.", 4000)
+        elif self.unavailable:
+            self.window.show_status(f"CAD unavailable: {self.unavailable}", 8000)
+        else:
+            self.runner.run([p.image for p in self.window.panels.values() if p.image is not None])
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+
+    def reload_model(self) -> None:
+        self.runner.reload()
+
+    def use_model_loader(self, loader: Callable[[], LoadedModel]) -> None:
+        """Obtain the model from ``loader`` from now on (tests, embedding)."""
+        self.runner.reload(loader)
+
+    def set_device(self, device: str) -> None:
+        self.device_pref = device
+        self.window.settings.set_value("cad/device", device)
+        self.runner.set_device(device)
+        self.window.show_status(f"CAD device: {device} (from the next run)", 4000)
+
+    def set_auto(self, enabled: bool) -> None:
+        self.auto_run = enabled
+        self.window.settings.set_value("cad/auto_run", enabled)
+
+    def _on_model_changed(self) -> None:
+        if self.result is None and (cached := self.runner.cached(self.study_key)) is not None:
+            self._show_result(cached)
+        self._sync_controls()
+
+    def _on_result(self, study_key: str, result: StudyCadResult) -> None:
+        if study_key == self.study_key:
+            self._show_result(result)
+            if not self.unlocked:
+                self.window.show_status("CAD result ready; shown after the first read is done (Ctrl+D).", 8000)
+
+    def set_result(self, result: StudyCadResult) -> None:
+        """Use ``result`` for the open study (planted results in tests, imported results)."""
+        self.runner.cache[(self.study_key or "", result.model.sha256)] = result
+        self._show_result(result)
+
+    def _show_result(self, result: StudyCadResult) -> None:
+        self.result = result
+        self.rebuild()
+
+    # -- study and lock ------------------------------------------------------------------------------
+    def _on_study_shown(self, loaded: LoadedStudy) -> None:
+        self.study_key = loaded.study.key
+        self.runner.open_study(self.study_key)
+        self.result = self.runner.cached(self.study_key)
+        self.selected_mark = None
+        self.reader.open_study(self.study_key)  # -> changed -> rebuild
+        self.rebuild()
+        # Reopening a study whose first read is done shows CAD again without asking.
+        if (self.auto_run or self.unlocked) and self.result is None and not self.unavailable:
+            self.run()
+
+    def first_read_done(self) -> None:
+        """Unlock CAD for this study (saved), and start it if it has not run yet (Ctrl+D)."""
+        if self.window.loaded is None:
+            self.window.show_status("Open a study first.", 3000)
+            return
+        if self.reader.set_first_read_done():
+            self.window.show_status("First read done: CAD shown.", 5000)
+        if self.result is None and not self.unavailable:
+            self.run()
+
+    @property
+    def unlocked(self) -> bool:
+        return self.reader.first_read_done
+
+    # -- drawing -------------------------------------------------------------------------------------------
+    def image_result(self, panel: ViewPanel) -> ImageCadResult | None:
+        if self.result is None or panel.image is None:
+            return None
+        path = str(panel.image.path)
+        return next((r for r in self.result.images if r.path == path), None)
+
+    def _panel_marks(self, panel: ViewPanel) -> list[ReaderMark]:
+        if panel.image is None:
+            return []
+        key = image_key(panel.image)
+        return [m for m in self.reader.marks if m.view is panel.view and m.image == key]
+
+    def _build(self, panel: ViewPanel) -> None:
+        shown = self.image_result(panel) if self.unlocked else None  # locked: no CAD item is created at all
+        self.overlays[panel.view].build(shown, self._panel_marks(panel), self.style)
+
+    def rebuild(self) -> None:
+        """Rebuild every panel's overlays, the score labels and the findings panel."""
+        for panel in self.window.panels.values():
+            self._build(panel)
+        self._after_change()
+        if self.unlocked and self.result is not None:
+            self.resultShown.emit()
+
+    def _on_panel_changed(self, panel: ViewPanel) -> None:
+        loaded = self.window.loaded
+        if loaded is None or loaded.study.key != self.study_key:
+            return  # a new study is being put up; studyShown rebuilds everything
+        self._build(panel)
+        self._after_change()
+
+    def _on_marks_changed(self) -> None:
+        if self.selected_mark is not None and self.reader.mark(self.selected_mark.id) is None:
+            self.selected_mark = None
+        if self.unlocked and any(o.result is None and self.image_result(o.panel) for o in self.overlays.values()):
+            self.rebuild()  # just unlocked: the CAD layers appear
+            return
+        for view, panel in self.window.panels.items():
+            self.overlays[view].set_reader_marks(self._panel_marks(panel), self.style)
+        self._after_change()
+
+    def _after_change(self) -> None:
+        self._update_scores()
+        self._update_findings()
+        self._sync_controls()
+
+    def _update_scores(self) -> None:
+        show = self.unlocked and self.result is not None and self.style.cad and self.style.scores
+        self.scores.update_scores(self.result.breasts if show and self.result else None, self.window.hanging.rows())
+
+    def match_rows(self) -> list[MatchRow]:
+        views = [ViewCad(v, image_key(p.image), self.image_result(p)) for v, p in self.window.panels.items()
+                 if p.image is not None]  # fmt: skip
+        return match_study(views, self.reader.marks, self.style.kinds())
+
+    def _update_findings(self) -> None:
+        if not self.unlocked:
+            self.findings.show_locked(self.reader.marks, "CAD is hidden until you mark the first read as done "
+                                      "(Ctrl+D). Place your own marks in Mark mode (R).")  # fmt: skip
+        elif self.result is None:
+            self.findings.show_locked(self.reader.marks, "CAD has not run for this study yet (Ctrl+R).")
+        else:
+            m = self.result.model
+            n = sum(len(r.findings) for r in self.result.images)
+            self.findings.show_rows(self.match_rows(), f"{n} CAD finding(s) · {m.name} {m.version}")
+
+    # -- reader actions ------------------------------------------------------------------------------------
+    def focus(self, row: MatchRow) -> None:
+        """Centre the view on a findings-panel row and highlight it."""
+        point = row.finding.center if row.finding is not None else (row.marks[0].x, row.marks[0].y)
+        self.selected_mark = row.marks[0] if row.finding is None and row.marks else None
+        for overlay in self.overlays.values():
+            overlay.set_highlight(None)
+        focus_on(self.window, row.view, point)
+        self.overlays[row.view].set_highlight(point)
+
+    def _select_mark(self, mark: ReaderMark) -> None:
+        self.selected_mark = mark
+        for view, overlay in self.overlays.items():
+            overlay.set_highlight((mark.x, mark.y) if view is mark.view else None)
+        self.window.show_status(f"{mark.label} ({mark.kind.value}) selected: Del deletes it.", 4000)
+
+    def delete_selected_mark(self) -> None:
+        row = self.findings.selected_row()
+        mark = self.selected_mark or (row.marks[0] if row is not None and row.finding is None and row.marks else None)
+        if mark is not None and self.reader.remove(mark.id):
+            self.selected_mark = None
+            for overlay in self.overlays.values():
+                overlay.set_highlight(None)
+            self.window.show_status(f"{mark.label} deleted (Ctrl+Z undoes).", 4000)
+
+    def undo(self) -> None:
+        text = self.reader.undo()
+        self.window.show_status(f"Undone: {text}" if text else "Nothing to undo.", 3000)
+
+    def redo(self) -> None:
+        text = self.reader.redo()
+        self.window.show_status(f"Redone: {text}" if text else "Nothing to redo.", 3000)
+
+    # -- style ---------------------------------------------------------------------------------------------
+    def set_flag(self, name: str, on: bool) -> None:
+        self._restyle(**{name: bool(on)})
+
+    def set_map(self, name: str) -> None:
+        self._restyle(map_name=name)
+
+    def cycle_map(self) -> None:
+        i = MAP_NAMES.index(self.style.map_name) if self.style.map_name in MAP_NAMES else -1
+        self.set_map(MAP_NAMES[(i + 1) % len(MAP_NAMES)])
+        self.window.show_status(f"Heatmap: {self.style.map_name}", 2000)
+
+    def nudge(self, name: str, delta: float) -> None:
+        self._restyle(**{name: min(1.0, max(0.0, round(getattr(self.style, name) + delta, 2)))})
+
+    def _restyle(self, **changes: object) -> None:
+        kinds_before = self.style.kinds()
+        self.style = replace(self.style, **changes)  # type: ignore[arg-type]
+        save_style(self.window.settings, self.style)
+        for overlay in self.overlays.values():
+            overlay.apply(self.style)
+        self._update_scores()
+        if self.style.kinds() != kinds_before:
+            self._update_findings()
+        self._sync_controls()
+
+    def _sync_controls(self) -> None:
+        a, st, why_not = self.actions, self.style, self.unavailable
+        for name in LAYERS:
+            a[name].setChecked(getattr(st, name))
+        a["show"].setChecked(st.cad)
+        a[f"map_{st.map_name}"].setChecked(True)
+        a[f"kind_{self.marks_tool.kind.value}"].setChecked(True)
+        a["auto"].setChecked(self.auto_run)
+        a["undo"].setEnabled(self.reader.can_undo)
+        a["redo"].setEnabled(self.reader.can_redo)
+        locked = not self.unlocked
+        blocked = LOCKED_TIP if locked else f"CAD unavailable: {why_not}" if why_not else ""
+        for name in _SHOW_CAD:
+            a[name].setEnabled(not blocked)
+            a[name].setToolTip(blocked or a[name].statusTip())
+        for name in _NEED_MODEL:
+            a[name].setEnabled(not why_not)
+            a[name].setToolTip(f"CAD unavailable: {why_not}" if why_not else a[name].statusTip())
+        a["done"].setEnabled(self.study_key is not None and locked)
+        self.dock.sync(st, self.marks_tool.kind)
+        state = ("No study open." if self.study_key is None else "First read in progress: CAD hidden." if locked
+                 else "First read done: CAD shown.")  # fmt: skip
+        self.dock.set_locked(locked or bool(why_not), state)
+        self.dock.model_label.setText(model_text(self.model_info, why_not))
+
+    # -- export ----------------------------------------------------------------------------------------------
+    def open_export_dialog(self, active_only: bool = False) -> None:
+        """File ▸ Export… (Ctrl+E) / Export active view (Ctrl+Shift+E)."""
+        from mammoview.gui.export_dialog import ExportDialog
+
+        if self.window.loaded is None:
+            self.window.show_status("Export: open a study first.", 4000)
+            return
+        ExportDialog(self.window, active_only=active_only).open()

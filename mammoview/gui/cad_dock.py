@@ -1,0 +1,135 @@
+"""The CAD controls dock: run / first read done, mark tools, and the overlay controls.
+
+The buttons are the menu's own QActions (one state, two places); the sliders and
+combo boxes call the controller and are re-synchronised from its style whenever a
+shortcut changes it.  While CAD is locked the overlay controls are disabled, with a
+tooltip saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from mammoview.cad.types import ModelInfo
+from mammoview.gui.cad_overlays import OverlayStyle
+from mammoview.gui.heatmap_layer import MAP_NAMES
+from mammoview.gui.read_state import MarkKind
+
+LOCKED_TIP = "Locked until you mark the first read as done (Ctrl+D)"
+_TOGGLES = ("show", "heatmap", "marks", "contours", "scores", "mass", "calcification", "reader")
+#: Short button texts (the menu keeps the long ones): the dock must stay narrow beside the images.
+_SHORT = {"run": "Run CAD", "done": "First read done", "mark_mode": "Mark mode", "undo": "Undo", "show": "All CAD",
+          "heatmap": "Heatmap", "marks": "Marks", "contours": "Contours", "scores": "Scores", "mass": "Mass",
+          "calcification": "Calcs", "reader": "My marks"}  # fmt: skip
+
+
+def _button(action: QtGui.QAction, name: str = "") -> QtWidgets.QToolButton:
+    if name in _SHORT:
+        action.setIconText(_SHORT[name])  # buttons and the toolbar show iconText; menus the full text
+    b = QtWidgets.QToolButton()
+    b.setDefaultAction(action)
+    b.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
+    b.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
+    return b
+
+
+def _slider(on_change: Callable[[int], None]) -> QtWidgets.QSlider:
+    s = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+    s.setRange(0, 100)
+    s.setSingleStep(1)
+    s.setPageStep(10)
+    s.valueChanged.connect(on_change)
+    return s
+
+
+class CadDock(QtWidgets.QWidget):
+    """Controls for the CAD second reader (placed in the right dock area)."""
+
+    mapChosen = QtCore.Signal(str)
+    opacityChosen = QtCore.Signal(float)
+    thresholdChosen = QtCore.Signal(float)
+    kindChosen = QtCore.Signal(object)  # MarkKind
+
+    def __init__(self, actions: dict[str, QtGui.QAction], parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CadDock")
+        self.model_label = QtWidgets.QLabel("CAD model: looking…")
+        self.model_label.setWordWrap(True)
+        self.state_label = QtWidgets.QLabel("")
+        self.state_label.setWordWrap(True)
+
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(_button(actions["run"], "run"))
+        top.addWidget(_button(actions["done"], "done"))
+
+        self.kind_combo = QtWidgets.QComboBox()
+        for kind in MarkKind:
+            self.kind_combo.addItem(kind.label, kind)
+        self.kind_combo.setToolTip("Kind of the next mark (Ctrl+Alt+1/2/3)")
+        self.kind_combo.currentIndexChanged.connect(lambda i: self.kindChosen.emit(self.kind_combo.itemData(i)))
+        marks = QtWidgets.QHBoxLayout()
+        marks.addWidget(_button(actions["mark_mode"], "mark_mode"))
+        marks.addWidget(self.kind_combo)
+        marks.addWidget(_button(actions["undo"], "undo"))
+
+        self.overlays = QtWidgets.QGroupBox("CAD overlays")
+        self.map_combo = QtWidgets.QComboBox()
+        for name in MAP_NAMES:
+            self.map_combo.addItem(name.capitalize(), name)
+        self.map_combo.setToolTip("Which probability map the heatmap shows (G cycles)")
+        self.map_combo.currentIndexChanged.connect(lambda i: self.mapChosen.emit(self.map_combo.itemData(i)))
+        self.opacity = _slider(lambda v: self.opacityChosen.emit(v / 100.0))
+        self.opacity.setToolTip("Heatmap opacity ([ and ])")
+        self.threshold = _slider(lambda v: self.thresholdChosen.emit(v / 100.0))
+        self.threshold.setToolTip("Heatmap values below this are transparent ({ and })")
+        self.opacity_value, self.threshold_value = QtWidgets.QLabel(), QtWidgets.QLabel()
+        form = QtWidgets.QGridLayout(self.overlays)
+        form.addWidget(QtWidgets.QLabel("Map"), 0, 0)
+        form.addWidget(self.map_combo, 0, 1, 1, 3)
+        form.addWidget(QtWidgets.QLabel("Opacity"), 1, 0)
+        form.addWidget(self.opacity, 1, 1, 1, 2)
+        form.addWidget(self.opacity_value, 1, 3)
+        form.addWidget(QtWidgets.QLabel("Threshold"), 2, 0)
+        form.addWidget(self.threshold, 2, 1, 1, 2)
+        form.addWidget(self.threshold_value, 2, 3)
+        for i, name in enumerate(_TOGGLES):
+            form.addWidget(_button(actions[name], name), 3 + i // 4, i % 4)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.model_label)
+        layout.addWidget(self.state_label)
+        layout.addLayout(top)
+        layout.addLayout(marks)
+        layout.addWidget(self.overlays)
+        layout.addStretch(1)
+
+    def sync(self, style: OverlayStyle, kind: MarkKind) -> None:
+        """Show ``style`` and ``kind`` without emitting the change signals back."""
+        widgets: tuple[QtCore.QObject, ...] = (self.map_combo, self.opacity, self.threshold, self.kind_combo)
+        for w in widgets:
+            w.blockSignals(True)
+        self.map_combo.setCurrentIndex(max(0, self.map_combo.findData(style.map_name)))
+        self.opacity.setValue(round(style.opacity * 100))
+        self.threshold.setValue(round(style.threshold * 100))
+        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
+        for w in widgets:
+            w.blockSignals(False)
+        self.opacity_value.setText(f"{style.opacity:.0%}")
+        self.threshold_value.setText(f"{style.threshold:.2f}")
+
+    def set_locked(self, locked: bool, state_text: str) -> None:
+        self.overlays.setEnabled(not locked)
+        self.overlays.setToolTip(LOCKED_TIP if locked else "")
+        self.state_label.setText(state_text)
+
+
+def model_text(info: ModelInfo | None, unavailable: str | None) -> str:
+    """The dock's model line: name, version and short hash, or why CAD is unavailable."""
+    if unavailable:
+        return f"<b>CAD unavailable</b>: {unavailable}"
+    if info is None:
+        return "CAD model: loading…"
+    return f"CAD model: <b>{info.name}</b> {info.version} ({info.sha256[:8]}) — research use only"

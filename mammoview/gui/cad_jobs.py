@@ -1,0 +1,186 @@
+"""CAD runs for one window: the model, the per-study result cache, the running job and its progress.
+
+:class:`CadRunner` knows nothing about the first-read lock or overlays; it reports
+``resultReady(study_key, result)`` and lets the controller decide what to show.  A job
+for a study that is no longer on screen is cancelled (stale) and its result, if it
+still arrives, only goes to the cache.  Errors reach the reader as a dialog and a log
+line; a missing or broken model makes CAD unavailable (``modelChanged``) and the
+viewer carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore, QtWidgets
+
+from mammoview.cad.types import ModelInfo, StudyCadResult
+from mammoview.gui import dialogs
+from mammoview.gui.cad_progress import CadProgress
+from mammoview.gui.cad_worker import CadJob, CadUnavailable, ModelChoice, ModelProvider
+from mammoview.io.model import MammoImage
+
+if TYPE_CHECKING:
+    from mammoview.cad.weights import LoadedModel
+    from mammoview.gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+class CadRunner(QtCore.QObject):
+    """Model + cache + jobs.  Signals are emitted in the GUI thread.
+
+    Signals
+    -------
+    modelChanged()
+        ``model_info`` or ``unavailable`` changed.
+    resultReady(str, object)
+        A :class:`StudyCadResult` for the study key that is current (cached already).
+    """
+
+    modelChanged = QtCore.Signal()
+    resultReady = QtCore.Signal(str, object)
+
+    def __init__(self, window: MainWindow, choice: ModelChoice, tile: int | None = None, cam: str = "cam") -> None:
+        super().__init__(window)
+        self.window = window
+        self.provider = ModelProvider(choice)
+        self.tile, self.cam = tile, cam
+        self.model_info: ModelInfo | None = None
+        self.unavailable: str | None = None
+        self.cache: dict[tuple[str, str], StudyCadResult] = {}
+        self.study_key: str | None = None
+        self.job: CadJob | None = None
+        self._jobs: set[CadJob] = set()  # every job whose thread may still run (kept alive until it ends)
+        self._closed = False
+        self.progress = CadProgress()
+        self.progress.cancel_button.clicked.connect(self.cancel)
+        window.statusBar().insertPermanentWidget(0, self.progress)
+
+    # -- model ----------------------------------------------------------------------------------
+    def probe(self) -> None:
+        """Load the model in the background so a missing/broken one is reported at once."""
+        if not self._closed:  # the start-up timer may fire after a quick close
+            self._start((), "")
+
+    def reload(self, loader: Callable[[], LoadedModel] | None = None) -> None:
+        """Forget the model (and use ``loader`` if given), then look for it again."""
+        self.provider.reset(loader=loader)
+        self.unavailable, self.model_info = None, None
+        self.modelChanged.emit()
+        self.probe()
+
+    def set_device(self, device: str) -> None:
+        self.provider.reset(replace(self.provider.choice, device=device))
+
+    # -- results -------------------------------------------------------------------------------------
+    def cached(self, study_key: str | None) -> StudyCadResult | None:
+        if self.model_info is None or study_key is None:
+            return None
+        return self.cache.get((study_key, self.model_info.sha256))
+
+    def open_study(self, study_key: str) -> None:
+        """A study is on screen: a job for another one is stale."""
+        if self.job is not None and self.job.running and self.job.study_key != study_key:
+            self.job.cancel()
+            self.progress.stop()
+        self.study_key = study_key
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.running and self.job.study_key == self.study_key
+
+    def run(self, images: Sequence[MammoImage]) -> bool:
+        """Start CAD on ``images`` of the current study, unless a cached result covers them (then emit it)."""
+        if self.unavailable or self.study_key is None or self._closed:
+            return False
+        if self.running:
+            self.window.show_status("CAD is already running.", 3000)
+            return False
+        cached = self.cached(self.study_key)
+        if cached is not None and {str(i.path) for i in images} <= {r.path for r in cached.images}:
+            self.resultReady.emit(self.study_key, cached)
+            self.window.show_status("CAD result reused from this session.", 4000)
+            return True
+        self.job = self._start(tuple(images), self.study_key)
+        return True
+
+    def cancel(self) -> None:
+        if self.job is not None and self.job.running:
+            self.job.cancel()
+            self.progress.cancel_button.setEnabled(False)
+            self.window.show_status("CAD: cancelling…")
+
+    def shutdown(self) -> None:
+        """Stop every job and join its thread (window closing); no job starts afterwards."""
+        self._closed = True
+        for job in list(self._jobs):
+            job.stop()
+        self._jobs.clear()
+
+    # -- job plumbing -----------------------------------------------------------------------------------
+    def _start(self, images: tuple[MammoImage, ...], study_key: str) -> CadJob:
+        job = CadJob(self.provider, images, study_key, tile=self.tile, cam=self.cam, parent=self)
+        job.modelReady.connect(self._on_model)
+        job.finished.connect(lambda result, j=job: self._on_finished(j, result))
+        job.errored.connect(lambda exc, j=job: self._on_error(j, exc))
+        job.cancelled.connect(lambda j=job: self._on_cancelled(j))
+        job.ended.connect(lambda j=job: self._retire(j))
+        if images:
+            job.progress.connect(lambda d, t, msg, j=job: self._on_progress(j, d, t, msg))
+            self.progress.start("CAD")
+            self.window.show_status(f"CAD: starting on {len(images)} view(s)…")
+        self._jobs.add(job)
+        job.start()
+        return job
+
+    def _current(self, job: CadJob) -> bool:
+        return job is self.job and job.study_key == self.study_key
+
+    def _retire(self, job: CadJob) -> None:
+        self._jobs.discard(job)
+        if job is self.job:
+            self.progress.stop()
+        job.deleteLater()
+
+    def _on_model(self, info: ModelInfo) -> None:
+        if info != self.model_info or self.unavailable:
+            self.model_info, self.unavailable = info, None
+            self.modelChanged.emit()
+
+    def _on_progress(self, job: CadJob, done: int, total: int, message: str) -> None:
+        if self._current(job):
+            self.progress.update_progress(done, total)
+            self.window.show_status(f"CAD: {message}")
+
+    def _on_finished(self, job: CadJob, result: object) -> None:
+        if not isinstance(result, StudyCadResult):
+            return  # the start-up probe: the model is ready
+        self.cache[(job.study_key, result.model.sha256)] = result
+        if self._current(job):
+            self.window.show_status(f"CAD done ({result.seconds:.1f} s on {result.device}).", 8000)
+            self.resultReady.emit(job.study_key, result)
+
+    def _on_cancelled(self, job: CadJob) -> None:
+        if self._current(job):
+            self.window.show_status("CAD cancelled.", 5000)
+
+    def _on_error(self, job: CadJob, exc: object) -> None:
+        if isinstance(exc, CadUnavailable):
+            self.unavailable, self.model_info = str(exc), None
+            log.warning("CAD unavailable: %s", exc)
+            self.window.show_status(f"CAD unavailable: {exc}", 0)
+            self.modelChanged.emit()
+            if job.images:  # the reader asked for it: say so in a dialog too
+                dialogs.message_box(self.window, QtWidgets.QMessageBox.Icon.Warning, "CAD unavailable", str(exc))
+            return
+        log.error("CAD failed: %s: %s", type(exc).__name__, exc)
+        if not job.images:
+            self.window.show_status(f"CAD model could not be prepared: {exc}", 10000)
+        elif self._current(job):
+            text = f"The CAD could not analyse this study; viewing is not affected.\n\n{type(exc).__name__}: {exc}"
+            self.window.show_status(f"CAD failed: {exc}", 10000)
+            dialogs.message_box(self.window, QtWidgets.QMessageBox.Icon.Critical, "CAD failed", text)

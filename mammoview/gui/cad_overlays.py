@@ -1,0 +1,158 @@
+"""What CAD draws on one panel, grouped in layers that the reader switches on and off.
+
+Layers: ``heatmap`` (z 10), CAD ``marks`` per kind, mass ``contours``, ``scores`` per
+kind (z 20-23), the reader's own marks (z 24) and the selection highlight (z 30).  All
+items are added with :meth:`ViewPanel.add_overlay_item` in stored coordinates, so the
+panel's flips, zoom and pan apply to them exactly as to the image.  CAD items are only
+*created* when the panel may show CAD (first read done): while locked nothing of the
+CAD exists in the scene, so no toggle or export can leak it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from PySide6 import QtWidgets
+
+from mammoview.cad.types import FindingKind, ImageCadResult
+from mammoview.gui import marks as glyphs
+from mammoview.gui.heatmap_layer import HEATMAP_Z, MAP_NAMES, HeatmapLayer
+from mammoview.gui.read_state import ReaderMark
+from mammoview.gui.settings import ViewerSettings
+from mammoview.gui.view_panel import ViewPanel
+
+KINDS = (FindingKind.MASS, FindingKind.CALCIFICATION)
+
+
+@dataclass(frozen=True)
+class OverlayStyle:
+    """The reader's overlay choices (kept in QSettings under ``cad/``)."""
+
+    map_name: str = "abnormal"
+    opacity: float = 0.45
+    threshold: float = 0.30
+    cad: bool = True  # every CAD layer at once (key C)
+    heatmap: bool = True
+    marks: bool = True
+    contours: bool = True
+    scores: bool = True
+    mass: bool = True
+    calcification: bool = True
+    reader: bool = True
+
+    def shows_kind(self, kind: FindingKind) -> bool:
+        return self.mass if kind is FindingKind.MASS else self.calcification
+
+    def kinds(self) -> dict[str, bool]:
+        return {k.value: self.shows_kind(k) for k in KINDS}
+
+
+def load_style(settings: ViewerSettings) -> OverlayStyle:
+    """The saved overlay style (missing or damaged values fall back to the defaults)."""
+    default = OverlayStyle()
+    values: dict[str, Any] = {}
+    for f in fields(OverlayStyle):
+        d, key = getattr(default, f.name), f"cad/style/{f.name}"
+        if isinstance(d, bool):
+            values[f.name] = settings.flag(key, d)
+        elif isinstance(d, float):
+            try:
+                values[f.name] = min(1.0, max(0.0, float(settings.value(key, str(d)))))
+            except ValueError:
+                values[f.name] = d
+        else:
+            v = settings.value(key, d)
+            values[f.name] = v if v in MAP_NAMES else d
+    return OverlayStyle(**values)
+
+
+def save_style(settings: ViewerSettings, style: OverlayStyle) -> None:
+    for f in fields(OverlayStyle):
+        settings.set_value(f"cad/style/{f.name}", getattr(style, f.name))
+
+
+class PanelOverlay:
+    """The overlay items of one panel, rebuilt when its image, the result or the marks change."""
+
+    def __init__(self, panel: ViewPanel) -> None:
+        self.panel = panel
+        self.result: ImageCadResult | None = None
+        self.heatmap: HeatmapLayer | None = None
+        self.layers: dict[str, list[QtWidgets.QGraphicsItem]] = {}
+        self._highlight: list[QtWidgets.QGraphicsItem] = []
+
+    # -- building -------------------------------------------------------------------------------
+    def build(self, result: ImageCadResult | None, marks: list[ReaderMark], style: OverlayStyle) -> None:
+        """Replace every item: CAD from ``result`` (None: locked or not computed) and the reader's ``marks``."""
+        self.clear()
+        self.result = result
+        if result is not None:
+            self.heatmap = HeatmapLayer(result.heatmaps)
+            self._add("heatmap", [self.heatmap.item], HEATMAP_Z)
+            self._add("contours", glyphs.contour_items(result.findings), 20)
+            for kind in KINDS:
+                self._add(f"marks:{kind.value}", glyphs.finding_glyphs(result.findings, kind), 21)
+                self._add(f"scores:{kind.value}", glyphs.score_items(result.findings, kind, self._outer_left), 23)
+        self.set_reader_marks(marks, style)
+        self.apply(style)
+
+    def set_reader_marks(self, marks: list[ReaderMark], style: OverlayStyle) -> None:
+        """Redraw only the reader's marks (a click must not rebuild the heatmap)."""
+        for item in self.layers.pop("reader", []):
+            self.panel.remove_overlay_item(item)
+        self._add("reader", glyphs.reader_items(marks, self._outer_left), 24)
+        self._set_visible("reader", style.reader)
+
+    @property
+    def _outer_left(self) -> bool:
+        """Labels go to the outer side: the left on screen for a right breast (chest wall on the right)."""
+        return self.panel.chest_wall_right
+
+    def _add(self, layer: str, items: list[Any], z: float) -> None:
+        for i, item in enumerate(items):
+            self.panel.add_overlay_item(item, z + i * 0.01)  # keep shadow-under-colour order
+        self.layers.setdefault(layer, []).extend(items)
+
+    def clear(self) -> None:
+        for items in self.layers.values():
+            for item in items:
+                self.panel.remove_overlay_item(item)
+        self.layers.clear()
+        self.heatmap = None
+        self.result = None
+        self.set_highlight(None)
+
+    # -- styling ------------------------------------------------------------------------------------
+    def apply(self, style: OverlayStyle) -> None:
+        """Visibility, map, threshold and opacity from ``style`` (cheap: no item is rebuilt)."""
+        cad = style.cad and self.result is not None
+        if self.heatmap is not None:
+            has_map = self.heatmap.show_map(style.map_name)
+            self.heatmap.set_threshold(style.threshold)
+            self.heatmap.set_opacity(style.opacity)
+            self._set_visible("heatmap", cad and style.heatmap and has_map)
+        self._set_visible("contours", cad and style.contours and style.mass)
+        for kind in KINDS:
+            self._set_visible(f"marks:{kind.value}", cad and style.marks and style.shows_kind(kind))
+            self._set_visible(f"scores:{kind.value}", cad and style.scores and style.shows_kind(kind))
+        self._set_visible("reader", style.reader)
+
+    def _set_visible(self, layer: str, visible: bool) -> None:
+        for item in self.layers.get(layer, []):
+            item.setVisible(visible)
+
+    def visible_layers(self) -> set[str]:
+        """Names of the layers with at least one visible item (for tests and the status line)."""
+        return {name for name, items in self.layers.items() if any(i.isVisible() for i in items)}
+
+    # -- selection ----------------------------------------------------------------------------------
+    def set_highlight(self, point: tuple[float, float] | None) -> None:
+        """Highlight the stored point (a selected finding or mark); None removes it."""
+        for item in self._highlight:
+            self.panel.remove_overlay_item(item)
+        self._highlight = []
+        if point is not None:
+            self._highlight = glyphs.highlight_items(*point)
+            for i, item in enumerate(self._highlight):
+                self.panel.add_overlay_item(item, 30 + i * 0.01)

@@ -1,0 +1,199 @@
+"""Export: an annotated PNG of the 2x2 layout (or the active view) exactly as shown, plus a findings JSON.
+
+The picture is a grab of the widgets on screen -- images, overlays and labels as the
+reader sees them -- with a legend band below: the heatmap colour bar (with the
+threshold), the glyph meanings, the model name/version and the caption
+"CAD — research use only".  With ``anonymize`` the patient/study text and the file-name
+line are hidden during the grab and left out of the JSON (name, ID, birth date,
+accession; file paths become view labels, since CBIS-DDSM file names carry the ID).
+
+The JSON's ``images`` entries use the schema of ``mammoview detect`` (docs/cad-design.md),
+followed by the reader's marks, the read state and the matching.  CAD content is
+included only when it is shown (first read done), as in the picture.  Nothing is
+overwritten unless ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6 import QtGui, QtWidgets
+
+from mammoview.gui.export_legend import LegendInfo, legend_height, paint_legend
+from mammoview.gui.matching import RULE
+from mammoview.gui.read_state import atomic_write_json, image_key, now_iso, study_hash
+
+if TYPE_CHECKING:
+    from mammoview.gui.main_window import MainWindow
+
+CAPTION = "CAD — research use only"
+FORMAT = "mammoview-export/1"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    png: Path
+    json: Path
+
+
+def export_paths(path: Path | str) -> tuple[Path, Path]:
+    """The PNG and the JSON written for ``path`` (``x.png`` -> ``x.png`` + ``x.json``)."""
+    p = Path(path)
+    png = p if p.suffix.lower() == ".png" else p.with_name(p.name + ".png")
+    return png, png.with_suffix(".json")
+
+
+def export_study(window: MainWindow, path: Path | str, *, active_only: bool = False, anonymize: bool = True,
+                 overwrite: bool = False) -> ExportResult:  # fmt: skip
+    """Write the annotated PNG and the findings JSON; returns both paths.
+
+    Raises
+    ------
+    FileExistsError
+        Either file exists and ``overwrite`` is False (nothing is written).
+    """
+    png, js = export_paths(path)
+    if not overwrite:
+        for p in (png, js):
+            if p.exists():
+                raise FileExistsError(f"{p} exists (choose another name, or confirm overwriting)")
+    picture = render_picture(window, active_only=active_only, anonymize=anonymize)
+    doc = export_json(window, anonymize=anonymize)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_save_png(picture, png)
+    atomic_write_json(js, doc)
+    return ExportResult(png, js)
+
+
+def _atomic_save_png(image: QtGui.QImage, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        if not image.save(tmp):  # PNG: from the ".png" suffix
+            raise OSError(f"could not write {path}")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def grab_shown(window: MainWindow, active_only: bool, anonymize: bool) -> QtGui.QImage:
+    """The hanging layout (or active panel) as drawn, identifiers hidden during the grab if asked."""
+    widget: QtWidgets.QWidget = window.active_panel() if active_only else window.hanging
+    # The blue frame of the active panel is interface, not image: leave it out of the picture.
+    window.active_panel().set_active(False)
+    if anonymize:
+        for panel in window.panels.values():
+            panel.labels.study.hide()
+            panel.labels.info.hide()
+    try:
+        image = widget.grab().toImage()
+    finally:
+        window.active_panel().set_active(True)
+        for panel in window.panels.values():
+            panel.labels.place()  # restores exactly the labels that have text
+    return image
+
+
+def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
+    cad = window.cad
+    shown = cad.unlocked and cad.result is not None
+    m = cad.result.model if cad.result is not None else cad.model_info
+    state = ("" if shown else "CAD not shown: first read not done" if not cad.unlocked
+             else "CAD has not run for this study")  # fmt: skip
+    return LegendInfo(
+        cad_shown=shown and cad.style.cad,
+        heatmap=shown and cad.style.cad and cad.style.heatmap,
+        map_name=cad.style.map_name,
+        threshold=cad.style.threshold,
+        opacity=cad.style.opacity,
+        model=f"{m.name} {m.version} ({m.sha256[:8]})" if m is not None else "no model",
+        state=state,
+        caption=CAPTION,
+        exported=now_iso(),
+        anonymized=anonymize,
+    )
+
+
+def render_picture(window: MainWindow, *, active_only: bool = False, anonymize: bool = True) -> QtGui.QImage:
+    """The grabbed layout with the legend band below (device pixels)."""
+    shot = grab_shown(window, active_only, anonymize)
+    dpr = shot.devicePixelRatio() or 1.0
+    footer = round(legend_height(shot.width() / dpr) * dpr)
+    out = QtGui.QImage(shot.width(), shot.height() + footer, QtGui.QImage.Format.Format_RGB32)
+    out.fill(QtGui.QColor("#141414"))
+    painter = QtGui.QPainter(out)
+    try:
+        painter.drawImage(0, 0, shot)
+        painter.translate(0, shot.height())
+        painter.scale(dpr, dpr)
+        paint_legend(painter, shot.width() / dpr, legend_info(window, anonymize))
+    finally:
+        painter.end()
+    return out
+
+
+def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
+    """The findings document written beside the picture."""
+    cad, loaded = window.cad, window.loaded
+    key = cad.study_key or ""
+    study: dict[str, Any] = {"key_sha256": study_hash(key)}
+    if loaded is not None and not anonymize:
+        meta = loaded.study.info.meta
+        study.update(
+            key=key,
+            patient_name=meta.patient_name,
+            patient_id=meta.patient_id,
+            birth_date=meta.patient_birth_date,
+            accession=meta.accession,
+            study_date=meta.study_date,
+        )
+    shown = cad.unlocked and cad.result is not None
+    names = {}  # stored path/image key -> what the JSON may say
+    for view, panel in window.panels.items():
+        if panel.image is not None:
+            names[str(panel.image.path)] = view.value if anonymize else str(panel.image.path)
+            names[image_key(panel.image)] = view.value if anonymize else image_key(panel.image)
+    images = []
+    if shown and cad.result is not None:
+        for panel in window.panels.values():
+            if (r := cad.image_result(panel)) is not None:
+                entry = r.to_json()
+                entry["path"] = names.get(r.path, r.path)
+                images.append(entry)
+    m = cad.result.model if cad.result is not None else cad.model_info
+    marks = []
+    for mark in cad.reader.marks:
+        d = mark.to_json()
+        d["image"] = names.get(mark.image, mark.view.value if anonymize else mark.image)
+        marks.append(d)
+    breasts = {}
+    if shown and cad.result is not None:
+        breasts = {lat.value: {"abnormal": round(b.abnormal, 4), "malignant": round(b.malignant, 4)}
+                   for lat, b in cad.result.breasts.items()}  # fmt: skip
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "caption": CAPTION,
+        "exported": now_iso(),
+        "anonymized": anonymize,
+        "study": study,
+        "model": {"name": m.name, "version": m.version, "sha256": m.sha256} if m is not None else None,
+        "cad_shown": shown,
+        "images": images,
+        "breasts": breasts,
+        "reader_marks": marks,
+        "read_state": {"first_read_done": cad.reader.state.first_read_done, "done_at": cad.reader.state.done_at},
+        "display": {"map": cad.style.map_name, "threshold": cad.style.threshold, "opacity": cad.style.opacity},
+    }
+    if shown:
+        doc["matching"] = {"rule": RULE, "rows": [
+            {"category": r.category.value, "view": r.view.value,
+             "finding": r.finding.to_json() if r.finding is not None else None,
+             "marks": [mk.id for mk in r.marks]} for r in cad.match_rows()]}  # fmt: skip
+    return doc

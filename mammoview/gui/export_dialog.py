@@ -1,0 +1,99 @@
+"""File ▸ Export…: where to write, what to include, and a question before overwriting anything."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore, QtWidgets
+
+from mammoview.gui.export import export_paths, export_study
+from mammoview.gui.read_state import study_hash
+
+if TYPE_CHECKING:
+    from mammoview.gui.main_window import MainWindow
+
+
+def confirm_overwrite(parent: QtWidgets.QWidget, existing: list[Path]) -> bool:
+    """Ask whether to replace ``existing`` files (modal: the reader must answer before anything is written)."""
+    names = "\n".join(str(p) for p in existing)
+    answer = QtWidgets.QMessageBox.question(
+        parent, "Replace files?", f"These files exist:\n{names}\n\nReplace them?",
+        QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
+        QtWidgets.QMessageBox.StandardButton.No,
+    )  # fmt: skip
+    return answer == QtWidgets.QMessageBox.StandardButton.Yes
+
+
+def default_name(window: MainWindow) -> str:
+    """``mammoview-<hash8>-<date>.png``: no patient name or ID in the file name."""
+    key = window.cad.study_key or "study"
+    return f"mammoview-{study_hash(key)[:8]}-{_dt.date.today():%Y%m%d}.png"
+
+
+class ExportDialog(QtWidgets.QDialog):
+    """Path, layout or active view, identifiers in or out."""
+
+    def __init__(self, window: MainWindow, active_only: bool = False) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.setWindowTitle("Export picture and findings")
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        folder = Path(window.settings.value("export/last_dir", str(Path.home())))
+        self.path = QtWidgets.QLineEdit(str(folder / default_name(window)))
+        browse = QtWidgets.QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.layout_button = QtWidgets.QRadioButton("Hanging layout as shown (2x2)")
+        self.active_button = QtWidgets.QRadioButton("Active view only")
+        (self.active_button if active_only else self.layout_button).setChecked(True)
+        self.anonymize = QtWidgets.QCheckBox("Leave out patient identifiers (name, ID, birth date, accession)")
+        self.anonymize.setChecked(window.settings.flag("export/anonymize", True))
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Save | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(QtWidgets.QLabel("PNG file (a findings JSON with the same name is written beside it):"))
+        layout.addLayout(row)
+        layout.addWidget(self.layout_button)
+        layout.addWidget(self.active_button)
+        layout.addWidget(self.anonymize)
+        layout.addWidget(buttons)
+        self.resize(560, 200)
+        self.written: tuple[Path, Path] | None = None
+
+    def _browse(self) -> None:
+        chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export to", self.path.text(), "PNG image (*.png)",
+            options=QtWidgets.QFileDialog.Option.DontConfirmOverwrite,  # asked once below, for both files
+        )  # fmt: skip
+        if chosen:
+            self.path.setText(chosen)
+
+    def accept(self) -> None:
+        text = self.path.text().strip()
+        if not text:
+            return
+        png, js = export_paths(text)
+        existing = [p for p in (png, js) if p.exists()]
+        if existing and not confirm_overwrite(self, existing):
+            return  # back to the dialog: the reader picks another name
+        self.hide()  # not in the picture
+        QtWidgets.QApplication.processEvents()
+        try:
+            result = export_study(self.window_, png, active_only=self.active_button.isChecked(),
+                                  anonymize=self.anonymize.isChecked(), overwrite=bool(existing))  # fmt: skip
+        except OSError as exc:
+            self.window_.report_problems("Export failed", [str(exc)], critical=True)
+            self.show()
+            return
+        self.written = (result.png, result.json)
+        self.window_.settings.set_value("export/last_dir", str(png.parent))
+        self.window_.settings.set_value("export/anonymize", self.anonymize.isChecked())
+        self.window_.show_status(f"Exported {result.png.name} and {result.json.name} to {png.parent}", 8000)
+        super().accept()

@@ -1,0 +1,158 @@
+"""The findings panel (right dock): CAD findings and reader marks as matched / CAD only / reader only.
+
+Before the first read is done it lists only the reader's own marks (nothing of the
+CAD).  Clicking a row asks the controller to centre the view on it; reader-mark rows
+can be deleted from here (undoable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from mammoview.gui.marks import KIND_SHORT
+from mammoview.gui.matching import RULE, Category, MatchRow
+from mammoview.gui.read_state import ReaderMark
+
+#: Group title colours, readable on light and dark palettes (None: the palette's text colour).
+_GROUP_COLOURS = {Category.MATCHED: "#2f9e44", Category.CAD_ONLY: "#c2189f", Category.READER_ONLY: None}
+_ROW = QtCore.Qt.ItemDataRole.UserRole
+
+
+def row_text(row: MatchRow) -> list[str]:
+    """Columns of one row: view, CAD (kind score, malignancy), reader marks."""
+    cad = ""
+    if row.finding is not None:
+        f = row.finding
+        cad = f"{f.kind.value} {f.score:.2f} · M {f.malignancy:.2f}"
+    reader = ", ".join(f"{m.label} {KIND_SHORT[m.kind]}" for m in row.marks)
+    if row.distance_mm is not None:
+        reader += f" ({row.distance_mm:.0f} mm)"
+    return [row.view.label, cad, reader]
+
+
+class FindingsPanel(QtWidgets.QWidget):
+    """A grouped list of :class:`MatchRow` (or, while CAD is locked, of the reader's marks).
+
+    Signals
+    -------
+    rowActivated(object)
+        A :class:`MatchRow` was clicked (or chosen with the keyboard).
+    deleteRequested(int)
+        The reader asked to delete mark ``id``.
+    """
+
+    rowActivated = QtCore.Signal(object)
+    deleteRequested = QtCore.Signal(int)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("FindingsPanel")
+        self.note = QtWidgets.QLabel("")
+        self.note.setWordWrap(True)
+        self.tree = QtWidgets.QTreeWidget()
+        self.tree.setColumnCount(3)
+        self.tree.setHeaderLabels(["View", "CAD", "Reader"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.currentItemChanged.connect(lambda item, _prev: self._activate(item))
+        self.tree.itemClicked.connect(lambda item, _col: self._activate(item))
+        self.delete_button = QtWidgets.QPushButton("Delete mark")
+        self.delete_button.setToolTip("Delete the selected reader mark (undo: Ctrl+Z)")
+        self.delete_button.setEnabled(False)
+        self.delete_button.clicked.connect(self._delete_selected)
+        self.rule = QtWidgets.QLabel(f"<small>{RULE}</small>")
+        self.rule.setWordWrap(True)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.note)
+        layout.addWidget(self.tree, 1)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.rule)
+        self.rows: list[MatchRow] = []
+
+    # -- content --------------------------------------------------------------------------
+    def show_locked(self, marks: Sequence[ReaderMark], note: str) -> None:
+        """Only the reader's marks (CAD is hidden until the first read is done)."""
+        self.rows = [MatchRow(Category.READER_ONLY, m.view, None, (m,)) for m in marks]
+        self.tree.clear()
+        self.note.setText(note)
+        self.rule.setVisible(False)
+        group = self._group(f"Your marks ({len(marks)})", None)
+        for row in self.rows:
+            m = row.marks[0]
+            self._item(group, row, [m.view.label, "", f"{m.label} {KIND_SHORT[m.kind]}"])
+        self.tree.expandAll()
+        self._resize()
+
+    def show_rows(self, rows: Sequence[MatchRow], note: str) -> None:
+        """The comparison, grouped by category."""
+        self.rows = list(rows)
+        self.tree.clear()
+        self.note.setText(note)
+        self.rule.setVisible(True)
+        for cat in Category:
+            mine = [r for r in rows if r.category is cat]
+            group = self._group(f"{cat.value[0].upper()}{cat.value[1:]} ({len(mine)})", _GROUP_COLOURS[cat])
+            for r in mine:
+                self._item(group, r, row_text(r))
+        self.tree.expandAll()
+        self._resize()
+
+    def counts(self) -> dict[Category, int]:
+        return {c: sum(r.category is c for r in self.rows) for c in Category}
+
+    def select_row(self, index: int) -> None:
+        """Select (and activate) the ``index``-th row of :attr:`rows` (tests, keyboard)."""
+        target = self.rows[index]
+        it = QtWidgets.QTreeWidgetItemIterator(self.tree)
+        while it.value() is not None:
+            item = it.value()
+            if item.data(0, _ROW) is target:
+                self.tree.setCurrentItem(item)
+                return
+            it += 1
+
+    def _group(self, title: str, colour: str | None) -> QtWidgets.QTreeWidgetItem:
+        group = QtWidgets.QTreeWidgetItem(self.tree, [title])
+        group.setFirstColumnSpanned(True)
+        group.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled)
+        font = group.font(0)
+        font.setBold(True)
+        group.setFont(0, font)
+        if colour is not None:
+            group.setForeground(0, QtGui.QBrush(QtGui.QColor(colour)))
+        return group
+
+    def _item(self, group: QtWidgets.QTreeWidgetItem, row: MatchRow, texts: list[str]) -> None:
+        item = QtWidgets.QTreeWidgetItem(group, texts)
+        item.setData(0, _ROW, row)
+        if row.finding is not None:
+            item.setToolTip(1, f"centre ({row.finding.center[0]:.0f}, {row.finding.center[1]:.0f}) px")
+
+    def _resize(self) -> None:
+        for col in range(self.tree.columnCount()):
+            self.tree.resizeColumnToContents(col)
+        self.delete_button.setEnabled(False)
+
+    # -- interaction ----------------------------------------------------------------------
+    def _activate(self, item: QtWidgets.QTreeWidgetItem | None) -> None:
+        row = item.data(0, _ROW) if item is not None else None
+        self.delete_button.setEnabled(isinstance(row, MatchRow) and bool(row.marks))
+        if isinstance(row, MatchRow):
+            self.rowActivated.emit(row)
+
+    def selected_row(self) -> MatchRow | None:
+        item = self.tree.currentItem()
+        row = item.data(0, _ROW) if item is not None else None
+        return row if isinstance(row, MatchRow) else None
+
+    def _delete_selected(self) -> None:
+        row = self.selected_row()
+        if row is not None and row.marks:
+            self.deleteRequested.emit(row.marks[0].id)

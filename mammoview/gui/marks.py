@@ -1,0 +1,131 @@
+"""Glyph items for CAD findings and reader marks, in a panel's stored coordinates.
+
+The glyphs follow the CAD convention radiologists know from R2/iCAD: a triangle for
+a calcification cluster, a star (plus the region's contour outline) for a mass.
+Glyphs and text are drawn at a fixed screen size (pyqtgraph ``pxMode``; TextItem stays
+upright), so they stay legible at any zoom and are not mirrored by the display flips,
+while their *positions* are mapped through the panel's stored -> scene transform.
+Each glyph is stroked twice (dark under-stroke, coloured stroke) so it reads on both
+bright dense tissue and dark fat.  None of the items is movable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+from mammoview.cad.types import Finding, FindingKind
+from mammoview.gui.read_state import MarkKind, ReaderMark
+
+CAD_COLOR = "#ff3df2"  # magenta: absent from the heatmap's blue-cyan-yellow-red ramp
+READER_COLOR = "#ffffff"
+HIGHLIGHT_COLOR = "#ffe000"
+SHADOW = (0, 0, 0, 200)
+
+#: pyqtgraph symbol names (``t1`` is the upward triangle on screen).
+GLYPH = {FindingKind.CALCIFICATION: "t1", FindingKind.MASS: "star"}
+GLYPH_SIZE = {FindingKind.CALCIFICATION: 20, FindingKind.MASS: 24}
+READER_GLYPH, READER_SIZE = "o", 26
+KIND_SHORT = {MarkKind.MASS: "mass", MarkKind.CALCIFICATION: "calc", MarkKind.OTHER: "other"}
+
+
+def _scatter(xs: Sequence[float], ys: Sequence[float], symbol: str, size: float, color: object,
+             width: float, style: QtCore.Qt.PenStyle = QtCore.Qt.PenStyle.SolidLine,
+             data: Sequence[object] | None = None) -> pg.ScatterPlotItem:  # fmt: skip
+    pen = pg.mkPen(color, width=width, style=style)
+    item = pg.ScatterPlotItem(x=list(xs), y=list(ys), symbol=symbol, size=size, pen=pen, brush=None, pxMode=True,
+                              data=list(data) if data is not None else None, hoverable=False)  # fmt: skip
+    item.setFlag(item.GraphicsItemFlag.ItemIsMovable, False)
+    return item
+
+
+def glyph_items(points: Sequence[tuple[float, float]], symbol: str, size: float, color: object,
+                data: Sequence[object] | None = None) -> list[pg.ScatterPlotItem]:  # fmt: skip
+    """Shadow + coloured glyphs at stored ``points`` (two items, shadow first)."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return [_scatter(xs, ys, symbol, size, SHADOW, 4.0), _scatter(xs, ys, symbol, size, color, 2.0, data=data)]
+
+
+def finding_glyphs(findings: Sequence[Finding], kind: FindingKind) -> list[pg.ScatterPlotItem]:
+    """Glyphs of the findings of one ``kind`` (empty list if none)."""
+    mine = [f for f in findings if f.kind is kind]
+    if not mine:
+        return []
+    return glyph_items([f.center for f in mine], GLYPH[kind], GLYPH_SIZE[kind], CAD_COLOR, data=mine)
+
+
+def contour_items(findings: Sequence[Finding]) -> list[pg.PlotCurveItem]:
+    """Closed outlines of the mass findings that carry a contour (cosmetic 1.5 px pen)."""
+    out = []
+    for f in findings:
+        if f.kind is not FindingKind.MASS or len(f.contour) < 3:
+            continue
+        pts = np.vstack([f.contour, f.contour[:1]])
+        for color, width in ((SHADOW, 3.0), (CAD_COLOR, 1.5)):
+            curve = pg.PlotCurveItem(pts[:, 0], pts[:, 1], pen=pg.mkPen(color, width=width), antialias=True)
+            out.append(curve)
+    return out
+
+
+def score_text(finding: Finding) -> str:
+    """``0.87`` over ``M 0.62``: lesion score and malignancy, two decimals as CAD systems print them."""
+    return f"{finding.score:.2f}<br>M {finding.malignancy:.2f}"
+
+
+def _label(html: str, color: str, anchor: tuple[float, float]) -> pg.TextItem:
+    item = pg.TextItem(html=f'<span style="color:{color}; font-weight:600;">{html}</span>', anchor=anchor,
+                       fill=pg.mkBrush(0, 0, 0, 150))  # fmt: skip
+    item.setFlag(item.GraphicsItemFlag.ItemIsMovable, False)
+    return item
+
+
+def score_items(findings: Sequence[Finding], kind: FindingKind, outer_left: bool = False) -> list[pg.TextItem]:
+    """Score labels beside the glyphs of one kind, above the glyph on its outer side.
+
+    Outer = away from the chest wall (``outer_left`` for a right breast): the seam side
+    would clip labels of findings near the chest wall.
+    """
+    anchor = (1.25, 1.15) if outer_left else (-0.25, 1.15)
+    out = []
+    for f in findings:
+        if f.kind is kind:
+            item = _label(score_text(f), "#ffffff", anchor=anchor)
+            item.setPos(*f.center)
+            out.append(item)
+    return out
+
+
+def reader_items(marks: Sequence[ReaderMark], outer_left: bool = False) -> list[pg.GraphicsObject]:
+    """Rings and labels (``R1 mass``) of the reader's marks, the label below the ring on its outer side."""
+    if not marks:
+        return []
+    ring_style = QtCore.Qt.PenStyle.SolidLine
+    items: list[pg.GraphicsObject] = [
+        _scatter([m.x for m in marks], [m.y for m in marks], READER_GLYPH, READER_SIZE, SHADOW, 4.0),
+        _scatter([m.x for m in marks], [m.y for m in marks], READER_GLYPH, READER_SIZE, READER_COLOR, 2.0,
+                 ring_style, data=list(marks)),
+    ]  # fmt: skip
+    for m in marks:
+        label = _label(f"{m.label} {KIND_SHORT[m.kind]}", READER_COLOR,
+                       anchor=(1.15, -0.2) if outer_left else (-0.15, -0.2))  # fmt: skip
+        label.setPos(m.x, m.y)
+        items.append(label)
+    return items
+
+
+def highlight_items(x: float, y: float) -> list[pg.ScatterPlotItem]:
+    """A dashed square around the selected finding or mark."""
+    return [
+        _scatter([x], [y], "s", 46, SHADOW, 4.0),
+        _scatter([x], [y], "s", 46, HIGHLIGHT_COLOR, 2.0, QtCore.Qt.PenStyle.DashLine),
+    ]
+
+
+def symbol_path(symbol: str) -> QtGui.QPainterPath:
+    """The unit QPainterPath of a pyqtgraph symbol (for the export legend)."""
+    from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
+
+    return QtGui.QPainterPath(Symbols[symbol])

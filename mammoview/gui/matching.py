@@ -1,0 +1,116 @@
+"""Pairing CAD findings with the reader's marks: matched, CAD-only, reader-only. No Qt.
+
+Rule (shown to the reader in the findings panel, :data:`RULE`): a reader mark matches
+a CAD finding when both are on the same image (so the same breast and view) and the
+mark lies inside the finding's bounding box or within :data:`MATCH_RADIUS_MM` of its
+centre.  Distances use the pixel spacing the CAD used (the file's, else its estimate).
+A mark that qualifies for several findings goes to the nearest one only, so one mark
+never turns two findings into "matched"; a finding may collect several marks.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from mammoview.cad.types import Finding, ImageCadResult
+from mammoview.gui.read_state import ReaderMark
+from mammoview.io.model import View
+
+MATCH_RADIUS_MM = 10.0
+RULE = (f"Matched = reader mark on the same view inside the CAD finding's box or within "
+        f"{MATCH_RADIUS_MM:g} mm of its centre (nearest finding wins).")  # fmt: skip
+
+
+class Category(enum.Enum):
+    MATCHED = "matched"
+    CAD_ONLY = "CAD only"
+    READER_ONLY = "reader only"
+
+
+@dataclass(frozen=True)
+class MatchRow:
+    """One line of the findings panel."""
+
+    category: Category
+    view: View
+    finding: Finding | None
+    marks: tuple[ReaderMark, ...]
+    distance_mm: float | None = None  # finding centre to its nearest matched mark
+
+
+@dataclass(frozen=True)
+class ViewCad:
+    """What the matcher needs of one panel: its image's key and the CAD result for it (if any)."""
+
+    view: View
+    image: str
+    result: ImageCadResult | None
+
+
+def _distance_mm(mark: ReaderMark, finding: Finding, spacing: tuple[float, float] | None) -> float:
+    row_mm, col_mm = spacing or (1.0, 1.0)
+    dx = (mark.x - finding.center[0]) * col_mm
+    dy = (mark.y - finding.center[1]) * row_mm
+    return math.hypot(dx, dy)
+
+
+def _inside(mark: ReaderMark, finding: Finding) -> bool:
+    x0, y0, x1, y1 = finding.bbox
+    return x0 <= mark.x <= x1 and y0 <= mark.y <= y1
+
+
+def match_view(
+    findings: Iterable[Finding],
+    marks: Iterable[ReaderMark],
+    view: View,
+    spacing: tuple[float, float] | None,
+    radius_mm: float = MATCH_RADIUS_MM,
+) -> list[MatchRow]:
+    """Rows for one image: findings in their order (matched or CAD-only), then reader-only marks."""
+    found = list(findings)
+    all_marks = {m.id: m for m in marks}
+    owner: dict[int, tuple[int, float]] = {}  # mark id -> (finding index, distance)
+    for mark in all_marks.values():
+        best: tuple[int, float] | None = None
+        for i, f in enumerate(found):
+            d = _distance_mm(mark, f, spacing)
+            if (_inside(mark, f) or d <= radius_mm) and (best is None or d < best[1]):
+                best = (i, d)
+        if best is not None:
+            owner[mark.id] = best
+    rows: list[MatchRow] = []
+    for i, f in enumerate(found):
+        mine = [(all_marks[mid], d) for mid, (fi, d) in owner.items() if fi == i]
+        mine.sort(key=lambda md: md[1])
+        if mine:
+            rows.append(MatchRow(Category.MATCHED, view, f, tuple(m for m, _ in mine), mine[0][1]))
+        else:
+            rows.append(MatchRow(Category.CAD_ONLY, view, f, ()))
+    rows += [MatchRow(Category.READER_ONLY, view, None, (m,)) for m in all_marks.values() if m.id not in owner]
+    return rows
+
+
+def match_study(
+    views: Iterable[ViewCad],
+    marks: Iterable[ReaderMark],
+    kinds: Mapping[str, bool] | None = None,
+    radius_mm: float = MATCH_RADIUS_MM,
+) -> list[MatchRow]:
+    """Rows for every shown view, in hanging order (R CC, L CC, R MLO, L MLO).
+
+    ``kinds`` (finding kind value -> shown) hides findings of switched-off kinds from
+    the comparison as well as from the screen, so the list matches what is drawn.
+    """
+    all_marks = list(marks)
+    rows: list[MatchRow] = []
+    for vc in sorted(views, key=lambda v: list(View).index(v.view)):
+        mine = [m for m in all_marks if m.view is vc.view and m.image == vc.image]
+        findings = list(vc.result.findings) if vc.result is not None else []
+        if kinds is not None:
+            findings = [f for f in findings if kinds.get(f.kind.value, True)]
+        spacing = vc.result.pixel_spacing if vc.result is not None else None
+        rows += match_view(findings, mine, vc.view, spacing, radius_mm)
+    return rows

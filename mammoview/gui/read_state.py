@@ -1,0 +1,176 @@
+"""The reader's own read of a study: marks placed before CAD, and whether the first read is done.
+
+Saved as JSON in the application data folder (``$MAMMOVIEW_APP_DATA``, else Qt's
+AppDataLocation) under ``reads/<sha256 of the study key>.json``: the file name must not
+carry the patient's name or ID (CBIS-DDSM keys *are* patient IDs), so only a hash of
+the key is written, in the name and inside.  Every save is a temporary file, fsync and
+``os.replace``, so a crash loses at most the action being saved and never leaves a
+half-written file.  Coordinates are in the image's stored grid, like CAD findings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import enum
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore
+
+from mammoview.io.model import MammoImage, View
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+class MarkKind(enum.Enum):
+    """What the reader marked (values are written to JSON)."""
+
+    MASS = "mass"
+    CALCIFICATION = "calcification"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"mass": "Mass", "calcification": "Calcification", "other": "Other"}[self.value]
+
+
+def image_key(image: MammoImage) -> str:
+    """A stable name for an image within its study: SOP Instance UID, else the file name.
+
+    Not the full path: a study copied to another folder keeps its marks.
+    """
+    return image.info.meta.sop_uid or image.path.name
+
+
+@dataclass(frozen=True)
+class ReaderMark:
+    """One mark placed by the reader (stored-grid pixel coordinates of ``image``)."""
+
+    id: int
+    view: View
+    image: str  # image_key() of the image it was placed on
+    x: float
+    y: float
+    kind: MarkKind
+    created: str = ""
+    after_cad: bool = False  # placed after CAD was shown (not part of the unaided read)
+
+    @property
+    def label(self) -> str:
+        return f"R{self.id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "view": self.view.value, "image": self.image, "x": round(self.x, 1),
+                "y": round(self.y, 1), "kind": self.kind.value, "created": self.created,
+                "after_cad": self.after_cad}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ReaderMark:
+        return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x=float(d["x"]), y=float(d["y"]),
+                   kind=MarkKind(d["kind"]), created=str(d.get("created", "")),
+                   after_cad=bool(d.get("after_cad", False)))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReadState:
+    """The read of one study: first-read flag and the reader's marks."""
+
+    first_read_done: bool = False
+    done_at: str | None = None
+    marks: tuple[ReaderMark, ...] = ()
+    updated: str = ""
+
+    @property
+    def next_id(self) -> int:
+        return max((m.id for m in self.marks), default=0) + 1
+
+    def with_marks(self, marks: tuple[ReaderMark, ...]) -> ReadState:
+        return replace(self, marks=marks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"first_read_done": self.first_read_done, "done_at": self.done_at,
+                "marks": [m.to_json() for m in self.marks], "updated": self.updated}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ReadState:
+        return cls(first_read_done=bool(d.get("first_read_done", False)), done_at=d.get("done_at"),
+                   marks=tuple(ReaderMark.from_json(m) for m in d.get("marks", [])),
+                   updated=str(d.get("updated", "")))  # fmt: skip
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def study_hash(study_key: str) -> str:
+    """SHA-256 (hex) of the study key: names the file without naming the patient."""
+    return hashlib.sha256(study_key.encode("utf-8")).hexdigest()
+
+
+def app_data_dir() -> Path:
+    """``$MAMMOVIEW_APP_DATA``, else Qt's per-user AppDataLocation."""
+    env = os.environ.get("MAMMOVIEW_APP_DATA")
+    if env:
+        return Path(env)
+    loc = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(loc or Path.home() / ".mammoview")
+
+
+def atomic_write_json(path: Path, doc: dict[str, Any]) -> None:
+    """Write ``doc`` to ``path`` via a temporary file in the same folder, fsync, then ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=1)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass
+class ReadStore:
+    """Loads and saves :class:`ReadState` per study key under ``folder``."""
+
+    folder: Path = field(default_factory=lambda: app_data_dir() / "reads")
+
+    def path_for(self, study_key: str) -> Path:
+        return self.folder / f"{study_hash(study_key)[:32]}.json"
+
+    def load(self, study_key: str) -> ReadState:
+        """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal."""
+        path = self.path_for(study_key)
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if doc.get("study_sha256") != study_hash(study_key):
+                raise ValueError("study hash does not match the file name")
+            return ReadState.from_json(doc["state"])
+        except FileNotFoundError:
+            return ReadState()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            aside = path.with_name(f"{path.name}.damaged-{_dt.datetime.now():%Y%m%d-%H%M%S}")
+            log.warning("read state %s is damaged (%s); set aside as %s", path, exc, aside.name)
+            with contextlib.suppress(OSError):
+                os.replace(path, aside)
+            return ReadState()
+
+    def save(self, study_key: str, state: ReadState) -> ReadState:
+        """Write ``state`` atomically; returns it with ``updated`` set."""
+        state = replace(state, updated=now_iso())
+        doc = {"format": FORMAT_VERSION, "study_sha256": study_hash(study_key), "state": state.to_json()}
+        atomic_write_json(self.path_for(study_key), doc)
+        return state

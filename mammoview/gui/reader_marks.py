@@ -1,0 +1,149 @@
+"""The reader's marks of the open study, with undo/redo, saved after every action.
+
+:class:`ReaderMarks` is the single owner of the :class:`~mammoview.gui.read_state.ReadState`
+of the study on screen: the mark tool, the findings panel and the CAD lock all go
+through it, and each change is written to disk (atomically) before ``changed`` is
+emitted, so what the reader sees is always what would be restored after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from PySide6 import QtCore
+
+from mammoview.gui.read_state import MarkKind, ReaderMark, ReadState, ReadStore, now_iso
+from mammoview.io.model import View
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Edit:
+    """One undoable action: the marks before and after it."""
+
+    before: tuple[ReaderMark, ...]
+    after: tuple[ReaderMark, ...]
+    text: str
+
+
+class ReaderMarks(QtCore.QObject):
+    """Marks + first-read flag of the current study.
+
+    Signals
+    -------
+    changed()
+        After any change (marks, first-read flag, study), once it is saved.
+    saveFailed(str)
+        The state could not be written (disk full, read-only folder): the reader must know.
+    """
+
+    changed = QtCore.Signal()
+    saveFailed = QtCore.Signal(str)
+
+    def __init__(self, store: ReadStore | None = None, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store or ReadStore()
+        self.study_key: str | None = None
+        self.state = ReadState()
+        self._undo: list[_Edit] = []
+        self._redo: list[_Edit] = []
+
+    # -- study ------------------------------------------------------------------------------
+    def open_study(self, study_key: str) -> None:
+        """Restore the saved read of ``study_key`` (undo history starts empty)."""
+        self.study_key = study_key
+        self.state = self.store.load(study_key)
+        self._undo.clear()
+        self._redo.clear()
+        self.changed.emit()
+
+    @property
+    def marks(self) -> tuple[ReaderMark, ...]:
+        return self.state.marks
+
+    @property
+    def first_read_done(self) -> bool:
+        return self.state.first_read_done
+
+    def mark(self, mark_id: int) -> ReaderMark | None:
+        return next((m for m in self.state.marks if m.id == mark_id), None)
+
+    # -- actions (each one saved) ---------------------------------------------------------------
+    def add(self, view: View, image: str, x: float, y: float, kind: MarkKind) -> ReaderMark | None:
+        """Place a mark; None when no study is open."""
+        if self.study_key is None:
+            return None
+        # Rounded as saved, so the mark on screen is exactly the one a reopen restores.
+        mark = ReaderMark(id=self.state.next_id, view=view, image=image, x=round(x, 1), y=round(y, 1), kind=kind,
+                          created=now_iso(), after_cad=self.state.first_read_done)  # fmt: skip
+        self._apply((*self.state.marks, mark), f"add {mark.label}")
+        return mark
+
+    def remove(self, mark_id: int) -> bool:
+        marks = tuple(m for m in self.state.marks if m.id != mark_id)
+        if len(marks) == len(self.state.marks):
+            return False
+        self._apply(marks, f"delete R{mark_id}")
+        return True
+
+    def set_kind(self, mark_id: int, kind: MarkKind) -> bool:
+        marks = tuple(replace(m, kind=kind) if m.id == mark_id else m for m in self.state.marks)
+        if marks == self.state.marks:
+            return False
+        self._apply(marks, f"R{mark_id} is {kind.value}")
+        return True
+
+    def undo(self) -> str | None:
+        """Undo the last mark action; returns its description (None if nothing to undo)."""
+        if not self._undo:
+            return None
+        edit = self._undo.pop()
+        self._redo.append(edit)
+        self._save(self.state.with_marks(edit.before))
+        return edit.text
+
+    def redo(self) -> str | None:
+        if not self._redo:
+            return None
+        edit = self._redo.pop()
+        self._undo.append(edit)
+        self._save(self.state.with_marks(edit.after))
+        return edit.text
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def set_first_read_done(self) -> bool:
+        """Record that the unaided read is finished (irreversible: CAD has been seen after it)."""
+        if self.study_key is None or self.state.first_read_done:
+            return False
+        self._save(replace(self.state, first_read_done=True, done_at=now_iso()))
+        # Undoing a mark placed before the read was closed would rewrite the unaided read.
+        self._undo.clear()
+        self._redo.clear()
+        return True
+
+    # -- internals ------------------------------------------------------------------------------------
+    def _apply(self, marks: tuple[ReaderMark, ...], text: str) -> None:
+        self._undo.append(_Edit(self.state.marks, marks, text))
+        self._redo.clear()
+        self._save(self.state.with_marks(marks))
+
+    def _save(self, state: ReadState) -> None:
+        if self.study_key is None:
+            return
+        try:
+            self.state = self.store.save(self.study_key, state)
+        except OSError as exc:
+            # Keep the change on screen, but say loudly that it is not on disk.
+            self.state = state
+            log.error("could not save the read state: %s", exc)
+            self.saveFailed.emit(f"Could not save your marks: {exc}")
+        self.changed.emit()

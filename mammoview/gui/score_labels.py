@@ -1,0 +1,77 @@
+"""Per-breast CAD scores on screen: "R breast: abnormal 0.31 · malignant 0.12".
+
+One label per breast, on the upper visible panel of that breast (the CC in the 2x2
+layout, the MLO in the MLO-pair layout), in the panel's outer bottom corner just
+above the image line: the outer corners are background on a mammogram, so the label
+rarely covers tissue, and it sits on the same side as the view label of that breast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from PySide6 import QtCore, QtWidgets
+
+from mammoview.cad.types import BreastScore
+from mammoview.gui.view_panel import ViewPanel
+from mammoview.io.model import Laterality, View
+
+_STYLE = ("color: #ffffff; background: rgba(70, 0, 70, 170); border: 1px solid #ff3df2; "
+          "padding: 2px 6px; border-radius: 3px;")  # fmt: skip
+_MARGIN = 6
+
+
+def breast_text(score: BreastScore) -> str:
+    return f"{score.laterality.value} breast: abnormal {score.abnormal:.2f} · malignant {score.malignant:.2f}"
+
+
+class BreastScoreLabels(QtCore.QObject):
+    """The two score labels and their placement (they follow panel resizes)."""
+
+    def __init__(self, panels: Mapping[View, ViewPanel], parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.panels = panels
+        self.labels: dict[View, QtWidgets.QLabel] = {}
+        for view, panel in panels.items():
+            label = QtWidgets.QLabel("", panel)
+            label.setObjectName(f"cad_breast_score_{view.value}")
+            label.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            label.setStyleSheet(_STYLE)
+            label.hide()
+            self.labels[view] = label
+            panel.installEventFilter(self)
+
+    def update_scores(self, breasts: Mapping[Laterality, BreastScore] | None,
+                      rows: Sequence[Sequence[View]]) -> None:  # fmt: skip
+        """Show ``breasts`` (None hides both) on the upper visible panel of each breast."""
+        hosts: dict[Laterality, View] = {}
+        for row in rows:
+            for view in row:
+                hosts.setdefault(view.laterality, view)
+        for view, label in self.labels.items():
+            score = breasts.get(view.laterality) if breasts else None
+            if score is not None and hosts.get(view.laterality) is view and self.panels[view].display is not None:
+                label.setText(breast_text(score))
+                label.show()
+                self._place(view)
+            else:
+                label.hide()
+
+    def shown_texts(self) -> dict[View, str]:
+        return {v: lab.text() for v, lab in self.labels.items() if lab.isVisible()}
+
+    def _place(self, view: View) -> None:
+        panel, label = self.panels[view], self.labels[view]
+        label.adjustSize()
+        info = panel.labels.info
+        bottom = panel.height() - _MARGIN - (info.height() + 3 if info.isVisible() else 0)
+        x = _MARGIN if panel.chest_wall_right else panel.width() - label.width() - _MARGIN
+        label.move(x, bottom - label.height())
+        label.raise_()
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Resize:
+            for view, panel in self.panels.items():
+                if panel is obj and self.labels[view].isVisible():
+                    self._place(view)
+        return False

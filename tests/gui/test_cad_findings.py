@@ -1,0 +1,100 @@
+"""The findings panel: matched / CAD-only / reader-only on a planted case, and going to a row."""
+
+from __future__ import annotations
+
+import pytest
+
+from mammoview.cad.types import FindingKind
+from mammoview.gui.hanging_layout import Layout
+from mammoview.gui.matching import Category, match_view
+from mammoview.gui.read_state import MarkKind, ReaderMark, image_key
+from mammoview.io.model import View
+from tests.gui import cad_support
+from tests.gui.cad_support import finding, planted_result
+
+#: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
+cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
+
+
+def mark(i: int, view: View, x: float, y: float, image: str = "img") -> ReaderMark:
+    return ReaderMark(id=i, view=view, image=image, x=x, y=y, kind=MarkKind.MASS)
+
+
+def test_rule_inside_box_or_within_10_mm_nearest_finding_wins():
+    a = finding(FindingKind.MASS, 100, 100, half=20)
+    b = finding(FindingKind.CALCIFICATION, 220, 100, half=5)
+    marks = [
+        mark(1, View.LCC, 115, 115),  # inside a's box
+        mark(2, View.LCC, 170, 100),  # 5 mm from b's centre and 7 mm from a's -> b (nearest)
+        mark(3, View.LCC, 100, 230),  # 13 mm below a: too far
+        mark(4, View.LCC, 100, 195),  # 9.5 mm below a: within 10 mm
+    ]
+    rows = match_view([a, b], marks, View.LCC, spacing=(0.1, 0.1))
+    by_finding = {id(r.finding): r for r in rows if r.finding is not None}
+    assert [m.id for m in by_finding[id(a)].marks] == [1, 4]
+    assert [m.id for m in by_finding[id(b)].marks] == [2]
+    assert by_finding[id(b)].distance_mm == pytest.approx(5.0)
+    assert [(r.category, r.marks[0].id) for r in rows if r.finding is None] == [(Category.READER_ONLY, 3)]
+    # 10 mm is measured with the spacing the CAD used: 50 px are 5 mm at 0.1 mm/px, 25 mm at 0.5.
+    assert match_view([b], [marks[1]], View.LCC, spacing=(0.1, 0.1))[0].category is Category.MATCHED
+    assert match_view([b], [marks[1]], View.LCC, spacing=(0.5, 0.5))[0].category is Category.CAD_ONLY
+
+
+@pytest.fixture()
+def planted(cad_window, load, synthetic_study, qtbot):  # type: ignore[no-untyped-def]
+    """R CC: calcification A and mass B; L CC: mass C; reader marks placed before the first read is done."""
+    w = cad_window
+    load(w, [synthetic_study])
+    w.cad.set_result(planted_result(w, {
+        View.RCC: [finding(FindingKind.CALCIFICATION, 90, 200, 0.9, 0.2), finding(FindingKind.MASS, 200, 350, 0.7)],
+        View.LCC: [finding(FindingKind.MASS, 120, 300, 0.8, 0.7)],
+    }))  # fmt: skip
+    key = {v: image_key(p.image) for v, p in w.panels.items()}
+    reader = w.cad.reader
+    reader.add(View.RCC, key[View.RCC], 105, 215, MarkKind.CALCIFICATION)  # inside A's box
+    reader.add(View.RCC, key[View.RCC], 260, 350, MarkKind.MASS)  # 6 mm from B's centre
+    reader.add(View.RCC, key[View.RCC], 250, 100, MarkKind.OTHER)  # nothing there
+    reader.add(View.LMLO, key[View.LMLO], 90, 200, MarkKind.MASS)  # A's position, but another view
+    assert all(r.finding is None for r in w.cad.findings.rows), "no CAD in the list before the first read is done"
+    w.commands["cad_first_read_done"].trigger()
+    return w
+
+
+def test_findings_panel_sorts_the_planted_case_into_categories(planted):
+    panel = planted.cad.findings
+    assert panel.counts() == {Category.MATCHED: 2, Category.CAD_ONLY: 1, Category.READER_ONLY: 2}
+    matched = {(r.view, r.finding.kind, r.marks[0].id) for r in panel.rows if r.category is Category.MATCHED}
+    assert matched == {(View.RCC, FindingKind.CALCIFICATION, 1), (View.RCC, FindingKind.MASS, 2)}
+    (cad_only,) = [r for r in panel.rows if r.category is Category.CAD_ONLY]
+    assert cad_only.view is View.LCC
+    assert {r.marks[0].id for r in panel.rows if r.category is Category.READER_ONLY} == {3, 4}
+    titles = [panel.tree.topLevelItem(i).text(0) for i in range(panel.tree.topLevelItemCount())]
+    assert titles == ["Matched (2)", "CAD only (1)", "Reader only (2)"]
+    assert "3 CAD finding(s)" in panel.note.text()
+    # Switching a kind off removes its findings from the comparison too.
+    planted.commands["cad_layer_mass"].trigger()
+    assert panel.counts() == {Category.MATCHED: 1, Category.CAD_ONLY: 0, Category.READER_ONLY: 3}
+
+
+def test_clicking_a_row_centres_the_view_on_it_and_highlights_it(planted, qtbot):
+    panel = planted.cad.findings
+    planted.set_layout_mode(Layout.MLO)  # L CC not visible: going there brings the 2x2 back
+    index = next(i for i, r in enumerate(panel.rows) if r.category is Category.CAD_ONLY)
+    lcc = planted.panels[View.LCC]
+    fit_width = lcc.view_box.viewRange()[0][1] - lcc.view_box.viewRange()[0][0]
+    panel.select_row(index)
+    qtbot.wait(10)
+    assert planted.hanging.layout_mode is Layout.FOUR and planted.active_view is View.LCC
+    (x0, x1), (y0, y1) = lcc.view_box.viewRange()
+    target = lcc.stored_to_scene(120, 300)
+    assert (x0 + x1) / 2 == pytest.approx(target.x(), abs=1.0) and (y0 + y1) / 2 == pytest.approx(target.y(), abs=1.0)
+    assert x1 - x0 < fit_width * 0.6  # zoomed in from the fit
+    assert planted.cad.overlays[View.LCC]._highlight and not planted.cad.overlays[View.RCC]._highlight
+    assert not lcc.fitted  # a resize does not snap back to the fit
+
+
+def test_marks_after_the_first_read_are_flagged(planted):
+    w = planted
+    m = w.cad.reader.add(View.RCC, image_key(w.panels[View.RCC].image), 10, 10, MarkKind.MASS)
+    assert m is not None and m.after_cad
+    assert not any(x.after_cad for x in w.cad.reader.marks if x.id != m.id)

@@ -1,0 +1,143 @@
+"""CAD overlays: hidden until the first read is done, toggles, colours, exact placement on flipped views."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from mammoview.cad.types import FindingKind
+from mammoview.io.model import View
+from tests.gui import cad_support
+from tests.gui.cad_support import colourful, finding, grab_rgb, magenta, planted_result
+from tests.gui.conftest import SYNTHETIC_VIEWS, grab_gray
+
+#: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
+cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
+
+RCC_BLOB = SYNTHETIC_VIEWS["RCC"][6][0]  # (90, 200), r 14: R CC is stored chest-wall-left, so it is shown flipped
+LCC_BLOB = SYNTHETIC_VIEWS["LCC"][6][0]
+
+
+def grab_all(window) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.concatenate([grab_rgb(window.panels[v]).reshape(-1, 3) for v in View])
+
+
+def planted(window):  # type: ignore[no-untyped-def]
+    return planted_result(window, {
+        View.RCC: [finding(FindingKind.CALCIFICATION, RCC_BLOB.x, RCC_BLOB.y, 0.87, 0.43)],
+        View.LCC: [finding(FindingKind.MASS, LCC_BLOB.x, LCC_BLOB.y, 0.66, 0.62, half=25)],
+    })  # fmt: skip
+
+
+@pytest.fixture()
+def study(cad_window, load, synthetic_study):  # type: ignore[no-untyped-def]
+    load(cad_window, [synthetic_study])
+    return cad_window
+
+
+@pytest.fixture()
+def shown(study, qtbot):  # type: ignore[no-untyped-def]
+    """The planted result, after the first read is done."""
+    study.cad.set_result(planted(study))
+    study.commands["cad_first_read_done"].trigger()
+    qtbot.wait(20)
+    return study
+
+
+def device_point(panel, x: float, y: float) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    p = panel.view_box.mapViewToDevice(panel.stored_to_scene(x, y))
+    return (p.x(), p.y())
+
+
+def test_heatmap_colours_appear_after_first_read_done_not_before(study, qtbot):
+    with qtbot.waitSignal(study.cad.runner.resultReady, timeout=60_000):
+        study.commands["cad_run"].trigger()  # the real worker and the tiny test model
+    study.cad.nudge("threshold", -1.0)  # every non-zero value coloured: the test model's maps are mild
+    qtbot.wait(20)
+    assert study.cad.result is not None
+    assert colourful(grab_all(study)).sum() == 0, "CAD must not be drawn before the first read is done"
+    assert not study.cad.scores.shown_texts() and not study.cad.findings.rows
+    assert all(not o.layers.get("heatmap") for o in study.cad.overlays.values())
+    assert not study.commands["cad_show"].isEnabled() and "first read" in study.commands["cad_show"].toolTip()
+    study.commands["cad_first_read_done"].trigger()
+    qtbot.wait(20)
+    assert colourful(grab_all(study)).sum() > 1000
+    assert "heatmap" in study.cad.overlays[View.LMLO].visible_layers()
+
+
+def test_a_mark_is_drawn_over_its_image_pixels_on_a_flipped_panel(study, qtbot):
+    rcc = study.panels[View.RCC]
+    assert rcc.image.display.flip_horizontal, "the synthetic R CC must be shown flipped"
+    expected = device_point(rcc, RCC_BLOB.x, RCC_BLOB.y)
+    # The rendered image has its blob there (so the mapping of the image itself is right)...
+    gray = ndi.gaussian_filter(grab_gray(rcc).astype(float), 3)
+    by, bx = np.unravel_index(np.argmax(gray), gray.shape)
+    assert abs(bx - expected[0]) < 6 and abs(by - expected[1]) < 6
+    # ...and the CAD mark is drawn over the same pixels.
+    study.cad.set_result(planted(study))
+    study.commands["cad_first_read_done"].trigger()
+    study.commands["cad_layer_heatmap"].trigger()  # marks only, for a clean colour mask
+    qtbot.wait(20)
+    ys, xs = np.nonzero(magenta(grab_rgb(rcc)))
+    assert len(xs) > 30
+    # The triangle outline's centroid lies a sixth of its height below the centre.
+    assert abs(xs.mean() - expected[0]) < 4 and abs(ys.mean() - (expected[1] + 3)) < 4
+    # Zoom and pan: the mark stays on the blob.
+    rcc.view_box.scaleBy((0.5, 0.5), center=rcc.stored_to_scene(RCC_BLOB.x, RCC_BLOB.y))
+    rcc.view_box.translateBy((12, -8))
+    qtbot.wait(20)
+    expected = device_point(rcc, RCC_BLOB.x, RCC_BLOB.y)
+    ys, xs = np.nonzero(magenta(grab_rgb(rcc)))
+    assert abs(xs.mean() - expected[0]) < 4 and abs(ys.mean() - (expected[1] + 3)) < 4
+
+
+@pytest.mark.parametrize("action", ["cad_show", "cad_layer_heatmap", "cad_layer_marks", "cad_layer_contours",
+                                    "cad_layer_scores", "cad_layer_mass", "cad_layer_calcification"])  # fmt: skip
+def test_each_toggle_changes_the_rendered_pixels(shown, qtbot, action):
+    before = grab_all(shown)
+    shown.commands[action].trigger()
+    qtbot.wait(10)
+    after = grab_all(shown)
+    assert np.abs(after.astype(int) - before).sum() > 500, f"{action} changed nothing on screen"
+    shown.commands[action].trigger()
+    qtbot.wait(10)
+    assert np.abs(grab_all(shown).astype(int) - before).mean() < 0.5, f"{action} twice is not a no-op"
+
+
+def test_show_cad_hides_every_cad_layer_and_the_breast_scores(shown, qtbot):
+    assert shown.cad.scores.shown_texts() == {
+        View.RCC: "R breast: abnormal 0.87 · malignant 0.43",
+        View.LCC: "L breast: abnormal 0.66 · malignant 0.33",
+    }
+    assert shown.cad.overlays[View.LCC].visible_layers() >= {"heatmap", "marks:mass", "contours", "scores:mass"}
+    shown.commands["cad_show"].trigger()  # C
+    assert all(not (o.visible_layers() - {"reader"}) for o in shown.cad.overlays.values())
+    assert not shown.cad.scores.shown_texts()
+    assert colourful(grab_all(shown)).sum() == 0
+
+
+def test_threshold_opacity_and_map_controls(shown, qtbot):
+    lcc = shown.panels[View.LCC]
+    heat = shown.cad.overlays[View.LCC].heatmap
+    assert heat is not None and heat.item.opacity() == pytest.approx(shown.cad.style.opacity)
+    base = colourful(grab_rgb(lcc)).sum()
+    shown.cad.dock.opacity.setValue(100)
+    assert heat.item.opacity() == pytest.approx(1.0)
+    shown.cad.dock.threshold.setValue(100)  # 1.0: every value but the maximum is transparent
+    qtbot.wait(10)
+    assert colourful(grab_rgb(lcc), 120).sum() < base
+    shown.commands["cad_map_malignant"].trigger()
+    assert heat.map_name == "malignant" and shown.cad.dock.map_combo.currentData() == "malignant"
+    shown.commands["cad_next_map"].trigger()
+    assert heat.map_name == "abnormal"
+    assert shown.settings.value("cad/style/map_name") == "abnormal"  # remembered
+
+
+def test_overlays_are_rebuilt_when_a_panel_changes_image(shown, qtbot):
+    lcc = shown.panels[View.LCC]
+    display = lcc.display
+    lcc.set_image(None)
+    assert not shown.cad.overlays[View.LCC].layers.get("heatmap")
+    lcc.set_image(display)
+    assert shown.cad.overlays[View.LCC].visible_layers() >= {"heatmap", "marks:mass"}

@@ -1,0 +1,209 @@
+"""The CAD worker: signal order, cancel within 200 ms, errors, missing/broken models, stale jobs, cache.
+
+The models are TEST-ONLY (tests/gui/cad_support.py): random tiny networks in tmp_path.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+from PySide6 import QtCore
+
+from mammoview.gui.cad_worker import CadJob, CadUnavailable, ModelChoice, ModelProvider
+from mammoview.io import load_study, open_paths
+from mammoview.io.model import View
+from tests.gui import cad_support
+from tests.gui.cad_support import save_tiny_model
+from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
+
+#: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
+cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
+
+#: A model at 0.1 mm/px with 16-px tiles: ~1700 tiles, many seconds in total, a few ms each.
+SLOW = {"pixel_size_mm": 0.1, "patch_size": 32}
+SLOW_TILE = 16
+
+
+@pytest.fixture()
+def images(synthetic_study):  # type: ignore[no-untyped-def]
+    studies, errors = open_paths([synthetic_study])
+    assert not errors
+    return load_study(studies[0]).images
+
+
+@pytest.fixture()
+def slow_provider(tmp_path) -> ModelProvider:  # type: ignore[no-untyped-def]
+    return ModelProvider(ModelChoice(models_dir=save_tiny_model(tmp_path / "slow", **SLOW), device="cpu"))
+
+
+def slow_loader(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A loader of the slow test model (called in the worker thread)."""
+    return ModelProvider(ModelChoice(models_dir=save_tiny_model(tmp_path / "slow", **SLOW), device="cpu")).get
+
+
+def record(job: CadJob) -> list[str]:
+    seen: list[str] = []
+    for name in ("started", "modelReady", "progress", "finished", "cancelled", "errored"):
+        getattr(job, name).connect(lambda *_a, n=name: seen.append(n))
+    return seen
+
+
+def test_signals_come_in_order_started_model_progress_finished(qtbot, cad_models, images):
+    job = CadJob(ModelProvider(ModelChoice(device="cpu")), images, "study")
+    seen = record(job)
+    results: list[object] = []
+    job.finished.connect(results.append)
+    with qtbot.waitSignals([job.started, job.modelReady, job.finished], order="strict", timeout=60_000):
+        job.start()
+    result = results[0]
+    assert {r.view for r in result.images} == set(View)
+    qtbot.waitUntil(lambda: not job.running)
+    # Throttled progress in between: started, modelReady, progress..., finished, nothing after.
+    assert seen[:2] == ["started", "modelReady"] and seen[-1] == "finished"
+    assert set(seen[2:-1]) == {"progress"} and len(seen) > 3
+
+
+def test_cancel_takes_effect_within_200_ms(qtbot, slow_provider, images):
+    job = CadJob(slow_provider, images, "study", tile=SLOW_TILE)
+    progress: list[tuple[int, int]] = []
+    job.progress.connect(lambda d, t, _m: progress.append((d, t)))
+    job.start()
+    qtbot.waitUntil(lambda: len(progress) >= 3, timeout=60_000)  # well into the tiles
+    with qtbot.waitSignal(job.cancelled, timeout=5_000):
+        t0 = time.perf_counter()
+        job.cancel()
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 0.2, f"cancel took {elapsed * 1000:.0f} ms"
+    done, total = progress[-1]
+    assert done / total < 0.5, "the job was nearly over: the test would not show a prompt cancel"
+
+
+def test_viewer_stays_responsive_while_cad_runs(cad_window, load, synthetic_study, qtbot, tmp_path):
+    window = cad_window
+    load(window, [synthetic_study])
+    window.cad.use_model_loader(slow_loader(tmp_path))
+    window.cad.runner.tile = SLOW_TILE
+    qtbot.waitUntil(lambda: window.cad.model_info is not None, timeout=30_000)
+    ticks: list[float] = []
+    timer = QtCore.QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    window.commands["cad_run"].trigger()
+    assert window.cad.job is not None and window.cad.job.running
+    qtbot.wait(600)
+    window.commands["preset_dense"].trigger()  # W/L while CAD runs
+    window.panels[View.RCC].view_box.scaleBy((0.8, 0.8))  # zoom while CAD runs
+    qtbot.wait(300)
+    assert window.cad.job.running, "the job should still be running (it takes seconds)"
+    assert window.cad.runner.progress.isVisible()
+    timer.stop()
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert len(ticks) > 20 and max(gaps) < 0.25, f"GUI thread stalled {max(gaps) * 1000:.0f} ms"
+    with qtbot.waitSignal(window.cad.job.cancelled, timeout=5_000):
+        window.cad.runner.progress.cancel_button.click()
+    assert "cancel" in window.statusBar().currentMessage().lower()
+
+
+def test_opening_another_study_cancels_the_stale_job(cad_window, load, synthetic_study, qtbot, tmp_path):
+    window = cad_window
+    other = tmp_path / "other"
+    for view in SYNTHETIC_VIEWS:
+        write_view(other, f"{view}.dcm", view, study_uid="1.2.826.0.1.3680043.8.498.2002")
+    load(window, [synthetic_study])
+    window.cad.runner.tile = SLOW_TILE
+    window.cad.use_model_loader(slow_loader(tmp_path))
+    qtbot.waitUntil(lambda: window.cad.model_info is not None, timeout=30_000)
+    window.cad.run()
+    stale = window.cad.job
+    qtbot.waitUntil(lambda: window.cad.runner.progress.bar.value() > 0, timeout=30_000)
+    with qtbot.waitSignal(stale.cancelled, timeout=10_000):
+        load(window, [other])
+    assert stale.cancel_event.is_set()
+    assert window.cad.study_key.endswith("2002") and window.cad.result is None
+
+
+def test_results_are_cached_per_study_and_model(cad_window, load, synthetic_study, qtbot):
+    window = cad_window
+    load(window, [synthetic_study])
+    with qtbot.waitSignal(window.cad.runner.resultReady, timeout=60_000):
+        window.cad.run()
+    first, job = window.cad.result, window.cad.job
+    window.cad.run()  # cached: no new job
+    assert window.cad.job is job and window.cad.result is first
+    load(window, [synthetic_study])  # reopened within the session
+    assert window.cad.result is first
+    assert (window.cad.study_key, first.model.sha256) in window.cad.runner.cache
+
+
+def test_a_model_that_raises_reaches_the_reader_and_viewing_goes_on(cad_window, load, synthetic_study, qtbot,
+                                                                    monkeypatch, caplog):  # fmt: skip
+    from mammoview.gui import dialogs
+
+    window = cad_window
+    boxes: list[tuple[str, str]] = []
+    monkeypatch.setattr(dialogs, "message_box", lambda _p, _i, title, text, details="": boxes.append((title, text)))
+    good = window.cad.runner.provider.get()
+
+    def broken():  # type: ignore[no-untyped-def]
+        """A copy of the test model whose network raises (the shared one stays intact)."""
+
+        def boom(x):  # type: ignore[no-untyped-def]
+            raise RuntimeError("GPU fell off the bus")
+
+        bad = dataclasses.replace(good, fused=copy.deepcopy(good.inference_net))
+        bad.fused.forward_features = boom
+        return bad
+
+    load(window, [synthetic_study])
+    window.cad.use_model_loader(broken)
+    qtbot.waitUntil(lambda: window.cad.model_info is not None, timeout=30_000)
+    window.cad.run()
+    qtbot.waitUntil(lambda: bool(boxes), timeout=30_000)
+    assert boxes[0][0] == "CAD failed" and "GPU fell off the bus" in boxes[0][1]
+    assert "CAD failed" in caplog.text and "GPU fell off the bus" in caplog.text
+    assert window.cad.result is None
+    # The viewer keeps working.
+    window.commands["preset_dense"].trigger()
+    assert window.panels[View.RCC].window_state.name.lower().startswith("dense")
+
+
+def test_no_model_disables_cad_and_says_why(main_window, load, synthetic_study, qtbot, monkeypatch, tmp_path):
+    window = main_window
+    monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "empty"))
+    window.cad.reload_model()
+    qtbot.waitUntil(lambda: window.cad.unavailable is not None, timeout=30_000)
+    run = window.commands["cad_run"]
+    assert not run.isEnabled() and "no models installed" in run.toolTip()
+    assert "CAD unavailable" in window.statusBar().currentMessage()
+    assert "unavailable" in window.cad.dock.model_label.text()
+    load(window, [synthetic_study])  # viewing is unaffected
+    assert all(p.display is not None for p in window.panels.values())
+    window.cad.run()  # a shortcut press on a disabled action does nothing; the slot says why
+    assert "CAD unavailable" in window.statusBar().currentMessage()
+
+
+def test_broken_weights_file_is_named(main_window, qtbot, monkeypatch, tmp_path):
+    folder = save_tiny_model(tmp_path / "models")
+    weights = next(folder.glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes()[:100])  # truncated
+    monkeypatch.setenv("MAMMOVIEW_MODELS", str(folder))
+    main_window.cad.reload_model()
+    qtbot.waitUntil(lambda: main_window.cad.unavailable is not None, timeout=30_000)
+    tip = main_window.commands["cad_run"].toolTip()
+    assert weights.name in tip and "SHA-256 mismatch" in tip
+
+
+def test_provider_remembers_unavailable_until_reset(tmp_path: Path):
+    provider = ModelProvider(ModelChoice(models_dir=tmp_path / "none"))
+    with pytest.raises(CadUnavailable, match="no models installed"):
+        provider.get()
+    save_tiny_model(tmp_path / "none")
+    with pytest.raises(CadUnavailable):
+        provider.get()  # remembered: every run fails fast with the same reason
+    provider.reset()
+    assert provider.get().info.name == "test-tiny"

@@ -1,0 +1,121 @@
+"""Export: annotated PNG (heatmap colours, legend, caption) + findings JSON, identifiers out, no silent overwrite."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6 import QtGui
+
+from mammoview.cad.types import FindingKind
+from mammoview.gui import export_dialog
+from mammoview.gui.export import CAPTION, export_study
+from mammoview.gui.export_legend import legend_height
+from mammoview.gui.read_state import MarkKind, image_key
+from mammoview.io.model import View
+from tests.gui import cad_support
+from tests.gui.cad_support import colourful, finding, planted_result
+from tests.gui.conftest import STUDY_UID
+
+#: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
+cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
+
+
+def read_rgb(path) -> np.ndarray:  # type: ignore[no-untyped-def]
+    img = QtGui.QImage(str(path)).convertToFormat(QtGui.QImage.Format.Format_RGB888)
+    buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * img.height())
+    rows = buf.reshape(img.height(), img.bytesPerLine())[:, : 3 * img.width()]
+    return rows.reshape(img.height(), img.width(), 3).copy()  # the QImage's buffer dies with it
+
+
+@pytest.fixture()
+def study(cad_window, load, synthetic_study):  # type: ignore[no-untyped-def]
+    load(cad_window, [synthetic_study])
+    w = cad_window
+    w.cad.reader.add(View.RCC, image_key(w.panels[View.RCC].image), 90, 200, MarkKind.MASS)
+    w.cad.set_result(planted_result(w, {View.RCC: [finding(FindingKind.CALCIFICATION, 90, 200)],
+                                        View.LMLO: [finding(FindingKind.MASS, 220, 150, half=15)]}))  # fmt: skip
+    return w
+
+
+def test_export_writes_png_with_heatmap_colours_and_caption_and_a_findings_json(study, tmp_path):
+    study.commands["cad_first_read_done"].trigger()
+    assert study.commands["export"].isEnabled()
+    out = export_study(study, tmp_path / "read.png")
+    rgb = read_rgb(out.png)
+    layout_h = study.hanging.height()
+    assert rgb.shape[:2] == (layout_h + legend_height(study.hanging.width()), study.hanging.width())
+    assert colourful(rgb[:layout_h]).sum() > 500, "heatmap colours missing from the picture"
+    footer = rgb[layout_h:]
+    caption = (footer[..., 0] > 200) & (footer[..., 1] > 160) & (footer[..., 2] < 120)  # the amber caption
+    assert caption.sum() > 200
+    assert colourful(footer[:, :260]).sum() > 500  # the colour bar
+    doc = json.loads(out.json.read_text())
+    assert doc["caption"] == CAPTION and doc["cad_shown"] and doc["model"]["name"] == "planted-test"
+    entry = next(e for e in doc["images"] if e["view"] == "CC" and e["laterality"] == "R")
+    assert set(entry) >= {"path", "width", "height", "laterality", "view", "pixel_spacing", "scores", "findings"}
+    assert entry["findings"][0]["kind"] == "calcification" and entry["findings"][0]["center"] == [90.0, 200.0]
+    assert doc["reader_marks"][0]["kind"] == "mass" and doc["read_state"]["first_read_done"]
+    assert {r["category"] for r in doc["matching"]["rows"]} == {"matched", "CAD only"}
+
+
+def test_export_never_overwrites_silently(study, tmp_path):
+    out = export_study(study, tmp_path / "read.png")
+    stamp = (out.png.stat().st_mtime_ns, out.json.stat().st_mtime_ns)
+    with pytest.raises(FileExistsError, match=r"read\.png"):
+        export_study(study, tmp_path / "read.png")
+    out.png.unlink()
+    with pytest.raises(FileExistsError, match=r"read\.json"):  # the JSON beside it counts too
+        export_study(study, tmp_path / "read.png")
+    assert not out.png.exists() and out.json.stat().st_mtime_ns == stamp[1]
+    assert export_study(study, tmp_path / "read.png", overwrite=True).png.exists()
+
+
+def test_identifiers_are_left_out_of_picture_and_json(study, tmp_path):
+    rcc = study.panels[View.RCC]
+    assert rcc.labels.study.isVisible() and "Synthetic" in rcc.labels.study.text()
+    plain = export_study(study, tmp_path / "plain.png", anonymize=False)
+    anon = export_study(study, tmp_path / "anon.png", anonymize=True)
+    assert "Synthetic" in plain.json.read_text() and "SYN-0001" in plain.json.read_text()
+    text = anon.json.read_text()
+    for secret in ("Synthetic", "SYN-0001", STUDY_UID, "RCC.dcm", str(study.cad.reader.marks[0].image)):
+        assert secret not in text
+    # The study text (top left of R CC) is in the plain picture only.
+    g = rcc.labels.study.geometry()
+    region = (slice(g.top(), g.bottom()), slice(g.left(), g.right()))
+    a, b = read_rgb(plain.png)[region].astype(int), read_rgb(anon.png)[region].astype(int)
+    assert np.abs(a - b).mean() > 10
+    assert rcc.labels.study.isVisible() and rcc.labels.info.isVisible()  # back on screen after the grab
+
+
+def test_nothing_of_the_cad_is_exported_before_the_first_read_is_done(study, tmp_path):
+    out = export_study(study, tmp_path / "early.png")
+    doc = json.loads(out.json.read_text())
+    assert not doc["cad_shown"] and doc["images"] == [] and doc["breasts"] == {} and "matching" not in doc
+    assert len(doc["reader_marks"]) == 1
+    assert colourful(read_rgb(out.png)[: study.hanging.height()]).sum() == 0
+
+
+def test_active_view_export(study, tmp_path):
+    study.commands["cad_first_read_done"].trigger()
+    panel = study.active_panel()
+    out = export_study(study, tmp_path / "view", active_only=True)
+    assert out.png.name == "view.png" and out.json.name == "view.json"
+    assert read_rgb(out.png).shape[:2] == (panel.height() + legend_height(panel.width()), panel.width())
+
+
+def test_dialog_asks_before_replacing_files(study, tmp_path, monkeypatch, qtbot):
+    target = tmp_path / "x.png"
+    target.write_bytes(b"old")
+    answers: list[bool] = [False, True]
+    asked: list[list] = []
+    monkeypatch.setattr(export_dialog, "confirm_overwrite", lambda parent, paths: asked.append(paths) or answers.pop(0))
+    dlg = export_dialog.ExportDialog(study)
+    qtbot.addWidget(dlg)
+    assert "Synthetic" not in dlg.path.text() and dlg.anonymize.isChecked()
+    dlg.path.setText(str(target))
+    dlg.accept()  # "No": nothing written, the dialog stays
+    assert target.read_bytes() == b"old" and dlg.written is None and asked == [[target]]
+    dlg.accept()  # "Yes"
+    assert dlg.written is not None and target.read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,137 @@
+"""Reader marks and the read state: mark mode clicks, undo/delete, atomic saves, restore after reopening."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from PySide6 import QtCore
+
+from mammoview.gui.read_state import MarkKind, ReadState, ReadStore, study_hash
+from mammoview.io.model import View
+from tests.gui import cad_support
+from tests.gui.cad_support import planted_result
+from tests.gui.conftest import STUDY_UID, SYNTHETIC_VIEWS, mouse
+
+#: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
+cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
+
+LEFT = QtCore.Qt.MouseButton.LeftButton
+NONE = QtCore.Qt.MouseButton.NoButton
+RCC_BLOB = SYNTHETIC_VIEWS["RCC"][6][0]
+
+
+def click_stored(panel, x: float, y: float) -> None:  # type: ignore[no-untyped-def]
+    """A left click on the viewport where stored pixel (x, y) is drawn."""
+    p = panel.view_box.mapViewToDevice(panel.stored_to_scene(x, y))
+    vp = panel.graphics.viewport()
+    mouse(vp, "press", (p.x(), p.y()), LEFT)
+    mouse(vp, "release", (p.x(), p.y()), LEFT, NONE)
+
+
+def saved(window) -> dict:  # type: ignore[no-untyped-def]
+    return json.loads(window.cad.reader.store.path_for(window.cad.study_key).read_text())
+
+
+@pytest.fixture()
+def study(cad_window, load, synthetic_study):  # type: ignore[no-untyped-def]
+    load(cad_window, [synthetic_study])
+    return cad_window
+
+
+def test_mark_mode_click_places_a_mark_at_the_stored_position(study, qtbot):
+    rcc = study.panels[View.RCC]
+    study.commands["cad_mark_mode"].trigger()
+    click_stored(rcc, RCC_BLOB.x, RCC_BLOB.y)
+    (mark,) = study.cad.reader.marks
+    assert mark.view is View.RCC and mark.kind is MarkKind.MASS and not mark.after_cad
+    assert mark.x == pytest.approx(RCC_BLOB.x, abs=1.5) and mark.y == pytest.approx(RCC_BLOB.y, abs=1.5)
+    assert "reader" in study.cad.overlays[View.RCC].visible_layers()
+    study.commands["cad_kind_calcification"].trigger()
+    click_stored(study.panels[View.LMLO], 200, 300)
+    assert [m.kind for m in study.cad.reader.marks] == [MarkKind.MASS, MarkKind.CALCIFICATION]
+    study.commands["cad_mark_mode"].trigger()  # off: clicks only activate panels again
+    click_stored(rcc, 100, 100)
+    assert len(study.cad.reader.marks) == 2
+    # Listed in the findings panel (nothing of the CAD: it is locked).
+    assert study.cad.findings.tree.topLevelItem(0).text(0) == "Your marks (2)"
+
+
+def test_select_delete_undo_redo(study, qtbot):
+    rcc = study.panels[View.RCC]
+    study.commands["cad_mark_mode"].trigger()
+    click_stored(rcc, 90, 200)
+    click_stored(rcc, 150, 300)
+    click_stored(rcc, 91, 201)  # on the first mark: selects it, places nothing
+    assert len(study.cad.reader.marks) == 2 and study.cad.selected_mark.id == 1
+    study.commands["cad_delete_mark"].trigger()
+    assert [m.id for m in study.cad.reader.marks] == [2]
+    assert [m["id"] for m in saved(study)["state"]["marks"]] == [2]
+    study.commands["cad_undo"].trigger()
+    assert [m.id for m in study.cad.reader.marks] == [1, 2]
+    study.commands["cad_redo"].trigger()
+    assert [m.id for m in study.cad.reader.marks] == [2]
+    study.cad.findings.select_row(0)  # delete from the findings panel
+    study.cad.findings.delete_button.click()
+    assert study.cad.reader.marks == ()
+
+
+def test_every_action_is_saved_atomically(study, qtbot, monkeypatch):
+    replaced: list[str] = []
+    real_replace = os.replace
+    monkeypatch.setattr("mammoview.gui.read_state.os.replace",
+                        lambda a, b: replaced.append(str(b)) or real_replace(a, b))  # fmt: skip
+    rcc = study.panels[View.RCC]
+    study.commands["cad_mark_mode"].trigger()
+    for i, action in enumerate(["click", "click", "undo", "done"]):
+        if action == "click":
+            click_stored(rcc, 80 + 40 * i, 200)
+        elif action == "undo":
+            study.commands["cad_undo"].trigger()
+        else:
+            study.commands["cad_first_read_done"].trigger()
+        assert len(replaced) == i + 1, f"{action} was not saved"
+        on_disk = ReadState.from_json(saved(study)["state"])
+        assert on_disk.marks == study.cad.reader.marks and on_disk.first_read_done == (action == "done")
+    path = study.cad.reader.store.path_for(study.cad.study_key)
+    assert path.name == f"{study_hash(STUDY_UID)[:32]}.json"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
+    text = path.read_text()
+    assert "Synthetic" not in text and "SYN-0001" not in text and STUDY_UID not in text
+
+
+def test_marks_and_read_state_come_back_after_reopening(study, load, synthetic_study, qtbot):
+    from mammoview.gui.main_window import MainWindow
+
+    study.commands["cad_mark_mode"].trigger()
+    click_stored(study.panels[View.RCC], 90, 200)
+    study.commands["cad_kind_other"].trigger()
+    click_stored(study.panels[View.LCC], 120, 300)
+    study.cad.set_result(planted_result(study, {}))
+    study.commands["cad_first_read_done"].trigger()
+    before = study.cad.reader.marks
+    study.close()
+
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    load(again, [synthetic_study])
+    try:
+        assert again.cad.reader.marks == before
+        assert again.cad.unlocked and again.cad.reader.state.done_at
+        assert [m.kind for m in again.cad.reader.marks] == [MarkKind.MASS, MarkKind.OTHER]
+        assert "reader" in again.cad.overlays[View.LCC].visible_layers()
+        assert not again.commands["cad_first_read_done"].isEnabled()  # done is done
+    finally:
+        again.cad.shutdown()
+
+
+def test_a_damaged_state_file_is_set_aside_not_fatal(tmp_path):
+    store = ReadStore(tmp_path)
+    path = store.path_for("P_00001")
+    path.write_text("{not json")
+    assert store.load("P_00001") == ReadState()
+    assert not path.exists() and len(list(tmp_path.glob("*.damaged-*"))) == 1
+    state = store.save("P_00001", ReadState(first_read_done=True))
+    assert store.load("P_00001").first_read_done and state.updated
