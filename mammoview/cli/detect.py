@@ -44,6 +44,9 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--pixel-spacing", type=parse_spacing, metavar="MM", help="spacing for files without one "
                    "(MM or ROW,COL)")
     p.add_argument("--max-findings", type=int, default=10, metavar="N", help="findings per image (default 10)")
+    p.add_argument("--threshold", type=float, default=None, metavar="P",
+                   help="region threshold on p(abnormal) (default: the model's finding_threshold); lower it to "
+                        "list more, weaker candidates, e.g. for a FROC curve")
     p.add_argument("--cam", choices=("cam", "gradcam"), default="cam", help="heatmap method (default cam)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -88,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
             start = bar.n
             try:
                 image = read_image(path, pixel_spacing=args.pixel_spacing)
-                gen = analyse_image(model, image, cam=args.cam, max_findings=args.max_findings)
+                gen = analyse_image(
+                    model, image, cam=args.cam, max_findings=args.max_findings, threshold=args.threshold
+                )
                 while True:
                     try:
                         p: Progress = next(gen)

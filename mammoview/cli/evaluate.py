@@ -1,14 +1,128 @@
-"""`mammoview evaluate` (placeholder until its owner lands it)."""
+"""``mammoview evaluate``: patch, image and FROC metrics of a model on the validation patients.
+
+Detect runs through this very command line (``mammoview detect ...`` parsed by the same
+parser), so the JSON scored is exactly what a user running detect would get.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("evaluate", help="(not implemented yet)")
+    p = sub.add_parser(
+        "evaluate",
+        help="patch-level, image-level and FROC metrics on the validation patients",
+        description="Evaluate a model on the validation patients of a patch set (its split.json): patch "
+        "metrics on the validation patches, then `mammoview detect` on the validation CBIS-DDSM and "
+        "mini-MIAS images and image-level AUCs + FROC from its JSON. Writes metrics.json, report.md "
+        "and PNG plots to --out. With --compare, prints one table comparing earlier evaluations.",
+    )
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model", metavar="NAME", help="installed model (default: the default one)")
+    which.add_argument("--weights", type=Path, metavar="RUNDIR", help="a `mammoview train` run folder")
+    p.add_argument("--models-dir", type=Path, metavar="DIR", help="models folder (default: $MAMMOVIEW_MODELS)")
+    p.add_argument("--patches", type=Path, metavar="DIR", help="patch set (its validation split is scored)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (with --compare: a .md file)")
+    p.add_argument("--data", type=Path, metavar="DIR", help="data folder (default: $MAMMOVIEW_DATA)")
+    p.add_argument("--device", default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--max-images", type=int, metavar="N", help="detect on the first N validation images only")
+    p.add_argument(
+        "--detections",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="score existing detect JSON file(s) instead of running detect (without --model/--weights: "
+        "no patch level, no timing)",
+    )
+    p.add_argument("--no-detect", action="store_true", help="patch level only (no detect, no timing)")
+    p.add_argument("--timing-views", type=int, default=20, metavar="N", help="views timed for ms/view (default 20)")
+    p.add_argument("--batch-size", type=int, default=256, metavar="N", help="patches per forward pass")
+    p.add_argument("--threshold", type=float, default=0.5, help="lesion if 1 - p(normal) >= this (default 0.5)")
+    p.add_argument(
+        "--froc-threshold", type=float, default=0.1, metavar="P",
+        help="detect's region threshold for the FROC candidates (default 0.1: low, so the curve reaches 2 FP/image)",
+    )
+    p.add_argument("--froc-max-findings", type=int, default=25, metavar="N", help="FROC candidates per image")
+    p.add_argument(
+        "--compare", type=Path, nargs="+", metavar="RUN", help="metrics.json files or folders: print one table"
+    )
+    p.add_argument("--labels", nargs="+", metavar="LABEL", help="row names for --compare")
+    p.add_argument("--quiet", action="store_true", help="no progress bars, no report on stdout")
     p.set_defaults(func=run)
 
 
+def detect_with_cli(  # -> DetectFn
+    model: str | None, models_dir: Path | None, device: str | None, quiet: bool,
+    threshold: float | None = None, max_findings: int | None = None,
+) -> Any:
+    """A :data:`mammoview.training.evaluate.DetectFn` that runs ``mammoview detect`` in-process."""
+    from mammoview.cli import main
+
+    def detect(paths: Sequence[Path], spacing: tuple[float, float], json_out: Path) -> Mapping[str, Any]:
+        json_out.unlink(missing_ok=True)  # never score a stale file if detect fails to write
+        argv = ["detect", *map(str, paths), "--json", str(json_out), "--pixel-spacing", f"{spacing[0]},{spacing[1]}"]
+        options = (
+            ("--model", model), ("--models-dir", models_dir), ("--device", device),
+            ("--threshold", threshold), ("--max-findings", max_findings),
+        )
+        for flag, value in options:
+            if value is not None:
+                argv += [flag, str(value)]
+        if quiet:
+            argv.append("--quiet")
+        code = main(argv)  # 1 when some images failed: they are in the JSON as errors and counted
+        if not json_out.is_file():
+            raise RuntimeError(f"mammoview detect wrote no {json_out} (exit code {code})")
+        doc: Mapping[str, Any] = json.loads(json_out.read_text())
+        return doc
+
+    return detect
+
+
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("mammoview evaluate is not implemented yet")
+    from mammoview.training.report import compare_table
+
+    if args.compare:
+        table = compare_table(args.compare, args.labels)
+        if args.out is not None:
+            args.out.write_text(table)
+        print(table, end="")
+        return 0
+    if args.patches is None or args.out is None:
+        raise ValueError("--patches and --out are required (or --compare)")
+    from mammoview.training.evaluate import EvaluateOptions, evaluate, model_summary, pipeline_timer, resolve_model
+
+    opts = EvaluateOptions(
+        out=args.out,
+        patches=args.patches,
+        data_dir=args.data,
+        max_images=args.max_images,
+        detections=tuple(args.detections or ()),
+        timing_views=args.timing_views,
+        batch_size=args.batch_size,
+        threshold=args.threshold,
+    )
+    if args.detections and args.model is None and args.weights is None:
+        # scoring someone's detect JSON needs no network: no patch level, no timing
+        header = json.loads(args.detections[0].read_text()).get("model") or {}
+        metrics = evaluate(opts, module=None, model_info=dict(header))
+    else:
+        loaded, models_dir = resolve_model(args.model, args.weights, args.models_dir, args.out, args.device)
+        info = model_summary(loaded)
+        detect = None
+        if not (args.no_detect or args.detections):
+            detect = detect_with_cli(
+                info["name"], models_dir, args.device, args.quiet, args.froc_threshold, args.froc_max_findings
+            )
+        timer = None if args.no_detect else pipeline_timer(loaded)
+        metrics = evaluate(opts, module=loaded.model, model_info=info, device=loaded.device, detect=detect, timer=timer)
+    if not args.quiet:
+        print((args.out / "report.md").read_text(), end="")
+    print(f"metrics -> {args.out / 'metrics.json'}", file=sys.stderr)
+    return 0 if metrics else 1

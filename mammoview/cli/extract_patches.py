@@ -1,14 +1,119 @@
-"""`mammoview extract-patches` (placeholder until its owner lands it)."""
+"""`mammoview extract-patches`: cut the training patch set from CBIS-DDSM, mini-MIAS and MAGIC-5."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
+from pathlib import Path
+
+
+def add_preprocess_arguments(p: argparse.ArgumentParser) -> None:
+    """The paper's preprocessing switches (baked into the patches, recorded in the manifest)."""
+    g = p.add_argument_group("preprocessing (each a switch; see cad/preprocess.py)")
+    g.add_argument("--pixel-size", type=float, default=0.3, metavar="MM", help="model pixel size (default 0.3 mm)")
+    g.add_argument("--normalization", choices=("zscore", "percentile"), default="zscore")
+    g.add_argument("--clip", type=float, default=4.0, help="normalised values are clipped to +-CLIP")
+    g.add_argument("--remove-pectoral", action="store_true", help="drop the pectoral muscle from the MLO breast mask")
+    g.add_argument("--clahe", action="store_true", help="contrast-limited adaptive histogram equalisation")
+    g.add_argument("--clahe-clip-limit", type=float, default=0.01)
+    g.add_argument("--gaussian-sigma", type=float, default=0.0, metavar="MM", help="Gaussian smoothing (0 = off)")
+    g.add_argument("--morphology", choices=("none", "open", "close", "open-close"), default="none")
+    g.add_argument("--morphology-radius", type=float, default=0.6, metavar="MM")
+    g.add_argument("--sobel", action="store_true", help="add the Sobel edge magnitude as a second channel")
+
+
+def preprocess_config(args: argparse.Namespace):  # -> PreprocessConfig (import kept lazy)
+    from mammoview.cad.preprocess import PreprocessConfig
+
+    return PreprocessConfig(
+        pixel_size_mm=args.pixel_size,
+        normalization=args.normalization,
+        clip=args.clip,
+        remove_pectoral=args.remove_pectoral,
+        clahe=args.clahe,
+        clahe_clip_limit=args.clahe_clip_limit,
+        gaussian_sigma_mm=args.gaussian_sigma,
+        morphology=args.morphology,
+        morphology_radius_mm=args.morphology_radius,
+        sobel_channel=args.sobel,
+    )
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("extract-patches", help="(not implemented yet)")
+    p = sub.add_parser(
+        "extract-patches",
+        help="cut labelled training patches (lesion / normal) with a patient-level split",
+        description="Cut lesion patches (jittered around each mass box / MIAS circle), normal-tissue patches "
+        "(breast mask, away from every lesion) and MAGIC-5 calcification patches at a fixed pixel size, "
+        "split by patient, and write patches.npy, index.csv, split.json, manifest.json and contact sheets.",
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (e.g. runs/patches/default)")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR", help="data root (default $MAMMOVIEW_DATA)")
+    p.add_argument("--patch-size", type=int, default=96, metavar="PX", help="patch side in model pixels")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split and of the jitter / normal sampling")
+    p.add_argument("--val-fraction", type=float, default=0.2, help="fraction of patients in validation")
+    p.add_argument("--sources", default="cbis,mias,magic5", help="comma-separated subset of cbis,mias,magic5")
+    p.add_argument("--workers", type=int, default=1, help="processes (the result does not depend on it)")
+    g = p.add_argument_group("sampling")
+    g.add_argument("--jitter", type=float, default=0.25, help="max lesion-centre offset, fraction of the patch")
+    g.add_argument("--normal-margin", type=float, default=0.25, help="gap beyond half a patch, fraction of patch")
+    g.add_argument("--min-coverage", type=float, default=0.7, help="min breast fraction of a normal patch")
+    g.add_argument("--cbis-lesion-patches", type=int, default=4)
+    g.add_argument("--cbis-normal-patches", type=int, default=6)
+    g.add_argument("--mias-lesion-patches", type=int, default=8)
+    g.add_argument("--mias-normal-patches", type=int, default=12)
+    g.add_argument(
+        "--mias-other",
+        choices=("exclude", "mass"),
+        default="exclude",
+        help="MIAS architectural distortion / asymmetry: no patches, or as mass",
+    )
+    g.add_argument(
+        "--magic5",
+        choices=("native", "exclude"),
+        default="native",
+        help="MAGIC-5 patches at their own small size, or left out",
+    )
+    add_preprocess_arguments(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("mammoview extract-patches is not implemented yet")
+    from mammoview.training.extract import extract_patch_set
+    from mammoview.training.patches import ExtractConfig
+
+    which = tuple(s.strip() for s in args.sources.split(",") if s.strip())
+    bad = set(which) - {"cbis", "mias", "magic5"}
+    if bad:
+        raise ValueError(f"unknown source(s): {', '.join(sorted(bad))}")
+    ecfg = ExtractConfig(
+        patch_size=args.patch_size,
+        jitter=args.jitter,
+        normal_margin=args.normal_margin,
+        min_coverage=args.min_coverage,
+        cbis_lesion_patches=args.cbis_lesion_patches,
+        cbis_normal_patches=args.cbis_normal_patches,
+        mias_lesion_patches=args.mias_lesion_patches,
+        mias_normal_patches=args.mias_normal_patches,
+        mias_other=args.mias_other,
+        magic5=args.magic5,
+        seed=args.seed,
+    )
+    m = extract_patch_set(
+        args.out,
+        data_dir=args.data,
+        pcfg=preprocess_config(args),
+        ecfg=ecfg,
+        val_fraction=args.val_fraction,
+        which=which,  # type: ignore[arg-type]
+        workers=args.workers,
+        progress=not args.quiet,
+        command="mammoview " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+    )
+    print(f"{m['n_patches']} patches from {m['n_images']} images/patches in {m['seconds']:.0f} s -> {args.out}")
+    for split, by_source in m["counts"]["patches"].items():
+        for source, by_label in sorted(by_source.items()):
+            print(f"  {split:5s} {source:7s} " + "  ".join(f"{k}={v}" for k, v in sorted(by_label.items())))
+    return 0

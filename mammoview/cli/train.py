@@ -1,14 +1,131 @@
-"""`mammoview train` (placeholder until its owner lands it)."""
+"""`mammoview train`: train a registered network on a patch set (CPU-friendly), optionally install it."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("train", help="(not implemented yet)")
+    p = sub.add_parser(
+        "train",
+        help="train a CAD network on a patch set (from extract-patches)",
+        description="Train a registered network (paper_cnn, vgg, resnet) on a patch set with augmentation, "
+        "class-balanced sampling, early stopping on the patient-level validation split, checkpoints every "
+        "epoch (--resume), and optionally install the best epoch into models/.",
+    )
+    p.add_argument("--patches", type=Path, required=True, metavar="DIR", help="patch set folder")
+    p.add_argument("--arch", default="paper_cnn", help="registered network (see `mammoview models`)")
+    p.add_argument("--arch-kwargs", default="{}", metavar="JSON", help="e.g. '{\"drop_rate\": 0.2}'")
+    p.add_argument("--out", type=Path, required=True, metavar="RUNDIR", help="run folder (checkpoints, curves)")
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help="adam = AdamW; sgd = Nesterov")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default 1e-3 adam, 1e-2 sgd)")
+    p.add_argument("--epochs", type=int, default=None, help="default 30")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--small-batch-size", type=int, default=16, help="MAGIC-5 small patches per step")
+    p.add_argument("--steps-per-epoch", type=int, default=0, help="0 = one pass over the whole-image patches")
+    p.add_argument("--weight-decay", type=float, default=None, help="default 0.01 for adam (decoupled), 5e-4 for sgd")
+    p.add_argument(
+        "--balance",
+        type=float,
+        default=0.5,
+        help="class-balanced sampling exponent: 0 natural, 0.5 square-root, 1 uniform",
+    )
+    p.add_argument("--malignant-weight", type=float, default=0.5, help="weight of the malignancy BCE")
+    p.add_argument("--label-smoothing", type=float, default=0.05)
+    p.add_argument("--no-augment", action="store_true", help="switch augmentation off")
+    p.add_argument(
+        "--monitor",
+        choices=("combined", "auc", "balanced_accuracy", "loss"),
+        default="combined",
+        help="early stopping: combined = mean of lesion-vs-normal and mass-vs-calc AUC; auc = lesion-vs-normal",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from RUNDIR/checkpoints/last")
+    p.add_argument("--patience", type=int, default=None, help="epochs without improvement (default 10)")
+    p.add_argument("--max-minutes", type=float, default=None, help="hard stop (default 55)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 2)")
+    p.add_argument("--install-to", type=Path, default=None, metavar="DIR", help="install the best epoch here")
+    p.add_argument("--name", default=None, help="model name for --install-to (default mammoview-ARCH)")
+    p.add_argument("--make-default", action="store_true", help="make the installed model the default")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
 
+def config_from_args(args: argparse.Namespace):  # -> TrainConfig (imports stay lazy)
+    from mammoview.training.augment import AugmentConfig
+    from mammoview.training.train import TrainConfig
+
+    if args.resume and (args.out / "config.json").exists():
+        saved = TrainConfig.from_dict(json.loads((args.out / "config.json").read_text()))
+        over = {
+            k: v
+            for k, v in (
+                ("epochs", args.epochs),
+                ("patience", args.patience),
+                ("max_minutes", args.max_minutes),
+                ("threads", args.threads),
+            )
+            if v is not None
+        }
+        return TrainConfig.from_dict({**saved.to_dict(), **over})
+    aug = (
+        AugmentConfig(dihedral=False, affine_p=0.0, contrast=0.0, brightness=0.0, noise=0.0)
+        if args.no_augment
+        else AugmentConfig()
+    )
+    return TrainConfig(
+        arch=args.arch,
+        arch_kwargs=json.loads(args.arch_kwargs),
+        optimizer=args.optimizer,
+        lr=args.lr if args.lr is not None else (1e-3 if args.optimizer == "adam" else 1e-2),
+        weight_decay=args.weight_decay
+        if args.weight_decay is not None
+        else (0.01 if args.optimizer == "adam" else 5e-4),
+        epochs=args.epochs if args.epochs is not None else 30,
+        batch_size=args.batch_size,
+        small_batch_size=args.small_batch_size,
+        steps_per_epoch=args.steps_per_epoch,
+        balance=args.balance,
+        malignant_weight=args.malignant_weight,
+        label_smoothing=args.label_smoothing,
+        seed=args.seed,
+        patience=args.patience if args.patience is not None else 10,
+        max_minutes=args.max_minutes if args.max_minutes is not None else 55.0,
+        threads=args.threads if args.threads is not None else 2,
+        monitor=args.monitor,
+        augment=aug,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("mammoview train is not implemented yet")
+    from mammoview.training.install import install_run, validation_metrics
+    from mammoview.training.train import train
+
+    cfg = config_from_args(args)
+    command = "mammoview " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    summary = train(args.patches, args.out, cfg, resume=args.resume, progress=not args.quiet, command=command)
+    m = validation_metrics(summary)
+    print(
+        f"{cfg.arch}: {summary['epochs_run']} epochs in {summary['minutes']:.1f} min, stopped by "
+        f"{summary['stopped']}; best epoch {summary['best_epoch']} ({cfg.monitor} {summary['best_monitor']:.4f})"
+    )
+    if m:
+        lvn = m["lesion_vs_normal"]
+        print(
+            f"  lesion vs normal: acc {lvn['accuracy']:.4f} precision {lvn['precision']:.4f} "
+            f"recall {lvn['recall']:.4f} AUC {m['lesion_vs_normal_auc']:.4f}"
+        )
+        print(
+            f"  mass vs calc AUC {m['mass_vs_calcification_auc']}; benign vs malignant AUC "
+            f"{m['benign_vs_malignant_auc']}; 3-way balanced acc {m['three_way_balanced_accuracy']:.4f}"
+        )
+    if args.install_to is not None:
+        entry = install_run(
+            args.out, summary, args.name or f"mammoview-{cfg.arch}", args.install_to, make_default=args.make_default
+        )
+        print(f"installed {entry.name} -> {args.install_to / entry.file}")
+    return 0

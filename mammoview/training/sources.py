@@ -85,6 +85,10 @@ class SourceImage:
     malignant: bool | None
     lesions: tuple[Lesion, ...] = ()
     is_patch: bool = False
+    #: the image has findings whose position is not given here (a MIAS row without
+    #: coordinates; a CBIS mass image whose breast/view also appears in the CBIS
+    #: calcification set): no normal tissue may be sampled from it
+    unlocated_findings: bool = False
 
     @property
     def abnormal(self) -> bool:
@@ -100,6 +104,12 @@ def _check(path: Path) -> Path:
 def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
     """CBIS-DDSM Mass-Training images with their mass boxes (every image has >= 1 mass)."""
     root = _check((data_dir or default_data_dir()) / "cbis-ddsm-mass")
+    calc_views: set[tuple[str, str, str]] = set()
+    calc_csv = root / "calc_case_description_train_set.csv"
+    if calc_csv.exists():
+        with open(calc_csv, newline="") as fh:
+            for row in csv.DictReader(fh):
+                calc_views.add((row["patient_id"], row["left or right breast"], row["image view"]))
     out: list[SourceImage] = []
     with open(root / "boxes.csv", newline="") as fh:
         for row in csv.DictReader(fh):
@@ -113,9 +123,7 @@ def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
                 mal: bool | None = (paths[0] == "MALIGNANT") if len(boxes) == 1 and paths else None
                 if mal is None and all(p == paths[0] for p in paths) and paths:
                     mal = paths[0] == "MALIGNANT"
-                lesions.append(
-                    Lesion("mass", mal, bbox=(x, y, x + w, y + h), center=(x + w / 2, y + h / 2))
-                )
+                lesions.append(Lesion("mass", mal, bbox=(x, y, x + w, y + h), center=(x + w / 2, y + h / 2)))
             out.append(
                 SourceImage(
                     source="cbis",
@@ -128,6 +136,7 @@ def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
                     label="mass",
                     malignant=malignant,
                     lesions=tuple(lesions),
+                    unlocated_findings=(row["patient_id"], row["laterality"], row["view"]) in calc_views,
                 )
             )
     return out
@@ -189,6 +198,7 @@ def mias_images(data_dir: Path | None = None) -> list[SourceImage]:
                 label=label,
                 malignant=malignant if label != "normal" else None,
                 lesions=tuple(lesions),
+                unlocated_findings=any(les.center is None for les in lesions),
             )
         )
     return out

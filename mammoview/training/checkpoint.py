@@ -1,0 +1,144 @@
+"""Training checkpoints without pickle: safetensors for tensors, JSON for everything else.
+
+A checkpoint ``<dir>/<tag>`` is three files:
+
+- ``<tag>.safetensors``: the model's ``state_dict``;
+- ``<tag>_state.safetensors``: the optimizer's tensors flattened as
+  ``optim.<param index>.<name>`` plus RNG states (``rng.torch``, ``rng.augment``);
+- ``<tag>.json``: epoch, optimizer ``param_groups`` and non-tensor per-parameter state,
+  the numpy ``Generator`` state, the history and whatever else the trainer passes.
+
+Each file is written to a temporary name and renamed, so an interrupted save leaves the
+previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+
+def _atomic(path: Path, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def state_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The model's state dict as contiguous CPU tensors (what safetensors needs)."""
+    return {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+
+
+def flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split ``opt.state_dict()`` into tensors (for safetensors) and a JSON-able rest."""
+    sd = opt.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for pid, st in sd["state"].items():
+        for name, v in st.items():
+            if isinstance(v, torch.Tensor):
+                tensors[f"optim.{pid}.{name}"] = v.detach().to("cpu").contiguous()
+            else:
+                scalars.setdefault(str(pid), {})[name] = v
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def unflatten_optimizer(tensors: dict[str, torch.Tensor], rest: dict[str, Any]) -> dict[str, Any]:
+    """Inverse of :func:`flatten_optimizer`: a state dict for ``Optimizer.load_state_dict``."""
+    state: dict[int, dict[str, Any]] = {}
+    for key, v in tensors.items():
+        if not key.startswith("optim."):
+            continue
+        _, pid, name = key.split(".", 2)
+        state.setdefault(int(pid), {})[name] = v
+    for pid, d in rest.get("scalars", {}).items():
+        state.setdefault(int(pid), {}).update(d)
+    return {"state": state, "param_groups": rest["param_groups"]}
+
+
+def save_checkpoint(
+    folder: Path,
+    tag: str,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None,
+    *,
+    np_rng: np.random.Generator | None = None,
+    torch_gen: torch.Generator | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write checkpoint ``tag`` in ``folder`` (see the module docstring); returns the JSON path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = state_tensors(model)
+    meta = {"config": json.dumps(extra["config"], default=_json_default)} if extra and "config" in extra else None
+    _atomic(folder / f"{tag}.safetensors", lambda p: save_file(weights, p, metadata=meta))
+    tensors: dict[str, torch.Tensor] = {"rng.torch": torch.get_rng_state()}
+    doc: dict[str, Any] = dict(extra or {})
+    if optimizer is not None:
+        opt_t, opt_rest = flatten_optimizer(optimizer)
+        tensors.update(opt_t)
+        doc["optimizer"] = opt_rest
+    if torch_gen is not None:
+        tensors["rng.augment"] = torch_gen.get_state()
+    if np_rng is not None:
+        doc["numpy_rng"] = np_rng.bit_generator.state
+    _atomic(folder / f"{tag}_state.safetensors", lambda p: save_file(tensors, p))
+    text = json.dumps(doc, indent=1, default=_json_default) + "\n"
+    _atomic(folder / f"{tag}.json", lambda p: Path(p).write_text(text))
+    return folder / f"{tag}.json"
+
+
+def load_checkpoint(
+    folder: Path,
+    tag: str,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    np_rng: np.random.Generator | None = None,
+    torch_gen: torch.Generator | None = None,
+) -> dict[str, Any]:
+    """Restore what :func:`save_checkpoint` wrote into the given objects; returns the JSON document."""
+    json_path = folder / f"{tag}.json"
+    if not json_path.exists():
+        raise FileNotFoundError(f"{json_path} not found: no checkpoint {tag!r} to resume from")
+    doc: dict[str, Any] = json.loads(json_path.read_text())
+    model.load_state_dict(load_file(folder / f"{tag}.safetensors"), strict=True)
+    tensors = load_file(folder / f"{tag}_state.safetensors")
+    if optimizer is not None and "optimizer" in doc:
+        optimizer.load_state_dict(unflatten_optimizer(tensors, doc["optimizer"]))
+    torch.set_rng_state(tensors["rng.torch"])
+    if torch_gen is not None and "rng.augment" in tensors:
+        torch_gen.set_state(tensors["rng.augment"])
+    if np_rng is not None and "numpy_rng" in doc:
+        np_rng.bit_generator.state = doc["numpy_rng"]
+    return doc
+
+
+def load_weights(path: Path, model: nn.Module) -> nn.Module:
+    """Load a ``<tag>.safetensors`` state dict into ``model`` (strict)."""
+    model.load_state_dict(load_file(path), strict=True)
+    return model
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, tuple):
+        return list(v)
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")

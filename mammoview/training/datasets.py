@@ -1,0 +1,132 @@
+"""Read a patch set written by ``mammoview extract-patches`` (docs/cad-design.md, "Patch sets").
+
+>>> ps = PatchSet("runs/patches/default")
+>>> val = ps.split("val")                       # indices of validation patches
+>>> for size, idx in ps.groups(val).items():    # 96 (whole-image patches), 17 (MAGIC-5)
+...     x, y, mal = ps.tensors(idx)             # float32 N,C,s,s; int64 class; float32 0/1/NaN
+
+The whole array stays in memory as uint8 (``images``); :func:`dequantize` turns it
+back into normalised values (``x = q / 255 * 2 clip - clip``).  Small patches
+(``size_px < patch_size``) sit centred in their slot; :meth:`PatchSet.crop` and
+:meth:`PatchSet.tensors` cut them out, so a network never sees the empty border.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mammoview.training.patches import CLASSES, centre_slice
+from mammoview.training.patches import dequantize as _dequantize
+
+if TYPE_CHECKING:
+    import torch
+
+IntArray = npt.NDArray[np.int64]
+
+
+def dequantize(q: npt.NDArray[np.uint8], clip: float = 4.0) -> npt.NDArray[np.float32]:
+    """uint8 patches -> normalised float32 values (inverse of the extraction quantisation)."""
+    return _dequantize(q, clip)
+
+
+class PatchSet:
+    """A patch set folder, loaded into memory.
+
+    Attributes
+    ----------
+    root : Path
+    manifest : dict
+        ``manifest.json`` (config, preprocessing, counts).
+    images : ndarray, uint8, shape (N, C, P, P)
+    index : list of dict
+        ``index.csv`` rows, typed: ``id``/``size_px`` int, ``cx``/``cy``/``jitter`` float,
+        ``malignant`` True/False/None, the rest str.
+    labels : ndarray of str; y : int64 class index into :data:`CLASSES` (-1 for another label)
+    malignant : float32, 1 / 0 / NaN (unknown or normal)
+    sources, patients, splits : ndarray of str; sizes : int64 (content size in px)
+    clip : float; patch_size : int; pixel_size_mm : float; preprocessing : dict
+    """
+
+    def __init__(self, root: str | Path, *, mmap: bool = False) -> None:
+        self.root = Path(root)
+        for name in ("manifest.json", "index.csv", "patches.npy"):
+            if not (self.root / name).exists():
+                raise FileNotFoundError(f"{self.root / name} not found (make it with `mammoview extract-patches`)")
+        self.manifest: dict[str, Any] = json.loads((self.root / "manifest.json").read_text())
+        self.images: npt.NDArray[np.uint8] = np.load(self.root / "patches.npy", mmap_mode="r" if mmap else None)
+        with open(self.root / "index.csv", newline="") as fh:
+            self.index: list[dict[str, Any]] = [_typed(r) for r in csv.DictReader(fh)]
+        if len(self.index) != self.images.shape[0]:
+            raise ValueError(f"{self.root}: {len(self.index)} index rows but {self.images.shape[0]} patches")
+        self.clip = float(self.manifest["quantization"]["clip"])
+        self.patch_size = int(self.manifest["patch_size"])
+        self.pixel_size_mm = float(self.manifest["pixel_size_mm"])
+        self.preprocessing: dict[str, Any] = dict(self.manifest["preprocessing"])
+        self.labels = np.array([r["label"] for r in self.index], dtype=object)
+        self.y: IntArray = np.array([CLASSES.index(v) if v in CLASSES else -1 for v in self.labels], dtype=np.int64)
+        self.malignant = np.array(
+            [np.nan if r["malignant"] is None else float(r["malignant"]) for r in self.index], dtype=np.float32
+        )
+        self.sources = np.array([r["source"] for r in self.index], dtype=object)
+        self.patients = np.array([r["patient"] for r in self.index], dtype=object)
+        self.splits = np.array([r["split"] for r in self.index], dtype=object)
+        self.sizes: IntArray = np.array([r["size_px"] for r in self.index], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def channels(self) -> int:
+        return int(self.images.shape[1])
+
+    def split(self, name: str) -> IntArray:
+        """Indices of the patches in split ``name`` (``"train"`` or ``"val"``)."""
+        return np.flatnonzero(self.splits == name).astype(np.int64)
+
+    def split_patients(self) -> dict[str, list[str]]:
+        """``split.json``'s patients per split."""
+        doc = json.loads((self.root / "split.json").read_text())
+        return {k: list(v) for k, v in doc["patients"].items()}
+
+    def groups(self, indices: npt.ArrayLike | None = None) -> dict[int, IntArray]:
+        """``indices`` (default all) grouped by content size ``size_px``, largest first."""
+        idx = np.arange(len(self), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
+        return {int(s): idx[self.sizes[idx] == s] for s in sorted(set(self.sizes[idx].tolist()), reverse=True)}
+
+    def crop(self, indices: npt.ArrayLike) -> npt.NDArray[np.uint8]:
+        """uint8 ``(n, C, s, s)`` content of patches that all have the same ``size_px`` ``s``."""
+        idx = np.asarray(indices, dtype=np.int64)
+        sizes = set(self.sizes[idx].tolist())
+        if len(sizes) > 1:
+            raise ValueError(f"patches of several sizes {sorted(sizes)}; group them with PatchSet.groups()")
+        s = sizes.pop() if sizes else self.patch_size
+        sl = centre_slice(s, self.patch_size)
+        return np.ascontiguousarray(self.images[idx][:, :, sl, sl])
+
+    def arrays(self, indices: npt.ArrayLike) -> tuple[npt.NDArray[np.float32], IntArray, npt.NDArray[np.float32]]:
+        """Numpy ``(x, y, malignant)`` for same-size patches: dequantised float32, class index, 1/0/NaN."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return dequantize(self.crop(idx), self.clip), self.y[idx], self.malignant[idx]
+
+    def tensors(self, indices: npt.ArrayLike) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Torch ``(x, y, malignant)`` for same-size patches (see :meth:`arrays`)."""
+        import torch
+
+        x, y, m = self.arrays(indices)
+        return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(m)
+
+
+def _typed(r: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = dict(r)
+    out["id"] = int(r["id"])
+    out["size_px"] = int(r["size_px"])
+    for k in ("cx", "cy", "jitter"):
+        out[k] = float(r[k])
+    out["malignant"] = None if r["malignant"] == "" else r["malignant"] == "1"
+    return out

@@ -1,0 +1,369 @@
+"""``mammoview evaluate``: patch-level, image-level and localisation metrics of one model.
+
+Three levels, all on the **validation patients** of the patch set's ``split.json``:
+
+1. patches: the network on the validation patches (``PatchSet``), 3-way and
+   lesion-vs-normal metrics, AUCs, per-source breakdown (:func:`.metrics.patch_metrics`);
+2. images: detect's own code path over the validation CBIS and MIAS images writes the
+   detect JSON, which is then *read back* and scored (:func:`.froc.score_detections`):
+   image-level AUCs from its scores, FROC from its findings;
+3. speed: median wall time of the whole-image pipeline per view (decode excluded).
+
+Detect is passed in as a callable (:data:`DetectFn`) because its code lives above this
+layer (the CLI) or beside it (cad); this module only needs "images in, JSON document out".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mammoview.training import report
+from mammoview.training.froc import DetectionScores, score_detections
+from mammoview.training.metrics import patch_metrics
+from mammoview.training.sources import SourceImage, cbis_images, default_data_dir, mias_images
+
+#: Runs detect's own code path over ``paths`` with one pixel spacing ``(row_mm, col_mm)``,
+#: writes the detect JSON to the third argument and returns the document it wrote.
+DetectFn = Callable[[Sequence[Path], tuple[float, float], Path], Mapping[str, Any]]
+#: Seconds of the whole-image pipeline on one image (decoded before the clock starts).
+TimeFn = Callable[[SourceImage], float]
+
+
+@dataclass(frozen=True)
+class EvaluateOptions:
+    """What to evaluate and where to write it (mirrors the CLI flags)."""
+
+    out: Path
+    patches: Path | None = None
+    data_dir: Path | None = None
+    max_images: int | None = None
+    detections: tuple[Path, ...] = ()
+    timing_views: int = 20
+    batch_size: int = 256
+    threshold: float = 0.5
+
+
+def resolve_model(
+    name: str | None = None,
+    weights: Path | None = None,
+    models_dir: Path | None = None,
+    out_dir: Path | None = None,
+    device: str | None = None,
+) -> tuple[Any, Path | None]:
+    """Load the model to evaluate and say which models folder detect must use for it.
+
+    ``weights`` is a ``mammoview train`` run folder (``summary.json`` +
+    ``checkpoints/best.safetensors``) or a folder with a ``manifest.json``.  A run is
+    installed into ``out_dir/model`` with the training code's own installer, so detect
+    (which only reads installed models) runs exactly these weights, hash-checked.
+
+    Returns
+    -------
+    (LoadedModel, Path or None)
+        The model and the models folder (None = detect's default folder).
+    """
+    from mammoview.cad.weights import load_model
+
+    if weights is None:
+        return load_model(name, models_dir, device), models_dir
+    weights = Path(weights)
+    if (weights / "manifest.json").is_file():
+        return load_model(name, weights, device), weights
+    summary_path = weights / "summary.json"
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{weights}: neither a run folder (summary.json) nor a models folder (manifest.json)")
+    if out_dir is None:
+        raise ValueError("installing a run for evaluation needs an output folder")
+    from mammoview.training.install import install_run
+
+    run_name = name or f"run-{weights.resolve().name}"
+    target = Path(out_dir) / "model"
+    install_run(weights, json.loads(summary_path.read_text()), run_name, target)
+    return load_model(run_name, target, device), target
+
+
+def pipeline_timer(loaded: Any) -> TimeFn:
+    """Seconds of :func:`mammoview.cad.pipeline.analyse_image` on one validation image.
+
+    The file is decoded before the clock starts: the figure is the CAD's cost per view,
+    not the disk's or the JPEG decoder's.
+    """
+    from mammoview.cad.pipeline import analyse_image, drain
+    from mammoview.io import read_image
+
+    def timer(src: SourceImage) -> float:
+        image = read_image(src.path, pixel_spacing=src.spacing)
+        t0 = time.perf_counter()
+        drain(analyse_image(loaded, image))
+        return time.perf_counter() - t0
+
+    return timer
+
+
+def model_summary(loaded: Any) -> dict[str, Any]:
+    """What ``metrics.json`` records about the model (manifest entry + parameter count)."""
+    e = loaded.entry
+    return {
+        "name": e.name,
+        "version": e.version,
+        "sha256": e.sha256,
+        "arch": e.arch,
+        "arch_kwargs": dict(e.arch_kwargs),
+        # all parameters: the loaded model is frozen (requires_grad False) but they still count
+        "params": int(sum(p.numel() for p in loaded.model.parameters())),
+        "pixel_size_mm": e.pixel_size_mm,
+        "patch_size": e.patch_size,
+        "in_chans": e.in_chans,
+        "preprocessing": loaded.preprocess.to_dict(),
+        "finding_threshold": e.finding_threshold,
+        "weights": str(loaded.path) if loaded.path else None,
+    }
+
+
+def check_compatible(model: Mapping[str, Any], ps: Any) -> list[str]:
+    """Refuse a patch set made differently from the model's training data; return soft notes.
+
+    A different pixel size, channel count or preprocessing would score the network on
+    inputs it was not made for; a different patch size is only noted (the network is
+    fully convolutional, and that is a legitimate if different measurement).
+    """
+    from mammoview.cad.preprocess import PreprocessConfig
+
+    problems = []
+    if not math.isclose(float(model["pixel_size_mm"]), ps.pixel_size_mm, rel_tol=1e-6):
+        problems.append(f"pixel size {ps.pixel_size_mm} mm vs the model's {model['pixel_size_mm']} mm")
+    if int(model["in_chans"]) != ps.channels:
+        problems.append(f"{ps.channels} channel(s) vs the model's {model['in_chans']}")
+    theirs = PreprocessConfig.from_dict(ps.preprocessing).to_dict()
+    diff = sorted(k for k in theirs if k != "pixel_size_mm" and theirs[k] != model["preprocessing"].get(k))
+    if diff:
+        problems.append(
+            "preprocessing differs in "
+            + ", ".join(f"{k} ({theirs[k]} vs {model['preprocessing'].get(k)})" for k in diff)
+        )
+    if problems:
+        raise ValueError(f"{ps.root}: patch set does not match the model: " + "; ".join(problems))
+    if int(model["patch_size"]) != ps.patch_size:
+        return [f"patch size {ps.patch_size} px differs from the model's {model['patch_size']} px"]
+    return []
+
+
+def validation_patients(patch_dir: Path) -> set[str]:
+    """The ``val`` patients of ``patch_dir/split.json`` (``ValueError`` when there are none)."""
+    path = Path(patch_dir) / "split.json"
+    doc = json.loads(path.read_text())
+    patients = set((doc.get("patients") or {}).get("val") or [])
+    if not patients:
+        raise ValueError(f"{path}: no validation patients (patients.val is empty)")
+    return patients
+
+
+def validation_images(
+    truth: Sequence[SourceImage], patients: set[str], max_images: int | None = None
+) -> list[SourceImage]:
+    """Whole validation images (CBIS, MIAS) in a fixed order, optionally the first ``max_images``.
+
+    Sources alternate so a small ``max_images`` still covers both, and MIAS normals and
+    abnormals stay mixed (its ids interleave them).
+    """
+    by_source: dict[str, list[SourceImage]] = {}
+    for s in sorted(truth, key=lambda s: (s.source, s.image_id)):
+        if s.patient in patients and not s.is_patch:
+            by_source.setdefault(s.source, []).append(s)
+    queues = list(by_source.values())
+    out: list[SourceImage] = []
+    while any(queues):
+        for q in queues:
+            if q:
+                out.append(q.pop(0))
+    return out if max_images is None else out[:max_images]
+
+
+def patch_probabilities(
+    module: Any, x: npt.NDArray[np.float32], device: Any = "cpu", batch_size: int = 256
+) -> npt.NDArray[np.float64]:
+    """Network outputs on patches as probabilities ``(N, 4)``: tissue softmax + malignant sigmoid."""
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for i in range(0, x.shape[0], batch_size):
+            logits = module(torch.from_numpy(np.ascontiguousarray(x[i : i + batch_size])).to(device)).float()
+            tissue = torch.softmax(logits[:, :3], dim=1)
+            out.append(torch.cat([tissue, torch.sigmoid(logits[:, 3:4])], dim=1).cpu().numpy())
+    return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 4))
+
+
+def evaluate_patches(
+    module: Any, ps: Any, opts: EvaluateOptions, device: Any = "cpu", model_info: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Patch-level metrics of ``module`` on the validation split of the ``PatchSet`` ``ps``.
+
+    Patches are run in groups of equal content size (MAGIC-5 patches are smaller than
+    the slot they sit in): the network is fully convolutional, and a zero border it
+    never saw in training would bias those patches.
+    """
+    notes = check_compatible(model_info, ps) if model_info and "preprocessing" in model_info else []
+    patch_dir = ps.root
+    val = ps.split("val")
+    if len(val) == 0:
+        raise ValueError(f"{patch_dir}: no validation patches")
+    val_patients = set(ps.split_patients().get("val", []))
+    leaked = sorted(set(ps.patients[val].tolist()) - val_patients)
+    if leaked:
+        raise ValueError(f"{patch_dir}: index.csv puts patient {leaked[0]} in val but split.json does not")
+    probs = np.zeros((len(ps), 4), dtype=np.float64)
+    for idx in ps.groups(val).values():
+        x, _, _ = ps.arrays(idx)
+        probs[idx] = patch_probabilities(module, x, device, opts.batch_size)
+    mal = [None if np.isnan(m) else bool(m) for m in ps.malignant[val]]
+    out = patch_metrics(probs[val], list(ps.labels[val]), mal, list(ps.sources[val]), opts.threshold)
+    out["n_patients"] = len(set(ps.patients[val].tolist()))
+    out["three_way"]["notes"] += notes
+    # for the plots only; dropped before writing metrics.json
+    out["_probs"], out["_labels"], out["_malignant"] = probs[val], ps.labels[val], ps.malignant[val]
+    return out
+
+
+def run_detection(images: Sequence[SourceImage], detect: DetectFn, out_dir: Path) -> list[Mapping[str, Any]]:
+    """Detect over the images, one call per pixel spacing (CBIS is anisotropic, MIAS 0.2 mm).
+
+    Each call writes ``detections-<source>.json`` in ``out_dir``; the documents are read
+    back from those files, so what is scored is exactly what detect wrote.
+    """
+    groups: dict[tuple[str, tuple[float, float]], list[Path]] = {}
+    for s in images:
+        groups.setdefault((s.source, s.spacing), []).append(s.path)
+    docs = []
+    for (source, spacing), paths in groups.items():
+        path = out_dir / f"detections-{source}.json"
+        detect(paths, spacing, path)
+        docs.append(json.loads(path.read_text()))
+    return docs
+
+
+def load_detections(paths: Sequence[Path]) -> list[Mapping[str, Any]]:
+    """Existing detect JSON files (``--detections``)."""
+    docs: list[Mapping[str, Any]] = []
+    for p in paths:
+        doc = json.loads(Path(p).read_text())
+        if not isinstance(doc, dict) or "images" not in doc:
+            raise ValueError(f"{p}: not a detect JSON (no 'images')")
+        docs.append(doc)
+    return docs
+
+
+def time_views(images: Sequence[SourceImage], timer: TimeFn, n: int) -> dict[str, Any]:
+    """Median (and quartiles) of ``timer`` over up to ``n`` images, after one untimed warm-up."""
+    chosen = list(images)[: n + 1]
+    if not chosen:
+        return {"ms_per_view_median": None, "n_views": 0}
+    timer(chosen[0])  # first call pays one-off costs (allocator, kernel selection)
+    secs = np.array([timer(s) for s in (chosen[1:] or chosen)], dtype=np.float64)
+    q1, med, q3 = np.percentile(secs * 1e3, [25, 50, 75])
+    return {"ms_per_view_median": float(med), "ms_per_view_iqr": [float(q1), float(q3)], "n_views": int(secs.size)}
+
+
+def _machine(device: Any) -> dict[str, Any]:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    return {"device": str(device), "threads": torch.get_num_threads(), "cpu": cpu}
+
+
+def evaluate(
+    opts: EvaluateOptions,
+    *,
+    module: Any | None,
+    model_info: Mapping[str, Any],
+    device: Any = "cpu",
+    detect: DetectFn | None = None,
+    timer: TimeFn | None = None,
+) -> dict[str, Any]:
+    """Run every level that has its inputs, write ``metrics.json``, plots and ``report.md``.
+
+    Parameters
+    ----------
+    opts : EvaluateOptions
+        ``patches`` is required: its ``split.json`` names the validation patients, the
+        only ones scored at every level (also when scoring ``detections`` files).
+    module : torch.nn.Module or None
+        The network in eval mode (None when only scoring ``detections``).
+    model_info : mapping
+        Name, version, sha256, arch, params... copied into ``metrics.json``.
+    detect : DetectFn, optional
+        Detect's own code path; required unless ``opts.detections`` is given.
+    timer : TimeFn, optional
+        Times the pipeline on one image; no timing without it.
+
+    Returns
+    -------
+    dict
+        The metrics as written to ``opts.out / "metrics.json"``.
+    """
+    from mammoview.training.datasets import PatchSet
+
+    if opts.patches is None:
+        raise ValueError("--patches is required: its split.json says which patients are validation patients")
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ps = PatchSet(opts.patches, mmap=True)  # mmap: only the validation rows are read
+    patients = validation_patients(opts.patches)
+    notes: list[str] = []
+    metrics: dict[str, Any] = {
+        "mammoview_evaluate": report.METRICS_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "model": dict(model_info),
+        "patches": {"dir": str(opts.patches), "split": "val", "n_val_patients": len(patients)},
+    }
+    patch = None
+    if module is not None:
+        patch = evaluate_patches(module, ps, opts, device, model_info)
+        metrics["patch"] = {k: v for k, v in patch.items() if not k.startswith("_")}
+    data_dir = opts.data_dir or default_data_dir()
+    loaders = {"cbis": cbis_images, "mias": mias_images}
+    # whole images only from the sources the patch set was made from (MAGIC-5 has none)
+    truth = [im for src in ps.manifest.get("sources", loaders) if src in loaders for im in loaders[src](data_dir)]
+    images = validation_images(truth, patients, opts.max_images)
+    metrics["patches"]["n_val_images"] = len(images)
+    if opts.detections:
+        docs = load_detections(opts.detections)
+        shas = {str((d.get("model") or {}).get("sha256", "")) for d in docs}
+        if model_info.get("sha256") and shas != {model_info["sha256"]}:
+            notes.append("the detections were made by other weights than the evaluated model (sha256 differs)")
+    elif detect is not None:
+        docs = run_detection(images, detect, out)
+    else:
+        docs = []
+        notes.append("no detect run and no --detections: image level and FROC skipped")
+    det: DetectionScores | None = score_detections(docs, truth, patients) if docs else None
+    if det is not None:
+        metrics["detection"] = det.to_dict()
+        if opts.max_images is not None and not opts.detections:
+            notes.append(f"--max-images {opts.max_images}: detect ran on a subset of the validation images")
+        missing = len(images) - det.counts["scored"]
+        if missing > 0:
+            notes.append(f"{missing} of {len(images)} validation image(s) not scored (detect error or no entry)")
+    if timer is not None:
+        # time only views detect could read: an unreadable file is counted there, not here
+        ok = {str(Path(e["path"]).resolve()) for d in docs for e in d.get("images", []) if "error" not in e}
+        timed = [s for s in images if str(s.path.resolve()) in ok] if docs else images
+        if timed:
+            metrics["timing"] = {**time_views(timed, timer, opts.timing_views), **_machine(device)}
+    metrics["notes"] = notes
+    from mammoview.training.plots import write_evaluation_plots  # matplotlib only when writing
+
+    write_evaluation_plots(out, patch, det)
+    report.write_metrics(metrics, out / "metrics.json")
+    (out / "report.md").write_text(report.metrics_report(metrics))
+    return metrics

@@ -1,0 +1,235 @@
+"""Write a patch set (``mammoview extract-patches``): patches, index, split, manifest, contact sheets.
+
+Layout of ``DIR`` (docs/cad-design.md, "Patch sets"):
+
+- ``patches.npy``: uint8 ``N x C x P x P``, :func:`.patches.quantize` of the normalised values;
+  a small-patch row (MAGIC-5, ``size_px < P``) sits centred in its ``P x P`` slot;
+- ``index.csv``: one row per patch, columns :data:`INDEX_COLUMNS`;
+- ``split.json``: patients per split (:mod:`.split`);
+- ``manifest.json``: configuration, preprocessing, decisions and counts;
+- ``contact_<label>.png``: random patches of each class for a visual check.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mammoview.cad.preprocess import PreprocessConfig
+from mammoview.training import patches as pt
+from mammoview.training.contact import contact_sheet, pick_for_sheet
+from mammoview.training.sources import SourceImage, SourceName, all_sources, default_data_dir
+from mammoview.training.split import split_document, split_patients, write_split
+
+FORMAT = "mammoview-patches/1"
+INDEX_COLUMNS = (
+    "id",
+    "source",
+    "patient",
+    "image_id",
+    "split",
+    "label",
+    "malignant",
+    "cx",
+    "cy",
+    "size_px",
+    "jitter",
+    "lesion_box",
+)
+
+DECISIONS = {
+    "mias_other": "MIAS architectural distortion / asymmetry: no lesion patches (config mias_other), their "
+    "circles are kept clear of normal patches; image-level evaluation counts them as abnormal.",
+    "magic5": "MAGIC-5 60 px patches at ~0.085 mm (assumed) resampled to the model pixel size and kept at that "
+    "small size (size_px), centred in the P x P slot; normalised per patch (median/MAD) and rescaled to "
+    "magic5_contrast so brightness/contrast cannot give the label away.",
+    "normal_sampling": "Normal patches: window >= min_coverage breast mask, clear of every lesion box/circle by "
+    "half a patch + normal_margin * patch; none from images with findings of unknown position (MIAS rows "
+    "without coordinates; CBIS mass images whose view is also in the CBIS calcification set).",
+    "image_border": "A lesion patch that would cross the image border is shifted inwards (never filled): normal "
+    "patches never cross it, so a filled strip would be a lesion-only shortcut.",
+    "cbis_stretch": "CBIS-DDSM 800x800 JPEGs resampled with the stored-grid spacing (0.29 x 0.177 mm), which "
+    "undoes the square stretch.",
+}
+
+
+def _work(src: SourceImage, pcfg: PreprocessConfig, ecfg: pt.ExtractConfig) -> tuple[list[pt.Patch], list[str]]:
+    return pt.source_patches(src, pcfg, ecfg)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.2f}"
+
+
+def extract_patch_set(
+    out_dir: Path,
+    *,
+    data_dir: Path | None = None,
+    pcfg: PreprocessConfig | None = None,
+    ecfg: pt.ExtractConfig | None = None,
+    val_fraction: float = 0.2,
+    which: Sequence[SourceName] = ("cbis", "mias", "magic5"),
+    workers: int = 1,
+    progress: bool = True,
+    command: str = "",
+) -> dict[str, Any]:
+    """Extract every patch of the chosen sources into ``out_dir`` and return the manifest.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Created if needed; existing patch-set files are overwritten.
+    data_dir : Path, optional
+        Data root (default :func:`~mammoview.training.sources.default_data_dir`).
+    pcfg, ecfg : PreprocessConfig, ExtractConfig
+        Preprocessing switches (baked into the patches) and extraction settings.
+    val_fraction : float
+        Fraction of patients (per stratum) in the validation split.
+    workers : int
+        Processes; results do not depend on it (one generator per image).
+    """
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    pcfg = pcfg or PreprocessConfig()
+    ecfg = ecfg or pt.ExtractConfig()
+    data_dir = data_dir or default_data_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records = all_sources(data_dir, which)
+    assignment = split_patients(records, val_fraction, ecfg.seed)
+    write_split(out_dir / "split.json", split_document(assignment, records, val_fraction, ecfg.seed))
+
+    p, c = ecfg.patch_size, pcfg.in_channels
+    arrays: list[np.ndarray] = []
+    rows: list[dict[str, Any]] = []
+    boxes: list[tuple[float, float, float, float] | None] = []
+    notes: list[str] = []
+    fn = partial(_work, pcfg=pcfg, ecfg=ecfg)
+    bar = tqdm(total=len(records), desc="extract", unit="img", disable=not progress)
+    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    try:
+        results = pool.map(fn, records, chunksize=8) if pool else map(fn, records)
+        for src, (plist, why) in zip(records, results, strict=True):
+            bar.update(1)
+            notes.extend(why)
+            for patch in plist:
+                x = patch.x if patch.size_px == p else pt.embed(patch.x, p)
+                arrays.append(pt.quantize(x, pcfg.clip))
+                boxes.append(patch.lesion_box)
+                rows.append(
+                    {
+                        "id": len(rows),
+                        "source": patch.source,
+                        "patient": patch.patient,
+                        "image_id": patch.image_id,
+                        "split": assignment[src.patient],
+                        "label": patch.label,
+                        "malignant": "" if patch.malignant is None else int(patch.malignant),
+                        "cx": _fmt(patch.cx),
+                        "cy": _fmt(patch.cy),
+                        "size_px": patch.size_px,
+                        "jitter": _fmt(patch.jitter),
+                        "lesion_box": "" if patch.lesion_box is None else " ".join(map(_fmt, patch.lesion_box)),
+                    }
+                )
+    finally:
+        bar.close()
+        if pool:
+            pool.shutdown()
+    images = np.stack(arrays) if arrays else np.zeros((0, c, p, p), np.uint8)
+    np.save(out_dir / "patches.npy", images)
+    with open(out_dir / "index.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=INDEX_COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    sheets = write_contact_sheets(out_dir, images, rows, boxes, ecfg.seed)
+    elapsed = time.perf_counter() - t0
+    manifest = {
+        "format": FORMAT,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "data_dir": str(data_dir),
+        "sources": list(which),
+        "pixel_size_mm": pcfg.pixel_size_mm,
+        "patch_size": p,
+        "channels": c,
+        "classes": list(pt.CLASSES),
+        "preprocessing": pcfg.to_dict(),
+        "normalization": f"robust z-score inside the breast mask, clipped to +-{pcfg.clip:g}",
+        "quantization": {"clip": pcfg.clip, "formula": "q = round((x + clip) / (2 clip) * 255)"},
+        "extract": ecfg.to_dict(),
+        "val_fraction": val_fraction,
+        "decisions": DECISIONS,
+        "counts": count_patches(rows),
+        "n_patches": len(rows),
+        "n_images": len(records),
+        "notes": notes,
+        "contact_sheets": [s.name for s in sheets],
+        "seconds": round(elapsed, 1),
+    }
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def count_patches(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Patch counts per split / source / label, pathology of lesion patches, patients per split."""
+    by: dict[str, Any] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    path: dict[str, Any] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    patients: dict[str, Any] = defaultdict(lambda: defaultdict(set))
+    for r in rows:
+        by[r["split"]][r["source"]][r["label"]] += 1
+        patients[r["split"]][r["source"]].add(r["patient"])
+        if r["label"] != "normal":
+            m = {"": "unknown", 1: "malignant", 0: "benign"}[r["malignant"]]
+            path[r["split"]][r["label"]][m] += 1
+    return {
+        "patches": json.loads(json.dumps(by)),
+        "lesion_pathology": json.loads(json.dumps(path)),
+        "patients": {s: {k: len(v) for k, v in d.items()} for s, d in patients.items()},
+    }
+
+
+def write_contact_sheets(
+    out_dir: Path,
+    images: np.ndarray,
+    rows: Sequence[dict[str, Any]],
+    boxes: Sequence[tuple[float, float, float, float] | None],
+    seed: int,
+    n: int = 64,
+) -> list[Path]:
+    """``contact_<label>.png`` per class: random patches with source, image, split, pathology."""
+    rng = np.random.default_rng(seed)
+    labels = sorted({r["label"] for r in rows})
+    p = images.shape[-1] if images.size else 0
+    out = []
+    for lab in labels:
+        idx = [i for i, r in enumerate(rows) if r["label"] == lab]
+        pick = [idx[k] for k in pick_for_sheet([rows[i]["source"] for i in idx], n, rng)]
+        tiles, titles, bx = [], [], []
+        for i in pick:
+            r = rows[i]
+            s = pt.centre_slice(int(r["size_px"]), p)
+            tiles.append(images[i, 0, s, s])
+            mal = {"": "", 1: " M", 0: " B"}[r["malignant"]]
+            titles.append(f"{r['source']} {r['image_id'][:14]}\n{r['split']}{mal} j={float(r['jitter']):.0f}")
+            bx.append(boxes[i])
+        out.append(
+            contact_sheet(
+                tiles,
+                titles,
+                out_dir / f"contact_{lab}.png",
+                boxes=bx,
+                heading=f"{lab}: {len(pick)} of {len(idx)} patches (yellow = lesion box/circle bounds)",
+            )
+        )
+    return out

@@ -1,0 +1,302 @@
+"""The training loop (``mammoview train``): patches in memory, augmentation in torch, CPU-friendly.
+
+- **Data**: the patch set's uint8 arrays stay in memory; each step dequantises and
+  augments one batch (:mod:`.augment`).  Whole-image patches (``size_px == P``) and the
+  small MAGIC-5 group (``size_px < P``) are drawn as separate batches each step (the
+  GAP network takes both sizes) and their losses are averaged per patch.
+- **Class imbalance**: weighted *sampling* with replacement, class ``c`` drawn in
+  proportion to ``n_c ** (1 - balance)`` (default 0.5, square-root balancing), within each
+  size group; the malignancy BCE uses ``pos_weight = n_benign / n_malignant``.
+- **Loss**: 3-way cross-entropy + ``malignant_weight`` x masked BCE (:mod:`.losses`).
+- **Optimiser**: ``adam`` (AdamW, decoupled weight decay) or ``sgd`` (Nesterov momentum);
+  linear warm-up then cosine decay per step.
+- **Validation** each epoch on the patient-level split with
+  :func:`mammoview.training.metrics.patch_metrics`; early stopping on ``monitor``
+  (default ``combined`` = mean of the lesion-vs-normal and mass-vs-calcification AUCs).
+- **Checkpoints** every epoch (:mod:`.checkpoint`, no pickle), ``--resume``, a hard
+  ``max_minutes`` stop, learning curves PNG, ``summary.json`` with the full config.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from mammoview.training.augment import AugmentConfig, augment
+from mammoview.training.checkpoint import load_checkpoint, save_checkpoint, state_tensors
+from mammoview.training.curves import plot_learning_curves
+from mammoview.training.datasets import PatchSet
+from mammoview.training.losses import cad_loss, class_sampling_weights
+from mammoview.training.validate import Group, evaluate_groups, make_groups, monitor_value
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a run; saved in ``config.json``, ``summary.json`` and the model entry."""
+
+    arch: str = "paper_cnn"
+    arch_kwargs: dict[str, Any] = field(default_factory=dict)
+    optimizer: Literal["adam", "sgd"] = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.01  # AdamW's decoupled decay (SGD: ~5e-4)
+    momentum: float = 0.9
+    epochs: int = 30
+    batch_size: int = 64
+    small_batch_size: int = 16
+    steps_per_epoch: int = 0  # 0 = one pass over the whole-image training patches
+    warmup_epochs: float = 1.0
+    balance: float = 0.5
+    malignant_weight: float = 0.5
+    label_smoothing: float = 0.05
+    seed: int = 0
+    patience: int = 10
+    max_minutes: float = 55.0
+    threads: int = 2
+    monitor: Literal["combined", "auc", "balanced_accuracy", "loss"] = "combined"
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    eval_batch_size: int = 256
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        d = dict(d)
+        d["augment"] = AugmentConfig(**d.get("augment", {}))
+        return cls(**d)
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW or Nesterov SGD; no weight decay on BatchNorm and bias parameters."""
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
+    rest = [p for n, p in model.named_parameters() if p.ndim <= 1]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    if cfg.optimizer == "adam":
+        return torch.optim.AdamW(groups, lr=cfg.lr)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r} (adam or sgd)")
+
+
+def lr_at(step: int, total: int, warmup: int, base: float) -> float:
+    """Linear warm-up from ``base / 10`` over ``warmup`` steps, then cosine down to ``base / 100``."""
+    if step < warmup:
+        return base * (0.1 + 0.9 * step / max(1, warmup))
+    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * t)))
+
+
+def train_step(
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
+    cfg: TrainConfig,
+    gen: torch.Generator,
+    clip: float,
+    pos_weight: float | None,
+) -> tuple[float, int, int]:
+    """One optimiser step over one batch per size group; returns (loss sum, correct, count)."""
+    model.train()
+    opt.zero_grad(set_to_none=True)
+    n_total = sum(int(b[1].shape[0]) for b in batches)
+    loss_sum, correct = 0.0, 0
+    for x, y, mal in batches:
+        if x.shape[0] == 0:
+            continue
+        xa = augment(x, gen, cfg.augment, clip).contiguous(memory_format=torch.channels_last)
+        logits = model(xa)
+        loss, _ = cad_loss(
+            logits,
+            y,
+            mal,
+            malignant_weight=cfg.malignant_weight,
+            pos_weight=pos_weight,
+            label_smoothing=cfg.label_smoothing,
+            reduction="sum",
+        )
+        (loss / n_total).backward()
+        loss_sum += float(loss.detach())
+        correct += int((logits[:, :3].argmax(1) == y).sum())
+    opt.step()
+    return loss_sum, correct, n_total
+
+
+def _sampling(groups: list[Group], alpha: float) -> list[np.ndarray]:
+    return [class_sampling_weights(g.y.numpy(), alpha) for g in groups]
+
+
+def train(
+    patches_dir: Path,
+    out_dir: Path,
+    cfg: TrainConfig,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    command: str = "",
+) -> dict[str, Any]:
+    """Train ``cfg.arch`` on a patch set; writes checkpoints, curves and ``summary.json`` to ``out_dir``.
+
+    Returns
+    -------
+    dict
+        The summary: config, best epoch and its validation metrics, stop reason, timing.
+    """
+    from tqdm import tqdm
+
+    from mammoview.cad.registry import create_model
+
+    t0 = time.perf_counter()
+    torch.set_num_threads(max(1, cfg.threads))
+    torch.manual_seed(cfg.seed)
+    np_rng = np.random.default_rng(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ckpt = out_dir / "checkpoints"
+    (out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1) + "\n")
+
+    ps = PatchSet(patches_dir)
+    tr = ps.split("train")
+    tr = tr[ps.y[tr] >= 0]
+    va = ps.split("val")
+    model = create_model(cfg.arch, in_chans=ps.channels, **cfg.arch_kwargs).to(memory_format=torch.channels_last)
+    # patches smaller than the network's stride would pool to nothing: leave them out
+    min_size = int(getattr(model, "feature_stride", 1))
+    train_groups = [g for g in make_groups(ps, tr) if g.size >= min_size]
+    val_groups = [g for g in make_groups(ps, va[ps.y[va] >= 0]) if g.size >= min_size]
+    probs = _sampling(train_groups, cfg.balance)
+    bsizes = [cfg.batch_size if g.size == ps.patch_size else cfg.small_batch_size for g in train_groups]
+    known = np.isfinite(ps.malignant[tr]) & (ps.y[tr] > 0)
+    n_mal = int(np.sum(ps.malignant[tr][known] == 1))
+    pos_weight = float((known.sum() - n_mal) / n_mal) if n_mal else None
+
+    opt = make_optimizer(model, cfg)
+    main = next((g for g in train_groups if g.size == ps.patch_size), train_groups[0])
+    steps = cfg.steps_per_epoch or math.ceil(len(main) / cfg.batch_size)
+    total, warmup = steps * cfg.epochs, round(steps * cfg.warmup_epochs)
+
+    history: list[dict[str, Any]] = []
+    best, best_epoch, bad, start, before = -math.inf, -1, 0, 0, 0.0
+    if resume:
+        doc = load_checkpoint(ckpt, "last", model, opt, np_rng=np_rng, torch_gen=gen)
+        history, best, best_epoch = doc["history"], doc["best"], doc["best_epoch"]
+        bad, start, before = doc["bad_epochs"], doc["epoch"] + 1, doc["elapsed_s"]
+    deadline = t0 + 60.0 * cfg.max_minutes
+    stopped = "epochs"
+    for epoch in range(start, cfg.epochs):
+        draws = [
+            np_rng.choice(len(g), size=steps * b, p=p) for g, b, p in zip(train_groups, bsizes, probs, strict=True)
+        ]
+        loss_sum, correct, count = 0.0, 0, 0
+        bar = tqdm(range(steps), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False)
+        for step in bar:
+            lr = lr_at(epoch * steps + step, total, warmup, cfg.lr)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            batches = [
+                g.batch(d[step * b : (step + 1) * b]) for g, d, b in zip(train_groups, draws, bsizes, strict=True)
+            ]
+            ls, c, n = train_step(model, opt, batches, cfg, gen, ps.clip, pos_weight)
+            loss_sum, correct, count = loss_sum + ls, correct + c, count + n
+            bar.set_postfix(loss=f"{loss_sum / max(1, count):.3f}", acc=f"{correct / max(1, count):.3f}")
+            if time.perf_counter() > deadline:
+                stopped = "max_minutes"
+                break
+        bar.close()
+        val = evaluate_groups(model, val_groups, ps, cfg.eval_batch_size, cfg.malignant_weight, pos_weight)
+        score = monitor_value(val, cfg.monitor)
+        improved = score > best + 1e-4
+        if improved:
+            best, best_epoch, bad = score, epoch + 1, 0
+            ckpt.mkdir(parents=True, exist_ok=True)
+            from safetensors.torch import save_file
+
+            meta = {"config": json.dumps(cfg.to_dict()), "epoch": str(epoch + 1)}
+            save_file(state_tensors(model), str(ckpt / "best.safetensors"), metadata=meta)
+            (ckpt / "best_metrics.json").write_text(json.dumps(val["metrics"], indent=1, default=float) + "\n")
+        else:
+            bad += 1
+        row = {
+            "epoch": epoch + 1,
+            "lr": lr,
+            "train_loss": loss_sum / max(1, count),
+            "train_acc": correct / max(1, count),
+            **val["summary"],
+            "monitor": score,
+            "best": improved,
+            "steps": step + 1,
+            "partial": step + 1 < steps,
+            "elapsed_s": round(before + time.perf_counter() - t0, 1),
+        }
+        history.append(row)
+        save_checkpoint(
+            ckpt,
+            "last",
+            model,
+            opt,
+            np_rng=np_rng,
+            torch_gen=gen,
+            extra={
+                "epoch": epoch,
+                "history": history,
+                "best": best,
+                "best_epoch": best_epoch,
+                "bad_epochs": bad,
+                "elapsed_s": row["elapsed_s"],
+                "config": cfg.to_dict(),
+            },
+        )
+        plot_learning_curves(history, out_dir / "learning_curves.png", title=f"{cfg.arch} on {Path(patches_dir).name}")
+        if progress:
+            print(_epoch_line(row), flush=True)
+        if stopped == "max_minutes":
+            break
+        if bad >= cfg.patience and epoch + 1 < cfg.epochs:
+            stopped = "early_stopping"
+            break
+    summary = {
+        "arch": cfg.arch,
+        "config": cfg.to_dict(),
+        "patches": str(patches_dir),
+        "patch_manifest": {
+            k: ps.manifest[k]
+            for k in ("pixel_size_mm", "patch_size", "channels", "preprocessing", "extract", "counts", "command")
+            if k in ps.manifest
+        },
+        "best_epoch": best_epoch,
+        "best_monitor": best,
+        "monitor": cfg.monitor,
+        "stopped": stopped,
+        "epochs_run": len(history),
+        "minutes": round((before + time.perf_counter() - t0) / 60.0, 2),
+        "pos_weight": pos_weight,
+        "torch_version": torch.__version__,
+        "threads": cfg.threads,
+        "command": command,
+        "history": history,
+    }
+    best_metrics = ckpt / "best_metrics.json"
+    summary["val_metrics"] = json.loads(best_metrics.read_text()) if best_metrics.exists() else {}
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1, default=float) + "\n")
+    return summary
+
+
+def _epoch_line(r: dict[str, Any]) -> str:
+    keys = (
+        "train_loss",
+        "val_loss",
+        "train_acc",
+        "val_acc",
+        "val_bal_acc",
+        "val_auc_lesion",
+        "val_auc_mass_calc",
+        "val_auc_malignant",
+    )
+    vals = " ".join(f"{k.replace('train_', 't_').replace('val_', 'v_')}={r.get(k, float('nan')):.3f}" for k in keys)
+    return f"epoch {r['epoch']:3d} {vals} {'*' if r['best'] else ' '} {r['elapsed_s'] / 60:.1f} min"

@@ -1,0 +1,210 @@
+"""extract-patches -> PatchSet -> train -> install, end to end on a tiny synthetic copy of the three sources."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage.transform import resize
+
+from mammoview.cad.preprocess import PreprocessConfig
+from mammoview.training.datasets import PatchSet, dequantize
+from mammoview.training.extract import INDEX_COLUMNS, extract_patch_set
+from mammoview.training.patches import ExtractConfig, quantize
+from mammoview.training.split import check_no_leakage
+from tests.synthetic import Blob, synthetic_breast
+
+
+def _u8(img: np.ndarray) -> np.ndarray:
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def make_fake_data(root: Path, n_cbis: int = 6, n_mias: int = 4, n_magic: int = 8) -> Path:
+    """CBIS-like stretched JPEGs with boxes, MIAS-like PNGs with circles, MAGIC-like PGM patches."""
+    cb = root / "cbis-ddsm-mass" / "images"
+    cb.mkdir(parents=True)
+    rows = []
+    for i in range(n_cbis):
+        blob = Blob(x=180 + 10 * i, y=400, radius=25)
+        img = synthetic_breast(800, 488, blobs=(blob,), seed=i, max_value=255, dtype=np.uint8)
+        stretched = resize(img.astype(np.float32), (800, 800), order=1, preserve_range=True)
+        name = f"{i:05d}_LEFT_{'CC' if i % 2 else 'MLO'}.jpg"
+        Image.fromarray(_u8(stretched)).save(cb / name, quality=95)
+        x = blob.x * 800 / 488
+        mal = "MALIGNANT" if i % 3 else "BENIGN"
+        rows.append(
+            {
+                "file": f"images/{name}",
+                "patient_id": f"P_{i // 2:05d}",
+                "laterality": "LEFT",
+                "view": "CC" if i % 2 else "MLO",
+                "n_boxes": 1,
+                "n_csv_abn": 1,
+                "boxes_xywh_800": json.dumps([[x - 40, 375, 80, 50]]),
+                "pathologies": mal,
+                "image_pathology": mal,
+            }
+        )
+    with open(root / "cbis-ddsm-mass" / "boxes.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    mi = root / "mini-mias" / "images"
+    mi.mkdir(parents=True)
+    lab = []
+    for i in range(1, n_mias + 1):
+        blob = Blob(x=200, y=256, radius=12)
+        img = synthetic_breast(512, 512, blobs=(blob,) if i % 2 else (), seed=10 + i, max_value=255, dtype=np.uint8)
+        Image.fromarray(img).save(mi / f"mdb{i:03d}.png")
+        abn = i % 2 == 1
+        lab.append(
+            {
+                "refnum": f"mdb{i:03d}",
+                "patient": f"mias{(i + 1) // 2:03d}",
+                "background": "F",
+                "abn_class": "CALC" if abn else "NORM",
+                "lesion_type": "calcification" if abn else "normal",
+                "severity": "M" if abn else "",
+                "x": "200" if abn else "",
+                "y": "256" if abn else "",
+                "radius": "12" if abn else "",
+                "side": "right" if i % 2 else "left",
+            }
+        )
+    with open(root / "mini-mias" / "labels.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(lab[0]))
+        w.writeheader()
+        w.writerows(lab)
+    rng = np.random.default_rng(0)
+    for k in range(n_magic):
+        d = root / "magic5-microcalc" / "images" / str(k % 2)
+        d.mkdir(parents=True, exist_ok=True)
+        patch = rng.normal(60 + 70 * (k % 2), 8, (60, 60))
+        Image.fromarray(_u8(patch)).save(d / f"{k:04d}s1_1_{k % 2}_1.pgm")
+    return root
+
+
+@pytest.fixture(scope="module")
+def patch_set(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("extract")
+    data = make_fake_data(root / "data")
+    out = root / "patches"
+    extract_patch_set(
+        out,
+        data_dir=data,
+        pcfg=PreprocessConfig(),
+        val_fraction=0.34,
+        progress=False,
+        ecfg=ExtractConfig(
+            patch_size=48,
+            cbis_lesion_patches=2,
+            cbis_normal_patches=2,
+            mias_lesion_patches=3,
+            mias_normal_patches=2,
+            seed=1,
+        ),
+    )
+    return out
+
+
+def test_patch_set_files_and_index(patch_set):
+    for name in ("patches.npy", "index.csv", "split.json", "manifest.json", "contact_normal.png", "contact_mass.png"):
+        assert (patch_set / name).exists(), name
+    ps = PatchSet(patch_set)
+    assert ps.images.dtype == np.uint8 and ps.images.shape[1:] == (1, 48, 48)
+    assert list(ps.index[0]) == list(INDEX_COLUMNS)
+    assert set(ps.labels) == {"normal", "mass", "calcification"}
+    magic = ps.sources == "magic5"
+    assert magic.sum() == 8 and set(ps.sizes[magic]) == {17} and set(ps.sizes[~magic]) == {48}
+    counts = ps.manifest["counts"]["patches"]
+    assert sum(v for s in counts.values() for src in s.values() for v in src.values()) == len(ps)
+    assert ps.manifest["preprocessing"] == PreprocessConfig().to_dict()
+
+
+def test_patch_set_split_is_patient_level(patch_set):
+    ps = PatchSet(patch_set)
+    check_no_leakage(list(ps.patients), list(ps.splits))
+    recorded = ps.split_patients()
+    for p, s in zip(ps.patients, ps.splits, strict=True):
+        assert p in recorded[s]
+    assert len(ps.split("train")) + len(ps.split("val")) == len(ps)
+
+
+def test_patch_set_groups_and_tensors(patch_set):
+    ps = PatchSet(patch_set)
+    groups = ps.groups()
+    assert list(groups) == [48, 17]
+    x, y, _mal = ps.tensors(groups[17])
+    assert tuple(x.shape[1:]) == (1, 17, 17) and float(x.abs().max()) <= ps.clip
+    # MAGIC-5 brightness shortcut removed: both labels have median ~0 after per-patch normalisation
+    for c in (0, 2):
+        assert abs(float(x[y == c].median())) < 0.1
+    with pytest.raises(ValueError, match="several sizes"):
+        ps.crop(np.arange(len(ps)))
+    q = quantize(np.array([-4.0, 0.0, 4.0], np.float32), 4.0)
+    assert np.allclose(dequantize(q, 4.0), [-4.0, 0.0, 4.0], atol=4.0 / 255 + 1e-6)
+
+
+def test_train_and_install_smoke(patch_set, tmp_path):
+    from mammoview.cad.weights import load_model
+    from mammoview.training.install import install_run
+    from mammoview.training.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        arch_kwargs={"widths": [4, 4, 8, 8]},
+        epochs=2,
+        steps_per_epoch=2,
+        batch_size=8,
+        small_batch_size=4,
+        threads=1,
+        patience=5,
+    )
+    run = tmp_path / "run"
+    summary = train(patch_set, run, cfg, progress=False, command="mammoview train (test)")
+    assert summary["epochs_run"] == 2 and (run / "learning_curves.png").exists()
+    assert (run / "checkpoints" / "last.safetensors").exists() and (run / "checkpoints" / "best.safetensors").exists()
+    again = train(patch_set, run, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 3}), resume=True, progress=False)
+    assert again["epochs_run"] == 3 and [h["epoch"] for h in again["history"]] == [1, 2, 3]
+    entry = install_run(run, again, "mammoview-test", tmp_path / "models")
+    assert entry.metrics["lesion_vs_normal"]["accuracy"] is not None
+    assert {d["source"] for d in entry.training_data} == {"cbis", "mias", "magic5"}
+    loaded = load_model("mammoview-test", tmp_path / "models", device="cpu")
+    assert loaded.entry.preprocessing == PreprocessConfig().to_dict()
+    assert loaded.entry.extra["train_config"]["arch"] == "paper_cnn"
+
+
+@pytest.mark.data
+def test_real_images_lesion_and_normal_geometry(data_dir):
+    """On real CBIS / MIAS images: lesion patches centred within the jitter, normal patches in the breast."""
+    from mammoview.training import sources
+    from mammoview.training.patches import prepare_source, source_patches
+
+    cfg = ExtractConfig()
+    pcfg = PreprocessConfig()
+    cbis = sources.cbis_images(data_dir)
+    mias = [s for s in sources.mias_images(data_dir) if s.label == "mass"]
+    for src in (cbis[0], cbis[1], mias[0]):
+        patches, _ = source_patches(src, pcfg, cfg)
+        prep = prepare_source(src, pcfg)
+        les = src.lesions[0]
+        lesion_patches = [p for p in patches if p.label != "normal"]
+        assert len(lesion_patches) >= cfg.cbis_lesion_patches
+        for p in lesion_patches[: len(lesion_patches) // len(src.lesions)]:
+            # stored-grid offset, converted to model pixels, within the jitter (+1 px rounding)
+            dx = abs(p.cx - les.center[0]) / prep.scale_x
+            dy = abs(p.cy - les.center[1]) / prep.scale_y
+            at_border = (
+                min(p.cx / prep.scale_x, prep.shape[1] - p.cx / prep.scale_x) <= cfg.patch_size / 2 + 1
+                or min(p.cy / prep.scale_y, prep.shape[0] - p.cy / prep.scale_y) <= cfg.patch_size / 2 + 1
+            )
+            limit = cfg.jitter * cfg.patch_size + 1
+            assert (dx <= limit and dy <= limit) or at_border
+            assert abs(p.x).max() > 0  # real content, never a fill
+        normals = [p for p in patches if p.label == "normal"]
+        assert normals
+        for p in normals:
+            assert prep.mask[int(p.cy / prep.scale_y), int(p.cx / prep.scale_x)]

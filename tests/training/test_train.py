@@ -1,0 +1,131 @@
+"""Training pieces: augmentation, loss, one step lowers the loss, checkpoint save + resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from mammoview.training.augment import AugmentConfig, augment, dihedral
+from mammoview.training.checkpoint import load_checkpoint, save_checkpoint
+from mammoview.training.losses import cad_loss, class_sampling_weights
+from mammoview.training.train import TrainConfig, lr_at, make_optimizer, train_step
+
+
+class TinyNet(nn.Module):
+    def __init__(self, in_chans: int = 1) -> None:
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(in_chans, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).mean((2, 3)))
+
+
+def _batch(n: int = 16, size: int = 16) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(n) % 3
+    x = torch.randn(n, 1, size, size, generator=g) * 0.3 + y.view(-1, 1, 1, 1).float()
+    mal = torch.full((n,), float("nan"))
+    mal[y > 0] = (torch.arange(n)[y > 0] % 2).float()
+    return x, y, mal
+
+
+def test_augment_keeps_shapes_and_range():
+    x, _y, _ = _batch()
+    g = torch.Generator().manual_seed(1)
+    out = augment(x, g, AugmentConfig(), clip=1.5)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert float(out.abs().max()) <= 1.5
+    # the dihedral group keeps every pixel value of a patch
+    d = dihedral(x, torch.Generator().manual_seed(2))
+    assert torch.equal(torch.sort(d.flatten(1), 1)[0], torch.sort(x.flatten(1), 1)[0])
+
+
+def test_augment_is_reproducible():
+    x, _, _ = _batch()
+    a = augment(x, torch.Generator().manual_seed(5), AugmentConfig())
+    b = augment(x, torch.Generator().manual_seed(5), AugmentConfig())
+    assert torch.equal(a, b)
+
+
+def test_loss_masks_unknown_pathology():
+    _x, y, mal = _batch()
+    logits = torch.randn(len(y), 4, requires_grad=True)
+    loss, parts = cad_loss(logits, y, mal)
+    loss.backward()
+    assert parts["n_malignant_known"] == int((y > 0).sum())
+    assert torch.all(logits.grad[y == 0, 3] == 0)  # normal patches never train the malignancy logit
+    mal[:] = float("nan")
+    _, parts = cad_loss(logits, y, mal)
+    assert parts["bce"] == 0.0
+
+
+def test_class_sampling_weights_square_root():
+    y = np.array([0] * 100 + [1] * 25 + [2] * 4)
+    w = class_sampling_weights(y, 0.5)
+    per_class = [w[y == c].sum() for c in range(3)]
+    assert np.allclose(np.array(per_class) / per_class[0], [1.0, 0.5, 0.2])
+    assert np.isclose(w.sum(), 1.0)
+
+
+def test_one_training_step_lowers_the_loss():
+    torch.manual_seed(0)
+    model = TinyNet()
+    cfg = TrainConfig(
+        lr=0.05,
+        weight_decay=0.0,
+        augment=AugmentConfig(dihedral=False, affine_p=0.0, contrast=0.0, brightness=0.0, noise=0.0),
+    )
+    opt = make_optimizer(model, cfg)
+    batch = _batch()
+
+    def loss_now() -> float:
+        model.eval()
+        with torch.no_grad():
+            return float(cad_loss(model(batch[0]), batch[1], batch[2])[0])
+
+    before = loss_now()
+    for _ in range(3):
+        train_step(model, opt, [batch], cfg, torch.Generator().manual_seed(0), 4.0, None)
+    assert loss_now() < before
+
+
+def test_lr_schedule():
+    assert lr_at(0, 100, 10, 1.0) == pytest.approx(0.1)
+    assert lr_at(10, 100, 10, 1.0) == pytest.approx(1.0)
+    assert lr_at(100, 100, 10, 1.0) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_checkpoint_save_and_resume_restores_state(tmp_path, optimizer):
+    cfg = TrainConfig(optimizer=optimizer, lr=0.01)
+    torch.manual_seed(0)
+    model = TinyNet()
+    opt = make_optimizer(model, cfg)
+    gen = torch.Generator().manual_seed(3)
+    np_rng = np.random.default_rng(7)
+    for _ in range(2):
+        train_step(model, opt, [_batch()], cfg, gen, 4.0, None)
+    save_checkpoint(tmp_path, "last", model, opt, np_rng=np_rng, torch_gen=gen, extra={"epoch": 4, "history": [1]})
+    # what the uninterrupted run does next
+    expect_np = np_rng.random()
+    train_step(model, opt, [_batch()], cfg, gen, 4.0, None)
+    expect = {k: v.clone() for k, v in model.state_dict().items()}
+
+    model2 = TinyNet()
+    opt2 = make_optimizer(model2, cfg)
+    gen2, np_rng2 = torch.Generator(), np.random.default_rng(0)
+    doc = load_checkpoint(tmp_path, "last", model2, opt2, np_rng=np_rng2, torch_gen=gen2)
+    assert doc["epoch"] == 4 and doc["history"] == [1]
+    assert np_rng2.random() == expect_np
+    train_step(model2, opt2, [_batch()], cfg, gen2, 4.0, None)
+    for k, v in model2.state_dict().items():
+        assert torch.allclose(v, expect[k], atol=1e-6), k
+    assert not list(tmp_path.glob("*.pkl")) and not list(tmp_path.glob("*.pt"))
+
+
+def test_resume_without_checkpoint_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"last\.json"):
+        load_checkpoint(tmp_path, "last", TinyNet())
