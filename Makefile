@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv lint bench clean
+.PHONY: run test venv lint bench model experiments clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_cad.py
+
+# Training needs ../shared/data (or MAMMOVIEW_DATA); see models/MODEL_CARD.md.
+model: $(STAMP)
+	bash models/reproduce.sh
+
+experiments: $(STAMP)
+	bash models/experiments.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

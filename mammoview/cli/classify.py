@@ -13,9 +13,10 @@ from mammoview.cli.detect import add_model_options, parse_spacing
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "classify", help="classify image patches (normal / mass / calcification, malignant)",
+        "classify",
+        help="classify image patches (normal / mass / calcification, malignant)",
         description="Classify image patches with the CAD network. A patch is resampled to the model's pixel "
-                    "size when its spacing is known (from the file or --pixel-spacing), else used as is.",
+        "size when its spacing is known (from the file or --pixel-spacing), else used as is.",
     )
     p.add_argument("paths", nargs="+", metavar="PATCH", help="patch image files")
     p.add_argument("--json", type=Path, dest="json_out", metavar="OUT", help="JSON file to write (default: stdout)")
@@ -50,13 +51,20 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             continue
         label = max(("normal", "mass", "calcification"), key=lambda k: probs[k])
-        out.append({
-            "path": str(path), "width": image.shape[1], "height": image.shape[0],
-            "pixel_spacing": list(spacing) if spacing else None, "label": label,
-            "probabilities": {k: round(v, 4) for k, v in probs.items()},
-        })
-    doc = {"model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
-           "patches": out}
+        out.append(
+            {
+                "path": str(path),
+                "width": image.shape[1],
+                "height": image.shape[0],
+                "pixel_spacing": list(spacing) if spacing else None,
+                "label": label,
+                "probabilities": {k: round(v, 4) for k, v in probs.items()},
+            }
+        )
+    doc = {
+        "model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
+        "patches": out,
+    }
     text = json.dumps(doc, indent=1) + "\n"
     if args.json_out is None:
         sys.stdout.write(text)

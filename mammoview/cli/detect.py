@@ -24,29 +24,44 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     """``--model``, ``--models-dir`` and ``--device`` (shared by detect and classify)."""
     p.add_argument("--model", metavar="NAME", help="model name from `mammoview models` (default: the default one)")
     p.add_argument(
-        "--models-dir", type=Path, metavar="DIR", help="models folder (default: $MAMMOVIEW_MODELS, else models/)",
+        "--models-dir",
+        type=Path,
+        metavar="DIR",
+        help="models folder (default: $MAMMOVIEW_MODELS, else models/)",
     )
     p.add_argument("--device", default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps")
-    p.add_argument("--threads", type=int, default=None, metavar="N",
-                   help="CPU threads (default: $MAMMOVIEW_THREADS, else one per core)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="CPU threads (default: $MAMMOVIEW_THREADS, else one per core)",
+    )
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "detect", help="run the CAD on images and write findings as JSON",
+        "detect",
+        help="run the CAD on images and write findings as JSON",
         description="Run the CAD second reader on image files or folders (searched recursively) and write "
-                    "one JSON file with scores and findings per image, in each file's stored pixel grid.",
+        "one JSON file with scores and findings per image, in each file's stored pixel grid.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     p.add_argument("--json", required=True, type=Path, dest="json_out", metavar="OUT", help="JSON file to write")
     add_model_options(p)
     p.add_argument("--heatmaps", type=Path, metavar="DIR", help="also write a PNG overlay and a .npy map per image")
-    p.add_argument("--pixel-spacing", type=parse_spacing, metavar="MM", help="spacing for files without one "
-                   "(MM or ROW,COL)")
+    p.add_argument(
+        "--pixel-spacing", type=parse_spacing, metavar="MM", help="spacing for files without one (MM or ROW,COL)"
+    )
     p.add_argument("--max-findings", type=int, default=10, metavar="N", help="findings per image (default 10)")
-    p.add_argument("--threshold", type=float, default=None, metavar="P",
-                   help="region threshold on p(abnormal) (default: the model's finding_threshold); lower it to "
-                        "list more, weaker candidates, e.g. for a FROC curve")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        metavar="P",
+        help="region threshold on p(abnormal) (default: the model's finding_threshold); lower it to "
+        "list more, weaker candidates, e.g. for a FROC curve",
+    )
     p.add_argument("--cam", choices=("cam", "gradcam"), default="cam", help="heatmap method (default cam)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -114,12 +129,16 @@ def run(args: argparse.Namespace) -> int:
                 entries.append({"path": str(path), "error": reason})
                 failed += 1
             bar.update(start + 1 - bar.n)
-    doc = {"model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
-           "images": entries}
+    doc = {
+        "model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
+        "images": entries,
+    }
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
     if not args.quiet:
         n_find = sum(len(e.get("findings", [])) for e in entries)
-        print(f"{len(entries) - failed} image(s), {n_find} finding(s), {failed} error(s) -> {args.json_out}",
-              file=sys.stderr)
+        print(
+            f"{len(entries) - failed} image(s), {n_find} finding(s), {failed} error(s) -> {args.json_out}",
+            file=sys.stderr,
+        )
     return 1 if failed else 0

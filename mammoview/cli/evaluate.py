@@ -45,7 +45,10 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--batch-size", type=int, default=256, metavar="N", help="patches per forward pass")
     p.add_argument("--threshold", type=float, default=0.5, help="lesion if 1 - p(normal) >= this (default 0.5)")
     p.add_argument(
-        "--froc-threshold", type=float, default=0.1, metavar="P",
+        "--froc-threshold",
+        type=float,
+        default=0.1,
+        metavar="P",
         help="detect's region threshold for the FROC candidates (default 0.1: low, so the curve reaches 2 FP/image)",
     )
     p.add_argument("--froc-max-findings", type=int, default=25, metavar="N", help="FROC candidates per image")
@@ -58,8 +61,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def detect_with_cli(  # -> DetectFn
-    model: str | None, models_dir: Path | None, device: str | None, quiet: bool,
-    threshold: float | None = None, max_findings: int | None = None,
+    model: str | None,
+    models_dir: Path | None,
+    device: str | None,
+    quiet: bool,
+    threshold: float | None = None,
+    max_findings: int | None = None,
 ) -> Any:
     """A :data:`mammoview.training.evaluate.DetectFn` that runs ``mammoview detect`` in-process."""
     from mammoview.cli import main
@@ -68,8 +75,11 @@ def detect_with_cli(  # -> DetectFn
         json_out.unlink(missing_ok=True)  # never score a stale file if detect fails to write
         argv = ["detect", *map(str, paths), "--json", str(json_out), "--pixel-spacing", f"{spacing[0]},{spacing[1]}"]
         options = (
-            ("--model", model), ("--models-dir", models_dir), ("--device", device),
-            ("--threshold", threshold), ("--max-findings", max_findings),
+            ("--model", model),
+            ("--models-dir", models_dir),
+            ("--device", device),
+            ("--threshold", threshold),
+            ("--max-findings", max_findings),
         )
         for flag, value in options:
             if value is not None:

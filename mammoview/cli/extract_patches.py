@@ -51,6 +51,13 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (e.g. runs/patches/default)")
     p.add_argument("--data", type=Path, default=None, metavar="DIR", help="data root (default $MAMMOVIEW_DATA)")
     p.add_argument("--patch-size", type=int, default=96, metavar="PX", help="patch side in model pixels")
+    p.add_argument(
+        "--context",
+        type=int,
+        default=32,
+        metavar="PX",
+        help="surroundings stored around each whole-image patch (multiple of the network stride; 0 = bare patches)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the split and of the jitter / normal sampling")
     p.add_argument("--val-fraction", type=float, default=0.2, help="fraction of patients in validation")
     p.add_argument("--sources", default="cbis,mias,magic5", help="comma-separated subset of cbis,mias,magic5")
@@ -90,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"unknown source(s): {', '.join(sorted(bad))}")
     ecfg = ExtractConfig(
         patch_size=args.patch_size,
+        context=args.context,
         jitter=args.jitter,
         normal_margin=args.normal_margin,
         min_coverage=args.min_coverage,

@@ -10,10 +10,16 @@ from typing import Any
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("models", help="list the installed CAD models",
-                       description="List the models of models/manifest.json (or $MAMMOVIEW_MODELS).")
+    p = sub.add_parser(
+        "models",
+        help="list the installed CAD models",
+        description="List the models of models/manifest.json (or $MAMMOVIEW_MODELS).",
+    )
     p.add_argument(
-        "--models-dir", type=Path, metavar="DIR", help="models folder (default: $MAMMOVIEW_MODELS, else models/)",
+        "--models-dir",
+        type=Path,
+        metavar="DIR",
+        help="models folder (default: $MAMMOVIEW_MODELS, else models/)",
     )
     p.add_argument("--json", action="store_true", help="print the manifest entries as JSON")
     p.set_defaults(func=run)
@@ -40,10 +46,18 @@ def run(args: argparse.Namespace) -> int:
     table = [("", "NAME", "VERSION", "ARCH", "PIXEL", "PATCH", "SHA8", "METRICS")]
     for r in rows:
         e = r.entry
-        table.append((
-            "*" if r.is_default else "", e.name, e.version, e.arch, f"{e.pixel_size_mm:g} mm", f"{e.patch_size} px",
-            e.sha8 if r.exists else f"{e.sha8} (missing)", _metrics_summary(e.metrics),
-        ))
+        table.append(
+            (
+                "*" if r.is_default else "",
+                e.name,
+                e.version,
+                e.arch,
+                f"{e.pixel_size_mm:g} mm",
+                f"{e.patch_size} px",
+                e.sha8 if r.exists else f"{e.sha8} (missing)",
+                _metrics_summary(e.metrics),
+            )
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

@@ -51,6 +51,11 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--install-to", type=Path, default=None, metavar="DIR", help="install the best epoch here")
     p.add_argument("--name", default=None, help="model name for --install-to (default mammoview-ARCH)")
     p.add_argument("--make-default", action="store_true", help="make the installed model the default")
+    p.add_argument(
+        "--install-only",
+        action="store_true",
+        help="no training: install RUNDIR's best epoch (its summary.json) into --install-to",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -107,7 +112,18 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     command = "mammoview " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    summary = train(args.patches, args.out, cfg, resume=args.resume, progress=not args.quiet, command=command)
+    if args.install_only:
+        if args.install_to is None:
+            print("mammoview train: --install-only needs --install-to DIR", file=sys.stderr)
+            return 2
+        path = args.out / "summary.json"
+        if not path.exists():
+            print(f"mammoview train: {path} not found (the run has not finished)", file=sys.stderr)
+            return 2
+        summary = json.loads(path.read_text())
+        cfg = type(cfg).from_dict(summary["config"])
+    else:
+        summary = train(args.patches, args.out, cfg, resume=args.resume, progress=not args.quiet, command=command)
     m = validation_metrics(summary)
     print(
         f"{cfg.arch}: {summary['epochs_run']} epochs in {summary['minutes']:.1f} min, stopped by "

@@ -51,6 +51,8 @@ class PatchSet:
     malignant : float32, 1 / 0 / NaN (unknown or normal)
     sources, patients, splits : ndarray of str; sizes : int64 (content size in px)
     clip : float; patch_size : int; pixel_size_mm : float; preprocessing : dict
+    context : int
+        Px of surroundings stored around each whole-image patch (``slot = patch_size + 2 context``).
     """
 
     def __init__(self, root: str | Path, *, mmap: bool = False) -> None:
@@ -66,6 +68,8 @@ class PatchSet:
             raise ValueError(f"{self.root}: {len(self.index)} index rows but {self.images.shape[0]} patches")
         self.clip = float(self.manifest["quantization"]["clip"])
         self.patch_size = int(self.manifest["patch_size"])
+        self.context = int(self.manifest.get("context_px", 0))  # surroundings of whole-image patches
+        self.slot = int(self.images.shape[-1]) if self.images.ndim == 4 else self.patch_size + 2 * self.context
         self.pixel_size_mm = float(self.manifest["pixel_size_mm"])
         self.preprocessing: dict[str, Any] = dict(self.manifest["preprocessing"])
         self.labels = np.array([r["label"] for r in self.index], dtype=object)
@@ -99,14 +103,22 @@ class PatchSet:
         idx = np.arange(len(self), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
         return {int(s): idx[self.sizes[idx] == s] for s in sorted(set(self.sizes[idx].tolist()), reverse=True)}
 
+    def context_of(self, size: int) -> int:
+        """Context px stored around a patch of content size ``size`` (whole-image patches only)."""
+        return self.context if size == self.patch_size else 0
+
     def crop(self, indices: npt.ArrayLike) -> npt.NDArray[np.uint8]:
-        """uint8 ``(n, C, s, s)`` content of patches that all have the same ``size_px`` ``s``."""
+        """uint8 ``(n, C, s + 2 c, s + 2 c)`` of patches that all have the same ``size_px`` ``s``.
+
+        ``c`` is :meth:`context_of` ``s``: whole-image patches come with their surroundings
+        (feed them to ``CadNet.forward_context``), small patches as their bare content.
+        """
         idx = np.asarray(indices, dtype=np.int64)
         sizes = set(self.sizes[idx].tolist())
         if len(sizes) > 1:
             raise ValueError(f"patches of several sizes {sorted(sizes)}; group them with PatchSet.groups()")
         s = sizes.pop() if sizes else self.patch_size
-        sl = centre_slice(s, self.patch_size)
+        sl = centre_slice(s + 2 * self.context_of(s), self.slot)
         return np.ascontiguousarray(self.images[idx][:, :, sl, sl])
 
     def arrays(self, indices: npt.ArrayLike) -> tuple[npt.NDArray[np.float32], IntArray, npt.NDArray[np.float32]]:

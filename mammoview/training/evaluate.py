@@ -190,15 +190,19 @@ def validation_images(
 
 
 def patch_probabilities(
-    module: Any, x: npt.NDArray[np.float32], device: Any = "cpu", batch_size: int = 256
+    module: Any, x: npt.NDArray[np.float32], device: Any = "cpu", batch_size: int = 256, context: int = 0
 ) -> npt.NDArray[np.float64]:
-    """Network outputs on patches as probabilities ``(N, 4)``: tissue softmax + malignant sigmoid."""
+    """Network outputs on patches as probabilities ``(N, 4)``: tissue softmax + malignant sigmoid.
+
+    ``context``: px of surroundings around each patch in ``x`` (only the centre is pooled).
+    """
     import torch
 
     out = []
     with torch.inference_mode():
         for i in range(0, x.shape[0], batch_size):
-            logits = module(torch.from_numpy(np.ascontiguousarray(x[i : i + batch_size])).to(device)).float()
+            xb = torch.from_numpy(np.ascontiguousarray(x[i : i + batch_size])).to(device)
+            logits = (module.forward_context(xb, context) if context else module(xb)).float()
             tissue = torch.softmax(logits[:, :3], dim=1)
             out.append(torch.cat([tissue, torch.sigmoid(logits[:, 3:4])], dim=1).cpu().numpy())
     return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 4))
@@ -223,9 +227,9 @@ def evaluate_patches(
     if leaked:
         raise ValueError(f"{patch_dir}: index.csv puts patient {leaked[0]} in val but split.json does not")
     probs = np.zeros((len(ps), 4), dtype=np.float64)
-    for idx in ps.groups(val).values():
+    for size, idx in ps.groups(val).items():
         x, _, _ = ps.arrays(idx)
-        probs[idx] = patch_probabilities(module, x, device, opts.batch_size)
+        probs[idx] = patch_probabilities(module, x, device, opts.batch_size, ps.context_of(size))
     mal = [None if np.isnan(m) else bool(m) for m in ps.malignant[val]]
     out = patch_metrics(probs[val], list(ps.labels[val]), mal, list(ps.sources[val]), opts.threshold)
     out["n_patients"] = len(set(ps.patients[val].tolist()))

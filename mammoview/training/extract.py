@@ -2,8 +2,9 @@
 
 Layout of ``DIR`` (docs/cad-design.md, "Patch sets"):
 
-- ``patches.npy``: uint8 ``N x C x P x P``, :func:`.patches.quantize` of the normalised values;
-  a small-patch row (MAGIC-5, ``size_px < P``) sits centred in its ``P x P`` slot;
+- ``patches.npy``: uint8 ``N x C x S x S``, :func:`.patches.quantize` of the normalised values,
+  ``S = P + 2 * context_px`` (a whole-image patch with its surroundings); a small-patch row
+  (MAGIC-5, ``size_px < P``) sits centred in its slot;
 - ``index.csv``: one row per patch, columns :data:`INDEX_COLUMNS`;
 - ``split.json``: patients per split (:mod:`.split`);
 - ``manifest.json``: configuration, preprocessing, decisions and counts;
@@ -58,6 +59,9 @@ DECISIONS = {
     "without coordinates; CBIS mass images whose view is also in the CBIS calcification set).",
     "image_border": "A lesion patch that would cross the image border is shifted inwards (never filled): normal "
     "patches never cross it, so a filled strip would be a lesion-only shortcut.",
+    "context": "Whole-image patches are stored with `context_px` of surroundings (slot_size = patch_size + 2 "
+    "context_px; 0 beyond the image border, as whole-image inference pads); training pools only the centre "
+    "patch_size (CadNet.forward_context), so it learns what whole-image inference computes.",
     "cbis_stretch": "CBIS-DDSM 800x800 JPEGs resampled with the stored-grid spacing (0.29 x 0.177 mm), which "
     "undoes the square stretch.",
 }
@@ -110,6 +114,7 @@ def extract_patch_set(
     write_split(out_dir / "split.json", split_document(assignment, records, val_fraction, ecfg.seed))
 
     p, c = ecfg.patch_size, pcfg.in_channels
+    slot = p + 2 * ecfg.context
     arrays: list[np.ndarray] = []
     rows: list[dict[str, Any]] = []
     boxes: list[tuple[float, float, float, float] | None] = []
@@ -123,7 +128,7 @@ def extract_patch_set(
             bar.update(1)
             notes.extend(why)
             for patch in plist:
-                x = patch.x if patch.size_px == p else pt.embed(patch.x, p)
+                x = patch.x if patch.size_px == p else pt.embed(patch.x, slot)
                 arrays.append(pt.quantize(x, pcfg.clip))
                 boxes.append(patch.lesion_box)
                 rows.append(
@@ -146,7 +151,7 @@ def extract_patch_set(
         bar.close()
         if pool:
             pool.shutdown()
-    images = np.stack(arrays) if arrays else np.zeros((0, c, p, p), np.uint8)
+    images = np.stack(arrays) if arrays else np.zeros((0, c, slot, slot), np.uint8)
     np.save(out_dir / "patches.npy", images)
     with open(out_dir / "index.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=INDEX_COLUMNS)
@@ -162,6 +167,8 @@ def extract_patch_set(
         "sources": list(which),
         "pixel_size_mm": pcfg.pixel_size_mm,
         "patch_size": p,
+        "context_px": ecfg.context,
+        "slot_size": slot,
         "channels": c,
         "classes": list(pt.CLASSES),
         "preprocessing": pcfg.to_dict(),

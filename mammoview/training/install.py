@@ -100,6 +100,7 @@ def model_entry(name: str, summary: dict[str, Any], version: str = "1.0.0") -> M
         extra={
             "train_config": cfg,
             "patch_set": {"command": pm.get("command", ""), "extract": pm.get("extract", {})},
+            "context_px": int(pm.get("context_px", 0)),
             "best_epoch": summary.get("best_epoch"),
             "training_minutes": summary.get("minutes"),
         },

@@ -27,6 +27,13 @@ Decisions (recorded in the manifest):
   contrast of a window of that size inside a whole-breast-normalised image
   (``magic5_contrast``, measured 0.19 on CBIS/MIAS): neither brightness nor overall
   contrast can separate the classes, only the calcifications themselves.
+- **Context** (``context`` px, default 32 from the CLI): each whole-image patch is stored
+  with that much of its surroundings (``P + 2 * context`` px, filled with 0 only where
+  the ring passes the image border), and training pools only the centre
+  (:meth:`mammoview.cad.networks.layers.CadNet.forward_context`).  The network then
+  learns the very feature cells whole-image inference computes, instead of the zero
+  padding at a bare patch's edges (with bare patches the whole-image maps saturated
+  on dense tissue).  Small MAGIC-5 patches have no surroundings and keep context 0.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ class ExtractConfig:
     """How many patches, where, and the decisions above; saved in the patch-set manifest."""
 
     patch_size: int = 96
+    context: int = 0  # px of surroundings stored around each whole-image patch (CadNet.forward_context)
     jitter: float = 0.25
     normal_margin: float = 0.25
     min_coverage: float = 0.7
@@ -73,7 +81,7 @@ class ExtractConfig:
 
 @dataclass
 class Patch:
-    """One patch and its index.csv row (``x``: float32 C x s x s, ``s = size_px``)."""
+    """One patch and its index.csv row (``x``: float32 C x s x s, ``s = size_px`` (+ 2 context for whole-image))."""
 
     x: npt.NDArray[np.float32]
     source: str
@@ -166,7 +174,7 @@ def image_patches(
             x, y = geometry.clamp_centre(xj, yj, p, prep.shape)
             x0, y0 = geometry.patch_origin(x, y, p)
             yield Patch(
-                x=geometry.crop(prep.data, x, y, p, fill),
+                x=geometry.crop(prep.data, x, y, p + 2 * cfg.context, fill),
                 source=src.source,
                 patient=src.patient,
                 image_id=src.image_id,
@@ -190,7 +198,7 @@ def image_patches(
     for x, y in centres:
         x0, y0 = geometry.patch_origin(x, y, p)
         yield Patch(
-            x=geometry.crop(prep.data, x, y, p, fill),
+            x=geometry.crop(prep.data, x, y, p + 2 * cfg.context, fill),
             source=src.source,
             patient=src.patient,
             image_id=src.image_id,

@@ -178,6 +178,8 @@ COMPARE_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("acc 3-way", ("patch", "three_way", "accuracy")),
     ("FROC sens@1 CBIS", ("detection", "froc", "cbis_mass", "sens_at", "1")),
     ("FROC sens@1 MIAS", ("detection", "froc", "mias", "sens_at", "1")),
+    ("image AUC malignant", ("detection", "image_auc", "malignant_all", "auc")),
+    ("image AUC abnormal MIAS", ("detection", "image_auc", "abnormal_mias", "auc")),
     ("params", ("model", "params")),
     ("ms/view", ("timing", "ms_per_view_median")),
 )
@@ -215,5 +217,6 @@ def compare_table(metrics_jsons: Sequence[Path | str | Mapping[str, Any]], label
         table + "\n\nAccuracy, precision, recall and AUC: lesion vs normal on the validation patches "
         f"(lesion = 1 - p(normal) >= {' / '.join(sorted(thr)) or 'n/a'}); "
         "FROC: sensitivity at 1 false positive per image on the validation images; "
+        "image AUCs: detect's per-image scores (malignant: CBIS + MIAS; abnormal: MIAS normal vs abnormal); "
         "ms/view: median analyse_image time on the evaluating machine.\n"
     )

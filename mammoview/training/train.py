@@ -34,7 +34,7 @@ from mammoview.training.checkpoint import load_checkpoint, save_checkpoint, stat
 from mammoview.training.curves import plot_learning_curves
 from mammoview.training.datasets import PatchSet
 from mammoview.training.losses import cad_loss, class_sampling_weights
-from mammoview.training.validate import Group, evaluate_groups, make_groups, monitor_value
+from mammoview.training.validate import Group, evaluate_groups, make_groups, monitor_value, patch_logits
 
 
 @dataclass(frozen=True)
@@ -101,17 +101,18 @@ def train_step(
     gen: torch.Generator,
     clip: float,
     pos_weight: float | None,
+    contexts: list[int] | None = None,
 ) -> tuple[float, int, int]:
     """One optimiser step over one batch per size group; returns (loss sum, correct, count)."""
     model.train()
     opt.zero_grad(set_to_none=True)
     n_total = sum(int(b[1].shape[0]) for b in batches)
     loss_sum, correct = 0.0, 0
-    for x, y, mal in batches:
+    for (x, y, mal), context in zip(batches, contexts or [0] * len(batches), strict=True):
         if x.shape[0] == 0:
             continue
         xa = augment(x, gen, cfg.augment, clip).contiguous(memory_format=torch.channels_last)
-        logits = model(xa)
+        logits = patch_logits(model, xa, context)
         loss, _ = cad_loss(
             logits,
             y,
@@ -202,7 +203,7 @@ def train(
             batches = [
                 g.batch(d[step * b : (step + 1) * b]) for g, d, b in zip(train_groups, draws, bsizes, strict=True)
             ]
-            ls, c, n = train_step(model, opt, batches, cfg, gen, ps.clip, pos_weight)
+            ls, c, n = train_step(model, opt, batches, cfg, gen, ps.clip, pos_weight, [g.context for g in train_groups])
             loss_sum, correct, count = loss_sum + ls, correct + c, count + n
             bar.set_postfix(loss=f"{loss_sum / max(1, count):.3f}", acc=f"{correct / max(1, count):.3f}")
             if time.perf_counter() > deadline:
@@ -266,7 +267,16 @@ def train(
         "patches": str(patches_dir),
         "patch_manifest": {
             k: ps.manifest[k]
-            for k in ("pixel_size_mm", "patch_size", "channels", "preprocessing", "extract", "counts", "command")
+            for k in (
+                "pixel_size_mm",
+                "patch_size",
+                "context_px",
+                "channels",
+                "preprocessing",
+                "extract",
+                "counts",
+                "command",
+            )
             if k in ps.manifest
         },
         "best_epoch": best_epoch,

@@ -29,6 +29,7 @@ class Group:
     y: torch.Tensor
     mal: torch.Tensor
     clip: float
+    context: int = 0  # px of surroundings around each patch in x (see patch_logits)
 
     def __len__(self) -> int:
         return int(self.idx.shape[0])
@@ -52,9 +53,15 @@ def make_groups(ps: PatchSet, indices: npt.ArrayLike) -> list[Group]:
                 y=torch.from_numpy(ps.y[idx]),
                 mal=torch.from_numpy(ps.malignant[idx]),
                 clip=ps.clip,
+                context=ps.context_of(size),
             )
         )
     return out
+
+
+def patch_logits(model: torch.nn.Module, x: torch.Tensor, context: int = 0) -> torch.Tensor:
+    """Logits of the central patches of ``x``: ``forward_context`` when ``x`` carries ``context`` px around them."""
+    return model.forward_context(x, context) if context else model(x)  # type: ignore[operator]
 
 
 @torch.no_grad()
@@ -64,7 +71,7 @@ def predict(model: torch.nn.Module, group: Group, batch_size: int = 256) -> tupl
     logits = []
     for s in range(0, len(group), batch_size):
         x, _, _ = group.batch(np.arange(s, min(len(group), s + batch_size)))
-        logits.append(model(x.contiguous(memory_format=torch.channels_last)).float())
+        logits.append(patch_logits(model, x.contiguous(memory_format=torch.channels_last), group.context).float())
     lg = torch.cat(logits) if logits else torch.zeros((0, 4))
     probs = torch.cat([torch.softmax(lg[:, :3], 1), torch.sigmoid(lg[:, 3:4])], 1)
     return lg, probs

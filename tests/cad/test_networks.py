@@ -111,3 +111,26 @@ def test_fused_copy_equals_the_network(name):
         ref, out = m.cam(m.forward_features(x)), fused.cam(fused.forward_features(x))
     torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4 * float(ref.abs().max()))
     assert fused.feature_stride == m.feature_stride and fused.receptive_field == m.receptive_field
+
+
+def test_forward_context_is_the_whole_image_cam_of_the_centre():
+    """A patch trained with context sees exactly the feature cells a whole-image pass computes there.
+
+    Exact for the paper CNN: its receptive field (46 px) is within twice the 32 px context.
+    """
+    torch.manual_seed(0)
+    net = create_model("paper_cnn").eval()
+    stride, context, patch = net.feature_stride, 32, 96
+    big = torch.randn(1, 1, 320, 320)
+    at = 96  # stride-aligned origin of the centre patch, away from the image border
+    crop = big[:, :, at - context : at + patch + context, at - context : at + patch + context]
+    with torch.no_grad():
+        c0, c1 = at // stride, (at + patch) // stride
+        cells = net.forward_features(big)[:, :, c0:c1, c0:c1]
+        whole = net.forward_head(cells)
+        patched = net.forward_context(crop, context)
+        bare = net(crop[:, :, context:-context, context:-context])
+    assert torch.allclose(patched, whole, atol=1e-5), (patched - whole).abs().max()
+    assert not torch.allclose(bare, whole, atol=1e-3), "a bare patch should differ (zero padding at its edges)"
+    with pytest.raises(ValueError, match="multiple of the stride"):
+        net.forward_context(crop, context + 1)

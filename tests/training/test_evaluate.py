@@ -118,6 +118,7 @@ def test_compare_columns_exist_in_metrics_json():
 
     m = json.loads(json.dumps(to_jsonable(_metrics("m", "paper_cnn"))))
     m["detection"]["froc"]["mias"] = m["detection"]["froc"]["cbis_mass"]
+    m["detection"]["image_auc"]["malignant_all"] = m["detection"]["image_auc"]["abnormal_mias"]
     for header, path in COMPARE_COLUMNS:
         node = m
         for k in path:

@@ -208,3 +208,41 @@ def test_real_images_lesion_and_normal_geometry(data_dir):
         assert normals
         for p in normals:
             assert prep.mask[int(p.cy / prep.scale_y), int(p.cx / prep.scale_x)]
+
+
+def test_context_patches_hold_the_bare_patch_in_their_centre(patch_set, tmp_path):
+    """--context stores surroundings around whole-image patches only; the centre is the bare patch."""
+    from mammoview.training.train import TrainConfig, train
+
+    out = tmp_path / "ctx"
+    extract_patch_set(
+        out,
+        data_dir=patch_set.parent / "data",
+        pcfg=PreprocessConfig(),
+        val_fraction=0.34,
+        progress=False,
+        ecfg=ExtractConfig(
+            patch_size=48,
+            context=16,
+            cbis_lesion_patches=2,
+            cbis_normal_patches=2,
+            mias_lesion_patches=3,
+            mias_normal_patches=2,
+            seed=1,
+        ),
+    )
+    bare, ctx = PatchSet(patch_set), PatchSet(out)
+    assert ctx.manifest["context_px"] == 16 and ctx.images.shape[1:] == (1, 80, 80) and ctx.slot == 80
+    assert [r["cx"] for r in ctx.index] == [r["cx"] for r in bare.index]  # same patches, same order
+    whole = np.flatnonzero(ctx.sizes == 48)
+    assert np.array_equal(ctx.images[whole][:, :, 16:64, 16:64], bare.images[whole])
+    assert ctx.crop(whole).shape[1:] == (1, 80, 80) and ctx.context_of(48) == 16
+    small = np.flatnonzero(ctx.sizes == 17)
+    assert ctx.context_of(17) == 0 and np.array_equal(ctx.crop(small), bare.crop(small))
+    # the surroundings are real image, not fill: some ring pixels differ from the quantised zero
+    ring = ctx.images[whole][:, :, :16, :].astype(int)
+    assert (ring != int(quantize(np.zeros(1, np.float32), ctx.clip)[0])).mean() > 0.5
+    cfg = TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=1, steps_per_epoch=2, batch_size=8,
+                      small_batch_size=4, threads=1)  # fmt: skip
+    summary = train(out, tmp_path / "run", cfg, progress=False)
+    assert summary["patch_manifest"]["context_px"] == 16 and summary["epochs_run"] == 1

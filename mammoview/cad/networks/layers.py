@@ -146,6 +146,28 @@ class CadNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.forward_head(self.forward_features(x))
 
+    def forward_context(self, x: Tensor, context_px: int) -> Tensor:
+        """Logits of the central patch of ``x``, seen with ``context_px`` pixels of surroundings.
+
+        ``x`` is ``P + 2 * context_px`` pixels wide; only the feature cells covering the
+        central ``P`` pixels are averaged.  With ``context_px`` at least half the receptive
+        field those cells are the very numbers a whole-image pass computes at that place, so
+        a network trained this way is trained on exactly what whole-image inference
+        evaluates (the patch-equivalent maps of docs/cad-design.md).  A plain patch (no
+        context) would instead teach the network the zero padding at its borders, which it
+        never meets inside a whole mammogram.
+        """
+        if context_px % self.feature_stride:
+            raise ValueError(f"context of {context_px} px is not a multiple of the stride {self.feature_stride}")
+        features = self.forward_features(x)
+        m = context_px // self.feature_stride
+        if m:
+            h, w = features.shape[2:]
+            if h <= 2 * m or w <= 2 * m:
+                raise ValueError(f"input {tuple(x.shape[2:])} leaves no centre after {context_px} px of context")
+            features = features[:, :, m : h - m, m : w - m]
+        return self.forward_head(features)
+
     def cam(self, features: Tensor) -> Tensor:
         """CAM logit maps N,K,h,w for ``features`` (see :func:`class_activation_map`)."""
         return class_activation_map(self.head, features)

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The architecture comparison and the preprocessing ablation of models/MODEL_CARD.md.
+#
+#   bash models/experiments.sh [arch|ablation|evaluate|tables]   (default: all, in that order)
+#
+# Needs ../shared/data (or $MAMMOVIEW_DATA) and the context patch set of models/reproduce.sh
+# (runs/patches/ctx).  Budgets are set for this 2-core CPU while the default model trains on
+# the other core: every run is capped by wall-clock minutes and the tables say so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MV=${MV:-.venv/bin/mammoview}
+RUNS=${RUNS:-runs}
+ARCH_MINUTES=${ARCH_MINUTES:-18}
+ABL_MINUTES=${ABL_MINUTES:-5}
+ABL_STEPS=${ABL_STEPS:-60}
+EVAL_IMAGES=${EVAL_IMAGES:-150}
+what=${1:-all}
+
+arch() {  # VGG-style and ResNet-style on the same patches and split as the default paper CNN
+  for a in vgg resnet; do
+    [ -f "$RUNS/$a-ctx/summary.json" ] || \
+      $MV train --patches "$RUNS/patches/ctx" --arch "$a" --out "$RUNS/$a-ctx" --threads 1 \
+        --max-minutes "$ARCH_MINUTES" --patience 6 --quiet
+  done
+}
+
+ablation() {  # one switch at a time on bare 96 px patches, the same seed and patients
+  declare -A flags=(
+    [baseline]=""
+    [pectoral]="--remove-pectoral"
+    [clahe]="--clahe"
+    [gaussian]="--gaussian-sigma 0.3"
+    [sobel]="--sobel"
+    [morphology]="--morphology open-close"
+  )
+  for name in baseline pectoral clahe gaussian sobel morphology; do
+    out="$RUNS/ablation/$name"
+    # shellcheck disable=SC2086
+    [ -f "$out/patches/manifest.json" ] || \
+      $MV extract-patches --out "$out/patches" --context 0 --workers 1 --quiet ${flags[$name]}
+    [ -f "$out/run/summary.json" ] || \
+      $MV train --patches "$out/patches" --arch paper_cnn --out "$out/run" --threads 1 \
+        --steps-per-epoch "$ABL_STEPS" --epochs 40 --max-minutes "$ABL_MINUTES" --quiet
+    [ -f "$out/eval/metrics.json" ] || \
+      $MV evaluate --weights "$out/run" --patches "$out/patches" --no-detect --out "$out/eval" --quiet
+    rm -f "$out/patches/patches.npy"  # 200 MB each; the manifest, index and contact sheets stay
+  done
+}
+
+evaluate() {  # whole-image detect + FROC + timing on the same validation images
+  for a in paper_cnn vgg resnet; do
+    [ -f "$RUNS/eval/$a/metrics.json" ] || \
+      $MV evaluate --weights "$RUNS/$a-ctx" --patches "$RUNS/patches/ctx" --max-images "$EVAL_IMAGES" \
+        --device cpu --out "$RUNS/eval/$a" --quiet
+  done
+}
+
+tables() {
+  $MV evaluate --compare "$RUNS"/eval/{paper_cnn,vgg,resnet} --labels paper_cnn vgg resnet \
+    --out "$RUNS/eval/architectures.md"
+  $MV evaluate --compare "$RUNS"/ablation/{baseline,pectoral,clahe,gaussian,sobel,morphology}/eval \
+    --labels baseline +pectoral +clahe +gaussian +sobel +morphology --out "$RUNS/ablation/ablation.md"
+}
+
+case "$what" in
+  all) arch; ablation; evaluate; tables ;;
+  arch|ablation|evaluate|tables) "$what" ;;
+  *) echo "usage: $0 [arch|ablation|evaluate|tables]" >&2; exit 2 ;;
+esac
