@@ -4,8 +4,8 @@
 #   bash models/experiments.sh [arch|ablation|evaluate|tables]   (default: all, in that order)
 #
 # Needs ../shared/data (or $MAMMOVIEW_DATA) and the context patch set of models/reproduce.sh
-# (runs/patches/ctx).  Budgets are set for this 2-core CPU while the default model trains on
-# the other core: every run is capped by wall-clock minutes and the tables say so.
+# (runs/patches/ctx).  Budgets are set for this 2-core CPU, two runs side by side on one
+# thread each: every run is capped by wall-clock minutes and the tables say so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MV=${MV:-.venv/bin/mammoview}
@@ -16,8 +16,8 @@ ABL_STEPS=${ABL_STEPS:-60}
 EVAL_IMAGES=${EVAL_IMAGES:-150}
 what=${1:-all}
 
-arch() {  # VGG-style and ResNet-style on the same patches and split as the default paper CNN
-  for a in vgg resnet; do
+arch() {  # the three networks on the same patches, split and budget (one thread each, ARCH_MINUTES)
+  for a in ${ARCHS:-vgg resnet paper_cnn}; do
     [ -f "$RUNS/$a-ctx/summary.json" ] || \
       $MV train --patches "$RUNS/patches/ctx" --arch "$a" --out "$RUNS/$a-ctx" --threads 1 \
         --max-minutes "$ARCH_MINUTES" --patience 6 --quiet

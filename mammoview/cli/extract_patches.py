@@ -66,6 +66,15 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     g.add_argument("--jitter", type=float, default=0.25, help="max lesion-centre offset, fraction of the patch")
     g.add_argument("--normal-margin", type=float, default=0.25, help="gap beyond half a patch, fraction of patch")
     g.add_argument("--min-coverage", type=float, default=0.7, help="min breast fraction of a normal patch")
+    g.add_argument(
+        "--hard-negatives-from",
+        type=Path,
+        default=None,
+        metavar="RUN",
+        help="a first model (train run folder or models folder): add normal patches where it is most wrong",
+    )
+    g.add_argument("--hard-negatives", type=int, default=4, metavar="N", help="mined normal patches per image")
+    g.add_argument("--hard-negative-min-score", type=float, default=0.5, metavar="P", help="min p(abnormal)")
     g.add_argument("--cbis-lesion-patches", type=int, default=4)
     g.add_argument("--cbis-normal-patches", type=int, default=6)
     g.add_argument("--mias-lesion-patches", type=int, default=8)
@@ -107,8 +116,14 @@ def run(args: argparse.Namespace) -> int:
         mias_normal_patches=args.mias_normal_patches,
         mias_other=args.mias_other,
         magic5=args.magic5,
+        hard_negatives=args.hard_negatives if args.hard_negatives_from is not None else 0,
         seed=args.seed,
     )
+    miner = None
+    if args.hard_negatives_from is not None:
+        from mammoview.training.mining import MapMiner
+
+        miner = MapMiner(args.hard_negatives_from, min_score=args.hard_negative_min_score)
     m = extract_patch_set(
         args.out,
         data_dir=args.data,
@@ -119,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.quiet,
         command="mammoview " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        miner=miner,
     )
     print(f"{m['n_patches']} patches from {m['n_images']} images/patches in {m['seconds']:.0f} s -> {args.out}")
     for split, by_source in m["counts"]["patches"].items():

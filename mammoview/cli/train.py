@@ -47,6 +47,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--resume", action="store_true", help="continue from RUNDIR/checkpoints/last")
     p.add_argument("--patience", type=int, default=None, help="epochs without improvement (default 10)")
     p.add_argument("--max-minutes", type=float, default=None, help="hard stop (default 55)")
+    p.add_argument(
+        "--time-schedule",
+        action="store_true",
+        help="the cosine learning-rate schedule follows the wall-clock budget too, so a run capped by "
+        "--max-minutes still ends annealed",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 2)")
     p.add_argument("--install-to", type=Path, default=None, metavar="DIR", help="install the best epoch here")
     p.add_argument("--name", default=None, help="model name for --install-to (default mammoview-ARCH)")
@@ -100,6 +106,7 @@ def config_from_args(args: argparse.Namespace):  # -> TrainConfig (imports stay 
         seed=args.seed,
         patience=args.patience if args.patience is not None else 10,
         max_minutes=args.max_minutes if args.max_minutes is not None else 55.0,
+        time_schedule=args.time_schedule,
         threads=args.threads if args.threads is not None else 2,
         monitor=args.monitor,
         augment=aug,

@@ -81,6 +81,8 @@ class PatchSet:
         self.patients = np.array([r["patient"] for r in self.index], dtype=object)
         self.splits = np.array([r["split"] for r in self.index], dtype=object)
         self.sizes: IntArray = np.array([r["size_px"] for r in self.index], dtype=np.int64)
+        #: "lesion", "random" (normal) or "hard" (mined normal); "" in patch sets made before mining existed
+        self.origins = np.array([r.get("origin", "") for r in self.index], dtype=object)
 
     def __len__(self) -> int:
         return len(self.index)

@@ -46,6 +46,7 @@ INDEX_COLUMNS = (
     "size_px",
     "jitter",
     "lesion_box",
+    "origin",
 )
 
 DECISIONS = {
@@ -62,13 +63,18 @@ DECISIONS = {
     "context": "Whole-image patches are stored with `context_px` of surroundings (slot_size = patch_size + 2 "
     "context_px; 0 beyond the image border, as whole-image inference pads); training pools only the centre "
     "patch_size (CadNet.forward_context), so it learns what whole-image inference computes.",
+    "hard_negatives": "With --hard-negatives-from, up to hard_negatives extra normal patches per image at the "
+    "cells a first model scores most abnormal, clear of every lesion (the random-normal clearance); "
+    "index.csv origin = hard. Both splits are mined (labels only decide the clearance).",
     "cbis_stretch": "CBIS-DDSM 800x800 JPEGs resampled with the stored-grid spacing (0.29 x 0.177 mm), which "
     "undoes the square stretch.",
 }
 
 
-def _work(src: SourceImage, pcfg: PreprocessConfig, ecfg: pt.ExtractConfig) -> tuple[list[pt.Patch], list[str]]:
-    return pt.source_patches(src, pcfg, ecfg)
+def _work(
+    src: SourceImage, pcfg: PreprocessConfig, ecfg: pt.ExtractConfig, miner: Any = None
+) -> tuple[list[pt.Patch], list[str]]:
+    return pt.source_patches(src, pcfg, ecfg, miner)
 
 
 def _fmt(v: float) -> str:
@@ -86,6 +92,7 @@ def extract_patch_set(
     workers: int = 1,
     progress: bool = True,
     command: str = "",
+    miner: Any = None,
 ) -> dict[str, Any]:
     """Extract every patch of the chosen sources into ``out_dir`` and return the manifest.
 
@@ -119,7 +126,7 @@ def extract_patch_set(
     rows: list[dict[str, Any]] = []
     boxes: list[tuple[float, float, float, float] | None] = []
     notes: list[str] = []
-    fn = partial(_work, pcfg=pcfg, ecfg=ecfg)
+    fn = partial(_work, pcfg=pcfg, ecfg=ecfg, miner=miner)
     bar = tqdm(total=len(records), desc="extract", unit="img", disable=not progress)
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
     try:
@@ -145,6 +152,7 @@ def extract_patch_set(
                         "size_px": patch.size_px,
                         "jitter": _fmt(patch.jitter),
                         "lesion_box": "" if patch.lesion_box is None else " ".join(map(_fmt, patch.lesion_box)),
+                        "origin": patch.extra.get("origin", "lesion" if patch.label != "normal" else "random"),
                     }
                 )
     finally:
@@ -175,6 +183,7 @@ def extract_patch_set(
         "normalization": f"robust z-score inside the breast mask, clipped to +-{pcfg.clip:g}",
         "quantization": {"clip": pcfg.clip, "formula": "q = round((x + clip) / (2 clip) * 255)"},
         "extract": ecfg.to_dict(),
+        "hard_negative_miner": miner.describe() if miner is not None else None,
         "val_fraction": val_fraction,
         "decisions": DECISIONS,
         "counts": count_patches(rows),

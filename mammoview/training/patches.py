@@ -39,7 +39,7 @@ Decisions (recorded in the manifest):
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -73,6 +73,7 @@ class ExtractConfig:
     mias_other: Literal["exclude", "mass"] = "exclude"
     magic5: Literal["native", "exclude"] = "native"
     magic5_contrast: float = 0.19
+    hard_negatives: int = 0  # extra normal patches per image where a miner's model is most wrong (.mining)
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,7 +140,11 @@ def lesion_in_breast(mask: npt.NDArray[np.bool_], box: geometry.Box, min_fractio
 
 
 def image_patches(
-    src: SourceImage, prep: PreparedImage, cfg: ExtractConfig, notes: list[str] | None = None
+    src: SourceImage,
+    prep: PreparedImage,
+    cfg: ExtractConfig,
+    notes: list[str] | None = None,
+    miner: Callable[[PreparedImage], list[tuple[float, float, float]]] | None = None,
 ) -> Iterator[Patch]:
     """Lesion and normal patches of one prepared whole image (see the module docstring).
 
@@ -209,6 +214,33 @@ def image_patches(
             size_px=p,
             jitter=0.0,
         )
+    if miner is None or cfg.hard_negatives <= 0:
+        return
+    chosen: list[tuple[float, float]] = []
+    margin = cfg.normal_margin * p
+    for mx, my, score in miner(prep):
+        if len(chosen) >= cfg.hard_negatives:
+            break
+        x, y = geometry.clamp_centre(mx, my, p, prep.shape)
+        if not geometry.clear_of_boxes(x, y, boxes, p, margin):
+            continue
+        if any(abs(x - cx) < p / 2 and abs(y - cy) < p / 2 for cx, cy in chosen):
+            continue  # overlapping more than half a patch with one already taken
+        chosen.append((x, y))
+        x0, y0 = geometry.patch_origin(x, y, p)
+        yield Patch(
+            x=geometry.crop(prep.data, x, y, p + 2 * cfg.context, fill),
+            source=src.source,
+            patient=src.patient,
+            image_id=src.image_id,
+            label="normal",
+            malignant=None,
+            cx=float((x0 + p / 2) * sx),
+            cy=float((y0 + p / 2) * sy),
+            size_px=p,
+            jitter=0.0,
+            extra={"origin": "hard", "miner_score": score},
+        )
 
 
 def normalize_small_patch(img: npt.NDArray[np.float32], contrast: float, clip: float) -> npt.NDArray[np.float32]:
@@ -246,12 +278,17 @@ def small_patch(src: SourceImage, pcfg: PreprocessConfig, cfg: ExtractConfig) ->
     )
 
 
-def source_patches(src: SourceImage, pcfg: PreprocessConfig, cfg: ExtractConfig) -> tuple[list[Patch], list[str]]:
+def source_patches(
+    src: SourceImage,
+    pcfg: PreprocessConfig,
+    cfg: ExtractConfig,
+    miner: Callable[[PreparedImage], list[tuple[float, float, float]]] | None = None,
+) -> tuple[list[Patch], list[str]]:
     """All patches of one source record (a whole image or a MAGIC-5 patch), and notes on skipped lesions."""
     if src.is_patch:
         return ([small_patch(src, pcfg, cfg)] if cfg.magic5 == "native" else []), []
     notes: list[str] = []
-    return list(image_patches(src, prepare_source(src, pcfg), cfg, notes)), notes
+    return list(image_patches(src, prepare_source(src, pcfg), cfg, notes, miner)), notes
 
 
 def quantize(x: npt.NDArray[np.float32], clip: float) -> npt.NDArray[np.uint8]:

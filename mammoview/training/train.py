@@ -58,6 +58,7 @@ class TrainConfig:
     seed: int = 0
     patience: int = 10
     max_minutes: float = 55.0
+    time_schedule: bool = False  # the cosine follows max(step, wall-clock) progress: a capped run still anneals
     threads: int = 2
     monitor: Literal["combined", "auc", "balanced_accuracy", "loss"] = "combined"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -85,11 +86,15 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opti
     raise ValueError(f"unknown optimizer {cfg.optimizer!r} (adam or sgd)")
 
 
-def lr_at(step: int, total: int, warmup: int, base: float) -> float:
-    """Linear warm-up from ``base / 10`` over ``warmup`` steps, then cosine down to ``base / 100``."""
+def lr_at(step: int, total: int, warmup: int, base: float, time_frac: float = 0.0) -> float:
+    """Linear warm-up from ``base / 10`` over ``warmup`` steps, then cosine down to ``base / 100``.
+
+    ``time_frac`` (elapsed / max_minutes, with ``TrainConfig.time_schedule``) moves the cosine
+    on when the wall-clock budget runs out before the steps do, so a capped run ends annealed.
+    """
     if step < warmup:
         return base * (0.1 + 0.9 * step / max(1, warmup))
-    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    t = min(1.0, max((step - warmup) / max(1, total - warmup), time_frac))
     return base * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * t)))
 
 
@@ -197,7 +202,8 @@ def train(
         loss_sum, correct, count = 0.0, 0, 0
         bar = tqdm(range(steps), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False)
         for step in bar:
-            lr = lr_at(epoch * steps + step, total, warmup, cfg.lr)
+            time_frac = (before + time.perf_counter() - t0) / (60.0 * cfg.max_minutes) if cfg.time_schedule else 0.0
+            lr = lr_at(epoch * steps + step, total, warmup, cfg.lr, time_frac)
             for group in opt.param_groups:
                 group["lr"] = lr
             batches = [

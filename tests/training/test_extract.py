@@ -246,3 +246,61 @@ def test_context_patches_hold_the_bare_patch_in_their_centre(patch_set, tmp_path
                       small_batch_size=4, threads=1)  # fmt: skip
     summary = train(out, tmp_path / "run", cfg, progress=False)
     assert summary["patch_manifest"]["context_px"] == 16 and summary["epochs_run"] == 1
+
+
+def test_hard_negatives_are_the_miners_best_cells_clear_of_every_lesion(patch_set):
+    """Mined normal patches: best-scored first, never near a lesion, never overlapping each other."""
+    from mammoview.training import geometry, sources
+    from mammoview.training.patches import image_patches, prepare_source
+
+    data = patch_set.parent / "data"
+    src = next(s for s in sources.cbis_images(data) if s.lesions)
+    pcfg, cfg = PreprocessConfig(), ExtractConfig(patch_size=48, context=16, hard_negatives=3, seed=1)
+    prep = prepare_source(src, pcfg)
+    boxes = [geometry.stored_box_to_model(les.bbox, prep.scale_x, prep.scale_y) for les in src.lesions]
+    lesion_centres = [((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b in boxes]
+    rows, cols = prep.shape
+    grid = [(float(x), float(y)) for y in range(24, rows - 24, 8) for x in range(24, cols - 24, 8)]
+    # the "model" is most wrong at the lesion itself, then decreasingly away from the image centre
+    cands = [(x, y, 1.0) for x, y in lesion_centres] + [
+        (x, y, 0.9 - 1e-4 * np.hypot(x - cols / 2, y - rows / 2)) for x, y in grid
+    ]
+    calls = []
+
+    def miner(p):  # type: ignore[no-untyped-def]
+        calls.append(p)
+        return sorted(cands, key=lambda c: -c[2])
+
+    patches = list(image_patches(src, prep, cfg, miner=miner))
+    hard = [p for p in patches if p.extra.get("origin") == "hard"]
+    assert calls == [prep] and len(hard) == 3
+    assert [p.extra["miner_score"] for p in hard] == sorted((p.extra["miner_score"] for p in hard), reverse=True)
+    assert all(p.extra["miner_score"] < 1.0 for p in hard), "a lesion centre was taken as a negative"
+    centres = [(p.cx / prep.scale_x, p.cy / prep.scale_y) for p in hard]
+    for x, y in centres:
+        assert geometry.clear_of_boxes(x, y, boxes, 48, cfg.normal_margin * 48 - 1)
+    for i, (x, y) in enumerate(centres):
+        for x2, y2 in centres[:i]:
+            assert abs(x - x2) >= 24 or abs(y - y2) >= 24
+    assert all(p.x.shape[-1] == 48 + 2 * 16 and p.label == "normal" for p in hard)
+    # without a miner (or with hard_negatives=0) nothing is mined
+    assert not [p for p in image_patches(src, prep, cfg) if p.extra.get("origin") == "hard"]
+
+
+def test_map_miner_returns_breast_cells_best_first(patch_set, tmp_path):
+    from mammoview.training import sources
+    from mammoview.training.mining import MapMiner
+    from mammoview.training.patches import prepare_source
+    from tests.gui.cad_support import save_tiny_model
+
+    models = save_tiny_model(tmp_path / "models", pixel_size_mm=PreprocessConfig().pixel_size_mm, patch_size=48)
+    src = sources.cbis_images(patch_set.parent / "data")[0]
+    prep = prepare_source(src, PreprocessConfig())
+    miner = MapMiner(models, min_score=0.0, max_candidates=20)
+    cands = miner(prep)
+    assert 0 < len(cands) <= 20
+    scores = [s for _, _, s in cands]
+    assert scores == sorted(scores, reverse=True)
+    for x, y, _ in cands:
+        assert prep.mask[min(int(y), prep.shape[0] - 1), min(int(x), prep.shape[1] - 1)]
+    assert miner.__getstate__()["_loaded"] is None  # picklable for worker processes without the model

@@ -96,6 +96,10 @@ def test_lr_schedule():
     assert lr_at(0, 100, 10, 1.0) == pytest.approx(0.1)
     assert lr_at(10, 100, 10, 1.0) == pytest.approx(1.0)
     assert lr_at(100, 100, 10, 1.0) == pytest.approx(0.01)
+    # a wall-clock budget that runs out first moves the cosine on: half the time -> half-way down
+    assert lr_at(20, 100, 10, 1.0, time_frac=0.5) == pytest.approx(0.01 + 0.99 * 0.5)
+    assert lr_at(20, 100, 10, 1.0, time_frac=1.0) == pytest.approx(0.01)
+    assert lr_at(90, 100, 10, 1.0, time_frac=0.1) == lr_at(90, 100, 10, 1.0)  # steps ahead of time: steps rule
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])

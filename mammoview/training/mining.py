@@ -1,0 +1,81 @@
+"""Hard-negative mining: where a trained model is wrong on normal tissue, cut more normal patches.
+
+Random normal patches are mostly easy (fat, uniform parenchyma).  A first model trained on them
+calls much of the dense fibroglandular tissue "lesion" when it runs over a whole mammogram, so
+its maps light up every dense breast.  :class:`MapMiner` runs such a model fully convolutionally
+over each prepared image (:func:`mammoview.cad.inference.whole_image_maps`, the same maps the
+viewer shows) and returns the most "abnormal" breast cells; :func:`.patches.image_patches` keeps
+those clear of every lesion box/circle (the same clearance as random normal patches) as extra
+normal patches, marked ``origin = hard`` in ``index.csv``.  Labels are only used for that
+clearance, so mining the validation images too leaks nothing: the validation normal patches then
+include the hard cases the model will meet in whole images.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mammoview.cad.preprocess import PreparedImage
+
+
+class MapMiner:
+    """Candidate hard negatives of a prepared image: ``(x, y, p_abnormal)`` in model px, best first.
+
+    Parameters
+    ----------
+    weights : Path
+        A ``mammoview train`` run folder or a models folder (its default model).
+    min_score : float
+        Cells below this p(abnormal) are not candidates.
+    max_candidates : int
+        At most this many cells, best first (clearance filtering happens later).
+
+    The model is loaded on first use in each process, so a miner can be sent to worker processes.
+    """
+
+    def __init__(self, weights: Path, min_score: float = 0.5, max_candidates: int = 200) -> None:
+        self.weights = Path(weights)
+        self.min_score = min_score
+        self.max_candidates = max_candidates
+        self._loaded: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_loaded": None}
+
+    def describe(self) -> dict[str, Any]:
+        return {"weights": str(self.weights), "min_score": self.min_score, "max_candidates": self.max_candidates}
+
+    def _load(self) -> Any:
+        if self._loaded is None:
+            import tempfile
+
+            import torch
+
+            from mammoview.training.evaluate import resolve_model
+
+            torch.set_num_threads(1)
+            tmp = Path(tempfile.mkdtemp(prefix="mammoview-miner-"))
+            self._loaded, _ = resolve_model(weights=self.weights, out_dir=tmp, device="cpu")
+        return self._loaded
+
+    def __call__(self, prep: PreparedImage) -> list[tuple[float, float, float]]:
+        from mammoview.cad.inference import whole_image_maps
+        from mammoview.cad.pipeline import drain
+
+        loaded = self._load()
+        net = loaded.fused or loaded.model
+        maps = drain(whole_image_maps(net, prep, loaded.entry.patch_size, device=loaded.device))
+        a = np.where(maps.mask, maps.abnormal, 0.0)
+        order = np.argsort(a, axis=None)[::-1][: self.max_candidates]
+        out = []
+        for flat in order:
+            score = float(a.flat[flat])
+            if score < self.min_score:
+                break
+            row, col = np.unravel_index(flat, a.shape)
+            x, y = maps.cell_center(float(row), float(col))
+            out.append((x, y, score))
+        return out
