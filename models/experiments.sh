@@ -47,8 +47,9 @@ ablation() {  # one switch at a time on bare 96 px patches, the same seed and pa
   done
 }
 
-evaluate() {  # whole-image detect + FROC + timing on the same validation images
-  for a in paper_cnn vgg resnet; do
+evaluate() {  # whole-image detect + FROC + timing on the same validation images (one thread each)
+  export MAMMOVIEW_THREADS=${MAMMOVIEW_THREADS:-1}
+  for a in ${ARCHS:-paper_cnn vgg resnet}; do
     [ -f "$RUNS/eval/$a/metrics.json" ] || \
       $MV evaluate --weights "$RUNS/$a-ctx" --patches "$RUNS/patches/ctx" --max-images "$EVAL_IMAGES" \
         --device cpu --out "$RUNS/eval/$a" --quiet

@@ -48,7 +48,26 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return inter / area
 
 
-def find_regions(score: npt.NDArray[np.float32], threshold: float, min_distance: int = 1) -> list[Region]:
+def abnormal_logit(maps: ProbabilityMaps) -> npt.NDArray[np.float32]:
+    """``log(p_abnormal / p_normal)`` per cell: the ranking score of the peaks.
+
+    ``p_abnormal`` saturates at 1.0 in float32 over a whole dense region while the logit
+    still rises towards the most suspicious cell, so peaks (finding centres) and their order
+    come from the logit, and only the threshold and the reported scores from the probability.
+    Computed from ``p_normal``, which stays representable (e.g. 1e-9) where ``1 - p_normal``
+    has rounded to 1.
+    """
+    pn = np.clip(maps.normal.astype(np.float64), 1e-30, 1.0)
+    logit = np.log1p(-np.minimum(pn, 1.0 - 1e-12)) - np.log(pn)
+    return np.where(maps.mask, logit, -np.inf).astype(np.float32)
+
+
+def find_regions(
+    score: npt.NDArray[np.float32],
+    threshold: float,
+    min_distance: int = 1,
+    rank: npt.NDArray[np.float32] | None = None,
+) -> list[Region]:
     """Candidate regions of ``score >= threshold``, one per peak, overlapping ones merged.
 
     Parameters
@@ -59,13 +78,17 @@ def find_regions(score: npt.NDArray[np.float32], threshold: float, min_distance:
         Minimum score of a region cell (> 0, so the zeroed background never forms a region).
     min_distance
         Minimum peak separation in cells (half a patch: closer peaks are one lesion).
+    rank
+        A monotone, non-saturating version of ``score`` (:func:`abnormal_logit`) that places
+        the peaks, splits regions and orders candidates; default ``score`` itself.
     """
     thr = max(float(threshold), 1e-6)
     labels = measure.label(score >= thr, connectivity=2)  # type: ignore[no-untyped-call]
     if labels.max() == 0:
         return []
+    rk = score if rank is None else np.where(labels > 0, rank, np.float32(-1e30)).astype(np.float32)
     peaks = feature.peak_local_max(  # type: ignore[no-untyped-call]
-        score, min_distance=max(1, min_distance), threshold_abs=thr, labels=labels, exclude_border=False
+        rk, min_distance=max(1, min_distance), labels=labels, exclude_border=False
     )
     markers = np.zeros(labels.shape, dtype=np.int32)
     for k, (r, c) in enumerate(peaks, start=1):
@@ -74,21 +97,21 @@ def find_regions(score: npt.NDArray[np.float32], threshold: float, min_distance:
     for lab in range(1, int(labels.max()) + 1):
         region = labels == lab
         if not (markers[region] > 0).any():
-            flat = np.where(region, score, -1.0)
+            flat = np.where(region, rk, -np.inf)
             r, c = np.unravel_index(int(np.argmax(flat)), score.shape)
             markers[r, c] = markers.max() + 1
-    parts = segmentation.watershed(-score, markers, mask=labels > 0)  # type: ignore[no-untyped-call]
-    cands: list[Region] = []
+    parts = segmentation.watershed(-rk, markers, mask=labels > 0)  # type: ignore[no-untyped-call]
+    cands: list[tuple[float, Region]] = []
     for k in range(1, int(markers.max()) + 1):
         cells = parts == k
         if not cells.any():
             continue
-        flat = np.where(cells, score, -1.0)
+        flat = np.where(cells, rk, -np.inf)
         r, c = np.unravel_index(int(np.argmax(flat)), score.shape)
-        cands.append(Region(cells, (int(r), int(c)), float(score[r, c]), _box(cells)))
-    cands.sort(key=lambda g: -g.score)
+        cands.append((float(rk[r, c]), Region(cells, (int(r), int(c)), float(score[r, c]), _box(cells))))
+    cands.sort(key=lambda t: -t[0])
     merged: list[Region] = []
-    for cand in cands:
+    for _, cand in cands:
         for i, kept in enumerate(merged):
             if _iou(cand.box, kept.box) >= MERGE_IOU:
                 cells = kept.cells | cand.cells
@@ -100,10 +123,16 @@ def find_regions(score: npt.NDArray[np.float32], threshold: float, min_distance:
 
 
 def image_scores(maps: ProbabilityMaps) -> tuple[float, float]:
-    """Image-level ``(abnormal, malignant)``: the maxima over the breast (0 with no breast)."""
+    """Image-level ``(abnormal, malignant)``: the maxima over the breast (0 with no breast).
+
+    Computed in float64 from ``p_normal``: a float32 ``p_abnormal`` rounds to exactly 1.0 on
+    most dense breasts, which would tie every such image in a ROC analysis.
+    """
     if not maps.mask.any():
         return 0.0, 0.0
-    return float(maps.abnormal[maps.mask].max()), float(maps.malignant[maps.mask].max())
+    abnormal = 1.0 - maps.normal[maps.mask].astype(np.float64)
+    malignant = abnormal * maps.malignant_given_lesion[maps.mask].astype(np.float64)
+    return float(abnormal.max()), float(malignant.max())
 
 
 def regions_to_findings(
@@ -117,7 +146,7 @@ def regions_to_findings(
     rows, cols = stored_shape
     s, off = maps.stride, maps.offset
     out: list[Finding] = []
-    for reg in sorted(regions, key=lambda g: -g.score)[: max(0, max_findings)]:
+    for reg in regions[: max(0, max_findings)]:  # find_regions' order: best peak first
         mass = float(maps.mass[reg.cells].mean())
         calc = float(maps.calcification[reg.cells].mean())
         kind = FindingKind.MASS if mass >= calc else FindingKind.CALCIFICATION

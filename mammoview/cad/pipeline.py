@@ -18,7 +18,13 @@ import numpy as np
 import torch
 
 from mammoview.cad.device import Precision, deterministic
-from mammoview.cad.findings import DEFAULT_MAX_FINDINGS, find_regions, image_scores, regions_to_findings
+from mammoview.cad.findings import (
+    DEFAULT_MAX_FINDINGS,
+    abnormal_logit,
+    find_regions,
+    image_scores,
+    regions_to_findings,
+)
 from mammoview.cad.gradcam import grad_cam_tiled
 from mammoview.cad.inference import (
     CancelFlag,
@@ -155,7 +161,7 @@ def analyse_image(
     check_cancel(cancel)
     yield Progress(900, STEPS, f"{name}: findings")
     thr = model.entry.finding_threshold if threshold is None else threshold
-    regions = find_regions(maps.abnormal, thr, min_distance=max(1, window // 2))
+    regions = find_regions(maps.abnormal, thr, min_distance=max(1, window // 2), rank=abnormal_logit(maps))
     findings = regions_to_findings(
         regions, maps, scale_x=prepared.scale_x, scale_y=prepared.scale_y, stored_shape=image.shape,
         pixel_size_mm=prepared.pixel_size_mm, max_findings=max_findings,

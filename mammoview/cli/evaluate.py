@@ -106,7 +106,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.patches is None or args.out is None:
         raise ValueError("--patches and --out are required (or --compare)")
+    from mammoview.cad.device import configure_threads
     from mammoview.training.evaluate import EvaluateOptions, evaluate, model_summary, pipeline_timer, resolve_model
+
+    configure_threads(None)  # $MAMMOVIEW_THREADS, as detect
 
     opts = EvaluateOptions(
         out=args.out,

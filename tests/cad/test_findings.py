@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
 
-from mammoview.cad.findings import find_regions, image_scores, regions_to_findings
+import numpy as np
+import pytest
+
+from mammoview.cad.findings import abnormal_logit, find_regions, image_scores, regions_to_findings
 from mammoview.cad.inference import ProbabilityMaps
 from mammoview.cad.types import FindingKind
 
@@ -21,8 +24,15 @@ def _maps(abnormal, mass=None, calc=None, mask=None, offset=0.0):
     mass = ab * 0.8 if mass is None else mass.astype(np.float32)
     calc = ab * 0.2 if calc is None else calc.astype(np.float32)
     return ProbabilityMaps(
-        normal=1 - ab, mass=mass, calcification=calc, malignant_given_lesion=z + 0.25, abnormal=ab,
-        malignant=ab * 0.25, mask=mask, stride=16, offset=offset,
+        normal=1 - ab,
+        mass=mass,
+        calcification=calc,
+        malignant_given_lesion=z + 0.25,
+        abnormal=ab,
+        malignant=ab * 0.25,
+        mask=mask,
+        stride=16,
+        offset=offset,
     )
 
 
@@ -57,7 +67,7 @@ def test_below_threshold_and_outside_mask_give_nothing():
     mask[:, :5] = True  # the bump is outside the breast
     maps = _maps(score, mask=mask)
     assert find_regions(maps.abnormal, 0.5) == []
-    assert image_scores(maps) == (float(maps.abnormal[mask].max()), float(maps.malignant[mask].max()))
+    assert image_scores(maps) == pytest.approx((float(maps.abnormal[mask].max()), float(maps.malignant[mask].max())))
     empty = _maps(score, mask=np.zeros((20, 20), bool))
     assert image_scores(empty) == (0.0, 0.0)
 
@@ -82,14 +92,38 @@ def test_findings_in_stored_coordinates():
 def test_even_window_offset_shifts_by_half_a_cell():
     score = _bump((20, 30), 5, 12, 1.5).astype(np.float32)
     maps = _maps(score, offset=-0.5)
-    (f,) = regions_to_findings(find_regions(maps.abnormal, 0.5), maps, scale_x=1.0, scale_y=1.0,
-                               stored_shape=(960, 960), pixel_size_mm=0.3)
+    (f,) = regions_to_findings(
+        find_regions(maps.abnormal, 0.5), maps, scale_x=1.0, scale_y=1.0, stored_shape=(960, 960), pixel_size_mm=0.3
+    )
     assert f.center == (12 * 16.0, 5 * 16.0)
 
 
 def test_top_n_sorted():
     score = sum(_bump((40, 40), r, c, 1.5, a) for r, c, a in [(5, 5, 0.7), (20, 20, 0.95), (35, 30, 0.8)])
     maps = _maps(np.asarray(score, np.float32))
-    fs = regions_to_findings(find_regions(maps.abnormal, 0.5), maps, scale_x=1, scale_y=1,
-                             stored_shape=(640, 640), pixel_size_mm=0.3, max_findings=2)
+    fs = regions_to_findings(
+        find_regions(maps.abnormal, 0.5),
+        maps,
+        scale_x=1,
+        scale_y=1,
+        stored_shape=(640, 640),
+        pixel_size_mm=0.3,
+        max_findings=2,
+    )
     assert [round(f.score, 2) for f in fs] == [0.95, 0.8]
+
+
+def test_saturated_maps_are_ranked_by_the_logit():
+    """p_abnormal is 1.0 in float32 over both bumps; the logit still finds the stronger one first."""
+    logit = 30.0 * _bump((30, 30), 8, 8, 3) + 40.0 * _bump((30, 30), 22, 20, 3) - 5.0  # weaker bump first
+    p_normal = (1.0 / (1.0 + np.exp(logit))).astype(np.float32)
+    maps = _maps((1.0 - p_normal).astype(np.float32))
+    maps = dataclasses.replace(maps, normal=p_normal)
+    assert maps.abnormal[8, 8] == maps.abnormal[22, 20] == 1.0  # saturated: no order by probability
+    rank = abnormal_logit(maps)
+    assert rank[22, 20] == pytest.approx(35.0, rel=1e-3) and rank[8, 8] == pytest.approx(25.0, rel=1e-3)
+    regs = find_regions(maps.abnormal, 0.5, min_distance=2, rank=rank)
+    assert [r.peak for r in regs] == [(22, 20), (8, 8)]
+    # image scores in float64 keep two saturated images apart (a ROC would tie them in float32)
+    weaker = dataclasses.replace(maps, normal=(1.0 / (1.0 + np.exp(logit * 0.8))).astype(np.float32))
+    assert image_scores(maps)[0] > image_scores(weaker)[0]

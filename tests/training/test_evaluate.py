@@ -186,7 +186,22 @@ def _fake_patch_set(root: Path, rng: np.random.Generator) -> Path:
                 arrays.append(x)
                 mal = "" if label == "normal" or source == "magic5" else str(int(rng.integers(0, 2)))
                 split = "val" if patient in VAL else "train"
-                values = [len(rows), source, patient, "img", split, label, mal, "10.00", "10.00", size, "0.00", ""]
+                origin = "random" if label == "normal" else "lesion"
+                values = [
+                    len(rows),
+                    source,
+                    patient,
+                    "img",
+                    split,
+                    label,
+                    mal,
+                    "10.00",
+                    "10.00",
+                    size,
+                    "0.00",
+                    "",
+                    origin,
+                ]
                 rows.append(dict(zip(INDEX_COLUMNS, values, strict=True)))
     np.save(root / "patches.npy", np.stack(arrays))
     with open(root / "index.csv", "w") as fh:
