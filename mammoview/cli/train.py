@@ -58,6 +58,14 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--name", default=None, help="model name for --install-to (default mammoview-ARCH)")
     p.add_argument("--make-default", action="store_true", help="make the installed model the default")
     p.add_argument(
+        "--finding-threshold",
+        type=float,
+        default=0.5,
+        metavar="P",
+        help="p(abnormal) above which the installed model reports findings (default 0.5; pick it on the "
+        "validation FROC of `mammoview evaluate`, e.g. at 1 false positive per image)",
+    )
+    p.add_argument(
         "--install-only",
         action="store_true",
         help="no training: install RUNDIR's best epoch (its summary.json) into --install-to",
@@ -148,7 +156,12 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.install_to is not None:
         entry = install_run(
-            args.out, summary, args.name or f"mammoview-{cfg.arch}", args.install_to, make_default=args.make_default
+            args.out,
+            summary,
+            args.name or f"mammoview-{cfg.arch}",
+            args.install_to,
+            make_default=args.make_default,
+            finding_threshold=args.finding_threshold,
         )
         print(f"installed {entry.name} -> {args.install_to / entry.file}")
     return 0

@@ -78,6 +78,14 @@ class FrocResult:
     def sens_at(self) -> dict[float, float]:
         return {r: self.sensitivity_at(r) for r in self.fp_rates}
 
+    def threshold_at(self, rate: float) -> float:
+        """The lowest score threshold that keeps at most ``rate`` false positives per image.
+
+        The operating point for a model's ``finding_threshold`` (NaN when no threshold does).
+        """
+        ok = [float(t) for t, f in zip(self.thresholds, self.fpi, strict=True) if f <= rate and math.isfinite(t)]
+        return min(ok) if ok else math.nan
+
     @property
     def mean_sensitivity(self) -> float:
         """Mean of :attr:`sens_at` (the CPM-style single number)."""
@@ -90,6 +98,7 @@ class FrocResult:
             "n_lesions": self.n_lesions,
             "sens_at": {f"{r:g}": v for r, v in self.sens_at.items()},
             "mean_sensitivity": self.mean_sensitivity,
+            "threshold_at": {f"{r:g}": self.threshold_at(r) for r in self.fp_rates},
             "max_fpi": self.max_fpi,
             "curve": {
                 "threshold": [None if math.isinf(t) else float(t) for t in self.thresholds],

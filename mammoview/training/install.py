@@ -71,7 +71,9 @@ def validation_metrics(summary: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def model_entry(name: str, summary: dict[str, Any], version: str = "1.0.0") -> ModelEntry:
+def model_entry(
+    name: str, summary: dict[str, Any], version: str = "1.0.0", finding_threshold: float = 0.5
+) -> ModelEntry:
     """A complete :class:`~mammoview.cad.weights.ModelEntry` from a run's ``summary.json`` content."""
     pm = summary["patch_manifest"]
     cfg = summary["config"]
@@ -96,6 +98,7 @@ def model_entry(name: str, summary: dict[str, Any], version: str = "1.0.0") -> M
         training_data=data,
         metrics=validation_metrics(summary),
         licence=LICENCE,
+        finding_threshold=float(finding_threshold),
         command=summary.get("command", ""),
         extra={
             "train_config": cfg,
@@ -107,11 +110,22 @@ def model_entry(name: str, summary: dict[str, Any], version: str = "1.0.0") -> M
     )
 
 
-def install_run(run_dir: Path, summary: dict[str, Any], name: str, models_dir: Path, make_default: bool = False):
-    """Load the run's best checkpoint and save it with :func:`mammoview.cad.weights.save_model`."""
+def install_run(
+    run_dir: Path,
+    summary: dict[str, Any],
+    name: str,
+    models_dir: Path,
+    make_default: bool = False,
+    finding_threshold: float = 0.5,
+):
+    """Load the run's best checkpoint and save it with :func:`mammoview.cad.weights.save_model`.
+
+    ``finding_threshold``: the p(abnormal) above which the viewer and detect report findings
+    (choose it on the validation FROC, e.g. at one false positive per image).
+    """
     from mammoview.cad.registry import create_model
 
-    entry = model_entry(name, summary)
+    entry = model_entry(name, summary, finding_threshold=finding_threshold)
     model = create_model(entry.arch, in_chans=entry.in_chans, **entry.arch_kwargs)
     load_weights(run_dir / "checkpoints" / "best.safetensors", model)
     return save_model(model.eval(), entry, models_dir, make_default=make_default)

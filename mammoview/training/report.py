@@ -146,12 +146,15 @@ def metrics_report(metrics: Mapping[str, Any]) -> str:
         first: Mapping[str, Any] = next(iter(froc.values()), {})
         rates = list((first.get("sens_at") or {}).keys())
         rows = [
-            [name, f.get("n_images"), f.get("n_lesions"), *(f["sens_at"].get(r) for r in rates), f.get("max_fpi")]
+            [
+                name, f.get("n_images"), f.get("n_lesions"), *(f["sens_at"].get(r) for r in rates), f.get("max_fpi"),
+                (f.get("threshold_at") or {}).get("1"),
+            ]
             for name, f in froc.items()
-        ]
-        out.append(
-            markdown_table(["set", "images", "lesions", *(f"sens@{r} FP/img" for r in rates), "max FP/img"], rows)
-        )
+        ]  # fmt: skip
+        headers = ["set", "images", "lesions", *(f"sens@{r} FP/img" for r in rates), "max FP/img"]
+        headers.append("threshold @1 FP/img")
+        out.append(markdown_table(headers, rows))
         out += ["", "A sensitivity at a rate above `max FP/img` is a lower bound (detect keeps the top findings only)."]
     timing = metrics.get("timing")
     if timing:

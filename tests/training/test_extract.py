@@ -169,7 +169,8 @@ def test_train_and_install_smoke(patch_set, tmp_path):
     assert (run / "checkpoints" / "last.safetensors").exists() and (run / "checkpoints" / "best.safetensors").exists()
     again = train(patch_set, run, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 3}), resume=True, progress=False)
     assert again["epochs_run"] == 3 and [h["epoch"] for h in again["history"]] == [1, 2, 3]
-    entry = install_run(run, again, "mammoview-test", tmp_path / "models")
+    entry = install_run(run, again, "mammoview-test", tmp_path / "models", finding_threshold=0.83)
+    assert entry.finding_threshold == 0.83
     assert entry.metrics["lesion_vs_normal"]["accuracy"] is not None
     assert {d["source"] for d in entry.training_data} == {"cbis", "mias", "magic5"}
     loaded = load_model("mammoview-test", tmp_path / "models", device="cpu")

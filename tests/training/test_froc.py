@@ -52,6 +52,9 @@ def test_froc_operating_points_by_hand(toy):
     assert r.sens_at == pytest.approx({0.25: 1 / 3, 0.5: 2 / 3, 1.0: 1.0, 2.0: 1.0})
     assert r.max_fpi == 1.0
     assert r.mean_sensitivity == pytest.approx((1 / 3 + 2 / 3 + 1 + 1) / 4)
+    # operating points for a finding threshold: the lowest threshold within each FP budget
+    assert r.threshold_at(0.25) == 0.8 and r.threshold_at(0.5) == 0.6 and r.threshold_at(1.0) == 0.4
+    assert np.isnan(froc([FrocCase("C", (), (Mark(1, 1, 0.9),))]).threshold_at(0.25))
 
 
 def test_each_lesion_counted_once():
