@@ -115,6 +115,8 @@ def extract_patch_set(
     pcfg = pcfg or PreprocessConfig()
     ecfg = ecfg or pt.ExtractConfig()
     data_dir = data_dir or default_data_dir()
+    if miner is not None:
+        miner.check(pcfg.to_dict())
     out_dir.mkdir(parents=True, exist_ok=True)
     records = all_sources(data_dir, which)
     assignment = split_patients(records, val_fraction, ecfg.seed)

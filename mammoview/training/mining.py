@@ -61,6 +61,18 @@ class MapMiner:
             self._loaded, _ = resolve_model(weights=self.weights, out_dir=tmp, device="cpu")
         return self._loaded
 
+    def check(self, preprocessing: dict[str, Any]) -> None:
+        """Refuse to mine images prepared differently from what the miner's model was trained on."""
+        entry = self._load().entry
+        mine = entry.preprocess_config.to_dict()  # what inference with that model uses (defaults filled)
+        diff = sorted(k for k in set(mine) | set(preprocessing) if mine.get(k) != preprocessing.get(k))
+        if diff:
+            raise ValueError(
+                f"{self.weights}: the mining model was trained with other preprocessing "
+                f"({', '.join(f'{k}={mine.get(k)!r} vs {preprocessing.get(k)!r}' for k in diff)}); "
+                "mine with a model of the same preprocessing"
+            )
+
     def __call__(self, prep: PreparedImage) -> list[tuple[float, float, float]]:
         from mammoview.cad.inference import whole_image_maps
         from mammoview.cad.pipeline import drain

@@ -305,3 +305,6 @@ def test_map_miner_returns_breast_cells_best_first(patch_set, tmp_path):
     for x, y, _ in cands:
         assert prep.mask[min(int(y), prep.shape[0] - 1), min(int(x), prep.shape[1] - 1)]
     assert miner.__getstate__()["_loaded"] is None  # picklable for worker processes without the model
+    miner.check(PreprocessConfig().to_dict())
+    with pytest.raises(ValueError, match="clahe=False vs True"):
+        miner.check(PreprocessConfig(clahe=True).to_dict())
