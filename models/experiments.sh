@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The architecture comparison and the preprocessing ablation of models/MODEL_CARD.md.
 #
-#   bash models/experiments.sh [arch|ablation|evaluate|tables]   (default: all, in that order)
+#   bash models/experiments.sh [arch|ablation|evaluate|clahe|tables]   (default: all, in that order)
 #
 # Needs ../shared/data (or $MAMMOVIEW_DATA) and the context patch set of models/reproduce.sh
 # (runs/patches/ctx).  Budgets are set for this 2-core CPU, two runs side by side on one
@@ -56,15 +56,27 @@ evaluate() {  # whole-image detect + FROC + timing on the same validation images
   done
 }
 
+clahe() {  # the ablation's winner checked on the shipped architecture: VGG with / without CLAHE, same budget
+  [ -f "$RUNS/patches/ctx-clahe/manifest.json" ] || \
+    $MV extract-patches --out "$RUNS/patches/ctx-clahe" --context 32 --clahe --workers 1 --quiet
+  [ -f "$RUNS/vgg-ctx-clahe/summary.json" ] || \
+    $MV train --patches "$RUNS/patches/ctx-clahe" --arch vgg --out "$RUNS/vgg-ctx-clahe" --threads 1 \
+      --max-minutes "$ARCH_MINUTES" --patience 6 --quiet
+  [ -f "$RUNS/eval/vgg-clahe/metrics.json" ] || \
+    MAMMOVIEW_THREADS=1 $MV evaluate --weights "$RUNS/vgg-ctx-clahe" --patches "$RUNS/patches/ctx-clahe" \
+      --max-images "$EVAL_IMAGES" --device cpu --out "$RUNS/eval/vgg-clahe" --quiet
+}
+
 tables() {
   $MV evaluate --compare "$RUNS"/eval/{paper_cnn,vgg,resnet} --labels paper_cnn vgg resnet \
     --out "$RUNS/eval/architectures.md"
   $MV evaluate --compare "$RUNS"/ablation/{baseline,pectoral,clahe,gaussian,sobel,morphology}/eval \
     --labels baseline +pectoral +clahe +gaussian +sobel +morphology --out "$RUNS/ablation/ablation.md"
+  $MV evaluate --compare "$RUNS"/eval/{vgg,vgg-clahe} --labels vgg vgg+clahe --out "$RUNS/eval/clahe.md"
 }
 
 case "$what" in
-  all) arch; ablation; evaluate; tables ;;
-  arch|ablation|evaluate|tables) "$what" ;;
-  *) echo "usage: $0 [arch|ablation|evaluate|tables]" >&2; exit 2 ;;
+  all) arch; ablation; evaluate; clahe; tables ;;
+  arch|ablation|evaluate|clahe|tables) "$what" ;;
+  *) echo "usage: $0 [arch|ablation|evaluate|clahe|tables]" >&2; exit 2 ;;
 esac
