@@ -201,19 +201,7 @@ def image_patches(
         prep.mask, boxes, p, n_norm, rng, margin=cfg.normal_margin * p, min_coverage=cfg.min_coverage
     )
     for x, y in centres:
-        x0, y0 = geometry.patch_origin(x, y, p)
-        yield Patch(
-            x=geometry.crop(prep.data, x, y, p + 2 * cfg.context, fill),
-            source=src.source,
-            patient=src.patient,
-            image_id=src.image_id,
-            label="normal",
-            malignant=None,
-            cx=float((x0 + p / 2) * sx),
-            cy=float((y0 + p / 2) * sy),
-            size_px=p,
-            jitter=0.0,
-        )
+        yield normal_patch(src, prep, x, y, cfg)
     if miner is None or cfg.hard_negatives <= 0:
         return
     chosen: list[tuple[float, float]] = []
@@ -227,20 +215,28 @@ def image_patches(
         if any(abs(x - cx) < p / 2 and abs(y - cy) < p / 2 for cx, cy in chosen):
             continue  # overlapping more than half a patch with one already taken
         chosen.append((x, y))
-        x0, y0 = geometry.patch_origin(x, y, p)
-        yield Patch(
-            x=geometry.crop(prep.data, x, y, p + 2 * cfg.context, fill),
-            source=src.source,
-            patient=src.patient,
-            image_id=src.image_id,
-            label="normal",
-            malignant=None,
-            cx=float((x0 + p / 2) * sx),
-            cy=float((y0 + p / 2) * sy),
-            size_px=p,
-            jitter=0.0,
-            extra={"origin": "hard", "miner_score": score},
-        )
+        yield normal_patch(src, prep, x, y, cfg, extra={"origin": "hard", "miner_score": score})
+
+
+def normal_patch(
+    src: SourceImage, prep: PreparedImage, x: float, y: float, cfg: ExtractConfig, extra: dict[str, Any] | None = None
+) -> Patch:
+    """The normal-tissue patch centred at model pixel ``(x, y)``, with ``cfg.context`` px of surroundings."""
+    p = cfg.patch_size
+    x0, y0 = geometry.patch_origin(x, y, p)
+    return Patch(
+        x=geometry.crop(prep.data, x, y, p + 2 * cfg.context, 0.0),
+        source=src.source,
+        patient=src.patient,
+        image_id=src.image_id,
+        label="normal",
+        malignant=None,
+        cx=float((x0 + p / 2) * prep.scale_x),
+        cy=float((y0 + p / 2) * prep.scale_y),
+        size_px=p,
+        jitter=0.0,
+        extra=dict(extra or {}),
+    )
 
 
 def normalize_small_patch(img: npt.NDArray[np.float32], contrast: float, clip: float) -> npt.NDArray[np.float32]:
