@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from mammoview.cad.device import Precision
 from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.cad.registry import OUTPUTS, TISSUE_CLASSES, create_model
 from mammoview.cad.types import ModelInfo
+from mammoview.io.files import atomic_write_bytes
 
 MANIFEST = "manifest.json"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -189,24 +189,9 @@ class LoadedModel:
         return self.entry.preprocess_config
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    # A crash mid-write must never leave a half-written manifest or weights file behind.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` via a temporary file and ``os.replace``."""
-    _atomic_write(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Module:
@@ -318,7 +303,7 @@ def save_model(
     blob = st_save(state, metadata={"name": entry.name, "arch": entry.arch, "format": "pt"})
     sha = hashlib.sha256(blob).hexdigest()
     fname = f"{entry.name}-{sha[:8]}.safetensors"
-    _atomic_write(root / fname, blob)
+    atomic_write_bytes(root / fname, blob)
     done = replace(
         entry, file=fname, sha256=sha, torch_version=torch.__version__.split("+")[0],
         created=entry.created or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

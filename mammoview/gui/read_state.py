@@ -17,13 +17,13 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from PySide6 import QtCore
 
+from mammoview.io.files import atomic_write_bytes
 from mammoview.io.model import MammoImage, View
 
 log = logging.getLogger(__name__)
@@ -126,20 +126,8 @@ def app_data_dir() -> Path:
 
 
 def atomic_write_json(path: Path, doc: dict[str, Any]) -> None:
-    """Write ``doc`` to ``path`` via a temporary file in the same folder, fsync, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write ``doc`` as JSON to ``path`` atomically (:func:`mammoview.io.files.atomic_write_bytes`)."""
+    atomic_write_bytes(path, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
 
 
 @dataclass

@@ -80,7 +80,7 @@ def test_select_delete_undo_redo(study, qtbot):
 def test_every_action_is_saved_atomically(study, qtbot, monkeypatch):
     replaced: list[str] = []
     real_replace = os.replace
-    monkeypatch.setattr("mammoview.gui.read_state.os.replace",
+    monkeypatch.setattr("mammoview.io.files.os.replace",
                         lambda a, b: replaced.append(str(b)) or real_replace(a, b))  # fmt: skip
     rcc = study.panels[View.RCC]
     study.commands["cad_mark_mode"].trigger()

@@ -88,6 +88,13 @@ def make_fake_data(root: Path, n_cbis: int = 6, n_mias: int = 4, n_magic: int = 
     return root
 
 
+#: A few patches per image, so the synthetic sets extract in seconds.
+SMALL = {
+    "patch_size": 48, "cbis_lesion_patches": 2, "cbis_normal_patches": 2,
+    "mias_lesion_patches": 3, "mias_normal_patches": 2, "seed": 1,
+}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def patch_set(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("extract")
@@ -99,14 +106,7 @@ def patch_set(tmp_path_factory) -> Path:
         pcfg=PreprocessConfig(),
         val_fraction=0.34,
         progress=False,
-        ecfg=ExtractConfig(
-            patch_size=48,
-            cbis_lesion_patches=2,
-            cbis_normal_patches=2,
-            mias_lesion_patches=3,
-            mias_normal_patches=2,
-            seed=1,
-        ),
+        ecfg=ExtractConfig(**SMALL),
     )
     return out
 
@@ -222,15 +222,7 @@ def test_context_patches_hold_the_bare_patch_in_their_centre(patch_set, tmp_path
         pcfg=PreprocessConfig(),
         val_fraction=0.34,
         progress=False,
-        ecfg=ExtractConfig(
-            patch_size=48,
-            context=16,
-            cbis_lesion_patches=2,
-            cbis_normal_patches=2,
-            mias_lesion_patches=3,
-            mias_normal_patches=2,
-            seed=1,
-        ),
+        ecfg=ExtractConfig(**SMALL, context=16),
     )
     bare, ctx = PatchSet(patch_set), PatchSet(out)
     assert ctx.manifest["context_px"] == 16 and ctx.images.shape[1:] == (1, 80, 80) and ctx.slot == 80
