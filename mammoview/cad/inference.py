@@ -12,6 +12,10 @@ Steps (docs/cad-design.md, "Whole-image inference"):
    linearity, the logits of a patch-sized window centred on each cell;
 5. probabilities: softmax over the tissue classes, sigmoid of the malignancy logit,
    zero outside the breast mask.
+
+With ``flip=True`` (test-time augmentation, the model entry's ``test_time_flip``) step 2-3
+also runs on the left-right mirrored image and the two CAM logit maps are averaged (the
+padded width is a multiple of the stride, so mirrored cells line up); twice the time.
 """
 
 from __future__ import annotations
@@ -250,9 +254,21 @@ def probability_maps(maps: FloatArray, mask: BoolArray, stride: int, offset: flo
     )
 
 
+def _shifted(gen: ProgressGenerator[FloatArray], start: int, passes: int) -> ProgressGenerator[FloatArray]:
+    """Pass ``start`` of ``passes``: a :func:`cam_tiled` generator's progress on one shared scale."""
+    try:
+        p = next(gen)
+        while True:
+            yield Progress(start * p.total + p.done, passes * p.total, p.message)
+            p = gen.send(None)
+    except StopIteration as stop:
+        result: FloatArray = stop.value
+        return result
+
+
 def whole_image_maps(
     model: CadNet, prepared: PreparedImage, patch_size: int, *, device: torch.device | None = None,
-    tile: int | None = None, cancel: CancelFlag = None, precision: Precision = "auto",
+    tile: int | None = None, cancel: CancelFlag = None, precision: Precision = "auto", flip: bool = False,
 ) -> ProgressGenerator[ProbabilityMaps]:
     """Probability maps of one prepared image (steps 1-5 of the module docstring)."""
     s = model.feature_stride
@@ -261,9 +277,20 @@ def whole_image_maps(
     window = patch_window(patch_size, s)
     # A breast cell's patch window reaches window // 2 cells; nothing further is needed.
     needed = cells_needed(prepared.mask, s, grid, window // 2)
-    cam = yield from cam_tiled(
-        model, data, device=device, tile=tile, needed=needed, cancel=cancel, precision=precision
+    passes = 2 if flip else 1
+    cam = yield from _shifted(
+        cam_tiled(model, data, device=device, tile=tile, needed=needed, cancel=cancel, precision=precision),
+        0, passes,
     )
+    if flip:
+        mirrored = yield from _shifted(
+            cam_tiled(
+                model, np.ascontiguousarray(data[:, :, ::-1]), device=device, tile=tile,
+                needed=np.ascontiguousarray(needed[:, ::-1]), cancel=cancel, precision=precision,
+            ),
+            1, passes,
+        )
+        cam = (0.5 * (cam + mirrored[:, :, ::-1])).astype(np.float32)
     maps, offset = patch_equivalent(cam, window)
     return probability_maps(maps, prepared.mask, s, offset)
 

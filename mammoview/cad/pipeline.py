@@ -101,7 +101,7 @@ def _gradcam_heatmaps(
 def analyse_image(
     model: LoadedModel, image: MammoImage, *, device: str | torch.device | None = None, cam: CamMethod = "cam",
     cancel: CancelFlag = None, spacing: PixelSpacing | None = None, max_findings: int = DEFAULT_MAX_FINDINGS,
-    threshold: float | None = None, tile: int | None = None,
+    threshold: float | None = None, tile: int | None = None, flip: bool | None = None,
 ) -> ProgressGenerator[ImageCadResult]:
     """CAD on one image: probability maps, findings, scores and heatmaps.
 
@@ -125,6 +125,8 @@ def analyse_image(
     tile
         Core tile size in model pixels (bounds memory; default
         :func:`~mammoview.cad.inference.default_tile`).
+    flip
+        Average with the mirrored image's CAM (default: the manifest's ``test_time_flip``).
 
     Yields
     ------
@@ -145,7 +147,8 @@ def analyse_image(
     window = patch_window(model.entry.patch_size, net.feature_stride)
     n_stages = 2 if cam == "gradcam" else 1
     maps_gen = whole_image_maps(
-        fast, prepared, model.entry.patch_size, device=dev, tile=tile, cancel=cancel, precision=model.precision
+        fast, prepared, model.entry.patch_size, device=dev, tile=tile, cancel=cancel, precision=model.precision,
+        flip=model.entry.test_time_flip if flip is None else flip,
     )
     with deterministic():
         maps = yield from _rescale(maps_gen, 100, 100 + 800 // n_stages, name)

@@ -76,6 +76,7 @@ class ModelEntry:
     preprocessing: dict[str, Any] = field(default_factory=dict)
     normalization: str = "robust z-score inside the breast mask, clipped to +-4"
     finding_threshold: float = 0.5
+    test_time_flip: bool = False  # average the CAM of the image and of its mirror image
     training_data: list[Any] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     torch_version: str = ""

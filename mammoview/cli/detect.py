@@ -63,8 +63,19 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "list more, weaker candidates, e.g. for a FROC curve",
     )
     p.add_argument("--cam", choices=("cam", "gradcam"), default="cam", help="heatmap method (default cam)")
+    add_flip_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def add_flip_option(p: argparse.ArgumentParser) -> None:
+    """``--flip-tta`` / ``--no-flip-tta``: override the model's ``test_time_flip``."""
+    p.add_argument(
+        "--flip-tta",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average each image's maps with its mirror image's (twice the time; default: the model's test_time_flip)",
+    )
 
 
 def _stem(path: Path, used: set[str]) -> str:
@@ -107,7 +118,12 @@ def run(args: argparse.Namespace) -> int:
             try:
                 image = read_image(path, pixel_spacing=args.pixel_spacing)
                 gen = analyse_image(
-                    model, image, cam=args.cam, max_findings=args.max_findings, threshold=args.threshold
+                    model,
+                    image,
+                    cam=args.cam,
+                    max_findings=args.max_findings,
+                    threshold=args.threshold,
+                    flip=args.flip_tta,
                 )
                 while True:
                     try:

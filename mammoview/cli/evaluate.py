@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mammoview.cli.detect import add_flip_option
+
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -51,6 +53,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="P",
         help="detect's region threshold for the FROC candidates (default 0.1: low, so the curve reaches 2 FP/image)",
     )
+    add_flip_option(p)
     p.add_argument("--froc-max-findings", type=int, default=25, metavar="N", help="FROC candidates per image")
     p.add_argument(
         "--compare", type=Path, nargs="+", metavar="RUN", help="metrics.json files or folders: print one table"
@@ -67,6 +70,7 @@ def detect_with_cli(  # -> DetectFn
     quiet: bool,
     threshold: float | None = None,
     max_findings: int | None = None,
+    flip: bool | None = None,
 ) -> Any:
     """A :data:`mammoview.training.evaluate.DetectFn` that runs ``mammoview detect`` in-process."""
     from mammoview.cli import main
@@ -84,6 +88,8 @@ def detect_with_cli(  # -> DetectFn
         for flag, value in options:
             if value is not None:
                 argv += [flag, str(value)]
+        if flip is not None:
+            argv.append("--flip-tta" if flip else "--no-flip-tta")
         if quiet:
             argv.append("--quiet")
         code = main(argv)  # 1 when some images failed: they are in the JSON as errors and counted
@@ -131,9 +137,17 @@ def run(args: argparse.Namespace) -> int:
         detect = None
         if not (args.no_detect or args.detections):
             detect = detect_with_cli(
-                info["name"], models_dir, args.device, args.quiet, args.froc_threshold, args.froc_max_findings
+                info["name"],
+                models_dir,
+                args.device,
+                args.quiet,
+                args.froc_threshold,
+                args.froc_max_findings,
+                args.flip_tta,
             )
-        timer = None if args.no_detect else pipeline_timer(loaded)
+        if args.flip_tta is not None:
+            info["test_time_flip"] = args.flip_tta
+        timer = None if args.no_detect else pipeline_timer(loaded, args.flip_tta)
         metrics = evaluate(opts, module=loaded.model, model_info=info, device=loaded.device, detect=detect, timer=timer)
     if not args.quiet:
         print((args.out / "report.md").read_text(), end="")

@@ -36,6 +36,21 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument("--malignant-weight", type=float, default=0.5, help="weight of the malignancy BCE")
     p.add_argument("--label-smoothing", type=float, default=0.05)
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        metavar="DECAY",
+        help="validate, keep and install an exponential moving average of the weights with this per-step "
+        "decay (e.g. 0.998; default 0 = off)",
+    )
+    p.add_argument(
+        "--init-from",
+        default="",
+        metavar="RUN",
+        help="start from this run folder's best weights (or a .safetensors file): fine-tune instead of "
+        "training from scratch",
+    )
     p.add_argument("--no-augment", action="store_true", help="switch augmentation off")
     p.add_argument(
         "--monitor",
@@ -64,6 +79,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="P",
         help="p(abnormal) above which the installed model reports findings (default 0.5; pick it on the "
         "validation FROC of `mammoview evaluate`, e.g. at 1 false positive per image)",
+    )
+    p.add_argument(
+        "--test-time-flip",
+        action="store_true",
+        help="the installed model averages each image's maps with its mirror image's (choose the finding "
+        "threshold on `mammoview evaluate --flip-tta`)",
     )
     p.add_argument(
         "--install-only",
@@ -118,6 +139,8 @@ def config_from_args(args: argparse.Namespace):  # -> TrainConfig (imports stay 
         threads=args.threads if args.threads is not None else 2,
         monitor=args.monitor,
         augment=aug,
+        ema=args.ema,
+        init_from=str(args.init_from),
     )
 
 
@@ -162,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
             args.install_to,
             make_default=args.make_default,
             finding_threshold=args.finding_threshold,
+            test_time_flip=args.test_time_flip,
         )
         print(f"installed {entry.name} -> {args.install_to / entry.file}")
     return 0

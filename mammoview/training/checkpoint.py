@@ -6,7 +6,9 @@ A checkpoint ``<dir>/<tag>`` is three files:
 - ``<tag>_state.safetensors``: the optimizer's tensors flattened as
   ``optim.<param index>.<name>`` plus RNG states (``rng.torch``, ``rng.augment``);
 - ``<tag>.json``: epoch, optimizer ``param_groups`` and non-tensor per-parameter state,
-  the numpy ``Generator`` state, the history and whatever else the trainer passes.
+  the numpy ``Generator`` state, the history and whatever else the trainer passes;
+- ``<tag>_ema.safetensors`` (only with a weight average): the ``AveragedModel``'s state
+  dict, its ``n_averaged`` counter included.
 
 Each file is written to a temporary name and renamed, so an interrupted save leaves the
 previous checkpoint intact.
@@ -77,6 +79,7 @@ def save_checkpoint(
     *,
     np_rng: np.random.Generator | None = None,
     torch_gen: torch.Generator | None = None,
+    ema: nn.Module | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write checkpoint ``tag`` in ``folder`` (see the module docstring); returns the JSON path."""
@@ -95,6 +98,9 @@ def save_checkpoint(
     if np_rng is not None:
         doc["numpy_rng"] = np_rng.bit_generator.state
     _atomic(folder / f"{tag}_state.safetensors", lambda p: save_file(tensors, p))
+    if ema is not None:
+        ema_t = state_tensors(ema)
+        _atomic(folder / f"{tag}_ema.safetensors", lambda p: save_file(ema_t, p))
     text = json.dumps(doc, indent=1, default=_json_default) + "\n"
     _atomic(folder / f"{tag}.json", lambda p: Path(p).write_text(text))
     return folder / f"{tag}.json"
@@ -108,6 +114,7 @@ def load_checkpoint(
     *,
     np_rng: np.random.Generator | None = None,
     torch_gen: torch.Generator | None = None,
+    ema: nn.Module | None = None,
 ) -> dict[str, Any]:
     """Restore what :func:`save_checkpoint` wrote into the given objects; returns the JSON document."""
     json_path = folder / f"{tag}.json"
@@ -116,6 +123,11 @@ def load_checkpoint(
     doc: dict[str, Any] = json.loads(json_path.read_text())
     model.load_state_dict(load_file(folder / f"{tag}.safetensors"), strict=True)
     tensors = load_file(folder / f"{tag}_state.safetensors")
+    if ema is not None:
+        ema_path = folder / f"{tag}_ema.safetensors"
+        if not ema_path.exists():
+            raise FileNotFoundError(f"{ema_path} not found: the checkpoint was saved without a weight average")
+        ema.load_state_dict(load_file(ema_path), strict=True)
     if optimizer is not None and "optimizer" in doc:
         optimizer.load_state_dict(unflatten_optimizer(tensors, doc["optimizer"]))
     torch.set_rng_state(tensors["rng.torch"])

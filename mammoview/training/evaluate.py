@@ -92,7 +92,7 @@ def resolve_model(
     return load_model(run_name, target, device), target
 
 
-def pipeline_timer(loaded: Any) -> TimeFn:
+def pipeline_timer(loaded: Any, flip: bool | None = None) -> TimeFn:
     """Seconds of :func:`mammoview.cad.pipeline.analyse_image` on one validation image.
 
     The file is decoded before the clock starts: the figure is the CAD's cost per view,
@@ -104,7 +104,7 @@ def pipeline_timer(loaded: Any) -> TimeFn:
     def timer(src: SourceImage) -> float:
         image = read_image(src.path, pixel_spacing=src.spacing)
         t0 = time.perf_counter()
-        drain(analyse_image(loaded, image))
+        drain(analyse_image(loaded, image, flip=flip))
         return time.perf_counter() - t0
 
     return timer
@@ -126,6 +126,7 @@ def model_summary(loaded: Any) -> dict[str, Any]:
         "in_chans": e.in_chans,
         "preprocessing": loaded.preprocess.to_dict(),
         "finding_threshold": e.finding_threshold,
+        "test_time_flip": e.test_time_flip,
         "weights": str(loaded.path) if loaded.path else None,
     }
 

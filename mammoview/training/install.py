@@ -72,7 +72,11 @@ def validation_metrics(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def model_entry(
-    name: str, summary: dict[str, Any], version: str = "1.0.0", finding_threshold: float = 0.5
+    name: str,
+    summary: dict[str, Any],
+    version: str = "1.0.0",
+    finding_threshold: float = 0.5,
+    test_time_flip: bool = False,
 ) -> ModelEntry:
     """A complete :class:`~mammoview.cad.weights.ModelEntry` from a run's ``summary.json`` content."""
     pm = summary["patch_manifest"]
@@ -99,6 +103,7 @@ def model_entry(
         metrics=validation_metrics(summary),
         licence=LICENCE,
         finding_threshold=float(finding_threshold),
+        test_time_flip=bool(test_time_flip),
         command=summary.get("command", ""),
         extra={
             "train_config": cfg,
@@ -117,15 +122,18 @@ def install_run(
     models_dir: Path,
     make_default: bool = False,
     finding_threshold: float = 0.5,
+    test_time_flip: bool = False,
 ):
     """Load the run's best checkpoint and save it with :func:`mammoview.cad.weights.save_model`.
 
     ``finding_threshold``: the p(abnormal) above which the viewer and detect report findings
-    (choose it on the validation FROC, e.g. at one false positive per image).
+    (choose it on the validation FROC, e.g. at one false positive per image);
+    ``test_time_flip``: run the CAD on each image and its mirror image (the threshold must
+    then come from an evaluation with ``--flip-tta``).
     """
     from mammoview.cad.registry import create_model
 
-    entry = model_entry(name, summary, finding_threshold=finding_threshold)
+    entry = model_entry(name, summary, finding_threshold=finding_threshold, test_time_flip=test_time_flip)
     model = create_model(entry.arch, in_chans=entry.in_chans, **entry.arch_kwargs)
     load_weights(run_dir / "checkpoints" / "best.safetensors", model)
     return save_model(model.eval(), entry, models_dir, make_default=make_default)

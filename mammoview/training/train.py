@@ -13,6 +13,11 @@
 - **Validation** each epoch on the patient-level split with
   :func:`mammoview.training.metrics.patch_metrics`; early stopping on ``monitor``
   (default ``combined`` = mean of the lesion-vs-normal and mass-vs-calcification AUCs).
+- **Weight averaging** (``ema > 0``): validation, early stopping and the installed
+  weights use an exponential moving average of the weights (and BatchNorm statistics),
+  ``torch.optim.swa_utils.AveragedModel``; it smooths the epoch-to-epoch noise of a
+  high learning rate.  ``init_from`` starts from another run's best weights (fine-tuning
+  on a mined patch set instead of starting over).
 - **Checkpoints** every epoch (:mod:`.checkpoint`, no pickle), ``--resume``, a hard
   ``max_minutes`` stop, learning curves PNG, ``summary.json`` with the full config.
 """
@@ -63,6 +68,8 @@ class TrainConfig:
     monitor: Literal["combined", "auc", "balanced_accuracy", "loss"] = "combined"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     eval_batch_size: int = 256
+    ema: float = 0.0  # per-step decay of the weight average; 0 = off
+    init_from: str = ""  # run folder (its best epoch) or .safetensors to start from
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,6 +141,27 @@ def train_step(
     return loss_sum, correct, n_total
 
 
+def init_weights_path(init_from: str) -> Path:
+    """The weights file ``init_from`` names: a run folder's best epoch or a ``.safetensors`` file."""
+    path = Path(init_from)
+    if path.is_dir():
+        path = path / "checkpoints" / "best.safetensors"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: init_from needs a finished run folder or a .safetensors file")
+    return path
+
+
+def make_ema(model: torch.nn.Module, decay: float) -> torch.nn.Module | None:
+    """An exponential moving average of ``model``'s weights and buffers (``None`` when ``decay`` is 0)."""
+    if decay <= 0.0:
+        return None
+    if decay >= 1.0:
+        raise ValueError(f"ema decay must be in [0, 1): {decay}")
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
 def _sampling(groups: list[Group], alpha: float) -> list[np.ndarray]:
     return [class_sampling_weights(g.y.numpy(), alpha) for g in groups]
 
@@ -182,6 +210,13 @@ def train(
     n_mal = int(np.sum(ps.malignant[tr][known] == 1))
     pos_weight = float((known.sum() - n_mal) / n_mal) if n_mal else None
 
+    if cfg.init_from and not resume:
+        from mammoview.training.checkpoint import load_weights
+
+        load_weights(init_weights_path(cfg.init_from), model)
+    ema = make_ema(model, cfg.ema)
+    net = ema.module if ema is not None else model  # what is validated, kept and installed
+
     opt = make_optimizer(model, cfg)
     main = next((g for g in train_groups if g.size == ps.patch_size), train_groups[0])
     steps = cfg.steps_per_epoch or math.ceil(len(main) / cfg.batch_size)
@@ -190,7 +225,7 @@ def train(
     history: list[dict[str, Any]] = []
     best, best_epoch, bad, start, before = -math.inf, -1, 0, 0, 0.0
     if resume:
-        doc = load_checkpoint(ckpt, "last", model, opt, np_rng=np_rng, torch_gen=gen)
+        doc = load_checkpoint(ckpt, "last", model, opt, np_rng=np_rng, torch_gen=gen, ema=ema)
         history, best, best_epoch = doc["history"], doc["best"], doc["best_epoch"]
         bad, start, before = doc["bad_epochs"], doc["epoch"] + 1, doc["elapsed_s"]
     deadline = t0 + 60.0 * cfg.max_minutes
@@ -210,13 +245,15 @@ def train(
                 g.batch(d[step * b : (step + 1) * b]) for g, d, b in zip(train_groups, draws, bsizes, strict=True)
             ]
             ls, c, n = train_step(model, opt, batches, cfg, gen, ps.clip, pos_weight, [g.context for g in train_groups])
+            if ema is not None:
+                ema.update_parameters(model)
             loss_sum, correct, count = loss_sum + ls, correct + c, count + n
             bar.set_postfix(loss=f"{loss_sum / max(1, count):.3f}", acc=f"{correct / max(1, count):.3f}")
             if time.perf_counter() > deadline:
                 stopped = "max_minutes"
                 break
         bar.close()
-        val = evaluate_groups(model, val_groups, ps, cfg.eval_batch_size, cfg.malignant_weight, pos_weight)
+        val = evaluate_groups(net, val_groups, ps, cfg.eval_batch_size, cfg.malignant_weight, pos_weight)
         score = monitor_value(val, cfg.monitor)
         improved = score > best + 1e-4
         if improved:
@@ -225,7 +262,7 @@ def train(
             from safetensors.torch import save_file
 
             meta = {"config": json.dumps(cfg.to_dict()), "epoch": str(epoch + 1)}
-            save_file(state_tensors(model), str(ckpt / "best.safetensors"), metadata=meta)
+            save_file(state_tensors(net), str(ckpt / "best.safetensors"), metadata=meta)
             (ckpt / "best_metrics.json").write_text(json.dumps(val["metrics"], indent=1, default=float) + "\n")
         else:
             bad += 1
@@ -249,6 +286,7 @@ def train(
             opt,
             np_rng=np_rng,
             torch_gen=gen,
+            ema=ema,
             extra={
                 "epoch": epoch,
                 "history": history,

@@ -177,3 +177,40 @@ def test_skipping_tiles_does_not_change_breast_maps(patch_size, monkeypatch):
     for name, m in skipped.named().items():  # ...and no breast value changed
         np.testing.assert_allclose(m, full.named()[name], rtol=0, atol=1e-6, err_msg=name)
     assert skipped.mask.sum() > 20
+
+
+def test_flip_tta_averages_the_mirror_images_cam():
+    from mammoview.cad.inference import whole_image_maps
+    from mammoview.cad.preprocess import PreparedImage
+    from mammoview.io.model import PixelSpacing
+
+    net = _net("paper_cnn", widths=(8, 8, 8, 8))
+    s = net.feature_stride
+    h, w = 12 * s, 10 * s
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:h, 0:w]
+    mask = ((xx / (0.8 * w)) ** 2 + ((yy - 0.4 * h) / (0.45 * h)) ** 2) <= 1.0  # not mirror-symmetric
+    data = rng.normal(size=(1, h, w)).astype(np.float32)
+
+    def prepared(d, m):
+        return PreparedImage(data=np.ascontiguousarray(d), mask=np.ascontiguousarray(m), scale_y=1.0,
+                             scale_x=1.0, stored_shape=(h, w), spacing=PixelSpacing(0.3, 0.3, "test"),
+                             pixel_size_mm=0.3)
+
+    steps = []
+    tta = drain(whole_image_maps(net, prepared(data, mask), 48, tile=32, flip=True), steps.append)
+    plain = drain(whole_image_maps(net, prepared(data, mask), 48, tile=32))
+    # the definition: mean of the CAM logits of the image and of its mirror image, mirrored back
+    mirrored = _one_pass(net, np.ascontiguousarray(data[:, :, ::-1]))[:, :, ::-1]
+    cam = 0.5 * (_one_pass(net, data) + mirrored)
+    maps, offset = patch_equivalent(cam.astype(np.float32), 3)
+    expect = probability_maps(maps, mask, s, offset)
+    for name, m in tta.named().items():
+        np.testing.assert_allclose(m, expect.named()[name], rtol=0, atol=1e-5, err_msg=name)
+    assert np.abs(tta.abnormal - plain.abnormal).max() > 1e-4  # the mirror pass changed something (net ~flat)
+    # mirroring the input mirrors the result
+    other = drain(whole_image_maps(net, prepared(data[:, :, ::-1], mask[:, ::-1]), 48, tile=32, flip=True))
+    np.testing.assert_allclose(other.abnormal[:, ::-1], tta.abnormal, rtol=0, atol=1e-5)
+    # one progress scale over both passes
+    assert [p.done for p in steps] == sorted(p.done for p in steps)
+    assert len({p.total for p in steps}) == 1 and steps[-1].done == steps[-1].total

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from skimage.transform import resize
 
@@ -176,6 +177,20 @@ def test_train_and_install_smoke(patch_set, tmp_path):
     loaded = load_model("mammoview-test", tmp_path / "models", device="cpu")
     assert loaded.entry.preprocessing == PreprocessConfig().to_dict()
     assert loaded.entry.extra["train_config"]["arch"] == "paper_cnn"
+
+    # fine-tuning from that run with a weight average: the kept weights are the average's
+    from safetensors.torch import load_file
+
+    tuned = tmp_path / "tuned"
+    cfg2 = TrainConfig.from_dict({**cfg.to_dict(), "epochs": 1, "ema": 0.9, "init_from": str(run)})
+    summary2 = train(patch_set, tuned, cfg2, progress=False)
+    best, last = (load_file(tuned / "checkpoints" / f"{t}.safetensors") for t in ("best", "last"))
+    ema = load_file(tuned / "checkpoints" / "last_ema.safetensors")
+    k = "head.weight"
+    torch.testing.assert_close(best[k], ema[f"module.{k}"])
+    assert not torch.allclose(best[k], last[k])
+    install_run(tuned, summary2, "mammoview-tuned", tmp_path / "models", test_time_flip=True)
+    assert load_model("mammoview-tuned", tmp_path / "models", device="cpu").entry.test_time_flip
 
 
 @pytest.mark.data

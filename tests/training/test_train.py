@@ -133,3 +133,47 @@ def test_checkpoint_save_and_resume_restores_state(tmp_path, optimizer):
 def test_resume_without_checkpoint_names_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"last\.json"):
         load_checkpoint(tmp_path, "last", TinyNet())
+
+
+def test_weight_average_follows_the_model_and_resumes(tmp_path):
+    from mammoview.training.train import make_ema
+
+    assert make_ema(TinyNet(), 0.0) is None
+    with pytest.raises(ValueError, match="decay"):
+        make_ema(TinyNet(), 1.0)
+    cfg = TrainConfig(lr=0.05, weight_decay=0.0)
+    torch.manual_seed(0)
+    model = TinyNet()
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    ema = make_ema(model, 0.5)
+    opt = make_optimizer(model, cfg)
+    gen = torch.Generator().manual_seed(0)
+    ema.update_parameters(model)  # the first update copies
+    train_step(model, opt, [_batch()], cfg, gen, 4.0, None)
+    ema.update_parameters(model)
+    w, w0, w_ema = model.head.weight, start["head.weight"], ema.module.head.weight
+    torch.testing.assert_close(w_ema, 0.5 * w0 + 0.5 * w.detach())
+    # BatchNorm statistics are averaged too (use_buffers)
+    rm = ema.module.features[1].running_mean
+    torch.testing.assert_close(rm, 0.5 * start["features.1.running_mean"] + 0.5 * model.features[1].running_mean)
+
+    save_checkpoint(tmp_path, "last", model, opt, ema=ema, extra={"epoch": 0})
+    model2 = TinyNet()
+    ema2 = make_ema(model2, 0.5)
+    load_checkpoint(tmp_path, "last", model2, make_optimizer(model2, cfg), ema=ema2)
+    torch.testing.assert_close(ema2.module.head.weight, w_ema)
+    assert int(ema2.n_averaged) == 2
+    with pytest.raises(FileNotFoundError, match="without a weight average"):
+        save_checkpoint(tmp_path / "plain", "last", model, opt, extra={"epoch": 0})
+        load_checkpoint(tmp_path / "plain", "last", TinyNet(), ema=make_ema(TinyNet(), 0.5))
+
+
+def test_init_from_names_a_missing_run(tmp_path):
+    from mammoview.training.train import init_weights_path
+
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"best\.safetensors"):
+        init_weights_path(str(tmp_path / "run"))
+    (tmp_path / "run" / "checkpoints" / "best.safetensors").write_bytes(b"x")
+    assert init_weights_path(str(tmp_path / "run")).name == "best.safetensors"
+    assert init_weights_path(str(tmp_path / "run" / "checkpoints" / "best.safetensors")).is_file()
