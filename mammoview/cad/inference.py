@@ -224,12 +224,19 @@ class ProbabilityMaps:
 
 
 def mask_on_cells(mask: BoolArray, grid: tuple[int, int], stride: int, offset: float) -> BoolArray:
-    """Breast mask sampled at each cell's centre pixel (False beyond the image)."""
+    """Breast mask sampled at each cell's centre pixel; False for a centre not strictly inside the image.
+
+    With an even patch window (``offset = -0.5``) the first row and column are centred exactly
+    on the top and left image border: half of their window lies outside the image and
+    ``count_include_pad=False`` averages only the chest-wall half.  They are not breast cells
+    (at the right and bottom border the matching cells already fall outside).
+    """
     h, w = grid
-    ys = np.floor((np.arange(h) + 0.5 + offset) * stride).astype(int)
-    xs = np.floor((np.arange(w) + 0.5 + offset) * stride).astype(int)
-    vy = (ys >= 0) & (ys < mask.shape[0])
-    vx = (xs >= 0) & (xs < mask.shape[1])
+    cy = (np.arange(h) + 0.5 + offset) * stride
+    cx = (np.arange(w) + 0.5 + offset) * stride
+    vy = (cy > 0) & (cy < mask.shape[0])
+    vx = (cx > 0) & (cx < mask.shape[1])
+    ys, xs = np.floor(cy).astype(int), np.floor(cx).astype(int)
     out = np.zeros((h, w), dtype=bool)
     out[np.ix_(vy, vx)] = mask[np.ix_(ys[vy], xs[vx])]
     return out
