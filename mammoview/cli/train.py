@@ -53,6 +53,13 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument("--no-augment", action="store_true", help="switch augmentation off")
     p.add_argument(
+        "--augment",
+        default="{}",
+        metavar="JSON",
+        help='augmentation strengths over the defaults, e.g. \'{"scale": 0.2, "contrast": 0.3}\' '
+        "(keys: dihedral, affine_p, degrees, scale, translate, contrast, brightness, noise)",
+    )
+    p.add_argument(
         "--monitor",
         choices=("combined", "auc", "balanced_accuracy", "loss"),
         default="combined",
@@ -112,11 +119,14 @@ def config_from_args(args: argparse.Namespace):  # -> TrainConfig (imports stay 
             if v is not None
         }
         return TrainConfig.from_dict({**saved.to_dict(), **over})
-    aug = (
-        AugmentConfig(dihedral=False, affine_p=0.0, contrast=0.0, brightness=0.0, noise=0.0)
-        if args.no_augment
-        else AugmentConfig()
-    )
+    try:
+        aug = (
+            AugmentConfig(dihedral=False, affine_p=0.0, contrast=0.0, brightness=0.0, noise=0.0)
+            if args.no_augment
+            else AugmentConfig(**json.loads(args.augment))
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"--augment {args.augment!r}: {exc}") from exc
     return TrainConfig(
         arch=args.arch,
         arch_kwargs=json.loads(args.arch_kwargs),

@@ -177,3 +177,19 @@ def test_init_from_names_a_missing_run(tmp_path):
     (tmp_path / "run" / "checkpoints" / "best.safetensors").write_bytes(b"x")
     assert init_weights_path(str(tmp_path / "run")).name == "best.safetensors"
     assert init_weights_path(str(tmp_path / "run" / "checkpoints" / "best.safetensors")).is_file()
+
+
+def test_train_cli_options_reach_the_config(tmp_path):
+    from mammoview.cli import build_parser
+    from mammoview.cli.train import config_from_args
+
+    base = ["train", "--patches", str(tmp_path), "--out", str(tmp_path / "run")]
+    args = build_parser().parse_args(
+        [*base, "--augment", '{"scale": 0.2, "noise": 0.05}', "--ema", "0.998", "--init-from", "runs/x"]
+    )
+    cfg = config_from_args(args)
+    assert cfg.augment.scale == 0.2 and cfg.augment.noise == 0.05 and cfg.augment.contrast == AugmentConfig().contrast
+    assert cfg.ema == 0.998 and cfg.init_from == "runs/x"
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg  # what config.json holds comes back the same
+    with pytest.raises(ValueError, match="--augment"):
+        config_from_args(build_parser().parse_args([*base, "--augment", '{"zoom": 2}']))
