@@ -80,6 +80,13 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--name", default=None, help="model name for --install-to (default mammoview-ARCH)")
     p.add_argument("--make-default", action="store_true", help="make the installed model the default")
     p.add_argument(
+        "--model-version",
+        default="1.0.0",
+        metavar="X.Y.Z",
+        help="version of the installed model (shown in exports; bump it when the weights or the operating "
+        "point change)",
+    )
+    p.add_argument(
         "--finding-threshold",
         type=float,
         default=0.5,
@@ -196,6 +203,7 @@ def run(args: argparse.Namespace) -> int:
             make_default=args.make_default,
             finding_threshold=args.finding_threshold,
             test_time_flip=args.test_time_flip,
+            version=args.model_version,
         )
         print(f"installed {entry.name} -> {args.install_to / entry.file}")
     return 0

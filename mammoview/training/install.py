@@ -123,6 +123,7 @@ def install_run(
     make_default: bool = False,
     finding_threshold: float = 0.5,
     test_time_flip: bool = False,
+    version: str = "1.0.0",
 ):
     """Load the run's best checkpoint and save it with :func:`mammoview.cad.weights.save_model`.
 
@@ -133,7 +134,9 @@ def install_run(
     """
     from mammoview.cad.registry import create_model
 
-    entry = model_entry(name, summary, finding_threshold=finding_threshold, test_time_flip=test_time_flip)
+    entry = model_entry(
+        name, summary, version=version, finding_threshold=finding_threshold, test_time_flip=test_time_flip
+    )
     model = create_model(entry.arch, in_chans=entry.in_chans, **entry.arch_kwargs)
     load_weights(run_dir / "checkpoints" / "best.safetensors", model)
     return save_model(model.eval(), entry, models_dir, make_default=make_default)

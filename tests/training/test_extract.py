@@ -189,8 +189,9 @@ def test_train_and_install_smoke(patch_set, tmp_path):
     k = "head.weight"
     torch.testing.assert_close(best[k], ema[f"module.{k}"])
     assert not torch.allclose(best[k], last[k])
-    install_run(tuned, summary2, "mammoview-tuned", tmp_path / "models", test_time_flip=True)
-    assert load_model("mammoview-tuned", tmp_path / "models", device="cpu").entry.test_time_flip
+    install_run(tuned, summary2, "mammoview-tuned", tmp_path / "models", test_time_flip=True, version="1.1.0")
+    tuned_entry = load_model("mammoview-tuned", tmp_path / "models", device="cpu").entry
+    assert tuned_entry.test_time_flip and tuned_entry.version == "1.1.0"
 
 
 @pytest.mark.data
