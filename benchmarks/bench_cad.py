@@ -295,7 +295,10 @@ def main() -> int:
               f"{med(r['find']):>8.3f}{fl / 1e9:>8.2f}{fl / 1e9 / med(r['net']):>9.1f}")
     t_study = med(totals)
     t_decode = sum(decode.values())
-    print(f"\nfour-view CAD (analyse_study, median of {args.repeat}): {t_study:.3f} s without decode, "
+    passes = "two network passes per view (mirror TTA, as the manifest says)" if loaded.entry.test_time_flip else (
+        "one network pass per view")
+    print("(per-view 'net' above: one pass; the sliding-window ratios below compare one pass)")
+    print(f"\nfour-view CAD (analyse_study, median of {args.repeat}; {passes}): {t_study:.3f} s without decode, "
           f"{t_study + t_decode:.3f} s with decode ({t_decode:.3f} s); first (cold) run {cold:.3f} s")
     print(f"network: {flops_total / 1e9:.2f} GFLOP in {net_total:.3f} s = {flops_total / 1e9 / net_total:.1f} GFLOP/s")
     print(f"peak memory: {peak}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The architecture comparison and the preprocessing ablation of models/MODEL_CARD.md.
 #
-#   bash models/experiments.sh [arch|ablation|evaluate|clahe|tables]   (default: all, in that order)
+#   bash models/experiments.sh [arch|ablation|evaluate|clahe|pectoral|tables]   (default: all, in that order)
 #
 # Needs ../shared/data (or $MAMMOVIEW_DATA) and the context patch set of models/reproduce.sh
 # (runs/patches/ctx).  Budgets are set for this 2-core CPU, two runs side by side on one
@@ -56,15 +56,27 @@ evaluate() {  # whole-image detect + FROC + timing on the same validation images
   done
 }
 
-clahe() {  # the ablation's winner checked on the shipped architecture: VGG with / without CLAHE, same budget
-  [ -f "$RUNS/patches/ctx-clahe/manifest.json" ] || \
-    $MV extract-patches --out "$RUNS/patches/ctx-clahe" --context 32 --clahe --workers 1 --quiet
-  [ -f "$RUNS/vgg-ctx-clahe/summary.json" ] || \
-    $MV train --patches "$RUNS/patches/ctx-clahe" --arch vgg --out "$RUNS/vgg-ctx-clahe" --threads 1 \
+switch_check() {  # NAME FLAG: a preprocessing switch on the shipped architecture (VGG), same budget as arch
+  local name=$1 flag=$2
+  [ -f "$RUNS/patches/ctx-$name/manifest.json" ] || \
+    $MV extract-patches --out "$RUNS/patches/ctx-$name" --context 32 "$flag" --workers 1 --quiet
+  [ -f "$RUNS/vgg-ctx-$name/summary.json" ] || \
+    $MV train --patches "$RUNS/patches/ctx-$name" --arch vgg --out "$RUNS/vgg-ctx-$name" --threads 1 \
       --max-minutes "$ARCH_MINUTES" --patience 6 --quiet
-  [ -f "$RUNS/eval/vgg-clahe/metrics.json" ] || \
-    MAMMOVIEW_THREADS=1 $MV evaluate --weights "$RUNS/vgg-ctx-clahe" --patches "$RUNS/patches/ctx-clahe" \
-      --max-images "$EVAL_IMAGES" --device cpu --out "$RUNS/eval/vgg-clahe" --quiet
+  [ -f "$RUNS/eval/vgg-$name/metrics.json" ] || \
+    MAMMOVIEW_THREADS=1 $MV evaluate --weights "$RUNS/vgg-ctx-$name" --patches "$RUNS/patches/ctx-$name" \
+      --max-images "$EVAL_IMAGES" --device cpu --out "$RUNS/eval/vgg-$name" --quiet
+}
+
+clahe() {  # the ablation's winner checked on the shipped architecture: VGG with / without CLAHE
+  switch_check clahe --clahe
+}
+
+pectoral() {  # the ablation's runner-up, same check; its baseline re-scored with today's detect
+  switch_check pectoral --remove-pectoral
+  [ -f "$RUNS/eval/vgg-base/metrics.json" ] || \
+    MAMMOVIEW_THREADS=1 $MV evaluate --weights "$RUNS/vgg-ctx" --patches "$RUNS/patches/ctx" \
+      --max-images "$EVAL_IMAGES" --device cpu --out "$RUNS/eval/vgg-base" --quiet
 }
 
 tables() {
@@ -73,10 +85,12 @@ tables() {
   $MV evaluate --compare "$RUNS"/ablation/{baseline,pectoral,clahe,gaussian,sobel,morphology}/eval \
     --labels baseline +pectoral +clahe +gaussian +sobel +morphology --out "$RUNS/ablation/ablation.md"
   $MV evaluate --compare "$RUNS"/eval/{vgg,vgg-clahe} --labels vgg vgg+clahe --out "$RUNS/eval/clahe.md"
+  $MV evaluate --compare "$RUNS"/eval/{vgg-base,vgg-pectoral} --labels vgg vgg+pectoral \
+    --out "$RUNS/eval/pectoral.md"
 }
 
 case "$what" in
-  all) arch; ablation; evaluate; clahe; tables ;;
-  arch|ablation|evaluate|clahe|tables) "$what" ;;
-  *) echo "usage: $0 [arch|ablation|evaluate|clahe|tables]" >&2; exit 2 ;;
+  all) arch; ablation; evaluate; clahe; pectoral; tables ;;
+  arch|ablation|evaluate|clahe|pectoral|tables) "$what" ;;
+  *) echo "usage: $0 [arch|ablation|evaluate|clahe|pectoral|tables]" >&2; exit 2 ;;
 esac

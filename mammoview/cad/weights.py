@@ -301,7 +301,9 @@ def save_model(
     root = Path(models_dir or default_models_dir())
     root.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    blob = st_save(state, metadata={"name": entry.name, "arch": entry.arch, "format": "pt"})
+    # One metadata key: safetensors writes a multi-key metadata map in a random order, so the
+    # same weights would get a different sha256 (and file name) at every save.
+    blob = st_save(state, metadata={"mammoview": json.dumps({"arch": entry.arch, "name": entry.name}, sort_keys=True)})
     sha = hashlib.sha256(blob).hexdigest()
     fname = f"{entry.name}-{sha[:8]}.safetensors"
     atomic_write_bytes(root / fname, blob)

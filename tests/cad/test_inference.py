@@ -220,8 +220,8 @@ def test_flip_tta_averages_the_mirror_images_cam():
 def test_no_breast_cell_is_centred_on_the_image_border(offset):
     """An even window's first row/column is centred on the top/left border: not a breast cell.
 
-    Before this rule those half-outside cells gave about a third of the FROC candidates on the
-    validation images, nearly all false positives on the top and left border only.
+    Before this rule those half-outside cells gave many false positives, on the top and left
+    border only (left breasts' chest wall).
     """
     from mammoview.cad.inference import mask_on_cells
 

@@ -67,6 +67,12 @@ def test_resave_replaces_entry_and_old_file(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_same_weights_same_file(tmp_path):
+    """Re-installing unchanged weights (e.g. a new operating point) must not rename the file."""
+    shas = {_save(tmp_path / str(i))[1].sha256 for i in range(12)}
+    assert len(shas) == 1
+
+
 def test_unknown_manifest_keys_survive(tmp_path):
     _, entry = _save(tmp_path, extra={"calibration": {"t": 1.5}})
     again = read_manifest(tmp_path).get(entry.name)
