@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no models installed in {root}", file=sys.stderr)
         return 0
-    table = [("", "NAME", "VERSION", "ARCH", "PIXEL", "PATCH", "SHA8", "METRICS")]
+    table = [("", "NAME", "VERSION", "ARCH", "PIXEL", "PATCH", "FINDINGS", "SHA8", "METRICS")]
     for r in rows:
         e = r.entry
         table.append(
@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
                 e.arch,
                 f"{e.pixel_size_mm:g} mm",
                 f"{e.patch_size} px",
+                f"p>={e.finding_threshold:g}" + (" mirror-TTA" if e.test_time_flip else ""),
                 e.sha8 if r.exists else f"{e.sha8} (missing)",
                 _metrics_summary(e.metrics),
             )

@@ -126,6 +126,7 @@ def test_models_listing(models_dir, capsys):
     assert main(["models"]) == 0
     text = capsys.readouterr().out
     assert "test-bright" in text and "*" in text and "0.5 mm" in text
+    assert "FINDINGS" in text and "p>=" in text  # the operating point is listed
     assert main(["models", "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert row["name"] == "test-bright" and row["default"] and row["present"] and len(row["sha256"]) == 64
