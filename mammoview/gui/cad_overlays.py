@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from mammoview.cad.types import FindingKind, ImageCadResult
 from mammoview.gui import marks as glyphs
@@ -81,6 +81,9 @@ class PanelOverlay:
         self.heatmap: HeatmapLayer | None = None
         self.layers: dict[str, list[QtWidgets.QGraphicsItem]] = {}
         self._highlight: list[QtWidgets.QGraphicsItem] = []
+        # labels are drawn at a fixed screen size: re-place them when the zoom or the panel changes
+        panel.view_box.sigTransformChanged.connect(self.place_labels)
+        panel.view_box.sigResized.connect(self.place_labels)
 
     # -- building -------------------------------------------------------------------------------
     def build(self, result: ImageCadResult | None, marks: list[ReaderMark], style: OverlayStyle) -> None:
@@ -137,6 +140,41 @@ class PanelOverlay:
             self._set_visible(f"marks:{kind.value}", cad and style.marks and style.shows_kind(kind))
             self._set_visible(f"scores:{kind.value}", cad and style.scores and style.shows_kind(kind))
         self._set_visible("reader", style.reader)
+        self.place_labels()
+
+    def place_labels(self, *_: object) -> None:
+        """Keep the shown score labels from covering each other at the current zoom.
+
+        Best score first, each label takes the first of :func:`marks.label_anchors` whose
+        on-screen box overlaps no label placed before it (else the least overlapping one).
+        """
+        items = [i for kind in KINDS for i in self.layers.get(f"scores:{kind.value}", []) if i.isVisible()]
+        items.sort(key=lambda i: -float(getattr(i, "finding_score", 0.0)))
+        placed: list[QtCore.QRectF] = []
+        for item in items:
+            best: tuple[float, tuple[float, float], QtCore.QRectF] | None = None
+            for anchor in glyphs.label_anchors(self._outer_left):
+                box = self._label_box(item, anchor)
+                if box is None:  # not on screen yet: placed at the next transform change
+                    return
+                overlap = sum(_area(box.intersected(other)) for other in placed)
+                if best is None or overlap < best[0]:
+                    best = (overlap, anchor, box)
+                if overlap == 0.0:
+                    break
+            assert best is not None
+            item.setAnchor(best[1])
+            placed.append(best[2])
+
+    def _label_box(self, item: Any, anchor: tuple[float, float]) -> QtCore.QRectF | None:
+        """The label's box in device pixels if it were anchored at ``anchor`` (None: no view yet)."""
+        pos = item.pos()
+        p = self.panel.view_box.mapViewToDevice(self.panel.stored_to_scene(pos.x(), pos.y()))
+        if p is None:
+            return None
+        size = item.textItem.boundingRect().size()
+        w, h = size.width(), size.height()
+        return QtCore.QRectF(p.x() - anchor[0] * w, p.y() - anchor[1] * h, w, h)
 
     def _set_visible(self, layer: str, visible: bool) -> None:
         for item in self.layers.get(layer, []):
@@ -156,3 +194,7 @@ class PanelOverlay:
             self._highlight = glyphs.highlight_items(*point)
             for i, item in enumerate(self._highlight):
                 self.panel.add_overlay_item(item, 30 + i * 0.01)
+
+
+def _area(rect: QtCore.QRectF) -> float:
+    return max(0.0, rect.width()) * max(0.0, rect.height())

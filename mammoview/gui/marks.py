@@ -88,14 +88,25 @@ def score_items(findings: Sequence[Finding], kind: FindingKind, outer_left: bool
     Outer = away from the chest wall (``outer_left`` for a right breast): the seam side
     would clip labels of findings near the chest wall.
     """
-    anchor = (1.25, 1.15) if outer_left else (-0.25, 1.15)
+    anchor = label_anchors(outer_left)[0]
     out = []
     for f in findings:
         if f.kind is kind:
             item = _label(score_text(f), "#ffffff", anchor=anchor)
             item.setPos(*f.center)
+            item.finding_score = f.score  # placement order (PanelOverlay.place_labels)
             out.append(item)
     return out
+
+
+def label_anchors(outer_left: bool) -> tuple[tuple[float, float], ...]:
+    """Where a score label may sit around its glyph, in order of preference.
+
+    Outer side above (the default), outer below, chest-wall side above, chest-wall side below
+    (``pg.TextItem`` anchors: the fraction of the label's size left/above the glyph).
+    """
+    outer, inner = (1.25, -0.25) if outer_left else (-0.25, 1.25)
+    return ((outer, 1.15), (outer, -0.15), (inner, 1.15), (inner, -0.15))
 
 
 def reader_items(marks: Sequence[ReaderMark], outer_left: bool = False) -> list[pg.GraphicsObject]:

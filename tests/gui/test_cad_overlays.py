@@ -141,3 +141,36 @@ def test_overlays_are_rebuilt_when_a_panel_changes_image(shown, qtbot):
     assert not shown.cad.overlays[View.LCC].layers.get("heatmap")
     lcc.set_image(display)
     assert shown.cad.overlays[View.LCC].visible_layers() >= {"heatmap", "marks:mass"}
+
+
+def test_score_labels_of_close_findings_do_not_cover_each_other(study, qtbot):
+    x, y = LCC_BLOB.x, LCC_BLOB.y
+    close = [finding(FindingKind.MASS, x, y, 0.88, 0.44), finding(FindingKind.MASS, x + 4, y + 3, 0.87, 0.22),
+             finding(FindingKind.CALCIFICATION, x - 3, y + 5, 0.80, 0.30)]  # fmt: skip
+    study.cad.set_result(planted_result(study, {View.LCC: close}))
+    study.commands["cad_first_read_done"].trigger()
+    qtbot.wait(20)
+    overlay = study.cad.overlays[View.LCC]
+    labels = [i for k in ("mass", "calcification") for i in overlay.layers[f"scores:{k}"]]
+    assert len(labels) == 3
+
+    def boxes():
+        return [i.mapRectToScene(i.boundingRect()) for i in labels]
+
+    def overlapping(rects):
+        return [(a, b) for n, a in enumerate(rects) for b in rects[n + 1 :] if a.intersects(b)]
+
+    assert not overlapping(boxes())
+    # the best score keeps the default place (outer side, above the glyph)
+    assert tuple(labels[0].anchor) == pytest.approx(overlay_default_anchor(overlay))
+    # zooming re-places them; still apart (and all back at the default once there is room)
+    study.panels[View.LCC].view_box.scaleBy((0.05, 0.05))
+    qtbot.wait(20)
+    assert not overlapping(boxes())
+    assert all(tuple(i.anchor) == pytest.approx(overlay_default_anchor(overlay)) for i in labels)
+
+
+def overlay_default_anchor(overlay) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    from mammoview.gui.marks import label_anchors
+
+    return label_anchors(overlay._outer_left)[0]
