@@ -25,6 +25,7 @@ COMMANDS = (
     "models",
     "extract_patches",
     "train",
+    "ensemble",
     "evaluate",
 )
 

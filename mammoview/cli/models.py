@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
                 "*" if r.is_default else "",
                 e.name,
                 e.version,
-                e.arch,
+                f"{e.arch_kwargs.get('n')}x {e.arch_kwargs.get('arch')}" if e.arch == "ensemble" else e.arch,
                 f"{e.pixel_size_mm:g} mm",
                 f"{e.patch_size} px",
                 f"p>={e.finding_threshold:g}" + (" mirror-TTA" if e.test_time_flip else ""),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from mammoview.cad.networks import CadNet, EnsembleNet
 from mammoview.cad.weights import ModelEntry, save_model
 from mammoview.training.checkpoint import load_weights
 
@@ -140,3 +142,117 @@ def install_run(
     model = create_model(entry.arch, in_chans=entry.in_chans, **entry.arch_kwargs)
     load_weights(run_dir / "checkpoints" / "best.safetensors", model)
     return save_model(model.eval(), entry, models_dir, make_default=make_default)
+
+
+#: What must agree between ensemble members (taken from each run's ``summary.json``).
+_MEMBER_KEYS = ("pixel_size_mm", "patch_size", "context_px", "channels", "preprocessing")
+
+
+def parse_member(spec: str) -> tuple[Path, str]:
+    """``RUNDIR`` or ``RUNDIR:best`` / ``RUNDIR:last`` -> (run folder, checkpoint tag)."""
+    run, sep, tag = spec.rpartition(":")
+    if not sep or "/" in tag or tag not in ("best", "last"):
+        return Path(spec), "best"
+    return Path(run), tag
+
+
+def ensemble_model(members: list[tuple[Path, str]]) -> tuple[EnsembleNet, list[dict[str, Any]]]:
+    """The mean of the runs' checkpoints as one :class:`~mammoview.cad.networks.ensemble.EnsembleNet`.
+
+    Raises
+    ------
+    ValueError
+        If a run has not finished or the runs differ in architecture or input (pixel size,
+        patch size, context, channels, preprocessing): averaging them would mix inputs.
+    """
+    import json
+
+    from mammoview.cad.registry import create_model
+
+    if not members:
+        raise ValueError("an ensemble needs at least one run")
+    summaries: list[dict[str, Any]] = []
+    nets: list[CadNet] = []
+    for run, tag in members:
+        path = run / "summary.json"
+        if not path.is_file():
+            raise ValueError(f"{path} not found (the run has not finished)")
+        s = json.loads(path.read_text())
+        cfg, pm = s["config"], s["patch_manifest"]
+        if summaries:
+            ref = summaries[0]
+            for what, a, b in [("arch", cfg["arch"], ref["config"]["arch"]),
+                               ("arch_kwargs", cfg.get("arch_kwargs", {}), ref["config"].get("arch_kwargs", {}))] + [
+                (k, pm.get(k), ref["patch_manifest"].get(k)) for k in _MEMBER_KEYS
+            ]:
+                if a != b:
+                    raise ValueError(f"{run}: {what} {a!r} differs from {members[0][0]}'s {b!r}")
+        net = create_model(cfg["arch"], in_chans=int(pm.get("channels", 1)), **cfg.get("arch_kwargs", {}))
+        if not isinstance(net, CadNet):
+            raise ValueError(f"{run}: {cfg['arch']} is not a CAM network")
+        load_weights(run / "checkpoints" / f"{tag}.safetensors", net)
+        summaries.append(s)
+        nets.append(net.eval())
+    cfg0, pm0 = summaries[0]["config"], summaries[0]["patch_manifest"]
+    ens = EnsembleNet(
+        in_chans=int(pm0.get("channels", 1)), arch=cfg0["arch"], n=len(nets),
+        member_kwargs=dict(cfg0.get("arch_kwargs", {})),
+    )
+    return ens.set_members(nets).eval(), summaries
+
+
+def install_ensemble(
+    members: list[tuple[Path, str]],
+    name: str,
+    models_dir: Path,
+    *,
+    patches: Path | None = None,
+    make_default: bool = False,
+    finding_threshold: float = 0.5,
+    test_time_flip: bool = False,
+    version: str = "1.0.0",
+    command: str = "",
+) -> ModelEntry:
+    """Install the mean of ``members`` (see :func:`ensemble_model`) like :func:`install_run`.
+
+    The manifest entry describes the first run's data and preprocessing (all members share
+    them); its ``metrics`` are the ensemble's own, on the validation split of ``patches``
+    (default: the first run's patch set); ``extra.members`` lists each run, checkpoint and
+    training time, and ``training_minutes`` is their sum.
+    """
+    from mammoview.training.datasets import PatchSet
+    from mammoview.training.validate import evaluate_groups, make_groups
+
+    model, summaries = ensemble_model(members)
+    first = summaries[0]
+    ps = PatchSet(patches or Path(first["patches"]))
+    va = ps.split("val")
+    groups = [g for g in make_groups(ps, va[ps.y[va] >= 0]) if g.size >= model.feature_stride]
+    val = evaluate_groups(model, groups, ps)
+    entry = model_entry(
+        name, {**first, "val_metrics": val["metrics"], "best_epoch": None, "command": command},
+        version=version, finding_threshold=finding_threshold, test_time_flip=test_time_flip,
+    )
+    minutes = [s.get("minutes") or 0.0 for s in summaries]
+    entry = replace(
+        entry,
+        arch="ensemble",
+        arch_kwargs={"arch": model.member_arch, "n": model.n_members,
+                     "member_kwargs": dict(first["config"].get("arch_kwargs", {}))},
+        extra={
+            **entry.extra,
+            "train_config": None,
+            "best_epoch": None,
+            "training_minutes": round(sum(minutes), 2),
+            "metrics_patches": str(patches or first["patches"]),
+            "members": [
+                {
+                    "run": str(run), "checkpoint": tag,
+                    "epoch": s.get("best_epoch") if tag == "best" else s.get("epochs_run"),
+                    "minutes": m, "command": s.get("command", ""), "train_config": s["config"],
+                }
+                for (run, tag), s, m in zip(members, summaries, minutes, strict=True)
+            ],
+        },
+    )
+    return save_model(model, entry, models_dir, make_default=make_default)

@@ -136,3 +136,12 @@ def test_bad_pixel_spacing_option(capsys):
     with pytest.raises(SystemExit):
         main(["detect", "x", "--json", "y", "--pixel-spacing", "-1"])
     assert "pixel spacing" in capsys.readouterr().err
+
+
+def test_ensemble_of_unfinished_runs_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    rc = main(["ensemble", str(tmp_path / "run"), f"{tmp_path / 'run'}:last", "--name", "e",
+               "--install-to", str(tmp_path / "models")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "summary.json not found" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "models").exists()

@@ -134,3 +134,30 @@ def test_forward_context_is_the_whole_image_cam_of_the_centre():
     assert not torch.allclose(bare, whole, atol=1e-3), "a bare patch should differ (zero padding at its edges)"
     with pytest.raises(ValueError, match="multiple of the stride"):
         net.forward_context(crop, context + 1)
+
+
+def test_ensemble_is_the_mean_of_its_members():
+    """Logits and CAMs of the ensemble equal the mean of its members' (not a retrained head)."""
+    from mammoview.cad.networks.ensemble import EnsembleNet
+
+    torch.manual_seed(0)
+    members = [create_model("vgg", widths=(8, 8, 16, 16)).eval() for _ in range(3)]
+    for m in members:  # different, non-trivial heads
+        m.head.bias.data.uniform_(-1.0, 1.0)
+    ens = create_model("ensemble", arch="vgg", n=3, member_kwargs={"widths": (8, 8, 16, 16)})
+    assert isinstance(ens, EnsembleNet)
+    ens.set_members(members).eval()
+    assert ens.feature_stride == members[0].feature_stride and ens.receptive_field == members[0].receptive_field
+    x = torch.randn(2, 1, 128, 96)
+    with torch.no_grad():
+        want_logits = torch.stack([m(x) for m in members]).mean(0)
+        want_cam = torch.stack([m.cam(m.forward_features(x)) for m in members]).mean(0)
+        got_cam = ens.cam(ens.forward_features(x))
+        torch.testing.assert_close(ens(x), want_logits, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(got_cam, want_cam, rtol=1e-5, atol=1e-5)
+        # and it is not the same as any one member
+        assert not torch.allclose(ens(x), members[0](x), atol=1e-3)
+    with pytest.raises(ValueError, match="given 2"):
+        ens.set_members(members[:2])
+    with pytest.raises(ValueError, match="non-ensemble"):
+        create_model("ensemble", arch="ensemble")

@@ -150,3 +150,24 @@ def test_device_argument_and_bf16_precision(tiny_model, breast_with_blob):
     bf16 = drain(analyse_image(replace(tiny_model, precision="bf16"), img, tile=64))
     diff = np.abs(bf16.heatmaps["abnormal"].as_float() - ref.heatmaps["abnormal"].as_float())
     assert diff.max() < 0.05  # reduced precision, same maps to within a few grey levels
+
+
+def test_an_ensemble_runs_through_the_pipeline(bright_model, breast_with_blob):
+    """An ensemble of two copies of a network is that network: same maps and findings; Grad-CAM works on it."""
+    from dataclasses import replace
+
+    from mammoview.cad.networks.ensemble import EnsembleNet
+    from tests.cad.conftest import bright_net
+
+    ens = EnsembleNet(arch="paper_cnn", n=2, member_kwargs={"widths": (1, 1, 1, 1)})
+    ens.set_members([bright_net(), bright_net()]).eval().requires_grad_(False)
+    kwargs = {"arch": "paper_cnn", "n": 2, "member_kwargs": {"widths": [1, 1, 1, 1]}}
+    loaded = replace(bright_model, model=ens, entry=replace(bright_model.entry, arch="ensemble", arch_kwargs=kwargs))
+    img = make_image(breast_with_blob)
+    one, two = (drain(analyse_image(m, img, tile=64)) for m in (bright_model, loaded))
+    np.testing.assert_array_equal(two.heatmaps["abnormal"].data, one.heatmaps["abnormal"].data)
+    assert [f.center for f in two.findings] == [f.center for f in one.findings] and one.findings
+    grad = drain(analyse_image(loaded, img, tile=64, cam="gradcam")).heatmaps["abnormal"]
+    i, j = np.unravel_index(int(np.argmax(grad.data)), grad.data.shape)
+    cx, cy = grad.x0 + (j + 0.5) * grad.scale_x, grad.y0 + (i + 0.5) * grad.scale_y
+    assert np.hypot(cx - BLOB.x, cy - BLOB.y) <= BLOB.radius + grad.scale_x

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -192,6 +193,32 @@ def test_train_and_install_smoke(patch_set, tmp_path):
     install_run(tuned, summary2, "mammoview-tuned", tmp_path / "models", test_time_flip=True, version="1.1.0")
     tuned_entry = load_model("mammoview-tuned", tmp_path / "models", device="cpu").entry
     assert tuned_entry.test_time_flip and tuned_entry.version == "1.1.0"
+
+    # the two runs as one averaged model: installed, hash-checked, metrics of its own
+    from mammoview.cad.registry import create_model
+    from mammoview.training.checkpoint import load_weights
+    from mammoview.training.install import install_ensemble, parse_member
+
+    assert parse_member(f"{run}:last") == (run, "last") and parse_member(str(run)) == (run, "best")
+    ens = install_ensemble([(run, "best"), (tuned, "last")], "mammoview-ens", tmp_path / "models")
+    assert ens.arch == "ensemble" and ens.arch_kwargs["n"] == 2 and ens.arch_kwargs["arch"] == "paper_cnn"
+    assert [m["checkpoint"] for m in ens.extra["members"]] == ["best", "last"]
+    assert ens.extra["training_minutes"] == pytest.approx(again["minutes"] + summary2["minutes"], abs=0.02)
+    assert ens.metrics["lesion_vs_normal"]["accuracy"] is not None
+    net = load_model("mammoview-ens", tmp_path / "models", device="cpu").model
+    first = load_model("mammoview-test", tmp_path / "models", device="cpu").model  # `run`'s best
+    second = load_weights(tuned / "checkpoints" / "last.safetensors", create_model("paper_cnn", **cfg.arch_kwargs))
+    x = torch.randn(1, 1, 96, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), 0.5 * (first(x) + second.eval()(x)), rtol=1e-4, atol=1e-5)
+    # members must share their input: a run at another pixel size is refused, naming it
+    other = tmp_path / "other"
+    shutil.copytree(run, other)
+    doc = json.loads((other / "summary.json").read_text())
+    doc["patch_manifest"]["pixel_size_mm"] = 0.2
+    (other / "summary.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="other: pixel_size_mm"):
+        install_ensemble([(run, "best"), (other, "best")], "mammoview-bad", tmp_path / "models")
 
 
 @pytest.mark.data

@@ -1,0 +1,77 @@
+"""`mammoview ensemble`: install the mean of several finished training runs as one model."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+
+def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "ensemble",
+        help="install the mean of several training runs as one model",
+        description="Combine finished `mammoview train` runs of one architecture and input into one network "
+        "whose logits (and class activation maps) are the mean of theirs, then install it like "
+        "`mammoview train --install-only`. Its patch metrics are measured on the validation split.",
+    )
+    p.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUNDIR[:best|:last]",
+        help="training run folders; ':last' takes the run's last epoch instead of its best",
+    )
+    p.add_argument("--name", required=True, help="model name")
+    p.add_argument("--install-to", type=Path, required=True, metavar="DIR", help="models folder (manifest.json)")
+    p.add_argument(
+        "--patches",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="patch set whose validation split gives the manifest's metrics (default: the first run's)",
+    )
+    p.add_argument("--make-default", action="store_true", help="make the installed model the default")
+    p.add_argument("--model-version", default="1.0.0", metavar="X.Y.Z", help="version of the installed model")
+    p.add_argument(
+        "--finding-threshold",
+        type=float,
+        default=0.5,
+        metavar="P",
+        help="p(abnormal) above which the model reports findings (pick it on `mammoview evaluate`'s FROC)",
+    )
+    p.add_argument(
+        "--test-time-flip",
+        action="store_true",
+        help="the installed model averages each image's maps with its mirror image's",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mammoview.training.install import install_ensemble, parse_member
+
+    command = "mammoview " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    try:
+        entry = install_ensemble(
+            [parse_member(s) for s in args.runs],
+            args.name,
+            args.install_to,
+            patches=args.patches,
+            make_default=args.make_default,
+            finding_threshold=args.finding_threshold,
+            test_time_flip=args.test_time_flip,
+            version=args.model_version,
+            command=command,
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"mammoview ensemble: {exc}", file=sys.stderr)
+        return 2
+    acc = entry.metrics.get("lesion_vs_normal", {}).get("accuracy", float("nan"))
+    auc = entry.metrics.get("lesion_vs_normal_auc", float("nan"))
+    print(
+        f"{entry.name}: mean of {entry.arch_kwargs['n']} {entry.arch_kwargs['arch']} networks; "
+        f"validation lesion vs normal acc {acc:.4f} AUC {auc:.4f}"
+    )
+    print(f"installed {entry.name} -> {args.install_to / entry.file}")
+    return 0
