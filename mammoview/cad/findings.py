@@ -135,6 +135,33 @@ def image_scores(maps: ProbabilityMaps) -> tuple[float, float]:
     return float(abnormal.max()), float(malignant.max())
 
 
+def refined_center(maps: ProbabilityMaps, region: Region) -> tuple[float, float]:
+    """(x, y) model pixels of the strongest CAM cell in the patch window of the region's peak.
+
+    The patch-equivalent maps say that a patch-sized window holds a lesion; their peak drifts
+    towards wherever the surrounding tissue is densest.  The CAM cells inside that window
+    (and inside the region's box, so a finding's centre stays in its box) say where in it
+    the evidence is.  Falls back to the peak without CAM cells there.
+    """
+    peak = region.peak
+    if maps.cell_logit is None or maps.window <= 1:
+        return maps.cell_center(*peak)
+    w, s, off = maps.window, maps.stride, maps.offset
+    k = int(np.floor(off + 0.5 - w / 2))  # first CAM cell of the window
+    # CAM cell j is centred at j + 0.5 (in cells), the box spans [c0 + off, c1 + off)
+    b0, b1, b2, b3 = region.box
+    lo_r, lo_c = int(np.ceil(b0 + off - 0.5)), int(np.ceil(b1 + off - 0.5))
+    hi_r, hi_c = int(np.ceil(b2 + off - 0.5)), int(np.ceil(b3 + off - 0.5))
+    h, wd = maps.cell_logit.shape
+    r0, c0 = max(0, peak[0] + k, lo_r), max(0, peak[1] + k, lo_c)
+    r1, c1 = min(h, peak[0] + k + w, hi_r), min(wd, peak[1] + k + w, hi_c)
+    block = maps.cell_logit[r0:r1, c0:c1] if r1 > r0 and c1 > c0 else np.zeros((0, 0), np.float32)
+    if block.size == 0 or not np.isfinite(block).any():
+        return maps.cell_center(*peak)
+    i, j = np.unravel_index(int(np.argmax(block)), block.shape)
+    return ((c0 + j + 0.5) * s, (r0 + i + 0.5) * s)
+
+
 def regions_to_findings(
     regions: list[Region], maps: ProbabilityMaps, *, scale_x: float, scale_y: float,
     stored_shape: tuple[int, int], pixel_size_mm: float, max_findings: int = DEFAULT_MAX_FINDINGS,
@@ -150,7 +177,7 @@ def regions_to_findings(
         mass = float(maps.mass[reg.cells].mean())
         calc = float(maps.calcification[reg.cells].mean())
         kind = FindingKind.MASS if mass >= calc else FindingKind.CALCIFICATION
-        px, py = maps.cell_center(*reg.peak)
+        px, py = refined_center(maps, reg)
         r0, c0, r1, c1 = reg.box
         bbox = (
             float(np.clip((c0 + off) * s * scale_x, 0, cols)), float(np.clip((r0 + off) * s * scale_y, 0, rows)),

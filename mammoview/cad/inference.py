@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -212,6 +212,11 @@ class ProbabilityMaps:
     mask: BoolArray
     stride: int
     offset: float
+    #: Per-cell abnormal log-odds of the CAM itself (no patch window; cell ``(i, j)`` centred at
+    #: ``((j + 0.5) * stride, (i + 0.5) * stride)``), -inf outside the breast; ``window`` is the
+    #: patch window in cells.  Where inside a patch-sized window the evidence sits.
+    cell_logit: FloatArray | None = None
+    window: int = 1
 
     def cell_center(self, row: float, col: float) -> tuple[float, float]:
         """(x, y) model pixel coordinates of the centre of cell (row, col)."""
@@ -299,5 +304,8 @@ def whole_image_maps(
         )
         cam = (0.5 * (cam + mirrored[:, :, ::-1])).astype(np.float32)
     maps, offset = patch_equivalent(cam, window)
-    return probability_maps(maps, prepared.mask, s, offset)
+    out = probability_maps(maps, prepared.mask, s, offset)
+    on_cells = mask_on_cells(prepared.mask, cam.shape[1:], s, 0.0)
+    logit = np.logaddexp(cam[1], cam[2]) - cam[0]
+    return replace(out, cell_logit=np.where(on_cells, logit, -np.inf).astype(np.float32), window=window)
 

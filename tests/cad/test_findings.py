@@ -127,3 +127,30 @@ def test_saturated_maps_are_ranked_by_the_logit():
     # image scores in float64 keep two saturated images apart (a ROC would tie them in float32)
     weaker = dataclasses.replace(maps, normal=(1.0 / (1.0 + np.exp(logit * 0.8))).astype(np.float32))
     assert image_scores(maps)[0] > image_scores(weaker)[0]
+
+
+def test_finding_centre_is_the_strongest_cam_cell_in_the_peak_window():
+    """The patch-equivalent peak says which window; the CAM cells say where in it (docs/cad-design.md)."""
+    from mammoview.cad.findings import refined_center
+
+    # Even window of 6 cells: patch-equivalent cell p is centred on the corner p * 16 and its
+    # window is CAM cells p-3 .. p+2.
+    ab = _bump((40, 40), 20, 20, 4).astype(np.float32)  # peak at cell (20, 20), ~ (320, 320) px
+    cam = np.full((39, 39), -2.0, np.float32)
+    cam[21, 18] = 3.0  # inside the window: the centre moves here
+    cam[20, 26] = 9.0  # stronger but outside the window: ignored
+    maps = dataclasses.replace(_maps(ab, offset=-0.5), cell_logit=cam, window=6)
+    (reg,) = find_regions(maps.abnormal, 0.5, min_distance=3)
+    assert reg.peak == (20, 20) and maps.cell_center(*reg.peak) == (320.0, 320.0)
+    assert refined_center(maps, reg) == ((18 + 0.5) * 16, (21 + 0.5) * 16)
+    (f,) = regions_to_findings([reg], maps, scale_x=2.0, scale_y=2.0, stored_shape=(1300, 1300), pixel_size_mm=0.3)
+    assert f.center == (18.5 * 16 * 2, 21.5 * 16 * 2)
+    x0, y0, x1, y1 = f.bbox
+    assert x0 <= f.center[0] <= x1 and y0 <= f.center[1] <= y1
+    # a CAM maximum outside the region's box is not taken, whatever the window says
+    small = dataclasses.replace(reg, box=(19, 19, 22, 22))
+    cx, cy = refined_center(maps, small)
+    assert (19 - 0.5) * 16 <= cx <= (22 - 0.5) * 16 and (19 - 0.5) * 16 <= cy <= (22 - 0.5) * 16
+    # outside the breast (-inf) or without CAM cells: the peak itself
+    assert refined_center(dataclasses.replace(maps, cell_logit=np.full_like(cam, -np.inf)), reg) == (320.0, 320.0)
+    assert refined_center(_maps(ab, offset=-0.5), reg) == (320.0, 320.0)

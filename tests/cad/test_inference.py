@@ -14,6 +14,7 @@ from mammoview.cad.inference import (
     Cancelled,
     cam_tiled,
     cells_needed,
+    mask_on_cells,
     pad_to_stride,
     patch_equivalent,
     plan_tiles,
@@ -208,6 +209,11 @@ def test_flip_tta_averages_the_mirror_images_cam():
     for name, m in tta.named().items():
         np.testing.assert_allclose(m, expect.named()[name], rtol=0, atol=1e-5, err_msg=name)
     assert np.abs(tta.abnormal - plain.abnormal).max() > 1e-4  # the mirror pass changed something (net ~flat)
+    # the CAM's own cells (no window) ride along for the finding centres: abnormal log-odds, -inf off the breast
+    cells = mask_on_cells(mask, cam.shape[1:], s, 0.0)
+    want = np.where(cells, np.logaddexp(cam[1], cam[2]) - cam[0], -np.inf)
+    np.testing.assert_allclose(tta.cell_logit, want, rtol=0, atol=1e-5)
+    assert tta.window == 3 and np.isinf(tta.cell_logit[~cells]).all()
     # mirroring the input mirrors the result
     other = drain(whole_image_maps(net, prepared(data[:, :, ::-1], mask[:, ::-1]), 48, tile=32, flip=True))
     np.testing.assert_allclose(other.abnormal[:, ::-1], tta.abnormal, rtol=0, atol=1e-5)
