@@ -61,9 +61,10 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument(
         "--monitor",
-        choices=("combined", "auc", "balanced_accuracy", "loss"),
+        choices=("combined", "auc", "balanced_accuracy", "loss", "malignant_auc"),
         default="combined",
-        help="early stopping: combined = mean of lesion-vs-normal and mass-vs-calc AUC; auc = lesion-vs-normal",
+        help="early stopping: combined = mean of lesion-vs-normal and mass-vs-calc AUC; auc = lesion-vs-normal; "
+        "malignant_auc = benign-vs-malignant lesions",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from RUNDIR/checkpoints/last")

@@ -65,7 +65,7 @@ class TrainConfig:
     max_minutes: float = 55.0
     time_schedule: bool = False  # the cosine follows max(step, wall-clock) progress: a capped run still anneals
     threads: int = 2
-    monitor: Literal["combined", "auc", "balanced_accuracy", "loss"] = "combined"
+    monitor: Literal["combined", "auc", "balanced_accuracy", "loss", "malignant_auc"] = "combined"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     eval_batch_size: int = 256
     ema: float = 0.0  # per-step decay of the weight average; 0 = off
