@@ -7,13 +7,16 @@
 # 2. a first VGG-style model on them (18 min);
 # 3. the same patches plus hard negatives: normal tissue where that first model's whole-image
 #    maps are most wrong (~2.5 min);
-# 4. the shipped VGG-style model on those (38 min; the cosine schedule follows the wall clock);
-# 5. its evaluation on the validation patients with mirror test-time augmentation (~6 min), whose
+# 4. a second VGG-style model on those (38 min; the cosine schedule follows the wall clock);
+# 5. the two models as one network whose logits and maps are the mean of theirs
+#    (`mammoview ensemble`: no more training; the first model is already there from step 2);
+# 6. its evaluation on the validation patients with mirror test-time augmentation (~8 min), whose
 #    FROC operating point at 1 false positive per CBIS image becomes the finding threshold;
-# 6. installed as the default in models/ (a new file name: the sha256 of the weights), with
+# 7. installed as the default in models/ (a new file name: the sha256 of the weights), with
 #    test_time_flip on.
-# About 60 minutes of training (+ ~10 of extraction and evaluation) on this 2-core CPU.  The runs are capped by wall-clock minutes, so the number
-# of epochs (and the exact weights) depends on the machine and on what else runs on it.
+# About 56 minutes of training (18 + 38; + ~12 of extraction and evaluation) on this 2-core CPU.
+# The runs are capped by wall-clock minutes, so the number of epochs (and the exact weights)
+# depends on the machine and on what else runs on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MV=${MV:-.venv/bin/mammoview}
@@ -26,8 +29,11 @@ $MV extract-patches --out "$RUNS/patches/ctx-hn" --context 32 --workers 2 --quie
   --hard-negatives-from "$RUNS/vgg-ctx" --hard-negatives 4
 $MV train --patches "$RUNS/patches/ctx-hn" --arch vgg --out "$RUNS/vgg-hn" \
   --epochs 30 --patience 8 --max-minutes 38 --time-schedule --threads 2 --quiet
-$MV evaluate --weights "$RUNS/vgg-hn" --patches "$RUNS/patches/ctx" --out "$RUNS/eval/vgg-hn" --flip-tta --quiet
+ENSEMBLE=("$RUNS/vgg-ctx" "$RUNS/vgg-hn")
+$MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to "$RUNS/ensemble" --patches "$RUNS/patches/ctx" \
+  --test-time-flip
+$MV evaluate --weights "$RUNS/ensemble" --patches "$RUNS/patches/ctx" --out "$RUNS/eval/ensemble" --flip-tta --quiet
 THRESHOLD=$($PY -c 'import json, sys; m = json.load(open(sys.argv[1]))
-print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/vgg-hn/metrics.json")
-$MV train --patches "$RUNS/patches/ctx-hn" --arch vgg --out "$RUNS/vgg-hn" --install-only \
-  --install-to models --make-default --test-time-flip --finding-threshold "$THRESHOLD" --model-version 1.1.0
+print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/ensemble/metrics.json")
+$MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to models --patches "$RUNS/patches/ctx" \
+  --make-default --test-time-flip --finding-threshold "$THRESHOLD" --model-version 1.2.0
