@@ -9,7 +9,9 @@ Steps (docs/cad-design.md, "Whole-image inference"):
    whose core is far from the breast are skipped;
 3. CAM logit maps = the linear head applied to every feature cell;
 4. patch-equivalent maps = CAM averaged over ``patch_size / stride`` cells (stride 1): by
-   linearity, the logits of a patch-sized window centred on each cell;
+   linearity, the logits of a patch-sized window centred on each cell; with several
+   windows (the model entry's ``map_windows_px``, e.g. 96 and 64 px) the mean of their
+   logits, so lesions smaller than the training patch are not diluted by the tissue around;
 5. probabilities: softmax over the tissue classes, sigmoid of the malignancy logit,
    zero outside the breast mask.
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -278,17 +280,34 @@ def _shifted(gen: ProgressGenerator[FloatArray], start: int, passes: int) -> Pro
         return result
 
 
+def map_windows(patch_size: int, stride: int, windows_px: Sequence[int] | None = None) -> tuple[int, ...]:
+    """Windows in cells for :func:`whole_image_maps` (default: the patch size alone).
+
+    Raises
+    ------
+    ValueError
+        If the windows mix even and odd cell counts: their maps would sit on grids half a
+        cell apart and could not be averaged cell by cell.
+    """
+    cells = tuple(patch_window(int(w), stride) for w in (windows_px or (patch_size,)))
+    if len({c % 2 for c in cells}) > 1:
+        raise ValueError(f"map windows {tuple(windows_px or ())} px are {cells} cells: all even or all odd")
+    return cells
+
+
 def whole_image_maps(
     model: CadNet, prepared: PreparedImage, patch_size: int, *, device: torch.device | None = None,
     tile: int | None = None, cancel: CancelFlag = None, precision: Precision = "auto", flip: bool = False,
+    windows_px: Sequence[int] | None = None,
 ) -> ProgressGenerator[ProbabilityMaps]:
     """Probability maps of one prepared image (steps 1-5 of the module docstring)."""
     s = model.feature_stride
     data = pad_to_stride(prepared.data, s)
     grid = (data.shape[1] // s, data.shape[2] // s)
     window = patch_window(patch_size, s)
+    windows = map_windows(patch_size, s, windows_px)
     # A breast cell's patch window reaches window // 2 cells; nothing further is needed.
-    needed = cells_needed(prepared.mask, s, grid, window // 2)
+    needed = cells_needed(prepared.mask, s, grid, max(windows) // 2)
     passes = 2 if flip else 1
     cam = yield from _shifted(
         cam_tiled(model, data, device=device, tile=tile, needed=needed, cancel=cancel, precision=precision),
@@ -303,7 +322,9 @@ def whole_image_maps(
             1, passes,
         )
         cam = (0.5 * (cam + mirrored[:, :, ::-1])).astype(np.float32)
-    maps, offset = patch_equivalent(cam, window)
+    pooled = [patch_equivalent(cam, w) for w in windows]
+    offset = pooled[0][1]
+    maps = pooled[0][0] if len(pooled) == 1 else np.mean([m for m, _ in pooled], axis=0).astype(np.float32)
     out = probability_maps(maps, prepared.mask, s, offset)
     on_cells = mask_on_cells(prepared.mask, cam.shape[1:], s, 0.0)
     logit = np.logaddexp(cam[1], cam[2]) - cam[0]

@@ -148,7 +148,7 @@ def analyse_image(
     n_stages = 2 if cam == "gradcam" else 1
     maps_gen = whole_image_maps(
         fast, prepared, model.entry.patch_size, device=dev, tile=tile, cancel=cancel, precision=model.precision,
-        flip=model.entry.test_time_flip if flip is None else flip,
+        flip=model.entry.test_time_flip if flip is None else flip, windows_px=model.entry.map_windows_px or None,
     )
     with deterministic():
         maps = yield from _rescale(maps_gen, 100, 100 + 800 // n_stages, name)

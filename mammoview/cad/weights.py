@@ -77,6 +77,8 @@ class ModelEntry:
     normalization: str = "robust z-score inside the breast mask, clipped to +-4"
     finding_threshold: float = 0.5
     test_time_flip: bool = False  # average the CAM of the image and of its mirror image
+    #: patch-equivalent windows (model px) whose logit maps are averaged; () = ``patch_size`` alone
+    map_windows_px: tuple[int, ...] = ()
     training_data: list[Any] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     torch_version: str = ""
@@ -106,6 +108,7 @@ class ModelEntry:
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
         d["outputs"], d["classes"] = list(self.outputs), list(self.classes)
+        d["map_windows_px"] = list(self.map_windows_px)
         d.update(self.extra)
         return d
 
@@ -113,7 +116,7 @@ class ModelEntry:
     def from_dict(cls, d: dict[str, Any]) -> ModelEntry:
         known = {f.name for f in fields(cls)} - {"extra"}
         kw = {k: v for k, v in d.items() if k in known}
-        for k in ("outputs", "classes"):
+        for k in ("outputs", "classes", "map_windows_px"):
             if k in kw:
                 kw[k] = tuple(kw[k])
         return cls(**kw, extra={k: v for k, v in d.items() if k not in known})
@@ -196,11 +199,19 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Module:
-    """A freshly initialised network of the entry's architecture (``ModelError`` if unknown)."""
+    """A freshly initialised network of the entry's architecture (``ModelError`` if unknown or inconsistent)."""
     try:
-        return create_model(entry.arch, in_chans=entry.in_chans, num_outputs=len(entry.outputs), **entry.arch_kwargs)
+        model = create_model(entry.arch, in_chans=entry.in_chans, num_outputs=len(entry.outputs), **entry.arch_kwargs)
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(path, f"cannot build arch {entry.arch!r} with {entry.arch_kwargs}: {exc}") from exc
+    if entry.map_windows_px:
+        from mammoview.cad.inference import map_windows
+
+        try:
+            map_windows(entry.patch_size, int(getattr(model, "feature_stride", 1)), entry.map_windows_px)
+        except (TypeError, ValueError) as exc:
+            raise ModelError(path, f"map_windows_px: {exc}") from exc
+    return model
 
 
 def load_weights(model: nn.Module, path: Path, sha256: str) -> None:

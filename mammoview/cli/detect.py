@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument("--cam", choices=("cam", "gradcam"), default="cam", help="heatmap method (default cam)")
     add_flip_option(p)
+    add_map_windows_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -76,6 +78,26 @@ def add_flip_option(p: argparse.ArgumentParser) -> None:
         default=None,
         help="average each image's maps with its mirror image's (twice the time; default: the model's test_time_flip)",
     )
+
+
+def add_map_windows_option(p: argparse.ArgumentParser, what: str = "override the model's map_windows_px") -> None:
+    """``--map-windows PX [PX ...]``: patch-equivalent windows (model px) whose logit maps are averaged."""
+    p.add_argument(
+        "--map-windows", type=int, nargs="+", default=None, metavar="PX",
+        help=f"patch-equivalent windows in model pixels whose logit maps are averaged, e.g. 96 64 ({what})",
+    )
+
+
+def with_map_windows(model: Any, windows: Sequence[int] | None) -> Any:
+    """``model`` (a LoadedModel) with its entry's ``map_windows_px`` replaced, when ``windows`` is given."""
+    if not windows:
+        return model
+    from dataclasses import replace
+
+    from mammoview.cad.inference import map_windows
+
+    map_windows(model.entry.patch_size, model.model.feature_stride, windows)  # ValueError: mixed even/odd
+    return replace(model, entry=replace(model.entry, map_windows_px=tuple(int(w) for w in windows)))
 
 
 def _stem(path: Path, used: set[str]) -> str:
@@ -100,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     from mammoview.io.pixels import to_presentation
 
     configure_threads(args.threads)
-    model = load_model(args.model, args.models_dir, args.device)
+    model = with_map_windows(load_model(args.model, args.models_dir, args.device), args.map_windows)
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
     entries: list[dict[str, Any]] = []
     failed = 0

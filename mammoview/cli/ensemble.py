@@ -7,6 +7,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from mammoview.cli.detect import add_map_windows_option
+
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -45,6 +47,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         action="store_true",
         help="the installed model averages each image's maps with its mirror image's",
     )
+    add_map_windows_option(p, "stored in the manifest; default: the patch size alone")
     p.set_defaults(func=run)
 
 
@@ -63,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             test_time_flip=args.test_time_flip,
             version=args.model_version,
             command=command,
+            map_windows_px=tuple(args.map_windows or ()),
         )
     except (ValueError, FileNotFoundError) as exc:
         print(f"mammoview ensemble: {exc}", file=sys.stderr)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mammoview.cli.detect import add_flip_option
+from mammoview.cli.detect import add_flip_option, add_map_windows_option, with_map_windows
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -54,6 +54,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="detect's region threshold for the FROC candidates (default 0.1: low, so the curve reaches 2 FP/image)",
     )
     add_flip_option(p)
+    add_map_windows_option(p)
     p.add_argument("--froc-max-findings", type=int, default=25, metavar="N", help="FROC candidates per image")
     p.add_argument(
         "--compare", type=Path, nargs="+", metavar="RUN", help="metrics.json files or folders: print one table"
@@ -71,6 +72,7 @@ def detect_with_cli(  # -> DetectFn
     threshold: float | None = None,
     max_findings: int | None = None,
     flip: bool | None = None,
+    map_windows: Sequence[int] | None = None,
 ) -> Any:
     """A :data:`mammoview.training.evaluate.DetectFn` that runs ``mammoview detect`` in-process."""
     from mammoview.cli import main
@@ -90,6 +92,8 @@ def detect_with_cli(  # -> DetectFn
                 argv += [flag, str(value)]
         if flip is not None:
             argv.append("--flip-tta" if flip else "--no-flip-tta")
+        if map_windows:
+            argv += ["--map-windows", *map(str, map_windows)]
         if quiet:
             argv.append("--quiet")
         code = main(argv)  # 1 when some images failed: they are in the JSON as errors and counted
@@ -133,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         metrics = evaluate(opts, module=None, model_info=dict(header))
     else:
         loaded, models_dir = resolve_model(args.model, args.weights, args.models_dir, args.out, args.device)
+        loaded = with_map_windows(loaded, args.map_windows)
         info = model_summary(loaded)
         detect = None
         if not (args.no_detect or args.detections):
@@ -144,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
                 args.froc_threshold,
                 args.froc_max_findings,
                 args.flip_tta,
+                args.map_windows,
             )
         if args.flip_tta is not None:
             info["test_time_flip"] = args.flip_tta

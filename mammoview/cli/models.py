@@ -54,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
                 f"{e.arch_kwargs.get('n')}x {e.arch_kwargs.get('arch')}" if e.arch == "ensemble" else e.arch,
                 f"{e.pixel_size_mm:g} mm",
                 f"{e.patch_size} px",
-                f"p>={e.finding_threshold:g}" + (" mirror-TTA" if e.test_time_flip else ""),
+                f"p>={e.finding_threshold:g}"
+                + (" mirror-TTA" if e.test_time_flip else "")
+                + (f" windows {'+'.join(map(str, e.map_windows_px))} px" if e.map_windows_px else ""),
                 e.sha8 if r.exists else f"{e.sha8} (missing)",
                 _metrics_summary(e.metrics),
             )

@@ -8,6 +8,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from mammoview.cli.detect import add_map_windows_option
+
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -106,6 +108,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         action="store_true",
         help="no training: install RUNDIR's best epoch (its summary.json) into --install-to",
     )
+    add_map_windows_option(p, "for --install-to: stored in the manifest; default: the patch size alone")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -205,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
             finding_threshold=args.finding_threshold,
             test_time_flip=args.test_time_flip,
             version=args.model_version,
+            map_windows_px=tuple(args.map_windows or ()),
         )
         print(f"installed {entry.name} -> {args.install_to / entry.file}")
     return 0

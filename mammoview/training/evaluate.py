@@ -127,6 +127,7 @@ def model_summary(loaded: Any) -> dict[str, Any]:
         "preprocessing": loaded.preprocess.to_dict(),
         "finding_threshold": e.finding_threshold,
         "test_time_flip": e.test_time_flip,
+        "map_windows_px": list(e.map_windows_px) or [e.patch_size],
         "weights": str(loaded.path) if loaded.path else None,
     }
 

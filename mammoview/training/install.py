@@ -79,6 +79,7 @@ def model_entry(
     version: str = "1.0.0",
     finding_threshold: float = 0.5,
     test_time_flip: bool = False,
+    map_windows_px: tuple[int, ...] = (),
 ) -> ModelEntry:
     """A complete :class:`~mammoview.cad.weights.ModelEntry` from a run's ``summary.json`` content."""
     pm = summary["patch_manifest"]
@@ -106,6 +107,7 @@ def model_entry(
         licence=LICENCE,
         finding_threshold=float(finding_threshold),
         test_time_flip=bool(test_time_flip),
+        map_windows_px=tuple(int(w) for w in map_windows_px),
         command=summary.get("command", ""),
         extra={
             "train_config": cfg,
@@ -126,18 +128,22 @@ def install_run(
     finding_threshold: float = 0.5,
     test_time_flip: bool = False,
     version: str = "1.0.0",
-):
+    map_windows_px: tuple[int, ...] = (),
+) -> ModelEntry:
     """Load the run's best checkpoint and save it with :func:`mammoview.cad.weights.save_model`.
 
     ``finding_threshold``: the p(abnormal) above which the viewer and detect report findings
     (choose it on the validation FROC, e.g. at one false positive per image);
     ``test_time_flip``: run the CAD on each image and its mirror image (the threshold must
-    then come from an evaluation with ``--flip-tta``).
+    then come from an evaluation with ``--flip-tta``); ``map_windows_px``: the
+    patch-equivalent windows whose maps are averaged (() = the patch size; the threshold
+    must come from an evaluation with the same ``--map-windows``).
     """
     from mammoview.cad.registry import create_model
 
     entry = model_entry(
-        name, summary, version=version, finding_threshold=finding_threshold, test_time_flip=test_time_flip
+        name, summary, version=version, finding_threshold=finding_threshold, test_time_flip=test_time_flip,
+        map_windows_px=map_windows_px,
     )
     model = create_model(entry.arch, in_chans=entry.in_chans, **entry.arch_kwargs)
     load_weights(run_dir / "checkpoints" / "best.safetensors", model)
@@ -212,6 +218,7 @@ def install_ensemble(
     test_time_flip: bool = False,
     version: str = "1.0.0",
     command: str = "",
+    map_windows_px: tuple[int, ...] = (),
 ) -> ModelEntry:
     """Install the mean of ``members`` (see :func:`ensemble_model`) like :func:`install_run`.
 
@@ -232,6 +239,7 @@ def install_ensemble(
     entry = model_entry(
         name, {**first, "val_metrics": val["metrics"], "best_epoch": None, "command": command},
         version=version, finding_threshold=finding_threshold, test_time_flip=test_time_flip,
+        map_windows_px=map_windows_px,
     )
     minutes = [s.get("minutes") or 0.0 for s in summaries]
     entry = replace(

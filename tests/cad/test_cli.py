@@ -84,6 +84,22 @@ def test_detect_all_good_exit_zero(models_dir, study_dir, tmp_path):
     _check_schema(json.loads(out.read_text()))
 
 
+def test_detect_map_windows_override(models_dir, study_dir, tmp_path, capsys):
+    """--map-windows replaces the model's windows (48 px = 3 cells here); mixed even/odd is refused up front."""
+    image = str(study_dir / "lcc.dcm")
+    plain, multi = tmp_path / "plain.json", tmp_path / "multi.json"
+    assert main(["detect", image, "--json", str(plain), "--quiet", "--threshold", "0.05"]) == 0
+    argv = ["detect", image, "--json", str(multi), "--quiet", "--threshold", "0.05"]
+    assert main([*argv, "--map-windows", "48", "16"]) == 0
+    a, b = (json.loads(p.read_text())["images"][0] for p in (plain, multi))
+    _check_schema(json.loads(multi.read_text()))
+    assert a["scores"] != b["scores"]  # the 16 px window sharpens the maps
+    capsys.readouterr()
+    assert main(["detect", image, "--json", str(tmp_path / "bad.json"), "--map-windows", "48", "32"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "all even or all odd" in err and "\n" not in err and not (tmp_path / "bad.json").exists()
+
+
 def test_detect_without_models_is_one_line_error(tmp_path, monkeypatch, study_dir, capsys):
     monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "none"))
     assert main(["detect", str(study_dir), "--json", str(tmp_path / "x.json")]) == 1

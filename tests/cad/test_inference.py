@@ -222,6 +222,36 @@ def test_flip_tta_averages_the_mirror_images_cam():
     assert len({p.total for p in steps}) == 1 and steps[-1].done == steps[-1].total
 
 
+def test_several_map_windows_average_their_logits():
+    """map_windows_px (64 and 32 px = 4 and 2 cells): the mean of the two patch-equivalent logit maps."""
+    from mammoview.cad.inference import map_windows, whole_image_maps
+    from mammoview.cad.preprocess import PreparedImage
+    from mammoview.io.model import PixelSpacing
+
+    net = _net("paper_cnn", widths=(8, 8, 8, 8))
+    s = net.feature_stride
+    h, w = 12 * s, 10 * s
+    rng = np.random.default_rng(7)
+    data = rng.normal(size=(1, h, w)).astype(np.float32)
+    mask = np.zeros((h, w), bool)
+    mask[8:-8, : w - 20] = True
+    prep = PreparedImage(data=data, mask=mask, scale_y=1.0, scale_x=1.0, stored_shape=(h, w),
+                         spacing=PixelSpacing(0.3, 0.3, "test"), pixel_size_mm=0.3)
+    got = drain(whole_image_maps(net, prep, 64, tile=32, windows_px=(64, 32)))
+    cam = _one_pass(net, data)
+    (big, off), (small, off2) = patch_equivalent(cam, 4), patch_equivalent(cam, 2)
+    assert off == off2 == -0.5 and big.shape == small.shape
+    expect = probability_maps(0.5 * (big + small), mask, s, off)
+    for name, m in got.named().items():
+        np.testing.assert_allclose(m, expect.named()[name], rtol=0, atol=1e-5, err_msg=name)
+    only_patch = drain(whole_image_maps(net, prep, 64, tile=32))
+    assert np.abs(only_patch.abnormal - got.abnormal).max() > 1e-4
+    assert got.window == 4  # finding centres still search the patch window
+    assert map_windows(96, 16) == (6,) and map_windows(96, 16, (96, 64)) == (6, 4)
+    with pytest.raises(ValueError, match="all even or all odd"):
+        map_windows(96, 16, (96, 48))
+
+
 @pytest.mark.parametrize("offset", [0.0, -0.5])
 def test_no_breast_cell_is_centred_on_the_image_border(offset):
     """An even window's first row/column is centred on the top/left border: not a breast cell.

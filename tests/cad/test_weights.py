@@ -159,3 +159,14 @@ def test_loaded_model_has_a_fused_copy(tmp_path):
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in loaded.fused.modules())
     x = torch.randn(1, 1, 64, 48)
     torch.testing.assert_close(loaded.inference_net(x), loaded.model(x), rtol=1e-4, atol=1e-5)
+
+
+def test_map_windows_round_trip_and_checked_at_load(tmp_path):
+    _, entry = _save(tmp_path)
+    assert load_model(models_dir=tmp_path).entry.map_windows_px == ()  # default: the patch size alone
+    _rewrite_entry(tmp_path, map_windows_px=[96, 64])
+    assert load_model(models_dir=tmp_path).entry.map_windows_px == (96, 64)
+    _rewrite_entry(tmp_path, map_windows_px=[96, 48])  # 6 and 3 cells: grids half a cell apart
+    with pytest.raises(ModelError, match=r"map_windows_px.*even or all odd") as err:
+        load_model(models_dir=tmp_path)
+    assert entry.file in str(err.value)
