@@ -10,10 +10,11 @@
 # 4. a second VGG-style model on those (38 min; the cosine schedule follows the wall clock);
 # 5. the two models as one network whose logits and maps are the mean of theirs
 #    (`mammoview ensemble`: no more training; the first model is already there from step 2);
-# 6. its evaluation on the validation patients with mirror test-time augmentation (~8 min), whose
-#    FROC operating point at 1 false positive per CBIS image becomes the finding threshold;
+# 6. its evaluation on the validation patients with mirror test-time augmentation and maps
+#    averaged over 96 and 64 px windows (~1-8 min), whose FROC operating point at 1 false
+#    positive per CBIS image becomes the finding threshold;
 # 7. installed as the default in models/ (a new file name: the sha256 of the weights), with
-#    test_time_flip on.
+#    test_time_flip on and map_windows_px [96, 64].
 # About 56 minutes of training (18 + 38; + ~12 of extraction and evaluation) on this 2-core CPU.
 # The runs are capped by wall-clock minutes, so the number of epochs (and the exact weights)
 # depends on the machine and on what else runs on it.
@@ -31,9 +32,9 @@ $MV train --patches "$RUNS/patches/ctx-hn" --arch vgg --out "$RUNS/vgg-hn" \
   --epochs 30 --patience 8 --max-minutes 38 --time-schedule --threads 2 --quiet
 ENSEMBLE=("$RUNS/vgg-ctx" "$RUNS/vgg-hn")
 $MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to "$RUNS/ensemble" --patches "$RUNS/patches/ctx" \
-  --test-time-flip
-$MV evaluate --weights "$RUNS/ensemble" --patches "$RUNS/patches/ctx" --out "$RUNS/eval/ensemble" --flip-tta --quiet
+  --test-time-flip --map-windows 96 64
+$MV evaluate --weights "$RUNS/ensemble" --patches "$RUNS/patches/ctx" --out "$RUNS/eval/ensemble" --quiet
 THRESHOLD=$($PY -c 'import json, sys; m = json.load(open(sys.argv[1]))
 print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/ensemble/metrics.json")
 $MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to models --patches "$RUNS/patches/ctx" \
-  --make-default --test-time-flip --finding-threshold "$THRESHOLD" --model-version 1.2.0
+  --make-default --test-time-flip --map-windows 96 64 --finding-threshold "$THRESHOLD" --model-version 1.3.0
