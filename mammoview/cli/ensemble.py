@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from mammoview.cli.detect import add_map_windows_option
+from mammoview.cli.train import add_install_options
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,21 +33,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="DIR",
         help="patch set whose validation split gives the manifest's metrics (default: the first run's)",
     )
-    p.add_argument("--make-default", action="store_true", help="make the installed model the default")
-    p.add_argument("--model-version", default="1.0.0", metavar="X.Y.Z", help="version of the installed model")
-    p.add_argument(
-        "--finding-threshold",
-        type=float,
-        default=0.5,
-        metavar="P",
-        help="p(abnormal) above which the model reports findings (pick it on `mammoview evaluate`'s FROC)",
-    )
-    p.add_argument(
-        "--test-time-flip",
-        action="store_true",
-        help="the installed model averages each image's maps with its mirror image's",
-    )
-    add_map_windows_option(p, "stored in the manifest; default: the patch size alone")
+    add_install_options(p)
     p.set_defaults(func=run)
 
 

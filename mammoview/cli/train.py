@@ -81,6 +81,18 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 2)")
     p.add_argument("--install-to", type=Path, default=None, metavar="DIR", help="install the best epoch here")
     p.add_argument("--name", default=None, help="model name for --install-to (default mammoview-ARCH)")
+    add_install_options(p)
+    p.add_argument(
+        "--install-only",
+        action="store_true",
+        help="no training: install RUNDIR's best epoch (its summary.json) into --install-to",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def add_install_options(p: argparse.ArgumentParser) -> None:
+    """The installed model's manifest entry: default, version and operating point (train and ensemble)."""
     p.add_argument("--make-default", action="store_true", help="make the installed model the default")
     p.add_argument(
         "--model-version",
@@ -103,14 +115,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="the installed model averages each image's maps with its mirror image's (choose the finding "
         "threshold on `mammoview evaluate --flip-tta`)",
     )
-    p.add_argument(
-        "--install-only",
-        action="store_true",
-        help="no training: install RUNDIR's best epoch (its summary.json) into --install-to",
-    )
-    add_map_windows_option(p, "for --install-to: stored in the manifest; default: the patch size alone")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=run)
+    add_map_windows_option(p, "stored in the manifest; default: the patch size alone")
 
 
 def config_from_args(args: argparse.Namespace):  # -> TrainConfig (imports stay lazy)
