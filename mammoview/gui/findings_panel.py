@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mammoview.gui.marks import KIND_SHORT
+from mammoview.gui.marks import KIND_SHORT, format_score
 from mammoview.gui.matching import RULE, Category, MatchRow
 from mammoview.gui.read_state import ReaderMark
 
@@ -25,7 +25,7 @@ def row_text(row: MatchRow) -> list[str]:
     cad = ""
     if row.finding is not None:
         f = row.finding
-        cad = f"{f.kind.value} {f.score:.2f} · M {f.malignancy:.2f}"
+        cad = f"{f.kind.value} {format_score(f.score)} · M {format_score(f.malignancy)}"
     reader = ", ".join(f"{m.label} {KIND_SHORT[m.kind]}" for m in row.marks)
     if row.distance_mm is not None:
         reader += f" ({row.distance_mm:.0f} mm)"

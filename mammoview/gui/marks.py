@@ -70,9 +70,19 @@ def contour_items(findings: Sequence[Finding]) -> list[pg.PlotCurveItem]:
     return out
 
 
+def format_score(p: float) -> str:
+    """Two decimals as CAD systems print them, three where two would read 0.99 or 1.00.
+
+    Findings shown at a high operating point (e.g. threshold 0.97) all have scores of 0.97-1.00;
+    the third decimal keeps their order readable.
+    """
+    two = f"{p:.2f}"
+    return f"{p:.3f}" if two in ("0.99", "1.00") else two
+
+
 def score_text(finding: Finding) -> str:
-    """``0.87`` over ``M 0.62``: lesion score and malignancy, two decimals as CAD systems print them."""
-    return f"{finding.score:.2f}<br>M {finding.malignancy:.2f}"
+    """``0.87`` over ``M 0.62``: lesion score and malignancy (:func:`format_score`)."""
+    return f"{format_score(finding.score)}<br>M {format_score(finding.malignancy)}"
 
 
 def _label(html: str, color: str, anchor: tuple[float, float]) -> pg.TextItem:

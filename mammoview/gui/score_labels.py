@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.cad.types import BreastScore
+from mammoview.gui.marks import format_score
 from mammoview.gui.view_panel import ViewPanel
 from mammoview.io.model import Laterality, View
 
@@ -22,7 +23,8 @@ _MARGIN = 6
 
 
 def breast_text(score: BreastScore) -> str:
-    return f"{score.laterality.value} breast: abnormal {score.abnormal:.2f} · malignant {score.malignant:.2f}"
+    ab, mal = format_score(score.abnormal), format_score(score.malignant)
+    return f"{score.laterality.value} breast: abnormal {ab} · malignant {mal}"
 
 
 class BreastScoreLabels(QtCore.QObject):

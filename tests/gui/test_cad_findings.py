@@ -98,3 +98,16 @@ def test_marks_after_the_first_read_are_flagged(planted):
     m = w.cad.reader.add(View.RCC, image_key(w.panels[View.RCC].image), 10, 10, MarkKind.MASS)
     assert m is not None and m.after_cad
     assert not any(x.after_cad for x in w.cad.reader.marks if x.id != m.id)
+
+
+def test_scores_keep_their_order_readable_near_one():
+    from mammoview.gui.findings_panel import row_text
+    from mammoview.gui.marks import format_score, score_text
+    from mammoview.gui.matching import MatchRow
+
+    scores = (0.87, 0.9849, 0.9899, 0.9912, 0.9968, 0.99996)
+    assert [format_score(p) for p in scores] == ["0.87", "0.98", "0.990", "0.991", "0.997", "1.000"]
+    f = finding(FindingKind.MASS, 10, 10, 0.9968, 0.62)
+    assert score_text(f) == "0.997<br>M 0.62"
+    row = MatchRow(category=Category.CAD_ONLY, view=View.LCC, finding=f, marks=(), distance_mm=None)
+    assert row_text(row)[1] == "mass 0.997 · M 0.62"
