@@ -41,6 +41,7 @@ from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.preprocess import PreparedImage, estimate_spacing, prepare_image
 from mammoview.cad.types import (
     BreastScore,
+    Finding,
     Heatmap,
     ImageCadResult,
     Progress,
@@ -96,6 +97,20 @@ def _gradcam_heatmaps(
         scaled = (g / peak * top if peak > 0 else g).astype(np.float32)
         out[name] = _to_heatmap(name, scaled, gs, 0.0, prepared)
     return out
+
+
+def findings_from_maps(
+    maps: ProbabilityMaps, prepared: PreparedImage, threshold: float, *, max_findings: int = DEFAULT_MAX_FINDINGS,
+) -> list[Finding]:
+    """Findings of one image's maps in its stored pixel grid, best first (what detect and the viewer show).
+
+    Peaks are kept half a patch window apart (closer ones are one lesion).
+    """
+    regions = find_regions(maps.abnormal, threshold, min_distance=max(1, maps.window // 2), rank=abnormal_logit(maps))
+    return regions_to_findings(
+        regions, maps, scale_x=prepared.scale_x, scale_y=prepared.scale_y, stored_shape=prepared.stored_shape,
+        pixel_size_mm=prepared.pixel_size_mm, max_findings=max_findings,
+    )
 
 
 def analyse_image(
@@ -164,11 +179,7 @@ def analyse_image(
     check_cancel(cancel)
     yield Progress(900, STEPS, f"{name}: findings")
     thr = model.entry.finding_threshold if threshold is None else threshold
-    regions = find_regions(maps.abnormal, thr, min_distance=max(1, window // 2), rank=abnormal_logit(maps))
-    findings = regions_to_findings(
-        regions, maps, scale_x=prepared.scale_x, scale_y=prepared.scale_y, stored_shape=image.shape,
-        pixel_size_mm=prepared.pixel_size_mm, max_findings=max_findings,
-    )
+    findings = findings_from_maps(maps, prepared, thr, max_findings=max_findings)
     abnormal, malignant = image_scores(maps)
     yield Progress(STEPS, STEPS, f"{name}: done")
     return ImageCadResult(

@@ -39,6 +39,7 @@ from mammoview.training.checkpoint import load_checkpoint, save_checkpoint, stat
 from mammoview.training.curves import plot_learning_curves
 from mammoview.training.datasets import PatchSet
 from mammoview.training.losses import cad_loss, class_sampling_weights
+from mammoview.training.monitor import DetectionMonitor, monitor_images
 from mammoview.training.validate import Group, evaluate_groups, make_groups, monitor_value, patch_logits
 
 
@@ -65,7 +66,8 @@ class TrainConfig:
     max_minutes: float = 55.0
     time_schedule: bool = False  # the cosine follows max(step, wall-clock) progress: a capped run still anneals
     threads: int = 2
-    monitor: Literal["combined", "auc", "balanced_accuracy", "loss", "malignant_auc"] = "combined"
+    monitor: Literal["combined", "auc", "balanced_accuracy", "loss", "malignant_auc", "froc"] = "combined"
+    monitor_images: int = 120  # validation whole images of the "froc" monitor
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     eval_batch_size: int = 256
     ema: float = 0.0  # per-step decay of the weight average; 0 = off
@@ -166,6 +168,24 @@ def _sampling(groups: list[Group], alpha: float) -> list[np.ndarray]:
     return [class_sampling_weights(g.y.numpy(), alpha) for g in groups]
 
 
+def detection_monitor(ps: PatchSet, cfg: TrainConfig) -> DetectionMonitor:
+    """The ``froc`` monitor: ``cfg.monitor_images`` validation CBIS images of the patch set's data.
+
+    Raises
+    ------
+    ValueError
+        If the patch set's data folder holds no such image (the monitor would score nothing).
+    """
+    from mammoview.cad.preprocess import PreprocessConfig
+    from mammoview.training.sources import default_data_dir
+
+    data = Path(ps.manifest.get("data_dir") or default_data_dir())
+    images = monitor_images(data, ps.split_patients().get("val", []), cfg.monitor_images)
+    if not images:
+        raise ValueError(f"--monitor froc: no validation CBIS-DDSM image with located masses under {data}")
+    return DetectionMonitor(images, PreprocessConfig.from_dict(ps.manifest["preprocessing"]), ps.patch_size)
+
+
 def train(
     patches_dir: Path,
     out_dir: Path,
@@ -217,6 +237,8 @@ def train(
     ema = make_ema(model, cfg.ema)
     net = ema.module if ema is not None else model  # what is validated, kept and installed
 
+    detection = detection_monitor(ps, cfg) if cfg.monitor == "froc" else None
+
     opt = make_optimizer(model, cfg)
     main = next((g for g in train_groups if g.size == ps.patch_size), train_groups[0])
     steps = cfg.steps_per_epoch or math.ceil(len(main) / cfg.batch_size)
@@ -254,6 +276,8 @@ def train(
                 break
         bar.close()
         val = evaluate_groups(net, val_groups, ps, cfg.eval_batch_size, cfg.malignant_weight, pos_weight)
+        if detection is not None:
+            val["summary"].update(detection(net))
         score = monitor_value(val, cfg.monitor)
         improved = score > best + 1e-4
         if improved:

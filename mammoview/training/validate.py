@@ -136,6 +136,8 @@ def monitor_value(val: dict[str, Any], monitor: str) -> float:
         return -num("val_loss")
     if monitor == "malignant_auc":
         return num("val_auc_malignant")
+    if monitor == "froc":  # whole-image detection (mammoview.training.monitor)
+        return num("val_froc")
     if monitor == "combined":
         # both threshold-free: an argmax accuracy on ~60 validation calcification patches
         # jumps by several points between epochs and would stop training at random

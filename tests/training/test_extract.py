@@ -221,6 +221,21 @@ def test_train_and_install_smoke(patch_set, tmp_path):
         install_ensemble([(run, "best"), (other, "best")], "mammoview-bad", tmp_path / "models")
 
 
+def test_train_with_the_detection_monitor(patch_set, tmp_path):
+    """--monitor froc: after every epoch, the whole-image FROC of validation CBIS images decides the best epoch."""
+    from mammoview.training.train import TrainConfig, train
+
+    cfg = TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=2, steps_per_epoch=2, batch_size=8,
+                      small_batch_size=4, threads=1, monitor="froc", monitor_images=3)  # fmt: skip
+    summary = train(patch_set, tmp_path / "run", cfg, progress=False)
+    assert summary["monitor"] == "froc"
+    for row in summary["history"]:
+        assert 0.0 <= row["val_froc"] <= 1.0 and row["val_froc_lesions"] >= 1
+        assert row["monitor"] == row["val_froc"]
+    best = max(summary["history"], key=lambda r: r["val_froc"])
+    assert summary["best_epoch"] == best["epoch"]
+
+
 @pytest.mark.data
 def test_real_images_lesion_and_normal_geometry(data_dir):
     """On real CBIS / MIAS images: lesion patches centred within the jitter, normal patches in the breast."""
