@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -171,6 +172,9 @@ def _sampling(groups: list[Group], alpha: float) -> list[np.ndarray]:
 def detection_monitor(ps: PatchSet, cfg: TrainConfig) -> DetectionMonitor:
     """The ``froc`` monitor: ``cfg.monitor_images`` validation CBIS images of the patch set's data.
 
+    The data folder is ``$MAMMOVIEW_DATA`` when set, else the one the patch set was cut from
+    (its manifest's ``data_dir``) when it still exists, else :func:`default_data_dir`.
+
     Raises
     ------
     ValueError
@@ -179,7 +183,9 @@ def detection_monitor(ps: PatchSet, cfg: TrainConfig) -> DetectionMonitor:
     from mammoview.cad.preprocess import PreprocessConfig
     from mammoview.training.sources import default_data_dir
 
-    data = Path(ps.manifest.get("data_dir") or default_data_dir())
+    # $MAMMOVIEW_DATA wins (as in evaluate); else where the patches were cut, if it is still there
+    made_from = Path(ps.manifest.get("data_dir") or "")
+    data = default_data_dir() if os.environ.get("MAMMOVIEW_DATA") or not made_from.is_dir() else made_from
     images = monitor_images(data, ps.split_patients().get("val", []), cfg.monitor_images)
     if not images:
         raise ValueError(f"--monitor froc: no validation CBIS-DDSM image with located masses under {data}")
