@@ -82,6 +82,19 @@ def autocast_dtype(device: torch.device, precision: Precision = "auto") -> torch
     return None
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 natively: CUDA with bf16, or a CPU with AMX / AVX512-BF16.
+
+    Elsewhere bf16 autocast still runs, emulated and slower than float32.
+    """
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    if device.type == "cpu":
+        probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")  # private torch.cpu API: guarded
+        return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+    return False
+
+
 @contextlib.contextmanager
 def autocast(device: torch.device, precision: Precision = "auto") -> Iterator[None]:
     """``torch.autocast`` with :func:`autocast_dtype`, a no-op in float32."""

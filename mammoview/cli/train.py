@@ -85,6 +85,13 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--max-minutes still ends annealed",
     )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 2)")
+    p.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default="auto",
+        help="arithmetic of the training steps: bf16 autocast (float32 weights, optimiser and validation) or fp32; "
+        "auto (default) = bf16 where the CPU (AMX / AVX512-BF16) or GPU has it natively, ~2.3x faster steps",
+    )
     p.add_argument("--install-to", type=Path, default=None, metavar="DIR", help="install the best epoch here")
     p.add_argument("--name", default=None, help="model name for --install-to (default mammoview-ARCH)")
     add_install_options(p)
@@ -174,6 +181,7 @@ def config_from_args(args: argparse.Namespace):  # -> TrainConfig (imports stay 
         augment=aug,
         ema=args.ema,
         init_from=str(args.init_from),
+        precision=args.precision,
     )
 
 

@@ -80,3 +80,17 @@ def test_configure_threads(monkeypatch):
         assert devmod.configure_threads() == 2  # nothing asked: unchanged
     finally:
         torch.set_num_threads(before)
+
+
+def test_native_bf16_answers_for_each_device(monkeypatch):
+    from mammoview.cad.device import native_bf16
+
+    assert isinstance(native_bf16(torch.device("cpu")), bool)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    assert native_bf16(torch.device("cpu")) is False
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True, raising=False)
+    assert native_bf16(torch.device("cpu")) is True
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
+    assert native_bf16(torch.device("cuda")) is False
+    assert native_bf16(torch.device("mps")) is False

@@ -10,7 +10,7 @@ from torch import nn
 from mammoview.training.augment import AugmentConfig, augment, dihedral
 from mammoview.training.checkpoint import load_checkpoint, save_checkpoint
 from mammoview.training.losses import cad_loss, class_sampling_weights
-from mammoview.training.train import TrainConfig, lr_at, make_optimizer, train_step
+from mammoview.training.train import TrainConfig, lr_at, make_optimizer, train_precision, train_step
 
 
 class TinyNet(nn.Module):
@@ -90,6 +90,47 @@ def test_one_training_step_lowers_the_loss():
     for _ in range(3):
         train_step(model, opt, [batch], cfg, torch.Generator().manual_seed(0), 4.0, None)
     assert loss_now() < before
+
+
+def test_bf16_training_step_lowers_the_loss_and_keeps_float32_weights():
+    torch.manual_seed(0)
+    model = TinyNet()
+    cfg = TrainConfig(
+        lr=0.05,
+        weight_decay=0.0,
+        precision="bf16",
+        augment=AugmentConfig(dihedral=False, affine_p=0.0, contrast=0.0, brightness=0.0, noise=0.0),
+    )
+    opt = make_optimizer(model, cfg)
+    batch = _batch()
+
+    def loss_now() -> float:
+        model.eval()
+        with torch.no_grad():
+            return float(cad_loss(model(batch[0]), batch[1], batch[2])[0])
+
+    before = loss_now()
+    for _ in range(3):
+        loss_sum, _, n = train_step(model, opt, [batch], cfg, torch.Generator().manual_seed(0), 4.0, None)
+        assert np.isfinite(loss_sum) and n == len(batch[1])
+    assert loss_now() < before
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_training_precision_resolution(monkeypatch):
+    import mammoview.cad.device as device
+
+    assert train_precision("fp32") == "fp32" and train_precision("bf16") == "bf16"
+    monkeypatch.setattr(device, "native_bf16", lambda dev: True)
+    assert train_precision("auto") == "bf16"
+    monkeypatch.setattr(device, "native_bf16", lambda dev: False)
+    assert train_precision("auto") == "fp32"
+    with pytest.raises(ValueError, match="precision"):
+        train_precision("fp8")
+    # a config saved before the option existed was trained in float32, and says so when read back
+    old = {k: v for k, v in TrainConfig().to_dict().items() if k != "precision"}
+    assert TrainConfig.from_dict(old).precision == "fp32"
+    assert TrainConfig().precision == "auto"
 
 
 def test_lr_schedule():
@@ -189,7 +230,8 @@ def test_train_cli_options_reach_the_config(tmp_path):
     )
     cfg = config_from_args(args)
     assert cfg.augment.scale == 0.2 and cfg.augment.noise == 0.05 and cfg.augment.contrast == AugmentConfig().contrast
-    assert cfg.ema == 0.998 and cfg.init_from == "runs/x"
+    assert cfg.ema == 0.998 and cfg.init_from == "runs/x" and cfg.precision == "auto"
+    assert config_from_args(build_parser().parse_args([*base, "--precision", "fp32"])).precision == "fp32"
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg  # what config.json holds comes back the same
     with pytest.raises(ValueError, match="--augment"):
         config_from_args(build_parser().parse_args([*base, "--augment", '{"zoom": 2}']))
