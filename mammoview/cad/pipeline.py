@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Sequence
+from dataclasses import replace
 from typing import Literal, TypeVar
 
 import numpy as np
@@ -180,6 +181,9 @@ def analyse_image(
     yield Progress(900, STEPS, f"{name}: findings")
     thr = model.entry.finding_threshold if threshold is None else threshold
     findings = findings_from_maps(maps, prepared, thr, max_findings=max_findings)
+    curve = model.entry.curve
+    if curve is not None:
+        findings = [replace(f, fp_per_image=curve.fp_per_image(f.score)) for f in findings]
     abnormal, malignant = image_scores(maps)
     yield Progress(STEPS, STEPS, f"{name}: done")
     return ImageCadResult(

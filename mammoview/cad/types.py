@@ -57,6 +57,9 @@ class Finding:
     ``score``: probability that the region is a lesion of ``kind`` (0-1);
     ``malignancy``: probability that it is malignant (0-1).
     ``contour``: (N, 2) float array of (x, y) points in the stored grid.
+    ``fp_per_image``: false-positive marks per image the model made on its validation images
+    with the threshold at ``score`` (:mod:`mammoview.cad.operating`; None: the model has no
+    operating curve).  Not part of the detect JSON, whose schema is fixed.
     """
 
     kind: FindingKind
@@ -66,15 +69,20 @@ class Finding:
     bbox: tuple[float, float, float, float]  # x0, y0, x1, y1 (x1/y1 exclusive)
     contour: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 2)))
     area_mm2: float | None = None
+    fp_per_image: float | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {
+    def to_json(self, rates: bool = False) -> dict[str, object]:
+        """The detect JSON's finding (exactly its keys); ``rates`` adds ``fp_per_image`` when known."""
+        d: dict[str, object] = {
             "kind": self.kind.value,
             "score": round(float(self.score), 4),
             "malignancy": round(float(self.malignancy), 4),
             "center": [round(float(self.center[0]), 1), round(float(self.center[1]), 1)],
             "bbox": [round(float(v), 1) for v in self.bbox],
         }
+        if rates and self.fp_per_image is not None:
+            d["fp_per_image"] = round(float(self.fp_per_image), 3)
+        return d
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,7 +125,8 @@ class ImageCadResult:
     breast_mask_fraction: float = 0.0
     seconds: float = 0.0
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self, rates: bool = False) -> dict[str, object]:
+        """The detect JSON's image entry (``rates``: see :meth:`Finding.to_json`)."""
         view = self.view
         return {
             "path": self.path,
@@ -127,7 +136,7 @@ class ImageCadResult:
             "view": view.projection.value if view else None,
             "pixel_spacing": list(self.pixel_spacing) if self.pixel_spacing else None,
             "scores": {"abnormal": round(float(self.abnormal), 4), "malignant": round(float(self.malignant), 4)},
-            "findings": [f.to_json() for f in self.findings],
+            "findings": [f.to_json(rates) for f in self.findings],
         }
 
 

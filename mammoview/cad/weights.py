@@ -25,6 +25,7 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from mammoview.cad.device import Precision
+from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.cad.registry import OUTPUTS, TISSUE_CLASSES, create_model
 from mammoview.cad.types import ModelInfo
@@ -79,6 +80,9 @@ class ModelEntry:
     test_time_flip: bool = False  # average the CAM of the image and of its mirror image
     #: patch-equivalent windows (model px) whose logit maps are averaged; () = ``patch_size`` alone
     map_windows_px: tuple[int, ...] = ()
+    #: the validation FROC the viewer reads findings' false marks per image from
+    #: (:class:`mammoview.cad.operating.OperatingCurve` as a dict; {} = none)
+    operating_curve: dict[str, Any] = field(default_factory=dict)
     training_data: list[Any] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     torch_version: str = ""
@@ -97,6 +101,11 @@ class ModelEntry:
         d = dict(self.preprocessing)
         d.setdefault("pixel_size_mm", self.pixel_size_mm)
         return PreprocessConfig.from_dict(d)
+
+    @property
+    def curve(self) -> OperatingCurve | None:
+        """The parsed :attr:`operating_curve` (None without one; ValueError if malformed)."""
+        return OperatingCurve.from_dict(self.operating_curve) if self.operating_curve else None
 
     @property
     def info(self) -> ModelInfo:
@@ -211,6 +220,10 @@ def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Mod
             map_windows(entry.patch_size, int(getattr(model, "feature_stride", 1)), entry.map_windows_px)
         except (TypeError, ValueError) as exc:
             raise ModelError(path, f"map_windows_px: {exc}") from exc
+    try:
+        entry.curve  # noqa: B018  (parsed here so a malformed curve fails at load, naming the file)
+    except ValueError as exc:
+        raise ModelError(path, str(exc)) from exc
     return model
 
 

@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from mammoview.cli.train import add_install_options
+from mammoview.cli.train import add_install_options, install_options
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,6 +40,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 def run(args: argparse.Namespace) -> int:
     from mammoview.training.install import install_ensemble, parse_member
 
+    try:
+        options = install_options(args)
+    except ValueError as exc:
+        print(f"mammoview ensemble: {exc}", file=sys.stderr)
+        return 2
+
     command = "mammoview " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         entry = install_ensemble(
@@ -47,12 +53,8 @@ def run(args: argparse.Namespace) -> int:
             args.name,
             args.install_to,
             patches=args.patches,
-            make_default=args.make_default,
-            finding_threshold=args.finding_threshold,
-            test_time_flip=args.test_time_flip,
-            version=args.model_version,
             command=command,
-            map_windows_px=tuple(args.map_windows or ()),
+            options=options,
         )
     except (ValueError, FileNotFoundError) as exc:
         print(f"mammoview ensemble: {exc}", file=sys.stderr)

@@ -129,6 +129,28 @@ def add_install_options(p: argparse.ArgumentParser) -> None:
         "threshold on `mammoview evaluate --flip-tta`)",
     )
     add_map_windows_option(p, "stored in the manifest; default: the patch size alone")
+    p.add_argument(
+        "--operating-curve",
+        type=Path,
+        default=None,
+        metavar="METRICS_JSON",
+        help="store this evaluation's CBIS validation FROC curve (`mammoview evaluate --out DIR`: DIR/metrics.json, "
+        "run with the same TTA and windows) so the viewer shows each finding's false marks per image",
+    )
+
+
+def install_options(args: argparse.Namespace):  # -> InstallOptions (imports stay lazy)
+    """The :class:`~mammoview.training.install.InstallOptions` of the command line (ValueError: bad curve file)."""
+    from mammoview.training.install import InstallOptions, operating_curve_from_metrics
+
+    return InstallOptions(
+        version=args.model_version,
+        finding_threshold=args.finding_threshold,
+        test_time_flip=args.test_time_flip,
+        map_windows_px=tuple(args.map_windows or ()),
+        operating_curve=operating_curve_from_metrics(args.operating_curve) if args.operating_curve else {},
+        make_default=args.make_default,
+    )
 
 
 def config_from_args(args: argparse.Namespace):  # -> TrainConfig (imports stay lazy)
@@ -191,6 +213,11 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     command = "mammoview " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    try:
+        options = install_options(args)  # a bad --operating-curve fails now, not after the training
+    except ValueError as exc:
+        print(f"mammoview train: {exc}", file=sys.stderr)
+        return 2
     if args.install_only:
         if args.install_to is None:
             print("mammoview train: --install-only needs --install-to DIR", file=sys.stderr)
@@ -219,16 +246,6 @@ def run(args: argparse.Namespace) -> int:
             f"{m['benign_vs_malignant_auc']}; 3-way balanced acc {m['three_way_balanced_accuracy']:.4f}"
         )
     if args.install_to is not None:
-        entry = install_run(
-            args.out,
-            summary,
-            args.name or f"mammoview-{cfg.arch}",
-            args.install_to,
-            make_default=args.make_default,
-            finding_threshold=args.finding_threshold,
-            test_time_flip=args.test_time_flip,
-            version=args.model_version,
-            map_windows_px=tuple(args.map_windows or ()),
-        )
+        entry = install_run(args.out, summary, args.name or f"mammoview-{cfg.arch}", args.install_to, options)
         print(f"installed {entry.name} -> {args.install_to / entry.file}")
     return 0

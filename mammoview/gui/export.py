@@ -164,7 +164,7 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
     if shown and cad.result is not None:
         for panel in window.panels.values():
             if (r := cad.image_result(panel)) is not None:
-                entry = r.to_json()
+                entry = r.to_json(rates=True)
                 entry["path"] = names.get(r.path, r.path)
                 images.append(entry)
     m = cad.result.model if cad.result is not None else cad.model_info
@@ -194,6 +194,6 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
     if shown:
         doc["matching"] = {"rule": RULE, "rows": [
             {"category": r.category.value, "view": r.view.value,
-             "finding": r.finding.to_json() if r.finding is not None else None,
+             "finding": r.finding.to_json(rates=True) if r.finding is not None else None,
              "marks": [mk.id for mk in r.marks]} for r in cad.match_rows()]}  # fmt: skip
     return doc

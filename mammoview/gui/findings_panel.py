@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mammoview.cad.operating import format_rate
 from mammoview.gui.marks import KIND_SHORT, format_score
 from mammoview.gui.matching import RULE, Category, MatchRow
 from mammoview.gui.read_state import ReaderMark
@@ -20,16 +21,24 @@ _GROUP_COLOURS = {Category.MATCHED: "#2f9e44", Category.CAD_ONLY: "#c2189f", Cat
 _ROW = QtCore.Qt.ItemDataRole.UserRole
 
 
+#: Header tooltip of the false-marks column.
+RATE_TIP = (
+    "False-positive marks per image the CAD made on its validation images with its threshold at this "
+    "finding's score: the lower, the more sure the CAD is (from the model's operating curve)"
+)
+
+
 def row_text(row: MatchRow) -> list[str]:
-    """Columns of one row: view, CAD (kind score, malignancy), reader marks."""
-    cad = ""
+    """Columns of one row: view, CAD (kind score, malignancy), false marks per image, reader marks."""
+    cad = rate = ""
     if row.finding is not None:
         f = row.finding
         cad = f"{f.kind.value} {format_score(f.score)} · M {format_score(f.malignancy)}"
+        rate = format_rate(f.fp_per_image, unit=False) if f.fp_per_image is not None else ""
     reader = ", ".join(f"{m.label} {KIND_SHORT[m.kind]}" for m in row.marks)
     if row.distance_mm is not None:
         reader += f" ({row.distance_mm:.0f} mm)"
-    return [row.view.label, cad, reader]
+    return [row.view.label, cad, rate, reader]
 
 
 class FindingsPanel(QtWidgets.QWidget):
@@ -52,8 +61,9 @@ class FindingsPanel(QtWidgets.QWidget):
         self.note = QtWidgets.QLabel("")
         self.note.setWordWrap(True)
         self.tree = QtWidgets.QTreeWidget()
-        self.tree.setColumnCount(3)
-        self.tree.setHeaderLabels(["View", "CAD", "Reader"])
+        self.tree.setColumnCount(4)
+        self.tree.setHeaderLabels(["View", "CAD", "FP/img", "Reader"])
+        self.tree.headerItem().setToolTip(2, RATE_TIP)
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
@@ -86,7 +96,7 @@ class FindingsPanel(QtWidgets.QWidget):
         group = self._group(f"Your marks ({len(marks)})", None)
         for row in self.rows:
             m = row.marks[0]
-            self._item(group, row, [m.view.label, "", f"{m.label} {KIND_SHORT[m.kind]}"])
+            self._item(group, row, [m.view.label, "", "", f"{m.label} {KIND_SHORT[m.kind]}"])
         self.tree.expandAll()
         self._resize()
 

@@ -17,6 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from mammoview.cad.operating import format_rate
 from mammoview.cad.types import Finding, FindingKind
 from mammoview.gui.read_state import MarkKind, ReaderMark
 
@@ -81,8 +82,15 @@ def format_score(p: float) -> str:
 
 
 def score_text(finding: Finding) -> str:
-    """``0.87`` over ``M 0.62``: lesion score and malignancy (:func:`format_score`)."""
-    return f"{format_score(finding.score)}<br>M {format_score(finding.malignancy)}"
+    """``0.87`` over ``M 0.62``: lesion score and malignancy (:func:`format_score`).
+
+    With the model's operating curve the first line also says how many false marks per
+    image the CAD made at that score on its validation images (``0.997 · 0.5 FP/img``).
+    """
+    first = format_score(finding.score)
+    if finding.fp_per_image is not None:
+        first += f" · {format_rate(finding.fp_per_image)}"
+    return f"{first}<br>M {format_score(finding.malignancy)}"
 
 
 def _label(html: str, color: str, anchor: tuple[float, float]) -> pg.TextItem:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,15 +73,58 @@ def validation_metrics(summary: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def model_entry(
-    name: str,
-    summary: dict[str, Any],
-    version: str = "1.0.0",
-    finding_threshold: float = 0.5,
-    test_time_flip: bool = False,
-    map_windows_px: tuple[int, ...] = (),
-) -> ModelEntry:
+@dataclass(frozen=True)
+class InstallOptions:
+    """How the installed weights are to be run, written into their manifest entry.
+
+    ``finding_threshold``: the p(abnormal) above which the viewer and detect report findings
+    (choose it on the validation FROC, e.g. at one false positive per image);
+    ``test_time_flip``: run the CAD on each image and its mirror image (the threshold must
+    then come from an evaluation with ``--flip-tta``); ``map_windows_px``: the
+    patch-equivalent windows whose maps are averaged (() = the patch size; the threshold
+    must come from an evaluation with the same ``--map-windows``); ``operating_curve``: the
+    validation FROC the viewer reads each finding's false marks per image from
+    (:func:`operating_curve_from_metrics`; {} = none).
+    """
+
+    version: str = "1.0.0"
+    finding_threshold: float = 0.5
+    test_time_flip: bool = False
+    map_windows_px: tuple[int, ...] = ()
+    operating_curve: dict[str, Any] = field(default_factory=dict)
+    make_default: bool = False
+
+
+def operating_curve_from_metrics(path: Path, key: str = "cbis_mass") -> dict[str, Any]:
+    """The manifest form of an evaluation's FROC curve (``mammoview evaluate --out DIR``: DIR/metrics.json).
+
+    Raises
+    ------
+    ValueError
+        If the file has no such FROC curve (e.g. an evaluation run with ``--no-detection``).
+    """
+    import json
+
+    from mammoview.cad.operating import OperatingCurve
+
+    try:
+        doc = json.loads(Path(path).read_text())
+        froc = doc["detection"]["froc"][key]
+        curve = froc["curve"]
+    except FileNotFoundError:
+        raise ValueError(f"{path}: not found") from None
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: no detection.froc.{key}.curve (an evaluation's metrics.json?): {exc}") from exc
+    names = {"cbis_mass": "CBIS-DDSM validation masses", "mias": "mini-MIAS validation images"}
+    return OperatingCurve.from_froc(
+        curve["threshold"], curve["fpi"], curve["sensitivity"], images=int(froc["n_images"]),
+        lesions=int(froc["n_lesions"]), data=names.get(key, key),
+    ).to_dict()
+
+
+def model_entry(name: str, summary: dict[str, Any], options: InstallOptions | None = None) -> ModelEntry:
     """A complete :class:`~mammoview.cad.weights.ModelEntry` from a run's ``summary.json`` content."""
+    opt = options or InstallOptions()
     pm = summary["patch_manifest"]
     cfg = summary["config"]
     counts = pm.get("counts", {}).get("patches", {})
@@ -95,7 +138,7 @@ def model_entry(
     return ModelEntry(
         name=name,
         arch=cfg["arch"],
-        version=version,
+        version=opt.version,
         arch_kwargs=dict(cfg.get("arch_kwargs", {})),
         in_chans=int(pm.get("channels", 1)),
         pixel_size_mm=float(pm["pixel_size_mm"]),
@@ -105,9 +148,10 @@ def model_entry(
         training_data=data,
         metrics=validation_metrics(summary),
         licence=LICENCE,
-        finding_threshold=float(finding_threshold),
-        test_time_flip=bool(test_time_flip),
-        map_windows_px=tuple(int(w) for w in map_windows_px),
+        finding_threshold=float(opt.finding_threshold),
+        test_time_flip=bool(opt.test_time_flip),
+        map_windows_px=tuple(int(w) for w in opt.map_windows_px),
+        operating_curve=dict(opt.operating_curve),
         command=summary.get("command", ""),
         extra={
             "train_config": cfg,
@@ -120,34 +164,16 @@ def model_entry(
 
 
 def install_run(
-    run_dir: Path,
-    summary: dict[str, Any],
-    name: str,
-    models_dir: Path,
-    make_default: bool = False,
-    finding_threshold: float = 0.5,
-    test_time_flip: bool = False,
-    version: str = "1.0.0",
-    map_windows_px: tuple[int, ...] = (),
+    run_dir: Path, summary: dict[str, Any], name: str, models_dir: Path, options: InstallOptions | None = None
 ) -> ModelEntry:
-    """Load the run's best checkpoint and save it with :func:`mammoview.cad.weights.save_model`.
-
-    ``finding_threshold``: the p(abnormal) above which the viewer and detect report findings
-    (choose it on the validation FROC, e.g. at one false positive per image);
-    ``test_time_flip``: run the CAD on each image and its mirror image (the threshold must
-    then come from an evaluation with ``--flip-tta``); ``map_windows_px``: the
-    patch-equivalent windows whose maps are averaged (() = the patch size; the threshold
-    must come from an evaluation with the same ``--map-windows``).
-    """
+    """Load the run's best checkpoint and save it with :func:`mammoview.cad.weights.save_model`."""
     from mammoview.cad.registry import create_model
 
-    entry = model_entry(
-        name, summary, version=version, finding_threshold=finding_threshold, test_time_flip=test_time_flip,
-        map_windows_px=map_windows_px,
-    )
+    opt = options or InstallOptions()
+    entry = model_entry(name, summary, opt)
     model = create_model(entry.arch, in_chans=entry.in_chans, **entry.arch_kwargs)
     load_weights(run_dir / "checkpoints" / "best.safetensors", model)
-    return save_model(model.eval(), entry, models_dir, make_default=make_default)
+    return save_model(model.eval(), entry, models_dir, make_default=opt.make_default)
 
 
 #: What must agree between ensemble members (taken from each run's ``summary.json``).
@@ -213,12 +239,8 @@ def install_ensemble(
     models_dir: Path,
     *,
     patches: Path | None = None,
-    make_default: bool = False,
-    finding_threshold: float = 0.5,
-    test_time_flip: bool = False,
-    version: str = "1.0.0",
     command: str = "",
-    map_windows_px: tuple[int, ...] = (),
+    options: InstallOptions | None = None,
 ) -> ModelEntry:
     """Install the mean of ``members`` (see :func:`ensemble_model`) like :func:`install_run`.
 
@@ -236,11 +258,8 @@ def install_ensemble(
     va = ps.split("val")
     groups = [g for g in make_groups(ps, va[ps.y[va] >= 0]) if g.size >= model.feature_stride]
     val = evaluate_groups(model, groups, ps)
-    entry = model_entry(
-        name, {**first, "val_metrics": val["metrics"], "best_epoch": None, "command": command},
-        version=version, finding_threshold=finding_threshold, test_time_flip=test_time_flip,
-        map_windows_px=map_windows_px,
-    )
+    opt = options or InstallOptions()
+    entry = model_entry(name, {**first, "val_metrics": val["metrics"], "best_epoch": None, "command": command}, opt)
     minutes = [s.get("minutes") or 0.0 for s in summaries]
     entry = replace(
         entry,
@@ -263,4 +282,4 @@ def install_ensemble(
             ],
         },
     )
-    return save_model(model, entry, models_dir, make_default=make_default)
+    return save_model(model, entry, models_dir, make_default=opt.make_default)

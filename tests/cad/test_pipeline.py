@@ -171,3 +171,19 @@ def test_an_ensemble_runs_through_the_pipeline(bright_model, breast_with_blob):
     i, j = np.unravel_index(int(np.argmax(grad.data)), grad.data.shape)
     cx, cy = grad.x0 + (j + 0.5) * grad.scale_x, grad.y0 + (i + 0.5) * grad.scale_y
     assert np.hypot(cx - BLOB.x, cy - BLOB.y) <= BLOB.radius + grad.scale_x
+
+
+def test_findings_carry_the_models_false_marks_per_image(bright_model, breast_with_blob):
+    from dataclasses import replace
+
+    from mammoview.cad.operating import OperatingCurve
+
+    plain = drain(analyse_image(bright_model, make_image(breast_with_blob)))
+    assert all(f.fp_per_image is None for f in plain.findings)
+    curve = OperatingCurve(thresholds=(0.999, 0.5), fpi=(0.0, 2.0), sensitivity=(0.1, 0.9))
+    with_curve = replace(bright_model, entry=replace(bright_model.entry, operating_curve=curve.to_dict()))
+    res = drain(analyse_image(with_curve, make_image(breast_with_blob)))
+    assert res.findings
+    for f in res.findings:
+        assert f.fp_per_image == pytest.approx(curve.fp_per_image(f.score))
+        assert "fp_per_image" not in f.to_json()  # the detect JSON schema stays as specified

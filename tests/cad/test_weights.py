@@ -170,3 +170,18 @@ def test_map_windows_round_trip_and_checked_at_load(tmp_path):
     with pytest.raises(ModelError, match=r"map_windows_px.*even or all odd") as err:
         load_model(models_dir=tmp_path)
     assert entry.file in str(err.value)
+
+
+def test_operating_curve_round_trip_and_checked_at_load(tmp_path):
+    curve = {"data": "toy", "images": 4, "lesions": 5, "threshold": [0.99, 0.9], "fpi": [0.0, 1.0],
+             "sensitivity": [0.2, 0.6]}  # fmt: skip
+    _, entry = _save(tmp_path, operating_curve=curve)
+    loaded = load_model(models_dir=tmp_path).entry
+    assert loaded.operating_curve == curve and loaded.curve is not None
+    assert loaded.curve.fp_per_image(0.9) == pytest.approx(1.0)
+    _rewrite_entry(tmp_path, operating_curve={**curve, "fpi": [1.0, 0.0]})
+    with pytest.raises(ModelError, match="operating curve") as err:
+        load_model(models_dir=tmp_path)
+    assert entry.file in str(err.value)
+    _rewrite_entry(tmp_path, operating_curve={})
+    assert load_model(models_dir=tmp_path).entry.curve is None  # no curve: findings carry no rate

@@ -110,4 +110,24 @@ def test_scores_keep_their_order_readable_near_one():
     f = finding(FindingKind.MASS, 10, 10, 0.9968, 0.62)
     assert score_text(f) == "0.997<br>M 0.62"
     row = MatchRow(category=Category.CAD_ONLY, view=View.LCC, finding=f, marks=(), distance_mm=None)
-    assert row_text(row)[1] == "mass 0.997 · M 0.62"
+    assert row_text(row)[1:3] == ["mass 0.997 · M 0.62", ""]  # no operating curve: no rate
+
+
+def test_false_marks_per_image_shown_beside_the_score(qtbot):
+    from dataclasses import replace
+
+    from mammoview.gui.findings_panel import FindingsPanel, row_text
+    from mammoview.gui.marks import score_text
+    from mammoview.gui.matching import MatchRow
+
+    f = replace(finding(FindingKind.MASS, 10, 10, 0.9968, 0.62), fp_per_image=0.536)
+    assert score_text(f) == "0.997 · 0.5 FP/img<br>M 0.62"
+    row = MatchRow(category=Category.CAD_ONLY, view=View.LCC, finding=f, marks=(), distance_mm=None)
+    assert row_text(row) == ["L CC", "mass 0.997 · M 0.62", "0.5", ""]
+    panel = FindingsPanel()
+    qtbot.addWidget(panel)
+    assert panel.tree.headerItem().text(2) == "FP/img" and "validation" in panel.tree.headerItem().toolTip(2)
+    panel.show_rows([row], "1 finding")
+    panel.select_row(0)
+    assert panel.tree.currentItem().text(2) == "0.5"
+    assert f.to_json(rates=True)["fp_per_image"] == 0.536 and "fp_per_image" not in f.to_json()

@@ -153,7 +153,7 @@ def test_patch_set_groups_and_tensors(patch_set):
 
 def test_train_and_install_smoke(patch_set, tmp_path):
     from mammoview.cad.weights import load_model
-    from mammoview.training.install import install_run
+    from mammoview.training.install import InstallOptions, install_run
     from mammoview.training.train import TrainConfig, train
 
     cfg = TrainConfig(
@@ -171,7 +171,7 @@ def test_train_and_install_smoke(patch_set, tmp_path):
     assert (run / "checkpoints" / "last.safetensors").exists() and (run / "checkpoints" / "best.safetensors").exists()
     again = train(patch_set, run, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 3}), resume=True, progress=False)
     assert again["epochs_run"] == 3 and [h["epoch"] for h in again["history"]] == [1, 2, 3]
-    entry = install_run(run, again, "mammoview-test", tmp_path / "models", finding_threshold=0.83)
+    entry = install_run(run, again, "mammoview-test", tmp_path / "models", InstallOptions(finding_threshold=0.83))
     assert entry.finding_threshold == 0.83
     assert entry.metrics["lesion_vs_normal"]["accuracy"] is not None
     assert {d["source"] for d in entry.training_data} == {"cbis", "mias", "magic5"}
@@ -190,7 +190,8 @@ def test_train_and_install_smoke(patch_set, tmp_path):
     k = "head.weight"
     torch.testing.assert_close(best[k], ema[f"module.{k}"])
     assert not torch.allclose(best[k], last[k])
-    install_run(tuned, summary2, "mammoview-tuned", tmp_path / "models", test_time_flip=True, version="1.1.0")
+    install_run(tuned, summary2, "mammoview-tuned", tmp_path / "models", InstallOptions(version="1.1.0",
+                test_time_flip=True))  # fmt: skip
     tuned_entry = load_model("mammoview-tuned", tmp_path / "models", device="cpu").entry
     assert tuned_entry.test_time_flip and tuned_entry.version == "1.1.0"
 

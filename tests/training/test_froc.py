@@ -190,3 +190,25 @@ def test_image_without_marks_has_its_lesions_missed():
     assert r.n_lesions == 3
     assert r.sensitivity.max() == pytest.approx(1 / 3)
     assert any("2 of 3 lesion(s) never hit" in n for n in r.notes)
+
+
+def test_operating_curve_from_an_evaluations_metrics(toy, tmp_path):
+    """install --operating-curve: the manifest's curve is the evaluation's FROC, read back at the same scores."""
+    import json
+
+    from mammoview.cad.operating import OperatingCurve
+    from mammoview.training.install import operating_curve_from_metrics
+
+    r = froc(toy)
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"detection": {"froc": {"cbis_mass": r.to_dict()}}}))
+    curve = OperatingCurve.from_dict(operating_curve_from_metrics(path))
+    assert (curve.images, curve.lesions) == (r.n_images, r.n_lesions) and "CBIS" in curve.data
+    for t, f in zip(r.thresholds, r.fpi, strict=True):
+        if math.isfinite(t):
+            assert curve.fp_per_image(float(t)) == pytest.approx(float(f))
+    path.write_text(json.dumps({"patch": {}}))
+    with pytest.raises(ValueError, match=r"no detection\.froc\.cbis_mass\.curve"):
+        operating_curve_from_metrics(path)
+    with pytest.raises(ValueError, match="not found"):
+        operating_curve_from_metrics(tmp_path / "nope.json")
