@@ -116,7 +116,7 @@ def resample(image: FloatArray, spacing: tuple[float, float], pixel_size_mm: flo
         sigma = (max(0.0, (fy - 1) / 2), max(0.0, (fx - 1) / 2))
         if sigma[0] > 0 or sigma[1] > 0:
             img = ndi.gaussian_filter(img, sigma)
-        img = resize(img, (out_rows, out_cols), order=1, anti_aliasing=False, preserve_range=True)
+        img = resize(img, (out_rows, out_cols), order=1, anti_aliasing=False, preserve_range=True)  # type: ignore[no-untyped-call]
     return img.astype(np.float32, copy=False)
 
 
@@ -132,7 +132,7 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
     smooth = ndi.gaussian_filter(image, 1.0)
     # Film edges, labels and markers can be a few per cent of saturated pixels; clipping
     # them keeps Otsu between background and tissue instead of between tissue and them.
-    thresh = filters.threshold_otsu(np.minimum(smooth, np.percentile(smooth, 95)))
+    thresh = filters.threshold_otsu(np.minimum(smooth, np.percentile(smooth, 95)))  # type: ignore[no-untyped-call]
     # Otsu between background and tissue sits a little high on fatty breasts; half-way
     # towards the background level keeps the skin line.
     background = float(np.percentile(smooth, 5))
@@ -141,7 +141,7 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
     inner = fg.copy()
     inner[:band, :] = inner[-band:, :] = False
     inner[:, :band] = inner[:, -band:] = False
-    labels = measure.label(inner, connectivity=1)
+    labels = measure.label(inner, connectivity=1)  # type: ignore[no-untyped-call]
     if labels.max() == 0:
         return np.zeros(image.shape, dtype=bool)
     sizes = np.bincount(labels.ravel())
@@ -266,7 +266,8 @@ def pectoral_mask(
     spread = float(np.median(np.abs(vals - np.median(vals)))) * 1.4826 + 1e-6
     if (float(np.median(img[wedge])) - float(np.median(img[band]))) / spread < 0.5:
         return out
-    return wedge if chest_wall == "left" else wedge[:, ::-1]
+    result: BoolArray = wedge if chest_wall == "left" else wedge[:, ::-1]
+    return result
 
 
 def normalize(image: FloatArray, mask: BoolArray, method: str, clip: float) -> FloatArray:
@@ -282,14 +283,15 @@ def normalize(image: FloatArray, mask: BoolArray, method: str, clip: float) -> F
         out = (image - lo) / max(float(hi - lo), 1e-6) * 2.0 - 1.0
     else:
         raise ValueError(f"unknown normalization {method!r}")
-    return np.clip(out, -clip, clip).astype(np.float32)
+    result: FloatArray = np.clip(out, -clip, clip).astype(np.float32)
+    return result
 
 
 def _filters(image: FloatArray, cfg: PreprocessConfig) -> FloatArray:
     out = image
     px = cfg.pixel_size_mm
     if cfg.morphology != "none":
-        fp = morphology.disk(max(1, round(cfg.morphology_radius_mm / px)))
+        fp = morphology.disk(max(1, round(cfg.morphology_radius_mm / px)))  # type: ignore[no-untyped-call]
         if "open" in cfg.morphology:
             out = ndi.grey_opening(out, footprint=fp)
         if "close" in cfg.morphology:
@@ -321,7 +323,7 @@ def prepare(
     norm = normalize(img, mask, cfg.normalization, cfg.clip)
     channels = [norm]
     if cfg.sobel_channel:
-        edges = filters.sobel(norm)
+        edges = filters.sobel(norm)  # type: ignore[no-untyped-call]
         channels.append(normalize(edges, mask, "zscore", cfg.clip))
     data = np.stack(channels).astype(np.float32)
     return PreparedImage(

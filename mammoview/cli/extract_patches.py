@@ -6,6 +6,10 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time
+    from mammoview.cad.preprocess import PreprocessConfig
 
 
 def add_preprocess_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,7 +27,7 @@ def add_preprocess_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sobel", action="store_true", help="add the Sobel edge magnitude as a second channel")
 
 
-def preprocess_config(args: argparse.Namespace):  # -> PreprocessConfig (import kept lazy)
+def preprocess_config(args: argparse.Namespace) -> PreprocessConfig:
     from mammoview.cad.preprocess import PreprocessConfig
 
     return PreprocessConfig(
@@ -130,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         pcfg=preprocess_config(args),
         ecfg=ecfg,
         val_fraction=args.val_fraction,
-        which=which,  # type: ignore[arg-type]
+        which=which,
         workers=args.workers,
         progress=not args.quiet,
         command="mammoview " + " ".join(shlex.quote(a) for a in sys.argv[1:]),

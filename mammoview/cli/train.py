@@ -7,8 +7,13 @@ import json
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mammoview.cli.detect import add_map_windows_option
+
+if TYPE_CHECKING:  # the training imports stay lazy at run time (torch)
+    from mammoview.training.install import InstallOptions
+    from mammoview.training.train import TrainConfig
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -139,7 +144,7 @@ def add_install_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def install_options(args: argparse.Namespace):  # -> InstallOptions (imports stay lazy)
+def install_options(args: argparse.Namespace) -> InstallOptions:
     """The :class:`~mammoview.training.install.InstallOptions` of the command line (ValueError: bad curve file)."""
     from mammoview.training.install import InstallOptions, operating_curve_from_metrics
 
@@ -153,7 +158,7 @@ def install_options(args: argparse.Namespace):  # -> InstallOptions (imports sta
     )
 
 
-def config_from_args(args: argparse.Namespace):  # -> TrainConfig (imports stay lazy)
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from mammoview.training.augment import AugmentConfig
     from mammoview.training.train import TrainConfig
 

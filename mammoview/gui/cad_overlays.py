@@ -163,7 +163,7 @@ class PanelOverlay:
                 if overlap == 0.0:
                     break
             assert best is not None
-            item.setAnchor(best[1])
+            item.setAnchor(best[1])  # type: ignore[attr-defined]  # score labels are pg.TextItem
             placed.append(best[2])
 
     def _label_box(self, item: Any, anchor: tuple[float, float]) -> QtCore.QRectF | None:

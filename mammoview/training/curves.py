@@ -37,8 +37,8 @@ def plot_learning_curves(history: Sequence[dict[str, Any]], path: Path, title: s
     for k, (name, series) in enumerate(panels):
         ax = fig.add_subplot(1, 3, k + 1)
         for key, label in series:
-            pts = [(e, h.get(key)) for e, h in zip(epochs, history, strict=True)]
-            pts = [(e, v) for e, v in pts if v is not None and not math.isnan(float(v))]
+            raw = [(e, h.get(key)) for e, h in zip(epochs, history, strict=True)]
+            pts = [(e, float(v)) for e, v in raw if v is not None and not math.isnan(float(v))]
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=".", label=label)
         if best:

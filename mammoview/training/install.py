@@ -54,7 +54,7 @@ def validation_metrics(summary: dict[str, Any]) -> dict[str, Any]:
     if not m:
         return {}
     lvn, auc, three = m["lesion_vs_normal"], m["auc"], m["three_way"]
-    return _clean(
+    out: dict[str, Any] = _clean(
         {
             "split": "patient-level validation split of the patch set (split.json)",
             "epoch": summary.get("best_epoch"),
@@ -71,6 +71,7 @@ def validation_metrics(summary: dict[str, Any]) -> dict[str, Any]:
             },
         }
     )
+    return out
 
 
 @dataclass(frozen=True)

@@ -73,4 +73,5 @@ def class_sampling_weights(y: npt.ArrayLike, alpha: float = 0.5) -> npt.NDArray[
     classes, counts = np.unique(lab, return_counts=True)
     per_class = {int(c): float(n) ** (-alpha) for c, n in zip(classes, counts, strict=True)}
     w = np.array([per_class[int(v)] for v in lab], dtype=np.float64)
-    return w / w.sum()
+    out: npt.NDArray[np.float64] = w / w.sum()
+    return out

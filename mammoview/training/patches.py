@@ -247,7 +247,8 @@ def normalize_small_patch(img: npt.NDArray[np.float32], contrast: float, clip: f
     """
     med = float(np.median(img))
     mad = max(float(np.median(np.abs(img - med))) * 1.4826, 2e-3)
-    return np.clip((img - med) / mad * contrast, -clip, clip).astype(np.float32)
+    out: npt.NDArray[np.float32] = np.clip((img - med) / mad * contrast, -clip, clip).astype(np.float32)
+    return out
 
 
 def small_patch(src: SourceImage, pcfg: PreprocessConfig, cfg: ExtractConfig) -> Patch:
@@ -258,7 +259,8 @@ def small_patch(src: SourceImage, pcfg: PreprocessConfig, cfg: ExtractConfig) ->
     img = img[:s, :s]
     chans = [normalize_small_patch(img, cfg.magic5_contrast, pcfg.clip)]
     if pcfg.sobel_channel:
-        chans.append(normalize(filters.sobel(chans[0]), np.ones_like(img, dtype=bool), "zscore", pcfg.clip))
+        edges = filters.sobel(chans[0])  # type: ignore[no-untyped-call]
+        chans.append(normalize(edges, np.ones_like(img, dtype=bool), "zscore", pcfg.clip))
     h, w = pres.shape
     return Patch(
         x=np.stack(chans).astype(np.float32),
@@ -290,7 +292,8 @@ def source_patches(
 def quantize(x: npt.NDArray[np.float32], clip: float) -> npt.NDArray[np.uint8]:
     """``q = (x + clip) / (2 clip) * 255``, rounded to uint8 (docs/cad-design.md)."""
     q = np.rint((np.clip(x, -clip, clip) + clip) / (2.0 * clip) * 255.0)
-    return q.astype(np.uint8)
+    out: npt.NDArray[np.uint8] = q.astype(np.uint8)
+    return out
 
 
 def dequantize(q: npt.NDArray[np.uint8], clip: float) -> npt.NDArray[np.float32]:

@@ -163,7 +163,7 @@ def train_step(
             label_smoothing=cfg.label_smoothing,
             reduction="sum",
         )
-        (loss / n_total).backward()
+        (loss / n_total).backward()  # type: ignore[no-untyped-call]
         loss_sum += float(loss.detach())
         correct += int((logits[:, :3].argmax(1) == y).sum())
     opt.step()
@@ -188,7 +188,7 @@ def make_ema(model: torch.nn.Module, decay: float) -> torch.nn.Module | None:
         raise ValueError(f"ema decay must be in [0, 1): {decay}")
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)  # type: ignore[no-untyped-call]
 
 
 def _sampling(groups: list[Group], alpha: float) -> list[np.ndarray]:
@@ -251,7 +251,8 @@ def train(
     tr = ps.split("train")
     tr = tr[ps.y[tr] >= 0]
     va = ps.split("val")
-    model = create_model(cfg.arch, in_chans=ps.channels, **cfg.arch_kwargs).to(memory_format=torch.channels_last)
+    model = create_model(cfg.arch, in_chans=ps.channels, **cfg.arch_kwargs)
+    model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     # patches smaller than the network's stride would pool to nothing: leave them out
     min_size = int(getattr(model, "feature_stride", 1))
     train_groups = [g for g in make_groups(ps, tr) if g.size >= min_size]
@@ -267,7 +268,7 @@ def train(
 
         load_weights(init_weights_path(cfg.init_from), model)
     ema = make_ema(model, cfg.ema)
-    net = ema.module if ema is not None else model  # what is validated, kept and installed
+    net: torch.nn.Module = ema.module if ema is not None else model  # type: ignore[assignment]  # validated, kept, installed
 
     detection = detection_monitor(ps, cfg) if cfg.monitor == "froc" else None
 
@@ -300,7 +301,7 @@ def train(
             ]
             ls, c, n = train_step(model, opt, batches, cfg, gen, ps.clip, pos_weight, [g.context for g in train_groups])
             if ema is not None:
-                ema.update_parameters(model)
+                ema.update_parameters(model)  # type: ignore[operator]  # AveragedModel (make_ema)
             loss_sum, correct, count = loss_sum + ls, correct + c, count + n
             bar.set_postfix(loss=f"{loss_sum / max(1, count):.3f}", acc=f"{correct / max(1, count):.3f}")
             if time.perf_counter() > deadline:

@@ -61,7 +61,8 @@ def make_groups(ps: PatchSet, indices: npt.ArrayLike) -> list[Group]:
 
 def patch_logits(model: torch.nn.Module, x: torch.Tensor, context: int = 0) -> torch.Tensor:
     """Logits of the central patches of ``x``: ``forward_context`` when ``x`` carries ``context`` px around them."""
-    return model.forward_context(x, context) if context else model(x)  # type: ignore[operator]
+    out: torch.Tensor = model.forward_context(x, context) if context else model(x)  # type: ignore[operator]
+    return out
 
 
 @torch.no_grad()
