@@ -118,6 +118,8 @@ def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
         caption=CAPTION,
         exported=now_iso(),
         anonymized=anonymize,
+        rates=cad.result is not None and shown
+        and any(f.fp_per_image is not None for r in cad.result.images for f in r.findings),
     )
 
 

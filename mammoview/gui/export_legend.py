@@ -36,6 +36,7 @@ class LegendInfo:
     caption: str
     exported: str
     anonymized: bool
+    rates: bool = False  # the shown findings carry false marks per image (the model's operating curve)
 
 
 def _font(painter: QtGui.QPainter, size: float, bold: bool = False) -> None:
@@ -144,7 +145,11 @@ def _paint_glyph_block(painter: QtGui.QPainter, info: LegendInfo) -> None:
     if info.cad_shown:
         painter.setPen(_DIM)
         _font(painter, 8)
-        painter.drawText(QtCore.QPointF(gx, 18 + 3 * 22), "0.87 / M 0.62 = lesion score / malignancy (0-1)")
+        y = 18 + 3 * 22 - (4 if info.rates else 0)
+        painter.drawText(QtCore.QPointF(gx, y), "0.87 / M 0.62 = lesion score / malignancy (0-1)")
+        if info.rates:
+            rate = "0.5 FP/img = false marks per image at that score (validation)"
+            painter.drawText(QtCore.QPointF(gx, y + 13), rate)
 
 
 def _paint_model_block(painter: QtGui.QPainter, info: LegendInfo) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from mammoview.cad.operating import format_rate
+from mammoview.cad.types import FindingKind
 from mammoview.gui.marks import KIND_SHORT, format_score
 from mammoview.gui.matching import RULE, Category, MatchRow
 from mammoview.gui.read_state import ReaderMark
@@ -20,6 +21,9 @@ from mammoview.gui.read_state import ReaderMark
 _GROUP_COLOURS = {Category.MATCHED: "#2f9e44", Category.CAD_ONLY: "#c2189f", Category.READER_ONLY: None}
 _ROW = QtCore.Qt.ItemDataRole.UserRole
 
+
+#: Finding kinds as the panel names them (short, so the reader column stays in view).
+FINDING_SHORT = {FindingKind.MASS: "mass", FindingKind.CALCIFICATION: "calc"}
 
 #: Header tooltip of the false-marks column.
 RATE_TIP = (
@@ -33,7 +37,7 @@ def row_text(row: MatchRow) -> list[str]:
     cad = rate = ""
     if row.finding is not None:
         f = row.finding
-        cad = f"{f.kind.value} {format_score(f.score)} · M {format_score(f.malignancy)}"
+        cad = f"{FINDING_SHORT[f.kind]} {format_score(f.score)} · M {format_score(f.malignancy)}"
         rate = format_rate(f.fp_per_image, unit=False) if f.fp_per_image is not None else ""
     reader = ", ".join(f"{m.label} {KIND_SHORT[m.kind]}" for m in row.marks)
     if row.distance_mm is not None:

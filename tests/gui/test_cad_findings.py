@@ -111,6 +111,8 @@ def test_scores_keep_their_order_readable_near_one():
     assert score_text(f) == "0.997<br>M 0.62"
     row = MatchRow(category=Category.CAD_ONLY, view=View.LCC, finding=f, marks=(), distance_mm=None)
     assert row_text(row)[1:3] == ["mass 0.997 · M 0.62", ""]  # no operating curve: no rate
+    calc = MatchRow(Category.CAD_ONLY, View.LCC, finding(FindingKind.CALCIFICATION, 5, 5, 0.5, 0.2), (), None)
+    assert row_text(calc)[1] == "calc 0.50 · M 0.20"
 
 
 def test_false_marks_per_image_shown_beside_the_score(qtbot):

@@ -119,3 +119,21 @@ def test_dialog_asks_before_replacing_files(study, tmp_path, monkeypatch, qtbot)
     assert target.read_bytes() == b"old" and dlg.written is None and asked == [[target]]
     dlg.accept()  # "Yes"
     assert dlg.written is not None and target.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_false_marks_per_image_reach_the_json_and_the_legend(cad_window, load, synthetic_study, tmp_path):
+    from dataclasses import replace
+
+    from mammoview.gui.export import legend_info
+
+    load(cad_window, [synthetic_study])
+    w = cad_window
+    rated = replace(finding(FindingKind.MASS, 220, 150, half=15), fp_per_image=0.42)
+    w.cad.set_result(planted_result(w, {View.LMLO: [rated]}))
+    w.commands["cad_first_read_done"].trigger()
+    assert legend_info(w, True).rates
+    doc = json.loads(export_study(w, tmp_path / "read.png").json.read_text())
+    entry = next(e for e in doc["images"] if e["findings"])
+    assert entry["findings"][0]["fp_per_image"] == 0.42
+    w.cad.set_result(planted_result(w, {View.LMLO: [finding(FindingKind.MASS, 220, 150, half=15)]}))
+    assert not legend_info(w, True).rates  # a model without an operating curve: no rate line
