@@ -25,12 +25,14 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check mammoview tests benchmarks
+	$(BIN)/ruff check mammoview tests benchmarks models
+	$(BIN)/mypy mammoview
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_cad.py
+	$(BIN)/python benchmarks/bench_training.py
 
 # Training needs ../shared/data (or MAMMOVIEW_DATA); see models/MODEL_CARD.md.
 model: $(STAMP)

@@ -1,0 +1,194 @@
+"""Post-hoc re-scoring ideas measured on an evaluation's detections: the numbers behind MODEL_CARD.md's
+"tried, not shipped" notes on second-stage malignancy, contralateral comparison and two-view matching.
+
+    .venv/bin/python models/analysis/rescoring.py stage2 runs/eval/default-1.3 --run runs/vgg-mal15
+    mammoview detect ../shared/data/mini-mias/images --pixel-spacing 0.2 --json runs/eval/mias-all-1.3.json
+    .venv/bin/python models/analysis/rescoring.py contralateral runs/eval/mias-all-1.3.json
+    .venv/bin/python models/analysis/rescoring.py two-view runs/eval/default-1.3
+
+- ``stage2``: the top-3 findings of each CBIS validation image (``detections-cbis.json`` of
+  ``mammoview evaluate --out DIR``) re-scored for malignancy by a second network (a
+  ``mammoview train`` run, e.g. the 0.15 mm one), patch + context cut around each finding centre
+  on that run's own grid, mirror-averaged; image malignancy AUCs of several aggregations.
+- ``contralateral``: MIAS abnormal-vs-normal image AUC of the image score and of the score minus
+  the other breast's (logits), for a detect JSON over all mini-MIAS images
+  (``mammoview detect <data>/mini-mias/images --pixel-spacing 0.2 --json OUT``); all patients
+  and the validation patients alone.
+- ``two-view``: FROC of CBIS validation masses when each finding's logit gets ``beta`` x the logit
+  of the best finding of the same breast's other view at a similar distance from the nipple
+  (Gaussian weight, ``sigma`` mm) - the classic CC/MLO correspondence of CAD systems.
+
+Prints tables; writes nothing.  Needs ../shared/data (or MAMMOVIEW_DATA).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import json
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mammoview.cad.preprocess import PreprocessConfig, chest_wall_side
+from mammoview.training.evaluate import load_detections, resolve_model, validation_patients
+from mammoview.training.froc import match_detections, score_detections
+from mammoview.training.metrics import roc_auc
+from mammoview.training.patches import prepare_source
+from mammoview.training.sources import SourceImage, cbis_images, default_data_dir
+
+Pair = tuple[SourceImage, Mapping[str, Any]]
+
+
+def logit(p: float | np.ndarray) -> Any:
+    q = np.clip(p, 1e-6, 1 - 1e-7)
+    return np.log(q / (1 - q))
+
+
+def cbis_validation(eval_dir: Path, patches: Path) -> list[Pair]:
+    pairs, _ = match_detections(load_detections([eval_dir / "detections-cbis.json"]), cbis_images(default_data_dir()))
+    patients = validation_patients(patches)
+    return [(s, e) for s, e in pairs if s.patient in patients]
+
+
+def top_findings(e: Mapping[str, Any], k: int) -> list[Mapping[str, Any]]:
+    return sorted(e["findings"], key=lambda f: -f["score"])[:k]
+
+
+def stage2(args: argparse.Namespace) -> None:
+    rows = [(s, e) for s, e in cbis_validation(args.eval_dir, args.patches) if s.malignant is not None]
+    with tempfile.TemporaryDirectory() as tmp:
+        loaded, _ = resolve_model(weights=args.run, out_dir=Path(tmp))
+    net = loaded.model.eval()
+    summary = json.loads((args.run / "summary.json").read_text())["patch_manifest"]
+    p, c = int(summary["patch_size"]), int(summary.get("context_px", 0))
+    out = []
+    for s, e in rows:
+        prep = prepare_source(s, loaded.preprocess)
+        data = np.pad(prep.data, ((0, 0), (p, p), (p, p)))
+        found = top_findings(e, 3)
+        crops = []
+        for f in found:
+            cx, cy = f["center"][0] / prep.scale_x + p, f["center"][1] / prep.scale_y + p
+            x0, y0 = round(cx - p / 2 - c), round(cy - p / 2 - c)
+            crops.append(data[:, y0 : y0 + p + 2 * c, x0 : x0 + p + 2 * c])
+        second: list[float] = []
+        if crops:
+            x = torch.from_numpy(np.stack(crops))
+            with torch.no_grad():
+                lg = 0.5 * (net.forward_context(x, c)[:, 3] + net.forward_context(x.flip(-1), c)[:, 3])
+            second = torch.sigmoid(lg).tolist()
+        out.append((bool(s.malignant), e, [f["score"] for f in found], [f["malignancy"] for f in found], second))
+    y = np.array([o[0] for o in out])
+    aggregations: dict[str, Callable[[Any], float]] = {
+        "image score 'malignant' (shipped)": lambda o: o[1]["scores"]["malignant"],
+        "image score 'abnormal'": lambda o: o[1]["scores"]["abnormal"],
+        "top finding's malignancy (first stage)": lambda o: o[3][0] if o[3] else 0.0,
+        "top finding, second stage": lambda o: o[4][0] if o[4] else 0.0,
+        "top-3 findings, second stage, max": lambda o: max(o[4], default=0.0),
+        "top-3, second stage weighted by score": lambda o: float(np.dot(o[2], o[4]) / sum(o[2])) if o[4] else 0.0,
+        "top-3, max of score x second stage": lambda o: max(
+            (a * b for a, b in zip(o[2], o[4], strict=True)), default=0.0
+        ),
+    }
+    print(f"CBIS validation images {len(y)} ({int(y.sum())} malignant); second stage {args.run} ({p} px + {c})")
+    for name, f in aggregations.items():
+        print(f"  {name:45s} AUC {roc_auc(y, np.array([f(o) for o in out])).auc:.3f}")
+
+
+def contralateral(args: argparse.Namespace) -> None:
+    doc = json.loads(args.detections.read_text())
+    root = default_data_dir() / "mini-mias"
+    with open(root / "labels.csv", newline="") as fh:
+        labels = {r["refnum"]: r for r in csv.DictReader(fh)}
+    score = {Path(i["path"]).stem: float(i["scores"]["abnormal"]) for i in doc["images"] if "error" not in i}
+    side = {(labels[k]["patient"], labels[k]["side"]): k for k in score if k in labels}
+    val = {p.split(":", 1)[1] for p in validation_patients(args.patches) if p.startswith("mias:")}
+    rows = []
+    for k, s in score.items():
+        r = labels.get(k)
+        other = side.get((r["patient"], "left" if r["side"] == "right" else "right")) if r else None
+        if r is not None and other is not None:
+            rows.append((r["abn_class"] != "NORM", s, score[other], r["patient"] in val))
+    for name, keep in (("all patients", lambda r: True), ("validation patients", lambda r: r[3])):
+        sel = [r for r in rows if keep(r)]
+        y = np.array([r[0] for r in sel])
+        a = roc_auc(y, np.array([r[1] for r in sel])).auc
+        b = roc_auc(y, np.array([logit(r[1]) - logit(r[2]) for r in sel])).auc
+        print(f"MIAS {name:20s} images {len(sel):3d} ({int(y.sum())} abnormal): image AUC {a:.3f}, "
+              f"minus contralateral {b:.3f}")
+
+
+def nipple_distance(pairs: Sequence[Pair]) -> Callable[[SourceImage, Mapping[str, Any]], float]:
+    """mm from the nipple (the breast-mask point farthest from the chest wall) to a finding centre."""
+    cfg = PreprocessConfig.from_dict({"pixel_size_mm": 0.3})
+    nipples = {}
+    for s, _ in pairs:
+        prep = prepare_source(s, cfg)
+        cols = np.flatnonzero(prep.mask.any(0))
+        col = cols[-1] if chest_wall_side(prep.mask) == "left" else cols[0]
+        row = float(np.median(np.flatnonzero(prep.mask[:, col])))
+        nipples[s.image_id] = (col * prep.scale_x, row * prep.scale_y)
+
+    def dist(s: SourceImage, f: Mapping[str, Any]) -> float:
+        (nx, ny), (row_mm, col_mm) = nipples[s.image_id], s.spacing
+        return float(np.hypot((f["center"][0] - nx) * col_mm, (f["center"][1] - ny) * row_mm))
+
+    return dist
+
+
+def two_view(args: argparse.Namespace) -> None:
+    pairs = cbis_validation(args.eval_dir, args.patches)
+    truth = cbis_images(default_data_dir())
+    patients = validation_patients(args.patches)
+    dist = nipple_distance(pairs)
+    breasts: dict[tuple[str, Any], dict[Any, Pair]] = {}
+    for s, e in pairs:
+        breasts.setdefault((s.patient, s.laterality), {})[s.projection] = (s, e)
+
+    def rescored(beta: float, sigma: float) -> list[Mapping[str, Any]]:
+        out = []
+        for views in breasts.values():
+            for proj, (s, e) in views.items():
+                e2 = copy.deepcopy(dict(e))
+                other = views.get("MLO" if proj == "CC" else "CC")
+                for f in e2["findings"] if other is not None and beta else []:
+                    d, (s2, e_other) = dist(s, f), other
+                    near = [g["score"] * np.exp(-0.5 * ((d - dist(s2, g)) / sigma) ** 2) for g in e_other["findings"]]
+                    support = max(near, default=0.0)
+                    f["score"] = float(1 / (1 + np.exp(-(logit(f["score"]) + beta * logit(max(support, 1e-6))))))
+                out.append(e2)
+        return out
+
+    print(f"CBIS validation breasts {len(breasts)}, with both views {sum(len(v) == 2 for v in breasts.values())}")
+    print(f"{'beta':>5s} {'sigma mm':>8s}  sens@0.25 / 0.5 / 1 / 2 FP per image")
+    for beta, sigma in [(0.0, 0.0)] + [(b, s) for b in (0.1, 0.25, 0.5) for s in (10.0, 20.0, 40.0)]:
+        fr = score_detections({"images": rescored(beta, sigma)}, truth, patients).froc["cbis_mass"]
+        print(f"{beta:5.2f} {sigma:8.0f}  " + " / ".join(f"{v:.3f}" for v in fr.sens_at.values()))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="what", required=True)
+    a = sub.add_parser("stage2")
+    a.add_argument("eval_dir", type=Path)
+    a.add_argument("--run", type=Path, required=True, help="mammoview train run folder of the second network")
+    b = sub.add_parser("contralateral")
+    b.add_argument("detections", type=Path, help="detect JSON over all mini-MIAS images")
+    c = sub.add_parser("two-view")
+    c.add_argument("eval_dir", type=Path)
+    for p in (a, b, c):
+        p.add_argument("--patches", type=Path, default=Path("runs/patches/ctx"))
+        p.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    {"stage2": stage2, "contralateral": contralateral, "two-view": two_view}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
