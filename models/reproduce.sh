@@ -14,10 +14,14 @@
 #    averaged over 96 and 64 px windows (~1-8 min), whose FROC operating point at 1 false
 #    positive per CBIS image becomes the finding threshold;
 # 7. installed as the default in models/ (a new file name: the sha256 of the weights), with
-#    test_time_flip on and map_windows_px [96, 64].
+#    test_time_flip on, map_windows_px [96, 64] and that evaluation's FROC curve (the viewer's
+#    false marks per image beside each score).
 # About 56 minutes of training (18 + 38; + ~12 of extraction and evaluation) on this 2-core CPU.
 # The runs are capped by wall-clock minutes, so the number of epochs (and the exact weights)
-# depends on the machine and on what else runs on it.
+# depends on the machine and on what else runs on it.  Both runs train in float32 (`--precision
+# fp32`), as the shipped weights were: bf16 (the default where the CPU has AMX) gives the same
+# model per epoch ~2.3x faster, so within the same minutes it would run more epochs than this
+# recipe did (see MODEL_CARD.md, "Versions").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MV=${MV:-.venv/bin/mammoview}
@@ -25,11 +29,11 @@ PY=${PY:-.venv/bin/python}
 RUNS=${RUNS:-runs}
 $MV extract-patches --out "$RUNS/patches/ctx" --context 32 --workers 2 --quiet
 $MV train --patches "$RUNS/patches/ctx" --arch vgg --out "$RUNS/vgg-ctx" \
-  --patience 6 --max-minutes 18 --threads 2 --quiet
+  --patience 6 --max-minutes 18 --threads 2 --precision fp32 --quiet
 $MV extract-patches --out "$RUNS/patches/ctx-hn" --context 32 --workers 2 --quiet \
   --hard-negatives-from "$RUNS/vgg-ctx" --hard-negatives 4
 $MV train --patches "$RUNS/patches/ctx-hn" --arch vgg --out "$RUNS/vgg-hn" \
-  --epochs 30 --patience 8 --max-minutes 38 --time-schedule --threads 2 --quiet
+  --epochs 30 --patience 8 --max-minutes 38 --time-schedule --threads 2 --precision fp32 --quiet
 ENSEMBLE=("$RUNS/vgg-ctx" "$RUNS/vgg-hn")
 $MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to "$RUNS/ensemble" --patches "$RUNS/patches/ctx" \
   --test-time-flip --map-windows 96 64
@@ -37,4 +41,5 @@ $MV evaluate --weights "$RUNS/ensemble" --patches "$RUNS/patches/ctx" --out "$RU
 THRESHOLD=$($PY -c 'import json, sys; m = json.load(open(sys.argv[1]))
 print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/ensemble/metrics.json")
 $MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to models --patches "$RUNS/patches/ctx" \
-  --make-default --test-time-flip --map-windows 96 64 --finding-threshold "$THRESHOLD" --model-version 1.3.0
+  --make-default --test-time-flip --map-windows 96 64 --finding-threshold "$THRESHOLD" --model-version 1.3.1 \
+  --operating-curve "$RUNS/eval/ensemble/metrics.json"
