@@ -95,6 +95,20 @@ class InstallOptions:
     operating_curve: dict[str, Any] = field(default_factory=dict)
     make_default: bool = False
 
+    def __post_init__(self) -> None:
+        """Refuse a curve measured with another test-time flip or other map windows: it would not
+        describe the maps the installed model makes."""
+        ran = self.operating_curve.get("evaluated")
+        if not ran:
+            return
+        mine = (bool(self.test_time_flip), tuple(int(w) for w in self.map_windows_px))
+        theirs = (bool(ran.get("test_time_flip")), tuple(int(w) for w in ran.get("map_windows_px") or ()))
+        if mine != theirs:
+            raise ValueError(
+                f"the operating curve was measured with test-time flip {theirs[0]}, map windows {list(theirs[1])}; "
+                f"this install has test-time flip {mine[0]}, map windows {list(mine[1])} (evaluate it as installed)"
+            )
+
 
 def operating_curve_from_metrics(path: Path, key: str = "cbis_mass") -> dict[str, Any]:
     """The manifest form of an evaluation's FROC curve (``mammoview evaluate --out DIR``: DIR/metrics.json).
@@ -117,10 +131,14 @@ def operating_curve_from_metrics(path: Path, key: str = "cbis_mass") -> dict[str
     except (KeyError, TypeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: no detection.froc.{key}.curve (an evaluation's metrics.json?): {exc}") from exc
     names = {"cbis_mass": "CBIS-DDSM validation masses", "mias": "mini-MIAS validation images"}
-    return OperatingCurve.from_froc(
+    out = OperatingCurve.from_froc(
         curve["threshold"], curve["fpi"], curve["sensitivity"], images=int(froc["n_images"]),
         lesions=int(froc["n_lesions"]), data=names.get(key, key),
     ).to_dict()
+    model = doc.get("model") or {}
+    # what was evaluated: InstallOptions checks the flip and windows against the install's
+    out["evaluated"] = {k: model.get(k) for k in ("name", "version", "sha256", "test_time_flip", "map_windows_px")}
+    return out
 
 
 def model_entry(name: str, summary: dict[str, Any], options: InstallOptions | None = None) -> ModelEntry:

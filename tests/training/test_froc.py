@@ -207,6 +207,18 @@ def test_operating_curve_from_an_evaluations_metrics(toy, tmp_path):
     for t, f in zip(r.thresholds, r.fpi, strict=True):
         if math.isfinite(t):
             assert curve.fp_per_image(float(t)) == pytest.approx(float(f))
+    # a curve from an evaluation with other maps than the install's is refused
+    from mammoview.training.install import InstallOptions
+
+    model = {"name": "m", "sha256": "ab" * 32, "test_time_flip": True, "map_windows_px": [96, 64]}
+    path.write_text(json.dumps({"model": model, "detection": {"froc": {"cbis_mass": r.to_dict()}}}))
+    stored = operating_curve_from_metrics(path)
+    assert stored["evaluated"]["sha256"] == "ab" * 32
+    assert InstallOptions(test_time_flip=True, map_windows_px=(96, 64), operating_curve=stored)
+    with pytest.raises(ValueError, match="test-time flip True, map windows \\[96, 64\\]"):
+        InstallOptions(test_time_flip=False, map_windows_px=(96, 64), operating_curve=stored)
+    with pytest.raises(ValueError, match="map windows"):
+        InstallOptions(test_time_flip=True, operating_curve=stored)
     path.write_text(json.dumps({"patch": {}}))
     with pytest.raises(ValueError, match=r"no detection\.froc\.cbis_mass\.curve"):
         operating_curve_from_metrics(path)
