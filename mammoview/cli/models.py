@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{e.patch_size} px",
                 f"p>={e.finding_threshold:g}"
                 + (" mirror-TTA" if e.test_time_flip else "")
-                + (f" windows {'+'.join(map(str, e.map_windows_px))} px" if e.map_windows_px else ""),
+                + (f" windows {'+'.join(map(str, e.map_windows_px))} px" if e.map_windows_px else "")
+                + (" FP/img-curve" if e.operating_curve else ""),
                 e.sha8 if r.exists else f"{e.sha8} (missing)",
                 _metrics_summary(e.metrics),
             )

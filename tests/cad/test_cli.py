@@ -138,14 +138,22 @@ def test_classify_patches(models_dir, tmp_path):
     assert doc["patches"][0]["pixel_spacing"] == [0.25, 0.25]
 
 
-def test_models_listing(models_dir, capsys):
+def test_models_listing(models_dir, bright_model, capsys):
     assert main(["models"]) == 0
     text = capsys.readouterr().out
     assert "test-bright" in text and "*" in text and "0.5 mm" in text
     assert "FINDINGS" in text and "p>=" in text  # the operating point is listed
+    assert "FP/img-curve" not in text  # this test model has no operating curve
     assert main(["models", "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert row["name"] == "test-bright" and row["default"] and row["present"] and len(row["sha256"]) == 64
+    from dataclasses import replace
+
+    curve = {"threshold": [0.9, 0.5], "fpi": [0.0, 1.0], "sensitivity": [0.2, 0.6]}
+    save_model(bright_net(), replace(bright_model.entry, name="with-curve", operating_curve=curve), models_dir)
+    assert main(["models"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "with-curve" in x)
+    assert "FP/img-curve" in line
 
 
 def test_bad_pixel_spacing_option(capsys):
