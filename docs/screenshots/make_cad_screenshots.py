@@ -5,6 +5,10 @@ without ``import`` the window grabs itself)::
 
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/make_cad_screenshots.py
 
+``--marks-at RATE`` shows the marks at RATE false marks per image on the model's validation
+curve (the dock's "Marks" choice) instead of the model's own threshold, and ``--out DIR``
+writes the two pictures to DIR instead of this folder.
+
 It uses the model ``load_model()`` finds (``models/`` or ``$MAMMOVIEW_MODELS``).  With
 ``--test-model`` and no usable model, it falls back to a TEST-ONLY hand-set network (local
 brightness, after tests/cad/conftest.py) written to a temporary folder, and the pictures say so
@@ -86,10 +90,18 @@ def grab(app, window, out: Path) -> None:  # type: ignore[no-untyped-def]
 
 
 def main() -> int:
+    import argparse
+
     os.environ["MAMMOVIEW_APP_DATA"] = tempfile.mkdtemp(prefix="mammoview-cad-shot-")  # a fresh, unread study
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    folder = Path(args[0]) if args else ROOT / "resources" / "demo"
-    which = choose_model("--test-model" in sys.argv)
+    p = argparse.ArgumentParser(description="CAD screenshots of a study (default: resources/demo)")
+    p.add_argument("folder", nargs="?", type=Path, default=ROOT / "resources" / "demo")
+    p.add_argument("--test-model", action="store_true", help="fall back to a TEST-ONLY network without a model")
+    p.add_argument("--marks-at", type=float, default=0.0, metavar="RATE", help="false marks per image (0: default)")
+    p.add_argument("--out", type=Path, default=HERE, metavar="DIR", help="folder for cad.png and cad_export.png")
+    opts = p.parse_args()
+    folder, out = opts.folder, opts.out
+    out.mkdir(parents=True, exist_ok=True)
+    which = choose_model(opts.test_model)
     print(f"model: {which}")
 
     from mammoview.gui.app import create_app
@@ -118,16 +130,18 @@ def main() -> int:
     pump(app, 300, lambda: cad.result is not None)
     if cad.result is None:
         raise SystemExit("CAD did not finish")
+    if opts.marks_at:
+        cad.set_operating_point(opts.marks_at)
     pump(app, 1.5)
-    grab(app, window, HERE / "cad.png")
+    grab(app, window, out / "cad.png")
 
     from mammoview.gui.export import export_study
 
     out_dir = Path(tempfile.mkdtemp(prefix="mammoview-export-"))
     result = export_study(window, out_dir / "cad_export.png", anonymize=True)
-    shutil.copyfile(result.png, HERE / "cad_export.png")
+    shutil.copyfile(result.png, out / "cad_export.png")
     n = sum(len(r.findings) for r in cad.result.images)
-    print(f"wrote {HERE / 'cad.png'} and {HERE / 'cad_export.png'} ({app.platformName()}); "
+    print(f"wrote {out / 'cad.png'} and {out / 'cad_export.png'} ({app.platformName()}); "
           f"{n} CAD finding(s), {len(cad.reader.marks)} reader mark(s); JSON: {result.json}")  # fmt: skip
     window.close()
     return 0

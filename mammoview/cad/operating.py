@@ -24,6 +24,8 @@ import numpy as np
 
 #: Most points kept in a manifest (the full curve has one per distinct validation score).
 MAX_POINTS = 64
+#: Operating points the viewer offers (false marks per image; those FROC sensitivities are reported at).
+PRESET_RATES = (0.25, 0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,33 @@ class OperatingCurve:
     def sensitivity_at(self, score: float) -> float:
         """Share of validation lesions found with the threshold at ``score``."""
         return self._interp(score, self.sensitivity)
+
+    def threshold_for(self, fpi: float) -> float:
+        """The loosest threshold whose false marks per image (:meth:`fp_per_image`) stay <= ``fpi``.
+
+        The inverse of :meth:`fp_per_image` on the interpolated curve: on a plateau (a rate
+        that holds over a range of thresholds while more lesions are found) the loosest end,
+        the one with the highest sensitivity.  A rate at or beyond the loosest measured point
+        gives that point's threshold (the curve says nothing looser); a rate below the
+        strictest point's gives a threshold just above it (nothing marked).
+        """
+        if not math.isfinite(fpi) or fpi < 0:
+            raise ValueError(f"false positives per image must be finite and >= 0, got {fpi}")
+        t, f = self.thresholds, self.fpi
+        if f[-1] <= fpi:
+            return float(t[-1])
+        if f[0] > fpi:
+            return float(np.nextafter(t[0], np.inf))
+        i = max(k for k in range(len(f)) if f[k] <= fpi)  # f[i] <= fpi < f[i + 1]
+        if f[i] == fpi or t[i] == t[i + 1]:
+            return float(t[i])
+        # linear in the score between points i and i + 1 (as fp_per_image interpolates)
+        return float(t[i] + (fpi - f[i]) / (f[i + 1] - f[i]) * (t[i + 1] - t[i]))
+
+    @property
+    def max_fpi(self) -> float:
+        """The loosest measured rate (operating points beyond it cannot be set)."""
+        return float(self.fpi[-1])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,3 +160,17 @@ def format_rate(fpi: float, unit: bool = True) -> str:
     else:
         text = f"{fpi:.0f}"
     return f"{text} FP/img" if unit else text
+
+
+def describe_point(threshold: float, curve: OperatingCurve | None, rate: float | None = None) -> str:
+    """``p >= 0.971 · 1.0 FP/img · finds 62%``: a threshold and, with a curve, what it meant on validation.
+
+    ``rate``: the false marks per image the threshold was chosen for (:meth:`OperatingCurve.threshold_for`),
+    printed as chosen (0.25, not a rounded 0.2 or 0.3).
+    """
+    text = f"p \u2265 {threshold:.3f}" if threshold < 0.9995 else f"p \u2265 {threshold:.4f}"
+    if curve is not None:
+        found = curve.sensitivity_at(threshold)
+        shown = f"{rate:g} FP/img" if rate else format_rate(curve.fp_per_image(threshold))
+        text += f" \u00b7 {shown} \u00b7 finds {found:.0%}"
+    return text

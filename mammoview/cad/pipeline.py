@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
 import numpy as np
@@ -39,6 +39,7 @@ from mammoview.cad.inference import (
     whole_image_maps,
 )
 from mammoview.cad.networks.layers import CadNet
+from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.preprocess import PreparedImage, estimate_spacing, prepare_image
 from mammoview.cad.types import (
     BreastScore,
@@ -101,7 +102,8 @@ def _gradcam_heatmaps(
 
 
 def findings_from_maps(
-    maps: ProbabilityMaps, prepared: PreparedImage, threshold: float, *, max_findings: int = DEFAULT_MAX_FINDINGS,
+    maps: ProbabilityMaps, prepared: PreparedImage | MapGeometry, threshold: float, *,
+    max_findings: int = DEFAULT_MAX_FINDINGS,
 ) -> list[Finding]:
     """Findings of one image's maps in its stored pixel grid, best first (what detect and the viewer show).
 
@@ -112,6 +114,42 @@ def findings_from_maps(
         regions, maps, scale_x=prepared.scale_x, scale_y=prepared.scale_y, stored_shape=prepared.stored_shape,
         pixel_size_mm=prepared.pixel_size_mm, max_findings=max_findings,
     )
+
+
+@dataclass(frozen=True)
+class MapGeometry:
+    """How an image's model grid maps onto its stored grid (:class:`PreparedImage` without the pixels)."""
+
+    scale_x: float
+    scale_y: float
+    stored_shape: tuple[int, int]
+    pixel_size_mm: float
+
+    @classmethod
+    def of(cls, prepared: PreparedImage) -> MapGeometry:
+        return cls(prepared.scale_x, prepared.scale_y, prepared.stored_shape, prepared.pixel_size_mm)
+
+
+@dataclass(frozen=True, eq=False)
+class MapsFindings:
+    """An image's probability maps kept in its result, so the viewer can move the operating point.
+
+    :meth:`findings` is what :func:`analyse_image` does after the network: regions at the
+    threshold, and each finding's false marks per image from the model's curve.  A few
+    milliseconds on the cell grid (the maps are ~100 x 60 cells, a few hundred kB).
+    """
+
+    maps: ProbabilityMaps
+    geometry: MapGeometry
+    max_findings: int = DEFAULT_MAX_FINDINGS
+    curve: OperatingCurve | None = None
+
+    def findings(self, threshold: float) -> tuple[Finding, ...]:
+        found = findings_from_maps(self.maps, self.geometry, threshold, max_findings=self.max_findings)
+        if self.curve is not None:
+            curve = self.curve
+            found = [replace(f, fp_per_image=curve.fp_per_image(f.score)) for f in found]
+        return tuple(found)
 
 
 def analyse_image(
@@ -180,17 +218,15 @@ def analyse_image(
     check_cancel(cancel)
     yield Progress(900, STEPS, f"{name}: findings")
     thr = model.entry.finding_threshold if threshold is None else threshold
-    findings = findings_from_maps(maps, prepared, thr, max_findings=max_findings)
-    curve = model.entry.curve
-    if curve is not None:
-        findings = [replace(f, fp_per_image=curve.fp_per_image(f.score)) for f in findings]
+    source = MapsFindings(maps, MapGeometry.of(prepared), max_findings, model.entry.curve)
+    findings = source.findings(thr)
     abnormal, malignant = image_scores(maps)
     yield Progress(STEPS, STEPS, f"{name}: done")
     return ImageCadResult(
         path=str(image.path), width=image.shape[1], height=image.shape[0], view=image.view,
         pixel_spacing=(sp.row_mm, sp.col_mm), spacing_source=sp.source, abnormal=abnormal, malignant=malignant,
-        findings=tuple(findings), heatmaps=heatmaps, breast_mask_fraction=float(prepared.mask.mean()),
-        seconds=time.perf_counter() - t0,
+        findings=findings, heatmaps=heatmaps, breast_mask_fraction=float(prepared.mask.mean()),
+        seconds=time.perf_counter() - t0, threshold=thr, source=source,
     )
 
 

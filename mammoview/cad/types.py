@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Generator
-from dataclasses import dataclass, field
-from typing import TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from mammoview.cad.operating import OperatingCurve
 from mammoview.io.model import Laterality, View
 
 R = TypeVar("R")
@@ -48,6 +49,9 @@ class ModelInfo:
     classes: tuple[str, ...] = ()
     pixel_size_mm: float = 0.0
     patch_size: int = 0
+    #: the manifest's operating point and validation FROC (what a finding's rate is read from)
+    finding_threshold: float = 0.5
+    operating_curve: OperatingCurve | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,6 +114,14 @@ class Heatmap:
         return self.data.astype(np.float32) / 255.0
 
 
+class FindingSource(Protocol):
+    """What an image's findings were cut from, kept so they can be cut again at another threshold."""
+
+    def findings(self, threshold: float) -> tuple[Finding, ...]:
+        """The image's findings with the region threshold at ``threshold``, best first."""
+        ...
+
+
 @dataclass(frozen=True, eq=False)
 class ImageCadResult:
     path: str
@@ -124,6 +136,21 @@ class ImageCadResult:
     heatmaps: dict[str, Heatmap] = field(default_factory=dict)
     breast_mask_fraction: float = 0.0
     seconds: float = 0.0
+    #: the region threshold ``findings`` were cut at, and how to cut them again (None: cannot)
+    threshold: float | None = None
+    source: FindingSource | None = field(default=None, repr=False)
+
+    def at_threshold(self, threshold: float) -> ImageCadResult:
+        """This result with its findings cut again at ``threshold`` (scores and heatmaps unchanged).
+
+        Each finding's region and contour are those of the new threshold (cutting at a loose
+        threshold and filtering would keep the loose threshold's larger, merged regions).
+        """
+        if threshold == self.threshold:
+            return self
+        if self.source is None:
+            raise ValueError(f"{self.path}: this result kept no maps to cut findings at another threshold")
+        return replace(self, findings=self.source.findings(threshold), threshold=threshold)
 
     def to_json(self, rates: bool = False) -> dict[str, object]:
         """The detect JSON's image entry (``rates``: see :meth:`Finding.to_json`)."""
@@ -157,3 +184,10 @@ class StudyCadResult:
     malignant: float
     device: str = "cpu"
     seconds: float = 0.0
+
+    def at_threshold(self, threshold: float) -> StudyCadResult:
+        """Every image's findings cut again at ``threshold`` (:meth:`ImageCadResult.at_threshold`)."""
+        images = tuple(r.at_threshold(threshold) for r in self.images)
+        if all(a is b for a, b in zip(images, self.images, strict=True)):
+            return self
+        return replace(self, images=images)

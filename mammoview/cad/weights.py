@@ -111,7 +111,8 @@ class ModelEntry:
     def info(self) -> ModelInfo:
         return ModelInfo(
             name=self.name, version=self.version, sha256=self.sha256, arch=self.arch, classes=tuple(self.classes),
-            pixel_size_mm=self.pixel_size_mm, patch_size=self.patch_size,
+            pixel_size_mm=self.pixel_size_mm, patch_size=self.patch_size, finding_threshold=self.finding_threshold,
+            operating_curve=self.curve,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -55,13 +55,22 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--pixel-spacing", type=parse_spacing, metavar="MM", help="spacing for files without one (MM or ROW,COL)"
     )
     p.add_argument("--max-findings", type=int, default=10, metavar="N", help="findings per image (default 10)")
-    p.add_argument(
+    point = p.add_mutually_exclusive_group()
+    point.add_argument(
         "--threshold",
         type=float,
         default=None,
         metavar="P",
         help="region threshold on p(abnormal) (default: the model's finding_threshold); lower it to "
         "list more, weaker candidates, e.g. for a FROC curve",
+    )
+    point.add_argument(
+        "--fp-per-image",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="operating point as false marks per image on the model's validation FROC (e.g. 0.5): the loosest "
+        "threshold that stayed at or below RATE (needs a model with an operating curve; see `mammoview models`)",
     )
     p.add_argument("--cam", choices=("cam", "gradcam"), default="cam", help="heatmap method (default cam)")
     add_flip_option(p)
@@ -100,6 +109,34 @@ def with_map_windows(model: Any, windows: Sequence[int] | None) -> Any:
     return replace(model, entry=replace(model.entry, map_windows_px=tuple(int(w) for w in windows)))
 
 
+def threshold_at_rate(entry: Any, rate: float, flip: bool | None = None, windows: Sequence[int] | None = None) -> float:
+    """The region threshold of ``entry`` (a ModelEntry) at ``rate`` false marks per image.
+
+    Raises ValueError with a one-line reason when the model has no curve, the rate is not a
+    finite number >= 0, or lies beyond the curve; warns (stderr) when ``flip``/``windows``
+    differ from what the curve was measured with, since the rates then describe another setting.
+    """
+    curve = entry.curve
+    if curve is None:
+        raise ValueError(f"model {entry.name} {entry.version} has no operating curve "
+                         "(install it with --operating-curve); use --threshold instead")  # fmt: skip
+    if not (rate >= 0 and rate < float("inf")):
+        raise ValueError(f"--fp-per-image must be a number >= 0, got {rate}")
+    if rate > curve.max_fpi:
+        raise ValueError(f"{entry.name} {entry.version}'s curve reaches {curve.max_fpi:.2f} "
+                         f"FP/image; --fp-per-image {rate:g} lies beyond what was measured")  # fmt: skip
+    evaluated = entry.operating_curve.get("evaluated", {})
+    if (flip is not None and flip != evaluated.get("test_time_flip", entry.test_time_flip)) or (
+        windows and list(windows) != list(evaluated.get("map_windows_px", entry.map_windows_px))
+    ):
+        print("mammoview detect: warning: the operating curve was measured with the model's own flip/windows; "
+              "with these overrides its rates are only indicative", file=sys.stderr)  # fmt: skip
+    threshold: float = curve.threshold_for(rate)
+    print(f"mammoview detect: {rate:g} FP/image on {entry.name}'s validation curve = p(abnormal) >= {threshold:.4f} "
+          f"(sensitivity {curve.sensitivity_at(threshold):.2f})", file=sys.stderr)  # fmt: skip
+    return threshold
+
+
 def _stem(path: Path, used: set[str]) -> str:
     stem = path.stem or path.name
     name, k = stem, 1
@@ -123,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
 
     configure_threads(args.threads)
     model = with_map_windows(load_model(args.model, args.models_dir, args.device), args.map_windows)
+    threshold = args.threshold
+    if args.fp_per_image is not None:
+        threshold = threshold_at_rate(model.entry, args.fp_per_image, args.flip_tta, args.map_windows)
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
     entries: list[dict[str, Any]] = []
     failed = 0
@@ -144,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
                     image,
                     cam=args.cam,
                     max_findings=args.max_findings,
-                    threshold=args.threshold,
+                    threshold=threshold,
                     flip=args.flip_tta,
                 )
                 while True:

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
 
-from mammoview.cad.types import ImageCadResult, StudyCadResult
+from mammoview.cad.operating import describe_point
+from mammoview.cad.types import ImageCadResult, ModelInfo, StudyCadResult
 from mammoview.gui.cad_actions import LAYERS, build_cad_actions, build_toolbar
 from mammoview.gui.cad_dock import LOCKED_TIP, CadDock, model_text
 from mammoview.gui.cad_jobs import CadRunner
@@ -77,6 +78,8 @@ class CadController(QtCore.QObject):
         self.style = load_style(s)
         self.runner = CadRunner(window, ModelChoice(opts.model, opts.models_dir, self.device_pref), opts.tile,
                                 opts.cam)  # fmt: skip
+        #: the result as computed (the model's own threshold) and as shown (at the reader's operating point)
+        self.computed: StudyCadResult | None = None
         self.result: StudyCadResult | None = None
         self.study_key: str | None = None
         self.selected_mark: ReaderMark | None = None
@@ -97,6 +100,7 @@ class CadController(QtCore.QObject):
         self.dock.mapChosen.connect(self.set_map)
         self.dock.opacityChosen.connect(lambda v: self._restyle(opacity=v))
         self.dock.thresholdChosen.connect(lambda v: self._restyle(threshold=v))
+        self.dock.operatingChosen.connect(self.set_operating_point)
         self.dock.kindChosen.connect(self.marks_tool.set_kind)
         self.findings.rowActivated.connect(self.focus)
         self.findings.deleteRequested.connect(self.reader.remove)
@@ -173,14 +177,54 @@ class CadController(QtCore.QObject):
         self._show_result(result)
 
     def _show_result(self, result: StudyCadResult) -> None:
-        self.result = result
+        self._use_result(result)
         self.rebuild()
+
+    def _use_result(self, result: StudyCadResult | None) -> None:
+        self.computed = result
+        self.result = self._at_operating_point(result) if result is not None else None
+
+    # -- operating point -----------------------------------------------------------------------------
+    def operating_threshold(self, model: ModelInfo | None = None) -> float | None:
+        """The findings' threshold at the chosen operating point (None: the model's own / no model)."""
+        m = model or (self.computed.model if self.computed is not None else self.model_info)
+        rate, curve = self.style.operating_fpi, m.operating_curve if m is not None else None
+        if rate <= 0 or curve is None:
+            return None
+        return curve.threshold_for(min(rate, curve.max_fpi))
+
+    def _at_operating_point(self, result: StudyCadResult) -> StudyCadResult:
+        thr = self.operating_threshold(result.model)
+        if thr is None:
+            thr = result.model.finding_threshold
+            if any(r.threshold not in (None, thr) for r in result.images):
+                return result.at_threshold(thr)  # back from another operating point
+            return result
+        try:
+            return result.at_threshold(thr)
+        except ValueError as exc:  # a result without maps (imported): shown as computed
+            self.window.show_status(f"Operating point not applied: {exc}", 6000)
+            return result
+
+    def set_operating_point(self, fpi: float) -> None:
+        """Show the findings at ``fpi`` false marks per image on the model's validation curve (0: its default)."""
+        self._restyle(operating_fpi=float(fpi))
+        m = self.computed.model if self.computed is not None else self.model_info
+        if m is not None and self.unlocked:
+            self.window.show_status(f"CAD marks at {self.operating_text(m)} (validation)", 6000)
+
+    def operating_text(self, model: ModelInfo) -> str:
+        """The shown marks' operating point: ``p >= 0.971 · 1.0 FP/img · finds 62%``."""
+        thr = self.operating_threshold(model)
+        if thr is None:
+            return describe_point(model.finding_threshold, model.operating_curve)
+        return describe_point(thr, model.operating_curve, rate=self.style.operating_fpi)
 
     # -- study and lock ------------------------------------------------------------------------------
     def _on_study_shown(self, loaded: LoadedStudy) -> None:
         self.study_key = loaded.study.key
         self.runner.open_study(self.study_key)
-        self.result = self.runner.cached(self.study_key)
+        self._use_result(self.runner.cached(self.study_key))
         self.selected_mark = None
         self.reader.open_study(self.study_key)  # -> changed -> rebuild
         self.rebuild()
@@ -267,7 +311,8 @@ class CadController(QtCore.QObject):
         else:
             m = self.result.model
             n = sum(len(r.findings) for r in self.result.images)
-            self.findings.show_rows(self.match_rows(), f"{n} CAD finding(s) · {m.name} {m.version}")
+            self.findings.show_rows(self.match_rows(), f"{n} CAD finding(s) at {self.operating_text(m)}"
+                                    f" · {m.name} {m.version}")  # fmt: skip
 
     # -- reader actions ------------------------------------------------------------------------------------
     def focus(self, row: MatchRow) -> None:
@@ -318,13 +363,17 @@ class CadController(QtCore.QObject):
         self._restyle(**{name: min(1.0, max(0.0, round(getattr(self.style, name) + delta, 2)))})
 
     def _restyle(self, **changes: object) -> None:
-        kinds_before = self.style.kinds()
+        before = self.style
         self.style = replace(self.style, **changes)  # type: ignore[arg-type]
         save_style(self.window.settings, self.style)
+        if self.style.operating_fpi != before.operating_fpi:
+            self._use_result(self.computed)  # other findings: every layer is rebuilt
+            self.rebuild()
+            return
         for overlay in self.overlays.values():
             overlay.apply(self.style)
         self._update_scores()
-        if self.style.kinds() != kinds_before:
+        if self.style.kinds() != before.kinds():
             self._update_findings()
         self._sync_controls()
 
@@ -347,6 +396,8 @@ class CadController(QtCore.QObject):
             a[name].setEnabled(not why_not)
             a[name].setToolTip(f"CAD unavailable: {why_not}" if why_not else a[name].statusTip())
         a["done"].setEnabled(self.study_key is not None and locked)
+        m = self.computed.model if self.computed is not None else self.model_info
+        self.dock.set_operating_points(m, st.operating_fpi)
         self.dock.sync(st, self.marks_tool.kind)
         state = ("No study open." if self.study_key is None else "First read in progress: CAD hidden." if locked
                  else "First read done: CAD shown.")  # fmt: skip

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mammoview.cad.operating import PRESET_RATES, describe_point
 from mammoview.cad.types import ModelInfo
 from mammoview.gui.cad_overlays import OverlayStyle
 from mammoview.gui.heatmap_layer import MAP_NAMES
@@ -50,6 +51,7 @@ class CadDock(QtWidgets.QWidget):
     mapChosen = QtCore.Signal(str)
     opacityChosen = QtCore.Signal(float)
     thresholdChosen = QtCore.Signal(float)
+    operatingChosen = QtCore.Signal(float)  # false marks per image (0: the model's own threshold)
     kindChosen = QtCore.Signal(object)  # MarkKind
 
     def __init__(self, actions: dict[str, QtGui.QAction], parent: QtWidgets.QWidget | None = None) -> None:
@@ -85,6 +87,11 @@ class CadDock(QtWidgets.QWidget):
         self.threshold = _slider(lambda v: self.thresholdChosen.emit(v / 100.0))
         self.threshold.setToolTip("Heatmap values below this are transparent ({ and })")
         self.opacity_value, self.threshold_value = QtWidgets.QLabel(), QtWidgets.QLabel()
+        self.operating = QtWidgets.QComboBox()
+        self.operating.currentIndexChanged.connect(
+            lambda i: self.operatingChosen.emit(float(self.operating.itemData(i) or 0.0)) if i >= 0 else None
+        )
+        self._operating_model: tuple[object, ...] | None = None
         form = QtWidgets.QGridLayout(self.overlays)
         form.addWidget(QtWidgets.QLabel("Map"), 0, 0)
         form.addWidget(self.map_combo, 0, 1, 1, 3)
@@ -94,8 +101,10 @@ class CadDock(QtWidgets.QWidget):
         form.addWidget(QtWidgets.QLabel("Threshold"), 2, 0)
         form.addWidget(self.threshold, 2, 1, 1, 2)
         form.addWidget(self.threshold_value, 2, 3)
+        form.addWidget(QtWidgets.QLabel("Marks"), 3, 0)
+        form.addWidget(self.operating, 3, 1, 1, 3)
         for i, name in enumerate(_TOGGLES):
-            form.addWidget(_button(actions[name], name), 3 + i // 4, i % 4)
+            form.addWidget(_button(actions[name], name), 4 + i // 4, i % 4)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -120,10 +129,53 @@ class CadDock(QtWidgets.QWidget):
         self.opacity_value.setText(f"{style.opacity:.0%}")
         self.threshold_value.setText(f"{style.threshold:.2f}")
 
+    def set_operating_points(self, model: ModelInfo | None, rate: float) -> None:
+        """Offer the model's operating points (its own threshold, and preset rates its curve reaches)."""
+        key = (model.sha256, model.finding_threshold, model.operating_curve) if model is not None else None
+        if key != self._operating_model:
+            self._operating_model = key
+            self.operating.blockSignals(True)
+            self.operating.clear()
+            for text, value, tip in operating_points(model):
+                self.operating.addItem(text, value)
+                self.operating.setItemData(self.operating.count() - 1, tip, QtCore.Qt.ItemDataRole.ToolTipRole)
+            self.operating.blockSignals(False)
+        curve = model.operating_curve if model is not None else None
+        self.operating.setEnabled(curve is not None)
+        self.operating.setToolTip(
+            "Which CAD marks are shown: the score threshold at which the model made this many false marks per "
+            "image on its validation images (and the share of validation masses it found there)" if curve is not None
+            else "This model has no validation FROC curve: its marks use its own threshold"
+        )  # fmt: skip
+        self.operating.blockSignals(True)
+        i = self.operating.findData(rate)
+        self.operating.setCurrentIndex(i if i >= 0 else 0)
+        self.operating.blockSignals(False)
+
     def set_locked(self, locked: bool, state_text: str) -> None:
         self.overlays.setEnabled(not locked)
         self.overlays.setToolTip(LOCKED_TIP if locked else "")
         self.state_label.setText(state_text)
+
+
+def operating_points(model: ModelInfo | None) -> list[tuple[str, float, str]]:
+    """(text, false marks per image or 0 for the model's own threshold, tooltip) for the Marks combo box."""
+    if model is None:
+        return [("Model default", 0.0, "")]
+    curve, thr = model.operating_curve, model.finding_threshold
+    point = describe_point(thr, curve)
+    short = point.split(" \u00b7 ", 1)[1] if curve is not None else point  # the rate, when there is one
+    out = [(f"Default \u00b7 {short}", 0.0, f"The model's own threshold: {point} on validation")]
+    if curve is None:
+        return out
+    for rate in PRESET_RATES:
+        if rate <= curve.max_fpi:
+            t = curve.threshold_for(rate)
+            out.append((f"{rate:g} FP/img · finds {curve.sensitivity_at(t):.0%}", rate,
+                        f"p \u2265 {t:.4f}: on {curve.images or 'its'} validation images the model made {rate:g} false "
+                        f"marks per image at this threshold and found {curve.sensitivity_at(t):.0%} of "
+                        f"{curve.lesions or 'the'} masses"))  # fmt: skip
+    return out
 
 
 def model_text(info: ModelInfo | None, unavailable: str | None) -> str:

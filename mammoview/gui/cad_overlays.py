@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
+from mammoview.cad.operating import PRESET_RATES
 from mammoview.cad.types import FindingKind, ImageCadResult
 from mammoview.gui import marks as glyphs
 from mammoview.gui.heatmap_layer import HEATMAP_Z, MAP_NAMES, HeatmapLayer
@@ -40,6 +41,9 @@ class OverlayStyle:
     mass: bool = True
     calcification: bool = True
     reader: bool = True
+    #: findings' operating point in false marks per image on the model's validation curve
+    #: (one of :data:`~mammoview.cad.operating.PRESET_RATES`; 0 = the model's own threshold)
+    operating_fpi: float = 0.0
 
     def shows_kind(self, kind: FindingKind) -> bool:
         return self.mass if kind is FindingKind.MASS else self.calcification
@@ -56,6 +60,12 @@ def load_style(settings: ViewerSettings) -> OverlayStyle:
         d, key = getattr(default, f.name), f"cad/style/{f.name}"
         if isinstance(d, bool):
             values[f.name] = settings.flag(key, d)
+        elif f.name == "operating_fpi":
+            try:
+                rate = float(settings.value(key, str(d)))
+            except ValueError:
+                rate = d
+            values[f.name] = rate if rate in PRESET_RATES else d
         elif isinstance(d, float):
             try:
                 values[f.name] = min(1.0, max(0.0, float(settings.value(key, str(d)))))

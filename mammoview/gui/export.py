@@ -29,6 +29,7 @@ from mammoview.gui.matching import RULE
 from mammoview.gui.read_state import atomic_write_json, image_key, now_iso, study_hash
 
 if TYPE_CHECKING:
+    from mammoview.gui.cad_controller import CadController
     from mammoview.gui.main_window import MainWindow
 
 CAPTION = "CAD — research use only"
@@ -120,7 +121,28 @@ def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
         anonymized=anonymize,
         rates=cad.result is not None and shown
         and any(f.fp_per_image is not None for r in cad.result.images for f in r.findings),
+        operating=operating_text(cad) if shown else "",
     )
+
+
+def operating_text(cad: CadController) -> str:
+    """The shown marks' operating point, ``p >= 0.971 · 1.0 FP/img · finds 62%`` ("" without a result)."""
+    return cad.operating_text(cad.result.model) if cad.result is not None else ""
+
+
+def operating_json(cad: CadController) -> dict[str, Any] | None:
+    """The shown marks' operating point: region threshold, and the validation rate/sensitivity there."""
+    if cad.result is None:
+        return None
+    m = cad.result.model
+    thr = cad.operating_threshold(m) or m.finding_threshold
+    curve = m.operating_curve
+    return {
+        "chosen_fp_per_image": cad.style.operating_fpi or None,  # None: the model's own threshold
+        "threshold": round(thr, 6),
+        "validation_fp_per_image": round(curve.fp_per_image(thr), 3) if curve is not None else None,
+        "validation_sensitivity": round(curve.sensitivity_at(thr), 3) if curve is not None else None,
+    }
 
 
 def render_picture(window: MainWindow, *, active_only: bool = False, anonymize: bool = True) -> QtGui.QImage:
@@ -191,7 +213,8 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         "breasts": breasts,
         "reader_marks": marks,
         "read_state": {"first_read_done": cad.reader.state.first_read_done, "done_at": cad.reader.state.done_at},
-        "display": {"map": cad.style.map_name, "threshold": cad.style.threshold, "opacity": cad.style.opacity},
+        "display": {"map": cad.style.map_name, "threshold": cad.style.threshold, "opacity": cad.style.opacity,
+                    "operating_point": operating_json(cad)},
     }
     if shown:
         doc["matching"] = {"rule": RULE, "rows": [

@@ -169,3 +169,30 @@ def test_ensemble_of_unfinished_runs_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "summary.json not found" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "models").exists()
+
+
+def test_detect_at_a_false_marks_per_image_operating_point(models_dir, study_dir, bright_model, tmp_path, capsys):
+    """--fp-per-image RATE = --threshold at the curve's threshold for RATE; refused without a curve or beyond it."""
+    from dataclasses import replace
+
+    from mammoview.cad.operating import OperatingCurve
+
+    image, out = str(study_dir / "lcc.dcm"), tmp_path / "rate.json"
+    assert main(["detect", image, "--json", str(out), "--quiet", "--fp-per-image", "0.5"]) == 1
+    assert "has no operating curve" in capsys.readouterr().err
+    curve = OperatingCurve(thresholds=(0.99, 0.9, 0.05), fpi=(0.0, 0.5, 3.0), sensitivity=(0.2, 0.5, 0.9))
+    save_model(bright_net(), replace(bright_model.entry, operating_curve=curve.to_dict()), models_dir)
+    for rate in (0.5, 3.0):
+        by_thr = tmp_path / f"thr{rate}.json"
+        assert main(["detect", image, "--json", str(out), "--quiet", "--fp-per-image", str(rate)]) == 0
+        assert f"p(abnormal) >= {curve.threshold_for(rate):.4f}" in capsys.readouterr().err
+        thr = str(curve.threshold_for(rate))
+        assert main(["detect", image, "--json", str(by_thr), "--quiet", "--threshold", thr]) == 0
+        got, want = (json.loads(p.read_text())["images"][0]["findings"] for p in (out, by_thr))
+        assert got == want
+        _check_schema(json.loads(out.read_text()))
+    assert len(got) > 1  # the loose end of the curve lists more than the strict one
+    assert main(["detect", image, "--json", str(out), "--quiet", "--fp-per-image", "4"]) == 1
+    assert "beyond what was measured" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: one operating point at a time
+        main(["detect", image, "--json", str(out), "--threshold", "0.5", "--fp-per-image", "1"])

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from mammoview.cad.operating import OperatingCurve, format_rate
+from mammoview.cad.operating import OperatingCurve, describe_point, format_rate
 
 # a hand-made FROC: 4 images; thresholds fall while FP/image and sensitivity rise
 CURVE = OperatingCurve(thresholds=(0.99, 0.95, 0.9, 0.5), fpi=(0.0, 0.25, 1.0, 2.0),
@@ -63,3 +63,31 @@ def test_format_rate():
     assert format_rate(0.31) == "0.3 FP/img"
     assert format_rate(1.26) == "1.3 FP/img"
     assert format_rate(12.4) == "12 FP/img"
+
+
+def test_threshold_for_a_rate_inverts_the_curve():
+    assert CURVE.threshold_for(0.25) == pytest.approx(0.95)
+    assert CURVE.threshold_for(0.625) == pytest.approx(0.925)  # between points, as fp_per_image interpolates
+    assert CURVE.threshold_for(2.0) == CURVE.threshold_for(7.0) == 0.5  # the loosest measured point
+    for rate in np.linspace(0.0, 2.0, 41):
+        assert CURVE.fp_per_image(CURVE.threshold_for(rate)) == pytest.approx(rate)
+    assert CURVE.max_fpi == 2.0
+    with pytest.raises(ValueError, match=">= 0"):
+        CURVE.threshold_for(-0.1)
+    with pytest.raises(ValueError, match="finite"):
+        CURVE.threshold_for(math.inf)
+
+
+def test_threshold_for_takes_the_loose_end_of_a_plateau_and_nothing_below_the_strictest_rate():
+    plateau = OperatingCurve(thresholds=(0.99, 0.95, 0.9, 0.5), fpi=(0.1, 0.5, 0.5, 2.0),
+                             sensitivity=(0.2, 0.4, 0.6, 0.8))  # fmt: skip
+    assert plateau.threshold_for(0.5) == 0.9  # same false marks, more lesions found
+    assert plateau.sensitivity_at(plateau.threshold_for(0.5)) == pytest.approx(0.6)
+    strict = plateau.threshold_for(0.05)  # below the strictest measured rate
+    assert strict > 0.99 and plateau.fp_per_image(strict) == 0.0
+
+
+def test_describe_point():
+    assert describe_point(0.95, CURVE) == "p ≥ 0.950 · 0.2 FP/img · finds 50%"
+    assert describe_point(0.95, CURVE, rate=0.25) == "p ≥ 0.950 · 0.25 FP/img · finds 50%"  # as chosen
+    assert describe_point(0.99971, None) == "p ≥ 0.9997"  # near 1: a fourth decimal

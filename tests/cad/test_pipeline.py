@@ -187,3 +187,25 @@ def test_findings_carry_the_models_false_marks_per_image(bright_model, breast_wi
     for f in res.findings:
         assert f.fp_per_image == pytest.approx(curve.fp_per_image(f.score))
         assert "fp_per_image" not in f.to_json()  # the detect JSON schema stays as specified
+
+
+def test_findings_cut_again_at_another_threshold_equal_a_run_at_that_threshold(bright_model, breast_with_blob):
+    img = make_image(breast_with_blob)
+    res = drain(analyse_image(bright_model, img, tile=64))
+    assert res.threshold == bright_model.entry.finding_threshold and res.at_threshold(res.threshold) is res
+    for thr in (0.05, 0.3, 0.9):
+        direct = drain(analyse_image(bright_model, img, tile=64, threshold=thr))
+        again = res.at_threshold(thr)
+        assert again.threshold == thr and (again.abnormal, again.malignant) == (res.abnormal, res.malignant)
+        assert [f.to_json() for f in again.findings] == [f.to_json() for f in direct.findings]
+        for a, b in zip(again.findings, direct.findings, strict=True):
+            np.testing.assert_allclose(a.contour, b.contour)  # the region of this threshold, not a filtered one
+    loose = res.at_threshold(0.05)
+    assert len(loose.findings) > len(res.findings) and loose.findings[0].bbox != res.findings[0].bbox
+    study = drain(analyse_study(bright_model, [img], tile=64))
+    assert study.at_threshold(study.images[0].threshold) is study
+    assert [f.to_json() for f in study.at_threshold(0.05).images[0].findings] == [f.to_json() for f in loose.findings]
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="kept no maps"):
+        replace(res, source=None).at_threshold(0.3)

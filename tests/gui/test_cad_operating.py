@@ -1,0 +1,103 @@
+"""Choosing the CAD marks' operating point (false marks per image on the model's validation curve)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pytest
+from PySide6 import QtCore
+
+from mammoview.cad.operating import OperatingCurve
+from mammoview.cad.types import Finding, FindingKind, StudyCadResult
+from mammoview.gui.cad_overlays import load_style
+from mammoview.gui.export import export_json, legend_info
+from mammoview.gui.matching import Category
+from mammoview.io.model import View
+from tests.gui import cad_support
+from tests.gui.cad_support import PLANTED_MODEL, finding, planted_result
+
+cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
+
+CURVE = OperatingCurve(thresholds=(0.995, 0.95, 0.8, 0.5, 0.2), fpi=(0.0, 0.25, 0.5, 1.0, 2.5),
+                       sensitivity=(0.1, 0.3, 0.4, 0.6, 0.8), images=40, lesions=30, data="test")  # fmt: skip
+MODEL = replace(PLANTED_MODEL, finding_threshold=0.95, operating_curve=CURVE)
+SCORES = (0.99, 0.9, 0.6, 0.35)  # candidates of the R CC view
+
+
+@dataclass(frozen=True)
+class CutAt:
+    """Stands for the kept maps: the candidates at or above a threshold, regions growing as it falls."""
+
+    scores: tuple[float, ...]
+
+    def findings(self, threshold: float) -> tuple[Finding, ...]:
+        half = 10 + 20 * (1 - threshold)
+        return tuple(finding(FindingKind.MASS, 60 + 60 * i, 200, s, half=half)
+                     for i, s in enumerate(self.scores) if s >= threshold)  # fmt: skip
+
+
+def with_sources(result: StudyCadResult, model=MODEL) -> StudyCadResult:  # type: ignore[no-untyped-def]
+    images = []
+    for r in result.images:
+        src = CutAt(SCORES if r.view is View.RCC else ())  # other views: no candidate
+        images.append(replace(r, findings=src.findings(model.finding_threshold), threshold=model.finding_threshold,
+                              source=src))  # fmt: skip
+    return replace(result, model=model, images=tuple(images))
+
+
+def cad_rows(w) -> list:  # type: ignore[no-untyped-def]
+    return [r for r in w.cad.findings.rows if r.finding is not None]
+
+
+@pytest.fixture()
+def shown(cad_window, load, synthetic_study):  # type: ignore[no-untyped-def]
+    w = cad_window
+    load(w, [synthetic_study])
+    w.cad.set_result(with_sources(planted_result(w, {})))
+    w.commands["cad_first_read_done"].trigger()
+    return w
+
+
+def test_the_marks_combo_offers_the_model_default_and_the_rates_its_curve_reaches(shown):
+    combo = shown.cad.dock.operating
+    assert combo.isEnabled()
+    assert [combo.itemData(i) for i in range(combo.count())] == [0.0, 0.25, 0.5, 1.0, 2.0]
+    assert combo.itemText(0) == "Default · 0.2 FP/img · finds 30%" and combo.currentIndex() == 0
+    assert "p ≥ 0.950" in combo.itemData(0, QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert combo.itemText(4) == f"2 FP/img · finds {CURVE.sensitivity_at(CURVE.threshold_for(2.0)):.0%}"
+    assert [r.finding.score for r in cad_rows(shown)] == [0.99]  # the model's own threshold (0.95)
+
+
+def test_choosing_an_operating_point_recuts_the_findings_and_is_kept(shown, qtbot):
+    w, combo = shown, shown.cad.dock.operating
+    default_box = cad_rows(w)[0].finding.bbox
+    combo.setCurrentIndex(combo.findData(2.0))  # the reader picks 2 FP/img
+    thr = CURVE.threshold_for(2.0)
+    assert thr == pytest.approx(0.3)
+    assert [r.finding.score for r in cad_rows(w)] == [s for s in SCORES if s >= thr]
+    assert cad_rows(w)[0].finding.bbox != default_box  # the region of the new threshold, not the old one filtered
+    assert all(r.threshold == thr for r in w.cad.result.images)
+    assert w.cad.computed.images[0].threshold == 0.95  # what was computed is kept
+    assert load_style(w.settings).operating_fpi == 2.0
+    assert legend_info(w, anonymize=True).operating == "p ≥ 0.300 · 2 FP/img · finds 73%"
+    assert "at p ≥ 0.300 · 2 FP/img" in w.cad.findings.note.text()
+    point = export_json(w)["display"]["operating_point"]
+    assert point["chosen_fp_per_image"] == 2.0 and point["threshold"] == pytest.approx(0.3)
+    assert point["validation_fp_per_image"] == pytest.approx(2.0)
+    assert w.cad.findings.counts()[Category.CAD_ONLY] == 4
+    combo.setCurrentIndex(combo.findData(0.5))
+    assert [r.finding.score for r in cad_rows(w)] == [0.99, 0.9]
+    combo.setCurrentIndex(0)  # back to the model's own threshold
+    assert [r.finding.score for r in cad_rows(w)] == [0.99] and cad_rows(w)[0].finding.bbox == default_box
+
+
+def test_a_model_without_curve_or_a_result_without_maps_keeps_its_marks(shown):
+    w = shown
+    w.cad.dock.operating.setCurrentIndex(w.cad.dock.operating.findData(1.0))
+    w.cad.set_result(planted_result(w, {View.RCC: [finding(FindingKind.MASS, 100, 100, 0.9)]}))  # no curve
+    assert not w.cad.dock.operating.isEnabled() and w.cad.dock.operating.count() == 1
+    assert [r.finding.score for r in cad_rows(w)] == [0.9]
+    no_maps = replace(planted_result(w, {View.RCC: [finding(FindingKind.MASS, 100, 100, 0.9)]}), model=MODEL)
+    w.cad.set_result(no_maps)  # e.g. imported: findings as computed, and the status bar says why
+    assert [r.finding.score for r in cad_rows(w)] == [0.9]
+    assert "kept no maps" in w.statusBar().currentMessage()
