@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.cad.operating import PRESET_RATES
@@ -116,6 +117,7 @@ class PanelOverlay:
             self.panel.remove_overlay_item(item)
         self._add("reader", glyphs.reader_items(marks, self._outer_left), 24)
         self._set_visible("reader", style.reader)
+        self.place_labels()
 
     @property
     def _outer_left(self) -> bool:
@@ -153,14 +155,22 @@ class PanelOverlay:
         self.place_labels()
 
     def place_labels(self, *_: object) -> None:
-        """Keep the shown score labels from covering each other at the current zoom.
+        """Keep the shown score labels from covering each other, or the reader's labels, at the current zoom.
 
-        Best score first, each label takes the first of :func:`marks.label_anchors` whose
-        on-screen box overlaps no label placed before it (else the least overlapping one).
+        The reader's labels stay where they are (``R1 mass`` below its ring); best score first,
+        each CAD label takes the first of :func:`marks.label_anchors` whose on-screen box
+        overlaps no label placed before it and lies inside the panel (else the one with the least
+        area covered or cut off).
         """
         items = [i for kind in KINDS for i in self.layers.get(f"scores:{kind.value}", []) if i.isVisible()]
         items.sort(key=lambda i: -float(getattr(i, "finding_score", 0.0)))
         placed: list[QtCore.QRectF] = []
+        screen = QtCore.QRectF(self.panel.graphics.viewport().rect())
+        for label in self.layers.get("reader", []):
+            if isinstance(label, pg.TextItem) and label.isVisible():
+                box = self._label_box(label, (label.anchor.x(), label.anchor.y()))
+                if box is not None:
+                    placed.append(box)
         for item in items:
             best: tuple[float, tuple[float, float], QtCore.QRectF] | None = None
             for anchor in glyphs.label_anchors(self._outer_left):
@@ -168,6 +178,7 @@ class PanelOverlay:
                 if box is None:  # not on screen yet: placed at the next transform change
                     return
                 overlap = sum(_area(box.intersected(other)) for other in placed)
+                overlap += _area(box) - _area(box.intersected(screen))  # cut off by the panel's edge
                 if best is None or overlap < best[0]:
                     best = (overlap, anchor, box)
                 if overlap == 0.0:

@@ -120,11 +120,13 @@ def score_items(findings: Sequence[Finding], kind: FindingKind, outer_left: bool
 def label_anchors(outer_left: bool) -> tuple[tuple[float, float], ...]:
     """Where a score label may sit around its glyph, in order of preference.
 
-    Outer side above (the default), outer below, chest-wall side above, chest-wall side below
-    (``pg.TextItem`` anchors: the fraction of the label's size left/above the glyph).
+    Outer side above (the default), outer below, chest-wall side above, chest-wall side below,
+    then the same four half a label further up or down (when a reader's label sits beside the
+    glyph) (``pg.TextItem`` anchors: the fraction of the label's size left/above the glyph).
     """
     outer, inner = (1.25, -0.25) if outer_left else (-0.25, 1.25)
-    return ((outer, 1.15), (outer, -0.15), (inner, 1.15), (inner, -0.15))
+    near = ((outer, 1.15), (outer, -0.15), (inner, 1.15), (inner, -0.15))
+    return near + tuple((x, y + (0.6 if y > 0.5 else -0.6)) for x, y in near)
 
 
 def reader_items(marks: Sequence[ReaderMark], outer_left: bool = False) -> list[pg.GraphicsObject]:

@@ -170,7 +170,36 @@ def test_score_labels_of_close_findings_do_not_cover_each_other(study, qtbot):
     assert all(tuple(i.anchor) == pytest.approx(overlay_default_anchor(overlay)) for i in labels)
 
 
+def on_screen(panel, item):  # type: ignore[no-untyped-def]
+    """An overlay item's box in the panel's viewport pixels (labels keep their screen size at any zoom)."""
+    return item.deviceTransform(panel.graphics.viewportTransform()).mapRect(item.boundingRect())
+
+
 def overlay_default_anchor(overlay) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     from mammoview.gui.marks import label_anchors
 
     return label_anchors(overlay._outer_left)[0]
+
+
+def test_score_labels_keep_off_the_readers_labels(study, qtbot):
+    """Wherever the reader's mark sits around a finding, the CAD label does not cover its ``R1`` label."""
+    from mammoview.gui.read_state import MarkKind, ReaderMark, image_key
+
+    x, y = LCC_BLOB.x, LCC_BLOB.y
+    study.cad.set_result(planted_result(study, {View.LCC: [finding(FindingKind.MASS, x, y, 0.88, 0.44)]}))
+    study.commands["cad_first_read_done"].trigger()
+    qtbot.wait(20)
+    overlay, panel = study.cad.overlays[View.LCC], study.panels[View.LCC]
+    (score,) = overlay.layers["scores:mass"]
+    step = panel.view_box.viewPixelSize()[0] * 12  # 12 screen px in stored px
+    moved = 0
+    for dx in range(-4, 5):
+        for dy in range(-4, 5):
+            mark = ReaderMark(id=1, view=View.LCC, image=image_key(panel.image), x=x + dx * step, y=y + dy * step,
+                              kind=MarkKind.MASS)  # fmt: skip
+            overlay.set_reader_marks([mark], study.cad.style)
+            (label,) = [i for i in overlay.layers["reader"] if hasattr(i, "textItem")]
+            a, b = (on_screen(panel, i) for i in (score, label))
+            assert not a.intersects(b), (dx, dy)
+            moved += tuple(score.anchor) != pytest.approx(overlay_default_anchor(overlay))
+    assert moved, "some positions of the mark must have pushed the score label off its default place"
