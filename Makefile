@@ -25,7 +25,8 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check mammoview tests benchmarks models
+	$(BIN)/ruff check mammoview tests benchmarks models docs
+	$(BIN)/ruff format --check mammoview tests benchmarks models docs
 	$(BIN)/mypy mammoview
 	$(BIN)/lint-imports
 

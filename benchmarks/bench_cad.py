@@ -69,8 +69,11 @@ def get_model(args: argparse.Namespace) -> tuple[LoadedModel, str]:
     except ModelError as exc:
         if args.model:
             raise
-        print(f"!!! no shipped model ({exc}).\n!!! RANDOMLY INITIALISED {args.arch}: TIMINGS ONLY ARE MEANINGFUL, "
-              "findings/scores are noise.", file=sys.stderr)
+        print(
+            f"!!! no shipped model ({exc}).\n!!! RANDOMLY INITIALISED {args.arch}: TIMINGS ONLY ARE MEANINGFUL, "
+            "findings/scores are noise.",
+            file=sys.stderr,
+        )
     torch.manual_seed(0)
     entry = ModelEntry(name=f"random-{args.arch}", arch=args.arch, patch_size=args.patch_size, sha256="0" * 64)
     loaded = prepare_for_inference(create_model(args.arch), entry, select_device(args.device), precision=args.precision)
@@ -87,8 +90,9 @@ class FlopCounter:
 
     def __init__(self, net: nn.Module) -> None:
         self.flops = 0
-        self.handles = [m.register_forward_hook(self._hook) for m in net.modules()
-                        if isinstance(m, (nn.Conv2d, nn.Linear))]
+        self.handles = [
+            m.register_forward_hook(self._hook) for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))
+        ]
 
     def _hook(self, m: nn.Module, inp: Any, out: torch.Tensor) -> None:
         if isinstance(m, nn.Conv2d):
@@ -118,8 +122,11 @@ def network_flops(loaded: LoadedModel, prepared: Any, tile: int) -> int:
     assert isinstance(net, CadNet)
     counter = FlopCounter(net)
     try:
-        maps = drain(whole_image_maps(net, prepared, loaded.entry.patch_size, device=loaded.device, tile=tile,
-                                      precision=loaded.precision))
+        maps = drain(
+            whole_image_maps(
+                net, prepared, loaded.entry.patch_size, device=loaded.device, tile=tile, precision=loaded.precision
+            )
+        )
     finally:
         counter.remove()
     s = net.feature_stride
@@ -226,7 +233,10 @@ def main() -> int:
     ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
     ap.add_argument("--tile", type=int, default=None, help="core tile size in model px (default: per model)")
     ap.add_argument(
-        "--threads", type=int, default=None, help="torch CPU threads (default: $MAMMOVIEW_THREADS, else torch's)",
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: $MAMMOVIEW_THREADS, else torch's)",
     )
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-sliding", action="store_true", help="skip the sliding-window baselines")
@@ -240,10 +250,12 @@ def main() -> int:
     tile = args.tile or default_tile(net)
     files = case_files()
     n_params = sum(p.numel() for p in loaded.model.parameters())
-    print(f"device: {describe(dev, loaded.precision)} | model {loaded.entry.name} ({origin}): "
-          f"{loaded.entry.arch}, {n_params / 1e6:.2f} M params, stride {net.feature_stride}, "
-          f"RF {net.receptive_field} px, patch {loaded.entry.patch_size} px @ {loaded.entry.pixel_size_mm} mm, "
-          f"tile {tile}")
+    print(
+        f"device: {describe(dev, loaded.precision)} | model {loaded.entry.name} ({origin}): "
+        f"{loaded.entry.arch}, {n_params / 1e6:.2f} M params, stride {net.feature_stride}, "
+        f"RF {net.receptive_field} px, patch {loaded.entry.patch_size} px @ {loaded.entry.pixel_size_mm} mm, "
+        f"tile {tile}"
+    )
 
     decode = {}
     images = []
@@ -262,8 +274,14 @@ def main() -> int:
         for f, img in zip(files, images, strict=True):
             sp = img.info.spacing or estimate_spacing(*img.shape)
             t_prep, prep = timed(lambda img=img, sp=sp: prepare_image(img, loaded.preprocess, sp), dev)
-            t_net, maps = timed(lambda prep=prep: drain(whole_image_maps(
-                net, prep, loaded.entry.patch_size, device=dev, tile=tile, precision=loaded.precision)), dev)
+            t_net, maps = timed(
+                lambda prep=prep: drain(
+                    whole_image_maps(
+                        net, prep, loaded.entry.patch_size, device=dev, tile=tile, precision=loaded.precision
+                    )
+                ),
+                dev,
+            )
             t_find, _ = timed(lambda maps=maps: find_regions(maps.abnormal, loaded.entry.finding_threshold), dev)
             rows[f.name]["prep"].append(t_prep)
             rows[f.name]["net"].append(t_net)
@@ -277,8 +295,10 @@ def main() -> int:
         peak = f"{rss / 1024:.0f} MiB process peak RSS ({(rss - rss_before) / 1024:+.0f} MiB during CAD)"
 
     med = statistics.median
-    print(f"\n{'view':<11}{'stored':>12}{'model':>10}{'breast':>8}{'decode':>8}{'prep':>8}{'net':>8}"
-          f"{'find':>8}{'GFLOP':>8}{'GFLOP/s':>9}")
+    print(
+        f"\n{'view':<11}{'stored':>12}{'model':>10}{'breast':>8}{'decode':>8}{'prep':>8}{'net':>8}"
+        f"{'find':>8}{'GFLOP':>8}{'GFLOP/s':>9}"
+    )
     flops_total, net_total = 0, 0.0
     prepared_views = []
     for f, img in zip(files, images, strict=True):
@@ -290,22 +310,31 @@ def main() -> int:
         flops_total += fl
         net_total += med(r["net"])
         label = img.view.label if img.view else f.name
-        print(f"{label:<11}{img.shape[0]:>6}x{img.shape[1]:<5}{prep.shape[0]:>5}x{prep.shape[1]:<4}"
-              f"{prep.mask.mean():>8.0%}{decode[f.name]:>8.3f}{med(r['prep']):>8.3f}{med(r['net']):>8.3f}"
-              f"{med(r['find']):>8.3f}{fl / 1e9:>8.2f}{fl / 1e9 / med(r['net']):>9.1f}")
+        print(
+            f"{label:<11}{img.shape[0]:>6}x{img.shape[1]:<5}{prep.shape[0]:>5}x{prep.shape[1]:<4}"
+            f"{prep.mask.mean():>8.0%}{decode[f.name]:>8.3f}{med(r['prep']):>8.3f}{med(r['net']):>8.3f}"
+            f"{med(r['find']):>8.3f}{fl / 1e9:>8.2f}{fl / 1e9 / med(r['net']):>9.1f}"
+        )
     t_study = med(totals)
     t_decode = sum(decode.values())
-    passes = "two network passes per view (mirror TTA, as the manifest says)" if loaded.entry.test_time_flip else (
-        "one network pass per view")
+    passes = (
+        "two network passes per view (mirror TTA, as the manifest says)"
+        if loaded.entry.test_time_flip
+        else ("one network pass per view")
+    )
     print("(per-view 'net' above: one pass; the sliding-window ratios below compare one pass)")
-    print(f"\nfour-view CAD (analyse_study, median of {args.repeat}; {passes}): {t_study:.3f} s without decode, "
-          f"{t_study + t_decode:.3f} s with decode ({t_decode:.3f} s); first (cold) run {cold:.3f} s")
+    print(
+        f"\nfour-view CAD (analyse_study, median of {args.repeat}; {passes}): {t_study:.3f} s without decode, "
+        f"{t_study + t_decode:.3f} s with decode ({t_decode:.3f} s); first (cold) run {cold:.3f} s"
+    )
     print(f"network: {flops_total / 1e9:.2f} GFLOP in {net_total:.3f} s = {flops_total / 1e9 / net_total:.1f} GFLOP/s")
     print(f"peak memory: {peak}")
     if not args.no_gui:
         stall, wall, n = gui_stall(files, args.models_dir)
-        print(f"viewer while CAD runs (Run CAD on the opened study, worker thread): longest event-loop stall "
-              f"{stall * 1000:.0f} ms over {n} ticks of 5 ms; CAD done in {wall:.2f} s")
+        print(
+            f"viewer while CAD runs (Run CAD on the opened study, worker thread): longest event-loop stall "
+            f"{stall * 1000:.0f} ms over {n} ticks of 5 ms; CAD done in {wall:.2f} s"
+        )
     if args.no_sliding:
         return 0
 
@@ -315,14 +344,15 @@ def main() -> int:
     scale = prep.scale_x
     s, p = net.feature_stride, loaded.entry.patch_size
     variants = [
-        ("nyu-stored", max(1, round(256 / scale)), max(1, round(70 / scale)),
-         "256 px @ 70 px on the stored grid"),
+        ("nyu-stored", max(1, round(256 / scale)), max(1, round(70 / scale)), "256 px @ 70 px on the stored grid"),
         ("nyu-model", 256, 70, "256 px @ 70 px on the model grid"),
         ("dense", p, s, f"{p} px @ {s} px: the CAD's own map, explicitly"),
     ]
     label = img.view.label if img.view else files[i].name
-    print(f"\nsliding-window baselines on {label} (the same network on explicit crops, batched 64), "
-          f"vs the CAD's network+findings on that view ({t_cad:.3f} s):")
+    print(
+        f"\nsliding-window baselines on {label} (the same network on explicit crops, batched 64), "
+        f"vs the CAD's network+findings on that view ({t_cad:.3f} s):"
+    )
     print(f"{'baseline':<12}{'window':>8}{'step':>6}{'windows':>9}{'GFLOP':>9}{'seconds':>9}{'x CAD':>8}  what")
     for name, win, step, what in variants:
         t_sw, n, fl = sliding_window(loaded, prep, win, step)

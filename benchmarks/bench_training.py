@@ -75,8 +75,10 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     slot = args.patch + 2 * args.context
-    print(f"{args.arch}, {args.threads} threads, batch {args.batch} x {slot} px, torch {torch.__version__}, "
-          f"native bf16 on this CPU: {native_bf16(torch.device('cpu'))}")
+    print(
+        f"{args.arch}, {args.threads} threads, batch {args.batch} x {slot} px, torch {torch.__version__}, "
+        f"native bf16 on this CPU: {native_bf16(torch.device('cpu'))}"
+    )
     rows = []
     for name, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
         step = step_seconds(args.arch, dtype, args.batch, slot, args.context, args.repeat)

@@ -18,10 +18,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "load_model": "weights", "save_model": "weights", "list_installed": "weights", "ModelEntry": "weights",
-    "LoadedModel": "weights", "ModelError": "weights", "create_model": "registry", "list_models": "registry",
-    "register_model": "registry", "OUTPUTS": "registry", "analyse_image": "pipeline", "analyse_study": "pipeline",
-    "drain": "pipeline", "select_device": "device", "Cancelled": "inference",
+    "load_model": "weights",
+    "save_model": "weights",
+    "list_installed": "weights",
+    "ModelEntry": "weights",
+    "LoadedModel": "weights",
+    "ModelError": "weights",
+    "create_model": "registry",
+    "list_models": "registry",
+    "register_model": "registry",
+    "OUTPUTS": "registry",
+    "analyse_image": "pipeline",
+    "analyse_study": "pipeline",
+    "drain": "pipeline",
+    "select_device": "device",
+    "Cancelled": "inference",
 }
 
 if TYPE_CHECKING:

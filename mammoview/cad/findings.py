@@ -163,8 +163,14 @@ def refined_center(maps: ProbabilityMaps, region: Region) -> tuple[float, float]
 
 
 def regions_to_findings(
-    regions: list[Region], maps: ProbabilityMaps, *, scale_x: float, scale_y: float,
-    stored_shape: tuple[int, int], pixel_size_mm: float, max_findings: int = DEFAULT_MAX_FINDINGS,
+    regions: list[Region],
+    maps: ProbabilityMaps,
+    *,
+    scale_x: float,
+    scale_y: float,
+    stored_shape: tuple[int, int],
+    pixel_size_mm: float,
+    max_findings: int = DEFAULT_MAX_FINDINGS,
 ) -> list[Finding]:
     """:class:`Finding` objects in the stored pixel grid, best first, at most ``max_findings``.
 
@@ -180,17 +186,25 @@ def regions_to_findings(
         px, py = refined_center(maps, reg)
         r0, c0, r1, c1 = reg.box
         bbox = (
-            float(np.clip((c0 + off) * s * scale_x, 0, cols)), float(np.clip((r0 + off) * s * scale_y, 0, rows)),
-            float(np.clip((c1 + off) * s * scale_x, 0, cols)), float(np.clip((r1 + off) * s * scale_y, 0, rows)),
+            float(np.clip((c0 + off) * s * scale_x, 0, cols)),
+            float(np.clip((r0 + off) * s * scale_y, 0, rows)),
+            float(np.clip((c1 + off) * s * scale_x, 0, cols)),
+            float(np.clip((r1 + off) * s * scale_y, 0, rows)),
         )
         contours = measure.find_contours(np.pad(reg.cells, 1).astype(np.float32), 0.5)  # type: ignore[no-untyped-call]
         contour = np.zeros((0, 2))
         if contours:
             rc = max(contours, key=len) - 1.0  # undo the pad
             contour = np.stack([(rc[:, 1] + 0.5 + off) * s * scale_x, (rc[:, 0] + 0.5 + off) * s * scale_y], axis=1)
-        out.append(Finding(
-            kind=kind, score=reg.score, malignancy=float(maps.malignant_given_lesion[reg.peak]),
-            center=(px * scale_x, py * scale_y), bbox=bbox, contour=contour.astype(np.float64),
-            area_mm2=float(reg.cells.sum()) * (s * pixel_size_mm) ** 2,
-        ))
+        out.append(
+            Finding(
+                kind=kind,
+                score=reg.score,
+                malignancy=float(maps.malignant_given_lesion[reg.peak]),
+                center=(px * scale_x, py * scale_y),
+                bbox=bbox,
+                contour=contour.astype(np.float64),
+                area_mm2=float(reg.cells.sum()) * (s * pixel_size_mm) ** 2,
+            )
+        )
     return out

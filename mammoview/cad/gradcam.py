@@ -37,8 +37,15 @@ def _scores(logits: Tensor) -> list[Tensor]:
 
 
 def grad_cam_tiled(
-    model: CadNet, data: FloatArray, *, device: torch.device | None = None, tile: int | None = None,
-    needed: BoolArray | None = None, layer: str | None = None, cancel: CancelFlag = None, precision: Precision = "auto",
+    model: CadNet,
+    data: FloatArray,
+    *,
+    device: torch.device | None = None,
+    tile: int | None = None,
+    needed: BoolArray | None = None,
+    layer: str | None = None,
+    cancel: CancelFlag = None,
+    precision: Precision = "auto",
 ) -> ProgressGenerator[tuple[FloatArray, int]]:
     """Grad-CAM maps (4, h, w) at the target layer's stride, and that stride.
 

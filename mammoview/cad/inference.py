@@ -116,8 +116,9 @@ def plan_tiles(
             y1, x1 = min(r1, y0 + t), min(c1, x0 + t)
             if needed is not None and not needed[y0 // stride : y1 // stride, x0 // stride : x1 // stride].any():
                 continue
-            out.append(Tile(y0, y1, x0, x1, max(0, y0 - margin), min(h, y1 + margin),
-                            max(0, x0 - margin), min(w, x1 + margin)))
+            out.append(
+                Tile(y0, y1, x0, x1, max(0, y0 - margin), min(h, y1 + margin), max(0, x0 - margin), min(w, x1 + margin))
+            )
     return out
 
 
@@ -133,8 +134,9 @@ def default_tile(model: CadNet) -> int:
 
 def _channels_last(model: CadNet) -> bool:
     first = next((p for p in model.parameters() if p.dim() == 4), None)
-    return bool(first is not None and first.is_contiguous(memory_format=torch.channels_last)
-                and not first.is_contiguous())
+    return bool(
+        first is not None and first.is_contiguous(memory_format=torch.channels_last) and not first.is_contiguous()
+    )
 
 
 def cells_needed(mask: BoolArray, stride: int, grid: tuple[int, int], reach: int) -> BoolArray:
@@ -149,8 +151,14 @@ def cells_needed(mask: BoolArray, stride: int, grid: tuple[int, int], reach: int
 
 
 def cam_tiled(
-    model: CadNet, data: FloatArray, *, device: torch.device | None = None, tile: int | None = None,
-    needed: BoolArray | None = None, cancel: CancelFlag = None, precision: Precision = "auto",
+    model: CadNet,
+    data: FloatArray,
+    *,
+    device: torch.device | None = None,
+    tile: int | None = None,
+    needed: BoolArray | None = None,
+    cancel: CancelFlag = None,
+    precision: Precision = "auto",
 ) -> ProgressGenerator[FloatArray]:
     """CAM logit maps (K, h, w) of ``data`` (C, H, W; H, W multiples of the stride), tile by tile.
 
@@ -226,8 +234,12 @@ class ProbabilityMaps:
 
     def named(self) -> dict[str, FloatArray]:
         """The maps shown as heatmaps, by their contract names."""
-        return {"abnormal": self.abnormal, "mass": self.mass, "calcification": self.calcification,
-                "malignant": self.malignant}
+        return {
+            "abnormal": self.abnormal,
+            "mass": self.mass,
+            "calcification": self.calcification,
+            "malignant": self.malignant,
+        }
 
 
 def mask_on_cells(mask: BoolArray, grid: tuple[int, int], stride: int, offset: float) -> BoolArray:
@@ -263,8 +275,15 @@ def probability_maps(maps: FloatArray, mask: BoolArray, stride: int, offset: flo
 
     abnormal = 1.0 - p[0]
     return ProbabilityMaps(
-        normal=keep(p[0]), mass=keep(p[1]), calcification=keep(p[2]), malignant_given_lesion=keep(mal),
-        abnormal=keep(abnormal), malignant=keep(abnormal * mal), mask=inside, stride=stride, offset=offset,
+        normal=keep(p[0]),
+        mass=keep(p[1]),
+        calcification=keep(p[2]),
+        malignant_given_lesion=keep(mal),
+        abnormal=keep(abnormal),
+        malignant=keep(abnormal * mal),
+        mask=inside,
+        stride=stride,
+        offset=offset,
     )
 
 
@@ -296,8 +315,15 @@ def map_windows(patch_size: int, stride: int, windows_px: Sequence[int] | None =
 
 
 def whole_image_maps(
-    model: CadNet, prepared: PreparedImage, patch_size: int, *, device: torch.device | None = None,
-    tile: int | None = None, cancel: CancelFlag = None, precision: Precision = "auto", flip: bool = False,
+    model: CadNet,
+    prepared: PreparedImage,
+    patch_size: int,
+    *,
+    device: torch.device | None = None,
+    tile: int | None = None,
+    cancel: CancelFlag = None,
+    precision: Precision = "auto",
+    flip: bool = False,
     windows_px: Sequence[int] | None = None,
 ) -> ProgressGenerator[ProbabilityMaps]:
     """Probability maps of one prepared image (steps 1-5 of the module docstring)."""
@@ -311,15 +337,22 @@ def whole_image_maps(
     passes = 2 if flip else 1
     cam = yield from _shifted(
         cam_tiled(model, data, device=device, tile=tile, needed=needed, cancel=cancel, precision=precision),
-        0, passes,
+        0,
+        passes,
     )
     if flip:
         mirrored = yield from _shifted(
             cam_tiled(
-                model, np.ascontiguousarray(data[:, :, ::-1]), device=device, tile=tile,
-                needed=np.ascontiguousarray(needed[:, ::-1]), cancel=cancel, precision=precision,
+                model,
+                np.ascontiguousarray(data[:, :, ::-1]),
+                device=device,
+                tile=tile,
+                needed=np.ascontiguousarray(needed[:, ::-1]),
+                cancel=cancel,
+                precision=precision,
             ),
-            1, passes,
+            1,
+            passes,
         )
         cam = (0.5 * (cam + mirrored[:, :, ::-1])).astype(np.float32)
     pooled = [patch_equivalent(cam, w) for w in windows]
@@ -329,4 +362,3 @@ def whole_image_maps(
     on_cells = mask_on_cells(prepared.mask, cam.shape[1:], s, 0.0)
     logit = np.logaddexp(cam[1], cam[2]) - cam[0]
     return replace(out, cell_logit=np.where(on_cells, logit, -np.inf).astype(np.float32), window=window)
-

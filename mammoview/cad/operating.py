@@ -118,8 +118,15 @@ class OperatingCurve:
 
     @classmethod
     def from_froc(
-        cls, thresholds: Sequence[float | None], fpi: Sequence[float], sensitivity: Sequence[float], *,
-        images: int = 0, lesions: int = 0, data: str = "", max_points: int = MAX_POINTS,
+        cls,
+        thresholds: Sequence[float | None],
+        fpi: Sequence[float],
+        sensitivity: Sequence[float],
+        *,
+        images: int = 0,
+        lesions: int = 0,
+        data: str = "",
+        max_points: int = MAX_POINTS,
     ) -> OperatingCurve:
         """Thin a full FROC curve (``FrocResult.to_dict()["curve"]``: ``None`` = the +inf start).
 

@@ -73,14 +73,24 @@ def drain(gen: ProgressGenerator[R], on_progress: Callable[[Progress], None] | N
 def _to_heatmap(name: str, cells: FloatArray, stride: float, offset: float, prepared: PreparedImage) -> Heatmap:
     data = np.clip(np.rint(cells * 255.0), 0, 255).astype(np.uint8)
     return Heatmap(
-        name=name, data=data, x0=offset * stride * prepared.scale_x, y0=offset * stride * prepared.scale_y,
-        scale_x=stride * prepared.scale_x, scale_y=stride * prepared.scale_y,
+        name=name,
+        data=data,
+        x0=offset * stride * prepared.scale_x,
+        y0=offset * stride * prepared.scale_y,
+        scale_x=stride * prepared.scale_x,
+        scale_y=stride * prepared.scale_y,
     )
 
 
 def _gradcam_heatmaps(
-    net: CadNet, prepared: PreparedImage, maps: ProbabilityMaps, device: torch.device, tile: int | None, window: int,
-    cancel: CancelFlag, precision: Precision,
+    net: CadNet,
+    prepared: PreparedImage,
+    maps: ProbabilityMaps,
+    device: torch.device,
+    tile: int | None,
+    window: int,
+    cancel: CancelFlag,
+    precision: Precision,
 ) -> Generator[Progress, None, dict[str, Heatmap]]:
     s = net.feature_stride
     data = pad_to_stride(prepared.data, s)
@@ -102,7 +112,10 @@ def _gradcam_heatmaps(
 
 
 def findings_from_maps(
-    maps: ProbabilityMaps, prepared: PreparedImage | MapGeometry, threshold: float, *,
+    maps: ProbabilityMaps,
+    prepared: PreparedImage | MapGeometry,
+    threshold: float,
+    *,
     max_findings: int = DEFAULT_MAX_FINDINGS,
 ) -> list[Finding]:
     """Findings of one image's maps in its stored pixel grid, best first (what detect and the viewer show).
@@ -111,8 +124,13 @@ def findings_from_maps(
     """
     regions = find_regions(maps.abnormal, threshold, min_distance=max(1, maps.window // 2), rank=abnormal_logit(maps))
     return regions_to_findings(
-        regions, maps, scale_x=prepared.scale_x, scale_y=prepared.scale_y, stored_shape=prepared.stored_shape,
-        pixel_size_mm=prepared.pixel_size_mm, max_findings=max_findings,
+        regions,
+        maps,
+        scale_x=prepared.scale_x,
+        scale_y=prepared.scale_y,
+        stored_shape=prepared.stored_shape,
+        pixel_size_mm=prepared.pixel_size_mm,
+        max_findings=max_findings,
     )
 
 
@@ -153,9 +171,17 @@ class MapsFindings:
 
 
 def analyse_image(
-    model: LoadedModel, image: MammoImage, *, device: str | torch.device | None = None, cam: CamMethod = "cam",
-    cancel: CancelFlag = None, spacing: PixelSpacing | None = None, max_findings: int = DEFAULT_MAX_FINDINGS,
-    threshold: float | None = None, tile: int | None = None, flip: bool | None = None,
+    model: LoadedModel,
+    image: MammoImage,
+    *,
+    device: str | torch.device | None = None,
+    cam: CamMethod = "cam",
+    cancel: CancelFlag = None,
+    spacing: PixelSpacing | None = None,
+    max_findings: int = DEFAULT_MAX_FINDINGS,
+    threshold: float | None = None,
+    tile: int | None = None,
+    flip: bool | None = None,
 ) -> ProgressGenerator[ImageCadResult]:
     """CAD on one image: probability maps, findings, scores and heatmaps.
 
@@ -201,15 +227,24 @@ def analyse_image(
     window = patch_window(model.entry.patch_size, net.feature_stride)
     n_stages = 2 if cam == "gradcam" else 1
     maps_gen = whole_image_maps(
-        fast, prepared, model.entry.patch_size, device=dev, tile=tile, cancel=cancel, precision=model.precision,
-        flip=model.entry.test_time_flip if flip is None else flip, windows_px=model.entry.map_windows_px or None,
+        fast,
+        prepared,
+        model.entry.patch_size,
+        device=dev,
+        tile=tile,
+        cancel=cancel,
+        precision=model.precision,
+        flip=model.entry.test_time_flip if flip is None else flip,
+        windows_px=model.entry.map_windows_px or None,
     )
     with deterministic():
         maps = yield from _rescale(maps_gen, 100, 100 + 800 // n_stages, name)
         if cam == "gradcam":
             heatmaps = yield from _rescale(
                 _gradcam_heatmaps(net, prepared, maps, dev, tile, window, cancel, model.precision),
-                100 + 800 // n_stages, 900, name,
+                100 + 800 // n_stages,
+                900,
+                name,
             )
         elif cam == "cam":
             heatmaps = {k: _to_heatmap(k, v, maps.stride, maps.offset, prepared) for k, v in maps.named().items()}
@@ -223,10 +258,20 @@ def analyse_image(
     abnormal, malignant = image_scores(maps)
     yield Progress(STEPS, STEPS, f"{name}: done")
     return ImageCadResult(
-        path=str(image.path), width=image.shape[1], height=image.shape[0], view=image.view,
-        pixel_spacing=(sp.row_mm, sp.col_mm), spacing_source=sp.source, abnormal=abnormal, malignant=malignant,
-        findings=findings, heatmaps=heatmaps, breast_mask_fraction=float(prepared.mask.mean()),
-        seconds=time.perf_counter() - t0, threshold=thr, source=source,
+        path=str(image.path),
+        width=image.shape[1],
+        height=image.shape[0],
+        view=image.view,
+        pixel_spacing=(sp.row_mm, sp.col_mm),
+        spacing_source=sp.source,
+        abnormal=abnormal,
+        malignant=malignant,
+        findings=findings,
+        heatmaps=heatmaps,
+        breast_mask_fraction=float(prepared.mask.mean()),
+        seconds=time.perf_counter() - t0,
+        threshold=thr,
+        source=source,
     )
 
 
@@ -247,8 +292,13 @@ def _laterality(image: MammoImage) -> Laterality | None:
 
 
 def analyse_study(
-    model: LoadedModel, images: Sequence[MammoImage] | Study, *, device: str | torch.device | None = None,
-    cam: CamMethod = "cam", cancel: CancelFlag = None, max_findings: int = DEFAULT_MAX_FINDINGS,
+    model: LoadedModel,
+    images: Sequence[MammoImage] | Study,
+    *,
+    device: str | torch.device | None = None,
+    cam: CamMethod = "cam",
+    cancel: CancelFlag = None,
+    max_findings: int = DEFAULT_MAX_FINDINGS,
     tile: int | None = None,
 ) -> ProgressGenerator[StudyCadResult]:
     """CAD on every image of a study, then breast and exam scores.
@@ -287,8 +337,11 @@ def analyse_study(
         if mine:
             breasts[lat] = BreastScore(lat, max(r.abnormal for r in mine), max(r.malignant for r in mine), len(mine))
     return StudyCadResult(
-        model=model.info, images=tuple(results), breasts=breasts,
+        model=model.info,
+        images=tuple(results),
+        breasts=breasts,
         abnormal=max((r.abnormal for r in results), default=0.0),
         malignant=max((r.malignant for r in results), default=0.0),
-        device=str(dev), seconds=time.perf_counter() - t0,
+        device=str(dev),
+        seconds=time.perf_counter() - t0,
     )

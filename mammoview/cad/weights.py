@@ -110,8 +110,14 @@ class ModelEntry:
     @property
     def info(self) -> ModelInfo:
         return ModelInfo(
-            name=self.name, version=self.version, sha256=self.sha256, arch=self.arch, classes=tuple(self.classes),
-            pixel_size_mm=self.pixel_size_mm, patch_size=self.patch_size, finding_threshold=self.finding_threshold,
+            name=self.name,
+            version=self.version,
+            sha256=self.sha256,
+            arch=self.arch,
+            classes=tuple(self.classes),
+            pixel_size_mm=self.pixel_size_mm,
+            patch_size=self.patch_size,
+            finding_threshold=self.finding_threshold,
             operating_curve=self.curve,
         )
 
@@ -240,8 +246,9 @@ def load_weights(model: nn.Module, path: Path, sha256: str) -> None:
     if not sha256:
         raise ModelError(path, "manifest entry has no sha256; refusing unverified weights")
     if digest != sha256.lower():
-        raise ModelError(path, f"SHA-256 mismatch (file {digest[:12]}..., manifest {sha256[:12]}...): corrupt, "
-                               "truncated or replaced")
+        raise ModelError(
+            path, f"SHA-256 mismatch (file {digest[:12]}..., manifest {sha256[:12]}...): corrupt, truncated or replaced"
+        )
     try:
         state = st_load(blob)
     except Exception as exc:  # safetensors raises its own SafetensorError
@@ -255,7 +262,9 @@ def load_weights(model: nn.Module, path: Path, sha256: str) -> None:
 
 
 def load_model(
-    name: str | None = None, models_dir: Path | str | None = None, device: str | torch.device | None = None,
+    name: str | None = None,
+    models_dir: Path | str | None = None,
+    device: str | torch.device | None = None,
     precision: Precision = "auto",
 ) -> LoadedModel:
     """Load a model listed in the manifest, verified, in eval mode on ``device``.
@@ -299,7 +308,11 @@ def load_model(
 
 
 def prepare_for_inference(
-    model: nn.Module, entry: ModelEntry, device: torch.device, *, path: Path | None = None,
+    model: nn.Module,
+    entry: ModelEntry,
+    device: torch.device,
+    *,
+    path: Path | None = None,
     precision: Precision = "auto",
 ) -> LoadedModel:
     """Eval mode, frozen, channels_last on ``device``, plus the fused inference copy."""
@@ -333,7 +346,10 @@ def save_model(
     fname = f"{entry.name}-{sha[:8]}.safetensors"
     atomic_write_bytes(root / fname, blob)
     done = replace(
-        entry, file=fname, sha256=sha, torch_version=torch.__version__.split("+")[0],
+        entry,
+        file=fname,
+        sha256=sha,
+        torch_version=torch.__version__.split("+")[0],
         created=entry.created or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )
     old = read_manifest(root)

@@ -92,7 +92,11 @@ def add_flip_option(p: argparse.ArgumentParser) -> None:
 def add_map_windows_option(p: argparse.ArgumentParser, what: str = "override the model's map_windows_px") -> None:
     """``--map-windows PX [PX ...]``: patch-equivalent windows (model px) whose logit maps are averaged."""
     p.add_argument(
-        "--map-windows", type=int, nargs="+", default=None, metavar="PX",
+        "--map-windows",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="PX",
         help=f"patch-equivalent windows in model pixels whose logit maps are averaged, e.g. 96 64 ({what})",
     )
 

@@ -75,7 +75,10 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "at 0.25-2 FP/image) on --monitor-images validation CBIS-DDSM images",
     )
     p.add_argument(
-        "--monitor-images", type=int, default=120, metavar="N",
+        "--monitor-images",
+        type=int,
+        default=120,
+        metavar="N",
         help="validation whole images the froc monitor runs on after every epoch (default 120: ~8 s per epoch "
         "on 2 CPU threads)",
     )

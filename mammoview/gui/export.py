@@ -119,7 +119,8 @@ def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
         caption=CAPTION,
         exported=now_iso(),
         anonymized=anonymize,
-        rates=cad.result is not None and shown
+        rates=cad.result is not None
+        and shown
         and any(f.fp_per_image is not None for r in cad.result.images for f in r.findings),
         operating=operating_text(cad) if shown else "",
     )
@@ -213,8 +214,12 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         "breasts": breasts,
         "reader_marks": marks,
         "read_state": {"first_read_done": cad.reader.state.first_read_done, "done_at": cad.reader.state.done_at},
-        "display": {"map": cad.style.map_name, "threshold": cad.style.threshold, "opacity": cad.style.opacity,
-                    "operating_point": operating_json(cad)},
+        "display": {
+            "map": cad.style.map_name,
+            "threshold": cad.style.threshold,
+            "opacity": cad.style.opacity,
+            "operating_point": operating_json(cad),
+        },
     }
     if shown:
         doc["matching"] = {"rule": RULE, "rows": [

@@ -132,8 +132,12 @@ def operating_curve_from_metrics(path: Path, key: str = "cbis_mass") -> dict[str
         raise ValueError(f"{path}: no detection.froc.{key}.curve (an evaluation's metrics.json?): {exc}") from exc
     names = {"cbis_mass": "CBIS-DDSM validation masses", "mias": "mini-MIAS validation images"}
     out = OperatingCurve.from_froc(
-        curve["threshold"], curve["fpi"], curve["sensitivity"], images=int(froc["n_images"]),
-        lesions=int(froc["n_lesions"]), data=names.get(key, key),
+        curve["threshold"],
+        curve["fpi"],
+        curve["sensitivity"],
+        images=int(froc["n_images"]),
+        lesions=int(froc["n_lesions"]),
+        data=names.get(key, key),
     ).to_dict()
     model = doc.get("model") or {}
     # what was evaluated: InstallOptions checks the flip and windows against the install's
@@ -232,10 +236,10 @@ def ensemble_model(members: list[tuple[Path, str]]) -> tuple[EnsembleNet, list[d
         cfg, pm = s["config"], s["patch_manifest"]
         if summaries:
             ref = summaries[0]
-            for what, a, b in [("arch", cfg["arch"], ref["config"]["arch"]),
-                               ("arch_kwargs", cfg.get("arch_kwargs", {}), ref["config"].get("arch_kwargs", {}))] + [
-                (k, pm.get(k), ref["patch_manifest"].get(k)) for k in _MEMBER_KEYS
-            ]:
+            for what, a, b in [
+                ("arch", cfg["arch"], ref["config"]["arch"]),
+                ("arch_kwargs", cfg.get("arch_kwargs", {}), ref["config"].get("arch_kwargs", {})),
+            ] + [(k, pm.get(k), ref["patch_manifest"].get(k)) for k in _MEMBER_KEYS]:
                 if a != b:
                     raise ValueError(f"{run}: {what} {a!r} differs from {members[0][0]}'s {b!r}")
         net = create_model(cfg["arch"], in_chans=int(pm.get("channels", 1)), **cfg.get("arch_kwargs", {}))
@@ -246,7 +250,9 @@ def ensemble_model(members: list[tuple[Path, str]]) -> tuple[EnsembleNet, list[d
         nets.append(net.eval())
     cfg0, pm0 = summaries[0]["config"], summaries[0]["patch_manifest"]
     ens = EnsembleNet(
-        in_chans=int(pm0.get("channels", 1)), arch=cfg0["arch"], n=len(nets),
+        in_chans=int(pm0.get("channels", 1)),
+        arch=cfg0["arch"],
+        n=len(nets),
         member_kwargs=dict(cfg0.get("arch_kwargs", {})),
     )
     return ens.set_members(nets).eval(), summaries
@@ -283,8 +289,11 @@ def install_ensemble(
     entry = replace(
         entry,
         arch="ensemble",
-        arch_kwargs={"arch": model.member_arch, "n": model.n_members,
-                     "member_kwargs": dict(first["config"].get("arch_kwargs", {}))},
+        arch_kwargs={
+            "arch": model.member_arch,
+            "n": model.n_members,
+            "member_kwargs": dict(first["config"].get("arch_kwargs", {})),
+        },
         extra={
             **entry.extra,
             "train_config": None,
@@ -293,9 +302,12 @@ def install_ensemble(
             "metrics_patches": str(patches or first["patches"]),
             "members": [
                 {
-                    "run": str(run), "checkpoint": tag,
+                    "run": str(run),
+                    "checkpoint": tag,
                     "epoch": s.get("best_epoch") if tag == "best" else s.get("epochs_run"),
-                    "minutes": m, "command": s.get("command", ""), "train_config": s["config"],
+                    "minutes": m,
+                    "command": s.get("command", ""),
+                    "train_config": s["config"],
                 }
                 for (run, tag), s, m in zip(members, summaries, minutes, strict=True)
             ],

@@ -53,7 +53,10 @@ class DetectionMonitor:
     """
 
     def __init__(
-        self, images: Sequence[SourceImage], pcfg: PreprocessConfig, patch_size: int,
+        self,
+        images: Sequence[SourceImage],
+        pcfg: PreprocessConfig,
+        patch_size: int,
         prepared: Sequence[PreparedImage] | None = None,
     ) -> None:
         from mammoview.training.patches import prepare_source

@@ -120,8 +120,10 @@ def contralateral(args: argparse.Namespace) -> None:
         y = np.array([r[0] for r in sel])
         a = roc_auc(y, np.array([r[1] for r in sel])).auc
         b = roc_auc(y, np.array([logit(r[1]) - logit(r[2]) for r in sel])).auc
-        print(f"MIAS {name:20s} images {len(sel):3d} ({int(y.sum())} abnormal): image AUC {a:.3f}, "
-              f"minus contralateral {b:.3f}")
+        print(
+            f"MIAS {name:20s} images {len(sel):3d} ({int(y.sum())} abnormal): image AUC {a:.3f}, "
+            f"minus contralateral {b:.3f}"
+        )
 
 
 def nipple_distance(pairs: Sequence[Pair]) -> Callable[[SourceImage, Mapping[str, Any]], float]:

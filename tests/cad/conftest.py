@@ -45,12 +45,16 @@ def make_image(
     """A MammoImage from a uint16 array (12-bit MONOCHROME2, isotropic spacing)."""
     rows, cols = pixels.shape
     info = ImageInfo(
-        path=Path("/synthetic") / name, file_format="DICOM", rows=rows, columns=cols,
+        path=Path("/synthetic") / name,
+        file_format="DICOM",
+        rows=rows,
+        columns=cols,
         laterality=Decision(view.laterality if view else None, "test"),
         projection=Decision(view.projection if view else None, "test"),
-        spacing=PixelSpacing(spacing, spacing, "test") if spacing else None, photometric="MONOCHROME2",
-        transfer_syntax="Explicit VR Little Endian", chain=PixelChain(bits_stored=12, signed=False,
-                                                                      photometric="MONOCHROME2"),
+        spacing=PixelSpacing(spacing, spacing, "test") if spacing else None,
+        photometric="MONOCHROME2",
+        transfer_syntax="Explicit VR Little Endian",
+        chain=PixelChain(bits_stored=12, signed=False, photometric="MONOCHROME2"),
     )
     return MammoImage(info=info, stored=np.ascontiguousarray(pixels))
 
@@ -75,9 +79,16 @@ def tiny_model(tmp_path) -> LoadedModel:
     """A randomly initialised, seeded, tiny paper_cnn saved with save_model to tmp_path (not shipped)."""
     torch.manual_seed(0)
     net = create_model("paper_cnn", **TINY_PAPER)
-    entry = ModelEntry(name="test-tiny", arch="paper_cnn", arch_kwargs=dict(TINY_PAPER), version="0.0.0-test",
-                       patch_size=64, pixel_size_mm=0.5, finding_threshold=0.5,
-                       licence="TEST ONLY: random weights")
+    entry = ModelEntry(
+        name="test-tiny",
+        arch="paper_cnn",
+        arch_kwargs=dict(TINY_PAPER),
+        version="0.0.0-test",
+        patch_size=64,
+        pixel_size_mm=0.5,
+        finding_threshold=0.5,
+        licence="TEST ONLY: random weights",
+    )
     save_model(net, entry, tmp_path / "models")
     return load_model(models_dir=tmp_path / "models", device="cpu")
 
@@ -108,7 +119,14 @@ def bright_net() -> PaperCNN:
 
 @pytest.fixture()
 def bright_model() -> LoadedModel:
-    entry = ModelEntry(name="test-bright", arch="paper_cnn", arch_kwargs={"widths": [1, 1, 1, 1]},
-                       sha256="0" * 64, patch_size=48, pixel_size_mm=0.5, finding_threshold=0.5,
-                       licence="TEST ONLY: hand-set weights")
+    entry = ModelEntry(
+        name="test-bright",
+        arch="paper_cnn",
+        arch_kwargs={"widths": [1, 1, 1, 1]},
+        sha256="0" * 64,
+        patch_size=48,
+        pixel_size_mm=0.5,
+        finding_threshold=0.5,
+        licence="TEST ONLY: hand-set weights",
+    )
     return LoadedModel(model=bright_net(), entry=entry, device=torch.device("cpu"))

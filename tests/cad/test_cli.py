@@ -56,8 +56,9 @@ def _check_schema(doc: dict) -> None:
 
 def test_detect_json_errors_and_heatmaps(models_dir, study_dir, tmp_path, capsys):
     out, heat = tmp_path / "out" / "detect.json", tmp_path / "heat"
-    code = main(["detect", str(study_dir), "--json", str(out), "--heatmaps", str(heat), "--quiet",
-                 "--max-findings", "2"])
+    code = main(
+        ["detect", str(study_dir), "--json", str(out), "--heatmaps", str(heat), "--quiet", "--max-findings", "2"]
+    )
     assert code == 1  # the broken file
     err = capsys.readouterr().err
     assert "broken.dcm" in err and len([ln for ln in err.splitlines() if "broken.dcm" in ln]) == 1
@@ -127,8 +128,17 @@ def test_classify_patches(models_dir, tmp_path):
     imsave(tmp_path / "flat.png", np.clip(flat, 0, 1), cmap="gray", vmin=0, vmax=1)
     imsave(tmp_path / "blob.png", np.clip(blob, 0, 1), cmap="gray", vmin=0, vmax=1)
     out = tmp_path / "c.json"
-    code = main(["classify", str(tmp_path / "flat.png"), str(tmp_path / "blob.png"), "--json", str(out),
-                 "--pixel-spacing", "0.25"])
+    code = main(
+        [
+            "classify",
+            str(tmp_path / "flat.png"),
+            str(tmp_path / "blob.png"),
+            "--json",
+            str(out),
+            "--pixel-spacing",
+            "0.25",
+        ]
+    )
     assert code == 0
     doc = json.loads(out.read_text())
     flat_p, blob_p = (e["probabilities"] for e in doc["patches"])
@@ -164,8 +174,17 @@ def test_bad_pixel_spacing_option(capsys):
 
 def test_ensemble_of_unfinished_runs_is_a_one_line_error(tmp_path, capsys):
     (tmp_path / "run").mkdir()
-    rc = main(["ensemble", str(tmp_path / "run"), f"{tmp_path / 'run'}:last", "--name", "e",
-               "--install-to", str(tmp_path / "models")])
+    rc = main(
+        [
+            "ensemble",
+            str(tmp_path / "run"),
+            f"{tmp_path / 'run'}:last",
+            "--name",
+            "e",
+            "--install-to",
+            str(tmp_path / "models"),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and "summary.json not found" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "models").exists()

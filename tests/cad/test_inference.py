@@ -43,8 +43,11 @@ def _one_pass(net, data):
 
 
 # Narrow widths keep the test fast; the geometry (kernels, strides, padding) is the real one.
-NARROW = {"paper_cnn": {"widths": (8, 8, 16, 16)}, "vgg": {"widths": (8, 8, 16, 16), "stem_width": 8},
-          "resnet": {"widths": (8, 8, 16, 16), "stem_width": 8}}
+NARROW = {
+    "paper_cnn": {"widths": (8, 8, 16, 16)},
+    "vgg": {"widths": (8, 8, 16, 16), "stem_width": 8},
+    "resnet": {"widths": (8, 8, 16, 16), "stem_width": 8},
+}
 
 
 @pytest.mark.parametrize("fused", [False, True], ids=["plain", "fused"])
@@ -167,8 +170,15 @@ def test_skipping_tiles_does_not_change_breast_maps(patch_size, monkeypatch):
     mask = ((xx / 150.0) ** 2 + ((yy - 150) / 110.0) ** 2) <= 1.0  # a half-ellipse breast, chest wall left
     mask[20:60, 160:240] = True  # plus a box starting exactly on cell edges: the tightest case for the reach
     data = rng.normal(size=(1, 300, 260)).astype(np.float32)
-    prep = PreparedImage(data=data, mask=mask, scale_y=1.0, scale_x=1.0, stored_shape=(300, 260),
-                         spacing=PixelSpacing(0.3, 0.3, "test"), pixel_size_mm=0.3)
+    prep = PreparedImage(
+        data=data,
+        mask=mask,
+        scale_y=1.0,
+        scale_x=1.0,
+        stored_shape=(300, 260),
+        spacing=PixelSpacing(0.3, 0.3, "test"),
+        pixel_size_mm=0.3,
+    )
     steps = []
     skipped = drain(whole_image_maps(net, prep, patch_size, tile=16), steps.append)
     monkeypatch.setattr(inference, "cells_needed", lambda *a: None)  # no skipping
@@ -194,9 +204,15 @@ def test_flip_tta_averages_the_mirror_images_cam():
     data = rng.normal(size=(1, h, w)).astype(np.float32)
 
     def prepared(d, m):
-        return PreparedImage(data=np.ascontiguousarray(d), mask=np.ascontiguousarray(m), scale_y=1.0,
-                             scale_x=1.0, stored_shape=(h, w), spacing=PixelSpacing(0.3, 0.3, "test"),
-                             pixel_size_mm=0.3)
+        return PreparedImage(
+            data=np.ascontiguousarray(d),
+            mask=np.ascontiguousarray(m),
+            scale_y=1.0,
+            scale_x=1.0,
+            stored_shape=(h, w),
+            spacing=PixelSpacing(0.3, 0.3, "test"),
+            pixel_size_mm=0.3,
+        )
 
     steps = []
     tta = drain(whole_image_maps(net, prepared(data, mask), 48, tile=32, flip=True), steps.append)
@@ -235,8 +251,15 @@ def test_several_map_windows_average_their_logits():
     data = rng.normal(size=(1, h, w)).astype(np.float32)
     mask = np.zeros((h, w), bool)
     mask[8:-8, : w - 20] = True
-    prep = PreparedImage(data=data, mask=mask, scale_y=1.0, scale_x=1.0, stored_shape=(h, w),
-                         spacing=PixelSpacing(0.3, 0.3, "test"), pixel_size_mm=0.3)
+    prep = PreparedImage(
+        data=data,
+        mask=mask,
+        scale_y=1.0,
+        scale_x=1.0,
+        stored_shape=(h, w),
+        spacing=PixelSpacing(0.3, 0.3, "test"),
+        pixel_size_mm=0.3,
+    )
     got = drain(whole_image_maps(net, prep, 64, tile=32, windows_px=(64, 32)))
     cam = _one_pass(net, data)
     (big, off), (small, off2) = patch_equivalent(cam, 4), patch_equivalent(cam, 2)

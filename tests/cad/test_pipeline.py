@@ -111,8 +111,10 @@ def test_study_scores_are_max_over_views(bright_model, breast_with_blob):
     plain = synthetic_breast(rows=600, cols=400, seed=5)
     right = synthetic_breast(rows=600, cols=400, chest_wall="right", seed=6)
     images = [
-        make_image(right, View.RCC, name="rcc.dcm"), make_image(breast_with_blob, View.LCC, name="lcc.dcm"),
-        make_image(right, View.RMLO, name="rmlo.dcm"), make_image(plain, View.LMLO, name="lmlo.dcm"),
+        make_image(right, View.RCC, name="rcc.dcm"),
+        make_image(breast_with_blob, View.LCC, name="lcc.dcm"),
+        make_image(right, View.RMLO, name="rmlo.dcm"),
+        make_image(plain, View.LMLO, name="lmlo.dcm"),
     ]
     progress = []
     res = drain(analyse_study(bright_model, images, tile=128), progress.append)

@@ -474,8 +474,15 @@ def test_weights_run_folder_is_installed_and_detected_with(setup):
 def test_early_stopping_monitors():
     from mammoview.training.validate import monitor_value
 
-    val = {"summary": {"val_loss": 0.7, "val_bal_acc": 0.6, "val_auc_lesion": 0.9, "val_auc_mass_calc": float("nan"),
-                       "val_auc_malignant": 0.65}}
+    val = {
+        "summary": {
+            "val_loss": 0.7,
+            "val_bal_acc": 0.6,
+            "val_auc_lesion": 0.9,
+            "val_auc_mass_calc": float("nan"),
+            "val_auc_malignant": 0.65,
+        }
+    }
     assert monitor_value(val, "auc") == 0.9 and monitor_value(val, "loss") == -0.7
     assert monitor_value(val, "combined") == 0.45  # NaN part counts as 0
     assert monitor_value(val, "malignant_auc") == 0.65

@@ -6,5 +6,14 @@ from mammoview.cad.networks.paper_cnn import PaperCNN
 from mammoview.cad.networks.resnet import ResNet
 from mammoview.cad.networks.vgg import VGGNet
 
-__all__ = ["CadNet", "EnsembleNet", "Geometry", "PaperCNN", "ResNet", "VGGNet", "chain_geometry",
-           "class_activation_map", "count_parameters"]
+__all__ = [
+    "CadNet",
+    "EnsembleNet",
+    "Geometry",
+    "PaperCNN",
+    "ResNet",
+    "VGGNet",
+    "chain_geometry",
+    "class_activation_map",
+    "count_parameters",
+]

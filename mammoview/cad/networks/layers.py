@@ -112,8 +112,14 @@ class CadNet(nn.Module):
     gradcam_layer: str
 
     def __init__(
-        self, features: nn.Module, geometry: Geometry, num_features: int, in_chans: int, num_outputs: int,
-        drop_rate: float = 0.0, gradcam_layer: str = "",
+        self,
+        features: nn.Module,
+        geometry: Geometry,
+        num_features: int,
+        in_chans: int,
+        num_outputs: int,
+        drop_rate: float = 0.0,
+        gradcam_layer: str = "",
     ) -> None:
         super().__init__()
         if not math.isclose(geometry.center0, geometry.stride / 2):

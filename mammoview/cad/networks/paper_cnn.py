@@ -22,7 +22,10 @@ class PaperCNN(CadNet):
     """Four (conv3x3 - BN - ReLU - maxpool2) blocks and a GAP + linear head."""
 
     def __init__(
-        self, in_chans: int = 1, num_outputs: int = len(OUTPUTS), widths: tuple[int, ...] = PAPER_WIDTHS,
+        self,
+        in_chans: int = 1,
+        num_outputs: int = len(OUTPUTS),
+        widths: tuple[int, ...] = PAPER_WIDTHS,
         drop_rate: float = 0.0,
     ) -> None:
         blocks: list[nn.Module] = []
@@ -33,8 +36,13 @@ class PaperCNN(CadNet):
             spec += [(3, 1, 1), (2, 2, 0)]
             cin = w
         super().__init__(
-            nn.Sequential(*blocks), chain_geometry(spec), num_features=cin, in_chans=in_chans,
-            num_outputs=num_outputs, drop_rate=drop_rate, gradcam_layer=f"features.{len(widths) - 2}",
+            nn.Sequential(*blocks),
+            chain_geometry(spec),
+            num_features=cin,
+            in_chans=in_chans,
+            num_outputs=num_outputs,
+            drop_rate=drop_rate,
+            gradcam_layer=f"features.{len(widths) - 2}",
         )
 
 

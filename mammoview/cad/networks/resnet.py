@@ -41,8 +41,14 @@ class ResNet(CadNet):
     """Stem (4x4/2 conv + max-pool), then per width: [max-pool] + ``blocks`` basic blocks."""
 
     def __init__(
-        self, in_chans: int = 1, num_outputs: int = len(OUTPUTS), widths: tuple[int, ...] = RESNET_WIDTHS,
-        blocks: int = 1, output_stride: int = 16, stem_width: int = STEM_WIDTH, drop_rate: float = 0.0,
+        self,
+        in_chans: int = 1,
+        num_outputs: int = len(OUTPUTS),
+        widths: tuple[int, ...] = RESNET_WIDTHS,
+        blocks: int = 1,
+        output_stride: int = 16,
+        stem_width: int = STEM_WIDTH,
+        drop_rate: float = 0.0,
     ) -> None:
         if output_stride not in (16, 32) or len(widths) != 4:
             raise ValueError("resnet: output_stride must be 16 or 32 and widths have 4 stages")
@@ -60,8 +66,13 @@ class ResNet(CadNet):
                 cin = w
             stages.append(nn.Sequential(*layers))
         super().__init__(
-            nn.Sequential(*stages), chain_geometry(spec), num_features=cin, in_chans=in_chans,
-            num_outputs=num_outputs, drop_rate=drop_rate, gradcam_layer=f"features.{len(stages) - 2}",
+            nn.Sequential(*stages),
+            chain_geometry(spec),
+            num_features=cin,
+            in_chans=in_chans,
+            num_outputs=num_outputs,
+            drop_rate=drop_rate,
+            gradcam_layer=f"features.{len(stages) - 2}",
         )
         # Zero-init the last BN of each block so every block starts as the identity (Goyal et al. 2017).
         for m in self.modules():

@@ -27,8 +27,14 @@ class VGGNet(CadNet):
     """
 
     def __init__(
-        self, in_chans: int = 1, num_outputs: int = len(OUTPUTS), widths: tuple[int, ...] = VGG_WIDTHS,
-        depth: int = 2, output_stride: int = 16, stem_width: int = STEM_WIDTH, drop_rate: float = 0.0,
+        self,
+        in_chans: int = 1,
+        num_outputs: int = len(OUTPUTS),
+        widths: tuple[int, ...] = VGG_WIDTHS,
+        depth: int = 2,
+        output_stride: int = 16,
+        stem_width: int = STEM_WIDTH,
+        drop_rate: float = 0.0,
     ) -> None:
         if output_stride not in (16, 32) or len(widths) != 4:
             raise ValueError("vgg: output_stride must be 16 or 32 and widths have 4 stages")
@@ -46,8 +52,13 @@ class VGGNet(CadNet):
                 cin = w
             stages.append(nn.Sequential(*layers))
         super().__init__(
-            nn.Sequential(*stages), chain_geometry(spec), num_features=cin, in_chans=in_chans,
-            num_outputs=num_outputs, drop_rate=drop_rate, gradcam_layer=f"features.{len(stages) - 2}",
+            nn.Sequential(*stages),
+            chain_geometry(spec),
+            num_features=cin,
+            in_chans=in_chans,
+            num_outputs=num_outputs,
+            drop_rate=drop_rate,
+            gradcam_layer=f"features.{len(stages) - 2}",
         )
 
 
