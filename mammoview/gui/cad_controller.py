@@ -195,11 +195,10 @@ class CadController(QtCore.QObject):
 
     def _at_operating_point(self, result: StudyCadResult) -> StudyCadResult:
         thr = self.operating_threshold(result.model)
-        if thr is None:
+        if thr is None:  # the model's own threshold: what the engine computed, unless cut at another point
             thr = result.model.finding_threshold
-            if any(r.threshold not in (None, thr) for r in result.images):
-                return result.at_threshold(thr)  # back from another operating point
-            return result
+            if all(r.threshold in (None, thr) for r in result.images):
+                return result
         try:
             return result.at_threshold(thr)
         except ValueError as exc:  # a result without maps (imported): shown as computed
