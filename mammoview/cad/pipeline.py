@@ -154,7 +154,7 @@ class MapsFindings:
 
     :meth:`findings` is what :func:`analyse_image` does after the network: regions at the
     threshold, and each finding's false marks per image from the model's curve.  A few
-    milliseconds on the cell grid (the maps are ~100 x 60 cells, a few hundred kB).
+    milliseconds on the cell grid (a 4.7k x 2.6k film at 0.3 mm: 49 x 28 cells, 39 kB with all maps).
     """
 
     maps: ProbabilityMaps
