@@ -93,6 +93,15 @@ class OperatingCurve:
         # linear in the score between points i and i + 1 (as fp_per_image interpolates)
         return float(t[i] + (fpi - f[i]) / (f[i + 1] - f[i]) * (t[i + 1] - t[i]))
 
+    def points(self, rates: Sequence[float] = PRESET_RATES) -> list[tuple[float, float, float]]:
+        """``(rate, threshold, sensitivity)`` for each of ``rates`` the curve reaches (the viewer's choices)."""
+        out = []
+        for rate in rates:
+            if rate <= self.max_fpi:
+                t = self.threshold_for(rate)
+                out.append((float(rate), t, self.sensitivity_at(t)))
+        return out
+
     @property
     def max_fpi(self) -> float:
         """The loosest measured rate (operating points beyond it cannot be set)."""

@@ -66,4 +66,14 @@ def run(args: argparse.Namespace) -> int:
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     print(f"(* = default; folder {root})")
+    for r in rows:
+        try:
+            curve = r.entry.curve
+        except ValueError as exc:
+            print(f"{r.entry.name}: malformed operating curve ({exc})")
+            continue
+        if curve is not None:
+            on = f"{curve.images} validation images, {curve.lesions} lesions" if curve.images else "validation"
+            pts = " | ".join(f"{rate:g} FP/img: p>={t:.4f}, finds {s:.0%}" for rate, t, s in curve.points())
+            print(f"{r.entry.name} operating points ({on}; `detect --fp-per-image RATE`): {pts}")
     return 0

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mammoview.cad.operating import PRESET_RATES, describe_point
+from mammoview.cad.operating import describe_point
 from mammoview.cad.types import ModelInfo
 from mammoview.gui.cad_overlays import OverlayStyle
 from mammoview.gui.heatmap_layer import MAP_NAMES
@@ -168,13 +168,12 @@ def operating_points(model: ModelInfo | None) -> list[tuple[str, float, str]]:
     out = [(f"Default \u00b7 {short}", 0.0, f"The model's own threshold: {point} on validation")]
     if curve is None:
         return out
-    for rate in PRESET_RATES:
-        if rate <= curve.max_fpi:
-            t = curve.threshold_for(rate)
-            out.append((f"{rate:g} FP/img · finds {curve.sensitivity_at(t):.0%}", rate,
-                        f"p \u2265 {t:.4f}: on {curve.images or 'its'} validation images the model made {rate:g} false "
-                        f"marks per image at this threshold and found {curve.sensitivity_at(t):.0%} of "
-                        f"{curve.lesions or 'the'} masses"))  # fmt: skip
+    for rate, t, found in curve.points():
+        tip = (
+            f"p \u2265 {t:.4f}: on {curve.images or 'its'} validation images the model made {rate:g} false marks "
+            f"per image at this threshold and found {found:.0%} of {curve.lesions or 'the'} masses"
+        )
+        out.append((f"{rate:g} FP/img · finds {found:.0%}", rate, tip))
     return out
 
 

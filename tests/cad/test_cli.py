@@ -162,8 +162,12 @@ def test_models_listing(models_dir, bright_model, capsys):
     curve = {"threshold": [0.9, 0.5], "fpi": [0.0, 1.0], "sensitivity": [0.2, 0.6]}
     save_model(bright_net(), replace(bright_model.entry, name="with-curve", operating_curve=curve), models_dir)
     assert main(["models"]) == 0
-    line = next(x for x in capsys.readouterr().out.splitlines() if "with-curve" in x)
+    out = capsys.readouterr().out.splitlines()
+    line = next(x for x in out if "with-curve" in x)
     assert "FP/img-curve" in line
+    points = next(x for x in out if x.startswith("with-curve operating points"))
+    assert points.endswith("0.25 FP/img: p>=0.8000, finds 30% | 0.5 FP/img: p>=0.7000, finds 40% | "
+                           "1 FP/img: p>=0.5000, finds 60%")  # 2 FP/img lies beyond this curve  # fmt: skip
 
 
 def test_bad_pixel_spacing_option(capsys):

@@ -72,6 +72,7 @@ def test_threshold_for_a_rate_inverts_the_curve():
     for rate in np.linspace(0.0, 2.0, 41):
         assert CURVE.fp_per_image(CURVE.threshold_for(rate)) == pytest.approx(rate)
     assert CURVE.max_fpi == 2.0
+    assert CURVE.points((0.25, 1.0, 3.0)) == [(0.25, pytest.approx(0.95), 0.5), (1.0, 0.9, 0.6)]  # 3 is beyond
     with pytest.raises(ValueError, match=">= 0"):
         CURVE.threshold_for(-0.1)
     with pytest.raises(ValueError, match="finite"):
