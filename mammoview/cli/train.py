@@ -52,6 +52,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "decay (e.g. 0.998; default 0 = off)",
     )
     p.add_argument(
+        "--ema-warmup",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ramp the average's decay up as min(DECAY, (1+n)/(10+n)) over its first updates (default on)",
+    )
+    p.add_argument(
         "--init-from",
         default="",
         metavar="RUN",
@@ -210,6 +216,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         monitor_images=args.monitor_images,
         augment=aug,
         ema=args.ema,
+        ema_warmup=args.ema_warmup,
         init_from=str(args.init_from),
         precision=args.precision,
     )

@@ -72,6 +72,9 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     eval_batch_size: int = 256
     ema: float = 0.0  # per-step decay of the weight average; 0 = off
+    #: the average's decay ramps up as ``min(ema, (1 + n) / (10 + n))`` over its first updates, so the
+    #: near-random weights of the first steps wash out (off: a fixed decay, as runs before the option)
+    ema_warmup: bool = True
     init_from: str = ""  # run folder (its best epoch) or .safetensors to start from
     #: forward/backward arithmetic of the training steps: ``bf16`` autocast (weights, optimiser
     #: and validation stay float32), ``fp32``, or ``auto`` = bf16 where the CPU/GPU has it natively
@@ -85,6 +88,7 @@ class TrainConfig:
         d = dict(d)
         d["augment"] = AugmentConfig(**d.get("augment", {}))
         d.setdefault("precision", "fp32")  # runs saved before the option trained in float32
+        d.setdefault("ema_warmup", False)  # ... and averaged with a fixed decay
         return cls(**d)
 
 
@@ -180,15 +184,38 @@ def init_weights_path(init_from: str) -> Path:
     return path
 
 
-def make_ema(model: torch.nn.Module, decay: float) -> torch.nn.Module | None:
-    """An exponential moving average of ``model``'s weights and buffers (``None`` when ``decay`` is 0)."""
+def make_ema(model: torch.nn.Module, decay: float, warmup: bool = True) -> torch.nn.Module | None:
+    """An exponential moving average of ``model``'s weights and buffers (``None`` when ``decay`` is 0).
+
+    The first update copies the weights.  With ``warmup`` the decay of update ``n`` (``n``
+    updates averaged so far) is ``min(decay, (1 + n) / (10 + n))``, as timm's ``ModelEmaV3``:
+    with a fixed 0.998 the weights of the first epoch (near-random) still make up half of the
+    average after 350 steps, and an 8-epoch run's average lags behind it (measured: patch AUC
+    0.913 vs 0.926-0.935 without an average, ``runs/eval/ema0``).
+    """
     if decay <= 0.0:
         return None
     if decay >= 1.0:
         raise ValueError(f"ema decay must be in [0, 1): {decay}")
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)  # type: ignore[no-untyped-call]
+    if not warmup:
+        return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)  # type: ignore[no-untyped-call]
+
+    Tensors = tuple[torch.Tensor, ...] | list[torch.Tensor]
+
+    @torch.no_grad()
+    def ramped(ema_params: Tensors, params: Tensors, n_averaged: torch.Tensor | int) -> None:
+        n = float(n_averaged)
+        d = min(decay, (1.0 + n) / (10.0 + n))
+        floats = [(e, p) for e, p in zip(ema_params, params, strict=True) if e.is_floating_point()]
+        if floats:
+            torch._foreach_lerp_([e for e, _ in floats], [p for _, p in floats], 1.0 - d)
+        for e, p in zip(ema_params, params, strict=True):
+            if not e.is_floating_point():
+                e.copy_(p)  # counters (BatchNorm's num_batches_tracked) follow the model
+
+    return AveragedModel(model, multi_avg_fn=ramped, use_buffers=True)
 
 
 def _sampling(groups: list[Group], alpha: float) -> list[np.ndarray]:
@@ -267,7 +294,7 @@ def train(
         from mammoview.training.checkpoint import load_weights
 
         load_weights(init_weights_path(cfg.init_from), model)
-    ema = make_ema(model, cfg.ema)
+    ema = make_ema(model, cfg.ema, cfg.ema_warmup)
     net: torch.nn.Module = ema.module if ema is not None else model  # type: ignore[assignment]  # validated, kept, installed
 
     detection = detection_monitor(ps, cfg) if cfg.monitor == "froc" else None

@@ -156,6 +156,26 @@ def test_resume_without_checkpoint_names_the_file(tmp_path):
         load_checkpoint(tmp_path, "last", TinyNet())
 
 
+def test_weight_average_decay_ramps_up_over_the_first_updates():
+    from mammoview.training.train import TrainConfig, make_ema
+
+    torch.manual_seed(0)
+    model = TinyNet()
+    ema = make_ema(model, 0.998)  # warmup by default
+    ema.update_parameters(model)  # copies
+    expected = model.head.weight.detach().clone()
+    for n in range(1, 6):
+        with torch.no_grad():
+            model.head.weight.add_(1.0)
+            model.features[1].num_batches_tracked += 1
+        ema.update_parameters(model)
+        d = min(0.998, (1 + n) / (10 + n))  # ~0.18, 0.25, ...: the first weights wash out quickly
+        expected = d * expected + (1 - d) * model.head.weight.detach()
+        torch.testing.assert_close(ema.module.head.weight, expected)
+    assert int(ema.module.features[1].num_batches_tracked) == int(model.features[1].num_batches_tracked)
+    assert TrainConfig().ema_warmup and not TrainConfig.from_dict({"ema": 0.998}).ema_warmup  # old runs: fixed
+
+
 def test_weight_average_follows_the_model_and_resumes(tmp_path):
     from mammoview.training.train import make_ema
 
@@ -166,7 +186,7 @@ def test_weight_average_follows_the_model_and_resumes(tmp_path):
     torch.manual_seed(0)
     model = TinyNet()
     start = {k: v.clone() for k, v in model.state_dict().items()}
-    ema = make_ema(model, 0.5)
+    ema = make_ema(model, 0.5, warmup=False)
     opt = make_optimizer(model, cfg)
     gen = torch.Generator().manual_seed(0)
     ema.update_parameters(model)  # the first update copies
@@ -180,7 +200,7 @@ def test_weight_average_follows_the_model_and_resumes(tmp_path):
 
     save_checkpoint(tmp_path, "last", model, opt, ema=ema, extra={"epoch": 0})
     model2 = TinyNet()
-    ema2 = make_ema(model2, 0.5)
+    ema2 = make_ema(model2, 0.5, warmup=False)
     load_checkpoint(tmp_path, "last", model2, make_optimizer(model2, cfg), ema=ema2)
     torch.testing.assert_close(ema2.module.head.weight, w_ema)
     assert int(ema2.n_averaged) == 2
