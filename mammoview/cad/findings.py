@@ -199,7 +199,9 @@ def regions_to_findings(
         out.append(
             Finding(
                 kind=kind,
-                score=reg.score,
+                # 1 - p(normal) in float64: the float32 p(abnormal) of a confident peak is exactly
+                # 1.0, which would tie the strongest findings of every image in a FROC analysis
+                score=1.0 - float(maps.normal[reg.peak]),
                 malignancy=float(maps.malignant_given_lesion[reg.peak]),
                 center=(px * scale_x, py * scale_y),
                 bbox=bbox,

@@ -35,6 +35,16 @@ class Progress:
 ProgressGenerator = Generator[Progress, None, R]
 
 
+def _exact(p: float) -> float:
+    """A probability for the JSON: 4 decimals, or every digit it needs from 0.9999 up.
+
+    Scores are rankings first (FROC, ROC): at 4 decimals every confident finding and dense
+    breast reads 1.0 and ties (measured: 85 of 246 validation images' abnormal scores).
+    """
+    p = float(p)
+    return round(p, 4) if p < 0.9999 else p
+
+
 class FindingKind(enum.Enum):
     MASS = "mass"
     CALCIFICATION = "calcification"
@@ -79,7 +89,7 @@ class Finding:
         """The detect JSON's finding (exactly its keys); ``rates`` adds ``fp_per_image`` when known."""
         d: dict[str, object] = {
             "kind": self.kind.value,
-            "score": round(float(self.score), 4),
+            "score": _exact(self.score),
             "malignancy": round(float(self.malignancy), 4),
             "center": [round(float(self.center[0]), 1), round(float(self.center[1]), 1)],
             "bbox": [round(float(v), 1) for v in self.bbox],
@@ -162,7 +172,7 @@ class ImageCadResult:
             "laterality": view.laterality.value if view else None,
             "view": view.projection.value if view else None,
             "pixel_spacing": list(self.pixel_spacing) if self.pixel_spacing else None,
-            "scores": {"abnormal": round(float(self.abnormal), 4), "malignant": round(float(self.malignant), 4)},
+            "scores": {"abnormal": _exact(self.abnormal), "malignant": _exact(self.malignant)},
             "findings": [f.to_json(rates) for f in self.findings],
         }
 

@@ -154,3 +154,23 @@ def test_finding_centre_is_the_strongest_cam_cell_in_the_peak_window():
     # outside the breast (-inf) or without CAM cells: the peak itself
     assert refined_center(dataclasses.replace(maps, cell_logit=np.full_like(cam, -np.inf)), reg) == (320.0, 320.0)
     assert refined_center(_maps(ab, offset=-0.5), reg) == (320.0, 320.0)
+
+
+def test_confident_findings_keep_their_order_in_the_scores_and_the_json():
+    """p(abnormal) of 1 - 1e-10 and 1 - 1e-8 are both 1.0 in float32 (and at 4 decimals): they must not tie."""
+    from mammoview.cad.types import ImageCadResult
+
+    ab = (_bump((30, 30), 8, 8, 2) + _bump((30, 30), 22, 20, 2)).astype(np.float32)
+    normal = np.where(ab > 0.5, 1e-3, 1.0 - ab).astype(np.float32)
+    normal[8, 8], normal[22, 20] = 1e-10, 1e-8  # two confident peaks, the first stronger
+    maps = dataclasses.replace(_maps(ab), normal=normal, abnormal=(1.0 - normal).astype(np.float32))
+    assert maps.abnormal[8, 8] == maps.abnormal[22, 20] == 1.0  # saturated in float32
+    regs = find_regions(maps.abnormal, 0.5, min_distance=2, rank=abnormal_logit(maps))
+    fs = regions_to_findings(regs, maps, scale_x=1.0, scale_y=1.0, stored_shape=(480, 480), pixel_size_mm=0.3)
+    assert [f.score for f in fs] == [pytest.approx(1 - 1e-10, abs=1e-16), pytest.approx(1 - 1e-8, abs=1e-14)]
+    scores = [f.to_json()["score"] for f in fs]
+    assert scores[0] > scores[1] > 0.9999  # the JSON keeps the digits that order them
+    assert dataclasses.replace(fs[0], score=0.123456).to_json()["score"] == 0.1235  # below 0.9999: 4 decimals
+    img = ImageCadResult(path="x", width=1, height=1, view=None, pixel_spacing=None, spacing_source="",
+                         abnormal=1 - 1e-9, malignant=1 - 1e-8, findings=())  # fmt: skip
+    assert img.to_json()["scores"] == {"abnormal": 1 - 1e-9, "malignant": 1 - 1e-8}
