@@ -41,5 +41,5 @@ $MV evaluate --weights "$RUNS/ensemble" --patches "$RUNS/patches/ctx" --out "$RU
 THRESHOLD=$($PY -c 'import json, sys; m = json.load(open(sys.argv[1]))
 print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/ensemble/metrics.json")
 $MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to models --patches "$RUNS/patches/ctx" \
-  --make-default --test-time-flip --map-windows 96 64 --finding-threshold "$THRESHOLD" --model-version 1.3.1 \
+  --make-default --test-time-flip --map-windows 96 64 --finding-threshold "$THRESHOLD" --model-version 1.3.2 \
   --operating-curve "$RUNS/eval/ensemble/metrics.json"
