@@ -124,8 +124,7 @@ def threshold_at_rate(entry: Any, rate: float, flip: bool | None = None, windows
     if curve is None:
         raise ValueError(f"model {entry.name} {entry.version} has no operating curve "
                          "(install it with --operating-curve); use --threshold instead")  # fmt: skip
-    if not (rate >= 0 and rate < float("inf")):
-        raise ValueError(f"--fp-per-image must be a number >= 0, got {rate}")
+    threshold: float = curve.threshold_for(rate)  # ValueError for a rate that is not finite and >= 0
     if rate > curve.max_fpi:
         raise ValueError(f"{entry.name} {entry.version}'s curve reaches {curve.max_fpi:.2f} "
                          f"FP/image; --fp-per-image {rate:g} lies beyond what was measured")  # fmt: skip
@@ -135,7 +134,6 @@ def threshold_at_rate(entry: Any, rate: float, flip: bool | None = None, windows
     ):
         print("mammoview detect: warning: the operating curve was measured with the model's own flip/windows; "
               "with these overrides its rates are only indicative", file=sys.stderr)  # fmt: skip
-    threshold: float = curve.threshold_for(rate)
     print(f"mammoview detect: {rate:g} FP/image on {entry.name}'s validation curve = p(abnormal) >= {threshold:.4f} "
           f"(sensitivity {curve.sensitivity_at(threshold):.2f})", file=sys.stderr)  # fmt: skip
     return threshold

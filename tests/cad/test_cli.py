@@ -217,5 +217,7 @@ def test_detect_at_a_false_marks_per_image_operating_point(models_dir, study_dir
     assert len(got) > 1  # the loose end of the curve lists more than the strict one
     assert main(["detect", image, "--json", str(out), "--quiet", "--fp-per-image", "4"]) == 1
     assert "beyond what was measured" in capsys.readouterr().err
+    assert main(["detect", image, "--json", str(out), "--quiet", "--fp-per-image", "-1"]) == 1
+    assert "finite and >= 0" in capsys.readouterr().err  # the curve's own check, one line
     with pytest.raises(SystemExit):  # argparse: one operating point at a time
         main(["detect", image, "--json", str(out), "--threshold", "0.5", "--fp-per-image", "1"])
