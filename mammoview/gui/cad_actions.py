@@ -88,7 +88,7 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
     menu.addSeparator()
     a["mark_mode"] = add(menu, "cad_mark_mode", "&Mark mode (place your marks)", "R",
                          "Left click on an image places a mark of the current kind; click a mark to select it",
-                         cad.marks_tool.set_enabled, checkable=True)  # fmt: skip
+                         cad.set_mark_mode, checkable=True)  # fmt: skip
     kinds = menu.addMenu("Mark &kind")
     group = _radio(window)
     for kind in MarkKind:
@@ -97,10 +97,12 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
                   checked=kind is cad.marks_tool.kind)  # fmt: skip
         group.addAction(act)
         a[f"kind_{kind.value}"] = act
-    a["undo"] = add(menu, "cad_undo", "&Undo mark", "Ctrl+Z", "Undo the last mark action", cad.undo)
-    a["redo"] = add(menu, "cad_redo", "Re&do mark", "Ctrl+Shift+Z", "Redo the mark action undone last", cad.redo)
-    a["delete"] = add(menu, "cad_delete_mark", "Delete selected mark", "Del", "Delete the selected reader mark",
-                      cad.delete_selected_mark)  # fmt: skip
+    a["undo"] = add(menu, "cad_undo", "&Undo mark", "Ctrl+Z", "Undo the last mark or measurement action",
+                   cad.undo)  # fmt: skip
+    a["redo"] = add(menu, "cad_redo", "Re&do mark", "Ctrl+Shift+Z", "Redo the mark or measurement action undone last",
+                   cad.redo)  # fmt: skip
+    a["delete"] = add(menu, "cad_delete_mark", "Delete selected mark", "Del",
+                      "Delete the selected reader mark or measurement", cad.delete_selected_mark)  # fmt: skip
     menu.addSeparator()
     a["auto"] = add(menu, "cad_auto", "Run CAD &automatically after opening", "Ctrl+Alt+R",
                     "Compute CAD in the background when a study opens (still hidden until the first read is done)",
@@ -115,6 +117,9 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
         a[f"device_{dev}"] = act
     a["reload"] = add(menu, "cad_reload_model", "Re&load model", "Ctrl+Shift+L",
                       "Look for the CAD model again (after installing or replacing it)", cad.reload_model)  # fmt: skip
+    a["measure"] = add(window.menus["Image"], "measure", "Measure &length", "U",
+                       "Left drag draws a length line (mm from the image's pixel spacing, else px); click a line "
+                       "to select it, Del deletes it", cad.set_measure_mode, checkable=True)  # fmt: skip
     a["export_view"] = add(window.menus["File"], "export_view", "Export active &view…", "Ctrl+Shift+E",
                            "Export the active view only (PNG + findings JSON)",
                            lambda: cad.open_export_dialog(active_only=True))  # fmt: skip
@@ -122,11 +127,11 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
 
 
 def build_toolbar(window: MainWindow, actions: dict[str, QtGui.QAction]) -> QtWidgets.QToolBar:
-    """A small CAD toolbar: run, first read done, mark mode, show CAD."""
+    """A small CAD toolbar: run, first read done, mark mode, measure, show CAD."""
     bar = QtWidgets.QToolBar("CAD", window)
     bar.setObjectName("cad_toolbar")
     bar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
-    for name in ("run", "done", "mark_mode", "show"):
+    for name in ("run", "done", "mark_mode", "measure", "show"):
         bar.addAction(actions[name])
     window.addToolBar(QtCore.Qt.ToolBarArea.TopToolBarArea, bar)
     return bar

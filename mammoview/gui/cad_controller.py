@@ -34,6 +34,7 @@ from mammoview.gui.findings_panel import FindingsPanel
 from mammoview.gui.heatmap_layer import MAP_NAMES
 from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.matching import MatchRow, ViewCad, match_study
+from mammoview.gui.measure_tool import MeasureTool
 from mammoview.gui.read_state import ReaderMark, image_key
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.review import focus_on
@@ -86,6 +87,7 @@ class CadController(QtCore.QObject):
 
         self.reader = ReaderMarks(parent=self)
         self.marks_tool = MarksTool(window.panels, self.reader, self)
+        self.measure_tool = MeasureTool(window.panels, self.reader, self)
         self.overlays = {view: PanelOverlay(panel) for view, panel in window.panels.items()}
         self.scores = BreastScoreLabels(window.panels, self)
         self.actions = build_cad_actions(window, self)
@@ -107,6 +109,7 @@ class CadController(QtCore.QObject):
         self.reader.changed.connect(self._on_marks_changed)
         self.reader.saveFailed.connect(lambda msg: window.report_problems("Marks not saved", [msg], critical=True))
         self.marks_tool.markSelected.connect(self._select_mark)
+        self.measure_tool.measuring.connect(lambda text: window.show_status(text, 6000))
         self.runner.modelChanged.connect(self._on_model_changed)
         self.runner.resultReady.connect(self._on_result)
         window.studyShown.connect(self._on_study_shown)
@@ -329,7 +332,30 @@ class CadController(QtCore.QObject):
             overlay.set_highlight((mark.x, mark.y) if view is mark.view else None)
         self.window.show_status(f"{mark.label} ({mark.kind.value}) selected: Del deletes it.", 4000)
 
+    def set_mark_mode(self, enabled: bool) -> None:
+        """Mark mode (R): a click places a reader mark; it ends measure mode."""
+        if enabled and self.measure_tool.enabled:
+            self.set_measure_mode(False)
+        self.marks_tool.set_enabled(enabled)
+        self.actions["mark_mode"].setChecked(enabled)
+
+    def set_measure_mode(self, enabled: bool) -> None:
+        """Measure mode (U): a left drag draws a length line; it ends mark mode and left-drag window/level."""
+        if enabled:
+            if self.marks_tool.enabled:
+                self.set_mark_mode(False)
+            if any(p.view_box.window_level_mode for p in self.window.panels.values()):
+                self.window.set_window_level_mode(False)
+        self.measure_tool.set_enabled(enabled)
+        self.actions["measure"].setChecked(enabled)
+        if enabled:
+            self.window.show_status("Measure: drag along the length to measure; click a line to select it.", 5000)
+
     def delete_selected_mark(self) -> None:
+        """Del: the selected measurement, else the selected reader mark."""
+        if (m := self.measure_tool.delete_selected()) is not None:
+            self.window.show_status(f"{m.label} deleted (Ctrl+Z undoes).", 4000)
+            return
         row = self.findings.selected_row()
         mark = self.selected_mark or (row.marks[0] if row is not None and row.finding is None and row.marks else None)
         if mark is not None and self.reader.remove(mark.id):

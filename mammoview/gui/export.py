@@ -8,9 +8,9 @@ line are hidden during the grab and left out of the JSON (name, ID, birth date,
 accession; file paths become view labels, since CBIS-DDSM file names carry the ID).
 
 The JSON's ``images`` entries use the schema of ``mammoview detect`` (docs/cad-design.md),
-followed by the reader's marks, the read state and the matching.  CAD content is
-included only when it is shown (first read done), as in the picture.  Nothing is
-overwritten unless ``overwrite=True``.
+followed by the reader's marks, the reader's length measurements (with length and unit), the
+read state and the matching.  CAD content is included only when it is shown (first read
+done), as in the picture.  Nothing is overwritten unless ``overwrite=True``.
 """
 
 from __future__ import annotations
@@ -198,6 +198,13 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         d = mark.to_json()
         d["image"] = names.get(mark.image, mark.view.value if anonymize else mark.image)
         marks.append(d)
+    measurements = []
+    for meas in cad.reader.measurements:
+        d = meas.to_json()
+        d["image"] = names.get(meas.image, meas.view.value if anonymize else meas.image)
+        length = cad.measure_tool.length(meas)
+        d["length"], d["unit"] = round(length.value, 2), length.unit
+        measurements.append(d)
     breasts = {}
     if shown and cad.result is not None:
         breasts = {lat.value: {"abnormal": round(b.abnormal, 4), "malignant": round(b.malignant, 4)}
@@ -213,6 +220,7 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         "images": images,
         "breasts": breasts,
         "reader_marks": marks,
+        "measurements": measurements,
         "read_state": {"first_read_done": cad.reader.state.first_read_done, "done_at": cad.reader.state.done_at},
         "display": {
             "map": cad.style.map_name,

@@ -347,8 +347,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_status(f"Window: {preset.value}", 3000)
 
     def set_window_level_mode(self, enabled: bool) -> None:
+        """Left drag sets window/level (W); it ends measure mode, whose left drag draws lines."""
+        if enabled and self.cad.measure_tool.enabled:
+            self.cad.set_measure_mode(False)
         for panel in self.panels.values():
             panel.view_box.window_level_mode = enabled
+        self.commands["wl_mode"].setChecked(enabled)
 
     def set_sync_window(self, enabled: bool) -> None:
         self.image_controls.sync = enabled

@@ -1,4 +1,4 @@
-"""The reader's own read of a study: marks placed before CAD, and whether the first read is done.
+"""The reader's own read of a study: marks placed before CAD, measurements, and whether the first read is done.
 
 Saved as JSON in the application data folder (``$MAMMOVIEW_APP_DATA``, else Qt's
 AppDataLocation) under ``reads/<sha256 of the study key>.json``: the file name must not
@@ -81,29 +81,62 @@ class ReaderMark:
 
 
 @dataclass(frozen=True)
+class Measurement:
+    """A length the reader measured: a line from ``(x0, y0)`` to ``(x1, y1)`` in ``image``'s stored grid."""
+
+    id: int
+    view: View
+    image: str  # image_key() of the image it was drawn on
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    created: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"M{self.id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "view": self.view.value, "image": self.image,
+                "p0": [round(self.x0, 1), round(self.y0, 1)], "p1": [round(self.x1, 1), round(self.y1, 1)],
+                "created": self.created}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Measurement:
+        (x0, y0), (x1, y1) = d["p0"], d["p1"]
+        return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x0=float(x0), y0=float(y0),
+                   x1=float(x1), y1=float(y1), created=str(d.get("created", "")))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class ReadState:
-    """The read of one study: first-read flag and the reader's marks."""
+    """The read of one study: first-read flag, the reader's marks and measurements."""
 
     first_read_done: bool = False
     done_at: str | None = None
     marks: tuple[ReaderMark, ...] = ()
     updated: str = ""
+    measurements: tuple[Measurement, ...] = ()
 
     @property
     def next_id(self) -> int:
         return max((m.id for m in self.marks), default=0) + 1
 
-    def with_marks(self, marks: tuple[ReaderMark, ...]) -> ReadState:
-        return replace(self, marks=marks)
+    @property
+    def next_measurement_id(self) -> int:
+        return max((m.id for m in self.measurements), default=0) + 1
 
     def to_json(self) -> dict[str, Any]:
         return {"first_read_done": self.first_read_done, "done_at": self.done_at,
-                "marks": [m.to_json() for m in self.marks], "updated": self.updated}  # fmt: skip
+                "marks": [m.to_json() for m in self.marks],
+                "measurements": [m.to_json() for m in self.measurements], "updated": self.updated}  # fmt: skip
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReadState:
         return cls(first_read_done=bool(d.get("first_read_done", False)), done_at=d.get("done_at"),
                    marks=tuple(ReaderMark.from_json(m) for m in d.get("marks", [])),
+                   measurements=tuple(Measurement.from_json(m) for m in d.get("measurements", [])),
                    updated=str(d.get("updated", "")))  # fmt: skip
 
 

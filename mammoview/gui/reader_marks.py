@@ -1,4 +1,4 @@
-"""The reader's marks of the open study, with undo/redo, saved after every action.
+"""The reader's marks and measurements of the open study, with undo/redo, saved after every action.
 
 :class:`ReaderMarks` is the single owner of the :class:`~mammoview.gui.read_state.ReadState`
 of the study on screen: the mark tool, the findings panel and the CAD lock all go
@@ -13,23 +13,27 @@ from dataclasses import dataclass, replace
 
 from PySide6 import QtCore
 
-from mammoview.gui.read_state import MarkKind, ReaderMark, ReadState, ReadStore, now_iso
+from mammoview.gui.read_state import MarkKind, Measurement, ReaderMark, ReadState, ReadStore, now_iso
 from mammoview.io.model import View
 
 log = logging.getLogger(__name__)
 
 
+#: What one action changes: the marks and the measurements.
+_Annotations = tuple[tuple[ReaderMark, ...], tuple[Measurement, ...]]
+
+
 @dataclass(frozen=True)
 class _Edit:
-    """One undoable action: the marks before and after it."""
+    """One undoable action: the marks and measurements before and after it."""
 
-    before: tuple[ReaderMark, ...]
-    after: tuple[ReaderMark, ...]
+    before: _Annotations
+    after: _Annotations
     text: str
 
 
 class ReaderMarks(QtCore.QObject):
-    """Marks + first-read flag of the current study.
+    """Marks, measurements and first-read flag of the current study.
 
     Signals
     -------
@@ -67,8 +71,15 @@ class ReaderMarks(QtCore.QObject):
     def first_read_done(self) -> bool:
         return self.state.first_read_done
 
+    @property
+    def measurements(self) -> tuple[Measurement, ...]:
+        return self.state.measurements
+
     def mark(self, mark_id: int) -> ReaderMark | None:
         return next((m for m in self.state.marks if m.id == mark_id), None)
+
+    def measurement(self, measurement_id: int) -> Measurement | None:
+        return next((m for m in self.state.measurements if m.id == measurement_id), None)
 
     # -- actions (each one saved) ---------------------------------------------------------------
     def add(self, view: View, image: str, x: float, y: float, kind: MarkKind) -> ReaderMark | None:
@@ -78,30 +89,47 @@ class ReaderMarks(QtCore.QObject):
         # Rounded as saved, so the mark on screen is exactly the one a reopen restores.
         mark = ReaderMark(id=self.state.next_id, view=view, image=image, x=round(x, 1), y=round(y, 1), kind=kind,
                           created=now_iso(), after_cad=self.state.first_read_done)  # fmt: skip
-        self._apply((*self.state.marks, mark), f"add {mark.label}")
+        self._apply((*self.state.marks, mark), self.state.measurements, f"add {mark.label}")
         return mark
 
     def remove(self, mark_id: int) -> bool:
         marks = tuple(m for m in self.state.marks if m.id != mark_id)
         if len(marks) == len(self.state.marks):
             return False
-        self._apply(marks, f"delete R{mark_id}")
+        self._apply(marks, self.state.measurements, f"delete R{mark_id}")
         return True
 
     def set_kind(self, mark_id: int, kind: MarkKind) -> bool:
         marks = tuple(replace(m, kind=kind) if m.id == mark_id else m for m in self.state.marks)
         if marks == self.state.marks:
             return False
-        self._apply(marks, f"R{mark_id} is {kind.value}")
+        self._apply(marks, self.state.measurements, f"R{mark_id} is {kind.value}")
+        return True
+
+    def add_measurement(self, view: View, image: str, p0: tuple[float, float],
+                        p1: tuple[float, float]) -> Measurement | None:  # fmt: skip
+        """Save a length line from stored ``p0`` to ``p1``; None when no study is open."""
+        if self.study_key is None:
+            return None
+        m = Measurement(id=self.state.next_measurement_id, view=view, image=image, x0=round(p0[0], 1),
+                        y0=round(p0[1], 1), x1=round(p1[0], 1), y1=round(p1[1], 1), created=now_iso())  # fmt: skip
+        self._apply(self.state.marks, (*self.state.measurements, m), f"measure {m.label}")
+        return m
+
+    def remove_measurement(self, measurement_id: int) -> bool:
+        kept = tuple(m for m in self.state.measurements if m.id != measurement_id)
+        if len(kept) == len(self.state.measurements):
+            return False
+        self._apply(self.state.marks, kept, f"delete M{measurement_id}")
         return True
 
     def undo(self) -> str | None:
-        """Undo the last mark action; returns its description (None if nothing to undo)."""
+        """Undo the last mark or measurement action; returns its description (None if nothing to undo)."""
         if not self._undo:
             return None
         edit = self._undo.pop()
         self._redo.append(edit)
-        self._save(self.state.with_marks(edit.before))
+        self._save(self._with(edit.before))
         return edit.text
 
     def redo(self) -> str | None:
@@ -109,7 +137,7 @@ class ReaderMarks(QtCore.QObject):
             return None
         edit = self._redo.pop()
         self._undo.append(edit)
-        self._save(self.state.with_marks(edit.after))
+        self._save(self._with(edit.after))
         return edit.text
 
     @property
@@ -131,10 +159,14 @@ class ReaderMarks(QtCore.QObject):
         return True
 
     # -- internals ------------------------------------------------------------------------------------
-    def _apply(self, marks: tuple[ReaderMark, ...], text: str) -> None:
-        self._undo.append(_Edit(self.state.marks, marks, text))
+    def _apply(self, marks: tuple[ReaderMark, ...], measurements: tuple[Measurement, ...], text: str) -> None:
+        self._undo.append(_Edit((self.state.marks, self.state.measurements), (marks, measurements), text))
         self._redo.clear()
-        self._save(self.state.with_marks(marks))
+        self._save(self._with((marks, measurements)))
+
+    def _with(self, annotations: _Annotations) -> ReadState:
+        marks, measurements = annotations
+        return replace(self.state, marks=marks, measurements=measurements)
 
     def _save(self, state: ReadState) -> None:
         if self.study_key is None:

@@ -1,5 +1,7 @@
 """The ViewBox of a panel: pan with the left button, zoom with the wheel, window/level with right/middle drag.
 
+In measure mode a left drag draws a length line instead of panning (``sigMeasureDrag``).
+
 pyqtgraph's defaults (right-drag zoom, its own context menu, auto-range) do not
 fit a reading workstation; this subclass turns them into signals the panel
 handles, so the mouse mapping lives in one place.
@@ -9,6 +11,9 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6 import QtCore
+
+#: Phases of a measure drag (``sigMeasureDrag``).
+DRAG_START, DRAG_MOVE, DRAG_FINISH = 0, 1, 2
 
 
 class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -24,12 +29,16 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
         Left double click: maximise / restore the panel.
     sigContextMenu(QPoint)
         Right click without drag, global screen position.
+    sigMeasureDrag(QPointF, QPointF, int)
+        Left drag in measure mode: start and current point in view (scene) coordinates, and the
+        phase (:data:`DRAG_START`, :data:`DRAG_MOVE`, :data:`DRAG_FINISH`).
     """
 
     sigWindowDrag = QtCore.Signal(float, float)
     sigClicked = QtCore.Signal()
     sigDoubleClicked = QtCore.Signal()
     sigContextMenu = QtCore.Signal(QtCore.QPoint)
+    sigMeasureDrag = QtCore.Signal(QtCore.QPointF, QtCore.QPointF, int)
 
     def __init__(self, chest_wall_right: bool) -> None:
         super().__init__(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.0)
@@ -38,8 +47,14 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
         self.invertX(chest_wall_right)
         self.enableAutoRange(enable=False)
         self.window_level_mode = False
+        self.measure_mode = False
 
     def mouseDragEvent(self, ev, axis=None) -> None:  # type: ignore[no-untyped-def]
+        if self.measure_mode and ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            ev.accept()
+            phase = DRAG_START if ev.isStart() else DRAG_FINISH if ev.isFinish() else DRAG_MOVE
+            self.sigMeasureDrag.emit(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos()), phase)
+            return
         wl_button = ev.button() in (QtCore.Qt.MouseButton.RightButton, QtCore.Qt.MouseButton.MiddleButton)
         if wl_button or (self.window_level_mode and ev.button() == QtCore.Qt.MouseButton.LeftButton):
             ev.accept()

@@ -1,0 +1,231 @@
+"""Measure mode: a left drag on an image draws a length line, labelled in millimetres.
+
+The length uses the image's own pixel spacing (rows and columns separately, so an
+anisotropic grid measures right); without one it is given in stored pixels, never in
+millimetres guessed from the CAD's assumed spacing.  Measurements belong to the read:
+they are saved with the reader's marks (:class:`ReaderMarks`, atomically, with undo),
+restored on reopening the study, drawn in stored coordinates (so they follow flips,
+zoom and pan like every overlay) and appear in exports.  In measure mode a click near
+a line selects it; Del deletes the selection.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from mammoview.gui.marks import HIGHLIGHT_COLOR, SHADOW
+from mammoview.gui.read_state import Measurement, image_key
+from mammoview.gui.reader_marks import ReaderMarks
+from mammoview.gui.view_box import DRAG_FINISH, DRAG_START
+from mammoview.gui.view_panel import ViewPanel
+from mammoview.io.model import PixelSpacing, View
+
+MEASURE_COLOR = "#ffa000"  # amber: not the CAD magenta, the reader's white or the selection yellow
+MEASURE_Z = 25  # above the reader's marks (24), below the selection highlight (30)
+#: A drag shorter than this on screen is a click, not a measurement.
+MIN_DRAG_PX = 4.0
+#: A click this close (screen pixels) to a line selects it.
+PICK_RADIUS_PX = 8.0
+
+
+@dataclass(frozen=True)
+class Length:
+    """A measured length: ``value`` in ``unit`` ("mm" with a known pixel spacing, else "px")."""
+
+    value: float
+    unit: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.value:.1f} mm" if self.unit == "mm" else f"{self.value:.0f} px"
+
+
+def length_of(p0: tuple[float, float], p1: tuple[float, float], spacing: PixelSpacing | None) -> Length:
+    """Length of the stored-grid segment ``p0``-``p1`` (x = column, y = row)."""
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    if spacing is None:
+        return Length(math.hypot(dx, dy), "px")
+    return Length(math.hypot(dx * spacing.col_mm, dy * spacing.row_mm), "mm")
+
+
+def measurement_length(m: Measurement, spacing: PixelSpacing | None) -> Length:
+    return length_of((m.x0, m.y0), (m.x1, m.y1), spacing)
+
+
+def line_items(p0: tuple[float, float], p1: tuple[float, float], text: str,
+               color: object = MEASURE_COLOR) -> list[QtWidgets.QGraphicsItem]:  # fmt: skip
+    """Shadow + coloured line with end ticks, and its label beside the end point (stored coordinates)."""
+    xs, ys = [p0[0], p1[0]], [p0[1], p1[1]]
+    items: list[QtWidgets.QGraphicsItem] = []
+    for pen_color, width in ((SHADOW, 4.0), (color, 2.0)):
+        items.append(pg.PlotCurveItem(xs, ys, pen=pg.mkPen(pen_color, width=width), antialias=True))
+    for pen_color, width in ((SHADOW, 4.0), (color, 2.0)):
+        ends = pg.ScatterPlotItem(x=xs, y=ys, symbol="o", size=7, pen=pg.mkPen(pen_color, width=width), brush=None,
+                                  pxMode=True, hoverable=False)  # fmt: skip
+        items.append(ends)
+    label = pg.TextItem(text, color=color, anchor=(-0.15, 0.5), fill=(0, 0, 0, 170))
+    label.setPos(*p1)
+    items.append(label)
+    return items
+
+
+class MeasureTool(QtCore.QObject):
+    """Draws, saves, picks and deletes length measurements on the panels.
+
+    Signals
+    -------
+    measuring(str)
+        Status text while a line is drawn and when one is saved or selected.
+    """
+
+    measuring = QtCore.Signal(str)
+
+    def __init__(self, panels: Mapping[View, ViewPanel], reader: ReaderMarks,
+                 parent: QtCore.QObject | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.panels = panels
+        self.reader = reader
+        self.enabled = False
+        self.selected: Measurement | None = None
+        self._items: dict[View, list[QtWidgets.QGraphicsItem]] = {v: [] for v in panels}
+        self._rubber: dict[View, list[QtWidgets.QGraphicsItem]] = {v: [] for v in panels}
+        for panel in panels.values():
+            panel.view_box.sigMeasureDrag.connect(lambda a, b, phase, p=panel: self._on_drag(p, a, b, phase))
+            panel.graphics.scene().sigMouseClicked.connect(lambda ev, p=panel: self._on_click(p, ev))
+            panel.imageChanged.connect(self.redraw)
+        reader.changed.connect(self.redraw_all)
+
+    # -- mode -----------------------------------------------------------------------------------
+    def set_enabled(self, enabled: bool) -> None:
+        self.enabled = bool(enabled)
+        for panel in self.panels.values():
+            panel.view_box.measure_mode = self.enabled
+            cross = self.enabled or panel.magnifier_enabled
+            shape = QtCore.Qt.CursorShape.CrossCursor if cross else QtCore.Qt.CursorShape.ArrowCursor
+            panel.graphics.viewport().setCursor(shape)
+        if not self.enabled:
+            self.select(None)
+
+    # -- measurements ---------------------------------------------------------------------------
+    def panel_measurements(self, panel: ViewPanel) -> list[Measurement]:
+        if panel.image is None:
+            return []
+        key = image_key(panel.image)
+        return [m for m in self.reader.measurements if m.view is panel.view and m.image == key]
+
+    def length(self, m: Measurement) -> Length:
+        """``m``'s length with the spacing of the image on its panel (px when unknown or not shown)."""
+        image = self.panels[m.view].image if m.view in self.panels else None
+        spacing = image.info.spacing if image is not None and image_key(image) == m.image else None
+        return measurement_length(m, spacing)
+
+    def measure(self, panel: ViewPanel, p0: tuple[float, float], p1: tuple[float, float]) -> Measurement | None:
+        """Save a measurement from stored ``p0`` to ``p1`` on ``panel`` (clamped to the image)."""
+        if panel.image is None:
+            return None
+        m = self.reader.add_measurement(panel.view, image_key(panel.image), self._clamp(panel, p0),
+                                        self._clamp(panel, p1))  # fmt: skip
+        if m is not None:
+            length = self.length(m)
+            hint = " · pixel spacing unknown: open with --pixel-spacing MM for mm" if length.unit == "px" else ""
+            self.measuring.emit(f"{m.label}: {length.text} ({panel.view.label}) · Ctrl+Z undoes{hint}")
+        return m
+
+    def select(self, m: Measurement | None) -> None:
+        before, self.selected = self.selected, m
+        for view in {x.view for x in (before, m) if x is not None}:
+            self.redraw(self.panels[view])
+        if m is not None:
+            self.measuring.emit(f"{m.label} ({self.length(m).text}) selected: Del deletes it.")
+
+    def delete_selected(self) -> Measurement | None:
+        """Delete the selected measurement (saved, undoable); returns it, or None when none is selected."""
+        m, self.selected = self.selected, None
+        if m is None or not self.reader.remove_measurement(m.id):
+            return None
+        return m
+
+    def pick(self, panel: ViewPanel, scene_pos: QtCore.QPointF) -> Measurement | None:
+        """The measurement of ``panel`` whose line passes nearest a graphics-scene point, within the pick radius."""
+        best: tuple[float, Measurement] | None = None
+        for m in self.panel_measurements(panel):
+            a = panel.view_box.mapViewToScene(panel.stored_to_scene(m.x0, m.y0))
+            b = panel.view_box.mapViewToScene(panel.stored_to_scene(m.x1, m.y1))
+            d = _segment_distance((scene_pos.x(), scene_pos.y()), (a.x(), a.y()), (b.x(), b.y()))
+            if d <= PICK_RADIUS_PX and (best is None or d < best[0]):
+                best = (d, m)
+        return best[1] if best else None
+
+    # -- drawing --------------------------------------------------------------------------------
+    def redraw_all(self) -> None:
+        if self.selected is not None and self.reader.measurement(self.selected.id) is None:
+            self.selected = None
+        for panel in self.panels.values():
+            self.redraw(panel)
+
+    def redraw(self, panel: ViewPanel) -> None:
+        self._replace(panel, self._items, [])
+        items: list[QtWidgets.QGraphicsItem] = []
+        for m in self.panel_measurements(panel):
+            color = HIGHLIGHT_COLOR if self.selected is not None and m.id == self.selected.id else MEASURE_COLOR
+            items += line_items((m.x0, m.y0), (m.x1, m.y1), self.length(m).text, color)
+        self._replace(panel, self._items, items)
+
+    def items(self, view: View) -> list[QtWidgets.QGraphicsItem]:
+        """The drawn items of ``view``'s saved measurements (tests, export checks)."""
+        return list(self._items[view])
+
+    def _replace(self, panel: ViewPanel, store: dict[View, list[QtWidgets.QGraphicsItem]],
+                 items: list[QtWidgets.QGraphicsItem]) -> None:  # fmt: skip
+        for item in store[panel.view]:
+            panel.remove_overlay_item(item)
+        store[panel.view] = items
+        for i, item in enumerate(items):
+            panel.add_overlay_item(item, MEASURE_Z + i * 0.001)
+
+    # -- events ---------------------------------------------------------------------------------
+    def _on_drag(self, panel: ViewPanel, start: QtCore.QPointF, end: QtCore.QPointF, phase: int) -> None:
+        if panel.image is None:
+            return
+        p0 = self._clamp(panel, panel.scene_to_stored(start))
+        p1 = self._clamp(panel, panel.scene_to_stored(end))
+        if phase == DRAG_FINISH:
+            self._replace(panel, self._rubber, [])
+            if self._screen_length(panel, p0, p1) >= MIN_DRAG_PX:
+                self.measure(panel, p0, p1)
+            return
+        if phase == DRAG_START:
+            self.select(None)
+        text = length_of(p0, p1, panel.image.info.spacing).text
+        self._replace(panel, self._rubber, line_items(p0, p1, text))
+        self.measuring.emit(f"Measuring on {panel.view.label}: {text}")
+
+    def _on_click(self, panel: ViewPanel, ev: object) -> None:
+        if not self.enabled or ev.button() != QtCore.Qt.MouseButton.LeftButton or ev.double():  # type: ignore[attr-defined]
+            return
+        self.select(self.pick(panel, ev.scenePos()))  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _clamp(panel: ViewPanel, p: tuple[float, float]) -> tuple[float, float]:
+        assert panel.image is not None
+        rows, cols = panel.image.shape
+        return (min(max(p[0], 0.0), float(cols)), min(max(p[1], 0.0), float(rows)))
+
+    @staticmethod
+    def _screen_length(panel: ViewPanel, p0: tuple[float, float], p1: tuple[float, float]) -> float:
+        a = panel.view_box.mapViewToScene(panel.stored_to_scene(*p0))
+        b = panel.view_box.mapViewToScene(panel.stored_to_scene(*p1))
+        return math.hypot(a.x() - b.x(), a.y() - b.y())
+
+
+def _segment_distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Distance from ``p`` to the segment ``a``-``b``."""
+    ax, ay = b[0] - a[0], b[1] - a[1]
+    n2 = ax * ax + ay * ay
+    t = 0.0 if n2 == 0 else min(1.0, max(0.0, ((p[0] - a[0]) * ax + (p[1] - a[1]) * ay) / n2))
+    return math.hypot(p[0] - a[0] - t * ax, p[1] - a[1] - t * ay)
