@@ -52,6 +52,13 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     add_model_options(p)
     p.add_argument("--heatmaps", type=Path, metavar="DIR", help="also write a PNG overlay and a .npy map per image")
     p.add_argument(
+        "--sr",
+        type=Path,
+        metavar="DIR",
+        help="also write one DICOM SR per study (TID 1500 measurement report: each finding's outline or point, "
+        "score and malignancy, referencing its image; DICOM inputs only)",
+    )
+    p.add_argument(
         "--pixel-spacing", type=parse_spacing, metavar="MM", help="spacing for files without one (MM or ROW,COL)"
     )
     p.add_argument("--max-findings", type=int, default=10, metavar="N", help="findings per image (default 10)")
@@ -173,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         entries.append({"path": str(err.path.resolve()), "error": err.reason})
         failed += 1
     used: set[str] = set()
+    results: dict[str, Any] = {}  # resolved path -> ImageCadResult, for --sr
     bar = tqdm(total=len(scan.images), unit="image", disable=args.quiet or None, file=sys.stderr)
     with bar:
         for info in scan.images:
@@ -199,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
                 entry = result.to_json()
                 entry["path"] = str(path)
                 entries.append(entry)
+                results[str(path)] = result
                 if args.heatmaps is not None:
                     pres = to_presentation(image.stored, image.info.chain)
                     write_heatmap_files(args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"])
@@ -215,6 +224,8 @@ def run(args: argparse.Namespace) -> int:
     }
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
+    if args.sr is not None:
+        failed += write_srs(args.sr, scan.images, results, model.info, quiet=args.quiet)
     if not args.quiet:
         n_find = sum(len(e.get("findings", [])) for e in entries)
         print(
@@ -222,3 +233,31 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model: Any, quiet: bool = False) -> int:
+    """One DICOM SR per study of the analysed images into ``folder``; returns the number of studies that failed.
+
+    Files are named by a hash of the study key (the key can be a patient ID), and each
+    study's key and file are printed; a study with a non-DICOM image is reported, not written.
+    """
+    import hashlib
+
+    from mammoview.cad.sr import SrError, study_sr, write_sr
+    from mammoview.io import group_studies
+
+    folder.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    done = [info for info in infos if str(Path(info.path).resolve()) in results]
+    for study in group_studies(done):
+        mine = [results[str(Path(i.path).resolve())] for i in study.images]
+        name = f"cad-sr-{hashlib.sha256(study.key.encode()).hexdigest()[:16]}.dcm"
+        try:
+            path = write_sr(study_sr(mine, model), folder / name)
+        except SrError as exc:
+            print(f"mammoview detect: no SR for study {study.key}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if not quiet:
+            print(f"study {study.key}: DICOM SR -> {path}", file=sys.stderr)
+    return failed

@@ -120,6 +120,9 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
     a["measure"] = add(window.menus["Image"], "measure", "Measure &length", "U",
                        "Left drag draws a length line (mm from the image's pixel spacing, else px); click a line "
                        "to select it, Del deletes it", cad.set_measure_mode, checkable=True)  # fmt: skip
+    a["export_sr"] = add(window.menus["File"], "export_sr", "Export CAD as DICOM &SR…", "Ctrl+Alt+E",
+                         "Write the shown CAD findings as a DICOM Structured Report (TID 1500) for a PACS",
+                         lambda: cad.export_sr())  # fmt: skip
     a["export_view"] = add(window.menus["File"], "export_view", "Export active &view…", "Ctrl+Shift+E",
                            "Export the active view only (PNG + findings JSON)",
                            lambda: cad.open_export_dialog(active_only=True))  # fmt: skip

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 #: Actions that need a model / that show CAD (disabled while unavailable / locked).
 _NEED_MODEL = ("run", "cancel", "auto")
-_SHOW_CAD = ("show", "next_map", "opacity_up", "opacity_down", "threshold_up", "threshold_down",
+_SHOW_CAD = ("show", "export_sr", "next_map", "opacity_up", "opacity_down", "threshold_up", "threshold_down",
              *(n for n in LAYERS if n != "reader"), *(f"map_{n}" for n in MAP_NAMES))  # fmt: skip
 
 
@@ -430,6 +430,38 @@ class CadController(QtCore.QObject):
         self.dock.model_label.setText(model_text(self.model_info, why_not))
 
     # -- export ----------------------------------------------------------------------------------------------
+    def export_sr(self, path: str | Path | None = None) -> Path | None:
+        """File ▸ Export CAD as DICOM SR: the shown findings (at the chosen operating point), TID 1500.
+
+        ``path`` None asks with a file dialog (which confirms an overwrite); a given path that
+        exists is refused.  Problems (a non-DICOM image, a disk error) come as a dialog.
+        """
+        from PySide6 import QtWidgets
+
+        from mammoview.cad.sr import SrError, study_sr, write_sr
+
+        if not self.unlocked or self.result is None:
+            self.window.show_status("DICOM SR: run CAD and mark the first read as done first.", 5000)
+            return None
+        if path is None:
+            chosen, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export CAD as DICOM SR", "cad-sr.dcm",
+                                                              "DICOM files (*.dcm)")  # fmt: skip
+            if not chosen:
+                return None
+            target = Path(chosen)
+        else:
+            target = Path(path)
+            if target.exists():
+                self.window.report_problems("DICOM SR not written", [f"{target} exists; choose another name."])
+                return None
+        try:
+            out = write_sr(study_sr(self.result.images, self.result.model), target)
+        except (SrError, OSError) as exc:
+            self.window.report_problems("DICOM SR not written", [str(exc)])
+            return None
+        self.window.show_status(f"DICOM SR written: {out}", 6000)
+        return out
+
     def open_export_dialog(self, active_only: bool = False) -> None:
         """File ▸ Export… (Ctrl+E) / Export active view (Ctrl+Shift+E)."""
         from mammoview.gui.export_dialog import ExportDialog

@@ -221,3 +221,51 @@ def test_detect_at_a_false_marks_per_image_operating_point(models_dir, study_dir
     assert "finite and >= 0" in capsys.readouterr().err  # the curve's own check, one line
     with pytest.raises(SystemExit):  # argparse: one operating point at a time
         main(["detect", image, "--json", str(out), "--threshold", "0.5", "--fp-per-image", "1"])
+
+
+def test_detect_writes_a_dicom_sr_per_study_that_reads_back_as_the_json(models_dir, study_dir, tmp_path, capsys):
+    """--sr: one TID 1500 SR per study; every finding comes back with its image, place, type and scores."""
+    import highdicom as hd
+    import pydicom
+
+    png = tmp_path / "png" / "flat.png"
+    png.parent.mkdir()
+    imsave(png, np.zeros((64, 48)), cmap="gray")
+    out, sr_dir = tmp_path / "detect.json", tmp_path / "sr"
+    argv = ["detect", str(study_dir / "lcc.dcm"), str(study_dir / "sub"), str(png), "--json", str(out), "--quiet"]
+    assert main([*argv, "--sr", str(sr_dir), "--threshold", "0.05"]) == 1  # the PNG study cannot have an SR
+    assert "not a DICOM file" in capsys.readouterr().err
+    doc = json.loads(out.read_text())
+    _check_schema(doc)
+    (path,) = sr_dir.iterdir()  # the DICOM study (lcc + rcc, one StudyInstanceUID); none for the PNG
+    sr = hd.sr.srread(path)
+    assert sr.SOPClassUID.name == "Comprehensive SR Storage"
+    assert (sr.CompletionFlag, sr.VerificationFlag) == ("PARTIAL", "UNVERIFIED")
+    assert "research use only" in sr.SeriesDescription and sr.StudyInstanceUID == "1.2.3.4"
+    images = {e["path"]: e for e in doc["images"] if "findings" in e and e["path"].endswith(".dcm")}
+    assert len(images) == 2
+    uid_of = {p: str(pydicom.dcmread(p).SOPInstanceUID) for p in images}
+    groups = sr.content.get_planar_roi_measurement_groups()
+    assert len(groups) == sum(len(e["findings"]) for e in images.values()) > 0
+    for p, e in images.items():
+        mine = [
+            g for g in groups if g.roi.ContentSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID == uid_of[p]
+        ]
+        assert len(mine) == len(e["findings"])
+        for g, f in zip(mine, e["findings"], strict=True):
+            assert g.finding_type.meaning == {"mass": "Mass", "calcification": "Calcification Cluster"}[f["kind"]]
+            values = {m.name.meaning: m.value for m in g.get_measurements()}
+            assert values["Certainty of Finding"] == pytest.approx(f["score"], abs=1e-4)
+            assert values["Probability of cancer"] == pytest.approx(f["malignancy"], abs=1e-4)
+            pts = np.asarray(g.roi.value)
+            x0, y0, x1, y1 = f["bbox"]
+            if g.roi.graphic_type == hd.sr.GraphicTypeValues.POINT:
+                assert pts[0] == pytest.approx(f["center"], abs=0.01)
+            else:  # the outline, closed, lies in the finding's box
+                assert (pts[0] == pts[-1]).all() and len(pts) >= 4
+                assert (pts[:, 0] >= x0 - 1).all() and (pts[:, 0] <= x1 + 1).all()
+                assert (pts[:, 1] >= y0 - 1).all() and (pts[:, 1] <= y1 + 1).all()
+    # Per-image scores as measurement groups of their own.
+    scores = sorted(m.value for g in sr.content.get_image_measurement_groups() for m in g.get_measurements()
+                    if m.name.meaning == "Certainty of Finding")  # fmt: skip
+    assert scores == pytest.approx(sorted(e["scores"]["abnormal"] for e in images.values()), abs=1e-4)

@@ -137,3 +137,24 @@ def test_false_marks_per_image_reach_the_json_and_the_legend(cad_window, load, s
     assert entry["findings"][0]["fp_per_image"] == 0.42
     w.cad.set_result(planted_result(w, {View.LMLO: [finding(FindingKind.MASS, 220, 150, half=15)]}))
     assert not legend_info(w, True).rates  # a model without an operating curve: no rate line
+
+
+def test_dicom_sr_export_is_locked_until_the_first_read_then_holds_the_shown_findings(study, tmp_path):
+    import highdicom as hd
+
+    out = tmp_path / "cad-sr.dcm"
+    assert not study.commands["export_sr"].isEnabled()  # CAD hidden: nothing of it may leave the viewer
+    assert study.cad.export_sr(out) is None and not out.exists()
+    study.commands["cad_first_read_done"].trigger()
+    assert study.commands["export_sr"].isEnabled()
+    assert study.cad.export_sr(out) == out
+    sr = hd.sr.srread(out)
+    groups = sr.content.get_planar_roi_measurement_groups()
+    assert sorted(g.finding_type.meaning for g in groups) == ["Calcification Cluster", "Mass"]
+    mass = next(g for g in groups if g.finding_type.meaning == "Mass")
+    assert mass.roi.graphic_type == hd.sr.GraphicTypeValues.POLYLINE  # the outline, in the stored grid
+    assert np.asarray(mass.roi.value).mean(axis=0) == pytest.approx((220, 150), abs=1.0)
+    assert sr.PatientID == "SYN-0001" and sr.StudyInstanceUID == STUDY_UID  # it belongs to the study, for a PACS
+    before = out.read_bytes()
+    assert study.cad.export_sr(out) is None and out.read_bytes() == before  # never overwritten silently
+    assert "exists" in study.last_message[1]

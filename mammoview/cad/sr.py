@@ -1,0 +1,144 @@
+"""CAD findings as a DICOM Structured Report, for a PACS or a DICOM viewer (OHIF reads it).
+
+One Comprehensive SR per study, with a TID 1500 *Measurement Report* (built with
+highdicom): each finding is a planar ROI group -- the mass outline as a closed
+POLYLINE, or the centre as a POINT for a calcification cluster or a mass without
+an outline -- in the stored pixel grid of the image it was found on (DICOM SCOORD
+coordinates: column, row), referencing that image by its SOP Instance UID.  Its finding
+type is SCT *Mass* or *Calcification Cluster*, its finding site the left or right
+breast, and it carries two measurements: DCM *Certainty of Finding* (the finding's
+score) and DCM *Probability of cancer* (its malignancy), both 0-1, with the model as
+the algorithm.  Per-image scores follow as measurement groups of their own.
+
+This is TID 1500, not the Mammography CAD SR of TID 4000 (which highdicom does not
+build); the SR is marked PARTIAL and UNVERIFIED, its series description says
+"research use only", and the device observer is the model.  Only DICOM images can be
+referenced: a study with a PNG or JPEG image raises :class:`SrError` naming it.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+from pydicom.sr.codedict import codes
+from pydicom.uid import generate_uid
+
+from mammoview.cad.types import Finding, FindingKind, ImageCadResult, ModelInfo
+from mammoview.io.files import atomic_write_bytes
+
+SERIES_DESCRIPTION = "mammoview CAD findings (research use only)"
+SERIES_NUMBER = 9901
+MANUFACTURER = "mammoview"
+_UNITLESS = codes.UCUM.NoUnits
+_FINDING_TYPE = {FindingKind.MASS: codes.SCT.Mass, FindingKind.CALCIFICATION: codes.SCT.CalcificationCluster}
+_BREAST = {"L": codes.SCT.LeftBreast, "R": codes.SCT.RightBreast}
+#: Type 2 attributes the SR copies from its evidence: present (maybe empty) in every valid image,
+#: missing in some real files; filled in empty so that the SR can still be written.
+_TYPE2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+          "ReferringPhysicianName", "StudyID", "AccessionNumber")  # fmt: skip
+
+
+class SrError(ValueError):
+    """A study cannot be written as a DICOM SR (a one-line reason)."""
+
+
+def _header(path: str) -> pydicom.Dataset:
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except (pydicom.errors.InvalidDicomError, OSError) as exc:
+        raise SrError(f"{path}: not a DICOM file ({exc}); a DICOM SR can only reference DICOM images") from None
+    for kw in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID"):
+        if kw not in ds:
+            raise SrError(f"{path}: no {kw}; a DICOM SR cannot reference this image")
+    for kw in _TYPE2:
+        if kw not in ds:
+            setattr(ds, kw, "")
+    return ds
+
+
+def _region(f: Finding, source: hd.sr.SourceImageForRegion) -> hd.sr.ImageRegion:
+    if f.kind is FindingKind.MASS and len(f.contour) >= 3:
+        pts = np.asarray(f.contour, dtype=np.float64)
+        data = np.vstack([pts, pts[:1]])  # closed: the last point repeats the first
+        return hd.sr.ImageRegion(hd.sr.GraphicTypeValues.POLYLINE, data, source)
+    return hd.sr.ImageRegion(hd.sr.GraphicTypeValues.POINT, np.array([f.center], dtype=np.float64), source)
+
+
+def _scores(certainty: float, cancer: float, algorithm: hd.sr.AlgorithmIdentification) -> list[hd.sr.Measurement]:
+    return [
+        hd.sr.Measurement(codes.DCM.CertaintyOfFinding, float(certainty), _UNITLESS, algorithm_id=algorithm),
+        hd.sr.Measurement(codes.DCM.ProbabilityOfCancer, float(cancer), _UNITLESS, algorithm_id=algorithm),
+    ]
+
+
+def _sites(r: ImageCadResult) -> list[hd.sr.FindingSite]:
+    lat = r.view.laterality.value if r.view is not None else None
+    return [hd.sr.FindingSite(_BREAST[lat])] if lat in _BREAST else []
+
+
+def study_sr(results: Sequence[ImageCadResult], model: ModelInfo) -> hd.sr.ComprehensiveSR:
+    """The SR of one study's CAD results (``results``: the images of that study, DICOM files).
+
+    Raises
+    ------
+    SrError
+        No result, an image that is not a DICOM file with SOP and study UIDs, or headers
+        highdicom refuses (its reason, in one line).
+    """
+    if not results:
+        raise SrError("no CAD result to report")
+    headers = [_header(r.path) for r in results]
+    try:
+        with warnings.catch_warnings():  # single-component patient names (CBIS-DDSM) are the source's business
+            warnings.filterwarnings("ignore", message=".*intended person name.*", category=UserWarning)
+            return _build(results, headers, model)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise SrError(f"cannot build the SR: {type(exc).__name__}: {exc}") from None
+
+
+def _build(
+    results: Sequence[ImageCadResult], headers: list[pydicom.Dataset], model: ModelInfo
+) -> hd.sr.ComprehensiveSR:
+    algorithm = hd.sr.AlgorithmIdentification(name=model.name, version=model.version, manufacturer=MANUFACTURER)
+    device = hd.sr.DeviceObserverIdentifyingAttributes(
+        uid=generate_uid(entropy_srcs=[model.sha256]), name="mammoview CAD", manufacturer_name=MANUFACTURER,
+        model_name=f"{model.name} {model.version}",
+    )  # fmt: skip
+    context = hd.sr.ObservationContext(observer_device_context=hd.sr.ObserverContext(codes.DCM.Device, device))
+    groups: list[hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations | hd.sr.MeasurementsAndQualitativeEvaluations]
+    groups = []
+    for r, ds in zip(results, headers, strict=True):
+        source = hd.sr.SourceImageForRegion.from_source_image(ds)
+        label = r.view.label if r.view is not None else Path(r.path).name
+        for k, f in enumerate(r.findings, 1):
+            groups.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+                tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{label} CAD finding {k}"),
+                referenced_region=_region(f, source), finding_type=_FINDING_TYPE[f.kind], algorithm_id=algorithm,
+                finding_sites=_sites(r), measurements=_scores(f.score, f.malignancy, algorithm),
+            ))  # fmt: skip
+        groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
+            tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{label} image scores"),
+            algorithm_id=algorithm, finding_sites=_sites(r), measurements=_scores(r.abnormal, r.malignant, algorithm),
+            source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(ds)],
+        ))  # fmt: skip
+    report = hd.sr.MeasurementReport(observation_context=context, procedure_reported=codes.SCT.Mammography,
+                                     imaging_measurements=groups)  # fmt: skip
+    return hd.sr.ComprehensiveSR(
+        evidence=headers, content=report, series_instance_uid=generate_uid(), series_number=SERIES_NUMBER,
+        sop_instance_uid=generate_uid(), instance_number=1, manufacturer=MANUFACTURER, is_complete=False,
+        is_final=False, is_verified=False, series_description=SERIES_DESCRIPTION,
+    )  # fmt: skip
+
+
+def write_sr(sr: hd.sr.ComprehensiveSR, path: Path) -> Path:
+    """Write ``sr`` atomically as a DICOM file (never a half-written one)."""
+    buf = io.BytesIO()
+    sr.save_as(buf, enforce_file_format=True)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
