@@ -436,13 +436,13 @@ class CadController(QtCore.QObject):
         ``path`` None asks with a file dialog (which confirms an overwrite); a given path that
         exists is refused.  Problems (a non-DICOM image, a disk error) come as a dialog.
         """
+        if not self.unlocked or self.result is None:
+            self.window.show_status("DICOM SR: run CAD and mark the first read as done first.", 5000)
+            return None
         from PySide6 import QtWidgets
 
         from mammoview.cad.sr import SrError, study_sr, write_sr
 
-        if not self.unlocked or self.result is None:
-            self.window.show_status("DICOM SR: run CAD and mark the first read as done first.", 5000)
-            return None
         if path is None:
             chosen, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export CAD as DICOM SR", "cad-sr.dcm",
                                                               "DICOM files (*.dcm)")  # fmt: skip
