@@ -35,7 +35,7 @@ from mammoview.gui.heatmap_layer import MAP_NAMES
 from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.matching import MatchRow, ViewCad, match_study
 from mammoview.gui.measure_tool import MeasureTool
-from mammoview.gui.read_state import ReaderMark, image_key
+from mammoview.gui.read_state import Measurement, ReaderMark, image_key
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.review import focus_on
 from mammoview.gui.score_labels import BreastScoreLabels
@@ -106,6 +106,8 @@ class CadController(QtCore.QObject):
         self.dock.kindChosen.connect(self.marks_tool.set_kind)
         self.findings.rowActivated.connect(self.focus)
         self.findings.deleteRequested.connect(self.reader.remove)
+        self.findings.measurementActivated.connect(self.focus_measurement)
+        self.findings.measurementDeleteRequested.connect(self.reader.remove_measurement)
         self.reader.changed.connect(self._on_marks_changed)
         self.reader.saveFailed.connect(lambda msg: window.report_problems("Marks not saved", [msg], critical=True))
         self.marks_tool.markSelected.connect(self._select_mark)
@@ -315,19 +317,28 @@ class CadController(QtCore.QObject):
             n = sum(len(r.findings) for r in self.result.images)
             self.findings.show_rows(self.match_rows(), f"{n} CAD finding(s) at {self.operating_text(m)}"
                                     f" · {m.name} {m.version}")  # fmt: skip
+        tool = self.measure_tool
+        self.findings.show_measurements([(x, tool.length(x).text) for x in self.reader.measurements])
 
     # -- reader actions ------------------------------------------------------------------------------------
     def focus(self, row: MatchRow) -> None:
         """Centre the view on a findings-panel row and highlight it."""
         point = row.finding.center if row.finding is not None else (row.marks[0].x, row.marks[0].y)
         self.selected_mark = row.marks[0] if row.finding is None and row.marks else None
+        self.measure_tool.select(None)  # Del now means this row's mark, not a measurement
         for overlay in self.overlays.values():
             overlay.set_highlight(None)
         focus_on(self.window, row.view, point)
         self.overlays[row.view].set_highlight(point)
 
+    def focus_measurement(self, m: Measurement) -> None:
+        """Centre the view on a measurement (its midpoint) and select it."""
+        focus_on(self.window, m.view, ((m.x0 + m.x1) / 2, (m.y0 + m.y1) / 2))
+        self.measure_tool.select(m)
+
     def _select_mark(self, mark: ReaderMark) -> None:
         self.selected_mark = mark
+        self.measure_tool.select(None)
         for view, overlay in self.overlays.items():
             overlay.set_highlight((mark.x, mark.y) if view is mark.view else None)
         self.window.show_status(f"{mark.label} ({mark.kind.value}) selected: Del deletes it.", 4000)

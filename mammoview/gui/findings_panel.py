@@ -1,8 +1,9 @@
 """The findings panel (right dock): CAD findings and reader marks as matched / CAD only / reader only.
 
 Before the first read is done it lists only the reader's own marks (nothing of the
-CAD).  Clicking a row asks the controller to centre the view on it; reader-mark rows
-can be deleted from here (undoable).
+CAD).  The reader's length measurements follow in a group of their own.  Clicking a
+row asks the controller to centre the view on it; reader-mark and measurement rows can
+be deleted from here (undoable).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from mammoview.cad.operating import format_rate
 from mammoview.cad.types import FindingKind
 from mammoview.gui.marks import KIND_SHORT, format_score
 from mammoview.gui.matching import RULE, Category, MatchRow
-from mammoview.gui.read_state import ReaderMark
+from mammoview.gui.read_state import Measurement, ReaderMark
 
 #: Group title colours, readable on light and dark palettes (None: the palette's text colour).
 _GROUP_COLOURS = {Category.MATCHED: "#2f9e44", Category.CAD_ONLY: "#c2189f", Category.READER_ONLY: None}
@@ -54,10 +55,16 @@ class FindingsPanel(QtWidgets.QWidget):
         A :class:`MatchRow` was clicked (or chosen with the keyboard).
     deleteRequested(int)
         The reader asked to delete mark ``id``.
+    measurementActivated(object)
+        A :class:`Measurement` row was clicked.
+    measurementDeleteRequested(int)
+        The reader asked to delete measurement ``id``.
     """
 
     rowActivated = QtCore.Signal(object)
     deleteRequested = QtCore.Signal(int)
+    measurementActivated = QtCore.Signal(object)
+    measurementDeleteRequested = QtCore.Signal(int)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,8 +80,8 @@ class FindingsPanel(QtWidgets.QWidget):
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.currentItemChanged.connect(lambda item, _prev: self._activate(item))
         self.tree.itemClicked.connect(lambda item, _col: self._activate(item))
-        self.delete_button = QtWidgets.QPushButton("Delete mark")
-        self.delete_button.setToolTip("Delete the selected reader mark (undo: Ctrl+Z)")
+        self.delete_button = QtWidgets.QPushButton("Delete")
+        self.delete_button.setToolTip("Delete the selected reader mark or measurement (undo: Ctrl+Z)")
         self.delete_button.setEnabled(False)
         self.delete_button.clicked.connect(self._delete_selected)
         self.rule = QtWidgets.QLabel(f"<small>{RULE}</small>")
@@ -118,6 +125,17 @@ class FindingsPanel(QtWidgets.QWidget):
         self.tree.expandAll()
         self._resize()
 
+    def show_measurements(self, measurements: Sequence[tuple[Measurement, str]]) -> None:
+        """The reader's measurements (each with its length text), below the other groups; none: no group."""
+        if not measurements:
+            return
+        group = self._group(f"Your measurements ({len(measurements)})", None)
+        for m, length in measurements:
+            item = QtWidgets.QTreeWidgetItem(group, [m.view.label, "", "", f"{m.label} {length}"])
+            item.setData(0, _ROW, m)
+        group.setExpanded(True)
+        self._resize()
+
     def counts(self) -> dict[Category, int]:
         return {c: sum(r.category is c for r in self.rows) for c in Category}
 
@@ -157,9 +175,11 @@ class FindingsPanel(QtWidgets.QWidget):
     # -- interaction ----------------------------------------------------------------------
     def _activate(self, item: QtWidgets.QTreeWidgetItem | None) -> None:
         row = item.data(0, _ROW) if item is not None else None
-        self.delete_button.setEnabled(isinstance(row, MatchRow) and bool(row.marks))
+        self.delete_button.setEnabled((isinstance(row, MatchRow) and bool(row.marks)) or isinstance(row, Measurement))
         if isinstance(row, MatchRow):
             self.rowActivated.emit(row)
+        elif isinstance(row, Measurement):
+            self.measurementActivated.emit(row)
 
     def selected_row(self) -> MatchRow | None:
         item = self.tree.currentItem()
@@ -167,6 +187,10 @@ class FindingsPanel(QtWidgets.QWidget):
         return row if isinstance(row, MatchRow) else None
 
     def _delete_selected(self) -> None:
+        item = self.tree.currentItem()
+        if item is not None and isinstance(m := item.data(0, _ROW), Measurement):
+            self.measurementDeleteRequested.emit(m.id)
+            return
         row = self.selected_row()
         if row is not None and row.marks:
             self.deleteRequested.emit(row.marks[0].id)
