@@ -18,6 +18,8 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
+from mammoview.cad.density import assess as assess_density
+from mammoview.cad.density import per_breast
 from mammoview.cad.device import Precision, deterministic
 from mammoview.cad.findings import (
     DEFAULT_MAX_FINDINGS,
@@ -43,6 +45,7 @@ from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.preprocess import PreparedImage, estimate_spacing, prepare_image
 from mammoview.cad.types import (
     BreastScore,
+    DensityResult,
     Finding,
     Heatmap,
     ImageCadResult,
@@ -300,8 +303,9 @@ def analyse_study(
     cancel: CancelFlag = None,
     max_findings: int = DEFAULT_MAX_FINDINGS,
     tile: int | None = None,
+    density: LoadedModel | None = None,
 ) -> ProgressGenerator[StudyCadResult]:
-    """CAD on every image of a study, then breast and exam scores.
+    """CAD on every image of a study, then breast and exam scores (and density, with a ``density`` model).
 
     A breast's scores are the maximum over its views: a lesion is often clearly seen in
     only one of CC/MLO, so averaging would halve exactly the signal that matters, while
@@ -331,11 +335,17 @@ def analyse_study(
                 results.append(stop.value)
                 break
             yield Progress(i * STEPS + p.done, total, f"{label} ({i + 1}/{len(imgs)}): {p.message}")
+    views_density: dict[str, DensityResult] = {}
+    if density is not None:
+        check_cancel(cancel)
+        views_density = assess_density(density.to(dev), imgs)
     breasts: dict[Laterality, BreastScore] = {}
     for lat in Laterality:
         mine = [r for r, img in zip(results, imgs, strict=True) if _laterality(img) is lat]
         if mine:
-            breasts[lat] = BreastScore(lat, max(r.abnormal for r in mine), max(r.malignant for r in mine), len(mine))
+            dens = per_breast([views_density[r.path] for r in mine if r.path in views_density])
+            breasts[lat] = BreastScore(lat, max(r.abnormal for r in mine), max(r.malignant for r in mine), len(mine),
+                                       density=dens)  # fmt: skip
     return StudyCadResult(
         model=model.info,
         images=tuple(results),
@@ -344,4 +354,5 @@ def analyse_study(
         malignant=max((r.malignant for r in results), default=0.0),
         device=str(dev),
         seconds=time.perf_counter() - t0,
+        density_model=density.info if density is not None else None,
     )

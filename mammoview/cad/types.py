@@ -177,12 +177,43 @@ class ImageCadResult:
         }
 
 
+#: BI-RADS (5th edition) breast composition categories, in the density network's output order.
+DENSITY_CATEGORIES = ("a", "b", "c", "d")
+
+
+@dataclass(frozen=True)
+class DensityResult:
+    """Probabilities of the four density categories (sum 1) for a view or a breast."""
+
+    probabilities: tuple[float, float, float, float]
+    n_views: int = 1
+
+    @property
+    def category(self) -> str:
+        return DENSITY_CATEGORIES[int(np.argmax(self.probabilities))]
+
+    @property
+    def dense(self) -> float:
+        """P(heterogeneously or extremely dense): c + d, the "dense breast" of notification rules."""
+        return float(self.probabilities[2] + self.probabilities[3])
+
+    @property
+    def text(self) -> str:
+        """``"density C (0.62)"``: the most probable category and its probability."""
+        return f"density {self.category.upper()} ({max(self.probabilities):.2f})"
+
+    def to_json(self) -> dict[str, object]:
+        return {"category": self.category, "probabilities": [round(float(p), 4) for p in self.probabilities],
+                "dense": round(self.dense, 4), "views": self.n_views}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class BreastScore:
     laterality: Laterality
     abnormal: float
     malignant: float
     n_views: int
+    density: DensityResult | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,6 +225,7 @@ class StudyCadResult:
     malignant: float
     device: str = "cpu"
     seconds: float = 0.0
+    density_model: ModelInfo | None = None  # the density network behind ``breasts[...].density``
 
     def at_threshold(self, threshold: float) -> StudyCadResult:
         """Every image's findings cut again at ``threshold`` (:meth:`ImageCadResult.at_threshold`)."""

@@ -66,6 +66,9 @@ class ModelEntry:
     name: str
     arch: str
     version: str = "0.0.0"
+    #: what the network does: "detection" (the CAD: patch classifier run over the whole image) or
+    #: "density" (whole-breast BI-RADS composition, :mod:`mammoview.cad.density`)
+    task: str = "detection"
     file: str = ""
     sha256: str = ""
     arch_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -266,6 +269,7 @@ def load_model(
     models_dir: Path | str | None = None,
     device: str | torch.device | None = None,
     precision: Precision = "auto",
+    task: str = "detection",
 ) -> LoadedModel:
     """Load a model listed in the manifest, verified, in eval mode on ``device``.
 
@@ -279,12 +283,15 @@ def load_model(
         ``"cpu"``, ``"cuda"``, ``"mps"``, ``"auto"``/None (see :func:`mammoview.cad.device.select_device`).
     precision
         Inference precision (see :func:`mammoview.cad.device.autocast_dtype`).
+    task
+        What the model must do (``ModelEntry.task``); without ``name``, the default model
+        for "detection" and the first model of that task otherwise.
 
     Raises
     ------
     ModelError
-        No manifest or no such model; weights missing, corrupt, truncated, of the wrong
-        hash, or not matching the architecture (keys, shapes).
+        No manifest or no such model; a model of another task; weights missing, corrupt,
+        truncated, of the wrong hash, or not matching the architecture (keys, shapes).
     """
     from mammoview.cad.device import select_device
 
@@ -293,13 +300,21 @@ def load_model(
     manifest = read_manifest(root)
     if not manifest.models:
         raise ModelError(manifest_path, "no models installed (train one with `mammoview train`)")
-    chosen = name or manifest.default or (manifest.models[0].name if len(manifest.models) == 1 else None)
+    mine = [m for m in manifest.models if m.task == task]
+    if name is None and task != "detection":
+        if not mine:
+            raise ModelError(manifest_path, f"no {task} model installed")
+        name = mine[0].name
+    detectors = [m for m in manifest.models if m.task == "detection"]
+    chosen = name or manifest.default or (detectors[0].name if len(detectors) == 1 else None)
     if chosen is None:
         raise ModelError(manifest_path, "several models and no default; pass a model name")
     entry = manifest.get(chosen)
     if entry is None:
         names = ", ".join(m.name for m in manifest.models)
         raise ModelError(manifest_path, f"no model named {chosen!r} (installed: {names})")
+    if entry.task != task:
+        raise ModelError(manifest_path, f"{chosen} is a {entry.task} model, not a {task} model")
     path = root / entry.file
     model = build_model(entry, path)
     load_weights(model, path, entry.sha256)
@@ -378,7 +393,8 @@ def list_installed(models_dir: Path | str | None = None) -> list[InstalledModel]
     """The models of the manifest (no hashing: that happens at load time)."""
     root = Path(models_dir or default_models_dir())
     manifest = read_manifest(root)
-    default = manifest.default or (manifest.models[0].name if len(manifest.models) == 1 else None)
+    detectors = [m for m in manifest.models if m.task == "detection"]
+    default = manifest.default or (detectors[0].name if len(detectors) == 1 else None)
     return [
         InstalledModel(entry=m, path=root / m.file, exists=(root / m.file).is_file(), is_default=m.name == default)
         for m in manifest.models

@@ -27,6 +27,7 @@ COMMANDS = (
     "train",
     "ensemble",
     "evaluate",
+    "train_density",
 )
 
 

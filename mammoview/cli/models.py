@@ -1,4 +1,4 @@
-"""``mammoview models``: the installed CAD models (from ``models/manifest.json``)."""
+"""``mammoview models``: the installed CAD and density models (from ``models/manifest.json``)."""
 
 from __future__ import annotations
 
@@ -43,18 +43,23 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no models installed in {root}", file=sys.stderr)
         return 0
-    table = [("", "NAME", "VERSION", "ARCH", "PIXEL", "PATCH", "FINDINGS", "SHA8", "METRICS")]
+    table = [("", "NAME", "TASK", "VERSION", "ARCH", "PIXEL", "INPUT", "FINDINGS", "SHA8", "METRICS")]
     for r in rows:
         e = r.entry
+        density = e.task == "density"
+        canvas = e.extra.get("canvas_px") or ["?", "?"]
         table.append(
             (
                 "*" if r.is_default else "",
                 e.name,
+                e.task,
                 e.version,
                 f"{e.arch_kwargs.get('n')}x {e.arch_kwargs.get('arch')}" if e.arch == "ensemble" else e.arch,
                 f"{e.pixel_size_mm:g} mm",
-                f"{e.patch_size} px",
-                f"p>={e.finding_threshold:g}"
+                f"breast {canvas[0]}x{canvas[1]} px" if density else f"patch {e.patch_size} px",
+                "-"
+                if density
+                else f"p>={e.finding_threshold:g}"
                 + (" mirror-TTA" if e.test_time_flip else "")
                 + (f" windows {'+'.join(map(str, e.map_windows_px))} px" if e.map_windows_px else "")
                 + (" FP/img-curve" if e.operating_curve else ""),

@@ -85,11 +85,29 @@ def load_chosen(choice: ModelChoice) -> LoadedModel:
         return model
 
 
-class ModelProvider:
-    """The model of one window: loaded on first use in whichever worker asks, then kept.
+def load_density(choice: ModelChoice) -> LoadedModel | None:
+    """The density model of the chosen folder (call from a worker thread); None when none is installed.
 
-    A missing or broken model is remembered as :class:`CadUnavailable` until :meth:`reset`
-    (the reader's "Reload model"), so every later run fails fast with the same reason.
+    A broken density model is logged and skipped: the CAD runs without density.
+    """
+    from mammoview.cad.weights import ModelError, default_models_dir, load_model, read_manifest
+
+    root = Path(choice.models_dir or default_models_dir()).resolve()
+    try:
+        if not any(m.task == "density" for m in read_manifest(root).models):
+            return None
+        return load_model(None, root, choice.device, task="density")
+    except (ModelError, ValueError) as exc:
+        log.warning("density model not used: %s", exc)
+        return None
+
+
+class ModelProvider:
+    """The models of one window: loaded on first use in whichever worker asks, then kept.
+
+    A missing or broken CAD model is remembered as :class:`CadUnavailable` until :meth:`reset`
+    (the reader's "Reload model"), so every later run fails fast with the same reason.  The
+    density model is optional: without one (or with a broken one) results carry no density.
     """
 
     def __init__(self, choice: ModelChoice | None = None, loader: Callable[[], LoadedModel] | None = None) -> None:
@@ -98,6 +116,14 @@ class ModelProvider:
         self._lock = threading.Lock()
         self._model: LoadedModel | None = None
         self._error: CadUnavailable | None = None
+        self._density: tuple[LoadedModel | None] | None = None  # (model or None) once looked for
+
+    def density(self) -> LoadedModel | None:
+        """The density model, looked for once (blocking; never call from the GUI thread)."""
+        with self._lock:
+            if self._density is None:
+                self._density = (load_density(self.choice),)
+            return self._density[0]
 
     def get(self) -> LoadedModel:
         """The loaded model (blocking; never call from the GUI thread)."""
@@ -119,7 +145,7 @@ class ModelProvider:
                 self.choice = choice
             if loader is not None:
                 self._loader = loader
-            self._model, self._error = None, None
+            self._model, self._error, self._density = None, None, None
 
 
 class CadWorker(QtCore.QObject):
@@ -168,7 +194,9 @@ class CadWorker(QtCore.QObject):
         if not self._images:
             return None
         check_cancel(self._cancel)
-        gen = analyse_study(model, self._images, cancel=self._cancel, tile=self._tile, cam=self._cam)  # type: ignore[arg-type]
+        density = self._provider.density()
+        gen = analyse_study(model, self._images, cancel=self._cancel, tile=self._tile, cam=self._cam,  # type: ignore[arg-type]
+                            density=density)  # fmt: skip
         return drain(gen, lambda p: self._emit_progress(p.done, p.total, p.message))
 
     def _emit_progress(self, done: int, total: int, message: str) -> None:

@@ -29,6 +29,7 @@ from mammoview.gui.matching import RULE
 from mammoview.gui.read_state import atomic_write_json, image_key, now_iso, study_hash
 
 if TYPE_CHECKING:
+    from mammoview.cad.types import ModelInfo
     from mammoview.gui.cad_controller import CadController
     from mammoview.gui.main_window import MainWindow
 
@@ -164,6 +165,10 @@ def render_picture(window: MainWindow, *, active_only: bool = False, anonymize: 
     return out
 
 
+def _model_json(m: ModelInfo | None) -> dict[str, str] | None:
+    return {"name": m.name, "version": m.version, "sha256": m.sha256} if m is not None else None
+
+
 def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
     """The findings document written beside the picture."""
     cad, loaded = window.cad, window.loaded
@@ -207,7 +212,8 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         measurements.append(d)
     breasts = {}
     if shown and cad.result is not None:
-        breasts = {lat.value: {"abnormal": round(b.abnormal, 4), "malignant": round(b.malignant, 4)}
+        breasts = {lat.value: {"abnormal": round(b.abnormal, 4), "malignant": round(b.malignant, 4),
+                               **({"density": b.density.to_json()} if b.density is not None else {})}
                    for lat, b in cad.result.breasts.items()}  # fmt: skip
     doc: dict[str, Any] = {
         "format": FORMAT,
@@ -216,6 +222,7 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         "anonymized": anonymize,
         "study": study,
         "model": {"name": m.name, "version": m.version, "sha256": m.sha256} if m is not None else None,
+        "density_model": _model_json(cad.result.density_model) if shown and cad.result is not None else None,
         "cad_shown": shown,
         "images": images,
         "breasts": breasts,

@@ -1,4 +1,4 @@
-"""Per-breast CAD scores on screen: "R breast: abnormal 0.31 · malignant 0.12".
+"""Per-breast CAD scores on screen: "R breast: abnormal 0.31 · malignant 0.12 · density C (0.62)".
 
 One label per breast, on the upper visible panel of that breast (the CC in the 2x2
 layout, the MLO in the MLO-pair layout), in the panel's outer bottom corner just
@@ -23,8 +23,10 @@ _MARGIN = 6
 
 
 def breast_text(score: BreastScore) -> str:
+    """The label: the breast's scores, and its density when a density model ran."""
     ab, mal = format_score(score.abnormal), format_score(score.malignant)
-    return f"{score.laterality.value} breast: abnormal {ab} · malignant {mal}"
+    density = f" · {score.density.text}" if score.density is not None else ""
+    return f"{score.laterality.value} breast: abnormal {ab} · malignant {mal}{density}"
 
 
 class BreastScoreLabels(QtCore.QObject):

@@ -158,3 +158,23 @@ def test_dicom_sr_export_is_locked_until_the_first_read_then_holds_the_shown_fin
     before = out.read_bytes()
     assert study.cad.export_sr(out) is None and out.read_bytes() == before  # never overwritten silently
     assert "exists" in study.last_message[1]
+
+
+def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_path):
+    from dataclasses import replace
+
+    from mammoview.cad.types import DensityResult, ModelInfo
+    from mammoview.io.model import Laterality
+
+    r = study.cad.computed
+    dens = DensityResult((0.1, 0.2, 0.6, 0.1), n_views=2)
+    breasts = {lat: replace(b, density=dens if lat is Laterality.LEFT else None) for lat, b in r.breasts.items()}
+    study.cad.set_result(replace(r, breasts=breasts, density_model=ModelInfo("test-density", "0.1", "d" * 64)))
+    assert not study.cad.scores.shown_texts()  # locked: no density either
+    study.commands["cad_first_read_done"].trigger()
+    texts = study.cad.scores.shown_texts()
+    assert texts[View.LCC].endswith("· density C (0.60)") and "density" not in texts[View.RCC]
+    doc = json.loads(export_study(study, tmp_path / "read.png").json.read_text())
+    assert doc["breasts"]["L"]["density"] == {"category": "c", "probabilities": [0.1, 0.2, 0.6, 0.1], "dense": 0.7,
+                                              "views": 2}  # fmt: skip
+    assert "density" not in doc["breasts"]["R"] and doc["density_model"]["name"] == "test-density"

@@ -1,0 +1,100 @@
+"""Breast density: BI-RADS composition category a-d of each view and breast, from a whole-breast CNN.
+
+Density is a property of the whole breast, not of a patch, so this network sees the whole
+breast at a coarse pixel size (``pixel_size_mm`` of its manifest entry, 1-2 mm): the image
+goes through the same :func:`~mammoview.cad.preprocess.prepare` road as the CAD (resampling,
+breast mask, robust z-score inside the breast), then :func:`breast_canvas` puts the breast
+on a fixed canvas -- chest wall on the left, cropped to the breast's rows and columns,
+centred vertically, zero outside the breast -- and the network's four outputs are a
+softmax over the categories.  A view's probabilities are averaged with those of its mirror
+image (up-down), and a breast's are the mean of its views'.
+
+Trained on the CBIS-DDSM ``breast_density`` labels (ACR / BI-RADS 4th edition 1-4, mapped
+to a-d); see ``models/MODEL_CARD.md`` ("Breast density").  Research use only, like the CAD.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from mammoview.cad.preprocess import PreparedImage, chest_wall_side, prepare_image
+from mammoview.cad.types import DENSITY_CATEGORIES, DensityResult
+from mammoview.io.model import MammoImage
+
+FloatArray = npt.NDArray[np.float32]
+
+CATEGORIES = DENSITY_CATEGORIES
+DESCRIPTIONS = {
+    "a": "almost entirely fatty",
+    "b": "scattered fibroglandular",
+    "c": "heterogeneously dense",
+    "d": "extremely dense",
+}
+#: The manifest's ``task`` of a density model.
+TASK = "density"
+
+
+def breast_canvas(prepared: PreparedImage, shape: tuple[int, int]) -> FloatArray:
+    """The breast of ``prepared`` on a ``shape`` (rows, cols) canvas, chest wall on the left, zero elsewhere.
+
+    Rows are cropped to the breast and centred (the middle rows kept when it is taller
+    than the canvas); columns run from the chest wall (the breast's first column) towards
+    the nipple, cut at the canvas width.  An image without breast gives an all-zero canvas.
+    """
+    data, mask = prepared.data[0], prepared.mask
+    out = np.zeros(shape, np.float32)
+    if not mask.any():
+        return out
+    if chest_wall_side(mask) == "right":
+        data, mask = data[:, ::-1], mask[:, ::-1]
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    crop = np.where(mask, data, 0.0)[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = min(shape[0], crop.shape[0]), min(shape[1], crop.shape[1])
+    top = (crop.shape[0] - h) // 2
+    oy = (shape[0] - h) // 2
+    out[oy : oy + h, :w] = crop[top : top + h, :w]
+    return out
+
+
+def predict(net: torch.nn.Module, canvases: FloatArray, device: torch.device | str = "cpu") -> npt.NDArray[np.float64]:
+    """Category probabilities (N, 4) of canvases (N, H, W), averaged with their up-down mirrors."""
+    x = torch.from_numpy(np.ascontiguousarray(canvases[:, None], dtype=np.float32)).to(device)
+    with torch.no_grad():
+        p = (net(x).softmax(1) + net(x.flip(2)).softmax(1)) / 2
+    out: npt.NDArray[np.float64] = p.double().cpu().numpy()
+    return out
+
+
+def assess(model: object, images: Sequence[MammoImage]) -> dict[str, DensityResult]:
+    """Density of each image (key: its path as a string), with ``model`` a density :class:`LoadedModel`."""
+    from mammoview.cad.weights import LoadedModel
+
+    assert isinstance(model, LoadedModel)
+    shape = canvas_shape(model.entry.extra)
+    cfg = model.preprocess
+    canvases = np.stack([breast_canvas(prepare_image(im, cfg), shape) for im in images]) if images else None
+    if canvases is None:
+        return {}
+    probs = predict(model.inference_net, canvases, model.device)
+    return {str(im.path): DensityResult((float(p[0]), float(p[1]), float(p[2]), float(p[3])))
+            for im, p in zip(images, probs, strict=True)}  # fmt: skip
+
+
+def per_breast(views: Sequence[DensityResult]) -> DensityResult | None:
+    """The mean of a breast's view probabilities (None without any view)."""
+    if not views:
+        return None
+    mean = np.mean([r.probabilities for r in views], axis=0)
+    return DensityResult((float(mean[0]), float(mean[1]), float(mean[2]), float(mean[3])), n_views=len(views))
+
+
+def canvas_shape(extra: Mapping[str, object]) -> tuple[int, int]:
+    """The canvas (rows, cols) a density model was trained on (``canvas_px`` in its manifest entry)."""
+    value = extra.get("canvas_px")
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(f"a density model needs canvas_px [rows, cols] in its manifest entry, got {value!r}")
+    return (int(value[0]), int(value[1]))

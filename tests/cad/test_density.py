@@ -1,0 +1,126 @@
+"""Breast density: the canvas geometry, results, the task of a model, the study pipeline, training + install."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from mammoview.cad.density import CATEGORIES, TASK, assess, breast_canvas, per_breast
+from mammoview.cad.pipeline import analyse_study, drain
+from mammoview.cad.preprocess import PreparedImage
+from mammoview.cad.registry import create_model
+from mammoview.cad.types import DensityResult
+from mammoview.cad.weights import ModelEntry, ModelError, list_installed, load_model, save_model
+from mammoview.io.model import Laterality, PixelSpacing, View
+from mammoview.training.density import DensityConfig, DensityData, install, train_density, weighted_kappa
+from tests.cad.conftest import TINY_PAPER, make_image
+from tests.synthetic import synthetic_breast
+
+
+def prepared(data: np.ndarray, mask: np.ndarray) -> PreparedImage:
+    return PreparedImage(data=data[None].astype(np.float32), mask=mask, scale_y=1.0, scale_x=1.0,
+                         stored_shape=data.shape, spacing=PixelSpacing(1, 1, "test"), pixel_size_mm=1.0)  # fmt: skip
+
+
+def test_canvas_puts_the_breast_at_the_left_edge_centred_and_zero_outside():
+    data = np.full((40, 30), 7.0)
+    mask = np.zeros((40, 30), bool)
+    mask[10:20, 18:30] = True  # chest wall on the right: the widest side touches the right edge
+    mask[12:18, 14:18] = True
+    data[mask] = 100 + np.arange(mask.sum())
+    c = breast_canvas(prepared(data, mask), (20, 20))
+    # 10 rows x 16 columns of breast, mirrored: the chest-wall column (stored column 29) is canvas column 0
+    assert (c != 0).any(axis=1).sum() == 10 and np.flatnonzero(c.any(axis=1)).tolist() == list(range(5, 15))
+    assert c[5:15, 0].tolist() == data[10:20, 29].tolist()
+    assert np.count_nonzero(c) == mask.sum()
+    assert not (c == 7.0).any()  # nothing from outside the mask
+    big = breast_canvas(prepared(data, mask), (6, 8))  # taller and wider than the canvas: the middle rows kept
+    assert big.shape == (6, 8) and big[:, 0].tolist() == data[12:18, 29].tolist()
+    assert not breast_canvas(prepared(data, np.zeros_like(mask)), (5, 5)).any()
+
+
+def test_density_result_and_breast_mean():
+    a = DensityResult((0.1, 0.2, 0.6, 0.1))
+    b = DensityResult((0.1, 0.1, 0.2, 0.6))
+    assert (a.category, a.text, a.dense) == ("c", "density C (0.60)", pytest.approx(0.7))
+    mean = per_breast([a, b])
+    assert mean is not None and mean.probabilities == pytest.approx((0.1, 0.15, 0.4, 0.35)) and mean.n_views == 2
+    assert per_breast([]) is None
+    assert json.loads(json.dumps(mean.to_json()))["category"] == "c"
+
+
+def test_weighted_kappa_against_hand_computed_values():
+    assert weighted_kappa([0, 1, 2, 3], [0, 1, 2, 3]) == pytest.approx(1.0)
+    # two images, true a and d, predicted d and a: observed disagreement 2 * 1, expected (2 * 1 + 2 * 0)/2... by hand:
+    # o = [[0,0,0,1],[0]*4,[0]*4,[1,0,0,0]], e = outer([1,0,0,1],[1,0,0,1]) / 2, w = |i-j|/3
+    # sum(w o) = 2, sum(w e) = (1 + 1) / 2 = 1 -> kappa = 1 - 2 = -1
+    assert weighted_kappa([0, 3], [3, 0]) == pytest.approx(-1.0)
+    assert weighted_kappa([0, 1, 2, 3], [1, 1, 2, 3], power=1) == pytest.approx(1 - (1 / 3) / (np.sum(
+        np.abs(np.arange(4)[:, None] - np.arange(4)[None]) / 3 * np.outer([1, 1, 1, 1], [0, 2, 1, 1]) / 4)))
+
+
+@pytest.fixture()
+def density_dir(tmp_path):
+    """A TEST-ONLY density model (random tiny paper_cnn) next to a tiny detection model."""
+    torch.manual_seed(0)
+    d = tmp_path / "models"
+    save_model(create_model("paper_cnn", **TINY_PAPER), ModelEntry(name="test-cad", arch="paper_cnn",
+               arch_kwargs=dict(TINY_PAPER), patch_size=64, pixel_size_mm=0.5), d, make_default=True)  # fmt: skip
+    entry = ModelEntry(name="test-density", arch="paper_cnn", arch_kwargs=dict(TINY_PAPER), task=TASK,
+                       outputs=CATEGORIES, classes=CATEGORIES, pixel_size_mm=2.0, patch_size=64,
+                       test_time_flip=True, extra={"canvas_px": [64, 48]})  # fmt: skip
+    save_model(create_model("paper_cnn", num_outputs=4, **TINY_PAPER), entry, d)
+    return d
+
+
+def test_a_density_model_is_never_taken_for_the_cad_and_vice_versa(density_dir):
+    assert load_model(models_dir=density_dir).entry.name == "test-cad"
+    assert load_model(models_dir=density_dir, task=TASK).entry.name == "test-density"
+    with pytest.raises(ModelError, match="test-density is a density model, not a detection model"):
+        load_model("test-density", density_dir)
+    with pytest.raises(ModelError, match="test-cad is a detection model"):
+        load_model("test-cad", density_dir, task=TASK)
+    assert [r.entry.name for r in list_installed(density_dir) if r.is_default] == ["test-cad"]
+
+
+def test_study_pipeline_reports_density_per_breast(density_dir):
+    cad = load_model(models_dir=density_dir, device="cpu")
+    dens = load_model(models_dir=density_dir, device="cpu", task=TASK)
+    images = [make_image(synthetic_breast(400, 260, seed=s), view=v, name=f"{v.value}.dcm")
+              for s, v in enumerate((View.LCC, View.LMLO, View.RCC))]  # fmt: skip
+    per_view = assess(dens, images)
+    assert set(per_view) == {str(im.path) for im in images}
+    assert all(sum(r.probabilities) == pytest.approx(1.0) for r in per_view.values())
+    result = drain(analyse_study(cad, images, density=dens), lambda p: None)
+    left, right = result.breasts[Laterality.LEFT].density, result.breasts[Laterality.RIGHT].density
+    assert left is not None and left.n_views == 2 and right is not None and right.n_views == 1
+    want = np.mean([per_view[str(images[0].path)].probabilities, per_view[str(images[1].path)].probabilities], 0)
+    assert left.probabilities == pytest.approx(tuple(want))
+    assert result.density_model is not None and result.density_model.name == "test-density"
+    plain = drain(analyse_study(cad, images), lambda p: None)
+    assert plain.breasts[Laterality.LEFT].density is None and plain.density_model is None
+
+
+def test_training_learns_a_toy_density_signal_and_installs_a_loadable_model(tmp_path):
+    """Synthetic canvases whose category is their mean brightness: two short epochs must beat chance."""
+    rng = np.random.default_rng(0)
+    n, h, w = 160, 32, 24
+    label = np.arange(n) % 4
+    x = (label[:, None, None] - 1.5 + rng.normal(0, 0.3, (n, h, w))).astype(np.float32)
+    split = np.where(np.arange(n) < 120, "train", "val")
+    data = DensityData(x=x, label=label, tissue=np.full(n, -1), patient=np.array([f"p{i // 2}" for i in range(n)]),
+                       laterality=np.array(["L"] * n), split=split)  # fmt: skip
+    cfg = DensityConfig(pixel_size_mm=8.0, canvas_mm=(256.0, 192.0), epochs=4, batch_size=16, lr=5e-3, threads=1)
+    m = train_density(cfg, data, tmp_path / "run", progress=False)
+    assert m["val_images"]["accuracy"] > 0.5 and m["val_images"]["kappa_linear"] > 0.5
+    assert m["val_breasts"]["n"] == 20 and len(m["history"]) == 4
+    assert (tmp_path / "run" / "confusion.png").stat().st_size > 0 and "kappa" in (tmp_path / "run" / "report.md").read_text()
+    entry = install(cfg, tmp_path / "run", tmp_path / "models", "toy-density", "0.0.1", "test")
+    loaded = load_model("toy-density", tmp_path / "models", "cpu", task=TASK)
+    assert loaded.entry.task == TASK and entry.extra["canvas_px"] == [32, 24]
+    with torch.no_grad():
+        p = loaded.inference_net(torch.from_numpy(x[120:][:, None])).softmax(1).numpy()
+    assert np.mean(p.argmax(1) == label[120:]) > 0.5
