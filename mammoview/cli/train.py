@@ -44,6 +44,13 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--malignant-weight", type=float, default=0.5, help="weight of the malignancy BCE")
     p.add_argument("--label-smoothing", type=float, default=0.05)
     p.add_argument(
+        "--aux-descriptors",
+        action="store_true",
+        help="also learn the CBIS-DDSM case descriptions (suspicious margin, irregular shape, BI-RADS >= 4) on "
+        "training-only outputs; the installed network keeps its 4 outputs",
+    )
+    p.add_argument("--aux-weight", type=float, default=0.5, help="weight of the --aux-descriptors BCE")
+    p.add_argument(
         "--ema",
         type=float,
         default=0.0,
@@ -219,6 +226,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         ema_warmup=args.ema_warmup,
         init_from=str(args.init_from),
         precision=args.precision,
+        aux_descriptors=args.aux_descriptors,
+        aux_weight=args.aux_weight,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,16 @@ class PatchSet:
     def split(self, name: str) -> IntArray:
         """Indices of the patches in split ``name`` (``"train"`` or ``"val"``)."""
         return np.flatnonzero(self.splits == name).astype(np.int64)
+
+    def data_dir(self) -> Path:
+        """The data folder: ``$MAMMOVIEW_DATA`` when set, else the one the patches were cut from (if still there).
+
+        Else :func:`~mammoview.training.sources.default_data_dir` (as ``evaluate`` looks for it).
+        """
+        from mammoview.training.sources import default_data_dir
+
+        made_from = Path(self.manifest.get("data_dir") or "")
+        return default_data_dir() if os.environ.get("MAMMOVIEW_DATA") or not made_from.is_dir() else made_from
 
     def split_patients(self) -> dict[str, list[str]]:
         """``split.json``'s patients per split."""

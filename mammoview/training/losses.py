@@ -62,6 +62,28 @@ def cad_loss(
     return loss, parts
 
 
+def aux_loss(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Summed BCE of auxiliary binary targets over their known entries (NaN = unknown, no gradient).
+
+    Parameters
+    ----------
+    logits, targets : Tensor (N, K)
+        Auxiliary logits and 1 / 0 / NaN targets (:mod:`mammoview.training.descriptors`).
+
+    Returns
+    -------
+    loss : Tensor
+        Sum over the known entries (0 with the graph kept when none is known).
+    n_known : int
+    """
+    known = torch.isfinite(targets)
+    n_known = int(known.sum())
+    if not n_known:
+        return logits.sum() * 0.0, 0
+    loss = F.binary_cross_entropy_with_logits(logits[known], targets[known].to(logits.dtype), reduction="sum")
+    return loss, n_known
+
+
 def class_sampling_weights(y: npt.ArrayLike, alpha: float = 0.5) -> npt.NDArray[np.float64]:
     """Per-sample probabilities so class ``c`` is drawn in proportion to ``n_c ** (1 - alpha)``.
 

@@ -18,6 +18,11 @@
   ``torch.optim.swa_utils.AveragedModel``; it smooths the epoch-to-epoch noise of a
   high learning rate.  ``init_from`` starts from another run's best weights (fine-tuning
   on a mined patch set instead of starting over).
+- **Auxiliary targets** (``aux_descriptors``): a separate linear layer on the pooled features
+  learns the CBIS-DDSM case descriptions' margin, shape and BI-RADS flags
+  (:mod:`.descriptors`) with masked BCE x ``aux_weight``, to push the shared features towards
+  what malignancy is judged on.  Training only: the layer is not saved with the weights, so
+  the run's model has the same 4 outputs as any other.
 - **Checkpoints** every epoch (:mod:`.checkpoint`, no pickle), ``--resume``, a hard
   ``max_minutes`` stop, learning curves PNG, ``summary.json`` with the full config.
 """
@@ -26,7 +31,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,9 +43,17 @@ from mammoview.training.augment import AugmentConfig, augment
 from mammoview.training.checkpoint import load_checkpoint, save_checkpoint, state_tensors
 from mammoview.training.curves import plot_learning_curves
 from mammoview.training.datasets import PatchSet
-from mammoview.training.losses import cad_loss, class_sampling_weights
+from mammoview.training.descriptors import descriptor_targets, target_counts
+from mammoview.training.losses import aux_loss, cad_loss, class_sampling_weights
 from mammoview.training.monitor import DetectionMonitor, monitor_images
-from mammoview.training.validate import Group, evaluate_groups, make_groups, monitor_value, patch_logits
+from mammoview.training.validate import (
+    Group,
+    evaluate_groups,
+    make_groups,
+    monitor_value,
+    patch_logits,
+    patch_pooled,
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,8 @@ class TrainConfig:
     #: forward/backward arithmetic of the training steps: ``bf16`` autocast (weights, optimiser
     #: and validation stay float32), ``fp32``, or ``auto`` = bf16 where the CPU/GPU has it natively
     precision: Literal["auto", "fp32", "bf16"] = "auto"
+    aux_descriptors: bool = False  # also learn the case descriptions' flags (training-only outputs)
+    aux_weight: float = 0.5  # weight of their masked BCE
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -140,23 +154,34 @@ def train_step(
     clip: float,
     pos_weight: float | None,
     contexts: list[int] | None = None,
+    aux_head: torch.nn.Module | None = None,
+    aux_targets: list[torch.Tensor] | None = None,
 ) -> tuple[float, int, int]:
     """One optimiser step over one batch per size group; returns (loss sum, correct, count).
 
     With ``cfg.precision`` resolving to bf16 the forward pass runs under CPU/CUDA autocast
-    (float32 master weights; the loss is computed in float32).
+    (float32 master weights; the loss is computed in float32).  With ``aux_head`` (a layer on
+    the pooled features) and ``aux_targets`` (per batch, ``(n, K)`` 1 / 0 / NaN) the loss adds
+    ``cfg.aux_weight`` x their masked BCE (:func:`~mammoview.training.losses.aux_loss`).
     """
     bf16 = train_precision(cfg.precision) == "bf16"
     model.train()
     opt.zero_grad(set_to_none=True)
     n_total = sum(int(b[1].shape[0]) for b in batches)
     loss_sum, correct = 0.0, 0
-    for (x, y, mal), context in zip(batches, contexts or [0] * len(batches), strict=True):
+    targets: list[torch.Tensor | None] = list(aux_targets) if aux_targets is not None else [None] * len(batches)
+    for (x, y, mal), context, aux in zip(batches, contexts or [0] * len(batches), targets, strict=True):
         if x.shape[0] == 0:
             continue
         xa = augment(x, gen, cfg.augment, clip).contiguous(memory_format=torch.channels_last)
+        aux_logits = None
         with torch.autocast(device_type=xa.device.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = patch_logits(model, xa, context)
+            if aux_head is not None and aux is not None:
+                pooled = patch_pooled(model, xa, context)
+                logits = model.head(pooled)  # type: ignore[operator]  # CadNet's linear head
+                aux_logits = aux_head(pooled)
+            else:
+                logits = patch_logits(model, xa, context)
         logits = logits.float()
         loss, _ = cad_loss(
             logits,
@@ -167,6 +192,8 @@ def train_step(
             label_smoothing=cfg.label_smoothing,
             reduction="sum",
         )
+        if aux_logits is not None and aux is not None:
+            loss = loss + cfg.aux_weight * aux_loss(aux_logits.float(), aux)[0]
         (loss / n_total).backward()  # type: ignore[no-untyped-call]
         loss_sum += float(loss.detach())
         correct += int((logits[:, :3].argmax(1) == y).sum())
@@ -234,11 +261,8 @@ def detection_monitor(ps: PatchSet, cfg: TrainConfig) -> DetectionMonitor:
         If the patch set's data folder holds no such image (the monitor would score nothing).
     """
     from mammoview.cad.preprocess import PreprocessConfig
-    from mammoview.training.sources import default_data_dir
 
-    # $MAMMOVIEW_DATA wins (as in evaluate); else where the patches were cut, if it is still there
-    made_from = Path(ps.manifest.get("data_dir") or "")
-    data = default_data_dir() if os.environ.get("MAMMOVIEW_DATA") or not made_from.is_dir() else made_from
+    data = ps.data_dir()
     images = monitor_images(data, ps.split_patients().get("val", []), cfg.monitor_images)
     if not images:
         raise ValueError(f"--monitor froc: no validation CBIS-DDSM image with located masses under {data}")
@@ -280,6 +304,7 @@ def train(
     va = ps.split("val")
     model = create_model(cfg.arch, in_chans=ps.channels, **cfg.arch_kwargs)
     model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    aux_head = torch.nn.Linear(int(model.num_features), 3) if cfg.aux_descriptors else None  # training only
     # patches smaller than the network's stride would pool to nothing: leave them out
     min_size = int(getattr(model, "feature_stride", 1))
     train_groups = [g for g in make_groups(ps, tr) if g.size >= min_size]
@@ -289,6 +314,8 @@ def train(
     known = np.isfinite(ps.malignant[tr]) & (ps.y[tr] > 0)
     n_mal = int(np.sum(ps.malignant[tr][known] == 1))
     pos_weight = float((known.sum() - n_mal) / n_mal) if n_mal else None
+    aux_all = descriptor_targets(ps) if aux_head is not None else None  # (N, 3), NaN = unknown
+    aux_groups = [torch.from_numpy(aux_all[g.idx]) for g in train_groups] if aux_all is not None else None
 
     if cfg.init_from and not resume:
         from mammoview.training.checkpoint import load_weights
@@ -299,7 +326,7 @@ def train(
 
     detection = detection_monitor(ps, cfg) if cfg.monitor == "froc" else None
 
-    opt = make_optimizer(model, cfg)
+    opt = make_optimizer(torch.nn.ModuleList([model, aux_head]) if aux_head is not None else model, cfg)
     main = next((g for g in train_groups if g.size == ps.patch_size), train_groups[0])
     steps = cfg.steps_per_epoch or math.ceil(len(main) / cfg.batch_size)
     total, warmup = steps * cfg.epochs, round(steps * cfg.warmup_epochs)
@@ -310,6 +337,10 @@ def train(
         doc = load_checkpoint(ckpt, "last", model, opt, np_rng=np_rng, torch_gen=gen, ema=ema)
         history, best, best_epoch = doc["history"], doc["best"], doc["best_epoch"]
         bad, start, before = doc["bad_epochs"], doc["epoch"] + 1, doc["elapsed_s"]
+        if aux_head is not None:
+            from safetensors.torch import load_file
+
+            aux_head.load_state_dict(load_file(ckpt / "last_aux.safetensors"), strict=True)
     deadline = t0 + 60.0 * cfg.max_minutes
     stopped = "epochs"
     for epoch in range(start, cfg.epochs):
@@ -326,7 +357,23 @@ def train(
             batches = [
                 g.batch(d[step * b : (step + 1) * b]) for g, d, b in zip(train_groups, draws, bsizes, strict=True)
             ]
-            ls, c, n = train_step(model, opt, batches, cfg, gen, ps.clip, pos_weight, [g.context for g in train_groups])
+            aux_batch = (
+                [a[d[step * b : (step + 1) * b]] for a, d, b in zip(aux_groups, draws, bsizes, strict=True)]
+                if aux_groups is not None
+                else None
+            )
+            ls, c, n = train_step(
+                model,
+                opt,
+                batches,
+                cfg,
+                gen,
+                ps.clip,
+                pos_weight,
+                [g.context for g in train_groups],
+                aux_head,
+                aux_batch,
+            )
             if ema is not None:
                 ema.update_parameters(model)  # type: ignore[operator]  # AveragedModel (make_ema)
             loss_sum, correct, count = loss_sum + ls, correct + c, count + n
@@ -381,6 +428,10 @@ def train(
                 "config": cfg.to_dict(),
             },
         )
+        if aux_head is not None:  # resume needs it; the installed weights never hold it
+            from safetensors.torch import save_file
+
+            save_file(state_tensors(aux_head), str(ckpt / "last_aux.safetensors"))
         plot_learning_curves(history, out_dir / "learning_curves.png", title=f"{cfg.arch} on {Path(patches_dir).name}")
         if progress:
             print(_epoch_line(row), flush=True)
@@ -414,6 +465,7 @@ def train(
         "epochs_run": len(history),
         "minutes": round((before + time.perf_counter() - t0) / 60.0, 2),
         "pos_weight": pos_weight,
+        "aux_targets": None if aux_all is None else target_counts(aux_all[tr[ps.y[tr] > 0]]),
         "torch_version": torch.__version__,
         "threads": cfg.threads,
         "precision": train_precision(cfg.precision),

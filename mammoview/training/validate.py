@@ -65,6 +65,15 @@ def patch_logits(model: torch.nn.Module, x: torch.Tensor, context: int = 0) -> t
     return out
 
 
+def patch_pooled(model: torch.nn.Module, x: torch.Tensor, context: int = 0) -> torch.Tensor:
+    """The head's input (pooled features) for the central patches of ``x``, as :func:`patch_logits`."""
+    if context:
+        out: torch.Tensor = model.forward_context(x, context, pre_logits=True)  # type: ignore[operator]
+    else:
+        out = model.forward_head(model.forward_features(x), pre_logits=True)  # type: ignore[operator]
+    return out
+
+
 @torch.no_grad()
 def predict(model: torch.nn.Module, group: Group, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
     """Logits ``(n, 4)`` and probabilities ``(n, 4)`` (softmax of 3 + sigmoid) of a group, eval mode."""

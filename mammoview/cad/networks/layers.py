@@ -152,7 +152,7 @@ class CadNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.forward_head(self.forward_features(x))
 
-    def forward_context(self, x: Tensor, context_px: int) -> Tensor:
+    def forward_context(self, x: Tensor, context_px: int, pre_logits: bool = False) -> Tensor:
         """Logits of the central patch of ``x``, seen with ``context_px`` pixels of surroundings.
 
         ``x`` is ``P + 2 * context_px`` pixels wide; only the feature cells covering the
@@ -161,7 +161,7 @@ class CadNet(nn.Module):
         a network trained this way is trained on exactly what whole-image inference
         evaluates (the patch-equivalent maps of docs/cad-design.md).  A plain patch (no
         context) would instead teach the network the zero padding at its borders, which it
-        never meets inside a whole mammogram.
+        never meets inside a whole mammogram.  ``pre_logits``: the pooled features instead.
         """
         if context_px % self.feature_stride:
             raise ValueError(f"context of {context_px} px is not a multiple of the stride {self.feature_stride}")
@@ -172,7 +172,7 @@ class CadNet(nn.Module):
             if h <= 2 * m or w <= 2 * m:
                 raise ValueError(f"input {tuple(x.shape[2:])} leaves no centre after {context_px} px of context")
             features = features[:, :, m : h - m, m : w - m]
-        return self.forward_head(features)
+        return self.forward_head(features, pre_logits)
 
     def cam(self, features: Tensor) -> Tensor:
         """CAM logit maps N,K,h,w for ``features`` (see :func:`class_activation_map`)."""
