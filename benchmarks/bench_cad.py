@@ -40,6 +40,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from mammoview.cad.density import assess as assess_density
 from mammoview.cad.device import autocast, configure_threads, describe, select_device
 from mammoview.cad.findings import find_regions
 from mammoview.cad.inference import default_tile, whole_image_maps
@@ -223,6 +224,14 @@ def gui_stall(files: list[Path], models_dir: Path | None) -> tuple[float, float,
     return (max(gaps) if gaps else float("nan")), t1 - t0, len(ticks)
 
 
+def density_model(models_dir: Path | None, dev: torch.device) -> LoadedModel | None:
+    """The installed density model (None without one): the viewer runs it after the CAD."""
+    try:
+        return load_model(None, models_dir, dev, task="density")
+    except ModelError:
+        return None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default=None, help="auto (default), cpu, cuda, mps")
@@ -329,6 +338,11 @@ def main() -> int:
     )
     print(f"network: {flops_total / 1e9:.2f} GFLOP in {net_total:.3f} s = {flops_total / 1e9 / net_total:.1f} GFLOP/s")
     print(f"peak memory: {peak}")
+    density = density_model(args.models_dir, dev)
+    if density is not None:
+        ts = [timed(lambda: assess_density(density, images), dev)[0] for _ in range(args.repeat)]
+        print(f"breast density ({density.entry.name} {density.entry.version}, four views, in the viewer's CAD job): "
+              f"{med(ts):.3f} s; four-view CAD + density {t_study + med(ts):.3f} s without decode")  # fmt: skip
     if not args.no_gui:
         stall, wall, n = gui_stall(files, args.models_dir)
         print(
