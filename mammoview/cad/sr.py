@@ -8,7 +8,8 @@ coordinates: column, row), referencing that image by its SOP Instance UID.  Its 
 type is SCT *Mass* or *Calcification Cluster*, its finding site the left or right
 breast, and it carries two measurements: DCM *Certainty of Finding* (the finding's
 score) and DCM *Probability of cancer* (its malignancy), both 0-1, with the model as
-the algorithm.  Per-image scores follow as measurement groups of their own.
+the algorithm.  Per-image scores follow as measurement groups of their own, and, when the
+density network ran, each breast's BI-RADS composition (DCM *Breast composition*).
 
 This is TID 1500, not the Mammography CAD SR of TID 4000 (which highdicom does not
 build); the SR is marked PARTIAL and UNVERIFIED, its series description says
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import highdicom as hd
@@ -29,8 +30,9 @@ import pydicom
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
-from mammoview.cad.types import Finding, FindingKind, ImageCadResult, ModelInfo
+from mammoview.cad.types import BreastScore, Finding, FindingKind, ImageCadResult, ModelInfo
 from mammoview.io.files import atomic_write_bytes
+from mammoview.io.model import Laterality
 
 SERIES_DESCRIPTION = "mammoview CAD findings (research use only)"
 SERIES_NUMBER = 9901
@@ -38,6 +40,12 @@ MANUFACTURER = "mammoview"
 _UNITLESS = codes.UCUM.NoUnits
 _FINDING_TYPE = {FindingKind.MASS: codes.SCT.Mass, FindingKind.CALCIFICATION: codes.SCT.CalcificationCluster}
 _BREAST = {"L": codes.SCT.LeftBreast, "R": codes.SCT.RightBreast}
+_COMPOSITION = {
+    "a": codes.SCT.AlmostEntirelyFatBreastComposition,
+    "b": codes.SCT.ScatteredFibroglandularDensities,
+    "c": codes.SCT.HeterogeneouslyDense,
+    "d": codes.SCT.ExtremelyDense,
+}
 #: Type 2 attributes the SR copies from its evidence: present (maybe empty) in every valid image,
 #: missing in some real files; filled in empty so that the SR can still be written.
 _TYPE2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
@@ -82,8 +90,18 @@ def _sites(r: ImageCadResult) -> list[hd.sr.FindingSite]:
     return [hd.sr.FindingSite(_BREAST[lat])] if lat in _BREAST else []
 
 
-def study_sr(results: Sequence[ImageCadResult], model: ModelInfo) -> hd.sr.ComprehensiveSR:
+def study_sr(
+    results: Sequence[ImageCadResult],
+    model: ModelInfo,
+    breasts: Mapping[Laterality, BreastScore] | None = None,
+    density_model: ModelInfo | None = None,
+) -> hd.sr.ComprehensiveSR:
     """The SR of one study's CAD results (``results``: the images of that study, DICOM files).
+
+    With ``breasts`` carrying a density (and ``density_model``), each breast's BI-RADS
+    composition is added as a qualitative evaluation: DCM *Breast composition* = SCT *Almost
+    entirely fat breast composition* ... *Extremely dense breast composition*, finding site the
+    breast, algorithm the density model.
 
     Raises
     ------
@@ -97,13 +115,36 @@ def study_sr(results: Sequence[ImageCadResult], model: ModelInfo) -> hd.sr.Compr
     try:
         with warnings.catch_warnings():  # single-component patient names (CBIS-DDSM) are the source's business
             warnings.filterwarnings("ignore", message=".*intended person name.*", category=UserWarning)
-            return _build(results, headers, model)
+            sr_groups = _density_groups(breasts or {}, density_model)
+            return _build(results, headers, model, sr_groups)
     except (ValueError, TypeError, AttributeError) as exc:
         raise SrError(f"cannot build the SR: {type(exc).__name__}: {exc}") from None
 
 
+def _density_groups(
+    breasts: Mapping[Laterality, BreastScore], model: ModelInfo | None
+) -> list[hd.sr.MeasurementsAndQualitativeEvaluations]:
+    if model is None:
+        return []
+    algorithm = hd.sr.AlgorithmIdentification(name=model.name, version=model.version, manufacturer=MANUFACTURER)
+    out = []
+    for lat, b in sorted(breasts.items(), key=lambda kv: kv[0].value):
+        if b.density is None or lat.value not in _BREAST:
+            continue
+        out.append(hd.sr.MeasurementsAndQualitativeEvaluations(
+            tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{lat.value} breast density"),
+            algorithm_id=algorithm, finding_sites=[hd.sr.FindingSite(_BREAST[lat.value])],
+            qualitative_evaluations=[hd.sr.QualitativeEvaluation(codes.DCM.BreastComposition,
+                                                                 _COMPOSITION[b.density.category])],
+        ))  # fmt: skip
+    return out
+
+
 def _build(
-    results: Sequence[ImageCadResult], headers: list[pydicom.Dataset], model: ModelInfo
+    results: Sequence[ImageCadResult],
+    headers: list[pydicom.Dataset],
+    model: ModelInfo,
+    extra: Sequence[hd.sr.MeasurementsAndQualitativeEvaluations] = (),
 ) -> hd.sr.ComprehensiveSR:
     algorithm = hd.sr.AlgorithmIdentification(name=model.name, version=model.version, manufacturer=MANUFACTURER)
     device = hd.sr.DeviceObserverIdentifyingAttributes(
@@ -127,6 +168,7 @@ def _build(
             algorithm_id=algorithm, finding_sites=_sites(r), measurements=_scores(r.abnormal, r.malignant, algorithm),
             source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(ds)],
         ))  # fmt: skip
+    groups.extend(extra)
     report = hd.sr.MeasurementReport(observation_context=context, procedure_reported=codes.SCT.Mammography,
                                      imaging_measurements=groups)  # fmt: skip
     return hd.sr.ComprehensiveSR(

@@ -466,7 +466,8 @@ class CadController(QtCore.QObject):
                 self.window.report_problems("DICOM SR not written", [f"{target} exists; choose another name."])
                 return None
         try:
-            out = write_sr(study_sr(self.result.images, self.result.model), target)
+            r = self.result
+            out = write_sr(study_sr(r.images, r.model, r.breasts, r.density_model), target)
         except (SrError, OSError) as exc:
             self.window.report_problems("DICOM SR not written", [str(exc)])
             return None

@@ -178,3 +178,11 @@ def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_p
     assert doc["breasts"]["L"]["density"] == {"category": "c", "probabilities": [0.1, 0.2, 0.6, 0.1], "dense": 0.7,
                                               "views": 2}  # fmt: skip
     assert "density" not in doc["breasts"]["R"] and doc["density_model"]["name"] == "test-density"
+    # and in the DICOM SR: the left breast's composition, coded
+    import highdicom as hd
+
+    sr = hd.sr.srread(study.cad.export_sr(tmp_path / "sr.dcm"))
+    (group,) = [g for g in sr.content.get_image_measurement_groups() if not g.get_measurements()]
+    (evaluation,) = group.get_qualitative_evaluations()
+    assert (evaluation.name.meaning, evaluation.value.value) == ("Breast composition", "129718006")  # c
+    assert [s.value.value for s in group.finding_sites] == ["80248007"]  # left breast
