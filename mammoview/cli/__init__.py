@@ -21,6 +21,7 @@ COMMANDS = (
     "view",
     "info",
     "detect",
+    "density",
     "classify",
     "models",
     "extract_patches",

@@ -153,3 +153,31 @@ def test_the_shipped_density_model_loads_and_grades_a_real_study_the_same_at_two
         }
         graded.append({lat.value: r.category for lat, r in by_breast.items() if r is not None})
     assert graded[0] == graded[1] and set(graded[0]) == {"L", "R"}
+
+
+def test_density_command_grades_images_and_breasts_and_reports_bad_files(density_dir, tmp_path, capsys):
+    from mammoview.cli import main
+    from tests.synthetic import mammo_dataset, write_dataset
+
+    d = tmp_path / "study"
+    for k, proj in enumerate(("CC", "MLO")):
+        ds = mammo_dataset(synthetic_breast(400, 260, seed=k), "L", proj, pixel_spacing=(0.25, 0.25), study_uid="1.2.3")
+        write_dataset(ds, d / f"l{proj.lower()}.dcm")
+    (d / "broken.dcm").write_bytes(b"DICM" * 10)
+    out = tmp_path / "density.json"
+    assert main(["density", str(d), "--json", str(out), "--models-dir", str(density_dir), "--device", "cpu"]) == 1
+    assert "broken.dcm" in capsys.readouterr().err
+    doc = json.loads(out.read_text())
+    assert doc["model"]["name"] == "test-density"
+    good = [e for e in doc["images"] if "density" in e]
+    assert len(good) == 2 and all(e["laterality"] == "L" for e in good)
+    (bad,) = [e for e in doc["images"] if "error" in e]
+    assert bad["path"].endswith("broken.dcm")
+    (study,) = doc["studies"]
+    left = study["breasts"]["L"]
+    assert set(study["breasts"]) == {"L"} and left["views"] == 2
+    want = np.mean([e["density"]["probabilities"] for e in good], axis=0)
+    assert left["probabilities"] == pytest.approx(want, abs=2e-4)
+    assert main(["density", str(d / "lcc.dcm"), "--json", str(out), "--models-dir", str(density_dir),
+                 "--model", "test-cad"]) == 1  # fmt: skip
+    assert "test-cad is a detection model" in capsys.readouterr().err

@@ -1,0 +1,78 @@
+"""`mammoview density`: BI-RADS breast density (a-d) per image and per breast, as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from mammoview.cli.detect import parse_spacing
+
+
+def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "density",
+        help="breast density (BI-RADS a-d) per image and per breast, as JSON",
+        description="Run the installed density network on image files or folders (searched recursively): "
+        "per image the category probabilities, per breast of each study their mean. Research use only.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    p.add_argument("--json", required=True, type=Path, dest="json_out", metavar="OUT", help="JSON file to write")
+    p.add_argument("--model", metavar="NAME", help="density model name (default: the installed one)")
+    p.add_argument(
+        "--models-dir", type=Path, metavar="DIR", help="models folder (default: $MAMMOVIEW_MODELS, else models/)"
+    )
+    p.add_argument("--device", default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--pixel-spacing", type=parse_spacing, metavar="MM", help="spacing for files without one")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mammoview.cad.density import TASK, assess, per_breast
+    from mammoview.cad.weights import atomic_write_text, load_model
+    from mammoview.io import LoadError, group_studies, read_image, scan_paths
+
+    model = load_model(args.model, args.models_dir, args.device, task=TASK)
+    scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
+    failed = len(scan.errors)
+    images: list[dict[str, Any]] = [{"path": str(e.path.resolve()), "error": e.reason} for e in scan.errors]
+    for e in scan.errors:
+        print(f"mammoview density: {e}", file=sys.stderr)
+    studies = []
+    for study in group_studies(scan.images):
+        graded = {}
+        for info in study.images:
+            path = Path(info.path).resolve()
+            try:
+                image = read_image(path, pixel_spacing=args.pixel_spacing)
+                result = assess(model, [image])[str(image.path)]
+            except (LoadError, ValueError, OSError) as exc:
+                reason = exc.reason if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
+                print(f"mammoview density: {path}: {reason}", file=sys.stderr)
+                images.append({"path": str(path), "error": reason})
+                failed += 1
+                continue
+            graded[str(path)] = (info, result)
+            lat = info.laterality.value.value if info.laterality.value is not None else None
+            images.append({"path": str(path), "laterality": lat, "density": result.to_json()})
+        breasts = {}
+        for side in ("L", "R"):
+            mine = [
+                r for i, r in graded.values() if i.laterality.value is not None and i.laterality.value.value == side
+            ]
+            if (mean := per_breast(mine)) is not None:
+                breasts[side] = mean.to_json()
+        studies.append({"key_sha256": _hash(study.key), "breasts": breasts})
+    doc = {"model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
+           "images": images, "studies": studies}  # fmt: skip
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
+    return 1 if failed else 0
+
+
+def _hash(key: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
