@@ -48,9 +48,7 @@ class MarksTool(QtCore.QObject):
     def set_enabled(self, enabled: bool) -> None:
         self.enabled = bool(enabled)
         for panel in self.panels.values():
-            cross = self.enabled or panel.magnifier_enabled
-            shape = QtCore.Qt.CursorShape.CrossCursor if cross else QtCore.Qt.CursorShape.ArrowCursor
-            panel.graphics.viewport().setCursor(shape)
+            panel.set_tool_cursor(self.enabled)
 
     def set_kind(self, kind: MarkKind) -> None:
         self.kind = kind

@@ -105,9 +105,7 @@ class MeasureTool(QtCore.QObject):
         self.enabled = bool(enabled)
         for panel in self.panels.values():
             panel.view_box.measure_mode = self.enabled
-            cross = self.enabled or panel.magnifier_enabled
-            shape = QtCore.Qt.CursorShape.CrossCursor if cross else QtCore.Qt.CursorShape.ArrowCursor
-            panel.graphics.viewport().setCursor(shape)
+            panel.set_tool_cursor(self.enabled)
         if not self.enabled:
             self.select(None)
 

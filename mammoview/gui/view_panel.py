@@ -70,6 +70,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.display: DisplayImage | None = None
         self.window_state: WindowState | None = None
         self.magnifier_enabled = False
+        self._tool_active = False  # mark or measure mode (the cross cursor)
         self._fitted = True
         self._fit_content: tuple[float, float, float] | None = None
         self._overlays: list[QtWidgets.QGraphicsItem] = []
@@ -250,11 +251,19 @@ class ViewPanel(QtWidgets.QWidget):
 
     def set_magnifier(self, enabled: bool) -> None:
         self.magnifier_enabled = enabled
-        self.graphics.viewport().setCursor(
-            QtCore.Qt.CursorShape.CrossCursor if enabled else QtCore.Qt.CursorShape.ArrowCursor
-        )
+        self._update_cursor()
         if not enabled:
             self.loupe.hide()
+
+    def set_tool_cursor(self, active: bool) -> None:
+        """A pointing tool (mark or measure mode) is on: the cross cursor, as with the magnifier."""
+        self._tool_active = active
+        self._update_cursor()
+
+    def _update_cursor(self) -> None:
+        cross = self.magnifier_enabled or self._tool_active
+        shape = QtCore.Qt.CursorShape.CrossCursor if cross else QtCore.Qt.CursorShape.ArrowCursor
+        self.graphics.viewport().setCursor(shape)
 
     def _refresh_info(self) -> None:
         if self.display is None or self.window_state is None:

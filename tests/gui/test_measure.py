@@ -155,3 +155,14 @@ def test_read_state_files_without_measurements_still_load(tmp_path):
 def test_measurement_colour_is_the_one_the_pixel_check_looks_for():
     rgb = np.array([[[int(MEASURE_COLOR[i : i + 2], 16) for i in (1, 3, 5)]]], dtype=np.uint8)
     assert amber(rgb).all()
+
+
+def test_the_cross_cursor_stays_while_a_tool_is_on_after_the_magnifier_goes_off(study):
+    vp = study.panels[View.LCC].graphics.viewport()
+    cross, arrow = QtCore.Qt.CursorShape.CrossCursor, QtCore.Qt.CursorShape.ArrowCursor
+    study.commands["measure"].trigger()
+    study.commands["magnifier"].trigger()
+    study.commands["magnifier"].trigger()  # off again: measure mode still wants the cross
+    assert vp.cursor().shape() == cross
+    study.commands["measure"].trigger()
+    assert vp.cursor().shape() == arrow
