@@ -43,7 +43,7 @@ print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/ens
 $MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to models --patches "$RUNS/patches/ctx" \
   --make-default --test-time-flip --map-windows 96 64 --finding-threshold "$THRESHOLD" --model-version 1.3.2 \
   --operating-curve "$RUNS/eval/ensemble/metrics.json"
-# Breast density (a separate whole-breast network, task "density"; ~12 min): the CAD's split, so the
+# Breast density (a separate whole-breast network, task "density"; ~23 min): the CAD's split, so the
 # same validation patients; mini-MIAS is its external test.
-$MV train-density --out "$RUNS/density/d2" --split "$RUNS/patches/ctx/split.json" --pixel-size 2.0 \
-  --epochs 30 --threads 2 --quiet --install-to models
+$MV train-density --out "$RUNS/density/d15" --split "$RUNS/patches/ctx/split.json" --pixel-size 1.5 \
+  --epochs 30 --threads 2 --quiet --install-to models --model-version 1.1.0
