@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mammoview.cli.detect import parse_spacing
+from mammoview.cli.detect import add_model_options, parse_spacing
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -20,20 +20,18 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     p.add_argument("--json", required=True, type=Path, dest="json_out", metavar="OUT", help="JSON file to write")
-    p.add_argument("--model", metavar="NAME", help="density model name (default: the installed one)")
-    p.add_argument(
-        "--models-dir", type=Path, metavar="DIR", help="models folder (default: $MAMMOVIEW_MODELS, else models/)"
-    )
-    p.add_argument("--device", default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps")
+    add_model_options(p)  # --model (here: the density model's name), --models-dir, --device, --threads
     p.add_argument("--pixel-spacing", type=parse_spacing, metavar="MM", help="spacing for files without one")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from mammoview.cad.density import TASK, assess, per_breast
+    from mammoview.cad.device import configure_threads
     from mammoview.cad.weights import atomic_write_text, load_model
     from mammoview.io import LoadError, group_studies, read_image, scan_paths
 
+    configure_threads(args.threads)
     model = load_model(args.model, args.models_dir, args.device, task=TASK)
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
     failed = len(scan.errors)
