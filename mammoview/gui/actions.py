@@ -105,6 +105,13 @@ class ViewerActions:
         self._add(m, "reopen_last", "Reopen &last study", "Ctrl+Shift+T", "Open the most recent study again",
                   w.reopen_last)  # fmt: skip
         m.addSeparator()
+        self._add(m, "next_study", "&Next study", "PgDown", "Open the worklist's next study", lambda: w.step_study(+1))
+        self._add(m, "previous_study", "&Previous study", "PgUp", "Open the worklist's previous study",
+                  lambda: w.step_study(-1))  # fmt: skip
+        self._add(m, "next_unread", "Next study &not read", "Shift+PgDown",
+                  "Open the next study of the worklist whose first read is not done",
+                  lambda: w.step_study(+1, unread_only=True))  # fmt: skip
+        m.addSeparator()
         self._add(m, "export", "&Export…", "Ctrl+E",
                   "Export an annotated picture (PNG) and the findings (JSON)", w.export)  # fmt: skip
         m.addSeparator()

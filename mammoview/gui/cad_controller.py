@@ -109,6 +109,7 @@ class CadController(QtCore.QObject):
         self.findings.measurementActivated.connect(self.focus_measurement)
         self.findings.measurementDeleteRequested.connect(self.reader.remove_measurement)
         self.reader.changed.connect(self._on_marks_changed)
+        self.reader.changed.connect(lambda: window.worklist.set_state(self.reader.study_key, self.reader.state))
         self.reader.saveFailed.connect(lambda msg: window.report_problems("Marks not saved", [msg], critical=True))
         self.marks_tool.markSelected.connect(self._select_mark)
         self.measure_tool.measuring.connect(lambda text: window.show_status(text, 6000))

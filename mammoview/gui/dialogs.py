@@ -1,4 +1,4 @@
-"""Dialogs: pick a study from a folder holding several, problem reports, shortcuts, about.
+"""Dialogs: open paths, problem reports, shortcuts, about.
 
 All are opened with ``open()`` (window-modal, non-blocking) so the event loop -- and
 any loading in progress -- keeps running, and tests can drive them.
@@ -13,50 +13,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from mammoview import __version__
 from mammoview.gui.settings import ViewerSettings
-from mammoview.gui.texts import format_date
-from mammoview.io.model import StudyInfo
 
 RESEARCH_NOTICE = (
     "Research use only. mammoview is not a medical device; its CAD output is not a diagnosis "
     "and must not be used for clinical decisions."
 )
-
-
-class StudyPickerDialog(QtWidgets.QDialog):
-    """Lists the studies found in the opened paths; ``chosen`` is set when accepted."""
-
-    def __init__(self, studies: Sequence[StudyInfo], parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Choose a study")
-        self.studies = list(studies)
-        self.chosen: StudyInfo | None = None
-        self.list = QtWidgets.QListWidget(self)
-        for study in self.studies:
-            m = study.meta
-            views = ", ".join(sorted({i.view.label for i in study.images if i.view is not None})) or "views unknown"
-            text = " | ".join(
-                p for p in (m.patient_name or m.patient_id, format_date(m.study_date), m.study_description) if p
-            )
-            item = QtWidgets.QListWidgetItem(f"{text or study.key}\n    {len(study.images)} image(s): {views}")
-            item.setToolTip(f"{study.key} ({study.key_source})")
-            self.list.addItem(item)
-        self.list.setCurrentRow(0)
-        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
-        buttons = QtWidgets.QDialogButtonBox(
-            QtWidgets.QDialogButtonBox.StandardButton.Open | QtWidgets.QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addWidget(QtWidgets.QLabel(f"{len(self.studies)} studies were found. Open which one?"))
-        layout.addWidget(self.list)
-        layout.addWidget(buttons)
-        self.resize(560, 320)
-
-    def accept(self) -> None:
-        row = self.list.currentRow()
-        self.chosen = self.studies[row] if 0 <= row < len(self.studies) else None
-        super().accept()
 
 
 IMAGE_FILTER = "Images (*.dcm *.dicom *.dic *.ima *.png *.jpg *.jpeg *.pgm *.tif *.tiff *.bmp);;All files (*)"

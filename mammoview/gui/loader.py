@@ -118,8 +118,10 @@ class BackgroundJobs(QtCore.QObject):
     finished = QtCore.Signal(object)
     errored = QtCore.Signal(object)
 
-    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+    def __init__(self, parent: QtCore.QObject | None = None,
+                 priority: QtCore.QThread.Priority = QtCore.QThread.Priority.InheritPriority) -> None:  # fmt: skip
         super().__init__(parent)
+        self._priority = priority  # LowPriority for work the reader has not asked for yet (prefetch)
         self._current = 0
         self._threads: dict[int, tuple[QtCore.QThread, _Worker]] = {}
 
@@ -139,7 +141,7 @@ class BackgroundJobs(QtCore.QObject):
         worker.errored.connect(self._on_errored)
         worker.progress.connect(self._on_progress)
         self._threads[job_id] = (thread, worker)
-        thread.start()
+        thread.start(self._priority)
         return job_id
 
     def cancel(self) -> None:

@@ -30,6 +30,7 @@ from mammoview.gui.settings import RecentStudy, ViewerSettings
 from mammoview.gui.texts import format_cursor, study_lines, study_title
 from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import Preset, WindowState
+from mammoview.gui.worklist import Worklist, WorklistPanel
 from mammoview.io.model import StudyInfo, View
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(self.hanging)
         self.panels: dict[View, ViewPanel] = self.hanging.panels
         self.jobs = BackgroundJobs(self)
+        # The next study of the worklist is decoded while the current one is read.
+        self.prefetch = BackgroundJobs(self, priority=QtCore.QThread.Priority.LowPriority)
+        self._prefetched: LoadedStudy | None = None
+        self.worklist = Worklist(parent=self)
         self.loaded: LoadedStudy | None = None
         self.choices: dict[View, list[DisplayImage]] = {}
         self.unplaced: list[DisplayImage] = []
@@ -91,6 +96,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.jobs.progress.connect(self.show_status)
         self.jobs.finished.connect(self._on_job_finished)
         self.jobs.errored.connect(self._on_job_error)
+        self.prefetch.finished.connect(self._on_prefetched)
+        self.worklist_panel = WorklistPanel(self.worklist)
+        self.worklist_panel.openRequested.connect(self.open_worklist_study)
+        self.worklist_dock = self.add_dock(self.worklist_panel, "Worklist", "worklist_dock")
+        self.worklist_dock.hide()  # until a folder of several studies is opened (or the reader shows it)
+        toggle = self.worklist_dock.toggleViewAction()
+        toggle.setShortcut(QtGui.QKeySequence("Ctrl+Shift+W"))
+        toggle.setStatusTip("Show or hide the worklist (the studies of the opened folder)")
+        self.menus["View"].addAction(toggle)
+        self.commands.actions["worklist"] = toggle
 
         self.set_layout_mode(_enum(Layout, self.settings.value("view/layout"), Layout.FOUR))
         self._activate(self.panels[View.RCC])
@@ -135,9 +150,34 @@ class MainWindow(QtWidgets.QMainWindow):
         self.jobs.submit(scan_job(paths, self.pixel_spacing))
 
     def open_study(self, info: StudyInfo) -> None:
-        """Decode, hang and show one study (in the background)."""
+        """Decode, hang and show one study (in the background; at once when it was prefetched)."""
+        prefetched, self._prefetched = self._prefetched, None
+        self.prefetch.cancel()
+        if prefetched is not None and prefetched.study.key == info.key:
+            self.jobs.cancel()  # a load still in flight must not replace it when it lands
+            self.show_study(prefetched)
+            return
         self.show_status(f"Loading {study_title(info)}…")
         self.jobs.submit(load_job(info))
+
+    def open_worklist_study(self, index: int) -> None:
+        """Open the ``index``-th study of the worklist."""
+        if not 0 <= index < len(self.worklist):
+            return
+        self.worklist.set_current(index)
+        self.open_study(self.worklist.entries[index].study)
+
+    def step_study(self, step: int, unread_only: bool = False) -> None:
+        """Next (+1) or previous (-1) study of the worklist (PgDown / PgUp; Shift+PgDown: next not read)."""
+        if len(self.worklist) < 2:
+            self.show_status("One study open: open a folder of several studies to step through them.", 5000)
+            return
+        index = self.worklist.neighbour(step, unread_only)
+        if index is None:
+            end = "Every later study is read" if unread_only else ("Last" if step > 0 else "First") + " study"
+            self.show_status(f"{end} of the worklist ({self.worklist.summary()}).", 5000)
+            return
+        self.open_worklist_study(index)
 
     def open_folder_dialog(self) -> None:
         self.open_paths(dialogs.ask_paths(self, self.settings, folder=True))
@@ -168,6 +208,11 @@ class MainWindow(QtWidgets.QMainWindow):
         log.error("loading failed: %s", exc)
         self.report_problems("Could not open", [str(exc)], critical=True)
 
+    @QtCore.Slot(object)
+    def _on_prefetched(self, result: object) -> None:
+        if isinstance(result, LoadedStudy):
+            self._prefetched = result
+
     def _on_scanned(self, outcome: ScanOutcome) -> None:
         errors = [str(e) for e in outcome.errors]
         if not outcome.studies:
@@ -175,19 +220,12 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if errors:
             self.report_problems("Some files could not be read", errors)
-        if len(outcome.studies) == 1:
-            self.open_study(outcome.studies[0])
-            return
-        picker = dialogs.StudyPickerDialog(outcome.studies, self)
-
-        def open_chosen() -> None:
-            if picker.chosen is not None:
-                self.open_study(picker.chosen)
-
-        picker.accepted.connect(open_chosen)
-        picker.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        picker.open()
-        self.show_status(f"{len(outcome.studies)} studies found: choose one.")
+        self._prefetched = None
+        self.worklist.set_studies(outcome.studies)
+        if len(outcome.studies) > 1:
+            self.worklist_dock.show()
+        start = self.worklist.first_unread()  # a batch is read from its first unread study
+        self.open_worklist_study(0 if start is None else start)
 
     # -- showing a study -----------------------------------------------------------------------
     def show_study(self, loaded: LoadedStudy) -> None:
@@ -207,15 +245,28 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_overlay_text()
         self._relink()
         title = study_title(loaded.study.info)
-        self.setWindowTitle(f"{title} — mammoview — research use only")
+        index = self.worklist.index_of(loaded.study.key)
+        if index is not None and index != self.worklist.current:
+            self.worklist.set_current(index)
+        place = f"[{index + 1}/{len(self.worklist)}] " if index is not None and len(self.worklist) > 1 else ""
+        self.setWindowTitle(f"{place}{title} — mammoview — research use only")
         self.settings.add_recent(RecentStudy(tuple(str(i.path) for i in loaded.study.info.images), title))
         problems = [str(e) for e in loaded.study.errors] + list(hanging.warnings)
         problems += [f"{d.image.path.name}: {w}" for d in displays.values() for w in d.image.info.warnings]
         shown = sum(p.display is not None for p in self.panels.values())
-        self.show_status(f"{title}: {shown} view(s) shown." + (f" {len(problems)} problem(s)." if problems else ""))
+        batch = f" {self.worklist.summary()} (PgDown: next)." if place else ""
+        self.show_status(f"{title}: {shown} view(s) shown." + (f" {len(problems)} problem(s)." if problems else "")
+                         + batch)  # fmt: skip
         if problems:
             self.report_problems("Study opened with problems", problems, critical=bool(loaded.study.errors))
         self.studyShown.emit(loaded)
+        self._prefetch_next()
+
+    def _prefetch_next(self) -> None:
+        """Decode the worklist's next study in the background (one decode thread, low priority)."""
+        index = self.worklist.neighbour(+1)
+        if index is not None:
+            self.prefetch.submit(load_job(self.worklist.entries[index].study, max_workers=1))
 
     def _show_in_panel(self, panel: ViewPanel, display: DisplayImage | None) -> None:
         window = self._windows.get(display) if display is not None else None
@@ -403,6 +454,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.sync()
         self.cad.shutdown()
         self.jobs.shutdown()
+        self.prefetch.shutdown()
         super().closeEvent(event)
 
 

@@ -189,6 +189,16 @@ class ReadStore:
                 os.replace(path, aside)
             return ReadState()
 
+    def peek(self, study_key: str) -> ReadState | None:
+        """The saved state without side effects (a worklist's status column); None if none or unreadable."""
+        try:
+            doc = json.loads(self.path_for(study_key).read_text(encoding="utf-8"))
+            if doc.get("study_sha256") != study_hash(study_key):
+                return None
+            return ReadState.from_json(doc["state"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def save(self, study_key: str, state: ReadState) -> ReadState:
         """Write ``state`` atomically; returns it with ``updated`` set."""
         state = replace(state, updated=now_iso())

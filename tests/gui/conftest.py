@@ -61,6 +61,7 @@ def main_window(qtbot) -> Iterator[object]:
     qtbot.waitExposed(window)
     yield window
     window.jobs.shutdown()
+    window.prefetch.shutdown()
 
 
 @pytest.fixture()

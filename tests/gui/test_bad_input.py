@@ -1,11 +1,10 @@
-"""Bad input never stops the viewer: corrupt files, odd modalities, duplicates, unknown views, several studies."""
+"""Bad input never stops the viewer: corrupt files, odd modalities, duplicates, unknown views."""
 
 from __future__ import annotations
 
 import pydicom
 from PySide6 import QtCore, QtWidgets
 
-from mammoview.gui.dialogs import StudyPickerDialog
 from mammoview.io.model import LoadError, View
 from tests.gui.conftest import grab_gray, write_view
 from tests.gui.test_hanging import assert_faces_chest_wall
@@ -94,23 +93,6 @@ def test_unknown_view_is_assigned_by_the_reader(main_window, load, tmp_path):
     assert lmlo.image.info.laterality.source == "assigned by reader"
     assert not main_window.unplaced
     assert_faces_chest_wall(lmlo)  # flips were recomputed for the assigned view
-
-
-def test_several_studies_let_the_reader_pick(main_window, qtbot, tmp_path):
-    folder = tmp_path / "two"
-    write_view(folder, "a_RCC.dcm", "RCC", study_uid="1.2.3.1", patient_id="PAT-A", patient_name="Alpha^A")
-    write_view(folder, "b_LCC.dcm", "LCC", study_uid="1.2.3.2", patient_id="PAT-B", patient_name="Bravo^B")
-    main_window.open_paths([str(folder)])
-    qtbot.waitUntil(lambda: bool(main_window.findChildren(StudyPickerDialog)), timeout=20_000)
-    picker = main_window.findChildren(StudyPickerDialog)[0]
-    assert picker.list.count() == 2
-    row = next(i for i, s in enumerate(picker.studies) if s.meta.patient_id == "PAT-B")
-    picker.list.setCurrentRow(row)
-    with qtbot.waitSignal(main_window.studyShown, timeout=20_000):
-        picker.accept()
-    assert main_window.panels[View.LCC].image is not None
-    assert main_window.panels[View.RCC].image is None
-    assert main_window.panels[View.LCC].image.info.meta.patient_id == "PAT-B"
 
 
 def test_a_failing_job_reports_and_the_viewer_keeps_working(main_window, load, synthetic_study, qtbot, monkeypatch):

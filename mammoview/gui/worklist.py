@@ -1,0 +1,183 @@
+"""The worklist: the studies of the opened paths, in order, with how far the reader got in each.
+
+Screening mammograms are read in batches.  Opening a folder (or files) holding several
+studies fills the worklist and opens the first study whose first read is not done;
+Page Down / Page Up step to the next / previous study, Shift+Page Down to the next one
+not yet read, and a double-click on a row opens that study.  The status column comes
+from the saved reads (:class:`~mammoview.gui.read_state.ReadStore`), so it survives a
+restart and is the same file the CAD lock reads: a study shows as "read" exactly when
+its CAD is unlocked.
+
+The next study is decoded in the background while the reader reads the current one
+(:class:`~mammoview.gui.loader.BackgroundJobs` at low priority), so stepping on shows it
+without the decode wait.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from mammoview.gui.read_state import ReadState, ReadStore
+from mammoview.gui.texts import study_title
+from mammoview.io.model import StudyInfo, View
+
+
+class ReadProgress(enum.Enum):
+    """How far the reader got with a study (the worklist's status column)."""
+
+    UNREAD = "not read"
+    STARTED = "started"  # marks or measurements saved, first read not done
+    DONE = "read"  # first read done (CAD unlocked)
+
+
+def read_progress(state: ReadState | None) -> ReadProgress:
+    if state is None:
+        return ReadProgress.UNREAD
+    if state.first_read_done:
+        return ReadProgress.DONE
+    return ReadProgress.STARTED if state.marks or state.measurements else ReadProgress.UNREAD
+
+
+@dataclass(frozen=True)
+class WorklistEntry:
+    study: StudyInfo
+    progress: ReadProgress
+    marks: int  # the reader's marks saved for the study
+
+    @property
+    def status_text(self) -> str:
+        if self.progress is ReadProgress.UNREAD:
+            return str(self.progress.value)
+        return f"{self.progress.value} · {self.marks} mark{'s' if self.marks != 1 else ''}"
+
+
+class Worklist(QtCore.QObject):
+    """The ordered studies and which one is current; ``changed`` after any change."""
+
+    changed = QtCore.Signal()
+
+    def __init__(self, store: ReadStore | None = None, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store or ReadStore()
+        self.entries: list[WorklistEntry] = []
+        self.current: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def set_studies(self, studies: Sequence[StudyInfo]) -> None:
+        """Replace the list (a new folder was opened); nothing is current until a study is opened."""
+        self.entries = [self._entry(s) for s in studies]
+        self.current = None
+        self.changed.emit()
+
+    def index_of(self, study_key: str) -> int | None:
+        return next((i for i, e in enumerate(self.entries) if e.study.key == study_key), None)
+
+    def set_current(self, index: int | None) -> None:
+        if index is not None and not 0 <= index < len(self.entries):
+            raise IndexError(index)
+        self.current = index
+        self.changed.emit()
+
+    def refresh(self, study_key: str | None = None) -> None:
+        """Re-read the saved status of one study (or all)."""
+        for i, e in enumerate(self.entries):
+            if study_key is None or e.study.key == study_key:
+                self.entries[i] = self._entry(e.study)
+        self.changed.emit()
+
+    def set_state(self, study_key: str | None, state: ReadState) -> None:
+        """The reader changed ``study_key``'s read (already saved): update its row without reading the disk."""
+        i = self.index_of(study_key) if study_key is not None else None
+        if i is not None:
+            self.entries[i] = WorklistEntry(self.entries[i].study, read_progress(state), len(state.marks))
+            self.changed.emit()
+
+    def first_unread(self) -> int | None:
+        """The first study whose first read is not done (the one to start a session with)."""
+        return next((i for i, e in enumerate(self.entries) if e.progress is not ReadProgress.DONE), None)
+
+    def neighbour(self, step: int, unread_only: bool = False) -> int | None:
+        """The index ``step`` (+1 / -1) away from the current one (skipping read studies if asked); None at an end."""
+        i = -1 if self.current is None and step > 0 else (self.current if self.current is not None else len(self))
+        while 0 <= (i := i + step) < len(self.entries):
+            if not unread_only or self.entries[i].progress is not ReadProgress.DONE:
+                return i
+        return None
+
+    def summary(self) -> str:
+        """``Study 2 of 5 · 1 read``."""
+        done = sum(e.progress is ReadProgress.DONE for e in self.entries)
+        where = f"Study {self.current + 1} of {len(self)}" if self.current is not None else f"{len(self)} studies"
+        return f"{where} · {done} read"
+
+    def _entry(self, study: StudyInfo) -> WorklistEntry:
+        state = self.store.peek(study.key)
+        return WorklistEntry(study, read_progress(state), len(state.marks) if state is not None else 0)
+
+
+COLUMNS = ("#", "Study", "Read", "Views")
+
+
+def views_text(study: StudyInfo) -> str:
+    """``4 views``, or which of the four are missing (``no L MLO``): a short column, the detail is in the study."""
+    present = {im.view for im in study.images if im.view is not None}
+    missing = [v.label for v in View if v not in present]
+    return "4 views" if not missing else "no " + ", ".join(missing)
+
+
+class WorklistPanel(QtWidgets.QWidget):
+    """The worklist as a table: one row per study; ``openRequested(index)`` on double-click / Enter."""
+
+    openRequested = QtCore.Signal(int)
+
+    def __init__(self, worklist: Worklist, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.worklist = worklist
+        self.header = QtWidgets.QLabel("Open a folder of studies to read them in turn.")
+        self.header.setWordWrap(True)
+        self.tree = QtWidgets.QTreeWidget(self)
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.itemActivated.connect(lambda item, _col: self.openRequested.emit(self.tree.indexOfTopLevelItem(item)))
+        hint = QtWidgets.QLabel("PgDown next · PgUp previous · Shift+PgDown next not read")
+        hint.setStyleSheet("color: gray")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.header)
+        layout.addWidget(self.tree)
+        layout.addWidget(hint)
+        worklist.changed.connect(self.rebuild)
+
+    def rebuild(self) -> None:
+        wl = self.worklist
+        self.header.setText(wl.summary() if len(wl) else "Open a folder of studies to read them in turn.")
+        self.tree.clear()
+        for i, entry in enumerate(wl.entries):
+            item = QtWidgets.QTreeWidgetItem(
+                [f"{'▶ ' if i == wl.current else ''}{i + 1}", study_title(entry.study), entry.status_text,
+                 views_text(entry.study)]
+            )  # fmt: skip
+            item.setToolTip(1, f"{entry.study.key} ({entry.study.key_source}), {len(entry.study.images)} image(s)")
+            if entry.progress is ReadProgress.DONE:
+                item.setForeground(2, QtGui.QBrush(QtGui.QColor("#2e7d32")))
+            if i == wl.current:
+                font = item.font(1)
+                font.setBold(True)
+                for col in range(len(COLUMNS)):
+                    item.setFont(col, font)
+            self.tree.addTopLevelItem(item)
+        for col in range(len(COLUMNS)):
+            self.tree.resizeColumnToContents(col)
+        if wl.current is not None:
+            current = self.tree.topLevelItem(wl.current)
+            if current is not None:
+                self.tree.setCurrentItem(current)
+                self.tree.scrollToItem(current)

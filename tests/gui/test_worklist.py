@@ -1,0 +1,149 @@
+"""The worklist: a folder of several studies is read in turn (PgDown / PgUp / next not read), with saved status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mammoview.gui.read_state import MarkKind, ReadState, ReadStore
+from mammoview.gui.worklist import ReadProgress, Worklist, read_progress
+from mammoview.io import open_paths
+from mammoview.io.model import View
+from tests.gui.conftest import write_view
+
+PATIENTS = ("PAT-A", "PAT-B", "PAT-C")
+
+
+def batch(folder: Path) -> Path:
+    """Three two-view studies (different patients and study UIDs) in one folder."""
+    for n, pid in enumerate(PATIENTS):
+        for view in ("RCC", "LCC"):
+            write_view(folder / pid, f"{view}.dcm", view, study_uid=f"1.2.3.{n + 1}", patient_id=pid,
+                       patient_name=f"Batch^{pid}")  # fmt: skip
+    return folder
+
+
+def shown_patient(window) -> str:  # type: ignore[no-untyped-def]
+    return window.panels[View.LCC].image.info.meta.patient_id
+
+
+def step(window, qtbot, action: str) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.studyShown, timeout=20_000):
+        window.commands[action].trigger()
+
+
+@pytest.fixture()
+def opened(main_window, load, tmp_path):  # type: ignore[no-untyped-def]
+    load(main_window, [batch(tmp_path / "batch")])
+    return main_window
+
+
+def test_read_progress_from_the_saved_state():
+    assert read_progress(None) is ReadProgress.UNREAD
+    assert read_progress(ReadState()) is ReadProgress.UNREAD
+    from mammoview.gui.read_state import ReaderMark
+
+    mark = ReaderMark(1, View.LCC, "x", 1.0, 2.0, MarkKind.MASS)
+    assert read_progress(ReadState(marks=(mark,))) is ReadProgress.STARTED
+    assert read_progress(ReadState(first_read_done=True)) is ReadProgress.DONE
+
+
+def test_neighbours_and_first_unread(tmp_path):
+    studies, _ = open_paths([batch(tmp_path / "b")])
+    store = ReadStore(tmp_path / "reads")
+    store.save(studies[0].key, ReadState(first_read_done=True))
+    wl = Worklist(store)
+    wl.set_studies(studies)
+    assert [e.progress for e in wl.entries] == [ReadProgress.DONE, ReadProgress.UNREAD, ReadProgress.UNREAD]
+    assert wl.first_unread() == 1
+    assert wl.neighbour(+1) == 0 and wl.neighbour(-1) == 2  # nothing current: from either end
+    wl.set_current(1)
+    assert (wl.neighbour(+1), wl.neighbour(-1), wl.neighbour(-1, unread_only=True)) == (2, 0, None)
+    wl.set_current(2)
+    assert wl.neighbour(+1) is None
+    assert wl.summary() == "Study 3 of 3 · 1 read"
+    with pytest.raises(IndexError):
+        wl.set_current(3)
+
+
+def test_a_damaged_read_file_is_not_touched_by_the_status_column(tmp_path):
+    store = ReadStore(tmp_path / "reads")
+    path = store.path_for("1.2.3")
+    path.parent.mkdir(parents=True)
+    path.write_text("{ not json")
+    assert store.peek("1.2.3") is None
+    assert path.read_text() == "{ not json"  # opening the study (load) sets it aside; a peek must not
+
+
+def test_a_folder_of_studies_fills_the_worklist_and_opens_the_first(opened):
+    wl = opened.worklist
+    assert opened.worklist_dock.isVisible()
+    assert [e.study.meta.patient_id for e in wl.entries] == list(PATIENTS)
+    assert wl.current == 0 and shown_patient(opened) == "PAT-A"
+    tree = opened.worklist_panel.tree
+    assert tree.topLevelItemCount() == 3
+    assert tree.topLevelItem(0).text(0).startswith("▶") and tree.topLevelItem(0).font(1).bold()
+    assert [tree.topLevelItem(i).text(2) for i in range(3)] == ["not read"] * 3
+    assert tree.topLevelItem(0).text(3) == "no R MLO, L MLO"  # two-view studies
+    assert opened.windowTitle().startswith("[1/3] ")
+    assert "Study 1 of 3" in opened.worklist_panel.header.text()
+
+
+def test_page_down_and_up_step_through_the_batch(opened, qtbot):
+    step(opened, qtbot, "next_study")
+    assert shown_patient(opened) == "PAT-B" and opened.worklist.current == 1
+    assert opened.windowTitle().startswith("[2/3] ")
+    step(opened, qtbot, "previous_study")
+    assert shown_patient(opened) == "PAT-A"
+    opened.commands["previous_study"].trigger()  # at the start: stays, says so
+    assert "First study of the worklist" in opened.statusBar().currentMessage()
+    assert shown_patient(opened) == "PAT-A"
+
+
+def test_the_read_status_follows_the_reader_and_next_not_read_skips_read_studies(opened, qtbot, load, tmp_path):
+    step(opened, qtbot, "next_study")
+    reader = opened.cad.reader
+    reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    assert opened.worklist_panel.tree.topLevelItem(1).text(2) == "started · 1 mark"
+    reader.set_first_read_done()
+    assert opened.worklist.entries[1].progress is ReadProgress.DONE
+    assert opened.worklist_panel.tree.topLevelItem(1).text(2) == "read · 1 mark"
+    step(opened, qtbot, "previous_study")
+    step(opened, qtbot, "next_unread")
+    assert shown_patient(opened) == "PAT-C"  # PAT-B is read
+    opened.commands["next_study"].trigger()
+    assert "Last study of the worklist" in opened.statusBar().currentMessage()
+    # The status is saved: reopening the batch shows it and starts at the first study not read.
+    reader.set_first_read_done()  # PAT-C
+    load(opened, [tmp_path / "batch"])
+    assert [e.progress for e in opened.worklist.entries] == [ReadProgress.UNREAD, ReadProgress.DONE,
+                                                              ReadProgress.DONE]  # fmt: skip
+    assert shown_patient(opened) == "PAT-A"
+
+
+def test_the_next_study_is_prefetched_and_shown_without_a_load(opened, qtbot):
+    qtbot.waitUntil(lambda: opened._prefetched is not None, timeout=20_000)
+    assert opened._prefetched.study.key == opened.worklist.entries[1].study.key
+    shown: list[object] = []
+    opened.studyShown.connect(shown.append)
+    opened.commands["next_study"].trigger()
+    assert len(shown) == 1 and shown_patient(opened) == "PAT-B"  # synchronously: no decode job
+    assert not opened.jobs.busy
+    qtbot.waitUntil(lambda: opened._prefetched is not None, timeout=20_000)  # and the one after it
+    assert opened._prefetched.study.key == opened.worklist.entries[2].study.key
+
+
+def test_a_double_click_on_a_row_opens_that_study(opened, qtbot):
+    tree = opened.worklist_panel.tree
+    with qtbot.waitSignal(opened.studyShown, timeout=20_000):
+        tree.itemActivated.emit(tree.topLevelItem(2), 0)
+    assert shown_patient(opened) == "PAT-C" and opened.worklist.current == 2
+
+
+def test_one_study_opened_makes_a_one_row_worklist_and_steps_say_why(main_window, load, synthetic_study):
+    load(main_window, [synthetic_study])
+    assert len(main_window.worklist) == 1 and not main_window.worklist_dock.isVisible()
+    main_window.commands["next_study"].trigger()
+    assert "open a folder of several studies" in main_window.statusBar().currentMessage()
+    assert not main_window.windowTitle().startswith("[")
