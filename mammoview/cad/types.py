@@ -7,7 +7,7 @@ origin top-left, before any display flip), in pixels of that grid.
 from __future__ import annotations
 
 import enum
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
@@ -18,6 +18,7 @@ from mammoview.cad.operating import OperatingCurve
 from mammoview.io.model import Laterality, View
 
 R = TypeVar("R")
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,11 @@ class DensityResult:
         return float(self.probabilities[2] + self.probabilities[3])
 
     @property
+    def expected(self) -> float:
+        """The expected category, 0 (a) ... 3 (d): orders two results of the same category."""
+        return float(sum(k * p for k, p in enumerate(self.probabilities)))
+
+    @property
     def text(self) -> str:
         """``"density C (0.62)"``: the most probable category and its probability."""
         return f"density {self.category.upper()} ({max(self.probabilities):.2f})"
@@ -205,6 +211,16 @@ class DensityResult:
     def to_json(self) -> dict[str, object]:
         return {"category": self.category, "probabilities": [round(float(p), 4) for p in self.probabilities],
                 "dense": round(self.dense, 4), "views": self.n_views}  # fmt: skip
+
+
+def denser_breast(breasts: Mapping[K, DensityResult]) -> tuple[K, DensityResult] | None:
+    """The exam's density: BI-RADS (5th ed.) grades an exam with unequal breasts by the denser one.
+
+    The breast with the higher category wins, then the higher expected category; None without any.
+    """
+    if not breasts:
+        return None
+    return max(breasts.items(), key=lambda kv: (kv[1].category, kv[1].expected))
 
 
 @dataclass(frozen=True)
@@ -226,6 +242,11 @@ class StudyCadResult:
     device: str = "cpu"
     seconds: float = 0.0
     density_model: ModelInfo | None = None  # the density network behind ``breasts[...].density``
+
+    @property
+    def exam_density(self) -> tuple[Laterality, DensityResult] | None:
+        """(denser breast, its density) when a density model ran (:func:`denser_breast`)."""
+        return denser_breast({lat: b.density for lat, b in self.breasts.items() if b.density is not None})
 
     def at_threshold(self, threshold: float) -> StudyCadResult:
         """Every image's findings cut again at ``threshold`` (:meth:`ImageCadResult.at_threshold`)."""

@@ -28,6 +28,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 def run(args: argparse.Namespace) -> int:
     from mammoview.cad.density import TASK, assess, per_breast
     from mammoview.cad.device import configure_threads
+    from mammoview.cad.types import denser_breast
     from mammoview.cad.weights import atomic_write_text, load_model
     from mammoview.io import LoadError, group_studies, read_image, scan_paths
 
@@ -61,8 +62,10 @@ def run(args: argparse.Namespace) -> int:
                 r for i, r in graded.values() if i.laterality.value is not None and i.laterality.value.value == side
             ]
             if (mean := per_breast(mine)) is not None:
-                breasts[side] = mean.to_json()
-        studies.append({"key_sha256": _hash(study.key), "breasts": breasts})
+                breasts[side] = mean
+        exam = denser_breast(breasts)  # BI-RADS grades the exam by the denser breast
+        studies.append({"key_sha256": _hash(study.key), "breasts": {k: v.to_json() for k, v in breasts.items()},
+                        "exam": {**exam[1].to_json(), "breast": exam[0]} if exam is not None else None})  # fmt: skip
     doc = {"model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
            "images": images, "studies": studies}  # fmt: skip
     args.json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ from mammoview.gui.measure_tool import MeasureTool
 from mammoview.gui.read_state import Measurement, ReaderMark, image_key
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.review import focus_on
-from mammoview.gui.score_labels import BreastScoreLabels
+from mammoview.gui.score_labels import BreastScoreLabels, exam_text
 
 if TYPE_CHECKING:
     from mammoview.cad.weights import LoadedModel
@@ -438,6 +438,8 @@ class CadController(QtCore.QObject):
         self.dock.sync(st, self.marks_tool.kind)
         state = ("No study open." if self.study_key is None else "First read in progress: CAD hidden." if locked
                  else "First read done: CAD shown.")  # fmt: skip
+        if not locked and self.result is not None:
+            state += "\n" + exam_text(self.result)
         self.dock.set_locked(locked or bool(why_not), state)
         self.dock.model_label.setText(model_text(self.model_info, why_not))
 

@@ -129,8 +129,16 @@ def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
 
 
 def _density_text(cad: CadController) -> str:
-    d = cad.result.density_model if cad.result is not None else None
-    return f"{d.name} {d.version} ({d.sha256[:8]})" if d is not None else ""
+    """``Exam density C (L denser) · mammoview-density 1.1.0 (51f0b8cd)`` ("" without a density model)."""
+    r = cad.result
+    d = r.density_model if r is not None else None
+    if r is None or d is None:
+        return ""
+    grade = "Density"
+    if (exam := r.exam_density) is not None:
+        side = f" ({exam[0].value} denser)" if len(r.breasts) > 1 else ""
+        grade = f"Exam density {exam[1].category.upper()}{side}"
+    return f"{grade} · {d.name} {d.version} ({d.sha256[:8]})"
 
 
 def operating_text(cad: CadController) -> str:
@@ -221,6 +229,11 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         breasts = {lat.value: {"abnormal": round(b.abnormal, 4), "malignant": round(b.malignant, 4),
                                **({"density": b.density.to_json()} if b.density is not None else {})}
                    for lat, b in cad.result.breasts.items()}  # fmt: skip
+    exam: dict[str, Any] | None = None
+    if shown and cad.result is not None:
+        exam = {"abnormal": round(cad.result.abnormal, 4), "malignant": round(cad.result.malignant, 4)}
+        if (dense := cad.result.exam_density) is not None:  # BI-RADS: the denser breast grades the exam
+            exam["density"] = {**dense[1].to_json(), "breast": dense[0].value}
     doc: dict[str, Any] = {
         "format": FORMAT,
         "caption": CAPTION,
@@ -232,6 +245,7 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         "cad_shown": shown,
         "images": images,
         "breasts": breasts,
+        "exam": exam,
         "reader_marks": marks,
         "measurements": measurements,
         "read_state": {"first_read_done": cad.reader.state.first_read_done, "done_at": cad.reader.state.done_at},

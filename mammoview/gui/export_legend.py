@@ -38,7 +38,7 @@ class LegendInfo:
     anonymized: bool
     rates: bool = False  # the shown findings carry false marks per image (the model's operating curve)
     operating: str = ""  # the marks' operating point ("p >= 0.971 · 1.0 FP/img · finds 62%"; "" = not shown)
-    density: str = ""  # the density model behind the breast labels ("" = none shown)
+    density: str = ""  # the exam's density and the model behind the breast labels ("" = none shown)
 
 
 def _font(painter: QtGui.QPainter, size: float, bold: bool = False) -> None:
@@ -163,7 +163,7 @@ def _paint_model_block(painter: QtGui.QPainter, info: LegendInfo) -> None:
     _font(painter, 8)
     lines = [f"Marks at {info.operating} (validation)"] if info.operating and info.cad_shown else []
     if info.density and info.cad_shown:
-        lines.append(f"Density (BI-RADS a-d): {info.density}")
+        lines.append(info.density)
     lines.append(f"Exported {info.exported}")
     if info.anonymized:
         lines.append("Patient identifiers left out")

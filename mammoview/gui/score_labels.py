@@ -1,4 +1,4 @@
-"""Per-breast CAD scores on screen: "R breast: abnormal 0.31 · malignant 0.12 · density C (0.62)".
+"""Per-breast CAD scores on screen: "R breast: abnormal 0.31 · malignant 0.12 · density C (0.62)"; the exam line.
 
 One label per breast, on the upper visible panel of that breast (the CC in the 2x2
 layout, the MLO in the MLO-pair layout), in the panel's outer bottom corner just
@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from PySide6 import QtCore, QtWidgets
 
-from mammoview.cad.types import BreastScore
+from mammoview.cad.types import BreastScore, StudyCadResult
 from mammoview.gui.marks import format_score
 from mammoview.gui.view_panel import ViewPanel
 from mammoview.io.model import Laterality, View
@@ -27,6 +27,19 @@ def breast_text(score: BreastScore) -> str:
     ab, mal = format_score(score.abnormal), format_score(score.malignant)
     density = f" · {score.density.text}" if score.density is not None else ""
     return f"{score.laterality.value} breast: abnormal {ab} · malignant {mal}{density}"
+
+
+def exam_text(result: StudyCadResult) -> str:
+    """The exam line: ``Exam: abnormal 0.99 · malignant 0.71 · density C (denser breast: L)``.
+
+    Exam scores are the maximum over the breasts; the density is the denser breast's, as
+    BI-RADS grades an exam whose breasts differ.
+    """
+    text = f"Exam: abnormal {format_score(result.abnormal)} · malignant {format_score(result.malignant)}"
+    if (exam := result.exam_density) is not None:
+        lat, density = exam
+        text += f" · {density.text}" + (f" (denser breast: {lat.value})" if len(result.breasts) > 1 else "")
+    return text
 
 
 class BreastScoreLabels(QtCore.QObject):

@@ -52,6 +52,18 @@ def test_density_result_and_breast_mean():
     assert json.loads(json.dumps(mean.to_json()))["category"] == "c"
 
 
+def test_the_exam_is_graded_by_the_denser_breast():
+    from mammoview.cad.types import denser_breast
+
+    b_high = DensityResult((0.1, 0.5, 0.4, 0.0))  # b, but close to c
+    c_low = DensityResult((0.0, 0.35, 0.4, 0.25))  # c
+    c_high = DensityResult((0.0, 0.1, 0.45, 0.45))  # c, nearer d
+    assert denser_breast({"L": b_high, "R": c_low}) == ("R", c_low)  # the category decides first
+    assert denser_breast({"L": c_high, "R": c_low}) == ("L", c_high)  # then the expected category
+    assert c_high.expected == pytest.approx(2.35)
+    assert denser_breast({}) is None
+
+
 def test_weighted_kappa_against_hand_computed_values():
     assert weighted_kappa([0, 1, 2, 3], [0, 1, 2, 3]) == pytest.approx(1.0)
     # two images, true a and d, predicted d and a: observed disagreement 2 * 1, expected (2 * 1 + 2 * 0)/2... by hand:
@@ -178,6 +190,7 @@ def test_density_command_grades_images_and_breasts_and_reports_bad_files(density
     assert set(study["breasts"]) == {"L"} and left["views"] == 2
     want = np.mean([e["density"]["probabilities"] for e in good], axis=0)
     assert left["probabilities"] == pytest.approx(want, abs=2e-4)
+    assert study["exam"] == {**left, "breast": "L"}  # one breast graded: it grades the exam
     assert main(["density", str(d / "lcc.dcm"), "--json", str(out), "--models-dir", str(density_dir),
                  "--model", "test-cad"]) == 1  # fmt: skip
     assert "test-cad is a detection model" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from PySide6 import QtGui
 
 from mammoview.cad.types import FindingKind
 from mammoview.gui import export_dialog
-from mammoview.gui.export import CAPTION, export_study
+from mammoview.gui.export import CAPTION, export_study, legend_info
 from mammoview.gui.export_legend import legend_height
 from mammoview.gui.read_state import MarkKind, image_key
 from mammoview.io.model import View
@@ -178,6 +178,11 @@ def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_p
     assert doc["breasts"]["L"]["density"] == {"category": "c", "probabilities": [0.1, 0.2, 0.6, 0.1], "dense": 0.7,
                                               "views": 2}  # fmt: skip
     assert "density" not in doc["breasts"]["R"] and doc["density_model"]["name"] == "test-density"
+    # the exam is graded by the denser breast (here the only graded one), in the JSON, the dock and the legend
+    assert doc["exam"]["density"]["category"] == "c" and doc["exam"]["density"]["breast"] == "L"
+    assert doc["exam"]["abnormal"] == round(r.abnormal, 4) and doc["exam"]["malignant"] == round(r.malignant, 4)
+    assert "density C (0.60) (denser breast: L)" in study.cad.dock.state_label.text()
+    assert legend_info(study, anonymize=False).density.startswith("Exam density C (L denser) · test-density 0.1")
     # and in the DICOM SR: the left breast's composition, coded
     import highdicom as hd
 
