@@ -30,7 +30,7 @@ def breast_text(score: BreastScore) -> str:
 
 
 def exam_text(result: StudyCadResult) -> str:
-    """The exam line: ``Exam: abnormal 0.99 · malignant 0.71 · density C (denser breast: L)``.
+    """The exam line: ``Exam: abnormal 0.99 · malignant 0.71 · density C (0.62, L denser)``.
 
     Exam scores are the maximum over the breasts; the density is the denser breast's, as
     BI-RADS grades an exam whose breasts differ.
@@ -38,7 +38,8 @@ def exam_text(result: StudyCadResult) -> str:
     text = f"Exam: abnormal {format_score(result.abnormal)} · malignant {format_score(result.malignant)}"
     if (exam := result.exam_density) is not None:
         lat, density = exam
-        text += f" · {density.text}" + (f" (denser breast: {lat.value})" if len(result.breasts) > 1 else "")
+        side = f", {lat.value} denser" if len(result.breasts) > 1 else ""
+        text += f" · density {density.category.upper()} ({max(density.probabilities):.2f}{side})"
     return text
 
 

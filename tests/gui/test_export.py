@@ -181,7 +181,7 @@ def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_p
     # the exam is graded by the denser breast (here the only graded one), in the JSON, the dock and the legend
     assert doc["exam"]["density"]["category"] == "c" and doc["exam"]["density"]["breast"] == "L"
     assert doc["exam"]["abnormal"] == round(r.abnormal, 4) and doc["exam"]["malignant"] == round(r.malignant, 4)
-    assert "density C (0.60) (denser breast: L)" in study.cad.dock.state_label.text()
+    assert "density C (0.60, L denser)" in study.cad.dock.state_label.text()
     assert legend_info(study, anonymize=False).density.startswith("Exam density C (L denser) · test-density 0.1")
     # and in the DICOM SR: the left breast's composition, coded
     import highdicom as hd
