@@ -111,6 +111,9 @@ class ViewerActions:
         self._add(m, "next_unread", "Next study &not read", "Shift+PgDown",
                   "Open the next study of the worklist whose first read is not done",
                   lambda: w.step_study(+1, unread_only=True))  # fmt: skip
+        self._add(m, "export_read_log", "Export worklist read &log…", "Ctrl+Alt+L",
+                  "Write the worklist's reads as CSV: decisions before and after CAD, reading time, marks",
+                  w.export_read_log)  # fmt: skip
         m.addSeparator()
         self._add(m, "export", "&Export…", "Ctrl+E",
                   "Export an annotated picture (PNG) and the findings (JSON)", w.export)  # fmt: skip

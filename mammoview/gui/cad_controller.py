@@ -25,6 +25,7 @@ from PySide6 import QtCore
 
 from mammoview.cad.operating import describe_point
 from mammoview.cad.types import ImageCadResult, ModelInfo, StudyCadResult
+from mammoview.gui.assessment import AssessmentControls
 from mammoview.gui.cad_actions import LAYERS, build_cad_actions, build_toolbar
 from mammoview.gui.cad_dock import LOCKED_TIP, CadDock, model_text
 from mammoview.gui.cad_jobs import CadRunner
@@ -93,6 +94,8 @@ class CadController(QtCore.QObject):
         self.actions = build_cad_actions(window, self)
         self.toolbar = build_toolbar(window, self.actions)
         self.dock = CadDock(self.actions)
+        self.assessment = AssessmentControls(window, self.reader, window.menus["CAD"], self)
+        self.dock.insert_section(self.assessment.widget)
         self.findings = FindingsPanel()
         window.add_dock(self.dock, "CAD", "cad_dock")
         window.add_dock(self.findings, "Findings", "findings_dock")
@@ -147,6 +150,7 @@ class CadController(QtCore.QObject):
         self.runner.cancel()
 
     def shutdown(self) -> None:
+        self.reader.close_study()
         self.runner.shutdown()
 
     def reload_model(self) -> None:

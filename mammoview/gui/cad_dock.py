@@ -106,14 +106,18 @@ class CadDock(QtWidgets.QWidget):
         for i, name in enumerate(_TOGGLES):
             form.addWidget(_button(actions[name], name), 4 + i // 4, i % 4)
 
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.model_label)
-        layout.addWidget(self.state_label)
-        layout.addLayout(top)
-        layout.addLayout(marks)
-        layout.addWidget(self.overlays)
-        layout.addStretch(1)
+        self._layout = QtWidgets.QVBoxLayout(self)
+        self._layout.setContentsMargins(4, 4, 4, 4)
+        self._layout.addWidget(self.model_label)
+        self._layout.addWidget(self.state_label)
+        self._layout.addLayout(top)
+        self._layout.addLayout(marks)
+        self._layout.addWidget(self.overlays)
+        self._layout.addStretch(1)
+
+    def insert_section(self, widget: QtWidgets.QWidget) -> None:
+        """Put ``widget`` (e.g. the reader's assessment row) between the mark tools and the overlays."""
+        self._layout.insertWidget(self._layout.indexOf(self.overlays), widget)
 
     def sync(self, style: OverlayStyle, kind: MarkKind) -> None:
         """Show ``style`` and ``kind`` without emitting the change signals back."""

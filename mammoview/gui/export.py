@@ -26,7 +26,7 @@ from PySide6 import QtGui, QtWidgets
 
 from mammoview.gui.export_legend import LegendInfo, legend_height, paint_legend
 from mammoview.gui.matching import RULE
-from mammoview.gui.read_state import atomic_write_json, image_key, now_iso, study_hash
+from mammoview.gui.read_state import ReadState, atomic_write_json, image_key, now_iso, study_hash
 
 if TYPE_CHECKING:
     from mammoview.cad.types import ModelInfo
@@ -141,6 +141,14 @@ def _density_text(cad: CadController) -> str:
     return f"{grade} · {d.name} {d.version} ({d.sha256[:8]})"
 
 
+def _read_state_json(state: ReadState) -> dict[str, Any]:
+    """Whether the first read is done, the reader's decision before CAD and after it, the reading time."""
+    return {"first_read_done": state.first_read_done, "done_at": state.done_at,
+            "decision": state.decision.to_json(),
+            "decision_after_cad": state.decision_after_cad.to_json() if state.first_read_done else None,
+            "reading_seconds": round(state.reading_seconds, 1)}  # fmt: skip
+
+
 def operating_text(cad: CadController) -> str:
     """The shown marks' operating point, ``p >= 0.971 · 1.0 FP/img · finds 62%`` ("" without a result)."""
     return cad.operating_text(cad.result.model) if cad.result is not None else ""
@@ -248,7 +256,7 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         "exam": exam,
         "reader_marks": marks,
         "measurements": measurements,
-        "read_state": {"first_read_done": cad.reader.state.first_read_done, "done_at": cad.reader.state.done_at},
+        "read_state": _read_state_json(cad.reader.state),
         "display": {
             "map": cad.style.map_name,
             "threshold": cad.style.threshold,

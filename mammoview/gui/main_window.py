@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mammoview.gui import dialogs
+from mammoview.gui import dialogs, read_log
 from mammoview.gui.actions import ViewerActions
 from mammoview.gui.breast_fit import fit_default, fit_to_breast
 from mammoview.gui.cad_controller import CadController, CadOptions
@@ -195,6 +195,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def export(self) -> None:
         self.cad.open_export_dialog()
+
+    def export_read_log(self) -> None:
+        read_log.export_read_log(self)
 
     @QtCore.Slot(object)
     def _on_job_finished(self, result: object) -> None:

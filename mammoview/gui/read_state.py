@@ -109,15 +109,77 @@ class Measurement:
                    x1=float(x1), y1=float(y1), created=str(d.get("created", "")))  # fmt: skip
 
 
+class Assessment(enum.Enum):
+    """The reader's screening assessment of the exam (BI-RADS; the value, the category number, goes to JSON)."""
+
+    NEGATIVE = "1"
+    BENIGN = "2"
+    RECALL = "0"  # incomplete: needs additional imaging (the screening recall)
+
+    @property
+    def label(self) -> str:
+        return {"1": "BI-RADS 1 negative", "2": "BI-RADS 2 benign", "0": "BI-RADS 0 recall"}[self.value]
+
+
+DENSITIES = ("a", "b", "c", "d")
+
+
+@dataclass(frozen=True)
+class ReaderDecision:
+    """The reader's assessment and density grade of the exam (either may be unset)."""
+
+    assessment: Assessment | None = None
+    density: str | None = None  # one of DENSITIES
+
+    def __post_init__(self) -> None:
+        if self.density is not None and self.density not in DENSITIES:
+            raise ValueError(f"density must be one of {DENSITIES}, got {self.density!r}")
+
+    @property
+    def empty(self) -> bool:
+        return self.assessment is None and self.density is None
+
+    @property
+    def text(self) -> str:
+        """``BI-RADS 0 recall · density C`` (``none`` when unset)."""
+        parts = [self.assessment.label] if self.assessment is not None else []
+        parts += [f"density {self.density.upper()}"] if self.density is not None else []
+        return " · ".join(parts) or "none"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"assessment": self.assessment.value if self.assessment is not None else None, "density": self.density}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> ReaderDecision:
+        d = d or {}
+        a = d.get("assessment")
+        return cls(Assessment(str(a)) if a is not None else None, d.get("density"))
+
+
 @dataclass(frozen=True)
 class ReadState:
-    """The read of one study: first-read flag, the reader's marks and measurements."""
+    """The read of one study: first-read flag, the reader's marks, measurements and decisions.
+
+    ``decision`` is the unaided first read's (frozen once the first read is done);
+    ``decision_after_cad`` starts as a copy of it when CAD is unlocked and is what the
+    reader changes afterwards, so a decision changed by CAD stays visible (a reader study's
+    measure).  ``reading_seconds`` is the time the study was open before the first read was
+    done.
+    """
 
     first_read_done: bool = False
     done_at: str | None = None
     marks: tuple[ReaderMark, ...] = ()
     updated: str = ""
     measurements: tuple[Measurement, ...] = ()
+    decision: ReaderDecision = ReaderDecision()
+    decision_after_cad: ReaderDecision = ReaderDecision()
+    reading_seconds: float = 0.0
+
+    @property
+    def current_decision(self) -> ReaderDecision:
+        """The decision the reader edits now: the first read's, or after CAD's once it is shown."""
+        return self.decision_after_cad if self.first_read_done else self.decision
 
     @property
     def next_id(self) -> int:
@@ -130,14 +192,18 @@ class ReadState:
     def to_json(self) -> dict[str, Any]:
         return {"first_read_done": self.first_read_done, "done_at": self.done_at,
                 "marks": [m.to_json() for m in self.marks],
-                "measurements": [m.to_json() for m in self.measurements], "updated": self.updated}  # fmt: skip
+                "measurements": [m.to_json() for m in self.measurements], "updated": self.updated,
+                "decision": self.decision.to_json(), "decision_after_cad": self.decision_after_cad.to_json(),
+                "reading_seconds": round(self.reading_seconds, 1)}  # fmt: skip
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReadState:
         return cls(first_read_done=bool(d.get("first_read_done", False)), done_at=d.get("done_at"),
                    marks=tuple(ReaderMark.from_json(m) for m in d.get("marks", [])),
                    measurements=tuple(Measurement.from_json(m) for m in d.get("measurements", [])),
-                   updated=str(d.get("updated", "")))  # fmt: skip
+                   updated=str(d.get("updated", "")), decision=ReaderDecision.from_json(d.get("decision")),
+                   decision_after_cad=ReaderDecision.from_json(d.get("decision_after_cad")),
+                   reading_seconds=float(d.get("reading_seconds", 0.0)))  # fmt: skip
 
 
 def now_iso() -> str:

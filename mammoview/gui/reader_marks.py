@@ -1,19 +1,34 @@
-"""The reader's marks and measurements of the open study, with undo/redo, saved after every action.
+"""The reader's marks, measurements and decisions of the open study, with undo/redo, saved after every action.
 
 :class:`ReaderMarks` is the single owner of the :class:`~mammoview.gui.read_state.ReadState`
 of the study on screen: the mark tool, the findings panel and the CAD lock all go
 through it, and each change is written to disk (atomically) before ``changed`` is
 emitted, so what the reader sees is always what would be restored after a crash.
+
+It also keeps the reading clock: the seconds a study is open before its first read is
+done are added to ``ReadState.reading_seconds`` when the first read is closed, when
+another study opens and at :meth:`close_study` (the viewer quitting).
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from PySide6 import QtCore
 
-from mammoview.gui.read_state import MarkKind, Measurement, ReaderMark, ReadState, ReadStore, now_iso
+from mammoview.gui.read_state import (
+    Assessment,
+    MarkKind,
+    Measurement,
+    ReaderDecision,
+    ReaderMark,
+    ReadState,
+    ReadStore,
+    now_iso,
+)
 from mammoview.io.model import View
 
 log = logging.getLogger(__name__)
@@ -46,22 +61,44 @@ class ReaderMarks(QtCore.QObject):
     changed = QtCore.Signal()
     saveFailed = QtCore.Signal(str)
 
-    def __init__(self, store: ReadStore | None = None, parent: QtCore.QObject | None = None) -> None:
+    def __init__(self, store: ReadStore | None = None, parent: QtCore.QObject | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         super().__init__(parent)
         self.store = store or ReadStore()
         self.study_key: str | None = None
         self.state = ReadState()
         self._undo: list[_Edit] = []
         self._redo: list[_Edit] = []
+        self._clock = clock
+        self._opened_at: float | None = None  # while the open study's first read is not done
 
     # -- study ------------------------------------------------------------------------------
     def open_study(self, study_key: str) -> None:
         """Restore the saved read of ``study_key`` (undo history starts empty)."""
+        self.close_study()
         self.study_key = study_key
         self.state = self.store.load(study_key)
         self._undo.clear()
         self._redo.clear()
+        self._opened_at = None if self.state.first_read_done else self._clock()
         self.changed.emit()
+
+    def close_study(self) -> None:
+        """Bank the open study's reading time (another study opens, or the viewer quits)."""
+        if self.study_key is not None and self._opened_at is not None and not self.state.first_read_done:
+            # Saved without ``changed``: nothing on screen shows it, and the screen may already
+            # show the next study.
+            try:
+                banked = replace(self.state, reading_seconds=self._reading_seconds())
+                self.state = self.store.save(self.study_key, banked)
+            except OSError as exc:
+                log.error("could not save the reading time: %s", exc)
+        self._opened_at = None
+
+    def _reading_seconds(self) -> float:
+        since = self._clock() - self._opened_at if self._opened_at is not None else 0.0
+        self._opened_at = self._clock() if self._opened_at is not None else None
+        return self.state.reading_seconds + max(0.0, since)
 
     @property
     def marks(self) -> tuple[ReaderMark, ...]:
@@ -148,11 +185,39 @@ class ReaderMarks(QtCore.QObject):
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    @property
+    def decision(self) -> ReaderDecision:
+        """The decision being edited: the first read's, or the one after CAD once it is shown."""
+        return self.state.current_decision
+
+    def set_assessment(self, assessment: Assessment | None) -> bool:
+        """Set the exam's assessment (of the first read, or after CAD once it is shown)."""
+        return self._decide(replace(self.decision, assessment=assessment))
+
+    def set_density(self, density: str | None) -> bool:
+        """Set the reader's density grade a-d (of the first read, or after CAD once it is shown)."""
+        return self._decide(replace(self.decision, density=density))
+
+    def _decide(self, decision: ReaderDecision) -> bool:
+        if self.study_key is None or decision == self.decision:
+            return False
+        if self.state.first_read_done:
+            self._save(replace(self.state, decision_after_cad=decision))
+        else:
+            self._save(replace(self.state, decision=decision))
+        return True
+
     def set_first_read_done(self) -> bool:
-        """Record that the unaided read is finished (irreversible: CAD has been seen after it)."""
+        """Record that the unaided read is finished (irreversible: CAD has been seen after it).
+
+        The decision after CAD starts as the first read's; the reading clock stops.
+        """
         if self.study_key is None or self.state.first_read_done:
             return False
-        self._save(replace(self.state, first_read_done=True, done_at=now_iso()))
+        seconds = self._reading_seconds()
+        self._opened_at = None
+        self._save(replace(self.state, first_read_done=True, done_at=now_iso(), reading_seconds=seconds,
+                           decision_after_cad=self.state.decision))  # fmt: skip
         # Undoing a mark placed before the read was closed would rewrite the unaided read.
         self._undo.clear()
         self._redo.clear()

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mammoview.gui.read_state import ReadState, ReadStore
+from mammoview.gui.read_state import ReaderDecision, ReadState, ReadStore
 from mammoview.gui.texts import study_title
 from mammoview.io.model import StudyInfo, View
 
@@ -39,7 +39,8 @@ def read_progress(state: ReadState | None) -> ReadProgress:
         return ReadProgress.UNREAD
     if state.first_read_done:
         return ReadProgress.DONE
-    return ReadProgress.STARTED if state.marks or state.measurements else ReadProgress.UNREAD
+    started = state.marks or state.measurements or not state.decision.empty
+    return ReadProgress.STARTED if started else ReadProgress.UNREAD
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,17 @@ class WorklistEntry:
     study: StudyInfo
     progress: ReadProgress
     marks: int  # the reader's marks saved for the study
+    #: the current decision (after CAD once the first read is done)
+    decision: ReaderDecision = field(default_factory=ReaderDecision)
 
     @property
     def status_text(self) -> str:
+        """``read · BI-RADS 0 · 2 marks``: progress, the reader's assessment, marks."""
         if self.progress is ReadProgress.UNREAD:
             return str(self.progress.value)
-        return f"{self.progress.value} · {self.marks} mark{'s' if self.marks != 1 else ''}"
+        a = self.decision.assessment
+        assessed = f" · BI-RADS {a.value}" if a is not None else ""
+        return f"{self.progress.value}{assessed} · {self.marks} mark{'s' if self.marks != 1 else ''}"
 
 
 class Worklist(QtCore.QObject):
@@ -95,7 +101,7 @@ class Worklist(QtCore.QObject):
         """The reader changed ``study_key``'s read (already saved): update its row without reading the disk."""
         i = self.index_of(study_key) if study_key is not None else None
         if i is not None:
-            self.entries[i] = WorklistEntry(self.entries[i].study, read_progress(state), len(state.marks))
+            self.entries[i] = _entry(self.entries[i].study, state)
             self.changed.emit()
 
     def first_unread(self) -> int | None:
@@ -117,8 +123,13 @@ class Worklist(QtCore.QObject):
         return f"{where} · {done} read"
 
     def _entry(self, study: StudyInfo) -> WorklistEntry:
-        state = self.store.peek(study.key)
-        return WorklistEntry(study, read_progress(state), len(state.marks) if state is not None else 0)
+        return _entry(study, self.store.peek(study.key))
+
+
+def _entry(study: StudyInfo, state: ReadState | None) -> WorklistEntry:
+    if state is None:
+        return WorklistEntry(study, ReadProgress.UNREAD, 0)
+    return WorklistEntry(study, read_progress(state), len(state.marks), state.current_decision)
 
 
 COLUMNS = ("#", "Study", "Read", "Views")

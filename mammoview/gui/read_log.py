@@ -1,0 +1,95 @@
+"""The worklist's read log: one CSV row per study with the reader's decisions before and after CAD.
+
+What a reader study of a second reader records: was the first read closed, the unaided
+decision, the decision after CAD, whether CAD changed it, the reading time and the marks
+before / after CAD.  Rows come from the saved reads
+(:class:`~mammoview.gui.read_state.ReadStore`), so the log can be written at any time, and
+name studies only by a hash of the study key (CBIS-DDSM keys are patient IDs); the
+worklist's order and the views identify them for whoever holds the images.
+
+File ▸ Export worklist read log… (``Ctrl+Alt+L``).  Never overwrites a file silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6 import QtWidgets
+
+from mammoview.gui.read_state import ReaderDecision, ReadStore, study_hash
+from mammoview.gui.worklist import views_text
+from mammoview.io.files import atomic_write_bytes
+from mammoview.io.model import StudyInfo
+
+if TYPE_CHECKING:
+    from mammoview.gui.main_window import MainWindow
+
+COLUMNS = ("n", "study_sha256", "views", "first_read_done", "done_at", "reading_seconds", "assessment", "density",
+           "assessment_after_cad", "density_after_cad", "changed_after_cad", "marks_first_read", "marks_after_cad",
+           "measurements")  # fmt: skip
+
+
+def _decision(d: ReaderDecision) -> tuple[str, str]:
+    return (d.assessment.value if d.assessment is not None else "", d.density or "")
+
+
+def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore) -> list[dict[str, str]]:
+    """One row per study, in worklist order (empty fields where nothing was saved)."""
+    rows = []
+    for n, study in enumerate(studies, 1):
+        state = store.peek(study.key)
+        row = dict.fromkeys(COLUMNS, "")
+        row.update(n=str(n), study_sha256=study_hash(study.key)[:16], views=views_text(study), first_read_done="no")
+        if state is not None:
+            row["first_read_done"] = "yes" if state.first_read_done else "no"
+            row["done_at"] = state.done_at or ""
+            row["reading_seconds"] = f"{state.reading_seconds:.1f}"
+            row["assessment"], row["density"] = _decision(state.decision)
+            row["marks_first_read"] = str(sum(not m.after_cad for m in state.marks))
+            row["measurements"] = str(len(state.measurements))
+            if state.first_read_done:
+                row["assessment_after_cad"], row["density_after_cad"] = _decision(state.decision_after_cad)
+                row["changed_after_cad"] = "yes" if state.decision_after_cad != state.decision else "no"
+                row["marks_after_cad"] = str(sum(m.after_cad for m in state.marks))
+        rows.append(row)
+    return rows
+
+
+def write_read_log(path: Path, rows: Sequence[dict[str, str]]) -> None:
+    """Write ``rows`` as CSV, atomically; FileExistsError if ``path`` exists."""
+    if path.exists():
+        raise FileExistsError(f"{path} exists: choose another name (a read log is never overwritten)")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
+
+
+def export_read_log(window: MainWindow, path: Path | None = None) -> Path | None:
+    """Write the worklist's read log to ``path`` (asked for when None); the path written, or None."""
+    if not len(window.worklist):
+        window.show_status("No worklist: open a folder of studies first.", 5000)
+        return None
+    if path is None:
+        start = str(Path(window.settings.value("file/last_dir", str(Path.home()))) / "read-log.csv")
+        chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
+            window, "Export worklist read log", start, "CSV (*.csv)",
+            options=QtWidgets.QFileDialog.Option.DontConfirmOverwrite,  # we refuse instead: never silently
+        )  # fmt: skip
+        if not chosen:
+            return None
+        path = Path(chosen)
+    rows = read_log_rows([e.study for e in window.worklist.entries], window.worklist.store)
+    try:
+        write_read_log(path, rows)
+    except OSError as exc:  # FileExistsError included
+        window.report_problems("Read log not written", [str(exc)])
+        return None
+    done = sum(r["first_read_done"] == "yes" for r in rows)
+    window.show_status(f"Read log of {len(rows)} studies ({done} read) written to {path}", 8000)
+    return path
