@@ -105,6 +105,14 @@ class ViewerActions:
         self._add(m, "reopen_last", "Reopen &last study", "Ctrl+Shift+T", "Open the most recent study again",
                   w.reopen_last)  # fmt: skip
         m.addSeparator()
+        self._add(
+            m,
+            "reopen_worklist",
+            "Reopen last &worklist",
+            "Ctrl+Alt+T",
+            "Open the last folder of several studies again, at its first study not read",
+            w.reopen_worklist,
+        )
         self._add(m, "next_study", "&Next study", "PgDown", "Open the worklist's next study", lambda: w.step_study(+1))
         self._add(m, "previous_study", "&Previous study", "PgUp", "Open the worklist's previous study",
                   lambda: w.step_study(-1))  # fmt: skip

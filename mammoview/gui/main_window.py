@@ -193,6 +193,14 @@ class MainWindow(QtWidgets.QMainWindow):
         if recent:
             self.open_recent(recent[0])
 
+    def reopen_worklist(self) -> None:
+        """Open the last folder (or files) of several studies again: the worklist resumes at its first unread."""
+        paths = [p for p in self.settings.last_worklist() if Path(p).exists()]
+        if not paths:
+            self.show_status("No worklist to reopen (or its folder is gone).", 5000)
+            return
+        self.open_paths(paths)
+
     def export(self) -> None:
         self.cad.open_export_dialog()
 
@@ -227,6 +235,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.worklist.set_studies(outcome.studies)
         if len(outcome.studies) > 1:
             self.worklist_dock.show()
+            self.settings.set_last_worklist(outcome.paths)
         start = self.worklist.first_unread()  # a batch is read from its first unread study
         self.open_worklist_study(0 if start is None else start)
 

@@ -70,6 +70,16 @@ class ViewerSettings:
     def clear_recent(self) -> None:
         self.qsettings.remove("recent/studies")
 
+    # -- the last worklist (a folder or files holding several studies) --------------------------
+    def last_worklist(self) -> tuple[str, ...]:
+        try:
+            return tuple(str(p) for p in json.loads(self.value("worklist/last", "[]")))
+        except (ValueError, TypeError):
+            return ()  # a damaged value is dropped, not fatal
+
+    def set_last_worklist(self, paths: tuple[str, ...]) -> None:
+        self.qsettings.setValue("worklist/last", json.dumps(list(paths)))
+
     # -- generic values ----------------------------------------------------------------------
     def value(self, key: str, default: str = "") -> str:
         v = self.qsettings.value(key, default)

@@ -120,6 +120,11 @@ def test_the_read_status_follows_the_reader_and_next_not_read_skips_read_studies
     assert [e.progress for e in opened.worklist.entries] == [ReadProgress.UNREAD, ReadProgress.DONE,
                                                               ReadProgress.DONE]  # fmt: skip
     assert shown_patient(opened) == "PAT-A"
+    # and after a restart: File > Reopen last worklist
+    opened.worklist.set_studies([])
+    with qtbot.waitSignal(opened.studyShown, timeout=20_000):
+        opened.commands["reopen_worklist"].trigger()
+    assert len(opened.worklist) == 3 and shown_patient(opened) == "PAT-A"
 
 
 def test_the_next_study_is_prefetched_and_shown_without_a_load(opened, qtbot):
@@ -146,4 +151,6 @@ def test_one_study_opened_makes_a_one_row_worklist_and_steps_say_why(main_window
     assert len(main_window.worklist) == 1 and not main_window.worklist_dock.isVisible()
     main_window.commands["next_study"].trigger()
     assert "open a folder of several studies" in main_window.statusBar().currentMessage()
+    main_window.commands["reopen_worklist"].trigger()  # a single study is no worklist
+    assert "No worklist to reopen" in main_window.statusBar().currentMessage()
     assert not main_window.windowTitle().startswith("[")
