@@ -42,7 +42,7 @@ from mammoview.cad.inference import (
 )
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.operating import OperatingCurve
-from mammoview.cad.preprocess import PreparedImage, estimate_spacing, prepare_image
+from mammoview.cad.preprocess import PreparedImage, estimate_spacing, nipple_point, prepare_image
 from mammoview.cad.types import (
     BreastScore,
     DensityResult,
@@ -275,6 +275,7 @@ def analyse_image(
         seconds=time.perf_counter() - t0,
         threshold=thr,
         source=source,
+        nipple=nipple_point(prepared),
     )
 
 

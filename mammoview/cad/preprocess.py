@@ -173,6 +173,27 @@ def chest_wall_side(mask: BoolArray) -> Literal["left", "right"]:
     return "left" if mask[:, c0 : c0 + w].sum() >= mask[:, c1 - w : c1].sum() else "right"
 
 
+def nipple_point(prepared: PreparedImage) -> tuple[float, float] | None:
+    """(x, y) stored pixels of the nipple: the breast tip farthest from the chest-wall edge.
+
+    The tip is the last 1 % of the breast's width on the nipple side; the point is its
+    outermost column at the median row of its mask pixels.  An approximation on MLO
+    views (where nipple distance is measured perpendicular to the pectoral line), as
+    radiologists use it: a lesion sits at about the same distance from the nipple in CC
+    and MLO.  None without a breast.
+    """
+    mask = prepared.mask
+    cols = np.flatnonzero(mask.any(axis=0))
+    if cols.size == 0:
+        return None
+    n = max(1, (int(cols[-1] - cols[0]) + 1) // 100)
+    left = chest_wall_side(mask) == "left"
+    tip = cols[-n:] if left else cols[:n]
+    rows = np.flatnonzero(mask[:, tip].any(axis=1))
+    col = int(tip[-1] if left else tip[0])
+    return ((col + 0.5) * prepared.scale_x, (float(np.median(rows)) + 0.5) * prepared.scale_y)
+
+
 def _fit_line_ransac(
     ys: FloatArray, xs: FloatArray, tol: float, slope_range: tuple[float, float], trials: int = 200
 ) -> tuple[float, float, BoolArray] | None:

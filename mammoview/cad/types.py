@@ -150,6 +150,15 @@ class ImageCadResult:
     #: the region threshold ``findings`` were cut at, and how to cut them again (None: cannot)
     threshold: float | None = None
     source: FindingSource | None = field(default=None, repr=False)
+    #: (x, y) stored pixels of the nipple (:func:`mammoview.cad.preprocess.nipple_point`); None: unknown
+    nipple: tuple[float, float] | None = None
+
+    def nipple_distance_mm(self, x: float, y: float) -> float | None:
+        """mm from the nipple to stored pixel (x, y), with the spacing the CAD used; None without a nipple."""
+        if self.nipple is None or self.pixel_spacing is None:
+            return None
+        row_mm, col_mm = self.pixel_spacing
+        return float(np.hypot((x - self.nipple[0]) * col_mm, (y - self.nipple[1]) * row_mm))
 
     def at_threshold(self, threshold: float) -> ImageCadResult:
         """This result with its findings cut again at ``threshold`` (scores and heatmaps unchanged).

@@ -268,5 +268,7 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         doc["matching"] = {"rule": RULE, "rows": [
             {"category": r.category.value, "view": r.view.value,
              "finding": r.finding.to_json(rates=True) if r.finding is not None else None,
-             "marks": [mk.id for mk in r.marks]} for r in cad.match_rows()]}  # fmt: skip
+             "marks": [mk.id for mk in r.marks],
+             "nipple_mm": round(r.nipple_mm, 1) if r.nipple_mm is not None else None}
+            for r in cad.match_rows()]}  # fmt: skip
     return doc

@@ -33,8 +33,15 @@ RATE_TIP = (
 )
 
 
+#: Header tooltip of the from-nipple column.
+NIPPLE_TIP = (
+    "Distance from the nipple in mm (finding centre, else your mark): a lesion lies at about the same "
+    "distance in the CC and the MLO view, which helps to find it in the other view"
+)
+
+
 def row_text(row: MatchRow) -> list[str]:
-    """Columns of one row: view, CAD (kind score, malignancy), false marks per image, reader marks."""
+    """Columns of one row: view, CAD (kind score, malignancy), false marks per image, mm from nipple, reader marks."""
     cad = rate = ""
     if row.finding is not None:
         f = row.finding
@@ -43,7 +50,8 @@ def row_text(row: MatchRow) -> list[str]:
     reader = ", ".join(f"{m.label} {KIND_SHORT[m.kind]}" for m in row.marks)
     if row.distance_mm is not None:
         reader += f" ({row.distance_mm:.0f} mm)"
-    return [row.view.label, cad, rate, reader]
+    nipple = f"{row.nipple_mm:.0f}" if row.nipple_mm is not None else ""
+    return [row.view.label, cad, rate, nipple, reader]
 
 
 class FindingsPanel(QtWidgets.QWidget):
@@ -72,9 +80,10 @@ class FindingsPanel(QtWidgets.QWidget):
         self.note = QtWidgets.QLabel("")
         self.note.setWordWrap(True)
         self.tree = QtWidgets.QTreeWidget()
-        self.tree.setColumnCount(4)
-        self.tree.setHeaderLabels(["View", "CAD", "FP/img", "Reader"])
+        self.tree.setColumnCount(5)
+        self.tree.setHeaderLabels(["View", "CAD", "FP/img", "FN mm", "Reader"])
         self.tree.headerItem().setToolTip(2, RATE_TIP)
+        self.tree.headerItem().setToolTip(3, NIPPLE_TIP)
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
@@ -107,7 +116,7 @@ class FindingsPanel(QtWidgets.QWidget):
         group = self._group(f"Your marks ({len(marks)})", None)
         for row in self.rows:
             m = row.marks[0]
-            self._item(group, row, [m.view.label, "", "", f"{m.label} {KIND_SHORT[m.kind]}"])
+            self._item(group, row, [m.view.label, "", "", "", f"{m.label} {KIND_SHORT[m.kind]}"])
         self.tree.expandAll()
         self._resize()
 
@@ -131,7 +140,7 @@ class FindingsPanel(QtWidgets.QWidget):
             return
         group = self._group(f"Your measurements ({len(measurements)})", None)
         for m, length in measurements:
-            item = QtWidgets.QTreeWidgetItem(group, [m.view.label, "", "", f"{m.label} {length}"])
+            item = QtWidgets.QTreeWidgetItem(group, [m.view.label, "", "", "", f"{m.label} {length}"])
             item.setData(0, _ROW, m)
         group.setExpanded(True)
         self._resize()

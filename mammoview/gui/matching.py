@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mammoview.cad.types import Finding, ImageCadResult
 from mammoview.gui.read_state import ReaderMark
@@ -39,6 +39,7 @@ class MatchRow:
     finding: Finding | None
     marks: tuple[ReaderMark, ...]
     distance_mm: float | None = None  # finding centre to its nearest matched mark
+    nipple_mm: float | None = None  # finding centre (else the mark) to the nipple of its image
 
 
 @dataclass(frozen=True)
@@ -112,5 +113,13 @@ def match_study(
         if kinds is not None:
             findings = [f for f in findings if kinds.get(f.kind.value, True)]
         spacing = vc.result.pixel_spacing if vc.result is not None else None
-        rows += match_view(findings, mine, vc.view, spacing, radius_mm)
+        rows += [_with_nipple(r, vc.result) for r in match_view(findings, mine, vc.view, spacing, radius_mm)]
     return rows
+
+
+def _with_nipple(row: MatchRow, result: ImageCadResult | None) -> MatchRow:
+    """``row`` with the distance of its finding (else its first mark) from the image's nipple."""
+    if result is None:
+        return row
+    x, y = row.finding.center if row.finding is not None else (row.marks[0].x, row.marks[0].y)
+    return replace(row, nipple_mm=result.nipple_distance_mm(x, y))

@@ -211,3 +211,15 @@ def test_findings_cut_again_at_another_threshold_equal_a_run_at_that_threshold(b
 
     with pytest.raises(ValueError, match="kept no maps"):
         replace(res, source=None).at_threshold(0.3)
+
+
+def test_the_nipple_is_the_breast_tip_and_findings_get_their_distance_from_it(bright_model, breast_with_blob):
+    # The phantom's half-ellipse reaches 0.8 of the width at mid-height: the tip at (320, 300) stored px.
+    res = drain(analyse_image(bright_model, make_image(breast_with_blob), tile=64))
+    assert res.nipple is not None
+    assert res.nipple == pytest.approx((320, 300), abs=16)  # within 4 mm (the mask's skin border)
+    assert res.nipple_distance_mm(BLOB.x, BLOB.y) == pytest.approx((320 - BLOB.x) * 0.25, abs=4)
+    mirrored = drain(analyse_image(bright_model, make_image(np.ascontiguousarray(breast_with_blob[:, ::-1])), tile=64))
+    assert mirrored.nipple == pytest.approx((399 - 320, 300), abs=16)  # chest wall on the right
+    blank = drain(analyse_image(bright_model, make_image(np.zeros((200, 150), np.uint16)), tile=64))
+    assert blank.nipple is None and blank.nipple_distance_mm(10, 10) is None

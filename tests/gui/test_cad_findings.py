@@ -125,7 +125,8 @@ def test_false_marks_per_image_shown_beside_the_score(qtbot):
     f = replace(finding(FindingKind.MASS, 10, 10, 0.9968, 0.62), fp_per_image=0.536)
     assert score_text(f) == "0.997 · 0.5 FP/img<br>M 0.62"
     row = MatchRow(category=Category.CAD_ONLY, view=View.LCC, finding=f, marks=(), distance_mm=None)
-    assert row_text(row) == ["L CC", "mass 0.997 · M 0.62", "0.5", ""]
+    assert row_text(row) == ["L CC", "mass 0.997 · M 0.62", "0.5", "", ""]
+    assert row_text(replace(row, nipple_mm=41.6))[3] == "42"
     panel = FindingsPanel()
     qtbot.addWidget(panel)
     assert panel.tree.headerItem().text(2) == "FP/img" and "validation" in panel.tree.headerItem().toolTip(2)
