@@ -36,6 +36,7 @@ from mammoview.gui.heatmap_layer import MAP_NAMES
 from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.matching import MatchRow, ViewCad, match_study
 from mammoview.gui.measure_tool import MeasureTool
+from mammoview.gui.nipple_band import BAND_MM, NippleBand, other_view
 from mammoview.gui.read_state import Measurement, ReaderMark, image_key
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.review import focus_on
@@ -91,6 +92,7 @@ class CadController(QtCore.QObject):
         self.measure_tool = MeasureTool(window.panels, self.reader, self)
         self.overlays = {view: PanelOverlay(panel) for view, panel in window.panels.items()}
         self.scores = BreastScoreLabels(window.panels, self)
+        self.band = NippleBand(window.panels, self)
         self.actions = build_cad_actions(window, self)
         self.toolbar = build_toolbar(window, self.actions)
         self.dock = CadDock(self.actions)
@@ -274,6 +276,7 @@ class CadController(QtCore.QObject):
 
     def rebuild(self) -> None:
         """Rebuild every panel's overlays, the score labels and the findings panel."""
+        self.band.clear()
         for panel in self.window.panels.values():
             self._build(panel)
         self._after_change()
@@ -335,6 +338,18 @@ class CadController(QtCore.QObject):
             overlay.set_highlight(None)
         focus_on(self.window, row.view, point)
         self.overlays[row.view].set_highlight(point)
+        self._show_band(row)
+
+    def _show_band(self, row: MatchRow) -> None:
+        """The other view of the row's breast gets the band at the row's distance from the nipple."""
+        self.band.clear()
+        other = other_view(row.view)
+        result = self.image_result(self.window.panels[other])
+        if row.nipple_mm is None or result is None or not self.style.cad:
+            return
+        if self.band.show(other, result, row.nipple_mm):
+            self.window.show_status(f"{other.label}: at {row.nipple_mm:.0f} mm from the nipple, as on "
+                                    f"{row.view.label} (± {BAND_MM:.0f} mm)", 6000)  # fmt: skip
 
     def focus_measurement(self, m: Measurement) -> None:
         """Centre the view on a measurement (its midpoint) and select it."""
@@ -413,6 +428,8 @@ class CadController(QtCore.QObject):
             return
         for overlay in self.overlays.values():
             overlay.apply(self.style)
+        if not self.style.cad:
+            self.band.clear()
         self._update_scores()
         if self.style.kinds() != before.kinds():
             self._update_findings()

@@ -1,0 +1,91 @@
+"""The two-view aid: a lesion lies at about the same distance from the nipple in the CC and the MLO view.
+
+Selecting a finding or a reader mark in the findings panel draws, on the other view of
+the same breast, the band where it should be: two dashed arcs ``BAND_MM`` either side
+of its distance from the nipple, centred on that view's nipple (found by the CAD,
+:func:`mammoview.cad.preprocess.nipple_point`) and labelled ``FN 42 ± 10 mm``.  Arcs
+are circles in mm, so on an anisotropic grid they are ellipses in stored pixels; only
+the half towards the chest wall is drawn (the other half lies in air).  It is the rule
+radiologists triangulate with; it narrows the search, it does not point at one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from mammoview.cad.types import ImageCadResult
+from mammoview.gui.view_panel import ViewPanel
+from mammoview.io.model import View
+
+BAND_MM = 10.0
+BAND_COLOR = "#00e5ff"
+BAND_Z = 24.0  # above the CAD marks, below the measurements
+
+
+def other_view(view: View) -> View:
+    """The same breast's other projection (R CC <-> R MLO, L CC <-> L MLO)."""
+    return {View.RCC: View.RMLO, View.RMLO: View.RCC, View.LCC: View.LMLO, View.LMLO: View.LCC}[view]
+
+
+def arc(result: ImageCadResult, radius_mm: float, n: int = 181) -> npt.NDArray[np.float64]:
+    """(N, 2) stored (x, y) points of the half circle of ``radius_mm`` around the nipple towards the chest wall.
+
+    Points outside the image are NaN (a plot draws the runs inside as separate pieces);
+    an empty array without a nipple, a spacing or a positive radius.
+    """
+    if result.nipple is None or result.pixel_spacing is None or radius_mm <= 0:
+        return np.zeros((0, 2))
+    (nx, ny), (row_mm, col_mm) = result.nipple, result.pixel_spacing
+    towards_wall = -1.0 if nx > result.width / 2 else 1.0  # the breast lies between chest wall and nipple
+    theta = np.linspace(-np.pi / 2, np.pi / 2, n)
+    pts = np.stack([nx + towards_wall * radius_mm * np.cos(theta) / col_mm, ny + radius_mm * np.sin(theta) / row_mm], 1)
+    outside = (pts[:, 0] < 0) | (pts[:, 0] > result.width) | (pts[:, 1] < 0) | (pts[:, 1] > result.height)
+    pts[outside] = np.nan
+    return pts
+
+
+class NippleBand(QtCore.QObject):
+    """Draws (and clears) the band on one panel at a time."""
+
+    def __init__(self, panels: Mapping[View, ViewPanel], parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.panels = panels
+        self.view: View | None = None
+        self.distance_mm: float | None = None
+        self._items: list[QtWidgets.QGraphicsItem] = []
+
+    def show(self, view: View, result: ImageCadResult, distance_mm: float) -> bool:
+        """Draw the band for a lesion ``distance_mm`` from the nipple on ``view`` (whose CAD result is ``result``)."""
+        self.clear()
+        panel = self.panels[view]
+        if result.nipple is None or panel.display is None:
+            return False
+        pen = pg.mkPen(BAND_COLOR, width=2, style=QtCore.Qt.PenStyle.DashLine)
+        for r in (distance_mm - BAND_MM, distance_mm + BAND_MM):
+            pts = arc(result, r)
+            if len(pts):
+                self._items.append(pg.PlotCurveItem(pts[:, 0], pts[:, 1], pen=pen, connect="finite", antialias=True))
+        mid = arc(result, distance_mm, n=3)
+        if len(mid) and not np.isnan(mid[1]).any():
+            label = pg.TextItem(f"FN {distance_mm:.0f} ± {BAND_MM:.0f} mm", color=BAND_COLOR, anchor=(0.5, 1.2),
+                                fill=(0, 0, 0, 170))  # fmt: skip
+            label.setPos(float(mid[1, 0]), float(mid[1, 1]))
+            self._items.append(label)
+        for i, item in enumerate(self._items):
+            panel.add_overlay_item(item, BAND_Z + i * 0.001)
+        self.view, self.distance_mm = view, distance_mm
+        return bool(self._items)
+
+    def clear(self) -> None:
+        if self.view is not None:
+            for item in self._items:
+                self.panels[self.view].remove_overlay_item(item)
+        self._items, self.view, self.distance_mm = [], None, None
+
+    def items(self) -> list[QtWidgets.QGraphicsItem]:
+        return list(self._items)

@@ -1,0 +1,63 @@
+"""The two-view aid: a selected finding's distance from the nipple, drawn as a band on the breast's other view."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from mammoview.cad.types import FindingKind, ImageCadResult
+from mammoview.gui.nipple_band import BAND_MM, arc, other_view
+from mammoview.io.model import View
+from tests.gui import cad_support
+from tests.gui.cad_support import colourful, finding, grab_rgb, planted_result
+
+cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
+
+
+def result(nipple: tuple[float, float] | None, spacing=(0.1, 0.1), width=320, height=500) -> ImageCadResult:  # type: ignore[no-untyped-def]
+    return ImageCadResult(path="x", width=width, height=height, view=View.LCC, pixel_spacing=spacing,
+                          spacing_source="test", abnormal=0.1, malignant=0.1, findings=(), nipple=nipple)  # fmt: skip
+
+
+def test_the_arc_is_a_half_circle_in_mm_towards_the_chest_wall():
+    r = result((300.0, 200.0))  # nipple on the right: the chest wall is on the left
+    pts = arc(r, 10.0)
+    assert np.nanmax(pts[:, 0]) <= 300.0 + 1e-9
+    assert np.hypot((pts[:, 0] - 300) * 0.1, (pts[:, 1] - 200) * 0.1) == pytest.approx(10.0)
+    assert pts[len(pts) // 2] == pytest.approx((200.0, 200.0))  # straight towards the chest wall
+    # anisotropic grid: 10 mm are 50 columns at 0.2 mm but 100 rows at 0.1 mm
+    aniso = arc(replace(r, pixel_spacing=(0.1, 0.2)), 10.0)
+    assert aniso[len(aniso) // 2] == pytest.approx((250.0, 200.0)) and aniso[0] == pytest.approx((300.0, 100.0))
+    mirrored = arc(replace(r, nipple=(20.0, 200.0)), 10.0)  # nipple on the left
+    assert np.nanmin(mirrored[:, 0]) >= 20.0 - 1e-9
+    big = arc(r, 30.0)  # leaves the image above and below: those points are NaN
+    assert np.isnan(big).any() and not np.isnan(big[len(big) // 2]).any()
+    assert arc(result(None), 10.0).shape == (0, 2) and arc(r, -1.0).shape == (0, 2)
+    assert {other_view(v) for v in View} == set(View) and other_view(View.LCC) is View.LMLO
+
+
+def test_selecting_a_finding_draws_the_band_on_the_other_view(cad_window, load, synthetic_study):
+    w = cad_window
+    load(w, [synthetic_study])
+    planted = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 120, 300, 0.8, 0.7)]})
+    # the synthetic views' tips: chest wall left at 0.8 of the width (see tests/synthetic.py)
+    images = tuple(replace(r, nipple=(0.8 * r.width if r.view in (View.LCC, View.RCC) else r.width * 0.2,
+                                      r.height / 2)) for r in planted.images)  # fmt: skip
+    w.cad.set_result(replace(planted, images=images))
+    w.commands["cad_first_read_done"].trigger()
+    panel = w.cad.findings
+    (row,) = [r for r in panel.rows if r.finding is not None]
+    lcc = next(r for r in images if r.view is View.LCC)
+    assert row.nipple_mm == pytest.approx(np.hypot(0.8 * lcc.width - 120, lcc.height / 2 - 300) * 0.1)
+    lmlo = w.panels[View.LMLO]
+    before = colourful(grab_rgb(lmlo)).sum()
+    panel.select_row(panel.rows.index(row))
+    assert w.cad.band.view is View.LMLO and w.cad.band.distance_mm == pytest.approx(row.nipple_mm)
+    assert len(w.cad.band.items()) == 3  # two arcs and the label
+    assert f"at {row.nipple_mm:.0f} mm from the nipple" in w.statusBar().currentMessage()
+    assert colourful(grab_rgb(lmlo)).sum() > before  # the cyan arcs are on screen
+    assert BAND_MM == 10.0
+    w.commands["cad_show"].trigger()  # all CAD off: the band goes too
+    assert w.cad.band.view is None and not w.cad.band.items()
