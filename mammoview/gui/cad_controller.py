@@ -37,7 +37,7 @@ from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.matching import MatchRow, ViewCad, match_study
 from mammoview.gui.measure_tool import MeasureTool
 from mammoview.gui.nipple_band import BAND_MM, NippleBand, other_view
-from mammoview.gui.read_state import Measurement, ReaderMark, image_key
+from mammoview.gui.read_state import CadSeen, Measurement, ReaderMark, image_key
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.review import focus_on
 from mammoview.gui.score_labels import BreastScoreLabels, exam_text
@@ -64,6 +64,14 @@ class CadOptions:
     auto_run: bool | None = None
     tile: int | None = None  # engine tile size (tests use small tiles for a fine-grained cancel)
     cam: str = "cam"
+
+
+def cad_seen(result: StudyCadResult) -> CadSeen:
+    """The summary of ``result`` the read log keeps (exam scores, marks shown, exam density)."""
+    m, exam = result.model, result.exam_density
+    marks = sum(len(r.findings) for r in result.images)
+    density = exam[1].category if exam is not None else None
+    return CadSeen(f"{m.name} {m.version} ({m.sha256[:8]})", result.abnormal, result.malignant, marks, density)
 
 
 class CadController(QtCore.QObject):
@@ -281,6 +289,7 @@ class CadController(QtCore.QObject):
             self._build(panel)
         self._after_change()
         if self.unlocked and self.result is not None:
+            self.reader.record_cad(cad_seen(self.result))
             self.resultShown.emit()
 
     def _on_panel_changed(self, panel: ViewPanel) -> None:

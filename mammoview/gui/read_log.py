@@ -1,8 +1,8 @@
 """The worklist's read log: one CSV row per study with the reader's decisions before and after CAD.
 
 What a reader study of a second reader records: was the first read closed, the unaided
-decision, the decision after CAD, whether CAD changed it, the reading time and the marks
-before / after CAD.  Rows come from the saved reads
+decision, the decision after CAD, whether CAD changed it, the reading time, the marks
+before / after CAD, and what the CAD showed (model, exam scores, marks, exam density).  Rows come from the saved reads
 (:class:`~mammoview.gui.read_state.ReadStore`), so the log can be written at any time, and
 name studies only by a hash of the study key (CBIS-DDSM keys are patient IDs); the
 worklist's order and the views identify them for whoever holds the images.
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ("n", "study_sha256", "views", "first_read_done", "done_at", "reading_seconds", "assessment", "density",
            "assessment_after_cad", "density_after_cad", "changed_after_cad", "marks_first_read", "marks_after_cad",
-           "measurements")  # fmt: skip
+           "measurements", "cad_model", "cad_abnormal", "cad_malignant", "cad_marks", "cad_density")  # fmt: skip
 
 
 def _decision(d: ReaderDecision) -> tuple[str, str]:
@@ -55,6 +55,10 @@ def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore) -> list[dict[s
                 row["assessment_after_cad"], row["density_after_cad"] = _decision(state.decision_after_cad)
                 row["changed_after_cad"] = "yes" if state.decision_after_cad != state.decision else "no"
                 row["marks_after_cad"] = str(sum(m.after_cad for m in state.marks))
+            if (cad := state.cad_seen) is not None:
+                row.update(cad_model=cad.model, cad_abnormal=f"{cad.abnormal:.4f}",
+                           cad_malignant=f"{cad.malignant:.4f}", cad_marks=str(cad.findings),
+                           cad_density=cad.density or "")  # fmt: skip
         rows.append(row)
     return rows
 

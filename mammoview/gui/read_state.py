@@ -157,6 +157,27 @@ class ReaderDecision:
 
 
 @dataclass(frozen=True)
+class CadSeen:
+    """What the CAD showed the reader of a study (the last time it was shown): for the read log."""
+
+    model: str  # name version (sha256[:8])
+    abnormal: float  # exam scores
+    malignant: float
+    findings: int  # marks shown, at the operating point in use
+    density: str | None = None  # exam density category, when a density model ran
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "abnormal": round(self.abnormal, 4), "malignant": round(self.malignant, 4),
+                "findings": self.findings, "density": self.density}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> CadSeen | None:
+        if not d:
+            return None
+        return cls(str(d["model"]), float(d["abnormal"]), float(d["malignant"]), int(d["findings"]), d.get("density"))
+
+
+@dataclass(frozen=True)
 class ReadState:
     """The read of one study: first-read flag, the reader's marks, measurements and decisions.
 
@@ -164,7 +185,7 @@ class ReadState:
     ``decision_after_cad`` starts as a copy of it when CAD is unlocked and is what the
     reader changes afterwards, so a decision changed by CAD stays visible (a reader study's
     measure).  ``reading_seconds`` is the time the study was open before the first read was
-    done.
+    done; ``cad_seen`` what the CAD showed (exam scores, marks) the last time it was shown.
     """
 
     first_read_done: bool = False
@@ -175,6 +196,7 @@ class ReadState:
     decision: ReaderDecision = ReaderDecision()
     decision_after_cad: ReaderDecision = ReaderDecision()
     reading_seconds: float = 0.0
+    cad_seen: CadSeen | None = None
 
     @property
     def current_decision(self) -> ReaderDecision:
@@ -194,7 +216,8 @@ class ReadState:
                 "marks": [m.to_json() for m in self.marks],
                 "measurements": [m.to_json() for m in self.measurements], "updated": self.updated,
                 "decision": self.decision.to_json(), "decision_after_cad": self.decision_after_cad.to_json(),
-                "reading_seconds": round(self.reading_seconds, 1)}  # fmt: skip
+                "reading_seconds": round(self.reading_seconds, 1),
+                "cad_seen": self.cad_seen.to_json() if self.cad_seen is not None else None}  # fmt: skip
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReadState:
@@ -203,7 +226,8 @@ class ReadState:
                    measurements=tuple(Measurement.from_json(m) for m in d.get("measurements", [])),
                    updated=str(d.get("updated", "")), decision=ReaderDecision.from_json(d.get("decision")),
                    decision_after_cad=ReaderDecision.from_json(d.get("decision_after_cad")),
-                   reading_seconds=float(d.get("reading_seconds", 0.0)))  # fmt: skip
+                   reading_seconds=float(d.get("reading_seconds", 0.0)),
+                   cad_seen=CadSeen.from_json(d.get("cad_seen")))  # fmt: skip
 
 
 def now_iso() -> str:

@@ -21,6 +21,7 @@ from PySide6 import QtCore
 
 from mammoview.gui.read_state import (
     Assessment,
+    CadSeen,
     MarkKind,
     Measurement,
     ReaderDecision,
@@ -184,6 +185,15 @@ class ReaderMarks(QtCore.QObject):
     @property
     def can_redo(self) -> bool:
         return bool(self._redo)
+
+    def record_cad(self, seen: CadSeen) -> None:
+        """Save what the CAD showed (silently: nothing on screen shows it; the read log reads it)."""
+        if self.study_key is None or not self.state.first_read_done or seen == self.state.cad_seen:
+            return
+        try:
+            self.state = self.store.save(self.study_key, replace(self.state, cad_seen=seen))
+        except OSError as exc:
+            log.error("could not save what the CAD showed: %s", exc)
 
     @property
     def decision(self) -> ReaderDecision:

@@ -12,7 +12,11 @@ from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReadS
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io import open_paths
 from mammoview.io.model import View
+from tests.gui import cad_support
 from tests.gui.test_worklist import batch
+
+#: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
+cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
 
 
 def read_csv(path) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
@@ -139,3 +143,21 @@ def test_the_window_exports_the_worklist_read_log(main_window, load, tmp_path):
     assert [r["assessment"] for r in rows] == ["1", "", ""]
     assert export_read_log(main_window, out) is None  # exists: refused, said
     assert main_window.last_message is not None and "exists" in main_window.last_message[1]
+
+
+def test_what_the_cad_showed_is_kept_for_the_read_log(cad_window, load, synthetic_study, tmp_path):
+    from mammoview.cad.types import FindingKind
+    from mammoview.gui.read_log import export_read_log
+    from tests.gui.cad_support import finding, planted_result
+
+    w = cad_window
+    load(w, [synthetic_study])
+    r = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 120, 300, 0.8, 0.7)]})
+    w.cad.set_result(r)
+    assert w.cad.reader.state.cad_seen is None  # locked: the reader has seen nothing of it
+    w.commands["cad_first_read_done"].trigger()
+    seen = w.cad.reader.store.load(w.cad.study_key).cad_seen
+    assert seen is not None and seen.findings == 1 and seen.abnormal == pytest.approx(r.abnormal)
+    assert seen.model.startswith(f"{r.model.name} {r.model.version}") and seen.density is None
+    (row,) = read_csv(export_read_log(w, tmp_path / "log.csv"))
+    assert (row["cad_marks"], row["cad_abnormal"]) == ("1", f"{r.abnormal:.4f}")
