@@ -217,6 +217,10 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot(object)
     def _on_job_error(self, exc: object) -> None:
         log.error("loading failed: %s", exc)
+        # The worklist points at the study asked for; the screen still shows the previous one.
+        shown = self.worklist.index_of(self.loaded.study.key) if self.loaded is not None else None
+        if shown != self.worklist.current:
+            self.worklist.set_current(shown)
         self.report_problems("Could not open", [str(exc)], critical=True)
 
     @QtCore.Slot(object)

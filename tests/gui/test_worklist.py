@@ -154,3 +154,21 @@ def test_one_study_opened_makes_a_one_row_worklist_and_steps_say_why(main_window
     main_window.commands["reopen_worklist"].trigger()  # a single study is no worklist
     assert "No worklist to reopen" in main_window.statusBar().currentMessage()
     assert not main_window.windowTitle().startswith("[")
+
+
+def test_a_study_that_fails_to_load_leaves_the_worklist_on_the_study_shown(opened, qtbot, monkeypatch):
+    import mammoview.gui.main_window as mw
+
+    def boom(info, max_workers=None):  # type: ignore[no-untyped-def]
+        def run(progress, cancelled):  # type: ignore[no-untyped-def]
+            raise OSError("disk on fire")
+
+        return run
+
+    opened.prefetch.cancel()
+    opened._prefetched = None
+    monkeypatch.setattr(mw, "load_job", boom)
+    with qtbot.waitSignal(opened.problemsReported, timeout=10_000):
+        opened.commands["next_study"].trigger()
+    assert shown_patient(opened) == "PAT-A" and opened.worklist.current == 0
+    assert "disk on fire" in opened.last_message[1]
