@@ -175,7 +175,13 @@ class MainWindow(QtWidgets.QMainWindow):
         index = self.worklist.neighbour(step, unread_only)
         if index is None:
             end = "Every later study is read" if unread_only else ("Last" if step > 0 else "First") + " study"
-            self.show_status(f"{end} of the worklist ({self.worklist.summary()}).", 5000)
+            left = [str(i + 1) for i in self.worklist.unread()]
+            todo = (
+                f"; not read yet: #{', #'.join(left)}"
+                if left
+                else "; every study is read: File ▸ Export worklist read log"
+            )
+            self.show_status(f"{end} of the worklist ({self.worklist.summary()}{todo}).", 8000)
             return
         self.open_worklist_study(index)
 

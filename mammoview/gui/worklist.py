@@ -104,9 +104,13 @@ class Worklist(QtCore.QObject):
             self.entries[i] = _entry(self.entries[i].study, state)
             self.changed.emit()
 
+    def unread(self) -> list[int]:
+        """The studies whose first read is not done, in order."""
+        return [i for i, e in enumerate(self.entries) if e.progress is not ReadProgress.DONE]
+
     def first_unread(self) -> int | None:
         """The first study whose first read is not done (the one to start a session with)."""
-        return next((i for i, e in enumerate(self.entries) if e.progress is not ReadProgress.DONE), None)
+        return next(iter(self.unread()), None)
 
     def neighbour(self, step: int, unread_only: bool = False) -> int | None:
         """The index ``step`` (+1 / -1) away from the current one (skipping read studies if asked); None at an end."""
