@@ -129,7 +129,7 @@ def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
 
 
 def _density_text(cad: CadController) -> str:
-    """``Exam density C (L denser) · mammoview-density 1.1.0 (51f0b8cd)`` ("" without a density model)."""
+    """``Exam density C (L denser) · mammoview-density 1.1.0`` ("" without a density model)."""
     r = cad.result
     d = r.density_model if r is not None else None
     if r is None or d is None:
@@ -138,7 +138,7 @@ def _density_text(cad: CadController) -> str:
     if (exam := r.exam_density) is not None:
         side = f" ({exam[0].value} denser)" if len(r.breasts) > 1 else ""
         grade = f"Exam density {exam[1].category.upper()}{side}"
-    return f"{grade} · {d.name} {d.version} ({d.sha256[:8]})"
+    return f"{grade} · {d.name} {d.version}"  # one legend line; the JSON has the model's sha256
 
 
 def _read_state_json(state: ReadState) -> dict[str, Any]:
