@@ -275,7 +275,7 @@ def analyse_image(
         seconds=time.perf_counter() - t0,
         threshold=thr,
         source=source,
-        nipple=nipple_point(prepared),
+        nipple=nipple_point(prepared, mlo=image.view is not None and image.view.projection.value == "MLO"),
     )
 
 

@@ -41,7 +41,7 @@ def test_the_arc_is_a_half_circle_in_mm_towards_the_chest_wall():
 def test_selecting_a_finding_draws_the_band_on_the_other_view(cad_window, load, synthetic_study):
     w = cad_window
     load(w, [synthetic_study])
-    planted = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 120, 300, 0.8, 0.7)]})
+    planted = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 30, 260, 0.8, 0.7)]})
     # the synthetic views' tips: chest wall left at 0.8 of the width (see tests/synthetic.py)
     images = tuple(replace(r, nipple=(0.8 * r.width if r.view in (View.LCC, View.RCC) else r.width * 0.2,
                                       r.height / 2)) for r in planted.images)  # fmt: skip
@@ -50,14 +50,15 @@ def test_selecting_a_finding_draws_the_band_on_the_other_view(cad_window, load, 
     panel = w.cad.findings
     (row,) = [r for r in panel.rows if r.finding is not None]
     lcc = next(r for r in images if r.view is View.LCC)
-    assert row.nipple_mm == pytest.approx(np.hypot(0.8 * lcc.width - 120, lcc.height / 2 - 300) * 0.1)
+    assert row.nipple_mm == pytest.approx(np.hypot(0.8 * lcc.width - 30, lcc.height / 2 - 260) * 0.1)  # ~23 mm
     lmlo = w.panels[View.LMLO]
     before = colourful(grab_rgb(lmlo)).sum()
     panel.select_row(panel.rows.index(row))
     assert w.cad.band.view is View.LMLO and w.cad.band.distance_mm == pytest.approx(row.nipple_mm)
-    assert len(w.cad.band.items()) == 3  # two arcs and the label
+    # the inner arc (~3 mm) and the label; the outer arc (~43 mm, 430 px) lies wholly outside the 330 px image
+    assert len(w.cad.band.items()) == 2
     assert f"at {row.nipple_mm:.0f} mm from the nipple" in w.statusBar().currentMessage()
     assert colourful(grab_rgb(lmlo)).sum() > before  # the cyan arcs are on screen
-    assert BAND_MM == 10.0
+    assert BAND_MM == 20.0
     w.commands["cad_show"].trigger()  # all CAD off: the band goes too
     assert w.cad.band.view is None and not w.cad.band.items()

@@ -44,3 +44,28 @@ def test_pectoral_mask_empty_without_muscle():
     img, _ = _mlo("left", muscle=False)
     mask = breast_mask(img, 0.3)
     assert pectoral_mask(img, mask, "left", 0.3).sum() < 0.02 * mask.sum()
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_mlo_nipple_is_the_breast_point_farthest_from_the_muscle_edge(side):
+    from mammoview.cad.preprocess import PreparedImage, nipple_point, pectoral_line
+    from mammoview.io.model import PixelSpacing
+
+    img, _ = _mlo(side)
+    mask = breast_mask(img, 0.3)
+    prep = PreparedImage(data=img[None], mask=mask, scale_y=1.0, scale_x=1.0, stored_shape=img.shape,
+                         spacing=PixelSpacing(0.3, 0.3, "test"), pixel_size_mm=0.3)  # fmt: skip
+    line = pectoral_line(img, mask, side, 0.3)
+    assert line is not None and line[0] == pytest.approx(-0.8 if side == "left" else 0.8, abs=0.15)
+    x, y = nipple_point(prep, mlo=True)
+    a, b = line
+    ys, xs = np.nonzero(mask)
+    beyond = (xs - (a * ys + b)) * (1 if side == "left" else -1)
+    mine = ((x - 0.5) - (a * (y - 0.5) + b)) * (1 if side == "left" else -1)
+    assert mine >= beyond.max() - 6  # within 2 mm of the farthest breast pixel
+    # the phantom's half-ellipse: perpendicular to a -0.8 slope the farthest point is below mid-height
+    assert 330 < y < 410
+    # As a CC (or an MLO without a muscle edge): the tip, where the breast reaches farthest from the wall.
+    tip_x, tip_y = nipple_point(prep, mlo=False)
+    assert tip_y == pytest.approx(250, abs=10)
+    assert tip_x == pytest.approx(60 + 240 if side == "left" else 60 + 299 - 240, abs=6)
