@@ -62,9 +62,15 @@ class WorklistEntry:
 
 
 class Worklist(QtCore.QObject):
-    """The ordered studies and which one is current; ``changed`` after any change."""
+    """The ordered studies and which one is current.
+
+    Signals: ``changed()`` when the list is replaced or re-read (everything may differ),
+    ``rowChanged(int)`` when one study's status or current-ness changed (a batch of hundreds
+    of studies must not be redrawn for each mark the reader places).
+    """
 
     changed = QtCore.Signal()
+    rowChanged = QtCore.Signal(int)
 
     def __init__(self, store: ReadStore | None = None, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -87,8 +93,9 @@ class Worklist(QtCore.QObject):
     def set_current(self, index: int | None) -> None:
         if index is not None and not 0 <= index < len(self.entries):
             raise IndexError(index)
-        self.current = index
-        self.changed.emit()
+        old, self.current = self.current, index
+        for i in {old, index} - {None}:
+            self.rowChanged.emit(i)
 
     def refresh(self, study_key: str | None = None) -> None:
         """Re-read the saved status of one study (or all)."""
@@ -102,7 +109,7 @@ class Worklist(QtCore.QObject):
         i = self.index_of(study_key) if study_key is not None else None
         if i is not None:
             self.entries[i] = _entry(self.entries[i].study, state)
-            self.changed.emit()
+            self.rowChanged.emit(i)
 
     def unread(self) -> list[int]:
         """The studies whose first read is not done, in order."""
@@ -175,27 +182,41 @@ class WorklistPanel(QtWidgets.QWidget):
         layout.addWidget(self.tree)
         layout.addWidget(hint)
         worklist.changed.connect(self.rebuild)
+        worklist.rowChanged.connect(self.update_row)
+        self._bold = QtGui.QFont(self.tree.font())
+        self._bold.setBold(True)
+        self._green = QtGui.QBrush(QtGui.QColor("#2e7d32"))
 
     def rebuild(self) -> None:
         wl = self.worklist
-        self.header.setText(wl.summary() if len(wl) else "Open a folder of studies to read them in turn.")
         self.tree.clear()
-        for i, entry in enumerate(wl.entries):
-            item = QtWidgets.QTreeWidgetItem(
-                [f"{'▶ ' if i == wl.current else ''}{i + 1}", study_title(entry.study), entry.status_text,
-                 views_text(entry.study)]
-            )  # fmt: skip
-            item.setToolTip(1, f"{entry.study.key} ({entry.study.key_source}), {len(entry.study.images)} image(s)")
-            if entry.progress is ReadProgress.DONE:
-                item.setForeground(2, QtGui.QBrush(QtGui.QColor("#2e7d32")))
-            if i == wl.current:
-                font = item.font(1)
-                font.setBold(True)
-                for col in range(len(COLUMNS)):
-                    item.setFont(col, font)
-            self.tree.addTopLevelItem(item)
-        if wl.current is not None:
-            current = self.tree.topLevelItem(wl.current)
-            if current is not None:
-                self.tree.setCurrentItem(current)
-                self.tree.scrollToItem(current)
+        self.tree.addTopLevelItems([self._fill(QtWidgets.QTreeWidgetItem(), i) for i in range(len(wl))])
+        self._after()
+
+    def update_row(self, index: int) -> None:
+        item = self.tree.topLevelItem(index)
+        if item is None:  # the list is being replaced
+            return
+        self._fill(item, index)
+        self._after()
+
+    def _fill(self, item: QtWidgets.QTreeWidgetItem, i: int) -> QtWidgets.QTreeWidgetItem:
+        wl, entry = self.worklist, self.worklist.entries[i]
+        texts = [f"{'▶ ' if i == wl.current else ''}{i + 1}", study_title(entry.study), entry.status_text,
+                 views_text(entry.study)]  # fmt: skip
+        font = self._bold if i == wl.current else self.tree.font()
+        for col, text in enumerate(texts):
+            item.setText(col, text)
+            item.setFont(col, font)
+        item.setToolTip(1, f"{entry.study.key} ({entry.study.key_source}), {len(entry.study.images)} image(s)")
+        done = entry.progress is ReadProgress.DONE
+        item.setForeground(2, self._green if done else self.tree.palette().text())
+        return item
+
+    def _after(self) -> None:
+        wl = self.worklist
+        self.header.setText(wl.summary() if len(wl) else "Open a folder of studies to read them in turn.")
+        current = self.tree.topLevelItem(wl.current) if wl.current is not None else None
+        if current is not None and self.tree.currentItem() is not current:
+            self.tree.setCurrentItem(current)
+            self.tree.scrollToItem(current)

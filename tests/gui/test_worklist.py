@@ -173,3 +173,15 @@ def test_a_study_that_fails_to_load_leaves_the_worklist_on_the_study_shown(opene
         opened.commands["next_study"].trigger()
     assert shown_patient(opened) == "PAT-A" and opened.worklist.current == 0
     assert "disk on fire" in opened.last_message[1]
+
+
+def test_a_read_change_redraws_one_row_not_the_batch(opened):
+    full: list[int] = []
+    rows: list[int] = []
+    opened.worklist.changed.connect(lambda: full.append(1))
+    opened.worklist.rowChanged.connect(rows.append)
+    item = opened.worklist_panel.tree.topLevelItem(0)
+    opened.cad.reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    assert not full and rows == [0]
+    assert opened.worklist_panel.tree.topLevelItem(0) is item  # updated in place
+    assert item.text(2) == "started · 1 mark"
