@@ -5,7 +5,8 @@ the same breast, the band where it should be: two dashed arcs ``BAND_MM`` either
 of its distance from the nipple, centred on that view's nipple (found by the CAD,
 :func:`mammoview.cad.preprocess.nipple_point`) and labelled ``FN 42 ± 20 mm``.  Arcs
 are circles in mm, so on an anisotropic grid they are ellipses in stored pixels; only
-the half towards the chest wall is drawn (the other half lies in air).  It is the rule
+the half towards the chest wall is drawn (the other half lies in air); a dashed circle marks
+the nipple itself, so the reader can check where the CAD put it.  It is the rule
 radiologists triangulate with; it narrows the search, it does not point at one place.
 """
 
@@ -74,6 +75,9 @@ class NippleBand(QtCore.QObject):
             pts = arc(result, r)
             if len(pts) and not np.isnan(pts).all():  # an arc wholly outside the image is not drawn
                 self._items.append(pg.PlotCurveItem(pts[:, 0], pts[:, 1], pen=pen, connect="finite", antialias=True))
+        nx, ny = result.nipple  # where the CAD puts the nipple, so the reader can check it
+        self._items.append(pg.ScatterPlotItem(x=[nx], y=[ny], symbol="o", size=12, pen=pen, brush=None, pxMode=True,
+                                              hoverable=False))  # fmt: skip
         mid = arc(result, distance_mm, n=3)
         if len(mid) and not np.isnan(mid[1]).any():
             label = pg.TextItem(f"FN {distance_mm:.0f} ± {BAND_MM:.0f} mm", color=BAND_COLOR, anchor=(0.5, 1.2),

@@ -56,6 +56,7 @@ def test_export_writes_png_with_heatmap_colours_and_caption_and_a_findings_json(
     entry = next(e for e in doc["images"] if e["view"] == "CC" and e["laterality"] == "R")
     assert set(entry) >= {"path", "width", "height", "laterality", "view", "pixel_spacing", "scores", "findings"}
     assert entry["findings"][0]["kind"] == "calcification" and entry["findings"][0]["center"] == [90.0, 200.0]
+    assert entry["nipple"] is None  # the planted result has none; a CAD run's has [x, y] in the stored grid
     assert doc["reader_marks"][0]["kind"] == "mass" and doc["read_state"]["first_read_done"]
     assert {r["category"] for r in doc["matching"]["rows"]} == {"matched", "CAD only"}
 

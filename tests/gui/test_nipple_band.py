@@ -55,10 +55,15 @@ def test_selecting_a_finding_draws_the_band_on_the_other_view(cad_window, load, 
     before = colourful(grab_rgb(lmlo)).sum()
     panel.select_row(panel.rows.index(row))
     assert w.cad.band.view is View.LMLO and w.cad.band.distance_mm == pytest.approx(row.nipple_mm)
-    # the inner arc (~3 mm) and the label; the outer arc (~43 mm, 430 px) lies wholly outside the 330 px image
-    assert len(w.cad.band.items()) == 2
+    # the inner arc (~3 mm), the nipple circle and the label; the outer arc (~43 mm, 430 px) lies wholly
+    # outside the 330 px image
+    assert len(w.cad.band.items()) == 3
     assert f"at {row.nipple_mm:.0f} mm from the nipple" in w.statusBar().currentMessage()
     assert colourful(grab_rgb(lmlo)).sum() > before  # the cyan arcs are on screen
     assert BAND_MM == 20.0
+    from mammoview.gui.export import export_json
+
+    exported = {e["view"] + e["laterality"]: e["nipple"] for e in export_json(w, anonymize=True)["images"]}
+    assert exported["MLOL"] == [pytest.approx(0.2 * lmlo.image.shape[1]), pytest.approx(lmlo.image.shape[0] / 2)]
     w.commands["cad_show"].trigger()  # all CAD off: the band goes too
     assert w.cad.band.view is None and not w.cad.band.items()
