@@ -253,9 +253,14 @@ class StudyCadResult:
     density_model: ModelInfo | None = None  # the density network behind ``breasts[...].density``
 
     @property
+    def graded_breasts(self) -> dict[Laterality, DensityResult]:
+        """The breasts a density model graded."""
+        return {lat: b.density for lat, b in self.breasts.items() if b.density is not None}
+
+    @property
     def exam_density(self) -> tuple[Laterality, DensityResult] | None:
         """(denser breast, its density) when a density model ran (:func:`denser_breast`)."""
-        return denser_breast({lat: b.density for lat, b in self.breasts.items() if b.density is not None})
+        return denser_breast(self.graded_breasts)
 
     def at_threshold(self, threshold: float) -> StudyCadResult:
         """Every image's findings cut again at ``threshold`` (:meth:`ImageCadResult.at_threshold`)."""

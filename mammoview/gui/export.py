@@ -136,7 +136,7 @@ def _density_text(cad: CadController) -> str:
         return ""
     grade = "Density"
     if (exam := r.exam_density) is not None:
-        side = f" ({exam[0].value} denser)" if len(r.breasts) > 1 else ""
+        side = f" ({exam[0].value} denser)" if len(r.graded_breasts) > 1 else ""
         grade = f"Exam density {exam[1].category.upper()}{side}"
     return f"{grade} · {d.name} {d.version}"  # one legend line; the JSON has the model's sha256
 

@@ -38,7 +38,7 @@ def exam_text(result: StudyCadResult) -> str:
     text = f"Exam: abnormal {format_score(result.abnormal)} · malignant {format_score(result.malignant)}"
     if (exam := result.exam_density) is not None:
         lat, density = exam
-        side = f", {lat.value} denser" if len(result.breasts) > 1 else ""
+        side = f", {lat.value} denser" if len(result.graded_breasts) > 1 else ""
         text += f" · density {density.category.upper()} ({max(density.probabilities):.2f}{side})"
     return text
 

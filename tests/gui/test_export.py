@@ -182,8 +182,8 @@ def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_p
     # the exam is graded by the denser breast (here the only graded one), in the JSON, the dock and the legend
     assert doc["exam"]["density"]["category"] == "c" and doc["exam"]["density"]["breast"] == "L"
     assert doc["exam"]["abnormal"] == round(r.abnormal, 4) and doc["exam"]["malignant"] == round(r.malignant, 4)
-    assert "density C (0.60, L denser)" in study.cad.dock.state_label.text()
-    assert legend_info(study, anonymize=False).density.startswith("Exam density C (L denser) · test-density 0.1")
+    assert "density C (0.60)" in study.cad.dock.state_label.text()  # one breast graded: no "denser"
+    assert legend_info(study, anonymize=False).density == "Exam density C · test-density 0.1"
     # and in the DICOM SR: the left breast's composition, coded
     import highdicom as hd
 
@@ -192,3 +192,10 @@ def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_p
     (evaluation,) = group.get_qualitative_evaluations()
     assert (evaluation.name.meaning, evaluation.value.value) == ("Breast composition", "129718006")  # c
     assert [s.value.value for s in group.finding_sites] == ["80248007"]  # left breast
+    # both graded: the denser one (R, category d) grades the exam, and is named
+    denser = DensityResult((0.0, 0.1, 0.3, 0.6), n_views=2)
+    study.cad.set_result(replace(study.cad.computed, breasts={lat: replace(b, density=dens if lat is Laterality.LEFT
+                                                                           else denser)
+                                                               for lat, b in r.breasts.items()}))  # fmt: skip
+    assert "density D (0.60, R denser)" in study.cad.dock.state_label.text()
+    assert legend_info(study, anonymize=False).density.startswith("Exam density D (R denser) · test-density 0.1")
