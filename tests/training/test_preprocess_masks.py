@@ -48,7 +48,7 @@ def test_pectoral_mask_empty_without_muscle():
 
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_mlo_nipple_is_the_breast_point_farthest_from_the_muscle_edge(side):
-    from mammoview.cad.preprocess import PreparedImage, nipple_point, pectoral_line
+    from mammoview.cad.preprocess import TYPICAL_PECTORAL_SLOPE, PreparedImage, nipple_point, pectoral_line
     from mammoview.io.model import PixelSpacing
 
     img, _ = _mlo(side)
@@ -65,7 +65,18 @@ def test_mlo_nipple_is_the_breast_point_farthest_from_the_muscle_edge(side):
     assert mine >= beyond.max() - 6  # within 2 mm of the farthest breast pixel
     # the phantom's half-ellipse: perpendicular to a -0.8 slope the farthest point is below mid-height
     assert 330 < y < 410
-    # As a CC (or an MLO without a muscle edge): the tip, where the breast reaches farthest from the wall.
+    # An MLO whose muscle edge is not seen: the same rule with the edge's typical direction.
+    plain, _ = _mlo(side, muscle=False)
+    plain_mask = breast_mask(plain, 0.3)
+    no_muscle = PreparedImage(data=plain[None], mask=plain_mask, scale_y=1.0, scale_x=1.0, stored_shape=plain.shape,
+                              spacing=PixelSpacing(0.3, 0.3, "test"), pixel_size_mm=0.3)  # fmt: skip
+    assert pectoral_line(plain, plain_mask, side, 0.3) is None
+    x2, y2 = nipple_point(no_muscle, mlo=True)
+    sign = 1 if side == "left" else -1
+    ys2, xs2 = np.nonzero(plain_mask)
+    along = (xs2 - sign * TYPICAL_PECTORAL_SLOPE * ys2) * sign
+    assert ((x2 - 0.5) - sign * TYPICAL_PECTORAL_SLOPE * (y2 - 0.5)) * sign >= along.max() - 6
+    # As a CC: the tip, where the breast reaches farthest from the wall.
     tip_x, tip_y = nipple_point(prep, mlo=False)
     assert tip_y == pytest.approx(250, abs=10)
     assert tip_x == pytest.approx(60 + 240 if side == "left" else 60 + 299 - 240, abs=6)
