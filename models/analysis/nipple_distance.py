@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from mammoview.cad.preprocess import PreprocessConfig, nipple_point
+from mammoview.cad.preprocess import PreprocessConfig, chest_wall_side, nipple_point, pectoral_line
 from mammoview.training.patches import prepare_source
 from mammoview.training.sources import cbis_images, default_data_dir
 
@@ -27,16 +27,22 @@ from mammoview.training.sources import cbis_images, default_data_dir
 def main() -> int:
     cfg = PreprocessConfig.from_dict({"pixel_size_mm": 0.3})
     breasts: dict[tuple[str, str | None], dict[str | None, float]] = defaultdict(dict)
+    edge_found: dict[tuple[str, str | None], bool] = {}
     images = [s for s in cbis_images(default_data_dir()) if len(s.lesions) == 1]
     for s in images:
-        nipple = nipple_point(prepare_source(s, cfg), mlo=s.projection == "MLO")
+        prep = prepare_source(s, cfg)
+        nipple = nipple_point(prep, mlo=s.projection == "MLO")
         if nipple is None:
             continue
+        if s.projection == "MLO":
+            line = pectoral_line(prep.data[0], prep.mask, chest_wall_side(prep.mask), prep.pixel_size_mm)
+            edge_found[(s.patient, s.laterality)] = line is not None
         (cx, cy), (row_mm, col_mm) = s.lesions[0].center, s.spacing
         assert cx is not None and cy is not None
         breasts[(s.patient, s.laterality)][s.projection] = float(np.hypot((cx - nipple[0]) * col_mm,
                                                                          (cy - nipple[1]) * row_mm))  # fmt: skip
-    pairs = np.array([(v["CC"], v["MLO"]) for v in breasts.values() if "CC" in v and "MLO" in v])
+    keys = [k for k, v in breasts.items() if "CC" in v and "MLO" in v]
+    pairs = np.array([(breasts[k]["CC"], breasts[k]["MLO"]) for k in keys])
     diff = np.abs(pairs[:, 0] - pairs[:, 1])
     print(f"CBIS-DDSM Mass-Training breasts with one mass box in each of CC and MLO: {len(pairs)}")
     print(
@@ -46,6 +52,11 @@ def main() -> int:
     print(f"|CC - MLO| mm: median {q[0]:.1f}, 75th {q[1]:.1f}, 90th {q[2]:.1f}, 95th {q[3]:.1f}")
     for band in (5, 10, 15, 20):
         print(f"  within +-{band:>2} mm: {np.mean(diff <= band):.0%}")
+    found = np.array([edge_found.get(k, False) for k in keys])
+    for flag, what in ((True, "MLO muscle edge found"), (False, "MLO edge not found (its typical direction)")):
+        d = diff[found == flag]
+        if d.size:
+            print(f"{what}: {d.size} breasts, within 10 / 20 mm {np.mean(d <= 10):.0%} / {np.mean(d <= 20):.0%}")
     return 0
 
 
