@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from mammoview.cad.operating import describe_point
 from mammoview.cad.types import ImageCadResult, ModelInfo, StudyCadResult
@@ -123,6 +123,11 @@ class CadController(QtCore.QObject):
         self.findings.measurementDeleteRequested.connect(self.reader.remove_measurement)
         self.reader.changed.connect(self._on_marks_changed)
         self.reader.changed.connect(lambda: window.worklist.set_state(self.reader.study_key, self.reader.state))
+        app = QtGui.QGuiApplication.instance()
+        if isinstance(app, QtGui.QGuiApplication):  # the reading clock pauses while another application is in front
+            app.applicationStateChanged.connect(
+                lambda st: self.reader.set_active(st == QtCore.Qt.ApplicationState.ApplicationActive)
+            )
         self.reader.saveFailed.connect(lambda msg: window.report_problems("Marks not saved", [msg], critical=True))
         self.marks_tool.markSelected.connect(self._select_mark)
         self.measure_tool.measuring.connect(lambda text: window.show_status(text, 6000))

@@ -6,8 +6,9 @@ through it, and each change is written to disk (atomically) before ``changed`` i
 emitted, so what the reader sees is always what would be restored after a crash.
 
 It also keeps the reading clock: the seconds a study is open before its first read is
-done are added to ``ReadState.reading_seconds`` when the first read is closed, when
-another study opens and at :meth:`close_study` (the viewer quitting).
+done, while the viewer is the active application (:meth:`set_active`), are added to
+``ReadState.reading_seconds`` when the first read is closed, when another study opens
+and at :meth:`close_study` (the viewer quitting).
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ class ReaderMarks(QtCore.QObject):
         self._undo: list[_Edit] = []
         self._redo: list[_Edit] = []
         self._clock = clock
-        self._opened_at: float | None = None  # while the open study's first read is not done
+        self._timing = False  # the open study's first read is not done: its reading time counts
+        self._active = True  # the viewer is the active application (the clock pauses otherwise)
+        self._since: float | None = None  # the clock runs since then (None: paused or not timing)
+        self._unsaved = 0.0  # seconds counted and not yet saved
 
     # -- study ------------------------------------------------------------------------------
     def open_study(self, study_key: str) -> None:
@@ -81,25 +85,40 @@ class ReaderMarks(QtCore.QObject):
         self.state = self.store.load(study_key)
         self._undo.clear()
         self._redo.clear()
-        self._opened_at = None if self.state.first_read_done else self._clock()
+        self._timing, self._unsaved = not self.state.first_read_done, 0.0
+        self._since = self._clock() if self._timing and self._active else None
         self.changed.emit()
 
     def close_study(self) -> None:
         """Bank the open study's reading time (another study opens, or the viewer quits)."""
-        if self.study_key is not None and self._opened_at is not None and not self.state.first_read_done:
-            # Saved without ``changed``: nothing on screen shows it, and the screen may already
-            # show the next study.
-            try:
-                banked = replace(self.state, reading_seconds=self._reading_seconds())
-                self.state = self.store.save(self.study_key, banked)
-            except OSError as exc:
-                log.error("could not save the reading time: %s", exc)
-        self._opened_at = None
+        if self.study_key is not None and self._timing:
+            seconds = self._reading_seconds()
+            if seconds != self.state.reading_seconds:
+                # Saved without ``changed``: nothing on screen shows it, and the screen may
+                # already show the next study.
+                try:
+                    self.state = self.store.save(self.study_key, replace(self.state, reading_seconds=seconds))
+                except OSError as exc:
+                    log.error("could not save the reading time: %s", exc)
+        self._timing, self._since = False, None
+
+    def set_active(self, active: bool) -> None:
+        """The viewer became the active application (the clock runs) or not (it pauses)."""
+        self._tick()
+        self._active = active
+        self._since = self._clock() if active and self._timing else None
+
+    def _tick(self) -> None:
+        if self._since is not None:
+            now = self._clock()
+            self._unsaved += max(0.0, now - self._since)
+            self._since = now
 
     def _reading_seconds(self) -> float:
-        since = self._clock() - self._opened_at if self._opened_at is not None else 0.0
-        self._opened_at = self._clock() if self._opened_at is not None else None
-        return self.state.reading_seconds + max(0.0, since)
+        """The saved reading time plus what the clock counted since (which is then no longer unsaved)."""
+        self._tick()
+        seconds, self._unsaved = self.state.reading_seconds + self._unsaved, 0.0
+        return seconds
 
     @property
     def marks(self) -> tuple[ReaderMark, ...]:
@@ -225,7 +244,7 @@ class ReaderMarks(QtCore.QObject):
         if self.study_key is None or self.state.first_read_done:
             return False
         seconds = self._reading_seconds()
-        self._opened_at = None
+        self._timing, self._since = False, None
         self._save(replace(self.state, first_read_done=True, done_at=now_iso(), reading_seconds=seconds,
                            decision_after_cad=self.state.decision))  # fmt: skip
         # Undoing a mark placed before the read was closed would rewrite the unaided read.

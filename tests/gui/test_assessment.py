@@ -74,6 +74,18 @@ def test_the_reading_clock_counts_until_the_first_read_is_done_and_banks_on_leav
     marks.close_study()
     assert marks.store.load("A").reading_seconds == pytest.approx(60)
     assert marks.store.load("B").reading_seconds == pytest.approx(5)
+    # Another application in front: the clock pauses.
+    marks.open_study("C")
+    clock.t += 10
+    marks.set_active(False)
+    clock.t += 600  # away
+    marks.set_active(True)
+    clock.t += 5
+    marks.set_first_read_done()
+    assert marks.store.load("C").reading_seconds == pytest.approx(15)
+    marks.open_study("D")  # opened and left at once: no file written for it
+    marks.close_study()
+    assert not marks.store.path_for("D").exists()
 
 
 def test_the_decision_in_menu_dock_worklist_and_export(main_window, load, synthetic_study, tmp_path):
