@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from mammoview.cad.preprocess import PreprocessConfig, chest_wall_side
+from mammoview.cad.preprocess import PreprocessConfig, nipple_point
 from mammoview.training.evaluate import load_detections, resolve_model, validation_patients
 from mammoview.training.froc import match_detections, score_detections
 from mammoview.training.metrics import roc_auc
@@ -127,17 +127,17 @@ def contralateral(args: argparse.Namespace) -> None:
 
 
 def nipple_distance(pairs: Sequence[Pair]) -> Callable[[SourceImage, Mapping[str, Any]], float]:
-    """mm from the nipple (the breast-mask point farthest from the chest wall) to a finding centre."""
+    """mm from the nipple (as the CAD finds it, :func:`mammoview.cad.preprocess.nipple_point`) to a finding centre."""
     cfg = PreprocessConfig.from_dict({"pixel_size_mm": 0.3})
     nipples = {}
     for s, _ in pairs:
-        prep = prepare_source(s, cfg)
-        cols = np.flatnonzero(prep.mask.any(0))
-        col = cols[-1] if chest_wall_side(prep.mask) == "left" else cols[0]
-        row = float(np.median(np.flatnonzero(prep.mask[:, col])))
-        nipples[s.image_id] = (col * prep.scale_x, row * prep.scale_y)
+        point = nipple_point(prepare_source(s, cfg), mlo=s.projection == "MLO")
+        if point is not None:
+            nipples[s.image_id] = point
 
     def dist(s: SourceImage, f: Mapping[str, Any]) -> float:
+        if s.image_id not in nipples:
+            return float("nan")
         (nx, ny), (row_mm, col_mm) = nipples[s.image_id], s.spacing
         return float(np.hypot((f["center"][0] - nx) * col_mm, (f["center"][1] - ny) * row_mm))
 
@@ -161,7 +161,9 @@ def two_view(args: argparse.Namespace) -> None:
                 other = views.get("MLO" if proj == "CC" else "CC")
                 for f in e2["findings"] if other is not None and beta else []:
                     d, (s2, e_other) = dist(s, f), other
-                    near = [g["score"] * np.exp(-0.5 * ((d - dist(s2, g)) / sigma) ** 2) for g in e_other["findings"]]
+                    gaps = [d - dist(s2, g) for g in e_other["findings"]]  # NaN where a view has no nipple
+                    near = [g["score"] * np.exp(-0.5 * (gap / sigma) ** 2) if np.isfinite(gap) else 0.0
+                            for g, gap in zip(e_other["findings"], gaps, strict=True)]  # fmt: skip
                     support = max(near, default=0.0)
                     f["score"] = float(1 / (1 + np.exp(-(logit(f["score"]) + beta * logit(max(support, 1e-6))))))
                 out.append(e2)
