@@ -95,6 +95,19 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="validation whole images the froc monitor runs on after every epoch (default 120: ~8 s per epoch "
         "on 2 CPU threads)",
     )
+    p.add_argument(
+        "--dense",
+        action="store_true",
+        help="dense training: crops of the training patients' whole images with every window of the viewer's maps "
+        "labelled (lesion / normal / ignore), instead of the patch set's whole-image patches; the patch set still "
+        "gives the split, validation and MAGIC-5 patches (docs: mammoview/training/dense.py)",
+    )
+    p.add_argument(
+        "--dense-options",
+        default="{}",
+        metavar="JSON",
+        help='with --dense, e.g. \'{"crop_px": 320, "batch": 16, "hard_fraction": 0.1, "lesion_fraction": 0.5}\'',
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from RUNDIR/checkpoints/last")
     p.add_argument("--patience", type=int, default=None, help="epochs without improvement (default 10)")
@@ -199,6 +212,14 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         )
     except (TypeError, ValueError) as exc:
         raise ValueError(f"--augment {args.augment!r}: {exc}") from exc
+    dense = None
+    if args.dense:
+        from mammoview.training.dense import DenseConfig
+
+        try:
+            dense = DenseConfig.from_dict(json.loads(args.dense_options))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"--dense-options {args.dense_options!r}: {exc}") from exc
     return TrainConfig(
         arch=args.arch,
         arch_kwargs=json.loads(args.arch_kwargs),
@@ -228,6 +249,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         precision=args.precision,
         aux_descriptors=args.aux_descriptors,
         aux_weight=args.aux_weight,
+        dense=dense,
     )
 
 

@@ -9,6 +9,7 @@ the ``torch.Generator`` passed in, so a seeded run is reproducible.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -95,3 +96,26 @@ def augment(x: torch.Tensor, gen: torch.Generator, cfg: AugmentConfig, clip: flo
     if cfg.noise > 0:
         x = x + cfg.noise * torch.randn(x.shape, generator=gen, dtype=x.dtype)
     return x.clamp(-clip, clip)
+
+
+def dihedral_pair(
+    x: torch.Tensor, targets: Sequence[torch.Tensor], gen: torch.Generator
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The same one of the 8 square symmetries applied per sample to ``x`` (N, C, S, S) and its grids (N, K, K)."""
+    k = torch.randint(0, 8, (x.shape[0],), generator=gen)
+    xo = x.clone()
+    to = [t.clone() for t in targets]
+    for t in range(1, 8):
+        sel = torch.nonzero(k == t).flatten()
+        if sel.numel() == 0:
+            continue
+        xo[sel] = _symmetry(x[sel], t, (2, 3))
+        for src, dst in zip(targets, to, strict=True):
+            dst[sel] = _symmetry(src[sel], t, (1, 2))
+    return xo, to
+
+
+def _symmetry(a: torch.Tensor, t: int, dims: tuple[int, int]) -> torch.Tensor:
+    """Symmetry ``t`` (0-7) of the square on ``dims``: ``t % 4`` quarter turns, then a flip for ``t >= 4``."""
+    r = torch.rot90(a, t % 4, dims=dims)
+    return torch.flip(r, dims=(dims[1],)) if t >= 4 else r

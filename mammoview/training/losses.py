@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 import torch
@@ -97,3 +99,73 @@ def class_sampling_weights(y: npt.ArrayLike, alpha: float = 0.5) -> npt.NDArray[
     w = np.array([per_class[int(v)] for v in lab], dtype=np.float64)
     out: npt.NDArray[np.float64] = w / w.sum()
     return out
+
+
+def dense_loss(
+    logits: torch.Tensor,
+    y: torch.Tensor,
+    malignant: torch.Tensor,
+    *,
+    hard_fraction: float = 0.1,
+    malignant_weight: float = 0.5,
+    pos_weight: float | None = None,
+    label_smoothing: float = 0.0,
+    weight: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Loss of a batch of window grids (module docstring); ``parts`` for logging.
+
+    Parameters
+    ----------
+    logits : Tensor (N, 4, K, K)
+    y : Tensor (N, K, K) int64, IGNORE / 0 / 1 / 2
+    malignant : Tensor (N, K, K) float, 1 / 0 / NaN
+    weight : Tensor (N, K, K) float, optional
+        Per-window weights of the lesion term and the malignancy BCE (e.g. 1 / windows of the
+        lesion, :func:`crop_targets`: every lesion of the batch then counts the same); default equal.
+    """
+    flat = logits.permute(0, 2, 3, 1).reshape(-1, logits.shape[1]).float()
+    yy = y.reshape(-1)
+    mm = malignant.reshape(-1)
+    keep = yy >= 0
+    zero = flat.sum() * 0.0
+    if not bool(keep.any()):
+        return zero, {"normal": 0.0, "lesion": 0.0, "bce": 0.0, "n_normal": 0, "n_lesion": 0}
+    ce = F.cross_entropy(flat[keep, :3], yy[keep], label_smoothing=label_smoothing, reduction="none")
+    yk = yy[keep]
+    terms = []
+    normal = ce[yk == 0]
+    lesion = ce[yk > 0]
+    lw = None if weight is None else weight.reshape(-1)[keep][yk > 0].to(ce.dtype)
+    if normal.numel():
+        hard = normal
+        if hard_fraction > 0:
+            hard = torch.topk(normal, max(1, math.ceil(hard_fraction * normal.numel()))).values
+        terms.append(0.5 * (normal.mean() + hard.mean()))
+    if lesion.numel():
+        terms.append(lesion.mean() if lw is None else (lw * lesion).sum() / lw.sum())
+    loss = torch.stack(terms).mean()
+    known = torch.isfinite(mm) & (yy > 0)
+    bce = zero
+    if bool(known.any()):
+        pw = None if pos_weight is None else torch.tensor(pos_weight, dtype=flat.dtype)
+        wk = None if weight is None else weight.reshape(-1)[known].to(flat.dtype)
+        bce = F.binary_cross_entropy_with_logits(
+            flat[known, 3], mm[known].to(flat.dtype), pos_weight=pw, weight=wk, reduction="sum"
+        ) / (wk.sum() if wk is not None else known.sum())
+    loss = loss + malignant_weight * bce
+    parts = {
+        "normal": float(normal.mean().detach()) if normal.numel() else 0.0,
+        "lesion": float(lesion.mean().detach()) if lesion.numel() else 0.0,
+        "bce": float(bce.detach()),
+        "n_normal": int(normal.numel()),
+        "n_lesion": int(lesion.numel()),
+    }
+    return loss, parts
+
+
+def window_accuracy(logits: torch.Tensor, y: torch.Tensor) -> tuple[int, int]:
+    """(correct, counted) tissue argmax over the labelled windows."""
+    flat = logits.detach().permute(0, 2, 3, 1).reshape(-1, logits.shape[1])
+    yy = y.reshape(-1)
+    keep = yy >= 0
+    return int((flat[keep, :3].argmax(1) == yy[keep]).sum()), int(keep.sum())

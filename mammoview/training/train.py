@@ -23,6 +23,10 @@
   (:mod:`.descriptors`) with masked BCE x ``aux_weight``, to push the shared features towards
   what malignancy is judged on.  Training only: the layer is not saved with the weights, so
   the run's model has the same 4 outputs as any other.
+- **Dense training** (``dense``, :mod:`.dense`): instead of the patch set's whole-image
+  patches, crops of the training patients' whole images with every window position of the
+  viewer's maps labelled (online hard negatives); the patch set still gives the split, the
+  validation patches and the MAGIC-5 small patches.
 - **Checkpoints** every epoch (:mod:`.checkpoint`, no pickle), ``--resume``, a hard
   ``max_minutes`` stop, learning curves PNG, ``summary.json`` with the full config.
 """
@@ -39,20 +43,27 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from mammoview.training.augment import AugmentConfig, augment
+from mammoview.training.augment import AugmentConfig
 from mammoview.training.checkpoint import load_checkpoint, save_checkpoint, state_tensors
 from mammoview.training.curves import plot_learning_curves
 from mammoview.training.datasets import PatchSet
+from mammoview.training.dense import DenseConfig, DenseSampler
 from mammoview.training.descriptors import descriptor_targets, target_counts
-from mammoview.training.losses import aux_loss, cad_loss, class_sampling_weights
+from mammoview.training.losses import class_sampling_weights
 from mammoview.training.monitor import DetectionMonitor, monitor_images
+from mammoview.training.steps import (
+    dense_train_step,
+    lr_at,
+    make_ema,
+    make_optimizer,
+    train_precision,
+    train_step,
+)
 from mammoview.training.validate import (
     Group,
     evaluate_groups,
     make_groups,
     monitor_value,
-    patch_logits,
-    patch_pooled,
 )
 
 
@@ -93,6 +104,8 @@ class TrainConfig:
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     aux_descriptors: bool = False  # also learn the case descriptions' flags (training-only outputs)
     aux_weight: float = 0.5  # weight of their masked BCE
+    #: dense training on whole-image crops (:mod:`.dense`) instead of the whole-image patches
+    dense: DenseConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,104 +114,28 @@ class TrainConfig:
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         d = dict(d)
         d["augment"] = AugmentConfig(**d.get("augment", {}))
+        d["dense"] = DenseConfig.from_dict(d["dense"]) if d.get("dense") else None
         d.setdefault("precision", "fp32")  # runs saved before the option trained in float32
         d.setdefault("ema_warmup", False)  # ... and averaged with a fixed decay
         return cls(**d)
 
 
-def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW or Nesterov SGD; no weight decay on BatchNorm and bias parameters."""
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
-    rest = [p for n, p in model.named_parameters() if p.ndim <= 1]
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
-    if cfg.optimizer == "adam":
-        return torch.optim.AdamW(groups, lr=cfg.lr)
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r} (adam or sgd)")
+def dense_sampler(ps: PatchSet, cfg: TrainConfig, model: torch.nn.Module, progress: bool) -> DenseSampler:
+    """The training patients' whole images of the patch set's data, prepared as the patches were."""
+    from mammoview.cad.preprocess import PreprocessConfig
+    from mammoview.training.dense import load_dense_images, window_grid
 
-
-def lr_at(step: int, total: int, warmup: int, base: float, time_frac: float = 0.0) -> float:
-    """Linear warm-up from ``base / 10`` over ``warmup`` steps, then cosine down to ``base / 100``.
-
-    ``time_frac`` (elapsed / max_minutes, with ``TrainConfig.time_schedule``) moves the cosine
-    on when the wall-clock budget runs out before the steps do, so a capped run ends annealed.
-    """
-    if step < warmup:
-        return base * (0.1 + 0.9 * step / max(1, warmup))
-    t = min(1.0, max((step - warmup) / max(1, total - warmup), time_frac))
-    return base * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * t)))
-
-
-def train_precision(precision: str, device: torch.device | None = None) -> Literal["fp32", "bf16"]:
-    """The arithmetic a run uses: ``auto`` is ``bf16`` where ``device`` (default CPU) computes it natively.
-
-    On a CPU with AMX (this project's 2-core machine) a bf16 VGG step is ~2.3x faster than
-    float32 (``benchmarks/bench_training.py``), so the same minutes train ~2x the epochs.
-    """
-    from mammoview.cad.device import native_bf16
-
-    if precision in ("fp32", "bf16"):
-        return precision  # type: ignore[return-value]
-    if precision != "auto":
-        raise ValueError(f"unknown precision {precision!r} (auto, fp32 or bf16)")
-    return "bf16" if native_bf16(device or torch.device("cpu")) else "fp32"
-
-
-def train_step(
-    model: torch.nn.Module,
-    opt: torch.optim.Optimizer,
-    batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
-    cfg: TrainConfig,
-    gen: torch.Generator,
-    clip: float,
-    pos_weight: float | None,
-    contexts: list[int] | None = None,
-    aux_head: torch.nn.Module | None = None,
-    aux_targets: list[torch.Tensor] | None = None,
-) -> tuple[float, int, int]:
-    """One optimiser step over one batch per size group; returns (loss sum, correct, count).
-
-    With ``cfg.precision`` resolving to bf16 the forward pass runs under CPU/CUDA autocast
-    (float32 master weights; the loss is computed in float32).  With ``aux_head`` (a layer on
-    the pooled features) and ``aux_targets`` (per batch, ``(n, K)`` 1 / 0 / NaN) the loss adds
-    ``cfg.aux_weight`` x their masked BCE (:func:`~mammoview.training.losses.aux_loss`).
-    """
-    bf16 = train_precision(cfg.precision) == "bf16"
-    model.train()
-    opt.zero_grad(set_to_none=True)
-    n_total = sum(int(b[1].shape[0]) for b in batches)
-    loss_sum, correct = 0.0, 0
-    targets: list[torch.Tensor | None] = list(aux_targets) if aux_targets is not None else [None] * len(batches)
-    for (x, y, mal), context, aux in zip(batches, contexts or [0] * len(batches), targets, strict=True):
-        if x.shape[0] == 0:
-            continue
-        xa = augment(x, gen, cfg.augment, clip).contiguous(memory_format=torch.channels_last)
-        aux_logits = None
-        with torch.autocast(device_type=xa.device.type, dtype=torch.bfloat16, enabled=bf16):
-            if aux_head is not None and aux is not None:
-                pooled = patch_pooled(model, xa, context)
-                logits = model.head(pooled)  # type: ignore[operator]  # CadNet's linear head
-                aux_logits = aux_head(pooled)
-            else:
-                logits = patch_logits(model, xa, context)
-        logits = logits.float()
-        loss, _ = cad_loss(
-            logits,
-            y,
-            mal,
-            malignant_weight=cfg.malignant_weight,
-            pos_weight=pos_weight,
-            label_smoothing=cfg.label_smoothing,
-            reduction="sum",
-        )
-        if aux_logits is not None and aux is not None:
-            loss = loss + cfg.aux_weight * aux_loss(aux_logits.float(), aux)[0]
-        (loss / n_total).backward()  # type: ignore[no-untyped-call]
-        loss_sum += float(loss.detach())
-        correct += int((logits[:, :3].argmax(1) == y).sum())
-    opt.step()
-    return loss_sum, correct, n_total
+    dcfg = cfg.dense or DenseConfig()
+    grid = window_grid(dcfg.crop_px, int(getattr(model, "feature_stride", 1)), ps.context, dcfg.windows_px)
+    images = load_dense_images(
+        ps.data_dir(),
+        ps.split_patients().get("train", []),
+        PreprocessConfig.from_dict(ps.manifest["preprocessing"]),
+        dcfg.sources,
+        workers=max(1, cfg.threads),
+        progress=progress,
+    )
+    return DenseSampler(images, dcfg, grid, cfg.balance)
 
 
 def init_weights_path(init_from: str) -> Path:
@@ -209,40 +146,6 @@ def init_weights_path(init_from: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: init_from needs a finished run folder or a .safetensors file")
     return path
-
-
-def make_ema(model: torch.nn.Module, decay: float, warmup: bool = True) -> torch.nn.Module | None:
-    """An exponential moving average of ``model``'s weights and buffers (``None`` when ``decay`` is 0).
-
-    The first update copies the weights.  With ``warmup`` the decay of update ``n`` (``n``
-    updates averaged so far) is ``min(decay, (1 + n) / (10 + n))``, as timm's ``ModelEmaV3``:
-    with a fixed 0.998 the weights of the first epoch (near-random) still make up half of the
-    average after 350 steps, and an 8-epoch run's average lags behind it (measured: patch AUC
-    0.913 vs 0.926-0.935 without an average, ``runs/eval/ema0``).
-    """
-    if decay <= 0.0:
-        return None
-    if decay >= 1.0:
-        raise ValueError(f"ema decay must be in [0, 1): {decay}")
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-
-    if not warmup:
-        return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)  # type: ignore[no-untyped-call]
-
-    Tensors = tuple[torch.Tensor, ...] | list[torch.Tensor]
-
-    @torch.no_grad()
-    def ramped(ema_params: Tensors, params: Tensors, n_averaged: torch.Tensor | int) -> None:
-        n = float(n_averaged)
-        d = min(decay, (1.0 + n) / (10.0 + n))
-        floats = [(e, p) for e, p in zip(ema_params, params, strict=True) if e.is_floating_point()]
-        if floats:
-            torch._foreach_lerp_([e for e, _ in floats], [p for _, p in floats], 1.0 - d)
-        for e, p in zip(ema_params, params, strict=True):
-            if not e.is_floating_point():
-                e.copy_(p)  # counters (BatchNorm's num_batches_tracked) follow the model
-
-    return AveragedModel(model, multi_avg_fn=ramped, use_buffers=True)
 
 
 def _sampling(groups: list[Group], alpha: float) -> list[np.ndarray]:
@@ -289,6 +192,8 @@ def train(
 
     from mammoview.cad.registry import create_model
 
+    if cfg.dense is not None and cfg.aux_descriptors:
+        raise ValueError("dense training does not take --aux-descriptors (the descriptions label patches)")
     t0 = time.perf_counter()
     torch.set_num_threads(max(1, cfg.threads))
     torch.manual_seed(cfg.seed)
@@ -308,9 +213,14 @@ def train(
     # patches smaller than the network's stride would pool to nothing: leave them out
     min_size = int(getattr(model, "feature_stride", 1))
     train_groups = [g for g in make_groups(ps, tr) if g.size >= min_size]
+    sampler = dense_sampler(ps, cfg, model, progress) if cfg.dense is not None else None
+    dcfg = cfg.dense or DenseConfig()
+    if sampler is not None and dcfg.patch_batch <= 0:  # the crops replace the whole-image patches
+        train_groups = [g for g in train_groups if g.size != ps.patch_size]
     val_groups = [g for g in make_groups(ps, va[ps.y[va] >= 0]) if g.size >= min_size]
     probs = _sampling(train_groups, cfg.balance)
-    bsizes = [cfg.batch_size if g.size == ps.patch_size else cfg.small_batch_size for g in train_groups]
+    whole_batch = dcfg.patch_batch if sampler is not None else cfg.batch_size
+    bsizes = [whole_batch if g.size == ps.patch_size else cfg.small_batch_size for g in train_groups]
     known = np.isfinite(ps.malignant[tr]) & (ps.y[tr] > 0)
     n_mal = int(np.sum(ps.malignant[tr][known] == 1))
     pos_weight = float((known.sum() - n_mal) / n_mal) if n_mal else None
@@ -327,8 +237,11 @@ def train(
     detection = detection_monitor(ps, cfg) if cfg.monitor == "froc" else None
 
     opt = make_optimizer(torch.nn.ModuleList([model, aux_head]) if aux_head is not None else model, cfg)
-    main = next((g for g in train_groups if g.size == ps.patch_size), train_groups[0])
-    steps = cfg.steps_per_epoch or math.ceil(len(main) / cfg.batch_size)
+    if sampler is not None:
+        steps = cfg.steps_per_epoch or 250
+    else:
+        main = next((g for g in train_groups if g.size == ps.patch_size), train_groups[0])
+        steps = cfg.steps_per_epoch or math.ceil(len(main) / cfg.batch_size)
     total, warmup = steps * cfg.epochs, round(steps * cfg.warmup_epochs)
 
     history: list[dict[str, Any]] = []
@@ -362,18 +275,34 @@ def train(
                 if aux_groups is not None
                 else None
             )
-            ls, c, n = train_step(
-                model,
-                opt,
-                batches,
-                cfg,
-                gen,
-                ps.clip,
-                pos_weight,
-                [g.context for g in train_groups],
-                aux_head,
-                aux_batch,
-            )
+            if sampler is not None:
+                crops = sampler.sample(dcfg.batch, np_rng)
+                ls, c, n = dense_train_step(
+                    model,
+                    opt,
+                    crops,
+                    batches,
+                    cfg,
+                    sampler.grid,
+                    gen,
+                    ps.clip,
+                    pos_weight,
+                    [g.context for g in train_groups],
+                    [dcfg.patch_weight if g.size == ps.patch_size else dcfg.small_weight for g in train_groups],
+                )
+            else:
+                ls, c, n = train_step(
+                    model,
+                    opt,
+                    batches,
+                    cfg,
+                    gen,
+                    ps.clip,
+                    pos_weight,
+                    [g.context for g in train_groups],
+                    aux_head,
+                    aux_batch,
+                )
             if ema is not None:
                 ema.update_parameters(model)  # type: ignore[operator]  # AveragedModel (make_ema)
             loss_sum, correct, count = loss_sum + ls, correct + c, count + n
@@ -465,6 +394,7 @@ def train(
         "epochs_run": len(history),
         "minutes": round((before + time.perf_counter() - t0) / 60.0, 2),
         "pos_weight": pos_weight,
+        "dense_images": sampler.counts() if sampler is not None else None,
         "aux_targets": None if aux_all is None else target_counts(aux_all[tr[ps.y[tr] > 0]]),
         "torch_version": torch.__version__,
         "threads": cfg.threads,

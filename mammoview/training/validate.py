@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
+import torch.nn.functional as F
 
 from mammoview.training.datasets import PatchSet
+from mammoview.training.dense import WindowGrid
 from mammoview.training.losses import cad_loss
 from mammoview.training.metrics import patch_metrics
 
@@ -72,6 +74,21 @@ def patch_pooled(model: torch.nn.Module, x: torch.Tensor, context: int = 0) -> t
     else:
         out = model.forward_head(model.forward_features(x), pre_logits=True)  # type: ignore[operator]
     return out
+
+
+def dense_logits(model: torch.nn.Module, x: torch.Tensor, grid: WindowGrid) -> torch.Tensor:
+    """Window logits ``(N, outputs, K, K)``: the interior CAM averaged over each window, then over windows."""
+    features = model.forward_features(x)  # type: ignore[operator]
+    m = grid.margin
+    if m:
+        features = features[:, :, m:-m, m:-m]
+    cam: torch.Tensor = model.cam(features)  # type: ignore[operator]
+    k = grid.size
+    pooled = [
+        F.avg_pool2d(cam, w, stride=1)[:, :, st : st + k, st : st + k]
+        for w, st in zip(grid.windows, grid.starts, strict=True)
+    ]
+    return pooled[0] if len(pooled) == 1 else torch.stack(pooled).mean(0)
 
 
 @torch.no_grad()

@@ -11,7 +11,8 @@ from torch import nn
 from mammoview.training.augment import AugmentConfig
 from mammoview.training.descriptors import AUX_TARGETS, image_targets, patch_aux_targets, target_counts
 from mammoview.training.losses import aux_loss, cad_loss
-from mammoview.training.train import TrainConfig, make_optimizer, train_step
+from mammoview.training.steps import make_optimizer, train_step
+from mammoview.training.train import TrainConfig
 
 COLUMNS = ["patient_id", "left or right breast", "image view", "mass shape", "mass margins", "assessment"]
 

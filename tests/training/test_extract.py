@@ -222,6 +222,33 @@ def test_train_and_install_smoke(patch_set, tmp_path):
         install_ensemble([(run, "best"), (other, "best")], "mammoview-bad", tmp_path / "models")
 
 
+def test_dense_training_on_the_patch_sets_whole_images(patch_set, tmp_path):
+    """--dense: crops of the training patients' whole images; validation and resume as a patch run."""
+    from mammoview.training.dense import DenseConfig
+    from mammoview.training.train import TrainConfig, train
+
+    cfg = TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=2, steps_per_epoch=2, small_batch_size=4,
+                      threads=1, dense=DenseConfig(crop_px=128, batch=4, windows_px=(48,)))  # fmt: skip
+    summary = train(patch_set, tmp_path / "run", cfg, progress=False)
+    ps = PatchSet(patch_set)
+    train_patients = set(ps.split_patients()["train"])
+    whole = [r for r in ps.index if r["source"] != "magic5"]
+    n_train_images = len({r["image_id"] for r in whole if r["patient"] in train_patients})
+    assert summary["dense_images"]["images"] == n_train_images  # the training patients' images, no others
+    assert summary["dense_images"]["masses"] >= 1
+    assert summary["epochs_run"] == 2 and all(np.isfinite(r["train_loss"]) for r in summary["history"])
+    assert summary["config"]["dense"]["crop_px"] == 128
+    again = train(patch_set, tmp_path / "run", TrainConfig.from_dict({**cfg.to_dict(), "epochs": 3}), resume=True,
+                  progress=False)  # fmt: skip
+    assert [h["epoch"] for h in again["history"]] == [1, 2, 3]
+    hybrid = DenseConfig(crop_px=128, batch=2, windows_px=(48,), patch_batch=4)  # + whole-image patches per step
+    mixed_cfg = TrainConfig.from_dict({**cfg.to_dict(), "dense": hybrid.to_dict()})
+    mixed = train(patch_set, tmp_path / "mixed", mixed_cfg, progress=False)
+    assert mixed["epochs_run"] == 2 and all(np.isfinite(r["train_loss"]) for r in mixed["history"])
+    with pytest.raises(ValueError, match="aux-descriptors"):
+        train(patch_set, tmp_path / "aux", TrainConfig.from_dict({**cfg.to_dict(), "aux_descriptors": True}))
+
+
 def test_train_with_the_detection_monitor(patch_set, tmp_path):
     """--monitor froc: after every epoch, the whole-image FROC of validation CBIS images decides the best epoch."""
     from mammoview.training.train import TrainConfig, train

@@ -10,7 +10,8 @@ from torch import nn
 from mammoview.training.augment import AugmentConfig, augment, dihedral
 from mammoview.training.checkpoint import load_checkpoint, save_checkpoint
 from mammoview.training.losses import cad_loss, class_sampling_weights
-from mammoview.training.train import TrainConfig, lr_at, make_optimizer, train_precision, train_step
+from mammoview.training.steps import lr_at, make_optimizer, train_precision, train_step
+from mammoview.training.train import TrainConfig
 
 
 class TinyNet(nn.Module):
@@ -157,7 +158,8 @@ def test_resume_without_checkpoint_names_the_file(tmp_path):
 
 
 def test_weight_average_decay_ramps_up_over_the_first_updates():
-    from mammoview.training.train import TrainConfig, make_ema
+    from mammoview.training.steps import make_ema
+    from mammoview.training.train import TrainConfig
 
     torch.manual_seed(0)
     model = TinyNet()
@@ -177,7 +179,7 @@ def test_weight_average_decay_ramps_up_over_the_first_updates():
 
 
 def test_weight_average_follows_the_model_and_resumes(tmp_path):
-    from mammoview.training.train import make_ema
+    from mammoview.training.steps import make_ema
 
     assert make_ema(TinyNet(), 0.0) is None
     with pytest.raises(ValueError, match="decay"):
