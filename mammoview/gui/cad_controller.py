@@ -321,7 +321,9 @@ class CadController(QtCore.QObject):
 
     def _update_scores(self) -> None:
         show = self.unlocked and self.result is not None and self.style.cad and self.style.scores
-        self.scores.update_scores(self.result.breasts if show and self.result else None, self.window.hanging.rows())
+        r = self.result if show else None
+        curve = r.model.operating_curve if r is not None else None
+        self.scores.update_scores(r.breasts if r is not None else None, self.window.hanging.rows(), curve)
 
     def match_rows(self) -> list[MatchRow]:
         views = [ViewCad(v, image_key(p.image), self.image_result(p)) for v, p in self.window.panels.items()

@@ -1,4 +1,9 @@
-"""Per-breast CAD scores on screen: "R breast: abnormal 0.31 · malignant 0.12 · density C (0.62)"; the exam line.
+"""Per-breast CAD scores on screen: "R breast: abnormal 0.998 (0.4 FP/img) · malignant 0.12 · density C (0.62)".
+
+The abnormal score is the breast's strongest map value, i.e. its top mark's score; with the
+model's validation operating curve it also reads as the false marks per image the CAD made on
+its validation images at that score (the scores of a confident network crowd at 0.99-1.00, the
+rate tells them apart).  And the exam line.
 
 One label per breast, on the upper visible panel of that breast (the CC in the 2x2
 layout, the MLO in the MLO-pair layout), in the panel's outer bottom corner just
@@ -12,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from PySide6 import QtCore, QtWidgets
 
+from mammoview.cad.operating import OperatingCurve, format_rate
 from mammoview.cad.types import BreastScore, StudyCadResult
 from mammoview.gui.marks import format_score
 from mammoview.gui.view_panel import ViewPanel
@@ -22,20 +28,33 @@ _STYLE = ("color: #ffffff; background: rgba(70, 0, 70, 170); border: 1px solid #
 _MARGIN = 6
 
 
-def breast_text(score: BreastScore) -> str:
-    """The label: the breast's scores, and its density when a density model ran."""
-    ab, mal = format_score(score.abnormal), format_score(score.malignant)
+def breast_text(score: BreastScore, curve: OperatingCurve | None = None) -> str:
+    """The label: the breast's scores, and its density when a density model ran.
+
+    With ``curve`` (the model's validation operating curve) the abnormal score is followed by
+    its false marks per image, when the score lies on the measured curve (not below its loosest
+    threshold, where the curve says nothing).
+    """
+    ab, mal = _abnormal(score.abnormal, curve), format_score(score.malignant)
     density = f" · {score.density.text}" if score.density is not None else ""
     return f"{score.laterality.value} breast: abnormal {ab} · malignant {mal}{density}"
 
 
-def exam_text(result: StudyCadResult) -> str:
-    """The exam line: ``Exam: abnormal 0.99 · malignant 0.71 · density C (0.62, L denser)``.
+def _abnormal(score: float, curve: OperatingCurve | None) -> str:
+    text = format_score(score)
+    if curve is not None and score >= curve.thresholds[-1]:
+        text += f" ({format_rate(curve.fp_per_image(score))})"
+    return text
 
-    Exam scores are the maximum over the breasts; the density is the denser breast's, as
-    BI-RADS grades an exam whose breasts differ.
+
+def exam_text(result: StudyCadResult) -> str:
+    """The exam line: ``Exam: abnormal 0.998 (0.4 FP/img) · malignant 0.71 · density C (0.62, L denser)``.
+
+    Exam scores are the maximum over the breasts (the rate as in :func:`breast_text`, from the
+    model's curve); the density is the denser breast's, as BI-RADS grades an exam whose breasts differ.
     """
-    text = f"Exam: abnormal {format_score(result.abnormal)} · malignant {format_score(result.malignant)}"
+    abnormal = _abnormal(result.abnormal, result.model.operating_curve)
+    text = f"Exam: abnormal {abnormal} · malignant {format_score(result.malignant)}"
     if (exam := result.exam_density) is not None:
         lat, density = exam
         side = f", {lat.value} denser" if len(result.graded_breasts) > 1 else ""
@@ -59,9 +78,9 @@ class BreastScoreLabels(QtCore.QObject):
             self.labels[view] = label
             panel.installEventFilter(self)
 
-    def update_scores(self, breasts: Mapping[Laterality, BreastScore] | None,
-                      rows: Sequence[Sequence[View]]) -> None:  # fmt: skip
-        """Show ``breasts`` (None hides both) on the upper visible panel of each breast."""
+    def update_scores(self, breasts: Mapping[Laterality, BreastScore] | None, rows: Sequence[Sequence[View]],
+                      curve: OperatingCurve | None = None) -> None:  # fmt: skip
+        """Show ``breasts`` (None hides both) on the upper visible panel of each breast (``curve``: see breast_text)."""
         hosts: dict[Laterality, View] = {}
         for row in rows:
             for view in row:
@@ -69,7 +88,7 @@ class BreastScoreLabels(QtCore.QObject):
         for view, label in self.labels.items():
             score = breasts.get(view.laterality) if breasts else None
             if score is not None and hosts.get(view.laterality) is view and self.panels[view].display is not None:
-                label.setText(breast_text(score))
+                label.setText(breast_text(score, curve))
                 label.show()
                 self._place(view)
             else:

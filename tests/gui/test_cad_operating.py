@@ -101,3 +101,21 @@ def test_a_model_without_curve_or_a_result_without_maps_keeps_its_marks(shown):
     w.cad.set_result(no_maps)  # e.g. imported: findings as computed, and the status bar says why
     assert [r.finding.score for r in cad_rows(w)] == [0.9]
     assert "kept no maps" in w.statusBar().currentMessage()
+
+
+def test_breast_and_exam_scores_read_as_false_marks_per_image(shown, qtbot):
+    """The abnormal scores of a confident network crowd near 1; the validation rate at them tells them apart."""
+    from mammoview.cad.types import BreastScore
+    from mammoview.gui.score_labels import breast_text, exam_text
+    from mammoview.io.model import Laterality
+
+    right, left = Laterality.RIGHT, Laterality.LEFT
+    breasts = {right: BreastScore(right, 0.87, 0.43, 2), left: BreastScore(left, 0.1, 0.05, 2)}
+    shown.cad.set_result(replace(shown.cad.result, breasts=breasts, abnormal=0.87))
+    qtbot.wait(10)
+    texts = shown.cad.scores.shown_texts()
+    # 0.87 lies between the curve's 0.95 (0.25 FP/img) and 0.8 (0.5): 0.38; 0.1 is below its loosest point (0.2)
+    assert texts[View.RCC] == "R breast: abnormal 0.87 (0.4 FP/img) · malignant 0.43"
+    assert texts[View.LCC] == "L breast: abnormal 0.10 · malignant 0.05"
+    assert exam_text(shown.cad.result).startswith("Exam: abnormal 0.87 (0.4 FP/img) · malignant")
+    assert breast_text(breasts[right]) == "R breast: abnormal 0.87 · malignant 0.43"  # no curve, no rate
