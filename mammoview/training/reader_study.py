@@ -1,0 +1,239 @@
+"""A reader study from the viewer's read log: the reader's recalls before and after CAD against the truth.
+
+The read log (File ▸ Export worklist read log, :mod:`mammoview.gui.read_log`) has one row per
+study with the reader's screening assessment of the first read (``assessment``: BI-RADS 1, 2 or
+0 = recall) and after seeing the CAD (``assessment_after_cad``), the reading time and what the
+CAD showed; studies are named by the first 16 hex digits of the SHA-256 of their study key.
+This module joins it with the truth per study and reports what a second-reader study reports:
+
+- per reading (before / after CAD): recalls, sensitivity (malignant studies recalled),
+  specificity (the others not recalled);
+- the decisions CAD changed, by direction and truth (a cancer now recalled is a gain, a
+  cancer no longer recalled a loss, and the same for false recalls);
+- the CAD's own exam scores as a reader would not use them: ROC AUC of ``cad_malignant`` for
+  malignant vs not, and of ``cad_abnormal`` for abnormal (malignant or benign finding) vs normal;
+- reading time (median seconds).
+
+Truth: a CSV with ``study_sha256`` (16 hex digits or the full hash) and ``truth`` (``malignant``,
+``benign`` or ``normal``), or ``--truth data`` to derive it from the data folder's labels
+(CBIS-DDSM Mass-Training: a patient is malignant when any of its masses is -- the calcification
+set's pathologies are not in the data; mini-MIAS: a patient pair is malignant / benign / normal
+from its abnormalities).  Only studies whose first read is done
+and whose truth is known are counted.
+
+    python -m mammoview.training.reader_study read-log.csv --truth data [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import math
+import statistics
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mammoview.training.metrics import roc_auc
+
+TRUTHS = ("malignant", "benign", "normal")
+RECALL = "0"
+#: read log columns this analysis needs (mammoview.gui.read_log.COLUMNS holds them all)
+NEEDED = ("study_sha256", "first_read_done", "reading_seconds", "assessment", "assessment_after_cad",
+          "cad_abnormal", "cad_malignant")  # fmt: skip
+
+
+def load_read_log(path: Path) -> list[dict[str, str]]:
+    """The read log's rows.
+
+    Raises
+    ------
+    ValueError
+        If a column this analysis needs is missing (not a mammoview read log).
+    """
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in NEEDED if c not in (reader.fieldnames or ())]
+        if missing:
+            raise ValueError(f"{path}: not a mammoview read log (no column {', '.join(missing)})")
+        return list(reader)
+
+
+def load_truth(path: Path) -> dict[str, str]:
+    """``study_sha256`` -> truth from a CSV (hashes shortened to the read log's 16 hex digits).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or a truth is not one of :data:`TRUTHS`.
+    """
+    out: dict[str, str] = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if not {"study_sha256", "truth"} <= set(reader.fieldnames or ()):
+            raise ValueError(f"{path}: a truth CSV needs the columns study_sha256 and truth")
+        for n, row in enumerate(reader, 2):
+            truth = row["truth"].strip().lower()
+            if truth not in TRUTHS:
+                raise ValueError(f"{path}, line {n}: truth {row['truth']!r} is not one of {', '.join(TRUTHS)}")
+            out[row["study_sha256"].strip().lower()[:16]] = truth
+    return out
+
+
+def key_hash(study_key: str) -> str:
+    """The read log's name of a study: the first 16 hex digits of SHA-256 of its key (as the viewer's)."""
+    return hashlib.sha256(study_key.encode("utf-8")).hexdigest()[:16]
+
+
+def truth_from_data(data_dir: Path | None = None) -> dict[str, str]:
+    """Truth per study from the data folder's labels, keyed like the read log.
+
+    The viewer's study keys of these sources (``mammoview.io.study.study_key``): ``P_xxxxx`` for a
+    CBIS-DDSM patient, ``mini-MIAS patient NNN`` for a mini-MIAS pair (mdb 2k-1 and 2k).
+    """
+    from mammoview.training.sources import cbis_images, mias_images
+
+    keyed: dict[str, list[str]] = {}
+    for im in cbis_images(data_dir):
+        keyed.setdefault(im.patient.split(":", 1)[1], []).append("malignant" if im.malignant else "benign")
+    for im in mias_images(data_dir):
+        k = (int(im.image_id[3:]) + 1) // 2
+        t = "normal" if not im.abnormal else "malignant" if im.malignant else "benign"
+        keyed.setdefault(f"mini-MIAS patient {k:03d}", []).append(t)
+    return {key_hash(k): min(v, key=TRUTHS.index) for k, v in keyed.items()}
+
+
+def _rate(k: int, n: int) -> float | None:
+    return k / n if n else None
+
+
+def reading(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str], column: str) -> dict[str, Any]:
+    """Recalls, sensitivity and specificity of one reading (``assessment`` or ``assessment_after_cad``)."""
+    pos = [r for r in rows if truth[r["study_sha256"]] == "malignant"]
+    neg = [r for r in rows if truth[r["study_sha256"]] != "malignant"]
+    undecided = sum(not r[column] for r in rows)
+    tp = sum(r[column] == RECALL for r in pos)
+    fp = sum(r[column] == RECALL for r in neg)
+    return {
+        "studies": len(rows),
+        "undecided": undecided,
+        "recalls": tp + fp,
+        "sensitivity": _rate(tp, len(pos)),
+        "specificity": _rate(len(neg) - fp, len(neg)),
+        "true_recalls": tp,
+        "false_recalls": fp,
+    }
+
+
+def changes(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) -> dict[str, int]:
+    """The decisions CAD changed, by direction (to / from recall) and truth."""
+    out = dict.fromkeys(("changed", "cancer_recalled", "cancer_no_longer_recalled", "false_recall_added",
+                         "false_recall_removed", "other"), 0)  # fmt: skip
+    for r in rows:
+        before, after = r["assessment"], r["assessment_after_cad"]
+        if before == after:
+            continue
+        out["changed"] += 1
+        malignant = truth[r["study_sha256"]] == "malignant"
+        if after == RECALL:
+            out["cancer_recalled" if malignant else "false_recall_added"] += 1
+        elif before == RECALL:
+            out["cancer_no_longer_recalled" if malignant else "false_recall_removed"] += 1
+        else:
+            out["other"] += 1  # e.g. BI-RADS 1 -> 2: not a recall decision
+    return out
+
+
+def _auc(rows: Iterable[Mapping[str, str]], column: str, positive: Iterable[str], truth: Mapping[str, str]) -> Any:
+    pos = set(positive)
+    scored = [(truth[r["study_sha256"]] in pos, float(r[column])) for r in rows if r[column]]
+    labels = [p for p, _ in scored]
+    if not scored or all(labels) or not any(labels):
+        return None
+    return roc_auc(labels, [s for _, s in scored]).to_dict()
+
+
+def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) -> dict[str, Any]:
+    """The whole report (module docstring) of the read log ``rows`` against ``truth``."""
+    known = [r for r in rows if r["study_sha256"] in truth]
+    done = [r for r in known if r["first_read_done"] == "yes"]
+    seconds = [float(r["reading_seconds"]) for r in done if r["reading_seconds"]]
+    counts = {t: sum(truth[r["study_sha256"]] == t for r in done) for t in TRUTHS}
+    return {
+        "rows": len(rows),
+        "truth_known": len(known),
+        "first_read_done": len(done),
+        "truth": counts,
+        "before_cad": reading(done, truth, "assessment"),
+        "after_cad": reading(done, truth, "assessment_after_cad"),
+        "changes": changes(done, truth),
+        "cad_auc_malignant": _auc(done, "cad_malignant", ["malignant"], truth),
+        "cad_auc_abnormal": _auc(done, "cad_abnormal", ["malignant", "benign"], truth),
+        "median_reading_seconds": statistics.median(seconds) if seconds else None,
+    }
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def report_text(rep: Mapping[str, Any]) -> str:
+    """A plain-text summary of :func:`reader_study`'s report."""
+    t = rep["truth"]
+    lines = [
+        f"{rep['first_read_done']} studies read with known truth ({t['malignant']} malignant, {t['benign']} benign, "
+        f"{t['normal']} normal) of {rep['rows']} in the log; median reading time "
+        f"{_fmt(rep['median_reading_seconds'])} s",
+        f"{'reading':<12}{'recalls':>8}{'sensitivity':>13}{'specificity':>13}{'undecided':>11}",
+    ]
+    for name, key in (("before CAD", "before_cad"), ("after CAD", "after_cad")):
+        r = rep[key]
+        lines.append(f"{name:<12}{r['recalls']:>8}{_fmt(r['sensitivity']):>13}{_fmt(r['specificity']):>13}"
+                     f"{r['undecided']:>11}")  # fmt: skip
+    c = rep["changes"]
+    lines.append(
+        f"changed by CAD: {c['changed']} (cancer recalled {c['cancer_recalled']}, cancer no longer recalled "
+        f"{c['cancer_no_longer_recalled']}, false recall added {c['false_recall_added']}, removed "
+        f"{c['false_recall_removed']}, other {c['other']})"
+    )
+    for name, key in (("malignant", "cad_auc_malignant"), ("abnormal", "cad_auc_abnormal")):
+        auc = rep[key]
+        shown = _fmt(auc["auc"]) if auc else "- (needs CAD scores of both classes)"
+        lines.append(f"CAD exam {name} score AUC: {shown}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m mammoview.training.reader_study", description=__doc__.splitlines()[0])
+    ap.add_argument("log", type=Path, help="read log CSV (File > Export worklist read log)")
+    ap.add_argument(
+        "--truth",
+        required=True,
+        metavar="CSV|data",
+        help="truth CSV (study_sha256, truth), or 'data' for the labels of $MAMMOVIEW_DATA / ../shared/data",
+    )
+    ap.add_argument("--json", type=Path, metavar="OUT", help="also write the report as JSON (never overwrites)")
+    args = ap.parse_args(argv)
+    try:
+        rows = load_read_log(args.log)
+        truth = truth_from_data() if args.truth == "data" else load_truth(Path(args.truth))
+    except (OSError, ValueError) as exc:
+        print(f"reader_study: {exc}", file=sys.stderr)
+        return 2
+    rep = reader_study(rows, truth)
+    print(report_text(rep))
+    if args.json is not None:
+        if args.json.exists():
+            print(f"reader_study: {args.json} exists; not overwritten", file=sys.stderr)
+            return 2
+        args.json.write_text(json.dumps(rep, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""The reader study from a read log: recalls before / after CAD against the truth, changes, CAD AUCs."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from mammoview.gui.read_log import COLUMNS
+from mammoview.gui.read_state import study_hash
+from mammoview.training.reader_study import (
+    NEEDED,
+    key_hash,
+    load_read_log,
+    load_truth,
+    main,
+    reader_study,
+    truth_from_data,
+)
+
+
+def _row(key: str, before: str, after: str, *, done: bool = True, mal: float = 0.5, ab: float = 0.9,
+         seconds: float = 60.0) -> dict[str, str]:  # fmt: skip
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(study_sha256=key_hash(key), first_read_done="yes" if done else "no", reading_seconds=f"{seconds}",
+               assessment=before, assessment_after_cad=after if done else "", cad_malignant=f"{mal}",
+               cad_abnormal=f"{ab}")  # fmt: skip
+    return row
+
+
+ROWS = [
+    _row("A", "0", "0", mal=0.9, seconds=30),  # cancer, recalled before and after
+    _row("B", "1", "0", mal=0.8, seconds=50),  # cancer, recalled only after CAD
+    _row("C", "1", "1", mal=0.3, seconds=70),  # cancer missed by both
+    _row("D", "0", "2", mal=0.6, seconds=90),  # benign: false recall removed
+    _row("E", "1", "0", mal=0.4, ab=0.2),  # normal: false recall added
+    _row("F", "1", "2", mal=0.1, ab=0.1),  # normal: 1 -> 2, not a recall decision
+    _row("G", "0", "", done=False),  # first read not done: not counted
+    _row("H", "1", "1"),  # no truth: not counted
+]
+LABELS = ["malignant"] * 3 + ["benign", "normal", "normal", "malignant"]
+TRUTH = {key_hash(k): t for k, t in zip("ABCDEFG", LABELS, strict=True)}
+
+
+def test_every_needed_column_is_in_the_viewers_read_log():
+    assert set(NEEDED) <= set(COLUMNS)
+    assert key_hash("P_00820") == study_hash("P_00820")[:16]  # the read log's study name
+
+
+def test_recalls_before_and_after_cad_against_the_truth():
+    rep = reader_study(ROWS, TRUTH)
+    assert rep["rows"] == 8 and rep["truth_known"] == 7 and rep["first_read_done"] == 6
+    assert rep["truth"] == {"malignant": 3, "benign": 1, "normal": 2}
+    before, after = rep["before_cad"], rep["after_cad"]
+    assert before["recalls"] == 2 and before["sensitivity"] == pytest.approx(1 / 3)  # A
+    assert before["specificity"] == pytest.approx(2 / 3)  # D recalled; E, F not
+    assert after["recalls"] == 3 and after["sensitivity"] == pytest.approx(2 / 3)  # A, B
+    assert after["specificity"] == pytest.approx(2 / 3)  # E recalled; D, F not
+    assert rep["changes"] == {"changed": 4, "cancer_recalled": 1, "cancer_no_longer_recalled": 0,
+                              "false_recall_added": 1, "false_recall_removed": 1, "other": 1}  # fmt: skip
+    # CAD malignancy: cancers 0.9, 0.8, 0.3 vs 0.6, 0.4, 0.1 -> 7 of 9 pairs ordered
+    assert rep["cad_auc_malignant"]["auc"] == pytest.approx(7 / 9)
+    # abnormal (malignant or benign) 0.9 x4 vs normal 0.2, 0.1 -> 1.0
+    assert rep["cad_auc_abnormal"]["auc"] == pytest.approx(1.0)
+    assert rep["median_reading_seconds"] == pytest.approx(60.0)  # 30, 50, 60, 60, 70, 90
+
+
+def test_files_and_the_command(tmp_path, capsys):
+    log = tmp_path / "log.csv"
+    with open(log, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(ROWS)
+    truth = tmp_path / "truth.csv"
+    pairs = zip("ABCDEFG", LABELS, strict=True)
+    lines = [f"{study_hash(k)},{t.capitalize() if t == 'malignant' else t}\n" for k, t in pairs]
+    truth.write_text("study_sha256,truth\n" + "".join(lines))
+    assert load_truth(truth) == TRUTH  # full hashes shortened, case folded
+    assert load_read_log(log) == ROWS
+    out = tmp_path / "rep.json"
+    assert main([str(log), "--truth", str(truth), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "6 studies read" in text and "after CAD" in text and "cancer recalled 1" in text
+    assert json.loads(out.read_text())["after_cad"]["recalls"] == 3
+    assert main([str(log), "--truth", str(truth), "--json", str(out)]) == 2  # never overwrites
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert main([str(bad), "--truth", str(truth)]) == 2
+    assert "not a mammoview read log" in capsys.readouterr().err
+    truth.write_text("study_sha256,truth\nabc,cancer\n")
+    with pytest.raises(ValueError, match="line 2"):
+        load_truth(truth)
+
+
+def test_truth_from_the_data_labels(tmp_path):
+    from tests.training.test_extract import make_fake_data
+
+    data = make_fake_data(tmp_path / "data", n_cbis=4, n_mias=4, n_magic=0)
+    truth = truth_from_data(data)
+    # fake CBIS: images 0-3, patient i // 2, malignant when i % 3 != 0: P_00000 has a benign and a malignant image
+    assert truth[key_hash("P_00000")] == "malignant" and truth[key_hash("P_00001")] == "malignant"
+    # fake MIAS: mdb001 (calcification, malignant) + mdb002 (normal) = patient 001; mdb003 + mdb004 = patient 002
+    assert truth[key_hash("mini-MIAS patient 001")] == "malignant"
+    assert len(truth) == 4
