@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mammoview.gui.export_dialog import open_export_dialog
 from mammoview.gui.heatmap_layer import MAP_NAMES
 from mammoview.gui.read_state import MarkKind
+from mammoview.gui.sr_export import export_sr
 
 if TYPE_CHECKING:
     from mammoview.gui.cad_controller import CadController
@@ -122,10 +124,10 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
                        "to select it, Del deletes it", cad.set_measure_mode, checkable=True)  # fmt: skip
     a["export_sr"] = add(window.menus["File"], "export_sr", "Export CAD as DICOM &SR…", "Ctrl+Alt+E",
                          "Write the shown CAD findings as a DICOM Structured Report (TID 1500) for a PACS",
-                         lambda: cad.export_sr())  # fmt: skip
+                         lambda: export_sr(cad))  # fmt: skip
     a["export_view"] = add(window.menus["File"], "export_view", "Export active &view…", "Ctrl+Shift+E",
                            "Export the active view only (PNG + findings JSON)",
-                           lambda: cad.open_export_dialog(active_only=True))  # fmt: skip
+                           lambda: open_export_dialog(window, active_only=True))  # fmt: skip
     return a
 
 

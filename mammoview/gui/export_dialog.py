@@ -97,3 +97,11 @@ class ExportDialog(QtWidgets.QDialog):
         self.window_.settings.set_value("export/anonymize", self.anonymize.isChecked())
         self.window_.show_status(f"Exported {result.png.name} and {result.json.name} to {png.parent}", 8000)
         super().accept()
+
+
+def open_export_dialog(window: MainWindow, active_only: bool = False) -> None:
+    """File ▸ Export… (Ctrl+E) / Export active view (Ctrl+Shift+E)."""
+    if window.loaded is None:
+        window.show_status("Export: open a study first.", 4000)
+        return
+    ExportDialog(window, active_only=active_only).open()

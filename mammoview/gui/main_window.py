@@ -208,7 +208,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.open_paths(paths)
 
     def export(self) -> None:
-        self.cad.open_export_dialog()
+        from mammoview.gui.export_dialog import open_export_dialog
+
+        open_export_dialog(self)
 
     def export_read_log(self) -> None:
         read_log.export_read_log(self)

@@ -13,6 +13,7 @@ from mammoview.gui import export_dialog
 from mammoview.gui.export import CAPTION, export_study, legend_info
 from mammoview.gui.export_legend import legend_height
 from mammoview.gui.read_state import MarkKind, image_key
+from mammoview.gui.sr_export import export_sr
 from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import colourful, finding, planted_result
@@ -145,10 +146,10 @@ def test_dicom_sr_export_is_locked_until_the_first_read_then_holds_the_shown_fin
 
     out = tmp_path / "cad-sr.dcm"
     assert not study.commands["export_sr"].isEnabled()  # CAD hidden: nothing of it may leave the viewer
-    assert study.cad.export_sr(out) is None and not out.exists()
+    assert export_sr(study.cad, out) is None and not out.exists()
     study.commands["cad_first_read_done"].trigger()
     assert study.commands["export_sr"].isEnabled()
-    assert study.cad.export_sr(out) == out
+    assert export_sr(study.cad, out) == out
     sr = hd.sr.srread(out)
     groups = sr.content.get_planar_roi_measurement_groups()
     assert sorted(g.finding_type.meaning for g in groups) == ["Calcification Cluster", "Mass"]
@@ -157,7 +158,7 @@ def test_dicom_sr_export_is_locked_until_the_first_read_then_holds_the_shown_fin
     assert np.asarray(mass.roi.value).mean(axis=0) == pytest.approx((220, 150), abs=1.0)
     assert sr.PatientID == "SYN-0001" and sr.StudyInstanceUID == STUDY_UID  # it belongs to the study, for a PACS
     before = out.read_bytes()
-    assert study.cad.export_sr(out) is None and out.read_bytes() == before  # never overwritten silently
+    assert export_sr(study.cad, out) is None and out.read_bytes() == before  # never overwritten silently
     assert "exists" in study.last_message[1]
 
 
@@ -187,7 +188,7 @@ def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_p
     # and in the DICOM SR: the left breast's composition, coded
     import highdicom as hd
 
-    sr = hd.sr.srread(study.cad.export_sr(tmp_path / "sr.dcm"))
+    sr = hd.sr.srread(export_sr(study.cad, tmp_path / "sr.dcm"))
     (group,) = [g for g in sr.content.get_image_measurement_groups() if not g.get_measurements()]
     (evaluation,) = group.get_qualitative_evaluations()
     assert (evaluation.name.meaning, evaluation.value.value) == ("Breast composition", "129718006")  # c
