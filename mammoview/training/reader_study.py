@@ -111,10 +111,15 @@ def _rate(k: int, n: int) -> float | None:
 
 
 def reading(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str], column: str) -> dict[str, Any]:
-    """Recalls, sensitivity and specificity of one reading (``assessment`` or ``assessment_after_cad``)."""
-    pos = [r for r in rows if truth[r["study_sha256"]] == "malignant"]
-    neg = [r for r in rows if truth[r["study_sha256"]] != "malignant"]
-    undecided = sum(not r[column] for r in rows)
+    """Recalls, sensitivity and specificity of one reading (``assessment`` or ``assessment_after_cad``).
+
+    Studies without an assessment in that reading are counted as ``undecided`` and left out of
+    the rates (not read as "no recall").
+    """
+    decided = [r for r in rows if r[column]]
+    pos = [r for r in decided if truth[r["study_sha256"]] == "malignant"]
+    neg = [r for r in decided if truth[r["study_sha256"]] != "malignant"]
+    undecided = len(rows) - len(decided)
     tp = sum(r[column] == RECALL for r in pos)
     fp = sum(r[column] == RECALL for r in neg)
     return {
@@ -129,12 +134,12 @@ def reading(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str], column:
 
 
 def changes(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) -> dict[str, int]:
-    """The decisions CAD changed, by direction (to / from recall) and truth."""
+    """The decisions CAD changed, by direction (to / from recall) and truth (studies with both decisions)."""
     out = dict.fromkeys(("changed", "cancer_recalled", "cancer_no_longer_recalled", "false_recall_added",
                          "false_recall_removed", "other"), 0)  # fmt: skip
     for r in rows:
         before, after = r["assessment"], r["assessment_after_cad"]
-        if before == after:
+        if before == after or not before or not after:
             continue
         out["changed"] += 1
         malignant = truth[r["study_sha256"]] == "malignant"

@@ -64,6 +64,12 @@ def test_recalls_before_and_after_cad_against_the_truth():
     # abnormal (malignant or benign) 0.9 x4 vs normal 0.2, 0.1 -> 1.0
     assert rep["cad_auc_abnormal"]["auc"] == pytest.approx(1.0)
     assert rep["median_reading_seconds"] == pytest.approx(60.0)  # 30, 50, 60, 60, 70, 90
+    undecided = [*ROWS[:6], _row("I", "", "0")]  # a cancer recalled after CAD only, no first assessment
+    truth_i = {**TRUTH, key_hash("I"): "malignant"}
+    rep = reader_study(undecided, truth_i)
+    assert rep["before_cad"]["undecided"] == 1 and rep["before_cad"]["sensitivity"] == pytest.approx(1 / 3)
+    assert rep["after_cad"]["undecided"] == 0 and rep["after_cad"]["sensitivity"] == pytest.approx(3 / 4)
+    assert rep["changes"]["changed"] == 4  # no first decision: nothing CAD changed
 
 
 def test_files_and_the_command(tmp_path, capsys):
