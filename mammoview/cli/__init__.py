@@ -29,6 +29,7 @@ COMMANDS = (
     "ensemble",
     "evaluate",
     "train_density",
+    "reader_study",
 )
 
 

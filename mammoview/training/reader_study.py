@@ -21,18 +21,15 @@ set's pathologies are not in the data; mini-MIAS: a patient pair is malignant / 
 from its abnormalities).  Only studies whose first read is done
 and whose truth is known are counted.
 
-    python -m mammoview.training.reader_study read-log.csv --truth data [--json OUT]
+    mammoview reader-study read-log.csv --truth data [--json OUT]   (mammoview.cli.reader_study)
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
-import json
 import math
 import statistics
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -193,7 +190,7 @@ def report_text(rep: Mapping[str, Any]) -> str:
     lines = [
         f"{rep['first_read_done']} studies read with known truth ({t['malignant']} malignant, {t['benign']} benign, "
         f"{t['normal']} normal) of {rep['rows']} in the log; median reading time "
-        f"{_fmt(rep['median_reading_seconds'])} s",
+        f"{'-' if rep['median_reading_seconds'] is None else round(rep['median_reading_seconds'])} s",
         f"{'reading':<12}{'recalls':>8}{'sensitivity':>13}{'specificity':>13}{'undecided':>11}",
     ]
     for name, key in (("before CAD", "before_cad"), ("after CAD", "after_cad")):
@@ -211,34 +208,3 @@ def report_text(rep: Mapping[str, Any]) -> str:
         shown = _fmt(auc["auc"]) if auc else "- (needs CAD scores of both classes)"
         lines.append(f"CAD exam {name} score AUC: {shown}")
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mammoview.training.reader_study", description=__doc__.splitlines()[0])
-    ap.add_argument("log", type=Path, help="read log CSV (File > Export worklist read log)")
-    ap.add_argument(
-        "--truth",
-        required=True,
-        metavar="CSV|data",
-        help="truth CSV (study_sha256, truth), or 'data' for the labels of $MAMMOVIEW_DATA / ../shared/data",
-    )
-    ap.add_argument("--json", type=Path, metavar="OUT", help="also write the report as JSON (never overwrites)")
-    args = ap.parse_args(argv)
-    try:
-        rows = load_read_log(args.log)
-        truth = truth_from_data() if args.truth == "data" else load_truth(Path(args.truth))
-    except (OSError, ValueError) as exc:
-        print(f"reader_study: {exc}", file=sys.stderr)
-        return 2
-    rep = reader_study(rows, truth)
-    print(report_text(rep))
-    if args.json is not None:
-        if args.json.exists():
-            print(f"reader_study: {args.json} exists; not overwritten", file=sys.stderr)
-            return 2
-        args.json.write_text(json.dumps(rep, indent=1) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from mammoview.cli import main
 from mammoview.gui.read_log import COLUMNS
 from mammoview.gui.read_state import study_hash
 from mammoview.training.reader_study import (
@@ -14,7 +15,6 @@ from mammoview.training.reader_study import (
     key_hash,
     load_read_log,
     load_truth,
-    main,
     reader_study,
     truth_from_data,
 )
@@ -85,14 +85,14 @@ def test_files_and_the_command(tmp_path, capsys):
     assert load_truth(truth) == TRUTH  # full hashes shortened, case folded
     assert load_read_log(log) == ROWS
     out = tmp_path / "rep.json"
-    assert main([str(log), "--truth", str(truth), "--json", str(out)]) == 0
+    assert main(["reader-study", str(log), "--truth", str(truth), "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "6 studies read" in text and "after CAD" in text and "cancer recalled 1" in text
     assert json.loads(out.read_text())["after_cad"]["recalls"] == 3
-    assert main([str(log), "--truth", str(truth), "--json", str(out)]) == 2  # never overwrites
+    assert main(["reader-study", str(log), "--truth", str(truth), "--json", str(out)]) == 2  # never overwrites
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
-    assert main([str(bad), "--truth", str(truth)]) == 2
+    assert main(["reader-study", str(bad), "--truth", str(truth)]) == 2
     assert "not a mammoview read log" in capsys.readouterr().err
     truth.write_text("study_sha256,truth\nabc,cancer\n")
     with pytest.raises(ValueError, match="line 2"):

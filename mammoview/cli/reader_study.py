@@ -1,0 +1,46 @@
+"""`mammoview reader-study`: the viewer's read log against the truth (recalls before / after CAD)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "reader-study",
+        help="a read log (File > Export worklist read log) against the truth: recalls before / after CAD",
+        description="Join the viewer's read log with the truth per study and print recalls, sensitivity and "
+        "specificity before and after CAD, the decisions CAD changed, and the CAD exam scores' AUCs.",
+    )
+    p.add_argument("log", type=Path, help="read log CSV (File > Export worklist read log)")
+    p.add_argument(
+        "--truth",
+        required=True,
+        metavar="CSV|data",
+        help="truth CSV (study_sha256, truth = malignant / benign / normal), or 'data' for the CBIS-DDSM and "
+        "mini-MIAS labels of $MAMMOVIEW_DATA (default ../shared/data)",
+    )
+    p.add_argument("--json", type=Path, dest="json_out", metavar="OUT", help="also write the report as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mammoview.training.reader_study import load_read_log, load_truth, reader_study, report_text, truth_from_data
+
+    if args.json_out is not None and args.json_out.exists():
+        print(f"mammoview reader-study: {args.json_out} exists; not overwritten", file=sys.stderr)
+        return 2
+    try:
+        rows = load_read_log(args.log)
+        truth = truth_from_data() if args.truth == "data" else load_truth(Path(args.truth))
+    except (OSError, ValueError) as exc:
+        print(f"mammoview reader-study: {exc}", file=sys.stderr)
+        return 2
+    rep = reader_study(rows, truth)
+    print(report_text(rep))
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps(rep, indent=1) + "\n")
+    return 0
