@@ -40,15 +40,7 @@ def _uniform(n: int, lo: float, hi: float, gen: torch.Generator) -> torch.Tensor
 
 def dihedral(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """Each sample gets one of the 8 symmetries of the square (exact, no interpolation)."""
-    k = torch.randint(0, 8, (x.shape[0],), generator=gen)
-    out = x.clone()
-    for t in range(1, 8):
-        sel = torch.nonzero(k == t).flatten()
-        if sel.numel() == 0:
-            continue
-        y = torch.rot90(x[sel], t % 4, dims=(2, 3))
-        out[sel] = torch.flip(y, dims=(3,)) if t >= 4 else y
-    return out
+    return dihedral_pair(x, (), gen)[0]
 
 
 def random_affine(x: torch.Tensor, gen: torch.Generator, cfg: AugmentConfig) -> torch.Tensor:
@@ -101,7 +93,11 @@ def augment(x: torch.Tensor, gen: torch.Generator, cfg: AugmentConfig, clip: flo
 def dihedral_pair(
     x: torch.Tensor, targets: Sequence[torch.Tensor], gen: torch.Generator
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """The same one of the 8 square symmetries applied per sample to ``x`` (N, C, S, S) and its grids (N, K, K)."""
+    """The same one of the 8 square symmetries applied per sample to ``x`` (N, C, S, S) and its grids (N, K, K).
+
+    Dense training moves a crop and its target grids together (:mod:`.dense`); :func:`dihedral` is the
+    same draw without grids.
+    """
     k = torch.randint(0, 8, (x.shape[0],), generator=gen)
     xo = x.clone()
     to = [t.clone() for t in targets]

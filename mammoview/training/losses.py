@@ -112,7 +112,11 @@ def dense_loss(
     label_smoothing: float = 0.0,
     weight: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Loss of a batch of window grids (module docstring); ``parts`` for logging.
+    """Loss of a batch of dense-training window grids (:mod:`.dense`); ``parts`` for logging.
+
+    Mean of a normal term (half the mean cross-entropy of the normal windows, half the mean of their
+    hardest ``hard_fraction``) and a lesion term, plus ``malignant_weight`` x the malignancy BCE over
+    lesion windows of known pathology (``pos_weight`` for the malignant ones).
 
     Parameters
     ----------
