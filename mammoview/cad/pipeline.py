@@ -52,6 +52,7 @@ from mammoview.cad.types import (
     Progress,
     ProgressGenerator,
     StudyCadResult,
+    heat_levels,
 )
 from mammoview.cad.weights import LoadedModel
 from mammoview.io.model import Laterality, MammoImage, PixelSpacing, Study
@@ -74,10 +75,9 @@ def drain(gen: ProgressGenerator[R], on_progress: Callable[[Progress], None] | N
 
 
 def _to_heatmap(name: str, cells: FloatArray, stride: float, offset: float, prepared: PreparedImage) -> Heatmap:
-    data = np.clip(np.rint(cells * 255.0), 0, 255).astype(np.uint8)
     return Heatmap(
         name=name,
-        data=data,
+        data=heat_levels(cells),
         x0=offset * stride * prepared.scale_x,
         y0=offset * stride * prepared.scale_y,
         scale_x=stride * prepared.scale_x,

@@ -1,6 +1,8 @@
 """Heatmap pictures for ``detect --heatmaps``: a jet-like colour map blended over the grey image.
 
-The GUI draws heatmaps itself (uint8 + lookup table); this is only for files on disk.
+The GUI draws heatmaps itself (uint8 + lookup table); this is only for files on disk.  Both
+colour the map's log-odds levels (:func:`mammoview.cad.types.heat_levels`) and leave values
+below :data:`DEFAULT_THRESHOLD` transparent, so a picture looks like the viewer's default.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from mammoview.cad.types import Heatmap
+from mammoview.cad.types import Heatmap, heat_levels
 
 #: Longest side of the written picture (stored pixels are block-sampled down to it).
 MAX_SIDE = 2048
+#: Heatmap probabilities below this are not painted (the viewer's default threshold): about
+#: where the shipped model makes two false marks per validation image (p 0.78).  Below it
+#: the map covers most of a dense breast.
+DEFAULT_THRESHOLD = 0.80
 
 
 def jet(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -24,8 +30,38 @@ def jet(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return rgb
 
 
-def sample_heatmap(heatmap: Heatmap, rows: int, cols: int, factor: int) -> npt.NDArray[np.float32]:
-    """Heatmap values [0, 1] at the centres of a ``factor``-downsampled stored grid (nearest cell)."""
+#: Levels this far above the threshold reach full alpha (about 1.3 log-odds units); a soft
+#: edge avoids hard contours at the threshold that could be mistaken for lesion borders.
+RAMP = 20.0
+
+
+def threshold_level(threshold: float) -> int:
+    """The first heatmap level shown at probability threshold ``threshold`` (0: every level)."""
+    return int(heat_levels(float(np.clip(threshold, 0.0, 1.0)))) if threshold > 0 else 0
+
+
+def heat_lut(threshold: float = 0.0) -> npt.NDArray[np.uint8]:
+    """(256, 4) RGBA table for the heatmap levels 0..255: jet colours, transparent below ``threshold``.
+
+    Parameters
+    ----------
+    threshold
+        Probabilities below it are transparent (level 0 is always transparent).
+    """
+    levels = np.arange(256, dtype=np.float32)
+    rgb = jet(levels / 255.0)
+    first = threshold_level(threshold)
+    alpha = np.clip((levels - first) / RAMP + 0.35, 0.0, 1.0)
+    alpha[levels < first] = 0.0
+    alpha[0] = 0.0
+    lut = np.empty((256, 4), dtype=np.uint8)
+    lut[:, :3] = np.rint(rgb * 255.0).astype(np.uint8)
+    lut[:, 3] = np.rint(alpha * 255.0).astype(np.uint8)
+    return lut
+
+
+def sample_heatmap(heatmap: Heatmap, rows: int, cols: int, factor: int) -> npt.NDArray[np.uint8]:
+    """Heatmap levels at the centres of a ``factor``-downsampled stored grid (nearest cell, 0 outside)."""
     out_r, out_c = -(-rows // factor), -(-cols // factor)
     ys = (np.arange(out_r) + 0.5) * factor
     xs = (np.arange(out_c) + 0.5) * factor
@@ -33,21 +69,23 @@ def sample_heatmap(heatmap: Heatmap, rows: int, cols: int, factor: int) -> npt.N
     j = np.floor((xs - heatmap.x0) / heatmap.scale_x).astype(int)
     h, w = heatmap.data.shape
     vi, vj = (i >= 0) & (i < h), (j >= 0) & (j < w)
-    out = np.zeros((out_r, out_c), dtype=np.float32)
-    out[np.ix_(vi, vj)] = heatmap.as_float()[np.ix_(i[vi], j[vj])]
+    out = np.zeros((out_r, out_c), dtype=np.uint8)
+    out[np.ix_(vi, vj)] = heatmap.data[np.ix_(i[vi], j[vj])]
     return out
 
 
-def overlay(presentation: npt.NDArray[np.float32], heatmap: Heatmap, alpha: float = 0.5) -> npt.NDArray[np.uint8]:
-    """RGB uint8 picture: grey presentation image with the heatmap blended where it is > 0."""
+def overlay(
+    presentation: npt.NDArray[np.float32], heatmap: Heatmap, alpha: float = 0.5, threshold: float = DEFAULT_THRESHOLD
+) -> npt.NDArray[np.uint8]:
+    """RGB uint8 picture: grey presentation image with the heatmap blended as the viewer's :func:`heat_lut`."""
     rows, cols = presentation.shape
     factor = max(1, -(-max(rows, cols) // MAX_SIDE))
     r, c = (rows // factor) * factor, (cols // factor) * factor
     grey = presentation[:r, :c].reshape(r // factor, factor, c // factor, factor).mean(axis=(1, 3))
     grey = np.pad(grey, ((0, -(-rows // factor) - grey.shape[0]), (0, -(-cols // factor) - grey.shape[1])))
-    heat = sample_heatmap(heatmap, rows, cols, factor)
-    a = (alpha * np.clip((heat - 0.05) * 4.0, 0.0, 1.0))[..., None]  # faint values stay see-through
-    rgb = (1.0 - a) * grey[..., None] + a * jet(heat)
+    rgba = heat_lut(threshold)[sample_heatmap(heatmap, rows, cols, factor)].astype(np.float32) / 255.0
+    a = alpha * rgba[..., 3:]
+    rgb = (1.0 - a) * grey[..., None] + a * rgba[..., :3]
     out: npt.NDArray[np.uint8] = np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
     return out
 

@@ -83,10 +83,11 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
     a["opacity_down"] = add(menu, "cad_opacity_down", "Heatmap more transparent", "[", "Heatmap opacity -10%",
                             lambda: cad.nudge("opacity", -0.1))  # fmt: skip
     a["threshold_up"] = add(menu, "cad_threshold_up", "Raise heatmap threshold", "}",
-                            "Hide more low heatmap values (+0.05)", lambda: cad.nudge("threshold", 0.05))  # fmt: skip
+                            "Hide more low heatmap values (one step: half a log-odds unit)",
+                            lambda: cad.nudge_threshold(+1))  # fmt: skip
     a["threshold_down"] = add(menu, "cad_threshold_down", "Lower heatmap threshold", "{",
-                              "Show more low heatmap values (-0.05)",
-                              lambda: cad.nudge("threshold", -0.05))  # fmt: skip
+                              "Show more low heatmap values (one step: half a log-odds unit)",
+                              lambda: cad.nudge_threshold(-1))  # fmt: skip
     menu.addSeparator()
     a["mark_mode"] = add(menu, "cad_mark_mode", "&Mark mode (place your marks)", "R",
                          "Left click on an image places a mark of the current kind; click a mark to select it",

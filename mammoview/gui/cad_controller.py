@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtGui
 
 from mammoview.cad.operating import describe_point
-from mammoview.cad.types import ImageCadResult, ModelInfo, StudyCadResult
+from mammoview.cad.render import threshold_level
+from mammoview.cad.types import ImageCadResult, ModelInfo, StudyCadResult, heat_probability
 from mammoview.gui.assessment import AssessmentControls
 from mammoview.gui.cad_actions import LAYERS, build_cad_actions, build_toolbar
 from mammoview.gui.cad_dock import LOCKED_TIP, CadDock, model_text
@@ -433,6 +434,11 @@ class CadController(QtCore.QObject):
 
     def nudge(self, name: str, delta: float) -> None:
         self._restyle(**{name: min(1.0, max(0.0, round(getattr(self.style, name) + delta, 2)))})
+
+    def nudge_threshold(self, steps: int) -> None:
+        """Move the heatmap threshold ``steps`` x 8 levels (half a log-odds unit each) up or down."""
+        level = min(255, max(0, threshold_level(self.style.threshold) + 8 * steps))
+        self._restyle(threshold=float(heat_probability(level)))
 
     def _restyle(self, **changes: object) -> None:
         before = self.style

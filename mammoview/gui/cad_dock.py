@@ -12,9 +12,11 @@ from collections.abc import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mammoview.cad.operating import describe_point
-from mammoview.cad.types import ModelInfo
+from mammoview.cad.operating import OperatingCurve, describe_point, format_rate
+from mammoview.cad.render import threshold_level
+from mammoview.cad.types import ModelInfo, heat_probability
 from mammoview.gui.cad_overlays import OverlayStyle
+from mammoview.gui.colormap import format_probability
 from mammoview.gui.heatmap_layer import MAP_NAMES
 from mammoview.gui.read_state import MarkKind
 
@@ -36,11 +38,11 @@ def _button(action: QtGui.QAction, name: str = "") -> QtWidgets.QToolButton:
     return b
 
 
-def _slider(on_change: Callable[[int], None]) -> QtWidgets.QSlider:
+def _slider(on_change: Callable[[int], None], top: int = 100) -> QtWidgets.QSlider:
     s = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-    s.setRange(0, 100)
+    s.setRange(0, top)
     s.setSingleStep(1)
-    s.setPageStep(10)
+    s.setPageStep(top // 10)
     s.valueChanged.connect(on_change)
     return s
 
@@ -84,14 +86,16 @@ class CadDock(QtWidgets.QWidget):
         self.map_combo.currentIndexChanged.connect(lambda i: self.mapChosen.emit(self.map_combo.itemData(i)))
         self.opacity = _slider(lambda v: self.opacityChosen.emit(v / 100.0))
         self.opacity.setToolTip("Heatmap opacity ([ and ])")
-        self.threshold = _slider(lambda v: self.thresholdChosen.emit(v / 100.0))
-        self.threshold.setToolTip("Heatmap values below this are transparent ({ and })")
+        # The threshold moves along the heatmap's own levels (log-odds of p): equal steps from
+        # p 0.5 to 0.99 and from 0.99 to 0.9999, where this CAD's scores live.
+        self.threshold = _slider(lambda v: self.thresholdChosen.emit(float(heat_probability(v))), 255)
         self.opacity_value, self.threshold_value = QtWidgets.QLabel(), QtWidgets.QLabel()
         self.operating = QtWidgets.QComboBox()
         self.operating.currentIndexChanged.connect(
             lambda i: self.operatingChosen.emit(float(self.operating.itemData(i) or 0.0)) if i >= 0 else None
         )
         self._operating_model: tuple[object, ...] | None = None
+        self._curve: OperatingCurve | None = None  # the shown model's validation curve (threshold tooltip)
         form = QtWidgets.QGridLayout(self.overlays)
         form.addWidget(QtWidgets.QLabel("Map"), 0, 0)
         form.addWidget(self.map_combo, 0, 1, 1, 3)
@@ -126,12 +130,18 @@ class CadDock(QtWidgets.QWidget):
             w.blockSignals(True)
         self.map_combo.setCurrentIndex(max(0, self.map_combo.findData(style.map_name)))
         self.opacity.setValue(round(style.opacity * 100))
-        self.threshold.setValue(round(style.threshold * 100))
+        self.threshold.setValue(threshold_level(style.threshold))
         self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
         for w in widgets:
             w.blockSignals(False)
         self.opacity_value.setText(f"{style.opacity:.0%}")
-        self.threshold_value.setText(f"{style.threshold:.2f}")
+        self.threshold_value.setText(format_probability(style.threshold))
+        tip = f"Heatmap values below p {format_probability(style.threshold)} are transparent ({{ and }})"
+        if self._curve is not None and style.threshold >= self._curve.thresholds[-1]:
+            rate = format_rate(self._curve.fp_per_image(style.threshold), unit=False)
+            tip += f"; with its marks at this score the CAD made {rate} false marks per validation image"
+        self.threshold.setToolTip(tip)
+        self.threshold_value.setToolTip(tip)
 
     def set_operating_points(self, model: ModelInfo | None, rate: float) -> None:
         """Offer the model's operating points (its own threshold, and preset rates its curve reaches)."""
@@ -144,7 +154,7 @@ class CadDock(QtWidgets.QWidget):
                 self.operating.addItem(text, value)
                 self.operating.setItemData(self.operating.count() - 1, tip, QtCore.Qt.ItemDataRole.ToolTipRole)
             self.operating.blockSignals(False)
-        curve = model.operating_curve if model is not None else None
+        curve = self._curve = model.operating_curve if model is not None else None
         self.operating.setEnabled(curve is not None)
         self.operating.setToolTip(
             "Which CAD marks are shown: the score threshold at which the model made this many false marks per "

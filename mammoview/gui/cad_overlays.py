@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.cad.operating import PRESET_RATES
+from mammoview.cad.render import DEFAULT_THRESHOLD
 from mammoview.cad.types import FindingKind, ImageCadResult
 from mammoview.gui import marks as glyphs
 from mammoview.gui.heatmap_layer import HEATMAP_Z, MAP_NAMES, HeatmapLayer
@@ -33,7 +34,7 @@ class OverlayStyle:
 
     map_name: str = "abnormal"
     opacity: float = 0.45
-    threshold: float = 0.30
+    threshold: float = DEFAULT_THRESHOLD  # heatmap probabilities below it are transparent
     cad: bool = True  # every CAD layer at once (key C)
     heatmap: bool = True
     marks: bool = True
@@ -53,12 +54,22 @@ class OverlayStyle:
         return {k.value: self.shows_kind(k) for k in KINDS}
 
 
+#: Settings keys that differ from the field name.  The heatmap threshold's key changed when
+#: the maps moved to log-odds levels: a threshold saved on the old linear scale (default
+#: 0.30, most of a dense breast painted) is not carried over.
+_KEYS = {"threshold": "heat_threshold"}
+
+
+def _key(name: str) -> str:
+    return f"cad/style/{_KEYS.get(name, name)}"
+
+
 def load_style(settings: ViewerSettings) -> OverlayStyle:
     """The saved overlay style (missing or damaged values fall back to the defaults)."""
     default = OverlayStyle()
     values: dict[str, Any] = {}
     for f in fields(OverlayStyle):
-        d, key = getattr(default, f.name), f"cad/style/{f.name}"
+        d, key = getattr(default, f.name), _key(f.name)
         if isinstance(d, bool):
             values[f.name] = settings.flag(key, d)
         elif f.name == "operating_fpi":
@@ -80,7 +91,7 @@ def load_style(settings: ViewerSettings) -> OverlayStyle:
 
 def save_style(settings: ViewerSettings, style: OverlayStyle) -> None:
     for f in fields(OverlayStyle):
-        settings.set_value(f"cad/style/{f.name}", getattr(style, f.name))
+        settings.set_value(_key(f.name), getattr(style, f.name))
 
 
 class PanelOverlay:

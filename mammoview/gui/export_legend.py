@@ -12,7 +12,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui
 
 from mammoview.cad.types import FindingKind
-from mammoview.gui.colormap import colorbar_rgba
+from mammoview.gui.colormap import TICKS, bar_position, colorbar_rgba, format_probability
 from mammoview.gui.marks import CAD_COLOR, GLYPH, READER_COLOR, READER_GLYPH, symbol_path
 
 #: Widths of the three legend blocks (colour bar, glyphs, model + caption) and the height of a row.
@@ -58,12 +58,12 @@ def _colorbar(painter: QtGui.QPainter, x: float, y: float, w: int, h: int, thres
     painter.setPen(QtGui.QPen(_DIM, 1))
     painter.drawRect(QtCore.QRectF(x, y, w, h))
     _font(painter, 8)
-    for v in (0.0, 0.5, 1.0):
-        tx = x + v * w
+    for v in TICKS:  # the bar is linear in log-odds: label probabilities where they fall
+        tx = x + bar_position(v) * w
         painter.drawLine(QtCore.QPointF(tx, y + h), QtCore.QPointF(tx, y + h + 3))
-        painter.drawText(QtCore.QRectF(tx - 20, y + h + 3, 40, 14), QtCore.Qt.AlignmentFlag.AlignHCenter, f"{v:g}")
+        painter.drawText(QtCore.QRectF(tx - 24, y + h + 3, 48, 14), QtCore.Qt.AlignmentFlag.AlignHCenter, f"{v:g}")
     if threshold > 0:
-        tx = x + threshold * w
+        tx = x + bar_position(threshold) * w
         painter.setPen(QtGui.QPen(QtGui.QColor("#ffffff"), 2))
         painter.drawLine(QtCore.QPointF(tx, y - 3), QtCore.QPointF(tx, y + h + 3))
 
@@ -123,7 +123,7 @@ def _paint_heatmap_block(painter: QtGui.QPainter, info: LegendInfo) -> None:
         painter.drawText(QtCore.QPointF(left, 20), f"Heatmap: p({info.map_name})")
         _font(painter, 8)
         painter.setPen(_DIM)
-        painter.drawText(QtCore.QPointF(left, 34), f"values < {info.threshold:.2f} transparent · "
+        painter.drawText(QtCore.QPointF(left, 34), f"p < {format_probability(info.threshold)} transparent · "
                                                    f"opacity {info.opacity:.0%}")  # fmt: skip
         _colorbar(painter, left, 44, 220, 14, info.threshold)
     else:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from mammoview.cad.render import heat_lut
 from mammoview.cad.types import Heatmap
-from mammoview.gui.colormap import heat_lut
 
 #: Map names in menu order (the engine's ``ImageCadResult.heatmaps`` keys).
 MAP_NAMES = ("abnormal", "mass", "calcification", "malignant")

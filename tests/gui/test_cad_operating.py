@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 import pytest
 from PySide6 import QtCore
 
-from mammoview.cad.operating import OperatingCurve
-from mammoview.cad.types import Finding, FindingKind, StudyCadResult
+from mammoview.cad.operating import OperatingCurve, format_rate
+from mammoview.cad.render import threshold_level
+from mammoview.cad.types import Finding, FindingKind, StudyCadResult, heat_probability
 from mammoview.gui.cad_overlays import load_style
 from mammoview.gui.export import export_json, legend_info
 from mammoview.gui.matching import Category
@@ -119,3 +120,29 @@ def test_breast_and_exam_scores_read_as_false_marks_per_image(shown, qtbot):
     assert texts[View.LCC] == "L breast: abnormal 0.10 · malignant 0.05"
     assert exam_text(shown.cad.result).startswith("Exam: abnormal 0.87 (0.4 FP/img) · malignant")
     assert breast_text(breasts[right]) == "R breast: abnormal 0.87 · malignant 0.43"  # no curve, no rate
+
+
+def test_heatmap_threshold_moves_on_the_maps_levels_and_reads_as_false_marks(shown, qtbot):
+    dock = shown.cad.dock
+    assert shown.cad.style.threshold == pytest.approx(0.80)  # the default
+    assert dock.threshold.maximum() == 255 and dock.threshold.value() == threshold_level(0.80)
+    dock.threshold.setValue(threshold_level(0.95))
+    assert shown.cad.style.threshold == pytest.approx(float(heat_probability(threshold_level(0.95))))
+    assert threshold_level(shown.cad.style.threshold) == threshold_level(0.95)
+    rate = CURVE.fp_per_image(shown.cad.style.threshold)
+    assert 0.2 <= rate <= 0.25  # p 0.95 is the curve's 0.25 point (+- half a level)
+    assert f"made {format_rate(rate, unit=False)} false marks per validation image" in dock.threshold.toolTip()
+    assert dock.threshold_value.text() == "0.95"
+    before = dock.threshold.value()
+    shown.commands["cad_threshold_up"].trigger()  # }: one step = 8 levels, half a log-odds unit
+    assert dock.threshold.value() == before + 8
+    assert float(shown.settings.value("cad/style/heat_threshold")) == shown.cad.style.threshold
+    shown.commands["cad_threshold_down"].trigger()
+    shown.commands["cad_threshold_down"].trigger()
+    assert dock.threshold.value() == before - 8
+    assert load_style(shown.settings).threshold == shown.cad.style.threshold
+
+
+def test_a_threshold_saved_on_the_old_linear_scale_is_not_carried_over(shown):
+    shown.settings.set_value("cad/style/threshold", 0.3)  # the key before the log-odds levels
+    assert load_style(shown.settings).threshold == pytest.approx(0.80)

@@ -124,7 +124,7 @@ def test_threshold_opacity_and_map_controls(shown, qtbot):
     base = colourful(grab_rgb(lcc)).sum()
     shown.cad.dock.opacity.setValue(100)
     assert heat.item.opacity() == pytest.approx(1.0)
-    shown.cad.dock.threshold.setValue(100)  # 1.0: every value but the maximum is transparent
+    shown.cad.dock.threshold.setValue(255)  # the top level: every value but the maximum is transparent
     qtbot.wait(10)
     assert colourful(grab_rgb(lcc), 120).sum() < base
     shown.commands["cad_map_malignant"].trigger()
