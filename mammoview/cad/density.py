@@ -21,7 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from mammoview.cad.preprocess import PreparedImage, chest_wall_side, prepare_image
+from mammoview.cad.landmarks import chest_wall_side
+from mammoview.cad.preprocess import PreparedImage, prepare_image
 from mammoview.cad.types import DENSITY_CATEGORIES, DensityResult
 from mammoview.io.model import MammoImage
 

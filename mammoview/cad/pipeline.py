@@ -40,9 +40,10 @@ from mammoview.cad.inference import (
     patch_window,
     whole_image_maps,
 )
+from mammoview.cad.landmarks import nipple_point
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.operating import OperatingCurve
-from mammoview.cad.preprocess import PreparedImage, estimate_spacing, nipple_point, prepare_image
+from mammoview.cad.preprocess import PreparedImage, estimate_spacing, prepare_image
 from mammoview.cad.types import (
     BreastScore,
     DensityResult,

@@ -180,7 +180,7 @@ class ImageCadResult:
     #: the region threshold ``findings`` were cut at, and how to cut them again (None: cannot)
     threshold: float | None = None
     source: FindingSource | None = field(default=None, repr=False)
-    #: (x, y) stored pixels of the nipple (:func:`mammoview.cad.preprocess.nipple_point`); None: unknown
+    #: (x, y) stored pixels of the nipple (:func:`mammoview.cad.landmarks.nipple_point`); None: unknown
     nipple: tuple[float, float] | None = None
 
     def nipple_distance_mm(self, x: float, y: float) -> float | None:

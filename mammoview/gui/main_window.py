@@ -13,7 +13,6 @@ Extension points (for the CAD layer and later features)
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -25,19 +24,20 @@ from mammoview.gui.display_image import DisplayImage
 from mammoview.gui.hanging_layout import HangingLayout, Layout
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, mark_group_unfitted
-from mammoview.gui.loader import BackgroundJobs, LoadedStudy, ScanOutcome, load_job, scan_job
+from mammoview.gui.loader import BackgroundJobs, LoadedStudy
 from mammoview.gui.settings import RecentStudy, ViewerSettings
+from mammoview.gui.study_opening import StudyOpening
 from mammoview.gui.texts import format_cursor, study_lines, study_title
 from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import Preset, WindowState
 from mammoview.gui.worklist import Worklist, WorklistPanel
-from mammoview.io.model import StudyInfo, View
+from mammoview.io.model import View
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QtWidgets.QMainWindow):
-    """The viewer window.  Open studies with :meth:`open_paths` (non-blocking)."""
+class MainWindow(StudyOpening, QtWidgets.QMainWindow):
+    """The viewer window.  Open studies with :meth:`open_paths` (non-blocking; :class:`StudyOpening`)."""
 
     studyShown = QtCore.Signal(object)  # LoadedStudy
     panelImageChanged = QtCore.Signal(object)  # ViewPanel
@@ -140,73 +140,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def active_panel(self) -> ViewPanel:
         return self.panels[self.active_view]
 
-    # -- opening --------------------------------------------------------------------------------
-    def open_paths(self, paths: list[str]) -> None:
-        """Scan ``paths`` in the background, then load the study (asking which one if several)."""
-        if not paths:
-            return
-        paths = [str(Path(p).resolve()) for p in paths]  # recent studies must reopen from any folder
-        self.show_status(f"Opening {', '.join(Path(p).name for p in paths[:3])}…")
-        self.jobs.submit(scan_job(paths, self.pixel_spacing))
-
-    def open_study(self, info: StudyInfo) -> None:
-        """Decode, hang and show one study (in the background; at once when it was prefetched)."""
-        prefetched, self._prefetched = self._prefetched, None
-        self.prefetch.cancel()
-        if prefetched is not None and prefetched.study.key == info.key:
-            self.jobs.cancel()  # a load still in flight must not replace it when it lands
-            self.show_study(prefetched)
-            return
-        self.show_status(f"Loading {study_title(info)}…")
-        self.jobs.submit(load_job(info))
-
-    def open_worklist_study(self, index: int) -> None:
-        """Open the ``index``-th study of the worklist."""
-        if not 0 <= index < len(self.worklist):
-            return
-        self.worklist.set_current(index)
-        self.open_study(self.worklist.entries[index].study)
-
-    def step_study(self, step: int, unread_only: bool = False) -> None:
-        """Next (+1) or previous (-1) study of the worklist (PgDown / PgUp; Shift+PgDown: next not read)."""
-        if len(self.worklist) < 2:
-            self.show_status("One study open: open a folder of several studies to step through them.", 5000)
-            return
-        index = self.worklist.neighbour(step, unread_only)
-        if index is None:
-            end = "Every later study is read" if unread_only else ("Last" if step > 0 else "First") + " study"
-            left = [str(i + 1) for i in self.worklist.unread()]
-            todo = (
-                f"; not read yet: #{', #'.join(left)}"
-                if left
-                else "; every study is read: File ▸ Export worklist read log"
-            )
-            self.show_status(f"{end} of the worklist ({self.worklist.summary()}{todo}).", 8000)
-            return
-        self.open_worklist_study(index)
-
-    def open_folder_dialog(self) -> None:
-        self.open_paths(dialogs.ask_paths(self, self.settings, folder=True))
-
-    def open_files_dialog(self) -> None:
-        self.open_paths(dialogs.ask_paths(self, self.settings, folder=False))
-
-    def open_recent(self, recent: RecentStudy) -> None:
-        self.open_paths(list(recent.paths))
-
-    def reopen_last(self) -> None:
-        recent = self.settings.recent_studies()
-        if recent:
-            self.open_recent(recent[0])
-
-    def reopen_worklist(self) -> None:
-        """Open the last folder (or files) of several studies again: the worklist resumes at its first unread."""
-        paths = [p for p in self.settings.last_worklist() if Path(p).exists()]
-        if not paths:
-            self.show_status("No worklist to reopen (or its folder is gone).", 5000)
-            return
-        self.open_paths(paths)
-
     def export(self) -> None:
         from mammoview.gui.export_dialog import open_export_dialog
 
@@ -214,42 +147,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def export_read_log(self) -> None:
         read_log.export_read_log(self)
-
-    @QtCore.Slot(object)
-    def _on_job_finished(self, result: object) -> None:
-        if isinstance(result, ScanOutcome):
-            self._on_scanned(result)
-        elif isinstance(result, LoadedStudy):
-            self.show_study(result)
-
-    @QtCore.Slot(object)
-    def _on_job_error(self, exc: object) -> None:
-        log.error("loading failed: %s", exc)
-        # The worklist points at the study asked for; the screen still shows the previous one.
-        shown = self.worklist.index_of(self.loaded.study.key) if self.loaded is not None else None
-        if shown != self.worklist.current:
-            self.worklist.set_current(shown)
-        self.report_problems("Could not open", [str(exc)], critical=True)
-
-    @QtCore.Slot(object)
-    def _on_prefetched(self, result: object) -> None:
-        if isinstance(result, LoadedStudy):
-            self._prefetched = result
-
-    def _on_scanned(self, outcome: ScanOutcome) -> None:
-        errors = [str(e) for e in outcome.errors]
-        if not outcome.studies:
-            self.report_problems("No images found", errors or ["No readable image in the opened paths."], True)
-            return
-        if errors:
-            self.report_problems("Some files could not be read", errors)
-        self._prefetched = None
-        self.worklist.set_studies(outcome.studies)
-        if len(outcome.studies) > 1:
-            self.worklist_dock.show()
-            self.settings.set_last_worklist(outcome.paths)
-        start = self.worklist.first_unread()  # a batch is read from its first unread study
-        self.open_worklist_study(0 if start is None else start)
 
     # -- showing a study -----------------------------------------------------------------------
     def show_study(self, loaded: LoadedStudy) -> None:
@@ -285,12 +182,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self.report_problems("Study opened with problems", problems, critical=bool(loaded.study.errors))
         self.studyShown.emit(loaded)
         self._prefetch_next()
-
-    def _prefetch_next(self) -> None:
-        """Decode the worklist's next study in the background (one decode thread, low priority)."""
-        index = self.worklist.neighbour(+1)
-        if index is not None:
-            self.prefetch.submit(load_job(self.worklist.entries[index].study, max_workers=1))
 
     def _show_in_panel(self, panel: ViewPanel, display: DisplayImage | None) -> None:
         window = self._windows.get(display) if display is not None else None

@@ -3,7 +3,7 @@
 Selecting a finding or a reader mark in the findings panel draws, on the other view of
 the same breast, the band where it should be: two dashed arcs ``BAND_MM`` either side
 of its distance from the nipple, centred on that view's nipple (found by the CAD,
-:func:`mammoview.cad.preprocess.nipple_point`) and labelled ``FN 42 ± 20 mm``.  Arcs
+:func:`mammoview.cad.landmarks.nipple_point`) and labelled ``FN 42 ± 20 mm``.  Arcs
 are circles in mm, so on an anisotropic grid they are ellipses in stored pixels; only
 the half towards the chest wall is drawn (the other half lies in air); a dashed circle marks
 the nipple itself, so the reader can check where the CAD put it.  It is the rule

@@ -19,12 +19,15 @@ import logging
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore
 
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.model import MammoImage, View
+
+if TYPE_CHECKING:
+    from mammoview.cad.types import StudyCadResult
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +178,14 @@ class CadSeen:
         if not d:
             return None
         return cls(str(d["model"]), float(d["abnormal"]), float(d["malignant"]), int(d["findings"]), d.get("density"))
+
+    @classmethod
+    def of(cls, result: StudyCadResult) -> CadSeen:
+        """The summary of ``result`` the read log keeps (exam scores, marks shown, exam density)."""
+        m, exam = result.model, result.exam_density
+        marks = sum(len(r.findings) for r in result.images)
+        density = exam[1].category if exam is not None else None
+        return cls(f"{m.name} {m.version} ({m.sha256[:8]})", result.abnormal, result.malignant, marks, density)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ The viewer's two-view aid (``mammoview.gui.nipple_band``) draws, on a breast's o
 arcs ``BAND_MM`` either side of a finding's distance from the nipple.  This measures that rule on
 CBIS-DDSM Mass-Training (ground truth, no model): every breast whose CC and MLO image each carry
 exactly one mass box (so the two boxes are the same mass), the nipple of each view found as the
-CAD finds it (``cad.preprocess.nipple_point`` on the CAD's 0.3 mm preparation; on MLO views the
+CAD finds it (``cad.landmarks.nipple_point`` on the CAD's 0.3 mm preparation; on MLO views the
 breast point farthest from the pectoral muscle edge when that edge is found), the distance
 from it to the box centre in mm (the CBIS stretch undone by the source's spacing).  Prints the
 distribution of |FN(CC) - FN(MLO)| and the share inside +-5 / 10 / 15 / 20 mm.  Needs
@@ -19,7 +19,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from mammoview.cad.preprocess import PreprocessConfig, chest_wall_side, nipple_point, pectoral_line
+from mammoview.cad.landmarks import chest_wall_side, nipple_point, pectoral_line
+from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.training.patches import prepare_source
 from mammoview.training.sources import cbis_images, default_data_dir
 

@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from mammoview.cad.preprocess import PreprocessConfig, nipple_point
+from mammoview.cad.landmarks import nipple_point
+from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.training.evaluate import load_detections, resolve_model, validation_patients
 from mammoview.training.froc import match_detections, score_detections
 from mammoview.training.metrics import roc_auc
@@ -127,7 +128,7 @@ def contralateral(args: argparse.Namespace) -> None:
 
 
 def nipple_distance(pairs: Sequence[Pair]) -> Callable[[SourceImage, Mapping[str, Any]], float]:
-    """mm from the nipple (as the CAD finds it, :func:`mammoview.cad.preprocess.nipple_point`) to a finding centre."""
+    """mm from the nipple (as the CAD finds it, :func:`mammoview.cad.landmarks.nipple_point`) to a finding centre."""
     cfg = PreprocessConfig.from_dict({"pixel_size_mm": 0.3})
     nipples = {}
     for s, _ in pairs:

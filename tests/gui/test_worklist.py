@@ -158,7 +158,7 @@ def test_one_study_opened_makes_a_one_row_worklist_and_steps_say_why(main_window
 
 
 def test_a_study_that_fails_to_load_leaves_the_worklist_on_the_study_shown(opened, qtbot, monkeypatch):
-    import mammoview.gui.main_window as mw
+    import mammoview.gui.study_opening as mw
 
     def boom(info, max_workers=None):  # type: ignore[no-untyped-def]
         def run(progress, cancelled):  # type: ignore[no-untyped-def]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mammoview.cad.preprocess import breast_mask, chest_wall_side, pectoral_mask
+from mammoview.cad.landmarks import chest_wall_side, pectoral_mask
+from mammoview.cad.preprocess import breast_mask
 from tests.synthetic import synthetic_breast
 
 
@@ -48,7 +49,8 @@ def test_pectoral_mask_empty_without_muscle():
 
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_mlo_nipple_is_the_breast_point_farthest_from_the_muscle_edge(side):
-    from mammoview.cad.preprocess import TYPICAL_PECTORAL_SLOPE, PreparedImage, nipple_point, pectoral_line
+    from mammoview.cad.landmarks import TYPICAL_PECTORAL_SLOPE, nipple_point, pectoral_line
+    from mammoview.cad.preprocess import PreparedImage
     from mammoview.io.model import PixelSpacing
 
     img, _ = _mlo(side)

@@ -1,0 +1,123 @@
+"""The reader's actions on the CAD side of the viewer: focus a finding, select, delete, undo, tool modes.
+
+A mixin of :class:`~mammoview.gui.cad_controller.CadController` (one idea: what the reader's
+clicks and keys do to marks, measurements and the findings panel's rows), kept apart from the
+controller's result, lock and overlay-style logic.  Focusing a row centres its view on it and
+draws the CC/MLO band (:class:`~mammoview.gui.nipple_band.NippleBand`) on the same breast's other
+view.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mammoview.gui.matching import MatchRow
+from mammoview.gui.nipple_band import BAND_MM, other_view
+from mammoview.gui.read_state import Measurement, ReaderMark
+from mammoview.gui.review import focus_on
+
+if TYPE_CHECKING:
+    from PySide6 import QtGui
+
+    from mammoview.cad.types import ImageCadResult
+    from mammoview.gui.cad_overlays import OverlayStyle, PanelOverlay
+    from mammoview.gui.findings_panel import FindingsPanel
+    from mammoview.gui.main_window import MainWindow
+    from mammoview.gui.mark_tool import MarksTool
+    from mammoview.gui.measure_tool import MeasureTool
+    from mammoview.gui.nipple_band import NippleBand
+    from mammoview.gui.reader_marks import ReaderMarks
+    from mammoview.gui.view_panel import ViewPanel
+    from mammoview.io.model import View
+
+
+class ReaderActions:
+    """Marks, measurements and findings rows as the reader works them (mixed into the CAD controller)."""
+
+    if TYPE_CHECKING:  # provided by CadController
+        window: MainWindow
+        style: OverlayStyle
+        selected_mark: ReaderMark | None
+        reader: ReaderMarks
+        marks_tool: MarksTool
+        measure_tool: MeasureTool
+        overlays: dict[View, PanelOverlay]
+        band: NippleBand
+        findings: FindingsPanel
+        actions: dict[str, QtGui.QAction]
+
+        def image_result(self, panel: ViewPanel) -> ImageCadResult | None: ...
+
+    def focus(self, row: MatchRow) -> None:
+        """Centre the view on a findings-panel row and highlight it."""
+        point = row.finding.center if row.finding is not None else (row.marks[0].x, row.marks[0].y)
+        self.selected_mark = row.marks[0] if row.finding is None and row.marks else None
+        self.measure_tool.select(None)  # Del now means this row's mark, not a measurement
+        for overlay in self.overlays.values():
+            overlay.set_highlight(None)
+        focus_on(self.window, row.view, point)
+        self.overlays[row.view].set_highlight(point)
+        self._show_band(row)
+
+    def _show_band(self, row: MatchRow) -> None:
+        """The other view of the row's breast gets the band at the row's distance from the nipple."""
+        self.band.clear()
+        other = other_view(row.view)
+        result = self.image_result(self.window.panels[other])
+        if row.nipple_mm is None or result is None or not self.style.cad:
+            return
+        if self.band.show(other, result, row.nipple_mm):
+            self.window.show_status(f"{other.label}: at {row.nipple_mm:.0f} mm from the nipple, as on "
+                                    f"{row.view.label} (± {BAND_MM:.0f} mm)", 6000)  # fmt: skip
+
+    def focus_measurement(self, m: Measurement) -> None:
+        """Centre the view on a measurement (its midpoint) and select it."""
+        focus_on(self.window, m.view, ((m.x0 + m.x1) / 2, (m.y0 + m.y1) / 2))
+        self.measure_tool.select(m)
+
+    def _select_mark(self, mark: ReaderMark) -> None:
+        self.selected_mark = mark
+        self.measure_tool.select(None)
+        for view, overlay in self.overlays.items():
+            overlay.set_highlight((mark.x, mark.y) if view is mark.view else None)
+        self.window.show_status(f"{mark.label} ({mark.kind.value}) selected: Del deletes it.", 4000)
+
+    def set_mark_mode(self, enabled: bool) -> None:
+        """Mark mode (R): a click places a reader mark; it ends measure mode."""
+        if enabled and self.measure_tool.enabled:
+            self.set_measure_mode(False)
+        self.marks_tool.set_enabled(enabled)
+        self.actions["mark_mode"].setChecked(enabled)
+
+    def set_measure_mode(self, enabled: bool) -> None:
+        """Measure mode (U): a left drag draws a length line; it ends mark mode and left-drag window/level."""
+        if enabled:
+            if self.marks_tool.enabled:
+                self.set_mark_mode(False)
+            if any(p.view_box.window_level_mode for p in self.window.panels.values()):
+                self.window.set_window_level_mode(False)
+        self.measure_tool.set_enabled(enabled)
+        self.actions["measure"].setChecked(enabled)
+        if enabled:
+            self.window.show_status("Measure: drag along the length to measure; click a line to select it.", 5000)
+
+    def delete_selected_mark(self) -> None:
+        """Del: the selected measurement, else the selected reader mark."""
+        if (m := self.measure_tool.delete_selected()) is not None:
+            self.window.show_status(f"{m.label} deleted (Ctrl+Z undoes).", 4000)
+            return
+        row = self.findings.selected_row()
+        mark = self.selected_mark or (row.marks[0] if row is not None and row.finding is None and row.marks else None)
+        if mark is not None and self.reader.remove(mark.id):
+            self.selected_mark = None
+            for overlay in self.overlays.values():
+                overlay.set_highlight(None)
+            self.window.show_status(f"{mark.label} deleted (Ctrl+Z undoes).", 4000)
+
+    def undo(self) -> None:
+        text = self.reader.undo()
+        self.window.show_status(f"Undone: {text}" if text else "Nothing to undo.", 3000)
+
+    def redo(self) -> None:
+        text = self.reader.redo()
+        self.window.show_status(f"Redone: {text}" if text else "Nothing to redo.", 3000)

@@ -1,0 +1,151 @@
+"""Opening studies in the main window: scan, load, the worklist's stepping and its prefetch.
+
+A mixin of :class:`~mammoview.gui.main_window.MainWindow` (one idea: which study is on screen
+next and getting it decoded), kept apart from the window's layout and view actions.  Scans and
+loads run in the window's :class:`~mammoview.gui.loader.BackgroundJobs`; the worklist's next
+study is decoded at low priority while the current one is read, so ``PgDown`` shows it at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from mammoview.gui import dialogs
+from mammoview.gui.loader import LoadedStudy, ScanOutcome, load_job, scan_job
+from mammoview.gui.settings import RecentStudy
+from mammoview.gui.texts import study_title
+from mammoview.io.model import StudyInfo
+
+if TYPE_CHECKING:
+    from PySide6 import QtWidgets
+
+    from mammoview.gui.loader import BackgroundJobs
+    from mammoview.gui.settings import ViewerSettings
+    from mammoview.gui.worklist import Worklist
+
+log = logging.getLogger(__name__)
+
+
+class StudyOpening:
+    """Open paths, studies and worklist entries (mixed into the main window, which provides the rest)."""
+
+    if TYPE_CHECKING:  # provided by MainWindow
+        jobs: BackgroundJobs
+        prefetch: BackgroundJobs
+        _prefetched: LoadedStudy | None
+        worklist: Worklist
+        worklist_dock: QtWidgets.QDockWidget
+        settings: ViewerSettings
+        pixel_spacing: float | None
+        loaded: LoadedStudy | None
+
+        def show_status(self, text: str, timeout_ms: int = 0) -> None: ...
+        def show_study(self, loaded: LoadedStudy) -> None: ...
+        def report_problems(self, title: str, lines: list[str], critical: bool = False) -> None: ...
+
+    def open_paths(self, paths: list[str]) -> None:
+        """Scan ``paths`` in the background, then load the study (asking which one if several)."""
+        if not paths:
+            return
+        paths = [str(Path(p).resolve()) for p in paths]  # recent studies must reopen from any folder
+        self.show_status(f"Opening {', '.join(Path(p).name for p in paths[:3])}…")
+        self.jobs.submit(scan_job(paths, self.pixel_spacing))
+
+    def open_study(self, info: StudyInfo) -> None:
+        """Decode, hang and show one study (in the background; at once when it was prefetched)."""
+        prefetched, self._prefetched = self._prefetched, None
+        self.prefetch.cancel()
+        if prefetched is not None and prefetched.study.key == info.key:
+            self.jobs.cancel()  # a load still in flight must not replace it when it lands
+            self.show_study(prefetched)
+            return
+        self.show_status(f"Loading {study_title(info)}…")
+        self.jobs.submit(load_job(info))
+
+    def open_worklist_study(self, index: int) -> None:
+        """Open the ``index``-th study of the worklist."""
+        if not 0 <= index < len(self.worklist):
+            return
+        self.worklist.set_current(index)
+        self.open_study(self.worklist.entries[index].study)
+
+    def step_study(self, step: int, unread_only: bool = False) -> None:
+        """Next (+1) or previous (-1) study of the worklist (PgDown / PgUp; Shift+PgDown: next not read)."""
+        if len(self.worklist) < 2:
+            self.show_status("One study open: open a folder of several studies to step through them.", 5000)
+            return
+        index = self.worklist.neighbour(step, unread_only)
+        if index is None:
+            end = "Every later study is read" if unread_only else ("Last" if step > 0 else "First") + " study"
+            left = [str(i + 1) for i in self.worklist.unread()]
+            todo = (
+                f"; not read yet: #{', #'.join(left)}"
+                if left
+                else "; every study is read: File ▸ Export worklist read log"
+            )
+            self.show_status(f"{end} of the worklist ({self.worklist.summary()}{todo}).", 8000)
+            return
+        self.open_worklist_study(index)
+
+    def open_folder_dialog(self) -> None:
+        self.open_paths(dialogs.ask_paths(cast("QtWidgets.QWidget", self), self.settings, folder=True))
+
+    def open_files_dialog(self) -> None:
+        self.open_paths(dialogs.ask_paths(cast("QtWidgets.QWidget", self), self.settings, folder=False))
+
+    def open_recent(self, recent: RecentStudy) -> None:
+        self.open_paths(list(recent.paths))
+
+    def reopen_last(self) -> None:
+        recent = self.settings.recent_studies()
+        if recent:
+            self.open_recent(recent[0])
+
+    def reopen_worklist(self) -> None:
+        """Open the last folder (or files) of several studies again: the worklist resumes at its first unread."""
+        paths = [p for p in self.settings.last_worklist() if Path(p).exists()]
+        if not paths:
+            self.show_status("No worklist to reopen (or its folder is gone).", 5000)
+            return
+        self.open_paths(paths)
+
+    def _on_job_finished(self, result: object) -> None:
+        if isinstance(result, ScanOutcome):
+            self._on_scanned(result)
+        elif isinstance(result, LoadedStudy):
+            self.show_study(result)
+
+    def _on_job_error(self, exc: object) -> None:
+        log.error("loading failed: %s", exc)
+        # The worklist points at the study asked for; the screen still shows the previous one.
+        shown = self.worklist.index_of(self.loaded.study.key) if self.loaded is not None else None
+        if shown != self.worklist.current:
+            self.worklist.set_current(shown)
+        self.report_problems("Could not open", [str(exc)], critical=True)
+
+    def _on_prefetched(self, result: object) -> None:
+        if isinstance(result, LoadedStudy):
+            self._prefetched = result
+
+    def _on_scanned(self, outcome: ScanOutcome) -> None:
+        errors = [str(e) for e in outcome.errors]
+        if not outcome.studies:
+            self.report_problems("No images found", errors or ["No readable image in the opened paths."], True)
+            return
+        if errors:
+            self.report_problems("Some files could not be read", errors)
+        self._prefetched = None
+        self.worklist.set_studies(outcome.studies)
+        if len(outcome.studies) > 1:
+            self.worklist_dock.show()
+            self.settings.set_last_worklist(outcome.paths)
+        start = self.worklist.first_unread()  # a batch is read from its first unread study
+        self.open_worklist_study(0 if start is None else start)
+
+    def _prefetch_next(self) -> None:
+        """Decode the worklist's next study in the background (one decode thread, low priority)."""
+        index = self.worklist.neighbour(+1)
+        if index is not None:
+            self.prefetch.submit(load_job(self.worklist.entries[index].study, max_workers=1))
