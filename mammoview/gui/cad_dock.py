@@ -17,6 +17,7 @@ from mammoview.cad.render import threshold_level
 from mammoview.cad.types import ModelInfo, heat_probability
 from mammoview.gui.cad_overlays import OverlayStyle
 from mammoview.gui.colormap import format_probability
+from mammoview.gui.export_legend import paint_colorbar
 from mammoview.gui.heatmap_layer import MAP_NAMES
 from mammoview.gui.read_state import MarkKind
 
@@ -45,6 +46,31 @@ def _slider(on_change: Callable[[int], None], top: int = 100) -> QtWidgets.QSlid
     s.setPageStep(top // 10)
     s.valueChanged.connect(on_change)
     return s
+
+
+class HeatScale(QtWidgets.QWidget):
+    """The heatmap's colour scale with the reader's threshold: what the colours on the images mean."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.threshold = 0.0
+        self.setFixedHeight(34)
+        self.setToolTip("Heatmap colours by probability (log-odds scale); the white line is the threshold, "
+                        "values left of it are transparent")  # fmt: skip
+
+    def set_threshold(self, threshold: float) -> None:
+        if threshold != self.threshold:
+            self.threshold = threshold
+            self.update()
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        painter = QtGui.QPainter(self)
+        try:
+            ink = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
+            # room on the right for the last label, centred near the end of the bar
+            paint_colorbar(painter, 4.0, 4.0, max(self.width() - 26, 16), 12, self.threshold, ink)
+        finally:
+            painter.end()
 
 
 class CadDock(QtWidgets.QWidget):
@@ -105,10 +131,12 @@ class CadDock(QtWidgets.QWidget):
         form.addWidget(QtWidgets.QLabel("Threshold"), 2, 0)
         form.addWidget(self.threshold, 2, 1, 1, 2)
         form.addWidget(self.threshold_value, 2, 3)
-        form.addWidget(QtWidgets.QLabel("Marks"), 3, 0)
-        form.addWidget(self.operating, 3, 1, 1, 3)
+        self.scale = HeatScale()
+        form.addWidget(self.scale, 3, 1, 1, 3)
+        form.addWidget(QtWidgets.QLabel("Marks"), 4, 0)
+        form.addWidget(self.operating, 4, 1, 1, 3)
         for i, name in enumerate(_TOGGLES):
-            form.addWidget(_button(actions[name], name), 4 + i // 4, i % 4)
+            form.addWidget(_button(actions[name], name), 5 + i // 4, i % 4)
 
         self._layout = QtWidgets.QVBoxLayout(self)
         self._layout.setContentsMargins(4, 4, 4, 4)
@@ -136,6 +164,7 @@ class CadDock(QtWidgets.QWidget):
             w.blockSignals(False)
         self.opacity_value.setText(f"{style.opacity:.0%}")
         self.threshold_value.setText(format_probability(style.threshold))
+        self.scale.set_threshold(style.threshold)
         tip = f"Heatmap values below p {format_probability(style.threshold)} are transparent ({{ and }})"
         if self._curve is not None and style.threshold >= self._curve.thresholds[-1]:
             rate = format_rate(self._curve.fp_per_image(style.threshold), unit=False)

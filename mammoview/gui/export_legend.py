@@ -48,14 +48,19 @@ def _font(painter: QtGui.QPainter, size: float, bold: bool = False) -> None:
     painter.setFont(f)
 
 
-def _colorbar(painter: QtGui.QPainter, x: float, y: float, w: int, h: int, threshold: float) -> None:
+def paint_colorbar(painter: QtGui.QPainter, x: float, y: float, w: int, h: int, threshold: float,
+                   ink: QtGui.QColor = _DIM) -> None:  # fmt: skip
+    """The heatmap's colour bar at (x, y), ``w`` x ``h``, probabilities labelled below it in ``ink``.
+
+    Transparent entries (below ``threshold``) read as black, as over tissue-free film; a white
+    line marks the threshold.  Also the CAD dock's live scale.
+    """
     rgba = colorbar_rgba(w, h, threshold)
-    # Show the bar as it looks over black tissue-free film: transparent entries read as black.
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0
     rgb = np.ascontiguousarray((rgba[..., :3] * alpha).astype(np.uint8))
     img = QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
     painter.drawImage(QtCore.QPointF(x, y), img)
-    painter.setPen(QtGui.QPen(_DIM, 1))
+    painter.setPen(QtGui.QPen(ink, 1))
     painter.drawRect(QtCore.QRectF(x, y, w, h))
     _font(painter, 8)
     for v in TICKS:  # the bar is linear in log-odds: label probabilities where they fall
@@ -125,7 +130,7 @@ def _paint_heatmap_block(painter: QtGui.QPainter, info: LegendInfo) -> None:
         painter.setPen(_DIM)
         painter.drawText(QtCore.QPointF(left, 34), f"p < {format_probability(info.threshold)} transparent · "
                                                    f"opacity {info.opacity:.0%}")  # fmt: skip
-        _colorbar(painter, left, 44, 220, 14, info.threshold)
+        paint_colorbar(painter, left, 44, 220, 14, info.threshold)
     else:
         painter.drawText(QtCore.QPointF(left, 20), info.state or "Heatmap hidden")
 

@@ -133,6 +133,10 @@ def test_heatmap_threshold_moves_on_the_maps_levels_and_reads_as_false_marks(sho
     assert 0.2 <= rate <= 0.25  # p 0.95 is the curve's 0.25 point (+- half a level)
     assert f"made {format_rate(rate, unit=False)} false marks per validation image" in dock.threshold.toolTip()
     assert dock.threshold_value.text() == "0.95"
+    assert dock.scale.threshold == shown.cad.style.threshold  # the colour scale's threshold line follows
+    bar = dock.scale.grab().toImage()
+    reds = [bar.pixelColor(x, 10) for x in range(bar.width())]
+    assert any(c.red() > 150 and c.blue() < 60 for c in reds)  # the scale's red end is painted
     before = dock.threshold.value()
     shown.commands["cad_threshold_up"].trigger()  # }: one step = 8 levels, half a log-odds unit
     assert dock.threshold.value() == before + 8
