@@ -41,8 +41,8 @@ $MV evaluate --weights "$RUNS/ensemble" --patches "$RUNS/patches/ctx" --out "$RU
 THRESHOLD=$($PY -c 'import json, sys; m = json.load(open(sys.argv[1]))
 print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/ensemble/metrics.json")
 $MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to models --patches "$RUNS/patches/ctx" \
-  --make-default --test-time-flip --map-windows 96 64 --finding-threshold "$THRESHOLD" --model-version 1.3.2 \
-  --operating-curve "$RUNS/eval/ensemble/metrics.json"
+  --make-default --test-time-flip --map-windows 96 64 --finding-threshold "$THRESHOLD" --model-version 1.3.3 \
+  --operating-curve "$RUNS/eval/ensemble/metrics.json" --malignancy-calibration "$RUNS/eval/ensemble/metrics.json"
 # Breast density (a separate whole-breast network, task "density"; ~23 min): the CAD's split, so the
 # same validation patients; mini-MIAS is its external test.
 $MV train-density --out "$RUNS/density/d15" --split "$RUNS/patches/ctx/split.json" --pixel-size 1.5 \

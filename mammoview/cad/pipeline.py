@@ -18,6 +18,7 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
+from mammoview.cad.calibration import MalignancyCalibration
 from mammoview.cad.density import assess as assess_density
 from mammoview.cad.density import per_breast
 from mammoview.cad.device import Precision, deterministic
@@ -165,12 +166,17 @@ class MapsFindings:
     geometry: MapGeometry
     max_findings: int = DEFAULT_MAX_FINDINGS
     curve: OperatingCurve | None = None
+    #: the model's malignancy calibration, applied to each finding's malignancy (None: raw)
+    calibration: MalignancyCalibration | None = None
 
     def findings(self, threshold: float) -> tuple[Finding, ...]:
         found = findings_from_maps(self.maps, self.geometry, threshold, max_findings=self.max_findings)
         if self.curve is not None:
             curve = self.curve
             found = [replace(f, fp_per_image=curve.fp_per_image(f.score)) for f in found]
+        if self.calibration is not None:
+            cal = self.calibration
+            found = [replace(f, malignancy=cal.apply(f.malignancy)) for f in found]
         return tuple(found)
 
 
@@ -186,6 +192,7 @@ def analyse_image(
     threshold: float | None = None,
     tile: int | None = None,
     flip: bool | None = None,
+    calibrated: bool = True,
 ) -> ProgressGenerator[ImageCadResult]:
     """CAD on one image: probability maps, findings, scores and heatmaps.
 
@@ -211,6 +218,9 @@ def analyse_image(
         :func:`~mammoview.cad.inference.default_tile`).
     flip
         Average with the mirrored image's CAM (default: the manifest's ``test_time_flip``).
+    calibrated
+        Apply the manifest's malignancy calibration to the findings' and the image's malignancy
+        (False: the network's raw output, what a calibration is fitted on).
 
     Yields
     ------
@@ -257,9 +267,12 @@ def analyse_image(
     check_cancel(cancel)
     yield Progress(900, STEPS, f"{name}: findings")
     thr = model.entry.finding_threshold if threshold is None else threshold
-    source = MapsFindings(maps, MapGeometry.of(prepared), max_findings, model.entry.curve)
+    calibration = model.entry.calibration if calibrated else None
+    source = MapsFindings(maps, MapGeometry.of(prepared), max_findings, model.entry.curve, calibration)
     findings = source.findings(thr)
     abnormal, malignant = image_scores(maps)
+    if calibration is not None and malignant > 0:  # the breast's malignancy reads as its findings' do
+        malignant = calibration.apply(malignant)
     yield Progress(STEPS, STEPS, f"{name}: done")
     return ImageCadResult(
         path=str(image.path),

@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from mammoview.cad.calibration import MalignancyCalibration
 from mammoview.cad.operating import OperatingCurve
 from mammoview.io.model import Laterality, View
 
@@ -63,6 +64,8 @@ class ModelInfo:
     #: the manifest's operating point and validation FROC (what a finding's rate is read from)
     finding_threshold: float = 0.5
     operating_curve: OperatingCurve | None = None
+    #: how the malignancy shown was calibrated (None: the network's raw output)
+    malignancy_calibration: MalignancyCalibration | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -24,6 +24,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
+from mammoview.cad.calibration import MalignancyCalibration
 from mammoview.cad.device import Precision
 from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.preprocess import PreprocessConfig
@@ -86,6 +87,8 @@ class ModelEntry:
     #: the validation FROC the viewer reads findings' false marks per image from
     #: (:class:`mammoview.cad.operating.OperatingCurve` as a dict; {} = none)
     operating_curve: dict[str, Any] = field(default_factory=dict)
+    #: Platt scaling of the malignancy output (:class:`MalignancyCalibration` as a dict; {} = raw)
+    malignancy_calibration: dict[str, Any] = field(default_factory=dict)
     training_data: list[Any] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     torch_version: str = ""
@@ -106,6 +109,11 @@ class ModelEntry:
         return PreprocessConfig.from_dict(d)
 
     @property
+    def calibration(self) -> MalignancyCalibration | None:
+        """The parsed :attr:`malignancy_calibration` (None without one; ValueError if malformed)."""
+        return MalignancyCalibration.from_dict(self.malignancy_calibration) if self.malignancy_calibration else None
+
+    @property
     def curve(self) -> OperatingCurve | None:
         """The parsed :attr:`operating_curve` (None without one; ValueError if malformed)."""
         return OperatingCurve.from_dict(self.operating_curve) if self.operating_curve else None
@@ -122,6 +130,7 @@ class ModelEntry:
             patch_size=self.patch_size,
             finding_threshold=self.finding_threshold,
             operating_curve=self.curve,
+            malignancy_calibration=self.calibration,
         )
 
     def to_dict(self) -> dict[str, Any]:

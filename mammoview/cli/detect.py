@@ -80,6 +80,11 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "threshold that stayed at or below RATE (needs a model with an operating curve; see `mammoview models`)",
     )
     p.add_argument("--cam", choices=("cam", "gradcam"), default="cam", help="heatmap method (default cam)")
+    p.add_argument(
+        "--raw-malignancy",
+        action="store_true",
+        help="the network's own malignancy output, without the model's calibration (what `evaluate` fits one on)",
+    )
     add_flip_option(p)
     add_map_windows_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -196,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
                     max_findings=args.max_findings,
                     threshold=threshold,
                     flip=args.flip_tta,
+                    calibrated=not args.raw_malignancy,
                 )
                 while True:
                     try:

@@ -94,6 +94,7 @@ def detect_with_cli(  # -> DetectFn
             argv.append("--flip-tta" if flip else "--no-flip-tta")
         if map_windows:
             argv += ["--map-windows", *map(str, map_windows)]
+        argv.append("--raw-malignancy")  # the calibration is fitted on (and cannot change) the raw output
         if quiet:
             argv.append("--quiet")
         code = main(argv)  # 1 when some images failed: they are in the JSON as errors and counted

@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
                 else f"p>={e.finding_threshold:g}"
                 + (" mirror-TTA" if e.test_time_flip else "")
                 + (f" windows {'+'.join(map(str, e.map_windows_px))} px" if e.map_windows_px else "")
-                + (" FP/img-curve" if e.operating_curve else ""),
+                + (" FP/img-curve" if e.operating_curve else "")
+                + (" calibrated-malignancy" if e.malignancy_calibration else ""),
                 e.sha8 if r.exists else f"{e.sha8} (missing)",
                 _metrics_summary(e.metrics),
             )

@@ -171,18 +171,29 @@ def add_install_options(p: argparse.ArgumentParser) -> None:
         help="store this evaluation's CBIS validation FROC curve (`mammoview evaluate --out DIR`: DIR/metrics.json, "
         "run with the same TTA and windows) so the viewer shows each finding's false marks per image",
     )
+    p.add_argument(
+        "--malignancy-calibration",
+        type=Path,
+        default=None,
+        metavar="METRICS_JSON",
+        help="store the malignancy calibration this evaluation fitted on its validation findings (the same "
+        "TTA and windows), so findings and breasts show calibrated malignancy",
+    )
 
 
 def install_options(args: argparse.Namespace) -> InstallOptions:
     """The :class:`~mammoview.training.install.InstallOptions` of the command line (ValueError: bad curve file)."""
+    from mammoview.training.calibrate import calibration_from_metrics
     from mammoview.training.install import InstallOptions, operating_curve_from_metrics
 
+    cal = args.malignancy_calibration
     return InstallOptions(
         version=args.model_version,
         finding_threshold=args.finding_threshold,
         test_time_flip=args.test_time_flip,
         map_windows_px=tuple(args.map_windows or ()),
         operating_curve=operating_curve_from_metrics(args.operating_curve) if args.operating_curve else {},
+        malignancy_calibration=calibration_from_metrics(cal) if cal else {},
         make_default=args.make_default,
     )
 

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mammoview.training import report
+from mammoview.training.calibrate import fit_malignancy_calibration
 from mammoview.training.froc import DetectionScores, score_detections
 from mammoview.training.metrics import patch_metrics
 from mammoview.training.sources import SourceImage, cbis_images, default_data_dir, mias_images
@@ -355,6 +356,8 @@ def evaluate(
     det: DetectionScores | None = score_detections(docs, truth, patients) if docs else None
     if det is not None:
         metrics["detection"] = det.to_dict()
+        # fitted on detect's raw malignancy (evaluate's own detect run passes --raw-malignancy)
+        metrics["detection"]["malignancy_calibration"] = fit_malignancy_calibration(docs, truth, patients)
         if opts.max_images is not None and not opts.detections:
             notes.append(f"--max-images {opts.max_images}: detect ran on a subset of the validation images")
         missing = len(images) - det.counts["scored"]

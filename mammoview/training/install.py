@@ -85,7 +85,9 @@ class InstallOptions:
     patch-equivalent windows whose maps are averaged (() = the patch size; the threshold
     must come from an evaluation with the same ``--map-windows``); ``operating_curve``: the
     validation FROC the viewer reads each finding's false marks per image from
-    (:func:`operating_curve_from_metrics`; {} = none).
+    (:func:`operating_curve_from_metrics`; {} = none); ``malignancy_calibration``: the Platt
+    scaling of the malignancy output fitted by an evaluation
+    (:func:`mammoview.training.calibrate.calibration_from_metrics`; {} = the raw output).
     """
 
     version: str = "1.0.0"
@@ -93,21 +95,24 @@ class InstallOptions:
     test_time_flip: bool = False
     map_windows_px: tuple[int, ...] = ()
     operating_curve: dict[str, Any] = field(default_factory=dict)
+    malignancy_calibration: dict[str, Any] = field(default_factory=dict)
     make_default: bool = False
 
     def __post_init__(self) -> None:
-        """Refuse a curve measured with another test-time flip or other map windows: it would not
-        describe the maps the installed model makes."""
-        ran = self.operating_curve.get("evaluated")
-        if not ran:
-            return
+        """Refuse a curve or a calibration measured with another test-time flip or other map windows:
+        they would not describe the maps the installed model makes."""
         mine = (bool(self.test_time_flip), tuple(int(w) for w in self.map_windows_px))
-        theirs = (bool(ran.get("test_time_flip")), tuple(int(w) for w in ran.get("map_windows_px") or ()))
-        if mine != theirs:
-            raise ValueError(
-                f"the operating curve was measured with test-time flip {theirs[0]}, map windows {list(theirs[1])}; "
-                f"this install has test-time flip {mine[0]}, map windows {list(mine[1])} (evaluate it as installed)"
-            )
+        for what, d in (("operating curve", self.operating_curve), ("malignancy calibration",
+                                                                      self.malignancy_calibration)):  # fmt: skip
+            ran = d.get("evaluated")
+            if not ran:
+                continue
+            theirs = (bool(ran.get("test_time_flip")), tuple(int(w) for w in ran.get("map_windows_px") or ()))
+            if mine != theirs:
+                raise ValueError(
+                    f"the {what} was measured with test-time flip {theirs[0]}, map windows {list(theirs[1])}; "
+                    f"this install has test-time flip {mine[0]}, map windows {list(mine[1])} (evaluate it as installed)"
+                )
 
 
 def operating_curve_from_metrics(path: Path, key: str = "cbis_mass") -> dict[str, Any]:
@@ -175,6 +180,7 @@ def model_entry(name: str, summary: dict[str, Any], options: InstallOptions | No
         test_time_flip=bool(opt.test_time_flip),
         map_windows_px=tuple(int(w) for w in opt.map_windows_px),
         operating_curve=dict(opt.operating_curve),
+        malignancy_calibration=dict(opt.malignancy_calibration),
         command=summary.get("command", ""),
         extra={
             "train_config": cfg,
