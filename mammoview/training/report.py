@@ -156,6 +156,15 @@ def metrics_report(metrics: Mapping[str, Any]) -> str:
         headers.append("threshold @1 FP/img")
         out.append(markdown_table(headers, rows))
         out += ["", "A sensitivity at a rate above `max FP/img` is a lower bound (detect keeps the top findings only)."]
+        cal: Mapping[str, Any] = det.get("malignancy_calibration") or {}
+        if "slope" in cal:
+            a, b = fmt(cal["slope"], 3), f"{float(cal['intercept']):+.3f}"
+            out += ["", "## Malignancy calibration", "",
+                    f"Platt scaling p' = sigmoid({a} logit(p) {b}) fitted "
+                    f"on {cal.get('findings')} validation findings on lesions of known pathology "
+                    f"({cal.get('malignant')} malignant); install it with `--malignancy-calibration`."]  # fmt: skip
+        elif cal:
+            out += ["", f"Malignancy calibration {cal.get('note', 'not fitted')}."]
     timing = metrics.get("timing")
     if timing:
         out += ["", "## Speed", ""]

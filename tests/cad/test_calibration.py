@@ -103,3 +103,14 @@ def test_install_refuses_a_calibration_fitted_on_other_maps():
     with pytest.raises(ValueError, match="malignancy calibration was measured with test-time flip False"):
         InstallOptions(test_time_flip=True, map_windows_px=(96, 64), malignancy_calibration=fitted)
     InstallOptions(test_time_flip=False, map_windows_px=(96,), malignancy_calibration=fitted)
+
+
+def test_the_evaluation_report_states_the_fitted_calibration():
+    from mammoview.training.report import metrics_report
+
+    det = {"image_auc": {}, "froc": {}, "notes": [],
+           "malignancy_calibration": {**MalignancyCalibration(0.188, -0.603, 201, 108).to_dict()}}  # fmt: skip
+    text = metrics_report({"model": {}, "detection": det})
+    assert "sigmoid(0.188 logit(p) -0.603)" in text and "201 validation findings" in text
+    det["malignancy_calibration"] = {"note": "not fitted: 3 findings"}
+    assert "Malignancy calibration not fitted: 3 findings." in metrics_report({"model": {}, "detection": det})
