@@ -1,0 +1,167 @@
+"""``models/manifest.json``: the entries that describe each installed model, and reading them.
+
+A :class:`ModelEntry` is everything the engine needs besides the tensors: architecture,
+classes, pixel size, preprocessing, operating point and curve, malignancy calibration,
+training data, licence, sha256.  Loading and saving the weights is
+:mod:`mammoview.cad.weights`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from mammoview.cad.calibration import MalignancyCalibration
+from mammoview.cad.operating import OperatingCurve
+from mammoview.cad.preprocess import PreprocessConfig
+from mammoview.cad.registry import OUTPUTS, TISSUE_CLASSES
+from mammoview.cad.types import ModelInfo
+
+MANIFEST = "manifest.json"
+#: Environment variable overriding the models folder.
+MODELS_ENV = "MAMMOVIEW_MODELS"
+
+
+class ModelError(Exception):
+    """A model could not be found or loaded; ``str(err)`` is one line naming the file."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+def default_models_dir() -> Path:
+    """``$MAMMOVIEW_MODELS``, else the repository's ``models/`` next to the package."""
+    env = os.environ.get(MODELS_ENV)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "models"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model of ``manifest.json`` (docs/cad-design.md, "Weights").
+
+    ``file``, ``sha256``, ``torch_version`` and ``created`` are filled in by
+    :func:`save_model`.  Keys this version does not know are kept in ``extra`` and
+    written back unchanged.
+    """
+
+    name: str
+    arch: str
+    version: str = "0.0.0"
+    #: what the network does: "detection" (the CAD: patch classifier run over the whole image) or
+    #: "density" (whole-breast BI-RADS composition, :mod:`mammoview.cad.density`)
+    task: str = "detection"
+    file: str = ""
+    sha256: str = ""
+    arch_kwargs: dict[str, Any] = field(default_factory=dict)
+    in_chans: int = 1
+    outputs: tuple[str, ...] = OUTPUTS
+    classes: tuple[str, ...] = TISSUE_CLASSES
+    pixel_size_mm: float = 0.3
+    patch_size: int = 96
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+    normalization: str = "robust z-score inside the breast mask, clipped to +-4"
+    finding_threshold: float = 0.5
+    test_time_flip: bool = False  # average the CAM of the image and of its mirror image
+    #: patch-equivalent windows (model px) whose logit maps are averaged; () = ``patch_size`` alone
+    map_windows_px: tuple[int, ...] = ()
+    #: the validation FROC the viewer reads findings' false marks per image from
+    #: (:class:`mammoview.cad.operating.OperatingCurve` as a dict; {} = none)
+    operating_curve: dict[str, Any] = field(default_factory=dict)
+    #: Platt scaling of the malignancy output (:class:`MalignancyCalibration` as a dict; {} = raw)
+    malignancy_calibration: dict[str, Any] = field(default_factory=dict)
+    training_data: list[Any] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    torch_version: str = ""
+    licence: str = "research use only; not for clinical use"
+    created: str = ""
+    command: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sha8(self) -> str:
+        return self.sha256[:8]
+
+    @property
+    def preprocess_config(self) -> PreprocessConfig:
+        """The :class:`PreprocessConfig` the model was trained with (pixel size from the entry)."""
+        d = dict(self.preprocessing)
+        d.setdefault("pixel_size_mm", self.pixel_size_mm)
+        return PreprocessConfig.from_dict(d)
+
+    @property
+    def calibration(self) -> MalignancyCalibration | None:
+        """The parsed :attr:`malignancy_calibration` (None without one; ValueError if malformed)."""
+        return MalignancyCalibration.from_dict(self.malignancy_calibration) if self.malignancy_calibration else None
+
+    @property
+    def curve(self) -> OperatingCurve | None:
+        """The parsed :attr:`operating_curve` (None without one; ValueError if malformed)."""
+        return OperatingCurve.from_dict(self.operating_curve) if self.operating_curve else None
+
+    @property
+    def info(self) -> ModelInfo:
+        return ModelInfo(
+            name=self.name,
+            version=self.version,
+            sha256=self.sha256,
+            arch=self.arch,
+            classes=tuple(self.classes),
+            pixel_size_mm=self.pixel_size_mm,
+            patch_size=self.patch_size,
+            finding_threshold=self.finding_threshold,
+            operating_curve=self.curve,
+            malignancy_calibration=self.calibration,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        d["outputs"], d["classes"] = list(self.outputs), list(self.classes)
+        d["map_windows_px"] = list(self.map_windows_px)
+        d.update(self.extra)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelEntry:
+        known = {f.name for f in fields(cls)} - {"extra"}
+        kw = {k: v for k, v in d.items() if k in known}
+        for k in ("outputs", "classes", "map_windows_px"):
+            if k in kw:
+                kw[k] = tuple(kw[k])
+        return cls(**kw, extra={k: v for k, v in d.items() if k not in known})
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """``models/manifest.json``: the default model's name and the entries."""
+
+    default: str | None
+    models: tuple[ModelEntry, ...]
+
+    def get(self, name: str) -> ModelEntry | None:
+        return next((m for m in self.models if m.name == name), None)
+
+
+def read_manifest(models_dir: Path | str | None = None) -> Manifest:
+    """Parse ``manifest.json`` in ``models_dir``; an absent file is an empty manifest.
+
+    Raises
+    ------
+    ModelError
+        If the file is not valid JSON or an entry lacks ``name``/``arch``.
+    """
+    path = Path(models_dir or default_models_dir()) / MANIFEST
+    if not path.exists():
+        return Manifest(None, ())
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        models = tuple(ModelEntry.from_dict(m) for m in raw.get("models", []))
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        raise ModelError(path, f"unreadable manifest ({exc})") from exc
+    return Manifest(raw.get("default"), models)
