@@ -33,6 +33,14 @@ RATE_TIP = (
 )
 
 
+#: Header tooltip of the CAD column.
+CAD_TIP = (
+    "Kind, score (how sure the CAD is that a lesion is there) and M = malignancy: with a calibrated model "
+    "(1.3.3 on), the share of the validation findings on masses the CAD scored this way that were malignant. "
+    "The malignancy output is weak (validation AUC about 0.6): read it as a hint, never as a risk estimate"
+)
+
+
 #: Header tooltip of the from-nipple column.
 NIPPLE_TIP = (
     "Distance from the nipple in mm (finding centre, else your mark): a lesion lies at about the same "
@@ -82,6 +90,7 @@ class FindingsPanel(QtWidgets.QWidget):
         self.tree = QtWidgets.QTreeWidget()
         self.tree.setColumnCount(5)
         self.tree.setHeaderLabels(["View", "CAD", "FP/img", "FN mm", "Reader"])
+        self.tree.headerItem().setToolTip(1, CAD_TIP)
         self.tree.headerItem().setToolTip(2, RATE_TIP)
         self.tree.headerItem().setToolTip(3, NIPPLE_TIP)
         self.tree.setRootIsDecorated(False)
