@@ -28,27 +28,35 @@ OUTLIER_SHARE = 0.01
 PANEL_SIZE = (400, 300)
 
 
-def compose(window) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """The four viewports in hanging order as one grey image (2 px black seams)."""
+def compose(window, grab=grab_gray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The four viewports in hanging order as one image (2 px black seams); ``grab``: grey or RGB."""
     w, h = PANEL_SIZE
-    out = np.zeros((2 * h + 2, 2 * w + 2), np.uint8)
+    out: np.ndarray | None = None
     for view, (r, c) in {View.RCC: (0, 0), View.LCC: (0, 1), View.RMLO: (1, 0), View.LMLO: (1, 1)}.items():
-        gray = grab_gray(window.panels[view])
-        assert gray.shape == (h, w), f"{view.label} viewport is {gray.shape}, expected {(h, w)}"
-        out[r * (h + 2) : r * (h + 2) + h, c * (w + 2) : c * (w + 2) + w] = gray
+        pixels = grab(window.panels[view])
+        assert pixels.shape[:2] == (h, w), f"{view.label} viewport is {pixels.shape[:2]}, expected {(h, w)}"
+        if out is None:
+            out = np.zeros((2 * h + 2, 2 * w + 2, *pixels.shape[2:]), np.uint8)
+        out[r * (h + 2) : r * (h + 2) + h, c * (w + 2) : c * (w + 2) + w] = pixels
+    assert out is not None
     return out
 
 
 def save_png(arr: np.ndarray, path: Path) -> None:
+    """Write a grey (h, w) or RGB (h, w, 3) uint8 array."""
     arr = np.ascontiguousarray(arr)
-    img = QtGui.QImage(arr.data, arr.shape[1], arr.shape[0], arr.strides[0], QtGui.QImage.Format.Format_Grayscale8)
+    fmt = QtGui.QImage.Format.Format_RGB888 if arr.ndim == 3 else QtGui.QImage.Format.Format_Grayscale8
+    img = QtGui.QImage(arr.data, arr.shape[1], arr.shape[0], arr.strides[0], fmt)
     assert img.copy().save(str(path)), f"could not write {path}"
 
 
-def load_png(path: Path) -> np.ndarray:
-    img = QtGui.QImage(str(path)).convertToFormat(QtGui.QImage.Format.Format_Grayscale8)
+def load_png(path: Path, rgb: bool = False) -> np.ndarray:
+    """A PNG as grey (h, w) or, with ``rgb``, (h, w, 3) uint8."""
+    fmt = QtGui.QImage.Format.Format_RGB888 if rgb else QtGui.QImage.Format.Format_Grayscale8
+    img = QtGui.QImage(str(path)).convertToFormat(fmt)
     buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * img.height())
-    return buf.reshape(img.height(), img.bytesPerLine())[:, : img.width()].copy()
+    rows = buf.reshape(img.height(), img.bytesPerLine())[:, : (3 if rgb else 1) * img.width()]
+    return rows.reshape(img.height(), img.width(), 3).copy() if rgb else rows.copy()
 
 
 def test_four_view_rendering_matches_golden(main_window, load, synthetic_study, qtbot):

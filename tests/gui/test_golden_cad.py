@@ -18,14 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6 import QtGui
 
 from mammoview.cad.types import FindingKind, Heatmap, heat_levels
 from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import colourful, finding, grab_rgb, planted_result
 from tests.gui.conftest import SYNTHETIC_VIEWS
-from tests.gui.test_golden import PANEL_SIZE
+from tests.gui.test_golden import PANEL_SIZE, compose, load_png, save_png
 
 cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
 
@@ -38,7 +37,6 @@ GOLDEN = IMAGES / "cad_synthetic.png"
 #: overlay on the wrong side of a flipped view.
 OUTLIER_SHARE = 0.005
 COLOURED_OUTLIER_SHARE = 0.05
-PLACES = {View.RCC: (0, 0), View.LCC: (0, 1), View.RMLO: (1, 0), View.LMLO: (1, 1)}
 
 
 def graded_heatmap(rows: int, cols: int, cx: float, cy: float, radius: float, cell: int = 8) -> Heatmap:
@@ -48,29 +46,6 @@ def graded_heatmap(rows: int, cols: int, cx: float, cy: float, radius: float, ce
     d = np.hypot(xx - cx, yy - cy) / radius
     p = np.where(d <= 1.2, 1.0 / (1.0 + np.exp(-(9.0 - 8.0 * d))), 0.0)
     return Heatmap("abnormal", heat_levels(p), 0.0, 0.0, float(cell), float(cell))
-
-
-def compose(window) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """The four viewports in hanging order as one RGB image (2 px black seams)."""
-    w, h = PANEL_SIZE
-    out = np.zeros((2 * h + 2, 2 * w + 2, 3), np.uint8)
-    for view, (r, c) in PLACES.items():
-        rgb = grab_rgb(window.panels[view])
-        assert rgb.shape[:2] == (h, w), f"{view.label} viewport is {rgb.shape[:2]}, expected {(h, w)}"
-        out[r * (h + 2) : r * (h + 2) + h, c * (w + 2) : c * (w + 2) + w] = rgb
-    return out
-
-
-def save_rgb(arr: np.ndarray, path: Path) -> None:
-    arr = np.ascontiguousarray(arr)
-    img = QtGui.QImage(arr.data, arr.shape[1], arr.shape[0], arr.strides[0], QtGui.QImage.Format.Format_RGB888)
-    assert img.copy().save(str(path)), f"could not write {path}"
-
-
-def load_rgb(path: Path) -> np.ndarray:
-    img = QtGui.QImage(str(path)).convertToFormat(QtGui.QImage.Format.Format_RGB888)
-    buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * img.height())
-    return buf.reshape(img.height(), img.bytesPerLine())[:, : 3 * img.width()].reshape(img.height(), -1, 3).copy()
 
 
 def test_cad_overlays_match_golden(cad_window, load, synthetic_study, qtbot):
@@ -98,21 +73,21 @@ def test_cad_overlays_match_golden(cad_window, load, synthetic_study, qtbot):
     window.commands["cad_first_read_done"].trigger()
     qtbot.wait(30)
     assert window.cad.style.threshold == pytest.approx(0.80)  # the default the golden shows
-    actual = compose(window)
+    actual = compose(window, grab_rgb)
     if os.environ.get("MAMMOVIEW_UPDATE_GOLDEN") == "1":
         IMAGES.mkdir(parents=True, exist_ok=True)
-        save_rgb(actual, GOLDEN)
+        save_png(actual, GOLDEN)
         pytest.skip(f"golden written to {GOLDEN}")
     assert GOLDEN.is_file(), f"{GOLDEN} missing: run with MAMMOVIEW_UPDATE_GOLDEN=1"
-    golden = load_rgb(GOLDEN)
+    golden = load_png(GOLDEN, rgb=True)
     assert golden.shape == actual.shape
     diff = np.abs(actual.astype(np.int16) - golden.astype(np.int16)).astype(np.uint8)
     off = diff.max(axis=-1) > 24
     coloured = colourful(golden, 60) | colourful(actual, 60)
     outliers, coloured_outliers = float(off.mean()), float(off[coloured].mean()) if coloured.any() else 1.0
     if outliers > OUTLIER_SHARE or coloured_outliers > COLOURED_OUTLIER_SHARE:
-        save_rgb(actual, IMAGES / "cad_synthetic_actual.png")
-        save_rgb(np.clip(diff.astype(np.int16) * 4, 0, 255).astype(np.uint8), IMAGES / "cad_synthetic_diff.png")
+        save_png(actual, IMAGES / "cad_synthetic_actual.png")
+        save_png(np.clip(diff.astype(np.int16) * 4, 0, 255).astype(np.uint8), IMAGES / "cad_synthetic_diff.png")
         pytest.fail(
             f"CAD rendering differs from {GOLDEN.name}: {outliers:.2%} of the pixels and "
             f"{coloured_outliers:.2%} of the coloured ones off by > 24"
