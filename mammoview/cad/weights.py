@@ -107,8 +107,9 @@ def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Mod
             map_windows(entry.patch_size, int(getattr(model, "feature_stride", 1)), entry.map_windows_px)
         except (TypeError, ValueError) as exc:
             raise ModelError(path, f"map_windows_px: {exc}") from exc
-    try:
-        entry.curve  # noqa: B018  (parsed here so a malformed curve fails at load, naming the file)
+    try:  # parsed here so a malformed curve or calibration fails at load, naming the file
+        entry.curve  # noqa: B018
+        entry.calibration  # noqa: B018
     except ValueError as exc:
         raise ModelError(path, str(exc)) from exc
     return model

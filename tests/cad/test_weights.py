@@ -185,3 +185,15 @@ def test_operating_curve_round_trip_and_checked_at_load(tmp_path):
     assert entry.file in str(err.value)
     _rewrite_entry(tmp_path, operating_curve={})
     assert load_model(models_dir=tmp_path).entry.curve is None  # no curve: findings carry no rate
+
+
+def test_malignancy_calibration_round_trip_and_checked_at_load(tmp_path):
+    cal = {"method": "platt", "slope": 0.19, "intercept": -0.6, "findings": 201, "malignant": 108, "data": "toy"}
+    _, entry = _save(tmp_path, malignancy_calibration=cal)
+    loaded = load_model(models_dir=tmp_path).entry
+    assert loaded.calibration is not None and loaded.calibration.slope == 0.19
+    assert loaded.info.malignancy_calibration == loaded.calibration
+    _rewrite_entry(tmp_path, malignancy_calibration={**cal, "slope": -1.0})  # would turn the ranking around
+    with pytest.raises(ModelError, match="slope must be > 0") as err:
+        load_model(models_dir=tmp_path)
+    assert entry.file in str(err.value)
