@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--pixel-spacing must be > 0 mm, got {args.pixel_spacing}")
     # Qt is imported here, not at module level, so other subcommands stay light.
     from mammoview.gui.app import run_viewer
-    from mammoview.gui.cad_controller import CadOptions
+    from mammoview.gui.cad_worker import CadOptions
 
     options = CadOptions(model=args.model, models_dir=args.models_dir, device=args.device, auto_run=args.auto_cad)
     # Without CAD flags the viewer uses its saved settings (and the call stays the plain one).

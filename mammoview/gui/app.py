@@ -108,7 +108,7 @@ def install_excepthooks() -> None:
 def run_viewer(paths: Sequence[str] = (), pixel_spacing: float | None = None, cad_options: object = None) -> int:
     """Start the viewer, open ``paths`` if given, and run the event loop; returns the exit code.
 
-    ``cad_options``: a :class:`mammoview.gui.cad_controller.CadOptions` (model, device, auto-run).
+    ``cad_options``: a :class:`mammoview.gui.cad_worker.CadOptions` (model, device, auto-run).
     """
     app = create_app()
     install_excepthooks()

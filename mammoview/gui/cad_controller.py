@@ -18,8 +18,7 @@ measurements and findings rows is :class:`~mammoview.gui.reader_actions.ReaderAc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui
@@ -32,7 +31,7 @@ from mammoview.gui.cad_actions import LAYERS, build_cad_actions, build_toolbar
 from mammoview.gui.cad_dock import LOCKED_TIP, CadDock, model_text
 from mammoview.gui.cad_jobs import CadRunner
 from mammoview.gui.cad_overlays import PanelOverlay, load_style, save_style
-from mammoview.gui.cad_worker import ModelChoice
+from mammoview.gui.cad_worker import CadOptions, ModelChoice
 from mammoview.gui.findings_panel import FindingsPanel
 from mammoview.gui.heatmap_layer import MAP_NAMES
 from mammoview.gui.mark_tool import MarksTool
@@ -54,18 +53,6 @@ if TYPE_CHECKING:
 _NEED_MODEL = ("run", "cancel", "auto")
 _SHOW_CAD = ("show", "export_sr", "next_map", "opacity_up", "opacity_down", "threshold_up", "threshold_down",
              *(n for n in LAYERS if n != "reader"), *(f"map_{n}" for n in MAP_NAMES))  # fmt: skip
-
-
-@dataclass(frozen=True)
-class CadOptions:
-    """Start-up choices (``mammoview view --model/--device/--auto-cad``); None: the saved setting."""
-
-    model: str | None = None
-    models_dir: Path | None = None
-    device: str | None = None
-    auto_run: bool | None = None
-    tile: int | None = None  # engine tile size (tests use small tiles for a fine-grained cancel)
-    cam: str = "cam"
 
 
 class CadController(ReaderActions, QtCore.QObject):

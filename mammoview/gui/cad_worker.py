@@ -39,6 +39,18 @@ class CadUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class CadOptions:
+    """Start-up choices (``mammoview view --model/--device/--auto-cad``); None: the saved setting."""
+
+    model: str | None = None
+    models_dir: Path | None = None
+    device: str | None = None
+    auto_run: bool | None = None
+    tile: int | None = None  # engine tile size (tests use small tiles for a fine-grained cancel)
+    cam: str = "cam"
+
+
+@dataclass(frozen=True)
 class ModelChoice:
     """Which model to load: manifest name (None: the default), folder (None: the default) and device."""
 

@@ -19,7 +19,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mammoview.gui import dialogs, read_log
 from mammoview.gui.actions import ViewerActions
 from mammoview.gui.breast_fit import fit_default, fit_to_breast
-from mammoview.gui.cad_controller import CadController, CadOptions
+from mammoview.gui.cad_controller import CadController
+from mammoview.gui.cad_worker import CadOptions
 from mammoview.gui.display_image import DisplayImage
 from mammoview.gui.hanging_layout import HangingLayout, Layout
 from mammoview.gui.image_controls import ImageControls

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mammoview.gui import app as gui_app
-from mammoview.gui.cad_controller import CadOptions
+from mammoview.gui.cad_worker import CadOptions
 from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import colourful, grab_rgb
