@@ -154,3 +154,13 @@ def _json_default(v: Any) -> Any:
     if isinstance(v, tuple):
         return list(v)
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+def init_weights_path(init_from: str) -> Path:
+    """The weights file ``init_from`` names: a run folder's best epoch or a ``.safetensors`` file."""
+    path = Path(init_from)
+    if path.is_dir():
+        path = path / "checkpoints" / "best.safetensors"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: init_from needs a finished run folder or a .safetensors file")
+    return path

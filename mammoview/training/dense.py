@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,9 @@ from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.training import geometry
 from mammoview.training.patches import lesion_in_breast, prepare_source
 from mammoview.training.sources import SourceImage, SourceName, all_sources
+
+if TYPE_CHECKING:
+    from mammoview.training.datasets import PatchSet
 
 #: target value of a window that enters no loss
 IGNORE = -1
@@ -337,3 +340,19 @@ class DenseSampler:
             xb[b, 0] = crop_data(img, x0, y0, s)
             yb[b], mb[b], wb[b] = crop_targets(img, x0, y0, self.grid, self.cfg.positive_radius_px)
         return torch.from_numpy(xb), torch.from_numpy(yb), torch.from_numpy(mb), torch.from_numpy(wb)
+
+
+def dense_sampler(
+    ps: PatchSet, dcfg: DenseConfig, stride: int, workers: int, balance: float, progress: bool
+) -> DenseSampler:
+    """The training patients' whole images of the patch set's data, prepared as the patches were."""
+    grid = window_grid(dcfg.crop_px, stride, ps.context, dcfg.windows_px)
+    images = load_dense_images(
+        ps.data_dir(),
+        ps.split_patients().get("train", []),
+        PreprocessConfig.from_dict(ps.manifest["preprocessing"]),
+        dcfg.sources,
+        workers=workers,
+        progress=progress,
+    )
+    return DenseSampler(images, dcfg, grid, balance)

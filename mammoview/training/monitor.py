@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from mammoview.cad.preprocess import PreparedImage, PreprocessConfig
 from mammoview.training.froc import FrocCase, Mark, froc
 from mammoview.training.sources import SourceImage, cbis_images
+
+if TYPE_CHECKING:
+    from mammoview.training.datasets import PatchSet
 
 #: Region threshold for the candidates: low, so the FROC reaches 2 false positives per image.
 CANDIDATE_THRESHOLD = 0.1
@@ -93,3 +96,21 @@ class DetectionMonitor:
             "val_froc_sens_at_1": result.sensitivity_at(1.0),
             "val_froc_lesions": result.n_lesions,
         }
+
+
+def detection_monitor(ps: PatchSet, n_images: int) -> DetectionMonitor:
+    """The ``froc`` monitor: ``n_images`` validation CBIS images of the patch set's data.
+
+    The data folder is ``$MAMMOVIEW_DATA`` when set, else the one the patch set was cut from
+    (its manifest's ``data_dir``) when it still exists, else :func:`default_data_dir`.
+
+    Raises
+    ------
+    ValueError
+        If the patch set's data folder holds no such image (the monitor would score nothing).
+    """
+    data = ps.data_dir()
+    images = monitor_images(data, ps.split_patients().get("val", []), n_images)
+    if not images:
+        raise ValueError(f"--monitor froc: no validation CBIS-DDSM image with located masses under {data}")
+    return DetectionMonitor(images, PreprocessConfig.from_dict(ps.manifest["preprocessing"]), ps.patch_size)

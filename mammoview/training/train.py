@@ -44,13 +44,13 @@ import numpy as np
 import torch
 
 from mammoview.training.augment import AugmentConfig
-from mammoview.training.checkpoint import load_checkpoint, save_checkpoint, state_tensors
+from mammoview.training.checkpoint import init_weights_path, load_checkpoint, save_checkpoint, state_tensors
 from mammoview.training.curves import plot_learning_curves
 from mammoview.training.datasets import PatchSet
-from mammoview.training.dense import DenseConfig, DenseSampler
+from mammoview.training.dense import DenseConfig, dense_sampler
 from mammoview.training.descriptors import descriptor_targets, target_counts
 from mammoview.training.losses import class_sampling_weights
-from mammoview.training.monitor import DetectionMonitor, monitor_images
+from mammoview.training.monitor import detection_monitor
 from mammoview.training.steps import (
     dense_train_step,
     lr_at,
@@ -120,56 +120,8 @@ class TrainConfig:
         return cls(**d)
 
 
-def dense_sampler(ps: PatchSet, cfg: TrainConfig, model: torch.nn.Module, progress: bool) -> DenseSampler:
-    """The training patients' whole images of the patch set's data, prepared as the patches were."""
-    from mammoview.cad.preprocess import PreprocessConfig
-    from mammoview.training.dense import load_dense_images, window_grid
-
-    dcfg = cfg.dense or DenseConfig()
-    grid = window_grid(dcfg.crop_px, int(getattr(model, "feature_stride", 1)), ps.context, dcfg.windows_px)
-    images = load_dense_images(
-        ps.data_dir(),
-        ps.split_patients().get("train", []),
-        PreprocessConfig.from_dict(ps.manifest["preprocessing"]),
-        dcfg.sources,
-        workers=max(1, cfg.threads),
-        progress=progress,
-    )
-    return DenseSampler(images, dcfg, grid, cfg.balance)
-
-
-def init_weights_path(init_from: str) -> Path:
-    """The weights file ``init_from`` names: a run folder's best epoch or a ``.safetensors`` file."""
-    path = Path(init_from)
-    if path.is_dir():
-        path = path / "checkpoints" / "best.safetensors"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: init_from needs a finished run folder or a .safetensors file")
-    return path
-
-
 def _sampling(groups: list[Group], alpha: float) -> list[np.ndarray]:
     return [class_sampling_weights(g.y.numpy(), alpha) for g in groups]
-
-
-def detection_monitor(ps: PatchSet, cfg: TrainConfig) -> DetectionMonitor:
-    """The ``froc`` monitor: ``cfg.monitor_images`` validation CBIS images of the patch set's data.
-
-    The data folder is ``$MAMMOVIEW_DATA`` when set, else the one the patch set was cut from
-    (its manifest's ``data_dir``) when it still exists, else :func:`default_data_dir`.
-
-    Raises
-    ------
-    ValueError
-        If the patch set's data folder holds no such image (the monitor would score nothing).
-    """
-    from mammoview.cad.preprocess import PreprocessConfig
-
-    data = ps.data_dir()
-    images = monitor_images(data, ps.split_patients().get("val", []), cfg.monitor_images)
-    if not images:
-        raise ValueError(f"--monitor froc: no validation CBIS-DDSM image with located masses under {data}")
-    return DetectionMonitor(images, PreprocessConfig.from_dict(ps.manifest["preprocessing"]), ps.patch_size)
 
 
 def train(
@@ -213,7 +165,13 @@ def train(
     # patches smaller than the network's stride would pool to nothing: leave them out
     min_size = int(getattr(model, "feature_stride", 1))
     train_groups = [g for g in make_groups(ps, tr) if g.size >= min_size]
-    sampler = dense_sampler(ps, cfg, model, progress) if cfg.dense is not None else None
+    sampler = (
+        dense_sampler(
+            ps, cfg.dense, int(getattr(model, "feature_stride", 1)), max(1, cfg.threads), cfg.balance, progress
+        )
+        if cfg.dense is not None
+        else None
+    )
     dcfg = cfg.dense or DenseConfig()
     if sampler is not None and dcfg.patch_batch <= 0:  # the crops replace the whole-image patches
         train_groups = [g for g in train_groups if g.size != ps.patch_size]
@@ -234,7 +192,7 @@ def train(
     ema = make_ema(model, cfg.ema, cfg.ema_warmup)
     net: torch.nn.Module = ema.module if ema is not None else model  # type: ignore[assignment]  # validated, kept, installed
 
-    detection = detection_monitor(ps, cfg) if cfg.monitor == "froc" else None
+    detection = detection_monitor(ps, cfg.monitor_images) if cfg.monitor == "froc" else None
 
     opt = make_optimizer(torch.nn.ModuleList([model, aux_head]) if aux_head is not None else model, cfg)
     if sampler is not None:

@@ -391,15 +391,14 @@ def test_map_miner_returns_breast_cells_best_first(patch_set, tmp_path):
 def test_detection_monitor_finds_its_data(patch_set, monkeypatch):
     """The patch set's own data folder, or $MAMMOVIEW_DATA when set (the folder moved); no image is a clear error."""
     from mammoview.training.datasets import PatchSet
-    from mammoview.training.train import TrainConfig, detection_monitor
+    from mammoview.training.monitor import detection_monitor
 
     ps = PatchSet(patch_set)
-    cfg = TrainConfig(monitor="froc", monitor_images=2)
     monkeypatch.delenv("MAMMOVIEW_DATA", raising=False)
-    assert len(detection_monitor(ps, cfg)) == 2  # from the manifest's data_dir
+    assert len(detection_monitor(ps, 2)) == 2  # from the manifest's data_dir
     data = ps.manifest["data_dir"]
     ps.manifest["data_dir"] = "/nonexistent/data"
     monkeypatch.setenv("MAMMOVIEW_DATA", data)
-    assert len(detection_monitor(ps, cfg)) == 2
+    assert len(detection_monitor(ps, 2)) == 2
     with pytest.raises(ValueError, match="no validation CBIS-DDSM image"):
-        detection_monitor(ps, TrainConfig(monitor="froc", monitor_images=0))
+        detection_monitor(ps, 0)

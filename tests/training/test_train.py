@@ -212,7 +212,7 @@ def test_weight_average_follows_the_model_and_resumes(tmp_path):
 
 
 def test_init_from_names_a_missing_run(tmp_path):
-    from mammoview.training.train import init_weights_path
+    from mammoview.training.checkpoint import init_weights_path
 
     (tmp_path / "run" / "checkpoints").mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match=r"best\.safetensors"):
