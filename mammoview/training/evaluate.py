@@ -358,6 +358,9 @@ def evaluate(
         metrics["detection"] = det.to_dict()
         # fitted on detect's raw malignancy (evaluate's own detect run passes --raw-malignancy)
         metrics["detection"]["malignancy_calibration"] = fit_malignancy_calibration(docs, truth, patients)
+        if opts.detections:
+            notes.append("the malignancy calibration is fitted on the detections' malignancy as written "
+                         "(raw only if detect ran with --raw-malignancy or with an uncalibrated model)")  # fmt: skip
         if opts.max_images is not None and not opts.detections:
             notes.append(f"--max-images {opts.max_images}: detect ran on a subset of the validation images")
         missing = len(images) - det.counts["scored"]
