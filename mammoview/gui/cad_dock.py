@@ -66,6 +66,8 @@ class HeatScale(QtWidgets.QWidget):
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
         painter = QtGui.QPainter(self)
         try:
+            if not self.isEnabled():  # locked (first read not done) or no model: greyed like the other controls
+                painter.setOpacity(0.3)
             ink = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
             # room on the right for the last label, centred near the end of the bar
             paint_colorbar(painter, 4.0, 4.0, max(self.width() - 26, 16), 12, self.threshold, ink)
