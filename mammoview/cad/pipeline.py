@@ -42,6 +42,7 @@ from mammoview.cad.inference import (
     whole_image_maps,
 )
 from mammoview.cad.landmarks import nipple_point
+from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, MalignancyMap
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.preprocess import PreparedImage, estimate_spacing, prepare_image
@@ -168,9 +169,14 @@ class MapsFindings:
     curve: OperatingCurve | None = None
     #: the model's malignancy calibration, applied to each finding's malignancy (None: raw)
     calibration: MalignancyCalibration | None = None
+    #: the second-stage malignancy network's map: each finding's malignancy is read there (None: the detector's)
+    second: MalignancyMap | None = None
 
     def findings(self, threshold: float) -> tuple[Finding, ...]:
         found = findings_from_maps(self.maps, self.geometry, threshold, max_findings=self.max_findings)
+        if self.second is not None:
+            second = self.second
+            found = [replace(f, malignancy=second.at(*f.center)) for f in found]
         if self.curve is not None:
             curve = self.curve
             found = [replace(f, fp_per_image=curve.fp_per_image(f.score)) for f in found]
@@ -193,6 +199,7 @@ def analyse_image(
     tile: int | None = None,
     flip: bool | None = None,
     calibrated: bool = True,
+    malignancy: LoadedModel | None = None,
 ) -> ProgressGenerator[ImageCadResult]:
     """CAD on one image: probability maps, findings, scores and heatmaps.
 
@@ -221,6 +228,9 @@ def analyse_image(
     calibrated
         Apply the manifest's malignancy calibration to the findings' and the image's malignancy
         (False: the network's raw output, what a calibration is fitted on).
+    malignancy
+        A second-stage malignancy network (manifest task "malignancy", :mod:`mammoview.cad.malignancy`):
+        the findings' and the image's malignancy come from its map, with its calibration.
 
     Yields
     ------
@@ -264,13 +274,19 @@ def analyse_image(
             heatmaps = {k: _to_heatmap(k, v, maps.stride, maps.offset, prepared) for k, v in maps.named().items()}
         else:
             raise ValueError(f"cam must be 'cam' or 'gradcam', got {cam!r}")
+    second = None
+    if malignancy is not None:
+        second = yield from _second_stage(malignancy, image, sp, dev, tile, cancel)
     check_cancel(cancel)
     yield Progress(900, STEPS, f"{name}: findings")
     thr = model.entry.finding_threshold if threshold is None else threshold
-    calibration = model.entry.calibration if calibrated else None
-    source = MapsFindings(maps, MapGeometry.of(prepared), max_findings, model.entry.curve, calibration)
+    calibration = (malignancy.entry if malignancy is not None else model.entry).calibration if calibrated else None
+    geometry = MapGeometry.of(prepared)
+    source = MapsFindings(maps, geometry, max_findings, model.entry.curve, calibration, second)
     findings = source.findings(thr)
     abnormal, malignant = image_scores(maps)
+    if second is not None:
+        malignant = second.image_malignancy(findings_from_maps(maps, geometry, CANDIDATE_THRESHOLD))
     if calibration is not None and malignant > 0:  # the breast's malignancy reads as its findings' do
         malignant = calibration.apply(malignant)
     yield Progress(STEPS, STEPS, f"{name}: done")
@@ -291,6 +307,30 @@ def analyse_image(
         source=source,
         nipple=nipple_point(prepared, mlo=image.view is not None and image.view.projection.value == "MLO"),
     )
+
+
+def _second_stage(
+    model: LoadedModel,
+    image: MammoImage,
+    spacing: PixelSpacing,
+    device: torch.device,
+    tile: int | None,
+    cancel: CancelFlag,
+) -> ProgressGenerator[MalignancyMap]:
+    """The second-stage network's malignancy map of ``image`` (its own pixel size, flip and windows)."""
+    if model.entry.task != "malignancy":
+        raise ValueError(f"{model.entry.name} is a {model.entry.task} model, not a malignancy model")
+    model = model.to(device)
+    prepared = prepare_image(image, model.preprocess, spacing)
+    net = model.inference_net
+    if not isinstance(net, CadNet):
+        raise TypeError(f"{type(net).__name__} is not a CadNet")
+    gen = whole_image_maps(net, prepared, model.entry.patch_size, device=model.device, tile=tile, cancel=cancel,
+                           precision=model.precision, flip=model.entry.test_time_flip,
+                           windows_px=model.entry.map_windows_px or None)  # fmt: skip
+    with deterministic():
+        maps = yield from _rescale(gen, 880, 900, f"{image.path.name}: malignancy")
+    return MalignancyMap.of(maps, prepared)
 
 
 def _rescale(gen: ProgressGenerator[R], lo: int, hi: int, name: str) -> ProgressGenerator[R]:
@@ -319,8 +359,10 @@ def analyse_study(
     max_findings: int = DEFAULT_MAX_FINDINGS,
     tile: int | None = None,
     density: LoadedModel | None = None,
+    malignancy: LoadedModel | None = None,
 ) -> ProgressGenerator[StudyCadResult]:
-    """CAD on every image of a study, then breast and exam scores (and density, with a ``density`` model).
+    """CAD on every image of a study, then breast and exam scores (and density, with a ``density`` model;
+    the malignancy of a second-stage ``malignancy`` model, :func:`analyse_image`).
 
     A breast's scores are the maximum over its views: a lesion is often clearly seen in
     only one of CC/MLO, so averaging would halve exactly the signal that matters, while
@@ -342,7 +384,8 @@ def analyse_study(
     for i, img in enumerate(imgs):
         check_cancel(cancel)
         label = img.view.label if img.view is not None else img.path.name
-        gen = analyse_image(model, img, cam=cam, cancel=cancel, max_findings=max_findings, tile=tile)
+        gen = analyse_image(model, img, cam=cam, cancel=cancel, max_findings=max_findings, tile=tile,
+                            malignancy=malignancy)  # fmt: skip
         while True:
             try:
                 p = next(gen)

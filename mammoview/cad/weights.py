@@ -43,7 +43,8 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 __all__ = [
     "MANIFEST", "MODELS_ENV", "InstalledModel", "LoadedModel", "Manifest", "ModelEntry", "ModelError",
-    "atomic_write_text", "build_model", "default_models_dir", "list_installed", "load_model", "load_weights",
+    "atomic_write_text", "build_model", "default_models_dir", "list_installed", "load_model", "load_optional",
+    "load_weights",
     "prepare_for_inference", "read_manifest", "save_model",
 ]  # fmt: skip
 
@@ -198,6 +199,21 @@ def load_model(
     load_weights(model, path, entry.sha256)
     dev = select_device(device)
     return prepare_for_inference(model, entry, dev, path=path, precision=precision)
+
+
+def load_optional(task: str, models_dir: Path | str | None = None, device: str | torch.device | None = None
+                  ) -> LoadedModel | None:  # fmt: skip
+    """The installed model of an optional ``task`` ("density", "malignancy"); None when none is installed.
+
+    Raises
+    ------
+    ModelError
+        If one is installed but broken (callers go on without it and say why).
+    """
+    root = Path(models_dir or default_models_dir())
+    if not any(m.task == task for m in read_manifest(root).models):
+        return None
+    return load_model(None, root, device, task=task)
 
 
 def prepare_for_inference(

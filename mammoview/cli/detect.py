@@ -81,6 +81,11 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument("--cam", choices=("cam", "gradcam"), default="cam", help="heatmap method (default cam)")
     p.add_argument(
+        "--no-malignancy-model",
+        action="store_true",
+        help="the detector's own malignancy even when a second-stage malignancy model is installed beside it",
+    )
+    p.add_argument(
         "--raw-malignancy",
         action="store_true",
         help="the network's own malignancy output, without the model's calibration (what `evaluate` fits one on)",
@@ -168,12 +173,18 @@ def run(args: argparse.Namespace) -> int:
     from mammoview.cad.pipeline import STEPS, analyse_image
     from mammoview.cad.render import write_heatmap_files
     from mammoview.cad.types import Progress
-    from mammoview.cad.weights import atomic_write_text, load_model
+    from mammoview.cad.weights import ModelError, atomic_write_text, load_model, load_optional
     from mammoview.io import LoadError, read_image, scan_paths
     from mammoview.io.pixels import to_presentation
 
     configure_threads(args.threads)
     model = with_map_windows(load_model(args.model, args.models_dir, args.device), args.map_windows)
+    second = None
+    if not args.no_malignancy_model:
+        try:
+            second = load_optional("malignancy", args.models_dir, args.device)
+        except (ModelError, ValueError) as exc:
+            print(f"mammoview detect: the malignancy model is not used: {exc}", file=sys.stderr)
     threshold = args.threshold
     if args.fp_per_image is not None:
         threshold = threshold_at_rate(model.entry, args.fp_per_image, args.flip_tta, args.map_windows)
@@ -202,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
                     threshold=threshold,
                     flip=args.flip_tta,
                     calibrated=not args.raw_malignancy,
+                    malignancy=second,
                 )
                 while True:
                     try:

@@ -172,6 +172,13 @@ def add_install_options(p: argparse.ArgumentParser) -> None:
         "run with the same TTA and windows) so the viewer shows each finding's false marks per image",
     )
     p.add_argument(
+        "--task",
+        choices=("detection", "malignancy"),
+        default="detection",
+        help="what the installed model does: detection (the CAD, default) or malignancy (a second stage read "
+        "at each finding of the detection model beside it)",
+    )
+    p.add_argument(
         "--malignancy-calibration",
         type=Path,
         default=None,
@@ -189,6 +196,7 @@ def install_options(args: argparse.Namespace) -> InstallOptions:
     cal = args.malignancy_calibration
     return InstallOptions(
         version=args.model_version,
+        task=args.task,
         finding_threshold=args.finding_threshold,
         test_time_flip=args.test_time_flip,
         map_windows_px=tuple(args.map_windows or ()),

@@ -97,21 +97,23 @@ def load_chosen(choice: ModelChoice) -> LoadedModel:
         return model
 
 
-def load_density(choice: ModelChoice) -> LoadedModel | None:
-    """The density model of the chosen folder (call from a worker thread); None when none is installed.
+def load_task(choice: ModelChoice, task: str) -> LoadedModel | None:
+    """The ``task`` model ("density", "malignancy") of the chosen folder (call from a worker thread).
 
-    A broken density model is logged and skipped: the CAD runs without density.
+    None when none is installed; a broken one is logged and skipped: the CAD runs without it.
     """
-    from mammoview.cad.weights import ModelError, default_models_dir, load_model, read_manifest
+    from mammoview.cad.weights import ModelError, default_models_dir, load_optional
 
-    root = Path(choice.models_dir or default_models_dir()).resolve()
     try:
-        if not any(m.task == "density" for m in read_manifest(root).models):
-            return None
-        return load_model(None, root, choice.device, task="density")
+        return load_optional(task, Path(choice.models_dir or default_models_dir()).resolve(), choice.device)
     except (ModelError, ValueError) as exc:
-        log.warning("density model not used: %s", exc)
+        log.warning("%s model not used: %s", task, exc)
         return None
+
+
+def load_density(choice: ModelChoice) -> LoadedModel | None:
+    """The density model of the chosen folder (:func:`load_task`)."""
+    return load_task(choice, "density")
 
 
 class ModelProvider:
@@ -119,7 +121,8 @@ class ModelProvider:
 
     A missing or broken CAD model is remembered as :class:`CadUnavailable` until :meth:`reset`
     (the reader's "Reload model"), so every later run fails fast with the same reason.  The
-    density model is optional: without one (or with a broken one) results carry no density.
+    density and the second-stage malignancy models are optional: without one (or with a broken
+    one) results carry no density / the detector's own malignancy.
     """
 
     def __init__(self, choice: ModelChoice | None = None, loader: Callable[[], LoadedModel] | None = None) -> None:
@@ -129,6 +132,7 @@ class ModelProvider:
         self._model: LoadedModel | None = None
         self._error: CadUnavailable | None = None
         self._density: tuple[LoadedModel | None] | None = None  # (model or None) once looked for
+        self._malignancy: tuple[LoadedModel | None] | None = None
 
     def density(self) -> LoadedModel | None:
         """The density model, looked for once (blocking; never call from the GUI thread)."""
@@ -136,6 +140,13 @@ class ModelProvider:
             if self._density is None:
                 self._density = (load_density(self.choice),)
             return self._density[0]
+
+    def malignancy(self) -> LoadedModel | None:
+        """The second-stage malignancy model, looked for once (blocking; never call from the GUI thread)."""
+        with self._lock:
+            if self._malignancy is None:
+                self._malignancy = (load_task(self.choice, "malignancy"),)
+            return self._malignancy[0]
 
     def get(self) -> LoadedModel:
         """The loaded model (blocking; never call from the GUI thread)."""
@@ -157,7 +168,7 @@ class ModelProvider:
                 self.choice = choice
             if loader is not None:
                 self._loader = loader
-            self._model, self._error, self._density = None, None, None
+            self._model, self._error, self._density, self._malignancy = None, None, None, None
 
 
 class CadWorker(QtCore.QObject):
@@ -206,9 +217,9 @@ class CadWorker(QtCore.QObject):
         if not self._images:
             return None
         check_cancel(self._cancel)
-        density = self._provider.density()
+        density, malignancy = self._provider.density(), self._provider.malignancy()
         gen = analyse_study(model, self._images, cancel=self._cancel, tile=self._tile, cam=self._cam,  # type: ignore[arg-type]
-                            density=density)  # fmt: skip
+                            density=density, malignancy=malignancy)  # fmt: skip
         return drain(gen, lambda p: self._emit_progress(p.done, p.total, p.message))
 
     def _emit_progress(self, done: int, total: int, message: str) -> None:

@@ -91,6 +91,8 @@ class InstallOptions:
     """
 
     version: str = "1.0.0"
+    #: "detection" (the CAD) or "malignancy" (a second stage read at each finding, :mod:`mammoview.cad.malignancy`)
+    task: str = "detection"
     finding_threshold: float = 0.5
     test_time_flip: bool = False
     map_windows_px: tuple[int, ...] = ()
@@ -167,6 +169,7 @@ def model_entry(name: str, summary: dict[str, Any], options: InstallOptions | No
         name=name,
         arch=cfg["arch"],
         version=opt.version,
+        task=opt.task,
         arch_kwargs=dict(cfg.get("arch_kwargs", {})),
         in_chans=int(pm.get("channels", 1)),
         pixel_size_mm=float(pm["pixel_size_mm"]),

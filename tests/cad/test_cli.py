@@ -269,3 +269,23 @@ def test_detect_writes_a_dicom_sr_per_study_that_reads_back_as_the_json(models_d
     scores = sorted(m.value for g in sr.content.get_image_measurement_groups() for m in g.get_measurements()
                     if m.name.meaning == "Certainty of Finding")  # fmt: skip
     assert scores == pytest.approx(sorted(e["scores"]["abnormal"] for e in images.values()), abs=1e-4)
+
+
+def test_detect_reads_malignancy_from_an_installed_second_stage_unless_told_not_to(models_dir, study_dir, tmp_path):
+    from mammoview.cad.weights import ModelEntry
+
+    stage2 = ModelEntry(name="test-malignancy", arch="paper_cnn", task="malignancy",
+                        arch_kwargs={"widths": [1, 1, 1, 1]}, patch_size=32, pixel_size_mm=1.0,
+                        licence="TEST ONLY: hand-set weights")  # fmt: skip
+    argv = ["detect", str(study_dir / "lcc.dcm"), "--quiet", "--max-findings", "2"]
+    assert main([*argv, "--json", str(tmp_path / "one.json")]) == 0
+    saved = save_model(bright_net(), stage2, models_dir)
+    assert main([*argv, "--json", str(tmp_path / "two.json")]) == 0
+    assert main([*argv, "--json", str(tmp_path / "own.json"), "--no-malignancy-model"]) == 0
+    one, two, own = (json.loads((tmp_path / f"{n}.json").read_text())["images"][0] for n in ("one", "two", "own"))
+    assert [f["center"] for f in two["findings"]] == [f["center"] for f in one["findings"]]  # same detections
+    assert [f["malignancy"] for f in two["findings"]] != [f["malignancy"] for f in one["findings"]]
+    assert own["findings"] == one["findings"] and own["scores"] == one["scores"]
+    (models_dir / saved.file).write_bytes(b"broken")
+    assert main([*argv, "--json", str(tmp_path / "broken.json")]) == 0  # goes on with the detector's own output
+    assert json.loads((tmp_path / "broken.json").read_text())["images"][0]["findings"] == one["findings"]

@@ -444,6 +444,8 @@ def test_weights_run_folder_is_installed_and_detected_with(setup):
     }
     (run / "summary.json").write_text(json.dumps(summary))
     assert install.model_entry("x", summary).arch == "paper_cnn"
+    assert install.model_entry("x", summary).task == "detection"
+    assert install.model_entry("x", summary, install.InstallOptions(task="malignancy")).task == "malignancy"
     out = s["out"].parent / "eval-run"
     assert (
         _cli(
