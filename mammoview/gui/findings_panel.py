@@ -48,8 +48,13 @@ NIPPLE_TIP = (
 )
 
 
+#: The columns: the reader's marks beside the CAD's, so a matched row shows both at the dock's
+#: default width; the numbers (false marks per image, mm from the nipple) after them.
+COLUMNS = ("View", "CAD", "Reader", "FP/img", "FN mm")
+
+
 def row_text(row: MatchRow) -> list[str]:
-    """Columns of one row: view, CAD (kind score, malignancy), false marks per image, mm from nipple, reader marks."""
+    """Columns of one row: view, CAD (kind score, malignancy), reader marks, false marks per image, mm from nipple."""
     cad = rate = ""
     if row.finding is not None:
         f = row.finding
@@ -59,7 +64,7 @@ def row_text(row: MatchRow) -> list[str]:
     if row.distance_mm is not None:
         reader += f" ({row.distance_mm:.0f} mm)"
     nipple = f"{row.nipple_mm:.0f}" if row.nipple_mm is not None else ""
-    return [row.view.label, cad, rate, nipple, reader]
+    return [row.view.label, cad, reader, rate, nipple]
 
 
 class FindingsPanel(QtWidgets.QWidget):
@@ -88,11 +93,11 @@ class FindingsPanel(QtWidgets.QWidget):
         self.note = QtWidgets.QLabel("")
         self.note.setWordWrap(True)
         self.tree = QtWidgets.QTreeWidget()
-        self.tree.setColumnCount(5)
-        self.tree.setHeaderLabels(["View", "CAD", "FP/img", "FN mm", "Reader"])
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.headerItem().setToolTip(1, CAD_TIP)
-        self.tree.headerItem().setToolTip(2, RATE_TIP)
-        self.tree.headerItem().setToolTip(3, NIPPLE_TIP)
+        self.tree.headerItem().setToolTip(3, RATE_TIP)
+        self.tree.headerItem().setToolTip(4, NIPPLE_TIP)
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
@@ -125,7 +130,7 @@ class FindingsPanel(QtWidgets.QWidget):
         group = self._group(f"Your marks ({len(marks)})", None)
         for row in self.rows:
             m = row.marks[0]
-            self._item(group, row, [m.view.label, "", "", "", f"{m.label} {KIND_SHORT[m.kind]}"])
+            self._item(group, row, [m.view.label, "", f"{m.label} {KIND_SHORT[m.kind]}", "", ""])
         self.tree.expandAll()
         self._resize()
 
@@ -149,7 +154,7 @@ class FindingsPanel(QtWidgets.QWidget):
             return
         group = self._group(f"Your measurements ({len(measurements)})", None)
         for m, length in measurements:
-            item = QtWidgets.QTreeWidgetItem(group, [m.view.label, "", "", "", f"{m.label} {length}"])
+            item = QtWidgets.QTreeWidgetItem(group, [m.view.label, "", f"{m.label} {length}", "", ""])
             item.setData(0, _ROW, m)
         group.setExpanded(True)
         self._resize()

@@ -110,7 +110,7 @@ def test_scores_keep_their_order_readable_near_one():
     f = finding(FindingKind.MASS, 10, 10, 0.9968, 0.62)
     assert score_text(f) == "0.997<br>M 0.62"
     row = MatchRow(category=Category.CAD_ONLY, view=View.LCC, finding=f, marks=(), distance_mm=None)
-    assert row_text(row)[1:3] == ["mass 0.997 · M 0.62", ""]  # no operating curve: no rate
+    assert row_text(row)[1] == "mass 0.997 · M 0.62" and row_text(row)[3] == ""  # no operating curve: no rate
     calc = MatchRow(Category.CAD_ONLY, View.LCC, finding(FindingKind.CALCIFICATION, 5, 5, 0.5, 0.2), (), None)
     assert row_text(calc)[1] == "calc 0.50 · M 0.20"
 
@@ -125,12 +125,13 @@ def test_false_marks_per_image_shown_beside_the_score(qtbot):
     f = replace(finding(FindingKind.MASS, 10, 10, 0.9968, 0.62), fp_per_image=0.536)
     assert score_text(f) == "0.997 · 0.5 FP/img<br>M 0.62"
     row = MatchRow(category=Category.CAD_ONLY, view=View.LCC, finding=f, marks=(), distance_mm=None)
-    assert row_text(row) == ["L CC", "mass 0.997 · M 0.62", "0.5", "", ""]
-    assert row_text(replace(row, nipple_mm=41.6))[3] == "42"
+    assert row_text(row) == ["L CC", "mass 0.997 · M 0.62", "", "0.5", ""]
+    assert row_text(replace(row, nipple_mm=41.6))[4] == "42"
     panel = FindingsPanel()
     qtbot.addWidget(panel)
-    assert panel.tree.headerItem().text(2) == "FP/img" and "validation" in panel.tree.headerItem().toolTip(2)
+    assert panel.tree.headerItem().text(3) == "FP/img" and "validation" in panel.tree.headerItem().toolTip(3)
+    assert panel.tree.headerItem().text(2) == "Reader"  # beside the CAD column: both in view at the dock's width
     panel.show_rows([row], "1 finding")
     panel.select_row(0)
-    assert panel.tree.currentItem().text(2) == "0.5"
+    assert panel.tree.currentItem().text(3) == "0.5"
     assert f.to_json(rates=True)["fp_per_image"] == 0.536 and "fp_per_image" not in f.to_json()

@@ -100,7 +100,7 @@ def test_select_delete_undo_and_modes_exclude_each_other(study, qtbot):
     # Listed in the findings panel; a row centres the view on it, and the panel's button deletes it.
     tree = study.cad.findings.tree
     group = tree.topLevelItem(tree.topLevelItemCount() - 1)
-    assert group.text(0) == "Your measurements (1)" and group.child(0).text(4) == "M2 7.0 mm"
+    assert group.text(0) == "Your measurements (1)" and group.child(0).text(2) == "M2 7.0 mm"
     tree.setCurrentItem(group.child(0))
     assert study.cad.measure_tool.selected.id == 2 and study.active_panel() is rcc
     study.cad.findings.delete_button.click()
