@@ -48,7 +48,7 @@ from mammoview.cad.networks import CadNet
 from mammoview.cad.pipeline import analyse_study, drain
 from mammoview.cad.preprocess import estimate_spacing, prepare_image
 from mammoview.cad.registry import create_model
-from mammoview.cad.weights import LoadedModel, ModelEntry, ModelError, load_model, prepare_for_inference
+from mammoview.cad.weights import LoadedModel, ModelEntry, ModelError, load_model, load_optional, prepare_for_inference
 from mammoview.io import read_image
 
 CASE = "sfm-malign-0"
@@ -343,6 +343,12 @@ def main() -> int:
         ts = [timed(lambda: assess_density(density, images), dev)[0] for _ in range(args.repeat)]
         print(f"breast density ({density.entry.name} {density.entry.version}, four views, in the viewer's CAD job): "
               f"{med(ts):.3f} s; four-view CAD + density {t_study + med(ts):.3f} s without decode")  # fmt: skip
+    second = load_optional("malignancy", args.models_dir, dev)
+    if second is not None:
+        ts = [timed(lambda: drain(analyse_study(loaded, images, tile=tile, malignancy=second)), dev)[0]
+              for _ in range(args.repeat)]  # fmt: skip
+        print(f"four-view CAD with the second-stage malignancy model ({second.entry.name} {second.entry.version}, "
+              f"as the viewer runs it): {med(ts):.3f} s without decode (+{med(ts) - t_study:.3f} s)")  # fmt: skip
     if not args.no_gui:
         stall, wall, n = gui_stall(files, args.models_dir)
         print(

@@ -47,3 +47,17 @@ $MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to models --patches
 # same validation patients; mini-MIAS is its external test.
 $MV train-density --out "$RUNS/density/d15" --split "$RUNS/patches/ctx/split.json" --pixel-size 1.5 \
   --epochs 30 --threads 2 --quiet --install-to models --model-version 1.1.0
+# Second-stage malignancy (task "malignancy", ~10 min): the paper's 4-conv CNN on whole lesions at 0.6 mm
+# (64 px + 16 px context = 58 mm), the CAD's patient split (same sources and seed as runs/patches/ctx);
+# read at each finding by the engine.  Its calibration is fitted by evaluating the whole CAD with it.
+$MV extract-patches --out "$RUNS/patches/mal6s" --pixel-size 0.6 --patch-size 64 --context 16 \
+  --cbis-normal-patches 1 --mias-normal-patches 1 --cbis-lesion-patches 8 --mias-lesion-patches 16 --jitter 0.1 \
+  --workers 2 --quiet
+$MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --malignant-weight 2.0 \
+  --monitor malignant_auc --epochs 30 --patience 6 --max-minutes 10 --time-schedule --threads 2 --quiet
+$MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to models \
+  --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.0
+$MV evaluate --model mammoview-vgg --patches "$RUNS/patches/ctx" --out "$RUNS/eval/with-malignancy" --quiet
+$MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to models \
+  --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.0 \
+  --malignancy-calibration "$RUNS/eval/with-malignancy/metrics.json"

@@ -2,13 +2,14 @@
 
 The detector sees 29 mm patches at 0.3 mm and its malignancy head knows little more than a
 mass's size.  A second network trained on lesion patches at 0.6 mm with context (58 mm: the
-whole mass and its surroundings) is run, like the detector, fully convolutionally over the
-whole image (:func:`mammoview.cad.inference.whole_image_maps`: its patch-equivalent map is the
-classifier applied at every cell).  A finding's malignancy is that map's
-p(malignant | lesion) at the finding's centre; the image's malignancy is the mean of it over
-the image's top :data:`CANDIDATES` candidate findings (regions from
-:data:`CANDIDATE_THRESHOLD` up, whatever threshold the marks are shown at), weighted by their
-scores, as measured on the validation images (models/MODEL_CARD.md, "Known gaps").
+whole mass and its surroundings) classifies a patch centred on each finding
+(:class:`SecondStage`: every centre the viewer can show, at every operating point it offers,
+is classified once, in one batch).  Its map over the whole image
+(:func:`mammoview.cad.inference.whole_image_maps`, :class:`MalignancyMap`) answers for a centre
+cut at any other threshold.  The image's malignancy is the mean over its top
+:data:`CANDIDATES` candidate findings (regions from :data:`CANDIDATE_THRESHOLD` up, whatever
+threshold the marks are shown at), weighted by their scores, as measured on the validation
+images (models/MODEL_CARD.md, "Known gaps").
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import torch
 from scipy import ndimage as ndi
 
 from mammoview.cad.inference import ProbabilityMaps
+from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.preprocess import PreparedImage
 from mammoview.cad.types import Finding
 
@@ -70,9 +73,54 @@ class MalignancyMap:
         return float(1.0 / (1.0 + np.exp(-z)))
 
     def image_malignancy(self, candidates: Sequence[Finding]) -> float:
-        """Score-weighted mean over the top :data:`CANDIDATES` candidates (0 with none)."""
-        top = sorted(candidates, key=lambda f: f.score, reverse=True)[:CANDIDATES]
-        weights = np.array([f.score for f in top], dtype=np.float64)
-        if not top or weights.sum() <= 0:
-            return 0.0
-        return float(np.dot(weights, [self.at(*f.center) for f in top]) / weights.sum())
+        return image_malignancy(self, candidates)
+
+
+@dataclass(frozen=True, eq=False)
+class SecondStage:
+    """The second network's p(malignant | lesion) at the centres classified from crops, else its map."""
+
+    crops: dict[tuple[float, float], float]
+    fallback: MalignancyMap
+
+    def at(self, x: float, y: float) -> float:
+        value = self.crops.get((x, y))
+        return self.fallback.at(x, y) if value is None else value
+
+    def image_malignancy(self, candidates: Sequence[Finding]) -> float:
+        return image_malignancy(self, candidates)
+
+
+def image_malignancy(stage: MalignancyMap | SecondStage, candidates: Sequence[Finding]) -> float:
+    """Score-weighted mean of ``stage``'s malignancy over the top :data:`CANDIDATES` candidates (0 with none)."""
+    top = sorted(candidates, key=lambda f: f.score, reverse=True)[:CANDIDATES]
+    weights = np.array([f.score for f in top], dtype=np.float64)
+    if not top or weights.sum() <= 0:
+        return 0.0
+    return float(np.dot(weights, [stage.at(*f.center) for f in top]) / weights.sum())
+
+
+def crop_malignancy(net: CadNet, prepared: PreparedImage, patch: int, context: int,
+                    centres: Sequence[tuple[float, float]], batch: int = 64) -> list[float]:  # fmt: skip
+    """p(malignant | lesion) of a ``patch`` + ``context`` crop centred on each stored-grid centre.
+
+    Mirror-averaged logits (as the map's test-time flip); the image is zero-padded (its
+    normalised mean) where a crop reaches past it, as the validation analysis did.
+    """
+    if not centres:
+        return []
+    pad = patch + context
+    data = np.pad(prepared.data, ((0, 0), (pad, pad), (pad, pad)))
+    size = patch + 2 * context
+    crops = []
+    for x, y in centres:
+        cx, cy = x / prepared.scale_x + pad, y / prepared.scale_y + pad
+        x0, y0 = round(cx - size / 2), round(cy - size / 2)
+        crops.append(data[:, y0 : y0 + size, x0 : x0 + size])
+    out: list[float] = []
+    with torch.no_grad():
+        for k in range(0, len(crops), batch):
+            t = torch.from_numpy(np.ascontiguousarray(np.stack(crops[k : k + batch])))
+            lg = 0.5 * (net.forward_context(t, context)[:, 3] + net.forward_context(t.flip(-1), context)[:, 3])
+            out += torch.sigmoid(lg.float()).tolist()
+    return out

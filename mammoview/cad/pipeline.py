@@ -42,7 +42,7 @@ from mammoview.cad.inference import (
     whole_image_maps,
 )
 from mammoview.cad.landmarks import nipple_point
-from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, MalignancyMap
+from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, MalignancyMap, SecondStage, crop_malignancy
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.preprocess import PreparedImage, estimate_spacing, prepare_image
@@ -169,8 +169,8 @@ class MapsFindings:
     curve: OperatingCurve | None = None
     #: the model's malignancy calibration, applied to each finding's malignancy (None: raw)
     calibration: MalignancyCalibration | None = None
-    #: the second-stage malignancy network's map: each finding's malignancy is read there (None: the detector's)
-    second: MalignancyMap | None = None
+    #: the second-stage malignancy network: each finding's malignancy is read there (None: the detector's)
+    second: SecondStage | MalignancyMap | None = None
 
     def findings(self, threshold: float) -> tuple[Finding, ...]:
         found = findings_from_maps(self.maps, self.geometry, threshold, max_findings=self.max_findings)
@@ -274,14 +274,20 @@ def analyse_image(
             heatmaps = {k: _to_heatmap(k, v, maps.stride, maps.offset, prepared) for k, v in maps.named().items()}
         else:
             raise ValueError(f"cam must be 'cam' or 'gradcam', got {cam!r}")
+    thr = model.entry.finding_threshold if threshold is None else threshold
+    geometry = MapGeometry.of(prepared)
     second = None
     if malignancy is not None:
-        second = yield from _second_stage(malignancy, image, sp, dev, tile, cancel)
+        # every centre the viewer can show (its operating points) and the image's candidates
+        curve = model.entry.curve
+        cuts = {thr, model.entry.finding_threshold, CANDIDATE_THRESHOLD}
+        cuts |= {t for _, t, _ in curve.points()} if curve is not None else set()
+        cut = [findings_from_maps(maps, geometry, t, max_findings=max_findings) for t in sorted(cuts)]
+        centres = list(dict.fromkeys(f.center for found in cut for f in found))
+        second = yield from _second_stage(malignancy, image, sp, dev, tile, cancel, centres)
     check_cancel(cancel)
     yield Progress(900, STEPS, f"{name}: findings")
-    thr = model.entry.finding_threshold if threshold is None else threshold
     calibration = (malignancy.entry if malignancy is not None else model.entry).calibration if calibrated else None
-    geometry = MapGeometry.of(prepared)
     source = MapsFindings(maps, geometry, max_findings, model.entry.curve, calibration, second)
     findings = source.findings(thr)
     abnormal, malignant = image_scores(maps)
@@ -316,8 +322,9 @@ def _second_stage(
     device: torch.device,
     tile: int | None,
     cancel: CancelFlag,
-) -> ProgressGenerator[MalignancyMap]:
-    """The second-stage network's malignancy map of ``image`` (its own pixel size, flip and windows)."""
+    centres: Sequence[tuple[float, float]],
+) -> ProgressGenerator[SecondStage]:
+    """The second-stage network on ``image`` (its own pixel size, flip, windows): crops at ``centres``, and its map."""
     if model.entry.task != "malignancy":
         raise ValueError(f"{model.entry.name} is a {model.entry.task} model, not a malignancy model")
     model = model.to(device)
@@ -330,7 +337,12 @@ def _second_stage(
                            windows_px=model.entry.map_windows_px or None)  # fmt: skip
     with deterministic():
         maps = yield from _rescale(gen, 880, 900, f"{image.path.name}: malignancy")
-    return MalignancyMap.of(maps, prepared)
+        context = int(model.entry.extra.get("context_px", 0))
+        full = model.model
+        if not isinstance(full, CadNet):
+            raise TypeError(f"{type(full).__name__} is not a CadNet")
+        values = crop_malignancy(full, prepared, model.entry.patch_size, context, centres)
+    return SecondStage(dict(zip(centres, values, strict=True)), MalignancyMap.of(maps, prepared))
 
 
 def _rescale(gen: ProgressGenerator[R], lo: int, hi: int, name: str) -> ProgressGenerator[R]:

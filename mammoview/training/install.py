@@ -104,8 +104,10 @@ class InstallOptions:
         """Refuse a curve or a calibration measured with another test-time flip or other map windows:
         they would not describe the maps the installed model makes."""
         mine = (bool(self.test_time_flip), tuple(int(w) for w in self.map_windows_px))
-        for what, d in (("operating curve", self.operating_curve), ("malignancy calibration",
-                                                                      self.malignancy_calibration)):  # fmt: skip
+        checked = [("operating curve", self.operating_curve)]
+        if self.task == "detection":  # a second stage's calibration was measured with the detector's maps
+            checked.append(("malignancy calibration", self.malignancy_calibration))
+        for what, d in checked:
             ran = d.get("evaluated")
             if not ran:
                 continue

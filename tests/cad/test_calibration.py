@@ -103,6 +103,8 @@ def test_install_refuses_a_calibration_fitted_on_other_maps():
     with pytest.raises(ValueError, match="malignancy calibration was measured with test-time flip False"):
         InstallOptions(test_time_flip=True, map_windows_px=(96, 64), malignancy_calibration=fitted)
     InstallOptions(test_time_flip=False, map_windows_px=(96,), malignancy_calibration=fitted)
+    # a second-stage malignancy model's calibration was measured with the detector's maps: not compared
+    InstallOptions(task="malignancy", test_time_flip=True, malignancy_calibration=fitted)
 
 
 def test_the_evaluation_report_states_the_fitted_calibration():

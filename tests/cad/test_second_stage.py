@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from mammoview.cad.calibration import MalignancyCalibration
-from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, CANDIDATES, MalignancyMap
+from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, CANDIDATES, MalignancyMap, SecondStage, crop_malignancy
 from mammoview.cad.pipeline import analyse_image, drain, findings_from_maps
+from mammoview.cad.preprocess import prepare_image
 from mammoview.cad.registry import create_model
 from mammoview.cad.types import Finding, FindingKind
 from mammoview.cad.weights import LoadedModel, ModelEntry, ModelError, load_optional, save_model
@@ -74,13 +75,18 @@ def test_findings_and_image_read_their_malignancy_from_the_second_stage(bright_m
     got = drain(analyse_image(bright_model, image, tile=64, malignancy=stage2))
     assert got.findings and [f.center for f in got.findings] == [f.center for f in first.findings]
     second = got.source.second
-    assert second is not None
-    for f in got.findings:
-        assert f.malignancy == pytest.approx(second.at(*f.center))
+    assert isinstance(second, SecondStage)
+    for f in got.findings:  # each shown finding was classified from a crop centred on it
+        assert f.center in second.crops and f.malignancy == pytest.approx(second.crops[f.center])
+    cands = findings_from_maps(got.source.maps, got.source.geometry, CANDIDATE_THRESHOLD)
+    assert all(c.center in second.crops for c in cands)  # the image's candidates too
+    crop = crop_malignancy(stage2.model, prepare_image(image, stage2.preprocess, image.info.spacing),
+                           stage2.entry.patch_size, 0, [got.findings[0].center])  # fmt: skip
+    assert got.findings[0].malignancy == pytest.approx(crop[0], abs=1e-6)
+    assert second.at(1.5, 2.5) == pytest.approx(second.fallback.at(1.5, 2.5))  # elsewhere: the map
     assert got.findings[0].malignancy != pytest.approx(first.findings[0].malignancy)
     top = got.findings[0]
     assert np.hypot(top.center[0] - BLOB.x, top.center[1] - BLOB.y) < 60  # the bright blob reads malignant
-    cands = findings_from_maps(got.source.maps, got.source.geometry, CANDIDATE_THRESHOLD)
     assert got.malignant == pytest.approx(second.image_malignancy(cands))
     assert got.abnormal == first.abnormal
     assert np.array_equal(got.heatmaps["abnormal"].data, first.heatmaps["abnormal"].data)
