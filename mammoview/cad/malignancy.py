@@ -118,9 +118,10 @@ def crop_malignancy(net: CadNet, prepared: PreparedImage, patch: int, context: i
         x0, y0 = round(cx - size / 2), round(cy - size / 2)
         crops.append(data[:, y0 : y0 + size, x0 : x0 + size])
     out: list[float] = []
+    device = next(net.parameters()).device
     with torch.no_grad():
         for k in range(0, len(crops), batch):
-            t = torch.from_numpy(np.ascontiguousarray(np.stack(crops[k : k + batch])))
+            t = torch.from_numpy(np.ascontiguousarray(np.stack(crops[k : k + batch]))).to(device)
             lg = 0.5 * (net.forward_context(t, context)[:, 3] + net.forward_context(t.flip(-1), context)[:, 3])
             out += torch.sigmoid(lg.float()).tolist()
     return out

@@ -230,7 +230,8 @@ def analyse_image(
         (False: the network's raw output, what a calibration is fitted on).
     malignancy
         A second-stage malignancy network (manifest task "malignancy", :mod:`mammoview.cad.malignancy`):
-        the findings' and the image's malignancy come from its map, with its calibration.
+        the findings' and the image's malignancy come from it (a crop at every centre the viewer's
+        operating points show; its whole-image map for other thresholds), with its calibration.
 
     Yields
     ------
