@@ -426,4 +426,5 @@ def analyse_study(
         device=str(dev),
         seconds=time.perf_counter() - t0,
         density_model=density.info if density is not None else None,
+        malignancy_model=malignancy.info if malignancy is not None else None,
     )

@@ -284,6 +284,7 @@ class StudyCadResult:
     device: str = "cpu"
     seconds: float = 0.0
     density_model: ModelInfo | None = None  # the density network behind ``breasts[...].density``
+    malignancy_model: ModelInfo | None = None  # the second-stage network behind the malignancy (None: the detector)
 
     @property
     def graded_breasts(self) -> dict[Laterality, DensityResult]:

@@ -125,7 +125,14 @@ def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
         and any(f.fp_per_image is not None for r in cad.result.images for f in r.findings),
         operating=operating_text(cad) if shown else "",
         density=_density_text(cad) if shown and cad.style.scores else "",
+        malignancy=_malignancy_text(cad) if shown else "",
     )
+
+
+def _malignancy_text(cad: CadController) -> str:
+    """``Malignancy: mammoview-malignancy 1.0.0 (47489b65)`` when a second stage gave it ("" otherwise)."""
+    m = cad.result.malignancy_model if cad.result is not None else None
+    return f"Malignancy: {m.name} {m.version} ({m.sha256[:8]})" if m is not None else ""
 
 
 def _density_text(cad: CadController) -> str:
@@ -251,6 +258,7 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         "study": study,
         "model": {"name": m.name, "version": m.version, "sha256": m.sha256} if m is not None else None,
         "density_model": _model_json(cad.result.density_model) if shown and cad.result is not None else None,
+        "malignancy_model": _model_json(cad.result.malignancy_model) if shown and cad.result is not None else None,
         "cad_shown": shown,
         "images": images,
         "breasts": breasts,

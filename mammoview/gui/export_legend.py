@@ -39,6 +39,7 @@ class LegendInfo:
     rates: bool = False  # the shown findings carry false marks per image (the model's operating curve)
     operating: str = ""  # the marks' operating point ("p >= 0.971 · 1.0 FP/img · finds 62%"; "" = not shown)
     density: str = ""  # the exam's density and the model behind the breast labels ("" = none shown)
+    malignancy: str = ""  # the second-stage model behind the malignancy ("" = the detector's own)
 
 
 def _font(painter: QtGui.QPainter, size: float, bold: bool = False) -> None:
@@ -167,11 +168,12 @@ def _paint_model_block(painter: QtGui.QPainter, info: LegendInfo) -> None:
     painter.setPen(_DIM)
     _font(painter, 8)
     lines = [f"Marks at {info.operating} (validation)"] if info.operating and info.cad_shown else []
+    if info.malignancy and info.cad_shown:
+        lines.append(info.malignancy)
     if info.density and info.cad_shown:
         lines.append(info.density)
-    lines.append(f"Exported {info.exported}")
-    if info.anonymized:
-        lines.append("Patient identifiers left out")
+    # one line: with a second-stage and a density model the caption must still fit the band
+    lines.append(f"Exported {info.exported}" + (" · anonymized" if info.anonymized else ""))
     for i, text in enumerate(lines):
         painter.drawText(QtCore.QPointF(rx, 35 + 13 * i), text)
     _font(painter, 14, bold=True)

@@ -182,10 +182,13 @@ class CadSeen:
     @classmethod
     def of(cls, result: StudyCadResult) -> CadSeen:
         """The summary of ``result`` the read log keeps (exam scores, marks shown, exam density)."""
-        m, exam = result.model, result.exam_density
+        m, exam, second = result.model, result.exam_density, result.malignancy_model
         marks = sum(len(r.findings) for r in result.images)
         density = exam[1].category if exam is not None else None
-        return cls(f"{m.name} {m.version} ({m.sha256[:8]})", result.abnormal, result.malignant, marks, density)
+        name = f"{m.name} {m.version} ({m.sha256[:8]})"
+        if second is not None:  # the malignancy the reader saw came from it
+            name += f" + {second.name} {second.version} ({second.sha256[:8]})"
+        return cls(name, result.abnormal, result.malignant, marks, density)
 
 
 @dataclass(frozen=True)

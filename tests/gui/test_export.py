@@ -10,7 +10,7 @@ from PySide6 import QtGui
 
 from mammoview.cad.types import FindingKind
 from mammoview.gui import export_dialog
-from mammoview.gui.export import CAPTION, export_study, legend_info
+from mammoview.gui.export import CAPTION, export_json, export_study, legend_info
 from mammoview.gui.export_legend import legend_height
 from mammoview.gui.read_state import MarkKind, image_key
 from mammoview.gui.sr_export import export_sr
@@ -139,6 +139,30 @@ def test_false_marks_per_image_reach_the_json_and_the_legend(cad_window, load, s
     assert entry["findings"][0]["fp_per_image"] == 0.42
     w.cad.set_result(planted_result(w, {View.LMLO: [finding(FindingKind.MASS, 220, 150, half=15)]}))
     assert not legend_info(w, True).rates  # a model without an operating curve: no rate line
+
+
+def test_the_second_stage_malignancy_model_is_named_in_export_and_read(cad_window, load, synthetic_study, tmp_path):
+    from dataclasses import replace
+
+    from mammoview.cad.types import ModelInfo
+    from mammoview.gui.export import legend_info
+
+    load(cad_window, [synthetic_study])
+    w = cad_window
+    second = ModelInfo(name="test-malignancy", version="1.0.0", sha256="ab" * 32)
+    planted = planted_result(w, {View.LMLO: [finding(FindingKind.MASS, 220, 150, half=15)]})
+    w.cad.set_result(replace(planted, malignancy_model=second))
+    assert legend_info(w, True).malignancy == ""  # nothing of the CAD before the first read is done
+    w.commands["cad_first_read_done"].trigger()
+    assert legend_info(w, True).malignancy == "Malignancy: test-malignancy 1.0.0 (abababab)"
+    doc = json.loads(export_study(w, tmp_path / "read.png").json.read_text())
+    assert doc["malignancy_model"]["name"] == "test-malignancy" and doc["malignancy_model"]["sha256"] == "ab" * 32
+    assert (
+        w.cad.reader.state.cad_seen is not None
+        and "+ test-malignancy 1.0.0 (abababab)" in w.cad.reader.state.cad_seen.model
+    )
+    w.cad.set_result(planted)
+    assert legend_info(w, True).malignancy == "" and export_json(w)["malignancy_model"] is None
 
 
 def test_dicom_sr_export_is_locked_until_the_first_read_then_holds_the_shown_findings(study, tmp_path):
