@@ -78,10 +78,14 @@ def _region(f: Finding, source: hd.sr.SourceImageForRegion) -> hd.sr.ImageRegion
     return hd.sr.ImageRegion(hd.sr.GraphicTypeValues.POINT, np.array([f.center], dtype=np.float64), source)
 
 
-def _scores(certainty: float, cancer: float, algorithm: hd.sr.AlgorithmIdentification) -> list[hd.sr.Measurement]:
+def _scores(certainty: float, cancer: float, algorithm: hd.sr.AlgorithmIdentification,
+            cancer_algorithm: hd.sr.AlgorithmIdentification | None = None) -> list[hd.sr.Measurement]:  # fmt: skip
+    """Certainty of finding (the detector) and probability of cancer (``cancer_algorithm``: a second stage, if any)."""
     return [
         hd.sr.Measurement(codes.DCM.CertaintyOfFinding, float(certainty), _UNITLESS, algorithm_id=algorithm),
-        hd.sr.Measurement(codes.DCM.ProbabilityOfCancer, float(cancer), _UNITLESS, algorithm_id=algorithm),
+        hd.sr.Measurement(
+            codes.DCM.ProbabilityOfCancer, float(cancer), _UNITLESS, algorithm_id=cancer_algorithm or algorithm
+        ),
     ]
 
 
@@ -95,8 +99,12 @@ def study_sr(
     model: ModelInfo,
     breasts: Mapping[Laterality, BreastScore] | None = None,
     density_model: ModelInfo | None = None,
+    malignancy_model: ModelInfo | None = None,
 ) -> hd.sr.ComprehensiveSR:
     """The SR of one study's CAD results (``results``: the images of that study, DICOM files).
+
+    ``malignancy_model``: the second-stage network that gave the malignancy (the algorithm of
+    each *Probability of cancer*; None: the detector's own head).
 
     With ``breasts`` carrying a density (and ``density_model``), each breast's BI-RADS
     composition is added as a qualitative evaluation: DCM *Breast composition* = SCT *Almost
@@ -116,7 +124,7 @@ def study_sr(
         with warnings.catch_warnings():  # single-component patient names (CBIS-DDSM) are the source's business
             warnings.filterwarnings("ignore", message=".*intended person name.*", category=UserWarning)
             sr_groups = _density_groups(breasts or {}, density_model)
-            return _build(results, headers, model, sr_groups)
+            return _build(results, headers, model, sr_groups, malignancy_model)
     except (ValueError, TypeError, AttributeError) as exc:
         raise SrError(f"cannot build the SR: {type(exc).__name__}: {exc}") from None
 
@@ -145,8 +153,14 @@ def _build(
     headers: list[pydicom.Dataset],
     model: ModelInfo,
     extra: Sequence[hd.sr.MeasurementsAndQualitativeEvaluations] = (),
+    malignancy_model: ModelInfo | None = None,
 ) -> hd.sr.ComprehensiveSR:
     algorithm = hd.sr.AlgorithmIdentification(name=model.name, version=model.version, manufacturer=MANUFACTURER)
+    second = None
+    if malignancy_model is not None:  # the second stage gave the probability of cancer
+        second = hd.sr.AlgorithmIdentification(
+            name=malignancy_model.name, version=malignancy_model.version, manufacturer=MANUFACTURER
+        )
     device = hd.sr.DeviceObserverIdentifyingAttributes(
         uid=generate_uid(entropy_srcs=[model.sha256]), name="mammoview CAD", manufacturer_name=MANUFACTURER,
         model_name=f"{model.name} {model.version}",
@@ -161,11 +175,12 @@ def _build(
             groups.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
                 tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{label} CAD finding {k}"),
                 referenced_region=_region(f, source), finding_type=_FINDING_TYPE[f.kind], algorithm_id=algorithm,
-                finding_sites=_sites(r), measurements=_scores(f.score, f.malignancy, algorithm),
+                finding_sites=_sites(r), measurements=_scores(f.score, f.malignancy, algorithm, second),
             ))  # fmt: skip
         groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
             tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{label} image scores"),
-            algorithm_id=algorithm, finding_sites=_sites(r), measurements=_scores(r.abnormal, r.malignant, algorithm),
+            algorithm_id=algorithm, finding_sites=_sites(r),
+            measurements=_scores(r.abnormal, r.malignant, algorithm, second),
             source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(ds)],
         ))  # fmt: skip
     groups.extend(extra)

@@ -243,7 +243,14 @@ def run(args: argparse.Namespace) -> int:
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
     if args.sr is not None:
-        failed += write_srs(args.sr, scan.images, results, model.info, quiet=args.quiet)
+        failed += write_srs(
+            args.sr,
+            scan.images,
+            results,
+            model.info,
+            quiet=args.quiet,
+            malignancy_model=second.info if second is not None else None,
+        )
     if not args.quiet:
         n_find = sum(len(e.get("findings", [])) for e in entries)
         print(
@@ -253,7 +260,8 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model: Any, quiet: bool = False) -> int:
+def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model: Any, quiet: bool = False,
+              malignancy_model: Any = None) -> int:  # fmt: skip
     """One DICOM SR per study of the analysed images into ``folder``; returns the number of studies that failed.
 
     Files are named by a hash of the study key (the key can be a patient ID), and each
@@ -271,7 +279,7 @@ def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model
         mine = [results[str(Path(i.path).resolve())] for i in study.images]
         name = f"cad-sr-{hashlib.sha256(study.key.encode()).hexdigest()[:16]}.dcm"
         try:
-            path = write_sr(study_sr(mine, model), folder / name)
+            path = write_sr(study_sr(mine, model, malignancy_model=malignancy_model), folder / name)
         except SrError as exc:
             print(f"mammoview detect: no SR for study {study.key}: {exc}", file=sys.stderr)
             failed += 1

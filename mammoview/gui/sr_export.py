@@ -37,7 +37,7 @@ def export_sr(cad: CadController, path: str | Path | None = None) -> Path | None
             return None
     try:
         r = cad.result
-        out = write_sr(study_sr(r.images, r.model, r.breasts, r.density_model), target)
+        out = write_sr(study_sr(r.images, r.model, r.breasts, r.density_model, r.malignancy_model), target)
     except (SrError, OSError) as exc:
         window.report_problems("DICOM SR not written", [str(exc)])
         return None

@@ -289,3 +289,28 @@ def test_detect_reads_malignancy_from_an_installed_second_stage_unless_told_not_
     (models_dir / saved.file).write_bytes(b"broken")
     assert main([*argv, "--json", str(tmp_path / "broken.json")]) == 0  # goes on with the detector's own output
     assert json.loads((tmp_path / "broken.json").read_text())["images"][0]["findings"] == one["findings"]
+
+
+def test_the_sr_names_the_second_stage_as_the_algorithm_of_the_probability_of_cancer(models_dir, study_dir, tmp_path):
+    import highdicom as hd
+
+    from mammoview.cad.weights import ModelEntry
+
+    stage2 = ModelEntry(name="test-malignancy", arch="paper_cnn", task="malignancy",
+                        arch_kwargs={"widths": [1, 1, 1, 1]}, patch_size=32, pixel_size_mm=1.0,
+                        licence="TEST ONLY: hand-set weights")  # fmt: skip
+    save_model(bright_net(), stage2, models_dir)
+    sr_dir = tmp_path / "sr"
+    argv = ["detect", str(study_dir / "lcc.dcm"), "--json", str(tmp_path / "d.json"), "--quiet", "--threshold", "0.05"]
+    assert main([*argv, "--sr", str(sr_dir)]) == 0
+    (path,) = sr_dir.iterdir()
+    groups = hd.sr.srread(path).content.get_planar_roi_measurement_groups()
+    assert groups
+
+    def algorithm(m) -> str:  # type: ignore[no-untyped-def]  # the NUM item's "Algorithm Name" (DCM 111001)
+        items = m[0].ContentSequence
+        return next(str(i.TextValue) for i in items if i.ConceptNameCodeSequence[0].CodeValue == "111001")
+
+    for g in groups:
+        names = {m.name.meaning: algorithm(m) for m in g.get_measurements()}
+        assert names == {"Certainty of Finding": "test-bright", "Probability of cancer": "test-malignancy"}
