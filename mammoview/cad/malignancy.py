@@ -1,4 +1,4 @@
-"""Second-stage malignancy: a whole-lesion network's map, read at each finding (manifest task "malignancy").
+"""Second-stage malignancy: a whole-lesion network on a crop at each finding (manifest task "malignancy").
 
 The detector sees 29 mm patches at 0.3 mm and its malignancy head knows little more than a
 mass's size.  A second network trained on lesion patches at 0.6 mm with context (58 mm: the
@@ -22,6 +22,7 @@ import numpy.typing as npt
 import torch
 from scipy import ndimage as ndi
 
+from mammoview.cad.calibration import logit
 from mammoview.cad.inference import ProbabilityMaps
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.preprocess import PreparedImage
@@ -67,8 +68,7 @@ class MalignancyMap:
         j0, i0 = min(int(u), w - 1), min(int(v), h - 1)
         j1, i1 = min(j0 + 1, w - 1), min(i0 + 1, h - 1)
         fu, fv = u - j0, v - i0
-        q = np.clip(self.values[[i0, i0, i1, i1], [j0, j1, j0, j1]].astype(np.float64), 1e-7, 1 - 1e-7)
-        lg = np.log(q) - np.log1p(-q)
+        lg = logit(self.values[[i0, i0, i1, i1], [j0, j1, j0, j1]])
         z = (1 - fv) * ((1 - fu) * lg[0] + fu * lg[1]) + fv * ((1 - fu) * lg[2] + fu * lg[3])
         return float(1.0 / (1.0 + np.exp(-z)))
 

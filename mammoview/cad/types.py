@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from mammoview.cad.calibration import MalignancyCalibration
+from mammoview.cad.calibration import MalignancyCalibration, logit
 from mammoview.cad.operating import OperatingCurve
 from mammoview.io.model import Laterality, View
 
@@ -116,9 +116,7 @@ def heat_levels(probability: npt.ArrayLike) -> npt.NDArray[np.uint8]:
     """uint8 heatmap levels of probabilities (see :data:`HEAT_LOGIT_RANGE`; 0 only for p <= 0)."""
     p = np.asarray(probability, dtype=np.float64)
     lo, hi = HEAT_LOGIT_RANGE
-    with np.errstate(divide="ignore"):
-        logit = np.log(np.clip(p, 1e-300, None)) - np.log1p(-np.clip(p, None, 1.0 - 1e-16))
-    level = 1.0 + np.clip((logit - lo) / (hi - lo), 0.0, 1.0) * 254.0
+    level = 1.0 + np.clip((logit(p) - lo) / (hi - lo), 0.0, 1.0) * 254.0
     return np.where(p > 0.0, np.rint(level), 0.0).astype(np.uint8)
 
 

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from mammoview.cad.landmarks import nipple_point
+from mammoview.cad.malignancy import crop_malignancy
 from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.training.evaluate import load_detections, resolve_model, validation_patients
 from mammoview.training.froc import match_detections, score_detections
@@ -70,20 +71,9 @@ def stage2(args: argparse.Namespace) -> None:
     p, c = int(summary["patch_size"]), int(summary.get("context_px", 0))
     out = []
     for s, e in rows:
-        prep = prepare_source(s, loaded.preprocess)
-        data = np.pad(prep.data, ((0, 0), (p, p), (p, p)))
         found = top_findings(e, 3)
-        crops = []
-        for f in found:
-            cx, cy = f["center"][0] / prep.scale_x + p, f["center"][1] / prep.scale_y + p
-            x0, y0 = round(cx - p / 2 - c), round(cy - p / 2 - c)
-            crops.append(data[:, y0 : y0 + p + 2 * c, x0 : x0 + p + 2 * c])
-        second: list[float] = []
-        if crops:
-            x = torch.from_numpy(np.stack(crops))
-            with torch.no_grad():
-                lg = 0.5 * (net.forward_context(x, c)[:, 3] + net.forward_context(x.flip(-1), c)[:, 3])
-            second = torch.sigmoid(lg).tolist()
+        # the engine's own crops (mammoview.cad.malignancy, what the shipped second stage runs)
+        second = crop_malignancy(net, prepare_source(s, loaded.preprocess), p, c, [tuple(f["center"]) for f in found])
         out.append((bool(s.malignant), e, [f["score"] for f in found], [f["malignancy"] for f in found], second))
     y = np.array([o[0] for o in out])
     aggregations: dict[str, Callable[[Any], float]] = {
