@@ -32,7 +32,7 @@ from mammoview.gui.cad_dock import LOCKED_TIP, CadDock, model_text
 from mammoview.gui.cad_jobs import CadRunner
 from mammoview.gui.cad_overlays import PanelOverlay, load_style, save_style
 from mammoview.gui.cad_worker import CadOptions, ModelChoice
-from mammoview.gui.findings_panel import FindingsPanel
+from mammoview.gui.findings_panel import DockFit, FindingsPanel
 from mammoview.gui.heatmap_layer import MAP_NAMES
 from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.matching import MatchRow, ViewCad, match_study
@@ -89,9 +89,11 @@ class CadController(ReaderActions, QtCore.QObject):
         self.dock.insert_section(self.assessment.widget)
         self.findings = FindingsPanel()
         window.add_dock(self.dock, "CAD", "cad_dock")
-        window.add_dock(self.findings, "Findings", "findings_dock")
+        findings_dock = window.add_dock(self.findings, "Findings", "findings_dock")
         if (state := s.state()) is not None:
             window.restoreState(state)  # the window restored before these docks existed
+        else:  # first start: once shown, the right column as wide as the findings' columns need
+            self._dock_fit = DockFit(window, findings_dock, self.findings.preferred_width)
 
         self.dock.mapChosen.connect(self.set_map)
         self.dock.opacityChosen.connect(lambda v: self._restyle(opacity=v))

@@ -8,7 +8,7 @@ be deleted from here (undoable).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -51,6 +51,12 @@ NIPPLE_TIP = (
 #: The columns: the reader's marks beside the CAD's, so a matched row shows both at the dock's
 #: default width; the numbers (false marks per image, mm from the nipple) after them.
 COLUMNS = ("View", "CAD", "Reader", "FP/img", "FN mm")
+
+#: A typical widest row, column by column: what the panel's preferred width is measured on.
+TYPICAL_ROW = ("L MLO", "mass 0.996 · M 0.50", "R12 mass (10 mm)", "0.25", "120")
+
+#: Indentation of the rows under their group title (pixels; Qt's default, ~20, is wasted width).
+INDENT_PX = 10
 
 
 def row_text(row: MatchRow) -> list[str]:
@@ -99,6 +105,7 @@ class FindingsPanel(QtWidgets.QWidget):
         self.tree.headerItem().setToolTip(3, RATE_TIP)
         self.tree.headerItem().setToolTip(4, NIPPLE_TIP)
         self.tree.setRootIsDecorated(False)
+        self.tree.setIndentation(INDENT_PX)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.currentItemChanged.connect(lambda item, _prev: self._activate(item))
@@ -119,6 +126,18 @@ class FindingsPanel(QtWidgets.QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.rule)
         self.rows: list[MatchRow] = []
+
+    def preferred_width(self) -> int:
+        """Width (pixels) at which every column of a typical row shows without scrolling."""
+        fm = self.tree.fontMetrics()
+        margin = 2 * self.tree.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_HeaderMargin) + 8
+        pairs = zip(COLUMNS, TYPICAL_ROW, strict=True)
+        text = sum(max(fm.horizontalAdvance(a), fm.horizontalAdvance(b)) + margin for a, b in pairs)
+        scrollbar = self.tree.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent)
+        frame = 2 * self.tree.frameWidth()
+        lay = self.layout()
+        margins = lay.contentsMargins() if lay is not None else QtCore.QMargins()
+        return text + INDENT_PX + scrollbar + frame + margins.left() + margins.right()
 
     # -- content --------------------------------------------------------------------------
     def show_locked(self, marks: Sequence[ReaderMark], note: str) -> None:
@@ -217,3 +236,25 @@ class FindingsPanel(QtWidgets.QWidget):
         row = self.selected_row()
         if row is not None and row.marks:
             self.deleteRequested.emit(row.marks[0].id)
+
+
+class DockFit(QtCore.QObject):
+    """On the window's first show, widen ``dock`` to ``width()`` pixels, at most 30 % of the window."""
+
+    def __init__(self, window: QtWidgets.QMainWindow, dock: QtWidgets.QDockWidget, width: Callable[[], int]) -> None:
+        super().__init__(window)
+        self.window, self.dock, self.width = window, dock, width
+        window.installEventFilter(self)
+        if window.isVisible():
+            self.fit()
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if watched is self.window and event.type() == QtCore.QEvent.Type.Show:
+            self.fit()
+        return False
+
+    def fit(self) -> None:
+        self.window.removeEventFilter(self)
+        target = min(self.width(), int(0.3 * self.window.width()))
+        if target > self.dock.width():
+            self.window.resizeDocks([self.dock], [target], QtCore.Qt.Orientation.Horizontal)

@@ -135,3 +135,41 @@ def test_false_marks_per_image_shown_beside_the_score(qtbot):
     panel.select_row(0)
     assert panel.tree.currentItem().text(3) == "0.5"
     assert f.to_json(rates=True)["fp_per_image"] == 0.536 and "fp_per_image" not in f.to_json()
+
+
+def _dock_window(qtbot, width: int, fit: bool):  # type: ignore[no-untyped-def]
+    """A main window of ``width`` with the findings panel docked right, fitted on show when ``fit``."""
+    from dataclasses import replace
+
+    from PySide6 import QtCore, QtWidgets
+
+    from mammoview.gui.findings_panel import DockFit, FindingsPanel
+    from mammoview.gui.matching import MatchRow
+
+    win = QtWidgets.QMainWindow()
+    qtbot.addWidget(win)
+    win.setCentralWidget(QtWidgets.QWidget())
+    panel = FindingsPanel()
+    dock = QtWidgets.QDockWidget("Findings", win)
+    dock.setWidget(panel)
+    win.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    win.resize(width, 900)
+    if fit:
+        DockFit(win, dock, panel.preferred_width)
+    win.show()
+    qtbot.waitExposed(win)
+    f = replace(finding(FindingKind.MASS, 10, 10, 0.9961, 0.5), fp_per_image=0.25)
+    marks = (mark(12, View.LMLO, 12, 12),)
+    panel.show_rows([MatchRow(Category.MATCHED, View.LMLO, f, marks, 10.0, nipple_mm=120.0)], "1 finding")
+    qtbot.wait(50)
+    return win, panel, dock
+
+
+def test_on_first_start_the_findings_dock_widens_until_every_column_shows(qtbot):
+    _win, panel, _ = _dock_window(qtbot, 1600, fit=False)
+    assert panel.tree.horizontalScrollBar().isVisible(), "control: Qt's default dock width needs the scroll"
+    _win, panel, dock = _dock_window(qtbot, 1600, fit=True)
+    assert not panel.tree.horizontalScrollBar().isVisible(), "every column of a typical row in view"
+    assert dock.width() >= panel.preferred_width() - 2
+    _win, _, narrow = _dock_window(qtbot, 900, fit=True)  # a small window keeps most of its width for the images
+    assert narrow.width() <= int(0.3 * 900) + 2
