@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported lazily at run time
     from mammoview.cad.preprocess import PreprocessConfig
@@ -70,12 +70,22 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     g.add_argument("--jitter", type=float, default=0.25, help="max lesion-centre offset, fraction of the patch")
     g.add_argument("--normal-margin", type=float, default=0.25, help="gap beyond half a patch, fraction of patch")
     g.add_argument("--min-coverage", type=float, default=0.7, help="min breast fraction of a normal patch")
-    g.add_argument(
+    mine = g.add_mutually_exclusive_group()
+    mine.add_argument(
         "--hard-negatives-from",
         type=Path,
         default=None,
         metavar="RUN",
         help="a first model (train run folder or models folder): add normal patches where it is most wrong",
+    )
+    mine.add_argument(
+        "--hard-negatives-from-detections",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="JSON",
+        help="`mammoview detect` JSON files: add normal patches at their findings (clear of every lesion), "
+        "e.g. a detector's false positives for a second-stage network at another pixel size",
     )
     g.add_argument("--hard-negatives", type=int, default=4, metavar="N", help="mined normal patches per image")
     g.add_argument("--hard-negative-min-score", type=float, default=0.5, metavar="P", help="min p(abnormal)")
@@ -108,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     bad = set(which) - {"cbis", "mias", "magic5"}
     if bad:
         raise ValueError(f"unknown source(s): {', '.join(sorted(bad))}")
+    mining = args.hard_negatives_from is not None or args.hard_negatives_from_detections is not None
     ecfg = ExtractConfig(
         patch_size=args.patch_size,
         context=args.context,
@@ -120,14 +131,18 @@ def run(args: argparse.Namespace) -> int:
         mias_normal_patches=args.mias_normal_patches,
         mias_other=args.mias_other,
         magic5=args.magic5,
-        hard_negatives=args.hard_negatives if args.hard_negatives_from is not None else 0,
+        hard_negatives=args.hard_negatives if mining else 0,
         seed=args.seed,
     )
-    miner = None
+    miner: Any = None
     if args.hard_negatives_from is not None:
         from mammoview.training.mining import MapMiner
 
         miner = MapMiner(args.hard_negatives_from, min_score=args.hard_negative_min_score)
+    elif args.hard_negatives_from_detections is not None:
+        from mammoview.training.mining import DetectionMiner
+
+        miner = DetectionMiner(args.hard_negatives_from_detections, min_score=args.hard_negative_min_score)
     m = extract_patch_set(
         args.out,
         data_dir=args.data,

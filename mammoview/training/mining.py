@@ -9,16 +9,23 @@ those clear of every lesion box/circle (the same clearance as random normal patc
 normal patches, marked ``origin = hard`` in ``index.csv``.  Labels are only used for that
 clearance, so mining the validation images too leaks nothing: the validation normal patches then
 include the hard cases the model will meet in whole images.
+
+:class:`DetectionMiner` takes the candidates from ``mammoview detect`` JSON files instead (each
+image's findings, in its stored grid): the false positives of a whole detector, at any pixel
+size, for a second-stage network that re-scores the detector's findings.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mammoview.cad.preprocess import PreparedImage
+from mammoview.training.sources import SourceImage
 
 
 class MapMiner:
@@ -73,7 +80,7 @@ class MapMiner:
                 "mine with a model of the same preprocessing"
             )
 
-    def __call__(self, prep: PreparedImage) -> list[tuple[float, float, float]]:
+    def __call__(self, src: SourceImage, prep: PreparedImage) -> list[tuple[float, float, float]]:
         from mammoview.cad.inference import whole_image_maps
         from mammoview.cad.pipeline import drain
 
@@ -91,3 +98,54 @@ class MapMiner:
             x, y = maps.cell_center(float(row), float(col))
             out.append((x, y, score))
         return out
+
+
+class DetectionMiner:
+    """Candidate hard negatives from ``mammoview detect`` JSON: each image's findings, best first.
+
+    Parameters
+    ----------
+    detections : sequence of Path
+        Detect JSON files (``--threshold`` low and ``--max-findings`` high give many candidates);
+        images are matched by absolute path.
+    min_score : float
+        Findings below this score are not candidates.
+    max_candidates : int
+        At most this many per image, best first (clearance filtering happens later).
+
+    The findings' centres are in each file's stored grid, so the patch set may use any pixel
+    size or preprocessing (:meth:`check` accepts all): the false positives of the detector as
+    it runs in the viewer, cut at the second stage's own scale.
+    """
+
+    def __init__(self, detections: Sequence[Path], min_score: float = 0.0, max_candidates: int = 200) -> None:
+        self.detections = [Path(p) for p in detections]
+        self.min_score = min_score
+        self.max_candidates = max_candidates
+        self.candidates: dict[str, list[tuple[float, float, float]]] = {}
+        for path in self.detections:
+            doc = json.loads(path.read_text())
+            if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
+                raise ValueError(f"{path}: not a detect JSON (no 'images' list)")
+            for img in doc["images"]:
+                found = [(float(f["center"][0]), float(f["center"][1]), float(f["score"]))
+                         for f in img.get("findings", [])]  # fmt: skip
+                found.sort(key=lambda c: -c[2])
+                self.candidates[str(Path(img["path"]).resolve())] = found
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "detections": [str(p) for p in self.detections],
+            "min_score": self.min_score,
+            "max_candidates": self.max_candidates,
+            "images": len(self.candidates),
+        }
+
+    def check(self, preprocessing: dict[str, Any]) -> None:
+        """Stored-grid candidates suit any preprocessing."""
+
+    def __call__(self, src: SourceImage, prep: PreparedImage) -> list[tuple[float, float, float]]:
+        found = self.candidates.get(str(Path(src.path).resolve()), [])
+        return [(x / prep.scale_x, y / prep.scale_y, s) for x, y, s in found if s >= self.min_score][
+            : self.max_candidates
+        ]

@@ -55,6 +55,8 @@ from mammoview.training.sources import Lesion, SourceImage
 
 #: tissue classes of the network's softmax, in output order (docs/cad-design.md)
 CLASSES = ("normal", "mass", "calcification")
+#: Hard-negative candidates of one image (``.mining``): ``(x, y, score)`` in model px of ``prep``, best first.
+Miner = Callable[[SourceImage, PreparedImage], list[tuple[float, float, float]]]
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def image_patches(
     prep: PreparedImage,
     cfg: ExtractConfig,
     notes: list[str] | None = None,
-    miner: Callable[[PreparedImage], list[tuple[float, float, float]]] | None = None,
+    miner: Miner | None = None,
 ) -> Iterator[Patch]:
     """Lesion and normal patches of one prepared whole image (see the module docstring).
 
@@ -206,7 +208,7 @@ def image_patches(
         return
     chosen: list[tuple[float, float]] = []
     margin = cfg.normal_margin * p
-    for mx, my, score in miner(prep):
+    for mx, my, score in miner(src, prep):
         if len(chosen) >= cfg.hard_negatives:
             break
         x, y = geometry.clamp_centre(mx, my, p, prep.shape)
@@ -280,7 +282,7 @@ def source_patches(
     src: SourceImage,
     pcfg: PreprocessConfig,
     cfg: ExtractConfig,
-    miner: Callable[[PreparedImage], list[tuple[float, float, float]]] | None = None,
+    miner: Miner | None = None,
 ) -> tuple[list[Patch], list[str]]:
     """All patches of one source record (a whole image or a MAGIC-5 patch), and notes on skipped lesions."""
     if src.is_patch:

@@ -346,13 +346,13 @@ def test_hard_negatives_are_the_miners_best_cells_clear_of_every_lesion(patch_se
     ]
     calls = []
 
-    def miner(p):  # type: ignore[no-untyped-def]
-        calls.append(p)
+    def miner(s, p):  # type: ignore[no-untyped-def]
+        calls.append((s, p))
         return sorted(cands, key=lambda c: -c[2])
 
     patches = list(image_patches(src, prep, cfg, miner=miner))
     hard = [p for p in patches if p.extra.get("origin") == "hard"]
-    assert calls == [prep] and len(hard) == 3
+    assert calls == [(src, prep)] and len(hard) == 3
     assert [p.extra["miner_score"] for p in hard] == sorted((p.extra["miner_score"] for p in hard), reverse=True)
     assert all(p.extra["miner_score"] < 1.0 for p in hard), "a lesion centre was taken as a negative"
     centres = [(p.cx / prep.scale_x, p.cy / prep.scale_y) for p in hard]
@@ -376,7 +376,7 @@ def test_map_miner_returns_breast_cells_best_first(patch_set, tmp_path):
     src = sources.cbis_images(patch_set.parent / "data")[0]
     prep = prepare_source(src, PreprocessConfig())
     miner = MapMiner(models, min_score=0.0, max_candidates=20)
-    cands = miner(prep)
+    cands = miner(src, prep)
     assert 0 < len(cands) <= 20
     scores = [s for _, _, s in cands]
     assert scores == sorted(scores, reverse=True)
@@ -402,3 +402,34 @@ def test_detection_monitor_finds_its_data(patch_set, monkeypatch):
     assert len(detection_monitor(ps, 2)) == 2
     with pytest.raises(ValueError, match="no validation CBIS-DDSM image"):
         detection_monitor(ps, 0)
+
+
+def test_detection_miner_puts_detect_findings_on_the_patch_grid(patch_set, tmp_path):
+    """Candidates from a detect JSON: matched by path, best first, stored grid -> the prepared grid."""
+    import json
+
+    from mammoview.training import sources
+    from mammoview.training.mining import DetectionMiner
+    from mammoview.training.patches import prepare_source
+
+    src = sources.cbis_images(patch_set.parent / "data")[0]
+    prep = prepare_source(src, PreprocessConfig(pixel_size_mm=0.6))
+    findings = [
+        {"kind": "mass", "score": 0.4, "center": [100.0, 200.0]},
+        {"kind": "mass", "score": 0.9, "center": [300.0, 500.0]},
+        {"kind": "mass", "score": 0.05, "center": [50.0, 60.0]},
+    ]
+    doc = {"images": [{"path": str(src.path.resolve()), "findings": findings}, {"path": "/elsewhere.png"}]}
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    miner = DetectionMiner([tmp_path / "d.json"], min_score=0.1)
+    cands = miner(src, prep)
+    assert [s for _, _, s in cands] == [0.9, 0.4]  # best first, the 0.05 one below min_score
+    x, y, _ = cands[0]
+    assert x == pytest.approx(300.0 / prep.scale_x) and y == pytest.approx(500.0 / prep.scale_y)
+    other = sources.cbis_images(patch_set.parent / "data")[1]
+    assert miner(other, prep) == []  # an image the detections do not cover has no candidates
+    assert miner.describe()["images"] == 2
+    miner.check({"pixel_size_mm": 0.6})  # any preprocessing: the centres are in the stored grid
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(ValueError, match="not a detect JSON"):
+        DetectionMiner([tmp_path / "bad.json"])
