@@ -107,8 +107,16 @@ def crop_malignancy(net: CadNet, prepared: PreparedImage, patch: int, context: i
     Mirror-averaged logits (as the map's test-time flip); the image is zero-padded (its
     normalised mean) where a crop reaches past it, as the validation analysis did.
     """
-    if not centres:
-        return []
+    logits = crop_logits(net, prepared, patch, context, centres, batch)
+    return [float(v) for v in 1.0 / (1.0 + np.exp(-logits[:, 3]))] if len(centres) else []
+
+
+def crop_logits(net: CadNet, prepared: PreparedImage, patch: int, context: int,
+                centres: Sequence[tuple[float, float]], batch: int = 64) -> npt.NDArray[np.float64]:  # fmt: skip
+    """The network's logits ``(N, outputs)`` on a ``patch`` + ``context`` crop centred on each stored-grid centre.
+
+    Mirror-averaged (as the map's test-time flip); zero-padded (the normalised mean) past the image.
+    """
     pad = patch + context
     data = np.pad(prepared.data, ((0, 0), (pad, pad), (pad, pad)))
     size = patch + 2 * context
@@ -117,11 +125,11 @@ def crop_malignancy(net: CadNet, prepared: PreparedImage, patch: int, context: i
         cx, cy = x / prepared.scale_x + pad, y / prepared.scale_y + pad
         x0, y0 = round(cx - size / 2), round(cy - size / 2)
         crops.append(data[:, y0 : y0 + size, x0 : x0 + size])
-    out: list[float] = []
+    out = []
     device = next(net.parameters()).device
     with torch.no_grad():
         for k in range(0, len(crops), batch):
             t = torch.from_numpy(np.ascontiguousarray(np.stack(crops[k : k + batch]))).to(device)
-            lg = 0.5 * (net.forward_context(t, context)[:, 3] + net.forward_context(t.flip(-1), context)[:, 3])
-            out += torch.sigmoid(lg.float()).tolist()
-    return out
+            lg = 0.5 * (net.forward_context(t, context) + net.forward_context(t.flip(-1), context))
+            out.append(lg.float().cpu().numpy().astype(np.float64))
+    return np.concatenate(out) if out else np.zeros((0, 0))

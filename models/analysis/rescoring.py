@@ -5,6 +5,7 @@
     mammoview detect ../shared/data/mini-mias/images --pixel-spacing 0.2 --json runs/eval/mias-all-1.3.json
     .venv/bin/python models/analysis/rescoring.py contralateral runs/eval/mias-all-1.3.json
     .venv/bin/python models/analysis/rescoring.py two-view runs/eval/default-1.3
+    .venv/bin/python models/analysis/rescoring.py fp-stage2 runs/eval/base --run runs/cnn-fp6
 
 - ``stage2``: the top-3 findings of each CBIS validation image (``detections-cbis.json`` of
   ``mammoview evaluate --out DIR``) re-scored for malignancy by a second network (a
@@ -17,6 +18,11 @@
 - ``two-view``: FROC of CBIS validation masses when each finding's logit gets ``beta`` x the logit
   of the best finding of the same breast's other view at a similar distance from the nipple
   (Gaussian weight, ``sigma`` mm) - the classic CC/MLO correspondence of CAD systems.
+- ``fp-stage2``: every FROC candidate of the validation images (CBIS and MIAS detections of
+  ``mammoview evaluate --out DIR``) re-scored for *abnormal* by a second network (a ``mammoview
+  train`` run, e.g. one trained at 0.6 mm on lesions and on the detector's own false positives,
+  ``extract-patches --hard-negatives-from-detections``): each finding's log-odds becomes
+  ``(1 - w) logit(score) + w logit(p2)``; FROC and MIAS abnormal AUC per ``w``.
 
 Prints tables; writes nothing.  Needs ../shared/data (or MAMMOVIEW_DATA).
 """
@@ -36,13 +42,13 @@ import numpy as np
 import torch
 
 from mammoview.cad.landmarks import nipple_point
-from mammoview.cad.malignancy import crop_malignancy
+from mammoview.cad.malignancy import crop_logits, crop_malignancy
 from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.training.evaluate import load_detections, resolve_model, validation_patients
-from mammoview.training.froc import match_detections, score_detections
+from mammoview.training.froc import _unlocated, match_detections, score_detections
 from mammoview.training.metrics import roc_auc
 from mammoview.training.patches import prepare_source
-from mammoview.training.sources import SourceImage, cbis_images, default_data_dir
+from mammoview.training.sources import SourceImage, cbis_images, default_data_dir, mias_images
 
 Pair = tuple[SourceImage, Mapping[str, Any]]
 
@@ -167,6 +173,89 @@ def two_view(args: argparse.Namespace) -> None:
         print(f"{beta:5.2f} {sigma:8.0f}  " + " / ".join(f"{v:.3f}" for v in fr.sens_at.values()))
 
 
+def fp_stage2(args: argparse.Namespace) -> None:
+    truth = cbis_images(default_data_dir()) + mias_images(default_data_dir())
+    patients = validation_patients(args.patches)
+    docs = load_detections([p for p in (args.eval_dir / "detections-cbis.json",
+                                        args.eval_dir / "detections-mias.json") if p.is_file()])  # fmt: skip
+    pairs, _ = match_detections(docs, truth)
+    pairs = [(s, e) for s, e in pairs if s.patient in patients]
+    with tempfile.TemporaryDirectory() as tmp:
+        loaded, _ = resolve_model(weights=args.run, out_dir=Path(tmp))
+    net = loaded.model.eval()
+    p, c = loaded.entry.patch_size, int(loaded.entry.extra.get("context_px", 0))  # a run or an installed model
+    second: list[np.ndarray] = []  # per image: the second network's abnormal log-odds of each finding
+    for s, e in pairs:
+        lg = crop_logits(net, prepare_source(s, loaded.preprocess), p, c, [tuple(f["center"]) for f in e["findings"]])
+        second.append(np.logaddexp(lg[:, 1], lg[:, 2]) - lg[:, 0] if len(lg) else np.zeros(0))
+
+    def rescored(w: float) -> list[Mapping[str, Any]]:
+        out = []
+        for (_, e), z2 in zip(pairs, second, strict=True):
+            e2 = copy.deepcopy(dict(e))
+            for f, z in zip(e2["findings"], z2, strict=True):
+                f["score"] = float(1 / (1 + np.exp(-((1 - w) * logit(f["score"]) + w * z))))
+            e2["scores"] = {**e2["scores"], "abnormal": max((f["score"] for f in e2["findings"]), default=0.0)}
+            out.append(e2)
+        return out
+
+    n_cbis = sum(s.source == "cbis" for s, _ in pairs)
+    print(f"validation images: {n_cbis} CBIS, {len(pairs) - n_cbis} MIAS; second network {args.run} ({p} px + {c})")
+    print(f"{'w':>5s}  CBIS sens@0.25 / 0.5 / 1 / 2 FP per image  mean  | MIAS sens@1  MIAS abnormal AUC")
+    for w in args.weights:
+        sc = score_detections({"images": rescored(w)}, truth, patients)
+        cb, mi = sc.froc["cbis_mass"], sc.froc["mias"]
+        print(f"{w:5.2f}  " + " / ".join(f"{v:.3f}" for v in cb.sens_at.values()) + f"  {cb.mean_sensitivity:.3f}"
+              f"  | {mi.sensitivity_at(1.0):.3f}  {sc.image_auc['abnormal_mias'].auc:.3f}")  # fmt: skip
+    if args.bootstrap:
+        base = rescored(0.0)
+        for w in args.weights:
+            if w:
+                paired_bootstrap([s for s, _ in pairs], base, rescored(w), w, args.bootstrap)
+
+
+def _lesion_hits(s: SourceImage, e: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Per lesion the best score of a finding on it (-inf: none); the scores of the false positives."""
+    scores = np.array([f["score"] for f in e["findings"]], dtype=np.float64)
+    hits = np.array([[les.contains(*f["center"]) for les in s.lesions] for f in e["findings"]], dtype=bool)
+    hits = hits.reshape(len(scores), len(s.lesions))
+    best = np.array([scores[hits[:, j]].max() if hits[:, j].any() else -np.inf for j in range(len(s.lesions))])
+    return best, scores[~hits.any(axis=1)]
+
+
+def _mean_sensitivity(parts: Sequence[tuple[np.ndarray, np.ndarray]], rates: Sequence[float]) -> float:
+    best = np.concatenate([b for b, _ in parts])
+    fps = np.sort(np.concatenate([f for _, f in parts]))
+    thr = np.unique(np.concatenate([best[np.isfinite(best)], fps]))[::-1]
+    fpi = (fps.size - np.searchsorted(fps, thr, side="left")) / len(parts)
+    sens = (best[None, :] >= thr[:, None]).mean(axis=1)
+    return float(np.mean([sens[fpi <= r + 1e-12].max(initial=0.0) for r in rates]))
+
+
+def paired_bootstrap(srcs: Sequence[SourceImage], base: Sequence[Mapping[str, Any]],
+                     cand: Sequence[Mapping[str, Any]], w: float, n: int, seed: int = 0) -> None:  # fmt: skip
+    """Mean CBIS sensitivity (0.25-2 FP/image) of ``cand`` minus ``base``, CBIS patients resampled with replacement."""
+    keep = [i for i, s in enumerate(srcs) if s.source == "cbis" and not _unlocated(s)]  # as score_detections
+    a = {i: _lesion_hits(srcs[i], base[i]) for i in keep}
+    b = {i: _lesion_hits(srcs[i], cand[i]) for i in keep}
+    by_patient: dict[str, list[int]] = {}
+    for i in keep:
+        by_patient.setdefault(srcs[i].patient, []).append(i)
+    groups = list(by_patient.values())
+    rates = (0.25, 0.5, 1.0, 2.0)
+    base_mean = _mean_sensitivity([a[i] for i in keep], rates)
+    point = _mean_sensitivity([b[i] for i in keep], rates) - base_mean
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(n):
+        idx = [i for g in rng.integers(0, len(groups), len(groups)) for i in groups[g]]
+        diffs.append(_mean_sensitivity([b[i] for i in idx], rates) - _mean_sensitivity([a[i] for i in idx], rates))
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    below = float(np.mean(np.array(diffs) <= 0))
+    print(f"w {w:.2f}: CBIS mean sensitivity {point:+.3f} vs w 0 ({base_mean:.3f}), 95 % CI [{lo:+.3f}, {hi:+.3f}] "
+          f"({n} resamplings of {len(groups)} patients; P(diff <= 0) = {below:.3f})")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -177,12 +266,17 @@ def main() -> None:
     b.add_argument("detections", type=Path, help="detect JSON over all mini-MIAS images")
     c = sub.add_parser("two-view")
     c.add_argument("eval_dir", type=Path)
-    for p in (a, b, c):
+    d = sub.add_parser("fp-stage2")
+    d.add_argument("eval_dir", type=Path)
+    d.add_argument("--run", type=Path, required=True, help="mammoview train run folder of the second network")
+    d.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0], metavar="W")
+    d.add_argument("--bootstrap", type=int, default=0, metavar="N", help="paired patient bootstrap of each w vs 0")
+    for p in (a, b, c, d):
         p.add_argument("--patches", type=Path, default=Path("runs/patches/ctx"))
         p.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    {"stage2": stage2, "contralateral": contralateral, "two-view": two_view}[args.what](args)
+    {"stage2": stage2, "contralateral": contralateral, "two-view": two_view, "fp-stage2": fp_stage2}[args.what](args)
 
 
 if __name__ == "__main__":
