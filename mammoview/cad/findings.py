@@ -16,6 +16,7 @@ import numpy.typing as npt
 from skimage import feature, measure, segmentation
 
 from mammoview.cad.inference import BoolArray, ProbabilityMaps
+from mammoview.cad.preprocess import PreparedImage
 from mammoview.cad.types import Finding, FindingKind
 
 #: Candidates whose boxes overlap at least this much (intersection over union) are merged.
@@ -162,6 +163,16 @@ def refined_center(maps: ProbabilityMaps, region: Region) -> tuple[float, float]
     return ((c0 + j + 0.5) * s, (r0 + i + 0.5) * s)
 
 
+def window_cells(region: Region, window: int) -> Region:
+    """``region`` restricted to the cells of the ``window``-cell patch window centred on its peak."""
+    half = max(1, window) // 2
+    r, c = region.peak
+    keep = np.zeros_like(region.cells)
+    keep[max(0, r - half) : r + half + 1, max(0, c - half) : c + half + 1] = True
+    cells = region.cells & keep
+    return Region(cells, region.peak, region.score, _box(cells))  # the peak cell is always kept
+
+
 def regions_to_findings(
     regions: list[Region],
     maps: ProbabilityMaps,
@@ -171,19 +182,26 @@ def regions_to_findings(
     stored_shape: tuple[int, int],
     pixel_size_mm: float,
     max_findings: int = DEFAULT_MAX_FINDINGS,
+    clip_to_window: bool = False,
 ) -> list[Finding]:
     """:class:`Finding` objects in the stored pixel grid, best first, at most ``max_findings``.
 
     ``scale_x``/``scale_y`` are stored pixels per model pixel (``PreparedImage.scale_*``).
+    ``clip_to_window``: each finding's outline, box, area and kind come from its region's cells
+    within the patch window around its peak (:func:`window_cells`), for regions cut at a loose
+    threshold (the candidates of :mod:`mammoview.cad.verification`), whose cells can spread over
+    a whole dense breast; its centre is placed on the whole region, as without it.
     """
     rows, cols = stored_shape
     s, off = maps.stride, maps.offset
     out: list[Finding] = []
     for reg in regions[: max(0, max_findings)]:  # find_regions' order: best peak first
+        px, py = refined_center(maps, reg)
+        if clip_to_window:
+            reg = window_cells(reg, maps.window)
         mass = float(maps.mass[reg.cells].mean())
         calc = float(maps.calcification[reg.cells].mean())
         kind = FindingKind.MASS if mass >= calc else FindingKind.CALCIFICATION
-        px, py = refined_center(maps, reg)
         r0, c0, r1, c1 = reg.box
         bbox = (
             float(np.clip((c0 + off) * s * scale_x, 0, cols)),
@@ -210,3 +228,43 @@ def regions_to_findings(
             )
         )
     return out
+
+
+def findings_from_maps(
+    maps: ProbabilityMaps,
+    prepared: PreparedImage | MapGeometry,
+    threshold: float,
+    *,
+    max_findings: int = DEFAULT_MAX_FINDINGS,
+    clip_to_window: bool = False,
+) -> list[Finding]:
+    """Findings of one image's maps in its stored pixel grid, best first (what detect and the viewer show).
+
+    Peaks are kept half a patch window apart (closer ones are one lesion).  ``clip_to_window``:
+    outlines within each peak's patch window (:func:`window_cells`).
+    """
+    regions = find_regions(maps.abnormal, threshold, min_distance=max(1, maps.window // 2), rank=abnormal_logit(maps))
+    return regions_to_findings(
+        regions,
+        maps,
+        scale_x=prepared.scale_x,
+        scale_y=prepared.scale_y,
+        stored_shape=prepared.stored_shape,
+        pixel_size_mm=prepared.pixel_size_mm,
+        max_findings=max_findings,
+        clip_to_window=clip_to_window,
+    )
+
+
+@dataclass(frozen=True)
+class MapGeometry:
+    """How an image's model grid maps onto its stored grid (:class:`PreparedImage` without the pixels)."""
+
+    scale_x: float
+    scale_y: float
+    stored_shape: tuple[int, int]
+    pixel_size_mm: float
+
+    @classmethod
+    def of(cls, prepared: PreparedImage) -> MapGeometry:
+        return cls(prepared.scale_x, prepared.scale_y, prepared.stored_shape, prepared.pixel_size_mm)

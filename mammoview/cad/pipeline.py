@@ -22,13 +22,7 @@ from mammoview.cad.calibration import MalignancyCalibration
 from mammoview.cad.density import assess as assess_density
 from mammoview.cad.density import per_breast
 from mammoview.cad.device import Precision, deterministic
-from mammoview.cad.findings import (
-    DEFAULT_MAX_FINDINGS,
-    abnormal_logit,
-    find_regions,
-    image_scores,
-    regions_to_findings,
-)
+from mammoview.cad.findings import DEFAULT_MAX_FINDINGS, MapGeometry, findings_from_maps, image_scores
 from mammoview.cad.gradcam import grad_cam_tiled
 from mammoview.cad.inference import (
     CancelFlag,
@@ -42,10 +36,11 @@ from mammoview.cad.inference import (
     whole_image_maps,
 )
 from mammoview.cad.landmarks import nipple_point
-from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, MalignancyMap, SecondStage, crop_malignancy
+from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, MalignancyMap, SecondStage
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.preprocess import PreparedImage, estimate_spacing, prepare_image
+from mammoview.cad.stages import STEPS, rescale, second_stage, verify_candidates
 from mammoview.cad.types import (
     BreastScore,
     DensityResult,
@@ -57,12 +52,14 @@ from mammoview.cad.types import (
     StudyCadResult,
     heat_levels,
 )
+from mammoview.cad.verification import Verified
 from mammoview.cad.weights import LoadedModel
 from mammoview.io.model import Laterality, MammoImage, PixelSpacing, Study
 
+__all__ = ["STEPS", "MapGeometry", "MapsFindings", "analyse_image", "analyse_study", "drain", "findings_from_maps"]
+
 R = TypeVar("R")
 CamMethod = Literal["cam", "gradcam"]
-STEPS = 1000  # progress units per image
 
 
 def drain(gen: ProgressGenerator[R], on_progress: Callable[[Progress], None] | None = None) -> R:
@@ -117,43 +114,6 @@ def _gradcam_heatmaps(
     return out
 
 
-def findings_from_maps(
-    maps: ProbabilityMaps,
-    prepared: PreparedImage | MapGeometry,
-    threshold: float,
-    *,
-    max_findings: int = DEFAULT_MAX_FINDINGS,
-) -> list[Finding]:
-    """Findings of one image's maps in its stored pixel grid, best first (what detect and the viewer show).
-
-    Peaks are kept half a patch window apart (closer ones are one lesion).
-    """
-    regions = find_regions(maps.abnormal, threshold, min_distance=max(1, maps.window // 2), rank=abnormal_logit(maps))
-    return regions_to_findings(
-        regions,
-        maps,
-        scale_x=prepared.scale_x,
-        scale_y=prepared.scale_y,
-        stored_shape=prepared.stored_shape,
-        pixel_size_mm=prepared.pixel_size_mm,
-        max_findings=max_findings,
-    )
-
-
-@dataclass(frozen=True)
-class MapGeometry:
-    """How an image's model grid maps onto its stored grid (:class:`PreparedImage` without the pixels)."""
-
-    scale_x: float
-    scale_y: float
-    stored_shape: tuple[int, int]
-    pixel_size_mm: float
-
-    @classmethod
-    def of(cls, prepared: PreparedImage) -> MapGeometry:
-        return cls(prepared.scale_x, prepared.scale_y, prepared.stored_shape, prepared.pixel_size_mm)
-
-
 @dataclass(frozen=True, eq=False)
 class MapsFindings:
     """An image's probability maps kept in its result, so the viewer can move the operating point.
@@ -171,9 +131,14 @@ class MapsFindings:
     calibration: MalignancyCalibration | None = None
     #: the second-stage malignancy network: each finding's malignancy is read there (None: the detector's)
     second: SecondStage | MalignancyMap | None = None
+    #: the verifier's re-scored candidates: findings are those at the threshold (None: the map's regions)
+    verified: Verified | None = None
 
     def findings(self, threshold: float) -> tuple[Finding, ...]:
-        found = findings_from_maps(self.maps, self.geometry, threshold, max_findings=self.max_findings)
+        if self.verified is not None:
+            found = self.verified.findings(threshold, self.max_findings)
+        else:
+            found = findings_from_maps(self.maps, self.geometry, threshold, max_findings=self.max_findings)
         if self.second is not None:
             second = self.second
             found = [replace(f, malignancy=second.at(*f.center)) for f in found]
@@ -233,6 +198,10 @@ def analyse_image(
         the findings' and the image's malignancy come from it (a crop at every centre the viewer's
         operating points show; its whole-image map for other thresholds), with its calibration.
 
+    With ``model.verifier`` (:mod:`mammoview.cad.verification`) the findings are the detector's
+    candidates re-scored by the verifier, cut at ``threshold`` on the combined score, and the
+    image's abnormal score is its best candidate's.
+
     Yields
     ------
     Progress
@@ -263,9 +232,9 @@ def analyse_image(
         windows_px=model.entry.map_windows_px or None,
     )
     with deterministic():
-        maps = yield from _rescale(maps_gen, 100, 100 + 800 // n_stages, name)
+        maps = yield from rescale(maps_gen, 100, 100 + 800 // n_stages, name)
         if cam == "gradcam":
-            heatmaps = yield from _rescale(
+            heatmaps = yield from rescale(
                 _gradcam_heatmaps(net, prepared, maps, dev, tile, window, cancel, model.precision),
                 100 + 800 // n_stages,
                 900,
@@ -277,23 +246,33 @@ def analyse_image(
             raise ValueError(f"cam must be 'cam' or 'gradcam', got {cam!r}")
     thr = model.entry.finding_threshold if threshold is None else threshold
     geometry = MapGeometry.of(prepared)
+    prepared_at = {model.preprocess: prepared}  # each second network's input, prepared once
+    verified = None
+    if model.verifier is not None:
+        verified = yield from verify_candidates(model.verifier, image, sp, maps, geometry, prepared_at, cancel)
     second = None
     if malignancy is not None:
-        # every centre the viewer can show (its operating points) and the image's candidates
-        curve = model.entry.curve
-        cuts = {thr, model.entry.finding_threshold, CANDIDATE_THRESHOLD}
-        cuts |= {t for _, t, _ in curve.points()} if curve is not None else set()
-        cut = [findings_from_maps(maps, geometry, t, max_findings=max_findings) for t in sorted(cuts)]
-        centres = list(dict.fromkeys(f.center for found in cut for f in found))
-        second = yield from _second_stage(malignancy, image, sp, dev, tile, cancel, centres)
+        if verified is not None:  # every finding is one of the verified candidates
+            centres = [f.center for f in verified.candidates]
+        else:  # every centre the viewer can show (its operating points) and the image's candidates
+            curve = model.entry.curve
+            cuts = {thr, model.entry.finding_threshold, CANDIDATE_THRESHOLD}
+            cuts |= {t for _, t, _ in curve.points()} if curve is not None else set()
+            cut = [findings_from_maps(maps, geometry, t, max_findings=max_findings) for t in sorted(cuts)]
+            centres = list(dict.fromkeys(f.center for found in cut for f in found))
+        second = yield from second_stage(malignancy, image, sp, dev, tile, cancel, centres, prepared_at)
     check_cancel(cancel)
     yield Progress(900, STEPS, f"{name}: findings")
     calibration = (malignancy.entry if malignancy is not None else model.entry).calibration if calibrated else None
-    source = MapsFindings(maps, geometry, max_findings, model.entry.curve, calibration, second)
+    source = MapsFindings(maps, geometry, max_findings, model.entry.curve, calibration, second, verified)
     findings = source.findings(thr)
     abnormal, malignant = image_scores(maps)
+    if verified is not None and verified.image_abnormal is not None:
+        abnormal = verified.image_abnormal
     if second is not None:
-        malignant = second.image_malignancy(findings_from_maps(maps, geometry, CANDIDATE_THRESHOLD))
+        candidates = (list(verified.candidates) if verified is not None
+                      else findings_from_maps(maps, geometry, CANDIDATE_THRESHOLD))  # fmt: skip
+        malignant = second.image_malignancy(candidates)
     if calibration is not None and malignant > 0:  # the breast's malignancy reads as its findings' do
         malignant = calibration.apply(malignant)
     yield Progress(STEPS, STEPS, f"{name}: done")
@@ -314,48 +293,6 @@ def analyse_image(
         source=source,
         nipple=nipple_point(prepared, mlo=image.view is not None and image.view.projection.value == "MLO"),
     )
-
-
-def _second_stage(
-    model: LoadedModel,
-    image: MammoImage,
-    spacing: PixelSpacing,
-    device: torch.device,
-    tile: int | None,
-    cancel: CancelFlag,
-    centres: Sequence[tuple[float, float]],
-) -> ProgressGenerator[SecondStage]:
-    """The second-stage network on ``image`` (its own pixel size, flip, windows): crops at ``centres``, and its map."""
-    if model.entry.task != "malignancy":
-        raise ValueError(f"{model.entry.name} is a {model.entry.task} model, not a malignancy model")
-    model = model.to(device)
-    prepared = prepare_image(image, model.preprocess, spacing)
-    net = model.inference_net
-    if not isinstance(net, CadNet):
-        raise TypeError(f"{type(net).__name__} is not a CadNet")
-    gen = whole_image_maps(net, prepared, model.entry.patch_size, device=model.device, tile=tile, cancel=cancel,
-                           precision=model.precision, flip=model.entry.test_time_flip,
-                           windows_px=model.entry.map_windows_px or None)  # fmt: skip
-    with deterministic():
-        maps = yield from _rescale(gen, 880, 900, f"{image.path.name}: malignancy")
-        context = int(model.entry.extra.get("context_px", 0))
-        full = model.model
-        if not isinstance(full, CadNet):
-            raise TypeError(f"{type(full).__name__} is not a CadNet")
-        values = crop_malignancy(full, prepared, model.entry.patch_size, context, centres)
-    return SecondStage(dict(zip(centres, values, strict=True)), MalignancyMap.of(maps, prepared))
-
-
-def _rescale(gen: ProgressGenerator[R], lo: int, hi: int, name: str) -> ProgressGenerator[R]:
-    """Map a sub-step's ``done/total`` onto ``[lo, hi]`` of :data:`STEPS`."""
-    while True:
-        try:
-            p = next(gen)
-        except StopIteration as stop:
-            result: R = stop.value
-            return result
-        frac = p.done / p.total if p.total else 1.0
-        yield Progress(lo + round((hi - lo) * frac), STEPS, f"{name}: {p.message}")
 
 
 def _laterality(image: MammoImage) -> Laterality | None:

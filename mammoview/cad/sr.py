@@ -155,7 +155,10 @@ def _build(
     extra: Sequence[hd.sr.MeasurementsAndQualitativeEvaluations] = (),
     malignancy_model: ModelInfo | None = None,
 ) -> hd.sr.ComprehensiveSR:
-    algorithm = hd.sr.AlgorithmIdentification(name=model.name, version=model.version, manufacturer=MANUFACTURER)
+    name, version = model.name, model.version
+    if model.verifier is not None:  # the findings' certainty is the two networks' together
+        name, version = f"{name} + {model.verifier.name}", f"{version} + {model.verifier.version}"
+    algorithm = hd.sr.AlgorithmIdentification(name=name, version=version, manufacturer=MANUFACTURER)
     second = None
     if malignancy_model is not None:  # the second stage gave the probability of cancer
         second = hd.sr.AlgorithmIdentification(

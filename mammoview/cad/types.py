@@ -66,6 +66,15 @@ class ModelInfo:
     operating_curve: OperatingCurve | None = None
     #: how the malignancy shown was calibrated (None: the network's raw output)
     malignancy_calibration: MalignancyCalibration | None = None
+    #: the second-stage network that re-scored the findings (None: the detector's scores);
+    #: ``finding_threshold`` and ``operating_curve`` are then the two stages' together
+    verifier: ModelInfo | None = None
+
+    @property
+    def label(self) -> str:
+        """``mammoview-vgg 1.3.3 (26e82974)``, ``+ mammoview-verifier 1.0.0 (eb94ab91)`` with a verifier."""
+        own = f"{self.name} {self.version} ({self.sha256[:8]})"
+        return f"{own} + {self.verifier.label}" if self.verifier is not None else own
 
 
 @dataclass(frozen=True, eq=False)

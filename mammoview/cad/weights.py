@@ -64,6 +64,8 @@ class LoadedModel:
     path: Path | None = None
     precision: Precision = "auto"
     fused: nn.Module | None = None
+    #: a second-stage network that re-scores this detector's candidates (:mod:`mammoview.cad.verification`)
+    verifier: LoadedModel | None = None
 
     def to(self, device: str | torch.device | None) -> LoadedModel:
         """This model on ``device``: itself if already there, else a moved copy (this one is untouched)."""
@@ -74,7 +76,8 @@ class LoadedModel:
             return self
         model = copy.deepcopy(self.model).to(dev)
         fused = copy.deepcopy(self.fused).to(dev) if self.fused is not None else None
-        return replace(self, model=model, fused=fused, device=dev)
+        verifier = self.verifier.to(dev) if self.verifier is not None else None
+        return replace(self, model=model, fused=fused, device=dev, verifier=verifier)
 
     @property
     def inference_net(self) -> nn.Module:
@@ -83,7 +86,8 @@ class LoadedModel:
 
     @property
     def info(self) -> ModelInfo:
-        return self.entry.info
+        info = self.entry.info
+        return replace(info, verifier=self.verifier.info) if self.verifier is not None else info
 
     @property
     def preprocess(self) -> PreprocessConfig:

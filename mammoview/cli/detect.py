@@ -81,6 +81,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument("--cam", choices=("cam", "gradcam"), default="cam", help="heatmap method (default cam)")
     p.add_argument(
+        "--no-verification",
+        action="store_true",
+        help="the detector's own findings and scores even when a verification model (a second network that "
+        "re-scores each candidate) is installed for it",
+    )
+    p.add_argument(
         "--no-malignancy-model",
         action="store_true",
         help="the detector's own malignancy even when a second-stage malignancy model is installed beside it",
@@ -156,6 +162,18 @@ def threshold_at_rate(entry: Any, rate: float, flip: bool | None = None, windows
     return threshold
 
 
+def verified_or_not(model: Any, models_dir: Path | None, device: str | None) -> Any:
+    """``model`` with its installed verification model, or alone (saying why on stderr when one is broken)."""
+    from mammoview.cad.verification import load_verifier
+    from mammoview.cad.weights import ModelError
+
+    try:
+        return load_verifier(model, models_dir, device)
+    except (ModelError, ValueError) as exc:
+        print(f"mammoview detect: the verification model is not used: {exc}", file=sys.stderr)
+        return model
+
+
 def _stem(path: Path, used: set[str]) -> str:
     stem = path.stem or path.name
     name, k = stem, 1
@@ -179,6 +197,8 @@ def run(args: argparse.Namespace) -> int:
 
     configure_threads(args.threads)
     model = with_map_windows(load_model(args.model, args.models_dir, args.device), args.map_windows)
+    if not args.no_verification:
+        model = verified_or_not(model, args.models_dir, args.device)
     second = None
     if not args.no_malignancy_model:
         try:

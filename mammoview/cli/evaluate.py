@@ -55,6 +55,11 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     add_flip_option(p)
     add_map_windows_option(p)
+    p.add_argument(
+        "--no-verification",
+        action="store_true",
+        help="the detector alone, even when a verification model is installed for it",
+    )
     p.add_argument("--froc-max-findings", type=int, default=25, metavar="N", help="FROC candidates per image")
     p.add_argument(
         "--compare", type=Path, nargs="+", metavar="RUN", help="metrics.json files or folders: print one table"
@@ -73,6 +78,7 @@ def detect_with_cli(  # -> DetectFn
     max_findings: int | None = None,
     flip: bool | None = None,
     map_windows: Sequence[int] | None = None,
+    verification: bool = True,
 ) -> Any:
     """A :data:`mammoview.training.evaluate.DetectFn` that runs ``mammoview detect`` in-process."""
     from mammoview.cli import main
@@ -94,6 +100,8 @@ def detect_with_cli(  # -> DetectFn
             argv.append("--flip-tta" if flip else "--no-flip-tta")
         if map_windows:
             argv += ["--map-windows", *map(str, map_windows)]
+        if not verification:
+            argv.append("--no-verification")
         argv.append("--raw-malignancy")  # the calibration is fitted on (and cannot change) the raw output
         if quiet:
             argv.append("--quiet")
@@ -139,6 +147,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         loaded, models_dir = resolve_model(args.model, args.weights, args.models_dir, args.out, args.device)
         loaded = with_map_windows(loaded, args.map_windows)
+        if not args.no_verification:
+            from mammoview.cli.detect import verified_or_not
+
+            loaded = verified_or_not(loaded, models_dir, args.device)
         info = model_summary(loaded)
         detect = None
         if not (args.no_detect or args.detections):
@@ -151,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
                 args.froc_max_findings,
                 args.flip_tta,
                 args.map_windows,
+                not args.no_verification,
             )
         if args.flip_tta is not None:
             info["test_time_flip"] = args.flip_tta

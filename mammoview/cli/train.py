@@ -173,10 +173,17 @@ def add_install_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--task",
-        choices=("detection", "malignancy"),
+        choices=("detection", "malignancy", "verification"),
         default="detection",
-        help="what the installed model does: detection (the CAD, default) or malignancy (a second stage read "
-        "at each finding of the detection model beside it)",
+        help="what the installed model does: detection (the CAD, default), malignancy (a second stage read "
+        "at each finding of the detection model beside it) or verification (a second stage that re-scores each "
+        "candidate of --detector; its --finding-threshold and --operating-curve are the two stages')",
+    )
+    p.add_argument(
+        "--detector",
+        default=None,
+        metavar="NAME",
+        help="with --task verification: the detection model of --install-to it verifies (default: the default one)",
     )
     p.add_argument(
         "--malignancy-calibration",
@@ -194,9 +201,18 @@ def install_options(args: argparse.Namespace) -> InstallOptions:
     from mammoview.training.install import InstallOptions, operating_curve_from_metrics
 
     cal = args.malignancy_calibration
+    detector = None
+    if args.task == "verification":
+        from mammoview.cad.weights import load_model
+
+        if args.install_to is None:
+            raise ValueError("--task verification needs --install-to DIR (where its detector is installed)")
+        entry = load_model(args.detector, args.install_to, "cpu").entry  # hash-checked: the detector is real
+        detector = {"name": entry.name, "version": entry.version, "sha256": entry.sha256}
     return InstallOptions(
         version=args.model_version,
         task=args.task,
+        detector=detector,
         finding_threshold=args.finding_threshold,
         test_time_flip=args.test_time_flip,
         map_windows_px=tuple(args.map_windows or ()),

@@ -93,8 +93,22 @@ def load_chosen(choice: ModelChoice) -> LoadedModel:
             model = load_model(choice.name, root, choice.device)
         except ModelError as exc:
             raise CadUnavailable(str(exc)) from exc
+        model = with_verifier(model, root)
         _shared[key] = model
         return model
+
+
+def with_verifier(model: LoadedModel, root: Path) -> LoadedModel:
+    """``model`` with its installed verification model; a broken or mismatched one is logged and skipped."""
+    from mammoview.cad.verification import load_verifier
+    from mammoview.cad.weights import ModelError
+
+    try:
+        verified: LoadedModel = load_verifier(model, root)
+    except (ModelError, ValueError) as exc:
+        log.warning("verification model not used: %s", exc)
+        return model
+    return verified
 
 
 def load_task(choice: ModelChoice, task: str) -> LoadedModel | None:

@@ -185,7 +185,7 @@ class CadSeen:
         m, exam, second = result.model, result.exam_density, result.malignancy_model
         marks = sum(len(r.findings) for r in result.images)
         density = exam[1].category if exam is not None else None
-        name = f"{m.name} {m.version} ({m.sha256[:8]})"
+        name = m.label  # with the verifier that chose the marks, when one did
         if second is not None:  # the malignancy the reader saw came from it
             name += f" + {second.name} {second.version} ({second.sha256[:8]})"
         return cls(name, result.abnormal, result.malignant, marks, density)

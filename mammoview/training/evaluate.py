@@ -130,6 +130,12 @@ def model_summary(loaded: Any) -> dict[str, Any]:
         "test_time_flip": e.test_time_flip,
         "map_windows_px": list(e.map_windows_px) or [e.patch_size],
         "weights": str(loaded.path) if loaded.path else None,
+        # the second network that re-scored the findings (the FROC is then the two stages')
+        "verifier": (
+            {k: getattr(loaded.verifier.entry, k) for k in ("name", "version", "sha256")}
+            if getattr(loaded, "verifier", None) is not None
+            else None
+        ),
     }
 
 

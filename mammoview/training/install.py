@@ -91,7 +91,8 @@ class InstallOptions:
     """
 
     version: str = "1.0.0"
-    #: "detection" (the CAD) or "malignancy" (a second stage read at each finding, :mod:`mammoview.cad.malignancy`)
+    #: "detection" (the CAD), "malignancy" (a second stage read at each finding, :mod:`mammoview.cad.malignancy`)
+    #: or "verification" (a second stage re-scoring each candidate, :mod:`mammoview.cad.verification`)
     task: str = "detection"
     finding_threshold: float = 0.5
     test_time_flip: bool = False
@@ -99,10 +100,24 @@ class InstallOptions:
     operating_curve: dict[str, Any] = field(default_factory=dict)
     malignancy_calibration: dict[str, Any] = field(default_factory=dict)
     make_default: bool = False
+    #: with task "verification": the detector (name, version, sha256) it re-scores
+    detector: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         """Refuse a curve or a calibration measured with another test-time flip or other map windows:
-        they would not describe the maps the installed model makes."""
+        they would not describe the maps the installed model makes.  A verifier's curve must have
+        been measured on its detector with a verifier."""
+        if self.task == "verification":
+            if not self.detector or not self.detector.get("sha256"):
+                raise ValueError("a verification model needs the detector it verifies")
+            ran = self.operating_curve.get("evaluated")
+            if ran and (ran.get("sha256") != self.detector["sha256"] or not ran.get("verifier")):
+                raise ValueError(
+                    f"the operating curve was measured on {ran.get('name')} {str(ran.get('sha256'))[:8]} "
+                    f"{'with' if ran.get('verifier') else 'without'} a verifier; this verifier's curve must be "
+                    f"measured on {self.detector['name']} {self.detector['sha256'][:8]} with it installed"
+                )
+            return
         mine = (bool(self.test_time_flip), tuple(int(w) for w in self.map_windows_px))
         checked = [("operating curve", self.operating_curve)]
         if self.task == "detection":  # a second stage's calibration was measured with the detector's maps
@@ -150,7 +165,9 @@ def operating_curve_from_metrics(path: Path, key: str = "cbis_mass") -> dict[str
     ).to_dict()
     model = doc.get("model") or {}
     # what was evaluated: InstallOptions checks the flip and windows against the install's
-    out["evaluated"] = {k: model.get(k) for k in ("name", "version", "sha256", "test_time_flip", "map_windows_px")}
+    out["evaluated"] = {
+        k: model.get(k) for k in ("name", "version", "sha256", "test_time_flip", "map_windows_px", "verifier")
+    }
     return out
 
 
@@ -193,8 +210,16 @@ def model_entry(name: str, summary: dict[str, Any], options: InstallOptions | No
             "context_px": int(pm.get("context_px", 0)),
             "best_epoch": summary.get("best_epoch"),
             "training_minutes": summary.get("minutes"),
+            **({"verification": verification_settings(opt.detector)} if opt.task == "verification" else {}),
         },
     )
+
+
+def verification_settings(detector: dict[str, Any] | None) -> dict[str, Any]:
+    """A verifier's ``extra["verification"]``: the engine's defaults and the detector it verifies."""
+    from mammoview.cad.verification import VerificationSettings
+
+    return VerificationSettings(detector=dict(detector or {})).to_dict()
 
 
 def install_run(

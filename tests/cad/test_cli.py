@@ -314,3 +314,48 @@ def test_the_sr_names_the_second_stage_as_the_algorithm_of_the_probability_of_ca
     for g in groups:
         names = {m.name.meaning: algorithm(m) for m in g.get_measurements()}
         assert names == {"Certainty of Finding": "test-bright", "Probability of cancer": "test-malignancy"}
+
+
+def test_detect_runs_the_installed_verifier_of_its_detector_unless_told_not_to(models_dir, study_dir, tmp_path,
+                                                                                capsys):  # fmt: skip
+    from dataclasses import replace
+
+    import highdicom as hd
+    import torch
+
+    from mammoview.cad.registry import create_model
+    from mammoview.cad.verification import VerificationSettings
+    from mammoview.cad.weights import ModelEntry, load_model
+
+    detector = load_model(None, models_dir).entry
+    made_for = {"name": detector.name, "version": detector.version, "sha256": detector.sha256}
+    torch.manual_seed(1)
+    entry = ModelEntry(name="test-verifier", arch="paper_cnn", task="verification",
+                       arch_kwargs={"widths": [4, 8, 8, 8]}, patch_size=32, pixel_size_mm=1.0, finding_threshold=0.2,
+                       licence="TEST ONLY: random weights",
+                       extra={"verification": VerificationSettings(detector=made_for).to_dict()})  # fmt: skip
+    argv = ["detect", str(study_dir / "lcc.dcm"), "--quiet", "--threshold", "0.1", "--max-findings", "25"]
+    assert main([*argv, "--json", str(tmp_path / "alone.json")]) == 0
+    save_model(create_model("paper_cnn", widths=[4, 8, 8, 8]), entry, models_dir)
+    assert main([*argv, "--json", str(tmp_path / "two.json"), "--sr", str(tmp_path / "sr")]) == 0
+    assert main([*argv, "--json", str(tmp_path / "own.json"), "--no-verification"]) == 0
+    alone, two, own = (json.loads((tmp_path / f"{n}.json").read_text())["images"][0] for n in ("alone", "two", "own"))
+    assert own == alone and two["findings"] and two["findings"] != alone["findings"]
+    # every verified finding is one of the detector's candidates, re-scored (the verifier can only lower or
+    # raise a score, never move a centre), best first
+    by_centre = {tuple(f["center"]): f["score"] for f in alone["findings"]}
+    assert all(tuple(f["center"]) in by_centre for f in two["findings"])
+    scores = [f["score"] for f in two["findings"]]
+    assert scores == sorted(scores, reverse=True) and scores != [by_centre[tuple(f["center"])] for f in two["findings"]]
+    # the SR names both networks as the algorithm of each finding's certainty
+    (path,) = (tmp_path / "sr").iterdir()
+    items = hd.sr.srread(path).content.get_planar_roi_measurement_groups()[0].get_measurements()[0][0].ContentSequence
+    assert "test-bright + test-verifier" in [str(i.TextValue) for i in items if hasattr(i, "TextValue")]
+    # a verifier made for another detector is not run, and detect says why
+    other = {**made_for, "sha256": "e" * 64}
+    mismatched = replace(entry, extra={"verification": VerificationSettings(detector=other).to_dict()})
+    save_model(create_model("paper_cnn", widths=[4, 8, 8, 8]), mismatched, models_dir)
+    capsys.readouterr()
+    assert main([*argv, "--json", str(tmp_path / "other.json")]) == 0
+    assert json.loads((tmp_path / "other.json").read_text())["images"][0] == alone
+    assert "verification model is not used" in capsys.readouterr().err

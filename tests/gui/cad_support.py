@@ -43,6 +43,24 @@ def save_tiny_model(folder: Path, pixel_size_mm: float = 0.5, patch_size: int = 
     return folder
 
 
+def save_tiny_verifier(folder: Path, threshold: float = 0.3, seed: int = 1) -> Path:
+    """A random tiny verifier of the folder's default detector, saved beside it (TEST ONLY)."""
+    import torch
+
+    from mammoview.cad.registry import create_model
+    from mammoview.cad.verification import VerificationSettings
+    from mammoview.cad.weights import ModelEntry, load_model, save_model
+
+    det = load_model(None, folder, "cpu").entry
+    settings = VerificationSettings(detector={"name": det.name, "version": det.version, "sha256": det.sha256})
+    torch.manual_seed(seed)
+    entry = ModelEntry(name="test-verifier", arch="paper_cnn", task="verification", arch_kwargs=dict(TINY),
+                       version="0.0.1-test", patch_size=32, pixel_size_mm=1.0, finding_threshold=threshold,
+                       licence="TEST ONLY: random weights", extra={"verification": settings.to_dict()})  # fmt: skip
+    save_model(create_model("paper_cnn", **TINY), entry, folder)
+    return folder
+
+
 @pytest.fixture()
 def cad_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``$MAMMOVIEW_MODELS`` -> a folder holding the tiny test model."""

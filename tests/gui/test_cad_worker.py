@@ -94,6 +94,24 @@ def test_signals_come_in_order_started_model_progress_finished(qtbot, cad_models
     assert set(seen[2:-1]) == {"progress"} and len(seen) > 3
 
 
+def test_the_installed_verifier_of_the_model_runs_with_it_and_is_named(qtbot, cad_models, images):
+    from mammoview.gui.cad_dock import model_text
+
+    cad_support.save_tiny_verifier(cad_models, threshold=0.3)
+    job = CadJob(ModelProvider(ModelChoice(device="cpu")), images, "study")
+    results: list[object] = []
+    job.finished.connect(results.append)
+    with qtbot.waitSignals([job.started, job.modelReady, job.finished], order="strict", timeout=60_000):
+        job.start()
+    qtbot.waitUntil(lambda: not job.running)
+    result = results[0]
+    assert result.model.verifier is not None and result.model.verifier.name == "test-verifier"
+    assert result.model.finding_threshold == 0.3  # the two stages' operating point
+    for r in result.images:
+        assert r.source.verified is not None and all(f.score >= 0.3 for f in r.findings)
+    assert "verified by test-verifier 0.0.1-test" in model_text(result.model, None)
+
+
 def test_cancel_takes_effect_within_200_ms(qtbot, slow_provider, images, monkeypatch):
     """From the cancel flag being set to the worker stopping (measured in the worker thread).
 

@@ -165,6 +165,26 @@ def test_the_second_stage_malignancy_model_is_named_in_export_and_read(cad_windo
     assert legend_info(w, True).malignancy == "" and export_json(w)["malignancy_model"] is None
 
 
+def test_the_verification_model_is_named_in_export_and_read(cad_window, load, synthetic_study, tmp_path):
+    from dataclasses import replace
+
+    from mammoview.cad.types import ModelInfo
+    from mammoview.gui.export import legend_info
+
+    load(cad_window, [synthetic_study])
+    w = cad_window
+    planted = planted_result(w, {View.LMLO: [finding(FindingKind.MASS, 220, 150, half=15)]})
+    verifier = ModelInfo(name="test-verifier", version="1.0.0", sha256="cd" * 32)
+    w.cad.set_result(replace(planted, model=replace(planted.model, verifier=verifier)))
+    w.commands["cad_first_read_done"].trigger()
+    assert legend_info(w, True).model.endswith("+ test-verifier 1.0.0 (cdcdcdcd)")
+    doc = json.loads(export_study(w, tmp_path / "read.png").json.read_text())
+    assert doc["verification_model"] == {"name": "test-verifier", "version": "1.0.0", "sha256": "cd" * 32}
+    assert "+ test-verifier 1.0.0 (cdcdcdcd)" in w.cad.reader.state.cad_seen.model
+    w.cad.set_result(planted)
+    assert export_json(w)["verification_model"] is None
+
+
 def test_dicom_sr_export_is_locked_until_the_first_read_then_holds_the_shown_findings(study, tmp_path):
     import highdicom as hd
 

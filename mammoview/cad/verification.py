@@ -1,0 +1,183 @@
+"""Second-stage verification: a second network re-scores each of the detector's candidates.
+
+The classic two-stage CAD (candidate detection, then false-positive reduction).  The detector
+proposes candidates: the regions of its abnormal map cut at a loose threshold, each at its
+refined centre (:func:`mammoview.cad.pipeline.findings_from_maps`, outlines kept within the
+peak's patch window).  A second network, trained on lesions against the detector's own false
+positives (``mammoview extract-patches --hard-negatives-from-detections``) at its own pixel size
+(0.6 mm with context: the whole lesion and its surroundings), classifies a crop centred on each
+candidate.  Each candidate's score becomes the weighted mean of the two networks' log-odds of
+"abnormal"::
+
+    score = sigmoid((1 - w) * logit(detector score) + w * log(p2(mass) + p2(calcification)) / p2(normal))
+
+with ``w`` = 0.5 (chosen before it was measured; models/MODEL_CARD.md).  The findings at an
+operating point are the candidates whose combined score reaches its threshold; the verifier's
+manifest entry holds that threshold and the two-stage validation FROC, measured with the
+detector it was trained on (``extra["verification"]["detector"]``: a verifier never runs beside
+another detector).  The heatmaps stay the detector's Class Activation Maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mammoview.cad.malignancy import crop_logits
+from mammoview.cad.manifest import ModelEntry, ModelError, default_models_dir, read_manifest
+from mammoview.cad.networks.layers import CadNet
+from mammoview.cad.preprocess import PreparedImage
+from mammoview.cad.types import Finding
+
+TASK = "verification"
+#: The detector's map is cut here for candidates, and at most this many are verified per image
+#: (the candidates of the validation FROC, ``mammoview evaluate --froc-threshold``).
+CANDIDATE_THRESHOLD = 0.1
+MAX_CANDIDATES = 25
+#: Weight of the second network's log-odds in a candidate's score.
+WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class VerificationSettings:
+    """How a verifier is run: its manifest entry's ``extra["verification"]`` (defaults above)."""
+
+    weight: float = WEIGHT
+    candidate_threshold: float = CANDIDATE_THRESHOLD
+    max_candidates: int = MAX_CANDIDATES
+    #: the detector (name, version, sha256) it was trained and measured with
+    detector: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, entry: ModelEntry) -> VerificationSettings:
+        d = entry.extra.get("verification") or {}
+        try:
+            out = cls(
+                weight=float(d.get("weight", WEIGHT)),
+                candidate_threshold=float(d.get("candidate_threshold", CANDIDATE_THRESHOLD)),
+                max_candidates=int(d.get("max_candidates", MAX_CANDIDATES)),
+                detector=dict(d["detector"]) if d.get("detector") else None,
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{entry.name}: malformed verification settings ({exc})") from exc
+        if not 0.0 <= out.weight <= 1.0 or not 0.0 < out.candidate_threshold < 1.0 or out.max_candidates < 1:
+            raise ValueError(f"{entry.name}: verification settings out of range: {d}")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "weight": self.weight,
+            "candidate_threshold": self.candidate_threshold,
+            "max_candidates": self.max_candidates,
+            "detector": self.detector,
+        }
+
+
+def abnormal_log_odds(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``log((p(mass) + p(calcification)) / p(normal))`` from tissue logits ``(N, >= 3)``."""
+    if logits.size == 0:
+        return np.zeros(0)
+    return np.asarray(np.logaddexp(logits[:, 1], logits[:, 2]) - logits[:, 0], dtype=np.float64)
+
+
+def combined_score(score: float, second_log_odds: float, weight: float = WEIGHT) -> float:
+    """The weighted mean of the detector's and the verifier's log-odds, as a probability."""
+    q = min(max(float(score), 1e-15), 1.0 - 1e-15)
+    z = (1.0 - weight) * np.log(q / (1.0 - q)) + weight * float(second_log_odds)
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
+@dataclass(frozen=True, eq=False)
+class Verified:
+    """An image's verified candidates, best combined score first (``score`` is the combined one)."""
+
+    candidates: tuple[Finding, ...]
+    #: each candidate's detector score and the verifier's log-odds, in the same order
+    detector_scores: tuple[float, ...] = ()
+    second_log_odds: tuple[float, ...] = ()
+
+    def findings(self, threshold: float, max_findings: int) -> list[Finding]:
+        """The candidates at or above ``threshold``, at most ``max_findings``."""
+        return [f for f in self.candidates if f.score >= threshold][: max(0, max_findings)]
+
+    @property
+    def image_abnormal(self) -> float | None:
+        """The best combined score (None without candidates)."""
+        return self.candidates[0].score if self.candidates else None
+
+
+def verify(verifier: CadNet, prepared: PreparedImage, patch: int, context: int, candidates: Sequence[Finding],
+           weight: float = WEIGHT) -> Verified:  # fmt: skip
+    """Re-score ``candidates`` (detector findings, stored grid) with the verifier's crops on ``prepared``."""
+    z2 = abnormal_log_odds(crop_logits(verifier, prepared, patch, context, [f.center for f in candidates]))
+    rows = [(replace(f, score=combined_score(f.score, z, weight)), f.score, float(z))
+            for f, z in zip(candidates, z2, strict=True)]  # fmt: skip
+    rows.sort(key=lambda r: -r[0].score)
+    return Verified(tuple(r[0] for r in rows), tuple(r[1] for r in rows), tuple(r[2] for r in rows))
+
+
+def verifier_entry(detector: ModelEntry, models_dir: Path | str | None = None) -> ModelEntry | None:
+    """The installed verifier of ``detector`` (None when no verifier is installed).
+
+    Raises
+    ------
+    ModelError
+        A verifier is installed but was made for another detector (or names none), naming the file.
+    """
+    root = Path(models_dir or default_models_dir())
+    mine = [m for m in read_manifest(root).models if m.task == TASK]
+    if not mine:
+        return None
+    reasons = []
+    for entry in mine:
+        try:
+            settings = VerificationSettings.of(entry)
+        except ValueError as exc:
+            reasons.append(str(exc))
+            continue
+        made_for = settings.detector or {}
+        if made_for.get("sha256") and made_for.get("sha256") == detector.sha256:
+            return entry
+        reasons.append(
+            f"{entry.name} {entry.version} verifies {made_for.get('name', '?')} "
+            f"{str(made_for.get('sha256', ''))[:8] or '(no detector named)'}, not {detector.name} {detector.sha8}"
+        )
+    raise ModelError(root / "manifest.json", "; ".join(reasons))
+
+
+def with_verifier(detector: Any, verifier: Any) -> Any:
+    """``detector`` (a LoadedModel) running ``verifier`` on its candidates.
+
+    Its entry's operating point and curve become the verifier's: they were measured on the
+    two-stage scores (the detector's own describe its map, which then only draws the heatmap).
+    """
+    if verifier.entry.task != TASK:
+        raise ValueError(f"{verifier.entry.name} is a {verifier.entry.task} model, not a {TASK} model")
+    VerificationSettings.of(verifier.entry)  # malformed settings fail here, not mid-study
+    entry = replace(
+        detector.entry,
+        finding_threshold=verifier.entry.finding_threshold,
+        operating_curve=dict(verifier.entry.operating_curve),
+    )
+    return replace(detector, entry=entry, verifier=verifier.to(detector.device))
+
+
+def load_verifier(detector: Any, models_dir: Path | str | None = None, device: Any = None) -> Any:
+    """``detector`` with its installed verifier (itself when none is installed).
+
+    Raises
+    ------
+    ModelError
+        One is installed but broken or made for another detector (callers go on without it and say why).
+    """
+    from mammoview.cad.weights import load_model
+
+    entry = verifier_entry(detector.entry, models_dir)
+    if entry is None:
+        return detector
+    return with_verifier(detector, load_model(entry.name, models_dir, device or detector.device, task=TASK))

@@ -1,0 +1,148 @@
+"""Second-stage verification (manifest task "verification"): scores, the engine, loading and installing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from mammoview.cad.malignancy import crop_logits
+from mammoview.cad.pipeline import analyse_image, drain, findings_from_maps
+from mammoview.cad.preprocess import prepare_image
+from mammoview.cad.registry import create_model
+from mammoview.cad.types import Finding, FindingKind
+from mammoview.cad.verification import (
+    CANDIDATE_THRESHOLD,
+    MAX_CANDIDATES,
+    VerificationSettings,
+    Verified,
+    abnormal_log_odds,
+    combined_score,
+    load_verifier,
+    verifier_entry,
+    with_verifier,
+)
+from mammoview.cad.weights import LoadedModel, ModelEntry, ModelError, load_model, save_model
+from tests.cad.conftest import BLOB, make_image
+
+WIDTHS = [4, 8, 8, 8]
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))
+
+
+def test_the_combined_score_is_the_weighted_mean_of_the_two_log_odds():
+    assert combined_score(0.8, 5.0, weight=0.0) == pytest.approx(0.8)
+    assert combined_score(0.8, 1.5, weight=1.0) == pytest.approx(1 / (1 + np.exp(-1.5)))
+    assert _logit(combined_score(0.9, -1.0, 0.5)) == pytest.approx(0.5 * _logit(0.9) - 0.5)
+    assert combined_score(1.0, 0.0) < 1.0 and combined_score(0.0, 0.0) > 0.0  # saturated scores stay finite
+    logits = np.array([[0.0, 1.0, -1.0, 9.0], [2.0, -3.0, -3.0, 0.0]])
+    p = np.exp(logits[:, :3]) / np.exp(logits[:, :3]).sum(1, keepdims=True)
+    assert abnormal_log_odds(logits) == pytest.approx(np.log((p[:, 1] + p[:, 2]) / p[:, 0]))
+    assert abnormal_log_odds(np.zeros((0, 4))).shape == (0,)
+
+
+def test_verified_findings_are_the_candidates_at_the_threshold():
+    def f(score: float) -> Finding:
+        return Finding(FindingKind.MASS, score, 0.5, (score, 0.0), (0, 0, 1, 1))
+
+    v = Verified((f(0.9), f(0.7), f(0.4)))
+    assert [x.score for x in v.findings(0.5, 10)] == [0.9, 0.7]
+    assert [x.score for x in v.findings(0.0, 2)] == [0.9, 0.7]
+    assert v.image_abnormal == 0.9 and Verified(()).image_abnormal is None
+
+
+def _verifier(detector_sha: str, seed: int = 0, threshold: float = 0.3) -> LoadedModel:
+    torch.manual_seed(seed)
+    net = create_model("paper_cnn", widths=WIDTHS).eval()
+    settings = VerificationSettings(detector={"name": "test-bright", "version": "0", "sha256": detector_sha})
+    entry = ModelEntry(name="test-verifier", arch="paper_cnn", task="verification", arch_kwargs={"widths": WIDTHS},
+                       sha256="2" * 64, patch_size=32, pixel_size_mm=1.0, finding_threshold=threshold,
+                       licence="TEST ONLY: random weights", extra={"verification": settings.to_dict(),
+                                                                    "context_px": 16})  # fmt: skip
+    return LoadedModel(model=net, entry=entry, device=torch.device("cpu"))
+
+
+def test_the_engine_rescores_every_candidate_and_cuts_findings_on_the_combined_score(bright_model, breast_with_blob):
+    image = make_image(breast_with_blob)
+    alone = drain(analyse_image(bright_model, image, tile=64))
+    verifier = _verifier(bright_model.entry.sha256, threshold=0.3)
+    model = with_verifier(bright_model, verifier)
+    assert model.entry.finding_threshold == 0.3 and model.info.verifier == verifier.info
+    assert model.info.label == "test-bright 0.0.0 (00000000) + test-verifier 0.0.0 (22222222)"
+    got = drain(analyse_image(model, image, tile=64))
+    # by hand: the detector's candidates, the verifier's crops, the mean of the log-odds
+    cands = findings_from_maps(got.source.maps, got.source.geometry, CANDIDATE_THRESHOLD, max_findings=MAX_CANDIDATES)
+    assert cands, "the bright blob gives candidates"
+    prep = prepare_image(image, verifier.preprocess, image.info.spacing)
+    z2 = abnormal_log_odds(crop_logits(verifier.model, prep, 32, 16, [c.center for c in cands]))
+    want = sorted(((combined_score(c.score, z), c.center) for c, z in zip(cands, z2, strict=True)), reverse=True)
+    verified = got.source.verified
+    assert [f.center for f in verified.candidates] == [c for _, c in want]
+    assert [f.score for f in verified.candidates] == pytest.approx([s for s, _ in want])
+    assert [f.score for f in got.findings] == pytest.approx([s for s, _ in want if s >= 0.3][:10])
+    assert got.threshold == 0.3 and got.abnormal == pytest.approx(want[0][0])
+    assert np.array_equal(got.heatmaps["abnormal"].data, alone.heatmaps["abnormal"].data)  # the map is the detector's
+    # another operating point: the same candidates, cut again (no new network run)
+    loose = got.at_threshold(0.01)
+    assert [f.center for f in loose.findings] == [c for s, c in want if s >= 0.01][:10]
+    top = verified.candidates[0] if verified.candidates[0].score >= 0.3 else None
+    if top is not None:
+        assert np.hypot(top.center[0] - BLOB.x, top.center[1] - BLOB.y) < 200
+    # outlines stay within the peak's patch window, although the candidates were cut at 0.1
+    window_px = got.source.maps.window * got.source.maps.stride * got.source.geometry.scale_x
+    for f in verified.candidates:
+        assert f.bbox[2] - f.bbox[0] <= window_px + 1e-6 + got.source.maps.stride * got.source.geometry.scale_x
+
+
+def test_a_verifier_is_only_attached_to_the_detector_it_was_made_for(tmp_path):
+    torch.manual_seed(0)
+    det = save_model(create_model("paper_cnn", widths=WIDTHS),
+                     ModelEntry(name="det", arch="paper_cnn", arch_kwargs={"widths": WIDTHS}, patch_size=32,
+                                pixel_size_mm=0.5, licence="TEST ONLY"), tmp_path)  # fmt: skip
+    detector = load_model("det", tmp_path)
+    assert verifier_entry(detector.entry, tmp_path) is None and load_verifier(detector, tmp_path) is detector
+    settings = VerificationSettings(detector={"name": "det", "version": "0", "sha256": "f" * 64})
+    v_entry = ModelEntry(name="ver", arch="paper_cnn", task="verification", arch_kwargs={"widths": WIDTHS},
+                         patch_size=32, pixel_size_mm=1.0, finding_threshold=0.4, licence="TEST ONLY",
+                         extra={"verification": settings.to_dict()})  # fmt: skip
+    saved = save_model(create_model("paper_cnn", widths=WIDTHS), v_entry, tmp_path)
+    with pytest.raises(ModelError, match="ver 0.0.0 verifies det ffffffff, not det " + det.sha256[:8]):
+        load_verifier(detector, tmp_path)
+    mine = VerificationSettings(detector={"name": "det", "version": "0", "sha256": det.sha256})
+    saved = save_model(create_model("paper_cnn", widths=WIDTHS),
+                       replace(v_entry, extra={"verification": mine.to_dict()}), tmp_path)  # fmt: skip
+    both = load_verifier(detector, tmp_path)
+    assert both.verifier is not None and both.verifier.entry.sha256 == saved.sha256
+    assert both.entry.finding_threshold == 0.4 and load_model("det", tmp_path).entry.finding_threshold == 0.5
+    (tmp_path / saved.file).write_bytes(b"broken")
+    with pytest.raises(ModelError, match=saved.file):
+        load_verifier(detector, tmp_path)
+    with pytest.raises(ValueError, match="not a verification model"):
+        with_verifier(detector, detector)
+    bad = replace(v_entry, extra={"verification": {"weight": 2.0}})
+    with pytest.raises(ValueError, match="out of range"):
+        VerificationSettings.of(bad)
+
+
+def test_install_of_a_verifier_names_its_detector_and_refuses_a_curve_of_another():
+    from mammoview.training.install import InstallOptions, verification_settings
+
+    det = {"name": "det", "version": "1.0", "sha256": "a" * 64}
+    with pytest.raises(ValueError, match="needs the detector it verifies"):
+        InstallOptions(task="verification")
+    curve = {"evaluated": {"name": "det", "sha256": "a" * 64, "verifier": None}}
+    with pytest.raises(ValueError, match="without a verifier"):
+        InstallOptions(task="verification", detector=det, operating_curve=curve)
+    other = {"evaluated": {"name": "x", "sha256": "b" * 64, "verifier": {"name": "v"}}}
+    with pytest.raises(ValueError, match="measured on x bbbbbbbb"):
+        InstallOptions(task="verification", detector=det, operating_curve=other)
+    ok = {"evaluated": {"name": "det", "sha256": "a" * 64, "verifier": {"name": "v"}}}
+    InstallOptions(task="verification", detector=det, operating_curve=ok, test_time_flip=False)
+    settings = VerificationSettings.of(
+        ModelEntry(name="v", arch="vgg", extra={"verification": verification_settings(det)})
+    )
+    assert settings.detector == det and settings.weight == 0.5 and settings.max_candidates == MAX_CANDIDATES
