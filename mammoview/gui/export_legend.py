@@ -17,7 +17,7 @@ from mammoview.gui.marks import CAD_COLOR, GLYPH, READER_COLOR, READER_GLYPH, sy
 
 #: Widths of the three legend blocks (colour bar, glyphs, model + caption) and the height of a row.
 BLOCKS = (250.0, 320.0, 330.0)
-ROW_HEIGHT = 104.0
+ROW_HEIGHT = 117.0
 _TEXT = QtGui.QColor("#e8e8e8")
 _DIM = QtGui.QColor("#a0a0a0")
 
@@ -40,6 +40,7 @@ class LegendInfo:
     operating: str = ""  # the marks' operating point ("p >= 0.971 · 1.0 FP/img · finds 62%"; "" = not shown)
     density: str = ""  # the exam's density and the model behind the breast labels ("" = none shown)
     malignancy: str = ""  # the second-stage model behind the malignancy ("" = the detector's own)
+    verifier: str = ""  # the second network that re-scored the marks ("" = the detector's own scores)
 
 
 def _font(painter: QtGui.QPainter, size: float, bold: bool = False) -> None:
@@ -168,11 +169,13 @@ def _paint_model_block(painter: QtGui.QPainter, info: LegendInfo) -> None:
     painter.setPen(_DIM)
     _font(painter, 8)
     lines = [f"Marks at {info.operating} (validation)"] if info.operating and info.cad_shown else []
+    if info.verifier and info.cad_shown:
+        lines.append(info.verifier)
     if info.malignancy and info.cad_shown:
         lines.append(info.malignancy)
     if info.density and info.cad_shown:
         lines.append(info.density)
-    # one line: with a second-stage and a density model the caption must still fit the band
+    # one line: with a verifier, a second-stage and a density model the caption must still fit the band
     lines.append(f"Exported {info.exported}" + (" · anonymized" if info.anonymized else ""))
     for i, text in enumerate(lines):
         painter.drawText(QtCore.QPointF(rx, 35 + 13 * i), text)

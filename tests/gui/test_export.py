@@ -176,13 +176,14 @@ def test_the_verification_model_is_named_in_export_and_read(cad_window, load, sy
     planted = planted_result(w, {View.LMLO: [finding(FindingKind.MASS, 220, 150, half=15)]})
     verifier = ModelInfo(name="test-verifier", version="1.0.0", sha256="cd" * 32)
     w.cad.set_result(replace(planted, model=replace(planted.model, verifier=verifier)))
+    assert legend_info(w, True).verifier == ""  # nothing of the CAD before the first read is done
     w.commands["cad_first_read_done"].trigger()
-    assert legend_info(w, True).model.endswith("+ test-verifier 1.0.0 (cdcdcdcd)")
+    assert legend_info(w, True).verifier == "Verified by test-verifier 1.0.0 (cdcdcdcd)"
     doc = json.loads(export_study(w, tmp_path / "read.png").json.read_text())
     assert doc["verification_model"] == {"name": "test-verifier", "version": "1.0.0", "sha256": "cd" * 32}
     assert "+ test-verifier 1.0.0 (cdcdcdcd)" in w.cad.reader.state.cad_seen.model
     w.cad.set_result(planted)
-    assert export_json(w)["verification_model"] is None
+    assert export_json(w)["verification_model"] is None and legend_info(w, True).verifier == ""
 
 
 def test_dicom_sr_export_is_locked_until_the_first_read_then_holds_the_shown_findings(study, tmp_path):
