@@ -48,6 +48,7 @@ from mammoview.cad.networks import CadNet
 from mammoview.cad.pipeline import analyse_study, drain
 from mammoview.cad.preprocess import estimate_spacing, prepare_image
 from mammoview.cad.registry import create_model
+from mammoview.cad.verification import load_verifier
 from mammoview.cad.weights import LoadedModel, ModelEntry, ModelError, load_model, load_optional, prepare_for_inference
 from mammoview.io import read_image
 
@@ -349,6 +350,21 @@ def main() -> int:
               for _ in range(args.repeat)]  # fmt: skip
         print(f"four-view CAD with the second-stage malignancy model ({second.entry.name} {second.entry.version}, "
               f"as the viewer runs it): {med(ts):.3f} s without decode (+{med(ts) - t_study:.3f} s)")  # fmt: skip
+    try:
+        verified = load_verifier(loaded, args.models_dir, dev)
+    except ModelError as exc:
+        print(f"verification model not used: {exc}")
+        verified = loaded
+    if verified.verifier is not None:
+        v = verified.verifier.entry
+        ts = [timed(lambda: drain(analyse_study(verified, images, tile=tile)), dev)[0] for _ in range(args.repeat)]
+        print(f"four-view CAD with the verification model ({v.name} {v.version}): {med(ts):.3f} s without decode "
+              f"(+{med(ts) - t_study:.3f} s)")  # fmt: skip
+        if second is not None:
+            ts = [timed(lambda: drain(analyse_study(verified, images, tile=tile, malignancy=second)), dev)[0]
+                  for _ in range(args.repeat)]  # fmt: skip
+            print(f"four-view CAD as the viewer runs it (verification + second-stage malignancy): {med(ts):.3f} s "
+                  f"without decode, {med(ts) + t_decode:.3f} s with decode")  # fmt: skip
     if not args.no_gui:
         stall, wall, n = gui_stall(files, args.models_dir)
         print(

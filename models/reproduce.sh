@@ -16,7 +16,10 @@
 # 7. installed as the default in models/ (a new file name: the sha256 of the weights), with
 #    test_time_flip on, map_windows_px [96, 64] and that evaluation's FROC curve (the viewer's
 #    false marks per image beside each score).
-# About 56 minutes of training (18 + 38; + ~12 of extraction and evaluation) on this 2-core CPU.
+# 8. its verifier (mammoview-verifier, last block): a second network that re-scores each candidate of the
+#    detector, trained on the detector's own false positives (~15 min + ~15 of detection and evaluation).
+# About 56 minutes of training (18 + 38; + ~12 of extraction and evaluation) on this 2-core CPU for the
+# detector, then the density (23), malignancy (10) and verification (15) networks.
 # The runs are capped by wall-clock minutes, so the number of epochs (and the exact weights)
 # depends on the machine and on what else runs on it.  Both runs train in float32 (`--precision
 # fp32`), as the shipped weights were: bf16 (the default where the CPU has AMX) gives the same
@@ -61,3 +64,26 @@ $MV evaluate --model mammoview-vgg --patches "$RUNS/patches/ctx" --out "$RUNS/ev
 $MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to models \
   --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.0 \
   --malignancy-calibration "$RUNS/eval/with-malignancy/metrics.json"
+# Verification (task "verification", ~20 min): the detector's candidates on every image (its map cut at 0.1, 25 per
+# image, without any second stage), a VGG-style network at 0.6 mm (64 px + 16 px context) trained on the lesions
+# against those candidates that miss every lesion, installed as the detector's verifier; its threshold and FROC curve
+# are the two stages' on the validation patients.
+DATA=${MAMMOVIEW_DATA:-../shared/data}
+$MV detect "$DATA/cbis-ddsm-mass/images" --pixel-spacing 0.29,0.1769 --threshold 0.1 --max-findings 25 \
+  --no-verification --no-malignancy-model --json "$RUNS/cand/cbis.json" --quiet
+$MV detect "$DATA/mini-mias/images" --pixel-spacing 0.2 --threshold 0.1 --max-findings 25 \
+  --no-verification --no-malignancy-model --json "$RUNS/cand/mias.json" --quiet
+$MV extract-patches --out "$RUNS/patches/fp6" --pixel-size 0.6 --patch-size 64 --context 16 --magic5 exclude \
+  --cbis-normal-patches 1 --mias-normal-patches 2 --cbis-lesion-patches 8 --mias-lesion-patches 16 --jitter 0.25 \
+  --normal-margin 0 --hard-negatives-from-detections "$RUNS/cand/cbis.json" "$RUNS/cand/mias.json" \
+  --hard-negatives 8 --hard-negative-min-score 0.1 --workers 2 --quiet
+$MV train --patches "$RUNS/patches/fp6" --arch vgg --out "$RUNS/vgg-fp6" --epochs 30 --patience 8 --max-minutes 15 \
+  --time-schedule --threads 2 --monitor auc --quiet
+$MV train --patches "$RUNS/patches/fp6" --out "$RUNS/vgg-fp6" --install-only --install-to models --task verification \
+  --name mammoview-verifier --model-version 1.0.0
+$MV evaluate --model mammoview-vgg --patches "$RUNS/patches/ctx" --out "$RUNS/eval/verified" --quiet
+THRESHOLD=$($PY -c 'import json, sys; m = json.load(open(sys.argv[1]))
+print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/verified/metrics.json")
+$MV train --patches "$RUNS/patches/fp6" --out "$RUNS/vgg-fp6" --install-only --install-to models --task verification \
+  --name mammoview-verifier --model-version 1.0.0 --finding-threshold "$THRESHOLD" \
+  --operating-curve "$RUNS/eval/verified/metrics.json"
