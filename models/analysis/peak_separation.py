@@ -1,34 +1,38 @@
 """Do more FROC candidates find the masses never hit?  Peak separation of the findings, halved or quartered.
 
     .venv/bin/python models/analysis/peak_separation.py 4 --out runs/eval/mindist4
+    .venv/bin/python models/analysis/peak_separation.py 4 --out runs/eval/mindist4-40 -- --no-verification \
+        --froc-max-findings 40
 
 The CAD places one candidate per peak of the patch-equivalent abnormal map, peaks at least
 half a patch window apart (``find_regions(min_distance=window // 2)`` in
-``mammoview.cad.pipeline``).  This runs ``mammoview evaluate`` on the default model with the
-separation divided by DIV/2 (DIV 4: a quarter window) and writes the usual evaluation to --out;
-compare its FROC with the shipped model's (``runs/eval/default-1.3``).  Needs ../shared/data.
+``mammoview.cad.findings.findings_from_maps``).  This runs ``mammoview evaluate`` on the default
+model with the separation divided by DIV/2 (DIV 4: a quarter window) and writes the usual
+evaluation to --out; compare its FROC with the shipped model's (``runs/eval/base``).  Arguments
+after ``--`` go to evaluate (e.g. ``--no-verification --froc-max-findings 40``: more stage-1
+candidates for ``rescoring.py fp-stage2``).  Needs ../shared/data.
 """
 
 from __future__ import annotations
 
 import argparse
 
-import mammoview.cad.pipeline as pipeline
+import mammoview.cad.findings as findings
 from mammoview.cli import main
 
 
-def run(div: int, out: str, patches: str) -> int:
-    original = pipeline.find_regions  # type: ignore[attr-defined]
+def run(div: int, out: str, patches: str, extra: list[str]) -> int:
+    original = findings.find_regions
 
     def closer_peaks(score, threshold, min_distance=1, rank=None):  # type: ignore[no-untyped-def]
         return original(score, threshold, min_distance=max(1, (min_distance * 2) // div), rank=rank)
 
-    pipeline.find_regions = closer_peaks  # type: ignore[attr-defined]
+    findings.find_regions = closer_peaks
     try:
         return main(["evaluate", "--model", "mammoview-vgg", "--patches", patches, "--out", out, "--quiet",
-                     "--timing-views", "0"])  # fmt: skip
+                     "--timing-views", "0", *extra])  # fmt: skip
     finally:
-        pipeline.find_regions = original  # type: ignore[attr-defined]
+        findings.find_regions = original
 
 
 if __name__ == "__main__":
@@ -36,5 +40,5 @@ if __name__ == "__main__":
     p.add_argument("div", type=int, help="peak separation = window // DIV (the CAD uses 2)")
     p.add_argument("--out", required=True)
     p.add_argument("--patches", default="runs/patches/ctx")
-    a = p.parse_args()
-    raise SystemExit(run(a.div, a.out, a.patches))
+    a, extra = p.parse_known_args()  # after --: more `mammoview evaluate` arguments
+    raise SystemExit(run(a.div, a.out, a.patches, [x for x in extra if x != "--"]))
