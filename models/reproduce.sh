@@ -2,6 +2,7 @@
 # Reproduce the default model of models/ from ../shared/data (or $MAMMOVIEW_DATA):
 #
 #   bash models/reproduce.sh          (or: make model)
+#   MODELS=runs/models RUNS=runs/r2 bash models/reproduce.sh    (install into another folder, e.g. a copy)
 #
 # 1. patches with 32 px of context (~1 min);
 # 2. a first VGG-style model on them (18 min);
@@ -30,6 +31,9 @@ cd "$(dirname "$0")/.."
 MV=${MV:-.venv/bin/mammoview}
 PY=${PY:-.venv/bin/python}
 RUNS=${RUNS:-runs}
+# where the models are installed (and read back by evaluate/detect); a copy keeps the shipped ones
+MODELS=${MODELS:-models}
+export MAMMOVIEW_MODELS="$MODELS"
 $MV extract-patches --out "$RUNS/patches/ctx" --context 32 --workers 2 --quiet
 $MV train --patches "$RUNS/patches/ctx" --arch vgg --out "$RUNS/vgg-ctx" \
   --patience 6 --max-minutes 18 --threads 2 --precision fp32 --quiet
@@ -43,13 +47,13 @@ $MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to "$RUNS/ensemble"
 $MV evaluate --weights "$RUNS/ensemble" --patches "$RUNS/patches/ctx" --out "$RUNS/eval/ensemble" --quiet
 THRESHOLD=$($PY -c 'import json, sys; m = json.load(open(sys.argv[1]))
 print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/ensemble/metrics.json")
-$MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to models --patches "$RUNS/patches/ctx" \
+$MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to "$MODELS" --patches "$RUNS/patches/ctx" \
   --make-default --test-time-flip --map-windows 96 64 --finding-threshold "$THRESHOLD" --model-version 1.3.3 \
   --operating-curve "$RUNS/eval/ensemble/metrics.json" --malignancy-calibration "$RUNS/eval/ensemble/metrics.json"
 # Breast density (a separate whole-breast network, task "density"; ~23 min): the CAD's split, so the
 # same validation patients; mini-MIAS is its external test.
 $MV train-density --out "$RUNS/density/d15" --split "$RUNS/patches/ctx/split.json" --pixel-size 1.5 \
-  --epochs 30 --threads 2 --quiet --install-to models --model-version 1.1.0
+  --epochs 30 --threads 2 --quiet --install-to "$MODELS" --model-version 1.1.0
 # Second-stage malignancy (task "malignancy", ~10 min): the paper's 4-conv CNN on whole lesions at 0.6 mm
 # (64 px + 16 px context = 58 mm), the CAD's patient split (same sources and seed as runs/patches/ctx);
 # read at each finding by the engine.  Its calibration is fitted by evaluating the whole CAD with it.
@@ -58,10 +62,10 @@ $MV extract-patches --out "$RUNS/patches/mal6s" --pixel-size 0.6 --patch-size 64
   --workers 2 --quiet
 $MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --malignant-weight 2.0 \
   --monitor malignant_auc --epochs 30 --patience 6 --max-minutes 10 --time-schedule --threads 2 --quiet
-$MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to models \
+$MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to "$MODELS" \
   --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.0
 $MV evaluate --model mammoview-vgg --patches "$RUNS/patches/ctx" --out "$RUNS/eval/with-malignancy" --quiet
-$MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to models \
+$MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to "$MODELS" \
   --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.0 \
   --malignancy-calibration "$RUNS/eval/with-malignancy/metrics.json"
 # Verification (task "verification", ~20 min): the detector's candidates on every image (its map cut at 0.1, 25 per
@@ -79,11 +83,11 @@ $MV extract-patches --out "$RUNS/patches/fp6" --pixel-size 0.6 --patch-size 64 -
   --hard-negatives 8 --hard-negative-min-score 0.1 --workers 2 --quiet
 $MV train --patches "$RUNS/patches/fp6" --arch vgg --out "$RUNS/vgg-fp6" --epochs 30 --patience 8 --max-minutes 15 \
   --time-schedule --threads 2 --monitor auc --quiet
-$MV train --patches "$RUNS/patches/fp6" --out "$RUNS/vgg-fp6" --install-only --install-to models --task verification \
+$MV train --patches "$RUNS/patches/fp6" --out "$RUNS/vgg-fp6" --install-only --install-to "$MODELS" --task verification \
   --name mammoview-verifier --model-version 1.0.0
 $MV evaluate --model mammoview-vgg --patches "$RUNS/patches/ctx" --out "$RUNS/eval/verified" --quiet
 THRESHOLD=$($PY -c 'import json, sys; m = json.load(open(sys.argv[1]))
 print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/verified/metrics.json")
-$MV train --patches "$RUNS/patches/fp6" --out "$RUNS/vgg-fp6" --install-only --install-to models --task verification \
+$MV train --patches "$RUNS/patches/fp6" --out "$RUNS/vgg-fp6" --install-only --install-to "$MODELS" --task verification \
   --name mammoview-verifier --model-version 1.0.0 --finding-threshold "$THRESHOLD" \
   --operating-curve "$RUNS/eval/verified/metrics.json"
