@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
                 + (" mirror-TTA" if e.test_time_flip else "")
                 + (f" windows {'+'.join(map(str, e.map_windows_px))} px" if e.map_windows_px else "")
                 + (" FP/img-curve" if e.operating_curve else "")
-                + (" calibrated-malignancy" if e.malignancy_calibration else ""),
+                + (" calibrated-malignancy" if e.malignancy_calibration else "")
+                + _verifies(e),
                 e.sha8 if r.exists else f"{e.sha8} (missing)",
                 _metrics_summary(e.metrics),
             )
@@ -83,3 +84,11 @@ def run(args: argparse.Namespace) -> int:
             pts = " | ".join(f"{rate:g} FP/img: p>={t:.4f}, finds {s:.0%}" for rate, t, s in curve.points())
             print(f"{r.entry.name} operating points ({on}; `detect --fp-per-image RATE`): {pts}")
     return 0
+
+
+def _verifies(entry: Any) -> str:
+    """`` verifies mammoview-vgg 26e82974`` for a verification model (its two-stage threshold and curve)."""
+    if entry.task != "verification":
+        return ""
+    made_for = (entry.extra.get("verification") or {}).get("detector") or {}
+    return f" verifies {made_for.get('name', '?')} {str(made_for.get('sha256', ''))[:8] or '?'}"

@@ -351,6 +351,9 @@ def test_detect_runs_the_installed_verifier_of_its_detector_unless_told_not_to(m
     (path,) = (tmp_path / "sr").iterdir()
     items = hd.sr.srread(path).content.get_planar_roi_measurement_groups()[0].get_measurements()[0][0].ContentSequence
     assert "test-bright + test-verifier" in [str(i.TextValue) for i in items if hasattr(i, "TextValue")]
+    capsys.readouterr()
+    assert main(["models", "--models-dir", str(models_dir)]) == 0
+    assert f"verifies test-bright {detector.sha256[:8]}" in capsys.readouterr().out
     # a verifier made for another detector is not run, and detect says why
     other = {**made_for, "sha256": "e" * 64}
     mismatched = replace(entry, extra={"verification": VerificationSettings(detector=other).to_dict()})
