@@ -123,7 +123,9 @@ class CadDock(QtWidgets.QWidget):
             lambda i: self.operatingChosen.emit(float(self.operating.itemData(i) or 0.0)) if i >= 0 else None
         )
         self._operating_model: tuple[object, ...] | None = None
-        self._curve: OperatingCurve | None = None  # the shown model's validation curve (threshold tooltip)
+        #: the validation curve of the map's own scores (threshold tooltip); None with a verifier, whose
+        #: curve is of the re-scored marks, not of the detector's map the heatmap shows
+        self._curve: OperatingCurve | None = None
         form = QtWidgets.QGridLayout(self.overlays)
         form.addWidget(QtWidgets.QLabel("Map"), 0, 0)
         form.addWidget(self.map_combo, 0, 1, 1, 3)
@@ -185,7 +187,8 @@ class CadDock(QtWidgets.QWidget):
                 self.operating.addItem(text, value)
                 self.operating.setItemData(self.operating.count() - 1, tip, QtCore.Qt.ItemDataRole.ToolTipRole)
             self.operating.blockSignals(False)
-        curve = self._curve = model.operating_curve if model is not None else None
+        curve = model.operating_curve if model is not None else None
+        self._curve = curve if model is not None and model.verifier is None else None
         self.operating.setEnabled(curve is not None)
         self.operating.setToolTip(
             "Which CAD marks are shown: the score threshold at which the model made this many false marks per "

@@ -147,6 +147,22 @@ def test_heatmap_threshold_moves_on_the_maps_levels_and_reads_as_false_marks(sho
     assert load_style(shown.settings).threshold == shown.cad.style.threshold
 
 
+def test_with_a_verifier_the_heatmap_threshold_gives_no_false_mark_rate(shown, qtbot):
+    """The verifier's curve is of the re-scored marks, not of the detector's map that the heatmap shows."""
+    from mammoview.cad.types import ModelInfo
+
+    result = shown.cad.result
+    verifier = ModelInfo(name="test-verifier", version="1.0.0", sha256="cd" * 32)
+    shown.cad.set_result(replace(result, model=replace(result.model, verifier=verifier)))
+    dock = shown.cad.dock
+    dock.threshold.setValue(threshold_level(0.95))
+    assert "false marks" not in dock.threshold.toolTip()
+    assert dock.operating.isEnabled()  # the marks' operating points still read the (two-stage) curve
+    shown.cad.set_result(result)
+    dock.threshold.setValue(threshold_level(0.90))
+    assert "false marks per validation image" in dock.threshold.toolTip()
+
+
 def test_a_threshold_saved_on_the_old_linear_scale_is_not_carried_over(shown):
     shown.settings.set_value("cad/style/threshold", 0.3)  # the key before the log-odds levels
     assert load_style(shown.settings).threshold == pytest.approx(0.80)
