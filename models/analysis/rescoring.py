@@ -180,17 +180,20 @@ def fp_stage2(args: argparse.Namespace) -> None:
                                         args.eval_dir / "detections-mias.json") if p.is_file()])  # fmt: skip
     pairs, _ = match_detections(docs, truth)
     pairs = [(s, e) for s, e in pairs if s.patient in patients]
-    with tempfile.TemporaryDirectory() as tmp:
-        loaded, _ = resolve_model(weights=args.run, out_dir=Path(tmp))
-    net = loaded.model.eval()
-    p, c = loaded.entry.patch_size, int(loaded.entry.extra.get("context_px", 0))  # a run or an installed model
-    second: list[np.ndarray] = []  # per image: the second network's abnormal log-odds of each finding
-    for s, e in pairs:
-        lg = crop_logits(net, prepare_source(s, loaded.preprocess), p, c, [tuple(f["center"]) for f in e["findings"]])
-        second.append(np.logaddexp(lg[:, 1], lg[:, 2]) - lg[:, 0] if len(lg) else np.zeros(0))
+    second: list[np.ndarray] = [np.zeros(len(e["findings"])) for _, e in pairs]  # per image: mean log-odds
+    for run in args.run:  # several second networks: the mean of their log-odds
+        with tempfile.TemporaryDirectory() as tmp:
+            loaded, _ = resolve_model(weights=run, out_dir=Path(tmp))
+        net = loaded.model.eval()
+        p, c = loaded.entry.patch_size, int(loaded.entry.extra.get("context_px", 0))  # a run or an installed model
+        for k, (s, e) in enumerate(pairs):
+            centres = [tuple(f["center"]) for f in e["findings"]]
+            lg = crop_logits(net, prepare_source(s, loaded.preprocess), p, c, centres)
+            if len(lg):
+                second[k] += (np.logaddexp(lg[:, 1], lg[:, 2]) - lg[:, 0]) / len(args.run)
 
     def rescored(w: float) -> list[Mapping[str, Any]]:
-        out = []
+        out: list[Mapping[str, Any]] = []
         for (_, e), z2 in zip(pairs, second, strict=True):
             e2 = copy.deepcopy(dict(e))
             for f, z in zip(e2["findings"], z2, strict=True):
@@ -200,7 +203,8 @@ def fp_stage2(args: argparse.Namespace) -> None:
         return out
 
     n_cbis = sum(s.source == "cbis" for s, _ in pairs)
-    print(f"validation images: {n_cbis} CBIS, {len(pairs) - n_cbis} MIAS; second network {args.run} ({p} px + {c})")
+    print(f"validation images: {n_cbis} CBIS, {len(pairs) - n_cbis} MIAS; second network(s) "
+          f"{', '.join(map(str, args.run))}")  # fmt: skip
     print(f"{'w':>5s}  CBIS sens@0.25 / 0.5 / 1 / 2 FP per image  mean  | MIAS sens@1  MIAS abnormal AUC")
     for w in args.weights:
         sc = score_detections({"images": rescored(w)}, truth, patients)
@@ -268,7 +272,8 @@ def main() -> None:
     c.add_argument("eval_dir", type=Path)
     d = sub.add_parser("fp-stage2")
     d.add_argument("eval_dir", type=Path)
-    d.add_argument("--run", type=Path, required=True, help="mammoview train run folder of the second network")
+    d.add_argument("--run", type=Path, nargs="+", required=True,
+                   help="mammoview train run folder(s) of the second network (several: log-odds averaged)")  # fmt: skip
     d.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0], metavar="W")
     d.add_argument("--bootstrap", type=int, default=0, metavar="N", help="paired patient bootstrap of each w vs 0")
     for p in (a, b, c, d):
