@@ -33,6 +33,7 @@ from mammoview.cad.manifest import ModelEntry, ModelError, default_models_dir, r
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.preprocess import PreparedImage
 from mammoview.cad.types import Finding
+from mammoview.cad.weights import LoadedModel, load_model
 
 TASK = "verification"
 #: The detector's map is cut here for candidates, and at most this many are verified per image
@@ -150,7 +151,7 @@ def verifier_entry(detector: ModelEntry, models_dir: Path | str | None = None) -
     raise ModelError(root / "manifest.json", "; ".join(reasons))
 
 
-def with_verifier(detector: Any, verifier: Any) -> Any:
+def with_verifier(detector: LoadedModel, verifier: LoadedModel) -> LoadedModel:
     """``detector`` (a LoadedModel) running ``verifier`` on its candidates.
 
     Its entry's operating point and curve become the verifier's: they were measured on the
@@ -167,7 +168,7 @@ def with_verifier(detector: Any, verifier: Any) -> Any:
     return replace(detector, entry=entry, verifier=verifier.to(detector.device))
 
 
-def load_verifier(detector: Any, models_dir: Path | str | None = None, device: Any = None) -> Any:
+def load_verifier(detector: LoadedModel, models_dir: Path | str | None = None, device: Any = None) -> LoadedModel:
     """``detector`` with its installed verifier (itself when none is installed).
 
     Raises
@@ -175,8 +176,6 @@ def load_verifier(detector: Any, models_dir: Path | str | None = None, device: A
     ModelError
         One is installed but broken or made for another detector (callers go on without it and say why).
     """
-    from mammoview.cad.weights import load_model
-
     entry = verifier_entry(detector.entry, models_dir)
     if entry is None:
         return detector

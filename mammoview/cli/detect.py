@@ -68,7 +68,8 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         type=float,
         default=None,
         metavar="P",
-        help="region threshold on p(abnormal) (default: the model's finding_threshold); lower it to "
+        help="region threshold on p(abnormal) (default: the model's finding_threshold); with a verification "
+        "model, on the re-scored candidates' score (default: the verifier's threshold); lower it to "
         "list more, weaker candidates, e.g. for a FROC curve",
     )
     point.add_argument(
