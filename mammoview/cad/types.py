@@ -71,10 +71,14 @@ class ModelInfo:
     verifier: ModelInfo | None = None
 
     @property
+    def tag(self) -> str:
+        """``mammoview-vgg 1.3.3 (26e82974)``: name, version and short hash."""
+        return f"{self.name} {self.version} ({self.sha256[:8]})"
+
+    @property
     def label(self) -> str:
-        """``mammoview-vgg 1.3.3 (26e82974)``, ``+ mammoview-verifier 1.0.0 (eb94ab91)`` with a verifier."""
-        own = f"{self.name} {self.version} ({self.sha256[:8]})"
-        return f"{own} + {self.verifier.label}" if self.verifier is not None else own
+        """:attr:`tag`, ``+ mammoview-verifier 1.0.0 (eb94ab91)`` with a verifier."""
+        return f"{self.tag} + {self.verifier.tag}" if self.verifier is not None else self.tag
 
 
 @dataclass(frozen=True, eq=False)

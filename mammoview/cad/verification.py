@@ -2,7 +2,7 @@
 
 The classic two-stage CAD (candidate detection, then false-positive reduction).  The detector
 proposes candidates: the regions of its abnormal map cut at a loose threshold, each at its
-refined centre (:func:`mammoview.cad.pipeline.findings_from_maps`, outlines kept within the
+refined centre (:func:`mammoview.cad.findings.findings_from_maps`, outlines kept within the
 peak's patch window).  A second network, trained on lesions against the detector's own false
 positives (``mammoview extract-patches --hard-negatives-from-detections``) at its own pixel size
 (0.6 mm with context: the whole lesion and its surroundings), classifies a crop centred on each
@@ -98,9 +98,6 @@ class Verified:
     """An image's verified candidates, best combined score first (``score`` is the combined one)."""
 
     candidates: tuple[Finding, ...]
-    #: each candidate's detector score and the verifier's log-odds, in the same order
-    detector_scores: tuple[float, ...] = ()
-    second_log_odds: tuple[float, ...] = ()
 
     def findings(self, threshold: float, max_findings: int) -> list[Finding]:
         """The candidates at or above ``threshold``, at most ``max_findings``."""
@@ -116,10 +113,8 @@ def verify(verifier: CadNet, prepared: PreparedImage, patch: int, context: int, 
            weight: float = WEIGHT) -> Verified:  # fmt: skip
     """Re-score ``candidates`` (detector findings, stored grid) with the verifier's crops on ``prepared``."""
     z2 = abnormal_log_odds(crop_logits(verifier, prepared, patch, context, [f.center for f in candidates]))
-    rows = [(replace(f, score=combined_score(f.score, z, weight)), f.score, float(z))
-            for f, z in zip(candidates, z2, strict=True)]  # fmt: skip
-    rows.sort(key=lambda r: -r[0].score)
-    return Verified(tuple(r[0] for r in rows), tuple(r[1] for r in rows), tuple(r[2] for r in rows))
+    rescored = [replace(f, score=combined_score(f.score, z, weight)) for f, z in zip(candidates, z2, strict=True)]
+    return Verified(tuple(sorted(rescored, key=lambda f: -f.score)))
 
 
 def verifier_entry(detector: ModelEntry, models_dir: Path | str | None = None) -> ModelEntry | None:
@@ -180,3 +175,16 @@ def load_verifier(detector: LoadedModel, models_dir: Path | str | None = None, d
     if entry is None:
         return detector
     return with_verifier(detector, load_model(entry.name, models_dir, device or detector.device, task=TASK))
+
+
+def verified_or_alone(detector: LoadedModel, models_dir: Path | str | None = None,
+                      device: Any = None) -> tuple[LoadedModel, str | None]:  # fmt: skip
+    """:func:`load_verifier`, or ``detector`` alone and the one-line reason when its verifier cannot run.
+
+    What every caller (detect, evaluate, the viewer) does: a broken or mismatched verifier must never
+    stop the CAD, and must be said (stderr, log).
+    """
+    try:
+        return load_verifier(detector, models_dir, device), None
+    except (ModelError, ValueError) as exc:
+        return detector, str(exc)

@@ -165,14 +165,12 @@ def threshold_at_rate(entry: Any, rate: float, flip: bool | None = None, windows
 
 def verified_or_not(model: Any, models_dir: Path | None, device: str | None) -> Any:
     """``model`` with its installed verification model, or alone (saying why on stderr when one is broken)."""
-    from mammoview.cad.verification import load_verifier
-    from mammoview.cad.weights import ModelError
+    from mammoview.cad.verification import verified_or_alone
 
-    try:
-        return load_verifier(model, models_dir, device)
-    except (ModelError, ValueError) as exc:
-        print(f"mammoview detect: the verification model is not used: {exc}", file=sys.stderr)
-        return model
+    model, why = verified_or_alone(model, models_dir, device)
+    if why is not None:
+        print(f"mammoview detect: the verification model is not used: {why}", file=sys.stderr)
+    return model
 
 
 def _stem(path: Path, used: set[str]) -> str:

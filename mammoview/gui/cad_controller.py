@@ -322,9 +322,7 @@ class CadController(ReaderActions, QtCore.QObject):
         else:
             m = self.result.model
             n = sum(len(r.findings) for r in self.result.images)
-            verified = f" + {m.verifier.name} {m.verifier.version}" if m.verifier is not None else ""
-            self.findings.show_rows(self.match_rows(), f"{n} CAD finding(s) at {self.operating_text(m)}"
-                                    f" · {m.name} {m.version}{verified}")  # fmt: skip
+            self.findings.show_rows(self.match_rows(), f"{n} CAD finding(s) at {self.operating_text(m)} · {m.label}")
         tool = self.measure_tool
         self.findings.show_measurements([(x, tool.length(x).text) for x in self.reader.measurements])
 

@@ -231,5 +231,5 @@ def model_text(info: ModelInfo | None, unavailable: str | None) -> str:
         return f"<b>CAD unavailable</b>: {unavailable}"
     if info is None:
         return "CAD model: loading…"
-    verifier = f" + verified by {info.verifier.label}" if info.verifier is not None else ""
+    verifier = f" + verified by {info.verifier.tag}" if info.verifier is not None else ""
     return f"CAD model: <b>{info.name}</b> {info.version} ({info.sha256[:8]}){verifier} — research use only"

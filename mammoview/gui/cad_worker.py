@@ -76,6 +76,7 @@ def load_chosen(choice: ModelChoice) -> LoadedModel:
     ValueError
         The chosen device is not available.
     """
+    from mammoview.cad.verification import verified_or_alone
     from mammoview.cad.weights import MANIFEST, ModelError, default_models_dir, load_model, read_manifest
 
     root = Path(choice.models_dir or default_models_dir()).resolve()
@@ -93,22 +94,11 @@ def load_chosen(choice: ModelChoice) -> LoadedModel:
             model = load_model(choice.name, root, choice.device)
         except ModelError as exc:
             raise CadUnavailable(str(exc)) from exc
-        model = with_verifier(model, root)
+        model, why = verified_or_alone(model, root)
+        if why is not None:
+            log.warning("verification model not used: %s", why)
         _shared[key] = model
         return model
-
-
-def with_verifier(model: LoadedModel, root: Path) -> LoadedModel:
-    """``model`` with its installed verification model; a broken or mismatched one is logged and skipped."""
-    from mammoview.cad.verification import load_verifier
-    from mammoview.cad.weights import ModelError
-
-    try:
-        verified: LoadedModel = load_verifier(model, root)
-    except (ModelError, ValueError) as exc:
-        log.warning("verification model not used: %s", exc)
-        return model
-    return verified
 
 
 def load_task(choice: ModelChoice, task: str) -> LoadedModel | None:

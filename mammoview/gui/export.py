@@ -115,7 +115,7 @@ def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
         map_name=cad.style.map_name,
         threshold=cad.style.threshold,
         opacity=cad.style.opacity,
-        model=f"{m.name} {m.version} ({m.sha256[:8]})" if m is not None else "no model",
+        model=m.tag if m is not None else "no model",
         state=state,
         caption=CAPTION,
         exported=now_iso(),
@@ -126,14 +126,14 @@ def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
         operating=operating_text(cad) if shown else "",
         density=_density_text(cad) if shown and cad.style.scores else "",
         malignancy=_malignancy_text(cad) if shown else "",
-        verifier=f"Verified by {m.verifier.label}" if shown and m is not None and m.verifier is not None else "",
+        verifier=f"Verified by {m.verifier.tag}" if shown and m is not None and m.verifier is not None else "",
     )
 
 
 def _malignancy_text(cad: CadController) -> str:
     """``Malignancy: mammoview-malignancy 1.0.0 (47489b65)`` when a second stage gave it ("" otherwise)."""
     m = cad.result.malignancy_model if cad.result is not None else None
-    return f"Malignancy: {m.name} {m.version} ({m.sha256[:8]})" if m is not None else ""
+    return f"Malignancy: {m.tag}" if m is not None else ""
 
 
 def _density_text(cad: CadController) -> str:

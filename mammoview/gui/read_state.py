@@ -187,7 +187,7 @@ class CadSeen:
         density = exam[1].category if exam is not None else None
         name = m.label  # with the verifier that chose the marks, when one did
         if second is not None:  # the malignancy the reader saw came from it
-            name += f" + {second.name} {second.version} ({second.sha256[:8]})"
+            name += f" + {second.tag}"
         return cls(name, result.abnormal, result.malignant, marks, density)
 
 

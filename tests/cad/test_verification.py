@@ -21,6 +21,7 @@ from mammoview.cad.verification import (
     abnormal_log_odds,
     combined_score,
     load_verifier,
+    verified_or_alone,
     verifier_entry,
     with_verifier,
 )
@@ -112,11 +113,13 @@ def test_a_verifier_is_only_attached_to_the_detector_it_was_made_for(tmp_path):
     saved = save_model(create_model("paper_cnn", widths=WIDTHS), v_entry, tmp_path)
     with pytest.raises(ModelError, match="ver 0.0.0 verifies det ffffffff, not det " + det.sha256[:8]):
         load_verifier(detector, tmp_path)
+    alone, why = verified_or_alone(detector, tmp_path)  # what detect, evaluate and the viewer call
+    assert alone is detector and why is not None and "verifies det ffffffff" in why
     mine = VerificationSettings(detector={"name": "det", "version": "0", "sha256": det.sha256})
     saved = save_model(create_model("paper_cnn", widths=WIDTHS),
                        replace(v_entry, extra={"verification": mine.to_dict()}), tmp_path)  # fmt: skip
-    both = load_verifier(detector, tmp_path)
-    assert both.verifier is not None and both.verifier.entry.sha256 == saved.sha256
+    both, why = verified_or_alone(detector, tmp_path)
+    assert why is None and both.verifier is not None and both.verifier.entry.sha256 == saved.sha256
     assert both.entry.finding_threshold == 0.4 and load_model("det", tmp_path).entry.finding_threshold == 0.5
     (tmp_path / saved.file).write_bytes(b"broken")
     with pytest.raises(ModelError, match=saved.file):

@@ -179,7 +179,7 @@ def test_the_verification_model_is_named_in_export_and_read(cad_window, load, sy
     assert legend_info(w, True).verifier == ""  # nothing of the CAD before the first read is done
     w.commands["cad_first_read_done"].trigger()
     assert legend_info(w, True).verifier == "Verified by test-verifier 1.0.0 (cdcdcdcd)"
-    assert w.cad.findings.note.text().endswith("+ test-verifier 1.0.0")  # the findings panel says so too
+    assert w.cad.findings.note.text().endswith("+ test-verifier 1.0.0 (cdcdcdcd)")  # the findings panel too
     doc = json.loads(export_study(w, tmp_path / "read.png").json.read_text())
     assert doc["verification_model"] == {"name": "test-verifier", "version": "1.0.0", "sha256": "cd" * 32}
     assert "+ test-verifier 1.0.0 (cdcdcdcd)" in w.cad.reader.state.cad_seen.model
