@@ -136,6 +136,22 @@ def image_scores(maps: ProbabilityMaps) -> tuple[float, float]:
     return float(abnormal.max()), float(malignant.max())
 
 
+def score_near(maps: ProbabilityMaps, x: float, y: float, radius: int = 1) -> float:
+    """The highest ``1 - p(normal)`` of the breast cells within ``radius`` cells of model pixel (x, y) (0: none).
+
+    What the detector says about a point another network proposed (float64, as a finding's score).
+    """
+    s, off = maps.stride, maps.offset
+    h, w = maps.normal.shape
+    j = int(np.clip(np.floor(x / s - off), 0, w - 1))  # cell (i, j) covers [(j + off) s, (j + 1 + off) s)
+    i = int(np.clip(np.floor(y / s - off), 0, h - 1))
+    block = np.s_[max(0, i - radius) : i + radius + 1, max(0, j - radius) : j + radius + 1]
+    inside = maps.mask[block]
+    if not inside.any():
+        return 0.0
+    return float(1.0 - maps.normal[block][inside].astype(np.float64).min())
+
+
 def refined_center(maps: ProbabilityMaps, region: Region) -> tuple[float, float]:
     """(x, y) model pixels of the strongest CAM cell in the patch window of the region's peak.
 

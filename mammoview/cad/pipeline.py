@@ -249,7 +249,7 @@ def analyse_image(
     prepared_at = {model.preprocess: prepared}  # each second network's input, prepared once
     verified = None
     if model.verifier is not None:
-        verified = yield from verify_candidates(model.verifier, image, sp, maps, geometry, prepared_at, cancel)
+        verified = yield from verify_candidates(model.verifier, image, sp, maps, geometry, prepared_at, cancel, tile)
     second = None
     if malignancy is not None:
         if verified is not None:  # every finding is one of the verified candidates

@@ -14,13 +14,13 @@ from typing import TypeVar
 import torch
 
 from mammoview.cad.device import deterministic
-from mammoview.cad.findings import MapGeometry, findings_from_maps
+from mammoview.cad.findings import MapGeometry, findings_from_maps, score_near
 from mammoview.cad.inference import CancelFlag, ProbabilityMaps, check_cancel, whole_image_maps
 from mammoview.cad.malignancy import MalignancyMap, SecondStage, crop_malignancy
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.preprocess import PreparedImage, PreprocessConfig, prepare_image
 from mammoview.cad.types import Progress, ProgressGenerator
-from mammoview.cad.verification import VerificationSettings, Verified, verify
+from mammoview.cad.verification import VerificationSettings, Verified, merge_candidates, verify
 from mammoview.cad.weights import LoadedModel
 from mammoview.io.model import MammoImage, PixelSpacing
 
@@ -45,8 +45,13 @@ def verify_candidates(
     geometry: MapGeometry,
     prepared_at: dict[PreprocessConfig, PreparedImage],
     cancel: CancelFlag,
+    tile: int | None = None,
 ) -> ProgressGenerator[Verified]:
-    """The detector's candidates re-scored by ``verifier`` (:mod:`mammoview.cad.verification`)."""
+    """The detector's candidates re-scored by ``verifier`` (:mod:`mammoview.cad.verification`).
+
+    With ``own_map_threshold`` in its settings, the verifier's own whole-image map adds the
+    candidates the detector's map did not propose (:func:`~mammoview.cad.verification.merge_candidates`).
+    """
     settings = VerificationSettings.of(verifier.entry)
     candidates = findings_from_maps(maps, geometry, settings.candidate_threshold,
                                     max_findings=settings.max_candidates, clip_to_window=True)  # fmt: skip
@@ -57,6 +62,22 @@ def verify_candidates(
         raise TypeError(f"{type(net).__name__} is not a CadNet")
     prepared = prepared_once(image, verifier.preprocess, spacing, prepared_at)
     context = int(verifier.entry.extra.get("context_px", 0))
+    if settings.own_map_threshold is not None:
+        fast = verifier.inference_net
+        if not isinstance(fast, CadNet):
+            raise TypeError(f"{type(fast).__name__} is not a CadNet")
+        gen = whole_image_maps(fast, prepared, verifier.entry.patch_size, device=verifier.device, tile=tile,
+                               cancel=cancel, precision=verifier.precision, flip=verifier.entry.test_time_flip,
+                               windows_px=verifier.entry.map_windows_px or None)  # fmt: skip
+        with deterministic():
+            own_maps = yield from rescale(gen, 860, 880, f"{image.path.name}: verifier map")
+        own = findings_from_maps(own_maps, MapGeometry.of(prepared), settings.own_map_threshold,
+                                 max_findings=settings.own_map_candidates, clip_to_window=True)  # fmt: skip
+        mm = (geometry.pixel_size_mm / geometry.scale_x, geometry.pixel_size_mm / geometry.scale_y)
+        candidates = merge_candidates(
+            candidates, own, lambda x, y: score_near(maps, x / geometry.scale_x, y / geometry.scale_y),
+            settings.own_min_distance_mm, mm,
+        )  # fmt: skip
     with deterministic():
         return verify(net, prepared, verifier.entry.patch_size, context, candidates, settings.weight)
 

@@ -20,7 +20,7 @@ another detector).  The heatmaps stay the detector's Class Activation Maps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,9 @@ CANDIDATE_THRESHOLD = 0.1
 MAX_CANDIDATES = 25
 #: Weight of the second network's log-odds in a candidate's score.
 WEIGHT = 0.5
+#: A candidate of the verifier's own map this close to a detector candidate's centre (or inside its
+#: box) is the same candidate: half the verifier's 64 px patch at 0.6 mm.
+OWN_MIN_DISTANCE_MM = 19.2
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class VerificationSettings:
     max_candidates: int = MAX_CANDIDATES
     #: the detector (name, version, sha256) it was trained and measured with
     detector: dict[str, Any] | None = None
+    #: also take candidates from the verifier's own whole-image map cut here (None: the detector's only)
+    own_map_threshold: float | None = None
+    #: at most this many of them per image
+    own_map_candidates: int = 0
+    own_min_distance_mm: float = OWN_MIN_DISTANCE_MM
 
     @classmethod
     def of(cls, entry: ModelEntry) -> VerificationSettings:
@@ -63,20 +71,38 @@ class VerificationSettings:
                 candidate_threshold=float(d.get("candidate_threshold", CANDIDATE_THRESHOLD)),
                 max_candidates=int(d.get("max_candidates", MAX_CANDIDATES)),
                 detector=dict(d["detector"]) if d.get("detector") else None,
+                own_map_threshold=None if d.get("own_map_threshold") is None else float(d["own_map_threshold"]),
+                own_map_candidates=int(d.get("own_map_candidates", 0)),
+                own_min_distance_mm=float(d.get("own_min_distance_mm", OWN_MIN_DISTANCE_MM)),
             )
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{entry.name}: malformed verification settings ({exc})") from exc
-        if not 0.0 <= out.weight <= 1.0 or not 0.0 < out.candidate_threshold < 1.0 or out.max_candidates < 1:
+        own_ok = out.own_map_threshold is None or (
+            0.0 < out.own_map_threshold < 1.0 and out.own_map_candidates >= 1 and out.own_min_distance_mm >= 0.0
+        )
+        base_ok = 0.0 <= out.weight <= 1.0 and 0.0 < out.candidate_threshold < 1.0 and out.max_candidates >= 1
+        if not (base_ok and own_ok):
             raise ValueError(f"{entry.name}: verification settings out of range: {d}")
         return out
 
+    @property
+    def uses_own_map(self) -> bool:
+        return self.own_map_threshold is not None
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "weight": self.weight,
             "candidate_threshold": self.candidate_threshold,
             "max_candidates": self.max_candidates,
             "detector": self.detector,
         }
+        if self.uses_own_map:
+            out |= {
+                "own_map_threshold": self.own_map_threshold,
+                "own_map_candidates": self.own_map_candidates,
+                "own_min_distance_mm": self.own_min_distance_mm,
+            }
+        return out
 
 
 def abnormal_log_odds(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -91,6 +117,32 @@ def combined_score(score: float, second_log_odds: float, weight: float = WEIGHT)
     q = min(max(float(score), 1e-15), 1.0 - 1e-15)
     z = (1.0 - weight) * np.log(q / (1.0 - q)) + weight * float(second_log_odds)
     return float(1.0 / (1.0 + np.exp(-z)))
+
+
+def merge_candidates(
+    candidates: Sequence[Finding],
+    own: Sequence[Finding],
+    detector_score: Callable[[float, float], float],
+    min_distance_mm: float,
+    mm_per_px: tuple[float, float],
+) -> list[Finding]:
+    """The detector's ``candidates`` and those of the verifier's own map (``own``) that are new.
+
+    An ``own`` candidate is new when its centre lies outside every detector candidate's box and
+    at least ``min_distance_mm`` from every detector candidate's centre (``mm_per_px`` = (x, y) of
+    the stored grid).  It keeps its centre, box, outline and kind; its score becomes the detector's
+    (``detector_score(x, y)``, stored grid), so every candidate's combined score weighs the two
+    networks alike.
+    """
+    sx, sy = mm_per_px
+    out = list(candidates)
+    for f in own:
+        x, y = f.center
+        inside = any(c.bbox[0] <= x <= c.bbox[2] and c.bbox[1] <= y <= c.bbox[3] for c in candidates)
+        near = any(np.hypot((x - c.center[0]) * sx, (y - c.center[1]) * sy) < min_distance_mm for c in candidates)
+        if not (inside or near):
+            out.append(replace(f, score=float(detector_score(x, y))))
+    return out
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from mammoview.cad.findings import score_near
+from mammoview.cad.inference import ProbabilityMaps
 from mammoview.cad.malignancy import crop_logits
 from mammoview.cad.pipeline import analyse_image, drain, findings_from_maps
 from mammoview.cad.preprocess import prepare_image
@@ -21,6 +23,7 @@ from mammoview.cad.verification import (
     abnormal_log_odds,
     combined_score,
     load_verifier,
+    merge_candidates,
     verified_or_alone,
     verifier_entry,
     with_verifier,
@@ -97,6 +100,77 @@ def test_the_engine_rescores_every_candidate_and_cuts_findings_on_the_combined_s
     window_px = got.source.maps.window * got.source.maps.stride * got.source.geometry.scale_x
     for f in verified.candidates:
         assert f.bbox[2] - f.bbox[0] <= window_px + 1e-6 + got.source.maps.stride * got.source.geometry.scale_x
+
+
+def test_the_verifiers_own_candidates_are_added_where_the_detector_proposed_none():
+    def f(x: float, y: float, score: float, half: float = 10.0) -> Finding:
+        return Finding(FindingKind.MASS, score, 0.5, (x, y), (x - half, y - half, x + half, y + half))
+
+    detector = [f(100, 100, 0.9, half=50), f(400, 100, 0.3)]
+    own = [
+        f(140, 140, 0.99),  # inside the first candidate's box
+        f(400, 125, 0.99),  # 12.5 mm from the second's centre (0.5 mm per pixel)
+        f(400, 150, 0.8),  # 25 mm away: new
+        f(700, 700, 0.6),  # far from both: new
+    ]
+    got = merge_candidates(detector, own, lambda x, y: x / 1000, min_distance_mm=19.2, mm_per_px=(0.5, 0.5))
+    assert got[:2] == detector
+    assert [(c.center, c.score) for c in got[2:]] == [((400, 150), 0.4), ((700, 700), 0.7)]  # the detector's score
+    assert got[2].bbox == own[2].bbox and got[3].kind == own[3].kind
+    # anisotropic pixels: distances are in mm
+    assert len(merge_candidates(detector[1:], own[1:2], lambda x, y: 0.0, 19.2, (0.5, 2.0))) == 2
+
+
+def test_score_near_is_the_detectors_best_breast_cell_around_a_point():
+    normal = np.full((4, 5), 0.9, dtype=np.float32)
+    normal[1, 2], normal[3, 4] = 0.2, 0.01
+    mask = np.ones((4, 5), dtype=bool)
+    mask[3, 4] = False  # outside the breast: never read
+    zeros = np.zeros_like(normal)
+    maps = ProbabilityMaps(normal, zeros, zeros, zeros, 1 - normal, zeros, mask, stride=16, offset=0.0)
+    assert score_near(maps, 2.5 * 16, 1.5 * 16) == pytest.approx(0.8)  # cell (1, 2) itself
+    assert score_near(maps, 3.5 * 16, 2.5 * 16) == pytest.approx(0.8)  # a neighbour
+    assert score_near(maps, 4.5 * 16, 3.5 * 16) == pytest.approx(0.1)  # its own cell is outside the breast
+    assert score_near(maps, 0.5 * 16, 3.5 * 16, radius=0) == pytest.approx(0.1)
+    assert score_near(maps, 1e6, -5) == pytest.approx(0.1)  # clipped to the grid's corner cell (0, 4)
+    assert score_near(replace(maps, mask=np.zeros_like(mask)), 40, 24) == 0.0
+
+
+def test_own_map_settings_round_trip_and_old_manifests_read_as_before():
+    old = VerificationSettings(detector={"name": "d", "sha256": "0" * 64})
+    assert set(old.to_dict()) == {"weight", "candidate_threshold", "max_candidates", "detector"}
+    assert not old.uses_own_map
+    own = {**old.to_dict(), "own_map_threshold": 0.5, "own_map_candidates": 4}
+    entry = ModelEntry(name="v", arch="paper_cnn", sha256="2" * 64, task="verification", licence="x",
+                       extra={"verification": own})  # fmt: skip
+    got = VerificationSettings.of(entry)
+    assert got.uses_own_map and got.own_map_candidates == 4 and VerificationSettings.of(
+        replace(entry, extra={"verification": got.to_dict()})) == got  # fmt: skip
+    for bad in ({"own_map_threshold": 1.5, "own_map_candidates": 4}, {"own_map_threshold": 0.5},
+                {"own_map_threshold": "x"}):  # fmt: skip
+        with pytest.raises(ValueError, match="verification settings"):
+            VerificationSettings.of(replace(entry, extra={"verification": {**old.to_dict(), **bad}}))
+
+
+def test_the_engine_adds_the_verifiers_own_candidates_scored_by_the_detector(bright_model, breast_with_blob):
+    image = make_image(breast_with_blob)
+    plain = _verifier(bright_model.entry.sha256, threshold=0.3)
+    settings = {**plain.entry.extra["verification"], "own_map_threshold": 0.05, "own_map_candidates": 6}
+    own = replace(plain, entry=replace(plain.entry, extra={**plain.entry.extra, "verification": settings}))
+    base = drain(analyse_image(with_verifier(bright_model, plain), image, tile=64)).source
+    got = drain(analyse_image(with_verifier(bright_model, own), image, tile=64)).source
+    old = {f.center for f in base.verified.candidates}
+    new = [f for f in got.verified.candidates if f.center not in old]
+    assert old <= {f.center for f in got.verified.candidates}
+    assert new, "a random verifier's map cut at 0.05 proposes somewhere the detector did not"
+    prep = prepare_image(image, own.preprocess, image.info.spacing)
+    z2 = abnormal_log_odds(crop_logits(own.model, prep, 32, 16, [f.center for f in new]))
+    g = got.geometry
+    for f, z in zip(new, z2, strict=True):
+        det = score_near(got.maps, f.center[0] / g.scale_x, f.center[1] / g.scale_y)
+        assert f.score == pytest.approx(combined_score(det, z))
+        mm = g.pixel_size_mm / g.scale_x
+        assert all(np.hypot(f.center[0] - c[0], f.center[1] - c[1]) * mm >= 19.2 for c in old)
 
 
 def test_a_verifier_is_only_attached_to_the_detector_it_was_made_for(tmp_path):
