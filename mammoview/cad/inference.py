@@ -35,7 +35,7 @@ from scipy import ndimage as ndi
 
 from mammoview.cad.device import Precision, autocast
 from mammoview.cad.networks.layers import CadNet
-from mammoview.cad.preprocess import PreparedImage
+from mammoview.cad.preprocess import PreparedImage, resample
 from mammoview.cad.types import Progress, ProgressGenerator
 
 FloatArray = npt.NDArray[np.float32]
@@ -314,6 +314,22 @@ def map_windows(patch_size: int, stride: int, windows_px: Sequence[int] | None =
     return cells
 
 
+def _zoomed(data: FloatArray, mask: BoolArray, zoom: float, stride: int) -> tuple[FloatArray, BoolArray]:
+    """``data`` (C, H, W, padded) and ``mask`` resampled by ``zoom`` (> 1 enlarges), padded to the stride."""
+    chans = [resample(c, (1.0, 1.0), 1.0 / zoom) for c in data]
+    z = np.stack(chans).astype(np.float32)
+    m = resample(mask.astype(np.float32), (1.0, 1.0), 1.0 / zoom)[: z.shape[1], : z.shape[2]] >= 0.5
+    return pad_to_stride(z, stride), m
+
+
+def _onto_grid(cam: FloatArray, zoom: float, grid: tuple[int, int]) -> FloatArray:
+    """A CAM computed on the image zoomed by ``zoom``, read (bilinear) at the centres of the base grid's cells."""
+    rows = (np.arange(grid[0]) + 0.5) * zoom - 0.5
+    cols = (np.arange(grid[1]) + 0.5) * zoom - 0.5
+    rr, cc = np.meshgrid(rows, cols, indexing="ij")
+    return np.stack([ndi.map_coordinates(c, [rr, cc], order=1, mode="nearest") for c in cam]).astype(np.float32)
+
+
 def whole_image_maps(
     model: CadNet,
     prepared: PreparedImage,
@@ -325,36 +341,54 @@ def whole_image_maps(
     precision: Precision = "auto",
     flip: bool = False,
     windows_px: Sequence[int] | None = None,
+    scales: Sequence[float] | None = None,
 ) -> ProgressGenerator[ProbabilityMaps]:
-    """Probability maps of one prepared image (steps 1-5 of the module docstring)."""
+    """Probability maps of one prepared image (steps 1-5 of the module docstring).
+
+    ``scales``: zoom factors of the image (1 = the model's pixel size, 1.25 = a quarter larger)
+    whose CAM logits, read on the base grid, are averaged (default: 1 alone).
+    """
     s = model.feature_stride
     data = pad_to_stride(prepared.data, s)
     grid = (data.shape[1] // s, data.shape[2] // s)
     window = patch_window(patch_size, s)
     windows = map_windows(patch_size, s, windows_px)
-    # A breast cell's patch window reaches window // 2 cells; nothing further is needed.
-    needed = cells_needed(prepared.mask, s, grid, max(windows) // 2)
-    passes = 2 if flip else 1
-    cam = yield from _shifted(
-        cam_tiled(model, data, device=device, tile=tile, needed=needed, cancel=cancel, precision=precision),
-        0,
-        passes,
-    )
-    if flip:
-        mirrored = yield from _shifted(
-            cam_tiled(
-                model,
-                np.ascontiguousarray(data[:, :, ::-1]),
-                device=device,
-                tile=tile,
-                needed=np.ascontiguousarray(needed[:, ::-1]),
-                cancel=cancel,
-                precision=precision,
-            ),
-            1,
+    zooms = tuple(float(z) for z in (scales or (1.0,)))
+    if any(not 0.25 <= z <= 4.0 for z in zooms):
+        raise ValueError(f"map scales {zooms} out of range [0.25, 4]")
+    passes = (2 if flip else 1) * len(zooms)
+    cams = []
+    for k, zoom in enumerate(zooms):
+        if zoom == 1.0:
+            x, m = data, prepared.mask
+        else:
+            x, m = _zoomed(prepared.data, prepared.mask, zoom, s)
+        g = (x.shape[1] // s, x.shape[2] // s)
+        # A breast cell's patch window reaches window // 2 cells; nothing further is needed.
+        needed = cells_needed(m, s, g, math.ceil(max(windows) // 2 * zoom) + (0 if zoom == 1.0 else 1))
+        first = (2 if flip else 1) * k
+        cam = yield from _shifted(
+            cam_tiled(model, x, device=device, tile=tile, needed=needed, cancel=cancel, precision=precision),
+            first,
             passes,
         )
-        cam = (0.5 * (cam + mirrored[:, :, ::-1])).astype(np.float32)
+        if flip:
+            mirrored = yield from _shifted(
+                cam_tiled(
+                    model,
+                    np.ascontiguousarray(x[:, :, ::-1]),
+                    device=device,
+                    tile=tile,
+                    needed=np.ascontiguousarray(needed[:, ::-1]),
+                    cancel=cancel,
+                    precision=precision,
+                ),
+                first + 1,
+                passes,
+            )
+            cam = (0.5 * (cam + mirrored[:, :, ::-1])).astype(np.float32)
+        cams.append(cam if zoom == 1.0 else _onto_grid(cam, zoom, grid))
+    cam = cams[0] if len(cams) == 1 else np.mean(cams, axis=0).astype(np.float32)
     pooled = [patch_equivalent(cam, w) for w in windows]
     offset = pooled[0][1]
     maps = pooled[0][0] if len(pooled) == 1 else np.mean([m for m, _ in pooled], axis=0).astype(np.float32)

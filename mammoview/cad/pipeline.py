@@ -220,6 +220,8 @@ def analyse_image(
     prepared = prepare_image(image, model.preprocess, sp)
     window = patch_window(model.entry.patch_size, net.feature_stride)
     n_stages = 2 if cam == "gradcam" else 1
+    # the detector's passes end where the verifier's and the malignancy model's steps begin (stages.py)
+    end = 850 if model.verifier is not None or malignancy is not None else 900
     maps_gen = whole_image_maps(
         fast,
         prepared,
@@ -232,12 +234,12 @@ def analyse_image(
         windows_px=model.entry.map_windows_px or None,
     )
     with deterministic():
-        maps = yield from rescale(maps_gen, 100, 100 + 800 // n_stages, name)
+        maps = yield from rescale(maps_gen, 100, 100 + (end - 100) // n_stages, name)
         if cam == "gradcam":
             heatmaps = yield from rescale(
                 _gradcam_heatmaps(net, prepared, maps, dev, tile, window, cancel, model.precision),
-                100 + 800 // n_stages,
-                900,
+                100 + (end - 100) // n_stages,
+                end,
                 name,
             )
         elif cam == "cam":

@@ -6,6 +6,7 @@
     .venv/bin/python models/analysis/rescoring.py contralateral runs/eval/mias-all-1.3.json
     .venv/bin/python models/analysis/rescoring.py two-view runs/eval/default-1.3
     .venv/bin/python models/analysis/rescoring.py fp-stage2 runs/eval/base --run runs/cnn-fp6
+    .venv/bin/python models/analysis/rescoring.py compare runs/eval/verified runs/eval/s125 --bootstrap 1000
 
 - ``stage2``: the top-3 findings of each CBIS validation image (``detections-cbis.json`` of
   ``mammoview evaluate --out DIR``) re-scored for malignancy by a second network (a
@@ -23,6 +24,9 @@
   train`` run, e.g. one trained at 0.6 mm on lesions and on the detector's own false positives,
   ``extract-patches --hard-negatives-from-detections``): each finding's log-odds becomes
   ``(1 - w) logit(score) + w logit(p2)``; FROC and MIAS abnormal AUC per ``w``.
+- ``compare``: two evaluations of the same validation images (e.g. the shipped CAD and a change
+  to it): CBIS mean sensitivity (0.25-2 FP/image) of the second minus the first, with a paired
+  patient bootstrap.
 
 Prints tables; writes nothing.  Needs ../shared/data (or MAMMOVIEW_DATA).
 """
@@ -215,7 +219,23 @@ def fp_stage2(args: argparse.Namespace) -> None:
         base = rescored(0.0)
         for w in args.weights:
             if w:
-                paired_bootstrap([s for s, _ in pairs], base, rescored(w), w, args.bootstrap)
+                paired_bootstrap([s for s, _ in pairs], base, rescored(w), f"w {w:.2f} vs w 0", args.bootstrap)
+
+
+def compare(args: argparse.Namespace) -> None:
+    truth = cbis_images(default_data_dir())
+    patients = validation_patients(args.patches)
+    runs = []
+    for d in (args.eval_dir, args.other):
+        pairs, _ = match_detections(load_detections([d / "detections-cbis.json"]), truth)
+        runs.append({s.path: (s, e) for s, e in pairs if s.patient in patients})
+    common = sorted(set(runs[0]) & set(runs[1]))
+    if len(common) != len(runs[0]) or len(common) != len(runs[1]):
+        raise SystemExit(f"the two evaluations cover different images ({len(runs[0])} vs {len(runs[1])})")
+    srcs = [runs[0][k][0] for k in common]
+    print(f"{args.other} minus {args.eval_dir}:")
+    first, second = ([r[k][1] for k in common] for r in runs)
+    paired_bootstrap(srcs, first, second, "difference", args.bootstrap)
 
 
 def _lesion_hits(s: SourceImage, e: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +257,7 @@ def _mean_sensitivity(parts: Sequence[tuple[np.ndarray, np.ndarray]], rates: Seq
 
 
 def paired_bootstrap(srcs: Sequence[SourceImage], base: Sequence[Mapping[str, Any]],
-                     cand: Sequence[Mapping[str, Any]], w: float, n: int, seed: int = 0) -> None:  # fmt: skip
+                     cand: Sequence[Mapping[str, Any]], label: str, n: int, seed: int = 0) -> None:  # fmt: skip
     """Mean CBIS sensitivity (0.25-2 FP/image) of ``cand`` minus ``base``, CBIS patients resampled with replacement."""
     keep = [i for i, s in enumerate(srcs) if s.source == "cbis" and not _unlocated(s)]  # as score_detections
     a = {i: _lesion_hits(srcs[i], base[i]) for i in keep}
@@ -256,7 +276,7 @@ def paired_bootstrap(srcs: Sequence[SourceImage], base: Sequence[Mapping[str, An
         diffs.append(_mean_sensitivity([b[i] for i in idx], rates) - _mean_sensitivity([a[i] for i in idx], rates))
     lo, hi = np.percentile(diffs, [2.5, 97.5])
     below = float(np.mean(np.array(diffs) <= 0))
-    print(f"w {w:.2f}: CBIS mean sensitivity {point:+.3f} vs w 0 ({base_mean:.3f}), 95 % CI [{lo:+.3f}, {hi:+.3f}] "
+    print(f"{label}: CBIS mean sensitivity {point:+.3f} vs {base_mean:.3f}, 95 % CI [{lo:+.3f}, {hi:+.3f}] "
           f"({n} resamplings of {len(groups)} patients; P(diff <= 0) = {below:.3f})")  # fmt: skip
 
 
@@ -276,12 +296,22 @@ def main() -> None:
                    help="mammoview train run folder(s) of the second network (several: log-odds averaged)")  # fmt: skip
     d.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0], metavar="W")
     d.add_argument("--bootstrap", type=int, default=0, metavar="N", help="paired patient bootstrap of each w vs 0")
-    for p in (a, b, c, d):
+    e = sub.add_parser("compare")
+    e.add_argument("eval_dir", type=Path)
+    e.add_argument("other", type=Path)
+    e.add_argument("--bootstrap", type=int, default=1000, metavar="N")
+    for p in (a, b, c, d, e):
         p.add_argument("--patches", type=Path, default=Path("runs/patches/ctx"))
         p.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    {"stage2": stage2, "contralateral": contralateral, "two-view": two_view, "fp-stage2": fp_stage2}[args.what](args)
+    {
+        "stage2": stage2,
+        "contralateral": contralateral,
+        "two-view": two_view,
+        "fp-stage2": fp_stage2,
+        "compare": compare,
+    }[args.what](args)
 
 
 if __name__ == "__main__":

@@ -296,3 +296,38 @@ def test_no_breast_cell_is_centred_on_the_image_border(offset):
         np.testing.assert_array_equal(cells, cells[::-1, ::-1])
     else:
         assert cells.all()
+
+
+def test_map_scales_average_the_cam_of_the_zoomed_image_read_on_the_base_grid():
+    """scales (1, 2): the mean of the image's CAM and of the twice-enlarged image's, read at the base cells' centres."""
+    from mammoview.cad.inference import _onto_grid, whole_image_maps
+    from mammoview.cad.preprocess import PreparedImage, resample
+    from mammoview.io.model import PixelSpacing
+
+    # reading a zoomed grid: base cell j (centre (j + 0.5) s) is zoomed cell (j + 0.5) z - 0.5
+    ramp = np.tile(np.arange(20, dtype=np.float32), (1, 6, 1))
+    np.testing.assert_allclose(_onto_grid(ramp, 2.0, (3, 5))[0, 0], [0.5, 2.5, 4.5, 6.5, 8.5])
+    np.testing.assert_array_equal(_onto_grid(ramp, 1.0, (6, 20)), ramp)
+
+    net = _net("paper_cnn", widths=(8, 8, 8, 8))
+    s = net.feature_stride
+    h, w = 8 * s, 6 * s
+    data = np.random.default_rng(9).normal(size=(1, h, w)).astype(np.float32)
+    mask = np.ones((h, w), bool)
+    prep = PreparedImage(data=data, mask=mask, scale_y=1.0, scale_x=1.0, stored_shape=(h, w),
+                         spacing=PixelSpacing(0.3, 0.3, "test"), pixel_size_mm=0.3)  # fmt: skip
+    plain = drain(whole_image_maps(net, prep, 48, tile=32))
+    same = drain(whole_image_maps(net, prep, 48, tile=32, scales=(1.0,)))
+    np.testing.assert_array_equal(same.abnormal, plain.abnormal)
+    steps = []
+    got = drain(whole_image_maps(net, prep, 48, tile=32, scales=(1.0, 2.0)), steps.append)
+    big = resample(data[0], (1.0, 1.0), 0.5)[None]
+    cam = 0.5 * (_one_pass(net, data) + _onto_grid(_one_pass(net, big), 2.0, (h // s, w // s)))
+    maps, offset = patch_equivalent(cam.astype(np.float32), 3)
+    expect = probability_maps(maps, mask, s, offset)
+    for name, m in got.named().items():
+        np.testing.assert_allclose(m, expect.named()[name], rtol=0, atol=1e-5, err_msg=name)
+    assert got.abnormal.shape == plain.abnormal.shape and np.abs(got.abnormal - plain.abnormal).max() > 1e-4
+    assert [p.done for p in steps] == sorted(p.done for p in steps) and steps[-1].done == steps[-1].total
+    with pytest.raises(ValueError, match="map scales"):
+        drain(whole_image_maps(net, prep, 48, scales=(1.0, 8.0)))

@@ -72,7 +72,9 @@ def test_findings_and_image_read_their_malignancy_from_the_second_stage(bright_m
     image = make_image(breast_with_blob)
     first = drain(analyse_image(bright_model, image, tile=64))
     stage2 = _second_stage_model()
-    got = drain(analyse_image(bright_model, image, tile=64, malignancy=stage2))
+    steps = []
+    got = drain(analyse_image(bright_model, image, tile=64, malignancy=stage2), steps.append)
+    assert [p.done for p in steps] == sorted(p.done for p in steps), "progress never goes back"
     assert got.findings and [f.center for f in got.findings] == [f.center for f in first.findings]
     second = got.source.second
     assert isinstance(second, SecondStage)

@@ -77,7 +77,9 @@ def test_the_engine_rescores_every_candidate_and_cuts_findings_on_the_combined_s
     model = with_verifier(bright_model, verifier)
     assert model.entry.finding_threshold == 0.3 and model.info.verifier == verifier.info
     assert model.info.label == "test-bright 0.0.0 (00000000) + test-verifier 0.0.0 (22222222)"
-    got = drain(analyse_image(model, image, tile=64))
+    steps = []
+    got = drain(analyse_image(model, image, tile=64), steps.append)
+    assert [p.done for p in steps] == sorted(p.done for p in steps), "progress never goes back"
     # by hand: the detector's candidates, the verifier's crops, the mean of the log-odds
     cands = findings_from_maps(got.source.maps, got.source.geometry, CANDIDATE_THRESHOLD, max_findings=MAX_CANDIDATES)
     assert cands, "the bright blob gives candidates"
@@ -158,7 +160,9 @@ def test_the_engine_adds_the_verifiers_own_candidates_scored_by_the_detector(bri
     settings = {**plain.entry.extra["verification"], "own_map_threshold": 0.05, "own_map_candidates": 6}
     own = replace(plain, entry=replace(plain.entry, extra={**plain.entry.extra, "verification": settings}))
     base = drain(analyse_image(with_verifier(bright_model, plain), image, tile=64)).source
-    got = drain(analyse_image(with_verifier(bright_model, own), image, tile=64)).source
+    steps = []
+    got = drain(analyse_image(with_verifier(bright_model, own), image, tile=64), steps.append).source
+    assert [p.done for p in steps] == sorted(p.done for p in steps)
     old = {f.center for f in base.verified.candidates}
     new = [f for f in got.verified.candidates if f.center not in old]
     assert old <= {f.center for f in got.verified.candidates}
