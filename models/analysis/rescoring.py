@@ -7,6 +7,7 @@
     .venv/bin/python models/analysis/rescoring.py two-view runs/eval/default-1.3
     .venv/bin/python models/analysis/rescoring.py fp-stage2 runs/eval/base --run runs/cnn-fp6
     .venv/bin/python models/analysis/rescoring.py compare runs/eval/verified runs/eval/s125 --bootstrap 1000
+    .venv/bin/python models/analysis/rescoring.py shift runs/eval/verified --run runs/vgg-fp6 --step 4.8
 
 - ``stage2``: the top-3 findings of each CBIS validation image (``detections-cbis.json`` of
   ``mammoview evaluate --out DIR``) re-scored for malignancy by a second network (a
@@ -27,6 +28,10 @@
 - ``compare``: two evaluations of the same validation images (e.g. the shipped CAD and a change
   to it): CBIS mean sensitivity (0.25-2 FP/image) of the second minus the first, with a paired
   patient bootstrap.
+- ``shift``: each verified candidate (``mammoview evaluate`` of the installed CAD with its verifier)
+  moved to where the verifier's crop reads most abnormal among the centre and a 3 x 3 grid of
+  ``--step`` mm around it, keeping its score or adding ``w`` x the gain in the verifier's log-odds
+  (the combined score's weight): FROC of each, and the paired bootstrap against the unmoved.
 
 Prints tables; writes nothing.  Needs ../shared/data (or MAMMOVIEW_DATA).
 """
@@ -222,6 +227,47 @@ def fp_stage2(args: argparse.Namespace) -> None:
                 paired_bootstrap([s for s, _ in pairs], base, rescored(w), f"w {w:.2f} vs w 0", args.bootstrap)
 
 
+def shift(args: argparse.Namespace) -> None:
+    truth = cbis_images(default_data_dir()) + mias_images(default_data_dir())
+    patients = validation_patients(args.patches)
+    docs = load_detections([p for p in (args.eval_dir / "detections-cbis.json",
+                                        args.eval_dir / "detections-mias.json") if p.is_file()])  # fmt: skip
+    pairs, _ = match_detections(docs, truth)
+    pairs = [(s, e) for s, e in pairs if s.patient in patients]
+    with tempfile.TemporaryDirectory() as tmp:
+        loaded, _ = resolve_model(weights=args.run, out_dir=Path(tmp))
+    net = loaded.model.eval()
+    p, c = loaded.entry.patch_size, int(loaded.entry.extra.get("context_px", 0))
+    grid = [(i * args.step, j * args.step) for i in (-1, 0, 1) for j in (-1, 0, 1)]  # mm; (0, 0) is the 5th
+    moved: dict[str, list[Mapping[str, Any]]] = {"kept": [], "moved": [], "moved + score": []}
+    for s, e in pairs:
+        row_mm, col_mm = e["pixel_spacing"]
+        centres = [(f["center"][0] + dx / col_mm, f["center"][1] + dy / row_mm)
+                   for f in e["findings"] for dx, dy in grid]  # fmt: skip
+        lg = crop_logits(net, prepare_source(s, loaded.preprocess), p, c, centres)
+        z = (np.logaddexp(lg[:, 1], lg[:, 2]) - lg[:, 0]).reshape(len(e["findings"]), len(grid)) if len(lg) else lg
+        outs = {k: copy.deepcopy(dict(e)) for k in moved}
+        for k, f in enumerate(e["findings"]):
+            best = int(np.argmax(z[k]))
+            outs["moved"]["findings"][k]["center"] = list(centres[k * len(grid) + best])
+            outs["moved + score"]["findings"][k]["center"] = list(centres[k * len(grid) + best])
+            gain = args.weight * (z[k, best] - z[k, len(grid) // 2])
+            outs["moved + score"]["findings"][k]["score"] = float(1 / (1 + np.exp(-(logit(f["score"]) + gain))))
+        for k, d in outs.items():
+            d["scores"] = {**d["scores"], "abnormal": max((f["score"] for f in d["findings"]), default=0.0)}
+            moved[k].append(d)
+    print(f"candidates moved within a 3 x 3 grid of {args.step} mm by {args.run}")
+    print(f"{'':>14s}  CBIS sens@0.25 / 0.5 / 1 / 2 FP per image  mean  | MIAS sens@1  MIAS abnormal AUC")
+    for k, docs_k in moved.items():
+        sc = score_detections({"images": docs_k}, truth, patients)
+        cb, mi = sc.froc["cbis_mass"], sc.froc["mias"]
+        print(f"{k:>14s}  " + " / ".join(f"{v:.3f}" for v in cb.sens_at.values()) + f"  {cb.mean_sensitivity:.3f}"
+              f"  | {mi.sensitivity_at(1.0):.3f}  {sc.image_auc['abnormal_mias'].auc:.3f}")  # fmt: skip
+    srcs = [s for s, _ in pairs]
+    for k in ("moved", "moved + score"):
+        paired_bootstrap(srcs, moved["kept"], moved[k], k, args.bootstrap)
+
+
 def compare(args: argparse.Namespace) -> None:
     truth = cbis_images(default_data_dir())
     patients = validation_patients(args.patches)
@@ -300,7 +346,13 @@ def main() -> None:
     e.add_argument("eval_dir", type=Path)
     e.add_argument("other", type=Path)
     e.add_argument("--bootstrap", type=int, default=1000, metavar="N")
-    for p in (a, b, c, d, e):
+    f = sub.add_parser("shift")
+    f.add_argument("eval_dir", type=Path)
+    f.add_argument("--run", type=Path, required=True, help="the verifier's mammoview train run (or models folder)")
+    f.add_argument("--step", type=float, default=4.8, help="grid step in mm")
+    f.add_argument("--weight", type=float, default=0.5, help="weight of the verifier's log-odds gain in the score")
+    f.add_argument("--bootstrap", type=int, default=1000, metavar="N")
+    for p in (a, b, c, d, e, f):
         p.add_argument("--patches", type=Path, default=Path("runs/patches/ctx"))
         p.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -311,6 +363,7 @@ def main() -> None:
         "two-view": two_view,
         "fp-stage2": fp_stage2,
         "compare": compare,
+        "shift": shift,
     }[args.what](args)
 
 
