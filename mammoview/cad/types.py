@@ -69,6 +69,13 @@ class ModelInfo:
     #: the second-stage network that re-scored the findings (None: the detector's scores);
     #: ``finding_threshold`` and ``operating_curve`` are then the two stages' together
     verifier: ModelInfo | None = None
+    #: with a verifier: the detector's own validation FROC, of the map the heatmap shows
+    detector_curve: OperatingCurve | None = None
+
+    @property
+    def heatmap_curve(self) -> OperatingCurve | None:
+        """The FROC of the abnormal map the heatmap draws: the detector's marks cut at a map value."""
+        return self.detector_curve if self.verifier is not None else self.operating_curve
 
     @property
     def tag(self) -> str:

@@ -202,7 +202,8 @@ def with_verifier(detector: LoadedModel, verifier: LoadedModel) -> LoadedModel:
     """``detector`` (a LoadedModel) running ``verifier`` on its candidates.
 
     Its entry's operating point and curve become the verifier's: they were measured on the
-    two-stage scores (the detector's own describe its map, which then only draws the heatmap).
+    two-stage scores.  The detector's own curve describes its map, which then only draws the
+    heatmap: kept as ``detector_curve`` (``ModelInfo.heatmap_curve``).
     """
     if verifier.entry.task != TASK:
         raise ValueError(f"{verifier.entry.name} is a {verifier.entry.task} model, not a {TASK} model")
@@ -212,7 +213,7 @@ def with_verifier(detector: LoadedModel, verifier: LoadedModel) -> LoadedModel:
         finding_threshold=verifier.entry.finding_threshold,
         operating_curve=dict(verifier.entry.operating_curve),
     )
-    return replace(detector, entry=entry, verifier=verifier.to(detector.device))
+    return replace(detector, entry=entry, verifier=verifier.to(detector.device), detector_curve=detector.entry.curve)
 
 
 def load_verifier(detector: LoadedModel, models_dir: Path | str | None = None, device: Any = None) -> LoadedModel:

@@ -33,6 +33,7 @@ from mammoview.cad.manifest import (
     default_models_dir,
     read_manifest,
 )
+from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.cad.registry import create_model
 from mammoview.cad.types import ModelInfo
@@ -66,6 +67,8 @@ class LoadedModel:
     fused: nn.Module | None = None
     #: a second-stage network that re-scores this detector's candidates (:mod:`mammoview.cad.verification`)
     verifier: LoadedModel | None = None
+    #: with a verifier (whose curve ``entry`` then holds): the detector's own curve, of its map
+    detector_curve: OperatingCurve | None = None
 
     def to(self, device: str | torch.device | None) -> LoadedModel:
         """This model on ``device``: itself if already there, else a moved copy (this one is untouched)."""
@@ -87,7 +90,9 @@ class LoadedModel:
     @property
     def info(self) -> ModelInfo:
         info = self.entry.info
-        return replace(info, verifier=self.verifier.info) if self.verifier is not None else info
+        if self.verifier is None:
+            return info
+        return replace(info, verifier=self.verifier.info, detector_curve=self.detector_curve)
 
     @property
     def preprocess(self) -> PreprocessConfig:

@@ -126,6 +126,7 @@ class CadDock(QtWidgets.QWidget):
         #: the validation curve of the map's own scores (threshold tooltip); None with a verifier, whose
         #: curve is of the re-scored marks, not of the detector's map the heatmap shows
         self._curve: OperatingCurve | None = None
+        self._verified = False
         form = QtWidgets.QGridLayout(self.overlays)
         form.addWidget(QtWidgets.QLabel("Map"), 0, 0)
         form.addWidget(self.map_combo, 0, 1, 1, 3)
@@ -172,7 +173,8 @@ class CadDock(QtWidgets.QWidget):
         tip = f"Heatmap values below p {format_probability(style.threshold)} are transparent ({{ and }})"
         if self._curve is not None and style.threshold >= self._curve.thresholds[-1]:
             rate = format_rate(self._curve.fp_per_image(style.threshold), unit=False)
-            tip += f"; with its marks at this score the CAD made {rate} false marks per validation image"
+            who = "the detector alone (before verification)" if self._verified else "the CAD"
+            tip += f"; with its marks at this score {who} made {rate} false marks per validation image"
         self.threshold.setToolTip(tip)
         self.threshold_value.setToolTip(tip)
 
@@ -188,7 +190,8 @@ class CadDock(QtWidgets.QWidget):
                 self.operating.setItemData(self.operating.count() - 1, tip, QtCore.Qt.ItemDataRole.ToolTipRole)
             self.operating.blockSignals(False)
         curve = model.operating_curve if model is not None else None
-        self._curve = curve if model is not None and model.verifier is None else None
+        self._curve = model.heatmap_curve if model is not None else None  # the map's: the detector's own
+        self._verified = model is not None and model.verifier is not None
         self.operating.setEnabled(curve is not None)
         self.operating.setToolTip(
             "Which CAD marks are shown: the score threshold at which the model made this many false marks per "

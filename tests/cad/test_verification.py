@@ -227,3 +227,17 @@ def test_install_of_a_verifier_names_its_detector_and_refuses_a_curve_of_another
         ModelEntry(name="v", arch="vgg", extra={"verification": verification_settings(det)})
     )
     assert settings.detector == det and settings.weight == 0.5 and settings.max_candidates == MAX_CANDIDATES
+
+
+def test_the_heatmap_keeps_the_detectors_curve_and_the_marks_take_the_verifiers(bright_model):
+    from mammoview.cad.operating import OperatingCurve
+
+    own = OperatingCurve(thresholds=(0.99, 0.5), fpi=(0.2, 2.0), sensitivity=(0.3, 0.7))
+    two = OperatingCurve(thresholds=(0.9, 0.4), fpi=(0.3, 1.5), sensitivity=(0.5, 0.8))
+    detector = replace(bright_model, entry=replace(bright_model.entry, operating_curve=own.to_dict()))
+    plain = _verifier(detector.entry.sha256)
+    verifier = replace(plain, entry=replace(plain.entry, operating_curve=two.to_dict()))
+    info = with_verifier(detector, verifier).info
+    assert info.operating_curve == two and info.heatmap_curve == own and info.detector_curve == own
+    assert detector.info.heatmap_curve == own and detector.info.detector_curve is None  # alone: one curve
+    assert with_verifier(detector, verifier).to("cpu").info.heatmap_curve == own

@@ -147,20 +147,32 @@ def test_heatmap_threshold_moves_on_the_maps_levels_and_reads_as_false_marks(sho
     assert load_style(shown.settings).threshold == shown.cad.style.threshold
 
 
-def test_with_a_verifier_the_heatmap_threshold_gives_no_false_mark_rate(shown, qtbot):
-    """The verifier's curve is of the re-scored marks, not of the detector's map that the heatmap shows."""
+def test_with_a_verifier_the_heatmap_threshold_reads_the_detectors_own_curve(shown, qtbot):
+    """The verifier's curve is of the re-scored marks; the heatmap draws the detector's map, whose curve is its own."""
+    from mammoview.cad.operating import OperatingCurve
     from mammoview.cad.types import ModelInfo
 
     result = shown.cad.result
     verifier = ModelInfo(name="test-verifier", version="1.0.0", sha256="cd" * 32)
-    shown.cad.set_result(replace(result, model=replace(result.model, verifier=verifier)))
+    two_stage = OperatingCurve(thresholds=(0.99, 0.6), fpi=(0.5, 1.5), sensitivity=(0.6, 0.8))
+    verified = replace(result.model, verifier=verifier, operating_curve=two_stage, detector_curve=CURVE)
+    assert verified.heatmap_curve is CURVE and result.model.heatmap_curve is result.model.operating_curve
+    shown.cad.set_result(replace(result, model=verified))
     dock = shown.cad.dock
     dock.threshold.setValue(threshold_level(0.95))
-    assert "false marks" not in dock.threshold.toolTip()
-    assert dock.operating.isEnabled()  # the marks' operating points still read the (two-stage) curve
-    shown.cad.set_result(result)
+    rate = CURVE.fp_per_image(shown.cad.style.threshold)
+    tip = dock.threshold.toolTip()
+    assert f"the detector alone (before verification) made {format_rate(rate, unit=False)} false marks" in tip
+    assert dock.operating.isEnabled()  # the marks' operating points read the two-stage curve
+    offered = [dock.operating.itemData(i) for i in range(dock.operating.count())]
+    assert offered == [0.0] + [r for r, _, _ in two_stage.points()] != [0.0] + [r for r, _, _ in CURVE.points()]
+    # a verifier without the detector's curve (e.g. a result from before): no rate rather than a wrong one
+    shown.cad.set_result(replace(result, model=replace(verified, detector_curve=None)))
     dock.threshold.setValue(threshold_level(0.90))
-    assert "false marks per validation image" in dock.threshold.toolTip()
+    assert "false marks" not in dock.threshold.toolTip()
+    shown.cad.set_result(result)
+    dock.threshold.setValue(threshold_level(0.95))
+    assert f"the CAD made {format_rate(rate, unit=False)} false marks per validation image" in dock.threshold.toolTip()
 
 
 def test_a_threshold_saved_on_the_old_linear_scale_is_not_carried_over(shown):
