@@ -1,0 +1,53 @@
+"""How much does the CAD depend on the films' grey-level rendering?  Evaluation on gamma-transformed images.
+
+    .venv/bin/python models/analysis/intensity_shift.py 0.7 --out runs/eval/gamma07
+    .venv/bin/python models/analysis/intensity_shift.py 1.4 --out runs/eval/gamma14
+    .venv/bin/python models/analysis/rescoring.py compare runs/eval/verified runs/eval/gamma07
+
+Unseen images come from other scanners and other processing: digital mammograms in particular are
+rendered with other, non-linear grey-level curves.  The CAD's input normalisation (robust z-score
+inside the breast) removes any linear change of brightness and contrast, not a non-linear one.
+This runs ``mammoview evaluate`` on the installed CAD with every validation image's stored values
+``v`` (8-bit films) replaced by ``max * (v / max) ** GAMMA`` as it is read (GAMMA < 1 brightens
+the darker tissue, > 1 darkens it) and writes the usual evaluation to --out; compare its FROC with
+the images as they are (``runs/eval/verified``).  Arguments after ``--`` go to evaluate.  Needs
+../shared/data.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+import mammoview.io
+from mammoview.cli import main
+
+
+def run(gamma: float, out: str, patches: str, extra: list[str]) -> int:
+    original = mammoview.io.read_image
+
+    def read_gamma(*args: Any, **kwargs: Any) -> Any:
+        image = original(*args, **kwargs)
+        v = np.asarray(image.stored)
+        top = float(np.iinfo(v.dtype).max) if np.issubdtype(v.dtype, np.integer) else float(v.max() or 1.0)
+        bent = top * (v.astype(np.float64) / top) ** gamma
+        return type(image)(image.info, np.round(bent).astype(v.dtype), image.display)
+
+    mammoview.io.read_image = read_gamma
+    try:
+        return main(["evaluate", "--model", "mammoview-vgg", "--patches", patches, "--out", out, "--quiet",
+                     "--timing-views", "0", *extra])  # fmt: skip
+    finally:
+        mammoview.io.read_image = original
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("gamma", type=float, help="the grey-level curve's exponent (1: the images as they are)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--patches", default="runs/patches/ctx")
+    p.add_argument("extra", nargs="*", help="after --: more evaluate arguments")
+    a = p.parse_args()
+    raise SystemExit(run(a.gamma, a.out, a.patches, a.extra))
