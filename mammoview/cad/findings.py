@@ -152,18 +152,16 @@ def score_near(maps: ProbabilityMaps, x: float, y: float, radius: int = 1) -> fl
     return float(1.0 - maps.normal[block][inside].astype(np.float64).min())
 
 
-def refined_center(maps: ProbabilityMaps, region: Region) -> tuple[float, float]:
-    """(x, y) model pixels of the strongest CAM cell in the patch window of the region's peak.
+def window_block(maps: ProbabilityMaps, region: Region) -> tuple[int, int, npt.NDArray[np.float32]] | None:
+    """The CAM cells (``maps.cell_logit``) in the patch window of the region's peak and inside its box.
 
-    The patch-equivalent maps say that a patch-sized window holds a lesion; their peak drifts
-    towards wherever the surrounding tissue is densest.  The CAM cells inside that window
-    (and inside the region's box, so a finding's centre stays in its box) say where in it
-    the evidence is.  Falls back to the peak without CAM cells there.
+    Returns the block's first row and column on the CAM grid and the block, or None without CAM
+    cells there (no ``cell_logit``, a one-cell window, or nothing finite).
     """
-    peak = region.peak
     if maps.cell_logit is None or maps.window <= 1:
-        return maps.cell_center(*peak)
-    w, s, off = maps.window, maps.stride, maps.offset
+        return None
+    peak = region.peak
+    w, off = maps.window, maps.offset
     k = int(np.floor(off + 0.5 - w / 2))  # first CAM cell of the window
     # CAM cell j is centred at j + 0.5 (in cells), the box spans [c0 + off, c1 + off)
     b0, b1, b2, b3 = region.box
@@ -172,10 +170,26 @@ def refined_center(maps: ProbabilityMaps, region: Region) -> tuple[float, float]
     h, wd = maps.cell_logit.shape
     r0, c0 = max(0, peak[0] + k, lo_r), max(0, peak[1] + k, lo_c)
     r1, c1 = min(h, peak[0] + k + w, hi_r), min(wd, peak[1] + k + w, hi_c)
-    block = maps.cell_logit[r0:r1, c0:c1] if r1 > r0 and c1 > c0 else np.zeros((0, 0), np.float32)
-    if block.size == 0 or not np.isfinite(block).any():
-        return maps.cell_center(*peak)
+    if r1 <= r0 or c1 <= c0:
+        return None
+    block = maps.cell_logit[r0:r1, c0:c1]
+    return (r0, c0, block) if np.isfinite(block).any() else None
+
+
+def refined_center(maps: ProbabilityMaps, region: Region) -> tuple[float, float]:
+    """(x, y) model pixels of the strongest CAM cell in the patch window of the region's peak.
+
+    The patch-equivalent maps say that a patch-sized window holds a lesion; their peak drifts
+    towards wherever the surrounding tissue is densest.  The CAM cells inside that window
+    (and inside the region's box, so a finding's centre stays in its box) say where in it
+    the evidence is (:func:`window_block`).  Falls back to the peak without CAM cells there.
+    """
+    found = window_block(maps, region)
+    if found is None:
+        return maps.cell_center(*region.peak)
+    r0, c0, block = found
     i, j = np.unravel_index(int(np.argmax(block)), block.shape)
+    s = maps.stride
     return ((c0 + j + 0.5) * s, (r0 + i + 0.5) * s)
 
 

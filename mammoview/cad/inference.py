@@ -315,7 +315,7 @@ def map_windows(patch_size: int, stride: int, windows_px: Sequence[int] | None =
 
 
 def _zoomed(data: FloatArray, mask: BoolArray, zoom: float, stride: int) -> tuple[FloatArray, BoolArray]:
-    """``data`` (C, H, W, padded) and ``mask`` resampled by ``zoom`` (> 1 enlarges), padded to the stride."""
+    """``data`` (C, H, W) and ``mask`` resampled by ``zoom`` (> 1 enlarges); the data padded to the stride."""
     chans = [resample(c, (1.0, 1.0), 1.0 / zoom) for c in data]
     z = np.stack(chans).astype(np.float32)
     m = resample(mask.astype(np.float32), (1.0, 1.0), 1.0 / zoom)[: z.shape[1], : z.shape[2]] >= 0.5

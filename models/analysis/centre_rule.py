@@ -25,26 +25,15 @@ from mammoview.cli import main
 
 def centroid_center(temperature: float):  # type: ignore[no-untyped-def]
     def rule(maps, region):  # type: ignore[no-untyped-def]
-        peak = region.peak
-        if maps.cell_logit is None or maps.window <= 1:
-            return maps.cell_center(*peak)
-        w, s, off = maps.window, maps.stride, maps.offset
-        k = int(np.floor(off + 0.5 - w / 2))
-        b0, b1, b2, b3 = region.box
-        lo_r, lo_c = int(np.ceil(b0 + off - 0.5)), int(np.ceil(b1 + off - 0.5))
-        hi_r, hi_c = int(np.ceil(b2 + off - 0.5)), int(np.ceil(b3 + off - 0.5))
-        h, wd = maps.cell_logit.shape
-        r0, c0 = max(0, peak[0] + k, lo_r), max(0, peak[1] + k, lo_c)
-        r1, c1 = min(h, peak[0] + k + w, hi_r), min(wd, peak[1] + k + w, hi_c)
-        block = maps.cell_logit[r0:r1, c0:c1] if r1 > r0 and c1 > c0 else np.zeros((0, 0), np.float32)
-        if block.size == 0 or not np.isfinite(block).any():
-            return maps.cell_center(*peak)
-        wts = np.where(np.isfinite(block), np.exp((block - np.nanmax(np.where(np.isfinite(block), block, np.nan)))
-                                                  / temperature), 0.0)  # fmt: skip
-        rows, cols = np.mgrid[r0:r1, c0:c1]
-        y = float((wts * (rows + 0.5)).sum() / wts.sum())
-        x = float((wts * (cols + 0.5)).sum() / wts.sum())
-        return (x * s, y * s)
+        found = findings.window_block(maps, region)  # the cells the shipped rule takes the strongest of
+        if found is None:
+            return maps.cell_center(*region.peak)
+        r0, c0, block = found
+        finite = np.isfinite(block)
+        wts = np.where(finite, np.exp((np.where(finite, block, 0.0) - block[finite].max()) / temperature), 0.0)
+        rows, cols = np.mgrid[r0 : r0 + block.shape[0], c0 : c0 + block.shape[1]]
+        s = maps.stride
+        return (float((wts * (cols + 0.5)).sum() / wts.sum()) * s, float((wts * (rows + 0.5)).sum() / wts.sum()) * s)
 
     return rule
 
