@@ -15,12 +15,10 @@ Needs ../shared/data.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+from cad_evaluation import evaluate_cad, parse, parser, patched
 
 import mammoview.cad.findings as findings
-from mammoview.cli import main
 
 
 def centroid_center(temperature: float):  # type: ignore[no-untyped-def]
@@ -39,21 +37,13 @@ def centroid_center(temperature: float):  # type: ignore[no-untyped-def]
 
 
 def run(temperature: float, out: str, patches: str, extra: list[str]) -> int:
-    original = findings.refined_center
-    findings.refined_center = centroid_center(temperature)
-    try:
-        return main(["evaluate", "--model", "mammoview-vgg", "--patches", patches, "--out", out, "--quiet",
-                     "--timing-views", "0", *extra])  # fmt: skip
-    finally:
-        findings.refined_center = original
+    with patched(findings, "refined_center", centroid_center(temperature)):
+        return evaluate_cad(out, patches, extra)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser(__doc__)
     p.add_argument("rule", choices=["centroid"])
     p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--out", required=True)
-    p.add_argument("--patches", default="runs/patches/ctx")
-    p.add_argument("extra", nargs="*", help="after --: more evaluate arguments")
-    a = p.parse_args()
-    raise SystemExit(run(a.temperature, a.out, a.patches, a.extra))
+    a, extra = parse(p)
+    raise SystemExit(run(a.temperature, a.out, a.patches, extra))

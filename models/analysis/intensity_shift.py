@@ -16,13 +16,12 @@ the images as they are (``runs/eval/verified``).  Arguments after ``--`` go to e
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import numpy as np
+from cad_evaluation import evaluate_cad, parse, parser, patched
 
 import mammoview.io
-from mammoview.cli import main
 
 
 def run(gamma: float, out: str, patches: str, extra: list[str]) -> int:
@@ -35,19 +34,12 @@ def run(gamma: float, out: str, patches: str, extra: list[str]) -> int:
         bent = top * (v.astype(np.float64) / top) ** gamma
         return type(image)(image.info, np.round(bent).astype(v.dtype), image.display)
 
-    mammoview.io.read_image = read_gamma
-    try:
-        return main(["evaluate", "--model", "mammoview-vgg", "--patches", patches, "--out", out, "--quiet",
-                     "--timing-views", "0", *extra])  # fmt: skip
-    finally:
-        mammoview.io.read_image = original
+    with patched(mammoview.io, "read_image", read_gamma):
+        return evaluate_cad(out, patches, extra)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser(__doc__)
     p.add_argument("gamma", type=float, help="the grey-level curve's exponent (1: the images as they are)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--patches", default="runs/patches/ctx")
-    p.add_argument("extra", nargs="*", help="after --: more evaluate arguments")
-    a = p.parse_args()
-    raise SystemExit(run(a.gamma, a.out, a.patches, a.extra))
+    a, extra = parse(p)
+    raise SystemExit(run(a.gamma, a.out, a.patches, extra))

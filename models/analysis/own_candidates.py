@@ -15,15 +15,15 @@ covers become candidates scored by the detector's map at that point,
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
+from cad_evaluation import evaluate_cad, parse, parser
+
 from mammoview.cad.manifest import default_models_dir
-from mammoview.cli import main
 
 
 def run(threshold: float, count: int, out: str, patches: str, extra: list[str]) -> int:
@@ -38,16 +38,12 @@ def run(threshold: float, count: int, out: str, patches: str, extra: list[str]) 
         for e in verifiers:
             e["verification"] |= {"own_map_threshold": threshold, "own_map_candidates": count}
         (Path(tmp) / "manifest.json").write_text(json.dumps(manifest, indent=2))
-        return main(["evaluate", "--model", "mammoview-vgg", "--models-dir", tmp, "--patches", patches,
-                     "--out", out, "--quiet", "--timing-views", "0", *extra])  # fmt: skip
+        return evaluate_cad(out, patches, extra, models_dir=tmp)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser(__doc__)
     p.add_argument("threshold", type=float, help="the verifier's map is cut here for its own candidates")
     p.add_argument("count", type=int, help="at most this many of them per image")
-    p.add_argument("--out", required=True)
-    p.add_argument("--patches", default="runs/patches/ctx")
-    p.add_argument("extra", nargs="*", help="after --: more evaluate arguments")
-    a = p.parse_args()
-    raise SystemExit(run(a.threshold, a.count, a.out, a.patches, a.extra))
+    a, extra = parse(p)
+    raise SystemExit(run(a.threshold, a.count, a.out, a.patches, extra))

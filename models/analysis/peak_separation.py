@@ -15,10 +15,9 @@ candidates for ``rescoring.py fp-stage2``).  Needs ../shared/data.
 
 from __future__ import annotations
 
-import argparse
+from cad_evaluation import evaluate_cad, parse, parser, patched
 
 import mammoview.cad.findings as findings
-from mammoview.cli import main
 
 
 def run(div: int, out: str, patches: str, extra: list[str]) -> int:
@@ -27,18 +26,12 @@ def run(div: int, out: str, patches: str, extra: list[str]) -> int:
     def closer_peaks(score, threshold, min_distance=1, rank=None):  # type: ignore[no-untyped-def]
         return original(score, threshold, min_distance=max(1, (min_distance * 2) // div), rank=rank)
 
-    findings.find_regions = closer_peaks
-    try:
-        return main(["evaluate", "--model", "mammoview-vgg", "--patches", patches, "--out", out, "--quiet",
-                     "--timing-views", "0", *extra])  # fmt: skip
-    finally:
-        findings.find_regions = original
+    with patched(findings, "find_regions", closer_peaks):
+        return evaluate_cad(out, patches, extra)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser(__doc__)
     p.add_argument("div", type=int, help="peak separation = window // DIV (the CAD uses 2)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--patches", default="runs/patches/ctx")
-    a, extra = p.parse_known_args()  # after --: more `mammoview evaluate` arguments
-    raise SystemExit(run(a.div, a.out, a.patches, [x for x in extra if x != "--"]))
+    a, extra = parse(p)
+    raise SystemExit(run(a.div, a.out, a.patches, extra))

@@ -73,6 +73,37 @@ def cbis_validation(eval_dir: Path, patches: Path) -> list[Pair]:
     return [(s, e) for s, e in pairs if s.patient in patients]
 
 
+def validation_pairs(eval_dir: Path, patches: Path) -> tuple[list[SourceImage], set[str], list[Pair]]:
+    """The truth, the validation patients and their (image, detections) of an evaluation's CBIS + MIAS JSON."""
+    truth = cbis_images(default_data_dir()) + mias_images(default_data_dir())
+    patients = validation_patients(patches)
+    docs = load_detections([p for p in (eval_dir / "detections-cbis.json",
+                                        eval_dir / "detections-mias.json") if p.is_file()])  # fmt: skip
+    pairs, _ = match_detections(docs, truth)
+    return truth, patients, [(s, e) for s, e in pairs if s.patient in patients]
+
+
+def second_network(run: Path) -> tuple[Any, int, int, PreprocessConfig]:
+    """A ``mammoview train`` run's (or an installed model's) network, patch, context and preprocessing."""
+    with tempfile.TemporaryDirectory() as tmp:
+        loaded, _ = resolve_model(weights=run, out_dir=Path(tmp))
+    return (loaded.model.eval(), loaded.entry.patch_size, int(loaded.entry.extra.get("context_px", 0)),
+            loaded.preprocess)  # fmt: skip
+
+
+def with_image_score(e: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``e`` with its image abnormal score the best of its (re-scored) findings'."""
+    return {**e, "scores": {**e["scores"], "abnormal": max((f["score"] for f in e["findings"]), default=0.0)}}
+
+
+def froc_row(label: str, docs: Sequence[Mapping[str, Any]], truth: Sequence[SourceImage], patients: set[str]) -> str:
+    """``label``, CBIS sensitivity at 0.25 / 0.5 / 1 / 2 FP per image and its mean, MIAS sens@1, MIAS abnormal AUC."""
+    sc = score_detections({"images": list(docs)}, truth, patients)
+    cb, mi = sc.froc["cbis_mass"], sc.froc["mias"]
+    return (f"{label}  " + " / ".join(f"{v:.3f}" for v in cb.sens_at.values()) + f"  {cb.mean_sensitivity:.3f}"
+            f"  | {mi.sensitivity_at(1.0):.3f}  {sc.image_auc['abnormal_mias'].auc:.3f}")  # fmt: skip
+
+
 def top_findings(e: Mapping[str, Any], k: int) -> list[Mapping[str, Any]]:
     return sorted(e["findings"], key=lambda f: -f["score"])[:k]
 
@@ -183,21 +214,12 @@ def two_view(args: argparse.Namespace) -> None:
 
 
 def fp_stage2(args: argparse.Namespace) -> None:
-    truth = cbis_images(default_data_dir()) + mias_images(default_data_dir())
-    patients = validation_patients(args.patches)
-    docs = load_detections([p for p in (args.eval_dir / "detections-cbis.json",
-                                        args.eval_dir / "detections-mias.json") if p.is_file()])  # fmt: skip
-    pairs, _ = match_detections(docs, truth)
-    pairs = [(s, e) for s, e in pairs if s.patient in patients]
+    truth, patients, pairs = validation_pairs(args.eval_dir, args.patches)
     second: list[np.ndarray] = [np.zeros(len(e["findings"])) for _, e in pairs]  # per image: mean log-odds
     for run in args.run:  # several second networks: the mean of their log-odds
-        with tempfile.TemporaryDirectory() as tmp:
-            loaded, _ = resolve_model(weights=run, out_dir=Path(tmp))
-        net = loaded.model.eval()
-        p, c = loaded.entry.patch_size, int(loaded.entry.extra.get("context_px", 0))  # a run or an installed model
+        net, p, c, prep = second_network(run)
         for k, (s, e) in enumerate(pairs):
-            centres = [tuple(f["center"]) for f in e["findings"]]
-            lg = crop_logits(net, prepare_source(s, loaded.preprocess), p, c, centres)
+            lg = crop_logits(net, prepare_source(s, prep), p, c, [tuple(f["center"]) for f in e["findings"]])
             if len(lg):
                 second[k] += (np.logaddexp(lg[:, 1], lg[:, 2]) - lg[:, 0]) / len(args.run)
 
@@ -207,8 +229,7 @@ def fp_stage2(args: argparse.Namespace) -> None:
             e2 = copy.deepcopy(dict(e))
             for f, z in zip(e2["findings"], z2, strict=True):
                 f["score"] = float(1 / (1 + np.exp(-((1 - w) * logit(f["score"]) + w * z))))
-            e2["scores"] = {**e2["scores"], "abnormal": max((f["score"] for f in e2["findings"]), default=0.0)}
-            out.append(e2)
+            out.append(with_image_score(e2))
         return out
 
     n_cbis = sum(s.source == "cbis" for s, _ in pairs)
@@ -216,10 +237,7 @@ def fp_stage2(args: argparse.Namespace) -> None:
           f"{', '.join(map(str, args.run))}")  # fmt: skip
     print(f"{'w':>5s}  CBIS sens@0.25 / 0.5 / 1 / 2 FP per image  mean  | MIAS sens@1  MIAS abnormal AUC")
     for w in args.weights:
-        sc = score_detections({"images": rescored(w)}, truth, patients)
-        cb, mi = sc.froc["cbis_mass"], sc.froc["mias"]
-        print(f"{w:5.2f}  " + " / ".join(f"{v:.3f}" for v in cb.sens_at.values()) + f"  {cb.mean_sensitivity:.3f}"
-              f"  | {mi.sensitivity_at(1.0):.3f}  {sc.image_auc['abnormal_mias'].auc:.3f}")  # fmt: skip
+        print(froc_row(f"{w:5.2f}", rescored(w), truth, patients))
     if args.bootstrap:
         base = rescored(0.0)
         for w in args.weights:
@@ -228,23 +246,15 @@ def fp_stage2(args: argparse.Namespace) -> None:
 
 
 def shift(args: argparse.Namespace) -> None:
-    truth = cbis_images(default_data_dir()) + mias_images(default_data_dir())
-    patients = validation_patients(args.patches)
-    docs = load_detections([p for p in (args.eval_dir / "detections-cbis.json",
-                                        args.eval_dir / "detections-mias.json") if p.is_file()])  # fmt: skip
-    pairs, _ = match_detections(docs, truth)
-    pairs = [(s, e) for s, e in pairs if s.patient in patients]
-    with tempfile.TemporaryDirectory() as tmp:
-        loaded, _ = resolve_model(weights=args.run, out_dir=Path(tmp))
-    net = loaded.model.eval()
-    p, c = loaded.entry.patch_size, int(loaded.entry.extra.get("context_px", 0))
+    truth, patients, pairs = validation_pairs(args.eval_dir, args.patches)
+    net, p, c, prep = second_network(args.run)
     grid = [(i * args.step, j * args.step) for i in (-1, 0, 1) for j in (-1, 0, 1)]  # mm; (0, 0) is the 5th
     moved: dict[str, list[Mapping[str, Any]]] = {"kept": [], "moved": [], "moved + score": []}
     for s, e in pairs:
         row_mm, col_mm = e["pixel_spacing"]
         centres = [(f["center"][0] + dx / col_mm, f["center"][1] + dy / row_mm)
                    for f in e["findings"] for dx, dy in grid]  # fmt: skip
-        lg = crop_logits(net, prepare_source(s, loaded.preprocess), p, c, centres)
+        lg = crop_logits(net, prepare_source(s, prep), p, c, centres)
         z = (np.logaddexp(lg[:, 1], lg[:, 2]) - lg[:, 0]).reshape(len(e["findings"]), len(grid)) if len(lg) else lg
         outs = {k: copy.deepcopy(dict(e)) for k in moved}
         for k, f in enumerate(e["findings"]):
@@ -254,27 +264,21 @@ def shift(args: argparse.Namespace) -> None:
             gain = args.weight * (z[k, best] - z[k, len(grid) // 2])
             outs["moved + score"]["findings"][k]["score"] = float(1 / (1 + np.exp(-(logit(f["score"]) + gain))))
         for k, d in outs.items():
-            d["scores"] = {**d["scores"], "abnormal": max((f["score"] for f in d["findings"]), default=0.0)}
-            moved[k].append(d)
+            moved[k].append(with_image_score(d))
     print(f"candidates moved within a 3 x 3 grid of {args.step} mm by {args.run}")
     print(f"{'':>14s}  CBIS sens@0.25 / 0.5 / 1 / 2 FP per image  mean  | MIAS sens@1  MIAS abnormal AUC")
     for k, docs_k in moved.items():
-        sc = score_detections({"images": docs_k}, truth, patients)
-        cb, mi = sc.froc["cbis_mass"], sc.froc["mias"]
-        print(f"{k:>14s}  " + " / ".join(f"{v:.3f}" for v in cb.sens_at.values()) + f"  {cb.mean_sensitivity:.3f}"
-              f"  | {mi.sensitivity_at(1.0):.3f}  {sc.image_auc['abnormal_mias'].auc:.3f}")  # fmt: skip
+        print(froc_row(f"{k:>14s}", docs_k, truth, patients))
     srcs = [s for s, _ in pairs]
     for k in ("moved", "moved + score"):
         paired_bootstrap(srcs, moved["kept"], moved[k], k, args.bootstrap)
 
 
 def compare(args: argparse.Namespace) -> None:
-    truth = cbis_images(default_data_dir())
-    patients = validation_patients(args.patches)
     runs = []
     for d in (args.eval_dir, args.other):
-        pairs, _ = match_detections(load_detections([d / "detections-cbis.json"]), truth)
-        runs.append({s.path: (s, e) for s, e in pairs if s.patient in patients})
+        _, _, pairs = validation_pairs(d, args.patches)
+        runs.append({s.path: (s, e) for s, e in pairs if s.source == "cbis"})
     common = sorted(set(runs[0]) & set(runs[1]))
     if len(common) != len(runs[0]) or len(common) != len(runs[1]):
         raise SystemExit(f"the two evaluations cover different images ({len(runs[0])} vs {len(runs[1])})")

@@ -19,12 +19,12 @@ with and without the scales (decode excluded; 2 threads).
 
 from __future__ import annotations
 
-import argparse
 import functools
 from pathlib import Path
 
+from cad_evaluation import evaluate_cad, parse, parser, patched
+
 import mammoview.cad.pipeline as pipeline
-from mammoview.cli import main
 
 
 def timing(scales: list[float]) -> int:
@@ -43,7 +43,6 @@ def timing(scales: list[float]) -> int:
     images = [read_image(f) for f in files]
     cad = load_verifier(load_model())
     second = load_model("mammoview-malignancy", task="malignancy")
-    original = pipeline.whole_image_maps
 
     def seconds() -> float:
         pipeline.drain(pipeline.analyse_study(cad, images, malignancy=second))  # warm-up
@@ -55,35 +54,27 @@ def timing(scales: list[float]) -> int:
         return statistics.median(runs)
 
     alone = seconds()
-    pipeline.whole_image_maps = functools.partial(original, scales=scales)  # type: ignore[assignment]
-    try:
+    with patched(pipeline, "whole_image_maps", zoomed_maps(scales)):
         zoomed = seconds()
-    finally:
-        pipeline.whole_image_maps = original
     print(f"four views of sfm-malign-0: {alone:.2f} s as shipped, {zoomed:.2f} s with scales {scales}")
     return 0
 
 
-def run(scales: list[float], out: str, patches: str, extra: list[str]) -> int:
-    original = pipeline.whole_image_maps
+def zoomed_maps(scales: list[float]):  # type: ignore[no-untyped-def]
+    return functools.partial(pipeline.whole_image_maps, scales=scales)
 
-    pipeline.whole_image_maps = functools.partial(original, scales=scales)  # type: ignore[assignment]
-    try:
-        return main(["evaluate", "--model", "mammoview-vgg", "--patches", patches, "--out", out, "--quiet",
-                     "--timing-views", "0", *extra])  # fmt: skip
-    finally:
-        pipeline.whole_image_maps = original
+
+def run(scales: list[float], out: str, patches: str, extra: list[str]) -> int:
+    with patched(pipeline, "whole_image_maps", zoomed_maps(scales)):
+        return evaluate_cad(out, patches, extra)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser(__doc__, out_required=False)
     p.add_argument("scales", help="comma-separated zoom factors (1 = the model's pixel size)")
-    p.add_argument("--out", help="evaluation folder (required unless --time)")
     p.add_argument("--time", action="store_true", help="time the four-view CAD instead of evaluating")
-    p.add_argument("--patches", default="runs/patches/ctx")
-    p.add_argument("extra", nargs="*", help="after --: more evaluate arguments")
-    a = p.parse_args()
+    a, extra = parse(p)
     zooms = [float(x) for x in a.scales.split(",")]
     if not a.time and not a.out:
         p.error("--out is required (or --time)")
-    raise SystemExit(timing(zooms) if a.time else run(zooms, a.out, a.patches, a.extra))
+    raise SystemExit(timing(zooms) if a.time else run(zooms, a.out, a.patches, extra))
