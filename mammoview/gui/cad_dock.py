@@ -174,7 +174,7 @@ class CadDock(QtWidgets.QWidget):
         if self._curve is not None and style.threshold >= self._curve.thresholds[-1]:
             rate = format_rate(self._curve.fp_per_image(style.threshold), unit=False)
             who = "the detector alone (before verification)" if self._verified else "the CAD"
-            tip += f"; with its marks at this score {who} made {rate} false marks per validation image"
+            tip += f".\nWith its marks at this score {who} made {rate} false marks per validation image"
         self.threshold.setToolTip(tip)
         self.threshold_value.setToolTip(tip)
 
