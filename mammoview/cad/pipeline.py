@@ -285,6 +285,7 @@ def analyse_image(
         view=image.view,
         pixel_spacing=(sp.row_mm, sp.col_mm),
         spacing_source=sp.source,
+        spacing_estimated=sp.estimated,
         abnormal=abnormal,
         malignant=malignant,
         findings=findings,

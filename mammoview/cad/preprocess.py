@@ -94,7 +94,9 @@ class PreparedImage:
 def estimate_spacing(rows: int, cols: int) -> PixelSpacing:
     """Spacing for a file without one, assuming the image is ~23 cm tall (a mammography film)."""
     s = ASSUMED_IMAGE_HEIGHT_MM / max(rows, 1)
-    return PixelSpacing(s, s, f"estimated: no spacing in file, assumes a {ASSUMED_IMAGE_HEIGHT_MM:.0f} mm tall image")
+    return PixelSpacing(
+        s, s, f"estimated: no spacing in file, assumes a {ASSUMED_IMAGE_HEIGHT_MM:.0f} mm tall image", estimated=True
+    )
 
 
 def resample(image: FloatArray, spacing: tuple[float, float], pixel_size_mm: float) -> FloatArray:

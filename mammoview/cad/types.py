@@ -203,6 +203,8 @@ class ImageCadResult:
     source: FindingSource | None = field(default=None, repr=False)
     #: (x, y) stored pixels of the nipple (:func:`mammoview.cad.landmarks.nipple_point`); None: unknown
     nipple: tuple[float, float] | None = None
+    #: the spacing was guessed (:func:`mammoview.cad.preprocess.estimate_spacing`): the file had none
+    spacing_estimated: bool = False
 
     def nipple_distance_mm(self, x: float, y: float) -> float | None:
         """mm from the nipple to stored pixel (x, y), with the spacing the CAD used; None without a nipple."""

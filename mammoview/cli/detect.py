@@ -216,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
         failed += 1
     used: set[str] = set()
     results: dict[str, Any] = {}  # resolved path -> ImageCadResult, for --sr
+    guessed: list[Path] = []  # images read with an estimated pixel spacing
     bar = tqdm(total=len(scan.images), unit="image", disable=args.quiet or None, file=sys.stderr)
     with bar:
         for info in scan.images:
@@ -245,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
                 entry["path"] = str(path)
                 entries.append(entry)
                 results[str(path)] = result
+                if result.spacing_estimated:
+                    guessed.append(path)
                 if args.heatmaps is not None:
                     pres = to_presentation(image.stored, image.info.chain)
                     write_heatmap_files(args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"])
@@ -261,6 +264,8 @@ def run(args: argparse.Namespace) -> int:
     }
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
+    if guessed:
+        print(spacing_warning(guessed), file=sys.stderr)
     if args.sr is not None:
         failed += write_srs(
             args.sr,
@@ -277,6 +282,16 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def spacing_warning(paths: Sequence[Path]) -> str:
+    """The warning for images that carried no pixel spacing (the CAD then guessed one)."""
+    from mammoview.cad.preprocess import ASSUMED_IMAGE_HEIGHT_MM
+
+    first = f"{paths[0]}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
+    return (f"mammoview detect: warning: no pixel spacing in {first}; the CAD assumed a "
+            f"{ASSUMED_IMAGE_HEIGHT_MM:.0f} mm tall image with square pixels. The network reads lesions at a fixed "
+            "size in mm, so a wrong spacing costs findings: pass --pixel-spacing ROW,COL (see the README)")  # fmt: skip
 
 
 def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model: Any, quiet: bool = False,

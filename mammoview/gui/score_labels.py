@@ -14,10 +14,12 @@ rarely covers tissue, and it sits on the same side as the view label of that bre
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.cad.operating import OperatingCurve, format_rate
+from mammoview.cad.preprocess import ASSUMED_IMAGE_HEIGHT_MM
 from mammoview.cad.types import BreastScore, StudyCadResult
 from mammoview.gui.marks import format_score
 from mammoview.gui.view_panel import ViewPanel
@@ -60,6 +62,25 @@ def exam_text(result: StudyCadResult) -> str:
         side = f", {lat.value} denser" if len(result.graded_breasts) > 1 else ""
         text += f" · density {density.category.upper()} ({max(density.probabilities):.2f}{side})"
     return text
+
+
+def spacing_text(result: StudyCadResult) -> str:
+    """A warning when the CAD guessed a view's pixel spacing (its file had none); "" when none was guessed.
+
+    The networks read lesions at a fixed size in mm, so the reader should know when that size
+    rests on an assumption (e.g. a JPEG, or a secondary-capture DICOM without PixelSpacing).
+    """
+    guessed = [r for r in result.images if r.spacing_estimated]
+    if not guessed:
+        return ""
+    names = ", ".join(r.view.label if r.view is not None else Path(r.path).name for r in guessed)
+    low, high = (f"{f(r.pixel_spacing[0] for r in guessed if r.pixel_spacing):.2g}" for f in (min, max))
+    files = "files" if len(guessed) > 1 else "file"
+    mm = low if low == high else f"{low}-{high}"
+    return (
+        f"No pixel spacing in the {files} of {names}: the CAD assumed {mm} mm "
+        f"({ASSUMED_IMAGE_HEIGHT_MM:.0f} mm tall images); its scores are less reliable if that is wrong."
+    )
 
 
 class BreastScoreLabels(QtCore.QObject):

@@ -126,6 +126,8 @@ class PixelSpacing:
     row_mm: float
     col_mm: float
     source: str  # e.g. "PixelSpacing (0028,0030)", "ImagerPixelSpacing (0018,1164)", "--pixel-spacing option"
+    #: a guess (the file had none and no --pixel-spacing was given), not a measurement
+    estimated: bool = False
 
     def __post_init__(self) -> None:
         if not (self.row_mm > 0 and self.col_mm > 0):

@@ -101,6 +101,24 @@ def test_detect_map_windows_override(models_dir, study_dir, tmp_path, capsys):
     assert "all even or all odd" in err and "\n" not in err and not (tmp_path / "bad.json").exists()
 
 
+def test_detect_warns_when_it_had_to_guess_the_pixel_spacing(models_dir, breast_with_blob, tmp_path, capsys):
+    """A PNG carries no spacing: the CAD assumes one, and says so once for the run (not per file)."""
+    folder = tmp_path / "png"
+    folder.mkdir()
+    for name in ("a_L_CC.png", "b_L_MLO.png"):
+        imsave(folder / name, breast_with_blob, cmap="gray")
+    out = tmp_path / "d.json"
+    assert main(["detect", str(folder), "--json", str(out), "--quiet"]) == 0
+    err = [ln for ln in capsys.readouterr().err.splitlines() if "pixel spacing" in ln]
+    assert len(err) == 1 and "warning: no pixel spacing in" in err[0] and "and 1 more" in err[0]
+    assert "--pixel-spacing ROW,COL" in err[0]
+    rows = json.loads(out.read_text())["images"][0]["height"]
+    assert json.loads(out.read_text())["images"][0]["pixel_spacing"] == [pytest.approx(230 / rows)] * 2
+    assert main(["detect", str(folder), "--json", str(out), "--quiet", "--pixel-spacing", "0.25"]) == 0
+    assert "pixel spacing" not in capsys.readouterr().err  # given: nothing guessed
+    assert json.loads(out.read_text())["images"][0]["pixel_spacing"] == [0.25, 0.25]
+
+
 def test_detect_without_models_is_one_line_error(tmp_path, monkeypatch, study_dir, capsys):
     monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "none"))
     assert main(["detect", str(study_dir), "--json", str(tmp_path / "x.json")]) == 1

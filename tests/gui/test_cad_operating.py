@@ -122,6 +122,19 @@ def test_breast_and_exam_scores_read_as_false_marks_per_image(shown, qtbot):
     assert breast_text(breasts[right]) == "R breast: abnormal 0.87 · malignant 0.43"  # no curve, no rate
 
 
+def test_the_dock_says_when_the_cad_guessed_a_views_pixel_spacing(shown, qtbot):
+    from mammoview.gui.score_labels import spacing_text
+
+    assert spacing_text(shown.cad.result) == ""  # the synthetic study carries its spacing
+    assert "pixel spacing" not in shown.cad.dock.state_label.text()
+    images = tuple(replace(r, spacing_estimated=r.view in (View.RCC, View.LMLO)) for r in shown.cad.result.images)
+    shown.cad.set_result(replace(shown.cad.result, images=images))
+    qtbot.wait(10)
+    text = spacing_text(shown.cad.result)
+    assert text.startswith("No pixel spacing in the files of R CC, L MLO: the CAD assumed ")
+    assert text in shown.cad.dock.state_label.text()
+
+
 def test_heatmap_threshold_moves_on_the_maps_levels_and_reads_as_false_marks(shown, qtbot):
     dock = shown.cad.dock
     assert shown.cad.style.threshold == pytest.approx(0.80)  # the default
