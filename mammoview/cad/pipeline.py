@@ -345,6 +345,8 @@ def analyse_study(
             except StopIteration as stop:
                 results.append(stop.value)
                 break
+            except ValueError as exc:  # e.g. an absurd pixel spacing: name the view the reader must check
+                raise ValueError(f"{label} ({img.path.name}): {exc}") from exc
             yield Progress(i * STEPS + p.done, total, f"{label} ({i + 1}/{len(imgs)}): {p.message}")
     views_density: dict[str, DensityResult] = {}
     if density is not None:

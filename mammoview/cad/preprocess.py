@@ -36,6 +36,9 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Assumed physical image height when a file carries no pixel spacing (film/detector ~24 cm).
 ASSUMED_IMAGE_HEIGHT_MM = 230.0
+#: Largest side the CAD accepts: mammography films and detectors are at most ~30 cm; a wider image
+#: means a wrong spacing (or no mammogram), and resampling it to the model grid could exhaust memory.
+MAX_EXTENT_MM = 600.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,17 @@ def estimate_spacing(rows: int, cols: int) -> PixelSpacing:
     return PixelSpacing(
         s, s, f"estimated: no spacing in file, assumes a {ASSUMED_IMAGE_HEIGHT_MM:.0f} mm tall image", estimated=True
     )
+
+
+def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:
+    """A clear error, before any work, for an image larger than :data:`MAX_EXTENT_MM` at ``spacing``."""
+    height, width = shape[0] * spacing.row_mm, shape[1] * spacing.col_mm
+    if max(height, width) > MAX_EXTENT_MM:
+        raise ValueError(
+            f"at {spacing.row_mm:.4g} x {spacing.col_mm:.4g} mm per pixel ({spacing.source}) the image would be "
+            f"{height:.0f} x {width:.0f} mm; a mammogram is at most about 300 mm on a side, so the CAD does not run: "
+            "check the pixel spacing (--pixel-spacing)"
+        )
 
 
 def resample(image: FloatArray, spacing: tuple[float, float], pixel_size_mm: float) -> FloatArray:
@@ -202,8 +216,15 @@ def prepare(
     is_mlo: bool = False,
     chest_wall: Literal["left", "right"] | None = None,
 ) -> PreparedImage:
-    """Resample, segment, filter and normalise one presentation image (see module docstring)."""
+    """Resample, segment, filter and normalise one presentation image (see module docstring).
+
+    Raises
+    ------
+    ValueError
+        When the image, at ``spacing``, is larger than :data:`MAX_EXTENT_MM` on a side.
+    """
     rows, cols = presentation.shape
+    check_extent((rows, cols), spacing)
     img = resample(presentation, (spacing.row_mm, spacing.col_mm), cfg.pixel_size_mm)
     mask = breast_mask(img, cfg.pixel_size_mm)
     if cfg.remove_pectoral and is_mlo and mask.any():

@@ -119,6 +119,19 @@ def test_detect_warns_when_it_had_to_guess_the_pixel_spacing(models_dir, breast_
     assert json.loads(out.read_text())["images"][0]["pixel_spacing"] == [0.25, 0.25]
 
 
+def test_detect_reports_an_absurd_image_size_and_runs_the_others(models_dir, breast_with_blob, tmp_path, capsys):
+    folder = tmp_path / "png"
+    folder.mkdir()
+    imsave(folder / "good_L_CC.png", breast_with_blob, cmap="gray")
+    imsave(folder / "line_L_MLO.png", np.zeros((1, 5000)), cmap="gray")  # 230 mm per pixel estimated: 1.15 km wide
+    out = tmp_path / "d.json"
+    assert main(["detect", str(folder), "--json", str(out), "--quiet"]) == 1
+    by_name = {Path(e["path"]).name: e for e in json.loads(out.read_text())["images"]}
+    assert "a mammogram is at most about 300 mm" in by_name["line_L_MLO.png"]["error"]
+    assert "error" not in by_name["good_L_CC.png"] and by_name["good_L_CC.png"]["findings"]
+    assert "line_L_MLO.png: ValueError: at 230 x 230 mm per pixel" in capsys.readouterr().err
+
+
 def test_detect_without_models_is_one_line_error(tmp_path, monkeypatch, study_dir, capsys):
     monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "none"))
     assert main(["detect", str(study_dir), "--json", str(tmp_path / "x.json")]) == 1

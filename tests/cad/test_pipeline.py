@@ -223,3 +223,15 @@ def test_the_nipple_is_the_breast_tip_and_findings_get_their_distance_from_it(br
     assert mirrored.nipple == pytest.approx((399 - 320, 300), abs=16)  # chest wall on the right
     blank = drain(analyse_image(bright_model, make_image(np.zeros((200, 150), np.uint16)), tile=64))
     assert blank.nipple is None and blank.nipple_distance_mm(10, 10) is None
+
+
+def test_an_image_far_larger_than_a_mammogram_is_refused_before_any_work(bright_model, breast_with_blob):
+    """A 1 x 5000 px file gets an estimated 230 mm per pixel: 1.15 km wide; resampling it would need ~11 GiB."""
+    line = np.zeros((1, 5000), dtype=np.uint16)
+    with pytest.raises(ValueError, match=r"230 x 1150000 mm; a mammogram is at most about 300 mm"):
+        drain(analyse_image(bright_model, make_image(line, spacing=None)))
+    wrong_unit = make_image(breast_with_blob, View.LMLO, spacing=2.5, name="lmlo.dcm")  # cm read as mm
+    good = make_image(breast_with_blob, View.LCC)
+    with pytest.raises(ValueError, match=r"^L MLO \(lmlo.dcm\): at 2.5 x 2.5 mm per pixel \(test\) the image would be"):
+        drain(analyse_study(bright_model, [good, wrong_unit], tile=256))
+    assert drain(analyse_image(bright_model, good, tile=256)).findings  # 150 x 100 mm: fine

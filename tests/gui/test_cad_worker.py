@@ -274,3 +274,30 @@ def test_provider_remembers_unavailable_until_reset(tmp_path: Path):
         provider.get()  # remembered: every run fails fast with the same reason
     provider.reset()
     assert provider.get().info.name == "test-tiny"
+
+
+def test_an_image_no_mammogram_could_be_is_shown_and_its_cad_error_names_the_view(cad_window, load, tmp_path, qtbot,
+                                                                                   monkeypatch):  # fmt: skip
+    """A 1 x 5000 px PNG (an estimated 230 mm per pixel: 1.15 km wide) displays; CAD refuses it with the view's name."""
+    import numpy as np
+    from PIL import Image
+
+    from mammoview.gui import dialogs
+    from tests.synthetic import synthetic_breast
+
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for i, name in enumerate(("p_R_CC", "p_L_CC", "p_R_MLO")):
+        Image.fromarray(synthetic_breast(rows=600, cols=400, seed=i)).save(folder / f"{name}.png")
+    Image.fromarray(np.linspace(0, 65535, 5000).astype(np.uint16)[None, :]).save(folder / "p_L_MLO.png")
+    boxes: list[tuple[str, str]] = []
+    monkeypatch.setattr(dialogs, "message_box", lambda _p, _i, title, text, details="": boxes.append((title, text)))
+    window = cad_window
+    load(window, [folder])
+    assert all(p.image is not None for p in window.panels.values()) and not boxes
+    window.cad.run()
+    qtbot.waitUntil(lambda: bool(boxes), timeout=30_000)
+    assert boxes[-1][0] == "CAD failed" and "L MLO (p_L_MLO.png): at 230 x 230 mm per pixel" in boxes[-1][1]
+    assert window.cad.result is None
+    window.commands["preset_dense"].trigger()  # the viewer keeps working
+    assert window.panels[View.RCC].window_state.name.lower().startswith("dense")
