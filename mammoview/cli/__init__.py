@@ -54,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.debug:
+        # pydicom logs each failed decoder attempt with a traceback; the readers report the failure in one line
+        logging.getLogger("pydicom.pixels.decoders").setLevel(logging.CRITICAL)
     if args.command is None:
         # Plain `mammoview` opens the viewer.
         args = parser.parse_args(["view", *(argv or [])])

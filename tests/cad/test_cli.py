@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,18 @@ def test_detect_reports_an_absurd_image_size_and_runs_the_others(models_dir, bre
     assert "a mammogram is at most about 300 mm" in by_name["line_L_MLO.png"]["error"]
     assert "error" not in by_name["good_L_CC.png"] and by_name["good_L_CC.png"]["findings"]
     assert "line_L_MLO.png: ValueError: at 230 x 230 mm per pixel" in capsys.readouterr().err
+
+
+def test_an_undecodable_dicom_is_one_line_without_the_decoders_tracebacks(models_dir, tmp_path, capsys, caplog):
+    """pydicom logs every decoder it tried, with a traceback; detect's own line says it once."""
+    from pydicom.data import get_testdata_file
+
+    src = Path(str(get_testdata_file("JPEG-lossy.dcm")))  # 12-bit JPEG Extended that no installed decoder reads
+    assert main(["detect", str(src), "--json", str(tmp_path / "d.json"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    mine = [ln for ln in err.splitlines() if "JPEG-lossy.dcm" in ln]
+    assert "Traceback" not in err and len(mine) == 1 and "cannot decode pixel data" in mine[0]
+    assert not [r for r in caplog.records if r.name.startswith("pydicom.pixels") and r.levelno >= logging.ERROR]
 
 
 def test_detect_without_models_is_one_line_error(tmp_path, monkeypatch, study_dir, capsys):
