@@ -81,6 +81,11 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
     modality = str(ds.get("Modality", "") or "").strip().upper()
     if modality != "MG":
         warnings.append(f"(0008,0060) Modality is {modality or 'missing'}, not MG: not a mammogram?")
+    if header.presentation_intent(ds) == "FOR PROCESSING":
+        warnings.append(
+            "raw detector image (FOR PROCESSING), not meant for reading: shown as stored, and the CAD "
+            "(trained on images for presentation) is unreliable on it; open the FOR PRESENTATION image"
+        )
     chain = header.pixel_chain(ds, warnings)
     spacing = header.pixel_spacing(ds, warnings)
     if spacing is None and pixel_spacing is not None:

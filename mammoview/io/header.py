@@ -130,7 +130,27 @@ def image_meta(ds: Any) -> ImageMeta:
         institution=text("InstitutionName"),
         body_part=text("BodyPartExamined"),
         instance_number=int_or_none(ds.get("InstanceNumber")),
+        presentation_intent=presentation_intent(ds),
     )
+
+
+#: The "For Processing" SOP Classes of digital X-ray, mammography and intra-oral images (PS3.4 B.5), and their
+#: "For Presentation" twins: their Presentation Intent Type (0008,0068) when a file lacks one.
+FOR_PROCESSING_CLASSES = frozenset({"1.2.840.10008.5.1.4.1.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.2.1",
+                                    "1.2.840.10008.5.1.4.1.1.1.3.1"})  # fmt: skip
+FOR_PRESENTATION_CLASSES = frozenset({"1.2.840.10008.5.1.4.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.2",
+                                      "1.2.840.10008.5.1.4.1.1.1.3"})  # fmt: skip
+
+
+def presentation_intent(ds: Any) -> str:
+    """``"FOR PROCESSING"`` (raw detector data), ``"FOR PRESENTATION"``, or ``""`` when neither is stated."""
+    value = str(ds.get("PresentationIntentType", "") or "").strip().upper()
+    if value in ("FOR PROCESSING", "FOR PRESENTATION"):
+        return value
+    sop_class = str(ds.get("SOPClassUID", "") or "").strip()
+    if sop_class in FOR_PROCESSING_CLASSES:
+        return "FOR PROCESSING"
+    return "FOR PRESENTATION" if sop_class in FOR_PRESENTATION_CLASSES else ""
 
 
 def _modality(ds: Any, signed: bool, warnings: list[str]) -> ModalityTransform:

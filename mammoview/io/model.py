@@ -252,6 +252,12 @@ class ImageMeta:
     institution: str = ""
     body_part: str = ""
     instance_number: int | None = None  # (0020,0013); orders duplicates in the hanging
+    #: "FOR PRESENTATION" or "FOR PROCESSING" (raw detector data): (0008,0068), else the SOP Class; "" unknown
+    presentation_intent: str = ""
+
+    @property
+    def for_processing(self) -> bool:
+        return self.presentation_intent == "FOR PROCESSING"
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,38 @@ def test_hang_duplicates_unknown_and_missing(write_dcm: MakeFile, tmp_path: Path
     assert "no image for R CC, R MLO, L MLO" in text
 
 
+def test_raw_for_processing_images_are_named_and_hang_behind_the_presentation_image(write_dcm: MakeFile,
+                                                                                   tmp_path: Path) -> None:  # fmt: skip
+    """A vendor export often holds both the raw detector image and the processed one of each view."""
+
+    def raw_by_class(ds):  # type: ignore[no-untyped-def]
+        ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.1.2.1"  # Digital Mammography X-Ray Image - For Processing
+        ds.InstanceNumber = 1
+
+    def raw_by_intent(ds):  # type: ignore[no-untyped-def]
+        ds.PresentationIntentType = "FOR PROCESSING"
+        ds.InstanceNumber = 1
+
+    def shown(ds):  # type: ignore[no-untyped-def]
+        ds.PresentationIntentType = "FOR PRESENTATION"
+        ds.InstanceNumber = 2  # numbered after the raw one: the intent still puts it first
+
+    write_dcm("a_raw_lcc.dcm", study_uid="8.8", laterality="L", view="CC", edit=raw_by_class)
+    write_dcm("b_lcc.dcm", study_uid="8.8", laterality="L", view="CC", edit=shown)
+    write_dcm("a_raw_rcc.dcm", study_uid="8.8", laterality="R", view="CC", edit=raw_by_intent)
+    (info,), _ = open_paths([tmp_path])
+    intents = {i.path.name: i.meta.presentation_intent for i in info.images}
+    assert intents == {"a_raw_lcc.dcm": "FOR PROCESSING", "b_lcc.dcm": "FOR PRESENTATION",
+                       "a_raw_rcc.dcm": "FOR PROCESSING"}  # fmt: skip
+    h = hang(load_study(info, max_workers=2))
+    assert h.panels[View.LCC] is not None and h.panels[View.LCC].path.name == "b_lcc.dcm"
+    assert [i.path.name for i in h.alternatives[View.LCC]] == ["a_raw_lcc.dcm"]
+    assert h.panels[View.RCC] is not None and h.panels[View.RCC].path.name == "a_raw_rcc.dcm"  # the only R CC
+    for image in info.images:
+        raw = [w for w in image.warnings if "raw detector image (FOR PROCESSING)" in w]
+        assert len(raw) == image.meta.for_processing
+
+
 @pytest.mark.parametrize("workers", [1, 4])
 def test_load_order_is_stable(write_dcm: MakeFile, tmp_path: Path, workers: int) -> None:
     for v in ("LMLO", "RCC", "LCC", "RMLO"):
