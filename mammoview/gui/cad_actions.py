@@ -27,7 +27,12 @@ LAYERS = {
     "contours": ("Mass c&ontours", "O", "Show the outline of each mass finding"),
     "scores": ("&Scores", "V", "Show finding scores and per-breast scores"),
     "mass": ("Mass findings", "Shift+M", "Show mass findings"),
-    "calcification": ("Calcification findings", "Shift+C", "Show calcification findings"),
+    "calcification": (
+        "Calcification findings",
+        "Shift+C",
+        "Show calcification findings (the shipped model does not detect calcification clusters reliably: "
+        "models/MODEL_CARD.md, Known gaps)",
+    ),
     "reader": ("&Reader marks", "Shift+K", "Show your own marks"),
 }
 _MAP_KEYS = {"abnormal": "Ctrl+1", "mass": "Ctrl+2", "calcification": "Ctrl+3", "malignant": "Ctrl+4"}
