@@ -235,3 +235,17 @@ def test_an_image_far_larger_than_a_mammogram_is_refused_before_any_work(bright_
     with pytest.raises(ValueError, match=r"^L MLO \(lmlo.dcm\): at 2.5 x 2.5 mm per pixel \(test\) the image would be"):
         drain(analyse_study(bright_model, [good, wrong_unit], tile=256))
     assert drain(analyse_image(bright_model, good, tile=256)).findings  # 150 x 100 mm: fine
+
+
+def test_a_monochrome1_file_reads_as_its_monochrome2_twin(bright_model, breast_with_blob):
+    """MONOCHROME1 stores dense tissue dark; the CAD must see the same breast as from the MONOCHROME2 file."""
+    from dataclasses import replace
+
+    plain = make_image(breast_with_blob)
+    chain = replace(plain.info.chain, photometric="MONOCHROME1")
+    mono1 = replace(plain, info=replace(plain.info, photometric="MONOCHROME1", chain=chain),
+                    stored=(4095 - breast_with_blob.astype(np.int32)).astype(np.uint16))  # fmt: skip
+    a, b = (drain(analyse_image(bright_model, img, tile=128)) for img in (plain, mono1))
+    assert b.findings and [f.center for f in b.findings] == [f.center for f in a.findings]
+    assert b.abnormal == pytest.approx(a.abnormal, abs=1e-4)
+    np.testing.assert_allclose(b.heatmaps["abnormal"].as_float(), a.heatmaps["abnormal"].as_float(), atol=2 / 255)
