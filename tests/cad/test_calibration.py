@@ -116,3 +116,37 @@ def test_the_evaluation_report_states_the_fitted_calibration():
     assert "sigmoid(0.188 logit(p) -0.603)" in text and "201 validation findings" in text
     det["malignancy_calibration"] = {"note": "not fitted: 3 findings"}
     assert "Malignancy calibration not fitted: 3 findings." in metrics_report({"model": {}, "detection": det})
+
+
+def test_a_fitted_calibration_reaches_the_manifest_through_the_evaluations_metrics(tmp_path):
+    """evaluate fits on the hits of known pathology; train / ensemble read it back with what was evaluated."""
+    import json
+
+    from mammoview.training.calibrate import calibration_from_metrics
+
+    rng = np.random.default_rng(3)
+    truth, images = [], []
+    for i in range(60):
+        malignant = bool(i % 2)
+        truth.append(_source(f"P{i}", (Lesion("mass", malignant, bbox=(0, 0, 10, 10), center=(5, 5)),)))
+        m = float(np.clip(rng.normal(0.7 if malignant else 0.4, 0.15), 0.01, 0.99))
+        images.append({"path": f"/data/P{i}.jpg", "findings": [
+            {"kind": "mass", "score": 0.9, "malignancy": m, "center": [5, 5], "bbox": [0, 0, 10, 10]}]})  # fmt: skip
+    cal = fit_malignancy_calibration({"images": images}, truth)
+    assert (cal["findings"], cal["malignant"]) == (60, 30) and cal["slope"] > 0
+    fitted = MalignancyCalibration.from_dict(cal)
+    assert fitted.apply(0.8) > 0.5 > fitted.apply(0.3)  # the separating output keeps its order
+    assert cal["raw_p10_p50_p90"][0] < cal["raw_p10_p50_p90"][2]
+    model = {"name": "m", "version": "1", "sha256": "ab", "test_time_flip": True, "map_windows_px": [96, 64]}
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"model": model, "detection": {"malignancy_calibration": cal}}))
+    read = calibration_from_metrics(path)
+    assert read["slope"] == cal["slope"] and read["evaluated"] == model
+    with pytest.raises(ValueError, match="not found"):
+        calibration_from_metrics(tmp_path / "none.json")
+    path.write_text(json.dumps({"model": model, "detection": {"malignancy_calibration": {"note": "not fitted: 3"}}}))
+    with pytest.raises(ValueError, match=r"fitted no malignancy calibration \(not fitted: 3\)"):
+        calibration_from_metrics(path)
+    path.write_text(json.dumps({"model": model}))
+    with pytest.raises(ValueError, match=r"no detection\.malignancy_calibration"):
+        calibration_from_metrics(path)
