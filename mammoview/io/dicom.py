@@ -122,15 +122,19 @@ def read_dicom_pixels(info: ImageInfo) -> npt.NDArray[np.generic]:
         Decoding failed (corrupt or truncated compressed data, missing plugin...).
     """
     index = 0 if info.frames > 1 else None
+    # what the header reader corrected (an invalid Bits Stored, an unknown monochrome Photometric
+    # Interpretation, each named in the warnings) is what the decoder is told, else it refuses the file
+    fixed: dict[str, Any] = {} if info.photometric in header.COLOUR_PHOTOMETRICS else {
+        "bits_stored": info.chain.bits_stored, "photometric_interpretation": info.chain.photometric}  # fmt: skip
     try:
         with open(info.path, "rb") as f:
             preamble = has_dicom_preamble(f.read(132))
         if preamble:
-            arr = pixel_array(os.fspath(info.path), index=index)
+            arr = pixel_array(os.fspath(info.path), index=index, **fixed)
         else:  # legacy file without File Meta: read it whole, with the encoding pydicom guessed
             ds = pydicom.dcmread(info.path, force=True)
             _transfer_syntax(ds)
-            arr = pixel_array(ds, index=index)
+            arr = pixel_array(ds, index=index, **fixed)
     except Exception as exc:  # decoders raise ValueError, RuntimeError, NotImplementedError...
         raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {_one_line(exc)})") from None
     if arr.ndim == 3:

@@ -222,3 +222,40 @@ def test_legacy_dicom_without_file_meta(tmp_path: Path) -> None:
     image = read_image(path)
     assert image.view is View.RCC and image.info.transfer_syntax == "Implicit VR Little Endian"
     assert np.array_equal(image.stored, px)
+
+
+def _voi_lut_item(entries: int, n_data: int, with_data: bool = True) -> pydicom.Dataset:
+    item = pydicom.Dataset()
+    item.LUTDescriptor = [entries, 0, 16]
+    if with_data:
+        item.LUTData = np.arange(n_data, dtype="<u2").tobytes()
+    return item
+
+
+@pytest.mark.parametrize(
+    ("edit", "warning"),
+    [
+        (lambda ds: setattr(ds, "BitsStored", 20), "Bits Stored 20 is invalid; using Bits Allocated 16"),
+        (lambda ds: setattr(ds, "PhotometricInterpretation", "MONOCHROME3"), "MONOCHROME3: read as MONOCHROME2"),
+        (lambda ds: (setattr(ds, "RescaleSlope", 0), setattr(ds, "RescaleIntercept", 5)), "Rescale Slope is 0"),
+        (lambda ds: (setattr(ds, "WindowCenter", [2000, 1000]), setattr(ds, "WindowWidth", [4000])),
+         "have 2 centers but 1 widths"),
+        (lambda ds: (setattr(ds, "WindowCenter", 2000), setattr(ds, "WindowWidth", 4000),
+                     setattr(ds, "VOILUTFunction", "CUBIC")), "VOI LUT Function 'CUBIC' is not"),
+        (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 0, with_data=False)]), "LUT Data missing"),
+        (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 100)]), "LUT Data has 100 of 4096 entries"),
+        (lambda ds: setattr(ds, "PixelSpacing", [0.1, 0.1, 0.1]), "must be two values > 0; ignored"),
+    ],
+    ids=["bits-stored", "photometric", "rescale-slope-0", "window-counts", "voi-function", "lut-no-data",
+         "lut-short", "spacing-three-values"],
+)  # fmt: skip
+def test_a_malformed_pixel_header_is_read_with_a_warning_and_decodes(write_dcm: MakeFile, edit, warning) -> None:  # type: ignore[no-untyped-def]
+    """What a damaged or non-conformant header says is named and worked around; the image still shows."""
+    path = write_dcm("odd.dcm", edit=edit)
+    info = read_info(path)
+    assert any(warning in w for w in info.warnings), info.warnings
+    from mammoview.io.pixels import to_presentation
+
+    image = read_image(path)
+    shown = np.asarray(to_presentation(image.stored, image.info.chain), dtype=np.float64)
+    assert np.isfinite(shown).all() and shown.max() > shown.min()
