@@ -25,6 +25,9 @@ class AugmentConfig:
     affine_p: float = 0.5  # fraction of the batch given a small affine
     degrees: float = 15.0
     scale: float = 0.1  # zoom in [1 - scale, 1 + scale]
+    #: anisotropic stretch: columns over rows by a factor log-uniform in [1 / (1 + a), 1 + a] (0: off), as a
+    #: wrong or varying pixel aspect makes it (the CBIS films' aspect varies ~10 %; a missing spacing, ~60 %)
+    aspect: float = 0.0
     translate: float = 0.04  # shift, fraction of the patch
     contrast: float = 0.15  # x * U(1 - c, 1 + c)
     brightness: float = 0.2  # x + U(-b, b), normalised units
@@ -47,14 +50,19 @@ def random_affine(x: torch.Tensor, gen: torch.Generator, cfg: AugmentConfig) -> 
     """Rotation / zoom / shift of a random ``cfg.affine_p`` of the batch, reflection at the borders."""
     n = x.shape[0]
     sel = torch.nonzero(torch.rand(n, generator=gen) < cfg.affine_p).flatten()
-    if sel.numel() == 0 or (cfg.degrees == 0 and cfg.scale == 0 and cfg.translate == 0):
+    if sel.numel() == 0 or (cfg.degrees == 0 and cfg.scale == 0 and cfg.translate == 0 and cfg.aspect == 0):
         return x
     m = sel.numel()
     ang = _uniform(m, -cfg.degrees, cfg.degrees, gen) * (math.pi / 180.0)
     zoom = _uniform(m, 1.0 - cfg.scale, 1.0 + cfg.scale, gen)
     shift = _uniform(2 * m, -2.0 * cfg.translate, 2.0 * cfg.translate, gen).reshape(m, 2)  # grid units
     cos, sin = torch.cos(ang) / zoom, torch.sin(ang) / zoom
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    rows = [torch.stack([cos, -sin], 1), torch.stack([sin, cos], 1)]  # output -> input grid: rotation / zoom
+    if cfg.aspect > 0:  # then stretch the input's columns by s (sampling x / s), the area kept: rows by 1 / s
+        half = math.log1p(cfg.aspect)
+        s = torch.exp(_uniform(m, -half, half, gen))
+        rows = [rows[0] / s.sqrt()[:, None], rows[1] * s.sqrt()[:, None]]
+    theta = torch.stack([torch.cat([rows[0], shift[:, :1]], 1), torch.cat([rows[1], shift[:, 1:]], 1)], 1)
     grid = F.affine_grid(theta.to(x.dtype), list(x[sel].shape), align_corners=False)
     out = x.clone()
     out[sel] = F.grid_sample(x[sel], grid, mode="bilinear", padding_mode="reflection", align_corners=False)

@@ -29,9 +29,13 @@ def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
 
 
 def evaluate_cad(out: str, patches: str, extra: Sequence[str] = (), models_dir: str | None = None) -> int:
-    """``mammoview evaluate`` of the installed CAD (its detector ``mammoview-vgg``) into ``out``."""
+    """``mammoview evaluate`` of the installed CAD (its detector ``mammoview-vgg``) into ``out``.
+
+    ``--weights RUNDIR`` among ``extra`` evaluates that training run instead of the installed detector.
+    """
     where = ["--models-dir", models_dir] if models_dir else []
-    return main(["evaluate", "--model", "mammoview-vgg", *where, "--patches", patches, "--out", out, "--quiet",
+    model = [] if "--weights" in extra else ["--model", "mammoview-vgg"]
+    return main(["evaluate", *model, *where, "--patches", patches, "--out", out, "--quiet",
                  "--timing-views", "0", *extra])  # fmt: skip
 
 

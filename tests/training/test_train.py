@@ -44,6 +44,26 @@ def test_augment_keeps_shapes_and_range():
     assert torch.equal(torch.sort(d.flatten(1), 1)[0], torch.sort(x.flatten(1), 1)[0])
 
 
+def test_aspect_augmentation_stretches_columns_against_rows():
+    """A disc comes out as an ellipse whose width over height lies in [1 / (1 + a), 1 + a], its area kept."""
+    from mammoview.training.augment import random_affine
+
+    size = 64
+    yy, xx = torch.meshgrid(torch.arange(size) - 31.5, torch.arange(size) - 31.5, indexing="ij")
+    disc = ((xx**2 + yy**2) <= 12**2).float().expand(200, 1, size, size).clone()
+    cfg = AugmentConfig(dihedral=False, affine_p=1.0, degrees=0.0, scale=0.0, translate=0.0, aspect=0.6)
+    out = random_affine(disc, torch.Generator().manual_seed(0), cfg) > 0.5
+    width = out.any(dim=2).sum(dim=-1).flatten().float()  # columns the ellipse covers
+    height = out.any(dim=3).sum(dim=-1).flatten().float()
+    ratio = width / height
+    assert float(ratio.min()) >= 1 / 1.6 - 0.1 and float(ratio.max()) <= 1.6 + 0.1
+    assert float(ratio.min()) < 0.75 and float(ratio.max()) > 1.35  # both directions are drawn
+    area = out.flatten(1).sum(1).float()
+    assert torch.allclose(area, torch.full_like(area, float(disc[0].sum())), rtol=0.1)
+    plain = AugmentConfig(dihedral=False, affine_p=1.0, degrees=0.0, scale=0.0, translate=0.0)
+    assert torch.equal(random_affine(disc, torch.Generator().manual_seed(0), plain), disc)  # aspect 0: identity
+
+
 def test_augment_is_reproducible():
     x, _, _ = _batch()
     a = augment(x, torch.Generator().manual_seed(5), AugmentConfig())
