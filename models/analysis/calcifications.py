@@ -57,7 +57,8 @@ def main() -> None:
     print(f"   {n} clusters: {reached} with a finding at any score, {marked} with a calcification mark")
 
     print(f"\n3. calcification marks on the CBIS-DDSM validation images (threshold {threshold:.4g}):")
-    pairs, _ = match_detections(load_detections([args.eval_dir / "detections-cbis.json"]), cbis_images(default_data_dir()))
+    cbis = load_detections([args.eval_dir / "detections-cbis.json"])
+    pairs, _ = match_detections(cbis, cbis_images(default_data_dir()))
     images = {True: 0, False: 0}
     marks = {True: 0, False: 0}
     in_box = 0
