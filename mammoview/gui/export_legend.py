@@ -17,7 +17,7 @@ from mammoview.gui.marks import CAD_COLOR, GLYPH, READER_COLOR, READER_GLYPH, sy
 
 #: Widths of the three legend blocks (colour bar, glyphs, model + caption) and the height of a row.
 BLOCKS = (250.0, 320.0, 330.0)
-ROW_HEIGHT = 117.0
+ROW_HEIGHT = 126.0
 _TEXT = QtGui.QColor("#e8e8e8")
 _DIM = QtGui.QColor("#a0a0a0")
 

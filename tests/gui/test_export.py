@@ -246,3 +246,30 @@ def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_p
                                                                for lat, b in r.breasts.items()}))  # fmt: skip
     assert "density D (0.60, R denser)" in study.cad.dock.state_label.text()
     assert legend_info(study, anonymize=False).density.startswith("Exam density D (R denser) · test-density 0.1")
+
+
+@pytest.mark.parametrize("dpr", [1.0, 2.0])
+def test_the_caption_ends_inside_the_legend_band_with_every_model_line(qapp, dpr):  # type: ignore[no-untyped-def]
+    """With a verifier, a second stage and a density model the model block has five lines under its title:
+    the caption below them must still be whole (its descenders were cut off at the band's edge)."""
+    from mammoview.gui.export_legend import LegendInfo, paint_legend
+
+    info = LegendInfo(cad_shown=True, heatmap=True, map_name="abnormal", threshold=0.8, opacity=0.45,
+                      model="mammoview-vgg 1.3.3 (26e82974)", state="", caption=CAPTION,
+                      exported="2026-12-05T20:17:13+00:00", anonymized=True, rates=True,
+                      operating="p ≥ 0.813 · 1.0 FP/img · finds 64%",
+                      density="Exam density D (L denser) · mammoview-density 1.1.0",
+                      malignancy="Malignancy: mammoview-malignancy 1.0.0 (47489b65)",
+                      verifier="Verified by mammoview-verifier 1.0.0 (eb94ab91)")  # fmt: skip
+    width = 1142
+    img = QtGui.QImage(round(width * dpr), round(legend_height(width) * dpr), QtGui.QImage.Format.Format_RGB888)
+    img.setDevicePixelRatio(dpr)
+    img.fill(QtGui.QColor("black"))
+    painter = QtGui.QPainter(img)
+    paint_legend(painter, width, info)
+    painter.end()
+    buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * img.height())
+    rgb = buf.reshape(img.height(), img.bytesPerLine())[:, : 3 * img.width()].reshape(img.height(), img.width(), 3)
+    yellow = (rgb[..., 0] > 200) & (rgb[..., 1] > 150) & (rgb[..., 2] < 120)  # the caption's #ffcc33
+    rows = np.flatnonzero(yellow.any(axis=1))
+    assert rows.size and rows.max() < img.height() - round(2 * dpr), (rows.max(), img.height())
