@@ -322,6 +322,10 @@ def analyse_study(
     the views are too correlated for a noisy-OR to be calibrated.  The exam's scores are
     the maximum over both breasts (and images of unknown laterality).
 
+    A view the CAD refuses (``ValueError``, e.g. an image larger than a mammogram at its spacing) is
+    left out and named in ``skipped``; the others are analysed.  When every view is refused, the
+    ``ValueError`` names them all.
+
     Yields
     ------
     Progress
@@ -334,6 +338,8 @@ def analyse_study(
     dev = model.device
     total = STEPS * len(imgs)
     results = []
+    analysed = []  # the images behind ``results``
+    skipped: list[tuple[str, str]] = []
     for i, img in enumerate(imgs):
         check_cancel(cancel)
         label = img.view.label if img.view is not None else img.path.name
@@ -344,10 +350,15 @@ def analyse_study(
                 p = next(gen)
             except StopIteration as stop:
                 results.append(stop.value)
+                analysed.append(img)
                 break
-            except ValueError as exc:  # e.g. an absurd pixel spacing: name the view the reader must check
-                raise ValueError(f"{label} ({img.path.name}): {exc}") from exc
+            except ValueError as exc:  # the CAD refuses this view (e.g. an absurd pixel spacing); the others run
+                skipped.append((f"{label} ({img.path.name})", str(exc)))
+                break
             yield Progress(i * STEPS + p.done, total, f"{label} ({i + 1}/{len(imgs)}): {p.message}")
+    if skipped and not results:
+        raise ValueError("; ".join(f"{where}: {why}" for where, why in skipped))
+    imgs = tuple(analysed)
     views_density: dict[str, DensityResult] = {}
     if density is not None:
         check_cancel(cancel)
@@ -369,4 +380,5 @@ def analyse_study(
         seconds=time.perf_counter() - t0,
         density_model=density.info if density is not None else None,
         malignancy_model=malignancy.info if malignancy is not None else None,
+        skipped=tuple(skipped),
     )

@@ -106,10 +106,16 @@ def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:
     """A clear error, before any work, for an image larger than :data:`MAX_EXTENT_MM` at ``spacing``."""
     height, width = shape[0] * spacing.row_mm, shape[1] * spacing.col_mm
     if max(height, width) > MAX_EXTENT_MM:
+        if spacing.estimated:
+            hint = "give its pixel spacing (--pixel-spacing)"
+        elif spacing.source.startswith("--pixel-spacing"):
+            hint = "check --pixel-spacing"
+        else:
+            hint = "the file's pixel spacing looks wrong"
         raise ValueError(
             f"at {spacing.row_mm:.4g} x {spacing.col_mm:.4g} mm per pixel ({spacing.source}) the image would be "
             f"{height:.0f} x {width:.0f} mm; a mammogram is at most about 300 mm on a side, so the CAD does not run: "
-            "check the pixel spacing (--pixel-spacing)"
+            f"{hint}"
         )
 
 

@@ -305,6 +305,8 @@ class StudyCadResult:
     seconds: float = 0.0
     density_model: ModelInfo | None = None  # the density network behind ``breasts[...].density``
     malignancy_model: ModelInfo | None = None  # the second-stage network behind the malignancy (None: the detector)
+    #: views the CAD refused (e.g. an image larger than a mammogram at its spacing): ("L MLO (file)", reason)
+    skipped: tuple[tuple[str, str], ...] = ()
 
     @property
     def graded_breasts(self) -> dict[Laterality, DensityResult]:

@@ -163,6 +163,11 @@ class CadRunner(QtCore.QObject):
         if self._current(job):
             self.window.show_status(f"CAD done ({result.seconds:.1f} s on {result.device}).", 8000)
             self.resultReady.emit(job.study_key, result)
+            if result.skipped:
+                views = "\n".join(f"{where}: {why}" for where, why in result.skipped)
+                log.warning("CAD skipped %s", views.replace("\n", "; "))
+                dialogs.message_box(self.window, QtWidgets.QMessageBox.Icon.Warning, "CAD skipped a view",
+                                    f"The CAD analysed the other views; it could not analyse:\n\n{views}")  # fmt: skip
 
     def _on_cancelled(self, job: CadJob) -> None:
         if self._current(job):

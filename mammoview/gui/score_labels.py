@@ -64,6 +64,13 @@ def exam_text(result: StudyCadResult) -> str:
     return text
 
 
+def skipped_text(result: StudyCadResult) -> str:
+    """The views the CAD refused (their reasons are in the dialog and the log); "" when none."""
+    if not result.skipped:
+        return ""
+    return "Not analysed by the CAD: " + ", ".join(where for where, _ in result.skipped) + "."
+
+
 def spacing_text(result: StudyCadResult) -> str:
     """A warning when the CAD guessed a view's pixel spacing (its file had none); "" when none was guessed.
 

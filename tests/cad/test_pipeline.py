@@ -232,9 +232,16 @@ def test_an_image_far_larger_than_a_mammogram_is_refused_before_any_work(bright_
         drain(analyse_image(bright_model, make_image(line, spacing=None)))
     wrong_unit = make_image(breast_with_blob, View.LMLO, spacing=2.5, name="lmlo.dcm")  # cm read as mm
     good = make_image(breast_with_blob, View.LCC)
-    with pytest.raises(ValueError, match=r"^L MLO \(lmlo.dcm\): at 2.5 x 2.5 mm per pixel \(test\) the image would be"):
-        drain(analyse_study(bright_model, [good, wrong_unit], tile=256))
-    assert drain(analyse_image(bright_model, good, tile=256)).findings  # 150 x 100 mm: fine
+    progress: list = []
+    study = drain(analyse_study(bright_model, [good, wrong_unit], tile=256), progress.append)
+    assert [r.view for r in study.images] == [View.LCC] and study.images[0].findings  # 150 x 100 mm: fine
+    ((where, why),) = study.skipped
+    assert where == "L MLO (lmlo.dcm)" and why.startswith("at 2.5 x 2.5 mm per pixel (test) the image would be")
+    assert why.endswith("the file's pixel spacing looks wrong")
+    assert study.breasts[Laterality.LEFT].n_views == 1 and study.abnormal == study.images[0].abnormal
+    assert progress[-1].done <= progress[-1].total
+    with pytest.raises(ValueError, match=r"^L MLO \(lmlo.dcm\): at 2.5 x 2.5 mm per pixel"):
+        drain(analyse_study(bright_model, [wrong_unit], tile=256))  # nothing left to show: the study's error
 
 
 def test_a_monochrome1_file_reads_as_its_monochrome2_twin(bright_model, breast_with_blob):

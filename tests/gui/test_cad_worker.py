@@ -276,9 +276,10 @@ def test_provider_remembers_unavailable_until_reset(tmp_path: Path):
     assert provider.get().info.name == "test-tiny"
 
 
-def test_an_image_no_mammogram_could_be_is_shown_and_its_cad_error_names_the_view(cad_window, load, tmp_path, qtbot,
-                                                                                   monkeypatch):  # fmt: skip
-    """A 1 x 5000 px PNG (an estimated 230 mm per pixel: 1.15 km wide) displays; CAD refuses it with the view's name."""
+def test_a_view_no_mammogram_could_be_is_shown_skipped_by_the_cad_and_named(cad_window, load, tmp_path, qtbot,
+                                                                           monkeypatch):  # fmt: skip
+    """A 1 x 5000 px PNG (an estimated 230 mm per pixel: 1.15 km wide) displays; the CAD analyses the other
+    three views and names the one it refused, in a dialog and in its dock."""
     import numpy as np
     from PIL import Image
 
@@ -297,7 +298,12 @@ def test_an_image_no_mammogram_could_be_is_shown_and_its_cad_error_names_the_vie
     assert all(p.image is not None for p in window.panels.values()) and not boxes
     window.cad.run()
     qtbot.waitUntil(lambda: bool(boxes), timeout=30_000)
-    assert boxes[-1][0] == "CAD failed" and "L MLO (p_L_MLO.png): at 230 x 230 mm per pixel" in boxes[-1][1]
-    assert window.cad.result is None
+    assert boxes[-1][0] == "CAD skipped a view" and "L MLO (p_L_MLO.png): at 230 x 230 mm per pixel" in boxes[-1][1]
+    result = window.cad.result
+    assert result is not None and sorted(r.view.label for r in result.images) == ["L CC", "R CC", "R MLO"]
+    window.commands["cad_first_read_done"].trigger()
+    assert "Not analysed by the CAD: L MLO (p_L_MLO.png)." in window.cad.dock.state_label.text()
+    assert window.cad.findings.note.text().endswith(" · L MLO not analysed")
+    assert boxes[-1][1].endswith("give its pixel spacing (--pixel-spacing)")
     window.commands["preset_dense"].trigger()  # the viewer keeps working
     assert window.panels[View.RCC].window_state.name.lower().startswith("dense")
