@@ -251,6 +251,9 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         exam = {"abnormal": round(cad.result.abnormal, 4), "malignant": round(cad.result.malignant, 4)}
         if (dense := cad.result.exam_density) is not None:  # BI-RADS: the denser breast grades the exam
             exam["density"] = {**dense[1].to_json(), "breast": dense[0].value}
+    # views the CAD refused (no findings there does not mean it found nothing); file names only when not anonymized
+    skipped = [{"view": where.split(" (")[0] if anonymize else where, "reason": why}
+               for where, why in (cad.result.skipped if shown and cad.result is not None else ())]  # fmt: skip
     doc: dict[str, Any] = {
         "format": FORMAT,
         "caption": CAPTION,
@@ -263,6 +266,7 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         "verification_model": _model_json(m.verifier) if m is not None else None,
         "cad_shown": shown,
         "images": images,
+        "cad_skipped": skipped,
         "breasts": breasts,
         "exam": exam,
         "reader_marks": marks,

@@ -305,5 +305,10 @@ def test_a_view_no_mammogram_could_be_is_shown_skipped_by_the_cad_and_named(cad_
     assert "Not analysed by the CAD: L MLO (p_L_MLO.png)." in window.cad.dock.state_label.text()
     assert window.cad.findings.note.text().endswith(" · L MLO not analysed")
     assert boxes[-1][1].endswith("give its pixel spacing (--pixel-spacing)")
+    from mammoview.gui.export import export_json
+
+    skipped = export_json(window, anonymize=True)["cad_skipped"]
+    assert [s["view"] for s in skipped] == ["L MLO"] and "230 x 1150000 mm" in skipped[0]["reason"]
+    assert export_json(window, anonymize=False)["cad_skipped"][0]["view"] == "L MLO (p_L_MLO.png)"
     window.commands["preset_dense"].trigger()  # the viewer keeps working
     assert window.panels[View.RCC].window_state.name.lower().startswith("dense")
