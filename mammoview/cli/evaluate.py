@@ -35,6 +35,13 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--device", default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--max-images", type=int, metavar="N", help="detect on the first N validation images only")
     p.add_argument(
+        "--all-images",
+        action="store_true",
+        help="image level and FROC on every CBIS-DDSM / mini-MIAS image of --data (a held-out test set in the "
+        "shared data's layout) instead of the patch set's validation patients; --patches is then optional (its "
+        "patch level, and a note when a patient of --data was trained on)",
+    )
+    p.add_argument(
         "--detections",
         type=Path,
         nargs="+",
@@ -123,8 +130,8 @@ def run(args: argparse.Namespace) -> int:
             args.out.write_text(table)
         print(table, end="")
         return 0
-    if args.patches is None or args.out is None:
-        raise ValueError("--patches and --out are required (or --compare)")
+    if (args.patches is None and not args.all_images) or args.out is None:
+        raise ValueError("--patches and --out are required (or --compare; --all-images needs only --out)")
     from mammoview.cad.device import configure_threads
     from mammoview.training.evaluate import EvaluateOptions, evaluate, model_summary, pipeline_timer, resolve_model
 
@@ -139,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         timing_views=args.timing_views,
         batch_size=args.batch_size,
         threshold=args.threshold,
+        all_images=args.all_images,
     )
     if args.detections and args.model is None and args.weights is None:
         # scoring someone's detect JSON needs no network: no patch level, no timing

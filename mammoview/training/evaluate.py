@@ -52,6 +52,9 @@ class EvaluateOptions:
     timing_views: int = 20
     batch_size: int = 256
     threshold: float = 0.5
+    #: the image level on every CBIS / MIAS image of ``data_dir`` (a held-out test set in the shared data's
+    #: layout), not on the patch set's validation patients; ``patches`` is then optional (its patch level)
+    all_images: bool = False
 
 
 def resolve_model(
@@ -175,6 +178,20 @@ def validation_patients(patch_dir: Path) -> set[str]:
     if not patients:
         raise ValueError(f"{path}: no validation patients (patients.val is empty)")
     return patients
+
+
+def held_out_images(data_dir: Path, loaders: Mapping[str, Callable[[Path], list[SourceImage]]]) -> list[SourceImage]:
+    """Every whole image of the sources present in ``data_dir`` (a test set in the shared data's layout)."""
+    folders = (("cbis", "cbis-ddsm-mass"), ("mias", "mini-mias"))
+    present = [src for src, folder in folders if (data_dir / folder).is_dir()]
+    if not present:
+        raise ValueError(f"{data_dir}: neither cbis-ddsm-mass/ nor mini-mias/ (the shared data's layout) is there")
+    return [im for src in present for im in loaders[src](data_dir) if not im.is_patch]
+
+
+def _training_patients(patch_dir: Path) -> set[str]:
+    doc = json.loads((Path(patch_dir) / "split.json").read_text())
+    return set((doc.get("patients") or {}).get("train") or [])
 
 
 def validation_images(
@@ -326,12 +343,12 @@ def evaluate(
     """
     from mammoview.training.datasets import PatchSet
 
-    if opts.patches is None:
+    if opts.patches is None and not opts.all_images:
         raise ValueError("--patches is required: its split.json says which patients are validation patients")
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
-    ps = PatchSet(opts.patches, mmap=True)  # mmap: only the validation rows are read
-    patients = validation_patients(opts.patches)
+    ps = PatchSet(opts.patches, mmap=True) if opts.patches is not None else None  # mmap: only val rows are read
+    patients = validation_patients(opts.patches) if opts.patches is not None else set()
     notes: list[str] = []
     metrics: dict[str, Any] = {
         "mammoview_evaluate": report.METRICS_VERSION,
@@ -340,13 +357,23 @@ def evaluate(
         "patches": {"dir": str(opts.patches), "split": "val", "n_val_patients": len(patients)},
     }
     patch = None
-    if module is not None:
+    if module is not None and ps is not None:
         patch = evaluate_patches(module, ps, opts, device, model_info)
         metrics["patch"] = {k: v for k, v in patch.items() if not k.startswith("_")}
     data_dir = opts.data_dir or default_data_dir()
     loaders = {"cbis": cbis_images, "mias": mias_images}
-    # whole images only from the sources the patch set was made from (MAGIC-5 has none)
-    truth = [im for src in ps.manifest.get("sources", loaders) if src in loaders for im in loaders[src](data_dir)]
+    if opts.all_images:
+        truth = held_out_images(data_dir, loaders)
+        patients = {s.patient for s in truth}
+        metrics["images"] = {"data": str(data_dir), "set": "every image", "n_patients": len(patients)}
+        trained = _training_patients(opts.patches) & patients if opts.patches is not None else set()
+        if trained:
+            notes.append(f"{len(trained)} of the {len(patients)} patients of {data_dir} are training patients of "
+                         f"{opts.patches}: not a held-out test")  # fmt: skip
+    else:
+        # whole images only from the sources the patch set was made from (MAGIC-5 has none)
+        sources = ps.manifest.get("sources", loaders) if ps is not None else loaders
+        truth = [im for src in sources if src in loaders for im in loaders[src](data_dir)]
     images = validation_images(truth, patients, opts.max_images)
     metrics["patches"]["n_val_images"] = len(images)
     if opts.detections:

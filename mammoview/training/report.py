@@ -132,7 +132,12 @@ def metrics_report(metrics: Mapping[str, Any]) -> str:
         out += ["", _confusion_block(_get(patch, "lesion_vs_normal", "confusion"), ["normal", "lesion"])]
     det = metrics.get("detection")
     if det:
-        out += ["", "## Image level (validation images, detect JSON scores)", ""]
+        held_out = metrics.get("images")
+        which = "every image of " + str(held_out.get("data")) if held_out else "validation images"
+        out += ["", f"## Image level ({which}, detect JSON scores)", ""]
+        if held_out:
+            out += [f"{held_out.get('n_patients')} patients, none of them on the validation side of a patch set: "
+                    "a held-out test set only if no patient of it was trained on (see the notes).", ""]  # fmt: skip
         names = {
             "abnormal_mias": "MIAS abnormal vs normal (score: abnormal)",
             "malignant_cbis": "CBIS malignant vs benign (score: malignant)",

@@ -105,8 +105,7 @@ def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
     """CBIS-DDSM Mass-Training images with their mass boxes (every image has >= 1 mass)."""
     root = _check((data_dir or default_data_dir()) / "cbis-ddsm-mass")
     calc_views: set[tuple[str, str, str]] = set()
-    calc_csv = root / "calc_case_description_train_set.csv"
-    if calc_csv.exists():
+    for calc_csv in sorted(root.glob("calc_case_description_*.csv")):  # train_set here; test_set in a test folder
         with open(calc_csv, newline="") as fh:
             for row in csv.DictReader(fh):
                 calc_views.add((row["patient_id"], row["left or right breast"], row["image view"]))

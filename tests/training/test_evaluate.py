@@ -293,6 +293,39 @@ def test_evaluate_end_to_end_through_detect(setup, capsys):
     assert m["model"]["params"] > 0 and m["model"]["arch"] == "paper_cnn"
 
 
+def test_all_images_evaluates_a_held_out_folder_and_names_trained_patients(setup, capsys):
+    """--all-images: every image of --data (a test set in the shared data's layout), patches optional."""
+    import shutil
+
+    s = setup
+    test_data = s["data"].parent / "test-data"  # a held-out set: only its CBIS part, new names
+    (test_data / "cbis-ddsm-mass").mkdir(parents=True)
+    shutil.copytree(s["data"] / "cbis-ddsm-mass" / "images", test_data / "cbis-ddsm-mass" / "images")
+    boxes = (s["data"] / "cbis-ddsm-mass" / "boxes.csv").read_text()
+    (test_data / "cbis-ddsm-mass" / "boxes.csv").write_text(boxes)
+    base = ("evaluate", "--models-dir", str(s["models"]), "--data", str(test_data), "--device", "cpu",
+            "--timing-views", "0", "--quiet", "--all-images")  # fmt: skip
+    assert _cli(*base, "--out", str(s["out"])) == 0, capsys.readouterr().err
+    m = read_metrics(s["out"])
+    assert "patch" not in m and m["images"]["n_patients"] == 2 and m["detection"]["counts"]["scored"] == 2
+    scored = {Path(e["path"]).name for e in json.loads((s["out"] / "detections-cbis.json").read_text())["images"]}
+    assert scored == {"00001_LEFT_CC.jpg", "00002_LEFT_CC.jpg"}  # both patients, not only a validation side
+    assert m["detection"]["froc"]["cbis_mass"]["n_lesions"] == 2 and not m["notes"]
+    assert "## Image level (every image of" in (s["out"] / "report.md").read_text()
+    # with the patch set: its patch level, and the patient it trained on is named
+    out2 = s["out"].parent / "eval2"
+    assert _cli(*base, "--out", str(out2), "--patches", str(s["patches"])) == 0
+    m2 = read_metrics(out2)
+    assert m2["patch"]["n"] > 0
+    assert any("1 of the 2 patients" in n and "not a held-out test" in n for n in m2["notes"]), m2["notes"]
+    capsys.readouterr()
+    empty = s["data"].parent / "none"
+    empty.mkdir()
+    assert _cli("evaluate", "--models-dir", str(s["models"]), "--data", str(empty), "--all-images", "--quiet",
+                "--out", str(out2)) == 1  # fmt: skip
+    assert "neither cbis-ddsm-mass/ nor mini-mias/" in capsys.readouterr().err
+
+
 def test_patch_auc_matches_the_network_outputs(setup):
     """The patch AUC in metrics.json is the Mann-Whitney AUC of the network's own p(normal)."""
     import torch
