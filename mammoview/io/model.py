@@ -115,7 +115,7 @@ class Decision(Generic[T]):
 
     def describe(self) -> str:
         shown = getattr(self.value, "value", self.value)
-        text = f"{shown if shown is not None else 'unknown'} from {self.source}"
+        text = f"{shown} from {self.source}" if shown is not None else f"unknown ({self.source})"
         return f"{text} ({self.detail})" if self.detail else text
 
 

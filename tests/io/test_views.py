@@ -67,6 +67,7 @@ def test_unknown_stays_unknown_and_says_why() -> None:
     assert lat.value is None and lat.source == "not found" and "'B'" in lat.detail
     assert proj.value is None and proj.source == "not found"
     assert not lat.known
+    assert proj.describe().startswith("unknown (not found)") and lat.describe().startswith("unknown (not found) (")
 
 
 # --- projection ---------------------------------------------------------------------
