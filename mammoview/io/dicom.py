@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, cast
 import numpy as np
 import numpy.typing as npt
 import pydicom
+from pydicom.datadict import tag_for_keyword
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.utils import pixel_array
@@ -65,17 +66,17 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
             raise LoadError(path, "not an image file (not DICOM: no DICM prefix or Rows/Columns; not PNG/JPEG/TIFF)")
         ts = _transfer_syntax(ds)
         _check_pixel_element(path, fp, ds, ts)
-    rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    rows, cols = _int_attr(path, ds, "Rows", 0), _int_attr(path, ds, "Columns", 0)
     if rows <= 0 or cols <= 0:
         raise LoadError(path, f"(0028,0010)/(0028,0011) Rows x Columns is {rows} x {cols}")
     _check_decodable(path, ts)
     photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    samples = _int_attr(path, ds, "SamplesPerPixel", 1)
     if photometric.startswith("PALETTE") or photometric in ("ARGB", "CMYK", "HSV"):
         raise LoadError(path, f"(0028,0004) Photometric Interpretation {photometric} is not supported for mammograms")
     if photometric in header.COLOUR_PHOTOMETRICS or samples > 1:
         warnings.append(f"colour image ({photometric}, {samples} samples): converted to grey (luma)")
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    frames = _int_attr(path, ds, "NumberOfFrames", 1)
     if frames > 1:
         warnings.append(f"multi-frame image ({frames} frames): only the first frame is shown")
     modality = str(ds.get("Modality", "") or "").strip().upper()
@@ -86,7 +87,10 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
             "raw detector image (FOR PROCESSING), not meant for reading: shown as stored, and the CAD "
             "(trained on images for presentation) is unreliable on it; open the FOR PRESENTATION image"
         )
-    chain = header.pixel_chain(ds, warnings)
+    try:
+        chain = header.pixel_chain(ds, warnings)
+    except (TypeError, ValueError) as exc:  # e.g. Bits Allocated '16A'
+        raise LoadError(path, f"invalid Image Pixel attribute ({_one_line(exc)})") from None
     spacing = header.pixel_spacing(ds, warnings)
     if spacing is None and pixel_spacing is not None:
         spacing = pixel_spacing
@@ -142,6 +146,16 @@ def read_dicom_pixels(info: ImageInfo) -> npt.NDArray[np.generic]:
     if arr.shape != (info.rows, info.columns):
         raise LoadError(info.path, f"decoded {arr.shape} pixels, header says {info.rows} x {info.columns}")
     return arr
+
+
+def _int_attr(path: Path, ds: Any, keyword: str, default: int) -> int:
+    """An integer attribute (``default`` when absent or empty); a clear LoadError naming the tag when it is not one."""
+    value = ds.get(keyword, default)
+    try:
+        return int(value or default)
+    except (TypeError, ValueError):
+        tag = tag_for_keyword(keyword) or 0
+        raise LoadError(path, f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {keyword} {value!r} is not an integer") from None
 
 
 def luma(rgb: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
@@ -205,10 +219,10 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID) -> None:
     if length == 0xFFFFFFFF:
         _walk_fragments(path, fp, end, size)
         return
-    rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
-    bits = int(ds.get("BitsAllocated", 16) or 16)
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    rows, cols = _int_attr(path, ds, "Rows", 0), _int_attr(path, ds, "Columns", 0)
+    bits = _int_attr(path, ds, "BitsAllocated", 16)
+    frames = _int_attr(path, ds, "NumberOfFrames", 1)
+    samples = _int_attr(path, ds, "SamplesPerPixel", 1)
     expected = (rows * cols * samples * frames * bits + 7) // 8
     available = min(length, size - value_start)
     if available < expected:

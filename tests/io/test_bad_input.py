@@ -95,6 +95,16 @@ def test_unsupported_transfer_syntax(tmp_path: Path) -> None:
     assert_one_line(exc.value, path, "unsupported transfer syntax", "MPEG2")
 
 
+def test_a_non_integer_image_attribute_is_named() -> None:
+    """pydicom keeps an IS value it cannot parse as text: its own badVR.dcm has Number of Frames '1A'."""
+    from pydicom.data import get_testdata_file
+
+    path = Path(str(get_testdata_file("badVR.dcm")))
+    with pytest.raises(LoadError) as exc:
+        read_image(path)
+    assert_one_line(exc.value, path, "(0028,0008) NumberOfFrames '1A' is not an integer")
+
+
 def test_palette_colour_is_refused(pydicom_data: Path) -> None:
     with pytest.raises(LoadError) as exc:
         read_info(pydicom_data / "OBXXXX1A.dcm")
