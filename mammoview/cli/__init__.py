@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_pydicom(record: logging.LogRecord) -> bool:
+    """Drop pydicom's log lines below ERROR: each repeats a warning the readers keep with the image."""
+    return not (record.name.startswith("pydicom") and record.levelno < logging.ERROR)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -55,8 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not args.debug:
-        # pydicom logs each failed decoder attempt with a traceback; the readers report the failure in one line
+        # pydicom logs each warning it also raises (the readers keep those with the image: `info` lists them) and
+        # each failed decoder attempt with a traceback (the readers report the failure in one line)
         logging.getLogger("pydicom.pixels.decoders").setLevel(logging.CRITICAL)
+        for handler in logging.getLogger().handlers:  # pydicom.config resets its own logger's level on import
+            if _quiet_pydicom not in handler.filters:
+                handler.addFilter(_quiet_pydicom)
     if args.command is None:
         # Plain `mammoview` opens the viewer.
         args = parser.parse_args(["view", *(argv or [])])

@@ -90,3 +90,17 @@ def test_info_import_path_has_no_torch_or_qt(malign_dir: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code, str(malign_dir)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY []" in proc.stdout
+
+
+def test_a_fresh_process_prints_one_line_per_bad_file_not_pydicoms_log() -> None:
+    """pydicom logs every warning it raises; in a real process (its own stderr handler) only ours shows."""
+    from pydicom.data import get_testdata_file
+
+    bad = str(get_testdata_file("badVR.dcm"))  # Number of Frames '1A': pydicom warns, the reader refuses
+    proc = subprocess.run([sys.executable, "-m", "mammoview", "info", bad], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"{bad}: (0028,0008) NumberOfFrames '1A' is not an integer"]
+    debug = subprocess.run([sys.executable, "-m", "mammoview", "--debug", "info", bad], capture_output=True,
+                           text=True, timeout=60)  # fmt: skip
+    assert "WARNING pydicom" in debug.stderr  # --debug keeps it
