@@ -248,6 +248,8 @@ def run(args: argparse.Namespace) -> int:
                 results[str(path)] = result
                 if result.spacing_estimated:
                     guessed.append(path)
+                if image.info.warnings:  # e.g. not MG, a raw (FOR PROCESSING) image, only the first frame read
+                    tqdm.write(f"mammoview detect: {path}: warning: {'; '.join(image.info.warnings)}", file=sys.stderr)
                 if args.heatmaps is not None:
                     pres = to_presentation(image.stored, image.info.chain)
                     write_heatmap_files(args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"])

@@ -145,6 +145,22 @@ def test_an_undecodable_dicom_is_one_line_without_the_decoders_tracebacks(models
     assert not [r for r in caplog.records if r.name.startswith("pydicom.pixels") and r.levelno >= logging.ERROR]
 
 
+def test_detect_passes_on_what_the_reader_warned_about(models_dir, breast_with_blob, tmp_path, capsys):
+    """A raw (FOR PROCESSING) or non-MG image is analysed, and the reader's warning reaches the user."""
+    folder = tmp_path / "odd"
+    ds = mammo_dataset(breast_with_blob, "L", "CC", pixel_spacing=(0.25, 0.25), modality="CT")
+    write_dataset(ds, folder / "ct.dcm")
+    raw = mammo_dataset(breast_with_blob, "L", "MLO", pixel_spacing=(0.25, 0.25))
+    raw.PresentationIntentType = "FOR PROCESSING"
+    write_dataset(raw, folder / "raw.dcm")
+    out = tmp_path / "d.json"
+    assert main(["detect", str(folder), "--json", str(out), "--quiet"]) == 0
+    warned = {Path(ln.split(": warning: ")[0].split("detect: ")[1]).name: ln.split(": warning: ")[1]
+              for ln in capsys.readouterr().err.splitlines() if ": warning: " in ln}  # fmt: skip
+    assert "Modality is CT, not MG" in warned["ct.dcm"] and "raw detector image (FOR PROCESSING)" in warned["raw.dcm"]
+    assert all("error" not in e for e in json.loads(out.read_text())["images"])
+
+
 def test_detect_without_models_is_one_line_error(tmp_path, monkeypatch, study_dir, capsys):
     monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "none"))
     assert main(["detect", str(study_dir), "--json", str(tmp_path / "x.json")]) == 1
