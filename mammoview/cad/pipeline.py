@@ -39,7 +39,7 @@ from mammoview.cad.landmarks import nipple_point
 from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, MalignancyMap, SecondStage
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.operating import OperatingCurve
-from mammoview.cad.preprocess import PreparedImage, estimate_spacing, prepare_image
+from mammoview.cad.preprocess import ImageRefused, PreparedImage, estimate_spacing, prepare_image
 from mammoview.cad.stages import STEPS, rescale, second_stage, verify_candidates
 from mammoview.cad.types import (
     BreastScore,
@@ -322,9 +322,9 @@ def analyse_study(
     the views are too correlated for a noisy-OR to be calibrated.  The exam's scores are
     the maximum over both breasts (and images of unknown laterality).
 
-    A view the CAD refuses (``ValueError``, e.g. an image larger than a mammogram at its spacing) is
-    left out and named in ``skipped``; the others are analysed.  When every view is refused, the
-    ``ValueError`` names them all.
+    A view the CAD refuses (:class:`~mammoview.cad.preprocess.ImageRefused`, e.g. an image larger
+    than a mammogram at its spacing) is left out and named in ``skipped``; the others are analysed.
+    When every view is refused, an ``ImageRefused`` names them all.
 
     Yields
     ------
@@ -352,12 +352,12 @@ def analyse_study(
                 results.append(stop.value)
                 analysed.append(img)
                 break
-            except ValueError as exc:  # the CAD refuses this view (e.g. an absurd pixel spacing); the others run
+            except ImageRefused as exc:  # the CAD refuses this view (e.g. an absurd pixel spacing); the others run
                 skipped.append((f"{label} ({img.path.name})", str(exc)))
                 break
             yield Progress(i * STEPS + p.done, total, f"{label} ({i + 1}/{len(imgs)}): {p.message}")
     if skipped and not results:
-        raise ValueError("; ".join(f"{where}: {why}" for where, why in skipped))
+        raise ImageRefused("; ".join(f"{where}: {why}" for where, why in skipped))
     imgs = tuple(analysed)
     views_density: dict[str, DensityResult] = {}
     if density is not None:

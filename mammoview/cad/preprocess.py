@@ -102,6 +102,10 @@ def estimate_spacing(rows: int, cols: int) -> PixelSpacing:
     )
 
 
+class ImageRefused(ValueError):
+    """The CAD does not run on this image (e.g. far larger than a mammogram at its spacing); the message says why."""
+
+
 def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:
     """A clear error, before any work, for an image larger than :data:`MAX_EXTENT_MM` at ``spacing``."""
     height, width = shape[0] * spacing.row_mm, shape[1] * spacing.col_mm
@@ -112,7 +116,7 @@ def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:
             hint = "check --pixel-spacing"
         else:
             hint = "the file's pixel spacing looks wrong"
-        raise ValueError(
+        raise ImageRefused(
             f"at {spacing.row_mm:.4g} x {spacing.col_mm:.4g} mm per pixel ({spacing.source}) the image would be "
             f"{height:.0f} x {width:.0f} mm; a mammogram is at most about 300 mm on a side, so the CAD does not run: "
             f"{hint}"
@@ -226,7 +230,7 @@ def prepare(
 
     Raises
     ------
-    ValueError
+    ImageRefused
         When the image, at ``spacing``, is larger than :data:`MAX_EXTENT_MM` on a side.
     """
     rows, cols = presentation.shape

@@ -188,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mammoview.cad.device import configure_threads
     from mammoview.cad.pipeline import STEPS, analyse_image
+    from mammoview.cad.preprocess import ImageRefused
     from mammoview.cad.render import write_heatmap_files
     from mammoview.cad.types import Progress
     from mammoview.cad.weights import ModelError, atomic_write_text, load_model, load_optional
@@ -255,7 +256,8 @@ def run(args: argparse.Namespace) -> int:
                     write_heatmap_files(args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"])
             except (LoadError, ValueError, RuntimeError, OSError) as exc:
                 # One bad file must not stop the batch; it is reported in the JSON and here.
-                reason = exc.reason if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
+                reason = (exc.reason if isinstance(exc, LoadError) else str(exc) if isinstance(exc, ImageRefused)
+                          else f"{type(exc).__name__}: {exc}")  # fmt: skip
                 tqdm.write(f"mammoview detect: {path}: {reason}", file=sys.stderr)
                 entries.append({"path": str(path), "error": reason})
                 failed += 1
