@@ -1,8 +1,8 @@
 """What the analysis scripts that change one thing in the CAD share: ``mammoview evaluate`` on it.
 
 ``peak_separation.py``, ``centre_rule.py``, ``scale_tta.py``, ``own_candidates.py`` and
-``intensity_shift.py`` each replace one function (or one models folder) for the length of an
-evaluation of the installed CAD and write the usual evaluation folder (``--out``); arguments
+``intensity_shift.py`` and ``unknown_spacing.py`` each replace one function (or one models folder) for
+the length of an evaluation of the installed CAD and write the usual evaluation folder (``--out``); arguments
 after ``--`` go to ``mammoview evaluate``.  Imported by those scripts (run from the repository
 root as ``.venv/bin/python models/analysis/NAME.py``), not run itself.
 """
@@ -10,7 +10,7 @@ root as ``.venv/bin/python models/analysis/NAME.py``), not run itself.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,6 +26,13 @@ def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
         yield
     finally:
         setattr(owner, name, original)
+
+
+def evaluate_wrapped(owner: Any, name: str, wrap: Callable[[Any], Any], out: str, patches: str,
+                     extra: Sequence[str] = ()) -> int:  # fmt: skip
+    """:func:`evaluate_cad` with ``owner.name`` replaced by ``wrap(the original)`` for its length."""
+    with patched(owner, name, wrap(getattr(owner, name))):
+        return evaluate_cad(out, patches, extra)
 
 
 def evaluate_cad(out: str, patches: str, extra: Sequence[str] = (), models_dir: str | None = None) -> int:

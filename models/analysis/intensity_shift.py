@@ -19,23 +19,23 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from cad_evaluation import evaluate_cad, parse, parser, patched
+from cad_evaluation import evaluate_wrapped, parse, parser
 
 import mammoview.io
 
 
 def run(gamma: float, out: str, patches: str, extra: list[str]) -> int:
-    original = mammoview.io.read_image
+    def bent(read_image: Any) -> Any:
+        def read_gamma(*args: Any, **kwargs: Any) -> Any:
+            image = read_image(*args, **kwargs)
+            v = np.asarray(image.stored)
+            top = float(np.iinfo(v.dtype).max) if np.issubdtype(v.dtype, np.integer) else float(v.max() or 1.0)
+            curve = top * (v.astype(np.float64) / top) ** gamma
+            return type(image)(image.info, np.round(curve).astype(v.dtype), image.display)
 
-    def read_gamma(*args: Any, **kwargs: Any) -> Any:
-        image = original(*args, **kwargs)
-        v = np.asarray(image.stored)
-        top = float(np.iinfo(v.dtype).max) if np.issubdtype(v.dtype, np.integer) else float(v.max() or 1.0)
-        bent = top * (v.astype(np.float64) / top) ** gamma
-        return type(image)(image.info, np.round(bent).astype(v.dtype), image.display)
+        return read_gamma
 
-    with patched(mammoview.io, "read_image", read_gamma):
-        return evaluate_cad(out, patches, extra)
+    return evaluate_wrapped(mammoview.io, "read_image", bent, out, patches, extra)
 
 
 if __name__ == "__main__":

@@ -15,19 +15,19 @@ candidates for ``rescoring.py fp-stage2``).  Needs ../shared/data.
 
 from __future__ import annotations
 
-from cad_evaluation import evaluate_cad, parse, parser, patched
+from cad_evaluation import evaluate_wrapped, parse, parser
 
 import mammoview.cad.findings as findings
 
 
 def run(div: int, out: str, patches: str, extra: list[str]) -> int:
-    original = findings.find_regions
+    def closer(find_regions):  # type: ignore[no-untyped-def]
+        def closer_peaks(score, threshold, min_distance=1, rank=None):  # type: ignore[no-untyped-def]
+            return find_regions(score, threshold, min_distance=max(1, (min_distance * 2) // div), rank=rank)
 
-    def closer_peaks(score, threshold, min_distance=1, rank=None):  # type: ignore[no-untyped-def]
-        return original(score, threshold, min_distance=max(1, (min_distance * 2) // div), rank=rank)
+        return closer_peaks
 
-    with patched(findings, "find_regions", closer_peaks):
-        return evaluate_cad(out, patches, extra)
+    return evaluate_wrapped(findings, "find_regions", closer, out, patches, extra)
 
 
 if __name__ == "__main__":

@@ -16,30 +16,30 @@ who runs ``detect`` on these files without ``--pixel-spacing``) and writes the u
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from cad_evaluation import evaluate_cad, parse, parser, patched
+from cad_evaluation import evaluate_wrapped, parse, parser
 
 from mammoview.cad.preprocess import estimate_spacing
 from mammoview.io import read_info
 from mammoview.training import evaluate
 
 
+def spacing(path: Any) -> tuple[float, float]:
+    """What ``detect`` assumes for ``path`` without a spacing (:func:`estimate_spacing`)."""
+    info = read_info(path)
+    s = estimate_spacing(info.rows, info.columns)
+    return (s.row_mm, s.col_mm)
+
+
 def run(out: str, patches: str, extra: list[str]) -> int:
-    original = evaluate.run_detection
+    def estimated(run_detection: Any) -> Any:
+        return lambda images, detect, out_dir: run_detection(
+            [replace(s, spacing=spacing(s.path)) for s in images], detect, out_dir
+        )
 
-    def estimated(images: Sequence[Any], detect: Any, out_dir: Any) -> Any:
-        def spacing(path: Any) -> tuple[float, float]:
-            info = read_info(path)
-            s = estimate_spacing(info.rows, info.columns)
-            return (s.row_mm, s.col_mm)
-
-        return original([replace(s, spacing=spacing(s.path)) for s in images], detect, out_dir)
-
-    with patched(evaluate, "run_detection", estimated):
-        return evaluate_cad(out, patches, extra)
+    return evaluate_wrapped(evaluate, "run_detection", estimated, out, patches, extra)
 
 
 if __name__ == "__main__":
