@@ -49,6 +49,7 @@ from mammoview.cad.types import (
     ImageCadResult,
     Progress,
     ProgressGenerator,
+    SkippedImage,
     StudyCadResult,
     heat_levels,
 )
@@ -339,7 +340,7 @@ def analyse_study(
     total = STEPS * len(imgs)
     results = []
     analysed = []  # the images behind ``results``
-    skipped: list[tuple[str, str]] = []
+    skipped: list[SkippedImage] = []
     for i, img in enumerate(imgs):
         check_cancel(cancel)
         label = img.view.label if img.view is not None else img.path.name
@@ -353,11 +354,11 @@ def analyse_study(
                 analysed.append(img)
                 break
             except ImageRefused as exc:  # the CAD refuses this view (e.g. an absurd pixel spacing); the others run
-                skipped.append((f"{label} ({img.path.name})", str(exc)))
+                skipped.append(SkippedImage(label, img.path.name, str(exc)))
                 break
             yield Progress(i * STEPS + p.done, total, f"{label} ({i + 1}/{len(imgs)}): {p.message}")
     if skipped and not results:
-        raise ImageRefused("; ".join(f"{where}: {why}" for where, why in skipped))
+        raise ImageRefused("; ".join(f"{s.where}: {s.reason}" for s in skipped))
     imgs = tuple(analysed)
     views_density: dict[str, DensityResult] = {}
     if density is not None:

@@ -294,6 +294,20 @@ class BreastScore:
     density: DensityResult | None = None
 
 
+@dataclass(frozen=True)
+class SkippedImage:
+    """An image of a study the CAD refused, and why."""
+
+    label: str  # its view ("L MLO"), else its file name
+    file: str  # its file name
+    reason: str
+
+    @property
+    def where(self) -> str:
+        """``"L MLO (1-281.dcm)"``."""
+        return f"{self.label} ({self.file})"
+
+
 @dataclass(frozen=True, eq=False)
 class StudyCadResult:
     model: ModelInfo
@@ -305,8 +319,8 @@ class StudyCadResult:
     seconds: float = 0.0
     density_model: ModelInfo | None = None  # the density network behind ``breasts[...].density``
     malignancy_model: ModelInfo | None = None  # the second-stage network behind the malignancy (None: the detector)
-    #: views the CAD refused (e.g. an image larger than a mammogram at its spacing): ("L MLO (file)", reason)
-    skipped: tuple[tuple[str, str], ...] = ()
+    #: views the CAD refused (e.g. an image larger than a mammogram at its spacing)
+    skipped: tuple[SkippedImage, ...] = ()
 
     @property
     def graded_breasts(self) -> dict[Laterality, DensityResult]:

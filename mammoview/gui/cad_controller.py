@@ -322,7 +322,7 @@ class CadController(ReaderActions, QtCore.QObject):
         else:
             m = self.result.model
             n = sum(len(r.findings) for r in self.result.images)
-            not_run = "".join(f" · {where.split(' (')[0]} not analysed" for where, _ in self.result.skipped)
+            not_run = "".join(f" · {s.label} not analysed" for s in self.result.skipped)
             self.findings.show_rows(self.match_rows(),
                                     f"{n} CAD finding(s) at {self.operating_text(m)} · {m.label}{not_run}")  # fmt: skip
         tool = self.measure_tool

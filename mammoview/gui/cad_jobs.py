@@ -164,7 +164,7 @@ class CadRunner(QtCore.QObject):
             self.window.show_status(f"CAD done ({result.seconds:.1f} s on {result.device}).", 8000)
             self.resultReady.emit(job.study_key, result)
             if result.skipped:
-                views = "\n".join(f"{where}: {why}" for where, why in result.skipped)
+                views = "\n".join(f"{s.where}: {s.reason}" for s in result.skipped)
                 log.warning("CAD skipped %s", views.replace("\n", "; "))
                 dialogs.message_box(self.window, QtWidgets.QMessageBox.Icon.Warning, "CAD skipped a view",
                                     f"The CAD analysed the other views; it could not analyse:\n\n{views}")  # fmt: skip

@@ -252,8 +252,8 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         if (dense := cad.result.exam_density) is not None:  # BI-RADS: the denser breast grades the exam
             exam["density"] = {**dense[1].to_json(), "breast": dense[0].value}
     # views the CAD refused (no findings there does not mean it found nothing); file names only when not anonymized
-    skipped = [{"view": where.split(" (")[0] if anonymize else where, "reason": why}
-               for where, why in (cad.result.skipped if shown and cad.result is not None else ())]  # fmt: skip
+    skipped = [{"view": s.label if anonymize else s.where, "reason": s.reason}
+               for s in (cad.result.skipped if shown and cad.result is not None else ())]  # fmt: skip
     doc: dict[str, Any] = {
         "format": FORMAT,
         "caption": CAPTION,

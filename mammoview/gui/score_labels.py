@@ -68,7 +68,7 @@ def skipped_text(result: StudyCadResult) -> str:
     """The views the CAD refused (their reasons are in the dialog and the log); "" when none."""
     if not result.skipped:
         return ""
-    return "Not analysed by the CAD: " + ", ".join(where for where, _ in result.skipped) + "."
+    return "Not analysed by the CAD: " + ", ".join(s.where for s in result.skipped) + "."
 
 
 def spacing_text(result: StudyCadResult) -> str:

@@ -170,13 +170,17 @@ def check_compatible(model: Mapping[str, Any], ps: Any) -> list[str]:
     return []
 
 
+def split_patients(patch_dir: Path, side: str) -> set[str]:
+    """The ``side`` ("train" / "val") patients of ``patch_dir/split.json``."""
+    doc = json.loads((Path(patch_dir) / "split.json").read_text())
+    return set((doc.get("patients") or {}).get(side) or [])
+
+
 def validation_patients(patch_dir: Path) -> set[str]:
     """The ``val`` patients of ``patch_dir/split.json`` (``ValueError`` when there are none)."""
-    path = Path(patch_dir) / "split.json"
-    doc = json.loads(path.read_text())
-    patients = set((doc.get("patients") or {}).get("val") or [])
+    patients = split_patients(patch_dir, "val")
     if not patients:
-        raise ValueError(f"{path}: no validation patients (patients.val is empty)")
+        raise ValueError(f"{Path(patch_dir) / 'split.json'}: no validation patients (patients.val is empty)")
     return patients
 
 
@@ -187,11 +191,6 @@ def held_out_images(data_dir: Path, loaders: Mapping[str, Callable[[Path], list[
     if not present:
         raise ValueError(f"{data_dir}: neither cbis-ddsm-mass/ nor mini-mias/ (the shared data's layout) is there")
     return [im for src in present for im in loaders[src](data_dir) if not im.is_patch]
-
-
-def _training_patients(patch_dir: Path) -> set[str]:
-    doc = json.loads((Path(patch_dir) / "split.json").read_text())
-    return set((doc.get("patients") or {}).get("train") or [])
 
 
 def validation_images(
@@ -366,13 +365,13 @@ def evaluate(
         truth = held_out_images(data_dir, loaders)
         patients = {s.patient for s in truth}
         metrics["images"] = {"data": str(data_dir), "set": "every image", "n_patients": len(patients)}
-        trained = _training_patients(opts.patches) & patients if opts.patches is not None else set()
+        trained = split_patients(opts.patches, "train") & patients if opts.patches is not None else set()
         if trained:
             notes.append(f"{len(trained)} of the {len(patients)} patients of {data_dir} are training patients of "
                          f"{opts.patches}: not a held-out test")  # fmt: skip
     else:
         # whole images only from the sources the patch set was made from (MAGIC-5 has none)
-        sources = ps.manifest.get("sources", loaders) if ps is not None else loaders
+        sources = ps.manifest.get("sources", loaders) if ps is not None else loaders  # ps: required here
         truth = [im for src in sources if src in loaders for im in loaders[src](data_dir)]
     images = validation_images(truth, patients, opts.max_images)
     metrics["patches"]["n_val_images"] = len(images)

@@ -235,8 +235,10 @@ def test_an_image_far_larger_than_a_mammogram_is_refused_before_any_work(bright_
     progress: list = []
     study = drain(analyse_study(bright_model, [good, wrong_unit], tile=256), progress.append)
     assert [r.view for r in study.images] == [View.LCC] and study.images[0].findings  # 150 x 100 mm: fine
-    ((where, why),) = study.skipped
-    assert where == "L MLO (lmlo.dcm)" and why.startswith("at 2.5 x 2.5 mm per pixel (test) the image would be")
+    (skip,) = study.skipped
+    why = skip.reason
+    assert skip.where == "L MLO (lmlo.dcm)" and skip.label == "L MLO" and skip.file == "lmlo.dcm"
+    assert why.startswith("at 2.5 x 2.5 mm per pixel (test) the image would be")
     assert why.endswith("the file's pixel spacing looks wrong")
     assert study.breasts[Laterality.LEFT].n_views == 1 and study.abnormal == study.images[0].abnormal
     assert progress[-1].done <= progress[-1].total
