@@ -39,7 +39,13 @@ from mammoview.cad.landmarks import nipple_point
 from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, MalignancyMap, SecondStage
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.operating import OperatingCurve
-from mammoview.cad.preprocess import ImageRefused, PreparedImage, estimate_spacing, prepare_image
+from mammoview.cad.preprocess import (
+    ImageRefused,
+    PreparedImage,
+    check_whole_breast,
+    estimate_spacing,
+    prepare_image,
+)
 from mammoview.cad.stages import STEPS, rescale, second_stage, verify_candidates
 from mammoview.cad.types import (
     BreastScore,
@@ -217,6 +223,7 @@ def analyse_image(
     name = image.path.name
     check_cancel(cancel)
     yield Progress(0, STEPS, f"{name}: preprocessing")
+    check_whole_breast(image.info.meta)
     sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
     prepared = prepare_image(image, model.preprocess, sp)
     window = patch_window(model.entry.patch_size, net.feature_stride)
@@ -287,6 +294,7 @@ def analyse_image(
         pixel_spacing=(sp.row_mm, sp.col_mm),
         spacing_source=sp.source,
         spacing_estimated=sp.estimated,
+        implant=image.info.meta.implant_present,
         abnormal=abnormal,
         malignant=malignant,
         findings=findings,

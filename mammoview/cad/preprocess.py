@@ -29,7 +29,7 @@ from skimage import exposure, filters, measure, morphology
 from skimage.transform import resize
 
 from mammoview.cad.landmarks import chest_wall_side, pectoral_mask
-from mammoview.io.model import MammoImage, PixelSpacing
+from mammoview.io.model import ImageMeta, MammoImage, PixelSpacing
 
 FloatArray = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
@@ -104,6 +104,20 @@ def estimate_spacing(rows: int, cols: int) -> PixelSpacing:
 
 class ImageRefused(ValueError):
     """The CAD does not run on this image (e.g. far larger than a mammogram at its spacing); the message says why."""
+
+
+def check_whole_breast(meta: ImageMeta) -> None:
+    """A clear error for a diagnostic close-up (spot compression or magnification view, ``meta.close_up``).
+
+    The networks learned lesions in whole-breast screening views at a fixed size in mm; a
+    close-up shows a few centimetres of compressed, magnified tissue, where the maps and
+    their operating points mean nothing (commercial CAD does not process these views either).
+    """
+    if meta.close_up:
+        raise ImageRefused(
+            f"a diagnostic close-up, {meta.close_up}: the CAD was trained on whole-breast screening views and "
+            "does not run on it; run it on the whole-breast view of this side"
+        )
 
 
 def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:

@@ -84,6 +84,9 @@ def _image_lines(info: ImageInfo) -> list[str]:
         f"      spacing:     {info.spacing_text}",
         f"      pixels:      {info.photometric}, {info.chain.bits_stored} bits stored, {info.transfer_syntax}",
     ]
+    if m.view_modifiers or m.implant_present:
+        modifiers = ", ".join(m.view_modifiers) or "none"
+        out.append(f"      modifiers:   {modifiers}{'; breast implant present' if m.implant_present else ''}")
     if info.orientation.row:
         out.append(f"      orientation: {info.orientation.row}\\{info.orientation.column} ({info.orientation.source})")
     ident = " | ".join(p for p in (m.patient_id, m.modality, m.study_date) if p)
@@ -136,5 +139,9 @@ def _image_json(info: ImageInfo) -> dict[str, Any]:
         "patient_id": info.meta.patient_id,
         "modality": info.meta.modality,
         "study_uid": info.meta.study_uid,
+        "view_modifiers": list(info.meta.view_modifiers),
+        "magnification_factor": info.meta.magnification_factor,
+        "close_up": info.meta.close_up,
+        "breast_implant": info.meta.implant_present,
         "warnings": list(info.warnings),
     }

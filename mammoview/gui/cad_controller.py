@@ -41,7 +41,7 @@ from mammoview.gui.nipple_band import NippleBand
 from mammoview.gui.read_state import CadSeen, ReaderMark, image_key
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
-from mammoview.gui.score_labels import BreastScoreLabels, exam_text, skipped_text, spacing_text
+from mammoview.gui.score_labels import BreastScoreLabels, exam_text, implant_text, skipped_text, spacing_text
 
 if TYPE_CHECKING:
     from mammoview.cad.weights import LoadedModel
@@ -391,7 +391,7 @@ class CadController(ReaderActions, QtCore.QObject):
                  else "First read done: CAD shown.")  # fmt: skip
         if not locked and self.result is not None:
             state += "\n" + exam_text(self.result)
-            warnings = (skipped_text(self.result), spacing_text(self.result))
+            warnings = (skipped_text(self.result), spacing_text(self.result), implant_text(self.result))
             state += "".join(f"\n{w}" for w in warnings if w)
         self.dock.set_locked(locked or bool(why_not), state)
         self.dock.model_label.setText(model_text(self.model_info, why_not))

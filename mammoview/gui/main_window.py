@@ -188,8 +188,12 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         window = self._windows.get(display) if display is not None else None
         panel.set_image(display, window)
         options = self.choices.get(panel.view, [])
-        extra = f"({options.index(display) + 1} of {len(options)})" if display in options and len(options) > 1 else ""
-        panel.labels.set_title_extra(extra)
+        extra = [f"({options.index(display) + 1} of {len(options)})"] if display in options and len(options) > 1 else []
+        if display is not None:  # what the view is besides its slot: a close-up, a raw image, an implant
+            meta = display.image.info.meta
+            extra += list(meta.view_modifiers) + ["raw"] * meta.for_processing
+            extra += ["implant"] * (meta.implant_present and "implant displaced" not in meta.view_modifiers)
+        panel.labels.set_title_extra(" · ".join(extra))
 
     def show_choice(self, view: View, index: int) -> None:
         """Show the ``index``-th image claiming ``view`` (duplicates)."""

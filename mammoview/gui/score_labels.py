@@ -90,6 +90,18 @@ def spacing_text(result: StudyCadResult) -> str:
     )
 
 
+def implant_text(result: StudyCadResult) -> str:
+    """A warning for the views whose files say a breast implant is present; "" when none."""
+    with_implant = [r for r in result.images if r.implant]
+    if not with_implant:
+        return ""
+    names = ", ".join(r.view.label if r.view is not None else Path(r.path).name for r in with_implant)
+    return (
+        f"Breast implant in {names} (the file says so): the CAD was not trained on images with implants; "
+        "read its marks and scores there with care."
+    )
+
+
 class BreastScoreLabels(QtCore.QObject):
     """The two score labels and their placement (they follow panel resizes)."""
 

@@ -87,6 +87,17 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
             "raw detector image (FOR PROCESSING), not meant for reading: shown as stored, and the CAD "
             "(trained on images for presentation) is unreliable on it; open the FOR PRESENTATION image"
         )
+    meta = header.image_meta(ds)
+    if meta.close_up:
+        warnings.append(
+            f"diagnostic close-up: {meta.close_up}; hung behind any whole-breast view of its side and "
+            "projection, and the CAD (trained on whole-breast screening views) does not run on it"
+        )
+    if meta.implant_present:
+        warnings.append(
+            "breast implant present (BreastImplantPresent (0028,1300) YES): the CAD was not trained on images "
+            "with implants, so its marks and scores on this view are less reliable"
+        )
     try:
         chain = header.pixel_chain(ds, warnings)
     except (TypeError, ValueError) as exc:  # e.g. Bits Allocated '16A'
@@ -111,7 +122,7 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         transfer_syntax=ts.name if ts.is_transfer_syntax else str(ts),
         chain=chain,
         orientation=header.orientation(ds),
-        meta=header.image_meta(ds),
+        meta=meta,
         warnings=tuple(warnings),
         frames=frames,
     )

@@ -23,6 +23,7 @@ from mammoview.io.model import (
     VoiWindow,
 )
 from mammoview.io.tags import float_or_none, floats, functional_group_items, int_or_none, multi_values
+from mammoview.io.views import view_modifiers
 
 #: Photometric interpretations read as grey after converting colour to luma.
 COLOUR_PHOTOMETRICS = frozenset({"RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT", "YBR_PARTIAL_420"})
@@ -131,6 +132,9 @@ def image_meta(ds: Any) -> ImageMeta:
         body_part=text("BodyPartExamined"),
         instance_number=int_or_none(ds.get("InstanceNumber")),
         presentation_intent=presentation_intent(ds),
+        view_modifiers=view_modifiers(ds),
+        magnification_factor=float_or_none(ds.get("EstimatedRadiographicMagnificationFactor")),
+        implant_present=text("BreastImplantPresent").upper() == "YES",
     )
 
 

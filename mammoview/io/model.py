@@ -254,10 +254,34 @@ class ImageMeta:
     instance_number: int | None = None  # (0020,0013); orders duplicates in the hanging
     #: "FOR PRESENTATION" or "FOR PROCESSING" (raw detector data): (0008,0068), else the SOP Class; "" unknown
     presentation_intent: str = ""
+    #: CID 4015 view modifiers (0054,0222), e.g. ("spot compression", "magnification"); views.view_modifiers
+    view_modifiers: tuple[str, ...] = ()
+    #: Estimated Radiographic Magnification Factor (0018,1114): ~1.0-1.2 on contact views, 1.5-2 on magnified ones
+    magnification_factor: float | None = None
+    implant_present: bool = False  # Breast Implant Present (0028,1300) is YES
 
     @property
     def for_processing(self) -> bool:
         return self.presentation_intent == "FOR PROCESSING"
+
+    @property
+    def close_up(self) -> str:
+        """What makes this a diagnostic close-up (spot compression / magnification view), or ``""``.
+
+        A magnification view is named by its view modifier, else by a magnification factor of at
+        least :data:`CLOSE_UP_MAGNIFICATION` (contact views are taken at ~1.0-1.2).
+        """
+        named = [m for m in self.view_modifiers if m in ("spot compression", "magnification")]
+        if named:
+            return " and ".join(named) + " view (ViewModifierCodeSequence (0054,0222))"
+        factor = self.magnification_factor
+        if factor is not None and factor >= CLOSE_UP_MAGNIFICATION:
+            return f"magnification view (EstimatedRadiographicMagnificationFactor (0018,1114) {factor:g})"
+        return ""
+
+
+#: Magnification factor from which an image without a view modifier counts as a magnification view.
+CLOSE_UP_MAGNIFICATION = 1.4
 
 
 @dataclass(frozen=True)

@@ -72,15 +72,17 @@ def group_studies(infos: Iterable[ImageInfo]) -> list[StudyInfo]:
     ]
 
 
-def image_order(info: ImageInfo) -> tuple[int, int, int, int, list[object]]:
-    """Sort key: hanging-protocol view, images for presentation before raw (FOR PROCESSING) ones, exact
-    projection first, Instance Number, path."""
+def image_order(info: ImageInfo) -> tuple[int, int, int, int, int, list[object]]:
+    """Sort key: hanging-protocol view, images for presentation before raw (FOR PROCESSING) ones, whole-breast
+    views before diagnostic close-ups (spot compression, magnification), exact projection first, Instance
+    Number, path."""
     view = info.view
     exact = 0 if view is not None and info.projection.value is view.projection else 1
     number = info.meta.instance_number if info.meta.instance_number is not None else 2**31
     return (
         _VIEW_ORDER.get(view, len(_VIEW_ORDER)) if view is not None else len(_VIEW_ORDER),
         int(info.meta.for_processing),
+        int(bool(info.meta.close_up)),
         exact,
         number,
         natural_key(info.path),

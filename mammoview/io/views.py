@@ -58,6 +58,24 @@ for _proj, (_srt, _sct) in (VIEW_CODES | MODIFIER_CODES).items():
     _BY_CODE[("SCT", _sct)] = _proj
 
 _LATERALITY = {"R": Laterality.RIGHT, "L": Laterality.LEFT}
+#: PS3.16 CID 4015 "View Modifier for Mammography": (SRT code, SCT code) -> the modifier's name.
+VIEW_MODIFIER_CODES: dict[str, tuple[str, str]] = {
+    "cleavage": ("R-102D2", "399161006"),
+    "axillary tail": ("R-102D1", "399011000"),
+    "rolled lateral": ("R-102D3", "399197002"),
+    "rolled medial": ("R-102D4", "399226006"),
+    "rolled inferior": ("R-102CA", "414493004"),
+    "rolled superior": ("R-102C9", "415670009"),
+    "implant displaced": ("R-102D5", "399209000"),
+    "magnification": ("R-102D6", "399163009"),
+    "spot compression": ("R-102D7", "399055006"),
+    "tangential": ("R-102C2", "399110001"),
+    "nipple in profile": ("R-40AB3", "442581004"),
+    "anterior compression": ("P2-00161", "441752004"),
+    "infra-mammary fold": ("R-40ABE", "442593008"),
+    "axillary tissue": ("R-40AB2", "442580003"),
+}
+_MODIFIER_BY_CODE = {code: name for name, pair in VIEW_MODIFIER_CODES.items() for code in pair}
 _PROJECTION_WORDS = {p.value: p for p in Projection}
 
 
@@ -196,3 +214,20 @@ def _projection_word(value: str) -> Projection | None:
     if len(word) > 2 and word[0] in "RL" and word[1:] in _PROJECTION_WORDS:
         return _PROJECTION_WORDS[word[1:]]
     return None
+
+
+def view_modifiers(ds: Any) -> tuple[str, ...]:
+    """The CID 4015 view modifiers of an image, e.g. ``("spot compression", "magnification")``.
+
+    Read from the View Modifier Code Sequence (0054,0222) inside the View Code Sequence
+    (0054,0220), where PS3.3 C.8.11.7 puts it, and at the top level, where some systems do.
+    A known code gives the modifier's name; another code its Code Meaning, lower case.
+    """
+    items = [m for view in ds.get("ViewCodeSequence") or () for m in view.get("ViewModifierCodeSequence") or ()]
+    items += list(ds.get("ViewModifierCodeSequence") or ())
+    names: list[str] = []
+    for item in items:
+        name = _MODIFIER_BY_CODE.get(text(item.get("CodeValue"))) or text(item.get("CodeMeaning")).lower()
+        if name and name not in names:
+            names.append(name)
+    return tuple(names)

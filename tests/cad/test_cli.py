@@ -161,6 +161,29 @@ def test_detect_passes_on_what_the_reader_warned_about(models_dir, breast_with_b
     assert all("error" not in e for e in json.loads(out.read_text())["images"])
 
 
+def test_detect_refuses_a_close_up_and_warns_about_an_implant(models_dir, breast_with_blob, tmp_path, capsys):
+    """A spot compression view gets an error entry (the CAD does not run on close-ups); an implant view runs,
+    with the reader's warning on stderr."""
+    from pydicom.dataset import Dataset
+
+    folder = tmp_path / "workup"
+    spot = mammo_dataset(breast_with_blob, "L", "CC", pixel_spacing=(0.25, 0.25))
+    modifier = Dataset()
+    modifier.CodeValue, modifier.CodingSchemeDesignator, modifier.CodeMeaning = "R-102D7", "SRT", "Spot Compression"
+    spot.ViewModifierCodeSequence = [modifier]
+    write_dataset(spot, folder / "spot.dcm")
+    implant = mammo_dataset(breast_with_blob, "L", "MLO", pixel_spacing=(0.25, 0.25))
+    implant.BreastImplantPresent = "YES"
+    write_dataset(implant, folder / "implant.dcm")
+    out = tmp_path / "d.json"
+    assert main(["detect", str(folder), "--json", str(out), "--quiet"]) == 1
+    by_name = {Path(e["path"]).name: e for e in json.loads(out.read_text())["images"]}
+    assert by_name["spot.dcm"]["error"].startswith("a diagnostic close-up, spot compression view")
+    assert "error" not in by_name["implant.dcm"] and set(by_name["implant.dcm"]) >= {"scores", "findings"}
+    err = capsys.readouterr().err
+    assert "implant.dcm: warning: breast implant present (BreastImplantPresent (0028,1300) YES)" in err
+
+
 def test_detect_without_models_is_one_line_error(tmp_path, monkeypatch, study_dir, capsys):
     monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "none"))
     assert main(["detect", str(study_dir), "--json", str(tmp_path / "x.json")]) == 1

@@ -258,3 +258,27 @@ def test_a_monochrome1_file_reads_as_its_monochrome2_twin(bright_model, breast_w
     assert b.findings and [f.center for f in b.findings] == [f.center for f in a.findings]
     assert b.abnormal == pytest.approx(a.abnormal, abs=1e-4)
     np.testing.assert_allclose(b.heatmaps["abnormal"].as_float(), a.heatmaps["abnormal"].as_float(), atol=2 / 255)
+
+
+def test_close_ups_are_refused_and_implants_flagged(bright_model, breast_with_blob):
+    """Spot compression and magnification views are diagnostic close-ups, not what the CAD learned; an implant
+    view is analysed, and the result says the file reported an implant."""
+    from dataclasses import replace
+
+    from mammoview.io.model import ImageMeta
+
+    def with_meta(view: View, name: str, **meta: object):
+        img = make_image(breast_with_blob, view, name=name)
+        return replace(img, info=replace(img.info, meta=ImageMeta(**meta)))  # type: ignore[arg-type]
+
+    spot = with_meta(View.LCC, "spot.dcm", view_modifiers=("spot compression",))
+    with pytest.raises(ValueError, match=r"^a diagnostic close-up, spot compression view \(ViewModifierCodeSeq"):
+        drain(analyse_image(bright_model, spot))
+    magnified = with_meta(View.RCC, "mag.dcm", magnification_factor=1.8)
+    implant = with_meta(View.LMLO, "implant.dcm", implant_present=True)
+    contact = with_meta(View.RMLO, "contact.dcm", magnification_factor=1.1, view_modifiers=("implant displaced",))
+    study = drain(analyse_study(bright_model, [spot, magnified, implant, contact], tile=256))
+    assert [(s.label, s.file) for s in study.skipped] == [("L CC", "spot.dcm"), ("R CC", "mag.dcm")]
+    assert "EstimatedRadiographicMagnificationFactor (0018,1114) 1.8" in study.skipped[1].reason
+    assert [(r.view, r.implant) for r in study.images] == [(View.LMLO, True), (View.RMLO, False)]
+    assert study.images[0].findings  # analysed like any other view

@@ -312,3 +312,47 @@ def test_a_view_no_mammogram_could_be_is_shown_skipped_by_the_cad_and_named(cad_
     assert export_json(window, anonymize=False)["cad_skipped"][0]["view"] == "L MLO (p_L_MLO.png)"
     window.commands["preset_dense"].trigger()  # the viewer keeps working
     assert window.panels[View.RCC].window_state.name.lower().startswith("dense")
+
+
+def test_close_ups_and_implants_are_named_on_the_panel_and_by_the_cad(cad_window, load, tmp_path, qtbot,
+                                                                      monkeypatch):  # fmt: skip
+    """An implant view's panel title and the CAD dock say so; a spot compression view of L CC hangs behind the
+    whole-breast one, says what it is when shown, and the CAD refuses it when it is the one shown."""
+    import pydicom
+    from pydicom.dataset import Dataset
+
+    from mammoview.gui import dialogs
+    from mammoview.gui.export import export_json
+
+    folder = tmp_path / "workup"
+    for view in SYNTHETIC_VIEWS:
+        write_view(folder, f"{view}.dcm", view)
+    rcc = pydicom.dcmread(folder / "RCC.dcm")
+    rcc.BreastImplantPresent = "YES"
+    rcc.save_as(folder / "RCC.dcm")
+    spot = pydicom.dcmread(write_view(folder, "LCC_spot.dcm", "LCC"))
+    modifier = Dataset()
+    modifier.CodeValue, modifier.CodingSchemeDesignator, modifier.CodeMeaning = "399055006", "SCT", "Spot Compression"
+    spot.ViewModifierCodeSequence, spot.InstanceNumber = [modifier], 0  # numbered first, still hung second
+    spot.save_as(folder / "LCC_spot.dcm")
+    boxes: list[tuple[str, str]] = []
+    monkeypatch.setattr(dialogs, "message_box", lambda _p, _i, title, text, details="": boxes.append((title, text)))
+    window = cad_window
+    load(window, [folder])
+    titles = {v: p.labels.title.text() for v, p in window.panels.items()}
+    assert window.panels[View.LCC].image.path.name == "LCC.dcm" and "(1 of 2)" in titles[View.LCC]
+    assert titles[View.RCC].endswith("<small>implant</small>") and "implant" not in titles[View.RMLO]
+    assert any("diagnostic close-up: spot compression view" in t for b in boxes for t in b)  # the open's problems
+    window.cad.run()
+    qtbot.waitUntil(lambda: window.cad.result is not None, timeout=30_000)
+    window.commands["cad_first_read_done"].trigger()
+    state = window.cad.dock.state_label.text()
+    assert "Breast implant in R CC (the file says so): the CAD was not trained on images with implants" in state
+    implants = {e["path"]: e["breast_implant"] for e in export_json(window, anonymize=True)["images"]}
+    assert implants == {"RCC": True, "LCC": False, "RMLO": False, "LMLO": False}
+    window.show_choice(View.LCC, 1)
+    assert "spot compression" in window.panels[View.LCC].labels.title.text()
+    n = len(boxes)
+    window.cad.run()
+    qtbot.waitUntil(lambda: len(boxes) > n, timeout=30_000)
+    assert boxes[-1][0] == "CAD skipped a view" and "a diagnostic close-up, spot compression view" in boxes[-1][1]

@@ -104,3 +104,27 @@ def test_a_fresh_process_prints_one_line_per_bad_file_not_pydicoms_log() -> None
     debug = subprocess.run([sys.executable, "-m", "mammoview", "--debug", "info", bad], capture_output=True,
                            text=True, timeout=60)  # fmt: skip
     assert "WARNING pydicom" in debug.stderr  # --debug keeps it
+
+
+def test_info_names_view_modifiers_close_ups_and_implants(write_dcm: MakeFile, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from pydicom.dataset import Dataset
+
+    def magnified_implant(ds: Dataset) -> None:
+        item = Dataset()
+        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = "R-102D6", "SRT", "Magnification"
+        ds.ViewModifierCodeSequence = [item]
+        ds.EstimatedRadiographicMagnificationFactor = "1.8"
+        ds.BreastImplantPresent = "YES"
+
+    write_dcm("mag.dcm", laterality="L", view="CC", edit=magnified_implant)
+    write_dcm("plain.dcm", laterality="R", view="CC")
+    assert main(["info", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("modifiers:") == 1 and "modifiers:   magnification; breast implant present" in out
+    assert main(["info", str(tmp_path), "--json"]) == 0
+    images = {Path(i["path"]).name: i for s in json.loads(capsys.readouterr().out)["studies"] for i in s["images"]}
+    assert images["mag.dcm"]["view_modifiers"] == ["magnification"] and images["mag.dcm"]["breast_implant"]
+    assert images["mag.dcm"]["magnification_factor"] == 1.8
+    assert images["mag.dcm"]["close_up"] == "magnification view (ViewModifierCodeSequence (0054,0222))"
+    assert images["plain.dcm"]["view_modifiers"] == [] and images["plain.dcm"]["close_up"] == ""

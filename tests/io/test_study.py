@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydicom.dataset import Dataset
 
 from mammoview.io import Study, View, group_studies, hang, load_study, open_paths, read_info, scan_paths
 from tests.io.conftest import BENIGN_VIEWS, MALIGN_VIEWS, MakeFile
@@ -198,3 +199,73 @@ def test_load_order_is_stable(write_dcm: MakeFile, tmp_path: Path, workers: int)
     (info,), _ = open_paths([tmp_path])
     study = load_study(info, max_workers=workers)
     assert [i.view for i in study.images] == list(View)
+
+
+def _modifier(scheme: str, code: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code, scheme, meaning
+    return item
+
+
+def _view_code(ds: Dataset, view_code: str, *modifiers: Dataset) -> None:
+    item = _modifier("SCT", view_code, "view")
+    if modifiers:
+        item.ViewModifierCodeSequence = list(modifiers)
+    ds.ViewCodeSequence = [item]
+
+
+def test_close_ups_hang_behind_the_whole_breast_view_and_implants_are_named(write_dcm: MakeFile,
+                                                                            tmp_path: Path) -> None:  # fmt: skip
+    """A diagnostic work-up adds spot compression and magnification views of a slot; an implant patient's
+    screening adds implant-displaced views. Each is read from the header, said, and hung sensibly."""
+    cc, mlo = "399162004", "399368009"
+
+    def spot(ds: Dataset) -> None:  # numbered first: the close-up still hangs second
+        _view_code(ds, cc, _modifier("SCT", "399055006", "Spot Compression"))
+        ds.InstanceNumber = 1
+
+    def whole(ds: Dataset) -> None:
+        _view_code(ds, cc)
+        ds.InstanceNumber = 2
+
+    def magnified_by_factor(ds: Dataset) -> None:  # no modifier: the magnification factor says it
+        ds.EstimatedRadiographicMagnificationFactor = "1.8"
+
+    def contact_factor(ds: Dataset) -> None:
+        ds.EstimatedRadiographicMagnificationFactor = "1.09"
+
+    def implant_displaced(ds: Dataset) -> None:  # SRT code, at the top level as some systems write it
+        _view_code(ds, mlo)
+        ds.ViewModifierCodeSequence = [_modifier("SRT", "R-102D5", "Implant Displaced")]
+        ds.BreastImplantPresent = "YES"
+
+    def implant(ds: Dataset) -> None:
+        ds.BreastImplantPresent = "YES"
+        ds.ViewModifierCodeSequence = [_modifier("99LOCAL", "X1", "Pushed Back")]  # unknown: its meaning
+
+    write_dcm("a_spot_lcc.dcm", study_uid="6.6", laterality="L", view="CC", edit=spot)
+    write_dcm("b_lcc.dcm", study_uid="6.6", laterality="L", view="CC", edit=whole)
+    write_dcm("a_mag_rcc.dcm", study_uid="6.6", laterality="R", view="CC", edit=magnified_by_factor)
+    write_dcm("b_rcc.dcm", study_uid="6.6", laterality="R", view="CC", edit=contact_factor)
+    write_dcm("lmlo_id.dcm", study_uid="6.6", laterality="L", view="MLO", edit=implant_displaced)
+    write_dcm("rmlo.dcm", study_uid="6.6", laterality="R", view="MLO", edit=implant)
+    (info,), _ = open_paths([tmp_path])
+    meta = {i.path.name: i.meta for i in info.images}
+    assert meta["a_spot_lcc.dcm"].view_modifiers == ("spot compression",)
+    assert meta["a_spot_lcc.dcm"].close_up == "spot compression view (ViewModifierCodeSequence (0054,0222))"
+    assert meta["a_mag_rcc.dcm"].close_up == "magnification view (EstimatedRadiographicMagnificationFactor " \
+                                             "(0018,1114) 1.8)"  # fmt: skip
+    assert meta["b_rcc.dcm"].magnification_factor == pytest.approx(1.09) and not meta["b_rcc.dcm"].close_up
+    assert meta["lmlo_id.dcm"].view_modifiers == ("implant displaced",) and meta["lmlo_id.dcm"].implant_present
+    assert meta["rmlo.dcm"].view_modifiers == ("pushed back",) and meta["rmlo.dcm"].implant_present
+    assert not meta["lmlo_id.dcm"].close_up and not meta["rmlo.dcm"].close_up
+    assert not any(m.implant_present for name, m in meta.items() if "mlo" not in name)
+    h = hang(load_study(info, max_workers=2))
+    assert h.panels[View.LCC] is not None and h.panels[View.LCC].path.name == "b_lcc.dcm"
+    assert [i.path.name for i in h.alternatives[View.LCC]] == ["a_spot_lcc.dcm"]
+    assert h.panels[View.RCC] is not None and h.panels[View.RCC].path.name == "b_rcc.dcm"
+    for image in info.images:
+        close_up = [w for w in image.warnings if w.startswith("diagnostic close-up: ")]
+        assert len(close_up) == bool(image.meta.close_up)
+        implants = [w for w in image.warnings if w.startswith("breast implant present (BreastImplantPresent")]
+        assert len(implants) == image.meta.implant_present
