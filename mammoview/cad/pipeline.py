@@ -42,7 +42,7 @@ from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.preprocess import (
     ImageRefused,
     PreparedImage,
-    check_whole_breast,
+    check_cad_input,
     estimate_spacing,
     prepare_image,
 )
@@ -223,7 +223,7 @@ def analyse_image(
     name = image.path.name
     check_cancel(cancel)
     yield Progress(0, STEPS, f"{name}: preprocessing")
-    check_whole_breast(image.info.meta)
+    check_cad_input(image.info)
     sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
     prepared = prepare_image(image, model.preprocess, sp)
     window = patch_window(model.entry.patch_size, net.feature_stride)

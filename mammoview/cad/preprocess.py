@@ -29,7 +29,7 @@ from skimage import exposure, filters, measure, morphology
 from skimage.transform import resize
 
 from mammoview.cad.landmarks import chest_wall_side, pectoral_mask
-from mammoview.io.model import ImageMeta, MammoImage, PixelSpacing
+from mammoview.io.model import ImageInfo, MammoImage, PixelSpacing
 
 FloatArray = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
@@ -106,17 +106,24 @@ class ImageRefused(ValueError):
     """The CAD does not run on this image (e.g. far larger than a mammogram at its spacing); the message says why."""
 
 
-def check_whole_breast(meta: ImageMeta) -> None:
-    """A clear error for a diagnostic close-up (spot compression or magnification view, ``meta.close_up``).
+def check_cad_input(info: ImageInfo) -> None:
+    """A clear error for an image the CAD was not made for: a diagnostic close-up (spot compression or
+    magnification view, ``meta.close_up``) or a multi-frame image (a tomosynthesis volume).
 
-    The networks learned lesions in whole-breast screening views at a fixed size in mm; a
-    close-up shows a few centimetres of compressed, magnified tissue, where the maps and
-    their operating points mean nothing (commercial CAD does not process these views either).
+    The networks learned lesions in whole-breast 2-D screening views at a fixed size in mm; a
+    close-up shows a few centimetres of compressed, magnified tissue, where the maps and their
+    operating points mean nothing (commercial CAD does not process these views either), and the
+    first frame of a tomosynthesis volume is one slice at the edge of the breast.
     """
-    if meta.close_up:
+    if info.meta.close_up:
         raise ImageRefused(
-            f"a diagnostic close-up, {meta.close_up}: the CAD was trained on whole-breast screening views and "
+            f"a diagnostic close-up, {info.meta.close_up}: the CAD was trained on whole-breast screening views and "
             "does not run on it; run it on the whole-breast view of this side"
+        )
+    if info.frames > 1:
+        raise ImageRefused(
+            f"a multi-frame image ({info.frames} frames, e.g. a tomosynthesis volume): the CAD was trained on 2-D "
+            "mammograms and does not run on one frame of it; run it on the 2-D or synthesized 2-D view"
         )
 
 

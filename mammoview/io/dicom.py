@@ -78,7 +78,12 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         warnings.append(f"colour image ({photometric}, {samples} samples): converted to grey (luma)")
     frames = _int_attr(path, ds, "NumberOfFrames", 1)
     if frames > 1:
-        warnings.append(f"multi-frame image ({frames} frames): only the first frame is shown")
+        what = ("breast tomosynthesis" if str(ds.get("SOPClassUID", "") or "").strip() in header.TOMOSYNTHESIS_CLASSES
+                else "multi-frame")  # fmt: skip
+        warnings.append(
+            f"{what} image ({frames} frames): only the first frame is shown, hung behind any 2-D view of its "
+            "side and projection, and the CAD (trained on 2-D mammograms) does not run on it"
+        )
     modality = str(ds.get("Modality", "") or "").strip().upper()
     if modality != "MG":
         warnings.append(f"(0008,0060) Modality is {modality or 'missing'}, not MG: not a mammogram?")

@@ -146,6 +146,12 @@ FOR_PRESENTATION_CLASSES = frozenset({"1.2.840.10008.5.1.4.1.1.1.1", "1.2.840.10
                                       "1.2.840.10008.5.1.4.1.1.1.3"})  # fmt: skip
 
 
+#: Breast Tomosynthesis Image Storage and Breast Projection X-Ray Image Storage (presentation, processing): the
+#: multi-frame SOP Classes of a tomosynthesis exam (PS3.4 B.5), besides its 2-D and synthesized 2-D images.
+TOMOSYNTHESIS_CLASSES = frozenset({"1.2.840.10008.5.1.4.1.1.13.1.3", "1.2.840.10008.5.1.4.1.1.13.1.4",
+                                   "1.2.840.10008.5.1.4.1.1.13.1.5"})  # fmt: skip
+
+
 def presentation_intent(ds: Any) -> str:
     """``"FOR PROCESSING"`` (raw detector data), ``"FOR PRESENTATION"``, or ``""`` when neither is stated."""
     value = str(ds.get("PresentationIntentType", "") or "").strip().upper()

@@ -282,3 +282,14 @@ def test_close_ups_are_refused_and_implants_flagged(bright_model, breast_with_bl
     assert "EstimatedRadiographicMagnificationFactor (0018,1114) 1.8" in study.skipped[1].reason
     assert [(r.view, r.implant) for r in study.images] == [(View.LMLO, True), (View.RMLO, False)]
     assert study.images[0].findings  # analysed like any other view
+
+
+def test_a_multi_frame_image_is_refused(bright_model, breast_with_blob):
+    from dataclasses import replace
+
+    img = make_image(breast_with_blob, View.LCC, name="tomo.dcm")
+    volume = replace(img, info=replace(img.info, frames=60))
+    with pytest.raises(ValueError, match=r"^a multi-frame image \(60 frames, e.g. a tomosynthesis volume\)"):
+        drain(analyse_image(bright_model, volume))
+    study = drain(analyse_study(bright_model, [volume, make_image(breast_with_blob, View.RCC)], tile=256))
+    assert [s.file for s in study.skipped] == ["tomo.dcm"] and [r.view for r in study.images] == [View.RCC]

@@ -269,3 +269,28 @@ def test_close_ups_hang_behind_the_whole_breast_view_and_implants_are_named(writ
         assert len(close_up) == bool(image.meta.close_up)
         implants = [w for w in image.warnings if w.startswith("breast implant present (BreastImplantPresent")]
         assert len(implants) == image.meta.implant_present
+
+
+def test_a_tomosynthesis_volume_hangs_behind_the_2d_view_of_its_slot(write_dcm: MakeFile, tmp_path: Path) -> None:
+    """A tomosynthesis exam holds multi-frame volumes beside its 2-D (or synthesized 2-D) images: the 2-D one hangs,
+    since only a volume's first frame (a slice at the edge of the breast) is read."""
+    tomo_class = "1.2.840.10008.5.1.4.1.1.13.1.3"  # Breast Tomosynthesis Image Storage
+
+    def volume(ds: Dataset) -> None:
+        ds.NumberOfFrames = 3
+        ds.PixelData = ds.PixelData * 3
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = tomo_class
+        ds.InstanceNumber = 1
+
+    def flat(ds: Dataset) -> None:
+        ds.InstanceNumber = 2
+
+    write_dcm("a_tomo_lcc.dcm", study_uid="5.5", laterality="L", view="CC", edit=volume)
+    write_dcm("b_lcc.dcm", study_uid="5.5", laterality="L", view="CC", edit=flat)
+    (info,), _ = open_paths([tmp_path])
+    h = hang(load_study(info, max_workers=2))
+    assert h.panels[View.LCC] is not None and h.panels[View.LCC].path.name == "b_lcc.dcm"
+    (tomo,) = h.alternatives[View.LCC]
+    assert tomo.info.frames == 3 and tomo.shape == h.panels[View.LCC].shape
+    assert [w for w in tomo.info.warnings if w.startswith("breast tomosynthesis image (3 frames): only the first")]
+    assert h.panels[View.LCC].info.warnings == ()
