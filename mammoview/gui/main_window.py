@@ -190,8 +190,9 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         options = self.choices.get(panel.view, [])
         extra = [f"({options.index(display) + 1} of {len(options)})"] if display in options and len(options) > 1 else []
         if display is not None:  # what the view is besides its slot: a close-up, a raw image, an implant
-            meta = display.image.info.meta
+            meta, frames = display.image.info.meta, display.image.info.frames
             extra += list(meta.view_modifiers) + ["raw"] * meta.for_processing
+            extra += [f"frame 1 of {frames}"] * (frames > 1)
             extra += ["implant"] * (meta.implant_present and "implant displaced" not in meta.view_modifiers)
         panel.labels.set_title_extra(" · ".join(extra))
 

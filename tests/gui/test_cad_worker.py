@@ -316,8 +316,9 @@ def test_a_view_no_mammogram_could_be_is_shown_skipped_by_the_cad_and_named(cad_
 
 def test_close_ups_and_implants_are_named_on_the_panel_and_by_the_cad(cad_window, load, tmp_path, qtbot,
                                                                       monkeypatch):  # fmt: skip
-    """An implant view's panel title and the CAD dock say so; a spot compression view of L CC hangs behind the
-    whole-breast one, says what it is when shown, and the CAD refuses it when it is the one shown."""
+    """An implant view's panel title and the CAD dock say so; a spot compression view of L CC (and a tomosynthesis
+    volume of R MLO) hangs behind the whole-breast one, says what it is when shown, and the CAD refuses it when it
+    is the one shown."""
     import pydicom
     from pydicom.dataset import Dataset
 
@@ -335,6 +336,9 @@ def test_close_ups_and_implants_are_named_on_the_panel_and_by_the_cad(cad_window
     modifier.CodeValue, modifier.CodingSchemeDesignator, modifier.CodeMeaning = "399055006", "SCT", "Spot Compression"
     spot.ViewModifierCodeSequence, spot.InstanceNumber = [modifier], 0  # numbered first, still hung second
     spot.save_as(folder / "LCC_spot.dcm")
+    tomo = pydicom.dcmread(write_view(folder, "RMLO_tomo.dcm", "RMLO"))
+    tomo.NumberOfFrames, tomo.PixelData, tomo.InstanceNumber = 3, tomo.PixelData * 3, 0
+    tomo.save_as(folder / "RMLO_tomo.dcm")
     boxes: list[tuple[str, str]] = []
     monkeypatch.setattr(dialogs, "message_box", lambda _p, _i, title, text, details="": boxes.append((title, text)))
     window = cad_window
@@ -350,8 +354,11 @@ def test_close_ups_and_implants_are_named_on_the_panel_and_by_the_cad(cad_window
     assert "Breast implant in R CC (the file says so): the CAD was not trained on images with implants" in state
     implants = {e["path"]: e["breast_implant"] for e in export_json(window, anonymize=True)["images"]}
     assert implants == {"RCC": True, "LCC": False, "RMLO": False, "LMLO": False}
+    window.show_choice(View.RMLO, 1)
+    assert window.panels[View.RMLO].labels.title.text().endswith("<small>(2 of 2) · frame 1 of 3</small>")
+    window.show_choice(View.RMLO, 0)
     window.show_choice(View.LCC, 1)
-    assert "spot compression" in window.panels[View.LCC].labels.title.text()
+    assert window.panels[View.LCC].labels.title.text().endswith("<small>(2 of 2) · spot compression</small>")
     n = len(boxes)
     window.cad.run()
     qtbot.waitUntil(lambda: len(boxes) > n, timeout=30_000)
