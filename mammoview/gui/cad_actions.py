@@ -134,7 +134,18 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
     a["export_view"] = add(window.menus["File"], "export_view", "Export active &view…", "Ctrl+Shift+E",
                            "Export the active view only (PNG + findings JSON)",
                            lambda: open_export_dialog(window, active_only=True))  # fmt: skip
+    _before_quit(window.menus["File"], window.commands["quit"], a["export_view"], a["export_sr"])
     return a
+
+
+def _before_quit(menu: QtWidgets.QMenu, quit_action: QtGui.QAction, *actions: QtGui.QAction) -> None:
+    """Move ``actions`` (added after the viewer built its File menu) beside Export…, above Quit's separator."""
+    items = menu.actions()
+    i = items.index(quit_action)
+    anchor = items[i - 1] if i > 0 and items[i - 1].isSeparator() else quit_action
+    for action in actions:
+        menu.removeAction(action)
+        menu.insertAction(anchor, action)
 
 
 def build_toolbar(window: MainWindow, actions: dict[str, QtGui.QAction]) -> QtWidgets.QToolBar:

@@ -59,6 +59,10 @@ def test_every_shortcut_is_unique_and_every_cad_action_is_in_a_menu(main_window)
     assert len(cad) == len(main_window.cad.actions)
     assert all(a.statusTip() and not a.shortcut().isEmpty() for a in cad)
     assert main_window.menus["CAD"].actions()
+    file_menu = [a.text() for a in main_window.menus["File"].actions() if not a.isSeparator()]
+    assert file_menu[-1] == "&Quit"  # the CAD layer's exports sit with Export…, not below Quit
+    i = file_menu.index("&Export…")
+    assert file_menu[i : i + 3] == ["&Export…", "Export active &view…", "Export CAD as DICOM &SR…"]
 
 
 def test_device_choice_reaches_the_engine(cad_window, load, synthetic_study, qtbot, monkeypatch):
