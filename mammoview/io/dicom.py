@@ -24,7 +24,7 @@ from pydicom.pixels.utils import pixel_array
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from mammoview.io import header, views
-from mammoview.io.model import ImageInfo, LoadError, PixelSpacing
+from mammoview.io.model import ImageInfo, LoadError, NotAnImage, PixelSpacing
 
 _PIXEL_DATA = 0x7FE00010
 _FLOAT_PIXEL_DATA = (0x7FE00008, 0x7FE00009)
@@ -64,6 +64,8 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
             raise LoadError(path, f"corrupt DICOM header ({type(exc).__name__}: {_one_line(exc)})") from None
         if not preamble and ("Rows" not in ds or "Columns" not in ds):
             raise LoadError(path, "not an image file (not DICOM: no DICM prefix or Rows/Columns; not PNG/JPEG/TIFF)")
+        if kind := header.non_image_object(ds):
+            raise NotAnImage(path, f"not an image: a DICOM {kind} (SOP Class {ds.SOPClassUID})")
         ts = _transfer_syntax(ds)
         _check_pixel_element(path, fp, ds, ts)
     rows, cols = _int_attr(path, ds, "Rows", 0), _int_attr(path, ds, "Columns", 0)

@@ -152,6 +152,22 @@ TOMOSYNTHESIS_CLASSES = frozenset({"1.2.840.10008.5.1.4.1.1.13.1.3", "1.2.840.10
                                    "1.2.840.10008.5.1.4.1.1.13.1.5"})  # fmt: skip
 
 
+#: SOP Class UID prefixes of DICOM objects without pixels that PACS exports put beside the images (PS3.4 B.5).
+NON_IMAGE_CLASSES = (
+    ("1.2.840.10008.5.1.4.1.1.88.", "structured report or key object selection (e.g. a CAD SR)"),
+    ("1.2.840.10008.5.1.4.1.1.11.", "presentation state"),
+    ("1.2.840.10008.5.1.4.1.1.104.", "encapsulated document"),
+    ("1.2.840.10008.5.1.4.1.1.66", "raw data or registration object"),
+    ("1.2.840.10008.5.1.4.1.1.9.", "waveform"),
+)
+
+
+def non_image_object(ds: Any) -> str:
+    """What kind of non-image DICOM object ``ds`` is, by its SOP Class UID, or ``""``."""
+    sop_class = str(ds.get("SOPClassUID", "") or "").strip()
+    return next((kind for prefix, kind in NON_IMAGE_CLASSES if sop_class.startswith(prefix)), "")
+
+
 def presentation_intent(ds: Any) -> str:
     """``"FOR PROCESSING"`` (raw detector data), ``"FOR PRESENTATION"``, or ``""`` when neither is stated."""
     value = str(ds.get("PresentationIntentType", "") or "").strip().upper()

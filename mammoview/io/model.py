@@ -33,6 +33,12 @@ class LoadError(Exception):
         super().__init__(f"{self.path}: {reason}")
 
 
+class NotAnImage(LoadError):
+    """A DICOM object that is not an image (a structured report such as a CAD SR, a presentation state, a key
+    object selection, an encapsulated PDF...): found inside a folder it is skipped, named explicitly it is an error.
+    """
+
+
 class Laterality(enum.Enum):
     RIGHT = "R"
     LEFT = "L"

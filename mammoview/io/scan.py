@@ -1,9 +1,11 @@
 """Finding image files: folders (recursively) and explicit file lists -> headers and errors.
 
 A folder is a study as the user sees it, so clutter inside it is skipped silently:
-hidden files, DICOMDIR, and files that are obviously not images (.txt, .csv, .json,
-.md...).  A file the user named explicitly is always read, and reported if it is not
-an image.  Each file's problem is a :class:`LoadError`; the other files still load.
+hidden files, DICOMDIR, files that are obviously not images (.txt, .csv, .json,
+.md...), and DICOM objects without pixels (structured reports such as a CAD SR,
+presentation states...: :class:`~mammoview.io.model.NotAnImage`).  A file the user
+named explicitly is always read, and reported if it is not an image.  Each file's
+problem is a :class:`LoadError`; the other files still load.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from mammoview.io.model import ImageInfo, LoadError, ScanResult
+from mammoview.io.model import ImageInfo, LoadError, NotAnImage, ScanResult
 from mammoview.io.reader import SpacingOption, read_info, spacing_option
 
 #: Suffixes skipped inside folders (never images): notes, tables, archives, models, code.
@@ -125,13 +127,16 @@ def scan_paths(
     errors: list[LoadError] = []
     seen: set[Path] = set()
 
-    def add(path: Path) -> None:
+    def add(path: Path, in_folder: bool = False) -> None:
         key = path.resolve()
         if key in seen:
             return
         seen.add(key)
         try:
             infos.append(read_info(path, spacing))
+        except NotAnImage as err:  # e.g. a CAD SR exported beside the images: part of the study folder
+            if not in_folder:
+                errors.append(err)
         except LoadError as err:
             errors.append(err)
 
@@ -140,7 +145,7 @@ def scan_paths(
         if p.is_dir():
             before = len(infos) + len(errors)
             for f in _folder_files(p, recursive):
-                add(f)
+                add(f, in_folder=True)
             if len(infos) + len(errors) == before:
                 errors.append(LoadError(p, "no image files in this folder"))
         else:

@@ -399,6 +399,26 @@ def test_the_sr_names_the_second_stage_as_the_algorithm_of_the_probability_of_ca
         assert names == {"Certainty of Finding": "test-bright", "Probability of cancer": "test-malignancy"}
 
 
+def test_an_sr_written_into_the_study_folder_is_skipped_there_and_named_when_asked_for(models_dir, study_dir,
+                                                                                       tmp_path):  # fmt: skip
+    """PACS exports (and `detect --sr` into the study's own folder) put SRs beside the images: a folder scan skips
+    them; a file named explicitly is a one-line error."""
+    import shutil
+
+    folder = tmp_path / "with-sr"
+    folder.mkdir()
+    shutil.copy(study_dir / "lcc.dcm", folder / "lcc.dcm")
+    argv = ["detect", str(folder), "--quiet", "--threshold", "0.05"]
+    assert main([*argv, "--json", str(tmp_path / "a.json"), "--sr", str(folder)]) == 0
+    (sr,) = [f for f in folder.iterdir() if f.name != "lcc.dcm"]
+    assert main([*argv, "--json", str(tmp_path / "b.json")]) == 0  # the SR beside the image is no error
+    images = json.loads((tmp_path / "b.json").read_text())["images"]
+    assert [Path(e["path"]).name for e in images] == ["lcc.dcm"] and "error" not in images[0]
+    assert main(["detect", str(sr), "--json", str(tmp_path / "c.json"), "--quiet"]) == 1
+    (entry,) = json.loads((tmp_path / "c.json").read_text())["images"]
+    assert entry["error"].startswith("not an image: a DICOM structured report or key object selection (e.g. a CAD SR)")
+
+
 def test_detect_runs_the_installed_verifier_of_its_detector_unless_told_not_to(models_dir, study_dir, tmp_path,
                                                                                 capsys):  # fmt: skip
     from dataclasses import replace

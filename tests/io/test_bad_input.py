@@ -159,3 +159,35 @@ def test_explicit_irrelevant_file_is_an_error(tmp_path: Path) -> None:
     notes.write_text("# notes")
     result = scan_paths([notes])
     assert result.images == () and [e.path for e in result.errors] == [notes]
+
+
+def test_dicom_objects_without_pixels_skipped_in_folders_named_when_asked(write_dcm: MakeFile, tmp_path: Path) -> None:
+    """A PACS export puts structured reports and presentation states beside the images of a study."""
+    import pydicom
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    from mammoview.io import NotAnImage
+
+    def non_image(name: str, sop_class: str) -> Path:
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = sop_class, generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
+        ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = sop_class, meta.MediaStorageSOPInstanceUID, "SR"
+        path = tmp_path / name
+        pydicom.dcmwrite(path, ds, enforce_file_format=True)
+        return path
+
+    image = write_dcm("lcc.dcm")
+    sr = non_image("report.dcm", "1.2.840.10008.5.1.4.1.1.88.33")  # Comprehensive SR
+    pr = non_image("state.dcm", "1.2.840.10008.5.1.4.1.1.11.1")  # Grayscale Softcopy Presentation State
+    scan = scan_paths([tmp_path])
+    assert [i.path for i in scan.images] == [image] and scan.errors == ()
+    scan = scan_paths([sr, pr])  # named explicitly: each says what it is
+    assert not scan.images and all(isinstance(e, NotAnImage) for e in scan.errors)
+    assert_one_line(scan.errors[0], sr, "not an image: a DICOM structured report", "1.2.840.10008.5.1.4.1.1.88.33")
+    assert_one_line(scan.errors[1], pr, "not an image: a DICOM presentation state")
+    image.unlink()
+    (err,) = scan_paths([tmp_path]).errors
+    assert err.path == tmp_path and err.reason == "no image files in this folder"
