@@ -127,6 +127,13 @@ def check_cad_input(info: ImageInfo) -> None:
         )
 
 
+#: What the CAD says of a view whose file reports a breast implant (analysed, but nothing like it was trained on).
+IMPLANT_NOTE = (
+    "breast implant present (BreastImplantPresent (0028,1300) YES): the CAD was not trained on images with "
+    "implants, so its marks and scores on this view are less reliable"
+)
+
+
 def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:
     """A clear error, before any work, for an image larger than :data:`MAX_EXTENT_MM` at ``spacing``."""
     height, width = shape[0] * spacing.row_mm, shape[1] * spacing.col_mm

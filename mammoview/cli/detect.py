@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mammoview.cad.device import configure_threads
     from mammoview.cad.pipeline import STEPS, analyse_image
-    from mammoview.cad.preprocess import ImageRefused
+    from mammoview.cad.preprocess import IMPLANT_NOTE, ImageRefused
     from mammoview.cad.render import write_heatmap_files
     from mammoview.cad.types import Progress
     from mammoview.cad.weights import ModelError, atomic_write_text, load_model, load_optional
@@ -249,8 +249,10 @@ def run(args: argparse.Namespace) -> int:
                 results[str(path)] = result
                 if result.spacing_estimated:
                     guessed.append(path)
-                if image.info.warnings:  # e.g. not MG, a raw (FOR PROCESSING) image, only the first frame read
-                    tqdm.write(f"mammoview detect: {path}: warning: {'; '.join(image.info.warnings)}", file=sys.stderr)
+                # what the reader warned about (e.g. not MG, a raw FOR PROCESSING image) and what the CAD notes
+                notes = [*image.info.warnings, *([IMPLANT_NOTE] if result.implant else [])]
+                if notes:
+                    tqdm.write(f"mammoview detect: {path}: warning: {'; '.join(notes)}", file=sys.stderr)
                 if args.heatmaps is not None:
                     pres = to_presentation(image.stored, image.info.chain)
                     write_heatmap_files(args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"])

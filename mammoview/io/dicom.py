@@ -100,11 +100,6 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
             f"diagnostic close-up: {meta.close_up}; hung behind any whole-breast view of its side and "
             "projection, and the CAD (trained on whole-breast screening views) does not run on it"
         )
-    if meta.implant_present:
-        warnings.append(
-            "breast implant present (BreastImplantPresent (0028,1300) YES): the CAD was not trained on images "
-            "with implants, so its marks and scores on this view are less reliable"
-        )
     try:
         chain = header.pixel_chain(ds, warnings)
     except (TypeError, ValueError) as exc:  # e.g. Bits Allocated '16A'

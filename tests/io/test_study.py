@@ -217,7 +217,7 @@ def _view_code(ds: Dataset, view_code: str, *modifiers: Dataset) -> None:
 def test_close_ups_hang_behind_the_whole_breast_view_and_implants_are_named(write_dcm: MakeFile,
                                                                             tmp_path: Path) -> None:  # fmt: skip
     """A diagnostic work-up adds spot compression and magnification views of a slot; an implant patient's
-    screening adds implant-displaced views. Each is read from the header, said, and hung sensibly."""
+    screening adds implant-displaced views. Each is read from the header and hung sensibly."""
     cc, mlo = "399162004", "399368009"
 
     def spot(ds: Dataset) -> None:  # numbered first: the close-up still hangs second
@@ -267,8 +267,8 @@ def test_close_ups_hang_behind_the_whole_breast_view_and_implants_are_named(writ
     for image in info.images:
         close_up = [w for w in image.warnings if w.startswith("diagnostic close-up: ")]
         assert len(close_up) == bool(image.meta.close_up)
-        implants = [w for w in image.warnings if w.startswith("breast implant present (BreastImplantPresent")]
-        assert len(implants) == image.meta.implant_present
+        assert not [w for w in image.warnings if "implant" in w]  # an implant is no problem of the file: the
+        # panel title and the CAD say it
 
 
 def test_a_tomosynthesis_volume_hangs_behind_the_2d_view_of_its_slot(write_dcm: MakeFile, tmp_path: Path) -> None:
