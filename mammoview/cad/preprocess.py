@@ -127,6 +127,16 @@ def check_cad_input(info: ImageInfo) -> None:
         )
 
 
+def readable_by_cad(image: MammoImage) -> bool:
+    """Whether the CAD reads ``image`` unasked (e.g. a view's second image): not a raw FOR PROCESSING image, and
+    nothing :func:`check_cad_input` refuses."""
+    try:
+        check_cad_input(image.info)
+    except ImageRefused:
+        return False
+    return not image.info.meta.for_processing
+
+
 #: What the CAD says of a view whose file reports a breast implant (analysed, but nothing like it was trained on).
 IMPLANT_NOTE = (
     "breast implant present (BreastImplantPresent (0028,1300) YES): the CAD was not trained on images with "

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtGui
 
 from mammoview.cad.operating import describe_point
+from mammoview.cad.preprocess import readable_by_cad
 from mammoview.cad.render import threshold_level
 from mammoview.cad.types import ImageCadResult, ModelInfo, StudyCadResult, heat_probability
 from mammoview.gui.assessment import AssessmentControls
@@ -42,6 +43,7 @@ from mammoview.gui.read_state import CadSeen, ReaderMark, image_key
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import BreastScoreLabels, exam_text, implant_text, skipped_text, spacing_text
+from mammoview.io.model import MammoImage, View
 
 if TYPE_CHECKING:
     from mammoview.cad.weights import LoadedModel
@@ -142,7 +144,12 @@ class CadController(ReaderActions, QtCore.QObject):
         elif self.unavailable:
             self.window.show_status(f"CAD unavailable: {self.unavailable}", 8000)
         else:
-            self.runner.run([p.image for p in self.window.panels.values() if p.image is not None])
+            shown = [p.image for p in self.window.panels.values() if p.image is not None]
+            # the other images of a view that the CAD reads as well (a retake, a large breast's second
+            # exposure), so that none of the breast goes unread; not raw, close-up or multi-frame images
+            others = [d.image for view in View for d in self.window.choices.get(view, [])
+                      if d.image not in shown and readable_by_cad(d.image)]  # fmt: skip
+            self.runner.run(shown + others)
 
     def cancel(self) -> None:
         self.runner.cancel()
@@ -255,9 +262,13 @@ class CadController(ReaderActions, QtCore.QObject):
 
     # -- drawing -------------------------------------------------------------------------------------------
     def image_result(self, panel: ViewPanel) -> ImageCadResult | None:
-        if self.result is None or panel.image is None:
+        return self.result_for(panel.image) if panel.image is not None else None
+
+    def result_for(self, image: MammoImage) -> ImageCadResult | None:
+        """The CAD result of ``image`` (shown or not), or None."""
+        if self.result is None:
             return None
-        path = str(panel.image.path)
+        path = str(image.path)
         return next((r for r in self.result.images if r.path == path), None)
 
     def _panel_marks(self, panel: ViewPanel) -> list[ReaderMark]:
@@ -309,8 +320,16 @@ class CadController(ReaderActions, QtCore.QObject):
         self.scores.update_scores(r.breasts if r is not None else None, self.window.hanging.rows(), curve)
 
     def match_rows(self) -> list[MatchRow]:
-        views = [ViewCad(v, image_key(p.image), self.image_result(p)) for v, p in self.window.panels.items()
-                 if p.image is not None]  # fmt: skip
+        """Rows of the shown images, and of the other images of each view that the CAD analysed (``note``)."""
+        views = []
+        for v, panel in self.window.panels.items():
+            if panel.image is None:
+                continue
+            views.append(ViewCad(v, image_key(panel.image), self.image_result(panel)))
+            options = self.window.choices.get(v, [])
+            for i, d in enumerate(options):
+                if d.image is not panel.image and (r := self.result_for(d.image)) is not None:
+                    views.append(ViewCad(v, image_key(d.image), r, note=f"{i + 1} of {len(options)}"))
         return match_study(views, self.reader.marks, self.style.kinds())
 
     def _update_findings(self) -> None:

@@ -216,14 +216,25 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
         )
     shown = cad.unlocked and cad.result is not None
     names = {}  # stored path/image key -> what the JSON may say
+    analysed = []  # the shown images, then the other images of each view the CAD analysed
     for view, panel in window.panels.items():
         if panel.image is not None:
             names[str(panel.image.path)] = view.value if anonymize else str(panel.image.path)
             names[image_key(panel.image)] = view.value if anonymize else image_key(panel.image)
+            analysed.append(panel.image)
+    for view, panel in window.panels.items():
+        options = window.choices.get(view, [])
+        for i, option in enumerate(options):
+            other = option.image
+            if panel.image is not None and other is not panel.image and cad.result_for(other) is not None:
+                anonymous = f"{view.value} ({i + 1} of {len(options)})"
+                names[str(other.path)] = anonymous if anonymize else str(other.path)
+                names[image_key(other)] = anonymous if anonymize else image_key(other)
+                analysed.append(other)
     images = []
     if shown and cad.result is not None:
-        for panel in window.panels.values():
-            if (r := cad.image_result(panel)) is not None:
+        for image in analysed:
+            if (r := cad.result_for(image)) is not None:
                 entry = r.to_json(rates=True)
                 entry["path"] = names.get(r.path, r.path)
                 entry["nipple"] = [round(v, 1) for v in r.nipple] if r.nipple is not None else None
@@ -282,7 +293,7 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
     }
     if shown:
         doc["matching"] = {"rule": RULE, "rows": [
-            {"category": r.category.value, "view": r.view.value,
+            {"category": r.category.value, "view": r.view.value, "image": names.get(r.image, r.image),
              "finding": r.finding.to_json(rates=True) if r.finding is not None else None,
              "marks": [mk.id for mk in r.marks],
              "nipple_mm": round(r.nipple_mm, 1) if r.nipple_mm is not None else None}

@@ -70,7 +70,8 @@ def row_text(row: MatchRow) -> list[str]:
     if row.distance_mm is not None:
         reader += f" ({row.distance_mm:.0f} mm)"
     nipple = f"{row.nipple_mm:.0f}" if row.nipple_mm is not None else ""
-    return [row.view.label, cad, reader, rate, nipple]
+    view = f"{row.view.label} ({row.note})" if row.note else row.view.label
+    return [view, cad, reader, rate, nipple]
 
 
 class FindingsPanel(QtWidgets.QWidget):

@@ -40,6 +40,8 @@ class MatchRow:
     marks: tuple[ReaderMark, ...]
     distance_mm: float | None = None  # finding centre to its nearest matched mark
     nipple_mm: float | None = None  # finding centre (else the mark) to the nipple of its image
+    image: str = ""  # key of the row's image (read_state.image_key); "" when not known
+    note: str = ""  # which of the view's images, when it is not the one shown, e.g. "2 of 2"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class ViewCad:
     view: View
     image: str
     result: ImageCadResult | None
+    note: str = ""  # which of the view's images, when it is not the one shown (MatchRow.note)
 
 
 def _distance_mm(mark: ReaderMark, finding: Finding, spacing: tuple[float, float] | None) -> float:
@@ -100,7 +103,7 @@ def match_study(
     kinds: Mapping[str, bool] | None = None,
     radius_mm: float = MATCH_RADIUS_MM,
 ) -> list[MatchRow]:
-    """Rows for every shown view, in hanging order (R CC, L CC, R MLO, L MLO).
+    """Rows for every view's images, in hanging order (R CC, L CC, R MLO, L MLO; within a view in ``views``' order).
 
     ``kinds`` (finding kind value -> shown) hides findings of switched-off kinds from
     the comparison as well as from the screen, so the list matches what is drawn.
@@ -113,7 +116,8 @@ def match_study(
         if kinds is not None:
             findings = [f for f in findings if kinds.get(f.kind.value, True)]
         spacing = vc.result.pixel_spacing if vc.result is not None else None
-        rows += [_with_nipple(r, vc.result) for r in match_view(findings, mine, vc.view, spacing, radius_mm)]
+        rows += [replace(_with_nipple(r, vc.result), image=vc.image, note=vc.note)
+                 for r in match_view(findings, mine, vc.view, spacing, radius_mm)]  # fmt: skip
     return rows
 
 

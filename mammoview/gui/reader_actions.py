@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from mammoview.gui.matching import MatchRow
 from mammoview.gui.nipple_band import BAND_MM, other_view
-from mammoview.gui.read_state import Measurement, ReaderMark
+from mammoview.gui.read_state import Measurement, ReaderMark, image_key
 from mammoview.gui.review import focus_on
 
 if TYPE_CHECKING:
@@ -51,6 +51,11 @@ class ReaderActions:
     def focus(self, row: MatchRow) -> None:
         """Centre the view on a findings-panel row and highlight it."""
         point = row.finding.center if row.finding is not None else (row.marks[0].x, row.marks[0].y)
+        panel = self.window.panels[row.view]
+        if row.image and (panel.image is None or image_key(panel.image) != row.image):  # another image of the view
+            keys = [image_key(d.image) for d in self.window.choices.get(row.view, [])]
+            if row.image in keys:
+                self.window.show_choice(row.view, keys.index(row.image))
         self.selected_mark = row.marks[0] if row.finding is None and row.marks else None
         self.measure_tool.select(None)  # Del now means this row's mark, not a measurement
         for overlay in self.overlays.values():

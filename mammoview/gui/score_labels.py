@@ -20,7 +20,7 @@ from PySide6 import QtCore, QtWidgets
 
 from mammoview.cad.operating import OperatingCurve, format_rate
 from mammoview.cad.preprocess import ASSUMED_IMAGE_HEIGHT_MM
-from mammoview.cad.types import BreastScore, StudyCadResult
+from mammoview.cad.types import BreastScore, ImageCadResult, StudyCadResult
 from mammoview.gui.marks import format_score
 from mammoview.gui.view_panel import ViewPanel
 from mammoview.io.model import Laterality, View
@@ -71,6 +71,11 @@ def skipped_text(result: StudyCadResult) -> str:
     return "Not analysed by the CAD: " + ", ".join(s.where for s in result.skipped) + "."
 
 
+def _labels(results: Sequence[ImageCadResult]) -> str:
+    """"R CC, L CC": each view once (a view's second image, e.g. a retake, adds no second "L CC")."""
+    return ", ".join(dict.fromkeys(r.view.label if r.view is not None else Path(r.path).name for r in results))
+
+
 def spacing_text(result: StudyCadResult) -> str:
     """A warning when the CAD guessed a view's pixel spacing (its file had none); "" when none was guessed.
 
@@ -80,7 +85,7 @@ def spacing_text(result: StudyCadResult) -> str:
     guessed = [r for r in result.images if r.spacing_estimated]
     if not guessed:
         return ""
-    names = ", ".join(r.view.label if r.view is not None else Path(r.path).name for r in guessed)
+    names = _labels(guessed)
     low, high = (f"{f(r.pixel_spacing[0] for r in guessed if r.pixel_spacing):.2g}" for f in (min, max))
     files = "files" if len(guessed) > 1 else "file"
     mm = low if low == high else f"{low}-{high}"
@@ -95,7 +100,7 @@ def implant_text(result: StudyCadResult) -> str:
     with_implant = [r for r in result.images if r.implant]
     if not with_implant:
         return ""
-    names = ", ".join(r.view.label if r.view is not None else Path(r.path).name for r in with_implant)
+    names = _labels(with_implant)
     return (
         f"Breast implant in {names} (the file says so): the CAD was not trained on images with implants; "
         "read its marks and scores there with care."

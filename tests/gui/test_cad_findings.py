@@ -173,3 +173,67 @@ def test_on_first_start_the_findings_dock_widens_until_every_column_shows(qtbot)
     assert dock.width() >= panel.preferred_width() - 2
     _win, _, narrow = _dock_window(qtbot, 900, fit=True)  # a small window keeps most of its width for the images
     assert narrow.width() <= int(0.3 * 900) + 2
+
+
+def test_a_views_other_image_is_analysed_listed_and_shown_from_its_row(cad_window, load, tmp_path, qtbot):
+    """A retake (or a large breast's second exposure) of L CC hangs behind the first; the CAD reads it too (a raw
+    FOR PROCESSING image it does not), its findings are listed as 'L CC (2 of 2)', and going to such a row shows
+    that image."""
+    import dataclasses
+    from pathlib import Path
+
+    import pydicom
+
+    from mammoview.cad.types import ImageCadResult
+    from mammoview.gui.export import export_json
+    from mammoview.gui.findings_panel import row_text
+    from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
+
+    folder = tmp_path / "retake"
+    for view in SYNTHETIC_VIEWS:
+        write_view(folder, f"{view}.dcm", view)
+    retake = pydicom.dcmread(write_view(folder, "LCC_retake.dcm", "LCC"))
+    retake.InstanceNumber = 2
+    retake.save_as(folder / "LCC_retake.dcm")
+    raw = pydicom.dcmread(write_view(folder, "RCC_raw.dcm", "RCC"))
+    raw.PresentationIntentType, raw.InstanceNumber = "FOR PROCESSING", 2
+    raw.save_as(folder / "RCC_raw.dcm")
+    w = cad_window
+    load(w, [folder])
+    assert w.panels[View.LCC].image.path.name == "LCC.dcm"
+    w.cad.run()
+    qtbot.waitUntil(lambda: w.cad.result is not None, timeout=30_000)
+    names = sorted(Path(r.path).name for r in w.cad.result.images)
+    assert names == ["LCC.dcm", "LCC_retake.dcm", "LMLO.dcm", "RCC.dcm", "RMLO.dcm"]  # not the raw image
+    # a planted finding on the retake (the tiny test network's own findings are random)
+    result = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 120, 300, 0.8)]})
+    other = w.choices[View.LCC][1].image
+    rows, cols = other.shape
+    on_retake = ImageCadResult(path=str(other.path), width=cols, height=rows, view=View.LCC, pixel_spacing=(0.1, 0.1),
+                               spacing_source="test", abnormal=0.9, malignant=0.3,
+                               findings=(finding(FindingKind.MASS, 200, 100, 0.9),))  # fmt: skip
+    w.cad.set_result(dataclasses.replace(result, images=(*result.images, on_retake)))
+    w.commands["cad_first_read_done"].trigger()
+    from mammoview.gui.score_labels import spacing_text
+
+    guessed = dataclasses.replace(w.cad.result, images=tuple(dataclasses.replace(r, spacing_estimated=True)
+                                                             for r in w.cad.result.images))  # fmt: skip
+    assert spacing_text(guessed).startswith("No pixel spacing in the files of R CC, L CC, R MLO, L MLO:")  # L CC once
+    panel = w.cad.findings
+    (row,) = [r for r in panel.rows if r.note]
+    assert row.view is View.LCC and row.note == "2 of 2" and row.finding.center == (200, 100)
+    assert row_text(row)[0] == "L CC (2 of 2)" and "2 CAD finding(s)" in panel.note.text()
+    doc = export_json(w, anonymize=True)
+    assert [e["path"] for e in doc["images"]][-1] == "LCC (2 of 2)"
+    assert [r["image"] for r in doc["matching"]["rows"] if r["view"] == "LCC"] == ["LCC", "LCC (2 of 2)"]
+    panel.select_row(panel.rows.index(row))
+    qtbot.wait(10)
+    lcc = w.panels[View.LCC]
+    assert lcc.image.path.name == "LCC_retake.dcm" and lcc.labels.title.text().endswith("<small>(2 of 2)</small>")
+    (x0, x1), (y0, y1) = lcc.view_box.viewRange()
+    target = lcc.stored_to_scene(200, 100)
+    assert (x0 + x1) / 2 == pytest.approx(target.x(), abs=1.0) and (y0 + y1) / 2 == pytest.approx(target.y(), abs=1.0)
+    assert w.cad.overlays[View.LCC]._highlight
+    # now the retake is shown and the first image is the other one
+    lcc_rows = {(r.note, r.finding.center) for r in panel.rows if r.view is View.LCC}
+    assert lcc_rows == {("", (200, 100)), ("1 of 2", (120, 300))}
