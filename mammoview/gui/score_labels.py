@@ -72,7 +72,7 @@ def skipped_text(result: StudyCadResult) -> str:
 
 
 def _labels(results: Sequence[ImageCadResult]) -> str:
-    """"R CC, L CC": each view once (a view's second image, e.g. a retake, adds no second "L CC")."""
+    """The views' labels, each once, e.g. "R CC, L CC" (a view's second image, a retake, adds no second one)."""
     return ", ".join(dict.fromkeys(r.view.label if r.view is not None else Path(r.path).name for r in results))
 
 

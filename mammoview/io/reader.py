@@ -125,6 +125,11 @@ def decode(info: ImageInfo) -> MammoImage:
     return image
 
 
+#: Images larger than this are refused at the header: mammograms are at most ~40 Mpx (a 24 x 30 cm film
+#: digitised at 43.5 um); the viewer holds ~10 bytes per pixel (stored, presentation, display).
+MAX_IMAGE_PIXELS = 150_000_000
+
+
 def _read_info(path: Path, spacing: PixelSpacing | None) -> ImageInfo:
     if not path.exists():
         raise LoadError(path, "no such file")
@@ -133,9 +138,15 @@ def _read_info(path: Path, spacing: PixelSpacing | None) -> ImageInfo:
     fmt = sniff(path)
     if fmt is None:
         raise LoadError(path, "not an image (neither DICOM nor PNG/JPEG/PGM/TIFF)")
-    if fmt == "DICOM":
-        return dicom.read_dicom_info(path, spacing)
-    return raster.read_raster_info(path, fmt, spacing)
+    info = dicom.read_dicom_info(path, spacing) if fmt == "DICOM" else raster.read_raster_info(path, fmt, spacing)
+    pixels = info.rows * info.columns
+    if pixels > MAX_IMAGE_PIXELS:  # refused before decoding: the viewer would need several GB for it
+        raise LoadError(
+            path,
+            f"{info.rows} x {info.columns} px ({pixels / 1e6:.0f} Mpx) is far larger than a mammogram (the largest "
+            f"are ~40 Mpx); not read (decoded for display it would take ~{pixels * 10 / 2**30:.0f} GB)",
+        )
+    return info
 
 
 def _decode(info: ImageInfo) -> MammoImage:

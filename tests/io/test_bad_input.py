@@ -191,3 +191,15 @@ def test_dicom_objects_without_pixels_skipped_in_folders_named_when_asked(write_
     image.unlink()
     (err,) = scan_paths([tmp_path]).errors
     assert err.path == tmp_path and err.reason == "no image files in this folder"
+
+
+def test_an_image_far_larger_than_a_mammogram_is_refused_at_its_header(tmp_path: Path) -> None:
+    """20000 x 20000 px would take ~4 GB in the viewer: said in one line before any decoding."""
+    path = tmp_path / "huge.pgm"
+    path.write_bytes(b"P5\n20000 20000\n65535\n")  # a header, no pixels: only the header is read
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path, "20000 x 20000 px (400 Mpx) is far larger than a mammogram", "~4 GB")
+    ok = tmp_path / "ok.pgm"
+    ok.write_bytes(b"P5\n4000 3000\n255\n" + bytes(4000 * 3000))  # 12 Mpx: a mammogram's size
+    assert read_info(ok).rows == 3000
