@@ -152,6 +152,9 @@ class ViewerActions:
                   w.set_magnifier, checkable=True)  # fmt: skip
         self._add(m, "overlay", "Patient/study &text", "T", "Show patient and study text over the images",
                   w.set_overlay_visible, checkable=True, checked=w.overlay_visible)  # fmt: skip
+        self._add(m, "dark_theme", "&Dark reading-room theme", "Ctrl+Shift+D",
+                  "Dark menus and docks beside the images (else the desktop's colours)", w.set_dark_theme,
+                  checkable=True, checked=w.theme == "dark")  # fmt: skip
         m.addSeparator()
         links = m.addMenu("&Link zoom/pan")
         group = QtGui.QActionGroup(self.window)

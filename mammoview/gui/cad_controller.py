@@ -120,6 +120,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.runner.resultReady.connect(self._on_result)
         window.studyShown.connect(self._on_study_shown)
         window.panelImageChanged.connect(self._on_panel_changed)
+        window.themeChanged.connect(lambda _name: self._update_findings())  # its accent colours
         window.hanging.arrangementChanged.connect(self._update_scores)
         self._sync_controls()
         QtCore.QTimer.singleShot(0, self.runner.probe)

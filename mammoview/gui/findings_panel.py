@@ -17,9 +17,10 @@ from mammoview.cad.types import FindingKind
 from mammoview.gui.marks import KIND_SHORT, format_score
 from mammoview.gui.matching import RULE, Category, MatchRow
 from mammoview.gui.read_state import Measurement, ReaderMark
+from mammoview.gui.theme import accent
 
 #: Group title colours, readable on light and dark palettes (None: the palette's text colour).
-_GROUP_COLOURS = {Category.MATCHED: "#2f9e44", Category.CAD_ONLY: "#c2189f", Category.READER_ONLY: None}
+_GROUP_COLOURS = {Category.MATCHED: "matched", Category.CAD_ONLY: "cad_only", Category.READER_ONLY: None}  # accents
 _ROW = QtCore.Qt.ItemDataRole.UserRole
 
 
@@ -201,7 +202,7 @@ class FindingsPanel(QtWidgets.QWidget):
         font.setBold(True)
         group.setFont(0, font)
         if colour is not None:
-            group.setForeground(0, QtGui.QBrush(QtGui.QColor(colour)))
+            group.setForeground(0, QtGui.QBrush(accent(colour)))
         return group
 
     def _item(self, group: QtWidgets.QTreeWidgetItem, row: MatchRow, texts: list[str]) -> None:

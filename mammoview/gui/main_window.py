@@ -29,6 +29,7 @@ from mammoview.gui.loader import BackgroundJobs, LoadedStudy
 from mammoview.gui.settings import RecentStudy, ViewerSettings
 from mammoview.gui.study_opening import StudyOpening
 from mammoview.gui.texts import format_cursor, study_lines, study_title
+from mammoview.gui.theme import DEFAULT_THEME, apply_theme
 from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import Preset, WindowState
 from mammoview.gui.worklist import Worklist, WorklistPanel
@@ -43,6 +44,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     studyShown = QtCore.Signal(object)  # LoadedStudy
     panelImageChanged = QtCore.Signal(object)  # ViewPanel
     problemsReported = QtCore.Signal(str, str)  # title, text
+    themeChanged = QtCore.Signal(str)  # "dark" / "light"
 
     def __init__(self, pixel_spacing: float | None = None, settings: ViewerSettings | None = None,
                  cad_options: CadOptions | None = None) -> None:  # fmt: skip
@@ -67,6 +69,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.link_mode = _enum(LinkMode, self.settings.value("view/link_mode"), LinkMode.PAIRS)
         self.overlay_visible = self.settings.flag("view/overlay_text", True)
         self.fit_breast_default = self.settings.flag("view/fit_breast", True)
+        self.theme = apply_theme(self.settings.value("view/theme", DEFAULT_THEME))
         self.image_controls = ImageControls(
             self.panels, self.active_panel, sync=self.settings.flag("image/sync_window", True)
         )
@@ -100,6 +103,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.prefetch.finished.connect(self._on_prefetched)
         self.worklist_panel = WorklistPanel(self.worklist)
         self.worklist_panel.openRequested.connect(self.open_worklist_study)
+        self.themeChanged.connect(lambda _name: self.worklist_panel.rebuild())  # its accent colours
         self.worklist_dock = self.add_dock(self.worklist_panel, "Worklist", "worklist_dock")
         self.worklist_dock.hide()  # until a folder of several studies is opened (or the reader shows it)
         toggle = self.worklist_dock.toggleViewAction()
@@ -279,6 +283,12 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     def set_magnifier(self, enabled: bool) -> None:
         for panel in self.panels.values():
             panel.set_magnifier(enabled)
+
+    def set_dark_theme(self, dark: bool) -> None:
+        """The dark reading-room theme, or the desktop's own colours (saved)."""
+        self.theme = apply_theme("dark" if dark else "light")
+        self.settings.set_value("view/theme", self.theme)
+        self.themeChanged.emit(self.theme)
 
     def set_overlay_visible(self, visible: bool) -> None:
         self.overlay_visible = visible

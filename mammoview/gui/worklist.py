@@ -23,6 +23,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from mammoview.gui.read_state import ReaderDecision, ReadState, ReadStore
 from mammoview.gui.texts import study_title
+from mammoview.gui.theme import accent
 from mammoview.io.model import StudyInfo, View
 
 
@@ -185,7 +186,6 @@ class WorklistPanel(QtWidgets.QWidget):
         worklist.rowChanged.connect(self.update_row)
         self._bold = QtGui.QFont(self.tree.font())
         self._bold.setBold(True)
-        self._green = QtGui.QBrush(QtGui.QColor("#2e7d32"))
 
     def rebuild(self) -> None:
         wl = self.worklist
@@ -210,7 +210,7 @@ class WorklistPanel(QtWidgets.QWidget):
             item.setFont(col, font)
         item.setToolTip(1, f"{entry.study.key} ({entry.study.key_source}), {len(entry.study.images)} image(s)")
         done = entry.progress is ReadProgress.DONE
-        item.setForeground(2, self._green if done else self.tree.palette().text())
+        item.setForeground(2, QtGui.QBrush(accent("done")) if done else self.tree.palette().text())
         return item
 
     def _after(self) -> None:

@@ -122,3 +122,30 @@ def test_open_folder_and_files_dialogs(main_window, qtbot, monkeypatch, syntheti
     with qtbot.waitSignal(main_window.studyShown, timeout=20_000):
         main_window.commands["open_files"].trigger()
     assert sum(p.image is not None for p in main_window.panels.values()) == 2
+
+
+def test_the_dark_reading_room_theme_is_the_default_and_can_be_switched_off(main_window, qtbot):
+    """Bright docks beside mammograms dazzle a reader in a dimmed room: dark by default, saved when changed."""
+    from PySide6 import QtGui
+
+    from mammoview.gui.main_window import MainWindow
+    from mammoview.gui.theme import accent
+
+    app = QtWidgets.QApplication.instance()
+    window_colour = QtGui.QPalette.ColorRole.Window
+    assert main_window.theme == "dark" and main_window.commands["dark_theme"].isChecked()
+    assert app.palette().color(window_colour).lightness() < 60 and app.style().name().lower() == "fusion"
+    assert accent("matched").lightness() > 128  # the findings panel's green reads on the dark background
+    main_window.commands["dark_theme"].trigger()
+    try:
+        assert main_window.theme == "light" and main_window.settings.value("view/theme") == "light"
+        assert app.palette().color(window_colour).lightness() > 128  # the desktop's own (Qt's default here)
+        assert accent("matched").lightness() < 128
+        again = MainWindow(settings=main_window.settings)  # the choice is remembered
+        qtbot.addWidget(again)
+        assert again.theme == "light" and not again.commands["dark_theme"].isChecked()
+        again.jobs.shutdown()
+        again.prefetch.shutdown()
+    finally:
+        main_window.commands["dark_theme"].trigger()
+    assert main_window.theme == "dark" and app.palette().color(window_colour).lightness() < 60
