@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mammoview.cli.detect import add_model_options, parse_spacing
+from mammoview.cli.detect import add_model_options
+from mammoview.cli.info import parse_spacing
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -9,16 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-
-def parse_spacing(text: str) -> float | tuple[float, float]:
-    """``--pixel-spacing`` value: ``MM`` or ``ROW,COL`` (mm, > 0)."""
-    try:
-        parts = [float(v) for v in text.replace("x", ",").split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number or ROW,COL pair: {text!r}") from None
-    if len(parts) not in (1, 2) or any(not p > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"pixel spacing must be MM or ROW,COL with values > 0, got {text!r}")
-    return parts[0] if len(parts) == 1 else (parts[0], parts[1])
+from mammoview.cli.info import parse_spacing
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:

@@ -42,7 +42,7 @@ def parse_spacing(text: str) -> float | tuple[float, float]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number or ROW,COL pair: {text!r}") from None
     if len(values) not in (1, 2) or not all(v > 0 for v in values):
-        raise argparse.ArgumentTypeError(f"expected MM or ROW,COL with values > 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"pixel spacing must be MM or ROW,COL with values > 0, got {text!r}")
     return values[0] if len(values) == 1 else (values[0], values[1])
 
 

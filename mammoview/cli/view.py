@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mammoview.cli.info import parse_spacing
+
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -19,10 +21,11 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("paths", nargs="*", metavar="PATH", help="DICOM/PNG/JPEG/PGM/TIFF files or folders to open")
     p.add_argument(
         "--pixel-spacing",
-        type=float,
+        type=parse_spacing,
         metavar="MM",
         default=None,
-        help="pixel spacing in mm for images that carry none (rasters, DICOMs without spacing tags)",
+        help="pixel spacing in mm (MM or ROW,COL) for images that carry none (rasters, DICOMs without spacing "
+        "tags); non-square pixels are shown in their true proportions",
     )
     p.add_argument("--model", metavar="NAME", default=None,
                    help="CAD model from `mammoview models` (default: the manifest's default)")  # fmt: skip
@@ -36,8 +39,6 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.pixel_spacing is not None and not args.pixel_spacing > 0:
-        raise ValueError(f"--pixel-spacing must be > 0 mm, got {args.pixel_spacing}")
     # Qt is imported here, not at module level, so other subcommands stay light.
     from mammoview.gui.app import run_viewer
     from mammoview.gui.cad_worker import CadOptions

@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtWidgets
 
 from mammoview import __version__
 from mammoview.gui.icon import app_icon
+from mammoview.io.reader import SpacingOption
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def install_excepthooks() -> None:
     threading.excepthook = thread_hook
 
 
-def run_viewer(paths: Sequence[str] = (), pixel_spacing: float | None = None, cad_options: object = None) -> int:
+def run_viewer(paths: Sequence[str] = (), pixel_spacing: SpacingOption = None, cad_options: object = None) -> int:
     """Start the viewer, open ``paths`` if given, and run the event loop; returns the exit code.
 
     ``cad_options``: a :class:`mammoview.gui.cad_worker.CadOptions` (model, device, auto-run).

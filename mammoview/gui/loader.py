@@ -21,6 +21,7 @@ from PySide6 import QtCore
 from mammoview.gui.display_image import DisplayImage, prepare_display
 from mammoview.io import hang, load_study, open_paths
 from mammoview.io.model import Hanging, LoadError, MammoImage, Study, StudyInfo
+from mammoview.io.reader import SpacingOption
 
 Progress = Callable[[str], None]
 Cancelled = Callable[[], bool]
@@ -49,7 +50,7 @@ class LoadedStudy:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def scan_job(paths: Sequence[str | Path], pixel_spacing: float | None) -> Callable[[Progress, Cancelled], ScanOutcome]:
+def scan_job(paths: Sequence[str | Path], pixel_spacing: SpacingOption) -> Callable[[Progress, Cancelled], ScanOutcome]:
     def run(progress: Progress, cancelled: Cancelled) -> ScanOutcome:
         progress(f"Reading headers of {len(paths)} path(s)…")
         studies, errors = open_paths([Path(p) for p in paths], pixel_spacing=pixel_spacing)

@@ -28,21 +28,23 @@ def loupe_crop(
     device_scale: float,
     size_px: int,
     flips: tuple[bool, bool],
+    aspect: float = 1.0,
 ) -> tuple[QtGui.QImage, QtCore.QRectF]:
     """The display-value crop around ``center`` (stored x, y) and the rect of it to draw.
 
-    ``device_scale`` is the loupe's device pixels per stored pixel.  Returns a
+    ``device_scale`` is the loupe's device pixels per stored pixel (row); ``aspect`` the width of a
+    stored column in rows (non-square pixels: the panel's ``aspect``).  Returns a
     Grayscale8 image of the crop, already flipped like the panel (``flips`` =
     horizontal, vertical), and the source rectangle in that image's pixels which
     fills the loupe exactly (sub-pixel, so the loupe does not jitter).
     """
-    level = pyramid.level_for_scale(device_scale)
+    level = pyramid.level_for_scale(device_scale * max(1.0, aspect))
     arr = pyramid.levels[level]
     rows, cols = pyramid.full_shape
     sy, sx = arr.shape[0] / rows, arr.shape[1] / cols  # level pixels per stored pixel
-    half = size_px / device_scale / 2.0  # stored pixels from centre to loupe edge
+    half = size_px / device_scale / 2.0  # stored rows from centre to loupe edge
     cx, cy = center[0] * sx, center[1] * sy
-    hx, hy = half * sx, half * sy
+    hx, hy = half / aspect * sx, half * sy
     x0, x1 = int(np.floor(cx - hx)) - 1, int(np.ceil(cx + hx)) + 1
     y0, y1 = int(np.floor(cy - hy)) - 1, int(np.ceil(cy + hy)) + 1
     # Pad outside the image with the darkest display value instead of clamping the view.

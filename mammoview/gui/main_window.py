@@ -34,6 +34,7 @@ from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import Preset, WindowState
 from mammoview.gui.worklist import Worklist, WorklistPanel
 from mammoview.io.model import View
+from mammoview.io.reader import SpacingOption
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     problemsReported = QtCore.Signal(str, str)  # title, text
     themeChanged = QtCore.Signal(str)  # "dark" / "light"
 
-    def __init__(self, pixel_spacing: float | None = None, settings: ViewerSettings | None = None,
+    def __init__(self, pixel_spacing: SpacingOption = None, settings: ViewerSettings | None = None,
                  cad_options: CadOptions | None = None) -> None:  # fmt: skip
         super().__init__()
         self.setObjectName("MammoviewMainWindow")

@@ -17,6 +17,7 @@ from mammoview.gui.loader import LoadedStudy, ScanOutcome, load_job, scan_job
 from mammoview.gui.settings import RecentStudy
 from mammoview.gui.texts import study_title
 from mammoview.io.model import StudyInfo
+from mammoview.io.reader import SpacingOption
 
 if TYPE_CHECKING:
     from PySide6 import QtWidgets
@@ -38,7 +39,7 @@ class StudyOpening:
         worklist: Worklist
         worklist_dock: QtWidgets.QDockWidget
         settings: ViewerSettings
-        pixel_spacing: float | None
+        pixel_spacing: SpacingOption
         loaded: LoadedStudy | None
 
         def show_status(self, text: str, timeout_ms: int = 0) -> None: ...

@@ -6,8 +6,10 @@ Coordinates
 top-left; docs/cad-design.md).  *Scene* coordinates are the ViewBox's view
 coordinates (what ``view_box.addItem`` items use): x is the distance from the chest
 wall, y the row on screen.  ``stored_group`` carries the stored -> scene transform
-(the io display flips, plus the mirror that puts x = 0 at the chest wall); the image
-and every overlay live inside it, so overlays are written in stored coordinates.
+(the io display flips, plus the mirror that puts x = 0 at the chest wall, plus the
+pixel aspect: one scene unit is one stored *row*, and a column is ``aspect`` of it, so an
+image with non-square pixels is shown in its true proportions); the image and every
+overlay live inside it, so overlays are written in stored coordinates.
 
 The panel's ViewBox is x-inverted when its chest wall is on the display's right (the
 right breast), which is what makes pyqtgraph's plain x-links mirror across the seam.
@@ -150,14 +152,25 @@ class ViewPanel(QtWidgets.QWidget):
             return QtGui.QTransform()
         img = self.display.image
         rows, cols = img.shape
+        aspect = self.aspect
         # Scene x runs away from the chest wall; on a right-chest-wall panel that is
         # leftwards on screen (inverted ViewBox), so a flip and the side cancel out.
         mirror_x = img.display.flip_horizontal != self.chest_wall_right
         mirror_y = img.display.flip_vertical
         return QtGui.QTransform(
-            -1.0 if mirror_x else 1.0, 0.0, 0.0, -1.0 if mirror_y else 1.0,
-            float(cols) if mirror_x else 0.0, float(rows) if mirror_y else 0.0,
+            -aspect if mirror_x else aspect, 0.0, 0.0, -1.0 if mirror_y else 1.0,
+            cols * aspect if mirror_x else 0.0, float(rows) if mirror_y else 0.0,
         )  # fmt: skip
+
+    @property
+    def aspect(self) -> float:
+        """Width of a stored column in stored rows: column / row spacing of the file (or the reader's
+        ``--pixel-spacing``), 1 when there is none, it was guessed, or it is absurd (outside 1:5 - 5:1)."""
+        sp = self.image.info.spacing if self.image is not None else None
+        if sp is None or sp.estimated or not sp.row_mm > 0 or not sp.col_mm > 0:
+            return 1.0
+        ratio = sp.col_mm / sp.row_mm
+        return ratio if 0.2 <= ratio <= 5.0 else 1.0
 
     def stored_to_scene(self, x: float, y: float) -> QtCore.QPointF:
         """Scene (ViewBox view) position of stored pixel coordinates ``(x, y)``."""
@@ -196,7 +209,7 @@ class ViewPanel(QtWidgets.QWidget):
         if self.image is None:
             return (0.0, 0.0)
         rows, cols = self.image.shape
-        return (float(cols), float(rows))
+        return (cols * self.aspect, float(rows))
 
     @property
     def fitted(self) -> bool:
@@ -235,7 +248,7 @@ class ViewPanel(QtWidgets.QWidget):
         self._on_manual_range()
 
     def device_scale(self) -> float:
-        """Device pixels per stored pixel at the current zoom."""
+        """Device pixels per stored pixel (row) at the current zoom."""
         px = self.view_box.viewPixelSize()[0]
         return self.graphics.devicePixelRatioF() / px if px > 0 else 0.0
 
@@ -282,8 +295,9 @@ class ViewPanel(QtWidgets.QWidget):
         self._refresh_info()
 
     def _update_level(self) -> None:
-        if self.display is not None:
-            self.image_item.set_level(self.display.pyramid.level_for_scale(self.device_scale()))
+        if self.display is not None:  # the denser of the two axes picks the pyramid level
+            scale = self.device_scale() * max(1.0, self.aspect)
+            self.image_item.set_level(self.display.pyramid.level_for_scale(scale))
 
     def _on_resized(self, *_: object) -> None:
         if self._fitted and self._fit_content is not None:
@@ -329,5 +343,6 @@ class ViewPanel(QtWidgets.QWidget):
         qimg, src = loupe_crop(
             self.display.pyramid, offset, lut, (sample.x, sample.y),
             self.device_scale() * LOUPE_ZOOM, int(LOUPE_SIZE * dpr), (d.flip_horizontal, d.flip_vertical),
+            self.aspect,
         )  # fmt: skip
         self.loupe.show_at(widget_pos, qimg, src)

@@ -97,18 +97,19 @@ def test_help_dialogs_and_extension_points(main_window):
 def test_view_command_parses_and_starts_the_viewer(monkeypatch):
     from mammoview.cli import build_parser, main
 
-    calls: list[tuple[list[str], float | None]] = []
+    calls: list[tuple[list[str], object]] = []
     monkeypatch.setattr(
         gui_app, "run_viewer", lambda paths, pixel_spacing=None: calls.append((paths, pixel_spacing)) or 0
     )
     assert main(["view", "a.dcm", "folder", "--pixel-spacing", "0.07"]) == 0
     assert main([]) == 0  # plain `mammoview` opens the viewer
-    assert calls == [(["a.dcm", "folder"], 0.07), ([], None)]
+    assert main(["view", "cbis", "--pixel-spacing", "0.29,0.177"]) == 0  # ROW,COL: the stretched CBIS JPEGs
+    assert calls == [(["a.dcm", "folder"], 0.07), ([], None), (["cbis"], (0.29, 0.177))]
     args = build_parser().parse_args(["view"])
     assert args.paths == [] and args.pixel_spacing is None
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["view", "--pixel-spacing", "wide"])
-    assert main(["view", "--pixel-spacing", "-1"]) == 1
+    for bad in ("wide", "-1", "0.2,0.3,0.4"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["view", "--pixel-spacing", bad])
 
 
 def test_open_folder_and_files_dialogs(main_window, qtbot, monkeypatch, synthetic_study):

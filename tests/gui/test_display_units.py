@@ -125,6 +125,11 @@ def test_loupe_crop_is_centred_and_flipped(qapp):
         g = image.convertToFormat(QtGui.QImage.Format.Format_Grayscale8)
         c = rect.center()
         assert g.pixelColor(int(c.x()), int(c.y())).red() == 255  # the bright pixel is at the loupe centre
+    # columns half as wide as rows: the loupe spans twice as many stored columns as rows, and stays centred
+    q3, src3 = loupe_crop(p, 0, lut, (80.5, 50.5), 10.0, 100, (False, False), aspect=0.5)
+    assert src3.width() == pytest.approx(20.0) and src3.height() == pytest.approx(10.0)
+    c = src3.center()
+    assert q3.convertToFormat(QtGui.QImage.Format.Format_Grayscale8).pixelColor(int(c.x()), int(c.y())).red() == 255
 
 
 def test_link_groups():

@@ -217,3 +217,38 @@ def test_window_level_mode_turns_left_drag_into_window_level(study):
     study.commands["wl_mode"].trigger()
     drag(rcc.graphics.viewport(), inner(rcc), (inner(rcc)[0] - 50, inner(rcc)[1]), LEFT)
     assert flat(rcc.view_box.viewRange()) != pytest.approx(before_range)  # pans again
+
+
+def test_non_square_pixels_are_shown_in_their_true_proportions(main_window, load, tmp_path):
+    """A file whose columns are half as wide as its rows (PixelSpacing 0.2 \\ 0.1 mm) is drawn half as wide in
+    stored columns: the breast keeps its shape, and everything in stored coordinates follows."""
+    from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
+
+    folder = tmp_path / "aniso"
+    for view in SYNTHETIC_VIEWS:
+        write_view(folder, f"{view}.dcm", view, pixel_spacing=(0.2, 0.1) if view == "LCC" else (0.1, 0.1))
+    w = main_window
+    load(w, [folder])
+    lcc, rcc = w.panels[View.LCC], w.panels[View.RCC]
+    rows, cols = lcc.image.shape
+    assert lcc.aspect == 0.5 and rcc.aspect == 1.0
+    assert lcc.content_size() == (cols * 0.5, rows) and rcc.content_size() == (rcc.image.shape[1], rcc.image.shape[0])
+    # a stored point and the scene: x is half as far from the chest wall, y unchanged; and back again
+    p = lcc.stored_to_scene(100, 300)
+    far = lcc.stored_to_scene(cols - 1, 300)
+    assert abs(far.x() - p.x()) == pytest.approx((cols - 1 - 100) * 0.5) and p.y() == pytest.approx(300)
+    assert lcc.scene_to_stored(p) == pytest.approx((100, 300))
+    # the rendered breast: its width on screen over its height is the physical ratio, not the stored one
+    gray = grab_gray(lcc)
+    tissue = gray > 40
+    ys, xs = np.nonzero(tissue)
+    shown_ratio = (xs.max() - xs.min()) / (ys.max() - ys.min())
+    stored_tissue = lcc.image.stored > np.percentile(lcc.image.stored, 60)
+    sy, sx = np.nonzero(stored_tissue)
+    assert shown_ratio == pytest.approx(0.5 * (sx.max() - sx.min()) / (sy.max() - sy.min()), rel=0.15)
+    mouse(lcc.graphics.viewport(), "move", (float(np.median(xs)), float(np.median(ys))))  # on the breast
+    text = w._cursor_label.text()  # the read-out maps back to stored pixels and mm per axis
+    match = re.search(r"x ([\d.]+) mm, y ([\d.]+) mm  \(px (\d+), (\d+)\)", text)
+    assert match, text
+    assert float(match.group(1)) == pytest.approx(int(match.group(3)) * 0.1, abs=0.1)
+    assert float(match.group(2)) == pytest.approx(int(match.group(4)) * 0.2, abs=0.2)

@@ -77,7 +77,7 @@ def test_pixel_spacing_option(write_raster: MakeFile, capsys: pytest.CaptureFixt
     assert "L CC" in out and "file name pattern _LEFT_CC" in out
     assert parse_spacing("0.2") == 0.2
     for bad in ("0", "a", "1,2,3", "-1"):
-        with pytest.raises(Exception, match=r"expected|not a number"):
+        with pytest.raises(Exception, match=r"must be MM or ROW,COL|not a number"):
             parse_spacing(bad)
 
 
