@@ -36,14 +36,13 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def parse_spacing(text: str) -> float | tuple[float, float]:
-    """``"0.2"`` -> 0.2, ``"0.29,0.18"`` -> (0.29, 0.18) (row, column), all > 0."""
+    """``--pixel-spacing`` value: ``MM`` or ``ROW,COL`` (mm, > 0); see :func:`mammoview.io.reader.parse_spacing`."""
+    from mammoview.io.reader import parse_spacing as parse
+
     try:
-        values = [float(v) for v in text.replace("x", ",").split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number or ROW,COL pair: {text!r}") from None
-    if len(values) not in (1, 2) or not all(v > 0 for v in values):
-        raise argparse.ArgumentTypeError(f"pixel spacing must be MM or ROW,COL with values > 0, got {text!r}")
-    return values[0] if len(values) == 1 else (values[0], values[1])
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:

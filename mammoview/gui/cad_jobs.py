@@ -52,6 +52,7 @@ class CadRunner(QtCore.QObject):
         self.model_info: ModelInfo | None = None
         self.unavailable: str | None = None
         self.cache: dict[tuple[str, str], StudyCadResult] = {}
+        self._stale: set[CadJob] = set()  # jobs whose results describe images that changed since (forget)
         self.study_key: str | None = None
         self.job: CadJob | None = None
         self._jobs: set[CadJob] = set()  # every job whose thread may still run (kept alive until it ends)
@@ -114,6 +115,13 @@ class CadRunner(QtCore.QObject):
             self.progress.cancel_button.setEnabled(False)
             self.window.show_status("CAD: cancelling…")
 
+    def forget(self) -> None:
+        """Drop every cached result and the results of the jobs running now (the images changed, e.g. their pixel
+        spacing): what is computed from here on is of the new images."""
+        self.cancel()
+        self._stale.update(self._jobs)
+        self.cache.clear()
+
     def shutdown(self) -> None:
         """Stop every job and join its thread (window closing); no job starts afterwards."""
         self._closed = True
@@ -142,6 +150,7 @@ class CadRunner(QtCore.QObject):
 
     def _retire(self, job: CadJob) -> None:
         self._jobs.discard(job)
+        self._stale.discard(job)
         if job is self.job:
             self.progress.stop()
         job.deleteLater()
@@ -157,8 +166,8 @@ class CadRunner(QtCore.QObject):
             self.window.show_status(f"CAD: {message}")
 
     def _on_finished(self, job: CadJob, result: object) -> None:
-        if not isinstance(result, StudyCadResult):
-            return  # the start-up probe: the model is ready
+        if not isinstance(result, StudyCadResult) or job in self._stale:
+            return  # the start-up probe (the model is ready), or a result of images that changed since
         self.cache[(job.study_key, result.model.sha256)] = result
         if self._current(job):
             self.window.show_status(f"CAD done ({result.seconds:.1f} s on {result.device}).", 8000)

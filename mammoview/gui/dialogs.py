@@ -36,6 +36,12 @@ def ask_paths(parent: QtWidgets.QWidget, settings: ViewerSettings, folder: bool)
     return paths
 
 
+def ask_text(parent: QtWidgets.QWidget, title: str, label: str, text: str = "") -> str | None:
+    """A one-line text question; None when cancelled."""
+    value, ok = QtWidgets.QInputDialog.getText(parent, title, label, text=text)
+    return value if ok else None
+
+
 def message_box(
     parent: QtWidgets.QWidget, icon: QtWidgets.QMessageBox.Icon, title: str, text: str, details: str = ""
 ) -> QtWidgets.QMessageBox:

@@ -285,6 +285,10 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         for panel in self.panels.values():
             panel.set_magnifier(enabled)
 
+    def forget_cad_results(self) -> None:
+        """The images changed (e.g. their pixel spacing): CAD results computed before are dropped."""
+        self.cad.runner.forget()
+
     def set_dark_theme(self, dark: bool) -> None:
         """The dark reading-room theme, or the desktop's own colours (saved)."""
         self.theme = apply_theme("dark" if dark else "light")

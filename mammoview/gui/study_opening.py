@@ -17,7 +17,7 @@ from mammoview.gui.loader import LoadedStudy, ScanOutcome, load_job, scan_job
 from mammoview.gui.settings import RecentStudy
 from mammoview.gui.texts import study_title
 from mammoview.io.model import StudyInfo
-from mammoview.io.reader import SpacingOption
+from mammoview.io.reader import SpacingOption, parse_spacing, with_spacing
 
 if TYPE_CHECKING:
     from PySide6 import QtWidgets
@@ -45,6 +45,7 @@ class StudyOpening:
         def show_status(self, text: str, timeout_ms: int = 0) -> None: ...
         def show_study(self, loaded: LoadedStudy) -> None: ...
         def report_problems(self, title: str, lines: list[str], critical: bool = False) -> None: ...
+        def forget_cad_results(self) -> None: ...
 
     def open_paths(self, paths: list[str]) -> None:
         """Scan ``paths`` in the background, then load the study (asking which one if several)."""
@@ -89,6 +90,43 @@ class StudyOpening:
             self.show_status(f"{end} of the worklist ({self.worklist.summary()}{todo}).", 8000)
             return
         self.open_worklist_study(index)
+
+    def ask_pixel_spacing(self) -> None:
+        """Image ▸ Pixel spacing for files without one…: ask, then :meth:`set_pixel_spacing`."""
+        current = self.pixel_spacing
+        shown = "" if current is None else ",".join(f"{v:g}" for v in (current if isinstance(current, tuple)
+                                                                        else (current,)))  # fmt: skip
+        text = dialogs.ask_text(cast("QtWidgets.QWidget", self), "Pixel spacing",
+                                "mm per pixel for images whose files carry none: MM, or ROW,COL for non-square "
+                                "pixels\n(e.g. 0.29,0.177 for the 800 x 800 CBIS-DDSM JPEGs; empty: the CAD "
+                                "guesses a 230 mm tall image)", shown)  # fmt: skip
+        if text is None:
+            return
+        try:
+            option = parse_spacing(text) if text.strip() else None
+        except ValueError as exc:
+            self.report_problems("Pixel spacing not changed", [str(exc)])
+            return
+        self.set_pixel_spacing(option)
+
+    def set_pixel_spacing(self, option: float | tuple[float, float] | None) -> None:
+        """Use ``option`` for every image of the worklist whose file has no spacing, and show the current study
+        again with it (its CAD results, computed with the old spacing, are dropped)."""
+        self.pixel_spacing = option
+        self.worklist.map_studies(lambda study: with_spacing(study, option))
+        self._prefetched = None
+        self.prefetch.cancel()
+        self.forget_cad_results()
+        said = "guessed (no spacing given)" if option is None else f"{option} mm"
+        if self.loaded is None:
+            self.show_status(f"Pixel spacing for files without one: {said}.", 5000)
+            return
+        info = with_spacing(self.loaded.study.info, option)
+        if info is self.loaded.study.info:
+            self.show_status("Every image of this study has its own pixel spacing: nothing changed.", 6000)
+            return
+        self.show_status(f"Pixel spacing for files without one: {said}; showing the study again…")
+        self.open_study(info)
 
     def open_folder_dialog(self) -> None:
         self.open_paths(dialogs.ask_paths(cast("QtWidgets.QWidget", self), self.settings, folder=True))

@@ -16,8 +16,8 @@ without the decode wait.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -87,6 +87,10 @@ class Worklist(QtCore.QObject):
         self.entries = [self._entry(s) for s in studies]
         self.current = None
         self.changed.emit()
+
+    def map_studies(self, fn: Callable[[StudyInfo], StudyInfo]) -> None:
+        """Replace each entry's study by ``fn(study)`` (the same studies, e.g. with a pixel spacing given)."""
+        self.entries = [replace(e, study=fn(e.study)) for e in self.entries]
 
     def index_of(self, study_key: str) -> int | None:
         return next((i for i, e in enumerate(self.entries) if e.study.key == study_key), None)

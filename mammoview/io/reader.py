@@ -19,7 +19,7 @@ from typing import Any, TextIO, TypeVar
 import numpy as np
 
 from mammoview.io import dicom, raster
-from mammoview.io.model import ImageInfo, LoadError, MammoImage, PixelSpacing
+from mammoview.io.model import ImageInfo, LoadError, MammoImage, PixelSpacing, StudyInfo
 from mammoview.io.orientation import display_transform
 
 _T = TypeVar("_T")
@@ -44,6 +44,37 @@ def spacing_option(value: SpacingOption) -> PixelSpacing | None:
         return PixelSpacing(float(value), float(value), SPACING_OPTION_SOURCE)
     row, col = value
     return PixelSpacing(float(row), float(col), SPACING_OPTION_SOURCE)
+
+
+def parse_spacing(text: str) -> float | tuple[float, float]:
+    """``"0.2"`` -> 0.2, ``"0.29,0.18"`` (or ``0.29x0.18``) -> (0.29, 0.18) (row, column), all > 0.
+
+    Raises
+    ------
+    ValueError
+        Not one or two positive numbers; the message says what is expected.
+    """
+    try:
+        values = [float(v) for v in text.replace("x", ",").split(",")]
+    except ValueError:
+        raise ValueError(f"not a number or ROW,COL pair: {text!r}") from None
+    if len(values) not in (1, 2) or not all(v > 0 for v in values):
+        raise ValueError(f"pixel spacing must be MM or ROW,COL with values > 0, got {text!r}")
+    return values[0] if len(values) == 1 else (values[0], values[1])
+
+
+def with_spacing(study: StudyInfo, pixel_spacing: SpacingOption) -> StudyInfo:
+    """``study`` with ``pixel_spacing`` for the images whose files carry none (as if scanned with it).
+
+    Images with their own spacing keep it; an earlier option's spacing is replaced (``None``:
+    no spacing, the CAD guesses again).
+    """
+    given = spacing_option(pixel_spacing)
+    images = tuple(
+        replace(i, spacing=given) if i.spacing is None or i.spacing.source == SPACING_OPTION_SOURCE else i
+        for i in study.images
+    )
+    return replace(study, images=images) if images != study.images else study
 
 
 def sniff(path: Path) -> str | None:

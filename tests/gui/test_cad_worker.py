@@ -364,3 +364,47 @@ def test_close_ups_and_implants_are_named_on_the_panel_and_by_the_cad(cad_window
     window.cad.run()
     qtbot.waitUntil(lambda: len(boxes) > n, timeout=30_000)
     assert boxes[-1][0] == "CAD skipped a view" and "a diagnostic close-up, spot compression view" in boxes[-1][1]
+
+
+def test_a_pixel_spacing_given_in_the_viewer_applies_to_files_without_one(cad_window, load, tmp_path, qtbot,
+                                                                          monkeypatch):  # fmt: skip
+    """JPEG/PNG studies carry no spacing: Image ▸ Pixel spacing… gives one (ROW,COL for stretched films), the study
+    is shown again with it in its true proportions, and CAD results of the guessed spacing are dropped."""
+    from PIL import Image
+
+    from mammoview.gui import dialogs
+    from tests.synthetic import synthetic_breast
+
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for i, name in enumerate(("p_R_CC", "p_L_CC", "p_R_MLO", "p_L_MLO")):
+        Image.fromarray(synthetic_breast(rows=600, cols=400, seed=i)).save(folder / f"{name}.png")
+    answers = iter(["0.29,0.177", "wide", ""])
+    monkeypatch.setattr(dialogs, "ask_text", lambda *_a, **_k: next(answers))
+    boxes: list[tuple[str, str]] = []
+    monkeypatch.setattr(dialogs, "message_box", lambda _p, _i, title, text, details="": boxes.append((title, text)))
+    w = cad_window
+    load(w, [folder])
+    lcc = w.panels[View.LCC]
+    assert lcc.image.info.spacing is None and lcc.aspect == 1.0
+    w.cad.run()
+    qtbot.waitUntil(lambda: w.cad.result is not None, timeout=30_000)
+    assert w.cad.result.images[0].spacing_estimated and w.cad.runner.cache
+    with qtbot.waitSignal(w.studyShown, timeout=30_000):
+        w.commands["pixel_spacing"].trigger()
+    sp = w.panels[View.LCC].image.info.spacing
+    assert (sp.row_mm, sp.col_mm, sp.source) == (0.29, 0.177, "--pixel-spacing option")
+    assert w.panels[View.LCC].aspect == pytest.approx(0.177 / 0.29) and w.pixel_spacing == (0.29, 0.177)
+    assert not w.cad.runner.cache and w.cad.result is None  # the guessed spacing's CAD is gone
+    assert all(i.spacing is not None for e in w.worklist.entries for i in e.study.images)
+    w.commands["pixel_spacing"].trigger()  # "wide": said, nothing changed
+    assert boxes[-1][0] == "Pixel spacing not changed" and "not a number" in boxes[-1][1]
+    assert w.pixel_spacing == (0.29, 0.177)
+    with qtbot.waitSignal(w.studyShown, timeout=30_000):
+        w.commands["pixel_spacing"].trigger()  # empty: back to the guess
+    assert w.pixel_spacing is None and w.panels[View.LCC].image.info.spacing is None
+    w.cad.run()  # a job under way when the spacing changes: whatever it computes is not kept
+    with qtbot.waitSignal(w.studyShown, timeout=30_000):
+        w.set_pixel_spacing(0.2)
+    qtbot.waitUntil(lambda: not w.cad.runner._jobs, timeout=30_000)
+    assert not w.cad.runner.cache and w.cad.result is None
