@@ -320,17 +320,25 @@ class CadController(ReaderActions, QtCore.QObject):
         curve = r.model.operating_curve if r is not None else None
         self.scores.update_scores(r.breasts if r is not None else None, self.window.hanging.rows(), curve)
 
+    def other_results(self, view: View) -> list[tuple[str, MammoImage, ImageCadResult]]:
+        """The images of ``view`` besides the shown one that the CAD analysed (a retake, a second exposure):
+        ``(note, image, result)``, the note saying which they are, e.g. "2 of 2"."""
+        panel = self.window.panels[view]
+        options = self.window.choices.get(view, [])
+        found = []
+        for i, option in enumerate(options):
+            other = option.image
+            if panel.image is not None and other is not panel.image and (r := self.result_for(other)) is not None:
+                found.append((f"{i + 1} of {len(options)}", other, r))
+        return found
+
     def match_rows(self) -> list[MatchRow]:
         """Rows of the shown images, and of the other images of each view that the CAD analysed (``note``)."""
         views = []
         for v, panel in self.window.panels.items():
-            if panel.image is None:
-                continue
-            views.append(ViewCad(v, image_key(panel.image), self.image_result(panel)))
-            options = self.window.choices.get(v, [])
-            for i, d in enumerate(options):
-                if d.image is not panel.image and (r := self.result_for(d.image)) is not None:
-                    views.append(ViewCad(v, image_key(d.image), r, note=f"{i + 1} of {len(options)}"))
+            if panel.image is not None:
+                views.append(ViewCad(v, image_key(panel.image), self.image_result(panel)))
+                views += [ViewCad(v, image_key(img), r, note=note) for note, img, r in self.other_results(v)]
         return match_study(views, self.reader.marks, self.style.kinds())
 
     def _update_findings(self) -> None:

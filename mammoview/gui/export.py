@@ -222,15 +222,12 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
             names[str(panel.image.path)] = view.value if anonymize else str(panel.image.path)
             names[image_key(panel.image)] = view.value if anonymize else image_key(panel.image)
             analysed.append(panel.image)
-    for view, panel in window.panels.items():
-        options = window.choices.get(view, [])
-        for i, option in enumerate(options):
-            other = option.image
-            if panel.image is not None and other is not panel.image and cad.result_for(other) is not None:
-                anonymous = f"{view.value} ({i + 1} of {len(options)})"
-                names[str(other.path)] = anonymous if anonymize else str(other.path)
-                names[image_key(other)] = anonymous if anonymize else image_key(other)
-                analysed.append(other)
+    for view in window.panels:
+        for note, other, _result in cad.other_results(view):
+            anonymous = f"{view.value} ({note})"
+            names[str(other.path)] = anonymous if anonymize else str(other.path)
+            names[image_key(other)] = anonymous if anonymize else image_key(other)
+            analysed.append(other)
     images = []
     if shown and cad.result is not None:
         for image in analysed:
