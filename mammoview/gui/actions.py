@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-_LAYOUT_KEYS = {Layout.FOUR: "Alt+1", Layout.CC: "Alt+2", Layout.MLO: "Alt+3"}
+_LAYOUT_KEYS = {Layout.FOUR: "Alt+1", Layout.CC: "Alt+2", Layout.MLO: "Alt+3", Layout.FOUR_MLO_TOP: "Alt+4"}
 _LINK_KEYS = {
     LinkMode.PAIRS: "Ctrl+Alt+P",
     LinkMode.CC: "Ctrl+Alt+C",

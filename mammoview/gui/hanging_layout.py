@@ -25,12 +25,18 @@ class Layout(enum.Enum):
     FOUR = "Four views (CC above MLO)"
     CC = "CC pair"
     MLO = "MLO pair"
+    FOUR_MLO_TOP = "Four views (MLO above CC)"  # some sites hang the MLO pair on top
+
+    @property
+    def four_up(self) -> bool:
+        return len(_ROWS[self]) == 2
 
 
 _ROWS: dict[Layout, tuple[tuple[View, View], ...]] = {
     Layout.FOUR: ((View.RCC, View.LCC), (View.RMLO, View.LMLO)),
     Layout.CC: ((View.RCC, View.LCC),),
     Layout.MLO: ((View.RMLO, View.LMLO),),
+    Layout.FOUR_MLO_TOP: ((View.RMLO, View.LMLO), (View.RCC, View.LCC)),
 }
 
 

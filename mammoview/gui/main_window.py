@@ -250,6 +250,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.hanging.set_layout_mode(mode)
         self._check(f"layout_{mode.name.lower()}")
         self.settings.set_value("view/layout", mode.name)
+        if mode.four_up:
+            self.settings.set_value("view/four_layout", mode.name)
 
     def toggle_maximize_active(self) -> None:
         self._toggle_maximize(self.active_view)
@@ -311,8 +313,14 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         modes = list(LinkMode)
         self.set_link_mode(modes[(modes.index(self.link_mode) + 1) % len(modes)])
 
+    @property
+    def four_layout(self) -> Layout:
+        """The four-view layout the reader hangs studies in (CC or MLO pair on top: the last one chosen)."""
+        mode: Layout = _enum(Layout, self.settings.value("view/four_layout"), Layout.FOUR)
+        return mode if mode.four_up else Layout.FOUR
+
     def reset_view(self) -> None:
-        self.set_layout_mode(Layout.FOUR)
+        self.set_layout_mode(self.four_layout)
         self.set_link_mode(LinkMode.PAIRS)
 
     def _update_overlay_text(self) -> None:

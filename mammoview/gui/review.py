@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mammoview.gui.hanging_layout import Layout
 from mammoview.gui.linking import mark_group_unfitted
 from mammoview.io.model import View
 
@@ -19,7 +18,7 @@ FOCUS_ZOOM = 2.0
 def focus_on(window: MainWindow, view: View, point: tuple[float, float]) -> None:
     """Centre ``view``'s panel on stored ``point``; its linked partner follows (mirrored)."""
     if view not in window.hanging.visible_views():
-        window.set_layout_mode(Layout.FOUR)
+        window.set_layout_mode(window.four_layout)
     panel = window.panels[view]
     panel.activated.emit(panel)  # the window makes it the active panel
     vb = panel.view_box

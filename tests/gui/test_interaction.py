@@ -252,3 +252,25 @@ def test_non_square_pixels_are_shown_in_their_true_proportions(main_window, load
     assert match, text
     assert float(match.group(1)) == pytest.approx(int(match.group(3)) * 0.1, abs=0.1)
     assert float(match.group(2)) == pytest.approx(int(match.group(4)) * 0.2, abs=0.2)
+
+
+def test_the_mlo_pair_can_hang_on_top_and_stays_the_four_view_layout(study):
+    """Some sites hang MLOs above CCs: Alt+4; Home (reset) and going to a hidden view bring that layout back."""
+    from mammoview.gui.hanging_layout import Layout
+    from mammoview.gui.review import focus_on
+
+    w = study
+    w.commands["layout_four_mlo_top"].trigger()
+    assert w.hanging.rows() == ((View.RMLO, View.LMLO), (View.RCC, View.LCC))
+    rmlo, rcc = w.panels[View.RMLO], w.panels[View.RCC]
+    assert rmlo.geometry().top() == 0 and rcc.geometry().top() > rmlo.geometry().bottom()
+    assert rmlo.geometry().left() == 0 and w.panels[View.LMLO].geometry().left() > rmlo.geometry().right()
+    w.commands["layout_cc"].trigger()
+    focus_on(w, View.LMLO, (100.0, 100.0))  # a findings row on a hidden view
+    assert w.hanging.layout_mode is Layout.FOUR_MLO_TOP
+    w.commands["layout_cc"].trigger()
+    w.commands["reset_view"].trigger()
+    assert w.hanging.layout_mode is Layout.FOUR_MLO_TOP and w.settings.value("view/four_layout") == "FOUR_MLO_TOP"
+    w.commands["layout_four"].trigger()
+    w.commands["reset_view"].trigger()
+    assert w.hanging.layout_mode is Layout.FOUR
