@@ -376,7 +376,10 @@ def analyse_study(
     for lat in Laterality:
         mine = [r for r, img in zip(results, imgs, strict=True) if _laterality(img) is lat]
         if mine:
-            dens = per_breast([views_density[r.path] for r in mine if r.path in views_density])
+            # density: one image per view (the first; a retake of a view must not weigh twice in the mean)
+            per_view = {r.view if r.view is not None else r.path: r for r in reversed(mine)}
+            dens = per_breast([views_density[r.path] for r in mine if r.path in views_density
+                               and per_view[r.view if r.view is not None else r.path] is r])  # fmt: skip
             breasts[lat] = BreastScore(lat, max(r.abnormal for r in mine), max(r.malignant for r in mine), len(mine),
                                        density=dens)  # fmt: skip
     return StudyCadResult(
