@@ -83,9 +83,9 @@ def _image_lines(info: ImageInfo) -> list[str]:
         f"      spacing:     {info.spacing_text}",
         f"      pixels:      {info.photometric}, {info.chain.bits_stored} bits stored, {info.transfer_syntax}",
     ]
-    if m.view_modifiers or m.implant_present:
-        modifiers = ", ".join(m.view_modifiers) or "none"
-        out.append(f"      modifiers:   {modifiers}{'; breast implant present' if m.implant_present else ''}")
+    if m.view_modifiers or m.implant_present or m.partial_view:
+        notes = "".join(("; breast implant present" * m.implant_present, "; partial view" * m.partial_view))
+        out.append(f"      modifiers:   {', '.join(m.view_modifiers) or 'none'}{notes}")
     if info.orientation.row:
         out.append(f"      orientation: {info.orientation.row}\\{info.orientation.column} ({info.orientation.source})")
     ident = " | ".join(p for p in (m.patient_id, m.modality, m.study_date) if p)
@@ -142,5 +142,6 @@ def _image_json(info: ImageInfo) -> dict[str, Any]:
         "magnification_factor": info.meta.magnification_factor,
         "close_up": info.meta.close_up,
         "breast_implant": info.meta.implant_present,
+        "partial_view": info.meta.partial_view,
         "warnings": list(info.warnings),
     }

@@ -198,6 +198,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             meta, frames = display.image.info.meta, display.image.info.frames
             extra += list(meta.view_modifiers) + ["raw"] * meta.for_processing
             extra += [f"frame 1 of {frames}"] * (frames > 1)
+            extra += ["partial"] * meta.partial_view
             extra += ["implant"] * (meta.implant_present and "implant displaced" not in meta.view_modifiers)
         panel.labels.set_title_extra(" · ".join(extra))
 

@@ -135,6 +135,7 @@ def image_meta(ds: Any) -> ImageMeta:
         view_modifiers=view_modifiers(ds),
         magnification_factor=float_or_none(ds.get("EstimatedRadiographicMagnificationFactor")),
         implant_present=text("BreastImplantPresent").upper() == "YES",
+        partial_view=text("PartialView").upper() == "YES",
     )
 
 

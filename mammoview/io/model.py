@@ -265,6 +265,7 @@ class ImageMeta:
     #: Estimated Radiographic Magnification Factor (0018,1114): ~1.0-1.2 on contact views, 1.5-2 on magnified ones
     magnification_factor: float | None = None
     implant_present: bool = False  # Breast Implant Present (0028,1300) is YES
+    partial_view: bool = False  # Partial View (0028,1350) is YES: one of several exposures covering the breast
 
     @property
     def for_processing(self) -> bool:

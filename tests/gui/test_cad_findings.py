@@ -193,7 +193,7 @@ def test_a_views_other_image_is_analysed_listed_and_shown_from_its_row(cad_windo
     for view in SYNTHETIC_VIEWS:
         write_view(folder, f"{view}.dcm", view)
     retake = pydicom.dcmread(write_view(folder, "LCC_retake.dcm", "LCC"))
-    retake.InstanceNumber = 2
+    retake.InstanceNumber, retake.PartialView = 2, "YES"  # e.g. a large breast's second exposure
     retake.save_as(folder / "LCC_retake.dcm")
     raw = pydicom.dcmread(write_view(folder, "RCC_raw.dcm", "RCC"))
     raw.PresentationIntentType, raw.InstanceNumber = "FOR PROCESSING", 2
@@ -229,7 +229,9 @@ def test_a_views_other_image_is_analysed_listed_and_shown_from_its_row(cad_windo
     panel.select_row(panel.rows.index(row))
     qtbot.wait(10)
     lcc = w.panels[View.LCC]
-    assert lcc.image.path.name == "LCC_retake.dcm" and lcc.labels.title.text().endswith("<small>(2 of 2)</small>")
+    assert lcc.image.path.name == "LCC_retake.dcm" and lcc.labels.title.text().endswith(
+        "<small>(2 of 2) · partial</small>"
+    )
     (x0, x1), (y0, y1) = lcc.view_box.viewRange()
     target = lcc.stored_to_scene(200, 100)
     assert (x0 + x1) / 2 == pytest.approx(target.x(), abs=1.0) and (y0 + y1) / 2 == pytest.approx(target.y(), abs=1.0)

@@ -116,15 +116,16 @@ def test_info_names_view_modifiers_close_ups_and_implants(write_dcm: MakeFile, t
         ds.ViewModifierCodeSequence = [item]
         ds.EstimatedRadiographicMagnificationFactor = "1.8"
         ds.BreastImplantPresent = "YES"
+        ds.PartialView = "YES"
 
     write_dcm("mag.dcm", laterality="L", view="CC", edit=magnified_implant)
     write_dcm("plain.dcm", laterality="R", view="CC")
     assert main(["info", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.count("modifiers:") == 1 and "modifiers:   magnification; breast implant present" in out
+    assert out.count("modifiers:") == 1 and "modifiers:   magnification; breast implant present; partial view" in out
     assert main(["info", str(tmp_path), "--json"]) == 0
     images = {Path(i["path"]).name: i for s in json.loads(capsys.readouterr().out)["studies"] for i in s["images"]}
     assert images["mag.dcm"]["view_modifiers"] == ["magnification"] and images["mag.dcm"]["breast_implant"]
-    assert images["mag.dcm"]["magnification_factor"] == 1.8
+    assert images["mag.dcm"]["magnification_factor"] == 1.8 and images["mag.dcm"]["partial_view"]
     assert images["mag.dcm"]["close_up"] == "magnification view (ViewModifierCodeSequence (0054,0222))"
     assert images["plain.dcm"]["view_modifiers"] == [] and images["plain.dcm"]["close_up"] == ""
