@@ -112,7 +112,7 @@ def check_cad_input(info: ImageInfo) -> None:
 
     The networks learned lesions in whole-breast 2-D screening views at a fixed size in mm; a
     close-up shows a few centimetres of compressed, magnified tissue, where the maps and their
-    operating points mean nothing (commercial CAD does not process these views either), and the
+    operating points mean nothing (screening CAD is made for whole-breast views), and the
     first frame of a tomosynthesis volume is one slice at the edge of the breast.
     """
     if info.meta.close_up:
