@@ -29,9 +29,12 @@ from mammoview.gui.matching import RULE
 from mammoview.gui.read_state import ReadState, atomic_write_json, image_key, now_iso, study_hash
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from mammoview.cad.types import ModelInfo
     from mammoview.gui.cad_controller import CadController
     from mammoview.gui.main_window import MainWindow
+    from mammoview.io.model import View
 
 CAPTION = "CAD — research use only"
 FORMAT = "mammoview-export/1"
@@ -103,7 +106,8 @@ def grab_shown(window: MainWindow, active_only: bool, anonymize: bool) -> QtGui.
     return image
 
 
-def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
+def legend_info(window: MainWindow, anonymize: bool, views: Sequence[View] | None = None) -> LegendInfo:
+    """What the legend says; ``views``: those in the picture (default: all four)."""
     cad = window.cad
     shown = cad.unlocked and cad.result is not None
     m = cad.result.model if cad.result is not None else cad.model_info
@@ -127,7 +131,20 @@ def legend_info(window: MainWindow, anonymize: bool) -> LegendInfo:
         density=_density_text(cad) if shown and cad.style.scores else "",
         malignancy=_malignancy_text(cad) if shown else "",
         verifier=f"Verified by {m.verifier.tag}" if shown and m is not None and m.verifier is not None else "",
+        elsewhere=_elsewhere_text(cad, list(window.panels) if views is None else views) if shown else "",
     )
+
+
+def _elsewhere_text(cad: CadController, views: Sequence[View]) -> str:
+    """``Not in this picture: L CC (2 of 2) 3 findings``: the CAD findings on the pictured views' other images."""
+    kinds = cad.style.kinds()
+    parts = []
+    for view in views:
+        for note, _image, result in cad.other_results(view):
+            n = sum(kinds.get(f.kind.value, True) for f in result.findings)
+            if n:
+                parts.append(f"{view.label} ({note}) {n} finding{'s' if n != 1 else ''}")
+    return f"Not in this picture: {', '.join(parts)} (JSON)" if parts else ""
 
 
 def _malignancy_text(cad: CadController) -> str:
@@ -189,7 +206,8 @@ def render_picture(window: MainWindow, *, active_only: bool = False, anonymize: 
         painter.drawImage(0, 0, shot)
         painter.translate(0, shot.height())
         painter.scale(dpr, dpr)
-        paint_legend(painter, shot.width() / dpr, legend_info(window, anonymize))
+        views = [window.active_view] if active_only else None
+        paint_legend(painter, shot.width() / dpr, legend_info(window, anonymize, views))
     finally:
         painter.end()
     return out

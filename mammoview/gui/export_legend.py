@@ -41,6 +41,7 @@ class LegendInfo:
     density: str = ""  # the exam's density and the model behind the breast labels ("" = none shown)
     malignancy: str = ""  # the second-stage model behind the malignancy ("" = the detector's own)
     verifier: str = ""  # the second network that re-scored the marks ("" = the detector's own scores)
+    elsewhere: str = ""  # CAD findings on the pictured views' other images, which the picture does not show
 
 
 def _font(painter: QtGui.QPainter, size: float, bold: bool = False) -> None:
@@ -159,6 +160,11 @@ def _paint_glyph_block(painter: QtGui.QPainter, info: LegendInfo) -> None:
         if info.rates:
             rate = "0.5 FP/img = false marks per image at that score (validation)"
             painter.drawText(QtCore.QPointF(gx, y + 13), rate)
+        if info.elsewhere:  # e.g. a retake's findings: said, so the picture is not read as all there is
+            painter.setPen(QtGui.QColor("#ffcc33"))
+            text = painter.fontMetrics().elidedText(info.elsewhere, QtCore.Qt.TextElideMode.ElideRight,
+                                                    int(BLOCKS[1] - gx - 8))  # fmt: skip
+            painter.drawText(QtCore.QPointF(gx, y + 30), text)
 
 
 def _paint_model_block(painter: QtGui.QPainter, info: LegendInfo) -> None:

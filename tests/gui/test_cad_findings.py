@@ -225,6 +225,11 @@ def test_a_views_other_image_is_analysed_listed_and_shown_from_its_row(cad_windo
     assert row_text(row)[0] == "L CC (2 of 2)" and "2 CAD finding(s)" in panel.note.text()
     doc = export_json(w, anonymize=True)
     assert [e["path"] for e in doc["images"]][-1] == "LCC (2 of 2)"
+    from mammoview.gui.export import legend_info
+
+    # the picture shows L CC's first image: its legend says where the other findings are
+    assert legend_info(w, True).elsewhere == "Not in this picture: L CC (2 of 2) 1 finding (JSON)"
+    assert legend_info(w, True, [View.RCC]).elsewhere == ""  # an export of R CC alone
     assert [r["image"] for r in doc["matching"]["rows"] if r["view"] == "LCC"] == ["LCC", "LCC (2 of 2)"]
     panel.select_row(panel.rows.index(row))
     qtbot.wait(10)
