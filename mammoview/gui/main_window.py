@@ -34,7 +34,7 @@ from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import Preset, WindowState
 from mammoview.gui.worklist import Worklist, WorklistPanel
 from mammoview.io.model import View
-from mammoview.io.reader import SpacingOption
+from mammoview.io.reader import SpacingOption, spacing_option
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,11 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self._cursor_label = QtWidgets.QLabel("")
         self._cursor_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 40)
         self.statusBar().addPermanentWidget(self._cursor_label)
+        # a pixel spacing given for files without one applies to every study opened: always in sight
+        self._spacing_label = QtWidgets.QLabel("")
+        self._spacing_label.setToolTip("Image ▸ Pixel spacing for files without one… (Ctrl+Alt+S); empty: guessed")
+        self.statusBar().addPermanentWidget(self._spacing_label)
+        self._show_given_spacing()
         self.statusBar().addPermanentWidget(QtWidgets.QLabel("Research use only"))
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -287,6 +292,12 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     def set_magnifier(self, enabled: bool) -> None:
         for panel in self.panels.values():
             panel.set_magnifier(enabled)
+
+    def _show_given_spacing(self) -> None:
+        sp = spacing_option(self.pixel_spacing)
+        values = "" if sp is None else f"{sp.row_mm:g}" if sp.row_mm == sp.col_mm else f"{sp.row_mm:g} x {sp.col_mm:g}"
+        self._spacing_label.setText(f"Given spacing {values} mm" if values else "")
+        self._spacing_label.setVisible(bool(values))
 
     def forget_cad_results(self) -> None:
         """The images changed (e.g. their pixel spacing): CAD results computed before are dropped."""

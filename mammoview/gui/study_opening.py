@@ -46,6 +46,7 @@ class StudyOpening:
         def show_study(self, loaded: LoadedStudy) -> None: ...
         def report_problems(self, title: str, lines: list[str], critical: bool = False) -> None: ...
         def forget_cad_results(self) -> None: ...
+        def _show_given_spacing(self) -> None: ...
 
     def open_paths(self, paths: list[str]) -> None:
         """Scan ``paths`` in the background, then load the study (asking which one if several)."""
@@ -113,6 +114,7 @@ class StudyOpening:
         """Use ``option`` for every image of the worklist whose file has no spacing, and show the current study
         again with it (its CAD results, computed with the old spacing, are dropped)."""
         self.pixel_spacing = option
+        self._show_given_spacing()
         self.worklist.map_studies(lambda study: with_spacing(study, option))
         self._prefetched = None
         self.prefetch.cancel()

@@ -395,6 +395,7 @@ def test_a_pixel_spacing_given_in_the_viewer_applies_to_files_without_one(cad_wi
     sp = w.panels[View.LCC].image.info.spacing
     assert (sp.row_mm, sp.col_mm, sp.source) == (0.29, 0.177, "--pixel-spacing option")
     assert w.panels[View.LCC].aspect == pytest.approx(0.177 / 0.29) and w.pixel_spacing == (0.29, 0.177)
+    assert w._spacing_label.text() == "Given spacing 0.29 x 0.177 mm"  # in sight while it applies
     assert not w.cad.runner.cache and w.cad.result is None  # the guessed spacing's CAD is gone
     assert all(i.spacing is not None for e in w.worklist.entries for i in e.study.images)
     w.commands["pixel_spacing"].trigger()  # "wide": said, nothing changed
@@ -403,6 +404,7 @@ def test_a_pixel_spacing_given_in_the_viewer_applies_to_files_without_one(cad_wi
     with qtbot.waitSignal(w.studyShown, timeout=30_000):
         w.commands["pixel_spacing"].trigger()  # empty: back to the guess
     assert w.pixel_spacing is None and w.panels[View.LCC].image.info.spacing is None
+    assert w._spacing_label.isHidden()
     w.cad.run()  # a job under way when the spacing changes: whatever it computes is not kept
     with qtbot.waitSignal(w.studyShown, timeout=30_000):
         w.set_pixel_spacing(0.2)
