@@ -139,8 +139,8 @@ def readable_by_cad(image: MammoImage) -> bool:
 
 #: What the CAD says of a view whose file reports a breast implant (analysed, but nothing like it was trained on).
 IMPLANT_NOTE = (
-    "breast implant present (BreastImplantPresent (0028,1300) YES): the CAD was not trained on images with "
-    "implants, so its marks and scores on this view are less reliable"
+    "breast implant present (BreastImplantPresent (0028,1300) YES): the CAD was not validated on images with "
+    "implants: read its marks and scores on this view with care"
 )
 
 

@@ -205,7 +205,7 @@ class ImageCadResult:
     nipple: tuple[float, float] | None = None
     #: the spacing was guessed (:func:`mammoview.cad.preprocess.estimate_spacing`): the file had none
     spacing_estimated: bool = False
-    #: the file says a breast implant is present (Breast Implant Present (0028,1300)): the CAD was not trained on any
+    #: the file says a breast implant is present (Breast Implant Present (0028,1300)): the CAD was not validated on them
     implant: bool = False
 
     def nipple_distance_mm(self, x: float, y: float) -> float | None:

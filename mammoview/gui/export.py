@@ -253,7 +253,7 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
                 entry = r.to_json(rates=True)
                 entry["path"] = names.get(r.path, r.path)
                 entry["nipple"] = [round(v, 1) for v in r.nipple] if r.nipple is not None else None
-                entry["breast_implant"] = r.implant  # the file says so; the CAD was not trained on implants
+                entry["breast_implant"] = r.implant  # the file says so; the CAD was not validated on implants
                 images.append(entry)
     m = cad.result.model if cad.result is not None else cad.model_info
     marks = []

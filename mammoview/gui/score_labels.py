@@ -102,7 +102,7 @@ def implant_text(result: StudyCadResult) -> str:
         return ""
     names = _labels(with_implant)
     return (
-        f"Breast implant in {names} (the file says so): the CAD was not trained on images with implants; "
+        f"Breast implant in {names} (the file says so): the CAD was not validated on images with implants; "
         "read its marks and scores there with care."
     )
 

@@ -352,7 +352,7 @@ def test_close_ups_and_implants_are_named_on_the_panel_and_by_the_cad(cad_window
     qtbot.waitUntil(lambda: window.cad.result is not None, timeout=30_000)
     window.commands["cad_first_read_done"].trigger()
     state = window.cad.dock.state_label.text()
-    assert "Breast implant in R CC (the file says so): the CAD was not trained on images with implants" in state
+    assert "Breast implant in R CC (the file says so): the CAD was not validated on images with implants" in state
     implants = {e["path"]: e["breast_implant"] for e in export_json(window, anonymize=True)["images"]}
     assert implants == {"RCC": True, "LCC": False, "RMLO": False, "LMLO": False}
     window.show_choice(View.RMLO, 1)
