@@ -137,7 +137,7 @@ def readable_by_cad(image: MammoImage) -> bool:
     return not image.info.meta.for_processing
 
 
-#: What the CAD says of a view whose file reports a breast implant (analysed, but nothing like it was trained on).
+#: What the CAD says of a view whose file reports a breast implant (analysed, but not validated on such images).
 IMPLANT_NOTE = (
     "breast implant present (BreastImplantPresent (0028,1300) YES): the CAD was not validated on images with "
     "implants: read its marks and scores on this view with care"
