@@ -187,8 +187,9 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         problems += [f"{d.image.path.name}: {w}" for d in displays.values() for w in d.image.info.warnings]
         shown = sum(p.display is not None for p in self.panels.values())
         batch = f" {self.worklist.summary()} (PgDown: next)." if place else ""
-        self.show_status(f"{title}: {shown} view(s) shown." + (f" {len(problems)} problem(s)." if problems else "")
-                         + batch)  # fmt: skip
+        notes = "".join(f" {n[0].upper()}{n[1:]}." for n in hanging.notes)  # e.g. an exam of one breast
+        self.show_status(f"{title}: {shown} view(s) shown.{notes}" + (f" {len(problems)} problem(s)." if problems
+                         else "") + batch)  # fmt: skip
         if problems:
             self.report_problems("Study opened with problems", problems, critical=bool(loaded.study.errors))
         self.studyShown.emit(loaded)

@@ -44,8 +44,14 @@ def hang(study: Study) -> Hanging:
             alternatives[view] = tuple(imgs[1:])
             others = ", ".join(i.path.name for i in imgs[1:])
             warnings.append(f"{len(imgs)} images claim {view.label}: showing {imgs[0].path.name}; also {others}")
+    notes: list[str] = []
     placed = [v for v in View if panels[v] is not None]
     if placed and len(placed) < len(View):
-        missing = ", ".join(v.label for v in View if panels[v] is None)
-        warnings.append(f"no image for {missing}")
-    return Hanging(panels=panels, alternatives=alternatives, unplaced=tuple(unplaced), warnings=tuple(warnings))
+        missing = [v for v in View if panels[v] is None]
+        text = f"no image for {', '.join(v.label for v in missing)}"
+        # a whole breast missing and the other one complete is an exam of one breast (after a mastectomy, a
+        # unilateral work-up, most CBIS-DDSM cases): said, not a problem; a view missing beside its pair is one
+        one_breast = {v.laterality for v in missing} != {v.laterality for v in placed} and len(placed) == 2
+        (notes if one_breast else warnings).append(text + (" (an exam of one breast)" if one_breast else ""))
+    return Hanging(panels=panels, alternatives=alternatives, unplaced=tuple(unplaced), warnings=tuple(warnings),
+                   notes=tuple(notes))  # fmt: skip

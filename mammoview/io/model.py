@@ -406,6 +406,7 @@ class Hanging:
     alternatives: Mapping[View, tuple[MammoImage, ...]] = field(default_factory=dict)
     unplaced: tuple[MammoImage, ...] = ()
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # worth saying, not a problem (e.g. an exam of one breast)
 
 
 @dataclass(frozen=True)

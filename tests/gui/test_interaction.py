@@ -274,3 +274,17 @@ def test_the_mlo_pair_can_hang_on_top_and_stays_the_four_view_layout(study):
     w.commands["layout_four"].trigger()
     w.commands["reset_view"].trigger()
     assert w.hanging.layout_mode is Layout.FOUR
+
+
+def test_an_exam_of_one_breast_opens_without_a_problem_note(main_window, load, tmp_path, monkeypatch):
+    """After a mastectomy (and in most CBIS-DDSM cases) an exam holds one breast: said in the status bar only."""
+    from mammoview.gui import dialogs
+    from tests.gui.conftest import write_view
+
+    boxes: list[str] = []
+    monkeypatch.setattr(dialogs, "message_box", lambda _p, _i, title, text, details="": boxes.append(text))
+    for view in ("RCC", "RMLO"):
+        write_view(tmp_path / "right", f"{view}.dcm", view)
+    load(main_window, [tmp_path / "right"])
+    assert not boxes and main_window.panels[View.LCC].image is None
+    assert "No image for L CC, L MLO (an exam of one breast)." in main_window.statusBar().currentMessage()

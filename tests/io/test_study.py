@@ -294,3 +294,19 @@ def test_a_tomosynthesis_volume_hangs_behind_the_2d_view_of_its_slot(write_dcm: 
     assert tomo.info.frames == 3 and tomo.shape == h.panels[View.LCC].shape
     assert [w for w in tomo.info.warnings if w.startswith("breast tomosynthesis image (3 frames): only the first")]
     assert h.panels[View.LCC].info.warnings == ()
+
+
+def test_one_breast_exam_is_a_note_a_view_missing_beside_its_pair_a_warning(
+    write_dcm: MakeFile, tmp_path: Path
+) -> None:
+    for name in ("RCC", "RMLO"):
+        write_dcm(f"one/{name}.dcm", study_uid="4.4", laterality=name[0], view=name[1:])
+    (info,), _ = open_paths([tmp_path / "one"])
+    h = hang(load_study(info, max_workers=2))
+    assert h.notes == ("no image for L CC, L MLO (an exam of one breast)",) and h.warnings == ()
+    write_dcm("three/RCC.dcm", study_uid="4.5", laterality="R", view="CC")
+    write_dcm("three/RMLO.dcm", study_uid="4.5", laterality="R", view="MLO")
+    write_dcm("three/LCC.dcm", study_uid="4.5", laterality="L", view="CC")
+    (info,), _ = open_paths([tmp_path / "three"])
+    h = hang(load_study(info, max_workers=2))
+    assert h.warnings == ("no image for L MLO",) and h.notes == ()
