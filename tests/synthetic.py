@@ -115,6 +115,13 @@ def mammo_dataset(
     return ds
 
 
+def code_item(designator: str, value: str, meaning: str = "") -> Dataset:
+    """A coded item (Code Value, Coding Scheme Designator, Code Meaning), e.g. of a View Code Sequence."""
+    item = Dataset()
+    item.CodingSchemeDesignator, item.CodeValue, item.CodeMeaning = designator, value, meaning
+    return item
+
+
 def write_dataset(ds: Dataset, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pydicom.dcmwrite(path, ds, enforce_file_format=True)

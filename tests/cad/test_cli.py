@@ -164,13 +164,11 @@ def test_detect_passes_on_what_the_reader_warned_about(models_dir, breast_with_b
 def test_detect_refuses_a_close_up_and_warns_about_an_implant(models_dir, breast_with_blob, tmp_path, capsys):
     """A spot compression view gets an error entry (the CAD does not run on close-ups); an implant view runs,
     with the reader's warning on stderr."""
-    from pydicom.dataset import Dataset
+    from tests.synthetic import code_item
 
     folder = tmp_path / "workup"
     spot = mammo_dataset(breast_with_blob, "L", "CC", pixel_spacing=(0.25, 0.25))
-    modifier = Dataset()
-    modifier.CodeValue, modifier.CodingSchemeDesignator, modifier.CodeMeaning = "R-102D7", "SRT", "Spot Compression"
-    spot.ViewModifierCodeSequence = [modifier]
+    spot.ViewModifierCodeSequence = [code_item("SRT", "R-102D7", "Spot Compression")]
     write_dataset(spot, folder / "spot.dcm")
     implant = mammo_dataset(breast_with_blob, "L", "MLO", pixel_spacing=(0.25, 0.25))
     implant.BreastImplantPresent = "YES"

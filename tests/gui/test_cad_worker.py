@@ -320,10 +320,10 @@ def test_close_ups_and_implants_are_named_on_the_panel_and_by_the_cad(cad_window
     volume of R MLO) hangs behind the whole-breast one, says what it is when shown, and the CAD refuses it when it
     is the one shown."""
     import pydicom
-    from pydicom.dataset import Dataset
 
     from mammoview.gui import dialogs
     from mammoview.gui.export import export_json
+    from tests.synthetic import code_item
 
     folder = tmp_path / "workup"
     for view in SYNTHETIC_VIEWS:
@@ -332,9 +332,8 @@ def test_close_ups_and_implants_are_named_on_the_panel_and_by_the_cad(cad_window
     rcc.BreastImplantPresent = "YES"
     rcc.save_as(folder / "RCC.dcm")
     spot = pydicom.dcmread(write_view(folder, "LCC_spot.dcm", "LCC"))
-    modifier = Dataset()
-    modifier.CodeValue, modifier.CodingSchemeDesignator, modifier.CodeMeaning = "399055006", "SCT", "Spot Compression"
-    spot.ViewModifierCodeSequence, spot.InstanceNumber = [modifier], 0  # numbered first, still hung second
+    spot.ViewModifierCodeSequence = [code_item("SCT", "399055006", "Spot Compression")]
+    spot.InstanceNumber = 0  # numbered first, still hung second
     spot.save_as(folder / "LCC_spot.dcm")
     tomo = pydicom.dcmread(write_view(folder, "RMLO_tomo.dcm", "RMLO"))
     tomo.NumberOfFrames, tomo.PixelData, tomo.InstanceNumber = 3, tomo.PixelData * 3, 0

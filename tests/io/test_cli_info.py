@@ -110,10 +110,10 @@ def test_info_names_view_modifiers_close_ups_and_implants(write_dcm: MakeFile, t
                                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     from pydicom.dataset import Dataset
 
+    from tests.synthetic import code_item
+
     def magnified_implant(ds: Dataset) -> None:
-        item = Dataset()
-        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = "R-102D6", "SRT", "Magnification"
-        ds.ViewModifierCodeSequence = [item]
+        ds.ViewModifierCodeSequence = [code_item("SRT", "R-102D6", "Magnification")]
         ds.EstimatedRadiographicMagnificationFactor = "1.8"
         ds.BreastImplantPresent = "YES"
         ds.PartialView = "YES"

@@ -10,7 +10,7 @@ from pydicom.dataset import Dataset
 
 from mammoview.io import Study, View, group_studies, hang, load_study, open_paths, read_info, scan_paths
 from tests.io.conftest import BENIGN_VIEWS, MALIGN_VIEWS, MakeFile
-from tests.synthetic import synthetic_breast
+from tests.synthetic import code_item, synthetic_breast
 
 # --- scan -----------------------------------------------------------------------------
 
@@ -201,14 +201,8 @@ def test_load_order_is_stable(write_dcm: MakeFile, tmp_path: Path, workers: int)
     assert [i.view for i in study.images] == list(View)
 
 
-def _modifier(scheme: str, code: str, meaning: str) -> Dataset:
-    item = Dataset()
-    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code, scheme, meaning
-    return item
-
-
 def _view_code(ds: Dataset, view_code: str, *modifiers: Dataset) -> None:
-    item = _modifier("SCT", view_code, "view")
+    item = code_item("SCT", view_code, "view")
     if modifiers:
         item.ViewModifierCodeSequence = list(modifiers)
     ds.ViewCodeSequence = [item]
@@ -221,7 +215,7 @@ def test_close_ups_hang_behind_the_whole_breast_view_and_implants_are_named(writ
     cc, mlo = "399162004", "399368009"
 
     def spot(ds: Dataset) -> None:  # numbered first: the close-up still hangs second
-        _view_code(ds, cc, _modifier("SCT", "399055006", "Spot Compression"))
+        _view_code(ds, cc, code_item("SCT", "399055006", "Spot Compression"))
         ds.InstanceNumber = 1
 
     def whole(ds: Dataset) -> None:
@@ -236,12 +230,12 @@ def test_close_ups_hang_behind_the_whole_breast_view_and_implants_are_named(writ
 
     def implant_displaced(ds: Dataset) -> None:  # SRT code, at the top level as some systems write it
         _view_code(ds, mlo)
-        ds.ViewModifierCodeSequence = [_modifier("SRT", "R-102D5", "Implant Displaced")]
+        ds.ViewModifierCodeSequence = [code_item("SRT", "R-102D5", "Implant Displaced")]
         ds.BreastImplantPresent = "YES"
 
     def implant(ds: Dataset) -> None:
         ds.BreastImplantPresent = "YES"
-        ds.ViewModifierCodeSequence = [_modifier("99LOCAL", "X1", "Pushed Back")]  # unknown: its meaning
+        ds.ViewModifierCodeSequence = [code_item("99LOCAL", "X1", "Pushed Back")]  # unknown: its meaning
 
     write_dcm("a_spot_lcc.dcm", study_uid="6.6", laterality="L", view="CC", edit=spot)
     write_dcm("b_lcc.dcm", study_uid="6.6", laterality="L", view="CC", edit=whole)

@@ -13,7 +13,7 @@ from pydicom.sr._snomed_dict import mapping as snomed_mapping
 from mammoview.io import Laterality, Projection, View, read_info
 from mammoview.io.views import MODIFIER_CODES, VIEW_CODES, decide, match_name
 from tests.io.conftest import MakeFile
-from tests.synthetic import mammo_dataset, synthetic_breast
+from tests.synthetic import code_item, mammo_dataset, synthetic_breast
 
 PX = synthetic_breast(40, 30)
 NOWHERE = Path("/data/image.dcm")
@@ -25,12 +25,6 @@ def ds_with(**kw: object) -> Dataset:
     for k, v in kw.items():
         setattr(ds, k, v)
     return ds
-
-
-def code_item(designator: str, value: str, meaning: str = "") -> Dataset:
-    item = Dataset()
-    item.CodingSchemeDesignator, item.CodeValue, item.CodeMeaning = designator, value, meaning
-    return item
 
 
 # --- laterality ---------------------------------------------------------------------
