@@ -34,7 +34,7 @@ from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import Preset, WindowState
 from mammoview.gui.worklist import Worklist, WorklistPanel
 from mammoview.io.model import View
-from mammoview.io.reader import SpacingOption, spacing_option
+from mammoview.io.reader import SpacingOption, format_spacing
 
 log = logging.getLogger(__name__)
 
@@ -295,8 +295,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             panel.set_magnifier(enabled)
 
     def _show_given_spacing(self) -> None:
-        sp = spacing_option(self.pixel_spacing)
-        values = "" if sp is None else f"{sp.row_mm:g}" if sp.row_mm == sp.col_mm else f"{sp.row_mm:g} x {sp.col_mm:g}"
+        values = format_spacing(self.pixel_spacing, " x ")
         self._spacing_label.setText(f"Given spacing {values} mm" if values else "")
         self._spacing_label.setVisible(bool(values))
 

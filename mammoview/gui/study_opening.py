@@ -17,7 +17,7 @@ from mammoview.gui.loader import LoadedStudy, ScanOutcome, load_job, scan_job
 from mammoview.gui.settings import RecentStudy
 from mammoview.gui.texts import study_title
 from mammoview.io.model import StudyInfo
-from mammoview.io.reader import SpacingOption, parse_spacing, with_spacing
+from mammoview.io.reader import SpacingOption, format_spacing, parse_spacing, with_spacing
 
 if TYPE_CHECKING:
     from PySide6 import QtWidgets
@@ -94,9 +94,7 @@ class StudyOpening:
 
     def ask_pixel_spacing(self) -> None:
         """Image ▸ Pixel spacing for files without one…: ask, then :meth:`set_pixel_spacing`."""
-        current = self.pixel_spacing
-        shown = "" if current is None else ",".join(f"{v:g}" for v in (current if isinstance(current, tuple)
-                                                                        else (current,)))  # fmt: skip
+        shown = format_spacing(self.pixel_spacing)
         text = dialogs.ask_text(cast("QtWidgets.QWidget", self), "Pixel spacing",
                                 "mm per pixel for images whose files carry none: MM, or ROW,COL for non-square "
                                 "pixels\n(e.g. 0.29,0.177 for the 800 x 800 CBIS-DDSM JPEGs; empty: the CAD "
@@ -119,7 +117,7 @@ class StudyOpening:
         self._prefetched = None
         self.prefetch.cancel()
         self.forget_cad_results()
-        said = "guessed (no spacing given)" if option is None else f"{option} mm"
+        said = "guessed (no spacing given)" if option is None else f"{format_spacing(option, ' x ')} mm"
         if self.loaded is None:
             self.show_status(f"Pixel spacing for files without one: {said}.", 5000)
             return

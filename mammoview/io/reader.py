@@ -63,6 +63,15 @@ def parse_spacing(text: str) -> float | tuple[float, float]:
     return values[0] if len(values) == 1 else (values[0], values[1])
 
 
+def format_spacing(pixel_spacing: SpacingOption, sep: str = ",") -> str:
+    """What :func:`parse_spacing` reads back: ``"0.2"``, ``"0.29,0.177"`` (``sep`` between row and column); ``""``
+    for None."""
+    sp = spacing_option(pixel_spacing)
+    if sp is None:
+        return ""
+    return f"{sp.row_mm:g}" if sp.row_mm == sp.col_mm else f"{sp.row_mm:g}{sep}{sp.col_mm:g}"
+
+
 def with_spacing(study: StudyInfo, pixel_spacing: SpacingOption) -> StudyInfo:
     """``study`` with ``pixel_spacing`` for the images whose files carry none (as if scanned with it).
 

@@ -76,6 +76,11 @@ def test_pixel_spacing_option(write_raster: MakeFile, capsys: pytest.CaptureFixt
     assert "spacing:     0.29 x 0.18 mm (--pixel-spacing option)" in out
     assert "L CC" in out and "file name pattern _LEFT_CC" in out
     assert parse_spacing("0.2") == 0.2
+    from mammoview.io.reader import format_spacing
+
+    for text in ("0.2", "0.29,0.177"):  # what the viewer's spacing dialog shows is what it reads back
+        assert format_spacing(parse_spacing(text)) == text
+    assert format_spacing(None) == "" and format_spacing((0.29, 0.177), " x ") == "0.29 x 0.177"
     for bad in ("0", "a", "1,2,3", "-1"):
         with pytest.raises(Exception, match=r"must be MM or ROW,COL|not a number"):
             parse_spacing(bad)
