@@ -89,12 +89,12 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
     modality = str(ds.get("Modality", "") or "").strip().upper()
     if modality != "MG":
         warnings.append(f"(0008,0060) Modality is {modality or 'missing'}, not MG: not a mammogram?")
-    if header.presentation_intent(ds) == "FOR PROCESSING":
+    meta = header.image_meta(ds)
+    if meta.for_processing:
         warnings.append(
             "raw detector image (FOR PROCESSING), not meant for reading: shown as stored, and the CAD "
             "(trained on images for presentation) is unreliable on it; open the FOR PRESENTATION image"
         )
-    meta = header.image_meta(ds)
     if meta.close_up:
         warnings.append(
             f"diagnostic close-up: {meta.close_up}; hung behind any whole-breast view of its side and "
