@@ -148,10 +148,11 @@ def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:
     """A clear error, before any work, for an image larger than :data:`MAX_EXTENT_MM` at ``spacing``."""
     height, width = shape[0] * spacing.row_mm, shape[1] * spacing.col_mm
     if max(height, width) > MAX_EXTENT_MM:
+        where = "--pixel-spacing, or Image ▸ Pixel spacing in the viewer"
         if spacing.estimated:
-            hint = "give its pixel spacing (--pixel-spacing)"
+            hint = f"give its pixel spacing ({where})"
         elif spacing.source.startswith("--pixel-spacing"):
-            hint = "check --pixel-spacing"
+            hint = f"check the pixel spacing given ({where})"
         else:
             hint = "the file's pixel spacing looks wrong"
         raise ImageRefused(

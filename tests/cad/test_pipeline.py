@@ -293,3 +293,20 @@ def test_a_multi_frame_image_is_refused(bright_model, breast_with_blob):
         drain(analyse_image(bright_model, volume))
     study = drain(analyse_study(bright_model, [volume, make_image(breast_with_blob, View.RCC)], tile=256))
     assert [s.file for s in study.skipped] == ["tomo.dcm"] and [r.view for r in study.images] == [View.RCC]
+
+
+def test_a_refusal_points_at_where_the_spacing_came_from():
+    from mammoview.cad.preprocess import check_extent
+    from mammoview.io.model import PixelSpacing
+
+    hints = {}
+    for source, estimated in (("--pixel-spacing option", False), ("PixelSpacing (0028,0030)", False), ("guess", True)):
+        with pytest.raises(ValueError) as exc:
+            check_extent((400, 300), PixelSpacing(2.5, 2.5, source, estimated=estimated))
+        hints[source] = str(exc.value).split("so the CAD does not run: ")[1]
+    assert hints == {
+        "--pixel-spacing option": "check the pixel spacing given (--pixel-spacing, or Image ▸ Pixel "
+        "spacing in the viewer)",
+        "PixelSpacing (0028,0030)": "the file's pixel spacing looks wrong",
+        "guess": "give its pixel spacing (--pixel-spacing, or Image ▸ Pixel spacing in the viewer)",
+    }

@@ -304,7 +304,7 @@ def test_a_view_no_mammogram_could_be_is_shown_skipped_by_the_cad_and_named(cad_
     window.commands["cad_first_read_done"].trigger()
     assert "Not analysed by the CAD: L MLO (p_L_MLO.png)." in window.cad.dock.state_label.text()
     assert window.cad.findings.note.text().endswith(" · L MLO not analysed")
-    assert boxes[-1][1].endswith("give its pixel spacing (--pixel-spacing)")
+    assert boxes[-1][1].endswith("give its pixel spacing (--pixel-spacing, or Image ▸ Pixel spacing in the viewer)")
     from mammoview.gui.export import export_json
 
     skipped = export_json(window, anonymize=True)["cad_skipped"]
