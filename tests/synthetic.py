@@ -73,6 +73,7 @@ def mammo_dataset(
     patient_id: str = "SYN-0001",
     patient_name: str = "Synthetic^Patient",
     modality: str = "MG",
+    study_date: str = "20240102",
 ) -> FileDataset:
     """An in-memory mammography DICOM dataset (uncompressed) with the usual tags."""
     meta = FileMetaDataset()
@@ -87,7 +88,7 @@ def mammo_dataset(
     ds.Modality = modality
     ds.PatientName = patient_name
     ds.PatientID = patient_id
-    ds.StudyDate = "20240102"
+    ds.StudyDate = study_date
     ds.BodyPartExamined = "BREAST"
     if laterality is not None:
         setattr(ds, where if where in ("ImageLaterality", "Laterality") else "ImageLaterality", laterality)

@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-_LAYOUT_KEYS = {Layout.FOUR: "Alt+1", Layout.CC: "Alt+2", Layout.MLO: "Alt+3", Layout.FOUR_MLO_TOP: "Alt+4"}
+_LAYOUT_KEYS = {
+    Layout.FOUR: "Alt+1",
+    Layout.CC: "Alt+2",
+    Layout.MLO: "Alt+3",
+    Layout.FOUR_MLO_TOP: "Alt+4",
+    Layout.PRIOR_CC: "Alt+5",
+    Layout.PRIOR_MLO: "Alt+6",
+}
 _LINK_KEYS = {
     LinkMode.PAIRS: "Ctrl+Alt+P",
     LinkMode.CC: "Ctrl+Alt+C",
@@ -138,6 +145,8 @@ class ViewerActions:
                           f"Show {layout.value}", _when_checked(w.set_layout_mode, layout),
                           checkable=True, checked=layout is w.hanging.layout_mode)  # fmt: skip
             group.addAction(a)
+        self._add(m, "older_prior", "Older &prior", "Shift+P", "In the comparison layouts (Alt+5, Alt+6): compare "
+                  "with the next older prior study of this patient", w.older_prior)  # fmt: skip
         self._add(m, "maximize", "&Maximise / restore active view", "Z",
                   "Show the active view alone, or go back (also: double click)", w.toggle_maximize_active)  # fmt: skip
         m.addSeparator()

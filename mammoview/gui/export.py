@@ -93,15 +93,16 @@ def grab_shown(window: MainWindow, active_only: bool, anonymize: bool) -> QtGui.
     widget: QtWidgets.QWidget = window.active_panel() if active_only else window.hanging
     # The blue frame of the active panel is interface, not image: leave it out of the picture.
     window.active_panel().set_active(False)
+    panels = [*window.panels.values(), *window.hanging.prior_panels.values()]
     if anonymize:
-        for panel in window.panels.values():
+        for panel in panels:
             panel.labels.study.hide()
             panel.labels.info.hide()
     try:
         image = widget.grab().toImage()
     finally:
         window.active_panel().set_active(True)
-        for panel in window.panels.values():
+        for panel in panels:
             panel.labels.place()  # restores exactly the labels that have text
     return image
 

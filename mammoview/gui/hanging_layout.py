@@ -26,10 +26,16 @@ class Layout(enum.Enum):
     CC = "CC pair"
     MLO = "MLO pair"
     FOUR_MLO_TOP = "Four views (MLO above CC)"  # some sites hang the MLO pair on top
+    PRIOR_CC = "CC pair over the prior's CC pair"  # screening is read against the previous exam
+    PRIOR_MLO = "MLO pair over the prior's MLO pair"
 
     @property
     def four_up(self) -> bool:
         return len(_ROWS[self]) == 2
+
+    @property
+    def compares_prior(self) -> bool:
+        return self in _PRIOR_ROW
 
 
 _ROWS: dict[Layout, tuple[tuple[View, View], ...]] = {
@@ -37,11 +43,19 @@ _ROWS: dict[Layout, tuple[tuple[View, View], ...]] = {
     Layout.CC: ((View.RCC, View.LCC),),
     Layout.MLO: ((View.RMLO, View.LMLO),),
     Layout.FOUR_MLO_TOP: ((View.RMLO, View.LMLO), (View.RCC, View.LCC)),
+    Layout.PRIOR_CC: ((View.RCC, View.LCC),),
+    Layout.PRIOR_MLO: ((View.RMLO, View.LMLO),),
+}
+#: The prior study's row, hung below the current study's pair of the same views.
+_PRIOR_ROW: dict[Layout, tuple[View, View]] = {
+    Layout.PRIOR_CC: (View.RCC, View.LCC),
+    Layout.PRIOR_MLO: (View.RMLO, View.LMLO),
 }
 
 
 class HangingLayout(QtWidgets.QWidget):
-    """Owns the four :class:`ViewPanel` objects and arranges the visible ones."""
+    """Owns the four :class:`ViewPanel` objects of the study read and the four of its prior, and arranges the
+    visible ones (the prior's only in the comparison layouts, as the bottom row)."""
 
     arrangementChanged = QtCore.Signal()
 
@@ -52,6 +66,7 @@ class HangingLayout(QtWidgets.QWidget):
         pal.setColor(self.backgroundRole(), QtCore.Qt.GlobalColor.black)
         self.setPalette(pal)
         self.panels: dict[View, ViewPanel] = {v: ViewPanel(v, self) for v in View}
+        self.prior_panels: dict[View, ViewPanel] = {v: ViewPanel(v, self) for v in View}
         self.layout_mode = Layout.FOUR
         self.maximized: View | None = None
         self._arrange()
@@ -72,28 +87,39 @@ class HangingLayout(QtWidgets.QWidget):
         return [v for row in _ROWS[self.layout_mode] for v in row]
 
     def rows(self) -> tuple[tuple[View, ...], ...]:
+        """The rows of the study read (the prior's row, when shown, is :meth:`prior_views`)."""
         if self.maximized is not None:
             return ((self.maximized,),)
         return _ROWS[self.layout_mode]
+
+    def prior_views(self) -> list[View]:
+        """The prior study's views on screen (none outside the comparison layouts or with a view maximised)."""
+        if self.maximized is not None:
+            return []
+        return list(_PRIOR_ROW.get(self.layout_mode, ()))
 
     def resizeEvent(self, event: object) -> None:
         self._place()
 
     def _arrange(self) -> None:
-        shown = set(self.visible_views())
+        shown, prior = set(self.visible_views()), set(self.prior_views())
         for view, panel in self.panels.items():
             panel.setVisible(view in shown)
+        for view, panel in self.prior_panels.items():
+            panel.setVisible(view in prior)
         self._place()
         self.arrangementChanged.emit()
 
     def _place(self) -> None:
-        rows = self.rows()
+        rows = [[self.panels[v] for v in row] for row in self.rows()]
+        if prior := self.prior_views():
+            rows.append([self.prior_panels[v] for v in prior])
         w, h = self.width(), self.height()
         row_h = max((h - SEAM * (len(rows) - 1)) // len(rows), 1)
         for r, row in enumerate(rows):
             col_w = max((w - SEAM * (len(row) - 1)) // len(row), 1)
             y = r * (row_h + SEAM)
-            for c, view in enumerate(row):
+            for c, panel in enumerate(row):
                 # Pin the last column to the right edge; the odd pixel falls in the seam.
                 x = w - col_w if (c == len(row) - 1 and c > 0) else c * (col_w + SEAM)
-                self.panels[view].setGeometry(x, y, col_w, row_h)
+                panel.setGeometry(x, y, col_w, row_h)

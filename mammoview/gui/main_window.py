@@ -26,6 +26,7 @@ from mammoview.gui.hanging_layout import HangingLayout, Layout
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, mark_group_unfitted
 from mammoview.gui.loader import BackgroundJobs, LoadedStudy
+from mammoview.gui.prior_compare import PriorComparison
 from mammoview.gui.settings import RecentStudy, ViewerSettings
 from mammoview.gui.study_opening import StudyOpening
 from mammoview.gui.texts import format_cursor, study_lines, study_title
@@ -76,6 +77,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         )
         self.last_message: tuple[str, str] | None = None
 
+        self.priors = PriorComparison(self)  # the prior exam under the current one (comparison layouts)
         self.commands = ViewerActions(self)  # not "actions": that would hide QWidget.actions()
         self.menus = self.commands.menus
         # Messages (loading, problems) take the left of the status bar; the cursor read-out
@@ -148,6 +150,11 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     def show_status(self, text: str, timeout_ms: int = 0) -> None:
         self.statusBar().showMessage(text, timeout_ms)
 
+    @property
+    def prefetched(self) -> LoadedStudy | None:
+        """The worklist's next study, decoded in the background while this one is read (or None)."""
+        return self._prefetched
+
     def active_panel(self) -> ViewPanel:
         return self.panels[self.active_view]
 
@@ -192,6 +199,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
                          else "") + batch)  # fmt: skip
         if problems:
             self.report_problems("Study opened with problems", problems, critical=bool(loaded.study.errors))
+        self.priors.refresh()
         self.studyShown.emit(loaded)
         self._prefetch_next()
 
@@ -259,6 +267,10 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.settings.set_value("view/layout", mode.name)
         if mode.four_up:
             self.settings.set_value("view/four_layout", mode.name)
+        self.priors.refresh(announce=True)
+
+    def older_prior(self) -> None:
+        self.priors.older()
 
     def toggle_maximize_active(self) -> None:
         self._toggle_maximize(self.active_view)
@@ -272,12 +284,14 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         apply_links(self.panels, self.link_mode, visible)
         self._fit_default()
         self._update_overlay_text()
+        self.priors.relink()
 
     def _fit_default(self) -> None:
         fit_default(self.panels, self.link_mode, self.hanging.visible_views(), breast=self.fit_breast_default)
 
     def fit_breast(self) -> None:
         fit_to_breast(self.panels, self.link_mode, self.hanging.visible_views())
+        self.priors.fit(breast=True)
 
     def set_fit_breast_default(self, enabled: bool) -> None:
         self.fit_breast_default = enabled
@@ -286,12 +300,13 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
 
     def fit_all(self) -> None:
         fit_groups(self.panels, self.link_mode, self.hanging.visible_views())
+        self.priors.fit(breast=False)
 
     def one_to_one(self) -> None:
         self.active_panel().zoom_one_to_one()
 
     def set_magnifier(self, enabled: bool) -> None:
-        for panel in self.panels.values():
+        for panel in [*self.panels.values(), *self.hanging.prior_panels.values()]:
             panel.set_magnifier(enabled)
 
     def _show_given_spacing(self) -> None:
@@ -336,6 +351,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.set_link_mode(LinkMode.PAIRS)
 
     def _update_overlay_text(self) -> None:
+        self.priors.update_text()
         for panel in self.panels.values():
             panel.set_study_text([])
         if not self.overlay_visible or self.loaded is None:
@@ -385,7 +401,11 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             p.set_active(p is panel)
 
     def _on_cursor(self, panel: ViewPanel, sample: CursorSample | None) -> None:
-        self._cursor_label.setText(format_cursor(sample) if sample is not None else "")
+        self.cursor_text(format_cursor(sample) if sample is not None else "")
+
+    def cursor_text(self, text: str) -> None:
+        """The status bar's permanent cursor read-out."""
+        self._cursor_label.setText(text)
 
     def _context_menu(self, panel: ViewPanel, pos: QtCore.QPoint) -> None:
         self._activate(panel)
@@ -409,6 +429,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.cad.shutdown()
+        self.priors.shutdown()
         self.jobs.shutdown()
         self.prefetch.shutdown()
         super().closeEvent(event)

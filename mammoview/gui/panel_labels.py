@@ -32,6 +32,7 @@ class PanelLabels:
         self.empty.setStyleSheet("color: #8a8a8a; background: transparent;")
         self._study_lines: list[str] = []
         self._title_extra = ""
+        self._empty_note = ""
 
     def _label(self, text: str, align: QtCore.Qt.AlignmentFlag, point_size_factor: float = 1.0) -> QtWidgets.QLabel:
         label = QtWidgets.QLabel(text, self._panel)
@@ -63,9 +64,14 @@ class PanelLabels:
             self.place()
 
     def refresh_empty(self, display: DisplayImage | None) -> None:
-        """Show "L MLO — no image" when the panel has nothing to show."""
-        self.empty.setText("" if display is not None else f"{self.view.label} — no image")
+        """Show "L MLO — no image" (or the note set) when the panel has nothing to show."""
+        self.empty.setText("" if display is not None else f"{self.view.label} — {self._empty_note or 'no image'}")
         self.place()
+
+    def set_empty_note(self, note: str, display: DisplayImage | None) -> None:
+        """What an empty panel says after its view label, e.g. "no prior study" ("" = "no image")."""
+        self._empty_note = note
+        self.refresh_empty(display)
 
     def empty_text(self) -> str:
         return self.empty.text()

@@ -216,6 +216,11 @@ class ViewPanel(QtWidgets.QWidget):
         """True while the panel shows its fit (resizes then refit it)."""
         return self._fitted
 
+    @property
+    def fit_content(self) -> tuple[float, float, float] | None:
+        """The scene area of the last :meth:`fit_to` (width, height, top row), or None."""
+        return self._fit_content
+
     def mark_unfitted(self) -> None:
         self._fitted = False
 

@@ -8,6 +8,10 @@ from the saved reads (:class:`~mammoview.gui.read_state.ReadStore`), so it survi
 restart and is the same file the CAD lock reads: a study shows as "read" exactly when
 its CAD is unlocked.
 
+A study that is the prior of another listed study (the same patient's earlier exam: a PACS export of current
++ priors) is listed as "prior of #N" and is neither opened first nor stepped to by Shift+Page Down: it is there
+to be compared with (View ▸ Layout ▸ CC / MLO pair over the prior's), not read again.
+
 The next study is decoded in the background while the reader reads the current one
 (:class:`~mammoview.gui.loader.BackgroundJobs` at low priority), so stepping on shows it
 without the decode wait.
@@ -25,6 +29,7 @@ from mammoview.gui.read_state import ReaderDecision, ReadState, ReadStore
 from mammoview.gui.texts import study_title
 from mammoview.gui.theme import accent
 from mammoview.io.model import StudyInfo, View
+from mammoview.io.priors import prior_of
 
 
 class ReadProgress(enum.Enum):
@@ -78,6 +83,9 @@ class Worklist(QtCore.QObject):
         self.store = store or ReadStore()
         self.entries: list[WorklistEntry] = []
         self.current: int | None = None
+        #: studies listed as another listed study's prior -> that study (same patient, newest exam): for comparison
+        #: (View ▸ Layout, Alt+5 / Alt+6), not opened first nor stepped to by "next not read"
+        self.prior_of: dict[int, int] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -85,6 +93,7 @@ class Worklist(QtCore.QObject):
     def set_studies(self, studies: Sequence[StudyInfo]) -> None:
         """Replace the list (a new folder was opened); nothing is current until a study is opened."""
         self.entries = [self._entry(s) for s in studies]
+        self.prior_of = prior_of(studies)
         self.current = None
         self.changed.emit()
 
@@ -117,8 +126,8 @@ class Worklist(QtCore.QObject):
             self.rowChanged.emit(i)
 
     def unread(self) -> list[int]:
-        """The studies whose first read is not done, in order."""
-        return [i for i, e in enumerate(self.entries) if e.progress is not ReadProgress.DONE]
+        """The studies to read whose first read is not done, in order (a listed study's prior is not one)."""
+        return [i for i, e in enumerate(self.entries) if e.progress is not ReadProgress.DONE and i not in self.prior_of]
 
     def first_unread(self) -> int | None:
         """The first study whose first read is not done (the one to start a session with)."""
@@ -128,7 +137,7 @@ class Worklist(QtCore.QObject):
         """The index ``step`` (+1 / -1) away from the current one (skipping read studies if asked); None at an end."""
         i = -1 if self.current is None and step > 0 else (self.current if self.current is not None else len(self))
         while 0 <= (i := i + step) < len(self.entries):
-            if not unread_only or self.entries[i].progress is not ReadProgress.DONE:
+            if not unread_only or (self.entries[i].progress is not ReadProgress.DONE and i not in self.prior_of):
                 return i
         return None
 
@@ -136,7 +145,16 @@ class Worklist(QtCore.QObject):
         """``Study 2 of 5 · 1 read``."""
         done = sum(e.progress is ReadProgress.DONE for e in self.entries)
         where = f"Study {self.current + 1} of {len(self)}" if self.current is not None else f"{len(self)} studies"
-        return f"{where} · {done} read"
+        priors = f" · {len(self.prior_of)} prior{'s' if len(self.prior_of) != 1 else ''}" if self.prior_of else ""
+        return f"{where} · {done} read{priors}"
+
+    def status_text(self, index: int) -> str:
+        """The Read column: ``read · 2 marks``, ``prior of #3`` (with its status once it has one)."""
+        entry = self.entries[index]
+        if index not in self.prior_of:
+            return entry.status_text
+        said = f" · {entry.status_text}" if entry.progress is not ReadProgress.UNREAD else ""
+        return f"prior of #{self.prior_of[index] + 1}{said}"
 
     def _entry(self, study: StudyInfo) -> WorklistEntry:
         return _entry(study, self.store.peek(study.key))
@@ -206,7 +224,7 @@ class WorklistPanel(QtWidgets.QWidget):
 
     def _fill(self, item: QtWidgets.QTreeWidgetItem, i: int) -> QtWidgets.QTreeWidgetItem:
         wl, entry = self.worklist, self.worklist.entries[i]
-        texts = [f"{'▶ ' if i == wl.current else ''}{i + 1}", study_title(entry.study), entry.status_text,
+        texts = [f"{'▶ ' if i == wl.current else ''}{i + 1}", study_title(entry.study), wl.status_text(i),
                  views_text(entry.study)]  # fmt: skip
         font = self._bold if i == wl.current else self.tree.font()
         for col, text in enumerate(texts):

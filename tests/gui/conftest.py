@@ -62,6 +62,7 @@ def main_window(qtbot) -> Iterator[object]:
     yield window
     window.jobs.shutdown()
     window.prefetch.shutdown()
+    window.priors.shutdown()
 
 
 @pytest.fixture()

@@ -1,0 +1,253 @@
+"""The prior exam under the current one: View ▸ Layout ▸ CC / MLO pair over the prior's (Alt+5 / Alt+6).
+
+A screening read compares each view with the patient's previous exam: a new density, a mass that grew, a
+calcification cluster that appeared are what a recall is made on, and what a single exam cannot show.  The
+comparison layouts hang the current study's CC (or MLO) pair on top and the prior study's same pair below,
+each pair mirrored and justified to its chest walls as usual.  The prior is found among the studies opened
+with the current one (:func:`mammoview.io.priors.find_priors`: same Patient ID, an earlier Study Date), the most
+recent first; View ▸ Older prior (``Shift+P``) steps back through the others.
+
+Both rows are shown at **one physical scale** when every image has a pixel spacing (from its file or given), so a
+mass or the breast is as large on screen in both exams: with equal spacings (the same detector) the four panels
+are fitted to the union of both rows' fits and the prior pair zooms and pans with the current pair (linked, as
+the pairs are); with different spacings each row keeps its own centre at the same millimetres per screen pixel,
+not linked (a linked range is in pixels).  Without spacings each row is fitted on its own.
+
+The prior is decoded in its own background job when a comparison layout first needs it, and kept while the
+reader steps between the layouts.  Its panels are for looking: they take zoom/pan, window/level (right-drag;
+with synchronised windows both prior views move together, independently of the current study, whose films or
+detector may differ), the magnifier and the cursor read-out; CAD overlays, reader marks and measurements stay
+on the current study.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore
+
+from mammoview.gui.breast_fit import fit_default, fit_to_breast
+from mammoview.gui.linking import LinkMode, apply_links, fit_groups, link_groups, mark_group_unfitted
+from mammoview.gui.loader import BackgroundJobs, LoadedStudy, load_job
+from mammoview.gui.texts import format_cursor, format_date
+from mammoview.gui.view_panel import CursorSample, ViewPanel
+from mammoview.gui.window_level import dragged
+from mammoview.io.model import StudyInfo, View
+from mammoview.io.priors import find_priors, interval_text
+
+if TYPE_CHECKING:
+    from mammoview.gui.main_window import MainWindow
+
+NO_PRIOR = "no prior study"
+LOADING = "loading the prior…"
+
+
+class PriorComparison(QtCore.QObject):
+    """Finds the shown study's priors and shows the chosen one in the hanging layout's prior panels."""
+
+    #: the prior's panels are filled: its LoadedStudy, or None (no prior, or it could not be opened)
+    priorShown = QtCore.Signal(object)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.panels: dict[View, ViewPanel] = window.hanging.prior_panels
+        self.jobs = BackgroundJobs(self)
+        self.candidates: list[StudyInfo] = []  # the shown study's priors, most recent first
+        self.index = 0  # the one compared with
+        self.loaded: LoadedStudy | None = None  # decoded prior (kept while the layout changes)
+        self._loading: StudyInfo | None = None
+        self.cross_linked = False  # the prior pair zooms and pans with the current pair
+        self._announce = False
+        self.jobs.finished.connect(self._on_loaded)
+        self.jobs.errored.connect(self._on_error)
+        for panel in self.panels.values():
+            panel.windowDragged.connect(self._on_window_drag)
+            panel.cursorMoved.connect(self._on_cursor)
+            panel.userRangeChanged.connect(lambda p: self._moved(p, self.panels, window.panels))
+        for panel in window.panels.values():
+            panel.userRangeChanged.connect(lambda p: self._moved(p, window.panels, self.panels))
+
+    @property
+    def prior(self) -> StudyInfo | None:
+        """The prior study compared with (None: the shown study has none among the opened studies)."""
+        return self.candidates[self.index] if self.candidates else None
+
+    @property
+    def on_screen(self) -> bool:
+        return bool(self.window.hanging.prior_views())
+
+    def refresh(self, announce: bool = False) -> None:
+        """The shown study, the worklist or the layout changed: find the priors again and show the chosen one
+        (``announce``: and say in the status bar which one, as when the reader hangs the comparison)."""
+        w = self.window
+        studies = [e.study for e in w.worklist.entries]
+        found = find_priors(w.loaded.study.info, studies) if w.loaded is not None else []
+        if [s.key for s in found] != [s.key for s in self.candidates]:
+            self.index = 0
+        self.candidates = found
+        if self.on_screen:
+            self._show(announce)
+
+    def older(self) -> None:
+        """View ▸ Older prior: compare with the next older prior (after the oldest, the most recent again)."""
+        w = self.window
+        if not self.on_screen:
+            w.show_status("Older prior: first hang the comparison (View ▸ Layout, Alt+5 or Alt+6).", 5000)
+            return
+        if len(self.candidates) < 2:
+            w.show_status(f"{'One prior' if self.candidates else 'No prior'} of this patient among the opened "
+                          "studies.", 5000)  # fmt: skip
+            return
+        self.index = (self.index + 1) % len(self.candidates)
+        self._show(announce=True)
+
+    def relink(self) -> None:
+        """Link and fit the prior's pair as the current pairs are (the link mode, fit to the breast or not), then
+        put both rows at one scale (after the current pair's own fit)."""
+        w, views = self.window, self.window.hanging.prior_views()
+        apply_links(self.panels, w.link_mode, views)
+        fit_default(self.panels, w.link_mode, views, breast=w.fit_breast_default)
+        self._one_scale()
+
+    def fit(self, breast: bool) -> None:
+        """``F`` / ``B`` on the prior's pair too."""
+        w, views = self.window, self.window.hanging.prior_views()
+        (fit_to_breast if breast else fit_groups)(self.panels, w.link_mode, views)
+        self._one_scale()
+
+    def update_text(self) -> None:
+        """The prior's date and description over its row's outer panel (with View ▸ Patient/study text)."""
+        views = self.window.hanging.prior_views()
+        for panel in self.panels.values():
+            panel.set_study_text([])
+        if views and self.loaded is not None and self.window.overlay_visible:
+            m = self.loaded.study.info.meta
+            accession = f"Acc. {m.accession}" if m.accession else ""
+            lines = [f"Prior {format_date(m.study_date)}", m.study_description, accession]
+            self.panels[views[-1]].set_study_text([line for line in lines if line])
+
+    def shutdown(self) -> None:
+        self.jobs.shutdown()
+
+    # -- internals -----------------------------------------------------------------------------
+    def _one_scale(self) -> None:
+        """Both rows at the same mm per screen pixel where every image's spacing is known (module docstring)."""
+        w, views = self.window, self.window.hanging.prior_views()
+        self.cross_linked = False
+        current, prior = [w.panels[v] for v in views], [self.panels[v] for v in views]
+        shown = [p for p in current + prior if p.display is not None]
+        if not any(p.display for p in current) or not any(p.display for p in prior):
+            return
+        mm = [row_mm(p) for p in shown]
+        fits = [p.fit_content for p in shown]
+        if any(m is None for m in mm) or any(f is None or not p.fitted for f, p in zip(fits, shown, strict=True)):
+            return
+        sizes = [(f, m) for f, m in zip(fits, mm, strict=True) if f is not None and m is not None]
+        groups = [g for g in link_groups(w.link_mode, views) if len(g) > 1] if w.link_mode is not LinkMode.NONE else []
+        if groups and max(m for _, m in sizes) <= min(m for _, m in sizes) * 1.005:
+            # one pixel size: the union of both rows' fits, and the prior pair linked to the current pair
+            width = max(f[0] for f, _ in sizes)
+            top, bottom = min(f[2] for f, _ in sizes), max(f[2] + f[1] for f, _ in sizes)
+            for p in shown:
+                p.fit_to(width, bottom - top, top)
+            for g in groups:
+                self.panels[g[0]].view_box.setXLink(w.panels[g[0]].view_box)
+                self.panels[g[0]].view_box.setYLink(w.panels[g[0]].view_box)
+            self.cross_linked = True
+            return
+        width_mm = max(f[0] * m for f, m in sizes)
+        height_mm = max(f[1] * m for f, m in sizes)
+        for p, (f, m) in zip(shown, sizes, strict=True):
+            centre = f[2] + f[1] / 2
+            p.fit_to(width_mm / m, height_mm / m, centre - height_mm / m / 2)
+
+    def _moved(self, panel: ViewPanel, own: dict[View, ViewPanel], others: dict[View, ViewPanel]) -> None:
+        """The reader zoomed or panned ``panel``: its link group is no longer fitted, nor, while the prior pair is
+        linked to the current pair, the other row (a resize must not refit one row and drag the other back)."""
+        w, views = self.window, self.window.hanging.prior_views()
+        if own is self.panels:
+            mark_group_unfitted(own, panel.view, w.link_mode, views)
+        if self.cross_linked:
+            for view in views:
+                others[view].mark_unfitted()
+
+    def _show(self, announce: bool = False) -> None:
+        w, prior = self.window, self.prior
+        self._announce = announce  # kept for a prior still to be decoded
+        if prior is None:
+            self.jobs.cancel()
+            self._loading = None
+            self._put(None, NO_PRIOR)
+            if announce and w.loaded is not None:
+                w.show_status("No prior study of this patient among the opened studies (one Patient ID, an earlier "
+                              "Study Date): open the folder that holds both exams.", 8000)  # fmt: skip
+            return
+        prefetched = w.prefetched
+        if prefetched is not None and prefetched.study.info is prior:  # often the worklist's next study
+            self.loaded = prefetched
+        if self.loaded is not None and self.loaded.study.info is prior:
+            self._put(self.loaded, "")
+            if announce:
+                self._say(self.loaded)
+            return
+        self._put(None, LOADING)
+        if self._loading is not prior:
+            self._loading = prior
+            self.jobs.submit(load_job(prior, max_workers=2))
+
+    def _put(self, loaded: LoadedStudy | None, note: str) -> None:
+        w = self.window
+        shown = loaded if loaded is not None and loaded.study.info is self.prior else None
+        current = w.loaded.study.info if w.loaded is not None else None
+        when = interval_text(current, shown.study.info) if current is not None and shown is not None else ""
+        count = f" ({self.index + 1} of {len(self.candidates)})" if len(self.candidates) > 1 else ""
+        for view, panel in self.panels.items():
+            image = shown.hanging.panels.get(view) if shown is not None else None
+            display = shown.displays.get(image) if shown is not None and image is not None else None
+            panel.set_image(display)
+            panel.labels.set_empty_note(note, display)
+            panel.labels.set_title_extra(" · ".join(t for t in ("prior" + count, when) if t))
+        self.update_text()
+        self.relink()
+        if note != LOADING:
+            self.priorShown.emit(shown)
+
+    def _on_loaded(self, result: object) -> None:
+        self._loading = None
+        if isinstance(result, LoadedStudy) and result.study.info is self.prior:
+            self.loaded = result
+            if self.on_screen:
+                self._show(self._announce)
+
+    def _say(self, prior: LoadedStudy) -> None:
+        current = self.window.loaded.study.info if self.window.loaded is not None else None
+        when = interval_text(current, prior.study.info) if current is not None else ""
+        more = "; Shift+P: an older one" if len(self.candidates) > 1 else ""
+        date = format_date(prior.study.info.meta.study_date)
+        self.window.show_status(f"Compared with the prior of {date}" + (f" ({when})" if when else "") + f"{more}.",
+                                6000)  # fmt: skip
+
+    def _on_error(self, exc: object) -> None:
+        self._loading = None
+        if self.on_screen:
+            self._put(None, "the prior could not be opened")
+        self.window.report_problems("Could not open the prior study", [str(exc)])
+
+    def _on_window_drag(self, panel: ViewPanel, dx: float, dy: float) -> None:
+        sync = self.window.image_controls.sync
+        targets = [self.panels[v] for v in self.window.hanging.prior_views()] if sync else [panel]
+        for p in targets:
+            if p.window_state is not None and p.display is not None:
+                p.set_window(dragged(p.window_state, dx, dy, p.display.stats))
+        if panel.window_state is not None:
+            self.window.show_status(f"Prior {panel.view.label}: {panel.window_state.describe()}", 2000)
+
+    def _on_cursor(self, panel: ViewPanel, sample: CursorSample | None) -> None:
+        self.window.cursor_text(f"Prior {format_cursor(sample)}" if sample is not None else "")
+
+
+def row_mm(panel: ViewPanel) -> float | None:
+    """The row spacing of the panel's image in mm when its file (or the reader) gives one; None when guessed."""
+    sp = panel.image.info.spacing if panel.image is not None else None
+    return sp.row_mm if sp is not None and not sp.estimated and sp.row_mm > 0 else None

@@ -1,0 +1,98 @@
+"""Prior studies: the same patient's earlier exams, for the comparison a screening read is made with.
+
+A screening mammogram is read against the patient's previous exam (is this density new, has that mass
+grown?).  The viewer looks for priors among the studies opened with the current one (a folder holding a
+patient's exams, a PACS export of current + priors): a study is a prior of another when both name the same
+patient and it was made on an earlier day.
+
+- The patient is the Patient ID (0010,0020) that every image of the study carries; a study whose images
+  disagree (CBIS-DDSM writes one ID per view) or carry none has no priors.  Where both studies give a
+  Patient's Birth Date (0010,0030) they must agree too, so two sites' equal IDs do not join two women.
+- The day is the Study Date (0008,0020), YYYYMMDD (PS3.5 DA); a study without a valid one has no priors
+  and is nobody's prior: an order that cannot be read is not guessed.  Studies of the same day are not
+  priors of each other (a diagnostic work-up after the screening views is the same episode).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from mammoview.io.model import StudyInfo
+
+
+def patient_key(study: StudyInfo) -> tuple[str, str] | None:
+    """(Patient ID, birth date or "") shared by every image of ``study``, or None (no single patient)."""
+    ids = {i.meta.patient_id.strip() for i in study.images}
+    births = {i.meta.patient_birth_date.strip() for i in study.images} - {""}
+    if len(ids) != 1 or "" in ids or len(births) > 1:
+        return None
+    return ids.pop(), births.pop() if births else ""
+
+
+def study_day(study: StudyInfo) -> dt.date | None:
+    """The Study Date every image agrees on, or None (missing, malformed, or disagreeing)."""
+    days = {i.meta.study_date.strip() for i in study.images}
+    if len(days) != 1:
+        return None
+    text = days.pop()
+    try:
+        return dt.datetime.strptime(text, "%Y%m%d").date() if len(text) == 8 else None
+    except ValueError:
+        return None
+
+
+def same_patient(a: StudyInfo, b: StudyInfo) -> bool:
+    ka, kb = patient_key(a), patient_key(b)
+    if ka is None or kb is None or ka[0] != kb[0]:
+        return False
+    return not (ka[1] and kb[1] and ka[1] != kb[1])
+
+
+def find_priors(current: StudyInfo, studies: Iterable[StudyInfo]) -> list[StudyInfo]:
+    """The priors of ``current`` among ``studies``, most recent first (see the module docstring)."""
+    day = study_day(current)
+    if day is None or patient_key(current) is None:
+        return []
+    found: list[tuple[dt.date, StudyInfo]] = []
+    for other in studies:
+        other_day = study_day(other)
+        if other.key != current.key and other_day is not None and other_day < day and same_patient(current, other):
+            found.append((other_day, other))
+    found.sort(key=lambda pair: pair[0], reverse=True)
+    return [study for _, study in found]
+
+
+def prior_of(studies: Sequence[StudyInfo]) -> dict[int, int]:
+    """Which listed studies are priors: index -> index of the same patient's newest listed study.
+
+    A worklist of a PACS export holds each woman's current exam beside her priors; the priors are there to
+    compare with, not to be read again.  One pass over the list (grouped by (Patient ID, birth date)), so a
+    worklist of hundreds of studies costs nothing.  A study without a single patient or a valid date is
+    nobody's prior; studies of the newest day are not priors.
+    """
+    by_patient: dict[tuple[str, str], list[tuple[dt.date, int]]] = {}
+    for i, study in enumerate(studies):
+        key, day = patient_key(study), study_day(study)
+        if key is not None and day is not None:
+            by_patient.setdefault(key, []).append((day, i))
+    out: dict[int, int] = {}
+    for exams in by_patient.values():
+        newest_day, newest = max(exams, key=lambda e: (e[0], -e[1]))
+        out.update({i: newest for day, i in exams if day < newest_day})
+    return out
+
+
+def interval_text(current: StudyInfo, prior: StudyInfo) -> str:
+    """How long before ``current`` the ``prior`` was made: "14 months before", "3 years before", "12 days before"."""
+    a, b = study_day(current), study_day(prior)
+    if a is None or b is None:
+        return ""
+    days = (a - b).days
+    months = (a.year - b.year) * 12 + a.month - b.month - (a.day < b.day)
+    if months < 1:
+        return f"{days} day{'s' if days != 1 else ''} before"
+    if months < 24:
+        return f"{months} month{'s' if months != 1 else ''} before"
+    years = months // 12
+    return f"{years} years before"

@@ -1,0 +1,193 @@
+"""The prior exam under the current one (View ▸ Layout ▸ CC / MLO pair over the prior's, Alt+5 / Alt+6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6 import QtCore
+
+from mammoview.gui.export import grab_shown
+from mammoview.gui.hanging_layout import Layout
+from mammoview.gui.prior_compare import NO_PRIOR
+from mammoview.io.model import View
+from tests.gui.conftest import drag, write_view
+
+#: folder -> (Study Instance UID, Study Date); one patient's three exams
+EXAMS = {"a-2024": ("1.2.3.24", "20240601"), "b-2022": ("1.2.3.22", "20220515"), "c-2019": ("1.2.3.19", "20190301")}
+
+
+def exams(folder: Path, names: tuple[str, ...] = tuple(EXAMS), prior_spacing: object = (0.1, 0.1),
+          oldest_first: bool = False) -> Path:  # fmt: skip
+    """One patient's exams (the current one at 0.1 mm, the others at ``prior_spacing``; None: no spacing), in
+    folders that list the newest first (or the oldest)."""
+    for name in names:
+        uid, date = EXAMS[name]
+        spacing = (0.1, 0.1) if name == "a-2024" else prior_spacing
+        sub = date if oldest_first else name
+        for view in ("RCC", "LCC", "RMLO", "LMLO"):
+            write_view(folder / sub, f"{view}.dcm", view, study_uid=uid, study_date=date, patient_id="PAT-1",
+                       pixel_spacing=spacing)  # fmt: skip
+    return folder
+
+
+def ranges(panel) -> list[float]:  # type: ignore[no-untyped-def]
+    (x0, x1), (y0, y1) = panel.view_box.viewRange()
+    return [x0, x1, y0, y1]
+
+
+def screen_px_per_mm(panel) -> float:  # type: ignore[no-untyped-def]
+    return panel.device_scale() / panel.image.info.spacing.row_mm
+
+
+def date_of(panel) -> str:  # type: ignore[no-untyped-def]
+    return panel.image.info.meta.study_date if panel.image is not None else ""
+
+
+def compare(window, qtbot, layout: Layout = Layout.PRIOR_CC):  # type: ignore[no-untyped-def]
+    """Hang ``layout`` and wait until the prior's panels are filled (or said empty)."""
+    with qtbot.waitSignal(window.priors.priorShown, timeout=20_000) as blocker:
+        window.commands[f"layout_{layout.name.lower()}"].trigger()
+    return blocker.args[0]
+
+
+@pytest.fixture()
+def opened(main_window, load, tmp_path):  # type: ignore[no-untyped-def]
+    load(main_window, [exams(tmp_path / "exams")])
+    assert date_of(main_window.panels[View.RCC]) == "20240601"  # the worklist opens the first (newest) exam
+    return main_window
+
+
+def test_the_prior_pair_hangs_under_the_current_pair(opened, qtbot):
+    w = opened
+    prior = compare(w, qtbot)
+    assert prior is not None and prior.study.key == "1.2.3.22"  # the most recent earlier exam
+    hanging = w.hanging
+    assert hanging.prior_views() == [View.RCC, View.LCC]
+    for view in (View.RCC, View.LCC):
+        top, bottom = w.panels[view], hanging.prior_panels[view]
+        assert top.isVisible() and bottom.isVisible() and date_of(top) == "20240601" and date_of(bottom) == "20220515"
+        assert bottom.geometry().top() > top.geometry().bottom()  # below, same column
+        assert abs(bottom.geometry().left() - top.geometry().left()) <= 1
+        assert "prior (1 of 2) · 2 years before" in bottom.labels.title.text()
+        assert bottom.display is not None and bottom.display.image.view is view  # mirrored like the current pair
+    assert not any(p.isVisible() for v, p in w.panels.items() if v.projection.value == "MLO")
+    assert not hanging.prior_panels[View.RMLO].isVisible()
+    assert "Prior 2022-05-15" in hanging.prior_panels[View.LCC].labels.study.text()
+    said = "Compared with the prior of 2022-05-15 (2 years before); Shift+P: an older one."
+    assert w.statusBar().currentMessage() == said
+
+    mlo = compare(w, qtbot, Layout.PRIOR_MLO)  # the decoded prior is kept: no second load
+    assert mlo is prior and date_of(hanging.prior_panels[View.LMLO]) == "20220515"
+    w.commands["layout_four"].trigger()
+    assert hanging.prior_views() == [] and not any(p.isVisible() for p in hanging.prior_panels.values())
+    assert w.four_layout is Layout.FOUR  # the comparison is not the four-view layout Home returns to
+
+
+def test_older_prior_steps_back_and_wraps(opened, qtbot):
+    w = opened
+    compare(w, qtbot)
+    with qtbot.waitSignal(w.priors.priorShown, timeout=20_000) as blocker:
+        w.commands["older_prior"].trigger()
+    assert blocker.args[0].study.key == "1.2.3.19"
+    panel = w.hanging.prior_panels[View.LCC]
+    assert date_of(panel) == "20190301" and "prior (2 of 2) · 5 years before" in panel.labels.title.text()
+    with qtbot.waitSignal(w.priors.priorShown, timeout=20_000):
+        w.commands["older_prior"].trigger()
+    assert date_of(panel) == "20220515"
+
+
+def test_an_exam_without_prior_says_so(main_window, load, tmp_path, qtbot):
+    w = main_window
+    load(w, [exams(tmp_path / "exams", ("c-2019",))])
+    assert compare(w, qtbot) is None
+    panel = w.hanging.prior_panels[View.RCC]
+    assert panel.isVisible() and panel.image is None
+    assert NO_PRIOR in panel.labels.empty_text()
+    assert "No prior study of this patient" in w.statusBar().currentMessage()
+
+
+def test_stepping_to_the_prior_in_the_worklist_compares_it_with_its_own_prior(opened, load, qtbot):
+    w = opened
+    compare(w, qtbot)
+    with qtbot.waitSignals([w.studyShown, w.priors.priorShown], timeout=20_000):
+        w.commands["next_study"].trigger()
+    assert date_of(w.panels[View.RCC]) == "20220515"
+    assert date_of(w.hanging.prior_panels[View.RCC]) == "20190301"
+    assert "view(s) shown" in w.statusBar().currentMessage()  # the study's own status line is not replaced
+
+
+def test_window_level_drag_on_the_prior_moves_the_prior_only(opened, qtbot):
+    w = opened
+    compare(w, qtbot)
+    bottom, other, top = (w.hanging.prior_panels[View.RCC], w.hanging.prior_panels[View.LCC], w.panels[View.RCC])
+    before = (bottom.window_state, other.window_state, top.window_state)
+    viewport = bottom.graphics.viewport()
+    c = viewport.rect().center()
+    drag(viewport, (c.x(), c.y()), (c.x() + 60, c.y() + 40), QtCore.Qt.MouseButton.RightButton)
+    assert bottom.window_state != before[0] and other.window_state != before[1]  # synchronised within the prior
+    assert top.window_state == before[2]  # the current study keeps its window
+
+
+def test_export_hides_the_priors_text_when_anonymised(opened, qtbot):
+    w = opened
+    compare(w, qtbot)
+    label = w.hanging.prior_panels[View.LCC].labels.study
+    seen = []
+    original = w.hanging.grab
+
+    def grab(*args):  # type: ignore[no-untyped-def]
+        seen.append(label.isVisible())
+        return original(*args)
+
+    w.hanging.grab = grab  # type: ignore[method-assign]
+    image = grab_shown(w, active_only=False, anonymize=True)
+    assert seen == [False] and label.isVisible()  # hidden for the picture, back afterwards
+    assert image.height() > 0
+
+
+def test_one_spacing_one_scale_and_the_prior_pair_follows_the_current_pair(opened, qtbot):
+    w = opened
+    compare(w, qtbot)
+    assert w.priors.cross_linked
+    top, bottom = w.panels[View.LCC], w.hanging.prior_panels[View.LCC]
+    assert top.device_scale() == pytest.approx(bottom.device_scale(), rel=1e-3)
+    top.view_box.scaleBy((0.5, 0.5))  # the reader zooms in on the current L CC
+    qtbot.wait(20)
+    assert ranges(bottom) == pytest.approx(ranges(top), rel=1e-6)
+    assert w.hanging.prior_panels[View.RCC].device_scale() == pytest.approx(top.device_scale(), rel=1e-3)
+    w.commands["layout_four"].trigger()  # out of the comparison: the prior no longer follows
+    w.panels[View.LCC].view_box.scaleBy((0.5, 0.5))
+    assert ranges(bottom) != pytest.approx(ranges(top), rel=1e-6)
+
+
+def test_different_spacings_same_mm_per_screen_pixel_not_linked(main_window, load, tmp_path, qtbot):
+    w = main_window
+    load(w, [exams(tmp_path / "exams", ("a-2024", "b-2022"), prior_spacing=(0.05, 0.05))])
+    compare(w, qtbot)
+    assert not w.priors.cross_linked
+    for view in (View.RCC, View.LCC):
+        top, bottom = w.panels[view], w.hanging.prior_panels[view]
+        assert screen_px_per_mm(top) == pytest.approx(screen_px_per_mm(bottom), rel=1e-3)
+        assert bottom.device_scale() == pytest.approx(top.device_scale() / 2, rel=1e-3)  # half the mm per pixel
+
+
+def test_without_spacing_each_row_is_fitted_on_its_own(main_window, load, tmp_path, qtbot):
+    w = main_window
+    load(w, [exams(tmp_path / "exams", ("a-2024", "b-2022"), prior_spacing=None)])
+    compare(w, qtbot)
+    assert not w.priors.cross_linked
+    bottom = w.hanging.prior_panels[View.LCC]
+    assert bottom.fitted and bottom.display is not None
+
+
+def test_the_worklist_opens_the_newest_exam_and_names_the_priors(main_window, load, tmp_path, qtbot):
+    w = main_window
+    load(w, [exams(tmp_path / "exams", oldest_first=True)])  # listed 2019, 2022, 2024
+    wl = w.worklist
+    assert date_of(w.panels[View.RCC]) == "20240601" and wl.current == 2  # not the 2019 exam, first in the list
+    assert wl.prior_of == {0: 2, 1: 2} and wl.unread() == [2]
+    assert [wl.status_text(i) for i in range(3)] == ["prior of #3", "prior of #3", "not read"]
+    assert w.worklist_panel.tree.topLevelItem(0).text(2) == "prior of #3"
+    assert wl.summary() == "Study 3 of 3 · 0 read · 2 priors"
+    assert wl.neighbour(-1, unread_only=True) is None and wl.neighbour(-1) == 1  # PgUp still visits the priors

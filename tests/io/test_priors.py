@@ -1,0 +1,77 @@
+"""Prior studies: the same patient's earlier exams among the opened studies (mammoview.io.priors)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from mammoview.io.model import Decision, ImageInfo, ImageMeta, PixelChain, StudyInfo
+from mammoview.io.priors import find_priors, interval_text, patient_key, prior_of, study_day
+
+
+def study(key: str, date: str, pid: str = "P1", birth: str = "", ids: tuple[str, ...] = ()) -> StudyInfo:
+    """A header-only study of two images (their Patient IDs ``ids`` when given, else both ``pid``)."""
+    images = []
+    for n, image_pid in enumerate(ids or (pid, pid)):
+        meta = ImageMeta(patient_id=image_pid, patient_birth_date=birth, study_date=date, study_uid=key)
+        chain = PixelChain(bits_stored=12, signed=False, photometric="MONOCHROME2")
+        images.append(ImageInfo(path=Path(f"/x/{key}/{n}.dcm"), file_format="DICOM", rows=8, columns=8,
+                                laterality=Decision(None, "test"), projection=Decision(None, "test"), spacing=None,
+                                photometric="MONOCHROME2", transfer_syntax="Explicit VR Little Endian", chain=chain,
+                                meta=meta))  # fmt: skip
+    return StudyInfo(key=key, key_source="StudyInstanceUID (0020,000D)", images=tuple(images))
+
+
+def test_priors_are_the_same_patients_earlier_studies_most_recent_first():
+    current = study("c", "20240601")
+    older, old, later = study("o1", "20200515"), study("o2", "20220601"), study("n", "20250101")
+    other = study("x", "20230101", pid="P2")
+    assert [s.key for s in find_priors(current, [older, current, other, old, later])] == ["o2", "o1"]
+    assert find_priors(older, [current, old]) == []  # the oldest exam has no prior
+
+
+def test_no_prior_without_one_patient_or_a_readable_date():
+    current = study("c", "20240601")
+    assert find_priors(current, [study("s", "20240601")]) == []  # same day: the same episode, not a prior
+    assert find_priors(current, [study("b", "2023")]) == []  # malformed date: never guessed
+    assert find_priors(current, [study("b", "")]) == []
+    assert find_priors(study("c", ""), [study("o", "20200101")]) == []
+    # CBIS-DDSM writes one Patient ID per view: such a study has no single patient
+    split = study("c", "20240601", ids=("Mass-Test_P_1_LEFT_CC", "Mass-Test_P_1_LEFT_MLO"))
+    assert patient_key(split) is None and find_priors(split, [study("o", "20200101")]) == []
+    assert patient_key(study("c", "20240601", pid="")) is None
+
+
+def test_birth_dates_that_disagree_mean_two_patients():
+    current = study("c", "20240601", birth="19600101")
+    assert find_priors(current, [study("o", "20200101", birth="19700101")]) == []
+    assert [s.key for s in find_priors(current, [study("o", "20200101", birth="19600101")])] == ["o"]
+    assert [s.key for s in find_priors(current, [study("o", "20200101")])] == ["o"]  # one side has none
+
+
+def test_study_day_needs_every_image_to_agree():
+    s = study("c", "20240601")
+    assert study_day(s) is not None and study_day(s).isoformat() == "2024-06-01"
+    second = replace(s.images[1], meta=replace(s.images[1].meta, study_date="20240602"))
+    mixed = replace(s, images=(s.images[0], second))
+    assert study_day(mixed) is None
+    assert study_day(study("c", "20241341")) is None  # month 13
+
+
+def test_interval_text():
+    current = study("c", "20240601")
+    assert interval_text(current, study("o", "20240520")) == "12 days before"
+    assert interval_text(current, study("o", "20240531")) == "1 day before"
+    assert interval_text(current, study("o", "20230401")) == "14 months before"
+    assert interval_text(current, study("o", "20230602")) == "11 months before"  # a day short of a year
+    assert interval_text(current, study("o", "20210601")) == "3 years before"
+    assert interval_text(current, study("o", "")) == ""
+
+
+def test_prior_of_marks_each_patients_older_studies():
+    listed = [study("o1", "20200515"), study("c", "20240601"), study("x", "20230101", pid="P2"),
+              study("o2", "20220601"), study("s", "20240601"), study("bad", "")]  # fmt: skip
+    # P1's two older exams point at the first of its newest-day studies; P2's only exam, the same-day twin and the
+    # undated study are nobody's prior
+    assert prior_of(listed) == {0: 1, 3: 1}
+    assert prior_of([]) == {}
