@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from mammoview.gui.main_window import MainWindow
 
 NO_PRIOR = "no prior study"
+UNREADABLE = "the prior's image could not be read"
 LOADING = "loading the prior…"
 
 
@@ -202,11 +203,12 @@ class PriorComparison(QtCore.QObject):
         current = w.loaded.study.info if w.loaded is not None else None
         when = interval_text(current, shown.study.info) if current is not None and shown is not None else ""
         count = f" ({self.index + 1} of {len(self.candidates)})" if len(self.candidates) > 1 else ""
+        failed = unreadable_views(shown) if shown is not None else set()
         for view, panel in self.panels.items():
             image = shown.hanging.panels.get(view) if shown is not None else None
             display = shown.displays.get(image) if shown is not None and image is not None else None
             panel.set_image(display)
-            panel.labels.set_empty_note(note, display)
+            panel.labels.set_empty_note(UNREADABLE if view in failed else note, display)
             panel.labels.set_title_extra(" · ".join(t for t in ("prior" + count, when) if t))
         self.update_text()
         self.relink()
@@ -219,6 +221,8 @@ class PriorComparison(QtCore.QObject):
             self.loaded = result
             if self.on_screen:
                 self._show(self._announce)
+            if result.study.errors:  # the prior's panels say which views; the dialog names the files and why
+                self.window.report_problems("Prior study opened with problems", [str(e) for e in result.study.errors])
 
     def _say(self, prior: LoadedStudy) -> None:
         current = self.window.loaded.study.info if self.window.loaded is not None else None
@@ -251,3 +255,9 @@ def row_mm(panel: ViewPanel) -> float | None:
     """The row spacing of the panel's image in mm when its file (or the reader) gives one; None when guessed."""
     sp = panel.image.info.spacing if panel.image is not None else None
     return sp.row_mm if sp is not None and not sp.estimated and sp.row_mm > 0 else None
+
+
+def unreadable_views(loaded: LoadedStudy) -> set[View]:
+    """The views of ``loaded`` whose image failed to decode (their files are in ``study.errors``)."""
+    failed = {e.path for e in loaded.study.errors}
+    return {i.view for i in loaded.study.info.images if i.path in failed and i.view is not None}

@@ -9,7 +9,7 @@ from PySide6 import QtCore
 
 from mammoview.gui.export import grab_shown
 from mammoview.gui.hanging_layout import Layout
-from mammoview.gui.prior_compare import NO_PRIOR
+from mammoview.gui.prior_compare import NO_PRIOR, UNREADABLE
 from mammoview.io.model import View
 from tests.gui.conftest import drag, write_view
 
@@ -191,3 +191,30 @@ def test_the_worklist_opens_the_newest_exam_and_names_the_priors(main_window, lo
     assert w.worklist_panel.tree.topLevelItem(0).text(2) == "prior of #3"
     assert wl.summary() == "Study 3 of 3 · 0 read · 2 priors"
     assert wl.neighbour(-1, unread_only=True) is None and wl.neighbour(-1) == 1  # PgUp still visits the priors
+
+
+def test_a_prior_image_that_cannot_be_decoded_is_named_and_the_rest_shown(main_window, load, tmp_path, qtbot):
+    w = main_window
+    folder = exams(tmp_path / "exams", ("a-2024", "b-2022"))
+    load(w, [folder])
+    w.prefetch.cancel()  # the worklist's next study is the prior: its background decode must not stand in for it
+    w._prefetched = None
+    broken = folder / "b-2022" / "RCC.dcm"
+    broken.write_bytes(broken.read_bytes()[:1000])  # cut short after the folder was read (a copy still running)
+    with qtbot.waitSignal(w.problemsReported, timeout=20_000) as blocker:
+        compare(w, qtbot)
+    title, text = blocker.args
+    assert title == "Prior study opened with problems" and "RCC.dcm" in text
+    rcc, lcc = w.hanging.prior_panels[View.RCC], w.hanging.prior_panels[View.LCC]
+    assert rcc.image is None and UNREADABLE in rcc.labels.empty_text()
+    assert date_of(lcc) == "20220515"  # the other view of the prior is shown
+    assert date_of(w.panels[View.RCC]) == "20240601"  # and the current study is untouched
+
+
+def test_the_prefetched_next_study_is_the_prior_without_a_second_decode(opened, qtbot):
+    w = opened
+    qtbot.waitUntil(lambda: w.prefetched is not None, timeout=20_000)  # the worklist's next study: the 2022 exam
+    prefetched = w.prefetched
+    with qtbot.waitSignal(w.priors.priorShown, timeout=1_000) as blocker:
+        w.commands["layout_prior_cc"].trigger()
+    assert blocker.args[0] is prefetched and not w.priors.jobs.busy
