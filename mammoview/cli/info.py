@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(to_json(studies, errors), indent=2))
     else:
         for study in studies:
-            print(format_study(study))
+            print(format_study(study, studies))
     for err in errors:
         print(str(err), file=sys.stderr)
     if not studies and not errors:
@@ -62,10 +62,16 @@ def run(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def format_study(study: StudyInfo) -> str:
-    """Human-readable block for one study."""
+def format_study(study: StudyInfo, listed: list[StudyInfo] | None = None) -> str:
+    """Human-readable block for one study (with its priors among ``listed``: the viewer's comparison layouts)."""
+    from mammoview.io.priors import find_priors, interval_text, study_day
+
     n = len(study.images)
     lines = [f"Study {study.title}  ({n} image{'s' if n != 1 else ''}; grouped by {study.key_source})"]
+    priors = find_priors(study, listed or [])
+    if priors:
+        said = [f"{study_day(p)} ({interval_text(study, p)}) {p.key}" for p in priors]
+        lines.append("  priors:  " + "; ".join(said))
     for info in study.images:
         lines.extend(_image_lines(info))
     return "\n".join(lines) + "\n"
@@ -97,12 +103,15 @@ def _image_lines(info: ImageInfo) -> list[str]:
 
 def to_json(studies: list[StudyInfo], errors: list[LoadError]) -> dict[str, Any]:
     """The same content as the text output, as plain JSON values."""
+    from mammoview.io.priors import find_priors
+
     return {
         "studies": [
             {
                 "key": s.key,
                 "key_source": s.key_source,
                 "title": s.title,
+                "priors": [p.key for p in find_priors(s, studies)],
                 "images": [_image_json(i) for i in s.images],
             }
             for s in studies

@@ -134,3 +134,15 @@ def test_info_names_view_modifiers_close_ups_and_implants(write_dcm: MakeFile, t
     assert images["mag.dcm"]["magnification_factor"] == 1.8 and images["mag.dcm"]["partial_view"]
     assert images["mag.dcm"]["close_up"] == "magnification view (ViewModifierCodeSequence (0054,0222))"
     assert images["plain.dcm"]["view_modifiers"] == [] and images["plain.dcm"]["close_up"] == ""
+
+
+def test_info_lists_each_studys_priors(write_dcm: MakeFile, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name, uid, date in (("new", "1.2.3.1", "20240601"), ("old", "1.2.3.2", "20230401")):
+        write_dcm(f"{name}/LCC.dcm", study_uid=uid, study_date=date, patient_id="PAT-9")
+    write_dcm("other/LCC.dcm", study_uid="1.2.3.3", study_date="20200101", patient_id="PAT-8")
+    assert main(["info", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("priors:") == 1 and "  priors:  2023-04-01 (14 months before) 1.2.3.2" in out
+    assert main(["info", "--json", str(tmp_path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {s["key"]: s["priors"] for s in data["studies"]} == {"1.2.3.1": ["1.2.3.2"], "1.2.3.2": [], "1.2.3.3": []}
