@@ -68,7 +68,7 @@ def export_study(window: MainWindow, path: Path | str, *, active_only: bool = Fa
             if p.exists():
                 raise FileExistsError(f"{p} exists (choose another name, or confirm overwriting)")
     picture = render_picture(window, active_only=active_only, anonymize=anonymize)
-    doc = export_json(window, anonymize=anonymize)
+    doc = export_json(window, anonymize=anonymize, prior=not active_only)
     png.parent.mkdir(parents=True, exist_ok=True)
     _atomic_save_png(picture, png)
     atomic_write_json(js, doc)
@@ -218,8 +218,9 @@ def _model_json(m: ModelInfo | None) -> dict[str, str] | None:
     return {"name": m.name, "version": m.version, "sha256": m.sha256} if m is not None else None
 
 
-def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
-    """The findings document written beside the picture."""
+def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) -> dict[str, Any]:
+    """The findings document written beside the picture (``prior``: the picture is the layout, which may hang the
+    prior exam under this one; then ``prior`` says which exam that is)."""
     cad, loaded = window.cad, window.loaded
     key = cad.study_key or ""
     study: dict[str, Any] = {"key_sha256": study_hash(key)}
@@ -307,6 +308,8 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
             "operating_point": operating_json(cad),
         },
     }
+    if prior and (pictured := _prior_json(window, anonymize)) is not None:
+        doc["prior"] = pictured
     if shown:
         doc["matching"] = {"rule": RULE, "rows": [
             {"category": r.category.value, "view": r.view.value, "image": names.get(r.image, r.image),
@@ -315,3 +318,20 @@ def export_json(window: MainWindow, anonymize: bool = True) -> dict[str, Any]:
              "nipple_mm": round(r.nipple_mm, 1) if r.nipple_mm is not None else None}
             for r in cad.match_rows()]}  # fmt: skip
     return doc
+
+
+def _prior_json(window: MainWindow, anonymize: bool) -> dict[str, Any] | None:
+    """The prior exam in the picture (comparison layouts): when it was made relative to this one, its views, and
+    (not anonymized) its study key, date and files; None when no prior is shown."""
+    from mammoview.io.priors import interval_text
+
+    panels = [p for v in window.hanging.prior_views() if (p := window.hanging.prior_panels[v]).image is not None]
+    loaded = window.priors.loaded
+    if not panels or loaded is None or window.loaded is None:
+        return None
+    out: dict[str, Any] = {"interval": interval_text(window.loaded.study.info, loaded.study.info),
+                           "views": [p.view.value for p in panels]}  # fmt: skip
+    if not anonymize:
+        out.update(key=loaded.study.key, study_date=loaded.study.info.meta.study_date,
+                   images=[str(p.image.path) for p in panels if p.image is not None])  # fmt: skip
+    return out

@@ -218,3 +218,20 @@ def test_the_prefetched_next_study_is_the_prior_without_a_second_decode(opened, 
     with qtbot.waitSignal(w.priors.priorShown, timeout=1_000) as blocker:
         w.commands["layout_prior_cc"].trigger()
     assert blocker.args[0] is prefetched and not w.priors.jobs.busy
+
+
+def test_the_export_json_says_which_prior_is_in_the_picture(opened, qtbot, tmp_path):
+    import json
+
+    from mammoview.gui.export import export_study
+
+    w = opened
+    compare(w, qtbot)
+    doc = json.loads(export_study(w, tmp_path / "anon.png").json.read_text())
+    assert doc["prior"] == {"interval": "2 years before", "views": ["RCC", "LCC"]}  # no key, no date
+    doc = json.loads(export_study(w, tmp_path / "named.png", anonymize=False).json.read_text())
+    assert doc["prior"]["key"] == "1.2.3.22" and doc["prior"]["study_date"] == "20220515"
+    assert [Path(p).parent.name for p in doc["prior"]["images"]] == ["b-2022", "b-2022"]
+    assert "prior" not in json.loads(export_study(w, tmp_path / "one.png", active_only=True).json.read_text())
+    w.commands["layout_four"].trigger()
+    assert "prior" not in json.loads(export_study(w, tmp_path / "four.png").json.read_text())
