@@ -77,6 +77,11 @@ def test_the_prior_pair_hangs_under_the_current_pair(opened, qtbot):
     said = "Compared with the prior of 2022-05-15 (2 years before); Shift+P: an older one."
     assert w.statusBar().currentMessage() == said
 
+    w.commands["magnifier"].trigger()
+    w.commands["overlay"].trigger()  # patient/study text off: the prior's date goes too
+    assert hanging.prior_panels[View.LCC].magnifier_enabled and hanging.prior_panels[View.LCC].labels.study.text() == ""
+    w.commands["overlay"].trigger()
+
     mlo = compare(w, qtbot, Layout.PRIOR_MLO)  # the decoded prior is kept: no second load
     assert mlo is prior and date_of(hanging.prior_panels[View.LMLO]) == "20220515"
     w.commands["layout_four"].trigger()
