@@ -170,6 +170,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     def show_study(self, loaded: LoadedStudy) -> None:
         """Put a loaded study on screen (main thread)."""
         self.loaded = loaded
+        self.priors.refresh(show=False)  # its priors; the prior's panels are filled by the relink below
         hanging, displays = loaded.hanging, loaded.displays
         self.choices = {}
         for view in View:
@@ -199,7 +200,6 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
                          else "") + batch)  # fmt: skip
         if problems:
             self.report_problems("Study opened with problems", problems, critical=bool(loaded.study.errors))
-        self.priors.refresh()
         self.studyShown.emit(loaded)
         self._prefetch_next()
 
@@ -284,7 +284,11 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         apply_links(self.panels, self.link_mode, visible)
         self._fit_default()
         self._update_overlay_text()
-        self.priors.relink()
+        self.priors.arranged()
+
+    def refit(self) -> None:
+        """The visible views fitted again as on opening (to the breast, or the image)."""
+        self._fit_default()
 
     def _fit_default(self) -> None:
         fit_default(self.panels, self.link_mode, self.hanging.visible_views(), breast=self.fit_breast_default)

@@ -60,6 +60,8 @@ class PriorComparison(QtCore.QObject):
         self._loading: StudyInfo | None = None
         self.cross_linked = False  # the prior pair zooms and pans with the current pair
         self._announce = False
+        self._shown: LoadedStudy | None = None  # the prior in the panels
+        self._stale = True  # the panels do not show the current study's chosen prior (filled when next on screen)
         self.jobs.finished.connect(self._on_loaded)
         self.jobs.errored.connect(self._on_error)
         for panel in self.panels.values():
@@ -78,17 +80,30 @@ class PriorComparison(QtCore.QObject):
     def on_screen(self) -> bool:
         return bool(self.window.hanging.prior_views())
 
-    def refresh(self, announce: bool = False) -> None:
+    def refresh(self, announce: bool = False, show: bool = True) -> None:
         """The shown study, the worklist or the layout changed: find the priors again and show the chosen one
-        (``announce``: and say in the status bar which one, as when the reader hangs the comparison)."""
+        (``announce``: and say in the status bar which one, as when the reader hangs the comparison; ``show``
+        False: only mark the panels for filling at the next :meth:`arranged`)."""
         w = self.window
         studies = [e.study for e in w.worklist.entries]
         found = find_priors(w.loaded.study.info, studies) if w.loaded is not None else []
         if [s.key for s in found] != [s.key for s in self.candidates]:
             self.index = 0
         self.candidates = found
-        if self.on_screen:
+        if self.loaded is not None and all(s is not self.loaded.study.info for s in found):
+            self.loaded = None  # another patient's (or a replaced) prior: not kept in memory
+        if self.on_screen and show:
             self._show(announce)
+        else:
+            self._stale = True
+
+    def arranged(self) -> None:
+        """The layout was rearranged (a layout chosen, a view maximised or restored): fill the prior's panels if
+        they missed a change while hidden, else link and fit them."""
+        if self.on_screen and self._stale:
+            self._show()
+        else:
+            self.relink()
 
     def older(self) -> None:
         """View ▸ Older prior: compare with the next older prior (after the oldest, the most recent again)."""
@@ -122,8 +137,8 @@ class PriorComparison(QtCore.QObject):
         views = self.window.hanging.prior_views()
         for panel in self.panels.values():
             panel.set_study_text([])
-        if views and self.loaded is not None and self.window.overlay_visible:
-            m = self.loaded.study.info.meta
+        if views and self._shown is not None and self.window.overlay_visible:
+            m = self._shown.study.info.meta
             accession = f"Acc. {m.accession}" if m.accession else ""
             lines = [f"Prior {format_date(m.study_date)}", m.study_description, accession]
             self.panels[views[-1]].set_study_text([line for line in lines if line])
@@ -155,6 +170,8 @@ class PriorComparison(QtCore.QObject):
             for g in groups:
                 self.panels[g[0]].view_box.setXLink(w.panels[g[0]].view_box)
                 self.panels[g[0]].view_box.setYLink(w.panels[g[0]].view_box)
+            for p in prior:  # the current pair leads: a resize refits it and the link carries the prior along
+                p.mark_unfitted()
             self.cross_linked = True
             return
         width_mm = max(f[0] * m for f, m in sizes)
@@ -200,6 +217,7 @@ class PriorComparison(QtCore.QObject):
     def _put(self, loaded: LoadedStudy | None, note: str) -> None:
         w = self.window
         shown = loaded if loaded is not None and loaded.study.info is self.prior else None
+        self._shown, self._stale = shown, False
         current = w.loaded.study.info if w.loaded is not None else None
         when = interval_text(current, shown.study.info) if current is not None and shown is not None else ""
         count = f" ({self.index + 1} of {len(self.candidates)})" if len(self.candidates) > 1 else ""
@@ -211,6 +229,9 @@ class PriorComparison(QtCore.QObject):
             panel.labels.set_empty_note(UNREADABLE if view in failed else note, display)
             panel.labels.set_title_extra(" · ".join(t for t in ("prior" + count, when) if t))
         self.update_text()
+        current_fitted = all(w.panels[v].fitted for v in w.hanging.visible_views())
+        if current_fitted:  # the current pair's own fit first: a union fit with another prior must not stay
+            w.refit()
         self.relink()
         if note != LOADING:
             self.priorShown.emit(shown)
@@ -221,6 +242,8 @@ class PriorComparison(QtCore.QObject):
             self.loaded = result
             if self.on_screen:
                 self._show(self._announce)
+            else:
+                self._stale = True
             if result.study.errors:  # the prior's panels say which views; the dialog names the files and why
                 self.window.report_problems("Prior study opened with problems", [str(e) for e in result.study.errors])
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from PySide6 import QtWidgets
 
     from mammoview.gui.loader import BackgroundJobs
+    from mammoview.gui.prior_compare import PriorComparison
     from mammoview.gui.settings import ViewerSettings
     from mammoview.gui.worklist import Worklist
 
@@ -35,6 +36,7 @@ class StudyOpening:
     if TYPE_CHECKING:  # provided by MainWindow
         jobs: BackgroundJobs
         prefetch: BackgroundJobs
+        priors: PriorComparison
         _prefetched: LoadedStudy | None
         worklist: Worklist
         worklist_dock: QtWidgets.QDockWidget
@@ -123,6 +125,7 @@ class StudyOpening:
             return
         info = with_spacing(self.loaded.study.info, option)
         if info is self.loaded.study.info:
+            self.priors.refresh()  # its prior may have had none (shown again with the given one)
             self.show_status("Every image of this study has its own pixel spacing: nothing changed.", 6000)
             return
         self.show_status(f"Pixel spacing for files without one: {said}; showing the study again…")

@@ -6,8 +6,10 @@ patient's exams, a PACS export of current + priors): a study is a prior of anoth
 patient and it was made on an earlier day.
 
 - The patient is the Patient ID (0010,0020) that every image of the study carries; a study whose images
-  disagree (CBIS-DDSM writes one ID per view) or carry none has no priors.  Where both studies give a
-  Patient's Birth Date (0010,0030) they must agree too, so two sites' equal IDs do not join two women.
+  disagree (CBIS-DDSM writes one ID per view) or carry none has no priors.  An equal ID is not enough: a
+  second identifier must confirm it, the Patient's Birth Date (0010,0030) or the Patient's Name (0010,0010)
+  given by both studies and equal, and neither may differ.  Anonymised exports give many women one
+  placeholder ID ("ANONYMOUS") and no birth date; two sites may give two women one number.
 - The day is the Study Date (0008,0020), YYYYMMDD (PS3.5 DA); a study without a valid one has no priors
   and is nobody's prior: an order that cannot be read is not guessed.  Studies of the same day are not
   priors of each other (a diagnostic work-up after the screening views is the same episode).
@@ -15,19 +17,27 @@ patient and it was made on an earlier day.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from mammoview.io.model import StudyInfo
 
 
-def patient_key(study: StudyInfo) -> tuple[str, str] | None:
-    """(Patient ID, birth date or "") shared by every image of ``study``, or None (no single patient)."""
+def patient_key(study: StudyInfo) -> tuple[str, str, str] | None:
+    """(Patient ID, birth date, name) shared by every image of ``study`` ("" for a field none gives), or None
+    (no single patient: no ID, or images disagreeing on a field)."""
     ids = {i.meta.patient_id.strip() for i in study.images}
     births = {i.meta.patient_birth_date.strip() for i in study.images} - {""}
-    if len(ids) != 1 or "" in ids or len(births) > 1:
+    names = {_name(i.meta.patient_name) for i in study.images} - {""}
+    if len(ids) != 1 or "" in ids or len(births) > 1 or len(names) > 1:
         return None
-    return ids.pop(), births.pop() if births else ""
+    return ids.pop(), births.pop() if births else "", names.pop() if names else ""
+
+
+def _name(text: str) -> str:
+    """A person name compared as its components (PS3.5 PN: ``Family^Given^Middle^Prefix^Suffix``)."""
+    return " ".join(text.replace("^", " ").upper().split())
 
 
 def study_day(study: StudyInfo) -> dt.date | None:
@@ -43,10 +53,12 @@ def study_day(study: StudyInfo) -> dt.date | None:
 
 
 def same_patient(a: StudyInfo, b: StudyInfo) -> bool:
+    """One Patient ID, confirmed by an equal birth date or name that both give, and no field differing."""
     ka, kb = patient_key(a), patient_key(b)
     if ka is None or kb is None or ka[0] != kb[0]:
         return False
-    return not (ka[1] and kb[1] and ka[1] != kb[1])
+    both = [(x, y) for x, y in zip(ka[1:], kb[1:], strict=True) if x and y]
+    return bool(both) and all(x == y for x, y in both)
 
 
 def find_priors(current: StudyInfo, studies: Iterable[StudyInfo]) -> list[StudyInfo]:
@@ -69,17 +81,19 @@ def prior_of(studies: Sequence[StudyInfo]) -> dict[int, int]:
     A worklist of a PACS export holds each woman's current exam beside her priors; the priors are there to
     compare with, not to be read again.  One pass over the list (grouped by (Patient ID, birth date)), so a
     worklist of hundreds of studies costs nothing.  A study without a single patient or a valid date is
-    nobody's prior; studies of the newest day are not priors.
+    nobody's prior; studies of the newest day are not priors; the rule is :func:`same_patient`'s.
     """
-    by_patient: dict[tuple[str, str], list[tuple[dt.date, int]]] = {}
+    by_id: dict[str, list[tuple[dt.date, int]]] = {}
     for i, study in enumerate(studies):
         key, day = patient_key(study), study_day(study)
         if key is not None and day is not None:
-            by_patient.setdefault(key, []).append((day, i))
+            by_id.setdefault(key[0], []).append((day, i))
     out: dict[int, int] = {}
-    for exams in by_patient.values():
-        newest_day, newest = max(exams, key=lambda e: (e[0], -e[1]))
-        out.update({i: newest for day, i in exams if day < newest_day})
+    for exams in by_id.values():  # a handful per ID: pairwise is cheap
+        for day, i in exams:
+            later = [(d, -j) for d, j in exams if d > day and same_patient(studies[i], studies[j])]
+            if later:
+                out[i] = -max(later)[1]  # the newest (the first listed of its day)
     return out
 
 
@@ -89,7 +103,8 @@ def interval_text(current: StudyInfo, prior: StudyInfo) -> str:
     if a is None or b is None:
         return ""
     days = (a - b).days
-    months = (a.year - b.year) * 12 + a.month - b.month - (a.day < b.day)
+    month_end = a.day == calendar.monthrange(a.year, a.month)[1]  # 28 Feb is a month after 31 Jan (or 29 Feb)
+    months = (a.year - b.year) * 12 + a.month - b.month - (a.day < b.day and not month_end)
     if months < 1:
         return f"{days} day{'s' if days != 1 else ''} before"
     if months < 24:

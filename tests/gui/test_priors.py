@@ -240,3 +240,53 @@ def test_the_export_json_says_which_prior_is_in_the_picture(opened, qtbot, tmp_p
     assert "prior" not in json.loads(export_study(w, tmp_path / "one.png", active_only=True).json.read_text())
     w.commands["layout_four"].trigger()
     assert "prior" not in json.loads(export_study(w, tmp_path / "four.png").json.read_text())
+
+
+def test_a_study_change_while_a_view_is_maximised_shows_the_new_studys_prior_on_restore(opened, qtbot):
+    w = opened
+    compare(w, qtbot)
+    w.toggle_maximize_active()  # the prior's row is hidden while one view fills the window
+    with qtbot.waitSignal(w.studyShown, timeout=20_000):
+        w.commands["next_study"].trigger()  # now the 2022 exam, whose prior is the 2019 one
+    with qtbot.waitSignal(w.priors.priorShown, timeout=20_000):
+        w.toggle_maximize_active()
+    assert date_of(w.hanging.prior_panels[View.RCC]) == "20190301"
+
+
+def test_a_prior_decoded_while_a_view_is_maximised_is_shown_on_restore(opened, qtbot):
+    w = opened
+    w.prefetch.cancel()
+    w._prefetched = None
+    w.commands["layout_prior_cc"].trigger()
+    w.toggle_maximize_active()
+    qtbot.waitUntil(lambda: w.priors.loaded is not None, timeout=20_000)
+    w.toggle_maximize_active()
+    assert date_of(w.hanging.prior_panels[View.RCC]) == "20220515"
+
+
+def test_another_patient_without_prior_keeps_nothing_of_the_last_comparison(main_window, load, tmp_path, qtbot):
+    w = main_window
+    folder = exams(tmp_path / "p1", ("a-2024", "b-2022"))
+    load(w, [folder])
+    compare(w, qtbot)
+    assert w.priors.cross_linked
+    own = tmp_path / "p2"
+    for view in ("RCC", "LCC", "RMLO", "LMLO"):
+        write_view(own, f"{view}.dcm", view, study_uid="9.9", study_date="20240601", patient_id="PAT-2")
+    load(w, [own])
+    panel, top = w.hanging.prior_panels[View.LCC], w.panels[View.LCC]
+    assert NO_PRIOR in panel.labels.empty_text() and panel.labels.study.text() == ""  # not P1's prior date
+    assert w.priors.loaded is None and not w.priors.cross_linked  # P1's decoded prior is let go
+    fitted = top.fit_content
+    w.refit()
+    assert top.fit_content == fitted  # the current pair has its own fit, not the union with P1's prior
+
+
+def test_a_spacing_given_later_reaches_a_prior_without_one(main_window, load, tmp_path, qtbot):
+    w = main_window
+    load(w, [exams(tmp_path / "exams", ("a-2024", "b-2022"), prior_spacing=None)])
+    compare(w, qtbot)
+    assert not w.priors.cross_linked
+    with qtbot.waitSignal(w.priors.priorShown, timeout=20_000):
+        w.set_pixel_spacing(0.1)  # the current study has its own: only the prior changes
+    assert w.priors.cross_linked and w.hanging.prior_panels[View.LCC].image.info.spacing.row_mm == 0.1

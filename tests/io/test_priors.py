@@ -9,11 +9,13 @@ from mammoview.io.model import Decision, ImageInfo, ImageMeta, PixelChain, Study
 from mammoview.io.priors import find_priors, interval_text, patient_key, prior_of, study_day
 
 
-def study(key: str, date: str, pid: str = "P1", birth: str = "", ids: tuple[str, ...] = ()) -> StudyInfo:
+def study(key: str, date: str, pid: str = "P1", birth: str = "", ids: tuple[str, ...] = (),
+          name: str = "Doe^Jane") -> StudyInfo:  # fmt: skip
     """A header-only study of two images (their Patient IDs ``ids`` when given, else both ``pid``)."""
     images = []
     for n, image_pid in enumerate(ids or (pid, pid)):
-        meta = ImageMeta(patient_id=image_pid, patient_birth_date=birth, study_date=date, study_uid=key)
+        meta = ImageMeta(patient_id=image_pid, patient_birth_date=birth, study_date=date, study_uid=key,
+                         patient_name=name)  # fmt: skip
         chain = PixelChain(bits_stored=12, signed=False, photometric="MONOCHROME2")
         images.append(ImageInfo(path=Path(f"/x/{key}/{n}.dcm"), file_format="DICOM", rows=8, columns=8,
                                 laterality=Decision(None, "test"), projection=Decision(None, "test"), spacing=None,
@@ -42,11 +44,16 @@ def test_no_prior_without_one_patient_or_a_readable_date():
     assert patient_key(study("c", "20240601", pid="")) is None
 
 
-def test_birth_dates_that_disagree_mean_two_patients():
+def test_an_equal_id_needs_a_second_identifier_and_none_differing():
     current = study("c", "20240601", birth="19600101")
-    assert find_priors(current, [study("o", "20200101", birth="19700101")]) == []
+    assert find_priors(current, [study("o", "20200101", birth="19700101")]) == []  # two women, one number
     assert [s.key for s in find_priors(current, [study("o", "20200101", birth="19600101")])] == ["o"]
-    assert [s.key for s in find_priors(current, [study("o", "20200101")])] == ["o"]  # one side has none
+    assert [s.key for s in find_priors(current, [study("o", "20200101")])] == ["o"]  # the name confirms it
+    assert find_priors(current, [study("o", "20200101", name="Roe^Mary")]) == []
+    assert [s.key for s in find_priors(current, [study("o", "20200101", name=" DOE^jane^^")])] == ["o"]  # PN parts
+    # an anonymised export: one placeholder ID and nothing else for every woman
+    anonymous = [study(k, d, pid="ANONYMOUS", name="") for k, d in (("a", "20240105"), ("b", "20240103"))]
+    assert find_priors(anonymous[0], anonymous) == [] and prior_of(anonymous) == {}
 
 
 def test_study_day_needs_every_image_to_agree():
@@ -66,6 +73,10 @@ def test_interval_text():
     assert interval_text(current, study("o", "20230602")) == "11 months before"  # a day short of a year
     assert interval_text(current, study("o", "20210601")) == "3 years before"
     assert interval_text(current, study("o", "")) == ""
+    # a month-end date is a whole month after a later day of the month before
+    assert interval_text(study("c", "20250228"), study("o", "20240229")) == "12 months before"
+    assert interval_text(study("c", "20240229"), study("o", "20240131")) == "1 month before"
+    assert interval_text(study("c", "20240228"), study("o", "20240131")) == "28 days before"  # not Feb's last day
 
 
 def test_prior_of_marks_each_patients_older_studies():
@@ -75,3 +86,6 @@ def test_prior_of_marks_each_patients_older_studies():
     # undated study are nobody's prior
     assert prior_of(listed) == {0: 1, 3: 1}
     assert prior_of([]) == {}
+    # the same ID with a birth date on one side only: the name confirms it, as find_priors says
+    with_birth, without = study("new", "20240601", birth="19600101"), study("old", "20200101")
+    assert [s.key for s in find_priors(with_birth, [without])] == ["old"] and prior_of([with_birth, without]) == {1: 0}
