@@ -202,6 +202,18 @@ class ViewerActions:
         self.menus["Duplicates"] = dups
         self._add(m, "next_duplicate", "Next image for this &view", "D", "Show the next image claiming the active view",
                   w.next_duplicate)  # fmt: skip
+        tip = "Tomosynthesis (a multi-frame image; D shows it): the active view's "
+        slices = (("next_slice", "Next &slice", "Down", +1, "next slice"),
+                  ("previous_slice", "Previous s&lice", "Up", -1, "previous slice"),
+                  ("next_slice_10", "Ten slices on", "Shift+Down", +10, "ten slices on"),
+                  ("previous_slice_10", "Ten slices back", "Shift+Up", -10, "ten slices back"))  # fmt: skip
+        for name, text, key, step, what in slices:
+            a = self._add(m, name, text, key, tip + what, lambda d=step: w.step_frame(d))
+            # the arrow keys step slices while the images have the focus, and still move through the worklist's
+            # and the findings' rows when those have it
+            self.window.removeAction(a)
+            a.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            w.hanging.addAction(a)
         unplaced = m.addMenu("&Unplaced images (assign a view)")
         unplaced.aboutToShow.connect(lambda: self._fill_unplaced(unplaced))
         self.menus["Unplaced"] = unplaced

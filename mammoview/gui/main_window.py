@@ -22,6 +22,7 @@ from mammoview.gui.breast_fit import fit_default, fit_to_breast
 from mammoview.gui.cad_controller import CadController
 from mammoview.gui.cad_worker import CadOptions
 from mammoview.gui.display_image import DisplayImage
+from mammoview.gui.frames import FrameStepper
 from mammoview.gui.hanging_layout import HangingLayout, Layout
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, mark_group_unfitted
@@ -78,6 +79,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.last_message: tuple[str, str] | None = None
 
         self.priors = PriorComparison(self)  # the prior exam under the current one (comparison layouts)
+        self.frames = FrameStepper(self)  # the slices of a tomosynthesis volume
         self.commands = ViewerActions(self)  # not "actions": that would hide QWidget.actions()
         self.menus = self.commands.menus
         # Messages (loading, problems) take the left of the status bar; the cursor read-out
@@ -211,7 +213,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         if display is not None:  # what the view is besides its slot: a close-up, a raw image, an implant
             meta, frames = display.image.info.meta, display.image.info.frames
             extra += list(meta.view_modifiers) + ["raw"] * meta.for_processing
-            extra += [f"frame 1 of {frames}"] * (frames > 1)
+            kind = "tomosynthesis " if meta.tomosynthesis else ""
+            extra += [f"{kind}frame {display.image.frame + 1} of {frames}"] * (frames > 1)
             extra += ["partial"] * meta.partial_view
             extra += ["implant"] * (meta.implant_present and "implant displaced" not in meta.view_modifiers)
         panel.labels.set_title_extra(" · ".join(extra))
@@ -226,6 +229,22 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             self._windows[panel.display] = panel.window_state
         self._show_in_panel(panel, options[index])
         self._fit_default()
+
+    def replace_display(self, view: View, old: DisplayImage, new: DisplayImage) -> None:
+        """Show ``new`` in place of ``old`` (another slice of the same image), keeping the panel's window/level,
+        zoom and pan and ``old``'s place among the view's images."""
+        options = self.choices.get(view, [])
+        if old in options:
+            options[options.index(old)] = new
+        panel = self.panels[view]
+        if panel.display is old:
+            if panel.window_state is not None:
+                self._windows[new] = panel.window_state
+            self._show_in_panel(panel, new)
+
+    def step_frame(self, delta: int) -> None:
+        """Image ▸ Next / Previous slice: the active panel's tomosynthesis volume, ``delta`` frames on."""
+        self.frames.step(delta)
 
     def next_duplicate(self) -> None:
         panel = self.active_panel()
@@ -434,6 +453,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.settings.sync()
         self.cad.shutdown()
         self.priors.shutdown()
+        self.frames.shutdown()
         self.jobs.shutdown()
         self.prefetch.shutdown()
         super().closeEvent(event)

@@ -1,10 +1,11 @@
-"""DICOM files: header-only info (no pixel decode) and first-frame pixels.
+"""DICOM files: header-only info (no pixel decode) and the pixels of one frame (the first, or one asked for).
 
 The header is read with ``stop_before_pixels``; the Pixel Data element is then checked
 in place (present, not float, native length or encapsulated items complete) so a
 truncated file or one without pixels is reported at scan time, before any decode.
 Decoding goes through ``pydicom.pixels.pixel_array`` with the installed plugins
-(pylibjpeg: RLE, JPEG, JPEG-LS, JPEG 2000), first frame only.
+(pylibjpeg: RLE, JPEG, JPEG-LS, JPEG 2000), one frame at a time: a tomosynthesis volume is opened at
+its first frame and the viewer decodes the others as the reader steps through them.
 """
 
 from __future__ import annotations
@@ -78,14 +79,9 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         raise LoadError(path, f"(0028,0004) Photometric Interpretation {photometric} is not supported for mammograms")
     if photometric in header.COLOUR_PHOTOMETRICS or samples > 1:
         warnings.append(f"colour image ({photometric}, {samples} samples): converted to grey (luma)")
+    # a multi-frame image (a tomosynthesis volume) is no problem of its file: it opens at its first frame, the
+    # viewer steps through the others, it hangs behind the 2-D view of its slot and the CAD says it does not run on it
     frames = _int_attr(path, ds, "NumberOfFrames", 1)
-    if frames > 1:
-        what = ("breast tomosynthesis" if str(ds.get("SOPClassUID", "") or "").strip() in header.TOMOSYNTHESIS_CLASSES
-                else "multi-frame")  # fmt: skip
-        warnings.append(
-            f"{what} image ({frames} frames): only the first frame is shown, hung behind any 2-D view of its "
-            "side and projection, and the CAD (trained on 2-D mammograms) does not run on it"
-        )
     modality = str(ds.get("Modality", "") or "").strip().upper()
     if modality != "MG":
         warnings.append(f"(0008,0060) Modality is {modality or 'missing'}, not MG: not a mammogram?")
@@ -130,15 +126,18 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
     )
 
 
-def read_dicom_pixels(info: ImageInfo) -> npt.NDArray[np.generic]:
-    """Stored values of the first frame, 2-D, in the file's integer type (colour -> grey luma).
+def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic]:
+    """Stored values of ``frame`` (0-based; the first by default), 2-D, in the file's integer type (colour -> grey
+    luma).  Only that frame is decoded (pydicom reads one frame of native or encapsulated data).
 
     Raises
     ------
     LoadError
-        Decoding failed (corrupt or truncated compressed data, missing plugin...).
+        Decoding failed (corrupt or truncated compressed data, missing plugin...), or no such frame.
     """
-    index = 0 if info.frames > 1 else None
+    if not 0 <= frame < info.frames:
+        raise LoadError(info.path, f"no frame {frame + 1}: the image has {info.frames}")
+    index = frame if info.frames > 1 else None
     # what the header reader corrected (an invalid Bits Stored, an unknown monochrome Photometric
     # Interpretation, each named in the warnings) is what the decoder is told, else it refuses the file
     fixed: dict[str, Any] = {} if info.photometric in header.COLOUR_PHOTOMETRICS else {

@@ -136,6 +136,7 @@ def image_meta(ds: Any) -> ImageMeta:
         magnification_factor=float_or_none(ds.get("EstimatedRadiographicMagnificationFactor")),
         implant_present=text("BreastImplantPresent").upper() == "YES",
         partial_view=text("PartialView").upper() == "YES",
+        tomosynthesis=text("SOPClassUID") in TOMOSYNTHESIS_CLASSES,
     )
 
 

@@ -266,6 +266,7 @@ class ImageMeta:
     magnification_factor: float | None = None
     implant_present: bool = False  # Breast Implant Present (0028,1300) is YES
     partial_view: bool = False  # Partial View (0028,1350) is YES: one of several exposures covering the breast
+    tomosynthesis: bool = False  # a Breast Tomosynthesis / Projection X-Ray SOP Class (a DBT volume or its projections)
 
     @property
     def for_processing(self) -> bool:
@@ -308,7 +309,7 @@ class ImageInfo:
     orientation: Orientation = Orientation()
     meta: ImageMeta = ImageMeta()
     warnings: tuple[str, ...] = ()
-    frames: int = 1  # Number of Frames (0028,0008); only the first frame is read
+    frames: int = 1  # Number of Frames (0028,0008); decoded one at a time (the first on opening)
 
     @property
     def view(self) -> View | None:
@@ -343,6 +344,7 @@ class MammoImage:
     info: ImageInfo
     stored: npt.NDArray[np.generic]
     display: DisplayTransform = DisplayTransform()
+    frame: int = 0  # which frame of a multi-frame image (a tomosynthesis slice) ``stored`` is, 0-based
 
     def __post_init__(self) -> None:
         if self.stored.ndim != 2:

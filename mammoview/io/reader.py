@@ -165,6 +165,28 @@ def decode(info: ImageInfo) -> MammoImage:
     return image
 
 
+def decode_frame(image: MammoImage, frame: int) -> MammoImage:
+    """Another frame of a multi-frame DICOM image (a tomosynthesis slice): the same header and display
+    transform (every slice of a volume hangs the same way), the pixels of ``frame`` (0-based).
+
+    Raises
+    ------
+    LoadError
+        Not a multi-frame DICOM image, no such frame, or the frame cannot be decoded.
+    """
+    info = image.info
+    if info.file_format != "DICOM" or info.frames < 2:
+        raise LoadError(info.path, "a single image: it has no other frames")
+
+    def run() -> MammoImage:
+        stored = dicom.read_dicom_pixels(info, frame)
+        if stored.dtype.kind not in "uif":
+            stored = stored.astype(np.uint8)
+        return MammoImage(info, stored, image.display, frame)
+
+    return _guarded(info.path, run)
+
+
 #: Images larger than this are refused at the header: mammograms are at most ~40 Mpx (a 24 x 30 cm film
 #: digitised at 43.5 um); the viewer holds ~10 bytes per pixel (stored, presentation, display).
 MAX_IMAGE_PIXELS = 150_000_000

@@ -75,8 +75,8 @@ def group_studies(infos: Iterable[ImageInfo]) -> list[StudyInfo]:
 def image_order(info: ImageInfo) -> tuple[int, int, int, int, int, int, list[object]]:
     """Sort key: hanging-protocol view, images for presentation before raw (FOR PROCESSING) ones, whole-breast
     views before diagnostic close-ups (spot compression, magnification), 2-D images before multi-frame ones
-    (a tomosynthesis volume, of which only the first frame is read), exact projection first, Instance Number,
-    path."""
+    (a tomosynthesis volume, opened at its first frame, a slice at the breast's edge), exact projection first,
+    Instance Number, path."""
     view = info.view
     exact = 0 if view is not None and info.projection.value is view.projection else 1
     number = info.meta.instance_number if info.meta.instance_number is not None else 2**31

@@ -13,6 +13,7 @@ from pydicom.encaps import encapsulate
 from pydicom.uid import JPEG2000Lossless, JPEGBaseline8Bit, RLELossless
 
 from mammoview.io import LoadError, PixelSpacing, Projection, View, read_image, read_info
+from mammoview.io.reader import decode_frame
 from tests.io.conftest import MakeFile
 from tests.synthetic import mammo_dataset, synthetic_breast, write_dataset
 
@@ -61,10 +62,12 @@ def test_pydicom_data_encodings_decode_like_pydicom(pydicom_data: Path, name: st
     assert np.array_equal(image.stored, expected)
 
 
-def test_multiframe_reads_first_frame_with_a_warning(pydicom_data: Path) -> None:
-    image = read_image(pydicom_data / "emri_small_RLE.dcm")
-    assert image.info.frames == 10 and image.shape == (64, 64)
-    assert any("multi-frame" in w and "first frame" in w for w in image.info.warnings)
+def test_multiframe_opens_at_its_first_frame_and_decodes_any_other(pydicom_data: Path) -> None:
+    image = read_image(pydicom_data / "emri_small_RLE.dcm")  # RLE: one frame of compressed data decoded alone
+    assert image.info.frames == 10 and image.shape == (64, 64) and image.frame == 0
+    ds = pydicom.dcmread(pydicom_data / "emri_small_RLE.dcm")
+    assert np.array_equal(decode_frame(image, 7).stored, ds.pixel_array[7])
+    assert not any("frame" in w for w in image.info.warnings)  # a volume is no problem of its file
 
 
 def test_colour_dicom_becomes_grey_with_a_warning(pydicom_data: Path) -> None:

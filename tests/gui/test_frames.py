@@ -1,0 +1,130 @@
+"""Stepping through a tomosynthesis volume's slices (Image ▸ Next / Previous slice, Down / Up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from PySide6 import QtCore
+from PySide6.QtTest import QTest
+
+from mammoview.io.model import LoadError, View
+from mammoview.io.reader import decode_frame, read_image
+from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
+
+FRAMES = 5
+TOMO_CLASS = "1.2.840.10008.5.1.4.1.1.13.1.3"  # Breast Tomosynthesis Image Storage
+
+
+def slice_pixels(frame: int) -> np.ndarray:
+    """Frame ``frame`` of the synthetic volume: the L CC breast, each slice a different constant offset."""
+    _lat, _proj, side, rows, cols, seed, blobs = SYNTHETIC_VIEWS["LCC"]
+    from tests.synthetic import synthetic_breast
+
+    base = synthetic_breast(rows, cols, chest_wall=side, blobs=blobs, seed=seed).astype(np.int32)
+    return np.clip(base + 100 * frame, 0, 4095).astype(np.uint16)
+
+
+def write_tomo(path: Path) -> Path:
+    """A 5-frame Breast Tomosynthesis image of L CC (uncompressed), frame k = slice_pixels(k)."""
+    ds = pydicom.dcmread(write_view(path.parent, path.name, "LCC"))
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = TOMO_CLASS
+    ds.NumberOfFrames = FRAMES
+    ds.BitsStored, ds.HighBit = 12, 11
+    ds.PixelData = b"".join(slice_pixels(k).tobytes() for k in range(FRAMES))
+    ds.save_as(path)
+    return path
+
+
+@pytest.fixture()
+def tomo_study(tmp_path: Path) -> Path:
+    """R CC, R MLO, L MLO as 2-D images and L CC as a tomosynthesis volume only."""
+    folder = tmp_path / "dbt"
+    for view in ("RCC", "RMLO", "LMLO"):
+        write_view(folder, f"{view}.dcm", view)
+    write_tomo(folder / "LCC_tomo.dcm")
+    return folder
+
+
+def test_decode_frame_reads_one_frame(tomo_study):
+    image = read_image(tomo_study / "LCC_tomo.dcm")
+    assert image.frame == 0 and image.info.frames == FRAMES
+    np.testing.assert_array_equal(image.stored, slice_pixels(0))
+    third = decode_frame(image, 2)
+    assert third.frame == 2 and third.display == image.display and third.info is image.info
+    np.testing.assert_array_equal(third.stored, slice_pixels(2))
+    with pytest.raises(LoadError, match="no frame 6: the image has 5"):
+        decode_frame(image, 5)
+    with pytest.raises(LoadError, match="a single image"):
+        decode_frame(read_image(tomo_study / "RCC.dcm"), 1)
+
+
+def step(window, qtbot, action: str):  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.frames.frameShown, timeout=20_000) as blocker:
+        window.commands[action].trigger()
+    return blocker.args[1]
+
+
+@pytest.fixture()
+def opened(main_window, load, tomo_study):  # type: ignore[no-untyped-def]
+    load(main_window, [tomo_study])
+    main_window._activate(main_window.panels[View.LCC])
+    return main_window
+
+
+def test_slices_step_keeping_zoom_pan_and_window(opened, qtbot):
+    w = opened
+    panel = w.panels[View.LCC]
+    assert "tomosynthesis frame 1 of 5" in panel.labels.title.text()
+    panel.view_box.scaleBy((0.5, 0.5))  # the reader zoomed in
+    w.image_controls.drag(40, -20)  # and set a window
+    ranges, window = panel.view_box.viewRange(), panel.window_state
+    shown = step(w, qtbot, "next_slice")
+    assert panel.display is shown and panel.image.frame == 1 and "frame 2 of 5" in panel.labels.title.text()
+    np.testing.assert_array_equal(panel.image.stored, slice_pixels(1))
+    assert panel.view_box.viewRange() == ranges and panel.window_state == window
+    assert w.choices[View.LCC] == [shown]  # the view's image list holds the slice shown (D still works)
+    step(w, qtbot, "next_slice_10")
+    assert panel.image.frame == FRAMES - 1 and "frame 5 of 5" in panel.labels.title.text()  # clamped
+    w.commands["next_slice"].trigger()
+    assert w.statusBar().currentMessage() == "L CC: last slice (5 of 5)."
+    step(w, qtbot, "previous_slice_10")
+    assert panel.image.frame == 0
+
+
+def test_keys_pressed_faster_than_slices_decode_add_up(opened, qtbot):
+    w = opened
+    shown = []
+    w.frames.frameShown.connect(lambda _view, display: shown.append(display.image.frame))
+    for _ in range(3):
+        w.commands["next_slice"].trigger()  # before the first slice is decoded
+    qtbot.waitUntil(lambda: w.panels[View.LCC].image.frame == 3, timeout=20_000)
+    qtbot.wait(100)
+    assert shown[-1] == 3 and w.panels[View.LCC].image.frame == 3
+
+
+def test_a_single_image_says_what_the_keys_are_for(opened, qtbot):
+    w = opened
+    w._activate(w.panels[View.RCC])
+    w.commands["next_slice"].trigger()
+    assert w.statusBar().currentMessage().startswith("R CC shows a single image: Next / Previous slice step through")
+    assert w.panels[View.RCC].image.frame == 0
+
+
+def test_arrow_keys_step_slices_in_the_images_and_rows_in_the_lists(opened, qtbot):
+    w = opened
+    w.activateWindow()
+    qtbot.waitActive(w)
+    viewport = w.panels[View.LCC].graphics
+    viewport.setFocus()
+    with qtbot.waitSignal(w.frames.frameShown, timeout=20_000):
+        QTest.keyClick(viewport, QtCore.Qt.Key.Key_Down)
+    assert w.panels[View.LCC].image.frame == 1
+    tree = w.worklist_panel.tree
+    w.worklist_dock.show()
+    tree.setFocus()
+    QTest.keyClick(tree, QtCore.Qt.Key.Key_Down)
+    qtbot.wait(50)
+    assert w.panels[View.LCC].image.frame == 1 and not w.frames.jobs.busy  # the list kept its arrow key
