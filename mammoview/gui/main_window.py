@@ -237,9 +237,12 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         if old in options:
             options[options.index(old)] = new
         panel = self.panels[view]
+        window = self._windows.pop(old, None)  # nothing may keep the old slice's pyramid alive
         if panel.display is old:
-            if panel.window_state is not None:
-                self._windows[new] = panel.window_state
+            window = panel.window_state or window
+        if window is not None:
+            self._windows[new] = window
+        if panel.display is old:
             self._show_in_panel(panel, new)
 
     def step_frame(self, delta: int) -> None:

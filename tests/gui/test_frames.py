@@ -92,6 +92,8 @@ def test_slices_step_keeping_zoom_pan_and_window(opened, qtbot):
     assert w.statusBar().currentMessage() == "L CC: last slice (5 of 5)."
     step(w, qtbot, "previous_slice_10")
     assert panel.image.frame == 0
+    held = [d for d in w._windows if d.image.path == panel.image.path]
+    assert held == [panel.display]  # the slices stepped past are not kept (a volume has ~60 of ~10 MB each)
 
 
 def test_keys_pressed_faster_than_slices_decode_add_up(opened, qtbot):
