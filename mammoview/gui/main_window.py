@@ -122,7 +122,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.menus["View"].addAction(toggle)
         self.commands.actions["worklist"] = toggle
 
-        self.set_layout_mode(_enum(Layout, self.settings.value("view/layout"), Layout.FOUR))
+        saved = _enum(Layout, self.settings.value("view/layout"), Layout.FOUR)
+        self.set_layout_mode(self.four_layout if saved.compares_prior else saved)  # a comparison is per study
         self._activate(self.panels[View.RCC])
         self.resize(1400, 900)
         if (geometry := self.settings.geometry()) is not None:

@@ -290,3 +290,14 @@ def test_a_spacing_given_later_reaches_a_prior_without_one(main_window, load, tm
     with qtbot.waitSignal(w.priors.priorShown, timeout=20_000):
         w.set_pixel_spacing(0.1)  # the current study has its own: only the prior changes
     assert w.priors.cross_linked and w.hanging.prior_panels[View.LCC].image.info.spacing.row_mm == 0.1
+
+
+def test_a_new_window_starts_in_the_four_view_layout_not_a_comparison(opened, qtbot):
+    from mammoview.gui.main_window import MainWindow
+
+    compare(opened, qtbot)
+    assert opened.settings.value("view/layout") == "PRIOR_CC"
+    again = MainWindow(settings=opened.settings)  # the next start: a comparison belongs to a study, not a session
+    qtbot.addWidget(again)
+    assert again.hanging.layout_mode is Layout.FOUR and again.hanging.prior_views() == []
+    again.priors.shutdown()
