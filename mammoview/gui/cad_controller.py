@@ -82,6 +82,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.marks_tool = MarksTool(window.panels, self.reader, self)
         self.measure_tool = MeasureTool(window.panels, self.reader, self)
         self.overlays = {view: PanelOverlay(panel) for view, panel in window.panels.items()}
+        self._panel_info: dict[View, object] = {}  # each panel's image header when last built (slices share one)
         self.scores = BreastScoreLabels(window.panels, self)
         self.band = NippleBand(window.panels, self)
         self.actions = build_cad_actions(window, self)
@@ -281,6 +282,7 @@ class CadController(ReaderActions, QtCore.QObject):
     def _build(self, panel: ViewPanel) -> None:
         shown = self.image_result(panel) if self.unlocked else None  # locked: no CAD item is created at all
         self.overlays[panel.view].build(shown, self._panel_marks(panel), self.style)
+        self._panel_info[panel.view] = panel.image.info if panel.image is not None else None
 
     def rebuild(self) -> None:
         """Rebuild every panel's overlays, the score labels and the findings panel."""
@@ -296,8 +298,11 @@ class CadController(ReaderActions, QtCore.QObject):
         loaded = self.window.loaded
         if loaded is None or loaded.study.key != self.study_key:
             return  # a new study is being put up; studyShown rebuilds everything
-        self._build(panel)
-        self._after_change()
+        info = panel.image.info if panel.image is not None else None
+        same_image = info is not None and self._panel_info.get(panel.view) is info
+        self._build(panel)  # the panel dropped its overlays with its image
+        if not same_image:  # another slice of the same volume changes no finding, score or selection
+            self._after_change()
 
     def _on_marks_changed(self) -> None:
         if self.selected_mark is not None and self.reader.mark(self.selected_mark.id) is None:

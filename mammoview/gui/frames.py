@@ -5,8 +5,9 @@ opens at its first frame, a slice at the breast's edge.  Image ▸ Next slice (`
 step the active panel through the volume; ``Shift`` steps ten slices.  Each slice is decoded on its own
 (:func:`mammoview.io.reader.decode_frame`: pydicom decodes one frame of native or compressed data) and made
 ready for display in a background job, so the viewer never waits on it; keys pressed faster than slices decode
-add up, and only the last slice asked for is shown (:class:`~mammoview.gui.loader.BackgroundJobs` drops the
-stale ones).  The slice keeps the panel's zoom, pan and window/level; its title says ``frame 12 of 60``.
+add up: one slice per view is decoded at a time, each is drawn, and the next decode starts at the slice asked for
+by then, so a held key scrolls at the decoder's pace and ends on the last slice asked for.  The slice keeps the
+panel's zoom, pan and window/level; its title says ``tomosynthesis frame 12 of 60``.
 
 The CAD does not run on multi-frame images (it learned 2-D mammograms), and the reader's marks and
 measurements belong to the image, not to one of its slices.
@@ -14,6 +15,7 @@ measurements belong to the image, not to one of its slices.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
@@ -33,6 +35,8 @@ def frame_job(display: DisplayImage, frame: int) -> Callable[[Progress, Cancelle
     """Decode ``frame`` of ``display``'s image and prepare it for display (in a worker thread)."""
 
     def run(progress: Progress, cancelled: Cancelled) -> DisplayImage:
+        if cancelled():
+            raise JobCancelled
         image = decode_frame(display.image, frame)
         if cancelled():
             raise JobCancelled
@@ -41,8 +45,23 @@ def frame_job(display: DisplayImage, frame: int) -> Callable[[Progress, Cancelle
     return run
 
 
+@dataclass
+class _Stepping:
+    """One view's stepping: what its panel shows, the slice asked for last, the slice being decoded."""
+
+    shown: DisplayImage
+    target: int
+    running: int | None = None
+
+
 class FrameStepper(QtCore.QObject):
-    """Image ▸ Next / Previous slice on the active panel."""
+    """Image ▸ Next / Previous slice on the active panel.
+
+    At most one slice per view is decoded at a time: while a key is held, each decoded slice is drawn and the
+    next decode starts at the slice asked for by then, so the volume scrolls at the decoder's pace and the last
+    slice asked for is the one left on screen (a new job per key would make every running one stale, and nothing
+    would be drawn until the key is let go).  Each view steps on its own.
+    """
 
     #: a slice is on screen: (view, its DisplayImage)
     frameShown = QtCore.Signal(object, object)
@@ -50,13 +69,15 @@ class FrameStepper(QtCore.QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.jobs = BackgroundJobs(self)
-        self._pending: tuple[View, DisplayImage, int] | None = None  # (view, shown display, frame asked for)
-        self.jobs.finished.connect(self._on_decoded)
-        self.jobs.errored.connect(self._on_error)
+        self._steps: dict[View, _Stepping] = {}
+        self._jobs: dict[View, BackgroundJobs] = {}
+
+    @property
+    def busy(self) -> bool:
+        return any(j.busy for j in self._jobs.values())
 
     def step(self, delta: int) -> None:
-        """Show the active panel's slice ``delta`` frames on (clamped to the volume)."""
+        """Ask for the active panel's slice ``delta`` frames on from the last one asked for (clamped)."""
         w = self.window
         panel = w.active_panel()
         display = panel.display
@@ -65,34 +86,52 @@ class FrameStepper(QtCore.QObject):
             w.show_status(f"{panel.view.label} shows {what}: Next / Previous slice step through a tomosynthesis "
                           "volume (D shows a view's other images).", 5000)  # fmt: skip
             return
+        st = self._steps.get(panel.view)
+        if st is None or st.shown is not display:  # a new image in the panel: start from what it shows
+            st = self._steps[panel.view] = _Stepping(display, display.image.frame)
         frames = display.image.info.frames
-        pending = self._pending
-        start = pending[2] if pending is not None and pending[0] is panel.view and pending[1] is display else None
-        current = display.image.frame if start is None else start
-        target = min(max(current + delta, 0), frames - 1)
-        if target == current:
+        target = min(max(st.target + delta, 0), frames - 1)
+        if target == st.target:
             w.show_status(f"{panel.view.label}: {'first' if delta < 0 else 'last'} slice ({target + 1} of {frames}).",
                           3000)  # fmt: skip
             return
-        self._pending = (panel.view, display, target)
-        w.show_status(f"{panel.view.label}: slice {target + 1} of {frames}…")
-        self.jobs.submit(frame_job(display, target))
+        st.target = target
+        if st.running is None:
+            self._start(panel.view, st)
 
     def shutdown(self) -> None:
-        self.jobs.shutdown()
+        for jobs in self._jobs.values():
+            jobs.shutdown()
 
-    def _on_decoded(self, result: object) -> None:
-        pending, self._pending = self._pending, None
-        if pending is None or not isinstance(result, DisplayImage):
+    def _start(self, view: View, st: _Stepping) -> None:
+        jobs = self._jobs.get(view)
+        if jobs is None:
+            jobs = self._jobs[view] = BackgroundJobs(self)
+            jobs.finished.connect(lambda result, v=view: self._on_decoded(v, result))
+            jobs.errored.connect(lambda exc, v=view: self._on_error(v, exc))
+        st.running = st.target
+        frames = st.shown.image.info.frames
+        self.window.show_status(f"{view.label}: slice {st.target + 1} of {frames}…")
+        jobs.submit(frame_job(st.shown, st.target))
+
+    def _on_decoded(self, view: View, result: object) -> None:
+        st = self._steps.get(view)
+        if st is None or not isinstance(result, DisplayImage):
             return
-        view, shown, frame = pending
+        st.running = None
         w = self.window
-        if w.panels[view].display is not shown:
-            return  # the panel moved on (another study, another image): the slice is not wanted
-        w.replace_display(view, shown, result)
-        w.show_status(f"{view.label}: slice {frame + 1} of {result.image.info.frames}.", 3000)
+        if w.panels[view].display is not st.shown:  # the panel moved on (another study, another image)
+            del self._steps[view]
+            return
+        w.replace_display(view, st.shown, result)
+        st.shown = result
+        frame, frames = result.image.frame, result.image.info.frames
         self.frameShown.emit(view, result)
+        if st.target != frame:  # the reader asked for more meanwhile: on to the last slice asked for
+            self._start(view, st)
+        else:
+            w.show_status(f"{view.label}: slice {frame + 1} of {frames}.", 3000)
 
-    def _on_error(self, exc: object) -> None:
-        self._pending = None
+    def _on_error(self, view: View, exc: object) -> None:
+        self._steps.pop(view, None)
         self.window.report_problems("Could not show the slice", [str(exc)])

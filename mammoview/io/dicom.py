@@ -26,6 +26,7 @@ from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from mammoview.io import header, views
 from mammoview.io.model import ImageInfo, LoadError, NotAnImage, PixelSpacing
+from mammoview.io.tags import per_frame_differences
 
 _PIXEL_DATA = 0x7FE00010
 _FLOAT_PIXEL_DATA = (0x7FE00008, 0x7FE00009)
@@ -82,6 +83,8 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
     # a multi-frame image (a tomosynthesis volume) is no problem of its file: it opens at its first frame, the
     # viewer steps through the others, it hangs behind the 2-D view of its slot and the CAD says it does not run on it
     frames = _int_attr(path, ds, "NumberOfFrames", 1)
+    if frames > 1 and (differ := per_frame_differences(ds)):
+        warnings.append(f"per-frame {', '.join(differ)} differ between frames: frame 1's are used for every frame")
     modality = str(ds.get("Modality", "") or "").strip().upper()
     if modality != "MG":
         warnings.append(f"(0008,0060) Modality is {modality or 'missing'}, not MG: not a mammogram?")

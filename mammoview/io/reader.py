@@ -184,7 +184,9 @@ def decode_frame(image: MammoImage, frame: int) -> MammoImage:
             stored = stored.astype(np.uint8)
         return MammoImage(info, stored, image.display, frame)
 
-    return _guarded(info.path, run)
+    with captured_warnings() as caught:
+        out = _guarded(info.path, run)
+    return out.with_info(_with_warnings(info, caught)) if caught else out
 
 
 #: Images larger than this are refused at the header: mammograms are at most ~40 Mpx (a 24 x 30 cm film

@@ -43,6 +43,29 @@ def int_or_none(value: Any) -> int | None:
     return int(vals[0]) if vals else None
 
 
+#: Per-frame functional group macros whose values the pixel chain and the geometry are built from (frame 1's).
+PER_FRAME_CHAIN = {
+    "PixelValueTransformationSequence": ("RescaleSlope", "RescaleIntercept"),
+    "FrameVOILUTSequence": ("WindowCenter", "WindowWidth"),
+    "PixelMeasuresSequence": ("PixelSpacing",),
+}
+
+
+def per_frame_differences(ds: Any) -> list[str]:
+    """The attributes of :data:`PER_FRAME_CHAIN` whose per-frame values differ from frame 1's (PS3.3 C.7.6.16)."""
+    groups = ds.get("PerFrameFunctionalGroupsSequence") or []
+    out: list[str] = []
+    for sequence, keywords in PER_FRAME_CHAIN.items():
+        for keyword in keywords:
+            values = set()
+            for group in groups:
+                items = group.get(sequence)
+                values.add(str(items[0].get(keyword, "")) if items else "")
+            if len(values) > 1:
+                out.append(keyword)
+    return out
+
+
 def functional_group_items(ds: Any, sequence: str) -> list[tuple[str, Any]]:
     """First item of ``sequence`` in the first frame's, then the shared, functional groups (PS3.3 C.7.6.16).
 

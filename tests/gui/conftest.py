@@ -63,6 +63,7 @@ def main_window(qtbot) -> Iterator[object]:
     window.jobs.shutdown()
     window.prefetch.shutdown()
     window.priors.shutdown()
+    window.frames.shutdown()
 
 
 @pytest.fixture()

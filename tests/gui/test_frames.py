@@ -18,22 +18,22 @@ FRAMES = 5
 TOMO_CLASS = "1.2.840.10008.5.1.4.1.1.13.1.3"  # Breast Tomosynthesis Image Storage
 
 
-def slice_pixels(frame: int) -> np.ndarray:
-    """Frame ``frame`` of the synthetic volume: the L CC breast, each slice a different constant offset."""
-    _lat, _proj, side, rows, cols, seed, blobs = SYNTHETIC_VIEWS["LCC"]
+def slice_pixels(frame: int, view: str = "LCC") -> np.ndarray:
+    """Frame ``frame`` of the synthetic volume of ``view``: its breast, each slice a different constant offset."""
+    _lat, _proj, side, rows, cols, seed, blobs = SYNTHETIC_VIEWS[view]
     from tests.synthetic import synthetic_breast
 
     base = synthetic_breast(rows, cols, chest_wall=side, blobs=blobs, seed=seed).astype(np.int32)
     return np.clip(base + 100 * frame, 0, 4095).astype(np.uint16)
 
 
-def write_tomo(path: Path) -> Path:
-    """A 5-frame Breast Tomosynthesis image of L CC (uncompressed), frame k = slice_pixels(k)."""
-    ds = pydicom.dcmread(write_view(path.parent, path.name, "LCC"))
+def write_tomo(path: Path, view: str = "LCC") -> Path:
+    """A 5-frame Breast Tomosynthesis image of ``view`` (uncompressed), frame k = slice_pixels(k, view)."""
+    ds = pydicom.dcmread(write_view(path.parent, path.name, view))
     ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = TOMO_CLASS
     ds.NumberOfFrames = FRAMES
     ds.BitsStored, ds.HighBit = 12, 11
-    ds.PixelData = b"".join(slice_pixels(k).tobytes() for k in range(FRAMES))
+    ds.PixelData = b"".join(slice_pixels(k, view).tobytes() for k in range(FRAMES))
     ds.save_as(path)
     return path
 
@@ -129,4 +129,54 @@ def test_arrow_keys_step_slices_in_the_images_and_rows_in_the_lists(opened, qtbo
     tree.setFocus()
     QTest.keyClick(tree, QtCore.Qt.Key.Key_Down)
     qtbot.wait(50)
-    assert w.panels[View.LCC].image.frame == 1 and not w.frames.jobs.busy  # the list kept its arrow key
+    assert w.panels[View.LCC].image.frame == 1 and not w.frames.busy  # the list kept its arrow key
+
+
+def slow_decoding(monkeypatch, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """Slices decode as slowly as a large compressed volume's (the synthetic ones take a millisecond)."""
+    import time
+
+    from mammoview.gui import frames
+
+    real = frames.decode_frame
+    monkeypatch.setattr(frames, "decode_frame", lambda image, k: (time.sleep(seconds), real(image, k))[1])
+
+
+def test_a_held_key_scrolls_at_the_decoders_pace_and_ends_on_the_last_slice(opened, qtbot, monkeypatch):
+    w = opened
+    slow_decoding(monkeypatch, 0.15)
+    shown: list[int] = []
+    w.frames.frameShown.connect(lambda _view, display: shown.append(display.image.frame))
+    for _ in range(8):  # key autorepeat, every 30 ms, for longer than one slice takes
+        w.commands["next_slice"].trigger()
+        qtbot.wait(30)
+    assert shown and shown[0] == 1  # a slice was drawn while the key was still down
+    qtbot.waitUntil(lambda: w.panels[View.LCC].image.frame == FRAMES - 1 and not w.frames.busy, timeout=20_000)
+    assert shown[-1] == FRAMES - 1 and len(shown) <= 3  # no decode per key press: 1, then the last asked for
+
+
+def test_two_views_step_on_their_own(main_window, load, tmp_path, qtbot, monkeypatch):
+    w = main_window
+    folder = tmp_path / "two"
+    write_tomo(folder / "LCC_tomo.dcm")
+    write_tomo(folder / "RCC_tomo.dcm", "RCC")
+    load(w, [folder])
+    slow_decoding(monkeypatch, 0.1)
+    for view in (View.LCC, View.RCC):  # one key on L CC, then at once one on R CC
+        w._activate(w.panels[view])
+        w.commands["next_slice"].trigger()
+    qtbot.waitUntil(lambda: all(w.panels[v].image.frame == 1 for v in (View.LCC, View.RCC)), timeout=20_000)
+    np.testing.assert_array_equal(w.panels[View.RCC].image.stored, slice_pixels(1, "RCC"))
+
+
+def test_a_slice_keeps_the_findings_selection(opened, qtbot):
+    w = opened
+    lcc = w.panels[View.LCC]
+    w.cad.marks_tool.place(lcc, 100.0, 200.0)  # the reader's mark on the volume
+    panel = w.cad.findings
+    panel.select_row(0)
+    selected = panel.selected_row()
+    assert selected is not None and selected.marks
+    step(w, qtbot, "next_slice")
+    assert panel.selected_row() is selected  # the list was not rebuilt under the reader
+    assert lcc.image.frame == 1 and w.cad.overlays[View.LCC].layers["reader"]  # the mark is drawn on the slice
