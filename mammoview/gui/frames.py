@@ -1,8 +1,9 @@
 """Stepping through the frames of a multi-frame image: the slices of a breast tomosynthesis volume.
 
 A tomosynthesis (DBT) volume hangs behind the 2-D (or synthesized 2-D) view of its slot (``D`` shows it) and
-opens at its first frame, a slice at the breast's edge.  Image ▸ Next slice (``Down``) and Previous slice (``Up``)
-step the active panel through the volume; ``Shift`` steps ten slices.  Each slice is decoded on its own
+opens at its first frame, a slice at the breast's edge.  The wheel over it steps its slices (``Ctrl`` + wheel
+zooms there), and Image ▸ Next slice (``Down``) and Previous slice (``Up``) step the active panel through the
+volume; ``Shift`` steps ten slices.  Each slice is decoded on its own
 (:func:`mammoview.io.reader.decode_frame`: pydicom decodes one frame of native or compressed data) and made
 ready for display in a background job, so the viewer never waits on it; keys pressed faster than slices decode
 add up: one slice per view is decoded at a time, each is drawn, and the next decode starts at the slice asked for

@@ -106,6 +106,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
                 lambda p: mark_group_unfitted(self.panels, p.view, self.link_mode, self.hanging.visible_views())
             )
             panel.imageChanged.connect(self.panelImageChanged)
+            panel.sliceWheel.connect(self._on_slice_wheel)
         self.hanging.arrangementChanged.connect(self._relink)
         self.jobs.progress.connect(self.show_status)
         self.jobs.finished.connect(self._on_job_finished)
@@ -245,6 +246,10 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             self._windows[new] = window
         if panel.display is old:
             self._show_in_panel(panel, new)
+
+    def _on_slice_wheel(self, panel: ViewPanel, step: int) -> None:
+        self._activate(panel)
+        self.frames.step(step)
 
     def step_frame(self, delta: int) -> None:
         """Image ▸ Next / Previous slice: the active panel's tomosynthesis volume, ``delta`` frames on."""

@@ -226,6 +226,7 @@ class PriorComparison(QtCore.QObject):
             image = shown.hanging.panels.get(view) if shown is not None else None
             display = shown.displays.get(image) if shown is not None and image is not None else None
             panel.set_image(display)
+            panel.view_box.slice_wheel = False  # the prior's panels zoom with the wheel (slices: the current exam)
             panel.labels.set_empty_note(UNREADABLE if view in failed else note, display)
             panel.labels.set_title_extra(" · ".join(t for t in ("prior" + count, when) if t))
         self.update_text()

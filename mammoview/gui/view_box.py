@@ -32,6 +32,9 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
     sigMeasureDrag(QPointF, QPointF, int)
         Left drag in measure mode: start and current point in view (scene) coordinates, and the
         phase (:data:`DRAG_START`, :data:`DRAG_MOVE`, :data:`DRAG_FINISH`).
+    sigSliceWheel(int)
+        The wheel over a tomosynthesis volume (``slice_wheel``): +1 per notch towards the reader (the next
+        slice), -1 away; ``Ctrl`` + wheel zooms there, as on DBT workstations.
     """
 
     sigWindowDrag = QtCore.Signal(float, float)
@@ -39,6 +42,7 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
     sigDoubleClicked = QtCore.Signal()
     sigContextMenu = QtCore.Signal(QtCore.QPoint)
     sigMeasureDrag = QtCore.Signal(QtCore.QPointF, QtCore.QPointF, int)
+    sigSliceWheel = QtCore.Signal(int)
 
     def __init__(self, chest_wall_right: bool) -> None:
         super().__init__(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.0)
@@ -48,6 +52,15 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
         self.enableAutoRange(enable=False)
         self.window_level_mode = False
         self.measure_mode = False
+        self.slice_wheel = False  # the image is a multi-frame volume: the wheel steps its slices
+
+    def wheelEvent(self, ev, axis=None) -> None:  # type: ignore[no-untyped-def]
+        ctrl = bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
+        if self.slice_wheel and not ctrl and ev.delta() != 0:
+            ev.accept()
+            self.sigSliceWheel.emit(-1 if ev.delta() > 0 else +1)
+            return
+        super().wheelEvent(ev, axis)
 
     def mouseDragEvent(self, ev, axis=None) -> None:  # type: ignore[no-untyped-def]
         if self.measure_mode and ev.button() == QtCore.Qt.MouseButton.LeftButton:

@@ -64,6 +64,7 @@ class ViewPanel(QtWidgets.QWidget):
     windowDragged = QtCore.Signal(object, float, float)  # self, dx, dy (screen pixels)
     userRangeChanged = QtCore.Signal(object)  # self: pan/zoom by the reader
     imageChanged = QtCore.Signal(object)  # self
+    sliceWheel = QtCore.Signal(object, int)  # self, +1 next / -1 previous slice (a tomosynthesis volume)
 
     def __init__(self, view: View, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,6 +102,7 @@ class ViewPanel(QtWidgets.QWidget):
         vb.sigDoubleClicked.connect(lambda: self.maximizeRequested.emit(self))
         vb.sigContextMenu.connect(lambda pos: self.contextMenuRequested.emit(self, pos))
         vb.sigWindowDrag.connect(lambda dx, dy: self.windowDragged.emit(self, dx, dy))
+        vb.sigSliceWheel.connect(lambda step: self.sliceWheel.emit(self, step))
         vb.sigRangeChangedManually.connect(self._on_manual_range)
         vb.sigTransformChanged.connect(self._on_transform_changed)
         vb.sigResized.connect(self._on_resized)
@@ -117,6 +119,7 @@ class ViewPanel(QtWidgets.QWidget):
         """Show ``display`` (None: the empty labelled panel) with ``window`` (default: the file's)."""
         self.clear_overlays()
         self.display = display
+        self.view_box.slice_wheel = display is not None and display.image.info.frames > 1
         if display is None:
             self.window_state = None
             self.image_item.set_pyramid(None, 0, 0, np.zeros(1, np.uint8))

@@ -180,3 +180,34 @@ def test_a_slice_keeps_the_findings_selection(opened, qtbot):
     step(w, qtbot, "next_slice")
     assert panel.selected_row() is selected  # the list was not rebuilt under the reader
     assert lcc.image.frame == 1 and w.cad.overlays[View.LCC].layers["reader"]  # the mark is drawn on the slice
+
+
+class Wheel:
+    """The part of a QGraphicsSceneWheelEvent the ViewBox reads."""
+
+    def __init__(self, delta: int, ctrl: bool = False) -> None:
+        self._delta, self._ctrl, self.accepted = delta, ctrl, False
+
+    def delta(self) -> int:
+        return self._delta
+
+    def modifiers(self):  # type: ignore[no-untyped-def]
+        none, ctrl = QtCore.Qt.KeyboardModifier.NoModifier, QtCore.Qt.KeyboardModifier.ControlModifier
+        return ctrl if self._ctrl else none
+
+    def accept(self) -> None:
+        self.accepted = True
+
+
+def test_the_wheel_steps_a_volumes_slices_and_ctrl_wheel_zooms(opened, qtbot, monkeypatch):
+    w = opened
+    w._activate(w.panels[View.RCC])
+    box = w.panels[View.LCC].view_box
+    with qtbot.waitSignal(w.frames.frameShown, timeout=20_000):
+        box.wheelEvent(Wheel(-120))  # one notch towards the reader, over L CC
+    assert w.active_view is View.LCC and w.panels[View.LCC].image.frame == 1
+    zoomed = []
+    monkeypatch.setattr(type(box).__mro__[1], "wheelEvent", lambda self, ev, axis=None: zoomed.append(ev))
+    box.wheelEvent(Wheel(120, ctrl=True))
+    w.panels[View.RCC].view_box.wheelEvent(Wheel(120))  # a 2-D image: the wheel zooms as everywhere
+    assert len(zoomed) == 2 and w.panels[View.LCC].image.frame == 1
