@@ -39,7 +39,7 @@ from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.matching import MatchRow, ViewCad, match_study
 from mammoview.gui.measure_tool import MeasureTool
 from mammoview.gui.nipple_band import NippleBand
-from mammoview.gui.read_state import CadSeen, ReaderMark, image_key
+from mammoview.gui.read_state import CadSeen, ReaderMark, image_key, on_slice
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import BreastScoreLabels, exam_text, implant_text, skipped_text, spacing_text
@@ -276,8 +276,8 @@ class CadController(ReaderActions, QtCore.QObject):
     def _panel_marks(self, panel: ViewPanel) -> list[ReaderMark]:
         if panel.image is None:
             return []
-        key = image_key(panel.image)
-        return [m for m in self.reader.marks if m.view is panel.view and m.image == key]
+        key, image = image_key(panel.image), panel.image
+        return [m for m in self.reader.marks if m.view is panel.view and m.image == key and on_slice(m, image)]
 
     def _build(self, panel: ViewPanel) -> None:
         shown = self.image_result(panel) if self.unlocked else None  # locked: no CAD item is created at all

@@ -60,6 +60,11 @@ TYPICAL_ROW = ("L MLO", "mass 0.996 · M 0.50", "R12 mass (10 mm)", "0.25", "120
 INDENT_PX = 10
 
 
+def slice_text(item: ReaderMark | Measurement) -> str:
+    """`` · slice 12`` for a mark or measurement on a tomosynthesis slice, else nothing."""
+    return f" · slice {item.frame + 1}" if item.frame is not None else ""
+
+
 def row_text(row: MatchRow) -> list[str]:
     """Columns of one row: view, CAD (kind score, malignancy), reader marks, false marks per image, mm from nipple."""
     cad = rate = ""
@@ -67,7 +72,7 @@ def row_text(row: MatchRow) -> list[str]:
         f = row.finding
         cad = f"{FINDING_SHORT[f.kind]} {format_score(f.score)} · M {format_score(f.malignancy)}"
         rate = format_rate(f.fp_per_image, unit=False) if f.fp_per_image is not None else ""
-    reader = ", ".join(f"{m.label} {KIND_SHORT[m.kind]}" for m in row.marks)
+    reader = ", ".join(f"{m.label} {KIND_SHORT[m.kind]}{slice_text(m)}" for m in row.marks)
     if row.distance_mm is not None:
         reader += f" ({row.distance_mm:.0f} mm)"
     nipple = f"{row.nipple_mm:.0f}" if row.nipple_mm is not None else ""
@@ -175,7 +180,7 @@ class FindingsPanel(QtWidgets.QWidget):
             return
         group = self._group(f"Your measurements ({len(measurements)})", None)
         for m, length in measurements:
-            item = QtWidgets.QTreeWidgetItem(group, [m.view.label, "", f"{m.label} {length}", "", ""])
+            item = QtWidgets.QTreeWidgetItem(group, [m.view.label, "", f"{m.label} {length}{slice_text(m)}", "", ""])
             item.setData(0, _ROW, m)
         group.setExpanded(True)
         self._resize()

@@ -10,8 +10,9 @@ add up: one slice per view is decoded at a time, each is drawn, and the next dec
 by then, so a held key scrolls at the decoder's pace and ends on the last slice asked for.  The slice keeps the
 panel's zoom, pan and window/level; its title says ``tomosynthesis frame 12 of 60``.
 
-The CAD does not run on multi-frame images (it learned 2-D mammograms), and the reader's marks and
-measurements belong to the image, not to one of its slices.
+The CAD does not run on multi-frame images (it learned 2-D mammograms).  A reader's mark or measurement placed
+on a slice belongs to it (``frame``): drawn on that slice only, and its findings row goes back to it
+(:meth:`FrameStepper.go_to`).
 """
 
 from __future__ import annotations
@@ -99,6 +100,18 @@ class FrameStepper(QtCore.QObject):
         st.target = target
         if st.running is None:
             self._start(panel.view, st)
+
+    def go_to(self, view: View, frame: int) -> None:
+        """Show slice ``frame`` of ``view``'s volume (a findings row of a mark placed on it)."""
+        display = self.window.panels[view].display
+        if display is None or not 0 <= frame < display.image.info.frames:
+            return
+        st = self._steps.get(view)
+        if st is None or st.shown is not display:
+            st = self._steps[view] = _Stepping(display, display.image.frame)
+        st.target = frame
+        if st.running is None and frame != display.image.frame:
+            self._start(view, st)
 
     def shutdown(self) -> None:
         for jobs in self._jobs.values():

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from PySide6 import QtCore
 
-from mammoview.gui.read_state import MarkKind, ReaderMark, image_key
+from mammoview.gui.read_state import MarkKind, ReaderMark, image_key, slice_of
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.view_panel import ViewPanel
 from mammoview.io.model import View
@@ -60,7 +60,7 @@ class MarksTool(QtCore.QObject):
         rows, cols = panel.image.shape
         if not (0 <= x < cols and 0 <= y < rows):
             return None
-        mark = self.reader.add(panel.view, image_key(panel.image), x, y, self.kind)
+        mark = self.reader.add(panel.view, image_key(panel.image), x, y, self.kind, slice_of(panel.image))
         if mark is not None:
             self.markPlaced.emit(mark)
         return mark

@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.gui.marks import HIGHLIGHT_COLOR, SHADOW
-from mammoview.gui.read_state import Measurement, image_key
+from mammoview.gui.read_state import Measurement, image_key, on_slice, slice_of
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.view_box import DRAG_FINISH, DRAG_START
 from mammoview.gui.view_panel import ViewPanel
@@ -113,8 +113,8 @@ class MeasureTool(QtCore.QObject):
     def panel_measurements(self, panel: ViewPanel) -> list[Measurement]:
         if panel.image is None:
             return []
-        key = image_key(panel.image)
-        return [m for m in self.reader.measurements if m.view is panel.view and m.image == key]
+        key, image = image_key(panel.image), panel.image
+        return [m for m in self.reader.measurements if m.view is panel.view and m.image == key and on_slice(m, image)]
 
     def length(self, m: Measurement) -> Length:
         """``m``'s length with the spacing of the image on its panel (px when unknown or not shown)."""
@@ -127,7 +127,7 @@ class MeasureTool(QtCore.QObject):
         if panel.image is None:
             return None
         m = self.reader.add_measurement(panel.view, image_key(panel.image), self._clamp(panel, p0),
-                                        self._clamp(panel, p1))  # fmt: skip
+                                        self._clamp(panel, p1), slice_of(panel.image))  # fmt: skip
         if m is not None:
             length = self.length(m)
             hint = " · pixel spacing unknown: open with --pixel-spacing MM for mm" if length.unit == "px" else ""

@@ -66,21 +66,23 @@ class ReaderMark:
     kind: MarkKind
     created: str = ""
     after_cad: bool = False  # placed after CAD was shown (not part of the unaided read)
+    frame: int | None = None  # the slice (0-based) of a tomosynthesis volume it was placed on; None: a 2-D image
 
     @property
     def label(self) -> str:
         return f"R{self.id}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "view": self.view.value, "image": self.image, "x": round(self.x, 1),
-                "y": round(self.y, 1), "kind": self.kind.value, "created": self.created,
-                "after_cad": self.after_cad}  # fmt: skip
+        d = {"id": self.id, "view": self.view.value, "image": self.image, "x": round(self.x, 1),
+             "y": round(self.y, 1), "kind": self.kind.value, "created": self.created,
+             "after_cad": self.after_cad}  # fmt: skip
+        return d if self.frame is None else {**d, "frame": self.frame}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReaderMark:
         return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x=float(d["x"]), y=float(d["y"]),
                    kind=MarkKind(d["kind"]), created=str(d.get("created", "")),
-                   after_cad=bool(d.get("after_cad", False)))  # fmt: skip
+                   after_cad=bool(d.get("after_cad", False)), frame=_frame(d))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -95,21 +97,40 @@ class Measurement:
     x1: float
     y1: float
     created: str = ""
+    frame: int | None = None  # the slice (0-based) of a tomosynthesis volume it was drawn on; None: a 2-D image
 
     @property
     def label(self) -> str:
         return f"M{self.id}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "view": self.view.value, "image": self.image,
-                "p0": [round(self.x0, 1), round(self.y0, 1)], "p1": [round(self.x1, 1), round(self.y1, 1)],
-                "created": self.created}  # fmt: skip
+        d = {"id": self.id, "view": self.view.value, "image": self.image,
+             "p0": [round(self.x0, 1), round(self.y0, 1)], "p1": [round(self.x1, 1), round(self.y1, 1)],
+             "created": self.created}  # fmt: skip
+        return d if self.frame is None else {**d, "frame": self.frame}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Measurement:
         (x0, y0), (x1, y1) = d["p0"], d["p1"]
         return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x0=float(x0), y0=float(y0),
-                   x1=float(x1), y1=float(y1), created=str(d.get("created", "")))  # fmt: skip
+                   x1=float(x1), y1=float(y1), created=str(d.get("created", "")), frame=_frame(d))  # fmt: skip
+
+
+def _frame(d: dict[str, Any]) -> int | None:
+    """A saved mark's or measurement's slice (absent in reads saved before slices, and for 2-D images)."""
+    frame = d.get("frame")
+    return None if frame is None else int(frame)
+
+
+def on_slice(item: ReaderMark | Measurement, image: MammoImage) -> bool:
+    """Whether ``item`` (placed on ``image``'s view) shows on ``image`` as displayed: a 2-D mark on every frame,
+    a slice's mark on its slice only."""
+    return item.frame is None or item.frame == image.frame
+
+
+def slice_of(image: MammoImage) -> int | None:
+    """The slice a mark placed on ``image`` as displayed belongs to (None for a 2-D image)."""
+    return image.frame if image.info.frames > 1 else None
 
 
 class Assessment(enum.Enum):

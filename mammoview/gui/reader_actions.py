@@ -61,6 +61,8 @@ class ReaderActions:
         for overlay in self.overlays.values():
             overlay.set_highlight(None)
         focus_on(self.window, row.view, point)
+        if row.finding is None and row.marks and row.marks[0].frame is not None:
+            self.window.frames.go_to(row.view, row.marks[0].frame)  # the slice the mark was placed on
         self.overlays[row.view].set_highlight(point)
         self._show_band(row)
 
@@ -78,6 +80,8 @@ class ReaderActions:
     def focus_measurement(self, m: Measurement) -> None:
         """Centre the view on a measurement (its midpoint) and select it."""
         focus_on(self.window, m.view, ((m.x0 + m.x1) / 2, (m.y0 + m.y1) / 2))
+        if m.frame is not None:
+            self.window.frames.go_to(m.view, m.frame)  # the slice it was drawn on
         self.measure_tool.select(m)
 
     def _select_mark(self, mark: ReaderMark) -> None:

@@ -139,13 +139,14 @@ class ReaderMarks(QtCore.QObject):
         return next((m for m in self.state.measurements if m.id == measurement_id), None)
 
     # -- actions (each one saved) ---------------------------------------------------------------
-    def add(self, view: View, image: str, x: float, y: float, kind: MarkKind) -> ReaderMark | None:
-        """Place a mark; None when no study is open."""
+    def add(self, view: View, image: str, x: float, y: float, kind: MarkKind, frame: int | None = None
+            ) -> ReaderMark | None:  # fmt: skip
+        """Place a mark (on slice ``frame`` of a tomosynthesis volume); None when no study is open."""
         if self.study_key is None:
             return None
         # Rounded as saved, so the mark on screen is exactly the one a reopen restores.
         mark = ReaderMark(id=self.state.next_id, view=view, image=image, x=round(x, 1), y=round(y, 1), kind=kind,
-                          created=now_iso(), after_cad=self.state.first_read_done)  # fmt: skip
+                          created=now_iso(), after_cad=self.state.first_read_done, frame=frame)  # fmt: skip
         self._apply((*self.state.marks, mark), self.state.measurements, f"add {mark.label}")
         return mark
 
@@ -164,12 +165,13 @@ class ReaderMarks(QtCore.QObject):
         return True
 
     def add_measurement(self, view: View, image: str, p0: tuple[float, float],
-                        p1: tuple[float, float]) -> Measurement | None:  # fmt: skip
-        """Save a length line from stored ``p0`` to ``p1``; None when no study is open."""
+                        p1: tuple[float, float], frame: int | None = None) -> Measurement | None:  # fmt: skip
+        """Save a length line from stored ``p0`` to ``p1`` (on slice ``frame``); None when no study is open."""
         if self.study_key is None:
             return None
         m = Measurement(id=self.state.next_measurement_id, view=view, image=image, x0=round(p0[0], 1),
-                        y0=round(p0[1], 1), x1=round(p1[0], 1), y1=round(p1[1], 1), created=now_iso())  # fmt: skip
+                        y0=round(p0[1], 1), x1=round(p1[0], 1), y1=round(p1[1], 1), created=now_iso(),
+                        frame=frame)  # fmt: skip
         self._apply(self.state.marks, (*self.state.measurements, m), f"measure {m.label}")
         return m
 

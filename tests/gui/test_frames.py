@@ -172,14 +172,14 @@ def test_two_views_step_on_their_own(main_window, load, tmp_path, qtbot, monkeyp
 def test_a_slice_keeps_the_findings_selection(opened, qtbot):
     w = opened
     lcc = w.panels[View.LCC]
-    w.cad.marks_tool.place(lcc, 100.0, 200.0)  # the reader's mark on the volume
+    w.cad.marks_tool.place(lcc, 100.0, 200.0)  # the reader's mark on the volume's first slice
     panel = w.cad.findings
     panel.select_row(0)
     selected = panel.selected_row()
     assert selected is not None and selected.marks
     step(w, qtbot, "next_slice")
     assert panel.selected_row() is selected  # the list was not rebuilt under the reader
-    assert lcc.image.frame == 1 and w.cad.overlays[View.LCC].layers["reader"]  # the mark is drawn on the slice
+    assert lcc.image.frame == 1 and not w.cad.overlays[View.LCC].layers["reader"]  # the mark is slice 1's
 
 
 class Wheel:
@@ -211,3 +211,39 @@ def test_the_wheel_steps_a_volumes_slices_and_ctrl_wheel_zooms(opened, qtbot, mo
     box.wheelEvent(Wheel(120, ctrl=True))
     w.panels[View.RCC].view_box.wheelEvent(Wheel(120))  # a 2-D image: the wheel zooms as everywhere
     assert len(zoomed) == 2 and w.panels[View.LCC].image.frame == 1
+
+
+def test_a_mark_on_a_slice_shows_on_that_slice_and_its_row_goes_back_to_it(opened, qtbot):
+    from mammoview.gui.findings_panel import row_text
+    from mammoview.gui.read_state import ReaderMark
+
+    w = opened
+    lcc, overlay = w.panels[View.LCC], w.cad.overlays[View.LCC]
+    step(w, qtbot, "next_slice")
+    step(w, qtbot, "next_slice")
+    mark = w.cad.marks_tool.place(lcc, 120.0, 220.0)
+    assert mark is not None and mark.frame == 2 and overlay.layers["reader"]
+    assert ReaderMark.from_json(mark.to_json()) == mark and mark.to_json()["frame"] == 2
+    older = {k: v for k, v in mark.to_json().items() if k != "frame"}  # a read saved before slices existed
+    assert ReaderMark.from_json(older).frame is None
+    flat = w.cad.marks_tool.place(w.panels[View.RCC], 50.0, 60.0)
+    assert flat is not None and flat.frame is None and "frame" not in flat.to_json()  # a 2-D image's mark
+    step(w, qtbot, "next_slice")
+    assert not overlay.layers["reader"]  # slice 4 does not show slice 3's mark
+    step(w, qtbot, "previous_slice_10")
+    panel = w.cad.findings
+    index = next(i for i, r in enumerate(panel.rows) if mark in r.marks)
+    assert row_text(panel.rows[index])[2] == "R1 mass · slice 3"
+    with qtbot.waitSignal(w.frames.frameShown, timeout=20_000):
+        panel.select_row(index)  # the row takes the reader back to the slice the mark is on
+    assert lcc.image.frame == 2 and overlay.layers["reader"]
+
+
+def test_a_measurement_on_a_slice_belongs_to_it(opened, qtbot):
+    w = opened
+    lcc = w.panels[View.LCC]
+    step(w, qtbot, "next_slice")
+    m = w.cad.measure_tool.measure(lcc, (50.0, 60.0), (150.0, 60.0))
+    assert m is not None and m.frame == 1 and w.cad.measure_tool.panel_measurements(lcc) == [m]
+    step(w, qtbot, "next_slice")
+    assert w.cad.measure_tool.panel_measurements(lcc) == []
