@@ -303,6 +303,8 @@ class CadController(ReaderActions, QtCore.QObject):
         self._build(panel)  # the panel dropped its overlays with its image
         if not same_image:  # another slice of the same volume changes no finding, score or selection
             self._after_change()
+        elif (mark := self.selected_mark) is not None and mark in self._panel_marks(panel):
+            self.overlays[panel.view].set_highlight((mark.x, mark.y))  # the selected mark's slice came back
 
     def _on_marks_changed(self) -> None:
         if self.selected_mark is not None and self.reader.mark(self.selected_mark.id) is None:

@@ -236,7 +236,7 @@ def test_a_mark_on_a_slice_shows_on_that_slice_and_its_row_goes_back_to_it(opene
     assert row_text(panel.rows[index])[2] == "R1 mass · slice 3"
     with qtbot.waitSignal(w.frames.frameShown, timeout=20_000):
         panel.select_row(index)  # the row takes the reader back to the slice the mark is on
-    assert lcc.image.frame == 2 and overlay.layers["reader"]
+    assert lcc.image.frame == 2 and overlay.layers["reader"] and overlay._highlight  # drawn and highlighted
 
 
 def test_a_measurement_on_a_slice_belongs_to_it(opened, qtbot):
