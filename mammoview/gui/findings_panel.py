@@ -156,7 +156,7 @@ class FindingsPanel(QtWidgets.QWidget):
         group = self._group(f"Your marks ({len(marks)})", None)
         for row in self.rows:
             m = row.marks[0]
-            self._item(group, row, [m.view.label, "", f"{m.label} {KIND_SHORT[m.kind]}", "", ""])
+            self._item(group, row, [m.view.label, "", f"{m.label} {KIND_SHORT[m.kind]}{slice_text(m)}", "", ""])
         self.tree.expandAll()
         self._resize()
 

@@ -11,7 +11,8 @@ def hang(study: Study) -> Hanging:
 
     Two images claiming one view are both kept: the first by exact projection,
     Instance Number and path is shown, the others go to ``alternatives`` with a
-    warning.  Images of unknown view (or a projection with no panel, e.g. a specimen)
+    warning; a tomosynthesis exam's volumes behind its 2-D views are a note (every
+    such exam has them).  Images of unknown view (or a projection with no panel, e.g. a specimen)
     go to ``unplaced`` with a warning; the reader can assign them.
 
     Parameters
@@ -37,14 +38,20 @@ def hang(study: Study) -> Hanging:
             claims[img.view].append(img)
     panels: dict[View, MammoImage | None] = {}
     alternatives: dict[View, tuple[MammoImage, ...]] = {}
+    volumes: list[str] = []
     for view, imgs in claims.items():
         imgs.sort(key=lambda i: image_order(i.info))
         panels[view] = imgs[0] if imgs else None
         if len(imgs) > 1:
             alternatives[view] = tuple(imgs[1:])
             others = ", ".join(i.path.name for i in imgs[1:])
-            warnings.append(f"{len(imgs)} images claim {view.label}: showing {imgs[0].path.name}; also {others}")
+            if imgs[0].info.frames == 1 and all(i.info.frames > 1 for i in imgs[1:]):
+                volumes.append(f"{view.label}: {others}")
+            else:
+                warnings.append(f"{len(imgs)} images claim {view.label}: showing {imgs[0].path.name}; also {others}")
     notes: list[str] = []
+    if volumes:  # a DBT exam: each 2-D (or synthesized 2-D) view with its volume behind it
+        notes.append(f"tomosynthesis behind the 2-D views (D shows it) of {'; '.join(volumes)}")
     placed = [v for v in View if panels[v] is not None]
     if placed and len(placed) < len(View):
         missing = [v for v in View if panels[v] is None]

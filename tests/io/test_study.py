@@ -287,6 +287,9 @@ def test_a_tomosynthesis_volume_hangs_behind_the_2d_view_of_its_slot(write_dcm: 
     (tomo,) = h.alternatives[View.LCC]
     assert tomo.info.frames == 3 and tomo.shape == h.panels[View.LCC].shape
     assert tomo.frame == 0 and tomo.info.warnings == () and h.panels[View.LCC].info.warnings == ()  # no problem
+    # every DBT exam has a volume behind its 2-D view: a note, not an "images claim L CC" problem
+    assert not [w for w in h.warnings if "claim" in w]
+    assert "tomosynthesis behind the 2-D views (D shows it) of L CC: a_tomo_lcc.dcm" in h.notes
 
 
 def test_one_breast_exam_is_a_note_a_view_missing_beside_its_pair_a_warning(
