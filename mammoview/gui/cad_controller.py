@@ -305,6 +305,9 @@ class CadController(ReaderActions, QtCore.QObject):
             self._after_change()
         elif (mark := self.selected_mark) is not None and mark in self._panel_marks(panel):
             self.overlays[panel.view].set_highlight((mark.x, mark.y))  # the selected mark's slice came back
+        mark = self.selected_mark
+        if mark is not None and mark.view is panel.view and mark not in self._panel_marks(panel):
+            self.selected_mark = None  # not drawn any more (another slice or image): Del must not delete it unseen
 
     def _on_marks_changed(self) -> None:
         if self.selected_mark is not None and self.reader.mark(self.selected_mark.id) is None:

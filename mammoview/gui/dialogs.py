@@ -64,7 +64,8 @@ def shortcuts_dialog(parent: QtWidgets.QWidget, actions: Sequence[QtGui.QAction]
             for a in actions if not a.shortcut().isEmpty()]  # fmt: skip
     rows += [
         ("Pan", "Left drag"),
-        ("Zoom about the cursor", "Mouse wheel"),
+        ("Zoom about the cursor", "Mouse wheel (Ctrl + wheel over a tomosynthesis volume)"),
+        ("Tomosynthesis slices", "Mouse wheel over the volume"),
         ("Window / level", "Right or middle drag (left drag in W/L mode)"),
         ("Maximise / restore a view", "Double click"),
         ("View menu (presets, duplicates, assign view)", "Right click"),

@@ -149,7 +149,7 @@ class FindingsPanel(QtWidgets.QWidget):
     # -- content --------------------------------------------------------------------------
     def show_locked(self, marks: Sequence[ReaderMark], note: str) -> None:
         """Only the reader's marks (CAD is hidden until the first read is done)."""
-        self.rows = [MatchRow(Category.READER_ONLY, m.view, None, (m,)) for m in marks]
+        self.rows = [MatchRow(Category.READER_ONLY, m.view, None, (m,), image=m.image) for m in marks]
         self.tree.clear()
         self.note.setText(note)
         self.rule.setVisible(False)

@@ -167,9 +167,12 @@ class MeasureTool(QtCore.QObject):
             self.redraw(panel)
 
     def redraw(self, panel: ViewPanel) -> None:
+        shown = self.panel_measurements(panel)
+        if self.selected is not None and self.selected.view is panel.view and self.selected not in shown:
+            self.selected = None  # not drawn any more (another slice or image): Del must not delete it unseen
         self._replace(panel, self._items, [])
         items: list[QtWidgets.QGraphicsItem] = []
-        for m in self.panel_measurements(panel):
+        for m in shown:
             color = HIGHLIGHT_COLOR if self.selected is not None and m.id == self.selected.id else MEASURE_COLOR
             items += line_items((m.x0, m.y0), (m.x1, m.y1), self.length(m).text, color)
         self._replace(panel, self._items, items)

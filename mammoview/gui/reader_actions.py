@@ -48,21 +48,30 @@ class ReaderActions:
 
         def image_result(self, panel: ViewPanel) -> ImageCadResult | None: ...
 
+    def _show_image(self, view: View, key: str) -> None:
+        """Put ``view``'s image ``key`` (an image_key) in its panel when another of the view's images is shown."""
+        panel = self.window.panels[view]
+        if key and (panel.image is None or image_key(panel.image) != key):  # another image of the view
+            keys = [image_key(d.image) for d in self.window.choices.get(view, [])]
+            if key in keys:
+                self.window.show_choice(view, keys.index(key))
+
+    def _shows(self, view: View, key: str) -> bool:
+        image = self.window.panels[view].image
+        return image is not None and image_key(image) == key
+
     def focus(self, row: MatchRow) -> None:
         """Centre the view on a findings-panel row and highlight it."""
         point = row.finding.center if row.finding is not None else (row.marks[0].x, row.marks[0].y)
-        panel = self.window.panels[row.view]
-        if row.image and (panel.image is None or image_key(panel.image) != row.image):  # another image of the view
-            keys = [image_key(d.image) for d in self.window.choices.get(row.view, [])]
-            if row.image in keys:
-                self.window.show_choice(row.view, keys.index(row.image))
+        self._show_image(row.view, row.image)
         self.selected_mark = row.marks[0] if row.finding is None and row.marks else None
         self.measure_tool.select(None)  # Del now means this row's mark, not a measurement
         for overlay in self.overlays.values():
             overlay.set_highlight(None)
         focus_on(self.window, row.view, point)
-        if row.finding is None and row.marks and row.marks[0].frame is not None:
-            self.window.frames.go_to(row.view, row.marks[0].frame)  # the slice the mark was placed on
+        mark = row.marks[0] if row.finding is None and row.marks else None
+        if mark is not None and mark.frame is not None and self._shows(row.view, mark.image):
+            self.window.frames.go_to(row.view, mark.frame)  # the slice the mark was placed on
         self.overlays[row.view].set_highlight(point)
         self._show_band(row)
 
@@ -79,8 +88,9 @@ class ReaderActions:
 
     def focus_measurement(self, m: Measurement) -> None:
         """Centre the view on a measurement (its midpoint) and select it."""
+        self._show_image(m.view, m.image)
         focus_on(self.window, m.view, ((m.x0 + m.x1) / 2, (m.y0 + m.y1) / 2))
-        if m.frame is not None:
+        if m.frame is not None and self._shows(m.view, m.image):
             self.window.frames.go_to(m.view, m.frame)  # the slice it was drawn on
         self.measure_tool.select(m)
 

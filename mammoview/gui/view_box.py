@@ -12,6 +12,9 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6 import QtCore
 
+#: One wheel notch in QWheelEvent delta units (eighths of a degree, 15 degrees a notch).
+WHEEL_NOTCH = 120
+
 #: Phases of a measure drag (``sigMeasureDrag``).
 DRAG_START, DRAG_MOVE, DRAG_FINISH = 0, 1, 2
 
@@ -33,8 +36,9 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
         Left drag in measure mode: start and current point in view (scene) coordinates, and the
         phase (:data:`DRAG_START`, :data:`DRAG_MOVE`, :data:`DRAG_FINISH`).
     sigSliceWheel(int)
-        The wheel over a tomosynthesis volume (``slice_wheel``): +1 per notch towards the reader (the next
-        slice), -1 away; ``Ctrl`` + wheel zooms there, as on DBT workstations.
+        The vertical wheel over a tomosynthesis volume (``slice_wheel``): slices to step, +1 per whole notch
+        towards the reader (the next slice), -1 away (touchpad deltas add up to notches); ``Ctrl`` + wheel zooms
+        there, as on DBT workstations.
     """
 
     sigWindowDrag = QtCore.Signal(float, float)
@@ -53,12 +57,18 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
         self.window_level_mode = False
         self.measure_mode = False
         self.slice_wheel = False  # the image is a multi-frame volume: the wheel steps its slices
+        self._wheel_rest = 0  # eighths of a degree not yet a whole notch (touchpads send small deltas)
 
     def wheelEvent(self, ev, axis=None) -> None:  # type: ignore[no-untyped-def]
         ctrl = bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
-        if self.slice_wheel and not ctrl and ev.delta() != 0:
+        vertical = ev.orientation() == QtCore.Qt.Orientation.Vertical
+        if self.slice_wheel and not ctrl and vertical:
             ev.accept()
-            self.sigSliceWheel.emit(-1 if ev.delta() > 0 else +1)
+            self._wheel_rest += int(ev.delta())
+            notches = int(self._wheel_rest / WHEEL_NOTCH)  # towards zero: the remainder waits for more
+            self._wheel_rest -= notches * WHEEL_NOTCH
+            if notches:
+                self.sigSliceWheel.emit(-notches)  # a notch towards the reader (negative delta): the next slice
             return
         super().wheelEvent(ev, axis)
 

@@ -64,7 +64,7 @@ class ViewPanel(QtWidgets.QWidget):
     windowDragged = QtCore.Signal(object, float, float)  # self, dx, dy (screen pixels)
     userRangeChanged = QtCore.Signal(object)  # self: pan/zoom by the reader
     imageChanged = QtCore.Signal(object)  # self
-    sliceWheel = QtCore.Signal(object, int)  # self, +1 next / -1 previous slice (a tomosynthesis volume)
+    sliceWheel = QtCore.Signal(object, int)  # self, slices to step (+ next, - previous) in a tomosynthesis volume
 
     def __init__(self, view: View, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)

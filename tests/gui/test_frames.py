@@ -185,11 +185,14 @@ def test_a_slice_keeps_the_findings_selection(opened, qtbot):
 class Wheel:
     """The part of a QGraphicsSceneWheelEvent the ViewBox reads."""
 
-    def __init__(self, delta: int, ctrl: bool = False) -> None:
-        self._delta, self._ctrl, self.accepted = delta, ctrl, False
+    def __init__(self, delta: int, ctrl: bool = False, horizontal: bool = False) -> None:
+        self._delta, self._ctrl, self._horizontal, self.accepted = delta, ctrl, horizontal, False
 
     def delta(self) -> int:
         return self._delta
+
+    def orientation(self):  # type: ignore[no-untyped-def]
+        return QtCore.Qt.Orientation.Horizontal if self._horizontal else QtCore.Qt.Orientation.Vertical
 
     def modifiers(self):  # type: ignore[no-untyped-def]
         none, ctrl = QtCore.Qt.KeyboardModifier.NoModifier, QtCore.Qt.KeyboardModifier.ControlModifier
@@ -247,3 +250,70 @@ def test_a_measurement_on_a_slice_belongs_to_it(opened, qtbot):
     assert m is not None and m.frame == 1 and w.cad.measure_tool.panel_measurements(lcc) == [m]
     step(w, qtbot, "next_slice")
     assert w.cad.measure_tool.panel_measurements(lcc) == []
+
+
+def test_touchpad_deltas_add_up_to_notches_and_a_horizontal_swipe_is_no_slice(opened, qtbot, monkeypatch):
+    w = opened
+    box = w.panels[View.LCC].view_box
+    passed: list[object] = []  # events left to pyqtgraph's own wheel handling (zoom / pan)
+    monkeypatch.setattr(type(box).__mro__[1], "wheelEvent", lambda self, ev, axis=None: passed.append(ev))
+    asked: list[int] = []
+    w.panels[View.LCC].sliceWheel.connect(lambda _panel, steps: asked.append(steps))
+    for _ in range(11):
+        box.wheelEvent(Wheel(-10))  # a high-resolution touchpad: eleven twelfths of a notch
+    assert asked == []
+    box.wheelEvent(Wheel(-10))
+    box.wheelEvent(Wheel(-360))  # a fast spin: three notches in one event
+    box.wheelEvent(Wheel(-120, horizontal=True))
+    assert asked == [1, 3] and len(passed) == 1
+    qtbot.waitUntil(lambda: w.panels[View.LCC].image.frame == 4 and not w.frames.busy, timeout=20_000)
+
+
+@pytest.fixture()
+def dbt_exam(main_window, load, tmp_path):  # type: ignore[no-untyped-def]
+    """A DBT exam: every view's 2-D image, and L CC's volume behind its 2-D view."""
+    folder = tmp_path / "exam"
+    for view in SYNTHETIC_VIEWS:
+        write_view(folder, f"{view}.dcm", view)
+    write_tomo(folder / "LCC_tomo.dcm")
+    load(main_window, [folder])
+    assert main_window.panels[View.LCC].image.info.frames == 1  # the 2-D view hangs
+    main_window._activate(main_window.panels[View.LCC])
+    return main_window
+
+
+def test_a_slice_marks_row_opens_the_volume_at_its_slice_from_the_2d_view(dbt_exam, qtbot):
+    w = dbt_exam
+    lcc = w.panels[View.LCC]
+    w.commands["next_duplicate"].trigger()  # D: the volume
+    step(w, qtbot, "next_slice")
+    step(w, qtbot, "next_slice")
+    mark = w.cad.marks_tool.place(lcc, 120.0, 220.0)
+    m = w.cad.measure_tool.measure(lcc, (50.0, 60.0), (150.0, 60.0))
+    step(w, qtbot, "next_slice")  # on to slice 4, then back to the 2-D view
+    w.commands["next_duplicate"].trigger()
+    assert lcc.image.info.frames == 1
+    panel = w.cad.findings
+    index = next(i for i, r in enumerate(panel.rows) if mark in r.marks)
+    with qtbot.waitSignal(w.frames.frameShown, timeout=20_000):
+        panel.select_row(index)  # the locked list (first read in progress)
+    assert lcc.image.info.frames == FRAMES and lcc.image.frame == 2
+    w.commands["next_duplicate"].trigger()
+    w.cad.focus_measurement(m)  # the volume comes back at the slice last shown, the measurement's own
+    assert lcc.image.info.frames == FRAMES and lcc.image.frame == 2 and w.cad.measure_tool.selected == m
+
+
+def test_del_does_not_delete_what_the_slice_shown_does_not_draw(dbt_exam, qtbot):
+    w = dbt_exam
+    lcc = w.panels[View.LCC]
+    w.commands["next_duplicate"].trigger()
+    step(w, qtbot, "next_slice")
+    m = w.cad.measure_tool.measure(lcc, (50.0, 60.0), (150.0, 60.0))
+    w.cad.measure_tool.select(m)
+    mark = w.cad.marks_tool.place(lcc, 120.0, 220.0)
+    w.cad.selected_mark = mark
+    step(w, qtbot, "next_slice")  # neither is drawn on this slice
+    assert w.cad.measure_tool.selected is None and w.cad.selected_mark is None
+    w.cad.findings.tree.setCurrentItem(None)
+    w.cad.delete_selected_mark()
+    assert w.cad.reader.measurement(m.id) is not None and w.cad.reader.mark(mark.id) is not None
