@@ -349,6 +349,13 @@ class CadController(ReaderActions, QtCore.QObject):
             if panel.image is not None:
                 views.append(ViewCad(v, image_key(panel.image), self.image_result(panel)))
                 views += [ViewCad(v, image_key(img), r, note=note) for note, img, r in self.other_results(v)]
+                # the view's other images that the CAD did not read (a tomosynthesis volume) but the reader marked
+                listed, options = {vc.image for vc in views if vc.view is v}, self.window.choices.get(v, [])
+                for i, option in enumerate(options):
+                    key = image_key(option.image)
+                    if key not in listed and any(m.view is v and m.image == key for m in self.reader.marks):
+                        views.append(ViewCad(v, key, None, note=f"{i + 1} of {len(options)}"))
+                        listed.add(key)
         return match_study(views, self.reader.marks, self.style.kinds())
 
     def _update_findings(self) -> None:

@@ -317,3 +317,18 @@ def test_del_does_not_delete_what_the_slice_shown_does_not_draw(dbt_exam, qtbot)
     w.cad.findings.tree.setCurrentItem(None)
     w.cad.delete_selected_mark()
     assert w.cad.reader.measurement(m.id) is not None and w.cad.reader.mark(mark.id) is not None
+
+
+def test_after_the_first_read_a_volumes_marks_stay_listed_while_the_2d_view_is_shown(dbt_exam, qtbot):
+    from mammoview.gui.findings_panel import row_text
+
+    w = dbt_exam
+    lcc = w.panels[View.LCC]
+    w.commands["next_duplicate"].trigger()
+    step(w, qtbot, "next_slice")
+    mark = w.cad.marks_tool.place(lcc, 120.0, 220.0)
+    w.commands["next_duplicate"].trigger()  # the 2-D view again
+    w.commands["cad_first_read_done"].trigger()
+    rows = [r for r in w.cad.match_rows() if mark in r.marks]
+    assert len(rows) == 1 and rows[0].note == "2 of 2"
+    assert row_text(rows[0])[:3] == ["L CC (2 of 2)", "", "R1 mass · slice 2"]
