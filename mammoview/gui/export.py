@@ -248,6 +248,11 @@ def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) 
             names[str(other.path)] = anonymous if anonymize else str(other.path)
             names[image_key(other)] = anonymous if anonymize else image_key(other)
             analysed.append(other)
+        options = window.choices.get(view, [])
+        for i, option in enumerate(options):  # the view's other images (a volume), named apart for its marks
+            key = image_key(option.image)
+            if key not in names:
+                names[key] = f"{view.value} ({i + 1} of {len(options)})" if anonymize else key
     images = []
     if shown and cad.result is not None:
         for image in analysed:

@@ -332,3 +332,19 @@ def test_after_the_first_read_a_volumes_marks_stay_listed_while_the_2d_view_is_s
     rows = [r for r in w.cad.match_rows() if mark in r.marks]
     assert len(rows) == 1 and rows[0].note == "2 of 2"
     assert row_text(rows[0])[:3] == ["L CC (2 of 2)", "", "R1 mass · slice 2"]
+
+
+def test_an_anonymised_export_names_a_volumes_marks_apart_from_the_2d_views(dbt_exam, qtbot, tmp_path):
+    import json
+
+    from mammoview.gui.export import export_study
+
+    w = dbt_exam
+    lcc = w.panels[View.LCC]
+    w.cad.marks_tool.place(lcc, 60.0, 70.0)  # on the 2-D view
+    w.commands["next_duplicate"].trigger()
+    step(w, qtbot, "next_slice")
+    w.cad.marks_tool.place(lcc, 120.0, 220.0)  # on the volume's second slice
+    w.commands["next_duplicate"].trigger()
+    doc = json.loads(export_study(w, tmp_path / "x.png").json.read_text())
+    assert [(m["image"], m.get("frame")) for m in doc["reader_marks"]] == [("LCC", None), ("LCC (2 of 2)", 1)]
