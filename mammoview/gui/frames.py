@@ -17,6 +17,7 @@ on a slice belongs to it (``frame``): drawn on that slice only, and its findings
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from mammoview.gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
 
 
 def frame_job(display: DisplayImage, frame: int) -> Callable[[Progress, Cancelled], DisplayImage]:
@@ -147,5 +150,8 @@ class FrameStepper(QtCore.QObject):
             w.show_status(f"{view.label}: slice {frame + 1} of {frames}.", 3000)
 
     def _on_error(self, view: View, exc: object) -> None:
-        self._steps.pop(view, None)
-        self.window.report_problems("Could not show the slice", [str(exc)])
+        st = self._steps.pop(view, None)
+        if st is not None and self.window.panels[view].display is st.shown:
+            self.window.report_problems("Could not show the slice", [str(exc)])
+        else:  # the reader moved on (another study or image): no dialog about what is no longer on screen
+            log.warning("slice of %s not shown: %s", view.label, exc)

@@ -231,6 +231,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             self._windows[panel.display] = panel.window_state
         self._show_in_panel(panel, options[index])
         self._fit_default()
+        if self.priors.on_screen:  # the comparison's scale and links follow the image now shown (its spacing)
+            self.priors.relink()
 
     def replace_display(self, view: View, old: DisplayImage, new: DisplayImage) -> None:
         """Show ``new`` in place of ``old`` (another slice of the same image), keeping the panel's window/level,

@@ -228,7 +228,9 @@ class PriorComparison(QtCore.QObject):
             panel.set_image(display)
             panel.view_box.slice_wheel = False  # the prior's panels zoom with the wheel (slices: the current exam)
             panel.labels.set_empty_note(UNREADABLE if view in failed else note, display)
-            panel.labels.set_title_extra(" · ".join(t for t in ("prior" + count, when) if t))
+            volume = (f"tomosynthesis frame {display.image.frame + 1} of {display.image.info.frames}"
+                      if display is not None and display.image.info.frames > 1 else "")  # fmt: skip
+            panel.labels.set_title_extra(" · ".join(t for t in ("prior" + count, when, volume) if t))
         self.update_text()
         current_fitted = all(w.panels[v].fitted for v in w.hanging.visible_views())
         if current_fitted:  # the current pair's own fit first: a union fit with another prior must not stay

@@ -348,3 +348,46 @@ def test_an_anonymised_export_names_a_volumes_marks_apart_from_the_2d_views(dbt_
     w.commands["next_duplicate"].trigger()
     doc = json.loads(export_study(w, tmp_path / "x.png").json.read_text())
     assert [(m["image"], m.get("frame")) for m in doc["reader_marks"]] == [("LCC", None), ("LCC (2 of 2)", 1)]
+
+
+def comparison_exams(folder: Path, volume_spacing: tuple[float, float], prior_volume_only: bool = False) -> Path:
+    """One patient's 2024 exam (2-D views at 0.1 mm, an L CC volume at ``volume_spacing``) and 2022 exam."""
+    current = {"study_uid": "1.2.3.24", "study_date": "20240601", "patient_id": "PAT-1"}
+    prior = {"study_uid": "1.2.3.22", "study_date": "20220515", "patient_id": "PAT-1"}
+    for view in SYNTHETIC_VIEWS:
+        write_view(folder / "a-2024", f"{view}.dcm", view, **current)
+        if not (prior_volume_only and view == "LCC"):
+            write_view(folder / "b-2022", f"{view}.dcm", view, **prior)
+    for name, uid, date, spacing in (("a-2024", "1.2.3.24", "20240601", volume_spacing),
+                                     ("b-2022", "1.2.3.22", "20220515", (0.1, 0.1))):  # fmt: skip
+        if name == "b-2022" and not prior_volume_only:
+            continue
+        path = write_tomo(folder / name / "LCC_tomo.dcm")
+        ds = pydicom.dcmread(path)
+        ds.StudyInstanceUID, ds.StudyDate, ds.PatientID = uid, date, "PAT-1"
+        ds.PixelSpacing = [f"{spacing[0]:g}", f"{spacing[1]:g}"]
+        ds.save_as(path)
+    return folder
+
+
+def test_d_in_a_comparison_keeps_both_rows_at_one_scale(main_window, load, tmp_path, qtbot):
+    from tests.gui.test_priors import compare, screen_px_per_mm
+
+    w = main_window
+    load(w, [comparison_exams(tmp_path / "exams", (0.05, 0.05))])
+    compare(w, qtbot)
+    top, bottom = w.panels[View.LCC], w.hanging.prior_panels[View.LCC]
+    w._activate(top)
+    w.commands["next_duplicate"].trigger()  # the volume, at half the 2-D views' pixel size
+    assert top.image.info.frames == FRAMES and not w.priors.cross_linked  # pixels of two sizes: not linked
+    assert screen_px_per_mm(top) == pytest.approx(screen_px_per_mm(bottom), rel=1e-2)
+
+
+def test_a_priors_volume_says_which_slice_it_shows(main_window, load, tmp_path, qtbot):
+    from tests.gui.test_priors import compare
+
+    w = main_window
+    load(w, [comparison_exams(tmp_path / "exams", (0.1, 0.1), prior_volume_only=True)])
+    compare(w, qtbot)
+    title = w.hanging.prior_panels[View.LCC].labels.title.text()
+    assert "prior · 2 years before · tomosynthesis frame 1 of 5" in title
