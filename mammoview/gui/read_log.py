@@ -24,13 +24,15 @@ from mammoview.gui.read_state import ReaderDecision, ReadStore, study_hash
 from mammoview.gui.worklist import views_text
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.model import StudyInfo
+from mammoview.io.priors import prior_of
 
 if TYPE_CHECKING:
     from mammoview.gui.main_window import MainWindow
 
 COLUMNS = ("n", "study_sha256", "views", "first_read_done", "done_at", "reading_seconds", "assessment", "density",
            "assessment_after_cad", "density_after_cad", "changed_after_cad", "marks_first_read", "marks_after_cad",
-           "measurements", "cad_model", "cad_abnormal", "cad_malignant", "cad_marks", "cad_density")  # fmt: skip
+           "measurements", "cad_model", "cad_abnormal", "cad_malignant", "cad_marks", "cad_density",
+           "prior_of")  # fmt: skip
 
 
 def _decision(d: ReaderDecision) -> tuple[str, str]:
@@ -38,12 +40,16 @@ def _decision(d: ReaderDecision) -> tuple[str, str]:
 
 
 def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore) -> list[dict[str, str]]:
-    """One row per study, in worklist order (empty fields where nothing was saved)."""
+    """One row per study, in worklist order (empty fields where nothing was saved; ``prior_of``: the row of the
+    same woman's newest exam when this study is its prior, there to compare with, not a study of the batch)."""
     rows = []
+    priors = prior_of(studies)
     for n, study in enumerate(studies, 1):
         state = store.peek(study.key)
         row = dict.fromkeys(COLUMNS, "")
         row.update(n=str(n), study_sha256=study_hash(study.key)[:16], views=views_text(study), first_read_done="no")
+        if (newest := priors.get(n - 1)) is not None:
+            row["prior_of"] = str(newest + 1)
         if state is not None:
             row["first_read_done"] = "yes" if state.first_read_done else "no"
             row["done_at"] = state.done_at or ""

@@ -19,7 +19,7 @@ Truth: a CSV with ``study_sha256`` (16 hex digits or the full hash) and ``truth`
 (CBIS-DDSM Mass-Training: a patient is malignant when any of its masses is -- the calcification
 set's pathologies are not in the data; mini-MIAS: a patient pair is malignant / benign / normal
 from its abnormalities).  Only studies whose first read is done
-and whose truth is known are counted.
+and whose truth is known are counted, and not the priors listed beside the exams read (``prior_of``).
 
     mammoview reader-study read-log.csv --truth data [--json OUT]   (mammoview.cli.reader_study)
 """
@@ -160,7 +160,8 @@ def _auc(rows: Iterable[Mapping[str, str]], column: str, positive: Iterable[str]
 
 def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) -> dict[str, Any]:
     """The whole report (module docstring) of the read log ``rows`` against ``truth``."""
-    known = [r for r in rows if r["study_sha256"] in truth]
+    # a listed prior (``prior_of``, logs since 2026-12-06) was there to compare with: not a study of the batch
+    known = [r for r in rows if r["study_sha256"] in truth and not r.get("prior_of")]
     done = [r for r in known if r["first_read_done"] == "yes"]
     seconds = [float(r["reading_seconds"]) for r in done if r["reading_seconds"]]
     counts = {t: sum(truth[r["study_sha256"]] == t for r in done) for t in TRUTHS}

@@ -301,3 +301,12 @@ def test_a_new_window_starts_in_the_four_view_layout_not_a_comparison(opened, qt
     qtbot.addWidget(again)
     assert again.hanging.layout_mode is Layout.FOUR and again.hanging.prior_views() == []
     again.priors.shutdown()
+
+
+def test_the_read_log_names_the_listed_priors(main_window, load, tmp_path):
+    from mammoview.gui.read_log import read_log_rows
+
+    w = main_window
+    load(w, [exams(tmp_path / "exams", oldest_first=True)])  # listed 2019, 2022, 2024
+    rows = read_log_rows([e.study for e in w.worklist.entries], w.worklist.store)
+    assert [r["prior_of"] for r in rows] == ["3", "3", ""]

@@ -109,3 +109,11 @@ def test_truth_from_the_data_labels(tmp_path):
     # fake MIAS: mdb001 (calcification, malignant) + mdb002 (normal) = patient 001; mdb003 + mdb004 = patient 002
     assert truth[key_hash("mini-MIAS patient 001")] == "malignant"
     assert len(truth) == 4
+
+
+def test_a_listed_prior_is_not_a_study_of_the_batch():
+    prior = {**_row("A", "0", "0"), "prior_of": "2"}  # the woman's earlier exam, read again by mistake
+    rep = reader_study([prior, *ROWS[1:]], TRUTH)
+    assert rep["truth_known"] == 6 and rep["first_read_done"] == 5
+    older = [{k: v for k, v in r.items() if k != "prior_of"} for r in ROWS]  # a log written before the column
+    assert reader_study(older, TRUTH)["first_read_done"] == 6
