@@ -37,9 +37,9 @@ from mammoview.gui.findings_panel import DockFit, FindingsPanel
 from mammoview.gui.heatmap_layer import MAP_NAMES
 from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.matching import MatchRow, ViewCad, match_study
-from mammoview.gui.measure_tool import MeasureTool
+from mammoview.gui.measure_tool import Length, MeasureTool, measurement_length
 from mammoview.gui.nipple_band import NippleBand
-from mammoview.gui.read_state import CadSeen, ReaderMark, image_key, on_slice
+from mammoview.gui.read_state import CadSeen, Measurement, ReaderMark, image_key, info_key, on_slice
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import BreastScoreLabels, exam_text, implant_text, skipped_text, spacing_text
@@ -81,6 +81,8 @@ class CadController(ReaderActions, QtCore.QObject):
         self.reader = ReaderMarks(parent=self)
         self.marks_tool = MarksTool(window.panels, self.reader, self)
         self.measure_tool = MeasureTool(window.panels, self.reader, self)
+        # lengths measured on the prior's panels (comparison layouts) belong to this read too: "has it grown?"
+        self.prior_measure = MeasureTool(window.hanging.prior_panels, self.reader, self)
         self.overlays = {view: PanelOverlay(panel) for view, panel in window.panels.items()}
         self._panel_info: dict[View, object] = {}  # each panel's image header when last built (slices share one)
         self.scores = BreastScoreLabels(window.panels, self)
@@ -116,7 +118,9 @@ class CadController(ReaderActions, QtCore.QObject):
             )
         self.reader.saveFailed.connect(lambda msg: window.report_problems("Marks not saved", [msg], critical=True))
         self.marks_tool.markSelected.connect(self._select_mark)
-        self.measure_tool.measuring.connect(lambda text: window.show_status(text, 6000))
+        for tool, other in ((self.measure_tool, self.prior_measure), (self.prior_measure, self.measure_tool)):
+            tool.measuring.connect(lambda text: window.show_status(text, 6000))
+            tool.picked.connect(lambda _m, o=other: o.select(None))  # one selection: the one Del deletes
         self.runner.modelChanged.connect(self._on_model_changed)
         self.runner.resultReady.connect(self._on_result)
         window.studyShown.connect(self._on_study_shown)
@@ -370,8 +374,24 @@ class CadController(ReaderActions, QtCore.QObject):
             not_run = "".join(f" · {s.label} not analysed" for s in self.result.skipped)
             self.findings.show_rows(self.match_rows(),
                                     f"{n} CAD finding(s) at {self.operating_text(m)} · {m.label}{not_run}")  # fmt: skip
-        tool = self.measure_tool
-        self.findings.show_measurements([(x, tool.length(x).text) for x in self.reader.measurements])
+        current = self.current_image_keys()
+        self.findings.show_measurements([(x, self.length(x).text + ("" if x.image in current else " · prior"))
+                                         for x in self.reader.measurements])  # fmt: skip
+
+    def current_image_keys(self) -> set[str]:
+        """The image keys of the study on screen (a measurement on another image was made on its prior)."""
+        loaded = self.window.loaded
+        return {info_key(i) for i in loaded.study.info.images} if loaded is not None else set()
+
+    def length(self, m: Measurement) -> Length:
+        """``m``'s length with its image's pixel spacing: the panel showing it (current or prior), else the header
+        of that image among the opened studies (a prior not on screen)."""
+        for tool in (self.measure_tool, self.prior_measure):
+            panel = tool.panels[m.view]
+            if panel.image is not None and image_key(panel.image) == m.image:
+                return tool.length(m)
+        infos = (i for e in self.window.worklist.entries for i in e.study.images)
+        return measurement_length(m, next((i.spacing for i in infos if info_key(i) == m.image), None))
 
     # -- style ---------------------------------------------------------------------------------------------
     def set_flag(self, name: str, on: bool) -> None:

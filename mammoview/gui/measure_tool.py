@@ -84,6 +84,7 @@ class MeasureTool(QtCore.QObject):
     """
 
     measuring = QtCore.Signal(str)
+    picked = QtCore.Signal(object)  # a Measurement was selected (another tool's selection gives way)
 
     def __init__(self, panels: Mapping[View, ViewPanel], reader: ReaderMarks,
                  parent: QtCore.QObject | None = None) -> None:  # fmt: skip
@@ -140,6 +141,7 @@ class MeasureTool(QtCore.QObject):
             self.redraw(self.panels[view])
         if m is not None:
             self.measuring.emit(f"{m.label} ({self.length(m).text}) selected: Del deletes it.")
+            self.picked.emit(m)
 
     def delete_selected(self) -> Measurement | None:
         """Delete the selected measurement (saved, undoable); returns it, or None when none is selected."""

@@ -14,10 +14,10 @@ the pairs are); with different spacings each row keeps its own centre at the sam
 not linked (a linked range is in pixels).  Without spacings each row is fitted on its own.
 
 The prior is decoded in its own background job when a comparison layout first needs it, and kept while the
-reader steps between the layouts.  Its panels are for looking: they take zoom/pan, window/level (right-drag;
-with synchronised windows both prior views move together, independently of the current study, whose films or
-detector may differ), the magnifier and the cursor read-out; CAD overlays, reader marks and measurements stay
-on the current study.
+reader steps between the layouts.  Its panels take zoom/pan, window/level (right-drag; with synchronised
+windows both prior views move together, independently of the current study, whose films or detector may differ),
+the magnifier, the cursor read-out and length measurements (measure mode, saved with the current study's read:
+"has it grown?"; ``CadController.prior_measure``); CAD overlays and reader marks stay on the current study.
 """
 
 from __future__ import annotations

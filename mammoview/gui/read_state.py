@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6 import QtCore
 
 from mammoview.io.files import atomic_write_bytes
-from mammoview.io.model import MammoImage, View
+from mammoview.io.model import ImageInfo, MammoImage, View
 
 if TYPE_CHECKING:
     from mammoview.cad.types import StudyCadResult
@@ -51,7 +51,12 @@ def image_key(image: MammoImage) -> str:
 
     Not the full path: a study copied to another folder keeps its marks.
     """
-    return image.info.meta.sop_uid or image.path.name
+    return info_key(image.info)
+
+
+def info_key(info: ImageInfo) -> str:
+    """:func:`image_key` from the header alone (an image not decoded, e.g. of a study not on screen)."""
+    return info.meta.sop_uid or info.path.name
 
 
 @dataclass(frozen=True)

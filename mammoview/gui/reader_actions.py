@@ -41,6 +41,7 @@ class ReaderActions:
         reader: ReaderMarks
         marks_tool: MarksTool
         measure_tool: MeasureTool
+        prior_measure: MeasureTool
         overlays: dict[View, PanelOverlay]
         band: NippleBand
         findings: FindingsPanel
@@ -87,7 +88,13 @@ class ReaderActions:
                                     f"{row.view.label} (± {BAND_MM:.0f} mm)", 6000)  # fmt: skip
 
     def focus_measurement(self, m: Measurement) -> None:
-        """Centre the view on a measurement (its midpoint) and select it."""
+        """Centre the view on a measurement (its midpoint) and select it; one on the prior's panel is selected
+        there (the comparison keeps its zoom)."""
+        prior = self.window.hanging.prior_panels[m.view]
+        shown = m.view in self.window.hanging.prior_views()
+        if shown and prior.image is not None and image_key(prior.image) == m.image:
+            self.prior_measure.select(m)
+            return
         self._show_image(m.view, m.image)
         focus_on(self.window, m.view, ((m.x0 + m.x1) / 2, (m.y0 + m.y1) / 2))
         if m.frame is not None and self._shows(m.view, m.image):
@@ -116,13 +123,14 @@ class ReaderActions:
             if any(p.view_box.window_level_mode for p in self.window.panels.values()):
                 self.window.set_window_level_mode(False)
         self.measure_tool.set_enabled(enabled)
+        self.prior_measure.set_enabled(enabled)
         self.actions["measure"].setChecked(enabled)
         if enabled:
             self.window.show_status("Measure: drag along the length to measure; click a line to select it.", 5000)
 
     def delete_selected_mark(self) -> None:
         """Del: the selected measurement, else the selected reader mark."""
-        if (m := self.measure_tool.delete_selected()) is not None:
+        if (m := self.measure_tool.delete_selected() or self.prior_measure.delete_selected()) is not None:
             self.window.show_status(f"{m.label} deleted (Ctrl+Z undoes).", 4000)
             return
         row = self.findings.selected_row()

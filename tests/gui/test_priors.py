@@ -310,3 +310,30 @@ def test_the_read_log_names_the_listed_priors(main_window, load, tmp_path):
     load(w, [exams(tmp_path / "exams", oldest_first=True)])  # listed 2019, 2022, 2024
     rows = read_log_rows([e.study for e in w.worklist.entries], w.worklist.store)
     assert [r["prior_of"] for r in rows] == ["3", "3", ""]
+
+
+def test_a_length_measured_on_the_prior_belongs_to_this_read(opened, qtbot, tmp_path):
+    import json
+
+    from mammoview.gui.export import export_study
+
+    w = opened
+    compare(w, qtbot)
+    w.commands["measure"].trigger()  # measure mode reaches the prior's panels too
+    bottom = w.hanging.prior_panels[View.LCC]
+    assert bottom.view_box.measure_mode
+    m = w.cad.prior_measure.measure(bottom, (50.0, 60.0), (150.0, 60.0))  # 100 px at 0.1 mm
+    assert m is not None and m.image == bottom.image.info.meta.sop_uid and m.view is View.LCC
+    assert w.cad.prior_measure.items(View.LCC) and not w.cad.measure_tool.items(View.LCC)  # drawn on the prior only
+    texts = [w.cad.findings.tree.topLevelItem(i) for i in range(w.cad.findings.tree.topLevelItemCount())]
+    group = next(t for t in texts if t.text(0).startswith("Your measurements"))
+    assert group.child(0).text(2) == "M1 10.0 mm · prior"
+    doc = json.loads(export_study(w, tmp_path / "anon.png").json.read_text())
+    assert [(x["image"], x["length"], x["unit"]) for x in doc["measurements"]] == [("LCC (prior)", 10.0, "mm")]
+    w.commands["layout_four"].trigger()  # the prior off screen: its length still from its header's spacing
+    assert w.cad.length(m).text == "10.0 mm"
+    compare(w, qtbot)
+    w.cad.focus_measurement(m)  # the findings row: selected on the prior's panel
+    assert w.cad.prior_measure.selected == m and w.cad.measure_tool.selected is None
+    w.cad.delete_selected_mark()
+    assert w.cad.reader.measurements == ()
