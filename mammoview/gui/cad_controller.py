@@ -39,7 +39,16 @@ from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.matching import MatchRow, ViewCad, match_study
 from mammoview.gui.measure_tool import Length, MeasureTool, measurement_length
 from mammoview.gui.nipple_band import NippleBand
-from mammoview.gui.read_state import CadSeen, Measurement, ReaderMark, image_key, info_key, on_slice
+from mammoview.gui.read_state import (
+    CadSeen,
+    Measurement,
+    ReaderMark,
+    image_key,
+    info_key,
+    on_slice,
+    study_image_key,
+    study_info_key,
+)
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import BreastScoreLabels, exam_text, implant_text, skipped_text, spacing_text
@@ -82,7 +91,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.marks_tool = MarksTool(window.panels, self.reader, self)
         self.measure_tool = MeasureTool(window.panels, self.reader, self)
         # lengths measured on the prior's panels (comparison layouts) belong to this read too: "has it grown?"
-        self.prior_measure = MeasureTool(window.hanging.prior_panels, self.reader, self)
+        self.prior_measure = MeasureTool(window.hanging.prior_panels, self.reader, self, key=study_image_key)
         self.overlays = {view: PanelOverlay(panel) for view, panel in window.panels.items()}
         self._panel_info: dict[View, object] = {}  # each panel's image header when last built (slices share one)
         self.scores = BreastScoreLabels(window.panels, self)
@@ -374,8 +383,7 @@ class CadController(ReaderActions, QtCore.QObject):
             not_run = "".join(f" · {s.label} not analysed" for s in self.result.skipped)
             self.findings.show_rows(self.match_rows(),
                                     f"{n} CAD finding(s) at {self.operating_text(m)} · {m.label}{not_run}")  # fmt: skip
-        current = self.current_image_keys()
-        self.findings.show_measurements([(x, self.length(x).text + ("" if x.image in current else " · prior"))
+        self.findings.show_measurements([(x, self.length(x).text + (" · prior" if self.on_prior(x) else ""))
                                          for x in self.reader.measurements])  # fmt: skip
 
     def current_image_keys(self) -> set[str]:
@@ -388,10 +396,15 @@ class CadController(ReaderActions, QtCore.QObject):
         of that image among the opened studies (a prior not on screen)."""
         for tool in (self.measure_tool, self.prior_measure):
             panel = tool.panels[m.view]
-            if panel.image is not None and image_key(panel.image) == m.image:
+            if panel.image is not None and tool.key(panel.image) == m.image:
                 return tool.length(m)
         infos = (i for e in self.window.worklist.entries for i in e.study.images)
-        return measurement_length(m, next((i.spacing for i in infos if info_key(i) == m.image), None))
+        found = next((i for i in infos if m.image in (info_key(i), study_info_key(i))), None)
+        return measurement_length(m, found.spacing if found is not None else None)
+
+    def on_prior(self, m: Measurement) -> bool:
+        """Whether ``m`` was measured on a prior exam (its image is none of the shown study's)."""
+        return m.image not in self.current_image_keys()
 
     # -- style ---------------------------------------------------------------------------------------------
     def set_flag(self, name: str, on: bool) -> None:

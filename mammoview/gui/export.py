@@ -249,8 +249,8 @@ def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) 
             names[image_key(other)] = anonymous if anonymize else image_key(other)
             analysed.append(other)
         on_prior = window.hanging.prior_panels[view].image  # a length measured on the prior (comparison layouts)
-        if on_prior is not None and image_key(on_prior) not in names:
-            names[image_key(on_prior)] = f"{view.value} (prior)" if anonymize else image_key(on_prior)
+        if on_prior is not None and (key := cad.prior_measure.key(on_prior)) not in names:
+            names[key] = f"{view.value} (prior)" if anonymize else key
         options = window.choices.get(view, [])
         for i, option in enumerate(options):  # the view's other images (a volume), named apart for its marks
             key = image_key(option.image)
@@ -274,7 +274,8 @@ def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) 
     measurements = []
     for meas in cad.reader.measurements:
         d = meas.to_json()
-        d["image"] = names.get(meas.image, meas.view.value if anonymize else meas.image)
+        unnamed = f"{meas.view.value} (prior)" if cad.on_prior(meas) else meas.view.value  # a prior not hung now
+        d["image"] = names.get(meas.image, unnamed if anonymize else meas.image)
         length = cad.length(meas)
         d["length"], d["unit"] = round(length.value, 2), length.unit
         measurements.append(d)

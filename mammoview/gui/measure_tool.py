@@ -12,7 +12,7 @@ a line selects it; Del deletes the selection.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pyqtgraph as pg
@@ -23,7 +23,7 @@ from mammoview.gui.read_state import Measurement, image_key, on_slice, slice_of
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.view_box import DRAG_FINISH, DRAG_START
 from mammoview.gui.view_panel import ViewPanel
-from mammoview.io.model import PixelSpacing, View
+from mammoview.io.model import MammoImage, PixelSpacing, View
 
 MEASURE_COLOR = "#ffa000"  # amber: not the CAD magenta, the reader's white or the selection yellow
 MEASURE_Z = 25  # above the reader's marks (24), below the selection highlight (30)
@@ -86,10 +86,11 @@ class MeasureTool(QtCore.QObject):
     measuring = QtCore.Signal(str)
     picked = QtCore.Signal(object)  # a Measurement was selected (another tool's selection gives way)
 
-    def __init__(self, panels: Mapping[View, ViewPanel], reader: ReaderMarks,
-                 parent: QtCore.QObject | None = None) -> None:  # fmt: skip
+    def __init__(self, panels: Mapping[View, ViewPanel], reader: ReaderMarks, parent: QtCore.QObject | None = None,
+                 key: Callable[[MammoImage], str] = image_key) -> None:  # fmt: skip
         super().__init__(parent)
         self.panels = panels
+        self.key = key  # the image's name in the saved measurements (the prior's panels: one unique across studies)
         self.reader = reader
         self.enabled = False
         self.selected: Measurement | None = None
@@ -114,20 +115,20 @@ class MeasureTool(QtCore.QObject):
     def panel_measurements(self, panel: ViewPanel) -> list[Measurement]:
         if panel.image is None:
             return []
-        key, image = image_key(panel.image), panel.image
+        key, image = self.key(panel.image), panel.image
         return [m for m in self.reader.measurements if m.view is panel.view and m.image == key and on_slice(m, image)]
 
     def length(self, m: Measurement) -> Length:
         """``m``'s length with the spacing of the image on its panel (px when unknown or not shown)."""
         image = self.panels[m.view].image if m.view in self.panels else None
-        spacing = image.info.spacing if image is not None and image_key(image) == m.image else None
+        spacing = image.info.spacing if image is not None and self.key(image) == m.image else None
         return measurement_length(m, spacing)
 
     def measure(self, panel: ViewPanel, p0: tuple[float, float], p1: tuple[float, float]) -> Measurement | None:
         """Save a measurement from stored ``p0`` to ``p1`` on ``panel`` (clamped to the image)."""
         if panel.image is None:
             return None
-        m = self.reader.add_measurement(panel.view, image_key(panel.image), self._clamp(panel, p0),
+        m = self.reader.add_measurement(panel.view, self.key(panel.image), self._clamp(panel, p0),
                                         self._clamp(panel, p1), slice_of(panel.image))  # fmt: skip
         if m is not None:
             length = self.length(m)

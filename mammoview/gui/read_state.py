@@ -59,6 +59,16 @@ def info_key(info: ImageInfo) -> str:
     return info.meta.sop_uid or info.path.name
 
 
+def study_image_key(image: MammoImage) -> str:
+    """:func:`image_key` that also tells studies apart (a length measured on a prior is saved with the current
+    exam's read): the SOP Instance UID, else the Study Instance UID (else the folder) and the file name."""
+    return study_info_key(image.info)
+
+
+def study_info_key(info: ImageInfo) -> str:
+    return info.meta.sop_uid or f"{info.meta.study_uid or info.path.parent.name}/{info.path.name}"
+
+
 @dataclass(frozen=True)
 class ReaderMark:
     """One mark placed by the reader (stored-grid pixel coordinates of ``image``)."""

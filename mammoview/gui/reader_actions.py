@@ -48,6 +48,7 @@ class ReaderActions:
         actions: dict[str, QtGui.QAction]
 
         def image_result(self, panel: ViewPanel) -> ImageCadResult | None: ...
+        def on_prior(self, m: Measurement) -> bool: ...
 
     def _show_image(self, view: View, key: str) -> None:
         """Put ``view``'s image ``key`` (an image_key) in its panel when another of the view's images is shown."""
@@ -67,6 +68,7 @@ class ReaderActions:
         self._show_image(row.view, row.image)
         self.selected_mark = row.marks[0] if row.finding is None and row.marks else None
         self.measure_tool.select(None)  # Del now means this row's mark, not a measurement
+        self.prior_measure.select(None)
         for overlay in self.overlays.values():
             overlay.set_highlight(None)
         focus_on(self.window, row.view, point)
@@ -92,8 +94,14 @@ class ReaderActions:
         there (the comparison keeps its zoom)."""
         prior = self.window.hanging.prior_panels[m.view]
         shown = m.view in self.window.hanging.prior_views()
-        if shown and prior.image is not None and image_key(prior.image) == m.image:
+        if shown and prior.image is not None and self.prior_measure.key(prior.image) == m.image:
             self.prior_measure.select(m)
+            self.measure_tool.select(None)
+            return
+        if self.on_prior(m):  # measured on a prior not hung now: say where it is, select nothing
+            pair = "Alt+5" if m.view.projection.value == "CC" else "Alt+6"
+            self.window.show_status(f"{m.label} was measured on the prior exam: hang it with {pair} (View ▸ Layout).",
+                                    6000)  # fmt: skip
             return
         self._show_image(m.view, m.image)
         focus_on(self.window, m.view, ((m.x0 + m.x1) / 2, (m.y0 + m.y1) / 2))
@@ -104,6 +112,7 @@ class ReaderActions:
     def _select_mark(self, mark: ReaderMark) -> None:
         self.selected_mark = mark
         self.measure_tool.select(None)
+        self.prior_measure.select(None)
         for view, overlay in self.overlays.items():
             overlay.set_highlight((mark.x, mark.y) if view is mark.view else None)
         self.window.show_status(f"{mark.label} ({mark.kind.value}) selected: Del deletes it.", 4000)
@@ -130,6 +139,9 @@ class ReaderActions:
 
     def delete_selected_mark(self) -> None:
         """Del: the selected measurement, else the selected reader mark."""
+        hidden = self.prior_measure.selected
+        if hidden is not None and hidden.view not in self.window.hanging.prior_views():
+            self.prior_measure.select(None)  # the prior's row is not on screen: Del must not delete it unseen
         if (m := self.measure_tool.delete_selected() or self.prior_measure.delete_selected()) is not None:
             self.window.show_status(f"{m.label} deleted (Ctrl+Z undoes).", 4000)
             return

@@ -337,3 +337,57 @@ def test_a_length_measured_on_the_prior_belongs_to_this_read(opened, qtbot, tmp_
     assert w.cad.prior_measure.selected == m and w.cad.measure_tool.selected is None
     w.cad.delete_selected_mark()
     assert w.cad.reader.measurements == ()
+
+
+def measured_on_prior(w, qtbot):  # type: ignore[no-untyped-def]
+    """Hang the CC comparison and measure 100 px on the prior's L CC; returns the measurement."""
+    compare(w, qtbot)
+    w.commands["measure"].trigger()
+    return w.cad.prior_measure.measure(w.hanging.prior_panels[View.LCC], (50.0, 60.0), (150.0, 60.0))
+
+
+def test_del_deletes_the_selection_on_screen_not_an_older_one_on_the_prior(opened, qtbot):
+    w = opened
+    m = measured_on_prior(w, qtbot)
+    w.cad.focus_measurement(m)
+    mark = w.cad.marks_tool.place(w.panels[View.LCC], 100.0, 200.0)
+    w.cad._select_mark(mark)  # the reader clicked a mark after selecting the prior's line
+    w.cad.delete_selected_mark()
+    assert w.cad.reader.mark(mark.id) is None and w.cad.reader.measurement(m.id) is not None
+    w.cad.focus_measurement(m)
+    w.commands["layout_four"].trigger()  # the prior's row off screen
+    w.cad.findings.tree.setCurrentItem(None)
+    w.cad.delete_selected_mark()
+    assert w.cad.reader.measurement(m.id) is not None  # not deleted unseen
+
+
+def test_a_prior_measurement_when_the_comparison_is_not_hung(opened, qtbot, tmp_path):
+    import json
+
+    from mammoview.gui.export import export_study
+
+    w = opened
+    m = measured_on_prior(w, qtbot)
+    w.commands["layout_four"].trigger()
+    w.cad.focus_measurement(m)  # its findings row: where it is, nothing selected, the current view not moved
+    assert w.statusBar().currentMessage().startswith("M1 was measured on the prior exam: hang it with Alt+5")
+    assert w.cad.measure_tool.selected is None and w.cad.prior_measure.selected is None
+    w.commands["layout_prior_mlo"].trigger()  # the prior hung, but its MLO pair
+    doc = json.loads(export_study(w, tmp_path / "x.png").json.read_text())
+    assert [x["image"] for x in doc["measurements"]] == ["LCC (prior)"]  # not "LCC", the current exam's
+
+
+def test_files_without_sop_uids_keep_the_two_exams_apart(main_window, load, tmp_path, qtbot):
+    import pydicom
+
+    w = main_window
+    folder = exams(tmp_path / "exams", ("a-2024", "b-2022"))
+    for path in folder.rglob("*.dcm"):  # same file names in both exams, no SOP Instance UID
+        ds = pydicom.dcmread(path)
+        del ds.SOPInstanceUID
+        ds.save_as(path)
+    load(w, [folder])
+    m = measured_on_prior(w, qtbot)
+    assert m.image == "1.2.3.22/LCC.dcm"  # the study's UID tells it from the current exam's LCC.dcm
+    assert w.cad.prior_measure.items(View.LCC) and not w.cad.measure_tool.items(View.LCC)
+    assert w.cad.on_prior(m) and w.cad.length(m).text == "10.0 mm"
