@@ -39,6 +39,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from viewer_support import shown_window, wait
 
 from mammoview.cad.density import assess as assess_density
 from mammoview.cad.device import autocast, configure_threads, describe, select_device
@@ -187,22 +188,12 @@ def gui_stall(files: list[Path], models_dir: Path | None) -> tuple[float, float,
     from PySide6 import QtCore, QtWidgets
 
     from mammoview.gui.app import configure_pyqtgraph
-    from mammoview.gui.main_window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     configure_pyqtgraph()
-    window = MainWindow()
-    window.resize(1400, 900)
-    window.show()
-
-    def wait(signal: Any, timeout_ms: int) -> None:
-        loop = QtCore.QEventLoop()
-        signal.connect(loop.quit)
-        QtCore.QTimer.singleShot(timeout_ms, loop.quit)
-        loop.exec()
-
+    window = shown_window()
     QtCore.QTimer.singleShot(0, lambda: window.open_paths([str(files[0].parent)]))
-    wait(window.studyShown, 60_000)
+    wait(window.studyShown, 60.0)
     deadline = time.perf_counter() + 60
     while window.cad.model_info is None and window.cad.unavailable is None and time.perf_counter() < deadline:
         app.processEvents()
@@ -216,7 +207,7 @@ def gui_stall(files: list[Path], models_dir: Path | None) -> tuple[float, float,
     timer.start(5)
     t0 = time.perf_counter()
     QtCore.QTimer.singleShot(0, window.cad.run)
-    wait(window.cad.runner.resultReady, 120_000)
+    wait(window.cad.runner.resultReady, 120.0)
     t1 = time.perf_counter()
     timer.stop()
     window.cad.shutdown()

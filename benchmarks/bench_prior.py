@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from viewer_support import shown_window, wait
+
 
 def relabelled(folder: Path) -> Path:
     """The wheel's two studies as one patient's 2024 and 2022 exams under ``folder``."""
@@ -51,24 +53,10 @@ def relabelled(folder: Path) -> Path:
 
 def one_run(folder: Path, app, prefetched: bool) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """Seconds from Alt+5 to the prior on screen, and from Alt+6 (after it) to the MLO pair's prior."""
-    from PySide6 import QtCore
-
-    from mammoview.gui.main_window import MainWindow
-
-    window = MainWindow()
-    window.resize(1400, 900)
-    window.show()
-
-    def wait(signal, timeout_s: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-        loop = QtCore.QEventLoop()
-        signal.connect(loop.quit)
-        QtCore.QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-        loop.exec()
-        signal.disconnect(loop.quit)
-
+    window = shown_window()
     try:
         window.open_paths([str(folder)])
-        wait(window.studyShown)
+        wait(window.studyShown, 120.0)
         if prefetched:
             end = time.perf_counter() + 120
             while window.prefetched is None and time.perf_counter() < end:
@@ -81,7 +69,7 @@ def one_run(folder: Path, app, prefetched: bool) -> tuple[float, float]:  # type
         t0 = time.perf_counter()
         window.commands["layout_prior_cc"].trigger()
         if window.priors.loaded is None or window.priors.jobs.busy:
-            wait(window.priors.priorShown)
+            wait(window.priors.priorShown, 120.0)
         app.processEvents()
         cc = time.perf_counter() - t0
         t0 = time.perf_counter()

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from viewer_support import shown_window, wait
 
 ROWS, COLS = 2457, 1890
 
@@ -90,20 +91,9 @@ def in_viewer(path: Path, app) -> tuple[float, float, int, float, float]:  # typ
     seconds from the release to the last slice asked for, and the longest event-loop stall."""
     from PySide6 import QtCore
 
-    from mammoview.gui.main_window import MainWindow
     from mammoview.io.model import View
 
-    window = MainWindow()
-    window.resize(1400, 900)
-    window.show()
-
-    def wait(signal, timeout_s: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-        loop = QtCore.QEventLoop()
-        signal.connect(loop.quit)
-        QtCore.QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-        loop.exec()
-        signal.disconnect(loop.quit)
-
+    window = shown_window()
     try:
         window.open_paths([str(path)])
         wait(window.studyShown)
