@@ -52,7 +52,7 @@ from mammoview.gui.read_state import (
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import BreastScoreLabels, exam_text, implant_text, skipped_text, spacing_text
-from mammoview.io.model import MammoImage, View
+from mammoview.io.model import ImageInfo, MammoImage, View
 
 if TYPE_CHECKING:
     from mammoview.cad.weights import LoadedModel
@@ -93,7 +93,7 @@ class CadController(ReaderActions, QtCore.QObject):
         # lengths measured on the prior's panels (comparison layouts) belong to this read too: "has it grown?"
         self.prior_measure = MeasureTool(window.hanging.prior_panels, self.reader, self, key=study_image_key)
         self.overlays = {view: PanelOverlay(panel) for view, panel in window.panels.items()}
-        self._panel_info: dict[View, object] = {}  # each panel's image header when last built (slices share one)
+        self._panel_info: dict[View, ImageInfo | None] = {}  # each panel's header when last built (slices share one)
         self.scores = BreastScoreLabels(window.panels, self)
         self.band = NippleBand(window.panels, self)
         self.actions = build_cad_actions(window, self)
@@ -316,11 +316,12 @@ class CadController(ReaderActions, QtCore.QObject):
         self._build(panel)  # the panel dropped its overlays with its image
         if not same_image:  # another slice of the same volume changes no finding, score or selection
             self._after_change()
-        elif (mark := self.selected_mark) is not None and mark in self._panel_marks(panel):
-            self.overlays[panel.view].set_highlight((mark.x, mark.y))  # the selected mark's slice came back
         mark = self.selected_mark
-        if mark is not None and mark.view is panel.view and mark not in self._panel_marks(panel):
-            self.selected_mark = None  # not drawn any more (another slice or image): Del must not delete it unseen
+        if mark is not None and mark.view is panel.view:
+            if mark not in self._panel_marks(panel):
+                self.selected_mark = None  # not drawn any more (another slice or image): Del must not delete it unseen
+            elif same_image:
+                self.overlays[panel.view].set_highlight((mark.x, mark.y))  # the selected mark's slice came back
 
     def _on_marks_changed(self) -> None:
         if self.selected_mark is not None and self.reader.mark(self.selected_mark.id) is None:

@@ -145,11 +145,15 @@ class MeasureTool(QtCore.QObject):
             self.picked.emit(m)
 
     def delete_selected(self) -> Measurement | None:
-        """Delete the selected measurement (saved, undoable); returns it, or None when none is selected."""
+        """Delete the selected measurement (saved, undoable); returns it, or None when none is selected or it is not
+        on screen (its panel hidden by the layout, or another slice or image shown): Del never deletes unseen."""
         m, self.selected = self.selected, None
-        if m is None or not self.reader.remove_measurement(m.id):
+        if m is None:
             return None
-        return m
+        panel = self.panels[m.view]
+        if not panel.isVisible() or m not in self.panel_measurements(panel):
+            return None
+        return m if self.reader.remove_measurement(m.id) else None
 
     def pick(self, panel: ViewPanel, scene_pos: QtCore.QPointF) -> Measurement | None:
         """The measurement of ``panel`` whose line passes nearest a graphics-scene point, within the pick radius."""

@@ -66,13 +66,12 @@ class ReaderActions:
         """Centre the view on a findings-panel row and highlight it."""
         point = row.finding.center if row.finding is not None else (row.marks[0].x, row.marks[0].y)
         self._show_image(row.view, row.image)
-        self.selected_mark = row.marks[0] if row.finding is None and row.marks else None
+        self.selected_mark = mark = row.marks[0] if row.finding is None and row.marks else None
         self.measure_tool.select(None)  # Del now means this row's mark, not a measurement
         self.prior_measure.select(None)
         for overlay in self.overlays.values():
             overlay.set_highlight(None)
         focus_on(self.window, row.view, point)
-        mark = row.marks[0] if row.finding is None and row.marks else None
         if mark is not None and mark.frame is not None and self._shows(row.view, mark.image):
             self.window.frames.go_to(row.view, mark.frame)  # the slice the mark was placed on
         self.overlays[row.view].set_highlight(point)
@@ -139,9 +138,6 @@ class ReaderActions:
 
     def delete_selected_mark(self) -> None:
         """Del: the selected measurement, else the selected reader mark."""
-        hidden = self.prior_measure.selected
-        if hidden is not None and hidden.view not in self.window.hanging.prior_views():
-            self.prior_measure.select(None)  # the prior's row is not on screen: Del must not delete it unseen
         if (m := self.measure_tool.delete_selected() or self.prior_measure.delete_selected()) is not None:
             self.window.show_status(f"{m.label} deleted (Ctrl+Z undoes).", 4000)
             return

@@ -166,3 +166,14 @@ def test_the_cross_cursor_stays_while_a_tool_is_on_after_the_magnifier_goes_off(
     assert vp.cursor().shape() == cross
     study.commands["measure"].trigger()
     assert vp.cursor().shape() == arrow
+
+
+def test_del_does_not_delete_a_measurement_the_layout_hides(study):
+    w = study
+    tool = w.cad.measure_tool
+    m = tool.measure(w.panels[View.LMLO], (40.0, 50.0), (140.0, 50.0))
+    tool.select(m)
+    w.commands["layout_cc"].trigger()  # the MLO pair off screen
+    w.cad.findings.tree.setCurrentItem(None)
+    w.cad.delete_selected_mark()
+    assert w.cad.reader.measurement(m.id) is not None
