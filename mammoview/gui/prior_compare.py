@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore
 
 from mammoview.gui.breast_fit import fit_default, fit_to_breast
+from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, link_groups, mark_group_unfitted
 from mammoview.gui.loader import BackgroundJobs, LoadedStudy, load_job
 from mammoview.gui.texts import format_cursor, format_date
 from mammoview.gui.view_panel import CursorSample, ViewPanel
-from mammoview.gui.window_level import dragged
 from mammoview.io.model import StudyInfo, View
 from mammoview.io.priors import find_priors, interval_text
 
@@ -265,11 +265,8 @@ class PriorComparison(QtCore.QObject):
         self.window.report_problems("Could not open the prior study", [str(exc)])
 
     def _on_window_drag(self, panel: ViewPanel, dx: float, dy: float) -> None:
-        sync = self.window.image_controls.sync
-        targets = [self.panels[v] for v in self.window.hanging.prior_views()] if sync else [panel]
-        for p in targets:
-            if p.window_state is not None and p.display is not None:
-                p.set_window(dragged(p.window_state, dx, dy, p.display.stats))
+        # the window's own drag, over the prior's panels (synchronised as the reader set it, apart from the current)
+        ImageControls(self.panels, lambda: panel, sync=self.window.image_controls.sync).drag(dx, dy)
         if panel.window_state is not None:
             self.window.show_status(f"Prior {panel.view.label}: {panel.window_state.describe()}", 2000)
 
