@@ -91,29 +91,33 @@ class FrameStepper(QtCore.QObject):
             w.show_status(f"{panel.view.label} shows {what}: Next / Previous slice step through a tomosynthesis "
                           "volume (D shows a view's other images).", 5000)  # fmt: skip
             return
-        st = self._steps.get(panel.view)
-        if st is None or st.shown is not display:  # a new image in the panel: start from what it shows
-            st = self._steps[panel.view] = _Stepping(display, display.image.frame)
+        st = self._stepping(panel.view, display)
         frames = display.image.info.frames
         target = min(max(st.target + delta, 0), frames - 1)
         if target == st.target:
             w.show_status(f"{panel.view.label}: {'first' if delta < 0 else 'last'} slice ({target + 1} of {frames}).",
                           3000)  # fmt: skip
             return
-        st.target = target
-        if st.running is None:
-            self._start(panel.view, st)
+        self._ask(panel.view, st, target)
 
     def go_to(self, view: View, frame: int) -> None:
         """Show slice ``frame`` of ``view``'s volume (a findings row of a mark placed on it)."""
         display = self.window.panels[view].display
         if display is None or not 0 <= frame < display.image.info.frames:
             return
+        self._ask(view, self._stepping(view, display), frame)
+
+    def _stepping(self, view: View, display: DisplayImage) -> _Stepping:
+        """``view``'s stepping state; a new image in its panel starts from the slice it shows."""
         st = self._steps.get(view)
         if st is None or st.shown is not display:
             st = self._steps[view] = _Stepping(display, display.image.frame)
+        return st
+
+    def _ask(self, view: View, st: _Stepping, frame: int) -> None:
+        """``frame`` is the slice wanted now: decoded at once unless a decode runs (its end starts the next)."""
         st.target = frame
-        if st.running is None and frame != display.image.frame:
+        if st.running is None and frame != st.shown.image.frame:
             self._start(view, st)
 
     def shutdown(self) -> None:
