@@ -127,7 +127,11 @@ class Worklist(QtCore.QObject):
 
     def unread(self) -> list[int]:
         """The studies to read whose first read is not done, in order (a listed study's prior is not one)."""
-        return [i for i, e in enumerate(self.entries) if e.progress is not ReadProgress.DONE and i not in self.prior_of]
+        return [i for i in range(len(self.entries)) if self._to_read(i)]
+
+    def _to_read(self, index: int) -> bool:
+        """The study's first read is not done, and it is not a listed study's prior."""
+        return self.entries[index].progress is not ReadProgress.DONE and index not in self.prior_of
 
     def first_unread(self) -> int | None:
         """The first study whose first read is not done (the one to start a session with)."""
@@ -137,7 +141,7 @@ class Worklist(QtCore.QObject):
         """The index ``step`` (+1 / -1) away from the current one (skipping read studies if asked); None at an end."""
         i = -1 if self.current is None and step > 0 else (self.current if self.current is not None else len(self))
         while 0 <= (i := i + step) < len(self.entries):
-            if not unread_only or (self.entries[i].progress is not ReadProgress.DONE and i not in self.prior_of):
+            if not unread_only or self._to_read(i):
                 return i
         return None
 
