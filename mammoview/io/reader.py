@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from mammoview.io import dicom, raster
 from mammoview.io.model import ImageInfo, LoadError, MammoImage, PixelSpacing, StudyInfo
@@ -158,11 +159,7 @@ def decode(info: ImageInfo) -> MammoImage:
     LoadError
         Decoding failed.
     """
-    with captured_warnings() as caught:
-        image = _guarded(info.path, lambda: _decode(info))
-    if caught:
-        image = image.with_info(_with_warnings(image.info, caught))
-    return image
+    return _checked(info, lambda: _decode(info))
 
 
 def decode_frame(image: MammoImage, frame: int) -> MammoImage:
@@ -178,15 +175,7 @@ def decode_frame(image: MammoImage, frame: int) -> MammoImage:
     if info.file_format != "DICOM" or info.frames < 2:
         raise LoadError(info.path, "a single image: it has no other frames")
 
-    def run() -> MammoImage:
-        stored = dicom.read_dicom_pixels(info, frame)
-        if stored.dtype.kind not in "uif":
-            stored = stored.astype(np.uint8)
-        return MammoImage(info, stored, image.display, frame)
-
-    with captured_warnings() as caught:
-        out = _guarded(info.path, run)
-    return out.with_info(_with_warnings(info, caught)) if caught else out
+    return _checked(info, lambda: MammoImage(info, _pixels(info, frame), image.display, frame))
 
 
 #: Images larger than this are refused at the header: mammograms are at most ~40 Mpx (a 24 x 30 cm film
@@ -214,11 +203,21 @@ def _read_info(path: Path, spacing: PixelSpacing | None) -> ImageInfo:
 
 
 def _decode(info: ImageInfo) -> MammoImage:
-    stored = dicom.read_dicom_pixels(info) if info.file_format == "DICOM" else raster.read_raster_pixels(info)
-    if stored.dtype.kind not in "uif":
-        stored = stored.astype(np.uint8)
-    image = MammoImage(info, stored)
+    image = MammoImage(info, _pixels(info))
     return replace(image, display=display_transform(image))
+
+
+def _pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic]:
+    """Stored values of ``frame`` in an integer or float type (booleans as uint8)."""
+    stored = dicom.read_dicom_pixels(info, frame) if info.file_format == "DICOM" else raster.read_raster_pixels(info)
+    return stored if stored.dtype.kind in "uif" else stored.astype(np.uint8)
+
+
+def _checked(info: ImageInfo, fn: Callable[[], MammoImage]) -> MammoImage:
+    """Run a decode: anything failing becomes a LoadError, and the warnings it raised go with the image."""
+    with captured_warnings() as caught:
+        image = _guarded(info.path, fn)
+    return image.with_info(_with_warnings(image.info, caught)) if caught else image
 
 
 def _guarded(path: Path, fn: Callable[[], _T]) -> _T:
