@@ -19,6 +19,9 @@ viewer     Image ▸ Next slice to the slice on screen (FrameStepper.frameShown)
            stepping through the volume one key at a time; then the key held for a second (autorepeat, 30
            keys a second): slices drawn while it is held, and seconds from its release to the 31st slice on
            screen, with the longest event-loop stall meanwhile.
+cine       Image ▸ Play slices for 3 s at each Cine speed: slices drawn per second and the longest event-loop
+           stall (the cine asks for a slice only once the last one is drawn, so a rate above the decoder's
+           plays at the decoder's pace).
 """
 
 from __future__ import annotations
@@ -89,7 +92,6 @@ def per_slice(path: Path) -> tuple[float, float]:
 def in_viewer(path: Path, app) -> tuple[float, float, int, float, float]:  # type: ignore[no-untyped-def]
     """(median, max) seconds per Next slice, one at a time; with the key held a second: slices drawn while held,
     seconds from the release to the last slice asked for, and the longest event-loop stall."""
-    from PySide6 import QtCore
 
     from mammoview.io.model import View
 
@@ -106,10 +108,7 @@ def in_viewer(path: Path, app) -> tuple[float, float, int, float, float]:  # typ
             steps.append(time.perf_counter() - t0)
         window.step_frame(-100)  # back to the first slice
         wait(window.frames.frameShown)
-        ticks: list[float] = []
-        timer = QtCore.QTimer()
-        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-        timer.start(5)
+        timer, ticks = stall_probe()
         drawn: list[int] = []
         window.frames.frameShown.connect(lambda _v, d: drawn.append(d.image.frame))
         keys = min(30, window.panels[View.LCC].image.info.frames - 1)
@@ -125,6 +124,50 @@ def in_viewer(path: Path, app) -> tuple[float, float, int, float, float]:  # typ
         timer.stop()
         stall = max((b - a for a, b in itertools.pairwise(ticks)), default=0.0)
         return statistics.median(steps), max(steps), held, tail, stall
+    finally:
+        window.close()
+
+
+def stall_probe() -> tuple[object, list[float]]:
+    """A 5 ms timer whose ticks show how long the event loop was held up."""
+    from PySide6 import QtCore
+
+    ticks: list[float] = []
+    timer = QtCore.QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(5)
+    return timer, ticks
+
+
+def cine(path: Path, app, seconds: float = 3.0) -> list[tuple[int, float, float]]:  # type: ignore[no-untyped-def]
+    """For each Cine speed: (rate asked, slices drawn per second, longest stall in seconds)."""
+    from mammoview.gui.frames import CINE_RATES
+    from mammoview.io.model import View
+
+    window = shown_window()
+    rows = []
+    try:
+        window.open_paths([str(path)])
+        wait(window.studyShown)
+        window._activate(window.panels[View.LCC])
+        drawn: list[float] = []
+        window.frames.frameShown.connect(lambda _v, _d: drawn.append(time.perf_counter()))
+        for rate in CINE_RATES:
+            window.frames.set_cine_rate(rate)
+            timer, ticks = stall_probe()
+            drawn.clear()
+            window.frames.toggle_cine()
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                app.processEvents()
+            window.frames.toggle_cine()
+            timer.stop()  # type: ignore[attr-defined]
+            while window.frames.busy:
+                app.processEvents()
+            achieved = (len(drawn) - 1) / (drawn[-1] - drawn[0]) if len(drawn) > 1 else 0.0
+            stall = max((b - a for a, b in itertools.pairwise(ticks)), default=0.0)
+            rows.append((rate, achieved, stall))
+        return rows
     finally:
         window.close()
 
@@ -150,6 +193,10 @@ def main() -> int:
             size = path.stat().st_size / 2**20
             print(f"{name:<14}{size:>7.0f}{decode:>9.3f}{prepare:>9.3f}{med:>10.3f}{worst:>10.3f}{held:>12d}"
                   f"{tail:>9.3f}{stall * 1000:>6.0f}ms")  # fmt: skip
+        print(f"\n{'cine':<14}{'asked':>7}{'drawn':>9}{'stall':>8}   (slices per second over 3 s of Play slices)")
+        for name, path in volumes.items():
+            for rate, achieved, stall in cine(path, app):
+                print(f"{name:<14}{rate:>7d}{achieved:>9.1f}{stall * 1000:>6.0f}ms")
     return 0
 
 

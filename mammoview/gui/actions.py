@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mammoview.gui.frames import CINE_RATES
 from mammoview.gui.hanging_layout import Layout
 from mammoview.gui.linking import LinkMode
 from mammoview.gui.view_panel import ViewPanel
@@ -214,6 +215,15 @@ class ViewerActions:
             self.window.removeAction(a)
             a.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
             w.hanging.addAction(a)
+        self._add(m, "cine", "Play slices (&cine)", "P", tip + "slices swept back and forth at the cine speed; P "
+                  "again stops", w.frames.toggle_cine)  # fmt: skip
+        speeds = m.addMenu("Cine s&peed")
+        group = QtGui.QActionGroup(self.window)
+        for rate in CINE_RATES:
+            a = self._add(speeds, f"cine_{rate}", f"{rate} slices per second", "", f"Play slices at {rate} slices per "
+                          "second (as fast as they decode)", _when_checked(w.frames.set_cine_rate, rate),
+                          checkable=True, checked=rate == w.frames.cine_rate)  # fmt: skip
+            group.addAction(a)
         unplaced = m.addMenu("&Unplaced images (assign a view)")
         unplaced.aboutToShow.connect(lambda: self._fill_unplaced(unplaced))
         self.menus["Unplaced"] = unplaced

@@ -10,6 +10,11 @@ add up: one slice per view is decoded at a time, each is drawn, and the next dec
 by then, so a held key scrolls at the decoder's pace and ends on the last slice asked for.  The slice keeps the
 panel's zoom, pan and window/level; its title says ``tomosynthesis frame 12 of 60``.
 
+Image ▸ Play slices (cine, ``P``) sweeps the active view's volume back and forth, as DBT workstations do, at the
+rate of Image ▸ Cine speed (slices per second, saved); a slice is asked for only once the previous one is drawn,
+so a rate the decoder cannot keep plays at the decoder's pace and never queues work.  ``P`` again, a slice key,
+the wheel over that view or a findings row on it stops it; so does another image in its panel.
+
 The CAD does not run on multi-frame images (it learned 2-D mammograms).  A reader's mark or measurement placed
 on a slice belongs to it (``frame``): drawn on that slice only, and its findings row goes back to it
 (:meth:`FrameStepper.go_to`).
@@ -34,6 +39,10 @@ if TYPE_CHECKING:
     from mammoview.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
+
+#: Image ▸ Cine speed choices, slices per second
+CINE_RATES = (5, 10, 15, 20, 30)
+DEFAULT_CINE_RATE = 10
 
 
 def frame_job(display: DisplayImage, frame: int) -> Callable[[Progress, Cancelled], DisplayImage]:
@@ -76,21 +85,40 @@ class FrameStepper(QtCore.QObject):
         self.window = window
         self._steps: dict[View, _Stepping] = {}
         self._jobs: dict[View, BackgroundJobs] = {}
+        self.cine_view: View | None = None  # the view playing its slices (Image ▸ Play slices), if any
+        self._cine_direction = +1
+        self._cine_late = False  # a beat came while the slice before was still on its way
+        self._cine = QtCore.QTimer(self)
+        self._cine.timeout.connect(self._cine_tick)
+        saved = window.settings.value("image/cine_rate", str(DEFAULT_CINE_RATE))
+        self.cine_rate = int(saved) if saved.isdigit() and int(saved) in CINE_RATES else DEFAULT_CINE_RATE
 
     @property
     def busy(self) -> bool:
         return any(j.busy for j in self._jobs.values())
 
-    def step(self, delta: int) -> None:
-        """Ask for the active panel's slice ``delta`` frames on from the last one asked for (clamped)."""
+    def _active_volume(self, what: str) -> tuple[View, DisplayImage] | None:
+        """The active panel's view and volume; ``None`` (said in the status bar) when it shows no volume."""
         w = self.window
         panel = w.active_panel()
         display = panel.display
         if display is None or display.image.info.frames < 2:
-            what = "no image" if display is None else "a single image"
-            w.show_status(f"{panel.view.label} shows {what}: Next / Previous slice step through a tomosynthesis "
-                          "volume (D shows a view's other images).", 5000)  # fmt: skip
+            shows = "no image" if display is None else "a single image"
+            w.show_status(f"{panel.view.label} shows {shows}: {what} a tomosynthesis volume (D shows a view's "
+                          "other images).", 5000)  # fmt: skip
+            return None
+        return panel.view, display
+
+    def step(self, delta: int) -> None:
+        """Ask for the active panel's slice ``delta`` frames on from the last one asked for (clamped)."""
+        found = self._active_volume("Next / Previous slice step through")
+        if found is None:
             return
+        w = self.window
+        view, display = found
+        panel = w.panels[view]
+        if self.cine_view is view:  # the reader takes over from the cine
+            self.stop_cine()
         st = self._stepping(panel.view, display)
         frames = display.image.info.frames
         target = min(max(st.target + delta, 0), frames - 1)
@@ -105,7 +133,61 @@ class FrameStepper(QtCore.QObject):
         display = self.window.panels[view].display
         if display is None or not 0 <= frame < display.image.info.frames:
             return
+        if self.cine_view is view:
+            self.stop_cine()
         self._ask(view, self._stepping(view, display), frame)
+
+    # -- cine ------------------------------------------------------------------------------------
+    def toggle_cine(self) -> None:
+        """Image ▸ Play slices: sweep the active view's volume back and forth, or stop the sweep."""
+        if self.cine_view is not None:
+            view = self.cine_view
+            self.stop_cine()
+            self.window.show_status(f"{view.label}: cine stopped.", 3000)
+            return
+        found = self._active_volume("Play slices sweeps through")
+        if found is None:
+            return
+        view, display = found
+        st = self._stepping(view, display)
+        self._cine_direction = -1 if st.target == display.image.info.frames - 1 else +1
+        self._cine_late = False
+        self.cine_view = view
+        self._cine.start(round(1000 / self.cine_rate))
+        self._cine_tick()
+        self.window.show_status(f"{view.label}: cine, {self.cine_rate} slices per second (P stops).", 3000)
+
+    def stop_cine(self) -> None:
+        self._cine.stop()
+        self.cine_view = None
+
+    def set_cine_rate(self, rate: int) -> None:
+        """Image ▸ Cine speed: ``rate`` slices per second (saved); a playing cine takes it at once."""
+        if rate not in CINE_RATES:
+            raise ValueError(f"cine rate {rate} is not one of {CINE_RATES}")
+        self.cine_rate = rate
+        self.window.settings.set_value("image/cine_rate", rate)
+        if self._cine.isActive():
+            self._cine.setInterval(round(1000 / rate))
+
+    def _cine_tick(self) -> None:
+        """One beat of the cine: the next slice of the sweep, once the last one asked for is on screen."""
+        view = self.cine_view
+        if view is None:
+            return
+        st = self._steps.get(view)
+        display = self.window.panels[view].display
+        if st is None or display is not st.shown:  # another image or study in the panel, or a decode failed
+            self.stop_cine()
+            return
+        if st.running is not None or st.target != st.shown.image.frame:
+            self._cine_late = True  # the decoder sets the pace: a beat never queues a slice, it is played late
+            return
+        self._cine_late = False
+        frames = st.shown.image.info.frames
+        if not 0 <= st.target + self._cine_direction < frames:
+            self._cine_direction = -self._cine_direction  # a sweep: back from either end
+        self._ask(view, st, st.target + self._cine_direction)
 
     def _stepping(self, view: View, display: DisplayImage) -> _Stepping:
         """``view``'s stepping state; a new image in its panel starts from the slice it shows."""
@@ -121,6 +203,7 @@ class FrameStepper(QtCore.QObject):
             self._start(view, st)
 
     def shutdown(self) -> None:
+        self.stop_cine()
         for jobs in self._jobs.values():
             jobs.shutdown()
 
@@ -150,6 +233,8 @@ class FrameStepper(QtCore.QObject):
         self.frameShown.emit(view, result)
         if st.target != frame:  # the reader asked for more meanwhile: on to the last slice asked for
             self._start(view, st)
+        elif self.cine_view is view and self._cine_late:  # a beat waited for this slice: its turn now
+            self._cine_tick()
         else:
             w.show_status(f"{view.label}: slice {frame + 1} of {frames}.", 3000)
 

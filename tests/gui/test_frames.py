@@ -169,6 +169,66 @@ def test_two_views_step_on_their_own(main_window, load, tmp_path, qtbot, monkeyp
     np.testing.assert_array_equal(w.panels[View.RCC].image.stored, slice_pixels(1, "RCC"))
 
 
+def test_cine_sweeps_back_and_forth_one_slice_at_a_time_and_p_stops_it(opened, qtbot):
+    w = opened
+    w.frames.set_cine_rate(30)
+    shown: list[int] = []
+    w.frames.frameShown.connect(lambda _view, display: shown.append(display.image.frame))
+    w.commands["cine"].trigger()
+    assert w.frames.cine_view is View.LCC
+    qtbot.waitUntil(lambda: len(shown) >= 2 * FRAMES, timeout=20_000)
+    w.commands["cine"].trigger()
+    assert w.frames.cine_view is None and w.statusBar().currentMessage() == "L CC: cine stopped."
+    qtbot.wait(150)
+    stopped = list(shown)
+    assert stopped[:10] == [1, 2, 3, 4, 3, 2, 1, 0, 1, 2]  # a sweep: every slice in order, back from either end
+    assert not w.frames.busy and w.panels[View.LCC].image.frame == stopped[-1]
+
+
+def test_cine_never_queues_slices_faster_than_they_decode(opened, qtbot, monkeypatch):
+    w = opened
+    slow_decoding(monkeypatch, 0.12)  # ~8 slices a second at most, asked for at 30
+    w.frames.set_cine_rate(30)
+    shown: list[int] = []
+    w.frames.frameShown.connect(lambda _view, display: shown.append(display.image.frame))
+    w.commands["cine"].trigger()
+    qtbot.waitUntil(lambda: len(shown) >= 6, timeout=20_000)
+    w.frames.stop_cine()
+    qtbot.waitUntil(lambda: not w.frames.busy, timeout=20_000)
+    steps = np.diff([0, *shown])
+    assert set(np.abs(steps)) == {1}  # each beat waited for the slice before it: none skipped, none stale
+
+
+def test_a_slice_key_another_image_or_a_2d_view_end_or_refuse_the_cine(main_window, load, tomo_study, qtbot):
+    w = main_window
+    load(w, [tomo_study])
+    w._activate(w.panels[View.RCC])
+    w.commands["cine"].trigger()  # a 2-D view: nothing to play
+    assert w.frames.cine_view is None
+    assert w.statusBar().currentMessage().startswith("R CC shows a single image: Play slices sweeps through")
+    w._activate(w.panels[View.LCC])
+    w.commands["cine"].trigger()
+    step(w, qtbot, "previous_slice")  # the reader takes over
+    assert w.frames.cine_view is None
+    w.commands["cine"].trigger()
+    assert w.frames.cine_view is View.LCC
+    load(w, [tomo_study / "RCC.dcm", tomo_study / "RMLO.dcm"])  # another study: the panel moved on
+    qtbot.waitUntil(lambda: w.frames.cine_view is None, timeout=5_000)
+
+
+def test_cine_speed_is_saved_and_a_bad_saved_value_is_the_default(main_window, qtbot):
+    from mammoview.gui.frames import DEFAULT_CINE_RATE, FrameStepper
+
+    w = main_window
+    w.commands["cine_20"].trigger()
+    assert w.frames.cine_rate == 20 and w.commands["cine_20"].isChecked()
+    assert FrameStepper(w).cine_rate == 20  # read back from the settings
+    w.settings.set_value("image/cine_rate", "7")
+    assert FrameStepper(w).cine_rate == DEFAULT_CINE_RATE
+    with pytest.raises(ValueError, match="cine rate 7"):
+        w.frames.set_cine_rate(7)
+
+
 def test_a_slice_keeps_the_findings_selection(opened, qtbot):
     w = opened
     lcc = w.panels[View.LCC]
