@@ -183,6 +183,9 @@ class FrameStepper(QtCore.QObject):
         if st.running is not None or st.target != st.shown.image.frame:
             self._cine_late = True  # the decoder sets the pace: a beat never queues a slice, it is played late
             return
+        self._cine_next(view, st)
+
+    def _cine_next(self, view: View, st: _Stepping) -> None:
         self._cine_late = False
         frames = st.shown.image.info.frames
         if not 0 <= st.target + self._cine_direction < frames:
@@ -227,15 +230,16 @@ class FrameStepper(QtCore.QObject):
         if w.panels[view].display is not st.shown:  # the panel moved on (another study, another image)
             del self._steps[view]
             return
-        w.replace_display(view, st.shown, result)
-        st.shown = result
+        old, st.shown = st.shown, result
         frame, frames = result.image.frame, result.image.info.frames
-        self.frameShown.emit(view, result)
+        # the next decode starts before this slice is drawn, so the worker decodes while the viewer draws
         if st.target != frame:  # the reader asked for more meanwhile: on to the last slice asked for
             self._start(view, st)
-        elif self.cine_view is view and self._cine_late:  # a beat waited for this slice: its turn now
-            self._cine_tick()
-        else:
+        elif self.cine_view is view and self._cine_late:  # a beat waited for this slice: the next one's turn
+            self._cine_next(view, st)
+        w.replace_display(view, old, result)
+        self.frameShown.emit(view, result)
+        if st.running is None:
             w.show_status(f"{view.label}: slice {frame + 1} of {frames}.", 3000)
 
     def _on_error(self, view: View, exc: object) -> None:
