@@ -95,6 +95,7 @@ class ReaderMark:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReaderMark:
+        d = _object(d, "a mark")
         return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x=float(d["x"]), y=float(d["y"]),
                    kind=MarkKind(d["kind"]), created=str(d.get("created", "")),
                    after_cad=bool(d.get("after_cad", False)), frame=_frame(d))  # fmt: skip
@@ -126,9 +127,17 @@ class Measurement:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Measurement:
+        d = _object(d, "a measurement")
         (x0, y0), (x1, y1) = d["p0"], d["p1"]
         return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x0=float(x0), y0=float(y0),
                    x1=float(x1), y1=float(y1), created=str(d.get("created", "")), frame=_frame(d))  # fmt: skip
+
+
+def _object(d: object, what: str) -> dict[str, Any]:
+    """``d`` when it is a JSON object; a damaged read (a list or a string where an object belongs) is a ValueError."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{what} is {type(d).__name__}, not an object")
+    return d
 
 
 def _frame(d: dict[str, Any]) -> int | None:
@@ -190,7 +199,7 @@ class ReaderDecision:
 
     @classmethod
     def from_json(cls, d: dict[str, Any] | None) -> ReaderDecision:
-        d = d or {}
+        d = _object(d or {}, "a decision")
         a = d.get("assessment")
         return cls(Assessment(str(a)) if a is not None else None, d.get("density"))
 
@@ -213,6 +222,7 @@ class CadSeen:
     def from_json(cls, d: dict[str, Any] | None) -> CadSeen | None:
         if not d:
             return None
+        d = _object(d, "what the CAD showed")
         return cls(str(d["model"]), float(d["abnormal"]), float(d["malignant"]), int(d["findings"]), d.get("density"))
 
     @classmethod
@@ -271,7 +281,10 @@ class ReadState:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReadState:
-        return cls(first_read_done=bool(d.get("first_read_done", False)), done_at=d.get("done_at"),
+        d = _object(d, "the read")
+        done_at = d.get("done_at")
+        return cls(first_read_done=bool(d.get("first_read_done", False)),
+                   done_at=None if done_at is None else str(done_at),
                    marks=tuple(ReaderMark.from_json(m) for m in d.get("marks", [])),
                    measurements=tuple(Measurement.from_json(m) for m in d.get("measurements", [])),
                    updated=str(d.get("updated", "")), decision=ReaderDecision.from_json(d.get("decision")),
@@ -303,6 +316,10 @@ def atomic_write_json(path: Path, doc: dict[str, Any]) -> None:
     atomic_write_bytes(path, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
 
 
+#: what reading a damaged file raises: not JSON, a missing key, a value of the wrong type, an unknown enum value
+DAMAGED = (ValueError, KeyError, TypeError)
+
+
 @dataclass
 class ReadStore:
     """Loads and saves :class:`ReadState` per study key under ``folder``."""
@@ -312,17 +329,21 @@ class ReadStore:
     def path_for(self, study_key: str) -> Path:
         return self.folder / f"{study_hash(study_key)[:32]}.json"
 
+    def _read(self, study_key: str) -> ReadState:
+        """The saved state of ``study_key``; FileNotFoundError when none, OSError or :data:`DAMAGED` when damaged."""
+        doc = _object(json.loads(self.path_for(study_key).read_text(encoding="utf-8")), "the file")
+        if doc.get("study_sha256") != study_hash(study_key):
+            raise ValueError("study hash does not match the file name")
+        return ReadState.from_json(doc["state"])
+
     def load(self, study_key: str) -> ReadState:
         """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal."""
         path = self.path_for(study_key)
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            if doc.get("study_sha256") != study_hash(study_key):
-                raise ValueError("study hash does not match the file name")
-            return ReadState.from_json(doc["state"])
+            return self._read(study_key)
         except FileNotFoundError:
             return ReadState()
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, *DAMAGED) as exc:
             aside = path.with_name(f"{path.name}.damaged-{_dt.datetime.now():%Y%m%d-%H%M%S}")
             log.warning("read state %s is damaged (%s); set aside as %s", path, exc, aside.name)
             with contextlib.suppress(OSError):
@@ -332,11 +353,8 @@ class ReadStore:
     def peek(self, study_key: str) -> ReadState | None:
         """The saved state without side effects (a worklist's status column); None if none or unreadable."""
         try:
-            doc = json.loads(self.path_for(study_key).read_text(encoding="utf-8"))
-            if doc.get("study_sha256") != study_hash(study_key):
-                return None
-            return ReadState.from_json(doc["state"])
-        except (OSError, ValueError, KeyError, TypeError):
+            return self._read(study_key)
+        except (OSError, *DAMAGED):
             return None
 
     def save(self, study_key: str, state: ReadState) -> ReadState:

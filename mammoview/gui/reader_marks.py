@@ -81,8 +81,8 @@ class ReaderMarks(QtCore.QObject):
     def open_study(self, study_key: str) -> None:
         """Restore the saved read of ``study_key`` (undo history starts empty)."""
         self.close_study()
-        self.study_key = study_key
-        self.state = self.store.load(study_key)
+        state = self.store.load(study_key)  # first: nothing of the study before may stay with this key
+        self.study_key, self.state = study_key, state
         self._undo.clear()
         self._redo.clear()
         self._timing, self._unsaved = not self.state.first_read_done, 0.0

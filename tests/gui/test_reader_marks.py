@@ -135,3 +135,37 @@ def test_a_damaged_state_file_is_set_aside_not_fatal(tmp_path):
     assert not path.exists() and len(list(tmp_path.glob("*.damaged-*"))) == 1
     state = store.save("P_00001", ReadState(first_read_done=True))
     assert store.load("P_00001").first_read_done and state.updated
+
+
+WRONG_SHAPES = {  # valid JSON, but not a read: each is set aside, never an exception
+    "a list": [],
+    "a state list": {"state": []},
+    "a decision string": {"state": {"decision": "1"}},
+    "a mark list": {"state": {"marks": [[1, 2]]}},
+    "marks an object": {"state": {"marks": {"id": 1}}},
+    "a measurement string": {"state": {"measurements": ["M1"]}},
+    "cad seen a number": {"state": {"cad_seen": 3}},
+    "an unknown density": {"state": {"decision": {"density": "z"}}},
+}
+
+
+@pytest.mark.parametrize("doc", WRONG_SHAPES.values(), ids=WRONG_SHAPES.keys())
+def test_a_read_file_of_the_wrong_shape_is_damaged_too(tmp_path, doc):
+    store = ReadStore(tmp_path)
+    path = store.path_for("P_00001")
+    if isinstance(doc, dict):
+        doc = {"study_sha256": study_hash("P_00001"), **doc}
+    path.write_text(json.dumps(doc))
+    assert store.peek("P_00001") is None and path.exists()  # the worklist's look changes nothing
+    assert store.load("P_00001") == ReadState()
+    assert not path.exists() and len(list(tmp_path.glob("*.damaged-*"))) == 1
+
+
+def test_a_damaged_read_never_carries_the_study_before_over(study, qtbot):
+    reader = study.cad.reader
+    reader.add(View.LCC, "img", 10.0, 20.0, MarkKind.MASS)
+    reader.set_first_read_done()
+    path = reader.store.path_for("another study")
+    path.write_text(json.dumps({"study_sha256": study_hash("another study"), "state": []}))
+    reader.open_study("another study")
+    assert reader.study_key == "another study" and reader.state == ReadState()
