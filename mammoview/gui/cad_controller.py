@@ -292,6 +292,11 @@ class CadController(ReaderActions, QtCore.QObject):
         key, image = image_key(panel.image), panel.image
         return [m for m in self.reader.marks if m.view is panel.view and m.image == key and on_slice(m, image)]
 
+    def mark_on_screen(self, mark: ReaderMark) -> bool:
+        """Whether ``mark`` is drawn now: its panel shown by the layout, with the image (and slice) it is on."""
+        panel = self.window.panels[mark.view]
+        return panel.isVisible() and mark in self._panel_marks(panel)
+
     def _build(self, panel: ViewPanel) -> None:
         shown = self.image_result(panel) if self.unlocked else None  # locked: no CAD item is created at all
         self.overlays[panel.view].build(shown, self._panel_marks(panel), self.style)
@@ -302,6 +307,11 @@ class CadController(ReaderActions, QtCore.QObject):
         self.band.clear()
         for panel in self.window.panels.values():
             self._build(panel)
+        mark = self.selected_mark  # building dropped the highlights: the selected mark's comes back, or it goes
+        if mark is not None and mark in self._panel_marks(self.window.panels[mark.view]):
+            self.overlays[mark.view].set_highlight((mark.x, mark.y))
+        else:
+            self.selected_mark = None
         self._after_change()
         if self.unlocked and self.result is not None:
             self.reader.record_cad(CadSeen.of(self.result))

@@ -49,6 +49,7 @@ class ReaderActions:
 
         def image_result(self, panel: ViewPanel) -> ImageCadResult | None: ...
         def on_prior(self, m: Measurement) -> bool: ...
+        def mark_on_screen(self, mark: ReaderMark) -> bool: ...
 
     def _show_image(self, view: View, key: str) -> None:
         """Put ``view``'s image ``key`` (an image_key) in its panel when another of the view's images is shown."""
@@ -98,6 +99,7 @@ class ReaderActions:
             self.measure_tool.select(None)
             return
         if self.on_prior(m):  # measured on a prior not hung now: say where it is, select nothing
+            self._select_nothing()
             pair = "Alt+5" if m.view.projection.value == "CC" else "Alt+6"
             self.window.show_status(f"{m.label} was measured on the prior exam: hang it with {pair} (View ▸ Layout).",
                                     6000)  # fmt: skip
@@ -143,11 +145,21 @@ class ReaderActions:
             return
         row = self.findings.selected_row()
         mark = self.selected_mark or (row.marks[0] if row is not None and row.finding is None and row.marks else None)
-        if mark is not None and self.reader.remove(mark.id):
-            self.selected_mark = None
-            for overlay in self.overlays.values():
-                overlay.set_highlight(None)
+        if mark is None:
+            return
+        if not self.mark_on_screen(mark):  # hidden by the layout, or on another image or slice
+            self.window.show_status(f"{mark.label} is not on screen: Del deletes only what is shown.", 4000)
+            return
+        if self.reader.remove(mark.id):
+            self._select_nothing()
             self.window.show_status(f"{mark.label} deleted (Ctrl+Z undoes).", 4000)
+
+    def _select_nothing(self) -> None:
+        self.selected_mark = None
+        self.measure_tool.select(None)
+        self.prior_measure.select(None)
+        for overlay in self.overlays.values():
+            overlay.set_highlight(None)
 
     def undo(self) -> None:
         text = self.reader.undo()

@@ -372,6 +372,11 @@ def test_a_prior_measurement_when_the_comparison_is_not_hung(opened, qtbot, tmp_
     w.cad.focus_measurement(m)  # its findings row: where it is, nothing selected, the current view not moved
     assert w.statusBar().currentMessage().startswith("M1 was measured on the prior exam: hang it with Alt+5")
     assert w.cad.measure_tool.selected is None and w.cad.prior_measure.selected is None
+    mark = w.cad.marks_tool.place(w.panels[View.RCC], 90.0, 200.0)
+    w.cad._select_mark(mark)  # a mark's row, then the prior measurement's row: Del means neither
+    w.cad.focus_measurement(m)
+    w.cad.delete_selected_mark()
+    assert w.cad.reader.mark(mark.id) is not None and w.cad.selected_mark is None
     w.commands["layout_prior_mlo"].trigger()  # the prior hung, but its MLO pair
     doc = json.loads(export_study(w, tmp_path / "x.png").json.read_text())
     assert [x["image"] for x in doc["measurements"]] == ["LCC (prior)"]  # not "LCC", the current exam's

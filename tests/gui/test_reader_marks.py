@@ -77,6 +77,41 @@ def test_select_delete_undo_redo(study, qtbot):
     assert study.cad.reader.marks == ()
 
 
+@pytest.mark.parametrize("hide", ["layout_mlo", "maximize"])
+def test_del_never_deletes_a_selected_mark_that_is_not_on_screen(study, qtbot, hide):
+    w = study
+    rcc = w.panels[View.RCC]
+    w.commands["cad_mark_mode"].trigger()
+    click_stored(rcc, 90, 200)
+    click_stored(rcc, 91, 201)  # selects R1
+    assert w.cad.selected_mark.id == 1
+    w._activate(w.panels[View.LMLO])
+    w.commands[hide].trigger()  # Alt+3 (the MLO pair) or Z (L MLO alone): R CC is not shown
+    assert not rcc.isVisible()
+    w.commands["cad_delete_mark"].trigger()
+    assert [m.id for m in w.cad.reader.marks] == [1]
+    assert w.statusBar().currentMessage() == "R1 is not on screen: Del deletes only what is shown."
+    w.commands["reset_view"].trigger()  # shown again: Del deletes it
+    w.commands["cad_delete_mark"].trigger()
+    assert w.cad.reader.marks == ()
+
+
+def test_a_selected_mark_stays_highlighted_through_a_rebuild(study, qtbot):
+    w = study
+    rcc = w.panels[View.RCC]
+    w.commands["cad_mark_mode"].trigger()
+    click_stored(rcc, 90, 200)
+    click_stored(rcc, 91, 201)
+    overlay = w.cad.overlays[View.RCC]
+    assert overlay._highlight
+    w.cad.rebuild()  # what Ctrl+D, a CAD result or another operating point does
+    assert w.cad.selected_mark.id == 1 and overlay._highlight  # still selected, and still shown as selected
+    w.cad.reader.remove(1)
+    w.cad.reader.undo()  # R1 back, but the selection went with the deletion
+    w.cad.rebuild()
+    assert w.cad.selected_mark is None and not overlay._highlight
+
+
 def test_every_action_is_saved_atomically(study, qtbot, monkeypatch):
     replaced: list[str] = []
     real_replace = os.replace
