@@ -42,6 +42,7 @@ class MarksTool(QtCore.QObject):
         self.reader = reader
         self.enabled = False
         self.kind = MarkKind.MASS
+        self._placed: tuple[ViewPanel, ReaderMark] | None = None  # the last click's new mark (a double's first click)
         for panel in panels.values():
             panel.graphics.scene().sigMouseClicked.connect(lambda ev, p=panel: self._on_click(p, ev))
 
@@ -81,11 +82,18 @@ class MarksTool(QtCore.QObject):
         return best[1] if best else None
 
     def _on_click(self, panel: ViewPanel, ev: object) -> None:
-        if not self.enabled or ev.button() != QtCore.Qt.MouseButton.LeftButton or ev.double():  # type: ignore[attr-defined]
+        if not self.enabled or ev.button() != QtCore.Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+            return
+        placed, self._placed = self._placed, None
+        if ev.double():  # type: ignore[attr-defined]
+            # a double-click maximises the view (the view box's): the mark its first click placed is taken back
+            if placed is not None and placed[0] is panel:
+                self.reader.withdraw(placed[1])
             return
         scene_pos = ev.scenePos()  # type: ignore[attr-defined]
         if (hit := self.pick(panel, scene_pos)) is not None:
             self.markSelected.emit(hit)
             return
         x, y = panel.scene_to_stored(panel.view_box.mapSceneToView(scene_pos))
-        self.place(panel, x, y)
+        if (mark := self.place(panel, x, y)) is not None:
+            self._placed = (panel, mark)

@@ -33,11 +33,19 @@ READER_GLYPH, READER_SIZE = "o", 26
 KIND_SHORT = {MarkKind.MASS: "mass", MarkKind.CALCIFICATION: "calc", MarkKind.OTHER: "other"}
 
 
+class Glyphs(pg.ScatterPlotItem):  # type: ignore[misc]  # pyqtgraph is untyped
+    """Drawn-only symbols: a click on one goes through to the view box (a double-click maximises the view there as
+    anywhere), and the tools pick marks and lines by their distance from the click, not by the item hit."""
+
+    def mouseClickEvent(self, ev) -> None:  # type: ignore[no-untyped-def]
+        ev.ignore()
+
+
 def _scatter(xs: Sequence[float], ys: Sequence[float], symbol: str, size: float, color: object,
              width: float, style: QtCore.Qt.PenStyle = QtCore.Qt.PenStyle.SolidLine,
              data: Sequence[object] | None = None) -> pg.ScatterPlotItem:  # fmt: skip
     pen = pg.mkPen(color, width=width, style=style)
-    item = pg.ScatterPlotItem(x=list(xs), y=list(ys), symbol=symbol, size=size, pen=pen, brush=None, pxMode=True,
+    item = Glyphs(x=list(xs), y=list(ys), symbol=symbol, size=size, pen=pen, brush=None, pxMode=True,
                               data=list(data) if data is not None else None, hoverable=False)  # fmt: skip
     item.setFlag(item.GraphicsItemFlag.ItemIsMovable, False)
     return item

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from mammoview.gui.marks import HIGHLIGHT_COLOR, SHADOW
+from mammoview.gui.marks import HIGHLIGHT_COLOR, SHADOW, Glyphs
 from mammoview.gui.read_state import Measurement, image_key, on_slice, slice_of
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.view_box import DRAG_FINISH, DRAG_START
@@ -65,7 +65,7 @@ def line_items(p0: tuple[float, float], p1: tuple[float, float], text: str,
     for pen_color, width in ((SHADOW, 4.0), (color, 2.0)):
         items.append(pg.PlotCurveItem(xs, ys, pen=pg.mkPen(pen_color, width=width), antialias=True))
     for pen_color, width in ((SHADOW, 4.0), (color, 2.0)):
-        ends = pg.ScatterPlotItem(x=xs, y=ys, symbol="o", size=7, pen=pg.mkPen(pen_color, width=width), brush=None,
+        ends = Glyphs(x=xs, y=ys, symbol="o", size=7, pen=pg.mkPen(pen_color, width=width), brush=None,
                                   pxMode=True, hoverable=False)  # fmt: skip
         items.append(ends)
     label = pg.TextItem(text, color=color, anchor=(-0.15, 0.5), fill=(0, 0, 0, 170))

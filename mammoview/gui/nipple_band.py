@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.cad.types import ImageCadResult
+from mammoview.gui.marks import Glyphs
 from mammoview.gui.view_panel import ViewPanel
 from mammoview.io.model import View
 
@@ -76,8 +77,8 @@ class NippleBand(QtCore.QObject):
             if len(pts) and not np.isnan(pts).all():  # an arc wholly outside the image is not drawn
                 self._items.append(pg.PlotCurveItem(pts[:, 0], pts[:, 1], pen=pen, connect="finite", antialias=True))
         nx, ny = result.nipple  # where the CAD puts the nipple, so the reader can check it
-        self._items.append(pg.ScatterPlotItem(x=[nx], y=[ny], symbol="o", size=12, pen=pen, brush=None, pxMode=True,
-                                              hoverable=False))  # fmt: skip
+        self._items.append(Glyphs(x=[nx], y=[ny], symbol="o", size=12, pen=pen, brush=None, pxMode=True,
+                                  hoverable=False))  # fmt: skip
         mid = arc(result, distance_mm, n=3)
         if len(mid) and not np.isnan(mid[1]).any():
             label = pg.TextItem(f"FN {distance_mm:.0f} ± {BAND_MM:.0f} mm", color=BAND_COLOR, anchor=(0.5, 1.2),

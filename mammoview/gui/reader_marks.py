@@ -150,6 +150,14 @@ class ReaderMarks(QtCore.QObject):
         self._apply((*self.state.marks, mark), self.state.measurements, f"add {mark.label}")
         return mark
 
+    def withdraw(self, mark: ReaderMark) -> bool:
+        """Take back ``mark`` when the last action placed it (the first click of a double-click, which maximises and
+        places nothing): undone and forgotten, so neither undo nor redo brings it back."""
+        if not self._undo or self._undo[-1].after[0] != (*self._undo[-1].before[0], mark):
+            return False
+        self._save(self._with(self._undo.pop().before))
+        return True
+
     def remove(self, mark_id: int) -> bool:
         marks = tuple(m for m in self.state.marks if m.id != mark_id)
         if len(marks) == len(self.state.marks):

@@ -112,6 +112,48 @@ def test_a_selected_mark_stays_highlighted_through_a_rebuild(study, qtbot):
     assert w.cad.selected_mark is None and not overlay._highlight
 
 
+def double_click_stored(panel, x: float, y: float) -> None:  # type: ignore[no-untyped-def]
+    """A left double-click on the viewport where stored pixel (x, y) is drawn (press, release, double, release)."""
+    click_stored(panel, x, y)
+    p = panel.view_box.mapViewToDevice(panel.stored_to_scene(x, y))
+    vp = panel.graphics.viewport()
+    mouse(vp, "double", (p.x(), p.y()), LEFT)
+    mouse(vp, "release", (p.x(), p.y()), LEFT, NONE)
+
+
+def test_a_double_click_on_a_mark_maximises_and_in_mark_mode_places_nothing(study, qtbot):
+    w = study
+    rcc, lcc = w.panels[View.RCC], w.panels[View.LCC]
+    w.commands["cad_mark_mode"].trigger()
+    click_stored(rcc, 150, 250)  # R1
+    w.commands["cad_mark_mode"].trigger()  # off
+    double_click_stored(rcc, 150, 250)  # on R1's ring: the view maximises as anywhere else
+    qtbot.waitUntil(lambda: w.hanging.maximized is View.RCC, timeout=3000)
+    w.commands["maximize"].trigger()
+    w.commands["cad_mark_mode"].trigger()  # on: a double-click is still the maximise gesture, not a mark
+    double_click_stored(lcc, 200, 300)
+    qtbot.waitUntil(lambda: w.hanging.maximized is View.LCC, timeout=3000)
+    assert [m.id for m in w.cad.reader.marks] == [1]
+    assert [m["id"] for m in saved(w)["state"]["marks"]] == [1]
+    w.commands["cad_undo"].trigger()  # the withdrawn mark is not in the history: undo takes back R1
+    assert w.cad.reader.marks == ()
+    w.commands["cad_redo"].trigger()
+    assert [m.id for m in w.cad.reader.marks] == [1]
+    click_stored(lcc, 200, 300)  # a single click still places
+    assert [m.id for m in w.cad.reader.marks] == [1, 2]
+
+
+def test_a_double_click_on_a_cad_mark_maximises(study, qtbot):
+    from mammoview.cad.types import FindingKind
+    from tests.gui.cad_support import finding
+
+    w = study
+    w.commands["cad_first_read_done"].trigger()
+    w.cad.set_result(planted_result(w, {View.LCC: [finding(FindingKind.MASS, 150, 250)]}))
+    double_click_stored(w.panels[View.LCC], 150, 250)  # on the CAD star
+    qtbot.waitUntil(lambda: w.hanging.maximized is View.LCC, timeout=3000)
+
+
 def test_every_action_is_saved_atomically(study, qtbot, monkeypatch):
     replaced: list[str] = []
     real_replace = os.replace
