@@ -115,7 +115,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.dock.operatingChosen.connect(self.set_operating_point)
         self.dock.kindChosen.connect(self.marks_tool.set_kind)
         self.findings.rowActivated.connect(self.focus)
-        self.findings.deleteRequested.connect(self.reader.remove)
+        self.findings.deleteRequested.connect(self.delete_mark)
         self.findings.measurementActivated.connect(self.focus_measurement)
         self.findings.measurementDeleteRequested.connect(self.reader.remove_measurement)
         self.reader.changed.connect(self._on_marks_changed)

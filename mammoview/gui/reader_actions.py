@@ -150,7 +150,16 @@ class ReaderActions:
         if not self.mark_on_screen(mark):  # hidden by the layout, or on another image or slice
             self.window.show_status(f"{mark.label} is not on screen: Del deletes only what is shown.", 4000)
             return
-        if self.reader.remove(mark.id):
+        self.delete_mark(mark.id)
+
+    def delete_mark(self, mark_id: int) -> None:
+        """Delete a reader mark (Del, the findings panel's Delete), or say why it stays."""
+        mark = self.reader.mark(mark_id)
+        if mark is not None and self.reader.frozen(mark):
+            self.window.show_status(f"{mark.label} is a mark of your first read, which stays as you read it; what CAD "
+                                    "changes goes in your decision after CAD.", 6000)  # fmt: skip
+            return
+        if mark is not None and self.reader.remove(mark_id):
             self._select_nothing()
             self.window.show_status(f"{mark.label} deleted (Ctrl+Z undoes).", 4000)
 

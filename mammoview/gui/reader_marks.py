@@ -158,14 +158,24 @@ class ReaderMarks(QtCore.QObject):
         self._save(self._with(self._undo.pop().before))
         return True
 
+    def frozen(self, mark: ReaderMark) -> bool:
+        """Whether ``mark`` belongs to the unaided first read, which is frozen once it is done (as its decision is):
+        a second reader's marks are added to the read; the absence of a CAD mark never takes back the reader's."""
+        return self.state.first_read_done and not mark.after_cad
+
     def remove(self, mark_id: int) -> bool:
-        marks = tuple(m for m in self.state.marks if m.id != mark_id)
-        if len(marks) == len(self.state.marks):
+        """Delete a mark; False when there is none of that id or it is :meth:`frozen`."""
+        mark = self.mark(mark_id)
+        if mark is None or self.frozen(mark):
             return False
+        marks = tuple(m for m in self.state.marks if m.id != mark_id)
         self._apply(marks, self.state.measurements, f"delete R{mark_id}")
         return True
 
     def set_kind(self, mark_id: int, kind: MarkKind) -> bool:
+        mark = self.mark(mark_id)
+        if mark is None or self.frozen(mark):
+            return False
         marks = tuple(replace(m, kind=kind) if m.id == mark_id else m for m in self.state.marks)
         if marks == self.state.marks:
             return False

@@ -246,3 +246,23 @@ def test_a_damaged_read_never_carries_the_study_before_over(study, qtbot):
     path.write_text(json.dumps({"study_sha256": study_hash("another study"), "state": []}))
     reader.open_study("another study")
     assert reader.study_key == "another study" and reader.state == ReadState()
+
+
+def test_the_first_reads_marks_stay_once_it_is_done(study, qtbot):
+    w = study
+    rcc = w.panels[View.RCC]
+    w.commands["cad_mark_mode"].trigger()
+    click_stored(rcc, 90, 200)  # R1, unaided
+    w.commands["cad_first_read_done"].trigger()
+    click_stored(rcc, 91, 201)  # selects R1
+    w.commands["cad_delete_mark"].trigger()
+    assert [m.id for m in w.cad.reader.marks] == [1]
+    assert w.statusBar().currentMessage().startswith("R1 is a mark of your first read, which stays as you read it")
+    w.cad.findings.select_row(0)
+    w.cad.findings.delete_button.click()  # nor from the findings panel
+    assert not w.cad.reader.set_kind(1, MarkKind.CALCIFICATION)
+    assert [m.id for m in w.cad.reader.marks] == [1] and saved(w)["state"]["marks"][0]["kind"] == "mass"
+    click_stored(rcc, 150, 300)  # R2, after CAD: the reader's to take back
+    click_stored(rcc, 151, 301)
+    w.commands["cad_delete_mark"].trigger()
+    assert [m.id for m in w.cad.reader.marks] == [1]
