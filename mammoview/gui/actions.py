@@ -217,13 +217,11 @@ class ViewerActions:
             w.hanging.addAction(a)
         self._add(m, "cine", "Play slices (&cine)", "P", tip + "slices swept back and forth at the cine speed; P "
                   "again stops", w.frames.toggle_cine)  # fmt: skip
-        speeds = m.addMenu("Cine s&peed")
-        group = QtGui.QActionGroup(self.window)
-        for rate in CINE_RATES:
-            a = self._add(speeds, f"cine_{rate}", f"{rate} slices per second", "", f"Play slices at {rate} slices per "
-                          "second (as fast as they decode)", _when_checked(w.frames.set_cine_rate, rate),
-                          checkable=True, checked=rate == w.frames.cine_rate)  # fmt: skip
-            group.addAction(a)
+        rates = ", ".join(map(str, CINE_RATES))
+        self._add(m, "cine_faster", "Faster cine", ">", f"Play slices faster ({rates} slices per second; as fast as "
+                  "they decode)", lambda: w.frames.nudge_cine_rate(+1))  # fmt: skip
+        self._add(m, "cine_slower", "Slower cine", "<", f"Play slices slower ({rates} slices per second)",
+                  lambda: w.frames.nudge_cine_rate(-1))  # fmt: skip
         unplaced = m.addMenu("&Unplaced images (assign a view)")
         unplaced.aboutToShow.connect(lambda: self._fill_unplaced(unplaced))
         self.menus["Unplaced"] = unplaced

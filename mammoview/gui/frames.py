@@ -11,9 +11,10 @@ by then, so a held key scrolls at the decoder's pace and ends on the last slice 
 panel's zoom, pan and window/level; its title says ``tomosynthesis frame 12 of 60``.
 
 Image ▸ Play slices (cine, ``P``) sweeps the active view's volume back and forth, as DBT workstations do, at the
-rate of Image ▸ Cine speed (slices per second, saved); a slice is asked for only once the previous one is drawn,
-so a rate the decoder cannot keep plays at the decoder's pace and never queues work.  ``P`` again, a slice key,
-the wheel over that view or a findings row on it stops it; so does another image in its panel.
+cine speed (Image ▸ Faster / Slower cine, ``>`` / ``<`` as in video players: 5 to 30 slices per second, saved); a
+slice is asked for only once the previous one is drawn, so a rate the decoder cannot keep plays at the decoder's
+pace and never queues work.  ``P`` again, a slice key, the wheel over that view or a findings row on it stops it;
+so does another image in its panel.
 
 The CAD does not run on multi-frame images (it learned 2-D mammograms).  A reader's mark or measurement placed
 on a slice belongs to it (``frame``): drawn on that slice only, and its findings row goes back to it
@@ -161,8 +162,15 @@ class FrameStepper(QtCore.QObject):
         self._cine.stop()
         self.cine_view = None
 
+    def nudge_cine_rate(self, step: int) -> None:
+        """Image ▸ Faster / Slower cine (``>`` / ``<``): the next cine speed up or down, said in the status bar."""
+        i = min(max(CINE_RATES.index(self.cine_rate) + step, 0), len(CINE_RATES) - 1)
+        self.set_cine_rate(CINE_RATES[i])
+        self.window.show_status(f"Cine: {self.cine_rate} slices per second (P plays; {CINE_RATES[0]} to "
+                                f"{CINE_RATES[-1]}).", 3000)  # fmt: skip
+
     def set_cine_rate(self, rate: int) -> None:
-        """Image ▸ Cine speed: ``rate`` slices per second (saved); a playing cine takes it at once."""
+        """The cine speed: ``rate`` slices per second (saved); a playing cine takes it at once."""
         if rate not in CINE_RATES:
             raise ValueError(f"cine rate {rate} is not one of {CINE_RATES}")
         self.cine_rate = rate

@@ -220,9 +220,15 @@ def test_cine_speed_is_saved_and_a_bad_saved_value_is_the_default(main_window, q
     from mammoview.gui.frames import DEFAULT_CINE_RATE, FrameStepper
 
     w = main_window
-    w.commands["cine_20"].trigger()
-    assert w.frames.cine_rate == 20 and w.commands["cine_20"].isChecked()
+    assert w.frames.cine_rate == DEFAULT_CINE_RATE == 10
+    for _ in range(2):
+        w.commands["cine_faster"].trigger()
+    assert w.frames.cine_rate == 20 and w.statusBar().currentMessage().startswith("Cine: 20 slices per second")
     assert FrameStepper(w).cine_rate == 20  # read back from the settings
+    for _ in range(5):
+        w.commands["cine_slower"].trigger()
+    assert w.frames.cine_rate == 5  # the slowest, not past it
+    w.frames.set_cine_rate(20)
     w.settings.set_value("image/cine_rate", "7")
     assert FrameStepper(w).cine_rate == DEFAULT_CINE_RATE
     with pytest.raises(ValueError, match="cine rate 7"):
