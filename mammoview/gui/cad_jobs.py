@@ -92,7 +92,10 @@ class CadRunner(QtCore.QObject):
 
     @property
     def running(self) -> bool:
-        return self.job is not None and self.job.running and self.job.study_key == self.study_key
+        """A job of the current study runs and was not cancelled (a cancelled one winding down does not count: Run
+        CAD right after Cancel starts a new job)."""
+        job = self.job
+        return job is not None and job.running and not job.cancel_event.is_set() and job.study_key == self.study_key
 
     def run(self, images: Sequence[MammoImage]) -> bool:
         """Start CAD on ``images`` of the current study, unless a cached result covers them (then emit it)."""

@@ -194,6 +194,26 @@ def test_opening_another_study_cancels_the_stale_job(cad_window, load, synthetic
     assert window.cad.study_key.endswith("2002") and window.cad.result is None
 
 
+def test_run_right_after_cancel_starts_a_new_job(cad_window, load, synthetic_study, qtbot, tmp_path, held_cad):
+    window = cad_window
+    load(window, [synthetic_study])
+    window.cad.runner.tile = SLOW_TILE
+    window.cad.use_model_loader(slow_loader(tmp_path))
+    qtbot.waitUntil(lambda: window.cad.model_info is not None, timeout=30_000)
+    window.cad.run()
+    first = window.cad.job
+    qtbot.waitUntil(lambda: window.cad.runner.progress.isVisible(), timeout=30_000)
+    window.commands["cad_cancel"].trigger()
+    window.commands["cad_run"].trigger()  # at once, while the cancelled job winds down
+    assert window.cad.job is not first and window.cad.job.running
+    assert window.statusBar().currentMessage() != "CAD is already running."
+    assert window.cad.runner.progress.cancel_button.isEnabled()
+    held_cad.set()
+    with qtbot.waitSignal(window.cad.runner.resultReady, timeout=60_000):
+        pass
+    assert not first.running
+
+
 def test_results_are_cached_per_study_and_model(cad_window, load, synthetic_study, qtbot):
     window = cad_window
     load(window, [synthetic_study])
