@@ -226,7 +226,8 @@ class FrameStepper(QtCore.QObject):
             jobs.errored.connect(lambda exc, v=view: self._on_error(v, exc))
         st.running = st.target
         frames = st.shown.image.info.frames
-        self.window.show_status(f"{view.label}: slice {st.target + 1} of {frames}…")
+        cine = f"cine, {self.cine_rate} slices per second (P stops), " if self.cine_view is view else ""
+        self.window.show_status(f"{view.label}: {cine}slice {st.target + 1} of {frames}…")
         jobs.submit(frame_job(st.shown, st.target))
 
     def _on_decoded(self, view: View, result: object) -> None:
