@@ -20,6 +20,7 @@ from PySide6 import QtCore
 
 from mammoview.gui.display_image import DisplayImage, prepare_display
 from mammoview.io import hang, load_study, open_paths
+from mammoview.io.dicom import NOT_ERRORS
 from mammoview.io.model import Hanging, LoadError, MammoImage, Study, StudyInfo
 from mammoview.io.reader import SpacingOption
 
@@ -104,6 +105,10 @@ class _Worker(QtCore.QObject):
             result = self._fn(lambda msg: self.progress.emit(self._id, msg), self._cancelled)
         except Exception as exc:  # reported to the GUI, never lost in the thread
             self.errored.emit(self._id, exc)
+        except BaseException as exc:  # e.g. a panic in a native library: the job must end, or the viewer waits on it
+            if isinstance(exc, NOT_ERRORS):
+                raise
+            self.errored.emit(self._id, RuntimeError(f"{type(exc).__name__}: {exc}"))
         else:
             self.finished.emit(self._id, result)
 

@@ -129,6 +129,10 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
     )
 
 
+#: what a decoder may raise that is no error of the file: passed on, never turned into a LoadError
+NOT_ERRORS = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
 def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic]:
     """Stored values of ``frame`` (0-based; the first by default), 2-D, in the file's integer type (colour -> grey
     luma).  Only that frame is decoded (pydicom reads one frame of native or encapsulated data).
@@ -148,14 +152,19 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
     try:
         with open(info.path, "rb") as f:
             preamble = has_dicom_preamble(f.read(132))
-        if preamble:
+        if preamble and info.transfer_syntax != DeflatedExplicitVRLittleEndian.name:
             arr = pixel_array(os.fspath(info.path), index=index, **fixed)
-        else:  # legacy file without File Meta: read it whole, with the encoding pydicom guessed
-            ds = pydicom.dcmread(info.path, force=True)
+        else:  # a legacy file without File Meta (read whole, with the encoding pydicom guessed), or a deflated one
+            ds = pydicom.dcmread(info.path, force=True)  # (dcmread inflates the data set; a path is read as stored)
             _transfer_syntax(ds)
             arr = pixel_array(ds, index=index, **fixed)
     except Exception as exc:  # decoders raise ValueError, RuntimeError, NotImplementedError...
         raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {_one_line(exc)})") from None
+    except BaseException as exc:
+        if isinstance(exc, NOT_ERRORS):
+            raise
+        # a decoder written in Rust panics on some corrupt data (pyo3's PanicException is no Exception)
+        raise LoadError(info.path, f"cannot decode pixel data (the decoder failed: {_one_line(exc)})") from None
     if arr.ndim == 3:
         arr = luma(arr)
     if arr.shape != (info.rows, info.columns):

@@ -233,6 +233,11 @@ def _guarded(path: Path, fn: Callable[[], _T]) -> _T:
     except Exception as exc:
         text = " ".join(str(exc).split())[:200]
         raise LoadError(path, f"{type(exc).__name__}: {text}") from None
+    except BaseException as exc:  # e.g. a panic of a decoder written in Rust (pyo3's PanicException)
+        if isinstance(exc, dicom.NOT_ERRORS):
+            raise
+        text = " ".join(str(exc).split())[:200]
+        raise LoadError(path, f"{type(exc).__name__}: {text}") from None
 
 
 def _with_warnings(info: ImageInfo, caught: list[str]) -> ImageInfo:

@@ -66,6 +66,46 @@ def test_corrupt_compressed_pixels_fail_at_decode(tmp_path: Path) -> None:
     assert_one_line(exc.value, path, "cannot decode pixel data")
 
 
+def test_a_decoder_panic_is_a_load_error_not_a_hang(tmp_path: Path) -> None:
+    """pylibjpeg-rle (Rust) panics on some corrupt RLE data: pyo3's PanicException is a BaseException, which an
+    ``except Exception`` misses (the viewer's decode job then never ended)."""
+    ds = mammo_dataset(synthetic_breast(64, 64))
+    ds.compress(RLELossless, encoding_plugin="pydicom")
+    path = write_dataset(ds, tmp_path / "rle.dcm")
+    data = bytearray(path.read_bytes())
+    data[data.find(b"\xe0\x7f\x10\x00") + 41] = 0  # the RLE header's third segment offset: out of bounds
+    path.write_bytes(bytes(data))
+    read_info(path)
+    with pytest.raises(LoadError) as exc:
+        read_image(path)
+    assert_one_line(exc.value, path, "cannot decode pixel data (the decoder failed")
+
+
+def test_keyboard_interrupt_while_decoding_is_not_a_load_error(write_dcm: MakeFile, monkeypatch) -> None:
+    from mammoview.io import dicom
+
+    path = write_dcm("k.dcm")
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dicom, "pixel_array", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        read_image(path)
+
+
+def test_a_deflated_file_decodes(tmp_path: Path) -> None:
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    px = synthetic_breast(40, 30)
+    ds = mammo_dataset(px)
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    path = write_dataset(ds, tmp_path / "deflated.dcm")
+    image = read_image(path)
+    assert image.info.transfer_syntax == "Deflated Explicit VR Little Endian"
+    np.testing.assert_array_equal(image.stored, px)
+
+
 def test_garbage_after_dicom_prefix(tmp_path: Path) -> None:
     path = tmp_path / "garbage.dcm"
     path.write_bytes(b"\0" * 128 + b"DICM" + bytes(range(256)) * 8)
