@@ -75,11 +75,19 @@ def load_job(info: StudyInfo, max_workers: int | None = None) -> Callable[[Progr
         images = _all_images(hanging)
         progress("Preparing display…")
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            displays = dict(zip(images, pool.map(prepare_display, images), strict=True))
+            displays = dict(zip(images, pool.map(_prepared, images), strict=True))
         t2 = time.perf_counter()
         return LoadedStudy(study, hanging, displays, {"decode_s": t1 - t0, "prepare_s": t2 - t1})
 
     return run
+
+
+def _prepared(image: MammoImage) -> DisplayImage:
+    """:func:`prepare_display`; a failure names the file (the reader must know which image it was)."""
+    try:
+        return prepare_display(image)
+    except Exception as exc:
+        raise LoadError(image.info.path, f"cannot be prepared for display ({type(exc).__name__}: {exc})") from None
 
 
 def _all_images(hanging: Hanging) -> list[MammoImage]:

@@ -7,6 +7,7 @@ mammogram with a broken window still opens with the default window.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from mammoview.io.model import (
     VoiLut,
     VoiWindow,
 )
-from mammoview.io.tags import float_or_none, floats, functional_group_items, int_or_none, multi_values
+from mammoview.io.tags import float_or_none, floats, functional_group_items, int_or_none, multi_values, unusable_number
 from mammoview.io.views import view_modifiers
 
 #: Photometric interpretations read as grey after converting colour to luma.
@@ -61,6 +62,10 @@ def pixel_chain(ds: Any, warnings: list[str]) -> PixelChain:
     )
 
 
+#: Estimated Radiographic Magnification Factors taken as such: contact views ~1.0-1.2, magnification views ~1.5-2
+MAGNIFICATION_RANGE = (0.9, 4.0)
+
+
 def pixel_spacing(ds: Any, warnings: list[str]) -> PixelSpacing | None:
     """Pixel spacing in mm and which attribute gave it.
 
@@ -81,7 +86,15 @@ def pixel_spacing(ds: Any, warnings: list[str]) -> PixelSpacing | None:
     if pair is None:
         return None
     factor = float_or_none(ds.get("EstimatedRadiographicMagnificationFactor"))
-    if factor is not None and factor > 0:
+    raw = ds.get("EstimatedRadiographicMagnificationFactor")
+    if (factor is None and unusable_number(ds, "EstimatedRadiographicMagnificationFactor")) or (
+        factor is not None and not MAGNIFICATION_RANGE[0] <= factor <= MAGNIFICATION_RANGE[1]
+    ):
+        lo, hi = MAGNIFICATION_RANGE
+        warnings.append(f"(0018,1114) Estimated Radiographic Magnification Factor {raw!r} is not a magnification "
+                        f"({lo:g} to {hi:g}); ignored")  # fmt: skip
+        factor = None
+    if factor is not None:
         return PixelSpacing(
             pair[0] / factor,
             pair[1] / factor,
@@ -190,6 +203,13 @@ def _modality(ds: Any, signed: bool, warnings: list[str]) -> ModalityTransform:
             first, data, _bits = lut
             return ModalityTransform(lut_first_mapped=first, lut_data=data, source="ModalityLUTSequence (0028,3000)")
     for where, item in [("", ds), *functional_group_items(ds, "PixelValueTransformationSequence")]:
+        for keyword, tag in (
+            ("RescaleSlope", "(0028,1053) Rescale Slope"),
+            ("RescaleIntercept", "(0028,1052) Rescale Intercept"),
+        ):
+            if unusable_number(item, keyword):
+                warnings.append(f"{tag} {item.get(keyword)!r} is not a finite number; rescale ignored")
+                return ModalityTransform()
         slope, intercept = float_or_none(item.get("RescaleSlope")), float_or_none(item.get("RescaleIntercept"))
         if slope is None and intercept is None:
             continue
@@ -204,6 +224,10 @@ def _modality(ds: Any, signed: bool, warnings: list[str]) -> ModalityTransform:
 def _windows(ds: Any, warnings: list[str]) -> tuple[VoiWindow, ...]:
     sources = [ds, *(item for _w, item in functional_group_items(ds, "FrameVOILUTSequence"))]
     for item in sources:
+        if unusable_number(item, "WindowCenter") or unusable_number(item, "WindowWidth"):
+            warnings.append(f"(0028,1050)/(0028,1051) Window Center {item.get('WindowCenter')!r} / Width "
+                            f"{item.get('WindowWidth')!r} are not finite numbers; ignored")  # fmt: skip
+            continue
         centers = floats(item.get("WindowCenter"))
         widths = floats(item.get("WindowWidth"))
         if not centers or not widths:
@@ -283,7 +307,7 @@ def _spacing_pair(value: Any, source: str, warnings: list[str]) -> tuple[float, 
         return None
     if len(nums) == 1:
         nums = nums * 2
-    if len(nums) != 2 or not all(n > 0 for n in nums):
-        warnings.append(f"{source} {value!r} must be two values > 0; ignored")
+    if len(nums) != 2 or not all(n > 0 and math.isfinite(n) for n in nums):
+        warnings.append(f"{source} {value!r} must be two finite values > 0; ignored")
         return None
     return nums[0], nums[1]

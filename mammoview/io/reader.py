@@ -8,6 +8,7 @@ pool) instead of escaping to the console.
 
 from __future__ import annotations
 
+import math
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -59,8 +60,8 @@ def parse_spacing(text: str) -> float | tuple[float, float]:
         values = [float(v) for v in text.replace("x", ",").split(",")]
     except ValueError:
         raise ValueError(f"not a number or ROW,COL pair: {text!r}") from None
-    if len(values) not in (1, 2) or not all(v > 0 for v in values):
-        raise ValueError(f"pixel spacing must be MM or ROW,COL with values > 0, got {text!r}")
+    if len(values) not in (1, 2) or not all(v > 0 and math.isfinite(v) for v in values):
+        raise ValueError(f"pixel spacing must be MM or ROW,COL with finite values > 0, got {text!r}")
     return values[0] if len(values) == 1 else (values[0], values[1])
 
 
@@ -210,6 +211,9 @@ def _decode(info: ImageInfo) -> MammoImage:
 def _pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic]:
     """Stored values of ``frame`` in an integer or float type (booleans as uint8)."""
     stored = dicom.read_dicom_pixels(info, frame) if info.file_format == "DICOM" else raster.read_raster_pixels(info)
+    if stored.dtype.kind == "f" and not np.isfinite(stored).all():
+        bad = int(np.count_nonzero(~np.isfinite(stored)))
+        raise LoadError(info.path, f"{bad} pixel value(s) are NaN or infinite: not an image to show or analyse")
     return stored if stored.dtype.kind in "uif" else stored.astype(np.uint8)
 
 

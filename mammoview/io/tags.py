@@ -6,6 +6,7 @@ give one shape so the parsers stay short.  No pydicom import: they only duck-typ
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -23,14 +24,22 @@ def text(value: Any) -> str:
 
 
 def floats(value: Any) -> list[float]:
-    """All values as floats ([] when absent or not numeric)."""
+    """All values as floats ([] when absent, or when one is not a number or not finite: NaN and infinity are no
+    rescale, window or spacing)."""
     if value is None or value == "":
         return []
     items = value if hasattr(value, "__iter__") and not isinstance(value, str) else [value]
     try:
-        return [float(v) for v in items]
+        out = [float(v) for v in items]
     except (TypeError, ValueError):
         return []
+    return out if all(math.isfinite(v) for v in out) else []
+
+
+def unusable_number(item: Any, keyword: str) -> bool:
+    """Whether ``item`` has ``keyword`` with a value that is not a finite number (to be named in a warning)."""
+    value = item.get(keyword)
+    return value is not None and value != "" and not floats(value)
 
 
 def float_or_none(value: Any) -> float | None:

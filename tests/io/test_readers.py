@@ -214,6 +214,26 @@ def test_simpleitk_fallback_reads_tiff(tmp_path: Path) -> None:
     assert np.array_equal(_sitk_pixels(path), px)
 
 
+def test_a_float_image_with_nan_or_infinity_is_refused_by_name(tmp_path: Path) -> None:
+    import SimpleITK as sitk
+
+    px = synthetic_breast(30, 20).astype(np.float32)
+    px[3, 4], px[5, 6] = np.nan, np.inf
+    path = tmp_path / "f.tif"
+    sitk.WriteImage(sitk.GetImageFromArray(px), str(path))
+    with pytest.raises(LoadError, match="2 pixel value\\(s\\) are NaN or infinite"):
+        read_image(path)
+
+
+def test_a_given_pixel_spacing_must_be_finite() -> None:
+    from mammoview.io.reader import parse_spacing
+
+    assert parse_spacing("0.29,0.177") == (0.29, 0.177)
+    for text in ("inf", "nan", "0.1,inf"):
+        with pytest.raises(ValueError, match="finite values > 0"):
+            parse_spacing(text)
+
+
 def test_legacy_dicom_without_file_meta(tmp_path: Path) -> None:
     """ACR-NEMA-style files (no preamble, no File Meta) are read with the encoding pydicom infers."""
     px = synthetic_breast(30, 20)
@@ -235,6 +255,19 @@ def _voi_lut_item(entries: int, n_data: int, with_data: bool = True) -> pydicom.
     return item
 
 
+def _ds(ds, **values: str) -> None:  # type: ignore[no-untyped-def]
+    """Set decimal-string attributes to text as a damaged file has it (pydicom warns on 'NaN' and 'inf')."""
+    import warnings
+
+    from pydicom.datadict import tag_for_keyword
+    from pydicom.dataelem import DataElement
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for keyword, text in values.items():
+            ds[keyword] = DataElement(tag_for_keyword(keyword), "DS", text)
+
+
 @pytest.mark.parametrize(
     ("edit", "warning"),
     [
@@ -247,10 +280,22 @@ def _voi_lut_item(entries: int, n_data: int, with_data: bool = True) -> pydicom.
                      setattr(ds, "VOILUTFunction", "CUBIC")), "VOI LUT Function 'CUBIC' is not"),
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 0, with_data=False)]), "LUT Data missing"),
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 100)]), "LUT Data has 100 of 4096 entries"),
-        (lambda ds: setattr(ds, "PixelSpacing", [0.1, 0.1, 0.1]), "must be two values > 0; ignored"),
+        (lambda ds: setattr(ds, "PixelSpacing", [0.1, 0.1, 0.1]), "must be two finite values > 0; ignored"),
+        (lambda ds: _ds(ds, PixelSpacing="inf\\inf"), "must be two finite values > 0; ignored"),
+        (lambda ds: _ds(ds, RescaleIntercept="NaN"), "Rescale Intercept 'NaN' is not a finite number"),
+        (lambda ds: _ds(ds, RescaleSlope="inf", RescaleIntercept="0"), "Rescale Slope 'inf' is not a finite number"),
+        (lambda ds: _ds(ds, WindowCenter="inf", WindowWidth="4000"),
+         "Window Center 'inf' / Width '4000' are not finite numbers"),
+        (lambda ds: (delattr(ds, "PixelSpacing"), _ds(ds, ImagerPixelSpacing="0.1\\0.1",
+                                                      EstimatedRadiographicMagnificationFactor="NaN")),
+         "Magnification Factor 'NaN' is not a magnification (0.9 to 4); ignored"),
+        (lambda ds: (delattr(ds, "PixelSpacing"), _ds(ds, ImagerPixelSpacing="0.1\\0.1",
+                                                      EstimatedRadiographicMagnificationFactor="1e-300")),
+         "Magnification Factor '1e-300' is not a magnification"),
     ],
     ids=["bits-stored", "photometric", "rescale-slope-0", "window-counts", "voi-function", "lut-no-data",
-         "lut-short", "spacing-three-values"],
+         "lut-short", "spacing-three-values", "spacing-inf", "intercept-nan", "slope-inf", "window-inf",
+         "magnification-nan", "magnification-tiny"],
 )  # fmt: skip
 def test_a_malformed_pixel_header_is_read_with_a_warning_and_decodes(write_dcm: MakeFile, edit, warning) -> None:  # type: ignore[no-untyped-def]
     """What a damaged or non-conformant header says is named and worked around; the image still shows."""
@@ -262,6 +307,8 @@ def test_a_malformed_pixel_header_is_read_with_a_warning_and_decodes(write_dcm: 
     image = read_image(path)
     shown = np.asarray(to_presentation(image.stored, image.info.chain), dtype=np.float64)
     assert np.isfinite(shown).all() and shown.max() > shown.min()
+    sp = info.spacing
+    assert sp is None or (np.isfinite([sp.row_mm, sp.col_mm]).all() and 0.01 < sp.row_mm < 10)
 
 
 @pytest.mark.parametrize("intercepts", [(0, 0, 0), (0, 0, -100)])
