@@ -146,3 +146,17 @@ def test_info_lists_each_studys_priors(write_dcm: MakeFile, tmp_path: Path, caps
     assert main(["info", "--json", str(tmp_path)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {s["key"]: s["priors"] for s in data["studies"]} == {"1.2.3.1": ["1.2.3.2"], "1.2.3.2": [], "1.2.3.3": []}
+
+
+def test_a_file_name_that_is_not_utf8_is_printed_escaped(write_dcm: MakeFile, tmp_path: Path) -> None:
+    import os
+
+    good = write_dcm("LCC.dcm")
+    odd = os.path.join(os.fsencode(tmp_path), b"\xff\xfe_RCC.dcm")  # a name from another system's encoding
+    os.rename(os.fsencode(write_dcm("other.dcm")), odd)
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}  # strict, as on a UTF-8 desktop
+    proc = subprocess.run([sys.executable, "-m", "mammoview", "info", str(tmp_path)], capture_output=True,
+                          env=env, timeout=60)  # fmt: skip
+    out = proc.stdout.decode("utf-8")
+    assert proc.returncode == 0, proc.stderr
+    assert str(good) in out and "\\udcff\\udcfe_RCC.dcm" in out
