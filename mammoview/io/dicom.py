@@ -246,11 +246,20 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID) -> None:
     rows, cols = _int_attr(path, ds, "Rows", 0), _int_attr(path, ds, "Columns", 0)
     bits = _int_attr(path, ds, "BitsAllocated", 16)
     frames = _int_attr(path, ds, "NumberOfFrames", 1)
+    if frames < 1:
+        raise LoadError(path, f"(0028,0008) NumberOfFrames {frames} is not a count of frames")
     samples = _int_attr(path, ds, "SamplesPerPixel", 1)
+    if samples == 3 and str(ds.get("PhotometricInterpretation", "")).strip().upper() == "YBR_FULL_422":
+        samples = 2  # two chroma values shared by each pair of pixels (PS3.3 C.7.6.3.1.2): 2 values per pixel
     expected = (rows * cols * samples * frames * bits + 7) // 8
     available = min(length, size - value_start)
     if available < expected:
         raise LoadError(path, f"truncated: Pixel Data has {available} of {expected} bytes")
+    row_bytes = max((cols * samples * bits + 7) // 8, 2)
+    if expected and length - expected > row_bytes:  # more than padding: the header does not describe the data
+        raise LoadError(path, f"Pixel Data holds {length} bytes where {rows} rows x {cols} columns x {samples} "
+                              f"sample(s) x {bits} bits x {frames} frame(s) make {expected}: Rows, Columns, Bits "
+                              "Allocated or Number of Frames is wrong")  # fmt: skip
 
 
 def _walk_fragments(path: Path, fp: BinaryIO, end: str, size: int) -> None:

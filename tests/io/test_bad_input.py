@@ -106,6 +106,41 @@ def test_a_deflated_file_decodes(tmp_path: Path) -> None:
     np.testing.assert_array_equal(image.stored, px)
 
 
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        (lambda ds: setattr(ds, "Columns", ds.Columns - 1), "80 rows x 59 columns"),
+        (lambda ds: (setattr(ds, "BitsAllocated", 8), setattr(ds, "BitsStored", 8), setattr(ds, "HighBit", 7)),
+         "x 8 bits"),
+        (lambda ds: setattr(ds, "PixelData", ds.PixelData * 2), "x 1 frame(s)"),
+    ],
+    ids=["columns-one-short", "bits-allocated-8-over-16-bit-data", "a-second-frame-not-counted"],
+)  # fmt: skip
+def test_pixel_data_the_header_does_not_describe_is_refused(tmp_path: Path, edit, words: str) -> None:  # type: ignore[no-untyped-def]
+    """More data than Rows x Columns x bits x frames is a wrong header, not padding: shown, it would be a sheared or
+    garbled picture (and the CAD would score it)."""
+    ds = mammo_dataset(synthetic_breast(80, 60))
+    edit(ds)
+    path = write_dataset(ds, tmp_path / "wrong.dcm")
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path, "Pixel Data holds", words, "is wrong")
+
+
+def test_padding_and_subsampled_colour_are_no_size_error() -> None:
+    from pydicom.data import get_testdata_file
+
+    for name in ("MR_small_padded.dcm", "SC_ybr_full_422_uncompressed.dcm"):  # 128 bytes of padding; YBR 4:2:2
+        read_info(get_testdata_file(name))
+
+
+def test_a_frame_count_below_one_is_named(write_dcm: MakeFile) -> None:
+    path = write_dcm("f.dcm", edit=lambda ds: setattr(ds, "NumberOfFrames", -1))
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path, "NumberOfFrames -1 is not a count of frames")
+
+
 def test_garbage_after_dicom_prefix(tmp_path: Path) -> None:
     path = tmp_path / "garbage.dcm"
     path.write_bytes(b"\0" * 128 + b"DICM" + bytes(range(256)) * 8)
