@@ -316,8 +316,9 @@ def atomic_write_json(path: Path, doc: dict[str, Any]) -> None:
     atomic_write_bytes(path, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
 
 
-#: what reading a damaged file raises: not JSON, a missing key, a value of the wrong type, an unknown enum value
-DAMAGED = (ValueError, KeyError, TypeError)
+#: what reading a damaged file raises: not JSON, a missing key, a value of the wrong type, an unknown enum value,
+#: a number too large for an int (1e999 reads as infinity), JSON nested too deep
+DAMAGED = (ValueError, KeyError, TypeError, OverflowError, RecursionError)
 
 
 @dataclass

@@ -223,6 +223,13 @@ WRONG_SHAPES = {  # valid JSON, but not a read: each is set aside, never an exce
     "a measurement string": {"state": {"measurements": ["M1"]}},
     "cad seen a number": {"state": {"cad_seen": 3}},
     "an unknown density": {"state": {"decision": {"density": "z"}}},
+    "a mark id of 1e999": {
+        "state": {"marks": [{"id": 1e999, "view": "LCC", "image": "i", "x": 1, "y": 2, "kind": "mass"}]}
+    },
+    "a frame of 1e999": {
+        "state": {"measurements": [{"id": 1, "view": "LCC", "image": "i", "p0": [0, 0], "p1": [1, 1], "frame": 1e999}]}
+    },
+    "nested too deep": {"state": {"cad_seen": [[[]]]}},  # nested 100000 deep when written below
 }
 
 
@@ -232,7 +239,10 @@ def test_a_read_file_of_the_wrong_shape_is_damaged_too(tmp_path, doc):
     path = store.path_for("P_00001")
     if isinstance(doc, dict):
         doc = {"study_sha256": study_hash("P_00001"), **doc}
-    path.write_text(json.dumps(doc))
+    text = json.dumps(doc)  # 1e999 is inf: written as Infinity, which json reads back as inf (no int)
+    if "[[[]]]" in text:
+        text = text.replace("[[[]]]", "[" * 100_000 + "]" * 100_000)
+    path.write_text(text)
     assert store.peek("P_00001") is None and path.exists()  # the worklist's look changes nothing
     assert store.load("P_00001") == ReadState()
     assert not path.exists() and len(list(tmp_path.glob("*.damaged-*"))) == 1
