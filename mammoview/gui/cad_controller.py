@@ -130,6 +130,7 @@ class CadController(ReaderActions, QtCore.QObject):
         for tool, other in ((self.measure_tool, self.prior_measure), (self.prior_measure, self.measure_tool)):
             tool.measuring.connect(lambda text: window.show_status(text, 6000))
             tool.picked.connect(lambda _m, o=other: o.select(None))  # one selection: the one Del deletes
+            tool.picked.connect(lambda _m: self._unselect_mark())
         self.runner.modelChanged.connect(self._on_model_changed)
         self.runner.resultReady.connect(self._on_result)
         window.studyShown.connect(self._on_study_shown)
@@ -335,7 +336,7 @@ class CadController(ReaderActions, QtCore.QObject):
 
     def _on_marks_changed(self) -> None:
         if self.selected_mark is not None and self.reader.mark(self.selected_mark.id) is None:
-            self.selected_mark = None
+            self._unselect_mark()  # deleted or undone: its highlight goes with it
         if self.unlocked and any(o.result is None and self.image_result(o.panel) for o in self.overlays.values()):
             self.rebuild()  # just unlocked: the CAD layers appear
             return

@@ -140,8 +140,12 @@ class ReaderActions:
 
     def delete_selected_mark(self) -> None:
         """Del: the selected measurement, else the selected reader mark."""
+        measured = self.measure_tool.selected or self.prior_measure.selected
         if (m := self.measure_tool.delete_selected() or self.prior_measure.delete_selected()) is not None:
             self.window.show_status(f"{m.label} deleted (Ctrl+Z undoes).", 4000)
+            return
+        if measured is not None:  # the selection is a measurement not on screen: nothing else is what Del means
+            self.window.show_status(f"{measured.label} is not on screen: Del deletes only what is shown.", 4000)
             return
         row = self.findings.selected_row()
         mark = self.selected_mark or (row.marks[0] if row is not None and row.finding is None and row.marks else None)
@@ -164,9 +168,12 @@ class ReaderActions:
             self.window.show_status(f"{mark.label} deleted (Ctrl+Z undoes).", 4000)
 
     def _select_nothing(self) -> None:
-        self.selected_mark = None
         self.measure_tool.select(None)
         self.prior_measure.select(None)
+        self._unselect_mark()
+
+    def _unselect_mark(self) -> None:
+        self.selected_mark = None
         for overlay in self.overlays.values():
             overlay.set_highlight(None)
 

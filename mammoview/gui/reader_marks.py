@@ -71,6 +71,7 @@ class ReaderMarks(QtCore.QObject):
         self.state = ReadState()
         self._undo: list[_Edit] = []
         self._redo: list[_Edit] = []
+        self._redo_dropped: list[_Edit] = []  # what the last action took off the redo stack
         self._clock = clock
         self._timing = False  # the open study's first read is not done: its reading time counts
         self._active = True  # the viewer is the active application (the clock pauses otherwise)
@@ -155,6 +156,7 @@ class ReaderMarks(QtCore.QObject):
         places nothing): undone and forgotten, so neither undo nor redo brings it back."""
         if not self._undo or self._undo[-1].after[0] != (*self._undo[-1].before[0], mark):
             return False
+        self._redo = self._redo_dropped  # as before the click: what could be redone still can
         self._save(self._with(self._undo.pop().before))
         return True
 
@@ -275,7 +277,7 @@ class ReaderMarks(QtCore.QObject):
     # -- internals ------------------------------------------------------------------------------------
     def _apply(self, marks: tuple[ReaderMark, ...], measurements: tuple[Measurement, ...], text: str) -> None:
         self._undo.append(_Edit((self.state.marks, self.state.measurements), (marks, measurements), text))
-        self._redo.clear()
+        self._redo_dropped, self._redo = self._redo, []  # (a withdrawn action gives them back)
         self._save(self._with((marks, measurements)))
 
     def _with(self, annotations: _Annotations) -> ReadState:

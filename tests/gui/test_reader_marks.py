@@ -276,3 +276,44 @@ def test_the_first_reads_marks_stay_once_it_is_done(study, qtbot):
     click_stored(rcc, 151, 301)
     w.commands["cad_delete_mark"].trigger()
     assert [m.id for m in w.cad.reader.marks] == [1]
+
+
+def test_a_measurement_selected_after_a_mark_is_the_only_selection(study, qtbot):
+    w = study
+    rmlo, rcc = w.panels[View.RMLO], w.panels[View.RCC]
+    w.commands["cad_mark_mode"].trigger()
+    click_stored(rmlo, 150, 250)
+    click_stored(rmlo, 151, 251)  # R1 selected
+    m = w.cad.measure_tool.measure(rcc, (50, 100), (150, 300))
+    w.cad.focus_measurement(m)  # M1's row: the selection now, R1's highlight gone
+    assert w.cad.selected_mark is None and not w.cad.overlays[View.RMLO]._highlight
+    w.cad.measure_tool.select(m)
+    w.commands["layout_mlo"].trigger()  # M1 not on screen
+    w.commands["cad_delete_mark"].trigger()
+    assert [x.id for x in w.cad.reader.marks] == [1] and [x.id for x in w.cad.reader.measurements] == [1]
+    assert w.statusBar().currentMessage() == "M1 is not on screen: Del deletes only what is shown."
+
+
+def test_undoing_the_selected_mark_takes_its_highlight_away(study, qtbot):
+    w = study
+    rcc = w.panels[View.RCC]
+    w.commands["cad_mark_mode"].trigger()
+    click_stored(rcc, 90, 200)
+    click_stored(rcc, 91, 201)
+    assert w.cad.overlays[View.RCC]._highlight
+    w.commands["cad_undo"].trigger()
+    assert w.cad.selected_mark is None and not w.cad.overlays[View.RCC]._highlight
+
+
+def test_a_double_click_in_mark_mode_leaves_undo_and_redo_as_they_were(study, qtbot):
+    w = study
+    lcc = w.panels[View.LCC]
+    w.commands["cad_mark_mode"].trigger()
+    click_stored(lcc, 100, 200)
+    click_stored(lcc, 160, 320)
+    w.commands["cad_undo"].trigger()  # R2 undone: redo can bring it back
+    double_click_stored(lcc, 220, 400)
+    qtbot.waitUntil(lambda: w.hanging.maximized is View.LCC, timeout=3000)
+    assert [m.id for m in w.cad.reader.marks] == [1] and w.cad.reader.can_redo
+    w.commands["cad_redo"].trigger()
+    assert [m.id for m in w.cad.reader.marks] == [1, 2]
