@@ -141,11 +141,12 @@ class FrameStepper(QtCore.QObject):
     # -- cine ------------------------------------------------------------------------------------
     def toggle_cine(self) -> None:
         """Image ▸ Play slices: sweep the active view's volume back and forth, or stop the sweep."""
-        if self.cine_view is not None:
-            view = self.cine_view
+        playing, active = self.cine_view, self.window.active_panel()
+        if playing is not None:
             self.stop_cine()
-            self.window.show_status(f"{view.label}: cine stopped.", 3000)
-            return
+            if active.view is playing or active.display is None or active.display.image.info.frames < 2:
+                self.window.show_status(f"{playing.label}: cine stopped.", 3000)
+                return  # else P on another volume: the cine moves there
         found = self._active_volume("Play slices sweeps through")
         if found is None:
             return
@@ -184,9 +185,13 @@ class FrameStepper(QtCore.QObject):
         if view is None:
             return
         st = self._steps.get(view)
-        display = self.window.panels[view].display
-        if st is None or display is not st.shown:  # another image or study in the panel, or a decode failed
+        panel = self.window.panels[view]
+        if st is None or panel.display is not st.shown:  # another image or study in the panel, or a decode failed
             self.stop_cine()
+            return
+        if not panel.isVisible():  # the layout hides it (another pair, a maximised view): nobody watches
+            self.stop_cine()
+            self.window.show_status(f"{view.label}: cine stopped (the view is not on screen).", 4000)
             return
         if st.running is not None or st.target != st.shown.image.frame:
             self._cine_late = True  # the decoder sets the pace: a beat never queues a slice, it is played late

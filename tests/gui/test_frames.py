@@ -457,3 +457,19 @@ def test_a_priors_volume_says_which_slice_it_shows(main_window, load, tmp_path, 
     compare(w, qtbot)
     title = w.hanging.prior_panels[View.LCC].labels.title.text()
     assert "prior · 2 years before · tomosynthesis frame 1 of 5" in title
+
+
+def test_the_cine_stops_when_its_view_is_hidden_and_p_on_another_volume_moves_it(main_window, load, tmp_path, qtbot):
+    w = main_window
+    folder = tmp_path / "two"
+    write_tomo(folder / "LCC_tomo.dcm")
+    write_tomo(folder / "RCC_tomo.dcm", "RCC")
+    load(w, [folder])
+    w._activate(w.panels[View.LCC])
+    w.commands["cine"].trigger()
+    w._activate(w.panels[View.RCC])
+    w.commands["cine"].trigger()  # P on the other volume: the cine moves there
+    assert w.frames.cine_view is View.RCC
+    w.commands["layout_mlo"].trigger()  # the CC pair is hidden
+    qtbot.waitUntil(lambda: w.frames.cine_view is None, timeout=5_000)
+    assert w.statusBar().currentMessage() == "R CC: cine stopped (the view is not on screen)."
