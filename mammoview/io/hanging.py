@@ -49,6 +49,15 @@ def hang(study: Study) -> Hanging:
                 volumes.append(f"{view.label}: {others}")
             else:
                 warnings.append(f"{len(imgs)} images claim {view.label}: showing {imgs[0].path.name}; also {others}")
+    by_uid: dict[str, list[MammoImage]] = {}
+    for img in study.images:
+        if img.info.meta.sop_uid:
+            by_uid.setdefault(img.info.meta.sop_uid, []).append(img)
+    for uid, same in by_uid.items():  # one instance, two files: a copy, or a broken export; the reader must know
+        if len(same) > 1:
+            names = " and ".join(i.path.name for i in same)
+            warnings.append(f"{names} share SOP Instance UID {uid}: the same image twice, or an export that gave "
+                            "two images one UID (your marks and measurements on one show on the other)")  # fmt: skip
     notes: list[str] = []
     if volumes:  # a DBT exam: each 2-D (or synthesized 2-D) view with its volume behind it
         notes.append(f"tomosynthesis behind the 2-D views (D shows it) of {'; '.join(volumes)}")

@@ -160,6 +160,22 @@ def test_hang_duplicates_unknown_and_missing(write_dcm: MakeFile, tmp_path: Path
     assert "no image for R CC, R MLO, L MLO" in text
 
 
+def test_two_files_of_one_sop_instance_uid_are_named(write_dcm: MakeFile, tmp_path: Path) -> None:
+    def uid(ds):  # type: ignore[no-untyped-def]
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4.5"
+
+    write_dcm("LCC.dcm", study_uid="9.9", laterality="L", view="CC", edit=uid)
+    write_dcm("LCC_other.dcm", study_uid="9.9", laterality="L", view="CC", edit=uid)
+    write_dcm("RCC.dcm", study_uid="9.9", laterality="R", view="CC")
+    (info,), _ = open_paths([tmp_path])
+    h = hang(load_study(info, max_workers=2))
+    shared = [w for w in h.warnings if "share SOP Instance UID" in w]
+    assert shared == [
+        "LCC.dcm and LCC_other.dcm share SOP Instance UID 1.2.3.4.5: the same image twice, or an "
+        "export that gave two images one UID (your marks and measurements on one show on the other)"
+    ]
+
+
 def test_raw_for_processing_images_are_named_and_hang_behind_the_presentation_image(write_dcm: MakeFile,
                                                                                    tmp_path: Path) -> None:  # fmt: skip
     """A vendor export often holds both the raw detector image and the processed one of each view."""
