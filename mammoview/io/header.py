@@ -285,7 +285,15 @@ def _lut(
         if data.size == 0:
             return None
     data = data[:entries]
-    return first, data.astype(np.uint8 if bits == 8 else np.uint16), bits
+    top = int(data.max())
+    if not 1 <= bits <= 16:
+        fixed = 8 if top < 256 else 16
+        warnings.append(f"{where}: (0028,3002) LUT Descriptor gives {bits} bits per entry; read as {fixed}")
+        bits = fixed
+    elif top > 2**bits - 1:
+        warnings.append(f"{where}: LUT Data reach {top}, above the {bits} bits of its descriptor; shown as the "
+                        "brightest value")  # fmt: skip
+    return first, data.astype(np.uint8 if bits == 8 and top < 256 else np.uint16), bits
 
 
 def _little_endian(ds: Any) -> bool:

@@ -52,10 +52,13 @@ def apply_voi_lut_item(arr: npt.ArrayLike, lut: VoiLut) -> npt.NDArray[np.float6
 
     Input values below the first mapped value take the first entry, values past the
     end the last; outputs are divided by ``2**output_bits - 1`` (third LUT Descriptor
-    value).  Non-integer input (a fractional rescale) is rounded first.
+    value) and clipped to [0, 1].  Non-integer input (a fractional rescale) is rounded first.
     """
     x = np.asarray(arr)
     if x.dtype.kind == "f":
         x = np.rint(x)
     idx = np.clip(x.astype(np.int64) - lut.first_mapped, 0, len(lut.data) - 1)
-    return np.asarray(lut.data[idx], dtype=np.float64) / float(2**lut.output_bits - 1)
+    top = float(2**lut.output_bits - 1)
+    # entries above the declared output bits (a LUT of 16-bit data declared 12) are the brightest value, never
+    # past it: past 1 the display's 8-bit table would wrap round to black
+    return np.clip(np.asarray(lut.data[idx], dtype=np.float64) / top, 0.0, 1.0)

@@ -247,11 +247,11 @@ def test_legacy_dicom_without_file_meta(tmp_path: Path) -> None:
     assert np.array_equal(image.stored, px)
 
 
-def _voi_lut_item(entries: int, n_data: int, with_data: bool = True) -> pydicom.Dataset:
+def _voi_lut_item(entries: int, n_data: int, with_data: bool = True, bits: int = 16, scale: int = 1) -> pydicom.Dataset:
     item = pydicom.Dataset()
-    item.LUTDescriptor = [entries, 0, 16]
+    item.LUTDescriptor = [entries, 0, bits]
     if with_data:
-        item.LUTData = np.arange(n_data, dtype="<u2").tobytes()
+        item.LUTData = (np.arange(n_data, dtype="<u2") * scale).tobytes()
     return item
 
 
@@ -280,6 +280,10 @@ def _ds(ds, **values: str) -> None:  # type: ignore[no-untyped-def]
                      setattr(ds, "VOILUTFunction", "CUBIC")), "VOI LUT Function 'CUBIC' is not"),
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 0, with_data=False)]), "LUT Data missing"),
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 100)]), "LUT Data has 100 of 4096 entries"),
+        (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 4096, bits=12, scale=16)]),
+         "LUT Data reach 65520, above the 12 bits of its descriptor"),
+        (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 4096, bits=0)]),
+         "LUT Descriptor gives 0 bits per entry; read as 16"),
         (lambda ds: setattr(ds, "PixelSpacing", [0.1, 0.1, 0.1]), "must be two finite values > 0; ignored"),
         (lambda ds: _ds(ds, PixelSpacing="inf\\inf"), "must be two finite values > 0; ignored"),
         (lambda ds: _ds(ds, RescaleIntercept="NaN"), "Rescale Intercept 'NaN' is not a finite number"),
@@ -294,8 +298,8 @@ def _ds(ds, **values: str) -> None:  # type: ignore[no-untyped-def]
          "Magnification Factor '1e-300' is not a magnification"),
     ],
     ids=["bits-stored", "photometric", "rescale-slope-0", "window-counts", "voi-function", "lut-no-data",
-         "lut-short", "spacing-three-values", "spacing-inf", "intercept-nan", "slope-inf", "window-inf",
-         "magnification-nan", "magnification-tiny"],
+         "lut-short", "lut-data-above-its-bits", "lut-zero-bits", "spacing-three-values", "spacing-inf",
+         "intercept-nan", "slope-inf", "window-inf", "magnification-nan", "magnification-tiny"],
 )  # fmt: skip
 def test_a_malformed_pixel_header_is_read_with_a_warning_and_decodes(write_dcm: MakeFile, edit, warning) -> None:  # type: ignore[no-untyped-def]
     """What a damaged or non-conformant header says is named and worked around; the image still shows."""
@@ -307,6 +311,11 @@ def test_a_malformed_pixel_header_is_read_with_a_warning_and_decodes(write_dcm: 
     image = read_image(path)
     shown = np.asarray(to_presentation(image.stored, image.info.chain), dtype=np.float64)
     assert np.isfinite(shown).all() and shown.max() > shown.min()
+    if image.info.chain.voi_luts:  # a LUT's output never passes the top the display maps to white
+        from mammoview.io.pixels import display_lut
+
+        _offset, table = display_lut(image.info.chain, image.info.chain.voi_luts[0], 0, 4095)
+        assert (np.diff(table.astype(np.int64)) >= 0).all()  # monotone: no wrap round to black
     sp = info.spacing
     assert sp is None or (np.isfinite([sp.row_mm, sp.col_mm]).all() and 0.01 < sp.row_mm < 10)
 
