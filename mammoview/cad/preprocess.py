@@ -39,6 +39,9 @@ ASSUMED_IMAGE_HEIGHT_MM = 230.0
 #: Largest side the CAD accepts: mammography films and detectors are at most ~30 cm; a wider image
 #: means a wrong spacing (or no mammogram), and resampling it to the model grid could exhaust memory.
 MAX_EXTENT_MM = 600.0
+#: Below this (mm, the smaller side) or this many pixels a side, an image is no whole-breast mammogram either.
+MIN_EXTENT_MM = 30.0
+MIN_SIDE_PX = 32
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ IMPLANT_NOTE = (
 
 
 def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:
-    """A clear error, before any work, for an image larger than :data:`MAX_EXTENT_MM` at ``spacing``."""
+    """A clear error, before any work, for an image larger than :data:`MAX_EXTENT_MM` at ``spacing``, smaller than
+    :data:`MIN_EXTENT_MM`, or of fewer than :data:`MIN_SIDE_PX` pixels on a side: none is a mammogram."""
     height, width = shape[0] * spacing.row_mm, shape[1] * spacing.col_mm
     if max(height, width) > MAX_EXTENT_MM:
         where = "--pixel-spacing, or Image ▸ Pixel spacing in the viewer"
@@ -159,6 +163,15 @@ def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:
             f"at {spacing.row_mm:.4g} x {spacing.col_mm:.4g} mm per pixel ({spacing.source}) the image would be "
             f"{height:.0f} x {width:.0f} mm; a mammogram is at most about 300 mm on a side, so the CAD does not run: "
             f"{hint}"
+        )
+    if min(shape) < MIN_SIDE_PX:
+        raise ImageRefused(f"{shape[0]} x {shape[1]} pixels is no mammogram (at least {MIN_SIDE_PX} pixels a side), "
+                           "so the CAD does not run")  # fmt: skip
+    if min(height, width) < MIN_EXTENT_MM:
+        raise ImageRefused(
+            f"at {spacing.row_mm:.4g} x {spacing.col_mm:.4g} mm per pixel ({spacing.source}) the image is "
+            f"{height:.3g} x {width:.3g} mm; a whole-breast mammogram is at least about {MIN_EXTENT_MM:.0f} mm on a "
+            "side, so the CAD does not run: check the pixel spacing"
         )
 
 

@@ -310,3 +310,14 @@ def test_a_refusal_points_at_where_the_spacing_came_from():
         "PixelSpacing (0028,0030)": "the file's pixel spacing looks wrong",
         "guess": "give its pixel spacing (--pixel-spacing, or Image ▸ Pixel spacing in the viewer)",
     }
+
+
+def test_an_image_too_small_for_a_mammogram_is_refused():
+    from mammoview.cad.preprocess import check_extent
+    from mammoview.io.model import PixelSpacing
+
+    check_extent((400, 300), PixelSpacing(0.3, 0.3, "PixelSpacing (0028,0030)"))  # 120 x 90 mm: a breast
+    with pytest.raises(ValueError, match=r"^3 x 3 pixels is no mammogram \(at least 32 pixels a side\)"):
+        check_extent((3, 3), PixelSpacing(76.7, 76.7, "guess", estimated=True))  # 230 mm tall, but 9 pixels
+    with pytest.raises(ValueError, match=r"the image is 0.0004 x 0.0003 mm; a whole-breast mammogram is at least"):
+        check_extent((400, 300), PixelSpacing(1e-6, 1e-6, "PixelSpacing (0028,0030)"))
