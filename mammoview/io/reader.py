@@ -189,6 +189,8 @@ def _read_info(path: Path, spacing: PixelSpacing | None) -> ImageInfo:
         raise LoadError(path, "no such file")
     if path.is_dir():
         raise LoadError(path, "is a folder, not a file")
+    if not path.is_file():  # a pipe, socket or device: reading it could wait forever or never end
+        raise LoadError(path, "is not a regular file (a pipe, socket or device)")
     fmt = sniff(path)
     if fmt is None:
         raise LoadError(path, "not an image (neither DICOM nor PNG/JPEG/PGM/TIFF)")

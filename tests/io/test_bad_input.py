@@ -141,6 +141,18 @@ def test_a_frame_count_below_one_is_named(write_dcm: MakeFile) -> None:
     assert_one_line(exc.value, path, "NumberOfFrames -1 is not a count of frames")
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_or_device_named_explicitly_is_refused_not_read(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.dcm"
+    os.mkfifo(fifo)  # reading it would wait for a writer forever
+    for path in (fifo, Path("/dev/zero")):  # and this one never ends
+        with pytest.raises(LoadError) as exc:
+            read_info(path)
+        assert_one_line(exc.value, path, "is not a regular file")
+
+
 def test_garbage_after_dicom_prefix(tmp_path: Path) -> None:
     path = tmp_path / "garbage.dcm"
     path.write_bytes(b"\0" * 128 + b"DICM" + bytes(range(256)) * 8)
