@@ -221,7 +221,10 @@ def _pnm_pixels(path: Path) -> npt.NDArray[np.generic]:
         values = np.array(raw.split(), dtype=np.int64)
         if values.size < count:
             raise LoadError(path, f"truncated: {values.size} of {count} PGM/PPM samples")
-        arr = values[:count].astype(np.uint8 if maxval < 256 else np.uint16)
+        values = values[:count]
+        if values.size and (values.min() < 0 or values.max() > maxval):  # would wrap round in the integer type
+            raise LoadError(path, f"PGM/PPM samples {values.min()}..{values.max()} outside 0..{maxval} (its maxval)")
+        arr = values.astype(np.uint8 if maxval < 256 else np.uint16)
     else:
         if len(raw) < count * dtype.itemsize:
             raise LoadError(path, f"truncated: {len(raw)} of {count * dtype.itemsize} PGM/PPM bytes")

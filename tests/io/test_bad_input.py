@@ -290,3 +290,11 @@ def test_an_image_far_larger_than_a_mammogram_is_refused_at_its_header(tmp_path:
     ok = tmp_path / "ok.pgm"
     ok.write_bytes(b"P5\n4000 3000\n255\n" + bytes(4000 * 3000))  # 12 Mpx: a mammogram's size
     assert read_info(ok).rows == 3000
+
+
+def test_ascii_pgm_samples_outside_its_maxval_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "odd.pgm"
+    path.write_text("P2\n3 1\n255\n-2 100 300\n")  # -2 and 300 would wrap round to 254 and 44
+    with pytest.raises(LoadError) as exc:
+        read_image(path)
+    assert_one_line(exc.value, path, "PGM/PPM samples -2..300 outside 0..255")
