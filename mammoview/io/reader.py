@@ -97,9 +97,16 @@ def sniff(path: Path) -> str | None:
     fmt = raster.raster_format(head)
     if fmt is not None:
         return fmt
-    if path.suffix.lower() in DICOM_SUFFIXES or not path.suffix:
+    if (path.suffix.lower() in DICOM_SUFFIXES or not path.suffix) and _starts_like_dicom(head):
         return "DICOM"  # maybe a DICOM file without preamble; read_dicom_info decides
     return None
+
+
+def _starts_like_dicom(head: bytes) -> bool:
+    """Whether a file without the DICM preamble begins with a data element as legacy (ACR-NEMA style) files do: the
+    group of File Meta (0002) or of identification (0008), in either byte order.  Anything else (a README without an
+    extension, a file of zeros) is no image, said at once instead of parsed as DICOM to its end."""
+    return len(head) >= 8 and head[:2] in (b"\x02\x00", b"\x08\x00", b"\x00\x02", b"\x00\x08")
 
 
 def read_info(path: str | Path, pixel_spacing: SpacingOption = None) -> ImageInfo:

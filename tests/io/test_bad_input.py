@@ -202,7 +202,8 @@ def test_palette_colour_is_refused(pydicom_data: Path) -> None:
     ("name", "content", "words"),
     [
         ("notes.txt", b"hello", ("not an image",)),
-        ("blob", b"just some bytes, no DICOM here" * 10, ("not an image file",)),
+        ("blob", b"just some bytes, no DICOM here" * 10, ("not an image (neither DICOM",)),
+        ("zeros", b"\x00" * 100_000, ("not an image (neither DICOM",)),  # said at once, not parsed to its end
         ("fake.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, ()),
     ],
 )
