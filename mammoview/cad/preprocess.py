@@ -40,7 +40,7 @@ ASSUMED_IMAGE_HEIGHT_MM = 230.0
 #: means a wrong spacing (or no mammogram), and resampling it to the model grid could exhaust memory.
 MAX_EXTENT_MM = 600.0
 #: Below this (mm, the smaller side) or this many pixels a side, an image is no whole-breast mammogram either.
-MIN_EXTENT_MM = 30.0
+MIN_EXTENT_MM = 20.0
 MIN_SIDE_PX = 32
 
 
