@@ -26,7 +26,7 @@ from PySide6 import QtGui, QtWidgets
 
 from mammoview.gui.export_legend import LegendInfo, legend_height, paint_legend
 from mammoview.gui.matching import RULE
-from mammoview.gui.read_state import ReadState, atomic_write_json, image_key, now_iso, study_hash
+from mammoview.gui.read_state import ReadState, atomic_write_json, image_key, now_iso, study_pseudonym
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -223,7 +223,7 @@ def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) 
     prior exam under this one; then ``prior`` says which exam that is)."""
     cad, loaded = window.cad, window.loaded
     key = cad.study_key or ""
-    study: dict[str, Any] = {"key_sha256": study_hash(key)}
+    study: dict[str, Any] = {"pseudonym": study_pseudonym(key)}  # (a plain hash of the key could be reversed)
     if loaded is not None and not anonymize:
         meta = loaded.study.info.meta
         study.update(

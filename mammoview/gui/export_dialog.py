@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.gui.export import export_paths, export_study
-from mammoview.gui.read_state import study_hash
+from mammoview.gui.read_state import study_pseudonym
 
 if TYPE_CHECKING:
     from mammoview.gui.main_window import MainWindow
@@ -27,9 +27,9 @@ def confirm_overwrite(parent: QtWidgets.QWidget, existing: list[Path]) -> bool:
 
 
 def default_name(window: MainWindow) -> str:
-    """``mammoview-<hash8>-<date>.png``: no patient name or ID in the file name."""
+    """``mammoview-<pseudonym8>-<date>.png``: no patient name or ID in the file name, nor a hash that gives it."""
     key = window.cad.study_key or "study"
-    return f"mammoview-{study_hash(key)[:8]}-{_dt.date.today():%Y%m%d}.png"
+    return f"mammoview-{study_pseudonym(key)[:8]}-{_dt.date.today():%Y%m%d}.png"
 
 
 class ExportDialog(QtWidgets.QDialog):

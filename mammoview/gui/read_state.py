@@ -14,9 +14,11 @@ import contextlib
 import datetime as _dt
 import enum
 import hashlib
+import hmac
 import json
 import logging
 import os
+import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -300,6 +302,41 @@ def now_iso() -> str:
 def study_hash(study_key: str) -> str:
     """SHA-256 (hex) of the study key: names the file without naming the patient."""
     return hashlib.sha256(study_key.encode("utf-8")).hexdigest()
+
+
+def study_pseudonym(study_key: str) -> str:
+    """A name for a study in what may leave this machine (an anonymised export): HMAC-SHA256 of its key with this
+    installation's secret (:func:`_pseudonym_secret`).  The same study gets the same pseudonym here, and nobody
+    without the secret can find it from the key: a plain hash of a CBIS-DDSM key (``P_00820``) is reversed by trying
+    its 100,000 possible values."""
+    return hmac.new(_pseudonym_secret(), study_key.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+_secret: bytes | None = None
+
+
+def _pseudonym_secret() -> bytes:
+    """32 random bytes kept in the app data folder (``pseudonym.key``, made once, readable by the user only); when
+    that folder cannot be written, one for this process (pseudonyms then differ between sessions)."""
+    global _secret
+    path = app_data_dir() / "pseudonym.key"
+    with contextlib.suppress(OSError):
+        if data := path.read_bytes():
+            return data
+    data = secrets.token_bytes(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return data
+    except FileExistsError:  # another viewer made it meanwhile: theirs
+        return path.read_bytes()
+    except OSError as exc:
+        if _secret is None:
+            log.warning("no pseudonym secret saved (%s): pseudonyms of this session only", exc)
+            _secret = data
+        return _secret
 
 
 def app_data_dir() -> Path:

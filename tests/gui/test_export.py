@@ -83,6 +83,19 @@ def test_identifiers_are_left_out_of_picture_and_json(study, tmp_path):
     text = anon.json.read_text()
     for secret in ("Synthetic", "SYN-0001", STUDY_UID, "RCC.dcm", str(study.cad.reader.marks[0].image)):
         assert secret not in text
+    # nor a plain hash of the study key, which trying every possible key (100,000 CBIS patient numbers) reverses
+    import hashlib
+    import json
+    import os
+
+    from mammoview.gui.read_state import app_data_dir
+
+    key = study.cad.study_key
+    assert hashlib.sha256(key.encode()).hexdigest()[:8] not in text + anon.png.name
+    pseudonym = json.loads(text)["study"]["pseudonym"]
+    assert pseudonym == json.loads(plain.json.read_text())["study"]["pseudonym"]  # one study, one pseudonym here
+    secret_file = app_data_dir() / "pseudonym.key"
+    assert len(secret_file.read_bytes()) == 32 and (os.name != "posix" or secret_file.stat().st_mode & 0o077 == 0)
     # The study text (top left of R CC) is in the plain picture only.
     g = rcc.labels.study.geometry()
     region = (slice(g.top(), g.bottom()), slice(g.left(), g.right()))
