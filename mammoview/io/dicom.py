@@ -69,7 +69,7 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         if kind := header.non_image_object(ds):
             raise NotAnImage(path, f"not an image: a DICOM {kind} (SOP Class {ds.SOPClassUID})")
         ts = _transfer_syntax(ds)
-        _check_pixel_element(path, fp, ds, ts)
+        _check_pixel_element(path, fp, ds, ts, warnings)
     rows, cols = _int_attr(path, ds, "Rows", 0), _int_attr(path, ds, "Columns", 0)
     if rows <= 0 or cols <= 0:
         raise LoadError(path, f"(0028,0010)/(0028,0011) Rows x Columns is {rows} x {cols}")
@@ -128,6 +128,9 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         frames=frames,
     )
 
+
+#: the most zero bytes after the image data taken as padding (a real file had 19 kB; more is a wrong header)
+MAX_PADDING_BYTES = 1 << 20
 
 #: what a decoder may raise that is no error of the file: passed on, never turned into a LoadError
 NOT_ERRORS = (KeyboardInterrupt, SystemExit, GeneratorExit)
@@ -218,7 +221,7 @@ def _check_decodable(path: Path, ts: UID) -> None:
         raise LoadError(path, f"unsupported transfer syntax {ts.name}: decoder plugins missing ({missing})")
 
 
-def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID) -> None:
+def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: list[str]) -> None:
     """Look at the element where ``stop_before_pixels`` stopped: present, complete, not float."""
     if ts == DeflatedExplicitVRLittleEndian:
         return  # the body is zlib-compressed; the decoder checks it
@@ -256,10 +259,21 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID) -> None:
     if available < expected:
         raise LoadError(path, f"truncated: Pixel Data has {available} of {expected} bytes")
     row_bytes = max((cols * samples * bits + 7) // 8, 2)
-    if expected and length - expected > row_bytes:  # more than padding: the header does not describe the data
-        raise LoadError(path, f"Pixel Data holds {length} bytes where {rows} rows x {cols} columns x {samples} "
-                              f"sample(s) x {bits} bits x {frames} frame(s) make {expected}: Rows, Columns, Bits "
-                              "Allocated or Number of Frames is wrong")  # fmt: skip
+    excess = length - expected
+    if expected and excess > row_bytes:
+        # zeros after the image are padding, which older writers add and readers should accept (PS3.5 8.1.1);
+        # anything else is image data the header does not describe (shown, it would be sheared or garbled)
+        zeros = False
+        if excess <= MAX_PADDING_BYTES:
+            fp.seek(value_start + expected)
+            tail = fp.read(excess)
+            zeros = tail.count(0) == len(tail)
+        if not zeros:
+            raise LoadError(path, f"Pixel Data holds {length} bytes where {rows} rows x {cols} columns x {samples} "
+                                  f"sample(s) x {bits} bits x {frames} frame(s) make {expected}: Rows, Columns, Bits "
+                                  "Allocated or Number of Frames is wrong")  # fmt: skip
+        warnings.append(f"Pixel Data has {excess} bytes of zero padding after the {expected} the header describes; "
+                        "ignored")  # fmt: skip
 
 
 def _walk_fragments(path: Path, fp: BinaryIO, end: str, size: int) -> None:
