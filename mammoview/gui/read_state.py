@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -312,31 +313,34 @@ def study_pseudonym(study_key: str) -> str:
     return hmac.new(_pseudonym_secret(), study_key.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-_secret: bytes | None = None
+SECRET_BYTES = 32
+_secret_lock = threading.Lock()
+_session_secret: bytes | None = None
 
 
 def _pseudonym_secret() -> bytes:
-    """32 random bytes kept in the app data folder (``pseudonym.key``, made once, readable by the user only); when
-    that folder cannot be written, one for this process (pseudonyms then differ between sessions)."""
-    global _secret
-    path = app_data_dir() / "pseudonym.key"
-    with contextlib.suppress(OSError):
-        if data := path.read_bytes():
-            return data
-    data = secrets.token_bytes(32)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        return data
-    except FileExistsError:  # another viewer made it meanwhile: theirs
-        return path.read_bytes()
-    except OSError as exc:
-        if _secret is None:
-            log.warning("no pseudonym secret saved (%s): pseudonyms of this session only", exc)
-            _secret = data
-        return _secret
+    """32 random bytes kept in the app data folder (``pseudonym.key``, readable by the user only), made once and
+    written atomically (never seen half written); a key file of another length is replaced.  When the folder cannot
+    be read or written, one secret for this process (pseudonyms then differ between sessions; logged)."""
+    global _session_secret
+    with _secret_lock:
+        path = app_data_dir() / "pseudonym.key"
+        try:
+            try:
+                if len(data := path.read_bytes()) == SECRET_BYTES:
+                    return data
+            except FileNotFoundError:
+                pass
+            atomic_write_bytes(path, secrets.token_bytes(SECRET_BYTES))  # (mkstemp: mode 0600)
+            data = path.read_bytes()  # another viewer may have written its own at the same moment: the one kept
+            if len(data) == SECRET_BYTES:
+                return data
+            raise OSError(f"{path} holds {len(data)} bytes")
+        except OSError as exc:
+            if _session_secret is None:
+                log.warning("no pseudonym secret in the app data folder (%s): pseudonyms of this session only", exc)
+                _session_secret = secrets.token_bytes(SECRET_BYTES)
+            return _session_secret
 
 
 def app_data_dir() -> Path:

@@ -286,3 +286,21 @@ def test_the_caption_ends_inside_the_legend_band_with_every_model_line(qapp, dpr
     yellow = (rgb[..., 0] > 200) & (rgb[..., 1] > 150) & (rgb[..., 2] < 120)  # the caption's #ffcc33
     rows = np.flatnonzero(yellow.any(axis=1))
     assert rows.size and rows.max() < img.height() - round(2 * dpr), (rows.max(), img.height())
+
+
+def test_the_pseudonym_secret_is_repaired_or_kept_for_the_session(tmp_path, monkeypatch):
+    from mammoview.gui import read_state
+    from mammoview.gui.read_state import study_pseudonym
+
+    monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(tmp_path / "a"))
+    key_file = tmp_path / "a" / "pseudonym.key"
+    key_file.parent.mkdir()
+    key_file.write_bytes(b"")  # a crash between create and write: an empty key would be no secret at all
+    first = study_pseudonym("P_00820")
+    assert len(key_file.read_bytes()) == 32 and first != read_state.hmac.new(b"", b"P_00820", "sha256").hexdigest()
+    assert study_pseudonym("P_00820") == first
+    monkeypatch.setattr(read_state, "_session_secret", None)
+    monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(tmp_path / "b"))
+    (tmp_path / "b" / "pseudonym.key").mkdir(parents=True)  # unreadable as a file: this session's own secret
+    session = study_pseudonym("P_00820")
+    assert session == study_pseudonym("P_00820") != first
