@@ -281,7 +281,7 @@ def _ds(ds, **values: str) -> None:  # type: ignore[no-untyped-def]
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 0, with_data=False)]), "LUT Data missing"),
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 100)]), "LUT Data has 100 of 4096 entries"),
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 4096, bits=12, scale=16)]),
-         "LUT Data reach 65520, above the 12 bits of its descriptor"),
+         "LUT Data reach 65520, above the 12 bits of its descriptor; read as 16 bits"),
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 4096, bits=0)]),
          "LUT Descriptor gives 0 bits per entry; read as 16"),
         (lambda ds: setattr(ds, "PixelSpacing", [0.1, 0.1, 0.1]), "must be two finite values > 0; ignored"),
