@@ -263,11 +263,14 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
     if expected and excess > row_bytes:
         # zeros after the image are padding, which older writers add and readers should accept (PS3.5 8.1.1);
         # anything else is image data the header does not describe (shown, it would be sheared or garbled)
+        if length > size - value_start:
+            raise LoadError(path, f"truncated: Pixel Data declares {length} bytes, the file holds "
+                                  f"{size - value_start}")  # fmt: skip
         zeros = False
         if excess <= MAX_PADDING_BYTES:
             fp.seek(value_start + expected)
             tail = fp.read(excess)
-            zeros = tail.count(0) == len(tail)
+            zeros = len(tail) == excess and not tail.strip(b"\0")
         if not zeros:
             raise LoadError(path, f"Pixel Data holds {length} bytes where {rows} rows x {cols} columns x {samples} "
                                   f"sample(s) x {bits} bits x {frames} frame(s) make {expected}: Rows, Columns, Bits "

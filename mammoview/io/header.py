@@ -290,11 +290,14 @@ def _lut(
         fixed = 8 if top < 256 else 16
         warnings.append(f"{where}: (0028,3002) LUT Descriptor gives {bits} bits per entry; read as {fixed}")
         bits = fixed
-    elif top > 2**bits - 1:  # e.g. 16-bit data declared 12: read with the bits the data need (else mostly white)
+    elif top >= 2 ** (bits + 1):  # clearly wider data, e.g. 16-bit data declared 12: read with the bits they need
         fixed = min(max(top.bit_length(), 8), 16)
         warnings.append(f"{where}: LUT Data reach {top}, above the {bits} bits of its descriptor; read as {fixed} "
                         "bits")  # fmt: skip
         bits = fixed
+    elif top > 2**bits - 1:  # a few entries a step too high: those are the brightest value (voi clips them)
+        warnings.append(f"{where}: LUT Data reach {top}, above the {bits} bits of its descriptor; shown as the "
+                        "brightest value")  # fmt: skip
     return first, data.astype(np.uint8 if bits == 8 and top < 256 else np.uint16), bits
 
 

@@ -138,6 +138,16 @@ def test_zero_padding_after_the_pixels_is_accepted_and_named(tmp_path: Path) -> 
     np.testing.assert_array_equal(read_image(path).stored, px)
 
 
+def test_padding_the_file_does_not_hold_is_truncation_not_padding(tmp_path: Path) -> None:
+    ds = mammo_dataset(synthetic_breast(80, 60))
+    ds.PixelData = ds.PixelData + bytes(5 * 60 * 2)
+    path = write_dataset(ds, tmp_path / "cut.dcm")
+    path.write_bytes(path.read_bytes()[:-300])  # cut inside the padding: the image is whole, the element is not
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path, "truncated: Pixel Data declares 10200 bytes, the file holds 9900")
+
+
 def test_padding_and_subsampled_colour_are_no_size_error() -> None:
     from pydicom.data import get_testdata_file
 
@@ -154,6 +164,7 @@ def test_a_frame_count_below_one_is_named(write_dcm: MakeFile) -> None:
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes are POSIX")
 def test_a_pipe_or_device_named_explicitly_is_refused_not_read(tmp_path: Path) -> None:
+    import contextlib
     import os
     import threading
 
@@ -171,9 +182,9 @@ def test_a_pipe_or_device_named_explicitly_is_refused_not_read(tmp_path: Path) -
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
         reader.join(10)
-        if reader.is_alive():  # a regression: release the reader (a writer end for the pipe), then fail
-            with open(fifo, "wb"):
-                pass
+        if reader.is_alive():  # a regression: release a reader blocked opening the pipe (never blocking here), fail
+            with contextlib.suppress(OSError):
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
             pytest.fail(f"reading {path} did not end")
         (err,) = errors
         assert_one_line(err, path, "is not a regular file")

@@ -255,6 +255,23 @@ def _voi_lut_item(entries: int, n_data: int, with_data: bool = True, bits: int =
     return item
 
 
+def test_a_lut_entry_a_step_above_its_bits_is_the_brightest_not_a_halved_display(write_dcm: MakeFile) -> None:
+    from mammoview.io.pixels import chain_table
+
+    def lut(ds):  # type: ignore[no-untyped-def]
+        item = _voi_lut_item(4096, 4096, bits=12)
+        data = np.arange(4096, dtype="<u2")
+        data[-1] = 4096  # one entry a step too high, as some writers round
+        item.LUTData = data.tobytes()
+        ds.VOILUTSequence = [item]
+
+    info = read_info(write_dcm("lut.dcm", edit=lut))
+    assert any("LUT Data reach 4096, above the 12 bits of its descriptor; shown as the brightest" in w
+               for w in info.warnings)  # fmt: skip
+    table = chain_table(info.chain, np.array([0, 2048, 4095]), info.chain.voi_luts[0])
+    np.testing.assert_allclose(table, [0.0, 2048 / 4095, 1.0], atol=1e-6)
+
+
 def _ds(ds, **values: str) -> None:  # type: ignore[no-untyped-def]
     """Set decimal-string attributes to text as a damaged file has it (pydicom warns on 'NaN' and 'inf')."""
     import warnings
