@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import secrets
+import tempfile
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -331,16 +332,35 @@ def _pseudonym_secret() -> bytes:
                     return data
             except FileNotFoundError:
                 pass
-            atomic_write_bytes(path, secrets.token_bytes(SECRET_BYTES))  # (mkstemp: mode 0600)
-            data = path.read_bytes()  # another viewer may have written its own at the same moment: the one kept
-            if len(data) == SECRET_BYTES:
-                return data
-            raise OSError(f"{path} holds {len(data)} bytes")
+            return _install_secret(path)
         except OSError as exc:
             if _session_secret is None:
                 log.warning("no pseudonym secret in the app data folder (%s): pseudonyms of this session only", exc)
                 _session_secret = secrets.token_bytes(SECRET_BYTES)
             return _session_secret
+
+
+def _install_secret(path: Path) -> bytes:
+    """A new secret at ``path``, whole or not at all: written to a temporary file (mode 0600), then linked into place,
+    which fails when another viewer made its key meanwhile (theirs is used by both); a damaged key is replaced."""
+    data = secrets.token_bytes(SECRET_BYTES)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".pseudonym.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            if len(theirs := path.read_bytes()) == SECRET_BYTES:
+                return theirs
+            os.replace(tmp, path)  # a damaged key (empty, another length)
+        return data
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def app_data_dir() -> Path:
