@@ -20,7 +20,8 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--truth",
         required=True,
         metavar="CSV|data",
-        help="truth CSV (study_sha256, truth = malignant / benign / normal), or 'data' for the CBIS-DDSM and "
+        help="truth CSV (study = the read log's pseudonym, truth = malignant / benign / normal), or 'data' for the "
+        "CBIS-DDSM and "
         "mini-MIAS labels of $MAMMOVIEW_DATA (default ../shared/data)",
     )
     p.add_argument("--json", type=Path, dest="json_out", metavar="OUT", help="also write the report as JSON")
@@ -35,7 +36,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         rows = load_read_log(args.log)
-        truth = truth_from_data() if args.truth == "data" else load_truth(Path(args.truth))
+        if args.truth == "data":  # named as the viewer names studies in the log (this installation's pseudonyms)
+            from mammoview.gui.read_state import study_pseudonym
+
+            truth = truth_from_data(lambda key: study_pseudonym(key)[:16])
+        else:
+            truth = load_truth(Path(args.truth))
     except (OSError, ValueError) as exc:
         print(f"mammoview reader-study: {exc}", file=sys.stderr)
         return 2

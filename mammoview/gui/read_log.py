@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtWidgets
 
-from mammoview.gui.read_state import ReaderDecision, ReadStore, study_hash
+from mammoview.gui.read_state import ReaderDecision, ReadStore, study_pseudonym
 from mammoview.gui.worklist import views_text
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.model import StudyInfo
@@ -29,7 +29,7 @@ from mammoview.io.priors import prior_of
 if TYPE_CHECKING:
     from mammoview.gui.main_window import MainWindow
 
-COLUMNS = ("n", "study_sha256", "views", "first_read_done", "done_at", "reading_seconds", "assessment", "density",
+COLUMNS = ("n", "study", "views", "first_read_done", "done_at", "reading_seconds", "assessment", "density",
            "assessment_after_cad", "density_after_cad", "changed_after_cad", "marks_first_read", "marks_after_cad",
            "measurements", "cad_model", "cad_abnormal", "cad_malignant", "cad_marks", "cad_density",
            "prior_of")  # fmt: skip
@@ -47,7 +47,7 @@ def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore) -> list[dict[s
     for n, study in enumerate(studies, 1):
         state = store.peek(study.key)
         row = dict.fromkeys(COLUMNS, "")
-        row.update(n=str(n), study_sha256=study_hash(study.key)[:16], views=views_text(study), first_read_done="no")
+        row.update(n=str(n), study=study_pseudonym(study.key)[:16], views=views_text(study), first_read_done="no")
         if (newest := priors.get(n - 1)) is not None:
             row["prior_of"] = str(newest + 1)
         if state is not None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore
 
+from mammoview.gui.settings import APPLICATION, ORGANISATION
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.model import ImageInfo, MammoImage, View
 
@@ -364,10 +365,14 @@ def _install_secret(path: Path) -> bytes:
 
 
 def app_data_dir() -> Path:
-    """``$MAMMOVIEW_APP_DATA``, else Qt's per-user AppDataLocation."""
+    """``$MAMMOVIEW_APP_DATA``, else Qt's per-user AppDataLocation of mammoview (the same folder from the viewer and
+    from a command such as ``reader-study``, which runs without a QApplication)."""
     env = os.environ.get("MAMMOVIEW_APP_DATA")
     if env:
         return Path(env)
+    if QtCore.QCoreApplication.organizationName() != ORGANISATION:  # the names AppDataLocation is made of
+        QtCore.QCoreApplication.setOrganizationName(ORGANISATION)
+        QtCore.QCoreApplication.setApplicationName(APPLICATION)
     loc = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppDataLocation)
     return Path(loc or Path.home() / ".mammoview")
 

@@ -3,7 +3,8 @@
 The read log (File ▸ Export worklist read log, :mod:`mammoview.gui.read_log`) has one row per
 study with the reader's screening assessment of the first read (``assessment``: BI-RADS 1, 2 or
 0 = recall) and after seeing the CAD (``assessment_after_cad``), the reading time and what the
-CAD showed; studies are named by the first 16 hex digits of the SHA-256 of their study key.
+CAD showed; studies are named by a pseudonym (``study``: the first 16 hex digits of a keyed hash of their study
+key, :func:`mammoview.gui.read_state.study_pseudonym`, whose secret stays with the installation that wrote the log).
 This module joins it with the truth per study and reports what a second-reader study reports:
 
 - per reading (before / after CAD): recalls, sensitivity (malignant studies recalled),
@@ -14,8 +15,9 @@ This module joins it with the truth per study and reports what a second-reader s
   malignant vs not, and of ``cad_abnormal`` for abnormal (malignant or benign finding) vs normal;
 - reading time (median seconds).
 
-Truth: a CSV with ``study_sha256`` (16 hex digits or the full hash) and ``truth`` (``malignant``,
-``benign`` or ``normal``), or ``--truth data`` to derive it from the data folder's labels
+Truth: a CSV with ``study`` (the read log's pseudonym) and ``truth`` (``malignant``,
+``benign`` or ``normal``), or ``--truth data`` to derive it from the data folder's labels (on the installation
+that wrote the log: its pseudonyms are keyed with that installation's secret)
 (CBIS-DDSM Mass-Training: a patient is malignant when any of its masses is -- the calcification
 set's pathologies are not in the data; mini-MIAS: a patient pair is malignant / benign / normal
 from its abnormalities).  Only studies whose first read is done
@@ -27,10 +29,9 @@ and whose truth is known are counted, and not the priors listed beside the exams
 from __future__ import annotations
 
 import csv
-import hashlib
 import math
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,8 @@ from mammoview.training.metrics import roc_auc
 TRUTHS = ("malignant", "benign", "normal")
 RECALL = "0"
 #: read log columns this analysis needs (mammoview.gui.read_log.COLUMNS holds them all)
-NEEDED = ("study_sha256", "first_read_done", "reading_seconds", "assessment", "assessment_after_cad",
+STUDY = "study"  # the read log's name of a study (a pseudonym)
+NEEDED = (STUDY, "first_read_done", "reading_seconds", "assessment", "assessment_after_cad",
           "cad_abnormal", "cad_malignant")  # fmt: skip
 
 
@@ -54,13 +56,18 @@ def load_read_log(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in NEEDED if c not in (reader.fieldnames or ())]
+        if missing == [STUDY] and "study_sha256" in (reader.fieldnames or ()):
+            raise ValueError(
+                f"{path}: a read log of an earlier mammoview (studies by plain hash, which can be "
+                "traced back to the patient): export it again (File > Export worklist read log)"
+            )
         if missing:
             raise ValueError(f"{path}: not a mammoview read log (no column {', '.join(missing)})")
         return list(reader)
 
 
 def load_truth(path: Path) -> dict[str, str]:
-    """``study_sha256`` -> truth from a CSV (hashes shortened to the read log's 16 hex digits).
+    """The read log's study pseudonym -> truth, from a CSV with the columns ``study`` and ``truth``.
 
     Raises
     ------
@@ -70,23 +77,19 @@ def load_truth(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        if not {"study_sha256", "truth"} <= set(reader.fieldnames or ()):
-            raise ValueError(f"{path}: a truth CSV needs the columns study_sha256 and truth")
+        if not {STUDY, "truth"} <= set(reader.fieldnames or ()):
+            raise ValueError(f"{path}: a truth CSV needs the columns {STUDY} and truth")
         for n, row in enumerate(reader, 2):
             truth = row["truth"].strip().lower()
             if truth not in TRUTHS:
                 raise ValueError(f"{path}, line {n}: truth {row['truth']!r} is not one of {', '.join(TRUTHS)}")
-            out[row["study_sha256"].strip().lower()[:16]] = truth
+            out[row[STUDY].strip().lower()[:16]] = truth
     return out
 
 
-def key_hash(study_key: str) -> str:
-    """The read log's name of a study: the first 16 hex digits of SHA-256 of its key (as the viewer's)."""
-    return hashlib.sha256(study_key.encode("utf-8")).hexdigest()[:16]
-
-
-def truth_from_data(data_dir: Path | None = None) -> dict[str, str]:
-    """Truth per study from the data folder's labels, keyed like the read log.
+def truth_from_data(name: Callable[[str], str], data_dir: Path | None = None) -> dict[str, str]:
+    """Truth per study from the data folder's labels, keyed by ``name(study key)``: the read log's pseudonym
+    (``mammoview reader-study`` passes the viewer's, with this installation's secret).
 
     The viewer's study keys of these sources (``mammoview.io.study.study_key``): ``P_xxxxx`` for a
     CBIS-DDSM patient, ``mini-MIAS patient NNN`` for a mini-MIAS pair (mdb 2k-1 and 2k).
@@ -100,7 +103,7 @@ def truth_from_data(data_dir: Path | None = None) -> dict[str, str]:
         k = (int(im.image_id[3:]) + 1) // 2
         t = "normal" if not im.abnormal else "malignant" if im.malignant else "benign"
         keyed.setdefault(f"mini-MIAS patient {k:03d}", []).append(t)
-    return {key_hash(k): min(v, key=TRUTHS.index) for k, v in keyed.items()}
+    return {name(k): min(v, key=TRUTHS.index) for k, v in keyed.items()}
 
 
 def _rate(k: int, n: int) -> float | None:
@@ -114,8 +117,8 @@ def reading(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str], column:
     the rates (not read as "no recall").
     """
     decided = [r for r in rows if r[column]]
-    pos = [r for r in decided if truth[r["study_sha256"]] == "malignant"]
-    neg = [r for r in decided if truth[r["study_sha256"]] != "malignant"]
+    pos = [r for r in decided if truth[r[STUDY]] == "malignant"]
+    neg = [r for r in decided if truth[r[STUDY]] != "malignant"]
     undecided = len(rows) - len(decided)
     tp = sum(r[column] == RECALL for r in pos)
     fp = sum(r[column] == RECALL for r in neg)
@@ -139,7 +142,7 @@ def changes(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) -> dict
         if before == after or not before or not after:
             continue
         out["changed"] += 1
-        malignant = truth[r["study_sha256"]] == "malignant"
+        malignant = truth[r[STUDY]] == "malignant"
         if after == RECALL:
             out["cancer_recalled" if malignant else "false_recall_added"] += 1
         elif before == RECALL:
@@ -151,7 +154,7 @@ def changes(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) -> dict
 
 def _auc(rows: Iterable[Mapping[str, str]], column: str, positive: Iterable[str], truth: Mapping[str, str]) -> Any:
     pos = set(positive)
-    scored = [(truth[r["study_sha256"]] in pos, float(r[column])) for r in rows if r[column]]
+    scored = [(truth[r[STUDY]] in pos, float(r[column])) for r in rows if r[column]]
     labels = [p for p, _ in scored]
     if not scored or all(labels) or not any(labels):
         return None
@@ -161,10 +164,10 @@ def _auc(rows: Iterable[Mapping[str, str]], column: str, positive: Iterable[str]
 def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) -> dict[str, Any]:
     """The whole report (module docstring) of the read log ``rows`` against ``truth``."""
     # a listed prior (``prior_of``, logs since 2026-12-06) was there to compare with: not a study of the batch
-    known = [r for r in rows if r["study_sha256"] in truth and not r.get("prior_of")]
+    known = [r for r in rows if r[STUDY] in truth and not r.get("prior_of")]
     done = [r for r in known if r["first_read_done"] == "yes"]
     seconds = [float(r["reading_seconds"]) for r in done if r["reading_seconds"]]
-    counts = {t: sum(truth[r["study_sha256"]] == t for r in done) for t in TRUTHS}
+    counts = {t: sum(truth[r[STUDY]] == t for r in done) for t in TRUTHS}
     return {
         "rows": len(rows),
         "truth_known": len(known),

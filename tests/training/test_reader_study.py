@@ -9,10 +9,9 @@ import pytest
 
 from mammoview.cli import main
 from mammoview.gui.read_log import COLUMNS
-from mammoview.gui.read_state import study_hash
+from mammoview.gui.read_state import study_pseudonym
 from mammoview.training.reader_study import (
     NEEDED,
-    key_hash,
     load_read_log,
     load_truth,
     reader_study,
@@ -20,36 +19,51 @@ from mammoview.training.reader_study import (
 )
 
 
+def key_hash(key: str) -> str:
+    """The read log's name of a study (this installation's pseudonym, shortened as the log writes it)."""
+    return study_pseudonym(key)[:16]
+
+
 def _row(key: str, before: str, after: str, *, done: bool = True, mal: float = 0.5, ab: float = 0.9,
          seconds: float = 60.0) -> dict[str, str]:  # fmt: skip
     row = dict.fromkeys(COLUMNS, "")
-    row.update(study_sha256=key_hash(key), first_read_done="yes" if done else "no", reading_seconds=f"{seconds}",
+    row.update(study=key_hash(key), first_read_done="yes" if done else "no", reading_seconds=f"{seconds}",
                assessment=before, assessment_after_cad=after if done else "", cad_malignant=f"{mal}",
                cad_abnormal=f"{ab}")  # fmt: skip
     return row
 
 
-ROWS = [
-    _row("A", "0", "0", mal=0.9, seconds=30),  # cancer, recalled before and after
-    _row("B", "1", "0", mal=0.8, seconds=50),  # cancer, recalled only after CAD
-    _row("C", "1", "1", mal=0.3, seconds=70),  # cancer missed by both
-    _row("D", "0", "2", mal=0.6, seconds=90),  # benign: false recall removed
-    _row("E", "1", "0", mal=0.4, ab=0.2),  # normal: false recall added
-    _row("F", "1", "2", mal=0.1, ab=0.1),  # normal: 1 -> 2, not a recall decision
-    _row("G", "0", "", done=False),  # first read not done: not counted
-    _row("H", "1", "1"),  # no truth: not counted
-]
+def rows() -> list[dict[str, str]]:
+    """The read log of the tests (made inside a test: pseudonyms use the test's app data folder)."""
+    return [
+        _row("A", "0", "0", mal=0.9, seconds=30),  # cancer, recalled before and after
+        _row("B", "1", "0", mal=0.8, seconds=50),  # cancer, recalled only after CAD
+        _row("C", "1", "1", mal=0.3, seconds=70),  # cancer missed by both
+        _row("D", "0", "2", mal=0.6, seconds=90),  # benign: false recall removed
+        _row("E", "1", "0", mal=0.4, ab=0.2),  # normal: false recall added
+        _row("F", "1", "2", mal=0.1, ab=0.1),  # normal: 1 -> 2, not a recall decision
+        _row("G", "0", "", done=False),  # first read not done: not counted
+        _row("H", "1", "1"),  # no truth: not counted
+    ]
+
+
 LABELS = ["malignant"] * 3 + ["benign", "normal", "normal", "malignant"]
-TRUTH = {key_hash(k): t for k, t in zip("ABCDEFG", LABELS, strict=True)}
+
+
+def truth_map() -> dict[str, str]:
+    return {key_hash(k): t for k, t in zip("ABCDEFG", LABELS, strict=True)}
 
 
 def test_every_needed_column_is_in_the_viewers_read_log():
     assert set(NEEDED) <= set(COLUMNS)
-    assert key_hash("P_00820") == study_hash("P_00820")[:16]  # the read log's study name
+    import hashlib
+
+    assert "study" in COLUMNS and "study_sha256" not in COLUMNS  # a pseudonym: a plain hash is reversed by trying
+    assert key_hash("P_00820") != hashlib.sha256(b"P_00820").hexdigest()[:16]  # the 100,000 CBIS patient numbers
 
 
 def test_recalls_before_and_after_cad_against_the_truth():
-    rep = reader_study(ROWS, TRUTH)
+    rep = reader_study(rows(), truth_map())
     assert rep["rows"] == 8 and rep["truth_known"] == 7 and rep["first_read_done"] == 6
     assert rep["truth"] == {"malignant": 3, "benign": 1, "normal": 2}
     before, after = rep["before_cad"], rep["after_cad"]
@@ -64,8 +78,8 @@ def test_recalls_before_and_after_cad_against_the_truth():
     # abnormal (malignant or benign) 0.9 x4 vs normal 0.2, 0.1 -> 1.0
     assert rep["cad_auc_abnormal"]["auc"] == pytest.approx(1.0)
     assert rep["median_reading_seconds"] == pytest.approx(60.0)  # 30, 50, 60, 60, 70, 90
-    undecided = [*ROWS[:6], _row("I", "", "0")]  # a cancer recalled after CAD only, no first assessment
-    truth_i = {**TRUTH, key_hash("I"): "malignant"}
+    undecided = [*rows()[:6], _row("I", "", "0")]  # a cancer recalled after CAD only, no first assessment
+    truth_i = {**truth_map(), key_hash("I"): "malignant"}
     rep = reader_study(undecided, truth_i)
     assert rep["before_cad"]["undecided"] == 1 and rep["before_cad"]["sensitivity"] == pytest.approx(1 / 3)
     assert rep["after_cad"]["undecided"] == 0 and rep["after_cad"]["sensitivity"] == pytest.approx(3 / 4)
@@ -77,13 +91,13 @@ def test_files_and_the_command(tmp_path, capsys):
     with open(log, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS)
         w.writeheader()
-        w.writerows(ROWS)
+        w.writerows(rows())
     truth = tmp_path / "truth.csv"
     pairs = zip("ABCDEFG", LABELS, strict=True)
-    lines = [f"{study_hash(k)},{t.capitalize() if t == 'malignant' else t}\n" for k, t in pairs]
-    truth.write_text("study_sha256,truth\n" + "".join(lines))
-    assert load_truth(truth) == TRUTH  # full hashes shortened, case folded
-    assert load_read_log(log) == ROWS
+    lines = [f"{study_pseudonym(k).upper()},{t.capitalize() if t == 'malignant' else t}\n" for k, t in pairs]
+    truth.write_text("study,truth\n" + "".join(lines))
+    assert load_truth(truth) == truth_map()  # full pseudonyms shortened, case folded
+    assert load_read_log(log) == rows()
     out = tmp_path / "rep.json"
     assert main(["reader-study", str(log), "--truth", str(truth), "--json", str(out)]) == 0
     text = capsys.readouterr().out
@@ -94,7 +108,10 @@ def test_files_and_the_command(tmp_path, capsys):
     bad.write_text("a,b\n1,2\n")
     assert main(["reader-study", str(bad), "--truth", str(truth)]) == 2
     assert "not a mammoview read log" in capsys.readouterr().err
-    truth.write_text("study_sha256,truth\nabc,cancer\n")
+    bad.write_text(log.read_text().replace("study,", "study_sha256,", 1))
+    with pytest.raises(ValueError, match="read log of an earlier mammoview"):
+        load_read_log(bad)
+    truth.write_text("study,truth\nabc,cancer\n")
     with pytest.raises(ValueError, match="line 2"):
         load_truth(truth)
 
@@ -103,7 +120,7 @@ def test_truth_from_the_data_labels(tmp_path):
     from tests.training.test_extract import make_fake_data
 
     data = make_fake_data(tmp_path / "data", n_cbis=4, n_mias=4, n_magic=0)
-    truth = truth_from_data(data)
+    truth = truth_from_data(key_hash, data)
     # fake CBIS: images 0-3, patient i // 2, malignant when i % 3 != 0: P_00000 has a benign and a malignant image
     assert truth[key_hash("P_00000")] == "malignant" and truth[key_hash("P_00001")] == "malignant"
     # fake MIAS: mdb001 (calcification, malignant) + mdb002 (normal) = patient 001; mdb003 + mdb004 = patient 002
@@ -113,7 +130,7 @@ def test_truth_from_the_data_labels(tmp_path):
 
 def test_a_listed_prior_is_not_a_study_of_the_batch():
     prior = {**_row("A", "0", "0"), "prior_of": "2"}  # the woman's earlier exam, read again by mistake
-    rep = reader_study([prior, *ROWS[1:]], TRUTH)
+    rep = reader_study([prior, *rows()[1:]], truth_map())
     assert rep["truth_known"] == 6 and rep["first_read_done"] == 5
-    older = [{k: v for k, v in r.items() if k != "prior_of"} for r in ROWS]  # a log written before the column
-    assert reader_study(older, TRUTH)["first_read_done"] == 6
+    older = [{k: v for k, v in r.items() if k != "prior_of"} for r in rows()]  # a log written before the column
+    assert reader_study(older, truth_map())["first_read_done"] == 6
