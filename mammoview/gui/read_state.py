@@ -358,6 +358,9 @@ def _install_secret(path: Path) -> bytes:
             if len(theirs := path.read_bytes()) == SECRET_BYTES:
                 return theirs
             os.replace(tmp, path)  # a damaged key (empty, another length)
+        except OSError:  # a file system without hard links (FAT, some network shares): replaced into place instead
+            os.replace(tmp, path)
+            return path.read_bytes()  # (another viewer replacing at the same moment: the one kept)
         return data
     finally:
         with contextlib.suppress(OSError):

@@ -304,3 +304,19 @@ def test_the_pseudonym_secret_is_repaired_or_kept_for_the_session(tmp_path, monk
     (tmp_path / "b" / "pseudonym.key").mkdir(parents=True)  # unreadable as a file: this session's own secret
     session = study_pseudonym("P_00820")
     assert session == study_pseudonym("P_00820") != first
+
+
+def test_the_pseudonym_secret_without_hard_links(tmp_path, monkeypatch):
+    import os
+
+    from mammoview.gui.read_state import study_pseudonym
+
+    monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(tmp_path))
+
+    def no_links(src, dst):  # type: ignore[no-untyped-def]
+        raise PermissionError(1, "Operation not permitted")  # FAT, some network shares
+
+    monkeypatch.setattr(os, "link", no_links)
+    first = study_pseudonym("P_00820")
+    assert len((tmp_path / "pseudonym.key").read_bytes()) == 32 and study_pseudonym("P_00820") == first
+    assert [p.name for p in tmp_path.iterdir()] == ["pseudonym.key"]  # no temporary file left
