@@ -47,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     rep = reader_study(rows, truth)
     print(report_text(rep))
+    if rows and rep["truth_known"] == 0:  # every study unknown: most likely another installation's pseudonyms
+        print("mammoview reader-study: no study of the log is in the truth; the log names studies by pseudonyms "
+              "keyed with the secret of the installation that wrote it, so run this there (or give a truth CSV "
+              "with the log's study column)", file=sys.stderr)  # fmt: skip
     if args.json_out is not None:
         args.json_out.write_text(json.dumps(rep, indent=1) + "\n")
     return 0

@@ -104,6 +104,11 @@ def test_files_and_the_command(tmp_path, capsys):
     assert "6 studies read" in text and "after CAD" in text and "cancer recalled 1" in text
     assert json.loads(out.read_text())["after_cad"]["recalls"] == 3
     assert main(["reader-study", str(log), "--truth", str(truth), "--json", str(out)]) == 2  # never overwrites
+    capsys.readouterr()
+    other = tmp_path / "other.csv"
+    other.write_text("study,truth\n0123456789abcdef,malignant\n")  # pseudonyms of another installation
+    assert main(["reader-study", str(log), "--truth", str(other)]) == 0
+    assert "no study of the log is in the truth" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     assert main(["reader-study", str(bad), "--truth", str(truth)]) == 2
