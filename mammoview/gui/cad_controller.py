@@ -90,6 +90,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.reader = ReaderMarks(parent=self)
         self.marks_tool = MarksTool(window.panels, self.reader, self)
         self.measure_tool = MeasureTool(window.panels, self.reader, self)
+        self.marks_tool.hold = self.measure_tool.hold = window.frames.hold  # a slice stays while it is marked
         # lengths measured on the prior's panels (comparison layouts) belong to this read too: "has it grown?"
         self.prior_measure = MeasureTool(window.hanging.prior_panels, self.reader, self, key=study_image_key)
         self.overlays = {view: PanelOverlay(panel) for view, panel in window.panels.items()}
@@ -160,12 +161,20 @@ class CadController(ReaderActions, QtCore.QObject):
         elif self.unavailable:
             self.window.show_status(f"CAD unavailable: {self.unavailable}", 8000)
         else:
-            shown = [p.image for p in self.window.panels.values() if p.image is not None]
+            shown = [self._cad_image(view, p.image) for view, p in self.window.panels.items() if p.image is not None]
             # the other images of a view that the CAD reads as well (a retake, a large breast's second
             # exposure), so that none of the breast goes unread; not raw, close-up or multi-frame images
             others = [d.image for view in View for d in self.window.choices.get(view, [])
                       if d.image not in shown and readable_by_cad(d.image)]  # fmt: skip
             self.runner.run(shown + others)
+
+    def _cad_image(self, view: View, image: MammoImage) -> MammoImage:
+        """What the CAD reads for a panel: its image, or for a volume's slice the view's 2-D image when there is one
+        (the CAD refuses volumes; the result must not depend on which of the view's images is up)."""
+        if image.info.frames > 1:
+            flat = [d.image for d in self.window.choices.get(view, []) if readable_by_cad(d.image)]
+            return flat[0] if flat else image
+        return image
 
     def cancel(self) -> None:
         self.runner.cancel()

@@ -24,7 +24,7 @@ on a slice belongs to it (``frame``): drawn on that slice only, and its findings
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
@@ -62,11 +62,21 @@ def frame_job(display: DisplayImage, frame: int) -> Callable[[Progress, Cancelle
 
 @dataclass
 class _Stepping:
-    """One view's stepping: what its panel shows, the slice asked for last, the slice being decoded."""
+    """One view's stepping: what its panel shows, the slice asked for last, the slice being decoded, and the slices
+    that failed to decode (reported once, then stepped over)."""
 
     shown: DisplayImage
     target: int
     running: int | None = None
+    failed: set[int] = field(default_factory=set)
+
+    def after(self, start: int, step: int) -> int | None:
+        """The first slice from ``start`` on, going by ``step`` (+1 or -1), that did not fail; None past the end."""
+        frames = self.shown.image.info.frames
+        k = start
+        while 0 <= k < frames and k in self.failed:
+            k += step
+        return k if 0 <= k < frames else None
 
 
 class FrameStepper(QtCore.QObject):
@@ -123,6 +133,11 @@ class FrameStepper(QtCore.QObject):
         st = self._stepping(panel.view, display)
         frames = display.image.info.frames
         target = min(max(st.target + delta, 0), frames - 1)
+        way = 1 if delta > 0 else -1
+        nxt = st.after(target, way)
+        if nxt is None:  # only slices that failed on that side: as far as one that did not
+            nxt = st.after(target, -way)
+        target = st.target if nxt is None else nxt
         if target == st.target:
             w.show_status(f"{panel.view.label}: {'first' if delta < 0 else 'last'} slice ({target + 1} of {frames}).",
                           3000)  # fmt: skip
@@ -158,6 +173,14 @@ class FrameStepper(QtCore.QObject):
         self._cine.start(round(1000 / self.cine_rate))
         self._cine_tick()
         self.window.show_status(f"{view.label}: cine, {self.cine_rate} slices per second (P stops).", 3000)
+
+    def hold(self, view: View) -> None:
+        """Keep ``view``'s slice on screen (a mark or a measurement starts on it): its cine stops, and a slice still
+        decoding is not drawn."""
+        if self.cine_view is view:
+            self.stop_cine()
+        if (st := self._steps.get(view)) is not None:
+            st.target = st.shown.image.frame
 
     def stop_cine(self) -> None:
         self._cine.stop()
@@ -200,10 +223,12 @@ class FrameStepper(QtCore.QObject):
 
     def _cine_next(self, view: View, st: _Stepping) -> None:
         self._cine_late = False
-        frames = st.shown.image.info.frames
-        if not 0 <= st.target + self._cine_direction < frames:
-            self._cine_direction = -self._cine_direction  # a sweep: back from either end
-        self._ask(view, st, st.target + self._cine_direction)
+        nxt = st.after(st.target + self._cine_direction, self._cine_direction)
+        if nxt is None:  # a sweep: back from either end (over the slices that failed)
+            self._cine_direction = -self._cine_direction
+            nxt = st.after(st.target + self._cine_direction, self._cine_direction)
+        if nxt is not None:
+            self._ask(view, st, nxt)
 
     def _stepping(self, view: View, display: DisplayImage) -> _Stepping:
         """``view``'s stepping state; a new image in its panel starts from the slice it shows."""
@@ -244,6 +269,8 @@ class FrameStepper(QtCore.QObject):
         if w.panels[view].display is not st.shown:  # the panel moved on (another study, another image)
             del self._steps[view]
             return
+        if st.target == st.shown.image.frame:  # the reader came back to the slice on screen, or holds it
+            return
         old, st.shown = st.shown, result
         frame, frames = result.image.frame, result.image.info.frames
         # the next decode starts before this slice is drawn, so the worker decodes while the viewer draws
@@ -257,8 +284,15 @@ class FrameStepper(QtCore.QObject):
             w.show_status(f"{view.label}: slice {frame + 1} of {frames}.", 3000)
 
     def _on_error(self, view: View, exc: object) -> None:
-        st = self._steps.pop(view, None)
-        if st is not None and self.window.panels[view].display is st.shown:
-            self.window.report_problems("Could not show the slice", [str(exc)])
-        else:  # the reader moved on (another study or image): no dialog about what is no longer on screen
+        st = self._steps.get(view)
+        if st is None or self.window.panels[view].display is not st.shown:
+            # the reader moved on (another study or image): no dialog about what is no longer on screen
+            self._steps.pop(view, None)
             log.warning("slice of %s not shown: %s", view.label, exc)
+            return
+        if st.running is not None:
+            st.failed.add(st.running)  # said once; stepping and the cine go past it from now on
+        st.running, st.target = None, st.shown.image.frame
+        if self.cine_view is view:
+            self.stop_cine()
+        self.window.report_problems("Could not show the slice", [str(exc)])

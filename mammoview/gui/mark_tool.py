@@ -9,7 +9,7 @@ selects it instead of placing a new one (so the reader can delete it with Del).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from PySide6 import QtCore
 
@@ -43,6 +43,8 @@ class MarksTool(QtCore.QObject):
         self.enabled = False
         self.kind = MarkKind.MASS
         self._placed: tuple[ViewPanel, ReaderMark] | None = None  # the last click's new mark (a double's first click)
+        #: keeps a view's slice on screen while a mark is placed on it (the viewer's FrameStepper.hold)
+        self.hold: Callable[[View], None] = lambda _view: None
         for panel in panels.values():
             panel.graphics.scene().sigMouseClicked.connect(lambda ev, p=panel: self._on_click(p, ev))
 
@@ -95,5 +97,6 @@ class MarksTool(QtCore.QObject):
             self.markSelected.emit(hit)
             return
         x, y = panel.scene_to_stored(panel.view_box.mapSceneToView(scene_pos))
+        self.hold(panel.view)  # the mark goes on the slice on screen, which stays there (a cine stops)
         if (mark := self.place(panel, x, y)) is not None:
             self._placed = (panel, mark)

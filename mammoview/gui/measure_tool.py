@@ -96,6 +96,8 @@ class MeasureTool(QtCore.QObject):
         self.selected: Measurement | None = None
         self._items: dict[View, list[QtWidgets.QGraphicsItem]] = {v: [] for v in panels}
         self._rubber: dict[View, list[QtWidgets.QGraphicsItem]] = {v: [] for v in panels}
+        #: keeps a view's slice on screen while a line is drawn on it (the viewer's FrameStepper.hold)
+        self.hold: Callable[[View], None] = lambda _view: None
         for panel in panels.values():
             panel.view_box.sigMeasureDrag.connect(lambda a, b, phase, p=panel: self._on_drag(p, a, b, phase))
             panel.graphics.scene().sigMouseClicked.connect(lambda ev, p=panel: self._on_click(p, ev))
@@ -209,6 +211,7 @@ class MeasureTool(QtCore.QObject):
             return
         if phase == DRAG_START:
             self.select(None)
+            self.hold(panel.view)  # both ends on the slice on screen, which stays there (a cine stops)
         text = length_of(p0, p1, panel.image.info.spacing).text
         self._replace(panel, self._rubber, line_items(p0, p1, text))
         self.measuring.emit(f"Measuring on {panel.view.label}: {text}")

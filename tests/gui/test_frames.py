@@ -207,9 +207,12 @@ def test_a_slice_key_another_image_or_a_2d_view_end_or_refuse_the_cine(main_wind
     assert w.frames.cine_view is None
     assert w.statusBar().currentMessage().startswith("R CC shows a single image: Play slices sweeps through")
     w._activate(w.panels[View.LCC])
-    w.commands["cine"].trigger()
-    step(w, qtbot, "previous_slice")  # the reader takes over
+    w.commands["cine"].trigger()  # asks for slice 2 at once
+    w.commands["previous_slice"].trigger()  # the reader takes over before it is drawn: back to slice 1
     assert w.frames.cine_view is None
+    qtbot.waitUntil(lambda: not w.frames.busy, timeout=20_000)
+    qtbot.wait(50)
+    assert w.panels[View.LCC].image.frame == 0  # the slice decoding meanwhile was not drawn
     w.commands["cine"].trigger()
     assert w.frames.cine_view is View.LCC
     load(w, [tomo_study / "RCC.dcm", tomo_study / "RMLO.dcm"])  # another study: the panel moved on
@@ -473,3 +476,57 @@ def test_the_cine_stops_when_its_view_is_hidden_and_p_on_another_volume_moves_it
     w.commands["layout_mlo"].trigger()  # the CC pair is hidden
     qtbot.waitUntil(lambda: w.frames.cine_view is None, timeout=5_000)
     assert w.statusBar().currentMessage() == "R CC: cine stopped (the view is not on screen)."
+
+
+def test_a_slice_that_fails_is_reported_once_then_stepped_over(opened, qtbot, monkeypatch):
+    from mammoview.gui import frames
+
+    w = opened
+    real = frames.decode_frame
+
+    def broken(image, k):  # type: ignore[no-untyped-def]
+        if k == 2:
+            raise LoadError(image.path, "RLE segment 1 of frame 3 is corrupt")
+        return real(image, k)
+
+    monkeypatch.setattr(frames, "decode_frame", broken)
+    reports: list[list[str]] = []
+    monkeypatch.setattr(w, "report_problems", lambda title, lines, critical=False: reports.append(lines))
+    step(w, qtbot, "next_slice")  # slice 2
+    w.commands["next_slice"].trigger()  # slice 3 fails
+    qtbot.waitUntil(lambda: len(reports) == 1 and not w.frames.busy, timeout=20_000)
+    assert "frame 3 is corrupt" in reports[0][0] and w.panels[View.LCC].image.frame == 1
+    shown = step(w, qtbot, "next_slice")  # over the bad slice, without a second report
+    assert shown.image.frame == 3 and len(reports) == 1
+    w.frames.set_cine_rate(30)
+    seen: list[int] = []
+    w.frames.frameShown.connect(lambda _view, display: seen.append(display.image.frame))
+    w.commands["cine"].trigger()
+    qtbot.waitUntil(lambda: len(seen) >= 8, timeout=20_000)
+    w.frames.stop_cine()
+    assert 2 not in seen and len(reports) == 1  # the cine sweeps past it too
+
+
+def test_a_mark_or_a_line_placed_while_the_cine_plays_stays_on_its_slice(opened, qtbot, monkeypatch):
+    w = opened
+    lcc = w.panels[View.LCC]
+    slow_decoding(monkeypatch, 0.1)
+    w.frames.set_cine_rate(30)
+    w.commands["cine"].trigger()
+    qtbot.waitUntil(lambda: lcc.image.frame >= 1 and w.frames.busy, timeout=20_000)  # a slice decoding meanwhile
+    w.frames.hold(View.LCC)  # what placing a mark or starting a line does
+    mark = w.cad.marks_tool.place(lcc, 100.0, 200.0)
+    qtbot.waitUntil(lambda: not w.frames.busy, timeout=20_000)
+    qtbot.wait(150)
+    assert w.frames.cine_view is None and lcc.image.frame == mark.frame  # still the mark's slice: it is drawn
+    assert w.cad.marks_tool.hold == w.frames.hold and w.cad.measure_tool.hold == w.frames.hold
+
+
+def test_the_cad_reads_a_views_2d_image_while_its_volume_is_shown(dbt_exam, qtbot):
+    w = dbt_exam
+    w.commands["next_duplicate"].trigger()  # D: the volume
+    volume = w.panels[View.LCC].image
+    assert volume.info.frames == FRAMES
+    flat = w.cad._cad_image(View.LCC, volume)
+    assert flat.info.frames == 1 and flat.path.name == "LCC.dcm"
+    assert w.cad._cad_image(View.RCC, w.panels[View.RCC].image) is w.panels[View.RCC].image
