@@ -74,6 +74,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.window_state: WindowState | None = None
         self.magnifier_enabled = False
         self._tool_active = False  # mark or measure mode (the cross cursor)
+        self._pointer: QtCore.QPointF | None = None  # the cursor over the image (scene), None when outside
         self._fitted = True
         self._fit_content: tuple[float, float, float] | None = None
         self._overlays: list[QtWidgets.QGraphicsItem] = []
@@ -134,6 +135,8 @@ class ViewPanel(QtWidgets.QWidget):
         self.labels.refresh_empty(display)
         self._refresh_info()
         self.imageChanged.emit(self)
+        if display is not None and self._pointer is not None:  # the cursor read-out and the loupe show this image
+            self._on_mouse_moved(self._pointer)
 
     def set_window(self, state: WindowState) -> None:
         """Apply a window/level state (re-maps only the pyramid level on screen)."""
@@ -317,11 +320,13 @@ class ViewPanel(QtWidgets.QWidget):
 
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
         if event.type() == QtCore.QEvent.Type.Leave:
+            self._pointer = None
             self.loupe.hide()
             self.cursorMoved.emit(self, None)
         return False
 
     def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        self._pointer = QtCore.QPointF(scene_pos)  # a new slice under a still mouse is read at it again
         sample = self.sample_at(self.view_box.mapSceneToView(scene_pos))
         self.cursorMoved.emit(self, sample)
         if self.magnifier_enabled and sample is not None:

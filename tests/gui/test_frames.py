@@ -530,3 +530,16 @@ def test_the_cad_reads_a_views_2d_image_while_its_volume_is_shown(dbt_exam, qtbo
     flat = w.cad._cad_image(View.LCC, volume)
     assert flat.info.frames == 1 and flat.path.name == "LCC.dcm"
     assert w.cad._cad_image(View.RCC, w.panels[View.RCC].image) is w.panels[View.RCC].image
+
+
+def test_the_read_out_and_the_loupe_follow_a_new_slice_under_a_still_mouse(opened, qtbot):
+    w = opened
+    lcc = w.panels[View.LCC]
+    samples = []
+    lcc.cursorMoved.connect(lambda _panel, sample: samples.append(sample))
+    w.commands["magnifier"].trigger()
+    lcc._on_mouse_moved(lcc.view_box.mapViewToScene(lcc.stored_to_scene(40.5, 60.5)))  # the mouse, then still
+    assert samples[-1].stored_value == int(slice_pixels(0)[60, 40])
+    step(w, qtbot, "next_slice")
+    assert samples[-1].stored_value == int(slice_pixels(1)[60, 40])  # the pixel of slice 2 under the cursor
+    assert lcc.loupe.isVisible()
