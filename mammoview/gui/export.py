@@ -218,6 +218,17 @@ def _model_json(m: ModelInfo | None) -> dict[str, str] | None:
     return {"name": m.name, "version": m.version, "sha256": m.sha256} if m is not None else None
 
 
+def _slices_shown(window: MainWindow, names: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The slice of each volume in the picture (0-based, as the marks' ``frame``): which slice's marks it shows."""
+    out = {}
+    for view, panel in window.panels.items():
+        image = panel.image
+        if image is not None and image.info.frames > 1:
+            out[view.value] = {"image": names.get(image_key(image), view.value), "frame": image.frame,
+                               "frames": image.info.frames}  # fmt: skip
+    return out
+
+
 def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) -> dict[str, Any]:
     """The findings document written beside the picture (``prior``: the picture is the layout, which may hang the
     prior exam under this one; then ``prior`` says which exam that is)."""
@@ -304,6 +315,7 @@ def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) 
         "verification_model": _model_json(m.verifier) if m is not None else None,
         "cad_shown": shown,
         "images": images,
+        "slices_shown": _slices_shown(window, names),
         "cad_skipped": skipped,
         "breasts": breasts,
         "exam": exam,

@@ -414,9 +414,12 @@ def test_an_anonymised_export_names_a_volumes_marks_apart_from_the_2d_views(dbt_
     w.commands["next_duplicate"].trigger()
     step(w, qtbot, "next_slice")
     w.cad.marks_tool.place(lcc, 120.0, 220.0)  # on the volume's second slice
+    shown = json.loads(export_study(w, tmp_path / "slice.png").json.read_text())["slices_shown"]
+    assert shown == {"LCC": {"image": "LCC", "frame": 1, "frames": FRAMES}}  # the picture shows slice 2 of L CC
     w.commands["next_duplicate"].trigger()
     doc = json.loads(export_study(w, tmp_path / "x.png").json.read_text())
     assert [(m["image"], m.get("frame")) for m in doc["reader_marks"]] == [("LCC", None), ("LCC (2 of 2)", 1)]
+    assert doc["slices_shown"] == {}  # the 2-D view hangs again
 
 
 def comparison_exams(folder: Path, volume_spacing: tuple[float, float], prior_volume_only: bool = False) -> Path:
