@@ -111,12 +111,12 @@ class _Worker(QtCore.QObject):
     def run(self) -> None:
         try:
             result = self._fn(lambda msg: self.progress.emit(self._id, msg), self._cancelled)
-        except Exception as exc:  # reported to the GUI, never lost in the thread
-            self.errored.emit(self._id, exc)
-        except BaseException as exc:  # e.g. a panic in a native library: the job must end, or the viewer waits on it
-            if isinstance(exc, NOT_ERRORS):
+        except BaseException as exc:  # reported to the GUI, never lost in the thread (a native library's panic too:
+            if isinstance(exc, NOT_ERRORS):  # the job must end, or the viewer waits on it)
                 raise
-            self.errored.emit(self._id, RuntimeError(f"{type(exc).__name__}: {exc}"))
+            self.errored.emit(
+                self._id, exc if isinstance(exc, Exception) else RuntimeError(f"{type(exc).__name__}: {exc}")
+            )
         else:
             self.finished.emit(self._id, result)
 

@@ -161,13 +161,10 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
             ds = pydicom.dcmread(info.path, force=True)  # (dcmread inflates the data set; a path is read as stored)
             _transfer_syntax(ds)
             arr = pixel_array(ds, index=index, **fixed)
-    except Exception as exc:  # decoders raise ValueError, RuntimeError, NotImplementedError...
-        raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {_one_line(exc)})") from None
-    except BaseException as exc:
-        if isinstance(exc, NOT_ERRORS):
+    except BaseException as exc:  # ValueError, RuntimeError, NotImplementedError... and a decoder written in Rust
+        if isinstance(exc, NOT_ERRORS):  # panics on some corrupt data (pyo3's PanicException is no Exception)
             raise
-        # a decoder written in Rust panics on some corrupt data (pyo3's PanicException is no Exception)
-        raise LoadError(info.path, f"cannot decode pixel data (the decoder failed: {_one_line(exc)})") from None
+        raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {_one_line(exc)})") from None
     if arr.ndim == 3:
         arr = luma(arr)
     if arr.shape != (info.rows, info.columns):

@@ -243,10 +243,7 @@ def _guarded(path: Path, fn: Callable[[], _T]) -> _T:
         raise LoadError(path, "not enough memory to read the image") from None
     except OSError as exc:
         raise LoadError(path, f"cannot read: {exc.strerror or exc}") from None
-    except Exception as exc:
-        text = " ".join(str(exc).split())[:200]
-        raise LoadError(path, f"{type(exc).__name__}: {text}") from None
-    except BaseException as exc:  # e.g. a panic of a decoder written in Rust (pyo3's PanicException)
+    except BaseException as exc:  # any error, also a panic of a decoder written in Rust (pyo3's PanicException)
         if isinstance(exc, dicom.NOT_ERRORS):
             raise
         text = " ".join(str(exc).split())[:200]

@@ -78,7 +78,7 @@ def test_a_decoder_panic_is_a_load_error_not_a_hang(tmp_path: Path) -> None:
     read_info(path)
     with pytest.raises(LoadError) as exc:
         read_image(path)
-    assert_one_line(exc.value, path, "cannot decode pixel data (the decoder failed")
+    assert_one_line(exc.value, path, "cannot decode pixel data (PanicException")
 
 
 def test_keyboard_interrupt_while_decoding_is_not_a_load_error(write_dcm: MakeFile, monkeypatch) -> None:
