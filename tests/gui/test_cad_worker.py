@@ -147,12 +147,25 @@ def test_cancel_takes_effect_within_200_ms(qtbot, slow_provider, images, monkeyp
     assert done / total < 0.5, "the job was nearly over: the test would not show a prompt cancel"
 
 
-def test_viewer_stays_responsive_while_cad_runs(cad_window, load, synthetic_study, qtbot, tmp_path, held_cad):
-    window = cad_window
-    load(window, [synthetic_study])
+def slow_cad(window, tmp_path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The window's CAD on a slow model and small tiles (with ``held_cad``, a job stays running until released)."""
     window.cad.use_model_loader(slow_loader(tmp_path))
     window.cad.runner.tile = SLOW_TILE
     qtbot.waitUntil(lambda: window.cad.model_info is not None, timeout=30_000)
+
+
+def running_job(window, tmp_path, qtbot):  # type: ignore[no-untyped-def]
+    """A held CAD job of the window's study, running inside its tiles."""
+    slow_cad(window, tmp_path, qtbot)
+    window.cad.run()
+    qtbot.waitUntil(lambda: window.cad.runner.progress.isVisible(), timeout=30_000)
+    return window.cad.job
+
+
+def test_viewer_stays_responsive_while_cad_runs(cad_window, load, synthetic_study, qtbot, tmp_path, held_cad):
+    window = cad_window
+    load(window, [synthetic_study])
+    slow_cad(window, tmp_path, qtbot)
     ticks: list[float] = []
     timer = QtCore.QTimer()
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
@@ -180,12 +193,7 @@ def test_opening_another_study_cancels_the_stale_job(cad_window, load, synthetic
     for view in SYNTHETIC_VIEWS:
         write_view(other, f"{view}.dcm", view, study_uid="1.2.826.0.1.3680043.8.498.2002")
     load(window, [synthetic_study])
-    window.cad.runner.tile = SLOW_TILE
-    window.cad.use_model_loader(slow_loader(tmp_path))
-    qtbot.waitUntil(lambda: window.cad.model_info is not None, timeout=30_000)
-    window.cad.run()
-    stale = window.cad.job
-    qtbot.waitUntil(lambda: window.cad.runner.progress.isVisible(), timeout=30_000)
+    stale = running_job(window, tmp_path, qtbot)
     qtbot.wait(200)  # the job is now held inside the tiles
     assert stale.running
     with qtbot.waitSignal(stale.cancelled, timeout=10_000):
@@ -197,12 +205,7 @@ def test_opening_another_study_cancels_the_stale_job(cad_window, load, synthetic
 def test_run_right_after_cancel_starts_a_new_job(cad_window, load, synthetic_study, qtbot, tmp_path, held_cad):
     window = cad_window
     load(window, [synthetic_study])
-    window.cad.runner.tile = SLOW_TILE
-    window.cad.use_model_loader(slow_loader(tmp_path))
-    qtbot.waitUntil(lambda: window.cad.model_info is not None, timeout=30_000)
-    window.cad.run()
-    first = window.cad.job
-    qtbot.waitUntil(lambda: window.cad.runner.progress.isVisible(), timeout=30_000)
+    first = running_job(window, tmp_path, qtbot)
     window.commands["cad_cancel"].trigger()
     window.commands["cad_run"].trigger()  # at once, while the cancelled job winds down
     assert window.cad.job is not first and window.cad.job.running

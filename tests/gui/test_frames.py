@@ -169,12 +169,18 @@ def test_two_views_step_on_their_own(main_window, load, tmp_path, qtbot, monkeyp
     np.testing.assert_array_equal(w.panels[View.RCC].image.stored, slice_pixels(1, "RCC"))
 
 
-def test_cine_sweeps_back_and_forth_one_slice_at_a_time_and_p_stops_it(opened, qtbot):
-    w = opened
-    w.frames.set_cine_rate(30)
+def play(w, rate: int = 30) -> list[int]:  # type: ignore[no-untyped-def]
+    """Start the cine of the active view at ``rate``; returns the list the slices drawn are appended to."""
+    w.frames.set_cine_rate(rate)
     shown: list[int] = []
     w.frames.frameShown.connect(lambda _view, display: shown.append(display.image.frame))
     w.commands["cine"].trigger()
+    return shown
+
+
+def test_cine_sweeps_back_and_forth_one_slice_at_a_time_and_p_stops_it(opened, qtbot):
+    w = opened
+    shown = play(w)
     assert w.frames.cine_view is View.LCC
     qtbot.waitUntil(lambda: len(shown) >= 2 * FRAMES, timeout=20_000)
     w.commands["cine"].trigger()
@@ -188,10 +194,7 @@ def test_cine_sweeps_back_and_forth_one_slice_at_a_time_and_p_stops_it(opened, q
 def test_cine_never_queues_slices_faster_than_they_decode(opened, qtbot, monkeypatch):
     w = opened
     slow_decoding(monkeypatch, 0.12)  # ~8 slices a second at most, asked for at 30
-    w.frames.set_cine_rate(30)
-    shown: list[int] = []
-    w.frames.frameShown.connect(lambda _view, display: shown.append(display.image.frame))
-    w.commands["cine"].trigger()
+    shown = play(w)
     qtbot.waitUntil(lambda: len(shown) >= 6, timeout=20_000)
     w.frames.stop_cine()
     qtbot.waitUntil(lambda: not w.frames.busy, timeout=20_000)
@@ -501,10 +504,7 @@ def test_a_slice_that_fails_is_reported_once_then_stepped_over(opened, qtbot, mo
     assert "frame 3 is corrupt" in reports[0][0] and w.panels[View.LCC].image.frame == 1
     shown = step(w, qtbot, "next_slice")  # over the bad slice, without a second report
     assert shown.image.frame == 3 and len(reports) == 1
-    w.frames.set_cine_rate(30)
-    seen: list[int] = []
-    w.frames.frameShown.connect(lambda _view, display: seen.append(display.image.frame))
-    w.commands["cine"].trigger()
+    seen = play(w)
     qtbot.waitUntil(lambda: len(seen) >= 8, timeout=20_000)
     w.frames.stop_cine()
     assert 2 not in seen and len(reports) == 1  # the cine sweeps past it too
@@ -514,8 +514,7 @@ def test_a_mark_or_a_line_placed_while_the_cine_plays_stays_on_its_slice(opened,
     w = opened
     lcc = w.panels[View.LCC]
     slow_decoding(monkeypatch, 0.1)
-    w.frames.set_cine_rate(30)
-    w.commands["cine"].trigger()
+    play(w)
     qtbot.waitUntil(lambda: lcc.image.frame >= 1 and w.frames.busy, timeout=20_000)  # a slice decoding meanwhile
     w.frames.hold(View.LCC)  # what placing a mark or starting a line does
     mark = w.cad.marks_tool.place(lcc, 100.0, 200.0)

@@ -34,6 +34,15 @@ def saved(window) -> dict:  # type: ignore[no-untyped-def]
     return json.loads(window.cad.reader.store.path_for(window.cad.study_key).read_text())
 
 
+def selected_r1(window):  # type: ignore[no-untyped-def]
+    """In mark mode, R1 placed on R CC and clicked again (selected); returns the R CC panel."""
+    rcc = window.panels[View.RCC]
+    window.commands["cad_mark_mode"].trigger()
+    click_stored(rcc, 90, 200)
+    click_stored(rcc, 91, 201)
+    return rcc
+
+
 @pytest.fixture()
 def study(cad_window, load, synthetic_study):  # type: ignore[no-untyped-def]
     load(cad_window, [synthetic_study])
@@ -80,10 +89,7 @@ def test_select_delete_undo_redo(study, qtbot):
 @pytest.mark.parametrize("hide", ["layout_mlo", "maximize"])
 def test_del_never_deletes_a_selected_mark_that_is_not_on_screen(study, qtbot, hide):
     w = study
-    rcc = w.panels[View.RCC]
-    w.commands["cad_mark_mode"].trigger()
-    click_stored(rcc, 90, 200)
-    click_stored(rcc, 91, 201)  # selects R1
+    rcc = selected_r1(w)
     assert w.cad.selected_mark.id == 1
     w._activate(w.panels[View.LMLO])
     w.commands[hide].trigger()  # Alt+3 (the MLO pair) or Z (L MLO alone): R CC is not shown
@@ -98,10 +104,7 @@ def test_del_never_deletes_a_selected_mark_that_is_not_on_screen(study, qtbot, h
 
 def test_a_selected_mark_stays_highlighted_through_a_rebuild(study, qtbot):
     w = study
-    rcc = w.panels[View.RCC]
-    w.commands["cad_mark_mode"].trigger()
-    click_stored(rcc, 90, 200)
-    click_stored(rcc, 91, 201)
+    selected_r1(w)
     overlay = w.cad.overlays[View.RCC]
     assert overlay._highlight
     w.cad.rebuild()  # what Ctrl+D, a CAD result or another operating point does
@@ -296,10 +299,7 @@ def test_a_measurement_selected_after_a_mark_is_the_only_selection(study, qtbot)
 
 def test_undoing_the_selected_mark_takes_its_highlight_away(study, qtbot):
     w = study
-    rcc = w.panels[View.RCC]
-    w.commands["cad_mark_mode"].trigger()
-    click_stored(rcc, 90, 200)
-    click_stored(rcc, 91, 201)
+    selected_r1(w)
     assert w.cad.overlays[View.RCC]._highlight
     w.commands["cad_undo"].trigger()
     assert w.cad.selected_mark is None and not w.cad.overlays[View.RCC]._highlight
