@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import secrets
-import tempfile
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -342,29 +341,16 @@ def _pseudonym_secret() -> bytes:
 
 
 def _install_secret(path: Path) -> bytes:
-    """A new secret at ``path``, whole or not at all: written to a temporary file (mode 0600), then linked into place,
-    which fails when another viewer made its key meanwhile (theirs is used by both); a damaged key is replaced."""
+    """A new secret at ``path``, whole or not at all; when another viewer made its key meanwhile, theirs (used by both
+    then); a damaged key (empty, another length) is replaced."""
     data = secrets.token_bytes(SECRET_BYTES)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".pseudonym.", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            if len(theirs := path.read_bytes()) == SECRET_BYTES:
-                return theirs
-            os.replace(tmp, path)  # a damaged key (empty, another length)
-        except OSError:  # a file system without hard links (FAT, some network shares): replaced into place instead
-            os.replace(tmp, path)
-            return path.read_bytes()  # (another viewer replacing at the same moment: the one kept)
-        return data
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        atomic_write_bytes(path, data, exclusive=True)
+    except FileExistsError:
+        if len(theirs := path.read_bytes()) == SECRET_BYTES:
+            return theirs
+        atomic_write_bytes(path, data)
+    return path.read_bytes()  # (without hard links, another viewer replacing at the same moment: the one kept)
 
 
 def app_data_dir() -> Path:
