@@ -201,9 +201,9 @@ class PriorComparison(QtCore.QObject):
                 w.show_status("No prior study of this patient among the opened studies (one Patient ID, an earlier "
                               "Study Date): open the folder that holds both exams.", 8000)  # fmt: skip
             return
-        prefetched = w.prefetched
-        if prefetched is not None and prefetched.study.info is prior:  # often the worklist's next study
-            self.loaded = prefetched
+        prefetched, kept = w.prefetched, self.loaded is not None and self.loaded.study.info is prior
+        if not kept and prefetched is not None and prefetched.study.info is prior:  # often the worklist's next study
+            self.loaded = prefetched  # (the prior already decoded stays: its window and zoom are the reader's)
         if self.loaded is not None and self.loaded.study.info is prior:
             self._put(self.loaded, "")
             if announce:
@@ -225,7 +225,7 @@ class PriorComparison(QtCore.QObject):
         for view, panel in self.panels.items():
             image = shown.hanging.panels.get(view) if shown is not None else None
             display = shown.displays.get(image) if shown is not None and image is not None else None
-            panel.set_image(display)
+            panel.set_image(display, panel.window_state if display is not None and display is panel.display else None)
             panel.view_box.slice_wheel = False  # the prior's panels zoom with the wheel (slices: the current exam)
             panel.labels.set_empty_note(UNREADABLE if view in failed else note, display)
             volume = (f"tomosynthesis frame {display.image.frame + 1} of {display.image.info.frames}"

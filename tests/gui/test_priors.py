@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -223,6 +224,22 @@ def test_the_prefetched_next_study_is_the_prior_without_a_second_decode(opened, 
     with qtbot.waitSignal(w.priors.priorShown, timeout=1_000) as blocker:
         w.commands["layout_prior_cc"].trigger()
     assert blocker.args[0] is prefetched and not w.priors.jobs.busy
+
+
+def test_a_prefetch_landing_after_the_priors_own_decode_does_not_replace_it(opened, qtbot):
+    w = opened
+    w.prefetch.cancel()  # the comparison decodes the prior itself ...
+    w._prefetched = None
+    prior = compare(w, qtbot)
+    bottom = w.hanging.prior_panels[View.RCC]
+    viewport = bottom.graphics.viewport()
+    c = viewport.rect().center()
+    drag(viewport, (c.x(), c.y()), (c.x() + 60, c.y() + 40), QtCore.Qt.MouseButton.RightButton)
+    windowed = bottom.window_state
+    w._prefetched = copy.copy(prior)  # ... and the worklist's prefetch of the same exam lands after it
+    mlo = compare(w, qtbot, Layout.PRIOR_MLO)
+    assert mlo is prior  # the exam on screen stays, with the window the reader set on it
+    assert compare(w, qtbot) is prior and w.hanging.prior_panels[View.RCC].window_state == windowed
 
 
 def test_the_export_json_says_which_prior_is_in_the_picture(opened, qtbot, tmp_path):
