@@ -205,6 +205,8 @@ class PriorComparison(QtCore.QObject):
         if not kept and prefetched is not None and prefetched.study.info is prior:  # often the worklist's next study
             self.loaded = prefetched  # (the prior already decoded stays: its window and zoom are the reader's)
         if self.loaded is not None and self.loaded.study.info is prior:
+            self.jobs.cancel()  # a decode still in flight (of this prior, or of another) must not land on it
+            self._loading = None
             self._put(self.loaded, "")
             if announce:
                 self._say(self.loaded)

@@ -60,6 +60,10 @@ class StudyOpening:
 
     def open_study(self, info: StudyInfo) -> None:
         """Decode, hang and show one study (in the background; at once when it was prefetched)."""
+        if self.loaded is not None and self.loaded.study.info is info:  # back to the study on screen, as it is
+            self.jobs.cancel()  # a load of another study still in flight must not replace it
+            self.show_status(f"{study_title(info)}.", 3000)
+            return
         prefetched, self._prefetched = self._prefetched, None
         self.prefetch.cancel()
         if prefetched is not None and prefetched.study.key == info.key:
@@ -120,7 +124,7 @@ class StudyOpening:
         self.prefetch.cancel()
         self.forget_cad_results()
         said = "guessed (no spacing given)" if option is None else f"{format_spacing(option, ' x ')} mm"
-        if self.loaded is None:
+        if self.loaded is None or self.jobs.busy:  # a folder being read or a study being decoded takes it on landing
             self.show_status(f"Pixel spacing for files without one: {said}.", 5000)
             return
         info = with_spacing(self.loaded.study.info, option)
@@ -157,7 +161,11 @@ class StudyOpening:
         if isinstance(result, ScanOutcome):
             self._on_scanned(result)
         elif isinstance(result, LoadedStudy):
-            self.show_study(result)
+            info = with_spacing(result.study.info, self.pixel_spacing)
+            if info is not result.study.info:  # the spacing was given while it decoded: decode it with that one
+                self.open_study(info)
+            else:
+                self.show_study(result)
 
     def _on_job_error(self, exc: object) -> None:
         log.error("loading failed: %s", exc)
@@ -179,7 +187,7 @@ class StudyOpening:
         if errors:
             self.report_problems("Some files could not be read", errors)
         self._prefetched = None
-        self.worklist.set_studies(outcome.studies)
+        self.worklist.set_studies(tuple(with_spacing(s, self.pixel_spacing) for s in outcome.studies))
         if len(outcome.studies) > 1:
             self.worklist_dock.show()
             self.settings.set_last_worklist(outcome.paths)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import copy
+import threading
 from pathlib import Path
 
 import pytest
 from PySide6 import QtCore
 
+from mammoview.gui import prior_compare
 from mammoview.gui.export import grab_shown
 from mammoview.gui.hanging_layout import Layout
+from mammoview.gui.loader import load_job
 from mammoview.gui.prior_compare import NO_PRIOR, UNREADABLE
-from mammoview.io.model import View
+from mammoview.gui.window_level import dragged
+from mammoview.io.model import LoadError, View
 from tests.gui.conftest import drag, write_view
 
 #: folder -> (Study Instance UID, Study Date); one patient's three exams
@@ -240,6 +244,42 @@ def test_a_prefetch_landing_after_the_priors_own_decode_does_not_replace_it(open
     mlo = compare(w, qtbot, Layout.PRIOR_MLO)
     assert mlo is prior  # the exam on screen stays, with the window the reader set on it
     assert compare(w, qtbot) is prior and w.hanging.prior_panels[View.RCC].window_state == windowed
+
+
+def test_the_priors_own_decode_landing_after_the_prefetch_was_used_is_dropped(opened, qtbot, monkeypatch):
+    w, release = opened, threading.Event()
+    w.prefetch.cancel()
+    w._prefetched = None
+    slow = lambda info, max_workers=None: lambda p, c: (release.wait(20), load_job(info)(p, c))[1]  # noqa: E731
+    monkeypatch.setattr(prior_compare, "load_job", slow)
+    w.commands["layout_prior_cc"].trigger()  # the comparison's own decode starts (held) ...
+    w._prefetched = load_job(w.priors.prior)(lambda _m: None, lambda: False)  # ... the prefetch lands first
+    w.commands["layout_prior_mlo"].trigger()  # shown from the prefetch at once
+    bottom = w.hanging.prior_panels[View.RMLO]
+    bottom.set_window(dragged(bottom.window_state, 60, 40, bottom.display.stats))
+    display, windowed = bottom.display, bottom.window_state
+    release.set()
+    qtbot.waitUntil(lambda: not w.priors.jobs._threads, timeout=20_000)
+    assert bottom.display is display and bottom.window_state == windowed
+
+
+def test_a_failed_decode_of_a_prior_no_longer_compared_leaves_the_one_shown(opened, qtbot, monkeypatch):
+    w = opened
+    w.prefetch.cancel()
+    w._prefetched = None
+    compare(w, qtbot)
+
+    def fail(info, max_workers=None):  # type: ignore[no-untyped-def]
+        def run(progress, cancelled):  # type: ignore[no-untyped-def]
+            raise LoadError(info.images[0].path, "cannot be prepared for display")
+
+        return run
+
+    monkeypatch.setattr(prior_compare, "load_job", fail)
+    w.older_prior()  # the 2019 exam's decode starts (and will fail) ...
+    w.older_prior()  # ... but the reader is back on the 2022 one, still in memory
+    qtbot.waitUntil(lambda: not w.priors.jobs._threads, timeout=20_000)
+    assert date_of(w.hanging.prior_panels[View.RCC]) == "20220515"
 
 
 def test_the_export_json_says_which_prior_is_in_the_picture(opened, qtbot, tmp_path):

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from mammoview.gui.read_state import MarkKind, ReadState, ReadStore
+from mammoview.gui.window_level import dragged
 from mammoview.gui.worklist import ReadProgress, Worklist, read_progress
 from mammoview.io import open_paths
 from mammoview.io.model import View
-from tests.gui.conftest import write_view
+from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
 
 PATIENTS = ("PAT-A", "PAT-B", "PAT-C")
 
@@ -185,3 +186,44 @@ def test_a_read_change_redraws_one_row_not_the_batch(opened):
     assert not full and rows == [0]
     assert opened.worklist_panel.tree.topLevelItem(0) is item  # updated in place
     assert item.text(2) == "started · 1 mark"
+
+
+def test_pgup_before_the_next_study_lands_keeps_the_study_on_screen(main_window, load, qtbot, tmp_path):
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    w.prefetch.cancel()  # the next study is decoded on PgDown, not taken from the prefetch
+    w._prefetched = None
+    shown, lcc = w.loaded, w.panels[View.LCC]
+    lcc.set_window(dragged(lcc.window_state, 60, 40, lcc.display.stats))
+    windowed = lcc.window_state
+    w.commands["next_study"].trigger()
+    w.commands["previous_study"].trigger()  # back before the next study is on screen
+    qtbot.waitUntil(lambda: not w.jobs._threads, timeout=30_000)  # (busy turns false at once on a cancel)
+    assert w.loaded is shown and lcc.window_state == windowed  # not decoded again, the reader's window kept
+
+
+def without_spacing(folder: Path, uid: str) -> str:
+    for view in SYNTHETIC_VIEWS:
+        write_view(folder, f"{view}.dcm", view, study_uid=uid, pixel_spacing=None)
+    return str(folder)
+
+
+def test_a_spacing_given_while_the_folder_is_read_applies(main_window, qtbot, tmp_path):
+    w = main_window
+    w.open_paths([without_spacing(tmp_path / "a", "1.2.3.7")])
+    w.set_pixel_spacing(0.2)  # before the scan lands
+    with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
+        pass
+    assert all(i.spacing is not None and i.spacing.row_mm == 0.2 for i in shown.args[0].study.info.images)
+
+
+def test_a_spacing_given_while_another_folder_is_read_keeps_that_folder(main_window, load, qtbot, tmp_path):
+    w = main_window
+    load(w, [without_spacing(tmp_path / "a", "1.2.3.7")])
+    w.open_paths([without_spacing(tmp_path / "b", "1.2.3.8")])
+    w.set_pixel_spacing(0.2)  # the shown study is not decoded again over the folder being read
+    with qtbot.waitSignal(w.studyShown, timeout=30_000):
+        pass
+    qtbot.waitUntil(lambda: not w.jobs._threads, timeout=30_000)
+    assert w.loaded.study.key == "1.2.3.8"
+    assert all(i.spacing is not None and i.spacing.row_mm == 0.2 for i in w.loaded.study.info.images)
