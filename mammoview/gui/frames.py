@@ -280,7 +280,7 @@ class FrameStepper(QtCore.QObject):
             self._cine_next(view, st)
         w.replace_display(view, old, result)
         self.frameShown.emit(view, result)
-        if st.running is None:
+        if st.running is None and w.panels[view].isVisible():  # a hidden view's slice must not hide why it stopped
             w.show_status(f"{view.label}: slice {frame + 1} of {frames}.", 3000)
 
     def _on_error(self, view: View, exc: object) -> None:
