@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,14 +96,16 @@ class PatchSet:
         return np.flatnonzero(self.splits == name).astype(np.int64)
 
     def data_dir(self) -> Path:
-        """The data folder: ``$MAMMOVIEW_DATA`` when set, else the one the patches were cut from (if still there).
+        """The data folder the patches (and their split) were cut from, while it is there.
 
-        Else :func:`~mammoview.training.sources.default_data_dir` (as ``evaluate`` looks for it).
+        Once it has moved, :func:`~mammoview.training.sources.default_data_dir` (``$MAMMOVIEW_DATA``, as ``evaluate``
+        looks for it): the images are matched to the split by patient ID only, so another folder must not stand in
+        for the patch set's own.
         """
         from mammoview.training.sources import default_data_dir
 
         made_from = Path(self.manifest.get("data_dir") or "")
-        return default_data_dir() if os.environ.get("MAMMOVIEW_DATA") or not made_from.is_dir() else made_from
+        return made_from if self.manifest.get("data_dir") and made_from.is_dir() else default_data_dir()
 
     def split_patients(self) -> dict[str, list[str]]:
         """``split.json``'s patients per split."""

@@ -31,7 +31,7 @@ from mammoview.training import report
 from mammoview.training.calibrate import fit_malignancy_calibration
 from mammoview.training.froc import DetectionScores, score_detections
 from mammoview.training.metrics import patch_metrics
-from mammoview.training.sources import SourceImage, cbis_images, default_data_dir, mias_images
+from mammoview.training.sources import SOURCE_FOLDERS, SourceImage, cbis_images, default_data_dir, mias_images
 
 #: Runs detect's own code path over ``paths`` with one pixel spacing ``(row_mm, col_mm)``,
 #: writes the detect JSON to the third argument and returns the document it wrote.
@@ -186,8 +186,7 @@ def validation_patients(patch_dir: Path) -> set[str]:
 
 def held_out_images(data_dir: Path, loaders: Mapping[str, Callable[[Path], list[SourceImage]]]) -> list[SourceImage]:
     """Every whole image of the sources present in ``data_dir`` (a test set in the shared data's layout)."""
-    folders = (("cbis", "cbis-ddsm-mass"), ("mias", "mini-mias"))
-    present = [src for src, folder in folders if (data_dir / folder).is_dir()]
+    present = [src for src in ("cbis", "mias") if (data_dir / SOURCE_FOLDERS[src]).is_dir()]
     if not present:
         raise ValueError(f"{data_dir}: neither cbis-ddsm-mass/ nor mini-mias/ (the shared data's layout) is there")
     return [im for src in present for im in loaders[src](data_dir) if not im.is_patch]

@@ -29,7 +29,7 @@ import numpy as np
 from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.training import patches as pt
 from mammoview.training.contact import contact_sheet, pick_for_sheet
-from mammoview.training.sources import SourceImage, SourceName, all_sources, default_data_dir
+from mammoview.training.sources import SOURCE_FOLDERS, SourceImage, SourceName, all_sources, default_data_dir
 from mammoview.training.split import split_document, split_patients, write_split
 
 FORMAT = "mammoview-patches/1"
@@ -119,8 +119,12 @@ def extract_patch_set(
         miner.check(pcfg.to_dict())
     out_dir.mkdir(parents=True, exist_ok=True)
     records = all_sources(data_dir, which)
-    assignment = split_patients(records, val_fraction, ecfg.seed)
-    write_split(out_dir / "split.json", split_document(assignment, records, val_fraction, ecfg.seed))
+    # the split is drawn over every source of the data folder, whichever are cut here: split_patients draws one
+    # random sequence over all strata, so leaving a source out would move patients of the others across the split
+    every: list[SourceName] = [s for s, f in SOURCE_FOLDERS.items() if s in which or (data_dir / f).is_dir()]
+    split_records = records if list(which) == every else all_sources(data_dir, every)
+    assignment = split_patients(split_records, val_fraction, ecfg.seed)
+    write_split(out_dir / "split.json", split_document(assignment, split_records, val_fraction, ecfg.seed))
 
     p, c = ecfg.patch_size, pcfg.in_channels
     slot = p + 2 * ecfg.context

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Literal
 
 SourceName = Literal["cbis", "mias", "magic5"]
+#: each source's folder in the data folder (the shared data's layout), in the order the split draws them
+SOURCE_FOLDERS: dict[SourceName, str] = {"cbis": "cbis-ddsm-mass", "mias": "mini-mias", "magic5": "magic5-microcalc"}
 LesionKind = Literal["mass", "calcification", "architectural_distortion", "asymmetry"]
 
 CBIS_ROW_MM = 0.29
@@ -103,7 +105,7 @@ def _check(path: Path) -> Path:
 
 def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
     """CBIS-DDSM Mass-Training images with their mass boxes (every image has >= 1 mass)."""
-    root = _check((data_dir or default_data_dir()) / "cbis-ddsm-mass")
+    root = _check((data_dir or default_data_dir()) / SOURCE_FOLDERS["cbis"])
     calc_views: set[tuple[str, str, str]] = set()
     for calc_csv in sorted(root.glob("calc_case_description_*.csv")):  # train_set here; test_set in a test folder
         with open(calc_csv, newline="") as fh:
@@ -151,7 +153,7 @@ _MIAS_KIND: dict[str, LesionKind] = {
 
 def mias_images(data_dir: Path | None = None) -> list[SourceImage]:
     """mini-MIAS images (MLO, 0.2 mm); several label rows of one image are merged."""
-    root = _check((data_dir or default_data_dir()) / "mini-mias")
+    root = _check((data_dir or default_data_dir()) / SOURCE_FOLDERS["mias"])
     rows: dict[str, list[dict[str, str]]] = {}
     with open(root / "labels.csv", newline="") as fh:
         for row in csv.DictReader(fh):
@@ -208,7 +210,7 @@ _MAGIC_CASE = re.compile(r"^(\d{4})")
 
 def magic5_patches(data_dir: Path | None = None) -> list[SourceImage]:
     """MAGIC-5 60x60 patches: 1 = microcalcification cluster, 0 = normal tissue."""
-    root = _check((data_dir or default_data_dir()) / "magic5-microcalc" / "images")
+    root = _check((data_dir or default_data_dir()) / SOURCE_FOLDERS["magic5"] / "images")
     out: list[SourceImage] = []
     for cls in ("0", "1"):
         for p in sorted((root / cls).glob("*.pgm")):

@@ -212,7 +212,7 @@ def train(
             from safetensors.torch import load_file
 
             aux_head.load_state_dict(load_file(ckpt / "last_aux.safetensors"), strict=True)
-    deadline = t0 + 60.0 * cfg.max_minutes
+    deadline = t0 + 60.0 * cfg.max_minutes - before  # the budget is the whole run's, resumed sessions included
     stopped = "epochs"
     for epoch in range(start, cfg.epochs):
         draws = [

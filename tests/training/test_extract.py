@@ -433,3 +433,91 @@ def test_detection_miner_puts_detect_findings_on_the_patch_grid(patch_set, tmp_p
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ValueError, match="not a detect JSON"):
         DetectionMiner([tmp_path / "bad.json"])
+
+
+def test_the_patch_sets_own_data_folder_wins_over_mammoview_data(patch_set, tmp_path, monkeypatch):
+    """Images are matched to the split by patient ID only: another data folder must not stand in while the patch
+    set's own is there ($MAMMOVIEW_DATA finds it once moved: test_detection_monitor_finds_its_data)."""
+    from mammoview.training.datasets import PatchSet
+
+    ps = PatchSet(patch_set)
+    monkeypatch.setenv("MAMMOVIEW_DATA", str(make_fake_data(tmp_path / "other", n_cbis=2)))
+    assert ps.data_dir() == Path(ps.manifest["data_dir"])
+
+
+def test_a_resumed_run_ends_as_the_uninterrupted_one(patch_set, tmp_path):
+    from safetensors.torch import load_file
+
+    from mammoview.training.train import TrainConfig, train
+
+    cfg = TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=3, steps_per_epoch=2, batch_size=8,
+                      small_batch_size=4, threads=1, patience=50, precision="fp32", ema=0.9)  # fmt: skip
+    train(patch_set, tmp_path / "full", cfg, progress=False)
+    train(patch_set, tmp_path / "part", TrainConfig.from_dict({**cfg.to_dict(), "epochs": 1}), progress=False)
+    assert train(patch_set, tmp_path / "part", cfg, resume=True, progress=False)["epochs_run"] == 3
+    for tag in ("last", "best"):
+        a, b = (load_file(tmp_path / run / "checkpoints" / f"{tag}.safetensors") for run in ("full", "part"))
+        for key in a:
+            torch.testing.assert_close(a[key], b[key], msg=f"{tag} {key}")
+
+
+def test_a_resumed_time_capped_run_keeps_the_whole_runs_budget(patch_set, tmp_path, monkeypatch):
+    """--max-minutes is the run's, as the time schedule's learning rate counts it: a resumed session gets what is
+    left, not a fresh budget (each step takes 10 s on a fake clock; the machine dies in epoch 3)."""
+    import mammoview.training.train as tr
+    from mammoview.training.steps import train_step
+
+    clock = type("Clock", (), {"t": 0.0, "perf_counter": lambda self: self.t})()
+    died = {"steps": 0, "at": None}
+
+    def step(*args, **kwargs):  # type: ignore[no-untyped-def]
+        died["steps"] += 1
+        if died["steps"] == died["at"]:
+            raise KeyboardInterrupt
+        clock.t += 10.0
+        return train_step(*args, **kwargs)
+
+    monkeypatch.setattr(tr, "time", clock)
+    monkeypatch.setattr(tr, "train_step", step)
+    cfg = tr.TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=10, steps_per_epoch=2, batch_size=8,
+                         small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0,
+                         time_schedule=True)  # fmt: skip
+    full = tr.train(patch_set, tmp_path / "full", cfg, progress=False)
+    died.update(steps=0, at=6)
+    with pytest.raises(KeyboardInterrupt):
+        tr.train(patch_set, tmp_path / "part", cfg, progress=False)
+    died.update(steps=0, at=None)
+    resumed = tr.train(patch_set, tmp_path / "part", cfg, resume=True, progress=False)
+    steps = [sum(h["steps"] for h in s["history"]) for s in (full, resumed)]
+    assert steps[1] == steps[0] == 7  # 60 s of 10 s steps, the one that crosses the deadline included
+
+
+def test_the_split_of_a_source_does_not_depend_on_the_others_cut(tmp_path, monkeypatch):
+    """Leaving a source out of a patch set (``--sources cbis,mias``) keeps every patient on the side the full set
+    puts them: a network trained on one set can be evaluated on the other's validation patients."""
+    import mammoview.training.extract as ex
+    from mammoview.training.sources import SOURCE_FOLDERS, SourceImage
+
+    def image(src: str, i: int, label: str, malignant: bool | None) -> SourceImage:
+        return SourceImage(src, f"{src}{i}", Path("x"), f"{src}:{i}", "L", "MLO", (0.2, 0.2), label, malignant,
+                           is_patch=src == "magic5")  # fmt: skip
+
+    records = {
+        "cbis": [image("cbis", i, "mass", i % 2 == 0) for i in range(40)],
+        "mias": [image("mias", i, "normal" if i % 3 else "mass", None if i % 3 else True) for i in range(30)],
+        "magic5": [image("magic5", i, "calcification" if i % 2 else "normal", None) for i in range(20)],
+    }
+    for folder in SOURCE_FOLDERS.values():
+        (tmp_path / "data" / folder).mkdir(parents=True)
+    monkeypatch.setattr(ex, "all_sources", lambda data, which: [r for s in which for r in records[s]])
+    monkeypatch.setattr(ex.pt, "source_patches", lambda *args, **kwargs: ([], []))
+    monkeypatch.setattr(ex, "write_contact_sheets", lambda *args, **kwargs: [])
+
+    def validation(which: tuple[str, ...], out: str) -> set[str]:
+        ex.extract_patch_set(tmp_path / out, data_dir=tmp_path / "data", which=which, progress=False)  # type: ignore[arg-type]
+        return set(json.loads((tmp_path / out / "split.json").read_text())["patients"]["val"])
+
+    every, two, one = (validation(w, o) for w, o in ((("cbis", "mias", "magic5"), "all"), (("cbis", "mias"), "two"),
+                                                     (("mias",), "one")))  # fmt: skip
+    assert any(p.startswith("mias:") for p in every)
+    assert two == every and one == every
