@@ -107,6 +107,29 @@ def implant_text(result: StudyCadResult) -> str:
     )
 
 
+_SEPARATOR, _BREAK = " · ", "\n"
+
+
+def _fit(label: QtWidgets.QLabel, width: int) -> None:
+    """Size ``label`` to fit ``width`` pixels: one line if it fits, else one score per line, else wrapped at words.
+
+    Never wider than its panel: a label cut at the panel's edge, or running into the other breast's across the
+    midline, would read as one sentence naming the wrong side.
+    """
+    one_line = label.text().replace(_BREAK, _SEPARATOR)
+    label.setWordWrap(False)
+    label.setMinimumWidth(0)
+    label.setMaximumWidth(16_777_215)
+    for text in (one_line, one_line.replace(_SEPARATOR, _BREAK)):
+        label.setText(text)
+        label.adjustSize()
+        if label.width() <= width:
+            return
+    label.setWordWrap(True)
+    label.setFixedWidth(max(width, 1))
+    label.adjustSize()
+
+
 class BreastScoreLabels(QtCore.QObject):
     """The two score labels and their placement (they follow panel resizes)."""
 
@@ -133,18 +156,19 @@ class BreastScoreLabels(QtCore.QObject):
         for view, label in self.labels.items():
             score = breasts.get(view.laterality) if breasts else None
             if score is not None and hosts.get(view.laterality) is view and self.panels[view].display is not None:
-                label.setText(breast_text(score, curve))
+                label.setText(breast_text(score, curve))  # (one line; _place breaks it where the panel is narrow)
                 label.show()
                 self._place(view)
             else:
                 label.hide()
 
     def shown_texts(self) -> dict[View, str]:
-        return {v: lab.text() for v, lab in self.labels.items() if lab.isVisible()}
+        """Each shown label's text, on one line (however it is broken to fit its panel)."""
+        return {v: lab.text().replace(_BREAK, _SEPARATOR) for v, lab in self.labels.items() if lab.isVisible()}
 
     def _place(self, view: View) -> None:
         panel, label = self.panels[view], self.labels[view]
-        label.adjustSize()
+        _fit(label, panel.width() - 2 * _MARGIN)
         info = panel.labels.info
         bottom = panel.height() - _MARGIN - (info.height() + 3 if info.isVisible() else 0)
         x = _MARGIN if panel.chest_wall_right else panel.width() - label.width() - _MARGIN

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6 import QtCore
 from scipy import ndimage as ndi
 
 from mammoview.cad.types import FindingKind
@@ -115,6 +116,26 @@ def test_show_cad_hides_every_cad_layer_and_the_breast_scores(shown, qtbot):
     assert all(not (o.visible_layers() - {"reader"}) for o in shown.cad.overlays.values())
     assert not shown.cad.scores.shown_texts()
     assert colourful(grab_all(shown)).sum() == 0
+
+
+def test_breast_score_labels_stay_inside_their_panels_when_narrow(shown, qtbot):
+    """A narrow window breaks each breast's label over lines rather than cut it at the panel's edge, where the two
+    would run together across the midline and read as one sentence naming the wrong side."""
+    texts = shown.cad.scores.shown_texts()
+    shown.resize(700, 600)  # panels about 120 px wide beside the dock
+    qtbot.waitUntil(lambda: shown.panels[View.RCC].width() < 250, timeout=5_000)
+    qtbot.wait(20)
+    boxes = {}
+    for view in (View.RCC, View.LCC):
+        panel, label = shown.panels[view], shown.cad.scores.labels[view]
+        assert label.geometry().left() >= 0 and label.geometry().right() < panel.width()
+        assert "\n" in label.text() or label.wordWrap()
+        boxes[view] = QtCore.QRect(panel.mapTo(shown, label.geometry().topLeft()), label.size())
+    assert not boxes[View.RCC].intersects(boxes[View.LCC])
+    assert shown.cad.scores.shown_texts() == texts  # the same words
+    shown.resize(1600, 1000)
+    qtbot.waitUntil(lambda: "\n" not in shown.cad.scores.labels[View.LCC].text(), timeout=5_000)  # one line again
+    assert not shown.cad.scores.labels[View.LCC].wordWrap()
 
 
 def test_threshold_opacity_and_map_controls(shown, qtbot):
