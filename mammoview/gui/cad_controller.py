@@ -61,6 +61,9 @@ if TYPE_CHECKING:
     from mammoview.gui.view_panel import ViewPanel
 
 #: Actions that need a model / that show CAD (disabled while unavailable / locked).
+#: the findings panel before the study has a CAD result: the CAD runs now, or has not run
+RUNNING = "CAD is running on this study: its findings appear here when it is done (the status bar's Cancel stops it)."
+NOT_RUN = "CAD has not run for this study yet (Ctrl+R)."
 _NEED_MODEL = ("run", "cancel", "auto")
 _SHOW_CAD = ("show", "export_sr", "next_map", "opacity_up", "opacity_down", "threshold_up", "threshold_down",
              *(n for n in LAYERS if n != "reader"), *(f"map_{n}" for n in MAP_NAMES))  # fmt: skip
@@ -134,10 +137,12 @@ class CadController(ReaderActions, QtCore.QObject):
             tool.picked.connect(lambda _m: self._unselect_mark())
         self.runner.modelChanged.connect(self._on_model_changed)
         self.runner.resultReady.connect(self._on_result)
+        self.runner.runningChanged.connect(self._on_running_changed)
         window.studyShown.connect(self._on_study_shown)
         window.panelImageChanged.connect(self._on_panel_changed)
         window.themeChanged.connect(lambda _name: self._update_findings())  # its accent colours
         window.hanging.arrangementChanged.connect(self._update_scores)
+        self._update_findings()
         self._sync_controls()
         QtCore.QTimer.singleShot(0, self.runner.probe)
 
@@ -204,6 +209,11 @@ class CadController(ReaderActions, QtCore.QObject):
         if self.result is None and (cached := self.runner.cached(self.study_key)) is not None:
             self._show_result(cached)
         self._sync_controls()
+
+    def _on_running_changed(self) -> None:
+        if self.result is None:  # the panels say the CAD runs, or no longer does
+            self._update_findings()
+            self._sync_controls()
 
     def _on_result(self, study_key: str, result: StudyCadResult) -> None:
         if study_key == self.study_key:
@@ -393,11 +403,13 @@ class CadController(ReaderActions, QtCore.QObject):
         return match_study(views, self.reader.marks, self.style.kinds())
 
     def _update_findings(self) -> None:
-        if not self.unlocked:
+        if self.study_key is None:
+            self.findings.show_locked(self.reader.marks, "No study open: File ▸ Open folder… (Ctrl+O).")
+        elif not self.unlocked:
             self.findings.show_locked(self.reader.marks, "CAD is hidden until you mark the first read as done "
                                       "(Ctrl+D). Place your own marks in Mark mode (R).")  # fmt: skip
         elif self.result is None:
-            self.findings.show_locked(self.reader.marks, "CAD has not run for this study yet (Ctrl+R).")
+            self.findings.show_locked(self.reader.marks, RUNNING if self.runner.running else NOT_RUN)
         else:
             m = self.result.model
             n = sum(len(r.findings) for r in self.result.images)
@@ -487,7 +499,9 @@ class CadController(ReaderActions, QtCore.QObject):
         self.dock.set_operating_points(m, st.operating_fpi)
         self.dock.sync(st, self.marks_tool.kind)
         state = ("No study open." if self.study_key is None else "First read in progress: CAD hidden." if locked
-                 else "First read done: CAD shown.")  # fmt: skip
+                 else "First read done: CAD shown." if self.result is not None
+                 else "First read done: CAD running…" if self.runner.running
+                 else "First read done: CAD has not run yet (Ctrl+R).")  # fmt: skip
         if not locked and self.result is not None:
             state += "\n" + exam_text(self.result)
             warnings = (skipped_text(self.result), spacing_text(self.result), implant_text(self.result))

@@ -39,10 +39,13 @@ class CadRunner(QtCore.QObject):
         ``model_info`` or ``unavailable`` changed.
     resultReady(str, object)
         A :class:`StudyCadResult` for the study key that is current (cached already).
+    runningChanged()
+        A job for the reader's study started or ended (:attr:`running`).
     """
 
     modelChanged = QtCore.Signal()
     resultReady = QtCore.Signal(str, object)
+    runningChanged = QtCore.Signal()
 
     def __init__(self, window: MainWindow, choice: ModelChoice, tile: int | None = None, cam: str = "cam") -> None:
         super().__init__(window)
@@ -110,6 +113,7 @@ class CadRunner(QtCore.QObject):
             self.window.show_status("CAD result reused from this session.", 4000)
             return True
         self.job = self._start(tuple(images), self.study_key)
+        self.runningChanged.emit()
         return True
 
     def cancel(self) -> None:
@@ -117,6 +121,7 @@ class CadRunner(QtCore.QObject):
             self.job.cancel()
             self.progress.cancel_button.setEnabled(False)
             self.window.show_status("CAD: cancelling…")
+            self.runningChanged.emit()
 
     def forget(self) -> None:
         """Drop every cached result and the results of the jobs running now (the images changed, e.g. their pixel
@@ -156,6 +161,7 @@ class CadRunner(QtCore.QObject):
         self._stale.discard(job)
         if job is self.job:
             self.progress.stop()
+            self.runningChanged.emit()
         job.deleteLater()
 
     def _on_model(self, info: ModelInfo) -> None:

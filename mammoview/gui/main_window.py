@@ -27,7 +27,7 @@ from mammoview.gui.hanging_layout import HangingLayout, Layout
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, mark_group_unfitted
 from mammoview.gui.loader import BackgroundJobs, LoadedStudy
-from mammoview.gui.prior_compare import PriorComparison
+from mammoview.gui.prior_compare import PriorComparison, unreadable_views
 from mammoview.gui.settings import RecentStudy, ViewerSettings
 from mammoview.gui.study_opening import StudyOpening
 from mammoview.gui.texts import format_cursor, study_lines, study_title
@@ -39,6 +39,10 @@ from mammoview.io.model import View
 from mammoview.io.reader import SpacingOption, format_spacing
 
 log = logging.getLogger(__name__)
+
+#: what the empty panels say before any study is open, and where a view's file failed to decode
+NO_STUDY = "no study open<br><small>File ▸ Open folder… (Ctrl+O), or drop a folder here</small>"
+UNREADABLE_VIEW = "its image could not be read<br><small>the dialog names the file and why</small>"
 
 
 class MainWindow(StudyOpening, QtWidgets.QMainWindow):
@@ -63,6 +67,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         # The next study of the worklist is decoded while the current one is read.
         self.prefetch = BackgroundJobs(self, priority=QtCore.QThread.Priority.LowPriority)
         self._prefetched: LoadedStudy | None = None
+        self._scan_problems: list[str] = []  # files of the last folder opened that could not be read
         self.worklist = Worklist(parent=self)
         self.loaded: LoadedStudy | None = None
         self.choices: dict[View, list[DisplayImage]] = {}
@@ -132,6 +137,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         if (state := self.settings.state()) is not None:
             self.restoreState(state)
         self.show_status("Open a study: File ▸ Open folder… (Ctrl+O), or drop files or folders here.")
+        for panel in self.panels.values():
+            panel.labels.set_empty_note(NO_STUDY, None)
         # Last: the CAD layer adds its menu, toolbar and docks through the extension points above.
         self.cad = CadController(self, cad_options)
 
@@ -183,8 +190,10 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             self.choices[view] = [displays[i] for i in imgs if i in displays]
         self.unplaced = [displays[i] for i in hanging.unplaced if i in displays]
         self._windows = {}
+        failed = unreadable_views(loaded)
         for view, panel in self.panels.items():
             options = self.choices[view]
+            panel.labels.set_empty_note(UNREADABLE_VIEW if view in failed and not options else "", panel.display)
             self._show_in_panel(panel, options[0] if options else None)
         self._update_overlay_text()
         self._relink()
@@ -195,7 +204,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         place = f"[{index + 1}/{len(self.worklist)}] " if index is not None and len(self.worklist) > 1 else ""
         self.setWindowTitle(f"{place}{title} — mammoview — research use only")
         self.settings.add_recent(RecentStudy(tuple(str(i.path) for i in loaded.study.info.images), title))
-        problems = [str(e) for e in loaded.study.errors] + list(hanging.warnings)
+        problems, self._scan_problems = self._scan_problems + [str(e) for e in loaded.study.errors], []
+        problems += list(hanging.warnings)
         problems += [f"{d.image.path.name}: {w}" for d in displays.values() for w in d.image.info.warnings]
         shown = sum(p.display is not None for p in self.panels.values())
         batch = f" {self.worklist.summary()} (PgDown: next)." if place else ""

@@ -38,6 +38,7 @@ class StudyOpening:
         prefetch: BackgroundJobs
         priors: PriorComparison
         _prefetched: LoadedStudy | None
+        _scan_problems: list[str]
         worklist: Worklist
         worklist_dock: QtWidgets.QDockWidget
         settings: ViewerSettings
@@ -173,7 +174,8 @@ class StudyOpening:
         shown = self.worklist.index_of(self.loaded.study.key) if self.loaded is not None else None
         if shown != self.worklist.current:
             self.worklist.set_current(shown)
-        self.report_problems("Could not open", [str(exc)], critical=True)
+        problems, self._scan_problems = self._scan_problems, []
+        self.report_problems("Could not open", [str(exc), *problems], critical=True)
 
     def _on_prefetched(self, result: object) -> None:
         if isinstance(result, LoadedStudy):
@@ -184,8 +186,7 @@ class StudyOpening:
         if not outcome.studies:
             self.report_problems("No images found", errors or ["No readable image in the opened paths."], True)
             return
-        if errors:
-            self.report_problems("Some files could not be read", errors)
+        self._scan_problems = errors  # in the study's own report when it opens: one dialog, not two stacked
         self._prefetched = None
         self.worklist.set_studies(tuple(with_spacing(s, self.pixel_spacing) for s in outcome.studies))
         if len(outcome.studies) > 1:

@@ -22,7 +22,7 @@ def test_corrupt_files_are_named_and_the_other_views_load(main_window, load, syn
     assert "garbage.dcm: no Pixel Data" in text
     assert "truncated.dcm: truncated" in text
     boxes = [b for b in main_window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
-    assert any("garbage.dcm" in b.text() and "truncated.dcm" in b.text() for b in boxes)
+    assert len(boxes) == 1 and "garbage.dcm" in boxes[0].text() and "truncated.dcm" in boxes[0].text()
     for view, panel in main_window.panels.items():
         assert panel.image is not None and panel.image.view is view
         assert_faces_chest_wall(panel)
@@ -45,9 +45,27 @@ def test_an_image_failing_to_decode_leaves_the_others(main_window, load, synthet
     assert title == "Study opened with problems" and "LCC.dcm: RLE segment 1 is corrupt" in text
     assert "LCC.dcm" in main_window.statusBar().currentMessage()
     lcc = main_window.panels[View.LCC]
-    assert lcc.image is None and lcc.labels.empty_text() == "L CC — no image"
+    assert lcc.image is None and lcc.labels.empty_text().startswith("L CC — its image could not be read")
     for view in (View.RCC, View.RMLO, View.LMLO):
         assert_faces_chest_wall(main_window.panels[view])
+
+
+def test_an_unreadable_file_and_the_view_it_leaves_empty_are_one_report(main_window, load, synthetic_study):
+    """The file the scan could not read and the study's missing view it explains come in one dialog, not two
+    stacked; the empty panel says why it is empty, and before any study the panels say how to open one."""
+    assert main_window.panels[View.LMLO].labels.empty_text().startswith("L MLO — no study open")
+    assert main_window.cad.findings.note.text().startswith("No study open")
+    data = (synthetic_study / "LMLO.dcm").read_bytes()
+    (synthetic_study / "LMLO.dcm").write_bytes(data[: len(data) // 2])
+    reports: list[tuple[str, str]] = []
+    main_window.problemsReported.connect(lambda title, text: reports.append((title, text)))
+    load(main_window, [synthetic_study])
+    assert len(reports) == 1
+    title, text = reports[0]
+    assert title == "Study opened with problems" and "LMLO.dcm" in text and "no image for L MLO" in text
+    assert len([b for b in main_window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]) == 1
+    assert main_window.panels[View.LMLO].labels.empty_text() == "L MLO — no image"
+    assert main_window.panels[View.RCC].labels.empty_text() == ""
 
 
 def test_non_mammography_modality_loads_with_a_warning(main_window, load, tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from PySide6 import QtCore
 
+from mammoview.gui.cad_controller import NOT_RUN, RUNNING
 from mammoview.gui.cad_worker import CadJob, CadUnavailable, ModelChoice, ModelProvider
 from mammoview.io import load_study, open_paths
 from mammoview.io.model import View
@@ -185,6 +186,27 @@ def test_viewer_stays_responsive_while_cad_runs(cad_window, load, synthetic_stud
     with qtbot.waitSignal(window.cad.job.cancelled, timeout=5_000):
         window.cad.runner.progress.cancel_button.click()
     assert "cancel" in window.statusBar().currentMessage().lower()
+
+
+def test_the_panels_say_the_cad_runs_while_it_does(cad_window, load, synthetic_study, qtbot, tmp_path, held_cad):
+    window = cad_window
+    load(window, [synthetic_study])
+    window.commands["cad_first_read_done"].trigger()
+    cad = window.cad
+    with qtbot.waitSignal(cad.runner.runningChanged, timeout=5_000):  # the automatic run after the first read ...
+        cad.cancel()  # ... stopped: the test starts its own, held one
+    qtbot.waitUntil(lambda: cad.job is None or not cad.job.running, timeout=10_000)
+    assert cad.findings.note.text() == NOT_RUN and "has not run yet" in cad.dock.state_label.text()
+    job = running_job(window, tmp_path, qtbot)
+    assert cad.findings.note.text() == RUNNING and cad.dock.state_label.text() == "First read done: CAD running…"
+    with qtbot.waitSignal(job.cancelled, timeout=5_000):
+        cad.cancel()
+    qtbot.waitUntil(lambda: cad.findings.note.text() == NOT_RUN, timeout=10_000)
+    held_cad.set()
+    with qtbot.waitSignal(cad.runner.resultReady, timeout=60_000):
+        cad.run()
+    assert cad.findings.note.text().endswith(f"· {cad.result.model.label}")
+    assert cad.dock.state_label.text().startswith("First read done: CAD shown.")
 
 
 def test_opening_another_study_cancels_the_stale_job(cad_window, load, synthetic_study, qtbot, tmp_path, held_cad):
