@@ -494,6 +494,15 @@ class CadController(ReaderActions, QtCore.QObject):
         for name in _NEED_MODEL:
             a[name].setEnabled(not why_not)
             a[name].setToolTip(f"CAD unavailable: {why_not}" if why_not else a[name].statusTip())
+        if self.study_key is None:  # nothing to run the CAD on, mark or measure
+            for name in ("run", "mark_mode", "measure"):
+                a[name].setEnabled(False)
+                if not (name == "run" and why_not):  # (a missing model is the reason that lasts)
+                    a[name].setToolTip("Open a study first (File ▸ Open folder…, Ctrl+O)")
+        else:
+            for name in ("mark_mode", "measure"):
+                a[name].setEnabled(True)
+                a[name].setToolTip(a[name].statusTip())
         a["done"].setEnabled(self.study_key is not None and locked)
         m = self.computed.model if self.computed is not None else self.model_info
         self.dock.set_operating_points(m, st.operating_fpi)

@@ -55,6 +55,8 @@ def test_an_unreadable_file_and_the_view_it_leaves_empty_are_one_report(main_win
     stacked; the empty panel says why it is empty, and before any study the panels say how to open one."""
     assert main_window.panels[View.LMLO].labels.empty_text().startswith("L MLO — no study open")
     assert main_window.cad.findings.note.text().startswith("No study open")
+    tools = [main_window.commands[name] for name in ("cad_run", "cad_mark_mode", "measure")]
+    assert not any(a.isEnabled() for a in tools) and all("Open a study first" in a.toolTip() for a in tools)
     data = (synthetic_study / "LMLO.dcm").read_bytes()
     (synthetic_study / "LMLO.dcm").write_bytes(data[: len(data) // 2])
     reports: list[tuple[str, str]] = []
@@ -66,6 +68,7 @@ def test_an_unreadable_file_and_the_view_it_leaves_empty_are_one_report(main_win
     assert len([b for b in main_window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]) == 1
     assert main_window.panels[View.LMLO].labels.empty_text() == "L MLO — no image"
     assert main_window.panels[View.RCC].labels.empty_text() == ""
+    assert all(a.isEnabled() for a in tools)
 
 
 def test_non_mammography_modality_loads_with_a_warning(main_window, load, tmp_path):
