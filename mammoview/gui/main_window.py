@@ -35,10 +35,22 @@ from mammoview.gui.theme import DEFAULT_THEME, apply_theme
 from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import Preset, WindowState
 from mammoview.gui.worklist import Worklist, WorklistPanel
-from mammoview.io.model import View
+from mammoview.io.model import ImageInfo, View
 from mammoview.io.reader import SpacingOption, format_spacing
 
 log = logging.getLogger(__name__)
+
+#: a side below this many pixels is no screening image to read (mini-MIAS, the smallest here, is 1024 px; the
+#: CBIS-DDSM JPEGs 800): a thumbnail, an icon or a key image
+SMALLEST_READABLE_PX = 256
+
+
+def too_small(info: ImageInfo) -> str:
+    """Why an image is too small to read from ("" when it is not)."""
+    if min(info.rows, info.columns) >= SMALLEST_READABLE_PX:
+        return ""
+    return f"only {info.columns} x {info.rows} pixels: a thumbnail or icon, not a mammogram to read from"
+
 
 #: what the empty panels say before any study is open, and where a view's file failed to decode
 NO_STUDY = "no study open<br><small>File ▸ Open folder… (Ctrl+O), or drop a folder here</small>"
@@ -207,6 +219,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         problems, self._scan_problems = self._scan_problems + [str(e) for e in loaded.study.errors], []
         problems += list(hanging.warnings)
         problems += [f"{d.image.path.name}: {w}" for d in displays.values() for w in d.image.info.warnings]
+        problems += [f"{d.image.path.name}: {small}" for d in displays.values() if (small := too_small(d.image.info))]
         shown = sum(p.display is not None for p in self.panels.values())
         batch = f" {self.worklist.summary()} (PgDown: next)." if place else ""
         notes = "".join(f" {n[0].upper()}{n[1:]}." for n in hanging.notes)  # e.g. an exam of one breast

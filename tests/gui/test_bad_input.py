@@ -71,6 +71,18 @@ def test_an_unreadable_file_and_the_view_it_leaves_empty_are_one_report(main_win
     assert all(a.isEnabled() for a in tools)
 
 
+def test_a_thumbnail_in_a_views_place_is_named(main_window, load, synthetic_study):
+    from tests.synthetic import mammo_dataset, synthetic_breast, write_dataset
+
+    ds = mammo_dataset(synthetic_breast(40, 30, chest_wall="left", seed=1), laterality="R", view="CC",
+                       study_uid=pydicom.dcmread(synthetic_study / "LCC.dcm").StudyInstanceUID)  # fmt: skip
+    write_dataset(ds, synthetic_study / "RCC.dcm")
+    load(main_window, [synthetic_study])
+    title, text = main_window.last_message
+    assert title == "Study opened with problems" and "RCC.dcm: only 30 x 40 pixels: a thumbnail or icon" in text
+    assert not any(name in text for name in ("LCC.dcm", "RMLO.dcm", "LMLO.dcm"))
+
+
 def test_non_mammography_modality_loads_with_a_warning(main_window, load, tmp_path):
     folder = tmp_path / "ct"
     for view in ("RCC", "LCC"):

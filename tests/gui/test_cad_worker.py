@@ -323,8 +323,8 @@ def test_provider_remembers_unavailable_until_reset(tmp_path: Path):
 
 def test_a_view_no_mammogram_could_be_is_shown_skipped_by_the_cad_and_named(cad_window, load, tmp_path, qtbot,
                                                                            monkeypatch):  # fmt: skip
-    """A 1 x 5000 px PNG (an estimated 230 mm per pixel: 1.15 km wide) displays; the CAD analyses the other
-    three views and names the one it refused, in a dialog and in its dock."""
+    """A 1 x 5000 px PNG (an estimated 230 mm per pixel: 1.15 km wide) displays, named as too small to read; the
+    CAD analyses the other three views and names the one it refused, in a dialog and in its dock."""
     import numpy as np
     from PIL import Image
 
@@ -340,7 +340,9 @@ def test_a_view_no_mammogram_could_be_is_shown_skipped_by_the_cad_and_named(cad_
     monkeypatch.setattr(dialogs, "message_box", lambda _p, _i, title, text, details="": boxes.append((title, text)))
     window = cad_window
     load(window, [folder])
-    assert all(p.image is not None for p in window.panels.values()) and not boxes
+    assert all(p.image is not None for p in window.panels.values())
+    assert [text.split(":")[:2] for _, text in boxes] == [["p_L_MLO.png", " only 5000 x 1 pixels"]]  # said at once
+    boxes.clear()
     window.cad.run()
     qtbot.waitUntil(lambda: bool(boxes), timeout=30_000)
     assert boxes[-1][0] == "CAD skipped a view" and "L MLO (p_L_MLO.png): at 230 x 230 mm per pixel" in boxes[-1][1]
