@@ -358,4 +358,9 @@ class ViewPanel(QtWidgets.QWidget):
             self.device_scale() * LOUPE_ZOOM, int(LOUPE_SIZE * dpr), (d.flip_horizontal, d.flip_vertical),
             self.aspect,
         )  # fmt: skip
-        self.loupe.show_at(widget_pos, qimg, src)
+        # drawn over the panels' container, not inside this panel: at the chest wall or a panel's edge the loupe
+        # spills over the neighbour instead of being cut off where the reader looks
+        host = self.parentWidget() or self
+        if self.loupe.parentWidget() is not host:
+            self.loupe.setParent(host)
+        self.loupe.show_at(QtCore.QPointF(self.mapTo(host, widget_pos.toPoint())), qimg, src)

@@ -174,11 +174,19 @@ def test_magnifier_follows_the_cursor(study):
     x, y = inner(rcc)
     mouse(rcc.graphics.viewport(), "move", (x, y))
     assert rcc.loupe.isVisible()
-    loupe_centre = rcc.loupe.geometry().center()
-    target = rcc.graphics.viewport().mapTo(rcc, QtCore.QPoint(int(x), int(y)))
+    loupe_centre = rcc.loupe.mapTo(study, rcc.loupe.rect().center())
+    target = rcc.graphics.viewport().mapTo(study, QtCore.QPoint(int(x), int(y)))
     assert abs(loupe_centre.x() - target.x()) <= 2 and abs(loupe_centre.y() - target.y()) <= 2
     shot = rcc.loupe.grab().toImage()
     assert not shot.isNull()
+    # at the chest wall (the panel's inner edge, R CC's right) the loupe spills over L CC instead of being cut off
+    edge = rcc.graphics.viewport().width() - 3
+    mouse(rcc.graphics.viewport(), "move", (edge, y))
+    assert rcc.loupe.isVisible()
+    on_window = QtCore.QRect(rcc.loupe.mapTo(study, QtCore.QPoint(0, 0)), rcc.loupe.size())
+    assert on_window.right() > rcc.mapTo(study, QtCore.QPoint(rcc.width(), 0)).x() + 20
+    visible = rcc.loupe.visibleRegion().boundingRect()
+    assert visible.width() == rcc.loupe.width()  # the whole loupe is drawn
     study.commands["magnifier"].trigger()
     assert not rcc.loupe.isVisible()
 
