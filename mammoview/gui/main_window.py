@@ -220,6 +220,9 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         problems += list(hanging.warnings)
         problems += [f"{d.image.path.name}: {w}" for d in displays.values() for w in d.image.info.warnings]
         problems += [f"{d.image.path.name}: {small}" for d in displays.values() if (small := too_small(d.image.info))]
+        if self.unplaced:
+            problems.append("To show an image whose view is unknown: right-click the panel of its view (or Image ▸ "
+                            "Unplaced images).")  # fmt: skip
         shown = sum(p.display is not None for p in self.panels.values())
         batch = f" {self.worklist.summary()} (PgDown: next)." if place else ""
         notes = "".join(f" {n[0].upper()}{n[1:]}." for n in hanging.notes)  # e.g. an exam of one breast

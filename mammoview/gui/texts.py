@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mammoview.gui.view_panel import CursorSample
 from mammoview.io.model import ImageMeta, StudyInfo
 
@@ -53,7 +55,9 @@ def study_lines(study: StudyInfo) -> tuple[list[str], list[str]]:
         return values.pop() if len(values) == 1 else ""
 
     name, pid = common("patient_name").replace("^", " ").strip(), common("patient_id")
-    who = [name, f"ID {pid}" if pid else f"Study {study.key}" if study.key else ""]
+    grouped_by_folder = study.key_source.startswith("folder")  # the key is a local path: its last part names it
+    key = f"Folder {Path(study.key).name}" if grouped_by_folder else f"Study {study.key}" if study.key else ""
+    who = [name, f"ID {pid}" if pid else key]
     accession = common("accession")
     when = [format_date(common("study_date")), common("study_description"), f"Acc. {accession}" if accession else ""]
     return [s for s in who if s], [s for s in when if s]

@@ -115,7 +115,10 @@ def test_unknown_view_is_assigned_by_the_reader(main_window, load, tmp_path):
         write_view(folder, f"{view}.dcm", view)
     write_view(folder, "mystery.dcm", "LMLO", laterality=None, projection=None)
     load(main_window, [folder])
-    assert "view unknown" in main_window.last_message[1]
+    assert (
+        "view unknown" in main_window.last_message[1]
+        and "right-click the panel of its view" in main_window.last_message[1]
+    )
     assert [d.image.path.name for d in main_window.unplaced] == ["mystery.dcm"]
     lmlo = main_window.panels[View.LMLO]
     assert lmlo.image is None

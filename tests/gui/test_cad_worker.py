@@ -342,6 +342,7 @@ def test_a_view_no_mammogram_could_be_is_shown_skipped_by_the_cad_and_named(cad_
     load(window, [folder])
     assert all(p.image is not None for p in window.panels.values())
     assert [text.split(":")[:2] for _, text in boxes] == [["p_L_MLO.png", " only 5000 x 1 pixels"]]  # said at once
+    assert window.panels[View.RCC].labels.study.text() == "Folder pngs"  # grouped by folder: its name, not its path
     boxes.clear()
     window.cad.run()
     qtbot.waitUntil(lambda: bool(boxes), timeout=30_000)
