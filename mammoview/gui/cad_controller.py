@@ -106,7 +106,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.assessment = AssessmentControls(window, self.reader, window.menus["CAD"], self)
         self.dock.insert_section(self.assessment.widget)
         self.findings = FindingsPanel()
-        window.add_dock(self.dock, "CAD", "cad_dock")
+        window.add_dock(self.dock, "CAD", "cad_dock", scroll=True)
         findings_dock = window.add_dock(self.findings, "Findings", "findings_dock")
         if (state := s.state()) is not None:
             window.restoreState(state)  # the window restored before these docks existed

@@ -162,11 +162,22 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.menus[title.replace("&", "")] = menu
         return menu
 
-    def add_dock(self, widget: QtWidgets.QWidget, title: str, name: str) -> QtWidgets.QDockWidget:
-        """Put ``widget`` in the right dock area (``name`` keys its saved state)."""
+    def add_dock(self, widget: QtWidgets.QWidget, title: str, name: str, scroll: bool = False) -> QtWidgets.QDockWidget:
+        """Put ``widget`` in the right dock area (``name`` keys its saved state; ``scroll``: in a scroll area, so
+        that a tall panel does not set the window's smallest height, e.g. on a 768 px laptop screen)."""
         dock = QtWidgets.QDockWidget(title, self)
         dock.setObjectName(name)
-        dock.setWidget(widget)
+        if scroll:
+            area = QtWidgets.QScrollArea(dock)
+            area.setObjectName(f"{name}_scroll")
+            area.setWidgetResizable(True)
+            area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+            area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            area.setWidget(widget)
+            area.setMinimumWidth(widget.minimumSizeHint().width())
+            dock.setWidget(area)
+        else:
+            dock.setWidget(widget)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
         return dock
 

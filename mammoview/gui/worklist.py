@@ -195,6 +195,7 @@ class WorklistPanel(QtWidgets.QWidget):
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
+        self.tree.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)  # a narrow column keeps name and date
         header = self.tree.header()
         header.setStretchLastSection(False)
         for col in range(len(COLUMNS)):  # the study's title gives way (elided) so its status stays readable

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6 import QtWidgets
 
 from mammoview.gui.read_state import MarkKind, ReadState, ReadStore
 from mammoview.gui.window_level import dragged
@@ -227,3 +228,12 @@ def test_a_spacing_given_while_another_folder_is_read_keeps_that_folder(main_win
     qtbot.waitUntil(lambda: not w.jobs._threads, timeout=30_000)
     assert w.loaded.study.key == "1.2.3.8"
     assert all(i.spacing is not None and i.spacing.row_mm == 0.2 for i in w.loaded.study.info.images)
+
+
+def test_the_window_fits_a_laptop_screen_with_every_dock_open(main_window, load, tmp_path):
+    """The worklist, the CAD panel and the findings stacked beside the images: the CAD panel scrolls rather than
+    set the window's smallest height (it was 757 px: a 768 px screen lost the status bar and the findings)."""
+    load(main_window, [batch(tmp_path / "batch")])
+    docks = ("worklist_dock", "cad_dock", "findings_dock")
+    assert all(main_window.findChild(QtWidgets.QDockWidget, name).isVisible() for name in docks)
+    assert main_window.minimumSizeHint().height() <= 650
