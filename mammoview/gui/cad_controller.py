@@ -373,6 +373,8 @@ class CadController(ReaderActions, QtCore.QObject):
         r = self.result if show else None
         curve = r.model.operating_curve if r is not None else None
         self.scores.update_scores(r.breasts if r is not None else None, self.window.hanging.rows(), curve)
+        for overlay in self.overlays.values():  # the score labels keep clear of the breasts' labels
+            overlay.place_labels()
 
     def other_results(self, view: View) -> list[tuple[str, MammoImage, ImageCadResult]]:
         """The images of ``view`` besides the shown one that the CAD analysed (a retake, a second exposure):

@@ -182,6 +182,11 @@ class PanelOverlay:
                 box = self._label_box(label, (label.anchor.x(), label.anchor.y()))
                 if box is not None:
                     placed.append(box)
+        viewport = self.panel.graphics.viewport()
+        direct = QtCore.Qt.FindChildOption.FindDirectChildrenOnly
+        for text in self.panel.findChildren(QtWidgets.QLabel, options=direct):  # the view label, study lines, the
+            if text.isVisible() and text.text():  # read-out line, the breast's scores: drawn over the image
+                placed.append(QtCore.QRectF(QtCore.QRect(viewport.mapFrom(self.panel, text.pos()), text.size())))
         for item in items:
             best: tuple[float, tuple[float, float], QtCore.QRectF] | None = None
             for anchor in glyphs.label_anchors(self._outer_left):

@@ -138,6 +138,24 @@ def test_breast_score_labels_stay_inside_their_panels_when_narrow(shown, qtbot):
     assert not shown.cad.scores.labels[View.LCC].wordWrap()
 
 
+def test_score_labels_keep_clear_of_the_panels_own_text(study, qtbot):
+    """A finding just below the view label and study lines: its score label goes where it covers neither."""
+    rcc = study.panels[View.RCC]
+    viewport = rcc.graphics.viewport()
+    text = rcc.labels.study.geometry().united(rcc.labels.title.geometry())
+    below = viewport.mapFrom(rcc, text.bottomRight()) + QtCore.QPoint(15, 10)
+    x, y = rcc.scene_to_stored(rcc.view_box.mapDeviceToView(QtCore.QPointF(below)))
+    study.cad.set_result(planted_result(study, {View.RCC: [finding(FindingKind.MASS, x, y, 0.9, 0.5, half=8)]}))
+    study.commands["cad_first_read_done"].trigger()
+    qtbot.wait(20)
+    overlay = study.cad.overlays[View.RCC]
+    [label] = [i for i in overlay.layers["scores:mass"] if i.isVisible()]
+    box = overlay._label_box(label, (label.anchor.x(), label.anchor.y()))
+    occupied = QtCore.QRectF(QtCore.QRect(viewport.mapFrom(rcc, text.topLeft()), text.size()))
+    assert box is not None and not box.intersects(occupied)
+    assert QtCore.QRectF(viewport.rect()).contains(box)
+
+
 def test_threshold_opacity_and_map_controls(shown, qtbot):
     lcc = shown.panels[View.LCC]
     heat = shown.cad.overlays[View.LCC].heatmap
