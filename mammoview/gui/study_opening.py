@@ -61,7 +61,7 @@ class StudyOpening:
 
     def open_study(self, info: StudyInfo) -> None:
         """Decode, hang and show one study (in the background; at once when it was prefetched)."""
-        if self.loaded is not None and self.loaded.study.info is info:  # back to the study on screen, as it is
+        if self.loaded is not None and self.loaded.study.info == info:  # back to the study on screen, as it is
             self.jobs.cancel()  # a load of another study still in flight must not replace it
             self.show_status(f"{study_title(info)}.", 3000)
             return
@@ -176,6 +176,14 @@ class StudyOpening:
             self.worklist.set_current(shown)
         problems, self._scan_problems = self._scan_problems, []
         self.report_problems("Could not open", [str(exc), *problems], critical=True)
+        self._respace_shown()
+
+    def _respace_shown(self) -> None:
+        """A job ended without a study to show: the study on screen takes a pixel spacing given while it ran."""
+        if self.loaded is not None and not self.jobs.busy:
+            info = with_spacing(self.loaded.study.info, self.pixel_spacing)
+            if info is not self.loaded.study.info:
+                self.open_study(info)
 
     def _on_prefetched(self, result: object) -> None:
         if isinstance(result, LoadedStudy):
@@ -185,6 +193,7 @@ class StudyOpening:
         errors = [str(e) for e in outcome.errors]
         if not outcome.studies:
             self.report_problems("No images found", errors or ["No readable image in the opened paths."], True)
+            self._respace_shown()
             return
         self._scan_problems = errors  # in the study's own report when it opens: one dialog, not two stacked
         self._prefetched = None

@@ -11,7 +11,7 @@ from mammoview.gui.read_state import MarkKind, ReadState, ReadStore
 from mammoview.gui.window_level import dragged
 from mammoview.gui.worklist import ReadProgress, Worklist, read_progress
 from mammoview.io import open_paths
-from mammoview.io.model import View
+from mammoview.io.model import LoadError, View
 from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
 
 PATIENTS = ("PAT-A", "PAT-B", "PAT-C")
@@ -237,3 +237,64 @@ def test_the_window_fits_a_laptop_screen_with_every_dock_open(main_window, load,
     docks = ("worklist_dock", "cad_dock", "findings_dock")
     assert all(main_window.findChild(QtWidgets.QDockWidget, name).isVisible() for name in docks)
     assert main_window.minimumSizeHint().height() <= 650
+
+
+def without_spacing_batch(folder: Path) -> Path:
+    """Two four-view studies of two patients whose files carry no pixel spacing."""
+    for n, pid in enumerate(PATIENTS[:2]):
+        for view in SYNTHETIC_VIEWS:
+            write_view(folder / pid, f"{view}.dcm", view, study_uid=f"1.2.3.{n + 1}", patient_id=pid,
+                       pixel_spacing=None)  # fmt: skip
+    return folder
+
+
+def given_spacings(window) -> set[float | None]:  # type: ignore[no-untyped-def]
+    return {i.spacing.row_mm if i.spacing is not None else None for i in window.loaded.study.info.images}
+
+
+def test_a_spacing_given_while_an_empty_folder_is_read_reaches_the_one_on_screen(main_window, load, qtbot, tmp_path):
+    w = main_window
+    load(w, [without_spacing_batch(tmp_path / "batch") / "PAT-A"])
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no images here")
+    w.open_paths([str(tmp_path / "empty")])
+    w.set_pixel_spacing(0.2)  # while the folder is read: it has no study to take it
+    qtbot.waitUntil(lambda: given_spacings(w) == {0.2}, timeout=30_000)
+
+
+def test_a_spacing_given_while_the_next_study_fails_reaches_the_one_on_screen(main_window, load, qtbot, tmp_path,
+                                                                              monkeypatch):  # fmt: skip
+    from mammoview.gui import loader
+
+    w = main_window
+    load(w, [without_spacing_batch(tmp_path / "batch")])
+    w.prefetch.cancel()
+    w._prefetched = None
+
+    def failing_second(info, max_workers=None):  # type: ignore[no-untyped-def]
+        def fail(progress, cancelled):  # type: ignore[no-untyped-def]
+            raise LoadError(info.images[0].path, "cannot be prepared for display")
+
+        return fail if info.key == "1.2.3.2" else loader.load_job(info, max_workers)
+
+    monkeypatch.setattr("mammoview.gui.study_opening.load_job", failing_second)
+    w.commands["next_study"].trigger()
+    w.set_pixel_spacing(0.2)
+    qtbot.waitUntil(lambda: w.loaded.study.key == "1.2.3.1" and given_spacings(w) == {0.2}, timeout=30_000)
+
+
+def test_pgup_back_to_the_study_on_screen_after_a_spacing_change(main_window, load, qtbot, tmp_path):
+    w = main_window
+    load(w, [without_spacing_batch(tmp_path / "batch")])
+    with qtbot.waitSignal(w.studyShown, timeout=30_000):
+        w.set_pixel_spacing(0.2)  # the study on screen is decoded again: equal to its worklist entry, not the same
+    qtbot.waitUntil(lambda: not w.jobs._threads, timeout=30_000)
+    w.prefetch.cancel()
+    w._prefetched = None
+    shown, lcc = w.loaded, w.panels[View.LCC]
+    lcc.set_window(dragged(lcc.window_state, 60, 40, lcc.display.stats))
+    windowed = lcc.window_state
+    w.commands["next_study"].trigger()
+    w.commands["previous_study"].trigger()
+    qtbot.waitUntil(lambda: not w.jobs._threads, timeout=30_000)
+    assert w.loaded is shown and lcc.window_state == windowed
