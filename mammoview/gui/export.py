@@ -98,12 +98,17 @@ def grab_shown(window: MainWindow, active_only: bool, anonymize: bool) -> QtGui.
         for panel in panels:
             panel.labels.study.hide()
             panel.labels.info.hide()
+    loupes = [p.loupe for p in panels if p.loupe.isVisible()]  # the magnifier is a pointer, not the picture
+    for loupe in loupes:
+        loupe.hide()
     try:
         image = widget.grab().toImage()
     finally:
         window.active_panel().set_active(True)
         for panel in panels:
             panel.labels.place()  # restores exactly the labels that have text
+        for loupe in loupes:
+            loupe.show()
     return image
 
 

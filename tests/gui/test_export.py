@@ -10,7 +10,7 @@ from PySide6 import QtGui
 
 from mammoview.cad.types import FindingKind
 from mammoview.gui import export_dialog
-from mammoview.gui.export import CAPTION, export_json, export_study, legend_info
+from mammoview.gui.export import CAPTION, export_json, export_study, grab_shown, legend_info
 from mammoview.gui.export_legend import legend_height
 from mammoview.gui.read_state import MarkKind, image_key
 from mammoview.gui.sr_export import export_sr
@@ -118,6 +118,21 @@ def test_active_view_export(study, tmp_path):
     out = export_study(study, tmp_path / "view", active_only=True)
     assert out.png.name == "view.png" and out.json.name == "view.json"
     assert read_rgb(out.png).shape[:2] == (panel.height() + legend_height(panel.width()), panel.width())
+
+
+def test_the_magnifier_is_not_in_the_picture(study, tmp_path):
+    from tests.gui.conftest import mouse
+
+    study.commands["magnifier"].trigger()
+    rcc = study.panels[View.RCC]
+    viewport = rcc.graphics.viewport()
+    mouse(viewport, "move", (viewport.width() // 2, viewport.height() // 2))
+    assert rcc.loupe.isVisible()
+    with_loupe = grab_shown(study, active_only=False, anonymize=False)
+    assert rcc.loupe.isVisible()  # back after the grab
+    rcc.loupe.hide()
+    without = grab_shown(study, active_only=False, anonymize=False)
+    assert with_loupe == without
 
 
 def test_dialog_asks_before_replacing_files(study, tmp_path, monkeypatch, qtbot):
