@@ -109,6 +109,7 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
                    cad.undo)  # fmt: skip
     a["redo"] = add(menu, "cad_redo", "Re&do mark", "Ctrl+Shift+Z", "Redo the mark or measurement action undone last",
                    cad.redo)  # fmt: skip
+    a["redo"].setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])  # either habit
     a["delete"] = add(menu, "cad_delete_mark", "Delete selected mark", "Del",
                       "Delete the selected reader mark or measurement", cad.delete_selected_mark)  # fmt: skip
     menu.addSeparator()
@@ -128,6 +129,9 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
     a["measure"] = add(window.menus["Image"], "measure", "Measure &length", "U",
                        "Left drag draws a length line (mm from the image's pixel spacing, else px); click a line "
                        "to select it, Del deletes it", cad.set_measure_mode, checkable=True)  # fmt: skip
+    a["tool_off"] = add(window.menus["Image"], "tool_off", "Leave mark / measure mode", "Esc",
+                        "Back to viewing: a click selects, a drag pans (a line being drawn is dropped)",
+                        cad.leave_tools)  # fmt: skip
     a["export_sr"] = add(window.menus["File"], "export_sr", "Export CAD as DICOM &SR…", "Ctrl+Alt+E",
                          "Write the shown CAD findings as a DICOM Structured Report (TID 1500) for a PACS",
                          lambda: export_sr(cad))  # fmt: skip

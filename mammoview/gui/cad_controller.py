@@ -29,7 +29,7 @@ from mammoview.cad.render import threshold_level
 from mammoview.cad.types import ImageCadResult, ModelInfo, StudyCadResult, heat_probability
 from mammoview.gui.assessment import AssessmentControls
 from mammoview.gui.cad_actions import LAYERS, build_cad_actions, build_toolbar
-from mammoview.gui.cad_dock import LOCKED_TIP, CadDock, model_text
+from mammoview.gui.cad_dock import LOCKED_TIP, CadDock, keep_keys_on_the_images, model_text
 from mammoview.gui.cad_jobs import CadRunner
 from mammoview.gui.cad_overlays import PanelOverlay, load_style, save_style
 from mammoview.gui.cad_worker import CadOptions, ModelChoice
@@ -105,6 +105,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.dock = CadDock(self.actions)
         self.assessment = AssessmentControls(window, self.reader, window.menus["CAD"], self)
         self.dock.insert_section(self.assessment.widget)
+        keep_keys_on_the_images(self.dock)
         self.findings = FindingsPanel()
         window.add_dock(self.dock, "CAD", "cad_dock", scroll=True)
         findings_dock = window.add_dock(self.findings, "Findings", "findings_dock")
@@ -119,6 +120,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.dock.operatingChosen.connect(self.set_operating_point)
         self.dock.kindChosen.connect(self.marks_tool.set_kind)
         self.findings.rowActivated.connect(self.focus)
+        self.findings.titleActivated.connect(self._select_nothing)
         self.findings.deleteRequested.connect(self.delete_mark)
         self.findings.measurementActivated.connect(self.focus_measurement)
         self.findings.measurementDeleteRequested.connect(self.reader.remove_measurement)

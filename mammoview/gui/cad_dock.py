@@ -75,6 +75,15 @@ class HeatScale(QtWidgets.QWidget):
             painter.end()
 
 
+def keep_keys_on_the_images(widget: QtWidgets.QWidget) -> None:
+    """The buttons, lists and sliders in ``widget`` work with the mouse (and their menu shortcuts) but never take
+    the keyboard focus: after a click there, an arrow key meant for the images (a slice) must not choose a BI-RADS
+    assessment, a mark kind or a map, nor move a slider; a list still takes the arrow keys while it is open."""
+    for kind in (QtWidgets.QAbstractButton, QtWidgets.QComboBox, QtWidgets.QAbstractSlider):
+        for child in widget.findChildren(kind):
+            child.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+
+
 class CadDock(QtWidgets.QWidget):
     """Controls for the CAD second reader (placed in the right dock area)."""
 

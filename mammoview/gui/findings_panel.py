@@ -93,9 +93,12 @@ class FindingsPanel(QtWidgets.QWidget):
         A :class:`Measurement` row was clicked.
     measurementDeleteRequested(int)
         The reader asked to delete measurement ``id``.
+    titleActivated()
+        A group's title row was chosen: no mark, finding or measurement is selected.
     """
 
     rowActivated = QtCore.Signal(object)
+    titleActivated = QtCore.Signal()
     deleteRequested = QtCore.Signal(int)
     measurementActivated = QtCore.Signal(object)
     measurementDeleteRequested = QtCore.Signal(int)
@@ -229,6 +232,8 @@ class FindingsPanel(QtWidgets.QWidget):
             self.rowActivated.emit(row)
         elif isinstance(row, Measurement):
             self.measurementActivated.emit(row)
+        elif item is not None:  # a group's title: nothing is selected, so Del deletes nothing
+            self.titleActivated.emit()
 
     def selected_row(self) -> MatchRow | None:
         item = self.tree.currentItem()

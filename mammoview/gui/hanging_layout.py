@@ -103,11 +103,18 @@ class HangingLayout(QtWidgets.QWidget):
 
     def _arrange(self) -> None:
         shown, prior = set(self.visible_views()), set(self.prior_views())
+        focus = QtWidgets.QApplication.focusWidget()
+        had_focus = focus is not None and self.isAncestorOf(focus)
         for view, panel in self.panels.items():
             panel.setVisible(view in shown)
         for view, panel in self.prior_panels.items():
             panel.setVisible(view in prior)
         self._place()
+        focus = QtWidgets.QApplication.focusWidget()
+        if had_focus and not (focus is not None and self.isAncestorOf(focus) and focus.isVisible()):
+            # the focused panel was hidden: Qt passed the keys on to the next widget (a dock, the worklist), where
+            # the slice keys would scroll it and Enter open another study; they stay with the images
+            self.panels[self.visible_views()[0]].graphics.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
         self.arrangementChanged.emit()
 
     def _place(self) -> None:

@@ -173,6 +173,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             area.setWidgetResizable(True)
             area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
             area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            area.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # the keys stay with the images
             area.setWidget(widget)
             area.setMinimumWidth(widget.minimumSizeHint().width())
             dock.setWidget(area)

@@ -112,6 +112,8 @@ class MeasureTool(QtCore.QObject):
             panel.set_tool_cursor(self.enabled)
         if not self.enabled:
             self.select(None)
+            for panel in self.panels.values():  # a line being drawn is dropped (the drag pans from here)
+                self._replace(panel, self._rubber, [])
 
     # -- measurements ---------------------------------------------------------------------------
     def panel_measurements(self, panel: ViewPanel) -> list[Measurement]:
@@ -200,7 +202,7 @@ class MeasureTool(QtCore.QObject):
 
     # -- events ---------------------------------------------------------------------------------
     def _on_drag(self, panel: ViewPanel, start: QtCore.QPointF, end: QtCore.QPointF, phase: int) -> None:
-        if panel.image is None:
+        if panel.image is None or not self.enabled:
             return
         p0 = self._clamp(panel, panel.scene_to_stored(start))
         p1 = self._clamp(panel, panel.scene_to_stored(end))

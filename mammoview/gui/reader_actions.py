@@ -125,6 +125,14 @@ class ReaderActions:
         self.marks_tool.set_enabled(enabled)
         self.actions["mark_mode"].setChecked(enabled)
 
+    def leave_tools(self) -> None:
+        """Esc: mark mode and measure mode off (a line being drawn is dropped); said only when one was on."""
+        on = [name for name, tool in (("mark", self.marks_tool), ("measure", self.measure_tool)) if tool.enabled]
+        self.set_mark_mode(False)
+        self.set_measure_mode(False)
+        if on:
+            self.window.show_status(f"{' and '.join(on).capitalize()} mode off.", 3000)
+
     def set_measure_mode(self, enabled: bool) -> None:
         """Measure mode (U): a left drag draws a length line; it ends mark mode and left-drag window/level."""
         if enabled:
@@ -148,7 +156,8 @@ class ReaderActions:
             self.window.show_status(f"{measured.label} is not on screen: Del deletes only what is shown.", 4000)
             return
         row = self.findings.selected_row()
-        mark = self.selected_mark or (row.marks[0] if row is not None and row.finding is None and row.marks else None)
+        # a matched row's mark too, as the findings panel's Delete button deletes it (a first-read mark stays)
+        mark = self.selected_mark or (row.marks[0] if row is not None and row.marks else None)
         if mark is None:
             return
         if not self.mark_on_screen(mark):  # hidden by the layout, or on another image or slice
