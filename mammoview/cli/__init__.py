@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # one line, never a traceback (unless --debug)
         if args.debug:
             raise
-        print(f"mammoview {args.command}: error: {exc}", file=sys.stderr)
+        print(f"mammoview {args.command}: error: {str(exc) or type(exc).__name__}", file=sys.stderr)
         return 1
 
 

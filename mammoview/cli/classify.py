@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             spacing = (sp.row_mm, sp.col_mm) if sp is not None else None
             data = prepare_patch(to_presentation(image.stored, image.info.chain), model, spacing)
             probs = classify_patch(model, data)
-        except (LoadError, ValueError, RuntimeError, OSError) as exc:
+        except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:  # e.g. a spacing 1000x too big
             reason = exc.reason if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
             print(f"mammoview classify: {path}: {reason}", file=sys.stderr)
             out.append({"path": str(path), "error": reason})

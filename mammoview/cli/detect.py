@@ -12,6 +12,32 @@ from typing import Any
 from mammoview.cli.info import parse_spacing
 
 
+def probability(text: str) -> float:
+    """A threshold: a number in [0, 1] (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text!r}")
+    return value
+
+
+def count(minimum: int):  # type: ignore[no-untyped-def]
+    """An argparse type: an integer >= ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 def add_model_options(p: argparse.ArgumentParser) -> None:
     """``--model``, ``--models-dir`` and ``--device`` (shared by detect and classify)."""
     p.add_argument("--model", metavar="NAME", help="model name from `mammoview models` (default: the default one)")
@@ -52,11 +78,11 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument(
         "--pixel-spacing", type=parse_spacing, metavar="MM", help="spacing for files without one (MM or ROW,COL)"
     )
-    p.add_argument("--max-findings", type=int, default=10, metavar="N", help="findings per image (default 10)")
+    p.add_argument("--max-findings", type=count(0), default=10, metavar="N", help="findings per image (default 10)")
     point = p.add_mutually_exclusive_group()
     point.add_argument(
         "--threshold",
-        type=float,
+        type=probability,
         default=None,
         metavar="P",
         help="region threshold on p(abnormal) (default: the model's finding_threshold); with a verification "
@@ -108,7 +134,7 @@ def add_map_windows_option(p: argparse.ArgumentParser, what: str = "override the
     """``--map-windows PX [PX ...]``: patch-equivalent windows (model px) whose logit maps are averaged."""
     p.add_argument(
         "--map-windows",
-        type=int,
+        type=count(1),
         nargs="+",
         default=None,
         metavar="PX",
@@ -199,6 +225,10 @@ def run(args: argparse.Namespace) -> int:
     threshold = args.threshold
     if args.fp_per_image is not None:
         threshold = threshold_at_rate(model.entry, args.fp_per_image, args.flip_tta, args.map_windows)
+    if args.heatmaps is not None:
+        args.heatmaps.mkdir(parents=True, exist_ok=True)  # fails here, in one line, before any work
+    if args.json_out.is_dir():  # said before any work, not after the whole batch
+        raise ValueError(f"--json {args.json_out} is a folder: give the file to write")
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
     entries: list[dict[str, Any]] = []
     failed = 0
@@ -236,6 +266,9 @@ def run(args: argparse.Namespace) -> int:
                     bar.update(start + p.done / STEPS - bar.n)
                 entry = result.to_json()
                 entry["path"] = str(path)
+                if args.heatmaps is not None:
+                    pres = to_presentation(image.stored, image.info.chain)
+                    write_heatmap_files(args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"])
                 entries.append(entry)
                 results[str(path)] = result
                 if result.spacing_estimated:
@@ -244,13 +277,11 @@ def run(args: argparse.Namespace) -> int:
                 notes = [*image.info.warnings, *([IMPLANT_NOTE] if result.implant else [])]
                 if notes:
                     tqdm.write(f"mammoview detect: {path}: warning: {'; '.join(notes)}", file=sys.stderr)
-                if args.heatmaps is not None:
-                    pres = to_presentation(image.stored, image.info.chain)
-                    write_heatmap_files(args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"])
-            except (LoadError, ValueError, RuntimeError, OSError) as exc:
-                # One bad file must not stop the batch; it is reported in the JSON and here.
+            except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:
+                # One bad file (or one too large for memory) must not stop the batch; it is reported in the JSON
+                # and here.
                 reason = (exc.reason if isinstance(exc, LoadError) else str(exc) if isinstance(exc, ImageRefused)
-                          else f"{type(exc).__name__}: {exc}")  # fmt: skip
+                          else f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)  # fmt: skip
                 tqdm.write(f"mammoview detect: {path}: {reason}", file=sys.stderr)
                 entries.append({"path": str(path), "error": reason})
                 failed += 1

@@ -127,10 +127,11 @@ def scan_paths(
     errors: list[LoadError] = []
     seen: set[Path] = set()
 
-    def add(path: Path, in_folder: bool = False) -> None:
+    def add(path: Path, in_folder: bool = False) -> bool:
+        """Read ``path``; False when it was already read (through another argument, folder or link)."""
         key = path.resolve()
         if key in seen:
-            return
+            return False
         seen.add(key)
         try:
             infos.append(read_info(path, spacing))
@@ -139,14 +140,15 @@ def scan_paths(
                 errors.append(err)
         except LoadError as err:
             errors.append(err)
+        return True
 
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            before = len(infos) + len(errors)
+            before, again = len(infos) + len(errors), 0
             for f in _folder_files(p, recursive):
-                add(f, in_folder=True)
-            if len(infos) + len(errors) == before:
+                again += not add(f, in_folder=True)  # already listed: the folder has images all the same
+            if len(infos) + len(errors) == before and not again:
                 errors.append(LoadError(p, "no image files in this folder"))
         else:
             add(p)

@@ -463,3 +463,79 @@ def test_detect_runs_the_installed_verifier_of_its_detector_unless_told_not_to(m
     assert main([*argv, "--json", str(tmp_path / "other.json")]) == 0
     assert json.loads((tmp_path / "other.json").read_text())["images"][0] == alone
     assert "verification model is not used" in capsys.readouterr().err
+
+
+# ---- bad options and odd arguments (each of these failed once) ----
+
+
+def test_heatmaps_failure_does_not_list_an_image_twice(models_dir, study_dir, tmp_path, capsys):
+    """--heatmaps that cannot be written must not give each analysed image a result entry AND an error entry."""
+    (study_dir / "broken.dcm").unlink()
+    blocker = tmp_path / "heat"
+    blocker.write_text("a file where the heatmap folder should be")
+    out = tmp_path / "d.json"
+    code = main(["detect", str(study_dir), "--json", str(out), "--quiet", "--heatmaps", str(blocker)])
+    assert code == 1 and not out.exists()  # refused before any work, in one line
+    assert "File exists" in capsys.readouterr().err
+
+
+def test_a_folder_given_twice_or_with_its_subfolder_is_no_error(models_dir, study_dir, tmp_path, capsys):
+    """The images of a folder named twice (or named with its own subfolder) are read once, and no bogus
+    'no image files in this folder' entry makes the run fail."""
+    (study_dir / "broken.dcm").unlink()
+    out = tmp_path / "d.json"
+    code = main(["detect", str(study_dir), str(study_dir / "sub"), "--json", str(out), "--quiet"])
+    doc = json.loads(out.read_text())
+    assert [e for e in doc["images"] if "error" in e] == []
+    assert code == 0
+    assert "no image files" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--threshold", "nan"], ["--threshold", "1.5"], ["--max-findings", "-1"],
+                                    ["--map-windows", "-96"]])  # fmt: skip
+def test_nonsense_detect_options_are_refused(option, tmp_path, monkeypatch, capsys):
+    """A NaN / out-of-range threshold, a negative finding count or window silently gave zero findings (exit 0)."""
+    monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "none"))
+    with pytest.raises(SystemExit) as exc:
+        main(["detect", str(tmp_path / "x.dcm"), "--json", str(tmp_path / "y.json"), *option])
+    assert exc.value.code == 2
+    assert option[0] in capsys.readouterr().err
+
+
+def test_an_error_without_a_message_still_says_what_happened(models_dir, study_dir, tmp_path, monkeypatch,
+                                                                    capsys):  # fmt: skip
+    """MemoryError() (e.g. --map-windows 100000) printed 'mammoview detect: error: ' and nothing else."""
+    import mammoview.cad.pipeline as pipeline
+
+    def boom(*a, **k):
+        raise MemoryError()
+
+    monkeypatch.setattr(pipeline, "analyse_image", boom)
+    main(["detect", str(study_dir / "lcc.dcm"), "--json", str(tmp_path / "d.json"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert not err.endswith("error:") and ("MemoryError" in err or "memory" in err.lower()), err
+
+
+def test_classify_reports_an_impossible_patch_and_classifies_the_others(models_dir, breast_with_blob,
+                                                                               tmp_path, capsys):  # fmt: skip
+    """--pixel-spacing 1000 (e.g. micrometres typed for mm) on one spacing-less patch aborted the whole batch
+    ('Unable to allocate 1.62 TiB'): no JSON, the DICOM patch with its own spacing lost too."""
+    dcm = tmp_path / "own_spacing.dcm"
+    write_dataset(mammo_dataset(breast_with_blob[250:350, 100:200].copy(), "L", "CC", pixel_spacing=(0.25, 0.25)), dcm)
+    png = tmp_path / "no_spacing.png"
+    imsave(png, breast_with_blob[250:350, 100:200], cmap="gray")
+    out = tmp_path / "c.json"
+    code = main(["classify", str(dcm), str(png), "--json", str(out), "--pixel-spacing", "1000"])
+    assert code == 1 and out.exists()
+    by_name = {Path(e["path"]).name: e for e in json.loads(out.read_text())["patches"]}
+    assert "probabilities" in by_name["own_spacing.dcm"] and "error" in by_name["no_spacing.png"]
+
+
+def test_a_folder_as_the_json_output_is_refused_before_any_work(models_dir, study_dir, tmp_path, capsys, monkeypatch):
+    import mammoview.cad.pipeline as pipeline
+
+    monkeypatch.setattr(
+        pipeline, "analyse_image", lambda *a, **k: pytest.fail("analysed before the output was checked")
+    )
+    code = main(["detect", str(study_dir / "lcc.dcm"), "--json", str(tmp_path), "--quiet"])
+    assert code == 1 and "is a folder: give the file to write" in capsys.readouterr().err
