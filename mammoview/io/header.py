@@ -174,6 +174,8 @@ NON_IMAGE_CLASSES = (
     ("1.2.840.10008.5.1.4.1.1.104.", "encapsulated document"),
     ("1.2.840.10008.5.1.4.1.1.66", "raw data or registration object"),
     ("1.2.840.10008.5.1.4.1.1.9.", "waveform"),
+    # radiotherapy objects without pixels (structure set, plans, treatment records; RT Image and Dose have pixels)
+    *((f"1.2.840.10008.5.1.4.1.1.481.{n}", "radiotherapy object") for n in (3, 4, 5, 6, 7, 8, 9)),
 )
 
 

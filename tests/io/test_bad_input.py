@@ -307,6 +307,7 @@ def test_dicom_objects_without_pixels_skipped_in_folders_named_when_asked(write_
     image = write_dcm("lcc.dcm")
     sr = non_image("report.dcm", "1.2.840.10008.5.1.4.1.1.88.33")  # Comprehensive SR
     pr = non_image("state.dcm", "1.2.840.10008.5.1.4.1.1.11.1")  # Grayscale Softcopy Presentation State
+    non_image("plan.dcm", "1.2.840.10008.5.1.4.1.1.481.5")  # RT Plan (a hospital export's odd neighbour)
     scan = scan_paths([tmp_path])
     assert [i.path for i in scan.images] == [image] and scan.errors == ()
     scan = scan_paths([sr, pr])  # named explicitly: each says what it is
