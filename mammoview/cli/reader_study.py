@@ -52,5 +52,8 @@ def run(args: argparse.Namespace) -> int:
               "keyed with the secret of the installation that wrote it, so run this there (or give a truth CSV "
               "with the log's study column)", file=sys.stderr)  # fmt: skip
     if args.json_out is not None:
-        args.json_out.write_text(json.dumps(rep, indent=1) + "\n")
+        from mammoview.io.files import atomic_write_bytes
+
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)  # as detect and evaluate do
+        atomic_write_bytes(args.json_out, (json.dumps(rep, indent=1) + "\n").encode("utf-8"))
     return 0

@@ -98,7 +98,7 @@ def test_files_and_the_command(tmp_path, capsys):
     truth.write_text("study,truth\n" + "".join(lines))
     assert load_truth(truth) == truth_map()  # full pseudonyms shortened, case folded
     assert load_read_log(log) == rows()
-    out = tmp_path / "rep.json"
+    out = tmp_path / "reports" / "rep.json"  # its folder made
     assert main(["reader-study", str(log), "--truth", str(truth), "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "6 studies read" in text and "after CAD" in text and "cancer recalled 1" in text
