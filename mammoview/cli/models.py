@@ -35,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from mammoview.cad.weights import default_models_dir, list_installed
 
     root = args.models_dir or default_models_dir()
+    if not root.is_dir():  # a typo is not "no models installed"
+        print(f"mammoview models: {root}: no such folder", file=sys.stderr)
+        return 1
     rows = list_installed(root)
     if args.json:
         doc = [{**r.entry.to_dict(), "default": r.is_default, "present": r.exists} for r in rows]

@@ -229,7 +229,9 @@ def test_classify_patches(models_dir, tmp_path):
     assert doc["patches"][0]["pixel_spacing"] == [0.25, 0.25]
 
 
-def test_models_listing(models_dir, bright_model, capsys):
+def test_models_listing(models_dir, bright_model, capsys, tmp_path):
+    assert main(["models", "--models-dir", str(tmp_path / "typo")]) == 1
+    assert "typo: no such folder" in capsys.readouterr().err
     assert main(["models"]) == 0
     text = capsys.readouterr().out
     assert "test-bright" in text and "*" in text and "0.5 mm" in text
