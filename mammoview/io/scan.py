@@ -174,7 +174,13 @@ def natural_key(path: Path) -> list[object]:
 def _folder_files(folder: Path, recursive: bool) -> Iterable[Path]:
     if recursive:
         found: list[Path] = []
-        for root, dirs, files in os.walk(folder):
+        visited: set[Path] = set()  # linked folders are followed (a study linked into a worklist), each once
+        for root, dirs, files in os.walk(folder, followlinks=True):
+            real = Path(root).resolve()
+            if real in visited:  # a link back up the tree, or a second link to one folder
+                dirs[:] = []
+                continue
+            visited.add(real)
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             found.extend(Path(root) / f for f in files)
     else:

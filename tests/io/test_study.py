@@ -28,6 +28,19 @@ def test_scan_folder_skips_clutter_and_recurses(write_dcm: MakeFile, tmp_path: P
     assert [i.path for i in scan_paths(tmp_path, recursive=False).images] == [a]
 
 
+def test_scan_follows_linked_folders_once_and_not_round_a_loop(write_dcm: MakeFile, tmp_path: Path) -> None:
+    """A worklist folder of links to the studies (as a reader collects them) reads them; a link back up the tree
+    and a second link to one folder read nothing twice."""
+    study = write_dcm("archive/study-1/a.dcm").parent
+    worklist = tmp_path / "worklist"
+    worklist.mkdir()
+    (worklist / "first").symlink_to(study, target_is_directory=True)
+    (worklist / "again").symlink_to(study, target_is_directory=True)
+    (worklist / "up").symlink_to(worklist, target_is_directory=True)
+    result = scan_paths([worklist])
+    assert [i.path.resolve() for i in result.images] == [study / "a.dcm"] and result.errors == ()
+
+
 def test_scan_reports_unknown_files_in_folders_and_empty_folders(write_dcm: MakeFile, tmp_path: Path) -> None:
     write_dcm("a.dcm")
     (tmp_path / "weird.bin").write_bytes(b"\x00\x01\x02")
