@@ -76,12 +76,13 @@ class HeatScale(QtWidgets.QWidget):
 
 
 def keep_keys_on_the_images(widget: QtWidgets.QWidget) -> None:
-    """The buttons, lists and sliders in ``widget`` work with the mouse (and their menu shortcuts) but never take
-    the keyboard focus: after a click there, an arrow key meant for the images (a slice) must not choose a BI-RADS
-    assessment, a mark kind or a map, nor move a slider; a list still takes the arrow keys while it is open."""
+    """The buttons, lists and sliders in ``widget`` take the keyboard focus by Tab only, never by a click: after a
+    click there, an arrow key meant for the images (a slice) must not choose a BI-RADS assessment, a mark kind or a
+    map, nor move a slider; a list still takes the arrow keys while it is open, and Tab reaches every control (the
+    marks' operating point has no menu entry)."""
     for kind in (QtWidgets.QAbstractButton, QtWidgets.QComboBox, QtWidgets.QAbstractSlider):
         for child in widget.findChildren(kind):
-            child.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+            child.setFocusPolicy(QtCore.Qt.FocusPolicy.TabFocus)
 
 
 class CadDock(QtWidgets.QWidget):

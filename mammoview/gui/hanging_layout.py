@@ -103,18 +103,20 @@ class HangingLayout(QtWidgets.QWidget):
 
     def _arrange(self) -> None:
         shown, prior = set(self.visible_views()), set(self.prior_views())
+        staying = [p for v, p in self.panels.items() if v in shown] + [p for v, p in self.prior_panels.items()
+                                                                       if v in prior]  # fmt: skip
+        for panel in staying:  # shown first, so that the focus has a panel to go to
+            panel.setVisible(True)
         focus = QtWidgets.QApplication.focusWidget()
-        had_focus = focus is not None and self.isAncestorOf(focus)
+        if focus is not None and self.isAncestorOf(focus) and not any(p.isAncestorOf(focus) for p in staying):
+            # the focused panel is about to be hidden: the keys move to a shown one before Qt passes them to the
+            # next widget (a dock, the worklist, the findings list, which would pick its first row)
+            self.panels[self.visible_views()[0]].graphics.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
         for view, panel in self.panels.items():
             panel.setVisible(view in shown)
         for view, panel in self.prior_panels.items():
             panel.setVisible(view in prior)
         self._place()
-        focus = QtWidgets.QApplication.focusWidget()
-        if had_focus and not (focus is not None and self.isAncestorOf(focus) and focus.isVisible()):
-            # the focused panel was hidden: Qt passed the keys on to the next widget (a dock, the worklist), where
-            # the slice keys would scroll it and Enter open another study; they stay with the images
-            self.panels[self.visible_views()[0]].graphics.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
         self.arrangementChanged.emit()
 
     def _place(self) -> None:

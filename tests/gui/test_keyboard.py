@@ -12,8 +12,9 @@ from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import finding, planted_result
 from tests.gui.conftest import mouse, write_view
+from tests.gui.test_cad_operating import with_sources
 from tests.gui.test_frames import write_tomo
-from tests.gui.test_reader_marks import LEFT, NONE, click_stored
+from tests.gui.test_reader_marks import LEFT, NONE, click_stored, selected_r1
 
 #: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
 cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
@@ -135,3 +136,40 @@ def test_del_in_the_findings_list_deletes_the_row_chosen_and_nothing_under_a_tit
     assert [m.label for m in w.cad.reader.marks] == ["R1", "R2"]
     press(qtbot, Key.Key_Y, CTRL)
     assert [m.label for m in w.cad.reader.marks] == ["R2"]
+
+
+def test_alt2_with_the_keys_on_a_hidden_view_keeps_the_selected_mark(cad_window, load, synthetic_study, qtbot):
+    """R1 selected on R CC, the reader clicks L MLO, Alt+2 (CC pair): R1 stays selected and Del deletes it. The
+    focus went via the findings list (the CAD dock no longer takes it), whose focus-in made its first row, a
+    group's title, current: titleActivated -> _select_nothing."""
+    w = cad_window
+    load(w, [synthetic_study])
+    active(w, qtbot)
+    selected_r1(w)
+    (r1,) = w.cad.reader.marks
+    press(qtbot, Key.Key_R)  # mark mode off; R1 stays selected
+    assert w.cad.selected_mark is r1
+    w.panels[View.LMLO].graphics.setFocus(QtCore.Qt.FocusReason.MouseFocusReason)  # the reader clicked L MLO
+    press(qtbot, Key.Key_2, ALT)
+    assert w.cad.selected_mark is r1, "Alt+2 unselected the mark"
+    press(qtbot, Key.Key_Delete)
+    assert not w.cad.reader.marks
+
+
+def test_the_marks_operating_point_can_be_chosen_with_the_keyboard(cad_window, load, synthetic_study, qtbot):
+    """No menu entry or shortcut chooses the CAD marks' operating point (CAD dock, 'Marks'): Tab must reach it."""
+    w = cad_window
+    load(w, [synthetic_study])
+    w.cad.set_result(with_sources(planted_result(w, {})))
+    w.commands["cad_first_read_done"].trigger()
+    active(w, qtbot)
+    combo = w.cad.dock.operating
+    assert combo.isEnabled()
+    w.panels[View.RCC].graphics.setFocus()
+    for _ in range(60):
+        press(qtbot, Key.Key_Tab)
+        if QtWidgets.QApplication.focusWidget() is combo:
+            break
+    assert QtWidgets.QApplication.focusWidget() is combo, "Tab never reaches the operating point"
+    press(qtbot, Key.Key_Down)
+    assert w.cad.style.operating_fpi == 0.25
