@@ -208,9 +208,16 @@ class CadController(ReaderActions, QtCore.QObject):
         self.window.settings.set_value("cad/auto_run", enabled)
 
     def _on_model_changed(self) -> None:
-        if self.result is None and (cached := self.runner.cached(self.study_key)) is not None:
+        if self.result is None and (cached := self._of_shown(self.runner.cached(self.study_key))) is not None:
             self._show_result(cached)
         self._sync_controls()
+
+    def _of_shown(self, result: StudyCadResult | None) -> StudyCadResult | None:
+        """``result`` when it was computed on the files of the study on screen (the same study opened from another
+        folder has its own files: the cached result's marks, matched by path, would be missing from it)."""
+        loaded = self.window.loaded
+        files = {str(i.path) for i in loaded.study.info.images} if loaded is not None else set()
+        return result if result is not None and {r.path for r in result.images} <= files else None
 
     def _on_running_changed(self) -> None:
         if self.result is None:  # the panels say the CAD runs, or no longer does
@@ -275,7 +282,7 @@ class CadController(ReaderActions, QtCore.QObject):
     def _on_study_shown(self, loaded: LoadedStudy) -> None:
         self.study_key = loaded.study.key
         self.runner.open_study(self.study_key)
-        self._use_result(self.runner.cached(self.study_key))
+        self._use_result(self._of_shown(self.runner.cached(self.study_key)))
         self.selected_mark = None
         self.reader.open_study(self.study_key)  # -> changed -> rebuild
         self.rebuild()

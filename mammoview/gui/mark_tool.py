@@ -87,6 +87,8 @@ class MarksTool(QtCore.QObject):
         if not self.enabled or ev.button() != QtCore.Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
             return
         placed, self._placed = self._placed, None
+        if ev.time() < self.reader.opened_at:  # type: ignore[attr-defined]  # pressed on the study before
+            return
         if ev.double():  # type: ignore[attr-defined]
             # a double-click maximises the view (the view box's): the mark its first click placed is taken back
             if placed is not None and placed[0] is panel:

@@ -96,6 +96,7 @@ class MeasureTool(QtCore.QObject):
         self.selected: Measurement | None = None
         self._items: dict[View, list[QtWidgets.QGraphicsItem]] = {v: [] for v in panels}
         self._rubber: dict[View, list[QtWidgets.QGraphicsItem]] = {v: [] for v in panels}
+        self._drag_on: dict[View, object] = {}  # the image (header) each panel's drag began on
         #: keeps a view's slice on screen while a line is drawn on it (the viewer's FrameStepper.hold)
         self.hold: Callable[[View], None] = lambda _view: None
         for panel in panels.values():
@@ -204,9 +205,15 @@ class MeasureTool(QtCore.QObject):
     def _on_drag(self, panel: ViewPanel, start: QtCore.QPointF, end: QtCore.QPointF, phase: int) -> None:
         if panel.image is None or not self.enabled:
             return
+        if phase == DRAG_START:
+            self._drag_on[panel.view] = panel.image.info
+        elif self._drag_on.get(panel.view) is not panel.image.info:  # begun on another image (the study changed)
+            self._replace(panel, self._rubber, [])
+            return
         p0 = self._clamp(panel, panel.scene_to_stored(start))
         p1 = self._clamp(panel, panel.scene_to_stored(end))
         if phase == DRAG_FINISH:
+            self._drag_on.pop(panel.view, None)
             self._replace(panel, self._rubber, [])
             if self._screen_length(panel, p0, p1) >= MIN_DRAG_PX:
                 self.measure(panel, p0, p1)

@@ -77,18 +77,25 @@ class ReaderMarks(QtCore.QObject):
         self._active = True  # the viewer is the active application (the clock pauses otherwise)
         self._since: float | None = None  # the clock runs since then (None: paused or not timing)
         self._unsaved = 0.0  # seconds counted and not yet saved
+        self._not_saved: dict[str, ReadState] = {}  # reads whose last save failed: kept until a save succeeds
+        self.opened_at = 0.0  # time.perf_counter() when the open study was opened (a click pressed before is not its)
 
     # -- study ------------------------------------------------------------------------------
     def open_study(self, study_key: str) -> None:
         """Restore the saved read of ``study_key`` (undo history starts empty)."""
         self.close_study()
-        state = self.store.load(study_key)  # first: nothing of the study before may stay with this key
+        pending = self._not_saved.get(study_key)  # what the reader did that never reached the disk
+        state = pending if pending is not None else self.store.load(study_key)
         self.study_key, self.state = study_key, state
+        self.opened_at = time.perf_counter()
         self._undo.clear()
         self._redo.clear()
         self._timing, self._unsaved = not self.state.first_read_done, 0.0
         self._since = self._clock() if self._timing and self._active else None
-        self.changed.emit()
+        if pending is not None:
+            self._save(pending)  # tried again (emits changed)
+        else:
+            self.changed.emit()
 
     def close_study(self) -> None:
         """Bank the open study's reading time (another study opens, or the viewer quits)."""
@@ -99,8 +106,11 @@ class ReaderMarks(QtCore.QObject):
                 # already show the next study.
                 try:
                     self.state = self.store.save(self.study_key, replace(self.state, reading_seconds=seconds))
+                    self._not_saved.pop(self.study_key, None)
                 except OSError as exc:
                     log.error("could not save the reading time: %s", exc)
+                    if self.study_key in self._not_saved:
+                        self._not_saved[self.study_key] = replace(self.state, reading_seconds=seconds)
         self._timing, self._since = False, None
 
     def set_active(self, active: bool) -> None:
@@ -233,6 +243,7 @@ class ReaderMarks(QtCore.QObject):
             return
         try:
             self.state = self.store.save(self.study_key, replace(self.state, cad_seen=seen))
+            self._not_saved.pop(self.study_key, None)
         except OSError as exc:
             log.error("could not save what the CAD showed: %s", exc)
 
@@ -289,9 +300,10 @@ class ReaderMarks(QtCore.QObject):
             return
         try:
             self.state = self.store.save(self.study_key, state)
+            self._not_saved.pop(self.study_key, None)
         except OSError as exc:
-            # Keep the change on screen, but say loudly that it is not on disk.
-            self.state = state
+            # Keep the change on screen (and in memory when another study opens), but say loudly it is not on disk.
+            self.state = self._not_saved[self.study_key] = state
             log.error("could not save the read state: %s", exc)
             self.saveFailed.emit(f"Could not save your marks: {exc}")
         self.changed.emit()
