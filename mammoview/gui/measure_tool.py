@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
@@ -96,7 +97,7 @@ class MeasureTool(QtCore.QObject):
         self.selected: Measurement | None = None
         self._items: dict[View, list[QtWidgets.QGraphicsItem]] = {v: [] for v in panels}
         self._rubber: dict[View, list[QtWidgets.QGraphicsItem]] = {v: [] for v in panels}
-        self._drag_on: dict[View, object] = {}  # the image (header) each panel's drag began on
+        self._drag_on: dict[View, tuple[str | None, Path]] = {}  # (study, file) each panel's drag began on
         #: keeps a view's slice on screen while a line is drawn on it (the viewer's FrameStepper.hold)
         self.hold: Callable[[View], None] = lambda _view: None
         for panel in panels.values():
@@ -205,9 +206,10 @@ class MeasureTool(QtCore.QObject):
     def _on_drag(self, panel: ViewPanel, start: QtCore.QPointF, end: QtCore.QPointF, phase: int) -> None:
         if panel.image is None or not self.enabled:
             return
-        if phase == DRAG_START:
-            self._drag_on[panel.view] = panel.image.info
-        elif self._drag_on.get(panel.view) is not panel.image.info:  # begun on another image (the study changed)
+        on = (self.reader.study_key, panel.image.info.path)  # the study and file (not the header object: the same
+        if phase == DRAG_START:  # study shown again, e.g. for a pixel spacing, has new ones)
+            self._drag_on[panel.view] = on
+        elif self._drag_on.get(panel.view) != on:  # begun on another study's image
             self._replace(panel, self._rubber, [])
             return
         p0 = self._clamp(panel, panel.scene_to_stored(start))

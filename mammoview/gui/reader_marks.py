@@ -86,8 +86,9 @@ class ReaderMarks(QtCore.QObject):
         self.close_study()
         pending = self._not_saved.get(study_key)  # what the reader did that never reached the disk
         state = pending if pending is not None else self.store.load(study_key)
+        if study_key != self.study_key:  # (the same study shown again, e.g. for a pixel spacing, is no switch)
+            self.opened_at = time.perf_counter()
         self.study_key, self.state = study_key, state
-        self.opened_at = time.perf_counter()
         self._undo.clear()
         self._redo.clear()
         self._timing, self._unsaved = not self.state.first_read_done, 0.0

@@ -93,3 +93,45 @@ def test_a_click_pressed_on_one_study_places_no_mark_on_the_next(main_window, lo
     assert shown_patient(w) == "PAT-B"
     mouse(vp, "release", (p.x(), p.y()), QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton)
     assert w.cad.reader.marks == ()
+
+
+def spacing_free_study(window, load, qtbot, tmp_path):  # type: ignore[no-untyped-def]
+    """A worklist of studies without pixel spacing, its first on screen and nothing decoding; the study's key."""
+    from tests.gui.test_worklist import without_spacing_batch
+
+    load(window, [without_spacing_batch(tmp_path / "batch")])
+    qtbot.waitUntil(lambda: not window.jobs._threads, timeout=30_000)
+    window.prefetch.cancel()
+    window._prefetched = None
+    return window.loaded.study.key
+
+
+def test_a_click_survives_the_same_study_shown_again_for_a_pixel_spacing(main_window, load, qtbot, tmp_path):
+    from tests.gui.conftest import mouse
+
+    w = main_window
+    key = spacing_free_study(w, load, qtbot, tmp_path)
+    w.commands["cad_mark_mode"].trigger()
+    lcc = w.panels[View.LCC]
+    p = lcc.view_box.mapViewToDevice(lcc.stored_to_scene(120, 300))
+    vp = lcc.graphics.viewport()
+    mouse(vp, "press", (p.x(), p.y()), QtCore.Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(w.studyShown, timeout=30_000):
+        w.set_pixel_spacing(0.2)  # the same study decoded again while the button is down: no switch
+    assert w.loaded.study.key == key
+    mouse(vp, "release", (p.x(), p.y()), QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton)
+    assert len(w.cad.reader.marks) == 1
+
+
+def test_a_length_survives_the_same_study_shown_again_for_a_pixel_spacing(main_window, load, qtbot, tmp_path):
+    w = main_window
+    key = spacing_free_study(w, load, qtbot, tmp_path)
+    w.commands["measure"].trigger()
+    vb = w.panels[View.LCC].view_box
+    start, end = QtCore.QPointF(40, 60), QtCore.QPointF(200, 300)
+    vb.sigMeasureDrag.emit(start, start, DRAG_START)
+    with qtbot.waitSignal(w.studyShown, timeout=30_000):
+        w.set_pixel_spacing(0.2)
+    assert w.loaded.study.key == key
+    vb.sigMeasureDrag.emit(start, end, DRAG_FINISH)
+    assert len(w.cad.reader.measurements) == 1
