@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         "patches": out,
     }
     text = json.dumps(doc, indent=1) + "\n"
-    if args.json_out is None:
+    if args.json_out is None or str(args.json_out) == "-":
         sys.stdout.write(text)
     else:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)

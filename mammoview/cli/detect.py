@@ -65,7 +65,8 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "one JSON file with scores and findings per image, in each file's stored pixel grid.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
-    p.add_argument("--json", required=True, type=Path, dest="json_out", metavar="OUT", help="JSON file to write")
+    p.add_argument("--json", required=True, type=Path, dest="json_out", metavar="OUT",
+                   help="JSON file to write (-: standard output; progress and messages: standard error)")  # fmt: skip
     add_model_options(p)
     p.add_argument("--heatmaps", type=Path, metavar="DIR", help="also write a PNG overlay and a .npy map per image")
     p.add_argument(
@@ -290,8 +291,12 @@ def run(args: argparse.Namespace) -> int:
         "model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
         "images": entries,
     }
-    args.json_out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
+    if str(args.json_out) == "-":  # for a pipe (jq, a script): nothing else goes to standard output
+        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+        sys.stdout.flush()
+    else:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
     if guessed:
         print(spacing_warning(guessed), file=sys.stderr)
     if args.sr is not None:
@@ -306,7 +311,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         n_find = sum(len(e.get("findings", [])) for e in entries)
         print(
-            f"{len(entries) - failed} image(s), {n_find} finding(s), {failed} error(s) -> {args.json_out}",
+            f"{len(entries) - failed} image(s), {n_find} finding(s), {failed} error(s) -> "
+            f"{'standard output' if str(args.json_out) == '-' else args.json_out}",
             file=sys.stderr,
         )
     return 1 if failed else 0

@@ -86,6 +86,15 @@ def test_detect_all_good_exit_zero(models_dir, study_dir, tmp_path):
     _check_schema(json.loads(out.read_text()))
 
 
+def test_detect_json_to_standard_output_for_a_pipe(models_dir, study_dir, tmp_path, capsys, monkeypatch):
+    (study_dir / "broken.dcm").unlink()
+    monkeypatch.chdir(tmp_path)
+    assert main(["detect", str(study_dir / "lcc.dcm"), "--json", "-", "--device", "cpu"]) == 0
+    out, err = capsys.readouterr()
+    _check_schema(json.loads(out))  # the JSON alone on standard output; the summary on standard error
+    assert "-> standard output" in err and not (tmp_path / "-").exists()
+
+
 def test_detect_map_windows_override(models_dir, study_dir, tmp_path, capsys):
     """--map-windows replaces the model's windows (48 px = 3 cells here); mixed even/odd is refused up front."""
     image = str(study_dir / "lcc.dcm")
