@@ -200,5 +200,5 @@ def write_sr(sr: hd.sr.ComprehensiveSR, path: Path) -> Path:
     """Write ``sr`` atomically as a DICOM file (never a half-written one)."""
     buf = io.BytesIO()
     sr.save_as(buf, enforce_file_format=True)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue(), private=False)
     return path

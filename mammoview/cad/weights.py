@@ -100,8 +100,8 @@ class LoadedModel:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary file and ``os.replace``."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    """Write ``text`` (UTF-8) to ``path`` via a temporary file and ``os.replace`` (mode from the user's umask)."""
+    atomic_write_bytes(path, text.encode("utf-8"), private=False)  # outputs and manifests: the user's umask
 
 
 def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Module:
@@ -262,7 +262,7 @@ def save_model(
     blob = st_save(state, metadata={"mammoview": json.dumps({"arch": entry.arch, "name": entry.name}, sort_keys=True)})
     sha = hashlib.sha256(blob).hexdigest()
     fname = f"{entry.name}-{sha[:8]}.safetensors"
-    atomic_write_bytes(root / fname, blob)
+    atomic_write_bytes(root / fname, blob, private=False)
     done = replace(
         entry,
         file=fname,

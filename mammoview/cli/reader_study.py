@@ -55,5 +55,5 @@ def run(args: argparse.Namespace) -> int:
         from mammoview.io.files import atomic_write_bytes
 
         args.json_out.parent.mkdir(parents=True, exist_ok=True)  # as detect and evaluate do
-        atomic_write_bytes(args.json_out, (json.dumps(rep, indent=1) + "\n").encode("utf-8"))
+        atomic_write_bytes(args.json_out, (json.dumps(rep, indent=1) + "\n").encode("utf-8"), private=False)
     return 0

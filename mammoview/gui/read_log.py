@@ -77,7 +77,7 @@ def write_read_log(path: Path, rows: Sequence[dict[str, str]]) -> None:
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
+    atomic_write_bytes(path, buf.getvalue().encode("utf-8"), private=False)
 
 
 def export_read_log(window: MainWindow, path: Path | None = None) -> Path | None:

@@ -8,13 +8,14 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder (mode 0600), fsync, then ``os.replace``.
+def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False, private: bool = True) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder, fsync, then ``os.replace``.
 
     A crash mid-write leaves either the old file or the new one, never half of it.  ``exclusive``: never replace a
     file; the temporary file is hard-linked into place, which raises FileExistsError when ``path`` exists (two
     writers at once: the first one's file stays).  Where the file system has no hard links (FAT, some network
-    shares) it is replaced into place instead.
+    shares) it is replaced into place instead.  ``private``: mode 0600 (the app data: reads, the pseudonym secret);
+    else the mode any new file gets under the user's umask (a command's output, a model).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -23,6 +24,8 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False) -> None
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        if not private:
+            os.chmod(tmp, 0o666 & ~_umask())
         if not exclusive:
             os.replace(tmp, path)
             return
@@ -38,3 +41,14 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False) -> None
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux: /proc; elsewhere the usual 022)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022

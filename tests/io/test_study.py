@@ -335,3 +335,20 @@ def test_one_breast_exam_is_a_note_a_view_missing_beside_its_pair_a_warning(
     (info,), _ = open_paths([tmp_path / "three"])
     h = hang(load_study(info, max_workers=2))
     assert h.warnings == ("no image for L MLO",) and h.notes == ()
+
+
+def test_atomic_writes_are_private_for_app_data_and_follow_the_umask_for_outputs(tmp_path: Path) -> None:
+    """Reads and the pseudonym secret stay 0600; a command's JSON, a model or an SR get what any new file gets."""
+    import os
+    import stat
+
+    from mammoview.io.files import atomic_write_bytes
+
+    old = os.umask(0o027)
+    try:
+        atomic_write_bytes(tmp_path / "read.json", b"{}")
+        atomic_write_bytes(tmp_path / "detect.json", b"{}", private=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "read.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "detect.json").stat().st_mode) == 0o640
