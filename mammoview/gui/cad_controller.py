@@ -60,10 +60,10 @@ if TYPE_CHECKING:
     from mammoview.gui.main_window import MainWindow
     from mammoview.gui.view_panel import ViewPanel
 
-#: Actions that need a model / that show CAD (disabled while unavailable / locked).
 #: the findings panel before the study has a CAD result: the CAD runs now, or has not run
 RUNNING = "CAD is running on this study: its findings appear here when it is done (the status bar's Cancel stops it)."
 NOT_RUN = "CAD has not run for this study yet (Ctrl+R)."
+#: Actions that need a model / that show CAD (disabled while unavailable / locked).
 _NEED_MODEL = ("run", "cancel", "auto")
 _SHOW_CAD = ("show", "export_sr", "next_map", "opacity_up", "opacity_down", "threshold_up", "threshold_down",
              *(n for n in LAYERS if n != "reader"), *(f"map_{n}" for n in MAP_NAMES))  # fmt: skip

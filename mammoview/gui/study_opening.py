@@ -128,13 +128,11 @@ class StudyOpening:
         if self.loaded is None or self.jobs.busy:  # a folder being read or a study being decoded takes it on landing
             self.show_status(f"Pixel spacing for files without one: {said}.", 5000)
             return
-        info = with_spacing(self.loaded.study.info, option)
-        if info is self.loaded.study.info:
-            self.priors.refresh()  # its prior may have had none (shown again with the given one)
-            self.show_status("Every image of this study has its own pixel spacing: nothing changed.", 6000)
+        if self._respace_shown():
+            self.show_status(f"Pixel spacing for files without one: {said}; showing the study again…")
             return
-        self.show_status(f"Pixel spacing for files without one: {said}; showing the study again…")
-        self.open_study(info)
+        self.priors.refresh()  # its prior may have had none (shown again with the given one)
+        self.show_status("Every image of this study has its own pixel spacing: nothing changed.", 6000)
 
     def open_folder_dialog(self) -> None:
         self.open_paths(dialogs.ask_paths(cast("QtWidgets.QWidget", self), self.settings, folder=True))
@@ -178,12 +176,16 @@ class StudyOpening:
         self.report_problems("Could not open", [str(exc), *problems], critical=True)
         self._respace_shown()
 
-    def _respace_shown(self) -> None:
-        """A job ended without a study to show: the study on screen takes a pixel spacing given while it ran."""
-        if self.loaded is not None and not self.jobs.busy:
-            info = with_spacing(self.loaded.study.info, self.pixel_spacing)
-            if info is not self.loaded.study.info:
-                self.open_study(info)
+    def _respace_shown(self) -> bool:
+        """Decode the study on screen again if the pixel spacing given for files without one changes it (after
+        Image ▸ Pixel spacing, or a job that ended without a study to show while it was given); whether it does."""
+        if self.loaded is None or self.jobs.busy:
+            return False
+        info = with_spacing(self.loaded.study.info, self.pixel_spacing)
+        if info is self.loaded.study.info:
+            return False
+        self.open_study(info)
+        return True
 
     def _on_prefetched(self, result: object) -> None:
         if isinstance(result, LoadedStudy):
