@@ -203,9 +203,10 @@ def test_pgup_before_the_next_study_lands_keeps_the_study_on_screen(main_window,
     assert w.loaded is shown and lcc.window_state == windowed  # not decoded again, the reader's window kept
 
 
-def without_spacing(folder: Path, uid: str) -> str:
+def without_spacing(folder: Path, uid: str, patient_id: str = "PAT-1") -> str:
+    """One four-view study whose files carry no pixel spacing."""
     for view in SYNTHETIC_VIEWS:
-        write_view(folder, f"{view}.dcm", view, study_uid=uid, pixel_spacing=None)
+        write_view(folder, f"{view}.dcm", view, study_uid=uid, patient_id=patient_id, pixel_spacing=None)
     return str(folder)
 
 
@@ -242,9 +243,7 @@ def test_the_window_fits_a_laptop_screen_with_every_dock_open(main_window, load,
 def without_spacing_batch(folder: Path) -> Path:
     """Two four-view studies of two patients whose files carry no pixel spacing."""
     for n, pid in enumerate(PATIENTS[:2]):
-        for view in SYNTHETIC_VIEWS:
-            write_view(folder / pid, f"{view}.dcm", view, study_uid=f"1.2.3.{n + 1}", patient_id=pid,
-                       pixel_spacing=None)  # fmt: skip
+        without_spacing(folder / pid, f"1.2.3.{n + 1}", pid)
     return folder
 
 
