@@ -90,14 +90,44 @@ def overlay(
     return out
 
 
+def heatmap_grid(heatmap: Heatmap, image_width: int, image_height: int) -> dict[str, object]:
+    """Where ``heatmap``'s cells lie on the stored image: what ``<stem>.json`` beside its ``.npy`` says.
+
+    Cell ``[i, j]`` of the array covers the stored-grid rectangle from
+    ``(x0 + j * cell_width, y0 + i * cell_height)`` to one cell further (x = column, y = row,
+    origin top-left, before any display flip), the convention of ``detect``'s coordinates.
+    """
+    h, w = heatmap.data.shape
+    return {
+        "map": heatmap.name,
+        "values": f"p({heatmap.name}) per cell, float32 in [0, 1]; 0 outside the breast",
+        "shape": [h, w],
+        "x0": heatmap.x0,
+        "y0": heatmap.y0,
+        "cell_width": heatmap.scale_x,
+        "cell_height": heatmap.scale_y,
+        "image_width": image_width,
+        "image_height": image_height,
+        "cell": "cell [i, j] covers stored pixels x0 + j*cell_width .. + cell_width, y0 + i*cell_height .. "
+        "+ cell_height (x = column, y = row, origin top-left, before any display flip)",
+    }
+
+
 def write_heatmap_files(
     out_dir: Path, stem: str, presentation: npt.NDArray[np.float32], heatmap: Heatmap
-) -> tuple[Path, Path]:
-    """Write ``<stem>.png`` (overlay) and ``<stem>.npy`` (the heatmap as float32 [0, 1]); return both paths."""
+) -> tuple[Path, Path, Path]:
+    """Write ``<stem>.png`` (overlay), ``<stem>.npy`` (the heatmap as float32 [0, 1]) and ``<stem>.json``
+    (where its cells lie on the stored image, :func:`heatmap_grid`); return the three paths."""
+    import json
+
     from matplotlib.image import imsave  # only the CLI writes pictures; keep import-time light
 
+    from mammoview.cad.weights import atomic_write_text
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    png, npy = out_dir / f"{stem}.png", out_dir / f"{stem}.npy"
+    png, npy, grid = out_dir / f"{stem}.png", out_dir / f"{stem}.npy", out_dir / f"{stem}.json"
     imsave(png, overlay(presentation, heatmap))
     np.save(npy, heatmap.as_float())
-    return png, npy
+    rows, cols = presentation.shape
+    atomic_write_text(grid, json.dumps(heatmap_grid(heatmap, cols, rows), indent=1) + "\n")
+    return png, npy, grid

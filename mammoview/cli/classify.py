@@ -19,26 +19,38 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Classify image patches with the CAD network. A patch is resampled to the model's pixel "
         "size when its spacing is known (from the file or --pixel-spacing), else used as is.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATCH", help="patch image files")
+    p.add_argument("paths", nargs="+", metavar="PATCH", help="patch image files or folders (searched recursively)")
     p.add_argument("--json", type=Path, dest="json_out", metavar="OUT", help="JSON file to write (default: stdout)")
     p.add_argument("--pixel-spacing", type=parse_spacing, metavar="MM", help="patch spacing (MM or ROW,COL)")
     add_model_options(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from mammoview.cad.device import configure_threads
     from mammoview.cad.patches import classify_patch, prepare_patch
     from mammoview.cad.weights import atomic_write_text, load_model
-    from mammoview.io import LoadError, read_image
+    from mammoview.io import LoadError, read_image, scan_paths
     from mammoview.io.pixels import to_presentation
 
     configure_threads(args.threads)
     model = load_model(args.model, args.models_dir, args.device)
+    to_stdout = args.json_out is None or str(args.json_out) == "-"
+    if not to_stdout and args.json_out.is_dir():  # said before any work, not after the whole batch
+        raise ValueError(f"--json {args.json_out} is a folder: give the file to write")
+    scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
     out: list[dict[str, Any]] = []
     failed = 0
-    for name in args.paths:
-        path = Path(name).resolve()
+    for err in scan.errors:
+        print(f"mammoview classify: {err}", file=sys.stderr)
+        out.append({"path": str(err.path.resolve()), "error": err.reason})
+        failed += 1
+    bar = tqdm(scan.images, unit="patch", disable=args.quiet or None, file=sys.stderr)
+    for info in bar:
+        path = Path(info.path).resolve()
         try:
             image = read_image(path, pixel_spacing=args.pixel_spacing)
             sp = image.info.spacing
@@ -47,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             probs = classify_patch(model, data)
         except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:  # e.g. a spacing 1000x too big
             reason = exc.reason if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
-            print(f"mammoview classify: {path}: {reason}", file=sys.stderr)
+            tqdm.write(f"mammoview classify: {path}: {reason}", file=sys.stderr)
             out.append({"path": str(path), "error": reason})
             failed += 1
             continue
@@ -67,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         "patches": out,
     }
     text = json.dumps(doc, indent=1) + "\n"
-    if args.json_out is None or str(args.json_out) == "-":
+    if to_stdout:
         sys.stdout.write(text)
     else:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,14 @@ def probability(text: str) -> float:
     if not 0.0 <= value <= 1.0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text!r}")
     return value
+
+
+def device_name(text: str) -> str:
+    """A device: auto, cpu, cuda, cuda:N or mps (argparse type; whether it is present is checked at load)."""
+    name = text.strip().lower()
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", name):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r} (use auto, cpu, cuda, cuda:N or mps)")
+    return name
 
 
 def count(minimum: int):  # type: ignore[no-untyped-def]
@@ -47,7 +56,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="models folder (default: $MAMMOVIEW_MODELS, else models/)",
     )
-    p.add_argument("--device", default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument(
+        "--device", type=device_name, default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps"
+    )
     p.add_argument(
         "--threads",
         type=int,

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mammoview.cli.detect import add_flip_option, add_map_windows_option, with_map_windows
+from mammoview.cli.detect import add_flip_option, add_map_windows_option, device_name, with_map_windows
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,7 +32,9 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--patches", type=Path, metavar="DIR", help="patch set (its validation split is scored)")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (with --compare: a .md file)")
     p.add_argument("--data", type=Path, metavar="DIR", help="data folder (default: $MAMMOVIEW_DATA)")
-    p.add_argument("--device", default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument(
+        "--device", type=device_name, default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps"
+    )
     p.add_argument("--max-images", type=int, metavar="N", help="detect on the first N validation images only")
     p.add_argument(
         "--all-images",

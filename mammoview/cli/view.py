@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mammoview.cli.detect import device_name
 from mammoview.cli.info import parse_spacing
 
 
@@ -31,8 +32,8 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
                    help="CAD model from `mammoview models` (default: the manifest's default)")  # fmt: skip
     p.add_argument("--models-dir", type=Path, metavar="DIR", default=None,
                    help="models folder (default: $MAMMOVIEW_MODELS, else models/)")  # fmt: skip
-    p.add_argument("--device", metavar="D", default=None, choices=("auto", "cpu", "cuda", "mps"),
-                   help="where the CAD runs: auto (default: the saved setting), cpu, cuda or mps")  # fmt: skip
+    p.add_argument("--device", type=device_name, metavar="D", default=None,
+                   help="where the CAD runs: auto (default: the saved setting), cpu, cuda, cuda:N or mps")  # fmt: skip
     p.add_argument("--auto-cad", action="store_true", default=None,
                    help="compute CAD in the background when a study opens (shown after the first read)")  # fmt: skip
     p.set_defaults(func=run)

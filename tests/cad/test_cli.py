@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -74,9 +75,17 @@ def test_detect_json_errors_and_heatmaps(models_dir, study_dir, tmp_path, capsys
     cx, cy = lcc["findings"][0]["center"]
     assert np.hypot(cx - BLOB.x, cy - BLOB.y) <= BLOB.radius + 32
     assert lcc["scores"]["abnormal"] > by_name["rcc.dcm"]["scores"]["abnormal"]
-    assert sorted(p.name for p in heat.iterdir()) == ["lcc.npy", "lcc.png", "rcc.npy", "rcc.png"]
+    names = ["lcc.json", "lcc.npy", "lcc.png", "rcc.json", "rcc.npy", "rcc.png"]
+    assert sorted(p.name for p in heat.iterdir()) == names
     arr = np.load(heat / "lcc.npy")
     assert arr.dtype == np.float32 and arr.min() >= 0 and arr.max() <= 1
+    # the .json beside the map places its cells on the stored grid: its hottest cell is on the blob
+    grid = json.loads((heat / "lcc.json").read_text())
+    assert grid["shape"] == list(arr.shape) and (grid["image_width"], grid["image_height"]) == (400, 600)
+    i, j = np.unravel_index(np.argmax(arr), arr.shape)
+    x = grid["x0"] + (j + 0.5) * grid["cell_width"]
+    y = grid["y0"] + (i + 0.5) * grid["cell_height"]
+    assert np.hypot(x - BLOB.x, y - BLOB.y) <= BLOB.radius + grid["cell_width"], (x, y)
 
 
 def test_detect_all_good_exit_zero(models_dir, study_dir, tmp_path):
@@ -236,6 +245,39 @@ def test_classify_patches(models_dir, tmp_path):
     assert sum(flat_p[k] for k in ("normal", "mass", "calcification")) == pytest.approx(1.0, abs=1e-3)
     assert blob_p["mass"] > flat_p["mass"]
     assert doc["patches"][0]["pixel_spacing"] == [0.25, 0.25]
+
+
+def test_classify_reads_folders_with_a_progress_bar(models_dir, breast_with_blob, tmp_path, capsys, monkeypatch):
+    """A folder of patches is read recursively (its notes skipped, a broken file reported, the others classified),
+    with a progress bar on standard error as detect has; --quiet drops the bar."""
+    folder = tmp_path / "patches"
+    (folder / "sub").mkdir(parents=True)
+    imsave(folder / "a.png", breast_with_blob[250:350, 100:200], cmap="gray")
+    imsave(folder / "sub" / "b.png", breast_with_blob[50:150, 100:200], cmap="gray")
+    (folder / "notes.txt").write_text("not a patch")
+    (folder / "sub" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    out = tmp_path / "c.json"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # the bar is drawn on a terminal only
+    code = main(["classify", str(folder), "--json", str(out), "--pixel-spacing", "0.25"])
+    err = capsys.readouterr().err
+    assert code == 1
+    doc = json.loads(out.read_text())["patches"]
+    by_name = {Path(e["path"]).name: e for e in doc}
+    assert set(by_name) == {"a.png", "b.png", "broken.png"}
+    assert "probabilities" in by_name["a.png"] and "probabilities" in by_name["b.png"]
+    assert "error" in by_name["broken.png"] and "broken.png" in err
+    assert "2/2" in err and "patch" in err  # the bar's last state
+    assert main(["classify", str(folder / "a.png"), "--json", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_classify_refuses_a_folder_as_the_json_output_before_any_work(models_dir, tmp_path, capsys, monkeypatch):
+    import mammoview.cad.patches as patches
+
+    monkeypatch.setattr(patches, "classify_patch", lambda *a, **k: pytest.fail("classified before the check"))
+    imsave(tmp_path / "a.png", np.zeros((64, 64)), cmap="gray")
+    assert main(["classify", str(tmp_path / "a.png"), "--json", str(tmp_path), "--quiet"]) == 1
+    assert "is a folder: give the file to write" in capsys.readouterr().err
 
 
 def test_models_listing(models_dir, bright_model, capsys, tmp_path):
@@ -550,3 +592,18 @@ def test_a_folder_as_the_json_output_is_refused_before_any_work(models_dir, stud
     )
     code = main(["detect", str(study_dir / "lcc.dcm"), "--json", str(tmp_path), "--quiet"])
     assert code == 1 and "is a folder: give the file to write" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["view", "detect", "classify", "evaluate"])
+def test_every_command_takes_the_same_device_names(command, capsys):
+    """`view --device cuda:1` was refused while detect took it, and detect/evaluate took any word (`gpu`) only
+    to fail at load; each command now checks the name the same way, before any work."""
+    from mammoview.cli import build_parser
+
+    parser = build_parser()
+    args = [command, "x", "--json", "o.json"] if command in ("detect", "classify") else [command]
+    for name, want in (("CUDA:1", "cuda:1"), ("mps", "mps"), ("auto", "auto"), ("cpu", "cpu")):
+        assert parser.parse_args([*args, "--device", name]).device == want
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args([*args, "--device", "gpu"])
+    assert exc.value.code == 2 and "unknown device 'gpu'" in capsys.readouterr().err
