@@ -160,6 +160,9 @@ class ViewerActions:
         self._add(m, "one_to_one", "&Actual pixels (1:1)", "1", "One stored pixel per screen pixel", w.one_to_one)
         self._add(m, "magnifier", "&Magnifier glass", "M", "A loupe following the cursor (2.5x)",
                   w.set_magnifier, checkable=True)  # fmt: skip
+        self._add(m, "scale_bar", "&Scale bar", "Shift+S", "A bar of known length (mm) in each view, from the "
+                  "file's pixel spacing (none where the spacing is unknown)", w.set_scale_bar, checkable=True,
+                  checked=w.scale_bar)  # fmt: skip
         self._add(m, "overlay", "Patient/study &text", "T", "Show patient and study text over the images",
                   w.set_overlay_visible, checkable=True, checked=w.overlay_visible)  # fmt: skip
         self._add(m, "dark_theme", "&Dark reading-room theme", "Ctrl+Shift+D",

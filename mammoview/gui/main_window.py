@@ -88,6 +88,9 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.active_view = View.RCC
         self.link_mode = _enum(LinkMode, self.settings.value("view/link_mode"), LinkMode.PAIRS)
         self.overlay_visible = self.settings.flag("view/overlay_text", True)
+        self.scale_bar = self.settings.flag("view/scale_bar", True)
+        for panel in [*self.panels.values(), *self.hanging.prior_panels.values()]:
+            panel.set_scale_bar(self.scale_bar)
         self.fit_breast_default = self.settings.flag("view/fit_breast", True)
         self.theme = apply_theme(self.settings.value("view/theme", DEFAULT_THEME))
         self.image_controls = ImageControls(
@@ -380,6 +383,13 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     def set_magnifier(self, enabled: bool) -> None:
         for panel in [*self.panels.values(), *self.hanging.prior_panels.values()]:
             panel.set_magnifier(enabled)
+
+    def set_scale_bar(self, enabled: bool) -> None:
+        """The scale bar in every panel (saved)."""
+        self.scale_bar = enabled
+        self.settings.set_value("view/scale_bar", enabled)
+        for panel in [*self.panels.values(), *self.hanging.prior_panels.values()]:
+            panel.set_scale_bar(enabled)
 
     def _show_given_spacing(self) -> None:
         values = format_spacing(self.pixel_spacing, " x ")

@@ -1,4 +1,5 @@
-"""Text drawn over a panel: the view label, patient/study lines, the image line, and the empty-panel notice.
+"""Text drawn over a panel: the view label, patient/study lines, the scale bar, the image line, and the
+empty-panel notice.
 
 The labels sit in the panel's *outer* corners (away from the chest wall), where a
 mammogram has background, so they rarely cover tissue.  They are plain QLabels
@@ -11,6 +12,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.gui.display_image import DisplayImage
+from mammoview.gui.scale_bar import ScaleBar
 from mammoview.io.model import View
 
 _STYLE = "color: #f0f0f0; background: rgba(0, 0, 0, 110); padding: 2px 5px; border-radius: 3px;"
@@ -30,6 +32,7 @@ class PanelLabels:
         self.info = self._label("", align, point_size_factor=0.9)
         self.empty = self._label("", QtCore.Qt.AlignmentFlag.AlignCenter, point_size_factor=1.3)
         self.empty.setStyleSheet("color: #8a8a8a; background: transparent;")
+        self.scale = ScaleBar(panel)
         self._study_lines: list[str] = []
         self._title_extra = ""
         self._empty_note = ""
@@ -63,6 +66,15 @@ class PanelLabels:
             self.info.setText(_escape(text))
             self.place()
 
+    def set_scale(self, px_per_mm: float | None) -> None:
+        """The scale bar at ``px_per_mm`` logical pixels per mm on screen (None: none)."""
+        before = self.scale.text()
+        self.scale.set_scale(px_per_mm)
+        if self.scale.text() != before or self.scale.isVisible() != bool(self.scale.text()):
+            self.place()
+        elif self.scale.isVisible():
+            self._place_scale(self._panel.width(), self.scale.y())
+
     def refresh_empty(self, display: DisplayImage | None) -> None:
         """Show "L MLO — no image" (or the note set) when the panel has nothing to show."""
         self.empty.setText("" if display is not None else f"{self.view.label} — {self._empty_note or 'no image'}")
@@ -89,6 +101,9 @@ class PanelLabels:
                 label.move(self._outer_x(label, w), y)
                 label.raise_()
                 y += label.height() + 3
+        self.scale.setVisible(bool(self.scale.text()))
+        if self.scale.isVisible():  # under the view label and study lines, in the same outer corner
+            self._place_scale(w, y)
         self.info.setVisible(bool(self.info.text()))
         if self.info.isVisible():
             self.info.adjustSize()
@@ -99,6 +114,10 @@ class PanelLabels:
             self.empty.adjustSize()
             self.empty.move((w - self.empty.width()) // 2, (h - self.empty.height()) // 2)
             self.empty.raise_()
+
+    def _place_scale(self, panel_width: int, y: int) -> None:
+        self.scale.move(self._outer_x(self.scale, panel_width), y)
+        self.scale.raise_()
 
     def _outer_x(self, label: QtWidgets.QLabel, panel_width: int) -> int:
         return _MARGIN if self._outer_left else panel_width - label.width() - _MARGIN

@@ -73,6 +73,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.display: DisplayImage | None = None
         self.window_state: WindowState | None = None
         self.magnifier_enabled = False
+        self.scale_bar_enabled = True
         self._tool_active = False  # mark or measure mode (the cross cursor)
         self._pointer: QtCore.QPointF | None = None  # the cursor over the image (scene), None when outside
         self._fitted = True
@@ -134,6 +135,7 @@ class ViewPanel(QtWidgets.QWidget):
             self._update_level()
         self.labels.refresh_empty(display)
         self._refresh_info()
+        self._refresh_scale()
         self.imageChanged.emit(self)
         if display is not None and self._pointer is not None:  # the cursor read-out and the loupe show this image
             self._on_mouse_moved(self._pointer)
@@ -289,6 +291,22 @@ class ViewPanel(QtWidgets.QWidget):
         shape = QtCore.Qt.CursorShape.CrossCursor if cross else QtCore.Qt.CursorShape.ArrowCursor
         self.graphics.viewport().setCursor(shape)
 
+    def set_scale_bar(self, enabled: bool) -> None:
+        self.scale_bar_enabled = enabled
+        self._refresh_scale()
+
+    def px_per_mm(self) -> float | None:
+        """Logical screen pixels per mm across the image at the current zoom (None: no spacing from the file or
+        the reader, or one the panel does not draw to scale)."""
+        sp = self.image.info.spacing if self.image is not None else None
+        if sp is None or sp.estimated or abs(self.aspect - sp.col_mm / sp.row_mm) > 1e-6:
+            return None  # (an absurd aspect is drawn 1:1, so scene x is not row_mm there)
+        px = self.view_box.viewPixelSize()[0]  # scene units (stored rows) per logical pixel, both axes
+        return 1.0 / (px * sp.row_mm) if px > 0 else None
+
+    def _refresh_scale(self) -> None:
+        self.labels.set_scale(self.px_per_mm() if self.scale_bar_enabled and self.display is not None else None)
+
     def _refresh_info(self) -> None:
         if self.display is None or self.window_state is None:
             self.labels.set_info("")
@@ -304,6 +322,7 @@ class ViewPanel(QtWidgets.QWidget):
     def _on_transform_changed(self, *_: object) -> None:
         self._update_level()
         self._refresh_info()
+        self._refresh_scale()
 
     def _update_level(self) -> None:
         if self.display is not None:  # the denser of the two axes picks the pyramid level
