@@ -13,6 +13,7 @@ import argparse
 import importlib
 import io
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -79,11 +80,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mammoview: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `mammoview info ... | head`: the reader has gone; nothing to say to anyone
+        _silence_stdout()
+        return 1
     except Exception as exc:  # one line, never a traceback (unless --debug)
         if args.debug:
             raise
         print(f"mammoview {args.command}: error: {str(exc) or type(exc).__name__}", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush does not fail again (Python docs,
+    "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):  # not a real file (a test's capture)
+        pass
 
 
 if __name__ == "__main__":

@@ -78,27 +78,10 @@ def format_study(study: StudyInfo, listed: list[StudyInfo] | None = None) -> str
 
 
 def _image_lines(info: ImageInfo) -> list[str]:
+    from mammoview.io.header_dump import reading_rows
+
     view = info.view.label if info.view is not None else "? ?"
-    m = info.meta
-    frames = f", {info.frames} frames" if info.frames > 1 else ""
-    out = [
-        f"  {view:<6} {info.path}",
-        f"      laterality:  {info.laterality.describe()}",
-        f"      projection:  {info.projection.describe()}",
-        f"      size:        {info.rows} rows x {info.columns} columns{frames}",
-        f"      spacing:     {info.spacing_text}",
-        f"      pixels:      {info.photometric}, {info.chain.bits_stored} bits stored, {info.transfer_syntax}",
-    ]
-    if m.view_modifiers or m.implant_present or m.partial_view:
-        notes = "".join(("; breast implant present" * m.implant_present, "; partial view" * m.partial_view))
-        out.append(f"      modifiers:   {', '.join(m.view_modifiers) or 'none'}{notes}")
-    if info.orientation.row:
-        out.append(f"      orientation: {info.orientation.row}\\{info.orientation.column} ({info.orientation.source})")
-    ident = " | ".join(p for p in (m.patient_id, m.modality, m.study_date) if p)
-    if ident:
-        out.append(f"      header:      {ident}")
-    out.extend(f"      warning:     {w}" for w in info.warnings)
-    return out
+    return [f"  {view:<6} {info.path}", *(f"      {what + ':':<13}{value}" for what, value in reading_rows(info))]
 
 
 def to_json(studies: list[StudyInfo], errors: list[LoadError]) -> dict[str, Any]:

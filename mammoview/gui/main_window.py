@@ -196,6 +196,18 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     def active_panel(self) -> ViewPanel:
         return self.panels[self.active_view]
 
+    def show_header(self) -> None:
+        """Image ▸ File header: the active view's file header in a window of its own."""
+        from mammoview.gui.header_dialog import HeaderDialog
+
+        panel = self.active_panel()
+        if panel.image is None:
+            self.show_status(f"File header: {panel.view.label} shows no image.", 5000)
+            return
+        dialog = HeaderDialog(self, panel.view.label, panel.image.info)
+        dialog.show()
+        dialog.raise_()
+
     def export(self) -> None:
         from mammoview.gui.export_dialog import open_export_dialog
 

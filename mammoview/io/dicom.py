@@ -61,9 +61,9 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         try:
             ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not preamble)
         except InvalidDicomError as exc:
-            raise LoadError(path, f"not an image file: not DICOM ({_one_line(exc)})") from None
+            raise LoadError(path, f"not an image file: not DICOM ({one_line(exc)})") from None
         except Exception as exc:  # pydicom raises many types for damaged headers
-            raise LoadError(path, f"corrupt DICOM header ({type(exc).__name__}: {_one_line(exc)})") from None
+            raise LoadError(path, f"corrupt DICOM header ({type(exc).__name__}: {one_line(exc)})") from None
         if not preamble and ("Rows" not in ds or "Columns" not in ds):
             raise LoadError(path, "not an image file (not DICOM: no DICM prefix or Rows/Columns; not PNG/JPEG/TIFF)")
         if kind := header.non_image_object(ds):
@@ -102,7 +102,7 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
     try:
         chain = header.pixel_chain(ds, warnings)
     except (TypeError, ValueError) as exc:  # e.g. Bits Allocated '16A'
-        raise LoadError(path, f"invalid Image Pixel attribute ({_one_line(exc)})") from None
+        raise LoadError(path, f"invalid Image Pixel attribute ({one_line(exc)})") from None
     spacing = header.pixel_spacing(ds, warnings)
     if spacing is None and pixel_spacing is not None:
         spacing = pixel_spacing
@@ -164,7 +164,7 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
     except BaseException as exc:  # ValueError, RuntimeError, NotImplementedError... and a decoder written in Rust
         if isinstance(exc, NOT_ERRORS):  # panics on some corrupt data (pyo3's PanicException is no Exception)
             raise
-        raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {_one_line(exc)})") from None
+        raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {one_line(exc)})") from None
     if arr.ndim == 3:
         arr = luma(arr)
     if arr.shape != (info.rows, info.columns):
@@ -297,6 +297,6 @@ def _walk_fragments(path: Path, fp: BinaryIO, end: str, size: int) -> None:
         n_items += 1
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text[:200] + ("..." if len(text) > 200 else "")

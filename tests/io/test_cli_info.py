@@ -161,3 +161,57 @@ def test_a_file_name_that_is_not_utf8_is_printed_escaped(write_dcm: MakeFile, tm
     out = proc.stdout.decode("utf-8")
     assert proc.returncode == 0, proc.stderr
     assert str(good) in out and "\\udcff\\udcfe_RCC.dcm" in out
+
+
+def test_a_reader_that_stops_reading_gets_no_error_message(malign_dir: Path, capsys, monkeypatch) -> None:
+    """`mammoview info ... | head -1` printed "mammoview info: error: [Errno 32] Broken pipe" on standard error."""
+
+    class GoneReader:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", GoneReader())
+    assert main(["info", str(malign_dir)]) == 1
+    assert capsys.readouterr().err == ""
+
+
+def test_the_header_listing_shows_every_element_nested_and_cuts_long_values(malign_dir: Path, tmp_path) -> None:
+    import pydicom
+
+    from mammoview.io.header_dump import MAX_VALUE_CHARS, dicom_rows
+    from mammoview.io.model import LoadError
+
+    path = sorted(malign_dir.glob("*.dcm"))[0]
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    rows = dicom_rows(path)
+    by_tag = {r.tag: r for r in rows if r.depth == 0}
+    assert by_tag["(0002,0010)"].name == "Transfer Syntax UID"  # the file meta come first
+    assert by_tag["(0028,0010)"].value == str(ds.Rows) and by_tag["(0028,0010)"].vr == "US"
+    assert by_tag["(0010,0020)"].value == str(ds.PatientID)
+    assert "(7FE0,0010)" not in by_tag  # the pixel data are never read
+    ds.ReferencedImageSequence = [pydicom.Dataset(), pydicom.Dataset()]
+    ds.ReferencedImageSequence[1].ReferencedSOPInstanceUID = "1.2.3.4"
+    ds.ImageComments = "x" * 5000
+    ds.PixelSpacing = [0.07, 0.05]
+    edited = tmp_path / "edited.dcm"
+    ds.save_as(edited, enforce_file_format=True)
+    rows = dicom_rows(edited)
+    i = next(k for k, r in enumerate(rows) if r.tag == "(0008,1140)")
+    assert rows[i].vr == "SQ" and rows[i].value == "2 items"
+    assert [(r.name, r.depth) for r in rows[i + 1 : i + 4]] == [
+        ("Item 1", 1),
+        ("Item 2", 1),
+        ("Referenced SOP Instance UID", 2),
+    ]
+    assert rows[i + 3].value == "1.2.3.4"
+    comment = next(r for r in rows if r.tag == "(0020,4000)")
+    assert len(comment.value) < MAX_VALUE_CHARS + 40 and comment.value.endswith("(5000 characters)")
+    assert next(r for r in rows if r.tag == "(0028,0030)").value == "0.07\\0.05"
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(LoadError, match="not DICOM"):
+        dicom_rows(tmp_path / "notes.txt")
+    with pytest.raises(LoadError, match="cannot read"):
+        dicom_rows(tmp_path / "missing.dcm")
