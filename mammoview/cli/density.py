@@ -20,7 +20,8 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "per image the category probabilities, per breast of each study their mean. Research use only.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
-    p.add_argument("--json", required=True, type=Path, dest="json_out", metavar="OUT", help="JSON file to write")
+    p.add_argument("--json", required=True, type=Path, dest="json_out", metavar="OUT",
+                   help="JSON file to write (-: standard output; messages: standard error)")  # fmt: skip
     add_model_options(p)  # --model (here: the density model's name), --models-dir, --device, --threads
     p.add_argument("--pixel-spacing", type=parse_spacing, metavar="MM", help="spacing for files without one")
     p.set_defaults(func=run)
@@ -29,13 +30,17 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 def run(args: argparse.Namespace) -> int:
     from mammoview.cad.density import TASK, assess, per_breast
     from mammoview.cad.device import configure_threads
-    from mammoview.cad.types import denser_breast
+    from mammoview.cad.preprocess import IMPLANT_NOTE, ImageRefused, check_cad_input, estimate_spacing
+    from mammoview.cad.types import DensityResult, denser_breast
     from mammoview.cad.weights import atomic_write_text, load_model
     from mammoview.io import LoadError, group_studies, read_image, scan_paths
 
     configure_threads(args.threads)
     model = load_model(args.model, args.models_dir, args.device, task=TASK)
+    if str(args.json_out) != "-" and args.json_out.is_dir():  # said before any work, as detect does
+        raise ValueError(f"--json {args.json_out} is a folder: give the file to write")
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
+    guessed: list[Path] = []
     failed = len(scan.errors)
     images: list[dict[str, Any]] = [{"path": str(e.path.resolve()), "error": e.reason} for e in scan.errors]
     for e in scan.errors:
@@ -46,22 +51,36 @@ def run(args: argparse.Namespace) -> int:
         for info in study.images:
             path = Path(info.path).resolve()
             try:
+                check_cad_input(info)  # a close-up or a tomosynthesis volume is refused, as by detect and the viewer
                 image = read_image(path, pixel_spacing=args.pixel_spacing)
                 result = assess(model, [image])[str(image.path)]
-            except (LoadError, ValueError, OSError) as exc:
-                reason = exc.reason if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
+            except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:
+                reason = (exc.reason if isinstance(exc, LoadError) else str(exc) if isinstance(exc, ImageRefused)
+                          else f"{type(exc).__name__}: {exc}")  # fmt: skip
                 print(f"mammoview density: {path}: {reason}", file=sys.stderr)
                 images.append({"path": str(path), "error": reason})
                 failed += 1
                 continue
             graded[str(path)] = (info, result)
+            if image.info.spacing is None or image.info.spacing.estimated:
+                guessed.append(path)
             lat = info.laterality.value.value if info.laterality.value is not None else None
-            images.append({"path": str(path), "laterality": lat, "density": result.to_json()})
+            proj = info.projection.value.value if info.projection.value is not None else None
+            sp = image.info.spacing or estimate_spacing(*image.shape)
+            images.append({"path": str(path), "laterality": lat, "view": proj,  # as detect's entries
+                           "pixel_spacing": [sp.row_mm, sp.col_mm], "density": result.to_json()})  # fmt: skip
+            notes = [*image.info.warnings, *([IMPLANT_NOTE] if image.info.meta.implant_present else [])]
+            if notes:  # e.g. a raw FOR PROCESSING image, an implant: said as detect says it
+                print(f"mammoview density: {path}: warning: {'; '.join(notes)}", file=sys.stderr)
         breasts = {}
         for side in ("L", "R"):
-            mine = [
-                r for i, r in graded.values() if i.laterality.value is not None and i.laterality.value.value == side
-            ]
+            # one image per view, as the viewer grades a breast: the first in the study's order (processed before
+            # raw, so a raw FOR PROCESSING twin or a retake does not weigh twice in the mean)
+            per_view: dict[object, DensityResult] = {}
+            for i, r in sorted(graded.values(), key=lambda ir: ir[0].meta.for_processing):
+                if i.laterality.value is not None and i.laterality.value.value == side:
+                    per_view.setdefault(i.view if i.view is not None else i.path, r)
+            mine = list(per_view.values())
             if (mean := per_breast(mine)) is not None:
                 breasts[side] = mean
         exam = denser_breast(breasts)  # BI-RADS grades the exam by the denser breast
@@ -69,8 +88,17 @@ def run(args: argparse.Namespace) -> int:
                         "exam": {**exam[1].to_json(), "breast": exam[0]} if exam is not None else None})  # fmt: skip
     doc = {"model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
            "images": images, "studies": studies}  # fmt: skip
-    args.json_out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
+    if str(args.json_out) == "-":  # for a pipe: nothing else goes to standard output
+        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+        sys.stdout.flush()
+    else:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
+    if guessed:
+        first = f"{guessed[0]}" + (f" and {len(guessed) - 1} more" if len(guessed) > 1 else "")
+        print(f"mammoview density: warning: no pixel spacing in {first}; a 230 mm tall image with square pixels "
+              "was assumed, and the breast's size on the network's canvas depends on it: pass --pixel-spacing "
+              "ROW,COL", file=sys.stderr)  # fmt: skip
     return 1 if failed else 0
 
 

@@ -40,6 +40,11 @@ def _name(text: str) -> str:
     return " ".join(text.replace("^", " ").upper().split())
 
 
+def _placeholder(name: str, patient_id: str) -> bool:
+    """Whether a (compared) name identifies nobody: a placeholder, or the Patient ID again."""
+    return name in PLACEHOLDER_NAMES or name == _name(patient_id)
+
+
 def study_day(study: StudyInfo) -> dt.date | None:
     """The Study Date every image agrees on, or None (missing, malformed, or disagreeing)."""
     days = {i.meta.study_date.strip() for i in study.images}
@@ -52,13 +57,24 @@ def study_day(study: StudyInfo) -> dt.date | None:
         return None
 
 
+#: Patient's Names a de-identification writes for every patient (PS3.15's dummy values): they confirm nobody
+PLACEHOLDER_NAMES = frozenset({"ANONYMOUS", "ANONYMIZED", "ANONYMISED", "ANON", "DEIDENTIFIED", "DE-IDENTIFIED",
+                               "REMOVED", "UNKNOWN", "NONE", "NA", "N/A", "PATIENT", "X", "Z"})  # fmt: skip
+
+
 def same_patient(a: StudyInfo, b: StudyInfo) -> bool:
-    """One Patient ID, confirmed by an equal birth date or name that both give, and no field differing."""
+    """One Patient ID, confirmed by an equal birth date or name that both give, and no field differing.
+
+    A name that repeats the Patient ID or is a de-identification placeholder (``ANONYMOUS``) confirms nothing: an
+    export that replaced both gives every woman the same pair."""
     ka, kb = patient_key(a), patient_key(b)
     if ka is None or kb is None or ka[0] != kb[0]:
         return False
-    both = [(x, y) for x, y in zip(ka[1:], kb[1:], strict=True) if x and y]
-    return bool(both) and all(x == y for x, y in both)
+    (birth_a, name_a), (birth_b, name_b) = ka[1:], kb[1:]
+    both = [(x, y) for x, y in ((birth_a, birth_b), (name_a, name_b)) if x and y]
+    if not all(x == y for x, y in both):
+        return False
+    return bool(birth_a and birth_b) or bool(name_a and name_b and not _placeholder(name_a, ka[0]))
 
 
 def find_priors(current: StudyInfo, studies: Iterable[StudyInfo]) -> list[StudyInfo]:

@@ -53,10 +53,10 @@ def load_read_log(path: Path) -> list[dict[str, str]]:
     ValueError
         If a column this analysis needs is missing (not a mammoview read log).
     """
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # -sig: a log saved again by a spreadsheet
         reader = csv.DictReader(fh)
         missing = [c for c in NEEDED if c not in (reader.fieldnames or ())]
-        if missing == [STUDY] and "study_sha256" in (reader.fieldnames or ()):
+        if STUDY in missing and "study_sha256" in (reader.fieldnames or ()):  # the first logs lack the CAD's too
             raise ValueError(
                 f"{path}: a read log of an earlier mammoview (studies by plain hash, which can be "
                 "traced back to the patient): export it again (File > Export worklist read log)"
@@ -75,7 +75,8 @@ def load_truth(path: Path) -> dict[str, str]:
         If a column is missing or a truth is not one of :data:`TRUTHS`.
     """
     out: dict[str, str] = {}
-    with open(path, newline="", encoding="utf-8") as fh:
+    lines: dict[str, int] = {}
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # -sig: Excel's "CSV UTF-8" starts with a BOM
         reader = csv.DictReader(fh)
         if not {STUDY, "truth"} <= set(reader.fieldnames or ()):
             raise ValueError(f"{path}: a truth CSV needs the columns {STUDY} and truth")
@@ -83,7 +84,11 @@ def load_truth(path: Path) -> dict[str, str]:
             truth = row["truth"].strip().lower()
             if truth not in TRUTHS:
                 raise ValueError(f"{path}, line {n}: truth {row['truth']!r} is not one of {', '.join(TRUTHS)}")
-            out[row[STUDY].strip().lower()[:16]] = truth
+            study = row[STUDY].strip().lower()[:16]
+            if out.get(study, truth) != truth:
+                raise ValueError(f"{path}, line {n}: study {study} is {truth} here but {out[study]} on line "
+                                 f"{lines[study]}")  # fmt: skip
+            out[study], lines[study] = truth, n
     return out
 
 

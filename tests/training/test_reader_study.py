@@ -139,3 +139,70 @@ def test_a_listed_prior_is_not_a_study_of_the_batch():
     assert rep["truth_known"] == 6 and rep["first_read_done"] == 5
     older = [{k: v for k, v in r.items() if k != "prior_of"} for r in rows()]  # a log written before the column
     assert reader_study(older, truth_map())["first_read_done"] == 6
+
+
+def test_a_truth_csv_saved_by_excel_with_a_byte_order_mark_is_read(tmp_path):
+    """Excel's "CSV UTF-8" starts the file with a BOM: the first header then reads '\\ufeffstudy', and the truth
+    CSV was refused as having no column study although it visibly has it."""
+    truth = tmp_path / "truth.csv"
+    truth.write_text("study,truth\n0123456789abcdef,malignant\n", encoding="utf-8-sig")
+    assert load_truth(truth) == {"0123456789abcdef": "malignant"}
+
+
+def test_the_first_read_logs_are_named_as_an_earlier_mammoviews(tmp_path):
+    """The first read log (before the CAD columns) is a mammoview read log of an earlier version, not 'not a
+    mammoview read log (no column study, cad_abnormal, cad_malignant)'."""
+    old = (
+        "n",
+        "study_sha256",
+        "views",
+        "first_read_done",
+        "done_at",
+        "reading_seconds",
+        "assessment",
+        "density",
+        "assessment_after_cad",
+        "density_after_cad",
+        "changed_after_cad",
+        "marks_first_read",
+        "marks_after_cad",
+        "measurements",
+    )  # fmt: skip  (mammoview/gui/read_log.py at 8d5ea52)
+    log = tmp_path / "old.csv"
+    log.write_text(",".join(old) + "\n1,abc,4 views,yes,,10.0,1,a,1,a,no,0,0,0\n")
+    with pytest.raises(ValueError, match="earlier mammoview"):
+        load_read_log(log)
+
+
+def test_conflicting_truths_of_one_study_are_refused(tmp_path):
+    truth = tmp_path / "truth.csv"
+    truth.write_text("study,truth\n0123456789abcdef,malignant\n0123456789ABCDEF,normal\n")
+    with pytest.raises(ValueError, match="line 3"):
+        load_truth(truth)
+
+
+def test_hand_computed_small_log(tmp_path, capsys):
+    """5 studies + an unread one + one without truth + a listed prior; by hand:
+    before: recalls A, C -> sens 1/2 (A of A,B), spec 1/2 (C recalled of C,D);
+    after:  recalls A, B -> sens 2/2, spec 2/2;  changes: B cancer recalled, C false recall removed."""
+    rows = [_row("A", "0", "0", mal=0.9), _row("B", "1", "0", mal=0.7), _row("C", "0", "1", mal=0.2),
+            _row("D", "2", "2", mal=0.1), _row("E", "", "", done=False), _row("X", "0", "0"),
+            {**_row("P", "0", "0"), "prior_of": "1"}]  # fmt: skip
+    truth = {key_hash("A"): "malignant", key_hash("B"): "malignant", key_hash("C"): "benign",
+             key_hash("D"): "normal", key_hash("E"): "malignant", key_hash("P"): "malignant"}  # fmt: skip
+    rep = reader_study(rows, truth)
+    assert rep["first_read_done"] == 4 and rep["truth_known"] == 5
+    b, a = rep["before_cad"], rep["after_cad"]
+    assert (b["recalls"], b["sensitivity"], b["specificity"]) == (2, 0.5, 0.5)
+    assert (a["recalls"], a["sensitivity"], a["specificity"]) == (2, 1.0, 1.0)
+    assert rep["changes"]["cancer_recalled"] == 1 and rep["changes"]["false_recall_removed"] == 1
+    assert rep["cad_auc_malignant"]["auc"] == pytest.approx(1.0)
+    log = tmp_path / "log.csv"
+    with open(log, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    t = tmp_path / "t.csv"
+    t.write_text("study,truth\n" + "".join(f"{k},{v}\n" for k, v in truth.items()))
+    assert main(["reader-study", str(log), "--truth", str(t)]) == 0
+    assert "4 studies read" in capsys.readouterr().out
