@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 NO_PRIOR = "no prior study"
 UNREADABLE = "the prior's image could not be read"
 LOADING = "loading the prior…"
+NOT_OPENED = "the prior could not be opened"
 
 
 class PriorComparison(QtCore.QObject):
@@ -58,6 +59,8 @@ class PriorComparison(QtCore.QObject):
         self.index = 0  # the one compared with
         self.loaded: LoadedStudy | None = None  # decoded prior (kept while the layout changes)
         self._loading: StudyInfo | None = None
+        #: the last prior whose decode failed, and why: hung again, it is said, not decoded and reported again
+        self._failed: tuple[StudyInfo, str] | None = None
         self.cross_linked = False  # the prior pair zooms and pans with the current pair
         self._announce = False
         self._shown: LoadedStudy | None = None  # the prior in the panels
@@ -211,6 +214,13 @@ class PriorComparison(QtCore.QObject):
             if announce:
                 self._say(self.loaded)
             return
+        if self._failed is not None and self._failed[0] is prior:
+            self.jobs.cancel()
+            self._loading = None
+            self._put(None, NOT_OPENED)
+            if announce:
+                w.show_status(f"The prior study could not be opened: {self._failed[1]}", 8000)
+            return
         self._put(None, LOADING)
         if self._loading is not prior:
             self._loading = prior
@@ -261,9 +271,11 @@ class PriorComparison(QtCore.QObject):
                                 6000)  # fmt: skip
 
     def _on_error(self, exc: object) -> None:
+        if self._loading is not None:
+            self._failed = (self._loading, str(exc))
         self._loading = None
         if self.on_screen:
-            self._put(None, "the prior could not be opened")
+            self._put(None, NOT_OPENED)
         self.window.report_problems("Could not open the prior study", [str(exc)])
 
     def _on_window_drag(self, panel: ViewPanel, dx: float, dy: float) -> None:

@@ -282,6 +282,38 @@ def test_a_failed_decode_of_a_prior_no_longer_compared_leaves_the_one_shown(open
     assert date_of(w.hanging.prior_panels[View.RCC]) == "20220515"
 
 
+def test_a_prior_that_could_not_be_opened_is_not_decoded_and_reported_again(opened, qtbot, monkeypatch):
+    """Alt+5, Alt+6, Alt+5 on a prior whose decode fails decoded it anew each time, with a modal dialog each time."""
+    w = opened
+    w.prefetch.cancel()
+    w._prefetched = None
+    runs: list[object] = []
+
+    def fail(info, max_workers=None):  # type: ignore[no-untyped-def]
+        def run(progress, cancelled):  # type: ignore[no-untyped-def]
+            runs.append(info)
+            raise LoadError(info.images[0].path, "cannot be prepared for display")
+
+        return run
+
+    monkeypatch.setattr(prior_compare, "load_job", fail)
+    reports: list[tuple[str, str]] = []
+    w.problemsReported.connect(lambda title, text: reports.append((title, text)))
+    with qtbot.waitSignal(w.priors.priorShown, timeout=20_000):
+        w.commands["layout_prior_cc"].trigger()
+    qtbot.waitUntil(lambda: bool(reports), timeout=20_000)
+    assert len(runs) == 1 and reports[0][0] == "Could not open the prior study"
+    for layout in ("layout_prior_mlo", "layout_prior_cc"):
+        with qtbot.waitSignal(w.priors.priorShown, timeout=2_000) as blocker:
+            w.commands[layout].trigger()
+        assert blocker.args[0] is None
+        assert "could not be opened: " in w.statusBar().currentMessage()
+    assert len(runs) == 1 and len(reports) == 1
+    assert prior_compare.NOT_OPENED in w.hanging.prior_panels[View.RCC].labels.empty_text()
+    w.older_prior()  # another prior is decoded as ever
+    qtbot.waitUntil(lambda: len(runs) == 2, timeout=20_000)
+
+
 def test_the_export_json_says_which_prior_is_in_the_picture(opened, qtbot, tmp_path):
     import json
 
