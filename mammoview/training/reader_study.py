@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import math
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -173,10 +174,13 @@ def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) ->
     done = [r for r in known if r["first_read_done"] == "yes"]
     seconds = [float(r["reading_seconds"]) for r in done if r["reading_seconds"]]
     counts = {t: sum(truth[r[STUDY]] == t for r in done) for t in TRUTHS}
+    times = Counter(r[STUDY] for r in done)
     return {
         "rows": len(rows),
         "truth_known": len(known),
         "first_read_done": len(done),
+        # e.g. two readers' logs put together: each reading counts, said so the rates are read as readings
+        "studies_read_more_than_once": sum(n > 1 for n in times.values()),
         "truth": counts,
         "before_cad": reading(done, truth, "assessment"),
         "after_cad": reading(done, truth, "assessment_after_cad"),
@@ -202,6 +206,8 @@ def report_text(rep: Mapping[str, Any]) -> str:
         f"{'-' if rep['median_reading_seconds'] is None else round(rep['median_reading_seconds'])} s",
         f"{'reading':<12}{'recalls':>8}{'sensitivity':>13}{'specificity':>13}{'undecided':>11}",
     ]
+    if again := rep.get("studies_read_more_than_once"):
+        lines.insert(1, f"{again} of them read more than once (several logs put together?): each reading counts")
     for name, key in (("before CAD", "before_cad"), ("after CAD", "after_cad")):
         r = rep[key]
         lines.append(f"{name:<12}{r['recalls']:>8}{_fmt(r['sensitivity']):>13}{_fmt(r['specificity']):>13}"

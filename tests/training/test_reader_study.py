@@ -206,3 +206,17 @@ def test_hand_computed_small_log(tmp_path, capsys):
     t.write_text("study,truth\n" + "".join(f"{k},{v}\n" for k, v in truth.items()))
     assert main(["reader-study", str(log), "--truth", str(t)]) == 0
     assert "4 studies read" in capsys.readouterr().out
+
+
+def test_a_study_read_twice_counts_twice_and_is_said():
+    """Two readers' logs put together: each reading counts, and the report says how many studies were read again
+    (they were counted as studies, silently)."""
+    from mammoview.training.reader_study import report_text
+
+    rows = [_row("A", "0", "0"), _row("A", "1", "0"), _row("B", "1", "1"), _row("C", "1", "1", done=False)]
+    truth = {key_hash("A"): "malignant", key_hash("B"): "normal", key_hash("C"): "normal"}
+    rep = reader_study(rows, truth)
+    assert rep["first_read_done"] == 3 and rep["studies_read_more_than_once"] == 1
+    assert rep["before_cad"]["true_recalls"] == 1 and rep["after_cad"]["true_recalls"] == 2
+    assert "1 of them read more than once" in report_text(rep)
+    assert "more than once" not in report_text(reader_study(rows[1:], truth))
