@@ -241,6 +241,10 @@ def run(args: argparse.Namespace) -> int:
         args.heatmaps.mkdir(parents=True, exist_ok=True)  # fails here, in one line, before any work
     if args.json_out.is_dir():  # said before any work, not after the whole batch
         raise ValueError(f"--json {args.json_out} is a folder: give the file to write")
+    if args.sr is not None:  # as --heatmaps: a file in the folder's place is said before any work
+        if args.sr.exists() and not args.sr.is_dir():
+            raise ValueError(f"--sr {args.sr} is a file: give the folder to write the DICOM SRs into")
+        args.sr.mkdir(parents=True, exist_ok=True)
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
     entries: list[dict[str, Any]] = []
     failed = 0
@@ -359,7 +363,7 @@ def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model
         name = f"cad-sr-{hashlib.sha256(study.key.encode()).hexdigest()[:16]}.dcm"
         try:
             path = write_sr(study_sr(mine, model, malignancy_model=malignancy_model), folder / name)
-        except SrError as exc:
+        except (SrError, OSError) as exc:  # a disk error is this study's, as a non-DICOM image is
             print(f"mammoview detect: no SR for study {study.key}: {exc}", file=sys.stderr)
             failed += 1
             continue

@@ -16,6 +16,7 @@ done), as in the picture.  Nothing is overwritten unless ``overwrite=True``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ from PySide6 import QtGui, QtWidgets
 
 from mammoview.gui.export_legend import LegendInfo, legend_height, paint_legend
 from mammoview.gui.matching import RULE
-from mammoview.gui.read_state import ReadState, atomic_write_json, image_key, now_iso, study_pseudonym
+from mammoview.gui.read_state import ReadState, image_key, now_iso, study_pseudonym
+from mammoview.io.files import user_umask
+from mammoview.io.model import View
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -34,7 +37,6 @@ if TYPE_CHECKING:
     from mammoview.cad.types import ModelInfo
     from mammoview.gui.cad_controller import CadController
     from mammoview.gui.main_window import MainWindow
-    from mammoview.io.model import View
 
 CAPTION = "CAD — research use only"
 FORMAT = "mammoview-export/1"
@@ -63,6 +65,9 @@ def export_study(window: MainWindow, path: Path | str, *, active_only: bool = Fa
         Either file exists and ``overwrite`` is False (nothing is written).
     """
     png, js = export_paths(path)
+    for p in (png, js):
+        if p.is_dir():  # never "replaced": said before anything is written
+            raise IsADirectoryError(f"{p} is a folder: choose another file name")
     if not overwrite:
         for p in (png, js):
             if p.exists():
@@ -70,27 +75,51 @@ def export_study(window: MainWindow, path: Path | str, *, active_only: bool = Fa
     picture = render_picture(window, active_only=active_only, anonymize=anonymize)
     doc = export_json(window, anonymize=anonymize, prior=not active_only)
     png.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_save_png(picture, png)
-    atomic_write_json(js, doc)
+    _write_pair(picture, png, doc, js)
     return ExportResult(png, js)
 
 
-def _atomic_save_png(image: QtGui.QImage, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
+def _write_pair(image: QtGui.QImage, png: Path, doc: dict[str, Any], js: Path) -> None:
+    """Both files or neither: each is written to a temporary file beside it (a full disk fails here, with the old
+    pair untouched), then both are moved into place.  Mode: the user's umask, as any document they save (the export
+    is made to be shared; the app's private data is 0600)."""
+    tmps: list[str] = []
     try:
-        if not image.save(tmp):  # PNG: from the ".png" suffix
-            raise OSError(f"could not write {path}")
-        os.replace(tmp, path)
+        for target, suffix in ((png, ".png"), (js, ".json")):
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+            os.close(fd)
+            tmps.append(tmp)
+        if not image.save(tmps[0]):  # PNG: from the ".png" suffix
+            raise OSError(f"could not write {png} (full disk, or no permission to write there?)")
+        with open(tmps[1], "wb") as fh:
+            fh.write((json.dumps(doc, indent=1) + "\n").encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        mode = 0o666 & ~user_umask()
+        for tmp in tmps:
+            os.chmod(tmp, mode)
+        os.replace(tmps[1], js)
+        os.replace(tmps[0], png)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        for tmp in tmps:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
+
+
+def pictured_view(window: MainWindow) -> View:
+    """The view "Export active view" pictures: the active one when it is on screen, else the shown view of its side
+    (R MLO stays active through Alt+2, the CC pair, to come back with Alt+1; its hidden panel is no picture)."""
+    visible = window.hanging.visible_views()
+    if window.active_view in visible:
+        return window.active_view
+    same = [v for v in visible if v.laterality is window.active_view.laterality]
+    return (same or visible)[0]
 
 
 def grab_shown(window: MainWindow, active_only: bool, anonymize: bool) -> QtGui.QImage:
     """The hanging layout (or active panel) as drawn, identifiers hidden during the grab if asked."""
-    widget: QtWidgets.QWidget = window.active_panel() if active_only else window.hanging
+    widget: QtWidgets.QWidget = window.panels[pictured_view(window)] if active_only else window.hanging
     # The blue frame of the active panel is interface, not image: leave it out of the picture.
     window.active_panel().set_active(False)
     panels = [*window.panels.values(), *window.hanging.prior_panels.values()]
@@ -118,6 +147,7 @@ def legend_info(window: MainWindow, anonymize: bool, views: Sequence[View] | Non
     shown = cad.unlocked and cad.result is not None
     m = cad.result.model if cad.result is not None else cad.model_info
     state = ("" if shown else "CAD not shown: first read not done" if not cad.unlocked
+             else "CAD still running: not in this picture" if cad.runner.running
              else "CAD has not run for this study")  # fmt: skip
     return LegendInfo(
         cad_shown=shown and cad.style.cad,
@@ -212,7 +242,7 @@ def render_picture(window: MainWindow, *, active_only: bool = False, anonymize: 
         painter.drawImage(0, 0, shot)
         painter.translate(0, shot.height())
         painter.scale(dpr, dpr)
-        views = [window.active_view] if active_only else None
+        views = [pictured_view(window)] if active_only else None
         paint_legend(painter, shot.width() / dpr, legend_info(window, anonymize, views))
     finally:
         painter.end()
@@ -332,6 +362,11 @@ def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) 
             "threshold": cad.style.threshold,
             "opacity": cad.style.opacity,
             "operating_point": operating_json(cad),
+            # what the picture shows of the CAD: ``images`` lists every finding, whatever the toggles
+            "layers": {
+                name: getattr(cad.style, name)
+                for name in ("cad", "heatmap", "marks", "contours", "scores", "mass", "calcification", "reader")
+            },
         },
     }
     if prior and (pictured := _prior_json(window, anonymize)) is not None:

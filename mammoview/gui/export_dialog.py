@@ -79,7 +79,14 @@ class ExportDialog(QtWidgets.QDialog):
         text = self.path.text().strip()
         if not text:
             return
-        png, js = export_paths(text)
+        chosen = Path(text).expanduser()  # "~/exports/x.png"; a bare name goes where the dialog proposed
+        if not chosen.is_absolute():
+            chosen = Path(self.window_.settings.value("export/last_dir", str(Path.home()))).expanduser() / chosen
+        png, js = export_paths(chosen)
+        if folders := [p for p in (png, js) if p.is_dir()]:
+            self.window_.report_problems("Export failed", [f"{p} is a folder: choose another file name"
+                                                           for p in folders], critical=True)  # fmt: skip
+            return
         existing = [p for p in (png, js) if p.exists()]
         if existing and not confirm_overwrite(self, existing):
             return  # back to the dialog: the reader picks another name

@@ -17,6 +17,7 @@ from mammoview.io.model import View
 
 _STYLE = "color: #f0f0f0; background: rgba(0, 0, 0, 110); padding: 2px 5px; border-radius: 3px;"
 _MARGIN = 6
+_UNLIMITED = 16777215  # QWIDGETSIZE_MAX
 
 
 class PanelLabels:
@@ -97,7 +98,16 @@ class PanelLabels:
             visible = bool(label.text())
             label.setVisible(visible)
             if visible:
+                # never wider than the panel: a long title (a narrow window, a comparison layout, a volume's frame
+                # note) wraps instead of being pushed past the panel's edge with its view label ("L CC" -> "CC")
+                label.setMinimumSize(0, 0)
+                label.setMaximumSize(_UNLIMITED, _UNLIMITED)
+                label.setWordWrap(False)
                 label.adjustSize()
+                if label.width() > w - 2 * _MARGIN:
+                    label.setWordWrap(True)
+                    label.setFixedWidth(max(1, w - 2 * _MARGIN))
+                    label.setFixedHeight(label.heightForWidth(label.width()))
                 label.move(self._outer_x(label, w), y)
                 label.raise_()
                 y += label.height() + 3

@@ -25,7 +25,7 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False, private
             fh.flush()
             os.fsync(fh.fileno())
         if not private:
-            os.chmod(tmp, 0o666 & ~_umask())
+            os.chmod(tmp, 0o666 & ~user_umask())
         if not exclusive:
             os.replace(tmp, path)
             return
@@ -43,7 +43,7 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False, private
         raise
 
 
-def _umask() -> int:
+def user_umask() -> int:
     """The process's umask, read without changing it (Linux: /proc; elsewhere the usual 022)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():

@@ -607,3 +607,46 @@ def test_every_command_takes_the_same_device_names(command, capsys):
     with pytest.raises(SystemExit) as exc:
         parser.parse_args([*args, "--device", "gpu"])
     assert exc.value.code == 2 and "unknown device 'gpu'" in capsys.readouterr().err
+
+
+def test_an_sr_destination_that_is_a_file_is_refused_before_any_work(models_dir, study_dir, tmp_path, capsys,
+                                                                     monkeypatch):  # fmt: skip
+    """As --json naming a folder and --heatmaps naming a file: said before the batch, not hours after it."""
+    import mammoview.cad.pipeline as pipeline
+
+    monkeypatch.setattr(
+        pipeline, "analyse_image", lambda *a, **k: pytest.fail("analysed before the --sr folder was checked")
+    )
+    blocker = tmp_path / "sr"
+    blocker.write_text("a file where the SR folder should be")
+    code = main(["detect", str(study_dir / "lcc.dcm"), "--json", str(tmp_path / "d.json"), "--quiet",
+                 "--sr", str(blocker)])  # fmt: skip
+    assert code == 1 and "sr" in capsys.readouterr().err.lower()
+
+
+def test_an_sr_that_cannot_be_written_is_reported_and_the_other_studies_still_get_theirs(
+    models_dir, study_dir, tmp_path, capsys, monkeypatch
+):
+    """One study's SR failing to write (a disk error) is that study's problem, like a non-DICOM study."""
+    import mammoview.cad.sr as sr
+
+    real = sr.write_sr
+    calls = []
+
+    def flaky(doc, path):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return real(doc, path)
+
+    monkeypatch.setattr(sr, "write_sr", flaky)
+    other = synthetic_breast(rows=600, cols=400, chest_wall="left", seed=9)
+    write_dataset(
+        mammo_dataset(other, "L", "MLO", pixel_spacing=(0.25, 0.25), study_uid="1.2.3.5", patient_id="OTHER"),
+        study_dir / "second" / "lmlo.dcm",
+    )  # a second study
+    code = main(["detect", str(study_dir), "--json", str(tmp_path / "d.json"), "--quiet", "--threshold", "0.05",
+                 "--sr", str(tmp_path / "out")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and "No space" in err
+    assert len(calls) >= 2, f"the first failure stopped the other studies' SRs: {err}"
