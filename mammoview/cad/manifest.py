@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,16 @@ class ModelError(Exception):
 
 
 def default_models_dir() -> Path:
-    """``$MAMMOVIEW_MODELS``, else the repository's ``models/`` next to the package."""
+    """``$MAMMOVIEW_MODELS``, else the repository's ``models/`` next to the package (a checkout, an editable
+    install), else ``<prefix>/share/mammoview/models`` where a wheel installs them (``pyproject.toml``; in a
+    PyInstaller bundle the prefix is its ``_internal`` folder, ``packaging/mammoview.spec``)."""
     env = os.environ.get(MODELS_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "models"
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file():  # a checkout (an editable install runs from it)
+        return root / "models"
+    return Path(getattr(sys, "_MEIPASS", sys.prefix)) / "share" / "mammoview" / "models"
 
 
 @dataclass(frozen=True)

@@ -197,3 +197,33 @@ def test_malignancy_calibration_round_trip_and_checked_at_load(tmp_path):
     with pytest.raises(ModelError, match="slope must be > 0") as err:
         load_model(models_dir=tmp_path)
     assert entry.file in str(err.value)
+
+
+def test_the_models_are_found_in_a_checkout_and_where_a_wheel_installs_them(tmp_path, monkeypatch):
+    """`pip install .` (not editable) put the package in site-packages with no models beside it: the viewer ran
+    without CAD. A wheel now installs them to <prefix>/share/mammoview/models (pyproject's data-files, which must
+    list every file the manifest names), and that is where they are looked for without a repository."""
+    import json
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    from mammoview.cad import manifest
+
+    monkeypatch.delenv("MAMMOVIEW_MODELS", raising=False)
+    root = Path(manifest.__file__).resolve().parents[2]
+    assert manifest.default_models_dir() == root / "models"  # a checkout
+    monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "mine"))
+    assert manifest.default_models_dir() == tmp_path / "mine"
+    monkeypatch.delenv("MAMMOVIEW_MODELS")
+    fake_pkg = tmp_path / "site-packages" / "mammoview" / "cad" / "manifest.py"  # an installed wheel
+    monkeypatch.setattr(manifest, "__file__", str(fake_pkg))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    assert manifest.default_models_dir() == tmp_path / "venv" / "share" / "mammoview" / "models"
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "bundle" / "_internal"), raising=False)  # PyInstaller
+    assert manifest.default_models_dir() == tmp_path / "bundle" / "_internal" / "share" / "mammoview" / "models"
+
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
+    packed = {p.name for pattern in patterns["share/mammoview/models"] for p in root.glob(pattern)}
+    named = {m["file"] for m in json.loads((root / "models" / "manifest.json").read_text())["models"]}
+    assert named | {"manifest.json"} <= packed
