@@ -37,7 +37,7 @@ LAYERS = {
 }
 _MAP_KEYS = {"abnormal": "Ctrl+1", "mass": "Ctrl+2", "calcification": "Ctrl+3", "malignant": "Ctrl+4"}
 _KIND_KEYS = {MarkKind.MASS: "Ctrl+Alt+1", MarkKind.CALCIFICATION: "Ctrl+Alt+2", MarkKind.OTHER: "Ctrl+Alt+3"}
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda", "mps")  # mps: Apple silicon
 T = TypeVar("T")
 
 

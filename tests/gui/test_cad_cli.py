@@ -82,6 +82,12 @@ def test_device_choice_reaches_the_engine(cad_window, load, synthetic_study, qtb
         qtbot.waitUntil(lambda: bool(boxes), timeout=30_000)
         assert "CUDA is not available" in boxes[0]  # said, not silently run on the CPU
         window.commands["cad_device_auto"].trigger()
+    if not torch.backends.mps.is_available():  # the menu offers Apple's GPU as --device does
+        window.commands["cad_device_mps"].trigger()
+        assert window.settings.value("cad/device") == "mps"
+        window.cad.run()
+        qtbot.waitUntil(lambda: any("MPS is not available" in b for b in boxes), timeout=30_000)
+        window.commands["cad_device_auto"].trigger()
     with qtbot.waitSignal(window.cad.runner.resultReady, timeout=60_000):
         window.cad.run()
     assert window.cad.result.device == "cpu"
