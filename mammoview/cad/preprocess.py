@@ -29,18 +29,16 @@ from skimage import exposure, filters, measure, morphology
 from skimage.transform import resize
 
 from mammoview.cad.landmarks import chest_wall_side, pectoral_mask
-from mammoview.io.model import ImageInfo, MammoImage, PixelSpacing
+from mammoview.io.model import MAX_EXTENT_MM, MIN_EXTENT_MM, ImageInfo, MammoImage, PixelSpacing
 
 FloatArray = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
 
 #: Assumed physical image height when a file carries no pixel spacing (film/detector ~24 cm).
 ASSUMED_IMAGE_HEIGHT_MM = 230.0
-#: Largest side the CAD accepts: mammography films and detectors are at most ~30 cm; a wider image
-#: means a wrong spacing (or no mammogram), and resampling it to the model grid could exhaust memory.
-MAX_EXTENT_MM = 600.0
-#: Below this (mm, the smaller side) or this many pixels a side, an image is no whole-breast mammogram either.
-MIN_EXTENT_MM = 20.0
+#: Largest side the CAD accepts (io's limit, which the readers warn about): mammography films and detectors are at
+#: most ~30 cm; a wider image means a wrong spacing (or no mammogram), and resampling it could exhaust memory.  Below
+#: MIN_EXTENT_MM (mm, the smaller side) or MIN_SIDE_PX pixels a side, an image is no whole-breast mammogram either.
 MIN_SIDE_PX = 32
 
 

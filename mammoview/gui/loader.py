@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,14 @@ def load_job(info: StudyInfo, max_workers: int | None = None) -> Callable[[Progr
         images = _all_images(hanging)
         progress("Preparing display…")
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            displays = dict(zip(images, pool.map(_prepared, images), strict=True))
+            prepared = list(pool.map(_prepared_or_error, images))
+        failed = [img for img, out in zip(images, prepared, strict=True) if isinstance(out, LoadError)]
+        if failed:  # one image that cannot be shown must not lose the others: it is named like a decode failure
+            errors = tuple(out for out in prepared if isinstance(out, LoadError))
+            kept = tuple(i for i in study.images if all(i is not f for f in failed))
+            study = replace(study, images=kept, errors=(*study.errors, *errors))
+            hanging = hang(study)
+        displays = {img: out for img, out in zip(images, prepared, strict=True) if isinstance(out, DisplayImage)}
         t2 = time.perf_counter()
         return LoadedStudy(study, hanging, displays, {"decode_s": t1 - t0, "prepare_s": t2 - t1})
 
@@ -88,6 +95,13 @@ def _prepared(image: MammoImage) -> DisplayImage:
         return prepare_display(image)
     except Exception as exc:
         raise LoadError(image.info.path, f"cannot be prepared for display ({type(exc).__name__}: {exc})") from None
+
+
+def _prepared_or_error(image: MammoImage) -> DisplayImage | LoadError:
+    try:
+        return _prepared(image)
+    except LoadError as err:
+        return err
 
 
 def _all_images(hanging: Hanging) -> list[MammoImage]:

@@ -80,6 +80,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.prefetch = BackgroundJobs(self, priority=QtCore.QThread.Priority.LowPriority)
         self._prefetched: LoadedStudy | None = None
         self._scan_problems: list[str] = []  # files of the last folder opened that could not be read
+        self._study_scan_problems: dict[str, list[str]] = {}  # those of them in a study's folder, by study key
         self.worklist = Worklist(parent=self)
         self.loaded: LoadedStudy | None = None
         self.choices: dict[View, list[DisplayImage]] = {}
@@ -243,7 +244,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         place = f"[{index + 1}/{len(self.worklist)}] " if index is not None and len(self.worklist) > 1 else ""
         self.setWindowTitle(f"{place}{title} — mammoview — research use only")
         self.settings.add_recent(RecentStudy(tuple(str(i.path) for i in loaded.study.info.images), title))
-        problems, self._scan_problems = self._scan_problems + [str(e) for e in loaded.study.errors], []
+        own = self._study_scan_problems.get(loaded.study.key, [])
+        problems, self._scan_problems = self._scan_problems + own + [str(e) for e in loaded.study.errors], []
         problems += list(hanging.warnings)
         problems += [f"{d.image.path.name}: {w}" for d in displays.values() for w in d.image.info.warnings]
         problems += [f"{d.image.path.name}: {small}" for d in displays.values() if (small := too_small(d.image.info))]

@@ -9,6 +9,7 @@ study is decoded at low priority while the current one is read, so ``PgDown`` sh
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -16,7 +17,7 @@ from mammoview.gui import dialogs
 from mammoview.gui.loader import LoadedStudy, ScanOutcome, load_job, scan_job
 from mammoview.gui.settings import RecentStudy
 from mammoview.gui.texts import study_title
-from mammoview.io.model import StudyInfo
+from mammoview.io.model import LoadError, StudyInfo
 from mammoview.io.reader import SpacingOption, format_spacing, parse_spacing, with_spacing
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class StudyOpening:
         priors: PriorComparison
         _prefetched: LoadedStudy | None
         _scan_problems: list[str]
+        _study_scan_problems: dict[str, list[str]]
         worklist: Worklist
         worklist_dock: QtWidgets.QDockWidget
         settings: ViewerSettings
@@ -197,7 +199,9 @@ class StudyOpening:
             self.report_problems("No images found", errors or ["No readable image in the opened paths."], True)
             self._respace_shown()
             return
-        self._scan_problems = errors  # in the study's own report when it opens: one dialog, not two stacked
+        # in the report of the study the file belongs to when it opens (one dialog, not two stacked): a file in a
+        # folder of one study's images is that study's; the others go with the first study shown
+        self._scan_problems, self._study_scan_problems = scan_problems_by_study(outcome.studies, outcome.errors)
         self._prefetched = None
         self.worklist.set_studies(tuple(with_spacing(s, self.pixel_spacing) for s in outcome.studies))
         if len(outcome.studies) > 1:
@@ -211,3 +215,23 @@ class StudyOpening:
         index = self.worklist.neighbour(+1)
         if index is not None:
             self.prefetch.submit(load_job(self.worklist.entries[index].study, max_workers=1))
+
+
+def scan_problems_by_study(
+    studies: Sequence[StudyInfo], errors: Sequence[LoadError]
+) -> tuple[list[str], dict[str, list[str]]]:
+    """The scan's errors as (not attributable, {study key: its files' errors}): a file belongs to the study whose
+    images are in its folder when exactly one study's are."""
+    keys_by_folder: dict[Path, set[str]] = {}
+    for study in studies:
+        for info in study.images:
+            keys_by_folder.setdefault(info.path.parent, set()).add(study.key)
+    rest: list[str] = []
+    by_study: dict[str, list[str]] = {}
+    for err in errors:
+        keys = keys_by_folder.get(err.path.parent, set())
+        if len(keys) == 1:
+            by_study.setdefault(next(iter(keys)), []).append(str(err))
+        else:
+            rest.append(str(err))
+    return rest, by_study

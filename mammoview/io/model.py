@@ -125,6 +125,12 @@ class Decision(Generic[T]):
         return f"{text} ({self.detail})" if self.detail else text
 
 
+#: The smaller side of a whole-breast mammogram is at least about this many mm, and no side is over the second (films
+#: and detectors are at most ~30 cm): outside, the pixel spacing (or the image) is wrong.
+MIN_EXTENT_MM = 20.0
+MAX_EXTENT_MM = 600.0
+
+
 @dataclass(frozen=True)
 class PixelSpacing:
     """Physical size of one stored pixel in millimetres (row = vertical, col = horizontal)."""
@@ -314,6 +320,18 @@ class ImageInfo:
     @property
     def view(self) -> View | None:
         return View.from_parts(self.laterality.value, self.projection.value)
+
+    def extent_problem(self) -> str | None:
+        """What is wrong with the image's size in mm at its (measured or given) spacing, or None: a spacing that makes
+        it smaller than :data:`MIN_EXTENT_MM` or larger than :data:`MAX_EXTENT_MM` is no mammogram's."""
+        sp = self.spacing
+        if sp is None or sp.estimated or self.rows <= 0 or self.columns <= 0:
+            return None
+        height, width = self.rows * sp.row_mm, self.columns * sp.col_mm
+        if max(height, width) <= MAX_EXTENT_MM and min(height, width) >= MIN_EXTENT_MM:
+            return None
+        return (f"pixel spacing {sp.row_mm:.4g} x {sp.col_mm:.4g} mm ({sp.source}) makes the image {height:.4g} x "
+                f"{width:.4g} mm, no mammogram's size: lengths and positions in mm use it; check it")  # fmt: skip
 
     @property
     def spacing_text(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,10 @@ def _pillow_header(path: Path, fmt: str) -> tuple[int, int, int, bool, bool]:
         with Image.open(path) as im:
             cols, rows = im.size
             mode, pil_format = im.mode, im.format
+    except Image.DecompressionBombError as exc:  # Pillow refuses > 179 Mpx at open: said as the reader says it
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(pixels.group(1)) / 1e6:.0f} Mpx" if pixels else "the image"
+        raise LoadError(path, f"{size} is far larger than a mammogram (the largest are ~40 Mpx); not read") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         if fmt in _SITK_FALLBACK:
             return _sitk_header(path, exc)

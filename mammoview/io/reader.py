@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mammoview.io import dicom, raster
-from mammoview.io.model import ImageInfo, LoadError, MammoImage, PixelSpacing, StudyInfo
+from mammoview.io.model import ImageInfo, LoadError, MammoImage, ModalityTransform, PixelSpacing, StudyInfo
 from mammoview.io.orientation import display_transform
 
 _T = TypeVar("_T")
@@ -82,10 +82,20 @@ def with_spacing(study: StudyInfo, pixel_spacing: SpacingOption) -> StudyInfo:
     """
     given = spacing_option(pixel_spacing)
     images = tuple(
-        replace(i, spacing=given) if i.spacing is None or i.spacing.source == SPACING_OPTION_SOURCE else i
+        _respaced(i, given) if i.spacing is None or i.spacing.source == SPACING_OPTION_SOURCE else i
         for i in study.images
     )
     return replace(study, images=images) if images != study.images else study
+
+
+def _respaced(info: ImageInfo, spacing: PixelSpacing | None) -> ImageInfo:
+    """``info`` with ``spacing``, and the warning about its size in mm for that spacing (not the last one's)."""
+    before = info.extent_problem()
+    new = replace(info, spacing=spacing)
+    warnings = tuple(w for w in new.warnings if w != before)
+    if (problem := new.extent_problem()) is not None:
+        warnings += (problem,)
+    return replace(new, warnings=warnings) if warnings != info.warnings else new
 
 
 def sniff(path: Path) -> str | None:
@@ -133,6 +143,8 @@ def read_info(path: str | Path, pixel_spacing: SpacingOption = None) -> ImageInf
     spacing = spacing_option(pixel_spacing)
     with captured_warnings() as caught:
         info = _guarded(p, lambda: _read_info(p, spacing))
+    if (problem := info.extent_problem()) is not None:  # a spacing in the wrong unit, a typo: said, not silent
+        caught.append(problem)
     return _with_warnings(info, caught)
 
 
@@ -213,8 +225,28 @@ def _read_info(path: Path, spacing: PixelSpacing | None) -> ImageInfo:
 
 
 def _decode(info: ImageInfo) -> MammoImage:
-    image = MammoImage(info, _pixels(info))
+    stored = _pixels(info)
+    if stored.dtype.kind == "f":
+        stored, info = _float_as_steps(info, stored)
+    image = MammoImage(info, stored)
     return replace(image, display=display_transform(image))
+
+
+def _float_as_steps(info: ImageInfo, stored: npt.NDArray[np.generic]) -> tuple[npt.NDArray[np.uint16], ImageInfo]:
+    """A floating-point image (a float TIFF, e.g. normalised to [0, 1]) as 65536 steps over its range, with a
+    rescale that gives its values back: the viewer draws integer levels (a float image was truncated to a few
+    integers there: a black picture) and the CAD reads the same picture as the viewer shows."""
+    lo, hi = float(np.min(stored)), float(np.max(stored))
+    step = (hi - lo) / 65535.0 if hi > lo else 1.0
+    steps = np.empty(stored.shape, dtype=np.uint16)
+    for r in range(0, stored.shape[0], 512):  # in row chunks: no full-size float64 temporary
+        chunk = (np.asarray(stored[r : r + 512], dtype=np.float64) - lo) / step
+        steps[r : r + 512] = np.clip(np.rint(chunk), 0, 65535)
+    source = f"floating-point pixels {lo:g} to {hi:g}, read as 65536 steps"
+    chain = replace(info.chain, bits_stored=16, signed=False,
+                    modality=ModalityTransform(slope=step, intercept=lo, source=source))  # fmt: skip
+    warning = f"floating-point pixels ({lo:g} to {hi:g}): read as 65536 steps of {step:g}"
+    return steps, replace(info, chain=chain, warnings=(*info.warnings, warning))
 
 
 def _pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic]:

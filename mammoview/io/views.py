@@ -231,3 +231,47 @@ def view_modifiers(ds: Any) -> tuple[str, ...]:
         if name and name not in names:
             names.append(name)
     return tuple(names)
+
+
+def conflicts(ds: Any, named: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """Where a file's own tags disagree about the side, or about the row (CC or MLO) the view hangs in: each
+    disagreement with the source that decides (:func:`decide`'s first rule), for the reader to check.
+
+    ``named`` are the names :func:`decide` also searches (PatientID, PatientName): a CBIS-DDSM-style
+    ``..._RIGHT_CC`` there that contradicts the tags is named too.  Sources that are absent say nothing.
+    """
+    sides: list[tuple[str, str]] = []
+    for keyword, tag in (("ImageLaterality", "(0020,0062)"), ("Laterality", "(0020,0060)")):
+        value = text(ds.get(keyword))
+        if value in _LATERALITY:
+            sides.append((f"{keyword} {tag}", value))
+    for _where, item in functional_group_items(ds, "FrameAnatomySequence"):
+        value = text(item.get("FrameLaterality"))
+        if value in _LATERALITY:
+            sides.append(("FrameLaterality (0020,9072)", value))
+            break
+    for label, name in named:
+        m = match_name(name, allow_mias=False) if name else None
+        if m is not None and m.laterality is not None:
+            sides.append((f"{label} names", m.laterality.value))
+            break  # PatientName often repeats PatientID
+    out = [f"{sides[0][0]} {sides[0][1]} but {label} {value}: the first decides the side; check it"
+           for label, value in sides[1:] if value != sides[0][1]]  # fmt: skip
+    rows: list[tuple[str, Projection]] = []
+    for item in ds.get("ViewCodeSequence") or ():
+        designator = text(item.get("CodingSchemeDesignator"))
+        scheme = "SRT" if designator in SRT_DESIGNATORS else designator
+        proj = _BY_CODE.get((scheme, text(item.get("CodeValue"))))
+        if proj is not None:
+            rows.append(("ViewCodeSequence (0054,0220)", proj))
+            break
+    if (proj := _projection_word(text(ds.get("ViewPosition")))) is not None:
+        rows.append(("ViewPosition (0018,5101)", proj))
+    values = multi_values(ds.get("PatientOrientation"))
+    if len(values) == 1 and (proj := _projection_word(values[0])) is not None:
+        rows.append(("PatientOrientation (0020,0020)", proj))
+    if rows and rows[0][1].slot is not None:
+        first_label, first = rows[0]
+        out += [f"{first_label} {first.value} but {label} {proj.value}: the first decides the view; check it"
+                for label, proj in rows[1:] if proj.slot is not None and proj.slot is not first.slot]  # fmt: skip
+    return out

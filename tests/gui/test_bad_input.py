@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pydicom
+from PIL import Image
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.io.model import LoadError, View
 from tests.gui.conftest import grab_gray, write_view
 from tests.gui.test_hanging import assert_faces_chest_wall
+from tests.synthetic import synthetic_breast
 
 
 def test_corrupt_files_are_named_and_the_other_views_load(main_window, load, synthetic_study):
@@ -160,3 +163,58 @@ def test_drop_files_on_the_window_opens_them(main_window, qtbot, synthetic_study
     with qtbot.waitSignal(main_window.studyShown, timeout=20_000):
         main_window.dropEvent(QtGui.QDropEvent(pos, *args))
     assert all(p.image is not None and p.image.view is v for v, p in main_window.panels.items())
+
+
+def test_a_float_tiff_normalised_to_0_1_is_shown_not_black(main_window, load, tmp_path):
+    """ML pipelines save float32 TIFFs in [0, 1]; the pyramid truncated them to the integers 0 and 1, so the
+    panel showed a black image (the CAD, on the float values, saw the breast)."""
+    px = synthetic_breast(400, 300, max_value=4095).astype(np.float32) / 4095.0
+    folder = tmp_path / "float"
+    folder.mkdir()
+    Image.fromarray(px).save(folder / "scan_LCC.tif")
+    loaded = load(main_window, [folder])
+    display = loaded.displays[main_window.panels[View.LCC].image]
+    assert len(np.unique(display.pyramid.levels[0])) > 100  # the breast's grey levels, not 0 and 1
+    assert display.stats.tissue_high > display.stats.tissue_low  # a window over the tissue
+
+
+def test_one_image_that_cannot_be_prepared_does_not_lose_the_study(main_window, load, synthetic_study, monkeypatch):
+    """prepare_display failing on one image (e.g. a float TIFF with values ~1e30: OverflowError in the pyramid)
+    raised through pool.map: the whole load job failed ("Could not open") and the good views were not shown."""
+    import mammoview.gui.loader as loader
+
+    real = loader.prepare_display
+
+    def flaky(image):  # type: ignore[no-untyped-def]
+        if image.info.path.name == "LCC.dcm":
+            raise OverflowError("Python int too large to convert to C long")
+        return real(image)
+
+    monkeypatch.setattr(loader, "prepare_display", flaky)
+    loaded = load(main_window, [synthetic_study])
+    assert [e.path.name for e in loaded.study.errors] == ["LCC.dcm"]
+    assert "LCC.dcm: cannot be prepared for display" in main_window.last_message[1]
+    for view in (View.RCC, View.RMLO, View.LMLO):
+        assert main_window.panels[view].image is not None
+    assert main_window.panels[View.LCC].labels.empty_text().startswith("L CC — its image could not be read")
+
+
+def test_a_corrupt_file_is_reported_with_its_own_study_in_a_worklist(main_window, load, qtbot, tmp_path):
+    """A worklist of two studies where a file of the SECOND one is corrupt: it was reported in the first study's
+    dialog (a study it has nothing to do with) and the second study said only "no image for L CC"."""
+    first, second = tmp_path / "batch" / "a", tmp_path / "batch" / "b"
+    for view in ("RCC", "LCC", "RMLO", "LMLO"):
+        write_view(first, f"{view}.dcm", view, study_uid="1.2.3.1", patient_id="A")
+        write_view(second, f"{view}.dcm", view, study_uid="1.2.3.2", patient_id="B")
+    data = (second / "LCC.dcm").read_bytes()
+    (second / "LCC.dcm").write_bytes(data[: len(data) // 2])
+    reports: list[tuple[str, str]] = []
+    main_window.problemsReported.connect(lambda title, text: reports.append((title, text)))
+    load(main_window, [tmp_path / "batch"])
+    assert len(main_window.worklist) == 2
+    assert not any("LCC.dcm" in text for _, text in reports), reports  # study A is fine: no dialog about B's file
+    reports.clear()
+    with qtbot.waitSignal(main_window.studyShown, timeout=30_000):
+        main_window.step_study(+1)
+    text = "\n".join(t for _, t in reports)
+    assert "LCC.dcm: truncated" in text, text  # said with the study it belongs to

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from pydicom.encaps import encapsulate
 from pydicom.uid import RLELossless
 
 from mammoview.io import LoadError, load_study, open_paths, read_image, read_info, scan_paths
+from mammoview.io.pixels import to_presentation
 from tests.io.conftest import MakeFile
 from tests.synthetic import mammo_dataset, synthetic_breast, write_dataset
 
@@ -337,3 +339,87 @@ def test_ascii_pgm_samples_outside_its_maxval_are_named(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as exc:
         read_image(path)
     assert_one_line(exc.value, path, "PGM/PPM samples -2..300 outside 0..255")
+
+
+def test_a_float_raster_is_read_as_16_bit_steps_with_its_values(tmp_path: Path) -> None:
+    px = synthetic_breast(80, 60, max_value=4095).astype(np.float32) / 4095.0
+    path = tmp_path / "norm.tif"
+    Image.fromarray(px).save(path)
+    image = read_image(path)
+    assert image.stored.dtype == np.uint16
+    assert any("floating-point pixels" in w for w in image.info.warnings)
+    # modality values are the file's floats again (to 1/65535 of the range), and the CAD sees the same picture
+    from mammoview.io.pixels import apply_modality
+
+    np.testing.assert_allclose(apply_modality(image.stored, image.info.chain), px, atol=1.0 / 65535)
+    lo, hi = px.min(), px.max()
+    np.testing.assert_allclose(to_presentation(image.stored, image.info.chain), (px - lo) / (hi - lo), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        (lambda ds: setattr(ds, "Laterality", "R"), "ImageLaterality (0020,0062) L but Laterality (0020,0060) R"),
+        (lambda ds: setattr(ds, "PatientID", "Mass-Test_P_00001_RIGHT_CC"),
+         "ImageLaterality (0020,0062) L but PatientID (0010,0020) names R"),
+        (lambda ds: setattr(ds, "ViewPosition", "MLO"),
+         "ViewCodeSequence (0054,0220) CC but ViewPosition (0018,5101) MLO"),
+    ],
+    ids=["image-vs-series-laterality", "tag-vs-cbis-patient-id", "view-code-vs-view-position"],
+)  # fmt: skip
+def test_contradicting_view_tags_are_named(write_dcm: MakeFile, edit, words: str) -> None:  # type: ignore[no-untyped-def]
+    """A file whose own tags disagree about the side (or the projection) hung silently by the first tag: a wrong
+    side shown as right, with nothing to make the reader look twice."""
+    from pydicom.dataset import Dataset
+
+    def setup(ds):  # type: ignore[no-untyped-def]
+        code = Dataset()
+        code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "399162004", "SCT", "cranio-caudal"
+        ds.ViewCodeSequence = [code]
+        edit(ds)
+
+    info = read_info(write_dcm("x.dcm", laterality="L", view="CC", edit=setup))
+    assert info.view is not None and info.view.value == "LCC"  # the first rule still decides
+    assert any(words in w for w in info.warnings), info.warnings
+
+
+def test_consistent_view_tags_give_no_warning(write_dcm: MakeFile) -> None:
+    info = read_info(write_dcm("ok.dcm", laterality="L", view="CC", edit=lambda ds: setattr(ds, "Laterality", "L")))
+    assert not any("but" in w for w in info.warnings), info.warnings
+
+
+def test_a_raster_far_larger_than_a_mammogram_gets_the_readers_own_message(tmp_path: Path) -> None:
+    """Above Pillow's bomb limit (179 Mpx) the user read Pillow's "could be decompression bomb DOS attack"."""
+    from mammoview.io import LoadError
+
+    path = tmp_path / "huge.png"
+    Image.new("L", (14000, 14000)).save(path)  # 196 Mpx, a few hundred kB of zeros
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert "far larger than a mammogram" in exc.value.reason, exc.value.reason
+
+
+def test_a_pixel_spacing_that_makes_no_mammograms_size_is_said(write_dcm: MakeFile, tmp_path: Path) -> None:
+    """PixelSpacing 1000 (micrometres written as mm) or 1e-9 mm gave no word in `info` or the viewer while every
+    length and position in mm used it (only the CAD refused the image)."""
+    from mammoview.io.model import StudyInfo
+    from mammoview.io.reader import with_spacing
+
+    px = synthetic_breast(400, 300)
+    ok = read_info(write_dcm("ok.dcm", px, pixel_spacing=(0.1, 0.1)))
+    assert not any("no mammogram's size" in w for w in ok.warnings)
+    for spacing in ((1000.0, 1000.0), (1e-9, 1e-9)):
+        info = read_info(write_dcm("odd.dcm", px, pixel_spacing=spacing))
+        (said,) = [w for w in info.warnings if "no mammogram's size" in w]
+        assert f"{spacing[0]:.4g} x {spacing[1]:.4g} mm" in said and "PixelSpacing" in said
+    png = tmp_path / "x.png"
+    Image.fromarray((synthetic_breast(400, 300) // 16).astype(np.uint8)).save(png)
+    assert not any("no mammogram's size" in w for w in read_info(png).warnings)  # no spacing: nothing to check
+    typo = read_info(png, pixel_spacing=100.0)  # --pixel-spacing in um
+    assert any("no mammogram's size" in w and "--pixel-spacing" in w for w in typo.warnings)
+    # Image > Pixel spacing on a study: the warning follows the spacing given, not the one before
+    study = StudyInfo("k", "folder", (read_info(png),))
+    wrong = with_spacing(study, 100.0).images[0]
+    assert sum("no mammogram's size" in w for w in wrong.warnings) == 1
+    fixed = with_spacing(StudyInfo("k", "folder", (wrong,)), 0.1).images[0]
+    assert not any("no mammogram's size" in w for w in fixed.warnings)

@@ -308,8 +308,9 @@ def test_a_tomosynthesis_volume_hangs_behind_the_2d_view_of_its_slot(write_dcm: 
     def flat(ds: Dataset) -> None:
         ds.InstanceNumber = 2
 
-    write_dcm("a_tomo_lcc.dcm", study_uid="5.5", laterality="L", view="CC", edit=volume)
-    write_dcm("b_lcc.dcm", study_uid="5.5", laterality="L", view="CC", edit=flat)
+    size = {"pixel_spacing": (0.25, 0.25)}  # 30 x 20 mm: no warning about the size
+    write_dcm("a_tomo_lcc.dcm", study_uid="5.5", laterality="L", view="CC", edit=volume, **size)
+    write_dcm("b_lcc.dcm", study_uid="5.5", laterality="L", view="CC", edit=flat, **size)
     (info,), _ = open_paths([tmp_path])
     h = hang(load_study(info, max_workers=2))
     assert h.panels[View.LCC] is not None and h.panels[View.LCC].path.name == "b_lcc.dcm"
