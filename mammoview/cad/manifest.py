@@ -9,11 +9,13 @@ training data, licence, sha256.  Loading and saving the weights is
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from mammoview.cad.calibration import MalignancyCalibration
 from mammoview.cad.operating import OperatingCurve
@@ -126,6 +128,53 @@ class ModelEntry:
             malignancy_calibration=self.calibration,
         )
 
+    def check(self) -> None:
+        """Raise ValueError naming the first malformed field (a hand-edited manifest): the fields the engine computes
+        with have the types it needs, the preprocessing options are known and give the network's input channels,
+        and the operating curve and malignancy calibration parse."""
+
+        def number(name: str, value: Any, *, integer: bool = False, lo: float | None = None,
+                   hi: float | None = None) -> None:  # fmt: skip
+            kind = numbers.Integral if integer else numbers.Real
+            if not isinstance(value, kind) or isinstance(value, bool) or not math.isfinite(float(value)):
+                raise ValueError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}")
+            x = float(value)
+            if (lo is not None and x < lo) or (hi is not None and x > hi):
+                raise ValueError(f"{name} {value!r} out of range")
+
+        for name in ("name", "arch", "version", "task", "file", "sha256"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be text, got {getattr(self, name)!r}")
+        for name in ("arch_kwargs", "preprocessing", "operating_curve", "malignancy_calibration"):
+            if not isinstance(getattr(self, name), dict):
+                raise ValueError(f"{name} must be an object, got {getattr(self, name)!r}")
+        number("in_chans", self.in_chans, integer=True, lo=1)
+        number("pixel_size_mm", self.pixel_size_mm, lo=1e-6)
+        number("patch_size", self.patch_size, integer=True, lo=1)
+        number("finding_threshold", self.finding_threshold, lo=0.0, hi=1.0)
+        if not isinstance(self.test_time_flip, bool):
+            raise ValueError(f"test_time_flip must be true or false, got {self.test_time_flip!r}")
+        for w in self.map_windows_px:
+            number("map_windows_px", w, integer=True, lo=1)
+        cfg = self.preprocess_config  # ValueError: an unknown option
+        defaults, hints = PreprocessConfig(), get_type_hints(PreprocessConfig)
+        for f in fields(PreprocessConfig):
+            value, default = getattr(cfg, f.name), getattr(defaults, f.name)
+            if get_origin(hints[f.name]) is Literal:  # e.g. normalization: one of the names the code knows
+                if value not in get_args(hints[f.name]):
+                    raise ValueError(f"preprocessing {f.name} {value!r} unknown")
+            elif isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"preprocessing {f.name} must be true or false, got {value!r}")
+            elif isinstance(default, float):
+                number(f"preprocessing {f.name}", value, lo=0.0)
+        if cfg.pixel_size_mm <= 0:
+            raise ValueError(f"preprocessing pixel_size_mm {cfg.pixel_size_mm!r} out of range")
+        if cfg.in_channels != self.in_chans:
+            raise ValueError(f"in_chans is {self.in_chans} but the preprocessing gives {cfg.in_channels} channel(s)")
+        self.curve  # noqa: B018  (ValueError if malformed)
+        self.calibration  # noqa: B018
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
         d["outputs"], d["classes"] = list(self.outputs), list(self.classes)
@@ -170,4 +219,8 @@ def read_manifest(models_dir: Path | str | None = None) -> Manifest:
         models = tuple(ModelEntry.from_dict(m) for m in raw.get("models", []))
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         raise ModelError(path, f"unreadable manifest ({exc})") from exc
+    names = [m.name for m in models]
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:  # which one would --model / the default mean?
+        raise ModelError(path, f"two models named {twice!r}: remove or rename one of the entries")
     return Manifest(raw.get("default"), models)

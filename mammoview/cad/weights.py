@@ -106,6 +106,10 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Module:
     """A freshly initialised network of the entry's architecture (``ModelError`` if unknown or inconsistent)."""
+    try:  # a hand-edited entry fails here, naming the file, not at every image
+        entry.check()
+    except (ValueError, TypeError) as exc:
+        raise ModelError(path, f"malformed manifest entry {entry.name!r}: {exc}") from exc
     try:
         model = create_model(entry.arch, in_chans=entry.in_chans, num_outputs=len(entry.outputs), **entry.arch_kwargs)
     except (KeyError, TypeError, ValueError) as exc:
@@ -144,6 +148,12 @@ def load_weights(model: nn.Module, path: Path, sha256: str) -> None:
         state = st_load(blob)
     except Exception as exc:  # safetensors raises its own SafetensorError
         raise ModelError(path, f"not a valid safetensors file ({exc})") from exc
+    expected = model.state_dict()
+    # load_state_dict casts silently: integer weights would load as garbage (NaN scores), half ones lose precision
+    wrong = next((k for k, v in state.items() if k in expected and v.dtype != expected[k].dtype), None)
+    if wrong is not None:
+        raise ModelError(path, f"weights do not match the architecture: {wrong} is {state[wrong].dtype}, "
+                               f"the network's is {expected[wrong].dtype}")  # fmt: skip
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

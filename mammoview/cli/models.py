@@ -49,6 +49,12 @@ def run(args: argparse.Namespace) -> int:
     table = [("", "NAME", "TASK", "VERSION", "ARCH", "PIXEL", "INPUT", "FINDINGS", "SHA8", "METRICS")]
     for r in rows:
         e = r.entry
+        try:
+            e.check()
+        except (ValueError, TypeError) as exc:  # a hand-edited entry: listed, with what is wrong
+            table.append(("*" if r.is_default else "", str(e.name), str(e.task), str(e.version), str(e.arch), "-", "-",
+                          f"malformed manifest entry: {exc}", str(e.sha256)[:8], "-"))  # fmt: skip
+            continue
         density = e.task == "density"
         canvas = e.extra.get("canvas_px") or ["?", "?"]
         table.append(
@@ -79,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         try:
             curve = r.entry.curve
-        except ValueError as exc:
+        except (ValueError, TypeError, AttributeError) as exc:
             print(f"{r.entry.name}: malformed operating curve ({exc})")
             continue
         if curve is not None:

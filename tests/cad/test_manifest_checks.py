@@ -1,0 +1,97 @@
+"""Hand-edited manifests: malformed entries fail at load naming the file, duplicate names, weights of another dtype."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from mammoview.cad.registry import create_model
+from mammoview.cad.weights import MANIFEST, ModelEntry, ModelError, load_model, read_manifest, save_model
+
+TINY = {"widths": [4, 4, 8, 8]}
+
+
+def _save(folder, name="test-tiny"):
+    torch.manual_seed(0)
+    entry = ModelEntry(name=name, arch="paper_cnn", arch_kwargs=dict(TINY), version="0.0.1", patch_size=64,
+                       pixel_size_mm=0.5, licence="TEST ONLY")  # fmt: skip
+    return save_model(create_model("paper_cnn", **TINY), entry, folder)
+
+
+def _rewrite(folder, **changes):
+    doc = json.loads((folder / MANIFEST).read_text())
+    doc["models"][0].update(changes)
+    (folder / MANIFEST).write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ({"preprocessing": {"pixel_size_mm": 0.5, "clahe_strength": 2.0}}, "clahe_strength"),
+        ({"pixel_size_mm": "0.5"}, "pixel_size_mm"),
+        ({"patch_size": "64"}, "patch_size"),
+        ({"test_time_flip": "false"}, "test_time_flip"),
+        ({"preprocessing": {"pixel_size_mm": 0.5, "clahe": "yes"}}, "clahe"),
+        ({"preprocessing": {"pixel_size_mm": 0.5, "sobel_channel": True}}, "in_chans"),
+    ],
+    ids=["unknown-option", "text-pixel-size", "text-patch-size", "text-flip", "text-switch", "channels"],
+)
+def test_a_malformed_manifest_entry_fails_at_load_naming_the_file_not_at_every_image(tmp_path, changes, says):
+    """A hand-edited entry (a typo'd preprocessing option, a number written as text) loaded without complaint; then
+    every image failed with e.g. "unsupported operand type(s) for /: 'float' and 'str'" naming no file (the viewer's
+    CAD stayed on and each run ended in a "CAD failed" dialog), or a "false" string silently switched mirror TTA on."""
+    saved = _save(tmp_path)
+    _rewrite(tmp_path, **changes)
+    with pytest.raises(ModelError, match=says) as err:
+        load_model(models_dir=tmp_path, device="cpu")
+    assert saved.file in str(err.value) and "manifest" in str(err.value)
+
+
+def test_mammoview_models_lists_a_malformed_entry_instead_of_failing(tmp_path, capsys):
+    from mammoview.cli import main
+
+    _save(tmp_path)
+    _rewrite(tmp_path, pixel_size_mm="0.5mm")
+    assert main(["models", "--models-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    assert "test-tiny" in out.out and "pixel_size_mm" in out.out + out.err
+
+
+def test_two_models_of_one_name_are_an_error_naming_the_manifest(tmp_path, capsys):
+    """Two entries named alike: `mammoview models` marked both as the default and `detect --model NAME` silently
+    took the first (a broken first copy failed the run although a good one was listed)."""
+    from mammoview.cli import main
+
+    saved = _save(tmp_path)
+    doc = json.loads((tmp_path / MANIFEST).read_text())
+    twin = dict(doc["models"][0], version="9.9.9", file="elsewhere.safetensors")
+    doc["models"].insert(0, twin)
+    (tmp_path / MANIFEST).write_text(json.dumps(doc))
+    with pytest.raises(ModelError, match="test-tiny") as err:
+        read_manifest(tmp_path)
+    assert MANIFEST in str(err.value)
+    assert main(["models", "--models-dir", str(tmp_path)]) == 1
+    assert "two models named 'test-tiny'" in capsys.readouterr().err
+    assert saved.file  # the good copy is still on disk: the reader is told which entry to remove
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.float16])
+def test_a_weights_file_of_another_dtype_is_refused_naming_the_file(tmp_path, dtype):
+    """load_state_dict(strict=True) checks keys and shapes, not dtypes: a file whose tensors were integers (sha256
+    updated to match) loaded, and `detect` wrote "abnormal": NaN (not even valid JSON) with exit status 0."""
+    import hashlib
+
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    saved = _save(tmp_path)
+    path = tmp_path / saved.file
+    state = {k: (v * 1000).to(dtype) if v.is_floating_point() else v for k, v in st_load(path.read_bytes()).items()}
+    blob = st_save(state)
+    path.write_bytes(blob)
+    _rewrite(tmp_path, sha256=hashlib.sha256(blob).hexdigest())
+    with pytest.raises(ModelError, match="do not match the architecture.*" + str(dtype)) as err:
+        load_model(models_dir=tmp_path, device="cpu")
+    assert saved.file in str(err.value)
