@@ -90,7 +90,7 @@ def overlay(
     return out
 
 
-def heatmap_grid(heatmap: Heatmap, image_width: int, image_height: int) -> dict[str, object]:
+def heatmap_grid(heatmap: Heatmap, image_width: int, image_height: int, cam: str = "cam") -> dict[str, object]:
     """Where ``heatmap``'s cells lie on the stored image: what ``<stem>.json`` beside its ``.npy`` says.
 
     Cell ``[i, j]`` of the array covers the stored-grid rectangle from
@@ -100,7 +100,13 @@ def heatmap_grid(heatmap: Heatmap, image_width: int, image_height: int) -> dict[
     h, w = heatmap.data.shape
     return {
         "map": heatmap.name,
-        "values": f"p({heatmap.name}) per cell, float32 in [0, 1]; 0 outside the breast",
+        "method": cam,
+        "values": (
+            f"p({heatmap.name}) per cell, float32 in [0, 1]; 0 outside the breast"
+            if cam == "cam"
+            else f"Grad-CAM saliency per cell, float32, scaled so its peak is the image's highest p({heatmap.name}); "
+            "0 outside the breast"
+        ),
         "shape": [h, w],
         "x0": heatmap.x0,
         "y0": heatmap.y0,
@@ -114,7 +120,7 @@ def heatmap_grid(heatmap: Heatmap, image_width: int, image_height: int) -> dict[
 
 
 def write_heatmap_files(
-    out_dir: Path, stem: str, presentation: npt.NDArray[np.float32], heatmap: Heatmap
+    out_dir: Path, stem: str, presentation: npt.NDArray[np.float32], heatmap: Heatmap, cam: str = "cam"
 ) -> tuple[Path, Path, Path]:
     """Write ``<stem>.png`` (overlay), ``<stem>.npy`` (the heatmap as float32 [0, 1]) and ``<stem>.json``
     (where its cells lie on the stored image, :func:`heatmap_grid`); return the three paths."""
@@ -129,5 +135,5 @@ def write_heatmap_files(
     imsave(png, overlay(presentation, heatmap))
     np.save(npy, heatmap.as_float())
     rows, cols = presentation.shape
-    atomic_write_text(grid, json.dumps(heatmap_grid(heatmap, cols, rows), indent=1) + "\n")
+    atomic_write_text(grid, json.dumps(heatmap_grid(heatmap, cols, rows, cam), indent=1) + "\n")
     return png, npy, grid

@@ -284,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
                 entry["path"] = str(path)
                 if args.heatmaps is not None:
                     pres = to_presentation(image.stored, image.info.chain)
-                    write_heatmap_files(args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"])
+                    write_heatmap_files(args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"], args.cam)
                 entries.append(entry)
                 results[str(path)] = result
                 if result.spacing_estimated:

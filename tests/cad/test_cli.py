@@ -82,6 +82,7 @@ def test_detect_json_errors_and_heatmaps(models_dir, study_dir, tmp_path, capsys
     # the .json beside the map places its cells on the stored grid: its hottest cell is on the blob
     grid = json.loads((heat / "lcc.json").read_text())
     assert grid["shape"] == list(arr.shape) and (grid["image_width"], grid["image_height"]) == (400, 600)
+    assert grid["method"] == "cam" and grid["values"].startswith("p(abnormal) per cell")
     i, j = np.unravel_index(np.argmax(arr), arr.shape)
     x = grid["x0"] + (j + 0.5) * grid["cell_width"]
     y = grid["y0"] + (i + 0.5) * grid["cell_height"]
@@ -650,3 +651,14 @@ def test_an_sr_that_cannot_be_written_is_reported_and_the_other_studies_still_ge
     err = capsys.readouterr().err
     assert code == 1 and "No space" in err
     assert len(calls) >= 2, f"the first failure stopped the other studies' SRs: {err}"
+
+
+def test_grad_cam_heatmap_files_say_what_their_values_are(models_dir, study_dir, tmp_path):
+    """With --cam gradcam the map beside the picture is saliency scaled to the image's peak probability, not a
+    probability per cell: its .json said it was p(abnormal)."""
+    heat = tmp_path / "heat"
+    code = main(["detect", str(study_dir / "lcc.dcm"), "--json", str(tmp_path / "d.json"), "--heatmaps", str(heat),
+                 "--cam", "gradcam", "--quiet"])  # fmt: skip
+    assert code == 0
+    grid = json.loads((heat / "lcc.json").read_text())
+    assert grid["method"] == "gradcam" and grid["values"].startswith("Grad-CAM saliency")
