@@ -131,7 +131,8 @@ def _held(mode: str) -> None:
     for _ in range(50):
         app.processEvents()
         time.sleep(0.01)
-    print(f"{current_rss_mb():.1f}")
+    print(f"{current_rss_mb():.1f}", flush=True)
+    window.close()  # stops the CAD worker's thread: a QThread destroyed while running aborts the process
 
 
 def next_study(cases: Path, app, prefetch: bool, timeout_s: float = 60.0) -> float:  # type: ignore[no-untyped-def]

@@ -8,7 +8,11 @@ its result, if any, is dropped.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -67,7 +71,7 @@ def load_job(info: StudyInfo, max_workers: int | None = None) -> Callable[[Progr
     def run(progress: Progress, cancelled: Cancelled) -> LoadedStudy:
         t0 = time.perf_counter()
         progress(f"Decoding {len(info.images)} image(s)…")
-        study = load_study(info, max_workers=workers)
+        study = load_study(info, max_workers=workers, cancelled=cancelled)
         t1 = time.perf_counter()
         if cancelled():
             raise JobCancelled
@@ -84,9 +88,32 @@ def load_job(info: StudyInfo, max_workers: int | None = None) -> Callable[[Progr
             hanging = hang(study)
         displays = {img: out for img, out in zip(images, prepared, strict=True) if isinstance(out, DisplayImage)}
         t2 = time.perf_counter()
+        trim_heap()  # the study this one replaces (freed when it left the screen) is given back meanwhile
         return LoadedStudy(study, hanging, displays, {"decode_s": t1 - t0, "prepare_s": t2 - t1})
 
     return run
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+    return trim
+
+
+def trim_heap() -> None:
+    """Give the free pages of the C heaps back to the system (glibc; elsewhere nothing).
+
+    glibc raises its mmap threshold to the largest block freed (up to 32 MiB), so after the first study the
+    12-Mpx arrays of the next ones come from the decode threads' heaps, where they stay resident once freed:
+    stepping through 20 full-resolution studies grew the viewer from ~700 to 900-1030 MiB with the same two
+    studies alive.  Trimmed after each load it stays at ~710-740 MiB; a trim takes a few ms (off the GUI thread).
+    """
+    trim = _malloc_trim() if sys.platform.startswith("linux") else None
+    if trim is not None:
+        trim(0)
 
 
 def _prepared(image: MammoImage) -> DisplayImage:

@@ -13,7 +13,7 @@ Grouping rules, first that applies (``StudyInfo.key_source`` names it):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from os import PathLike
 
@@ -91,7 +91,7 @@ def image_order(info: ImageInfo) -> tuple[int, int, int, int, int, int, list[obj
     )
 
 
-def load_study(info: StudyInfo, max_workers: int = 4) -> Study:
+def load_study(info: StudyInfo, max_workers: int = 4, cancelled: Callable[[], bool] | None = None) -> Study:
     """Decode every image of a study in a thread pool.
 
     Decoding runs in C (pylibjpeg plugins, numpy), so threads overlap file reads and
@@ -105,6 +105,9 @@ def load_study(info: StudyInfo, max_workers: int = 4) -> Study:
         From :func:`group_studies` / :func:`open_paths`.
     max_workers : int
         Threads to use (at most one per image).
+    cancelled : callable, optional
+        Asked before decoding each image: once it returns True the images not started are not decoded (the
+        study returned is then incomplete; the caller that asked drops it).
 
     Returns
     -------
@@ -117,13 +120,22 @@ def load_study(info: StudyInfo, max_workers: int = 4) -> Study:
         return Study(info=info, images=(), errors=())
     workers = max(1, min(max_workers, len(info.images)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mammoview-load") as pool:
-        futures = [pool.submit(decode, i) for i in info.images]
+        futures = [pool.submit(_decode_unless, i, cancelled) for i in info.images]
         for fut in futures:
             try:
-                images.append(fut.result())
+                image = fut.result()
             except LoadError as err:
                 errors.append(err)
+                continue
+            if image is None:  # cancelled: the images after it were not decoded either
+                break
+            images.append(image)
     return Study(info=info, images=tuple(images), errors=tuple(errors))
+
+
+def _decode_unless(info: ImageInfo, cancelled: Callable[[], bool] | None) -> MammoImage | None:
+    """:func:`decode`, or None without decoding once ``cancelled()`` (a stale job stops within one image)."""
+    return None if cancelled is not None and cancelled() else decode(info)
 
 
 def open_paths(
