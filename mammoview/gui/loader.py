@@ -203,6 +203,12 @@ class BackgroundJobs(QtCore.QObject):
         """Make the running job stale (it stops at its next check; its result is dropped)."""
         self._current += 1
 
+    def hurry(self) -> None:
+        """Run the current job at normal priority (the reader now waits for what was background work)."""
+        entry = self._threads.get(self._current)
+        if entry is not None:
+            entry[0].setPriority(QtCore.QThread.Priority.NormalPriority)
+
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Drop all jobs and wait for their threads (before the application quits)."""
         self.cancel()

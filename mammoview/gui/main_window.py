@@ -35,7 +35,7 @@ from mammoview.gui.theme import DEFAULT_THEME, apply_theme
 from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import Preset, WindowState
 from mammoview.gui.worklist import Worklist, WorklistPanel
-from mammoview.io.model import ImageInfo, View
+from mammoview.io.model import ImageInfo, StudyInfo, View
 from mammoview.io.reader import SpacingOption, format_spacing
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         # The next study of the worklist is decoded while the current one is read.
         self.prefetch = BackgroundJobs(self, priority=QtCore.QThread.Priority.LowPriority)
         self._prefetched: LoadedStudy | None = None
+        self._prefetching: StudyInfo | None = None  # the study the prefetch decodes
+        self._adopted: StudyInfo | None = None  # ... when the reader stepped to it before it landed
         self._scan_problems: list[str] = []  # files of the last folder opened that could not be read
         self._study_scan_problems: dict[str, list[str]] = {}  # those of them in a study's folder, by study key
         self.worklist = Worklist(parent=self)
@@ -133,6 +135,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.jobs.finished.connect(self._on_job_finished)
         self.jobs.errored.connect(self._on_job_error)
         self.prefetch.finished.connect(self._on_prefetched)
+        self.prefetch.errored.connect(self._on_prefetch_error)
         self.worklist_panel = WorklistPanel(self.worklist)
         self.worklist_panel.openRequested.connect(self.open_worklist_study)
         self.themeChanged.connect(lambda _name: self.worklist_panel.rebuild())  # its accent colours

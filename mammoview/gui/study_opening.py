@@ -39,6 +39,8 @@ class StudyOpening:
         prefetch: BackgroundJobs
         priors: PriorComparison
         _prefetched: LoadedStudy | None
+        _prefetching: StudyInfo | None
+        _adopted: StudyInfo | None
         _scan_problems: list[str]
         _study_scan_problems: dict[str, list[str]]
         worklist: Worklist
@@ -63,18 +65,36 @@ class StudyOpening:
 
     def open_study(self, info: StudyInfo) -> None:
         """Decode, hang and show one study (in the background; at once when it was prefetched)."""
+        self._adopted = None  # a prefetch the reader waited for is a prefetch again (or dropped below)
         if self.loaded is not None and self.loaded.study.info == info:  # back to the study on screen, as it is
             self.jobs.cancel()  # a load of another study still in flight must not replace it
             self.show_status(f"{study_title(info)}.", 3000)
             return
         prefetched, self._prefetched = self._prefetched, None
+        if prefetched is None and self.prefetch.busy and self._prefetching == info:
+            # the reader stepped on while the next study was still decoding: that decode is waited for, not
+            # started again beside it (two decodes of one study on two cores took longer than either alone)
+            self.jobs.cancel()
+            self._adopted = info
+            self.prefetch.hurry()
+            self.show_status(f"Loading {study_title(info)}…")
+            return
         self.prefetch.cancel()
+        self._prefetching = None
         if prefetched is not None and prefetched.study.key == info.key:
             self.jobs.cancel()  # a load still in flight must not replace it when it lands
             self.show_study(prefetched)
             return
         self.show_status(f"Loading {study_title(info)}…")
         self.jobs.submit(load_job(info))
+
+    def _drop_prefetch(self) -> None:
+        """Drop the prefetch, landed or in flight; a study the reader is waiting for is loaded the usual way."""
+        self._prefetched, self._prefetching = None, None
+        self.prefetch.cancel()
+        waiting, self._adopted = self._adopted, None
+        if waiting is not None:
+            self.jobs.submit(load_job(with_spacing(waiting, self.pixel_spacing)))
 
     def open_worklist_study(self, index: int) -> None:
         """Open the ``index``-th study of the worklist."""
@@ -123,8 +143,7 @@ class StudyOpening:
         self.pixel_spacing = option
         self._show_given_spacing()
         self.worklist.map_studies(lambda study: with_spacing(study, option))
-        self._prefetched = None
-        self.prefetch.cancel()
+        self._drop_prefetch()
         self.forget_cad_results()
         said = "guessed (no spacing given)" if option is None else f"{format_spacing(option, ' x ')} mm"
         if self.loaded is None or self.jobs.busy:  # a folder being read or a study being decoded takes it on landing
@@ -190,8 +209,20 @@ class StudyOpening:
         return True
 
     def _on_prefetched(self, result: object) -> None:
-        if isinstance(result, LoadedStudy):
+        self._prefetching = None
+        waiting, self._adopted = self._adopted, None
+        if not isinstance(result, LoadedStudy):
+            return
+        if waiting is not None and result.study.info == waiting:  # the reader is waiting for it: shown now
+            self.show_study(result)
+        else:
             self._prefetched = result
+
+    def _on_prefetch_error(self, exc: object) -> None:
+        self._prefetching = None
+        waiting, self._adopted = self._adopted, None
+        if waiting is not None:  # the reader is waiting for it: loaded the usual way, which reports the error
+            self.jobs.submit(load_job(waiting))
 
     def _on_scanned(self, outcome: ScanOutcome) -> None:
         errors = [str(e) for e in outcome.errors]
@@ -214,7 +245,8 @@ class StudyOpening:
         """Decode the worklist's next study in the background (one decode thread, low priority)."""
         index = self.worklist.neighbour(+1)
         if index is not None:
-            self.prefetch.submit(load_job(self.worklist.entries[index].study, max_workers=1))
+            self._prefetching = self.worklist.entries[index].study
+            self.prefetch.submit(load_job(self._prefetching, max_workers=1))
 
 
 def scan_problems_by_study(

@@ -297,3 +297,44 @@ def test_pgup_back_to_the_study_on_screen_after_a_spacing_change(main_window, lo
     w.commands["previous_study"].trigger()
     qtbot.waitUntil(lambda: not w.jobs._threads, timeout=30_000)
     assert w.loaded is shown and lcc.window_state == windowed
+
+
+def test_pgdown_during_the_prefetch_waits_for_it_instead_of_decoding_the_study_again(main_window, load, qtbot,
+                                                                                       tmp_path, monkeypatch):  # fmt: skip
+    """PgDown while the next study was still being prefetched started a second decode of it beside the first (on
+    two cores both took longer than one alone); the prefetch now lands on screen, and a failing one still loads."""
+    import threading
+
+    from mammoview.gui import study_opening
+    from mammoview.gui.loader import load_job
+
+    release, loads = threading.Event(), []
+
+    def counted(info, max_workers=None):  # type: ignore[no-untyped-def]
+        loads.append((info.key, max_workers))
+        job = load_job(info, max_workers=max_workers)
+        if max_workers == 1:  # the prefetch: held until the test lets it go
+            return lambda progress, cancelled: (release.wait(20), job(progress, cancelled))[1]
+        return job
+
+    monkeypatch.setattr(study_opening, "load_job", counted)
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    qtbot.waitUntil(lambda: w.prefetch.busy, timeout=5_000)  # the next study is being prefetched (held)
+    second = w.worklist.entries[1].study.key
+    w.commands["next_study"].trigger()
+    assert not w.jobs.busy and shown_patient(w) == "PAT-A"  # no second decode started; the study stays meanwhile
+    with qtbot.waitSignal(w.studyShown, timeout=20_000):
+        release.set()
+    assert shown_patient(w) == "PAT-B" and w.worklist.current == 1
+    assert [k for k, _ in loads].count(second) == 1  # decoded once
+    # a prefetch that fails while the reader waits for it: the study is loaded the usual way (and its error said)
+    release.clear()
+    qtbot.waitUntil(lambda: w.prefetch.busy, timeout=5_000)
+    monkeypatch.setattr(study_opening, "load_job", lambda info, max_workers=None: load_job(info, max_workers))
+    w.commands["next_study"].trigger()
+    w._on_prefetch_error(LoadError(Path("x.dcm"), "broken"))  # as the held prefetch's failure would arrive
+    with qtbot.waitSignal(w.studyShown, timeout=20_000):
+        pass
+    assert shown_patient(w) == "PAT-C"
+    release.set()
