@@ -82,6 +82,12 @@ def run(args: argparse.Namespace) -> int:
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     print(f"(* = default; folder {root})")
+    from mammoview.cad.weights import read_manifest
+
+    default = read_manifest(root).default
+    if default and not any(r.entry.name == default and r.exists for r in rows):  # detect and the viewer would fail
+        print(f"warning: the manifest's default model {default!r} is not installed here: pass --model NAME",
+              file=sys.stderr)  # fmt: skip
     for r in rows:
         try:
             curve = r.entry.curve

@@ -95,3 +95,21 @@ def test_a_weights_file_of_another_dtype_is_refused_naming_the_file(tmp_path, dt
     with pytest.raises(ModelError, match="do not match the architecture.*" + str(dtype)) as err:
         load_model(models_dir=tmp_path, device="cpu")
     assert saved.file in str(err.value)
+
+
+def test_mammoview_models_warns_when_the_default_is_not_installed(tmp_path, capsys):
+    """A default naming a model that is not there: detect and the viewer fail on it, `models` listed no star and
+    said nothing."""
+    from mammoview.cli import main
+
+    folder = tmp_path / "models"
+    _save(folder)
+    doc = json.loads((folder / MANIFEST).read_text())
+    doc["default"] = "gone"
+    (folder / MANIFEST).write_text(json.dumps(doc))
+    assert main(["models", "--models-dir", str(folder)]) == 0
+    assert "default model 'gone' is not installed" in capsys.readouterr().err
+    doc["default"] = "test-tiny"
+    (folder / MANIFEST).write_text(json.dumps(doc))
+    assert main(["models", "--models-dir", str(folder)]) == 0
+    assert "not installed" not in capsys.readouterr().err
