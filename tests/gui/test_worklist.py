@@ -299,8 +299,8 @@ def test_pgup_back_to_the_study_on_screen_after_a_spacing_change(main_window, lo
     assert w.loaded is shown and lcc.window_state == windowed
 
 
-def test_pgdown_during_the_prefetch_waits_for_it_instead_of_decoding_the_study_again(main_window, load, qtbot,
-                                                                                       tmp_path, monkeypatch):  # fmt: skip
+def test_pgdown_during_the_prefetch_waits_for_it_instead_of_decoding_it_again(main_window, load, qtbot, tmp_path,
+                                                                                monkeypatch):  # fmt: skip
     """PgDown while the next study was still being prefetched started a second decode of it beside the first (on
     two cores both took longer than one alone); the prefetch now lands on screen, and a failing one still loads."""
     import threading
