@@ -8,6 +8,7 @@ the breast mask of :func:`mammoview.cad.preprocess.breast_mask` at the model's p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -43,7 +44,9 @@ def chest_wall_side(mask: BoolArray) -> Literal["left", "right"]:
 TYPICAL_PECTORAL_SLOPE = -0.33
 
 
-def nipple_point(prepared: PreparedImage, mlo: bool = False, smooth_mm: float = 20.0) -> tuple[float, float] | None:
+def nipple_point(
+    prepared: PreparedImage, mlo: bool = False, smooth_mm: float = 20.0, upside_down: bool = False
+) -> tuple[float, float] | None:
     """(x, y) stored pixels of the nipple: the breast point farthest from the chest wall.
 
     On an MLO view whose pectoral muscle edge is found (:func:`pectoral_line`), the
@@ -56,7 +59,18 @@ def nipple_point(prepared: PreparedImage, mlo: bool = False, smooth_mm: float = 
     bright film edge along the top or bottom merged into the mask, cannot win), and the
     nipple is the middle of the rows at the profile's maximum, at that extent.  None
     without a breast.
+
+    ``upside_down``: the image is stored head down (its display transform flips it vertically,
+    :func:`mammoview.io.display_transform`); the muscle edge's direction is measured on it turned the
+    right way up, and the point is returned on the stored grid.
     """
+    if upside_down:
+        turned = replace(prepared, data=np.ascontiguousarray(prepared.data[:, ::-1]),
+                         mask=np.ascontiguousarray(prepared.mask[::-1]))  # fmt: skip
+        point = nipple_point(turned, mlo=mlo, smooth_mm=smooth_mm)
+        if point is None:
+            return None
+        return (point[0], prepared.mask.shape[0] * prepared.scale_y - point[1])
     mask = prepared.mask
     if not mask.any():
         return None

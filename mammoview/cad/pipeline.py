@@ -303,7 +303,11 @@ def analyse_image(
         seconds=time.perf_counter() - t0,
         threshold=thr,
         source=source,
-        nipple=nipple_point(prepared, mlo=image.view is not None and image.view.projection.value == "MLO"),
+        nipple=nipple_point(
+            prepared,
+            mlo=image.view is not None and image.view.projection.value == "MLO",
+            upside_down=image.display.flip_vertical,
+        ),
     )
 
 

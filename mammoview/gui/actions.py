@@ -323,6 +323,9 @@ class ViewerActions:
                 if view is not panel.view:
                     a = move.addAction(view.label)
                     a.triggered.connect(lambda _c=False, v=view, dd=panel.display: w.assign_view(dd, v))
+            if panel.display in w.assigned_from:
+                a = menu.addAction(f"Undo the view assigned to {panel.display.image.path.name}")
+                a.triggered.connect(lambda _c=False, dd=panel.display: w.undo_assignment(dd))
         menu.addSeparator()
         for name in ("maximize", "fit", "fit_breast", "one_to_one"):
             menu.addAction(self.actions[name])

@@ -108,7 +108,8 @@ class CadRunner(QtCore.QObject):
             self.window.show_status("CAD is already running.", 3000)
             return False
         cached = self.cached(self.study_key)
-        if cached is not None and {str(i.path) for i in images} <= {r.path for r in cached.images}:
+        # covered only with the views they have now: a view the reader assigned since changes the breast scores
+        if cached is not None and {(str(i.path), i.view) for i in images} <= {(r.path, r.view) for r in cached.images}:
             self.resultReady.emit(self.study_key, cached)
             self.window.show_status("CAD result reused from this session.", 4000)
             return True

@@ -87,6 +87,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.loaded: LoadedStudy | None = None
         self.choices: dict[View, list[DisplayImage]] = {}
         self.unplaced: list[DisplayImage] = []
+        #: images the reader assigned a view to, and what they were before (so that the assignment can be undone)
+        self.assigned_from: dict[DisplayImage, DisplayImage] = {}
         self._windows: dict[DisplayImage, WindowState] = {}
         self.active_view = View.RCC
         self.link_mode = _enum(LinkMode, self.settings.value("view/link_mode"), LinkMode.PAIRS)
@@ -232,6 +234,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             imgs = ([first] if first is not None else []) + list(hanging.alternatives.get(view, ()))
             self.choices[view] = [displays[i] for i in imgs if i in displays]
         self.unplaced = [displays[i] for i in hanging.unplaced if i in displays]
+        self.assigned_from = {}
         self._windows = {}
         failed = unreadable_views(loaded)
         for view, panel in self.panels.items():
@@ -251,6 +254,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         problems, self._scan_problems = self._scan_problems + own + [str(e) for e in loaded.study.errors], []
         problems += list(hanging.warnings)
         problems += [f"{d.image.path.name}: {w}" for d in displays.values() for w in d.image.info.warnings]
+        problems += [f"{d.image.path.name}: {d.image.display.warning}" for d in displays.values()
+                     if d.image.display.warning]  # fmt: skip
         problems += [f"{d.image.path.name}: {small}" for d in displays.values() if (small := too_small(d.image.info))]
         if self.unplaced:
             problems.append("To show an image whose view is unknown: right-click the panel of its view (or Image ▸ "
@@ -272,6 +277,9 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         extra = [f"({options.index(display) + 1} of {len(options)})"] if display in options and len(options) > 1 else []
         if display is not None:  # what the view is besides its slot: a close-up, a raw image, an implant
             meta, frames = display.image.info.meta, display.image.info.frames
+            projection = display.image.info.projection.value
+            if projection is not None and projection is not panel.view.projection:  # an ML in the MLO slot, an XCCL
+                extra.append(projection.value)
             extra += list(meta.view_modifiers) + ["raw"] * meta.for_processing
             kind = "tomosynthesis " if meta.tomosynthesis else ""
             extra += [f"{kind}frame {display.image.frame + 1} of {frames}"] * (frames > 1)
@@ -329,6 +337,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             if display in options:
                 options.remove(display)
         assigned = display.with_view(view)
+        self.assigned_from[assigned] = self.assigned_from.pop(display, display)
         self.choices.setdefault(view, []).append(assigned)
         self.show_choice(view, len(self.choices[view]) - 1)
         for v, panel in self.panels.items():  # the panel it left may now be empty or show another
@@ -336,6 +345,28 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
                 options = self.choices.get(v, [])
                 self._show_in_panel(panel, options[0] if options else None)
         self.show_status(f"{assigned.image.path.name} shown as {view.label} (assigned by reader).", 5000)
+
+    def undo_assignment(self, display: DisplayImage) -> None:
+        """Undo the reader's view assignment of ``display``: the image goes back where it was (the Unplaced images,
+        or the view its file gave it), so that a slip does not leave it hung, and read by the CAD, as another view."""
+        original = self.assigned_from.pop(display, None)
+        if original is None:
+            return
+        for options in self.choices.values():
+            if display in options:
+                options.remove(display)
+        if original.view is None:
+            self.unplaced.append(original)
+        else:
+            self.choices.setdefault(original.view, []).append(original)
+        for v, panel in self.panels.items():
+            if panel.display is display:
+                options = self.choices.get(v, [])
+                self._show_in_panel(panel, options[0] if options else None)
+        if original.view is not None:
+            self.show_choice(original.view, self.choices[original.view].index(original))
+        where = original.view.label if original.view is not None else "Unplaced images"
+        self.show_status(f"{original.image.path.name}: assignment undone (back to {where}).", 5000)
 
     def report_problems(self, title: str, lines: list[str], critical: bool = False) -> None:
         """Status line + non-blocking message naming each file and reason; viewing goes on."""

@@ -243,6 +243,8 @@ class DisplayTransform:
     flip_vertical: bool = False
     chest_wall_side: str = "unknown"  # side of the *display* the chest wall ends up on: "left" | "right"
     source: str = "none"
+    #: the tags decided, but the pixels plainly say otherwise (for the reader to check); "" when they agree
+    warning: str = ""
 
 
 @dataclass(frozen=True)

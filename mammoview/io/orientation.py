@@ -69,9 +69,16 @@ def display_transform(image: MammoImage) -> DisplayTransform:
     info = image.info
     laterality = info.laterality.value
     from_tags = _stored_side_from_orientation(info)
+    warning = ""
     if from_tags is not None:
         stored_side, source = from_tags, f"PatientOrientation {info.orientation.row}\\{info.orientation.column}"
         flip_v = _vertical_flip(info)
+        cue = pixel_chest_wall(image.stored, info.chain)
+        if cue.side is not None and cue.side != stored_side:  # e.g. pixels mirrored by a PACS, the tag kept
+            warning = (
+                f"{source} puts the chest wall on the stored {stored_side}, the pixels on the {cue.side} "
+                f"({cue.reason}): shown as the tag says; check the image's orientation"
+            )
     else:
         cue = pixel_chest_wall(image.stored, info.chain)
         if cue.side is None:
@@ -79,11 +86,15 @@ def display_transform(image: MammoImage) -> DisplayTransform:
         stored_side, source, flip_v = cue.side, cue.reason, False
     if laterality is None:
         return DisplayTransform(
-            flip_vertical=flip_v, chest_wall_side=stored_side, source=f"{source}; laterality unknown, not flipped"
+            flip_vertical=flip_v,
+            chest_wall_side=stored_side,
+            source=f"{source}; laterality unknown, not flipped",
+            warning=warning,
         )
     wanted: Side = "right" if laterality is Laterality.RIGHT else "left"
     flip_h = stored_side != wanted
-    return DisplayTransform(flip_horizontal=flip_h, flip_vertical=flip_v, chest_wall_side=wanted, source=source)
+    return DisplayTransform(flip_horizontal=flip_h, flip_vertical=flip_v, chest_wall_side=wanted, source=source,
+                            warning=warning)  # fmt: skip
 
 
 def chest_wall_side_stored(image: MammoImage) -> Side:

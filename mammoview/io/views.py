@@ -4,7 +4,8 @@ Rules, first match wins (STYLE.md; the CLI prints the source of every decision):
 
 laterality
     ImageLaterality (0020,0062) -> Laterality (0020,0060) -> FrameLaterality
-    (0020,9072) in the per-frame, then shared, functional groups -> names.
+    (0020,9072) in the per-frame, then shared, functional groups -> the side in a
+    ViewPosition that carries one ("RCC", "L MLO") -> names.
 projection
     ViewCodeSequence (0054,0220) (PS3.16 CID 4014, SRT/SCT/SNM3 designators) ->
     ViewPosition (0018,5101) -> PatientOrientation (0020,0020) when it holds a view
@@ -177,7 +178,15 @@ def _laterality_from_tags(ds: Any, notes: list[str]) -> Decision[Laterality] | N
             return Decision(_LATERALITY[value], "FrameLaterality (0020,9072)", f"{value} in {where}")
         if value:
             notes.append(f"FrameLaterality (0020,9072) is {value!r} (not R or L)")
+    if (side := _side_of_view_word(text(ds.get("ViewPosition")))) is not None:  # "RCC", "L MLO"
+        return Decision(_LATERALITY[side], "ViewPosition (0018,5101)", text(ds.get("ViewPosition")))
     return None
+
+
+def _side_of_view_word(value: str) -> str | None:
+    """The side ("R" / "L") of a ViewPosition-style word that carries the side ("RCC", "L MLO"), else None."""
+    word = re.sub(r"[\s_\-]", "", value.upper())
+    return word[0] if len(word) > 2 and word[0] in "RL" and word[1:] in _PROJECTION_WORDS else None
 
 
 def _projection_from_tags(ds: Any, notes: list[str]) -> Decision[Projection] | None:
@@ -250,6 +259,8 @@ def conflicts(ds: Any, named: Sequence[tuple[str, str]] = ()) -> list[str]:
         if value in _LATERALITY:
             sides.append(("FrameLaterality (0020,9072)", value))
             break
+    if (side := _side_of_view_word(text(ds.get("ViewPosition")))) is not None:
+        sides.append(("ViewPosition (0018,5101)", side))
     for label, name in named:
         m = match_name(name, allow_mias=False) if name else None
         if m is not None and m.laterality is not None:
