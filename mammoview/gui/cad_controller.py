@@ -290,6 +290,18 @@ class CadController(ReaderActions, QtCore.QObject):
         if (self.auto_run or self.unlocked) and self.result is None and not self.unavailable:
             self.run()
 
+    def views_changed(self) -> None:
+        """The reader gave an image another view (or took it back): the result on screen counted it as the old one
+        (its breast's scores, the findings' views), so it is dropped, and computed again where it would be shown."""
+        if self.computed is None:
+            return
+        self._use_result(None)
+        self.rebuild()
+        if (self.auto_run or self.unlocked) and not self.unavailable:
+            self.run()
+        else:
+            self.window.show_status("The views changed: the CAD result was dropped (Ctrl+R runs it again).", 6000)
+
     def first_read_done(self) -> None:
         """Unlock CAD for this study (saved), and start it if it has not run yet (Ctrl+D)."""
         if self.window.loaded is None:

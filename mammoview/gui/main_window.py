@@ -345,6 +345,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
                 options = self.choices.get(v, [])
                 self._show_in_panel(panel, options[0] if options else None)
         self.show_status(f"{assigned.image.path.name} shown as {view.label} (assigned by reader).", 5000)
+        self.cad.views_changed()
 
     def undo_assignment(self, display: DisplayImage) -> None:
         """Undo the reader's view assignment of ``display``: the image goes back where it was (the Unplaced images,
@@ -367,6 +368,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             self.show_choice(original.view, self.choices[original.view].index(original))
         where = original.view.label if original.view is not None else "Unplaced images"
         self.show_status(f"{original.image.path.name}: assignment undone (back to {where}).", 5000)
+        self.cad.views_changed()
 
     def report_problems(self, title: str, lines: list[str], critical: bool = False) -> None:
         """Status line + non-blocking message naming each file and reason; viewing goes on."""

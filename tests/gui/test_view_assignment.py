@@ -32,6 +32,8 @@ def test_cad_after_the_reader_moves_a_mislabelled_image_uses_its_new_side(cad_wi
     lcc = next(d for d in window.choices[View.RCC] if d.image.path.name == "LCC.dcm")
     window.assign_view(lcc, View.LCC)
     assert window.panels[View.LCC].image.path.name == "LCC.dcm"
+    # the result on screen counted it in the right breast: dropped at once (first read not done: not re-run)
+    assert window.cad.result is None and "views changed" in window.statusBar().currentMessage()
     window.cad.run()
     qtbot.wait(50)
     qtbot.waitUntil(lambda: window.cad.result is not None and not window.cad.runner.running, timeout=30_000)
@@ -101,3 +103,29 @@ def test_a_view_hung_in_another_views_slot_is_named_on_its_panel(main_window, lo
     title = panel.labels.title.text()
     extra = title.split("<small>", 1)[1].split("</small>", 1)[0] if "<small>" in title else ""
     assert position in extra.split(" · "), title
+
+
+def test_an_assignment_after_the_first_read_computes_the_cad_again(cad_window, load, tmp_path, qtbot,  # noqa: F811
+                                                                    monkeypatch):  # fmt: skip
+    """With CAD shown, moving an image to its right view left the breast scores of the old view on screen."""
+    from mammoview.gui import dialogs
+
+    monkeypatch.setattr(dialogs, "message_box", lambda *a, **k: None)
+    folder = tmp_path / "study"
+    for view in SYNTHETIC_VIEWS:
+        if view != "LCC":
+            write_view(folder, f"{view}.dcm", view)
+    write_view(folder, "LCC.dcm", "LCC", laterality="R")
+    window = cad_window
+    load(window, [folder])
+    window.commands["cad_first_read_done"].trigger()
+    qtbot.waitUntil(lambda: window.cad.result is not None, timeout=30_000)
+    lcc = next(d for d in window.choices[View.RCC] if d.image.path.name == "LCC.dcm")
+    with qtbot.waitSignal(window.cad.runner.resultReady, timeout=30_000):
+        window.assign_view(lcc, View.LCC)
+    qtbot.waitUntil(lambda: window.cad.result is not None, timeout=30_000)
+    assert window.cad.result.breasts[Laterality.LEFT].n_views == 2
+    with qtbot.waitSignal(window.cad.runner.resultReady, timeout=30_000):  # undone: the old views again
+        window.undo_assignment(window.panels[View.LCC].display)
+    qtbot.waitUntil(lambda: window.cad.result is not None, timeout=30_000)
+    assert window.cad.result.breasts[Laterality.LEFT].n_views == 1
