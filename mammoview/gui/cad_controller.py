@@ -176,9 +176,10 @@ class CadController(ReaderActions, QtCore.QObject):
             self.runner.run(shown + others)
 
     def _cad_image(self, view: View, image: MammoImage) -> MammoImage:
-        """What the CAD reads for a panel: its image, or for a volume's slice the view's 2-D image when there is one
-        (the CAD refuses volumes; the result must not depend on which of the view's images is up)."""
-        if image.info.frames > 1:
+        """What the CAD reads for a panel: its image, or for a volume's slice or a raw (FOR PROCESSING) image the
+        view's first image the CAD reads when there is one (the CAD refuses volumes and reads no raw image; the
+        result must not depend on which of the view's images is up). A close-up shown is refused with a message."""
+        if image.info.frames > 1 or image.info.meta.for_processing:
             flat = [d.image for d in self.window.choices.get(view, []) if readable_by_cad(d.image)]
             return flat[0] if flat else image
         return image
@@ -244,13 +245,22 @@ class CadController(ReaderActions, QtCore.QObject):
         self.result = self._at_operating_point(result) if result is not None else None
 
     # -- operating point -----------------------------------------------------------------------------
-    def operating_threshold(self, model: ModelInfo | None = None) -> float | None:
-        """The findings' threshold at the chosen operating point (None: the model's own / no model)."""
+    def operating_fpi(self, model: ModelInfo | None = None) -> float | None:
+        """The false marks per image the shown findings are cut at: the chosen rate, at most the loosest its model's
+        curve reaches (None: the model's own threshold, or a model without a curve)."""
         m = model or (self.computed.model if self.computed is not None else self.model_info)
         rate, curve = self.style.operating_fpi, m.operating_curve if m is not None else None
         if rate <= 0 or curve is None:
             return None
-        return curve.threshold_for(min(rate, curve.max_fpi))
+        return min(rate, curve.max_fpi)
+
+    def operating_threshold(self, model: ModelInfo | None = None) -> float | None:
+        """The findings' threshold at the chosen operating point (None: the model's own / no model)."""
+        m = model or (self.computed.model if self.computed is not None else self.model_info)
+        rate = self.operating_fpi(m)
+        if rate is None or m is None or m.operating_curve is None:
+            return None
+        return m.operating_curve.threshold_for(rate)
 
     def _at_operating_point(self, result: StudyCadResult) -> StudyCadResult:
         thr = self.operating_threshold(result.model)
@@ -276,7 +286,7 @@ class CadController(ReaderActions, QtCore.QObject):
         thr = self.operating_threshold(model)
         if thr is None:
             return describe_point(model.finding_threshold, model.operating_curve)
-        return describe_point(thr, model.operating_curve, rate=self.style.operating_fpi)
+        return describe_point(thr, model.operating_curve, rate=self.operating_fpi(model))
 
     # -- study and lock ------------------------------------------------------------------------------
     def _on_study_shown(self, loaded: LoadedStudy) -> None:

@@ -223,7 +223,7 @@ def operating_json(cad: CadController) -> dict[str, Any] | None:
     thr = cad.operating_threshold(m) or m.finding_threshold
     curve = m.operating_curve
     return {
-        "chosen_fp_per_image": cad.style.operating_fpi or None,  # None: the model's own threshold
+        "chosen_fp_per_image": cad.operating_fpi(m),  # None: the model's own threshold
         "threshold": round(thr, 6),
         "validation_fp_per_image": round(curve.fp_per_image(thr), 3) if curve is not None else None,
         "validation_sensitivity": round(curve.sensitivity_at(thr), 3) if curve is not None else None,

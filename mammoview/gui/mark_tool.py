@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 from PySide6 import QtCore
 
-from mammoview.gui.read_state import MarkKind, ReaderMark, image_key, slice_of
+from mammoview.gui.read_state import MarkKind, ReaderMark, image_key, on_slice, slice_of
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.view_panel import ViewPanel
 from mammoview.io.model import View
@@ -75,8 +75,8 @@ class MarksTool(QtCore.QObject):
         key = image_key(panel.image)
         best: tuple[float, ReaderMark] | None = None
         for m in self.reader.marks:
-            if m.view is not panel.view or m.image != key:
-                continue
+            if m.view is not panel.view or m.image != key or not on_slice(m, panel.image):
+                continue  # (a mark of another slice of the volume is not drawn: nothing to click on)
             p = panel.view_box.mapViewToScene(panel.stored_to_scene(m.x, m.y))
             d = math.hypot(p.x() - scene_pos.x(), p.y() - scene_pos.y())
             if d <= PICK_RADIUS_PX and (best is None or d < best[0]):

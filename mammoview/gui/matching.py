@@ -20,8 +20,8 @@ from mammoview.gui.read_state import ReaderMark
 from mammoview.io.model import View
 
 MATCH_RADIUS_MM = 10.0
-RULE = (f"Matched = reader mark on the same view inside the CAD finding's box or within "
-        f"{MATCH_RADIUS_MM:g} mm of its centre (nearest finding wins).")  # fmt: skip
+RULE = (f"Matched = reader mark on the same image as the CAD finding (not a retake or slice of its view), inside "
+        f"its box or within {MATCH_RADIUS_MM:g} mm of its centre (nearest finding wins).")  # fmt: skip
 
 
 class Category(enum.Enum):
@@ -110,8 +110,10 @@ def match_study(
     """
     all_marks = list(marks)
     rows: list[MatchRow] = []
+    listed: set[int] = set()  # marks already compared: two files of one image (one SOP Instance UID) share a key
     for vc in sorted(views, key=lambda v: list(View).index(v.view)):
-        mine = [m for m in all_marks if m.view is vc.view and m.image == vc.image]
+        mine = [m for m in all_marks if m.view is vc.view and m.image == vc.image and m.id not in listed]
+        listed.update(m.id for m in mine)
         findings = list(vc.result.findings) if vc.result is not None else []
         if kinds is not None:
             findings = [f for f in findings if kinds.get(f.kind.value, True)]

@@ -38,16 +38,20 @@ def other_view(view: View) -> View:
     return {View.RCC: View.RMLO, View.RMLO: View.RCC, View.LCC: View.LMLO, View.LMLO: View.LCC}[view]
 
 
-def arc(result: ImageCadResult, radius_mm: float, n: int = 181) -> npt.NDArray[np.float64]:
+def arc(result: ImageCadResult, radius_mm: float, n: int = 181, wall_x: float | None = None) -> npt.NDArray[np.float64]:
     """(N, 2) stored (x, y) points of the half circle of ``radius_mm`` around the nipple towards the chest wall.
 
-    Points outside the image are NaN (a plot draws the runs inside as separate pieces);
-    an empty array without a nipple, a spacing or a positive radius.
+    ``wall_x``: the stored column of the chest-wall edge (0 or the width; the panel knows it). Without it the
+    chest wall is taken to be on the side of the image the nipple is farther from, which fails for a breast
+    narrower than half the image. Points outside the image are NaN (a plot draws the runs inside as separate
+    pieces); an empty array without a nipple, a spacing or a positive radius.
     """
     if result.nipple is None or result.pixel_spacing is None or radius_mm <= 0:
         return np.zeros((0, 2))
     (nx, ny), (row_mm, col_mm) = result.nipple, result.pixel_spacing
-    towards_wall = -1.0 if nx > result.width / 2 else 1.0  # the breast lies between chest wall and nipple
+    if wall_x is None:
+        wall_x = 0.0 if nx > result.width / 2 else float(result.width)
+    towards_wall = -1.0 if wall_x < nx else 1.0  # the breast lies between chest wall and nipple
     theta = np.linspace(-np.pi / 2, np.pi / 2, n)
     pts = np.stack([nx + towards_wall * radius_mm * np.cos(theta) / col_mm, ny + radius_mm * np.sin(theta) / row_mm], 1)
     outside = (pts[:, 0] < 0) | (pts[:, 0] > result.width) | (pts[:, 1] < 0) | (pts[:, 1] > result.height)
@@ -72,14 +76,15 @@ class NippleBand(QtCore.QObject):
         if result.nipple is None or panel.display is None:
             return False
         pen = pg.mkPen(BAND_COLOR, width=2, style=QtCore.Qt.PenStyle.DashLine)
+        wall_x = panel.scene_to_stored(QtCore.QPointF(0.0, 0.0))[0]  # scene x runs away from the chest wall
         for r in (distance_mm - BAND_MM, distance_mm + BAND_MM):
-            pts = arc(result, r)
+            pts = arc(result, r, wall_x=wall_x)
             if len(pts) and not np.isnan(pts).all():  # an arc wholly outside the image is not drawn
                 self._items.append(pg.PlotCurveItem(pts[:, 0], pts[:, 1], pen=pen, connect="finite", antialias=True))
         nx, ny = result.nipple  # where the CAD puts the nipple, so the reader can check it
         self._items.append(Glyphs(x=[nx], y=[ny], symbol="o", size=12, pen=pen, brush=None, pxMode=True,
                                   hoverable=False))  # fmt: skip
-        mid = arc(result, distance_mm, n=3)
+        mid = arc(result, distance_mm, n=3, wall_x=wall_x)
         if len(mid) and not np.isnan(mid[1]).any():
             label = pg.TextItem(f"FN {distance_mm:.0f} ± {BAND_MM:.0f} mm", color=BAND_COLOR, anchor=(0.5, 1.2),
                                 fill=(0, 0, 0, 170))  # fmt: skip

@@ -185,6 +185,7 @@ class ReaderActions:
         self.selected_mark = None
         for overlay in self.overlays.values():
             overlay.set_highlight(None)
+        self.band.clear()  # the band belonged to the row (mark or finding) that was selected
 
     def undo(self) -> None:
         text = self.reader.undo()
