@@ -446,9 +446,12 @@ class CadController(ReaderActions, QtCore.QObject):
         else:
             m = self.result.model
             n = sum(len(r.findings) for r in self.result.images)
+            kinds = self.style.kinds()
+            hidden = sum(not kinds.get(f.kind.value, True) for r in self.result.images for f in r.findings)
+            off = f" ({hidden} of a kind switched off)" if hidden else ""  # the groups below list the others
             not_run = "".join(f" · {s.label} not analysed" for s in self.result.skipped)
             self.findings.show_rows(self.match_rows(),
-                                    f"{n} CAD finding(s) at {self.operating_text(m)} · {m.label}{not_run}")  # fmt: skip
+                                    f"{n} CAD finding(s){off} at {self.operating_text(m)} · {m.label}{not_run}")  # fmt: skip
         self.findings.show_measurements([(x, self.length(x).text + (" · prior" if self.on_prior(x) else ""))
                                          for x in self.reader.measurements])  # fmt: skip
 

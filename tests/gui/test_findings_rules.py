@@ -145,3 +145,17 @@ def test_a_click_on_a_slice_does_not_pick_a_mark_of_another_slice(main_window, l
     assert panel.image.frame == 1 and not w.cad._panel_marks(panel)  # not drawn on slice 2
     scene = panel.view_box.mapViewToScene(panel.stored_to_scene(120.0, 300.0))
     assert w.cad.marks_tool.pick(panel, scene) is None, "picked a mark that is not on the slice shown"
+
+
+def test_the_findings_note_says_how_many_are_of_a_kind_switched_off(cad_window, load, synthetic_study):
+    """With calcifications switched off, the note said "2 CAD finding(s)" above groups that held one."""
+    w = cad_window
+    load(w, [synthetic_study])
+    w.cad.set_result(planted_result(w, {View.RCC: [finding(FindingKind.MASS, 90, 200)],
+                                        View.LCC: [finding(FindingKind.CALCIFICATION, 120, 300)]}))  # fmt: skip
+    w.commands["cad_first_read_done"].trigger()
+    note = w.cad.findings.note
+    assert note.text().startswith("2 CAD finding(s) at")
+    w.cad.set_flag("calcification", False)
+    assert note.text().startswith("2 CAD finding(s) (1 of a kind switched off) at")
+    assert len([r for r in w.cad.findings.rows if r.finding is not None]) == 1
