@@ -450,8 +450,8 @@ class CadController(ReaderActions, QtCore.QObject):
             hidden = sum(not kinds.get(f.kind.value, True) for r in self.result.images for f in r.findings)
             off = f" ({hidden} of a kind switched off)" if hidden else ""  # the groups below list the others
             not_run = "".join(f" · {s.label} not analysed" for s in self.result.skipped)
-            self.findings.show_rows(self.match_rows(),
-                                    f"{n} CAD finding(s){off} at {self.operating_text(m)} · {m.label}{not_run}")  # fmt: skip
+            note = f"{n} CAD finding(s){off} at {self.operating_text(m)} · {m.label}{not_run}"
+            self.findings.show_rows(self.match_rows(), note)
         self.findings.show_measurements([(x, self.length(x).text + (" · prior" if self.on_prior(x) else ""))
                                          for x in self.reader.measurements])  # fmt: skip
 
