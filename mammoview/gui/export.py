@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from mammoview.gui.export_legend import LegendInfo, legend_height, paint_legend
 from mammoview.gui.matching import RULE
@@ -239,7 +239,9 @@ def render_picture(window: MainWindow, *, active_only: bool = False, anonymize: 
     out.fill(QtGui.QColor("#141414"))
     painter = QtGui.QPainter(out)
     try:
-        painter.drawImage(0, 0, shot)
+        # one grab pixel per picture pixel: drawImage(point, image) draws an image at its logical size
+        # (size / devicePixelRatio), which on a 200 % screen is a quarter of the picture
+        painter.drawImage(QtCore.QRectF(0, 0, shot.width(), shot.height()), shot, QtCore.QRectF(shot.rect()))
         painter.translate(0, shot.height())
         painter.scale(dpr, dpr)
         views = [pictured_view(window)] if active_only else None

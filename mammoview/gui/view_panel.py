@@ -337,6 +337,13 @@ class ViewPanel(QtWidgets.QWidget):
         super().resizeEvent(event)
         self.labels.place()
 
+    def event(self, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.DevicePixelRatioChange:
+            # the window went to a screen of another scale (a 200 % monitor beside a 100 % one): the same view range
+            # is now more (or fewer) device pixels, so the pyramid level and the zoom line follow the new ratio
+            self._on_transform_changed()
+        return super().event(event)
+
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
         if event.type() == QtCore.QEvent.Type.Leave:
             self._pointer = None

@@ -335,3 +335,22 @@ def test_the_pseudonym_secret_without_hard_links(tmp_path, monkeypatch):
     first = study_pseudonym("P_00820")
     assert len((tmp_path / "pseudonym.key").read_bytes()) == 32 and study_pseudonym("P_00820") == first
     assert [p.name for p in tmp_path.iterdir()] == ["pseudonym.key"]  # no temporary file left
+
+
+@pytest.mark.parametrize("dpr", [2.0, 1.5])
+def test_a_hidpi_grab_fills_the_picture_above_the_legend(study, monkeypatch, dpr):  # type: ignore[no-untyped-def]
+    """On a 150-200 % screen the grab has device pixels and a devicePixelRatio: the picture must hold it whole, one
+    grab pixel per picture pixel (QPainter.drawImage(0, 0, shot) drew it at its logical size, a quarter of the area
+    at 200 %, the rest left empty above the legend)."""
+    from mammoview.gui import export
+
+    w, h = 300, 200
+    shot = QtGui.QImage(round(w * dpr), round(h * dpr), QtGui.QImage.Format.Format_RGB32)
+    shot.fill(QtGui.QColor("#ffffff"))
+    shot.setDevicePixelRatio(dpr)  # what widget.grab().toImage() gives on a HiDPI screen
+    monkeypatch.setattr(export, "grab_shown", lambda *_a, **_k: shot)
+    picture = export.render_picture(study)
+    assert picture.width() == shot.width()
+    assert picture.height() == shot.height() + round(legend_height(shot.width() / dpr) * dpr)
+    for x, y in ((shot.width() - 1, shot.height() - 1), (shot.width() - 1, 0), (0, shot.height() - 1)):
+        assert QtGui.QColor(picture.pixel(x, y)).name() == "#ffffff", (x, y)
