@@ -19,7 +19,7 @@ what=${1:-all}
 arch() {  # the three networks on the same patches, split and budget (one thread each, ARCH_MINUTES)
   for a in ${ARCHS:-vgg resnet paper_cnn}; do
     [ -f "$RUNS/$a-ctx/summary.json" ] || \
-      $MV train --patches "$RUNS/patches/ctx" --arch "$a" --out "$RUNS/$a-ctx" --threads 1 \
+      $MV train --patches "$RUNS/patches/ctx" --arch "$a" --out "$RUNS/$a-ctx" --overwrite --threads 1 \
         --max-minutes "$ARCH_MINUTES" --patience 6 --quiet
   done
 }
@@ -39,7 +39,7 @@ ablation() {  # one switch at a time on bare 96 px patches, the same seed and pa
     [ -f "$out/patches/manifest.json" ] || \
       $MV extract-patches --out "$out/patches" --context 0 --workers 1 --quiet ${flags[$name]}
     [ -f "$out/run/summary.json" ] || \
-      $MV train --patches "$out/patches" --arch paper_cnn --out "$out/run" --threads 1 \
+      $MV train --patches "$out/patches" --arch paper_cnn --out "$out/run" --overwrite --threads 1 \
         --steps-per-epoch "$ABL_STEPS" --epochs 40 --max-minutes "$ABL_MINUTES" --quiet
     [ -f "$out/eval/metrics.json" ] || \
       $MV evaluate --weights "$out/run" --patches "$out/patches" --no-detect --out "$out/eval" --quiet
@@ -61,7 +61,7 @@ switch_check() {  # NAME FLAG: a preprocessing switch on the shipped architectur
   [ -f "$RUNS/patches/ctx-$name/manifest.json" ] || \
     $MV extract-patches --out "$RUNS/patches/ctx-$name" --context 32 "$flag" --workers 1 --quiet
   [ -f "$RUNS/vgg-ctx-$name/summary.json" ] || \
-    $MV train --patches "$RUNS/patches/ctx-$name" --arch vgg --out "$RUNS/vgg-ctx-$name" --threads 1 \
+    $MV train --patches "$RUNS/patches/ctx-$name" --arch vgg --out "$RUNS/vgg-ctx-$name" --overwrite --threads 1 \
       --max-minutes "$ARCH_MINUTES" --patience 6 --quiet
   [ -f "$RUNS/eval/vgg-$name/metrics.json" ] || \
     MAMMOVIEW_THREADS=1 $MV evaluate --weights "$RUNS/vgg-ctx-$name" --patches "$RUNS/patches/ctx-$name" \

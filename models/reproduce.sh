@@ -35,11 +35,11 @@ RUNS=${RUNS:-runs}
 MODELS=${MODELS:-models}
 export MAMMOVIEW_MODELS="$MODELS"
 $MV extract-patches --out "$RUNS/patches/ctx" --context 32 --workers 2 --quiet
-$MV train --patches "$RUNS/patches/ctx" --arch vgg --out "$RUNS/vgg-ctx" \
+$MV train --patches "$RUNS/patches/ctx" --arch vgg --out "$RUNS/vgg-ctx" --overwrite \
   --patience 6 --max-minutes 18 --threads 2 --precision fp32 --quiet
 $MV extract-patches --out "$RUNS/patches/ctx-hn" --context 32 --workers 2 --quiet \
   --hard-negatives-from "$RUNS/vgg-ctx" --hard-negatives 4
-$MV train --patches "$RUNS/patches/ctx-hn" --arch vgg --out "$RUNS/vgg-hn" \
+$MV train --patches "$RUNS/patches/ctx-hn" --arch vgg --out "$RUNS/vgg-hn" --overwrite \
   --epochs 30 --patience 8 --max-minutes 38 --time-schedule --threads 2 --precision fp32 --quiet
 ENSEMBLE=("$RUNS/vgg-ctx" "$RUNS/vgg-hn")
 $MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to "$RUNS/ensemble" --patches "$RUNS/patches/ctx" \
@@ -60,7 +60,7 @@ $MV train-density --out "$RUNS/density/d15" --split "$RUNS/patches/ctx/split.jso
 $MV extract-patches --out "$RUNS/patches/mal6s" --pixel-size 0.6 --patch-size 64 --context 16 \
   --cbis-normal-patches 1 --mias-normal-patches 1 --cbis-lesion-patches 8 --mias-lesion-patches 16 --jitter 0.1 \
   --workers 2 --quiet
-$MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --malignant-weight 2.0 \
+$MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --overwrite --malignant-weight 2.0 \
   --monitor malignant_auc --epochs 30 --patience 6 --max-minutes 10 --time-schedule --threads 2 --quiet
 $MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to "$MODELS" \
   --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.0
@@ -81,7 +81,7 @@ $MV extract-patches --out "$RUNS/patches/fp6" --pixel-size 0.6 --patch-size 64 -
   --cbis-normal-patches 1 --mias-normal-patches 2 --cbis-lesion-patches 8 --mias-lesion-patches 16 --jitter 0.25 \
   --normal-margin 0 --hard-negatives-from-detections "$RUNS/cand/cbis.json" "$RUNS/cand/mias.json" \
   --hard-negatives 8 --hard-negative-min-score 0.1 --workers 2 --quiet
-$MV train --patches "$RUNS/patches/fp6" --arch vgg --out "$RUNS/vgg-fp6" --epochs 30 --patience 8 --max-minutes 15 \
+$MV train --patches "$RUNS/patches/fp6" --arch vgg --out "$RUNS/vgg-fp6" --overwrite --epochs 30 --patience 8 --max-minutes 15 \
   --time-schedule --threads 2 --monitor auc --quiet
 $MV train --patches "$RUNS/patches/fp6" --out "$RUNS/vgg-fp6" --install-only --install-to "$MODELS" --task verification \
   --name mammoview-verifier --model-version 1.0.0

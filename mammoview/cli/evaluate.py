@@ -155,6 +155,11 @@ def run(args: argparse.Namespace) -> int:
         header = json.loads(args.detections[0].read_text()).get("model") or {}
         metrics = evaluate(opts, module=None, model_info=dict(header))
     else:
+        summary_path = args.weights / "summary.json" if args.weights is not None else None
+        if summary_path is not None and summary_path.is_file() and args.patches is not None and not args.all_images:
+            from mammoview.training.install import check_not_trained_on
+
+            check_not_trained_on(args.weights, json.loads(summary_path.read_text()), args.patches)
         loaded, models_dir = resolve_model(args.model, args.weights, args.models_dir, args.out, args.device)
         loaded = with_map_windows(loaded, args.map_windows)
         if not args.no_verification:

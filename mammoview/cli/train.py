@@ -110,6 +110,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from RUNDIR/checkpoints/last")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="RUNDIR holds another run: remove its summary, config, curves and checkpoints and start afresh "
+        "(without it, such a folder is refused)",
+    )
     p.add_argument("--patience", type=int, default=None, help="epochs without improvement (default 10)")
     p.add_argument("--max-minutes", type=float, default=None, help="hard stop (default 55)")
     p.add_argument(
@@ -310,7 +316,15 @@ def run(args: argparse.Namespace) -> int:
         summary = json.loads(path.read_text())
         cfg = type(cfg).from_dict(summary["config"])
     else:
-        summary = train(args.patches, args.out, cfg, resume=args.resume, progress=not args.quiet, command=command)
+        summary = train(
+            args.patches,
+            args.out,
+            cfg,
+            resume=args.resume,
+            progress=not args.quiet,
+            command=command,
+            overwrite=args.overwrite,
+        )
     m = validation_metrics(summary)
     print(
         f"{cfg.arch}: {summary['epochs_run']} epochs in {summary['minutes']:.1f} min, stopped by "

@@ -39,6 +39,28 @@ def _atomic(path: Path, write: Any) -> None:
             os.unlink(tmp)
 
 
+def read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    """A safetensors file's tensors; ``ValueError`` naming the file when it is not one (never unpickled)."""
+    try:
+        return load_file(path)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # safetensors' SafetensorError: a truncated file, a pickle, anything else
+        raise ValueError(f"{path}: not a readable safetensors checkpoint ({exc})") from exc
+
+
+def load_state(model: nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
+    """``model.load_state_dict(state, strict=True)``, its many-line mismatch report cut to one line naming ``path``."""
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        detail = " ".join(str(exc).split())
+        raise ValueError(
+            f"{path}: these weights do not fit {type(model).__name__} with this run's options (another "
+            f"architecture or --arch-kwargs?): {detail[:200]}..."
+        ) from exc
+
+
 def state_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
     """The model's state dict as contiguous CPU tensors (what safetensors needs)."""
     return {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
@@ -121,13 +143,13 @@ def load_checkpoint(
     if not json_path.exists():
         raise FileNotFoundError(f"{json_path} not found: no checkpoint {tag!r} to resume from")
     doc: dict[str, Any] = json.loads(json_path.read_text())
-    model.load_state_dict(load_file(folder / f"{tag}.safetensors"), strict=True)
-    tensors = load_file(folder / f"{tag}_state.safetensors")
+    load_state(model, read_tensors(folder / f"{tag}.safetensors"), folder / f"{tag}.safetensors")
+    tensors = read_tensors(folder / f"{tag}_state.safetensors")
     if ema is not None:
         ema_path = folder / f"{tag}_ema.safetensors"
         if not ema_path.exists():
             raise FileNotFoundError(f"{ema_path} not found: the checkpoint was saved without a weight average")
-        ema.load_state_dict(load_file(ema_path), strict=True)
+        load_state(ema, read_tensors(ema_path), ema_path)
     if optimizer is not None and "optimizer" in doc:
         optimizer.load_state_dict(unflatten_optimizer(tensors, doc["optimizer"]))
     torch.set_rng_state(tensors["rng.torch"])
@@ -139,8 +161,8 @@ def load_checkpoint(
 
 
 def load_weights(path: Path, model: nn.Module) -> nn.Module:
-    """Load a ``<tag>.safetensors`` state dict into ``model`` (strict)."""
-    model.load_state_dict(load_file(path), strict=True)
+    """Load a ``<tag>.safetensors`` state dict into ``model`` (strict; ``ValueError`` naming ``path``)."""
+    load_state(model, read_tensors(path), path)
     return model
 
 

@@ -61,6 +61,14 @@ class PatchSet:
             if not (self.root / name).exists():
                 raise FileNotFoundError(f"{self.root / name} not found (make it with `mammoview extract-patches`)")
         self.manifest: dict[str, Any] = json.loads((self.root / "manifest.json").read_text())
+        missing = [
+            k for k in ("quantization", "patch_size", "pixel_size_mm", "preprocessing") if k not in self.manifest
+        ]
+        if missing:
+            raise ValueError(
+                f"{self.root / 'manifest.json'} has no {', '.join(missing)}: not a patch set this version reads "
+                f"(format {self.manifest.get('format', 'unknown')}); cut it again with `mammoview extract-patches`"
+            )
         self.images: npt.NDArray[np.uint8] = np.load(self.root / "patches.npy", mmap_mode="r" if mmap else None)
         with open(self.root / "index.csv", newline="") as fh:
             self.index: list[dict[str, Any]] = [_typed(r) for r in csv.DictReader(fh)]

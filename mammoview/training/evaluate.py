@@ -360,7 +360,12 @@ def evaluate(
         metrics["patch"] = {k: v for k, v in patch.items() if not k.startswith("_")}
     data_dir = opts.data_dir or default_data_dir()
     loaders = {"cbis": cbis_images, "mias": mias_images}
-    if opts.all_images:
+    # the whole images are only needed to run or score detect, or to time it: a patch-level evaluation
+    # (--no-detect) reads nothing but the patch set, which is self-contained
+    whole_images = opts.all_images or bool(opts.detections) or detect is not None or timer is not None
+    if not whole_images:
+        truth = []
+    elif opts.all_images:
         truth = held_out_images(data_dir, loaders)
         patients = {s.patient for s in truth}
         metrics["images"] = {"data": str(data_dir), "set": "every image", "n_patients": len(patients)}
@@ -373,7 +378,7 @@ def evaluate(
         sources = ps.manifest.get("sources", loaders) if ps is not None else loaders  # ps: required here
         truth = [im for src in sources if src in loaders for im in loaders[src](data_dir)]
     images = validation_images(truth, patients, opts.max_images)
-    metrics["patches"]["n_val_images"] = len(images)
+    metrics["patches"]["n_val_images"] = len(images) if whole_images else None
     if opts.detections:
         docs = load_detections(opts.detections)
         shas = {str((d.get("model") or {}).get("sha256", "")) for d in docs}

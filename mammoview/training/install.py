@@ -235,6 +235,40 @@ def install_run(
     return save_model(model.eval(), entry, models_dir, make_default=opt.make_default)
 
 
+def _patients_of(patches: Path, side: str) -> set[str] | None:
+    """The ``side`` patients of a patch set: its ``index.csv`` rows (what was trained on), else ``split.json``."""
+    import csv
+    import json
+
+    index, split = Path(patches) / "index.csv", Path(patches) / "split.json"
+    if side == "train" and index.is_file():
+        with open(index, newline="") as fh:
+            return {r["patient"] for r in csv.DictReader(fh) if r.get("split") == side}
+    if split.is_file():
+        return set((json.loads(split.read_text()).get("patients") or {}).get(side) or [])
+    return None
+
+
+def check_not_trained_on(run: Path, summary: dict[str, Any], patches: Path) -> None:
+    """Refuse to measure a run on validation patients of ``patches`` that its own patch set trained it on.
+
+    Patch sets cut with another ``--seed`` (or ``--val-fraction``) split the patients differently: the
+    metrics would be those of a network on its own training patients.  Skipped when the run's patch set
+    is no longer where it was trained.
+    """
+    own = Path(str(summary.get("patches") or ""))
+    if not str(own) or own.resolve() == Path(patches).resolve():
+        return
+    trained, val = _patients_of(own, "train"), _patients_of(Path(patches), "val")
+    both = sorted((trained or set()) & (val or set()))
+    if both:
+        raise ValueError(
+            f"{run} was trained on {len(both)} of the {len(val or ())} validation patients of {patches} (e.g. "
+            f"{both[0]}): its patch set {own} splits the patients differently; measure it on a patch set with "
+            "its split"
+        )
+
+
 #: What must agree between ensemble members (taken from each run's ``summary.json``).
 _MEMBER_KEYS = ("pixel_size_mm", "patch_size", "context_px", "channels", "preprocessing")
 
@@ -315,7 +349,10 @@ def install_ensemble(
 
     model, summaries = ensemble_model(members)
     first = summaries[0]
-    ps = PatchSet(patches or Path(first["patches"]))
+    metric_patches = patches or Path(first["patches"])
+    for (run, _tag), s in zip(members, summaries, strict=True):
+        check_not_trained_on(run, s, metric_patches)
+    ps = PatchSet(metric_patches)
     va = ps.split("val")
     groups = [g for g in make_groups(ps, va[ps.y[va] >= 0]) if g.size >= model.feature_stride]
     val = evaluate_groups(model, groups, ps)

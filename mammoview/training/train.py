@@ -33,8 +33,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -120,6 +122,31 @@ class TrainConfig:
         return cls(**d)
 
 
+def patch_set_id(patches_dir: Path) -> str:
+    """A fingerprint of a patch set's patches and split (its ``index.csv``): what a resumed run must train on."""
+    return hashlib.sha256((Path(patches_dir) / "index.csv").read_bytes()).hexdigest()[:16]
+
+
+#: what a run writes in its folder (``overwrite`` removes them first)
+RUN_FILES = ("summary.json", "config.json", "learning_curves.png")
+
+
+def _check_run_folder(out_dir: Path, resume: bool, overwrite: bool) -> None:
+    """A fresh run never mixes with another run's files: refused, or (``overwrite``) those files removed first."""
+    if resume:
+        return
+    held = [p for p in (out_dir / "summary.json", out_dir / "checkpoints" / "last.json") if p.exists()]
+    if held and not overwrite:
+        raise FileExistsError(
+            f"{out_dir} already holds a training run ({held[0].relative_to(out_dir)}): --resume continues it, "
+            "--overwrite replaces it, or choose another --out"
+        )
+    if overwrite:
+        for name in RUN_FILES:
+            (out_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
+
+
 def _sampling(groups: list[Group], alpha: float) -> list[np.ndarray]:
     return [class_sampling_weights(g.y.numpy(), alpha) for g in groups]
 
@@ -132,8 +159,12 @@ def train(
     resume: bool = False,
     progress: bool = True,
     command: str = "",
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train ``cfg.arch`` on a patch set; writes checkpoints, curves and ``summary.json`` to ``out_dir``.
+
+    A fresh run (not ``resume``) refuses a folder that holds another run (``FileExistsError``) unless
+    ``overwrite``; ``resume`` refuses another patch set than the run's (``ValueError``).
 
     Returns
     -------
@@ -146,6 +177,7 @@ def train(
 
     if cfg.dense is not None and cfg.aux_descriptors:
         raise ValueError("dense training does not take --aux-descriptors (the descriptions label patches)")
+    _check_run_folder(out_dir, resume, overwrite)
     t0 = time.perf_counter()
     torch.set_num_threads(max(1, cfg.threads))
     torch.manual_seed(cfg.seed)
@@ -156,6 +188,7 @@ def train(
     (out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1) + "\n")
 
     ps = PatchSet(patches_dir)
+    patch_set = {"dir": str(patches_dir), "id": patch_set_id(patches_dir)}
     tr = ps.split("train")
     tr = tr[ps.y[tr] >= 0]
     va = ps.split("val")
@@ -206,6 +239,12 @@ def train(
     best, best_epoch, bad, start, before = -math.inf, -1, 0, 0, 0.0
     if resume:
         doc = load_checkpoint(ckpt, "last", model, opt, np_rng=np_rng, torch_gen=gen, ema=ema)
+        trained_on = doc.get("patch_set")  # absent in checkpoints saved before it was recorded
+        if trained_on and trained_on.get("id") != patch_set["id"]:
+            raise ValueError(
+                f"{patches_dir} is not the patch set {out_dir} was trained on ({trained_on.get('dir')}): "
+                f"resume with --patches {trained_on.get('dir')}"
+            )
         history, best, best_epoch = doc["history"], doc["best"], doc["best_epoch"]
         bad, start, before = doc["bad_epochs"], doc["epoch"] + 1, doc["elapsed_s"]
         if aux_head is not None:
@@ -313,6 +352,7 @@ def train(
                 "bad_epochs": bad,
                 "elapsed_s": row["elapsed_s"],
                 "config": cfg.to_dict(),
+                "patch_set": patch_set,
             },
         )
         if aux_head is not None:  # resume needs it; the installed weights never hold it
@@ -331,6 +371,7 @@ def train(
         "arch": cfg.arch,
         "config": cfg.to_dict(),
         "patches": str(patches_dir),
+        "patch_set_id": patch_set["id"],
         "patch_manifest": {
             k: ps.manifest[k]
             for k in (
