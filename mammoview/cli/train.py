@@ -9,11 +9,22 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mammoview.cli.detect import add_map_windows_option
+from mammoview.cli.detect import add_map_windows_option, count
 
 if TYPE_CHECKING:  # the training imports stay lazy at run time (torch)
     from mammoview.training.install import InstallOptions
     from mammoview.training.train import TrainConfig
+
+
+def json_object(text: str) -> dict[str, object]:
+    """``--arch-kwargs``: a JSON object (argparse type)."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON ({exc}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object like '{{\"drop_rate\": 0.2}}', got {text!r}")
+    return value
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,12 +37,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument("--patches", type=Path, required=True, metavar="DIR", help="patch set folder")
     p.add_argument("--arch", default="paper_cnn", help="registered network (see `mammoview models`)")
-    p.add_argument("--arch-kwargs", default="{}", metavar="JSON", help="e.g. '{\"drop_rate\": 0.2}'")
+    p.add_argument("--arch-kwargs", type=json_object, default={}, metavar="JSON", help="e.g. '{\"drop_rate\": 0.2}'")
     p.add_argument("--out", type=Path, required=True, metavar="RUNDIR", help="run folder (checkpoints, curves)")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help="adam = AdamW; sgd = Nesterov")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (default 1e-3 adam, 1e-2 sgd)")
-    p.add_argument("--epochs", type=int, default=None, help="default 30")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--epochs", type=count(1), default=None, help="default 30")
+    p.add_argument("--batch-size", type=count(1), default=64)
     p.add_argument("--small-batch-size", type=int, default=16, help="MAGIC-5 small patches per step")
     p.add_argument("--steps-per-epoch", type=int, default=0, help="0 = one pass over the whole-image patches")
     p.add_argument("--weight-decay", type=float, default=None, help="default 0.01 for adam (decoupled), 5e-4 for sgd")
@@ -116,7 +127,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="RUNDIR holds another run: remove its summary, config, curves and checkpoints and start afresh "
         "(without it, such a folder is refused)",
     )
-    p.add_argument("--patience", type=int, default=None, help="epochs without improvement (default 10)")
+    p.add_argument("--patience", type=count(1), default=None, help="epochs without improvement (default 10)")
     p.add_argument("--max-minutes", type=float, default=None, help="hard stop (default 55)")
     p.add_argument(
         "--time-schedule",
@@ -124,7 +135,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="the cosine learning-rate schedule follows the wall-clock budget too, so a run capped by "
         "--max-minutes still ends annealed",
     )
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 2)")
+    p.add_argument("--threads", type=count(1), default=None, help="torch CPU threads (default 2)")
     p.add_argument(
         "--precision",
         choices=("auto", "fp32", "bf16"),
@@ -263,7 +274,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             raise ValueError(f"--dense-options {args.dense_options!r}: {exc}") from exc
     return TrainConfig(
         arch=args.arch,
-        arch_kwargs=json.loads(args.arch_kwargs),
+        arch_kwargs=dict(args.arch_kwargs),
         optimizer=args.optimizer,
         lr=args.lr if args.lr is not None else (1e-3 if args.optimizer == "adam" else 1e-2),
         weight_decay=args.weight_decay

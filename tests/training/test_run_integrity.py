@@ -175,3 +175,20 @@ def test_evaluate_no_detect_needs_no_data_folder(two_sets, tmp_path, capsys, mon
                 "--no-detect", "--quiet", "--device", "cpu")  # fmt: skip
     assert code == 0, capsys.readouterr().err
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["patch"]["n"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--batch-size", "0"], "must be >= 1"),  # was "division by zero" mid-run
+        (["--epochs", "0"], "must be >= 1"),  # was exit 0 with "best epoch -1" and no weights
+        (["--arch-kwargs", "{bad"], "--arch-kwargs: not JSON"),
+        (["--arch-kwargs", "[1]"], "must be a JSON object"),
+    ],
+)
+def test_nonsense_training_options_are_usage_errors(args, says, capsys):
+    from mammoview.cli import build_parser
+
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["train", "--patches", "p", "--out", "o", *args])
+    assert exc.value.code == 2 and says in capsys.readouterr().err
