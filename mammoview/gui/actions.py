@@ -117,7 +117,7 @@ class ViewerActions:
             m,
             "reopen_worklist",
             "Reopen last &worklist",
-            "Ctrl+Alt+T",
+            "Ctrl+Alt+W",
             "Open the last folder of several studies again, at its first study not read",
             w.reopen_worklist,
         )
@@ -127,7 +127,7 @@ class ViewerActions:
         self._add(m, "next_unread", "Next study &not read", "Shift+PgDown",
                   "Open the next study of the worklist whose first read is not done",
                   lambda: w.step_study(+1, unread_only=True))  # fmt: skip
-        self._add(m, "export_read_log", "Export worklist read &log…", "Ctrl+Alt+L",
+        self._add(m, "export_read_log", "Export worklist read &log…", "Ctrl+Alt+G",
                   "Write the worklist's reads as CSV: decisions before and after CAD, reading time, marks",
                   w.export_read_log)  # fmt: skip
         m.addSeparator()

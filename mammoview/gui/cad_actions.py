@@ -119,7 +119,7 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
     devices = menu.addMenu("CAD &device")
     group = _radio(window)
     for i, dev in enumerate(DEVICES):
-        act = add(devices, f"cad_device_{dev}", dev.upper() if dev != "auto" else "Automatic", f"Ctrl+Alt+F{i + 1}",
+        act = add(devices, f"cad_device_{dev}", dev.upper() if dev != "auto" else "Automatic", f"Ctrl+Shift+F{i + 1}",
                   f"Run the CAD on: {dev}", _chosen(cad.set_device, dev), checkable=True,
                   checked=cad.device_pref == dev)  # fmt: skip
         group.addAction(act)

@@ -81,6 +81,20 @@ def test_every_action_has_a_unique_shortcut_and_a_tip(main_window):
     assert {"File", "View", "Image", "Help", "Recent studies"} <= set(titles)
 
 
+#: Keys the Linux desktops take before an application sees them (GNOME, KDE, Xfce, the X server).
+DESKTOP_KEYS = {"Ctrl+Alt+T", "Ctrl+Alt+L", "Ctrl+Alt+D", "Ctrl+Alt+Del", "Ctrl+Alt+Backspace", "Ctrl+Alt+Esc",
+                "Ctrl+Alt+Tab", "Alt+Tab", "Alt+F4", "Alt+F2", "Ctrl+Alt+Left", "Ctrl+Alt+Right", "Ctrl+Alt+Up",
+                "Ctrl+Alt+Down", *(f"Ctrl+Alt+F{k}" for k in range(1, 13))}  # fmt: skip
+
+
+def test_no_shortcut_is_one_the_desktop_takes(main_window):
+    """Ctrl+Alt+T (reopen the worklist) opened a terminal on Ubuntu, Ctrl+Alt+L (export the read log) locked the
+    screen on KDE/Xfce, and Ctrl+Alt+F1..F4 (CAD device) switched to a text console."""
+    taken = [(a.text(), k.toString()) for a in main_window.commands.all_actions() for k in a.shortcuts()
+             if k.toString() in DESKTOP_KEYS]  # fmt: skip
+    assert taken == []
+
+
 def test_help_dialogs_and_extension_points(main_window):
     main_window.commands["about"].trigger()
     about = [b for b in main_window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
