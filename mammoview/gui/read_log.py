@@ -7,7 +7,7 @@ before / after CAD, and what the CAD showed (model, exam scores, marks, exam den
 name studies only by a hash of the study key (CBIS-DDSM keys are patient IDs); the
 worklist's order and the views identify them for whoever holds the images.
 
-File ▸ Export worklist read log… (``Ctrl+Alt+L``).  Never overwrites a file silently.
+File ▸ Export worklist read log… (``Ctrl+Alt+G``).  Never overwrites a file silently.
 """
 
 from __future__ import annotations
