@@ -11,8 +11,9 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	# torch first and pinned: the local CPU wheel, never a multi-GB CUDA build.
-	$(BIN)/python -m pip install -q torch==2.13.0
+	# torch first and pinned: the local CPU wheel, never a multi-GB CUDA build. Where pip would find the CUDA build
+	# (plain PyPI on Linux), name the CPU index: make TORCH_INDEX=https://download.pytorch.org/whl/cpu
+	$(BIN)/python -m pip install -q torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install -q -e ".[test,dev]"
 	touch $(STAMP)
 
