@@ -27,6 +27,7 @@ from mammoview.cad.operating import describe_point
 from mammoview.cad.preprocess import readable_by_cad
 from mammoview.cad.render import threshold_level
 from mammoview.cad.types import ImageCadResult, ModelInfo, StudyCadResult, heat_probability
+from mammoview.gui import dialogs
 from mammoview.gui.assessment import AssessmentControls
 from mammoview.gui.cad_actions import LAYERS, build_cad_actions, build_toolbar
 from mammoview.gui.cad_dock import LOCKED_TIP, CadDock, keep_keys_on_the_images, model_text
@@ -132,6 +133,7 @@ class CadController(ReaderActions, QtCore.QObject):
                 lambda st: self.reader.set_active(st == QtCore.Qt.ApplicationState.ApplicationActive)
             )
         self.reader.saveFailed.connect(lambda msg: window.report_problems("Marks not saved", [msg], critical=True))
+        self.reader.loadFailed.connect(lambda msg: window.report_problems("Your read could not be restored", [msg]))
         self.marks_tool.markSelected.connect(self._select_mark)
         for tool, other in ((self.measure_tool, self.prior_measure), (self.prior_measure, self.measure_tool)):
             tool.measuring.connect(lambda text: window.show_status(text, 6000))
@@ -186,6 +188,20 @@ class CadController(ReaderActions, QtCore.QObject):
 
     def cancel(self) -> None:
         self.runner.cancel()
+
+    def confirm_quit(self) -> bool:
+        """Whether the viewer may quit: every read is saved (reads whose save failed are tried again), or the reader
+        chose to quit and lose those still not saved."""
+        errors = self.reader.retry_unsaved()
+        if not errors:
+            return True
+        n = len(errors)
+        return dialogs.ask_yes_no(
+            self.window, "Reads not saved",
+            f"Your read of {n} stud{'y' if n == 1 else 'ies'} is not saved ({errors[0]}).\n\n"
+            "Quit anyway and lose it? (No: it stays on screen; free some space, or close the other window, "
+            "and quit again.)",
+        )  # fmt: skip
 
     def shutdown(self) -> None:
         self.reader.close_study()

@@ -42,6 +42,12 @@ def ask_text(parent: QtWidgets.QWidget, title: str, label: str, text: str = "") 
     return value if ok else None
 
 
+def ask_yes_no(parent: QtWidgets.QWidget, title: str, text: str) -> bool:
+    """A modal Yes / No question (No by default); True for Yes."""
+    buttons = QtWidgets.QMessageBox.StandardButton
+    return QtWidgets.QMessageBox.question(parent, title, text, buttons.Yes | buttons.No, buttons.No) == buttons.Yes
+
+
 def message_box(
     parent: QtWidgets.QWidget, icon: QtWidgets.QMessageBox.Icon, title: str, text: str, details: str = ""
 ) -> QtWidgets.QMessageBox:

@@ -558,6 +558,9 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             self.open_paths(paths)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if not self.cad.confirm_quit():  # a read the disk refused is not dropped without asking
+            event.ignore()
+            return
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.cad.shutdown()

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6 import QtWidgets
 
-from mammoview.gui.read_state import ReaderDecision, ReadStore, study_pseudonym
+from mammoview.gui.read_state import ReaderDecision, ReadState, ReadStore, study_pseudonym
 from mammoview.gui.worklist import views_text
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.model import StudyInfo
@@ -39,13 +39,16 @@ def _decision(d: ReaderDecision) -> tuple[str, str]:
     return (d.assessment.value if d.assessment is not None else "", d.density or "")
 
 
-def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore) -> list[dict[str, str]]:
+def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore,
+                  unsaved: Mapping[str, ReadState] | None = None) -> list[dict[str, str]]:  # fmt: skip
     """One row per study, in worklist order (empty fields where nothing was saved; ``prior_of``: the row of the
-    same woman's newest exam when this study is its prior, there to compare with, not a study of the batch)."""
+    same woman's newest exam when this study is its prior, there to compare with, not a study of the batch).
+    ``unsaved``: reads whose save failed (a full disk), which are the reader's read rather than what is on disk."""
     rows = []
     priors = prior_of(studies)
+    unsaved = unsaved or {}
     for n, study in enumerate(studies, 1):
-        state = store.peek(study.key)
+        state = unsaved.get(study.key) or store.peek(study.key)
         row = dict.fromkeys(COLUMNS, "")
         row.update(n=str(n), study=study_pseudonym(study.key)[:16], views=views_text(study), first_read_done="no")
         if (newest := priors.get(n - 1)) is not None:
@@ -94,7 +97,7 @@ def export_read_log(window: MainWindow, path: Path | None = None) -> Path | None
         if not chosen:
             return None
         path = Path(chosen)
-    rows = read_log_rows([e.study for e in window.worklist.entries], window.worklist.store)
+    rows = read_log_rows([e.study for e in window.worklist.entries], window.worklist.store, window.cad.reader.unsaved)
     try:
         write_read_log(path, rows)
     except OSError as exc:  # FileExistsError included

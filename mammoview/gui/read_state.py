@@ -10,13 +10,13 @@ half-written file.  Coordinates are in the image's stored grid, like CAD finding
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import enum
 import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import secrets
 import threading
@@ -100,7 +100,7 @@ class ReaderMark:
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReaderMark:
         d = _object(d, "a mark")
-        return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x=float(d["x"]), y=float(d["y"]),
+        return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x=_finite(d["x"]), y=_finite(d["y"]),
                    kind=MarkKind(d["kind"]), created=str(d.get("created", "")),
                    after_cad=bool(d.get("after_cad", False)), frame=_frame(d))  # fmt: skip
 
@@ -133,8 +133,8 @@ class Measurement:
     def from_json(cls, d: dict[str, Any]) -> Measurement:
         d = _object(d, "a measurement")
         (x0, y0), (x1, y1) = d["p0"], d["p1"]
-        return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x0=float(x0), y0=float(y0),
-                   x1=float(x1), y1=float(y1), created=str(d.get("created", "")), frame=_frame(d))  # fmt: skip
+        return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x0=_finite(x0), y0=_finite(y0),
+                   x1=_finite(x1), y1=_finite(y1), created=str(d.get("created", "")), frame=_frame(d))  # fmt: skip
 
 
 def _object(d: object, what: str) -> dict[str, Any]:
@@ -142,6 +142,14 @@ def _object(d: object, what: str) -> dict[str, Any]:
     if not isinstance(d, dict):
         raise ValueError(f"{what} is {type(d).__name__}, not an object")
     return d
+
+
+def _finite(v: object) -> float:
+    """A saved coordinate or time; NaN or infinity (which json reads) is a damaged read, never a mark nowhere."""
+    f = float(v)  # type: ignore[arg-type]
+    if not math.isfinite(f):
+        raise ValueError(f"{v!r} is not a finite number")
+    return f
 
 
 def _frame(d: dict[str, Any]) -> int | None:
@@ -293,7 +301,7 @@ class ReadState:
                    measurements=tuple(Measurement.from_json(m) for m in d.get("measurements", [])),
                    updated=str(d.get("updated", "")), decision=ReaderDecision.from_json(d.get("decision")),
                    decision_after_cad=ReaderDecision.from_json(d.get("decision_after_cad")),
-                   reading_seconds=float(d.get("reading_seconds", 0.0)),
+                   reading_seconds=_finite(d.get("reading_seconds", 0.0)),
                    cad_seen=CadSeen.from_json(d.get("cad_seen")))  # fmt: skip
 
 
@@ -381,6 +389,8 @@ class ReadStore:
     """Loads and saves :class:`ReadState` per study key under ``folder``."""
 
     folder: Path = field(default_factory=lambda: app_data_dir() / "reads")
+    #: what the last :meth:`load` could not read, and where the file was set aside (None: nothing to say)
+    problem: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def path_for(self, study_key: str) -> Path:
         return self.folder / f"{study_hash(study_key)[:32]}.json"
@@ -388,6 +398,9 @@ class ReadStore:
     def _read(self, study_key: str) -> ReadState:
         """The saved state of ``study_key``; FileNotFoundError when none, OSError or :data:`DAMAGED` when damaged."""
         doc = _object(json.loads(self.path_for(study_key).read_text(encoding="utf-8")), "the file")
+        fmt = doc.get("format", FORMAT_VERSION)
+        if not isinstance(fmt, int) or fmt > FORMAT_VERSION:  # its fields would be dropped by the next save here
+            raise ValueError(f"written by a newer mammoview (format {fmt}; this one reads format {FORMAT_VERSION})")
         if doc.get("study_sha256") != study_hash(study_key):
             raise ValueError("study hash does not match the file name")
         return ReadState.from_json(doc["state"])
@@ -395,6 +408,7 @@ class ReadStore:
     def load(self, study_key: str) -> ReadState:
         """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal."""
         path = self.path_for(study_key)
+        self.problem = None
         try:
             return self._read(study_key)
         except FileNotFoundError:
@@ -402,8 +416,14 @@ class ReadStore:
         except (OSError, *DAMAGED) as exc:
             aside = path.with_name(f"{path.name}.damaged-{_dt.datetime.now():%Y%m%d-%H%M%S}")
             log.warning("read state %s is damaged (%s); set aside as %s", path, exc, aside.name)
-            with contextlib.suppress(OSError):
+            try:
                 os.replace(path, aside)
+                kept = f"it is kept as {aside}"
+            except OSError as move_exc:
+                kept = f"it could not be set aside ({move_exc}) and is still {path}"
+            self.problem = (
+                f"Your saved read of this study could not be read ({exc}); {kept}. The study shows as not read."
+            )
             return ReadState()
 
     def peek(self, study_key: str) -> ReadState | None:
@@ -415,7 +435,40 @@ class ReadStore:
 
     def save(self, study_key: str, state: ReadState) -> ReadState:
         """Write ``state`` atomically; returns it with ``updated`` set."""
+        claim_folder(self.folder)
         state = replace(state, updated=now_iso())
         doc = {"format": FORMAT_VERSION, "study_sha256": study_hash(study_key), "state": state.to_json()}
         atomic_write_json(self.path_for(study_key), doc)
         return state
+
+
+_claims: dict[str, QtCore.QLockFile] = {}
+_refused: dict[str, str] = {}  # folders another running viewer was saving to: this process never saves there
+_claims_lock = threading.Lock()
+
+
+def claim_folder(folder: Path) -> None:
+    """Make this process the one mammoview that writes reads to ``folder`` (held until it exits; the lock of a viewer
+    that died, even by kill -9, is taken over).  PermissionError when another running viewer got it first, then and
+    for the rest of this process (its reads, loaded beside the other's saves, may be stale): two windows each writing
+    their whole read of a study silently dropped each other's marks and decisions."""
+    key = os.path.abspath(folder)
+    with _claims_lock:
+        if key in _claims:
+            return
+        if key not in _refused:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            lock = QtCore.QLockFile(key + ".lock")
+            lock.setStaleLockTime(0)  # stale when its process is gone, never by age (a viewer stays open for hours)
+            if lock.tryLock(0):
+                _claims[key] = lock
+                return
+            if lock.error() != QtCore.QLockFile.LockError.LockFailedError:
+                return  # no lock file can be made there (read-only, some network shares): the write says why
+            info = lock.getLockInfo()  # PySide6: (pid, hostname, appname)
+            pid, host = (info[-3], info[-2]) if isinstance(info, tuple) and len(info) >= 3 else ("?", "")
+            _refused[key] = (
+                f"another mammoview window (process {pid} on {host or 'this computer'}) is saving reads in {folder}: "
+                "this window saves none, so neither overwrites the other's marks; close it and read in the other one"
+            )
+        raise PermissionError(_refused[key])

@@ -58,10 +58,13 @@ class ReaderMarks(QtCore.QObject):
         After any change (marks, first-read flag, study), once it is saved.
     saveFailed(str)
         The state could not be written (disk full, read-only folder): the reader must know.
+    loadFailed(str)
+        The saved read of the study opened could not be read (it was set aside): the reader must know.
     """
 
     changed = QtCore.Signal()
     saveFailed = QtCore.Signal(str)
+    loadFailed = QtCore.Signal(str)
 
     def __init__(self, store: ReadStore | None = None, parent: QtCore.QObject | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
@@ -86,6 +89,7 @@ class ReaderMarks(QtCore.QObject):
         self.close_study()
         pending = self._not_saved.get(study_key)  # what the reader did that never reached the disk
         state = pending if pending is not None else self.store.load(study_key)
+        problem = self.store.problem if pending is None else None
         if study_key != self.study_key:  # (the same study shown again, e.g. for a pixel spacing, is no switch)
             self.opened_at = time.perf_counter()
         self.study_key, self.state = study_key, state
@@ -97,6 +101,8 @@ class ReaderMarks(QtCore.QObject):
             self._save(pending)  # tried again (emits changed)
         else:
             self.changed.emit()
+        if problem:
+            self.loadFailed.emit(problem)
 
     def close_study(self) -> None:
         """Bank the open study's reading time (another study opens, or the viewer quits)."""
@@ -110,8 +116,7 @@ class ReaderMarks(QtCore.QObject):
                     self._not_saved.pop(self.study_key, None)
                 except OSError as exc:
                     log.error("could not save the reading time: %s", exc)
-                    if self.study_key in self._not_saved:
-                        self._not_saved[self.study_key] = replace(self.state, reading_seconds=seconds)
+                    self.state = self._not_saved[self.study_key] = replace(self.state, reading_seconds=seconds)
         self._timing, self._since = False, None
 
     def set_active(self, active: bool) -> None:
@@ -131,6 +136,27 @@ class ReaderMarks(QtCore.QObject):
         self._tick()
         seconds, self._unsaved = self.state.reading_seconds + self._unsaved, 0.0
         return seconds
+
+    @property
+    def unsaved(self) -> dict[str, ReadState]:
+        """The reads (by study key) whose last save failed: only in memory."""
+        return dict(self._not_saved)
+
+    def retry_unsaved(self) -> list[str]:
+        """Save again every read whose save failed (the viewer is quitting); the reasons of those still not saved."""
+        errors = []
+        for key, state in list(self._not_saved.items()):
+            if key == self.study_key and self._timing:
+                state = replace(state, reading_seconds=self._reading_seconds())
+            try:
+                saved = self.store.save(key, state)
+            except OSError as exc:
+                errors.append(str(exc))
+                continue
+            del self._not_saved[key]
+            if key == self.study_key:
+                self.state = saved
+        return errors
 
     @property
     def marks(self) -> tuple[ReaderMark, ...]:
@@ -299,6 +325,8 @@ class ReaderMarks(QtCore.QObject):
     def _save(self, state: ReadState) -> None:
         if self.study_key is None:
             return
+        if self._timing:  # the reading time so far goes with every action: a crash keeps it
+            state = replace(state, reading_seconds=self._reading_seconds())
         try:
             self.state = self.store.save(self.study_key, state)
             self._not_saved.pop(self.study_key, None)

@@ -44,9 +44,12 @@ class RecentStudy:
     def from_json(cls, text: str) -> RecentStudy | None:
         try:
             data = json.loads(text)
-            return cls(tuple(str(p) for p in data["paths"]), str(data.get("title", "")))
+            paths, title = data["paths"], data.get("title", "")
         except (ValueError, KeyError, TypeError):
             return None  # a damaged entry is dropped, not fatal
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p for p in paths):
+            return None  # (a string's letters are no paths; no path is nothing to reopen nor to name the entry)
+        return cls(tuple(paths), title if isinstance(title, str) else "")
 
 
 class ViewerSettings:

@@ -38,6 +38,18 @@ def write_view(folder: Path, name: str, view: str, **overrides: object) -> Path:
     return write_dataset(ds, folder / name)
 
 
+@pytest.fixture(autouse=True)
+def _no_unexpected_modal_question(monkeypatch):  # type: ignore[no-untyped-def]
+    """A modal question (``dialogs.ask_yes_no``) would hang a headless test: one that a test does not expect (and
+    stub itself) is answered Yes and fails that test."""
+    from mammoview.gui import dialogs
+
+    asked: list[tuple[str, str]] = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append((title, text)) or True)
+    yield
+    assert not asked, f"unexpected modal question: {asked}"
+
+
 @pytest.fixture()
 def synthetic_study(tmp_path: Path) -> Path:
     """A folder with the four synthetic views (uncompressed DICOM, 0.1 mm spacing)."""
