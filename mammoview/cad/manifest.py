@@ -47,7 +47,14 @@ def default_models_dir() -> Path:
     root = Path(__file__).resolve().parents[2]
     if (root / "pyproject.toml").is_file():  # a checkout (an editable install runs from it)
         return root / "models"
-    return Path(getattr(sys, "_MEIPASS", sys.prefix)) / "share" / "mammoview" / "models"
+    # pip puts a wheel's data files under its install scheme's base: the venv's prefix, but the user base for
+    # `pip install --user`, the --prefix given, /usr/local for a distro's pip; that base is the one holding the
+    # site-packages the package was installed into (<base>/lib/python3.X/site-packages, <base>\Lib\site-packages)
+    site_dir = root
+    base = site_dir.parents[2] if site_dir.parent.name.lower().startswith("python") else site_dir.parents[1]
+    candidates = [Path(getattr(sys, "_MEIPASS", sys.prefix)), base]
+    folders = [c / "share" / "mammoview" / "models" for c in candidates]
+    return next((f for f in folders if (f / "manifest.json").is_file()), folders[0])
 
 
 @dataclass(frozen=True)

@@ -41,15 +41,27 @@ def run(args: argparse.Namespace) -> int:
     to_stdout = args.json_out is None or str(args.json_out) == "-"
     if not to_stdout and args.json_out.is_dir():  # said before any work, not after the whole batch
         raise ValueError(f"--json {args.json_out} is a folder: give the file to write")
-    scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
+    # the outputs follow the arguments (a file that cannot be read keeps its place, as before folders were read):
+    # each argument is scanned on its own, a file reached twice is classified once
+    items: list[Any] = []
+    seen: set[Path] = set()
+    for name in args.paths:
+        scan = scan_paths([name], pixel_spacing=args.pixel_spacing)
+        items.extend(scan.errors)
+        for info in scan.images:
+            if (key := Path(info.path).resolve()) not in seen:
+                seen.add(key)
+                items.append(info)
     out: list[dict[str, Any]] = []
     failed = 0
-    for err in scan.errors:
-        print(f"mammoview classify: {err}", file=sys.stderr)
-        out.append({"path": str(err.path.resolve()), "error": err.reason})
-        failed += 1
-    bar = tqdm(scan.images, unit="patch", disable=args.quiet or None, file=sys.stderr)
-    for info in bar:
+    bar = tqdm(total=sum(not isinstance(i, LoadError) for i in items), unit="patch", disable=args.quiet or None,
+               file=sys.stderr)  # fmt: skip
+    for info in items:
+        if isinstance(info, LoadError):
+            tqdm.write(f"mammoview classify: {info}", file=sys.stderr)
+            out.append({"path": str(info.path.resolve()), "error": info.reason})
+            failed += 1
+            continue
         path = Path(info.path).resolve()
         try:
             image = read_image(path, pixel_spacing=args.pixel_spacing)
@@ -62,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
             tqdm.write(f"mammoview classify: {path}: {reason}", file=sys.stderr)
             out.append({"path": str(path), "error": reason})
             failed += 1
+            bar.update(1)
             continue
         label = max(("normal", "mass", "calcification"), key=lambda k: probs[k])
         out.append(
@@ -74,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
                 "probabilities": {k: round(v, 4) for k, v in probs.items()},
             }
         )
+        bar.update(1)
+    bar.close()
     doc = {
         "model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
         "patches": out,

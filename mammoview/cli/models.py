@@ -46,38 +46,18 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no models installed in {root}", file=sys.stderr)
         return 0
-    table = [("", "NAME", "TASK", "VERSION", "ARCH", "PIXEL", "INPUT", "FINDINGS", "SHA8", "METRICS")]
+    table: list[tuple[str, ...]] = [
+        ("", "NAME", "TASK", "VERSION", "ARCH", "PIXEL", "INPUT", "FINDINGS", "SHA8", "METRICS")
+    ]
     for r in rows:
         e = r.entry
         try:
             e.check()
-        except (ValueError, TypeError) as exc:  # a hand-edited entry: listed, with what is wrong
+            table.append(_row(r))
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:  # a hand-edited entry: listed,
+            # with what is wrong (a field check() lets through, e.g. metrics or canvas_px of another type, too)
             table.append(("*" if r.is_default else "", str(e.name), str(e.task), str(e.version), str(e.arch), "-", "-",
                           f"malformed manifest entry: {exc}", str(e.sha256)[:8], "-"))  # fmt: skip
-            continue
-        density = e.task == "density"
-        canvas = e.extra.get("canvas_px") or ["?", "?"]
-        table.append(
-            (
-                "*" if r.is_default else "",
-                e.name,
-                e.task,
-                e.version,
-                f"{e.arch_kwargs.get('n')}x {e.arch_kwargs.get('arch')}" if e.arch == "ensemble" else e.arch,
-                f"{e.pixel_size_mm:g} mm",
-                f"breast {canvas[0]}x{canvas[1]} px" if density else f"patch {e.patch_size} px",
-                "-"
-                if density
-                else f"p>={e.finding_threshold:g}"
-                + (" mirror-TTA" if e.test_time_flip else "")
-                + (f" windows {'+'.join(map(str, e.map_windows_px))} px" if e.map_windows_px else "")
-                + (" FP/img-curve" if e.operating_curve else "")
-                + (" calibrated-malignancy" if e.malignancy_calibration else "")
-                + _verifies(e),
-                e.sha8 if r.exists else f"{e.sha8} (missing)",
-                _metrics_summary(e.metrics),
-            )
-        )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
@@ -107,3 +87,29 @@ def _verifies(entry: Any) -> str:
         return ""
     made_for = (entry.extra.get("verification") or {}).get("detector") or {}
     return f" verifies {made_for.get('name', '?')} {str(made_for.get('sha256', ''))[:8] or '?'}"
+
+
+def _row(r: Any) -> tuple[str, ...]:
+    """One model's row of the table (a field of another type raises, and the caller lists the entry as malformed)."""
+    e = r.entry
+    density = e.task == "density"
+    canvas = e.extra.get("canvas_px") or ["?", "?"]
+    return (
+        "*" if r.is_default else "",
+        e.name,
+        e.task,
+        e.version,
+        f"{e.arch_kwargs.get('n')}x {e.arch_kwargs.get('arch')}" if e.arch == "ensemble" else e.arch,
+        f"{e.pixel_size_mm:g} mm",
+        f"breast {canvas[0]}x{canvas[1]} px" if density else f"patch {e.patch_size} px",
+        "-"
+        if density
+        else f"p>={e.finding_threshold:g}"
+        + (" mirror-TTA" if e.test_time_flip else "")
+        + (f" windows {'+'.join(map(str, e.map_windows_px))} px" if e.map_windows_px else "")
+        + (" FP/img-curve" if e.operating_curve else "")
+        + (" calibrated-malignancy" if e.malignancy_calibration else "")
+        + _verifies(e),
+        e.sha8 if r.exists else f"{e.sha8} (missing)",
+        _metrics_summary(e.metrics),
+    )

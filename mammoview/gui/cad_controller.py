@@ -319,8 +319,11 @@ class CadController(ReaderActions, QtCore.QObject):
     def views_changed(self) -> None:
         """The reader gave an image another view (or took it back): the result on screen counted it as the old one
         (its breast's scores, the findings' views), so it is dropped, and computed again where it would be shown."""
-        if self.computed is None:
+        running = self.runner.running  # a run of the old views still going would land on screen after this
+        if self.computed is None and not running:
             return
+        if running:
+            self.runner.drop_running()
         self._use_result(None)
         self.rebuild()
         if (self.auto_run or self.unlocked) and not self.unavailable:

@@ -131,6 +131,13 @@ class CadRunner(QtCore.QObject):
         self._stale.update(self._jobs)
         self.cache.clear()
 
+    def drop_running(self) -> None:
+        """Cancel the current study's running job and drop its result (its images changed, e.g. a view was
+        assigned): the cache keeps the other studies' results."""
+        if self.job is not None and self.job.running:
+            self.cancel()
+            self._stale.add(self.job)
+
     def shutdown(self) -> None:
         """Stop every job and join its thread (window closing); no job starts afterwards."""
         self._closed = True
