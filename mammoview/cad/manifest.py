@@ -57,6 +57,10 @@ def default_models_dir() -> Path:
     return next((f for f in folders if (f / "manifest.json").is_file()), folders[0])
 
 
+#: What a model is for (``task`` of a manifest entry): the detector, and the networks beside it.
+TASKS = ("detection", "malignancy", "verification", "density")
+
+
 @dataclass(frozen=True)
 class ModelEntry:
     """One model of ``manifest.json`` (docs/cad-design.md, "Weights").
@@ -152,6 +156,8 @@ class ModelEntry:
         for name in ("name", "arch", "version", "task", "file", "sha256"):
             if not isinstance(getattr(self, name), str):
                 raise ValueError(f"{name} must be text, got {getattr(self, name)!r}")
+        if self.task not in TASKS:
+            raise ValueError(f"task {self.task!r} unknown (one of {', '.join(TASKS)})")
         for name in ("arch_kwargs", "preprocessing", "operating_curve", "malignancy_calibration"):
             if not isinstance(getattr(self, name), dict):
                 raise ValueError(f"{name} must be an object, got {getattr(self, name)!r}")

@@ -113,3 +113,13 @@ def test_mammoview_models_warns_when_the_default_is_not_installed(tmp_path, caps
     (folder / MANIFEST).write_text(json.dumps(doc))
     assert main(["models", "--models-dir", str(folder)]) == 0
     assert "not installed" not in capsys.readouterr().err
+
+
+def test_an_entry_of_an_unknown_task_is_listed_as_malformed(tmp_path, capsys):
+    """`"task": "nonsense"` passed the checks and was listed as an ordinary model (no command could use it)."""
+    from mammoview.cli import main
+
+    _save(tmp_path)
+    _rewrite(tmp_path, task="nonsense")
+    assert main(["models", "--models-dir", str(tmp_path)]) == 0
+    assert "task 'nonsense' unknown" in capsys.readouterr().out
