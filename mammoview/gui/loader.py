@@ -146,12 +146,16 @@ class _Worker(QtCore.QObject):
 
     def __init__(self, job_id: int, fn: Callable[[Progress, Cancelled], Any], cancelled: Cancelled) -> None:
         super().__init__()
-        self._id, self._fn, self._cancelled = job_id, fn, cancelled
+        self._id, self._cancelled = job_id, cancelled
+        self._fn: Callable[[Progress, Cancelled], Any] | None = fn
 
     @QtCore.Slot()
     def run(self) -> None:
+        fn, self._fn = self._fn, None  # the job's closure (a slice job holds the image on screen) dies with the job
+        if fn is None:  # run once only
+            return
         try:
-            result = self._fn(lambda msg: self.progress.emit(self._id, msg), self._cancelled)
+            result = fn(lambda msg: self.progress.emit(self._id, msg), self._cancelled)
         except BaseException as exc:  # reported to the GUI, never lost in the thread (a native library's panic too:
             if isinstance(exc, NOT_ERRORS):  # the job must end, or the viewer waits on it)
                 raise
@@ -238,7 +242,9 @@ class BackgroundJobs(QtCore.QObject):
         entry = self._threads.pop(job_id, None)
         if entry is not None:
             thread, worker = entry
+            # deleted while its thread still runs: a thread that has finished never runs a deferred delete posted
+            # to it later (QThread's end runs the ones posted by then), and every worker (and its job) stayed alive
+            worker.deleteLater()
             thread.quit()
             thread.wait()
-            worker.deleteLater()
             thread.deleteLater()

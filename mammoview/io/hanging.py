@@ -44,11 +44,14 @@ def hang(study: Study) -> Hanging:
         panels[view] = imgs[0] if imgs else None
         if len(imgs) > 1:
             alternatives[view] = tuple(imgs[1:])
-            others = ", ".join(i.path.name for i in imgs[1:])
-            if imgs[0].info.frames == 1 and all(i.info.frames > 1 for i in imgs[1:]):
-                volumes.append(f"{view.label}: {others}")
-            else:
-                warnings.append(f"{len(imgs)} images claim {view.label}: showing {imgs[0].path.name}; also {others}")
+            behind = [i for i in imgs[1:] if i.info.tomosynthesis] if not imgs[0].info.tomosynthesis else []
+            claim = [i for i in imgs[1:] if all(i is not b for b in behind)]  # a combo exam's 2-D and synthesized 2-D
+            if behind:
+                volumes.append(f"{view.label}: {', '.join(i.path.name for i in behind)}")
+            if claim:
+                others = ", ".join(i.path.name for i in claim)
+                warnings.append(f"{len(claim) + 1} images claim {view.label}: showing {imgs[0].path.name}; also "
+                                f"{others}")  # fmt: skip
     by_uid: dict[str, list[MammoImage]] = {}
     for img in study.images:
         if img.info.meta.sop_uid:

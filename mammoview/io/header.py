@@ -112,13 +112,18 @@ def orientation(ds: Any) -> Orientation:
     Only a real pair of direction letters (A, P, R, L, H, F) counts; CBIS-DDSM's single
     "CC"/"MLO" is a view, not an orientation, and is reported as such.
     """
-    values = multi_values(ds.get("PatientOrientation"))
+    values, where = multi_values(ds.get("PatientOrientation")), ""
+    if not values:  # a tomosynthesis volume (Enhanced MG too): the Patient Orientation in Frame functional group
+        for group, item in functional_group_items(ds, "PatientOrientationInFrameSequence"):
+            if values := multi_values(item.get("PatientOrientation")):
+                where = f" in {group}"
+                break
     if not values:
         return Orientation()
     if len(values) == 2 and all(v and set(v) <= _ORIENTATION_LETTERS for v in values):
-        return Orientation(values[0], values[1], "PatientOrientation (0020,0020)")
+        return Orientation(values[0], values[1], f"PatientOrientation (0020,0020){where}")
     shown = "\\".join(values)
-    return Orientation("", "", f"PatientOrientation (0020,0020) {shown!r} is not a row\\column pair")
+    return Orientation("", "", f"PatientOrientation (0020,0020){where} {shown!r} is not a row\\column pair")
 
 
 def image_meta(ds: Any) -> ImageMeta:

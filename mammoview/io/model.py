@@ -323,6 +323,12 @@ class ImageInfo:
     def view(self) -> View | None:
         return View.from_parts(self.laterality.value, self.projection.value)
 
+    @property
+    def tomosynthesis(self) -> bool:
+        """A multi-frame image (a tomosynthesis volume), or any object of a tomosynthesis SOP Class (a 1-frame
+        slice too): it hangs behind the 2-D views and the CAD does not read it."""
+        return self.frames > 1 or self.meta.tomosynthesis
+
     def extent_problem(self) -> str | None:
         """What is wrong with the image's size in mm at its (measured or given) spacing, or None: a spacing that makes
         it smaller than :data:`MIN_EXTENT_MM` or larger than :data:`MAX_EXTENT_MM` is no mammogram's."""

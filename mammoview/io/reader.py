@@ -198,6 +198,16 @@ def decode_frame(image: MammoImage, frame: int) -> MammoImage:
     return _checked(info, lambda: MammoImage(info, _pixels(info, frame), image.display, frame))
 
 
+def frame_outcome(info: ImageInfo, frame: int) -> tuple[npt.NDArray[np.generic], ImageInfo] | LoadError:
+    """:func:`decode_frame`'s pixels and info (with the decoder's warnings) for a helper process: the outcome is
+    returned, a LoadError too (one raised there would not come back: it does not pickle)."""
+    try:
+        image = decode_frame(MammoImage(info, np.zeros((1, 1), np.uint8)), frame)
+    except LoadError as err:
+        return err
+    return np.asarray(image.stored), image.info
+
+
 #: Images larger than this are refused at the header: mammograms are at most ~40 Mpx (a 24 x 30 cm film
 #: digitised at 43.5 um); the viewer holds ~10 bytes per pixel (stored, presentation, display).
 MAX_IMAGE_PIXELS = 150_000_000

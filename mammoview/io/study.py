@@ -84,7 +84,7 @@ def image_order(info: ImageInfo) -> tuple[int, int, int, int, int, int, list[obj
         _VIEW_ORDER.get(view, len(_VIEW_ORDER)) if view is not None else len(_VIEW_ORDER),
         int(info.meta.for_processing),
         int(bool(info.meta.close_up)),
-        int(info.frames > 1),
+        int(info.tomosynthesis),
         exact,
         number,
         natural_key(info.path),
