@@ -47,6 +47,7 @@ from mammoview.gui.read_state import (
     image_key,
     info_key,
     on_slice,
+    saving_refused,
     study_image_key,
     study_info_key,
 )
@@ -196,11 +197,15 @@ class CadController(ReaderActions, QtCore.QObject):
         if not errors:
             return True
         n = len(errors)
+        if saving_refused(self.reader.store.folder):  # never saves here, even once the other viewer is closed
+            advice = ("No: it stays on screen, to be read again in the viewer that saves reads; this window "
+                      "cannot save it, even after that one is closed.")  # fmt: skip
+        else:
+            advice = "No: it stays on screen; free some space and quit again."
         return dialogs.ask_yes_no(
             self.window, "Reads not saved",
             f"Your read of {n} stud{'y' if n == 1 else 'ies'} is not saved ({errors[0]}).\n\n"
-            "Quit anyway and lose it? (No: it stays on screen; free some space, or close the other window, "
-            "and quit again.)",
+            f"Quit anyway and lose it? ({advice})",
         )  # fmt: skip
 
     def shutdown(self) -> None:

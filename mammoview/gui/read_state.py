@@ -472,3 +472,9 @@ def claim_folder(folder: Path) -> None:
                 "this window saves none, so neither overwrites the other's marks; close it and read in the other one"
             )
         raise PermissionError(_refused[key])
+
+
+def saving_refused(folder: Path) -> bool:
+    """Whether this process was refused ``folder`` (another viewer saves reads there): for the rest of its life."""
+    with _claims_lock:
+        return os.path.abspath(folder) in _refused

@@ -32,6 +32,11 @@ class LoadError(Exception):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self) -> tuple[type[LoadError], tuple[Path, str]]:
+        """Pickled with its path and reason (the slice helper process returns one; by ``args`` alone unpickling it
+        failed, which broke the helper's pool and decoded the slice a second time in the viewer's process)."""
+        return (type(self), (self.path, self.reason))
+
 
 class NotAnImage(LoadError):
     """A DICOM object that is not an image (a structured report such as a CAD SR, a presentation state, a key
