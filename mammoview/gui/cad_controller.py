@@ -133,7 +133,8 @@ class CadController(ReaderActions, QtCore.QObject):
             app.applicationStateChanged.connect(
                 lambda st: self.reader.set_active(st == QtCore.Qt.ApplicationState.ApplicationActive)
             )
-        self.reader.saveFailed.connect(lambda msg: window.report_problems("Marks not saved", [msg], critical=True))
+        self._save_failure_said: str | None = None  # the reason a save failed, said once until saves work again
+        self.reader.saveFailed.connect(self._on_save_failed)
         self.reader.loadFailed.connect(lambda msg: window.report_problems("Your read could not be restored", [msg]))
         self.marks_tool.markSelected.connect(self._select_mark)
         for tool, other in ((self.measure_tool, self.prior_measure), (self.prior_measure, self.measure_tool)):
@@ -408,7 +409,18 @@ class CadController(ReaderActions, QtCore.QObject):
             elif same_image:
                 self.overlays[panel.view].set_highlight((mark.x, mark.y))  # the selected mark's slice came back
 
+    def _on_save_failed(self, msg: str) -> None:
+        """A save failed: the dialog once per reason (a full disk failed every mark, one critical box each), the
+        status bar each time; said again after saves have worked."""
+        if msg == self._save_failure_said:
+            self.window.show_status(f"Marks not saved: {msg}", 8000)
+            return
+        self._save_failure_said = msg
+        self.window.report_problems("Marks not saved", [msg], critical=True)
+
     def _on_marks_changed(self) -> None:
+        if not self.reader.unsaved:  # every read is on disk again: a new failure is said in full
+            self._save_failure_said = None
         if self.selected_mark is not None and self.reader.mark(self.selected_mark.id) is None:
             self._unselect_mark()  # deleted or undone: its highlight goes with it
         if self.unlocked and any(o.result is None and self.image_result(o.panel) for o in self.overlays.values()):

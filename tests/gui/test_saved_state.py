@@ -170,3 +170,26 @@ def test_a_recent_entry_without_paths_never_breaks_the_recent_menu(main_window, 
     menu.aboutToShow.emit()
     assert not errors
     QtCore.QCoreApplication.processEvents()
+
+
+def test_a_save_that_keeps_failing_is_said_once_not_once_per_mark(main_window, load, qtbot, tmp_path, monkeypatch):
+    """On a full disk every mark raised another critical box (five marks, five boxes); now the box comes once per
+    reason, the status bar says it each time, and after saves have worked again a new failure is said in full."""
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    reports: list[str] = []
+    w.problemsReported.connect(lambda title, text: reports.append(title))
+    real_save = ReadStore.save
+    monkeypatch.setattr(ReadStore, "save", full_disk)
+    for k in range(3):
+        w.cad.reader.add(View.LCC, "LCC.dcm", 10.0 + k, 20.0, MarkKind.MASS)
+    assert reports.count("Marks not saved") == 1
+    assert "Marks not saved" in w.statusBar().currentMessage()
+    monkeypatch.setattr(ReadStore, "save", real_save)  # space freed
+    w.cad.reader.add(View.LCC, "LCC.dcm", 40.0, 20.0, MarkKind.MASS)
+    assert not w.cad.reader.unsaved
+    monkeypatch.setattr(ReadStore, "save", full_disk)  # full again: said again
+    w.cad.reader.add(View.LCC, "LCC.dcm", 50.0, 20.0, MarkKind.MASS)
+    assert reports.count("Marks not saved") == 2
+    monkeypatch.setattr(ReadStore, "save", real_save)  # (the window closes with every read saved)
+    w.cad.reader.retry_unsaved()
