@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from mammoview.cli.detect import add_model_options
 from mammoview.cli.info import parse_spacing
+from mammoview.cli.output import check_json_out, write_json_out
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,15 +32,13 @@ def run(args: argparse.Namespace) -> int:
 
     from mammoview.cad.device import configure_threads
     from mammoview.cad.patches import classify_patch, prepare_patch
-    from mammoview.cad.weights import atomic_write_text, load_model
+    from mammoview.cad.weights import load_model
     from mammoview.io import LoadError, read_image, scan_paths
     from mammoview.io.pixels import to_presentation
 
     configure_threads(args.threads)
     model = load_model(args.model, args.models_dir, args.device)
-    to_stdout = args.json_out is None or str(args.json_out) == "-"
-    if not to_stdout and args.json_out.is_dir():  # said before any work, not after the whole batch
-        raise ValueError(f"--json {args.json_out} is a folder: give the file to write")
+    check_json_out(args.json_out)
     # the outputs follow the arguments (a file that cannot be read keeps its place, as before folders were read):
     # each argument is scanned on its own, a file reached twice is classified once
     items: list[Any] = []
@@ -93,10 +91,5 @@ def run(args: argparse.Namespace) -> int:
         "model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
         "patches": out,
     }
-    text = json.dumps(doc, indent=1) + "\n"
-    if to_stdout:
-        sys.stdout.write(text)
-    else:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(args.json_out, text)
+    write_json_out(args.json_out, doc)
     return 1 if failed else 0

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from mammoview.cli.detect import add_model_options
 from mammoview.cli.info import parse_spacing
+from mammoview.cli.output import check_json_out, spacing_warning, write_json_out
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,13 +32,12 @@ def run(args: argparse.Namespace) -> int:
     from mammoview.cad.device import configure_threads
     from mammoview.cad.preprocess import IMPLANT_NOTE, ImageRefused, check_cad_input, estimate_spacing
     from mammoview.cad.types import DensityResult, denser_breast
-    from mammoview.cad.weights import atomic_write_text, load_model
+    from mammoview.cad.weights import load_model
     from mammoview.io import LoadError, group_studies, read_image, scan_paths
 
     configure_threads(args.threads)
     model = load_model(args.model, args.models_dir, args.device, task=TASK)
-    if str(args.json_out) != "-" and args.json_out.is_dir():  # said before any work, as detect does
-        raise ValueError(f"--json {args.json_out} is a folder: give the file to write")
+    check_json_out(args.json_out)
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
     guessed: list[Path] = []
     failed = len(scan.errors)
@@ -88,17 +87,10 @@ def run(args: argparse.Namespace) -> int:
                         "exam": {**exam[1].to_json(), "breast": exam[0]} if exam is not None else None})  # fmt: skip
     doc = {"model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
            "images": images, "studies": studies}  # fmt: skip
-    if str(args.json_out) == "-":  # for a pipe: nothing else goes to standard output
-        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
-        sys.stdout.flush()
-    else:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
+    write_json_out(args.json_out, doc)
     if guessed:
-        first = f"{guessed[0]}" + (f" and {len(guessed) - 1} more" if len(guessed) > 1 else "")
-        print(f"mammoview density: warning: no pixel spacing in {first}; a 230 mm tall image with square pixels "
-              "was assumed, and the breast's size on the network's canvas depends on it: pass --pixel-spacing "
-              "ROW,COL", file=sys.stderr)  # fmt: skip
+        consequence = "The breast's size on the density network's canvas depends on it"
+        print(spacing_warning("density", guessed, consequence), file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mammoview.cli.info import parse_spacing
+from mammoview.cli.output import check_json_out, spacing_warning, write_json_out
 
 
 def probability(text: str) -> float:
@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
     from mammoview.cad.preprocess import IMPLANT_NOTE, ImageRefused
     from mammoview.cad.render import write_heatmap_files
     from mammoview.cad.types import Progress
-    from mammoview.cad.weights import ModelError, atomic_write_text, load_model, load_optional
+    from mammoview.cad.weights import ModelError, load_model, load_optional
     from mammoview.io import LoadError, read_image, scan_paths
     from mammoview.io.pixels import to_presentation
 
@@ -239,8 +239,7 @@ def run(args: argparse.Namespace) -> int:
         threshold = threshold_at_rate(model.entry, args.fp_per_image, args.flip_tta, args.map_windows)
     if args.heatmaps is not None:
         args.heatmaps.mkdir(parents=True, exist_ok=True)  # fails here, in one line, before any work
-    if args.json_out.is_dir():  # said before any work, not after the whole batch
-        raise ValueError(f"--json {args.json_out} is a folder: give the file to write")
+    check_json_out(args.json_out)
     if args.sr is not None:  # as --heatmaps: a file in the folder's place is said before any work
         if args.sr.exists() and not args.sr.is_dir():
             raise ValueError(f"--sr {args.sr} is a file: give the folder to write the DICOM SRs into")
@@ -306,14 +305,10 @@ def run(args: argparse.Namespace) -> int:
         "model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
         "images": entries,
     }
-    if str(args.json_out) == "-":  # for a pipe (jq, a script): nothing else goes to standard output
-        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
-        sys.stdout.flush()
-    else:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(args.json_out, json.dumps(doc, indent=1) + "\n")
+    write_json_out(args.json_out, doc)
     if guessed:
-        print(spacing_warning(guessed), file=sys.stderr)
+        consequence = "The network reads lesions at a fixed size in mm, so a wrong spacing costs findings"
+        print(spacing_warning("detect", guessed, consequence), file=sys.stderr)
     if args.sr is not None:
         failed += write_srs(
             args.sr,
@@ -331,16 +326,6 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
-
-
-def spacing_warning(paths: Sequence[Path]) -> str:
-    """The warning for images that carried no pixel spacing (the CAD then guessed one)."""
-    from mammoview.cad.preprocess import ASSUMED_IMAGE_HEIGHT_MM
-
-    first = f"{paths[0]}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
-    return (f"mammoview detect: warning: no pixel spacing in {first}; the CAD assumed a "
-            f"{ASSUMED_IMAGE_HEIGHT_MM:.0f} mm tall image with square pixels. The network reads lesions at a fixed "
-            "size in mm, so a wrong spacing costs findings: pass --pixel-spacing ROW,COL (see the README)")  # fmt: skip
 
 
 def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model: Any, quiet: bool = False,

@@ -21,6 +21,7 @@ from mammoview.cad.types import (
     ModelInfo,
     StudyCadResult,
 )
+from mammoview.gui.read_state import MarkKind, image_key
 from mammoview.io.model import Laterality, View
 
 TINY = {"widths": [4, 8, 8, 8]}
@@ -76,6 +77,18 @@ def cad_window(cad_models: Path, main_window, qtbot) -> Iterator[object]:  # typ
     assert main_window.cad.unavailable is None, main_window.cad.unavailable
     yield main_window
     main_window.cad.shutdown()
+
+
+@pytest.fixture(name="study")
+def marked_study(cad_window, load, synthetic_study):  # type: ignore[no-untyped-def]
+    """``study``: the synthetic study in the CAD window, a reader mark on R CC and planted CAD findings (a
+    calcification under the mark, a mass on L MLO) -- what the export tests picture."""
+    load(cad_window, [synthetic_study])
+    w = cad_window
+    w.cad.reader.add(View.RCC, image_key(w.panels[View.RCC].image), 90, 200, MarkKind.MASS)
+    w.cad.set_result(planted_result(w, {View.RCC: [finding(FindingKind.CALCIFICATION, 90, 200)],
+                                        View.LMLO: [finding(FindingKind.MASS, 220, 150, half=15)]}))  # fmt: skip
+    return w
 
 
 def blob_heatmap(rows: int, cols: int, cx: float, cy: float, radius: float, cell: int = 8) -> Heatmap:

@@ -12,7 +12,6 @@ from mammoview.cad.types import FindingKind
 from mammoview.gui import export_dialog
 from mammoview.gui.export import CAPTION, export_json, export_study, grab_shown, legend_info
 from mammoview.gui.export_legend import legend_height
-from mammoview.gui.read_state import MarkKind, image_key
 from mammoview.gui.sr_export import export_sr
 from mammoview.io.model import View
 from tests.gui import cad_support
@@ -21,6 +20,7 @@ from tests.gui.conftest import STUDY_UID
 
 #: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
 cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
+marked_study = cad_support.marked_study  # the fixture `study`
 
 
 def read_rgb(path) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -28,16 +28,6 @@ def read_rgb(path) -> np.ndarray:  # type: ignore[no-untyped-def]
     buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * img.height())
     rows = buf.reshape(img.height(), img.bytesPerLine())[:, : 3 * img.width()]
     return rows.reshape(img.height(), img.width(), 3).copy()  # the QImage's buffer dies with it
-
-
-@pytest.fixture()
-def study(cad_window, load, synthetic_study):  # type: ignore[no-untyped-def]
-    load(cad_window, [synthetic_study])
-    w = cad_window
-    w.cad.reader.add(View.RCC, image_key(w.panels[View.RCC].image), 90, 200, MarkKind.MASS)
-    w.cad.set_result(planted_result(w, {View.RCC: [finding(FindingKind.CALCIFICATION, 90, 200)],
-                                        View.LMLO: [finding(FindingKind.MASS, 220, 150, half=15)]}))  # fmt: skip
-    return w
 
 
 def test_export_writes_png_with_heatmap_colours_and_caption_and_a_findings_json(study, tmp_path):

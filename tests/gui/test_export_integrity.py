@@ -8,25 +8,13 @@ import os
 
 import pytest
 
-from mammoview.cad.types import FindingKind
 from mammoview.gui import export_dialog
 from mammoview.gui.export import export_study, legend_info
-from mammoview.gui.read_state import MarkKind, image_key
 from mammoview.io.model import View
 from tests.gui import cad_support
-from tests.gui.cad_support import finding, planted_result
 
 cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
-
-
-@pytest.fixture()
-def study(cad_window, load, synthetic_study):  # type: ignore[no-untyped-def]
-    load(cad_window, [synthetic_study])
-    w = cad_window
-    w.cad.reader.add(View.RCC, image_key(w.panels[View.RCC].image), 90, 200, MarkKind.MASS)
-    w.cad.set_result(planted_result(w, {View.RCC: [finding(FindingKind.CALCIFICATION, 90, 200)],
-                                        View.LMLO: [finding(FindingKind.MASS, 220, 150, half=15)]}))  # fmt: skip
-    return w
+marked_study = cad_support.marked_study  # the fixture `study`
 
 
 def _disk_full(*args, **kwargs):  # type: ignore[no-untyped-def]

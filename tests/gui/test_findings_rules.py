@@ -18,6 +18,7 @@ from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import PLANTED_MODEL, finding, planted_result
 from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
+from tests.gui.test_frames import tomo_study  # noqa: F401  (fixture: L CC a volume only)
 
 cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
 
@@ -126,17 +127,13 @@ def test_the_export_names_only_an_operating_point_that_was_applied(cad_window, l
     assert point["chosen_fp_per_image"] is None, point
 
 
-def test_a_click_on_a_slice_does_not_pick_a_mark_of_another_slice(main_window, load, tmp_path, qtbot):
+def test_a_click_on_a_slice_does_not_pick_a_mark_of_another_slice(main_window, load, tomo_study, qtbot):  # noqa: F811
     """A mark placed on slice 1 of a tomosynthesis volume is drawn there only; on slice 2 a click at the same place
     must place a new mark (or select nothing), not select the mark that is not drawn."""
-    from tests.gui.test_frames import step, write_tomo
+    from tests.gui.test_frames import step
 
-    folder = tmp_path / "dbt"
-    for view in ("RCC", "RMLO", "LMLO"):
-        write_view(folder, f"{view}.dcm", view)
-    write_tomo(folder / "LCC_tomo.dcm")
     w = main_window
-    load(w, [folder])
+    load(w, [tomo_study])
     w._activate(w.panels[View.LCC])
     panel = w.panels[View.LCC]
     mark = w.cad.marks_tool.place(panel, 120.0, 300.0)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6 import QtCore, QtWidgets
 from PySide6.QtTest import QTest
 
@@ -11,9 +9,9 @@ from mammoview.cad.types import FindingKind
 from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import finding, planted_result
-from tests.gui.conftest import mouse, write_view
+from tests.gui.conftest import mouse
 from tests.gui.test_cad_operating import with_sources
-from tests.gui.test_frames import write_tomo
+from tests.gui.test_frames import tomo_study  # noqa: F401  (fixture: L CC a volume only)
 from tests.gui.test_reader_marks import LEFT, NONE, click_stored, selected_r1
 
 #: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
@@ -55,15 +53,11 @@ def test_an_arrow_key_after_using_the_assessment_box_records_no_decision(main_wi
         assert w.hanging.isAncestorOf(QtWidgets.QApplication.focusWidget())
 
 
-def test_slice_keys_still_step_after_the_cc_pair_then_the_mlo_pair(main_window, load, tmp_path: Path, qtbot):
+def test_slice_keys_still_step_after_the_cc_pair_then_the_mlo_pair(main_window, load, tomo_study, qtbot):  # noqa: F811
     """Alt+2 (CC pair), Alt+3 (MLO pair), Alt+1 (four views), the usual pair-by-pair read: the keyboard stays with
     the images, and Down still steps the L CC volume's slices."""
-    folder = tmp_path / "dbt"
-    for view in ("RCC", "RMLO", "LMLO"):
-        write_view(folder, f"{view}.dcm", view)
-    write_tomo(folder / "LCC_tomo.dcm")
     w = main_window
-    load(w, [folder])
+    load(w, [tomo_study])
     active(w, qtbot)
     panel = w.panels[View.LCC]
     w._activate(panel)

@@ -11,8 +11,9 @@ from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
 from tests.synthetic import code_item
 
 
-def test_cad_after_the_reader_moves_a_mislabelled_image_uses_its_new_side(cad_window, load, tmp_path, qtbot,  # noqa: F811
-                                                                         monkeypatch):  # fmt: skip
+@pytest.fixture()
+def mislabelled(cad_window, load, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]  # noqa: F811
+    """The CAD window on a study whose left CC the modality labelled R (it hangs behind R CC, L CC is empty)."""
     from mammoview.gui import dialogs
 
     monkeypatch.setattr(dialogs, "message_box", lambda *a, **k: None)
@@ -20,17 +21,25 @@ def test_cad_after_the_reader_moves_a_mislabelled_image_uses_its_new_side(cad_wi
     for view in SYNTHETIC_VIEWS:
         if view != "LCC":
             write_view(folder, f"{view}.dcm", view)
-    write_view(folder, "LCC.dcm", "LCC", laterality="R")  # the left CC, labelled R by the modality
-    window = cad_window
-    load(window, [folder])
+    write_view(folder, "LCC.dcm", "LCC", laterality="R")
+    load(cad_window, [folder])
+    return cad_window
+
+
+def left_cc(window):  # type: ignore[no-untyped-def]
+    """The mislabelled left CC's display (among R CC's images)."""
+    return next(d for d in window.choices[View.RCC] if d.image.path.name == "LCC.dcm")
+
+
+def test_cad_after_the_reader_moves_a_mislabelled_image_uses_its_new_side(mislabelled, qtbot):
+    window = mislabelled
     assert window.panels[View.LCC].image is None and len(window.choices[View.RCC]) == 2
     window.cad.run()
     qtbot.waitUntil(lambda: window.cad.result is not None, timeout=30_000)
     first = window.cad.result
     assert first.breasts[Laterality.RIGHT].n_views == 3 and first.breasts[Laterality.LEFT].n_views == 1
     # the reader shows it where it belongs ("This image is really… L CC"), then asks the CAD again
-    lcc = next(d for d in window.choices[View.RCC] if d.image.path.name == "LCC.dcm")
-    window.assign_view(lcc, View.LCC)
+    window.assign_view(left_cc(window), View.LCC)
     assert window.panels[View.LCC].image.path.name == "LCC.dcm"
     # the result on screen counted it in the right breast: dropped at once (first read not done: not re-run)
     assert window.cad.result is None and "views changed" in window.statusBar().currentMessage()
@@ -105,27 +114,30 @@ def test_a_view_hung_in_another_views_slot_is_named_on_its_panel(main_window, lo
     assert position in extra.split(" · "), title
 
 
-def test_an_assignment_after_the_first_read_computes_the_cad_again(cad_window, load, tmp_path, qtbot,  # noqa: F811
-                                                                    monkeypatch):  # fmt: skip
+def test_an_assignment_after_the_first_read_computes_the_cad_again(mislabelled, qtbot):
     """With CAD shown, moving an image to its right view left the breast scores of the old view on screen."""
-    from mammoview.gui import dialogs
-
-    monkeypatch.setattr(dialogs, "message_box", lambda *a, **k: None)
-    folder = tmp_path / "study"
-    for view in SYNTHETIC_VIEWS:
-        if view != "LCC":
-            write_view(folder, f"{view}.dcm", view)
-    write_view(folder, "LCC.dcm", "LCC", laterality="R")
-    window = cad_window
-    load(window, [folder])
+    window = mislabelled
     window.commands["cad_first_read_done"].trigger()
     qtbot.waitUntil(lambda: window.cad.result is not None, timeout=30_000)
-    lcc = next(d for d in window.choices[View.RCC] if d.image.path.name == "LCC.dcm")
     with qtbot.waitSignal(window.cad.runner.resultReady, timeout=30_000):
-        window.assign_view(lcc, View.LCC)
+        window.assign_view(left_cc(window), View.LCC)
     qtbot.waitUntil(lambda: window.cad.result is not None, timeout=30_000)
     assert window.cad.result.breasts[Laterality.LEFT].n_views == 2
     with qtbot.waitSignal(window.cad.runner.resultReady, timeout=30_000):  # undone: the old views again
         window.undo_assignment(window.panels[View.LCC].display)
     qtbot.waitUntil(lambda: window.cad.result is not None, timeout=30_000)
     assert window.cad.result.breasts[Laterality.LEFT].n_views == 1
+
+
+def test_an_assignment_while_the_cad_runs_does_not_show_the_old_views_result(mislabelled, qtbot):
+    """A view assigned while the CAD still ran on the old views: that run's result landed on screen."""
+    window = mislabelled
+    window.commands["cad_first_read_done"].trigger()  # CAD shown from now on: it starts
+    assert window.cad.runner.running
+    window.assign_view(left_cc(window), View.LCC)  # while that run (of the old views) is still going
+    qtbot.wait(200)
+    qtbot.waitUntil(lambda: not window.cad.runner.running and window.cad.result is not None, timeout=30_000)
+    lcc_result = window.cad.result_for(window.panels[View.LCC].image)
+    assert lcc_result is not None and lcc_result.view is View.LCC
+    assert window.cad.result.breasts[Laterality.LEFT].n_views == 2
+    assert window.cad.result.breasts[Laterality.RIGHT].n_views == 2

@@ -1,0 +1,44 @@
+"""``--json OUT`` of the commands that write one document (detect, classify, density): checked before any work,
+written whole at the end, to standard output for ``-`` (a pipe: nothing else goes there)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def to_stdout(out: Path | None) -> bool:
+    """Whether ``--json`` asks for standard output (``-``, or none given where that is the default)."""
+    return out is None or str(out) == "-"
+
+
+def check_json_out(out: Path | None) -> None:
+    """Refuse a folder as ``--json OUT`` before any work (said at once, not after the whole batch)."""
+    if not to_stdout(out) and out is not None and out.is_dir():
+        raise ValueError(f"--json {out} is a folder: give the file to write")
+
+
+def write_json_out(out: Path | None, doc: Any) -> None:
+    """``doc`` as indented JSON to ``out`` (its folder made; written whole or not at all) or standard output."""
+    from mammoview.io.files import atomic_write_bytes
+
+    text = json.dumps(doc, indent=1) + "\n"
+    if to_stdout(out):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    assert out is not None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out, text.encode("utf-8"), private=False)  # an output: the user's umask
+
+
+def spacing_warning(command: str, paths: list[Path], consequence: str) -> str:
+    """The warning for images that carried no pixel spacing (a 230 mm tall image with square pixels was assumed)."""
+    from mammoview.cad.preprocess import ASSUMED_IMAGE_HEIGHT_MM
+
+    first = f"{paths[0]}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
+    size = f"{ASSUMED_IMAGE_HEIGHT_MM:.0f} mm"
+    return (f"mammoview {command}: warning: no pixel spacing in {first}; a {size} tall image with square pixels "
+            f"was assumed. {consequence}: pass --pixel-spacing ROW,COL (see the README)")  # fmt: skip
