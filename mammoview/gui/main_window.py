@@ -184,7 +184,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             area.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # the keys stay with the images
             area.setWidget(widget)
-            area.setMinimumWidth(widget.minimumSizeHint().width())
+            # the contents' width and the vertical scroll bar's beside them (it took its width from the contents)
+            area.setMinimumWidth(widget.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width())
             dock.setWidget(area)
         else:
             dock.setWidget(widget)

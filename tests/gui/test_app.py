@@ -164,3 +164,18 @@ def test_the_dark_reading_room_theme_is_the_default_and_can_be_switched_off(main
     finally:
         main_window.commands["dark_theme"].trigger()
     assert main_window.theme == "dark" and app.palette().color(window_colour).lightness() < 60
+
+
+def test_the_scrolling_cad_panel_keeps_its_whole_width(main_window, load, synthetic_study, qtbot):
+    """At 1024 x 700 the CAD panel scrolls; its scroll bar took its width from the contents, so the model line and the
+    Marks choice were cut off at the right edge when the docks were as narrow as they go."""
+    from PySide6 import QtCore
+
+    load(main_window, [synthetic_study])
+    main_window.resize(1024, 700)
+    dock = main_window.findChild(QtWidgets.QDockWidget, "cad_dock")
+    main_window.resizeDocks([dock], [1], QtCore.Qt.Orientation.Horizontal)  # as narrow as the docks go
+    qtbot.wait(100)
+    area = main_window.findChild(QtWidgets.QScrollArea, "cad_dock_scroll")
+    assert area.verticalScrollBar().isVisible()
+    assert area.widget().width() <= area.viewport().width(), (area.widget().width(), area.viewport().width())
