@@ -24,19 +24,16 @@ on a slice belongs to it (``frame``): drawn on that slice only, and its findings
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
 
 from mammoview.gui.display_image import DisplayImage, prepare_display
+from mammoview.gui.helper_process import SLOW_SYNTAXES, HelperProcess, holds_gil
 from mammoview.gui.loader import BackgroundJobs, Cancelled, JobCancelled, Progress
-from mammoview.io.model import LoadError, MammoImage, View
-from mammoview.io.reader import decode_frame, frame_outcome
+from mammoview.io.model import MammoImage, View
+from mammoview.io.reader import decode_frame
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,51 +47,14 @@ CINE_RATES = (5, 10, 15, 20, 30)
 DEFAULT_CINE_RATE = 10
 
 
-#: transfer syntaxes whose decoders hold the GIL for a whole frame (pylibjpeg-openjpeg's JPEG 2000: 0.13-0.39 s
-#: for a 2457 x 1890 slice; pyjpegls's JPEG-LS: 0.23 s): in a worker thread they froze the viewer that long per
-#: slice, so their slices are decoded in a helper process
-GIL_BOUND_SYNTAXES = ("JPEG 2000", "JPEG-LS")
-
-
-class _HelperDecoder:
-    """One helper process (started at the first such slice) that decodes the slices of GIL-bound syntaxes."""
-
-    def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def decode(self, image: MammoImage, frame: int) -> MammoImage:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            pool = self._pool
-        try:
-            outcome = pool.submit(frame_outcome, image.info, frame).result()
-        except (BrokenProcessPool, RuntimeError, OSError) as exc:  # the helper died or could not start: decode here
-            log.warning("slice decoded in the viewer's process (%s)", exc)
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
-            return decode_frame(image, frame)
-        if isinstance(outcome, LoadError):
-            raise outcome
-        stored, info = outcome
-        return MammoImage(info, stored, image.display, frame)
-
-    def shutdown(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-helper = _HelperDecoder()
+#: the slices' helper process (the reader steps slices while reading: none may stall the viewer)
+helper = HelperProcess()
 
 
 def decode_slice(image: MammoImage, frame: int) -> MammoImage:
     """Frame ``frame`` of ``image`` (:func:`decode_frame`), in the helper process for a GIL-bound syntax."""
-    if any(name in image.info.transfer_syntax for name in GIL_BOUND_SYNTAXES):
-        return helper.decode(image, frame)
+    if holds_gil(image.info, SLOW_SYNTAXES):
+        return helper.decode_frame(image, frame)
     return decode_frame(image, frame)
 
 

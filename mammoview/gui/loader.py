@@ -23,10 +23,11 @@ from typing import Any
 from PySide6 import QtCore
 
 from mammoview.gui.display_image import DisplayImage, prepare_display
+from mammoview.gui.helper_process import HelperProcess, decoder_for
 from mammoview.io import hang, load_study, open_paths
 from mammoview.io.dicom import NOT_ERRORS
 from mammoview.io.model import Hanging, LoadError, MammoImage, Study, StudyInfo
-from mammoview.io.reader import SpacingOption
+from mammoview.io.reader import SpacingOption, decode
 
 Progress = Callable[[str], None]
 Cancelled = Callable[[], bool]
@@ -64,14 +65,21 @@ def scan_job(paths: Sequence[str | Path], pixel_spacing: SpacingOption) -> Calla
     return run
 
 
-def load_job(info: StudyInfo, max_workers: int | None = None) -> Callable[[Progress, Cancelled], LoadedStudy]:
-    """Decode (io's thread pool), hang, then build pyramids in parallel (numpy releases the GIL)."""
+def load_job(
+    info: StudyInfo, max_workers: int | None = None, helper: HelperProcess | None = None
+) -> Callable[[Progress, Cancelled], LoadedStudy]:
+    """Decode (io's thread pool), hang, then build pyramids in parallel (numpy releases the GIL).
+
+    With ``helper`` (the worklist's prefetch, decoded while the reader reads) the files whose decoders hold the
+    GIL are decoded in that helper process, so the viewer does not stall on them.
+    """
     workers = max_workers or min(4, max(2, os.cpu_count() or 2))
+    decoder = decode if helper is None else decoder_for(helper)
 
     def run(progress: Progress, cancelled: Cancelled) -> LoadedStudy:
         t0 = time.perf_counter()
         progress(f"Decoding {len(info.images)} image(s)…")
-        study = load_study(info, max_workers=workers, cancelled=cancelled)
+        study = load_study(info, max_workers=workers, cancelled=cancelled, decoder=decoder)
         t1 = time.perf_counter()
         if cancelled():
             raise JobCancelled

@@ -24,6 +24,7 @@ from mammoview.gui.cad_worker import CadOptions
 from mammoview.gui.display_image import DisplayImage
 from mammoview.gui.frames import FrameStepper
 from mammoview.gui.hanging_layout import HangingLayout, Layout
+from mammoview.gui.helper_process import HelperProcess
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, mark_group_unfitted
 from mammoview.gui.loader import BackgroundJobs, LoadedStudy
@@ -78,6 +79,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.jobs = BackgroundJobs(self)
         # The next study of the worklist is decoded while the current one is read.
         self.prefetch = BackgroundJobs(self, priority=QtCore.QThread.Priority.LowPriority)
+        self.prefetch_helper = HelperProcess(nice=10)  # its GIL-bound decodes (started at the first one)
         self._prefetched: LoadedStudy | None = None
         self._prefetching: StudyInfo | None = None  # the study the prefetch decodes
         self._adopted: StudyInfo | None = None  # ... when the reader stepped to it before it landed
@@ -569,6 +571,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.frames.shutdown()
         self.jobs.shutdown()
         self.prefetch.shutdown()
+        self.prefetch_helper.shutdown()
         super().closeEvent(event)
 
 

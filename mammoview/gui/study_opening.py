@@ -23,6 +23,7 @@ from mammoview.io.reader import SpacingOption, format_spacing, parse_spacing, wi
 if TYPE_CHECKING:
     from PySide6 import QtWidgets
 
+    from mammoview.gui.helper_process import HelperProcess
     from mammoview.gui.loader import BackgroundJobs
     from mammoview.gui.prior_compare import PriorComparison
     from mammoview.gui.settings import ViewerSettings
@@ -37,6 +38,7 @@ class StudyOpening:
     if TYPE_CHECKING:  # provided by MainWindow
         jobs: BackgroundJobs
         prefetch: BackgroundJobs
+        prefetch_helper: HelperProcess
         priors: PriorComparison
         _prefetched: LoadedStudy | None
         _prefetching: StudyInfo | None
@@ -242,11 +244,12 @@ class StudyOpening:
         self.open_worklist_study(0 if start is None else start)
 
     def _prefetch_next(self) -> None:
-        """Decode the worklist's next study in the background (one decode thread, low priority)."""
+        """Decode the worklist's next study in the background (one decode thread, low priority; files whose
+        decoders hold the GIL in a helper process at a lower CPU priority, so the reader's viewer never stalls)."""
         index = self.worklist.neighbour(+1)
         if index is not None:
             self._prefetching = self.worklist.entries[index].study
-            self.prefetch.submit(load_job(self._prefetching, max_workers=1))
+            self.prefetch.submit(load_job(self._prefetching, max_workers=1, helper=self.prefetch_helper))
 
 
 def scan_problems_by_study(

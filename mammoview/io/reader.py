@@ -21,7 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from mammoview.io import dicom, raster
-from mammoview.io.model import ImageInfo, LoadError, MammoImage, ModalityTransform, PixelSpacing, StudyInfo
+from mammoview.io.model import (
+    DisplayTransform,
+    ImageInfo,
+    LoadError,
+    MammoImage,
+    ModalityTransform,
+    PixelSpacing,
+    StudyInfo,
+)
 from mammoview.io.orientation import display_transform
 
 _T = TypeVar("_T")
@@ -196,6 +204,18 @@ def decode_frame(image: MammoImage, frame: int) -> MammoImage:
         raise LoadError(info.path, "a single image: it has no other frames")
 
     return _checked(info, lambda: MammoImage(info, _pixels(info, frame), image.display, frame))
+
+
+def decode_outcome(
+    info: ImageInfo,
+) -> tuple[npt.NDArray[np.generic], ImageInfo, DisplayTransform] | LoadError:
+    """:func:`decode`'s pixels, info and display transform for a helper process: the outcome is returned, a
+    LoadError too (a dataclass image would come back without its read-only pixels)."""
+    try:
+        image = decode(info)
+    except LoadError as err:
+        return err
+    return np.asarray(image.stored), image.info, image.display
 
 
 def frame_outcome(info: ImageInfo, frame: int) -> tuple[npt.NDArray[np.generic], ImageInfo] | LoadError:

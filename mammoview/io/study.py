@@ -91,7 +91,12 @@ def image_order(info: ImageInfo) -> tuple[int, int, int, int, int, int, list[obj
     )
 
 
-def load_study(info: StudyInfo, max_workers: int = 4, cancelled: Callable[[], bool] | None = None) -> Study:
+def load_study(
+    info: StudyInfo,
+    max_workers: int = 4,
+    cancelled: Callable[[], bool] | None = None,
+    decoder: Callable[[ImageInfo], MammoImage] = decode,
+) -> Study:
     """Decode every image of a study in a thread pool.
 
     Decoding runs in C (pylibjpeg plugins, numpy), so threads overlap file reads and
@@ -108,6 +113,8 @@ def load_study(info: StudyInfo, max_workers: int = 4, cancelled: Callable[[], bo
     cancelled : callable, optional
         Asked before decoding each image: once it returns True the images not started are not decoded (the
         study returned is then incomplete; the caller that asked drops it).
+    decoder : callable
+        :func:`decode` or one like it (the viewer's prefetch decodes some files in a helper process).
 
     Returns
     -------
@@ -120,7 +127,7 @@ def load_study(info: StudyInfo, max_workers: int = 4, cancelled: Callable[[], bo
         return Study(info=info, images=(), errors=())
     workers = max(1, min(max_workers, len(info.images)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mammoview-load") as pool:
-        futures = [pool.submit(_decode_unless, i, cancelled) for i in info.images]
+        futures = [pool.submit(_decode_unless, i, cancelled, decoder) for i in info.images]
         for fut in futures:
             try:
                 image = fut.result()
@@ -133,9 +140,11 @@ def load_study(info: StudyInfo, max_workers: int = 4, cancelled: Callable[[], bo
     return Study(info=info, images=tuple(images), errors=tuple(errors))
 
 
-def _decode_unless(info: ImageInfo, cancelled: Callable[[], bool] | None) -> MammoImage | None:
-    """:func:`decode`, or None without decoding once ``cancelled()`` (a stale job stops within one image)."""
-    return None if cancelled is not None and cancelled() else decode(info)
+def _decode_unless(
+    info: ImageInfo, cancelled: Callable[[], bool] | None, decoder: Callable[[ImageInfo], MammoImage]
+) -> MammoImage | None:
+    """``decoder(info)``, or None without decoding once ``cancelled()`` (a stale job stops within one image)."""
+    return None if cancelled is not None and cancelled() else decoder(info)
 
 
 def open_paths(

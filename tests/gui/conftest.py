@@ -74,6 +74,7 @@ def main_window(qtbot) -> Iterator[object]:
     yield window
     window.jobs.shutdown()
     window.prefetch.shutdown()
+    window.prefetch_helper.shutdown()
     window.priors.shutdown()
     window.frames.shutdown()
 

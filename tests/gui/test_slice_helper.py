@@ -34,11 +34,11 @@ def test_a_broken_jpeg2000_slice_is_reported_by_the_helper_without_breaking_it(t
     volume = read_image(path)
     try:
         with caplog.at_level(logging.WARNING), pytest.raises(LoadError, match=r"LCC_j2k\.dcm"):
-            frames.helper.decode(volume, 2)
+            frames.helper.decode_frame(volume, 2)
         assert "viewer's process" not in caplog.text  # the helper reported it: not decoded a second time here
         pool = frames.helper._pool
         assert pool is not None
-        assert int(frames.helper.decode(volume, 1).stored[0, 0]) == 101  # ...and the same helper goes on
+        assert int(frames.helper.decode_frame(volume, 1).stored[0, 0]) == 101  # ...and the same helper goes on
         assert frames.helper._pool is pool
     finally:
         frames.helper.shutdown()

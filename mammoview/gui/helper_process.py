@@ -1,0 +1,165 @@
+"""Helper processes for the decoders that hold the interpreter lock (GIL) for a whole image.
+
+pylibjpeg-openjpeg (JPEG 2000), pyjpegls (JPEG-LS) and pylibjpeg-rle (RLE) decode a frame without releasing the
+GIL: in a worker thread they freeze the viewer's event loop for the whole decode (a 4736 x 2624 full-field view:
+RLE ~70 ms, JPEG-LS ~0.6 s, JPEG 2000 ~1 s; a 2457 x 1890 tomosynthesis slice in JPEG 2000: 0.13-0.39 s).  Work
+the reader has not asked for yet, or that runs while the reader reads (the worklist's next study, a volume's
+slices), is decoded in a spawned helper process instead, and its pixels come back through a pipe (a few ms).  A
+study the reader opens and waits for is decoded in threads, as before: nothing to read meanwhile, and no
+process start to pay.
+
+A helper starts at its first use and lives until the viewer closes.  A decoder that crashes on a file (a
+segmentation fault on corrupt data) kills only the helper: that file is reported as unreadable and the next
+call starts a fresh helper.  Where no helper can start at all, the work is done in the viewer's process (logged).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from mammoview.io.model import LoadError, MammoImage
+from mammoview.io.reader import decode, decode_outcome, frame_outcome
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mammoview.io.model import ImageInfo
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+#: transfer syntaxes (by the name pydicom gives their UID) whose decoders hold the GIL for a whole frame
+GIL_BOUND_SYNTAXES = ("JPEG 2000", "JPEG-LS", "RLE")
+
+#: those of them that hold it for long on a tomosynthesis slice (RLE: ~8 ms, decoded in the viewer's process)
+SLOW_SYNTAXES = ("JPEG 2000", "JPEG-LS")
+
+
+def holds_gil(info: ImageInfo, syntaxes: tuple[str, ...] = GIL_BOUND_SYNTAXES) -> bool:
+    """Whether decoding this file's pixels would hold the interpreter (see the module's text)."""
+    return info.file_format == "DICOM" and any(name in info.transfer_syntax for name in syntaxes)
+
+
+#: seconds a fresh helper may take to start and answer (spawning imports numpy and pydicom: ~1 s)
+START_TIMEOUT_S = 60.0
+
+#: a file whose decoder killed the helper process
+CRASHED = "its pixel data crashed the decoder (in a helper process: the viewer is unaffected)"
+
+
+class HelperCrashed(Exception):
+    """The helper process died while running a call."""
+
+
+def _lower_priority(nice: int) -> None:  # the helper's initializer: a module-level function (pickled by name)
+    if nice > 0:
+        with contextlib.suppress(OSError, AttributeError):  # not permitted, or not a POSIX system
+            os.nice(nice)
+
+
+class HelperProcess:
+    """One spawned helper process; ``nice`` > 0 runs it at a lower CPU priority (background work)."""
+
+    def __init__(self, nice: int = 0) -> None:
+        self._nice = nice
+        self._pool: ProcessPoolExecutor | None = None
+        self._unavailable = False  # a helper could not start: this process decodes from then on
+        self._lock = threading.Lock()
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def call(self, fn: Callable[..., _T], *args: Any, fallback: Callable[[], _T]) -> _T:
+        """``fn(*args)`` in the helper (both picklable); ``fallback()`` here when no helper can be started.
+
+        Raises
+        ------
+        HelperCrashed
+            The helper died while running it (a decoder that crashed on the file: the viewer is unaffected).
+        """
+        pool = self._running_pool()
+        if pool is None:
+            return fallback()
+        try:
+            future = pool.submit(fn, *args)
+        except RuntimeError:  # shut down meanwhile (the viewer is closing)
+            return fallback()
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None  # the next call starts a fresh helper
+            raise HelperCrashed from None
+
+    def _running_pool(self) -> ProcessPoolExecutor | None:
+        """The helper, started (and seen to answer) if need be; None when none can start."""
+        with self._lock:
+            if self._pool is not None or self._unavailable:
+                return self._pool
+            pool = None
+            try:  # it answers before any file goes to it: a helper dying on a file is that file's fault
+                pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_lower_priority,
+                    initargs=(self._nice,),
+                )
+                pool.submit(os.getpid).result(timeout=START_TIMEOUT_S)
+            except Exception as exc:  # cannot start here (e.g. a script without a __main__ guard, no /dev/shm)
+                log.warning("no helper process (%s: %s): decoding in the viewer's process", type(exc).__name__, exc)
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                self._unavailable = True
+                return None
+            self._pool = pool
+            return pool
+
+    def decode(self, info: ImageInfo) -> MammoImage:
+        """:func:`mammoview.io.reader.decode` in the helper."""
+        try:
+            outcome = self.call(decode_outcome, info, fallback=lambda: decode_outcome(info))
+        except HelperCrashed:
+            raise LoadError(info.path, CRASHED) from None
+        if isinstance(outcome, LoadError):
+            raise outcome
+        stored, back, display = outcome
+        return MammoImage(back, stored, display)
+
+    def decode_frame(self, image: MammoImage, frame: int) -> MammoImage:
+        """:func:`mammoview.io.reader.decode_frame` in the helper."""
+        try:
+            outcome = self.call(frame_outcome, image.info, frame, fallback=lambda: frame_outcome(image.info, frame))
+        except HelperCrashed:
+            raise LoadError(image.info.path, f"frame {frame + 1}: {CRASHED}") from None
+        if isinstance(outcome, LoadError):
+            raise outcome
+        stored, info = outcome
+        return MammoImage(info, stored, image.display, frame)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def decoder_for(helper: HelperProcess) -> Callable[[ImageInfo], MammoImage]:
+    """A decode for :func:`mammoview.io.study.load_study`: GIL-bound files in ``helper``, the others here."""
+
+    def run(info: ImageInfo) -> MammoImage:
+        return helper.decode(info) if holds_gil(info) else decode(info)
+
+    return run
+
+
+__all__ = ["GIL_BOUND_SYNTAXES", "SLOW_SYNTAXES", "HelperCrashed", "HelperProcess", "decoder_for", "holds_gil"]
