@@ -16,7 +16,14 @@ import numpy as np
 import numpy.typing as npt
 
 from mammoview.io.model import PixelChain, VoiFunction, VoiLut, VoiWindow
-from mammoview.io.pixels import apply_modality, default_window, display_lut, otsu_threshold, window_from_range
+from mammoview.io.pixels import (
+    apply_modality,
+    default_window,
+    display_lut,
+    otsu_threshold,
+    padding_mask,
+    window_from_range,
+)
 
 #: Drag distance (screen pixels) that sweeps the window over the image's whole value range.
 DRAG_PIXELS_PER_RANGE = 600.0
@@ -71,10 +78,11 @@ def image_stats(
 
     The tissue class is split from the background with io's Otsu threshold, on the
     side that is bright after presentation (high values for MONOCHROME2, low for
-    MONOCHROME1), as :func:`mammoview.io.pixels.tissue_window` does.
+    MONOCHROME1), as :func:`mammoview.io.pixels.tissue_window` does.  Padding (Pixel Padding Value) is no tissue:
+    it is left out, as the CAD's presentation values leave it out.
     """
     stored = np.asarray(sample, dtype=np.int64) + value_offset
-    values = np.asarray(apply_modality(stored, chain), dtype=np.float64).ravel()
+    values = np.asarray(apply_modality(stored[~padding_mask(stored, chain)], chain), dtype=np.float64).ravel()
     ends = np.asarray(apply_modality(np.array([stored_min, stored_max], dtype=np.int64), chain), dtype=np.float64)
     vmin, vmax = float(ends.min()), float(ends.max())
     tissue = values

@@ -50,13 +50,30 @@ def pixel_chain(ds: Any, warnings: list[str]) -> PixelChain:
     if photometric not in ("MONOCHROME1", "MONOCHROME2"):
         warnings.append(f"(0028,0004) Photometric Interpretation {photometric or 'missing'}: read as MONOCHROME2")
         photometric = "MONOCHROME2"
+    # PS3.3 C.8.11.3 / C.11.6: INVERSE is the inversion MONOCHROME1 implies (applied once); on a MONOCHROME2 image it
+    # still inverts (as pydicom's apply_presentation_lut and other viewers do): shown as stored, the tissue is dark
+    shape = str(ds.get("PresentationLUTShape", "") or "").strip().upper()
+    presentation_inverse = photometric == "MONOCHROME2" and shape == "INVERSE"
+    if presentation_inverse:
+        warnings.append("(2050,0020) Presentation LUT Shape INVERSE on a MONOCHROME2 image: shown inverted, "
+                        "the minimum value white")  # fmt: skip
+    modality = _modality(ds, signed, warnings)
+    # the VOI LUT's input is the Modality LUT's output: its first mapped value is SS when a rescale may make that
+    # negative (PS3.3 C.11.2.1.1), also for unsigned stored values (an Implicit VR file reads it as US: a first value
+    # >= 2**15 that the rescaled values never reach is then a negative one)
+    voi_signed = signed
+    if modality.lut_data is None and not modality.is_identity:
+        lo, hi = (-(2 ** (bits_stored - 1)), 2 ** (bits_stored - 1) - 1) if signed else (0, 2**bits_stored - 1)
+        ends = (lo * modality.slope + modality.intercept, hi * modality.slope + modality.intercept)
+        voi_signed = signed or (min(ends) < 0 and max(ends) < 2**15)
     return PixelChain(
+        presentation_inverse=presentation_inverse,
         bits_stored=bits_stored,
         signed=signed,
         photometric=photometric,
-        modality=_modality(ds, signed, warnings),
+        modality=modality,
         windows=_windows(ds, warnings),
-        voi_luts=_voi_luts(ds, signed, warnings),
+        voi_luts=_voi_luts(ds, voi_signed, warnings),
         padding_value=int_or_none(ds.get("PixelPaddingValue")),
         padding_range_limit=int_or_none(ds.get("PixelPaddingRangeLimit")),
     )

@@ -220,10 +220,12 @@ class PixelChain:
     voi_luts: tuple[VoiLut, ...] = ()
     padding_value: int | None = None
     padding_range_limit: int | None = None
+    #: Presentation LUT Shape (2050,0020) INVERSE on a MONOCHROME2 image: the Presentation LUT inverts it
+    presentation_inverse: bool = False
 
     @property
     def inverted(self) -> bool:
-        return self.photometric == "MONOCHROME1"
+        return self.photometric == "MONOCHROME1" or self.presentation_inverse
 
 
 @dataclass(frozen=True)
