@@ -53,7 +53,7 @@ def fit_malignancy_calibration(
 ) -> dict[str, Any]:
     """The calibration's manifest form, or ``{"note": why not}`` when it cannot be fitted."""
     p, y = malignancy_pairs(detections, truth, patients)
-    if p.size < 20 or y.min(initial=0) == y.max(initial=0):
+    if p.size < 20 or np.unique(y).size < 2:  # min/max with initial=0 let a malignant-only set through
         return {"note": f"not fitted: {p.size} findings on lesions of known pathology, both classes needed (>= 20)"}
     slope, intercept = fit_platt(p, y)
     data = "validation findings on CBIS-DDSM / mini-MIAS lesions of known pathology (mammoview evaluate)"

@@ -162,7 +162,7 @@ def multiclass_metrics(y_true: ArrayLike, y_pred: ArrayLike, classes: Sequence[s
         per_class[name] = {
             "precision": precision,
             "recall": recall,
-            "f1": _f1(precision, recall),
+            "f1": _f1(tp, int(cm[:, k].sum()) - tp, int(cm[k, :].sum()) - tp),
             "support": int(cm[k, :].sum()),
         }
         if cm[k, :].sum() == 0:
@@ -179,10 +179,16 @@ def multiclass_metrics(y_true: ArrayLike, y_pred: ArrayLike, classes: Sequence[s
     return out
 
 
-def _f1(precision: float, recall: float) -> float:
-    if math.isnan(precision) or math.isnan(recall):
+def _f1(tp: int, fp: int, fn: int) -> float:
+    """``2 TP / (2 TP + FP + FN)``: defined whenever the class has samples (NaN when it has none).
+
+    Equal to the harmonic mean of precision and recall where both are defined, and 0 for a class
+    that has samples but is never predicted (recall 0, precision undefined): leaving such a class
+    out of a macro average would hide exactly the class the model misses.
+    """
+    if tp + fn == 0:
         return math.nan
-    return safe_div(2 * precision * recall, precision + recall) if precision + recall else 0.0
+    return safe_div(2 * tp, 2 * tp + fp + fn)
 
 
 def binary_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, Any]:
@@ -200,7 +206,7 @@ def binary_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, Any]:
         "precision": precision,
         "recall": recall,
         "specificity": safe_div(tn, tn + fp),
-        "f1": _f1(precision, recall),
+        "f1": _f1(tp, fp, fn),
         "confusion": [[tn, fp], [fn, tp]],
     }
 

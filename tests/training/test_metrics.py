@@ -44,7 +44,7 @@ def test_binary_precision_undefined_when_nothing_predicted_positive():
     m = binary_metrics([1, 0, 0], [0, 0, 0])
     assert math.isnan(m["precision"])
     assert m["recall"] == 0.0
-    assert math.isnan(m["f1"])
+    assert m["f1"] == 0.0  # 2TP / (2TP + FP + FN) = 0 / 1: the one lesion was missed
 
 
 def test_confusion_and_multiclass_by_hand():
