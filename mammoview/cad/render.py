@@ -120,10 +120,17 @@ def heatmap_grid(heatmap: Heatmap, image_width: int, image_height: int, cam: str
 
 
 def write_heatmap_files(
-    out_dir: Path, stem: str, presentation: npt.NDArray[np.float32], heatmap: Heatmap, cam: str = "cam"
+    out_dir: Path,
+    stem: str,
+    presentation: npt.NDArray[np.float32],
+    heatmap: Heatmap,
+    cam: str = "cam",
+    image: str | None = None,
 ) -> tuple[Path, Path, Path]:
     """Write ``<stem>.png`` (overlay), ``<stem>.npy`` (the heatmap as float32 [0, 1]) and ``<stem>.json``
-    (where its cells lie on the stored image, :func:`heatmap_grid`); return the three paths."""
+    (where its cells lie on the stored image, :func:`heatmap_grid`, and ``image``: the file it is of, since images
+    of one name in several folders -- every TCIA CBIS-DDSM file is ``1-1.dcm`` -- get ``1-1``, ``1-1_2``...);
+    return the three paths."""
     import json
 
     from matplotlib.image import imsave  # only the CLI writes pictures; keep import-time light
@@ -135,5 +142,8 @@ def write_heatmap_files(
     imsave(png, overlay(presentation, heatmap))
     np.save(npy, heatmap.as_float())
     rows, cols = presentation.shape
-    atomic_write_text(grid, json.dumps(heatmap_grid(heatmap, cols, rows, cam), indent=1) + "\n")
+    doc = heatmap_grid(heatmap, cols, rows, cam)
+    if image is not None:
+        doc["image"] = image
+    atomic_write_text(grid, json.dumps(doc, indent=1) + "\n")
     return png, npy, grid

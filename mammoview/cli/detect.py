@@ -202,8 +202,12 @@ def verified_or_not(model: Any, models_dir: Path | None, device: str | None) -> 
     return model
 
 
+#: bytes of an image's file name kept in its heatmaps' names (``<stem>_12.json`` must stay a legal file name)
+STEM_BYTES = 230
+
+
 def _stem(path: Path, used: set[str]) -> str:
-    stem = path.stem or path.name
+    stem = (path.stem or path.name).encode("utf-8")[:STEM_BYTES].decode("utf-8", errors="ignore")
     name, k = stem, 1
     while name in used:  # the same file name in different folders
         k += 1
@@ -283,7 +287,9 @@ def run(args: argparse.Namespace) -> int:
                 entry["path"] = str(path)
                 if args.heatmaps is not None:
                     pres = to_presentation(image.stored, image.info.chain)
-                    write_heatmap_files(args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"], args.cam)
+                    write_heatmap_files(
+                        args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"], args.cam, image=str(path)
+                    )
                 entries.append(entry)
                 results[str(path)] = result
                 if result.spacing_estimated:

@@ -28,7 +28,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mammoview.gui.export_legend import LegendInfo, legend_height, paint_legend
 from mammoview.gui.matching import RULE
 from mammoview.gui.read_state import ReadState, image_key, now_iso, study_pseudonym
-from mammoview.io.files import user_umask
+from mammoview.io.files import temp_prefix, user_umask
 from mammoview.io.model import View
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def _write_pair(image: QtGui.QImage, png: Path, doc: dict[str, Any], js: Path) -
     tmps: list[str] = []
     try:
         for target, suffix in ((png, ".png"), (js, ".json")):
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+            fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=suffix, dir=target.parent)
             os.close(fd)
             tmps.append(tmp)
         if not image.save(tmps[0]):  # PNG: from the ".png" suffix

@@ -7,6 +7,7 @@ INI file in that folder, so tests never touch the reader's real settings.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,17 +18,40 @@ ORGANISATION = "mammoview"
 APPLICATION = "mammoview"
 MAX_RECENT = 10
 
+log = logging.getLogger(__name__)
+
 
 def open_settings() -> QtCore.QSettings:
-    """The application's QSettings (an INI file under ``$MAMMOVIEW_APP_DATA`` when set)."""
+    """The application's QSettings (an INI file under ``$MAMMOVIEW_APP_DATA`` when set).
+
+    A folder that cannot be made (read-only, under a file, a share not mounted) is no reason not to start: the
+    settings are then this session's only (QSettings keeps them in memory), and the reads' saves say why they fail.
+    The file is the user's only (0600), as the reads are: its recent studies name patients and their folders."""
     app_data = os.environ.get("MAMMOVIEW_APP_DATA")
     if app_data:
         folder = Path(app_data)
-        folder.mkdir(parents=True, exist_ok=True)
-        return QtCore.QSettings(str(folder / "mammoview.ini"), QtCore.QSettings.Format.IniFormat)
-    return QtCore.QSettings(
-        QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, ORGANISATION, APPLICATION
-    )
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.warning("settings folder %s cannot be made (%s): settings of this session only", folder, exc)
+        settings = QtCore.QSettings(str(folder / "mammoview.ini"), QtCore.QSettings.Format.IniFormat)
+    else:
+        settings = QtCore.QSettings(
+            QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, ORGANISATION, APPLICATION
+        )
+    _private(Path(settings.fileName()))
+    return settings
+
+
+def _private(path: Path) -> None:
+    """Make ``path`` (created empty when missing) readable by the user only; QSettings keeps the mode on rewrites."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if os.name == "posix" and path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass  # not writable: nothing is written there either
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False, private
     else the mode any new file gets under the user's umask (a command's output, a model).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -41,6 +41,18 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False, private
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+#: bytes of a file's name kept in its temporary file's name: the temporary name (dot, name, dot, 8 random letters,
+#: suffix) must stay within the 255 bytes a file name may have, however long the name being written is
+TEMP_NAME_BYTES = 200
+
+
+def temp_prefix(path: Path) -> str:
+    """``.<name>.`` for the temporary file written beside ``path``, the name cut to :data:`TEMP_NAME_BYTES` bytes
+    (UTF-8, whole characters): a legal long name (240 bytes) must not fail as a temporary name over 255 bytes."""
+    name = path.name.encode("utf-8")[:TEMP_NAME_BYTES].decode("utf-8", errors="ignore")
+    return f".{name}."
 
 
 def user_umask() -> int:

@@ -1,0 +1,55 @@
+"""The app data folder (unwritable, private), and exports to long, odd paths."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mammoview.gui.export import export_study
+from mammoview.gui.settings import RecentStudy, ViewerSettings
+from tests.gui import cad_support
+
+cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
+marked_study = cad_support.marked_study  # the fixture `study`
+
+
+def test_the_viewer_starts_when_its_app_data_folder_cannot_be_made(qtbot, tmp_path, monkeypatch):
+    """$MAMMOVIEW_APP_DATA on a read-only disk, a share not mounted, under a file: the viewer starts anyway (its saves
+    then say why they fail), instead of ``mammoview view: error: [Errno 13] Permission denied`` and no viewer."""
+    from mammoview.gui.main_window import MainWindow
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(blocker / "appdata"))  # mkdir fails here, even for root
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.jobs.shutdown()
+    window.prefetch.shutdown()
+    window.priors.shutdown()
+    window.frames.shutdown()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes")
+def test_the_settings_file_naming_recent_patients_is_the_users_only(tmp_path, monkeypatch):
+    """The recent studies (patient name, ID, date and folders) are in the settings file: 0600 like the reads, not
+    world-readable beside them."""
+    monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(tmp_path / "appdata"))
+    os.umask(0o022)
+    settings = ViewerSettings()
+    settings.add_recent(RecentStudy(("/data/Mueller Juergen PID-778899/1.dcm",), "Mueller Juergen | ID PID-778899"))
+    settings.sync()
+    ini = tmp_path / "appdata" / "mammoview.ini"
+    assert "PID-778899" in ini.read_text()
+    assert ini.stat().st_mode & 0o077 == 0, oct(ini.stat().st_mode)
+    settings.add_recent(RecentStudy(("/data/other/1.dcm",), "Other"))  # rewritten: still private
+    settings.sync()
+    assert ini.stat().st_mode & 0o077 == 0, oct(ini.stat().st_mode)
+
+
+def test_export_to_a_long_legal_file_name(study, tmp_path):
+    """A 240-byte name is a legal file name; the export's temporary files beside it must not be over 255 bytes."""
+    name = "Müller Jürgen " + "x" * 220 + ".png"  # 240 bytes in UTF-8
+    assert len(name.encode()) == 240
+    out = export_study(study, tmp_path / "exports" / name)
+    assert out.png.exists() and out.json.exists()
