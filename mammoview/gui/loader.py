@@ -27,7 +27,7 @@ from mammoview.gui.helper_process import HelperProcess, decoder_for
 from mammoview.io import hang, load_study, open_paths
 from mammoview.io.dicom import NOT_ERRORS
 from mammoview.io.model import Hanging, LoadError, MammoImage, Study, StudyInfo
-from mammoview.io.reader import SpacingOption, decode
+from mammoview.io.reader import SpacingOption
 
 Progress = Callable[[str], None]
 Cancelled = Callable[[], bool]
@@ -74,7 +74,7 @@ def load_job(
     GIL are decoded in that helper process, so the viewer does not stall on them.
     """
     workers = max_workers or min(4, max(2, os.cpu_count() or 2))
-    decoder = decode if helper is None else decoder_for(helper)
+    decoder = None if helper is None else decoder_for(helper)
 
     def run(progress: Progress, cancelled: Cancelled) -> LoadedStudy:
         t0 = time.perf_counter()

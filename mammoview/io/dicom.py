@@ -69,7 +69,7 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         if kind := header.non_image_object(ds):
             raise NotAnImage(path, f"not an image: a DICOM {kind} (SOP Class {ds.SOPClassUID})")
         ts = _transfer_syntax(ds)
-        _check_pixel_element(path, fp, ds, ts, warnings)
+        complete = _check_pixel_element(path, fp, ds, ts, warnings)
     rows, cols = _int_attr(path, ds, "Rows", 0), _int_attr(path, ds, "Columns", 0)
     if rows <= 0 or cols <= 0:
         raise LoadError(path, f"(0028,0010)/(0028,0011) Rows x Columns is {rows} x {cols}")
@@ -82,7 +82,7 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         warnings.append(f"colour image ({photometric}, {samples} samples): converted to grey (luma)")
     # a multi-frame image (a tomosynthesis volume) is no problem of its file: it opens at its first frame, the
     # viewer steps through the others, it hangs behind the 2-D view of its slot and the CAD says it does not run on it
-    frames = _int_attr(path, ds, "NumberOfFrames", 1)
+    frames = _int_attr(path, ds, "NumberOfFrames", 1) if complete is None else complete
     if frames > 1 and (differ := per_frame_differences(ds)):
         warnings.append(f"per-frame {', '.join(differ)} differ between frames: frame 1's are used for every frame")
     modality = str(ds.get("Modality", "") or "").strip().upper()
@@ -153,6 +153,7 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
     # Interpretation, each named in the warnings) is what the decoder is told, else it refuses the file
     fixed: dict[str, Any] = {} if info.photometric in header.COLOUR_PHOTOMETRICS else {
         "bits_stored": info.chain.bits_stored, "photometric_interpretation": info.chain.photometric}  # fmt: skip
+    fixed["number_of_frames"] = info.frames  # the file's, or the complete frames of a volume cut off after some
     try:
         with open(info.path, "rb") as f:
             preamble = has_dicom_preamble(f.read(132))
@@ -175,10 +176,12 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
 
 def _int_attr(path: Path, ds: Any, keyword: str, default: int) -> int:
     """An integer attribute (``default`` when absent or empty); a clear LoadError naming the tag when it is not one."""
-    value = ds.get(keyword, default)
     try:
+        value = ds.get(keyword, default)  # pydicom converts an IS here: 'inf' raises OverflowError
         return int(value or default)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        raw = ds.get_item(tag_for_keyword(keyword)) if keyword in ds else None
+        value = raw.value if raw is not None else None  # as stored (bytes): converting it failed
         tag = tag_for_keyword(keyword) or 0
         raise LoadError(path, f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {keyword} {value!r} is not an integer") from None
 
@@ -219,10 +222,15 @@ def _check_decodable(path: Path, ts: UID) -> None:
         raise LoadError(path, f"unsupported transfer syntax {ts.name}: decoder plugins missing ({missing})")
 
 
-def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: list[str]) -> None:
-    """Look at the element where ``stop_before_pixels`` stopped: present, complete, not float."""
+def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: list[str]) -> int | None:
+    """Look at the element where ``stop_before_pixels`` stopped: present, complete, not float.
+
+    Returns the number of complete frames of a multi-frame image cut off after some (a tomosynthesis volume
+    whose copy was interrupted: its slices that are there are shown, and the file is said to be truncated);
+    None when the data are whole.
+    """
     if ts == DeflatedExplicitVRLittleEndian:
-        return  # the body is zlib-compressed; the decoder checks it
+        return None  # the body is zlib-compressed; the decoder checks it
     implicit, little = ds.original_encoding if ds.original_encoding[0] is not None else (ts.is_implicit_VR, True)
     end = "<" if little else ">"
     head = fp.read(8)
@@ -242,8 +250,14 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
     size = os.fstat(fp.fileno()).st_size
     value_start = fp.tell()
     if length == 0xFFFFFFFF:
-        _walk_fragments(path, fp, end, size)
-        return
+        fragments = _walk_fragments(path, fp, end, size)
+        frames = _int_attr(path, ds, "NumberOfFrames", 1)
+        if fragments < frames:  # each frame is one fragment or more (PS3.5 A.4): frames are missing
+            warnings.append(f"encapsulated Pixel Data holds {fragments} fragment(s) where (0028,0008) NumberOfFrames "
+                            f"is {frames}: the file is truncated or NumberOfFrames is wrong; {fragments} frame(s) "
+                            "shown")  # fmt: skip
+            return fragments
+        return None
     rows, cols = _int_attr(path, ds, "Rows", 0), _int_attr(path, ds, "Columns", 0)
     bits = _int_attr(path, ds, "BitsAllocated", 16)
     frames = _int_attr(path, ds, "NumberOfFrames", 1)
@@ -254,6 +268,12 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
         samples = 2  # two chroma values shared by each pair of pixels (PS3.3 C.7.6.3.1.2): 2 values per pixel
     expected = (rows * cols * samples * frames * bits + 7) // 8
     available = min(length, size - value_start)
+    frame_bytes = (rows * cols * samples * bits + 7) // 8 if bits % 8 == 0 else 0  # (1-bit frames pack across)
+    if available < expected and frames > 1 and frame_bytes and available >= frame_bytes:
+        complete = int(available // frame_bytes)
+        warnings.append(f"truncated: Pixel Data holds {complete} of its {frames} frames (the file is cut off); "
+                        f"frames {complete + 1}-{frames} are missing")  # fmt: skip
+        return complete
     if available < expected:
         raise LoadError(path, f"truncated: Pixel Data has {available} of {expected} bytes")
     row_bytes = max((cols * samples * bits + 7) // 8, 2)
@@ -275,10 +295,12 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
                                   "Allocated or Number of Frames is wrong")  # fmt: skip
         warnings.append(f"Pixel Data has {excess} bytes of zero padding after the {expected} the header describes; "
                         "ignored")  # fmt: skip
+    return None
 
 
-def _walk_fragments(path: Path, fp: BinaryIO, end: str, size: int) -> None:
-    """Encapsulated pixel data (PS3.5 A.4): items up to the sequence delimiter must all be in the file."""
+def _walk_fragments(path: Path, fp: BinaryIO, end: str, size: int) -> int:
+    """Encapsulated pixel data (PS3.5 A.4): items up to the sequence delimiter must all be in the file; returns the
+    number of fragments (the items after the Basic Offset Table)."""
     n_items = 0
     while True:
         head = fp.read(8)
@@ -289,7 +311,7 @@ def _walk_fragments(path: Path, fp: BinaryIO, end: str, size: int) -> None:
         if tag == _SEQ_DELIM:
             if n_items < 2:
                 raise LoadError(path, "encapsulated Pixel Data has no fragments")
-            return
+            return n_items - 1
         if tag != _ITEM or length == 0xFFFFFFFF:
             raise LoadError(path, f"corrupt encapsulated Pixel Data: unexpected tag ({group:04X},{elem:04X})")
         if fp.tell() + length > size:

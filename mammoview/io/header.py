@@ -165,7 +165,7 @@ def image_meta(ds: Any) -> ImageMeta:
         manufacturer=text("Manufacturer"),
         institution=text("InstitutionName"),
         body_part=text("BodyPartExamined"),
-        instance_number=int_or_none(ds.get("InstanceNumber")),
+        instance_number=int_or_none(_value_or_none(ds, "InstanceNumber")),
         presentation_intent=presentation_intent(ds),
         view_modifiers=view_modifiers(ds),
         magnification_factor=float_or_none(ds.get("EstimatedRadiographicMagnificationFactor")),
@@ -348,3 +348,12 @@ def _spacing_pair(value: Any, source: str, warnings: list[str]) -> tuple[float, 
         warnings.append(f"{source} {value!r} must be two finite values > 0; ignored")
         return None
     return nums[0], nums[1]
+
+
+def _value_or_none(ds: Any, keyword: str) -> Any:
+    """``ds.get(keyword)``, or None where pydicom cannot convert the value (an IS of 'inf' raises OverflowError): an
+    optional attribute's bad value is no reason to refuse the image."""
+    try:
+        return ds.get(keyword)
+    except (ValueError, OverflowError, TypeError):
+        return None

@@ -60,6 +60,8 @@ def read_raster_info(path: Path, fmt: str, pixel_spacing: PixelSpacing | None = 
         bits, signed, colour = max(1, int(maxval).bit_length()), False, channels > 1
     else:
         rows, cols, bits, signed, colour = _pillow_header(path, fmt)
+    if rows <= 0 or cols <= 0:
+        raise LoadError(path, f"corrupt {fmt} header: {rows} rows x {cols} columns")
     if colour:
         warnings.append("colour image: converted to grey (luma)")
     laterality, projection = views.decide(None, path)
@@ -103,6 +105,7 @@ def _pillow_header(path: Path, fmt: str) -> tuple[int, int, int, bool, bool]:
         raise LoadError(path, f"{size} is far larger than a mammogram (the largest are ~40 Mpx); not read") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         if fmt in _SITK_FALLBACK:
+            _refuse_truncated(path, fmt, exc)  # SimpleITK would read the missing part as zeros, without a word
             return _sitk_header(path, exc)
         raise LoadError(path, f"corrupt {fmt} ({_reason(exc, path)})") from None
     if mode in ("L", "P", "1", "LA", "PA"):
@@ -132,6 +135,7 @@ def _pillow_pixels(path: Path, fmt: str) -> npt.NDArray[np.generic]:
                 arr = np.asarray(im)
     except Exception as exc:  # truncated data raises OSError; exotic TIFFs others
         if fmt in _SITK_FALLBACK:
+            _refuse_truncated(path, fmt, exc)  # SimpleITK would read the missing part as zeros, without a word
             try:
                 return _sitk_pixels(path)
             except LoadError:
@@ -144,6 +148,21 @@ def _pillow_pixels(path: Path, fmt: str) -> npt.NDArray[np.generic]:
     if arr.ndim == 3 and arr.shape[-1] == 2:  # grey + alpha
         arr = arr[..., 0]
     return np.ascontiguousarray(arr)
+
+
+def _refuse_truncated(path: Path, fmt: str, exc: BaseException) -> None:
+    """A LoadError when Pillow's failure was a truncated file (Pillow says so; a BMP's own header gives its size),
+    before the SimpleITK fallback, which reads the missing rows of a truncated BMP as zeros."""
+    if "truncated" in str(exc).lower():
+        raise LoadError(path, f"truncated {fmt} ({_reason(exc, path)})")
+    if fmt == "BMP":
+        with open(path, "rb") as f:
+            head = f.read(6)
+        size = os.path.getsize(path)
+        declared = int.from_bytes(head[2:6], "little") if len(head) == 6 else 0
+        if len(head) < 6 or size < declared:
+            raise LoadError(path, f"truncated: the BMP holds {size} of the {declared or 'its header'} bytes its header "
+                                  "gives")  # fmt: skip
 
 
 def _sitk_header(path: Path, first_error: BaseException) -> tuple[int, int, int, bool, bool]:

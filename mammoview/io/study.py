@@ -95,7 +95,7 @@ def load_study(
     info: StudyInfo,
     max_workers: int = 4,
     cancelled: Callable[[], bool] | None = None,
-    decoder: Callable[[ImageInfo], MammoImage] = decode,
+    decoder: Callable[[ImageInfo], MammoImage] | None = None,
 ) -> Study:
     """Decode every image of a study in a thread pool.
 
@@ -113,8 +113,8 @@ def load_study(
     cancelled : callable, optional
         Asked before decoding each image: once it returns True the images not started are not decoded (the
         study returned is then incomplete; the caller that asked drops it).
-    decoder : callable
-        :func:`decode` or one like it (the viewer's prefetch decodes some files in a helper process).
+    decoder : callable, optional
+        Instead of :func:`decode` (the viewer's prefetch decodes some files in a helper process).
 
     Returns
     -------
@@ -127,7 +127,7 @@ def load_study(
         return Study(info=info, images=(), errors=())
     workers = max(1, min(max_workers, len(info.images)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mammoview-load") as pool:
-        futures = [pool.submit(_decode_unless, i, cancelled, decoder) for i in info.images]
+        futures = [pool.submit(_decode_unless, i, cancelled, decoder or decode) for i in info.images]
         for fut in futures:
             try:
                 image = fut.result()
