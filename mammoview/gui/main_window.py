@@ -29,6 +29,7 @@ from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, mark_group_unfitted
 from mammoview.gui.loader import BackgroundJobs, LoadedStudy
 from mammoview.gui.prior_compare import PriorComparison, unreadable_views
+from mammoview.gui.read_state import claim_folder
 from mammoview.gui.settings import RecentStudy, ViewerSettings
 from mammoview.gui.study_opening import StudyOpening
 from mammoview.gui.texts import format_cursor, study_lines, study_title
@@ -164,6 +165,24 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             panel.labels.set_empty_note(NO_STUDY, None)
         # Last: the CAD layer adds its menu, toolbar and docks through the extension points above.
         self.cad = CadController(self, cad_options)
+        # The first viewer on an app-data folder saves its reads; a second one says at once that it saves none
+        # (not at the reader's first mark, after a read begun in the wrong window).
+        self.reads_refused: str | None = None
+        QtCore.QTimer.singleShot(0, self._claim_reads_folder)
+
+    def _claim_reads_folder(self) -> None:
+        try:
+            claim_folder(self.cad.reader.store.folder)
+        except PermissionError as exc:
+            self.reads_refused = str(exc)
+            label = QtWidgets.QLabel("Reads not saved")
+            label.setObjectName("reads_refused")
+            label.setStyleSheet("color: #e0a030; font-weight: bold")
+            label.setToolTip(str(exc))
+            self.statusBar().insertPermanentWidget(0, label)
+            self.report_problems("This window does not save reads", [str(exc)])
+        except OSError:  # the folder cannot be made: each save says why
+            pass
 
     # -- extension points --------------------------------------------------------------------
     def add_menu(self, title: str) -> QtWidgets.QMenu:

@@ -1,11 +1,16 @@
-"""A second viewer, refused the reads folder, must not tell the reader that closing the other window and
-quitting again saves its read: the refusal holds for the rest of its life, so that advice loses the read."""
+"""A second viewer, refused the reads folder, says so as it opens, and must not tell the reader that closing the
+other window and quitting again saves its read: the refusal holds for the rest of its life, so that advice loses
+the read."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+
+import pytest
+from PySide6 import QtWidgets
 
 from mammoview.gui import dialogs
 from mammoview.gui.read_state import MarkKind, ReadStore
@@ -14,14 +19,58 @@ from tests.gui.test_saved_state import OTHER_VIEWER, ROOT
 from tests.gui.test_worklist import batch
 
 
-def test_the_refused_windows_quit_question_gives_no_advice_that_loses_the_read(main_window, load, tmp_path,
-                                                                                qtbot, monkeypatch):  # fmt: skip
-    w = main_window
-    load(w, [batch(tmp_path / "batch")])
+@pytest.fixture()
+def other_viewer() -> Iterator[subprocess.Popen[str]]:
+    """Another viewer process on the same app data, saving a read there (so holding its reads folder)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     other = subprocess.Popen([sys.executable, "-c", OTHER_VIEWER, "elsewhere"], cwd=ROOT, stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
-    assert other.stdout.readline().strip() == "ready"  # the other window saves reads now
+    assert other.stdout is not None and other.stdout.readline().strip() == "ready"
+    yield other
+    if other.poll() is None:
+        other.communicate("\n", timeout=30)
+
+
+@pytest.fixture()
+def second_window(other_viewer, qtbot):  # type: ignore[no-untyped-def]
+    """A viewer window opened while ``other_viewer`` saves reads."""
+    from mammoview.gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1000, 760)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.jobs.shutdown()
+    window.prefetch.shutdown()
+    window.prefetch_helper.shutdown()
+    window.priors.shutdown()
+    window.frames.shutdown()
+
+
+def test_a_second_window_says_as_it_opens_that_it_saves_no_reads(second_window, qtbot):
+    w = second_window
+    qtbot.waitUntil(lambda: w.reads_refused is not None, timeout=5_000)
+    title, text = w.last_message
+    assert title == "This window does not save reads" and "another mammoview window" in text
+    label = w.statusBar().findChild(QtWidgets.QLabel, "reads_refused")
+    assert label is not None and label.text() == "Reads not saved" and "another mammoview window" in label.toolTip()
+
+
+def test_the_first_window_claims_its_reads_folder_as_it_opens(main_window, qtbot):
+    from mammoview.gui.read_state import saving_refused
+
+    qtbot.wait(50)
+    assert main_window.reads_refused is None and not saving_refused(main_window.cad.reader.store.folder)
+    assert main_window.statusBar().findChild(QtWidgets.QLabel, "reads_refused") is None
+
+
+def test_the_refused_windows_quit_question_gives_no_advice_that_loses_the_read(second_window, other_viewer, load,
+                                                                                tmp_path, monkeypatch):  # fmt: skip
+    w = second_window
+    load(w, [batch(tmp_path / "batch")])
+    other = other_viewer
     monkeypatch.setattr(w, "report_problems", lambda *a, **k: None)
     w.cad.reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)  # refused: only in memory
     asked: list[str] = []
