@@ -54,7 +54,7 @@ from mammoview.gui.read_state import (
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import BreastScoreLabels, exam_text, implant_text, skipped_text, spacing_text
-from mammoview.io.model import ImageInfo, MammoImage, View
+from mammoview.io.model import ImageInfo, MammoImage, PixelSpacing, View
 
 if TYPE_CHECKING:
     from mammoview.cad.weights import LoadedModel
@@ -505,7 +505,11 @@ class CadController(ReaderActions, QtCore.QObject):
                 return tool.length(m)
         infos = (i for e in self.window.worklist.entries for i in e.study.images)
         found = next((i for i in infos if m.image in (info_key(i), study_info_key(i))), None)
-        return measurement_length(m, found.spacing if found is not None else None)
+        if found is not None:
+            return measurement_length(m, found.spacing)
+        # its image is not open (a prior not loaded this time): the spacing saved with it when it was measured
+        saved = PixelSpacing(*m.spacing, "saved with the measurement") if m.spacing is not None else None
+        return measurement_length(m, saved)
 
     def on_prior(self, m: Measurement) -> bool:
         """Whether ``m`` was measured on a prior exam (its image is none of the shown study's)."""

@@ -303,6 +303,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             if projection is not None and projection is not panel.view.projection:  # an ML in the MLO slot, an XCCL
                 extra.append(projection.value)
             extra += list(meta.view_modifiers) + ["raw"] * meta.for_processing
+            if meta.close_up and "magnification" not in meta.view_modifiers and meta.magnification_factor:
+                extra.append(f"magnification ×{meta.magnification_factor:g}")  # known by its factor alone
             kind = "tomosynthesis " if meta.tomosynthesis else ""
             extra += [f"{kind}frame {display.image.frame + 1} of {frames}"] * (frames > 1)
             extra += ["partial"] * meta.partial_view

@@ -134,11 +134,15 @@ class MeasureTool(QtCore.QObject):
         """Save a measurement from stored ``p0`` to ``p1`` on ``panel`` (clamped to the image)."""
         if panel.image is None:
             return None
+        sp = panel.image.info.spacing
         m = self.reader.add_measurement(panel.view, self.key(panel.image), self._clamp(panel, p0),
-                                        self._clamp(panel, p1), slice_of(panel.image))  # fmt: skip
+                                        self._clamp(panel, p1), slice_of(panel.image),
+                                        (sp.row_mm, sp.col_mm) if sp is not None else None)  # fmt: skip
         if m is not None:
             length = self.length(m)
-            hint = " · pixel spacing unknown: open with --pixel-spacing MM for mm" if length.unit == "px" else ""
+            hint = (
+                " · pixel spacing unknown: Image ▸ Pixel spacing… (Ctrl+Alt+S) gives mm" if length.unit == "px" else ""
+            )
             self.measuring.emit(f"{m.label}: {length.text} ({panel.view.label}) · Ctrl+Z undoes{hint}")
         return m
 

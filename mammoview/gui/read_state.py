@@ -118,6 +118,8 @@ class Measurement:
     y1: float
     created: str = ""
     frame: int | None = None  # the slice (0-based) of a tomosynthesis volume it was drawn on; None: a 2-D image
+    #: (row_mm, col_mm) of its image when it was drawn (None: unknown): its length when that image is not open
+    spacing: tuple[float, float] | None = None
 
     @property
     def label(self) -> str:
@@ -127,6 +129,8 @@ class Measurement:
         d = {"id": self.id, "view": self.view.value, "image": self.image,
              "p0": [round(self.x0, 1), round(self.y0, 1)], "p1": [round(self.x1, 1), round(self.y1, 1)],
              "created": self.created}  # fmt: skip
+        if self.spacing is not None:
+            d["spacing"] = list(self.spacing)
         return d if self.frame is None else {**d, "frame": self.frame}
 
     @classmethod
@@ -134,7 +138,16 @@ class Measurement:
         d = _object(d, "a measurement")
         (x0, y0), (x1, y1) = d["p0"], d["p1"]
         return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x0=_finite(x0), y0=_finite(y0),
-                   x1=_finite(x1), y1=_finite(y1), created=str(d.get("created", "")), frame=_frame(d))  # fmt: skip
+                   x1=_finite(x1), y1=_finite(y1), created=str(d.get("created", "")), frame=_frame(d),
+                   spacing=_spacing(d.get("spacing")))  # fmt: skip
+
+
+def _spacing(v: object) -> tuple[float, float] | None:
+    """A measurement's saved (row_mm, col_mm), or None (an older read, or none known)."""
+    if not isinstance(v, list) or len(v) != 2:
+        return None
+    row, col = _finite(v[0]), _finite(v[1])
+    return (row, col) if row > 0 and col > 0 else None
 
 
 def _object(d: object, what: str) -> dict[str, Any]:

@@ -222,13 +222,14 @@ class ReaderMarks(QtCore.QObject):
         return True
 
     def add_measurement(self, view: View, image: str, p0: tuple[float, float],
-                        p1: tuple[float, float], frame: int | None = None) -> Measurement | None:  # fmt: skip
+                        p1: tuple[float, float], frame: int | None = None,
+                        spacing: tuple[float, float] | None = None) -> Measurement | None:  # fmt: skip
         """Save a length line from stored ``p0`` to ``p1`` (on slice ``frame``); None when no study is open."""
         if self.study_key is None:
             return None
         m = Measurement(id=self.state.next_measurement_id, view=view, image=image, x0=round(p0[0], 1),
                         y0=round(p0[1], 1), x1=round(p1[0], 1), y1=round(p1[1], 1), created=now_iso(),
-                        frame=frame)  # fmt: skip
+                        frame=frame, spacing=spacing)  # fmt: skip
         self._apply(self.state.marks, (*self.state.measurements, m), f"measure {m.label}")
         return m
 

@@ -89,19 +89,34 @@ def pixel_spacing(ds: Any, warnings: list[str]) -> PixelSpacing | None:
     Pixel Spacing (0028,0030) (top level, else the Pixel Measures functional group),
     else Imager Pixel Spacing (0018,1164), which is measured at the detector plane
     (PS3.3 C.8.11.4): divided by Estimated Radiographic Magnification Factor
-    (0018,1114) when present, else reported as uncorrected for magnification.
+    (0018,1114) when present, else reported as uncorrected for magnification.  A Pixel
+    Spacing with the values of Imager Pixel Spacing and no Pixel Spacing Calibration Type
+    (0028,0A02) is no correction (PS3.3 10.7.1.1): it is read as Imager Pixel Spacing, so
+    an exposure measures the same whether or not the modality copied one into the other.
+    Else Nominal Scanned Pixel Spacing (0018,2010), a digitised film's (PS3.3 C.8.6.1).
     Values are (row spacing, column spacing), PS3.3 10.7.1.3.
     """
     candidates: list[tuple[Any, str]] = [(ds.get("PixelSpacing"), "PixelSpacing (0028,0030)")]
     for where, item in functional_group_items(ds, "PixelMeasuresSequence"):
         candidates.append((item.get("PixelSpacing"), f"PixelSpacing (0028,0030) in {where}"))
+    imager = _spacing_pair(ds.get("ImagerPixelSpacing"), "ImagerPixelSpacing (0018,1164)", warnings)
+    calibrated = bool(str(ds.get("PixelSpacingCalibrationType", "") or "").strip())
     for value, source in candidates:
         pair = _spacing_pair(value, source, warnings)
         if pair is not None:
+            if (source == candidates[0][1] and imager is not None and not calibrated
+                    and all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(pair, imager, strict=True))):  # fmt: skip
+                break  # the detector's spacing, not corrected for magnification (PS3.3 10.7.1.1)
             return PixelSpacing(pair[0], pair[1], source)
-    pair = _spacing_pair(ds.get("ImagerPixelSpacing"), "ImagerPixelSpacing (0018,1164)", warnings)
+    pair = imager
     if pair is None:
-        return None
+        scanned = _spacing_pair(ds.get("NominalScannedPixelSpacing"), "NominalScannedPixelSpacing (0018,2010)",
+                                warnings)  # fmt: skip
+        if scanned is None:
+            return None
+        return PixelSpacing(scanned[0], scanned[1],
+                            "NominalScannedPixelSpacing (0018,2010) (on the scanned film, not corrected for "
+                            "magnification)")  # fmt: skip
     factor = float_or_none(ds.get("EstimatedRadiographicMagnificationFactor"))
     raw = ds.get("EstimatedRadiographicMagnificationFactor")
     if (factor is None and unusable_number(ds, "EstimatedRadiographicMagnificationFactor")) or (
