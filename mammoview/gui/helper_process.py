@@ -51,6 +51,9 @@ def holds_gil(info: ImageInfo, syntaxes: tuple[str, ...] = GIL_BOUND_SYNTAXES) -
 #: seconds a fresh helper may take to start and answer (spawning imports numpy and pydicom: ~1 s)
 START_TIMEOUT_S = 60.0
 
+#: seconds a call may take (a 12-Mpx JPEG 2000 view decodes in ~1 s here) before the helper is taken as hung
+CALL_TIMEOUT_S = 120.0
+
 #: a file whose decoder killed the helper process
 CRASHED = "its pixel data crashed the decoder (in a helper process: the viewer is unaffected)"
 
@@ -78,13 +81,16 @@ class HelperProcess:
     def started(self) -> bool:
         return self._pool is not None
 
-    def call(self, fn: Callable[..., _T], *args: Any, fallback: Callable[[], _T]) -> _T:
+    def call(
+        self, fn: Callable[..., _T], *args: Any, fallback: Callable[[], _T], timeout: float = CALL_TIMEOUT_S
+    ) -> _T:
         """``fn(*args)`` in the helper (both picklable); ``fallback()`` here when no helper can be started.
 
         Raises
         ------
         HelperCrashed
-            The helper died while running it (a decoder that crashed on the file: the viewer is unaffected).
+            The helper died while running it (a decoder that crashed on the file: the viewer is unaffected), or did
+            not finish within ``timeout`` seconds (a decoder caught in a loop on corrupt data: the helper is stopped).
         """
         pool = self._running_pool()
         if pool is None:
@@ -94,12 +100,26 @@ class HelperProcess:
         except RuntimeError:  # shut down meanwhile (the viewer is closing)
             return fallback()
         try:
-            return future.result()
+            return future.result(timeout=timeout)
         except BrokenProcessPool:
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None  # the next call starts a fresh helper
-            raise HelperCrashed from None
+            self._drop(pool)  # the next call starts a fresh helper
+            raise HelperCrashed(CRASHED) from None
+        except TimeoutError:
+            log.warning("helper process stopped: no answer in %.0f s", timeout)
+            self._drop(pool, kill=True)
+            raise HelperCrashed(
+                f"its decoder did not finish in {timeout:.0f} s (stopped; the viewer is unaffected)"
+            ) from None
+
+    def _drop(self, pool: ProcessPoolExecutor, kill: bool = False) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        if kill:  # a hung worker never returns: end it (the executor has no public way to)
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                with contextlib.suppress(Exception):
+                    proc.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _running_pool(self) -> ProcessPoolExecutor | None:
         """The helper, started (and seen to answer) if need be; None when none can start."""
@@ -128,8 +148,8 @@ class HelperProcess:
         """:func:`mammoview.io.reader.decode` in the helper."""
         try:
             outcome = self.call(decode_outcome, info, fallback=lambda: decode_outcome(info))
-        except HelperCrashed:
-            raise LoadError(info.path, CRASHED) from None
+        except HelperCrashed as exc:
+            raise LoadError(info.path, str(exc)) from None
         if isinstance(outcome, LoadError):
             raise outcome
         stored, back, display = outcome
@@ -139,8 +159,8 @@ class HelperProcess:
         """:func:`mammoview.io.reader.decode_frame` in the helper."""
         try:
             outcome = self.call(frame_outcome, image.info, frame, fallback=lambda: frame_outcome(image.info, frame))
-        except HelperCrashed:
-            raise LoadError(image.info.path, f"frame {frame + 1}: {CRASHED}") from None
+        except HelperCrashed as exc:
+            raise LoadError(image.info.path, f"frame {frame + 1}: {exc}") from None
         if isinstance(outcome, LoadError):
             raise outcome
         stored, info = outcome

@@ -126,3 +126,30 @@ def test_a_broken_rle_file_decoded_in_the_helper_is_the_study_error_naming_it(tm
         helper.shutdown()
     assert [i.path for i in study.images] == [good]
     assert len(study.errors) == 1 and study.errors[0].path == bad and isinstance(study.errors[0], LoadError)
+
+
+def test_a_hung_decoder_is_stopped_and_named_and_the_next_call_gets_a_fresh_helper(tmp_path):
+    import time
+
+    helper = HelperProcess()
+    try:
+        first = helper.call(os.getpid, fallback=os.getpid)
+        with pytest.raises(HelperCrashed, match=r"did not finish in 1 s"):  # as a decoder looping on corrupt data
+            helper.call(time.sleep, 60, fallback=lambda: None, timeout=1.0)
+        assert not helper.started
+        deadline = time.monotonic() + 10
+        while _alive(first) and time.monotonic() < deadline:  # the hung helper was ended, not left running
+            time.sleep(0.05)
+        assert not _alive(first)
+        assert helper.call(os.getpid, fallback=os.getpid) not in (first, os.getpid())
+    finally:
+        helper.shutdown()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie (killed, not yet reaped) is not running
+        return f.read().split()[2] != "Z"
