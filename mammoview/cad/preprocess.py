@@ -40,6 +40,9 @@ ASSUMED_IMAGE_HEIGHT_MM = 230.0
 #: most ~30 cm; a wider image means a wrong spacing (or no mammogram), and resampling it could exhaust memory.  Below
 #: MIN_EXTENT_MM (mm, the smaller side) or MIN_SIDE_PX pixels a side, an image is no whole-breast mammogram either.
 MIN_SIDE_PX = 32
+#: The smallest bright component taken for a breast (mm²): a breast in a whole-breast view is thousands; dust, a
+#: skin marker or a lead letter on an otherwise empty image is a few.
+MIN_BREAST_MM2 = 100.0
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,8 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
         return np.zeros(image.shape, dtype=bool)
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
+    if sizes.max() * pixel_size_mm**2 < MIN_BREAST_MM2:  # a speck, a marker or a label on an empty field
+        return np.zeros(image.shape, dtype=bool)
     mask = labels == int(np.argmax(sizes))
     # give back the border band only where it continues the breast
     grown = ndi.binary_dilation(mask, iterations=band + 1) & fg
