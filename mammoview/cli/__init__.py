@@ -73,8 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if _quiet_pydicom not in handler.filters:
                 handler.addFilter(_quiet_pydicom)
     if args.command is None:
-        # Plain `mammoview` opens the viewer.
-        args = parser.parse_args(["view", *(argv or [])])
+        # Plain `mammoview` opens the viewer (keeping its global options: `mammoview --debug`).
+        args = parser.parse_args(["view"], namespace=args)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

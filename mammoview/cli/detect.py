@@ -54,7 +54,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
         "--models-dir",
         type=Path,
         metavar="DIR",
-        help="models folder (default: $MAMMOVIEW_MODELS, else models/)",
+        help="models folder (default: $MAMMOVIEW_MODELS, else the shipped models)",
     )
     p.add_argument(
         "--device", type=device_name, default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps"

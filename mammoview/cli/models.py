@@ -13,13 +13,13 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p = sub.add_parser(
         "models",
         help="list the installed CAD models",
-        description="List the models of models/manifest.json (or $MAMMOVIEW_MODELS).",
+        description="List the installed models ($MAMMOVIEW_MODELS, else the shipped ones).",
     )
     p.add_argument(
         "--models-dir",
         type=Path,
         metavar="DIR",
-        help="models folder (default: $MAMMOVIEW_MODELS, else models/)",
+        help="models folder (default: $MAMMOVIEW_MODELS, else the shipped models)",
     )
     p.add_argument("--json", action="store_true", help="print the manifest entries as JSON")
     p.set_defaults(func=run)

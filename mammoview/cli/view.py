@@ -31,7 +31,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--model", metavar="NAME", default=None,
                    help="CAD model from `mammoview models` (default: the manifest's default)")  # fmt: skip
     p.add_argument("--models-dir", type=Path, metavar="DIR", default=None,
-                   help="models folder (default: $MAMMOVIEW_MODELS, else models/)")  # fmt: skip
+                   help="models folder (default: $MAMMOVIEW_MODELS, else the shipped models)")  # fmt: skip
     p.add_argument("--device", type=device_name, metavar="D", default=None,
                    help="where the CAD runs: auto (default: the saved setting), cpu, cuda, cuda:N or mps")  # fmt: skip
     p.add_argument("--auto-cad", action="store_true", default=None,
