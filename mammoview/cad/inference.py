@@ -70,13 +70,17 @@ def tile_margin(model: CadNet) -> int:
 
 
 def pad_to_stride(data: FloatArray, stride: int) -> FloatArray:
-    """Pad (C, H, W) at the bottom/right to a multiple of ``stride`` with the image's minimum (background)."""
+    """Pad (C, H, W) at the bottom/right to a multiple of ``stride`` with 0.
+
+    0 is what lies beyond the top/left border (the convolutions' own padding) and beyond every border of the
+    training patches' context, so a chest wall at the right or bottom border reads as one at the left or top
+    (the image's minimum, background, made a strip between them: right breasts' chest wall read lower).
+    """
     _, h, w = data.shape
     ph, pw = (-h) % stride, (-w) % stride
     if ph == 0 and pw == 0:
         return data
-    fill = float(data.min()) if data.size else 0.0
-    return np.pad(data, ((0, 0), (0, ph), (0, pw)), constant_values=fill)
+    return np.pad(data, ((0, 0), (0, ph), (0, pw)), constant_values=0.0)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ COMMANDS = (
     "train",
     "ensemble",
     "evaluate",
+    "retune",
     "train_density",
     "reader_study",
 )
