@@ -38,10 +38,10 @@ bench: $(STAMP)
 
 # Training needs ../shared/data (or MAMMOVIEW_DATA); see models/MODEL_CARD.md.
 model: $(STAMP)
-	bash models/reproduce.sh
+	MV=$(BIN)/mammoview PY=$(BIN)/python bash models/reproduce.sh
 
 experiments: $(STAMP)
-	bash models/experiments.sh
+	MV=$(BIN)/mammoview bash models/experiments.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

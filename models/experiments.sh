@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The architecture comparison and the preprocessing ablation of models/MODEL_CARD.md.
 #
-#   bash models/experiments.sh [arch|ablation|evaluate|clahe|pectoral|tables]   (default: all, in that order)
+#   bash models/experiments.sh [arch|ablation|evaluate|clahe|pectoral|tables]...   (default: all, in that order;
+#   several steps run in the order given, e.g. `arch evaluate tables`)
 #
 # Needs ../shared/data (or $MAMMOVIEW_DATA) and the context patch set of models/reproduce.sh
 # (runs/patches/ctx).  Budgets are set for this 2-core CPU, two runs side by side on one
@@ -14,7 +15,6 @@ ARCH_MINUTES=${ARCH_MINUTES:-18}
 ABL_MINUTES=${ABL_MINUTES:-5}
 ABL_STEPS=${ABL_STEPS:-60}
 EVAL_IMAGES=${EVAL_IMAGES:-150}
-what=${1:-all}
 
 arch() {  # the three networks on the same patches, split and budget (one thread each, ARCH_MINUTES)
   for a in ${ARCHS:-vgg resnet paper_cnn}; do
@@ -79,18 +79,35 @@ pectoral() {  # the ablation's runner-up, same check; its baseline re-scored wit
       --max-images "$EVAL_IMAGES" --device cpu --out "$RUNS/eval/vgg-base" --quiet
 }
 
-tables() {
-  $MV evaluate --compare "$RUNS"/eval/{paper_cnn,vgg,resnet} --labels paper_cnn vgg resnet \
-    --out "$RUNS/eval/architectures.md"
-  $MV evaluate --compare "$RUNS"/ablation/{baseline,pectoral,clahe,gaussian,sobel,morphology}/eval \
-    --labels baseline +pectoral +clahe +gaussian +sobel +morphology --out "$RUNS/ablation/ablation.md"
-  $MV evaluate --compare "$RUNS"/eval/{vgg,vgg-clahe} --labels vgg vgg+clahe --out "$RUNS/eval/clahe.md"
-  $MV evaluate --compare "$RUNS"/eval/{vgg-base,vgg-pectoral} --labels vgg vgg+pectoral \
-    --out "$RUNS/eval/pectoral.md"
+table() {  # OUT LABELS DIR...: one comparison table; skipped (with a note) while an evaluation is missing
+  local out=$1 labels=$2 d
+  shift 2
+  for d in "$@"; do
+    [ -f "$d/metrics.json" ] || { echo "$out skipped: no $d/metrics.json yet" >&2; return 0; }
+  done
+  # shellcheck disable=SC2086
+  $MV evaluate --compare "$@" --labels $labels --out "$out"
 }
 
-case "$what" in
-  all) arch; ablation; evaluate; clahe; pectoral; tables ;;
-  arch|ablation|evaluate|clahe|pectoral|tables) "$what" ;;
-  *) echo "usage: $0 [arch|ablation|evaluate|clahe|pectoral|tables]" >&2; exit 2 ;;
-esac
+tables() {  # each table whose evaluations exist (e.g. `ablation tables` before the architectures are evaluated)
+  table "$RUNS/eval/architectures.md" "paper_cnn vgg resnet" "$RUNS"/eval/{paper_cnn,vgg,resnet}
+  table "$RUNS/ablation/ablation.md" "baseline +pectoral +clahe +gaussian +sobel +morphology" \
+    "$RUNS"/ablation/{baseline,pectoral,clahe,gaussian,sobel,morphology}/eval
+  table "$RUNS/eval/clahe.md" "vgg vgg+clahe" "$RUNS"/eval/{vgg,vgg-clahe}
+  table "$RUNS/eval/pectoral.md" "vgg vgg+pectoral" "$RUNS"/eval/{vgg-base,vgg-pectoral}
+}
+
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(all)
+for what in "${steps[@]}"; do  # every name checked before any step runs (hours each)
+  case "$what" in
+    all|arch|ablation|evaluate|clahe|pectoral|tables) ;;
+    *) echo "usage: $0 [arch|ablation|evaluate|clahe|pectoral|tables]..." >&2; exit 2 ;;
+  esac
+done
+for what in "${steps[@]}"; do
+  case "$what" in
+    all) arch; ablation; evaluate; clahe; pectoral; tables ;;
+    *) "$what" ;;
+  esac
+done

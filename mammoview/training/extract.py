@@ -119,6 +119,8 @@ def extract_patch_set(
         miner.check(pcfg.to_dict())
     out_dir.mkdir(parents=True, exist_ok=True)
     records = all_sources(data_dir, which)
+    if miner is not None and hasattr(miner, "check_sources"):
+        miner.check_sources(records)
     # the split is drawn over every source of the data folder, whichever are cut here: split_patients draws one
     # random sequence over all strata, so leaving a source out would move patients of the others across the split
     every: list[SourceName] = [s for s, f in SOURCE_FOLDERS.items() if s in which or (data_dir / f).is_dir()]

@@ -144,6 +144,18 @@ class DetectionMiner:
     def check(self, preprocessing: dict[str, Any]) -> None:
         """Stored-grid candidates suit any preprocessing."""
 
+    def check_sources(self, records: Sequence[SourceImage]) -> None:
+        """Refuse detections that cover none of the whole images to cut (images are matched by absolute path):
+        detect JSON of another data folder would otherwise give a patch set without one mined patch, silently."""
+        whole = [s for s in records if not s.is_patch]
+        if whole and not any(str(Path(s.path).resolve()) in self.candidates for s in whole):
+            theirs = next(iter(self.candidates), None)
+            raise ValueError(
+                f"{', '.join(map(str, self.detections))}: none of {len(self.candidates)} detected images is one of "
+                f"the {len(whole)} images to cut (matched by absolute path: e.g. {theirs} vs "
+                f"{Path(whole[0].path).resolve()}); run `mammoview detect` on this data folder"
+            )
+
     def __call__(self, src: SourceImage, prep: PreparedImage) -> list[tuple[float, float, float]]:
         found = self.candidates.get(str(Path(src.path).resolve()), [])
         return [(x / prep.scale_x, y / prep.scale_y, s) for x, y, s in found if s >= self.min_score][
