@@ -16,11 +16,12 @@ ABL_MINUTES=${ABL_MINUTES:-5}
 ABL_STEPS=${ABL_STEPS:-60}
 EVAL_IMAGES=${EVAL_IMAGES:-150}
 
-arch() {  # the three networks on the same patches, split and budget (one thread each, ARCH_MINUTES)
+arch() {  # the three networks on the same patches, split and budget (one thread each, ARCH_MINUTES, float32)
+  # their own folders: models/reproduce.sh's runs/vgg-ctx (two threads, 18 minutes) is not this budget
   for a in ${ARCHS:-vgg resnet paper_cnn}; do
-    [ -f "$RUNS/$a-ctx/summary.json" ] || \
-      $MV train --patches "$RUNS/patches/ctx" --arch "$a" --out "$RUNS/$a-ctx" --overwrite --threads 1 \
-        --max-minutes "$ARCH_MINUTES" --patience 6 --quiet
+    [ -f "$RUNS/arch/$a/summary.json" ] || \
+      $MV train --patches "$RUNS/patches/ctx" --arch "$a" --out "$RUNS/arch/$a" --overwrite --threads 1 \
+        --precision fp32 --max-minutes "$ARCH_MINUTES" --patience 6 --quiet
   done
 }
 
@@ -51,7 +52,7 @@ evaluate() {  # whole-image detect + FROC + timing on the same validation images
   export MAMMOVIEW_THREADS=${MAMMOVIEW_THREADS:-1}
   for a in ${ARCHS:-paper_cnn vgg resnet}; do
     [ -f "$RUNS/eval/$a/metrics.json" ] || \
-      $MV evaluate --weights "$RUNS/$a-ctx" --patches "$RUNS/patches/ctx" --max-images "$EVAL_IMAGES" \
+      $MV evaluate --weights "$RUNS/arch/$a" --patches "$RUNS/patches/ctx" --max-images "$EVAL_IMAGES" \
         --device cpu --out "$RUNS/eval/$a" --quiet
   done
 }
@@ -62,7 +63,7 @@ switch_check() {  # NAME FLAG: a preprocessing switch on the shipped architectur
     $MV extract-patches --out "$RUNS/patches/ctx-$name" --context 32 "$flag" --workers 1 --quiet
   [ -f "$RUNS/vgg-ctx-$name/summary.json" ] || \
     $MV train --patches "$RUNS/patches/ctx-$name" --arch vgg --out "$RUNS/vgg-ctx-$name" --overwrite --threads 1 \
-      --max-minutes "$ARCH_MINUTES" --patience 6 --quiet
+      --precision fp32 --max-minutes "$ARCH_MINUTES" --patience 6 --quiet
   [ -f "$RUNS/eval/vgg-$name/metrics.json" ] || \
     MAMMOVIEW_THREADS=1 $MV evaluate --weights "$RUNS/vgg-ctx-$name" --patches "$RUNS/patches/ctx-$name" \
       --max-images "$EVAL_IMAGES" --device cpu --out "$RUNS/eval/vgg-$name" --quiet
@@ -75,7 +76,7 @@ clahe() {  # the ablation's winner checked on the shipped architecture: VGG with
 pectoral() {  # the ablation's runner-up, same check; its baseline re-scored with today's detect
   switch_check pectoral --remove-pectoral
   [ -f "$RUNS/eval/vgg-base/metrics.json" ] || \
-    MAMMOVIEW_THREADS=1 $MV evaluate --weights "$RUNS/vgg-ctx" --patches "$RUNS/patches/ctx" \
+    MAMMOVIEW_THREADS=1 $MV evaluate --weights "$RUNS/arch/vgg" --patches "$RUNS/patches/ctx" \
       --max-images "$EVAL_IMAGES" --device cpu --out "$RUNS/eval/vgg-base" --quiet
 }
 
