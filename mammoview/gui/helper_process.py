@@ -5,8 +5,10 @@ GIL: in a worker thread they freeze the viewer's event loop for the whole decode
 RLE ~70 ms, JPEG-LS ~0.6 s, JPEG 2000 ~1 s; a 2457 x 1890 tomosynthesis slice in JPEG 2000: 0.13-0.39 s).  Work
 the reader has not asked for yet, or that runs while the reader reads (the worklist's next study, a volume's
 slices), is decoded in a spawned helper process instead, and its pixels come back through a pipe (a few ms).  A
-study the reader opens and waits for is decoded in threads, as before: nothing to read meanwhile, and no
-process start to pay.
+study the reader opens and waits for is decoded in threads, except its JPEG 2000 / JPEG-LS files: those go to two
+helper processes, which decode two at a time where threads took turns (the wheel's study re-encoded in JPEG 2000
+opened in 4.3-4.7 s with the viewer frozen ~1.1 s at a time: ``benchmarks/bench_load.py --recompress j2k``); RLE
+there stays in threads (~70 ms a view: less than starting a helper).
 
 A helper starts at its first use and lives until the viewer closes.  A decoder that crashes on a file (a
 segmentation fault on corrupt data) kills only the helper: that file is reported as unreadable and the next
@@ -69,10 +71,12 @@ def _lower_priority(nice: int) -> None:  # the helper's initializer: a module-le
 
 
 class HelperProcess:
-    """One spawned helper process; ``nice`` > 0 runs it at a lower CPU priority (background work)."""
+    """Spawned helper processes (``workers``, one by default); ``nice`` > 0 runs them at a lower CPU priority
+    (background work)."""
 
-    def __init__(self, nice: int = 0) -> None:
+    def __init__(self, nice: int = 0, workers: int = 1) -> None:
         self._nice = nice
+        self._workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self._unavailable = False  # a helper could not start: this process decodes from then on
         self._lock = threading.Lock()
@@ -129,7 +133,7 @@ class HelperProcess:
             pool = None
             try:  # it answers before any file goes to it: a helper dying on a file is that file's fault
                 pool = ProcessPoolExecutor(
-                    max_workers=1,
+                    max_workers=self._workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_lower_priority,
                     initargs=(self._nice,),
@@ -173,11 +177,13 @@ class HelperProcess:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def decoder_for(helper: HelperProcess) -> Callable[[ImageInfo], MammoImage]:
-    """A decode for :func:`mammoview.io.study.load_study`: GIL-bound files in ``helper``, the others here."""
+def decoder_for(
+    helper: HelperProcess, syntaxes: tuple[str, ...] = GIL_BOUND_SYNTAXES
+) -> Callable[[ImageInfo], MammoImage]:
+    """A decode for :func:`mammoview.io.study.load_study`: files of ``syntaxes`` in ``helper``, the others here."""
 
     def run(info: ImageInfo) -> MammoImage:
-        return helper.decode(info) if holds_gil(info) else decode(info)
+        return helper.decode(info) if holds_gil(info, syntaxes) else decode(info)
 
     return run
 

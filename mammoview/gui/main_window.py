@@ -81,6 +81,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         # The next study of the worklist is decoded while the current one is read.
         self.prefetch = BackgroundJobs(self, priority=QtCore.QThread.Priority.LowPriority)
         self.prefetch_helper = HelperProcess(nice=10)  # its GIL-bound decodes (started at the first one)
+        self.load_helper = HelperProcess(workers=2)  # a study opened: its JPEG 2000 / JPEG-LS files, two at a time
         self._prefetched: LoadedStudy | None = None
         self._prefetching: StudyInfo | None = None  # the study the prefetch decodes
         self._adopted: StudyInfo | None = None  # ... when the reader stepped to it before it landed
@@ -593,6 +594,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.jobs.shutdown()
         self.prefetch.shutdown()
         self.prefetch_helper.shutdown()
+        self.load_helper.shutdown()
         super().closeEvent(event)
 
 

@@ -9,12 +9,13 @@ study is decoded at low priority while the current one is read, so ``PgDown`` sh
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from mammoview.gui import dialogs
-from mammoview.gui.loader import LoadedStudy, ScanOutcome, load_job, scan_job
+from mammoview.gui.helper_process import SLOW_SYNTAXES
+from mammoview.gui.loader import Cancelled, LoadedStudy, Progress, ScanOutcome, load_job, scan_job
 from mammoview.gui.settings import RecentStudy
 from mammoview.gui.texts import study_title
 from mammoview.io.model import LoadError, StudyInfo
@@ -39,6 +40,7 @@ class StudyOpening:
         jobs: BackgroundJobs
         prefetch: BackgroundJobs
         prefetch_helper: HelperProcess
+        load_helper: HelperProcess
         priors: PriorComparison
         _prefetched: LoadedStudy | None
         _prefetching: StudyInfo | None
@@ -88,7 +90,7 @@ class StudyOpening:
             self.show_study(prefetched)
             return
         self.show_status(f"Loading {study_title(info)}…")
-        self.jobs.submit(load_job(info))
+        self.jobs.submit(self._load_job(info))
 
     def _drop_prefetch(self) -> None:
         """Drop the prefetch, landed or in flight; a study the reader is waiting for is loaded the usual way."""
@@ -96,7 +98,7 @@ class StudyOpening:
         self.prefetch.cancel()
         waiting, self._adopted = self._adopted, None
         if waiting is not None:
-            self.jobs.submit(load_job(with_spacing(waiting, self.pixel_spacing)))
+            self.jobs.submit(self._load_job(with_spacing(waiting, self.pixel_spacing)))
 
     def open_worklist_study(self, index: int) -> None:
         """Open the ``index``-th study of the worklist."""
@@ -224,7 +226,7 @@ class StudyOpening:
         self._prefetching = None
         waiting, self._adopted = self._adopted, None
         if waiting is not None:  # the reader is waiting for it: loaded the usual way, which reports the error
-            self.jobs.submit(load_job(waiting))
+            self.jobs.submit(self._load_job(waiting))
 
     def _on_scanned(self, outcome: ScanOutcome) -> None:
         errors = [str(e) for e in outcome.errors]
@@ -242,6 +244,10 @@ class StudyOpening:
             self.settings.set_last_worklist(outcome.paths)
         start = self.worklist.first_unread()  # a batch is read from its first unread study
         self.open_worklist_study(0 if start is None else start)
+
+    def _load_job(self, info: StudyInfo) -> Callable[[Progress, Cancelled], LoadedStudy]:
+        """Decode a study the reader waits for: in threads, its JPEG 2000 / JPEG-LS files in the two load helpers."""
+        return load_job(info, helper=self.load_helper, syntaxes=SLOW_SYNTAXES)
 
     def _prefetch_next(self) -> None:
         """Decode the worklist's next study in the background (one decode thread, low priority; files whose

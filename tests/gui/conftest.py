@@ -75,6 +75,7 @@ def main_window(qtbot) -> Iterator[object]:
     window.jobs.shutdown()
     window.prefetch.shutdown()
     window.prefetch_helper.shutdown()
+    window.load_helper.shutdown()
     window.priors.shutdown()
     window.frames.shutdown()
 

@@ -153,3 +153,29 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as f:  # a zombie (killed, not yet reaped) is not running
         return f.read().split()[2] != "Z"
+
+
+def test_a_jpeg2000_study_opened_is_decoded_in_the_load_helpers_and_rle_in_threads(main_window, load, tmp_path):
+    """JPEG 2000 / JPEG-LS files of a study the reader opens go to two helper processes (their decoders hold the
+    GIL ~1 s a full-field view: in threads they took turns and froze the viewer); RLE stays in threads."""
+    from pydicom.uid import JPEG2000Lossless
+
+    w = main_window
+    rle = tmp_path / "rle"
+    for view in ("RCC", "LCC"):
+        rle_compressed(write_view(rle, f"{view}.dcm", view, study_uid="1.2.3.7"))
+    load(w, [rle])
+    assert not w.load_helper.started
+    j2k = tmp_path / "j2k"
+    for view in ("RCC", "LCC"):
+        path = write_view(j2k, f"{view}.dcm", view, study_uid="1.2.3.8")
+        ds = pydicom.dcmread(path)
+        ds.compress(JPEG2000Lossless)
+        ds.save_as(path)
+    load(w, [j2k])
+    assert w.load_helper.started
+    for view in (View.RCC, View.LCC):
+        shown = w.panels[view].image
+        direct = read_image(shown.info.path)
+        np.testing.assert_array_equal(shown.stored, direct.stored)
+        assert "JPEG 2000" in shown.info.transfer_syntax and not shown.stored.flags.writeable

@@ -45,6 +45,7 @@ def second_window(other_viewer, qtbot):  # type: ignore[no-untyped-def]
     window.jobs.shutdown()
     window.prefetch.shutdown()
     window.prefetch_helper.shutdown()
+    window.load_helper.shutdown()
     window.priors.shutdown()
     window.frames.shutdown()
 
