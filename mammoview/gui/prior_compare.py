@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore
 
 from mammoview.gui.breast_fit import fit_default, fit_to_breast
+from mammoview.gui.helper_process import SLOW_SYNTAXES
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, link_groups, mark_group_unfitted
 from mammoview.gui.loader import BackgroundJobs, LoadedStudy, load_job
@@ -224,7 +225,7 @@ class PriorComparison(QtCore.QObject):
         self._put(None, LOADING)
         if self._loading is not prior:
             self._loading = prior
-            self.jobs.submit(load_job(prior, max_workers=2))
+            self.jobs.submit(load_job(prior, max_workers=2, helper=w.load_helper, syntaxes=SLOW_SYNTAXES))
 
     def _put(self, loaded: LoadedStudy | None, note: str) -> None:
         w = self.window

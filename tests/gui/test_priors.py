@@ -250,7 +250,7 @@ def test_the_priors_own_decode_landing_after_the_prefetch_was_used_is_dropped(op
     w, release = opened, threading.Event()
     w.prefetch.cancel()
     w._prefetched = None
-    slow = lambda info, max_workers=None: lambda p, c: (release.wait(20), load_job(info)(p, c))[1]  # noqa: E731
+    slow = lambda info, max_workers=None, **kw: lambda p, c: (release.wait(20), load_job(info)(p, c))[1]  # noqa: E731
     monkeypatch.setattr(prior_compare, "load_job", slow)
     w.commands["layout_prior_cc"].trigger()  # the comparison's own decode starts (held) ...
     w._prefetched = load_job(w.priors.prior)(lambda _m: None, lambda: False)  # ... the prefetch lands first
@@ -269,7 +269,7 @@ def test_a_failed_decode_of_a_prior_no_longer_compared_leaves_the_one_shown(open
     w._prefetched = None
     compare(w, qtbot)
 
-    def fail(info, max_workers=None):  # type: ignore[no-untyped-def]
+    def fail(info, max_workers=None, **kw):  # type: ignore[no-untyped-def]
         def run(progress, cancelled):  # type: ignore[no-untyped-def]
             raise LoadError(info.images[0].path, "cannot be prepared for display")
 
@@ -289,7 +289,7 @@ def test_a_prior_that_could_not_be_opened_is_not_decoded_and_reported_again(open
     w._prefetched = None
     runs: list[object] = []
 
-    def fail(info, max_workers=None):  # type: ignore[no-untyped-def]
+    def fail(info, max_workers=None, **kw):  # type: ignore[no-untyped-def]
         def run(progress, cancelled):  # type: ignore[no-untyped-def]
             runs.append(info)
             raise LoadError(info.images[0].path, "cannot be prepared for display")
