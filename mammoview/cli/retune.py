@@ -53,12 +53,16 @@ def run(args: argparse.Namespace) -> int:
     from mammoview.training.retune import retune
 
     threshold = args.finding_threshold
+    evaluated = None
     if args.threshold_from is not None:
         if threshold is not None:
             print("mammoview retune: give --finding-threshold or --threshold-from, not both", file=sys.stderr)
             return 2
         doc = json.loads(args.threshold_from.read_text())
         threshold = float(doc["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])
+        model = doc.get("model") or {}  # what was evaluated: checked as a curve's is
+        evaluated = {k: model.get(k) for k in ("name", "version", "sha256", "test_time_flip", "map_windows_px",
+                                               "verifier")}  # fmt: skip
     if threshold is not None and not 0.0 < threshold < 1.0:
         print(f"mammoview retune: a finding threshold is a probability in (0, 1), not {threshold}", file=sys.stderr)
         return 2
@@ -71,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         malignancy_calibration=(
             calibration_from_metrics(args.malignancy_calibration) if args.malignancy_calibration else None
         ),
+        threshold_evaluated=evaluated,
         command=_command(args),
     )
     print(f"{entry.name} {entry.version}: finding threshold {entry.finding_threshold:.4g} -> "

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -68,18 +69,27 @@ def _lower_priority(nice: int) -> None:  # the helper's initializer: a module-le
     if nice > 0:
         with contextlib.suppress(OSError, AttributeError):  # not permitted, or not a POSIX system
             os.nice(nice)
+    # The helper ends with the viewer, also when the viewer dies without closing it (kill -9, a crash, the OOM
+    # killer): its worker waits on a queue whose both ends it holds, so it would wait for ever (an orphan).
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), name="mammoview-helper-parent", daemon=True).start()
+
+
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns when the viewer's process has ended
+    os._exit(0)
 
 
 class HelperProcess:
-    """Spawned helper processes (``workers``, one by default); ``nice`` > 0 runs them at a lower CPU priority
-    (background work)."""
+    """One spawned helper process; ``nice`` > 0 runs it at a lower CPU priority (background work)."""
 
-    def __init__(self, nice: int = 0, workers: int = 1) -> None:
+    def __init__(self, nice: int = 0) -> None:
         self._nice = nice
-        self._workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self._unavailable = False  # a helper could not start: this process decodes from then on
         self._lock = threading.Lock()
+        self._call_lock = threading.Lock()  # held for a whole call (see call)
 
     @property
     def started(self) -> bool:
@@ -96,24 +106,28 @@ class HelperProcess:
             The helper died while running it (a decoder that crashed on the file: the viewer is unaffected), or did
             not finish within ``timeout`` seconds (a decoder caught in a loop on corrupt data: the helper is stopped).
         """
-        pool = self._running_pool()
-        if pool is None:
-            return fallback()
-        try:
-            future = pool.submit(fn, *args)
-        except RuntimeError:  # shut down meanwhile (the viewer is closing)
-            return fallback()
-        try:
-            return future.result(timeout=timeout)
-        except BrokenProcessPool:
-            self._drop(pool)  # the next call starts a fresh helper
-            raise HelperCrashed(CRASHED) from None
-        except TimeoutError:
-            log.warning("helper process stopped: no answer in %.0f s", timeout)
-            self._drop(pool, kill=True)
-            raise HelperCrashed(
-                f"its decoder did not finish in {timeout:.0f} s (stopped; the viewer is unaffected)"
-            ) from None
+        # One call in the helper at a time (it has one worker anyway): a helper that dies takes down every call
+        # queued in it, so only then is its death the fault of the call that was running (a good file queued behind
+        # a crashing or hung one was named as crashing the decoder), and ``timeout`` counts that call's own run.
+        with self._call_lock:
+            pool = self._running_pool()
+            if pool is None:
+                return fallback()
+            try:
+                future = pool.submit(fn, *args)
+            except RuntimeError:  # shut down meanwhile (the viewer is closing)
+                return fallback()
+            try:
+                return future.result(timeout=timeout)
+            except BrokenProcessPool:
+                self._drop(pool)  # the next call starts a fresh helper
+                raise HelperCrashed(CRASHED) from None
+            except TimeoutError:
+                log.warning("helper process stopped: no answer in %.0f s", timeout)
+                self._drop(pool, kill=True)
+                raise HelperCrashed(
+                    f"its decoder did not finish in {timeout:.0f} s (stopped; the viewer is unaffected)"
+                ) from None
 
     def _drop(self, pool: ProcessPoolExecutor, kill: bool = False) -> None:
         with self._lock:
@@ -133,7 +147,7 @@ class HelperProcess:
             pool = None
             try:  # it answers before any file goes to it: a helper dying on a file is that file's fault
                 pool = ProcessPoolExecutor(
-                    max_workers=self._workers,
+                    max_workers=1,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_lower_priority,
                     initargs=(self._nice,),
@@ -177,15 +191,58 @@ class HelperProcess:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
+class HelperGroup:
+    """Several helper processes, each decoding one file at a time (a crash or a hang is its own file's alone)."""
+
+    def __init__(self, n: int, nice: int = 0) -> None:
+        self.helpers = [HelperProcess(nice) for _ in range(n)]
+        self._idle: queue.SimpleQueue[HelperProcess] = queue.SimpleQueue()
+        for helper in self.helpers:
+            self._idle.put(helper)
+
+    @property
+    def started(self) -> bool:
+        return any(h.started for h in self.helpers)
+
+    def decode(self, info: ImageInfo) -> MammoImage:
+        """:func:`mammoview.io.reader.decode` in the first helper free."""
+        helper = self._idle.get()
+        try:
+            return helper.decode(info)
+        finally:
+            self._idle.put(helper)
+
+    def shutdown(self) -> None:
+        for helper in self.helpers:
+            helper.shutdown()
+
+
 def decoder_for(
-    helper: HelperProcess, syntaxes: tuple[str, ...] = GIL_BOUND_SYNTAXES
+    helper: HelperProcess | HelperGroup,
+    syntaxes: tuple[str, ...] = GIL_BOUND_SYNTAXES,
+    background: Callable[[], bool] | None = None,
 ) -> Callable[[ImageInfo], MammoImage]:
-    """A decode for :func:`mammoview.io.study.load_study`: files of ``syntaxes`` in ``helper``, the others here."""
+    """A decode for :func:`mammoview.io.study.load_study`: files of ``syntaxes`` in ``helper``, the others here.
+
+    ``background`` (asked at each file): False once the reader waits for the study (a prefetch adopted by
+    ``PgDown``): its files left are decoded here, not in a helper at a lower CPU priority that anything else on the
+    machine (the last study's CAD) would slow down.
+    """
 
     def run(info: ImageInfo) -> MammoImage:
-        return helper.decode(info) if holds_gil(info, syntaxes) else decode(info)
+        if holds_gil(info, syntaxes) and (background is None or background()):
+            return helper.decode(info)
+        return decode(info)
 
     return run
 
 
-__all__ = ["GIL_BOUND_SYNTAXES", "SLOW_SYNTAXES", "HelperCrashed", "HelperProcess", "decoder_for", "holds_gil"]
+__all__ = [
+    "GIL_BOUND_SYNTAXES",
+    "SLOW_SYNTAXES",
+    "HelperCrashed",
+    "HelperGroup",
+    "HelperProcess",
+    "decoder_for",
+    "holds_gil",
+]

@@ -23,7 +23,7 @@ from typing import Any
 from PySide6 import QtCore
 
 from mammoview.gui.display_image import DisplayImage, prepare_display
-from mammoview.gui.helper_process import GIL_BOUND_SYNTAXES, HelperProcess, decoder_for, holds_gil
+from mammoview.gui.helper_process import GIL_BOUND_SYNTAXES, HelperGroup, HelperProcess, decoder_for, holds_gil
 from mammoview.io import hang, load_study, open_paths
 from mammoview.io.dicom import NOT_ERRORS
 from mammoview.io.model import Hanging, LoadError, MammoImage, Study, StudyInfo
@@ -68,17 +68,18 @@ def scan_job(paths: Sequence[str | Path], pixel_spacing: SpacingOption) -> Calla
 def load_job(
     info: StudyInfo,
     max_workers: int | None = None,
-    helper: HelperProcess | None = None,
+    helper: HelperProcess | HelperGroup | None = None,
     syntaxes: tuple[str, ...] = GIL_BOUND_SYNTAXES,
+    background: Callable[[], bool] | None = None,
 ) -> Callable[[Progress, Cancelled], LoadedStudy]:
     """Decode (io's thread pool), hang, then build pyramids in parallel (numpy releases the GIL).
 
     With ``helper`` the files of ``syntaxes`` (transfer syntaxes whose decoders hold the GIL) are decoded in that
-    helper process, so the viewer does not stall on them.
+    helper process, so the viewer does not stall on them (while ``background()``: :func:`decoder_for`).
     """
     workers = max_workers or min(4, max(2, os.cpu_count() or 2))
     slow = helper is not None and any(holds_gil(i, syntaxes) for i in info.images)
-    decoder = decoder_for(helper, syntaxes) if slow and helper is not None else None
+    decoder = decoder_for(helper, syntaxes, background) if slow and helper is not None else None
 
     def run(progress: Progress, cancelled: Cancelled) -> LoadedStudy:
         t0 = time.perf_counter()

@@ -24,7 +24,7 @@ from mammoview.gui.cad_worker import CadOptions
 from mammoview.gui.display_image import DisplayImage
 from mammoview.gui.frames import FrameStepper
 from mammoview.gui.hanging_layout import HangingLayout, Layout
-from mammoview.gui.helper_process import HelperProcess
+from mammoview.gui.helper_process import HelperGroup, HelperProcess
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, mark_group_unfitted
 from mammoview.gui.loader import BackgroundJobs, LoadedStudy
@@ -37,7 +37,7 @@ from mammoview.gui.theme import DEFAULT_THEME, apply_theme
 from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import Preset, WindowState
 from mammoview.gui.worklist import Worklist, WorklistPanel
-from mammoview.io.model import ImageInfo, StudyInfo, View
+from mammoview.io.model import CLOSE_UP_MAGNIFICATION, ImageInfo, StudyInfo, View
 from mammoview.io.reader import SpacingOption, format_spacing
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         # The next study of the worklist is decoded while the current one is read.
         self.prefetch = BackgroundJobs(self, priority=QtCore.QThread.Priority.LowPriority)
         self.prefetch_helper = HelperProcess(nice=10)  # its GIL-bound decodes (started at the first one)
-        self.load_helper = HelperProcess(workers=2)  # a study opened: its JPEG 2000 / JPEG-LS files, two at a time
+        self.load_helper = HelperGroup(2)  # a study opened: its JPEG 2000 / JPEG-LS files, two at a time
         self._prefetched: LoadedStudy | None = None
         self._prefetching: StudyInfo | None = None  # the study the prefetch decodes
         self._adopted: StudyInfo | None = None  # ... when the reader stepped to it before it landed
@@ -304,8 +304,9 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             if projection is not None and projection is not panel.view.projection:  # an ML in the MLO slot, an XCCL
                 extra.append(projection.value)
             extra += list(meta.view_modifiers) + ["raw"] * meta.for_processing
-            if meta.close_up and "magnification" not in meta.view_modifiers and meta.magnification_factor:
-                extra.append(f"magnification ×{meta.magnification_factor:g}")  # known by its factor alone
+            factor = meta.magnification_factor
+            if "magnification" not in meta.view_modifiers and factor is not None and factor >= CLOSE_UP_MAGNIFICATION:
+                extra.append(f"magnification ×{factor:g}")  # known by its factor alone (not a spot view's ~1.1)
             kind = "tomosynthesis " if meta.tomosynthesis else ""
             extra += [f"{kind}frame {display.image.frame + 1} of {frames}"] * (frames > 1)
             extra += ["partial"] * meta.partial_view

@@ -24,7 +24,7 @@ from mammoview.io.reader import SpacingOption, format_spacing, parse_spacing, wi
 if TYPE_CHECKING:
     from PySide6 import QtWidgets
 
-    from mammoview.gui.helper_process import HelperProcess
+    from mammoview.gui.helper_process import HelperGroup, HelperProcess
     from mammoview.gui.loader import BackgroundJobs
     from mammoview.gui.prior_compare import PriorComparison
     from mammoview.gui.settings import ViewerSettings
@@ -40,7 +40,7 @@ class StudyOpening:
         jobs: BackgroundJobs
         prefetch: BackgroundJobs
         prefetch_helper: HelperProcess
-        load_helper: HelperProcess
+        load_helper: HelperGroup
         priors: PriorComparison
         _prefetched: LoadedStudy | None
         _prefetching: StudyInfo | None
@@ -254,8 +254,10 @@ class StudyOpening:
         decoders hold the GIL in a helper process at a lower CPU priority, so the reader's viewer never stalls)."""
         index = self.worklist.neighbour(+1)
         if index is not None:
-            self._prefetching = self.worklist.entries[index].study
-            self.prefetch.submit(load_job(self._prefetching, max_workers=1, helper=self.prefetch_helper))
+            info = self._prefetching = self.worklist.entries[index].study
+            # in the helper until the reader steps to it and waits (adopted): then in this process, at full speed
+            self.prefetch.submit(load_job(info, max_workers=1, helper=self.prefetch_helper,
+                                          background=lambda: self._adopted is not info))  # fmt: skip
 
 
 def scan_problems_by_study(

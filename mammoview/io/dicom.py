@@ -250,8 +250,15 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
     size = os.fstat(fp.fileno()).st_size
     value_start = fp.tell()
     if length == 0xFFFFFFFF:
-        fragments = _walk_fragments(path, fp, end, size)
         frames = _int_attr(path, ds, "NumberOfFrames", 1)
+        fragments, cut = _walk_fragments(path, fp, end, size, frames > 1)
+        if cut is not None:  # a volume whose copy was interrupted: the frames of its complete fragments are shown
+            complete = min(fragments, frames)
+            if complete < 1:
+                raise LoadError(path, cut)
+            warnings.append(f"truncated: encapsulated Pixel Data is cut off after {fragments} complete fragment(s) "
+                            f"of its {frames} frames (the file is cut off); {complete} frame(s) shown")  # fmt: skip
+            return complete
         if fragments < frames:  # each frame is one fragment or more (PS3.5 A.4): frames are missing
             warnings.append(f"encapsulated Pixel Data holds {fragments} fragment(s) where (0028,0008) NumberOfFrames "
                             f"is {frames}: the file is truncated or NumberOfFrames is wrong; {fragments} frame(s) "
@@ -298,24 +305,31 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
     return None
 
 
-def _walk_fragments(path: Path, fp: BinaryIO, end: str, size: int) -> int:
+def _walk_fragments(path: Path, fp: BinaryIO, end: str, size: int, may_be_cut: bool = False) -> tuple[int, str | None]:
     """Encapsulated pixel data (PS3.5 A.4): items up to the sequence delimiter must all be in the file; returns the
-    number of fragments (the items after the Basic Offset Table)."""
+    number of fragments (the items after the Basic Offset Table) and None, or, with ``may_be_cut`` (a multi-frame
+    image: its complete frames can still be shown), the complete fragments of a file cut off and why it is."""
     n_items = 0
+
+    def cut(why: str) -> tuple[int, str | None]:
+        if may_be_cut and n_items >= 2:
+            return n_items - 1, why
+        raise LoadError(path, why)
+
     while True:
         head = fp.read(8)
         if len(head) < 8:
-            raise LoadError(path, f"truncated: encapsulated Pixel Data ends after {n_items} items")
+            return cut(f"truncated: encapsulated Pixel Data ends after {n_items} items")
         group, elem, length = struct.unpack(f"{end}HHI", head)
         tag = group << 16 | elem
         if tag == _SEQ_DELIM:
             if n_items < 2:
                 raise LoadError(path, "encapsulated Pixel Data has no fragments")
-            return n_items - 1
+            return n_items - 1, None
         if tag != _ITEM or length == 0xFFFFFFFF:
             raise LoadError(path, f"corrupt encapsulated Pixel Data: unexpected tag ({group:04X},{elem:04X})")
         if fp.tell() + length > size:
-            raise LoadError(path, f"truncated: Pixel Data fragment {n_items} runs past the end of the file")
+            return cut(f"truncated: Pixel Data fragment {n_items} runs past the end of the file")
         fp.seek(length, os.SEEK_CUR)
         n_items += 1
 

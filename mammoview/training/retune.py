@@ -26,6 +26,7 @@ def retune(
     finding_threshold: float | None = None,
     operating_curve: dict[str, Any] | None = None,
     malignancy_calibration: dict[str, Any] | None = None,
+    threshold_evaluated: dict[str, Any] | None = None,
     command: str = "",
 ) -> ModelEntry:
     """Rewrite ``name``'s entry in ``models_dir`` with the given operating point, curve and calibration.
@@ -44,7 +45,9 @@ def retune(
         raise ValueError(f"{models_dir / MANIFEST}: no model named {name!r}")
     verification = entry.extra.get("verification") if entry.task == "verification" else None
     weights = (verification or {}).get("detector", {}).get("sha256") if verification else entry.sha256
-    for what, d in (("operating curve", operating_curve), ("malignancy calibration", malignancy_calibration)):
+    checked = (("operating curve", operating_curve), ("malignancy calibration", malignancy_calibration),
+               ("finding threshold", {"evaluated": threshold_evaluated} if threshold_evaluated else None))  # fmt: skip
+    for what, d in checked:
         ran = (d or {}).get("evaluated")
         if not d or not ran:
             continue
@@ -54,9 +57,11 @@ def retune(
             raise ValueError(f"the {what} was measured on {ran.get('name')} {str(ran.get('sha256'))[:8]}, not on "
                              f"{'the detector of ' if verification else ''}{name} {str(weights)[:8]}")  # fmt: skip
         if verification is not None:
-            if what == "operating curve" and not ran.get("verifier"):
+            if what != "malignancy calibration" and not ran.get("verifier"):
                 raise ValueError(f"the {what} was measured without a verifier: {name}'s is the two stages'")
             continue
+        if what != "malignancy calibration" and ran.get("verifier"):
+            raise ValueError(f"the {what} was measured with a verifier: {name}'s is the detector's alone")
         mine = (bool(entry.test_time_flip), [int(w) for w in entry.map_windows_px])
         theirs = (bool(ran.get("test_time_flip")), [int(w) for w in ran.get("map_windows_px") or ()])
         if mine != theirs:

@@ -179,3 +179,19 @@ def test_a_jpeg2000_study_opened_is_decoded_in_the_load_helpers_and_rle_in_threa
         direct = read_image(shown.info.path)
         np.testing.assert_array_equal(shown.stored, direct.stored)
         assert "JPEG 2000" in shown.info.transfer_syntax and not shown.stored.flags.writeable
+
+
+def test_a_prefetch_the_reader_waits_for_decodes_its_files_left_here(tmp_path):
+    """The prefetch's helper runs at a lower CPU priority: once the reader waits for that study (PgDown adopted it)
+    its files left are decoded in the viewer's process, which anything else on the machine does not slow down."""
+    path = rle_compressed(write_view(tmp_path, "LCC.dcm", "LCC"))
+    helper = HelperProcess(nice=10)
+    waiting = [True]
+    try:
+        decode = decoder_for(helper, background=lambda: not waiting[0])
+        assert decode(read_info(path)).stored.shape == read_image(path).stored.shape and not helper.started
+        waiting[0] = False
+        decode(read_info(path))
+        assert helper.started
+    finally:
+        helper.shutdown()

@@ -1,0 +1,59 @@
+"""The helper process does not outlive a viewer that dies (kill -9, a segmentation fault, the OOM killer)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie is not running
+        return f.read().split()[2] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and kill -9")
+def test_the_helper_ends_when_the_viewer_process_dies(tmp_path):
+    script = tmp_path / "viewer.py"
+    script.write_text(
+        textwrap.dedent("""
+        import os, sys, time
+        from mammoview.gui.helper_process import HelperProcess
+
+        if __name__ == "__main__":
+            helper = HelperProcess(nice=10)
+            print(helper.call(os.getpid, fallback=lambda: -1), flush=True)  # the helper's pid
+            time.sleep(600)  # the viewer reads on ... until it is killed
+    """)
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    helper_pid = -1
+    try:
+        helper_pid = int(proc.stdout.readline())
+        assert helper_pid > 0 and helper_pid != proc.pid and _alive(helper_pid)
+        proc.send_signal(signal.SIGKILL)  # the viewer crashes
+        proc.wait(10)
+        deadline = time.monotonic() + 15
+        while _alive(helper_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(helper_pid), "the helper process outlived the viewer (an orphan of ~100-150 MiB)"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        proc.stdout.close()
+        if helper_pid > 0 and _alive(helper_pid):
+            os.kill(helper_pid, signal.SIGKILL)
