@@ -162,7 +162,7 @@ def test_one_study_opened_makes_a_one_row_worklist_and_steps_say_why(main_window
 def test_a_study_that_fails_to_load_leaves_the_worklist_on_the_study_shown(opened, qtbot, monkeypatch):
     import mammoview.gui.study_opening as mw
 
-    def boom(info, max_workers=None, helper=None, syntaxes=()):  # type: ignore[no-untyped-def]
+    def boom(info, max_workers=None, **kw):  # type: ignore[no-untyped-def]
         def run(progress, cancelled):  # type: ignore[no-untyped-def]
             raise OSError("disk on fire")
 
@@ -270,11 +270,11 @@ def test_a_spacing_given_while_the_next_study_fails_reaches_the_one_on_screen(ma
     w.prefetch.cancel()
     w._prefetched = None
 
-    def failing_second(info, max_workers=None, helper=None, syntaxes=()):  # type: ignore[no-untyped-def]
+    def failing_second(info, max_workers=None, **kw):  # type: ignore[no-untyped-def]
         def fail(progress, cancelled):  # type: ignore[no-untyped-def]
             raise LoadError(info.images[0].path, "cannot be prepared for display")
 
-        return fail if info.key == "1.2.3.2" else loader.load_job(info, max_workers, helper, syntaxes or ())
+        return fail if info.key == "1.2.3.2" else loader.load_job(info, max_workers, **kw)
 
     monkeypatch.setattr("mammoview.gui.study_opening.load_job", failing_second)
     w.commands["next_study"].trigger()
@@ -310,9 +310,9 @@ def test_pgdown_during_the_prefetch_waits_for_it_instead_of_decoding_it_again(ma
 
     release, loads = threading.Event(), []
 
-    def counted(info, max_workers=None, helper=None, syntaxes=None):  # type: ignore[no-untyped-def]
+    def counted(info, max_workers=None, **kw):  # type: ignore[no-untyped-def]
         loads.append((info.key, max_workers))
-        job = load_job(info, max_workers=max_workers, helper=helper, **({"syntaxes": syntaxes} if syntaxes else {}))
+        job = load_job(info, max_workers=max_workers, **kw)
         if max_workers == 1:  # the prefetch: held until the test lets it go
             return lambda progress, cancelled: (release.wait(20), job(progress, cancelled))[1]
         return job
@@ -332,7 +332,7 @@ def test_pgdown_during_the_prefetch_waits_for_it_instead_of_decoding_it_again(ma
     release.clear()
     qtbot.waitUntil(lambda: w.prefetch.busy, timeout=5_000)
     monkeypatch.setattr(
-        study_opening, "load_job", lambda info, max_workers=None, helper=None, **kw: load_job(info, max_workers, helper)
+        study_opening, "load_job", lambda info, max_workers=None, **kw: load_job(info, max_workers, **kw)
     )
     w.commands["next_study"].trigger()
     w._on_prefetch_error(LoadError(Path("x.dcm"), "broken"))  # as the held prefetch's failure would arrive
