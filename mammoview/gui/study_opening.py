@@ -257,7 +257,7 @@ class StudyOpening:
             info = self._prefetching = self.worklist.entries[index].study
             # in the helper until the reader steps to it and waits (adopted): then in this process, at full speed
             self.prefetch.submit(load_job(info, max_workers=1, helper=self.prefetch_helper,
-                                          background=lambda: self._adopted is not info))  # fmt: skip
+                                          background=lambda: self._adopted != info))  # fmt: skip
 
 
 def scan_problems_by_study(
