@@ -10,6 +10,7 @@ half-written file.  Coordinates are in the image's stored grid, like CAD finding
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import enum
 import hashlib
@@ -449,10 +450,20 @@ class ReadStore:
     def save(self, study_key: str, state: ReadState) -> ReadState:
         """Write ``state`` atomically; returns it with ``updated`` set."""
         claim_folder(self.folder)
+        _private_folder(self.folder)
         state = replace(state, updated=now_iso())
         doc = {"format": FORMAT_VERSION, "study_sha256": study_hash(study_key), "state": state.to_json()}
         atomic_write_json(self.path_for(study_key), doc)
         return state
+
+
+def _private_folder(folder: Path) -> None:
+    """``folder`` made (or kept) the user's only: its file names are hashes of study keys, which for a patient-number
+    key (CBIS-DDSM's) can be found by trying them all; the reads in it are 0600 already."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name == "posix" and folder.stat().st_mode & 0o077:
+        with contextlib.suppress(OSError):
+            folder.chmod(0o700)
 
 
 _claims: dict[str, QtCore.QLockFile] = {}

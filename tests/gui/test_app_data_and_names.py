@@ -53,3 +53,20 @@ def test_export_to_a_long_legal_file_name(study, tmp_path):
     assert len(name.encode()) == 240
     out = export_study(study, tmp_path / "exports" / name)
     assert out.png.exists() and out.json.exists()
+
+
+def test_the_reads_folder_is_the_users_only(tmp_path):
+    """The reads are 0600; their folder lists hashes of study keys (for a patient-number key, found by trying them
+    all), so it is the user's only too, also when it was made before."""
+    import stat
+
+    from mammoview.gui.read_state import ReadState, ReadStore
+
+    folder = tmp_path / "reads"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    ReadStore(folder).save("1.2.3", ReadState())
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    fresh = tmp_path / "fresh" / "reads"
+    ReadStore(fresh).save("1.2.3", ReadState())
+    assert stat.S_IMODE(fresh.stat().st_mode) & 0o077 == 0
