@@ -312,6 +312,8 @@ def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) 
                 entry["path"] = names.get(r.path, r.path)
                 entry["nipple"] = [round(v, 1) for v in r.nipple] if r.nipple is not None else None
                 entry["breast_implant"] = r.implant  # the file says so; the CAD was not validated on implants
+                # the CAD's guess (230 mm tall) where the file has none: its pixel_spacing and mm are not measured
+                entry["pixel_spacing_estimated"] = r.spacing_estimated
                 images.append(entry)
     m = cad.result.model if cad.result is not None else cad.model_info
     marks = []

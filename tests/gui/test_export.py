@@ -375,3 +375,16 @@ def test_a_study_of_several_dicom_studies_gets_one_sr_per_study(cad_window, load
         studies[image.PatientID] = len(sr.content.get_planar_roi_measurement_groups())
     assert len(studies) == 4 and studies == {pid: int(pid.endswith("LEFT_CC")) for pid in studies}
     assert export_sr(w.cad, tmp_path / "sr.dcm") is None  # its numbered files exist: refused, none replaced
+
+
+def test_the_export_json_says_when_the_pixel_spacing_was_the_cads_guess(study):
+    """A file without a pixel spacing: the CAD assumed one (230 mm tall) and its pixel_spacing and nipple distances
+    in mm rest on it; the export JSON says so per image (the viewer's lengths never use a guess)."""
+    from dataclasses import replace
+
+    r = study.cad.computed
+    guessed = replace(r, images=tuple(replace(i, spacing_estimated=i.view is View.LCC) for i in r.images))
+    study.cad.set_result(guessed)
+    study.commands["cad_first_read_done"].trigger()
+    by_view = {(e["laterality"], e["view"]): e["pixel_spacing_estimated"] for e in export_json(study)["images"]}
+    assert by_view[("L", "CC")] is True and by_view[("R", "CC")] is False
