@@ -73,9 +73,10 @@ def row_text(row: MatchRow) -> list[str]:
         cad = f"{FINDING_SHORT[f.kind]} {format_score(f.score)} · M {format_score(f.malignancy)}"
         rate = format_rate(f.fp_per_image, unit=False) if f.fp_per_image is not None else ""
     reader = ", ".join(f"{m.label} {KIND_SHORT[m.kind]}{slice_text(m)}" for m in row.marks)
+    about = "~" if row.mm_estimated else ""  # from the CAD's guessed spacing, not measured
     if row.distance_mm is not None:
-        reader += f" ({row.distance_mm:.0f} mm)"
-    nipple = f"{row.nipple_mm:.0f}" if row.nipple_mm is not None else ""
+        reader += f" ({about}{row.distance_mm:.0f} mm)"
+    nipple = f"{about}{row.nipple_mm:.0f}" if row.nipple_mm is not None else ""
     view = f"{row.view.label} ({row.note})" if row.note else row.view.label
     return [view, cad, reader, rate, nipple]
 

@@ -40,6 +40,8 @@ class MatchRow:
     marks: tuple[ReaderMark, ...]
     distance_mm: float | None = None  # finding centre to its nearest matched mark
     nipple_mm: float | None = None  # finding centre (else the mark) to the nipple of its image
+    #: the mm of this row (distance_mm, nipple_mm) rest on the CAD's guessed pixel spacing (the file has none)
+    mm_estimated: bool = False
     image: str = ""  # key of the row's image (read_state.image_key); "" when not known
     note: str = ""  # which of the view's images, when it is not the one shown, e.g. "2 of 2"
 
@@ -128,4 +130,4 @@ def _with_nipple(row: MatchRow, result: ImageCadResult | None) -> MatchRow:
     if result is None:
         return row
     x, y = row.finding.center if row.finding is not None else (row.marks[0].x, row.marks[0].y)
-    return replace(row, nipple_mm=result.nipple_distance_mm(x, y))
+    return replace(row, nipple_mm=result.nipple_distance_mm(x, y), mm_estimated=result.spacing_estimated)

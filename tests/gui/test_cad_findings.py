@@ -6,7 +6,7 @@ import pytest
 
 from mammoview.cad.types import FindingKind
 from mammoview.gui.hanging_layout import Layout
-from mammoview.gui.matching import Category, match_view
+from mammoview.gui.matching import Category, MatchRow, match_view
 from mammoview.gui.read_state import MarkKind, ReaderMark, image_key
 from mammoview.io.model import View
 from tests.gui import cad_support
@@ -244,3 +244,22 @@ def test_a_views_other_image_is_analysed_listed_and_shown_from_its_row(cad_windo
     # now the retake is shown and the first image is the other one
     lcc_rows = {(r.note, r.finding.center) for r in panel.rows if r.view is View.LCC}
     assert lcc_rows == {("", (200, 100)), ("1 of 2", (120, 300))}
+
+
+def test_mm_from_a_guessed_spacing_are_marked_as_approximate(planted):
+    """A file without a pixel spacing: the nipple distance and a match's distance in mm rest on the CAD's guess (a
+    230 mm tall image); the findings panel marks them '~' (the viewer's lengths never use a guess)."""
+    from dataclasses import replace
+
+    from mammoview.gui.findings_panel import row_text
+    from mammoview.gui.matching import _with_nipple
+
+    w = planted
+    result = next(r for r in w.cad.computed.images if r.view is View.LCC)
+    mark = ReaderMark(id=1, view=View.LCC, image="x", x=100.0, y=120.0, kind=MarkKind.MASS)
+    row = MatchRow(Category.MATCHED, View.LCC, None, (mark,), distance_mm=4.6)
+    measured = _with_nipple(row, replace(result, nipple=(10.0, 120.0), spacing_estimated=False))
+    guessed = _with_nipple(row, replace(result, nipple=(10.0, 120.0), spacing_estimated=True))
+    assert measured.nipple_mm == guessed.nipple_mm is not None
+    assert row_text(measured)[2:] == ["R1 mass (5 mm)", "", f"{measured.nipple_mm:.0f}"]
+    assert row_text(guessed)[2:] == ["R1 mass (~5 mm)", "", f"~{guessed.nipple_mm:.0f}"]
