@@ -16,6 +16,7 @@ from typing import Any
 
 from mammoview.cad.manifest import MANIFEST, ModelEntry, read_manifest
 from mammoview.io.files import atomic_write_bytes
+from mammoview.training.install import InstallOptions
 
 
 def retune(
@@ -45,28 +46,31 @@ def retune(
         raise ValueError(f"{models_dir / MANIFEST}: no model named {name!r}")
     verification = entry.extra.get("verification") if entry.task == "verification" else None
     weights = (verification or {}).get("detector", {}).get("sha256") if verification else entry.sha256
+    detector = (verification or {}).get("detector")
+    # the checks an install makes (flip and windows as installed; a verifier's curve on its detector, with it) ...
+    InstallOptions(task=entry.task, detector=detector, test_time_flip=entry.test_time_flip,
+                   map_windows_px=entry.map_windows_px, operating_curve=operating_curve or {},
+                   malignancy_calibration=malignancy_calibration or {})  # fmt: skip
+    # ... and those of weights already installed: measured on these weights, the threshold like the curve, a
+    # detector's figures without a verifier
     checked = (("operating curve", operating_curve), ("malignancy calibration", malignancy_calibration),
                ("finding threshold", {"evaluated": threshold_evaluated} if threshold_evaluated else None))  # fmt: skip
     for what, d in checked:
         ran = (d or {}).get("evaluated")
-        if not d or not ran:
-            continue
-        if what == "malignancy calibration" and entry.task == "malignancy":
-            continue  # measured through its detector's findings: the detector's sha256 is recorded
+        if not ran or (what == "malignancy calibration" and entry.task == "malignancy"):
+            continue  # (a second stage's calibration is measured through its detector's findings)
         if ran.get("sha256") != weights:
             raise ValueError(f"the {what} was measured on {ran.get('name')} {str(ran.get('sha256'))[:8]}, not on "
                              f"{'the detector of ' if verification else ''}{name} {str(weights)[:8]}")  # fmt: skip
-        if verification is not None:
-            if what != "malignancy calibration" and not ran.get("verifier"):
-                raise ValueError(f"the {what} was measured without a verifier: {name}'s is the two stages'")
+        if what == "malignancy calibration":
             continue
-        if what != "malignancy calibration" and ran.get("verifier"):
+        if verification is not None and not ran.get("verifier"):
+            raise ValueError(f"the {what} was measured without a verifier: {name}'s is the two stages'")
+        if verification is None and ran.get("verifier"):
             raise ValueError(f"the {what} was measured with a verifier: {name}'s is the detector's alone")
-        mine = (bool(entry.test_time_flip), [int(w) for w in entry.map_windows_px])
-        theirs = (bool(ran.get("test_time_flip")), [int(w) for w in ran.get("map_windows_px") or ()])
-        if mine != theirs:
-            raise ValueError(f"the {what} was measured with test-time flip {theirs[0]}, map windows {theirs[1]}; "
-                             f"{name} runs with {mine[0]}, {mine[1]}")  # fmt: skip
+        if verification is None and what == "finding threshold":
+            InstallOptions(task=entry.task, test_time_flip=entry.test_time_flip, map_windows_px=entry.map_windows_px,
+                           operating_curve={"evaluated": ran})  # fmt: skip
     new = replace(
         entry,
         version=version,

@@ -7,6 +7,7 @@ panel showing the wrong image or facing the wrong way is caught by pixel checks.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -59,9 +60,9 @@ def synthetic_study(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture()
-def main_window(qtbot) -> Iterator[object]:
-    """A shown MainWindow of a fixed size, with settings in the test's app-data folder."""
+@contextlib.contextmanager
+def shown_main_window(qtbot) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A shown MainWindow of a fixed size, its background jobs and helper processes ended afterwards."""
     from mammoview.gui.app import configure_pyqtgraph
     from mammoview.gui.main_window import MainWindow
 
@@ -71,13 +72,22 @@ def main_window(qtbot) -> Iterator[object]:
     window.resize(1000, 760)
     window.show()
     qtbot.waitExposed(window)
-    yield window
-    window.jobs.shutdown()
-    window.prefetch.shutdown()
-    window.prefetch_helper.shutdown()
-    window.load_helper.shutdown()
-    window.priors.shutdown()
-    window.frames.shutdown()
+    try:
+        yield window
+    finally:
+        window.jobs.shutdown()
+        window.prefetch.shutdown()
+        window.prefetch_helper.shutdown()
+        window.load_helper.shutdown()
+        window.priors.shutdown()
+        window.frames.shutdown()
+
+
+@pytest.fixture()
+def main_window(qtbot) -> Iterator[object]:
+    """A shown MainWindow of a fixed size, with settings in the test's app-data folder."""
+    with shown_main_window(qtbot) as window:
+        yield window
 
 
 @pytest.fixture()

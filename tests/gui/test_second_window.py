@@ -15,6 +15,7 @@ from PySide6 import QtWidgets
 from mammoview.gui import dialogs
 from mammoview.gui.read_state import MarkKind, ReadStore
 from mammoview.io.model import View
+from tests.gui.conftest import shown_main_window
 from tests.gui.test_saved_state import OTHER_VIEWER, ROOT
 from tests.gui.test_worklist import batch
 
@@ -34,20 +35,8 @@ def other_viewer() -> Iterator[subprocess.Popen[str]]:
 @pytest.fixture()
 def second_window(other_viewer, qtbot):  # type: ignore[no-untyped-def]
     """A viewer window opened while ``other_viewer`` saves reads."""
-    from mammoview.gui.main_window import MainWindow
-
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1000, 760)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window
-    window.jobs.shutdown()
-    window.prefetch.shutdown()
-    window.prefetch_helper.shutdown()
-    window.load_helper.shutdown()
-    window.priors.shutdown()
-    window.frames.shutdown()
+    with shown_main_window(qtbot) as window:
+        yield window
 
 
 def test_a_second_window_says_as_it_opens_that_it_saves_no_reads(second_window, qtbot):
