@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from mammoview.gui.read_state import ReaderDecision, ReadState, ReadStore
-from mammoview.gui.texts import study_title
+from mammoview.gui.texts import study_lines, study_title
 from mammoview.gui.theme import accent
 from mammoview.io.model import StudyInfo, View
 from mammoview.io.priors import prior_of
@@ -170,7 +170,26 @@ def _entry(study: StudyInfo, state: ReadState | None) -> WorklistEntry:
     return WorklistEntry(study, read_progress(state), len(state.marks), state.current_decision)
 
 
-COLUMNS = ("#", "Study", "Read", "Views")
+#: the Patient ID has its own column, sized to its contents: in the Study column an elided text lost it first, and
+#: two women of one name read on one day (a batch of hundreds holds such pairs) became the same row
+COLUMNS = ("#", "Study", "Read", "Views", "ID")
+
+
+def patient_id(study: StudyInfo) -> str:
+    """The ID column: the Patient ID every image of ``study`` gives, else what grouped it (CBIS-DDSM's per-view IDs
+    disagree: its ``P_xxxxx``; a folder's name)."""
+    ids = {im.meta.patient_id.strip() for im in study.images}
+    if len(ids) == 1 and (pid := ids.pop()):
+        return pid
+    who, _ = study_lines(study)
+    return who[-1].removeprefix("Study ") if who else study.key
+
+
+def worklist_title(study: StudyInfo) -> str:
+    """The Study column: the woman's name and the study's date (the ID is a column of its own), else the title."""
+    who, when = study_lines(study)
+    named = who[:-1] if len(who) > 1 else []  # study_lines: [name, ID or key] or [ID or key]
+    return " | ".join([*named, *when[:1]]) or study_title(study)
 
 
 def views_text(study: StudyInfo) -> str:
@@ -242,13 +261,14 @@ class WorklistPanel(QtWidgets.QWidget):
 
     def _fill(self, item: QtWidgets.QTreeWidgetItem, i: int) -> QtWidgets.QTreeWidgetItem:
         wl, entry = self.worklist, self.worklist.entries[i]
-        texts = [f"{'▶ ' if i == wl.current else ''}{i + 1}", study_title(entry.study), wl.status_text(i),
-                 views_text(entry.study)]  # fmt: skip
+        texts = [f"{'▶ ' if i == wl.current else ''}{i + 1}", worklist_title(entry.study), wl.status_text(i),
+                 views_text(entry.study), patient_id(entry.study)]  # fmt: skip
         font = self._bold if i == wl.current else self.tree.font()
         for col, text in enumerate(texts):
             item.setText(col, text)
             item.setFont(col, font)
-        item.setToolTip(1, f"{entry.study.key} ({entry.study.key_source}), {len(entry.study.images)} image(s)")
+        item.setToolTip(1, f"{study_title(entry.study)}\n{entry.study.key} ({entry.study.key_source}), "
+                           f"{len(entry.study.images)} image(s)")  # fmt: skip
         done = entry.progress is ReadProgress.DONE
         item.setForeground(2, QtGui.QBrush(accent("done")) if done else self.tree.palette().text())
         return item

@@ -28,11 +28,22 @@ def patient_key(study: StudyInfo) -> tuple[str, str, str] | None:
     """(Patient ID, birth date, name) shared by every image of ``study`` ("" for a field none gives), or None
     (no single patient: no ID, or images disagreeing on a field)."""
     ids = {i.meta.patient_id.strip() for i in study.images}
-    births = {i.meta.patient_birth_date.strip() for i in study.images} - {""}
+    births = {_birth(i.meta.patient_birth_date) for i in study.images} - {""}
     names = {_name(i.meta.patient_name) for i in study.images} - {""}
     if len(ids) != 1 or "" in ids or len(births) > 1 or len(names) > 1:
         return None
     return ids.pop(), births.pop() if births else "", names.pop() if names else ""
+
+
+def _birth(text: str) -> str:
+    """A birth date that identifies someone, or "": a de-identifier's dummy date (``00010101``, ``19000101``: every
+    woman of the export has it) or one that is no date confirms nobody."""
+    text = text.strip()
+    try:
+        day = dt.datetime.strptime(text, "%Y%m%d").date() if len(text) == 8 else None
+    except ValueError:
+        day = None
+    return "" if day is None or day.year <= 1900 else text
 
 
 def _name(text: str) -> str:
@@ -71,10 +82,15 @@ def same_patient(a: StudyInfo, b: StudyInfo) -> bool:
     if ka is None or kb is None or ka[0] != kb[0]:
         return False
     (birth_a, name_a), (birth_b, name_b) = ka[1:], kb[1:]
-    both = [(x, y) for x, y in ((birth_a, birth_b), (name_a, name_b)) if x and y]
-    if not all(x == y for x, y in both):
+    if birth_a and birth_b and birth_a != birth_b:
         return False
-    return bool(birth_a and birth_b) or bool(name_a and name_b and not _placeholder(name_a, ka[0]))
+    # PS3.5 PN: up to three groups, alphabetic=ideographic=phonetic; one modality may send the alphabetic group only,
+    # another all three: the groups both give are compared, each on its own
+    shared = [(x, y) for x, y in zip(name_a.split("="), name_b.split("="), strict=False) if x.strip() and y.strip()]
+    if any(x.strip() != y.strip() for x, y in shared):
+        return False
+    confirmed = [x.strip() for x, _ in shared if not _placeholder(x.strip(), ka[0])]
+    return bool(birth_a and birth_b) or bool(confirmed)
 
 
 def find_priors(current: StudyInfo, studies: Iterable[StudyInfo]) -> list[StudyInfo]:

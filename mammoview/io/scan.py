@@ -146,8 +146,10 @@ def scan_paths(
         p = Path(raw)
         if p.is_dir():
             before, again = len(infos) + len(errors), 0
-            for f in _folder_files(p, recursive):
+            unreadable: list[LoadError] = []
+            for f in _folder_files(p, recursive, unreadable):
                 again += not add(f, in_folder=True)  # already listed: the folder has images all the same
+            errors.extend(unreadable)  # a folder that could not be listed: its studies are not in the worklist
             if len(infos) + len(errors) == before and not again:
                 errors.append(LoadError(p, "no image files in this folder"))
         else:
@@ -171,11 +173,15 @@ def natural_key(path: Path) -> list[object]:
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(path))]
 
 
-def _folder_files(folder: Path, recursive: bool) -> Iterable[Path]:
+def _folder_files(folder: Path, recursive: bool, unreadable: list[LoadError] | None = None) -> Iterable[Path]:
+    def failed(err: OSError) -> None:  # os.walk drops a folder it cannot list unless told: it is said
+        if unreadable is not None:
+            unreadable.append(LoadError(err.filename or folder, f"cannot read this folder ({err.strerror or err})"))
+
     if recursive:
         found: list[Path] = []
         visited: set[Path] = set()  # linked folders are followed (a study linked into a worklist), each once
-        for root, dirs, files in os.walk(folder, followlinks=True):
+        for root, dirs, files in os.walk(folder, followlinks=True, onerror=failed):
             real = Path(root).resolve()
             if real in visited:  # a link back up the tree, or a second link to one folder
                 dirs[:] = []
@@ -184,5 +190,9 @@ def _folder_files(folder: Path, recursive: bool) -> Iterable[Path]:
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             found.extend(Path(root) / f for f in files)
     else:
-        found = [f for f in folder.iterdir() if f.is_file()]
+        try:
+            found = [f for f in folder.iterdir() if f.is_file()]
+        except OSError as err:
+            failed(err)
+            found = []
     return sorted((f for f in found if not is_ignored(f) and f.is_file()), key=natural_key)

@@ -8,6 +8,9 @@ Grouping rules, first that applies (``StudyInfo.key_source`` names it):
 2. DICOM: StudyInstanceUID (0020,000D);
 3. mini-MIAS ``mdbNNN``: by patient, mdb(2k-1) right and mdb(2k) left -> patient k;
 4. otherwise the folder.
+
+A group whose images name more than one Patient ID (CBIS-like file names in a clinical export, one Study Instance
+UID written into two women's exams) is split into one study per ID, so one woman's view never hangs in another's.
 """
 
 from __future__ import annotations
@@ -66,10 +69,28 @@ def group_studies(infos: Iterable[ImageInfo]) -> list[StudyInfo]:
     groups: dict[tuple[str, str], list[ImageInfo]] = {}
     for info in infos:
         groups.setdefault(study_key(info), []).append(info)
-    return [
-        StudyInfo(key=k, key_source=src, images=tuple(sorted(imgs, key=image_order)))
-        for (k, src), imgs in groups.items()
-    ]
+    out: list[StudyInfo] = []
+    for (k, src), imgs in groups.items():
+        # one key, several women (CBIS-like file names in a clinical export, a Study Instance UID written into two
+        # women's exams): never one exam, where one woman's view would hang in the other's missing slot
+        by_patient: dict[str, list[ImageInfo]] = {}
+        for info in imgs:
+            by_patient.setdefault(_patient(info), []).append(info)
+        named = [p for p in by_patient if p]
+        if len(named) <= 1:
+            out.append(StudyInfo(key=k, key_source=src, images=tuple(sorted(imgs, key=image_order))))
+            continue
+        for pid, some in by_patient.items():
+            key, source = (f"{k} · Patient ID {pid}", f"{src}, split by PatientID (0010,0020)") if pid else (k, src)
+            out.append(StudyInfo(key=key, key_source=source, images=tuple(sorted(some, key=image_order))))
+    return out
+
+
+def _patient(info: ImageInfo) -> str:
+    """The woman an image names: its Patient ID (a CBIS-DDSM per-view ID as its ``P_xxxxx``), or ""."""
+    pid = info.meta.patient_id.strip()
+    m = _CBIS.search(pid)
+    return f"P_{m.group(1)}" if m else pid
 
 
 def image_order(info: ImageInfo) -> tuple[int, int, int, int, int, int, list[object]]:

@@ -1,0 +1,45 @@
+"""The worklist tells two women of one name and day apart: the Patient ID has its own column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mammoview.gui.worklist import COLUMNS
+from tests.gui.conftest import write_view
+
+NAME = "GARCIA LOPEZ^MARIA DEL CARMEN"  # a common name: a batch of hundreds of women holds it twice
+IDS = ("0012345678", "0012345679", "0012345680")
+
+
+def test_two_women_of_one_name_and_day_stay_apart_in_the_worklist(main_window, load, tmp_path: Path) -> None:
+    """The Study column elides its text to fit the dock: the Patient ID, which is all that tells these rows apart,
+    must stay readable (it was what got cut: three rows read ``GARCIA LOPEZ M…9 | 2024-06-01`` in a 1600 px
+    window, the bold row of the study on screen ``GARCIA LOPEZ…| 2024-06-01``; the tooltip named only the Study
+    Instance UID)."""
+    for n, pid in enumerate(IDS):
+        for view in ("RCC", "LCC"):
+            write_view(tmp_path / "batch" / pid, f"{view}.dcm", view, study_uid=f"1.2.3.{n + 1}", patient_id=pid,
+                       patient_name=NAME)  # fmt: skip
+    window = main_window
+    window.resize(1600, 1000)
+    load(window, [tmp_path / "batch"])
+    tree = window.worklist_panel.tree
+    texts = [[tree.topLevelItem(i).text(c) for c in range(tree.columnCount())] for i in range(3)]
+    for pid, row in zip(IDS, texts, strict=True):  # a cell of its own, not elided (sized to its contents)
+        col = next((c for c, t in enumerate(row) if pid in t and NAME.split("^")[0] not in t), None)
+        assert col is not None, texts
+        assert tree.header().sectionSize(col) >= tree.sizeHintForColumn(col), (col, tree.header().sectionSize(col))
+
+
+def test_a_study_without_one_patient_id_shows_what_grouped_it(main_window, load, tmp_path: Path) -> None:
+    """CBIS-DDSM writes one Patient ID per view: the ID column shows the ``P_xxxxx`` patient the study was grouped
+    by (the Study column, its date), never an empty cell."""
+    for view in ("RCC", "LCC"):
+        side = "RIGHT" if view[0] == "R" else "LEFT"
+        write_view(tmp_path / "cbis", f"{view}.dcm", view, study_uid=f"1.2.{int(view == 'LCC')}",
+                   patient_id=f"Mass-Test_P_00820_{side}_CC")  # fmt: skip
+    write_view(tmp_path / "cbis" / "other", "RCC.dcm", "RCC", study_uid="1.3", patient_id="0012345")
+    load(main_window, [tmp_path / "cbis"])
+    tree = main_window.worklist_panel.tree
+    ids = sorted(tree.topLevelItem(i).text(COLUMNS.index("ID")) for i in range(tree.topLevelItemCount()))
+    assert ids == ["0012345", "P_00820"]
