@@ -186,6 +186,8 @@ def _laterality_from_tags(ds: Any, notes: list[str]) -> Decision[Laterality] | N
 def _side_of_view_word(value: str) -> str | None:
     """The side ("R" / "L") of a ViewPosition-style word that carries the side ("RCC", "L MLO"), else None."""
     word = re.sub(r"[\s_\-]", "", value.upper())
+    if word.endswith("ID") and len(word) > 4:  # "RCCID": the ACR label of an implant-displaced view
+        word = word[:-2]
     return word[0] if len(word) > 2 and word[0] in "RL" and word[1:] in _PROJECTION_WORDS else None
 
 
@@ -215,9 +217,18 @@ def _projection_from_tags(ds: Any, notes: list[str]) -> Decision[Projection] | N
     return None
 
 
-def _projection_word(value: str) -> Projection | None:
-    """A ViewPosition-style word: "CC", "MLO"..., also "RCC" / "L MLO" (laterality prefix dropped)."""
+def _implant_displaced_word(value: str) -> bool:
+    """A ViewPosition in the ACR labels of implant-displaced views: "CCID", "RMLOID", "L CC ID"."""
     word = re.sub(r"[\s_\-]", "", value.upper())
+    return word.endswith("ID") and _projection_word(word[:-2]) is not None
+
+
+def _projection_word(value: str) -> Projection | None:
+    """A ViewPosition-style word: "CC", "MLO"..., also "RCC" / "L MLO" (laterality prefix dropped) and the ACR
+    implant-displaced labels "CCID" / "RMLOID" (:func:`view_modifiers` names the modifier)."""
+    word = re.sub(r"[\s_\-]", "", value.upper())
+    if word.endswith("ID") and len(word) > 3 and word[:-2] not in ("", "R", "L"):
+        word = word[:-2]
     if word in _PROJECTION_WORDS:
         return _PROJECTION_WORDS[word]
     if len(word) > 2 and word[0] in "RL" and word[1:] in _PROJECTION_WORDS:
@@ -239,6 +250,8 @@ def view_modifiers(ds: Any) -> tuple[str, ...]:
         name = _MODIFIER_BY_CODE.get(text(item.get("CodeValue"))) or text(item.get("CodeMeaning")).lower()
         if name and name not in names:
             names.append(name)
+    if _implant_displaced_word(text(ds.get("ViewPosition"))) and "implant displaced" not in names:
+        names.append("implant displaced")
     return tuple(names)
 
 

@@ -110,6 +110,22 @@ def test_view_position(value: str, projection: Projection) -> None:
     assert (proj.value, proj.source, proj.detail) == (projection, "ViewPosition (0018,5101)", value)
 
 
+@pytest.mark.parametrize(
+    ("value", "side", "projection"),
+    [("RCCID", Laterality.RIGHT, Projection.CC), ("L MLO ID", Laterality.LEFT, Projection.MLO),
+     ("CCID", None, Projection.CC)],
+)  # fmt: skip
+def test_acr_implant_displaced_view_labels(value: str, side: Laterality | None, projection: Projection) -> None:
+    """An implant-displaced (Eklund) view labelled as the ACR names it (``RCCID``) hangs in its slot and says so."""
+    from mammoview.io.views import view_modifiers
+
+    ds = ds_with(ViewPosition=value)
+    lat, proj = decide(ds, NOWHERE)
+    assert (lat.value, proj.value) == (side, projection)
+    assert view_modifiers(ds) == ("implant displaced",)
+    assert view_modifiers(ds_with(ViewPosition="RCC")) == ()
+
+
 @pytest.mark.parametrize(("value", "projection"), [("CC", Projection.CC), ("MLO", Projection.MLO)])
 def test_patient_orientation_holding_a_view_cbis_quirk(value: str, projection: Projection) -> None:
     _, proj = decide(ds_with(PatientOrientation=value), NOWHERE)
