@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     for info in items:
         if isinstance(info, LoadError):
             tqdm.write(f"mammoview classify: {info}", file=sys.stderr)
-            out.append({"path": str(info.path.resolve()), "error": info.reason})
+            out.append({"path": os.path.realpath(info.path), "error": info.reason})  # (resolve raises on a loop)
             failed += 1
             continue
         path = Path(info.path).resolve()

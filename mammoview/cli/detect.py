@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -216,6 +217,16 @@ def _stem(path: Path, used: set[str]) -> str:
     return name
 
 
+def _not_our_outputs(infos: Sequence[Any], args: argparse.Namespace) -> list[Any]:
+    """``infos`` without the pictures of ``--heatmaps`` found in a scanned folder (a run before this one wrote them
+    there: they are overlays, not mammograms); a file named on the command line is kept."""
+    if args.heatmaps is None:
+        return list(infos)
+    heat = Path(os.path.realpath(args.heatmaps))
+    named = {os.path.realpath(p) for p in args.paths}
+    return [i for i in infos if (real := os.path.realpath(i.path)) in named or heat not in Path(real).parents]
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -249,18 +260,19 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--sr {args.sr} is a file: give the folder to write the DICOM SRs into")
         args.sr.mkdir(parents=True, exist_ok=True)
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
+    infos = _not_our_outputs(scan.images, args)
     entries: list[dict[str, Any]] = []
     failed = 0
     for err in scan.errors:
         print(f"mammoview detect: {err}", file=sys.stderr)
-        entries.append({"path": str(err.path.resolve()), "error": err.reason})
+        entries.append({"path": os.path.realpath(err.path), "error": err.reason})  # (resolve raises on a loop)
         failed += 1
     used: set[str] = set()
     results: dict[str, Any] = {}  # resolved path -> ImageCadResult, for --sr
     guessed: list[Path] = []  # images read with an estimated pixel spacing
-    bar = tqdm(total=len(scan.images), unit="image", disable=args.quiet or None, file=sys.stderr)
+    bar = tqdm(total=len(infos), unit="image", disable=args.quiet or None, file=sys.stderr)
     with bar:
-        for info in scan.images:
+        for info in infos:
             path = Path(info.path).resolve()
             bar.set_description(path.name)
             start = bar.n
@@ -319,7 +331,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sr is not None:
         sr_failed = write_srs(
             args.sr,
-            scan.images,
+            infos,
             results,
             model.info,
             quiet=args.quiet,

@@ -15,9 +15,24 @@ def to_stdout(out: Path | None) -> bool:
 
 
 def check_json_out(out: Path | None) -> None:
-    """Refuse a folder as ``--json OUT`` before any work (said at once, not after the whole batch)."""
-    if not to_stdout(out) and out is not None and out.is_dir():
+    """Refuse a folder as ``--json OUT``, or a place where it cannot be written, before any work (said at once, not
+    after the whole batch: its folder is made and a temporary file written there and removed)."""
+    if to_stdout(out) or out is None:
+        return
+    if out.is_dir():
         raise ValueError(f"--json {out} is a folder: give the file to write")
+    import os
+    import tempfile
+
+    from mammoview.io.files import temp_prefix
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=temp_prefix(out), suffix=".tmp", dir=out.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"--json {out} cannot be written there: {exc.strerror or exc}") from None
 
 
 def write_json_out(out: Path | None, doc: Any) -> None:

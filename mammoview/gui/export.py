@@ -75,14 +75,15 @@ def export_study(window: MainWindow, path: Path | str, *, active_only: bool = Fa
     picture = render_picture(window, active_only=active_only, anonymize=anonymize)
     doc = export_json(window, anonymize=anonymize, prior=not active_only)
     png.parent.mkdir(parents=True, exist_ok=True)
-    _write_pair(picture, png, doc, js)
+    _write_pair(picture, png, doc, js, overwrite=overwrite)
     return ExportResult(png, js)
 
 
-def _write_pair(image: QtGui.QImage, png: Path, doc: dict[str, Any], js: Path) -> None:
+def _write_pair(image: QtGui.QImage, png: Path, doc: dict[str, Any], js: Path, overwrite: bool = True) -> None:
     """Both files or neither: each is written to a temporary file beside it (a full disk fails here, with the old
     pair untouched), then both are moved into place.  Mode: the user's umask, as any document they save (the export
-    is made to be shared; the app's private data is 0600)."""
+    is made to be shared; the app's private data is 0600).  Without ``overwrite`` a file that appeared since the
+    names were checked (another window's export) is not replaced: FileExistsError, nothing of this pair left."""
     tmps: list[str] = []
     try:
         for target, suffix in ((png, ".png"), (js, ".json")):
@@ -98,13 +99,44 @@ def _write_pair(image: QtGui.QImage, png: Path, doc: dict[str, Any], js: Path) -
         mode = 0o666 & ~user_umask()
         for tmp in tmps:
             os.chmod(tmp, mode)
-        os.replace(tmps[1], js)
-        os.replace(tmps[0], png)
+        if overwrite or not _link_pair(tmps, (png, js)):
+            os.replace(tmps[1], js)
+            os.replace(tmps[0], png)
+        else:
+            for tmp in tmps:  # placed by hard links: the temporary names go
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
     except BaseException:
         for tmp in tmps:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         raise
+
+
+def _link_pair(tmps: Sequence[str], targets: tuple[Path, Path]) -> bool:
+    """Place ``tmps`` at ``targets`` only where no file is (a hard link fails on an existing name, atomically, where
+    a check before os.replace can be overtaken); both or neither.  False: the file system has no hard links (FAT,
+    some network shares), nothing placed -- the caller checks the names again and moves the files."""
+    placed: list[Path] = []
+    try:
+        for tmp, target in zip(tmps, targets, strict=True):
+            os.link(tmp, target)
+            placed.append(target)
+    except FileExistsError as exc:
+        for target in placed:
+            with contextlib.suppress(OSError):
+                os.unlink(target)
+        raise FileExistsError(f"{exc.filename2 or exc.filename} was written meanwhile (choose another name, or "
+                              "confirm overwriting)") from None  # fmt: skip
+    except OSError:
+        for target in placed:
+            with contextlib.suppress(OSError):
+                os.unlink(target)
+        if existing := [t for t in targets if t.exists()]:
+            raise FileExistsError(f"{existing[0]} was written meanwhile (choose another name, or confirm "
+                                  "overwriting)") from None  # fmt: skip
+        return False
+    return True
 
 
 def pictured_view(window: MainWindow) -> View:

@@ -129,7 +129,7 @@ def scan_paths(
 
     def add(path: Path, in_folder: bool = False) -> bool:
         """Read ``path``; False when it was already read (through another argument, folder or link)."""
-        key = path.resolve()
+        key = Path(os.path.realpath(path))  # (Path.resolve raises on a symlink loop before Python 3.13)
         if key in seen:
             return False
         seen.add(key)
