@@ -6,10 +6,11 @@ whole mass and its surroundings) classifies a patch centred on each finding
 (:class:`SecondStage`: every centre the viewer can show, at every operating point it offers,
 is classified once, in one batch).  Its map over the whole image
 (:func:`mammoview.cad.inference.whole_image_maps`, :class:`MalignancyMap`) answers for a centre
-cut at any other threshold.  The image's malignancy is the mean over its top
+cut at any other threshold.  The image's p(malignant | lesion) is the mean over its top
 :data:`CANDIDATES` candidate findings (regions from :data:`CANDIDATE_THRESHOLD` up, whatever
 threshold the marks are shown at), weighted by their scores, as measured on the validation
-images (models/MODEL_CARD.md, "Known gaps").
+images (models/MODEL_CARD.md, "Known gaps"); the image's malignancy is that (calibrated) times its
+abnormal score (:func:`mammoview.cad.pipeline.analyse_image`), as the detector's own maps give it.
 """
 
 from __future__ import annotations

@@ -279,11 +279,16 @@ def analyse_image(
     abnormal, malignant = image_scores(maps)
     if verified is not None and verified.image_abnormal is not None:
         abnormal = verified.image_abnormal
-    if second is not None:
+    if second is not None and malignancy is not None:
         candidates = (list(verified.candidates) if verified is not None
                       else findings_from_maps(maps, geometry, CANDIDATE_THRESHOLD))  # fmt: skip
-        malignant = second.image_malignancy(candidates)
-    if calibration is not None and malignant > 0:  # the breast's malignancy reads as its findings' do
+        # p(abnormal) x p(malignant | lesion), as the detector's own maps give it: an image whose candidates are
+        # weak never reads malignant.  Calibrated as the viewer shows it even for --raw-malignancy, which is for the
+        # findings' malignancy (what a calibration is fitted on), so that evaluate's image AUC is the viewer's.
+        lesion = second.image_malignancy(candidates)
+        image_cal = malignancy.entry.calibration
+        malignant = abnormal * (image_cal.apply(lesion) if image_cal is not None and lesion > 0 else lesion)
+    elif calibration is not None and malignant > 0:  # the breast's malignancy reads as its findings' do
         malignant = calibration.apply(malignant)
     yield Progress(STEPS, STEPS, f"{name}: done")
     return ImageCadResult(

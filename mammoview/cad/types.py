@@ -193,7 +193,7 @@ class ImageCadResult:
     pixel_spacing: tuple[float, float] | None  # (row_mm, col_mm) used by the CAD
     spacing_source: str
     abnormal: float
-    malignant: float
+    malignant: float  # p(abnormal) x p(malignant | lesion): never above ``abnormal`` with a malignancy model
     findings: tuple[Finding, ...]
     heatmaps: dict[str, Heatmap] = field(default_factory=dict)
     breast_mask_fraction: float = 0.0

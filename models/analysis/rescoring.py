@@ -27,7 +27,7 @@
   ``(1 - w) logit(score) + w logit(p2)``; FROC and MIAS abnormal AUC per ``w``.
 - ``compare``: two evaluations of the same validation images (e.g. the shipped CAD and a change
   to it): CBIS mean sensitivity (0.25-2 FP/image) of the second minus the first, with a paired
-  patient bootstrap.
+  patient bootstrap; then the image malignancy AUC's difference, the same way.
 - ``shift``: each verified candidate (``mammoview evaluate`` of the installed CAD with its verifier)
   moved to where the verifier's crop reads most abnormal among the centre and a 3 x 3 grid of
   ``--step`` mm around it, keeping its score or adding ``w`` x the gain in the verifier's log-odds
@@ -286,6 +286,37 @@ def compare(args: argparse.Namespace) -> None:
     print(f"{args.other} minus {args.eval_dir}:")
     first, second = ([r[k][1] for k in common] for r in runs)
     paired_bootstrap(srcs, first, second, "difference", args.bootstrap)
+    malignancy_auc_bootstrap(args.eval_dir, args.other, args.patches, args.bootstrap)
+
+
+def malignancy_auc_bootstrap(base: Path, other: Path, patches: Path, n: int, seed: int = 0) -> None:
+    """Image malignancy AUC (CBIS + MIAS abnormal images of known pathology, as ``evaluate``) of ``other`` minus
+    ``base``, validation patients resampled with replacement."""
+    scored = []
+    for d in (base, other):
+        _, _, pairs = validation_pairs(d, patches)
+        scored.append({s.path: (s, float(e["scores"]["malignant"])) for s, e in pairs
+                       if s.malignant is not None and (s.source == "cbis" or s.abnormal)})  # fmt: skip
+    keys = sorted(set(scored[0]) & set(scored[1]))
+    y = np.array([bool(scored[0][k][0].malignant) for k in keys])
+    a, b = (np.array([sc[k][1] for k in keys]) for sc in scored)
+    groups: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        groups.setdefault(scored[0][k][0].patient, []).append(i)
+    g = list(groups.values())
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(n):
+        idx = [i for j in rng.integers(0, len(g), len(g)) for i in g[j]]
+        if y[idx].all() or not y[idx].any():
+            continue
+        diffs.append(roc_auc(y[idx], b[idx]).auc - roc_auc(y[idx], a[idx]).auc)
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    print(
+        f"image malignancy AUC ({len(keys)} images): {roc_auc(y, a).auc:.3f} -> {roc_auc(y, b).auc:.3f}, "
+        f"difference {roc_auc(y, b).auc - roc_auc(y, a).auc:+.3f}, 95 % interval [{lo:+.3f}, {hi:+.3f}] "
+        f"over {len(g)} patients"
+    )
 
 
 def _lesion_hits(s: SourceImage, e: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -89,7 +89,9 @@ def test_findings_and_image_read_their_malignancy_from_the_second_stage(bright_m
     assert got.findings[0].malignancy != pytest.approx(first.findings[0].malignancy)
     top = got.findings[0]
     assert np.hypot(top.center[0] - BLOB.x, top.center[1] - BLOB.y) < 60  # the bright blob reads malignant
-    assert got.malignant == pytest.approx(second.image_malignancy(cands))
+    # p(abnormal) x p(malignant | lesion): an image no finding makes abnormal never reads malignant
+    assert got.malignant == pytest.approx(got.abnormal * second.image_malignancy(cands))
+    assert got.malignant <= got.abnormal
     assert got.abnormal == first.abnormal
     assert np.array_equal(got.heatmaps["abnormal"].data, first.heatmaps["abnormal"].data)
     # the second stage's own calibration applies, not the detector's
@@ -100,7 +102,12 @@ def test_findings_and_image_read_their_malignancy_from_the_second_stage(bright_m
         analyse_image(detector, image, tile=64, malignancy=_second_stage_model(calibration=cal.to_dict()))
     )
     assert calibrated.findings[0].malignancy == pytest.approx(cal.apply(got.findings[0].malignancy))
-    assert calibrated.malignant == pytest.approx(cal.apply(got.malignant))
+    assert calibrated.malignant == pytest.approx(got.abnormal * cal.apply(second.image_malignancy(cands)))
+    # the findings' raw output (what a calibration is fitted on); the image's score as the viewer shows it
+    raw = drain(analyse_image(detector, image, tile=64, calibrated=False,
+                              malignancy=_second_stage_model(calibration=cal.to_dict())))  # fmt: skip
+    assert raw.findings[0].malignancy == pytest.approx(got.findings[0].malignancy)
+    assert raw.malignant == pytest.approx(calibrated.malignant)
     with pytest.raises(ValueError, match="not a malignancy model"):
         drain(analyse_image(bright_model, image, tile=64, malignancy=bright_model))
 
