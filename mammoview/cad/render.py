@@ -131,16 +131,21 @@ def write_heatmap_files(
     (where its cells lie on the stored image, :func:`heatmap_grid`, and ``image``: the file it is of, since images
     of one name in several folders -- every TCIA CBIS-DDSM file is ``1-1.dcm`` -- get ``1-1``, ``1-1_2``...);
     return the three paths."""
+    import io
     import json
 
     from matplotlib.image import imsave  # only the CLI writes pictures; keep import-time light
 
     from mammoview.cad.weights import atomic_write_text
+    from mammoview.io.files import atomic_write_bytes
 
     out_dir.mkdir(parents=True, exist_ok=True)
     png, npy, grid = out_dir / f"{stem}.png", out_dir / f"{stem}.npy", out_dir / f"{stem}.json"
-    imsave(png, overlay(presentation, heatmap))
-    np.save(npy, heatmap.as_float())
+    picture, values = io.BytesIO(), io.BytesIO()
+    imsave(picture, overlay(presentation, heatmap), format="png")
+    np.save(values, heatmap.as_float())
+    for path, buf in ((png, picture), (npy, values)):
+        atomic_write_bytes(path, buf.getvalue(), private=False)  # a full disk leaves no half-written file
     rows, cols = presentation.shape
     doc = heatmap_grid(heatmap, cols, rows, cam)
     if image is not None:

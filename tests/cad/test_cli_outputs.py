@@ -81,3 +81,26 @@ def test_a_subfolder_that_cannot_be_listed_is_reported_not_silently_skipped(tmp_
     scan = scan_paths([study])
     assert [p.name for p in (i.path for i in scan.images)] == ["lcc.dcm"]
     assert [e.path.name for e in scan.errors] == ["locked"], "the unreadable folder is not mentioned"
+
+
+def test_heatmap_files_are_whole_or_absent(tmp_path, monkeypatch) -> None:
+    """A full disk while ``--heatmaps`` writes an image's overlay leaves no half-written PNG or map under its name."""
+    import errno
+
+    import numpy as np
+
+    from mammoview.cad.render import write_heatmap_files
+    from mammoview.cad.types import Heatmap, heat_levels
+
+    heat = Heatmap("abnormal", heat_levels(np.full((4, 3), 0.9, np.float32)), 0.0, 0.0, 16.0, 16.0)
+    pres = np.random.default_rng(0).random((64, 48)).astype(np.float32)
+    png, npy, grid = write_heatmap_files(tmp_path / "ok", "a", pres, heat)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and np.load(npy).shape == (4, 3) and grid.is_file()
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="No space"):
+        write_heatmap_files(tmp_path / "full", "a", pres, heat)
+    assert sorted(p.name for p in (tmp_path / "full").iterdir()) == []
