@@ -194,6 +194,7 @@ class CadWorker(QtCore.QObject):
 
     @QtCore.Slot()
     def run(self) -> None:
+        images, self._images = self._images, ()  # the study's pixels die with the run, not with this object
         self.started.emit()
         try:
             from mammoview.cad.inference import Cancelled  # torch: imported here, in this thread
@@ -201,7 +202,7 @@ class CadWorker(QtCore.QObject):
             self.errored.emit(CadUnavailable(f"the CAD engine cannot start: {exc}"))
             return
         try:
-            result = self._compute()
+            result = self._compute(images)
         except Cancelled:
             self.cancelled.emit()
         except CadUnavailable as exc:
@@ -212,17 +213,17 @@ class CadWorker(QtCore.QObject):
         else:
             self.finished.emit(result)
 
-    def _compute(self) -> Any:
+    def _compute(self, images: tuple[MammoImage, ...]) -> Any:
         from mammoview.cad.inference import check_cancel
         from mammoview.cad.pipeline import analyse_study, drain
 
         model = self._provider.get()
         self.modelReady.emit(model.info)
-        if not self._images:
+        if not images:
             return None
         check_cancel(self._cancel)
         density, malignancy = self._provider.density(), self._provider.malignancy()
-        gen = analyse_study(model, self._images, cancel=self._cancel, tile=self._tile, cam=self._cam,  # type: ignore[arg-type]
+        gen = analyse_study(model, images, cancel=self._cancel, tile=self._tile, cam=self._cam,  # type: ignore[arg-type]
                             density=density, malignancy=malignancy)  # fmt: skip
         return drain(gen, lambda p: self._emit_progress(p.done, p.total, p.message))
 
@@ -252,7 +253,7 @@ class CadJob(QtCore.QObject):
                  tile: int | None = None, cam: str = "cam", parent: QtCore.QObject | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.study_key = study_key
-        self.images = tuple(images)
+        self.images = tuple(images)  # emptied when the job ends: the runner keeps its last job, not the study
         self.cancel_event = threading.Event()
         self.done = False
         self._thread = QtCore.QThread()
@@ -308,3 +309,4 @@ class CadJob(QtCore.QObject):
         self._thread.wait()
         signal.emit(*args)
         self.ended.emit()
+        self.images = ()

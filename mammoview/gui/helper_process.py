@@ -65,6 +65,14 @@ class HelperCrashed(Exception):
     """The helper process died while running a call."""
 
 
+class CallCancelled(Exception):
+    """The caller went stale while its call waited for the helper (the reader stepped on): nothing was run."""
+
+
+#: seconds between two looks at a waiting call's ``cancelled``
+_POLL_S = 0.02
+
+
 def _lower_priority(nice: int) -> None:  # the helper's initializer: a module-level function (pickled by name)
     if nice > 0:
         with contextlib.suppress(OSError, AttributeError):  # not permitted, or not a POSIX system
@@ -96,7 +104,12 @@ class HelperProcess:
         return self._pool is not None
 
     def call(
-        self, fn: Callable[..., _T], *args: Any, fallback: Callable[[], _T], timeout: float = CALL_TIMEOUT_S
+        self,
+        fn: Callable[..., _T],
+        *args: Any,
+        fallback: Callable[[], _T],
+        timeout: float = CALL_TIMEOUT_S,
+        cancelled: Callable[[], bool] | None = None,
     ) -> _T:
         """``fn(*args)`` in the helper (both picklable); ``fallback()`` here when no helper can be started.
 
@@ -109,7 +122,14 @@ class HelperProcess:
         # One call in the helper at a time (it has one worker anyway): a helper that dies takes down every call
         # queued in it, so only then is its death the fault of the call that was running (a good file queued behind
         # a crashing or hung one was named as crashing the decoder), and ``timeout`` counts that call's own run.
-        with self._call_lock:
+        # A call whose job went stale while it waited (``cancelled()``) raises CallCancelled without running: stale
+        # prefetches queued behind a long JPEG 2000 decode were each decoded in turn, ahead of the one still wanted.
+        while not self._call_lock.acquire(timeout=_POLL_S):
+            if cancelled is not None and cancelled():
+                raise CallCancelled
+        try:
+            if cancelled is not None and cancelled():
+                raise CallCancelled
             pool = self._running_pool()
             if pool is None:
                 return fallback()
@@ -128,6 +148,8 @@ class HelperProcess:
                 raise HelperCrashed(
                     f"its decoder did not finish in {timeout:.0f} s (stopped; the viewer is unaffected)"
                 ) from None
+        finally:
+            self._call_lock.release()
 
     def _drop(self, pool: ProcessPoolExecutor, kill: bool = False) -> None:
         with self._lock:
@@ -162,10 +184,10 @@ class HelperProcess:
             self._pool = pool
             return pool
 
-    def decode(self, info: ImageInfo) -> MammoImage:
-        """:func:`mammoview.io.reader.decode` in the helper."""
+    def decode(self, info: ImageInfo, cancelled: Callable[[], bool] | None = None) -> MammoImage:
+        """:func:`mammoview.io.reader.decode` in the helper (CallCancelled: ``cancelled()`` while it waited)."""
         try:
-            outcome = self.call(decode_outcome, info, fallback=lambda: decode_outcome(info))
+            outcome = self.call(decode_outcome, info, fallback=lambda: decode_outcome(info), cancelled=cancelled)
         except HelperCrashed as exc:
             raise LoadError(info.path, str(exc)) from None
         if isinstance(outcome, LoadError):
@@ -204,11 +226,17 @@ class HelperGroup:
     def started(self) -> bool:
         return any(h.started for h in self.helpers)
 
-    def decode(self, info: ImageInfo) -> MammoImage:
-        """:func:`mammoview.io.reader.decode` in the first helper free."""
-        helper = self._idle.get()
+    def decode(self, info: ImageInfo, cancelled: Callable[[], bool] | None = None) -> MammoImage:
+        """:func:`mammoview.io.reader.decode` in the first helper free (CallCancelled: ``cancelled()`` meanwhile)."""
+        while True:
+            try:
+                helper = self._idle.get(timeout=_POLL_S)
+                break
+            except queue.Empty:
+                if cancelled is not None and cancelled():
+                    raise CallCancelled from None
         try:
-            return helper.decode(info)
+            return helper.decode(info, cancelled)
         finally:
             self._idle.put(helper)
 
@@ -221,7 +249,8 @@ def decoder_for(
     helper: HelperProcess | HelperGroup,
     syntaxes: tuple[str, ...] = GIL_BOUND_SYNTAXES,
     background: Callable[[], bool] | None = None,
-) -> Callable[[ImageInfo], MammoImage]:
+    cancelled: Callable[[], bool] | None = None,
+) -> Callable[[ImageInfo], MammoImage | None]:
     """A decode for :func:`mammoview.io.study.load_study`: files of ``syntaxes`` in ``helper``, the others here.
 
     ``background`` (asked at each file): False once the reader waits for the study (a prefetch adopted by
@@ -229,9 +258,12 @@ def decoder_for(
     machine (the last study's CAD) would slow down.
     """
 
-    def run(info: ImageInfo) -> MammoImage:
+    def run(info: ImageInfo) -> MammoImage | None:
         if holds_gil(info, syntaxes) and (background is None or background()):
-            return helper.decode(info)
+            try:
+                return helper.decode(info, cancelled)
+            except CallCancelled:  # stale while it waited for the helper: None, as load_study's own check gives
+                return None
         return decode(info)
 
     return run
@@ -240,6 +272,7 @@ def decoder_for(
 __all__ = [
     "GIL_BOUND_SYNTAXES",
     "SLOW_SYNTAXES",
+    "CallCancelled",
     "HelperCrashed",
     "HelperGroup",
     "HelperProcess",

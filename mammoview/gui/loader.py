@@ -79,9 +79,10 @@ def load_job(
     """
     workers = max_workers or min(4, max(2, os.cpu_count() or 2))
     slow = helper is not None and any(holds_gil(i, syntaxes) for i in info.images)
-    decoder = decoder_for(helper, syntaxes, background) if slow and helper is not None else None
 
     def run(progress: Progress, cancelled: Cancelled) -> LoadedStudy:
+        # a file waiting for a busy helper gives up when the job goes stale (not decoded after the reader stepped on)
+        decoder = decoder_for(helper, syntaxes, background, cancelled) if slow and helper is not None else None
         t0 = time.perf_counter()
         progress(f"Decoding {len(info.images)} image(s)…")
         study = load_study(info, max_workers=workers, cancelled=cancelled, decoder=decoder)

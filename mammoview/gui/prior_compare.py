@@ -96,6 +96,8 @@ class PriorComparison(QtCore.QObject):
         self.candidates = found
         if self.loaded is not None and all(s is not self.loaded.study.info for s in found):
             self.loaded = None  # another patient's (or a replaced) prior: not kept in memory
+        if self._shown is not None and all(s is not self._shown.study.info for s in found):
+            self._release()  # nor in the prior's panels, hidden since the comparison was left (a whole study)
         if self.on_screen and show:
             self._show(announce)
         else:
@@ -149,6 +151,12 @@ class PriorComparison(QtCore.QObject):
 
     def shutdown(self) -> None:
         self.jobs.shutdown()
+
+    def _release(self) -> None:
+        """Empty the prior's panels (filled again when a comparison is next on screen)."""
+        self._shown, self._stale = None, True
+        for panel in self.panels.values():
+            panel.set_image(None)
 
     # -- internals -----------------------------------------------------------------------------
     def _one_scale(self) -> None:

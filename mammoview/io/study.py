@@ -116,7 +116,7 @@ def load_study(
     info: StudyInfo,
     max_workers: int = 4,
     cancelled: Callable[[], bool] | None = None,
-    decoder: Callable[[ImageInfo], MammoImage] | None = None,
+    decoder: Callable[[ImageInfo], MammoImage | None] | None = None,
 ) -> Study:
     """Decode every image of a study in a thread pool.
 
@@ -162,7 +162,7 @@ def load_study(
 
 
 def _decode_unless(
-    info: ImageInfo, cancelled: Callable[[], bool] | None, decoder: Callable[[ImageInfo], MammoImage]
+    info: ImageInfo, cancelled: Callable[[], bool] | None, decoder: Callable[[ImageInfo], MammoImage | None]
 ) -> MammoImage | None:
     """``decoder(info)``, or None without decoding once ``cancelled()`` (a stale job stops within one image)."""
     return None if cancelled is not None and cancelled() else decoder(info)
