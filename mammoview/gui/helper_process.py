@@ -206,10 +206,14 @@ class HelperProcess:
         stored, info = outcome
         return MammoImage(info, stored, image.display, frame)
 
-    def shutdown(self) -> None:
+    def shutdown(self, kill: bool = False) -> None:
+        """Stop the helper; ``kill``: at once, a decode in it too (the viewer is quitting: the threads waiting for
+        that decode then end now, not when it finishes, ~1 s for a JPEG 2000 view, seconds on a busy machine)."""
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:
+        if pool is not None and kill:
+            self._drop(pool, kill=True)
+        elif pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -240,9 +244,9 @@ class HelperGroup:
         finally:
             self._idle.put(helper)
 
-    def shutdown(self) -> None:
+    def shutdown(self, kill: bool = False) -> None:
         for helper in self.helpers:
-            helper.shutdown()
+            helper.shutdown(kill)
 
 
 def decoder_for(

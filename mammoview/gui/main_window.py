@@ -592,10 +592,12 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.cad.shutdown()
         self.priors.shutdown()
         self.frames.shutdown()
+        # the helpers first, killed: a load or prefetch waiting for a decode in one ends now (the window froze up to
+        # a J2K decode, seconds on a busy machine); what they decode is not needed any more
+        self.prefetch_helper.shutdown(kill=True)
+        self.load_helper.shutdown(kill=True)
         self.jobs.shutdown()
         self.prefetch.shutdown()
-        self.prefetch_helper.shutdown()
-        self.load_helper.shutdown()
         super().closeEvent(event)
 
 

@@ -57,3 +57,30 @@ def test_the_helper_ends_when_the_viewer_process_dies(tmp_path):
         proc.stdout.close()
         if helper_pid > 0 and _alive(helper_pid):
             os.kill(helper_pid, signal.SIGKILL)
+
+
+def test_quitting_kills_a_decode_in_flight_so_its_waiting_thread_ends_now() -> None:
+    """The viewer quits with a load waiting for a decode in a helper: ``shutdown(kill=True)`` ends the helper, the
+    waiting call fails at once (its job was cancelled, nothing is shown) and the window closes without waiting for
+    the decode (a 30 s stand-in here; ~1 s for a J2K view, seconds on a busy machine)."""
+    import threading
+
+    from mammoview.gui.helper_process import HelperCrashed, HelperProcess
+
+    helper = HelperProcess()
+    assert helper.call(os.getpid, fallback=lambda: -1) > 0  # started
+    outcome: list[str] = []
+
+    def waiting_load() -> None:
+        try:
+            helper.call(time.sleep, 30, fallback=lambda: None)
+            outcome.append("finished")
+        except HelperCrashed:
+            outcome.append("ended")
+
+    thread = threading.Thread(target=waiting_load)
+    thread.start()
+    time.sleep(0.5)  # the sleep is running in the helper
+    helper.shutdown(kill=True)
+    thread.join(10)
+    assert not thread.is_alive() and outcome == ["ended"]
