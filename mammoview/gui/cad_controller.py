@@ -343,7 +343,10 @@ class CadController(ReaderActions, QtCore.QObject):
             self.window.show_status("Open a study first.", 3000)
             return
         if self.reader.set_first_read_done():
-            self.window.show_status("First read done: CAD shown.", 5000)
+            if self.unavailable:  # closed all the same (the unaided read is over), but nothing of the CAD is shown
+                self.window.show_status(f"First read done; CAD not shown: unavailable ({self.unavailable}).", 10000)
+            else:
+                self.window.show_status("First read done: CAD shown.", 5000)
         if self.result is None and not self.unavailable:
             self.run()
 
@@ -469,6 +472,13 @@ class CadController(ReaderActions, QtCore.QObject):
                     if key not in listed and any(m.view is v and m.image == key for m in self.reader.marks):
                         views.append(ViewCad(v, key, None, note=f"{i + 1} of {len(options)}"))
                         listed.add(key)
+        # a mark whose image is not hung as its view now (the reader's view assignment of an unplaced or mislabelled
+        # image, which is not kept, or was changed after the mark): listed all the same, never silently left out
+        covered = {(vc.view, vc.image) for vc in views}
+        for m in self.reader.marks:
+            if (m.view, m.image) not in covered:
+                views.append(ViewCad(m.view, m.image, None, note="image not hung here"))
+                covered.add((m.view, m.image))
         return match_study(views, self.reader.marks, self.style.kinds())
 
     def _update_findings(self) -> None:

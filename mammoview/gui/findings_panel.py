@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mammoview.cad.operating import format_rate
 from mammoview.cad.types import FindingKind
 from mammoview.gui.marks import KIND_SHORT, format_score
-from mammoview.gui.matching import RULE, Category, MatchRow
+from mammoview.gui.matching import RULE, Category, MatchRow, deletable_mark
 from mammoview.gui.read_state import Measurement, ReaderMark
 from mammoview.gui.theme import accent
 
@@ -248,7 +248,7 @@ class FindingsPanel(QtWidgets.QWidget):
             return
         row = self.selected_row()
         if row is not None and row.marks:
-            self.deleteRequested.emit(row.marks[0].id)
+            self.deleteRequested.emit(deletable_mark(row.marks).id)
 
 
 class DockFit(QtCore.QObject):

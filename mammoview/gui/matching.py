@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from mammoview.cad.types import Finding, ImageCadResult
@@ -131,3 +131,9 @@ def _with_nipple(row: MatchRow, result: ImageCadResult | None) -> MatchRow:
         return row
     x, y = row.finding.center if row.finding is not None else (row.marks[0].x, row.marks[0].y)
     return replace(row, nipple_mm=result.nipple_distance_mm(x, y), mm_estimated=result.spacing_estimated)
+
+
+def deletable_mark(marks: Sequence[ReaderMark]) -> ReaderMark:
+    """The mark of a findings row that Delete means: one placed after CAD (a first-read mark is frozen; a row matching
+    R1 of the first read and R2 placed after CAD deleted neither), else the first (its refusal is then said)."""
+    return next((m for m in marks if m.after_cad), marks[0])

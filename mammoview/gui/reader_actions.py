@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mammoview.gui.matching import MatchRow
+from mammoview.gui.matching import MatchRow, deletable_mark
 from mammoview.gui.nipple_band import BAND_MM, other_view
 from mammoview.gui.read_state import Measurement, ReaderMark, image_key
 from mammoview.gui.review import focus_on
@@ -157,7 +157,7 @@ class ReaderActions:
             return
         row = self.findings.selected_row()
         # a matched row's mark too, as the findings panel's Delete button deletes it (a first-read mark stays)
-        mark = self.selected_mark or (row.marks[0] if row is not None and row.marks else None)
+        mark = self.selected_mark or (deletable_mark(row.marks) if row is not None and row.marks else None)
         if mark is None:
             return
         if not self.mark_on_screen(mark):  # hidden by the layout, or on another image or slice

@@ -152,6 +152,10 @@ class ReaderMarks(QtCore.QObject):
                 saved = self.store.save(key, state)
             except OSError as exc:
                 errors.append(str(exc))
+                # kept with the time counted until now (the reader may answer No and read on)
+                self._not_saved[key] = state
+                if key == self.study_key:
+                    self.state = state
                 continue
             del self._not_saved[key]
             if key == self.study_key:
@@ -274,6 +278,8 @@ class ReaderMarks(QtCore.QObject):
             self._not_saved.pop(self.study_key, None)
         except OSError as exc:
             log.error("could not save what the CAD showed: %s", exc)
+            # kept with the read that waits for its save (tried again on the next action, on return and at quit)
+            self.state = self._not_saved[self.study_key] = replace(self.state, cad_seen=seen)
 
     @property
     def decision(self) -> ReaderDecision:

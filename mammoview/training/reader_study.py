@@ -172,6 +172,9 @@ def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) ->
     # a listed prior (``prior_of``, logs since 2026-12-06) was there to compare with: not a study of the batch
     known = [r for r in rows if r[STUDY] in truth and not r.get("prior_of")]
     done = [r for r in known if r["first_read_done"] == "yes"]
+    # read with the CAD shown: a first read closed while the CAD was unavailable (or failed, or was cancelled) has a
+    # decision "after CAD" that no CAD informed, so it is neither a reading with CAD nor a change by CAD
+    with_cad = [r for r in done if r["cad_abnormal"]]
     seconds = [float(r["reading_seconds"]) for r in done if r["reading_seconds"]]
     counts = {t: sum(truth[r[STUDY]] == t for r in done) for t in TRUTHS}
     times = Counter(r[STUDY] for r in done)
@@ -183,8 +186,9 @@ def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) ->
         "studies_read_more_than_once": sum(n > 1 for n in times.values()),
         "truth": counts,
         "before_cad": reading(done, truth, "assessment"),
-        "after_cad": reading(done, truth, "assessment_after_cad"),
-        "changes": changes(done, truth),
+        "after_cad": reading(with_cad, truth, "assessment_after_cad"),
+        "changes": changes(with_cad, truth),
+        "read_without_cad": len(done) - len(with_cad),
         "cad_auc_malignant": _auc(done, "cad_malignant", ["malignant"], truth),
         "cad_auc_abnormal": _auc(done, "cad_abnormal", ["malignant", "benign"], truth),
         "median_reading_seconds": statistics.median(seconds) if seconds else None,

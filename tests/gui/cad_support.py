@@ -73,7 +73,9 @@ def cad_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture()
 def cad_window(cad_models: Path, main_window, qtbot) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """The shown main window with the tiny model found (its start-up probe has finished)."""
-    qtbot.waitUntil(lambda: main_window.cad.model_info is not None or main_window.cad.unavailable, timeout=30_000)
+    qtbot.waitUntil(
+        lambda: main_window.cad.model_info is not None or bool(main_window.cad.unavailable), timeout=30_000
+    )  # (a callback returning None ends the wait at once)
     assert main_window.cad.unavailable is None, main_window.cad.unavailable
     yield main_window
     main_window.cad.shutdown()

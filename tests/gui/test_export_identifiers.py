@@ -39,7 +39,7 @@ def test_an_anonymised_export_names_nobody(main_window, load, qtbot, demo_dir, t
     w = main_window
     folder = pacs_study(demo_dir, tmp_path)
     load(w, [folder])
-    qtbot.waitUntil(lambda: w.cad.model_info is not None or w.cad.unavailable, timeout=60_000)
+    qtbot.waitUntil(lambda: w.cad.model_info is not None or bool(w.cad.unavailable), timeout=60_000)
     assert w.cad.unavailable is None
     w.cad.reader.add(View.RCC, image_key(w.panels[View.RCC].image), 300, 600, MarkKind.MASS)
     with qtbot.waitSignal(w.cad.runner.resultReady, timeout=120_000):
