@@ -473,7 +473,7 @@ class CadController(ReaderActions, QtCore.QObject):
                         views.append(ViewCad(v, key, None, note=f"{i + 1} of {len(options)}"))
                         listed.add(key)
         # a mark whose image is not hung as its view now (the reader's view assignment of an unplaced or mislabelled
-        # image, which is not kept, or was changed after the mark): listed all the same, never silently left out
+        # image changed after the mark, or one saved by an older mammoview): listed all the same, never left out
         covered = {(vc.view, vc.image) for vc in views}
         for m in self.reader.marks:
             if (m.view, m.image) not in covered:

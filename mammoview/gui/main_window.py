@@ -29,7 +29,7 @@ from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, mark_group_unfitted
 from mammoview.gui.loader import BackgroundJobs, LoadedStudy
 from mammoview.gui.prior_compare import PriorComparison, unreadable_views
-from mammoview.gui.read_state import claim_folder
+from mammoview.gui.read_state import claim_folder, image_key
 from mammoview.gui.settings import RecentStudy, ViewerSettings
 from mammoview.gui.study_opening import StudyOpening
 from mammoview.gui.texts import format_cursor, study_lines, study_title
@@ -258,6 +258,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             self.choices[view] = [displays[i] for i in imgs if i in displays]
         self.unplaced = [displays[i] for i in hanging.unplaced if i in displays]
         self.assigned_from = {}
+        self._restore_assignments(loaded.study.key)
         self._windows = {}
         failed = unreadable_views(loaded)
         for view, panel in self.panels.items():
@@ -355,8 +356,18 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         if len(options) > 1 and panel.display in options:
             self.show_choice(panel.view, (options.index(panel.display) + 1) % len(options))
 
-    def assign_view(self, display: DisplayImage, view: View) -> None:
-        """The reader says ``display`` is ``view``: flips are recomputed and it is shown there."""
+    def _restore_assignments(self, study_key: str) -> None:
+        """Hang the images the reader assigned a view to (saved with the read) there again, before the panels fill."""
+        saved = self.cad.reader.saved_assignments(study_key)
+        if not saved:
+            return
+        for display in [*self.unplaced, *(d for options in self.choices.values() for d in options)]:
+            view = saved.get(image_key(display.image))
+            if view is not None and view is not display.view:
+                self._move(display, view)
+
+    def _move(self, display: DisplayImage, view: View) -> DisplayImage:
+        """``display`` out of the unplaced images or its view's choices, into ``view``'s (last); the assigned image."""
         if display in self.unplaced:
             self.unplaced.remove(display)
         for options in self.choices.values():
@@ -365,6 +376,13 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         assigned = display.with_view(view)
         self.assigned_from[assigned] = self.assigned_from.pop(display, display)
         self.choices.setdefault(view, []).append(assigned)
+        return assigned
+
+    def assign_view(self, display: DisplayImage, view: View) -> None:
+        """The reader says ``display`` is ``view``: flips are recomputed and it is shown there (saved with the read:
+        a reopen hangs it there again)."""
+        assigned = self._move(display, view)
+        self.cad.reader.set_assigned(image_key(assigned.image), view)
         self.show_choice(view, len(self.choices[view]) - 1)
         for v, panel in self.panels.items():  # the panel it left may now be empty or show another
             if v is not view and panel.display is display:
@@ -379,6 +397,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         original = self.assigned_from.pop(display, None)
         if original is None:
             return
+        self.cad.reader.set_assigned(image_key(display.image), None)
         for options in self.choices.values():
             if display in options:
                 options.remove(display)

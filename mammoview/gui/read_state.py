@@ -283,6 +283,12 @@ class ReadState:
     decision_after_cad: ReaderDecision = ReaderDecision()
     reading_seconds: float = 0.0
     cad_seen: CadSeen | None = None
+    #: the reader's view assignments (image key, view): an image whose file gives no view, or the wrong one, hangs
+    #: where the reader put it again when the study is reopened, and its marks with it
+    assigned_views: tuple[tuple[str, View], ...] = ()
+
+    def assigned_view(self, image: str) -> View | None:
+        return next((v for k, v in self.assigned_views if k == image), None)
 
     @property
     def current_decision(self) -> ReaderDecision:
@@ -303,7 +309,8 @@ class ReadState:
                 "measurements": [m.to_json() for m in self.measurements], "updated": self.updated,
                 "decision": self.decision.to_json(), "decision_after_cad": self.decision_after_cad.to_json(),
                 "reading_seconds": round(self.reading_seconds, 1),
-                "cad_seen": self.cad_seen.to_json() if self.cad_seen is not None else None}  # fmt: skip
+                "cad_seen": self.cad_seen.to_json() if self.cad_seen is not None else None,
+                "assigned_views": {k: v.value for k, v in self.assigned_views}}  # fmt: skip
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReadState:
@@ -316,7 +323,9 @@ class ReadState:
                    updated=str(d.get("updated", "")), decision=ReaderDecision.from_json(d.get("decision")),
                    decision_after_cad=ReaderDecision.from_json(d.get("decision_after_cad")),
                    reading_seconds=_finite(d.get("reading_seconds", 0.0)),
-                   cad_seen=CadSeen.from_json(d.get("cad_seen")))  # fmt: skip
+                   cad_seen=CadSeen.from_json(d.get("cad_seen")),
+                   assigned_views=tuple((str(k), View(v)) for k, v in
+                                        _object(d.get("assigned_views") or {}, "assigned_views").items()))  # fmt: skip
 
 
 def now_iso() -> str:

@@ -269,6 +269,20 @@ class ReaderMarks(QtCore.QObject):
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    def set_assigned(self, image: str, view: View | None) -> None:
+        """Save the reader's view assignment of ``image`` (None: undone); not an undoable action (Undo is its own)."""
+        if self.study_key is None:
+            return
+        kept = tuple((k, v) for k, v in self.state.assigned_views if k != image)
+        assigned = kept if view is None else (*kept, (image, view))
+        if assigned != self.state.assigned_views:
+            self._save(replace(self.state, assigned_views=assigned))
+
+    def saved_assignments(self, study_key: str) -> dict[str, View]:
+        """The view assignments saved with ``study_key``'s read (or waiting for their save), before it is opened."""
+        state = self._not_saved.get(study_key) or self.store.peek(study_key)
+        return dict(state.assigned_views) if state is not None else {}
+
     def record_cad(self, seen: CadSeen) -> None:
         """Save what the CAD showed (silently: nothing on screen shows it; the read log reads it)."""
         if self.study_key is None or not self.state.first_read_done or seen == self.state.cad_seen:

@@ -62,11 +62,16 @@ def test_a_first_read_mark_on_an_assigned_image_stays_in_the_comparison_after_re
     w.commands["cad_first_read_done"].trigger()
     qtbot.waitUntil(lambda: w.cad.result is not None, timeout=30_000)
     assert any(r.marks for r in w.cad.findings.rows)
-    load(w, [folder])  # the next day (the assignment is not kept: the image is unplaced again)
+    load(w, [folder])  # the next day: the assignment was saved with the read, the image hangs as L MLO again
     qtbot.waitUntil(lambda: w.cad.result is not None, timeout=30_000)
+    assert w.panels[View.LMLO].image.path.name == "mystery.dcm" and not w.unplaced
     assert [m.label for m in w.cad.reader.marks] == ["R1"]
     listed = [m.label for r in w.cad.findings.rows for m in r.marks]
     assert listed == ["R1"], "the reader's first-read mark is missing from the findings panel"
+    assert all(r.note != "image not hung here" for r in w.cad.findings.rows), "R1's image is hung, as its view"
+    w.undo_assignment(w.panels[View.LMLO].display)  # undone: not hung there at the next reopen either
+    load(w, [folder])
+    assert [d.image.path.name for d in w.unplaced] == ["mystery.dcm"]
 
 
 def test_a_mark_placed_before_the_reader_moves_its_image_to_another_view_is_still_listed(cad_window, load, tmp_path,
@@ -154,3 +159,20 @@ def test_delete_on_a_matched_row_means_its_mark_placed_after_cad():
     r2 = ReaderMark(2, View.RCC, "img", 12.0, 11.0, MarkKind.MASS, after_cad=True)
     assert deletable_mark([r1, r2]) is r2 and deletable_mark([r2, r1]) is r2
     assert deletable_mark([r1]) is r1
+
+
+def test_view_assignments_round_trip_and_an_old_read_has_none(tmp_path):
+    from mammoview.gui.read_state import ReadState
+
+    state = ReadState(assigned_views=(("1.2.3", View.LMLO), ("x.dcm", View.RCC)))
+    back = ReadState.from_json(state.to_json())
+    assert back == state and back.assigned_view("x.dcm") is View.RCC and back.assigned_view("other") is None
+    old = state.to_json()
+    del old["assigned_views"]  # a read saved before the assignments were
+    assert ReadState.from_json(old).assigned_views == ()
+    reader = ReaderMarks(ReadStore(tmp_path / "reads"))
+    reader.open_study("A")
+    reader.set_assigned("x.dcm", View.LCC)
+    assert reader.saved_assignments("A") == {"x.dcm": View.LCC}
+    reader.set_assigned("x.dcm", None)
+    assert reader.saved_assignments("A") == {} and reader.saved_assignments("B") == {}
