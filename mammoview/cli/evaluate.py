@@ -158,8 +158,9 @@ def run(args: argparse.Namespace) -> int:
         summary_path = args.weights / "summary.json" if args.weights is not None else None
         if summary_path is not None and summary_path.is_file() and args.patches is not None and not args.all_images:
             from mammoview.training.install import check_not_trained_on
+            from mammoview.training.jsonfile import read_json
 
-            check_not_trained_on(args.weights, json.loads(summary_path.read_text()), args.patches)
+            check_not_trained_on(args.weights, read_json(summary_path), args.patches)
         loaded, models_dir = resolve_model(args.model, args.weights, args.models_dir, args.out, args.device)
         loaded = with_map_windows(loaded, args.map_windows)
         if not args.no_verification:

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         threshold = float(doc["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])
         model = doc.get("model") or {}  # what was evaluated: checked as a curve's is
         evaluated = {k: model.get(k) for k in ("name", "version", "sha256", "test_time_flip", "map_windows_px",
-                                               "verifier")}  # fmt: skip
+                                               "patch_size", "verifier")}  # fmt: skip
     if threshold is not None and not 0.0 < threshold < 1.0:
         print(f"mammoview retune: a finding threshold is a probability in (0, 1), not {threshold}", file=sys.stderr)
         return 2

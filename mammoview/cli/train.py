@@ -244,7 +244,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from mammoview.training.train import TrainConfig
 
     if args.resume and (args.out / "config.json").exists():
-        saved = TrainConfig.from_dict(json.loads((args.out / "config.json").read_text()))
+        from mammoview.training.jsonfile import read_json
+
+        saved = TrainConfig.from_dict(read_json(args.out / "config.json"))
         over = {
             k: v
             for k, v in (
@@ -324,7 +326,9 @@ def run(args: argparse.Namespace) -> int:
         if not path.exists():
             print(f"mammoview train: {path} not found (the run has not finished)", file=sys.stderr)
             return 2
-        summary = json.loads(path.read_text())
+        from mammoview.training.jsonfile import read_json
+
+        summary = read_json(path)
         cfg = type(cfg).from_dict(summary["config"])
     else:
         summary = train(

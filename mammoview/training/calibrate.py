@@ -84,5 +84,7 @@ def calibration_from_metrics(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: the evaluation fitted no malignancy calibration ({cal.get('note', 'no reason')})")
     MalignancyCalibration.from_dict(cal)  # ValueError if malformed
     model = doc.get("model") or {}
-    cal["evaluated"] = {k: model.get(k) for k in ("name", "version", "sha256", "test_time_flip", "map_windows_px")}
+    keys = ("name", "version", "sha256", "test_time_flip", "map_windows_px", "patch_size")
+    # patch_size: what no map windows meant (evaluations before it was recorded have none)
+    cal["evaluated"] = {k: model.get(k) for k in keys if k != "patch_size" or model.get(k) is not None}
     return cal

@@ -142,7 +142,9 @@ def load_checkpoint(
     json_path = folder / f"{tag}.json"
     if not json_path.exists():
         raise FileNotFoundError(f"{json_path} not found: no checkpoint {tag!r} to resume from")
-    doc: dict[str, Any] = json.loads(json_path.read_text())
+    from mammoview.training.jsonfile import read_json
+
+    doc: dict[str, Any] = read_json(json_path)
     load_state(model, read_tensors(folder / f"{tag}.safetensors"), folder / f"{tag}.safetensors")
     tensors = read_tensors(folder / f"{tag}_state.safetensors")
     if ema is not None:

@@ -14,13 +14,13 @@ back into normalised values (``x = q / 255 * 2 clip - clip``).  Small patches
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from mammoview.training.jsonfile import read_json
 from mammoview.training.patches import CLASSES, centre_slice
 from mammoview.training.patches import dequantize as _dequantize
 
@@ -60,7 +60,7 @@ class PatchSet:
         for name in ("manifest.json", "index.csv", "patches.npy"):
             if not (self.root / name).exists():
                 raise FileNotFoundError(f"{self.root / name} not found (make it with `mammoview extract-patches`)")
-        self.manifest: dict[str, Any] = json.loads((self.root / "manifest.json").read_text())
+        self.manifest: dict[str, Any] = read_json(self.root / "manifest.json")
         missing = [
             k for k in ("quantization", "patch_size", "pixel_size_mm", "preprocessing") if k not in self.manifest
         ]
@@ -69,7 +69,10 @@ class PatchSet:
                 f"{self.root / 'manifest.json'} has no {', '.join(missing)}: not a patch set this version reads "
                 f"(format {self.manifest.get('format', 'unknown')}); cut it again with `mammoview extract-patches`"
             )
-        self.images: npt.NDArray[np.uint8] = np.load(self.root / "patches.npy", mmap_mode="r" if mmap else None)
+        try:
+            self.images: npt.NDArray[np.uint8] = np.load(self.root / "patches.npy", mmap_mode="r" if mmap else None)
+        except (ValueError, OSError, EOFError) as exc:
+            raise ValueError(f"{self.root / 'patches.npy'}: not a readable patch array ({exc})") from exc
         with open(self.root / "index.csv", newline="") as fh:
             self.index: list[dict[str, Any]] = [_typed(r) for r in csv.DictReader(fh)]
         if len(self.index) != self.images.shape[0]:
@@ -91,6 +94,15 @@ class PatchSet:
         self.sizes: IntArray = np.array([r["size_px"] for r in self.index], dtype=np.int64)
         #: "lesion", "random" (normal) or "hard" (mined normal); "" in patch sets made before mining existed
         self.origins = np.array([r.get("origin", "") for r in self.index], dtype=object)
+        if (self.root / "split.json").is_file():  # the split every command reads must be the one index.csv holds
+            split = {k: set(v) for k, v in self.split_patients().items()}
+            for side in sorted(set(self.splits.tolist())):
+                stray = set(self.patients[self.splits == side].tolist()) - split.get(side, set())
+                if stray:
+                    raise ValueError(
+                        f"{self.root}: index.csv puts patient {sorted(stray)[0]} in {side!r} but split.json does not "
+                        "(an interrupted extract-patches?); cut the patch set again"
+                    )
 
     def __len__(self) -> int:
         return len(self.index)
@@ -117,7 +129,7 @@ class PatchSet:
 
     def split_patients(self) -> dict[str, list[str]]:
         """``split.json``'s patients per split."""
-        doc = json.loads((self.root / "split.json").read_text())
+        doc = read_json(self.root / "split.json")
         return {k: list(v) for k, v in doc["patients"].items()}
 
     def groups(self, indices: npt.ArrayLike | None = None) -> dict[int, IntArray]:

@@ -92,7 +92,9 @@ def resolve_model(
 
     run_name = name or f"run-{weights.resolve().name}"
     target = Path(out_dir) / "model"
-    install_run(weights, json.loads(summary_path.read_text()), run_name, target)
+    from mammoview.training.jsonfile import read_json
+
+    install_run(weights, read_json(summary_path), run_name, target)
     return load_model(run_name, target, device), target
 
 
@@ -172,7 +174,9 @@ def check_compatible(model: Mapping[str, Any], ps: Any) -> list[str]:
 
 def split_patients(patch_dir: Path, side: str) -> set[str]:
     """The ``side`` ("train" / "val") patients of ``patch_dir/split.json``."""
-    doc = json.loads((Path(patch_dir) / "split.json").read_text())
+    from mammoview.training.jsonfile import read_json
+
+    doc = read_json(Path(patch_dir) / "split.json")
     return set((doc.get("patients") or {}).get(side) or [])
 
 
@@ -382,8 +386,14 @@ def evaluate(
     if opts.detections:
         docs = load_detections(opts.detections)
         shas = {str((d.get("model") or {}).get("sha256", "")) for d in docs}
-        if model_info.get("sha256") and shas != {model_info["sha256"]}:
-            notes.append("the detections were made by other weights than the evaluated model (sha256 differs)")
+        if len(shas) > 1 or (model_info.get("sha256") and shas != {model_info["sha256"]}):
+            # metrics.json names the evaluated model: retune and --operating-curve trust its sha256
+            theirs = ", ".join(sorted(s[:8] or "none" for s in shas))
+            raise ValueError(
+                f"the detections were made by weights {theirs}, not by the evaluated model "
+                f"{model_info.get('name')} {str(model_info.get('sha256', ''))[:8]}: score one model's detections "
+                "(without --model/--weights, they name their model)"
+            )
     elif detect is not None:
         docs = run_detection(images, detect, out)
     else:

@@ -126,7 +126,6 @@ def extract_patch_set(
     every: list[SourceName] = [s for s, f in SOURCE_FOLDERS.items() if s in which or (data_dir / f).is_dir()]
     split_records = records if list(which) == every else all_sources(data_dir, every)
     assignment = split_patients(split_records, val_fraction, ecfg.seed)
-    write_split(out_dir / "split.json", split_document(assignment, split_records, val_fraction, ecfg.seed))
 
     p, c = ecfg.patch_size, pcfg.in_channels
     slot = p + 2 * ecfg.context
@@ -173,6 +172,8 @@ def extract_patch_set(
         w = csv.DictWriter(fh, fieldnames=INDEX_COLUMNS)
         w.writeheader()
         w.writerows(rows)
+    # after the patches and their index: an extraction stopped before this leaves the old split beside the old index
+    write_split(out_dir / "split.json", split_document(assignment, split_records, val_fraction, ecfg.seed))
     sheets = write_contact_sheets(out_dir, images, rows, boxes, ecfg.seed)
     elapsed = time.perf_counter() - t0
     manifest = {

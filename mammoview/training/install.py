@@ -118,7 +118,6 @@ class InstallOptions:
                     f"measured on {self.detector['name']} {self.detector['sha256'][:8]} with it installed"
                 )
             return
-        mine = (bool(self.test_time_flip), tuple(int(w) for w in self.map_windows_px))
         checked = [("operating curve", self.operating_curve)]
         if self.task == "detection":  # a second stage's calibration was measured with the detector's maps
             checked.append(("malignancy calibration", self.malignancy_calibration))
@@ -126,12 +125,20 @@ class InstallOptions:
             ran = d.get("evaluated")
             if not ran:
                 continue
-            theirs = (bool(ran.get("test_time_flip")), tuple(int(w) for w in ran.get("map_windows_px") or ()))
+            # no windows = the patch size alone (evaluate writes that patch size out)
+            mine = (bool(self.test_time_flip), _windows(self.map_windows_px, ran.get("patch_size")))
+            theirs = (bool(ran.get("test_time_flip")), _windows(ran.get("map_windows_px"), ran.get("patch_size")))
             if mine != theirs:
                 raise ValueError(
                     f"the {what} was measured with test-time flip {theirs[0]}, map windows {list(theirs[1])}; "
                     f"this install has test-time flip {mine[0]}, map windows {list(mine[1])} (evaluate it as installed)"
                 )
+
+
+def _windows(windows: Any, patch_size: Any) -> tuple[int, ...]:
+    """Map windows as run: none given is the patch size alone (when it is known)."""
+    ws = tuple(int(w) for w in windows or ())
+    return (int(patch_size),) if not ws and patch_size else ws
 
 
 def operating_curve_from_metrics(path: Path, key: str = "cbis_mass") -> dict[str, Any]:
@@ -166,7 +173,9 @@ def operating_curve_from_metrics(path: Path, key: str = "cbis_mass") -> dict[str
     model = doc.get("model") or {}
     # what was evaluated: InstallOptions checks the flip and windows against the install's
     out["evaluated"] = {
-        k: model.get(k) for k in ("name", "version", "sha256", "test_time_flip", "map_windows_px", "verifier")
+        k: model.get(k)
+        for k in ("name", "version", "sha256", "test_time_flip", "map_windows_px", "patch_size", "verifier")
+        if k != "patch_size" or model.get(k) is not None  # what no map windows meant
     }
     return out
 
@@ -238,14 +247,15 @@ def install_run(
 def _patients_of(patches: Path, side: str) -> set[str] | None:
     """The ``side`` patients of a patch set: its ``index.csv`` rows (what was trained on), else ``split.json``."""
     import csv
-    import json
 
     index, split = Path(patches) / "index.csv", Path(patches) / "split.json"
     if side == "train" and index.is_file():
         with open(index, newline="") as fh:
             return {r["patient"] for r in csv.DictReader(fh) if r.get("split") == side}
     if split.is_file():
-        return set((json.loads(split.read_text()).get("patients") or {}).get(side) or [])
+        from mammoview.training.jsonfile import read_json
+
+        return set((read_json(split).get("patients") or {}).get(side) or [])
     return None
 
 
@@ -257,6 +267,16 @@ def check_not_trained_on(run: Path, summary: dict[str, Any], patches: Path) -> N
     is no longer where it was trained.
     """
     own = Path(str(summary.get("patches") or ""))
+    recorded = summary.get("patch_set_id")  # the index.csv the run trained on (absent in old summaries)
+    if recorded and str(own) and own.resolve() == Path(patches).resolve() and (Path(patches) / "index.csv").is_file():
+        from mammoview.training.train import patch_set_id
+
+        if patch_set_id(Path(patches)) != recorded:
+            raise ValueError(
+                f"{patches} has been cut again since {run} was trained on it (its index.csv differs): its split may "
+                "put patients the run trained on among the validation patients; measure it on the patch set it was "
+                "trained on, or train it again"
+            )
     if not str(own) or own.resolve() == Path(patches).resolve():
         return
     trained, val = _patients_of(own, "train"), _patients_of(Path(patches), "val")
@@ -290,8 +310,6 @@ def ensemble_model(members: list[tuple[Path, str]]) -> tuple[EnsembleNet, list[d
         If a run has not finished or the runs differ in architecture or input (pixel size,
         patch size, context, channels, preprocessing): averaging them would mix inputs.
     """
-    import json
-
     from mammoview.cad.registry import create_model
 
     if not members:
@@ -302,7 +320,9 @@ def ensemble_model(members: list[tuple[Path, str]]) -> tuple[EnsembleNet, list[d
         path = run / "summary.json"
         if not path.is_file():
             raise ValueError(f"{path} not found (the run has not finished)")
-        s = json.loads(path.read_text())
+        from mammoview.training.jsonfile import read_json
+
+        s = read_json(path)
         cfg, pm = s["config"], s["patch_manifest"]
         if summaries:
             ref = summaries[0]
@@ -353,6 +373,14 @@ def install_ensemble(
     for (run, _tag), s in zip(members, summaries, strict=True):
         check_not_trained_on(run, s, metric_patches)
     ps = PatchSet(metric_patches)
+    from mammoview.cad.preprocess import PreprocessConfig
+    from mammoview.training.evaluate import check_compatible
+
+    pm = first["patch_manifest"]
+    made_for = {"pixel_size_mm": pm["pixel_size_mm"], "in_chans": pm.get("channels", 1), "patch_size": pm["patch_size"],
+                "preprocessing": PreprocessConfig.from_dict(pm["preprocessing"]).to_dict()}  # fmt: skip
+    # the manifest's metrics must be the networks' on their own inputs (evaluate refuses other inputs too)
+    check_compatible(made_for, ps)  # ValueError: another pixel size, channel count or preprocessing
     va = ps.split("val")
     groups = [g for g in make_groups(ps, va[ps.y[va] >= 0]) if g.size >= model.feature_stride]
     val = evaluate_groups(model, groups, ps)

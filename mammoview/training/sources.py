@@ -113,10 +113,16 @@ def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
                 calc_views.add((row["patient_id"], row["left or right breast"], row["image view"]))
     out: list[SourceImage] = []
     with open(root / "boxes.csv", newline="") as fh:
-        for row in csv.DictReader(fh):
+        for line, row in enumerate(csv.DictReader(fh), start=2):
             malignant = row["image_pathology"] == "MALIGNANT"
             paths = row["pathologies"].split("|") if row["pathologies"] else []
-            boxes = json.loads(row["boxes_xywh_800"])
+            try:
+                boxes = [tuple(float(v) for v in b) for b in json.loads(row["boxes_xywh_800"])]
+                if any(len(b) != 4 or b[2] <= 0 or b[3] <= 0 for b in boxes):
+                    raise ValueError("each box is [x, y, width, height] with a positive width and height")
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{root / 'boxes.csv'} line {line} ({row.get('file')}): boxes_xywh_800 "
+                                 f"{row.get('boxes_xywh_800')!r}: {exc}") from None  # fmt: skip
             lesions = []
             for x, y, w, h in boxes:
                 # box order vs CSV abnormality order is unknown when several: only trust a
@@ -166,13 +172,22 @@ def mias_images(data_dir: Path | None = None) -> list[SourceImage]:
         for r in group:
             if r["lesion_type"] == "normal":
                 continue
+            if r["lesion_type"] not in _MIAS_KIND:
+                raise ValueError(f"{root / 'labels.csv'} ({ref}): unknown lesion_type {r['lesion_type']!r} "
+                                 f"(one of normal, {', '.join(_MIAS_KIND)})")  # fmt: skip
             kind = _MIAS_KIND[r["lesion_type"]]
             kinds.append(kind)
             mal = {"M": True, "B": False}.get(r["severity"])
             mal_flags.append(mal)
             if r["x"] and r["y"]:
-                x, y = float(r["x"]), float(r["y"])
-                rad = float(r["radius"]) if r["radius"] else 10.0
+                try:
+                    x, y = float(r["x"]), float(r["y"])
+                    rad = float(r["radius"]) if r["radius"] else 10.0
+                    if not rad > 0:
+                        raise ValueError(f"radius {rad:g} is not positive")
+                except ValueError as exc:
+                    raise ValueError(f"{root / 'labels.csv'} ({ref}): x {r['x']!r}, y {r['y']!r}, radius "
+                                     f"{r['radius']!r}: {exc}") from None  # fmt: skip
                 lesions.append(Lesion(kind, mal, bbox=(x - rad, y - rad, x + rad, y + rad), center=(x, y), radius=rad))
             else:
                 lesions.append(Lesion(kind, mal))

@@ -251,6 +251,9 @@ def train(
             from safetensors.torch import load_file
 
             aux_head.load_state_dict(load_file(ckpt / "last_aux.safetensors"), strict=True)
+    if resume:  # unfinished until this session writes its own: an interrupted one must not leave the last
+        # session's summary beside newer best weights (--install-only, ensemble and evaluate read the two together)
+        (out_dir / "summary.json").unlink(missing_ok=True)
     deadline = t0 + 60.0 * cfg.max_minutes - before  # the budget is the whole run's, resumed sessions included
     stopped = "epochs"
     for epoch in range(start, cfg.epochs):
