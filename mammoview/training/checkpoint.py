@@ -10,8 +10,9 @@ A checkpoint ``<dir>/<tag>`` is three files:
 - ``<tag>_ema.safetensors`` (only with a weight average): the ``AveragedModel``'s state
   dict, its ``n_averaged`` counter included.
 
-Each file is written to a temporary name and renamed, so an interrupted save leaves the
-previous checkpoint intact.
+Each file is written to a temporary name and renamed, so an interrupted save never leaves a
+truncated file; a save killed between two of its files leaves the newer files beside the older
+ones (new weights with the previous optimizer state, say), which a resume then takes together.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 
-def _atomic(path: Path, write: Any) -> None:
+def atomic_file(path: Path, write: Any) -> None:
+    """``write(temporary path)`` beside ``path``, then renamed onto it: ``path`` is whole or untouched."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
@@ -108,7 +110,7 @@ def save_checkpoint(
     folder.mkdir(parents=True, exist_ok=True)
     weights = state_tensors(model)
     meta = {"config": json.dumps(extra["config"], default=_json_default)} if extra and "config" in extra else None
-    _atomic(folder / f"{tag}.safetensors", lambda p: save_file(weights, p, metadata=meta))
+    atomic_file(folder / f"{tag}.safetensors", lambda p: save_file(weights, p, metadata=meta))
     tensors: dict[str, torch.Tensor] = {"rng.torch": torch.get_rng_state()}
     doc: dict[str, Any] = dict(extra or {})
     if optimizer is not None:
@@ -119,12 +121,12 @@ def save_checkpoint(
         tensors["rng.augment"] = torch_gen.get_state()
     if np_rng is not None:
         doc["numpy_rng"] = np_rng.bit_generator.state
-    _atomic(folder / f"{tag}_state.safetensors", lambda p: save_file(tensors, p))
+    atomic_file(folder / f"{tag}_state.safetensors", lambda p: save_file(tensors, p))
     if ema is not None:
         ema_t = state_tensors(ema)
-        _atomic(folder / f"{tag}_ema.safetensors", lambda p: save_file(ema_t, p))
+        atomic_file(folder / f"{tag}_ema.safetensors", lambda p: save_file(ema_t, p))
     text = json.dumps(doc, indent=1, default=_json_default) + "\n"
-    _atomic(folder / f"{tag}.json", lambda p: Path(p).write_text(text))
+    atomic_file(folder / f"{tag}.json", lambda p: Path(p).write_text(text))
     return folder / f"{tag}.json"
 
 

@@ -39,6 +39,7 @@ import math
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,7 +47,13 @@ import numpy as np
 import torch
 
 from mammoview.training.augment import AugmentConfig
-from mammoview.training.checkpoint import init_weights_path, load_checkpoint, save_checkpoint, state_tensors
+from mammoview.training.checkpoint import (
+    atomic_file,
+    init_weights_path,
+    load_checkpoint,
+    save_checkpoint,
+    state_tensors,
+)
 from mammoview.training.curves import plot_learning_curves
 from mammoview.training.datasets import PatchSet
 from mammoview.training.dense import DenseConfig, dense_sampler
@@ -322,8 +329,10 @@ def train(
             from safetensors.torch import save_file
 
             meta = {"config": json.dumps(cfg.to_dict()), "epoch": str(epoch + 1)}
-            save_file(state_tensors(net), str(ckpt / "best.safetensors"), metadata=meta)
-            (ckpt / "best_metrics.json").write_text(json.dumps(val["metrics"], indent=1, default=float) + "\n")
+            weights, metrics_text = state_tensors(net), json.dumps(val["metrics"], indent=1, default=float) + "\n"
+            # each whole or not at all: a run killed while saving keeps its previous best, never a truncated file
+            atomic_file(ckpt / "best.safetensors", partial(save_file, weights, metadata=meta))
+            atomic_file(ckpt / "best_metrics.json", lambda p, text=metrics_text: Path(p).write_text(text))
         else:
             bad += 1
         row = {
@@ -361,7 +370,8 @@ def train(
         if aux_head is not None:  # resume needs it; the installed weights never hold it
             from safetensors.torch import save_file
 
-            save_file(state_tensors(aux_head), str(ckpt / "last_aux.safetensors"))
+            aux = state_tensors(aux_head)
+            atomic_file(ckpt / "last_aux.safetensors", partial(save_file, aux))
         plot_learning_curves(history, out_dir / "learning_curves.png", title=f"{cfg.arch} on {Path(patches_dir).name}")
         if progress:
             print(_epoch_line(row), flush=True)
