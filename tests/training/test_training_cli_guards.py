@@ -196,3 +196,20 @@ def test_a_malformed_label_row_is_named(two_sets, tmp_path, capsys, edit, says):
     code = _cli("extract-patches", "--out", str(tmp_path / "p"), "--data", str(data), "--patch-size", "48", "--quiet")
     err = capsys.readouterr().err
     assert code != 0 and says in err and "mdb001" in err, err
+
+
+def test_a_save_killed_midway_leaves_the_previous_file_whole(tmp_path: Path) -> None:
+    """best.safetensors / best_metrics.json / the checkpoint files: a save that fails (killed, disk full) after
+    writing part of the file leaves the previous one as it was, and no temporary file."""
+    from mammoview.training.checkpoint import atomic_file
+
+    best = tmp_path / "best_metrics.json"
+    best.write_text('{"auc": 0.9}\n')
+
+    def half(path: str) -> None:
+        Path(path).write_text('{"auc": 0.')
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        atomic_file(best, half)
+    assert best.read_text() == '{"auc": 0.9}\n' and [p.name for p in tmp_path.iterdir()] == [best.name]
