@@ -21,7 +21,8 @@ What is measured (median over ``--repeat`` runs after one warm-up run):
   (batched) whose probabilities are averaged into a heatmap, as NYU's patch heatmaps do:
   ``nyu-stored``: 256-px windows at stride 70 px on the stored (full-resolution) grid,
   each cropped from the model-scale image; ``nyu-model``: 256-px windows at stride 70 px
-  on the model grid; ``dense``: patch-size windows at the feature stride, i.e. exactly the
+  on the model grid; ``nyu-patch``: windows of the classifier's own input size (NYU's classifier takes 256 px)
+  at stride 70 px on the stored grid; ``dense``: patch-size windows at the feature stride, i.e. exactly the
   map the CAD's patch-equivalent pooling gives in one pass.
 """
 
@@ -373,6 +374,12 @@ def main() -> int:
     variants = [
         ("nyu-stored", max(1, round(256 / scale)), max(1, round(70 / scale)), "256 px @ 70 px on the stored grid"),
         ("nyu-model", 256, 70, "256 px @ 70 px on the model grid"),
+        (
+            "nyu-patch",
+            p,
+            max(1, round(70 / scale)),
+            f"the classifier's own {p} px input @ 70 px on the stored grid (NYU's: its own 256 px input)",
+        ),
         ("dense", p, s, f"{p} px @ {s} px: the CAD's own map, explicitly"),
     ]
     label = img.view.label if img.view else files[i].name
