@@ -70,17 +70,28 @@ def predict(net: torch.nn.Module, canvases: FloatArray, device: torch.device | s
     return out
 
 
-def assess(model: object, images: Sequence[MammoImage]) -> dict[str, DensityResult]:
-    """Density of each image (key: its path as a string), with ``model`` a density :class:`LoadedModel`."""
+def density_canvas(model: object, image: MammoImage, presentation: FloatArray | None = None) -> FloatArray:
+    """``image``'s input to the density ``model`` (:func:`breast_canvas`), from its presentation values if given."""
     from mammoview.cad.weights import LoadedModel
 
     assert isinstance(model, LoadedModel)
-    shape = canvas_shape(model.entry.extra)
-    cfg = model.preprocess
-    canvases = np.stack([breast_canvas(prepare_image(im, cfg), shape) for im in images]) if images else None
-    if canvases is None:
+    prepared = prepare_image(image, model.preprocess, presentation=presentation)
+    return breast_canvas(prepared, canvas_shape(model.entry.extra))
+
+
+def assess(
+    model: object, images: Sequence[MammoImage], canvases: Mapping[str, FloatArray] | None = None
+) -> dict[str, DensityResult]:
+    """Density of each image (key: its path as a string), with ``model`` a density :class:`LoadedModel`;
+    ``canvases``: inputs already made (:func:`density_canvas`, by path), the others are made here."""
+    from mammoview.cad.weights import LoadedModel
+
+    assert isinstance(model, LoadedModel)
+    if not images:
         return {}
-    probs = predict(model.inference_net, canvases, model.device)
+    made = canvases or {}
+    batch = np.stack([made[str(im.path)] if str(im.path) in made else density_canvas(model, im) for im in images])
+    probs = predict(model.inference_net, batch, model.device)
     return {str(im.path): DensityResult((float(p[0]), float(p[1]), float(p[2]), float(p[3])))
             for im, p in zip(images, probs, strict=True)}  # fmt: skip
 

@@ -20,7 +20,7 @@ import torch
 
 from mammoview.cad.calibration import MalignancyCalibration
 from mammoview.cad.density import assess as assess_density
-from mammoview.cad.density import per_breast
+from mammoview.cad.density import density_canvas, per_breast
 from mammoview.cad.device import Precision, deterministic
 from mammoview.cad.findings import DEFAULT_MAX_FINDINGS, MapGeometry, findings_from_maps, image_scores
 from mammoview.cad.gradcam import grad_cam_tiled
@@ -45,8 +45,9 @@ from mammoview.cad.preprocess import (
     check_cad_input,
     estimate_spacing,
     prepare_image,
+    presentation_of,
 )
-from mammoview.cad.stages import STEPS, rescale, second_stage, verify_candidates
+from mammoview.cad.stages import STEPS, PreparedAt, rescale, second_stage, verify_candidates
 from mammoview.cad.types import (
     BreastScore,
     DensityResult,
@@ -172,6 +173,7 @@ def analyse_image(
     flip: bool | None = None,
     calibrated: bool = True,
     malignancy: LoadedModel | None = None,
+    presentation: FloatArray | None = None,
 ) -> ProgressGenerator[ImageCadResult]:
     """CAD on one image: probability maps, findings, scores and heatmaps.
 
@@ -204,6 +206,9 @@ def analyse_image(
         A second-stage malignancy network (manifest task "malignancy", :mod:`mammoview.cad.malignancy`):
         the findings' and the image's malignancy come from it (a crop at every centre the viewer's
         operating points show; its whole-image map for other thresholds), with its calibration.
+    presentation
+        The image's :func:`~mammoview.cad.preprocess.presentation_of`, when the caller has it (computed here
+        otherwise, once for every network).
 
     With ``model.verifier`` (:mod:`mammoview.cad.verification`) the findings are the detector's
     candidates re-scored by the verifier, cut at ``threshold`` on the combined score, and the
@@ -225,7 +230,9 @@ def analyse_image(
     yield Progress(0, STEPS, f"{name}: preprocessing")
     check_cad_input(image.info)
     sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
-    prepared = prepare_image(image, model.preprocess, sp)
+    if presentation is None and (model.verifier is not None or malignancy is not None):
+        presentation = presentation_of(image)
+    prepared = prepare_image(image, model.preprocess, sp, presentation=presentation)
     window = patch_window(model.entry.patch_size, net.feature_stride)
     n_stages = 2 if cam == "gradcam" else 1
     # the detector's passes end where the verifier's and the malignancy model's steps begin (stages.py)
@@ -256,7 +263,8 @@ def analyse_image(
             raise ValueError(f"cam must be 'cam' or 'gradcam', got {cam!r}")
     thr = model.entry.finding_threshold if threshold is None else threshold
     geometry = MapGeometry.of(prepared)
-    prepared_at = {model.preprocess: prepared}  # each second network's input, prepared once
+    prepared_at = PreparedAt(presentation, {model.preprocess: prepared})  # each second network's input, once
+    del presentation  # (held by prepared_at until the second networks are done)
     verified = None
     if model.verifier is not None:
         verified = yield from verify_candidates(model.verifier, image, sp, maps, geometry, prepared_at, cancel, tile)
@@ -358,17 +366,23 @@ def analyse_study(
     results = []
     analysed = []  # the images behind ``results``
     skipped: list[SkippedImage] = []
+    canvases: dict[str, FloatArray] = {}  # each view's density input, made from its presentation as it is analysed
     for i, img in enumerate(imgs):
         check_cancel(cancel)
         label = img.view.label if img.view is not None else img.path.name
+        # the presentation values, computed once for every network of this view (~40 ms each for a full-field one)
+        shared = model.verifier is not None or malignancy is not None or density is not None
+        presentation = presentation_of(img) if shared else None
         gen = analyse_image(model, img, cam=cam, cancel=cancel, max_findings=max_findings, tile=tile,
-                            malignancy=malignancy)  # fmt: skip
+                            malignancy=malignancy, presentation=presentation)  # fmt: skip
         while True:
             try:
                 p = next(gen)
             except StopIteration as stop:
                 results.append(stop.value)
                 analysed.append(img)
+                if density is not None:
+                    canvases[str(img.path)] = density_canvas(density, img, presentation)
                 break
             except ImageRefused as exc:  # the CAD refuses this view (e.g. an absurd pixel spacing); the others run
                 skipped.append(SkippedImage(label, img.path.name, str(exc)))
@@ -380,7 +394,7 @@ def analyse_study(
     views_density: dict[str, DensityResult] = {}
     if density is not None:
         check_cancel(cancel)
-        views_density = assess_density(density.to(dev), imgs)
+        views_density = assess_density(density.to(dev), imgs, canvases)
     breasts: dict[Laterality, BreastScore] = {}
     for lat in Laterality:
         mine = [r for r, img in zip(results, imgs, strict=True) if _laterality(img) is lat]

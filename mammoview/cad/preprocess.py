@@ -364,12 +364,23 @@ def prepare(
     )
 
 
-def prepare_image(image: MammoImage, cfg: PreprocessConfig, spacing: PixelSpacing | None = None) -> PreparedImage:
-    """:func:`prepare` for a loaded image: presentation values, its spacing (or an estimate)."""
+def presentation_of(image: MammoImage) -> FloatArray:
+    """The image's presentation values (float32, tissue bright), what every network's :func:`prepare` starts from."""
     from mammoview.io.pixels import to_presentation  # io layer; imported late to keep start-up light
 
-    pres = to_presentation(image.stored, image.info.chain)
+    return np.asarray(to_presentation(image.stored, image.info.chain), dtype=np.float32)
+
+
+def prepare_image(
+    image: MammoImage,
+    cfg: PreprocessConfig,
+    spacing: PixelSpacing | None = None,
+    presentation: FloatArray | None = None,
+) -> PreparedImage:
+    """:func:`prepare` for a loaded image: presentation values (``presentation``: already computed by
+    :func:`presentation_of`, when several networks prepare the same image), its spacing (or an estimate)."""
+    pres = presentation_of(image) if presentation is None else presentation
     sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
     proj = image.info.projection.value
     is_mlo = proj is not None and proj.slot is not None and proj.slot.value == "MLO"
-    return prepare(np.asarray(pres, dtype=np.float32), sp, cfg, is_mlo=is_mlo)
+    return prepare(pres, sp, cfg, is_mlo=is_mlo)
