@@ -44,12 +44,6 @@ MIN_SIDE_PX = 32
 #: smallest of the CBIS-DDSM and mini-MIAS images ~3500); dust, a skin marker, a lead letter or a film label
 #: (~35 x 12 mm, 420 mm²) on an otherwise empty image is less.
 MIN_BREAST_MM2 = 600.0
-#: Tissue stands this many times the background's own spread (robust sigma) above it; less is detector noise
-#: that Otsu split in two (a blank exposure).
-MIN_TISSUE_CONTRAST = 5.0
-#: A scanner frame or film edge: border lines (rows or columns, at most this deep) almost all above the
-#: threshold and nearly uniform along their length, unlike the tissue of a chest wall.
-MAX_FRAME_MM = 25.0
 
 
 @dataclass(frozen=True)
@@ -212,38 +206,16 @@ def resample(image: FloatArray, spacing: tuple[float, float], pixel_size_mm: flo
     return img.astype(np.float32, copy=False)
 
 
-def _frame_depths(fg: BoolArray, smooth: FloatArray, spread: float, deepest: int) -> tuple[int, int, int, int]:
-    """How many border lines (top, bottom, left, right) are a frame: a bright, uniform strip along the edge."""
-
-    def depth(lines: FloatArray, inside: BoolArray) -> int:
-        k = 0
-        while k < min(deepest, lines.shape[0] - 1):
-            line, on = lines[k], inside[k]
-            if on.mean() < 0.97:
-                break
-            lo, hi = np.percentile(line, [5, 95])
-            if hi - lo > 0.1 * spread:
-                break
-            k += 1
-        return k
-
-    return (
-        depth(smooth, fg),
-        depth(smooth[::-1], fg[::-1]),
-        depth(smooth.T, fg.T),
-        depth(smooth.T[::-1], fg.T[::-1]),
-    )
-
-
 def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0) -> BoolArray:
     """Breast region: Otsu + largest component + filled holes, ignoring film edges and labels.
 
     A band of ``border_mm`` along the image border is cut before labelling, so bright
     film edges and labels touching the border stay separate from the breast; the band is
     given back next to the breast afterwards (the breast touches the chest-wall edge).
-    A wider frame (bright, uniform border lines, :data:`MAX_FRAME_MM` at most) is cut
-    too and never given back.  No breast: no component of :data:`MIN_BREAST_MM2`, or a
-    "foreground" no brighter than the background's noise (:data:`MIN_TISSUE_CONTRAST`).
+    No breast: no component of :data:`MIN_BREAST_MM2`.  Known gaps (expected failures in
+    tests/cad/test_unusual_mammograms.py): a bright frame wider than the band joins the breast, and
+    detector noise on an empty field is split by Otsu (a frame and noise check tried on 2026-12-06 cut
+    large breasts that fill the field, and was taken out).
     """
     if image.size == 0 or float(image.max()) <= float(image.min()):
         return np.zeros(image.shape, dtype=bool)
@@ -255,25 +227,10 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
     # towards the background level keeps the skin line.
     background = float(np.percentile(smooth, 5))
     fg = smooth > (background + 0.5 * (thresh - background))
-    if fg.all() or not fg.any():
-        return np.zeros(image.shape, dtype=bool)
-    bg_vals = smooth[~fg]
-    bg_med = float(np.median(bg_vals))
-    bg_sigma = 1.4826 * float(np.median(np.abs(bg_vals - bg_med)))
-    if float(np.median(smooth[fg])) - bg_med <= MIN_TISSUE_CONTRAST * bg_sigma:  # noise split in two
-        return np.zeros(image.shape, dtype=bool)
-    top, bottom, left, right = _frame_depths(
-        fg, smooth, float(np.percentile(smooth, 99)) - background, round(MAX_FRAME_MM / pixel_size_mm)
-    )
-    rows, cols = fg.shape
-    fg[:top, :] = False
-    fg[rows - bottom :, :] = False
-    fg[:, :left] = False
-    fg[:, cols - right :] = False
     band = max(1, round(border_mm / pixel_size_mm))
     inner = fg.copy()
-    inner[: top + band, :] = inner[rows - bottom - band :, :] = False
-    inner[:, : left + band] = inner[:, cols - right - band :] = False
+    inner[:band, :] = inner[-band:, :] = False
+    inner[:, :band] = inner[:, -band:] = False
     labels = measure.label(inner, connectivity=1)  # type: ignore[no-untyped-call]
     if labels.max() == 0:
         return np.zeros(image.shape, dtype=bool)
@@ -282,9 +239,11 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
     if sizes.max() * pixel_size_mm**2 < MIN_BREAST_MM2:  # a speck, a marker or a label on an empty field
         return np.zeros(image.shape, dtype=bool)
     mask = labels == int(np.argmax(sizes))
-    # give back the border band only where it continues the breast (never the frame: fg is cleared there)
+    # give back the border band only where it continues the breast
     grown = ndi.binary_dilation(mask, iterations=band + 1) & fg
-    edge = ~inner & fg
+    edge = np.zeros_like(mask)
+    edge[:band, :] = edge[-band:, :] = True
+    edge[:, :band] = edge[:, -band:] = True
     mask = mask | (grown & edge)
     mask = ndi.binary_fill_holes(mask)
     return np.asarray(mask, dtype=bool)
