@@ -224,7 +224,12 @@ def _not_our_outputs(infos: Sequence[Any], args: argparse.Namespace) -> list[Any
         return list(infos)
     heat = Path(os.path.realpath(args.heatmaps))
     named = {os.path.realpath(p) for p in args.paths}
-    return [i for i in infos if (real := os.path.realpath(i.path)) in named or heat not in Path(real).parents]
+
+    def ours(real: Path) -> bool:  # an overlay write_heatmap_files made: <stem>.png beside its <stem>.npy
+        return heat in real.parents and real.suffix.lower() == ".png" and real.with_suffix(".npy").is_file()
+
+    # (the --heatmaps folder may be the scanned folder itself, or hold it: its mammograms are read all the same)
+    return [i for i in infos if (real := os.path.realpath(i.path)) in named or not ours(Path(real))]
 
 
 def run(args: argparse.Namespace) -> int:

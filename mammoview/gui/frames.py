@@ -258,8 +258,10 @@ class FrameStepper(QtCore.QObject):
     def shutdown(self) -> None:
         self.stop_cine()
         for jobs in self._jobs.values():
+            jobs.cancel()
+        helper.shutdown(kill=True)  # a slice decode in flight ends now (its thread is waited for below)
+        for jobs in self._jobs.values():
             jobs.shutdown()
-        helper.shutdown()
 
     def _start(self, view: View, st: _Stepping) -> None:
         jobs = self._jobs.get(view)

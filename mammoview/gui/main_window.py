@@ -609,12 +609,16 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.cad.shutdown()
-        self.priors.shutdown()
-        self.frames.shutdown()
-        # the helpers first, killed: a load or prefetch waiting for a decode in one ends now (the window froze up to
-        # a J2K decode, seconds on a busy machine); what they decode is not needed any more
+        # every job stale first (none starts another decode, nor a fresh helper for it), then the helpers killed: a
+        # load, prefetch or prior load waiting for a decode in one ends now (the window froze up to a J2K decode,
+        # seconds on a busy machine); what they decode is not needed any more
+        self.jobs.cancel()
+        self.prefetch.cancel()
+        self.priors.jobs.cancel()
         self.prefetch_helper.shutdown(kill=True)
         self.load_helper.shutdown(kill=True)
+        self.priors.shutdown()
+        self.frames.shutdown()
         self.jobs.shutdown()
         self.prefetch.shutdown()
         super().closeEvent(event)

@@ -189,6 +189,7 @@ def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) ->
         "after_cad": reading(with_cad, truth, "assessment_after_cad"),
         "changes": changes(with_cad, truth),
         "read_without_cad": len(done) - len(with_cad),
+        "before_cad_same_reads": reading(with_cad, truth, "assessment"),  # paired with after_cad
         "cad_auc_malignant": _auc(done, "cad_malignant", ["malignant"], truth),
         "cad_auc_abnormal": _auc(done, "cad_abnormal", ["malignant", "benign"], truth),
         "median_reading_seconds": statistics.median(seconds) if seconds else None,
@@ -212,10 +213,16 @@ def report_text(rep: Mapping[str, Any]) -> str:
     ]
     if again := rep.get("studies_read_more_than_once"):
         lines.insert(1, f"{again} of them read more than once (several logs put together?): each reading counts")
-    for name, key in (("before CAD", "before_cad"), ("after CAD", "after_cad")):
+    rows = [("before CAD", "before_cad"), ("after CAD", "after_cad")]
+    if rep.get("read_without_cad"):  # the two rows would count different reads: the paired one is shown too
+        rows.insert(1, ("  same reads", "before_cad_same_reads"))
+    for name, key in rows:
         r = rep[key]
         lines.append(f"{name:<12}{r['recalls']:>8}{_fmt(r['sensitivity']):>13}{_fmt(r['specificity']):>13}"
                      f"{r['undecided']:>11}")  # fmt: skip
+    if n := rep.get("read_without_cad"):
+        lines.append(f"{n} read(s) without CAD (unavailable, failed or cancelled): in 'before CAD' only; "
+                     "'same reads' is before CAD of the reads after CAD counts")  # fmt: skip
     c = rep["changes"]
     lines.append(
         f"changed by CAD: {c['changed']} (cancer recalled {c['cancer_recalled']}, cancer no longer recalled "
