@@ -30,11 +30,15 @@ from torch import nn
 
 
 def atomic_file(path: Path, write: Any) -> None:
-    """``write(temporary path)`` beside ``path``, then renamed onto it: ``path`` is whole or untouched."""
+    """``write(temporary path)`` beside ``path``, then renamed onto it: ``path`` is whole or untouched; its mode the
+    user's umask (a run folder may be shared), not the temporary file's 0600."""
+    from mammoview.io.files import user_umask
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~user_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -213,3 +213,16 @@ def test_a_save_killed_midway_leaves_the_previous_file_whole(tmp_path: Path) -> 
     with pytest.raises(OSError):
         atomic_file(best, half)
     assert best.read_text() == '{"auc": 0.9}\n' and [p.name for p in tmp_path.iterdir()] == [best.name]
+
+
+def test_training_files_get_the_users_mode_not_0600(tmp_path: Path) -> None:
+    """A run folder may be shared with colleagues: its files take the umask's mode (the temporary file was 0600)."""
+    import os
+
+    from mammoview.io.files import user_umask
+    from mammoview.training.checkpoint import atomic_file
+
+    out = tmp_path / "best_metrics.json"
+    atomic_file(out, lambda p: Path(p).write_text("{}\n"))
+    assert out.stat().st_mode & 0o777 == 0o666 & ~user_umask()
+    assert os.access(out, os.R_OK)
