@@ -78,12 +78,30 @@ def group_studies(infos: Iterable[ImageInfo]) -> list[StudyInfo]:
             by_patient.setdefault(_patient(info), []).append(info)
         named = [p for p in by_patient if p]
         if len(named) <= 1:
-            out.append(StudyInfo(key=k, key_source=src, images=tuple(sorted(imgs, key=image_order))))
+            out.extend(_by_exam(k, src, imgs))
             continue
         for pid, some in by_patient.items():
             key, source = (f"{k} · Patient ID {pid}", f"{src}, split by PatientID (0010,0020)") if pid else (k, src)
-            out.append(StudyInfo(key=key, key_source=source, images=tuple(sorted(some, key=image_order))))
+            out.extend(_by_exam(key, source, some))
     return out
+
+
+def _by_exam(key: str, source: str, imgs: list[ImageInfo]) -> list[StudyInfo]:
+    """One woman's images grouped by a CBIS-like *file or folder* name: one study per Study Instance UID when their
+    Patient ID is given and no CBIS-DDSM one (a clinical export named like CBIS files: her current exam and her prior
+    are two exams; CBIS-DDSM itself gives every view its own UID and a ``P_xxxxx`` ID, and stays one study)."""
+    exams: dict[str, list[ImageInfo]] = {}
+    for info in imgs:
+        pid = info.meta.patient_id.strip()  # (none: a CBIS-DDSM copy whose IDs were blanked stays one study)
+        cbis_named = source.startswith("CBIS-DDSM") and bool(pid) and not _CBIS.search(pid)
+        uid = info.meta.study_uid if cbis_named and info.file_format == "DICOM" else ""
+        exams.setdefault(uid, []).append(info)
+    if len([u for u in exams if u]) <= 1:
+        return [StudyInfo(key=key, key_source=source, images=tuple(sorted(imgs, key=image_order)))]
+    return [StudyInfo(key=f"{key} · Study {uid}" if uid else key,
+                      key_source=f"{source}, split by StudyInstanceUID (0020,000D)" if uid else source,
+                      images=tuple(sorted(some, key=image_order)))
+            for uid, some in exams.items()]  # fmt: skip
 
 
 def _patient(info: ImageInfo) -> str:
