@@ -4,7 +4,9 @@ Grouping rules, first that applies (``StudyInfo.key_source`` names it):
 
 1. CBIS-DDSM names (``Mass-Test_P_00820_LEFT_CC`` in PatientID/PatientName, or
    ``P_00820_LEFT_CC`` / ``00820_LEFT_CC`` in file or folder names): by the ``P_xxxxx``
-   patient, because CBIS-DDSM gives every view its own PatientID and StudyInstanceUID;
+   patient, because CBIS-DDSM gives every view its own PatientID and StudyInstanceUID; file and
+   folder names only for files that do not name their own patient and study (a DICOM with a
+   Patient ID of its own and a Study Instance UID goes by rule 2);
 2. DICOM: StudyInstanceUID (0020,000D);
 3. mini-MIAS ``mdbNNN``: by patient, mdb(2k-1) right and mdb(2k) left -> patient k;
 4. otherwise the folder.
@@ -40,7 +42,14 @@ def study_key(info: ImageInfo) -> tuple[str, str]:
         ("file name", info.path.stem),
         *(("folder name", p.name) for p in list(info.path.parents)[:3]),
     ]
+    # a DICOM naming its own patient (a Patient ID that is no CBIS-DDSM one) and study is grouped by its Study UID
+    # even when its files are named like CBIS-DDSM's: a clinical export's `img_00001_LEFT_CC.dcm` of two exams (or two
+    # women) must not make one study
+    own_study = (info.file_format == "DICOM" and bool(info.meta.study_uid)
+                 and bool(pid := info.meta.patient_id.strip()) and not _CBIS.search(pid))  # fmt: skip
     for label, name in names:
+        if own_study and label in ("file name", "folder name"):
+            continue
         if name and (m := _CBIS.search(name)):
             return f"P_{m.group(1)}", f"CBIS-DDSM patient id P_xxxxx in {label}"
     if info.file_format == "DICOM" and info.meta.study_uid:
@@ -78,30 +87,12 @@ def group_studies(infos: Iterable[ImageInfo]) -> list[StudyInfo]:
             by_patient.setdefault(_patient(info), []).append(info)
         named = [p for p in by_patient if p]
         if len(named) <= 1:
-            out.extend(_by_exam(k, src, imgs))
+            out.append(StudyInfo(key=k, key_source=src, images=tuple(sorted(imgs, key=image_order))))
             continue
         for pid, some in by_patient.items():
             key, source = (f"{k} · Patient ID {pid}", f"{src}, split by PatientID (0010,0020)") if pid else (k, src)
-            out.extend(_by_exam(key, source, some))
+            out.append(StudyInfo(key=key, key_source=source, images=tuple(sorted(some, key=image_order))))
     return out
-
-
-def _by_exam(key: str, source: str, imgs: list[ImageInfo]) -> list[StudyInfo]:
-    """One woman's images grouped by a CBIS-like *file or folder* name: one study per Study Instance UID when their
-    Patient ID is given and no CBIS-DDSM one (a clinical export named like CBIS files: her current exam and her prior
-    are two exams; CBIS-DDSM itself gives every view its own UID and a ``P_xxxxx`` ID, and stays one study)."""
-    exams: dict[str, list[ImageInfo]] = {}
-    for info in imgs:
-        pid = info.meta.patient_id.strip()  # (none: a CBIS-DDSM copy whose IDs were blanked stays one study)
-        cbis_named = source.startswith("CBIS-DDSM") and bool(pid) and not _CBIS.search(pid)
-        uid = info.meta.study_uid if cbis_named and info.file_format == "DICOM" else ""
-        exams.setdefault(uid, []).append(info)
-    if len([u for u in exams if u]) <= 1:
-        return [StudyInfo(key=key, key_source=source, images=tuple(sorted(imgs, key=image_order)))]
-    return [StudyInfo(key=f"{key} · Study {uid}" if uid else key,
-                      key_source=f"{source}, split by StudyInstanceUID (0020,000D)" if uid else source,
-                      images=tuple(sorted(some, key=image_order)))
-            for uid, some in exams.items()]  # fmt: skip
 
 
 def _patient(info: ImageInfo) -> str:
