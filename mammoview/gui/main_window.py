@@ -366,13 +366,24 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             if view is not None and view is not display.view:
                 self._move(display, view)
 
-    def _move(self, display: DisplayImage, view: View) -> DisplayImage:
-        """``display`` out of the unplaced images or its view's choices, into ``view``'s (last); the assigned image."""
+    def _take_out(self, display: DisplayImage) -> None:
+        """``display`` out of the unplaced images and every view's choices."""
         if display in self.unplaced:
             self.unplaced.remove(display)
         for options in self.choices.values():
             if display in options:
                 options.remove(display)
+
+    def _refill(self, display: DisplayImage, keep: View | None = None) -> None:
+        """Every panel (but ``keep``'s) that showed ``display``, taken out, shows its view's first image or none."""
+        for v, panel in self.panels.items():
+            if v is not keep and panel.display is display:
+                options = self.choices.get(v, [])
+                self._show_in_panel(panel, options[0] if options else None)
+
+    def _move(self, display: DisplayImage, view: View) -> DisplayImage:
+        """``display`` out of the unplaced images or its view's choices, into ``view``'s (last); the assigned image."""
+        self._take_out(display)
         assigned = display.with_view(view)
         self.assigned_from[assigned] = self.assigned_from.pop(display, display)
         self.choices.setdefault(view, []).append(assigned)
@@ -384,10 +395,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         assigned = self._move(display, view)
         self.cad.reader.set_assigned(image_key(assigned.image), view)
         self.show_choice(view, len(self.choices[view]) - 1)
-        for v, panel in self.panels.items():  # the panel it left may now be empty or show another
-            if v is not view and panel.display is display:
-                options = self.choices.get(v, [])
-                self._show_in_panel(panel, options[0] if options else None)
+        self._refill(display, keep=view)  # the panel it left may now be empty or show another
         self.show_status(f"{assigned.image.path.name} shown as {view.label} (assigned by reader).", 5000)
         self.cad.views_changed()
 
@@ -398,17 +406,12 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         if original is None:
             return
         self.cad.reader.set_assigned(image_key(display.image), None)
-        for options in self.choices.values():
-            if display in options:
-                options.remove(display)
+        self._take_out(display)
         if original.view is None:
             self.unplaced.append(original)
         else:
             self.choices.setdefault(original.view, []).append(original)
-        for v, panel in self.panels.items():
-            if panel.display is display:
-                options = self.choices.get(v, [])
-                self._show_in_panel(panel, options[0] if options else None)
+        self._refill(display)
         if original.view is not None:
             self.show_choice(original.view, self.choices[original.view].index(original))
         where = original.view.label if original.view is not None else "Unplaced images"
