@@ -122,19 +122,16 @@ def _link_pair(tmps: Sequence[str], targets: tuple[Path, Path]) -> bool:
         for tmp, target in zip(tmps, targets, strict=True):
             os.link(tmp, target)
             placed.append(target)
-    except FileExistsError as exc:
-        for target in placed:
+    except OSError as exc:
+        for target in placed:  # both or neither
             with contextlib.suppress(OSError):
                 os.unlink(target)
-        raise FileExistsError(f"{exc.filename2 or exc.filename} was written meanwhile (choose another name, or "
-                              "confirm overwriting)") from None  # fmt: skip
-    except OSError:
-        for target in placed:
-            with contextlib.suppress(OSError):
-                os.unlink(target)
-        if existing := [t for t in targets if t.exists()]:
-            raise FileExistsError(f"{existing[0]} was written meanwhile (choose another name, or confirm "
-                                  "overwriting)") from None  # fmt: skip
+        there = exc.filename2 or exc.filename if isinstance(exc, FileExistsError) else None
+        there = there or next((t for t in targets if t.exists()), None)  # (no hard links: checked again)
+        if there:
+            raise FileExistsError(
+                f"{there} was written meanwhile (choose another name, or confirm overwriting)"
+            ) from None
         return False
     return True
 

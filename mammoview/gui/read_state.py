@@ -287,9 +287,6 @@ class ReadState:
     #: where the reader put it again when the study is reopened, and its marks with it
     assigned_views: tuple[tuple[str, View], ...] = ()
 
-    def assigned_view(self, image: str) -> View | None:
-        return next((v for k, v in self.assigned_views if k == image), None)
-
     @property
     def current_decision(self) -> ReaderDecision:
         """The decision the reader edits now: the first read's, or after CAD's once it is shown."""
