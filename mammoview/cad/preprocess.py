@@ -324,10 +324,17 @@ def prepare(
 
 
 def presentation_of(image: MammoImage) -> FloatArray:
-    """The image's presentation values (float32, tissue bright), what every network's :func:`prepare` starts from."""
+    """The image's presentation values (float32, tissue bright), what every network's :func:`prepare` starts from.
+
+    The full range of the values present is mapped to [0, 1] (modality LUT, MONOCHROME1 inversion and padding
+    as the viewer applies them), whatever display window the header holds: every network learned from files
+    without one (CBIS-DDSM, mini-MIAS, MAGIC-5), the robust z-score of :func:`normalize` makes an unclipped
+    linear window no different, and a window that clips the breast (one that whited it out left the detector a
+    flat image) must not reach them.
+    """
     from mammoview.io.pixels import to_presentation  # io layer; imported late to keep start-up light
 
-    return np.asarray(to_presentation(image.stored, image.info.chain), dtype=np.float32)
+    return np.asarray(to_presentation(image.stored, image.info.chain, None), dtype=np.float32)
 
 
 def prepare_image(

@@ -33,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
 
     from mammoview.cad.device import configure_threads
     from mammoview.cad.patches import classify_patch, prepare_patch
+    from mammoview.cad.preprocess import presentation_of
     from mammoview.cad.weights import load_model
     from mammoview.io import LoadError, read_image, scan_paths
-    from mammoview.io.pixels import to_presentation
 
     configure_threads(args.threads)
     model = load_model(args.model, args.models_dir, args.device)
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             image = read_image(path, pixel_spacing=args.pixel_spacing)
             sp = image.info.spacing
             spacing = (sp.row_mm, sp.col_mm) if sp is not None else None
-            data = prepare_patch(to_presentation(image.stored, image.info.chain), model, spacing)
+            data = prepare_patch(presentation_of(image), model, spacing)
             probs = classify_patch(model, data)
         except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:  # e.g. a spacing 1000x too big
             reason = exc.reason if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"

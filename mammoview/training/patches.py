@@ -101,12 +101,12 @@ class Patch:
 
 
 def load_presentation(path: Path) -> npt.NDArray[np.float32]:
-    """Presentation values in [0, 1] (tissue bright) through the io layer, as inference reads files."""
+    """Presentation values in [0, 1] (tissue bright) through the io layer, as inference reads files
+    (:func:`mammoview.cad.preprocess.presentation_of`: the header's window is not applied)."""
+    from mammoview.cad.preprocess import presentation_of
     from mammoview.io import read_image
-    from mammoview.io.pixels import to_presentation
 
-    img = read_image(path)
-    return np.asarray(to_presentation(img.stored, img.info.chain), dtype=np.float32)
+    return presentation_of(read_image(path))
 
 
 def image_rng(seed: int, image_id: str) -> np.random.Generator:
