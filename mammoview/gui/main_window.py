@@ -84,6 +84,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.load_helper = HelperGroup(2)  # a study opened: its JPEG 2000 / JPEG-LS files, two at a time
         self._prefetched: LoadedStudy | None = None
         self._prefetching: StudyInfo | None = None  # the study the prefetch decodes
+        self._direction = +1  # the reader's way through the worklist (-1 after PgUp): where the prefetch looks
         self._adopted: StudyInfo | None = None  # ... when the reader stepped to it before it landed
         self._scan_problems: list[str] = []  # files of the last folder opened that could not be read
         self._study_scan_problems: dict[str, list[str]] = {}  # those of them in a study's folder, by study key

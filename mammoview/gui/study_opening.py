@@ -44,6 +44,7 @@ class StudyOpening:
         priors: PriorComparison
         _prefetched: LoadedStudy | None
         _prefetching: StudyInfo | None
+        _direction: int
         _adopted: StudyInfo | None
         _scan_problems: list[str]
         _study_scan_problems: dict[str, list[str]]
@@ -100,10 +101,12 @@ class StudyOpening:
         if waiting is not None:
             self.jobs.submit(self._load_job(with_spacing(waiting, self.pixel_spacing)))
 
-    def open_worklist_study(self, index: int) -> None:
-        """Open the ``index``-th study of the worklist."""
+    def open_worklist_study(self, index: int, direction: int = +1) -> None:
+        """Open the ``index``-th study of the worklist; ``direction``: the reader's way through it (the study
+        prefetched next, -1 after PgUp)."""
         if not 0 <= index < len(self.worklist):
             return
+        self._direction = -1 if direction < 0 else +1
         self.worklist.set_current(index)
         self.open_study(self.worklist.entries[index].study)
 
@@ -123,7 +126,7 @@ class StudyOpening:
             )
             self.show_status(f"{end} of the worklist ({self.worklist.summary()}{todo}).", 8000)
             return
-        self.open_worklist_study(index)
+        self.open_worklist_study(index, step)
 
     def ask_pixel_spacing(self) -> None:
         """Image ▸ Pixel spacing for files without one…: ask, then :meth:`set_pixel_spacing`."""
@@ -251,8 +254,10 @@ class StudyOpening:
 
     def _prefetch_next(self) -> None:
         """Decode the worklist's next study in the background (one decode thread, low priority; files whose
-        decoders hold the GIL in a helper process at a lower CPU priority, so the reader's viewer never stalls)."""
-        index = self.worklist.neighbour(+1)
+        decoders hold the GIL in a helper process at a lower CPU priority, so the reader's viewer never stalls).
+
+        Next in the reader's direction: after PgUp the previous study (the one just left is not decoded again)."""
+        index = self.worklist.neighbour(self._direction)
         if index is not None:
             info = self._prefetching = self.worklist.entries[index].study
             # in the helper until the reader steps to it and waits (adopted): then in this process, at full speed

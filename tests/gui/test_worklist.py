@@ -142,6 +142,23 @@ def test_the_next_study_is_prefetched_and_shown_without_a_load(opened, qtbot):
     assert opened._prefetched.study.key == opened.worklist.entries[2].study.key
 
 
+def test_stepping_back_prefetches_the_study_before_not_the_one_just_left(opened, qtbot):
+    step(opened, qtbot, "next_study")
+    step(opened, qtbot, "next_study")
+    qtbot.waitUntil(lambda: not opened.prefetch.busy, timeout=20_000)
+    step(opened, qtbot, "previous_study")  # PAT-B: PAT-A is the study to decode, PAT-C was just on screen
+    assert shown_patient(opened) == "PAT-B"
+    qtbot.waitUntil(lambda: opened._prefetched is not None, timeout=20_000)
+    assert opened._prefetched.study.key == opened.worklist.entries[0].study.key
+    shown: list[object] = []
+    opened.studyShown.connect(shown.append)
+    opened.commands["previous_study"].trigger()
+    assert len(shown) == 1 and shown_patient(opened) == "PAT-A" and not opened.jobs.busy  # no decode job
+    step(opened, qtbot, "next_study")  # forwards again: the next one
+    qtbot.waitUntil(lambda: opened._prefetched is not None, timeout=20_000)
+    assert opened._prefetched.study.key == opened.worklist.entries[2].study.key
+
+
 def test_a_double_click_on_a_row_opens_that_study(opened, qtbot):
     tree = opened.worklist_panel.tree
     with qtbot.waitSignal(opened.studyShown, timeout=20_000):
