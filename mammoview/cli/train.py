@@ -239,25 +239,53 @@ def install_options(args: argparse.Namespace) -> InstallOptions:
     )
 
 
+#: What ``--resume`` may change in a run's saved configuration: its budget, not what it learns.
+RESUME_OPTIONS = ("epochs", "patience", "max_minutes", "threads")
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    from mammoview.training.augment import AugmentConfig
+    """The run's configuration: from the options, or with ``--resume`` the run's saved one with new budget options.
+
+    Raises
+    ------
+    ValueError
+        ``--resume`` with an option that would configure the run otherwise than it was (it used to be
+        dropped without a word).
+    """
     from mammoview.training.train import TrainConfig
 
     if args.resume and (args.out / "config.json").exists():
         from mammoview.training.jsonfile import read_json
 
         saved = TrainConfig.from_dict(read_json(args.out / "config.json"))
-        over = {
-            k: v
-            for k, v in (
-                ("epochs", args.epochs),
-                ("patience", args.patience),
-                ("max_minutes", args.max_minutes),
-                ("threads", args.threads),
-            )
-            if v is not None
-        }
-        return TrainConfig.from_dict({**saved.to_dict(), **over})
+        over = {k: getattr(args, k) for k in RESUME_OPTIONS if getattr(args, k) is not None}
+        resumed = TrainConfig.from_dict({**saved.to_dict(), **over})
+        _check_resume_options(args, resumed)
+        return resumed
+    return _new_config(args)
+
+
+def _check_resume_options(args: argparse.Namespace, resumed: TrainConfig) -> None:
+    """Refuse options that set a field of the configuration away from its default and from the run's value."""
+    from mammoview.cli import build_parser
+
+    defaults = build_parser().parse_args(["train", "--patches", str(args.patches), "--out", str(args.out)])
+    asked, default, kept = _new_config(args).to_dict(), _new_config(defaults).to_dict(), resumed.to_dict()
+    differ = [k for k in asked if k not in RESUME_OPTIONS and asked[k] != default[k] and asked[k] != kept[k]]
+    if differ:
+        said = ", ".join(f"{k} {asked[k]!r} (the run's: {kept[k]!r})" for k in differ)
+        raise ValueError(
+            f"--resume continues {args.out}'s run as it was configured ({args.out / 'config.json'}); it can change "
+            f"only --{', --'.join(k.replace('_', '-') for k in RESUME_OPTIONS)}, not: {said}. Leave those out, "
+            "or start a new run in another --out"
+        )
+
+
+def _new_config(args: argparse.Namespace) -> TrainConfig:
+    """The configuration the options give a new run."""
+    from mammoview.training.augment import AugmentConfig
+    from mammoview.training.train import TrainConfig
+
     try:
         aug = (
             AugmentConfig(dihedral=False, affine_p=0.0, contrast=0.0, brightness=0.0, noise=0.0)

@@ -147,7 +147,7 @@ def test_resume_of_a_checkpoint_of_another_network_is_one_line(two_sets, tmp_pat
     cfg["arch_kwargs"] = {"widths": [8, 8, 8, 8]}  # e.g. config.json of another run copied in
     (run / "config.json").write_text(json.dumps(cfg))
     capsys.readouterr()
-    assert _train(a, run, "--epochs", "2", "--resume") == 1
+    assert _cli("train", "--patches", str(a), "--out", str(run), "--epochs", "2", "--resume", "--quiet") == 1
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "last.safetensors" in err, err
 

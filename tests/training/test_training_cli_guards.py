@@ -226,3 +226,49 @@ def test_training_files_get_the_users_mode_not_0600(tmp_path: Path) -> None:
     atomic_file(out, lambda p: Path(p).write_text("{}\n"))
     assert out.stat().st_mode & 0o777 == 0o666 & ~user_umask()
     assert os.access(out, os.R_OK)
+
+
+def _resume_args(out: Path, *extra: str):  # type: ignore[no-untyped-def]
+    from mammoview.cli import build_parser
+
+    return build_parser().parse_args(["train", "--patches", str(out / "p"), "--out", str(out), "--resume", *extra])
+
+
+@pytest.fixture()
+def saved_run(tmp_path: Path) -> Path:
+    """A run folder whose config.json says: vgg, Adam at lr 3e-4, batch 32, 30 epochs."""
+    from mammoview.cli import build_parser
+    from mammoview.cli.train import config_from_args
+
+    args = build_parser().parse_args(["train", "--patches", "p", "--out", str(tmp_path), "--arch", "vgg",
+                                      "--lr", "3e-4", "--batch-size", "32"])  # fmt: skip
+    (tmp_path / "config.json").write_text(json.dumps(config_from_args(args).to_dict()))
+    return tmp_path
+
+
+def test_resume_takes_its_run_options_and_the_budget_ones(saved_run: Path) -> None:
+    from mammoview.cli.train import config_from_args
+
+    cfg = config_from_args(_resume_args(saved_run, "--epochs", "40", "--max-minutes", "20", "--threads", "1"))
+    assert (cfg.arch, cfg.lr, cfg.batch_size, cfg.epochs, cfg.max_minutes, cfg.threads) == ("vgg", 3e-4, 32, 40, 20, 1)
+    # an option given again with the run's own value is no conflict
+    assert config_from_args(_resume_args(saved_run, "--arch", "vgg", "--lr", "3e-4")).lr == 3e-4
+
+
+@pytest.mark.parametrize(
+    "extra, says",
+    [
+        (("--lr", "1e-2"), "lr 0.01 (the run's: 0.0003)"),
+        (("--batch-size", "128"), "batch_size 128 (the run's: 32)"),
+        (("--arch", "resnet", "--seed", "3"), "arch 'resnet' (the run's: 'vgg'), seed 3 (the run's: 0)"),
+        (("--no-augment",), "augment"),
+    ],
+)
+def test_resume_refuses_options_it_would_silently_ignore(saved_run: Path, extra, says) -> None:  # type: ignore[no-untyped-def]
+    """`train --resume` kept the run's saved configuration and dropped every other option without a word: a
+    reader who asked for another learning rate got the old one and thought the new one was measured."""
+    from mammoview.cli.train import config_from_args
+
+    with pytest.raises(ValueError, match="--resume") as err:
+        config_from_args(_resume_args(saved_run, *extra))
+    assert says in str(err.value)
