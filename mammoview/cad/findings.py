@@ -143,7 +143,8 @@ def score_near(maps: ProbabilityMaps, x: float, y: float, radius: int = 1) -> fl
     """
     s, off = maps.stride, maps.offset
     h, w = maps.normal.shape
-    j = int(np.clip(np.floor(x / s - off), 0, w - 1))  # cell (i, j) covers [(j + off) s, (j + 1 + off) s)
+    # cell (i, j) covers [(j + off) s + origin_x, (j + 1 + off) s + origin_x)
+    j = int(np.clip(np.floor((x - maps.origin_x) / s - off), 0, w - 1))
     i = int(np.clip(np.floor(y / s - off), 0, h - 1))
     block = np.s_[max(0, i - radius) : i + radius + 1, max(0, j - radius) : j + radius + 1]
     inside = maps.mask[block]
@@ -190,7 +191,7 @@ def refined_center(maps: ProbabilityMaps, region: Region) -> tuple[float, float]
     r0, c0, block = found
     i, j = np.unravel_index(int(np.argmax(block)), block.shape)
     s = maps.stride
-    return ((c0 + j + 0.5) * s, (r0 + i + 0.5) * s)
+    return ((c0 + j + 0.5) * s + maps.origin_x, (r0 + i + 0.5) * s)
 
 
 def window_cells(region: Region, window: int) -> Region:
@@ -223,7 +224,7 @@ def regions_to_findings(
     a whole dense breast; its centre is placed on the whole region, as without it.
     """
     rows, cols = stored_shape
-    s, off = maps.stride, maps.offset
+    s, off, ox = maps.stride, maps.offset, maps.origin_x
     out: list[Finding] = []
     for reg in regions[: max(0, max_findings)]:  # find_regions' order: best peak first
         px, py = refined_center(maps, reg)
@@ -234,16 +235,18 @@ def regions_to_findings(
         kind = FindingKind.MASS if mass >= calc else FindingKind.CALCIFICATION
         r0, c0, r1, c1 = reg.box
         bbox = (
-            float(np.clip((c0 + off) * s * scale_x, 0, cols)),
+            float(np.clip(((c0 + off) * s + ox) * scale_x, 0, cols)),
             float(np.clip((r0 + off) * s * scale_y, 0, rows)),
-            float(np.clip((c1 + off) * s * scale_x, 0, cols)),
+            float(np.clip(((c1 + off) * s + ox) * scale_x, 0, cols)),
             float(np.clip((r1 + off) * s * scale_y, 0, rows)),
         )
         contours = measure.find_contours(np.pad(reg.cells, 1).astype(np.float32), 0.5)  # type: ignore[no-untyped-call]
         contour = np.zeros((0, 2))
         if contours:
             rc = max(contours, key=len) - 1.0  # undo the pad
-            contour = np.stack([(rc[:, 1] + 0.5 + off) * s * scale_x, (rc[:, 0] + 0.5 + off) * s * scale_y], axis=1)
+            contour = np.stack(
+                [((rc[:, 1] + 0.5 + off) * s + ox) * scale_x, (rc[:, 0] + 0.5 + off) * s * scale_y], axis=1
+            )
         out.append(
             Finding(
                 kind=kind,

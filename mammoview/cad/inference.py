@@ -2,7 +2,9 @@
 
 Steps (docs/cad-design.md, "Whole-image inference"):
 
-1. pad the prepared image to a multiple of the feature stride (with its background value);
+1. pad the prepared image to a multiple of the feature stride (with 0) on the side away from the
+   chest wall, so the cell grid is anchored at the chest wall whichever side it is stored on and a
+   mammogram stored mirrored reads as its mirror image (:func:`grid_origin_x`);
 2. cut it into core tiles of ``tile`` px; each tile is run with a margin of at least half
    the receptive field, aligned to the feature stride, and only its core cells are kept,
    so the stitched feature map equals one pass over the whole image (tested).  Tiles
@@ -34,6 +36,7 @@ import torch.nn.functional as F
 from scipy import ndimage as ndi
 
 from mammoview.cad.device import Precision, autocast
+from mammoview.cad.landmarks import chest_wall_side
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.preprocess import PreparedImage, resample
 from mammoview.cad.types import Progress, ProgressGenerator
@@ -69,18 +72,34 @@ def tile_margin(model: CadNet) -> int:
     return math.ceil(max(0.0, model.receptive_field / 2 - s / 2) / s) * s
 
 
-def pad_to_stride(data: FloatArray, stride: int) -> FloatArray:
-    """Pad (C, H, W) at the bottom/right to a multiple of ``stride`` with 0.
+def pad_to_stride(data: FloatArray, stride: int, origin_x: int = 0) -> FloatArray:
+    """Pad (C, H, W) to a multiple of ``stride`` with 0: at the bottom, and ``-origin_x`` columns at the left.
 
-    0 is what lies beyond the top/left border (the convolutions' own padding) and beyond every border of the
-    training patches' context, so a chest wall at the right or bottom border reads as one at the left or top
-    (the image's minimum, background, made a strip between them: right breasts' chest wall read lower).
+    The rest of the width's padding goes to the right.  0 is what lies beyond the top/left border (the
+    convolutions' own padding) and beyond every border of the training patches' context, so a chest wall at
+    the right or bottom border reads as one at the left or top (the image's minimum, background, made a strip
+    between them: right breasts' chest wall read lower).
     """
     _, h, w = data.shape
-    ph, pw = (-h) % stride, (-w) % stride
-    if ph == 0 and pw == 0:
+    left = -origin_x
+    ph, pw = (-h) % stride, (-(w + left)) % stride
+    if ph == 0 and pw == 0 and left == 0:
         return data
-    return np.pad(data, ((0, 0), (0, ph), (0, pw)), constant_values=0.0)
+    return np.pad(data, ((0, 0), (0, ph), (left, pw)), constant_values=0.0)
+
+
+def grid_origin_x(mask: BoolArray, stride: int) -> int:
+    """Model-pixel column of the cell grid's left edge: 0, or minus the padding put left of the image.
+
+    The grid is anchored at the chest wall: with the chest wall on the right
+    (:func:`~mammoview.cad.landmarks.chest_wall_side`) the width is padded to the stride at the
+    left, so the right border lies on a cell boundary as a left chest wall does.  A mammogram and
+    its mirror image are then cut into mirrored cells (the network reads a chest wall on a cell
+    boundary and one in mid-cell differently: a mirrored copy read differently before).
+    """
+    if chest_wall_side(mask) == "left":
+        return 0
+    return -(-int(mask.shape[1]) % stride)
 
 
 @dataclass(frozen=True)
@@ -143,11 +162,14 @@ def _channels_last(model: CadNet) -> bool:
     )
 
 
-def cells_needed(mask: BoolArray, stride: int, grid: tuple[int, int], reach: int) -> BoolArray:
-    """Feature cells within ``reach`` cells of any breast pixel (the only ones a result depends on)."""
+def cells_needed(mask: BoolArray, stride: int, grid: tuple[int, int], reach: int, origin_x: int = 0) -> BoolArray:
+    """Feature cells within ``reach`` cells of any breast pixel (the only ones a result depends on).
+
+    ``origin_x``: the grid's left edge in image pixels (:func:`grid_origin_x`).
+    """
     h, w = grid
     m = np.zeros((h * stride, w * stride), dtype=bool)
-    m[: mask.shape[0], : mask.shape[1]] = mask
+    m[: mask.shape[0], -origin_x : -origin_x + mask.shape[1]] = mask
     cells = m.reshape(h, stride, w, stride).any(axis=(1, 3))
     if reach > 0:
         cells = ndi.binary_dilation(cells, structure=np.ones((2 * reach + 1, 2 * reach + 1), bool))
@@ -214,7 +236,8 @@ def patch_equivalent(cam: FloatArray, window: int) -> tuple[FloatArray, float]:
 class ProbabilityMaps:
     """Per-cell probabilities of the patch-equivalent classifier, 0 outside the breast.
 
-    Cell ``(i, j)`` is centred at model pixel ``((j + 0.5 + offset) * stride, (i + 0.5 + offset) * stride)``.
+    Cell ``(i, j)`` is centred at model pixel
+    ``((j + 0.5 + offset) * stride + origin_x, (i + 0.5 + offset) * stride)``.
     """
 
     normal: FloatArray
@@ -227,14 +250,17 @@ class ProbabilityMaps:
     stride: int
     offset: float
     #: Per-cell abnormal log-odds of the CAM itself (no patch window; cell ``(i, j)`` centred at
-    #: ``((j + 0.5) * stride, (i + 0.5) * stride)``), -inf outside the breast; ``window`` is the
-    #: patch window in cells.  Where inside a patch-sized window the evidence sits.
+    #: ``((j + 0.5) * stride + origin_x, (i + 0.5) * stride)``), -inf outside the breast; ``window`` is
+    #: the patch window in cells.  Where inside a patch-sized window the evidence sits.
     cell_logit: FloatArray | None = None
     window: int = 1
+    #: model-pixel column of the cell grid's left edge (:func:`grid_origin_x`: 0, or <= 0 with the
+    #: chest wall on the right)
+    origin_x: float = 0.0
 
     def cell_center(self, row: float, col: float) -> tuple[float, float]:
         """(x, y) model pixel coordinates of the centre of cell (row, col)."""
-        return ((col + 0.5 + self.offset) * self.stride, (row + 0.5 + self.offset) * self.stride)
+        return ((col + 0.5 + self.offset) * self.stride + self.origin_x, (row + 0.5 + self.offset) * self.stride)
 
     def named(self) -> dict[str, FloatArray]:
         """The maps shown as heatmaps, by their contract names."""
@@ -246,17 +272,20 @@ class ProbabilityMaps:
         }
 
 
-def mask_on_cells(mask: BoolArray, grid: tuple[int, int], stride: int, offset: float) -> BoolArray:
+def mask_on_cells(
+    mask: BoolArray, grid: tuple[int, int], stride: int, offset: float, origin_x: float = 0.0
+) -> BoolArray:
     """Breast mask sampled at each cell's centre pixel; False for a centre not strictly inside the image.
 
     With an even patch window (``offset = -0.5``) the first row and column are centred exactly
     on the top and left image border: half of their window lies outside the image and
     ``count_include_pad=False`` averages only the chest-wall half.  They are not breast cells
-    (at the right and bottom border the matching cells already fall outside).
+    (at the right and bottom border the matching cells already fall outside).  ``origin_x``: the
+    grid's left edge (:func:`grid_origin_x`).
     """
     h, w = grid
     cy = (np.arange(h) + 0.5 + offset) * stride
-    cx = (np.arange(w) + 0.5 + offset) * stride
+    cx = (np.arange(w) + 0.5 + offset) * stride + origin_x
     vy = (cy > 0) & (cy < mask.shape[0])
     vx = (cx > 0) & (cx < mask.shape[1])
     ys, xs = np.floor(cy).astype(int), np.floor(cx).astype(int)
@@ -265,13 +294,15 @@ def mask_on_cells(mask: BoolArray, grid: tuple[int, int], stride: int, offset: f
     return out
 
 
-def probability_maps(maps: FloatArray, mask: BoolArray, stride: int, offset: float) -> ProbabilityMaps:
+def probability_maps(
+    maps: FloatArray, mask: BoolArray, stride: int, offset: float, origin_x: float = 0.0
+) -> ProbabilityMaps:
     """Turn patch-equivalent logit maps (4, h, w) into probabilities (docs/cad-design.md)."""
     tissue = maps[:3] - maps[:3].max(axis=0, keepdims=True)  # stable softmax
     e = np.exp(tissue)
     p = e / e.sum(axis=0, keepdims=True)
     mal = (1.0 / (1.0 + np.exp(-maps[3]))).astype(np.float32)
-    inside = mask_on_cells(mask, maps.shape[1:], stride, offset)
+    inside = mask_on_cells(mask, maps.shape[1:], stride, offset, origin_x)
     z = np.float32(0.0)
 
     def keep(a: npt.NDArray[np.floating]) -> FloatArray:
@@ -288,6 +319,7 @@ def probability_maps(maps: FloatArray, mask: BoolArray, stride: int, offset: flo
         mask=inside,
         stride=stride,
         offset=offset,
+        origin_x=origin_x,
     )
 
 
@@ -318,18 +350,29 @@ def map_windows(patch_size: int, stride: int, windows_px: Sequence[int] | None =
     return cells
 
 
-def _zoomed(data: FloatArray, mask: BoolArray, zoom: float, stride: int) -> tuple[FloatArray, BoolArray]:
-    """``data`` (C, H, W) and ``mask`` resampled by ``zoom`` (> 1 enlarges); the data padded to the stride."""
+def _zoomed(
+    data: FloatArray, mask: BoolArray, zoom: float, stride: int, right: bool
+) -> tuple[FloatArray, BoolArray, int]:
+    """``data`` (C, H, W) and ``mask`` resampled by ``zoom`` (> 1 enlarges); the data padded to the stride.
+
+    ``right``: the chest wall is on the right (the padding goes left).  Returns the grid's origin too.
+    """
     chans = [resample(c, (1.0, 1.0), 1.0 / zoom) for c in data]
     z = np.stack(chans).astype(np.float32)
     m = resample(mask.astype(np.float32), (1.0, 1.0), 1.0 / zoom)[: z.shape[1], : z.shape[2]] >= 0.5
-    return pad_to_stride(z, stride), m
+    origin = -((-z.shape[2]) % stride) if right else 0
+    return pad_to_stride(z, stride, origin), m, origin
 
 
-def _onto_grid(cam: FloatArray, zoom: float, grid: tuple[int, int]) -> FloatArray:
-    """A CAM computed on the image zoomed by ``zoom``, read (bilinear) at the centres of the base grid's cells."""
+def _onto_grid(
+    cam: FloatArray, zoom: float, grid: tuple[int, int], stride: int = 1, origin: int = 0, zoomed_origin: int = 0
+) -> FloatArray:
+    """A CAM computed on the image zoomed by ``zoom``, read (bilinear) at the centres of the base grid's cells.
+
+    ``origin`` and ``zoomed_origin``: the two grids' left edges in their own pixels (:func:`grid_origin_x`).
+    """
     rows = (np.arange(grid[0]) + 0.5) * zoom - 0.5
-    cols = (np.arange(grid[1]) + 0.5) * zoom - 0.5
+    cols = (((np.arange(grid[1]) + 0.5) * stride + origin) * zoom - zoomed_origin) / stride - 0.5
     rr, cc = np.meshgrid(rows, cols, indexing="ij")
     return np.stack([ndi.map_coordinates(c, [rr, cc], order=1, mode="nearest") for c in cam]).astype(np.float32)
 
@@ -353,7 +396,8 @@ def whole_image_maps(
     whose CAM logits, read on the base grid, are averaged (default: 1 alone).
     """
     s = model.feature_stride
-    data = pad_to_stride(prepared.data, s)
+    origin = grid_origin_x(prepared.mask, s)
+    data = pad_to_stride(prepared.data, s, origin)
     grid = (data.shape[1] // s, data.shape[2] // s)
     window = patch_window(patch_size, s)
     windows = map_windows(patch_size, s, windows_px)
@@ -364,12 +408,13 @@ def whole_image_maps(
     cams = []
     for k, zoom in enumerate(zooms):
         if zoom == 1.0:
-            x, m = data, prepared.mask
+            x, m, zorigin = data, prepared.mask, origin
         else:
-            x, m = _zoomed(prepared.data, prepared.mask, zoom, s)
+            x, m, zorigin = _zoomed(prepared.data, prepared.mask, zoom, s, origin != 0)
         g = (x.shape[1] // s, x.shape[2] // s)
         # A breast cell's patch window reaches window // 2 cells; nothing further is needed.
-        needed = cells_needed(m, s, g, math.ceil(max(windows) // 2 * zoom) + (0 if zoom == 1.0 else 1))
+        reach = math.ceil(max(windows) // 2 * zoom) + (0 if zoom == 1.0 else 1)
+        needed = cells_needed(m, s, g, reach, zorigin)
         first = (2 if flip else 1) * k
         cam = yield from _shifted(
             cam_tiled(model, x, device=device, tile=tile, needed=needed, cancel=cancel, precision=precision),
@@ -391,12 +436,12 @@ def whole_image_maps(
                 passes,
             )
             cam = (0.5 * (cam + mirrored[:, :, ::-1])).astype(np.float32)
-        cams.append(cam if zoom == 1.0 else _onto_grid(cam, zoom, grid))
+        cams.append(cam if zoom == 1.0 else _onto_grid(cam, zoom, grid, s, origin, zorigin))
     cam = cams[0] if len(cams) == 1 else np.mean(cams, axis=0).astype(np.float32)
     pooled = [patch_equivalent(cam, w) for w in windows]
     offset = pooled[0][1]
     maps = pooled[0][0] if len(pooled) == 1 else np.mean([m for m, _ in pooled], axis=0).astype(np.float32)
-    out = probability_maps(maps, prepared.mask, s, offset)
-    on_cells = mask_on_cells(prepared.mask, cam.shape[1:], s, 0.0)
+    out = probability_maps(maps, prepared.mask, s, offset, origin)
+    on_cells = mask_on_cells(prepared.mask, cam.shape[1:], s, 0.0, origin)
     logit = np.logaddexp(cam[1], cam[2]) - cam[0]
     return replace(out, cell_logit=np.where(on_cells, logit, -np.inf).astype(np.float32), window=window)

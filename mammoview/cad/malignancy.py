@@ -46,7 +46,8 @@ class MalignancyMap:
     values: npt.NDArray[np.float32]
     stride_x: float  # stored pixels per cell
     stride_y: float
-    offset: float  # cell (i, j) is centred at ((j + 0.5 + offset) * stride_x, ...)
+    offset: float  # cell (i, j) is centred at ((j + 0.5 + offset) * stride_x + origin_x, ...)
+    origin_x: float = 0.0  # stored pixels (ProbabilityMaps.origin_x)
 
     @classmethod
     def of(cls, maps: ProbabilityMaps, prepared: PreparedImage) -> MalignancyMap:
@@ -55,7 +56,8 @@ class MalignancyMap:
         if mask.any() and not mask.all():
             idx = ndi.distance_transform_edt(~mask, return_distances=False, return_indices=True)
             values = values[idx[0], idx[1]]
-        return cls(values, maps.stride * prepared.scale_x, maps.stride * prepared.scale_y, maps.offset)
+        sx = prepared.scale_x
+        return cls(values, maps.stride * sx, maps.stride * prepared.scale_y, maps.offset, maps.origin_x * sx)
 
     def at(self, x: float, y: float) -> float:
         """p(malignant | lesion) at stored pixel (x, y): the cells' log-odds interpolated bilinearly.
@@ -64,7 +66,7 @@ class MalignancyMap:
         on one, and the nearest cell's window can be centred up to 4.8 mm off the lesion.
         """
         h, w = self.values.shape
-        u = float(np.clip(x / self.stride_x - self.offset - 0.5, 0, w - 1))  # cell coordinates of (x, y)
+        u = float(np.clip((x - self.origin_x) / self.stride_x - self.offset - 0.5, 0, w - 1))  # cell coordinates
         v = float(np.clip(y / self.stride_y - self.offset - 0.5, 0, h - 1))
         j0, i0 = min(int(u), w - 1), min(int(v), h - 1)
         j1, i1 = min(j0 + 1, w - 1), min(i0 + 1, h - 1)

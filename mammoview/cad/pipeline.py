@@ -30,6 +30,7 @@ from mammoview.cad.inference import (
     ProbabilityMaps,
     cells_needed,
     check_cancel,
+    grid_origin_x,
     mask_on_cells,
     pad_to_stride,
     patch_window,
@@ -82,11 +83,13 @@ def drain(gen: ProgressGenerator[R], on_progress: Callable[[Progress], None] | N
             on_progress(p)
 
 
-def _to_heatmap(name: str, cells: FloatArray, stride: float, offset: float, prepared: PreparedImage) -> Heatmap:
+def _to_heatmap(
+    name: str, cells: FloatArray, stride: float, offset: float, prepared: PreparedImage, origin_x: float
+) -> Heatmap:
     return Heatmap(
         name=name,
         data=heat_levels(cells),
-        x0=offset * stride * prepared.scale_x,
+        x0=(offset * stride + origin_x) * prepared.scale_x,
         y0=offset * stride * prepared.scale_y,
         scale_x=stride * prepared.scale_x,
         scale_y=stride * prepared.scale_y,
@@ -104,12 +107,13 @@ def _gradcam_heatmaps(
     precision: Precision,
 ) -> Generator[Progress, None, dict[str, Heatmap]]:
     s = net.feature_stride
-    data = pad_to_stride(prepared.data, s)
-    needed = cells_needed(prepared.mask, s, (data.shape[1] // s, data.shape[2] // s), window // 2)
+    origin = grid_origin_x(prepared.mask, s)
+    data = pad_to_stride(prepared.data, s, origin)
+    needed = cells_needed(prepared.mask, s, (data.shape[1] // s, data.shape[2] // s), window // 2, origin)
     gmaps, gs = yield from grad_cam_tiled(
         net, data, device=device, tile=tile, needed=needed, cancel=cancel, precision=precision
     )
-    inside = mask_on_cells(prepared.mask, gmaps.shape[1:], gs, 0.0)
+    inside = mask_on_cells(prepared.mask, gmaps.shape[1:], gs, 0.0, origin)
     out = {}
     for (name, prob), g in zip(maps.named().items(), gmaps, strict=True):
         g = np.where(inside, g, 0.0)
@@ -118,7 +122,7 @@ def _gradcam_heatmaps(
         # normal image does not light up.
         top = float(prob.max())
         scaled = (g / peak * top if peak > 0 else g).astype(np.float32)
-        out[name] = _to_heatmap(name, scaled, gs, 0.0, prepared)
+        out[name] = _to_heatmap(name, scaled, gs, 0.0, prepared, origin)
     return out
 
 
@@ -258,7 +262,9 @@ def analyse_image(
                 name,
             )
         elif cam == "cam":
-            heatmaps = {k: _to_heatmap(k, v, maps.stride, maps.offset, prepared) for k, v in maps.named().items()}
+            heatmaps = {
+                k: _to_heatmap(k, v, maps.stride, maps.offset, prepared, maps.origin_x) for k, v in maps.named().items()
+            }
         else:
             raise ValueError(f"cam must be 'cam' or 'gradcam', got {cam!r}")
     thr = model.entry.finding_threshold if threshold is None else threshold

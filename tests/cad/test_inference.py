@@ -238,6 +238,61 @@ def test_flip_tta_averages_the_mirror_images_cam():
     assert len({p.total for p in steps}) == 1 and steps[-1].done == steps[-1].total
 
 
+def test_a_mammogram_stored_mirrored_reads_as_its_mirror_image():
+    """Width not a multiple of the stride: the grid is anchored at the chest wall on either side.
+
+    Padding always at the right put a left chest wall on a cell boundary and a right one in mid-cell, so
+    the same breast stored mirrored was cut into other cells and read differently (the shipped detector's
+    top finding moved; tests/cad/test_mirror_invariance.py).
+    """
+    from mammoview.cad.findings import MapGeometry, findings_from_maps, score_near
+    from mammoview.cad.inference import grid_origin_x, whole_image_maps
+    from mammoview.cad.malignancy import MalignancyMap
+    from mammoview.cad.preprocess import PreparedImage
+    from mammoview.io.model import PixelSpacing
+
+    net = _net("paper_cnn", widths=(8, 8, 8, 8))
+    s = net.feature_stride
+    h, w = 12 * s, 10 * s - 5
+    rng = np.random.default_rng(11)
+    yy, xx = np.mgrid[0:h, 0:w]
+    mask = ((xx / (0.8 * w)) ** 2 + ((yy - 0.4 * h) / (0.45 * h)) ** 2) <= 1.0  # chest wall on the left
+    data = (rng.normal(size=(1, h, w)) * mask).astype(np.float32)
+
+    def prepared(d, m):
+        d, m = np.ascontiguousarray(d), np.ascontiguousarray(m)
+        sp = PixelSpacing(0.3, 0.3, "test")
+        return PreparedImage(
+            data=d, mask=m, scale_y=1.0, scale_x=1.0, stored_shape=(h, w), spacing=sp, pixel_size_mm=0.3
+        )
+
+    assert grid_origin_x(mask, s) == 0 and grid_origin_x(mask[:, ::-1], s) == -5
+    a = drain(whole_image_maps(net, prepared(data, mask), 48, tile=32, flip=True))
+    b = drain(whole_image_maps(net, prepared(data[:, :, ::-1], mask[:, ::-1]), 48, tile=32, flip=True))
+    assert a.origin_x == 0 and b.origin_x == -5
+    for name, m in a.named().items():
+        np.testing.assert_allclose(b.named()[name][:, ::-1], m, rtol=0, atol=1e-5, err_msg=name)
+    np.testing.assert_array_equal(b.mask[:, ::-1], a.mask)
+    # every cell centre is the mirror image of its twin's (x -> w - x)
+    rows, cols = a.abnormal.shape
+    for i, j in [(0, 0), (3, 2), (rows - 1, cols - 1)]:
+        xa, ya = a.cell_center(i, j)
+        xb, yb = b.cell_center(i, cols - 1 - j)
+        assert (xb, yb) == pytest.approx((w - xa, ya))
+    geom = MapGeometry(1.0, 1.0, (h, w), 0.3)
+    fa = findings_from_maps(a, geom, 0.0, max_findings=3)
+    fb = findings_from_maps(b, geom, 0.0, max_findings=3)
+    assert len(fa) == len(fb) == 3
+    for p, q in zip(fa, fb, strict=True):
+        assert q.score == pytest.approx(p.score, abs=1e-5)
+        assert q.center == pytest.approx((w - p.center[0], p.center[1]), abs=1e-3)
+        assert q.bbox == pytest.approx((w - p.bbox[2], p.bbox[1], w - p.bbox[0], p.bbox[3]), abs=1e-3)
+        # the other readers of the grid find the same cells at the mirrored point
+        assert score_near(b, *q.center, radius=0) == pytest.approx(score_near(a, *p.center, radius=0), abs=1e-5)
+        ma, mb = MalignancyMap.of(a, prepared(data, mask)), MalignancyMap.of(b, prepared(data, mask))
+        assert mb.at(*q.center) == pytest.approx(ma.at(*p.center), abs=1e-5)
+
+
 def test_several_map_windows_average_their_logits():
     """map_windows_px (64 and 32 px = 4 and 2 cells): the mean of the two patch-equivalent logit maps."""
     from mammoview.cad.inference import map_windows, whole_image_maps
@@ -308,6 +363,9 @@ def test_map_scales_average_the_cam_of_the_zoomed_image_read_on_the_base_grid():
     ramp = np.tile(np.arange(20, dtype=np.float32), (1, 6, 1))
     np.testing.assert_allclose(_onto_grid(ramp, 2.0, (3, 5))[0, 0], [0.5, 2.5, 4.5, 6.5, 8.5])
     np.testing.assert_array_equal(_onto_grid(ramp, 1.0, (6, 20)), ramp)
+    # grids whose left edges lie left of their images (chest wall on the right), 4 px cells: base cell j is
+    # centred at 4 j + 2 - 2 px, 8 j zoomed px, the zoomed grid starting at -6: zoomed cell (8 j + 6) / 4 - 0.5
+    np.testing.assert_allclose(_onto_grid(ramp, 2.0, (3, 3), 4, -2, -6)[0, 0], [1.0, 3.0, 5.0])
 
     net = _net("paper_cnn", widths=(8, 8, 8, 8))
     s = net.feature_stride
