@@ -10,16 +10,21 @@ A checkpoint ``<dir>/<tag>`` is three files:
 - ``<tag>_ema.safetensors`` (only with a weight average): the ``AveragedModel``'s state
   dict, its ``n_averaged`` counter included.
 
-Each file is written to a temporary name and renamed, so an interrupted save never leaves a
-truncated file; a save killed between two of its files leaves the newer files beside the older
-ones (new weights with the previous optimizer state, say), which a resume then takes together.
+Every file of a save is first written whole under a temporary name, then all are renamed into place
+together, the JSON last, so an interrupted save never leaves a truncated file and one killed while
+writing leaves the previous checkpoint as it was.  Each file carries the save's ``generation`` (a
+random stamp in the safetensors metadata and the JSON); a save killed in the instant between two
+renames leaves files of two saves, which :func:`load_checkpoint` refuses, naming them, instead of
+resuming new weights with the previous optimizer state.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +37,31 @@ from torch import nn
 def atomic_file(path: Path, write: Any) -> None:
     """``write(temporary path)`` beside ``path``, then renamed onto it: ``path`` is whole or untouched; its mode the
     user's umask (a run folder may be shared), not the temporary file's 0600."""
+    atomic_files([(path, write)])
+
+
+def atomic_files(files: list[tuple[Path, Callable[[str], Any]]]) -> None:
+    """Each ``write(temporary path)`` beside its path; once all are written, renamed onto their paths in order.
+
+    A failure while writing leaves every path untouched; the renames take microseconds.  Modes follow the user's
+    umask (a run folder may be shared), not the temporary files' 0600.
+    """
     from mammoview.io.files import user_umask
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
+    staged: list[tuple[str, Path]] = []
     try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~user_umask())
-        os.replace(tmp, path)
+        for path, write in files:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            os.close(fd)
+            staged.append((tmp, path))
+            write(tmp)
+            os.chmod(tmp, 0o666 & ~user_umask())
+        for tmp, path in staged:
+            os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def read_tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -112,11 +131,17 @@ def save_checkpoint(
 ) -> Path:
     """Write checkpoint ``tag`` in ``folder`` (see the module docstring); returns the JSON path."""
     folder.mkdir(parents=True, exist_ok=True)
+    generation = secrets.token_hex(8)
+    stamp = {"generation": generation}
     weights = state_tensors(model)
-    meta = {"config": json.dumps(extra["config"], default=_json_default)} if extra and "config" in extra else None
-    atomic_file(folder / f"{tag}.safetensors", lambda p: save_file(weights, p, metadata=meta))
+    meta = dict(stamp)
+    if extra and "config" in extra:
+        meta["config"] = json.dumps(extra["config"], default=_json_default)
+    files: list[tuple[Path, Callable[[str], Any]]] = [
+        (folder / f"{tag}.safetensors", lambda p: save_file(weights, p, metadata=meta))
+    ]
     tensors: dict[str, torch.Tensor] = {"rng.torch": torch.get_rng_state()}
-    doc: dict[str, Any] = dict(extra or {})
+    doc: dict[str, Any] = {**(extra or {}), "generation": generation}
     if optimizer is not None:
         opt_t, opt_rest = flatten_optimizer(optimizer)
         tensors.update(opt_t)
@@ -125,13 +150,34 @@ def save_checkpoint(
         tensors["rng.augment"] = torch_gen.get_state()
     if np_rng is not None:
         doc["numpy_rng"] = np_rng.bit_generator.state
-    atomic_file(folder / f"{tag}_state.safetensors", lambda p: save_file(tensors, p))
+    files.append((folder / f"{tag}_state.safetensors", lambda p: save_file(tensors, p, metadata=stamp)))
     if ema is not None:
         ema_t = state_tensors(ema)
-        atomic_file(folder / f"{tag}_ema.safetensors", lambda p: save_file(ema_t, p))
+        files.append((folder / f"{tag}_ema.safetensors", lambda p: save_file(ema_t, p, metadata=stamp)))
     text = json.dumps(doc, indent=1, default=_json_default) + "\n"
-    atomic_file(folder / f"{tag}.json", lambda p: Path(p).write_text(text))
+    files.append((folder / f"{tag}.json", lambda p: Path(p).write_text(text)))
+    atomic_files(files)  # the JSON last: it says which save the others belong to
     return folder / f"{tag}.json"
+
+
+def _check_generation(path: Path, generation: object, json_path: Path) -> None:
+    """``path`` was written by the save whose JSON says ``generation`` (None: a checkpoint from before the stamp)."""
+    if generation is None:
+        return
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            theirs = (f.metadata() or {}).get("generation")
+    except FileNotFoundError:
+        raise
+    except Exception as exc:
+        raise ValueError(f"{path}: not a readable safetensors checkpoint ({exc})") from exc
+    if theirs != generation:
+        raise ValueError(
+            f"{path} belongs to another save than {json_path} (a save interrupted between its files): this "
+            "checkpoint cannot be resumed; train again with --overwrite, or install the run's best epoch"
+        )
 
 
 def load_checkpoint(
@@ -151,12 +197,16 @@ def load_checkpoint(
     from mammoview.training.jsonfile import read_json
 
     doc: dict[str, Any] = read_json(json_path)
+    generation = doc.get("generation")
+    for name in (f"{tag}.safetensors", f"{tag}_state.safetensors"):
+        _check_generation(folder / name, generation, json_path)
     load_state(model, read_tensors(folder / f"{tag}.safetensors"), folder / f"{tag}.safetensors")
     tensors = read_tensors(folder / f"{tag}_state.safetensors")
     if ema is not None:
         ema_path = folder / f"{tag}_ema.safetensors"
         if not ema_path.exists():
             raise FileNotFoundError(f"{ema_path} not found: the checkpoint was saved without a weight average")
+        _check_generation(ema_path, generation, json_path)
         load_state(ema, read_tensors(ema_path), ema_path)
     if optimizer is not None and "optimizer" in doc:
         optimizer.load_state_dict(unflatten_optimizer(tensors, doc["optimizer"]))

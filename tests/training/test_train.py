@@ -257,3 +257,48 @@ def test_train_cli_options_reach_the_config(tmp_path):
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg  # what config.json holds comes back the same
     with pytest.raises(ValueError, match="--augment"):
         config_from_args(build_parser().parse_args([*base, "--augment", '{"zoom": 2}']))
+
+
+def _saved(folder, seed: int):  # type: ignore[no-untyped-def]
+    torch.manual_seed(seed)
+    model = TinyNet()
+    opt = make_optimizer(model, TrainConfig())
+    train_step(model, opt, [_batch()], TrainConfig(), torch.Generator().manual_seed(seed), 4.0, None)
+    save_checkpoint(folder, "last", model, opt, extra={"epoch": seed})
+    return model
+
+
+def test_a_save_killed_while_writing_leaves_the_previous_checkpoint_whole(tmp_path, monkeypatch):
+    """The weights were renamed into place before the optimizer state was written: a save killed (or out of disk)
+    in between left new weights beside the previous optimizer state, and a resume took them together."""
+    from mammoview.training import checkpoint
+
+    first = _saved(tmp_path, 1)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real = checkpoint.save_file
+
+    def dies_on_the_state(tensors, path, metadata=None):  # type: ignore[no-untyped-def]
+        if "rng.torch" in tensors:  # the optimizer state: the weights file is already written
+            raise OSError(28, "No space left on device")
+        real(tensors, path, metadata=metadata)
+
+    monkeypatch.setattr(checkpoint, "save_file", dies_on_the_state)
+    with pytest.raises(OSError):
+        _saved(tmp_path, 2)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # untouched, no temporary file left
+    model = TinyNet()
+    assert load_checkpoint(tmp_path, "last", model, make_optimizer(model, TrainConfig()))["epoch"] == 1
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, first.state_dict()[k]), k
+
+
+def test_checkpoint_files_of_two_saves_are_refused_not_resumed_together(tmp_path):
+    """A save killed between two renames: new weights beside the previous save's optimizer state and JSON."""
+    _saved(tmp_path, 1)
+    old = (tmp_path / "last_state.safetensors").read_bytes(), (tmp_path / "last.json").read_text()
+    _saved(tmp_path, 2)
+    (tmp_path / "last_state.safetensors").write_bytes(old[0])
+    (tmp_path / "last.json").write_text(old[1])
+    model = TinyNet()
+    with pytest.raises(ValueError, match=r"last\.safetensors belongs to another save than .*last\.json"):
+        load_checkpoint(tmp_path, "last", model, make_optimizer(model, TrainConfig()))
