@@ -182,6 +182,23 @@ def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:
         )
 
 
+def block_mean(image: FloatArray, ky: int, kx: int) -> FloatArray:
+    """Mean of each ``ky`` x ``kx`` block (float32; the last rows/columns that fill no block are dropped).
+
+    Strided slices added in place: several times faster on a full-field view than a mean over a reshaped
+    array's two block axes, which strides through memory (`benchmarks/bench_cad.py` times the preprocessing).
+    """
+    r, c = (image.shape[0] // ky) * ky, (image.shape[1] // kx) * kx
+    rows = image[:r, 0:c:kx].astype(np.float32, copy=True)
+    for j in range(1, kx):
+        rows += image[:r, j:c:kx]
+    out = rows[0::ky].copy()
+    for i in range(1, ky):
+        out += rows[i::ky]
+    out *= np.float32(1.0 / (ky * kx))
+    return out
+
+
 def resample(image: FloatArray, spacing: tuple[float, float], pixel_size_mm: float) -> FloatArray:
     """Resample ``image`` from ``spacing`` (row_mm, col_mm) to isotropic ``pixel_size_mm``.
 
@@ -195,8 +212,7 @@ def resample(image: FloatArray, spacing: tuple[float, float], pixel_size_mm: flo
     ky = max(1, math.floor(rows / out_rows))
     kx = max(1, math.floor(cols / out_cols))
     if ky > 1 or kx > 1:
-        r, c = (rows // ky) * ky, (cols // kx) * kx
-        img = img[:r, :c].reshape(r // ky, ky, c // kx, kx).mean(axis=(1, 3), dtype=np.float32)
+        img = block_mean(img, ky, kx)
     if img.shape != (out_rows, out_cols):
         fy, fx = img.shape[0] / out_rows, img.shape[1] / out_cols
         sigma = (max(0.0, (fy - 1) / 2), max(0.0, (fx - 1) / 2))

@@ -321,3 +321,15 @@ def test_an_image_too_small_for_a_mammogram_is_refused():
         check_extent((3, 3), PixelSpacing(76.7, 76.7, "guess", estimated=True))  # 230 mm tall, but 9 pixels
     with pytest.raises(ValueError, match=r"the image is 0.0004 x 0.0003 mm; a whole-breast mammogram is at least"):
         check_extent((400, 300), PixelSpacing(1e-6, 1e-6, "PixelSpacing (0028,0030)"))
+
+
+@pytest.mark.parametrize("ky, kx", [(1, 3), (3, 1), (3, 3), (6, 4)])
+def test_block_mean_is_the_mean_of_each_block(ky, kx):
+    from mammoview.cad.preprocess import block_mean
+
+    img = np.random.default_rng(3).random((47, 31)).astype(np.float32)
+    r, c = (47 // ky) * ky, (31 // kx) * kx
+    want = img[:r, :c].astype(np.float64).reshape(r // ky, ky, c // kx, kx).mean(axis=(1, 3))
+    got = block_mean(img, ky, kx)
+    assert got.dtype == np.float32 and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
