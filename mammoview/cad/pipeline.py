@@ -322,7 +322,9 @@ def analyse_image(
         seconds=time.perf_counter() - t0,
         threshold=thr,
         source=source,
-        nipple=nipple_point(
+        nipple=None  # the chest wall along the top or bottom: the farthest point from a side edge is no nipple
+        if image.display.quarter_turn
+        else nipple_point(
             prepared,
             mlo=image.view is not None and image.view.projection.value == "MLO",
             upside_down=image.display.flip_vertical,

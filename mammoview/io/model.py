@@ -252,6 +252,9 @@ class DisplayTransform:
     source: str = "none"
     #: the tags decided, but the pixels plainly say otherwise (for the reader to check); "" when they agree
     warning: str = ""
+    #: Patient Orientation says the image is stored a quarter turn from the hanging position (the chest wall along
+    #: the top or bottom): shown as stored (no rotation here), and the CAD gives no nipple
+    quarter_turn: bool = False
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,14 @@ def display_transform(image: MammoImage) -> DisplayTransform:
     """
     info = image.info
     laterality = info.laterality.value
+    if _quarter_turn(info):
+        tags = f"{info.orientation.row}\\{info.orientation.column}"
+        return DisplayTransform(
+            source=f"PatientOrientation {tags}: stored a quarter turn, shown as stored",
+            warning=f"Patient Orientation {tags} says the image is stored a quarter turn from the hanging position "
+            "(chest wall along the top or bottom): shown as stored, not turned; the CAD gives no nipple distances",
+            quarter_turn=True,
+        )
     from_tags = _stored_side_from_orientation(info)
     warning = ""
     if from_tags is not None:
@@ -177,6 +185,12 @@ def _edge_tissue(tissue: npt.NDArray[np.bool_]) -> tuple[float, float]:
     if not rows.any():
         return 0.0, 0.0
     return float(np.median(left[rows])), float(np.median(right[rows]))
+
+
+def _quarter_turn(info: ImageInfo) -> bool:
+    """Patient Orientation's column, not its row, runs anterior/posterior: the chest wall is at the top or bottom."""
+    row, column = info.orientation.row, info.orientation.column
+    return bool(column) and ("A" in column or "P" in column) and "A" not in row and "P" not in row
 
 
 def _stored_side_from_orientation(info: ImageInfo) -> Side | None:

@@ -34,3 +34,17 @@ def test_upside_down_mlo_nipple_follows_the_display_flip(bright_model, tmp_path:
     assert a.nipple is not None and b.nipple is not None
     # the same anatomical point: mirrored rows on the stored grid
     assert b.nipple == pytest.approx((a.nipple[0], 600 - a.nipple[1]), abs=8)
+
+
+def test_the_cad_gives_no_nipple_on_an_image_stored_a_quarter_turn(demo_dir, bright_model):
+    """Patient Orientation saying the image is stored a quarter turn (io.orientation): the breast point farthest
+    from a side edge is no nipple there (it fell on the chest wall), so no nipple distances are given."""
+    from dataclasses import replace
+
+    from mammoview.cad.pipeline import analyse_image, drain
+    from mammoview.io import read_image
+
+    upright = read_image(demo_dir / "1-280.dcm")
+    turned = replace(upright, display=replace(upright.display, quarter_turn=True))
+    assert drain(analyse_image(bright_model, upright)).nipple is not None
+    assert drain(analyse_image(bright_model, turned)).nipple is None

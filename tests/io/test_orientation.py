@@ -119,3 +119,14 @@ def test_shared_cbis_jpeg_stored_mirrored(data_dir: Path) -> None:
     """Some CBIS-DDSM films are stored mirrored; 00009_RIGHT_MLO has its chest wall on the left."""
     image = read_image(data_dir / "cbis-ddsm-mass" / "images" / "00009_RIGHT_MLO.jpg")
     assert image.display.flip_horizontal is True and image.display.chest_wall_side == "right"
+
+
+@pytest.mark.parametrize("orientation", ["R\\A", "L\\P", "F\\A", "H\\PL"])
+def test_an_image_stored_a_quarter_turn_is_shown_as_stored_and_said(write_dcm: MakeFile, orientation: str) -> None:
+    """Patient Orientation whose column (not row) runs anterior/posterior: the chest wall lies along the top or
+    bottom of the stored grid.  The viewer has no rotation; it used to take the pixels' left/right cue, flip the
+    image as if it were upright and say nothing, and the CAD put the nipple on the chest wall."""
+    image = image_file(write_dcm, "left", "L", orientation=orientation)
+    d = image.display
+    assert d.quarter_turn and not d.flip_horizontal and not d.flip_vertical
+    assert "quarter turn" in d.warning and orientation in d.warning
