@@ -164,10 +164,12 @@ def window_block(maps: ProbabilityMaps, region: Region) -> tuple[int, int, npt.N
     peak = region.peak
     w, off = maps.window, maps.offset
     k = int(np.floor(off + 0.5 - w / 2))  # first CAM cell of the window
-    # CAM cell j is centred at j + 0.5 (in cells), the box spans [c0 + off, c1 + off)
+    # CAM cell j is centred at j + 0.5 (in cells), the box spans [c0 + off, c1 + off).  A CAM cell centred
+    # on the box's edge (every edge, with an even window) counts on both sides alike, so that a mirrored
+    # copy's finding at a right chest wall is centred as the original's at a left one.
     b0, b1, b2, b3 = region.box
     lo_r, lo_c = int(np.ceil(b0 + off - 0.5)), int(np.ceil(b1 + off - 0.5))
-    hi_r, hi_c = int(np.ceil(b2 + off - 0.5)), int(np.ceil(b3 + off - 0.5))
+    hi_r, hi_c = int(np.floor(b2 + off - 0.5)) + 1, int(np.floor(b3 + off - 0.5)) + 1
     h, wd = maps.cell_logit.shape
     r0, c0 = max(0, peak[0] + k, lo_r), max(0, peak[1] + k, lo_c)
     r1, c1 = min(h, peak[0] + k + w, hi_r), min(wd, peak[1] + k + w, hi_c)

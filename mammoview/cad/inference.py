@@ -288,9 +288,13 @@ def mask_on_cells(
     cx = (np.arange(w) + 0.5 + offset) * stride + origin_x
     vy = (cy > 0) & (cy < mask.shape[0])
     vx = (cx > 0) & (cx < mask.shape[1])
-    ys, xs = np.floor(cy).astype(int), np.floor(cx).astype(int)
+    # A centre on a pixel boundary (every centre, with an even stride) is inside when the pixels on both sides
+    # are, as a centre on the image's border is outside: the pixel on one side only would make a skin-line
+    # cell a breast cell in one stored orientation and not in its mirror image.
+    y0, y1 = np.ceil(cy[vy]).astype(int) - 1, np.floor(cy[vy]).astype(int)
+    x0, x1 = np.ceil(cx[vx]).astype(int) - 1, np.floor(cx[vx]).astype(int)
     out = np.zeros((h, w), dtype=bool)
-    out[np.ix_(vy, vx)] = mask[np.ix_(ys[vy], xs[vx])]
+    out[np.ix_(vy, vx)] = mask[np.ix_(y0, x0)] & mask[np.ix_(y0, x1)] & mask[np.ix_(y1, x0)] & mask[np.ix_(y1, x1)]
     return out
 
 
@@ -397,6 +401,8 @@ def whole_image_maps(
     """
     s = model.feature_stride
     origin = grid_origin_x(prepared.mask, s)
+    # (not ``origin != 0``: a width that is a multiple of the stride has origin 0 on either side, its zoomed copy not)
+    right = chest_wall_side(prepared.mask) == "right"
     data = pad_to_stride(prepared.data, s, origin)
     grid = (data.shape[1] // s, data.shape[2] // s)
     window = patch_window(patch_size, s)
@@ -410,7 +416,7 @@ def whole_image_maps(
         if zoom == 1.0:
             x, m, zorigin = data, prepared.mask, origin
         else:
-            x, m, zorigin = _zoomed(prepared.data, prepared.mask, zoom, s, origin != 0)
+            x, m, zorigin = _zoomed(prepared.data, prepared.mask, zoom, s, right)
         g = (x.shape[1] // s, x.shape[2] // s)
         # A breast cell's patch window reaches window // 2 cells; nothing further is needed.
         reach = math.ceil(max(windows) // 2 * zoom) + (0 if zoom == 1.0 else 1)

@@ -31,7 +31,8 @@ def centroid_center(temperature: float):  # type: ignore[no-untyped-def]
         wts = np.where(finite, np.exp((np.where(finite, block, 0.0) - block[finite].max()) / temperature), 0.0)
         rows, cols = np.mgrid[r0 : r0 + block.shape[0], c0 : c0 + block.shape[1]]
         s = maps.stride
-        return (float((wts * (cols + 0.5)).sum() / wts.sum()) * s, float((wts * (rows + 0.5)).sum() / wts.sum()) * s)
+        x = float((wts * (cols + 0.5)).sum() / wts.sum()) * s + maps.origin_x  # the grid's left edge
+        return (x, float((wts * (rows + 0.5)).sum() / wts.sum()) * s)
 
     return rule
 

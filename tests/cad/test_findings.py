@@ -174,3 +174,58 @@ def test_confident_findings_keep_their_order_in_the_scores_and_the_json():
     img = ImageCadResult(path="x", width=1, height=1, view=None, pixel_spacing=None, spacing_source="",
                          abnormal=1 - 1e-9, malignant=1 - 1e-8, findings=())  # fmt: skip
     assert img.to_json()["scores"] == {"abnormal": 1 - 1e-9, "malignant": 1 - 1e-8}
+
+
+def test_a_finding_at_the_chest_wall_is_centred_alike_on_a_mirrored_copy():
+    """Even window: CAM cells centred on a region box's edge count on both sides (the box is closed).
+
+    With the box half-open a CAM cell centred on its left edge was eligible and its mirror twin, centred on
+    the right edge, was not: a finding at a right chest wall could never be centred on the chest-wall column,
+    and the demo L CC's mirrored copy got another centre (so another verifier crop and score) for the finding
+    at the chest wall, and another top finding with the shipped verifier.
+    """
+    from mammoview.cad.findings import refined_center
+
+    rows, cols = 40, 30  # CAM cells; the patch-equivalent grid (even window) has one more of each
+    w_px = cols * 16 - 7  # the image's width: the mirrored copy's grid starts 7 px left of it
+    ab = _bump((rows + 1, cols + 1), 20, 1, 2.5).astype(np.float32)  # a lesion at the chest wall (left)
+    cam = np.full((rows, cols), -2.0, np.float32)
+    cam[21, 0] = 3.0  # the strongest CAM cell: the chest-wall column
+    cam[19, 1] = 2.0
+    mask = np.ones(ab.shape, bool)
+    mask[:, 0] = False  # centred on the chest-wall border (mask_on_cells)
+    a = dataclasses.replace(_maps(ab, mask=mask, offset=-0.5), cell_logit=cam, window=6)
+    b = dataclasses.replace(
+        _maps(np.ascontiguousarray(ab[:, ::-1]), mask=np.ascontiguousarray(mask[:, ::-1]), offset=-0.5),
+        cell_logit=np.ascontiguousarray(cam[:, ::-1]),
+        window=6,
+        origin_x=-7.0,
+    )
+    (ra,) = find_regions(a.abnormal, 0.5, min_distance=3)
+    (rb,) = find_regions(b.abnormal, 0.5, min_distance=3)
+    assert ra.box[1] == 1 and rb.box[3] == cols  # the boxes end at the chest-wall column
+    xa, ya = refined_center(a, ra)
+    xb, yb = refined_center(b, rb)
+    assert (xa, ya) == (0.5 * 16, 21.5 * 16)
+    assert (xb, yb) == pytest.approx((w_px - xa, ya))
+
+
+def test_the_centroid_centre_rule_of_the_analysis_scripts_honours_the_grid_origin():
+    """models/analysis/centre_rule.py's centroid rule put every centre of a right-chest-wall image origin_x px off."""
+    import sys
+    from pathlib import Path
+
+    from mammoview.cad.findings import refined_center
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models" / "analysis"))
+    try:
+        import centre_rule
+    finally:
+        sys.path.pop(0)
+    ab = _bump((40, 40), 20, 20, 4).astype(np.float32)
+    cam = np.full((39, 39), -50.0, np.float32)
+    cam[21, 18] = 3.0  # one cell holds all the weight: the centroid is that cell's centre
+    maps = dataclasses.replace(_maps(ab, offset=-0.5), cell_logit=cam, window=6, origin_x=-7.0)
+    (reg,) = find_regions(maps.abnormal, 0.5, min_distance=3)
+    assert refined_center(maps, reg) == ((18 + 0.5) * 16 - 7, (21 + 0.5) * 16)
+    assert centre_rule.centroid_center(1.0)(maps, reg) == pytest.approx(refined_center(maps, reg))

@@ -389,3 +389,55 @@ def test_map_scales_average_the_cam_of_the_zoomed_image_read_on_the_base_grid():
     assert [p.done for p in steps] == sorted(p.done for p in steps) and steps[-1].done == steps[-1].total
     with pytest.raises(ValueError, match="map scales"):
         drain(whole_image_maps(net, prep, 48, scales=(1.0, 8.0)))
+
+
+def test_map_scales_anchor_the_zoomed_grid_at_a_right_chest_wall_when_the_width_is_a_multiple_of_the_stride():
+    """The base grid needs no padding (origin 0) but the zoomed image's width is not a multiple of the stride.
+
+    ``_zoomed`` was told the chest wall is on the right by ``origin != 0``, so with the base width a multiple of
+    the stride a right chest wall's zoomed copy was padded on the left-chest-wall rule (at its right, beside the
+    chest wall) and the mirrored copy read differently with ``scales``.
+    """
+    from mammoview.cad.inference import grid_origin_x, whole_image_maps
+    from mammoview.cad.preprocess import PreparedImage
+    from mammoview.io.model import PixelSpacing
+
+    net = _net("paper_cnn", widths=(8, 8, 8, 8))
+    s = net.feature_stride
+    h, w = 12 * s, 10 * s  # 1.25 x 10 s = 12.5 s: the zoomed width needs padding
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:h, 0:w]
+    mask = ((xx / (0.8 * w)) ** 2 + ((yy - 0.4 * h) / (0.45 * h)) ** 2) <= 1.0  # chest wall on the left
+    data = (rng.normal(size=(1, h, w)) * mask).astype(np.float32)
+
+    def prepared(d, m):
+        sp = PixelSpacing(0.3, 0.3, "test")
+        return PreparedImage(data=np.ascontiguousarray(d), mask=np.ascontiguousarray(m), scale_y=1.0, scale_x=1.0,
+                             stored_shape=(h, w), spacing=sp, pixel_size_mm=0.3)  # fmt: skip
+
+    assert grid_origin_x(mask, s) == grid_origin_x(mask[:, ::-1], s) == 0
+    a = drain(whole_image_maps(net, prepared(data, mask), 48, tile=32, flip=True, scales=(1.0, 1.25)))
+    b = drain(whole_image_maps(net, prepared(data[:, :, ::-1], mask[:, ::-1]), 48, tile=32, flip=True,
+                               scales=(1.0, 1.25)))  # fmt: skip
+    for name, m in a.named().items():
+        np.testing.assert_allclose(b.named()[name][:, ::-1], m, rtol=0, atol=1e-4, err_msg=name)
+
+
+@pytest.mark.parametrize("offset", [0.0, -0.5])
+def test_the_breast_cells_of_a_mirrored_copy_are_the_mirror_image_of_the_originals(offset):
+    """With an even stride every cell centre lies on a pixel boundary: sampling the pixel right of (below) it
+    made a skin-line cell a breast cell in one orientation and not in the other (the demo R CC's maps, from
+    prepared images that are exact mirror images, differed by 0.42 in p(abnormal) at three such cells)."""
+    from mammoview.cad.inference import grid_origin_x
+
+    s, h, w = 16, 12 * 16, 10 * 16 - 5
+    yy, xx = np.mgrid[0:h, 0:w]
+    mask = ((xx / (0.8 * w)) ** 2 + ((yy - 0.4 * h) / (0.45 * h)) ** 2) <= 1.0  # chest wall on the left
+    mask &= np.random.default_rng(3).random((h, w)) > 0.02  # a ragged skin line
+    mask[:, :40] = True
+    extra = 1 if offset else 0  # an even window's map has one more row and column
+    grid = (h // s + extra, -(-w // s) + extra)
+    a = mask_on_cells(mask, grid, s, offset, grid_origin_x(mask, s))
+    b = mask_on_cells(mask[:, ::-1], grid, s, offset, grid_origin_x(mask[:, ::-1], s))
+    assert grid_origin_x(mask[:, ::-1], s) == -5 and a.any()
+    np.testing.assert_array_equal(b[:, ::-1], a)
