@@ -27,6 +27,11 @@ def prepare_patch(
     img = np.asarray(presentation, dtype=np.float32)
     if spacing is not None:
         img = resample(img, spacing, cfg.pixel_size_mm)
+    least = int(getattr(model.model, "feature_stride", 1))  # one cell of the network's grid
+    if min(img.shape) < least:
+        mm = f"{least * cfg.pixel_size_mm:g} mm" if spacing is not None else "that many pixels: no spacing known"
+        raise ValueError(f"patch of {img.shape[1]} x {img.shape[0]} px at the model's {cfg.pixel_size_mm:g} mm/px is "
+                         f"smaller than the network reads: at least {least} px a side ({mm})")  # fmt: skip
     everything = np.ones(img.shape, dtype=bool)
     norm = normalize(img, everything, cfg.normalization, cfg.clip)
     channels = [norm]

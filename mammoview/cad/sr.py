@@ -148,7 +148,7 @@ def study_sr(
     """
     if not results:
         raise SrError("no CAD result to report")
-    headers = [_header(r.path) for r in results]
+    results, headers = _one_per_instance(results, [_header(r.path) for r in results])
     try:
         with warnings.catch_warnings():  # single-component patient names (CBIS-DDSM) are the source's business
             warnings.filterwarnings("ignore", message=".*intended person name.*", category=UserWarning)
@@ -156,6 +156,33 @@ def study_sr(
             return _build(results, headers, model, sr_groups, malignancy_model)
     except (ValueError, TypeError, AttributeError) as exc:
         raise SrError(f"cannot build the SR: {type(exc).__name__}: {exc}") from None
+
+
+def _one_per_instance(
+    results: Sequence[ImageCadResult], headers: list[pydicom.Dataset]
+) -> tuple[list[ImageCadResult], list[pydicom.Dataset]]:
+    """Each SOP Instance UID once: a copy of an image (the same result) is left out, so that its findings are not
+    reported twice; two different images under one UID (a broken export) raise :class:`SrError`, since the SR
+    references images by that UID alone and would put one image's findings on the other."""
+    kept: dict[str, ImageCadResult] = {}
+    out_r, out_h = [], []
+    for r, ds in zip(results, headers, strict=True):
+        uid = str(ds.SOPInstanceUID)
+        first = kept.get(uid)
+        if first is None:
+            kept[uid] = r
+            out_r.append(r)
+            out_h.append(ds)
+        elif _signature(first) != _signature(r):
+            raise SrError(f"{first.path} and {r.path} share SOP Instance UID {uid}: a DICOM SR cannot tell on which "
+                          "of these images its findings are")  # fmt: skip
+    return out_r, out_h
+
+
+def _signature(r: ImageCadResult) -> tuple[object, ...]:
+    """What two analyses of one image share (rounded: a GPU need not repeat the last bits)."""
+    return (r.width, r.height, round(r.abnormal, 4), round(r.malignant, 4),
+            tuple((f.kind, round(f.score, 4), round(f.center[0]), round(f.center[1])) for f in r.findings))  # fmt: skip
 
 
 def by_dicom_study(results: Sequence[ImageCadResult]) -> list[tuple[str, list[ImageCadResult]]]:

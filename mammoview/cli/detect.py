@@ -372,9 +372,13 @@ def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model
         parts = by_dicom_study([results[str(Path(i.path).resolve())] for i in study.images])
         for uid, mine in parts:
             key = study.key if len(parts) == 1 else f"{study.key} ({uid})"
-            name = f"cad-sr-{hashlib.sha256(key.encode()).hexdigest()[:16]}.dcm"
+            stem = f"cad-sr-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+            target, n = folder / f"{stem}.dcm", 1
+            while target.exists():  # an earlier run's SR of this study is kept (another threshold, model, images)
+                n += 1
+                target = folder / f"{stem}-{n}.dcm"
             try:
-                path = write_sr(study_sr(mine, model, malignancy_model=malignancy_model), folder / name)
+                path = write_sr(study_sr(mine, model, malignancy_model=malignancy_model), target)
             except (SrError, OSError) as exc:  # a disk error is this study's, as a non-DICOM image is
                 print(f"mammoview detect: no SR for study {key}: {exc}", file=sys.stderr)
                 failed += 1

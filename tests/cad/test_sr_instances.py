@@ -1,0 +1,68 @@
+"""The CAD SR when two files carry one SOP Instance UID, and `detect --sr` run again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import highdicom as hd
+import pydicom
+import pytest
+
+from mammoview.cad.sr import SrError, study_sr, write_sr
+from mammoview.cad.types import Finding, FindingKind, ImageCadResult
+from mammoview.io.model import View
+from tests.cad.test_sr_interop import MODEL, PIXELS, _models, _result
+from tests.synthetic import mammo_dataset, write_dataset
+
+
+def _roi_refs(path: Path) -> list[str]:
+    sr = hd.sr.srread(path)
+    return [g.roi.ContentSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID
+            for g in sr.content.get_planar_roi_measurement_groups()]  # fmt: skip
+
+
+def test_a_copy_of_an_image_does_not_report_its_findings_twice(tmp_path):
+    """The same DICOM file in two folders (a copy beside the original, which the viewer names as 'the same image
+    twice'): `detect --sr` and the viewer's export wrote every finding twice on the one image, each with its own
+    tracking UID, so a PACS draws two marks per finding and counts twice as many."""
+    a = write_dataset(mammo_dataset(PIXELS, "L", "CC", study_uid="1.2.3"), tmp_path / "a" / "lcc.dcm")
+    b = tmp_path / "b" / "lcc.dcm"
+    b.parent.mkdir()
+    shutil.copy(a, b)
+    refs = _roi_refs(write_sr(study_sr([_result(a), _result(b)], MODEL), tmp_path / "sr.dcm"))
+    assert len(refs) == 1, refs
+
+
+def test_two_different_images_sharing_one_sop_instance_uid_are_refused(tmp_path):
+    """A broken export that gave two images one UID: the SR put the second image's findings (other places) on the
+    first image's reference, where a PACS draws them on the wrong picture."""
+    ds = mammo_dataset(PIXELS, "L", "CC", study_uid="1.2.3")
+    a = write_dataset(ds, tmp_path / "lcc.dcm")
+    ds2 = mammo_dataset(PIXELS, "L", "MLO", study_uid="1.2.3")
+    ds2.SOPInstanceUID = ds.SOPInstanceUID
+    ds2.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    b = write_dataset(ds2, tmp_path / "lmlo.dcm")
+    other = Finding(FindingKind.MASS, 0.8, 0.3, (30.0, 40.0), (25.0, 35.0, 35.0, 45.0))
+    rb = ImageCadResult(path=str(b), width=40, height=60, view=View.LMLO, pixel_spacing=(0.1, 0.1),
+                        spacing_source="test", abnormal=0.8, malignant=0.3, findings=(other,))  # fmt: skip
+    with pytest.raises(SrError, match="SOP Instance UID"):
+        study_sr([_result(a), rb], MODEL)
+
+
+def test_detect_sr_run_again_does_not_silently_replace_the_earlier_sr(tmp_path, monkeypatch, bright_model,
+                                                                      breast_with_blob):  # fmt: skip
+    """`detect --sr DIR` names each SR by a hash of its study: a second run on the same study (another
+    threshold, model, or the study's other images) replaced the first SR without a word."""
+    from mammoview.cli import main
+
+    _models(tmp_path, monkeypatch, bright_model)
+    src = write_dataset(mammo_dataset(breast_with_blob, "L", "CC", pixel_spacing=(0.25, 0.25), study_uid="1.2.3"),
+                        tmp_path / "in" / "lcc.dcm")  # fmt: skip
+    argv = ["detect", str(src), "--json", str(tmp_path / "d.json"), "--quiet", "--sr", str(tmp_path / "sr")]
+    assert main([*argv, "--threshold", "0.05"]) == 0
+    (first,) = (tmp_path / "sr").iterdir()
+    uid = pydicom.dcmread(first).SOPInstanceUID
+    assert main([*argv, "--threshold", "0.5"]) == 0
+    assert pydicom.dcmread(first).SOPInstanceUID == uid  # the first run's SR is still there
+    assert len(list((tmp_path / "sr").iterdir())) == 2
