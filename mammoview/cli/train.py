@@ -27,6 +27,18 @@ def json_object(text: str) -> dict[str, object]:
     return value
 
 
+def _recording(cls: type[argparse.Action]) -> type[argparse.Action]:
+    """``cls`` that also adds its dest to ``namespace.given``: which options were typed (``--resume`` compares
+    those with the run's configuration, whatever their value; a default cannot tell them from options left out)."""
+
+    class Recording(cls):  # type: ignore[valid-type,misc]
+        def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+            super().__call__(parser, namespace, values, option_string)
+            namespace.given = frozenset({*getattr(namespace, "given", ()), self.dest})
+
+    return Recording
+
+
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "train",
@@ -35,6 +47,10 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "class-balanced sampling, early stopping on the patient-level validation split, checkpoints every "
         "epoch (--resume), and optionally install the best epoch into models/.",
     )
+    for name, action in ((None, argparse._StoreAction), ("store", argparse._StoreAction),
+                         ("store_true", argparse._StoreTrueAction)):  # fmt: skip
+        p.register("action", name, _recording(action))
+    p.set_defaults(given=frozenset())
     p.add_argument("--patches", type=Path, required=True, metavar="DIR", help="patch set folder")
     p.add_argument("--arch", default="paper_cnn", help="registered network (see `mammoview models`)")
     p.add_argument("--arch-kwargs", type=json_object, default={}, metavar="JSON", help="e.g. '{\"drop_rate\": 0.2}'")
@@ -71,7 +87,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument(
         "--ema-warmup",
-        action=argparse.BooleanOptionalAction,
+        action=_recording(argparse.BooleanOptionalAction),
         default=True,
         help="ramp the average's decay up as min(DECAY, (1+n)/(10+n)) over its first updates (default on)",
     )
@@ -265,13 +281,23 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return _new_config(args)
 
 
-def _check_resume_options(args: argparse.Namespace, resumed: TrainConfig) -> None:
-    """Refuse options that set a field of the configuration away from its default and from the run's value."""
-    from mammoview.cli import build_parser
+#: The options that set each field of the configuration (the others: the field's own name).
+_FIELD_OPTIONS = {"augment": ("augment", "no_augment"), "dense": ("dense", "dense_options")}
 
-    defaults = build_parser().parse_args(["train", "--patches", str(args.patches), "--out", str(args.out)])
-    asked, default, kept = _new_config(args).to_dict(), _new_config(defaults).to_dict(), resumed.to_dict()
-    differ = [k for k in asked if k not in RESUME_OPTIONS and asked[k] != default[k] and asked[k] != kept[k]]
+
+def _check_resume_options(args: argparse.Namespace, resumed: TrainConfig) -> None:
+    """Refuse options given on the command line that set a field of the configuration away from the run's value."""
+    asked, kept = _new_config(args).to_dict(), resumed.to_dict()
+    given = getattr(args, "given", None)
+    if given is None:  # a namespace not from the parser: options away from their defaults count as given
+        from mammoview.cli import build_parser
+
+        defaults = build_parser().parse_args(["train", "--patches", str(args.patches), "--out", str(args.out)])
+        default = _new_config(defaults).to_dict()
+        differ = [k for k in asked if k not in RESUME_OPTIONS and asked[k] != default[k] and asked[k] != kept[k]]
+    else:
+        differ = [k for k in asked if k not in RESUME_OPTIONS and asked[k] != kept[k]
+                  and any(o in given for o in _FIELD_OPTIONS.get(k, (k,)))]  # fmt: skip
     if differ:
         said = ", ".join(f"{k} {asked[k]!r} (the run's: {kept[k]!r})" for k in differ)
         raise ValueError(

@@ -8,7 +8,8 @@ A checkpoint ``<dir>/<tag>`` is three files:
 - ``<tag>.json``: epoch, optimizer ``param_groups`` and non-tensor per-parameter state,
   the numpy ``Generator`` state, the history and whatever else the trainer passes;
 - ``<tag>_ema.safetensors`` (only with a weight average): the ``AveragedModel``'s state
-  dict, its ``n_averaged`` counter included.
+  dict, its ``n_averaged`` counter included;
+- ``<tag>_aux.safetensors`` (only with ``--aux-descriptors``): the training-only auxiliary layer.
 
 Every file of a save is first written whole under a temporary name, then all are renamed into place
 together, the JSON last, so an interrupted save never leaves a truncated file and one killed while
@@ -127,6 +128,7 @@ def save_checkpoint(
     np_rng: np.random.Generator | None = None,
     torch_gen: torch.Generator | None = None,
     ema: nn.Module | None = None,
+    aux: nn.Module | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write checkpoint ``tag`` in ``folder`` (see the module docstring); returns the JSON path."""
@@ -154,6 +156,9 @@ def save_checkpoint(
     if ema is not None:
         ema_t = state_tensors(ema)
         files.append((folder / f"{tag}_ema.safetensors", lambda p: save_file(ema_t, p, metadata=stamp)))
+    if aux is not None:  # its optimizer moments are in the state file: the two must come from one save
+        aux_t = state_tensors(aux)
+        files.append((folder / f"{tag}_aux.safetensors", lambda p: save_file(aux_t, p, metadata=stamp)))
     text = json.dumps(doc, indent=1, default=_json_default) + "\n"
     files.append((folder / f"{tag}.json", lambda p: Path(p).write_text(text)))
     atomic_files(files)  # the JSON last: it says which save the others belong to
@@ -189,6 +194,7 @@ def load_checkpoint(
     np_rng: np.random.Generator | None = None,
     torch_gen: torch.Generator | None = None,
     ema: nn.Module | None = None,
+    aux: nn.Module | None = None,
 ) -> dict[str, Any]:
     """Restore what :func:`save_checkpoint` wrote into the given objects; returns the JSON document."""
     json_path = folder / f"{tag}.json"
@@ -208,6 +214,10 @@ def load_checkpoint(
             raise FileNotFoundError(f"{ema_path} not found: the checkpoint was saved without a weight average")
         _check_generation(ema_path, generation, json_path)
         load_state(ema, read_tensors(ema_path), ema_path)
+    if aux is not None:
+        aux_path = folder / f"{tag}_aux.safetensors"
+        _check_generation(aux_path, generation, json_path)
+        load_state(aux, read_tensors(aux_path), aux_path)
     if optimizer is not None and "optimizer" in doc:
         optimizer.load_state_dict(unflatten_optimizer(tensors, doc["optimizer"]))
     torch.set_rng_state(tensors["rng.torch"])

@@ -245,7 +245,7 @@ def train(
     history: list[dict[str, Any]] = []
     best, best_epoch, bad, start, before = -math.inf, -1, 0, 0, 0.0
     if resume:
-        doc = load_checkpoint(ckpt, "last", model, opt, np_rng=np_rng, torch_gen=gen, ema=ema)
+        doc = load_checkpoint(ckpt, "last", model, opt, np_rng=np_rng, torch_gen=gen, ema=ema, aux=aux_head)
         trained_on = doc.get("patch_set")  # absent in checkpoints saved before it was recorded
         if trained_on and trained_on.get("id") != patch_set["id"]:
             raise ValueError(
@@ -254,10 +254,6 @@ def train(
             )
         history, best, best_epoch = doc["history"], doc["best"], doc["best_epoch"]
         bad, start, before = doc["bad_epochs"], doc["epoch"] + 1, doc["elapsed_s"]
-        if aux_head is not None:
-            from safetensors.torch import load_file
-
-            aux_head.load_state_dict(load_file(ckpt / "last_aux.safetensors"), strict=True)
     if resume:  # unfinished until this session writes its own: an interrupted one must not leave the last
         # session's summary beside newer best weights (--install-only, ensemble and evaluate read the two together)
         (out_dir / "summary.json").unlink(missing_ok=True)
@@ -356,6 +352,7 @@ def train(
             np_rng=np_rng,
             torch_gen=gen,
             ema=ema,
+            aux=aux_head,  # resume needs it; the installed weights never hold it
             extra={
                 "epoch": epoch,
                 "history": history,
@@ -367,11 +364,6 @@ def train(
                 "patch_set": patch_set,
             },
         )
-        if aux_head is not None:  # resume needs it; the installed weights never hold it
-            from safetensors.torch import save_file
-
-            aux = state_tensors(aux_head)
-            atomic_file(ckpt / "last_aux.safetensors", partial(save_file, aux))
         plot_learning_curves(history, out_dir / "learning_curves.png", title=f"{cfg.arch} on {Path(patches_dir).name}")
         if progress:
             print(_epoch_line(row), flush=True)
