@@ -45,6 +45,7 @@ class StudyOpening:
         _prefetched: LoadedStudy | None
         _prefetching: StudyInfo | None
         _direction: int
+        _unread_only: bool
         _adopted: StudyInfo | None
         _scan_problems: list[str]
         _study_scan_problems: dict[str, list[str]]
@@ -101,12 +102,12 @@ class StudyOpening:
         if waiting is not None:
             self.jobs.submit(self._load_job(with_spacing(waiting, self.pixel_spacing)))
 
-    def open_worklist_study(self, index: int, direction: int = +1) -> None:
-        """Open the ``index``-th study of the worklist; ``direction``: the reader's way through it (the study
-        prefetched next, -1 after PgUp)."""
+    def open_worklist_study(self, index: int, direction: int = +1, unread_only: bool = False) -> None:
+        """Open the ``index``-th study of the worklist; ``direction`` and ``unread_only``: the reader's way through
+        it (the study prefetched next: the one before after PgUp, the next not read after Shift+PgDown)."""
         if not 0 <= index < len(self.worklist):
             return
-        self._direction = -1 if direction < 0 else +1
+        self._direction, self._unread_only = (-1 if direction < 0 else +1), unread_only
         self.worklist.set_current(index)
         self.open_study(self.worklist.entries[index].study)
 
@@ -126,7 +127,7 @@ class StudyOpening:
             )
             self.show_status(f"{end} of the worklist ({self.worklist.summary()}{todo}).", 8000)
             return
-        self.open_worklist_study(index, step)
+        self.open_worklist_study(index, step, unread_only)
 
     def ask_pixel_spacing(self) -> None:
         """Image ▸ Pixel spacing for files without one…: ask, then :meth:`set_pixel_spacing`."""
@@ -256,8 +257,9 @@ class StudyOpening:
         """Decode the worklist's next study in the background (one decode thread, low priority; files whose
         decoders hold the GIL in a helper process at a lower CPU priority, so the reader's viewer never stalls).
 
-        Next in the reader's direction: after PgUp the previous study (the one just left is not decoded again)."""
-        index = self.worklist.neighbour(self._direction)
+        Next in the reader's direction: after PgUp the previous study (the one just left is not decoded again), after
+        Shift+PgDown the next one not read (a read one would be skipped)."""
+        index = self.worklist.neighbour(self._direction, self._unread_only)
         if index is not None:
             info = self._prefetching = self.worklist.entries[index].study
             # in the helper until the reader steps to it and waits (adopted): then in this process, at full speed

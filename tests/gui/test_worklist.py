@@ -159,6 +159,12 @@ def test_stepping_back_prefetches_the_study_before_not_the_one_just_left(opened,
     assert opened._prefetched.study.key == opened.worklist.entries[2].study.key
 
 
+def test_after_next_not_read_the_prefetch_skips_read_studies_too(opened, qtbot):
+    opened.worklist.set_state(opened.worklist.entries[2].study.key, ReadState(first_read_done=True))  # PAT-C: read
+    step(opened, qtbot, "next_unread")  # PAT-B; the next not read: none, so nothing to decode (PAT-C is skipped)
+    assert shown_patient(opened) == "PAT-B" and opened._prefetching is None
+
+
 def test_a_double_click_on_a_row_opens_that_study(opened, qtbot):
     tree = opened.worklist_panel.tree
     with qtbot.waitSignal(opened.studyShown, timeout=20_000):
