@@ -25,7 +25,7 @@ import json
 import os
 import secrets
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,8 +130,13 @@ def save_checkpoint(
     ema: nn.Module | None = None,
     aux: nn.Module | None = None,
     extra: dict[str, Any] | None = None,
+    also: Sequence[tuple[Path, Callable[[str], Any]]] = (),
 ) -> Path:
-    """Write checkpoint ``tag`` in ``folder`` (see the module docstring); returns the JSON path."""
+    """Write checkpoint ``tag`` in ``folder`` (see the module docstring); returns the JSON path.
+
+    ``also``: other files ``(path, write(temporary path))`` renamed into place with this save, before its JSON (the
+    run's best epoch, which the JSON names: a save killed meanwhile keeps both as they were).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     generation = secrets.token_hex(8)
     stamp = {"generation": generation}
@@ -160,6 +165,7 @@ def save_checkpoint(
         aux_t = state_tensors(aux)
         files.append((folder / f"{tag}_aux.safetensors", lambda p: save_file(aux_t, p, metadata=stamp)))
     text = json.dumps(doc, indent=1, default=_json_default) + "\n"
+    files += also
     files.append((folder / f"{tag}.json", lambda p: Path(p).write_text(text)))
     atomic_files(files)  # the JSON last: it says which save the others belong to
     return folder / f"{tag}.json"

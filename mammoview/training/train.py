@@ -38,6 +38,7 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -48,7 +49,6 @@ import torch
 
 from mammoview.training.augment import AugmentConfig
 from mammoview.training.checkpoint import (
-    atomic_file,
     init_weights_path,
     load_checkpoint,
     save_checkpoint,
@@ -319,16 +319,19 @@ def train(
             val["summary"].update(detection(net))
         score = monitor_value(val, cfg.monitor)
         improved = score > best + 1e-4
+        best_files: list[tuple[Path, Callable[[str], Any]]] = []
         if improved:
             best, best_epoch, bad = score, epoch + 1, 0
-            ckpt.mkdir(parents=True, exist_ok=True)
             from safetensors.torch import save_file
 
             meta = {"config": json.dumps(cfg.to_dict()), "epoch": str(epoch + 1)}
             weights, metrics_text = state_tensors(net), json.dumps(val["metrics"], indent=1, default=float) + "\n"
-            # each whole or not at all: a run killed while saving keeps its previous best, never a truncated file
-            atomic_file(ckpt / "best.safetensors", partial(save_file, weights, metadata=meta))
-            atomic_file(ckpt / "best_metrics.json", lambda p, text=metrics_text: Path(p).write_text(text))
+            # renamed into place with the epoch's checkpoint, which names the best epoch: a run killed while saving
+            # keeps its previous best weights, metrics and checkpoint together, never a truncated file
+            best_files = [
+                (ckpt / "best.safetensors", partial(save_file, weights, metadata=meta)),
+                (ckpt / "best_metrics.json", partial(_write_text, text=metrics_text)),
+            ]
         else:
             bad += 1
         row = {
@@ -353,6 +356,7 @@ def train(
             torch_gen=gen,
             ema=ema,
             aux=aux_head,  # resume needs it; the installed weights never hold it
+            also=best_files,
             extra={
                 "epoch": epoch,
                 "history": history,
@@ -425,3 +429,7 @@ def _epoch_line(r: dict[str, Any]) -> str:
     )
     vals = " ".join(f"{k.replace('train_', 't_').replace('val_', 'v_')}={r.get(k, float('nan')):.3f}" for k in keys)
     return f"epoch {r['epoch']:3d} {vals} {'*' if r['best'] else ' '} {r['elapsed_s'] / 60:.1f} min"
+
+
+def _write_text(path: str, text: str) -> None:
+    Path(path).write_text(text)
