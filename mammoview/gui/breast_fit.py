@@ -66,7 +66,9 @@ def tissue_box(display: DisplayImage) -> tuple[float, float, float, float] | Non
     p = display.pyramid
     k = next((i for i, lvl in enumerate(p.levels) if lvl.size <= MASK_PIXELS), len(p.levels) - 1)
     level = p.levels[k].astype(np.int64) + p.value_offset
-    pres = to_presentation(level, display.image.info.chain)  # tissue bright, whatever the photometry
+    # Tissue bright, whatever the photometry; the full range of the values, not the header's display window (as
+    # the CAD reads them): a window that whites out the breast joins it to the film edges.
+    pres = to_presentation(level, display.image.info.chain, None)
     _boxes[display] = box = _largest_box(pres)
     if box is not None:
         sy, sx = display.image.shape[0] / level.shape[0], display.image.shape[1] / level.shape[1]

@@ -88,6 +88,15 @@ class ReaderActions:
         if self.band.show(other, result, row.nipple_mm):
             self.window.show_status(f"{other.label}: at {row.nipple_mm:.0f} mm from the nipple, as on "
                                     f"{row.view.label} (± {BAND_MM:.0f} mm)", 6000)  # fmt: skip
+        elif result.nipple is None:  # said, so that a missing band does not look like a broken one
+            display = self.window.panels[other].display
+            why = (
+                " (the image is stored a quarter turn)"
+                if display is not None and display.image.display.quarter_turn
+                else ""
+            )
+            self.window.show_status(f"{other.label}: no nipple found{why}, so no band at {row.nipple_mm:.0f} mm "
+                                    f"from it", 6000)  # fmt: skip
 
     def focus_measurement(self, m: Measurement) -> None:
         """Centre the view on a measurement (its midpoint) and select it; one on the prior's panel is selected

@@ -146,7 +146,7 @@ def pixel_chest_wall(stored: npt.NDArray[np.generic], chain: PixelChain) -> Pixe
     from scipy import ndimage  # only needed when decoding; keeps `mammoview info` light
 
     step = max(1, int(np.ceil(max(stored.shape) / _THUMB)))
-    thumb = to_presentation(np.ascontiguousarray(stored[::step, ::step]), chain)
+    thumb = to_presentation(np.ascontiguousarray(stored[::step, ::step]), chain, None)  # not the header window
     if thumb.size == 0 or float(thumb.max()) <= float(thumb.min()):
         return PixelCue(None, "pixel content inconclusive (flat image)", (0.0, 0.0), (0.0, 0.0))
     tissue = thumb > otsu_threshold(thumb)

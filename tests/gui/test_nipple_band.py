@@ -67,3 +67,21 @@ def test_selecting_a_finding_draws_the_band_on_the_other_view(cad_window, load, 
     assert exported["MLOL"] == [pytest.approx(0.2 * lmlo.image.shape[1]), pytest.approx(lmlo.image.shape[0] / 2)]
     w.commands["cad_show"].trigger()  # all CAD off: the band goes too
     assert w.cad.band.view is None and not w.cad.band.items()
+
+
+def test_a_view_without_a_nipple_says_why_no_band_is_drawn(cad_window, load, synthetic_study):
+    """The other view's nipple is unknown (e.g. an image stored a quarter turn): no band, and the status bar said
+    nothing, so the reader could not tell a missing band from a broken one."""
+    w = cad_window
+    load(w, [synthetic_study])
+    planted = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 30, 260, 0.8, 0.7)]})
+    images = tuple(replace(r, nipple=(0.8 * r.width, r.height / 2) if r.view is View.LCC else None)
+                   for r in planted.images)  # fmt: skip
+    w.cad.set_result(replace(planted, images=images))
+    w.commands["cad_first_read_done"].trigger()
+    panel = w.cad.findings
+    (row,) = [r for r in panel.rows if r.finding is not None]
+    w.statusBar().clearMessage()
+    panel.select_row(panel.rows.index(row))
+    assert w.cad.band.view is None
+    assert "L MLO: no nipple found" in w.statusBar().currentMessage()

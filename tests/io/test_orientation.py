@@ -130,3 +130,21 @@ def test_an_image_stored_a_quarter_turn_is_shown_as_stored_and_said(write_dcm: M
     d = image.display
     assert d.quarter_turn and not d.flip_horizontal and not d.flip_vertical
     assert "quarter turn" in d.warning and orientation in d.warning
+
+
+def test_a_header_window_that_whites_out_the_image_does_not_hide_a_mirrored_film(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    """The pixels' chest-wall cue read the windowed picture: a window whiting out the whole image (background too)
+    left it flat, and a film stored mirrored hung with its chest wall away from the midline, without a word (the CAD
+    reads the full range since 278295c)."""
+    import pydicom
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    ds = pydicom.dcmread(demo_dir / "1-280.dcm")  # L CC, stored with the chest wall on the left
+    ds.PixelData = np.ascontiguousarray(ds.pixel_array[:, ::-1]).tobytes()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.WindowCenter, ds.WindowWidth = "0", "1"
+    ds.save_as(tmp_path / "mirrored.dcm", enforce_file_format=False)
+    d = read_image(tmp_path / "mirrored.dcm").display
+    assert d.flip_horizontal and d.chest_wall_side == "left"
