@@ -129,11 +129,14 @@ def study_sr(
     breasts: Mapping[Laterality, BreastScore] | None = None,
     density_model: ModelInfo | None = None,
     malignancy_model: ModelInfo | None = None,
+    raw_malignancy: bool = False,
 ) -> hd.sr.ComprehensiveSR:
     """The SR of one study's CAD results (``results``: the images of that study, DICOM files).
 
     ``malignancy_model``: the second-stage network that gave the malignancy (the algorithm of
-    each *Probability of cancer*; None: the detector's own head).
+    each *Probability of cancer*; None: the detector's own head).  The algorithms' parameters say
+    the findings' threshold and whether the malignancy is calibrated (``raw_malignancy``: the
+    network's own output, as ``detect --raw-malignancy`` gives it).
 
     With ``breasts`` carrying a density (and ``density_model``), each breast's BI-RADS
     composition is added as a qualitative evaluation: DCM *Breast composition* = SCT *Almost
@@ -153,7 +156,7 @@ def study_sr(
         with warnings.catch_warnings():  # single-component patient names (CBIS-DDSM) are the source's business
             warnings.filterwarnings("ignore", message=".*intended person name.*", category=UserWarning)
             sr_groups = _density_groups(breasts or {}, density_model)
-            return _build(results, headers, model, sr_groups, malignancy_model)
+            return _build(results, headers, model, sr_groups, malignancy_model, raw_malignancy)
     except (ValueError, TypeError, AttributeError) as exc:
         raise SrError(f"cannot build the SR: {type(exc).__name__}: {exc}") from None
 
@@ -232,16 +235,23 @@ def _build(
     model: ModelInfo,
     extra: Sequence[hd.sr.MeasurementsAndQualitativeEvaluations] = (),
     malignancy_model: ModelInfo | None = None,
+    raw_malignancy: bool = False,
 ) -> hd.sr.ComprehensiveSR:
     name, version = model.name, model.version
     if model.verifier is not None:  # the findings' certainty is the two networks' together
         name, version = f"{name} + {model.verifier.name}", f"{version} + {model.verifier.version}"
-    algorithm = hd.sr.AlgorithmIdentification(name=name, version=version, manufacturer=MANUFACTURER)
+    # how to read the numbers: the cut of the findings, and what the probability of cancer is
+    cuts = sorted({r.threshold for r in results if r.threshold is not None})
+    params = [f"finding threshold {' / '.join(f'{t:.4g}' for t in cuts)}"] if cuts else []
+    params.append("malignancy: network output, not calibrated" if raw_malignancy else "malignancy: calibrated")
+    algorithm = hd.sr.AlgorithmIdentification(name=name, version=version, parameters=params,
+                                              manufacturer=MANUFACTURER)  # fmt: skip
     second = None
     if malignancy_model is not None:  # the second stage gave the probability of cancer
         second = hd.sr.AlgorithmIdentification(
-            name=malignancy_model.name, version=malignancy_model.version, manufacturer=MANUFACTURER
-        )
+            name=malignancy_model.name, version=malignancy_model.version, parameters=params[-1:],
+            manufacturer=MANUFACTURER,
+        )  # fmt: skip
     device = hd.sr.DeviceObserverIdentifyingAttributes(
         uid=generate_uid(entropy_srcs=[model.sha256]), name="mammoview CAD", manufacturer_name=MANUFACTURER,
         model_name=f"{model.name} {model.version}",

@@ -341,6 +341,7 @@ def run(args: argparse.Namespace) -> int:
             model.info,
             quiet=args.quiet,
             malignancy_model=second.info if second is not None else None,
+            raw_malignancy=args.raw_malignancy,
         )
     if not args.quiet:
         n_find = sum(len(e.get("findings", [])) for e in entries)
@@ -353,7 +354,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model: Any, quiet: bool = False,
-              malignancy_model: Any = None) -> int:  # fmt: skip
+              malignancy_model: Any = None, raw_malignancy: bool = False) -> int:  # fmt: skip
     """One DICOM SR per study of the analysed images into ``folder``; returns the number of studies that failed.
 
     Files are named by a hash of the study key (the key can be a patient ID), and each
@@ -378,7 +379,9 @@ def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model
                 n += 1
                 target = folder / f"{stem}-{n}.dcm"
             try:
-                path = write_sr(study_sr(mine, model, malignancy_model=malignancy_model), target)
+                path = write_sr(
+                    study_sr(mine, model, malignancy_model=malignancy_model, raw_malignancy=raw_malignancy), target
+                )
             except (SrError, OSError) as exc:  # a disk error is this study's, as a non-DICOM image is
                 print(f"mammoview detect: no SR for study {key}: {exc}", file=sys.stderr)
                 failed += 1

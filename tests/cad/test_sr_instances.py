@@ -66,3 +66,26 @@ def test_detect_sr_run_again_does_not_silently_replace_the_earlier_sr(tmp_path, 
     assert main([*argv, "--threshold", "0.5"]) == 0
     assert pydicom.dcmread(first).SOPInstanceUID == uid  # the first run's SR is still there
     assert len(list((tmp_path / "sr").iterdir())) == 2
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_the_sr_says_its_finding_threshold_and_whether_the_malignancy_is_calibrated(tmp_path, raw):
+    """A PACS user read the SR's Probability of cancer without knowing whether it was the calibrated value the viewer
+    shows or `detect --raw-malignancy`'s network output, nor at which threshold the findings were cut."""
+    from dataclasses import replace
+
+    path = write_dataset(mammo_dataset(PIXELS, "L", "CC", study_uid="1.2.3"), tmp_path / "lcc.dcm")
+    result = replace(_result(path), threshold=0.813)
+    sr = pydicom.dcmread(write_sr(study_sr([result], MODEL, raw_malignancy=raw), tmp_path / "sr.dcm"))
+    params: set[str] = set()
+
+    def walk(items) -> None:  # type: ignore[no-untyped-def]
+        for item in items:  # DCM 111002 Algorithm Parameters, anywhere in the content tree
+            if item.get("ValueType") == "TEXT" and item.ConceptNameCodeSequence[0].CodeValue == "111002":
+                params.add(str(item.TextValue))
+            walk(item.get("ContentSequence", []))
+
+    walk(sr.ContentSequence)
+    assert "finding threshold 0.813" in params
+    assert ("malignancy: network output, not calibrated" in params) is raw
+    assert ("malignancy: calibrated" in params) is (not raw)
