@@ -83,17 +83,21 @@ def assess(
     model: object, images: Sequence[MammoImage], canvases: Mapping[str, FloatArray] | None = None
 ) -> dict[str, DensityResult]:
     """Density of each image (key: its path as a string), with ``model`` a density :class:`LoadedModel`;
-    ``canvases``: inputs already made (:func:`density_canvas`, by path), the others are made here."""
+    ``canvases``: inputs already made (:func:`density_canvas`, by path), the others are made here.
+    An image without breast (an all-zero canvas: a blank exposure, no mammogram) is left out: the network's output
+    on nothing is its prior, no density of any breast."""
     from mammoview.cad.weights import LoadedModel
 
     assert isinstance(model, LoadedModel)
-    if not images:
-        return {}
     made = canvases or {}
-    batch = np.stack([made[str(im.path)] if str(im.path) in made else density_canvas(model, im) for im in images])
-    probs = predict(model.inference_net, batch, model.device)
+    inputs = {str(im.path): made[str(im.path)] if str(im.path) in made else density_canvas(model, im)
+              for im in images}  # fmt: skip
+    graded = [im for im in images if inputs[str(im.path)].any()]
+    if not graded:
+        return {}
+    probs = predict(model.inference_net, np.stack([inputs[str(im.path)] for im in graded]), model.device)
     return {str(im.path): DensityResult((float(p[0]), float(p[1]), float(p[2]), float(p[3])))
-            for im, p in zip(images, probs, strict=True)}  # fmt: skip
+            for im, p in zip(graded, probs, strict=True)}  # fmt: skip
 
 
 def per_breast(views: Sequence[DensityResult]) -> DensityResult | None:

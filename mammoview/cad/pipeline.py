@@ -408,9 +408,11 @@ def analyse_study(
         mine = [r for r, img in zip(results, imgs, strict=True) if _laterality(img) is lat]
         if mine:
             # density: one image per view (the first; a retake of a view must not weigh twice in the mean)
-            per_view = {r.view if r.view is not None else r.path: r for r in reversed(mine)}
-            dens = per_breast([views_density[r.path] for r in mine if r.path in views_density
-                               and per_view[r.view if r.view is not None else r.path] is r])  # fmt: skip
+            # (the first graded: a view without breast has no density, :func:`assess_density`)
+            graded = [r for r in mine if r.path in views_density]
+            per_view = {r.view if r.view is not None else r.path: r for r in reversed(graded)}
+            dens = per_breast([views_density[r.path] for r in graded
+                               if per_view[r.view if r.view is not None else r.path] is r])  # fmt: skip
             breasts[lat] = BreastScore(lat, max(r.abnormal for r in mine), max(r.malignant for r in mine), len(mine),
                                        density=dens)  # fmt: skip
     return StudyCadResult(

@@ -52,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
             try:
                 check_cad_input(info)  # a close-up or a tomosynthesis volume is refused, as by detect and the viewer
                 image = read_image(path, pixel_spacing=args.pixel_spacing)
-                result = assess(model, [image])[str(image.path)]
+                result = assess(model, [image]).get(str(image.path))
+                if result is None:  # no breast in the image: no density (the network's prior is no breast's)
+                    raise ImageRefused("no breast found in the image: no density")
             except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:
                 reason = (exc.reason if isinstance(exc, LoadError) else str(exc) if isinstance(exc, ImageRefused)
                           else f"{type(exc).__name__}: {exc}")  # fmt: skip

@@ -40,6 +40,8 @@ from mammoview.training.metrics import roc_auc
 
 TRUTHS = ("malignant", "benign", "normal")
 RECALL = "0"
+#: the assessments the viewer writes (mammoview.gui.read_state.Assessment), "" = none
+ASSESSMENTS = ("0", "1", "2", "")
 #: read log columns this analysis needs (mammoview.gui.read_log.COLUMNS holds them all)
 STUDY = "study"  # the read log's name of a study (a pseudonym)
 NEEDED = (STUDY, "first_read_done", "reading_seconds", "assessment", "assessment_after_cad",
@@ -64,7 +66,13 @@ def load_read_log(path: Path) -> list[dict[str, str]]:
             )
         if missing:
             raise ValueError(f"{path}: not a mammoview read log (no column {', '.join(missing)})")
-        return list(reader)
+        rows = list(reader)
+    for n, row in enumerate(rows, 2):
+        for column in ("assessment", "assessment_after_cad"):
+            if (row[column] or "") not in ASSESSMENTS:  # e.g. BI-RADS 4 typed in: never read as "not recalled"
+                raise ValueError(f"{path}, line {n}: {column} {row[column]!r} is not a screening assessment the "
+                                 "viewer writes (0 recall, 1 negative, 2 benign, or empty)")  # fmt: skip
+    return rows
 
 
 def load_truth(path: Path) -> dict[str, str]:
@@ -82,10 +90,10 @@ def load_truth(path: Path) -> dict[str, str]:
         if not {STUDY, "truth"} <= set(reader.fieldnames or ()):
             raise ValueError(f"{path}: a truth CSV needs the columns {STUDY} and truth")
         for n, row in enumerate(reader, 2):
-            truth = row["truth"].strip().lower()
+            truth = (row["truth"] or "").strip().lower()  # None: a row cut short (no truth cell)
             if truth not in TRUTHS:
                 raise ValueError(f"{path}, line {n}: truth {row['truth']!r} is not one of {', '.join(TRUTHS)}")
-            study = row[STUDY].strip().lower()[:16]
+            study = (row[STUDY] or "").strip().lower()[:16]
             if out.get(study, truth) != truth:
                 raise ValueError(f"{path}, line {n}: study {study} is {truth} here but {out[study]} on line "
                                  f"{lines[study]}")  # fmt: skip

@@ -1,0 +1,65 @@
+"""reader-study: strict JSON, assessments the viewer never writes, truth rows cut short."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from mammoview.cli import main
+from mammoview.gui.read_log import COLUMNS
+from mammoview.training.reader_study import load_read_log, load_truth, reader_study
+from tests.training.test_reader_study import _row, key_hash
+
+
+def _strict(text: str) -> object:
+    def refuse(name: str) -> object:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_the_json_report_is_strict_json_when_the_cads_auc_is_perfect(tmp_path):
+    """A CAD that ranks every cancer first (AUC 1: common on a small pilot) has no Hanley-McNeil interval (NaN); the
+    report must say so with null, as metrics.json does (to_jsonable), not with NaN, which no strict JSON reader
+    (a browser's JSON.parse, R's jsonlite, jq 1.6) accepts."""
+    rows = [_row("A", "0", "0", mal=0.9), _row("B", "1", "1", mal=0.1), _row("C", "1", "1", mal=0.2, ab=0.1)]
+    log = tmp_path / "log.csv"
+    with open(log, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    truth = tmp_path / "t.csv"
+    truth.write_text(f"study,truth\n{key_hash('A')},malignant\n{key_hash('B')},benign\n{key_hash('C')},normal\n")
+    out = tmp_path / "rep.json"
+    assert main(["reader-study", str(log), "--truth", str(truth), "--json", str(out)]) == 0
+    rep = _strict(out.read_text())
+    assert rep["cad_auc_malignant"]["auc"] == 1.0 and rep["cad_auc_malignant"]["ci95"] == [None, None]
+
+
+def test_a_truth_row_without_its_truth_is_refused_with_its_line(tmp_path):
+    """A truth CSV row with the study only (a spreadsheet drops trailing empty cells) was an AttributeError
+    ("'NoneType' object has no attribute 'strip'", exit 1) naming neither the file nor the line."""
+    truth = tmp_path / "t.csv"
+    truth.write_text(f"study,truth\n{key_hash('A')},malignant\n{key_hash('B')}\n")
+    with pytest.raises(ValueError, match="line 3"):
+        load_truth(truth)
+
+
+@pytest.mark.parametrize("value", ["4", "BI-RADS 0", " 0", "recall"])
+def test_an_assessment_the_viewer_never_writes_is_not_read_as_no_recall(tmp_path, value):
+    """The viewer writes 0, 1, 2 or nothing; any other value (a hand-edited or merged log: BI-RADS 4, "BI-RADS 0")
+    was silently counted as "not recalled" and lowered the sensitivity: the log must be refused, saying where."""
+    log = tmp_path / "log.csv"
+    with open(log, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows([_row("B", "0", "0"), _row("A", value, value)])
+    try:
+        rows = load_read_log(log)
+    except ValueError as exc:
+        assert "line 3" in str(exc)
+        return
+    truth = {key_hash("A"): "malignant", key_hash("B"): "malignant"}
+    assert reader_study(rows, truth)["before_cad"]["sensitivity"] != 0.5, "an unknown assessment read as no recall"
