@@ -183,6 +183,7 @@ def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) ->
     # read with the CAD shown: a first read closed while the CAD was unavailable (or failed, or was cancelled) has a
     # decision "after CAD" that no CAD informed, so it is neither a reading with CAD nor a change by CAD
     with_cad = [r for r in done if r["cad_abnormal"]]
+    both = [r for r in with_cad if r["assessment"] and r["assessment_after_cad"]]
     seconds = [float(r["reading_seconds"]) for r in done if r["reading_seconds"]]
     counts = {t: sum(truth[r[STUDY]] == t for r in done) for t in TRUTHS}
     times = Counter(r[STUDY] for r in done)
@@ -198,6 +199,13 @@ def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) ->
         "changes": changes(with_cad, truth),
         "read_without_cad": len(done) - len(with_cad),
         "before_cad_same_reads": reading(with_cad, truth, "assessment"),  # paired with after_cad
+        # the reads decided in both readings, with CAD shown: before and after on the same reads (the rows above
+        # count each reading's own decided reads, which differ when a first read had no decision)
+        "paired": {
+            "reads": len(both),
+            "before_cad": reading(both, truth, "assessment"),
+            "after_cad": reading(both, truth, "assessment_after_cad"),
+        },
         "cad_auc_malignant": _auc(done, "cad_malignant", ["malignant"], truth),
         "cad_auc_abnormal": _auc(done, "cad_abnormal", ["malignant", "benign"], truth),
         "median_reading_seconds": statistics.median(seconds) if seconds else None,
@@ -231,6 +239,18 @@ def report_text(rep: Mapping[str, Any]) -> str:
     if n := rep.get("read_without_cad"):
         lines.append(f"{n} read(s) without CAD (unavailable, failed or cancelled): in 'before CAD' only; "
                      "'same reads' is before CAD of the reads after CAD counts")  # fmt: skip
+    paired = rep.get("paired")
+    decided = (
+        rep["before_cad"]["studies"] - rep["before_cad"]["undecided"],
+        rep["after_cad"]["studies"] - rep["after_cad"]["undecided"],
+    )
+    if paired and any(d != paired["reads"] for d in decided):  # the rows above compare different reads
+        for name, key in (("paired: before", "before_cad"), ("paired: after", "after_cad")):
+            r = paired[key]
+            lines.append(f"{name:<12}{r['recalls']:>8}{_fmt(r['sensitivity']):>13}{_fmt(r['specificity']):>13}"
+                         f"{r['undecided']:>11}")  # fmt: skip
+        lines.append(f"paired: the {paired['reads']} read(s) decided in both readings with CAD shown, before and "
+                     "after on the same reads")  # fmt: skip
     c = rep["changes"]
     lines.append(
         f"changed by CAD: {c['changed']} (cancer recalled {c['cancer_recalled']}, cancer no longer recalled "

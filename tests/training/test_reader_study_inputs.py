@@ -63,3 +63,24 @@ def test_an_assessment_the_viewer_never_writes_is_not_read_as_no_recall(tmp_path
         return
     truth = {key_hash("A"): "malignant", key_hash("B"): "malignant"}
     assert reader_study(rows, truth)["before_cad"]["sensitivity"] != 0.5, "an unknown assessment read as no recall"
+
+
+def test_before_and_after_are_also_compared_on_the_reads_decided_in_both():
+    """A cancer without a decision at the first read and "1" after CAD: the rows read sensitivity 1.0 before and 0.5
+    after with "changed by CAD: 0", as if CAD had cost a cancer.  The paired rows compare the reads decided in both
+    readings (with CAD shown): the same reads before and after."""
+    from mammoview.training.reader_study import report_text
+
+    log = [_row("A", "0", "0"), _row("B", "", "1"), _row("N", "1", "1")]
+    truth = {key_hash("A"): "malignant", key_hash("B"): "malignant", key_hash("N"): "normal"}
+    rep = reader_study(log, truth)
+    assert rep["before_cad"]["sensitivity"] == 1.0 and rep["after_cad"]["sensitivity"] == 0.5
+    paired = rep["paired"]
+    assert paired["reads"] == 2
+    assert (paired["before_cad"]["sensitivity"], paired["after_cad"]["sensitivity"]) == (1.0, 1.0)
+    assert (paired["before_cad"]["specificity"], paired["after_cad"]["specificity"]) == (1.0, 1.0)
+    text = report_text(rep)
+    assert "paired: before" in text and "paired: after" in text and "decided in both" in text
+    # without undecided reads or reads without CAD the two rows already compare the same reads: no extra rows
+    plain = reader_study([_row("A", "0", "0"), _row("N", "1", "0")], truth)
+    assert plain["paired"]["reads"] == 2 and "paired:" not in report_text(plain)
