@@ -147,6 +147,23 @@ def reading(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str], column:
     }
 
 
+def mcnemar_exact(b: int, c: int) -> float | None:
+    """Two-sided exact McNemar p-value of ``b`` against ``c`` discordant pairs (binomial, 1/2); None without any."""
+    n = b + c
+    if n == 0:
+        return None
+    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / float(2**n)
+    return float(min(1.0, 2.0 * tail))
+
+
+def _discordant(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str], malignant: bool) -> tuple[int, int]:
+    """(recalled after CAD only, recalled before only) among the malignant (or the other) reads."""
+    mine = [r for r in rows if (truth[r[STUDY]] == "malignant") is malignant]
+    after = sum(r["assessment_after_cad"] == RECALL and r["assessment"] != RECALL for r in mine)
+    before = sum(r["assessment"] == RECALL and r["assessment_after_cad"] != RECALL for r in mine)
+    return after, before
+
+
 def changes(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) -> dict[str, int]:
     """The decisions CAD changed, by direction (to / from recall) and truth (studies with both decisions)."""
     out = dict.fromkeys(("changed", "cancer_recalled", "cancer_no_longer_recalled", "false_recall_added",
@@ -205,6 +222,9 @@ def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) ->
             "reads": len(both),
             "before_cad": reading(both, truth, "assessment"),
             "after_cad": reading(both, truth, "assessment_after_cad"),
+            # exact McNemar on the discordant recall decisions: of the cancers (sensitivity), of the others
+            "mcnemar_sensitivity_p": mcnemar_exact(*_discordant(both, truth, True)),
+            "mcnemar_specificity_p": mcnemar_exact(*_discordant(both, truth, False)),
         },
         "cad_auc_malignant": _auc(done, "cad_malignant", ["malignant"], truth),
         "cad_auc_abnormal": _auc(done, "cad_abnormal", ["malignant", "benign"], truth),
@@ -251,6 +271,10 @@ def report_text(rep: Mapping[str, Any]) -> str:
                          f"{r['undecided']:>11}")  # fmt: skip
         lines.append(f"paired: the {paired['reads']} read(s) decided in both readings with CAD shown, before and "
                      "after on the same reads")  # fmt: skip
+    if paired:
+        lines.append(f"McNemar exact p (paired reads, recall before vs after CAD): cancers "
+                     f"{_fmt(paired.get('mcnemar_sensitivity_p'))}, others {_fmt(paired.get('mcnemar_specificity_p'))}"
+                     " ('-': no decision changed)")  # fmt: skip
     c = rep["changes"]
     lines.append(
         f"changed by CAD: {c['changed']} (cancer recalled {c['cancer_recalled']}, cancer no longer recalled "

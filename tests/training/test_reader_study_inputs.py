@@ -84,3 +84,19 @@ def test_before_and_after_are_also_compared_on_the_reads_decided_in_both():
     # without undecided reads or reads without CAD the two rows already compare the same reads: no extra rows
     plain = reader_study([_row("A", "0", "0"), _row("N", "1", "0")], truth)
     assert plain["paired"]["reads"] == 2 and "paired:" not in report_text(plain)
+
+
+def test_the_paired_reads_get_an_exact_mcnemar_test_of_the_change_in_recalls():
+    """Cancers recalled only after CAD (3) against only before (0): exact two-sided p = 2 x (1/2)^3 = 0.25; normals
+    with one false recall added and one removed: p = 1."""
+    from mammoview.training.reader_study import mcnemar_exact, report_text
+
+    assert mcnemar_exact(3, 0) == pytest.approx(0.25) and mcnemar_exact(0, 0) is None
+    assert mcnemar_exact(1, 1) == pytest.approx(1.0) and mcnemar_exact(5, 1) == pytest.approx(2 * 7 / 64)
+    log = [_row("A", "1", "0"), _row("B", "1", "0"), _row("C", "1", "0"), _row("D", "0", "0"),
+           _row("M", "1", "0"), _row("N", "0", "1"), _row("O", "1", "1")]  # fmt: skip
+    truth = {key_hash(k): "malignant" for k in "ABCD"} | {key_hash(k): "normal" for k in "MNO"}
+    paired = reader_study(log, truth)["paired"]
+    assert paired["mcnemar_sensitivity_p"] == pytest.approx(0.25)
+    assert paired["mcnemar_specificity_p"] == pytest.approx(1.0)
+    assert "McNemar" in report_text(reader_study(log, truth))
