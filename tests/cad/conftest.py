@@ -15,7 +15,7 @@ from torch import nn
 
 from mammoview.cad.networks import PaperCNN
 from mammoview.cad.registry import create_model
-from mammoview.cad.weights import LoadedModel, ModelEntry, load_model, save_model
+from mammoview.cad.weights import LoadedModel, ModelEntry, default_models_dir, list_installed, load_model, save_model
 from mammoview.io.model import (
     Decision,
     ImageInfo,
@@ -130,3 +130,12 @@ def bright_model() -> LoadedModel:
         licence="TEST ONLY: hand-set weights",
     )
     return LoadedModel(model=bright_net(), entry=entry, device=torch.device("cpu"))
+
+
+@pytest.fixture()
+def shipped_detector() -> LoadedModel:
+    """The installed default detector (models/, on CPU); the test is skipped where none is installed."""
+    root = default_models_dir()
+    if not any(r.entry.task == "detection" for r in list_installed(root)):
+        pytest.skip(f"no detection model installed in {root}")
+    return load_model(models_dir=root, device="cpu")

@@ -17,7 +17,6 @@ from mammoview.cad.calibration import logit
 from mammoview.cad.inference import pad_to_stride
 from mammoview.cad.pipeline import analyse_image, drain
 from mammoview.cad.types import Heatmap
-from mammoview.cad.weights import default_models_dir, list_installed, load_model
 from mammoview.io import read_image
 
 
@@ -40,11 +39,8 @@ def test_padding_to_the_stride_continues_the_image_as_training_did():
 
 
 @pytest.mark.parametrize("name", ["1-280.dcm", "1-282.dcm"])  # L CC (chest wall stored left), R CC (right)
-def test_a_chest_wall_reads_alike_on_either_side_of_the_stored_image(demo_dir, name):
-    root = default_models_dir()
-    if not any(r.entry.task == "detection" for r in list_installed(root)):
-        pytest.skip(f"no detection model installed in {root}")
-    model = load_model(models_dir=root, device="cpu")
+def test_a_chest_wall_reads_alike_on_either_side_of_the_stored_image(demo_dir, name, shipped_detector):
+    model = shipped_detector
     image = read_image(demo_dir / name)
     mirrored = replace(image, stored=np.ascontiguousarray(image.stored[:, ::-1]))
     a = drain(analyse_image(model, image)).heatmaps["abnormal"]

@@ -16,7 +16,6 @@ import pytest
 
 from mammoview.cad.pipeline import analyse_image, drain
 from mammoview.cad.preprocess import presentation_of
-from mammoview.cad.weights import default_models_dir, list_installed, load_model
 from mammoview.io import read_image
 from mammoview.io.model import VoiFunction, VoiWindow
 from mammoview.io.pixels import to_presentation
@@ -55,11 +54,8 @@ def test_training_reads_files_as_the_cad_does(demo_dir):
     np.testing.assert_array_equal(load_presentation(demo_dir / "1-280.dcm"), presentation_of(image))
 
 
-def test_the_shipped_detector_finds_the_mass_under_a_window_that_whites_out_the_breast(demo_dir):
-    root = default_models_dir()
-    if not any(r.entry.task == "detection" for r in list_installed(root)):
-        pytest.skip(f"no detection model installed in {root}")
-    model = load_model(models_dir=root, device="cpu")
+def test_the_shipped_detector_finds_the_mass_under_a_window_that_whites_out_the_breast(demo_dir, shipped_detector):
+    model = shipped_detector
     image = read_image(demo_dir / "1-280.dcm")  # L CC, the malignant mass at about (370, 1408)
     windowed = _windowed(image, _breast_window(image, 0.05, 0.05))
     shown = to_presentation(windowed.stored, windowed.info.chain)

@@ -9,7 +9,6 @@ picture.  ``models/analysis/domain_gap.py`` measures this on all eight wheel vie
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image
 from skimage.transform import resize
 
@@ -17,7 +16,6 @@ from mammoview.cad.calibration import logit
 from mammoview.cad.pipeline import analyse_image, drain
 from mammoview.cad.preprocess import estimate_spacing
 from mammoview.cad.types import Heatmap
-from mammoview.cad.weights import default_models_dir, list_installed, load_model
 from mammoview.io import read_image
 from mammoview.io.pixels import to_presentation
 
@@ -33,11 +31,8 @@ def _at(hm: Heatmap, xs: np.ndarray, ys: np.ndarray, sx: float = 1.0, sy: float 
     return out
 
 
-def test_the_shipped_detector_reads_a_dicom_and_its_8_bit_800px_jpeg_copy_alike(demo_dir, tmp_path):
-    root = default_models_dir()
-    if not any(r.entry.task == "detection" for r in list_installed(root)):
-        pytest.skip(f"no detection model installed in {root}")
-    model = load_model(models_dir=root, device="cpu")
+def test_the_shipped_detector_reads_a_dicom_and_its_8_bit_800px_jpeg_copy_alike(demo_dir, tmp_path, shipped_detector):
+    model = shipped_detector
     dicom = read_image(demo_dir / "1-280.dcm")  # L CC of P_00820, the malignant mass
     rows, cols = dicom.stored.shape
     pres = to_presentation(dicom.stored, dicom.info.chain)

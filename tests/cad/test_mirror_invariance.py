@@ -20,11 +20,8 @@ from mammoview.cad.weights import default_models_dir, list_installed, load_model
 from mammoview.io import read_image
 
 
-def test_the_shipped_detector_reads_a_mirrored_copy_alike(demo_dir):
-    root = default_models_dir()
-    if not any(r.entry.task == "detection" for r in list_installed(root)):
-        pytest.skip(f"no detection model installed in {root}")
-    model = load_model(models_dir=root, device="cpu")
+def test_the_shipped_detector_reads_a_mirrored_copy_alike(demo_dir, shipped_detector):
+    model = shipped_detector
     image = read_image(demo_dir / "1-280.dcm")  # L CC, the malignant mass at about (370, 1408)
     cols = image.shape[1]
     mirrored = replace(image, stored=np.ascontiguousarray(image.stored[:, ::-1]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,15 @@ def _row(key: str, before: str, after: str, *, done: bool = True, mal: float = 0
                assessment=before, assessment_after_cad=after if done else "", cad_malignant=f"{mal}",
                cad_abnormal=f"{ab}")  # fmt: skip
     return row
+
+
+def write_log(path: Path, log: list[dict[str, str]]) -> Path:
+    """``log`` written as the viewer's read log CSV."""
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(log)
+    return path
 
 
 def rows() -> list[dict[str, str]]:
@@ -87,11 +97,7 @@ def test_recalls_before_and_after_cad_against_the_truth():
 
 
 def test_files_and_the_command(tmp_path, capsys):
-    log = tmp_path / "log.csv"
-    with open(log, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows())
+    log = write_log(tmp_path / "log.csv", rows())
     truth = tmp_path / "truth.csv"
     pairs = zip("ABCDEFG", LABELS, strict=True)
     lines = [f"{study_pseudonym(k).upper()},{t.capitalize() if t == 'malignant' else t}\n" for k, t in pairs]
@@ -197,11 +203,7 @@ def test_hand_computed_small_log(tmp_path, capsys):
     assert (a["recalls"], a["sensitivity"], a["specificity"]) == (2, 1.0, 1.0)
     assert rep["changes"]["cancer_recalled"] == 1 and rep["changes"]["false_recall_removed"] == 1
     assert rep["cad_auc_malignant"]["auc"] == pytest.approx(1.0)
-    log = tmp_path / "log.csv"
-    with open(log, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    log = write_log(tmp_path / "log.csv", rows)
     t = tmp_path / "t.csv"
     t.write_text("study,truth\n" + "".join(f"{k},{v}\n" for k, v in truth.items()))
     assert main(["reader-study", str(log), "--truth", str(t)]) == 0

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
 
 from mammoview.cli import main
-from mammoview.gui.read_log import COLUMNS
 from mammoview.training.reader_study import load_read_log, load_truth, reader_study
-from tests.training.test_reader_study import _row, key_hash
+from tests.training.test_reader_study import _row, key_hash, write_log
 
 
 def _strict(text: str) -> object:
@@ -25,11 +23,7 @@ def test_the_json_report_is_strict_json_when_the_cads_auc_is_perfect(tmp_path):
     report must say so with null, as metrics.json does (to_jsonable), not with NaN, which no strict JSON reader
     (a browser's JSON.parse, R's jsonlite, jq 1.6) accepts."""
     rows = [_row("A", "0", "0", mal=0.9), _row("B", "1", "1", mal=0.1), _row("C", "1", "1", mal=0.2, ab=0.1)]
-    log = tmp_path / "log.csv"
-    with open(log, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    log = write_log(tmp_path / "log.csv", rows)
     truth = tmp_path / "t.csv"
     truth.write_text(f"study,truth\n{key_hash('A')},malignant\n{key_hash('B')},benign\n{key_hash('C')},normal\n")
     out = tmp_path / "rep.json"
@@ -51,11 +45,7 @@ def test_a_truth_row_without_its_truth_is_refused_with_its_line(tmp_path):
 def test_an_assessment_the_viewer_never_writes_is_not_read_as_no_recall(tmp_path, value):
     """The viewer writes 0, 1, 2 or nothing; any other value (a hand-edited or merged log: BI-RADS 4, "BI-RADS 0")
     was silently counted as "not recalled" and lowered the sensitivity: the log must be refused, saying where."""
-    log = tmp_path / "log.csv"
-    with open(log, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows([_row("B", "0", "0"), _row("A", value, value)])
+    log = write_log(tmp_path / "log.csv", [_row("B", "0", "0"), _row("A", value, value)])
     try:
         rows = load_read_log(log)
     except ValueError as exc:
