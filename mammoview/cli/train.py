@@ -287,17 +287,9 @@ _FIELD_OPTIONS = {"augment": ("augment", "no_augment"), "dense": ("dense", "dens
 
 def _check_resume_options(args: argparse.Namespace, resumed: TrainConfig) -> None:
     """Refuse options given on the command line that set a field of the configuration away from the run's value."""
-    asked, kept = _new_config(args).to_dict(), resumed.to_dict()
-    given = getattr(args, "given", None)
-    if given is None:  # a namespace not from the parser: options away from their defaults count as given
-        from mammoview.cli import build_parser
-
-        defaults = build_parser().parse_args(["train", "--patches", str(args.patches), "--out", str(args.out)])
-        default = _new_config(defaults).to_dict()
-        differ = [k for k in asked if k not in RESUME_OPTIONS and asked[k] != default[k] and asked[k] != kept[k]]
-    else:
-        differ = [k for k in asked if k not in RESUME_OPTIONS and asked[k] != kept[k]
-                  and any(o in given for o in _FIELD_OPTIONS.get(k, (k,)))]  # fmt: skip
+    asked, kept, given = _new_config(args).to_dict(), resumed.to_dict(), args.given  # given: the train parser's
+    differ = [k for k in asked if k not in RESUME_OPTIONS and asked[k] != kept[k]
+              and any(o in given for o in _FIELD_OPTIONS.get(k, (k,)))]  # fmt: skip
     if differ:
         said = ", ".join(f"{k} {asked[k]!r} (the run's: {kept[k]!r})" for k in differ)
         raise ValueError(
