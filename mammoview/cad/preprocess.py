@@ -44,6 +44,12 @@ MIN_SIDE_PX = 32
 #: smallest of the CBIS-DDSM and mini-MIAS images ~3500); dust, a skin marker, a lead letter or a film label
 #: (~35 x 12 mm, 420 mm²) on an otherwise empty image is less.
 MIN_BREAST_MM2 = 600.0
+#: Detector noise on an empty field (a blank exposure), split in two by Otsu, is a sponge: its "breast" component
+#: encloses thousands of small holes, together more than this share of the filled region, and no hole holds half of
+#: it.  A breast encloses few (at most 1.5 % of the filled region on the 1423 CBIS-DDSM and mini-MIAS images, 7.1 %
+#: on crops of their middle rows where the breast fills the field; white or correlated noise 18-20 %:
+#: ``models/analysis/mask_holes.py``); a bright frame all round encloses one hole, the background.
+MAX_HOLE_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -222,19 +228,22 @@ def resample(image: FloatArray, spacing: tuple[float, float], pixel_size_mm: flo
     return img.astype(np.float32, copy=False)
 
 
-def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0) -> BoolArray:
-    """Breast region: Otsu + largest component + filled holes, ignoring film edges and labels.
+def hole_shares(component: BoolArray) -> tuple[float, float]:
+    """(share of the filled component that is enclosed holes, share of the holes' area in the largest hole)."""
+    filled = ndi.binary_fill_holes(component)
+    hole_labels, n = ndi.label(filled & ~component)
+    if n == 0:
+        return 0.0, 1.0
+    areas = np.bincount(hole_labels.ravel())[1:]
+    return float(areas.sum() / filled.sum()), float(areas.max() / areas.sum())
 
-    A band of ``border_mm`` along the image border is cut before labelling, so bright
-    film edges and labels touching the border stay separate from the breast; the band is
-    given back next to the breast afterwards (the breast touches the chest-wall edge).
-    No breast: no component of :data:`MIN_BREAST_MM2`.  Known gaps (expected failures in
-    tests/cad/test_unusual_mammograms.py): a bright frame wider than the band joins the breast, and
-    detector noise on an empty field is split by Otsu (a frame and noise check tried on 2026-12-06 cut
-    large breasts that fill the field, and was taken out).
+
+def largest_component(image: FloatArray, pixel_size_mm: float, band: int) -> tuple[BoolArray, BoolArray] | None:
+    """(the largest bright component with ``band`` px along the border cut, the foreground), or None for none.
+
+    Otsu on the smoothed image, half-way towards the background level; what :func:`breast_mask` labels before its
+    breast checks (``models/analysis/mask_holes.py`` measures them on it).
     """
-    if image.size == 0 or float(image.max()) <= float(image.min()):
-        return np.zeros(image.shape, dtype=bool)
     smooth = ndi.gaussian_filter(image, 1.0)
     # Film edges, labels and markers can be a few per cent of saturated pixels; clipping
     # them keeps Otsu between background and tissue instead of between tissue and them.
@@ -243,18 +252,41 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
     # towards the background level keeps the skin line.
     background = float(np.percentile(smooth, 5))
     fg = smooth > (background + 0.5 * (thresh - background))
-    band = max(1, round(border_mm / pixel_size_mm))
     inner = fg.copy()
     inner[:band, :] = inner[-band:, :] = False
     inner[:, :band] = inner[:, -band:] = False
     labels = measure.label(inner, connectivity=1)  # type: ignore[no-untyped-call]
     if labels.max() == 0:
-        return np.zeros(image.shape, dtype=bool)
+        return None
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
-    if sizes.max() * pixel_size_mm**2 < MIN_BREAST_MM2:  # a speck, a marker or a label on an empty field
-        return np.zeros(image.shape, dtype=bool)
-    mask = labels == int(np.argmax(sizes))
+    return np.asarray(labels == int(np.argmax(sizes))), fg
+
+
+def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0) -> BoolArray:
+    """Breast region: Otsu + largest component + filled holes, ignoring film edges and labels.
+
+    A band of ``border_mm`` along the image border is cut before labelling, so bright
+    film edges and labels touching the border stay separate from the breast; the band is
+    given back next to the breast afterwards (the breast touches the chest-wall edge).
+    No breast: no component of :data:`MIN_BREAST_MM2`, or a component that is detector noise
+    (:func:`hole_shares`, :data:`MAX_HOLE_SHARE`).  Known gap (expected failures in
+    tests/cad/test_unusual_mammograms.py): a bright frame wider than the band joins the breast (a frame
+    check tried on 2026-12-06 cut large breasts that fill the field, and was taken out).
+    """
+    none = np.zeros(image.shape, dtype=bool)
+    if image.size == 0 or float(image.max()) <= float(image.min()):
+        return none
+    band = max(1, round(border_mm / pixel_size_mm))
+    found = largest_component(image, pixel_size_mm, band)
+    if found is None:
+        return none
+    mask, fg = found
+    if mask.sum() * pixel_size_mm**2 < MIN_BREAST_MM2:  # a speck, a marker or a label on an empty field
+        return none
+    holes, largest = hole_shares(mask)
+    if holes > MAX_HOLE_SHARE and largest < 0.5:  # a sponge of small holes: Otsu split detector noise in two
+        return none
     # give back the border band only where it continues the breast
     grown = ndi.binary_dilation(mask, iterations=band + 1) & fg
     edge = np.zeros_like(mask)

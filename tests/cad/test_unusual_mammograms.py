@@ -24,11 +24,6 @@ FRAME_GAP = pytest.mark.xfail(
     reason="known gap (model card): a bright frame wider than the 3 mm border band joins the breast; a frame check "
     "tried on 2026-12-06 cut large breasts that fill the field and was taken out",
 )
-NOISE_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="known gap (model card): detector noise on an empty field is split by Otsu into a 'breast'; a noise check "
-    "tried on 2026-12-06 refused large breasts that fill the field and was taken out",
-)
 
 
 @FRAME_GAP
@@ -50,6 +45,7 @@ def test_a_bright_scanner_frame_is_not_breast(frame_mm, sides):
     mask = breast_mask(framed, px)
     inner = np.zeros_like(mask)
     inner[w:-w, w:-w] = True
+    assert (mask & plain).sum() > 0.9 * plain.sum(), "the breast is lost"
     assert mask.mean() < plain.mean() * 1.1, f"mask {mask.mean():.2f} of the image, the breast {plain.mean():.2f}"
     assert not (mask & ~inner).sum() > 0.02 * mask.sum(), "the frame is in the breast mask"
 
@@ -63,7 +59,6 @@ def test_a_label_on_an_empty_field_is_no_breast():
     assert not breast_mask(img, 0.3).any()
 
 
-@NOISE_GAP
 def test_detector_noise_on_an_empty_field_is_no_breast():
     """A blank exposure: only detector noise.  Otsu split the noise in two and the 'breast' was 99 % of the image
     (the shipped CAD then scored it, marked noise at lower thresholds and gave density a with p 1.000)."""
@@ -72,7 +67,6 @@ def test_detector_noise_on_an_empty_field_is_no_breast():
     assert breast_mask(img, 0.3).mean() < 0.05
 
 
-@NOISE_GAP
 def test_an_empty_field_with_noise_gets_no_score(bright_model):
     rng = np.random.default_rng(0)
     pixels = np.clip(rng.normal(200, 40, (600, 400)), 0, 4095).astype(np.uint16)
