@@ -188,16 +188,20 @@ def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:
         )
 
 
-def block_mean(image: FloatArray, ky: int, kx: int) -> FloatArray:
+def block_mean(image: FloatArray, ky: int, kx: int, from_right: bool = False) -> FloatArray:
     """Mean of each ``ky`` x ``kx`` block (float32; the last rows/columns that fill no block are dropped).
+
+    ``from_right``: the blocks start at the right edge, so the columns dropped are the first ones (the side away
+    from a chest wall on the right).
 
     Strided slices added in place: several times faster on a full-field view than a mean over a reshaped
     array's two block axes, which strides through memory (`benchmarks/bench_cad.py` times the preprocessing).
     """
     r, c = (image.shape[0] // ky) * ky, (image.shape[1] // kx) * kx
-    rows = image[:r, 0:c:kx].astype(np.float32, copy=True)
+    c0 = image.shape[1] - c if from_right else 0
+    rows = image[:r, c0 : c0 + c : kx].astype(np.float32, copy=True)
     for j in range(1, kx):
-        rows += image[:r, j:c:kx]
+        rows += image[:r, c0 + j : c0 + c : kx]
     out = rows[0::ky].copy()
     for i in range(1, ky):
         out += rows[i::ky]
@@ -205,11 +209,15 @@ def block_mean(image: FloatArray, ky: int, kx: int) -> FloatArray:
     return out
 
 
-def resample(image: FloatArray, spacing: tuple[float, float], pixel_size_mm: float) -> FloatArray:
+def resample(
+    image: FloatArray, spacing: tuple[float, float], pixel_size_mm: float, chest_wall_right: bool = False
+) -> FloatArray:
     """Resample ``image`` from ``spacing`` (row_mm, col_mm) to isotropic ``pixel_size_mm``.
 
     Shrinking uses an integer block mean first (fast, anti-aliased) and then a bilinear
     resize for the remaining non-integer factor (< 2, with a matching Gaussian prefilter).
+    The block mean drops the few columns that fill no block on the side away from the
+    chest wall (``chest_wall_right``), so a mirrored copy gives the mirrored picture.
     """
     rows, cols = image.shape
     out_rows = max(1, round(rows * spacing[0] / pixel_size_mm))
@@ -218,7 +226,7 @@ def resample(image: FloatArray, spacing: tuple[float, float], pixel_size_mm: flo
     ky = max(1, math.floor(rows / out_rows))
     kx = max(1, math.floor(cols / out_cols))
     if ky > 1 or kx > 1:
-        img = block_mean(img, ky, kx)
+        img = block_mean(img, ky, kx, from_right=chest_wall_right)
     if img.shape != (out_rows, out_cols):
         fy, fx = img.shape[0] / out_rows, img.shape[1] / out_cols
         sigma = (max(0.0, (fy - 1) / 2), max(0.0, (fx - 1) / 2))
@@ -226,6 +234,14 @@ def resample(image: FloatArray, spacing: tuple[float, float], pixel_size_mm: flo
             img = ndi.gaussian_filter(img, sigma)
         img = resize(img, (out_rows, out_cols), order=1, anti_aliasing=False, preserve_range=True)  # type: ignore[no-untyped-call]
     return img.astype(np.float32, copy=False)
+
+
+def brighter_half(image: FloatArray) -> Literal["left", "right"]:
+    """The half of the columns with more signal: the chest wall's side before a breast mask exists (a mirrored
+    copy gets the other answer, ties go left)."""
+    half = image.shape[1] // 2
+    sums = image.sum(axis=0, dtype=np.float64)
+    return "right" if float(sums[image.shape[1] - half :].sum()) > float(sums[:half].sum()) else "left"
 
 
 def hole_shares(component: BoolArray) -> tuple[float, float]:
@@ -348,7 +364,8 @@ def prepare(
     """
     rows, cols = presentation.shape
     check_extent((rows, cols), spacing)
-    img = resample(presentation, (spacing.row_mm, spacing.col_mm), cfg.pixel_size_mm)
+    right = chest_wall == "right" if chest_wall is not None else brighter_half(presentation) == "right"
+    img = resample(presentation, (spacing.row_mm, spacing.col_mm), cfg.pixel_size_mm, chest_wall_right=right)
     mask = breast_mask(img, cfg.pixel_size_mm)
     if cfg.remove_pectoral and is_mlo and mask.any():
         side = chest_wall or chest_wall_side(mask)

@@ -4,8 +4,8 @@
 
 For each view of ``resources/demo``: the image's abnormal score against its flipped copy's (difference in log-odds)
 and how far apart the two top findings are once mapped back (px of the stored grid).  Left-right should agree
-(the grid is anchored at the chest wall and the mirror pass averages both orientations); up-down is what the
-network itself does with a head-down image (no up-down pass, the grid anchored at the top).
+(the grid and resampling's blocks are anchored at the chest wall and the mirror pass averages both orientations);
+up-down is what the network itself does with a head-down image (no up-down pass, the grid anchored at the top).
 """
 
 from __future__ import annotations
