@@ -8,7 +8,7 @@ key, :func:`mammoview.gui.read_state.study_pseudonym`, whose secret stays with t
 This module joins it with the truth per study and reports what a second-reader study reports:
 
 - per reading (before / after CAD): recalls, sensitivity (malignant studies recalled),
-  specificity (the others not recalled);
+  specificity (the others not recalled), each with its 95 % Wilson interval;
 - the decisions CAD changed, by direction and truth (a cancer now recalled is a gain, a
   cancer no longer recalled a loss, and the same for false recalls);
 - the CAD's own exam scores as a reader would not use them: ROC AUC of ``cad_malignant`` for
@@ -124,8 +124,23 @@ def _rate(k: int, n: int) -> float | None:
     return k / n if n else None
 
 
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float] | None:
+    """Wilson score interval (95 % for the default ``z``) of ``k`` successes in ``n``; None for ``n`` = 0.
+
+    Wilson's rather than the normal approximation's: it stays inside [0, 1] and keeps its coverage on the handful
+    of studies a reader study often has (an observed 3 of 3 is [0.44, 1.00], not [1, 1]).
+    """
+    if n == 0:
+        return None
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def reading(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str], column: str) -> dict[str, Any]:
-    """Recalls, sensitivity and specificity of one reading (``assessment`` or ``assessment_after_cad``).
+    """Recalls, sensitivity and specificity of one reading (``assessment`` or ``assessment_after_cad``), the rates
+    with their 95 % Wilson intervals (``*_ci``).
 
     Studies without an assessment in that reading are counted as ``undecided`` and left out of
     the rates (not read as "no recall").
@@ -141,7 +156,9 @@ def reading(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str], column:
         "undecided": undecided,
         "recalls": tp + fp,
         "sensitivity": _rate(tp, len(pos)),
+        "sensitivity_ci": wilson(tp, len(pos)),
         "specificity": _rate(len(neg) - fp, len(neg)),
+        "specificity_ci": wilson(len(neg) - fp, len(neg)),
         "true_recalls": tp,
         "false_recalls": fp,
     }
@@ -238,6 +255,15 @@ def _fmt(v: Any) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
+def _with_ci(rate: float | None, ci: Sequence[float] | None) -> str:
+    return "-" if rate is None or ci is None else f"{rate:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def _reading_line(name: str, r: Mapping[str, Any]) -> str:
+    sens, spec = _with_ci(r["sensitivity"], r["sensitivity_ci"]), _with_ci(r["specificity"], r["specificity_ci"])
+    return f"{name:<14}{r['recalls']:>8}{sens:>24}{spec:>24}{r['undecided']:>11}"
+
+
 def report_text(rep: Mapping[str, Any]) -> str:
     """A plain-text summary of :func:`reader_study`'s report."""
     t = rep["truth"]
@@ -245,7 +271,7 @@ def report_text(rep: Mapping[str, Any]) -> str:
         f"{rep['first_read_done']} studies read with known truth ({t['malignant']} malignant, {t['benign']} benign, "
         f"{t['normal']} normal) of {rep['rows']} in the log; median reading time "
         f"{'-' if rep['median_reading_seconds'] is None else round(rep['median_reading_seconds'])} s",
-        f"{'reading':<12}{'recalls':>8}{'sensitivity':>13}{'specificity':>13}{'undecided':>11}",
+        f"{'reading':<14}{'recalls':>8}{'sensitivity [95 % CI]':>24}{'specificity [95 % CI]':>24}{'undecided':>11}",
     ]
     if again := rep.get("studies_read_more_than_once"):
         lines.insert(1, f"{again} of them read more than once (several logs put together?): each reading counts")
@@ -254,8 +280,7 @@ def report_text(rep: Mapping[str, Any]) -> str:
         rows.insert(1, ("  same reads", "before_cad_same_reads"))
     for name, key in rows:
         r = rep[key]
-        lines.append(f"{name:<12}{r['recalls']:>8}{_fmt(r['sensitivity']):>13}{_fmt(r['specificity']):>13}"
-                     f"{r['undecided']:>11}")  # fmt: skip
+        lines.append(_reading_line(name, r))
     if n := rep.get("read_without_cad"):
         lines.append(f"{n} read(s) without CAD (unavailable, failed or cancelled): in 'before CAD' only; "
                      "'same reads' is before CAD of the reads after CAD counts")  # fmt: skip
@@ -267,8 +292,7 @@ def report_text(rep: Mapping[str, Any]) -> str:
     if paired and any(d != paired["reads"] for d in decided):  # the rows above compare different reads
         for name, key in (("paired: before", "before_cad"), ("paired: after", "after_cad")):
             r = paired[key]
-            lines.append(f"{name:<12}{r['recalls']:>8}{_fmt(r['sensitivity']):>13}{_fmt(r['specificity']):>13}"
-                         f"{r['undecided']:>11}")  # fmt: skip
+            lines.append(_reading_line(name, r))
         lines.append(f"paired: the {paired['reads']} read(s) decided in both readings with CAD shown, before and "
                      "after on the same reads")  # fmt: skip
     if paired:

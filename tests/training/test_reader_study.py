@@ -222,3 +222,32 @@ def test_a_study_read_twice_counts_twice_and_is_said():
     assert rep["before_cad"]["true_recalls"] == 1 and rep["after_cad"]["true_recalls"] == 2
     assert "1 of them read more than once" in report_text(rep)
     assert "more than once" not in report_text(reader_study(rows[1:], truth))
+
+
+def test_sensitivity_and_specificity_carry_wilson_intervals(tmp_path, capsys):
+    """A rate on a handful of studies says little without its interval.  By hand (Wilson score, z = 1.96):
+    after CAD the log of the tests recalls 2 of 3 cancers -> 2/3 in [0.2077, 0.9385]; before, 1 of 3 ->
+    [0.0615, 0.7923]; no cancer read -> no rate and no interval."""
+    rep = reader_study(rows(), truth_map())
+    lo, hi = rep["after_cad"]["sensitivity_ci"]
+    assert (lo, hi) == (pytest.approx(0.2077, abs=1e-4), pytest.approx(0.9385, abs=1e-4))
+    lo, hi = rep["before_cad"]["sensitivity_ci"]
+    assert (lo, hi) == (pytest.approx(0.0615, abs=1e-4), pytest.approx(0.7923, abs=1e-4))
+    assert rep["before_cad"]["specificity_ci"] == rep["after_cad"]["specificity_ci"]  # both 2 of 3
+    # 3 of 3: the interval reaches 1, not past it
+    lo, hi = __import__("mammoview.training.reader_study", fromlist=["wilson"]).wilson(3, 3)
+    assert hi == pytest.approx(1.0) and lo == pytest.approx(0.4385, abs=1e-4)
+    only_normals = [_row("E", "1", "0", mal=0.4, ab=0.2)]
+    r = reader_study(only_normals, truth_map())["after_cad"]
+    assert r["sensitivity"] is None and r["sensitivity_ci"] is None
+    log = write_log(tmp_path / "log.csv", rows())
+    t = tmp_path / "t.csv"
+    t.write_text("study,truth\n" + "".join(f"{k},{v}\n" for k, v in truth_map().items()))
+    out = tmp_path / "rep.json"
+    assert main(["reader-study", str(log), "--truth", str(t), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "0.667 [0.21, 0.94]" in text, text
+    assert json.loads(out.read_text())["after_cad"]["sensitivity_ci"] == [
+        pytest.approx(0.2077, abs=1e-4),
+        pytest.approx(0.9385, abs=1e-4),
+    ]
