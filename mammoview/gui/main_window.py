@@ -31,6 +31,7 @@ from mammoview.gui.loader import BackgroundJobs, LoadedStudy
 from mammoview.gui.prior_compare import PriorComparison, unreadable_views
 from mammoview.gui.read_state import claim_folder, image_key
 from mammoview.gui.settings import RecentStudy, ViewerSettings
+from mammoview.gui.status_bar import ElidingStatusBar
 from mammoview.gui.study_opening import StudyOpening
 from mammoview.gui.texts import format_cursor, study_lines, study_title
 from mammoview.gui.theme import DEFAULT_THEME, apply_theme
@@ -70,6 +71,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     def __init__(self, pixel_spacing: SpacingOption = None, settings: ViewerSettings | None = None,
                  cad_options: CadOptions | None = None) -> None:  # fmt: skip
         super().__init__()
+        self.setStatusBar(ElidingStatusBar())  # a long message ends in "…", its full text in the tooltip
         self.setObjectName("MammoviewMainWindow")
         self.setWindowTitle("mammoview — research use only")
         self.pixel_spacing = pixel_spacing

@@ -1,0 +1,60 @@
+"""The main window's status bar: a message longer than the room left of the permanent read-outs ends in "…" (its
+full text in the tooltip and the log) instead of being cut off at the first read-out without a sign."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+#: Pixels kept free beside the message (the status bar's own margins and the spacing before the read-outs).
+MARGIN_PX = 24
+
+
+class ElidingStatusBar(QtWidgets.QStatusBar):
+    """``showMessage`` elides to the room there is and again on every resize; ``currentMessage`` is the full text."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self._until: float | None = None  # monotonic deadline of a temporary message
+        self.messageChanged.connect(self._cleared)
+
+    def room(self) -> int:
+        """Pixels the message may take: the bar less its visible widgets (read-outs, CAD progress)."""
+        taken = sum(
+            w.width()
+            for w in self.findChildren(QtWidgets.QWidget, options=QtCore.Qt.FindChildOption.FindDirectChildrenOnly)
+            if w.isVisible()
+        )
+        return max(40, self.width() - taken - MARGIN_PX)
+
+    def showMessage(self, text: str, timeout: int | None = 0) -> None:
+        self._full = text
+        ms = timeout or 0
+        self._until = time.monotonic() + ms / 1000 if ms > 0 else None
+        self._show(ms)
+
+    def currentMessage(self) -> str:
+        return self._full if super().currentMessage() else ""
+
+    def shown_message(self) -> str:
+        """The message as painted (elided)."""
+        return super().currentMessage()
+
+    def _show(self, timeout: int) -> None:
+        shown = self.fontMetrics().elidedText(self._full, QtCore.Qt.TextElideMode.ElideRight, self.room())
+        self.setToolTip(self._full if shown != self._full else "")
+        super().showMessage(shown, timeout)
+
+    def _cleared(self, text: str) -> None:
+        """The message went (its timeout, ``clearMessage``): so does its full text."""
+        if not text:
+            self._full, self._until = "", None
+            self.setToolTip("")
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._full and super().currentMessage():
+            left = 0 if self._until is None else max(1, round((self._until - time.monotonic()) * 1000))
+            self._show(left)
