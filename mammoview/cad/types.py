@@ -71,6 +71,8 @@ class ModelInfo:
     verifier: ModelInfo | None = None
     #: with a verifier: the detector's own validation FROC, of the map the heatmap shows
     detector_curve: OperatingCurve | None = None
+    #: why an installed second stage (a verifier) is not used beside this detector (broken, or made for another)
+    not_used: tuple[str, ...] = ()
 
     @property
     def heatmap_curve(self) -> OperatingCurve | None:

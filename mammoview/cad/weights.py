@@ -69,6 +69,8 @@ class LoadedModel:
     verifier: LoadedModel | None = None
     #: with a verifier (whose curve ``entry`` then holds): the detector's own curve, of its map
     detector_curve: OperatingCurve | None = None
+    #: why an installed verifier is not used beside this detector (``ModelInfo.not_used``)
+    not_used: tuple[str, ...] = ()
 
     def to(self, device: str | torch.device | None) -> LoadedModel:
         """This model on ``device``: itself if already there, else a moved copy (this one is untouched)."""
@@ -89,7 +91,7 @@ class LoadedModel:
 
     @property
     def info(self) -> ModelInfo:
-        info = self.entry.info
+        info = replace(self.entry.info, not_used=self.not_used) if self.not_used else self.entry.info
         if self.verifier is None:
             return info
         return replace(info, verifier=self.verifier.info, detector_curve=self.detector_curve)
@@ -148,6 +150,10 @@ def load_weights(model: nn.Module, path: Path, sha256: str) -> None:
         state = st_load(blob)
     except Exception as exc:  # safetensors raises its own SafetensorError
         raise ModelError(path, f"not a valid safetensors file ({exc})") from exc
+    # a diverged training run saves NaN weights: every score would be NaN (detect wrote `"abnormal": NaN`, not JSON)
+    bad = next((k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())), None)
+    if bad is not None:
+        raise ModelError(path, f"weights hold NaN or infinite values ({bad}): a training run that diverged? not used")
     expected = model.state_dict()
     # load_state_dict casts silently: integer weights would load as garbage (NaN scores), half ones lose precision
     wrong = next((k for k, v in state.items() if k in expected and v.dtype != expected[k].dtype), None)
@@ -213,11 +219,20 @@ def load_model(
         raise ModelError(manifest_path, f"no model named {chosen!r} (installed: {names})")
     if entry.task != task:
         raise ModelError(manifest_path, f"{chosen} is a {entry.task} model, not a {task} model")
-    path = root / entry.file
+    path = weights_path(root, entry)
     model = build_model(entry, path)
     load_weights(model, path, entry.sha256)
     dev = select_device(device)
     return prepare_for_inference(model, entry, dev, path=path, precision=precision)
+
+
+def weights_path(root: Path, entry: ModelEntry) -> Path:
+    """Where ``entry``'s weights are; a ModelError naming the manifest when its ``file`` is no file name (a hand edit
+    left ``null`` or a number: ``root / None`` raised a TypeError naming nothing)."""
+    if not isinstance(entry.file, str) or not entry.file:
+        raise ModelError(root / MANIFEST, f"malformed manifest entry {entry.name!r}: file must be text (the weights "
+                                          f"file's name), got {entry.file!r}")  # fmt: skip
+    return root / entry.file
 
 
 def load_optional(task: str, models_dir: Path | str | None = None, device: str | torch.device | None = None
@@ -308,7 +323,16 @@ def list_installed(models_dir: Path | str | None = None) -> list[InstalledModel]
     manifest = read_manifest(root)
     detectors = [m for m in manifest.models if m.task == "detection"]
     default = manifest.default or (detectors[0].name if len(detectors) == 1 else None)
+
+    def where(m: ModelEntry) -> Path:  # an entry whose file is no name is listed (check() says what is wrong)
+        return root / m.file if isinstance(m.file, str) else root / MANIFEST
+
     return [
-        InstalledModel(entry=m, path=root / m.file, exists=(root / m.file).is_file(), is_default=m.name == default)
+        InstalledModel(
+            entry=m,
+            path=where(m),
+            exists=isinstance(m.file, str) and bool(m.file) and where(m).is_file(),
+            is_default=m.name == default,
+        )  # fmt: skip
         for m in manifest.models
     ]

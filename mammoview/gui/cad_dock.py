@@ -8,6 +8,7 @@ tooltip saying why.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -245,4 +246,5 @@ def model_text(info: ModelInfo | None, unavailable: str | None) -> str:
     if info is None:
         return "CAD model: loading…"
     verifier = f" + verified by {info.verifier.tag}" if info.verifier is not None else ""
-    return f"CAD model: <b>{info.name}</b> {info.version} ({info.sha256[:8]}){verifier} — research use only"
+    not_used = "".join(f"<br><b>{html.escape(why)}</b>" for why in info.not_used)
+    return f"CAD model: <b>{info.name}</b> {info.version} ({info.sha256[:8]}){verifier} — research use only{not_used}"

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +83,8 @@ def load_chosen(choice: ModelChoice) -> LoadedModel:
     try:
         manifest = read_manifest(root)
         stamp = [(root / MANIFEST).stat().st_mtime_ns]
-        stamp += [(root / m.file).stat().st_mtime_ns for m in manifest.models if (root / m.file).is_file()]
+        stamp += [(root / m.file).stat().st_mtime_ns for m in manifest.models
+                  if isinstance(m.file, str) and (root / m.file).is_file()]  # fmt: skip
     except (ModelError, OSError):
         stamp = [0]  # load_model below reports the problem with its own message
     key = (str(root), choice.name, choice.device or "auto", tuple(stamp))
@@ -97,6 +98,7 @@ def load_chosen(choice: ModelChoice) -> LoadedModel:
         model, why = verified_or_alone(model, root)
         if why is not None:
             log.warning("verification model not used: %s", why)
+            model = replace(model, not_used=(f"verification model not used: {why}",))  # said in the CAD panel
         _shared[key] = model
         return model
 

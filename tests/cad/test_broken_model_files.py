@@ -1,0 +1,77 @@
+"""Model folders a hand edit or a diverged training run leaves behind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+import torch
+
+from mammoview.cad.registry import create_model
+from mammoview.cad.weights import MANIFEST, ModelEntry, ModelError, load_model, load_optional, save_model
+
+TINY = {"widths": [4, 4, 8, 8]}
+
+
+def _save(folder, name="test-tiny", task="detection"):
+    torch.manual_seed(0)
+    entry = ModelEntry(name=name, arch="paper_cnn", arch_kwargs=dict(TINY), version="0.0.1", patch_size=64,
+                       pixel_size_mm=0.5, licence="TEST ONLY", task=task)  # fmt: skip
+    return save_model(create_model("paper_cnn", **TINY), entry, folder)
+
+
+def _edit(folder, name, **changes):
+    doc = json.loads((folder / MANIFEST).read_text())
+    next(m for m in doc["models"] if m["name"] == name).update(changes)
+    (folder / MANIFEST).write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize("value", [None, 5])
+def test_an_entry_whose_file_is_not_text_is_named_and_an_optional_one_is_skipped(tmp_path, capsys, value):
+    """`"file": null` (or a number) in one entry: `mammoview models` ended in "error: unsupported operand type(s) for
+    /: 'PosixPath' and 'NoneType'" listing nothing; on the malignancy (or verifier) entry, `detect` stopped before any
+    image instead of going on without that stage; in the viewer, such a density entry failed every CAD run."""
+    from mammoview.cli import main
+
+    _save(tmp_path)
+    _save(tmp_path, "test-malignancy", task="malignancy")
+    _edit(tmp_path, "test-malignancy", file=value)
+    assert main(["models", "--models-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "test-tiny" in out and "malformed manifest entry: file must be text" in out
+    with pytest.raises(ModelError, match="file") as err:
+        load_optional("malignancy", tmp_path, "cpu")
+    assert MANIFEST in str(err.value) and "test-malignancy" in str(err.value)
+    assert load_model(None, tmp_path, "cpu").entry.name == "test-tiny"  # the detector is fine
+
+
+def test_the_viewer_loads_the_detector_beside_a_density_entry_whose_file_is_not_text(tmp_path):
+    from mammoview.gui.cad_worker import ModelChoice, load_chosen, load_density
+
+    _save(tmp_path)
+    _save(tmp_path, "test-density", task="malignancy")
+    _edit(tmp_path, "test-density", task="density", file=None)
+    choice = ModelChoice(models_dir=str(tmp_path), device="cpu")
+    assert load_chosen(choice).entry.name == "test-tiny"
+    assert load_density(choice) is None  # skipped (and logged), not a failed CAD run
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_weights_holding_nan_are_refused_naming_the_file(tmp_path, bad):
+    """A diverged training run's weights (NaN), sha256 matching: they loaded, and `detect` wrote
+    `"abnormal": NaN` (not JSON) with exit status 0 and no finding; the viewer's Run CAD failed on a numpy warning."""
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    saved = _save(tmp_path)
+    path = tmp_path / saved.file
+    state = dict(st_load(path.read_bytes()))
+    key = next(k for k, v in state.items() if v.is_floating_point() and v.dim() == 4)
+    state[key] = torch.full_like(state[key], bad)
+    blob = st_save(state)
+    path.write_bytes(blob)
+    _edit(tmp_path, "test-tiny", sha256=hashlib.sha256(blob).hexdigest())
+    with pytest.raises(ModelError, match="NaN or infinite") as err:
+        load_model(models_dir=tmp_path, device="cpu")
+    assert saved.file in str(err.value) and key in str(err.value)
