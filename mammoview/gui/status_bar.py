@@ -55,6 +55,22 @@ class ElidingStatusBar(QtWidgets.QStatusBar):
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self._full and super().currentMessage():
+        self._refit()
+
+    def event(self, event: QtCore.QEvent) -> bool:
+        handled = super().event(event)
+        # a read-out shown, hidden or grown (the CAD progress, a label inserted, the cursor's text): the bar keeps its
+        # size, its layout moves the widgets, and the message's room changes
+        # (or shown again: a message given while the window was hidden was elided with none of them in sight)
+        if event.type() in (QtCore.QEvent.Type.LayoutRequest, QtCore.QEvent.Type.Show):
+            self._refit()
+        return handled
+
+    def _refit(self) -> None:
+        """Elide the message again to the room there is now (its timeout's remaining time kept)."""
+        if not (self._full and super().currentMessage()):
+            return
+        shown = self.fontMetrics().elidedText(self._full, QtCore.Qt.TextElideMode.ElideRight, self.room())
+        if shown != super().currentMessage():
             left = 0 if self._until is None else max(1, round((self._until - time.monotonic()) * 1000))
             self._show(left)
