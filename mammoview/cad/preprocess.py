@@ -45,11 +45,15 @@ MIN_SIDE_PX = 32
 #: (~35 x 12 mm, 420 mm²) on an otherwise empty image is less.
 MIN_BREAST_MM2 = 600.0
 #: Detector noise on an empty field (a blank exposure), split in two by Otsu, is a sponge: its "breast" component
-#: encloses thousands of small holes, together more than this share of the filled region, and no hole holds half of
-#: it.  A breast encloses few (at most 1.5 % of the filled region on the 1423 CBIS-DDSM and mini-MIAS images, 7.1 %
-#: on crops of their middle rows where the breast fills the field; white or correlated noise 18-20 %:
-#: ``models/analysis/mask_holes.py``); a bright frame all round encloses one hole, the background.
+#: encloses many small holes (14-20 per 1000 pixels of the filled region at any model pixel size), together more than
+#: MAX_HOLE_SHARE of it, and no hole holds half of them.  A breast encloses few: at most 1.5 % of the filled region on
+#: the 1423 CBIS-DDSM and mini-MIAS images; where tissue fills the field (crops of a breast's interior, as a
+#: magnification or spot view shows it) Otsu splits fat from dense tissue and the fatty holes can reach a third of
+#: the region, but they are fewer (at most 4-7 per 1000 pixels), so all three conditions are needed
+#: (``models/analysis/mask_holes.py``).  A bright frame all round encloses one hole, the background.  A blank exposure
+#: that is not flat (heel effect) is not recognised: Otsu cuts it into a bright part without holes (known gap).
 MAX_HOLE_SHARE = 0.10
+MIN_HOLES_PER_KPX = 10.0
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,13 @@ def readable_by_cad(image: MammoImage) -> bool:
     return not image.info.meta.for_processing
 
 
+#: What the CAD says of a view in which :func:`breast_mask` finds no breast (its scores 0 mean nothing was read).
+NO_BREAST_NOTE = (
+    "no breast found in the image (an empty field, a blank exposure, a label or a marker only): the CAD read nothing, "
+    "its scores of 0 are no normal reading"
+)
+
+
 #: What the CAD says of a view whose file reports a breast implant (analysed, but not validated on such images).
 IMPLANT_NOTE = (
     "breast implant present (BreastImplantPresent (0028,1300) YES): the CAD was not validated on images with "
@@ -244,14 +255,22 @@ def brighter_half(image: FloatArray) -> Literal["left", "right"]:
     return "right" if float(sums[image.shape[1] - half :].sum()) > float(sums[:half].sum()) else "left"
 
 
-def hole_shares(component: BoolArray) -> tuple[float, float]:
-    """(share of the filled component that is enclosed holes, share of the holes' area in the largest hole)."""
+def hole_stats(component: BoolArray) -> tuple[float, float, float]:
+    """(share of the filled component that is enclosed holes, share of the holes' area in the largest hole, holes per
+    1000 pixels of the filled component)."""
     filled = ndi.binary_fill_holes(component)
     hole_labels, n = ndi.label(filled & ~component)
     if n == 0:
-        return 0.0, 1.0
+        return 0.0, 1.0, 0.0
     areas = np.bincount(hole_labels.ravel())[1:]
-    return float(areas.sum() / filled.sum()), float(areas.max() / areas.sum())
+    area = float(filled.sum())
+    return float(areas.sum() / area), float(areas.max() / areas.sum()), 1000.0 * n / area
+
+
+def is_noise(stats: tuple[float, float, float]) -> bool:
+    """:func:`hole_stats` of a component that is detector noise split by Otsu, not a breast (:data:`MAX_HOLE_SHARE`)."""
+    share, largest, per_kpx = stats
+    return share > MAX_HOLE_SHARE and largest < 0.5 and per_kpx > MIN_HOLES_PER_KPX
 
 
 def largest_component(image: FloatArray, pixel_size_mm: float, band: int) -> tuple[BoolArray, BoolArray] | None:
@@ -286,7 +305,7 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
     film edges and labels touching the border stay separate from the breast; the band is
     given back next to the breast afterwards (the breast touches the chest-wall edge).
     No breast: no component of :data:`MIN_BREAST_MM2`, or a component that is detector noise
-    (:func:`hole_shares`, :data:`MAX_HOLE_SHARE`).  Known gap (expected failures in
+    (:func:`is_noise`, :data:`MAX_HOLE_SHARE`).  Known gap (expected failures in
     tests/cad/test_unusual_mammograms.py): a bright frame wider than the band joins the breast (a frame
     check tried on 2026-12-06 cut large breasts that fill the field, and was taken out).
     """
@@ -300,8 +319,7 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
     mask, fg = found
     if mask.sum() * pixel_size_mm**2 < MIN_BREAST_MM2:  # a speck, a marker or a label on an empty field
         return none
-    holes, largest = hole_shares(mask)
-    if holes > MAX_HOLE_SHARE and largest < 0.5:  # a sponge of small holes: Otsu split detector noise in two
+    if is_noise(hole_stats(mask)):  # a sponge of small holes: Otsu split detector noise in two
         return none
     # give back the border band only where it continues the breast
     grown = ndi.binary_dilation(mask, iterations=band + 1) & fg

@@ -198,7 +198,8 @@ class ImageCadResult:
     malignant: float  # p(abnormal) x p(malignant | lesion): never above ``abnormal`` with a malignancy model
     findings: tuple[Finding, ...]
     heatmaps: dict[str, Heatmap] = field(default_factory=dict)
-    breast_mask_fraction: float = 0.0
+    #: share of the image the breast mask covers; 0: no breast found, the CAD read nothing (None: not measured)
+    breast_mask_fraction: float | None = None
     seconds: float = 0.0
     #: the region threshold ``findings`` were cut at, and how to cut them again (None: cannot)
     threshold: float | None = None

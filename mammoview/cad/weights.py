@@ -333,6 +333,6 @@ def list_installed(models_dir: Path | str | None = None) -> list[InstalledModel]
             path=where(m),
             exists=isinstance(m.file, str) and bool(m.file) and where(m).is_file(),
             is_default=m.name == default,
-        )  # fmt: skip
+        )
         for m in manifest.models
     ]

@@ -237,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mammoview.cad.device import configure_threads
     from mammoview.cad.pipeline import STEPS, analyse_image
-    from mammoview.cad.preprocess import IMPLANT_NOTE, ImageRefused
+    from mammoview.cad.preprocess import IMPLANT_NOTE, NO_BREAST_NOTE, ImageRefused
     from mammoview.cad.render import write_heatmap_files
     from mammoview.cad.types import Progress
     from mammoview.cad.weights import ModelError, load_model, load_optional
@@ -311,8 +311,10 @@ def run(args: argparse.Namespace) -> int:
                 results[str(path)] = result
                 if result.spacing_estimated:
                     guessed.append(path)
-                # what the reader warned about (e.g. not MG, a raw FOR PROCESSING image) and what the CAD notes
-                notes = [*image.info.warnings, *([IMPLANT_NOTE] if result.implant else [])]
+                # what the reader warned about (e.g. not MG, a raw FOR PROCESSING image) and what the CAD notes (the
+                # JSON keeps its fixed schema: scores 0 and no finding where no breast was found, said here only)
+                notes = [*image.info.warnings, *([IMPLANT_NOTE] if result.implant else []),
+                         *([NO_BREAST_NOTE] if result.breast_mask_fraction == 0.0 else [])]  # fmt: skip
                 if notes:
                     tqdm.write(f"mammoview detect: {path}: warning: {'; '.join(notes)}", file=sys.stderr)
             except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:

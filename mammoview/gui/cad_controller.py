@@ -53,7 +53,14 @@ from mammoview.gui.read_state import (
 )
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
-from mammoview.gui.score_labels import BreastScoreLabels, exam_text, implant_text, skipped_text, spacing_text
+from mammoview.gui.score_labels import (
+    BreastScoreLabels,
+    exam_text,
+    implant_text,
+    no_breast_text,
+    skipped_text,
+    spacing_text,
+)
 from mammoview.io.model import ImageInfo, MammoImage, PixelSpacing, View
 
 if TYPE_CHECKING:
@@ -599,7 +606,8 @@ class CadController(ReaderActions, QtCore.QObject):
                  else "First read done: CAD has not run yet (Ctrl+R).")  # fmt: skip
         if not locked and self.result is not None:
             state += "\n" + exam_text(self.result)
-            warnings = (skipped_text(self.result), spacing_text(self.result), implant_text(self.result))
+            warnings = (skipped_text(self.result), no_breast_text(self.result), spacing_text(self.result),
+                        implant_text(self.result))  # fmt: skip
             state += "".join(f"\n{w}" for w in warnings if w)
         self.dock.set_locked(locked or bool(why_not), state)
         self.dock.model_label.setText(model_text(self.model_info, why_not))

@@ -107,6 +107,17 @@ def implant_text(result: StudyCadResult) -> str:
     )
 
 
+def no_breast_text(result: StudyCadResult) -> str:
+    """A warning for the views in which the CAD found no breast (its scores of 0 there are no normal reading)."""
+    empty = [r for r in result.images if r.breast_mask_fraction == 0.0]
+    if not empty:
+        return ""
+    return (
+        f"No breast found in {_labels(empty)} (an empty field, a blank exposure, a label or a marker only): the CAD "
+        "read nothing there; its scores of 0 are no normal reading."
+    )
+
+
 _SEPARATOR, _BREAK = " · ", "\n"
 
 

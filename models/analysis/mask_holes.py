@@ -1,11 +1,14 @@
-"""How much of the breast mask's component is enclosed holes: real mammograms against detector noise.
+"""The breast mask's rule against detector noise: the holes of real breasts against those of noise fields.
 
-    .venv/bin/python models/analysis/mask_holes.py [--data DIR]
+    .venv/bin/python models/analysis/mask_holes.py [--data DIR] [--every N]
 
-`breast_mask` refuses a component whose enclosed holes are more than ``MAX_HOLE_SHARE`` of its filled region with no
-hole holding half of them (Otsu splitting detector noise in two makes such a sponge).  This prints the hole shares
-on every CBIS-DDSM and mini-MIAS image at the detector's 0.3 mm, on crops of their middle rows (chest wall to
-skin, the breast filling the field: where a contrast rule had refused real breasts), and on synthetic noise fields.
+`breast_mask` refuses a component that `is_noise`: its enclosed holes more than ``MAX_HOLE_SHARE`` of its filled
+region, no hole holding half of them, and more than ``MIN_HOLES_PER_KPX`` holes per 1000 pixels (Otsu splitting
+detector noise in two makes such a sponge).  This prints the hole statistics and how many would be refused on every
+CBIS-DDSM and mini-MIAS image at the detector's 0.3 mm, on crops of their middle rows (chest wall to skin), on
+crops of the breast's interior (60 x 60 and 120 x 80 mm, every N-th image) read as they are and magnified x1.8 (as a
+magnification or spot view shows tissue filling the field: where the hole share alone refused real breasts), and
+on synthetic noise fields at 0.3, 0.6 and 1.5 mm.
 """
 
 from __future__ import annotations
@@ -16,41 +19,56 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from mammoview.cad.preprocess import MAX_HOLE_SHARE, breast_mask, hole_shares, largest_component, resample
+from mammoview.cad.preprocess import breast_mask, hole_stats, is_noise, largest_component, resample
 from mammoview.training.patches import load_presentation
 from mammoview.training.sources import cbis_images, mias_images
 
+Row = tuple[str, tuple[float, float, float]]
 
-def component(image: np.ndarray, px: float = 0.3, border_mm: float = 3.0) -> np.ndarray:
-    """The largest foreground component as `breast_mask` labels it, before its breast checks."""
+
+def stats(image: np.ndarray, px: float = 0.3, border_mm: float = 3.0) -> tuple[float, float, float]:
+    """`hole_stats` of the largest foreground component as `breast_mask` labels it, before its breast checks."""
     found = largest_component(image, px, max(1, round(border_mm / px)))
-    assert found is not None
-    return found[0]
+    return hole_stats(found[0]) if found is not None else (0.0, 1.0, 0.0)
 
 
-def refused(shares: tuple[float, float]) -> bool:
-    return shares[0] > MAX_HOLE_SHARE and shares[1] < 0.5
-
-
-def summary(name: str, rows: list[tuple[str, float, float]]) -> None:
-    share = np.array([r[1] for r in rows])
-    worst = max(rows, key=lambda r: r[1])
-    n_ref = sum(refused((r[1], r[2])) for r in rows)
+def summary(name: str, rows: list[Row]) -> None:
+    share = np.array([r[1][0] for r in rows])
+    per_kpx = np.array([r[1][2] for r in rows])
+    worst = max(rows, key=lambda r: r[1][0])
+    refused = [r[0] for r in rows if is_noise(r[1])]
     print(
-        f"{name:<34}{len(rows):>6}  hole share median {np.median(share):.4f}, max {share.max():.4f} ({worst[0]}), "
-        f"refused {n_ref}"
+        f"{name:<40}{len(rows):>6}  hole share median {np.median(share):.4f} max {share.max():.3f} ({worst[0]}); "
+        f"holes per 1000 px max {per_kpx.max():.1f}; refused {len(refused)} {refused[:3]}"
     )
+
+
+def interior(img: np.ndarray, mask: np.ndarray, h_mm: float, w_mm: float, px: float = 0.3) -> np.ndarray | None:
+    """A crop of ``h_mm`` x ``w_mm`` of the breast's interior (all inside the mask), or None when none fits."""
+    h, w = round(h_mm / px), round(w_mm / px)
+    inside = ndi.binary_erosion(mask, iterations=3)
+    ys, xs = np.nonzero(inside)
+    if ys.size == 0:
+        return None
+    cy, cx = int(np.median(ys)), int(np.median(xs))
+    y0, x0 = max(0, cy - h // 2), max(0, cx - w // 2)
+    crop_mask = inside[y0 : y0 + h, x0 : x0 + w]
+    if crop_mask.shape != (h, w) or crop_mask.mean() < 0.98:
+        return None
+    return img[y0 : y0 + h, x0 : x0 + w]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=None, help="data folder (default: MAMMOVIEW_DATA or ../shared/data)")
+    ap.add_argument("--every", type=int, default=3, help="interior crops of every N-th image (default 3)")
     args = ap.parse_args()
-    images: list[tuple[str, float, float]] = []
-    crops: list[tuple[str, float, float]] = []
-    for src in cbis_images(args.data) + mias_images(args.data):
+    images: list[Row] = []
+    middle: list[Row] = []
+    inner: dict[str, list[Row]] = {"interior crops": [], "interior crops magnified x1.8": []}
+    for i, src in enumerate(cbis_images(args.data) + mias_images(args.data)):
         img = resample(load_presentation(src.path), src.spacing, 0.3)
-        images.append((src.image_id, *hole_shares(component(img))))
+        images.append((src.image_id, stats(img)))
         full = breast_mask(img, 0.3)
         ys, xs = np.nonzero(full)
         if ys.size == 0:
@@ -58,20 +76,33 @@ def main() -> None:
         h = ys.max() - ys.min()
         for f in (0.25, 0.35):
             crop = img[ys.min() + int(f * h) : ys.max() - int(f * h), xs.min() : xs.max() + 1]
-            crops.append((f"{src.image_id} middle {1 - 2 * f:.0%}", *hole_shares(component(crop))))
+            middle.append((f"{src.image_id} middle {1 - 2 * f:.0%}", stats(crop)))
+        if i % args.every:
+            continue
+        for h_mm, w_mm in ((60.0, 60.0), (120.0, 80.0)):
+            crop = interior(img, full, h_mm, w_mm)
+            if crop is None:
+                continue
+            name = f"{src.image_id} {h_mm:.0f}x{w_mm:.0f} mm"
+            inner["interior crops"].append((name, stats(crop)))
+            magnified = resample(crop, (0.3, 0.3), 0.3 / 1.8)  # the same tissue at 1.8x: read at 0.3 mm as a mag view
+            inner["interior crops magnified x1.8"].append((name, stats(magnified)))
     summary("CBIS-DDSM + mini-MIAS images", images)
-    summary("their middle rows (breast fills)", crops)
+    summary("their middle rows (breast fills)", middle)
+    for name, rows in inner.items():
+        summary(name, rows)
     rng = np.random.default_rng(0)
-    noise: list[tuple[str, float, float]] = []
-    for sd in (0.01, 0.03):
-        field = np.clip(rng.normal(0.05, sd, (800, 500)), 0, 1).astype(np.float32)
-        noise.append((f"white noise sd {sd}", *hole_shares(component(field))))
-    for sigma in (2.0, 4.0):
-        field = ndi.gaussian_filter(rng.normal(0, 1, (800, 500)), sigma).astype(np.float32)
-        noise.append((f"noise correlated over {sigma * 0.3:.1f} mm", *hole_shares(component(field))))
-    for name, share, largest in noise:
-        verdict = refused((share, largest))
-        print(f"{name:<34}hole share {share:.3f}, largest hole {largest:.3f} of the holes, refused {verdict}")
+    noise: list[Row] = []
+    for px in (0.3, 0.6, 1.5):
+        shape = (int(240 / px), int(160 / px))
+        field = np.clip(rng.normal(0.05, 0.01, shape), 0, 1).astype(np.float32)
+        noise.append((f"white noise at {px} mm", stats(field, px)))
+        field = ndi.gaussian_filter(rng.normal(0, 1, shape), 1.2 / px / 2).astype(np.float32)
+        noise.append((f"noise correlated over 0.6 mm at {px} mm", stats(field, px)))
+    for name, (share, largest, per_kpx) in noise:
+        verdict = is_noise((share, largest, per_kpx))
+        print(f"{name:<40}hole share {share:.3f}, largest {largest:.3f} of the holes, {per_kpx:.1f} per 1000 px, "
+              f"refused {verdict}")  # fmt: skip
 
 
 if __name__ == "__main__":
