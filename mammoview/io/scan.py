@@ -126,17 +126,22 @@ def scan_paths(
     infos: list[ImageInfo] = []
     errors: list[LoadError] = []
     seen: set[Path] = set()
+    passed_over: dict[Path, NotAnImage] = {}  # non-images met inside a folder, said if also named by themselves
 
     def add(path: Path, in_folder: bool = False) -> bool:
         """Read ``path``; False when it was already read (through another argument, folder or link)."""
         key = Path(os.path.realpath(path))  # (Path.resolve raises on a symlink loop before Python 3.13)
         if key in seen:
+            if not in_folder and (err := passed_over.pop(key, None)) is not None:
+                errors.append(err)  # named by itself after a folder holding it: it is reported, as when named alone
             return False
         seen.add(key)
         try:
             infos.append(read_info(path, spacing))
         except NotAnImage as err:  # e.g. a CAD SR exported beside the images: part of the study folder
-            if not in_folder:
+            if in_folder:
+                passed_over[key] = err
+            else:
                 errors.append(err)
         except LoadError as err:
             errors.append(err)

@@ -316,6 +316,12 @@ def test_dicom_objects_without_pixels_skipped_in_folders_named_when_asked(write_
     assert not scan.images and all(isinstance(e, NotAnImage) for e in scan.errors)
     assert_one_line(scan.errors[0], sr, "not an image: a DICOM structured report", "1.2.840.10008.5.1.4.1.1.88.33")
     assert_one_line(scan.errors[1], pr, "not an image: a DICOM presentation state")
+    # named by itself after a folder holding it (`detect folder/ folder/report.dcm`): still said (it was dropped,
+    # the folder having marked it as read); the folder's images as before
+    scan = scan_paths([tmp_path, sr])
+    assert [i.path for i in scan.images] == [image] and [e.path for e in scan.errors] == [sr]
+    scan = scan_paths([sr, tmp_path])  # the other order: the same
+    assert [i.path for i in scan.images] == [image] and [e.path for e in scan.errors] == [sr]
     image.unlink()
     (err,) = scan_paths([tmp_path]).errors
     assert err.path == tmp_path and err.reason == "no image files in this folder"
