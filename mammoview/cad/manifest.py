@@ -230,7 +230,7 @@ def read_manifest(models_dir: Path | str | None = None) -> Manifest:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         models = tuple(ModelEntry.from_dict(m) for m in raw.get("models", []))
-    except (OSError, ValueError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:  # (JSON nested too deep)
         raise ModelError(path, f"unreadable manifest ({exc})") from exc
     names = [m.name for m in models]
     twice = next((n for n in names if names.count(n) > 1), None)

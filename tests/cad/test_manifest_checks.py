@@ -123,3 +123,16 @@ def test_an_entry_of_an_unknown_task_is_listed_as_malformed(tmp_path, capsys):
     _rewrite(tmp_path, task="nonsense")
     assert main(["models", "--models-dir", str(tmp_path)]) == 0
     assert "task 'nonsense' unknown" in capsys.readouterr().out
+
+
+def test_a_manifest_nested_too_deep_is_an_error_naming_it(tmp_path, capsys):
+    """JSON nested deeper than Python's recursion limit (a damaged or hostile file): `mammoview models` said only
+    "error: maximum recursion depth exceeded while decoding a JSON array", naming no file."""
+    from mammoview.cli import main
+
+    (tmp_path / MANIFEST).write_text('{"models": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(ModelError, match="unreadable manifest") as err:
+        read_manifest(tmp_path)
+    assert MANIFEST in str(err.value)
+    assert main(["models", "--models-dir", str(tmp_path)]) == 1
+    assert MANIFEST in capsys.readouterr().err
