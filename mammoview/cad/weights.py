@@ -128,7 +128,20 @@ def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Mod
         entry.calibration  # noqa: B018
     except ValueError as exc:
         raise ModelError(path, str(exc)) from exc
+    if (why := _crop_geometry_problem(entry, int(getattr(model, "feature_stride", 1)))) is not None:
+        raise ModelError(path, f"malformed manifest entry {entry.name!r}: {why}")
     return model
+
+
+def _crop_geometry_problem(entry: ModelEntry, stride: int) -> str | None:
+    """Why the entry's patch and context leave the network nothing to classify (None: they do not): a hand edit such
+    as ``patch_size`` 1 failed every image mid-study ("input (33, 33) leaves no centre"), blaming the image."""
+    context = entry.extra.get("context_px", 0)
+    if not isinstance(context, int) or isinstance(context, bool) or context < 0 or context % stride:
+        return f"context_px must be a whole multiple of the network's {stride} px stride, got {context!r}"
+    if entry.patch_size < stride:
+        return f"patch_size {entry.patch_size} px is less than one {stride} px cell of the network: nothing to classify"
+    return None
 
 
 def load_weights(model: nn.Module, path: Path, sha256: str) -> None:

@@ -75,3 +75,22 @@ def test_weights_holding_nan_are_refused_naming_the_file(tmp_path, bad):
     with pytest.raises(ModelError, match="NaN or infinite") as err:
         load_model(models_dir=tmp_path, device="cpu")
     assert saved.file in str(err.value) and key in str(err.value)
+
+
+def test_an_optional_stage_whose_patch_leaves_no_centre_is_refused_at_load(tmp_path):
+    """A verifier or malignancy entry with ``patch_size`` 1 (which the entry's own check accepts) loaded, then failed
+    every image ("input (33, 33) leaves no centre after 16 px of context": the image was blamed, the viewer showed
+    "CAD failed"); now it is refused at load naming the entry, so the stage is skipped with that reason."""
+    from mammoview.cad.weights import load_optional
+
+    _save(tmp_path)
+    _save(tmp_path, "test-malignancy", task="malignancy")
+    _edit(tmp_path, "test-malignancy", patch_size=1, context_px=16)
+    with pytest.raises(ModelError, match="patch_size 1 px is less than one") as err:
+        load_optional("malignancy", tmp_path, "cpu")
+    assert MANIFEST in str(err.value) or "test-malignancy" in str(err.value)
+    _edit(tmp_path, "test-malignancy", patch_size=64, context_px=5)
+    with pytest.raises(ModelError, match="context_px must be a whole multiple"):
+        load_optional("malignancy", tmp_path, "cpu")
+    _edit(tmp_path, "test-malignancy", patch_size=64, context_px=16)
+    assert load_optional("malignancy", tmp_path, "cpu") is not None
