@@ -609,5 +609,8 @@ class CadController(ReaderActions, QtCore.QObject):
             warnings = (skipped_text(self.result), no_breast_text(self.result), spacing_text(self.result),
                         implant_text(self.result))  # fmt: skip
             state += "".join(f"\n{w}" for w in warnings if w)
+            # an installed density or malignancy model that could not be loaded: the result has no density / the
+            # detector's own malignancy, which the reader should know (it was only in the log)
+            state += "".join(f"\n{why[0].upper()}{why[1:]}." for why in self.runner.provider.not_used.values())
         self.dock.set_locked(locked or bool(why_not), state)
         self.dock.model_label.setText(model_text(self.model_info, why_not))

@@ -108,13 +108,18 @@ def load_task(choice: ModelChoice, task: str) -> LoadedModel | None:
 
     None when none is installed; a broken one is logged and skipped: the CAD runs without it.
     """
+    return load_task_or_why(choice, task)[0]
+
+
+def load_task_or_why(choice: ModelChoice, task: str) -> tuple[LoadedModel | None, str | None]:
+    """:func:`load_task`, and why an installed one is not used (None: it is, or none is installed)."""
     from mammoview.cad.weights import ModelError, default_models_dir, load_optional
 
     try:
-        return load_optional(task, Path(choice.models_dir or default_models_dir()).resolve(), choice.device)
+        return load_optional(task, Path(choice.models_dir or default_models_dir()).resolve(), choice.device), None
     except (ModelError, ValueError) as exc:
         log.warning("%s model not used: %s", task, exc)
-        return None
+        return None, f"{task} model not used: {exc}"
 
 
 def load_density(choice: ModelChoice) -> LoadedModel | None:
@@ -139,20 +144,30 @@ class ModelProvider:
         self._error: CadUnavailable | None = None
         self._density: tuple[LoadedModel | None] | None = None  # (model or None) once looked for
         self._malignancy: tuple[LoadedModel | None] | None = None
+        #: why an installed optional model (density, malignancy) is not used, by task: said in the CAD panel
+        self.not_used: dict[str, str] = {}
 
     def density(self) -> LoadedModel | None:
         """The density model, looked for once (blocking; never call from the GUI thread)."""
         with self._lock:
             if self._density is None:
-                self._density = (load_density(self.choice),)
+                self._density = (self._optional("density"),)
             return self._density[0]
 
     def malignancy(self) -> LoadedModel | None:
         """The second-stage malignancy model, looked for once (blocking; never call from the GUI thread)."""
         with self._lock:
             if self._malignancy is None:
-                self._malignancy = (load_task(self.choice, "malignancy"),)
+                self._malignancy = (self._optional("malignancy"),)
             return self._malignancy[0]
+
+    def _optional(self, task: str) -> LoadedModel | None:
+        model, why = load_task_or_why(self.choice, task)
+        if why is None:
+            self.not_used.pop(task, None)
+        else:
+            self.not_used[task] = why
+        return model
 
     def get(self) -> LoadedModel:
         """The loaded model (blocking; never call from the GUI thread)."""
@@ -175,6 +190,7 @@ class ModelProvider:
             if loader is not None:
                 self._loader = loader
             self._model, self._error, self._density, self._malignancy = None, None, None, None
+            self.not_used = {}
 
 
 class CadWorker(QtCore.QObject):
