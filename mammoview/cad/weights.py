@@ -130,6 +130,12 @@ def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Mod
         raise ModelError(path, str(exc)) from exc
     if (why := _crop_geometry_problem(entry, int(getattr(model, "feature_stride", 1)))) is not None:
         raise ModelError(path, f"malformed manifest entry {entry.name!r}: {why}")
+    if entry.task == "density":  # its canvas: read at every CAD run, whose whole study failed without one
+        value = entry.extra.get("canvas_px")
+        if not (isinstance(value, (list, tuple)) and len(value) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):  # fmt: skip
+            raise ModelError(path, f"malformed manifest entry {entry.name!r}: a density model needs canvas_px "
+                                   f"[rows, cols] (whole pixels), got {value!r}")  # fmt: skip
     return model
 
 
@@ -314,7 +320,13 @@ def save_model(
     default = entry.name if make_default or not old.default else old.default
     doc = {"default": default, "models": [m.to_dict() for m in [*others, done]]}
     atomic_write_text(root / MANIFEST, json.dumps(doc, indent=2) + "\n")
-    if replaced and replaced.file != fname and all(m.file != replaced.file for m in others):
+    if (
+        replaced
+        and isinstance(replaced.file, str)
+        and replaced.file
+        and replaced.file != fname
+        and all(m.file != replaced.file for m in others)
+    ):  # (a hand edit may have left no file name)
         with contextlib.suppress(OSError):
             (root / replaced.file).unlink()
     return done

@@ -611,6 +611,9 @@ class CadController(ReaderActions, QtCore.QObject):
             state += "".join(f"\n{w}" for w in warnings if w)
             # an installed density or malignancy model that could not be loaded: the result has no density / the
             # detector's own malignancy, which the reader should know (it was only in the log)
-            state += "".join(f"\n{why[0].upper()}{why[1:]}." for why in self.runner.provider.not_used.values())
+            # (only beside a result made without that model: the reason is of the last look, maybe for another study)
+            lacks = {"density": self.result.density_model is None, "malignancy": self.result.malignancy_model is None}
+            reasons = dict(self.runner.provider.not_used)  # (a copy: a worker thread may change it)
+            state += "".join(f"\n{why[0].upper()}{why[1:]}." for task, why in reasons.items() if lacks.get(task, True))
         self.dock.set_locked(locked or bool(why_not), state)
         self.dock.model_label.setText(model_text(self.model_info, why_not))

@@ -242,9 +242,9 @@ def operating_points(model: ModelInfo | None) -> list[tuple[str, float, str]]:
 def model_text(info: ModelInfo | None, unavailable: str | None) -> str:
     """The dock's model line: name, version and short hash, or why CAD is unavailable."""
     if unavailable:
-        return f"<b>CAD unavailable</b>: {unavailable}"
+        return f"<b>CAD unavailable</b>: {html.escape(unavailable, quote=False)}"  # (a path may hold < or &)
     if info is None:
         return "CAD model: loading…"
     verifier = f" + verified by {info.verifier.tag}" if info.verifier is not None else ""
-    not_used = "".join(f"<br><b>{html.escape(why)}</b>" for why in info.not_used)
+    not_used = "".join(f"<br><b>{html.escape(why, quote=False)}</b>" for why in info.not_used)
     return f"CAD model: <b>{info.name}</b> {info.version} ({info.sha256[:8]}){verifier} — research use only{not_used}"

@@ -73,6 +73,9 @@ class CadRunner(QtCore.QObject):
     def reload(self, loader: Callable[[], LoadedModel] | None = None) -> None:
         """Forget the model (and use ``loader`` if given), then look for it again."""
         self.provider.reset(loader=loader)
+        # the results of this session were made with the models as they were (a density, malignancy or verifier
+        # model fixed or replaced since has the detector's sha256): Run CAD computes them again
+        self.cache.clear()
         self.unavailable, self.model_info = None, None
         self.modelChanged.emit()
         self.probe()

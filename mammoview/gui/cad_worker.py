@@ -189,8 +189,8 @@ class ModelProvider:
                 self.choice = choice
             if loader is not None:
                 self._loader = loader
+            # (not_used is kept: it explains the result on screen, made before; the next look replaces it)
             self._model, self._error, self._density, self._malignancy = None, None, None, None
-            self.not_used = {}
 
 
 class CadWorker(QtCore.QObject):

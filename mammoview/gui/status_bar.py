@@ -18,6 +18,7 @@ class ElidingStatusBar(QtWidgets.QStatusBar):
         super().__init__(parent)
         self._full = ""
         self._until: float | None = None  # monotonic deadline of a temporary message
+        self._shown = ""  # what this bar last painted for ``_full`` (another text came through Qt's own path)
         self.messageChanged.connect(self._cleared)
 
     def room(self) -> int:
@@ -45,12 +46,16 @@ class ElidingStatusBar(QtWidgets.QStatusBar):
     def _show(self, timeout: int) -> None:
         shown = self.fontMetrics().elidedText(self._full, QtCore.Qt.TextElideMode.ElideRight, self.room())
         self.setToolTip(self._full if shown != self._full else "")
+        self._shown = shown
         super().showMessage(shown, timeout)
 
     def _cleared(self, text: str) -> None:
         """The message went (its timeout, ``clearMessage``): so does its full text."""
         if not text:
-            self._full, self._until = "", None
+            self._full, self._until, self._shown = "", None, ""
+            self.setToolTip("")
+        elif text != self._shown:  # a status tip (QMainWindow calls the C++ showMessage): it is the message now
+            self._full, self._until, self._shown = text, None, text
             self.setToolTip("")
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
