@@ -59,11 +59,13 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f"mammoview ensemble: {exc}", file=sys.stderr)
         return 2
-    acc = entry.metrics.get("lesion_vs_normal", {}).get("accuracy", float("nan"))
-    auc = entry.metrics.get("lesion_vs_normal_auc", float("nan"))
+    from mammoview.training.report import fmt
+
+    acc = entry.metrics.get("lesion_vs_normal", {}).get("accuracy")
+    auc = entry.metrics.get("lesion_vs_normal_auc")  # None when undefined (one class in the validation split)
     print(
         f"{entry.name}: mean of {entry.arch_kwargs['n']} {entry.arch_kwargs['arch']} networks; "
-        f"validation lesion vs normal acc {acc:.4f} AUC {auc:.4f}"
+        f"validation lesion vs normal acc {fmt(acc, 4)} AUC {fmt(auc, 4)}"
     )
     print(f"installed {entry.name} -> {args.install_to / entry.file}")
     return 0

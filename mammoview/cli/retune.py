@@ -59,7 +59,13 @@ def run(args: argparse.Namespace) -> int:
             print("mammoview retune: give --finding-threshold or --threshold-from, not both", file=sys.stderr)
             return 2
         doc = json.loads(args.threshold_from.read_text())
-        threshold = float(doc["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])
+        at = (((doc.get("detection") or {}).get("froc") or {}).get("cbis_mass") or {}).get("threshold_at") or {}
+        if at.get("1") is None:  # no detection level (--no-detect), or no threshold keeps <= 1 FP/image (null)
+            print(f"mammoview retune: {args.threshold_from} has no threshold of 1 false positive per image "
+                  "(detection.froc.cbis_mass.threshold_at.1: an evaluation without detect, or one whose strictest "
+                  "finding already made more); give --finding-threshold", file=sys.stderr)  # fmt: skip
+            return 2
+        threshold = float(at["1"])
         model = doc.get("model") or {}  # what was evaluated: checked as a curve's is
         evaluated = {k: model.get(k) for k in ("name", "version", "sha256", "test_time_flip", "map_windows_px",
                                                "patch_size", "verifier")}  # fmt: skip

@@ -386,20 +386,22 @@ def run(args: argparse.Namespace) -> int:
             command=command,
             overwrite=args.overwrite,
         )
+    from mammoview.training.report import fmt
+
     m = validation_metrics(summary)
     print(
         f"{cfg.arch}: {summary['epochs_run']} epochs in {summary['minutes']:.1f} min, stopped by "
-        f"{summary['stopped']}; best epoch {summary['best_epoch']} ({cfg.monitor} {summary['best_monitor']:.4f})"
+        f"{summary['stopped']}; best epoch {summary['best_epoch']} ({cfg.monitor} {fmt(summary['best_monitor'], 4)})"
     )
-    if m:
+    if m:  # an undefined value (None here: NaN in metrics.json) prints n/a, never stops the install below
         lvn = m["lesion_vs_normal"]
         print(
-            f"  lesion vs normal: acc {lvn['accuracy']:.4f} precision {lvn['precision']:.4f} "
-            f"recall {lvn['recall']:.4f} AUC {m['lesion_vs_normal_auc']:.4f}"
+            f"  lesion vs normal: acc {fmt(lvn['accuracy'], 4)} precision {fmt(lvn['precision'], 4)} "
+            f"recall {fmt(lvn['recall'], 4)} AUC {fmt(m['lesion_vs_normal_auc'], 4)}"
         )
         print(
-            f"  mass vs calc AUC {m['mass_vs_calcification_auc']}; benign vs malignant AUC "
-            f"{m['benign_vs_malignant_auc']}; 3-way balanced acc {m['three_way_balanced_accuracy']:.4f}"
+            f"  mass vs calc AUC {fmt(m['mass_vs_calcification_auc'], 4)}; benign vs malignant AUC "
+            f"{fmt(m['benign_vs_malignant_auc'], 4)}; 3-way balanced acc {fmt(m['three_way_balanced_accuracy'], 4)}"
         )
     if args.install_to is not None:
         entry = install_run(args.out, summary, args.name or f"mammoview-{cfg.arch}", args.install_to, options)

@@ -259,7 +259,9 @@ def evaluate_patches(
         x, _, _ = ps.arrays(idx)
         probs[idx] = patch_probabilities(module, x, device, opts.batch_size, ps.context_of(size))
     mal = [None if np.isnan(m) else bool(m) for m in ps.malignant[val]]
-    out = patch_metrics(probs[val], list(ps.labels[val]), mal, list(ps.sources[val]), opts.threshold)
+    # patient-level intervals: a patient's jittered patches of one lesion are not independent samples
+    out = patch_metrics(probs[val], list(ps.labels[val]), mal, list(ps.sources[val]), opts.threshold,
+                        patients=list(ps.patients[val]))  # fmt: skip
     out["n_patients"] = len(set(ps.patients[val].tolist()))
     out["three_way"]["notes"] += notes
     # for the plots only; dropped before writing metrics.json

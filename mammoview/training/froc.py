@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from mammoview.training.metrics import AucResult, roc_auc
+from mammoview.training.metrics import AucResult, patient_bootstrap_ci, roc_auc
 from mammoview.training.sources import Lesion, SourceImage
 
 FloatArray = npt.NDArray[np.float64]
@@ -290,25 +290,31 @@ def score_detections(
     def score(e: Mapping[str, Any], key: str) -> float:
         return float(e["scores"][key])
 
-    groups: dict[str, list[tuple[bool, float]]] = {
-        "abnormal_mias": [(s.abnormal, score(e, "abnormal")) for s, e in pairs if s.source == "mias"],
+    # (label, score, patient) per image: the patient for the interval (two views of a breast are not independent)
+    groups: dict[str, list[tuple[bool, float, str]]] = {
+        "abnormal_mias": [(s.abnormal, score(e, "abnormal"), s.patient) for s, e in pairs if s.source == "mias"],
         "malignant_cbis": [
-            (bool(s.malignant), score(e, "malignant"))
+            (bool(s.malignant), score(e, "malignant"), s.patient)
             for s, e in pairs
             if s.source == "cbis" and s.malignant is not None
         ],
         "malignant_mias": [
-            (bool(s.malignant), score(e, "malignant"))
+            (bool(s.malignant), score(e, "malignant"), s.patient)
             for s, e in pairs
             if s.source == "mias" and s.abnormal and s.malignant is not None
         ],
     }
     groups["malignant_all"] = groups["malignant_cbis"] + groups["malignant_mias"]
     roc_inputs = {
-        k: (np.array([y for y, _ in v], dtype=bool), np.array([s for _, s in v], dtype=np.float64))
+        k: (np.array([r[0] for r in v], dtype=bool), np.array([r[1] for r in v], dtype=np.float64))
         for k, v in groups.items()
     }
-    image_auc = {k: roc_auc(*v) for k, v in roc_inputs.items()}
+    image_auc = {}
+    for k, (y, sc) in roc_inputs.items():
+        a = roc_auc(y, sc)
+        image_auc[k] = (
+            a if math.isnan(a.auc) else replace(a, ci95=patient_bootstrap_ci(y, sc, [r[2] for r in groups[k]]))
+        )
 
     def case(s: SourceImage, e: Mapping[str, Any]) -> FrocCase:
         return FrocCase(s.image_id, s.lesions, marks_from_json(e.get("findings", [])))

@@ -97,6 +97,40 @@ def roc_auc(y_true: ArrayLike, scores: ArrayLike) -> AucResult:
     return AucResult(auc, n_pos, n_neg, ci95=_hanley_mcneil_ci(auc, n_pos, n_neg))
 
 
+def patient_bootstrap_ci(
+    y_true: ArrayLike, scores: ArrayLike, groups: ArrayLike, n_boot: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """95 % percentile interval of the ROC AUC, resampling whole ``groups`` (patients) with replacement.
+
+    Samples of one patient are not independent (several jittered patches of one mass, two views of one
+    breast): the Hanley-McNeil interval, which counts every sample as independent, is then too narrow.
+    NaN when a class is empty or no resample holds both classes.
+    """
+    y = _binary_labels(y_true)
+    s = _scores(scores, y.shape[0])
+    g = np.asarray(groups, dtype=object).ravel()
+    if g.shape[0] != y.shape[0]:
+        raise ValueError(f"{g.shape[0]} groups for {y.shape[0]} labels")
+    if not y.any() or y.all():
+        return (math.nan, math.nan)
+    _, inverse = np.unique(g.astype(str), return_inverse=True)
+    members = [np.flatnonzero(inverse == k) for k in range(int(inverse.max()) + 1)]
+    rng = np.random.default_rng(seed)
+    aucs = []
+    for _ in range(n_boot):
+        take = np.concatenate([members[k] for k in rng.integers(0, len(members), len(members))])
+        yt = y[take]
+        n_pos = int(yt.sum())
+        if n_pos == 0 or n_pos == yt.size:
+            continue
+        ranks = rankdata(s[take], method="average")
+        aucs.append((float(ranks[yt].sum()) - n_pos * (n_pos + 1) / 2.0) / (n_pos * (yt.size - n_pos)))
+    if not aucs:
+        return (math.nan, math.nan)
+    lo, hi = np.percentile(aucs, [2.5, 97.5])
+    return (float(lo), float(hi))
+
+
 def _hanley_mcneil_ci(auc: float, n_pos: int, n_neg: int) -> tuple[float, float]:
     if auc in (0.0, 1.0):
         # the approximation's variance is 0 there: a [1, 1] interval from 3 cases would
@@ -221,6 +255,7 @@ def patch_metrics(
     malignant: Sequence[bool | None],
     sources: Sequence[str] | None = None,
     threshold: float = 0.5,
+    patients: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """All patch-level metrics of one model on one set of labelled patches.
 
@@ -238,6 +273,10 @@ def patch_metrics(
         ``cbis`` / ``mias`` / ``magic5`` per patch: adds ``by_source`` breakdowns.
     threshold : float
         A patch is called a lesion when ``1 - p_normal >= threshold``.
+    patients : sequence of str, optional
+        The patient of each patch: the AUCs' ``ci95`` is then a patient-level bootstrap
+        (:func:`patient_bootstrap_ci`) instead of Hanley-McNeil, which ignores that a patient's
+        patches are correlated.
 
     Returns
     -------
@@ -251,17 +290,37 @@ def patch_metrics(
     lab = np.asarray(labels, dtype=object)
     if p.ndim != 2 or p.shape[1] < 4 or p.shape[0] != lab.shape[0] or len(malignant) != lab.shape[0]:
         raise ValueError(f"probs {p.shape} must be (N, 4) for N = {lab.shape[0]} labels and pathologies")
-    out = _patch_block(p, lab, np.asarray(malignant, dtype=object), threshold)
+    pat = None if patients is None else np.asarray(patients, dtype=object)
+    if pat is not None and pat.shape[0] != lab.shape[0]:
+        raise ValueError(f"{pat.shape[0]} patients for {lab.shape[0]} labels")
+    out = _patch_block(p, lab, np.asarray(malignant, dtype=object), threshold, pat)
     if sources is not None:
         src = np.asarray(sources, dtype=object)
         out["by_source"] = {
-            str(s): _patch_block(p[src == s], lab[src == s], np.asarray(malignant, dtype=object)[src == s], threshold)
+            str(s): _patch_block(
+                p[src == s],
+                lab[src == s],
+                np.asarray(malignant, dtype=object)[src == s],
+                threshold,
+                None if pat is None else pat[src == s],
+            )
             for s in sorted(set(src.tolist()))
         }
     return out
 
 
-def _patch_block(p: FloatArray, lab: npt.NDArray[Any], mal: npt.NDArray[Any], threshold: float) -> dict[str, Any]:
+def _auc(y: ArrayLike, s: ArrayLike, groups: npt.NDArray[Any] | None) -> dict[str, Any]:
+    """:func:`roc_auc` as a dict; with ``groups`` its interval is the patient-level bootstrap."""
+    d = roc_auc(y, s).to_dict()
+    if groups is not None and not math.isnan(d["auc"]):
+        d["ci95"] = list(patient_bootstrap_ci(y, s, groups))
+        d["ci95_method"] = "patient bootstrap"
+    return d
+
+
+def _patch_block(
+    p: FloatArray, lab: npt.NDArray[Any], mal: npt.NDArray[Any], threshold: float, pat: npt.NDArray[Any] | None = None
+) -> dict[str, Any]:
     lesion = lab != "normal"
     p_abnormal = 1.0 - p[:, 0]
     known3 = np.isin(lab, CLASSES)
@@ -281,8 +340,8 @@ def _patch_block(p: FloatArray, lab: npt.NDArray[Any], mal: npt.NDArray[Any], th
         "three_way": three,
         "lesion_vs_normal": binary,
         "auc": {
-            "lesion_vs_normal": roc_auc(lesion, p_abnormal).to_dict(),
-            "mass_vs_calcification": roc_auc(lab[mc] == "mass", p_mass).to_dict(),
-            "benign_vs_malignant": roc_auc(mal[path].astype(bool), p[path, 3]).to_dict(),
+            "lesion_vs_normal": _auc(lesion, p_abnormal, pat),
+            "mass_vs_calcification": _auc(lab[mc] == "mass", p_mass, None if pat is None else pat[mc]),
+            "benign_vs_malignant": _auc(mal[path].astype(bool), p[path, 3], None if pat is None else pat[path]),
         },
     }

@@ -127,7 +127,12 @@ def metrics_report(metrics: Mapping[str, Any]) -> str:
         headers += ["AUC lesion vs normal", "AUC mass vs calc", "AUC benign vs malignant"]
         out.append(markdown_table(headers, _patch_rows(patch)))
         thr = fmt(_get(patch, "lesion_vs_normal", "threshold"), 2)
-        out += ["", f"Lesion = 1 - p(normal) >= {thr}; AUC with its Hanley-McNeil 95 % interval.", ""]
+        out += [
+            "",
+            f"Lesion = 1 - p(normal) >= {thr}; AUC with its 95 % interval (patient bootstrap; "
+            "Hanley-McNeil in evaluations before 2026-12-06 evening).",
+            "",
+        ]
         out.append(_confusion_block(_get(patch, "three_way", "confusion"), _get(patch, "three_way", "classes")))
         out += ["", _confusion_block(_get(patch, "lesion_vs_normal", "confusion"), ["normal", "lesion"])]
     det = metrics.get("detection")

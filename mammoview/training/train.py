@@ -199,6 +199,14 @@ def train(
     tr = ps.split("train")
     tr = tr[ps.y[tr] >= 0]
     va = ps.split("val")
+    if tr.size == 0:
+        raise ValueError(f"{patches_dir}: no training patches (--val-fraction 1?); cut the patch set again")
+    if not np.any(ps.y[va] >= 0):
+        # nothing to validate on: every epoch's monitor would read 0, epoch 1 would be kept and installed
+        raise ValueError(
+            f"{patches_dir}: no validation patches (split.json has no validation patient with patches: "
+            "--val-fraction 0?); early stopping and the kept epoch need them, cut the patch set again"
+        )
     model = create_model(cfg.arch, in_chans=ps.channels, **cfg.arch_kwargs)
     model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     aux_head = torch.nn.Linear(int(model.num_features), 3) if cfg.aux_descriptors else None  # training only
