@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mammoview.gui.export_legend import BLOCKS as LEGEND_BLOCKS
 from mammoview.gui.export_legend import LegendInfo, legend_height, paint_legend
 from mammoview.gui.matching import RULE
 from mammoview.gui.read_state import ReadState, image_key, now_iso, study_pseudonym
@@ -263,8 +265,11 @@ def render_picture(window: MainWindow, *, active_only: bool = False, anonymize: 
     """The grabbed layout with the legend band below (device pixels)."""
     shot = grab_shown(window, active_only, anonymize)
     dpr = shot.devicePixelRatio() or 1.0
-    footer = round(legend_height(shot.width() / dpr) * dpr)
-    out = QtGui.QImage(shot.width(), shot.height() + footer, QtGui.QImage.Format.Format_RGB32)
+    # never narrower than the legend's widest block: a narrow picture (an active view of a half-screen window, or
+    # at 200 %) cut the caption, the model's version and the colour bar's end at its right edge
+    width = max(shot.width(), math.ceil(max(LEGEND_BLOCKS) * dpr))
+    footer = round(legend_height(width / dpr) * dpr)
+    out = QtGui.QImage(width, shot.height() + footer, QtGui.QImage.Format.Format_RGB32)
     out.fill(QtGui.QColor("#141414"))
     painter = QtGui.QPainter(out)
     try:
@@ -274,7 +279,7 @@ def render_picture(window: MainWindow, *, active_only: bool = False, anonymize: 
         painter.translate(0, shot.height())
         painter.scale(dpr, dpr)
         views = [pictured_view(window)] if active_only else None
-        paint_legend(painter, shot.width() / dpr, legend_info(window, anonymize, views))
+        paint_legend(painter, width / dpr, legend_info(window, anonymize, views))
     finally:
         painter.end()
     return out

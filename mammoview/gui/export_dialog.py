@@ -83,11 +83,17 @@ class ExportDialog(QtWidgets.QDialog):
         if not chosen.is_absolute():
             chosen = Path(self.window_.settings.value("export/last_dir", str(Path.home()))).expanduser() / chosen
         png, js = export_paths(chosen)
-        if folders := [p for p in (png, js) if p.is_dir()]:
+        try:  # a name too long for the file system (the JSON's is one byte longer than the PNG's) raises here
+            folders = [p for p in (png, js) if p.is_dir()]
+            existing = [p for p in (png, js) if p.exists()]
+        except OSError as exc:
+            self.window_.report_problems("Export failed", [f"{exc.strerror or exc}: choose another file name"],
+                                         critical=True)  # fmt: skip
+            return
+        if folders:
             self.window_.report_problems("Export failed", [f"{p} is a folder: choose another file name"
                                                            for p in folders], critical=True)  # fmt: skip
             return
-        existing = [p for p in (png, js) if p.exists()]
         if existing and not confirm_overwrite(self, existing):
             return  # back to the dialog: the reader picks another name
         self.hide()  # not in the picture

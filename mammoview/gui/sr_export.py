@@ -40,7 +40,11 @@ def export_sr(cad: CadController, path: str | Path | None = None) -> Path | None
     # one SR per DICOM study: several (CBIS-DDSM's views each have their own) are numbered after the chosen name
     targets = [target] if len(parts) == 1 else [target.with_name(f"{target.stem}-{n}{target.suffix}")
                                                 for n in range(1, len(parts) + 1)]  # fmt: skip
-    taken = [str(t) for t in targets if t.exists() and len(targets) > 1]
+    try:  # (a name too long for the file system raises here: "NAME-1.dcm" is two bytes longer than the chosen one)
+        taken = [str(t) for t in targets if t.exists() and len(targets) > 1]
+    except OSError as exc:
+        window.report_problems("DICOM SR not written", [f"{exc.filename}: {exc.strerror or exc}"])
+        return None
     if taken:
         window.report_problems("DICOM SR not written", [f"{t} exists; choose another name." for t in taken])
         return None

@@ -334,7 +334,7 @@ def test_a_hidpi_grab_fills_the_picture_above_the_legend(study, monkeypatch, dpr
     at 200 %, the rest left empty above the legend)."""
     from mammoview.gui import export
 
-    w, h = 300, 200
+    w, h = 400, 200  # (wider than the legend's widest block: a narrower picture is widened for it)
     shot = QtGui.QImage(round(w * dpr), round(h * dpr), QtGui.QImage.Format.Format_RGB32)
     shot.fill(QtGui.QColor("#ffffff"))
     shot.setDevicePixelRatio(dpr)  # what widget.grab().toImage() gives on a HiDPI screen
