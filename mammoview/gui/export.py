@@ -94,6 +94,11 @@ def _write_pair(image: QtGui.QImage, png: Path, doc: dict[str, Any], js: Path, o
             tmps.append(tmp)
         if not image.save(tmps[0]):  # PNG: from the ".png" suffix
             raise OSError(f"could not write {png} (full disk, or no permission to write there?)")
+        fd = os.open(tmps[0], os.O_RDONLY)  # on disk before it is moved into place, as the JSON (a power cut
+        try:  # could otherwise leave an empty picture beside a whole JSON)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         with open(tmps[1], "wb") as fh:
             fh.write((json.dumps(doc, indent=1) + "\n").encode("utf-8"))
             fh.flush()
