@@ -9,7 +9,7 @@ from typing import Any
 
 from mammoview.cad.networks import CadNet, EnsembleNet
 from mammoview.cad.weights import ModelEntry, save_model
-from mammoview.training.checkpoint import load_weights
+from mammoview.training.checkpoint import load_state, load_weights, read_tensors
 
 #: Every source a model may be trained on, with its licence and citation (data README).
 DATA_SOURCES: dict[str, dict[str, str]] = {
@@ -301,6 +301,19 @@ def parse_member(spec: str) -> tuple[Path, str]:
     return Path(run), tag
 
 
+def load_member_weights(run: Path, tag: str, cfg: dict[str, Any], net: CadNet) -> None:
+    """The run's ``tag`` weights into ``net``: for the last epoch of a run with a weight average (``--ema``), the
+    average, which that epoch validated (``last.safetensors`` holds the raw weights, kept to resume training; the
+    best epoch's file is the average already)."""
+    if tag == "last" and float(cfg.get("ema") or 0.0) > 0.0:
+        path = run / "checkpoints" / "last_ema.safetensors"
+        # the AveragedModel's state: the network's under "module.", and its update count
+        state = {k.removeprefix("module."): v for k, v in read_tensors(path).items() if k.startswith("module.")}
+        load_state(net, state, path)
+    else:
+        load_weights(run / "checkpoints" / f"{tag}.safetensors", net)
+
+
 def ensemble_model(members: list[tuple[Path, str]]) -> tuple[EnsembleNet, list[dict[str, Any]]]:
     """The mean of the runs' checkpoints as one :class:`~mammoview.cad.networks.ensemble.EnsembleNet`.
 
@@ -335,7 +348,7 @@ def ensemble_model(members: list[tuple[Path, str]]) -> tuple[EnsembleNet, list[d
         net = create_model(cfg["arch"], in_chans=int(pm.get("channels", 1)), **cfg.get("arch_kwargs", {}))
         if not isinstance(net, CadNet):
             raise ValueError(f"{run}: {cfg['arch']} is not a CAM network")
-        load_weights(run / "checkpoints" / f"{tag}.safetensors", net)
+        load_member_weights(run, tag, cfg, net)
         summaries.append(s)
         nets.append(net.eval())
     cfg0, pm0 = summaries[0]["config"], summaries[0]["patch_manifest"]

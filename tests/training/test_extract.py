@@ -197,7 +197,6 @@ def test_train_and_install_smoke(patch_set, tmp_path):
 
     # the two runs as one averaged model: installed, hash-checked, metrics of its own
     from mammoview.cad.registry import create_model
-    from mammoview.training.checkpoint import load_weights
     from mammoview.training.install import install_ensemble, parse_member
 
     assert parse_member(f"{run}:last") == (run, "last") and parse_member(str(run)) == (run, "best")
@@ -208,7 +207,11 @@ def test_train_and_install_smoke(patch_set, tmp_path):
     assert ens.metrics["lesion_vs_normal"]["accuracy"] is not None
     net = load_model("mammoview-ens", tmp_path / "models", device="cpu").model
     first = load_model("mammoview-test", tmp_path / "models", device="cpu").model  # `run`'s best
-    second = load_weights(tuned / "checkpoints" / "last.safetensors", create_model("paper_cnn", **cfg.arch_kwargs))
+    # `tuned`'s last epoch as validated: its weight average (last.safetensors holds the raw weights, for resuming;
+    # the ensemble took them, unvalidated)
+    second = create_model("paper_cnn", **cfg.arch_kwargs)
+    second.load_state_dict({k.removeprefix("module."): v for k, v in ema.items() if k.startswith("module.")})
+    assert not torch.allclose(second.state_dict()[k], last[k])
     x = torch.randn(1, 1, 96, 96)
     with torch.no_grad():
         torch.testing.assert_close(net(x), 0.5 * (first(x) + second.eval()(x)), rtol=1e-4, atol=1e-5)
