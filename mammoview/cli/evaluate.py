@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mammoview.cli.detect import add_flip_option, add_map_windows_option, device_name, with_map_windows
+from mammoview.cli.detect import add_flip_option, add_map_windows_option, count, device_name, with_map_windows
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,7 +35,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument(
         "--device", type=device_name, default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps"
     )
-    p.add_argument("--max-images", type=int, metavar="N", help="detect on the first N validation images only")
+    p.add_argument("--max-images", type=count(1), metavar="N", help="detect on the first N validation images only")
     p.add_argument(
         "--all-images",
         action="store_true",
@@ -52,8 +52,10 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "no patch level, no timing)",
     )
     p.add_argument("--no-detect", action="store_true", help="patch level only (no detect, no timing)")
-    p.add_argument("--timing-views", type=int, default=20, metavar="N", help="views timed for ms/view (default 20)")
-    p.add_argument("--batch-size", type=int, default=256, metavar="N", help="patches per forward pass")
+    p.add_argument(
+        "--timing-views", type=count(0), default=20, metavar="N", help="views timed for ms/view (default 20)"
+    )
+    p.add_argument("--batch-size", type=count(1), default=256, metavar="N", help="patches per forward pass")
     p.add_argument("--threshold", type=float, default=0.5, help="lesion if 1 - p(normal) >= this (default 0.5)")
     p.add_argument(
         "--froc-threshold",
@@ -69,7 +71,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         action="store_true",
         help="the detector alone, even when a verification model is installed for it",
     )
-    p.add_argument("--froc-max-findings", type=int, default=25, metavar="N", help="FROC candidates per image")
+    p.add_argument("--froc-max-findings", type=count(1), default=25, metavar="N", help="FROC candidates per image")
     p.add_argument(
         "--compare", type=Path, nargs="+", metavar="RUN", help="metrics.json files or folders: print one table"
     )

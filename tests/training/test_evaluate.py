@@ -523,3 +523,16 @@ def test_early_stopping_monitors():
     assert monitor_value(val, "malignant_auc") == 0.65
     with pytest.raises(ValueError, match="unknown monitor"):
         monitor_value(val, "f1")
+
+
+@pytest.mark.parametrize("option", ["--max-images", "--batch-size", "--froc-max-findings"])
+@pytest.mark.parametrize("value", ["-3", "0"])
+def test_counts_below_one_are_refused(option, value, capsys):
+    """`--max-images -3` was accepted and scored every image but the last 3 (a slice ``[:-3]``); 0 skipped the image
+    level without a note."""
+    from mammoview.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", option, value, "--no-detect"])
+    assert exc.value.code == 2
+    assert f"must be >= 1, got {value}" in capsys.readouterr().err
