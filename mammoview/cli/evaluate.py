@@ -53,7 +53,11 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument("--no-detect", action="store_true", help="patch level only (no detect, no timing)")
     p.add_argument(
-        "--timing-views", type=count(0), default=20, metavar="N", help="views timed for ms/view (default 20)"
+        "--timing-views",
+        type=count(0),
+        default=20,
+        metavar="N",
+        help="views timed for ms/view (default 20; 0: no timing)",
     )
     p.add_argument("--batch-size", type=count(1), default=256, metavar="N", help="patches per forward pass")
     p.add_argument("--threshold", type=float, default=0.5, help="lesion if 1 - p(normal) >= this (default 0.5)")

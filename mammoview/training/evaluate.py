@@ -414,7 +414,7 @@ def evaluate(
         missing = len(images) - det.counts["scored"]
         if missing > 0:
             notes.append(f"{missing} of {len(images)} validation image(s) not scored (detect error or no entry)")
-    if timer is not None:
+    if timer is not None and opts.timing_views > 0:  # (--timing-views 0: no timing)
         # time only views detect could read: an unreadable file is counted there, not here
         ok = {str(Path(e["path"]).resolve()) for d in docs for e in d.get("images", []) if "error" not in e}
         timed = [s for s in images if str(s.path.resolve()) in ok] if docs else images

@@ -104,7 +104,7 @@ def patient_bootstrap_ci(
 
     Samples of one patient are not independent (several jittered patches of one mass, two views of one
     breast): the Hanley-McNeil interval, which counts every sample as independent, is then too narrow.
-    NaN when a class is empty or no resample holds both classes.
+    NaN when a class is empty, held by a single patient, or no resample holds both classes.
     """
     y = _binary_labels(y_true)
     s = _scores(scores, y.shape[0])
@@ -114,6 +114,10 @@ def patient_bootstrap_ci(
     if not y.any() or y.all():
         return (math.nan, math.nan)
     _, inverse = np.unique(g.astype(str), return_inverse=True)
+    if np.unique(inverse[y]).size < 2 or np.unique(inverse[~y]).size < 2:
+        # one patient holds a whole class: every resample is that data duplicated, its AUC the estimate itself
+        # (a [AUC, AUC] "interval"); the spread between patients cannot be measured
+        return (math.nan, math.nan)
     members = [np.flatnonzero(inverse == k) for k in range(int(inverse.max()) + 1)]
     rng = np.random.default_rng(seed)
     aucs = []

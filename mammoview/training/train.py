@@ -224,6 +224,24 @@ def train(
     if sampler is not None and dcfg.patch_batch <= 0:  # the crops replace the whole-image patches
         train_groups = [g for g in train_groups if g.size != ps.patch_size]
     val_groups = [g for g in make_groups(ps, va[ps.y[va] >= 0]) if g.size >= min_size]
+    # what the monitor can be measured on: the patches the network validates (none smaller than its stride), with
+    # both classes of the AUCs it reads; otherwise every epoch reads 0 and epoch 1 is kept and installed
+    vy = ps.y[np.concatenate([g.idx for g in val_groups])] if val_groups else np.zeros(0, dtype=np.int64)
+    vmal = ps.malignant[np.concatenate([g.idx for g in val_groups])] if val_groups else np.zeros(0)
+    lacking = (
+        "no validation patch the network can read (every one is smaller than its stride)"
+        if vy.size == 0
+        else "no normal or no lesion validation patch: the lesion AUC is undefined"
+        if cfg.monitor in ("auc", "combined") and not ((vy == 0).any() and (vy > 0).any())
+        else "no benign or no malignant validation lesion: the malignancy AUC is undefined"
+        if cfg.monitor == "malignant_auc" and not ((vmal == 0).any() and (vmal == 1).any())
+        else ""
+    )
+    if lacking:
+        raise ValueError(
+            f"{patches_dir}: {lacking}; early stopping on {cfg.monitor} and the kept epoch need it, cut the patch "
+            "set again (another --val-fraction or split seed) or choose another --monitor"
+        )
     probs = _sampling(train_groups, cfg.balance)
     whole_batch = dcfg.patch_batch if sampler is not None else cfg.batch_size
     bsizes = [whole_batch if g.size == ps.patch_size else cfg.small_batch_size for g in train_groups]

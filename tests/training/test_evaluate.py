@@ -308,6 +308,7 @@ def test_all_images_evaluates_a_held_out_folder_and_names_trained_patients(setup
     assert _cli(*base, "--out", str(s["out"])) == 0, capsys.readouterr().err
     m = read_metrics(s["out"])
     assert "patch" not in m and m["images"]["n_patients"] == 2 and m["detection"]["counts"]["scored"] == 2
+    assert "timing" not in m  # --timing-views 0: no timing (one view was still timed)
     scored = {Path(e["path"]).name for e in json.loads((s["out"] / "detections-cbis.json").read_text())["images"]}
     assert scored == {"00001_LEFT_CC.jpg", "00002_LEFT_CC.jpg"}  # both patients, not only a validation side
     assert m["detection"]["froc"]["cbis_mass"]["n_lesions"] == 2 and not m["notes"]
