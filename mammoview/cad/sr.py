@@ -284,9 +284,10 @@ def _build(
     )  # fmt: skip
 
 
-def write_sr(sr: hd.sr.ComprehensiveSR, path: Path) -> Path:
-    """Write ``sr`` atomically as a DICOM file (never a half-written one)."""
+def write_sr(sr: hd.sr.ComprehensiveSR, path: Path, exclusive: bool = False) -> Path:
+    """Write ``sr`` atomically as a DICOM file (never a half-written one); ``exclusive``: FileExistsError rather than
+    replace an existing file."""
     buf = io.BytesIO()
     sr.save_as(buf, enforce_file_format=True)
-    atomic_write_bytes(path, buf.getvalue(), private=False)
+    atomic_write_bytes(path, buf.getvalue(), exclusive=exclusive, private=False)
     return path

@@ -58,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
     for info in items:
         if isinstance(info, LoadError):
             tqdm.write(f"mammoview classify: {info}", file=sys.stderr)
-            out.append({"path": os.path.realpath(info.path), "error": info.reason})  # (resolve raises on a loop)
+            out.append({"path": os.path.abspath(info.path), "error": info.reason})  # (as named, as detect)
             failed += 1
             continue
-        path = Path(info.path).resolve()
+        path = Path(os.path.abspath(info.path))  # as named, as detect
         try:
             image = read_image(path, pixel_spacing=args.pixel_spacing)
             sp = image.info.spacing

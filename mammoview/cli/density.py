@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,14 +42,15 @@ def run(args: argparse.Namespace) -> int:
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
     guessed: list[Path] = []
     failed = len(scan.errors)
-    images: list[dict[str, Any]] = [{"path": str(e.path.resolve()), "error": e.reason} for e in scan.errors]
+    # (os.path.abspath: as named, as detect; Path.resolve raises on a symlink loop before Python 3.13)
+    images: list[dict[str, Any]] = [{"path": os.path.abspath(e.path), "error": e.reason} for e in scan.errors]
     for e in scan.errors:
         print(f"mammoview density: {e}", file=sys.stderr)
     studies = []
     for study in group_studies(scan.images):
         graded = {}
         for info in study.images:
-            path = Path(info.path).resolve()
+            path = Path(os.path.abspath(info.path))  # as named, as detect
             try:
                 check_cad_input(info)  # a close-up or a tomosynthesis volume is refused, as by detect and the viewer
                 image = read_image(path, pixel_spacing=args.pixel_spacing)

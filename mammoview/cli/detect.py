@@ -62,7 +62,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--threads",
-        type=int,
+        type=count(1),
         default=None,
         metavar="N",
         help="CPU threads (default: $MAMMOVIEW_THREADS, else one per core)",
@@ -207,10 +207,25 @@ def verified_or_not(model: Any, models_dir: Path | None, device: str | None) -> 
 STEM_BYTES = 230
 
 
-def _stem(path: Path, used: set[str]) -> str:
+def _stem(path: Path, used: set[str], folder: Path | None = None, inputs: frozenset[str] = frozenset()) -> str:
+    """The name of ``path``'s heatmap files in ``folder``: unique in this run, and never one whose files would
+    replace a mammogram (``detect . --heatmaps .`` over PNG mammograms: ``x.png``'s overlay is ``x_2.png``, not
+    ``x.png``) -- an image being analysed (``inputs``: real paths), or a picture there that is no overlay of ours."""
     stem = (path.stem or path.name).encode("utf-8")[:STEM_BYTES].decode("utf-8", errors="ignore")
+
+    def taken(name: str) -> bool:
+        if name in used:  # the same file name in different folders
+            return True
+        if folder is None:
+            return False
+        targets = [folder / f"{name}{suffix}" for suffix in (".png", ".npy", ".json")]
+        if any(os.path.realpath(t) in inputs for t in targets):
+            return True
+        png = targets[0]  # an earlier run's overlay (a .npy beside it) may be replaced; another picture not
+        return (png.exists() or png.is_symlink()) and not targets[1].is_file()
+
     name, k = stem, 1
-    while name in used:  # the same file name in different folders
+    while taken(name):
         k += 1
         name = f"{stem}_{k}"
     used.add(name)
@@ -270,15 +285,18 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for err in scan.errors:
         print(f"mammoview detect: {err}", file=sys.stderr)
-        entries.append({"path": os.path.realpath(err.path), "error": err.reason})  # (resolve raises on a loop)
+        entries.append({"path": os.path.abspath(err.path), "error": err.reason})  # (as named: see below)
         failed += 1
     used: set[str] = set()
+    inputs = frozenset(os.path.realpath(i.path) for i in infos)  # never overwritten by a heatmap file
     results: dict[str, Any] = {}  # resolved path -> ImageCadResult, for --sr
     guessed: list[Path] = []  # images read with an estimated pixel spacing
     bar = tqdm(total=len(infos), unit="image", disable=args.quiet or None, file=sys.stderr)
     with bar:
         for info in infos:
-            path = Path(info.path).resolve()
+            # absolute, but as named: a link keeps its own name (a folder of links into a PACS store), as the issue's
+            # "absolute path" means the file the caller passed, which it can match to its input
+            path = Path(os.path.abspath(info.path))
             bar.set_description(path.name)
             start = bar.n
             try:
@@ -305,7 +323,12 @@ def run(args: argparse.Namespace) -> int:
                 if args.heatmaps is not None:
                     pres = to_presentation(image.stored, image.info.chain)
                     write_heatmap_files(
-                        args.heatmaps, _stem(path, used), pres, result.heatmaps["abnormal"], args.cam, image=str(path)
+                        args.heatmaps,
+                        _stem(path, used, args.heatmaps, inputs),
+                        pres,
+                        result.heatmaps["abnormal"],
+                        args.cam,
+                        image=str(path),
                     )
                 entries.append(entry)
                 results[str(path)] = result
@@ -330,7 +353,14 @@ def run(args: argparse.Namespace) -> int:
         "model": {"name": model.info.name, "version": model.info.version, "sha256": model.info.sha256},
         "images": entries,
     }
-    write_json_out(args.json_out, doc)
+    reader_gone = False
+    try:
+        write_json_out(args.json_out, doc)
+    except BrokenPipeError:  # `--json - | head`: the JSON's reader has gone, but the SRs asked for are still written
+        from mammoview.cli import _silence_stdout
+
+        _silence_stdout()
+        reader_gone = True
     if guessed:
         consequence = "The network reads lesions at a fixed size in mm, so a wrong spacing costs findings"
         print(spacing_warning("detect", guessed, consequence), file=sys.stderr)
@@ -352,7 +382,7 @@ def run(args: argparse.Namespace) -> int:
             f"{'standard output' if str(args.json_out) == '-' else args.json_out}",
             file=sys.stderr,
         )
-    return 1 if failed or sr_failed else 0
+    return 1 if failed or sr_failed or reader_gone else 0
 
 
 def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model: Any, quiet: bool = False,
@@ -369,21 +399,22 @@ def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model
 
     folder.mkdir(parents=True, exist_ok=True)
     failed = 0
-    done = [info for info in infos if str(Path(info.path).resolve()) in results]
+    done = [info for info in infos if os.path.abspath(info.path) in results]
     for study in group_studies(done):
         # one SR per DICOM study: a study grouped across Study Instance UIDs (CBIS-DDSM's views) gets several
-        parts = by_dicom_study([results[str(Path(i.path).resolve())] for i in study.images])
+        parts = by_dicom_study([results[os.path.abspath(i.path)] for i in study.images])
         for uid, mine in parts:
             key = study.key if len(parts) == 1 else f"{study.key} ({uid})"
             stem = f"cad-sr-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
-            target, n = folder / f"{stem}.dcm", 1
-            while target.exists():  # an earlier run's SR of this study is kept (another threshold, model, images)
-                n += 1
-                target = folder / f"{stem}-{n}.dcm"
             try:
-                path = write_sr(
-                    study_sr(mine, model, malignancy_model=malignancy_model, raw_malignancy=raw_malignancy), target
-                )
+                sr = study_sr(mine, model, malignancy_model=malignancy_model, raw_malignancy=raw_malignancy)
+                n = 1
+                while True:  # an earlier (or concurrent) run's SR of this study is kept (another threshold, model...)
+                    try:
+                        path = write_sr(sr, folder / (f"{stem}.dcm" if n == 1 else f"{stem}-{n}.dcm"), exclusive=True)
+                        break
+                    except FileExistsError:  # (never replaced: linked into place, which fails on an existing name)
+                        n += 1
             except (SrError, OSError) as exc:  # a disk error is this study's, as a non-DICOM image is
                 print(f"mammoview detect: no SR for study {key}: {exc}", file=sys.stderr)
                 failed += 1

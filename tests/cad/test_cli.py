@@ -634,11 +634,11 @@ def test_an_sr_that_cannot_be_written_is_reported_and_the_other_studies_still_ge
     real = sr.write_sr
     calls = []
 
-    def flaky(doc, path):  # type: ignore[no-untyped-def]
+    def flaky(doc, path, **kw):  # type: ignore[no-untyped-def]
         calls.append(path)
         if len(calls) == 1:
             raise OSError(28, "No space left on device")
-        return real(doc, path)
+        return real(doc, path, **kw)
 
     monkeypatch.setattr(sr, "write_sr", flaky)
     other = synthetic_breast(rows=600, cols=400, chest_wall="left", seed=9)
