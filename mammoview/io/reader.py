@@ -57,7 +57,8 @@ def spacing_option(value: SpacingOption) -> PixelSpacing | None:
 
 
 def parse_spacing(text: str) -> float | tuple[float, float]:
-    """``"0.2"`` -> 0.2, ``"0.29,0.18"`` (or ``0.29x0.18``) -> (0.29, 0.18) (row, column), all > 0.
+    """``"0.2"`` -> 0.2, ``"0.29,0.18"`` (or ``0.29x0.18``, or DICOM's own ``0.29\\0.18`` as a header dump shows
+    PixelSpacing) -> (0.29, 0.18) (row, column), all > 0.
 
     Raises
     ------
@@ -65,7 +66,7 @@ def parse_spacing(text: str) -> float | tuple[float, float]:
         Not one or two positive numbers; the message says what is expected.
     """
     try:
-        values = [float(v) for v in text.replace("x", ",").split(",")]
+        values = [float(v) for v in text.replace("x", ",").replace("\\", ",").split(",")]
     except ValueError:
         raise ValueError(f"not a number or ROW,COL pair: {text!r}") from None
     if len(values) not in (1, 2) or not all(v > 0 and math.isfinite(v) for v in values):

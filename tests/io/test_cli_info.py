@@ -76,6 +76,8 @@ def test_pixel_spacing_option(write_raster: MakeFile, capsys: pytest.CaptureFixt
     assert "spacing:     0.29 x 0.18 mm (--pixel-spacing option)" in out
     assert "L CC" in out and "file name pattern _LEFT_CC" in out
     assert parse_spacing("0.2") == 0.2
+    # DICOM's own separator, as a header dump shows PixelSpacing (it was refused as "not a number")
+    assert parse_spacing("0.29\\0.18") == (0.29, 0.18) == parse_spacing("0.29x0.18")
     from mammoview.io.reader import format_spacing
 
     for text in ("0.2", "0.29,0.177"):  # what the viewer's spacing dialog shows is what it reads back
