@@ -109,8 +109,11 @@ def per_breast(views: Sequence[DensityResult]) -> DensityResult | None:
 
 
 def canvas_shape(extra: Mapping[str, object]) -> tuple[int, int]:
-    """The canvas (rows, cols) a density model was trained on (``canvas_px`` in its manifest entry)."""
+    """The canvas (rows, cols) a density model was trained on (``canvas_px`` in its manifest entry: two whole pixel
+    counts > 0; checked when the model loads, :func:`mammoview.cad.weights.build_model`)."""
     value = extra.get("canvas_px")
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ValueError(f"a density model needs canvas_px [rows, cols] in its manifest entry, got {value!r}")
-    return (int(value[0]), int(value[1]))
+    if not (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):  # fmt: skip
+        raise ValueError(f"a density model needs canvas_px [rows, cols] (whole pixels) in its manifest entry, "
+                         f"got {value!r}")  # fmt: skip
+    return (value[0], value[1])

@@ -211,6 +211,12 @@ class ImageCadResult:
     #: the file says a breast implant is present (Breast Implant Present (0028,1300)): the CAD was not validated on them
     implant: bool = False
 
+    @property
+    def breast_found(self) -> bool | None:
+        """False: no breast in the image, the CAD read nothing (its scores of 0 are no normal reading); None: not
+        measured."""
+        return None if self.breast_mask_fraction is None else self.breast_mask_fraction > 0.0
+
     def nipple_distance_mm(self, x: float, y: float) -> float | None:
         """mm from the nipple to stored pixel (x, y), with the spacing the CAD used; None without a nipple."""
         if self.nipple is None or self.pixel_spacing is None:

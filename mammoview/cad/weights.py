@@ -131,11 +131,12 @@ def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Mod
     if (why := _crop_geometry_problem(entry, int(getattr(model, "feature_stride", 1)))) is not None:
         raise ModelError(path, f"malformed manifest entry {entry.name!r}: {why}")
     if entry.task == "density":  # its canvas: read at every CAD run, whose whole study failed without one
-        value = entry.extra.get("canvas_px")
-        if not (isinstance(value, (list, tuple)) and len(value) == 2
-                and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):  # fmt: skip
-            raise ModelError(path, f"malformed manifest entry {entry.name!r}: a density model needs canvas_px "
-                                   f"[rows, cols] (whole pixels), got {value!r}")  # fmt: skip
+        from mammoview.cad.density import canvas_shape
+
+        try:
+            canvas_shape(entry.extra)
+        except ValueError as exc:
+            raise ModelError(path, f"malformed manifest entry {entry.name!r}: {exc}") from exc
     return model
 
 

@@ -289,7 +289,7 @@ def run(args: argparse.Namespace) -> int:
         failed += 1
     used: set[str] = set()
     inputs = frozenset(os.path.realpath(i.path) for i in infos)  # never overwritten by a heatmap file
-    results: dict[str, Any] = {}  # resolved path -> ImageCadResult, for --sr
+    results: dict[str, Any] = {}  # absolute path as named -> ImageCadResult, for --sr
     guessed: list[Path] = []  # images read with an estimated pixel spacing
     bar = tqdm(total=len(infos), unit="image", disable=args.quiet or None, file=sys.stderr)
     with bar:
@@ -337,7 +337,7 @@ def run(args: argparse.Namespace) -> int:
                 # what the reader warned about (e.g. not MG, a raw FOR PROCESSING image) and what the CAD notes (the
                 # JSON keeps its fixed schema: scores 0 and no finding where no breast was found, said here only)
                 notes = [*image.info.warnings, *([IMPLANT_NOTE] if result.implant else []),
-                         *([NO_BREAST_NOTE] if result.breast_mask_fraction == 0.0 else [])]  # fmt: skip
+                         *([NO_BREAST_NOTE] if result.breast_found is False else [])]  # fmt: skip
                 if notes:
                     tqdm.write(f"mammoview detect: {path}: warning: {'; '.join(notes)}", file=sys.stderr)
             except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:

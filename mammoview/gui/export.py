@@ -354,7 +354,7 @@ def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) 
                 # the CAD's guess (230 mm tall) where the file has none: its pixel_spacing and mm are not measured
                 entry["pixel_spacing_estimated"] = r.spacing_estimated
                 # no breast found: its scores of 0 and no finding are no normal reading (None: not measured)
-                entry["breast_found"] = None if r.breast_mask_fraction is None else r.breast_mask_fraction > 0.0
+                entry["breast_found"] = r.breast_found
                 images.append(entry)
     m = cad.result.model if cad.result is not None else cad.model_info
     marks = []

@@ -109,7 +109,7 @@ def implant_text(result: StudyCadResult) -> str:
 
 def no_breast_text(result: StudyCadResult) -> str:
     """A warning for the views in which the CAD found no breast (its scores of 0 there are no normal reading)."""
-    empty = [r for r in result.images if r.breast_mask_fraction == 0.0]
+    empty = [r for r in result.images if r.breast_found is False]
     if not empty:
         return ""
     return (

@@ -12,7 +12,8 @@ MARGIN_PX = 24
 
 
 class ElidingStatusBar(QtWidgets.QStatusBar):
-    """``showMessage`` elides to the room there is and again on every resize; ``currentMessage`` is the full text."""
+    """``showMessage`` elides to the room there is, and again whenever that room changes (a resize, a read-out shown
+    or hidden, the window shown); ``currentMessage`` is the full text."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,8 +44,11 @@ class ElidingStatusBar(QtWidgets.QStatusBar):
         """The message as painted (elided)."""
         return super().currentMessage()
 
+    def _elided(self) -> str:
+        return self.fontMetrics().elidedText(self._full, QtCore.Qt.TextElideMode.ElideRight, self.room())
+
     def _show(self, timeout: int) -> None:
-        shown = self.fontMetrics().elidedText(self._full, QtCore.Qt.TextElideMode.ElideRight, self.room())
+        shown = self._elided()
         self.setToolTip(self._full if shown != self._full else "")
         self._shown = shown
         super().showMessage(shown, timeout)
@@ -75,7 +79,6 @@ class ElidingStatusBar(QtWidgets.QStatusBar):
         """Elide the message again to the room there is now (its timeout's remaining time kept)."""
         if not (self._full and super().currentMessage()):
             return
-        shown = self.fontMetrics().elidedText(self._full, QtCore.Qt.TextElideMode.ElideRight, self.room())
-        if shown != super().currentMessage():
+        if self._elided() != super().currentMessage():
             left = 0 if self._until is None else max(1, round((self._until - time.monotonic()) * 1000))
             self._show(left)

@@ -90,11 +90,16 @@ def roc_auc(y_true: ArrayLike, scores: ArrayLike) -> AucResult:
     if n_pos == 0 or n_neg == 0:
         missing = "positive" if n_pos == 0 else "negative"
         return AucResult(math.nan, n_pos, n_neg, note=f"undefined: no {missing} samples")
+    auc = _mann_whitney_auc(y, s)
+    return AucResult(auc, n_pos, n_neg, ci95=_hanley_mcneil_ci(auc, n_pos, n_neg))
+
+
+def _mann_whitney_auc(y: npt.NDArray[np.bool_], s: FloatArray) -> float:
+    """The AUC of labels ``y`` (both classes present) and scores ``s``: the Mann-Whitney U over n_pos x n_neg."""
+    n_pos = int(y.sum())
     # average ranks give ties half a win each, which is the tie rule of the Mann-Whitney U
     ranks = rankdata(s, method="average")
-    u = float(ranks[y].sum()) - n_pos * (n_pos + 1) / 2.0
-    auc = u / (n_pos * n_neg)
-    return AucResult(auc, n_pos, n_neg, ci95=_hanley_mcneil_ci(auc, n_pos, n_neg))
+    return (float(ranks[y].sum()) - n_pos * (n_pos + 1) / 2.0) / (n_pos * (y.size - n_pos))
 
 
 def patient_bootstrap_ci(
@@ -124,11 +129,8 @@ def patient_bootstrap_ci(
     for _ in range(n_boot):
         take = np.concatenate([members[k] for k in rng.integers(0, len(members), len(members))])
         yt = y[take]
-        n_pos = int(yt.sum())
-        if n_pos == 0 or n_pos == yt.size:
-            continue
-        ranks = rankdata(s[take], method="average")
-        aucs.append((float(ranks[yt].sum()) - n_pos * (n_pos + 1) / 2.0) / (n_pos * (yt.size - n_pos)))
+        if yt.any() and not yt.all():  # (a draw without both classes has no AUC)
+            aucs.append(_mann_whitney_auc(yt, s[take]))
     if not aucs:
         return (math.nan, math.nan)
     lo, hi = np.percentile(aucs, [2.5, 97.5])
