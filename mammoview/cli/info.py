@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +86,7 @@ def _image_lines(info: ImageInfo) -> list[str]:
 
 
 def to_json(studies: list[StudyInfo], errors: list[LoadError]) -> dict[str, Any]:
-    """The same content as the text output, as plain JSON values."""
+    """The same content as the text output, as plain JSON values; paths absolute, as ``detect`` writes them."""
     from mammoview.io.priors import find_priors
 
     return {
@@ -99,7 +100,7 @@ def to_json(studies: list[StudyInfo], errors: list[LoadError]) -> dict[str, Any]
             }
             for s in studies
         ],
-        "errors": [{"path": str(e.path), "reason": e.reason} for e in errors],
+        "errors": [{"path": os.path.abspath(e.path), "reason": e.reason} for e in errors],
     }
 
 
@@ -110,7 +111,7 @@ def _image_json(info: ImageInfo) -> dict[str, Any]:
 
     sp = info.spacing
     return {
-        "path": str(info.path),
+        "path": os.path.abspath(info.path),  # as named (a link not resolved), as detect writes it
         "format": info.file_format,
         "view": info.view.value if info.view is not None else None,
         "laterality": decision(info.laterality),

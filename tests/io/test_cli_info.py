@@ -217,3 +217,20 @@ def test_the_header_listing_shows_every_element_nested_and_cuts_long_values(mali
         dicom_rows(tmp_path / "notes.txt")
     with pytest.raises(LoadError, match="cannot read"):
         dicom_rows(tmp_path / "missing.dcm")
+
+
+def test_json_paths_are_absolute_as_detects_are(
+    malign_dir: Path, write_dcm: MakeFile, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    """A script joins info's JSON with detect's by path: both absolute, as named (a link is not resolved)."""
+    bad = write_dcm("broken.dcm")
+    bad.write_bytes(bad.read_bytes()[:-500])
+    link = tmp_path / "case"
+    link.symlink_to(malign_dir)
+    monkeypatch.chdir(tmp_path)
+    assert main(["info", "--json", "case", bad.name]) == 1
+    data = json.loads(capsys.readouterr().out)
+    paths = [i["path"] for i in data["studies"][0]["images"]]
+    assert paths and all(Path(p).is_absolute() and Path(p).parent == link for p in paths)
+    (error,) = data["errors"]
+    assert Path(error["path"]).is_absolute() and Path(error["path"]).name == "broken.dcm"
