@@ -203,6 +203,15 @@ def verified_or_not(model: Any, models_dir: Path | None, device: str | None) -> 
     return model
 
 
+def _output_folder(folder: Path | None, option: str, what: str) -> None:
+    """Create ``folder`` (when given), or say in words why it cannot be one."""
+    if folder is None:
+        return
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{option} {folder} is a file: give the folder to write {what} into")
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 #: bytes of an image's file name kept in its heatmaps' names (``<stem>_12.json`` must stay a legal file name)
 STEM_BYTES = 230
 
@@ -272,13 +281,10 @@ def run(args: argparse.Namespace) -> int:
     threshold = args.threshold
     if args.fp_per_image is not None:
         threshold = threshold_at_rate(model.entry, args.fp_per_image, args.flip_tta, args.map_windows)
-    if args.heatmaps is not None:
-        args.heatmaps.mkdir(parents=True, exist_ok=True)  # fails here, in one line, before any work
+    # a file in an output folder's place is said here, in one line, before any work
+    _output_folder(args.heatmaps, "--heatmaps", "the heatmap pictures and maps")
     check_json_out(args.json_out)
-    if args.sr is not None:  # as --heatmaps: a file in the folder's place is said before any work
-        if args.sr.exists() and not args.sr.is_dir():
-            raise ValueError(f"--sr {args.sr} is a file: give the folder to write the DICOM SRs into")
-        args.sr.mkdir(parents=True, exist_ok=True)
+    _output_folder(args.sr, "--sr", "the DICOM SRs")
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
     infos = _not_our_outputs(scan.images, args)
     entries: list[dict[str, Any]] = []
