@@ -10,6 +10,7 @@ problem is a :class:`LoadError`; the other files still load.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -200,4 +201,23 @@ def _folder_files(folder: Path, recursive: bool, unreadable: list[LoadError] | N
         except OSError as err:
             failed(err)
             found = []
-    return sorted((f for f in found if not is_ignored(f) and f.is_file()), key=natural_key)
+    kept = [f for f in found if not is_ignored(f)]
+    if unreadable is not None:  # a link leading nowhere is a file the folder was meant to hold: said, not dropped
+        unreadable.extend(LoadError(f, why) for f in kept if (why := _dead_link(f)) is not None)
+    return sorted((f for f in kept if f.is_file()), key=natural_key)
+
+
+def _dead_link(path: Path) -> str | None:
+    """Why ``path`` is a symbolic link that leads to no file, or None."""
+    if not path.is_symlink():
+        return None
+    try:
+        path.stat()
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "a link that leads back to itself (a symbolic link loop)"
+        target = os.readlink(path)
+        if err.errno == errno.ENOENT:
+            return f"a link to {target}, which is missing (moved or deleted?)"
+        return f"a link to {target}, which cannot be read ({err.strerror or err})"
+    return None

@@ -41,6 +41,22 @@ def test_scan_follows_linked_folders_once_and_not_round_a_loop(write_dcm: MakeFi
     assert [i.path.resolve() for i in result.images] == [study / "a.dcm"] and result.errors == ()
 
 
+def test_scan_names_a_link_in_a_folder_that_leads_nowhere(write_dcm: MakeFile, tmp_path: Path) -> None:
+    """A linked image whose target was moved, or a link to itself, is said (it was dropped without a word, as if
+    the folder held one image fewer); a hidden or clutter-named link stays ignored like any such file."""
+    a = write_dcm("study/a.dcm")
+    (a.parent / "moved.dcm").symlink_to(tmp_path / "archive" / "gone.dcm")
+    (a.parent / "self.dcm").symlink_to(a.parent / "self.dcm")
+    (a.parent / ".hidden.dcm").symlink_to(tmp_path / "nowhere.dcm")
+    (a.parent / "notes.txt").symlink_to(tmp_path / "nowhere.txt")
+    result = scan_paths([a.parent])
+    assert [i.path for i in result.images] == [a]
+    reasons = {e.path.name: e.reason for e in result.errors}
+    assert set(reasons) == {"moved.dcm", "self.dcm"}
+    assert "gone.dcm" in reasons["moved.dcm"] and "missing" in reasons["moved.dcm"]
+    assert "loop" in reasons["self.dcm"]
+
+
 def test_scan_reports_unknown_files_in_folders_and_empty_folders(write_dcm: MakeFile, tmp_path: Path) -> None:
     write_dcm("a.dcm")
     (tmp_path / "weird.bin").write_bytes(b"\x00\x01\x02")
