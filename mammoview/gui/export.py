@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mammoview.cad.types import FindingKind
 from mammoview.gui.export_legend import BLOCKS as LEGEND_BLOCKS
 from mammoview.gui.export_legend import LegendInfo, legend_height, paint_legend
 from mammoview.gui.matching import RULE
@@ -180,6 +181,7 @@ def grab_shown(window: MainWindow, active_only: bool, anonymize: bool) -> QtGui.
 def legend_info(window: MainWindow, anonymize: bool, views: Sequence[View] | None = None) -> LegendInfo:
     """What the legend says; ``views``: those in the picture (default: all four)."""
     cad = window.cad
+    st = cad.style
     shown = cad.unlocked and cad.result is not None
     m = cad.result.model if cad.result is not None else cad.model_info
     state = ("" if shown else "CAD not shown: first read not done" if not cad.unlocked
@@ -204,6 +206,10 @@ def legend_info(window: MainWindow, anonymize: bool, views: Sequence[View] | Non
         malignancy=_malignancy_text(cad) if shown else "",
         verifier=f"Verified by {m.verifier.tag}" if shown and m is not None and m.verifier is not None else "",
         elsewhere=_elsewhere_text(cad, list(window.panels) if views is None else views) if shown else "",
+        kinds=tuple(k for k in (FindingKind.CALCIFICATION, FindingKind.MASS) if st.marks and st.shows_kind(k)),
+        contours=st.contours and st.mass,
+        scores=st.scores and (st.mass or st.calcification),
+        reader=st.reader,
     )
 
 

@@ -42,6 +42,10 @@ class LegendInfo:
     malignancy: str = ""  # the second-stage model behind the malignancy ("" = the detector's own)
     verifier: str = ""  # the second network that re-scored the marks ("" = the detector's own scores)
     elsewhere: str = ""  # CAD findings on the pictured views' other images, which the picture does not show
+    kinds: tuple[FindingKind, ...] = (FindingKind.CALCIFICATION, FindingKind.MASS)  # kinds whose CAD marks show
+    contours: bool = True  # the masses' outlines show
+    scores: bool = True  # a score stands beside the CAD findings
+    reader: bool = True  # the reader's marks show
 
 
 def _font(painter: QtGui.QPainter, size: float, bold: bool = False) -> None:
@@ -138,16 +142,23 @@ def _paint_heatmap_block(painter: QtGui.QPainter, info: LegendInfo) -> None:
         painter.drawText(QtCore.QPointF(left, 20), info.state or "Heatmap hidden")
 
 
+def glyph_rows(info: LegendInfo) -> list[tuple[str, str, str]]:
+    """(symbol, colour, meaning) of each kind of mark the picture shows, and only those."""
+    rows = []
+    if info.cad_shown:
+        if FindingKind.CALCIFICATION in info.kinds:
+            rows.append((GLYPH[FindingKind.CALCIFICATION], CAD_COLOR, "CAD: calcification cluster"))
+        if FindingKind.MASS in info.kinds:
+            rows.append((GLYPH[FindingKind.MASS], CAD_COLOR, "CAD: mass" + (" (outline = region)" * info.contours)))
+    if info.reader:
+        rows.append((READER_GLYPH, READER_COLOR, "Reader mark (R1, R2…)"))
+    return rows
+
+
 def _paint_glyph_block(painter: QtGui.QPainter, info: LegendInfo) -> None:
     gx = 8.0
-    if info.cad_shown:
-        rows = [(GLYPH[FindingKind.CALCIFICATION], CAD_COLOR, "CAD: calcification cluster"),
-                (GLYPH[FindingKind.MASS], CAD_COLOR, "CAD: mass (outline = region)"),
-                (READER_GLYPH, READER_COLOR, "Reader mark (R1, R2…)")]  # fmt: skip
-    else:
-        rows = [(READER_GLYPH, READER_COLOR, "Reader mark (R1, R2…)")]
     _font(painter, 9)
-    for i, (sym, color, text) in enumerate(rows):
+    for i, (sym, color, text) in enumerate(glyph_rows(info)):
         y = 18 + i * 22
         _glyph(painter, gx + 8, y, sym, 15, color)
         painter.setPen(_TEXT)
@@ -156,8 +167,9 @@ def _paint_glyph_block(painter: QtGui.QPainter, info: LegendInfo) -> None:
         painter.setPen(_DIM)
         _font(painter, 8)
         y = 18 + 3 * 22 - (4 if info.rates else 0)
-        painter.drawText(QtCore.QPointF(gx, y), "0.87 / M 0.62 = lesion score / malignancy (0-1)")
-        if info.rates:
+        if info.scores:
+            painter.drawText(QtCore.QPointF(gx, y), "0.87 / M 0.62 = lesion score / malignancy (0-1)")
+        if info.rates and info.scores:
             rate = "0.5 FP/img = false marks per image at that score (validation)"
             painter.drawText(QtCore.QPointF(gx, y + 13), rate)
         if info.elsewhere:  # e.g. a retake's findings: said, so the picture is not read as all there is

@@ -388,3 +388,34 @@ def test_the_export_json_says_when_the_pixel_spacing_was_the_cads_guess(study):
     study.commands["cad_first_read_done"].trigger()
     by_view = {(e["laterality"], e["view"]): e["pixel_spacing_estimated"] for e in export_json(study)["images"]}
     assert by_view[("L", "CC")] is True and by_view[("R", "CC")] is False
+
+
+def test_the_legend_explains_only_the_marks_the_picture_shows(cad_window, load, synthetic_study):
+    """A kind, the CAD marks or the reader's marks toggled off leave the legend too (it listed every glyph)."""
+    from mammoview.gui.export_legend import glyph_rows
+
+    load(cad_window, [synthetic_study])
+    w = cad_window
+    w.cad.set_result(planted_result(w, {View.LMLO: [finding(FindingKind.MASS, 220, 150, half=15),
+                                                   finding(FindingKind.CALCIFICATION, 120, 90, half=8)]}))  # fmt: skip
+    w.commands["cad_first_read_done"].trigger()
+
+    def rows() -> list[str]:
+        return [text.split(" (")[0] for _, _, text in glyph_rows(legend_info(w, True))]
+
+    everything = ["CAD: calcification cluster", "CAD: mass", "Reader mark"]
+    assert rows() == everything
+    w.commands["cad_layer_calcification"].trigger()
+    assert rows() == ["CAD: mass", "Reader mark"] and legend_info(w, True).scores
+    w.commands["cad_layer_mass"].trigger()
+    assert rows() == ["Reader mark"] and not legend_info(w, True).scores  # no score beside any mark
+    w.commands["cad_layer_calcification"].trigger()
+    w.commands["cad_layer_mass"].trigger()
+    w.commands["cad_layer_marks"].trigger()
+    assert rows() == ["Reader mark"]
+    w.commands["cad_layer_reader"].trigger()
+    assert rows() == []
+    w.commands["cad_layer_marks"].trigger()
+    w.commands["cad_layer_reader"].trigger()
+    w.commands["cad_layer_scores"].trigger()
+    assert rows() == everything and not legend_info(w, True).scores
