@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from mammoview.training.metrics import AucResult, patient_bootstrap_ci, roc_auc
+from mammoview.training.metrics import AucResult, roc_auc
 from mammoview.training.sources import Lesion, SourceImage
 
 FloatArray = npt.NDArray[np.float64]
@@ -311,10 +311,7 @@ def score_detections(
     }
     image_auc = {}
     for k, (y, sc) in roc_inputs.items():
-        a = roc_auc(y, sc)
-        image_auc[k] = (
-            a if math.isnan(a.auc) else replace(a, ci95=patient_bootstrap_ci(y, sc, [r[2] for r in groups[k]]))
-        )
+        image_auc[k] = roc_auc(y, sc).with_patient_bootstrap(y, sc, [r[2] for r in groups[k]])
 
     def case(s: SourceImage, e: Mapping[str, Any]) -> FrocCase:
         return FrocCase(s.image_id, s.lesions, marks_from_json(e.get("findings", [])))

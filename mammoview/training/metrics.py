@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -63,9 +63,17 @@ class AucResult:
     n_neg: int
     ci95: tuple[float, float] = (math.nan, math.nan)
     note: str = ""
+    ci95_method: str = "Hanley-McNeil"  # or "patient bootstrap" (:func:`with_patient_bootstrap`)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"auc": self.auc, "n_pos": self.n_pos, "n_neg": self.n_neg, "ci95": list(self.ci95), "note": self.note}
+        return {"auc": self.auc, "n_pos": self.n_pos, "n_neg": self.n_neg, "ci95": list(self.ci95),
+                "ci95_method": self.ci95_method, "note": self.note}  # fmt: skip
+
+    def with_patient_bootstrap(self, y_true: ArrayLike, scores: ArrayLike, groups: ArrayLike) -> AucResult:
+        """The same AUC with :func:`patient_bootstrap_ci`'s interval (unchanged where the AUC is undefined)."""
+        if math.isnan(self.auc):
+            return self
+        return replace(self, ci95=patient_bootstrap_ci(y_true, scores, groups), ci95_method="patient bootstrap")
 
 
 def roc_auc(y_true: ArrayLike, scores: ArrayLike) -> AucResult:
@@ -317,11 +325,8 @@ def patch_metrics(
 
 def _auc(y: ArrayLike, s: ArrayLike, groups: npt.NDArray[Any] | None) -> dict[str, Any]:
     """:func:`roc_auc` as a dict; with ``groups`` its interval is the patient-level bootstrap."""
-    d = roc_auc(y, s).to_dict()
-    if groups is not None and not math.isnan(d["auc"]):
-        d["ci95"] = list(patient_bootstrap_ci(y, s, groups))
-        d["ci95_method"] = "patient bootstrap"
-    return d
+    a = roc_auc(y, s)
+    return (a if groups is None else a.with_patient_bootstrap(y, s, groups)).to_dict()
 
 
 def _patch_block(

@@ -181,6 +181,8 @@ def test_score_detections_image_auc_froc_and_exclusions():
     assert any("FROC cbis_mass: 1 image(s)" in n for n in r.notes)
     d = r.to_dict()
     assert d["froc"]["mias"]["sens_at"]["1"] == 1.0
+    # every interval says how it was made (the patch AUCs did; the image AUCs, patient bootstraps too, did not)
+    assert {a["ci95_method"] for a in d["image_auc"].values()} == {"patient bootstrap"}
 
 
 def test_image_without_marks_has_its_lesions_missed():
