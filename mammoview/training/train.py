@@ -285,6 +285,17 @@ def train(
         (out_dir / "summary.json").unlink(missing_ok=True)
     deadline = t0 + 60.0 * cfg.max_minutes - before  # the budget is the whole run's, resumed sessions included
     stopped = "epochs"
+    if resume and start < cfg.epochs:  # a run that stopped on its budget: resumed as it was, it trains no further
+        if before >= 60.0 * cfg.max_minutes:
+            stopped = "max_minutes"
+        elif bad >= cfg.patience:
+            stopped = "early_stopping"
+        if stopped != "epochs":
+            start = cfg.epochs  # (the summary is written again; a larger --max-minutes / --patience trains on)
+            if progress:
+                option = "--max-minutes" if stopped == "max_minutes" else "--patience"
+                print(f"{out_dir} stopped on its {option} ({stopped}) at epoch {len(history)}: nothing left to "
+                      f"train; resume with a larger {option} to go on", flush=True)  # fmt: skip
     for epoch in range(start, cfg.epochs):
         draws = [
             np_rng.choice(len(g), size=steps * b, p=p) for g, b, p in zip(train_groups, bsizes, probs, strict=True)

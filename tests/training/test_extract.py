@@ -495,6 +495,40 @@ def test_a_resumed_time_capped_run_keeps_the_whole_runs_budget(patch_set, tmp_pa
     assert steps[1] == steps[0] == 7  # 60 s of 10 s steps, the one that crosses the deadline included
 
 
+def test_resuming_a_run_that_spent_its_budget_trains_no_further(patch_set, tmp_path, monkeypatch):
+    """A run stopped by --max-minutes or early stopping, resumed as it was, adds no partial epoch (it trained one
+    more step and validated it as an epoch); it rewrites the summary, and a larger budget trains on."""
+    import mammoview.training.train as tr
+    from mammoview.training.steps import train_step
+
+    clock = type("Clock", (), {"t": 0.0, "perf_counter": lambda self: self.t})()
+
+    def step(*args, **kwargs):  # type: ignore[no-untyped-def]
+        clock.t += 10.0
+        return train_step(*args, **kwargs)
+
+    monkeypatch.setattr(tr, "time", clock)
+    monkeypatch.setattr(tr, "train_step", step)
+    cfg = tr.TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=10, steps_per_epoch=2, batch_size=8,
+                         small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0)  # fmt: skip
+    run = tmp_path / "run"
+    first = tr.train(patch_set, run, cfg, progress=False)
+    assert first["stopped"] == "max_minutes" and sum(h["steps"] for h in first["history"]) == 7
+    again = tr.train(patch_set, run, cfg, resume=True, progress=False)
+    assert again["stopped"] == "max_minutes" and again["history"] == first["history"]
+    assert (run / "summary.json").exists()
+    longer = tr.train(patch_set, run, tr.TrainConfig.from_dict({**cfg.to_dict(), "max_minutes": 2.0}), resume=True,
+                      progress=False)  # fmt: skip
+    assert sum(h["steps"] for h in longer["history"]) == 13  # 120 s of 10 s steps, from 70 s on
+
+    patient = tr.TrainConfig.from_dict({**cfg.to_dict(), "patience": 1, "max_minutes": 60.0, "epochs": 40})
+    monkeypatch.setattr(tr, "monitor_value", lambda val, monitor: 0.5)  # never improves after epoch 1
+    stopped = tr.train(patch_set, tmp_path / "early", patient, progress=False)
+    assert stopped["stopped"] == "early_stopping" and stopped["epochs_run"] == 2
+    resumed = tr.train(patch_set, tmp_path / "early", patient, resume=True, progress=False)
+    assert resumed["stopped"] == "early_stopping" and resumed["history"] == stopped["history"]
+
+
 def test_the_split_of_a_source_does_not_depend_on_the_others_cut(tmp_path, monkeypatch):
     """Leaving a source out of a patch set (``--sources cbis,mias``) keeps every patient on the side the full set
     puts them: a network trained on one set can be evaluated on the other's validation patients."""
