@@ -8,7 +8,6 @@ the breast mask of :func:`mammoview.cad.preprocess.breast_mask` at the model's p
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -44,9 +43,7 @@ def chest_wall_side(mask: BoolArray) -> Literal["left", "right"]:
 TYPICAL_PECTORAL_SLOPE = -0.33
 
 
-def nipple_point(
-    prepared: PreparedImage, mlo: bool = False, smooth_mm: float = 20.0, upside_down: bool = False
-) -> tuple[float, float] | None:
+def nipple_point(prepared: PreparedImage, mlo: bool = False, smooth_mm: float = 20.0) -> tuple[float, float] | None:
     """(x, y) stored pixels of the nipple: the breast point farthest from the chest wall.
 
     On an MLO view whose pectoral muscle edge is found (:func:`pectoral_line`), the
@@ -60,17 +57,9 @@ def nipple_point(
     nipple is the middle of the rows at the profile's maximum, at that extent.  None
     without a breast.
 
-    ``upside_down``: the image is stored head down (its display transform flips it vertically,
-    :func:`mammoview.io.display_transform`); the muscle edge's direction is measured on it turned the
-    right way up, and the point is returned on the stored grid.
+    The image must be upright (head up on an MLO view): :func:`mammoview.cad.pipeline.analyse_image` turns a view
+    stored head down before it comes here (:mod:`mammoview.cad.upright`).
     """
-    if upside_down:
-        turned = replace(prepared, data=np.ascontiguousarray(prepared.data[:, ::-1]),
-                         mask=np.ascontiguousarray(prepared.mask[::-1]))  # fmt: skip
-        point = nipple_point(turned, mlo=mlo, smooth_mm=smooth_mm)
-        if point is None:
-            return None
-        return (point[0], prepared.mask.shape[0] * prepared.scale_y - point[1])
     mask = prepared.mask
     if not mask.any():
         return None

@@ -61,6 +61,7 @@ from mammoview.cad.types import (
     StudyCadResult,
     heat_levels,
 )
+from mammoview.cad.upright import is_upside_down, on_stored_grid, turned_upright
 from mammoview.cad.verification import Verified
 from mammoview.cad.weights import LoadedModel
 from mammoview.io.model import Laterality, MammoImage, PixelSpacing, Study
@@ -218,11 +219,22 @@ def analyse_image(
     candidates re-scored by the verifier, cut at ``threshold`` on the combined score, and the
     image's abnormal score is its best candidate's.
 
+    A view stored upside down from its hanging (Patient Orientation; the viewer shows it flipped) is read
+    turned the right way up, as the networks learned views, and its results are turned back onto its stored
+    grid (:mod:`mammoview.cad.upright`).
+
     Yields
     ------
     Progress
         ``done`` of 1000.
     """
+    if is_upside_down(image):
+        upright, presentation = turned_upright(image, presentation)
+        result = yield from analyse_image(model, upright, device=device, cam=cam, cancel=cancel, spacing=spacing,
+                                          max_findings=max_findings, threshold=threshold, tile=tile, flip=flip,
+                                          calibrated=calibrated, malignancy=malignancy,
+                                          presentation=presentation)  # fmt: skip
+        return on_stored_grid(result)
     t0 = time.perf_counter()
     if device is not None:
         model = model.to(device)
@@ -324,11 +336,7 @@ def analyse_image(
         source=source,
         nipple=None  # the chest wall along the top or bottom: the farthest point from a side edge is no nipple
         if image.display.quarter_turn
-        else nipple_point(
-            prepared,
-            mlo=image.view is not None and image.view.projection.value == "MLO",
-            upside_down=image.display.flip_vertical,
-        ),
+        else nipple_point(prepared, mlo=image.view is not None and image.view.projection.value == "MLO"),
     )
 
 

@@ -48,3 +48,40 @@ def test_the_cad_gives_no_nipple_on_an_image_stored_a_quarter_turn(demo_dir, bri
     turned = replace(upright, display=replace(upright.display, quarter_turn=True))
     assert drain(analyse_image(bright_model, upright)).nipple is not None
     assert drain(analyse_image(bright_model, turned)).nipple is None
+
+
+def test_a_view_stored_upside_down_is_read_as_the_upright_one(demo_dir, shipped_detector) -> None:
+    """The networks learned MLO views pectoral muscle up and are not invariant to an up-down flip (0.2-1.2 in
+    log-odds and another top finding on the demo views, models/analysis/flip_consistency.py): a view stored head
+    down (the display flips it) is read turned upright, and every result comes back on its stored grid."""
+    from dataclasses import replace
+
+    upright = read_image(demo_dir / "1-281.dcm")  # L MLO
+    rows = upright.shape[0]
+    down = replace(upright, stored=np.ascontiguousarray(upright.stored[::-1]),
+                   display=replace(upright.display, flip_vertical=True))  # fmt: skip
+    a, b = drain(analyse_image(shipped_detector, upright)), drain(analyse_image(shipped_detector, down))
+    assert (a.abnormal, a.malignant) == (b.abnormal, b.malignant)
+
+    def turned(found):  # type: ignore[no-untyped-def]
+        """(score, centre, box) of the upright view's findings, placed on the grid stored head down."""
+        return [(f.score, f.center[0], rows - f.center[1], f.bbox[0], rows - f.bbox[3], f.bbox[2], rows - f.bbox[1])
+                for f in found]  # fmt: skip
+
+    def placed(found):  # type: ignore[no-untyped-def]
+        return [(f.score, *f.center, *f.bbox) for f in found]
+
+    assert a.findings and [f.kind for f in a.findings] == [f.kind for f in b.findings]
+    np.testing.assert_allclose(placed(b.findings), turned(a.findings))
+    for fa, fb in zip(a.findings, b.findings, strict=True):
+        np.testing.assert_allclose(fb.contour, np.c_[fa.contour[:, 0], rows - fa.contour[:, 1]])
+    lower = 0.3  # cut again at another threshold (the viewer's operating points): on the stored grid too
+    again = b.at_threshold(lower).findings
+    assert [f.center for f in again] != [f.center for f in b.findings]
+    np.testing.assert_allclose(placed(again), turned(a.at_threshold(lower).findings))
+    for name, ha in a.heatmaps.items():
+        hb = b.heatmaps[name]
+        np.testing.assert_array_equal(hb.data, ha.data[::-1])
+        x, y, w, h = ha.rect
+        assert hb.rect == pytest.approx((x, rows - y - h, w, h))
+    assert a.nipple is not None and b.nipple == pytest.approx((a.nipple[0], rows - a.nipple[1]))
