@@ -228,7 +228,9 @@ def test_opening_another_study_cancels_the_stale_job(cad_window, load, synthetic
 def test_run_right_after_cancel_starts_a_new_job(cad_window, load, synthetic_study, qtbot, tmp_path, held_cad):
     window = cad_window
     load(window, [synthetic_study])
-    first = running_job(window, tmp_path, qtbot)
+    window.cad.run()  # the test model at its own tiles (the slow one took 27 s to finish the new job, over 60 s
+    qtbot.waitUntil(lambda: window.cad.runner.progress.isVisible(), timeout=30_000)  # beside other work): held
+    first = window.cad.job
     window.commands["cad_cancel"].trigger()
     window.commands["cad_run"].trigger()  # at once, while the cancelled job winds down
     assert window.cad.job is not first and window.cad.job.running
