@@ -55,6 +55,11 @@ def length_of(p0: tuple[float, float], p1: tuple[float, float], spacing: PixelSp
 
 
 def measurement_length(m: Measurement, spacing: PixelSpacing | None) -> Length:
+    """``m``'s length with ``spacing`` (its image's now); without one, with the spacing it was measured with (one
+    given in the viewer for a file without its own is not given again in a later session: the reader's 10 mm must
+    not turn into 100 px)."""
+    if spacing is None and m.spacing is not None:
+        spacing = PixelSpacing(*m.spacing, "saved with the measurement")
     return length_of((m.x0, m.y0), (m.x1, m.y1), spacing)
 
 
