@@ -69,8 +69,9 @@ class NippleBand(QtCore.QObject):
         self.distance_mm: float | None = None
         self._items: list[QtWidgets.QGraphicsItem] = []
 
-    def show(self, view: View, result: ImageCadResult, distance_mm: float) -> bool:
-        """Draw the band for a lesion ``distance_mm`` from the nipple on ``view`` (whose CAD result is ``result``)."""
+    def show(self, view: View, result: ImageCadResult, distance_mm: float, estimated: bool = False) -> bool:
+        """Draw the band for a lesion ``distance_mm`` from the nipple on ``view`` (whose CAD result is ``result``);
+        ``estimated``: that distance rests on a guessed spacing (its label says ``~``, as the findings panel)."""
         self.clear()
         panel = self.panels[view]
         if result.nipple is None or panel.display is None:
@@ -86,7 +87,8 @@ class NippleBand(QtCore.QObject):
                                   hoverable=False))  # fmt: skip
         mid = arc(result, distance_mm, n=3, wall_x=wall_x)
         if len(mid) and not np.isnan(mid[1]).any():
-            label = pg.TextItem(f"FN {distance_mm:.0f} ± {BAND_MM:.0f} mm", color=BAND_COLOR, anchor=(0.5, 1.2),
+            about = "~" if estimated or result.spacing_estimated else ""  # the mm rest on the CAD's guess
+            label = pg.TextItem(f"FN {about}{distance_mm:.0f} ± {BAND_MM:.0f} mm", color=BAND_COLOR, anchor=(0.5, 1.2),
                                 fill=(0, 0, 0, 170))  # fmt: skip
             label.setPos(float(mid[1, 0]), float(mid[1, 1]))
             self._items.append(label)

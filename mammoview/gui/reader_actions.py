@@ -85,8 +85,9 @@ class ReaderActions:
         result = self.image_result(self.window.panels[other])
         if row.nipple_mm is None or result is None or not self.style.cad:
             return
-        if self.band.show(other, result, row.nipple_mm):
-            self.window.show_status(f"{other.label}: at {row.nipple_mm:.0f} mm from the nipple, as on "
+        about = "~" if row.mm_estimated or result.spacing_estimated else ""  # from the CAD's guessed spacing
+        if self.band.show(other, result, row.nipple_mm, estimated=row.mm_estimated):
+            self.window.show_status(f"{other.label}: at {about}{row.nipple_mm:.0f} mm from the nipple, as on "
                                     f"{row.view.label} (± {BAND_MM:.0f} mm)", 6000)  # fmt: skip
         elif result.nipple is None:  # said, so that a missing band does not look like a broken one
             display = self.window.panels[other].display
@@ -95,7 +96,7 @@ class ReaderActions:
                 if display is not None and display.image.display.quarter_turn
                 else ""
             )
-            self.window.show_status(f"{other.label}: no nipple found{why}, so no band at {row.nipple_mm:.0f} mm "
+            self.window.show_status(f"{other.label}: no nipple found{why}, so no band at {about}{row.nipple_mm:.0f} mm "
                                     f"from it", 6000)  # fmt: skip
 
     def focus_measurement(self, m: Measurement) -> None:
