@@ -138,6 +138,14 @@ def pixel_spacing(ds: Any, warnings: list[str]) -> PixelSpacing | None:
     )
 
 
+def _magnification(ds: Any) -> float | None:
+    """Estimated Radiographic Magnification Factor (0018,1114) when it is one (:data:`MAGNIFICATION_RANGE`): a value
+    :func:`pixel_spacing` ignores as no magnification (a distance in its place) makes no magnification view either."""
+    factor = float_or_none(ds.get("EstimatedRadiographicMagnificationFactor"))
+    lo, hi = MAGNIFICATION_RANGE
+    return factor if factor is not None and lo <= factor <= hi else None
+
+
 def orientation(ds: Any) -> Orientation:
     """Patient Orientation (0020,0020) as (row, column) directions (PS3.3 C.7.6.1.1.1).
 
@@ -183,7 +191,7 @@ def image_meta(ds: Any) -> ImageMeta:
         instance_number=int_or_none(_value_or_none(ds, "InstanceNumber")),
         presentation_intent=presentation_intent(ds),
         view_modifiers=view_modifiers(ds),
-        magnification_factor=float_or_none(ds.get("EstimatedRadiographicMagnificationFactor")),
+        magnification_factor=_magnification(ds),
         implant_present=text("BreastImplantPresent").upper() == "YES",
         partial_view=text("PartialView").upper() == "YES",
         tomosynthesis=text("SOPClassUID") in TOMOSYNTHESIS_CLASSES,
