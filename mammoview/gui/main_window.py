@@ -33,12 +33,12 @@ from mammoview.gui.read_state import claim_folder, image_key
 from mammoview.gui.settings import RecentStudy, ViewerSettings
 from mammoview.gui.status_bar import ElidingStatusBar
 from mammoview.gui.study_opening import StudyOpening
-from mammoview.gui.texts import format_cursor, study_lines, study_title
+from mammoview.gui.texts import format_cursor, image_kind, study_lines, study_title
 from mammoview.gui.theme import DEFAULT_THEME, apply_theme
 from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import Preset, WindowState
 from mammoview.gui.worklist import Worklist, WorklistPanel
-from mammoview.io.model import CLOSE_UP_MAGNIFICATION, ImageInfo, StudyInfo, View
+from mammoview.io.model import ImageInfo, StudyInfo, View
 from mammoview.io.reader import SpacingOption, format_spacing
 
 log = logging.getLogger(__name__)
@@ -304,18 +304,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         options = self.choices.get(panel.view, [])
         extra = [f"({options.index(display) + 1} of {len(options)})"] if display in options and len(options) > 1 else []
         if display is not None:  # what the view is besides its slot: a close-up, a raw image, an implant
-            meta, frames = display.image.info.meta, display.image.info.frames
-            projection = display.image.info.projection.value
-            if projection is not None and projection is not panel.view.projection:  # an ML in the MLO slot, an XCCL
-                extra.append(projection.value)
-            extra += list(meta.view_modifiers) + ["raw"] * meta.for_processing
-            factor = meta.magnification_factor
-            if "magnification" not in meta.view_modifiers and factor is not None and factor >= CLOSE_UP_MAGNIFICATION:
-                extra.append(f"magnification ×{factor:g}")  # known by its factor alone (not a spot view's ~1.1)
-            kind = "tomosynthesis " if meta.tomosynthesis else ""
-            extra += [f"{kind}frame {display.image.frame + 1} of {frames}"] * (frames > 1)
-            extra += ["partial"] * meta.partial_view
-            extra += ["implant"] * (meta.implant_present and "implant displaced" not in meta.view_modifiers)
+            extra += image_kind(display.image.info, display.image.frame, panel.view.projection)
         panel.labels.set_title_extra(" · ".join(extra))
 
     def show_choice(self, view: View, index: int) -> None:

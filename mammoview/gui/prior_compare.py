@@ -31,7 +31,7 @@ from mammoview.gui.helper_process import SLOW_SYNTAXES
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, link_groups, mark_group_unfitted
 from mammoview.gui.loader import BackgroundJobs, LoadedStudy, load_job
-from mammoview.gui.texts import format_cursor, format_date
+from mammoview.gui.texts import format_cursor, format_date, image_kind
 from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.io.model import StudyInfo, View
 from mammoview.io.priors import find_priors, interval_text
@@ -249,9 +249,9 @@ class PriorComparison(QtCore.QObject):
             panel.set_image(display, panel.window_state if display is not None and display is panel.display else None)
             panel.view_box.slice_wheel = False  # the prior's panels zoom with the wheel (slices: the current exam)
             panel.labels.set_empty_note(UNREADABLE if view in failed else note, display)
-            volume = (f"tomosynthesis frame {display.image.frame + 1} of {display.image.info.frames}"
-                      if display is not None and display.image.info.frames > 1 else "")  # fmt: skip
-            panel.labels.set_title_extra(" · ".join(t for t in ("prior" + count, when, volume) if t))
+            # what the prior's image is besides its slot (a spot magnification, an XCCL, a raw image), as above
+            kind = image_kind(display.image.info, display.image.frame, view.projection) if display is not None else []
+            panel.labels.set_title_extra(" · ".join(t for t in ("prior" + count, when, *kind) if t))
         self.update_text()
         current_fitted = all(w.panels[v].fitted for v in w.hanging.visible_views())
         if current_fitted:  # the current pair's own fit first: a union fit with another prior must not stay

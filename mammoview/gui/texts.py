@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mammoview.gui.view_panel import CursorSample
-from mammoview.io.model import ImageMeta, StudyInfo
+from mammoview.io.model import CLOSE_UP_MAGNIFICATION, ImageInfo, ImageMeta, Projection, StudyInfo
 
 
 def format_date(dicom_date: str) -> str:
@@ -61,3 +61,22 @@ def study_lines(study: StudyInfo) -> tuple[list[str], list[str]]:
     accession = common("accession")
     when = [format_date(common("study_date")), common("study_description"), f"Acc. {accession}" if accession else ""]
     return [s for s in who if s], [s for s in when if s]
+
+
+def image_kind(info: ImageInfo, frame: int, slot: Projection) -> list[str]:
+    """What an image is besides the slot (``slot``: its row's projection) it hangs in, for its panel's title: another
+    projection (an ML in the MLO slot, an XCCL), its view modifiers (a close-up, implant displaced), a raw image, a
+    magnification known by its factor alone, the frame of a volume, a partial view, an implant."""
+    meta, frames, extra = info.meta, info.frames, []
+    projection = info.projection.value
+    if projection is not None and projection is not slot:  # an ML in the MLO slot, an XCCL
+        extra.append(projection.value)
+    extra += list(meta.view_modifiers) + ["raw"] * meta.for_processing
+    factor = meta.magnification_factor
+    if "magnification" not in meta.view_modifiers and factor is not None and factor >= CLOSE_UP_MAGNIFICATION:
+        extra.append(f"magnification ×{factor:g}")  # known by its factor alone (not a spot view's ~1.1)
+    kind = "tomosynthesis " if meta.tomosynthesis else ""
+    extra += [f"{kind}frame {frame + 1} of {frames}"] * (frames > 1)
+    extra += ["partial"] * meta.partial_view
+    extra += ["implant"] * (meta.implant_present and "implant displaced" not in meta.view_modifiers)
+    return extra
