@@ -80,6 +80,9 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.setCentralWidget(self.hanging)
         self.panels: dict[View, ViewPanel] = self.hanging.panels
         self.jobs = BackgroundJobs(self)
+        # A folder's headers are read apart from the study loads: stepping through the worklist on screen while a
+        # large folder is read must not drop it (a load made the scan stale, and the folder never opened).
+        self.scans = BackgroundJobs(self)
         # The next study of the worklist is decoded while the current one is read.
         self.prefetch = BackgroundJobs(self, priority=QtCore.QThread.Priority.LowPriority)
         self.prefetch_helper = HelperProcess(nice=10)  # its GIL-bound decodes (started at the first one)
@@ -144,6 +147,9 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.jobs.progress.connect(self.show_status)
         self.jobs.finished.connect(self._on_job_finished)
         self.jobs.errored.connect(self._on_job_error)
+        self.scans.progress.connect(self.show_status)
+        self.scans.finished.connect(self._on_job_finished)
+        self.scans.errored.connect(self._on_job_error)
         self.prefetch.finished.connect(self._on_prefetched)
         self.prefetch.errored.connect(self._on_prefetch_error)
         self.worklist_panel = WorklistPanel(self.worklist)
@@ -608,6 +614,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         # every job stale first (none starts another decode, nor a fresh helper for it), then the helpers killed: a
         # load, prefetch or prior load waiting for a decode in one ends now (the window froze up to a J2K decode,
         # seconds on a busy machine); what they decode is not needed any more
+        self.scans.cancel()
         self.jobs.cancel()
         self.prefetch.cancel()
         self.priors.jobs.cancel()
@@ -615,6 +622,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.load_helper.shutdown(kill=True)
         self.priors.shutdown()
         self.frames.shutdown()
+        self.scans.shutdown()
         self.jobs.shutdown()
         self.prefetch.shutdown()
         super().closeEvent(event)

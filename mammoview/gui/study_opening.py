@@ -38,6 +38,7 @@ class StudyOpening:
 
     if TYPE_CHECKING:  # provided by MainWindow
         jobs: BackgroundJobs
+        scans: BackgroundJobs
         prefetch: BackgroundJobs
         prefetch_helper: HelperProcess
         load_helper: HelperGroup
@@ -67,7 +68,7 @@ class StudyOpening:
             return
         paths = [str(Path(p).resolve()) for p in paths]  # recent studies must reopen from any folder
         self.show_status(f"Opening {', '.join(Path(p).name for p in paths[:3])}…")
-        self.jobs.submit(scan_job(paths, self.pixel_spacing))
+        self.scans.submit(scan_job(paths, self.pixel_spacing))  # apart from the loads: a step does not drop it
 
     def open_study(self, info: StudyInfo) -> None:
         """Decode, hang and show one study (in the background; at once when it was prefetched)."""
@@ -154,7 +155,8 @@ class StudyOpening:
         self._drop_prefetch()
         self.forget_cad_results()
         said = "guessed (no spacing given)" if option is None else f"{format_spacing(option, ' x ')} mm"
-        if self.loaded is None or self.jobs.busy:  # a folder being read or a study being decoded takes it on landing
+        # a folder being read or a study being decoded takes it on landing
+        if self.loaded is None or self.jobs.busy or self.scans.busy:
             self.show_status(f"Pixel spacing for files without one: {said}.", 5000)
             return
         if self._respace_shown():
@@ -208,7 +210,7 @@ class StudyOpening:
     def _respace_shown(self) -> bool:
         """Decode the study on screen again if the pixel spacing given for files without one changes it (after
         Image ▸ Pixel spacing, or a job that ended without a study to show while it was given); whether it does."""
-        if self.loaded is None or self.jobs.busy:
+        if self.loaded is None or self.jobs.busy or self.scans.busy:
             return False
         info = with_spacing(self.loaded.study.info, self.pixel_spacing)
         if info is self.loaded.study.info:
