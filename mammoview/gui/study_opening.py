@@ -248,7 +248,7 @@ class StudyOpening:
         if len(outcome.studies) > 1:
             self.worklist_dock.show()
             self.settings.set_last_worklist(outcome.paths)
-        start = self.worklist.first_unread()  # a batch is read from its first unread study
+        start = self.worklist.first_to_open()  # a batch is read from its first unread study (never from a prior)
         self.open_worklist_study(0 if start is None else start)
 
     def _load_job(self, info: StudyInfo) -> Callable[[Progress, Cancelled], LoadedStudy]:

@@ -137,6 +137,14 @@ class Worklist(QtCore.QObject):
         """The first study whose first read is not done (the one to start a session with)."""
         return next(iter(self.unread()), None)
 
+    def first_to_open(self) -> int | None:
+        """The study a session starts with: the first not read yet, else (every study read, the batch reopened to
+        review it) the first that is not a listed study's prior (a prior is there to compare with), else the first."""
+        start = self.first_unread()
+        if start is None:
+            start = next((i for i in range(len(self.entries)) if i not in self.prior_of), None)
+        return start if start is not None or not self.entries else 0
+
     def neighbour(self, step: int, unread_only: bool = False) -> int | None:
         """The index ``step`` (+1 / -1) away from the current one (skipping read studies if asked); None at an end."""
         i = -1 if self.current is None and step > 0 else (self.current if self.current is not None else len(self))
