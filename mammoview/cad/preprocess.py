@@ -50,10 +50,17 @@ MIN_BREAST_MM2 = 600.0
 #: the 1423 CBIS-DDSM and mini-MIAS images; where tissue fills the field (crops of a breast's interior, as a
 #: magnification or spot view shows it) Otsu splits fat from dense tissue and the fatty holes can reach a third of
 #: the region, but they are fewer (at most 4-7 per 1000 pixels), so all three conditions are needed
-#: (``models/analysis/mask_holes.py``).  A bright frame all round encloses one hole, the background.  A blank exposure
-#: that is not flat (heel effect) is not recognised: Otsu cuts it into a bright part without holes (known gap).
+#: (``models/analysis/mask_holes.py``).  A bright frame all round encloses one hole, the background.
 MAX_HOLE_SHARE = 0.10
 MIN_HOLES_PER_KPX = 10.0
+#: A blank exposure is seldom flat (the anode heel effect, vignetting: a slope of a few noise SDs across the field
+#: and Otsu cuts a bright part without holes), but it has no structure at the scales of breast tissue: without its
+#: smooth shading (polynomials of degree SHADING_DEGREE along each axis) and smoothed over STRUCTURE_MM on a ~1 mm
+#: grid, its SD is what white noise of its pixel-to-pixel noise keeps (:func:`structure_ratio` ~1), while tissue
+#: keeps far more (``models/analysis/mask_holes.py``).  An image below MIN_STRUCTURE holds no breast.
+SHADING_DEGREE = 6
+STRUCTURE_MM = 2.0
+MIN_STRUCTURE = 5.0
 
 
 @dataclass(frozen=True)
@@ -267,6 +274,30 @@ def hole_stats(component: BoolArray) -> tuple[float, float, float]:
     return float(areas.sum() / area), float(areas.max() / areas.sum()), 1000.0 * n / area
 
 
+def structure_ratio(image: FloatArray, pixel_size_mm: float) -> float:
+    """SD of ``image`` without its smooth shading (polynomials of degree :data:`SHADING_DEGREE` along each axis),
+    smoothed over :data:`STRUCTURE_MM`, over the SD that white noise of its pixel-to-pixel noise keeps after that
+    smoothing: ~1 for noise over smooth shading (a blank exposure), far more for tissue."""
+    k = max(1, round(1.0 / pixel_size_mm))  # on a ~1 mm grid: a few ms, and block means keep white noise white
+    if min(image.shape) < 2 * k:
+        k = 1
+    img = (block_mean(image, k, k) if k > 1 else image).astype(np.float64)
+    diffs = np.abs(np.diff(img, axis=1))
+    if diffs.size == 0:
+        return math.inf
+    noise = 1.4826 * float(np.median(diffs)) / math.sqrt(2.0) or float(diffs.std()) / math.sqrt(2.0)
+    if noise <= 0:  # no pixel-to-pixel noise at all (a drawn image): nothing to tell noise by
+        return math.inf
+    if min(img.shape) < 4 * (SHADING_DEGREE + 1):  # too few pixels to tell shading from structure
+        return math.inf
+    # least squares in the tensor product of Legendre polynomials of each axis: separable, so two small fits
+    vy, vx = (np.polynomial.legendre.legvander(np.linspace(-1, 1, n), SHADING_DEGREE) for n in img.shape)
+    shading = vy @ (np.linalg.pinv(vy) @ img @ np.linalg.pinv(vx).T) @ vx.T
+    sigma = STRUCTURE_MM / (pixel_size_mm * k)
+    smooth = ndi.gaussian_filter(img - shading, sigma)
+    return float(smooth.std()) / (noise / (2 * math.sqrt(math.pi) * sigma))
+
+
 def is_noise(stats: tuple[float, float, float]) -> bool:
     """:func:`hole_stats` of a component that is detector noise split by Otsu, not a breast (:data:`MAX_HOLE_SHARE`)."""
     share, largest, per_kpx = stats
@@ -304,8 +335,9 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
     A band of ``border_mm`` along the image border is cut before labelling, so bright
     film edges and labels touching the border stay separate from the breast; the band is
     given back next to the breast afterwards (the breast touches the chest-wall edge).
-    No breast: no component of :data:`MIN_BREAST_MM2`, or a component that is detector noise
-    (:func:`is_noise`, :data:`MAX_HOLE_SHARE`).  Known gap (expected failures in
+    No breast: no component of :data:`MIN_BREAST_MM2`, a component that is detector noise
+    (:func:`is_noise`, :data:`MAX_HOLE_SHARE`), or an image without tissue structure (:data:`MIN_STRUCTURE`).
+    Known gap (expected failures in
     tests/cad/test_unusual_mammograms.py): a bright frame wider than the band joins the breast (a frame
     check tried on 2026-12-06 cut large breasts that fill the field, and was taken out).
     """
@@ -320,6 +352,8 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
     if mask.sum() * pixel_size_mm**2 < MIN_BREAST_MM2:  # a speck, a marker or a label on an empty field
         return none
     if is_noise(hole_stats(mask)):  # a sponge of small holes: Otsu split detector noise in two
+        return none
+    if structure_ratio(image, pixel_size_mm) < MIN_STRUCTURE:  # noise over smooth shading: a blank exposure
         return none
     # give back the border band only where it continues the breast
     grown = ndi.binary_dilation(mask, iterations=band + 1) & fg

@@ -119,14 +119,15 @@ class StudyOpening:
             return
         index = self.worklist.neighbour(step, unread_only)
         if index is None:
-            end = "Every later study is read" if unread_only else ("Last" if step > 0 else "First") + " study"
+            end = ("Every later study of the worklist is read" if unread_only
+                   else ("Last" if step > 0 else "First") + " study of the worklist")  # fmt: skip
             left = [str(i + 1) for i in self.worklist.unread()]
             todo = (
                 f"; not read yet: #{', #'.join(left)}"
                 if left
                 else "; every study is read: File ▸ Export worklist read log"
             )
-            self.show_status(f"{end} of the worklist ({self.worklist.summary()}{todo}).", 8000)
+            self.show_status(f"{end} ({self.worklist.summary()}{todo}).", 8000)
             return
         self.open_worklist_study(index, step, unread_only)
 

@@ -1,14 +1,15 @@
-"""The breast mask's rule against detector noise: the holes of real breasts against those of noise fields.
+"""The breast mask's rules against a blank exposure: real breasts against detector noise fields.
 
     .venv/bin/python models/analysis/mask_holes.py [--data DIR] [--every N]
 
 `breast_mask` refuses a component that `is_noise`: its enclosed holes more than ``MAX_HOLE_SHARE`` of its filled
 region, no hole holding half of them, and more than ``MIN_HOLES_PER_KPX`` holes per 1000 pixels (Otsu splitting
-detector noise in two makes such a sponge).  This prints the hole statistics and how many would be refused on every
-CBIS-DDSM and mini-MIAS image at the detector's 0.3 mm, on crops of their middle rows (chest wall to skin), on
+flat detector noise in two makes such a sponge); and an image whose `structure_ratio` is below ``MIN_STRUCTURE``
+(noise over smooth shading: the heel effect, vignetting).  This prints both measures and how many would be refused on
+every CBIS-DDSM and mini-MIAS image at the detector's 0.3 mm, on crops of their middle rows (chest wall to skin), on
 crops of the breast's interior (60 x 60 and 120 x 80 mm, every N-th image) read as they are and magnified x1.8 (as a
 magnification or spot view shows tissue filling the field: where the hole share alone refused real breasts), and
-on synthetic noise fields at 0.3, 0.6 and 1.5 mm.
+on synthetic noise fields at 0.3, 0.6 and 1.5 mm, flat, with a heel slope or vignetting, or correlated.
 """
 
 from __future__ import annotations
@@ -19,27 +20,43 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from mammoview.cad.preprocess import breast_mask, hole_stats, is_noise, largest_component, resample
+from mammoview.cad.preprocess import (
+    MIN_STRUCTURE,
+    breast_mask,
+    hole_stats,
+    is_noise,
+    largest_component,
+    resample,
+    structure_ratio,
+)
 from mammoview.training.patches import load_presentation
 from mammoview.training.sources import cbis_images, mias_images
 
-Row = tuple[str, tuple[float, float, float]]
+Row = tuple[str, tuple[float, float, float], float]  # name, hole_stats, structure_ratio
 
 
-def stats(image: np.ndarray, px: float = 0.3, border_mm: float = 3.0) -> tuple[float, float, float]:
-    """`hole_stats` of the largest foreground component as `breast_mask` labels it, before its breast checks."""
+def stats(image: np.ndarray, px: float = 0.3, border_mm: float = 3.0) -> tuple[tuple[float, float, float], float]:
+    """`hole_stats` of the largest foreground component as `breast_mask` labels it, before its breast checks, and
+    the image's `structure_ratio`."""
     found = largest_component(image, px, max(1, round(border_mm / px)))
-    return hole_stats(found[0]) if found is not None else (0.0, 1.0, 0.0)
+    return (hole_stats(found[0]) if found is not None else (0.0, 1.0, 0.0)), structure_ratio(image, px)
+
+
+def refused(row: Row) -> bool:
+    return is_noise(row[1]) or row[2] < MIN_STRUCTURE
 
 
 def summary(name: str, rows: list[Row]) -> None:
     share = np.array([r[1][0] for r in rows])
     per_kpx = np.array([r[1][2] for r in rows])
+    ratio = np.array([r[2] for r in rows])
     worst = max(rows, key=lambda r: r[1][0])
-    refused = [r[0] for r in rows if is_noise(r[1])]
+    flattest = min(rows, key=lambda r: r[2])
+    out = [r[0] for r in rows if refused(r)]
     print(
         f"{name:<40}{len(rows):>6}  hole share median {np.median(share):.4f} max {share.max():.3f} ({worst[0]}); "
-        f"holes per 1000 px max {per_kpx.max():.1f}; refused {len(refused)} {refused[:3]}"
+        f"holes per 1000 px max {per_kpx.max():.1f}; structure min {ratio.min():.1f} ({flattest[0]}), 1st "
+        f"percentile {np.percentile(ratio, 1):.1f}; refused {len(out)} {out[:3]}"
     )
 
 
@@ -68,7 +85,7 @@ def main() -> None:
     inner: dict[str, list[Row]] = {"interior crops": [], "interior crops magnified x1.8": []}
     for i, src in enumerate(cbis_images(args.data) + mias_images(args.data)):
         img = resample(load_presentation(src.path), src.spacing, 0.3)
-        images.append((src.image_id, stats(img)))
+        images.append((src.image_id, *stats(img)))
         full = breast_mask(img, 0.3)
         ys, xs = np.nonzero(full)
         if ys.size == 0:
@@ -76,7 +93,7 @@ def main() -> None:
         h = ys.max() - ys.min()
         for f in (0.25, 0.35):
             crop = img[ys.min() + int(f * h) : ys.max() - int(f * h), xs.min() : xs.max() + 1]
-            middle.append((f"{src.image_id} middle {1 - 2 * f:.0%}", stats(crop)))
+            middle.append((f"{src.image_id} middle {1 - 2 * f:.0%}", *stats(crop)))
         if i % args.every:
             continue
         for h_mm, w_mm in ((60.0, 60.0), (120.0, 80.0)):
@@ -84,9 +101,9 @@ def main() -> None:
             if crop is None:
                 continue
             name = f"{src.image_id} {h_mm:.0f}x{w_mm:.0f} mm"
-            inner["interior crops"].append((name, stats(crop)))
+            inner["interior crops"].append((name, *stats(crop)))
             magnified = resample(crop, (0.3, 0.3), 0.3 / 1.8)  # the same tissue at 1.8x: read at 0.3 mm as a mag view
-            inner["interior crops magnified x1.8"].append((name, stats(magnified)))
+            inner["interior crops magnified x1.8"].append((name, *stats(magnified)))
     summary("CBIS-DDSM + mini-MIAS images", images)
     summary("their middle rows (breast fills)", middle)
     for name, rows in inner.items():
@@ -95,14 +112,22 @@ def main() -> None:
     noise: list[Row] = []
     for px in (0.3, 0.6, 1.5):
         shape = (int(240 / px), int(160 / px))
-        field = np.clip(rng.normal(0.05, 0.01, shape), 0, 1).astype(np.float32)
-        noise.append((f"white noise at {px} mm", stats(field, px)))
-        field = ndi.gaussian_filter(rng.normal(0, 1, shape), 1.2 / px / 2).astype(np.float32)
-        noise.append((f"noise correlated over 0.6 mm at {px} mm", stats(field, px)))
-    for name, (share, largest, per_kpx) in noise:
-        verdict = is_noise((share, largest, per_kpx))
+        yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+        heel = xx / shape[1]
+        r2 = ((xx - shape[1] / 2) ** 2 + (yy - shape[0] / 2) ** 2) / ((shape[1] / 2) ** 2 + (shape[0] / 2) ** 2)
+        cos4 = 1 / (1 + r2) ** 2  # vignetting by the cosine-fourth law (a source 1 field half-diagonal away)
+        shadings = (("flat", 0 * xx), ("heel slope", heel), ("quadratic vignetting", 1 - r2), ("cos4 vignetting", cos4))
+        for name, shading in shadings:
+            for amount in (0.02, 0.3):  # 2 and 30 noise SDs across the field
+                field = np.clip(0.05 + rng.normal(0, 0.01, shape) + amount * shading, 0, 1).astype(np.float32)
+                noise.append((f"noise, {name} {amount:g}, at {px} mm", *stats(field, px)))
+        for mm in (0.6, 1.2):
+            field = ndi.gaussian_filter(rng.normal(0, 1, shape), mm / px / 2).astype(np.float32)
+            noise.append((f"noise correlated over {mm} mm at {px} mm", *stats(field, px)))
+    for name, (share, largest, per_kpx), ratio in noise:
+        verdict = refused((name, (share, largest, per_kpx), ratio))
         print(f"{name:<40}hole share {share:.3f}, largest {largest:.3f} of the holes, {per_kpx:.1f} per 1000 px, "
-              f"refused {verdict}")  # fmt: skip
+              f"structure {ratio:.1f}; refused {verdict}")  # fmt: skip
 
 
 if __name__ == "__main__":

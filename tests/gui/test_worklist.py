@@ -117,6 +117,8 @@ def test_the_read_status_follows_the_reader_and_next_not_read_skips_read_studies
     opened.commands["next_study"].trigger()
     assert "Last study of the worklist" in opened.statusBar().currentMessage()
     assert "not read yet: #1, #3" in opened.statusBar().currentMessage()  # PAT-A and PAT-C (on screen)
+    opened.commands["next_unread"].trigger()
+    assert opened.statusBar().currentMessage().startswith("Every later study of the worklist is read (")
     # The status is saved: reopening the batch shows it and starts at the first study not read.
     reader.set_first_read_done()  # PAT-C
     load(opened, [tmp_path / "batch"])
