@@ -54,7 +54,7 @@ def summary(name: str, rows: list[Row]) -> None:
     flattest = min(rows, key=lambda r: r[2])
     out = [r[0] for r in rows if refused(r)]
     print(
-        f"{name:<40}{len(rows):>6}  hole share median {np.median(share):.4f} max {share.max():.3f} ({worst[0]}); "
+        f"{name:<46}{len(rows):>6}  hole share median {np.median(share):.4f} max {share.max():.3f} ({worst[0]}); "
         f"holes per 1000 px max {per_kpx.max():.1f}; structure min {ratio.min():.1f} ({flattest[0]}), 1st "
         f"percentile {np.percentile(ratio, 1):.1f}; refused {len(out)} {out[:3]}"
     )
@@ -126,7 +126,7 @@ def main() -> None:
             noise.append((f"noise correlated over {mm} mm at {px} mm", *stats(field, px)))
     for name, (share, largest, per_kpx), ratio in noise:
         verdict = refused((name, (share, largest, per_kpx), ratio))
-        print(f"{name:<40}hole share {share:.3f}, largest {largest:.3f} of the holes, {per_kpx:.1f} per 1000 px, "
+        print(f"{name:<46}hole share {share:.3f}, largest {largest:.3f} of the holes, {per_kpx:.1f} per 1000 px, "
               f"structure {ratio:.1f}; refused {verdict}")  # fmt: skip
 
 
