@@ -349,6 +349,9 @@ def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) 
             key = image_key(option.image)
             if key not in names:
                 names[key] = f"{view.value} ({i + 1} of {len(options)})" if anonymize else key
+    for mark in cad.reader.marks:  # a mark on an image not hung now (its view assignment undone): named apart,
+        if mark.image not in names:  # never by its SOP Instance UID or file name when anonymized
+            names[mark.image] = f"{mark.view.value} (image not hung)" if anonymize else mark.image
     images = []
     if shown and cad.result is not None:
         for image in analysed:
