@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -14,8 +15,9 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False, private
     A crash mid-write leaves either the old file or the new one, never half of it.  ``exclusive``: never replace a
     file; the temporary file is hard-linked into place, which raises FileExistsError when ``path`` exists (two
     writers at once: the first one's file stays).  Where the file system has no hard links (FAT, some network
-    shares) it is replaced into place instead.  ``private``: mode 0600 (the app data: reads, the pseudonym secret);
-    else the mode any new file gets under the user's umask (a command's output, a model).
+    shares) it is moved into place after checking that no file is there (FileExistsError otherwise).  ``private``:
+    mode 0600 (the app data: reads, the pseudonym secret); else the mode any new file gets under the user's umask
+    (a command's output, a model).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
@@ -33,7 +35,9 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False, private
             os.link(tmp, path)
         except FileExistsError:
             raise
-        except OSError:  # no hard links here
+        except OSError:  # no hard links here: moved into place, unless a file is there now (checked just before:
+            if os.path.lexists(path):  # two writers at that very moment may still meet, as elsewhere without links)
+                raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
             os.replace(tmp, path)
             return
         os.unlink(tmp)
