@@ -259,9 +259,12 @@ def _build(
     context = hd.sr.ObservationContext(observer_device_context=hd.sr.ObserverContext(codes.DCM.Device, device))
     groups: list[hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations | hd.sr.MeasurementsAndQualitativeEvaluations]
     groups = []
-    for r, ds in zip(results, headers, strict=True):
+    labels = [r.view.label if r.view is not None else Path(r.path).name for r in results]
+    for i, (r, ds) in enumerate(zip(results, headers, strict=True)):
         source = hd.sr.SourceImageForRegion.from_source_image(ds)
-        label = r.view.label if r.view is not None else Path(r.path).name
+        label = labels[i]
+        if (n := labels.count(label)) > 1:  # a view of several images (a retake): named apart, as the viewer does
+            label = f"{label} ({labels[: i + 1].count(label)} of {n})"
         for k, f in enumerate(r.findings, 1):
             groups.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
                 tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{label} CAD finding {k}"),
