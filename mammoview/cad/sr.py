@@ -157,6 +157,8 @@ def study_sr(
             warnings.filterwarnings("ignore", message=".*intended person name.*", category=UserWarning)
             sr_groups = _density_groups(breasts or {}, density_model)
             return _build(results, headers, model, sr_groups, malignancy_model, raw_malignancy)
+    except KeyError as exc:  # highdicom knows no IOD of the image's SOP class (a vendor's private one, a retired one)
+        raise SrError(f"cannot build the SR: {exc.args[0] if exc.args else exc}") from None
     except (ValueError, TypeError, AttributeError) as exc:
         raise SrError(f"cannot build the SR: {type(exc).__name__}: {exc}") from None
 
