@@ -102,7 +102,8 @@ def _valid(value: object, vr: str) -> bool:
 def _region(f: Finding, source: hd.sr.SourceImageForRegion) -> hd.sr.ImageRegion:
     if f.kind is FindingKind.MASS and len(f.contour) >= 3:
         pts = np.asarray(f.contour, dtype=np.float64)
-        data = np.vstack([pts, pts[:1]])  # closed: the last point repeats the first
+        # closed: the last point repeats the first (find_contours' outlines already do: not repeated twice)
+        data = pts if np.array_equal(pts[0], pts[-1]) else np.vstack([pts, pts[:1]])
         return hd.sr.ImageRegion(hd.sr.GraphicTypeValues.POLYLINE, data, source)
     return hd.sr.ImageRegion(hd.sr.GraphicTypeValues.POINT, np.array([f.center], dtype=np.float64), source)
 
