@@ -246,15 +246,22 @@ def _build(
     # how to read the numbers: the cut of the findings, and what the probability of cancer is
     cuts = sorted({r.threshold for r in results if r.threshold is not None})
     params = [f"finding threshold {' / '.join(f'{t:.4g}' for t in cuts)}"] if cuts else []
-    params.append("malignancy: network output, not calibrated" if raw_malignancy else "malignancy: calibrated")
-    algorithm = hd.sr.AlgorithmIdentification(name=name, version=version, parameters=params,
+    # a model without a calibration gives its network's output; with a second stage the image's malignancy is
+    # calibrated even for --raw-malignancy (the pipeline: as the viewer shows it), the findings' are not
+    giver = malignancy_model or model
+    findings_cal = not raw_malignancy and giver.malignancy_calibration is not None
+    image_cal = giver.malignancy_calibration is not None if malignancy_model is not None else findings_cal
+    said = {True: "malignancy: calibrated", False: "malignancy: network output, not calibrated"}
+    algorithm = hd.sr.AlgorithmIdentification(name=name, version=version, parameters=[*params, said[findings_cal]],
                                               manufacturer=MANUFACTURER)  # fmt: skip
-    second = None
+    image_algorithm = hd.sr.AlgorithmIdentification(name=name, version=version, parameters=[*params, said[image_cal]],
+                                                    manufacturer=MANUFACTURER)  # fmt: skip
+    second = image_second = None
     if malignancy_model is not None:  # the second stage gave the probability of cancer
-        second = hd.sr.AlgorithmIdentification(
-            name=malignancy_model.name, version=malignancy_model.version, parameters=params[-1:],
+        second, image_second = (hd.sr.AlgorithmIdentification(
+            name=malignancy_model.name, version=malignancy_model.version, parameters=[said[cal]],
             manufacturer=MANUFACTURER,
-        )  # fmt: skip
+        ) for cal in (findings_cal, image_cal))  # fmt: skip
     device = hd.sr.DeviceObserverIdentifyingAttributes(
         uid=generate_uid(entropy_srcs=[model.sha256]), name="mammoview CAD", manufacturer_name=MANUFACTURER,
         model_name=f"{model.name} {model.version}",
@@ -276,8 +283,8 @@ def _build(
             ))  # fmt: skip
         groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
             tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{label} image scores"),
-            algorithm_id=algorithm, finding_sites=_sites(r),
-            measurements=_scores(r.abnormal, r.malignant, algorithm, second),
+            algorithm_id=image_algorithm, finding_sites=_sites(r),
+            measurements=_scores(r.abnormal, r.malignant, image_algorithm, image_second),
             source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(ds)],
         ))  # fmt: skip
     groups.extend(extra)

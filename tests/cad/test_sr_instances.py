@@ -76,7 +76,10 @@ def test_the_sr_says_its_finding_threshold_and_whether_the_malignancy_is_calibra
 
     path = write_dataset(mammo_dataset(PIXELS, "L", "CC", study_uid="1.2.3"), tmp_path / "lcc.dcm")
     result = replace(_result(path), threshold=0.813)
-    sr = pydicom.dcmread(write_sr(study_sr([result], MODEL, raw_malignancy=raw), tmp_path / "sr.dcm"))
+    from mammoview.cad.calibration import MalignancyCalibration
+
+    model = replace(MODEL, malignancy_calibration=MalignancyCalibration(1.0, 0.0))  # (a model without one: raw)
+    sr = pydicom.dcmread(write_sr(study_sr([result], model, raw_malignancy=raw), tmp_path / "sr.dcm"))
     params: set[str] = set()
 
     def walk(items) -> None:  # type: ignore[no-untyped-def]
