@@ -39,6 +39,14 @@ def _toggle(setter: Callable[[T | None], object], value: T) -> Callable[[bool], 
     return run
 
 
+class _DecisionCombo(QtWidgets.QComboBox):
+    """A decision's box that a mouse wheel never changes: the wheel goes on to the CAD dock's scroll area (a reader
+    scrolling the dock over the box would otherwise choose the next BI-RADS category or density, saved unseen)."""
+
+    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:  # (Qt's name)
+        event.ignore()
+
+
 class AssessmentControls(QtCore.QObject):
     """Menu entries + dock row for the reader's decision; both follow ``reader`` (:meth:`sync`)."""
 
@@ -61,12 +69,12 @@ class AssessmentControls(QtCore.QObject):
                       _toggle(reader.set_density, d), group)  # fmt: skip
 
         self.widget = QtWidgets.QWidget()
-        self.assessment = QtWidgets.QComboBox()
+        self.assessment = _DecisionCombo()
         self.assessment.addItem(f"{_UNSET} assessment", None)
         for a in Assessment:
             self.assessment.addItem(a.label, a)
         self.assessment.setToolTip("Your assessment of the exam (Alt+N / Alt+B / Alt+R)")
-        self.density = QtWidgets.QComboBox()
+        self.density = _DecisionCombo()
         self.density.addItem(f"{_UNSET} density", None)
         for d in DENSITIES:
             self.density.addItem(f"Density {d.upper()}", d)
