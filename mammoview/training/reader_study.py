@@ -18,8 +18,8 @@ This module joins it with the truth per study and reports what a second-reader s
 Truth: a CSV with ``study`` (the read log's pseudonym) and ``truth`` (``malignant``,
 ``benign`` or ``normal``), or ``--truth data`` to derive it from the data folder's labels (on the installation
 that wrote the log: its pseudonyms are keyed with that installation's secret)
-(CBIS-DDSM Mass-Training: a patient is malignant when any of its masses is -- the calcification
-set's pathologies are not in the data; mini-MIAS: a patient pair is malignant / benign / normal
+(CBIS-DDSM Mass-Training: a patient is malignant when any of its masses is, or any calcification case on the
+films shown (same patient, breast and view: one DDSM film); mini-MIAS: a patient pair is malignant / benign / normal
 from its abnormalities).  Only studies whose first read is done
 and whose truth is known are counted, and not the priors listed beside the exams read (``prior_of``).
 
@@ -108,11 +108,23 @@ def truth_from_data(name: Callable[[str], str], data_dir: Path | None = None) ->
     The viewer's study keys of these sources (``mammoview.io.study.study_key``): ``P_xxxxx`` for a
     CBIS-DDSM patient, ``mini-MIAS patient NNN`` for a mini-MIAS pair (mdb 2k-1 and 2k).
     """
-    from mammoview.training.sources import cbis_images, mias_images
+    from mammoview.training.sources import SOURCE_FOLDERS, cbis_images, default_data_dir, mias_images
 
     keyed: dict[str, list[str]] = {}
+    films: set[tuple[str, str, str]] = set()  # (patient, L/R, CC/MLO) of the CBIS-DDSM images in the data
     for im in cbis_images(data_dir):
-        keyed.setdefault(im.patient.split(":", 1)[1], []).append("malignant" if im.malignant else "benign")
+        patient = im.patient.split(":", 1)[1]
+        keyed.setdefault(patient, []).append("malignant" if im.malignant else "benign")
+        films.add((patient, im.laterality or "", im.projection or ""))
+    # a calcification case of the same patient, breast and view lies on the same DDSM film as the mass image shown:
+    # its pathology is the study's too (a malignant one on screen is a cancer to recall, whatever the mass is)
+    cbis_root = (data_dir or default_data_dir()) / SOURCE_FOLDERS["cbis"]
+    for calc_csv in sorted(cbis_root.glob("calc_case_description_*.csv")):
+        with open(calc_csv, newline="", encoding="utf-8-sig") as fh:
+            for row in csv.DictReader(fh):
+                film = (row["patient_id"], row["left or right breast"][:1], row["image view"])
+                if film in films:
+                    keyed[film[0]].append("malignant" if row["pathology"] == "MALIGNANT" else "benign")
     for im in mias_images(data_dir):
         k = (int(im.image_id[3:]) + 1) // 2
         t = "normal" if not im.abnormal else "malignant" if im.malignant else "benign"
