@@ -213,8 +213,13 @@ def changes(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) -> dict
 
 
 def _auc(rows: Iterable[Mapping[str, str]], column: str, positive: Iterable[str], truth: Mapping[str, str]) -> Any:
+    """The CAD's AUC of ``column``: one score per study (the CAD read it once, however many readings it had)."""
     pos = set(positive)
-    scored = [(truth[r[STUDY]] in pos, float(r[column])) for r in rows if r[column]]
+    once: dict[str, float] = {}
+    for r in rows:
+        if r[column]:
+            once.setdefault(r[STUDY], float(r[column]))
+    scored = [(truth[study] in pos, score) for study, score in once.items()]
     labels = [p for p, _ in scored]
     if not scored or all(labels) or not any(labels):
         return None
