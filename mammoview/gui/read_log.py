@@ -34,6 +34,9 @@ COLUMNS = ("n", "study", "views", "first_read_done", "done_at", "reading_seconds
            "measurements", "cad_model", "cad_abnormal", "cad_malignant", "cad_marks", "cad_density",
            "prior_of")  # fmt: skip
 
+#: ``first_read_done`` of a study whose saved read this mammoview cannot read (damaged, or a newer version's)
+UNREADABLE = "unreadable"
+
 
 def _decision(d: ReaderDecision) -> tuple[str, str]:
     return (d.assessment.value if d.assessment is not None else "", d.density or "")
@@ -53,6 +56,9 @@ def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore,
         row.update(n=str(n), study=study_pseudonym(study.key)[:16], views=views_text(study), first_read_done="no")
         if (newest := priors.get(n - 1)) is not None:
             row["prior_of"] = str(newest + 1)
+        if state is None and store.path_for(study.key).exists():
+            # damaged, or a newer mammoview's: never written as a study not read (reader-study would drop it unsaid)
+            row["first_read_done"] = UNREADABLE
         if state is not None:
             row["first_read_done"] = "yes" if state.first_read_done else "no"
             row["done_at"] = state.done_at or ""
@@ -105,4 +111,10 @@ def export_read_log(window: MainWindow, path: Path | None = None) -> Path | None
         return None
     done = sum(r["first_read_done"] == "yes" for r in rows)
     window.show_status(f"Read log of {len(rows)} studies ({done} read) written to {path}", 8000)
+    if unreadable := [r["n"] for r in rows if r["first_read_done"] == UNREADABLE]:
+        window.report_problems(
+            "Reads that could not be read",
+            [f"#{n}: the saved read could not be read (damaged, or written by a newer mammoview); the log's row says "
+             f"first_read_done {UNREADABLE}" for n in unreadable],
+        )  # fmt: skip
     return path
