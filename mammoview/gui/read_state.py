@@ -103,7 +103,7 @@ class ReaderMark:
         d = _object(d, "a mark")
         return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x=_finite(d["x"]), y=_finite(d["y"]),
                    kind=MarkKind(d["kind"]), created=str(d.get("created", "")),
-                   after_cad=bool(d.get("after_cad", False)), frame=_frame(d))  # fmt: skip
+                   after_cad=_flag(d.get("after_cad", False)), frame=_frame(d))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,21 @@ def _finite(v: object) -> float:
     f = float(v)  # type: ignore[arg-type]
     if not math.isfinite(f):
         raise ValueError(f"{v!r} is not a finite number")
+    return f
+
+
+def _flag(v: object) -> bool:
+    """A saved yes/no: a JSON boolean only; a string ("false", "no": hand-edited) is damage, never read as True."""
+    if not isinstance(v, bool):
+        raise ValueError(f"{v!r} is not true or false")
+    return v
+
+
+def _seconds(v: object) -> float:
+    """A saved reading time: finite and not negative."""
+    f = _finite(v)
+    if f < 0:
+        raise ValueError(f"a reading time of {f:g} s")
     return f
 
 
@@ -313,13 +328,13 @@ class ReadState:
     def from_json(cls, d: dict[str, Any]) -> ReadState:
         d = _object(d, "the read")
         done_at = d.get("done_at")
-        return cls(first_read_done=bool(d.get("first_read_done", False)),
+        return cls(first_read_done=_flag(d.get("first_read_done", False)),
                    done_at=None if done_at is None else str(done_at),
                    marks=tuple(ReaderMark.from_json(m) for m in d.get("marks", [])),
                    measurements=tuple(Measurement.from_json(m) for m in d.get("measurements", [])),
                    updated=str(d.get("updated", "")), decision=ReaderDecision.from_json(d.get("decision")),
                    decision_after_cad=ReaderDecision.from_json(d.get("decision_after_cad")),
-                   reading_seconds=_finite(d.get("reading_seconds", 0.0)),
+                   reading_seconds=_seconds(d.get("reading_seconds", 0.0)),
                    cad_seen=CadSeen.from_json(d.get("cad_seen")),
                    assigned_views=tuple((str(k), View(v)) for k, v in
                                         _object(d.get("assigned_views") or {}, "assigned_views").items()))  # fmt: skip
