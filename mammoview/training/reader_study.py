@@ -66,8 +66,11 @@ def load_read_log(path: Path) -> list[dict[str, str]]:
             )
         if missing:
             raise ValueError(f"{path}: not a mammoview read log (no column {', '.join(missing)})")
-        rows = list(reader)
-    for n, row in enumerate(rows, 2):
+        header = dict(zip(reader.fieldnames or (), reader.fieldnames or (), strict=True))
+        # logs put together with `cat a.csv b.csv`: the next log's header line starts its rows
+        numbered = [(n, row) for n, row in enumerate(reader, 2) if row != header]
+    rows = [row for _, row in numbered]
+    for n, row in numbered:
         for column in ("assessment", "assessment_after_cad"):
             if (row[column] or "") not in ASSESSMENTS:  # e.g. BI-RADS 4 typed in: never read as "not recalled"
                 raise ValueError(f"{path}, line {n}: {column} {row[column]!r} is not a screening assessment the "
