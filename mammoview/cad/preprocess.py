@@ -61,6 +61,12 @@ MIN_HOLES_PER_KPX = 10.0
 #: (as a spot or magnification view fills the field; 61 magnified x1.8), 25 on its middle rows, 45 on whole CBIS-DDSM
 #: and mini-MIAS images (``models/analysis/mask_holes.py``).  An image below MIN_STRUCTURE holds no breast.  Noise
 #: correlated over ~0.6 mm or more reads as structure (7-27 at 0.3 mm): still a gap.
+#: A film's unexposed border digitised as a bright frame: lines along an edge that are all foreground, flat (SD
+#: within FRAME_FLATNESS pixel noises) and among the brightest (mean at least the image's FRAME_PERCENTILE
+#: percentile) are no breast, up to MAX_FRAME_SHARE of the image (:func:`flat_border`).
+FRAME_FLATNESS = 2.0
+FRAME_PERCENTILE = 98.0
+MAX_FRAME_SHARE = 0.15
 SHADING_DEGREE = 6
 STRUCTURE_MM = 2.0
 MIN_STRUCTURE = 5.0
@@ -277,15 +283,41 @@ def hole_stats(component: BoolArray) -> tuple[float, float, float]:
     return float(areas.sum() / area), float(areas.max() / areas.sum()), 1000.0 * n / area
 
 
+def pixel_noise(image: FloatArray) -> float:
+    """SD of the pixel-to-pixel noise: the robust SD of horizontal neighbour differences over sqrt 2, from every
+    other row (half the time, the same estimate); 0 for an image without any."""
+    diffs = np.abs(np.diff(image[::2], axis=1))
+    if diffs.size == 0:
+        return 0.0
+    return 1.4826 * float(np.median(diffs)) / math.sqrt(2.0) or float(diffs.std()) / math.sqrt(2.0)
+
+
+def flat_border(image: FloatArray, fg: BoolArray) -> dict[str, int]:
+    """Lines (rows or columns) along each image edge that are a bright frame: all foreground, flat (their SD within
+    :data:`FRAME_FLATNESS` pixel noises; a saturated film edge is exactly flat) and among the image's brightest
+    (their mean at least its :data:`FRAME_PERCENTILE` percentile), counted in from the edge, at most
+    :data:`MAX_FRAME_SHARE` of the image.  Tissue along an edge is never all three along the whole line, also where
+    it fills the field and its texture makes the pixel noise read high."""
+    limit = FRAME_FLATNESS * pixel_noise(image) + 1e-6 * float(np.ptp(image))
+    brightest = float(np.percentile(image, FRAME_PERCENTILE))
+    rows, cols = image.shape
+    sides = {"top": (image, fg), "bottom": (image[::-1], fg[::-1]), "left": (image.T, fg.T),
+             "right": (image.T[::-1], fg.T[::-1])}  # fmt: skip
+    out = {}
+    for side, (lines, on) in sides.items():
+        most = int(MAX_FRAME_SHARE * (rows if side in ("top", "bottom") else cols))
+        n = 0
+        while n < most and on[n].all() and float(lines[n].std()) <= limit and float(lines[n].mean()) >= brightest:
+            n += 1
+        out[side] = n
+    return out
+
+
 def structure_ratio(image: FloatArray, pixel_size_mm: float) -> float:
     """SD of ``image`` without its smooth shading (polynomials of degree :data:`SHADING_DEGREE` along each axis),
     smoothed over :data:`STRUCTURE_MM`, over the SD that white noise of its pixel-to-pixel noise keeps after that
     smoothing: ~1 for noise over smooth shading (a blank exposure), far more for tissue."""
-    # the pixel-to-pixel noise on the image's own grid (on a coarser one the tissue's own gradients would count as
-    diffs = np.abs(np.diff(image[::2], axis=1))  # noise), from every other row (half the time, the same estimate)
-    if diffs.size == 0:
-        return math.inf
-    noise = 1.4826 * float(np.median(diffs)) / math.sqrt(2.0) or float(diffs.std()) / math.sqrt(2.0)
+    noise = pixel_noise(image)  # on the image's own grid: on a coarser one the tissue's gradients would count too
     if noise <= 0:  # no pixel-to-pixel noise at all (a drawn image): nothing to tell noise by
         return math.inf
     k = max(1, round(1.0 / pixel_size_mm))  # on a ~1 mm grid (a few ms): a k x k block mean keeps white noise white,
@@ -313,16 +345,21 @@ def largest_component(image: FloatArray, pixel_size_mm: float, band: int) -> tup
     """(the largest bright component with ``band`` px along the border cut, the foreground), or None for none.
 
     Otsu on the smoothed image, half-way towards the background level; what :func:`breast_mask` labels before its
-    breast checks (``models/analysis/mask_holes.py`` measures them on it).
+    breast checks (``models/analysis/mask_holes.py`` measures them on it).  A flat bright frame along an edge (a
+    film's unexposed border, :func:`flat_border`) is no foreground, and the threshold is found without it: cut only
+    by the band, a frame wider than it joined the breast at the chest wall, and a frame all round made a ring whose
+    inside (the whole background) was filled.
     """
     smooth = ndi.gaussian_filter(image, 1.0)
-    # Film edges, labels and markers can be a few per cent of saturated pixels; clipping
-    # them keeps Otsu between background and tissue instead of between tissue and them.
-    thresh = filters.threshold_otsu(np.minimum(smooth, np.percentile(smooth, 95)))  # type: ignore[no-untyped-call]
-    # Otsu between background and tissue sits a little high on fatty breasts; half-way
-    # towards the background level keeps the skin line.
-    background = float(np.percentile(smooth, 5))
-    fg = smooth > (background + 0.5 * (thresh - background))
+    fg = _foreground(smooth, smooth)
+    frame = flat_border(image, fg)
+    if any(frame.values()):
+        keep = np.ones(image.shape, dtype=bool)
+        # the frame, and the line beside it that the smoothing made bright (a ring of them joined the breast)
+        top, bottom, left, right = (frame[k] + 1 if frame[k] else 0 for k in ("top", "bottom", "left", "right"))
+        keep[:top, :] = keep[keep.shape[0] - bottom :, :] = False
+        keep[:, :left] = keep[:, keep.shape[1] - right :] = False
+        fg = _foreground(smooth, smooth[keep]) & keep
     inner = fg.copy()
     inner[:band, :] = inner[-band:, :] = False
     inner[:, :band] = inner[:, -band:] = False
@@ -332,6 +369,17 @@ def largest_component(image: FloatArray, pixel_size_mm: float, band: int) -> tup
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
     return np.asarray(labels == int(np.argmax(sizes))), fg
+
+
+def _foreground(smooth: FloatArray, values: FloatArray) -> BoolArray:
+    """Pixels of ``smooth`` above the breast threshold found on ``values`` (all of it, or all but a frame)."""
+    # Film edges, labels and markers can be a few per cent of saturated pixels; clipping
+    # them keeps Otsu between background and tissue instead of between tissue and them.
+    thresh = filters.threshold_otsu(np.minimum(values, np.percentile(values, 95)))  # type: ignore[no-untyped-call]
+    # Otsu between background and tissue sits a little high on fatty breasts; half-way
+    # towards the background level keeps the skin line.
+    background = float(np.percentile(values, 5))
+    return np.asarray(smooth > (background + 0.5 * (thresh - background)))
 
 
 def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0) -> BoolArray:

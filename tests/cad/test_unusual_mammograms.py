@@ -19,20 +19,13 @@ def _breast(rows: int = 800, cols: int = 500) -> np.ndarray:
     return synthetic_breast(rows, cols, seed=4).astype(np.float32) / 4095
 
 
-FRAME_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="known gap (model card): a bright frame wider than the 3 mm border band joins the breast; a frame check "
-    "tried on 2026-12-06 cut large breasts that fill the field and was taken out",
-)
-
-
-@FRAME_GAP
 @pytest.mark.parametrize("frame_mm", [4.0, 8.0])
 @pytest.mark.parametrize("sides", ["all four", "chest wall only"])
 def test_a_bright_scanner_frame_is_not_breast(frame_mm, sides):
     """A digitised film's bright border, wider than the 3 mm band cut before labelling, touches the breast at the
     chest wall: it joined the breast's component, and a frame on all four sides made a ring whose inside
-    (the whole background) binary_fill_holes filled: the "breast" was the whole image."""
+    (the whole background) binary_fill_holes filled: the "breast" was the whole image.  Flat bright lines along an
+    edge are now a frame (``preprocess.flat_border``)."""
     px = 0.3
     img = _breast()
     plain = breast_mask(img, px)
@@ -48,6 +41,21 @@ def test_a_bright_scanner_frame_is_not_breast(frame_mm, sides):
     assert (mask & plain).sum() > 0.9 * plain.sum(), "the breast is lost"
     assert mask.mean() < plain.mean() * 1.1, f"mask {mask.mean():.2f} of the image, the breast {plain.mean():.2f}"
     assert not (mask & ~inner).sum() > 0.02 * mask.sum(), "the frame is in the breast mask"
+
+
+def test_tissue_and_air_along_an_edge_are_no_frame(demo_dir):
+    """Only lines all bright and flat are a frame: air along an edge is flat but dark, tissue bright but never flat
+    along the whole line, also where the breast fills the field (a crop of the demo L CC's interior)."""
+    from mammoview.cad.preprocess import estimate_spacing, flat_border, presentation_of, resample
+    from mammoview.io import read_image
+
+    img = _breast()
+    assert flat_border(img, np.ones(img.shape, dtype=bool)) == {"top": 0, "bottom": 0, "left": 0, "right": 0}
+    image = read_image(demo_dir / "1-280.dcm")
+    sp = image.info.spacing or estimate_spacing(*image.shape)
+    pres = resample(presentation_of(image), (sp.row_mm, sp.col_mm), 0.3)
+    inside = pres[300:500, 30:200]  # tissue from the chest wall on, filling the crop
+    assert flat_border(inside, np.ones(inside.shape, dtype=bool)) == {"top": 0, "bottom": 0, "left": 0, "right": 0}
 
 
 def test_a_label_on_an_empty_field_is_no_breast():
