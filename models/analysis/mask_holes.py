@@ -1,13 +1,14 @@
 """The breast mask's rules against a blank exposure: real breasts against detector noise fields.
 
-    .venv/bin/python models/analysis/mask_holes.py [--data DIR] [--every N]
+    .venv/bin/python models/analysis/mask_holes.py [--data DIR] [--every N] [--pixel-size MM]
 
 `breast_mask` refuses a component that `is_noise`: its enclosed holes more than ``MAX_HOLE_SHARE`` of its filled
 region, no hole holding half of them, and more than ``MIN_HOLES_PER_KPX`` holes per 1000 pixels (Otsu splitting
 flat detector noise in two makes such a sponge); and an image whose `structure_ratio` is below ``MIN_STRUCTURE``
 (noise over smooth shading: the heel effect, vignetting).  This prints both measures and how many would be refused on
-every CBIS-DDSM and mini-MIAS image at the detector's 0.3 mm, on crops of their middle rows (chest wall to skin), on
-crops of the breast's interior (60 x 60 and 120 x 80 mm, every N-th image) read as they are and magnified x1.8 (as a
+every CBIS-DDSM and mini-MIAS image at the detector's 0.3 mm (or ``--pixel-size``: 0.6 for the verifier and the
+malignancy model, 1.5 for the density model), on crops of their middle rows (chest wall to skin), on crops of the
+breast's interior (60 x 60 and 120 x 80 mm, every N-th image) read as they are and magnified x1.8 (as a
 magnification or spot view shows tissue filling the field: where the hole share alone refused real breasts), and
 on synthetic noise fields at 0.3, 0.6 and 1.5 mm, flat, with a heel slope or vignetting, or correlated.
 """
@@ -79,31 +80,36 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=None, help="data folder (default: MAMMOVIEW_DATA or ../shared/data)")
     ap.add_argument("--every", type=int, default=3, help="interior crops of every N-th image (default 3)")
+    ap.add_argument("--pixel-size", type=float, default=0.3,
+                    help="mm per pixel of the real images (default 0.3, the detector's; 0.6 the verifier's and the "
+                    "malignancy model's, 1.5 the density model's)")  # fmt: skip
     args = ap.parse_args()
+    px = args.pixel_size
     images: list[Row] = []
     middle: list[Row] = []
     inner: dict[str, list[Row]] = {"interior crops": [], "interior crops magnified x1.8": []}
     for i, src in enumerate(cbis_images(args.data) + mias_images(args.data)):
-        img = resample(load_presentation(src.path), src.spacing, 0.3)
-        images.append((src.image_id, *stats(img)))
-        full = breast_mask(img, 0.3)
+        img = resample(load_presentation(src.path), src.spacing, px)
+        images.append((src.image_id, *stats(img, px)))
+        full = breast_mask(img, px)
         ys, xs = np.nonzero(full)
         if ys.size == 0:
             continue
         h = ys.max() - ys.min()
         for f in (0.25, 0.35):
             crop = img[ys.min() + int(f * h) : ys.max() - int(f * h), xs.min() : xs.max() + 1]
-            middle.append((f"{src.image_id} middle {1 - 2 * f:.0%}", *stats(crop)))
+            middle.append((f"{src.image_id} middle {1 - 2 * f:.0%}", *stats(crop, px)))
         if i % args.every:
             continue
         for h_mm, w_mm in ((60.0, 60.0), (120.0, 80.0)):
-            crop = interior(img, full, h_mm, w_mm)
+            crop = interior(img, full, h_mm, w_mm, px)
             if crop is None:
                 continue
             name = f"{src.image_id} {h_mm:.0f}x{w_mm:.0f} mm"
-            inner["interior crops"].append((name, *stats(crop)))
-            magnified = resample(crop, (0.3, 0.3), 0.3 / 1.8)  # the same tissue at 1.8x: read at 0.3 mm as a mag view
-            inner["interior crops magnified x1.8"].append((name, *stats(magnified)))
+            inner["interior crops"].append((name, *stats(crop, px)))
+            magnified = resample(crop, (px, px), px / 1.8)  # the same tissue at 1.8x: read at px as a mag view
+            inner["interior crops magnified x1.8"].append((name, *stats(magnified, px)))
+    print(f"real images at {px} mm:")
     summary("CBIS-DDSM + mini-MIAS images", images)
     summary("their middle rows (breast fills)", middle)
     for name, rows in inner.items():
