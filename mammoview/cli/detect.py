@@ -207,8 +207,15 @@ def _output_folder(folder: Path | None, option: str, what: str) -> None:
     """Create ``folder`` (when given), or say in words why it cannot be one."""
     if folder is None:
         return
+    if folder.is_symlink() and not folder.exists():  # mkdir said '[Errno 17] File exists'
+        raise ValueError(f"{option} {folder} is a link to {os.readlink(folder)}, which is missing: give the folder "
+                         f"to write {what} into")  # fmt: skip
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"{option} {folder} is a file: give the folder to write {what} into")
+    above = next((p for p in folder.parents if p.exists() or p.is_symlink()), None)
+    if above is not None and not above.is_dir():  # mkdir said '[Errno 20] Not a directory'
+        raise ValueError(f"{option} {folder}: {above} is no folder (a file, or a link leading nowhere): give a folder "
+                         f"to write {what} into")  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
 
 

@@ -600,22 +600,32 @@ def test_every_command_takes_the_same_device_names(command, capsys):
 
 
 @pytest.mark.parametrize("option", ["--sr", "--heatmaps"])
-def test_a_folder_destination_that_is_a_file_is_refused_before_any_work(option, models_dir, study_dir, tmp_path,
-                                                                        capsys, monkeypatch):  # fmt: skip
-    """As --json naming a folder: said before the batch, not hours after it, in words (not "[Errno 17]")."""
+@pytest.mark.parametrize("where", ["a file", "a dead link", "below a file"])
+def test_a_folder_destination_that_cannot_be_one_is_refused_before_any_work(option, where, models_dir, study_dir,
+                                                                            tmp_path, capsys, monkeypatch):  # fmt: skip
+    """As --json naming a folder: said before the batch, not hours after it, in words (not "[Errno 17] File exists"
+    or "[Errno 20] Not a directory"), and the file in its place kept."""
     import mammoview.cad.pipeline as pipeline
 
     monkeypatch.setattr(
         pipeline, "analyse_image", lambda *a, **k: pytest.fail(f"analysed before the {option} folder was checked")
     )
     blocker = tmp_path / "out"
-    blocker.write_text("a file where the folder should be")
+    if where == "a file":
+        blocker.write_text("a file where the folder should be")
+        target = blocker
+    elif where == "a dead link":
+        target = blocker
+        target.symlink_to(tmp_path / "moved" / "away")
+    else:
+        blocker.write_text("a file where the folder should be")
+        target = blocker / "sub"
     code = main(["detect", str(study_dir / "lcc.dcm"), "--json", str(tmp_path / "d.json"), "--quiet",
-                 option, str(blocker)])  # fmt: skip
+                 option, str(target)])  # fmt: skip
     err = capsys.readouterr().err
-    assert code == 1 and f"{option} {blocker} is a file: give the folder" in err and "Errno" not in err
+    assert code == 1 and f"{option} {target}" in err and "Errno" not in err, err
+    assert where == "a dead link" or blocker.read_text() == "a file where the folder should be"
     assert not (tmp_path / "d.json").exists()  # (no JSON listing each image as a result and an error)
-    assert blocker.read_text() == "a file where the folder should be"
 
 
 def test_an_sr_that_cannot_be_written_is_reported_and_the_other_studies_still_get_theirs(
