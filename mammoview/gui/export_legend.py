@@ -150,6 +150,8 @@ def glyph_rows(info: LegendInfo) -> list[tuple[str, str, str]]:
             rows.append((GLYPH[FindingKind.CALCIFICATION], CAD_COLOR, "CAD: calcification cluster"))
         if FindingKind.MASS in info.kinds:
             rows.append((GLYPH[FindingKind.MASS], CAD_COLOR, "CAD: mass" + (" (outline = region)" * info.contours)))
+        elif info.contours:  # the marks toggled off: the masses' outlines are still drawn (their own toggle)
+            rows.append(("h", CAD_COLOR, "CAD: mass outline (its region)"))
     if info.reader:
         rows.append((READER_GLYPH, READER_COLOR, "Reader mark (R1, R2…)"))
     return rows

@@ -411,10 +411,14 @@ def test_the_legend_explains_only_the_marks_the_picture_shows(cad_window, load, 
     assert rows() == ["Reader mark"] and not legend_info(w, True).scores  # no score beside any mark
     w.commands["cad_layer_calcification"].trigger()
     w.commands["cad_layer_mass"].trigger()
-    w.commands["cad_layer_marks"].trigger()
-    assert rows() == ["Reader mark"]
+    w.commands["cad_layer_marks"].trigger()  # the glyphs off: the masses' outlines are still drawn
+    assert any(i.isVisible() for i in w.cad.overlays[View.LMLO].layers["contours"])
+    assert rows() == ["CAD: mass outline", "Reader mark"]
     w.commands["cad_layer_reader"].trigger()
+    assert rows() == ["CAD: mass outline"]
+    w.commands["cad_layer_contours"].trigger()
     assert rows() == []
+    w.commands["cad_layer_contours"].trigger()
     w.commands["cad_layer_marks"].trigger()
     w.commands["cad_layer_reader"].trigger()
     w.commands["cad_layer_scores"].trigger()
