@@ -270,6 +270,7 @@ def train(
 
     history: list[dict[str, Any]] = []
     best, best_epoch, bad, start, before = -math.inf, -1, 0, 0, 0.0
+    ran_out = False  # the saved run's last epoch ended on --max-minutes
     if resume:
         doc = load_checkpoint(ckpt, "last", model, opt, np_rng=np_rng, torch_gen=gen, ema=ema, aux=aux_head)
         trained_on = doc.get("patch_set")  # absent in checkpoints saved before it was recorded
@@ -280,6 +281,7 @@ def train(
             )
         history, best, best_epoch = doc["history"], doc["best"], doc["best_epoch"]
         bad, start, before = doc["bad_epochs"], doc["epoch"] + 1, doc["elapsed_s"]
+        ran_out = doc.get("stopped") == "max_minutes" or bool(history and history[-1].get("partial"))
     if resume:  # unfinished until this session writes its own: an interrupted one must not leave the last
         # session's summary beside newer best weights (--install-only, ensemble and evaluate read the two together)
         (out_dir / "summary.json").unlink(missing_ok=True)
@@ -296,6 +298,8 @@ def train(
                 option = "--max-minutes" if stopped == "max_minutes" else "--patience"
                 print(f"{out_dir} stopped on its {option} ({stopped}) at epoch {len(history)}: nothing left to "
                       f"train; resume with a larger {option} to go on", flush=True)  # fmt: skip
+    elif resume and ran_out:  # its last epoch was cut short by the budget: the rewritten summary says so still
+        stopped = "max_minutes"
     for epoch in range(start, cfg.epochs):
         draws = [
             np_rng.choice(len(g), size=steps * b, p=p) for g, b, p in zip(train_groups, bsizes, probs, strict=True)
@@ -401,6 +405,7 @@ def train(
                 "best_epoch": best_epoch,
                 "bad_epochs": bad,
                 "elapsed_s": row["elapsed_s"],
+                "stopped": stopped,  # "max_minutes" when the budget ran out in this epoch
                 "config": cfg.to_dict(),
                 "patch_set": patch_set,
             },

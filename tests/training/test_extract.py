@@ -529,6 +529,30 @@ def test_resuming_a_run_that_spent_its_budget_trains_no_further(patch_set, tmp_p
     assert resumed["stopped"] == "early_stopping" and resumed["history"] == stopped["history"]
 
 
+def test_a_run_out_of_time_in_its_last_epoch_stays_stopped_on_its_budget(patch_set, tmp_path, monkeypatch):
+    """A run whose --max-minutes ran out in its last epoch (a partial epoch), resumed as it was, still says it stopped
+    on its budget (its summary said "stopped": "epochs", as if every epoch had been trained; helper review)."""
+    import mammoview.training.train as tr
+    from mammoview.training.steps import train_step
+
+    clock = type("Clock", (), {"t": 0.0, "perf_counter": lambda self: self.t})()
+
+    def step(*args, **kwargs):  # type: ignore[no-untyped-def]
+        clock.t += 10.0
+        return train_step(*args, **kwargs)
+
+    monkeypatch.setattr(tr, "time", clock)
+    monkeypatch.setattr(tr, "train_step", step)
+    cfg = tr.TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=4, steps_per_epoch=2, batch_size=8,
+                         small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0)  # fmt: skip
+    run = tmp_path / "run"
+    first = tr.train(patch_set, run, cfg, progress=False)
+    assert first["stopped"] == "max_minutes" and first["history"][-1]["partial"]  # 60 s ran out in epoch 4 of 4
+    again = tr.train(patch_set, run, cfg, resume=True, progress=False)
+    assert again["history"] == first["history"]
+    assert again["stopped"] == "max_minutes", again["stopped"]
+
+
 def test_the_split_of_a_source_does_not_depend_on_the_others_cut(tmp_path, monkeypatch):
     """Leaving a source out of a patch set (``--sources cbis,mias``) keeps every patient on the side the full set
     puts them: a network trained on one set can be evaluated on the other's validation patients."""
