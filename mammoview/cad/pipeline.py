@@ -397,8 +397,9 @@ def analyse_study(
             except StopIteration as stop:
                 results.append(stop.value)
                 analysed.append(img)
-                if density is not None:
-                    canvases[str(img.path)] = density_canvas(density, img, presentation)
+                if density is not None:  # a view the detector found no breast in gets no density (an empty canvas)
+                    canvas = density_canvas(density, img, presentation)
+                    canvases[str(img.path)] = canvas if stop.value.breast_found is not False else np.zeros_like(canvas)
                 break
             except ImageRefused as exc:  # the CAD refuses this view (e.g. an absurd pixel spacing); the others run
                 skipped.append(SkippedImage(label, img.path.name, str(exc)))

@@ -67,6 +67,10 @@ MIN_HOLES_PER_KPX = 10.0
 FRAME_FLATNESS = 2.0
 FRAME_PERCENTILE = 98.0
 MAX_FRAME_SHARE = 0.15
+#: The rule is applied at the detector's grid (0.3 mm), which decides that a view holds no breast; on coarser ones the
+#: pixel-to-pixel differences hold the tissue's own gradients and a breast that fills the field reads low (at 1.5 mm,
+#: the density model's, 224 of 2846 middle-row crops fell below 5; at 0.6 mm the lowest read 7.6).
+STRUCTURE_MAX_MM = 0.35
 SHADING_DEGREE = 6
 STRUCTURE_MM = 2.0
 MIN_STRUCTURE = 5.0
@@ -418,8 +422,8 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
         return none
     if is_noise(hole_stats(mask)):  # a sponge of small holes: Otsu split detector noise in two
         return none
-    if structure_ratio(image, pixel_size_mm) < MIN_STRUCTURE:  # noise over smooth shading: a blank exposure
-        return none
+    if pixel_size_mm <= STRUCTURE_MAX_MM and structure_ratio(image, pixel_size_mm) < MIN_STRUCTURE:
+        return none  # noise over smooth shading: a blank exposure
     # give back the border band only where it continues the breast
     grown = ndi.binary_dilation(mask, iterations=band + 1) & fg
     edge = np.zeros_like(mask)

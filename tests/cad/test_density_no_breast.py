@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -34,9 +35,12 @@ def test_a_view_without_any_breast_gets_no_density_and_does_not_dilute_its_breas
     assert left["probabilities"] == pytest.approx(by_name["LMLO.dcm"]["density"]["probabilities"], abs=2e-4)
 
 
-def test_the_viewers_breast_density_leaves_out_a_view_without_any_breast(density_dir):  # noqa: F811
+@pytest.mark.parametrize("blank_kind", ["empty", "heel exposure"])
+def test_the_viewers_breast_density_leaves_out_a_view_without_any_breast(density_dir, blank_kind):  # noqa: F811
     """The same in the study pipeline (the CAD dock's `density B (0.28)` and the export): a blank view is no view of
-    the breast's density, even when it comes first of its view (a retake with the breast follows)."""
+    the breast's density, even when it comes first of its view (a retake with the breast follows).  A blank exposure
+    with the heel effect, which only the detector's grid tells from a breast (preprocess.STRUCTURE_MAX_MM), is left
+    out by the detector's word: the density model at its coarse grid took its noise for a breast."""
     from mammoview.cad.density import TASK, assess
     from mammoview.cad.pipeline import analyse_study, drain
     from mammoview.cad.weights import load_model
@@ -44,9 +48,15 @@ def test_the_viewers_breast_density_leaves_out_a_view_without_any_breast(density
     from tests.cad.conftest import make_image
 
     cad = load_model(models_dir=density_dir, device="cpu")
+    cad = replace(cad, entry=replace(cad.entry, pixel_size_mm=0.3))  # the shipped detector's grid
     dens = load_model(models_dir=density_dir, device="cpu", task=TASK)
     mlo = make_image(synthetic_breast(400, 260, seed=1), view=View.LMLO, name="LMLO.dcm")
-    blank = make_image(np.zeros((400, 260), np.uint16), view=View.LCC, name="LCC-1.dcm")
+    if blank_kind == "empty":
+        pixels = np.zeros((400, 260), np.uint16)
+    else:  # detector noise over a slope of 30 noise SDs across the field
+        rng = np.random.default_rng(0)
+        pixels = (2000 + 20 * rng.normal(0, 1, (400, 260)) + np.linspace(0, 600, 260)).astype(np.uint16)
+    blank = make_image(pixels, view=View.LCC, name="LCC-1.dcm")
     retake = make_image(synthetic_breast(400, 260, seed=2), view=View.LCC, name="LCC-2.dcm")
     alone = assess(dens, [mlo, retake])
     result = drain(analyse_study(cad, [blank, retake, mlo], density=dens), lambda p: None)

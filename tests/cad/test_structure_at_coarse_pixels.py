@@ -35,4 +35,3 @@ def test_the_density_cli_grades_a_real_mammogram(data_dir, tmp_path, capsys):
           "--json", str(out)])  # fmt: skip
     entry = json.loads(out.read_text())["images"][0]
     assert "density" in entry, (entry, capsys.readouterr().err)
-
