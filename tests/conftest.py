@@ -56,9 +56,16 @@ def rng():
     return np.random.default_rng(1234)
 
 
+#: a developer's own CAD settings (README): with them the shipped-model tests skipped or tested another model
+USER_SETTINGS = ("MAMMOVIEW_MODELS", "MAMMOVIEW_DEVICE", "MAMMOVIEW_THREADS")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_app_data(tmp_path_factory, monkeypatch):
-    """Reader marks, settings and caches go to a temporary folder during tests."""
+    """Reader marks, settings and caches go to a temporary folder during tests; the shell's CAD settings are
+    dropped (a test that wants one sets it)."""
     d = tmp_path_factory.mktemp("appdata")
     monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(d))
+    for name in USER_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
     yield
