@@ -23,6 +23,7 @@ from scipy import ndimage as ndi
 
 from mammoview.cad.preprocess import (
     MIN_STRUCTURE,
+    STRUCTURE_MAX_MM,
     breast_mask,
     hole_stats,
     is_noise,
@@ -43,17 +44,18 @@ def stats(image: np.ndarray, px: float = 0.3, border_mm: float = 3.0) -> tuple[t
     return (hole_stats(found[0]) if found is not None else (0.0, 1.0, 0.0)), structure_ratio(image, px)
 
 
-def refused(row: Row) -> bool:
-    return is_noise(row[1]) or row[2] < MIN_STRUCTURE
+def refused(row: Row, px: float) -> bool:
+    """As `breast_mask` decides: the structure rule only at the detector's grid (``STRUCTURE_MAX_MM``)."""
+    return is_noise(row[1]) or (px <= STRUCTURE_MAX_MM and row[2] < MIN_STRUCTURE)
 
 
-def summary(name: str, rows: list[Row]) -> None:
+def summary(name: str, rows: list[Row], px: float) -> None:
     share = np.array([r[1][0] for r in rows])
     per_kpx = np.array([r[1][2] for r in rows])
     ratio = np.array([r[2] for r in rows])
     worst = max(rows, key=lambda r: r[1][0])
     flattest = min(rows, key=lambda r: r[2])
-    out = [r[0] for r in rows if refused(r)]
+    out = [r[0] for r in rows if refused(r, px)]
     print(
         f"{name:<46}{len(rows):>6}  hole share median {np.median(share):.4f} max {share.max():.3f} ({worst[0]}); "
         f"holes per 1000 px max {per_kpx.max():.1f}; structure min {ratio.min():.1f} ({flattest[0]}), 1st "
@@ -110,12 +112,12 @@ def main() -> None:
             magnified = resample(crop, (px, px), px / 1.8)  # the same tissue at 1.8x: read at px as a mag view
             inner["interior crops magnified x1.8"].append((name, *stats(magnified, px)))
     print(f"real images at {px} mm:")
-    summary("CBIS-DDSM + mini-MIAS images", images)
-    summary("their middle rows (breast fills)", middle)
+    summary("CBIS-DDSM + mini-MIAS images", images, px)
+    summary("their middle rows (breast fills)", middle, px)
     for name, rows in inner.items():
-        summary(name, rows)
+        summary(name, rows, px)
     rng = np.random.default_rng(0)
-    noise: list[Row] = []
+    noise: list[tuple[float, Row]] = []
     for px in (0.3, 0.6, 1.5):
         shape = (int(240 / px), int(160 / px))
         yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
@@ -126,12 +128,13 @@ def main() -> None:
         for name, shading in shadings:
             for amount in (0.02, 0.3):  # 2 and 30 noise SDs across the field
                 field = np.clip(0.05 + rng.normal(0, 0.01, shape) + amount * shading, 0, 1).astype(np.float32)
-                noise.append((f"noise, {name} {amount:g}, at {px} mm", *stats(field, px)))
+                noise.append((px, (f"noise, {name} {amount:g}, at {px} mm", *stats(field, px))))
         for mm in (0.6, 1.2):
             field = ndi.gaussian_filter(rng.normal(0, 1, shape), mm / px / 2).astype(np.float32)
-            noise.append((f"noise correlated over {mm} mm at {px} mm", *stats(field, px)))
-    for name, (share, largest, per_kpx), ratio in noise:
-        verdict = refused((name, (share, largest, per_kpx), ratio))
+            noise.append((px, (f"noise correlated over {mm} mm at {px} mm", *stats(field, px))))
+    for px, row in noise:
+        name, (share, largest, per_kpx), ratio = row
+        verdict = refused(row, px)
         print(f"{name:<46}hole share {share:.3f}, largest {largest:.3f} of the holes, {per_kpx:.1f} per 1000 px, "
               f"structure {ratio:.1f}; refused {verdict}")  # fmt: skip
 
