@@ -59,7 +59,8 @@ def summary(name: str, rows: list[Row], px: float) -> None:
     print(
         f"{name:<46}{len(rows):>6}  hole share median {np.median(share):.4f} max {share.max():.3f} ({worst[0]}); "
         f"holes per 1000 px max {per_kpx.max():.1f}; structure min {ratio.min():.1f} ({flattest[0]}), 1st "
-        f"percentile {np.percentile(ratio, 1):.1f}; refused {len(out)} {out[:3]}"
+        f"percentile {np.percentile(ratio, 1):.1f}, below {MIN_STRUCTURE:g}: {int((ratio < MIN_STRUCTURE).sum())}; "
+        f"refused {len(out)} {out[:3]}"
     )
 
 
