@@ -370,11 +370,12 @@ def largest_component(image: FloatArray, pixel_size_mm: float, band: int) -> tup
     fg = _foreground(smooth, smooth)
     frame = flat_border(image, fg)
     if any(frame.values()):
-        keep = np.ones(image.shape, dtype=bool)
+        rows, cols = image.shape
+        keep = np.ones((rows, cols), dtype=bool)
         # the frame, and the line beside it that the smoothing made bright (a ring of them joined the breast)
         top, bottom, left, right = (frame[k] + 1 if frame[k] else 0 for k in ("top", "bottom", "left", "right"))
-        keep[:top, :] = keep[keep.shape[0] - bottom :, :] = False
-        keep[:, :left] = keep[:, keep.shape[1] - right :] = False
+        keep[:top, :] = keep[rows - bottom :, :] = False
+        keep[:, :left] = keep[:, cols - right :] = False
         fg = _foreground(smooth, smooth[keep]) & keep
     inner = fg.copy()
     inner[:band, :] = inner[-band:, :] = False
