@@ -67,6 +67,9 @@ MIN_HOLES_PER_KPX = 10.0
 FRAME_FLATNESS = 2.0
 FRAME_PERCENTILE = 98.0
 MAX_FRAME_SHARE = 0.15
+#: Lines cut beside a frame: its last line, partly frame where it was resampled from the stored grid, and the two the
+#: breast threshold's smoothing (sigma 1 line) makes bright beside that.
+FRAME_MARGIN = 3
 #: The rule is applied at the detector's grid (0.3 mm), which decides that a view holds no breast; on coarser ones the
 #: pixel-to-pixel differences hold the tissue's own gradients and a breast that fills the field reads low (at 1.5 mm,
 #: the density model's, 224 of 2846 middle-row crops fell below 5; at 0.6 mm the lowest read 7.6).
@@ -372,8 +375,10 @@ def largest_component(image: FloatArray, pixel_size_mm: float, band: int) -> tup
     if any(frame.values()):
         rows, cols = image.shape
         keep = np.ones((rows, cols), dtype=bool)
-        # the frame, and the line beside it that the smoothing made bright (a ring of them joined the breast)
-        top, bottom, left, right = (frame[k] + 1 if frame[k] else 0 for k in ("top", "bottom", "left", "right"))
+        # the frame, and the lines beside it that the smoothing made bright (a ring of them joined the breast): a
+        # frame resampled from the stored grid ends in a line partly frame, and sigma 1 carries it 2 lines further
+        top, bottom, left, right = (frame[k] + FRAME_MARGIN if frame[k] else 0
+                                    for k in ("top", "bottom", "left", "right"))  # fmt: skip
         keep[:top, :] = keep[rows - bottom :, :] = False
         keep[:, :left] = keep[:, cols - right :] = False
         fg = _foreground(smooth, smooth[keep]) & keep
@@ -407,9 +412,7 @@ def breast_mask(image: FloatArray, pixel_size_mm: float, border_mm: float = 3.0)
     given back next to the breast afterwards (the breast touches the chest-wall edge).
     No breast: no component of :data:`MIN_BREAST_MM2`, a component that is detector noise
     (:func:`is_noise`, :data:`MAX_HOLE_SHARE`), or an image without tissue structure (:data:`MIN_STRUCTURE`).
-    Known gap (expected failures in
-    tests/cad/test_unusual_mammograms.py): a bright frame wider than the band joins the breast (a frame
-    check tried on 2026-12-06 cut large breasts that fill the field, and was taken out).
+    A flat bright frame along an edge is no breast (:func:`flat_border`, in :func:`largest_component`).
     """
     none = np.zeros(image.shape, dtype=bool)
     if image.size == 0 or float(image.max()) <= float(image.min()):
