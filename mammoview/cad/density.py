@@ -22,7 +22,16 @@ import numpy.typing as npt
 import torch
 
 from mammoview.cad.landmarks import chest_wall_side
-from mammoview.cad.preprocess import PreparedImage, prepare_image
+from mammoview.cad.preprocess import (
+    STRUCTURE_MAX_MM,
+    PreparedImage,
+    breast_mask,
+    brighter_half,
+    estimate_spacing,
+    prepare_image,
+    presentation_of,
+    resample,
+)
 from mammoview.cad.types import DENSITY_CATEGORIES, DensityResult
 from mammoview.io.model import MammoImage
 
@@ -37,6 +46,8 @@ DESCRIPTIONS = {
 }
 #: The manifest's ``task`` of a density model.
 TASK = "density"
+#: The shipped detector's grid (mm), at which a view is found to hold a breast or not (``preprocess.STRUCTURE_MAX_MM``).
+DETECTOR_GRID_MM = 0.3
 
 
 def breast_canvas(prepared: PreparedImage, shape: tuple[int, int]) -> FloatArray:
@@ -79,18 +90,43 @@ def density_canvas(model: object, image: MammoImage, presentation: FloatArray | 
     return breast_canvas(prepared, canvas_shape(model.entry.extra))
 
 
+def breast_at_detector_grid(image: MammoImage, presentation: FloatArray | None = None) -> bool:
+    """Whether :func:`~mammoview.cad.preprocess.breast_mask` finds a breast in ``image`` at the detector's grid
+    (:data:`DETECTOR_GRID_MM`), where the blank-exposure rule runs (``preprocess.STRUCTURE_MAX_MM``): the density
+    model's coarse grid takes a blank exposure with the heel effect for a breast."""
+    pres = presentation_of(image) if presentation is None else presentation
+    sp = image.info.spacing or estimate_spacing(*image.shape)
+    img = resample(pres, (sp.row_mm, sp.col_mm), DETECTOR_GRID_MM, chest_wall_right=brighter_half(pres) == "right")
+    return bool(breast_mask(img, DETECTOR_GRID_MM).any())
+
+
+def _canvas(model: object, image: MammoImage) -> FloatArray:
+    """:func:`density_canvas`, all zero where the detector's grid finds no breast (what :func:`analyse_study`
+    decides by the detector's word): without the detector, as `mammoview density` runs."""
+    from mammoview.cad.weights import LoadedModel
+
+    assert isinstance(model, LoadedModel)
+    pres = presentation_of(image)
+    canvas = density_canvas(model, image, pres)
+    if canvas.any() and model.preprocess.pixel_size_mm > STRUCTURE_MAX_MM and not breast_at_detector_grid(image, pres):
+        return np.zeros_like(canvas)
+    return canvas
+
+
 def assess(
     model: object, images: Sequence[MammoImage], canvases: Mapping[str, FloatArray] | None = None
 ) -> dict[str, DensityResult]:
     """Density of each image (key: its path as a string), with ``model`` a density :class:`LoadedModel`;
     ``canvases``: inputs already made (:func:`density_canvas`, by path), the others are made here.
     An image without breast (an all-zero canvas: a blank exposure, no mammogram) is left out: the network's output
-    on nothing is its prior, no density of any breast."""
+    on nothing is its prior, no density of any breast.  Where the canvas is made here, the breast is also looked
+    for at the detector's grid (:func:`breast_at_detector_grid`): at the density model's coarse grid a blank exposure
+    with the heel effect is taken for a breast."""
     from mammoview.cad.weights import LoadedModel
 
     assert isinstance(model, LoadedModel)
     made = canvases or {}
-    inputs = {str(im.path): made[str(im.path)] if str(im.path) in made else density_canvas(model, im)
+    inputs = {str(im.path): made[str(im.path)] if str(im.path) in made else _canvas(model, im)
               for im in images}  # fmt: skip
     graded = [im for im in images if inputs[str(im.path)].any()]
     if not graded:
