@@ -50,22 +50,31 @@ def test_two_different_images_sharing_one_sop_instance_uid_are_refused(tmp_path)
         study_sr([_result(a), rb], MODEL)
 
 
+@pytest.mark.parametrize("hard_links", [True, False])
 def test_detect_sr_run_again_does_not_silently_replace_the_earlier_sr(tmp_path, monkeypatch, bright_model,
-                                                                      breast_with_blob):  # fmt: skip
+                                                                      breast_with_blob, hard_links):  # fmt: skip
     """`detect --sr DIR` names each SR by a hash of its study: a second run on the same study (another
-    threshold, model, or the study's other images) replaced the first SR without a word."""
+    threshold, model, or the study's other images) replaced the first SR without a word; on a file system without
+    hard links (a FAT/exFAT stick, some network shares: a common way to carry SRs to a PACS) it still did."""
+    import os
+
     from mammoview.cli import main
+
+    def no_links(src, dst):  # type: ignore[no-untyped-def]
+        raise PermissionError(1, "Operation not permitted")  # FAT, some network shares
 
     _models(tmp_path, monkeypatch, bright_model)
     src = write_dataset(mammo_dataset(breast_with_blob, "L", "CC", pixel_spacing=(0.25, 0.25), study_uid="1.2.3"),
                         tmp_path / "in" / "lcc.dcm")  # fmt: skip
+    if not hard_links:
+        monkeypatch.setattr(os, "link", no_links)
     argv = ["detect", str(src), "--json", str(tmp_path / "d.json"), "--quiet", "--sr", str(tmp_path / "sr")]
     assert main([*argv, "--threshold", "0.05"]) == 0
     (first,) = (tmp_path / "sr").iterdir()
     uid = pydicom.dcmread(first).SOPInstanceUID
     assert main([*argv, "--threshold", "0.5"]) == 0
     assert pydicom.dcmread(first).SOPInstanceUID == uid  # the first run's SR is still there
-    assert len(list((tmp_path / "sr").iterdir())) == 2
+    assert {p.name for p in (tmp_path / "sr").iterdir()} == {first.name, first.stem + "-2.dcm"}
 
 
 @pytest.mark.parametrize("raw", [False, True])

@@ -464,24 +464,32 @@ def test_a_resumed_run_ends_as_the_uninterrupted_one(patch_set, tmp_path):
             torch.testing.assert_close(a[key], b[key], msg=f"{tag} {key}")
 
 
-def test_a_resumed_time_capped_run_keeps_the_whole_runs_budget(patch_set, tmp_path, monkeypatch):
-    """--max-minutes is the run's, as the time schedule's learning rate counts it: a resumed session gets what is
-    left, not a fresh budget (each step takes 10 s on a fake clock; the machine dies in epoch 3)."""
+def ten_second_steps(monkeypatch, died=None):  # type: ignore[no-untyped-def]
+    """The trainer (``mammoview.training.train``) on a fake clock where every training step takes 10 s; ``died``:
+    ``{"steps": n, "at": k}`` counts the steps, and the k-th raises KeyboardInterrupt (the machine dies there)."""
     import mammoview.training.train as tr
     from mammoview.training.steps import train_step
 
     clock = type("Clock", (), {"t": 0.0, "perf_counter": lambda self: self.t})()
-    died = {"steps": 0, "at": None}
 
     def step(*args, **kwargs):  # type: ignore[no-untyped-def]
-        died["steps"] += 1
-        if died["steps"] == died["at"]:
-            raise KeyboardInterrupt
+        if died is not None:
+            died["steps"] += 1
+            if died["steps"] == died["at"]:
+                raise KeyboardInterrupt
         clock.t += 10.0
         return train_step(*args, **kwargs)
 
     monkeypatch.setattr(tr, "time", clock)
     monkeypatch.setattr(tr, "train_step", step)
+    return tr
+
+
+def test_a_resumed_time_capped_run_keeps_the_whole_runs_budget(patch_set, tmp_path, monkeypatch):
+    """--max-minutes is the run's, as the time schedule's learning rate counts it: a resumed session gets what is
+    left, not a fresh budget (each step takes 10 s on a fake clock; the machine dies in epoch 3)."""
+    died: dict[str, int | None] = {"steps": 0, "at": None}
+    tr = ten_second_steps(monkeypatch, died)
     cfg = tr.TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=10, steps_per_epoch=2, batch_size=8,
                          small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0,
                          time_schedule=True)  # fmt: skip
@@ -498,17 +506,7 @@ def test_a_resumed_time_capped_run_keeps_the_whole_runs_budget(patch_set, tmp_pa
 def test_resuming_a_run_that_spent_its_budget_trains_no_further(patch_set, tmp_path, monkeypatch):
     """A run stopped by --max-minutes or early stopping, resumed as it was, adds no partial epoch (it trained one
     more step and validated it as an epoch); it rewrites the summary, and a larger budget trains on."""
-    import mammoview.training.train as tr
-    from mammoview.training.steps import train_step
-
-    clock = type("Clock", (), {"t": 0.0, "perf_counter": lambda self: self.t})()
-
-    def step(*args, **kwargs):  # type: ignore[no-untyped-def]
-        clock.t += 10.0
-        return train_step(*args, **kwargs)
-
-    monkeypatch.setattr(tr, "time", clock)
-    monkeypatch.setattr(tr, "train_step", step)
+    tr = ten_second_steps(monkeypatch)
     cfg = tr.TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=10, steps_per_epoch=2, batch_size=8,
                          small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0)  # fmt: skip
     run = tmp_path / "run"
@@ -532,17 +530,7 @@ def test_resuming_a_run_that_spent_its_budget_trains_no_further(patch_set, tmp_p
 def test_a_run_out_of_time_in_its_last_epoch_stays_stopped_on_its_budget(patch_set, tmp_path, monkeypatch):
     """A run whose --max-minutes ran out in its last epoch (a partial epoch), resumed as it was, still says it stopped
     on its budget (its summary said "stopped": "epochs", as if every epoch had been trained; helper review)."""
-    import mammoview.training.train as tr
-    from mammoview.training.steps import train_step
-
-    clock = type("Clock", (), {"t": 0.0, "perf_counter": lambda self: self.t})()
-
-    def step(*args, **kwargs):  # type: ignore[no-untyped-def]
-        clock.t += 10.0
-        return train_step(*args, **kwargs)
-
-    monkeypatch.setattr(tr, "time", clock)
-    monkeypatch.setattr(tr, "train_step", step)
+    tr = ten_second_steps(monkeypatch)
     cfg = tr.TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=4, steps_per_epoch=2, batch_size=8,
                          small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0)  # fmt: skip
     run = tmp_path / "run"
