@@ -25,12 +25,10 @@ from mammoview.cad.landmarks import chest_wall_side
 from mammoview.cad.preprocess import (
     STRUCTURE_MAX_MM,
     PreparedImage,
-    breast_mask,
-    brighter_half,
     estimate_spacing,
     prepare_image,
     presentation_of,
-    resample,
+    resampled_breast,
 )
 from mammoview.cad.types import DENSITY_CATEGORIES, DensityResult
 from mammoview.io.model import MammoImage
@@ -96,8 +94,7 @@ def breast_at_detector_grid(image: MammoImage, presentation: FloatArray | None =
     model's coarse grid takes a blank exposure with the heel effect for a breast."""
     pres = presentation_of(image) if presentation is None else presentation
     sp = image.info.spacing or estimate_spacing(*image.shape)
-    img = resample(pres, (sp.row_mm, sp.col_mm), DETECTOR_GRID_MM, chest_wall_right=brighter_half(pres) == "right")
-    return bool(breast_mask(img, DETECTOR_GRID_MM).any())
+    return bool(resampled_breast(pres, sp, DETECTOR_GRID_MM)[1].any())
 
 
 def _canvas(model: object, image: MammoImage) -> FloatArray:

@@ -472,6 +472,26 @@ def _filters(image: FloatArray, cfg: PreprocessConfig) -> FloatArray:
     return np.asarray(out, dtype=np.float32)
 
 
+def resampled_breast(
+    presentation: FloatArray,
+    spacing: PixelSpacing,
+    pixel_size_mm: float,
+    chest_wall: Literal["left", "right"] | None = None,
+) -> tuple[FloatArray, BoolArray]:
+    """``presentation`` resampled to ``pixel_size_mm`` (its block means anchored at the chest wall: ``chest_wall``,
+    else the brighter half) and its :func:`breast_mask`: the first steps of :func:`prepare`.
+
+    Raises
+    ------
+    ImageRefused
+        When the image, at ``spacing``, is larger than :data:`MAX_EXTENT_MM` on a side.
+    """
+    check_extent(presentation.shape, spacing)
+    right = chest_wall == "right" if chest_wall is not None else brighter_half(presentation) == "right"
+    img = resample(presentation, (spacing.row_mm, spacing.col_mm), pixel_size_mm, chest_wall_right=right)
+    return img, breast_mask(img, pixel_size_mm)
+
+
 def prepare(
     presentation: FloatArray,
     spacing: PixelSpacing,
@@ -488,10 +508,7 @@ def prepare(
         When the image, at ``spacing``, is larger than :data:`MAX_EXTENT_MM` on a side.
     """
     rows, cols = presentation.shape
-    check_extent((rows, cols), spacing)
-    right = chest_wall == "right" if chest_wall is not None else brighter_half(presentation) == "right"
-    img = resample(presentation, (spacing.row_mm, spacing.col_mm), cfg.pixel_size_mm, chest_wall_right=right)
-    mask = breast_mask(img, cfg.pixel_size_mm)
+    img, mask = resampled_breast(presentation, spacing, cfg.pixel_size_mm, chest_wall)
     if cfg.remove_pectoral and is_mlo and mask.any():
         side = chest_wall or chest_wall_side(mask)
         mask = mask & ~pectoral_mask(img, mask, side, cfg.pixel_size_mm)
