@@ -128,14 +128,19 @@ def scan_paths(
     errors: list[LoadError] = []
     seen: set[Path] = set()
     passed_over: dict[Path, NotAnImage] = {}  # non-images met inside a folder, said if also named by themselves
-    links: set[Path] = set()  # the links met, where they lie: one leading nowhere is said once
+    links: set[Path] = set()  # the dead links met, where they lie: each is said once, however often the scan meets it
+    # (a folder and its sub-folder both named, the link named as well)
+
+    def met_before(link: Path) -> bool:
+        where = Path(os.path.realpath(link.parent)) / link.name  # the link itself, not its target: one link, two paths
+        seen_here = where in links
+        links.add(where)
+        return seen_here
 
     def add(path: Path, in_folder: bool = False) -> bool:
         """Read ``path``; False when it was already read (through another argument, folder or link)."""
-        if path.is_symlink() and not path.exists():  # a link leading nowhere: said once (see below)
-            if _where(path) in links:
-                return False
-            links.add(_where(path))
+        if path.is_symlink() and not path.exists() and met_before(path):  # a link leading nowhere, said already
+            return False
         key = Path(os.path.realpath(path))  # (Path.resolve raises on a symlink loop before Python 3.13)
         if key in seen:
             if not in_folder and (err := passed_over.pop(key, None)) is not None:
@@ -160,12 +165,10 @@ def scan_paths(
             unreadable: list[LoadError] = []
             for f in _folder_files(p, recursive, unreadable):
                 again += not add(f, in_folder=True)  # already listed: the folder has images all the same
-            for err in unreadable:  # a folder that could not be listed: its studies are not in the worklist
-                if err.path.is_symlink():  # a link leading nowhere: said once, however often the scan meets it (a
-                    if _where(err.path) in links:  # folder and its sub-folder both named, the link named as well)
-                        again += 1
-                        continue
-                    links.add(_where(err.path))
+            for err in unreadable:  # a folder that could not be listed (its studies are not in the worklist), a link
+                if err.path.is_symlink() and met_before(err.path):  # leading nowhere (said once)
+                    again += 1
+                    continue
                 errors.append(err)
             if len(infos) + len(errors) == before and not again:
                 errors.append(LoadError(p, "no image files in this folder"))
@@ -216,11 +219,6 @@ def _folder_files(folder: Path, recursive: bool, unreadable: list[LoadError] | N
     if unreadable is not None:  # a link leading nowhere is a file the folder was meant to hold: said, not dropped
         unreadable.extend(LoadError(f, why) for f in kept if (why := _dead_link(f)) is not None)
     return sorted((f for f in kept if f.is_file()), key=natural_key)
-
-
-def _where(link: Path) -> Path:
-    """Where a link lies (its folder resolved, not the link): the same link met through two paths is one."""
-    return Path(os.path.realpath(link.parent)) / link.name
 
 
 def _dead_link(path: Path) -> str | None:
