@@ -58,7 +58,7 @@ MIN_HOLES_PER_KPX = 10.0
 #: smooth shading (polynomials of degree SHADING_DEGREE along each axis) and smoothed over STRUCTURE_MM on a ~1 mm
 #: grid, its SD is what white noise of its pixel-to-pixel noise keeps (:func:`structure_ratio` 1.0-1.2 with up to 30
 #: noise SDs of heel slope or vignetting), while tissue keeps far more: at least 18 on crops of a breast's interior
-#: (as a spot or magnification view fills the field; 61 magnified x1.8), 25 on its middle rows, 45 on whole CBIS-DDSM
+#: (as a spot or magnification view fills the field; 61 magnified x1.8), 25 on its middle rows, 99 on whole CBIS-DDSM
 #: and mini-MIAS images (``models/analysis/mask_holes.py``).  An image below MIN_STRUCTURE holds no breast.  Noise
 #: correlated over ~0.6 mm or more reads as structure (7-27 at 0.3 mm): still a gap.
 #: A film's unexposed border digitised as a bright frame: lines along an edge that are all foreground, flat (SD
