@@ -403,6 +403,20 @@ class MammoImage:
     def with_info(self, info: ImageInfo) -> MammoImage:
         return replace(self, info=info)
 
+    def adopt_pixels(self, stored: npt.NDArray[np.generic]) -> None:
+        """Take the full decode's pixels in place of a preview's (:mod:`mammoview.io.preview`), in place.
+
+        The one change an image ever sees: whatever holds the preview (the viewer's panels, hanging, CAD inputs
+        asked for later) then holds the full image, and coordinates need no mapping (a preview has the stored
+        grid).  Same shape and type only; call it where nothing reads the pixels meanwhile (the viewer's thread).
+        """
+        if stored.shape != self.stored.shape or stored.dtype != self.stored.dtype:
+            raise ValueError(f"{self.info.path}: full decode {stored.dtype} {stored.shape} does not match the "
+                             f"preview's {self.stored.dtype} {self.stored.shape}")  # fmt: skip
+        if stored.flags.writeable:
+            stored.flags.writeable = False
+        object.__setattr__(self, "stored", stored)  # frozen for everything else
+
 
 @dataclass(frozen=True)
 class ScanResult:
