@@ -140,6 +140,7 @@ class CadController(ReaderActions, QtCore.QObject):
             app.applicationStateChanged.connect(
                 lambda st: self.reader.set_active(st == QtCore.Qt.ApplicationState.ApplicationActive)
             )
+        self._run_on_full_resolution = False  # Run CAD asked for on a preview: run once the full pixels are in
         self._save_failure_said: str | None = None  # the reason a save failed, said once until saves work again
         self.reader.saveFailed.connect(self._on_save_failed)
         self.reader.loadFailed.connect(lambda msg: window.report_problems("Your read could not be restored", [msg]))
@@ -152,6 +153,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.runner.resultReady.connect(self._on_result)
         self.runner.runningChanged.connect(self._on_running_changed)
         window.studyShown.connect(self._on_study_shown)
+        window.fullResolution.connect(self._on_full_resolution)
         window.panelImageChanged.connect(self._on_panel_changed)
         window.themeChanged.connect(lambda _name: self._update_findings())  # its accent colours
         window.hanging.arrangementChanged.connect(self._update_scores)
@@ -176,6 +178,9 @@ class CadController(ReaderActions, QtCore.QObject):
         """Run CAD on the shown views (Ctrl+R); a session-cached result is reused."""
         if self.window.loaded is None or self.study_key is None:
             self.window.show_status("CAD: open a study first.", 4000)
+        elif self.window.loaded.preview:  # the CAD reads the full pixels only (mammoview.io.preview)
+            self._run_on_full_resolution = True
+            self.window.show_status("CAD starts once the full-resolution pixels are decoded (a few seconds).", 6000)
         elif self.unavailable:
             self.window.show_status(f"CAD unavailable: {self.unavailable}", 8000)
         else:
@@ -318,7 +323,13 @@ class CadController(ReaderActions, QtCore.QObject):
         return describe_point(thr, model.operating_curve, rate=self.operating_fpi(model))
 
     # -- study and lock ------------------------------------------------------------------------------
+    def _on_full_resolution(self, _loaded: LoadedStudy) -> None:
+        if self._run_on_full_resolution:
+            self._run_on_full_resolution = False
+            self.run()
+
     def _on_study_shown(self, loaded: LoadedStudy) -> None:
+        self._run_on_full_resolution = False  # asked for on another study's preview
         self.study_key = loaded.study.key
         self.runner.open_study(self.study_key)
         self._use_result(self._of_shown(self.runner.cached(self.study_key)))

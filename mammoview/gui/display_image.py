@@ -29,6 +29,8 @@ class DisplayImage:
     image: MammoImage
     pyramid: PixelPyramid
     stats: ImageStats
+    #: drawn from a preview (:mod:`mammoview.io.preview`: reduced resolution, enlarged); the full image follows
+    preview: bool = False
 
     @property
     def view(self) -> View | None:

@@ -28,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mammoview.io.model import LoadError, MammoImage
+from mammoview.io.preview import preview_image, preview_outcome
 from mammoview.io.reader import decode, decode_outcome, frame_outcome
 
 if TYPE_CHECKING:
@@ -195,6 +196,17 @@ class HelperProcess:
         stored, back, display = outcome
         return MammoImage(back, stored, display)
 
+    def preview(self, info: ImageInfo, cancelled: Callable[[], bool] | None = None) -> MammoImage:
+        """:func:`mammoview.io.preview.decode_preview` with its reduced decode in the helper (Pillow's JPEG 2000
+        decoder holds the GIL ~0.1 s a full-field view); CallCancelled as :meth:`decode`."""
+        try:
+            outcome = self.call(preview_outcome, info, fallback=lambda: preview_outcome(info), cancelled=cancelled)
+        except HelperCrashed as exc:
+            raise LoadError(info.path, str(exc)) from None
+        if isinstance(outcome, LoadError):
+            raise outcome
+        return preview_image(info, outcome)
+
     def decode_frame(self, image: MammoImage, frame: int) -> MammoImage:
         """:func:`mammoview.io.reader.decode_frame` in the helper."""
         try:
@@ -232,6 +244,18 @@ class HelperGroup:
 
     def decode(self, info: ImageInfo, cancelled: Callable[[], bool] | None = None) -> MammoImage:
         """:func:`mammoview.io.reader.decode` in the first helper free (CallCancelled: ``cancelled()`` meanwhile)."""
+        return self._in_idle(HelperProcess.decode, info, cancelled)
+
+    def preview(self, info: ImageInfo, cancelled: Callable[[], bool] | None = None) -> MammoImage:
+        """:meth:`HelperProcess.preview` in the first helper free."""
+        return self._in_idle(HelperProcess.preview, info, cancelled)
+
+    def _in_idle(
+        self,
+        method: Callable[[HelperProcess, ImageInfo, Callable[[], bool] | None], MammoImage],
+        info: ImageInfo,
+        cancelled: Callable[[], bool] | None,
+    ) -> MammoImage:
         while True:
             try:
                 helper = self._idle.get(timeout=_POLL_S)
@@ -240,7 +264,7 @@ class HelperGroup:
                 if cancelled is not None and cancelled():
                     raise CallCancelled from None
         try:
-            return helper.decode(info, cancelled)
+            return method(helper, info, cancelled)
         finally:
             self._idle.put(helper)
 

@@ -20,16 +20,27 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from PySide6 import QtCore
 
 from mammoview.gui.display_image import DisplayImage, prepare_display
-from mammoview.gui.helper_process import GIL_BOUND_SYNTAXES, HelperGroup, HelperProcess, decoder_for, holds_gil
+from mammoview.gui.helper_process import (
+    GIL_BOUND_SYNTAXES,
+    CallCancelled,
+    HelperGroup,
+    HelperProcess,
+    decoder_for,
+    holds_gil,
+)
 from mammoview.io import hang, load_study, open_paths
 from mammoview.io.dicom import NOT_ERRORS
-from mammoview.io.model import Hanging, LoadError, MammoImage, Study, StudyInfo
-from mammoview.io.reader import SpacingOption
+from mammoview.io.model import Hanging, ImageInfo, LoadError, MammoImage, Study, StudyInfo
+from mammoview.io.preview import decode_preview, previewable
+from mammoview.io.reader import SpacingOption, decode
 
-Progress = Callable[[str], None]
+#: a job's progress: a line for the status bar, or (a load) the study's preview to show while it decodes in full
+Progress = Callable[["str | LoadedStudy"], None]
 Cancelled = Callable[[], bool]
 
 
@@ -54,6 +65,8 @@ class LoadedStudy:
     hanging: Hanging
     displays: dict[MammoImage, DisplayImage]
     timings: dict[str, float] = field(default_factory=dict)
+    #: some images are previews (:mod:`mammoview.io.preview`); the job's result (a FullResolution) follows
+    preview: bool = False
 
 
 def scan_job(paths: Sequence[str | Path], pixel_spacing: SpacingOption) -> Callable[[Progress, Cancelled], ScanOutcome]:
@@ -71,8 +84,15 @@ def load_job(
     helper: HelperProcess | HelperGroup | None = None,
     syntaxes: tuple[str, ...] = GIL_BOUND_SYNTAXES,
     background: Callable[[], bool] | None = None,
-) -> Callable[[Progress, Cancelled], LoadedStudy]:
+    preview: bool = False,
+) -> Callable[[Progress, Cancelled], LoadedStudy | FullResolution]:
     """Decode (io's thread pool), hang, then build pyramids in parallel (numpy releases the GIL).
+
+    With ``preview`` a study holding JPEG 2000 images large enough (:func:`previewable`) is first decoded from
+    their reduced-resolution levels and sent to ``progress`` as a LoadedStudy with ``preview`` set (on screen in
+    well under a second); those images are then decoded in full and the job returns a :class:`FullResolution`
+    (the viewer swaps the pixels in place), or a LoadedStudy when the full decode differs from the preview (a file
+    whose whole codestream does not decode: it is shown afresh, its error said).
 
     With ``helper`` the files of ``syntaxes`` (transfer syntaxes whose decoders hold the GIL) are decoded in that
     helper process, so the viewer does not stall on them (while ``background()``: :func:`decoder_for`).
@@ -80,32 +100,133 @@ def load_job(
     workers = max_workers or min(4, max(2, os.cpu_count() or 2))
     slow = helper is not None and any(holds_gil(i, syntaxes) for i in info.images)
 
-    def run(progress: Progress, cancelled: Cancelled) -> LoadedStudy:
+    def run(progress: Progress, cancelled: Cancelled) -> LoadedStudy | FullResolution:
         # a file waiting for a busy helper gives up when the job goes stale (not decoded after the reader stepped on)
         decoder = decoder_for(helper, syntaxes, background, cancelled) if slow and helper is not None else None
         t0 = time.perf_counter()
         progress(f"Decoding {len(info.images)} image(s)…")
-        study = load_study(info, max_workers=workers, cancelled=cancelled, decoder=decoder)
+        previews: list[MammoImage] = []
+        first = decoder
+        if preview and any(previewable(i) for i in info.images):  # Pillow's decoder holds the GIL: in the helpers
+            quick = functools.partial(helper.preview, cancelled=cancelled) if slow and helper else decode_preview
+            first = _preview_first(decoder or decode, quick, previews)
+        study = load_study(info, max_workers=workers, cancelled=cancelled, decoder=first)
         t1 = time.perf_counter()
         if cancelled():
             raise JobCancelled
-        hanging = hang(study)
-        images = _all_images(hanging)
         progress("Preparing display…")
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            prepared = list(pool.map(_prepared_or_error, images))
-        failed = [img for img, out in zip(images, prepared, strict=True) if isinstance(out, LoadError)]
-        if failed:  # one image that cannot be shown must not lose the others: it is named like a decode failure
-            errors = tuple(out for out in prepared if isinstance(out, LoadError))
-            kept = tuple(i for i in study.images if all(i is not f for f in failed))
-            study = replace(study, images=kept, errors=(*study.errors, *errors))
-            hanging = hang(study)
-        displays = {img: out for img, out in zip(images, prepared, strict=True) if isinstance(out, DisplayImage)}
+        loaded = _displayed(study, workers, previews)
         t2 = time.perf_counter()
-        trim_heap()  # the study this one replaces (freed when it left the screen) is given back meanwhile
-        return LoadedStudy(study, hanging, displays, {"decode_s": t1 - t0, "prepare_s": t2 - t1})
+        if not previews:
+            trim_heap()  # the study this one replaces (freed when it left the screen) is given back meanwhile
+            return replace(loaded, timings={"decode_s": t1 - t0, "prepare_s": t2 - t1})
+        shown = {p for p in previews if p in loaded.displays}
+        loaded = replace(loaded, preview=True, timings={"preview_s": t2 - t0})
+        progress(loaded)  # on screen now; the full pixels follow
+        progress("Decoding at full resolution…")
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            full = list(pool.map(lambda p: _decoded_or_error(p.info, cancelled, decoder or decode), previews))
+        t3 = time.perf_counter()
+        if cancelled() or any(f is None for f in full):
+            raise JobCancelled
+        outcome = _swap(loaded, shown, {p: f for p, f in zip(previews, full, strict=True) if f is not None}, workers)
+        trim_heap()
+        timings = {"preview_s": t2 - t0, "decode_s": t3 - t0, "prepare_s": time.perf_counter() - t3}
+        return replace(outcome, timings=timings)
 
     return run
+
+
+@dataclass(frozen=True)
+class FullResolution:
+    """The full decode of a study shown as a preview (:mod:`mammoview.io.preview`): ``pixels`` for each preview
+    image, and its display prepared from them (``displays``, keyed by the preview image)."""
+
+    preview: LoadedStudy
+    pixels: dict[MammoImage, npt.NDArray[np.generic]]
+    displays: dict[MammoImage, DisplayImage]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def adopt(self) -> LoadedStudy:
+        """The preview's images take their full pixels (in place: call it in the viewer's thread), and the study
+        with the displays prepared from them."""
+        for image, stored in self.pixels.items():
+            image.adopt_pixels(stored)
+        displays = {img: self.displays.get(img, d) for img, d in self.preview.displays.items()}
+        return LoadedStudy(self.preview.study, self.preview.hanging, displays, self.timings)
+
+
+def _preview_first(
+    decoder: Callable[[ImageInfo], MammoImage | None],
+    quick: Callable[[ImageInfo], MammoImage],
+    previews: list[MammoImage],
+) -> Callable[[ImageInfo], MammoImage | None]:
+    """``decoder``, but ``quick`` (a preview) for the images that have one (collected in ``previews``)."""
+
+    def run(info: ImageInfo) -> MammoImage | None:
+        if not previewable(info):
+            return decoder(info)
+        try:
+            image = quick(info)
+        except CallCancelled:  # stale while it waited for a helper: None, as load_study's own check gives
+            return None
+        except LoadError:  # the full decode says whether the file is readable at all
+            return decoder(info)
+        previews.append(image)
+        return image
+
+    return run
+
+
+def _decoded_or_error(
+    info: ImageInfo, cancelled: Cancelled, decoder: Callable[[ImageInfo], MammoImage | None]
+) -> MammoImage | LoadError | None:
+    try:
+        return None if cancelled() else decoder(info)
+    except LoadError as err:
+        return err
+
+
+def _swap(loaded: LoadedStudy, shown: set[MammoImage], full: dict[MammoImage, MammoImage | LoadError],
+          workers: int) -> LoadedStudy | FullResolution:  # fmt: skip
+    """The full decode of a preview: pixels to swap in when every image matches its preview (the same shape,
+    type, display transform and header warnings: a decoder's own warning is said the usual way), else the study
+    as decoded in full (shown afresh, its errors said).  Not the headers as a whole: one decoded in a helper
+    process comes back a copy, and a pixel chain compares by identity."""
+    decoded = {p: f for p, f in full.items() if isinstance(f, MammoImage)}
+    same = len(decoded) == len(full) and all(
+        f.info.warnings == p.info.warnings and f.display == p.display and f.shape == p.shape
+        and f.stored.dtype == p.stored.dtype
+        for p, f in decoded.items()
+    )  # fmt: skip
+    if same:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            prepared = dict(zip(shown, pool.map(lambda p: _prepared_or_error(decoded[p]), shown), strict=True))
+        displays = {p: replace(d, image=p) for p, d in prepared.items() if isinstance(d, DisplayImage)}
+        if len(displays) == len(prepared):
+            return FullResolution(loaded, {p: f.stored for p, f in decoded.items()}, displays)
+    # a file whose reduced levels decoded but not the whole (a truncated codestream), or that read otherwise
+    images = [x for i in loaded.study.images if isinstance(x := full.get(i, i), MammoImage)]
+    errors = [e for e in full.values() if isinstance(e, LoadError)]
+    study = replace(loaded.study, images=tuple(images), errors=(*loaded.study.errors, *errors))
+    return _displayed(study, workers, [])
+
+
+def _displayed(study: Study, workers: int, previews: list[MammoImage]) -> LoadedStudy:
+    """Hang ``study`` and prepare its images for display (in parallel: numpy releases the GIL); an image that
+    cannot be shown is named like a decode failure, and the others are kept."""
+    hanging = hang(study)
+    images = _all_images(hanging)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        prepared = list(pool.map(lambda i: _prepared_or_error(i, any(i is p for p in previews)), images))
+    failed = [img for img, out in zip(images, prepared, strict=True) if isinstance(out, LoadError)]
+    if failed:  # one image that cannot be shown must not lose the others: it is named like a decode failure
+        errors = tuple(out for out in prepared if isinstance(out, LoadError))
+        kept = tuple(i for i in study.images if all(i is not f for f in failed))
+        study = replace(study, images=kept, errors=(*study.errors, *errors))
+        hanging = hang(study)
+    displays = {img: out for img, out in zip(images, prepared, strict=True) if isinstance(out, DisplayImage)}
+    return LoadedStudy(study, hanging, displays)
 
 
 @functools.cache
@@ -130,17 +251,19 @@ def trim_heap() -> None:
         trim(0)
 
 
-def _prepared(image: MammoImage) -> DisplayImage:
-    """:func:`prepare_display`; a failure names the file (the reader must know which image it was)."""
+def _prepared(image: MammoImage, preview: bool = False) -> DisplayImage:
+    """:func:`prepare_display` (``preview``: of a preview); a failure names the file (the reader must know which
+    image it was)."""
     try:
-        return prepare_display(image)
+        display = prepare_display(image)
+        return replace(display, preview=True) if preview else display
     except Exception as exc:
         raise LoadError(image.info.path, f"cannot be prepared for display ({type(exc).__name__}: {exc})") from None
 
 
-def _prepared_or_error(image: MammoImage) -> DisplayImage | LoadError:
+def _prepared_or_error(image: MammoImage, preview: bool = False) -> DisplayImage | LoadError:
     try:
-        return _prepared(image)
+        return _prepared(image, preview)
     except LoadError as err:
         return err
 
@@ -156,7 +279,7 @@ def _all_images(hanging: Hanging) -> list[MammoImage]:
 class _Worker(QtCore.QObject):
     finished = QtCore.Signal(int, object)
     errored = QtCore.Signal(int, object)
-    progress = QtCore.Signal(int, str)
+    progress = QtCore.Signal(int, object)  # a str, or a load's preview
 
     def __init__(self, job_id: int, fn: Callable[[Progress, Cancelled], Any], cancelled: Cancelled) -> None:
         super().__init__()
@@ -188,6 +311,7 @@ class BackgroundJobs(QtCore.QObject):
     """
 
     progress = QtCore.Signal(str)
+    partial = QtCore.Signal(object)  # what a job sends on the way that is no text (a load's preview)
     finished = QtCore.Signal(object)
     errored = QtCore.Signal(object)
 
@@ -247,10 +371,10 @@ class BackgroundJobs(QtCore.QObject):
         if job_id == self._current and not isinstance(exc, JobCancelled):
             self.errored.emit(exc)
 
-    @QtCore.Slot(int, str)
-    def _on_progress(self, job_id: int, message: str) -> None:
+    @QtCore.Slot(int, object)
+    def _on_progress(self, job_id: int, message: object) -> None:
         if job_id == self._current:
-            self.progress.emit(message)
+            (self.progress if isinstance(message, str) else self.partial).emit(message)
 
     def _retire(self, job_id: int) -> None:
         entry = self._threads.pop(job_id, None)

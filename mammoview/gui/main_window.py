@@ -64,6 +64,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     """The viewer window.  Open studies with :meth:`open_paths` (non-blocking; :class:`StudyOpening`)."""
 
     studyShown = QtCore.Signal(object)  # LoadedStudy
+    fullResolution = QtCore.Signal(object)  # LoadedStudy: the preview on screen took its full pixels
     panelImageChanged = QtCore.Signal(object)  # ViewPanel
     problemsReported = QtCore.Signal(str, str)  # title, text
     themeChanged = QtCore.Signal(str)  # "dark" / "light"
@@ -146,6 +147,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.hanging.arrangementChanged.connect(self._relink)
         self.jobs.progress.connect(self.show_status)
         self.jobs.finished.connect(self._on_job_finished)
+        self.jobs.partial.connect(self._on_preview)
         self.jobs.errored.connect(self._on_job_error)
         self.scans.progress.connect(self.show_status)
         self.scans.finished.connect(self._on_job_finished)
@@ -297,12 +299,15 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         shown = sum(p.display is not None for p in self.panels.values())
         batch = f" {self.worklist.summary()} (PgDown: next)." if place else ""
         notes = "".join(f" {n[0].upper()}{n[1:]}." for n in hanging.notes)  # e.g. an exam of one breast
+        if loaded.preview:
+            notes += " A preview: full resolution decoding (the CAD and export wait for it)."
         self.show_status(f"{title}: {shown} view(s) shown.{notes}" + (f" {len(problems)} problem(s)." if problems
                          else "") + batch)  # fmt: skip
         if problems:
             self.report_problems("Study opened with problems", problems, critical=bool(loaded.study.errors))
         self.studyShown.emit(loaded)
-        self._prefetch_next()
+        if not loaded.preview:  # else once the full decode is in: a prefetch now would slow it
+            self._prefetch_next()
 
     def _show_in_panel(self, panel: ViewPanel, display: DisplayImage | None) -> None:
         window = self._windows.get(display) if display is not None else None
@@ -311,6 +316,8 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         extra = [f"({options.index(display) + 1} of {len(options)})"] if display in options and len(options) > 1 else []
         if display is not None:  # what the view is besides its slot: a close-up, a raw image, an implant
             extra += image_kind(display.image.info, display.image.frame, panel.view.projection)
+        if display is not None and display.preview:
+            extra.append("preview: full resolution decoding")
         panel.labels.set_title_extra(" · ".join(extra))
 
     def show_choice(self, view: View, index: int) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from mammoview.gui import dialogs
 from mammoview.gui.helper_process import SLOW_SYNTAXES
-from mammoview.gui.loader import Cancelled, LoadedStudy, Progress, ScanOutcome, load_job, scan_job
+from mammoview.gui.loader import Cancelled, FullResolution, LoadedStudy, Progress, ScanOutcome, load_job, scan_job
 from mammoview.gui.settings import RecentStudy
 from mammoview.gui.texts import study_title
 from mammoview.io.model import LoadError, StudyInfo
@@ -24,11 +25,15 @@ from mammoview.io.reader import SpacingOption, format_spacing, parse_spacing, wi
 if TYPE_CHECKING:
     from PySide6 import QtWidgets
 
+    from mammoview.gui.display_image import DisplayImage
     from mammoview.gui.helper_process import HelperGroup, HelperProcess
     from mammoview.gui.loader import BackgroundJobs
     from mammoview.gui.prior_compare import PriorComparison
     from mammoview.gui.settings import ViewerSettings
+    from mammoview.gui.view_panel import ViewPanel
+    from mammoview.gui.window_level import WindowState
     from mammoview.gui.worklist import Worklist
+    from mammoview.io.model import View
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +60,14 @@ class StudyOpening:
         settings: ViewerSettings
         pixel_spacing: SpacingOption
         loaded: LoadedStudy | None
+        panels: dict[View, ViewPanel]
+        choices: dict[View, list[DisplayImage]]
+        unplaced: list[DisplayImage]
+        assigned_from: dict[DisplayImage, DisplayImage]
+        _windows: dict[DisplayImage, WindowState]
+        fullResolution: Any
 
+        def _show_in_panel(self, panel: ViewPanel, display: DisplayImage | None) -> None: ...
         def show_status(self, text: str, timeout_ms: int = 0) -> None: ...
         def show_study(self, loaded: LoadedStudy) -> None: ...
         def report_problems(self, title: str, lines: list[str], critical: bool = False) -> None: ...
@@ -74,6 +86,11 @@ class StudyOpening:
         """Decode, hang and show one study (in the background; at once when it was prefetched)."""
         self._adopted = None  # a prefetch the reader waited for is a prefetch again (or dropped below)
         if self.loaded is not None and self.loaded.study.info == info:  # back to the study on screen, as it is
+            if self.loaded.preview and self.jobs.busy:  # its full decode is on the way
+                return
+            if self.loaded.preview:  # ... and will not come (stopped): decoded again
+                self.jobs.submit(self._load_job(info))
+                return
             self.jobs.cancel()  # a load of another study still in flight must not replace it
             self.show_status(f"{study_title(info)}.", 3000)
             return
@@ -191,12 +208,56 @@ class StudyOpening:
     def _on_job_finished(self, result: object) -> None:
         if isinstance(result, ScanOutcome):
             self._on_scanned(result)
-        elif isinstance(result, LoadedStudy):
-            info = with_spacing(result.study.info, self.pixel_spacing)
-            if info is not result.study.info:  # the spacing was given while it decoded: decode it with that one
+        elif isinstance(result, LoadedStudy | FullResolution):
+            study = result.study if isinstance(result, LoadedStudy) else result.preview.study
+            info = with_spacing(study.info, self.pixel_spacing)
+            if info is not study.info:  # the spacing was given while it decoded: decode it with that one
                 self.open_study(info)
+            elif isinstance(result, FullResolution):
+                self.adopt_full_resolution(result)
             else:
                 self.show_study(result)
+
+    def _on_preview(self, result: object) -> None:
+        """A study's preview, while its JPEG 2000 images decode in full (:mod:`mammoview.io.preview`)."""
+        if isinstance(result, LoadedStudy) and with_spacing(result.study.info, self.pixel_spacing) is result.study.info:
+            self.show_study(result)
+
+    def adopt_full_resolution(self, full: FullResolution) -> None:
+        """The full pixels of the preview on screen, swapped in where it is shown: zoom, pan, window/level, marks
+        and the reader's view assignments stay as they are."""
+        if self.loaded is not full.preview:  # another study went up meanwhile (not this job's, which is stale then)
+            self.show_study(full.adopt())
+            return
+        # by their pixels: a view the reader assigned shows a copy of the preview image sharing them (it takes the
+        # full ones too); the arrays are held here, so their ids stay theirs
+        previews = {id(image.stored): (image, image.stored) for image in full.pixels}
+        held = [*self.unplaced, *(d for options in self.choices.values() for d in options), *self._windows,
+                *self.assigned_from, *self.assigned_from.values(),
+                *(p.display for p in self.panels.values() if p.display is not None)]  # fmt: skip
+        swaps: dict[DisplayImage, DisplayImage] = {}
+        for d in held:
+            source = previews.get(id(d.image.stored)) if d.preview else None
+            if source is not None and source[0] in full.displays and d not in swaps:
+                swaps[d] = replace(full.displays[source[0]], image=d.image)
+        self.loaded = full.adopt()
+        for d in swaps:
+            if (source := previews.get(id(d.image.stored))) is not None and d.image.stored is source[1]:
+                d.image.adopt_pixels(full.pixels[source[0]])  # a copy of a preview image
+        for options in self.choices.values():
+            options[:] = [swaps.get(d, d) for d in options]
+        self.unplaced = [swaps.get(d, d) for d in self.unplaced]
+        self.assigned_from = {swaps.get(k, k): swaps.get(v, v) for k, v in self.assigned_from.items()}
+        self._windows = {swaps.get(k, k): w for k, w in self._windows.items()}
+        for panel in self.panels.values():
+            if panel.display in swaps:
+                new = swaps[panel.display]
+                if panel.window_state is not None:
+                    self._windows[new] = panel.window_state
+                self._show_in_panel(panel, new)
+        self.show_status(f"{study_title(self.loaded.study.info)}: full resolution.", 4000)
+        self.fullResolution.emit(self.loaded)
+        self._prefetch_next()
 
     def _on_job_error(self, exc: object) -> None:
         log.error("loading failed: %s", exc)
@@ -252,9 +313,10 @@ class StudyOpening:
         start = self.worklist.first_to_open()  # a batch is read from its first unread study (never from a prior)
         self.open_worklist_study(0 if start is None else start)
 
-    def _load_job(self, info: StudyInfo) -> Callable[[Progress, Cancelled], LoadedStudy]:
-        """Decode a study the reader waits for: in threads, its JPEG 2000 / JPEG-LS files in the two load helpers."""
-        return load_job(info, helper=self.load_helper, syntaxes=SLOW_SYNTAXES)
+    def _load_job(self, info: StudyInfo) -> Callable[[Progress, Cancelled], LoadedStudy | FullResolution]:
+        """Decode a study the reader waits for: in threads, its JPEG 2000 / JPEG-LS files in the two load helpers;
+        large JPEG 2000 images shown first from their reduced levels (a preview)."""
+        return load_job(info, helper=self.load_helper, syntaxes=SLOW_SYNTAXES, preview=True)
 
     def _prefetch_next(self) -> None:
         """Decode the worklist's next study in the background (one decode thread, low priority; files whose

@@ -1,0 +1,134 @@
+"""A study whose views are JPEG 2000 goes up first from their reduced-resolution levels (a preview), then takes
+its full pixels in place: the reader's zoom, pan, window/level and view assignments stay; the CAD and export wait
+for the full pixels; a full decode that fails after its preview is said, and the others stay."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.uid import JPEG2000Lossless
+
+from mammoview.gui import loader
+from mammoview.gui.loader import FullResolution, LoadedStudy, load_job
+from mammoview.gui.read_state import MarkKind, image_key
+from mammoview.io import open_paths, preview
+from mammoview.io.model import LoadError, View
+from mammoview.io.reader import read_image
+from tests.gui import cad_support
+from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
+
+cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
+
+
+@pytest.fixture(autouse=True)
+def _small_previews(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The synthetic views are ~0.15 Mpx: previewed here as full-field views would be."""
+    monkeypatch.setattr(preview, "PREVIEW_MIN_PIXELS", 0)
+
+
+def j2k_study(folder: Path, unplaced: bool = False) -> Path:
+    for view in SYNTHETIC_VIEWS:
+        hidden = unplaced and view == "LMLO"  # no view in its tags or name
+        extra = {"laterality": None, "projection": None} if hidden else {}
+        path = write_view(folder, "mystery.dcm" if hidden else f"{view}.dcm", view, **extra)
+        ds = pydicom.dcmread(path)
+        ds.compress(JPEG2000Lossless)
+        ds.save_as(path)
+    return folder
+
+
+def run_job(folder: Path) -> tuple[list[object], object]:
+    (study,), errors = open_paths([folder])
+    assert not errors
+    sent: list[object] = []
+    return sent, load_job(study, preview=True)(sent.append, lambda: False)
+
+
+def test_the_job_sends_the_preview_then_the_full_pixels_for_the_same_images(tmp_path):
+    sent, result = run_job(j2k_study(tmp_path / "s"))
+    first = next(m for m in sent if isinstance(m, LoadedStudy))
+    assert first.preview and all(d.preview for d in first.displays.values())
+    assert isinstance(result, FullResolution) and result.preview is first
+    images = list(first.study.images)
+    loaded = result.adopt()
+    assert not loaded.preview and list(loaded.study.images) == images  # the same objects, full pixels now
+    for image in images:
+        assert not loaded.displays[image].preview and loaded.displays[image].image is image
+        np.testing.assert_array_equal(image.stored, read_image(image.path).stored)
+        assert not image.stored.flags.writeable
+
+
+def test_a_full_decode_that_fails_after_its_preview_is_the_studys_error_and_the_others_stay(tmp_path, monkeypatch):
+    original = loader.decode
+
+    def lcc_broken(info):  # type: ignore[no-untyped-def]
+        if info.path.name == "LCC.dcm":
+            raise LoadError(info.path, "cannot decode pixel data (truncated)")
+        return original(info)
+
+    monkeypatch.setattr(loader, "decode", lcc_broken)
+    _, result = run_job(j2k_study(tmp_path / "s"))
+    assert isinstance(result, LoadedStudy) and not result.preview  # shown afresh, without the preview of L CC
+    assert {i.path.name for i in result.study.images} == {"RCC.dcm", "RMLO.dcm", "LMLO.dcm"}
+    assert [e.path.name for e in result.study.errors] == ["LCC.dcm"]
+    assert not any(d.preview for d in result.displays.values())
+
+
+@pytest.fixture()
+def held_full_decode(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Hold the full decode after the preview is sent until the returned event is set."""
+    release = threading.Event()
+    original = loader._decoded_or_error
+
+    def held(*args):  # type: ignore[no-untyped-def]
+        assert release.wait(60)
+        return original(*args)
+
+    monkeypatch.setattr(loader, "_decoded_or_error", held)
+    yield release
+    release.set()
+
+
+def test_the_viewer_shows_the_preview_then_swaps_in_the_full_pixels_keeping_the_readers_view(
+    cad_window, qtbot, tmp_path, held_full_decode
+):
+    try:
+        reader_keeps_the_view(cad_window, qtbot, j2k_study(tmp_path / "s", unplaced=True), held_full_decode)
+    finally:
+        held_full_decode.set()  # never a decode left waiting when the window closes
+
+
+def reader_keeps_the_view(w, qtbot, folder, held_full_decode) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
+        w.open_paths([str(folder)])
+    assert shown.args[0].preview
+    assert w.load_helper.started  # its reduced decode too (Pillow's decoder holds the GIL): not in this process
+    panel = w.panels[View.RCC]
+    assert panel.display.preview and "preview" in panel.labels._title_extra
+    # the reader hangs the unplaced image, zooms and sets a window while the full pixels decode
+    w.assign_view(w.unplaced[0], View.LMLO)
+    qtbot.wait(30)
+    w._activate(panel)
+    panel.view_box.scaleBy((0.5, 0.5))
+    w.image_controls.drag(40, -20)
+    zoomed, window = panel.view_box.viewRange(), panel.window_state
+    w.cad.reader.add(View.RCC, image_key(panel.image), 90, 200, MarkKind.MASS)  # a mark on the preview
+    assert w.cad.overlays[View.RCC].layers["reader"]
+    w.cad.run()
+    assert w.cad.job is None  # the CAD waits for the full pixels
+    w.export()
+    assert "still decoding" in w.statusBar().currentMessage()
+    with qtbot.waitSignal(w.fullResolution, timeout=30_000):
+        held_full_decode.set()
+    for view, p in w.panels.items():
+        assert not p.display.preview, view
+        np.testing.assert_array_equal(p.image.stored, read_image(p.image.path).stored)
+    assert "preview" not in panel.labels._title_extra
+    assert w.cad.overlays[View.RCC].layers["reader"] and len(w.cad.reader.marks) == 1  # drawn on the full pixels
+    assert panel.view_box.viewRange() == zoomed and panel.window_state == window
+    assert w.panels[View.LMLO].image.path.name == "mystery.dcm"  # the assigned image, with its full pixels
+    qtbot.waitUntil(lambda: w.cad.result is not None or w.cad.job is not None, timeout=10_000)  # asked: runs now
