@@ -326,6 +326,11 @@ class BackgroundJobs(QtCore.QObject):
     def busy(self) -> bool:
         return self._current in self._threads
 
+    @property
+    def current(self) -> int:
+        """The newest job's id (what :meth:`submit` returned for it; a later submit or :meth:`cancel` changes it)."""
+        return self._current
+
     def submit(self, fn: Callable[[Progress, Cancelled], Any]) -> int:
         """Start ``fn(progress, cancelled)`` in a new thread; any older job becomes stale."""
         self._current += 1

@@ -93,6 +93,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self._direction = +1  # the reader's way through the worklist (-1 after PgUp): where the prefetch looks
         self._unread_only = False  # ... and whether it skips read studies (after Shift+PgDown)
         self._adopted: StudyInfo | None = None  # ... when the reader stepped to it before it landed
+        self._preview_job: int | None = None  # the load job that brings the full pixels of the preview on screen
         self._scan_problems: list[str] = []  # files of the last folder opened that could not be read
         self._study_scan_problems: dict[str, list[str]] = {}  # those of them in a study's folder, by study key
         self.worklist = Worklist(parent=self)

@@ -53,6 +53,7 @@ class StudyOpening:
         _direction: int
         _unread_only: bool
         _adopted: StudyInfo | None
+        _preview_job: int | None
         _scan_problems: list[str]
         _study_scan_problems: dict[str, list[str]]
         worklist: Worklist
@@ -86,10 +87,12 @@ class StudyOpening:
         """Decode, hang and show one study (in the background; at once when it was prefetched)."""
         self._adopted = None  # a prefetch the reader waited for is a prefetch again (or dropped below)
         if self.loaded is not None and self.loaded.study.info == info:  # back to the study on screen, as it is
-            if self.loaded.preview and self.jobs.busy:  # its full decode is on the way
-                return
-            if self.loaded.preview:  # ... and will not come (stopped): decoded again
-                self.jobs.submit(self._load_job(info))
+            if self.loaded.preview and self.jobs.busy and self.jobs.current == self._preview_job:
+                return  # its full decode is on the way
+            # ... and will not come (stopped, or made stale by the load of a study the reader stepped to and back
+            # from before it went up): decoded again
+            if self.loaded.preview:
+                self._preview_job = self.jobs.submit(self._load_job(info))  # (asked for again meanwhile: waited for)
                 return
             self.jobs.cancel()  # a load of another study still in flight must not replace it
             self.show_status(f"{study_title(info)}.", 3000)
@@ -221,6 +224,7 @@ class StudyOpening:
     def _on_preview(self, result: object) -> None:
         """A study's preview, while its JPEG 2000 images decode in full (:mod:`mammoview.io.preview`)."""
         if isinstance(result, LoadedStudy) and with_spacing(result.study.info, self.pixel_spacing) is result.study.info:
+            self._preview_job = self.jobs.current  # (a preview is sent by the current job only)
             self.show_study(result)
 
     def adopt_full_resolution(self, full: FullResolution) -> None:

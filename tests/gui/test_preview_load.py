@@ -132,3 +132,45 @@ def reader_keeps_the_view(w, qtbot, folder, held_full_decode) -> None:  # type: 
     assert panel.view_box.viewRange() == zoomed and panel.window_state == window
     assert w.panels[View.LMLO].image.path.name == "mystery.dcm"  # the assigned image, with its full pixels
     qtbot.waitUntil(lambda: w.cad.result is not None or w.cad.job is not None, timeout=10_000)  # asked: runs now
+
+
+def two_j2k_studies(folder: Path) -> Path:
+    """Two patients' JPEG 2000 studies in one folder (a worklist of two)."""
+    for n, pid in enumerate(("PAT-A", "PAT-B")):
+        for view in SYNTHETIC_VIEWS:
+            path = write_view(folder / pid, f"{view}.dcm", view, study_uid=f"1.2.3.{n + 1}", patient_id=pid)
+            ds = pydicom.dcmread(path)
+            ds.compress(JPEG2000Lossless)
+            ds.save_as(path)
+    return folder
+
+
+def test_stepping_back_to_the_preview_before_the_next_study_went_up_shows_it_at_full_resolution(
+    main_window, qtbot, tmp_path, held_full_decode
+):
+    try:
+        step_away_and_back(main_window, qtbot, two_j2k_studies(tmp_path / "batch"), held_full_decode)
+    finally:
+        held_full_decode.set()  # never a decode left waiting when the window closes
+
+
+def step_away_and_back(w, qtbot, folder, held_full_decode) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
+        w.open_paths([str(folder)])
+    assert shown.args[0].preview and shown.args[0].study.info.meta.patient_id == "PAT-A"
+    # PgDown then PgUp before the next study's preview is up: its load made the preview's full decode stale
+    w.step_study(+1)
+    w.step_study(-1)
+    assert w.worklist.current == 0
+    running = len(w.jobs._threads)
+    w.open_worklist_study(0)  # asked for again while it decodes: not decoded once more
+    assert len(w.jobs._threads) == running
+    with qtbot.waitSignal(w.studyShown, timeout=30_000) as again:
+        pass
+    assert again.args[0].study.info.meta.patient_id == "PAT-A" and w.worklist.current == 0
+    with qtbot.waitSignal(w.fullResolution, timeout=30_000) as full:
+        held_full_decode.set()
+    assert full.args[0].study.info.meta.patient_id == "PAT-A"
+    assert w.loaded.study.info.meta.patient_id == "PAT-A" and not w.loaded.preview and w.worklist.current == 0
+    for view, p in w.panels.items():
+        assert not p.display.preview, view
