@@ -329,7 +329,10 @@ class CadController(ReaderActions, QtCore.QObject):
             self.run()
 
     def _on_study_shown(self, loaded: LoadedStudy) -> None:
-        self._run_on_full_resolution = False  # asked for on another study's preview
+        # Run CAD asked for on a preview still runs when its study goes up afresh instead of taking the full pixels
+        # (a file whose whole codestream did not decode: shown without it), not when another study goes up
+        asked = self._run_on_full_resolution and loaded.study.key == self.study_key
+        self._run_on_full_resolution = False
         self.study_key = loaded.study.key
         self.runner.open_study(self.study_key)
         self._use_result(self._of_shown(self.runner.cached(self.study_key)))
@@ -337,7 +340,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.reader.open_study(self.study_key)  # -> changed -> rebuild
         self.rebuild()
         # Reopening a study whose first read is done shows CAD again without asking.
-        if (self.auto_run or self.unlocked) and self.result is None and not self.unavailable:
+        if asked or ((self.auto_run or self.unlocked) and self.result is None and not self.unavailable):
             self.run()
 
     def views_changed(self) -> None:

@@ -174,3 +174,47 @@ def step_away_and_back(w, qtbot, folder, held_full_decode) -> None:  # type: ign
     assert w.loaded.study.info.meta.patient_id == "PAT-A" and not w.loaded.preview and w.worklist.current == 0
     for view, p in w.panels.items():
         assert not p.display.preview, view
+
+
+def test_cad_asked_for_on_a_preview_runs_when_a_failed_full_decode_shows_the_study_afresh(
+    cad_window, qtbot, tmp_path, held_full_decode, monkeypatch
+):
+    w = cad_window
+    original = w.load_helper.decode
+
+    def lcc_broken(info, cancelled=None):  # type: ignore[no-untyped-def]
+        if info.path.name == "LCC.dcm":  # its reduced levels decode, the whole codestream does not
+            raise LoadError(info.path, "cannot decode pixel data (truncated)")
+        return original(info, cancelled)
+
+    monkeypatch.setattr(w.load_helper, "decode", lcc_broken)
+    with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
+        w.open_paths([str(j2k_study(tmp_path / "s"))])
+    assert shown.args[0].preview
+    w.cad.run()
+    assert w.cad.job is None and "CAD starts once" in w.statusBar().currentMessage()
+    with qtbot.waitSignal(w.studyShown, timeout=30_000) as afresh:
+        held_full_decode.set()
+    assert not afresh.args[0].preview and [e.path.name for e in afresh.args[0].study.errors] == ["LCC.dcm"]
+    qtbot.waitUntil(lambda: w.cad.result is not None or w.cad.job is not None, timeout=10_000)  # as it said
+
+
+def test_cad_asked_for_on_a_preview_runs_when_a_spacing_given_meanwhile_decodes_the_study_again(
+    cad_window, qtbot, tmp_path, held_full_decode
+):
+    w = cad_window
+    folder = tmp_path / "s"
+    for view in SYNTHETIC_VIEWS:  # files without a pixel spacing
+        path = write_view(folder, f"{view}.dcm", view, pixel_spacing=None)
+        ds = pydicom.dcmread(path)
+        ds.compress(JPEG2000Lossless)
+        ds.save_as(path)
+    with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
+        w.open_paths([str(folder)])
+    assert shown.args[0].preview
+    w.cad.run()
+    w.set_pixel_spacing(0.2)  # taken when the full decode lands: the study is decoded again with it
+    held_full_decode.set()
+    qtbot.waitUntil(lambda: not w.loaded.preview, timeout=30_000)
+    assert {i.spacing.row_mm for i in w.loaded.study.info.images if i.spacing is not None} == {0.2}
+    qtbot.waitUntil(lambda: w.cad.result is not None or w.cad.job is not None, timeout=10_000)  # as it said
