@@ -271,7 +271,13 @@ class StudyOpening:
             self.worklist.set_current(shown)
         problems, self._scan_problems = self._scan_problems, []
         self.report_problems("Could not open", [str(exc), *problems], critical=True)
-        self._respace_shown()
+        if self._respace_shown():
+            return
+        loaded = self.loaded
+        if loaded is not None and loaded.preview and not self.jobs.busy and self.jobs.current != self._preview_job:
+            # a preview still on screen whose full decode the failed load made stale (not its own: that would fail
+            # again): decoded again, or it stayed a preview, the CAD and export waiting, for good
+            self._preview_job = self.jobs.submit(self._load_job(loaded.study.info))
 
     def _respace_shown(self) -> bool:
         """Decode the study on screen again if the pixel spacing given for files without one changes it (after

@@ -218,3 +218,29 @@ def test_cad_asked_for_on_a_preview_runs_when_a_spacing_given_meanwhile_decodes_
     qtbot.waitUntil(lambda: not w.loaded.preview, timeout=30_000)
     assert {i.spacing.row_mm for i in w.loaded.study.info.images if i.spacing is not None} == {0.2}
     qtbot.waitUntil(lambda: w.cad.result is not None or w.cad.job is not None, timeout=10_000)  # as it said
+
+
+def test_a_preview_left_for_a_study_that_fails_to_load_still_takes_its_full_pixels(
+    main_window, qtbot, tmp_path, held_full_decode, monkeypatch
+):
+    from mammoview.gui import study_opening
+
+    w = main_window
+    with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
+        w.open_paths([str(two_j2k_studies(tmp_path / "batch"))])
+    assert shown.args[0].preview and shown.args[0].study.info.meta.patient_id == "PAT-A"
+
+    def boom_for_b(info, *args, **kw):  # type: ignore[no-untyped-def]
+        def fail(progress, cancelled):  # type: ignore[no-untyped-def]
+            raise OSError("disk on fire")
+
+        return fail if info.meta.patient_id == "PAT-B" else load_job(info, *args, **kw)
+
+    monkeypatch.setattr(study_opening, "load_job", boom_for_b)
+    with qtbot.waitSignal(w.problemsReported, timeout=10_000):
+        w.step_study(+1)  # its load replaced the preview's full decode, then failed
+    assert w.loaded.preview and w.worklist.current == 0  # the preview stays on screen
+    with qtbot.waitSignal(w.fullResolution, timeout=30_000):
+        held_full_decode.set()
+    assert w.loaded.study.info.meta.patient_id == "PAT-A" and not w.loaded.preview
+    assert not any(p.display.preview for p in w.panels.values() if p.display is not None)
