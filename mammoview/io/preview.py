@@ -85,6 +85,8 @@ def reduced_levels(info: ImageInfo, reduce: int = PREVIEW_REDUCE) -> npt.NDArray
                                    f"precision {precision}")  # fmt: skip
     if coarse.ndim != 2 or coarse.dtype not in (np.uint8, np.uint16):
         raise LoadError(info.path, f"no preview: the reduced decode gave {coarse.dtype} {coarse.shape}")
+    if codestream_signed(frame):  # Pillow offsets signed samples by half their range, pydicom keeps their bits
+        raise LoadError(info.path, "no preview: the codestream's samples are signed, the header's unsigned")
     # Pillow scales samples to its mode's range (a 12-bit codestream in "I;16" comes back shifted up by 4 bits,
     # its Jpeg2KDecode.c j2ku_gray_i): shifted back, as pydicom's decoders give the samples as coded
     coarse = coarse >> (8 * coarse.dtype.itemsize - precision)
@@ -112,11 +114,22 @@ def preview_image(info: ImageInfo, coarse: npt.NDArray[np.generic], reduce: int 
 def codestream_precision(data: bytes) -> int | None:
     """Bits per sample of the first component of a JPEG 2000 codestream (a JP2 file's too), from its SIZ marker
     segment (ISO/IEC 15444-1 A.5.1: Ssiz, bit depth - 1 in its low 7 bits); None where there is none."""
+    ssiz = _ssiz(data)
+    return None if ssiz is None else (ssiz & 0x7F) + 1
+
+
+def codestream_signed(data: bytes) -> bool:
+    """Whether the first component's samples are signed (Ssiz's high bit; see :func:`codestream_precision`)."""
+    ssiz = _ssiz(data)
+    return ssiz is not None and bool(ssiz & 0x80)
+
+
+def _ssiz(data: bytes) -> int | None:
     start = data.find(b"\xff\x4f\xff\x51")  # SOC then SIZ: where the codestream begins
     ssiz = start + 42  # SOC, SIZ, Lsiz, Rsiz, 8 four-byte sizes and offsets, Csiz
     if start < 0 or len(data) <= ssiz:
         return None
-    return (data[ssiz] & 0x7F) + 1
+    return data[ssiz]
 
 
 def enlarge(coarse: npt.NDArray[np.generic], factor: int, shape: tuple[int, int]) -> npt.NDArray[np.generic]:
@@ -136,6 +149,7 @@ __all__ = [
     "PREVIEW_MIN_PIXELS",
     "PREVIEW_REDUCE",
     "codestream_precision",
+    "codestream_signed",
     "decode_preview",
     "enlarge",
     "preview_image",

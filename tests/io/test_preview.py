@@ -84,3 +84,27 @@ def test_enlarge_repeats_each_sample_and_cuts_the_last_row_and_column_to_the_sto
     assert out[0, 0] == 0 and out[3, 3] == 0 and out[4, 4] == 4 and out[6, 9] == 5
     with pytest.raises(ValueError, match="expected"):
         enlarge(coarse, 4, (9, 10))  # ceil(9 / 4) = 3 rows needed
+
+
+def test_a_signed_codestream_in_an_image_said_unsigned_is_not_previewed(tmp_path, small_previews):
+    """Pillow offsets a signed codestream's samples by half their range where pydicom keeps their bits as coded
+    (the header's Pixel Representation 0): the preview was another picture than the full decode (its mean 951
+    against 2559 here), and the window taken from it stayed after the swap."""
+    path = write_view(tmp_path, "LCC.dcm", "LCC")
+    ds = pydicom.dcmread(path)
+    ds.PixelRepresentation = 1
+    ds.PixelData = (ds.pixel_array.astype(np.int16) - 2048).tobytes()
+    ds.compress(JPEG2000Lossless)  # a signed codestream ...
+    ds.PixelRepresentation = 0  # ... in a file that says its pixels are unsigned
+    ds.save_as(path)
+    info = read_info(path)
+    assert previewable(info)
+    full = decode(info)
+    try:
+        quick = decode_preview(info)
+    except LoadError as err:
+        assert "no preview" in str(err)
+        return
+    box = halve(halve(full.stored)).astype(float)
+    coarse = quick.stored[::4, ::4][: box.shape[0], : box.shape[1]].astype(float)
+    assert np.abs(coarse - box).mean() < 0.02 * full.stored.max()  # else the picture it stands in for
