@@ -3,10 +3,12 @@
 A JPEG 2000 codestream holds its image as wavelet resolution levels, so a decoder can stop ``reduce`` levels
 short of the full size (ISO/IEC 15444-1, annex F; OpenJPEG's ``cp_reduce``): Pillow (already a dependency
 through scikit-image) decodes a 4736 x 2624 full-field view at a quarter of each side (``reduce=2``) in ~0.1 s,
-against ~1.1-1.5 s for the whole image, and releases the interpreter lock while it does.  A viewer opening a
+against ~1.1-1.5 s for the whole image (holding the interpreter lock meanwhile: the viewer runs it in its load
+helper processes, :func:`reduced_levels` there, :func:`preview_image` here).  A viewer opening a
 study that a PACS exported in JPEG 2000 shows these pixels first, enlarged to the stored grid, and swaps in the
-full decode when it lands (``mammoview.gui.loader``): the reader sees the study in well under a second instead of
-3-4, and every coordinate (marks, measurements, overlays) is already the stored grid's.
+full decode when it lands (``mammoview.gui.loader``): the reader sees the study in about a second instead of
+3.4-5.4 (``benchmarks/bench_load.py --recompress j2k``), and every coordinate (marks, measurements, overlays) is already
+the stored grid's.
 
 A preview is never what the CAD reads or an export shows: the viewer waits for the full pixels for those.
 Only what the preview can stand in for exactly is previewed: a single-frame, single-sample, unsigned DICOM
@@ -75,6 +77,7 @@ def reduced_levels(info: ImageInfo, reduce: int = PREVIEW_REDUCE) -> npt.NDArray
         frame = get_frame(ds.PixelData, 0, number_of_frames=1)
         with Image.open(io.BytesIO(frame)) as im:
             im.reduce = reduce  # type: ignore[method-assign,assignment]  # OpenJPEG decodes only the levels it leaves
+            im._size = pillow_size(im.size, reduce)
             im.load()
             coarse = np.asarray(im)
     except Exception as exc:  # whatever Pillow or pydicom raise on a codestream they cannot read
@@ -91,6 +94,24 @@ def reduced_levels(info: ImageInfo, reduce: int = PREVIEW_REDUCE) -> npt.NDArray
     # its Jpeg2KDecode.c j2ku_gray_i): shifted back, as pydicom's decoders give the samples as coded
     coarse = coarse >> (8 * coarse.dtype.itemsize - precision)
     return coarse.astype(np.uint8 if bits == 8 else np.uint16, copy=False)  # pydicom's type for the full decode
+
+
+def pillow_size(size: tuple[int, int], reduce: int) -> tuple[int, int]:
+    """The full size to give a Pillow JPEG 2000 image before loading it at ``reduce``, so that the size it
+    computes for that level is OpenJPEG's, ceil(N / 2**reduce) (ISO/IEC 15444-1 B.5).
+
+    Pillow (10 to 12 at least, ``Jpeg2KImageFile.load``) rounds, int((N + 2**reduce / 2) / 2**reduce): at
+    ``reduce`` 2 a side of 4n + 1 samples became n, OpenJPEG decoded n + 1, and the load failed ("broken data
+    stream"). Sides where the rounding falls short get what brings it up to the ceiling; the others are kept, so
+    a Pillow that computes the ceiling itself gets the same.
+    """
+    power, adjust = 1 << reduce, (1 << reduce) >> 1
+
+    def side(n: int) -> int:
+        want = -(-n // power)
+        return next(m for m in range(n, n + power) if int((m + adjust) / power) == want)
+
+    return side(size[0]), side(size[1])
 
 
 def preview_outcome(info: ImageInfo, reduce: int = PREVIEW_REDUCE) -> npt.NDArray[np.generic] | LoadError:
@@ -152,6 +173,7 @@ __all__ = [
     "codestream_signed",
     "decode_preview",
     "enlarge",
+    "pillow_size",
     "preview_image",
     "preview_outcome",
     "previewable",

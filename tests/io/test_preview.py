@@ -108,3 +108,19 @@ def test_a_signed_codestream_in_an_image_said_unsigned_is_not_previewed(tmp_path
     box = halve(halve(full.stored)).astype(float)
     coarse = quick.stored[::4, ::4][: box.shape[0], : box.shape[1]].astype(float)
     assert np.abs(coarse - box).mean() < 0.02 * full.stored.max()  # else the picture it stands in for
+
+
+@pytest.mark.parametrize("shape", [(481, 300), (480, 301), (481, 301), (483, 302)])
+def test_a_side_of_four_times_n_plus_one_pixels_is_previewed_too(tmp_path, small_previews, shape):
+    """OpenJPEG's level 2 of 4n + 1 samples holds n + 1 of them; Pillow 10-12 sized it n (rounded), and its decode
+    failed ("broken data stream"): such views (about 4 in 9 of arbitrary sizes) got no preview."""
+    from tests.synthetic import mammo_dataset, synthetic_breast, write_dataset
+
+    pixels = synthetic_breast(*shape, chest_wall="left", seed=5)
+    path = compressed(write_dataset(mammo_dataset(pixels, "R", "CC", study_uid="1.2.3.4"), tmp_path / "RCC.dcm"))
+    info = read_info(path)
+    quick, full = decode_preview(info), decode(info)
+    assert quick.shape == full.shape == shape
+    box = halve(halve(full.stored)).astype(float)
+    coarse = quick.stored[::4, ::4][: box.shape[0], : box.shape[1]].astype(float)
+    assert np.abs(coarse - box).mean() < 0.02 * full.stored.max()
