@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mammoview.gui.read_state import ReaderDecision, ReadState, ReadStore
+from mammoview.gui.read_state import ReaderDecision, ReadState, ReadStore, info_key
 from mammoview.gui.texts import study_lines, study_title
 from mammoview.gui.theme import accent
 from mammoview.io.model import StudyInfo, View
@@ -53,9 +53,11 @@ def read_progress(state: ReadState | None) -> ReadProgress:
 class WorklistEntry:
     study: StudyInfo
     progress: ReadProgress
-    marks: int  # the reader's marks saved for the study
+    marks: int  # the reader's marks saved for the study, on its files
     #: the current decision (after CAD once the first read is done)
     decision: ReaderDecision = field(default_factory=ReaderDecision)
+    #: its marks on other files of the exam (a copy: the demo of a full-resolution study shares its read)
+    elsewhere: int = 0
 
     @property
     def status_text(self) -> str:
@@ -64,7 +66,8 @@ class WorklistEntry:
             return str(self.progress.value)
         a = self.decision.assessment
         assessed = f" · BI-RADS {a.value}" if a is not None else ""
-        return f"{self.progress.value}{assessed} · {self.marks} mark{'s' if self.marks != 1 else ''}"
+        other = f" · {self.elsewhere} on other files of the exam" if self.elsewhere else ""
+        return f"{self.progress.value}{assessed} · {self.marks} mark{'s' if self.marks != 1 else ''}{other}"
 
 
 class Worklist(QtCore.QObject):
@@ -175,7 +178,9 @@ class Worklist(QtCore.QObject):
 def _entry(study: StudyInfo, state: ReadState | None) -> WorklistEntry:
     if state is None:
         return WorklistEntry(study, ReadProgress.UNREAD, 0)
-    return WorklistEntry(study, read_progress(state), len(state.marks), state.current_decision)
+    own = {info_key(info) for info in study.images}
+    here = sum(m.image in own for m in state.marks)
+    return WorklistEntry(study, read_progress(state), here, state.current_decision, len(state.marks) - here)
 
 
 #: the Patient ID has its own column, sized to its contents: in the Study column an elided text lost it first, and

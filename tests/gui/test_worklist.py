@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6 import QtWidgets
 
-from mammoview.gui.read_state import MarkKind, ReadState, ReadStore
+from mammoview.gui.read_state import MarkKind, ReadState, ReadStore, image_key
 from mammoview.gui.window_level import dragged
 from mammoview.gui.worklist import ReadProgress, Worklist, read_progress
 from mammoview.io import open_paths
@@ -106,7 +106,7 @@ def test_page_down_and_up_step_through_the_batch(opened, qtbot):
 def test_the_read_status_follows_the_reader_and_next_not_read_skips_read_studies(opened, qtbot, load, tmp_path):
     step(opened, qtbot, "next_study")
     reader = opened.cad.reader
-    reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    reader.add(View.LCC, image_key(opened.panels[View.LCC].image), 10.0, 20.0, MarkKind.MASS)
     assert opened.worklist_panel.tree.topLevelItem(1).text(2) == "started · 1 mark"
     reader.set_first_read_done()
     assert opened.worklist.entries[1].progress is ReadProgress.DONE
@@ -208,7 +208,7 @@ def test_a_read_change_redraws_one_row_not_the_batch(opened):
     opened.worklist.changed.connect(lambda: full.append(1))
     opened.worklist.rowChanged.connect(rows.append)
     item = opened.worklist_panel.tree.topLevelItem(0)
-    opened.cad.reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    opened.cad.reader.add(View.LCC, image_key(opened.panels[View.LCC].image), 10.0, 20.0, MarkKind.MASS)
     assert not full and rows == [0]
     assert opened.worklist_panel.tree.topLevelItem(0) is item  # updated in place
     assert item.text(2) == "started · 1 mark"
@@ -365,3 +365,25 @@ def test_pgdown_during_the_prefetch_waits_for_it_instead_of_decoding_it_again(ma
         pass
     assert shown_patient(w) == "PAT-C"
     release.set()
+
+
+def test_marks_on_another_copy_of_the_exam_are_counted_apart(tmp_path):
+    """A downsampled copy of an exam (the demo study of the full-resolution CBIS-DDSM P_00820) is the same exam and
+    shares its read; the marks placed on the copy's files are not on this study's, where its row said "2 marks"
+    and none showed."""
+    from mammoview.gui.read_state import ReaderMark, info_key
+
+    studies, _ = open_paths([batch(tmp_path / "b")])
+    study = studies[0]
+    own = info_key(study.images[0])
+    marks = (ReaderMark(1, View.RCC, own, 10.0, 20.0, MarkKind.MASS),
+             ReaderMark(2, View.LCC, "1.2.826.0.1.3680043.8.498.999", 5.0, 6.0, MarkKind.MASS),
+             ReaderMark(3, View.LCC, "copy-LCC.dcm", 7.0, 8.0, MarkKind.CALCIFICATION))  # fmt: skip
+    store = ReadStore(tmp_path / "reads")
+    store.save(study.key, ReadState(first_read_done=True, marks=marks))
+    wl = Worklist(store)
+    wl.set_studies(studies)
+    assert wl.status_text(0) == "read · 1 mark · 2 on other files of the exam"
+    store.save(study.key, ReadState(first_read_done=True, marks=marks[:1]))
+    wl.refresh(study.key)
+    assert wl.status_text(0) == "read · 1 mark"
