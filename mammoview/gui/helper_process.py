@@ -157,9 +157,17 @@ class HelperProcess:
             if self._pool is pool:
                 self._pool = None
         if kill:  # a hung worker never returns: end it (the executor has no public way to)
+            results = getattr(pool, "_result_queue", None)  # (shutdown drops it)
             for proc in list(getattr(pool, "_processes", {}).values()):
                 with contextlib.suppress(Exception):
                     proc.kill()
+            # A worker killed while it wrote a result back (a full-resolution view, ~25 MB) left the executor's thread
+            # reading the rest of that message, which never came while this process held the pipe's writing end too:
+            # the call's future never ended (the closing window waited 30 s for the job waiting on it, then Qt
+            # aborted the viewer), nor did that thread (the interpreter's exit joins it: the quit viewer hung).
+            # Closed here, the read ends and the executor fails the call as it does when its helper crashes.
+            with contextlib.suppress(Exception):
+                results._writer.close()  # type: ignore[union-attr]
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _running_pool(self) -> ProcessPoolExecutor | None:

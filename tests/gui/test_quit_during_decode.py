@@ -5,6 +5,7 @@ decode in the same load helpers, and the slice decodes were waited for first: th
 from __future__ import annotations
 
 import os
+import struct
 import threading
 import time
 
@@ -40,3 +41,39 @@ def test_quitting_during_a_decode_in_a_helper_does_not_wait_for_it(main_window, 
     w.close()
     took = time.perf_counter() - t0
     assert took < 5, f"the window took {took:.1f} s to close: it waited for the {what}"
+
+
+def test_quitting_while_a_helper_sends_back_a_decode_ends_the_wait_for_it(main_window):
+    """A helper killed while it writes a full-resolution view back (~25 MB through its pipe) left the executor's
+    thread reading the rest of that message for ever: the call's future never ended, the closing window waited 30 s
+    for the load job waiting on it, then Qt aborted the viewer ("QThread: Destroyed while thread is still running":
+    5 in 31 closes right after a JPEG 2000 study's preview went up); and the interpreter's exit, which joins that
+    thread, hung the quit viewer."""
+    w = main_window
+    helper = w.load_helper.helpers[0]
+    assert helper.call(os.getpid, fallback=lambda: -1) > 0  # started
+    pool = helper._pool
+    manager, writer = pool._executor_manager_thread, pool._result_queue._writer
+    started = threading.Event()
+
+    def decode(progress, cancelled):  # type: ignore[no-untyped-def]
+        started.set()
+        try:  # the full decode of a preview's view (8 s: the test's own limit, where the viewer waited 120 s)
+            return helper.call(time.sleep, 20, fallback=lambda: None, timeout=8)
+        except HelperCrashed:
+            return None
+
+    w.jobs.submit(decode)
+    assert started.wait(5)
+    os.write(writer.fileno(), struct.pack("!i", 1000))  # a result's length, its bytes not sent yet when killed
+    time.sleep(0.3)
+    try:
+        t0 = time.perf_counter()
+        w.close()
+        took = time.perf_counter() - t0
+        manager.join(5)
+        assert took < 5, f"the window took {took:.1f} s to close: it waited for a killed helper's result"
+        assert not manager.is_alive()  # the interpreter's exit joins it
+    finally:
+        if not writer.closed:  # (unfixed) the message's rest, so that pytest's own exit does not hang
+            os.write(writer.fileno(), bytes(1000))
