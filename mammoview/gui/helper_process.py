@@ -104,6 +104,11 @@ class HelperProcess:
     def started(self) -> bool:
         return self._pool is not None
 
+    @property
+    def available(self) -> bool:
+        """False once no helper could start: its calls run in this process (see :meth:`call`)."""
+        return not self._unavailable
+
     def call(
         self,
         fn: Callable[..., _T],
@@ -249,6 +254,10 @@ class HelperGroup:
     @property
     def started(self) -> bool:
         return any(h.started for h in self.helpers)
+
+    @property
+    def available(self) -> bool:
+        return any(h.available for h in self.helpers)
 
     def decode(self, info: ImageInfo, cancelled: Callable[[], bool] | None = None) -> MammoImage:
         """:func:`mammoview.io.reader.decode` in the first helper free (CallCancelled: ``cancelled()`` meanwhile)."""

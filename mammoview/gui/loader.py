@@ -13,6 +13,7 @@ import ctypes.util
 import functools
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -67,6 +68,8 @@ class LoadedStudy:
     timings: dict[str, float] = field(default_factory=dict)
     #: some images are previews (:mod:`mammoview.io.preview`); the job's result (a FullResolution) follows
     preview: bool = False
+    #: set by the viewer once it has put a preview up (or passed it over): see ``load_job``'s ``wait_shown``
+    taken: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
 
 def scan_job(paths: Sequence[str | Path], pixel_spacing: SpacingOption) -> Callable[[Progress, Cancelled], ScanOutcome]:
@@ -85,6 +88,7 @@ def load_job(
     syntaxes: tuple[str, ...] = GIL_BOUND_SYNTAXES,
     background: Callable[[], bool] | None = None,
     preview: bool = False,
+    wait_shown: bool = False,
 ) -> Callable[[Progress, Cancelled], LoadedStudy | FullResolution]:
     """Decode (io's thread pool), hang, then build pyramids in parallel (numpy releases the GIL).
 
@@ -92,7 +96,8 @@ def load_job(
     their reduced-resolution levels and sent to ``progress`` as a LoadedStudy with ``preview`` set (on screen in
     well under a second); those images are then decoded in full and the job returns a :class:`FullResolution`
     (the viewer swaps the pixels in place), or a LoadedStudy when the full decode differs from the preview (a file
-    whose whole codestream does not decode: it is shown afresh, its error said).
+    whose whole codestream does not decode: it is shown afresh, its error said).  With ``wait_shown`` a full
+    decode in this process (no helper could start) waits until the viewer sets the preview's ``taken``.
 
     With ``helper`` the files of ``syntaxes`` (transfer syntaxes whose decoders hold the GIL) are decoded in that
     helper process, so the viewer does not stall on them (while ``background()``: :func:`decoder_for`).
@@ -123,6 +128,11 @@ def load_job(
         shown = {p for p in previews if p in loaded.displays}
         loaded = replace(loaded, preview=True, timings={"preview_s": t2 - t0})
         progress(loaded)  # on screen now; the full pixels follow
+        if wait_shown and not (slow and helper is not None and helper.available):
+            # decoded here, the full pixels hold the interpreter lock ~1 s a view, which the viewer needs to put the
+            # preview up: it went up when all four were decoded (5.3 s after the open, the viewer frozen throughout)
+            while not loaded.taken.wait(0.02) and not cancelled():
+                pass
         progress("Decoding at full resolution…")
         with ThreadPoolExecutor(max_workers=workers) as pool:
             full = list(pool.map(lambda p: _decoded_or_error(p.info, cancelled, decoder or decode), previews))

@@ -14,6 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from PySide6 import QtCore
+
 from mammoview.gui import dialogs
 from mammoview.gui.helper_process import SLOW_SYNTAXES
 from mammoview.gui.loader import Cancelled, FullResolution, LoadedStudy, Progress, ScanOutcome, load_job, scan_job
@@ -223,9 +225,14 @@ class StudyOpening:
 
     def _on_preview(self, result: object) -> None:
         """A study's preview, while its JPEG 2000 images decode in full (:mod:`mammoview.io.preview`)."""
-        if isinstance(result, LoadedStudy) and with_spacing(result.study.info, self.pixel_spacing) is result.study.info:
-            self._preview_job = self.jobs.current  # (a preview is sent by the current job only)
-            self.show_study(result)
+        if not isinstance(result, LoadedStudy):
+            return
+        try:
+            if with_spacing(result.study.info, self.pixel_spacing) is result.study.info:
+                self._preview_job = self.jobs.current  # (a preview is sent by the current job only)
+                self.show_study(result)
+        finally:  # a full decode in this process waits for it (load_job): once the panels are painted
+            QtCore.QTimer.singleShot(0, result.taken.set)
 
     def adopt_full_resolution(self, full: FullResolution) -> None:
         """The full pixels of the preview on screen, swapped in where it is shown: zoom, pan, window/level, marks
@@ -326,7 +333,7 @@ class StudyOpening:
     def _load_job(self, info: StudyInfo) -> Callable[[Progress, Cancelled], LoadedStudy | FullResolution]:
         """Decode a study the reader waits for: in threads, its JPEG 2000 / JPEG-LS files in the two load helpers;
         large JPEG 2000 images shown first from their reduced levels (a preview)."""
-        return load_job(info, helper=self.load_helper, syntaxes=SLOW_SYNTAXES, preview=True)
+        return load_job(info, helper=self.load_helper, syntaxes=SLOW_SYNTAXES, preview=True, wait_shown=True)
 
     def _prefetch_next(self) -> None:
         """Decode the worklist's next study in the background (one decode thread, low priority; files whose
