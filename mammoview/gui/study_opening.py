@@ -21,6 +21,7 @@ from mammoview.gui.helper_process import SLOW_SYNTAXES
 from mammoview.gui.loader import Cancelled, FullResolution, LoadedStudy, Progress, ScanOutcome, load_job, scan_job
 from mammoview.gui.settings import RecentStudy
 from mammoview.gui.texts import study_title
+from mammoview.gui.window_level import Preset, WindowState, preset_window
 from mammoview.io.model import LoadError, StudyInfo
 from mammoview.io.reader import SpacingOption, format_spacing, parse_spacing, with_spacing
 
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from mammoview.gui.prior_compare import PriorComparison
     from mammoview.gui.settings import ViewerSettings
     from mammoview.gui.view_panel import ViewPanel
-    from mammoview.gui.window_level import WindowState
     from mammoview.gui.worklist import Worklist
     from mammoview.io.model import View
 
@@ -259,12 +259,22 @@ class StudyOpening:
             options[:] = [swaps.get(d, d) for d in options]
         self.unplaced = [swaps.get(d, d) for d in self.unplaced]
         self.assigned_from = {swaps.get(k, k): swaps.get(v, v) for k, v in self.assigned_from.items()}
-        self._windows = {swaps.get(k, k): w for k, w in self._windows.items()}
+
+        def on_full(old: DisplayImage, window: WindowState) -> WindowState:
+            # a preset's window (the default one too) came of the preview's statistics, not the full image's (its
+            # default W 37231 L 40792 where Reset window gives W 38295 L 41335 on a real view): computed again of the
+            # full image's; a window the reader dragged or took from the file stays as it is
+            if old not in swaps or window.name not in {p.value for p in Preset}:
+                return window
+            state = preset_window(Preset(window.name), old.image.info.chain, swaps[old].stats)
+            return WindowState(state.voi, window.inverted, state.name)
+
+        self._windows = {swaps.get(k, k): on_full(k, w) for k, w in self._windows.items()}
         for panel in self.panels.values():
             if panel.display in swaps:
                 new = swaps[panel.display]
                 if panel.window_state is not None:
-                    self._windows[new] = panel.window_state
+                    self._windows[new] = on_full(panel.display, panel.window_state)
                 self._show_in_panel(panel, new)
         self.show_status(f"{study_title(self.loaded.study.info)}: full resolution.", 4000)
         self.fullResolution.emit(self.loaded)

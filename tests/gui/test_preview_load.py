@@ -276,3 +276,34 @@ def test_where_no_helper_can_start_the_preview_is_painted_before_the_full_decode
         w.open_paths([str(j2k_study(tmp_path / "s"))])
     assert not w.load_helper.started  # previewed and decoded in this process
     assert len(seen) == 4 and all(s == ([True], 4) for s in seen), seen
+
+
+def test_a_preset_window_set_on_the_preview_is_computed_again_of_the_full_images_statistics(
+    main_window, qtbot, tmp_path, held_full_decode
+):
+    """A window the reader dragged on the preview stays (above); a preset's, the default one included, came of the
+    preview's statistics and was kept too: on sfm-malign-0 in JPEG 2000 the R CC stayed at W 37231 L 40792 where the
+    full image's default (Reset window, the same file opened at full resolution) is W 38295 L 41335, and a picture
+    exported of the full pixels used it."""
+    from mammoview.gui.display_image import prepare_display
+    from mammoview.gui.window_level import Preset, WindowState, preset_window
+
+    w = main_window
+    try:
+        with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
+            w.open_paths([str(j2k_study(tmp_path / "s"))])
+        assert shown.args[0].preview
+        w.image_controls.sync = False
+        w._activate(w.panels[View.RCC])
+        w.image_controls.apply_preset(Preset.DENSE)  # on the R CC; the others keep their default window
+        w.image_controls.toggle_invert()
+        before = {view: p.window_state for view, p in w.panels.items()}
+        with qtbot.waitSignal(w.fullResolution, timeout=30_000):
+            held_full_decode.set()
+    finally:
+        held_full_decode.set()
+    for view, p in w.panels.items():
+        stats = prepare_display(read_image(p.image.path)).stats  # the full image's, as opened at full resolution
+        want = preset_window(Preset.DENSE if view is View.RCC else Preset.DEFAULT, p.image.info.chain, stats)
+        assert before[view].voi != want.voi, view  # the preview's statistics give another window
+        assert p.window_state == WindowState(want.voi, view is View.RCC, want.name), view
