@@ -31,7 +31,9 @@ def format_cursor(sample: CursorSample) -> str:
         where = f"x {sample.x * spacing.col_mm:.1f} mm, y {sample.y * spacing.row_mm:.1f} mm  (px {col}, {row})"
     else:
         where = f"px {col}, {row} (spacing unknown)"
-    return f"{head} · {where} · stored {sample.stored_value} · display {sample.display_value}"
+    # a preview's value is its coarse level's, not the file's at that pixel (off by up to 53639 at an edge): not said
+    stored = "decoding (preview)" if sample.preview else sample.stored_value
+    return f"{head} · {where} · stored {stored} · display {sample.display_value}"
 
 
 def study_title(study: StudyInfo) -> str:

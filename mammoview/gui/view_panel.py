@@ -46,6 +46,8 @@ class CursorSample:
     stored_value: int | None
     display_value: int | None
     image: MammoImage | None
+    #: read from a preview (:mod:`mammoview.io.preview`): its stored value is a coarse level's, none of the file's
+    preview: bool = False
 
 
 class ViewPanel(QtWidgets.QWidget):
@@ -372,7 +374,7 @@ class ViewPanel(QtWidgets.QWidget):
         stored = int(img.stored[row, col])
         offset, lut = self.image_item.display_lookup()
         shown = int(lut[min(max(stored - offset, 0), len(lut) - 1)])
-        return CursorSample(self.view, x, y, True, stored, shown, img)
+        return CursorSample(self.view, x, y, True, stored, shown, img, self.display.preview)
 
     def _show_loupe(self, sample: CursorSample, widget_pos: QtCore.QPointF) -> None:
         assert self.display is not None

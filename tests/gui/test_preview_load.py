@@ -307,3 +307,36 @@ def test_a_preset_window_set_on_the_preview_is_computed_again_of_the_full_images
         want = preset_window(Preset.DENSE if view is View.RCC else Preset.DEFAULT, p.image.info.chain, stats)
         assert before[view].voi != want.voi, view  # the preview's statistics give another window
         assert p.window_state == WindowState(want.voi, view is View.RCC, want.name), view
+
+
+def test_the_cursor_read_out_on_a_preview_gives_no_stored_value_until_the_full_pixels_come(
+    main_window, qtbot, tmp_path, held_full_decode
+):
+    """The status bar's read-out said ``stored N`` of the preview's pixel, which is no value of the file: on
+    sfm-malign-0 in JPEG 2000 a preview's pixels differ from the full ones by 220-274 on average, by over 1000 for
+    6-9 % of them and by up to 53639 (of 65535) at an edge; for the seconds the full decode takes."""
+    import re
+
+    from tests.gui.conftest import mouse
+
+    w = main_window
+    try:
+        with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
+            w.open_paths([str(j2k_study(tmp_path / "s"))])
+        assert shown.args[0].preview
+        panel = w.panels[View.RCC]
+        full = read_image(panel.image.path).stored
+        vp = panel.graphics.viewport()
+        for fraction in (0.8, 0.7, 0.6, 0.5, 0.4):  # on tissue, where the preview's value is not the file's
+            mouse(vp, "move", (vp.width() * (fraction if panel.chest_wall_right else 1 - fraction), vp.height() / 2))
+            text = w._cursor_label.text()
+            col, row = (int(v) for v in re.search(r"\(px (\d+), (\d+)\)", text).groups())  # type: ignore[union-attr]
+            if panel.image.stored[row, col] != full[row, col]:
+                break
+        assert panel.image.stored[row, col] != full[row, col]
+        assert f"stored {panel.image.stored[row, col]} " not in text and "preview" in text, text
+        with qtbot.waitSignal(w.fullResolution, timeout=30_000):
+            held_full_decode.set()
+    finally:
+        held_full_decode.set()
+    assert f"stored {full[row, col]} " in w._cursor_label.text()  # read again where the mouse rests
