@@ -94,7 +94,7 @@ def load_job(
 
     With ``preview`` a study holding JPEG 2000 images large enough (:func:`previewable`) is first decoded from
     their reduced-resolution levels and sent to ``progress`` as a LoadedStudy with ``preview`` set (on screen in
-    well under a second); those images are then decoded in full and the job returns a :class:`FullResolution`
+    about a second); those images are then decoded in full and the job returns a :class:`FullResolution`
     (the viewer swaps the pixels in place), or a LoadedStudy when the full decode differs from the preview (a file
     whose whole codestream does not decode: it is shown afresh, its error said).  With ``wait_shown`` a full
     decode in this process (no helper could start) waits until the viewer sets the preview's ``taken``.
