@@ -24,8 +24,13 @@ SCREENS = {"screens": [
 
 _PRELUDE = """
 import json, sys
+from PySide6 import QtCore
 from PySide6.QtTest import QTest
 from mammoview.gui.app import create_app
+def wait(ms):  # not QTest.qWait: it holds the GIL while it waits, and the load and CAD threads starved (23 s, not 5)
+    loop = QtCore.QEventLoop()
+    QtCore.QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 app = create_app()
 from mammoview.gui.main_window import MainWindow
 from mammoview.io.model import View
@@ -40,8 +45,8 @@ w.open_paths([sys.argv[1]])
 for _ in range(600):
     if shown:
         break
-    QTest.qWait(50)
-QTest.qWait(100)
+    wait(50)
+wait(100)
 """
 
 _EPILOGUE = """
@@ -75,10 +80,10 @@ def test_a_window_moved_to_a_hidpi_screen_draws_a_level_sharp_enough_for_it(demo
     before = state()
     w.move(1640, 40)
     for _ in range(40):
-        QTest.qWait(50)
+        wait(50)
         if p.graphics.devicePixelRatioF() == 2.0:
             break
-    QTest.qWait(200)
+    wait(200)
     print(json.dumps({"before": before, "after": state()}))
     """
     got = run_viewer(script, demo_dir, {"QT_QPA_PLATFORM": f"offscreen:configfile={config}"})
