@@ -200,36 +200,30 @@ class HelperProcess:
 
     def decode(self, info: ImageInfo, cancelled: Callable[[], bool] | None = None) -> MammoImage:
         """:func:`mammoview.io.reader.decode` in the helper (CallCancelled: ``cancelled()`` while it waited)."""
-        try:
-            outcome = self.call(decode_outcome, info, fallback=lambda: decode_outcome(info), cancelled=cancelled)
-        except HelperCrashed as exc:
-            raise LoadError(info.path, str(exc)) from None
-        if isinstance(outcome, LoadError):
-            raise outcome
-        stored, back, display = outcome
+        stored, back, display = self._outcome(decode_outcome, info, cancelled=cancelled)
         return MammoImage(back, stored, display)
 
     def preview(self, info: ImageInfo, cancelled: Callable[[], bool] | None = None) -> MammoImage:
         """:func:`mammoview.io.preview.decode_preview` with its reduced decode in the helper (Pillow's JPEG 2000
         decoder holds the GIL ~0.1 s a full-field view); CallCancelled as :meth:`decode`."""
-        try:
-            outcome = self.call(preview_outcome, info, fallback=lambda: preview_outcome(info), cancelled=cancelled)
-        except HelperCrashed as exc:
-            raise LoadError(info.path, str(exc)) from None
-        if isinstance(outcome, LoadError):
-            raise outcome
-        return preview_image(info, outcome)
+        return preview_image(info, self._outcome(preview_outcome, info, cancelled=cancelled))
 
     def decode_frame(self, image: MammoImage, frame: int) -> MammoImage:
         """:func:`mammoview.io.reader.decode_frame` in the helper."""
+        stored, info = self._outcome(frame_outcome, image.info, frame, crash=f"frame {frame + 1}: ")
+        return MammoImage(info, stored, image.display, frame)
+
+    def _outcome(self, fn: Callable[..., _T | LoadError], info: ImageInfo, *args: Any, crash: str = "",
+                 cancelled: Callable[[], bool] | None = None) -> _T:  # fmt: skip
+        """``fn(info, *args)`` in the helper (here when none can start): the LoadError it returns (one raised there
+        would not pickle) is raised, and a helper that crashed or hung on the file is that file's LoadError."""
         try:
-            outcome = self.call(frame_outcome, image.info, frame, fallback=lambda: frame_outcome(image.info, frame))
+            outcome = self.call(fn, info, *args, fallback=lambda: fn(info, *args), cancelled=cancelled)
         except HelperCrashed as exc:
-            raise LoadError(image.info.path, f"frame {frame + 1}: {exc}") from None
+            raise LoadError(info.path, f"{crash}{exc}") from None
         if isinstance(outcome, LoadError):
             raise outcome
-        stored, info = outcome
-        return MammoImage(info, stored, image.display, frame)
+        return outcome
 
     def shutdown(self, kill: bool = False) -> None:
         """Stop the helper; ``kill``: at once, a decode in it too (the viewer is quitting: the threads waiting for
