@@ -26,6 +26,19 @@ SYNTHETIC_VIEWS: dict[str, tuple[str, str, str, int, int, int, tuple[Blob, ...]]
 STUDY_UID = "1.2.826.0.1.3680043.8.498.1001"
 
 
+def failing_for(name: str, decode: Callable[..., object], reason: str) -> Callable[..., object]:
+    """``decode`` (of an ImageInfo, and any other arguments), but a LoadError giving ``reason`` for file ``name``."""
+
+    def run(info, *args, **kwargs):  # type: ignore[no-untyped-def]
+        from mammoview.io.model import LoadError
+
+        if info.path.name == name:
+            raise LoadError(info.path, reason)
+        return decode(info, *args, **kwargs)
+
+    return run
+
+
 def write_view(folder: Path, name: str, view: str, **overrides: object) -> Path:
     """Write one synthetic view as ``folder/name`` (keyword overrides go to ``mammo_dataset``)."""
     lat, proj, side, rows, cols, seed, blobs = SYNTHETIC_VIEWS[view]

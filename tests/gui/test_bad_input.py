@@ -7,8 +7,8 @@ import pydicom
 from PIL import Image
 from PySide6 import QtCore, QtWidgets
 
-from mammoview.io.model import LoadError, View
-from tests.gui.conftest import grab_gray, write_view
+from mammoview.io.model import View
+from tests.gui.conftest import failing_for, grab_gray, write_view
 from tests.gui.test_hanging import assert_faces_chest_wall
 from tests.synthetic import synthetic_breast
 
@@ -34,14 +34,7 @@ def test_corrupt_files_are_named_and_the_other_views_load(main_window, load, syn
 def test_an_image_failing_to_decode_leaves_the_others(main_window, load, synthetic_study, monkeypatch):
     import mammoview.io.study as study_module
 
-    real_decode = study_module.decode
-
-    def flaky(info):  # type: ignore[no-untyped-def]
-        if info.path.name == "LCC.dcm":
-            raise LoadError(info.path, "RLE segment 1 is corrupt")
-        return real_decode(info)
-
-    monkeypatch.setattr(study_module, "decode", flaky)
+    monkeypatch.setattr(study_module, "decode", failing_for("LCC.dcm", study_module.decode, "RLE segment 1 is corrupt"))
     loaded = load(main_window, [synthetic_study])
     assert [e.path.name for e in loaded.study.errors] == ["LCC.dcm"]
     title, text = main_window.last_message

@@ -16,10 +16,10 @@ from mammoview.gui import loader
 from mammoview.gui.loader import FullResolution, LoadedStudy, load_job
 from mammoview.gui.read_state import MarkKind, image_key
 from mammoview.io import open_paths, preview
-from mammoview.io.model import LoadError, View
+from mammoview.io.model import View
 from mammoview.io.reader import read_image
 from tests.gui import cad_support
-from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
+from tests.gui.conftest import SYNTHETIC_VIEWS, failing_for, write_view
 
 cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
 
@@ -63,14 +63,7 @@ def test_the_job_sends_the_preview_then_the_full_pixels_for_the_same_images(tmp_
 
 
 def test_a_full_decode_that_fails_after_its_preview_is_the_studys_error_and_the_others_stay(tmp_path, monkeypatch):
-    original = loader.decode
-
-    def lcc_broken(info):  # type: ignore[no-untyped-def]
-        if info.path.name == "LCC.dcm":
-            raise LoadError(info.path, "cannot decode pixel data (truncated)")
-        return original(info)
-
-    monkeypatch.setattr(loader, "decode", lcc_broken)
+    monkeypatch.setattr(loader, "decode", failing_for("LCC.dcm", loader.decode, "cannot decode pixel data (truncated)"))
     _, result = run_job(j2k_study(tmp_path / "s"))
     assert isinstance(result, LoadedStudy) and not result.preview  # shown afresh, without the preview of L CC
     assert {i.path.name for i in result.study.images} == {"RCC.dcm", "RMLO.dcm", "LMLO.dcm"}
@@ -180,14 +173,9 @@ def test_cad_asked_for_on_a_preview_runs_when_a_failed_full_decode_shows_the_stu
     cad_window, qtbot, tmp_path, held_full_decode, monkeypatch
 ):
     w = cad_window
-    original = w.load_helper.decode
-
-    def lcc_broken(info, cancelled=None):  # type: ignore[no-untyped-def]
-        if info.path.name == "LCC.dcm":  # its reduced levels decode, the whole codestream does not
-            raise LoadError(info.path, "cannot decode pixel data (truncated)")
-        return original(info, cancelled)
-
-    monkeypatch.setattr(w.load_helper, "decode", lcc_broken)
+    # its reduced levels decode, the whole codestream does not
+    broken = failing_for("LCC.dcm", w.load_helper.decode, "cannot decode pixel data (truncated)")
+    monkeypatch.setattr(w.load_helper, "decode", broken)
     with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
         w.open_paths([str(j2k_study(tmp_path / "s"))])
     assert shown.args[0].preview
