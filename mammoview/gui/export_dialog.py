@@ -96,7 +96,8 @@ class ExportDialog(QtWidgets.QDialog):
             return
         if existing and not confirm_overwrite(self, existing):
             return  # back to the dialog: the reader picks another name
-        if self.window_.loaded is None or self.window_.loaded.preview:  # another study went up meanwhile
+        loaded = self.window_.loaded
+        if loaded is None or loaded.preview or self.window_.priors.previewing:  # another study went up meanwhile
             self.window_.show_status("Export: the study on screen is still decoding; export it once shown.", 6000)
             return
         self.hide()  # not in the picture
@@ -120,7 +121,7 @@ def open_export_dialog(window: MainWindow, active_only: bool = False) -> None:
     if window.loaded is None:
         window.show_status("Export: open a study first.", 4000)
         return
-    if window.loaded.preview:  # a picture of the full pixels only (mammoview.io.preview)
+    if window.loaded.preview or window.priors.previewing:  # a picture of the full pixels only (mammoview.io.preview)
         window.show_status("Export: the full-resolution pixels are still decoding (a few seconds); export then.", 6000)
         return
     ExportDialog(window, active_only=active_only).open()

@@ -22,6 +22,7 @@ the magnifier, the cursor read-out and length measurements (measure mode, saved 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
@@ -30,9 +31,10 @@ from mammoview.gui.breast_fit import fit_default, fit_to_breast
 from mammoview.gui.helper_process import SLOW_SYNTAXES
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, link_groups, mark_group_unfitted
-from mammoview.gui.loader import BackgroundJobs, LoadedStudy, load_job
+from mammoview.gui.loader import BackgroundJobs, Cancelled, FullResolution, LoadedStudy, Progress, load_job
 from mammoview.gui.texts import format_cursor, format_date, image_kind
 from mammoview.gui.view_panel import CursorSample, ViewPanel
+from mammoview.gui.window_level import full_image_window
 from mammoview.io.model import StudyInfo, View
 from mammoview.io.priors import find_priors, interval_text
 
@@ -68,6 +70,7 @@ class PriorComparison(QtCore.QObject):
         self._stale = True  # the panels do not show the current study's chosen prior (filled when next on screen)
         self.jobs.finished.connect(self._on_loaded)
         self.jobs.errored.connect(self._on_error)
+        self.jobs.partial.connect(self._on_preview)
         for panel in self.panels.values():
             panel.windowDragged.connect(self._on_window_drag)
             panel.cursorMoved.connect(self._on_cursor)
@@ -83,6 +86,11 @@ class PriorComparison(QtCore.QObject):
     @property
     def on_screen(self) -> bool:
         return bool(self.window.hanging.prior_views())
+
+    @property
+    def previewing(self) -> bool:
+        """The prior's panels on screen show a preview (:mod:`mammoview.io.preview`), its full pixels decoding."""
+        return self.on_screen and self._shown is not None and self._shown.preview
 
     def refresh(self, announce: bool = False, show: bool = True) -> None:
         """The shown study, the worklist or the layout changed: find the priors again and show the chosen one
@@ -217,8 +225,12 @@ class PriorComparison(QtCore.QObject):
         if not kept and prefetched is not None and prefetched.study.info is prior:  # often the worklist's next study
             self.loaded = prefetched  # (the prior already decoded stays: its window and zoom are the reader's)
         if self.loaded is not None and self.loaded.study.info is prior:
-            self.jobs.cancel()  # a decode still in flight (of this prior, or of another) must not land on it
-            self._loading = None
+            if not self.loaded.preview:
+                self.jobs.cancel()  # a decode still in flight (of this prior, or of another) must not land on it
+                self._loading = None
+            elif self._loading is not prior:  # a preview whose full decode was stopped (another prior asked for)
+                self._loading = prior
+                self.jobs.submit(self._load_job(prior))
             self._put(self.loaded, "")
             if announce:
                 self._say(self.loaded)
@@ -233,15 +245,18 @@ class PriorComparison(QtCore.QObject):
         self._put(None, LOADING)
         if self._loading is not prior:
             self._loading = prior
-            self.jobs.submit(load_job(prior, max_workers=2, helper=w.load_helper, syntaxes=SLOW_SYNTAXES))
+            self.jobs.submit(self._load_job(prior))
+
+    def _load_job(self, prior: StudyInfo) -> Callable[[Progress, Cancelled], LoadedStudy | FullResolution]:
+        """Decode the prior: its JPEG 2000 / JPEG-LS files in the load helpers, a large JPEG 2000 image shown first
+        from its reduced levels (a preview, as the current study's; its full pixels swapped in when decoded)."""
+        return load_job(prior, max_workers=2, helper=self.window.load_helper, syntaxes=SLOW_SYNTAXES, preview=True,
+                        wait_shown=True)  # fmt: skip
 
     def _put(self, loaded: LoadedStudy | None, note: str) -> None:
         w = self.window
         shown = loaded if loaded is not None and loaded.study.info is self.prior else None
         self._shown, self._stale = shown, False
-        current = w.loaded.study.info if w.loaded is not None else None
-        when = interval_text(current, shown.study.info) if current is not None and shown is not None else ""
-        count = f" ({self.index + 1} of {len(self.candidates)})" if len(self.candidates) > 1 else ""
         failed = unreadable_views(shown) if shown is not None else set()
         for view, panel in self.panels.items():
             image = shown.hanging.panels.get(view) if shown is not None else None
@@ -249,9 +264,7 @@ class PriorComparison(QtCore.QObject):
             panel.set_image(display, panel.window_state if display is not None and display is panel.display else None)
             panel.view_box.slice_wheel = False  # the prior's panels zoom with the wheel (slices: the current exam)
             panel.labels.set_empty_note(UNREADABLE if view in failed else note, display)
-            # what the prior's image is besides its slot (a spot magnification, an XCCL, a raw image), as above
-            kind = image_kind(display.image.info, display.image.frame, view.projection) if display is not None else []
-            panel.labels.set_title_extra(" · ".join(t for t in ("prior" + count, when, *kind) if t))
+        self._titles()
         self.update_text()
         current_fitted = all(w.panels[v].fitted for v in w.hanging.visible_views())
         if current_fitted:  # the current pair's own fit first: a union fit with another prior must not stay
@@ -260,8 +273,59 @@ class PriorComparison(QtCore.QObject):
         if note != LOADING:
             self.priorShown.emit(shown)
 
+    def _titles(self) -> None:
+        """The prior's panel titles: which prior and how much older, and what each image is besides its slot (a spot
+        magnification, an XCCL, a raw image, a preview), as the current study's."""
+        w, shown = self.window, self._shown
+        current = w.loaded.study.info if w.loaded is not None else None
+        when = interval_text(current, shown.study.info) if current is not None and shown is not None else ""
+        count = f" ({self.index + 1} of {len(self.candidates)})" if len(self.candidates) > 1 else ""
+        for view, panel in self.panels.items():
+            display = panel.display
+            kind = image_kind(display.image.info, display.image.frame, view.projection) if display is not None else []
+            if display is not None and display.preview:
+                kind.append("preview: full resolution decoding")
+            panel.labels.set_title_extra(" · ".join(t for t in ("prior" + count, when, *kind) if t))
+
+    def _on_preview(self, result: object) -> None:
+        """The prior's preview, while its JPEG 2000 images decode in full (:mod:`mammoview.io.preview`)."""
+        if not isinstance(result, LoadedStudy):
+            return
+        try:
+            if result.study.info is self.prior and self._loading is self.prior:
+                self.loaded = result
+                if self.on_screen:
+                    self._show(self._announce)
+                else:
+                    self._stale = True
+        finally:  # a full decode in this process waits for it (load_job): once the panels are painted
+            QtCore.QTimer.singleShot(0, result.taken.set)
+
+    def _adopt(self, full: FullResolution) -> None:
+        """The full pixels of the prior shown as a preview, swapped in where it is shown: zoom, pan and the reader's
+        window/level stay (a preset's computed again of the full image)."""
+        preview, self.loaded = full.preview, full.adopt()
+        if self._shown is not preview:
+            self._stale = self._stale or self.on_screen
+            return
+        self._shown = self.loaded
+        for panel in self.panels.values():
+            old = panel.display
+            if old is None or not old.preview or old.image not in self.loaded.displays:
+                continue
+            new = self.loaded.displays[old.image]
+            window = panel.window_state
+            panel.set_image(new, full_image_window(window, old.image.info.chain, new.stats) if window else None)
+        self._titles()
+        self.priorShown.emit(self._shown)
+
     def _on_loaded(self, result: object) -> None:
         self._loading = None
+        if isinstance(result, FullResolution):
+            if result.preview is self.loaded:
+                self._adopt(result)
+                return
+            result = result.adopt()  # (its preview is no longer held: the prior was let go meanwhile)
         if isinstance(result, LoadedStudy) and result.study.info is self.prior:
             self.loaded = result
             if self.on_screen:
@@ -282,6 +346,8 @@ class PriorComparison(QtCore.QObject):
     def _on_error(self, exc: object) -> None:
         if self._loading is not None:
             self._failed = (self._loading, str(exc))
+            if self.loaded is not None and self.loaded.preview and self.loaded.study.info is self._loading:
+                self.loaded = None  # its preview is not shown again (nor decoded again, to fail again)
         self._loading = None
         if self.on_screen:
             self._put(None, NOT_OPENED)

@@ -21,7 +21,7 @@ from mammoview.gui.helper_process import SLOW_SYNTAXES
 from mammoview.gui.loader import Cancelled, FullResolution, LoadedStudy, Progress, ScanOutcome, load_job, scan_job
 from mammoview.gui.settings import RecentStudy
 from mammoview.gui.texts import study_title
-from mammoview.gui.window_level import Preset, WindowState, preset_window
+from mammoview.gui.window_level import WindowState, full_image_window
 from mammoview.io.model import LoadError, StudyInfo
 from mammoview.io.reader import SpacingOption, format_spacing, parse_spacing, with_spacing
 
@@ -261,13 +261,7 @@ class StudyOpening:
         self.assigned_from = {swaps.get(k, k): swaps.get(v, v) for k, v in self.assigned_from.items()}
 
         def on_full(old: DisplayImage, window: WindowState) -> WindowState:
-            # a preset's window (the default one too) came of the preview's statistics, not the full image's (its
-            # default W 37231 L 40792 where Reset window gives W 38295 L 41335 on a real view): computed again of the
-            # full image's; a window the reader dragged or took from the file stays as it is
-            if old not in swaps or window.name not in {p.value for p in Preset}:
-                return window
-            state = preset_window(Preset(window.name), old.image.info.chain, swaps[old].stats)
-            return WindowState(state.voi, window.inverted, state.name)
+            return full_image_window(window, old.image.info.chain, swaps[old].stats) if old in swaps else window
 
         self._windows = {swaps.get(k, k): on_full(k, w) for k, w in self._windows.items()}
         for panel in self.panels.values():

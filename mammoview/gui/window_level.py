@@ -71,6 +71,17 @@ class WindowState:
         return text + (" · inverted" if self.inverted else "")
 
 
+def full_image_window(window: WindowState, chain: PixelChain, stats: ImageStats) -> WindowState:
+    """``window``, set on a preview (:mod:`mammoview.io.preview`), for the full image of ``stats``: a preset's window
+    (the default one too) came of the preview's statistics (its default W 37231 L 40792 where Reset window gives
+    W 38295 L 41335 on a real view) and is computed again of the full image's; a window the reader dragged or took
+    from the file stays as it is."""
+    if window.name not in {p.value for p in Preset}:
+        return window
+    state = preset_window(Preset(window.name), chain, stats)
+    return WindowState(state.voi, window.inverted, state.name)
+
+
 def image_stats(
     chain: PixelChain, sample: npt.NDArray[np.generic], value_offset: int, stored_min: int, stored_max: int
 ) -> ImageStats:

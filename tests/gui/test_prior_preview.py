@@ -1,0 +1,110 @@
+"""A prior exam stored in JPEG 2000 goes up in the comparison layouts first from its reduced-resolution levels (a
+preview), as the current study does, then takes its full pixels in place: the reader's zoom, pan and window on the
+prior's panels stay; export waits for the full pixels; a full decode that fails after its preview is said."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.uid import JPEG2000Lossless
+
+from mammoview.gui import loader
+from mammoview.gui.prior_compare import UNREADABLE
+from mammoview.io import preview
+from mammoview.io.model import View
+from mammoview.io.reader import read_image
+from tests.gui.conftest import failing_for
+from tests.gui.test_preview_load import held_full_decode
+from tests.gui.test_priors import compare, date_of, exams
+
+__all__ = ["held_full_decode"]  # a fixture, shared with the current study's preview tests
+
+
+@pytest.fixture(autouse=True)
+def _small_previews(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The synthetic views are ~0.15 Mpx: previewed here as full-field views would be."""
+    monkeypatch.setattr(preview, "PREVIEW_MIN_PIXELS", 0)
+
+
+def j2k_prior(folder: Path) -> Path:
+    """One patient's 2024 exam (uncompressed) and 2022 exam (JPEG 2000, the prior)."""
+    exams(folder, ("a-2024", "b-2022"))
+    for path in sorted((folder / "b-2022").glob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        ds.compress(JPEG2000Lossless)
+        ds.save_as(path)
+    return folder
+
+
+def opened_without_prefetch(w, load, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    load(w, [folder])
+    w.prefetch.cancel()  # the worklist's next study is the prior: its background decode must not stand in for it
+    w._prefetched = None
+
+
+def test_the_prior_goes_up_as_a_preview_then_takes_its_full_pixels_keeping_the_readers_view(
+    main_window, load, qtbot, tmp_path, held_full_decode
+):
+    w = main_window
+    opened_without_prefetch(w, load, j2k_prior(tmp_path / "exams"))
+    shown = compare(w, qtbot)
+    assert shown is not None and shown.preview and date_of(w.hanging.prior_panels[View.RCC]) == "20220515"
+    prior = w.hanging.prior_panels[View.LCC]
+    assert prior.display.preview and "preview: full resolution decoding" in prior.labels._title_extra
+    assert w.priors.previewing
+    w.export()
+    assert "still decoding" in w.statusBar().currentMessage()  # a picture of the full pixels only
+    # the reader zooms into the prior and sets its window meanwhile
+    w.priors._on_window_drag(prior, 40, -20)
+    prior.view_box.scaleBy((0.5, 0.5))
+    zoomed, window = prior.view_box.viewRange(), prior.window_state
+    image = prior.display.image
+    with qtbot.waitSignal(w.priors.priorShown, timeout=30_000) as full:
+        held_full_decode.set()
+    assert full.args[0] is w.priors.loaded and not full.args[0].preview
+    for view in (View.RCC, View.LCC):
+        panel = w.hanging.prior_panels[view]
+        assert not panel.display.preview, view
+        np.testing.assert_array_equal(panel.image.stored, read_image(panel.image.path).stored)
+        assert "preview" not in panel.labels._title_extra and "prior" in panel.labels._title_extra
+    assert prior.display.image is image  # the same image, its full pixels now
+    assert prior.view_box.viewRange() == zoomed and prior.window_state == window
+    assert not w.priors.previewing
+    assert date_of(w.panels[View.RCC]) == "20240601"  # the current study is untouched
+
+
+def test_a_preset_window_of_the_prior_preview_is_computed_again_of_the_full_image(
+    main_window, load, qtbot, tmp_path, held_full_decode
+):
+    w = main_window
+    opened_without_prefetch(w, load, j2k_prior(tmp_path / "exams"))
+    compare(w, qtbot)
+    prior = w.hanging.prior_panels[View.RCC]
+    before = prior.window_state.voi
+    assert before == prior.display.stats.default_voi  # the preview's default window
+    with qtbot.waitSignal(w.priors.priorShown, timeout=30_000):
+        held_full_decode.set()
+    assert prior.display.stats.default_voi != before  # (the full image's statistics differ from the preview's)
+    assert prior.window_state.voi == prior.display.stats.default_voi  # the full image's
+
+
+def test_a_full_decode_of_the_prior_that_fails_after_its_preview_is_said_and_the_others_stay(
+    main_window, load, qtbot, tmp_path, held_full_decode, monkeypatch
+):
+    w = main_window
+    opened_without_prefetch(w, load, j2k_prior(tmp_path / "exams"))
+    # its reduced levels decode, the whole codestream does not
+    monkeypatch.setattr(loader, "decode", failing_for("RCC.dcm", loader.decode, "cannot decode (truncated)"))
+    monkeypatch.setattr(w.load_helper, "decode", failing_for("RCC.dcm", w.load_helper.decode, "cannot decode"))
+    assert compare(w, qtbot).preview
+    with qtbot.waitSignal(w.problemsReported, timeout=30_000) as said:
+        held_full_decode.set()
+    title, text = said.args
+    assert title == "Prior study opened with problems" and "RCC.dcm" in text
+    rcc, lcc = w.hanging.prior_panels[View.RCC], w.hanging.prior_panels[View.LCC]
+    assert rcc.image is None and UNREADABLE in rcc.labels.empty_text()
+    assert date_of(lcc) == "20220515" and not lcc.display.preview  # the other view, at full resolution
+    assert not w.priors.previewing
