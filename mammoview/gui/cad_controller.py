@@ -260,7 +260,7 @@ class CadController(ReaderActions, QtCore.QObject):
             self._sync_controls()
 
     def _on_result(self, study_key: str, result: StudyCadResult) -> None:
-        if study_key == self.study_key:
+        if study_key == self.study_key and self._of_shown(result) is not None:
             self._show_result(result)
             if not self.unlocked:
                 self.window.show_status("CAD result ready; shown after the first read is done (Ctrl+D).", 8000)
@@ -334,7 +334,7 @@ class CadController(ReaderActions, QtCore.QObject):
         asked = self._run_on_full_resolution and loaded.study.key == self.study_key
         self._run_on_full_resolution = False
         self.study_key = loaded.study.key
-        self.runner.open_study(self.study_key)
+        self.runner.open_study(self.study_key, {str(i.path) for i in loaded.study.info.images})
         self._use_result(self._of_shown(self.runner.cached(self.study_key)))
         self.selected_mark = None
         self.reader.open_study(self.study_key)  # -> changed -> rebuild

@@ -89,10 +89,16 @@ class CadRunner(QtCore.QObject):
             return None
         return self.cache.get((study_key, self.model_info.sha256))
 
-    def open_study(self, study_key: str) -> None:
-        """A study is on screen: a job for another one is stale."""
-        if self.job is not None and self.job.running and self.job.study_key != study_key:
-            self.job.cancel()
+    def open_study(self, study_key: str, files: set[str] | None = None) -> None:
+        """A study is on screen (of ``files``): a job for another one, or for other files of it (the same study opened
+        from another folder: its result's marks, matched by path, would be missing from it), is stale."""
+        job = self.job
+        if (
+            job is not None
+            and job.running
+            and (job.study_key != study_key or (files is not None and not {str(i.path) for i in job.images} <= files))
+        ):
+            job.cancel()
             self.progress.stop()
         self.study_key = study_key
 

@@ -225,6 +225,28 @@ def test_opening_another_study_cancels_the_stale_job(cad_window, load, synthetic
     assert window.cad.study_key.endswith("2002") and window.cad.result is None
 
 
+def test_the_same_study_opened_from_another_folder_cancels_the_job_of_the_first_folders_files(
+    cad_window, load, synthetic_study, qtbot, tmp_path, held_cad
+):  # fmt: skip
+    """The demo and the full-resolution CBIS-DDSM study share one study key: a job on the one's files was not
+    stale for the other, and its result (matched by path: scores without any of its marks) went up on it."""
+    import shutil
+
+    window = cad_window
+    load(window, [synthetic_study])
+    window.commands["cad_first_read_done"].trigger()  # CAD shown: it runs again for the study opened next
+    window.cad.cancel()
+    stale = running_job(window, tmp_path, qtbot)
+    copy = shutil.copytree(synthetic_study, tmp_path / "export-2" / "study")  # the same study in another folder
+    with qtbot.waitSignal(stale.cancelled, timeout=10_000):
+        load(window, [copy])
+    held_cad.set()
+    window.cad.runner.tile = None
+    qtbot.waitUntil(lambda: window.cad.result is not None, timeout=120_000)
+    shown = {str(p.image.path) for p in window.panels.values() if p.image is not None}
+    assert shown <= {r.path for r in window.cad.result.images}  # the result of the files on screen
+
+
 def test_run_right_after_cancel_starts_a_new_job(cad_window, load, synthetic_study, qtbot, tmp_path, held_cad):
     window = cad_window
     load(window, [synthetic_study])
