@@ -66,6 +66,7 @@ class ExportDialog(QtWidgets.QDialog):
         layout.addWidget(buttons)
         self.resize(560, 200)
         self.written: tuple[Path, Path] | None = None
+        self._study_key = window.cad.study_key  # the study this export was asked for (its file name is of it)
 
     def _browse(self) -> None:
         chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
@@ -96,8 +97,13 @@ class ExportDialog(QtWidgets.QDialog):
             return
         if existing and not confirm_overwrite(self, existing):
             return  # back to the dialog: the reader picks another name
+        if self.window_.cad.study_key != self._study_key:  # the reader's step landed meanwhile: not that study's file
+            self.window_.show_status("Export: another study went up meanwhile; nothing written (export it again).",
+                                     8000)  # fmt: skip
+            self.reject()
+            return
         loaded = self.window_.loaded
-        if loaded is None or loaded.preview or self.window_.priors.previewing:  # another study went up meanwhile
+        if loaded is None or loaded.preview or self.window_.priors.previewing:  # a preview (or the prior's) on screen
             self.window_.show_status("Export: the study on screen is still decoding; export it once shown.", 6000)
             return
         self.hide()  # not in the picture

@@ -141,3 +141,23 @@ def test_export_active_view_exports_a_view_on_screen(study, tmp_path, qtbot):
     image = grab_shown(w, active_only=True, anonymize=True)
     rcc = w.panels[View.RCC]  # the shown view of the active view's side
     assert rcc.isVisible() and image.size() == rcc.size(), "exported a panel that is not on screen"
+
+
+def test_an_export_asked_on_one_study_does_not_write_the_next_one_that_went_up_meanwhile(main_window, load, tmp_path,
+                                                                                         qtbot):  # fmt: skip
+    """PgDown, then Ctrl+E while the next study decodes: the dialog named the file after the study on screen (its
+    pseudonym), and the study that went up while it was open was written under that name."""
+    from tests.gui.test_worklist import batch
+
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    dlg = export_dialog.ExportDialog(w)
+    qtbot.addWidget(dlg)
+    asked_for = dlg.path.text()  # mammoview-<the shown study's pseudonym>-<date>.png
+    with qtbot.waitSignal(w.studyShown, timeout=20_000):
+        w.step_study(+1)  # lands while the dialog is open
+    dlg.path.setText(str(tmp_path / "out" / asked_for.rsplit("/", 1)[-1]))
+    dlg.accept()
+    assert dlg.written is None
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert "another study" in w.statusBar().currentMessage()
