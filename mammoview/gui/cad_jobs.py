@@ -74,8 +74,9 @@ class CadRunner(QtCore.QObject):
         """Forget the model (and use ``loader`` if given), then look for it again."""
         self.provider.reset(loader=loader)
         # the results of this session were made with the models as they were (a density, malignancy or verifier
-        # model fixed or replaced since has the detector's sha256): Run CAD computes them again
-        self.cache.clear()
+        # model fixed or replaced since has the detector's sha256): Run CAD computes them again; so were those of the
+        # jobs running now
+        self.forget()
         self.unavailable, self.model_info = None, None
         self.modelChanged.emit()
         self.probe()

@@ -247,6 +247,27 @@ def test_the_same_study_opened_from_another_folder_cancels_the_job_of_the_first_
     assert shown <= {r.path for r in window.cad.result.images}  # the result of the files on screen
 
 
+def test_a_job_running_when_the_model_is_reloaded_does_not_put_the_old_models_result_up(
+    cad_window, load, synthetic_study, qtbot, tmp_path, held_cad
+):  # fmt: skip
+    """CAD ▸ Reload model while the CAD runs: the result of the models as they were went up after the reload (and
+    into the cache), under the reloaded model's name in the CAD dock."""
+    window = cad_window
+    load(window, [synthetic_study])
+    window.commands["cad_first_read_done"].trigger()  # the run starts (held)
+    job, old = window.cad.job, window.cad.model_info.sha256
+    qtbot.wait(200)
+    assert job.running
+    replaced = ModelProvider(ModelChoice(models_dir=save_tiny_model(tmp_path / "replaced", seed=5), device="cpu"))
+    window.cad.use_model_loader(replaced.get)  # as Reload model after another model was installed
+    qtbot.waitUntil(lambda: window.cad.model_info is not None and window.cad.model_info.sha256 != old, timeout=30_000)
+    held_cad.set()
+    qtbot.waitUntil(lambda: not job.running, timeout=30_000)
+    qtbot.wait(100)
+    assert window.cad.result is None or window.cad.result.model.sha256 == window.cad.model_info.sha256
+    assert all(sha != old for _key, sha in window.cad.runner.cache)
+
+
 def test_run_right_after_cancel_starts_a_new_job(cad_window, load, synthetic_study, qtbot, tmp_path, held_cad):
     window = cad_window
     load(window, [synthetic_study])
