@@ -25,9 +25,13 @@ def export_sr(cad: CadController, path: str | Path | None = None) -> Path | None
     from mammoview.cad.sr import SrError, breasts_of, by_dicom_study, study_sr, write_sr
 
     if path is None:
+        study_key = cad.study_key
         chosen, _ = QtWidgets.QFileDialog.getSaveFileName(window, "Export CAD as DICOM SR", "cad-sr.dcm",
                                                           "DICOM files (*.dcm)")  # fmt: skip
         if not chosen:
+            return None
+        if cad.study_key != study_key:  # the reader's step landed while the dialog was open (its CAD maybe hidden)
+            window.show_status("DICOM SR: another study went up meanwhile; nothing written (export it again).", 8000)
             return None
         target = Path(chosen)
     else:

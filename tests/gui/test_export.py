@@ -226,6 +226,42 @@ def test_dicom_sr_export_is_locked_until_the_first_read_then_holds_the_shown_fin
     assert "exists" in study.last_message[1]
 
 
+def test_a_dicom_sr_asked_on_one_study_writes_nothing_of_the_next_that_went_up_meanwhile(
+    cad_window, load, tmp_path, qtbot, monkeypatch
+):  # fmt: skip
+    """Ctrl+Alt+E right after PgDown: the next study went up while the file dialog was open, its first read not done,
+    and the SR of its hidden CAD result was written (CAD hidden: nothing of it may leave the viewer)."""
+    from dataclasses import replace
+
+    from PySide6 import QtWidgets
+
+    from tests.gui.test_worklist import batch, step
+
+    w = cad_window
+    load(w, [batch(tmp_path / "batch")])
+
+    def plant():  # type: ignore[no-untyped-def]
+        found = {View.LCC: [finding(FindingKind.MASS, 120, 300)]}
+        w.cad.set_result(replace(planted_result(w, found), model=w.cad.model_info))  # as a run gives
+
+    step(w, qtbot, "next_study")
+    plant()  # B: computed (Run CAD automatically), hidden until its first read is done
+    assert not w.cad.unlocked
+    step(w, qtbot, "previous_study")
+    plant()
+    w.commands["cad_first_read_done"].trigger()  # A: CAD shown
+    out = tmp_path / "cad-sr.dcm"
+
+    def dialog(*args, **kwargs):  # type: ignore[no-untyped-def]
+        step(w, qtbot, "next_study")  # B lands while the dialog is open
+        return str(out), ""
+
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", dialog)
+    assert export_sr(w.cad) is None
+    assert not out.exists()
+    assert "another study" in w.statusBar().currentMessage()
+
+
 def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_path):
     from dataclasses import replace
 
