@@ -75,7 +75,11 @@ class LoadedStudy:
 def scan_job(paths: Sequence[str | Path], pixel_spacing: SpacingOption) -> Callable[[Progress, Cancelled], ScanOutcome]:
     def run(progress: Progress, cancelled: Cancelled) -> ScanOutcome:
         progress(f"Reading headers of {len(paths)} path(s)…")
-        studies, errors = open_paths([Path(p) for p in paths], pixel_spacing=pixel_spacing)
+        # a large folder (a PACS export of thousands of files) is read for tens of seconds: a closed window, or
+        # another folder opened, stops it within one file (closing the window waited for the whole scan)
+        studies, errors = open_paths([Path(p) for p in paths], pixel_spacing=pixel_spacing, cancelled=cancelled)
+        if cancelled():
+            raise JobCancelled
         return ScanOutcome(tuple(str(p) for p in paths), tuple(studies), tuple(errors))
 
     return run

@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from mammoview.io.model import ImageInfo, LoadError, NotAnImage, ScanResult
@@ -103,6 +103,7 @@ def scan_paths(
     paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     pixel_spacing: SpacingOption = None,
     recursive: bool = True,
+    cancelled: Callable[[], bool] | None = None,
 ) -> ScanResult:
     """Read the headers of every image under ``paths`` (no pixel decode).
 
@@ -114,6 +115,9 @@ def scan_paths(
         Spacing for files that carry none (see :func:`mammoview.io.read_info`).
     recursive : bool
         Descend into sub-folders.
+    cancelled : callable, optional
+        Asked before each file (and each sub-folder listed): once it returns True the scan stops and returns what it
+        read so far (a viewer closed, or another folder opened, while a large one is read).
 
     Returns
     -------
@@ -158,12 +162,19 @@ def scan_paths(
             errors.append(err)
         return True
 
+    def stop() -> bool:
+        return cancelled is not None and cancelled()
+
     for raw in paths:
+        if stop():
+            break
         p = Path(raw)
         if p.is_dir():
             before, again = len(infos) + len(errors), 0
             unreadable: list[LoadError] = []
-            for f in _folder_files(p, recursive, unreadable):
+            for f in _folder_files(p, recursive, unreadable, stop):
+                if stop():
+                    break
                 again += not add(f, in_folder=True)  # already listed: the folder has images all the same
             for err in unreadable:  # a folder that could not be listed (its studies are not in the worklist), a link
                 if err.path.is_symlink() and met_before(err.path):  # leading nowhere (said once)
@@ -193,7 +204,12 @@ def natural_key(path: Path) -> list[object]:
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(path))]
 
 
-def _folder_files(folder: Path, recursive: bool, unreadable: list[LoadError] | None = None) -> Iterable[Path]:
+def _folder_files(
+    folder: Path,
+    recursive: bool,
+    unreadable: list[LoadError] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> Iterable[Path]:
     def failed(err: OSError) -> None:  # os.walk drops a folder it cannot list unless told: it is said
         if unreadable is not None:
             unreadable.append(LoadError(err.filename or folder, f"cannot read this folder ({err.strerror or err})"))
@@ -202,6 +218,8 @@ def _folder_files(folder: Path, recursive: bool, unreadable: list[LoadError] | N
         found: list[Path] = []
         visited: set[Path] = set()  # linked folders are followed (a study linked into a worklist), each once
         for root, dirs, files in os.walk(folder, followlinks=True, onerror=failed):
+            if cancelled is not None and cancelled():
+                return []
             real = Path(root).resolve()
             if real in visited:  # a link back up the tree, or a second link to one folder
                 dirs[:] = []

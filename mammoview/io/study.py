@@ -178,9 +178,11 @@ def _decode_unless(
 
 
 def open_paths(
-    paths: Sequence[str | PathLike[str]] | str | PathLike[str], pixel_spacing: SpacingOption = None
+    paths: Sequence[str | PathLike[str]] | str | PathLike[str],
+    pixel_spacing: SpacingOption = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[list[StudyInfo], list[LoadError]]:
-    """Scan ``paths`` and group the images into studies (headers only).
+    """Scan ``paths`` and group the images into studies (headers only; ``cancelled``: see :func:`scan_paths`).
 
     Returns
     -------
@@ -188,5 +190,5 @@ def open_paths(
     errors : list of LoadError
         One per file that could not be read.
     """
-    found = scan_paths(paths, pixel_spacing)
+    found = scan_paths(paths, pixel_spacing, cancelled=cancelled)
     return group_studies(found.images), list(found.errors)
