@@ -39,6 +39,12 @@ class PixelPyramid:
     stored_max: int
 
     @property
+    def shown_max(self) -> int:
+        """The largest stored value the levels tell apart: ``stored_max``, or 16 bits above ``value_offset`` where
+        a wider range (32-bit data) was clipped there."""
+        return min(self.stored_max, self.value_offset + 65535)
+
+    @property
     def full_shape(self) -> tuple[int, int]:
         return (int(self.levels[0].shape[0]), int(self.levels[0].shape[1]))
 

@@ -153,7 +153,8 @@ class ViewPanel(QtWidgets.QWidget):
     def _lut(self) -> tuple[int, np.ndarray]:
         assert self.display is not None and self.window_state is not None
         p = self.display.pyramid
-        return lut_for(self.display.image.info.chain, self.window_state, p.stored_min, p.stored_max)
+        # a table of the values the levels hold, not one entry per stored value (2**32 for a full 32-bit range)
+        return lut_for(self.display.image.info.chain, self.window_state, p.stored_min, p.shown_max)
 
     # -- coordinates (the CAD overlay contract) -----------------------------------------
     def stored_transform(self) -> QtGui.QTransform:
