@@ -315,7 +315,7 @@ def _lut(
 ) -> tuple[int, npt.NDArray[np.integer], int] | None:
     """(first mapped value, table, bits per entry) from a LUT Descriptor (0028,3002) and LUT Data (0028,3006)."""
     desc = item.get("LUTDescriptor")
-    if "LUTData" not in item or desc is None or len(desc) != 3:
+    if item.get("LUTData") is None or desc is None or len(desc) != 3:  # (an empty LUT Data element reads as None)
         warnings.append(f"{where}: (0028,3002) LUT Descriptor or (0028,3006) LUT Data missing; ignored")
         return None
     entries, first, bits = int(desc[0]) or 65536, int(desc[1]), int(desc[2])  # 0 entries means 2**16
@@ -326,11 +326,13 @@ def _lut(
         # OW: 16-bit words in the dataset's byte order (as pydicom's apply_voi/apply_modality_lut read them)
         data = np.frombuffer(value, dtype="<u2" if _little_endian(ds) else ">u2")
     else:
-        data = np.asarray(multi_values(value) if isinstance(value, str) else value, dtype=np.int64)
+        # (one US value reads as a number, not a list)
+        data = np.atleast_1d(np.asarray(multi_values(value) if isinstance(value, str) else value, dtype=np.int64))
+    if data.size < 2:  # none, or one grey for every pixel: no table
+        warnings.append(f"{where}: LUT Data has {data.size} of {entries} entries; ignored")
+        return None
     if data.size < entries:
         warnings.append(f"{where}: LUT Data has {data.size} of {entries} entries; using those present")
-        if data.size == 0:
-            return None
     data = data[:entries]
     top = int(data.max())
     if not 1 <= bits <= 16:

@@ -255,6 +255,15 @@ def _voi_lut_item(entries: int, n_data: int, with_data: bool = True, bits: int =
     return item
 
 
+def _lut_item_data(vr: str, value: object) -> pydicom.Dataset:
+    """A LUT item of 4096 entries whose LUT Data (0028,3006) is ``value`` as written with ``vr``: one US value is read
+    back as a number, not a list; an empty element as nothing."""
+    item = pydicom.Dataset()
+    item.LUTDescriptor = [4096, 0, 16]
+    item.add_new(0x00283006, vr, value)
+    return item
+
+
 def test_a_lut_entry_a_step_above_its_bits_is_the_brightest_not_a_halved_display(write_dcm: MakeFile) -> None:
     from mammoview.io.pixels import chain_table
 
@@ -297,6 +306,9 @@ def _ds(ds, **values: str) -> None:  # type: ignore[no-untyped-def]
                      setattr(ds, "VOILUTFunction", "CUBIC")), "VOI LUT Function 'CUBIC' is not"),
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 0, with_data=False)]), "LUT Data missing"),
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 100)]), "LUT Data has 100 of 4096 entries"),
+        (lambda ds: setattr(ds, "VOILUTSequence", [_lut_item_data("OW", b"")]), "LUT Data missing"),
+        (lambda ds: setattr(ds, "VOILUTSequence", [_lut_item_data("US", 2000)]), "LUT Data has 1 of 4096 entries"),
+        (lambda ds: setattr(ds, "ModalityLUTSequence", [_lut_item_data("US", 2000)]), "LUT Data has 1 of 4096"),
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 4096, bits=12, scale=16)]),
          "LUT Data reach 65520, above the 12 bits of its descriptor; read as 16 bits"),
         (lambda ds: setattr(ds, "VOILUTSequence", [_voi_lut_item(4096, 4096, bits=0)]),
@@ -315,7 +327,8 @@ def _ds(ds, **values: str) -> None:  # type: ignore[no-untyped-def]
          "Magnification Factor '1e-300' is not a magnification"),
     ],
     ids=["bits-stored", "photometric", "rescale-slope-0", "window-counts", "voi-function", "lut-no-data",
-         "lut-short", "lut-data-above-its-bits", "lut-zero-bits", "spacing-three-values", "spacing-inf",
+         "lut-short", "lut-data-empty", "lut-data-one-value", "modality-lut-one-value",
+         "lut-data-above-its-bits", "lut-zero-bits", "spacing-three-values", "spacing-inf",
          "intercept-nan", "slope-inf", "window-inf", "magnification-nan", "magnification-tiny"],
 )  # fmt: skip
 def test_a_malformed_pixel_header_is_read_with_a_warning_and_decodes(write_dcm: MakeFile, edit, warning) -> None:  # type: ignore[no-untyped-def]
