@@ -22,7 +22,7 @@ from pydicom.datadict import tag_for_keyword
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.utils import pixel_array
-from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, JPEGLSTransferSyntaxes, JPEGTransferSyntaxes
 
 from mammoview.io import header, views
 from mammoview.io.model import ImageInfo, LoadError, NotAnImage, PixelSpacing
@@ -31,6 +31,9 @@ from mammoview.io.tags import per_frame_differences
 _PIXEL_DATA = 0x7FE00010
 _FLOAT_PIXEL_DATA = (0x7FE00008, 0x7FE00009)
 _ITEM, _SEQ_DELIM = 0xFFFEE000, 0xFFFEE0DD
+#: codestreams that end with an end-of-image marker (FFD9), and whose decoder (libjpeg) fills in what is cut off
+_EOI_SYNTAXES = frozenset([*JPEGTransferSyntaxes, *JPEGLSTransferSyntaxes])
+_EOI, _TAIL_BYTES = b"\xff\xd9", 16
 
 
 def has_dicom_preamble(head: bytes) -> bool:
@@ -251,7 +254,20 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
     value_start = fp.tell()
     if length == 0xFFFFFFFF:
         frames = _int_attr(path, ds, "NumberOfFrames", 1)
-        fragments, cut = _walk_fragments(path, fp, end, size, frames > 1)
+        tails: list[bytes] = []
+        fragments, cut = _walk_fragments(path, fp, end, size, frames > 1, tails)
+        if cut is None and ts in _EOI_SYNTAXES and (frames <= 1 or fragments == frames):
+            # a codestream cut short inside its fragment: the decoder would show the missing rows black, without a word
+            # (FFD9 is a marker only: the entropy-coded data never hold it)
+            ends = tails[-1:] if frames <= 1 else tails
+            whole = next((i for i, tail in enumerate(ends) if _EOI not in tail), len(ends))
+            if whole < len(ends):
+                why = (f"truncated: the {ts.name} codestream of frame {whole + 1} ends without its end-of-image "
+                       "marker (FFD9): the file was cut short or damaged")  # fmt: skip
+                if whole < 1:
+                    raise LoadError(path, why)
+                warnings.append(f"{why}; {whole} frame(s) shown")  # a volume: the frames before it are shown
+                return whole
         if cut is not None:  # a volume whose copy was interrupted: the frames of its complete fragments are shown
             complete = min(fragments, frames)
             if complete < 1:
@@ -305,10 +321,13 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
     return None
 
 
-def _walk_fragments(path: Path, fp: BinaryIO, end: str, size: int, may_be_cut: bool = False) -> tuple[int, str | None]:
+def _walk_fragments(
+    path: Path, fp: BinaryIO, end: str, size: int, may_be_cut: bool = False, tails: list[bytes] | None = None
+) -> tuple[int, str | None]:
     """Encapsulated pixel data (PS3.5 A.4): items up to the sequence delimiter must all be in the file; returns the
     number of fragments (the items after the Basic Offset Table) and None, or, with ``may_be_cut`` (a multi-frame
-    image: its complete frames can still be shown), the complete fragments of a file cut off and why it is."""
+    image: its complete frames can still be shown), the complete fragments of a file cut off and why it is.  The last
+    bytes of each fragment in the file are appended to ``tails``."""
     n_items = 0
 
     def cut(why: str) -> tuple[int, str | None]:
@@ -330,7 +349,11 @@ def _walk_fragments(path: Path, fp: BinaryIO, end: str, size: int, may_be_cut: b
             raise LoadError(path, f"corrupt encapsulated Pixel Data: unexpected tag ({group:04X},{elem:04X})")
         if fp.tell() + length > size:
             return cut(f"truncated: Pixel Data fragment {n_items} runs past the end of the file")
-        fp.seek(length, os.SEEK_CUR)
+        if tails is not None and n_items >= 1:  # (item 0 is the Basic Offset Table)
+            fp.seek(length - min(length, _TAIL_BYTES), os.SEEK_CUR)
+            tails.append(fp.read(min(length, _TAIL_BYTES)))
+        else:
+            fp.seek(length, os.SEEK_CUR)
         n_items += 1
 
 
