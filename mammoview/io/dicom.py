@@ -252,8 +252,10 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
         (length,) = struct.unpack(f"{end}I", extra) if len(extra) == 4 else (0,)
     size = os.fstat(fp.fileno()).st_size
     value_start = fp.tell()
+    frames = _int_attr(path, ds, "NumberOfFrames", 1)
+    if frames < 1:
+        raise LoadError(path, f"(0028,0008) NumberOfFrames {frames} is not a count of frames")
     if length == 0xFFFFFFFF:
-        frames = _int_attr(path, ds, "NumberOfFrames", 1)
         tails: list[bytes] = []
         fragments, cut = _walk_fragments(path, fp, end, size, frames > 1, tails)
         if cut is None and ts in _EOI_SYNTAXES and (frames <= 1 or fragments == frames):
@@ -283,9 +285,6 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
         return None
     rows, cols = _int_attr(path, ds, "Rows", 0), _int_attr(path, ds, "Columns", 0)
     bits = _int_attr(path, ds, "BitsAllocated", 16)
-    frames = _int_attr(path, ds, "NumberOfFrames", 1)
-    if frames < 1:
-        raise LoadError(path, f"(0028,0008) NumberOfFrames {frames} is not a count of frames")
     samples = _int_attr(path, ds, "SamplesPerPixel", 1)
     if samples == 3 and str(ds.get("PhotometricInterpretation", "")).strip().upper() == "YBR_FULL_422":
         samples = 2  # two chroma values shared by each pair of pixels (PS3.3 C.7.6.3.1.2): 2 values per pixel

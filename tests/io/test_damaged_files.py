@@ -118,3 +118,17 @@ def test_a_number_of_frames_of_inf_is_named(write_dcm: MakeFile) -> None:
     with pytest.raises(LoadError) as exc:
         read_info(path)
     assert_one_line(exc.value, path, "(0028,0008) NumberOfFrames", "is not an integer")
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["native", "rle"])
+def test_a_negative_number_of_frames_is_named_at_the_header(tmp_path: Path, compressed: bool) -> None:
+    """A compressed file with NumberOfFrames -1 was read as an image of -1 frames (`mammoview info` listed it so), and
+    decoding it then said 'no frame 1: the image has -1'; a native one was already refused at its header."""
+    ds = mammo_dataset(synthetic_breast(64, 48, seed=1))
+    if compressed:
+        ds.compress(RLELossless, encoding_plugin="pydicom")
+    ds.NumberOfFrames = -1
+    path = write_dataset(ds, tmp_path / "frames.dcm")
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path, "(0028,0008) NumberOfFrames -1 is not a count of frames")
