@@ -253,5 +253,7 @@ def _pnm_pixels(path: Path) -> npt.NDArray[np.generic]:
         if len(raw) < count * dtype.itemsize:
             raise LoadError(path, f"truncated: {len(raw)} of {count * dtype.itemsize} PGM/PPM bytes")
         arr = np.frombuffer(raw, dtype=dtype, count=count).astype(dtype.newbyteorder("="))
+        if arr.size and int(arr.max()) > maxval:  # the bit depth and the window come of maxval: read as the ASCII form
+            raise LoadError(path, f"PGM/PPM samples {arr.min()}..{arr.max()} outside 0..{maxval} (its maxval)")
     shape = (rows, cols, channels) if channels > 1 else (rows, cols)
     return arr.reshape(shape)

@@ -347,6 +347,16 @@ def test_ascii_pgm_samples_outside_its_maxval_are_named(tmp_path: Path) -> None:
     assert_one_line(exc.value, path, "PGM/PPM samples -2..300 outside 0..255")
 
 
+def test_binary_pgm_samples_above_its_maxval_are_named_as_the_ascii_forms_are(tmp_path: Path) -> None:
+    path = tmp_path / "odd.pgm"
+    path.write_bytes(b"P5\n3 1\n100\n" + bytes([0, 100, 200]))  # 7 bits said, 200 stored
+    with pytest.raises(LoadError) as exc:
+        read_image(path)
+    assert_one_line(exc.value, path, "PGM/PPM samples 0..200 outside 0..100")
+    path.write_bytes(b"P5\n3 1\n100\n" + bytes([0, 50, 100]))
+    assert read_image(path).stored.max() == 100
+
+
 def test_a_float_raster_is_read_as_16_bit_steps_with_its_values(tmp_path: Path) -> None:
     px = synthetic_breast(80, 60, max_value=4095).astype(np.float32) / 4095.0
     path = tmp_path / "norm.tif"
