@@ -77,11 +77,12 @@ class Loupe(QtWidgets.QWidget):
         self.resize(LOUPE_SIZE, LOUPE_SIZE)
         self._image: QtGui.QImage | None = None
         self._source = QtCore.QRectF()
+        self.note = ""  # said in the loupe, e.g. that it magnifies a preview's pixels, not the file's
         self.hide()
 
-    def show_at(self, center: QtCore.QPointF, image: QtGui.QImage, source: QtCore.QRectF) -> None:
-        """Show ``source`` of ``image`` centred on ``center`` (parent coordinates)."""
-        self._image, self._source = image, source
+    def show_at(self, center: QtCore.QPointF, image: QtGui.QImage, source: QtCore.QRectF, note: str = "") -> None:
+        """Show ``source`` of ``image`` centred on ``center`` (parent coordinates), ``note`` written at its foot."""
+        self._image, self._source, self.note = image, source, note
         self.move(round(center.x() - self.width() / 2), round(center.y() - self.height() / 2))
         self.show()
         self.raise_()
@@ -105,4 +106,9 @@ class Loupe(QtWidgets.QWidget):
         p.drawLine(QtCore.QPointF(c.x(), c.y() - 8), QtCore.QPointF(c.x(), c.y() + 8))
         p.setPen(QtGui.QPen(QtGui.QColor(255, 200, 0), 2))
         p.drawEllipse(rect)
+        if self.note:
+            band = QtCore.QRectF(rect.left() + rect.width() * 0.2, rect.bottom() - 38, rect.width() * 0.6, 20)
+            p.fillRect(band, QtGui.QColor(0, 0, 0, 190))
+            p.setPen(QtGui.QColor(255, 200, 0))
+            p.drawText(band, QtCore.Qt.AlignmentFlag.AlignCenter, self.note)
         p.end()

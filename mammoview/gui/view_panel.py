@@ -392,4 +392,6 @@ class ViewPanel(QtWidgets.QWidget):
         host = self.parentWidget() or self
         if self.loupe.parentWidget() is not host:
             self.loupe.setParent(host)
-        self.loupe.show_at(QtCore.QPointF(self.mapTo(host, widget_pos.toPoint())), qimg, src)
+        # a preview's pixels are a coarse level's, enlarged (4 x 4 blocks): not the detail the loupe is for
+        note = "preview: decoding" if self.display.preview else ""
+        self.loupe.show_at(QtCore.QPointF(self.mapTo(host, widget_pos.toPoint())), qimg, src, note)

@@ -328,3 +328,29 @@ def test_the_cursor_read_out_on_a_preview_gives_no_stored_value_until_the_full_p
     finally:
         held_full_decode.set()
     assert f"stored {full[row, col]} " in w._cursor_label.text()  # read again where the mouse rests
+
+
+def test_the_loupe_over_a_preview_says_so_and_not_once_the_full_pixels_are_in(
+    main_window, qtbot, tmp_path, held_full_decode
+):
+    w = main_window
+    with qtbot.waitSignal(w.studyShown, timeout=30_000):
+        w.open_paths([str(j2k_study(tmp_path / "s"))])
+    panel = w.panels[View.LCC]
+    w.commands["magnifier"].trigger()
+    here = panel.view_box.mapViewToScene(panel.stored_to_scene(40.5, 60.5))
+    panel._on_mouse_moved(here)
+    assert panel.loupe.isVisible() and panel.loupe.note == "preview: decoding"  # its pixels are 4 x 4 blocks
+    said = panel.loupe.grab().toImage()
+    panel.loupe.note = ""
+    plain = panel.loupe.grab().toImage()  # the same pixels without the note
+    foot = [
+        (x, y)
+        for x in range(plain.width() // 3, 2 * plain.width() // 3)
+        for y in range(plain.height() - 36, plain.height() - 22)
+    ]
+    assert sum(said.pixelColor(x, y) != plain.pixelColor(x, y) for x, y in foot) > len(foot) // 4  # the note is drawn
+    with qtbot.waitSignal(w.fullResolution, timeout=30_000):
+        held_full_decode.set()
+    panel._on_mouse_moved(here)
+    assert panel.loupe.isVisible() and panel.loupe.note == ""
