@@ -333,6 +333,13 @@ def test_the_cursor_read_out_on_a_preview_gives_no_stored_value_until_the_full_p
 def test_the_loupe_over_a_preview_says_so_and_not_once_the_full_pixels_are_in(
     main_window, qtbot, tmp_path, held_full_decode
 ):
+    try:
+        loupe_says_preview(main_window, qtbot, tmp_path, held_full_decode)
+    finally:
+        held_full_decode.set()  # never a decode left waiting when the window closes
+
+
+def loupe_says_preview(main_window, qtbot, tmp_path, held_full_decode) -> None:  # type: ignore[no-untyped-def]
     w = main_window
     with qtbot.waitSignal(w.studyShown, timeout=30_000):
         w.open_paths([str(j2k_study(tmp_path / "s"))])
@@ -354,3 +361,28 @@ def test_the_loupe_over_a_preview_says_so_and_not_once_the_full_pixels_are_in(
         held_full_decode.set()
     panel._on_mouse_moved(here)
     assert panel.loupe.isVisible() and panel.loupe.note == ""
+
+
+def test_the_same_folder_opened_again_during_its_preview_is_the_study_on_screen_not_decoded_afresh(
+    main_window, qtbot, tmp_path, held_full_decode
+):
+    try:
+        opened_again(main_window, qtbot, tmp_path, held_full_decode)
+    finally:
+        held_full_decode.set()  # never a decode left waiting when the window closes
+
+
+def opened_again(main_window, qtbot, tmp_path, held_full_decode) -> None:  # type: ignore[no-untyped-def]
+    w = main_window
+    folder = j2k_study(tmp_path / "s")
+    with qtbot.waitSignal(w.studyShown, timeout=30_000):
+        w.open_paths([str(folder)])
+    panel = w.panels[View.RCC]
+    panel.view_box.scaleBy((0.5, 0.5))
+    zoomed, preview_job = panel.view_box.viewRange(), w.jobs.current
+    with qtbot.waitSignal(w.scans.finished, timeout=30_000):
+        w.open_paths([str(folder)])  # File ▸ Recent, or the folder dropped again: scanned again
+    assert w.jobs.current == preview_job  # its full decode is on the way: no second one
+    with qtbot.waitSignal(w.fullResolution, timeout=30_000):
+        held_full_decode.set()
+    assert not panel.display.preview and panel.view_box.viewRange() == zoomed
