@@ -56,11 +56,14 @@ MIN_HOLES_PER_KPX = 10.0
 #: A blank exposure is seldom flat (the anode heel effect, vignetting: a slope of a few noise SDs across the field
 #: and Otsu cuts a bright part without holes), but it has no structure at the scales of breast tissue: without its
 #: smooth shading (polynomials of degree SHADING_DEGREE along each axis) and smoothed over STRUCTURE_MM on a ~1 mm
-#: grid, its SD is what white noise of its pixel-to-pixel noise keeps (:func:`structure_ratio` 1.0-1.2 with up to 30
-#: noise SDs of heel slope or vignetting), while tissue keeps far more: at least 18 on crops of a breast's interior
-#: (as a spot or magnification view fills the field; 61 magnified x1.8), 25 on its middle rows, 99 on whole CBIS-DDSM
-#: and mini-MIAS images (``models/analysis/mask_holes.py``).  An image below MIN_STRUCTURE holds no breast.  Noise
-#: correlated over ~0.6 mm or more reads as structure (7-27 at 0.3 mm): still a gap.
+#: grid, its spread is what white noise of its pixel-to-pixel noise keeps (:func:`structure_ratio` 1.0-1.2 with up to
+#: 30 noise SDs of heel slope or vignetting, 1.0 holding a lead letter or a label), while tissue keeps far more: at
+#: least 17.5 on crops of a breast's interior (as a spot or magnification view fills the field; 58 magnified x1.8),
+#: 18.8 on its middle rows, 14.5 on whole CBIS-DDSM and mini-MIAS images (``models/analysis/mask_holes.py``).  An
+#: image below MIN_STRUCTURE holds no breast.  The spread is robust (the MAD's, the shading fitted again without the
+#: pixels it leaves more than STRUCTURE_CLIP spreads off, STRUCTURE_ROUNDS times): with the SD a lead letter or a
+#: label on a blank exposure read 19-97, as much as a breast.  Noise correlated over ~0.6 mm or more reads as
+#: structure (7-27 at 0.3 mm): still a gap.
 #: A film's unexposed border digitised as a bright frame: lines along an edge that are all foreground, flat (SD
 #: within FRAME_FLATNESS pixel noises) and among the brightest (mean at least the image's FRAME_PERCENTILE
 #: percentile) are no breast, up to MAX_FRAME_SHARE of the image (:func:`flat_border`).
@@ -77,6 +80,8 @@ STRUCTURE_MAX_MM = 0.35
 SHADING_DEGREE = 6
 STRUCTURE_MM = 2.0
 MIN_STRUCTURE = 5.0
+STRUCTURE_ROUNDS = 2
+STRUCTURE_CLIP = 3.0
 
 
 @dataclass(frozen=True)
@@ -333,9 +338,13 @@ def flat_border(image: FloatArray, fg: BoolArray) -> dict[str, int]:
 
 
 def structure_ratio(image: FloatArray, pixel_size_mm: float) -> float:
-    """SD of ``image`` without its smooth shading (polynomials of degree :data:`SHADING_DEGREE` along each axis),
+    """Spread of ``image`` without its smooth shading (polynomials of degree :data:`SHADING_DEGREE` along each axis),
     smoothed over :data:`STRUCTURE_MM`, over the SD that white noise of its pixel-to-pixel noise keeps after that
-    smoothing: ~1 for noise over smooth shading (a blank exposure), far more for tissue."""
+    smoothing: ~1 for noise over smooth shading (a blank exposure), far more for tissue.
+
+    Robust to a small object on the field (a lead marker, a label: their SD read 19-97 on a blank exposure, as much as
+    a breast's): the spread is the MAD's SD, and the shading is fitted again without the pixels it leaves more than
+    :data:`STRUCTURE_CLIP` spreads off (:data:`STRUCTURE_ROUNDS` times)."""
     noise = pixel_noise(image)  # on the image's own grid: on a coarser one the tissue's gradients would count too
     if noise <= 0:  # no pixel-to-pixel noise at all (a drawn image): nothing to tell noise by
         return math.inf
@@ -346,12 +355,29 @@ def structure_ratio(image: FloatArray, pixel_size_mm: float) -> float:
     noise /= k
     if min(img.shape) < 4 * (SHADING_DEGREE + 1):  # too few pixels to tell shading from structure
         return math.inf
-    # least squares in the tensor product of Legendre polynomials of each axis: separable, so two small fits
     vy, vx = (np.polynomial.legendre.legvander(np.linspace(-1, 1, n), SHADING_DEGREE) for n in img.shape)
-    shading = vy @ (np.linalg.pinv(vy) @ img @ np.linalg.pinv(vx).T) @ vx.T
     sigma = STRUCTURE_MM / (pixel_size_mm * k)
-    smooth = ndi.gaussian_filter(img - shading, sigma)
-    return float(smooth.std()) / (noise / (2 * math.sqrt(math.pi) * sigma))
+    weight = np.ones_like(img)
+    for _ in range(STRUCTURE_ROUNDS + 1):
+        smooth = ndi.gaussian_filter(img - _shading(img, weight, vy, vx), sigma)
+        centre = np.median(smooth)
+        spread = 1.4826 * float(np.median(np.abs(smooth - centre)))
+        weight = (np.abs(smooth - centre) <= STRUCTURE_CLIP * spread).astype(np.float64)
+    return spread / (noise / (2 * math.sqrt(math.pi) * sigma))
+
+
+def _shading(img: npt.NDArray[Any], weight: npt.NDArray[Any], vy: npt.NDArray[Any],
+             vx: npt.NDArray[Any]) -> npt.NDArray[Any]:  # fmt: skip
+    """Weighted least squares of ``img`` in the tensor product of the columns of ``vy`` (rows) and ``vx`` (columns),
+    by its normal equations, which are separable: a few ms on a ~1 mm grid."""
+    n, m = vy.shape[1], vx.shape[1]
+    yy = (vy[:, :, None] * vy[:, None, :]).reshape(len(vy), n * n)  # each row's products of two row polynomials
+    xx = (vx[:, :, None] * vx[:, None, :]).reshape(len(vx), m * m)
+    # sum over pixels of weight * vy_a vy_b vx_c vx_d, as two matrix products, ordered (a, c) x (b, d)
+    normal = (yy.T @ (weight @ xx)).reshape(n, n, m, m).transpose(0, 2, 1, 3).reshape(n * m, n * m)
+    rhs = (vy.T @ (weight * img) @ vx).reshape(n * m)
+    coef = np.linalg.lstsq(normal, rhs, rcond=None)[0].reshape(n, m)
+    return np.asarray(vy @ coef @ vx.T)
 
 
 def is_noise(stats: tuple[float, float, float]) -> bool:

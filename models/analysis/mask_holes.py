@@ -10,7 +10,8 @@ every CBIS-DDSM and mini-MIAS image at the detector's 0.3 mm (or ``--pixel-size`
 malignancy model, 1.5 for the density model), on crops of their middle rows (chest wall to skin), on crops of the
 breast's interior (60 x 60 and 120 x 80 mm, every N-th image) read as they are and magnified x1.8 (as a
 magnification or spot view shows tissue filling the field: where the hole share alone refused real breasts), and
-on synthetic noise fields at 0.3, 0.6 and 1.5 mm, flat, with a heel slope or vignetting, or correlated.
+on synthetic noise fields at 0.3, 0.6 and 1.5 mm, flat, with a heel slope or vignetting, holding a lead letter or a
+label, or correlated.
 """
 
 from __future__ import annotations
@@ -79,6 +80,21 @@ def interior(img: np.ndarray, mask: np.ndarray, h_mm: float, w_mm: float, px: fl
     return img[y0 : y0 + h, x0 : x0 + w]
 
 
+def markers(shape: tuple[int, int], px: float) -> list[tuple[str, np.ndarray]]:
+    """Small bright objects a blank exposure may hold: a lead letter (an L 12 x 9 mm, 3 mm strokes) and a label's
+    eight characters (4.5 x 9 mm each), as masks of ``shape`` at ``px`` mm."""
+
+    def box(mask: np.ndarray, y_mm: float, x_mm: float, h_mm: float, w_mm: float) -> None:
+        mask[round(y_mm / px) : round((y_mm + h_mm) / px), round(x_mm / px) : round((x_mm + w_mm) / px)] = True
+
+    letter, label = np.zeros(shape, bool), np.zeros(shape, bool)
+    box(letter, 18, 12, 12, 3)
+    box(letter, 27, 12, 3, 9)
+    for i in range(8):
+        box(label, 210, 90 + 7.5 * i, 9, 4.5)
+    return [("lead letter", letter), ("label", label)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=None, help="data folder (default: MAMMOVIEW_DATA or ../shared/data)")
@@ -130,13 +146,17 @@ def main() -> None:
             for amount in (0.02, 0.3):  # 2 and 30 noise SDs across the field
                 field = np.clip(0.05 + rng.normal(0, 0.01, shape) + amount * shading, 0, 1).astype(np.float32)
                 noise.append((px, (f"noise, {name} {amount:g}, at {px} mm", *stats(field, px))))
+        for name, marker in markers(shape, px):  # on a field of 2 noise SDs of heel slope
+            field = np.clip(0.05 + rng.normal(0, 0.01, shape) + 0.02 * heel, 0, 1).astype(np.float32)
+            field[marker] = 0.9
+            noise.append((px, (f"noise, heel slope 0.02, {name}, at {px} mm", *stats(field, px))))
         for mm in (0.6, 1.2):
             field = ndi.gaussian_filter(rng.normal(0, 1, shape), mm / px / 2).astype(np.float32)
             noise.append((px, (f"noise correlated over {mm} mm at {px} mm", *stats(field, px))))
     for px, row in noise:
         name, (share, largest, per_kpx), ratio = row
         verdict = refused(row, px)
-        print(f"{name:<46}hole share {share:.3f}, largest {largest:.3f} of the holes, {per_kpx:.1f} per 1000 px, "
+        print(f"{name:<58}hole share {share:.3f}, largest {largest:.3f} of the holes, {per_kpx:.1f} per 1000 px, "
               f"structure {ratio:.1f}; refused {verdict}")  # fmt: skip
 
 
