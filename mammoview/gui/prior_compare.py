@@ -351,6 +351,8 @@ class PriorComparison(QtCore.QObject):
         self._loading = None
         if self.on_screen:
             self._put(None, NOT_OPENED)
+        else:  # hidden by a maximised view: its panels (a preview, or the loading note) are said again on restore
+            self._stale = True
         self.window.report_problems("Could not open the prior study", [str(exc)])
 
     def _on_window_drag(self, panel: ViewPanel, dx: float, dy: float) -> None:

@@ -12,7 +12,7 @@ import pytest
 from pydicom.uid import JPEG2000Lossless
 
 from mammoview.gui import loader
-from mammoview.gui.prior_compare import UNREADABLE
+from mammoview.gui.prior_compare import NOT_OPENED, UNREADABLE
 from mammoview.io import preview
 from mammoview.io.model import View
 from mammoview.io.reader import read_image
@@ -108,3 +108,27 @@ def test_a_full_decode_of_the_prior_that_fails_after_its_preview_is_said_and_the
     assert rcc.image is None and UNREADABLE in rcc.labels.empty_text()
     assert date_of(lcc) == "20220515" and not lcc.display.preview  # the other view, at full resolution
     assert not w.priors.previewing
+
+
+def test_a_prior_job_that_fails_after_its_preview_while_a_view_is_maximised_is_said_on_restore(
+    main_window, load, qtbot, tmp_path, held_full_decode, monkeypatch
+):
+    w = main_window
+    opened_without_prefetch(w, load, j2k_prior(tmp_path / "exams"))
+    assert compare(w, qtbot).preview
+    w.toggle_maximize_active()  # the prior's row is hidden while one view fills the window
+
+    def crashed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("out of memory")  # not a file's LoadError: the job itself fails
+
+    monkeypatch.setattr(loader, "decode", crashed)
+    monkeypatch.setattr(w.load_helper, "decode", crashed)
+    with qtbot.waitSignal(w.problemsReported, timeout=30_000) as said:
+        held_full_decode.set()
+    assert said.args[0] == "Could not open the prior study"
+    w.toggle_maximize_active()
+    rcc = w.hanging.prior_panels[View.RCC]
+    assert rcc.image is None and NOT_OPENED in rcc.labels.empty_text()  # not the preview, decoding for good
+    assert not w.priors.previewing
+    w.export()
+    assert "still decoding" not in w.statusBar().currentMessage()
