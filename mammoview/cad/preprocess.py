@@ -374,10 +374,17 @@ def _shading(img: npt.NDArray[Any], weight: npt.NDArray[Any], vy: npt.NDArray[An
     yy = (vy[:, :, None] * vy[:, None, :]).reshape(len(vy), n * n)  # each row's products of two row polynomials
     xx = (vx[:, :, None] * vx[:, None, :]).reshape(len(vx), m * m)
     # sum over pixels of weight * vy_a vy_b vx_c vx_d, as two matrix products, ordered (a, c) x (b, d)
-    normal = (yy.T @ (weight @ xx)).reshape(n, n, m, m).transpose(0, 2, 1, 3).reshape(n * m, n * m)
-    rhs = (vy.T @ (weight * img) @ vx).reshape(n * m)
+    normal = _product(yy.T, _product(weight, xx)).reshape(n, n, m, m).transpose(0, 2, 1, 3).reshape(n * m, n * m)
+    rhs = _product(vy.T, _product(weight * img, vx)).reshape(n * m)
     coef = np.linalg.lstsq(normal, rhs, rcond=None)[0].reshape(n, m)
-    return np.asarray(vy @ coef @ vx.T)
+    return _product(_product(vy, coef), vx.T)
+
+
+def _product(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``a @ b`` in einsum's own loops, not BLAS's (well under a ms here): OpenBLAS's threads, woken for products this
+    small, then spin beside torch's, and the CAD's networks ran ~0.3 s slower on four views on 2 cores
+    (``benchmarks/bench_cad.py``: OPENBLAS_NUM_THREADS=1 took it back)."""
+    return np.asarray(np.einsum("ij,jk->ik", a, b))
 
 
 def is_noise(stats: tuple[float, float, float]) -> bool:
