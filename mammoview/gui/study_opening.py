@@ -88,12 +88,13 @@ class StudyOpening:
     def open_study(self, info: StudyInfo) -> None:
         """Decode, hang and show one study (in the background; at once when it was prefetched)."""
         self._adopted = None  # a prefetch the reader waited for is a prefetch again (or dropped below)
-        if self.loaded is not None and self.loaded.study.info == info:  # back to the study on screen, as it is
-            if self.loaded.preview and self.jobs.busy and self.jobs.current == self._preview_job:
-                return  # its full decode is on the way
-            # ... and will not come (stopped, or made stale by the load of a study the reader stepped to and back
-            # from before it went up): decoded again
-            if self.loaded.preview:
+        loaded = self.loaded
+        if loaded is not None and loaded.preview and same_files(loaded.study.info, info) and self.jobs.busy and (
+                self.jobs.current == self._preview_job):  # fmt: skip
+            return  # its full decode is on the way (the same files scanned again too: File > Recent, dropped again)
+        if self.loaded is not None and self.loaded.study.info == info:  # back to the study on screen, as it is ...
+            if self.loaded.preview:  # ... but a preview whose full decode will not come (stopped, or made stale by the
+                # load of a study the reader stepped to and back from before it went up): decoded again
                 self._preview_job = self.jobs.submit(self._load_job(info))  # (asked for again meanwhile: waited for)
                 return
             self.jobs.cancel()  # a load of another study still in flight must not replace it
@@ -351,6 +352,12 @@ class StudyOpening:
             # in the helper until the reader steps to it and waits (adopted): then in this process, at full speed
             self.prefetch.submit(load_job(info, max_workers=1, helper=self.prefetch_helper,
                                           background=lambda: self._adopted != info))  # fmt: skip
+
+
+def same_files(a: StudyInfo, b: StudyInfo) -> bool:
+    """``a`` and ``b`` are one study of the same files at the same pixel spacings: ``b`` scanned again, say (headers
+    read twice never compare equal: their LUTs compare by identity, so a study opened again is read again)."""
+    return a.key == b.key and [(i.path, i.spacing) for i in a.images] == [(i.path, i.spacing) for i in b.images]
 
 
 def scan_problems_by_study(

@@ -179,35 +179,19 @@ class VoiWindow:
             raise ValueError("(0028,1051) Window Width must be >= 1 for LINEAR and SIGMOID")
 
 
-def _same_table(a: npt.NDArray[np.integer] | None, b: npt.NDArray[np.integer] | None) -> bool:
-    return a is b or (a is not None and b is not None and a.dtype == b.dtype and np.array_equal(a, b))
-
-
 @dataclass(frozen=True, eq=False)
 class VoiLut:
-    """One item of the VOI LUT Sequence (0028,3010).  Equal by value (its table too), as the other header values
-    are: one file read twice gives equal headers (a study opened again is the one on screen)."""
+    """One item of the VOI LUT Sequence (0028,3010)."""
 
     first_mapped: int
     data: npt.NDArray[np.integer]  # output values, bits given by the descriptor
     output_bits: int
     explanation: str = ""
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, VoiLut):
-            return NotImplemented
-        same = (self.first_mapped, self.output_bits, self.explanation) == (
-            other.first_mapped, other.output_bits, other.explanation)  # fmt: skip
-        return same and _same_table(self.data, other.data)
-
-    def __hash__(self) -> int:  # the table's length only: equal tables, equal hashes
-        return hash((self.first_mapped, self.output_bits, self.explanation, len(self.data)))
-
 
 @dataclass(frozen=True, eq=False)
 class ModalityTransform:
-    """Modality LUT (PS3.3 C.11.1): either rescale slope/intercept or a LUT table.  Equal by value, as
-    :class:`VoiLut`."""
+    """Modality LUT (PS3.3 C.11.1): either rescale slope/intercept or a LUT table."""
 
     slope: float = 1.0
     intercept: float = 0.0
@@ -215,25 +199,14 @@ class ModalityTransform:
     lut_data: npt.NDArray[np.integer] | None = None
     source: str = "identity"
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ModalityTransform):
-            return NotImplemented
-        same = (self.slope, self.intercept, self.lut_first_mapped, self.source) == (
-            other.slope, other.intercept, other.lut_first_mapped, other.source)  # fmt: skip
-        return same and _same_table(self.lut_data, other.lut_data)
-
-    def __hash__(self) -> int:
-        size = None if self.lut_data is None else len(self.lut_data)
-        return hash((self.slope, self.intercept, self.lut_first_mapped, self.source, size))
-
     @property
     def is_identity(self) -> bool:
         return self.lut_data is None and self.slope == 1.0 and self.intercept == 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PixelChain:
-    """Everything needed to turn stored values into display values, parsed once (equal by value).
+    """Everything needed to turn stored values into display values, parsed once.
 
     The order applied by :mod:`mammoview.io.pixels` is fixed:
     modality LUT -> VOI (window or VOI LUT) -> MONOCHROME1 inversion -> padding mask.
