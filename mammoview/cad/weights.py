@@ -170,16 +170,18 @@ def load_weights(model: nn.Module, path: Path, sha256: str) -> None:
         state = st_load(blob)
     except Exception as exc:  # safetensors raises its own SafetensorError
         raise ModelError(path, f"not a valid safetensors file ({exc})") from exc
-    # a diverged training run saves NaN weights: every score would be NaN (detect wrote `"abnormal": NaN`, not JSON)
-    bad = next((k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())), None)
-    if bad is not None:
-        raise ModelError(path, f"weights hold NaN or infinite values ({bad}): a training run that diverged? not used")
     expected = model.state_dict()
     # load_state_dict casts silently: integer weights would load as garbage (NaN scores), half ones lose precision
+    # (checked before the NaN scan below: torch.isfinite is not implemented for every dtype, e.g. float8)
     wrong = next((k for k, v in state.items() if k in expected and v.dtype != expected[k].dtype), None)
     if wrong is not None:
         raise ModelError(path, f"weights do not match the architecture: {wrong} is {state[wrong].dtype}, "
                                f"the network's is {expected[wrong].dtype}")  # fmt: skip
+    # a diverged training run saves NaN weights: every score would be NaN (detect wrote `"abnormal": NaN`, not JSON)
+    bad = next((k for k, v in state.items() if k in expected and v.is_floating_point()
+                and not bool(torch.isfinite(v).all())), None)  # fmt: skip
+    if bad is not None:
+        raise ModelError(path, f"weights hold NaN or infinite values ({bad}): a training run that diverged? not used")
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

@@ -77,7 +77,7 @@ def test_two_models_of_one_name_are_an_error_naming_the_manifest(tmp_path, capsy
     assert saved.file  # the good copy is still on disk: the reader is told which entry to remove
 
 
-@pytest.mark.parametrize("dtype", [torch.int64, torch.float16])
+@pytest.mark.parametrize("dtype", [torch.int64, torch.float16, torch.float8_e4m3fn])
 def test_a_weights_file_of_another_dtype_is_refused_naming_the_file(tmp_path, dtype):
     """load_state_dict(strict=True) checks keys and shapes, not dtypes: a file whose tensors were integers (sha256
     updated to match) loaded, and `detect` wrote "abnormal": NaN (not even valid JSON) with exit status 0."""
