@@ -114,7 +114,7 @@ def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Mod
         raise ModelError(path, f"malformed manifest entry {entry.name!r}: {exc}") from exc
     try:
         model = create_model(entry.arch, in_chans=entry.in_chans, num_outputs=len(entry.outputs), **entry.arch_kwargs)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # (torch: a negative width, beyond memory)
         raise ModelError(path, f"cannot build arch {entry.arch!r} with {entry.arch_kwargs}: {exc}") from exc
     if entry.map_windows_px:
         from mammoview.cad.inference import map_windows

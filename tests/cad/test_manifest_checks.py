@@ -136,3 +136,15 @@ def test_a_manifest_nested_too_deep_is_an_error_naming_it(tmp_path, capsys):
     assert MANIFEST in str(err.value)
     assert main(["models", "--models-dir", str(tmp_path)]) == 1
     assert MANIFEST in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("widths", [[-4, 4, 8, 8], [10**6] * 4], ids=["negative", "beyond-memory"])
+def test_arch_kwargs_the_network_cannot_be_built_with_are_an_error_naming_the_file(tmp_path, widths):
+    """torch raises RuntimeError for a layer of a negative width or one no memory holds ("Trying to create tensor with
+    negative dimension", "can't allocate memory"): it escaped naming no file, and an optional model (malignancy,
+    verifier, density) so edited stopped `detect` and the viewer's CAD instead of being skipped."""
+    saved = _save(tmp_path)
+    _rewrite(tmp_path, arch_kwargs={"widths": widths})
+    with pytest.raises(ModelError, match="cannot build arch") as err:
+        load_model(models_dir=tmp_path, device="cpu")
+    assert saved.file in str(err.value)
