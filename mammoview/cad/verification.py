@@ -65,6 +65,8 @@ class VerificationSettings:
     @classmethod
     def of(cls, entry: ModelEntry) -> VerificationSettings:
         d = entry.extra.get("verification") or {}
+        if not isinstance(d, dict):  # a hand edit: d.get below raised AttributeError, which no caller expects
+            raise ValueError(f"{entry.name}: malformed verification settings (an object expected, got {d!r})")
         try:
             out = cls(
                 weight=float(d.get("weight", WEIGHT)),

@@ -154,6 +154,16 @@ def test_own_map_settings_round_trip_and_old_manifests_read_as_before():
             VerificationSettings.of(replace(entry, extra={"verification": {**old.to_dict(), **bad}}))
 
 
+@pytest.mark.parametrize("value", ["x", [1], 5])
+def test_verification_settings_that_are_no_object_are_malformed_not_an_attribute_error(value):
+    """A hand edit leaving ``"verification": "x"`` raised AttributeError ('str' object has no attribute 'get'), which
+    verified_or_alone let through: `detect` and the viewer's CAD failed instead of running the detector alone."""
+    entry = ModelEntry(name="v", arch="paper_cnn", sha256="2" * 64, task="verification", licence="x",
+                       extra={"verification": value})  # fmt: skip
+    with pytest.raises(ValueError, match="malformed verification settings"):
+        VerificationSettings.of(entry)
+
+
 def test_the_engine_adds_the_verifiers_own_candidates_scored_by_the_detector(bright_model, breast_with_blob):
     image = make_image(breast_with_blob)
     plain = _verifier(bright_model.entry.sha256, threshold=0.3)
