@@ -237,7 +237,7 @@ def load_model(
         raise ModelError(manifest_path, "several models and no default; pass a model name")
     entry = manifest.get(chosen)
     if entry is None:
-        names = ", ".join(m.name for m in manifest.models)
+        names = ", ".join(str(m.name) for m in manifest.models)  # (a hand-edited name may be a number)
         raise ModelError(manifest_path, f"no model named {chosen!r} (installed: {names})")
     if entry.task != task:
         raise ModelError(manifest_path, f"{chosen} is a {entry.task} model, not a {task} model")

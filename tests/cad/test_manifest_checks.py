@@ -148,3 +148,14 @@ def test_arch_kwargs_the_network_cannot_be_built_with_are_an_error_naming_the_fi
     with pytest.raises(ModelError, match="cannot build arch") as err:
         load_model(models_dir=tmp_path, device="cpu")
     assert saved.file in str(err.value)
+
+
+@pytest.mark.parametrize("name", [5, ["test-tiny"], None])
+def test_an_entry_whose_name_is_not_text_leaves_the_default_not_found_naming_the_manifest(tmp_path, name):
+    """The list of installed names in "no model named ..." joined the names as text: an entry named 5 or ["x"] raised
+    TypeError ("sequence item 0: expected str instance, int found"), naming no file, in detect and the viewer."""
+    _save(tmp_path)
+    _rewrite(tmp_path, name=name)
+    with pytest.raises(ModelError, match="no model named 'test-tiny'") as err:
+        load_model(models_dir=tmp_path, device="cpu")
+    assert MANIFEST in str(err.value)
