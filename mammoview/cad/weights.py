@@ -251,7 +251,7 @@ def load_model(
 def weights_path(root: Path, entry: ModelEntry) -> Path:
     """Where ``entry``'s weights are; a ModelError naming the manifest when its ``file`` is no file name (a hand edit
     left ``null`` or a number: ``root / None`` raised a TypeError naming nothing)."""
-    if not isinstance(entry.file, str) or not entry.file:
+    if not isinstance(entry.file, str) or not entry.file or "\0" in entry.file:  # (a NUL: no file name, ValueError)
         raise ModelError(root / MANIFEST, f"malformed manifest entry {entry.name!r}: file must be text (the weights "
                                           f"file's name), got {entry.file!r}")  # fmt: skip
     return root / entry.file

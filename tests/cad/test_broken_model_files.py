@@ -46,6 +46,20 @@ def test_an_entry_whose_file_is_not_text_is_named_and_an_optional_one_is_skipped
     assert load_model(None, tmp_path, "cpu").entry.name == "test-tiny"  # the detector is fine
 
 
+def test_a_detector_whose_file_name_holds_a_nul_byte_is_a_model_error_naming_the_manifest(tmp_path):
+    """`"file": "x\\u0000.safetensors"` (a hand edit, a broken export): reading it raised ValueError "embedded null
+    byte", naming no file, from `detect`, and the viewer said "CAD failed" at each run instead of CAD unavailable."""
+    from mammoview.gui.cad_worker import CadUnavailable, ModelChoice, load_chosen
+
+    saved = _save(tmp_path)
+    _edit(tmp_path, "test-tiny", file=saved.file.replace("-", "\0", 1))
+    with pytest.raises(ModelError, match="file") as err:
+        load_model(None, tmp_path, "cpu")
+    assert MANIFEST in str(err.value) and "test-tiny" in str(err.value)
+    with pytest.raises(CadUnavailable, match=MANIFEST):
+        load_chosen(ModelChoice(models_dir=tmp_path, device="cpu"))
+
+
 def test_the_viewer_loads_the_detector_beside_a_density_entry_whose_file_is_not_text(tmp_path):
     from mammoview.gui.cad_worker import ModelChoice, load_chosen, load_density
 
