@@ -355,11 +355,17 @@ def list_installed(models_dir: Path | str | None = None) -> list[InstalledModel]
     def where(m: ModelEntry) -> Path:  # an entry whose file is no name is listed (check() says what is wrong)
         return root / m.file if isinstance(m.file, str) else root / MANIFEST
 
+    def present(m: ModelEntry) -> bool:
+        try:
+            return isinstance(m.file, str) and bool(m.file) and where(m).is_file()
+        except OSError:  # e.g. a name too long for the file system: listed as missing (loading it says why)
+            return False
+
     return [
         InstalledModel(
             entry=m,
             path=where(m),
-            exists=isinstance(m.file, str) and bool(m.file) and where(m).is_file(),
+            exists=present(m),
             is_default=m.name == default,
         )
         for m in manifest.models

@@ -60,6 +60,21 @@ def test_a_detector_whose_file_name_holds_a_nul_byte_is_a_model_error_naming_the
         load_chosen(ModelChoice(models_dir=tmp_path, device="cpu"))
 
 
+def test_mammoview_models_lists_an_entry_whose_file_name_is_too_long_for_the_system(tmp_path, capsys):
+    """A file name of 300 characters: asking whether it is a file raised OSError "File name too long" out of
+    list_installed, and `mammoview models` listed nothing (detect skips such a malignancy model and goes on)."""
+    from mammoview.cli import main
+
+    _save(tmp_path)
+    _save(tmp_path, "test-malignancy", task="malignancy")
+    _edit(tmp_path, "test-malignancy", file="x" * 300 + ".safetensors")
+    assert main(["models", "--models-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "test-tiny" in out and "test-malignancy" in out and "(missing)" in out
+    with pytest.raises(ModelError, match="File name too long"):
+        load_optional("malignancy", tmp_path, "cpu")
+
+
 def test_the_viewer_loads_the_detector_beside_a_density_entry_whose_file_is_not_text(tmp_path):
     from mammoview.gui.cad_worker import ModelChoice, load_chosen, load_density
 
