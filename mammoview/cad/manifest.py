@@ -225,7 +225,7 @@ def read_manifest(models_dir: Path | str | None = None) -> Manifest:
         If the file is not valid JSON or an entry lacks ``name``/``arch``.
     """
     path = Path(models_dir or default_models_dir()) / MANIFEST
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # (a link to nowhere: read below, says why)
         return Manifest(None, ())
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))

@@ -159,3 +159,20 @@ def test_an_entry_whose_name_is_not_text_leaves_the_default_not_found_naming_the
     with pytest.raises(ModelError, match="no model named 'test-tiny'") as err:
         load_model(models_dir=tmp_path, device="cpu")
     assert MANIFEST in str(err.value)
+
+
+@pytest.mark.parametrize("target", ["nowhere.json", MANIFEST], ids=["dangling", "loop"])
+def test_a_manifest_that_is_a_broken_link_is_an_error_naming_it_not_no_models_installed(tmp_path, capsys, target):
+    """manifest.json a link to a file gone (a models folder copied without its target) or to itself read as absent:
+    detect and the viewer said "no models installed (train one ...)" beside the weights files, and `mammoview
+    models` the same with exit status 0."""
+    from mammoview.cli import main
+
+    _save(tmp_path)
+    (tmp_path / MANIFEST).unlink()
+    (tmp_path / MANIFEST).symlink_to(target)
+    with pytest.raises(ModelError, match="unreadable manifest") as err:
+        load_model(models_dir=tmp_path, device="cpu")
+    assert MANIFEST in str(err.value)
+    assert main(["models", "--models-dir", str(tmp_path)]) == 1
+    assert "unreadable manifest" in capsys.readouterr().err
