@@ -38,6 +38,7 @@ from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.cad.registry import create_model
 from mammoview.cad.types import ModelInfo
 from mammoview.io.files import atomic_write_bytes
+from mammoview.io.model import MAX_EXTENT_MM
 
 #: A model name names its weights file.
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -134,21 +135,36 @@ def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Mod
         from mammoview.cad.density import canvas_shape
 
         try:
-            canvas_shape(entry.extra)
+            rows, cols = canvas_shape(entry.extra)
         except ValueError as exc:
             raise ModelError(path, f"malformed manifest entry {entry.name!r}: {exc}") from exc
+        if (why := _beyond_any_mammogram(entry, "canvas_px", max(rows, cols))) is not None:
+            raise ModelError(path, f"malformed manifest entry {entry.name!r}: {why}")
     return model
 
 
+def _beyond_any_mammogram(entry: ModelEntry, what: str, px: int) -> str | None:
+    """Why ``px`` model pixels (a patch, a map window, the density canvas) cannot be meant (None: they can): more mm
+    than any mammogram's side (:data:`MAX_EXTENT_MM`); a hand edit such as ``patch_size`` 1e9 failed every image
+    mid-study ("MemoryError: Unable to allocate 3.47 PiB"), blaming the image."""
+    mm = px * entry.preprocess_config.pixel_size_mm
+    if mm <= MAX_EXTENT_MM:
+        return None
+    return f"{what} {px} px is {mm:.4g} mm, larger than any mammogram (at most {MAX_EXTENT_MM:.0f} mm a side)"
+
+
 def _crop_geometry_problem(entry: ModelEntry, stride: int) -> str | None:
-    """Why the entry's patch and context leave the network nothing to classify (None: they do not): a hand edit such
-    as ``patch_size`` 1 failed every image mid-study ("input (33, 33) leaves no centre"), blaming the image."""
+    """Why the entry's patch and context leave the network nothing to classify, or they or its map windows are larger
+    than any mammogram (None: neither): a hand edit such as ``patch_size`` 1 failed every image mid-study ("input
+    (33, 33) leaves no centre"), blaming the image."""
     context = entry.extra.get("context_px", 0)
     if not isinstance(context, int) or isinstance(context, bool) or context < 0 or context % stride:
         return f"context_px must be a whole multiple of the network's {stride} px stride, got {context!r}"
     if entry.patch_size < stride:
         return f"patch_size {entry.patch_size} px is less than one {stride} px cell of the network: nothing to classify"
-    return None
+    sizes = [("patch_size + 2 x context_px", entry.patch_size + 2 * context)]
+    sizes += [("map_windows_px", w) for w in entry.map_windows_px]
+    return next((why for what, px in sizes if (why := _beyond_any_mammogram(entry, what, px)) is not None), None)
 
 
 def load_weights(model: nn.Module, path: Path, sha256: str) -> None:

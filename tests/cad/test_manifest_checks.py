@@ -176,3 +176,24 @@ def test_a_manifest_that_is_a_broken_link_is_an_error_naming_it_not_no_models_in
     assert MANIFEST in str(err.value)
     assert main(["models", "--models-dir", str(tmp_path)]) == 1
     assert "unreadable manifest" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"patch_size": 10**9},
+        {"map_windows_px": [10**9 + 1]},
+        {"context_px": 2**24},
+        {"task": "density", "canvas_px": [10**6, 10**6]},
+    ],
+    ids=["patch", "window", "context", "canvas"],
+)
+def test_a_patch_window_or_canvas_larger_than_any_mammogram_is_refused_at_load_naming_the_file(tmp_path, changes):
+    """A hand edit of a size with too many digits (patch_size 1e9) passed every load check, then failed every image
+    ("MemoryError: Unable to allocate 3.47 PiB"), blaming the image; on the verifier, the malignancy or the density
+    model, the detector's CAD failed with it instead of running without that model."""
+    saved = _save(tmp_path)
+    _rewrite(tmp_path, **changes)
+    with pytest.raises(ModelError, match="larger than any mammogram") as err:
+        load_model(models_dir=tmp_path, device="cpu", task=changes.get("task", "detection"))
+    assert saved.file in str(err.value)
