@@ -227,6 +227,8 @@ def read_manifest(models_dir: Path | str | None = None) -> Manifest:
     path = Path(models_dir or default_models_dir()) / MANIFEST
     if not path.exists() and not path.is_symlink():  # (a link to nowhere: read below, says why)
         return Manifest(None, ())
+    if path.exists() and not path.is_file() and not path.is_dir():  # a pipe or device: reading could wait forever
+        raise ModelError(path, "unreadable manifest (not a regular file: a pipe, socket or device)")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         models = tuple(ModelEntry.from_dict(m) for m in raw.get("models", []))

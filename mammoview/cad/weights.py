@@ -170,6 +170,8 @@ def _crop_geometry_problem(entry: ModelEntry, stride: int) -> str | None:
 def load_weights(model: nn.Module, path: Path, sha256: str) -> None:
     """Verify ``path`` against ``sha256``, parse it and load it into ``model`` (strict, on CPU)."""
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():  # a pipe or device: reading could wait forever
+            raise ModelError(path, "cannot read weights file (not a regular file: a pipe, socket or device)")
         blob = path.read_bytes()
     except FileNotFoundError:
         raise ModelError(path, "weights file not found") from None

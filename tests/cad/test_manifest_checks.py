@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -197,3 +198,40 @@ def test_a_patch_window_or_canvas_larger_than_any_mammogram_is_refused_at_load_n
     with pytest.raises(ModelError, match="larger than any mammogram") as err:
         load_model(models_dir=tmp_path, device="cpu", task=changes.get("task", "detection"))
     assert saved.file in str(err.value)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("which", ["manifest", "weights"])
+def test_a_manifest_or_weights_file_that_is_a_pipe_or_device_is_refused_not_read(tmp_path, which):
+    """manifest.json a named pipe: `mammoview models` and detect waited for a writer forever, and the viewer's CAD never
+    became available or unavailable; weights "file": "/dev/zero" read until memory ran out. As an image named so is
+    (io.reader), such a file is refused before it is read, naming it."""
+    import contextlib
+    import os
+    import threading
+
+    saved = _save(tmp_path)
+    if which == "manifest":
+        path = tmp_path / MANIFEST
+        path.unlink()
+        os.mkfifo(path)  # reading it would wait for a writer forever
+    else:
+        path = Path("/dev/zero")  # and this one never ends
+        _rewrite(tmp_path, file=str(path))
+    errors: list[ModelError] = []
+
+    def load() -> None:
+        try:
+            load_model(models_dir=tmp_path, device="cpu")
+        except ModelError as exc:
+            errors.append(exc)
+
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    loader.join(10)
+    if loader.is_alive():  # a regression: release a reader blocked opening the pipe (never blocking here), fail
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail(f"reading {path} did not end")
+    (err,) = errors
+    assert str(path) in str(err) and "not a regular file" in str(err) and saved.file
