@@ -191,7 +191,8 @@ def verifier_entry(detector: ModelEntry, models_dir: Path | str | None = None) -
             reasons.append(str(exc))
             continue
         made_for = settings.detector or {}
-        if made_for.get("sha256") and made_for.get("sha256") == detector.sha256:
+        # (in any case, as the weights' own check reads the manifest's sha256)
+        if made_for.get("sha256") and str(made_for.get("sha256")).lower() == detector.sha256.lower():
             return entry
         reasons.append(
             f"{entry.name} {entry.version} verifies {made_for.get('name', '?')} "

@@ -251,3 +251,25 @@ def test_the_heatmap_keeps_the_detectors_curve_and_the_marks_take_the_verifiers(
     assert info.operating_curve == two and info.heatmap_curve == own and info.detector_curve == own
     assert detector.info.heatmap_curve == own and detector.info.detector_curve is None  # alone: one curve
     assert with_verifier(detector, verifier).to("cpu").info.heatmap_curve == own
+
+
+def test_a_detector_whose_sha256_is_written_in_capitals_keeps_its_verifier(tmp_path):
+    """The weights' check reads the manifest's sha256 in any case (PowerShell's Get-FileHash writes capitals), but the
+    verifier was matched to its detector letter for letter: a detector re-hashed so ran without its verifier, at
+    another operating point, "verifies mammoview-vgg 26e82974, not mammoview-vgg 26E82974"."""
+    import json
+
+    torch.manual_seed(0)
+    det = save_model(create_model("paper_cnn", widths=WIDTHS),
+                     ModelEntry(name="det", arch="paper_cnn", arch_kwargs={"widths": WIDTHS}, patch_size=32,
+                                pixel_size_mm=0.5, licence="TEST ONLY"), tmp_path)  # fmt: skip
+    mine = VerificationSettings(detector={"name": "det", "version": "0", "sha256": det.sha256})
+    save_model(create_model("paper_cnn", widths=WIDTHS),
+               ModelEntry(name="ver", arch="paper_cnn", task="verification", arch_kwargs={"widths": WIDTHS},
+                          patch_size=32, pixel_size_mm=1.0, finding_threshold=0.4, licence="TEST ONLY",
+                          extra={"verification": mine.to_dict()}), tmp_path)  # fmt: skip
+    doc = json.loads((tmp_path / "manifest.json").read_text())
+    next(m for m in doc["models"] if m["name"] == "det")["sha256"] = det.sha256.upper()
+    (tmp_path / "manifest.json").write_text(json.dumps(doc))
+    both, why = verified_or_alone(load_model("det", tmp_path), tmp_path)
+    assert why is None and both.verifier is not None
