@@ -59,6 +59,17 @@ def default_models_dir() -> Path:
 
 #: What a model is for (``task`` of a manifest entry): the detector, and the networks beside it.
 TASKS = ("detection", "malignancy", "verification", "density")
+#: Upper bounds of the preprocessing options (a hand-edited manifest): far above any setting a model was trained
+#: with (the shipped ones: 0.3-1.5 mm pixels, no smoothing, no morphology), below where the work grows without end (a
+#: Gaussian of sigma 1e6 mm ran for hours, uncancellable; a morphology radius of 1e4 mm, or 1e-4 mm pixels, exhausted
+#: memory on every image; a helper's fuzzing of the manifest).  The lower bound of the pixel size is a detector's.
+PREPROCESS_RANGES: dict[str, tuple[float, float]] = {
+    "pixel_size_mm": (0.02, 10.0),
+    "gaussian_sigma_mm": (0.0, 10.0),
+    "morphology_radius_mm": (0.0, 5.0),
+    "clahe_kernel_mm": (0.0, 600.0),
+    "clahe_clip_limit": (0.0, 1.0),
+}
 
 
 @dataclass(frozen=True)
@@ -180,9 +191,8 @@ class ModelEntry:
                 if not isinstance(value, bool):
                     raise ValueError(f"preprocessing {f.name} must be true or false, got {value!r}")
             elif isinstance(default, float):
-                number(f"preprocessing {f.name}", value, lo=0.0)
-        if cfg.pixel_size_mm <= 0:
-            raise ValueError(f"preprocessing pixel_size_mm {cfg.pixel_size_mm!r} out of range")
+                lo, hi = PREPROCESS_RANGES.get(f.name, (0.0, None))
+                number(f"preprocessing {f.name}", value, lo=lo, hi=hi)
         if cfg.in_channels != self.in_chans:
             raise ValueError(f"in_chans is {self.in_chans} but the preprocessing gives {cfg.in_channels} channel(s)")
         self.curve  # noqa: B018  (ValueError if malformed)

@@ -36,8 +36,31 @@ def _rewrite(folder, **changes):
         ({"test_time_flip": "false"}, "test_time_flip"),
         ({"preprocessing": {"pixel_size_mm": 0.5, "clahe": "yes"}}, "clahe"),
         ({"preprocessing": {"pixel_size_mm": 0.5, "sobel_channel": True}}, "in_chans"),
+        # beyond any sensible setting, where the work grows without end: a Gaussian of sigma 1e6 mm ran for hours
+        # (uncancellable), a morphology radius of 1e4 mm or pixels of 1e-4 mm exhausted memory on every image
+        (
+            {"preprocessing": {"pixel_size_mm": 0.5, "gaussian_sigma_mm": 1e6}},
+            "gaussian_sigma_mm 1000000.0 out of range",
+        ),
+        (
+            {"preprocessing": {"pixel_size_mm": 0.5, "morphology": "open", "morphology_radius_mm": 1e4}},
+            "morphology_radius_mm 10000.0 out of range",
+        ),
+        ({"preprocessing": {"pixel_size_mm": 1e-4}}, "pixel_size_mm 0.0001 out of range"),
+        ({"preprocessing": {"pixel_size_mm": 0.0}}, "pixel_size_mm 0.0 out of range"),
     ],
-    ids=["unknown-option", "text-pixel-size", "text-patch-size", "text-flip", "text-switch", "channels"],
+    ids=[
+        "unknown-option",
+        "text-pixel-size",
+        "text-patch-size",
+        "text-flip",
+        "text-switch",
+        "channels",
+        "huge-gaussian",
+        "huge-morphology",
+        "tiny-pixels",
+        "zero-pixels",
+    ],
 )
 def test_a_malformed_manifest_entry_fails_at_load_naming_the_file_not_at_every_image(tmp_path, changes, says):
     """A hand-edited entry (a typo'd preprocessing option, a number written as text) loaded without complaint; then
