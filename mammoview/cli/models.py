@@ -40,8 +40,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     rows = list_installed(root)
     if args.json:
+        from mammoview.training.report import to_jsonable
+
         doc = [{**r.entry.to_dict(), "default": r.is_default, "present": r.exists} for r in rows]
-        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+        # strict JSON: a NaN or Infinity a hand-edited manifest holds (Python's json reads them) is null here
+        sys.stdout.write(json.dumps(to_jsonable(doc), indent=1, allow_nan=False) + "\n")
         return 0
     if not rows:
         print(f"no models installed in {root}", file=sys.stderr)

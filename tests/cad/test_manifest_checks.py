@@ -258,3 +258,23 @@ def test_a_manifest_or_weights_file_that_is_a_pipe_or_device_is_refused_not_read
         pytest.fail(f"reading {path} did not end")
     (err,) = errors
     assert str(path) in str(err) and "not a regular file" in str(err) and saved.file
+
+
+def test_mammoview_models_json_is_strict_json_for_a_manifest_holding_nan(tmp_path, capsys):
+    """Python's json reads NaN and Infinity from a hand-edited manifest; `models --json` passed them on, which no
+    strict JSON reader takes."""
+    from mammoview.cli import main
+
+    _save(tmp_path)
+    text = (tmp_path / MANIFEST).read_text()
+    doc = json.loads(text)
+    doc["models"][0]["metrics"] = {"auc": float("nan"), "froc": float("inf")}
+    (tmp_path / MANIFEST).write_text(json.dumps(doc))
+    assert main(["models", "--models-dir", str(tmp_path), "--json"]) == 0
+    out = capsys.readouterr().out
+
+    def strict(constant: str) -> None:
+        raise ValueError(constant)
+
+    (listed,) = json.loads(out, parse_constant=strict)
+    assert listed["metrics"] == {"auc": None, "froc": None}
