@@ -181,6 +181,11 @@ class StudyOpening:
         said = "guessed (no spacing given)" if option is None else f"{format_spacing(option, ' x ')} mm"
         # a folder being read or a study being decoded takes it on landing
         if self.loaded is None or self.jobs.busy or self.scans.busy:
+            loaded = self.loaded
+            if loaded is not None and loaded.preview and self.jobs.current == self._preview_job:
+                # only the full pixels of the study on screen are decoding (they keep its spacing, and nothing shows
+                # it afresh): its prior, decoded apart, takes the spacing now
+                self.priors.refresh()
             self.show_status(f"Pixel spacing for files without one: {said}.", 5000)
             return
         if self._respace_shown():

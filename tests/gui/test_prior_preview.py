@@ -132,3 +132,31 @@ def test_a_prior_job_that_fails_after_its_preview_while_a_view_is_maximised_is_s
     assert not w.priors.previewing
     w.export()
     assert "still decoding" not in w.statusBar().currentMessage()
+
+
+def test_a_spacing_given_while_the_current_studys_full_pixels_decode_reaches_its_prior_at_once(
+    main_window, load, qtbot, tmp_path, held_full_decode
+):
+    try:
+        spacing_while_decoding(main_window, qtbot, tmp_path, held_full_decode)
+    finally:
+        held_full_decode.set()  # never a decode left waiting when the window closes
+
+
+def spacing_while_decoding(w, qtbot, tmp_path, held_full_decode) -> None:  # type: ignore[no-untyped-def]
+    folder = exams(tmp_path / "exams", ("a-2024", "b-2022"), prior_spacing=None)
+    for path in sorted((folder / "a-2024").glob("*.dcm")):  # the current exam in JPEG 2000: a preview first
+        ds = pydicom.dcmread(path)
+        ds.compress(JPEG2000Lossless)
+        ds.save_as(path)
+    with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
+        w.open_paths([str(folder)])
+    assert shown.args[0].preview
+    compare(w, qtbot)
+    assert w.hanging.prior_panels[View.LCC].image.info.spacing is None  # the prior's files give none
+    with qtbot.waitSignal(w.priors.priorShown, timeout=20_000):
+        w.set_pixel_spacing(0.1)  # while the current study's full pixels decode: the prior takes it now
+    assert w.hanging.prior_panels[View.LCC].image.info.spacing.row_mm == 0.1
+    with qtbot.waitSignal(w.fullResolution, timeout=30_000):
+        held_full_decode.set()
+    assert w.hanging.prior_panels[View.LCC].image.info.spacing.row_mm == 0.1
