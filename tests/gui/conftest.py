@@ -8,6 +8,7 @@ panel showing the wrong image or facing the wrong way is caught by pixel checks.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +25,17 @@ SYNTHETIC_VIEWS: dict[str, tuple[str, str, str, int, int, int, tuple[Blob, ...]]
     "LMLO": ("L", "MLO", "right", 540, 330, 4, (Blob(220, 150, 12, 0.5),)),
 }
 STUDY_UID = "1.2.826.0.1.3680043.8.498.1001"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (Linux): a zombie (killed, not yet reaped) does not, nor one that ends while
+    this looks (its /proc entry gone between the signal check and the read: ESRCH, a flaky failure in CI)."""
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        return False
 
 
 def failing_for(name: str, decode: Callable[..., object], reason: str) -> Callable[..., object]:

@@ -12,16 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.gui.conftest import process_alive
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:  # a zombie is not running
-        return f.read().split()[2] != "Z"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and kill -9")
@@ -43,19 +36,19 @@ def test_the_helper_ends_when_the_viewer_process_dies(tmp_path):
     helper_pid = -1
     try:
         helper_pid = int(proc.stdout.readline())
-        assert helper_pid > 0 and helper_pid != proc.pid and _alive(helper_pid)
+        assert helper_pid > 0 and helper_pid != proc.pid and process_alive(helper_pid)
         proc.send_signal(signal.SIGKILL)  # the viewer crashes
         proc.wait(10)
         deadline = time.monotonic() + 15
-        while _alive(helper_pid) and time.monotonic() < deadline:
+        while process_alive(helper_pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _alive(helper_pid), "the helper process outlived the viewer (an orphan of ~100-150 MiB)"
+        assert not process_alive(helper_pid), "the helper process outlived the viewer (an orphan of ~100-150 MiB)"
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
         proc.stdout.close()
-        if helper_pid > 0 and _alive(helper_pid):
+        if helper_pid > 0 and process_alive(helper_pid):
             os.kill(helper_pid, signal.SIGKILL)
 
 

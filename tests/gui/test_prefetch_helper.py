@@ -17,7 +17,7 @@ from mammoview.gui.helper_process import HelperCrashed, HelperProcess, decoder_f
 from mammoview.io import load_study, open_paths
 from mammoview.io.model import LoadError, View
 from mammoview.io.reader import read_image, read_info
-from tests.gui.conftest import write_view
+from tests.gui.conftest import process_alive, write_view
 
 
 def rle_compressed(path: Path) -> Path:
@@ -138,21 +138,12 @@ def test_a_hung_decoder_is_stopped_and_named_and_the_next_call_gets_a_fresh_help
             helper.call(time.sleep, 60, fallback=lambda: None, timeout=1.0)
         assert not helper.started
         deadline = time.monotonic() + 10
-        while _alive(first) and time.monotonic() < deadline:  # the hung helper was ended, not left running
+        while process_alive(first) and time.monotonic() < deadline:  # the hung helper was ended, not left running
             time.sleep(0.05)
-        assert not _alive(first)
+        assert not process_alive(first)
         assert helper.call(os.getpid, fallback=os.getpid) not in (first, os.getpid())
     finally:
         helper.shutdown()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:  # a zombie (killed, not yet reaped) is not running
-        return f.read().split()[2] != "Z"
 
 
 def test_a_jpeg2000_study_opened_is_decoded_in_the_load_helpers_and_rle_in_threads(main_window, load, tmp_path):
