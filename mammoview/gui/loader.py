@@ -85,6 +85,12 @@ def scan_job(paths: Sequence[str | Path], pixel_spacing: SpacingOption) -> Calla
     return run
 
 
+def same_files(a: StudyInfo, b: StudyInfo) -> bool:
+    """``a`` and ``b`` are one study of the same files at the same pixel spacings: ``b`` scanned again, say (headers
+    read twice never compare equal: their LUTs compare by identity, so a study opened again is read again)."""
+    return a.key == b.key and [(i.path, i.spacing) for i in a.images] == [(i.path, i.spacing) for i in b.images]
+
+
 def load_job(
     info: StudyInfo,
     max_workers: int | None = None,

@@ -31,7 +31,15 @@ from mammoview.gui.breast_fit import fit_default, fit_to_breast
 from mammoview.gui.helper_process import SLOW_SYNTAXES
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, link_groups, mark_group_unfitted
-from mammoview.gui.loader import BackgroundJobs, Cancelled, FullResolution, LoadedStudy, Progress, load_job
+from mammoview.gui.loader import (
+    BackgroundJobs,
+    Cancelled,
+    FullResolution,
+    LoadedStudy,
+    Progress,
+    load_job,
+    same_files,
+)
 from mammoview.gui.texts import format_cursor, format_date, image_kind
 from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import full_image_window
@@ -316,6 +324,36 @@ class PriorComparison(QtCore.QObject):
             new = self.loaded.displays[old.image]
             window = panel.window_state
             panel.set_image(new, full_image_window(window, old.image.info.chain, new.stats) if window else None)
+        self._titles()
+        self.priorShown.emit(self._shown)
+
+    def prefetch_landed(self, prefetched: LoadedStudy) -> None:
+        """The worklist's prefetch went up: a prior shown as a preview of the same files takes their full pixels from
+        it now (zoom, pan and window kept, as at :meth:`_adopt`), and its own full decode, the same work beside the
+        prefetch on two cores, is dropped."""
+        preview = self.loaded
+        if preview is None or not preview.preview or prefetched.preview or prefetched.study.info is not self.prior:
+            return
+        if not same_files(preview.study.info, prefetched.study.info):  # (another spacing given meanwhile)
+            return
+        self.jobs.cancel()
+        self._loading = None
+        self.loaded = prefetched
+        if self._shown is not preview:
+            self._stale = self._stale or self.on_screen
+            return
+        by_file = {(i.path, i.frame): d for i, d in prefetched.displays.items()}
+        swaps = {p: by_file.get((p.display.image.path, p.display.image.frame)) for p in self.panels.values()
+                 if p.display is not None and p.display.preview}  # fmt: skip
+        if any(new is None for new in swaps.values()):  # a view the prefetch hung otherwise: the prior afresh
+            self._put(prefetched, "")
+            return
+        self._shown = prefetched
+        for panel, new in swaps.items():
+            assert new is not None and panel.display is not None
+            window = panel.window_state
+            chain = panel.display.image.info.chain
+            panel.set_image(new, full_image_window(window, chain, new.stats) if window else None)
         self._titles()
         self.priorShown.emit(self._shown)
 

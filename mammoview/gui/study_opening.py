@@ -18,7 +18,16 @@ from PySide6 import QtCore
 
 from mammoview.gui import dialogs
 from mammoview.gui.helper_process import SLOW_SYNTAXES
-from mammoview.gui.loader import Cancelled, FullResolution, LoadedStudy, Progress, ScanOutcome, load_job, scan_job
+from mammoview.gui.loader import (
+    Cancelled,
+    FullResolution,
+    LoadedStudy,
+    Progress,
+    ScanOutcome,
+    load_job,
+    same_files,
+    scan_job,
+)
 from mammoview.gui.settings import RecentStudy
 from mammoview.gui.texts import study_title
 from mammoview.gui.window_level import WindowState, full_image_window
@@ -316,6 +325,7 @@ class StudyOpening:
             self.show_study(result)
         else:
             self._prefetched = result
+            self.priors.prefetch_landed(result)  # often the prior of the study on screen (the list's next exam)
 
     def _on_prefetch_error(self, exc: object) -> None:
         self._prefetching = None
@@ -357,12 +367,6 @@ class StudyOpening:
             # in the helper until the reader steps to it and waits (adopted): then in this process, at full speed
             self.prefetch.submit(load_job(info, max_workers=1, helper=self.prefetch_helper,
                                           background=lambda: self._adopted != info))  # fmt: skip
-
-
-def same_files(a: StudyInfo, b: StudyInfo) -> bool:
-    """``a`` and ``b`` are one study of the same files at the same pixel spacings: ``b`` scanned again, say (headers
-    read twice never compare equal: their LUTs compare by identity, so a study opened again is read again)."""
-    return a.key == b.key and [(i.path, i.spacing) for i in a.images] == [(i.path, i.spacing) for i in b.images]
 
 
 def scan_problems_by_study(

@@ -12,6 +12,7 @@ import pytest
 from pydicom.uid import JPEG2000Lossless
 
 from mammoview.gui import loader
+from mammoview.gui.loader import LoadedStudy, load_job
 from mammoview.gui.prior_compare import NOT_OPENED, UNREADABLE
 from mammoview.io import preview
 from mammoview.io.model import View
@@ -160,3 +161,38 @@ def spacing_while_decoding(w, qtbot, tmp_path, held_full_decode) -> None:  # typ
     with qtbot.waitSignal(w.fullResolution, timeout=30_000):
         held_full_decode.set()
     assert w.hanging.prior_panels[View.LCC].image.info.spacing.row_mm == 0.1
+
+
+def test_a_prior_preview_takes_the_full_pixels_of_the_worklists_prefetch_of_it_when_that_lands_first(
+    main_window, load, qtbot, tmp_path, held_full_decode
+):
+    """The prior is often the worklist's next study, prefetched in the background: when that decode lands while the
+    prior is still a preview, its full pixels are taken (zoom and window kept) and the prior's own full decode, the
+    same work beside it on two cores, is dropped."""
+    try:
+        prefetch_lands(main_window, load, qtbot, tmp_path, held_full_decode)
+    finally:
+        held_full_decode.set()  # never a decode left waiting when the window closes
+
+
+def prefetch_lands(w, load, qtbot, tmp_path, held_full_decode) -> None:  # type: ignore[no-untyped-def]
+    opened_without_prefetch(w, load, j2k_prior(tmp_path / "exams"))
+    compare(w, qtbot)
+    prior = w.hanging.prior_panels[View.LCC]
+    assert prior.display.preview and w.priors.jobs.busy  # its own full decode held
+    prior.view_box.scaleBy((0.5, 0.5))
+    w.priors._on_window_drag(prior, 40, -20)
+    zoomed, window = prior.view_box.viewRange(), prior.window_state
+    full = load_job(w.priors.prior)(lambda _m: None, lambda: False)  # the prefetch's decode (no preview)
+    assert isinstance(full, LoadedStudy) and not full.preview
+    with qtbot.waitSignal(w.priors.priorShown, timeout=5_000) as shown:
+        w._on_prefetched(full)  # it lands
+    assert shown.args[0] is full and w.priors.loaded is full and not w.priors.previewing
+    for view in (View.RCC, View.LCC):
+        panel = w.hanging.prior_panels[view]
+        assert panel.display in full.displays.values() and "preview" not in panel.labels._title_extra
+    assert prior.view_box.viewRange() == zoomed and prior.window_state == window
+    assert w.priors.jobs.current not in w.priors.jobs._threads  # its own full decode is stale
+    held_full_decode.set()
+    qtbot.waitUntil(lambda: not w.priors.jobs._threads, timeout=30_000)
+    assert w.priors.loaded is full  # the stale decode's result is dropped
