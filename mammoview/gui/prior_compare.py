@@ -310,27 +310,13 @@ class PriorComparison(QtCore.QObject):
             QtCore.QTimer.singleShot(0, result.taken.set)
 
     def _adopt(self, full: FullResolution) -> None:
-        """The full pixels of the prior shown as a preview, swapped in where it is shown: zoom, pan and the reader's
-        window/level stay (a preset's computed again of the full image)."""
-        preview, self.loaded = full.preview, full.adopt()
-        if self._shown is not preview:
-            self._stale = self._stale or self.on_screen
-            return
-        self._shown = self.loaded
-        for panel in self.panels.values():
-            old = panel.display
-            if old is None or not old.preview or old.image not in self.loaded.displays:
-                continue
-            new = self.loaded.displays[old.image]
-            window = panel.window_state
-            panel.set_image(new, full_image_window(window, old.image.info.chain, new.stats) if window else None)
-        self._titles()
-        self.priorShown.emit(self._shown)
+        """The full pixels of the prior shown as a preview, decoded by its own job (into the same images)."""
+        preview = full.preview
+        self._take_full(preview, full.adopt())
 
     def prefetch_landed(self, prefetched: LoadedStudy) -> None:
         """The worklist's prefetch went up: a prior shown as a preview of the same files takes their full pixels from
-        it now (zoom, pan and window kept, as at :meth:`_adopt`), and its own full decode, the same work beside the
-        prefetch on two cores, is dropped."""
+        it now, and its own full decode, the same work beside the prefetch on two cores, is dropped."""
         preview = self.loaded
         if preview is None or not preview.preview or prefetched.preview or prefetched.study.info is not self.prior:
             return
@@ -338,24 +324,30 @@ class PriorComparison(QtCore.QObject):
             return
         self.jobs.cancel()
         self._loading = None
-        self.loaded = prefetched
+        self._take_full(preview, prefetched)
+
+    def _take_full(self, preview: LoadedStudy, full: LoadedStudy) -> None:
+        """``full``, the prior of ``preview`` at full resolution, swapped into the panels where the preview is shown:
+        zoom, pan and the reader's window/level stay (a preset's computed again of the full image); a preview image
+        ``full`` holds no display of shows the prior afresh."""
+        self.loaded = full
         if self._shown is not preview:
             self._stale = self._stale or self.on_screen
             return
-        by_file = {(i.path, i.frame): d for i, d in prefetched.displays.items()}
+        by_file = {(i.path, i.frame): d for i, d in full.displays.items()}
         swaps = {p: by_file.get((p.display.image.path, p.display.image.frame)) for p in self.panels.values()
                  if p.display is not None and p.display.preview}  # fmt: skip
-        if any(new is None for new in swaps.values()):  # a view the prefetch hung otherwise: the prior afresh
-            self._put(prefetched, "")
+        if any(new is None for new in swaps.values()):
+            self._put(full, "")
             return
-        self._shown = prefetched
+        self._shown = full
         for panel, new in swaps.items():
             assert new is not None and panel.display is not None
             window = panel.window_state
             chain = panel.display.image.info.chain
             panel.set_image(new, full_image_window(window, chain, new.stats) if window else None)
         self._titles()
-        self.priorShown.emit(self._shown)
+        self.priorShown.emit(full)
 
     def _on_loaded(self, result: object) -> None:
         self._loading = None
