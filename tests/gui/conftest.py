@@ -27,6 +27,18 @@ SYNTHETIC_VIEWS: dict[str, tuple[str, str, str, int, int, int, tuple[Blob, ...]]
 STUDY_UID = "1.2.826.0.1.3680043.8.498.1001"
 
 
+def in_jpeg2000(*paths: Path) -> Path:
+    """Re-encode DICOM files in place as JPEG 2000 (lossless), as PACS exports often are; the last path."""
+    import pydicom
+    from pydicom.uid import JPEG2000Lossless
+
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        ds.compress(JPEG2000Lossless)
+        ds.save_as(path)
+    return paths[-1]
+
+
 def process_alive(pid: int) -> bool:
     """Whether process ``pid`` runs (Linux): a zombie (killed, not yet reaped) does not, nor one that ends while
     this looks (its /proc entry gone between the signal check and the read: ESRCH, a flaky failure in CI)."""

@@ -17,7 +17,7 @@ from mammoview.gui.helper_process import HelperCrashed, HelperProcess, decoder_f
 from mammoview.io import load_study, open_paths
 from mammoview.io.model import LoadError, View
 from mammoview.io.reader import read_image, read_info
-from tests.gui.conftest import process_alive, write_view
+from tests.gui.conftest import in_jpeg2000, process_alive, write_view
 
 
 def rle_compressed(path: Path) -> Path:
@@ -149,7 +149,6 @@ def test_a_hung_decoder_is_stopped_and_named_and_the_next_call_gets_a_fresh_help
 def test_a_jpeg2000_study_opened_is_decoded_in_the_load_helpers_and_rle_in_threads(main_window, load, tmp_path):
     """JPEG 2000 / JPEG-LS files of a study the reader opens go to two helper processes (their decoders hold the
     GIL ~1 s a full-field view: in threads they took turns and froze the viewer); RLE stays in threads."""
-    from pydicom.uid import JPEG2000Lossless
 
     w = main_window
     rle = tmp_path / "rle"
@@ -159,10 +158,7 @@ def test_a_jpeg2000_study_opened_is_decoded_in_the_load_helpers_and_rle_in_threa
     assert not w.load_helper.started
     j2k = tmp_path / "j2k"
     for view in ("RCC", "LCC"):
-        path = write_view(j2k, f"{view}.dcm", view, study_uid="1.2.3.8")
-        ds = pydicom.dcmread(path)
-        ds.compress(JPEG2000Lossless)
-        ds.save_as(path)
+        in_jpeg2000(write_view(j2k, f"{view}.dcm", view, study_uid="1.2.3.8"))
     load(w, [j2k])
     assert w.load_helper.started
     for view in (View.RCC, View.LCC):

@@ -8,9 +8,8 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import pydicom
 import pytest
-from pydicom.uid import JPEG2000Lossless
+from PySide6 import QtCore
 
 from mammoview.gui import loader
 from mammoview.gui.loader import FullResolution, LoadedStudy, load_job
@@ -19,7 +18,7 @@ from mammoview.io import open_paths, preview
 from mammoview.io.model import View
 from mammoview.io.reader import read_image
 from tests.gui import cad_support
-from tests.gui.conftest import SYNTHETIC_VIEWS, failing_for, write_view
+from tests.gui.conftest import SYNTHETIC_VIEWS, failing_for, in_jpeg2000, write_view
 
 cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
 
@@ -34,10 +33,7 @@ def j2k_study(folder: Path, unplaced: bool = False) -> Path:
     for view in SYNTHETIC_VIEWS:
         hidden = unplaced and view == "LMLO"  # no view in its tags or name
         extra = {"laterality": None, "projection": None} if hidden else {}
-        path = write_view(folder, "mystery.dcm" if hidden else f"{view}.dcm", view, **extra)
-        ds = pydicom.dcmread(path)
-        ds.compress(JPEG2000Lossless)
-        ds.save_as(path)
+        in_jpeg2000(write_view(folder, "mystery.dcm" if hidden else f"{view}.dcm", view, **extra))
     return folder
 
 
@@ -72,8 +68,10 @@ def test_a_full_decode_that_fails_after_its_preview_is_the_studys_error_and_the_
 
 
 @pytest.fixture()
-def held_full_decode(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
-    """Hold the full decode after the preview is sent until the returned event is set."""
+def held_full_decode(monkeypatch: pytest.MonkeyPatch, main_window) -> threading.Event:  # type: ignore[no-untyped-def]
+    """Hold the full decode after the preview is sent until the returned event is set: by the test, else when the
+    window closes (pytest-qt closes it before any fixture's teardown; a decode left waiting then held the close
+    until the thread was destroyed running, and the process aborted on a failed test)."""
     release = threading.Event()
     original = loader._decoded_or_error
 
@@ -81,21 +79,25 @@ def held_full_decode(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
         assert release.wait(60)
         return original(*args)
 
+    class ReleaseOnClose(QtCore.QObject):
+        def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+            if event.type() == QtCore.QEvent.Type.Close:
+                release.set()
+            return False
+
     monkeypatch.setattr(loader, "_decoded_or_error", held)
+    on_close = ReleaseOnClose()
+    main_window.installEventFilter(on_close)
     yield release
     release.set()
+    main_window.removeEventFilter(on_close)
 
 
 def test_the_viewer_shows_the_preview_then_swaps_in_the_full_pixels_keeping_the_readers_view(
     cad_window, qtbot, tmp_path, held_full_decode
 ):
-    try:
-        reader_keeps_the_view(cad_window, qtbot, j2k_study(tmp_path / "s", unplaced=True), held_full_decode)
-    finally:
-        held_full_decode.set()  # never a decode left waiting when the window closes
-
-
-def reader_keeps_the_view(w, qtbot, folder, held_full_decode) -> None:  # type: ignore[no-untyped-def]
+    w = cad_window
+    folder = j2k_study(tmp_path / "s", unplaced=True)
     with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
         w.open_paths([str(folder)])
     assert shown.args[0].preview
@@ -131,23 +133,15 @@ def two_j2k_studies(folder: Path) -> Path:
     """Two patients' JPEG 2000 studies in one folder (a worklist of two)."""
     for n, pid in enumerate(("PAT-A", "PAT-B")):
         for view in SYNTHETIC_VIEWS:
-            path = write_view(folder / pid, f"{view}.dcm", view, study_uid=f"1.2.3.{n + 1}", patient_id=pid)
-            ds = pydicom.dcmread(path)
-            ds.compress(JPEG2000Lossless)
-            ds.save_as(path)
+            in_jpeg2000(write_view(folder / pid, f"{view}.dcm", view, study_uid=f"1.2.3.{n + 1}", patient_id=pid))
     return folder
 
 
 def test_stepping_back_to_the_preview_before_the_next_study_went_up_shows_it_at_full_resolution(
     main_window, qtbot, tmp_path, held_full_decode
 ):
-    try:
-        step_away_and_back(main_window, qtbot, two_j2k_studies(tmp_path / "batch"), held_full_decode)
-    finally:
-        held_full_decode.set()  # never a decode left waiting when the window closes
-
-
-def step_away_and_back(w, qtbot, folder, held_full_decode) -> None:  # type: ignore[no-untyped-def]
+    w = main_window
+    folder = two_j2k_studies(tmp_path / "batch")
     with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
         w.open_paths([str(folder)])
     assert shown.args[0].preview and shown.args[0].study.info.meta.patient_id == "PAT-A"
@@ -193,10 +187,7 @@ def test_cad_asked_for_on_a_preview_runs_when_a_spacing_given_meanwhile_decodes_
     w = cad_window
     folder = tmp_path / "s"
     for view in SYNTHETIC_VIEWS:  # files without a pixel spacing
-        path = write_view(folder, f"{view}.dcm", view, pixel_spacing=None)
-        ds = pydicom.dcmread(path)
-        ds.compress(JPEG2000Lossless)
-        ds.save_as(path)
+        in_jpeg2000(write_view(folder, f"{view}.dcm", view, pixel_spacing=None))
     with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
         w.open_paths([str(folder)])
     assert shown.args[0].preview
@@ -277,18 +268,15 @@ def test_a_preset_window_set_on_the_preview_is_computed_again_of_the_full_images
     from mammoview.gui.window_level import Preset, WindowState, preset_window
 
     w = main_window
-    try:
-        with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
-            w.open_paths([str(j2k_study(tmp_path / "s"))])
-        assert shown.args[0].preview
-        w.image_controls.sync = False
-        w._activate(w.panels[View.RCC])
-        w.image_controls.apply_preset(Preset.DENSE)  # on the R CC; the others keep their default window
-        w.image_controls.toggle_invert()
-        before = {view: p.window_state for view, p in w.panels.items()}
-        with qtbot.waitSignal(w.fullResolution, timeout=30_000):
-            held_full_decode.set()
-    finally:
+    with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
+        w.open_paths([str(j2k_study(tmp_path / "s"))])
+    assert shown.args[0].preview
+    w.image_controls.sync = False
+    w._activate(w.panels[View.RCC])
+    w.image_controls.apply_preset(Preset.DENSE)  # on the R CC; the others keep their default window
+    w.image_controls.toggle_invert()
+    before = {view: p.window_state for view, p in w.panels.items()}
+    with qtbot.waitSignal(w.fullResolution, timeout=30_000):
         held_full_decode.set()
     for view, p in w.panels.items():
         stats = prepare_display(read_image(p.image.path)).stats  # the full image's, as opened at full resolution
@@ -308,24 +296,21 @@ def test_the_cursor_read_out_on_a_preview_gives_no_stored_value_until_the_full_p
     from tests.gui.conftest import mouse
 
     w = main_window
-    try:
-        with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
-            w.open_paths([str(j2k_study(tmp_path / "s"))])
-        assert shown.args[0].preview
-        panel = w.panels[View.RCC]
-        full = read_image(panel.image.path).stored
-        vp = panel.graphics.viewport()
-        for fraction in (0.8, 0.7, 0.6, 0.5, 0.4):  # on tissue, where the preview's value is not the file's
-            mouse(vp, "move", (vp.width() * (fraction if panel.chest_wall_right else 1 - fraction), vp.height() / 2))
-            text = w._cursor_label.text()
-            col, row = (int(v) for v in re.search(r"\(px (\d+), (\d+)\)", text).groups())  # type: ignore[union-attr]
-            if panel.image.stored[row, col] != full[row, col]:
-                break
-        assert panel.image.stored[row, col] != full[row, col]
-        assert f"stored {panel.image.stored[row, col]} " not in text and "preview" in text, text
-        with qtbot.waitSignal(w.fullResolution, timeout=30_000):
-            held_full_decode.set()
-    finally:
+    with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
+        w.open_paths([str(j2k_study(tmp_path / "s"))])
+    assert shown.args[0].preview
+    panel = w.panels[View.RCC]
+    full = read_image(panel.image.path).stored
+    vp = panel.graphics.viewport()
+    for fraction in (0.8, 0.7, 0.6, 0.5, 0.4):  # on tissue, where the preview's value is not the file's
+        mouse(vp, "move", (vp.width() * (fraction if panel.chest_wall_right else 1 - fraction), vp.height() / 2))
+        text = w._cursor_label.text()
+        col, row = (int(v) for v in re.search(r"\(px (\d+), (\d+)\)", text).groups())  # type: ignore[union-attr]
+        if panel.image.stored[row, col] != full[row, col]:
+            break
+    assert panel.image.stored[row, col] != full[row, col]
+    assert f"stored {panel.image.stored[row, col]} " not in text and "preview" in text, text
+    with qtbot.waitSignal(w.fullResolution, timeout=30_000):
         held_full_decode.set()
     assert f"stored {full[row, col]} " in w._cursor_label.text()  # read again where the mouse rests
 
@@ -333,13 +318,6 @@ def test_the_cursor_read_out_on_a_preview_gives_no_stored_value_until_the_full_p
 def test_the_loupe_over_a_preview_says_so_and_not_once_the_full_pixels_are_in(
     main_window, qtbot, tmp_path, held_full_decode
 ):
-    try:
-        loupe_says_preview(main_window, qtbot, tmp_path, held_full_decode)
-    finally:
-        held_full_decode.set()  # never a decode left waiting when the window closes
-
-
-def loupe_says_preview(main_window, qtbot, tmp_path, held_full_decode) -> None:  # type: ignore[no-untyped-def]
     w = main_window
     with qtbot.waitSignal(w.studyShown, timeout=30_000):
         w.open_paths([str(j2k_study(tmp_path / "s"))])
@@ -366,13 +344,6 @@ def loupe_says_preview(main_window, qtbot, tmp_path, held_full_decode) -> None: 
 def test_the_same_folder_opened_again_during_its_preview_is_the_study_on_screen_not_decoded_afresh(
     main_window, qtbot, tmp_path, held_full_decode
 ):
-    try:
-        opened_again(main_window, qtbot, tmp_path, held_full_decode)
-    finally:
-        held_full_decode.set()  # never a decode left waiting when the window closes
-
-
-def opened_again(main_window, qtbot, tmp_path, held_full_decode) -> None:  # type: ignore[no-untyped-def]
     w = main_window
     folder = j2k_study(tmp_path / "s")
     with qtbot.waitSignal(w.studyShown, timeout=30_000):

@@ -7,9 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pydicom
 import pytest
-from pydicom.uid import JPEG2000Lossless
 
 from mammoview.gui import loader
 from mammoview.gui.loader import LoadedStudy, load_job
@@ -17,7 +15,7 @@ from mammoview.gui.prior_compare import NOT_OPENED, UNREADABLE
 from mammoview.io import preview
 from mammoview.io.model import View
 from mammoview.io.reader import read_image
-from tests.gui.conftest import failing_for
+from tests.gui.conftest import failing_for, in_jpeg2000
 from tests.gui.test_preview_load import held_full_decode
 from tests.gui.test_priors import compare, date_of, exams
 
@@ -33,10 +31,7 @@ def _small_previews(monkeypatch: pytest.MonkeyPatch) -> None:
 def j2k_prior(folder: Path) -> Path:
     """One patient's 2024 exam (uncompressed) and 2022 exam (JPEG 2000, the prior)."""
     exams(folder, ("a-2024", "b-2022"))
-    for path in sorted((folder / "b-2022").glob("*.dcm")):
-        ds = pydicom.dcmread(path)
-        ds.compress(JPEG2000Lossless)
-        ds.save_as(path)
+    in_jpeg2000(*sorted((folder / "b-2022").glob("*.dcm")))
     return folder
 
 
@@ -138,18 +133,9 @@ def test_a_prior_job_that_fails_after_its_preview_while_a_view_is_maximised_is_s
 def test_a_spacing_given_while_the_current_studys_full_pixels_decode_reaches_its_prior_at_once(
     main_window, load, qtbot, tmp_path, held_full_decode
 ):
-    try:
-        spacing_while_decoding(main_window, qtbot, tmp_path, held_full_decode)
-    finally:
-        held_full_decode.set()  # never a decode left waiting when the window closes
-
-
-def spacing_while_decoding(w, qtbot, tmp_path, held_full_decode) -> None:  # type: ignore[no-untyped-def]
+    w = main_window
     folder = exams(tmp_path / "exams", ("a-2024", "b-2022"), prior_spacing=None)
-    for path in sorted((folder / "a-2024").glob("*.dcm")):  # the current exam in JPEG 2000: a preview first
-        ds = pydicom.dcmread(path)
-        ds.compress(JPEG2000Lossless)
-        ds.save_as(path)
+    in_jpeg2000(*sorted((folder / "a-2024").glob("*.dcm")))  # the current exam in JPEG 2000: a preview first
     with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
         w.open_paths([str(folder)])
     assert shown.args[0].preview
@@ -169,13 +155,7 @@ def test_a_prior_preview_takes_the_full_pixels_of_the_worklists_prefetch_of_it_w
     """The prior is often the worklist's next study, prefetched in the background: when that decode lands while the
     prior is still a preview, its full pixels are taken (zoom and window kept) and the prior's own full decode, the
     same work beside it on two cores, is dropped."""
-    try:
-        prefetch_lands(main_window, load, qtbot, tmp_path, held_full_decode)
-    finally:
-        held_full_decode.set()  # never a decode left waiting when the window closes
-
-
-def prefetch_lands(w, load, qtbot, tmp_path, held_full_decode) -> None:  # type: ignore[no-untyped-def]
+    w = main_window
     opened_without_prefetch(w, load, j2k_prior(tmp_path / "exams"))
     compare(w, qtbot)
     prior = w.hanging.prior_panels[View.LCC]
