@@ -14,6 +14,32 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def error_of_a_read_that_ends(read, pipe: Path, error: type[Exception], seconds: float = 10.0) -> Exception:  # type: ignore[no-untyped-def]
+    """The ``error`` that ``read()`` raises, in a thread given ``seconds``: a read of a named pipe or a device must be
+    refused, not wait for a writer (or read /dev/zero) forever; a read that does not end fails the test, after
+    releasing a reader blocked opening ``pipe`` (opening it for writing, never blocking here)."""
+    import contextlib
+    import threading
+
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            read()
+        except error as exc:
+            errors.append(exc)
+
+    reader = threading.Thread(target=run, daemon=True)
+    reader.start()
+    reader.join(seconds)
+    if reader.is_alive():
+        with contextlib.suppress(OSError):
+            os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail(f"reading {pipe} did not end")
+    (err,) = errors
+    return err
+
+
 def shared_data_dir() -> Path:
     return Path(os.environ.get("MAMMOVIEW_DATA", ROOT.parent / "shared" / "data"))
 

@@ -229,9 +229,9 @@ def test_a_manifest_or_weights_file_that_is_a_pipe_or_device_is_refused_not_read
     """manifest.json a named pipe: `mammoview models` and detect waited for a writer forever, and the viewer's CAD never
     became available or unavailable; weights "file": "/dev/zero" read until memory ran out. As an image named so is
     (io.reader), such a file is refused before it is read, naming it."""
-    import contextlib
     import os
-    import threading
+
+    from tests.conftest import error_of_a_read_that_ends
 
     saved = _save(tmp_path)
     if which == "manifest":
@@ -241,22 +241,7 @@ def test_a_manifest_or_weights_file_that_is_a_pipe_or_device_is_refused_not_read
     else:
         path = Path("/dev/zero")  # and this one never ends
         _rewrite(tmp_path, file=str(path))
-    errors: list[ModelError] = []
-
-    def load() -> None:
-        try:
-            load_model(models_dir=tmp_path, device="cpu")
-        except ModelError as exc:
-            errors.append(exc)
-
-    loader = threading.Thread(target=load, daemon=True)
-    loader.start()
-    loader.join(10)
-    if loader.is_alive():  # a regression: release a reader blocked opening the pipe (never blocking here), fail
-        with contextlib.suppress(OSError):
-            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-        pytest.fail(f"reading {path} did not end")
-    (err,) = errors
+    err = error_of_a_read_that_ends(lambda: load_model(models_dir=tmp_path, device="cpu"), path, ModelError)
     assert str(path) in str(err) and "not a regular file" in str(err) and saved.file
 
 

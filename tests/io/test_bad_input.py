@@ -166,29 +166,15 @@ def test_a_frame_count_below_one_is_named(write_dcm: MakeFile) -> None:
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes are POSIX")
 def test_a_pipe_or_device_named_explicitly_is_refused_not_read(tmp_path: Path) -> None:
-    import contextlib
     import os
-    import threading
+
+    from tests.conftest import error_of_a_read_that_ends
 
     fifo = tmp_path / "pipe.dcm"
     os.mkfifo(fifo)  # reading it would wait for a writer forever
     for path in (fifo, Path("/dev/zero")):  # and this one never ends
-        errors: list[LoadError] = []
-
-        def read(p: Path = path, found: list[LoadError] = errors) -> None:
-            try:
-                read_info(p)
-            except LoadError as exc:
-                found.append(exc)
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(10)
-        if reader.is_alive():  # a regression: release a reader blocked opening the pipe (never blocking here), fail
-            with contextlib.suppress(OSError):
-                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-            pytest.fail(f"reading {path} did not end")
-        (err,) = errors
+        err = error_of_a_read_that_ends(lambda p=path: read_info(p), fifo, LoadError)
+        assert isinstance(err, LoadError)
         assert_one_line(err, path, "is not a regular file")
 
 
