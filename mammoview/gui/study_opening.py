@@ -94,12 +94,16 @@ class StudyOpening:
         self.show_status(f"Opening {', '.join(Path(p).name for p in paths[:3])}…")
         self.scans.submit(scan_job(paths, self.pixel_spacing))  # apart from the loads: a step does not drop it
 
+    @property
+    def _decoding_full(self) -> bool:
+        """The study on screen is a preview whose full decode is the job running now."""
+        loaded = self.loaded
+        return loaded is not None and loaded.preview and self.jobs.busy and self.jobs.current == self._preview_job
+
     def open_study(self, info: StudyInfo) -> None:
         """Decode, hang and show one study (in the background; at once when it was prefetched)."""
         self._adopted = None  # a prefetch the reader waited for is a prefetch again (or dropped below)
-        loaded = self.loaded
-        if loaded is not None and loaded.preview and same_files(loaded.study.info, info) and self.jobs.busy and (
-                self.jobs.current == self._preview_job):  # fmt: skip
+        if self._decoding_full and self.loaded is not None and same_files(self.loaded.study.info, info):
             return  # its full decode is on the way (the same files scanned again too: File > Recent, dropped again)
         if self.loaded is not None and self.loaded.study.info == info:  # back to the study on screen, as it is ...
             if self.loaded.preview:  # ... but a preview whose full decode will not come (stopped, or made stale by the
@@ -190,11 +194,8 @@ class StudyOpening:
         said = "guessed (no spacing given)" if option is None else f"{format_spacing(option, ' x ')} mm"
         # a folder being read or a study being decoded takes it on landing
         if self.loaded is None or self.jobs.busy or self.scans.busy:
-            loaded = self.loaded
-            if loaded is not None and loaded.preview and self.jobs.current == self._preview_job:
-                # only the full pixels of the study on screen are decoding (they keep its spacing, and nothing shows
-                # it afresh): its prior, decoded apart, takes the spacing now
-                self.priors.refresh()
+            if self._decoding_full:  # the full pixels of the study on screen keep its spacing and show nothing
+                self.priors.refresh()  # afresh: its prior, decoded apart, takes the spacing now
             self.show_status(f"Pixel spacing for files without one: {said}.", 5000)
             return
         if self._respace_shown():
