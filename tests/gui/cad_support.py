@@ -141,12 +141,9 @@ def finding(kind: FindingKind, x: float, y: float, score: float = 0.87, malignan
 
 def grab_rgb(panel) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The panel's viewport as rendered, (h, w, 3) uint8 RGB."""
-    from PySide6 import QtGui
+    from tests.gui.conftest import image_array
 
-    image = panel.graphics.viewport().grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB888)
-    w, h, bpl = image.width(), image.height(), image.bytesPerLine()
-    buf = np.frombuffer(image.constBits(), dtype=np.uint8, count=bpl * h).reshape(h, bpl)
-    return buf[:, : 3 * w].reshape(h, w, 3).copy()
+    return image_array(panel.graphics.viewport().grab().toImage())
 
 
 def colourful(rgb: np.ndarray, min_saturation: int = 90) -> np.ndarray:

@@ -145,14 +145,21 @@ def settle(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     qtbot.wait(30)
 
 
-def grab_gray(panel) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """The panel's graphics viewport as rendered (no text labels), as a uint8 grey array."""
+def image_array(image, rgb: bool = True) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A QImage as (h, w, 3) uint8 RGB, or with ``rgb`` False (h, w) grey: a copy, since the converted QImage's
+    buffer dies with it (an array still viewing it segfaulted a CI run)."""
     from PySide6 import QtGui
 
-    image = panel.graphics.viewport().grab().toImage().convertToFormat(QtGui.QImage.Format.Format_Grayscale8)
-    w, h, bpl = image.width(), image.height(), image.bytesPerLine()
-    buf = np.frombuffer(image.constBits(), dtype=np.uint8, count=bpl * h).reshape(h, bpl)
-    return buf[:, :w].copy()
+    fmt = QtGui.QImage.Format.Format_RGB888 if rgb else QtGui.QImage.Format.Format_Grayscale8
+    img = image.convertToFormat(fmt)
+    w, h, bpl = img.width(), img.height(), img.bytesPerLine()
+    rows = np.frombuffer(img.constBits(), dtype=np.uint8, count=bpl * h).reshape(h, bpl)
+    return rows[:, : 3 * w].reshape(h, w, 3).copy() if rgb else rows[:, :w].copy()
+
+
+def grab_gray(panel) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The panel's graphics viewport as rendered (no text labels), as a uint8 grey array."""
+    return image_array(panel.graphics.viewport().grab().toImage(), rgb=False)
 
 
 def mouse(widget, kind: str, pos, button=None, buttons=None) -> None:  # type: ignore[no-untyped-def]

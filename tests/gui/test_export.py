@@ -16,7 +16,7 @@ from mammoview.gui.sr_export import export_sr
 from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import colourful, finding, planted_result
-from tests.gui.conftest import STUDY_UID
+from tests.gui.conftest import STUDY_UID, image_array
 
 #: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
 cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
@@ -24,10 +24,7 @@ marked_study = cad_support.marked_study  # the fixture `study`
 
 
 def read_rgb(path) -> np.ndarray:  # type: ignore[no-untyped-def]
-    img = QtGui.QImage(str(path)).convertToFormat(QtGui.QImage.Format.Format_RGB888)
-    buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * img.height())
-    rows = buf.reshape(img.height(), img.bytesPerLine())[:, : 3 * img.width()]
-    return rows.reshape(img.height(), img.width(), 3).copy()  # the QImage's buffer dies with it
+    return image_array(QtGui.QImage(str(path)))
 
 
 def test_export_writes_png_with_heatmap_colours_and_caption_and_a_findings_json(study, tmp_path):
@@ -322,8 +319,7 @@ def test_the_caption_ends_inside_the_legend_band_with_every_model_line(qapp, dpr
     painter = QtGui.QPainter(img)
     paint_legend(painter, width, info)
     painter.end()
-    buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * img.height())
-    rgb = buf.reshape(img.height(), img.bytesPerLine())[:, : 3 * img.width()].reshape(img.height(), img.width(), 3)
+    rgb = image_array(img)
     yellow = (rgb[..., 0] > 200) & (rgb[..., 1] > 150) & (rgb[..., 2] < 120)  # the caption's #ffcc33
     rows = np.flatnonzero(yellow.any(axis=1))
     assert rows.size and rows.max() < img.height() - round(2 * dpr), (rows.max(), img.height())

@@ -9,15 +9,10 @@ import pytest
 from PySide6 import QtGui
 
 from tests.gui import cad_support
+from tests.gui.conftest import image_array
 
 cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
 marked_study = cad_support.marked_study  # the fixture `study`
-
-
-def _rgb(img: QtGui.QImage) -> np.ndarray:
-    img = img.convertToFormat(QtGui.QImage.Format.Format_RGB888)
-    buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * img.height())
-    return buf.reshape(img.height(), img.bytesPerLine())[:, : 3 * img.width()].reshape(img.height(), img.width(), 3)
 
 
 @pytest.mark.parametrize(("w", "dpr"), [(220, 1.0), (200, 2.0), (300, 1.0)])
@@ -30,7 +25,7 @@ def test_the_legend_of_a_narrow_picture_is_not_cut_off(study, monkeypatch, w, dp
     shot.setDevicePixelRatio(dpr)
     monkeypatch.setattr(export, "grab_shown", lambda *_a, **_k: shot)
     picture = export.render_picture(study, active_only=True)
-    rgb = _rgb(picture)[shot.height() :]  # the legend band
+    rgb = image_array(picture)[shot.height() :]  # the legend band
     edge = rgb[:, -2:].astype(int)
     ink = np.abs(edge - np.array([0x14, 0x14, 0x14])).max(axis=2) > 40
     assert not ink.any(), (

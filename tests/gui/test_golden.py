@@ -17,7 +17,7 @@ import pytest
 from PySide6 import QtGui
 
 from mammoview.io.model import View
-from tests.gui.conftest import grab_gray
+from tests.gui.conftest import grab_gray, image_array
 
 IMAGES = Path(__file__).resolve().parents[1] / "images"
 GOLDEN = IMAGES / "hanging_synthetic.png"
@@ -52,11 +52,7 @@ def save_png(arr: np.ndarray, path: Path) -> None:
 
 def load_png(path: Path, rgb: bool = False) -> np.ndarray:
     """A PNG as grey (h, w) or, with ``rgb``, (h, w, 3) uint8."""
-    fmt = QtGui.QImage.Format.Format_RGB888 if rgb else QtGui.QImage.Format.Format_Grayscale8
-    img = QtGui.QImage(str(path)).convertToFormat(fmt)
-    buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * img.height())
-    rows = buf.reshape(img.height(), img.bytesPerLine())[:, : (3 if rgb else 1) * img.width()]
-    return rows.reshape(img.height(), img.width(), 3).copy() if rgb else rows.copy()
+    return image_array(QtGui.QImage(str(path)), rgb=rgb)
 
 
 def test_four_view_rendering_matches_golden(main_window, load, synthetic_study, qtbot):
