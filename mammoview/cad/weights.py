@@ -14,6 +14,7 @@ import copy
 import datetime as _dt
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -241,6 +242,9 @@ def load_model(
 
     root = Path(models_dir or default_models_dir())
     manifest_path = root / MANIFEST
+    if not root.is_dir():  # a typo (or $MAMMOVIEW_MODELS pointing nowhere) is not "no models installed"
+        source = f" (${MODELS_ENV})" if models_dir is None and os.environ.get(MODELS_ENV) else ""
+        raise ModelError(root, f"no such models folder{source}")
     manifest = read_manifest(root)
     if not manifest.models:
         raise ModelError(manifest_path, "no models installed (train one with `mammoview train`)")

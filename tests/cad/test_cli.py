@@ -202,10 +202,24 @@ def test_detect_refuses_a_close_up_and_warns_about_an_implant(models_dir, breast
 
 
 def test_detect_without_models_is_one_line_error(tmp_path, monkeypatch, study_dir, capsys):
-    monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "none"))
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "empty"))
     assert main(["detect", str(study_dir), "--json", str(tmp_path / "x.json")]) == 1
     err = capsys.readouterr().err.strip()
     assert "no models installed" in err and "\n" not in err and not (tmp_path / "x.json").exists()
+
+
+def test_detect_with_models_env_pointing_nowhere_says_so(tmp_path, monkeypatch, study_dir, capsys):
+    """A typo in $MAMMOVIEW_MODELS read "no models installed (train one ...)", which sends the user to train."""
+    monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "modles"))
+    assert main(["detect", str(study_dir), "--json", str(tmp_path / "x.json")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert f"{tmp_path / 'modles'}: no such models folder ($MAMMOVIEW_MODELS)" in err and "\n" not in err
+    assert (
+        main(["detect", str(study_dir), "--json", str(tmp_path / "x.json"), "--models-dir", str(tmp_path / "x")]) == 1
+    )
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"{tmp_path / 'x'}: no such models folder") and not (tmp_path / "x.json").exists()
 
 
 def test_detect_on_demo_study(tmp_path, tiny_model, monkeypatch, demo_dir):

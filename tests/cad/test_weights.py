@@ -106,6 +106,12 @@ def test_missing_file(tmp_path):
     assert entry.file in str(err.value)
 
 
+def test_a_models_folder_that_does_not_exist_is_not_an_empty_one(tmp_path):
+    with pytest.raises(ModelError, match=r"no such models folder$") as err:
+        load_model(models_dir=tmp_path / "none")
+    assert err.value.path == tmp_path / "none"
+
+
 def test_no_manifest_and_unknown_name(tmp_path):
     with pytest.raises(ModelError, match="no models installed"):
         load_model(models_dir=tmp_path)

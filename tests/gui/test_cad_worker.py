@@ -332,6 +332,7 @@ def test_a_model_that_raises_reaches_the_reader_and_viewing_goes_on(cad_window, 
 
 def test_no_model_disables_cad_and_says_why(main_window, load, synthetic_study, qtbot, monkeypatch, tmp_path):
     window = main_window
+    (tmp_path / "empty").mkdir()
     monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "empty"))
     window.cad.reload_model()
     qtbot.waitUntil(lambda: window.cad.unavailable is not None, timeout=30_000)
@@ -358,7 +359,7 @@ def test_broken_weights_file_is_named(main_window, qtbot, monkeypatch, tmp_path)
 
 def test_provider_remembers_unavailable_until_reset(tmp_path: Path):
     provider = ModelProvider(ModelChoice(models_dir=tmp_path / "none"))
-    with pytest.raises(CadUnavailable, match="no models installed"):
+    with pytest.raises(CadUnavailable, match="no such models folder"):
         provider.get()
     save_tiny_model(tmp_path / "none")
     with pytest.raises(CadUnavailable):
