@@ -68,6 +68,8 @@ class LoadedStudy:
     timings: dict[str, float] = field(default_factory=dict)
     #: some images are previews (:mod:`mammoview.io.preview`); the job's result (a FullResolution) follows
     preview: bool = False
+    #: those images (decoded from their reduced levels), which :func:`full_job` decodes in full
+    previews: tuple[MammoImage, ...] = ()
     #: set by the viewer once it has put a preview up (or passed it over): see ``load_job``'s ``wait_shown``
     taken: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
@@ -135,26 +137,54 @@ def load_job(
         if not previews:
             trim_heap()  # the study this one replaces (freed when it left the screen) is given back meanwhile
             return replace(loaded, timings={"decode_s": t1 - t0, "prepare_s": t2 - t1})
-        shown = {p for p in previews if p in loaded.displays}
-        loaded = replace(loaded, preview=True, timings={"preview_s": t2 - t0})
+        loaded = replace(loaded, preview=True, previews=tuple(previews), timings={"preview_s": t2 - t0})
         progress(loaded)  # on screen now; the full pixels follow
         if wait_shown and not (slow and helper is not None and helper.available):
             # decoded here, the full pixels hold the interpreter lock ~1 s a view, which the viewer needs to put the
             # preview up: it went up when all four were decoded (5.3 s after the open, the viewer frozen throughout)
             while not loaded.taken.wait(0.02) and not cancelled():
                 pass
-        progress("Decoding at full resolution…")
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            full = list(pool.map(lambda p: _decoded_or_error(p.info, cancelled, decoder or decode), previews))
-        t3 = time.perf_counter()
-        if cancelled() or any(f is None for f in full):
-            raise JobCancelled
-        outcome = _swap(loaded, shown, {p: f for p, f in zip(previews, full, strict=True) if f is not None}, workers)
-        trim_heap()
-        timings = {"preview_s": t2 - t0, "decode_s": t3 - t0, "prepare_s": time.perf_counter() - t3}
-        return replace(outcome, timings=timings)
+        outcome = _in_full(loaded, workers, decoder or decode, progress, cancelled, started=t0)
+        return replace(outcome, timings={"preview_s": t2 - t0, **outcome.timings})
 
     return run
+
+
+def full_job(
+    loaded: LoadedStudy,
+    max_workers: int | None = None,
+    helper: HelperProcess | HelperGroup | None = None,
+    syntaxes: tuple[str, ...] = GIL_BOUND_SYNTAXES,
+    background: Callable[[], bool] | None = None,
+) -> Callable[[Progress, Cancelled], LoadedStudy | FullResolution]:
+    """The full decode of ``loaded``, a preview on screen whose own job stopped before it (the reader stepped to
+    another study and back, say): its preview images decoded in full, as :func:`load_job` would have, without a new
+    preview (that reset the zoom, pan and window the reader had set on it, and decoded the reduced levels again)."""
+    workers = max_workers or min(4, max(2, os.cpu_count() or 2))
+    slow = helper is not None and any(holds_gil(p.info, syntaxes) for p in loaded.previews)
+
+    def run(progress: Progress, cancelled: Cancelled) -> LoadedStudy | FullResolution:
+        decoder = decoder_for(helper, syntaxes, background, cancelled) if slow and helper is not None else None
+        return _in_full(loaded, workers, decoder or decode, progress, cancelled, started=time.perf_counter())
+
+    return run
+
+
+def _in_full(loaded: LoadedStudy, workers: int, decoder: Callable[[ImageInfo], MammoImage | None],
+             progress: Progress, cancelled: Cancelled, started: float) -> LoadedStudy | FullResolution:  # fmt: skip
+    """The full decode of the preview ``loaded`` (:func:`_swap`; ``decode_s`` timed from ``started``); JobCancelled
+    when stale."""
+    progress("Decoding at full resolution…")
+    previews = loaded.previews
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        full = list(pool.map(lambda p: _decoded_or_error(p.info, cancelled, decoder), previews))
+    t1 = time.perf_counter()
+    if cancelled() or any(f is None for f in full):
+        raise JobCancelled
+    shown = {p for p in previews if p in loaded.displays}
+    outcome = _swap(loaded, shown, {p: f for p, f in zip(previews, full, strict=True) if f is not None}, workers)
+    trim_heap()
+    return replace(outcome, timings={"decode_s": t1 - started, "prepare_s": time.perf_counter() - t1})
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from mammoview.gui.loader import (
     FullResolution,
     LoadedStudy,
     Progress,
+    full_job,
     load_job,
     same_files,
 )
@@ -238,7 +239,8 @@ class PriorComparison(QtCore.QObject):
                 self._loading = None
             elif self._loading is not prior:  # a preview whose full decode was stopped (another prior asked for)
                 self._loading = prior
-                self.jobs.submit(self._load_job(prior))
+                self.jobs.submit(full_job(self.loaded, max_workers=2, helper=self.window.load_helper,
+                                          syntaxes=SLOW_SYNTAXES))  # fmt: skip
             self._put(self.loaded, "")
             if announce:
                 self._say(self.loaded)

@@ -24,6 +24,7 @@ from mammoview.gui.loader import (
     LoadedStudy,
     Progress,
     ScanOutcome,
+    full_job,
     load_job,
     same_files,
     scan_job,
@@ -107,8 +108,9 @@ class StudyOpening:
             return  # its full decode is on the way (the same files scanned again too: File > Recent, dropped again)
         if self.loaded is not None and self.loaded.study.info == info:  # back to the study on screen, as it is ...
             if self.loaded.preview:  # ... but a preview whose full decode will not come (stopped, or made stale by the
-                # load of a study the reader stepped to and back from before it went up): decoded again
-                self._preview_job = self.jobs.submit(self._load_job(info))  # (asked for again meanwhile: waited for)
+                # load of a study the reader stepped to and back from before it went up): its full pixels decoded,
+                # swapped in as they would have been (asked for again meanwhile: waited for)
+                self._preview_job = self.jobs.submit(self._full_job(self.loaded))
                 return
             self.jobs.cancel()  # a load of another study still in flight must not replace it
             self.show_status(f"{study_title(info)}.", 3000)
@@ -303,8 +305,8 @@ class StudyOpening:
         loaded = self.loaded
         if loaded is not None and loaded.preview and not self.jobs.busy and self.jobs.current != self._preview_job:
             # a preview still on screen whose full decode the failed load made stale (not its own: that would fail
-            # again): decoded again, or it stayed a preview, the CAD and export waiting, for good
-            self._preview_job = self.jobs.submit(self._load_job(loaded.study.info))
+            # again): decoded in full, or it stayed a preview, the CAD and export waiting, for good
+            self._preview_job = self.jobs.submit(self._full_job(loaded))
 
     def _respace_shown(self) -> bool:
         """Decode the study on screen again if the pixel spacing given for files without one changes it (after
@@ -355,6 +357,10 @@ class StudyOpening:
         """Decode a study the reader waits for: in threads, its JPEG 2000 / JPEG-LS files in the two load helpers;
         large JPEG 2000 images shown first from their reduced levels (a preview)."""
         return load_job(info, helper=self.load_helper, syntaxes=SLOW_SYNTAXES, preview=True, wait_shown=True)
+
+    def _full_job(self, loaded: LoadedStudy) -> Callable[[Progress, Cancelled], LoadedStudy | FullResolution]:
+        """The full decode of ``loaded``, a preview on screen whose own job was stopped, as :meth:`_load_job`'s."""
+        return full_job(loaded, helper=self.load_helper, syntaxes=SLOW_SYNTAXES)
 
     def _prefetch_next(self) -> None:
         """Decode the worklist's next study in the background (one decode thread, low priority; files whose

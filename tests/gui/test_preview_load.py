@@ -140,27 +140,36 @@ def two_j2k_studies(folder: Path) -> Path:
 def test_stepping_back_to_the_preview_before_the_next_study_went_up_shows_it_at_full_resolution(
     main_window, qtbot, tmp_path, held_full_decode
 ):
+    """The preview's full decode, stopped by the next study's load, is decoded when the reader steps back: into the
+    preview on screen, keeping the zoom and window the reader set on it (a fresh preview went up before, reset)."""
     w = main_window
     folder = two_j2k_studies(tmp_path / "batch")
     with qtbot.waitSignal(w.studyShown, timeout=30_000) as shown:
         w.open_paths([str(folder)])
     assert shown.args[0].preview and shown.args[0].study.info.meta.patient_id == "PAT-A"
+    panel = w.panels[View.RCC]
+    w._activate(panel)
+    panel.view_box.scaleBy((0.5, 0.5))
+    w._on_window_drag(panel, 40, -20)
+    zoomed, window, image = panel.view_box.viewRange(), panel.window_state, panel.display.image
+    previews = [p.display for p in w.panels.values()]
     # PgDown then PgUp before the next study's preview is up: its load made the preview's full decode stale
     w.step_study(+1)
     w.step_study(-1)
     assert w.worklist.current == 0
+    assert [p.display for p in w.panels.values()] == previews and panel.view_box.viewRange() == zoomed
     running = len(w.jobs._threads)
     w.open_worklist_study(0)  # asked for again while it decodes: not decoded once more
     assert len(w.jobs._threads) == running
-    with qtbot.waitSignal(w.studyShown, timeout=30_000) as again:
-        pass
-    assert again.args[0].study.info.meta.patient_id == "PAT-A" and w.worklist.current == 0
     with qtbot.waitSignal(w.fullResolution, timeout=30_000) as full:
         held_full_decode.set()
     assert full.args[0].study.info.meta.patient_id == "PAT-A"
     assert w.loaded.study.info.meta.patient_id == "PAT-A" and not w.loaded.preview and w.worklist.current == 0
     for view, p in w.panels.items():
         assert not p.display.preview, view
+        np.testing.assert_array_equal(p.image.stored, read_image(p.image.path).stored)
+    assert panel.display.image is image  # the preview's own image, its full pixels now
+    assert panel.view_box.viewRange() == zoomed and panel.window_state == window
 
 
 def test_cad_asked_for_on_a_preview_runs_when_a_failed_full_decode_shows_the_study_afresh(

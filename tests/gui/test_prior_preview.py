@@ -176,3 +176,32 @@ def test_a_prior_preview_takes_the_full_pixels_of_the_worklists_prefetch_of_it_w
     held_full_decode.set()
     qtbot.waitUntil(lambda: not w.priors.jobs._threads, timeout=30_000)
     assert w.priors.loaded is full  # the stale decode's result is dropped
+
+
+def test_a_prior_preview_stepped_away_from_and_back_to_with_shift_p_takes_its_full_pixels_not_a_new_preview(
+    main_window, load, qtbot, tmp_path, held_full_decode
+):
+    """Shift+P to an older prior and back before that one went up: the preview still held, whose full decode the
+    step stopped, is decoded in full into its own images (its reduced levels were decoded again, and a second
+    preview went up)."""
+    w = main_window
+    folder = exams(tmp_path / "exams")
+    in_jpeg2000(*sorted((folder / "b-2022").glob("*.dcm")))
+    opened_without_prefetch(w, load, folder)
+    first = compare(w, qtbot)
+    assert first is not None and first.preview and date_of(w.hanging.prior_panels[View.RCC]) == "20220515"
+    images = {v: w.hanging.prior_panels[v].display.image for v in (View.RCC, View.LCC)}
+    shown: list[object] = []
+    w.priors.priorShown.connect(shown.append)
+    w.commands["older_prior"].trigger()  # the 2019 exam, decoding ...
+    w.commands["older_prior"].trigger()  # ... and back to 2022 before it went up
+    assert w.priors.prior is first.study.info and w.priors.jobs.busy
+    with qtbot.waitSignal(w.priors.priorShown, timeout=30_000) as full:
+        held_full_decode.set()
+    assert not full.args[0].preview and full.args[0] is w.priors.loaded
+    assert all(s is first or s is full.args[0] for s in shown if s is not None)  # no second preview went up
+    for view, image in images.items():
+        panel = w.hanging.prior_panels[view]
+        assert panel.display.image is image and not panel.display.preview, view  # the preview's own, in full
+        np.testing.assert_array_equal(panel.image.stored, read_image(panel.image.path).stored)
+        assert date_of(panel) == "20220515"
