@@ -59,6 +59,15 @@ class ReaderActions:
             if key in keys:
                 self.window.show_choice(view, keys.index(key))
 
+    def _hung_now(self, key: str) -> str:
+        """Where the image ``key`` (an image_key) is now: its file and the view it hangs as, or unplaced."""
+        for view, options in self.window.choices.items():
+            if name := next((d.image.path.name for d in options if image_key(d.image) == key), None):
+                return f"{name}, which now hangs as {view.label}"
+        if name := next((d.image.path.name for d in self.window.unplaced if image_key(d.image) == key), None):
+            return f"{name}, now among the unplaced images"
+        return "an image not hung now"
+
     def _shows(self, view: View, key: str) -> bool:
         image = self.window.panels[view].image
         return image is not None and image_key(image) == key
@@ -67,6 +76,14 @@ class ReaderActions:
         """Centre the view on a findings-panel row and highlight it."""
         point = row.finding.center if row.finding is not None else (row.marks[0].x, row.marks[0].y)
         self._show_image(row.view, row.image)
+        if row.image and not self._shows(row.view, row.image):
+            # its image hangs as another view now (the reader's assignment): the point is in that image's grid, and
+            # on the image shown here it would highlight tissue nobody marked
+            self._select_nothing()
+            label = ", ".join(m.label for m in row.marks) or "This finding"
+            self.window.show_status(f"{label} was placed on {row.view.label} on {self._hung_now(row.image)}: it shows "
+                                    f"when that image hangs as {row.view.label} again.", 8000)  # fmt: skip
+            return
         self.selected_mark = mark = row.marks[0] if row.finding is None and row.marks else None
         self.measure_tool.select(None)  # Del now means this row's mark, not a measurement
         self.prior_measure.select(None)

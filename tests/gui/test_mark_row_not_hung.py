@@ -1,0 +1,39 @@
+"""A findings row of a mark whose image no longer hangs as the mark's view (the reader assigned the image to another
+view after marking it) centred that view on the image hung there now and drew the selection square on its tissue at
+the mark's coordinates: a place on another image, often the other breast, that the reader never marked.  The row
+now says where the mark's image is, and highlights nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from mammoview.io.model import View
+from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
+from tests.gui.test_reader_marks import click_stored
+
+
+@pytest.fixture()
+def quiet(monkeypatch):  # type: ignore[no-untyped-def]
+    from mammoview.gui import dialogs
+
+    monkeypatch.setattr(dialogs, "message_box", lambda *a, **k: None)
+
+
+def test_a_mark_row_whose_image_hangs_elsewhere_highlights_no_other_image(main_window, load, tmp_path, quiet):
+    folder = tmp_path / "study"
+    for view in SYNTHETIC_VIEWS:
+        if view != "LCC":
+            write_view(folder, f"{view}.dcm", view)
+    write_view(folder, "LCC.dcm", "LCC", laterality="R")  # the left CC labelled R: it hangs behind R CC
+    w = main_window
+    load(w, [folder])
+    lcc = next(d for d in w.choices[View.RCC] if d.image.path.name == "LCC.dcm")
+    w.show_choice(View.RCC, w.choices[View.RCC].index(lcc))
+    w.commands["cad_mark_mode"].trigger()
+    click_stored(w.panels[View.RCC], 120, 300)  # R1 on it, as R CC
+    w.assign_view(lcc, View.LCC)  # "This image is really… L CC": R CC shows RCC.dcm again
+    assert w.panels[View.RCC].image.path.name == "RCC.dcm"
+    w.cad.findings.select_row(0)  # the reader clicks R1's row
+    assert not w.cad.overlays[View.RCC]._highlight, "R1's square drawn on RCC.dcm, an image it was never placed on"
+    assert w.cad.selected_mark is None  # nor is Del about R1 now
+    assert "LCC.dcm" in w.statusBar().currentMessage()  # where the mark's image is
