@@ -426,6 +426,8 @@ class ReadStore:
     folder: Path = field(default_factory=lambda: app_data_dir() / "reads")
     #: what the last :meth:`load` could not read, and where the file was set aside (None: nothing to say)
     problem: str | None = field(default=None, init=False, repr=False, compare=False)
+    #: studies whose unreadable read could not be set aside: never written over (:meth:`save` moves it first)
+    _held: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def path_for(self, study_key: str) -> Path:
         return self.folder / f"{study_hash(study_key)[:32]}.json"
@@ -449,13 +451,14 @@ class ReadStore:
         except FileNotFoundError:
             return ReadState()
         except (OSError, *DAMAGED) as exc:
-            aside = path.with_name(f"{path.name}.damaged-{_dt.datetime.now():%Y%m%d-%H%M%S}")
-            log.warning("read state %s is damaged (%s); set aside as %s", path, exc, aside.name)
+            log.warning("read state %s is damaged (%s); set aside", path, exc)
             try:
-                os.replace(path, aside)
-                kept = f"it is kept as {aside}"
+                kept = f"it is kept as {_set_aside(path)}"
+                self._held.discard(study_key)
             except OSError as move_exc:
-                kept = f"it could not be set aside ({move_exc}) and is still {path}"
+                self._held.add(study_key)
+                kept = (f"it could not be set aside ({move_exc}) and is still {path}, which is not written over: "
+                        "what you do now is saved once it can be moved")  # fmt: skip
             self.problem = (
                 f"Your saved read of this study could not be read ({exc}); {kept}. The study shows as not read."
             )
@@ -472,10 +475,27 @@ class ReadStore:
         """Write ``state`` atomically; returns it with ``updated`` set."""
         claim_folder(self.folder)
         _private_folder(self.folder)
+        if study_key in self._held:  # the unreadable read is the reader's too: moved away first, never replaced
+            path = self.path_for(study_key)
+            try:
+                _set_aside(path)
+            except FileNotFoundError:
+                pass  # gone meanwhile (moved by hand)
+            except OSError as exc:
+                raise OSError(f"your earlier read of this study, which could not be read, is still {path} and could "
+                              f"not be set aside ({exc}): it is not written over") from exc  # fmt: skip
+            self._held.discard(study_key)
         state = replace(state, updated=now_iso())
         doc = {"format": FORMAT_VERSION, "study_sha256": study_hash(study_key), "state": state.to_json()}
         atomic_write_json(self.path_for(study_key), doc)
         return state
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename an unreadable read beside itself (``<name>.damaged-<time>``); where it went.  OSError if it cannot be."""
+    aside = path.with_name(f"{path.name}.damaged-{_dt.datetime.now():%Y%m%d-%H%M%S}")
+    os.replace(path, aside)
+    return aside
 
 
 def _private_folder(folder: Path) -> None:
