@@ -21,9 +21,10 @@ import math
 import os
 import secrets
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6 import QtCore
 
@@ -330,14 +331,28 @@ class ReadState:
         done_at = d.get("done_at")
         return cls(first_read_done=_flag(d.get("first_read_done", False)),
                    done_at=None if done_at is None else str(done_at),
-                   marks=tuple(ReaderMark.from_json(m) for m in d.get("marks", [])),
-                   measurements=tuple(Measurement.from_json(m) for m in d.get("measurements", [])),
+                   marks=_numbered((ReaderMark.from_json(m) for m in d.get("marks", [])), "marks"),
+                   measurements=_numbered((Measurement.from_json(m) for m in d.get("measurements", [])),
+                                          "measurements"),
                    updated=str(d.get("updated", "")), decision=ReaderDecision.from_json(d.get("decision")),
                    decision_after_cad=ReaderDecision.from_json(d.get("decision_after_cad")),
                    reading_seconds=_seconds(d.get("reading_seconds", 0.0)),
                    cad_seen=CadSeen.from_json(d.get("cad_seen")),
                    assigned_views=tuple((str(k), View(v)) for k, v in
                                         _object(d.get("assigned_views") or {}, "assigned_views").items()))  # fmt: skip
+
+
+_Numbered = TypeVar("_Numbered", ReaderMark, Measurement)
+
+
+def _numbered(items: Iterable[_Numbered], what: str) -> tuple[_Numbered, ...]:
+    """Saved marks (or measurements), each number once: two R1 (a hand-merged read) are damage, never one mark
+    standing for two (the comparison lists marks by number, and deleting R1 deleted both)."""
+    out = tuple(items)
+    ids = [x.id for x in out]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"two of its {what} have one number (numbers {sorted(ids)})")
+    return out
 
 
 def now_iso() -> str:

@@ -34,5 +34,5 @@ def test_real_booleans_and_older_reads_still_load():
     assert ReadState.from_json({"first_read_done": True}).first_read_done
     assert not ReadState.from_json({"first_read_done": False}).first_read_done
     assert not ReadState.from_json({}).first_read_done  # a read saved before the flag
-    state = ReadState.from_json({"marks": [{**MARK, "after_cad": True}, MARK]})
+    state = ReadState.from_json({"marks": [{**MARK, "id": 2, "after_cad": True}, MARK]})
     assert [m.after_cad for m in state.marks] == [True, False]
