@@ -132,6 +132,11 @@ class ReaderActions:
                                     6000)  # fmt: skip
             return
         self._show_image(m.view, m.image)
+        if not self._shows(m.view, m.image):  # its image hangs as another view now: not drawn, not selectable
+            self._select_nothing()
+            self.window.show_status(f"{m.label} was measured on {m.view.label} on {self._hung_now(m.image)}: it "
+                                    f"shows when that image hangs as {m.view.label} again.", 8000)  # fmt: skip
+            return
         focus_on(self.window, m.view, ((m.x0 + m.x1) / 2, (m.y0 + m.y1) / 2))
         if m.frame is not None and self._shows(m.view, m.image):
             self.window.frames.go_to(m.view, m.frame)  # the slice it was drawn on
