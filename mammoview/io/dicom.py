@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -19,12 +20,19 @@ import numpy as np
 import numpy.typing as npt
 import pydicom
 from pydicom.datadict import tag_for_keyword
+from pydicom.encaps import get_frame
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.utils import pixel_array
-from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, JPEGLSTransferSyntaxes, JPEGTransferSyntaxes
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    JPEGLSTransferSyntaxes,
+    JPEGTransferSyntaxes,
+    RLELossless,
+)
 
-from mammoview.io import header, views
+from mammoview.io import header, rle_size, views
 from mammoview.io.model import ImageInfo, LoadError, NotAnImage, PixelSpacing
 from mammoview.io.tags import per_frame_differences
 
@@ -157,6 +165,7 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
     fixed: dict[str, Any] = {} if info.photometric in header.COLOUR_PHOTOMETRICS else {
         "bits_stored": info.chain.bits_stored, "photometric_interpretation": info.chain.photometric}  # fmt: skip
     fixed["number_of_frames"] = info.frames  # the file's, or the complete frames of a volume cut off after some
+    encoded: Callable[[], bytes] = lambda: _file_frame(info.path, frame, info.frames)  # noqa: E731
     try:
         with open(info.path, "rb") as f:
             preamble = has_dicom_preamble(f.read(132))
@@ -165,16 +174,42 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
         else:  # a legacy file without File Meta (read whole, with the encoding pydicom guessed), or a deflated one
             ds = pydicom.dcmread(info.path, force=True)  # (dcmread inflates the data set; a path is read as stored)
             _transfer_syntax(ds)
+            encoded = lambda: get_frame(ds.PixelData, frame, number_of_frames=info.frames)  # noqa: E731
             arr = pixel_array(ds, index=index, **fixed)
+    except LoadError:
+        raise
     except BaseException as exc:  # ValueError, RuntimeError, NotImplementedError... and a decoder written in Rust
         if isinstance(exc, NOT_ERRORS):  # panics on some corrupt data (pyo3's PanicException is no Exception)
             raise
+        if info.transfer_syntax == RLELossless.name:  # a wrong Rows/Columns is said as such (pylibjpeg-rle, the
+            _check_rle_size(info, encoded)  # decoder used, panics on it); measured only then: +33 % decode time
         raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {one_line(exc)})") from None
     if arr.ndim == 3:
         arr = luma(arr)
     if arr.shape != (info.rows, info.columns):
         raise LoadError(info.path, f"decoded {arr.shape} pixels, header says {info.rows} x {info.columns}")
     return arr
+
+
+def _check_rle_size(info: ImageInfo, encoded_frame: Callable[[], bytes]) -> None:
+    """A LoadError when the RLE segments of ``encoded_frame()`` do not hold the header's Rows x Columns pixels (see
+    :mod:`mammoview.io.rle_size`).  Encapsulation or runs that cannot be read are left to the decoder to report."""
+    try:
+        problem = rle_size.size_problem(encoded_frame(), info.rows, info.columns)
+    except BaseException as exc:  # (pylibjpeg-rle panics on some damaged runs: no Exception)
+        if isinstance(exc, NOT_ERRORS):
+            raise
+        return
+    if problem is not None:
+        raise LoadError(info.path, problem)
+
+
+def _file_frame(path: Path, index: int, frames: int) -> bytes:
+    """The encoded bytes of frame ``index`` of a file's encapsulated Pixel Data."""
+    with open(path, "rb") as fp:
+        pydicom.dcmread(fp, stop_before_pixels=True)
+        fp.seek(12, os.SEEK_CUR)  # (7FE0,0010), OB, 2 reserved bytes, undefined length: explicit VR (PS3.5 A.4)
+        return get_frame(fp, index, number_of_frames=frames)
 
 
 def _int_attr(path: Path, ds: Any, keyword: str, default: int) -> int:
