@@ -346,6 +346,12 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
             fp.seek(value_start + expected)
             tail = fp.read(excess)
             zeros = len(tail) == excess and not tail.strip(b"\0")
+        if not zeros and frame_bytes and length % frame_bytes == 0:  # whole frames more than the header says
+            given = f"{frames}" if "NumberOfFrames" in ds else "absent (1 frame)"
+            raise LoadError(path, f"Pixel Data holds {length // frame_bytes} frames' worth of bytes ({length} bytes, "
+                                  f"{frame_bytes} per frame of {rows} x {cols} x {bits} bits) where (0028,0008) "
+                                  f"NumberOfFrames is {given}: NumberOfFrames (or Rows, Columns, Bits Allocated) is "
+                                  "wrong")  # fmt: skip
         if not zeros:
             raise LoadError(path, f"Pixel Data holds {length} bytes where {rows} rows x {cols} columns x {samples} "
                                   f"sample(s) x {bits} bits x {frames} frame(s) make {expected}: Rows, Columns, Bits "

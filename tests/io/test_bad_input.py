@@ -114,7 +114,7 @@ def test_a_deflated_file_decodes(tmp_path: Path) -> None:
         (lambda ds: setattr(ds, "Columns", ds.Columns - 1), "80 rows x 59 columns"),
         (lambda ds: (setattr(ds, "BitsAllocated", 8), setattr(ds, "BitsStored", 8), setattr(ds, "HighBit", 7)),
          "x 8 bits"),
-        (lambda ds: setattr(ds, "PixelData", ds.PixelData * 2), "x 1 frame(s)"),
+        (lambda ds: setattr(ds, "PixelData", ds.PixelData * 2), "2 frames' worth"),
     ],
     ids=["columns-one-short", "bits-allocated-8-over-16-bit-data", "a-second-frame-not-counted"],
 )  # fmt: skip

@@ -176,3 +176,21 @@ def test_rle_of_an_odd_pixel_count_still_reads(tmp_path: Path) -> None:
     ds.compress(RLELossless, px, encoding_plugin="pydicom")
     path = write_dataset(ds, tmp_path / "odd.dcm")
     np.testing.assert_array_equal(read_image(path).stored, px)
+
+
+@pytest.mark.parametrize("number_of_frames", [None, 1, 2], ids=["absent", "one", "two"])
+def test_native_pixel_data_of_more_frames_than_number_of_frames_says_so(
+    tmp_path: Path, number_of_frames: int | None
+) -> None:
+    """Five frames of pixel data under a NumberOfFrames of 1 (or none) were refused with 'Rows, Columns, Bits
+    Allocated or Number of Frames is wrong', four guesses for the reader: the data hold five whole frames."""
+    frames = [synthetic_breast(64, 48, seed=k) for k in range(5)]
+    ds = mammo_dataset(frames[0])
+    ds.PixelData = np.stack(frames).tobytes()
+    if number_of_frames is not None:
+        ds.NumberOfFrames = number_of_frames
+    path = write_dataset(ds, tmp_path / "volume.dcm")
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    given = "absent (1 frame)" if number_of_frames is None else f"{number_of_frames}"
+    assert_one_line(exc.value, path, "Pixel Data holds 5 frames' worth", f"(0028,0008) NumberOfFrames is {given}")
