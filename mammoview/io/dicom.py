@@ -181,6 +181,8 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
     except BaseException as exc:  # ValueError, RuntimeError, NotImplementedError... and a decoder written in Rust
         if isinstance(exc, NOT_ERRORS):  # panics on some corrupt data (pyo3's PanicException is no Exception)
             raise
+        if (err := unreadable(info.path, exc)) is not None:
+            raise err from None
         if info.transfer_syntax == RLELossless.name:  # a wrong Rows/Columns is said as such (pylibjpeg-rle, the
             _check_rle_size(info, encoded)  # decoder used, panics on it); measured only then: +33 % decode time
         raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {one_line(exc)})") from None
@@ -395,6 +397,15 @@ def _walk_fragments(
         else:
             fp.seek(length, os.SEEK_CUR)
         n_items += 1
+
+
+def unreadable(path: Path, exc: BaseException) -> LoadError | None:
+    """'cannot read: Permission denied' (or: No such file or directory, Input/output error...) for an error of the
+    file itself, as a header read says it; None for any other.  Such an error has its errno, which the OSErrors
+    that Pillow and pydicom raise for the data ('image file is truncated') have not."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return LoadError(path, f"cannot read: {exc.strerror or exc}")
+    return None
 
 
 def one_line(exc: BaseException) -> str:

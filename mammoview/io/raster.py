@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mammoview.io import views
-from mammoview.io.dicom import luma
+from mammoview.io.dicom import luma, unreadable
 from mammoview.io.model import ImageInfo, LoadError, PixelChain, PixelSpacing
 
 #: Formats where Pillow may lack a codec (TIFF compressions, odd BMPs): SimpleITK tries next.
@@ -119,6 +119,8 @@ def _pillow_header(path: Path, fmt: str) -> tuple[int, int, int, bool, bool]:
         size = f"{int(pixels.group(1)) / 1e6:.0f} Mpx" if pixels else "the image"
         raise LoadError(path, f"{size} is far larger than a mammogram (the largest are ~40 Mpx); not read") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        if (err := unreadable(path, exc)) is not None:  # (not "corrupt")
+            raise err from None
         if fmt in _SITK_FALLBACK:
             _refuse_truncated(path, fmt, exc)  # SimpleITK would read the missing part as zeros, without a word
             return _sitk_header(path, exc)
@@ -149,6 +151,8 @@ def _pillow_pixels(path: Path, fmt: str) -> npt.NDArray[np.generic]:
             else:
                 arr = np.asarray(im)
     except Exception as exc:  # truncated data raises OSError; exotic TIFFs others
+        if (err := unreadable(path, exc)) is not None:  # (not "cannot decode")
+            raise err from None
         _refuse_truncated(path, fmt, exc)  # said first; SimpleITK would read the missing part as zeros, without a word
         if fmt in _SITK_FALLBACK:
             try:
