@@ -62,6 +62,7 @@ from mammoview.gui.score_labels import (
     spacing_text,
 )
 from mammoview.io.model import ImageInfo, MammoImage, PixelSpacing, View
+from mammoview.io.study import read_key
 
 if TYPE_CHECKING:
     from mammoview.cad.weights import LoadedModel
@@ -134,7 +135,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.findings.measurementActivated.connect(self.focus_measurement)
         self.findings.measurementDeleteRequested.connect(self.reader.remove_measurement)
         self.reader.changed.connect(self._on_marks_changed)
-        self.reader.changed.connect(lambda: window.worklist.set_state(self.reader.study_key, self.reader.state))
+        self.reader.changed.connect(lambda: window.worklist.set_state(self.study_key, self.reader.state))
         app = QtGui.QGuiApplication.instance()
         if isinstance(app, QtGui.QGuiApplication):  # the reading clock pauses while another application is in front
             app.applicationStateChanged.connect(
@@ -337,7 +338,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.runner.open_study(self.study_key, {str(i.path) for i in loaded.study.info.images})
         self._use_result(self._of_shown(self.runner.cached(self.study_key)))
         self.selected_mark = None
-        self.reader.open_study(self.study_key)  # -> changed -> rebuild
+        self.reader.open_study(read_key(loaded.study.info))  # -> changed -> rebuild
         self.rebuild()
         # Reopening a study whose first read is done shows CAD again without asking.
         if asked or ((self.auto_run or self.unlocked) and self.result is None and not self.unavailable):

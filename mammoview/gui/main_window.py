@@ -40,6 +40,7 @@ from mammoview.gui.window_level import Preset, WindowState
 from mammoview.gui.worklist import Worklist, WorklistPanel
 from mammoview.io.model import ImageInfo, StudyInfo, View
 from mammoview.io.reader import SpacingOption, format_spacing
+from mammoview.io.study import read_key
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +272,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             self.choices[view] = [displays[i] for i in imgs if i in displays]
         self.unplaced = [displays[i] for i in hanging.unplaced if i in displays]
         self.assigned_from = {}
-        self._restore_assignments(loaded.study.key)
+        self._restore_assignments(loaded.study.info)
         self._windows = {}
         failed = unreadable_views(loaded)
         for view, panel in self.panels.items():
@@ -363,9 +364,9 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         if len(options) > 1 and panel.display in options:
             self.show_choice(panel.view, (options.index(panel.display) + 1) % len(options))
 
-    def _restore_assignments(self, study_key: str) -> None:
+    def _restore_assignments(self, study: StudyInfo) -> None:
         """Hang the images the reader assigned a view to (saved with the read) there again, before the panels fill."""
-        saved = self.cad.reader.saved_assignments(study_key)
+        saved = self.cad.reader.saved_assignments(read_key(study))
         if not saved:
             return
         for display in [*self.unplaced, *(d for options in self.choices.values() for d in options)]:

@@ -25,6 +25,7 @@ from mammoview.gui.worklist import views_text
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.model import StudyInfo
 from mammoview.io.priors import prior_of
+from mammoview.io.study import read_key
 
 if TYPE_CHECKING:
     from mammoview.gui.main_window import MainWindow
@@ -51,12 +52,13 @@ def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore,
     priors = prior_of(studies)
     unsaved = unsaved or {}
     for n, study in enumerate(studies, 1):
-        state = unsaved.get(study.key) or store.peek(study.key)
+        saved_as = read_key(study)  # (not the study key: that of a study of two women's UID is not always the same)
+        state = unsaved.get(saved_as.key) or store.peek(saved_as)
         row = dict.fromkeys(COLUMNS, "")
         row.update(n=str(n), study=study_pseudonym(study.key)[:16], views=views_text(study), first_read_done="no")
         if (newest := priors.get(n - 1)) is not None:
             row["prior_of"] = str(newest + 1)
-        if state is None and store.path_for(study.key).exists():
+        if state is None and store.unreadable(saved_as):
             # damaged, or a newer mammoview's: never written as a study not read (reader-study would drop it unsaid)
             row["first_read_done"] = UNREADABLE
         if state is not None:

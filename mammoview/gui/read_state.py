@@ -1,9 +1,12 @@
 """The reader's own read of a study: marks placed before CAD, measurements, and whether the first read is done.
 
 Saved as JSON in the application data folder (``$MAMMOVIEW_APP_DATA``, else Qt's
-AppDataLocation) under ``reads/<sha256 of the study key>.json``: the file name must not
+AppDataLocation) under ``reads/<sha256 of the study's read key>.json``
+(:func:`mammoview.io.study.read_key`: one Study Instance UID written into two women's exams
+gives each woman her own read, whatever is opened with her exam): the file name must not
 carry the patient's name or ID (CBIS-DDSM keys *are* patient IDs), so only a hash of
-the key is written, in the name and inside.  Every save is a temporary file, fsync and
+the key is written, in the name and inside, and the woman whose read it is by a keyed hash
+of her Patient ID (:func:`patient_pseudonym`).  Every save is a temporary file, fsync and
 ``os.replace``, so a crash loses at most the action being saved and never leaves a
 half-written file.  Coordinates are in the image's stored grid, like CAD findings.
 """
@@ -31,6 +34,7 @@ from PySide6 import QtCore
 from mammoview.gui.settings import APPLICATION, ORGANISATION
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.model import ImageInfo, MammoImage, View
+from mammoview.io.study import ReadKey
 
 if TYPE_CHECKING:
     from mammoview.cad.types import StudyCadResult
@@ -372,6 +376,12 @@ def study_pseudonym(study_key: str) -> str:
     return hmac.new(_pseudonym_secret(), study_key.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def patient_pseudonym(patient_id: str) -> str:
+    """Who a saved read is of, without naming her: HMAC-SHA256 of the Patient ID with this installation's secret (as
+    :func:`study_pseudonym`; a plain hash of a hospital's numeric IDs is reversed by trying them)."""
+    return hmac.new(_pseudonym_secret(), b"PatientID\0" + patient_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 SECRET_BYTES = 32
 _secret_lock = threading.Lock()
 _session_secret: bytes | None = None
@@ -434,64 +444,126 @@ def atomic_write_json(path: Path, doc: dict[str, Any]) -> None:
 DAMAGED = (ValueError, KeyError, TypeError, OverflowError, RecursionError)
 
 
+class OtherPatient(ValueError):
+    """A saved read recorded as another woman's (another Patient ID) than the study's it was found for."""
+
+
+def _read_key(study: str | ReadKey) -> ReadKey:
+    """``study`` as a :class:`ReadKey` (a bare key: a study whose patient is not known, so not checked)."""
+    return study if isinstance(study, ReadKey) else ReadKey(study)
+
+
 @dataclass
 class ReadStore:
-    """Loads and saves :class:`ReadState` per study key under ``folder``."""
+    """Loads and saves :class:`ReadState` per study under ``folder``.
+
+    A study is named by its :class:`~mammoview.io.study.ReadKey` (or a bare key), whose file name holds its Patient
+    ID (hashed); a read is saved with a keyed hash of that Patient ID too.  A study with no read under its key yet
+    finds the read saved under its legacy key (before reads were keyed by woman), unless that one is recorded as
+    another woman's (then neither shown nor written over); its next save goes to its own file, and then the old one
+    is removed.
+    """
 
     folder: Path = field(default_factory=lambda: app_data_dir() / "reads")
     #: what the last :meth:`load` could not read, and where the file was set aside (None: nothing to say)
     problem: str | None = field(default=None, init=False, repr=False, compare=False)
     #: studies whose unreadable read could not be set aside: never written over (:meth:`save` moves it first)
     _held: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    #: studies whose read was loaded from its legacy file (the key, that file): removed after its next save
+    _superseded: dict[str, Path] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def path_for(self, study_key: str) -> Path:
         return self.folder / f"{study_hash(study_key)[:32]}.json"
 
-    def _read(self, study_key: str) -> ReadState:
-        """The saved state of ``study_key``; FileNotFoundError when none, OSError or :data:`DAMAGED` when damaged."""
+    def _read(self, study_key: str, patient_id: str | None = None) -> ReadState:
+        """The state saved under ``study_key``; FileNotFoundError when none, OSError or :data:`DAMAGED` when damaged,
+        :class:`OtherPatient` when recorded as not Patient ID ``patient_id``'s (None: not checked)."""
         doc = _object(json.loads(self.path_for(study_key).read_text(encoding="utf-8")), "the file")
         fmt = doc.get("format", FORMAT_VERSION)
         if not isinstance(fmt, int) or fmt > FORMAT_VERSION:  # its fields would be dropped by the next save here
             raise ValueError(f"written by a newer mammoview (format {fmt}; this one reads format {FORMAT_VERSION})")
         if doc.get("study_sha256") != study_hash(study_key):
             raise ValueError("study hash does not match the file name")
+        recorded = doc.get("patient")  # absent in reads saved before it was recorded: taken as the study's
+        if recorded is not None and not isinstance(recorded, str):
+            raise ValueError(f"its patient is {type(recorded).__name__}, not a string")
+        if (patient_id is not None and recorded is not None
+                and not (patient_id and hmac.compare_digest(recorded, patient_pseudonym(patient_id)))):  # fmt: skip
+            raise OtherPatient("it is recorded as the read of another Patient ID")
         return ReadState.from_json(doc["state"])
 
-    def load(self, study_key: str) -> ReadState:
+    def _where(self, key: ReadKey) -> str | None:
+        """The key whose file holds the saved read of ``key``: its own, else (none yet) its legacy one; None if none."""
+        return next((k for k in (key.key, key.legacy) if k is not None and self.path_for(k).exists()), None)
+
+    def _of(self, key: ReadKey, saved_as: str) -> ReadState:
+        """The read saved under ``saved_as`` for ``key`` (:meth:`_read`), its patient checked in a legacy file only:
+        her own file's name is her Patient ID's (a mismatch there is the pseudonym secret lost or replaced, which
+        must not hide every read)."""
+        return self._read(saved_as, key.patient_id if saved_as != key.key else None)
+
+    def load(self, study: str | ReadKey) -> ReadState:
         """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal."""
-        path = self.path_for(study_key)
+        key = _read_key(study)
         self.problem = None
+        self._superseded.pop(key.key, None)
+        if (saved_as := self._where(key)) is None:
+            return ReadState()
+        path = self.path_for(saved_as)
         try:
-            return self._read(study_key)
+            state = self._of(key, saved_as)
         except FileNotFoundError:
             return ReadState()
         except (OSError, *DAMAGED) as exc:
+            if isinstance(exc, OtherPatient):  # (a legacy file only: :meth:`_of`)
+                log.info("read state %s is another patient's: not %s's, left as it is", path, key.key)
+                return ReadState()  # another woman's exam of the same Study Instance UID: hers, not this one's
             log.warning("read state %s is damaged (%s); set aside", path, exc)
             try:
                 kept = f"it is kept as {_set_aside(path)}"
-                self._held.discard(study_key)
+                self._held.discard(key.key)
             except OSError as move_exc:
-                self._held.add(study_key)
-                kept = (f"it could not be set aside ({move_exc}) and is still {path}, which is not written over: "
-                        "what you do now is saved once it can be moved")  # fmt: skip
+                kept = f"it could not be set aside ({move_exc}) and is still {path}, which is not written over"
+                if saved_as == key.key:  # (a legacy file never is: this study's saves go to its own)
+                    self._held.add(key.key)
+                    kept += ": what you do now is saved once it can be moved"
             self.problem = (
                 f"Your saved read of this study could not be read ({exc}); {kept}. The study shows as not read."
             )
             return ReadState()
+        if saved_as != key.key:
+            self._superseded[key.key] = path
+        return state
 
-    def peek(self, study_key: str) -> ReadState | None:
+    def peek(self, study: str | ReadKey) -> ReadState | None:
         """The saved state without side effects (a worklist's status column); None if none or unreadable."""
+        key = _read_key(study)
         try:
-            return self._read(study_key)
+            return None if (saved_as := self._where(key)) is None else self._of(key, saved_as)
         except (OSError, *DAMAGED):
             return None
 
-    def save(self, study_key: str, state: ReadState) -> ReadState:
+    def unreadable(self, study: str | ReadKey) -> bool:
+        """Whether a saved read of ``study`` is there that cannot be read (damaged, a newer mammoview's): not the
+        same as none (a read log must not count it as not read)."""
+        key = _read_key(study)
+        if (saved_as := self._where(key)) is None:
+            return False
+        try:
+            self._of(key, saved_as)
+        except FileNotFoundError:
+            return False
+        except (OSError, *DAMAGED) as exc:
+            return not isinstance(exc, OtherPatient)  # another woman's (in a legacy file) is none of its
+        return False
+
+    def save(self, study: str | ReadKey, state: ReadState) -> ReadState:
         """Write ``state`` atomically; returns it with ``updated`` set."""
+        key = _read_key(study)
         claim_folder(self.folder)
         _private_folder(self.folder)
-        if study_key in self._held:  # the unreadable read is the reader's too: moved away first, never replaced
-            path = self.path_for(study_key)
+        path = self.path_for(key.key)
+        if key.key in self._held:  # the unreadable read is the reader's too: moved away first, never replaced
             try:
                 _set_aside(path)
             except FileNotFoundError:
@@ -499,10 +571,17 @@ class ReadStore:
             except OSError as exc:
                 raise OSError(f"your earlier read of this study, which could not be read, is still {path} and could "
                               f"not be set aside ({exc}): it is not written over") from exc  # fmt: skip
-            self._held.discard(study_key)
+            self._held.discard(key.key)
         state = replace(state, updated=now_iso())
-        doc = {"format": FORMAT_VERSION, "study_sha256": study_hash(study_key), "state": state.to_json()}
-        atomic_write_json(self.path_for(study_key), doc)
+        doc: dict[str, Any] = {"format": FORMAT_VERSION, "study_sha256": study_hash(key.key)}
+        if key.patient_id:
+            doc["patient"] = patient_pseudonym(key.patient_id)
+        atomic_write_json(path, {**doc, "state": state.to_json()})
+        if (old := self._superseded.pop(key.key, None)) is not None:  # the same read, now in its own file
+            try:
+                old.unlink(missing_ok=True)
+            except OSError as exc:  # harmless: a study's own file is always read first
+                log.warning("could not remove %s, superseded by %s: %s", old, path, exc)
         return state
 
 

@@ -32,6 +32,7 @@ from mammoview.gui.read_state import (
     now_iso,
 )
 from mammoview.io.model import View
+from mammoview.io.study import ReadKey
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class ReaderMarks(QtCore.QObject):
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         super().__init__(parent)
         self.store = store or ReadStore()
-        self.study_key: str | None = None
+        self.read_key: ReadKey | None = None  # the open study's (:func:`mammoview.io.study.read_key`)
         self.state = ReadState()
         self._undo: list[_Edit] = []
         self._redo: list[_Edit] = []
@@ -80,19 +81,26 @@ class ReaderMarks(QtCore.QObject):
         self._active = True  # the viewer is the active application (the clock pauses otherwise)
         self._since: float | None = None  # the clock runs since then (None: paused or not timing)
         self._unsaved = 0.0  # seconds counted and not yet saved
-        self._not_saved: dict[str, ReadState] = {}  # reads whose last save failed: kept until a save succeeds
+        self._not_saved: dict[ReadKey, ReadState] = {}  # reads whose last save failed: kept until a save succeeds
         self.opened_at = 0.0  # time.perf_counter() when the open study was opened (a click pressed before is not its)
 
     # -- study ------------------------------------------------------------------------------
-    def open_study(self, study_key: str) -> None:
-        """Restore the saved read of ``study_key`` (undo history starts empty)."""
+    @property
+    def study_key(self) -> str | None:
+        """The key the open study's read is saved under (None: no study open)."""
+        return self.read_key.key if self.read_key is not None else None
+
+    def open_study(self, study: str | ReadKey) -> None:
+        """Restore the saved read of ``study`` (its :func:`~mammoview.io.study.read_key`; a bare key: a study whose
+        patient is not known); undo history starts empty."""
         self.close_study()
-        pending = self._not_saved.get(study_key)  # what the reader did that never reached the disk
-        state = pending if pending is not None else self.store.load(study_key)
+        key = study if isinstance(study, ReadKey) else ReadKey(study)
+        pending = self._not_saved.get(key)  # what the reader did that never reached the disk
+        state = pending if pending is not None else self.store.load(key)
         problem = self.store.problem if pending is None else None
-        if study_key != self.study_key:  # (the same study shown again, e.g. for a pixel spacing, is no switch)
+        if key.key != self.study_key:  # (the same study shown again, e.g. for a pixel spacing, is no switch)
             self.opened_at = time.perf_counter()
-        self.study_key, self.state = study_key, state
+        self.read_key, self.state = key, state
         self._undo.clear()
         self._redo.clear()
         self._timing, self._unsaved = not self.state.first_read_done, 0.0
@@ -106,17 +114,17 @@ class ReaderMarks(QtCore.QObject):
 
     def close_study(self) -> None:
         """Bank the open study's reading time (another study opens, or the viewer quits)."""
-        if self.study_key is not None and self._timing:
+        if self.read_key is not None and self._timing:
             seconds = self._reading_seconds()
             if seconds != self.state.reading_seconds:
                 # Saved without ``changed``: nothing on screen shows it, and the screen may
                 # already show the next study.
                 try:
-                    self.state = self.store.save(self.study_key, replace(self.state, reading_seconds=seconds))
-                    self._not_saved.pop(self.study_key, None)
+                    self.state = self.store.save(self.read_key, replace(self.state, reading_seconds=seconds))
+                    self._not_saved.pop(self.read_key, None)
                 except OSError as exc:
                     log.error("could not save the reading time: %s", exc)
-                    self.state = self._not_saved[self.study_key] = replace(self.state, reading_seconds=seconds)
+                    self.state = self._not_saved[self.read_key] = replace(self.state, reading_seconds=seconds)
         self._timing, self._since = False, None
 
     def set_active(self, active: bool) -> None:
@@ -139,14 +147,14 @@ class ReaderMarks(QtCore.QObject):
 
     @property
     def unsaved(self) -> dict[str, ReadState]:
-        """The reads (by study key) whose last save failed: only in memory."""
-        return dict(self._not_saved)
+        """The reads (by the key they are saved under) whose last save failed: only in memory."""
+        return {key.key: state for key, state in self._not_saved.items()}
 
     def retry_unsaved(self) -> list[str]:
         """Save again every read whose save failed (the viewer is quitting); the reasons of those still not saved."""
         errors = []
         for key, state in list(self._not_saved.items()):
-            if key == self.study_key and self._timing:
+            if key == self.read_key and self._timing:
                 state = replace(state, reading_seconds=self._reading_seconds())
             try:
                 saved = self.store.save(key, state)
@@ -154,11 +162,11 @@ class ReaderMarks(QtCore.QObject):
                 errors.append(str(exc))
                 # kept with the time counted until now (the reader may answer No and read on)
                 self._not_saved[key] = state
-                if key == self.study_key:
+                if key == self.read_key:
                     self.state = state
                 continue
             del self._not_saved[key]
-            if key == self.study_key:
+            if key == self.read_key:
                 self.state = saved
         return errors
 
@@ -278,22 +286,22 @@ class ReaderMarks(QtCore.QObject):
         if assigned != self.state.assigned_views:
             self._save(replace(self.state, assigned_views=assigned))
 
-    def saved_assignments(self, study_key: str) -> dict[str, View]:
-        """The view assignments saved with ``study_key``'s read (or waiting for their save), before it is opened."""
-        state = self._not_saved.get(study_key) or self.store.peek(study_key)
+    def saved_assignments(self, study: ReadKey) -> dict[str, View]:
+        """The view assignments saved with ``study``'s read (or waiting for their save), before it is opened."""
+        state = self._not_saved.get(study) or self.store.peek(study)
         return dict(state.assigned_views) if state is not None else {}
 
     def record_cad(self, seen: CadSeen) -> None:
         """Save what the CAD showed (silently: nothing on screen shows it; the read log reads it)."""
-        if self.study_key is None or not self.state.first_read_done or seen == self.state.cad_seen:
+        if self.read_key is None or not self.state.first_read_done or seen == self.state.cad_seen:
             return
         try:
-            self.state = self.store.save(self.study_key, replace(self.state, cad_seen=seen))
-            self._not_saved.pop(self.study_key, None)
+            self.state = self.store.save(self.read_key, replace(self.state, cad_seen=seen))
+            self._not_saved.pop(self.read_key, None)
         except OSError as exc:
             log.error("could not save what the CAD showed: %s", exc)
             # kept with the read that waits for its save (tried again on the next action, on return and at quit)
-            self.state = self._not_saved[self.study_key] = replace(self.state, cad_seen=seen)
+            self.state = self._not_saved[self.read_key] = replace(self.state, cad_seen=seen)
 
     @property
     def decision(self) -> ReaderDecision:
@@ -344,16 +352,16 @@ class ReaderMarks(QtCore.QObject):
         return replace(self.state, marks=marks, measurements=measurements)
 
     def _save(self, state: ReadState) -> None:
-        if self.study_key is None:
+        if self.read_key is None:
             return
         if self._timing:  # the reading time so far goes with every action: a crash keeps it
             state = replace(state, reading_seconds=self._reading_seconds())
         try:
-            self.state = self.store.save(self.study_key, state)
-            self._not_saved.pop(self.study_key, None)
+            self.state = self.store.save(self.read_key, state)
+            self._not_saved.pop(self.read_key, None)
         except OSError as exc:
             # Keep the change on screen (and in memory when another study opens), but say loudly it is not on disk.
-            self.state = self._not_saved[self.study_key] = state
+            self.state = self._not_saved[self.read_key] = state
             log.error("could not save the read state: %s", exc)
             self.saveFailed.emit(f"Could not save your marks: {exc}")
         self.changed.emit()

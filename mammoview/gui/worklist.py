@@ -30,6 +30,7 @@ from mammoview.gui.texts import study_lines, study_title
 from mammoview.gui.theme import accent
 from mammoview.io.model import StudyInfo, View
 from mammoview.io.priors import prior_of
+from mammoview.io.study import read_key
 
 
 class ReadProgress(enum.Enum):
@@ -172,7 +173,7 @@ class Worklist(QtCore.QObject):
         return f"prior of #{self.prior_of[index] + 1}{said}"
 
     def _entry(self, study: StudyInfo) -> WorklistEntry:
-        return _entry(study, self.store.peek(study.key))
+        return _entry(study, self.store.peek(read_key(study)))
 
 
 def _entry(study: StudyInfo, state: ReadState | None) -> WorklistEntry:

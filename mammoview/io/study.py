@@ -13,6 +13,9 @@ Grouping rules, first that applies (``StudyInfo.key_source`` names it):
 
 A group whose images name more than one Patient ID (CBIS-like file names in a clinical export, one Study Instance
 UID written into two women's exams) is split into one study per ID, so one woman's view never hangs in another's.
+
+A study's key therefore depends on what is opened with it (one of those women's exams opened alone is keyed by the
+bare UID); :func:`read_key` is the key that does not, for what is kept per woman's study (the reader's saved read).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from os import PathLike
 
 from mammoview.io.model import ImageInfo, LoadError, MammoImage, Study, StudyInfo, View
@@ -90,9 +94,40 @@ def group_studies(infos: Iterable[ImageInfo]) -> list[StudyInfo]:
             out.append(StudyInfo(key=k, key_source=src, images=tuple(sorted(imgs, key=image_order))))
             continue
         for pid, some in by_patient.items():
-            key, source = (f"{k} · Patient ID {pid}", f"{src}, split by PatientID (0010,0020)") if pid else (k, src)
+            key, source = (patient_study_key(k, pid), f"{src}, split by PatientID (0010,0020)") if pid else (k, src)
             out.append(StudyInfo(key=key, key_source=source, images=tuple(sorted(some, key=image_order))))
     return out
+
+
+def patient_study_key(key: str, patient: str) -> str:
+    """The key of the part of study ``key`` whose images name Patient ID ``patient`` (a group split by woman)."""
+    return f"{key} · Patient ID {patient}"
+
+
+@dataclass(frozen=True)
+class ReadKey:
+    """What a study's saved read goes by (:func:`read_key`)."""
+
+    key: str
+    #: the Patient ID its images name ("" when none, or not one); None: not known (nothing to check a read against)
+    patient_id: str | None = None
+    #: the key reads of this study were saved under before :func:`read_key` (the bare Study Instance UID), if another
+    legacy: str | None = None
+
+
+def read_key(study: StudyInfo) -> ReadKey:
+    """The key of ``study``'s saved read, the same whatever is opened with it.
+
+    A study grouped by its Study Instance UID whose images name one Patient ID goes by ``<uid> · Patient ID <id>``,
+    the key :func:`group_studies` gives it when another woman's exam of that UID is opened beside it: its key is the
+    bare UID when it is opened alone, which the other woman's exam opened alone has too.  Every other study goes by
+    its key (a CBIS-DDSM ``P_xxxxx``, a mini-MIAS patient, a folder, a UID study naming no Patient ID).
+    """
+    named = {p for info in study.images if (p := _patient(info))}
+    pid = named.pop() if len(named) == 1 else ""
+    if pid and study.key_source.startswith("StudyInstanceUID") and (uid := study.images[0].meta.study_uid):
+        return ReadKey(patient_study_key(uid, pid), pid, legacy=uid)
+    return ReadKey(study.key, pid)
 
 
 def _patient(info: ImageInfo) -> str:

@@ -4,6 +4,7 @@ README, "such a prior ... is not opened first"."""
 from __future__ import annotations
 
 from mammoview.io.model import View
+from mammoview.io.study import read_key
 from tests.gui.test_priors import date_of, exams
 
 
@@ -13,7 +14,7 @@ def test_a_fully_read_worklist_does_not_open_a_prior_first(main_window, load, tm
     load(w, [root])
     assert date_of(w.panels[View.RCC]) == "20240601" and w.worklist.current == 2
     w.cad.reader.set_first_read_done()  # the batch's only study to read is read
-    assert w.worklist.store.peek(w.worklist.entries[2].study.key).first_read_done
+    assert w.worklist.store.peek(read_key(w.worklist.entries[2].study)).first_read_done
     load(w, [root])  # reopened (File ▸ Reopen last worklist) to review it
     assert w.worklist.current not in w.worklist.prior_of, w.worklist.status_text(w.worklist.current)
     assert date_of(w.panels[View.RCC]) == "20240601"

@@ -168,7 +168,7 @@ def test_what_the_cad_showed_is_kept_for_the_read_log(cad_window, load, syntheti
     w.cad.set_result(r)
     assert w.cad.reader.state.cad_seen is None  # locked: the reader has seen nothing of it
     w.commands["cad_first_read_done"].trigger()
-    seen = w.cad.reader.store.load(w.cad.study_key).cad_seen
+    seen = w.cad.reader.store.load(w.cad.reader.read_key).cad_seen
     assert seen is not None and seen.findings == 1 and seen.abnormal == pytest.approx(r.abnormal)
     assert seen.model.startswith(f"{r.model.name} {r.model.version}") and seen.density is None
     (row,) = read_csv(export_read_log(w, tmp_path / "log.csv"))

@@ -31,5 +31,5 @@ def test_a_wheel_over_the_assessment_boxes_changes_no_decision(main_window, load
     _wheel(controls.density, 1)
     qtbot.wait(20)
     assert w.cad.reader.decision == before, "a wheel turn over the boxes changed the reader's decision"
-    assert w.cad.reader.store.load(w.cad.study_key).decision == before
+    assert w.cad.reader.store.load(w.cad.reader.read_key).decision == before
     assert controls.assessment.currentData() is Assessment.NEGATIVE and controls.density.currentData() == "b"

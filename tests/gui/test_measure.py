@@ -72,7 +72,7 @@ def test_a_drag_in_measure_mode_saves_a_line_in_stored_pixels_without_panning(st
     labels = [i for i in study.cad.measure_tool.items(View.RCC) if hasattr(i, "textItem")]
     assert [i.textItem.toPlainText() for i in labels] == [length.text]
     # Saved at once, in the read state of the study.
-    doc = json.loads(study.cad.reader.store.path_for(study.cad.study_key).read_text())
+    doc = json.loads(study.cad.reader.store.path_for(study.cad.reader.study_key).read_text())
     assert [d["id"] for d in doc["state"]["measurements"]] == [m.id]
     # A click-sized drag measures nothing.
     drag_stored(study.panels[View.LCC], (100, 100), (100.5, 100.5))

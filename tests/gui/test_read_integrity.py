@@ -7,6 +7,7 @@ from PySide6 import QtCore
 from mammoview.gui.read_state import MarkKind
 from mammoview.gui.view_box import DRAG_FINISH, DRAG_START
 from mammoview.io.model import View
+from mammoview.io.study import read_key
 from tests.gui import cad_support
 from tests.gui.test_worklist import batch, shown_patient
 
@@ -26,7 +27,7 @@ def test_a_measure_drag_begun_on_one_study_is_not_saved_on_the_next(main_window,
     assert shown_patient(w) == "PAT-B"
     vb.sigMeasureDrag.emit(start, end, DRAG_FINISH)  # release
     assert w.cad.reader.measurements == ()  # PAT-B never was measured
-    key_b = w.worklist.entries[1].study.key
+    key_b = read_key(w.worklist.entries[1].study)
     assert w.cad.reader.store.peek(key_b) is None or w.cad.reader.store.peek(key_b).measurements == ()
 
 

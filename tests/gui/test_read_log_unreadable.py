@@ -12,16 +12,19 @@ from mammoview.gui.read_log import export_read_log, read_log_rows
 from mammoview.gui.read_state import Assessment, ReadStore
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io import open_paths
+from mammoview.io.model import StudyInfo
+from mammoview.io.study import read_key
 from tests.gui.test_worklist import batch
 
 
-def _read_and_make_newer(store: ReadStore, key: str) -> None:
+def _read_and_make_newer(store: ReadStore, study: StudyInfo) -> None:
+    key = read_key(study)
     marks = ReaderMarks(store)
     marks.open_study(key)
     marks.set_assessment(Assessment.RECALL)
     marks.set_first_read_done()
     marks.close_study()
-    path = store.path_for(key)
+    path = store.path_for(key.key)
     doc = json.loads(path.read_text())
     path.write_text(json.dumps({**doc, "format": 2}))  # a newer mammoview's read
 
@@ -29,7 +32,7 @@ def _read_and_make_newer(store: ReadStore, key: str) -> None:
 def test_a_read_the_log_cannot_read_is_not_written_as_not_read(tmp_path):
     studies, _ = open_paths([batch(tmp_path / "b")])
     store = ReadStore(tmp_path / "reads")
-    _read_and_make_newer(store, studies[0].key)
+    _read_and_make_newer(store, studies[0])
     first, second, _ = read_log_rows(studies, store)
     assert first["first_read_done"] == "unreadable", first
     assert second["first_read_done"] == "no"  # never read: no file
@@ -39,7 +42,7 @@ def test_the_export_says_which_reads_it_could_not_read(main_window, load, tmp_pa
     folder = batch(tmp_path / "batch")
     load(main_window, [folder])
     entries = main_window.worklist.entries
-    _read_and_make_newer(main_window.worklist.store, entries[2].study.key)  # not the study on screen
+    _read_and_make_newer(main_window.worklist.store, entries[2].study)  # not the study on screen
     out = export_read_log(main_window, tmp_path / "log.csv")
     assert out is not None
     with out.open(newline="") as fh:

@@ -31,7 +31,7 @@ def click_stored(panel, x: float, y: float) -> None:  # type: ignore[no-untyped-
 
 
 def saved(window) -> dict:  # type: ignore[no-untyped-def]
-    return json.loads(window.cad.reader.store.path_for(window.cad.study_key).read_text())
+    return json.loads(window.cad.reader.store.path_for(window.cad.reader.study_key).read_text())
 
 
 def selected_r1(window):  # type: ignore[no-untyped-def]
@@ -174,8 +174,8 @@ def test_every_action_is_saved_atomically(study, qtbot, monkeypatch):
         assert len(replaced) == i + 1, f"{action} was not saved"
         on_disk = ReadState.from_json(saved(study)["state"])
         assert on_disk.marks == study.cad.reader.marks and on_disk.first_read_done == (action == "done")
-    path = study.cad.reader.store.path_for(study.cad.study_key)
-    assert path.name == f"{study_hash(STUDY_UID)[:32]}.json"
+    path = study.cad.reader.store.path_for(study.cad.reader.study_key)
+    assert path.name == f"{study_hash(f'{STUDY_UID} · Patient ID SYN-0001')[:32]}.json"  # (io.study.read_key)
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
     text = path.read_text()
     assert "Synthetic" not in text and "SYN-0001" not in text and STUDY_UID not in text

@@ -132,7 +132,7 @@ def test_quitting_with_a_read_not_saved_asks_first(main_window, load, qtbot, tmp
     assert w.isVisible()  # the reader can free space and try again
     monkeypatch.setattr(ReadStore, "save", real_save)  # space freed: quitting saves it
     w.close()
-    key = w.cad.study_key
+    key = w.cad.reader.read_key
     assert [m.view for m in ReadStore().load(key).marks] == [View.LCC]
 
 

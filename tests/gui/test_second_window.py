@@ -69,7 +69,7 @@ def test_the_refused_windows_quit_question_gives_no_advice_that_loses_the_read(s
     assert asked and w.isVisible()
     other.communicate("\n", timeout=30)  # the reader follows the advice: closes the other window...
     w.close()  # ... and quits again
-    saved = ReadStore().peek(w.cad.study_key)
+    saved = ReadStore().peek(w.cad.reader.read_key)
     kept = saved is not None and [m.view for m in saved.marks] == [View.LCC]
     assert kept or "close the other window, and quit again" not in asked[0], (
         "the question told the reader to close the other window and quit again, which saves nothing: " + asked[-1]

@@ -9,6 +9,7 @@ import pytest
 
 from mammoview.io import hang, load_study, open_paths, scan_paths
 from mammoview.io.priors import find_priors, prior_of
+from mammoview.io.study import ReadKey, read_key
 from tests.io.conftest import MakeFile
 
 FOUR = (("R", "CC"), ("L", "CC"), ("R", "MLO"), ("L", "MLO"))
@@ -103,3 +104,21 @@ def test_a_name_given_with_and_without_its_ideographic_group_is_one_woman() -> N
     assert [s.key for s in find_priors(current, [older, oldest])] == ["o", "o2"]
     other = study("x", "20220601", birth="19600101", name="Yamada^Tarou=山本^太郎")  # another ideographic name
     assert find_priors(current, [other]) == []
+
+
+def test_a_studys_read_key_is_the_same_whatever_is_opened_with_it(write_dcm: MakeFile, tmp_path: Path) -> None:
+    """One Study Instance UID in two women's exams: each one's read key names her, alone or opened beside the
+    other's (her study key is the bare UID alone and names her beside it); other studies keep their key."""
+    exam(write_dcm, "A", views=FOUR[:2], patient_id=" A123 ", study_uid="1.2.3.9")
+    exam(write_dcm, "B", views=FOUR[:2], patient_id="B456", study_uid="1.2.3.9")
+    exam(write_dcm, "cbis", views=FOUR[:1], name_fmt="Mass-Test_P_00820_{side}_{proj}", patient_id="", study_uid="9.1")
+    exam(write_dcm, "noid", views=FOUR[:1], patient_id="", study_uid="9.2")
+    exam(write_dcm, "nouid", views=FOUR[:1], patient_id="C789", edit=lambda ds: delattr(ds, "StudyInstanceUID"))
+    both = {s.meta.patient_id.strip(): s for s in open_paths([tmp_path / "A", tmp_path / "B"])[0]}
+    (alone,) = open_paths([tmp_path / "A"])[0]
+    assert alone.key == "1.2.3.9" and both["A123"].key == "1.2.3.9 · Patient ID A123"
+    assert read_key(alone) == read_key(both["A123"]) == ReadKey("1.2.3.9 · Patient ID A123", "A123", "1.2.3.9")
+    assert read_key(both["B456"]).key == "1.2.3.9 · Patient ID B456"
+    for name in ("cbis", "noid", "nouid"):
+        (study,) = open_paths([tmp_path / name])[0]
+        assert read_key(study).key == study.key and read_key(study).legacy is None, (name, study.key_source)
