@@ -126,6 +126,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.view_box.slice_wheel = display is not None and display.image.info.frames > 1
         if display is None:
             self.window_state = None
+            self.loupe.hide()  # it showed the image gone (the last study's, under a mouse resting here)
             self.image_item.set_pyramid(None, 0, 0, np.zeros(1, np.uint8))
             self.stored_group.setTransform(QtGui.QTransform())
         else:
@@ -361,6 +362,8 @@ class ViewPanel(QtWidgets.QWidget):
         if self.magnifier_enabled and sample is not None:
             widget_pos = self.graphics.viewport().mapTo(self, self.graphics.mapFromScene(scene_pos))
             self._show_loupe(sample, QtCore.QPointF(widget_pos))
+        elif sample is None:  # an empty panel: nothing to magnify (the loupe held the last image's pixels)
+            self.loupe.hide()
 
     def sample_at(self, scene_point: QtCore.QPointF) -> CursorSample | None:
         """The stored and displayed value under a scene point (None when the panel is empty)."""

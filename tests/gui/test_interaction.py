@@ -11,7 +11,7 @@ from PySide6 import QtCore
 from mammoview.gui.linking import LinkMode
 from mammoview.gui.window_level import Preset
 from mammoview.io.model import View
-from tests.gui.conftest import drag, grab_gray, mouse
+from tests.gui.conftest import drag, grab_gray, mouse, write_view
 
 LEFT = QtCore.Qt.MouseButton.LeftButton
 RIGHT = QtCore.Qt.MouseButton.RightButton
@@ -188,6 +188,23 @@ def test_magnifier_follows_the_cursor(study):
     visible = rcc.loupe.visibleRegion().boundingRect()
     assert visible.width() == rcc.loupe.width()  # the whole loupe is drawn
     study.commands["magnifier"].trigger()
+    assert not rcc.loupe.isVisible()
+
+
+def test_the_loupe_does_not_keep_the_last_patients_pixels_over_a_panel_left_empty(study, load, tmp_path):
+    """Magnifier on, the mouse resting on R CC, the next study has no R CC: the loupe stayed on screen with the last
+    patient's magnified breast over the empty panel, and stayed (not even moving) while the mouse moved over it."""
+    study.commands["magnifier"].trigger()
+    rcc = study.panels[View.RCC]
+    mouse(rcc.graphics.viewport(), "move", inner(rcc))
+    assert rcc.loupe.isVisible()
+    left_only = tmp_path / "left-only"
+    for view in ("LCC", "LMLO"):
+        write_view(left_only, f"{view}.dcm", view, study_uid="1.2.826.0.1.3680043.8.498.2002", patient_id="SYN-0002")
+    load(study, [left_only])
+    assert rcc.image is None
+    assert not rcc.loupe.isVisible(), "the previous study's pixels are still magnified over the empty R CC"
+    mouse(rcc.graphics.viewport(), "move", inner(rcc, 0.5))
     assert not rcc.loupe.isVisible()
 
 
