@@ -147,11 +147,7 @@ def _link_pair(tmps: Sequence[str], targets: tuple[Path, Path]) -> bool:
 def pictured_view(window: MainWindow) -> View:
     """The view "Export active view" pictures: the active one when it is on screen, else the shown view of its side
     (R MLO stays active through Alt+2, the CC pair, to come back with Alt+1; its hidden panel is no picture)."""
-    visible = window.hanging.visible_views()
-    if window.active_view in visible:
-        return window.active_view
-    same = [v for v in visible if v.laterality is window.active_view.laterality]
-    return (same or visible)[0]
+    return window.active_panel().view
 
 
 def grab_shown(window: MainWindow, active_only: bool, anonymize: bool) -> QtGui.QImage:

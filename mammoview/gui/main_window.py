@@ -237,7 +237,13 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         return self._prefetched
 
     def active_panel(self) -> ViewPanel:
-        return self.panels[self.active_view]
+        """The panel the keys act on: the active view's, or while it is off screen (R MLO active, then Alt+2) the
+        shown view of its side (the active view comes back with the layout that shows it)."""
+        visible = self.hanging.visible_views()
+        if self.active_view in visible:
+            return self.panels[self.active_view]
+        same = [v for v in visible if v.laterality is self.active_view.laterality]
+        return self.panels[(same or visible)[0]]
 
     def show_header(self) -> None:
         """Image ▸ File header: the active view's file header in a window of its own."""
@@ -450,13 +456,14 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.priors.older()
 
     def toggle_maximize_active(self) -> None:
-        self._toggle_maximize(self.active_view)
+        self._toggle_maximize(self.active_panel().view)
 
     def _toggle_maximize(self, view: View) -> None:
         self._activate(self.panels[view])
         self.hanging.toggle_maximized(view)
 
     def _relink(self) -> None:
+        self._frame_active()  # the view the keys act on may have changed
         visible = self.hanging.visible_views()
         apply_links(self.panels, self.link_mode, visible)
         self._fit_default()
@@ -585,8 +592,13 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     # -- panel events ----------------------------------------------------------------------------------
     def _activate(self, panel: ViewPanel) -> None:
         self.active_view = panel.view
+        self._frame_active()
+
+    def _frame_active(self) -> None:
+        """The blue frame on the panel the keys act on."""
+        shown = self.active_panel()
         for p in self.panels.values():
-            p.set_active(p is panel)
+            p.set_active(p is shown)
 
     def _on_cursor(self, panel: ViewPanel, sample: CursorSample | None) -> None:
         self.cursor_text(format_cursor(sample) if sample is not None else "")

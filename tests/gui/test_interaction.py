@@ -137,6 +137,26 @@ def test_double_click_maximises_and_restores(study, qtbot):
     assert all(p.isVisible() for p in study.panels.values())
 
 
+def test_after_a_layout_change_the_keys_act_on_a_view_on_screen(study, qtbot):
+    """R MLO clicked, then Alt+2 (CC pair): the active view stayed the hidden R MLO, no panel on screen had the
+    blue frame, and Z showed R MLO alone (a view not in the layout read) while 1 zoomed, N and Ctrl+I worked on the
+    hidden panel."""
+    rmlo, rcc = study.panels[View.RMLO], study.panels[View.RCC]
+    mouse(rmlo.graphics.viewport(), "press", centre(rmlo), LEFT)
+    mouse(rmlo.graphics.viewport(), "release", centre(rmlo), LEFT, QtCore.Qt.MouseButton.NoButton)
+    assert study.active_view is View.RMLO
+    study.commands["layout_cc"].trigger()
+    qtbot.wait(10)
+    assert study.active_panel() is rcc  # the shown view of its side, framed
+    assert [v for v, p in study.panels.items() if p.palette().window().color().name() == "#3d7edb"] == [View.RCC]
+    study.commands["maximize"].trigger()
+    assert study.hanging.visible_views() == [View.RCC]
+    study.commands["maximize"].trigger()
+    assert study.hanging.visible_views() == [View.RCC, View.LCC]
+    study.commands["one_to_one"].trigger()
+    assert rcc.device_scale() == pytest.approx(1.0, rel=1e-6)
+
+
 def _edge_share(gray: np.ndarray) -> tuple[float, float]:
     return float((gray[:, :3] > 40).any(axis=1).mean()), float((gray[:, -3:] > 40).any(axis=1).mean())
 
