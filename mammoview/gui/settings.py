@@ -17,6 +17,9 @@ from PySide6 import QtCore
 ORGANISATION = "mammoview"
 APPLICATION = "mammoview"
 MAX_RECENT = 10
+#: the words a switch is saved as (QSettings writes true/false; a hand edit may write any of them)
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +116,13 @@ class ViewerSettings:
         return str(v) if v is not None else default
 
     def flag(self, key: str, default: bool) -> bool:
+        """A switch: ``default`` unless the value is a word for on or off (a hand edit's "maybe", an empty value or
+        a list is no reason to turn the patient text, the scale bar or the heatmap off)."""
         v = self.qsettings.value(key, default)
-        return v.lower() in ("1", "true", "yes") if isinstance(v, str) else bool(v)
+        if isinstance(v, bool):
+            return v
+        word = v.strip().lower() if isinstance(v, str) else ""
+        return True if word in _ON else False if word in _OFF else default
 
     def set_value(self, key: str, value: object) -> None:
         self.qsettings.setValue(key, value)

@@ -1,0 +1,29 @@
+"""A settings file edited by hand, or written by another version, starts the viewer with the defaults for what it
+cannot read, and keeps what it can."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.gui.conftest import shown_main_window
+
+
+def write_ini(text: str) -> Path:
+    ini = Path(os.environ["MAMMOVIEW_APP_DATA"]) / "mammoview.ini"
+    ini.write_text(text, encoding="utf-8")
+    return ini
+
+
+def test_a_switch_saved_as_a_word_the_viewer_does_not_know_is_its_default(qtbot):
+    """overlay_text=maybe, an empty scale_bar=, a list: each read as off (the patient text, the scale bar and the CAD
+    heatmap gone at start), where the default is on; auto_run=1, 2 ran the CAD at every opening."""
+    write_ini("[view]\noverlay_text=maybe\nscale_bar=\nfit_breast=true, false\n"
+              "[image]\nsync_window=false\n"
+              "[cad]\nauto_run=1, 2\nstyle\\heatmap=2\nstyle\\marks=off\nstyle\\scores=No\n")  # fmt: skip
+    with shown_main_window(qtbot) as w:
+        assert (w.overlay_visible, w.scale_bar, w.fit_breast_default) == (True, True, True)
+        assert not w.image_controls.sync  # a word it knows is kept
+        assert not w.cad.auto_run
+        assert w.cad.style.heatmap and not w.cad.style.marks and not w.cad.style.scores
+        assert w.commands["overlay"].isChecked() and w.commands["scale_bar"].isChecked()
