@@ -114,7 +114,7 @@ class FrameStepper(QtCore.QObject):
         self._cine = QtCore.QTimer(self)
         self._cine.timeout.connect(self._cine_tick)
         saved = window.settings.value("image/cine_rate", str(DEFAULT_CINE_RATE))
-        self.cine_rate = int(saved) if saved.isdigit() and int(saved) in CINE_RATES else DEFAULT_CINE_RATE
+        self.cine_rate = int(saved) if saved.isdecimal() and int(saved) in CINE_RATES else DEFAULT_CINE_RATE
 
     @property
     def busy(self) -> bool:

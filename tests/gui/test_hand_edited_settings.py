@@ -27,3 +27,12 @@ def test_a_switch_saved_as_a_word_the_viewer_does_not_know_is_its_default(qtbot)
         assert not w.cad.auto_run
         assert w.cad.style.heatmap and not w.cad.style.marks and not w.cad.style.scores
         assert w.commands["overlay"].isChecked() and w.commands["scale_bar"].isChecked()
+
+
+def test_a_cine_speed_in_digits_int_cannot_read_does_not_stop_the_viewer_starting(qtbot):
+    """cine_rate=² (str.isdigit() accepts superscripts, int() does not): ValueError in MainWindow(), no viewer."""
+    from mammoview.gui.frames import DEFAULT_CINE_RATE
+
+    write_ini("[image]\ncine_rate=\u00b2\n")
+    with shown_main_window(qtbot) as w:
+        assert w.frames.cine_rate == DEFAULT_CINE_RATE
