@@ -17,6 +17,7 @@ measurements and findings rows is :class:`~mammoview.gui.reader_actions.ReaderAc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -29,7 +30,7 @@ from mammoview.cad.render import threshold_level
 from mammoview.cad.types import ImageCadResult, ModelInfo, StudyCadResult, heat_probability
 from mammoview.gui import dialogs
 from mammoview.gui.assessment import AssessmentControls
-from mammoview.gui.cad_actions import LAYERS, build_cad_actions, build_toolbar
+from mammoview.gui.cad_actions import DEVICES, LAYERS, build_cad_actions, build_toolbar
 from mammoview.gui.cad_dock import LOCKED_TIP, CadDock, keep_keys_on_the_images, model_text
 from mammoview.gui.cad_jobs import CadRunner
 from mammoview.gui.cad_overlays import PanelOverlay, load_style, save_style
@@ -89,7 +90,9 @@ class CadController(ReaderActions, QtCore.QObject):
         self.window = window
         self.options = opts = options or CadOptions()
         s = window.settings
-        self.device_pref = opts.device or s.value("cad/device", "auto")
+        saved = s.value("cad/device", "auto")
+        # a name the menu never wrote (a hand edit's "tpu") failed every run: automatic, as with none saved
+        self.device_pref = opts.device or (saved if saved in DEVICES or re.fullmatch(r"cuda:\d+", saved) else "auto")
         self.auto_run = opts.auto_run if opts.auto_run is not None else s.flag("cad/auto_run", False)
         self.style = load_style(s)
         self.runner = CadRunner(window, ModelChoice(opts.model, opts.models_dir, self.device_pref), opts.tile,

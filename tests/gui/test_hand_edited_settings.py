@@ -36,3 +36,14 @@ def test_a_cine_speed_in_digits_int_cannot_read_does_not_stop_the_viewer_startin
     write_ini("[image]\ncine_rate=\u00b2\n")
     with shown_main_window(qtbot) as w:
         assert w.frames.cine_rate == DEFAULT_CINE_RATE
+
+
+def test_a_cad_device_name_the_viewer_does_not_know_is_automatic(qtbot):
+    """device=tpu (or "gpu"): every CAD run failed ("unknown device 'tpu'") and no item of CAD ▸ CAD device was
+    checked; a device the menu does not offer but the engine runs on (cuda:1) is kept."""
+    write_ini("[cad]\ndevice=tpu\n")
+    with shown_main_window(qtbot) as w:
+        assert w.cad.device_pref == "auto" and w.commands["cad_device_auto"].isChecked()
+    write_ini("[cad]\ndevice=cuda:1\n")
+    with shown_main_window(qtbot) as w:
+        assert w.cad.device_pref == "cuda:1"
