@@ -103,9 +103,12 @@ class ViewerSettings:
     # -- the last worklist (a folder or files holding several studies) --------------------------
     def last_worklist(self) -> tuple[str, ...]:
         try:
-            return tuple(str(p) for p in json.loads(self.value("worklist/last", "[]")))
-        except (ValueError, TypeError):
+            paths = json.loads(self.value("worklist/last", "[]"))
+        except ValueError:
             return ()  # a damaged value is dropped, not fatal
+        if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+            return ()  # (a string's letters are no paths: its "/" would open the whole disk as a worklist)
+        return tuple(paths)
 
     def set_last_worklist(self, paths: tuple[str, ...]) -> None:
         self.qsettings.setValue("worklist/last", json.dumps(list(paths)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mammoview.gui.settings import ViewerSettings
 from tests.gui.conftest import shown_main_window
 
 
@@ -47,3 +48,14 @@ def test_a_cad_device_name_the_viewer_does_not_know_is_automatic(qtbot):
     write_ini("[cad]\ndevice=cuda:1\n")
     with shown_main_window(qtbot) as w:
         assert w.cad.device_pref == "cuda:1"
+
+
+def test_a_last_worklist_that_is_no_list_of_paths_is_none():
+    """A JSON string saved as the last worklist was read letter by letter, "/" among them (it exists): Reopen last
+    worklist (Ctrl+Alt+W) would scan the whole disk as a worklist."""
+    settings = ViewerSettings()
+    for damaged in ('"/data/screening"', '{"/data/screening": 1}', '["/data/a", 3]', "null"):
+        settings.set_value("worklist/last", damaged)
+        assert settings.last_worklist() == (), damaged
+    settings.set_last_worklist(("/data/a", "/data/b"))
+    assert settings.last_worklist() == ("/data/a", "/data/b")
