@@ -80,9 +80,14 @@ class ExportDialog(QtWidgets.QDialog):
         text = self.path.text().strip()
         if not text:
             return
-        chosen = Path(text).expanduser()  # "~/exports/x.png"; a bare name goes where the dialog proposed
-        if not chosen.is_absolute():
-            chosen = Path(self.window_.settings.value("export/last_dir", str(Path.home()))).expanduser() / chosen
+        try:
+            chosen = Path(text).expanduser()  # "~/exports/x.png"; a bare name goes where the dialog proposed
+            if not chosen.is_absolute():
+                chosen = Path(self.window_.settings.value("export/last_dir", str(Path.home()))).expanduser() / chosen
+        except RuntimeError as exc:  # "~nosuchuser/x.png": no such user's home (Path raises RuntimeError)
+            said = f"{text}: {str(exc).rstrip('.')} (no such user's home folder): choose another file name"
+            self.window_.report_problems("Export failed", [said], critical=True)
+            return
         png, js = export_paths(chosen)
         try:  # a name too long for the file system (the JSON's is one byte longer than the PNG's) raises here
             folders = [p for p in (png, js) if p.is_dir()]

@@ -26,3 +26,13 @@ def test_too_long_png_name_in_dialog_is_reported_not_raised(study, tmp_path, qtb
     dlg.accept()
     assert dlg.written is None
     assert study.last_message is not None
+
+
+def test_a_home_folder_of_no_such_user_in_dialog_is_reported_not_raised(study, qtbot):
+    """'~nosuchuser/x.png': Path.expanduser raises RuntimeError, which reached the unexpected-error dialog."""
+    dlg = export_dialog.ExportDialog(study)
+    qtbot.addWidget(dlg)
+    dlg.path.setText("~nosuchuser-mammoview/x.png")
+    dlg.accept()
+    assert dlg.written is None
+    assert study.last_message is not None and "nosuchuser-mammoview" in str(study.last_message)
