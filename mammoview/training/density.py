@@ -40,7 +40,7 @@ from mammoview.cad.weights import ModelEntry, save_model
 from mammoview.io import read_image
 from mammoview.training.metrics import confusion_matrix, roc_auc
 from mammoview.training.plots import plot_confusion
-from mammoview.training.sources import cbis_images, default_data_dir, mias_images
+from mammoview.training.sources import cbis_images, cbis_patient, default_data_dir, mias_images
 from mammoview.training.split import load_split
 
 FloatArray = npt.NDArray[np.float32]
@@ -87,7 +87,7 @@ def cbis_density_labels(data_dir: Path) -> dict[tuple[str, str, str], int]:
         for row in csv.DictReader(fh):
             d = int(row["breast_density"])
             if 1 <= d <= 4:
-                out[(row["patient_id"], row["left or right breast"][0], row["image view"])] = d - 1
+                out[(cbis_patient(row["patient_id"]), row["left or right breast"][0], row["image view"])] = d - 1
     return out
 
 

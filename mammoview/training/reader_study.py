@@ -111,7 +111,7 @@ def truth_from_data(name: Callable[[str], str], data_dir: Path | None = None) ->
     The viewer's study keys of these sources (``mammoview.io.study.study_key``): ``P_xxxxx`` for a
     CBIS-DDSM patient, ``mini-MIAS patient NNN`` for a mini-MIAS pair (mdb 2k-1 and 2k).
     """
-    from mammoview.training.sources import SOURCE_FOLDERS, cbis_images, default_data_dir, mias_images
+    from mammoview.training.sources import SOURCE_FOLDERS, cbis_images, cbis_patient, default_data_dir, mias_images
 
     keyed: dict[str, list[str]] = {}
     films: set[tuple[str, str, str]] = set()  # (patient, L/R, CC/MLO) of the CBIS-DDSM images in the data
@@ -125,7 +125,7 @@ def truth_from_data(name: Callable[[str], str], data_dir: Path | None = None) ->
     for calc_csv in sorted(cbis_root.glob("calc_case_description_*.csv")):
         with open(calc_csv, newline="", encoding="utf-8-sig") as fh:
             for row in csv.DictReader(fh):
-                film = (row["patient_id"], row["left or right breast"][:1], row["image view"])
+                film = (cbis_patient(row["patient_id"]), row["left or right breast"][:1], row["image view"])
                 if film in films:
                     keyed[film[0]].append("malignant" if row["pathology"] == "MALIGNANT" else "benign")
     for im in mias_images(data_dir):

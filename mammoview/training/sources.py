@@ -97,6 +97,24 @@ class SourceImage:
         return self.label != "normal"
 
 
+_CBIS_PATIENT = re.compile(r"P_(\d+)", re.IGNORECASE)
+
+
+def cbis_patient(raw: str) -> str:
+    """The CBIS-DDSM patient ID ``P_xxxxx`` of a CSV cell.
+
+    A hand-edited or re-exported CSV may spell one woman's ID as ``p_00004``, ``P_00004 `` or ``P_00004_1``: read
+    as typed, they were different patients, and the split could put her views on both sides.
+    """
+    m = _CBIS_PATIENT.match(raw.strip())
+    return f"P_{int(m.group(1)):05d}" if m else raw.strip()
+
+
+def mias_patient(raw: str) -> str:
+    """The mini-MIAS patient of a ``labels.csv`` cell (``mias001``), whatever its case and surrounding spaces."""
+    return raw.strip().lower()
+
+
 def _check(path: Path) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found (set MAMMOVIEW_DATA to the folder holding the data README)")
@@ -110,7 +128,7 @@ def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
     for calc_csv in sorted(root.glob("calc_case_description_*.csv")):  # train_set here; test_set in a test folder
         with open(calc_csv, newline="") as fh:
             for row in csv.DictReader(fh):
-                calc_views.add((row["patient_id"], row["left or right breast"], row["image view"]))
+                calc_views.add((cbis_patient(row["patient_id"]), row["left or right breast"], row["image view"]))
     out: list[SourceImage] = []
     with open(root / "boxes.csv", newline="") as fh:
         for line, row in enumerate(csv.DictReader(fh), start=2):
@@ -123,6 +141,7 @@ def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"{root / 'boxes.csv'} line {line} ({row.get('file')}): boxes_xywh_800 "
                                  f"{row.get('boxes_xywh_800')!r}: {exc}") from None  # fmt: skip
+            patient = cbis_patient(row["patient_id"])
             lesions = []
             for x, y, w, h in boxes:
                 # box order vs CSV abnormality order is unknown when several: only trust a
@@ -136,14 +155,14 @@ def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
                     source="cbis",
                     image_id=Path(row["file"]).stem,
                     path=root / row["file"],
-                    patient=f"cbis:{row['patient_id']}",
+                    patient=f"cbis:{patient}",
                     laterality="L" if row["laterality"] == "LEFT" else "R",
                     projection="CC" if row["view"] == "CC" else "MLO",
                     spacing=(CBIS_ROW_MM, CBIS_COL_MM),
                     label="mass",
                     malignant=malignant,
                     lesions=tuple(lesions),
-                    unlocated_findings=(row["patient_id"], row["laterality"], row["view"]) in calc_views,
+                    unlocated_findings=(patient, row["laterality"], row["view"]) in calc_views,
                 )
             )
     return out
@@ -207,7 +226,7 @@ def mias_images(data_dir: Path | None = None) -> list[SourceImage]:
                 source="mias",
                 image_id=ref,
                 path=root / "images" / f"{ref}.png",
-                patient=f"mias:{group[0]['patient']}",
+                patient=f"mias:{mias_patient(group[0]['patient'])}",
                 laterality="R" if side == "right" else "L",
                 projection="MLO",
                 spacing=(MIAS_MM, MIAS_MM),
