@@ -21,7 +21,6 @@ expected category.
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -40,7 +39,14 @@ from mammoview.cad.weights import ModelEntry, save_model
 from mammoview.io import read_image
 from mammoview.training.metrics import confusion_matrix, roc_auc
 from mammoview.training.plots import plot_confusion
-from mammoview.training.sources import cbis_images, cbis_patient, default_data_dir, mias_images
+from mammoview.training.sources import (
+    CBIS_CALC_COLUMNS,
+    cbis_images,
+    cbis_patient,
+    default_data_dir,
+    mias_images,
+    read_label_rows,
+)
 from mammoview.training.split import load_split
 
 FloatArray = npt.NDArray[np.float32]
@@ -83,11 +89,11 @@ class DensityData:
 def cbis_density_labels(data_dir: Path) -> dict[tuple[str, str, str], int]:
     """``(patient, "L"/"R", "CC"/"MLO") -> 0..3`` from the CBIS-DDSM mass case descriptions."""
     out = {}
-    with open(data_dir / "cbis-ddsm-mass" / "mass_case_description_train_set.csv", newline="") as fh:
-        for row in csv.DictReader(fh):
-            d = int(row["breast_density"])
-            if 1 <= d <= 4:
-                out[(cbis_patient(row["patient_id"]), row["left or right breast"][0], row["image view"])] = d - 1
+    path = data_dir / "cbis-ddsm-mass" / "mass_case_description_train_set.csv"
+    for row in read_label_rows(path, ("patient_id", "breast_density", *CBIS_CALC_COLUMNS[1:])):
+        d = int(row["breast_density"])
+        if 1 <= d <= 4:
+            out[(cbis_patient(row["patient_id"]), row["left or right breast"][0], row["image view"])] = d - 1
     return out
 
 
@@ -100,8 +106,8 @@ def load_data(cfg: DensityConfig, split_path: Path, data_dir: Path | None = None
     split = load_split(split_path)
     pcfg = PreprocessConfig(pixel_size_mm=cfg.pixel_size_mm)
     shape = cfg.canvas_px
-    with open(root / "mini-mias" / "labels.csv", newline="") as fh:
-        tissue = {r["refnum"]: MIAS_TISSUE[r["background"]] for r in csv.DictReader(fh)}
+    tissue = {r["refnum"]: MIAS_TISSUE[r["background"]]
+              for r in read_label_rows(root / "mini-mias" / "labels.csv", ("refnum", "background"))}  # fmt: skip
     xs, ys, ts, ps, lats, splits = [], [], [], [], [], []
     sources = [*cbis_images(root), *mias_images(root)]
     for src in tqdm(sources, desc="density inputs", unit="image", disable=not progress):

@@ -115,6 +115,35 @@ def mias_patient(raw: str) -> str:
     return raw.strip().lower()
 
 
+def read_label_rows(path: Path, columns: Iterable[str]) -> list[dict[str, str]]:
+    """The rows of a label CSV, which must have ``columns`` (``ValueError`` naming the file and those missing).
+
+    Read as ``utf-8-sig``: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which would otherwise hide
+    the first column's name.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [c.strip() for c in reader.fieldnames or ()]
+            missing = [c for c in columns if c not in header]
+            if missing:
+                raise ValueError(f"{path}: no column {', '.join(map(repr, missing))} (its header: "
+                                 f"{', '.join(header) or 'none'}); is it the data README's file?")  # fmt: skip
+            reader.fieldnames = header
+            return list(reader)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{path} not found (set MAMMOVIEW_DATA to the folder holding the data README)"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a UTF-8 text CSV ({exc.reason} at byte {exc.start})") from None
+
+
+CBIS_CALC_COLUMNS = ("patient_id", "left or right breast", "image view")
+CBIS_BOX_COLUMNS = ("file", "patient_id", "laterality", "view", "boxes_xywh_800", "pathologies", "image_pathology")
+MIAS_COLUMNS = ("refnum", "patient", "lesion_type", "severity", "x", "y", "radius", "side")
+
+
 def _check(path: Path) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found (set MAMMOVIEW_DATA to the folder holding the data README)")
@@ -126,45 +155,43 @@ def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
     root = _check((data_dir or default_data_dir()) / SOURCE_FOLDERS["cbis"])
     calc_views: set[tuple[str, str, str]] = set()
     for calc_csv in sorted(root.glob("calc_case_description_*.csv")):  # train_set here; test_set in a test folder
-        with open(calc_csv, newline="") as fh:
-            for row in csv.DictReader(fh):
-                calc_views.add((cbis_patient(row["patient_id"]), row["left or right breast"], row["image view"]))
+        for row in read_label_rows(calc_csv, CBIS_CALC_COLUMNS):
+            calc_views.add((cbis_patient(row["patient_id"]), row["left or right breast"], row["image view"]))
     out: list[SourceImage] = []
-    with open(root / "boxes.csv", newline="") as fh:
-        for line, row in enumerate(csv.DictReader(fh), start=2):
-            malignant = row["image_pathology"] == "MALIGNANT"
-            paths = row["pathologies"].split("|") if row["pathologies"] else []
-            try:
-                boxes = [tuple(float(v) for v in b) for b in json.loads(row["boxes_xywh_800"])]
-                if any(len(b) != 4 or b[2] <= 0 or b[3] <= 0 for b in boxes):
-                    raise ValueError("each box is [x, y, width, height] with a positive width and height")
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{root / 'boxes.csv'} line {line} ({row.get('file')}): boxes_xywh_800 "
-                                 f"{row.get('boxes_xywh_800')!r}: {exc}") from None  # fmt: skip
-            patient = cbis_patient(row["patient_id"])
-            lesions = []
-            for x, y, w, h in boxes:
-                # box order vs CSV abnormality order is unknown when several: only trust a
-                # per-box pathology when there is exactly one box
-                mal: bool | None = (paths[0] == "MALIGNANT") if len(boxes) == 1 and paths else None
-                if mal is None and all(p == paths[0] for p in paths) and paths:
-                    mal = paths[0] == "MALIGNANT"
-                lesions.append(Lesion("mass", mal, bbox=(x, y, x + w, y + h), center=(x + w / 2, y + h / 2)))
-            out.append(
-                SourceImage(
-                    source="cbis",
-                    image_id=Path(row["file"]).stem,
-                    path=root / row["file"],
-                    patient=f"cbis:{patient}",
-                    laterality="L" if row["laterality"] == "LEFT" else "R",
-                    projection="CC" if row["view"] == "CC" else "MLO",
-                    spacing=(CBIS_ROW_MM, CBIS_COL_MM),
-                    label="mass",
-                    malignant=malignant,
-                    lesions=tuple(lesions),
-                    unlocated_findings=(patient, row["laterality"], row["view"]) in calc_views,
-                )
+    for line, row in enumerate(read_label_rows(root / "boxes.csv", CBIS_BOX_COLUMNS), start=2):
+        malignant = row["image_pathology"] == "MALIGNANT"
+        paths = row["pathologies"].split("|") if row["pathologies"] else []
+        try:
+            boxes = [tuple(float(v) for v in b) for b in json.loads(row["boxes_xywh_800"])]
+            if any(len(b) != 4 or b[2] <= 0 or b[3] <= 0 for b in boxes):
+                raise ValueError("each box is [x, y, width, height] with a positive width and height")
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{root / 'boxes.csv'} line {line} ({row.get('file')}): boxes_xywh_800 "
+                             f"{row.get('boxes_xywh_800')!r}: {exc}") from None  # fmt: skip
+        patient = cbis_patient(row["patient_id"])
+        lesions = []
+        for x, y, w, h in boxes:
+            # box order vs CSV abnormality order is unknown when several: only trust a
+            # per-box pathology when there is exactly one box
+            mal: bool | None = (paths[0] == "MALIGNANT") if len(boxes) == 1 and paths else None
+            if mal is None and all(p == paths[0] for p in paths) and paths:
+                mal = paths[0] == "MALIGNANT"
+            lesions.append(Lesion("mass", mal, bbox=(x, y, x + w, y + h), center=(x + w / 2, y + h / 2)))
+        out.append(
+            SourceImage(
+                source="cbis",
+                image_id=Path(row["file"]).stem,
+                path=root / row["file"],
+                patient=f"cbis:{patient}",
+                laterality="L" if row["laterality"] == "LEFT" else "R",
+                projection="CC" if row["view"] == "CC" else "MLO",
+                spacing=(CBIS_ROW_MM, CBIS_COL_MM),
+                label="mass",
+                malignant=malignant,
+                lesions=tuple(lesions),
+                unlocated_findings=(patient, row["laterality"], row["view"]) in calc_views,
             )
+        )
     return out
 
 
@@ -180,9 +207,8 @@ def mias_images(data_dir: Path | None = None) -> list[SourceImage]:
     """mini-MIAS images (MLO, 0.2 mm); several label rows of one image are merged."""
     root = _check((data_dir or default_data_dir()) / SOURCE_FOLDERS["mias"])
     rows: dict[str, list[dict[str, str]]] = {}
-    with open(root / "labels.csv", newline="") as fh:
-        for row in csv.DictReader(fh):
-            rows.setdefault(row["refnum"], []).append(row)
+    for row in read_label_rows(root / "labels.csv", MIAS_COLUMNS):
+        rows.setdefault(row["refnum"], []).append(row)
     out: list[SourceImage] = []
     for ref, group in sorted(rows.items()):
         lesions = []

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from mammoview.training.sources import cbis_images, mias_images
 from mammoview.training.split import split_patients
 
@@ -48,3 +50,40 @@ def test_one_mias_patient_typed_differently_is_one_patient(tmp_path):
             for i, p in ((1, "mias001"), (2, "MIAS001 "))]  # fmt: skip
     write_csv(tmp_path / "mini-mias" / "labels.csv", rows, MIAS_COLUMNS)
     assert {im.patient for im in mias_images(tmp_path)} == {"mias:mias001"}
+
+
+@pytest.mark.parametrize(
+    "folder, name, columns, drop",
+    [
+        ("cbis-ddsm-mass", "boxes.csv", CBIS_COLUMNS, "patient_id"),
+        ("cbis-ddsm-mass", "boxes.csv", CBIS_COLUMNS, "boxes_xywh_800"),
+        ("mini-mias", "labels.csv", MIAS_COLUMNS, "patient"),
+        ("mini-mias", "labels.csv", MIAS_COLUMNS, "radius"),
+    ],
+)
+def test_a_label_file_without_a_column_is_named_with_the_column(tmp_path, capsys, folder, name, columns, drop):
+    """A labels file missing a column ended as "extract-patches: error: 'patient_id'" (a KeyError: no file)."""
+    rows = cbis_rows(["P_00001"]) if folder.startswith("cbis") else [{"refnum": "mdb001", "patient": "mias001"}]
+    write_csv(tmp_path / folder / name, rows, [c for c in columns if c != drop])
+    code = _cli("extract-patches", "--out", str(tmp_path / "p"), "--data", str(tmp_path),
+                "--sources", "cbis" if folder.startswith("cbis") else "mias", "--quiet")  # fmt: skip
+    err = capsys.readouterr().err
+    assert code != 0 and name in err and drop in err and "Traceback" not in err, err
+    assert err.count("\n") == 1, err
+
+
+def test_a_label_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    """A spreadsheet's 'CSV UTF-8' starts with a byte-order mark: its first column ('file', 'refnum') was not found."""
+    boxes = write_csv(tmp_path / "cbis-ddsm-mass" / "boxes.csv", cbis_rows(["P_00001"]), CBIS_COLUMNS)
+    boxes.write_bytes(b"\xef\xbb\xbf" + boxes.read_bytes())
+    row = {"refnum": "mdb001", "patient": "mias001", "lesion_type": "normal", "side": "right"}
+    labels = write_csv(tmp_path / "mini-mias" / "labels.csv", [row], MIAS_COLUMNS)
+    labels.write_bytes(b"\xef\xbb\xbf" + labels.read_bytes())
+    assert [im.image_id for im in cbis_images(tmp_path)] == ["00000_LEFT_CC"]
+    assert [im.image_id for im in mias_images(tmp_path)] == ["mdb001"]
+
+
+def _cli(*argv: str) -> int:
+    from mammoview.cli import main
+
+    return main(list(argv))
