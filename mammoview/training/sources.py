@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import re
 from collections.abc import Iterable
@@ -163,8 +164,8 @@ def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
         paths = row["pathologies"].split("|") if row["pathologies"] else []
         try:
             boxes = [tuple(float(v) for v in b) for b in json.loads(row["boxes_xywh_800"])]
-            if any(len(b) != 4 or b[2] <= 0 or b[3] <= 0 for b in boxes):
-                raise ValueError("each box is [x, y, width, height] with a positive width and height")
+            if any(len(b) != 4 or not all(map(math.isfinite, b)) or b[2] <= 0 or b[3] <= 0 for b in boxes):
+                raise ValueError("each box is [x, y, width, height], numbers with a positive width and height")
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{root / 'boxes.csv'} line {line} ({row.get('file')}): boxes_xywh_800 "
                              f"{row.get('boxes_xywh_800')!r}: {exc}") from None  # fmt: skip
@@ -228,6 +229,8 @@ def mias_images(data_dir: Path | None = None) -> list[SourceImage]:
                 try:
                     x, y = float(r["x"]), float(r["y"])
                     rad = float(r["radius"]) if r["radius"] else 10.0
+                    if not all(map(math.isfinite, (x, y, rad))):  # float() reads 'nan' and 'inf'
+                        raise ValueError("not a number")
                     if not rad > 0:
                         raise ValueError(f"radius {rad:g} is not positive")
                 except ValueError as exc:

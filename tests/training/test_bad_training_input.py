@@ -87,3 +87,22 @@ def _cli(*argv: str) -> int:
     from mammoview.cli import main
 
     return main(list(argv))
+
+
+@pytest.mark.parametrize("box", ["[[NaN, 200, 50, 40]]", "[[100, 200, Infinity, 40]]", "[[100, -Infinity, 50, 40]]"])
+def test_a_box_that_is_not_a_number_is_named(tmp_path, box):
+    """JSON reads NaN and Infinity: such a box passed the check and extract-patches ended much later with
+    'error: cannot convert float NaN to integer' (no file, no image)."""
+    write_csv(tmp_path / "cbis-ddsm-mass" / "boxes.csv", cbis_rows(["P_00001"], box), CBIS_COLUMNS)
+    with pytest.raises(ValueError, match=r"boxes\.csv line 2 \(images/00000_LEFT_CC\.jpg\)"):
+        cbis_images(tmp_path)
+
+
+@pytest.mark.parametrize("xyr", [("nan", "200", "10"), ("100", "inf", "10"), ("100", "200", "inf")])
+def test_a_mias_centre_or_radius_that_is_not_a_number_is_named(tmp_path, xyr):
+    x, y, r = xyr
+    row = {"refnum": "mdb001", "patient": "mias001", "lesion_type": "mass", "severity": "B", "x": x, "y": y,
+           "radius": r, "side": "right"}  # fmt: skip
+    write_csv(tmp_path / "mini-mias" / "labels.csv", [row], MIAS_COLUMNS)
+    with pytest.raises(ValueError, match=r"labels\.csv \(mdb001\)"):
+        mias_images(tmp_path)
