@@ -23,6 +23,7 @@ import numpy.typing as npt
 from mammoview.training.jsonfile import read_json
 from mammoview.training.patches import CLASSES, centre_slice
 from mammoview.training.patches import dequantize as _dequantize
+from mammoview.training.split import read_split_patients
 
 if TYPE_CHECKING:
     import torch
@@ -74,7 +75,17 @@ class PatchSet:
         except (ValueError, OSError, EOFError) as exc:
             raise ValueError(f"{self.root / 'patches.npy'}: not a readable patch array ({exc})") from exc
         with open(self.root / "index.csv", newline="") as fh:
-            self.index: list[dict[str, Any]] = [_typed(r) for r in csv.DictReader(fh)]
+            reader = csv.DictReader(fh)
+            missing = [c for c in INDEX_READ if c not in (reader.fieldnames or ())]
+            if missing:
+                raise ValueError(f"{self.root / 'index.csv'}: no column {', '.join(missing)}; cut the patch set again")
+            try:
+                self.index: list[dict[str, Any]] = [_typed(r) for r in reader]
+            except (TypeError, ValueError) as exc:  # a row cut short (None) or edited
+                raise ValueError(
+                    f"{self.root / 'index.csv'} line {reader.line_num}: not a patch row ({exc}); cut the patch set "
+                    "again"
+                ) from None
         if len(self.index) != self.images.shape[0]:
             raise ValueError(f"{self.root}: {len(self.index)} index rows but {self.images.shape[0]} patches")
         self.clip = float(self.manifest["quantization"]["clip"])
@@ -129,8 +140,7 @@ class PatchSet:
 
     def split_patients(self) -> dict[str, list[str]]:
         """``split.json``'s patients per split."""
-        doc = read_json(self.root / "split.json")
-        return {k: list(v) for k, v in doc["patients"].items()}
+        return read_split_patients(self.root / "split.json")
 
     def groups(self, indices: npt.ArrayLike | None = None) -> dict[int, IntArray]:
         """``indices`` (default all) grouped by content size ``size_px``, largest first."""
@@ -166,6 +176,10 @@ class PatchSet:
 
         x, y, m = self.arrays(indices)
         return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(m)
+
+
+#: the index.csv columns read here (extract.INDEX_COLUMNS has them all; origin is absent from older patch sets)
+INDEX_READ = ("id", "source", "patient", "image_id", "split", "label", "malignant", "cx", "cy", "size_px", "jitter")
 
 
 def _typed(r: dict[str, str]) -> dict[str, Any]:

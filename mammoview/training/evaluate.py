@@ -174,10 +174,9 @@ def check_compatible(model: Mapping[str, Any], ps: Any) -> list[str]:
 
 def split_patients(patch_dir: Path, side: str) -> set[str]:
     """The ``side`` ("train" / "val") patients of ``patch_dir/split.json``."""
-    from mammoview.training.jsonfile import read_json
+    from mammoview.training.split import read_split_patients
 
-    doc = read_json(Path(patch_dir) / "split.json")
-    return set((doc.get("patients") or {}).get(side) or [])
+    return set(read_split_patients(Path(patch_dir) / "split.json").get(side) or [])
 
 
 def validation_patients(patch_dir: Path) -> set[str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from mammoview.training.jsonfile import read_json
 from mammoview.training.sources import SourceImage
 
 SPLITS = ("train", "val")
@@ -91,10 +92,23 @@ def write_split(path: Path, doc: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(doc, indent=1) + "\n")
 
 
+def read_split_patients(path: Path) -> dict[str, list[str]]:
+    """A ``split.json``'s patients per split; ``ValueError`` naming the file when it holds no such lists."""
+    doc = read_json(path)
+    patients = doc.get("patients") if isinstance(doc, dict) else None
+    if not isinstance(patients, dict) or not all(
+        isinstance(v, list) and all(isinstance(p, str) for p in v) for v in patients.values()
+    ):
+        raise ValueError(
+            f"{path}: no lists of patients per split ('patients': {{'train': [...], 'val': [...]}}); not the "
+            "split.json of `mammoview extract-patches`, or edited"
+        )
+    return {k: list(v) for k, v in patients.items()}
+
+
 def load_split(path: Path) -> dict[str, str]:
     """``patient -> split`` from a ``split.json``."""
-    doc = json.loads(Path(path).read_text())
-    return {p: s for s, patients in doc["patients"].items() for p in patients}
+    return {p: s for s, patients in read_split_patients(path).items() for p in patients}
 
 
 def check_no_leakage(patients: Iterable[str], splits: Iterable[str]) -> None:

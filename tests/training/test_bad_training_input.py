@@ -4,8 +4,10 @@ output folders. Each case ends as one line naming the file and the problem, or i
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mammoview.training.sources import cbis_images, mias_images
@@ -106,3 +108,55 @@ def test_a_mias_centre_or_radius_that_is_not_a_number_is_named(tmp_path, xyr):
     write_csv(tmp_path / "mini-mias" / "labels.csv", [row], MIAS_COLUMNS)
     with pytest.raises(ValueError, match=r"labels\.csv \(mdb001\)"):
         mias_images(tmp_path)
+
+
+def tiny_patch_set(root: Path) -> Path:
+    """A hand-made patch set of four 8 px patches (two patients), as extract-patches lays one out."""
+    from mammoview.training.extract import INDEX_COLUMNS
+
+    root.mkdir(parents=True)
+    np.save(root / "patches.npy", np.zeros((4, 1, 8, 8), np.uint8))
+    rows = [{"id": i, "source": "cbis", "patient": f"cbis:P_0000{i // 2}", "image_id": f"{i // 2:05d}_LEFT_CC",
+             "split": "train" if i < 2 else "val", "label": "normal" if i % 2 else "mass", "malignant": "",
+             "cx": "1.00", "cy": "2.00", "size_px": 8, "jitter": "0.00", "lesion_box": "", "origin": "random"}
+            for i in range(4)]  # fmt: skip
+    write_csv(root / "index.csv", rows, list(INDEX_COLUMNS))
+    manifest = {"quantization": {"clip": 4.0}, "patch_size": 8, "pixel_size_mm": 1.0, "preprocessing": {}}
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    split = {"patients": {"train": ["cbis:P_00000"], "val": ["cbis:P_00001"]}}
+    (root / "split.json").write_text(json.dumps(split))
+    return root
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t.replace("size_px", "size"),  # a column renamed
+        lambda t: t.replace(",8,0.00,", ",eight,0.00,", 1),  # not a number
+        lambda t: t[: t.index("\n", t.index("\n") + 1) + 30],  # cut short inside its second row
+    ],
+    ids=["column", "number", "cut"],
+)
+def test_a_damaged_index_csv_is_named(tmp_path, edit):
+    """PatchSet ended as "train: error: 'size_px'" or "invalid literal for int() with base 10: 'eight'"."""
+    from mammoview.training.datasets import PatchSet
+
+    root = tiny_patch_set(tmp_path / "ps")
+    PatchSet(root)
+    (root / "index.csv").write_text(edit((root / "index.csv").read_text()))
+    with pytest.raises(ValueError, match=r"index\.csv"):
+        PatchSet(root)
+
+
+@pytest.mark.parametrize("doc", ["{}", '{"patients": ["cbis:P_00000"]}', '{"patients": {"val": "cbis:P_00001"}}', "[]"])
+def test_a_split_json_of_another_shape_is_named(tmp_path, doc):
+    """A split.json without its 'patients' lists ended as "train: error: 'patients'"."""
+    from mammoview.training.datasets import PatchSet
+    from mammoview.training.split import load_split
+
+    root = tiny_patch_set(tmp_path / "ps")
+    (root / "split.json").write_text(doc)
+    with pytest.raises(ValueError, match=r"split\.json"):
+        PatchSet(root)
+    with pytest.raises(ValueError, match=r"split\.json"):
+        load_split(root / "split.json")
