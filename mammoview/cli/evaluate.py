@@ -140,6 +140,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if (args.patches is None and not args.all_images) or args.out is None:
         raise ValueError("--patches and --out are required (or --compare; --all-images needs only --out)")
+    from mammoview.cli.output import check_out_folder
+
+    check_out_folder(args.out, "--out")
     from mammoview.cad.device import configure_threads
     from mammoview.training.evaluate import EvaluateOptions, evaluate, model_summary, pipeline_timer, resolve_model
 

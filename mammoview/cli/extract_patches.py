@@ -111,6 +111,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
+    from mammoview.cli.output import check_out_folder
     from mammoview.training.extract import extract_patch_set
     from mammoview.training.patches import ExtractConfig
 
@@ -118,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     bad = set(which) - {"cbis", "mias", "magic5"}
     if bad:
         raise ValueError(f"unknown source(s): {', '.join(sorted(bad))}")
+    check_out_folder(args.out, "--out")
     mining = args.hard_negatives_from is not None or args.hard_negatives_from_detections is not None
     ecfg = ExtractConfig(
         patch_size=args.patch_size,

@@ -35,6 +35,25 @@ def check_json_out(out: Path | None) -> None:
         raise ValueError(f"--json {out} cannot be written there: {exc.strerror or exc}") from None
 
 
+def check_out_folder(path: Path | None, option: str) -> None:
+    """Refuse an output folder that is a file (or a dead link), lies under a file, or sits in a folder that cannot
+    be written, before any work (the training commands found out at their first write, saying '[Errno 17] File
+    exists'; train --install-to only after the whole training). Nothing is created here."""
+    import os
+
+    if path is None:
+        return
+    if os.path.lexists(path) and not path.is_dir():
+        raise ValueError(f"{option} {path} is a file, not a folder: give a folder to write into")
+    parent = path
+    while not os.path.lexists(parent) and parent.parent != parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"{option} {path} lies under {parent}, which is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} {path} cannot be written: {parent} is not writable")
+
+
 def write_json_out(out: Path | None, doc: Any) -> None:
     """``doc`` as indented JSON to ``out`` (its folder made; written whole or not at all) or standard output."""
     from mammoview.io.files import atomic_write_bytes

@@ -354,8 +354,12 @@ def _new_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mammoview.cli.output import check_out_folder
     from mammoview.training.install import install_run, validation_metrics
     from mammoview.training.train import train
+
+    check_out_folder(args.out, "--out")
+    check_out_folder(args.install_to, "--install-to")
 
     cfg = config_from_args(args)
     command = "mammoview " + " ".join(shlex.quote(a) for a in sys.argv[1:])

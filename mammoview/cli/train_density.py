@@ -38,7 +38,11 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
+    from mammoview.cli.output import check_out_folder
     from mammoview.training.density import DensityConfig, install, load_data, report, train_density
+
+    check_out_folder(args.out, "--out")
+    check_out_folder(args.install_to, "--install-to")
 
     cfg = DensityConfig(arch=args.arch, pixel_size_mm=args.pixel_size, epochs=args.epochs, lr=args.lr,
                         seed=args.seed, threads=args.threads)  # fmt: skip

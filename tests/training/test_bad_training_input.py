@@ -160,3 +160,28 @@ def test_a_split_json_of_another_shape_is_named(tmp_path, doc):
         PatchSet(root)
     with pytest.raises(ValueError, match=r"split\.json"):
         load_split(root / "split.json")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["extract-patches", "--data", "{d}", "--out", "{out}"],
+        ["train", "--patches", "{d}", "--out", "{out}"],
+        ["train", "--patches", "{d}", "--out", "{d}/run", "--install-to", "{out}"],
+        ["evaluate", "--weights", "{d}", "--patches", "{d}", "--out", "{out}", "--no-detect"],
+        ["ensemble", "{d}", "--name", "e", "--install-to", "{out}"],
+        ["train-density", "--split", "{d}/split.json", "--out", "{out}"],
+    ],
+    ids=lambda a: f"{a[0]}-{a[-2] if a[-1] == '{out}' else a[-3]}",
+)
+@pytest.mark.parametrize("where", ["file", "under-file"])
+def test_an_output_folder_that_is_a_file_is_refused_before_any_work(tmp_path, capsys, argv, where):
+    """train --out FILE said 'error: [Errno 17] File exists: ...' (ensemble --install-to, extract-patches too;
+    evaluate '[Errno 20] Not a directory: .../model'), and train --install-to FILE only after the whole training."""
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    out = afile if where == "file" else afile / "sub"
+    code = _cli(*(a.format(d=tmp_path / "nothing", out=out) for a in argv))
+    err = capsys.readouterr().err
+    assert code != 0 and str(out) in err and "Errno" not in err and "Traceback" not in err, err
+    assert afile.read_text() == "not a folder"
