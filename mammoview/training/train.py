@@ -139,7 +139,7 @@ RUN_FILES = ("summary.json", "config.json", "learning_curves.png")
 
 
 def _check_run_folder(out_dir: Path, resume: bool, overwrite: bool) -> None:
-    """A fresh run never mixes with another run's files: refused, or (``overwrite``) those files removed first."""
+    """A fresh run never mixes with another run's files: refused unless ``overwrite`` (:func:`_clear_run_folder`)."""
     if resume:
         return
     held = [p for p in (out_dir / "summary.json", out_dir / "checkpoints" / "last.json") if p.exists()]
@@ -148,7 +148,12 @@ def _check_run_folder(out_dir: Path, resume: bool, overwrite: bool) -> None:
             f"{out_dir} already holds a training run ({held[0].relative_to(out_dir)}): --resume continues it, "
             "--overwrite replaces it, or choose another --out"
         )
-    if overwrite:
+
+
+def _clear_run_folder(out_dir: Path, resume: bool, overwrite: bool) -> None:
+    """``overwrite``: remove the other run's files, once the new run has checked its inputs (a patch set it cannot
+    train on used to cost the old run and start nothing)."""
+    if overwrite and not resume:
         for name in RUN_FILES:
             (out_dir / name).unlink(missing_ok=True)
         shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
@@ -190,9 +195,7 @@ def train(
     torch.manual_seed(cfg.seed)
     np_rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
     ckpt = out_dir / "checkpoints"
-    (out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1) + "\n")
 
     ps = PatchSet(patches_dir)
     patch_set = {"dir": str(patches_dir), "id": patch_set_id(patches_dir)}
@@ -285,6 +288,10 @@ def train(
     if resume:  # unfinished until this session writes its own: an interrupted one must not leave the last
         # session's summary beside newer best weights (--install-only, ensemble and evaluate read the two together)
         (out_dir / "summary.json").unlink(missing_ok=True)
+    # written once the inputs are checked: a run that cannot start leaves no folder holding only its config
+    _clear_run_folder(out_dir, resume, overwrite)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1) + "\n")
     deadline = t0 + 60.0 * cfg.max_minutes - before  # the budget is the whole run's, resumed sessions included
     stopped = "epochs"
     if resume and start < cfg.epochs:  # a run that stopped on its budget: resumed as it was, it trains no further

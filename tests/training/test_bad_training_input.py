@@ -185,3 +185,27 @@ def test_an_output_folder_that_is_a_file_is_refused_before_any_work(tmp_path, ca
     err = capsys.readouterr().err
     assert code != 0 and str(out) in err and "Errno" not in err and "Traceback" not in err, err
     assert afile.read_text() == "not a folder"
+
+
+def test_a_run_that_cannot_start_keeps_the_run_it_would_overwrite(tmp_path, capsys):
+    """train --overwrite removed the folder's run (summary, config, checkpoints) before reading --patches: a patch
+    set it could not train on cost the old run and started nothing."""
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    kept = {run / "summary.json": "{}", run / "config.json": '{"arch": "old"}', run / "checkpoints" / "last.json": "{}"}
+    for path, text in kept.items():
+        path.write_text(text)
+    code = _cli("train", "--patches", str(tmp_path / "no-patches"), "--out", str(run), "--overwrite", "--quiet")
+    assert code != 0 and "no-patches" in capsys.readouterr().err
+    assert {p: p.read_text() for p in kept if p.exists()} == kept
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_run_that_cannot_start_leaves_no_folder(tmp_path, capsys, resume):
+    """A fresh run on a missing patch set (or a --resume of a folder holding no run: a typo) left RUNDIR with a
+    config.json and nothing else; a later --resume there read that config."""
+    run = tmp_path / "run"
+    code = _cli("train", "--patches", str(tiny_patch_set(tmp_path / "ps") if resume else tmp_path / "none"),
+                "--out", str(run), "--quiet", *(["--resume"] if resume else []))  # fmt: skip
+    assert code != 0 and "Traceback" not in capsys.readouterr().err
+    assert not run.exists()
