@@ -161,4 +161,11 @@ def run(args: argparse.Namespace) -> int:
     for split, by_source in m["counts"]["patches"].items():
         for source, by_label in sorted(by_source.items()):
             print(f"  {split:5s} {source:7s} " + "  ".join(f"{k}={v}" for k, v in sorted(by_label.items())))
+    skipped = m["skipped_images"]
+    for why in skipped:
+        print(f"mammoview extract-patches: skipped {why}", file=sys.stderr)
+    if skipped:  # the patch set is written without them; exit 1 as detect does when some images failed
+        print(f"mammoview extract-patches: {len(skipped)} of {m['n_images']} files could not be read and were "
+              f"skipped (listed in {args.out / 'manifest.json'}, skipped_images)", file=sys.stderr)  # fmt: skip
+        return 1
     return 0

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from mammoview.cad.preprocess import PreprocessConfig
+from mammoview.io.model import LoadError
 from mammoview.training import patches as pt
 from mammoview.training.contact import contact_sheet, pick_for_sheet
 from mammoview.training.sources import SOURCE_FOLDERS, SourceImage, SourceName, all_sources, default_data_dir
@@ -73,8 +74,12 @@ DECISIONS = {
 
 def _work(
     src: SourceImage, pcfg: PreprocessConfig, ecfg: pt.ExtractConfig, miner: Any = None
-) -> tuple[list[pt.Patch], list[str]]:
-    return pt.source_patches(src, pcfg, ecfg, miner)
+) -> tuple[list[pt.Patch], list[str], str | None]:
+    """Patches and notes of one record, or why its file could not be read (one bad file of many is skipped)."""
+    try:
+        return (*pt.source_patches(src, pcfg, ecfg, miner), None)
+    except LoadError as exc:  # missing, truncated, not an image: str() names the file
+        return [], [], str(exc)
 
 
 def _fmt(v: float) -> str:
@@ -133,14 +138,17 @@ def extract_patch_set(
     rows: list[dict[str, Any]] = []
     boxes: list[tuple[float, float, float, float] | None] = []
     notes: list[str] = []
+    skipped: list[str] = []  # why each unreadable file was left out
     fn = partial(_work, pcfg=pcfg, ecfg=ecfg, miner=miner)
     bar = tqdm(total=len(records), desc="extract", unit="img", disable=not progress)
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
     try:
         results = pool.map(fn, records, chunksize=8) if pool else map(fn, records)
-        for src, (plist, why) in zip(records, results, strict=True):
+        for src, (plist, why, unreadable) in zip(records, results, strict=True):
             bar.update(1)
             notes.extend(why)
+            if unreadable is not None:
+                skipped.append(unreadable)
             for patch in plist:
                 x = patch.x if patch.size_px == p else pt.embed(patch.x, slot)
                 arrays.append(pt.quantize(x, pcfg.clip))
@@ -166,6 +174,9 @@ def extract_patch_set(
         bar.close()
         if pool:
             pool.shutdown()
+    if records and len(skipped) == len(records):
+        more = f" (and the {len(skipped) - 1} other images)" if len(skipped) > 1 else ""
+        raise ValueError(f"no image could be read: {skipped[0]}{more}")
     images = np.stack(arrays) if arrays else np.zeros((0, c, slot, slot), np.uint8)
     np.save(out_dir / "patches.npy", images)
     with open(out_dir / "index.csv", "w", newline="") as fh:
@@ -198,6 +209,7 @@ def extract_patch_set(
         "counts": count_patches(rows),
         "n_patches": len(rows),
         "n_images": len(records),
+        "skipped_images": skipped,
         "notes": notes,
         "contact_sheets": [s.name for s in sheets],
         "seconds": round(elapsed, 1),

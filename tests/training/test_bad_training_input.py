@@ -209,3 +209,35 @@ def test_a_run_that_cannot_start_leaves_no_folder(tmp_path, capsys, resume):
                 "--out", str(run), "--quiet", *(["--resume"] if resume else []))  # fmt: skip
     assert code != 0 and "Traceback" not in capsys.readouterr().err
     assert not run.exists()
+
+
+def test_one_unreadable_image_among_many_is_skipped_said_and_counted(tmp_path, capsys):
+    """A missing or truncated image ended the whole extraction ('error: ...: truncated JPEG'), after every image
+    before it had been cut: it is skipped, named on stderr and in the manifest, and counted at the end."""
+    from tests.training.test_extract import make_fake_data
+
+    data = make_fake_data(tmp_path / "data", n_cbis=3, n_mias=2, n_magic=2)
+    bad = data / "cbis-ddsm-mass" / "images" / "00001_LEFT_CC.jpg"
+    bad.write_bytes(bad.read_bytes()[:2000])
+    (data / "mini-mias" / "images" / "mdb002.png").unlink()
+    out = tmp_path / "p"
+    code = _cli("extract-patches", "--data", str(data), "--out", str(out), "--patch-size", "48", "--quiet")
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, err
+    assert "2 of 7 files" in err and "00001_LEFT_CC.jpg" in err and "mdb002.png" in err, err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [Path(s.split(": ")[0]).name for s in manifest["skipped_images"]] == ["00001_LEFT_CC.jpg", "mdb002.png"]
+    ids = (out / "index.csv").read_text()
+    assert "00000_LEFT_MLO" in ids and "00001_LEFT_CC" not in ids and "mdb002" not in ids
+
+
+def test_an_extraction_that_can_read_no_image_fails(tmp_path, capsys):
+    from tests.training.test_extract import make_fake_data
+
+    data = make_fake_data(tmp_path / "data", n_cbis=2, n_mias=1, n_magic=1)
+    for image in (data / "cbis-ddsm-mass" / "images").iterdir():
+        image.unlink()
+    code = _cli("extract-patches", "--data", str(data), "--out", str(tmp_path / "p"), "--sources", "cbis", "--quiet")
+    err = capsys.readouterr().err
+    assert code == 1 and "00000_LEFT_MLO.jpg" in err and "Traceback" not in err, err
+    assert not (tmp_path / "p" / "manifest.json").exists()
