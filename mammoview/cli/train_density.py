@@ -7,6 +7,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from mammoview.cli.detect import count
+
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -26,10 +28,10 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument("--arch", default="paper_cnn", help="registered network (default paper_cnn)")
     p.add_argument("--pixel-size", type=float, default=2.0, metavar="MM", help="input pixel size (default 2 mm)")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=count(1), default=30)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=None, metavar="N", help="CPU threads")
+    p.add_argument("--threads", type=count(1), default=None, metavar="N", help="CPU threads")
     p.add_argument("--install-to", type=Path, metavar="MODELS_DIR", help="install the best epoch there")
     p.add_argument("--name", default="mammoview-density", help="model name when installing")
     p.add_argument("--model-version", default="1.0.0", metavar="VERSION", help="model version when installing")

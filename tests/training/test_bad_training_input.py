@@ -241,3 +241,12 @@ def test_an_extraction_that_can_read_no_image_fails(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "00000_LEFT_MLO.jpg" in err and "Traceback" not in err, err
     assert not (tmp_path / "p" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("option", ["--epochs", "--threads"])
+def test_train_density_refuses_no_epochs_as_a_usage_error(tmp_path, capsys, option):
+    """train-density --epochs 0 read every image, then said 'error: Expected positive integer total_steps, but got
+    0'; --threads 0 was taken too."""
+    with pytest.raises(SystemExit) as exc:
+        _cli("train-density", "--split", str(tmp_path / "split.json"), "--out", str(tmp_path / "d"), option, "0")
+    assert exc.value.code == 2 and option in capsys.readouterr().err
