@@ -144,7 +144,14 @@ def run(args: argparse.Namespace) -> int:
 
     check_out_folder(args.out, "--out")
     from mammoview.cad.device import configure_threads
-    from mammoview.training.evaluate import EvaluateOptions, evaluate, model_summary, pipeline_timer, resolve_model
+    from mammoview.training.evaluate import (
+        EvaluateOptions,
+        evaluate,
+        load_detections,
+        model_summary,
+        pipeline_timer,
+        resolve_model,
+    )
 
     configure_threads(None)  # $MAMMOVIEW_THREADS, as detect
 
@@ -161,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.detections and args.model is None and args.weights is None:
         # scoring someone's detect JSON needs no network: no patch level, no timing
-        header = json.loads(args.detections[0].read_text()).get("model") or {}
+        header = load_detections(args.detections[:1])[0].get("model") or {}
         metrics = evaluate(opts, module=None, model_info=dict(header))
     else:
         summary_path = args.weights / "summary.json" if args.weights is not None else None

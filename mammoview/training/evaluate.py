@@ -289,7 +289,9 @@ def load_detections(paths: Sequence[Path]) -> list[Mapping[str, Any]]:
     """Existing detect JSON files (``--detections``)."""
     docs: list[Mapping[str, Any]] = []
     for p in paths:
-        doc = json.loads(Path(p).read_text())
+        from mammoview.training.jsonfile import read_json
+
+        doc = read_json(p)
         if not isinstance(doc, dict) or "images" not in doc:
             raise ValueError(f"{p}: not a detect JSON (no 'images')")
         docs.append(doc)

@@ -250,3 +250,24 @@ def test_train_density_refuses_no_epochs_as_a_usage_error(tmp_path, capsys, opti
     with pytest.raises(SystemExit) as exc:
         _cli("train-density", "--split", str(tmp_path / "split.json"), "--out", str(tmp_path / "d"), option, "0")
     assert exc.value.code == 2 and option in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "said"), [("{\"detection\": ", "not readable JSON"), ("[1, 2]", "not a")],
+                         ids=["cut-short", "a-list"])  # fmt: skip
+def test_a_damaged_metrics_or_detect_json_is_named(tmp_path, capsys, text, said):
+    """retune --threshold-from and evaluate --detections read their JSON with json.loads: 'error: Expecting value:
+    line 2 column 1' or "'list' object has no attribute 'get'", naming no file."""
+    from mammoview.cli import main
+
+    bad = tmp_path / "metrics.json"
+    bad.write_text(text)
+    models = tmp_path / "models"
+    models.mkdir()
+    argvs = [
+        ["retune", "m", "--models-dir", str(models), "--model-version", "1.0.1", "--threshold-from", str(bad)],
+        ["evaluate", "--detections", str(bad), "--out", str(tmp_path / "ev"), "--all-images"],
+    ]
+    for argv in argvs:
+        assert main(argv) != 0
+        err = capsys.readouterr().err.strip()
+        assert str(bad) in err and said in err and "\n" not in err, argv
