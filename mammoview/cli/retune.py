@@ -60,10 +60,6 @@ def run(args: argparse.Namespace) -> int:
         from mammoview.training.jsonfile import read_json
 
         doc = read_json(args.threshold_from)
-        if not isinstance(doc, dict):
-            print(f"mammoview retune: {args.threshold_from}: not an evaluation's metrics.json (a JSON "
-                  f"{type(doc).__name__}, not an object)", file=sys.stderr)  # fmt: skip
-            return 2
         at = (((doc.get("detection") or {}).get("froc") or {}).get("cbis_mass") or {}).get("threshold_at") or {}
         if at.get("1") is None:  # no detection level (--no-detect), or no threshold keeps <= 1 FP/image (null)
             print(f"mammoview retune: {args.threshold_from} has no threshold of 1 false positive per image "

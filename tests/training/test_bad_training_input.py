@@ -271,3 +271,23 @@ def test_a_damaged_metrics_or_detect_json_is_named(tmp_path, capsys, text, said)
         assert main(argv) != 0
         err = capsys.readouterr().err.strip()
         assert str(bad) in err and said in err and "\n" not in err, argv
+
+
+def test_a_patch_set_or_checkpoint_json_of_another_shape_is_named(tmp_path):
+    """A manifest.json or last.json holding a list (valid JSON, another file's shape) said "'list' object has no
+    attribute 'get'", naming no file."""
+    from mammoview.training.checkpoint import load_checkpoint
+    from mammoview.training.datasets import PatchSet
+
+    patches = tmp_path / "patches"
+    patches.mkdir()
+    (patches / "manifest.json").write_text("[]")
+    (patches / "index.csv").write_text("id\n")
+    (patches / "patches.npy").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"manifest\.json: not the file it should be \(a JSON list"):
+        PatchSet(patches)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.json").write_text("[1]")
+    with pytest.raises(ValueError, match=r"last\.json: not the file it should be"):
+        load_checkpoint(run, "last", model=None)  # type: ignore[arg-type]
