@@ -217,19 +217,30 @@ def validation_images(
 
 
 def patch_probabilities(
-    module: Any, x: npt.NDArray[np.float32], device: Any = "cpu", batch_size: int = 256, context: int = 0
+    module: Any,
+    x: npt.NDArray[np.float32],
+    device: Any = "cpu",
+    batch_size: int = 256,
+    context: int = 0,
+    flip: bool = False,
 ) -> npt.NDArray[np.float64]:
     """Network outputs on patches as probabilities ``(N, 4)``: tissue softmax + malignant sigmoid.
 
-    ``context``: px of surroundings around each patch in ``x`` (only the centre is pooled).
+    ``context``: px of surroundings around each patch in ``x`` (only the centre is pooled).  ``flip``: the logits of
+    each patch and of its mirror image averaged, as a model with ``test_time_flip`` reads whole images (the mean of
+    the two CAMs, pooled, is the mean of the two pooled logits: the head is linear).
     """
     import torch
+
+    def run(xb: torch.Tensor) -> torch.Tensor:
+        logits: torch.Tensor = module.forward_context(xb, context) if context else module(xb)
+        return logits.float()
 
     out = []
     with torch.inference_mode():
         for i in range(0, x.shape[0], batch_size):
             xb = torch.from_numpy(np.ascontiguousarray(x[i : i + batch_size])).to(device)
-            logits = (module.forward_context(xb, context) if context else module(xb)).float()
+            logits = (run(xb) + run(xb.flip(-1))) / 2 if flip else run(xb)
             tissue = torch.softmax(logits[:, :3], dim=1)
             out.append(torch.cat([tissue, torch.sigmoid(logits[:, 3:4])], dim=1).cpu().numpy())
     return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 4))
@@ -253,15 +264,18 @@ def evaluate_patches(
     leaked = sorted(set(ps.patients[val].tolist()) - val_patients)
     if leaked:
         raise ValueError(f"{patch_dir}: index.csv puts patient {leaked[0]} in val but split.json does not")
+    # as the model reads whole images: with its mirror pass where it has one (``test_time_flip``, or --flip-tta)
+    flip = bool((model_info or {}).get("test_time_flip", False))
     probs = np.zeros((len(ps), 4), dtype=np.float64)
     for size, idx in ps.groups(val).items():
         x, _, _ = ps.arrays(idx)
-        probs[idx] = patch_probabilities(module, x, device, opts.batch_size, ps.context_of(size))
+        probs[idx] = patch_probabilities(module, x, device, opts.batch_size, ps.context_of(size), flip=flip)
     mal = [None if np.isnan(m) else bool(m) for m in ps.malignant[val]]
     # patient-level intervals: a patient's jittered patches of one lesion are not independent samples
     out = patch_metrics(probs[val], list(ps.labels[val]), mal, list(ps.sources[val]), opts.threshold,
                         patients=list(ps.patients[val]))  # fmt: skip
     out["n_patients"] = len(set(ps.patients[val].tolist()))
+    out["test_time_flip"] = flip
     out["three_way"]["notes"] += notes
     # for the plots only; dropped before writing metrics.json
     out["_probs"], out["_labels"], out["_malignant"] = probs[val], ps.labels[val], ps.malignant[val]

@@ -122,7 +122,9 @@ def metrics_report(metrics: Mapping[str, Any]) -> str:
     )
     patch = metrics.get("patch")
     if patch:
-        out += ["", "## Patch level (validation split)", ""]
+        flipped = patch.get("test_time_flip")
+        mirror = " (each patch and its mirror image, as the model reads whole images)" if flipped else ""
+        out += ["", f"## Patch level (validation split){mirror}", ""]
         headers = ["source", "n", "acc 3-way", "F1 macro", "acc lesion", "precision", "recall", "F1"]
         headers += ["AUC lesion vs normal", "AUC mass vs calc", "AUC benign vs malignant"]
         out.append(markdown_table(headers, _patch_rows(patch)))

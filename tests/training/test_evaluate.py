@@ -537,3 +537,26 @@ def test_counts_below_one_are_refused(option, value, capsys):
         main(["evaluate", option, value, "--no-detect"])
     assert exc.value.code == 2
     assert f"must be >= 1, got {value}" in capsys.readouterr().err
+
+
+def test_patch_probabilities_with_the_mirror_pass_average_the_logits_of_a_patch_and_its_mirror_image():
+    """A model that reads whole images with its mirror pass (test_time_flip) is measured so on patches too."""
+    import torch
+
+    from mammoview.training.evaluate import patch_probabilities
+
+    class LeftRight(torch.nn.Module):  # normal / mass logits: the left half's mean, the right half's
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            w = x.shape[-1] // 2
+            left, right = x[..., :w].mean(dim=(1, 2, 3)), x[..., w:].mean(dim=(1, 2, 3))
+            return torch.stack([left, right, torch.zeros_like(left), torch.zeros_like(left)], dim=1)
+
+    x = np.zeros((2, 1, 8, 8), np.float32)
+    x[0, ..., :4] = 3.0  # bright on the left: "normal"
+    x[1, ..., 4:] = 3.0  # bright on the right: "mass"
+    plain = patch_probabilities(LeftRight(), x)
+    assert plain[0, 0] > 0.9 and plain[1, 1] > 0.9
+    mirrored = patch_probabilities(LeftRight(), x, flip=True)  # each one's mirror says the opposite: undecided
+    np.testing.assert_allclose(mirrored[:, 0], mirrored[:, 1], atol=1e-12)
+    e = math.exp(1.5)  # logits (1.5, 1.5, 0): the mean of (3, 0, 0) and (0, 3, 0)
+    np.testing.assert_allclose(mirrored[:, 0], e / (2 * e + 1), rtol=1e-6)
