@@ -49,10 +49,11 @@ def default_models_dir() -> Path:
         return root / "models"
     # pip puts a wheel's data files under its install scheme's base: the venv's prefix, but the user base for
     # `pip install --user`, the --prefix given, /usr/local for a distro's pip; that base is the one holding the
-    # site-packages the package was installed into (<base>/lib/python3.X/site-packages, <base>\Lib\site-packages)
+    # site-packages the package was installed into, at a depth that depends on the scheme (sysconfig): two
+    # levels above it in <base>/lib/python3.X/site-packages, one in <base>\Lib\site-packages, <base>/lib/python
+    # (--home) and Windows' <user base>\Python3X\site-packages, none for pip install --target <base>
     site_dir = root
-    base = site_dir.parents[2] if site_dir.parent.name.lower().startswith("python") else site_dir.parents[1]
-    candidates = [Path(getattr(sys, "_MEIPASS", sys.prefix)), base]
+    candidates = [Path(getattr(sys, "_MEIPASS", sys.prefix)), site_dir, *site_dir.parents[:3]]
     folders = [c / "share" / "mammoview" / "models" for c in candidates]
     return next((f for f in folders if (f / "manifest.json").is_file()), folders[0])
 

@@ -31,3 +31,35 @@ def test_the_interpreters_prefix_is_still_said_when_no_models_are_anywhere(tmp_p
     monkeypatch.setattr(manifest, "__file__", str(fake_pkg))
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
     assert manifest.default_models_dir() == tmp_path / "venv" / "share" / "mammoview" / "models"
+
+
+def test_models_of_a_windows_user_install_are_found(tmp_path, monkeypatch):
+    """Windows' user scheme (sysconfig nt_user) puts the data files in the user base itself, one level above
+    <user base>\\Python311\\site-packages: the folder's name starts with "python", as posix's lib/python3.11 does,
+    but the base is its parent, not its grandparent."""
+    from mammoview.cad import manifest
+
+    monkeypatch.delenv("MAMMOVIEW_MODELS", raising=False)
+    base = tmp_path / "AppData" / "Roaming" / "Python"  # %APPDATA%\Python
+    fake_pkg = base / "Python311" / "site-packages" / "mammoview" / "cad" / "manifest.py"
+    models = base / "share" / "mammoview" / "models"
+    models.mkdir(parents=True)
+    (models / "manifest.json").write_text('{"models": []}')
+    monkeypatch.setattr(manifest, "__file__", str(fake_pkg))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "Python311"))  # the interpreter's own prefix holds none
+    assert manifest.default_models_dir() == models
+
+
+def test_models_of_a_target_install_are_found(tmp_path, monkeypatch):
+    """pip install --target DIR puts the data files in DIR/share, beside the package."""
+    from mammoview.cad import manifest
+
+    monkeypatch.delenv("MAMMOVIEW_MODELS", raising=False)
+    target = tmp_path / "vendor"
+    fake_pkg = target / "mammoview" / "cad" / "manifest.py"
+    models = target / "share" / "mammoview" / "models"
+    models.mkdir(parents=True)
+    (models / "manifest.json").write_text('{"models": []}')
+    monkeypatch.setattr(manifest, "__file__", str(fake_pkg))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "usr"))
+    assert manifest.default_models_dir() == models
