@@ -7,6 +7,7 @@ in any Python thread are logged and shown in a dialog, and the viewer keeps runn
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 import traceback
@@ -117,6 +118,19 @@ def run_viewer(paths: Sequence[str] = (), pixel_spacing: SpacingOption = None, c
 
     window = MainWindow(pixel_spacing=pixel_spacing, cad_options=cad_options)  # type: ignore[arg-type]
     window.show()
+    close_on_ctrl_c(window)
     if paths:
         window.open_paths(list(paths))
     return int(app.exec())
+
+
+def close_on_ctrl_c(window: QtWidgets.QWidget) -> None:
+    """Ctrl+C (SIGINT) in the terminal that started the viewer closes its windows, as their close buttons do.
+
+    Python runs its signal handlers only between bytecodes, and Qt's event loop runs none while the viewer is
+    idle: without the timer the handler waited for the next mouse move, and Ctrl+C seemed ignored.
+    """
+    signal.signal(signal.SIGINT, lambda _signum, _frame: QtWidgets.QApplication.closeAllWindows())
+    wake = QtCore.QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
