@@ -31,7 +31,7 @@ LAYERS = {
         "Calcification findings",
         "Shift+C",
         "Show calcification findings (the shipped model does not detect calcification clusters reliably: "
-        "models/MODEL_CARD.md, Known gaps)",
+        "MODEL_CARD.md beside the models, Known gaps)",
     ),
     "reader": ("&Reader marks", "Shift+K", "Show your own marks"),
 }
