@@ -10,7 +10,8 @@ type is SCT *Mass* or *Calcification Cluster*, its finding site the left or righ
 breast, and it carries two measurements: DCM *Certainty of Finding* (the finding's
 score) and DCM *Probability of cancer* (its malignancy), both 0-1, with the model as
 the algorithm.  Per-image scores follow as measurement groups of their own, and, when the
-density network ran, each breast's BI-RADS composition (DCM *Breast composition*).
+density network ran, each breast's BI-RADS composition (DCM *Breast composition*).  An image in which no breast
+was found gets no scores (the detector's 0 there is no normal reading), only the reason, as an algorithm parameter.
 
 This is TID 1500, not the Mammography CAD SR of TID 4000 (which highdicom does not
 build); the SR is marked PARTIAL and UNVERIFIED, its series description says
@@ -39,6 +40,8 @@ from mammoview.io.model import Laterality
 SERIES_DESCRIPTION = "mammoview CAD findings (research use only)"
 SERIES_NUMBER = 9901
 MANUFACTURER = "mammoview"
+#: the algorithm parameter of an image in which no breast was found, which has no scores in the SR
+NOT_READ = "no breast found: the CAD read nothing in this image (no scores)"
 _UNITLESS = codes.UCUM.NoUnits
 _FINDING_TYPE = {FindingKind.MASS: codes.SCT.Mass, FindingKind.CALCIFICATION: codes.SCT.CalcificationCluster}
 _BREAST = {"L": codes.SCT.LeftBreast, "R": codes.SCT.RightBreast}
@@ -256,6 +259,10 @@ def _build(
                                               manufacturer=MANUFACTURER)  # fmt: skip
     image_algorithm = hd.sr.AlgorithmIdentification(name=name, version=version, parameters=[*params, said[image_cal]],
                                                     manufacturer=MANUFACTURER)  # fmt: skip
+    # an image without a breast was not read: its scores of 0 are no normal reading (NO_BREAST_NOTE), so it gets
+    # none, and the reason instead
+    unread = hd.sr.AlgorithmIdentification(name=name, version=version, parameters=[NOT_READ],
+                                           manufacturer=MANUFACTURER)  # fmt: skip
     second = image_second = None
     if malignancy_model is not None:  # the second stage gave the probability of cancer
         second, image_second = (hd.sr.AlgorithmIdentification(
@@ -281,10 +288,11 @@ def _build(
                 referenced_region=_region(f, source), finding_type=_FINDING_TYPE[f.kind], algorithm_id=algorithm,
                 finding_sites=_sites(r), measurements=_scores(f.score, f.malignancy, algorithm, second),
             ))  # fmt: skip
+        read = r.breast_found is not False
         groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
             tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{label} image scores"),
-            algorithm_id=image_algorithm, finding_sites=_sites(r),
-            measurements=_scores(r.abnormal, r.malignant, image_algorithm, image_second),
+            algorithm_id=image_algorithm if read else unread, finding_sites=_sites(r),
+            measurements=_scores(r.abnormal, r.malignant, image_algorithm, image_second) if read else None,
             source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(ds)],
         ))  # fmt: skip
     groups.extend(extra)
