@@ -76,7 +76,7 @@ def _header(path: str) -> pydicom.Dataset:
         raise SrError(f"{path}: cannot be read ({exc})") from None
     except Exception as exc:  # InvalidDicomError, or what a forced read of a non-DICOM file raises
         raise SrError(f"{path}: not a DICOM file ({exc}); a DICOM SR can only reference DICOM images") from None
-    for kw in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID"):
+    for kw in ("SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID"):  # (the evidence: Type 1)
         if not str(ds.get(kw, "") or "").strip():  # missing or empty (blanked by an anonymiser)
             raise SrError(f"{path}: no {kw}; a DICOM SR cannot reference this image")
     for kw in _TYPE2:
@@ -150,7 +150,7 @@ def study_sr(
     Raises
     ------
     SrError
-        No result, an image that is not a DICOM file with SOP and study UIDs, or headers
+        No result, an image that is not a DICOM file with SOP, series and study UIDs, or headers
         highdicom refuses (its reason, in one line).
     """
     if not results:

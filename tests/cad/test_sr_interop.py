@@ -58,12 +58,17 @@ def test_a_file_name_outside_the_source_character_set_is_kept_in_the_tracking_id
     assert str(back.PatientName) == "Müller^Zoë"
 
 
-@pytest.mark.parametrize("keyword", ["StudyInstanceUID", "SOPInstanceUID"])
-def test_a_blanked_uid_is_refused_not_written_as_an_empty_reference(keyword, tmp_path):
+@pytest.mark.parametrize("keyword", ["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"])
+@pytest.mark.parametrize("blanked", [True, False])
+def test_a_blanked_uid_is_refused_not_written_as_an_empty_reference(keyword, blanked, tmp_path):
     """Anonymisers that blank UIDs leave the element present and empty: the SR was written with an empty
-    (Type 1) Study Instance UID, or referencing an image by an empty SOP Instance UID."""
+    (Type 1) Study Instance UID, referencing an image by an empty SOP Instance UID, or listing its evidence under
+    an empty (Type 1) Series Instance UID; a missing Series Instance UID was 'AttributeError: ...'."""
     ds = mammo_dataset(PIXELS, "L", "CC")
-    setattr(ds, keyword, "")
+    if blanked:
+        setattr(ds, keyword, "")
+    else:
+        delattr(ds, keyword)
     path = tmp_path / "a.dcm"
     pydicom.dcmwrite(path, ds)
     with pytest.raises(SrError, match=f"no {keyword}"):
