@@ -11,7 +11,8 @@ breast, and it carries two measurements: DCM *Certainty of Finding* (the finding
 score) and DCM *Probability of cancer* (its malignancy), both 0-1, with the model as
 the algorithm.  Per-image scores follow as measurement groups of their own, and, when the
 density network ran, each breast's BI-RADS composition (DCM *Breast composition*).  An image in which no breast
-was found gets no scores (the detector's 0 there is no normal reading), only the reason, as an algorithm parameter.
+was found gets no scores (the detector's 0 there is no normal reading), only the reason, as an algorithm parameter;
+the marks and scores of a view with a breast implant carry the viewer's warning there.
 
 This is TID 1500, not the Mammography CAD SR of TID 4000 (which highdicom does not
 build); the SR is marked PARTIAL and UNVERIFIED, its series description says
@@ -32,6 +33,7 @@ import pydicom
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
+from mammoview.cad.preprocess import IMPLANT_NOTE
 from mammoview.cad.types import BreastScore, Finding, FindingKind, ImageCadResult, ModelInfo
 from mammoview.io.dicom import has_dicom_preamble
 from mammoview.io.files import atomic_write_bytes
@@ -263,6 +265,10 @@ def _build(
     # none, and the reason instead
     unread = hd.sr.AlgorithmIdentification(name=name, version=version, parameters=[NOT_READ],
                                            manufacturer=MANUFACTURER)  # fmt: skip
+    # a view with an implant: its marks and scores are the CAD's, with the viewer's warning (IMPLANT_NOTE) beside them
+    implant, implant_image = (hd.sr.AlgorithmIdentification(
+        name=name, version=version, parameters=[*params, said[cal], IMPLANT_NOTE], manufacturer=MANUFACTURER,
+    ) for cal in (findings_cal, image_cal))  # fmt: skip
     second = image_second = None
     if malignancy_model is not None:  # the second stage gave the probability of cancer
         second, image_second = (hd.sr.AlgorithmIdentification(
@@ -285,13 +291,14 @@ def _build(
         for k, f in enumerate(r.findings, 1):
             groups.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
                 tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{label} CAD finding {k}"),
-                referenced_region=_region(f, source), finding_type=_FINDING_TYPE[f.kind], algorithm_id=algorithm,
-                finding_sites=_sites(r), measurements=_scores(f.score, f.malignancy, algorithm, second),
+                referenced_region=_region(f, source), finding_type=_FINDING_TYPE[f.kind],
+                algorithm_id=implant if r.implant else algorithm, finding_sites=_sites(r),
+                measurements=_scores(f.score, f.malignancy, algorithm, second),
             ))  # fmt: skip
         read = r.breast_found is not False
         groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
             tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{label} image scores"),
-            algorithm_id=image_algorithm if read else unread, finding_sites=_sites(r),
+            algorithm_id=(implant_image if r.implant else image_algorithm) if read else unread, finding_sites=_sites(r),
             measurements=_scores(r.abnormal, r.malignant, image_algorithm, image_second) if read else None,
             source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(ds)],
         ))  # fmt: skip
