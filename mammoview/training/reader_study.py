@@ -42,6 +42,8 @@ TRUTHS = ("malignant", "benign", "normal")
 RECALL = "0"
 #: the assessments the viewer writes (mammoview.gui.read_state.Assessment), "" = none
 ASSESSMENTS = ("0", "1", "2", "")
+#: ``first_read_done`` values the viewer writes (mammoview.gui.read_log; "unreadable": a saved read it could not read)
+FIRST_READ_DONE = ("yes", "no", "unreadable", "")
 #: read log columns this analysis needs (mammoview.gui.read_log.COLUMNS holds them all)
 STUDY = "study"  # the read log's name of a study (a pseudonym)
 NEEDED = (STUDY, "first_read_done", "reading_seconds", "assessment", "assessment_after_cad",
@@ -71,6 +73,9 @@ def load_read_log(path: Path) -> list[dict[str, str]]:
         numbered = [(n, row) for n, row in enumerate(reader, 2) if row != header]
     rows = [row for _, row in numbered]
     for n, row in numbered:
+        if (row["first_read_done"] or "") not in FIRST_READ_DONE:  # a newer mammoview's: never read as "not read"
+            raise ValueError(f"{path}, line {n}: first_read_done {row['first_read_done']!r} is not a value the "
+                             "viewer writes (yes, no, unreadable)")  # fmt: skip
         for column in ("assessment", "assessment_after_cad"):
             if (row[column] or "") not in ASSESSMENTS:  # e.g. BI-RADS 4 typed in: never read as "not recalled"
                 raise ValueError(f"{path}, line {n}: {column} {row[column]!r} is not a screening assessment the "
@@ -245,6 +250,15 @@ def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) ->
         "rows": len(rows),
         "truth_known": len(known),
         "first_read_done": len(done),
+        # what became of every row: only "read" is counted in the rates (an unreadable read's decisions are unknown)
+        "log_rows": {
+            "read": len(done),
+            "unreadable": sum(r["first_read_done"] == "unreadable" for r in known),
+            "not_read": sum(r["first_read_done"] not in ("yes", "unreadable") for r in known),
+            "not_in_truth": sum(r[STUDY] not in truth and not r.get("prior_of") for r in rows),
+            "listed_prior": sum(bool(r.get("prior_of")) for r in rows),
+        },
+        "truth_not_in_log": len(set(truth) - {r[STUDY] for r in rows}),
         # e.g. two readers' logs put together: each reading counts, said so the rates are read as readings
         "studies_read_more_than_once": sum(n > 1 for n in times.values()),
         "truth": counts,
@@ -293,6 +307,13 @@ def report_text(rep: Mapping[str, Any]) -> str:
         f"{'-' if rep['median_reading_seconds'] is None else round(rep['median_reading_seconds'])} s",
         f"{'reading':<14}{'recalls':>8}{'sensitivity [95 % CI]':>24}{'specificity [95 % CI]':>24}{'undecided':>11}",
     ]
+    if (acc := rep.get("log_rows")) is not None:
+        missing = rep["truth_not_in_log"]
+        lines.insert(1, f"log rows: {acc['read']} read with known truth, {acc['unreadable']} unreadable (saved read "
+                        f"damaged or a newer mammoview's: its decisions are unknown, not counted), {acc['not_read']} "
+                        f"first read not done, {acc['not_in_truth']} not in the truth, {acc['listed_prior']} listed "
+                        f"prior(s); {missing} {'study' if missing == 1 else 'studies'} of the truth "
+                        f"{'is' if missing == 1 else 'are'} not in the log")  # fmt: skip
     if again := rep.get("studies_read_more_than_once"):
         lines.insert(1, f"{again} of them read more than once (several logs put together?): each reading counts")
     rows = [("before CAD", "before_cad"), ("after CAD", "after_cad")]
