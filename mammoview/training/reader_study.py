@@ -174,7 +174,13 @@ def reading(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str], column:
     return {
         "studies": len(rows),
         "undecided": undecided,
+        # the denominators: the rates count the decided reads only, and after CAD only the reads with CAD shown
+        "decided": len(decided),
+        "cancers": len(pos),
+        "non_cancers": len(neg),
         "recalls": tp + fp,
+        "recall_rate": _rate(tp + fp, len(decided)),
+        "recall_rate_ci": wilson(tp + fp, len(decided)),
         "sensitivity": _rate(tp, len(pos)),
         "sensitivity_ci": wilson(tp, len(pos)),
         "specificity": _rate(len(neg) - fp, len(neg)),
@@ -276,6 +282,9 @@ def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) ->
             # exact McNemar on the discordant recall decisions: of the cancers (sensitivity), of the others
             "mcnemar_sensitivity_p": mcnemar_exact(*_discordant(both, truth, True)),
             "mcnemar_specificity_p": mcnemar_exact(*_discordant(both, truth, False)),
+            # the test's n: (recalled after CAD only, recalled before only)
+            "discordant_cancers": _discordant(both, truth, True),
+            "discordant_others": _discordant(both, truth, False),
         },
         "cad_auc_malignant": _auc(done, "cad_malignant", ["malignant"], truth),
         "cad_auc_abnormal": _auc(done, "cad_abnormal", ["malignant", "benign"], truth),
@@ -289,13 +298,16 @@ def _fmt(v: Any) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
-def _with_ci(rate: float | None, ci: Sequence[float] | None) -> str:
-    return "-" if rate is None or ci is None else f"{rate:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]"
+def _with_ci(k: int, n: int, rate: float | None, ci: Sequence[float] | None) -> str:
+    """``k/n rate [lo, hi]``: every rate with its numerator and denominator."""
+    return "-" if rate is None or ci is None else f"{k}/{n} {rate:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
 def _reading_line(name: str, r: Mapping[str, Any]) -> str:
-    sens, spec = _with_ci(r["sensitivity"], r["sensitivity_ci"]), _with_ci(r["specificity"], r["specificity_ci"])
-    return f"{name:<14}{r['recalls']:>8}{sens:>24}{spec:>24}{r['undecided']:>11}"
+    recall = _with_ci(r["recalls"], r["decided"], r["recall_rate"], r["recall_rate_ci"])
+    sens = _with_ci(r["true_recalls"], r["cancers"], r["sensitivity"], r["sensitivity_ci"])
+    spec = _with_ci(r["non_cancers"] - r["false_recalls"], r["non_cancers"], r["specificity"], r["specificity_ci"])
+    return f"{name:<14}{recall:>28}{sens:>28}{spec:>28}{r['undecided']:>11}"
 
 
 def report_text(rep: Mapping[str, Any]) -> str:
@@ -305,7 +317,8 @@ def report_text(rep: Mapping[str, Any]) -> str:
         f"{rep['first_read_done']} studies read with known truth ({t['malignant']} malignant, {t['benign']} benign, "
         f"{t['normal']} normal) of {rep['rows']} in the log; median reading time "
         f"{'-' if rep['median_reading_seconds'] is None else round(rep['median_reading_seconds'])} s",
-        f"{'reading':<14}{'recalls':>8}{'sensitivity [95 % CI]':>24}{'specificity [95 % CI]':>24}{'undecided':>11}",
+        f"{'reading':<14}{'recall rate [95 % CI]':>28}{'sensitivity [95 % CI]':>28}{'specificity [95 % CI]':>28}"
+        f"{'undecided':>11}",
     ]
     if (acc := rep.get("log_rows")) is not None:
         missing = rep["truth_not_in_log"]
@@ -322,6 +335,8 @@ def report_text(rep: Mapping[str, Any]) -> str:
     for name, key in rows:
         r = rep[key]
         lines.append(_reading_line(name, r))
+    lines.append("rates: k/n of the row's decided reads (recalled of all, recalled of the cancers, not recalled of the "
+                 "others), 95 % Wilson score intervals")  # fmt: skip
     if n := rep.get("read_without_cad"):
         lines.append(f"{n} read(s) without CAD (unavailable, failed or cancelled): in 'before CAD' only; "
                      "'same reads' is before CAD of the reads after CAD counts")  # fmt: skip
@@ -337,8 +352,10 @@ def report_text(rep: Mapping[str, Any]) -> str:
         lines.append(f"paired: the {paired['reads']} read(s) decided in both readings with CAD shown, before and "
                      "after on the same reads")  # fmt: skip
     if paired:
+        dc, do = paired.get("discordant_cancers", ("?", "?")), paired.get("discordant_others", ("?", "?"))
         lines.append(f"McNemar exact p (paired reads, recall before vs after CAD): cancers "
-                     f"{_fmt(paired.get('mcnemar_sensitivity_p'))}, others {_fmt(paired.get('mcnemar_specificity_p'))}"
+                     f"{_fmt(paired.get('mcnemar_sensitivity_p'))} ({dc[0]} recalled after CAD only vs {dc[1]} before "
+                     f"only), others {_fmt(paired.get('mcnemar_specificity_p'))} ({do[0]} vs {do[1]})"
                      " ('-': no decision changed)")  # fmt: skip
     c = rep["changes"]
     lines.append(
@@ -348,6 +365,7 @@ def report_text(rep: Mapping[str, Any]) -> str:
     )
     for name, key in (("malignant", "cad_auc_malignant"), ("abnormal", "cad_auc_abnormal")):
         auc = rep[key]
-        shown = _fmt(auc["auc"]) if auc else "- (needs CAD scores of both classes)"
+        shown = (f"{_fmt(auc['auc'])} ({auc['n_pos']} {name} vs {auc['n_neg']} other studies)" if auc
+                 else "- (needs CAD scores of both classes)")  # fmt: skip
         lines.append(f"CAD exam {name} score AUC: {shown}")
     return "\n".join(lines)
