@@ -195,7 +195,8 @@ def mcnemar_exact(b: int, c: int) -> float | None:
     n = b + c
     if n == 0:
         return None
-    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / float(2**n)
+    # int / int: exact to the float it rounds to, for any n (float(2**n) overflows from 1024 discordant pairs)
+    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2**n
     return float(min(1.0, 2.0 * tail))
 
 
