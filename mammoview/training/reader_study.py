@@ -329,7 +329,10 @@ def report_text(rep: Mapping[str, Any]) -> str:
                         f"prior(s); {missing} {'study' if missing == 1 else 'studies'} of the truth "
                         f"{'is' if missing == 1 else 'are'} not in the log")  # fmt: skip
     if again := rep.get("studies_read_more_than_once"):
-        lines.insert(1, f"{again} of them read more than once (several logs put together?): each reading counts")
+        lines.insert(1, f"{again} of them read more than once (several logs put together?): each reading counts, and "
+                        "the Wilson intervals and McNemar p below treat the readings as independent, which two "
+                        "readings of one study are not (intervals too narrow, p too small): analyse each reader's "
+                        "log alone, or use a multi-reader method")  # fmt: skip
     rows = [("before CAD", "before_cad"), ("after CAD", "after_cad")]
     if rep.get("read_without_cad"):  # the two rows would count different reads: the paired one is shown too
         rows.insert(1, ("  same reads", "before_cad_same_reads"))
