@@ -73,9 +73,12 @@ def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore,
                 row["changed_after_cad"] = "yes" if state.decision_after_cad != state.decision else "no"
                 row["marks_after_cad"] = str(sum(m.after_cad for m in state.marks))
             if (cad := state.cad_seen) is not None:
-                row.update(cad_model=cad.model, cad_abnormal=f"{cad.abnormal:.4f}",
-                           cad_malignant=f"{cad.malignant:.4f}", cad_marks=str(cad.findings),
-                           cad_density=cad.density or "")  # fmt: skip
+                # no breast in any view: the CAD read nothing, and its 0 is no score (reader-study's AUC must not
+                # take it for the lowest one); the CAD was shown all the same (cad_model)
+                scores = (
+                    {"cad_abnormal": f"{cad.abnormal:.4f}", "cad_malignant": f"{cad.malignant:.4f}"} if cad.read else {}
+                )
+                row.update(cad_model=cad.model, cad_marks=str(cad.findings), cad_density=cad.density or "", **scores)
         rows.append(row)
     return rows
 

@@ -259,17 +259,20 @@ class CadSeen:
     malignant: float
     findings: int  # marks shown, at the operating point in use
     density: str | None = None  # exam density category, when a density model ran
+    #: the CAD found a breast in some image: False, it read nothing and its scores of 0 are no normal reading
+    read: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {"model": self.model, "abnormal": round(self.abnormal, 4), "malignant": round(self.malignant, 4),
-                "findings": self.findings, "density": self.density}  # fmt: skip
+                "findings": self.findings, "density": self.density, "read": self.read}  # fmt: skip
 
     @classmethod
     def from_json(cls, d: dict[str, Any] | None) -> CadSeen | None:
         if not d:
             return None
         d = _object(d, "what the CAD showed")
-        return cls(str(d["model"]), float(d["abnormal"]), float(d["malignant"]), int(d["findings"]), d.get("density"))
+        return cls(str(d["model"]), float(d["abnormal"]), float(d["malignant"]), int(d["findings"]), d.get("density"),
+                   _flag(d.get("read", True)))  # fmt: skip
 
     @classmethod
     def of(cls, result: StudyCadResult) -> CadSeen:
@@ -280,7 +283,8 @@ class CadSeen:
         name = m.label  # with the verifier that chose the marks, when one did
         if second is not None:  # the malignancy the reader saw came from it
             name += f" + {second.tag}"
-        return cls(name, result.abnormal, result.malignant, marks, density)
+        read = any(r.breast_found is not False for r in result.images)  # (None: not measured, taken as read)
+        return cls(name, result.abnormal, result.malignant, marks, density, read)
 
 
 @dataclass(frozen=True)

@@ -248,7 +248,9 @@ def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) ->
     done = [r for r in known if r["first_read_done"] == "yes"]
     # read with the CAD shown: a first read closed while the CAD was unavailable (or failed, or was cancelled) has a
     # decision "after CAD" that no CAD informed, so it is neither a reading with CAD nor a change by CAD
-    with_cad = [r for r in done if r["cad_abnormal"]]
+    # (by its model: the scores are blank where the CAD found no breast in any view; or by its scores, in a log or
+    # table that names no model)
+    with_cad = [r for r in done if r.get("cad_model") or r["cad_abnormal"]]
     both = [r for r in with_cad if r["assessment"] and r["assessment_after_cad"]]
     seconds = [float(r["reading_seconds"]) for r in done if r["reading_seconds"]]
     counts = {t: sum(truth[r[STUDY]] == t for r in done) for t in TRUTHS}
