@@ -264,6 +264,8 @@ def _not_our_outputs(infos: Sequence[Any], args: argparse.Namespace) -> list[Any
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from tqdm import tqdm
 
     from mammoview.cad.device import configure_threads
@@ -344,7 +346,8 @@ def run(args: argparse.Namespace) -> int:
                         image=str(path),
                     )
                 entries.append(entry)
-                results[str(path)] = result
+                if args.sr is not None:  # the SR needs the findings and scores, not the maps (kept per image)
+                    results[str(path)] = replace(result, heatmaps={}, source=None)
                 if result.spacing_estimated:
                     guessed.append(path)
                 # what the reader warned about (e.g. not MG, a raw FOR PROCESSING image) and what the CAD notes (the
