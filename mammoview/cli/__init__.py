@@ -14,7 +14,9 @@ import importlib
 import io
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from mammoview import __version__
@@ -34,6 +36,15 @@ COMMANDS = (
     "train_density",
     "reader_study",
 )
+
+
+class Terminated(BaseException):
+    """SIGTERM (a job scheduler ending the job): unwinds the command as Ctrl-C does, so the files being written are
+    removed rather than left as temporary files (Python's default action is to die at once)."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated(signum)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,11 +87,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         # Plain `mammoview` opens the viewer (keeping its global options: `mammoview --debug`).
         args = parser.parse_args(["view"], namespace=args)
+    # (not the viewer: a Python handler waits for Python code to run, which Qt's event loop may not give it soon)
+    on_term = args.command != "view" and threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGTERM, _terminated) if on_term else None
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("mammoview: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("mammoview: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except BrokenPipeError:  # `mammoview info ... | head`: the reader has gone; nothing to say to anyone
         _silence_stdout()
         return 1
@@ -89,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"mammoview {args.command}: error: {str(exc) or type(exc).__name__}", file=sys.stderr)
         return 1
+    finally:
+        if on_term:
+            signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
 
 
 def _silence_stdout() -> None:

@@ -4,6 +4,7 @@ of images, interruption by a job scheduler, outputs a script relies on."""
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 
 from mammoview.cli import main
@@ -41,3 +42,39 @@ def test_detect_keeps_no_maps_of_the_images_it_has_done(models_dir, study_dir, t
     # (the last image's result is still in the loop's variables: one image's maps, not one per image)
     assert live[str(plain)][0] <= 1 and live[str(with_sr)][0] <= 1, live
     assert live[str(plain)][1] <= 4 and live[str(with_sr)][1] <= 4, live  # abnormal, mass, calcification, malignant
+
+
+#: `detect` in a child process that a job scheduler stops (SIGTERM) while it writes its first heatmap file
+_TERMINATED_MID_WRITE = """
+import os, signal, sys
+from mammoview.cli import main
+
+fsync = os.fsync
+
+def stopped(fd):  # the file is written, not yet in place: the scheduler's SIGTERM comes now
+    os.kill(os.getpid(), signal.SIGTERM)
+    fsync(fd)
+
+os.fsync = stopped
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_detect_stopped_by_sigterm_leaves_no_temporary_files(models_dir, study_dir, tmp_path):
+    """A job scheduler ends a job with SIGTERM (`scancel`, `qdel`, a time limit): Python's default action kills at
+    once, so a picture, map or JSON being written stayed behind as its temporary `.NAME.xxxxxxxx.tmp` file, in the
+    heatmaps folder and beside the JSON, for every run so stopped; Ctrl-C (exit 130) removes it."""
+    import subprocess
+    import sys
+
+    (study_dir / "broken.dcm").unlink()
+    heat = tmp_path / "heat"
+    cmd = [sys.executable, "-c", _TERMINATED_MID_WRITE, "detect", str(study_dir), "--json", str(tmp_path / "d.json"),
+           "--heatmaps", str(heat), "--quiet", "--device", "cpu"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert sorted(p.name for p in tmp_path.rglob("*.tmp")) == []
+    assert done.returncode == 143, done.stderr  # 128 + SIGTERM, as a shell reports a job so ended
+    assert sorted(p.name for p in tmp_path.rglob("*.tmp")) == []
+    assert not (tmp_path / "d.json").exists()
+    assert "terminated" in done.stderr
