@@ -144,7 +144,9 @@ def write_heatmap_files(
     picture, values = io.BytesIO(), io.BytesIO()
     imsave(picture, overlay(presentation, heatmap), format="png")
     np.save(values, heatmap.as_float())
-    for path, buf in ((png, picture), (npy, values)):
+    # the map before the picture: a PNG with its .npy beside it is one of ours (replaced by the next run), so an
+    # interrupted write must never leave the picture alone, which the next run would keep as someone else's
+    for path, buf in ((npy, values), (png, picture)):
         atomic_write_bytes(path, buf.getvalue(), private=False)  # a full disk leaves no half-written file
     rows, cols = presentation.shape
     doc = heatmap_grid(heatmap, cols, rows, cam)

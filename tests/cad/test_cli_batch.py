@@ -78,3 +78,30 @@ def test_detect_stopped_by_sigterm_leaves_no_temporary_files(models_dir, study_d
     assert sorted(p.name for p in tmp_path.rglob("*.tmp")) == []
     assert not (tmp_path / "d.json").exists()
     assert "terminated" in done.stderr
+
+
+def test_a_rerun_after_an_interrupted_heatmap_write_keeps_the_image_name(models_dir, study_dir, tmp_path, monkeypatch):
+    """Ctrl-C (or SIGTERM) between an image's overlay `lcc.png` and its map `lcc.npy` left the overlay alone; the next
+    run took that overlay for a picture that is not its own (an overlay is a PNG with its .npy beside it), so it
+    wrote `lcc_2.png` and kept the stray `lcc.png` forever (and a run over that folder read it as a mammogram)."""
+    import json
+
+    import mammoview.io.files as files
+
+    (study_dir / "broken.dcm").unlink()
+    heat, out = tmp_path / "heat", tmp_path / "d.json"
+    write = files.atomic_write_bytes
+
+    def interrupted_at_the_map(path: Path, data: bytes, *args: object, **kw: object) -> None:
+        if path.suffix == ".npy":
+            raise KeyboardInterrupt
+        write(path, data, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files, "atomic_write_bytes", interrupted_at_the_map)
+    assert main(["detect", str(study_dir), "--json", str(out), "--heatmaps", str(heat), "--quiet"]) == 130
+    monkeypatch.setattr(files, "atomic_write_bytes", write)
+    assert main(["detect", str(study_dir), "--json", str(out), "--heatmaps", str(heat), "--quiet"]) == 0
+    names = [f"{s}.{e}" for s in ("lcc", "rcc") for e in ("json", "npy", "png")]
+    assert sorted(p.name for p in heat.iterdir()) == names
+    assert {json.loads((heat / f"{s}.json").read_text())["image"] for s in ("lcc", "rcc")} == {
+        str(study_dir / "lcc.dcm"), str(study_dir / "sub" / "rcc.dcm")}  # fmt: skip
