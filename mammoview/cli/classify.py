@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     configure_threads(args.threads)
     model = load_model(args.model, args.models_dir, args.device)
-    check_json_out(args.json_out)
+    check_json_out(args.json_out, args.paths)
     # the outputs follow the arguments (a file that cannot be read keeps its place, as before folders were read):
     # each argument is scanned on its own, a file reached twice is classified once
     items: list[Any] = []

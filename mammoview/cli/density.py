@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     configure_threads(args.threads)
     model = load_model(args.model, args.models_dir, args.device, task=TASK)
-    check_json_out(args.json_out)
+    check_json_out(args.json_out, args.paths)
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
     guessed: list[Path] = []
     failed = len(scan.errors)

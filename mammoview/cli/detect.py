@@ -292,7 +292,7 @@ def run(args: argparse.Namespace) -> int:
         threshold = threshold_at_rate(model.entry, args.fp_per_image, args.flip_tta, args.map_windows)
     # a file in an output folder's place is said here, in one line, before any work
     _output_folder(args.heatmaps, "--heatmaps", "the heatmap pictures and maps")
-    check_json_out(args.json_out)
+    check_json_out(args.json_out, args.paths)
     _output_folder(args.sr, "--sr", "the DICOM SRs")
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
     infos = _not_our_outputs(scan.images, args)

@@ -4,7 +4,9 @@ written whole at the end, to standard output for ``-`` (a pipe: nothing else goe
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +16,21 @@ def to_stdout(out: Path | None) -> bool:
     return out is None or str(out) == "-"
 
 
-def check_json_out(out: Path | None) -> None:
-    """Refuse a folder as ``--json OUT``, or a place where it cannot be written, before any work (said at once, not
-    after the whole batch: its folder is made and a temporary file written there and removed)."""
+def check_json_out(out: Path | None, inputs: Sequence[str | os.PathLike[str]] = ()) -> None:
+    """Refuse a folder as ``--json OUT``, one of the ``inputs`` (the files named to be read: the JSON would replace
+    an image), or a place where it cannot be written, before any work (said at once, not after the whole batch: its
+    folder is made and a temporary file written there and removed)."""
     if to_stdout(out) or out is None:
         return
     if out.is_dir():
         raise ValueError(f"--json {out} is a folder: give the file to write")
-    import os
+    for name in inputs:
+        try:
+            same = os.path.samefile(out, name)  # (a link or another spelling of the same file too)
+        except OSError:  # one of them is missing: said, if need be, when it is read
+            continue
+        if same:
+            raise ValueError(f"--json {out} is the input {name}: give another file to write the JSON into")
     import tempfile
 
     from mammoview.io.files import temp_prefix
@@ -39,8 +48,6 @@ def check_out_folder(path: Path | None, option: str) -> None:
     """Refuse an output folder that is a file (or a dead link), lies under a file, or sits in a folder that cannot
     be written, before any work (the training commands found out at their first write, saying '[Errno 17] File
     exists'; train --install-to only after the whole training). Nothing is created here."""
-    import os
-
     if path is None:
         return
     if os.path.lexists(path) and not path.is_dir():

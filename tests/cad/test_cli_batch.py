@@ -105,3 +105,19 @@ def test_a_rerun_after_an_interrupted_heatmap_write_keeps_the_image_name(models_
     assert sorted(p.name for p in heat.iterdir()) == names
     assert {json.loads((heat / f"{s}.json").read_text())["image"] for s in ("lcc", "rcc")} == {
         str(study_dir / "lcc.dcm"), str(study_dir / "sub" / "rcc.dcm")}  # fmt: skip
+
+
+def test_json_out_that_is_an_input_is_refused_before_it_replaces_the_image(models_dir, study_dir, tmp_path, capsys):
+    """`detect a.png --json a.png` (a slip in a script's arguments) wrote the JSON over the mammogram it had just
+    read, exit 0: the image was lost. The same for classify (and density, which shares the check), and through a
+    link to the image."""
+    (study_dir / "broken.dcm").unlink()
+    image = study_dir / "lcc.dcm"
+    before = image.read_bytes()
+    link = tmp_path / "link.dcm"
+    os.symlink(image, link)
+    for command in ("detect", "classify"):
+        for out in (image, link):
+            assert main([command, str(image), "--json", str(out), "--quiet"]) == 1
+            assert "is the input" in capsys.readouterr().err
+    assert image.read_bytes() == before
