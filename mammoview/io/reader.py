@@ -27,6 +27,7 @@ from mammoview.io.model import (
     LoadError,
     MammoImage,
     ModalityTransform,
+    NotAnImage,
     PixelSpacing,
     StudyInfo,
 )
@@ -37,6 +38,8 @@ SpacingOption = float | tuple[float, float] | PixelSpacing | None
 
 #: Names tried as DICOM even without the "DICM" prefix (legacy files), besides no suffix.
 DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic", ".ima", ".dc3"})
+#: Suffixes of the raster formats read: such a file whose bytes announce none of them is a damaged image
+RASTER_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".pgm", ".ppm", ".pnm", ".bmp"})
 SPACING_OPTION_SOURCE = "--pixel-spacing option"
 
 
@@ -119,6 +122,14 @@ def sniff(path: Path) -> str | None:
     if (path.suffix.lower() in DICOM_SUFFIXES or not path.suffix) and _starts_like_dicom(head):
         return "DICOM"  # maybe a DICOM file without preamble; read_dicom_info decides
     return None
+
+
+def _may_be_an_image(path: Path) -> bool:
+    """Whether a file whose bytes announce no format is named like an image, so a damaged one: a DICOM or raster
+    suffix, none (DICOM files often have none), or a number (files named by their UID, ``1.2.840.113619.2.55.3``).
+    Any other name (``notes.dat``) is no image."""
+    suffix = path.suffix.lower()
+    return not suffix or suffix in DICOM_SUFFIXES or suffix in RASTER_SUFFIXES or suffix[1:].isdecimal()
 
 
 def _starts_like_dicom(head: bytes) -> bool:
@@ -243,7 +254,10 @@ def _read_info(path: Path, spacing: PixelSpacing | None) -> ImageInfo:
         raise LoadError(path, "is not a regular file (a pipe, socket or device)")
     fmt = sniff(path)
     if fmt is None:
-        raise LoadError(path, "not an image (neither DICOM nor PNG/JPEG/PGM/TIFF)")
+        reason = "not an image (neither DICOM nor PNG/JPEG/PGM/TIFF)"
+        if not _may_be_an_image(path):  # inside a folder skipped as a note is (10,000 `.dat` files were 10,000 errors)
+            raise NotAnImage(path, reason)
+        raise LoadError(path, reason)
     info = dicom.read_dicom_info(path, spacing) if fmt == "DICOM" else raster.read_raster_info(path, fmt, spacing)
     pixels = info.rows * info.columns
     if pixels > MAX_IMAGE_PIXELS:  # refused before decoding: the viewer would need several GB for it

@@ -2,7 +2,8 @@
 
 A folder is a study as the user sees it, so clutter inside it is skipped silently:
 hidden files, DICOMDIR, files that are obviously not images (.txt, .csv, .json,
-.md...), and DICOM objects without pixels (structured reports such as a CAD SR,
+.md..., and any file of no image format under a name no image has: a `.dat` log),
+and DICOM objects without pixels (structured reports such as a CAD SR,
 presentation states...: :class:`~mammoview.io.model.NotAnImage`).  A file the user
 named explicitly is always read, and reported if it is not an image.  Each file's
 problem is a :class:`LoadError`; the other files still load.
