@@ -65,6 +65,7 @@ from mammoview.cad.upright import is_upside_down, on_stored_grid, turned_upright
 from mammoview.cad.verification import Verified
 from mammoview.cad.weights import LoadedModel
 from mammoview.io.model import Laterality, MammoImage, PixelSpacing, Study
+from mammoview.io.study import image_order
 
 __all__ = ["STEPS", "MapGeometry", "MapsFindings", "analyse_image", "analyse_study", "drain", "findings_from_maps"]
 
@@ -417,8 +418,11 @@ def analyse_study(
         mine = [r for r, img in zip(results, imgs, strict=True) if _laterality(img) is lat]
         if mine:
             # density: one image per view (the first; a retake of a view must not weigh twice in the mean)
-            # (the first graded: a view without breast has no density, :func:`assess_density`)
-            graded = [r for r in mine if r.path in views_density]
+            # (the first graded: a view without breast has no density, :func:`assess_density`), first in the
+            # study's order (``image_order``, as `mammoview density`), not in the order given: the viewer gives
+            # the hung images first, and the density must not depend on which of a view's images is up
+            order = {r.path: image_order(img.info) for r, img in zip(results, imgs, strict=True)}
+            graded = sorted((r for r in mine if r.path in views_density), key=lambda r: order[r.path])
             per_view = {r.view if r.view is not None else r.path: r for r in reversed(graded)}
             dens = per_breast([views_density[r.path] for r in graded
                                if per_view[r.view if r.view is not None else r.path] is r])  # fmt: skip

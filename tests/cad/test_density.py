@@ -118,7 +118,8 @@ def test_study_pipeline_reports_density_per_breast(density_dir):
     plain = drain(analyse_study(cad, images), lambda p: None)
     assert plain.breasts[Laterality.LEFT].density is None and plain.density_model is None
     # a retake of L CC (another image of the same view) is analysed but does not weigh twice in the breast's mean
-    retake = make_image(synthetic_breast(400, 260, seed=9), view=View.LCC, name="LCC-retake.dcm")
+    # (named to come after LCC.dcm in the study's order, which picks the view's image that is graded)
+    retake = make_image(synthetic_breast(400, 260, seed=9), view=View.LCC, name="LCC_retake.dcm")
     again = drain(analyse_study(cad, [*images, retake], density=dens), lambda p: None)
     assert len(again.images) == 4 and again.breasts[Laterality.LEFT].density.n_views == 2
     assert again.breasts[Laterality.LEFT].density.probabilities == pytest.approx(left.probabilities)
