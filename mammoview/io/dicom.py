@@ -122,7 +122,7 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         ("PatientName (0010,0010)", str(ds.get("PatientName", "") or "")),
     ]
     laterality, projection = views.decide(ds, path, named)
-    warnings.extend(views.conflicts(ds, named))
+    warnings.extend(views.conflicts(ds, named, path))
     return ImageInfo(
         path=path,
         file_format="DICOM",

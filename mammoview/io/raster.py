@@ -69,6 +69,7 @@ def read_raster_info(path: Path, fmt: str, pixel_spacing: PixelSpacing | None = 
     if colour:
         warnings.append("colour image: converted to grey (luma)")
     laterality, projection = views.decide(None, path)
+    warnings.extend(views.conflicts(None, path=path))  # a file name and its folder naming other sides
     desc = f"{fmt} {bits}-bit {'colour' if colour else 'grey'}"
     return ImageInfo(
         path=path,

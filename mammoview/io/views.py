@@ -255,13 +255,19 @@ def view_modifiers(ds: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def conflicts(ds: Any, named: Sequence[tuple[str, str]] = ()) -> list[str]:
+def conflicts(ds: Any | None, named: Sequence[tuple[str, str]] = (), path: Path | None = None) -> list[str]:
     """Where a file's own tags disagree about the side, or about the row (CC or MLO) the view hangs in: each
     disagreement with the source that decides (:func:`decide`'s first rule), for the reader to check.
 
-    ``named`` are the names :func:`decide` also searches (PatientID, PatientName): a CBIS-DDSM-style
-    ``..._RIGHT_CC`` there that contradicts the tags is named too.  Sources that are absent say nothing.
+    ``named`` are the names :func:`decide` also searches (PatientID, PatientName), then ``path``'s file and folder
+    names: a CBIS-DDSM-style ``..._RIGHT_CC`` there that contradicts the tags, or an earlier name, is named too (the
+    names decide what the tags leave open, so a name naming the other side may have given the view).  Sources that
+    are absent say nothing.  ``ds`` None: a raster, its names only.
     """
+    if ds is None:
+        ds = {}
+    names = list(_candidate_names(path, named)) if path is not None else [(lab, v, False) for lab, v in named if v]
+    matches = [(label, m) for label, name, is_file in names if (m := match_name(name, allow_mias=is_file))]
     sides: list[tuple[str, str]] = []
     for keyword, tag in (("ImageLaterality", "(0020,0062)"), ("Laterality", "(0020,0060)")):
         value = text(ds.get(keyword))
@@ -274,11 +280,9 @@ def conflicts(ds: Any, named: Sequence[tuple[str, str]] = ()) -> list[str]:
             break
     if (side := _side_of_view_word(text(ds.get("ViewPosition")))) is not None:
         sides.append(("ViewPosition (0018,5101)", side))
-    for label, name in named:
-        m = match_name(name, allow_mias=False) if name else None
-        if m is not None and m.laterality is not None:
-            sides.append((f"{label} names", m.laterality.value))
-            break  # PatientName often repeats PatientID
+    for label, m in matches:
+        if m.laterality is not None and (f"{label} names", m.laterality.value) not in sides:
+            sides.append((f"{label} names", m.laterality.value))  # (PatientName often repeats PatientID)
     out = [f"{sides[0][0]} {sides[0][1]} but {label} {value}: the first decides the side; check it"
            for label, value in sides[1:] if value != sides[0][1]]  # fmt: skip
     rows: list[tuple[str, Projection]] = []
@@ -294,6 +298,9 @@ def conflicts(ds: Any, named: Sequence[tuple[str, str]] = ()) -> list[str]:
     values = multi_values(ds.get("PatientOrientation"))
     if len(values) == 1 and (proj := _projection_word(values[0])) is not None:
         rows.append(("PatientOrientation (0020,0020)", proj))
+    for label, m in matches:
+        if m.projection is not None and (f"{label} names", m.projection) not in rows:
+            rows.append((f"{label} names", m.projection))
     if rows and rows[0][1].slot is not None:
         first_label, first = rows[0]
         out += [f"{first_label} {first.value} but {label} {proj.value}: the first decides the view; check it"

@@ -1,0 +1,53 @@
+"""Names that disagree about the side or the view, with each other or with the tags: named, never hung silently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mammoview.io import read_info
+from mammoview.io.model import View
+from tests.io.conftest import MakeFile
+
+
+def test_patient_id_and_file_name_naming_other_sides_are_named(write_dcm: MakeFile) -> None:
+    """No side or view tags; the PatientID says RIGHT CC, the file name LEFT CC: hung as R CC with no word."""
+    info = read_info(write_dcm("Mass-Test_P_00001_LEFT_CC.dcm", laterality=None, view=None,
+                               patient_id="Mass-Test_P_00001_RIGHT_CC"))  # fmt: skip
+    assert info.view is View.RCC  # the first rule still decides
+    assert any("PatientID (0010,0020) names R but file name names L" in w for w in info.warnings), info.warnings
+
+
+def test_a_file_name_naming_the_other_side_than_the_tags_is_named(write_dcm: MakeFile) -> None:
+    """ImageLaterality R and no view tag: the view came from a file name ``..._LEFT_CC`` that names the other side,
+    and the image hung as R CC without a word."""
+    info = read_info(write_dcm("P_00001_LEFT_CC.dcm", laterality="R", view=None))
+    assert info.view is View.RCC
+    assert any("ImageLaterality (0020,0062) R but file name names L" in w for w in info.warnings), info.warnings
+
+
+def test_a_cbis_folder_naming_the_other_side_than_the_tags_is_named(write_dcm: MakeFile) -> None:
+    info = read_info(write_dcm("Mass-Training_P_00001_LEFT_MLO/1-1.dcm", laterality="R", view="CC"))
+    assert info.view is View.RCC
+    said = " ".join(info.warnings)
+    assert "ImageLaterality (0020,0062) R but folder name names L" in said, info.warnings
+    assert "ViewPosition (0018,5101) CC but folder name names MLO" in said, info.warnings
+
+
+def test_names_that_agree_with_the_tags_say_nothing(write_dcm: MakeFile) -> None:
+    info = read_info(write_dcm("Mass-Training_P_00001_LEFT_CC/1-1.dcm", laterality="L", view="CC",
+                               patient_id="Mass-Training_P_00001_LEFT_CC"))  # fmt: skip
+    assert info.view is View.LCC
+    assert not any("names" in w for w in info.warnings), info.warnings
+
+
+def test_a_raster_whose_file_and_folder_names_disagree_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "Calc-Test_P_00038_RIGHT_CC"
+    folder.mkdir()
+    png = folder / "P_00038_LEFT_CC.png"
+    Image.fromarray(np.zeros((40, 30), np.uint8)).save(png)
+    info = read_info(png)
+    assert info.view is View.LCC
+    assert any("file name names L but folder name names R" in w for w in info.warnings), info.warnings
