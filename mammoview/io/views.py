@@ -286,13 +286,12 @@ def conflicts(ds: Any | None, named: Sequence[tuple[str, str]] = (), path: Path 
     out = [f"{sides[0][0]} {sides[0][1]} but {label} {value}: the first decides the side; check it"
            for label, value in sides[1:] if value != sides[0][1]]  # fmt: skip
     rows: list[tuple[str, Projection]] = []
-    for item in ds.get("ViewCodeSequence") or ():
+    for n, item in enumerate(ds.get("ViewCodeSequence") or (), 1):  # one item (Type 1); an export may add more
         designator = text(item.get("CodingSchemeDesignator"))
         scheme = "SRT" if designator in SRT_DESIGNATORS else designator
         proj = _BY_CODE.get((scheme, text(item.get("CodeValue"))))
         if proj is not None:
-            rows.append(("ViewCodeSequence (0054,0220)", proj))
-            break
+            rows.append(("ViewCodeSequence (0054,0220)" + (f" item {n}" if rows else ""), proj))
     if (proj := _projection_word(text(ds.get("ViewPosition")))) is not None:
         rows.append(("ViewPosition (0018,5101)", proj))
     values = multi_values(ds.get("PatientOrientation"))

@@ -51,3 +51,20 @@ def test_a_raster_whose_file_and_folder_names_disagree_is_named(tmp_path: Path) 
     info = read_info(png)
     assert info.view is View.LCC
     assert any("file name names L but folder name names R" in w for w in info.warnings), info.warnings
+
+
+def test_a_view_code_sequence_of_two_disagreeing_views_is_named() -> None:
+    """Two items in the View Code Sequence (Type 1, one item), cranio-caudal and medio-lateral oblique: the first
+    decided, the second was never looked at."""
+    from pydicom.dataset import Dataset
+
+    from mammoview.io.views import conflicts, decide
+    from tests.synthetic import code_item
+
+    ds = Dataset()
+    ds.ViewCodeSequence = [code_item("SCT", "399162004", "cranio-caudal"),
+                           code_item("SCT", "399368009", "medio-lateral oblique")]  # fmt: skip
+    _, proj = decide(ds, Path("/x/1.dcm"))
+    assert proj.value is not None and proj.value.value == "CC"
+    assert any("ViewCodeSequence (0054,0220) CC but ViewCodeSequence (0054,0220) item 2 MLO" in c
+               for c in conflicts(ds)), conflicts(ds)  # fmt: skip
