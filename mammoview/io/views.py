@@ -269,10 +269,13 @@ def conflicts(ds: Any | None, named: Sequence[tuple[str, str]] = (), path: Path 
     names = list(_candidate_names(path, named)) if path is not None else [(lab, v, False) for lab, v in named if v]
     matches = [(label, m) for label, name, is_file in names if (m := match_name(name, allow_mias=is_file))]
     sides: list[tuple[str, str]] = []
+    unusable: list[str] = []  # "B" (both breasts), "R\\L", "RIGHT": passed over for the next source
     for keyword, tag in (("ImageLaterality", "(0020,0062)"), ("Laterality", "(0020,0060)")):
         value = text(ds.get(keyword))
         if value in _LATERALITY:
             sides.append((f"{keyword} {tag}", value))
+        elif value and not sides:
+            unusable.append(f"{keyword} {tag} is {value!r} (not R or L)")
     for _where, item in functional_group_items(ds, "FrameAnatomySequence"):
         value = text(item.get("FrameLaterality"))
         if value in _LATERALITY:
@@ -285,6 +288,8 @@ def conflicts(ds: Any | None, named: Sequence[tuple[str, str]] = (), path: Path 
             sides.append((f"{label} names", m.laterality.value))  # (PatientName often repeats PatientID)
     out = [f"{sides[0][0]} {sides[0][1]} but {label} {value}: the first decides the side; check it"
            for label, value in sides[1:] if value != sides[0][1]]  # fmt: skip
+    if sides:
+        out = [f"{u}: {sides[0][0]} {sides[0][1]} decides the side; check it" for u in unusable] + out
     rows: list[tuple[str, Projection]] = []
     for n, item in enumerate(ds.get("ViewCodeSequence") or (), 1):  # one item (Type 1); an export may add more
         designator = text(item.get("CodingSchemeDesignator"))

@@ -68,3 +68,20 @@ def test_a_view_code_sequence_of_two_disagreeing_views_is_named() -> None:
     assert proj.value is not None and proj.value.value == "CC"
     assert any("ViewCodeSequence (0054,0220) CC but ViewCodeSequence (0054,0220) item 2 MLO" in c
                for c in conflicts(ds)), conflicts(ds)  # fmt: skip
+
+
+def test_an_unusable_image_laterality_overridden_by_the_series_laterality_is_named() -> None:
+    """ImageLaterality B (both breasts), R\\L or RIGHT beside Laterality L: hung as the left breast, the image's own
+    tag that says otherwise was only in `info`'s detail when nothing decided."""
+    from pydicom.dataset import Dataset
+
+    from mammoview.io.views import conflicts, decide
+
+    for value in ("B", "R\\L", "RIGHT"):
+        ds = Dataset()
+        ds.ImageLaterality, ds.Laterality, ds.ViewPosition = value, "L", "CC"
+        lat, _ = decide(ds, Path("/x/1.dcm"))
+        assert lat.source == "Laterality (0020,0060)"
+        said = conflicts(ds)
+        assert any("ImageLaterality (0020,0062)" in c and repr(value) in c and "Laterality (0020,0060) L" in c
+                   for c in said), (value, said)  # fmt: skip
