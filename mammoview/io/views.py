@@ -183,8 +183,14 @@ def _laterality_from_tags(ds: Any, notes: list[str]) -> Decision[Laterality] | N
     return None
 
 
+#: Words that read as a side and a view but are more often something else: not read, the note says why.
+_AMBIGUOUS_WORDS = {"LAT": "lateral, or the left axillary tail?"}
+
+
 def _side_of_view_word(value: str) -> str | None:
     """The side ("R" / "L") of a ViewPosition-style word that carries the side ("RCC", "L MLO"), else None."""
+    if value.strip().upper() in _AMBIGUOUS_WORDS:
+        return None
     word = re.sub(r"[\s_\-]", "", value.upper())
     if word.endswith("ID") and len(word) > 4:  # "RCCID": the ACR label of an implant-displaced view
         word = word[:-2]
@@ -210,7 +216,8 @@ def _projection_from_tags(ds: Any, notes: list[str]) -> Decision[Projection] | N
         proj = _projection_word(value)
         if proj is not None:
             return Decision(proj, "ViewPosition (0018,5101)", value)
-        notes.append(f"ViewPosition (0018,5101) is {value!r}")
+        why = f" ({_AMBIGUOUS_WORDS[value]})" if value in _AMBIGUOUS_WORDS else ""
+        notes.append(f"ViewPosition (0018,5101) is {value!r}{why}")
     values = multi_values(ds.get("PatientOrientation"))
     if len(values) == 1 and (proj := _projection_word(values[0])) is not None:
         return Decision(proj, "PatientOrientation (0020,0020)", values[0])
@@ -225,7 +232,10 @@ def _implant_displaced_word(value: str) -> bool:
 
 def _projection_word(value: str) -> Projection | None:
     """A ViewPosition-style word: "CC", "MLO"..., also "RCC" / "L MLO" (laterality prefix dropped) and the ACR
-    implant-displaced labels "CCID" / "RMLOID" (:func:`view_modifiers` names the modifier)."""
+    implant-displaced labels "CCID" / "RMLOID" (:func:`view_modifiers` names the modifier).  Not "LAT"
+    (:data:`_AMBIGUOUS_WORDS`)."""
+    if value.strip().upper() in _AMBIGUOUS_WORDS:
+        return None
     word = re.sub(r"[\s_\-]", "", value.upper())
     if word.endswith("ID") and len(word) > 3 and word[:-2] not in ("", "R", "L"):
         word = word[:-2]
