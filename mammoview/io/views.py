@@ -197,16 +197,32 @@ def _side_of_view_word(value: str) -> str | None:
     return word[0] if len(word) > 2 and word[0] in "RL" and word[1:] in _PROJECTION_WORDS else None
 
 
+def _view_code(item: Any) -> tuple[Projection | None, str]:
+    """The CID 4014 view of a code item, and a note when its SNOMED designator is the other scheme's (or none).
+
+    SRT codes are "R-xxxxx", SCT codes numbers: an export caught between the two (SCT codes labelled SRT, or the
+    designator left out) still names one view by its code value."""
+    designator = text(item.get("CodingSchemeDesignator"))
+    code = text(item.get("CodeValue"))
+    scheme = "SRT" if designator in SRT_DESIGNATORS else designator
+    if (proj := _BY_CODE.get((scheme, code))) is not None:
+        return proj, ""
+    if designator in SRT_DESIGNATORS | SCT_DESIGNATORS | {""}:
+        for other in ("SRT", "SCT"):
+            if (proj := _BY_CODE.get((other, code))) is not None:
+                return proj, f"an {other} code under designator {designator or '(none)'}"
+    return None, ""
+
+
 def _projection_from_tags(ds: Any, notes: list[str]) -> Decision[Projection] | None:
     for item in ds.get("ViewCodeSequence") or ():
         designator = text(item.get("CodingSchemeDesignator"))
         code = text(item.get("CodeValue"))
-        scheme = "SRT" if designator in SRT_DESIGNATORS else designator
-        proj = _BY_CODE.get((scheme, code))
+        proj, odd = _view_code(item)
         meaning = str(item.get("CodeMeaning", "") or "")
         if proj is not None:
             mods = [str(m.get("CodeMeaning", "")) for m in item.get("ViewModifierCodeSequence") or ()]
-            detail = f"{designator} {code} {meaning}".strip()
+            detail = "; ".join(x for x in (f"{designator} {code} {meaning}".strip(), odd) if x)
             if mods:
                 detail += f"; modifier {', '.join(m for m in mods if m)}"
             return Decision(proj, "ViewCodeSequence (0054,0220)", detail)
@@ -302,10 +318,7 @@ def conflicts(ds: Any | None, named: Sequence[tuple[str, str]] = (), path: Path 
         out = [f"{u}: {sides[0][0]} {sides[0][1]} decides the side; check it" for u in unusable] + out
     rows: list[tuple[str, Projection]] = []
     for n, item in enumerate(ds.get("ViewCodeSequence") or (), 1):  # one item (Type 1); an export may add more
-        designator = text(item.get("CodingSchemeDesignator"))
-        scheme = "SRT" if designator in SRT_DESIGNATORS else designator
-        proj = _BY_CODE.get((scheme, text(item.get("CodeValue"))))
-        if proj is not None:
+        if (proj := _view_code(item)[0]) is not None:
             rows.append(("ViewCodeSequence (0054,0220)" + (f" item {n}" if rows else ""), proj))
     if (proj := _projection_word(text(ds.get("ViewPosition")))) is not None:
         rows.append(("ViewPosition (0018,5101)", proj))

@@ -85,3 +85,24 @@ def test_an_unusable_image_laterality_overridden_by_the_series_laterality_is_nam
         said = conflicts(ds)
         assert any("ImageLaterality (0020,0062)" in c and repr(value) in c and "Laterality (0020,0060) L" in c
                    for c in said), (value, said)  # fmt: skip
+
+
+def test_a_view_code_under_the_other_snomed_designator_is_read() -> None:
+    """SCT's 399368009 (medio-lateral oblique) labelled SRT, or SRT's R-10242 (cranio-caudal) labelled SCT, as exports
+    caught between the two write them: passed over, ViewPosition CC decided (or nothing did) with no word, while the
+    code and its meaning name the MLO.  The code value alone is one view in either scheme."""
+    from pydicom.dataset import Dataset
+
+    from mammoview.io.views import conflicts, decide
+    from tests.synthetic import code_item
+
+    for designator, value, view in (("SRT", "399368009", "MLO"), ("SCT", "R-10242", "CC"), ("", "R-10226", "MLO")):
+        ds = Dataset()
+        ds.ViewCodeSequence = [code_item(designator, value, "")]
+        _, proj = decide(ds, Path("/x/1.dcm"))
+        assert proj.value is not None and proj.value.value == view, (designator, value, proj)
+        assert proj.source == "ViewCodeSequence (0054,0220)" and value in proj.detail
+    ds = Dataset()
+    ds.ViewCodeSequence = [code_item("SRT", "399368009", "medio-lateral oblique")]
+    ds.ViewPosition = "CC"
+    assert any("ViewCodeSequence (0054,0220) MLO but ViewPosition (0018,5101) CC" in c for c in conflicts(ds))
