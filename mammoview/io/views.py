@@ -332,4 +332,21 @@ def conflicts(ds: Any | None, named: Sequence[tuple[str, str]] = (), path: Path 
         first_label, first = rows[0]
         out += [f"{first_label} {first.value} but {label} {proj.value}: the first decides the view; check it"
                 for label, proj in rows[1:] if proj.slot is not None and proj.slot is not first.slot]  # fmt: skip
+    po = _mlo_orientation_side(values) if rows and rows[0][1] is Projection.MLO else None
+    if sides and po is not None and po != sides[0][1]:
+        out.append(f"{sides[0][0]} {sides[0][1]} but PatientOrientation (0020,0020) {chr(92).join(values)} is "
+                   f"a {po} MLO's: the first decides the side; check it")  # fmt: skip
     return out
+
+
+def _mlo_orientation_side(values: Sequence[str]) -> str | None:
+    """The side an MLO's Patient Orientation row\\column pair implies (IHE Mammography Image: LMLO A\\FR, RMLO
+    P\\FL): its column runs to the feet and medially, or to the head and laterally, however the image is flipped.
+    None for anything else (a CC's column is medial or lateral either way)."""
+    if len(values) != 2 or values[0] not in ("A", "P"):
+        return None
+    column = set(values[1])
+    if len(column) != 2 or not column <= set("FHRL") or len(column & {"F", "H"}) != 1:
+        return None
+    towards_feet, towards_right = "F" in column, "R" in column
+    return "L" if towards_feet == towards_right else "R"

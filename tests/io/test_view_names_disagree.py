@@ -106,3 +106,17 @@ def test_a_view_code_under_the_other_snomed_designator_is_read() -> None:
     ds.ViewCodeSequence = [code_item("SRT", "399368009", "medio-lateral oblique")]
     ds.ViewPosition = "CC"
     assert any("ViewCodeSequence (0054,0220) MLO but ViewPosition (0018,5101) CC" in c for c in conflicts(ds))
+
+
+def test_a_patient_orientation_of_the_other_breasts_mlo_is_named(write_dcm: MakeFile) -> None:
+    """ImageLaterality R on an MLO whose Patient Orientation is A\\FR, the left MLO's (IHE Mammography Image; an MLO's
+    column runs to the feet and medially, or to the head and laterally, whatever flips): hung as R MLO with no word
+    (e.g. a side corrected on the PACS, the orientation kept)."""
+    info = read_info(write_dcm("x.dcm", laterality="R", view="MLO", patient_orientation="A\\FR"))
+    assert info.view is View.RMLO
+    assert any("ImageLaterality (0020,0062) R but PatientOrientation (0020,0020) A\\FR" in w for w in info.warnings)
+    for side, orientation in (("R", "P\\FL"), ("R", "A\\FL"), ("R", "A\\HR"), ("L", "A\\FR"), ("L", "P\\HL")):
+        ok = read_info(write_dcm("ok.dcm", laterality=side, view="MLO", patient_orientation=orientation))
+        assert not any("PatientOrientation" in w for w in ok.warnings), (side, orientation, ok.warnings)
+    cc = read_info(write_dcm("cc.dcm", laterality="R", view="CC", patient_orientation="A\\R"))  # a CC: either way
+    assert not any("PatientOrientation" in w for w in cc.warnings), cc.warnings
