@@ -13,27 +13,15 @@ from __future__ import annotations
 
 import glob
 import os
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from timing import median_seconds
 
 from mammoview.io import dicom, raster, read_info
 from mammoview.training.sources import default_data_dir
-
-
-def median_s(run: Callable[[], None], repeat: int = 5) -> float:
-    run()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def rle() -> None:
@@ -46,7 +34,7 @@ def rle() -> None:
         for info in infos:
             dicom.read_dicom_pixels(info)
 
-    shipped = median_s(decode)
+    shipped = median_seconds(decode)
     real = dicom.pixel_array
 
     def checked_first(src, **kw):  # type: ignore[no-untyped-def]
@@ -56,7 +44,7 @@ def rle() -> None:
 
     dicom.pixel_array = checked_first
     try:
-        forced = median_s(decode)
+        forced = median_seconds(decode)
     finally:
         dicom.pixel_array = real
     print(f"RLE, {len(infos)} views of sfm-malign-0: {shipped:.3f} s as shipped, {forced:.3f} s with the size check "
@@ -84,7 +72,7 @@ def png_set(infos: list, name: str) -> None:  # type: ignore[type-arg]
             raster.png_data_problem(info.path)
             raster.read_raster_pixels(info)
 
-    shipped, forced = median_s(decode, 3), median_s(counted, 3)
+    shipped, forced = median_seconds(decode, 3), median_seconds(counted, 3)
     print(f"PNG, {name}: {shipped:.3f} s as shipped, {forced:.3f} s with the data counted in every file "
           f"(+{100 * (forced / shipped - 1):.0f} %)")  # fmt: skip
 

@@ -19,10 +19,10 @@ features    forward_features over one 1600 x 1000 px image (a CBIS view at 0.3 m
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import torch
+from timing import median_seconds
 
 from mammoview.cad.device import native_bf16
 from mammoview.cad.registry import create_model
@@ -42,14 +42,7 @@ def step_seconds(arch: str, dtype: torch.dtype | None, batch: int, slot: int, co
         torch.nn.functional.cross_entropy(logits[:, :3].float(), y).backward()
         opt.step()
 
-    for _ in range(2):
-        step()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return median_seconds(step, repeat, warmup=2)
 
 
 def features_seconds(arch: str, dtype: torch.dtype | None, shape: tuple[int, int]) -> float:

@@ -6,28 +6,19 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-import torch
 
-from mammoview.cad.density import CATEGORIES, TASK
+from mammoview.cad.density import TASK
 from mammoview.cad.pipeline import analyse_study, drain
-from mammoview.cad.registry import create_model
-from mammoview.cad.weights import ModelEntry, load_model, save_model
+from mammoview.cad.weights import load_model
 from mammoview.io.model import Laterality, View
-from tests.cad.conftest import TINY_PAPER, make_image
+from tests.cad.conftest import make_image
+from tests.cad.test_density import density_dir  # noqa: F401  (fixture)
 from tests.synthetic import synthetic_breast
 
 
 @pytest.fixture()
-def models(tmp_path):
-    torch.manual_seed(0)
-    d = tmp_path / "models"
-    save_model(create_model("paper_cnn", **TINY_PAPER), ModelEntry(name="test-cad", arch="paper_cnn",
-               arch_kwargs=dict(TINY_PAPER), patch_size=64, pixel_size_mm=0.5), d, make_default=True)  # fmt: skip
-    entry = ModelEntry(name="test-density", arch="paper_cnn", arch_kwargs=dict(TINY_PAPER), task=TASK,
-                       outputs=CATEGORIES, classes=CATEGORIES, pixel_size_mm=2.0, patch_size=64,
-                       test_time_flip=True, extra={"canvas_px": [64, 48]})  # fmt: skip
-    save_model(create_model("paper_cnn", num_outputs=4, **TINY_PAPER), entry, d)
-    return load_model(models_dir=d, device="cpu"), load_model(models_dir=d, device="cpu", task=TASK)
+def models(density_dir):  # noqa: F811  (the fixture of tests/cad/test_density.py)
+    return load_model(models_dir=density_dir, device="cpu"), load_model(models_dir=density_dir, device="cpu", task=TASK)
 
 
 def _numbered(image, number):

@@ -6,30 +6,17 @@ Del deletes it, with nothing drawn nor selected."""
 
 from __future__ import annotations
 
-import pytest
-
 from mammoview.io.model import View
-from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
+from tests.gui import test_read_with_cad
+from tests.gui.test_read_with_cad import left_cc_shown_as_right
 from tests.gui.test_reader_marks import click_stored
 
-
-@pytest.fixture()
-def quiet(monkeypatch):  # type: ignore[no-untyped-def]
-    from mammoview.gui import dialogs
-
-    monkeypatch.setattr(dialogs, "message_box", lambda *a, **k: None)
+quiet = test_read_with_cad.quiet  # the fixture: message boxes not shown
 
 
 def test_a_mark_row_whose_image_hangs_elsewhere_highlights_no_other_image(main_window, load, tmp_path, quiet):
-    folder = tmp_path / "study"
-    for view in SYNTHETIC_VIEWS:
-        if view != "LCC":
-            write_view(folder, f"{view}.dcm", view)
-    write_view(folder, "LCC.dcm", "LCC", laterality="R")  # the left CC labelled R: it hangs behind R CC
     w = main_window
-    load(w, [folder])
-    lcc = next(d for d in w.choices[View.RCC] if d.image.path.name == "LCC.dcm")
-    w.show_choice(View.RCC, w.choices[View.RCC].index(lcc))
+    lcc = left_cc_shown_as_right(w, load, tmp_path / "study")
     w.commands["cad_mark_mode"].trigger()
     click_stored(w.panels[View.RCC], 120, 300)  # R1 on it, as R CC
     w.assign_view(lcc, View.LCC)  # "This image is really… L CC": R CC shows RCC.dcm again
@@ -41,15 +28,8 @@ def test_a_mark_row_whose_image_hangs_elsewhere_highlights_no_other_image(main_w
 
 
 def test_a_measurement_row_whose_image_hangs_elsewhere_says_where_it_is(main_window, load, tmp_path, quiet):
-    folder = tmp_path / "study"
-    for view in SYNTHETIC_VIEWS:
-        if view != "LCC":
-            write_view(folder, f"{view}.dcm", view)
-    write_view(folder, "LCC.dcm", "LCC", laterality="R")
     w = main_window
-    load(w, [folder])
-    lcc = next(d for d in w.choices[View.RCC] if d.image.path.name == "LCC.dcm")
-    w.show_choice(View.RCC, w.choices[View.RCC].index(lcc))
+    lcc = left_cc_shown_as_right(w, load, tmp_path / "study")
     m = w.cad.measure_tool.measure(w.panels[View.RCC], (60.0, 200.0), (160.0, 300.0))  # M1 on it, as R CC
     w.assign_view(lcc, View.LCC)
     w.cad.focus_measurement(m)  # the reader clicks M1's row

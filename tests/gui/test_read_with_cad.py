@@ -41,6 +41,19 @@ def test_a_decision_changed_when_no_cad_was_shown_is_not_a_change_by_cad():
 
 
 # -- 2. marks on an image whose view the reader assigned: not drawn, and missing from the comparison ----------------
+def left_cc_shown_as_right(window, load, folder):  # type: ignore[no-untyped-def]
+    """A study whose left CC is labelled R (it hangs behind R CC), opened, with that image shown in R CC: the image
+    the reader marks as R CC before telling the viewer it is really L CC."""
+    for view in SYNTHETIC_VIEWS:
+        if view != "LCC":
+            write_view(folder, f"{view}.dcm", view)
+    write_view(folder, "LCC.dcm", "LCC", laterality="R")
+    load(window, [folder])
+    lcc = next(d for d in window.choices[View.RCC] if d.image.path.name == "LCC.dcm")
+    window.show_choice(View.RCC, window.choices[View.RCC].index(lcc))
+    return lcc
+
+
 @pytest.fixture()
 def quiet(monkeypatch):  # type: ignore[no-untyped-def]
     from mammoview.gui import dialogs
@@ -76,15 +89,8 @@ def test_a_first_read_mark_on_an_assigned_image_stays_in_the_comparison_after_re
 
 def test_a_mark_placed_before_the_reader_moves_its_image_to_another_view_is_still_listed(cad_window, load, tmp_path,
                                                                                           qtbot, quiet):  # fmt: skip
-    folder = tmp_path / "study"
-    for view in SYNTHETIC_VIEWS:
-        if view != "LCC":
-            write_view(folder, f"{view}.dcm", view)
-    write_view(folder, "LCC.dcm", "LCC", laterality="R")  # the left CC labelled R: it hangs behind R CC
     w = cad_window
-    load(w, [folder])
-    lcc_image = next(d for d in w.choices[View.RCC] if d.image.path.name == "LCC.dcm")
-    w.show_choice(View.RCC, w.choices[View.RCC].index(lcc_image))
+    lcc_image = left_cc_shown_as_right(w, load, tmp_path / "study")
     w.commands["cad_mark_mode"].trigger()
     click_stored(w.panels[View.RCC], 120, 300)  # R1 on it
     w.assign_view(lcc_image, View.LCC)  # "This image is really… L CC"
