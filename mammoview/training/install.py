@@ -320,13 +320,18 @@ def ensemble_model(members: list[tuple[Path, str]]) -> tuple[EnsembleNet, list[d
     Raises
     ------
     ValueError
-        If a run has not finished or the runs differ in architecture or input (pixel size,
-        patch size, context, channels, preprocessing): averaging them would mix inputs.
+        If a run has not finished, a run's checkpoint is given twice, or the runs differ in architecture or input
+        (pixel size, patch size, context, channels, preprocessing): averaging them would mix inputs.
     """
     from mammoview.cad.registry import create_model
 
     if not members:
         raise ValueError("an ensemble needs at least one run")
+    seen: set[tuple[Path, str]] = set()
+    for run, tag in members:
+        if (run.resolve(), tag) in seen:  # its 'mean of n networks' would count one network twice
+            raise ValueError(f"{run}: the run twice ({tag} checkpoint); each member must be another network")
+        seen.add((run.resolve(), tag))
     summaries: list[dict[str, Any]] = []
     nets: list[CadNet] = []
     for run, tag in members:

@@ -679,3 +679,14 @@ def test_grad_cam_heatmap_files_say_what_their_values_are(models_dir, study_dir,
     assert code == 0
     grid = json.loads((heat / "lcc.json").read_text())
     assert grid["method"] == "gradcam" and grid["values"].startswith("Grad-CAM saliency")
+
+
+@pytest.mark.parametrize("second", ["run", "run:best", "./run/"])
+def test_ensemble_of_one_run_twice_is_refused(tmp_path, capsys, monkeypatch, second):
+    """The same checkpoint twice is no ensemble: its 'mean of 2 networks' would be one network counted twice."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run").mkdir()
+    rc = main(["ensemble", "run", second, "--name", "e", "--install-to", "models"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "run twice" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "models").exists()
