@@ -104,7 +104,8 @@ def extract_patch_set(
     Parameters
     ----------
     out_dir : Path
-        Created if needed; existing patch-set files are overwritten.
+        Created when the patches are cut (not before: a failed extraction leaves none); existing patch-set files
+        are overwritten.
     data_dir : Path, optional
         Data root (default :func:`~mammoview.training.sources.default_data_dir`).
     pcfg, ecfg : PreprocessConfig, ExtractConfig
@@ -122,7 +123,6 @@ def extract_patch_set(
     data_dir = data_dir or default_data_dir()
     if miner is not None:
         miner.check(pcfg.to_dict())
-    out_dir.mkdir(parents=True, exist_ok=True)
     records = all_sources(data_dir, which)
     if miner is not None and hasattr(miner, "check_sources"):
         miner.check_sources(records)
@@ -178,6 +178,7 @@ def extract_patch_set(
         more = f" (and the {len(skipped) - 1} other images)" if len(skipped) > 1 else ""
         raise ValueError(f"no image could be read: {skipped[0]}{more}")
     images = np.stack(arrays) if arrays else np.zeros((0, c, slot, slot), np.uint8)
+    out_dir.mkdir(parents=True, exist_ok=True)  # only now: an extraction that failed leaves no empty folder
     np.save(out_dir / "patches.npy", images)
     with open(out_dir / "index.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=INDEX_COLUMNS)

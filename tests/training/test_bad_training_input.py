@@ -72,6 +72,7 @@ def test_a_label_file_without_a_column_is_named_with_the_column(tmp_path, capsys
     err = capsys.readouterr().err
     assert code != 0 and name in err and drop in err and "Traceback" not in err, err
     assert err.count("\n") == 1, err
+    assert not (tmp_path / "p").exists()  # an extraction that failed left an empty --out folder
 
 
 def test_a_label_file_saved_with_a_byte_order_mark_is_read(tmp_path):
@@ -240,7 +241,7 @@ def test_an_extraction_that_can_read_no_image_fails(tmp_path, capsys):
     code = _cli("extract-patches", "--data", str(data), "--out", str(tmp_path / "p"), "--sources", "cbis", "--quiet")
     err = capsys.readouterr().err
     assert code == 1 and "00000_LEFT_MLO.jpg" in err and "Traceback" not in err, err
-    assert not (tmp_path / "p" / "manifest.json").exists()
+    assert not (tmp_path / "p").exists()
 
 
 @pytest.mark.parametrize("option", ["--epochs", "--threads"])
