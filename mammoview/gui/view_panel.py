@@ -150,6 +150,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.window_state = state
         self.image_item.set_display(*self._lut())
         self._refresh_info()
+        self._refresh_loupe()
 
     def _lut(self) -> tuple[int, np.ndarray]:
         assert self.display is not None and self.window_state is not None
@@ -327,6 +328,13 @@ class ViewPanel(QtWidgets.QWidget):
         self._update_level()
         self._refresh_info()
         self._refresh_scale()
+        self._refresh_loupe()
+
+    def _refresh_loupe(self) -> None:
+        """The loupe under a resting mouse shows the view as it is now (a zoom or window by key, a linked pan),
+        not as it was at the mouse's last move."""
+        if self.magnifier_enabled and self.loupe.isVisible() and self._pointer is not None:
+            self._on_mouse_moved(self._pointer)
 
     def _update_level(self) -> None:
         if self.display is not None:  # the denser of the two axes picks the pyramid level

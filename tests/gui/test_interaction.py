@@ -333,3 +333,22 @@ def test_an_exam_of_one_breast_opens_without_a_problem_note(main_window, load, t
     load(main_window, [tmp_path / "right"])
     assert not boxes and main_window.panels[View.LCC].image is None
     assert "No image for L CC, L MLO (an exam of one breast)." in main_window.statusBar().currentMessage()
+
+
+def test_the_loupe_follows_zoom_and_window_under_a_resting_mouse(study):
+    """Magnifier on and the mouse still: 1:1 (a key) or a window preset changed the view, but the loupe kept showing
+    the old magnification and the old grey levels until the mouse moved."""
+    study.commands["magnifier"].trigger()
+    rcc = study.panels[View.RCC]
+    mouse(rcc.graphics.viewport(), "move", inner(rcc))
+    assert rcc.loupe.isVisible()
+    shots = [rcc.loupe.grab().toImage()]
+    rcc.zoom_one_to_one()  # the 1 key on this panel: zoomed in around its centre, the mouse where it was
+    rcc.grab()  # painted (the view box applies a new range when it is painted)
+    shots.append(rcc.loupe.grab().toImage())
+    study.commands["invert"].trigger()  # the grey levels inverted
+    shots.append(rcc.loupe.grab().toImage())
+    mouse(rcc.graphics.viewport(), "move", inner(rcc))  # what a mouse move shows there: the loupe showed it already
+    assert rcc.loupe.grab().toImage() == shots[-1]
+    assert shots[0] != shots[1], "zoom"
+    assert shots[1] != shots[2], "invert"
