@@ -117,7 +117,8 @@ def patient_bootstrap_ci(
 
     Samples of one patient are not independent (several jittered patches of one mass, two views of one
     breast): the Hanley-McNeil interval, which counts every sample as independent, is then too narrow.
-    NaN when a class is empty, held by a single patient, or no resample holds both classes.
+    NaN when a class is empty, held by a single patient, or no resample holds both classes, and at an AUC
+    of exactly 0 or 1 (as Hanley-McNeil's).
     """
     y = _binary_labels(y_true)
     s = _scores(scores, y.shape[0])
@@ -130,6 +131,10 @@ def patient_bootstrap_ci(
     if np.unique(inverse[y]).size < 2 or np.unique(inverse[~y]).size < 2:
         # one patient holds a whole class: every resample is that data duplicated, its AUC the estimate itself
         # (a [AUC, AUC] "interval"); the spread between patients cannot be measured
+        return (math.nan, math.nan)
+    if _mann_whitney_auc(y, s) in (0.0, 1.0):
+        # every resample of perfectly separated classes is perfectly separated too: a [1, 1] "interval" from
+        # 3 + 3 patients would claim a certainty the sample cannot give
         return (math.nan, math.nan)
     members = [np.flatnonzero(inverse == k) for k in range(int(inverse.max()) + 1)]
     rng = np.random.default_rng(seed)

@@ -44,3 +44,14 @@ def test_a_by_source_block_of_one_patient_has_no_zero_width_interval():
     assert not math.isnan(a["auc"])
     lo, hi = a["ci95"]
     assert _undefined((lo, hi)) or hi > lo, a
+
+
+def test_a_perfect_separation_gives_no_zero_width_interval():
+    """Every resample of perfectly separated patients separates them too: the percentile interval is [1, 1].
+
+    Three malignant and three benign validation patients whose scores do not overlap are no proof of a perfect
+    model; Hanley-McNeil says "unknown" there (NaN), and so must the patient bootstrap.
+    """
+    y, s, patients = [1, 1, 1, 0, 0, 0], [0.9, 0.8, 0.7, 0.3, 0.2, 0.1], ["a", "b", "c", "d", "e", "f"]
+    assert _undefined(patient_bootstrap_ci(y, s, patients))
+    assert _undefined(patient_bootstrap_ci(y, [-v for v in s], patients))  # AUC 0: the same
