@@ -84,6 +84,17 @@ def _auc_cell(a: Mapping[str, Any] | None) -> str:
     return f"{auc:.3f} [{lo:.2f}, {hi:.2f}]"
 
 
+def _threshold_cell(t: Any) -> str:
+    """A score threshold as detect's JSON writes scores: 4 decimals, every digit it needs from 0.9999 up.
+
+    The findings of a high-specificity CAD score 0.97-0.99999: three decimals would read 0.9709 as 0.971 and
+    0.99991 as 1.000, another operating point or none.
+    """
+    if fmt(t) == "n/a":
+        return "n/a"
+    return f"{t:.4f}" if t < 0.9999 else f"{t:.12g}"
+
+
 def _patch_rows(patch: Mapping[str, Any]) -> list[list[Any]]:
     blocks = [("all", patch), *sorted((patch.get("by_source") or {}).items())]
     rows = []
@@ -160,7 +171,7 @@ def metrics_report(metrics: Mapping[str, Any]) -> str:
         rows = [
             [
                 name, f.get("n_images"), f.get("n_lesions"), *(f["sens_at"].get(r) for r in rates), f.get("max_fpi"),
-                (f.get("threshold_at") or {}).get("1"),
+                _threshold_cell((f.get("threshold_at") or {}).get("1")),
             ]
             for name, f in froc.items()
         ]  # fmt: skip

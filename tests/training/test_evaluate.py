@@ -75,6 +75,17 @@ def test_report_accuracy_cell_matches_metrics():
     assert row.split("|")[3].strip() == f"{acc:.3f}"
 
 
+def test_report_threshold_cell_keeps_the_digits_that_set_the_operating_point():
+    """This CAD's thresholds lie at 0.97-0.99999 (the model card's 0.9709): three decimals read 0.971, or 1.000."""
+    m = _metrics("m1", "paper_cnn")
+    header = next(line for line in metrics_report(m).splitlines() if "threshold @1 FP/img" in line)
+    column = header.split("|").index(" threshold @1 FP/img ")
+    for threshold, shown in ((0.9709, "0.9709"), (0.99991, "0.99991"), (0.9999981, "0.9999981")):
+        m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"] = threshold
+        row = next(line for line in metrics_report(m).splitlines() if line.startswith("| cbis_mass |"))
+        assert row.split("|")[column].strip() == shown
+
+
 def test_compare_table_rows_and_columns(tmp_path):
     a, b = _metrics("run-a", "paper_cnn"), _metrics("run-b", "resnet", acc_shift=0.5)
     (tmp_path / "a").mkdir()
