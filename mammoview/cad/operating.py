@@ -143,7 +143,9 @@ class OperatingCurve:
         and last points and, for each of about ``max_points / 2 - 1`` rates spaced evenly on
         a log scale, both ends of the plateau of the last point at or below that rate (so the
         strict end, where shown findings sit, keeps its detail, and a score on a kept plateau
-        reads its rate exactly).
+        reads its rate exactly); and at each of :data:`PRESET_RATES` the last point within the rate and the one
+        after it, so that :meth:`threshold_for` a preset rate gives the full curve's operating point. The curve
+        may then hold a few points more than ``max_points``.
         """
         pts = [(float(t), float(f), float(s)) for t, f, s in zip(thresholds, fpi, sensitivity, strict=True)
                if t is not None and math.isfinite(float(t))]  # fmt: skip
@@ -158,6 +160,9 @@ class OperatingCurve:
                 end = int(np.searchsorted(rates, r, side="right")) - 1
                 if end >= 0:
                     keep |= {end, int(np.searchsorted(rates, rates[end], side="left"))}
+            for r in PRESET_RATES:  # the viewer's choices: their point and the next, so no dropped point lies between
+                end = int(np.searchsorted(rates, r, side="right")) - 1
+                keep |= {i for i in (end, end + 1) if 0 <= i < len(pts)}
         chosen = [pts[i] for i in sorted(keep)]
         return cls(
             thresholds=tuple(p[0] for p in chosen), fpi=tuple(p[1] for p in chosen),

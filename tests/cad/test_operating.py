@@ -92,3 +92,20 @@ def test_describe_point():
     assert describe_point(0.95, CURVE) == "p ≥ 0.950 · 0.2 FP/img · finds 50%"
     assert describe_point(0.95, CURVE, rate=0.25) == "p ≥ 0.950 · 0.25 FP/img · finds 50%"  # as chosen
     assert describe_point(0.99971, None) == "p ≥ 0.9997"  # near 1: a fourth decimal
+
+
+def test_thinning_keeps_the_preset_rates_exact():
+    """The viewer's 0.25 / 0.5 / 1 / 2 FP/img choices read a thinned curve; its points at those rates were dropped
+    when they fell between the log-spaced rates kept, and the interpolated '1 FP/img' threshold marked up to
+    1.07 false positives per image on the validation data it came from (a helper review)."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    thresholds = np.sort(rng.uniform(0, 1, n))[::-1]
+    fpi = np.cumsum(rng.random(n) < 0.6) / 250  # 250 images: FP/img rises by 1/250 at most findings
+    sens = np.cumsum(rng.random(n) < 0.1) / 400
+    thin = OperatingCurve.from_froc([None, *thresholds], [0.0, *fpi], [0.0, *sens], max_points=64)
+    for rate in (0.25, 0.5, 1.0, 2.0):
+        t = thin.threshold_for(rate)
+        k = int(np.flatnonzero(thresholds >= t)[-1])  # the marks at t: every finding scoring >= t
+        best = int(np.flatnonzero(fpi <= rate)[-1])  # the loosest point of the full curve within the rate
+        assert fpi[k] <= rate and sens[k] == sens[best], rate
