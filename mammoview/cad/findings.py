@@ -246,8 +246,13 @@ def regions_to_findings(
         contour = np.zeros((0, 2))
         if contours:
             rc = max(contours, key=len) - 1.0  # undo the pad
+            # clipped as the box: a cell centred inside the image can reach past its border (the padded grid)
             contour = np.stack(
-                [((rc[:, 1] + 0.5 + off) * s + ox) * scale_x, (rc[:, 0] + 0.5 + off) * s * scale_y], axis=1
+                [
+                    np.clip(((rc[:, 1] + 0.5 + off) * s + ox) * scale_x, 0, cols),
+                    np.clip((rc[:, 0] + 0.5 + off) * s * scale_y, 0, rows),
+                ],
+                axis=1,
             )
         out.append(
             Finding(

@@ -229,3 +229,23 @@ def test_the_centroid_centre_rule_of_the_analysis_scripts_honours_the_grid_origi
     (reg,) = find_regions(maps.abnormal, 0.5, min_distance=3)
     assert refined_center(maps, reg) == ((18 + 0.5) * 16 - 7, (21 + 0.5) * 16)
     assert centre_rule.centroid_center(1.0)(maps, reg) == pytest.approx(refined_center(maps, reg))
+
+
+def test_a_finding_at_the_image_border_keeps_its_outline_on_the_image():
+    """A breast cell centred inside the image can reach past its border (the grid is padded to the stride).
+
+    The box was clipped to the image and the outline was not: a finding at the bottom-right corner of a
+    90 x 90 px image had outline points at x, y = 96, off the image and outside its own box.
+    """
+    score = np.zeros((6, 6), np.float32)
+    score[4:6, 4:6] = 0.9
+    score[5, 5] = 0.95  # cell 5 is centred at 88 px, its far edge at 96 px
+    maps = _maps(score)
+    (f,) = regions_to_findings(
+        find_regions(maps.abnormal, 0.5), maps, scale_x=1.0, scale_y=1.0, stored_shape=(90, 90), pixel_size_mm=0.3
+    )
+    x0, y0, x1, y1 = f.bbox
+    assert (x1, y1) == (90.0, 90.0)
+    assert len(f.contour) >= 3
+    assert (f.contour[:, 0] >= x0).all() and (f.contour[:, 0] <= x1).all()
+    assert (f.contour[:, 1] >= y0).all() and (f.contour[:, 1] <= y1).all()
