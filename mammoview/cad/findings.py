@@ -49,25 +49,26 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return inter / area
 
 
-def abnormal_logit(maps: ProbabilityMaps) -> npt.NDArray[np.float32]:
+def abnormal_logit(maps: ProbabilityMaps) -> npt.NDArray[np.float64]:
     """``log(p_abnormal / p_normal)`` per cell: the ranking score of the peaks.
 
     ``p_abnormal`` saturates at 1.0 in float32 over a whole dense region while the logit
     still rises towards the most suspicious cell, so peaks (finding centres) and their order
     come from the logit, and only the threshold and the reported scores from the probability.
     Computed from ``p_normal``, which stays representable (e.g. 1e-9) where ``1 - p_normal``
-    has rounded to 1.
+    has rounded to 1.  Kept in float64: in float32 some 16 neighbouring float32 ``p_normal``
+    near 1e-9 share one logit, and a tie put a weaker finding first.
     """
     pn = np.clip(maps.normal.astype(np.float64), 1e-30, 1.0)
     logit = np.log1p(-np.minimum(pn, 1.0 - 1e-12)) - np.log(pn)
-    return np.where(maps.mask, logit, -np.inf).astype(np.float32)
+    return np.where(maps.mask, logit, -np.inf)
 
 
 def find_regions(
     score: npt.NDArray[np.float32],
     threshold: float,
     min_distance: int = 1,
-    rank: npt.NDArray[np.float32] | None = None,
+    rank: npt.NDArray[np.float64] | None = None,
 ) -> list[Region]:
     """Candidate regions of ``score >= threshold``, one per peak, overlapping ones merged.
 
@@ -87,7 +88,7 @@ def find_regions(
     labels = measure.label(score >= thr, connectivity=2)  # type: ignore[no-untyped-call]
     if labels.max() == 0:
         return []
-    rk = score if rank is None else np.where(labels > 0, rank, np.float32(-1e30)).astype(np.float32)
+    rk = score if rank is None else np.where(labels > 0, rank, -1e30)
     peaks = feature.peak_local_max(  # type: ignore[no-untyped-call]
         rk, min_distance=max(1, min_distance), labels=labels, exclude_border=False
     )

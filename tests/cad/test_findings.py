@@ -249,3 +249,21 @@ def test_a_finding_at_the_image_border_keeps_its_outline_on_the_image():
     assert len(f.contour) >= 3
     assert (f.contour[:, 0] >= x0).all() and (f.contour[:, 0] <= x1).all()
     assert (f.contour[:, 1] >= y0).all() and (f.contour[:, 1] <= y1).all()
+
+
+def test_findings_one_float32_step_apart_in_p_normal_keep_their_order():
+    """The ranking logit kept in float32 tied p(normal) 1e-9 and the next float32 up (both 20.723267).
+
+    The tie fell to the peaks' order in the image: the weaker finding came first, its score below the
+    second's and below the image's abnormal score.
+    """
+    ab = (_bump((30, 30), 8, 8, 2) + _bump((30, 30), 22, 20, 2)).astype(np.float32)
+    normal = np.where(ab > 0.5, 1e-3, 1.0 - ab).astype(np.float32)
+    weak = np.float32(1e-9)
+    normal[8, 8], normal[22, 20] = np.nextafter(weak, np.float32(1)), weak  # the second peak is the stronger
+    maps = dataclasses.replace(_maps(ab), normal=normal, abnormal=(1.0 - normal).astype(np.float32))
+    regs = find_regions(maps.abnormal, 0.5, min_distance=2, rank=abnormal_logit(maps))
+    fs = regions_to_findings(regs, maps, scale_x=1.0, scale_y=1.0, stored_shape=(480, 480), pixel_size_mm=0.3)
+    assert [r.peak for r in regs] == [(22, 20), (8, 8)]
+    assert fs[0].score > fs[1].score
+    assert fs[0].score == image_scores(maps)[0]
