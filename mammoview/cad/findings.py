@@ -103,6 +103,8 @@ def find_regions(
             r, c = np.unravel_index(int(np.argmax(flat)), score.shape)
             markers[r, c] = markers.max() + 1
     parts = segmentation.watershed(-rk, markers, mask=labels > 0)  # type: ignore[no-untyped-call]
+    if ((labels > 0) & (parts == 0)).any():  # cells joined at a corner only (the labels are 8-connected)
+        parts = segmentation.watershed(-rk, parts, connectivity=2, mask=labels > 0)  # type: ignore[no-untyped-call]
     cands: list[tuple[float, Region]] = []
     for k in range(1, int(markers.max()) + 1):
         cells = parts == k

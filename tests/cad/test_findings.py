@@ -267,3 +267,18 @@ def test_findings_one_float32_step_apart_in_p_normal_keep_their_order():
     assert [r.peak for r in regs] == [(22, 20), (8, 8)]
     assert fs[0].score > fs[1].score
     assert fs[0].score == image_scores(maps)[0]
+
+
+def test_cells_joined_to_a_region_only_at_a_corner_stay_in_its_finding():
+    """Regions are labelled 8-connected; the watershed that splits them flooded 4-connected.
+
+    Cells touching the rest of their region only at a corner, with no peak of their own (closer than
+    ``min_distance`` to the region's), were reached by no marker and dropped from every finding.
+    """
+    score = np.zeros((12, 12), np.float32)
+    score[3:6, 3:6] = 0.9
+    score[4, 4] = 0.95
+    score[6, 6], score[7, 7] = 0.8, 0.85  # a corner away from (5, 5), within 3 cells of the peak
+    (reg,) = find_regions(score, 0.5, min_distance=3)
+    assert reg.peak == (4, 4)
+    assert reg.cells.sum() == 11 and reg.box == (3, 3, 8, 8)
