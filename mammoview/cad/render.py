@@ -80,9 +80,10 @@ def overlay(
     """RGB uint8 picture: grey presentation image with the heatmap blended as the viewer's :func:`heat_lut`."""
     rows, cols = presentation.shape
     factor = max(1, -(-max(rows, cols) // MAX_SIDE))
-    r, c = (rows // factor) * factor, (cols // factor) * factor
-    grey = presentation[:r, :c].reshape(r // factor, factor, c // factor, factor).mean(axis=(1, 3))
-    grey = np.pad(grey, ((0, -(-rows // factor) - grey.shape[0]), (0, -(-cols // factor) - grey.shape[1])))
+    # block means, the last row and column of blocks over the pixels they have
+    starts_r, starts_c = np.arange(0, rows, factor), np.arange(0, cols, factor)
+    sums = np.add.reduceat(np.add.reduceat(presentation, starts_r, axis=0), starts_c, axis=1)
+    grey = sums / np.outer(np.diff(starts_r, append=rows), np.diff(starts_c, append=cols))
     rgba = heat_lut(threshold)[sample_heatmap(heatmap, rows, cols, factor)].astype(np.float32) / 255.0
     a = alpha * rgba[..., 3:]
     rgb = (1.0 - a) * grey[..., None] + a * rgba[..., :3]

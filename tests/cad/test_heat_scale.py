@@ -66,3 +66,12 @@ def test_detect_picture_paints_only_what_the_viewer_shows_by_default():
     assert np.abs(rgb[40:48, 40:48] - grey_rgb).max() > 40  # p 0.999: coloured
     assert DEFAULT_THRESHOLD == 0.80
     assert np.abs(overlay(grey, hm, threshold=0.3)[8:16, 8:16].astype(int) - grey_rgb).max() > 10
+
+
+def test_detect_picture_keeps_the_last_rows_and_columns_of_an_image_not_a_multiple_of_its_block():
+    """A picture block-sampled by 2 of a 2049 x 101 image: its last row and column (a partial block) were black."""
+    grey = np.full((2049, 101), 0.5, dtype=np.float32)
+    hm = Heatmap("abnormal", np.zeros((4, 4), np.uint8), 0.0, 0.0, 32.0, 600.0)
+    rgb = overlay(grey, hm)
+    assert rgb.shape == (1025, 51, 3)
+    assert (rgb == round(0.5 * 255)).all()
