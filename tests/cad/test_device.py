@@ -82,6 +82,13 @@ def test_configure_threads(monkeypatch):
         torch.set_num_threads(before)
 
 
+def test_threads_from_the_environment_that_are_no_number_are_named(monkeypatch):
+    """``MAMMOVIEW_THREADS=two`` stopped detect with "invalid literal for int() with base 10: 'two'"."""
+    monkeypatch.setenv("MAMMOVIEW_THREADS", "two")
+    with pytest.raises(ValueError, match=r"MAMMOVIEW_THREADS.*'two'"):
+        devmod.configure_threads()
+
+
 def test_native_bf16_answers_for_each_device(monkeypatch):
     from mammoview.cad.device import native_bf16
 
