@@ -28,18 +28,31 @@ def select_device(preference: str | torch.device | None = None) -> torch.device:
     Raises
     ------
     ValueError
-        Unknown device string, or the requested accelerator is not available.
+        Unknown device string, or the requested accelerator is not available (naming
+        ``$MAMMOVIEW_DEVICE`` when the request came from there).
     """
+    env = None
     if isinstance(preference, torch.device):
         pref = str(preference)
     else:
-        pref = (preference or os.environ.get(DEVICE_ENV) or "auto").strip().lower()
+        env = None if preference else os.environ.get(DEVICE_ENV)
+        pref = (preference or env or "auto").strip().lower()
     if pref == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
         if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
+    try:
+        return _explicit_device(pref)
+    except ValueError as exc:
+        if env:  # the reader asked for nothing: say where the request came from
+            raise ValueError(f"{exc} (from ${DEVICE_ENV})") from None
+        raise
+
+
+def _explicit_device(pref: str) -> torch.device:
+    """The device named ``pref`` (not ``auto``), if it is known and available."""
     try:
         dev = torch.device(pref)
     except RuntimeError as exc:

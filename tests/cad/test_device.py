@@ -46,6 +46,17 @@ def test_unavailable_accelerator_is_refused(no_accelerators, name):
         select_device(name)
 
 
+@pytest.mark.parametrize(("name", "says"), [("cuda", "not available"), ("gpu", "unknown device")])
+def test_a_device_from_the_environment_is_named_as_such_when_refused(no_accelerators, monkeypatch, name, says):
+    """``$MAMMOVIEW_DEVICE=cuda`` on a machine without CUDA: detect said "device 'cuda' requested", never by whom."""
+    monkeypatch.setenv("MAMMOVIEW_DEVICE", name)
+    with pytest.raises(ValueError, match=rf"{says}.*\$MAMMOVIEW_DEVICE"):
+        select_device()
+    with pytest.raises(ValueError, match=says) as refused:
+        select_device(name)  # asked for explicitly: the environment has no part in it
+    assert "MAMMOVIEW_DEVICE" not in str(refused.value)
+
+
 def test_unknown_device(no_accelerators):
     with pytest.raises(ValueError, match=r"unknown device|unsupported device"):
         select_device("tpu")
