@@ -133,8 +133,16 @@ def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Mod
     if (why := _crop_geometry_problem(entry, int(getattr(model, "feature_stride", 1)))) is not None:
         raise ModelError(path, f"malformed manifest entry {entry.name!r}: {why}")
     if entry.task == "density":  # its canvas: read at every CAD run, whose whole study failed without one
-        from mammoview.cad.density import canvas_shape
+        from mammoview.cad.density import CATEGORIES, canvas_shape
 
+        # output k is read as category a-d[k] (mammoview.cad.density.assess): other names, order or count misnamed
+        # every density (classes d-a showed the network's "a" as "D"), a fifth output was dropped unsaid
+        if tuple(entry.outputs) != CATEGORIES or tuple(entry.classes) != CATEGORIES:
+            raise ModelError(
+                path,
+                f"malformed manifest entry {entry.name!r}: a density model's outputs and classes "
+                f"must be {list(CATEGORIES)}, got {list(entry.outputs)} and {list(entry.classes)}",
+            )
         try:
             rows, cols = canvas_shape(entry.extra)
         except ValueError as exc:

@@ -34,3 +34,15 @@ def test_a_density_entry_without_a_usable_canvas_is_refused_at_load(tmp_path, ca
     (tmp_path / MANIFEST).write_text(json.dumps(doc))
     with pytest.raises(ModelError, match="canvas_px"):
         load_optional("density", tmp_path, "cpu")
+
+
+@pytest.mark.parametrize("cats", [tuple("dcba"), tuple("abcde"), ("normal", "mass", "calcification", "malignant")])
+def test_a_density_entry_whose_outputs_are_not_a_to_d_is_refused_at_load(tmp_path, cats):
+    """The density code reads output k as category a-d[k] whatever the entry says: an entry of classes d-a showed
+    the network's "a" as "density D", one of five outputs dropped the fifth (probabilities summing to 0.8)."""
+    torch.manual_seed(0)
+    entry = ModelEntry(name="test-density", arch="paper_cnn", arch_kwargs=dict(TINY), task="density", outputs=cats,
+                       classes=cats, pixel_size_mm=2.0, patch_size=64, extra={"canvas_px": [64, 48]})  # fmt: skip
+    save_model(create_model("paper_cnn", num_outputs=len(cats), **TINY), entry, tmp_path)
+    with pytest.raises(ModelError, match=r"outputs and classes must be \['a', 'b', 'c', 'd'\]"):
+        load_optional("density", tmp_path, "cpu")

@@ -208,7 +208,7 @@ def test_a_manifest_that_is_a_broken_link_is_an_error_naming_it_not_no_models_in
         {"patch_size": 10**9},
         {"map_windows_px": [10**9 + 1]},
         {"context_px": 2**24},
-        {"task": "density", "canvas_px": [10**6, 10**6]},
+        {"task": "density", "canvas_px": [10**6, 10**6], "outputs": list("abcd"), "classes": list("abcd")},
     ],
     ids=["patch", "window", "context", "canvas"],
 )
