@@ -327,7 +327,7 @@ def save_model(
 
     The file is ``<name>-<sha8>.safetensors``; an entry with the same name is replaced
     (its old weights file removed when nothing else refers to it).  The model becomes
-    the default when ``make_default`` or when the manifest has none yet.
+    the default when ``make_default`` or, a detector, when the manifest has none yet.
     """
     if not _SAFE_NAME.fullmatch(entry.name):
         raise ValueError(f"model name {entry.name!r} must be letters, digits, '.', '_' or '-' (it names a file)")
@@ -350,7 +350,9 @@ def save_model(
     old = read_manifest(root)
     others = [m for m in old.models if m.name != entry.name]
     replaced = old.get(entry.name)
-    default = entry.name if make_default or not old.default else old.default
+    # (only a detector by itself: the default is the CAD's, and a density model installed first into an empty folder
+    # stayed it, failing every CAD run once a detector was installed beside it)
+    default = entry.name if make_default or (not old.default and entry.task == "detection") else old.default
     doc = {"default": default, "models": [m.to_dict() for m in [*others, done]]}
     atomic_write_text(root / MANIFEST, json.dumps(doc, indent=2) + "\n")
     if (

@@ -101,6 +101,19 @@ def test_a_density_model_is_never_taken_for_the_cad_and_vice_versa(density_dir):
     assert [r.entry.name for r in list_installed(density_dir) if r.is_default] == ["test-cad"]
 
 
+def test_a_density_model_installed_first_does_not_become_the_cads_default(tmp_path):
+    """train-density --install-to an empty folder made the density model the folder's default: the detector installed
+    after it was not, and every CAD run said "test-density is a density model, not a detection model"."""
+    entry = ModelEntry(name="test-density", arch="paper_cnn", arch_kwargs=dict(TINY_PAPER), task=TASK,
+                       outputs=CATEGORIES, classes=CATEGORIES, pixel_size_mm=2.0, patch_size=64,
+                       extra={"canvas_px": [64, 48]})  # fmt: skip
+    save_model(create_model("paper_cnn", num_outputs=4, **TINY_PAPER), entry, tmp_path)
+    save_model(create_model("paper_cnn", **TINY_PAPER), ModelEntry(name="test-cad", arch="paper_cnn",
+               arch_kwargs=dict(TINY_PAPER), patch_size=64, pixel_size_mm=0.5), tmp_path)  # fmt: skip
+    assert load_model(models_dir=tmp_path, device="cpu").entry.name == "test-cad"
+    assert [r.entry.name for r in list_installed(tmp_path) if r.is_default] == ["test-cad"]
+
+
 def test_study_pipeline_reports_density_per_breast(density_dir):
     cad = load_model(models_dir=density_dir, device="cpu")
     dens = load_model(models_dir=density_dir, device="cpu", task=TASK)
