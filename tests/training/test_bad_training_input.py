@@ -292,3 +292,14 @@ def test_a_patch_set_or_checkpoint_json_of_another_shape_is_named(tmp_path):
     (run / "last.json").write_text("[1]")
     with pytest.raises(ValueError, match=r"last\.json: not the file it should be"):
         load_checkpoint(run, "last", model=None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "12"])
+def test_train_density_refuses_a_pixel_size_no_density_model_can_have_as_a_usage_error(tmp_path, capsys, value):
+    """train-density --pixel-size 0 said 'error: float division by zero', nan 'cannot convert float NaN to integer',
+    -1 'negative dimensions are not allowed' and inf a convolution's kernel size error after reading every image;
+    12 trained and installed a model that never loads ('preprocessing pixel_size_mm 12.0 out of range')."""
+    with pytest.raises(SystemExit) as exc:
+        _cli("train-density", "--split", str(tmp_path / "split.json"), "--out", str(tmp_path / "d"),
+             f"--pixel-size={value}")  # fmt: skip
+    assert exc.value.code == 2 and "--pixel-size" in capsys.readouterr().err
