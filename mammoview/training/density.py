@@ -195,6 +195,9 @@ def train_density(cfg: DensityConfig, data: DensityData, out: Path, progress: bo
 
     from mammoview.cad.device import configure_threads
 
+    if not np.any(data.split == "val"):  # (density_metrics failed after the first epoch: "axis 1 is out of bounds")
+        raise ValueError("no validation image with a density label: the epoch is chosen by the validation kappa "
+                         "(use the split.json of a patch set with validation patients)")  # fmt: skip
     configure_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)

