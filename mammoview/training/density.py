@@ -232,8 +232,10 @@ def train_density(cfg: DensityConfig, data: DensityData, out: Path, progress: bo
         kappa = m["val_images"]["kappa_linear"]
         history.append({"epoch": epoch, "train_loss": total / len(tr), "val_kappa_linear": kappa,
                         "val_accuracy": m["val_images"]["accuracy"]})  # fmt: skip
-        if kappa > best:
-            best, best_state = kappa, {k: v.clone() for k, v in net.state_dict().items()}
+        # an undefined kappa (NaN: one category, all predicted as it) ranks below any other, never above none
+        score = kappa if np.isfinite(kappa) else -np.inf
+        if best_state is None or score > best:
+            best, best_state = score, {k: v.clone() for k, v in net.state_dict().items()}
             best_metrics = {**m, "epoch": epoch}
     assert best_state is not None
     net.load_state_dict(best_state)

