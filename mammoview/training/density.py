@@ -90,10 +90,25 @@ def cbis_density_labels(data_dir: Path) -> dict[tuple[str, str, str], int]:
     """``(patient, "L"/"R", "CC"/"MLO") -> 0..3`` from the CBIS-DDSM mass case descriptions."""
     out = {}
     path = data_dir / "cbis-ddsm-mass" / "mass_case_description_train_set.csv"
-    for row in read_label_rows(path, ("patient_id", "breast_density", *CBIS_CALC_COLUMNS[1:])):
-        d = int(row["breast_density"])
+    for line, row in enumerate(read_label_rows(path, ("patient_id", "breast_density", *CBIS_CALC_COLUMNS[1:])), 2):
+        try:
+            d = int(row["breast_density"])
+        except ValueError:
+            raise ValueError(f"{path} line {line}: breast_density {row['breast_density']!r} is not a whole number "
+                             "(ACR 1-4)") from None  # fmt: skip
         if 1 <= d <= 4:
             out[(cbis_patient(row["patient_id"]), row["left or right breast"][0], row["image view"])] = d - 1
+    return out
+
+
+def mias_tissue(path: Path) -> dict[str, int]:
+    """``refnum -> 0..2`` (F / G / D) from the mini-MIAS ``labels.csv`` ``background`` column."""
+    out = {}
+    for row in read_label_rows(path, ("refnum", "background")):
+        if row["background"] not in MIAS_TISSUE:
+            raise ValueError(f"{path} ({row['refnum']}): background {row['background']!r} unknown (one of "
+                             f"{', '.join(MIAS_TISSUE)})")  # fmt: skip
+        out[row["refnum"]] = MIAS_TISSUE[row["background"]]
     return out
 
 
@@ -106,8 +121,7 @@ def load_data(cfg: DensityConfig, split_path: Path, data_dir: Path | None = None
     split = load_split(split_path)
     pcfg = PreprocessConfig(pixel_size_mm=cfg.pixel_size_mm)
     shape = cfg.canvas_px
-    tissue = {r["refnum"]: MIAS_TISSUE[r["background"]]
-              for r in read_label_rows(root / "mini-mias" / "labels.csv", ("refnum", "background"))}  # fmt: skip
+    tissue = mias_tissue(root / "mini-mias" / "labels.csv")
     xs, ys, ts, ps, lats, splits = [], [], [], [], [], []
     sources = [*cbis_images(root), *mias_images(root)]
     for src in tqdm(sources, desc="density inputs", unit="image", disable=not progress):

@@ -303,3 +303,24 @@ def test_train_density_refuses_a_pixel_size_no_density_model_can_have_as_a_usage
         _cli("train-density", "--split", str(tmp_path / "split.json"), "--out", str(tmp_path / "d"),
              f"--pixel-size={value}")  # fmt: skip
     assert exc.value.code == 2 and "--pixel-size" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("csv_file", "header", "row", "said"), [
+    ("cbis-ddsm-mass/mass_case_description_train_set.csv", "patient_id,breast_density,left or right breast,image view",
+     "P_00001,,LEFT,CC", r"mass_case_description_train_set\.csv line 2: breast_density ''"),
+    ("mini-mias/labels.csv", "refnum,background", "mdb001,f", r"labels\.csv \(mdb001\): background 'f'"),
+], ids=["cbis-blank", "mias-lowercase"])  # fmt: skip
+def test_an_odd_density_label_is_named_with_its_file(tmp_path, csv_file, header, row, said):
+    """train-density said 'error: invalid literal for int() with base 10: ''' of a blank CBIS breast_density and
+    "error: 'f'" of a mini-MIAS background f, naming neither the file nor the row."""
+    from mammoview.training.density import DensityConfig, load_data
+
+    files = {"cbis-ddsm-mass/mass_case_description_train_set.csv": "patient_id,breast_density,left or right breast,"
+             "image view\nP_00001,2,LEFT,CC\n", "mini-mias/labels.csv": "refnum,background\nmdb001,F\n"}  # fmt: skip
+    files[csv_file] = f"{header}\n{row}\n"
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "split.json").write_text('{"patients": {"train": ["cbis:P_00001"], "val": []}}')
+    with pytest.raises(ValueError, match=said):
+        load_data(DensityConfig(), tmp_path / "split.json", tmp_path, progress=False)
