@@ -234,6 +234,8 @@ def install_options(args: argparse.Namespace) -> InstallOptions:
     from mammoview.training.install import InstallOptions, operating_curve_from_metrics
 
     cal = args.malignancy_calibration
+    if args.make_default and args.task != "detection":  # the default is the CAD's detector; a second stage is not one
+        raise ValueError(f"--make-default: only a detection model can be the default, not a {args.task} model")
     detector = None
     if args.task == "verification":
         from mammoview.cad.weights import load_model

@@ -326,3 +326,14 @@ def test_resume_refuses_an_option_given_with_its_default_value(tmp_path: Path, s
     run = _saved_config(tmp_path, *saved)
     with pytest.raises(ValueError, match="--resume"):
         config_from_args(_train_args(run, "--resume", *given))
+
+
+@pytest.mark.parametrize("task", ["malignancy", "verification"])
+def test_only_a_detection_model_can_be_made_the_default(tmp_path, capsys, task):
+    """`train --task verification --make-default` made a second stage the CAD's default (every CAD run then failed,
+    'not a detection model'): refused before any training."""
+    code = _cli("train", "--patches", str(tmp_path / "none"), "--out", str(tmp_path / "run"), "--task", task,
+                "--install-to", str(tmp_path / "models"), "--make-default", "--quiet")  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "--make-default" in err and "Traceback" not in err, err
+    assert not (tmp_path / "run").exists()
