@@ -103,6 +103,8 @@ def read_split_patients(path: Path) -> dict[str, list[str]]:
             f"{path}: no lists of patients per split ('patients': {{'train': [...], 'val': [...]}}); not the "
             "split.json of `mammoview extract-patches`, or edited"
         )
+    if other := sorted(set(patients) - {"train", "val"}):  # (train-density took a 'test' list's CBIS patients for
+        raise ValueError(f"{path}: lists {other} besides 'train' and 'val'; edited?")  # mini-MIAS test images)
     return {k: list(v) for k, v in patients.items()}
 
 

@@ -149,7 +149,12 @@ def test_a_damaged_index_csv_is_named(tmp_path, edit):
         PatchSet(root)
 
 
-@pytest.mark.parametrize("doc", ["{}", '{"patients": ["cbis:P_00000"]}', '{"patients": {"val": "cbis:P_00001"}}', "[]"])
+@pytest.mark.parametrize(
+    "doc",
+    ["{}", '{"patients": ["cbis:P_00000"]}', '{"patients": {"val": "cbis:P_00001"}}', "[]",
+     # a list of another name: its CBIS patients were counted as mini-MIAS test images by train-density's metrics
+     '{"patients": {"train": ["cbis:P_00000"], "val": [], "test": ["cbis:P_00001"]}}'],
+)  # fmt: skip
 def test_a_split_json_of_another_shape_is_named(tmp_path, doc):
     """A split.json without its 'patients' lists ended as "train: error: 'patients'"."""
     from mammoview.training.datasets import PatchSet
