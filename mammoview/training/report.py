@@ -126,9 +126,12 @@ def metrics_report(metrics: Mapping[str, Any]) -> str:
     """The ``report.md`` text of one evaluation (sections missing from the metrics are skipped)."""
     m = metrics.get("model") or {}
     out = [f"# Evaluation of {m.get('name', '?')} ({m.get('arch', '?')})", ""]
+    if _get(metrics, "patches", "dir") in (None, "None"):  # `evaluate --all-images` without --patches
+        data = f"{_get(metrics, 'images', 'set')} of `{_get(metrics, 'images', 'data')}`, no patch set"
+    else:
+        data = f"patch set `{_get(metrics, 'patches', 'dir')}` ({_get(metrics, 'patches', 'split')} split)"
     out.append(
-        f"Weights sha256 `{str(m.get('sha256', ''))[:12]}`, {fmt(m.get('params'))} parameters; "
-        f"patch set `{_get(metrics, 'patches', 'dir')}` ({_get(metrics, 'patches', 'split')} split). "
+        f"Weights sha256 `{str(m.get('sha256', ''))[:12]}`, {fmt(m.get('params'))} parameters; {data}. "
         "Research use only."
     )
     patch = metrics.get("patch")

@@ -323,7 +323,9 @@ def test_all_images_evaluates_a_held_out_folder_and_names_trained_patients(setup
     scored = {Path(e["path"]).name for e in json.loads((s["out"] / "detections-cbis.json").read_text())["images"]}
     assert scored == {"00001_LEFT_CC.jpg", "00002_LEFT_CC.jpg"}  # both patients, not only a validation side
     assert m["detection"]["froc"]["cbis_mass"]["n_lesions"] == 2 and not m["notes"]
-    assert "## Image level (every image of" in (s["out"] / "report.md").read_text()
+    text = (s["out"] / "report.md").read_text()
+    assert "## Image level (every image of" in text
+    assert f"every image of `{test_data}`, no patch set" in text and "`None`" not in text  # read 'patch set `None`'
     # with the patch set: its patch level, and the patient it trained on is named
     out2 = s["out"].parent / "eval2"
     assert _cli(*base, "--out", str(out2), "--patches", str(s["patches"])) == 0
