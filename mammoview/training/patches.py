@@ -168,13 +168,15 @@ def image_patches(
             continue
         box = geometry.stored_box_to_model(lesion.bbox, sx, sy)
         boxes.append(box)
-        label = _patch_label(lesion, cfg)
-        if label is None:
-            continue
+        # before the label: a misplaced finding that gives no patches (mias_other="exclude") still leaves its true
+        # place unknown, so no normal tissue either
         if not lesion_in_breast(prep.mask, box):
             misplaced = True
             if notes is not None:
                 notes.append(f"{src.image_id}: {lesion.kind} at {lesion.center} is outside the breast mask, skipped")
+            continue
+        label = _patch_label(lesion, cfg)
+        if label is None:
             continue
         lcx, lcy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         for xj, yj in geometry.lesion_centres(box, p, n_les, cfg.jitter, rng):

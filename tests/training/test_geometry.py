@@ -105,3 +105,18 @@ def test_lesion_patch_near_border_is_shifted_inside(rng):
         x0, y0 = geometry.patch_origin(cx, cy, P)
         assert x0 >= 0 and x0 + P <= shape[1] and y0 >= 0 and y0 + P <= shape[0]
         assert x0 <= box[0] and box[2] <= x0 + P and y0 <= box[1] and box[3] <= y0 + P
+
+
+@pytest.mark.parametrize("kind", ["architectural_distortion", "asymmetry"])
+def test_an_excluded_mias_finding_outside_the_breast_also_stops_normal_patches(kind):
+    """A MIAS distortion or asymmetry whose circle misses the breast (a wrong coordinate, as mdb212/mdb214's
+    calcifications) leaves its true place unknown: as for a mass or calcification there, the image gives no normal
+    patches. With ``mias_other="exclude"`` it was skipped before the breast check and normal patches were cut."""
+    img = synthetic_breast(600, 400, max_value=255, dtype=np.uint8).astype(np.float32) / 255
+    les = Lesion(kind, True, bbox=(380, 30, 396, 46), center=(388, 38), radius=8)  # type: ignore[arg-type]
+    src = SourceImage("mias", "mdbX", None, "mias:x", "L", "MLO", (0.3, 0.3), "abnormal", True, (les,))  # type: ignore[arg-type]
+    prep = prepare(img, PixelSpacing(0.3, 0.3, "t"), PreprocessConfig())
+    assert not prep.mask[38, 388]
+    notes: list[str] = []
+    assert list(image_patches(src, prep, ExtractConfig(patch_size=P), notes)) == []
+    assert len(notes) == 1 and kind in notes[0] and "outside the breast" in notes[0]
