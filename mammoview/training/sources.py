@@ -161,7 +161,8 @@ def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
     out: list[SourceImage] = []
     for line, row in enumerate(read_label_rows(root / "boxes.csv", CBIS_BOX_COLUMNS), start=2):
         malignant = row["image_pathology"] == "MALIGNANT"
-        paths = row["pathologies"].split("|") if row["pathologies"] else []
+        # BENIGN_WITHOUT_CALLBACK is benign: only malignant or not tells the boxes apart
+        paths = [p == "MALIGNANT" for p in row["pathologies"].split("|")] if row["pathologies"] else []
         try:
             boxes = [tuple(float(v) for v in b) for b in json.loads(row["boxes_xywh_800"])]
             if any(len(b) != 4 or not all(map(math.isfinite, b)) or b[2] <= 0 or b[3] <= 0 for b in boxes):
@@ -174,9 +175,9 @@ def cbis_images(data_dir: Path | None = None) -> list[SourceImage]:
         for x, y, w, h in boxes:
             # box order vs CSV abnormality order is unknown when several: only trust a
             # per-box pathology when there is exactly one box
-            mal: bool | None = (paths[0] == "MALIGNANT") if len(boxes) == 1 and paths else None
+            mal: bool | None = paths[0] if len(boxes) == 1 and paths else None
             if mal is None and all(p == paths[0] for p in paths) and paths:
-                mal = paths[0] == "MALIGNANT"
+                mal = paths[0]
             lesions.append(Lesion("mass", mal, bbox=(x, y, x + w, y + h), center=(x + w / 2, y + h / 2)))
         out.append(
             SourceImage(

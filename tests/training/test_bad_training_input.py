@@ -86,6 +86,25 @@ def test_a_label_file_saved_with_a_byte_order_mark_is_read(tmp_path):
     assert [im.image_id for im in mias_images(tmp_path)] == ["mdb001"]
 
 
+@pytest.mark.parametrize(
+    "pathologies, image, expected",
+    [
+        ("BENIGN|BENIGN_WITHOUT_CALLBACK", "BENIGN", False),
+        ("BENIGN_WITHOUT_CALLBACK|BENIGN", "BENIGN", False),
+        ("MALIGNANT|MALIGNANT", "MALIGNANT", True),
+        ("BENIGN|MALIGNANT", "MALIGNANT", None),
+    ],
+)
+def test_the_masses_of_an_image_with_benign_ones_of_both_kinds_are_benign(tmp_path, pathologies, image, expected):
+    """BENIGN_WITHOUT_CALLBACK is benign (the data README): an image whose masses were BENIGN and
+    BENIGN_WITHOUT_CALLBACK had each box's pathology unknown, as if the order of benign and malignant boxes mattered."""
+    row = {**cbis_rows(["P_00001"], "[[100, 200, 50, 40], [300, 400, 30, 30]]")[0], "n_boxes": "2", "n_csv_abn": "2",
+           "pathologies": pathologies, "image_pathology": image}  # fmt: skip
+    write_csv(tmp_path / "cbis-ddsm-mass" / "boxes.csv", [row], CBIS_COLUMNS)
+    (im,) = cbis_images(tmp_path)
+    assert [les.malignant for les in im.lesions] == [expected, expected]
+
+
 def _cli(*argv: str) -> int:
     from mammoview.cli import main
 
