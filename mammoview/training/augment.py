@@ -28,7 +28,7 @@ class AugmentConfig:
     #: anisotropic stretch: columns over rows by a factor log-uniform in [1 / (1 + a), 1 + a] (0: off), as a
     #: wrong or varying pixel aspect makes it (the CBIS films' aspect varies ~10 %; a missing spacing, ~60 %)
     aspect: float = 0.0
-    translate: float = 0.04  # shift, fraction of the patch
+    translate: float = 0.04  # shift, fraction of the stored slot (the patch and its context: 6.4 px of 160)
     contrast: float = 0.15  # x * U(1 - c, 1 + c)
     brightness: float = 0.2  # x + U(-b, b), normalised units
     noise: float = 0.03  # Gaussian noise sd, normalised units
