@@ -421,6 +421,15 @@ class CadController(ReaderActions, QtCore.QObject):
             self.reader.record_cad(CadSeen.of(self.result))
             self.resultShown.emit()
 
+    def _drop_finding_selection(self) -> None:
+        """The findings list was filled again, its selection gone: a selected finding's square and band go with it
+        (one of a kind switched off stayed on screen and in an export, its row no longer listed); a selected mark
+        keeps its square, as after a rebuild."""
+        self.band.clear()
+        mark = self.selected_mark
+        for view, overlay in self.overlays.items():
+            overlay.set_highlight((mark.x, mark.y) if mark is not None and view is mark.view else None)
+
     def _on_panel_changed(self, panel: ViewPanel) -> None:
         loaded = self.window.loaded
         if loaded is None or loaded.study.key != self.study_key:
@@ -585,6 +594,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self._update_scores()
         if self.style.kinds() != before.kinds():
             self._update_findings()
+            self._drop_finding_selection()
         self._sync_controls()
 
     def _sync_controls(self) -> None:

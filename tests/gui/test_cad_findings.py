@@ -93,6 +93,23 @@ def test_clicking_a_row_centres_the_view_on_it_and_highlights_it(planted, qtbot)
     assert not lcc.fitted  # a resize does not snap back to the fit
 
 
+def test_a_selected_finding_of_a_kind_switched_off_loses_its_highlight(planted, qtbot):
+    """Its row leaves the list: the selection square (and the band) must not stay on screen, nor in an export."""
+    w, panel = planted, planted.cad.findings
+    panel.select_row(next(i for i, r in enumerate(panel.rows) if r.category is Category.CAD_ONLY))  # L CC mass
+    qtbot.wait(10)
+    assert w.cad.overlays[View.LCC]._highlight
+    w.commands["cad_layer_mass"].trigger()
+    assert not w.cad.overlays[View.LCC]._highlight
+    assert not w.cad.band._items
+    # a selected reader mark stays selected (its row is still listed)
+    mark = next(m for m in w.cad.reader.marks if m.kind is MarkKind.OTHER)
+    panel.select_row(next(i for i, r in enumerate(panel.rows) if r.marks and r.marks[0] is mark))
+    qtbot.wait(10)
+    w.commands["cad_layer_calcification"].trigger()
+    assert w.cad.selected_mark is mark and w.cad.overlays[View.RCC]._highlight
+
+
 def test_marks_after_the_first_read_are_flagged(planted):
     w = planted
     m = w.cad.reader.add(View.RCC, image_key(w.panels[View.RCC].image), 10, 10, MarkKind.MASS)
