@@ -284,13 +284,16 @@ class CadController(ReaderActions, QtCore.QObject):
 
     # -- operating point -----------------------------------------------------------------------------
     def operating_fpi(self, model: ModelInfo | None = None) -> float | None:
-        """The false marks per image the shown findings are cut at: the chosen rate, at most the loosest its model's
-        curve reaches (None: the model's own threshold, or a model without a curve)."""
+        """The false marks per image the shown findings are cut at: the chosen rate, or where its model's curve does
+        not reach it the loosest rate of the Marks menu's (None: the model's own threshold, or a model without a
+        curve).  Always one of the menu's points: a rate between them (cut at the curve's end) showed the menu at
+        "Default", which choosing did not bring back."""
         m = model or (self.computed.model if self.computed is not None else self.model_info)
         rate, curve = self.style.operating_fpi, m.operating_curve if m is not None else None
         if rate <= 0 or curve is None:
             return None
-        return min(rate, curve.max_fpi)
+        offered = [r for r, _threshold, _found in curve.points() if r <= rate]
+        return offered[-1] if offered else None
 
     def operating_threshold(self, model: ModelInfo | None = None) -> float | None:
         """The findings' threshold at the chosen operating point (None: the model's own / no model)."""
@@ -626,7 +629,8 @@ class CadController(ReaderActions, QtCore.QObject):
                 a[name].setToolTip(a[name].statusTip())
         a["done"].setEnabled(self.study_key is not None and locked)
         m = self.computed.model if self.computed is not None else self.model_info
-        self.dock.set_operating_points(m, st.operating_fpi)
+        # the point applied: a choice this model's curve does not reach is cut at its loosest point of the menu
+        self.dock.set_operating_points(m, self.operating_fpi(m) or 0.0)
         self.dock.sync(st, self.marks_tool.kind)
         state = ("No study open." if self.study_key is None else "First read in progress: CAD hidden." if locked
                  else "First read done: CAD shown." if self.result is not None

@@ -92,6 +92,28 @@ def test_choosing_an_operating_point_recuts_the_findings_and_is_kept(shown, qtbo
     assert [r.finding.score for r in cad_rows(w)] == [0.99] and cad_rows(w)[0].finding.bbox == default_box
 
 
+def test_a_rate_the_models_curve_does_not_reach_shows_in_the_combo_as_applied(shown):
+    """2 FP/img chosen with one model; the next model's curve stops at 1.5: the combo, the marks, the note and the
+    legend name one point (the combo read "Default" while the marks were cut at 1.5 FP/img, and choosing Default
+    then did nothing)."""
+    w, combo = shown, shown.cad.dock.operating
+    combo.setCurrentIndex(combo.findData(2.0))
+    short = OperatingCurve(thresholds=(0.995, 0.95, 0.8, 0.5, 0.4), fpi=(0.0, 0.25, 0.5, 1.0, 1.5),
+                           sensitivity=(0.1, 0.3, 0.4, 0.6, 0.7), images=40, lesions=30, data="test")  # fmt: skip
+    w.cad.set_result(with_sources(planted_result(w, {}), replace(MODEL, operating_curve=short)))
+    assert [combo.itemData(i) for i in range(combo.count())] == [0.0, 0.25, 0.5, 1.0]
+    applied = w.cad.operating_fpi()
+    assert combo.currentData() == (applied or 0.0)
+    thr = short.threshold_for(applied) if applied else MODEL.finding_threshold
+    assert all(r.threshold == thr for r in w.cad.result.images)
+    assert applied == 1.0 and combo.currentText().startswith("1 FP/img")  # the loosest point of the menu
+    assert (
+        " · 1 FP/img · " in legend_info(w, anonymize=True).operating and " · 1 FP/img · " in w.cad.findings.note.text()
+    )
+    assert export_json(w)["display"]["operating_point"]["chosen_fp_per_image"] == applied
+    assert load_style(w.settings).operating_fpi == 2.0  # the reader's choice is kept for a model that reaches it
+
+
 def test_a_model_without_curve_or_a_result_without_maps_keeps_its_marks(shown):
     w = shown
     w.cad.dock.operating.setCurrentIndex(w.cad.dock.operating.findData(1.0))
