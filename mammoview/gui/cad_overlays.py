@@ -166,19 +166,20 @@ class PanelOverlay:
         self.place_labels()
 
     def place_labels(self, *_: object) -> None:
-        """Keep the shown score labels from covering each other, or the reader's labels, at the current zoom.
+        """Keep the shown score labels from covering each other, or the panel's other labels, at the current zoom.
 
-        The reader's labels stay where they are (``R1 mass`` below its ring); best score first,
-        each CAD label takes the first of :func:`marks.label_anchors` whose on-screen box
-        overlaps no label placed before it and lies inside the panel (else the one with the least
-        area covered or cut off).
+        The other labels stay where they are (the reader's ``R1 mass`` below its ring, the CC/MLO band's
+        ``FN 37 ± 20 mm``, which lands on the lesion it is drawn for); best score first, each CAD label
+        takes the first of :func:`marks.label_anchors` whose on-screen box overlaps no label placed
+        before it and lies inside the panel (else the one with the least area covered or cut off).
         """
-        items = [i for kind in KINDS for i in self.layers.get(f"scores:{kind.value}", []) if i.isVisible()]
+        scores = [i for kind in KINDS for i in self.layers.get(f"scores:{kind.value}", [])]
+        items = [i for i in scores if i.isVisible()]
         items.sort(key=lambda i: -float(getattr(i, "finding_score", 0.0)))
         placed: list[QtCore.QRectF] = []
         screen = QtCore.QRectF(self.panel.graphics.viewport().rect())
-        for label in self.layers.get("reader", []):
-            if isinstance(label, pg.TextItem) and label.isVisible():
+        for label in self.panel.stored_group.childItems():  # the reader's, the band's, the lengths' labels
+            if isinstance(label, pg.TextItem) and label.isVisible() and not any(label is s for s in scores):
                 box = self._label_box(label, (label.anchor.x(), label.anchor.y()))
                 if box is not None:
                     placed.append(box)

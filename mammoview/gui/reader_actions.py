@@ -104,6 +104,7 @@ class ReaderActions:
             return
         about = "~" if row.mm_estimated or result.spacing_estimated else ""  # from the CAD's guessed spacing
         if self.band.show(other, result, row.nipple_mm, estimated=row.mm_estimated):
+            self.overlays[other].place_labels()  # its label lands on the lesion it is drawn for: the scores move
             self.window.show_status(f"{other.label}: at {about}{row.nipple_mm:.0f} mm from the nipple, as on "
                                     f"{row.view.label} (± {BAND_MM:.0f} mm)", 6000)  # fmt: skip
         elif result.nipple is None:  # said, so that a missing band does not look like a broken one

@@ -85,3 +85,38 @@ def test_a_view_without_a_nipple_says_why_no_band_is_drawn(cad_window, load, syn
     panel.select_row(panel.rows.index(row))
     assert w.cad.band.view is None
     assert "L MLO: no nipple found" in w.statusBar().currentMessage()
+
+
+def test_the_bands_label_does_not_cover_a_cad_score_label(cad_window, load, synthetic_study, qtbot):
+    """The band runs where the lesion should be, so its label lands on that view's finding: the finding's score label
+    moves clear of it (it was drawn under the band's label, unreadable)."""
+    import pyqtgraph as pg
+
+    w = cad_window
+    load(w, [synthetic_study])
+
+    def plant(lmlo: list) -> None:  # type: ignore[type-arg]
+        planted = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 30, 260, 0.8, 0.7)], View.LMLO: lmlo})
+        images = tuple(replace(r, nipple=(0.8 * r.width if r.view in (View.LCC, View.RCC) else r.width * 0.2,
+                                          r.height / 2)) for r in planted.images)  # fmt: skip
+        w.cad.set_result(replace(planted, images=images))
+
+    def select_lcc_row() -> None:
+        panel = w.cad.findings
+        panel.select_row(next(i for i, r in enumerate(panel.rows) if r.view is View.LCC))
+        qtbot.wait(20)
+
+    plant([])
+    w.commands["cad_first_read_done"].trigger()
+    select_lcc_row()
+    band_label = next(i for i in w.cad.band.items() if isinstance(i, pg.TextItem))
+    at = band_label.pos()
+    plant([finding(FindingKind.MASS, at.x(), at.y(), 0.9, 0.5)])  # a finding where the band's label sits
+    select_lcc_row()
+    overlay = w.cad.overlays[View.LMLO]
+    band_label = next(i for i in w.cad.band.items() if isinstance(i, pg.TextItem))
+    band_box = overlay._label_box(band_label, (band_label.anchor.x(), band_label.anchor.y()))
+    (score,) = [i for i in overlay.layers["scores:mass"] if i.isVisible()]
+    score_box = overlay._label_box(score, (score.anchor.x(), score.anchor.y()))
+    assert band_box is not None and score_box is not None
+    assert not band_box.intersects(score_box)
