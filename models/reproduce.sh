@@ -48,7 +48,7 @@ $MV evaluate --weights "$RUNS/ensemble" --patches "$RUNS/patches/ctx" --out "$RU
 THRESHOLD=$($PY -c 'import json, sys; m = json.load(open(sys.argv[1]))
 print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/ensemble/metrics.json")
 $MV ensemble "${ENSEMBLE[@]}" --name mammoview-vgg --install-to "$MODELS" --patches "$RUNS/patches/ctx" \
-  --make-default --test-time-flip --map-windows 96 64 --finding-threshold "$THRESHOLD" --model-version 1.3.6 \
+  --make-default --test-time-flip --map-windows 96 64 --finding-threshold "$THRESHOLD" --model-version 1.3.7 \
   --operating-curve "$RUNS/eval/ensemble/metrics.json" --malignancy-calibration "$RUNS/eval/ensemble/metrics.json"
 # Breast density (a separate whole-breast network, task "density"; ~23 min): the CAD's split, so the
 # same validation patients; mini-MIAS is its external test.
@@ -63,10 +63,10 @@ $MV extract-patches --out "$RUNS/patches/mal6s" --pixel-size 0.6 --patch-size 64
 $MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --overwrite --malignant-weight 2.0 \
   --monitor malignant_auc --epochs 30 --patience 6 --max-minutes 10 --time-schedule --threads 2 --quiet
 $MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to "$MODELS" \
-  --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.3
+  --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.4
 $MV evaluate --model mammoview-vgg --patches "$RUNS/patches/ctx" --out "$RUNS/eval/with-malignancy" --quiet
 $MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to "$MODELS" \
-  --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.3 \
+  --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.4 \
   --malignancy-calibration "$RUNS/eval/with-malignancy/metrics.json"
 # Verification (task "verification", ~20 min): the detector's candidates on every image (its map cut at 0.1, 25 per
 # image, without any second stage), a VGG-style network at 0.6 mm (64 px + 16 px context) trained on the lesions
@@ -84,10 +84,10 @@ $MV extract-patches --out "$RUNS/patches/fp6" --pixel-size 0.6 --patch-size 64 -
 $MV train --patches "$RUNS/patches/fp6" --arch vgg --out "$RUNS/vgg-fp6" --overwrite --epochs 30 --patience 8 --max-minutes 15 \
   --time-schedule --threads 2 --monitor auc --quiet
 $MV train --patches "$RUNS/patches/fp6" --out "$RUNS/vgg-fp6" --install-only --install-to "$MODELS" --task verification \
-  --name mammoview-verifier --model-version 1.0.3
+  --name mammoview-verifier --model-version 1.0.4
 $MV evaluate --model mammoview-vgg --patches "$RUNS/patches/ctx" --out "$RUNS/eval/verified" --quiet
 THRESHOLD=$($PY -c 'import json, sys; m = json.load(open(sys.argv[1]))
 print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/verified/metrics.json")
 $MV train --patches "$RUNS/patches/fp6" --out "$RUNS/vgg-fp6" --install-only --install-to "$MODELS" --task verification \
-  --name mammoview-verifier --model-version 1.0.3 --finding-threshold "$THRESHOLD" \
+  --name mammoview-verifier --model-version 1.0.4 --finding-threshold "$THRESHOLD" \
   --operating-curve "$RUNS/eval/verified/metrics.json"
