@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             if (key := Path(info.path).resolve()) not in seen:
                 seen.add(key)
                 items.append(info)
+    check_json_out(args.json_out, [i.path for i in items])  # a file a named folder holds is an input too
     out: list[dict[str, Any]] = []
     failed = 0
     bar = tqdm(total=sum(not isinstance(i, LoadError) for i in items), unit="patch", disable=args.quiet or None,

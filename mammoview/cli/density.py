@@ -10,7 +10,7 @@ from typing import Any
 
 from mammoview.cli.detect import add_model_options
 from mammoview.cli.info import parse_spacing
-from mammoview.cli.output import check_json_out, spacing_warning, write_json_out
+from mammoview.cli.output import check_json_out, scanned, spacing_warning, write_json_out
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model, args.models_dir, args.device, task=TASK)
     check_json_out(args.json_out, args.paths)
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
+    check_json_out(args.json_out, scanned(scan))  # a file a named folder holds is an input too
     guessed: list[Path] = []
     failed = len(scan.errors)
     # (os.path.abspath: as named, as detect; Path.resolve raises on a symlink loop before Python 3.13)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mammoview.cli.info import parse_spacing
-from mammoview.cli.output import check_json_out, spacing_warning, write_json_out
+from mammoview.cli.output import check_json_out, scanned, spacing_warning, write_json_out
 
 
 def probability(text: str) -> float:
@@ -295,6 +295,7 @@ def run(args: argparse.Namespace) -> int:
     check_json_out(args.json_out, args.paths)
     _output_folder(args.sr, "--sr", "the DICOM SRs")
     scan = scan_paths(args.paths, pixel_spacing=args.pixel_spacing)
+    check_json_out(args.json_out, scanned(scan))  # a file a named folder holds is an input too
     infos = _not_our_outputs(scan.images, args)
     entries: list[dict[str, Any]] = []
     failed = 0

@@ -8,7 +8,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mammoview.io.model import ScanResult
 
 
 def to_stdout(out: Path | None) -> bool:
@@ -42,6 +45,11 @@ def check_json_out(out: Path | None, inputs: Sequence[str | os.PathLike[str]] = 
         os.unlink(probe)
     except OSError as exc:
         raise ValueError(f"--json {out} cannot be written there: {exc.strerror or exc}") from None
+
+
+def scanned(scan: ScanResult) -> list[str]:
+    """Every file a scan reached, read or not (``--json`` must replace none of them: :func:`check_json_out`)."""
+    return [str(i.path) for i in scan.images] + [str(e.path) for e in scan.errors]
 
 
 def check_out_folder(path: Path | None, option: str) -> None:

@@ -7,6 +7,8 @@ import gc
 import os
 from pathlib import Path
 
+import pytest
+
 from mammoview.cli import main
 from tests.cad import test_cli
 
@@ -121,3 +123,16 @@ def test_json_out_that_is_an_input_is_refused_before_it_replaces_the_image(model
             assert main([command, str(image), "--json", str(out), "--quiet"]) == 1
             assert "is the input" in capsys.readouterr().err
     assert image.read_bytes() == before
+
+
+@pytest.mark.parametrize("target", ["sub/rcc.dcm", "broken.dcm"])
+def test_json_out_that_a_scanned_folder_holds_is_refused_before_it_replaces_the_file(models_dir, study_dir, capsys,
+                                                                                     target):  # fmt: skip
+    """`detect FOLDER --json FOLDER/sub/rcc.dcm`: the check looked only at the paths named, so the JSON was written
+    over a mammogram found in the folder (an unreadable one too, which the reader may still want), exit 0."""
+    victim = study_dir / target
+    before = victim.read_bytes()
+    for command in ("detect", "classify"):
+        assert main([command, str(study_dir), "--json", str(victim), "--quiet"]) == 1
+        assert "is the input" in capsys.readouterr().err
+    assert victim.read_bytes() == before
