@@ -65,6 +65,11 @@ def main() -> int:
         while not done and time.perf_counter() - t0 < 60:
             app.processEvents()
             time.sleep(0.01)
+    # the dock names the CAD model once it is loaded (in the background): not "CAD model: loading…"
+    runner = window.cad.runner
+    while runner.model_info is None and runner.unavailable is None and time.perf_counter() - t0 < 60:
+        app.processEvents()
+        time.sleep(0.01)
     # Put the pointer on R CC's tissue (near its chest wall) so the status bar shows a read-out.
     from PySide6 import QtCore, QtGui
 
