@@ -16,9 +16,9 @@ from mammoview.cad.types import Heatmap, heat_levels
 
 #: Longest side of the written picture (stored pixels are block-sampled down to it).
 MAX_SIDE = 2048
-#: Heatmap probabilities below this are not painted (the viewer's default threshold): about
-#: where the shipped model makes two false marks per validation image (p 0.78 with 1.3.3, 0.82 with 1.3.4).  Below it
-#: the map covers most of a dense breast.
+#: Heatmap probabilities below this are not painted (the viewer's default threshold): about where the shipped
+#: model makes two false marks per validation image (p 0.78 with 1.3.3, 0.82 with 1.3.4, 0.86 with 1.3.7).  Below
+#: it the map covers most of a dense breast.
 DEFAULT_THRESHOLD = 0.80
 
 

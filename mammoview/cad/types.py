@@ -129,7 +129,7 @@ class Finding:
 #: (p 0.018 to 0.99995, 18 levels per unit); level 0 is "no value" (p = 0: outside the
 #: breast).  A linear probability scale would spend its top 8 levels on everything above
 #: p 0.97, where this CAD's scores live (its validation curve runs from 2 false marks per
-#: image at p 0.78 to 0.2 at p 0.9999, which reaches the red end): dense tissue and the
+#: image at p 0.78-0.86 (1.3.3-1.3.7) to 0.2 at p 0.9998-0.9999, which reaches the red end): dense tissue and the
 #: strongest lesion would share one colour.
 HEAT_LOGIT_RANGE = (-4.0, 10.0)
 

@@ -31,7 +31,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--models-dir", type=Path, metavar="DIR", help="models folder (default: $MAMMOVIEW_MODELS)")
     p.add_argument("--patches", type=Path, metavar="DIR", help="patch set (its validation split is scored)")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (with --compare: a .md file)")
-    p.add_argument("--data", type=Path, metavar="DIR", help="data folder (default: $MAMMOVIEW_DATA)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="data folder (default: $MAMMOVIEW_DATA, else ../shared/data beside the repository)",
+    )
     p.add_argument(
         "--device", type=device_name, default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps"
     )

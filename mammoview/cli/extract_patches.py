@@ -53,7 +53,13 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "split by patient, and write patches.npy, index.csv, split.json, manifest.json and contact sheets.",
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (e.g. runs/patches/default)")
-    p.add_argument("--data", type=Path, default=None, metavar="DIR", help="data root (default $MAMMOVIEW_DATA)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="data root (default $MAMMOVIEW_DATA, else ../shared/data beside the repository)",
+    )
     p.add_argument("--patch-size", type=int, default=96, metavar="PX", help="patch side in model pixels")
     p.add_argument(
         "--context",
