@@ -68,7 +68,8 @@ $MV evaluate --model mammoview-vgg --patches "$RUNS/patches/ctx" --out "$RUNS/ev
 $MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to "$MODELS" \
   --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.4 \
   --malignancy-calibration "$RUNS/eval/with-malignancy/metrics.json"
-# Verification (task "verification", ~20 min): the detector's candidates on every image (its map cut at 0.1, 25 per
+# Verification (task "verification", ~20-30 min: 13-15 of training, ~5 of candidates and patches, then the evaluation
+# that sets its threshold): the detector's candidates on every image (its map cut at 0.1, 25 per
 # image, without any second stage), a VGG-style network at 0.6 mm (64 px + 16 px context) trained on the lesions
 # against those candidates that miss every lesion, installed as the detector's verifier; its threshold and FROC curve
 # are the two stages' on the validation patients.
