@@ -256,7 +256,12 @@ def resample(
     Shrinking uses an integer block mean first (fast, anti-aliased) and then a bilinear
     resize for the remaining non-integer factor (< 2, with a matching Gaussian prefilter).
     The block mean drops the few columns that fill no block on the side away from the
-    chest wall (``chest_wall_right``), so a mirrored copy gives the mirrored picture.
+    chest wall (``chest_wall_right``), so a mirrored copy gives the mirrored picture, and the
+    last rows; the resize then samples the block means at the centres of the output pixels on
+    the whole stored grid, so that output pixel (i, j) covers stored rows ``[i * rows / out_rows,
+    (i + 1) * rows / out_rows)`` and likewise columns (the mapping :class:`PreparedImage` states;
+    resized from the blocks alone, a spot far from where the blocks start came out up to k - 1
+    stored pixels off it).
     """
     rows, cols = image.shape
     out_rows = max(1, round(rows * spacing[0] / pixel_size_mm))
@@ -264,15 +269,39 @@ def resample(
     img = np.asarray(image, dtype=np.float32)
     ky = max(1, math.floor(rows / out_rows))
     kx = max(1, math.floor(cols / out_cols))
+    leftover = (rows % ky, cols % kx)
     if ky > 1 or kx > 1:
         img = block_mean(img, ky, kx, from_right=chest_wall_right)
-    if img.shape != (out_rows, out_cols):
+    if img.shape != (out_rows, out_cols) or any(leftover):
         fy, fx = img.shape[0] / out_rows, img.shape[1] / out_cols
         sigma = (max(0.0, (fy - 1) / 2), max(0.0, (fx - 1) / 2))
         if sigma[0] > 0 or sigma[1] > 0:
             img = ndi.gaussian_filter(img, sigma)
-        img = resize(img, (out_rows, out_cols), order=1, anti_aliasing=False, preserve_range=True)  # type: ignore[no-untyped-call]
+        if any(leftover):
+            first_col = leftover[1] if chest_wall_right else 0  # the stored column where the blocks start
+            img = _linear_at(img, _block_positions(rows, out_rows, ky, 0), axis=0)
+            img = _linear_at(img, _block_positions(cols, out_cols, kx, first_col), axis=1)
+        else:
+            img = resize(img, (out_rows, out_cols), order=1, anti_aliasing=False, preserve_range=True)  # type: ignore[no-untyped-call]
     return img.astype(np.float32, copy=False)
+
+
+def _block_positions(n: int, out: int, k: int, first: int) -> npt.NDArray[np.float64]:
+    """Where the centres of ``out`` output pixels over ``n`` stored ones fall among the means of blocks of ``k``
+    starting at stored pixel ``first`` (block b's centre is 0-based position b), clipped to the blocks there are."""
+    centres = (np.arange(out, dtype=np.float64) + 0.5) * (n / out)
+    return np.clip((centres - first) / k - 0.5, 0.0, (n - first) // k - 1)
+
+
+def _linear_at(img: FloatArray, pos: npt.NDArray[np.float64], axis: int) -> FloatArray:
+    """``img`` linearly interpolated at the fractional indices ``pos`` along ``axis``."""
+    i0 = np.floor(pos).astype(np.intp)
+    i1 = np.minimum(i0 + 1, img.shape[axis] - 1)
+    w = (pos - i0).astype(np.float32)
+    w = w[:, None] if axis == 0 else w[None, :]
+    a, b = np.take(img, i0, axis=axis), np.take(img, i1, axis=axis)
+    out: FloatArray = a + (b - a) * w
+    return out
 
 
 def brighter_half(image: FloatArray) -> Literal["left", "right"]:
