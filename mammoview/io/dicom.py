@@ -230,7 +230,10 @@ def luma(rgb: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
     """ITU-R BT.601 luma of an (rows, cols, >=3) image, in the input's integer type (alpha dropped)."""
     if rgb.shape[-1] < 3:
         return np.ascontiguousarray(rgb[..., 0])
-    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    # float32 holds 16-bit samples exactly; 32-bit ones need float64 (in float32 white rounded to 2**32 and its cast
+    # wrapped round to black)
+    work: type[np.floating] = np.float32 if rgb.dtype.itemsize <= 2 else np.float64
+    r, g, b = (rgb[..., i].astype(work) for i in range(3))
     y = 0.299 * r + 0.587 * g + 0.114 * b
     out: npt.NDArray[np.generic]
     if rgb.dtype.kind in "ui":

@@ -76,6 +76,14 @@ def test_colour_dicom_becomes_grey_with_a_warning(pydicom_data: Path) -> None:
     assert any("converted to grey" in w for w in image.info.warnings)
 
 
+def test_32_bit_colour_white_stays_white(pydicom_data: Path) -> None:
+    image = read_image(pydicom_data / "SC_rgb_32bit.dcm")
+    rgb = pydicom.dcmread(pydicom_data / "SC_rgb_32bit.dcm").pixel_array
+    white = (rgb == 2**32 - 1).all(axis=-1)
+    assert white.any() and (image.stored[white] == image.stored.max()).all()  # not wrapped round to black
+    assert not [w for w in image.info.warnings if "RuntimeWarning" in w]
+
+
 def test_non_mammography_modality_loads_with_a_warning(pydicom_data: Path) -> None:
     image = read_image(pydicom_data / "MR2_UNCR.dcm")
     assert any("(0008,0060) Modality is MR, not MG" in w for w in image.info.warnings)
