@@ -281,7 +281,10 @@ def _windows(ds: Any, warnings: list[str]) -> tuple[VoiWindow, ...]:
             continue
         if len(centers) != len(widths):
             warnings.append(f"(0028,1050)/(0028,1051) have {len(centers)} centers but {len(widths)} widths")
-        explanations = multi_values(item.get("WindowCenterWidthExplanation"))
+        # one per window, as written: an empty one keeps its place (multi_values drops it and upper-cases the rest)
+        expl_value = item.get("WindowCenterWidthExplanation")
+        expl_items = [] if expl_value is None else [expl_value] if isinstance(expl_value, str) else list(expl_value)
+        explanations = [str(e).strip() for e in expl_items]
         name = str(item.get("VOILUTFunction", "") or "LINEAR").strip().upper()
         try:
             function = VoiFunction(name)

@@ -117,6 +117,14 @@ def test_invalid_window_in_file_is_dropped_with_a_warning_naming_the_tag() -> No
     assert any("(0028,1051)" in w for w in warnings)
 
 
+def test_window_explanations_name_their_own_window_as_written() -> None:
+    ds = mammo_dataset(synthetic_breast(20, 20))
+    ds.WindowCenter, ds.WindowWidth = [2000, 1500, 2500], [4000, 2000, 2000]
+    ds.WindowCenterWidthExplanation = ["", "Soft tissue", "Dense"]  # the first (default) window has no name
+    chain = pixel_chain(ds, [])
+    assert [w.explanation for w in chain.windows] == ["", "Soft tissue", "Dense"]
+
+
 def test_inversion_and_padding() -> None:
     chain = PixelChain(12, False, "MONOCHROME1", padding_value=4095)
     y = np.array([0.0, 0.25, 1.0])
