@@ -74,9 +74,23 @@ def pixel_chain(ds: Any, warnings: list[str]) -> PixelChain:
         modality=modality,
         windows=_windows(ds, warnings),
         voi_luts=_voi_luts(ds, voi_signed, warnings),
-        padding_value=int_or_none(ds.get("PixelPaddingValue")),
-        padding_range_limit=int_or_none(ds.get("PixelPaddingRangeLimit")),
+        padding_value=_stored_bits(int_or_none(ds.get("PixelPaddingValue")), signed, bits_allocated),
+        padding_range_limit=_stored_bits(int_or_none(ds.get("PixelPaddingRangeLimit")), signed, bits_allocated),
     )
+
+
+def _stored_bits(value: int | None, signed: bool, bits_allocated: int) -> int | None:
+    """A US-or-SS value of the stored pixels' type (Pixel Padding Value, PS3.3 C.7.5.1.1.2) as the stored values read:
+    written with the other VR (US 63536 in a signed image, SS -1 in an unsigned one) it is the same bits, which no
+    stored value would otherwise equal."""
+    if value is None or bits_allocated not in (8, 16):
+        return value
+    span = 1 << bits_allocated
+    if signed and span // 2 <= value < span:
+        return value - span
+    if not signed and -(span // 2) <= value < 0:
+        return value + span
+    return value
 
 
 #: Estimated Radiographic Magnification Factors taken as such: contact views ~1.0-1.2, magnification views ~1.5-2

@@ -276,6 +276,28 @@ def test_padding_value_is_read_and_applied(pydicom_data: Path) -> None:
     assert float(to_presentation(image.stored, info.chain)[pad].max()) == 0.0
 
 
+@pytest.mark.parametrize(("vr", "written", "pixels"), [("US", 65536 - 2000, np.int16), ("SS", -1, np.uint16)])
+def test_padding_value_written_with_the_other_vr_is_the_same_bits(
+    tmp_path: Path, vr: str, written: int, pixels: type
+) -> None:
+    """A Pixel Padding Value whose VR disagrees with Pixel Representation (US 63536 in a signed image, SS -1 in an
+    unsigned one) names the stored bit pattern: -2000, 65535."""
+    from pydicom.dataelem import DataElement
+
+    px = synthetic_breast(60, 40).astype(pixels)
+    pad = written - 65536 if written >= 2**15 else written + 65536 if written < 0 else written
+    px[:, :10] = pad
+    ds = mammo_dataset(px)
+    ds.add(DataElement(0x00280120, vr, written))
+    path = tmp_path / "pad.dcm"
+    pydicom.dcmwrite(path, ds, enforce_file_format=True)
+    image = read_image(path)
+    assert image.info.chain.padding_value == pad
+    mask = padding_mask(image.stored, image.info.chain)
+    assert mask[:, :10].all() and not mask[:, 10:].any()
+    assert float(to_presentation(image.stored, image.info.chain)[:, :10].max()) == 0.0
+
+
 def test_big_endian_input_is_handled() -> None:
     px = np.array([[1, 2], [3, 4000]], dtype=np.uint16)
     assert np.array_equal(to_presentation(px.astype(">u2"), CHAIN12), to_presentation(px, CHAIN12))
