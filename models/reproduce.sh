@@ -63,10 +63,10 @@ $MV extract-patches --out "$RUNS/patches/mal6s" --pixel-size 0.6 --patch-size 64
 $MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --overwrite --malignant-weight 2.0 \
   --monitor malignant_auc --epochs 30 --patience 6 --max-minutes 10 --time-schedule --threads 2 --quiet
 $MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to "$MODELS" \
-  --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.4
+  --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.5
 $MV evaluate --model mammoview-vgg --patches "$RUNS/patches/ctx" --out "$RUNS/eval/with-malignancy" --quiet
 $MV train --patches "$RUNS/patches/mal6s" --arch paper_cnn --out "$RUNS/cnn-mal6s" --install-only --install-to "$MODELS" \
-  --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.4 \
+  --task malignancy --test-time-flip --name mammoview-malignancy --model-version 1.0.5 \
   --malignancy-calibration "$RUNS/eval/with-malignancy/metrics.json"
 # Verification (task "verification", ~20-30 min: 13-15 of training, ~5 of candidates and patches, then the evaluation
 # that sets its threshold): the detector's candidates on every image (its map cut at 0.1, 25 per
@@ -85,10 +85,10 @@ $MV extract-patches --out "$RUNS/patches/fp6" --pixel-size 0.6 --patch-size 64 -
 $MV train --patches "$RUNS/patches/fp6" --arch vgg --out "$RUNS/vgg-fp6" --overwrite --epochs 30 --patience 8 --max-minutes 15 \
   --time-schedule --threads 2 --monitor auc --quiet
 $MV train --patches "$RUNS/patches/fp6" --out "$RUNS/vgg-fp6" --install-only --install-to "$MODELS" --task verification \
-  --name mammoview-verifier --model-version 1.0.4
+  --name mammoview-verifier --model-version 1.0.5
 $MV evaluate --model mammoview-vgg --patches "$RUNS/patches/ctx" --out "$RUNS/eval/verified" --quiet
 THRESHOLD=$($PY -c 'import json, sys; m = json.load(open(sys.argv[1]))
 print(m["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"])' "$RUNS/eval/verified/metrics.json")
 $MV train --patches "$RUNS/patches/fp6" --out "$RUNS/vgg-fp6" --install-only --install-to "$MODELS" --task verification \
-  --name mammoview-verifier --model-version 1.0.4 --finding-threshold "$THRESHOLD" \
+  --name mammoview-verifier --model-version 1.0.5 --finding-threshold "$THRESHOLD" \
   --operating-curve "$RUNS/eval/verified/metrics.json"
