@@ -319,7 +319,7 @@ def _windows(ds: Any, warnings: list[str]) -> tuple[VoiWindow, ...]:
 def _voi_luts(ds: Any, signed: bool, warnings: list[str]) -> tuple[VoiLut, ...]:
     out: list[VoiLut] = []
     for i, item in enumerate(ds.get("VOILUTSequence") or ()):
-        lut = _lut(ds, item, signed, f"(0028,3010) VOI LUT Sequence item {i + 1}", warnings)
+        lut = _lut(ds, item, signed, f"(0028,3010) VOI LUT Sequence item {i + 1}", warnings, voi=True)
         if lut is not None:
             first, data, bits = lut
             expl = str(item.get("LUTExplanation", "") or "")
@@ -328,9 +328,14 @@ def _voi_luts(ds: Any, signed: bool, warnings: list[str]) -> tuple[VoiLut, ...]:
 
 
 def _lut(
-    ds: Any, item: Any, signed: bool, where: str, warnings: list[str]
+    ds: Any, item: Any, signed: bool, where: str, warnings: list[str], voi: bool = False
 ) -> tuple[int, npt.NDArray[np.integer], int] | None:
-    """(first mapped value, table, bits per entry) from a LUT Descriptor (0028,3002) and LUT Data (0028,3006)."""
+    """(first mapped value, table, bits per entry) from a LUT Descriptor (0028,3002) and LUT Data (0028,3006).
+
+    ``voi``: a VOI LUT, whose output spans the display's grey range; one whose data leave two or more of its
+    descriptor's top bits unused (12-bit data declared 16 bits, as some CR writers do) is read with the bits its
+    data need, as Cornerstone and Horos read it (dicom-rs#825): read as declared it showed the image black.
+    """
     desc = item.get("LUTDescriptor")
     if item.get("LUTData") is None or desc is None or len(desc) != 3:  # (an empty LUT Data element reads as None)
         warnings.append(f"{where}: (0028,3002) LUT Descriptor or (0028,3006) LUT Data missing; ignored")
@@ -364,6 +369,11 @@ def _lut(
     elif top > 2**bits - 1:  # a few entries a step too high: those are the brightest value (voi clips them)
         warnings.append(f"{where}: LUT Data reach {top}, above the {bits} bits of its descriptor; shown as the "
                         "brightest value")  # fmt: skip
+    elif voi and bits > 8 and 0 < top < 2 ** (bits - 2):
+        fixed = max(top.bit_length(), 8)
+        warnings.append(f"{where}: LUT Data reach only {top}, far below the {bits} bits of its descriptor; read as "
+                        f"{fixed} bits, so that the table's top is white")  # fmt: skip
+        bits = fixed
     return first, data.astype(np.uint8 if bits == 8 and top < 256 else np.uint16), bits
 
 
