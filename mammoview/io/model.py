@@ -9,6 +9,7 @@ x = column, y = row, origin top-left.
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -328,6 +329,8 @@ class ImageInfo:
     meta: ImageMeta = ImageMeta()
     warnings: tuple[str, ...] = ()
     frames: int = 1  # Number of Frames (0028,0008); decoded one at a time (the first on opening)
+    #: the file's (size, modification time in ns) when its header was read (None: not known, nothing checked)
+    stamp: tuple[int, int] | None = None
 
     @property
     def view(self) -> View | None:
@@ -338,6 +341,25 @@ class ImageInfo:
         """A multi-frame image (a tomosynthesis volume), or any object of a tomosynthesis SOP Class (a 1-frame
         slice too): it hangs behind the 2-D views and the CAD does not read it."""
         return self.frames > 1 or self.meta.tomosynthesis
+
+    def changed_on_disk(self) -> str | None:
+        """Why the file is no longer the one whose header this is, or None (unchanged, gone, or not known).
+
+        A worklist's studies are decoded as the reader reaches them, maybe hours after the scan: a file rewritten
+        meanwhile (an export run again, another image written under its name) read with this header would hang its
+        pixels as the view, side and woman the old header named."""
+        if self.stamp is None:
+            return None
+        try:
+            st = os.stat(self.path)
+        except OSError:  # gone or unreadable: the decode says so
+            return None
+        if (st.st_size, st.st_mtime_ns) == self.stamp:
+            return None
+        return (
+            "the file changed on disk after its header was read (size or modification time): open it again to "
+            "read it as it is now"
+        )
 
     def extent_problem(self) -> str | None:
         """What is wrong with the image's size in mm at its (measured or given) spacing, or None: a spacing that makes

@@ -69,6 +69,8 @@ def reduced_levels(info: ImageInfo, reduce: int = PREVIEW_REDUCE) -> npt.NDArray
     helper process).  Raises LoadError as :func:`decode_preview` does."""
     if not reducible(info):
         raise LoadError(info.path, "no preview: not a single-frame greyscale JPEG 2000 DICOM image")
+    if (changed := info.changed_on_disk()) is not None:  # (the full decode, asked for next, says it)
+        raise LoadError(info.path, f"no preview: {changed}")
     from PIL import Image
 
     try:

@@ -252,6 +252,7 @@ def _read_info(path: Path, spacing: PixelSpacing | None) -> ImageInfo:
         raise LoadError(path, "is a folder, not a file")
     if not path.is_file():  # a pipe, socket or device: reading it could wait forever or never end
         raise LoadError(path, "is not a regular file (a pipe, socket or device)")
+    st = path.stat()  # before the header is read: a file rewritten from here on is not decoded with it
     fmt = sniff(path)
     if fmt is None:
         reason = "not an image (neither DICOM nor PNG/JPEG/PGM/TIFF)"
@@ -259,6 +260,7 @@ def _read_info(path: Path, spacing: PixelSpacing | None) -> ImageInfo:
             raise NotAnImage(path, reason)
         raise LoadError(path, reason)
     info = dicom.read_dicom_info(path, spacing) if fmt == "DICOM" else raster.read_raster_info(path, fmt, spacing)
+    info = replace(info, stamp=(st.st_size, st.st_mtime_ns))
     pixels = info.rows * info.columns
     if pixels > MAX_IMAGE_PIXELS:  # refused before decoding: the viewer would need several GB for it
         raise LoadError(
@@ -305,6 +307,8 @@ def _pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic]:
 
 def _checked(info: ImageInfo, fn: Callable[[], MammoImage]) -> MammoImage:
     """Run a decode: anything failing becomes a LoadError, and the warnings it raised go with the image."""
+    if (changed := info.changed_on_disk()) is not None:
+        raise LoadError(info.path, changed)
     with captured_warnings() as caught:
         image = _guarded(info.path, fn)
     return image.with_info(_with_warnings(image.info, caught)) if caught else image

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -244,6 +245,25 @@ def test_load_order_is_stable(write_dcm: MakeFile, tmp_path: Path, workers: int)
     (info,), _ = open_paths([tmp_path])
     study = load_study(info, max_workers=workers)
     assert [i.view for i in study.images] == list(View)
+
+
+def test_a_file_replaced_on_disk_after_the_scan_is_not_read_with_the_old_header(write_dcm: MakeFile,
+                                                                                 tmp_path: Path) -> None:  # fmt: skip
+    """A worklist is scanned once and its studies decoded as the reader reaches them, maybe hours later: a file
+    rewritten meanwhile (another woman's right breast written under this one's L CC name, a PACS export run again)
+    was decoded as the image the old header described, hung as her L CC with her name; it is named instead."""
+    for v in ("RCC", "LCC"):
+        write_dcm(f"a/{v}.dcm", study_uid="7.7", laterality=v[0], view=v[1:], patient_id="PA", patient_name="A^A")
+    (info,), _ = open_paths([tmp_path / "a"])
+    replaced = tmp_path / "a" / "LCC.dcm"
+    before = replaced.stat().st_mtime_ns
+    write_dcm("a/LCC.dcm", study_uid="9.9", laterality="R", view="CC", patient_id="PB", patient_name="B^B")
+    os.utime(replaced, ns=(before + 10**9, before + 10**9))  # (written within the clock's tick in a test)
+    study = load_study(info)
+    assert [i.path.name for i in study.images] == ["RCC.dcm"]
+    assert [e.path for e in study.errors] == [replaced]
+    assert "changed on disk" in str(study.errors[0])
+    assert load_study(open_paths([tmp_path / "a"])[0][0]).errors == ()  # scanned again: read as it is now
 
 
 def _view_code(ds: Dataset, view_code: str, *modifiers: Dataset) -> None:
