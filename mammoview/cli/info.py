@@ -47,6 +47,7 @@ def parse_spacing(text: str) -> float | tuple[float, float]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mammoview.cli.output import terminal_text
     from mammoview.io import open_paths  # light: numpy + pydicom, no torch/Qt
 
     studies, errors = open_paths(args.paths, pixel_spacing=args.pixel_spacing)
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         for study in studies:
             print(format_study(study, studies))
     for err in errors:
-        print(str(err), file=sys.stderr)
+        print(terminal_text(str(err)), file=sys.stderr)
     if not studies and not errors:
         print("mammoview info: no images found", file=sys.stderr)
         return 1
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
 def format_study(study: StudyInfo, listed: list[StudyInfo] | None = None) -> str:
     """Human-readable block for one study (with its priors among ``listed``: the viewer's comparison layouts)."""
+    from mammoview.cli.output import terminal_text
     from mammoview.io.priors import find_priors, interval_text, study_day
 
     n = len(study.images)
@@ -75,7 +77,7 @@ def format_study(study: StudyInfo, listed: list[StudyInfo] | None = None) -> str
         lines.append("  priors:  " + "; ".join(said))
     for info in study.images:
         lines.extend(_image_lines(info))
-    return "\n".join(lines) + "\n"
+    return "\n".join(terminal_text(line) for line in lines) + "\n"  # (a header's ESC, BEL or newline: escaped)
 
 
 def _image_lines(info: ImageInfo) -> list[str]:

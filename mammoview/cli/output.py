@@ -47,6 +47,17 @@ def check_json_out(out: Path | None, inputs: Sequence[str | os.PathLike[str]] = 
         raise ValueError(f"--json {out} cannot be written there: {exc.strerror or exc}") from None
 
 
+#: C0 and C1 control characters (and DEL) -> their Python escape: what a file hands over must not drive a terminal
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with its control characters written as Python escapes (``ESC`` as ``\\x1b``, a newline as
+    ``\\x0a``): a header value or file name from another site printed raw could set the terminal's title, clear the
+    screen, hide the lines after it (``ESC [8m``) or start a line of its own."""
+    return text.translate(_CONTROLS)
+
+
 def scanned(scan: ScanResult) -> list[str]:
     """Every file a scan reached, read or not (``--json`` must replace none of them: :func:`check_json_out`)."""
     return [str(i.path) for i in scan.images] + [str(e.path) for e in scan.errors]

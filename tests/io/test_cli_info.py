@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -234,3 +235,25 @@ def test_json_paths_are_absolute_as_detects_are(
     assert paths and all(Path(p).is_absolute() and Path(p).parent == link for p in paths)
     (error,) = data["errors"]
     assert Path(error["path"]).is_absolute() and Path(error["path"]).name == "broken.dcm"
+
+
+def test_control_characters_from_a_file_reach_the_terminal_escaped(
+    write_dcm: MakeFile, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A header or a file name handed over with terminal control sequences (ESC ]0;...BEL sets the window title,
+    ESC [2J clears the screen, ESC [8m hides what follows) must not drive the reader's terminal: `info` printed them
+    raw. They are printed escaped, as Python writes them (``\\x1b``); the JSON escapes them already."""
+
+    def hostile(ds: Any) -> None:
+        ds.PatientName = "Doe\x1b]0;owned\x07^Jane"
+        ds.PatientID = "PID\x1b[2J\x1b[8m7\x9b31m"
+
+    write_dcm("LCC.dcm", laterality="L", view="CC", edit=hostile)
+    bad = tmp_path / "bad\x1b[2J.dcm"
+    bad.write_bytes(b"not an image at all")
+    assert main(["info", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    controls = [c for c in out + err if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0]
+    assert not controls, controls
+    assert "Doe\\x1b]0;owned\\x07^Jane" in out and "PID\\x1b[2J\\x1b[8m7\\x9b31m" in out
+    assert "bad\\x1b[2J.dcm" in err and len(err.strip().splitlines()) == 1
