@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,9 @@ def open_settings() -> QtCore.QSettings:
 
     A folder that cannot be made (read-only, under a file, a share not mounted) is no reason not to start: the
     settings are then this session's only (QSettings keeps them in memory), and the reads' saves say why they fail.
-    The file is the user's only (0600), as the reads are: its recent studies name patients and their folders."""
+    The file is the user's only (0600), as the reads are: its recent studies name patients and their folders; so is
+    the one where Qt's file dialogs keep the folders last opened (Linux: ``~/.config/QtProject.conf``, else beside
+    this one under ``$MAMMOVIEW_APP_DATA``)."""
     app_data = os.environ.get("MAMMOVIEW_APP_DATA")
     if app_data:
         folder = Path(app_data)
@@ -38,11 +41,17 @@ def open_settings() -> QtCore.QSettings:
         except OSError as exc:
             log.warning("settings folder %s cannot be made (%s): settings of this session only", folder, exc)
         settings = QtCore.QSettings(str(folder / "mammoview.ini"), QtCore.QSettings.Format.IniFormat)
+        # Qt's file dialogs keep their settings (below) there too: one folder for both, never the reader's own
+        QtCore.QSettings.setPath(QtCore.QSettings.Format.NativeFormat, QtCore.QSettings.Scope.UserScope, str(folder))
     else:
         settings = QtCore.QSettings(
             QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, ORGANISATION, APPLICATION
         )
     _private(Path(settings.fileName()))
+    if os.name == "posix" and sys.platform != "darwin":  # (an INI file there; the registry, a plist elsewhere)
+        # Qt's file dialogs save the folders last opened (history, lastVisited: a PACS export's folder names name the
+        # patient) in Qt's own settings file, ~/.config/QtProject.conf, written world-readable under the usual umask
+        _private(Path(QtCore.QSettings(QtCore.QSettings.Scope.UserScope, "QtProject").fileName()))
     return settings
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -70,3 +71,45 @@ def test_the_reads_folder_is_the_users_only(tmp_path):
     fresh = tmp_path / "fresh" / "reads"
     ReadStore(fresh).save("1.2.3", ReadState())
     assert stat.S_IMODE(fresh.stat().st_mode) & 0o077 == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's own settings file: an INI file on Linux")
+@pytest.mark.parametrize("app_data", [True, False], ids=["MAMMOVIEW_APP_DATA", "default folders"])
+def test_the_folders_a_file_dialog_opened_are_the_users_only(qtbot, tmp_path, monkeypatch, app_data):
+    """Qt's file dialogs save the folders last opened in Qt's own settings file (``~/.config/QtProject.conf``:
+    history, lastVisited), which a PACS export's folder names fill with patients' names and IDs: it was written
+    world-readable (0644 under the usual umask) beside the settings file made 0600 for that very reason."""
+    from PySide6 import QtCore, QtWidgets
+
+    from mammoview.gui.dialogs import ask_paths
+
+    native, user = QtCore.QSettings.Format.NativeFormat, QtCore.QSettings.Scope.UserScope
+    config = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.GenericConfigLocation)
+    QtCore.QSettings.setPath(native, user, str(tmp_path / "config"))  # the reader's ~/.config for this test
+    QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, user, str(tmp_path / "config"))
+    if app_data:
+        monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(tmp_path / "appdata"))
+    else:
+        monkeypatch.delenv("MAMMOVIEW_APP_DATA", raising=False)
+    os.umask(0o022)
+    try:
+        settings = ViewerSettings()
+        patient = tmp_path / "Mueller^Juergen_PID-778899" / "20240315"
+        patient.mkdir(parents=True)
+        settings.set_value("file/last_dir", str(patient))
+
+        def accept() -> None:
+            for w in QtWidgets.QApplication.topLevelWidgets():
+                if isinstance(w, QtWidgets.QFileDialog) and w.isVisible():
+                    w.accept()
+
+        QtCore.QTimer.singleShot(300, accept)
+        assert ask_paths(None, settings, folder=True) == [str(patient)]
+        settings.sync()
+    finally:
+        QtCore.QSettings.setPath(native, user, config)
+        QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, user, config)
+    naming = [p for p in tmp_path.rglob("*") if p.is_file() and b"778899" in p.read_bytes()]
+    assert any(p.name == "QtProject.conf" for p in naming), naming  # (the dialog saved the folder: checked)
+    readable = [f"{p} {oct(p.stat().st_mode)}" for p in naming if p.stat().st_mode & 0o077]
+    assert not readable, readable
