@@ -51,9 +51,10 @@ class PanelLabels:
 
     # -- content --------------------------------------------------------------------------
     def set_title_extra(self, text: str) -> None:
-        """Small text after the view label, e.g. "(1 of 2)" for a duplicated view."""
+        """Small text after the view label, e.g. "(1 of 2)" for a duplicated view (plain text: a file's own words, such
+        as an unknown view modifier's Code Meaning, are shown as written, never as markup)."""
         self._title_extra = text
-        extra = f" <small>{text}</small>" if text else ""
+        extra = f" <small>{_escape(text)}</small>" if text else ""
         self.title.setText(f"<b>{self.view.label}</b>{extra}")
         self.place()
 
