@@ -104,7 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # one line, never a traceback (unless --debug)
         if args.debug:
             raise
-        print(f"mammoview {args.command}: error: {str(exc) or type(exc).__name__}", file=sys.stderr)
+        from mammoview.cli.output import terminal_text  # (a message may quote a file's name or header)
+
+        print(f"mammoview {args.command}: error: {terminal_text(str(exc) or type(exc).__name__)}", file=sys.stderr)
         return 1
     finally:
         if on_term:

@@ -10,7 +10,7 @@ from typing import Any
 
 from mammoview.cli.detect import add_model_options
 from mammoview.cli.info import parse_spacing
-from mammoview.cli.output import check_json_out, write_json_out
+from mammoview.cli.output import check_json_out, terminal_text, write_json_out
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
                file=sys.stderr)  # fmt: skip
     for info in items:
         if isinstance(info, LoadError):
-            tqdm.write(f"mammoview classify: {info}", file=sys.stderr)
+            tqdm.write(f"mammoview classify: {terminal_text(str(info))}", file=sys.stderr)
             out.append({"path": os.path.abspath(info.path), "error": info.reason})  # (as named, as detect)
             failed += 1
             continue

@@ -10,7 +10,7 @@ from typing import Any
 
 from mammoview.cli.detect import add_model_options
 from mammoview.cli.info import parse_spacing
-from mammoview.cli.output import check_json_out, scanned, spacing_warning, write_json_out
+from mammoview.cli.output import check_json_out, scanned, spacing_warning, terminal_text, write_json_out
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     # (os.path.abspath: as named, as detect; Path.resolve raises on a symlink loop before Python 3.13)
     images: list[dict[str, Any]] = [{"path": os.path.abspath(e.path), "error": e.reason} for e in scan.errors]
     for e in scan.errors:
-        print(f"mammoview density: {e}", file=sys.stderr)
+        print(f"mammoview density: {terminal_text(str(e))}", file=sys.stderr)
     studies = []
     for study in group_studies(scan.images):
         graded = {}

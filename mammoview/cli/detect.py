@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mammoview.cli.info import parse_spacing
-from mammoview.cli.output import check_json_out, scanned, spacing_warning, write_json_out
+from mammoview.cli.output import check_json_out, scanned, spacing_warning, terminal_text, write_json_out
 
 
 def probability(text: str) -> float:
@@ -300,7 +300,7 @@ def run(args: argparse.Namespace) -> int:
     entries: list[dict[str, Any]] = []
     failed = 0
     for err in scan.errors:
-        print(f"mammoview detect: {err}", file=sys.stderr)
+        print(f"mammoview detect: {terminal_text(str(err))}", file=sys.stderr)
         entries.append({"path": os.path.abspath(err.path), "error": err.reason})  # (as named: see below)
         failed += 1
     used: set[str] = set()

@@ -257,3 +257,21 @@ def test_control_characters_from_a_file_reach_the_terminal_escaped(
     assert not controls, controls
     assert "Doe\\x1b]0;owned\\x07^Jane" in out and "PID\\x1b[2J\\x1b[8m7\\x9b31m" in out
     assert "bad\\x1b[2J.dcm" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["detect", "classify", "density"])
+def test_the_batch_commands_print_a_files_control_characters_escaped(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The per-file error lines of detect / classify / density, and the one-line error of any command, printed a
+    file name's ESC sequences raw to the terminal (info's own lines were escaped already)."""
+    folder = tmp_path / "in\x1b]0;owned\x07"
+    folder.mkdir()
+    (folder / "bad\x1b[2J.dcm").write_bytes(b"DICM" * 10)
+    quiet = [] if command == "density" else ["--quiet"]  # (density draws no progress bar)
+    main([command, str(folder), "--json", str(tmp_path / "out.json"), *quiet])
+    main([command, str(folder / "missing\x1b[8m.dcm"), "--json", str(folder / "bad\x1b[2J.dcm"), *quiet])
+    err = capsys.readouterr().err
+    controls = [c for c in err if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0]
+    assert not controls, err
+    assert "bad\\x1b[2J.dcm" in err
