@@ -55,6 +55,8 @@ class CadRunner(QtCore.QObject):
         self.model_info: ModelInfo | None = None
         self.unavailable: str | None = None
         self.cache: dict[tuple[str, str], StudyCadResult] = {}
+        #: each cached result's files as it read them (size and modification time: ``ImageInfo.stamp``)
+        self._stamps: dict[tuple[str, str], dict[str, tuple[int, int] | None]] = {}
         self._stale: set[CadJob] = set()  # jobs whose results describe images that changed since (forget)
         self.study_key: str | None = None
         self.job: CadJob | None = None
@@ -86,9 +88,18 @@ class CadRunner(QtCore.QObject):
 
     # -- results -------------------------------------------------------------------------------------
     def cached(self, study_key: str | None) -> StudyCadResult | None:
+        """The cached result of ``study_key`` with the current model; None when there is none or when a file it read
+        has been rewritten since, as the study on screen was scanned (its marks would be drawn over new pixels)."""
         if self.model_info is None or study_key is None:
             return None
-        return self.cache.get((study_key, self.model_info.sha256))
+        key = (study_key, self.model_info.sha256)
+        loaded = self.window.loaded
+        if loaded is not None and (read := self._stamps.get(key)):
+            now = {str(i.path): i.stamp for i in loaded.study.info.images}
+            if any(path in now and now[path] != stamp for path, stamp in read.items()):
+                self.cache.pop(key, None)
+                self._stamps.pop(key, None)
+        return self.cache.get(key)
 
     def open_study(self, study_key: str, files: set[str] | None = None) -> None:
         """A study is on screen (of ``files``): a job for another one, or for other files of it (the same study opened
@@ -140,6 +151,7 @@ class CadRunner(QtCore.QObject):
         self.cancel()
         self._stale.update(self._jobs)
         self.cache.clear()
+        self._stamps.clear()
 
     def drop_running(self) -> None:
         """Cancel the current study's running job and drop its result (its images changed, e.g. a view was
@@ -196,6 +208,7 @@ class CadRunner(QtCore.QObject):
         if not isinstance(result, StudyCadResult) or job in self._stale:
             return  # the start-up probe (the model is ready), or a result of images that changed since
         self.cache[(job.study_key, result.model.sha256)] = result
+        self._stamps[(job.study_key, result.model.sha256)] = {str(i.path): i.info.stamp for i in job.images}
         if self._current(job):
             self.window.show_status(f"CAD done ({result.seconds:.1f} s on {result.device}).", 8000)
             self.resultReady.emit(job.study_key, result)

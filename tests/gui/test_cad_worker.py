@@ -298,6 +298,24 @@ def test_results_are_cached_per_study_and_model(cad_window, load, synthetic_stud
     assert (window.cad.study_key, first.model.sha256) in window.cad.runner.cache
 
 
+def test_a_cached_result_of_files_rewritten_since_is_not_shown_again(cad_window, load, synthetic_study, qtbot):
+    """A study reopened in the session after one of its files was rewritten (an export run again) got the CAD
+    result of the old pixels back from the cache: its marks, over the new image."""
+    import os
+
+    window = cad_window
+    load(window, [synthetic_study])
+    with qtbot.waitSignal(window.cad.runner.resultReady, timeout=60_000):
+        window.cad.run()
+    first = window.cad.result
+    assert first is not None
+    changed = Path(first.images[0].path)
+    st = changed.stat()
+    os.utime(changed, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))  # rewritten: a newer modification time
+    load(window, [synthetic_study])  # reopened within the session
+    assert window.cad.result is None, "the old pixels' CAD result was shown over the rewritten file"
+
+
 def test_a_model_that_raises_reaches_the_reader_and_viewing_goes_on(cad_window, load, synthetic_study, qtbot,
                                                                     monkeypatch, caplog):  # fmt: skip
     from mammoview.gui import dialogs
