@@ -107,6 +107,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self.marks_tool = MarksTool(window.panels, self.reader, self)
         self.measure_tool = MeasureTool(window.panels, self.reader, self)
         self.marks_tool.hold = self.measure_tool.hold = window.frames.hold  # a slice stays while it is marked
+        self.marks_tool.shown = lambda: self.style.reader  # My marks off: none is drawn, none is clicked on
         # lengths measured on the prior's panels (comparison layouts) belong to this read too: "has it grown?"
         self.prior_measure = MeasureTool(window.hanging.prior_panels, self.reader, self, key=study_image_key)
         self.overlays = {view: PanelOverlay(panel) for view, panel in window.panels.items()}
@@ -400,9 +401,10 @@ class CadController(ReaderActions, QtCore.QObject):
         return [m for m in self.reader.marks if m.view is panel.view and m.image == key and on_slice(m, image)]
 
     def mark_on_screen(self, mark: ReaderMark) -> bool:
-        """Whether ``mark`` is drawn now: its panel shown by the layout, with the image (and slice) it is on."""
+        """Whether ``mark`` is drawn now: the reader's marks shown (My marks), its panel shown by the layout, with the
+        image (and slice) it is on."""
         panel = self.window.panels[mark.view]
-        return panel.isVisible() and mark in self._panel_marks(panel)
+        return self.style.reader and panel.isVisible() and mark in self._panel_marks(panel)
 
     def _build(self, panel: ViewPanel) -> None:
         shown = self.image_result(panel) if self.unlocked else None  # locked: no CAD item is created at all

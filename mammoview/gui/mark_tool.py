@@ -45,6 +45,8 @@ class MarksTool(QtCore.QObject):
         self._placed: tuple[ViewPanel, ReaderMark] | None = None  # the last click's new mark (a double's first click)
         #: keeps a view's slice on screen while a mark is placed on it (the viewer's FrameStepper.hold)
         self.hold: Callable[[View], None] = lambda _view: None
+        #: whether the reader's marks are drawn (CAD ▸ My marks): hidden ones are not clicked on
+        self.shown: Callable[[], bool] = lambda: True
         for panel in panels.values():
             panel.graphics.scene().sigMouseClicked.connect(lambda ev, p=panel: self._on_click(p, ev))
 
@@ -70,8 +72,8 @@ class MarksTool(QtCore.QObject):
 
     def pick(self, panel: ViewPanel, scene_pos: QtCore.QPointF) -> ReaderMark | None:
         """The reader mark of ``panel`` nearest to a graphics-scene point, within the pick radius."""
-        if panel.image is None:
-            return None
+        if panel.image is None or not self.shown():
+            return None  # (a mark not drawn is nothing to click on: the click places one)
         key = image_key(panel.image)
         best: tuple[float, ReaderMark] | None = None
         for m in self.reader.marks:

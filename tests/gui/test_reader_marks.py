@@ -102,6 +102,28 @@ def test_del_never_deletes_a_selected_mark_that_is_not_on_screen(study, qtbot, h
     assert w.cad.reader.marks == ()
 
 
+def test_marks_hidden_with_my_marks_off_are_neither_clicked_nor_deleted(study, qtbot):
+    """With My marks off (Shift+K) the reader sees none of them: a mark-mode click where R1 is selected R1 (a
+    highlight square over nothing, "Del deletes it") instead of placing a mark, and Del then deleted the unseen R1."""
+    w = study
+    rcc = selected_r1(w)
+    assert w.cad.selected_mark.id == 1
+    w.commands["cad_layer_reader"].trigger()  # My marks off
+    assert not w.cad.style.reader
+    w.commands["cad_delete_mark"].trigger()  # R1 is still the selection, but not drawn
+    assert [m.id for m in w.cad.reader.marks] == [1]
+    assert w.statusBar().currentMessage() == "R1 is not on screen: Del deletes only what is shown."
+    w.cad._unselect_mark()
+    click_stored(rcc, 91, 201)  # where R1 is, not drawn: a click there places a mark, it selects nothing unseen
+    assert w.cad.selected_mark is None and not w.cad.overlays[View.RCC]._highlight
+    assert [m.id for m in w.cad.reader.marks] == [1, 2]
+    w.commands["cad_layer_reader"].trigger()  # shown again: a click on R1 selects it, Del deletes it
+    click_stored(rcc, 90, 200)
+    assert w.cad.selected_mark is not None and w.cad.selected_mark.id in (1, 2)
+    w.commands["cad_delete_mark"].trigger()
+    assert len(w.cad.reader.marks) == 1
+
+
 def test_a_selected_mark_stays_highlighted_through_a_rebuild(study, qtbot):
     w = study
     selected_r1(w)
