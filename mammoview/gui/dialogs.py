@@ -20,6 +20,24 @@ RESEARCH_NOTICE = (
 )
 
 
+#: Room left for a window's frame on the screen (title bar and borders; the desktop draws them).
+_FRAME = QtCore.QSize(16, 40)
+
+
+def fit_to_screen(widget: QtWidgets.QWidget, width: int, height: int) -> None:
+    """Resize the window ``widget`` to ``width`` x ``height``, or less where its screen has less room.
+
+    A 1366 x 768 laptop, or a high-DPI screen at 200 % (1600 x 1000 pixels are 800 x 500), has less room than
+    the sizes chosen for a desktop monitor; a window larger than the screen puts its status bar and buttons out
+    of reach.  The desktop's frame (title bar, borders) is not known before the window is shown: room is left for it.
+    """
+    screen = widget.screen() or QtGui.QGuiApplication.primaryScreen()
+    size = QtCore.QSize(width, height)
+    if screen is not None:
+        size = size.boundedTo(screen.availableGeometry().size() - _FRAME)
+    widget.resize(size)
+
+
 IMAGE_FILTER = "Images (*.dcm *.dicom *.dic *.ima *.png *.jpg *.jpeg *.pgm *.tif *.tiff *.bmp);;All files (*)"
 
 
@@ -89,7 +107,7 @@ def shortcuts_dialog(parent: QtWidgets.QWidget, actions: Sequence[QtGui.QAction]
     close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
     close.rejected.connect(dlg.reject)
     layout.addWidget(close)
-    dlg.resize(560, 620)
+    fit_to_screen(dlg, 560, 620)
     dlg.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
     dlg.open()
     return dlg

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
+from mammoview.gui.dialogs import fit_to_screen
 from mammoview.gui.export import export_paths, export_study
 from mammoview.gui.read_state import study_pseudonym
 
@@ -64,7 +65,7 @@ class ExportDialog(QtWidgets.QDialog):
         layout.addWidget(self.active_button)
         layout.addWidget(self.anonymize)
         layout.addWidget(buttons)
-        self.resize(560, 200)
+        fit_to_screen(self, 560, 200)
         self.written: tuple[Path, Path] | None = None
         self._study_key = window.cad.study_key  # the study this export was asked for (its file name is of it)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from mammoview.gui.dialogs import fit_to_screen
 from mammoview.io.header_dump import dicom_rows, reading_rows
 from mammoview.io.model import ImageInfo, LoadError
 
@@ -27,7 +28,7 @@ class HeaderDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"File header — {title} — {info.path.name}")
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.resize(820, 640)
+        fit_to_screen(self, 820, 640)
         self.filter = QtWidgets.QLineEdit(self)
         self.filter.setPlaceholderText("Filter: tag, name or value (e.g. 0028, spacing, MLO)")
         self.filter.setClearButtonEnabled(True)

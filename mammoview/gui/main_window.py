@@ -170,7 +170,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         saved = _enum(Layout, self.settings.value("view/layout"), Layout.FOUR)
         self.set_layout_mode(self.four_layout if saved.compares_prior else saved)  # a comparison is per study
         self._activate(self.panels[View.RCC])
-        self.resize(1400, 900)
+        dialogs.fit_to_screen(self, 1400, 900)
         if (geometry := self.settings.geometry()) is not None:
             self.restoreGeometry(geometry)
         if (state := self.settings.state()) is not None:

@@ -179,3 +179,34 @@ def test_the_scrolling_cad_panel_keeps_its_whole_width(main_window, load, synthe
     area = main_window.findChild(QtWidgets.QScrollArea, "cad_dock_scroll")
     assert area.verticalScrollBar().isVisible()
     assert area.widget().width() <= area.viewport().width(), (area.widget().width(), area.viewport().width())
+
+
+def test_the_window_and_its_dialogs_fit_a_small_screen(qtbot, monkeypatch, synthetic_study, load):
+    """A 1366 x 768 laptop, or a 1600 x 1000 screen at 200 % (800 x 500 logical pixels): the main window opened at
+    1400 x 900, the shortcuts at 560 x 620 and File header at 820 x 640, their status bar and Close buttons below
+    the screen's edge (screenshots of a helper review, QT_SCALE_FACTOR=2 on 1600 x 1000)."""
+    from PySide6 import QtCore, QtGui
+
+    from mammoview.gui.header_dialog import HeaderDialog
+    from tests.gui.conftest import shown_main_window
+
+    room = QtCore.QRect(0, 0, 800, 500)
+    monkeypatch.setattr(QtGui.QScreen, "availableGeometry", lambda self: room)
+    from mammoview.gui.main_window import MainWindow
+
+    fresh = MainWindow()  # no saved geometry: its default size
+    qtbot.addWidget(fresh)
+    try:
+        assert fresh.width() <= room.width() and fresh.height() <= room.height()
+    finally:
+        for part in (fresh.jobs, fresh.prefetch, fresh.prefetch_helper, fresh.load_helper, fresh.priors, fresh.frames):
+            part.shutdown()
+    with shown_main_window(qtbot) as window:
+        load(window, [synthetic_study])
+        window.commands["shortcuts"].trigger()
+        window.commands["header"].trigger()
+        dialogs = [d for d in window.findChildren(QtWidgets.QDialog) if d.isVisible()]
+        assert len(dialogs) == 2 and any(isinstance(d, HeaderDialog) for d in dialogs)
+        for dialog in dialogs:
+            assert dialog.width() <= room.width() and dialog.height() <= room.height(), dialog.windowTitle()
+            dialog.close()
