@@ -107,7 +107,12 @@ def shortcuts_dialog(parent: QtWidgets.QWidget, actions: Sequence[QtGui.QAction]
     close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
     close.rejected.connect(dlg.reject)
     layout.addWidget(close)
-    fit_to_screen(dlg, 560, 620)
+    # as wide as both columns (the mouse gestures are long), so neither is cut off behind a sideways scroll bar
+    margins = layout.contentsMargins()
+    needed = (table.verticalHeader().sizeHint().width() + table.horizontalHeader().length()
+              + table.verticalScrollBar().sizeHint().width() + 2 * table.frameWidth()
+              + margins.left() + margins.right())  # fmt: skip
+    fit_to_screen(dlg, max(560, needed), 620)
     dlg.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
     dlg.open()
     return dlg

@@ -210,3 +210,14 @@ def test_the_window_and_its_dialogs_fit_a_small_screen(qtbot, monkeypatch, synth
         for dialog in dialogs:
             assert dialog.width() <= room.width() and dialog.height() <= room.height(), dialog.windowTitle()
             dialog.close()
+
+
+def test_the_shortcuts_table_shows_both_columns_without_scrolling_sideways(main_window, qtbot):
+    """The mouse rows' long gestures ("Mouse wheel (Ctrl + wheel over a tomosynthesis volume)") made the Shortcut
+    column wider than the 560 px dialog: it was cut off behind a horizontal scroll bar on a 1600 x 1000 screen."""
+    main_window.commands["shortcuts"].trigger()
+    (dialog,) = [d for d in main_window.findChildren(QtWidgets.QDialog) if d.isVisible()]
+    table = dialog.findChild(QtWidgets.QTableWidget)
+    qtbot.waitUntil(lambda: table.viewport().width() > 0)
+    assert table.horizontalScrollBar().maximum() == 0
+    dialog.close()
