@@ -37,6 +37,7 @@ class PanelLabels:
         self._study_lines: list[str] = []
         self._title_extra = ""
         self._empty_note = ""
+        self._info_text = ""
 
     def _label(self, text: str, align: QtCore.Qt.AlignmentFlag, point_size_factor: float = 1.0) -> QtWidgets.QLabel:
         label = QtWidgets.QLabel(text, self._panel)
@@ -64,8 +65,10 @@ class PanelLabels:
         self.place()
 
     def set_info(self, text: str) -> None:
-        if text != self.info.text():
-            self.info.setText(_escape(text))
+        """The image line (window, zoom, file name), shortened in the middle of the file's name where the panel is
+        narrower than it (see ``place``)."""
+        if text != self._info_text:
+            self._info_text = text
             self.place()
 
     def set_scale(self, px_per_mm: float | None) -> None:
@@ -115,9 +118,9 @@ class PanelLabels:
         self.scale.setVisible(bool(self.scale.text()))
         if self.scale.isVisible():  # under the view label and study lines, in the same outer corner
             self._place_scale(w, y)
-        self.info.setVisible(bool(self.info.text()))
+        self.info.setVisible(bool(self._info_text))
         if self.info.isVisible():
-            self.info.adjustSize()
+            self._fit_info(w - 2 * _MARGIN)
             self.info.move(self._outer_x(self.info, w), h - self.info.height() - _MARGIN)
             self.info.raise_()
         self.empty.setVisible(bool(self.empty.text()))
@@ -125,6 +128,27 @@ class PanelLabels:
             self.empty.adjustSize()
             self.empty.move((w - self.empty.width()) // 2, (h - self.empty.height()) // 2)
             self.empty.raise_()
+
+    def _fit_info(self, room: int) -> None:
+        """The image line whole where it fits in ``room`` pixels, else with the file name shortened in its middle (the
+        window, the zoom and the name's end stay): a PACS export's UID file name ran the line past the panel's edge,
+        into the neighbouring panel, whose own line then lost its window/level behind the midline."""
+        text = self._info_text
+        self.info.setText(_escape(text))
+        self.info.adjustSize()
+        if self.info.width() <= room:
+            return
+        metrics = self.info.fontMetrics()
+        text_room = room - (self.info.width() - metrics.horizontalAdvance(text)) - 2  # less the padding
+        head, sep, name = text.rpartition(" · ")
+        name_room = text_room - metrics.horizontalAdvance(head + sep)
+        mid = QtCore.Qt.TextElideMode.ElideMiddle
+        if sep and name_room >= metrics.horizontalAdvance("…" + name[-8:]):
+            text = head + sep + metrics.elidedText(name, mid, name_room)
+        else:
+            text = metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, max(0, text_room))
+        self.info.setText(_escape(text))
+        self.info.adjustSize()
 
     def _place_scale(self, panel_width: int, y: int) -> None:
         self.scale.move(self._outer_x(self.scale, panel_width), y)
