@@ -374,6 +374,8 @@ def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) 
         d["image"] = names.get(meas.image, unnamed if anonymize else meas.image)
         length = cad.length(meas)
         d["length"], d["unit"] = round(length.value, 2), length.unit
+        if length.at_detector:  # mm at the detector plane, not corrected for magnification
+            d["plane"] = "detector"
         measurements.append(d)
     breasts = {}
     if shown and cad.result is not None:

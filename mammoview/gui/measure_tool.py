@@ -36,14 +36,18 @@ PICK_RADIUS_PX = 8.0
 
 @dataclass(frozen=True)
 class Length:
-    """A measured length: ``value`` in ``unit`` ("mm" with a known pixel spacing, else "px")."""
+    """A measured length: ``value`` in ``unit`` ("mm" with a known pixel spacing, else "px"); ``at_detector``: in mm
+    at the detector plane, not corrected for magnification (said in the label, as IHE Mammography Image asks)."""
 
     value: float
     unit: str
+    at_detector: bool = False
 
     @property
     def text(self) -> str:
-        return f"{self.value:.1f} mm" if self.unit == "mm" else f"{self.value:.0f} px"
+        if self.unit != "mm":
+            return f"{self.value:.0f} px"
+        return f"{self.value:.1f} mm" + (" at detector" if self.at_detector else "")
 
 
 def length_of(p0: tuple[float, float], p1: tuple[float, float], spacing: PixelSpacing | None) -> Length:
@@ -51,7 +55,7 @@ def length_of(p0: tuple[float, float], p1: tuple[float, float], spacing: PixelSp
     dx, dy = p1[0] - p0[0], p1[1] - p0[1]
     if spacing is None:
         return Length(math.hypot(dx, dy), "px")
-    return Length(math.hypot(dx * spacing.col_mm, dy * spacing.row_mm), "mm")
+    return Length(math.hypot(dx * spacing.col_mm, dy * spacing.row_mm), "mm", spacing.at_detector)
 
 
 def measurement_length(m: Measurement, spacing: PixelSpacing | None) -> Length:

@@ -130,7 +130,7 @@ def pixel_spacing(ds: Any, warnings: list[str]) -> PixelSpacing | None:
             return None
         return PixelSpacing(scanned[0], scanned[1],
                             "NominalScannedPixelSpacing (0018,2010) (on the scanned film, not corrected for "
-                            "magnification)")  # fmt: skip
+                            "magnification)", at_detector=True)  # fmt: skip
     factor = float_or_none(ds.get("EstimatedRadiographicMagnificationFactor"))
     raw = ds.get("EstimatedRadiographicMagnificationFactor")
     if (factor is None and unusable_number(ds, "EstimatedRadiographicMagnificationFactor")) or (
@@ -148,7 +148,10 @@ def pixel_spacing(ds: Any, warnings: list[str]) -> PixelSpacing | None:
             " (corrected to the breast plane)",
         )
     return PixelSpacing(
-        pair[0], pair[1], "ImagerPixelSpacing (0018,1164) (at the detector, not corrected for magnification)"
+        pair[0],
+        pair[1],
+        "ImagerPixelSpacing (0018,1164) (at the detector, not corrected for magnification)",
+        at_detector=True,
     )
 
 

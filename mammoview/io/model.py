@@ -146,6 +146,9 @@ class PixelSpacing:
     source: str  # e.g. "PixelSpacing (0028,0030)", "ImagerPixelSpacing (0018,1164)", "--pixel-spacing option"
     #: a guess (the file had none and no --pixel-spacing was given), not a measurement
     estimated: bool = False
+    #: at the detector (or the scanned film), not corrected for the geometric magnification: a length through the
+    #: breast reads larger by it (~1.1 on a contact view, 1.5-2 on a magnification view)
+    at_detector: bool = False
 
     def __post_init__(self) -> None:
         if not (self.row_mm > 0 and self.col_mm > 0):

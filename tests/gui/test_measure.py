@@ -177,3 +177,13 @@ def test_del_does_not_delete_a_measurement_the_layout_hides(study):
     w.cad.findings.tree.setCurrentItem(None)
     w.cad.delete_selected_mark()
     assert w.cad.reader.measurement(m.id) is not None
+
+
+def test_a_length_at_the_detector_plane_says_so():
+    """A spacing measured at the detector (Imager Pixel Spacing without a magnification factor, or a film's scanned
+    spacing) makes a length through the breast read larger by the geometric magnification (~1.1 on a contact view,
+    1.5-2 on a magnification view): the label said a plain 'mm', only the File header dialog told (IHE Mammography
+    Image asks the display to say which plane a measurement is in)."""
+    detector = PixelSpacing(0.1, 0.1, "ImagerPixelSpacing (0018,1164)", at_detector=True)
+    assert length_of((0, 0), (100, 0), detector).text == "10.0 mm at detector"
+    assert length_of((0, 0), (100, 0), PixelSpacing(0.1, 0.1, "PixelSpacing (0028,0030)")).text == "10.0 mm"

@@ -111,6 +111,7 @@ def test_spacing_sources(write_dcm: MakeFile) -> None:
     sp = read_info(write_dcm("b.dcm", pixel_spacing=None, imager_spacing=(0.1, 0.1))).spacing
     assert sp is not None and sp.row_mm == 0.1
     assert sp.source == "ImagerPixelSpacing (0018,1164) (at the detector, not corrected for magnification)"
+    assert sp.at_detector and not read_info(write_dcm("c.dcm", pixel_spacing=(0.07, 0.08))).spacing.at_detector  # type: ignore[union-attr]
 
 
 def test_imager_spacing_with_magnification_factor(write_dcm: MakeFile) -> None:
@@ -119,7 +120,7 @@ def test_imager_spacing_with_magnification_factor(write_dcm: MakeFile) -> None:
 
     sp = read_info(write_dcm("m.dcm", pixel_spacing=None, imager_spacing=(0.1, 0.1), edit=mag)).spacing
     assert sp is not None and sp.row_mm == pytest.approx(0.08) and sp.col_mm == pytest.approx(0.08)
-    assert "EstimatedRadiographicMagnificationFactor (0018,1114) 1.25" in sp.source
+    assert "EstimatedRadiographicMagnificationFactor (0018,1114) 1.25" in sp.source and not sp.at_detector
 
 
 def test_invalid_pixel_spacing_falls_back_with_a_warning(write_dcm: MakeFile) -> None:

@@ -62,5 +62,5 @@ def test_a_digitised_films_nominal_scanned_pixel_spacing_is_its_spacing(write_dc
     assert info.spacing is not None, info.spacing_text  # was "spacing unknown"
     assert (info.spacing.row_mm, info.spacing.col_mm) == (0.1, 0.05)
     assert "NominalScannedPixelSpacing (0018,2010)" in info.spacing.source
-    assert length_of((0, 0), (0, 1000), info.spacing).text == "100.0 mm"
-    assert length_of((0, 0), (1000, 0), info.spacing).text == "50.0 mm"
+    assert length_of((0, 0), (0, 1000), info.spacing).text == "100.0 mm at detector"  # the film was the detector
+    assert length_of((0, 0), (1000, 0), info.spacing).text == "50.0 mm at detector"
