@@ -91,7 +91,8 @@ def test_the_folders_a_file_dialog_opened_are_the_users_only(qtbot, tmp_path, mo
         monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(tmp_path / "appdata"))
     else:
         monkeypatch.delenv("MAMMOVIEW_APP_DATA", raising=False)
-    os.umask(0o022)
+    umask = os.umask(0o022)
+    closer = QtCore.QTimer()  # accepts the dialog once it is up (a single shot could fire before it, under load)
     try:
         settings = ViewerSettings()
         patient = tmp_path / "Mueller^Juergen_PID-778899" / "20240315"
@@ -103,10 +104,13 @@ def test_the_folders_a_file_dialog_opened_are_the_users_only(qtbot, tmp_path, mo
                 if isinstance(w, QtWidgets.QFileDialog) and w.isVisible():
                     w.accept()
 
-        QtCore.QTimer.singleShot(300, accept)
+        closer.timeout.connect(accept)
+        closer.start(50)
         assert ask_paths(None, settings, folder=True) == [str(patient)]
         settings.sync()
     finally:
+        closer.stop()
+        os.umask(umask)
         QtCore.QSettings.setPath(native, user, config)
         QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, user, config)
     naming = [p for p in tmp_path.rglob("*") if p.is_file() and b"778899" in p.read_bytes()]
