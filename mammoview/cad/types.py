@@ -37,7 +37,7 @@ class Progress:
 ProgressGenerator = Generator[Progress, None, R]
 
 
-def _exact(p: float) -> float:
+def json_probability(p: float) -> float:
     """A probability for the JSON: 4 decimals, or every digit it needs from 0.9999 up.
 
     Scores are rankings first (FROC, ROC): at 4 decimals every confident finding and dense
@@ -115,7 +115,7 @@ class Finding:
         """The detect JSON's finding (exactly its keys); ``rates`` adds ``fp_per_image`` when known."""
         d: dict[str, object] = {
             "kind": self.kind.value,
-            "score": _exact(self.score),
+            "score": json_probability(self.score),
             "malignancy": round(float(self.malignancy), 4),
             "center": [round(float(self.center[0]), 1), round(float(self.center[1]), 1)],
             "bbox": [round(float(v), 1) for v in self.bbox],
@@ -246,7 +246,7 @@ class ImageCadResult:
             "laterality": view.laterality.value if view else None,
             "view": view.projection.value if view else None,
             "pixel_spacing": list(self.pixel_spacing) if self.pixel_spacing else None,
-            "scores": {"abnormal": _exact(self.abnormal), "malignant": _exact(self.malignant)},
+            "scores": {"abnormal": json_probability(self.abnormal), "malignant": json_probability(self.malignant)},
             "findings": [f.to_json(rates) for f in self.findings],
         }
 

@@ -85,14 +85,14 @@ def _auc_cell(a: Mapping[str, Any] | None) -> str:
 
 
 def _threshold_cell(t: Any) -> str:
-    """A score threshold as detect's JSON writes scores: 4 decimals, every digit it needs from 0.9999 up.
+    """A score threshold as detect's JSON writes scores (:func:`~mammoview.cad.types.json_probability`).
 
     The findings of a high-specificity CAD score 0.97-0.99999: three decimals would read 0.9709 as 0.971 and
     0.99991 as 1.000, another operating point or none.
     """
-    if fmt(t) == "n/a":
-        return "n/a"
-    return f"{t:.4f}" if t < 0.9999 else f"{t:.12g}"
+    from mammoview.cad.types import json_probability
+
+    return "n/a" if fmt(t) == "n/a" else f"{json_probability(t):.12g}"
 
 
 def _patch_rows(patch: Mapping[str, Any]) -> list[list[Any]]:
