@@ -13,6 +13,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from mammoview.cli.output import terminal_text
+
 if TYPE_CHECKING:
     from mammoview.io.model import ImageInfo, LoadError, StudyInfo
 
@@ -47,7 +49,6 @@ def parse_spacing(text: str) -> float | tuple[float, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mammoview.cli.output import terminal_text
     from mammoview.io import open_paths  # light: numpy + pydicom, no torch/Qt
 
     studies, errors = open_paths(args.paths, pixel_spacing=args.pixel_spacing)
@@ -66,7 +67,6 @@ def run(args: argparse.Namespace) -> int:
 
 def format_study(study: StudyInfo, listed: list[StudyInfo] | None = None) -> str:
     """Human-readable block for one study (with its priors among ``listed``: the viewer's comparison layouts)."""
-    from mammoview.cli.output import terminal_text
     from mammoview.io.priors import find_priors, interval_text, study_day
 
     n = len(study.images)
