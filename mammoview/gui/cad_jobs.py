@@ -61,6 +61,8 @@ class CadRunner(QtCore.QObject):
         self.study_key: str | None = None
         self.job: CadJob | None = None
         self._jobs: set[CadJob] = set()  # every job whose thread may still run (kept alive until it ends)
+        self._reloads = 0  # model reloads so far; a job started before the last one reports on old models
+        self._models_seen: dict[CadJob, int] = {}  # each running job: the reloads when it started
         self._closed = False
         self.progress = CadProgress()
         self.progress.cancel_button.clicked.connect(self.cancel)
@@ -75,6 +77,7 @@ class CadRunner(QtCore.QObject):
     def reload(self, loader: Callable[[], LoadedModel] | None = None) -> None:
         """Forget the model (and use ``loader`` if given), then look for it again."""
         self.provider.reset(loader=loader)
+        self._reloads += 1
         # the results of this session were made with the models as they were (a density, malignancy or verifier
         # model fixed or replaced since has the detector's sha256): Run CAD computes them again; so were those of the
         # jobs running now
@@ -170,7 +173,7 @@ class CadRunner(QtCore.QObject):
     # -- job plumbing -----------------------------------------------------------------------------------
     def _start(self, images: tuple[MammoImage, ...], study_key: str) -> CadJob:
         job = CadJob(self.provider, images, study_key, tile=self.tile, cam=self.cam, parent=self)
-        job.modelReady.connect(self._on_model)
+        job.modelReady.connect(lambda info, j=job: self._on_model(j, info))
         job.finished.connect(lambda result, j=job: self._on_finished(j, result))
         job.errored.connect(lambda exc, j=job: self._on_error(j, exc))
         job.cancelled.connect(lambda j=job: self._on_cancelled(j))
@@ -180,6 +183,7 @@ class CadRunner(QtCore.QObject):
             self.progress.start("CAD")
             self.window.show_status(f"CAD: starting on {len(images)} view(s)…")
         self._jobs.add(job)
+        self._models_seen[job] = self._reloads
         job.start()
         return job
 
@@ -189,12 +193,20 @@ class CadRunner(QtCore.QObject):
     def _retire(self, job: CadJob) -> None:
         self._jobs.discard(job)
         self._stale.discard(job)
+        self._models_seen.pop(job, None)
         if job is self.job:
             self.progress.stop()
             self.runningChanged.emit()
         job.deleteLater()
 
-    def _on_model(self, info: ModelInfo) -> None:
+    def _outdated(self, job: CadJob) -> bool:
+        """``job`` looked at the models as they were before a reload: what it says of them (ready, unavailable) is
+        not news of the models now, and the new look answers (a late "ready" had made CAD available again)."""
+        return self._models_seen.get(job, self._reloads) != self._reloads
+
+    def _on_model(self, job: CadJob, info: ModelInfo) -> None:
+        if self._outdated(job):
+            return
         if info != self.model_info or self.unavailable:
             self.model_info, self.unavailable = info, None
             self.modelChanged.emit()
@@ -224,6 +236,8 @@ class CadRunner(QtCore.QObject):
 
     def _on_error(self, job: CadJob, exc: object) -> None:
         if isinstance(exc, CadUnavailable):
+            if self._outdated(job):
+                return
             self.unavailable, self.model_info = str(exc), None
             log.warning("CAD unavailable: %s", exc)
             self.window.show_status(f"CAD unavailable: {exc}", 0)

@@ -522,3 +522,36 @@ def test_a_pixel_spacing_given_in_the_viewer_applies_to_files_without_one(cad_wi
         w.set_pixel_spacing(0.2)
     qtbot.waitUntil(lambda: not w.cad.runner._jobs, timeout=30_000)
     assert not w.cad.runner.cache and w.cad.result is None
+
+
+def test_a_probe_of_the_models_before_a_reload_reporting_late_changes_nothing(main_window, qtbot, monkeypatch,
+                                                                              tmp_path):  # fmt: skip
+    """The reader reloads the models while the last look for them is still on its way back: that look is of the models
+    as they were, and its late "model ready" must not make CAD available again (under load it came after the new
+    look's "no models installed" and enabled Run CAD with the old model)."""
+    window, runner = main_window, main_window.cad.runner
+    qtbot.waitUntil(lambda: not runner._jobs, timeout=30_000)  # the start-up probe is over
+    release, held = threading.Event(), threading.Event()
+    real_get, calls = ModelProvider.get, itertools.count()
+
+    def get(self: ModelProvider):  # type: ignore[no-untyped-def]
+        model = real_get(self)
+        if self is runner.provider and next(calls) == 0:  # the window's first look: loaded, held before it says so
+            held.set()
+            release.wait(20)
+        return model
+
+    monkeypatch.setattr(ModelProvider, "get", get)
+    window.cad.use_model_loader(slow_loader(tmp_path))
+    assert held.wait(20)
+
+    def gone():  # type: ignore[no-untyped-def]
+        raise CadUnavailable("the models folder was emptied")
+
+    window.cad.use_model_loader(gone)
+    qtbot.waitUntil(lambda: window.cad.unavailable is not None, timeout=30_000)
+    release.set()
+    qtbot.waitUntil(lambda: not runner._jobs, timeout=30_000)  # the held look has reported and ended
+    qtbot.wait(50)
+    assert window.cad.unavailable == "the models folder was emptied"
+    assert runner.model_info is None and not window.commands["cad_run"].isEnabled()
