@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6 import QtCore
 
@@ -139,7 +139,11 @@ class ModelProvider:
     def __init__(self, choice: ModelChoice | None = None, loader: Callable[[], LoadedModel] | None = None) -> None:
         self.choice = choice or ModelChoice()
         self._loader = loader or (lambda: load_chosen(self.choice))
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one load at a time
+        # guards the fields below, held only for a moment and never while loading: reset (the GUI thread) does not
+        # wait for a load under way; a load begun before a reset is returned to its caller but not kept
+        self._state = threading.Lock()
+        self._generation = 0  # resets so far
         self._model: LoadedModel | None = None
         self._error: CadUnavailable | None = None
         self._density: tuple[LoadedModel | None] | None = None  # (model or None) once looked for
@@ -149,42 +153,53 @@ class ModelProvider:
 
     def density(self) -> LoadedModel | None:
         """The density model, looked for once (blocking; never call from the GUI thread)."""
-        with self._lock:
-            if self._density is None:
-                self._density = (self._optional("density"),)
-            return self._density[0]
+        return self._optional_once("_density", "density")
 
     def malignancy(self) -> LoadedModel | None:
         """The second-stage malignancy model, looked for once (blocking; never call from the GUI thread)."""
-        with self._lock:
-            if self._malignancy is None:
-                self._malignancy = (self._optional("malignancy"),)
-            return self._malignancy[0]
+        return self._optional_once("_malignancy", "malignancy")
 
-    def _optional(self, task: str) -> LoadedModel | None:
-        model, why = load_task_or_why(self.choice, task)
-        if why is None:
-            self.not_used.pop(task, None)
-        else:
-            self.not_used[task] = why
-        return model
+    def _optional_once(self, field: str, task: str) -> LoadedModel | None:
+        with self._lock:
+            with self._state:
+                generation, found, choice = self._generation, getattr(self, field), self.choice
+            if found is not None:
+                return cast("LoadedModel | None", found[0])
+            model, why = load_task_or_why(choice, task)
+            with self._state:
+                if generation == self._generation:
+                    setattr(self, field, (model,))
+                    if why is None:
+                        self.not_used.pop(task, None)
+                    else:
+                        self.not_used[task] = why
+            return model
 
     def get(self) -> LoadedModel:
         """The loaded model (blocking; never call from the GUI thread)."""
         with self._lock:
-            if self._error is not None:
-                raise self._error
-            if self._model is None:
-                try:
-                    self._model = self._loader()
-                except CadUnavailable as exc:
-                    self._error = exc
-                    raise
-            return self._model
+            with self._state:
+                generation, model, error, loader = self._generation, self._model, self._error, self._loader
+            if error is not None:
+                raise error
+            if model is not None:
+                return model
+            try:
+                model = loader()
+            except CadUnavailable as exc:
+                with self._state:
+                    if generation == self._generation:
+                        self._error = exc
+                raise
+            with self._state:
+                if generation == self._generation:
+                    self._model = model
+            return model
 
     def reset(self, choice: ModelChoice | None = None, loader: Callable[[], LoadedModel] | None = None) -> None:
         """Forget the model (next :meth:`get` loads again), optionally with another choice or loader."""
-        with self._lock:
+        with self._state:
+            self._generation += 1
             if choice is not None:
                 self.choice = choice
             if loader is not None:

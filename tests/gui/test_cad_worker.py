@@ -555,3 +555,32 @@ def test_a_probe_of_the_models_before_a_reload_reporting_late_changes_nothing(ma
     qtbot.wait(50)
     assert window.cad.unavailable == "the models folder was emptied"
     assert runner.model_info is None and not window.commands["cad_run"].isEnabled()
+
+
+def test_reload_does_not_wait_for_a_model_being_loaded(tmp_path):
+    """Reset (the reader's Reload model, in the GUI thread) while a worker loads the model returns at once instead of
+    waiting for the load (it froze the window as long as the load took); the load under way is not kept."""
+    loading, release, loads = threading.Event(), threading.Event(), []
+    real = ModelProvider(ModelChoice(models_dir=save_tiny_model(tmp_path / "m"), device="cpu")).get
+
+    def loader():  # type: ignore[no-untyped-def]
+        loads.append(1)
+        if len(loads) == 1:
+            loading.set()
+            release.wait(20)
+        return real()
+
+    provider = ModelProvider(loader=loader)
+    worker = threading.Thread(target=provider.get)
+    worker.start()
+    assert loading.wait(20)
+    reset = threading.Thread(target=provider.reset)
+    reset.start()
+    reset.join(10)
+    returned = not reset.is_alive()
+    release.set()
+    worker.join(20)
+    reset.join(20)
+    assert returned, "reset waited for the load under way"
+    provider.get()
+    assert len(loads) == 2  # the load that began before the reset was not kept
