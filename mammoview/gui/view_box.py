@@ -34,7 +34,8 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
         Right click without drag, global screen position.
     sigMeasureDrag(QPointF, QPointF, int)
         Left drag in measure mode: start and current point in view (scene) coordinates, and the
-        phase (:data:`DRAG_START`, :data:`DRAG_MOVE`, :data:`DRAG_FINISH`).
+        phase (:data:`DRAG_START`, :data:`DRAG_MOVE`, :data:`DRAG_FINISH`).  The start is the view point
+        pressed on, kept through a wheel zoom or pan during the drag.
     sigSliceWheel(int)
         The vertical wheel over a tomosynthesis volume (``slice_wheel``): slices to step, +1 per whole notch
         towards the reader (the next slice), -1 away (touchpad deltas add up to notches); ``Ctrl`` + wheel zooms
@@ -58,6 +59,7 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
         self.measure_mode = False
         self.slice_wheel = False  # the image is a multi-frame volume: the wheel steps its slices
         self._wheel_rest = 0  # eighths of a degree not yet a whole notch (touchpads send small deltas)
+        self._measure_from = QtCore.QPointF()  # the measure drag's start, in view coordinates
 
     def wheelEvent(self, ev, axis=None) -> None:  # type: ignore[no-untyped-def]
         ctrl = bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
@@ -76,7 +78,9 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
         if self.measure_mode and ev.button() == QtCore.Qt.MouseButton.LeftButton:
             ev.accept()
             phase = DRAG_START if ev.isStart() else DRAG_FINISH if ev.isFinish() else DRAG_MOVE
-            self.sigMeasureDrag.emit(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos()), phase)
+            if phase == DRAG_START:  # the image point pressed on, kept: a wheel zoom mid-drag must not move it
+                self._measure_from = self.mapToView(ev.buttonDownPos())
+            self.sigMeasureDrag.emit(QtCore.QPointF(self._measure_from), self.mapToView(ev.pos()), phase)
             return
         wl_button = ev.button() in (QtCore.Qt.MouseButton.RightButton, QtCore.Qt.MouseButton.MiddleButton)
         if wl_button or (self.window_level_mode and ev.button() == QtCore.Qt.MouseButton.LeftButton):
