@@ -92,17 +92,20 @@ class ReaderMarks(QtCore.QObject):
 
     def open_study(self, study: str | ReadKey) -> None:
         """Restore the saved read of ``study`` (its :func:`~mammoview.io.study.read_key`; a bare key: a study whose
-        patient is not known); undo history starts empty."""
-        self.close_study()
+        patient is not known); undo history starts empty, but for the study already open shown again (a pixel
+        spacing given, Ctrl+Alt+S), whose marks and measurements are the ones the history was built on."""
         key = study if isinstance(study, ReadKey) else ReadKey(study)
+        shown = (self.state.marks, self.state.measurements) if key == self.read_key else None
+        self.close_study()
         pending = self._not_saved.get(key)  # what the reader did that never reached the disk
         state = pending if pending is not None else self.store.load(key)
         problem = self.store.problem if pending is None else None
         if key.key != self.study_key:  # (the same study shown again, e.g. for a pixel spacing, is no switch)
             self.opened_at = time.perf_counter()
         self.read_key, self.state = key, state
-        self._undo.clear()
-        self._redo.clear()
+        if shown != (state.marks, state.measurements):  # another study, or its read changed on disk meanwhile
+            self._undo.clear()
+            self._redo.clear()
         self._timing, self._unsaved = not self.state.first_read_done, 0.0
         self._since = self._clock() if self._timing and self._active else None
         if pending is not None:
