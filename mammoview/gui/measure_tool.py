@@ -22,6 +22,7 @@ from PySide6 import QtCore, QtWidgets
 from mammoview.gui.marks import HIGHLIGHT_COLOR, SHADOW, Glyphs
 from mammoview.gui.read_state import Measurement, image_key, on_slice, slice_of
 from mammoview.gui.reader_marks import ReaderMarks
+from mammoview.gui.scale_bar import AT_DETECTOR
 from mammoview.gui.view_box import DRAG_FINISH, DRAG_START
 from mammoview.gui.view_panel import ViewPanel
 from mammoview.io.model import MammoImage, PixelSpacing, View
@@ -47,7 +48,7 @@ class Length:
     def text(self) -> str:
         if self.unit != "mm":
             return f"{self.value:.0f} px"
-        return f"{self.value:.1f} mm" + (" at detector" if self.at_detector else "")
+        return f"{self.value:.1f} mm" + (AT_DETECTOR if self.at_detector else "")
 
 
 def length_of(p0: tuple[float, float], p1: tuple[float, float], spacing: PixelSpacing | None) -> Length:

@@ -71,10 +71,11 @@ class PanelLabels:
             self._info_text = text
             self.place()
 
-    def set_scale(self, px_per_mm: float | None) -> None:
-        """The scale bar at ``px_per_mm`` logical pixels per mm on screen (None: none)."""
+    def set_scale(self, px_per_mm: float | None, at_detector: bool = False) -> None:
+        """The scale bar at ``px_per_mm`` logical pixels per mm on screen (None: none), at the detector plane with
+        ``at_detector``."""
         before = self.scale.text()
-        self.scale.set_scale(px_per_mm)
+        self.scale.set_scale(px_per_mm, at_detector)
         if self.scale.text() != before or self.scale.isVisible() != bool(self.scale.text()):
             self.place()
         elif self.scale.isVisible():

@@ -4,7 +4,9 @@ The reader judges a lesion's size at a glance against it, as on a film's ruler (
 OHIF draw one too).  It is drawn only from a pixel spacing the file (or the reader's
 ``--pixel-spacing``) gives: a guessed spacing gives no bar, as a length measured on such an
 image is given in pixels (a size is never a guess).  Scene units are stored *rows* in both
-directions (:mod:`mammoview.gui.view_panel`), so the bar uses the row spacing.
+directions (:mod:`mammoview.gui.view_panel`), so the bar uses the row spacing.  A spacing at the
+detector plane (Imager Pixel Spacing (0018,1164) not corrected for magnification, PS3.3 C.8.11.4;
+a scanned film's) makes the bar say so, "10 mm at detector", as a length measured there does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ NICE_MM = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 MAX_BAR_PX = 110.0
 #: Shortest bar worth drawing (a tiny panel): below it there is no bar.
 MIN_BAR_PX = 12.0
+#: After a millimetre value in the detector plane (:attr:`~mammoview.io.model.PixelSpacing.at_detector`): the bar,
+#: the cursor read-out and a measured length say it alike (IHE Mammography Image: say which plane a size is in).
+AT_DETECTOR = " at detector"
 
 
 def bar_length(px_per_mm: float) -> float | None:
@@ -28,12 +33,13 @@ def bar_length(px_per_mm: float) -> float | None:
     return mm if mm * px_per_mm >= MIN_BAR_PX else None
 
 
-def _mm_text(mm: float) -> str:
-    return f"{mm:g} mm"
+def _mm_text(mm: float, at_detector: bool) -> str:
+    return f"{mm:g} mm" + (AT_DETECTOR if at_detector else "")
 
 
 class ScaleBar(QtWidgets.QLabel):
-    """The bar and its length, painted on a transparent label (its text is the length, e.g. ``10 mm``)."""
+    """The bar and its length, painted on a transparent label (its text is the length, e.g. ``10 mm``, or
+    ``10 mm at detector``)."""
 
     def __init__(self, parent: QtWidgets.QWidget) -> None:
         super().__init__("", parent)
@@ -47,10 +53,11 @@ class ScaleBar(QtWidgets.QLabel):
         """The bar's length on screen, logical pixels (0 when none is shown)."""
         return self._bar_px if self.text() else 0.0
 
-    def set_scale(self, px_per_mm: float | None) -> None:
-        """Show the bar for ``px_per_mm`` logical pixels per mm (None: no known spacing, no bar)."""
+    def set_scale(self, px_per_mm: float | None, at_detector: bool = False) -> None:
+        """Show the bar for ``px_per_mm`` logical pixels per mm (None: no known spacing, no bar), in mm at the
+        detector plane with ``at_detector``."""
         mm = bar_length(px_per_mm) if px_per_mm is not None else None
-        text = _mm_text(mm) if mm is not None else ""
+        text = _mm_text(mm, at_detector) if mm is not None else ""
         bar_px = mm * px_per_mm if mm is not None and px_per_mm is not None else 0.0
         if text == self.text() and abs(bar_px - self._bar_px) < 0.25:
             return

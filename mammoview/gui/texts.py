@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mammoview.gui.scale_bar import AT_DETECTOR
 from mammoview.gui.view_panel import CursorSample
 from mammoview.io.model import CLOSE_UP_MAGNIFICATION, ImageInfo, ImageMeta, Projection, StudyInfo
 
@@ -17,7 +18,8 @@ def format_date(dicom_date: str) -> str:
 
 
 def format_cursor(sample: CursorSample) -> str:
-    """Status-bar text for the cursor: view, position (mm when the spacing is known), values.
+    """Status-bar text for the cursor: view, position (mm when the spacing is known, "at detector" when it is the
+    detector plane's, as a measured length says), values.
 
     The position is in the stored grid (what CAD findings and the detect JSON use),
     so a reader can compare it with a report.
@@ -28,7 +30,8 @@ def format_cursor(sample: CursorSample) -> str:
     spacing = sample.image.info.spacing
     col, row = int(sample.x), int(sample.y)
     if spacing is not None:
-        where = f"x {sample.x * spacing.col_mm:.1f} mm, y {sample.y * spacing.row_mm:.1f} mm  (px {col}, {row})"
+        plane = AT_DETECTOR if spacing.at_detector else ""
+        where = f"x {sample.x * spacing.col_mm:.1f} mm, y {sample.y * spacing.row_mm:.1f} mm{plane}  (px {col}, {row})"
     else:
         where = f"px {col}, {row} (spacing unknown)"
     # a preview's value is its coarse level's, not the file's at that pixel (off by up to 53639 at an edge): not said

@@ -310,7 +310,10 @@ class ViewPanel(QtWidgets.QWidget):
         return 1.0 / (px * sp.row_mm) if px > 0 else None
 
     def _refresh_scale(self) -> None:
-        self.labels.set_scale(self.px_per_mm() if self.scale_bar_enabled and self.display is not None else None)
+        sp = self.image.info.spacing if self.image is not None else None
+        at_detector = sp is not None and sp.at_detector
+        self.labels.set_scale(self.px_per_mm() if self.scale_bar_enabled and self.display is not None else None,
+                              at_detector)  # fmt: skip
 
     def _refresh_info(self) -> None:
         if self.display is None or self.window_state is None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui
 
 from mammoview.gui.scale_bar import MAX_BAR_PX, bar_length
 from mammoview.io.model import View
-from tests.gui.conftest import write_view
+from tests.gui.conftest import mouse, write_view
 
 
 def screen_px_per_mm(panel, row_mm: float, col_mm: float) -> float:  # type: ignore[no-untyped-def]
@@ -94,3 +96,30 @@ def test_the_bar_sits_under_the_view_label_in_the_outer_corner(main_window, load
         else:
             assert bar.x() <= 10
         assert QtCore.QRect(bar.pos(), bar.size()).intersected(panel.labels.info.geometry()).isEmpty()
+
+
+@pytest.mark.parametrize(
+    ("tags", "plane"),
+    [({"pixel_spacing": None, "imager_spacing": (0.1, 0.1)}, " at detector"), ({"pixel_spacing": (0.1, 0.1)}, "")],
+    ids=["ImagerPixelSpacing", "PixelSpacing"],
+)
+def test_the_bar_and_the_cursor_say_a_detector_planes_mm_as_a_length_does(main_window, load, tmp_path, tags, plane):
+    """Imager Pixel Spacing (0018,1164) without a magnification factor is at the detector (PS3.3 C.8.11.4): a length
+    read "10.0 mm at detector", while the bar beside it said a plain "10 mm" and the cursor a plain "x 12.3 mm"; a
+    calibrated Pixel Spacing (0028,0030) reads as before."""
+    folder = tmp_path / "study"
+    for view in ("RCC", "LCC", "RMLO", "LMLO"):
+        write_view(folder, f"{view}.dcm", view, **tags)
+    w = main_window
+    load(w, [folder])
+    panel = w.panels[View.LCC]
+    assert panel.image.info.spacing.at_detector is bool(plane)
+    bar = panel.labels.scale
+    assert bar.isVisible() and bar.text() == f"{float(bar.text().split()[0]):g} mm{plane}"
+    assert bar.bar_px == pytest.approx(float(bar.text().split()[0]) * screen_px_per_mm(panel, 0.1, 0.1), rel=0.01)
+    p = panel.view_box.mapViewToDevice(panel.stored_to_scene(123.5, 45.5))
+    mouse(panel.graphics.viewport(), "move", (p.x(), p.y()))
+    text = w._cursor_label.text()
+    assert re.search(rf"· x [\d.]+ mm, y [\d.]+ mm{plane}  \(px \d+, \d+\) ·", text), text
+    m = w.cad.measure_tool.measure(panel, (0.0, 0.0), (100.0, 0.0))
+    assert m is not None and w.cad.length(m).text == f"10.0 mm{plane}"  # the wording the bar and cursor follow
