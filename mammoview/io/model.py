@@ -177,10 +177,12 @@ class VoiWindow:
     explanation: str = ""
 
     def __post_init__(self) -> None:
-        if self.function is VoiFunction.LINEAR_EXACT and not self.width > 0:
-            raise ValueError("(0028,1051) Window Width must be > 0 for LINEAR_EXACT")
-        if self.function is not VoiFunction.LINEAR_EXACT and not self.width >= 1:
-            raise ValueError("(0028,1051) Window Width must be >= 1 for LINEAR and SIGMOID")
+        # LINEAR: width >= 1 (PS3.3 C.11.2.1.2.1); LINEAR_EXACT and SIGMOID: width > 0 (C.11.2.1.3.2, C.11.2.1.3.1),
+        # so a SIGMOID window 0.5 wide is valid (a near step at the centre)
+        if self.function is VoiFunction.LINEAR and not self.width >= 1:
+            raise ValueError("(0028,1051) Window Width must be >= 1 for LINEAR")
+        if not self.width > 0:
+            raise ValueError(f"(0028,1051) Window Width must be > 0 for {self.function.value}")
 
 
 @dataclass(frozen=True, eq=False)
