@@ -35,7 +35,7 @@ def pixel_chain(ds: Any, warnings: list[str]) -> PixelChain:
     """The grayscale chain of ``ds`` (PS3.3 C.7.6.3 Image Pixel, C.11.1 Modality LUT, C.11.2 VOI LUT).
 
     Colour images (converted to grey by the reader) get a plain 8/16-bit MONOCHROME2
-    chain.  Window and rescale values are taken from the top level, else from the
+    chain.  Window, VOI LUT and rescale values are taken from the top level, else from the
     first frame's or the shared functional groups (Enhanced MG, PS3.3 C.7.6.16).
     """
     photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
@@ -320,14 +320,21 @@ def _windows(ds: Any, warnings: list[str]) -> tuple[VoiWindow, ...]:
 
 
 def _voi_luts(ds: Any, signed: bool, warnings: list[str]) -> tuple[VoiLut, ...]:
-    out: list[VoiLut] = []
-    for i, item in enumerate(ds.get("VOILUTSequence") or ()):
-        lut = _lut(ds, item, signed, f"(0028,3010) VOI LUT Sequence item {i + 1}", warnings, voi=True)
-        if lut is not None:
-            first, data, bits = lut
-            expl = str(item.get("LUTExplanation", "") or "")
-            out.append(VoiLut(first_mapped=first, data=data, output_bits=bits, explanation=expl))
-    return tuple(out)
+    """The VOI LUT Sequence (0028,3010) of the top level, else of the first frame's or the shared Frame VOI LUT
+    Sequence (0028,9132) item (the Frame VOI LUT With LUT macro of Enhanced images, PS3.3 C.7.6.16.2.10b)."""
+    for where, item in [("", ds), *functional_group_items(ds, "FrameVOILUTSequence")]:
+        if not (sequence := item.get("VOILUTSequence")):
+            continue
+        out: list[VoiLut] = []
+        for i, lut_item in enumerate(sequence):
+            name = f"(0028,3010) VOI LUT Sequence item {i + 1}" + (f" in {where}" if where else "")
+            lut = _lut(ds, lut_item, signed, name, warnings, voi=True)
+            if lut is not None:
+                first, data, bits = lut
+                expl = str(lut_item.get("LUTExplanation", "") or "")
+                out.append(VoiLut(first_mapped=first, data=data, output_bits=bits, explanation=expl))
+        return tuple(out)
+    return ()
 
 
 def _lut(
