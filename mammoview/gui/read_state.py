@@ -400,7 +400,7 @@ def _pseudonym_secret() -> bytes:
         path = app_data_dir() / "pseudonym.key"
         try:
             try:
-                if len(data := path.read_bytes()) == SECRET_BYTES:
+                if len(data := _read_private(path)) == SECRET_BYTES:
                     return data
             except FileNotFoundError:
                 pass
@@ -410,6 +410,20 @@ def _pseudonym_secret() -> bytes:
                 log.warning("no pseudonym secret in the app data folder (%s): pseudonyms of this session only", exc)
                 _session_secret = secrets.token_bytes(SECRET_BYTES)
             return _session_secret
+
+
+def _read_private(path: Path) -> bytes:
+    """The bytes of the key file at ``path``, made owner-only (0600) first on POSIX when others may read it (a key
+    copied in or restored from a backup); one that cannot be (another user's file, a read-only mount) is still
+    read, and that is logged: whoever can read it can reverse the pseudonyms."""
+    with open(path, "rb") as fh:
+        if os.name == "posix" and (mode := os.fstat(fh.fileno()).st_mode) & 0o077:
+            try:  # (on the open file: the one read, even if the name is replaced meanwhile)
+                os.fchmod(fh.fileno(), 0o600)
+            except OSError as exc:
+                log.warning("pseudonym.key at %s is readable by others (mode %03o) and cannot be made owner-only "
+                            "(%s): used as it is", path, mode & 0o777, exc)  # fmt: skip
+        return fh.read()
 
 
 def _install_secret(path: Path) -> bytes:
