@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -34,6 +35,7 @@ from pydicom.uid import (
 
 from mammoview.io import header, rle_size, views
 from mammoview.io.model import ImageInfo, LoadError, NotAnImage, PixelSpacing
+from mammoview.io.stored_bits import fit_to_bits_stored
 from mammoview.io.tags import per_frame_differences
 
 _PIXEL_DATA = 0x7FE00010
@@ -188,6 +190,14 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
         raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {one_line(exc)})") from None
     if arr.ndim == 3:
         arr = luma(arr)
+    elif (fitted := fit_to_bits_stored(arr, info.chain.bits_stored))[1]:
+        # (JPEG 2000 / JPEG-LS samples of a larger precision: pydicom masks native and other data itself, silently)
+        arr, changed, how = fitted
+        bits = info.chain.bits_stored
+        what = ("clamped to its range (a lossy codestream's overshoot)" if how == "clamped"
+                else f"kept to their low {bits} bits as PS3.5 8.1.1 says")  # fmt: skip
+        warnings.warn(f"(0028,0101) Bits Stored {bits}: {changed} decoded pixel values lie outside it; {what} (if the "
+                      "image looks wrong, Bits Stored may be)", stacklevel=1)  # fmt: skip
     if arr.shape != (info.rows, info.columns):
         raise LoadError(info.path, f"decoded {arr.shape} pixels, header says {info.rows} x {info.columns}")
     return arr

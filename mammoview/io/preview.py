@@ -95,6 +95,11 @@ def reduced_levels(info: ImageInfo, reduce: int = PREVIEW_REDUCE) -> npt.NDArray
     # Pillow scales samples to its mode's range (a 12-bit codestream in "I;16" comes back shifted up by 4 bits,
     # its Jpeg2KDecode.c j2ku_gray_i): shifted back, as pydicom's decoders give the samples as coded
     coarse = coarse >> (8 * coarse.dtype.itemsize - precision)
+    if precision > info.chain.bits_stored and int(coarse.max()) >= 1 << info.chain.bits_stored:
+        # values beyond Bits Stored: the full decode brings them into its range (mammoview.io.stored_bits), which
+        # the reduced levels, averages of them, cannot follow; no preview that would differ from that decode
+        raise LoadError(info.path, f"no preview: codestream precision {precision}, values beyond the "
+                                   f"{info.chain.bits_stored} bits stored")  # fmt: skip
     return coarse.astype(np.uint8 if bits == 8 else np.uint16, copy=False)  # pydicom's type for the full decode
 
 
