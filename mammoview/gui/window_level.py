@@ -160,9 +160,12 @@ def dragged(state: WindowState, dx: float, dy: float, stats: ImageStats) -> Wind
     """
     win = as_window(state.voi)
     step = max(stats.value_max - stats.value_min, 1.0) / DRAG_PIXELS_PER_RANGE
-    width = max(win.width + dx * step, 1.0)
-    center = win.center + dy * step
     function = VoiFunction.LINEAR if win.function is VoiFunction.LINEAR_EXACT else win.function
+    # LINEAR needs a width of at least 1 (PS3.3 C.11.2.1.2.1); a SIGMOID window only > 0 (C.11.2.1.3.1): one the file
+    # gave narrower stays as narrow as it was
+    least = min(win.width, 1.0) if function is VoiFunction.SIGMOID else 1.0
+    width = max(win.width + dx * step, least)
+    center = win.center + dy * step
     return replace(state, voi=VoiWindow(center, width, function, "custom"), name="Custom")
 
 

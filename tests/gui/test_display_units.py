@@ -137,3 +137,18 @@ def test_link_groups():
     assert link_groups(LinkMode.CC) == [(View.RCC, View.LCC), (View.RMLO,), (View.LMLO,)]
     assert group_of(View.LMLO, LinkMode.ALL) == (View.RCC, View.LCC, View.RMLO, View.LMLO)
     assert link_groups(LinkMode.ALL, visible=[View.LCC]) == [(View.LCC,)]
+
+
+def test_a_level_drag_keeps_a_narrow_sigmoid_window_narrow():
+    """A SIGMOID window may be narrower than 1 (PS3.3 C.11.2.1.3.1: width > 0); moving only its level (a vertical
+    drag) widened it to 1, the LINEAR minimum."""
+    from mammoview.io.model import VoiFunction
+
+    narrow = VoiWindow(100.25, 0.5, VoiFunction.SIGMOID)
+    c = chain(windows=(narrow,))
+    stats = image_stats(c, np.arange(4096, dtype=np.uint16)[None, :], 0, 0, 4095)
+    moved = dragged(WindowState(narrow), 0, 3, stats).voi
+    assert isinstance(moved, VoiWindow) and moved.function is VoiFunction.SIGMOID
+    assert moved.width == 0.5 and moved.center > 100.25
+    narrower = dragged(WindowState(narrow), -50, 0, stats).voi
+    assert isinstance(narrower, VoiWindow) and 0 < narrower.width <= 0.5
