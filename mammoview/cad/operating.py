@@ -183,13 +183,18 @@ def format_rate(fpi: float, unit: bool = True) -> str:
     return f"{text} FP/img" if unit else text
 
 
+def format_threshold(threshold: float) -> str:
+    """``0.983``: an operating threshold as :func:`describe_point` prints it (four decimals from 0.9995 up)."""
+    return f"{threshold:.3f}" if threshold < 0.9995 else f"{threshold:.4f}"
+
+
 def describe_point(threshold: float, curve: OperatingCurve | None, rate: float | None = None) -> str:
     """``p >= 0.971 · 1.0 FP/img · finds 62%``: a threshold and, with a curve, what it meant on validation.
 
     ``rate``: the false marks per image the threshold was chosen for (:meth:`OperatingCurve.threshold_for`),
     printed as chosen (0.25, not a rounded 0.2 or 0.3).
     """
-    text = f"p \u2265 {threshold:.3f}" if threshold < 0.9995 else f"p \u2265 {threshold:.4f}"
+    text = f"p \u2265 {format_threshold(threshold)}"
     if curve is not None:
         found = curve.sensitivity_at(threshold)
         shown = f"{rate:g} FP/img" if rate else format_rate(curve.fp_per_image(threshold))

@@ -304,6 +304,13 @@ class CadController(ReaderActions, QtCore.QObject):
             return None
         return m.operating_curve.threshold_for(rate)
 
+    def shown_threshold(self) -> float | None:
+        """The threshold the shown marks are cut at, as :meth:`operating_text` names it (None: no result)."""
+        if self.result is None:
+            return None
+        thr = self.operating_threshold(self.result.model)
+        return self.result.model.finding_threshold if thr is None else thr
+
     def _at_operating_point(self, result: StudyCadResult) -> StudyCadResult:
         thr = self.operating_threshold(result.model)
         if thr is None:  # the model's own threshold: what the engine computed, unless cut at another point
@@ -408,7 +415,7 @@ class CadController(ReaderActions, QtCore.QObject):
 
     def _build(self, panel: ViewPanel) -> None:
         shown = self.image_result(panel) if self.unlocked else None  # locked: no CAD item is created at all
-        self.overlays[panel.view].build(shown, self._panel_marks(panel), self.style)
+        self.overlays[panel.view].build(shown, self._panel_marks(panel), self.style, self.shown_threshold())
         self._panel_info[panel.view] = panel.image.info if panel.image is not None else None
 
     def rebuild(self) -> None:
@@ -481,7 +488,8 @@ class CadController(ReaderActions, QtCore.QObject):
         show = self.unlocked and self.result is not None and self.style.cad and self.style.scores
         r = self.result if show else None
         curve = r.model.operating_curve if r is not None else None
-        self.scores.update_scores(r.breasts if r is not None else None, self.window.hanging.rows(), curve)
+        self.scores.update_scores(r.breasts if r is not None else None, self.window.hanging.rows(), curve,
+                                  self.shown_threshold())  # fmt: skip
         for overlay in self.overlays.values():  # the score labels keep clear of the breasts' labels
             overlay.place_labels()
 
@@ -536,7 +544,7 @@ class CadController(ReaderActions, QtCore.QObject):
             off = f" ({hidden} of a kind switched off)" if hidden else ""  # the groups below list the others
             not_run = "".join(f" · {s.label} not analysed" for s in self.result.skipped)
             note = f"{n} CAD finding(s){off} at {self.operating_text(m)} · {m.label}{not_run}"
-            self.findings.show_rows(self.match_rows(), note)
+            self.findings.show_rows(self.match_rows(), note, self.shown_threshold())
         self.findings.show_measurements([(x, self.length(x).text + (" · prior" if self.on_prior(x) else ""))
                                          for x in self.reader.measurements])  # fmt: skip
 
@@ -639,7 +647,7 @@ class CadController(ReaderActions, QtCore.QObject):
                  else "First read done: CAD running…" if self.runner.running
                  else "First read done: CAD has not run yet (Ctrl+R).")  # fmt: skip
         if not locked and self.result is not None:
-            state += "\n" + exam_text(self.result)
+            state += "\n" + exam_text(self.result, self.shown_threshold())
             warnings = (skipped_text(self.result), no_breast_text(self.result), spacing_text(self.result),
                         implant_text(self.result))  # fmt: skip
             state += "".join(f"\n{w}" for w in warnings if w)

@@ -108,8 +108,12 @@ class PanelOverlay:
         panel.view_box.sigResized.connect(self.place_labels)
 
     # -- building -------------------------------------------------------------------------------
-    def build(self, result: ImageCadResult | None, marks: list[ReaderMark], style: OverlayStyle) -> None:
-        """Replace every item: CAD from ``result`` (None: locked or not computed) and the reader's ``marks``."""
+    def build(self, result: ImageCadResult | None, marks: list[ReaderMark], style: OverlayStyle,
+              floor: float | None = None) -> None:  # fmt: skip
+        """Replace every item: CAD from ``result`` (None: locked or not computed) and the reader's ``marks``.
+
+        ``floor``: the threshold the shown marks were cut at (:func:`marks.format_score`).
+        """
         self.clear()
         self.result = result
         if result is not None:
@@ -118,7 +122,8 @@ class PanelOverlay:
             self._add("contours", glyphs.contour_items(result.findings), 20)
             for kind in KINDS:
                 self._add(f"marks:{kind.value}", glyphs.finding_glyphs(result.findings, kind), 21)
-                self._add(f"scores:{kind.value}", glyphs.score_items(result.findings, kind, self._outer_left), 23)
+                scores = glyphs.score_items(result.findings, kind, self._outer_left, floor)
+                self._add(f"scores:{kind.value}", scores, 23)
         self.set_reader_marks(marks, style)
         self.apply(style)
 

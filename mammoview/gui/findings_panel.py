@@ -65,12 +65,15 @@ def slice_text(item: ReaderMark | Measurement) -> str:
     return f" · slice {item.frame + 1}" if item.frame is not None else ""
 
 
-def row_text(row: MatchRow) -> list[str]:
-    """Columns of one row: view, CAD (kind score, malignancy), reader marks, false marks per image, mm from nipple."""
+def row_text(row: MatchRow, floor: float | None = None) -> list[str]:
+    """Columns of one row: view, CAD (kind score, malignancy), reader marks, false marks per image, mm from nipple.
+
+    ``floor``: the threshold the shown findings were cut at (:func:`~mammoview.gui.marks.format_score`).
+    """
     cad = rate = ""
     if row.finding is not None:
         f = row.finding
-        cad = f"{FINDING_SHORT[f.kind]} {format_score(f.score)} · M {format_score(f.malignancy)}"
+        cad = f"{FINDING_SHORT[f.kind]} {format_score(f.score, floor)} · M {format_score(f.malignancy)}"
         rate = format_rate(f.fp_per_image, unit=False) if f.fp_per_image is not None else ""
     reader = ", ".join(f"{m.label} {KIND_SHORT[m.kind]}{slice_text(m)}" for m in row.marks)
     about = "~" if row.mm_estimated else ""  # from the CAD's guessed spacing, not measured
@@ -164,8 +167,8 @@ class FindingsPanel(QtWidgets.QWidget):
         self.tree.expandAll()
         self._resize()
 
-    def show_rows(self, rows: Sequence[MatchRow], note: str) -> None:
-        """The comparison, grouped by category."""
+    def show_rows(self, rows: Sequence[MatchRow], note: str, floor: float | None = None) -> None:
+        """The comparison, grouped by category (``floor``: the findings' threshold, see :func:`row_text`)."""
         self.rows = list(rows)
         self.tree.clear()
         self.note.setText(note)
@@ -174,7 +177,7 @@ class FindingsPanel(QtWidgets.QWidget):
             mine = [r for r in rows if r.category is cat]
             group = self._group(f"{cat.value[0].upper()}{cat.value[1:]} ({len(mine)})", _GROUP_COLOURS[cat])
             for r in mine:
-                self._item(group, r, row_text(r))
+                self._item(group, r, row_text(r, floor))
         self.tree.expandAll()
         self._resize()
 

@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from mammoview.cad.operating import format_rate
+from mammoview.cad.operating import format_rate, format_threshold
 from mammoview.cad.types import Finding, FindingKind
 from mammoview.gui.read_state import MarkKind, ReaderMark
 
@@ -79,23 +79,31 @@ def contour_items(findings: Sequence[Finding]) -> list[pg.PlotCurveItem]:
     return out
 
 
-def format_score(p: float) -> str:
+def format_score(p: float, floor: float | None = None) -> str:
     """Two decimals as CAD systems print them, three where two would read 0.99 or 1.00.
 
     Findings shown at a high operating point (e.g. threshold 0.97) all have scores of 0.97-1.00;
-    the third decimal keeps their order readable.
+    the third decimal keeps their order readable.  ``floor``: the threshold the shown marks were cut
+    at, as the reader sees it (:func:`~mammoview.cad.operating.format_threshold`, ``p >= 0.983``); a
+    score at or above it that two decimals would print below it (0.9846 as ``0.98``) gets the
+    threshold's decimals (``0.985``), so no shown mark reads as under its own threshold.
     """
     two = f"{p:.2f}"
-    return f"{p:.3f}" if two in ("0.99", "1.00") else two
+    text = f"{p:.3f}" if two in ("0.99", "1.00") else two
+    if floor is not None and p >= floor:
+        shown = format_threshold(floor)
+        if float(text) < float(shown):  # same decimals: rounding keeps p >= floor in the printed values
+            text = f"{p:.{len(shown.partition('.')[2])}f}"
+    return text
 
 
-def score_text(finding: Finding) -> str:
-    """``0.87`` over ``M 0.62``: lesion score and malignancy (:func:`format_score`).
+def score_text(finding: Finding, floor: float | None = None) -> str:
+    """``0.87`` over ``M 0.62``: lesion score and malignancy (:func:`format_score`, ``floor`` for the score).
 
     With the model's operating curve the first line also says how many false marks per
     image the CAD made at that score on its validation images (``0.997 · 0.5 FP/img``).
     """
-    first = format_score(finding.score)
+    first = format_score(finding.score, floor)
     if finding.fp_per_image is not None:
         first += f" · {format_rate(finding.fp_per_image)}"
     return f"{first}<br>M {format_score(finding.malignancy)}"
@@ -108,17 +116,18 @@ def _label(html: str, color: str, anchor: tuple[float, float]) -> pg.TextItem:
     return item
 
 
-def score_items(findings: Sequence[Finding], kind: FindingKind, outer_left: bool = False) -> list[pg.TextItem]:
+def score_items(findings: Sequence[Finding], kind: FindingKind, outer_left: bool = False,
+                floor: float | None = None) -> list[pg.TextItem]:  # fmt: skip
     """Score labels beside the glyphs of one kind, above the glyph on its outer side.
 
     Outer = away from the chest wall (``outer_left`` for a right breast): the seam side
-    would clip labels of findings near the chest wall.
+    would clip labels of findings near the chest wall.  ``floor``: the shown threshold (:func:`format_score`).
     """
     anchor = label_anchors(outer_left)[0]
     out = []
     for f in findings:
         if f.kind is kind:
-            item = _label(score_text(f), "#ffffff", anchor=anchor)
+            item = _label(score_text(f, floor), "#ffffff", anchor=anchor)
             item.setPos(*f.center)
             item.finding_score = f.score  # placement order (PanelOverlay.place_labels)
             out.append(item)

@@ -30,32 +30,33 @@ _STYLE = ("color: #ffffff; background: rgba(70, 0, 70, 170); border: 1px solid #
 _MARGIN = 6
 
 
-def breast_text(score: BreastScore, curve: OperatingCurve | None = None) -> str:
+def breast_text(score: BreastScore, curve: OperatingCurve | None = None, floor: float | None = None) -> str:
     """The label: the breast's scores, and its density when a density model ran.
 
     With ``curve`` (the model's validation operating curve) the abnormal score is followed by
     its false marks per image, when the score lies on the measured curve (not below its loosest
-    threshold, where the curve says nothing).
+    threshold, where the curve says nothing).  ``floor``: the shown marks' threshold: the abnormal
+    score is the top mark's, printed as its label prints it (:func:`~mammoview.gui.marks.format_score`).
     """
-    ab, mal = _abnormal(score.abnormal, curve), format_score(score.malignant)
+    ab, mal = _abnormal(score.abnormal, curve, floor), format_score(score.malignant)
     density = f" · {score.density.text}" if score.density is not None else ""
     return f"{score.laterality.value} breast: abnormal {ab} · malignant {mal}{density}"
 
 
-def _abnormal(score: float, curve: OperatingCurve | None) -> str:
-    text = format_score(score)
+def _abnormal(score: float, curve: OperatingCurve | None, floor: float | None = None) -> str:
+    text = format_score(score, floor)
     if curve is not None and score >= curve.thresholds[-1]:
         text += f" ({format_rate(curve.fp_per_image(score))})"
     return text
 
 
-def exam_text(result: StudyCadResult) -> str:
+def exam_text(result: StudyCadResult, floor: float | None = None) -> str:
     """The exam line: ``Exam: abnormal 0.998 (0.4 FP/img) · malignant 0.71 · density C (0.62, L denser)``.
 
-    Exam scores are the maximum over the breasts (the rate as in :func:`breast_text`, from the
+    Exam scores are the maximum over the breasts (the rate and ``floor`` as in :func:`breast_text`, from the
     model's curve); the density is the denser breast's, as BI-RADS grades an exam whose breasts differ.
     """
-    abnormal = _abnormal(result.abnormal, result.model.operating_curve)
+    abnormal = _abnormal(result.abnormal, result.model.operating_curve, floor)
     text = f"Exam: abnormal {abnormal} · malignant {format_score(result.malignant)}"
     if (exam := result.exam_density) is not None:
         lat, density = exam
@@ -158,8 +159,9 @@ class BreastScoreLabels(QtCore.QObject):
             panel.installEventFilter(self)
 
     def update_scores(self, breasts: Mapping[Laterality, BreastScore] | None, rows: Sequence[Sequence[View]],
-                      curve: OperatingCurve | None = None) -> None:  # fmt: skip
-        """Show ``breasts`` (None hides both) on the upper visible panel of each breast (``curve``: see breast_text)."""
+                      curve: OperatingCurve | None = None, floor: float | None = None) -> None:  # fmt: skip
+        """Show ``breasts`` (None hides both) on the upper visible panel of each breast (``curve``, ``floor``: see
+        breast_text)."""
         hosts: dict[Laterality, View] = {}
         for row in rows:
             for view in row:
@@ -167,7 +169,9 @@ class BreastScoreLabels(QtCore.QObject):
         for view, label in self.labels.items():
             score = breasts.get(view.laterality) if breasts else None
             if score is not None and hosts.get(view.laterality) is view and self.panels[view].display is not None:
-                label.setText(breast_text(score, curve))  # (one line; _place breaks it where the panel is narrow)
+                label.setText(
+                    breast_text(score, curve, floor)
+                )  # (one line; _place breaks it where the panel is narrow)
                 label.show()
                 self._place(view)
             else:
