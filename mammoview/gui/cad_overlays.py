@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtWidgets
 
 from mammoview.cad.operating import PRESET_RATES
 from mammoview.cad.render import DEFAULT_THRESHOLD
-from mammoview.cad.types import FindingKind, ImageCadResult
+from mammoview.cad.types import Finding, FindingKind, ImageCadResult
 from mammoview.gui import marks as glyphs
 from mammoview.gui.heatmap_layer import HEATMAP_Z, MAP_NAMES, HeatmapLayer
 from mammoview.gui.read_state import ReaderMark
@@ -171,12 +171,15 @@ class PanelOverlay:
         self.place_labels()
 
     def place_labels(self, *_: object) -> None:
-        """Keep the shown score labels from covering each other, or the panel's other labels, at the current zoom.
+        """Keep the shown score labels from covering each other, the other findings' glyphs, or the panel's other
+        labels, at the current zoom.
 
         The other labels stay where they are (the reader's ``R1 mass`` below its ring, the CC/MLO band's
         ``FN 37 ± 20 mm``, which lands on the lesion it is drawn for); best score first, each CAD label
         takes the first of :func:`marks.label_anchors` whose on-screen box overlaps no label placed
-        before it and lies inside the panel (else the one with the least area covered or cut off).
+        before it and no other finding's glyph and lies inside the panel; else the one that covers the least of
+        the other glyphs (a covered glyph hides a finding), and of those the one with the least area covered or
+        cut off.
         """
         scores = [i for kind in KINDS for i in self.layers.get(f"scores:{kind.value}", [])]
         items = [i for i in scores if i.isVisible()]
@@ -193,21 +196,39 @@ class PanelOverlay:
         for text in self.panel.findChildren(QtWidgets.QLabel, options=direct):  # the view label, study lines, the
             if text.isVisible() and text.text():  # read-out line, the breast's scores: drawn over the image
                 placed.append(QtCore.QRectF(QtCore.QRect(viewport.mapFrom(self.panel, text.pos()), text.size())))
+        shown_glyphs = self._glyph_boxes()
         for item in items:
-            best: tuple[float, tuple[float, float], QtCore.QRectF] | None = None
+            best: tuple[tuple[float, float], tuple[float, float], QtCore.QRectF] | None = None
+            others = [box for f, box in shown_glyphs if f is not getattr(item, "finding", None)]
             for anchor in glyphs.label_anchors(self._outer_left):
                 box = self._label_box(item, anchor)
                 if box is None:  # not on screen yet: placed at the next transform change
                     return
-                overlap = sum(_area(box.intersected(other)) for other in placed)
-                overlap += _area(box) - _area(box.intersected(screen))  # cut off by the panel's edge
-                if best is None or overlap < best[0]:
-                    best = (overlap, anchor, box)
-                if overlap == 0.0:
+                covered = sum(_area(box.intersected(other)) for other in placed)
+                covered += _area(box) - _area(box.intersected(screen))  # cut off by the panel's edge
+                cost = (sum(_area(box.intersected(g)) for g in others), covered)  # a hidden finding first
+                if best is None or cost < best[0]:
+                    best = (cost, anchor, box)
+                if cost == (0.0, 0.0):
                     break
             assert best is not None
             item.setAnchor(best[1])  # type: ignore[attr-defined]  # score labels are pg.TextItem
             placed.append(best[2])
+
+    def _glyph_boxes(self) -> list[tuple[Finding, QtCore.QRectF]]:
+        """The shown CAD glyphs' boxes in device pixels (drawn at a fixed screen size, their shadow pen included)."""
+        out = []
+        for kind in KINDS:
+            if self.result is None or not any(i.isVisible() for i in self.layers.get(f"marks:{kind.value}", [])):
+                continue
+            half = glyphs.GLYPH_SIZE[kind] / 2 + 2.0
+            for f in self.result.findings:
+                if f.kind is not kind:
+                    continue
+                p = self.panel.view_box.mapViewToDevice(self.panel.stored_to_scene(*f.center))
+                if p is not None:
+                    out.append((f, QtCore.QRectF(p.x() - half, p.y() - half, 2 * half, 2 * half)))
+        return out
 
     def _label_box(self, item: Any, anchor: tuple[float, float]) -> QtCore.QRectF | None:
         """The label's box in device pixels if it were anchored at ``anchor`` (None: no view yet)."""

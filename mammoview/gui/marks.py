@@ -130,6 +130,7 @@ def score_items(findings: Sequence[Finding], kind: FindingKind, outer_left: bool
             item = _label(score_text(f, floor), "#ffffff", anchor=anchor)
             item.setPos(*f.center)
             item.finding_score = f.score  # placement order (PanelOverlay.place_labels)
+            item.finding = f  # whose glyph the label sits beside (it keeps off the others')
             out.append(item)
     return out
 

@@ -200,8 +200,10 @@ def test_score_labels_of_close_findings_do_not_cover_each_other(study, qtbot):
         return [(a, b) for n, a in enumerate(rects) for b in rects[n + 1 :] if a.intersects(b)]
 
     assert not overlapping(boxes())
-    # the best score keeps the default place (outer side, above the glyph)
-    assert tuple(labels[0].anchor) == pytest.approx(overlay_default_anchor(overlay))
+    # the best score keeps its outer side above the glyph (half a label higher than the default place, which
+    # would cover the edges of the neighbours' glyphs a few pixels off its own)
+    default = overlay_default_anchor(overlay)
+    assert labels[0].anchor.x() == pytest.approx(default[0]) and labels[0].anchor.y() >= default[1]
     # zooming re-places them; still apart (and all back at the default once there is room)
     study.panels[View.LCC].view_box.scaleBy((0.05, 0.05))
     qtbot.wait(20)

@@ -1,0 +1,80 @@
+"""CAD score labels keep off the other findings' glyphs, also in the small panels of a small window."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from PySide6 import QtCore
+
+from mammoview.cad.types import FindingKind
+from mammoview.gui.marks import GLYPH_SIZE
+from mammoview.io.model import View
+from tests.gui import cad_support
+from tests.gui.cad_support import finding, planted_result
+from tests.gui.conftest import SYNTHETIC_VIEWS
+
+cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
+
+BLOB = SYNTHETIC_VIEWS["LCC"][6][0]
+
+
+def glyph_box(panel, f) -> QtCore.QRectF:  # type: ignore[no-untyped-def]
+    """The finding's glyph on screen (viewport pixels): drawn at a fixed size around its centre."""
+    p = panel.view_box.mapViewToDevice(panel.stored_to_scene(*f.center))
+    half = GLYPH_SIZE[f.kind] / 2
+    return QtCore.QRectF(p.x() - half, p.y() - half, 2 * half, 2 * half)
+
+
+def label_box(panel, item) -> QtCore.QRectF:  # type: ignore[no-untyped-def]
+    return item.deviceTransform(panel.graphics.viewportTransform()).mapRect(item.boundingRect())
+
+
+@pytest.fixture()
+def small(cad_window, load, synthetic_study, qtbot):  # type: ignore[no-untyped-def]
+    """The 2x2 layout in a small window (panels about 200 x 250 px), one finding on L CC, first read done."""
+    w = cad_window
+    load(w, [synthetic_study])
+    w.resize(800, 560)
+    qtbot.waitUntil(lambda: w.panels[View.LCC].width() < 260, timeout=5_000)
+    w.cad.set_result(planted_result(w, {View.LCC: [finding(FindingKind.MASS, BLOB.x, BLOB.y, 0.95, 0.4)]}))
+    w.commands["cad_first_read_done"].trigger()
+    qtbot.wait(20)
+    return w
+
+
+def test_a_label_moves_off_a_neighbours_glyph_where_its_default_place_would_cover_it(small, qtbot):
+    panel, overlay = small.panels[View.LCC], small.cad.overlays[View.LCC]
+    (first,) = overlay.layers["scores:mass"]
+    a = finding(FindingKind.MASS, BLOB.x, BLOB.y, 0.95, 0.4)  # the fixture's
+    default = label_box(panel, first)  # the best score's label at its default place (outer side, above)
+    x, y = panel.scene_to_stored(panel.view_box.mapDeviceToView(default.center()))
+    b = finding(FindingKind.CALCIFICATION, x, y, 0.90, 0.3)  # a second finding right under that label
+    result = small.cad.image_result(panel)
+    overlay.build(replace(result, findings=(a, b)), [], small.cad.style)
+    qtbot.wait(20)
+    (mass,), (calc,) = overlay.layers["scores:mass"], overlay.layers["scores:calcification"]
+    assert not label_box(panel, mass).intersects(glyph_box(panel, b)), "the mass's score covers the triangle"
+    assert not label_box(panel, calc).intersects(glyph_box(panel, a)), "the triangle's score covers the star"
+    assert not label_box(panel, mass).intersects(label_box(panel, calc))
+
+
+def test_no_label_covers_a_neighbours_glyph_wherever_the_neighbour_sits(small, qtbot):
+    """Two findings 15-45 screen pixels apart all around each other: each label finds a side clear of the other
+    glyph, and the same one each time it is placed (deterministic)."""
+    panel, overlay = small.panels[View.LCC], small.cad.overlays[View.LCC]
+    result = small.cad.image_result(panel)
+    step = panel.view_box.viewPixelSize()[0] * 15  # 15 screen px in stored px
+    a = finding(FindingKind.MASS, BLOB.x, BLOB.y, 0.95, 0.4)
+    for dx in range(-3, 4):
+        for dy in range(-3, 4):
+            if max(abs(dx), abs(dy)) < 1:
+                continue
+            b = finding(FindingKind.CALCIFICATION, BLOB.x + dx * step, BLOB.y + dy * step, 0.90, 0.3)
+            overlay.build(replace(result, findings=(a, b)), [], small.cad.style)
+            scores = {i.finding_score: i for k in ("mass", "calcification") for i in overlay.layers[f"scores:{k}"]}
+            assert not label_box(panel, scores[0.95]).intersects(glyph_box(panel, b)), (dx, dy)
+            assert not label_box(panel, scores[0.90]).intersects(glyph_box(panel, a)), (dx, dy)
+            anchors = [tuple(i.anchor) for i in scores.values()]
+            overlay.place_labels()
+            assert [tuple(i.anchor) for i in scores.values()] == anchors
