@@ -52,6 +52,8 @@ NIPPLE_TIP = (
 #: The columns: the reader's marks beside the CAD's, so a matched row shows both at the dock's
 #: default width; the numbers (false marks per image, mm from the nipple) after them.
 COLUMNS = ("View", "CAD", "Reader", "FP/img", "FN mm")
+#: Their headers where the table is too narrow for :data:`COLUMNS` (the header tooltips say the units).
+SHORT_COLUMNS = ("View", "CAD", "Reader", "FP", "FN")
 
 #: A typical widest row, column by column: what the panel's preferred width is measured on.
 TYPICAL_ROW = ("L MLO", "mass 0.996 · M 0.50", "R12 mass (10 mm)", "0.25", "120")
@@ -63,6 +65,24 @@ INDENT_PX = 10
 def slice_text(item: ReaderMark | Measurement) -> str:
     """`` · slice 12`` for a mark or measurement on a tomosynthesis slice, else nothing."""
     return f" · slice {item.frame + 1}" if item.frame is not None else ""
+
+
+def fit_widths(natural: Sequence[int], room: int) -> list[int]:
+    """Column widths that fit ``room`` pixels: ``natural`` where they fit, else the widest cut to one common width.
+
+    The narrow columns (the view, the numbers) keep their width; the wide text columns (CAD, reader) give up
+    their ends, which the table elides ("mass 0.996 · M…"): a kind and score, a mark's label and kind, stay.
+    """
+    if sum(natural) <= room:
+        return list(natural)
+    rest, left = room, len(natural)
+    cap = 0
+    for width in sorted(natural):
+        cap = rest // left
+        if width > cap:
+            break
+        rest, left = rest - width, left - 1
+    return [min(w, cap) for w in natural]
 
 
 def row_text(row: MatchRow, floor: float | None = None) -> list[str]:
@@ -116,8 +136,11 @@ class FindingsPanel(QtWidgets.QWidget):
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.headerItem().setToolTip(1, CAD_TIP)
-        self.tree.headerItem().setToolTip(3, RATE_TIP)
-        self.tree.headerItem().setToolTip(4, NIPPLE_TIP)
+        self.tree.headerItem().setToolTip(3, f"FP/img: {RATE_TIP}")
+        self.tree.headerItem().setToolTip(4, f"FN mm: {NIPPLE_TIP}")
+        self.tree.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+        self.tree.viewport().installEventFilter(self)  # a narrower dock: the columns fit again
+        self._natural: list[int] = []
         self.tree.setRootIsDecorated(False)
         self.tree.setIndentation(INDENT_PX)
         self.tree.setUniformRowHeights(True)
@@ -189,6 +212,7 @@ class FindingsPanel(QtWidgets.QWidget):
         for m, length in measurements:
             item = QtWidgets.QTreeWidgetItem(group, [m.view.label, "", f"{m.label} {length}{slice_text(m)}", "", ""])
             item.setData(0, _ROW, m)
+            _full_text_tips(item)
         group.setExpanded(True)
         self._resize()
 
@@ -220,13 +244,41 @@ class FindingsPanel(QtWidgets.QWidget):
     def _item(self, group: QtWidgets.QTreeWidgetItem, row: MatchRow, texts: list[str]) -> None:
         item = QtWidgets.QTreeWidgetItem(group, texts)
         item.setData(0, _ROW, row)
+        _full_text_tips(item)
         if row.finding is not None:
-            item.setToolTip(1, f"centre ({row.finding.center[0]:.0f}, {row.finding.center[1]:.0f}) px")
+            item.setToolTip(1, f"{texts[1]} · centre ({row.finding.center[0]:.0f}, {row.finding.center[1]:.0f}) px")
 
     def _resize(self) -> None:
-        for col in range(self.tree.columnCount()):
-            self.tree.resizeColumnToContents(col)
+        self._natural = []  # measured again at the long headers
+        self._fit()
         self.delete_button.setEnabled(False)
+
+    def _fit(self) -> None:
+        """Columns at their contents' widths, or, where the table is narrower than that, cut to fit it (elided,
+        each cell's tooltip has its full text; short headers): the reader never has to scroll sideways."""
+        tree, header = self.tree, self.tree.header()
+        if not self._natural:
+            for col, text in enumerate(COLUMNS):
+                tree.headerItem().setText(col, text)
+            self._natural = [max(tree.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(len(COLUMNS))]
+        room = tree.viewport().width() if tree.isVisible() else sum(self._natural)  # (shown: sized again)
+        short = sum(self._natural) > room
+        for col, text in enumerate(SHORT_COLUMNS if short else COLUMNS):
+            tree.headerItem().setText(col, text)
+        natural = self._natural
+        if short:  # the short headers: the numbers' columns as wide as their numbers
+            natural = [max(tree.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(len(COLUMNS))]
+        for col, width in enumerate(fit_widths(natural, room)):
+            tree.setColumnWidth(col, width)
+
+    def cut_columns(self) -> list[int]:
+        """The columns shown narrower than their contents (elided; their cells' tooltips hold the full text)."""
+        return [c for c in range(self.tree.columnCount()) if self.tree.columnWidth(c) < self.tree.sizeHintForColumn(c)]
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if watched is self.tree.viewport() and event.type() == QtCore.QEvent.Type.Resize:
+            self._fit()
+        return False
 
     # -- interaction ----------------------------------------------------------------------
     def _activate(self, item: QtWidgets.QTreeWidgetItem | None) -> None:
@@ -252,6 +304,13 @@ class FindingsPanel(QtWidgets.QWidget):
         row = self.selected_row()
         if row is not None and row.marks:
             self.deleteRequested.emit(deletable_mark(row.marks).id)
+
+
+def _full_text_tips(item: QtWidgets.QTreeWidgetItem) -> None:
+    """Each cell's text as its tooltip: what a narrow table elides is a hover away."""
+    for col in range(item.columnCount()):
+        if item.text(col):
+            item.setToolTip(col, item.text(col))
 
 
 class DockFit(QtCore.QObject):
