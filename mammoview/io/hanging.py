@@ -9,11 +9,11 @@ from mammoview.io.study import image_order
 def hang(study: Study) -> Hanging:
     """Assign images to the four panels.
 
-    Two images claiming one view are both kept: the first by exact projection,
-    Instance Number and path is shown, the others go to ``alternatives`` with a
-    warning; a tomosynthesis exam's volumes behind its 2-D views are a note (every
-    such exam has them).  Images of unknown view (or a projection with no panel, e.g. a specimen)
-    go to ``unplaced`` with a warning; the reader can assign them.
+    Two images claiming one view are both kept: the first in :func:`image_order` is shown (the exact projection,
+    then the latest exposure, a retake: by acquisition time, then Instance Number), the others go to
+    ``alternatives`` with a warning naming each one's time or number; a tomosynthesis exam's volumes behind its
+    2-D views are a note (every such exam has them).  Images of unknown view (or a projection with no panel, e.g.
+    a specimen) go to ``unplaced`` with a warning; the reader can assign them.
 
     Parameters
     ----------
@@ -49,8 +49,8 @@ def hang(study: Study) -> Hanging:
             if behind:
                 volumes.append(f"{view.label}: {', '.join(i.path.name for i in behind)}")
             if claim:
-                others = ", ".join(i.path.name for i in claim)
-                warnings.append(f"{len(claim) + 1} images claim {view.label}: showing {imgs[0].path.name}; also "
+                others = ", ".join(_taken(i) for i in claim)
+                warnings.append(f"{len(claim) + 1} images claim {view.label}: showing {_taken(imgs[0])}; also "
                                 f"{others}")  # fmt: skip
     by_uid: dict[str, list[MammoImage]] = {}
     for img in study.images:
@@ -74,3 +74,13 @@ def hang(study: Study) -> Hanging:
         (notes if one_breast else warnings).append(text + (" (an exam of one breast)" if one_breast else ""))
     return Hanging(panels=panels, alternatives=alternatives, unplaced=tuple(unplaced), warnings=tuple(warnings),
                    notes=tuple(notes))  # fmt: skip
+
+
+def _taken(img: MammoImage) -> str:
+    """A file's name with what put it in its place among a view's exposures: its acquisition time, else its
+    Instance Number."""
+    meta = img.info.meta
+    if t := meta.acquired:
+        return f"{img.path.name} (acquired {t[:4]}-{t[4:6]}-{t[6:8]} {t[8:10]}:{t[10:12]}:{t[12:14]})"
+    number = meta.instance_number
+    return img.path.name if number is None else f"{img.path.name} (Instance Number {number})"

@@ -23,7 +23,16 @@ from mammoview.io.model import (
     VoiLut,
     VoiWindow,
 )
-from mammoview.io.tags import float_or_none, floats, functional_group_items, int_or_none, multi_values, unusable_number
+from mammoview.io.tags import (
+    date_and_time,
+    dicom_datetime,
+    float_or_none,
+    floats,
+    functional_group_items,
+    int_or_none,
+    multi_values,
+    unusable_number,
+)
 from mammoview.io.views import view_modifiers
 
 #: Photometric interpretations read as grey after converting colour to luma.
@@ -206,6 +215,7 @@ def image_meta(ds: Any) -> ImageMeta:
         institution=text("InstitutionName"),
         body_part=text("BodyPartExamined"),
         instance_number=int_or_none(_value_or_none(ds, "InstanceNumber")),
+        acquired=_acquired(ds),
         presentation_intent=presentation_intent(ds),
         view_modifiers=view_modifiers(ds),
         magnification_factor=_magnification(ds),
@@ -239,6 +249,14 @@ NON_IMAGE_CLASSES = (
     # radiotherapy objects without pixels (structure set, plans, treatment records; RT Image and Dose have pixels)
     *((f"1.2.840.10008.5.1.4.1.1.481.{n}", "radiotherapy object") for n in (3, 4, 5, 6, 7, 8, 9)),
 )
+
+
+def _acquired(ds: Any) -> str:
+    """When the image was taken (:attr:`ImageMeta.acquired`): the General Image Module's Acquisition DateTime, else
+    Acquisition Date + Time, else Content Date + Time (PS3.3 C.7.6.1), the first that has a time."""
+    return (dicom_datetime(_value_or_none(ds, "AcquisitionDateTime"))
+            or date_and_time(_value_or_none(ds, "AcquisitionDate"), _value_or_none(ds, "AcquisitionTime"))
+            or date_and_time(_value_or_none(ds, "ContentDate"), _value_or_none(ds, "ContentTime")))  # fmt: skip
 
 
 def non_image_object(ds: Any) -> str:

@@ -281,7 +281,11 @@ class ImageMeta:
     manufacturer: str = ""
     institution: str = ""
     body_part: str = ""
-    instance_number: int | None = None  # (0020,0013); orders duplicates in the hanging
+    instance_number: int | None = None  # (0020,0013); orders a view's exposures where no time does
+    #: when the image was taken, ``YYYYMMDDHHMMSS.ffffff`` (tags.dicom_datetime): Acquisition DateTime (0008,002A),
+    #: else Acquisition Date (0008,0022) + Time (0008,0032), else Content Date (0008,0023) + Time (0008,0033); ""
+    #: when none has a time.  The latest of a view's exposures (a retake) hangs.
+    acquired: str = ""
     #: "FOR PRESENTATION" or "FOR PROCESSING" (raw detector data): (0008,0068), else the SOP Class; "" unknown
     presentation_intent: str = ""
     #: CID 4015 view modifiers (0054,0222), e.g. ("spot compression", "magnification"); views.view_modifiers

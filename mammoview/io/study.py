@@ -77,7 +77,7 @@ def group_studies(infos: Iterable[ImageInfo]) -> list[StudyInfo]:
     -------
     list of StudyInfo
         Images within a study ordered R CC, L CC, R MLO, L MLO, then unknown views;
-        ties by exact projection (CC before XCCL), Instance Number, then path.
+        ties by exact projection (CC before XCCL), the latest exposure first, then path (:func:`image_order`).
     """
     groups: dict[tuple[str, str], list[ImageInfo]] = {}
     for info in infos:
@@ -137,21 +137,31 @@ def _patient(info: ImageInfo) -> str:
     return f"P_{m.group(1)}" if m else pid
 
 
-def image_order(info: ImageInfo) -> tuple[int, int, int, int, int, int, list[object]]:
+def image_order(info: ImageInfo) -> tuple[int, int, int, int, int, int, int, int, int, int, list[object]]:
     """Sort key: hanging-protocol view, images for presentation before raw (FOR PROCESSING) ones, whole-breast
     views before diagnostic close-ups (spot compression, magnification), 2-D images before multi-frame ones
     (a tomosynthesis volume, opened at its first frame, a slice at the breast's edge), exact projection first,
-    Instance Number, path."""
+    whole views before the parts of one (Partial View (0028,1350) YES: a large breast taken in several exposures);
+    then the latest exposure first (a retake after motion or poor positioning is the one to read): by
+    :attr:`ImageMeta.acquired`, images with a time before those without, then the highest Instance Number, images
+    without one last; the parts of a view in the order they were taken instead; then path."""
     view = info.view
     exact = 0 if view is not None and info.projection.value is view.projection else 1
-    number = info.meta.instance_number if info.meta.instance_number is not None else 2**31
+    partial = info.meta.partial_view
+    latest = 1 if partial else -1  # the sign that puts the latest (a part: the first) exposure first
+    acquired = info.meta.acquired
+    number = info.meta.instance_number
     return (
         _VIEW_ORDER.get(view, len(_VIEW_ORDER)) if view is not None else len(_VIEW_ORDER),
         int(info.meta.for_processing),
         int(bool(info.meta.close_up)),
         int(info.tomosynthesis),
         exact,
-        number,
+        int(partial),
+        0 if acquired else 1,
+        latest * int(acquired.replace(".", "")) if acquired else 0,
+        0 if number is not None else 1,
+        latest * number if number is not None else 0,
         natural_key(info.path),
     )
 

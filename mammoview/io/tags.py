@@ -7,6 +7,7 @@ give one shape so the parsers stay short.  No pydicom import: they only duck-typ
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 
@@ -50,6 +51,30 @@ def float_or_none(value: Any) -> float | None:
 def int_or_none(value: Any) -> int | None:
     vals = floats(value)
     return int(vals[0]) if vals else None
+
+
+_DATETIME = re.compile(r"(\d{8})(\d{2})(\d{2})?(\d{2})?(?:\.(\d{1,6}))?(?:[+-]\d{4})?")
+
+
+def dicom_datetime(value: Any) -> str:
+    """A DT value (PS3.5 6.2: ``YYYYMMDDHHMMSS.FFFFFF&ZZXX``, components after the hour optional) as
+    ``YYYYMMDDHHMMSS.ffffff``, or "" when absent, not a date-time, or without an hour (a date alone orders no two
+    images of one exam).  The UTC offset is dropped: the images compared come from one modality."""
+    m = _DATETIME.fullmatch(str(value or "").strip())
+    if m is None:
+        return ""
+    date, hour, minute, second, fraction = m.groups()
+    return f"{date}{hour}{minute or '00'}{second or '00'}.{(fraction or '').ljust(6, '0')}"
+
+
+def date_and_time(date: Any, time: Any) -> str:
+    """A DA and a TM value (e.g. Acquisition Date (0008,0022) and Time (0008,0032)) as one
+    :func:`dicom_datetime`; the ACR-NEMA forms ``YYYY.MM.DD`` and ``HH:MM:SS`` are read too (PS3.5 6.2)."""
+    day = str(date or "").strip()
+    if re.fullmatch(r"\d{4}\.\d{2}\.\d{2}", day):
+        day = day.replace(".", "")
+    clock = str(time or "").strip().replace(":", "")
+    return dicom_datetime(day + clock) if re.fullmatch(r"\d{8}", day) and clock[:1].isdigit() else ""
 
 
 #: Per-frame functional group macros whose values the pixel chain and the geometry are built from (frame 1's).

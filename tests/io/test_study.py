@@ -180,12 +180,13 @@ def test_hang_duplicates_unknown_and_missing(write_dcm: MakeFile, tmp_path: Path
     write_dcm("unknown.dcm", study_uid="9.9", laterality=None, view=None)
     (info,), _ = open_paths([tmp_path])
     h = hang(load_study(info, max_workers=2))
-    assert h.panels[View.LCC] is not None and h.panels[View.LCC].path.name == "a_lcc.dcm"
-    assert [i.path.name for i in h.alternatives[View.LCC]] == ["b_lcc.dcm", "xccl.dcm"]
+    # the exact projection first, then the latest exposure: without times, the highest Instance Number
+    assert h.panels[View.LCC] is not None and h.panels[View.LCC].path.name == "b_lcc.dcm"
+    assert [i.path.name for i in h.alternatives[View.LCC]] == ["a_lcc.dcm", "xccl.dcm"]
     assert [i.path.name for i in h.unplaced] == ["unknown.dcm"]
     assert h.panels[View.RCC] is None
     text = "\n".join(h.warnings)
-    assert "3 images claim L CC: showing a_lcc.dcm" in text
+    assert "3 images claim L CC: showing b_lcc.dcm (Instance Number 2); also a_lcc.dcm" in text
     assert "unknown.dcm: view unknown" in text
     assert "no image for R CC, R MLO, L MLO" in text
 
