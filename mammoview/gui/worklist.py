@@ -189,14 +189,33 @@ def _entry(study: StudyInfo, state: ReadState | None) -> WorklistEntry:
 COLUMNS = ("#", "Study", "Read", "Views", "ID")
 
 
+#: the ID column of a study none of whose files names a Patient ID (its tooltip says so)
+NO_PATIENT_ID = "—"
+
+
 def patient_id(study: StudyInfo) -> str:
-    """The ID column: the Patient ID every image of ``study`` gives, else what grouped it (CBIS-DDSM's per-view IDs
-    disagree: its ``P_xxxxx``; a folder's name)."""
-    ids = {im.meta.patient_id.strip() for im in study.images}
-    if len(ids) == 1 and (pid := ids.pop()):
-        return pid
+    """The ID column: the Patient ID the images of ``study`` give (one, or one besides images that give none), else
+    the patient the study was grouped by where the files' names give one (CBIS-DDSM's per-view IDs disagree: its
+    ``P_xxxxx``; a mini-MIAS patient), else :data:`NO_PATIENT_ID`: a Study Instance UID or a folder is no woman's
+    ID (a reader took the UID for one)."""
+    ids = {im.meta.patient_id.strip() for im in study.images} - {""}
+    if len(ids) == 1:
+        return ids.pop()
+    if not ids and study.key_source.startswith(("StudyInstanceUID", "folder")):
+        return NO_PATIENT_ID
     who, _ = study_lines(study)
     return who[-1].removeprefix("Study ") if who else study.key
+
+
+def patient_id_tip(study: StudyInfo) -> str:
+    """The ID column's tooltip: which files name no Patient ID (0010,0020), and what grouped them instead; "" when
+    every file names one."""
+    missing = [im.path.name for im in study.images if not im.meta.patient_id.strip()]
+    if not missing:
+        return ""
+    if len(missing) < len(study.images):
+        return f"{', '.join(missing)}: no Patient ID (0010,0020) in the file; the others give {patient_id(study)}"
+    return f"no Patient ID (0010,0020) in the file(s); grouped by {study.key_source}: {study.key}"
 
 
 def worklist_title(study: StudyInfo) -> str:
@@ -281,6 +300,7 @@ class WorklistPanel(QtWidgets.QWidget):
         for col, text in enumerate(texts):
             item.setText(col, text)
             item.setFont(col, font)
+        item.setToolTip(COLUMNS.index("ID"), patient_id_tip(entry.study))
         item.setToolTip(1, f"{study_title(entry.study)}\n{entry.study.key} ({entry.study.key_source}), "
                            f"{len(entry.study.images)} image(s)")  # fmt: skip
         done = entry.progress is ReadProgress.DONE

@@ -43,3 +43,32 @@ def test_a_study_without_one_patient_id_shows_what_grouped_it(main_window, load,
     tree = main_window.worklist_panel.tree
     ids = sorted(tree.topLevelItem(i).text(COLUMNS.index("ID")) for i in range(tree.topLevelItemCount()))
     assert ids == ["0012345", "P_00820"]
+
+
+def test_a_study_without_a_patient_id_shows_none_in_the_id_column(main_window, load, tmp_path: Path) -> None:
+    """A file with no Patient ID (0010,0020): the ID column showed the Study Instance UID, which reads as an ID. It
+    shows a dash, its tooltip says why; the other rows keep their IDs."""
+    for view in ("RCC", "LCC"):
+        write_view(tmp_path / "batch" / "a", f"{view}.dcm", view, study_uid="1.2.840.99.1", patient_id="")
+        write_view(tmp_path / "batch" / "b", f"{view}.dcm", view, study_uid="1.2.840.99.2", patient_id="0012345")
+    load(main_window, [tmp_path / "batch"])
+    tree, col = main_window.worklist_panel.tree, COLUMNS.index("ID")
+    rows = {tree.topLevelItem(i).text(col): tree.topLevelItem(i) for i in range(tree.topLevelItemCount())}
+    assert sorted(rows) == ["0012345", "—"]
+    tip = rows["—"].toolTip(col)
+    assert "no Patient ID (0010,0020)" in tip and "1.2.840.99.1" in tip
+    assert rows["0012345"].toolTip(col) == ""
+    assert [tree.topLevelItem(i).text(col) for i in range(2)] == [
+        "—" if w.study.key == "1.2.840.99.1" else "0012345" for w in main_window.worklist.entries
+    ]  # each row its own study's cell, in the worklist's order
+
+
+def test_an_image_without_a_patient_id_does_not_hide_its_studys(main_window, load, tmp_path: Path) -> None:
+    """One of a study's files lacks the Patient ID the others give: the ID column shows that ID (not the Study
+    Instance UID), its tooltip says that a file names none."""
+    write_view(tmp_path / "s", "RCC.dcm", "RCC", study_uid="1.2.840.99.3", patient_id="0012345")
+    write_view(tmp_path / "s", "LCC.dcm", "LCC", study_uid="1.2.840.99.3", patient_id="")
+    load(main_window, [tmp_path / "s"])
+    item, col = main_window.worklist_panel.tree.topLevelItem(0), COLUMNS.index("ID")
+    assert item.text(col) == "0012345"
+    assert "LCC.dcm" in item.toolTip(col) and "no Patient ID" in item.toolTip(col)
