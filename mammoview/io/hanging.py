@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mammoview.io.model import Hanging, MammoImage, Study, View
-from mammoview.io.study import image_order
+from mammoview.io.study import JOINED_BY, image_order
 
 
 def hang(study: Study) -> Hanging:
@@ -62,6 +62,10 @@ def hang(study: Study) -> Hanging:
             warnings.append(f"{names} share SOP Instance UID {uid}: the same image twice, or an export that gave "
                             "two images one UID (your marks and measurements on one show on the other)")  # fmt: skip
     notes: list[str] = []
+    if study.info.key_source.endswith(JOINED_BY):  # said: the reader reads one exam where the PACS lists several
+        uids = study.info.key.split(" + ")
+        notes.append(f"one exam sent as {len(uids)} studies (Study Instance UIDs {', '.join(uids)}), shown as one: "
+                     "they give one Patient ID, Accession Number and Study Date")  # fmt: skip
     if volumes:  # a DBT exam: each 2-D (or synthesized 2-D) view with its volume behind it
         notes.append(f"tomosynthesis behind the 2-D views (D shows it) of {'; '.join(volumes)}")
     placed = [v for v in View if panels[v] is not None]

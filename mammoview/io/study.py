@@ -14,6 +14,11 @@ Grouping rules, first that applies (``StudyInfo.key_source`` names it):
 A group whose images name more than one Patient ID (CBIS-like file names in a clinical export, one Study Instance
 UID written into two women's exams) is split into one study per ID, so one woman's view never hangs in another's.
 
+Studies grouped by Study Instance UID that are one exam sent as several (a modality sending the CC and the MLO views
+apart, each under its own UID) are joined (:func:`join_split_exams`): only when each names one Patient ID (0010,0020),
+one Accession Number (0008,0050) and one Study Date (0008,0020), all three equal and non-empty, and
+:func:`~mammoview.io.priors.same_patient` confirms one woman (a birth date or a name, neither differing).
+
 A study's key therefore depends on what is opened with it (one of those women's exams opened alone is keyed by the
 bare UID); :func:`read_key` is the key that does not, for what is kept per woman's study (the reader's saved read).
 """
@@ -27,6 +32,7 @@ from dataclasses import dataclass
 from os import PathLike
 
 from mammoview.io.model import ImageInfo, LoadError, MammoImage, Study, StudyInfo, View
+from mammoview.io.priors import same_patient, study_day
 from mammoview.io.reader import SpacingOption, decode
 from mammoview.io.scan import natural_key, scan_paths
 
@@ -96,7 +102,44 @@ def group_studies(infos: Iterable[ImageInfo]) -> list[StudyInfo]:
         for pid, some in by_patient.items():
             key, source = (patient_study_key(k, pid), f"{src}, split by PatientID (0010,0020)") if pid else (k, src)
             out.append(StudyInfo(key=key, key_source=source, images=tuple(sorted(some, key=image_order))))
-    return out
+    return join_split_exams(out)
+
+
+_UID_SOURCE = "StudyInstanceUID (0020,000D)"
+#: what joined an exam's Study Instance UIDs, in its ``key_source``
+JOINED_BY = "joined by PatientID (0010,0020), AccessionNumber (0008,0050) and StudyDate (0008,0020)"
+
+
+def join_split_exams(studies: Sequence[StudyInfo]) -> list[StudyInfo]:
+    """``studies`` with each exam sent as several Study Instance UIDs joined into one (module docstring), at the
+    place of its first part; its key names every UID, sorted (the same whatever order the files come in)."""
+    parts: dict[tuple[str, str, object], list[int]] = {}
+    for i, study in enumerate(studies):
+        if study.key_source == _UID_SOURCE and (exam := _exam(study)) is not None:
+            parts.setdefault(exam, []).append(i)
+    joined: dict[int, StudyInfo] = {}  # the index of an exam's first part -> the exam
+    dropped: set[int] = set()  # its other parts
+    for indices in parts.values():
+        first = studies[indices[0]]
+        same = [i for i in indices if same_patient(first, studies[i])]  # one ID, confirmed: one woman
+        if len(same) < 2:
+            continue
+        images = tuple(sorted((im for i in same for im in studies[i].images), key=image_order))
+        joined[same[0]] = StudyInfo(key=" + ".join(sorted(studies[i].key for i in same)), key_source=(
+            f"{_UID_SOURCE} of {len(same)} studies, {JOINED_BY}"), images=images)  # fmt: skip
+        dropped.update(same[1:])
+    return [joined.get(i, study) for i, study in enumerate(studies) if i not in dropped]
+
+
+def _exam(study: StudyInfo) -> tuple[str, str, object] | None:
+    """(Patient ID, Accession Number, Study Date) every image of ``study`` gives, or None where one is missing or
+    the images disagree."""
+    ids = {i.meta.patient_id.strip() for i in study.images}
+    accessions = {i.meta.accession.strip() for i in study.images}
+    day = study_day(study)
+    if len(ids) != 1 or len(accessions) != 1 or "" in ids | accessions or day is None:
+        return None
+    return ids.pop(), accessions.pop(), day
 
 
 def patient_study_key(key: str, patient: str) -> str:
@@ -121,10 +164,13 @@ def read_key(study: StudyInfo) -> ReadKey:
     A study grouped by its Study Instance UID whose images name one Patient ID goes by ``<uid> · Patient ID <id>``,
     the key :func:`group_studies` gives it when another woman's exam of that UID is opened beside it: its key is the
     bare UID when it is opened alone, which the other woman's exam opened alone has too.  Every other study goes by
-    its key (a CBIS-DDSM ``P_xxxxx``, a mini-MIAS patient, a folder, a UID study naming no Patient ID).
+    its key (a CBIS-DDSM ``P_xxxxx``, a mini-MIAS patient, a folder, a UID study naming no Patient ID); an exam
+    joined from several UIDs (:func:`join_split_exams`) by ``<uid> + <uid> · Patient ID <id>``.
     """
     named = {p for info in study.images if (p := _patient(info))}
     pid = named.pop() if len(named) == 1 else ""
+    if pid and study.key_source.endswith(JOINED_BY):  # its key names each of its UIDs
+        return ReadKey(patient_study_key(study.key, pid), pid)
     if pid and study.key_source.startswith("StudyInstanceUID") and (uid := study.images[0].meta.study_uid):
         return ReadKey(patient_study_key(uid, pid), pid, legacy=uid)
     return ReadKey(study.key, pid)
