@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,10 @@ def check_json_out(out: Path | None, inputs: Sequence[str | os.PathLike[str]] = 
         return
     if out.is_dir():
         raise ValueError(f"--json {out} is a folder: give the file to write")
+    if _stream(out):  # a pipe, a terminal or a device: written into, as the shell's `>` would
+        if not os.access(out, os.W_OK):
+            raise ValueError(f"--json {out} cannot be written: no permission to write to it")
+        return
     for name in inputs:
         try:
             same = os.path.samefile(out, name)  # (a link or another spelling of the same file too)
@@ -45,6 +50,17 @@ def check_json_out(out: Path | None, inputs: Sequence[str | os.PathLike[str]] = 
         os.unlink(probe)
     except OSError as exc:
         raise ValueError(f"--json {out} cannot be written there: {exc.strerror or exc}") from None
+
+
+def _stream(out: Path) -> bool:
+    """Whether ``out`` (a link followed) is there and no regular file nor folder: a named pipe, ``/dev/stdout``,
+    ``/dev/fd/63`` of ``>(jq .)``, ``/dev/null``. Such an OUT is opened and written; replacing it by a file moved
+    over it would leave its reader waiting and, run as root, replace a device of the whole machine."""
+    try:
+        mode = out.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 #: C0 and C1 control characters (and DEL) -> their Python escape: what a file hands over must not drive a terminal
@@ -81,7 +97,8 @@ def check_out_folder(path: Path | None, option: str) -> None:
 
 
 def write_json_out(out: Path | None, doc: Any) -> None:
-    """``doc`` as indented JSON to ``out`` (its folder made; written whole or not at all) or standard output."""
+    """``doc`` as indented JSON to ``out`` (its folder made; written whole or not at all), into ``out`` when it is a
+    pipe or a device, or to standard output."""
     from mammoview.io.files import atomic_write_bytes
 
     text = json.dumps(doc, indent=1) + "\n"
@@ -90,6 +107,10 @@ def write_json_out(out: Path | None, doc: Any) -> None:
         sys.stdout.flush()
         return
     assert out is not None
+    if _stream(out):
+        with open(out, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, text.encode("utf-8"), private=False)  # an output: the user's umask
 
