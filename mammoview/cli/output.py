@@ -43,6 +43,12 @@ def check_json_out(out: Path | None, inputs: Sequence[str | os.PathLike[str]] = 
 
     from mammoview.io.files import temp_prefix
 
+    # a file or a dead link where a folder of OUT's path should be: said in words (mkdir says 'File exists')
+    above = next((p for p in out.parents if os.path.lexists(p)), None)
+    if above is not None and above.is_symlink() and not above.exists():
+        raise ValueError(f"--json {out}: {above} is a link to {os.readlink(above)}, which is missing")
+    if above is not None and not above.is_dir():
+        raise ValueError(f"--json {out}: {above} is a file, not a folder: give a file in a folder")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=temp_prefix(out), suffix=".tmp", dir=out.parent)
