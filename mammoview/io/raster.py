@@ -16,6 +16,7 @@ import os
 import re
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,10 @@ def read_raster_info(path: Path, fmt: str, pixel_spacing: PixelSpacing | None = 
         rows, cols, maxval, channels, _offset, _ascii = _pnm_header(path)
         bits, signed, colour = max(1, int(maxval).bit_length()), False, channels > 1
     else:
-        rows, cols, bits, signed, colour = _pillow_header(path, fmt)
+        rows, cols, bits, signed, colour, orientation = _pillow_header(path, fmt)
+        if orientation != 1:  # every other viewer shows the picture turned: so is it read (its size too)
+            warnings.append(f"EXIF Orientation {orientation}: read {_TURNS[orientation][1]}, as the file asks "
+                            "(positions are given in the picture so turned)")  # fmt: skip
     if rows <= 0 or cols <= 0:
         raise LoadError(path, f"corrupt {fmt} header: {rows} rows x {cols} columns")
     if colour:
@@ -108,13 +112,37 @@ def read_raster_pixels(info: ImageInfo) -> npt.NDArray[np.generic]:
     return arr
 
 
-def _pillow_header(path: Path, fmt: str) -> tuple[int, int, int, bool, bool]:
+#: EXIF Orientation (tag 0x0112) -> the numpy turn that shows the stored rows as the file asks, and its words
+#: (EXIF 2.3 section 4.6.4: 6 = the 0th row is the visual right side, so the picture is turned a quarter clockwise;
+#: Pillow's ImageOps.exif_transpose does the same)
+_TURNS: dict[int, tuple[Callable[[npt.NDArray[Any]], npt.NDArray[Any]], str]] = {
+    2: (lambda a: a[:, ::-1], "mirrored left-right"),
+    3: (lambda a: a[::-1, ::-1], "turned half round"),
+    4: (lambda a: a[::-1], "mirrored top-bottom"),
+    5: (lambda a: a.swapaxes(0, 1), "transposed (mirrored about its top-left to bottom-right diagonal)"),
+    6: (lambda a: np.rot90(a, -1), "turned a quarter clockwise"),
+    7: (lambda a: a.swapaxes(0, 1)[::-1, ::-1], "transposed (mirrored about its top-right to bottom-left diagonal)"),
+    8: (lambda a: np.rot90(a, 1), "turned a quarter anticlockwise"),
+}
+
+
+def _exif_orientation(im: Any) -> int:
+    """The EXIF Orientation of an opened Pillow image: 1 (as stored) when absent, unknown or unreadable."""
+    try:
+        value = int(im.getexif().get(0x0112, 1))
+    except Exception:  # a damaged EXIF block: the picture itself may be fine, read as stored
+        return 1
+    return value if value in _TURNS else 1
+
+
+def _pillow_header(path: Path, fmt: str) -> tuple[int, int, int, bool, bool, int]:
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
             cols, rows = im.size
             mode, pil_format = im.mode, im.format
+            orientation = _exif_orientation(im)
     except Image.DecompressionBombError as exc:  # Pillow refuses > 179 Mpx at open: said as the reader says it
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(pixels.group(1)) / 1e6:.0f} Mpx" if pixels else "the image"
@@ -124,7 +152,7 @@ def _pillow_header(path: Path, fmt: str) -> tuple[int, int, int, bool, bool]:
             raise err from None
         if fmt in _SITK_FALLBACK:
             _refuse_truncated(path, fmt, exc)  # SimpleITK would read the missing part as zeros, without a word
-            return _sitk_header(path, exc)
+            return (*_sitk_header(path, exc), 1)
         raise LoadError(path, f"corrupt {fmt} ({_reason(exc, path)})") from None
     if mode in ("L", "P", "1", "LA", "PA"):
         bits, signed = 8, False
@@ -137,7 +165,9 @@ def _pillow_header(path: Path, fmt: str) -> tuple[int, int, int, bool, bool]:
     else:  # RGB, RGBA, CMYK, YCbCr...
         bits, signed = 8, False
     colour = mode not in ("L", "1", "LA", "I", "F") and not mode.startswith("I;16")
-    return rows, cols, bits, signed, colour
+    if orientation >= 5:  # a quarter turn or a transpose: the rows become the columns
+        rows, cols = cols, rows
+    return rows, cols, bits, signed, colour, orientation
 
 
 def _pillow_pixels(path: Path, fmt: str) -> npt.NDArray[np.generic]:
@@ -145,6 +175,7 @@ def _pillow_pixels(path: Path, fmt: str) -> npt.NDArray[np.generic]:
 
     try:
         with Image.open(path) as im:
+            orientation = _exif_orientation(im)
             if im.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV"):
                 arr = np.asarray(im.convert("RGB"))
             elif im.mode == "1":
@@ -167,6 +198,8 @@ def _pillow_pixels(path: Path, fmt: str) -> npt.NDArray[np.generic]:
         arr = arr.astype(np.uint16)  # Pillow's "I" mode for 16-bit data
     if arr.ndim == 3 and arr.shape[-1] == 2:  # grey + alpha
         arr = arr[..., 0]
+    if orientation != 1:
+        arr = _TURNS[orientation][0](arr)
     return np.ascontiguousarray(arr)
 
 
