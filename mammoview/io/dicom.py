@@ -81,6 +81,9 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
             raise LoadError(path, "not an image file (not DICOM: no DICM prefix or Rows/Columns; not PNG/JPEG/TIFF)")
         if kind := header.non_image_object(ds):
             raise NotAnImage(path, f"not an image: a DICOM {kind} (SOP Class {ds.SOPClassUID})")
+        if _is_dicomdir(ds):
+            raise NotAnImage(path, f"not an image: a DICOMDIR, the index of a CD, DVD or USB export; open the "
+                                   f"folder {path.parent} to read the images it lists")  # fmt: skip
         ts = _transfer_syntax(ds)
         complete = _check_pixel_element(path, fp, ds, ts, warnings)
     rows, cols = _int_attr(path, ds, "Rows", 0), _int_attr(path, ds, "Columns", 0)
@@ -273,6 +276,17 @@ def _check_decodable(path: Path, ts: UID) -> None:
     if not decoder.is_available:
         missing = "; ".join(decoder.missing_dependencies)
         raise LoadError(path, f"unsupported transfer syntax {ts.name}: decoder plugins missing ({missing})")
+
+
+#: Media Storage Directory Storage (PS3.10 7.2, PS3.3 F.2): a DICOMDIR's SOP Class, given in its File Meta only
+_DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+
+
+def _is_dicomdir(ds: Any) -> bool:
+    """Whether ``ds`` is a DICOMDIR (any file name): its File Meta's class, or its Directory Record Sequence."""
+    meta = getattr(ds, "file_meta", None)
+    media_class = str(meta.get("MediaStorageSOPClassUID", "") or "").strip() if meta is not None else ""
+    return media_class == _DICOMDIR_CLASS or "DirectoryRecordSequence" in ds
 
 
 def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: list[str]) -> int | None:
