@@ -53,6 +53,9 @@ def too_small(info: ImageInfo) -> str:
     """Why an image is too small to read from ("" when it is not)."""
     if min(info.rows, info.columns) >= SMALLEST_READABLE_PX:
         return ""
+    if max(info.rows, info.columns) >= SMALLEST_READABLE_PX:  # long on one side: no thumbnail, a strip
+        return (f"{info.columns} x {info.rows} pixels: a strip only {min(info.rows, info.columns)} px across, not a "
+                "mammogram to read from")  # fmt: skip
     return f"only {info.columns} x {info.rows} pixels: a thumbnail or icon, not a mammogram to read from"
 
 
