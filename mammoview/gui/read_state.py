@@ -525,14 +525,16 @@ class ReadStore:
         key = _read_key(study)
         self.problem = None
         self._superseded.pop(key.key, None)
-        if (saved_as := self._where(key)) is None:
-            return ReadState()
-        path = self.path_for(saved_as)
+        saved_as = key.key  # (an error looking for its file, e.g. a share gone stale: taken as its own, unreadable)
         try:
+            if (found := self._where(key)) is None:
+                return ReadState()
+            saved_as = found
             state = self._of(key, saved_as)
         except FileNotFoundError:
             return ReadState()
         except (OSError, *DAMAGED) as exc:
+            path = self.path_for(saved_as)
             if isinstance(exc, OtherPatient):  # (a legacy file only: :meth:`_of`)
                 log.info("read state %s is another patient's: not %s's, left as it is", path, key.key)
                 return ReadState()  # another woman's exam of the same Study Instance UID: hers, not this one's
@@ -550,7 +552,7 @@ class ReadStore:
             )
             return ReadState()
         if saved_as != key.key:
-            self._superseded[key.key] = path
+            self._superseded[key.key] = self.path_for(saved_as)
         return state
 
     def peek(self, study: str | ReadKey) -> ReadState | None:
@@ -565,9 +567,9 @@ class ReadStore:
         """Whether a saved read of ``study`` is there that cannot be read (damaged, a newer mammoview's): not the
         same as none (a read log must not count it as not read)."""
         key = _read_key(study)
-        if (saved_as := self._where(key)) is None:
-            return False
         try:
+            if (saved_as := self._where(key)) is None:
+                return False
             self._of(key, saved_as)
         except FileNotFoundError:
             return False
