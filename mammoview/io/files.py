@@ -30,21 +30,45 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False, private
             os.chmod(tmp, 0o666 & ~user_umask())
         if not exclusive:
             os.replace(tmp, path)
-            return
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise
-        except OSError:  # no hard links here: moved into place, unless a file is there now (checked just before:
-            if os.path.lexists(path):  # two writers at that very moment may still meet, as elsewhere without links)
-                raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
-            os.replace(tmp, path)
-            return
-        os.unlink(tmp)
+        else:
+            _place_new(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    sync_folder(path.parent)
+
+
+def _place_new(tmp: str, path: Path) -> None:
+    """Put ``tmp`` at ``path`` where no file is (:func:`atomic_write_bytes` ``exclusive``)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here: moved into place, unless a file is there now (checked just before:
+        if os.path.lexists(path):  # two writers at that very moment may still meet, as elsewhere without links)
+            raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush ``folder``'s entries to disk (POSIX): a file renamed or linked into it is there after a power cut, not
+    only after a killed process (until then the rename may be undone, and the file before it come back).  Best
+    effort: where a folder cannot be synced (Windows, some network file systems) the file is written all the same."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 #: bytes of a file's name kept in its temporary file's name: the temporary name (dot, name, dot, 8 random letters,
