@@ -187,9 +187,14 @@ def _seconds(v: object) -> float:
 
 
 def _frame(d: dict[str, Any]) -> int | None:
-    """A saved mark's or measurement's slice (absent in reads saved before slices, and for 2-D images)."""
+    """A saved mark's or measurement's slice (absent in reads saved before slices, and for 2-D images): a JSON
+    integer, 0 or more; another (-1, 2.5, true: hand-edited) is damage, never a mark on no slice or on another one."""
     frame = d.get("frame")
-    return None if frame is None else int(frame)
+    if frame is None:
+        return None
+    if isinstance(frame, bool) or not isinstance(frame, int) or frame < 0:
+        raise ValueError(f"slice {frame!r} is not a whole number from 0")
+    return frame
 
 
 def on_slice(item: ReaderMark | Measurement, image: MammoImage) -> bool:

@@ -255,6 +255,16 @@ WRONG_SHAPES = {  # valid JSON, but not a read: each is set aside, never an exce
         "state": {"measurements": [{"id": 1, "view": "LCC", "image": "i", "p0": [0, 0], "p1": [1, 1], "frame": 1e999}]}
     },
     "nested too deep": {"state": {"cad_seen": [[[]]]}},  # nested 100000 deep when written below
+    # a hand-edited slice: a mark on slice -1 showed on no image, unsaid; on 2.5 or true, on slice 2 or 1 (int())
+    "a negative frame": {
+        "state": {"marks": [{"id": 1, "view": "LCC", "image": "i", "x": 1, "y": 2, "kind": "mass", "frame": -1}]}
+    },
+    "a fractional frame": {
+        "state": {"marks": [{"id": 1, "view": "LCC", "image": "i", "x": 1, "y": 2, "kind": "mass", "frame": 2.5}]}
+    },
+    "a frame of true": {
+        "state": {"measurements": [{"id": 1, "view": "LCC", "image": "i", "p0": [0, 0], "p1": [1, 1], "frame": True}]}
+    },
 }
 
 
