@@ -367,4 +367,19 @@ class ReaderMarks(QtCore.QObject):
             self.state = self._not_saved[self.read_key] = state
             log.error("could not save the read state: %s", exc)
             self.saveFailed.emit(f"Could not save your marks: {exc}")
+        else:
+            self._save_others()
         self.changed.emit()
+
+    def _save_others(self) -> None:
+        """Save the other studies' reads whose save failed, now that saving works again (space freed): kept in
+        memory until the study was reopened or the viewer quit, a crash meanwhile lost them all."""
+        for key, state in list(self._not_saved.items()):
+            if key == self.read_key:
+                continue
+            try:
+                self.store.save(key, state)
+            except OSError as exc:
+                log.warning("the read of another study is still not saved: %s", exc)
+                continue
+            del self._not_saved[key]

@@ -136,6 +136,26 @@ def test_quitting_with_a_read_not_saved_asks_first(main_window, load, qtbot, tmp
     assert [m.view for m in ReadStore().load(key).marks] == [View.LCC]
 
 
+def test_a_read_the_disk_refused_is_saved_as_soon_as_saves_work_again_on_another_study(tmp_path, qtbot,
+                                                                                         monkeypatch):  # fmt: skip
+    """Study A's marks failed on a full disk; the reader went on to study B, where saves work again (space freed):
+    A's read waited in memory until A was reopened or the viewer quit, so a crash while reading B lost it all."""
+    store = ReadStore(tmp_path / "reads")
+    reader = ReaderMarks(store)
+    reader.open_study("A")
+    real_save = ReadStore.save
+    monkeypatch.setattr(ReadStore, "save", full_disk)
+    reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    reader.set_assessment(Assessment.RECALL)
+    reader.open_study("B")
+    monkeypatch.setattr(ReadStore, "save", real_save)  # space freed
+    reader.add(View.RCC, "RCC.dcm", 30.0, 40.0, MarkKind.CALCIFICATION)
+    # kill -9 here: what is on disk is all that is left
+    a = ReadStore(store.folder).load("A")
+    assert [m.view for m in a.marks] == [View.LCC] and a.decision.assessment is Assessment.RECALL
+    assert reader.unsaved == {}  # (nothing left for the quit question)
+
+
 def test_the_read_log_counts_a_read_the_disk_refused(main_window, load, qtbot, tmp_path, monkeypatch):
     from mammoview.gui.read_log import export_read_log
 
