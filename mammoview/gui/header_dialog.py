@@ -38,6 +38,7 @@ class HeaderDialog(QtWidgets.QDialog):
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
         self.path_label = QtWidgets.QLabel(str(info.path), self)
+        self.path_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)  # a folder may be named "<b>…"
         self.path_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.path_label.setWordWrap(True)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close, self)

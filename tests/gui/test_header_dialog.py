@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from mammoview.gui.header_dialog import HeaderDialog
 from mammoview.io.model import View
@@ -51,4 +51,19 @@ def test_an_empty_view_and_a_file_gone_since_opening_are_said(main_window, load,
     qtbot.addWidget(dialog)
     text = "\n".join(dialog.shown_rows())
     assert "How mammoview read it" in text and "The header could not be read" in text and "not DICOM" in text
+    dialog.close()
+
+
+def test_a_path_that_looks_like_markup_is_shown_as_written(main_window, load, synthetic_study, qtbot):
+    folder = synthetic_study.parent / "<b>x</b>"  # folders "<b>x<" and "b>": a path is not markup
+    folder.parent.mkdir()
+    synthetic_study.rename(folder)
+    load(main_window, [folder])
+    main_window._activate(main_window.panels[View.RCC])
+    main_window.commands["header"].trigger()
+    (dialog,) = open_dialogs(main_window)
+    qtbot.addWidget(dialog)
+    assert dialog.path_label.text() == str(folder / "RCC.dcm")
+    assert QtGui.Qt.mightBeRichText(dialog.path_label.text())  # what Qt's automatic format would render
+    assert dialog.path_label.textFormat() == QtCore.Qt.TextFormat.PlainText
     dialog.close()
