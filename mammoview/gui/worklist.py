@@ -187,6 +187,8 @@ def _entry(study: StudyInfo, state: ReadState | None) -> WorklistEntry:
 #: the Patient ID has its own column, sized to its contents: in the Study column an elided text lost it first, and
 #: two women of one name read on one day (a batch of hundreds holds such pairs) became the same row
 COLUMNS = ("#", "Study", "Read", "Views", "ID")
+_READ = COLUMNS.index("Read")
+_FITTED = tuple(COLUMNS.index(c) for c in ("#", "Views", "ID"))  # sized to their contents, never elided
 
 
 #: the ID column of a study none of whose files names a Patient ID (its tooltip says so)
@@ -232,6 +234,16 @@ def views_text(study: StudyInfo) -> str:
     return "4 views" if not missing else "no " + ", ".join(missing)
 
 
+class _ElideEnd(QtWidgets.QStyledItemDelegate):
+    """Elides a cell's text at its end: a read's status keeps what comes first (read or not, the assessment)."""
+
+    def initStyleOption(
+        self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
+    ) -> None:  # Qt's virtual
+        super().initStyleOption(option, index)
+        option.textElideMode = QtCore.Qt.TextElideMode.ElideRight
+
+
 class WorklistPanel(QtWidgets.QWidget):
     """The worklist as a table: one row per study; ``openRequested(index)`` on double-click / Enter."""
 
@@ -250,9 +262,18 @@ class WorklistPanel(QtWidgets.QWidget):
         self.tree.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)  # a narrow column keeps name and date
         header = self.tree.header()
         header.setStretchLastSection(False)
-        for col in range(len(COLUMNS)):  # the study's title gives way (elided) so its status stays readable
+        for col in range(len(COLUMNS)):  # the study's title gives way (elided) so its status stays readable ...
             mode = QtWidgets.QHeaderView.ResizeMode
             header.setSectionResizeMode(col, mode.Stretch if col == 1 else mode.ResizeToContents)
+        # ... down to a date's width: then the status gives way (a read's grows: "read · BI-RADS 1 · 0 marks" left
+        # the Study column "2…4" in a 1280 px window's dock).  Sized by _fit_read_column, whole in its tooltip.
+        header.setSectionResizeMode(_READ, QtWidgets.QHeaderView.ResizeMode.Fixed)
+        self._elide_end = _ElideEnd(self.tree)
+        self.tree.setItemDelegateForColumn(_READ, self._elide_end)
+        self._fit_timer = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._fit_timer.timeout.connect(self._fit_read_column)
+        header.sectionResized.connect(self._on_section_resized)
+        self.tree.viewport().installEventFilter(self)
         self.tree.itemActivated.connect(lambda item, _col: self.openRequested.emit(self.tree.indexOfTopLevelItem(item)))
         hint = QtWidgets.QLabel("PgDown next · PgUp previous · Shift+PgDown next not read")
         hint.setStyleSheet("color: gray")
@@ -301,13 +322,33 @@ class WorklistPanel(QtWidgets.QWidget):
             item.setText(col, text)
             item.setFont(col, font)
         item.setToolTip(COLUMNS.index("ID"), patient_id_tip(entry.study))
+        item.setToolTip(_READ, texts[_READ])
         item.setToolTip(1, f"{study_title(entry.study)}\n{entry.study.key} ({entry.study.key_source}), "
                            f"{len(entry.study.images)} image(s)")  # fmt: skip
         done = entry.progress is ReadProgress.DONE
         item.setForeground(2, QtGui.QBrush(accent("done")) if done else self.tree.palette().text())
         return item
 
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # Qt's virtual
+        if event.type() == QtCore.QEvent.Type.Resize:  # the tree's viewport: the dock was resized
+            self._fit_timer.start()
+        return super().eventFilter(watched, event)
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if column in _FITTED:
+            self._fit_timer.start()
+
+    def _fit_read_column(self) -> None:
+        """The Read column as wide as its texts, or as leaves the Study column a date (``2016-10-04``, in bold)."""
+        header, style = self.tree.header(), self.tree.style()
+        margin = style.pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.tree) + 1
+        date = QtGui.QFontMetrics(self._bold).horizontalAdvance("0000-00-00") + 2 * margin + 1
+        room = self.tree.viewport().width() - sum(header.sectionSize(c) for c in _FITTED) - date
+        wanted = max(header.sectionSizeHint(_READ), self.tree.sizeHintForColumn(_READ))
+        header.resizeSection(_READ, max(header.sectionSizeHint(_READ), min(wanted, room)))
+
     def _after(self) -> None:
+        self._fit_timer.start()
         wl = self.worklist
         self.header.setText(wl.summary() if len(wl) else "Open a folder of studies to read them in turn.")
         current = self.tree.topLevelItem(wl.current) if wl.current is not None else None
