@@ -123,7 +123,9 @@ def about_box(parent: QtWidgets.QWidget) -> QtWidgets.QMessageBox:
         f"<h3>mammoview {__version__}</h3>"
         "<p>Mammography viewer with a deep-learning CAD second reader.</p>"
         f"<p><b>{RESEARCH_NOTICE}</b></p>"
-        "<p>Licence: MIT.</p>"
+        "<p>Code: MIT licence. The CAD models in <code>models/</code>: research use only, not for clinical use, as "
+        "their training data's licences ask (CBIS-DDSM, CC BY 3.0; mini-MIAS and MAGIC-5, research use); see "
+        "<code>models/MODEL_CARD.md</code>.</p>"
     )
     box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, "About mammoview", text,
                                 QtWidgets.QMessageBox.StandardButton.Ok, parent)  # fmt: skip

@@ -99,6 +99,8 @@ def test_help_dialogs_and_extension_points(main_window):
     main_window.commands["about"].trigger()
     about = [b for b in main_window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
     assert any("Research use only" in b.text() for b in about)
+    # the MIT licence is the code's: the models' is research use only (their training data's), said apart
+    assert any("MIT" in b.text() and "models" in b.text() and "research use only" in b.text() for b in about)
     main_window.commands["shortcuts"].trigger()
     table = main_window.findChildren(QtWidgets.QTableWidget)[0]
     assert table.rowCount() > 30
