@@ -458,8 +458,10 @@ def app_data_dir() -> Path:
 
 
 def atomic_write_json(path: Path, doc: dict[str, Any]) -> None:
-    """Write ``doc`` as JSON to ``path`` atomically (:func:`mammoview.io.files.atomic_write_bytes`)."""
-    atomic_write_bytes(path, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
+    """Write ``doc`` as JSON to ``path`` atomically (:func:`mammoview.io.files.atomic_write_bytes`); a NaN or infinite
+    number is a ValueError before anything is written (json would write NaN, which is not JSON: the read would be set
+    aside as damaged when next opened)."""
+    atomic_write_bytes(path, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8"))
 
 
 #: what reading a damaged file raises: not JSON, a missing key, a value of the wrong type, an unknown enum value,
@@ -611,8 +613,13 @@ class ReadStore:
 
 
 def _set_aside(path: Path) -> Path:
-    """Rename an unreadable read beside itself (``<name>.damaged-<time>``); where it went.  OSError if it cannot be."""
-    aside = path.with_name(f"{path.name}.damaged-{_dt.datetime.now():%Y%m%d-%H%M%S}")
+    """Rename an unreadable read beside itself (``<name>.damaged-<time>``, ``-2``, ``-3``... after it when a copy set
+    aside in the same second is there: never over it); where it went.  OSError if it cannot be."""
+    stem = path.with_name(f"{path.name}.damaged-{_dt.datetime.now():%Y%m%d-%H%M%S}")
+    aside, n = stem, 1
+    while aside.exists() or aside.is_symlink():
+        n += 1
+        aside = stem.with_name(f"{stem.name}-{n}")
     os.replace(path, aside)
     return aside
 

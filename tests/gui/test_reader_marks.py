@@ -8,7 +8,7 @@ import os
 import pytest
 from PySide6 import QtCore
 
-from mammoview.gui.read_state import MarkKind, ReadState, ReadStore, study_hash
+from mammoview.gui.read_state import MarkKind, ReadState, ReadStore, atomic_write_json, study_hash
 from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import planted_result
@@ -349,3 +349,35 @@ def test_a_double_click_in_mark_mode_leaves_undo_and_redo_as_they_were(study, qt
     assert [m.id for m in w.cad.reader.marks] == [1] and w.cad.reader.can_redo
     w.commands["cad_redo"].trigger()
     assert [m.id for m in w.cad.reader.marks] == [1, 2]
+
+
+def test_two_damaged_reads_set_aside_within_a_second_are_both_kept(tmp_path, monkeypatch):
+    """The copies are named by the second: a second damaged read of the study set aside within the same second
+    replaced the first copy (os.replace), losing it."""
+    import datetime as dt
+
+    from mammoview.gui import read_state
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return cls(2026, 12, 7, 13, 0, 0)
+
+    monkeypatch.setattr(read_state._dt, "datetime", Frozen)
+    store = ReadStore(tmp_path)
+    path = store.path_for("P_00001")
+    for text in ("{first damaged", "{second damaged"):
+        path.write_text(text)
+        assert store.load("P_00001") == ReadState()
+    kept = sorted(p.read_text() for p in tmp_path.glob("*.damaged-*"))
+    assert kept == ["{first damaged", "{second damaged"]
+
+
+def test_a_read_with_a_non_finite_number_is_refused_when_saved_not_when_read_back(tmp_path):
+    """json writes NaN and Infinity, which are not JSON: such a read saved fine and was set aside as damaged when the
+    study was next opened. Saving it is a clear error, and nothing is written."""
+    store = ReadStore(tmp_path)
+    store.save("P_00001", ReadState(first_read_done=True))
+    with pytest.raises(ValueError):
+        atomic_write_json(store.path_for("P_00001"), {"state": {"x": float("nan")}})
+    assert store.load("P_00001").first_read_done  # the saved read is as it was
