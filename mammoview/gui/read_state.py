@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import os
+import re
 import secrets
 import threading
 from collections.abc import Iterable
@@ -653,6 +654,7 @@ def claim_folder(folder: Path) -> None:
             lock.setStaleLockTime(0)  # stale when its process is gone, never by age (a viewer stays open for hours)
             if lock.tryLock(0):
                 _claims[key] = lock
+                _remove_leftover_temps(folder)
                 return
             if lock.error() != QtCore.QLockFile.LockError.LockFailedError:
                 return  # no lock file can be made there (read-only, some network shares): the write says why
@@ -663,6 +665,26 @@ def claim_folder(folder: Path) -> None:
                 "this window saves none, so neither overwrites the other's marks; close it and read in the other one"
             )
         raise PermissionError(_refused[key])
+
+
+#: a temporary file of :func:`atomic_write_json` for a read (``.<32 hex>.json.<random>.tmp``)
+_READ_TEMP = re.compile(r"\.[0-9a-f]{32}\.json\..+\.tmp")
+
+
+def _remove_leftover_temps(folder: Path) -> None:
+    """Remove the temporary files of saves a viewer killed mid-save left in ``folder`` (owner-only, but each a copy
+    of a read that stayed there for ever); only with the folder claimed, so that no save of another viewer is under
+    way."""
+    try:
+        leftovers = [p for p in folder.iterdir() if _READ_TEMP.fullmatch(p.name) and p.is_file()]
+    except OSError:
+        return
+    for leftover in leftovers:
+        try:
+            leftover.unlink()
+            log.info("removed %s, left by a save that did not finish", leftover)
+        except OSError as exc:
+            log.warning("could not remove %s, left by a save that did not finish: %s", leftover, exc)
 
 
 def saving_refused(folder: Path) -> bool:

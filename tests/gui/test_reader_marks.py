@@ -381,3 +381,18 @@ def test_a_read_with_a_non_finite_number_is_refused_when_saved_not_when_read_bac
     with pytest.raises(ValueError):
         atomic_write_json(store.path_for("P_00001"), {"state": {"x": float("nan")}})
     assert store.load("P_00001").first_read_done  # the saved read is as it was
+
+
+def test_a_save_killed_midway_leaves_no_copy_of_the_read_behind(tmp_path):
+    """A viewer killed mid-save left its temporary file (a whole or partial copy of the read) in the reads folder for
+    ever; the next viewer to claim the folder removes such files, and only those."""
+    folder = tmp_path / "reads"
+    folder.mkdir()
+    store = ReadStore(folder)
+    leftover = folder / f".{store.path_for('P_00001').name}.k3j9_x.tmp"
+    leftover.write_text('{"state": {}}')
+    other = folder / "notes.tmp"
+    other.write_text("mine")
+    store.save("P_00002", ReadState(first_read_done=True))
+    assert not leftover.exists() and other.read_text() == "mine"
+    assert store.load("P_00002").first_read_done
