@@ -462,10 +462,10 @@ class CadController(ReaderActions, QtCore.QObject):
         """A save failed: the dialog once per reason (a full disk failed every mark, one critical box each), the
         status bar each time; said again after saves have worked."""
         if msg == self._save_failure_said:
-            self.window.show_status(f"Marks not saved: {msg}", 8000)
+            self.window.show_status(f"Read not saved: {msg}", 8000)
             return
         self._save_failure_said = msg
-        self.window.report_problems("Marks not saved", [msg], critical=True)
+        self.window.report_problems("Read not saved", [msg], critical=True)
 
     def _on_marks_changed(self) -> None:
         if not self.reader.unsaved:  # every read is on disk again: a new failure is said in full

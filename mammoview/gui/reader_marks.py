@@ -366,7 +366,7 @@ class ReaderMarks(QtCore.QObject):
             # Keep the change on screen (and in memory when another study opens), but say loudly it is not on disk.
             self.state = self._not_saved[self.read_key] = state
             log.error("could not save the read state: %s", exc)
-            self.saveFailed.emit(f"Could not save your marks: {exc}")
+            self.saveFailed.emit(f"Could not save your read (marks, measurements, assessment, first read done): {exc}")
         else:
             self._save_others()
         self.changed.emit()

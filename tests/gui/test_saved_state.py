@@ -203,13 +203,15 @@ def test_a_save_that_keeps_failing_is_said_once_not_once_per_mark(main_window, l
     monkeypatch.setattr(ReadStore, "save", full_disk)
     for k in range(3):
         w.cad.reader.add(View.LCC, "LCC.dcm", 10.0 + k, 20.0, MarkKind.MASS)
-    assert reports.count("Marks not saved") == 1
-    assert "Marks not saved" in w.statusBar().currentMessage()
+    assert reports.count("Read not saved") == 1
+    assert "Read not saved" in w.statusBar().currentMessage()
+    w.cad.reader.set_first_read_done()  # not a mark: the words say what was not saved (they said "your marks")
+    assert "first read done" in w.statusBar().currentMessage() and reports.count("Read not saved") == 1
     monkeypatch.setattr(ReadStore, "save", real_save)  # space freed
     w.cad.reader.add(View.LCC, "LCC.dcm", 40.0, 20.0, MarkKind.MASS)
     assert not w.cad.reader.unsaved
     monkeypatch.setattr(ReadStore, "save", full_disk)  # full again: said again
     w.cad.reader.add(View.LCC, "LCC.dcm", 50.0, 20.0, MarkKind.MASS)
-    assert reports.count("Marks not saved") == 2
+    assert reports.count("Read not saved") == 2
     monkeypatch.setattr(ReadStore, "save", real_save)  # (the window closes with every read saved)
     w.cad.reader.retry_unsaved()
