@@ -134,6 +134,28 @@ def patch_set_id(patches_dir: Path) -> str:
     return hashlib.sha256((Path(patches_dir) / "index.csv").read_bytes()).hexdigest()[:16]
 
 
+#: the manifest fields that make a patch set's pixels: the same index.csv cut again with ``--clahe`` (say) holds
+#: other pixels, which :func:`patch_set_id` cannot see
+PIXEL_KEYS = ("pixel_size_mm", "patch_size", "context_px", "channels", "preprocessing", "quantization")
+
+
+def pixel_settings(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The :data:`PIXEL_KEYS` of a patch-set manifest, as a resumed run compares them."""
+    return {k: manifest.get(k) for k in PIXEL_KEYS}
+
+
+def _pixel_differences(theirs: dict[str, Any], ours: dict[str, Any]) -> list[str]:
+    """``"key ours (the run's: theirs)"`` for each setting that differs, a dict's (preprocessing) by its own keys."""
+    out = []
+    for k in PIXEL_KEYS:
+        a, b = theirs.get(k), ours.get(k)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += [f"{k}.{s} {b.get(s)!r} (the run's: {a.get(s)!r})" for s in sorted({*a, *b}) if a.get(s) != b.get(s)]
+        elif a != b:
+            out.append(f"{k} {b!r} (the run's: {a!r})")
+    return out
+
+
 #: what a run writes in its folder (``overwrite`` removes them first)
 RUN_FILES = ("summary.json", "config.json", "learning_curves.png")
 
@@ -198,7 +220,8 @@ def train(
     ckpt = out_dir / "checkpoints"
 
     ps = PatchSet(patches_dir)
-    patch_set = {"dir": str(patches_dir), "id": patch_set_id(patches_dir)}
+    pixels = pixel_settings(ps.manifest)
+    patch_set: dict[str, Any] = {"dir": str(patches_dir), "id": patch_set_id(patches_dir), "pixels": pixels}
     tr = ps.split("train")
     tr = tr[ps.y[tr] >= 0]
     va = ps.split("val")
@@ -276,11 +299,17 @@ def train(
     ran_out = False  # the saved run's last epoch ended on --max-minutes
     if resume:
         doc = load_checkpoint(ckpt, "last", model, opt, np_rng=np_rng, torch_gen=gen, ema=ema, aux=aux_head)
-        trained_on = doc.get("patch_set")  # absent in checkpoints saved before it was recorded
+        trained_on: dict[str, Any] = doc.get("patch_set") or {}  # absent in checkpoints saved before it was recorded
         if trained_on and trained_on.get("id") != patch_set["id"]:
             raise ValueError(
                 f"{patches_dir} is not the patch set {out_dir} was trained on ({trained_on.get('dir')}): "
                 f"resume with --patches {trained_on.get('dir')}"
+            )
+        differ = _pixel_differences(trained_on["pixels"], pixels) if trained_on.get("pixels") else []
+        if differ:
+            raise ValueError(
+                f"{patches_dir} was cut with other settings than the patch set {out_dir} was trained on "
+                f"({trained_on.get('dir')}): {', '.join(differ)}; resume on the run's own patch set, or start a new run"
             )
         history, best, best_epoch = doc["history"], doc["best"], doc["best_epoch"]
         bad, start, before = doc["bad_epochs"], doc["epoch"] + 1, doc["elapsed_s"]
