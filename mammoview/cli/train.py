@@ -7,7 +7,7 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mammoview.cli.detect import add_map_windows_option, count
 
@@ -270,12 +270,18 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         ``--resume`` with an option that would configure the run otherwise than it was (it used to be
         dropped without a word).
     """
+    from mammoview.training.jsonfile import read_json
     from mammoview.training.train import TrainConfig
 
+    saved_config: dict[str, Any] | None = None
     if args.resume and (args.out / "config.json").exists():
-        from mammoview.training.jsonfile import read_json
-
-        saved = TrainConfig.from_dict(read_json(args.out / "config.json"))
+        saved_config = read_json(args.out / "config.json")
+    elif args.resume and (args.out / "checkpoints" / "last.json").exists():
+        # the checkpoint's copy: a run folder without config.json (copied without it) resumed on the options'
+        # defaults, another batch size, schedule and budget than the run's, and said nothing
+        saved_config = read_json(args.out / "checkpoints" / "last.json").get("config")
+    if saved_config is not None:
+        saved = TrainConfig.from_dict(saved_config)
         over = {k: getattr(args, k) for k in RESUME_OPTIONS if getattr(args, k) is not None}
         resumed = TrainConfig.from_dict({**saved.to_dict(), **over})
         _check_resume_options(args, resumed)
