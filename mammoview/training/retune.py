@@ -9,6 +9,7 @@ Only the manifest changes (atomically); the weights file and its sha256 are kept
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -44,6 +45,7 @@ def retune(
     entry = manifest.get(name)
     if entry is None:
         raise ValueError(f"{models_dir / MANIFEST}: no model named {name!r}")
+    _check_weights(Path(models_dir) / entry.file, entry.sha256)
     verification = entry.extra.get("verification") if entry.task == "verification" else None
     weights = (verification or {}).get("detector", {}).get("sha256") if verification else entry.sha256
     detector = (verification or {}).get("detector")
@@ -95,3 +97,18 @@ def retune(
     doc = {"default": manifest.default, "models": [m.to_dict() for m in models]}
     atomic_write_bytes(Path(models_dir) / MANIFEST, (json.dumps(doc, indent=2) + "\n").encode(), private=False)
     return new
+
+
+def _check_weights(path: Path, sha256: str) -> None:
+    """The weights file is there and is the entry's (a new version of an entry whose file is missing, truncated or
+    replaced is a model that cannot be loaded, whatever its operating point)."""
+    try:
+        with open(path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: weights file not found; nothing was retuned") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the weights file ({exc.strerror}); nothing was retuned") from None
+    if digest != sha256.lower():
+        raise ValueError(f"{path}: SHA-256 mismatch (file {digest[:12]}..., manifest {sha256[:12]}...): corrupt, "
+                         "truncated or replaced; nothing was retuned")  # fmt: skip

@@ -81,3 +81,22 @@ def test_retune_refuses_what_was_measured_on_other_weights_or_maps(installed, tm
     v = read_manifest(d).get("test-verifier")
     expected = json.loads(with_verifier.read_text())["detection"]["froc"]["cbis_mass"]["threshold_at"]["1"]
     assert v.version == "1.0.1" and v.finding_threshold == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("damage", ["replaced", "missing"])
+def test_retune_refuses_an_entry_whose_weights_are_not_its_own(installed, capsys, damage):
+    """`retune` rewrote the entry under a new version without looking at its weights: a file truncated, replaced
+    or gone got a fresh version number and operating point, and the manifest was rewritten for a model that cannot
+    be loaded."""
+    d, _ = installed
+    weights = d / read_manifest(d).get("test-bright").file
+    if damage == "missing":
+        weights.unlink()
+    else:
+        weights.write_bytes(weights.read_bytes()[:-8])
+    before = (d / "manifest.json").read_bytes()
+    code = main(["retune", "test-bright", "--models-dir", str(d), "--model-version", "1.0.1", "--finding-threshold",
+                 "0.83"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code != 0 and str(weights) in err and "Traceback" not in err, err
+    assert (d / "manifest.json").read_bytes() == before
