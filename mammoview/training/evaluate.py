@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -330,6 +331,23 @@ def _machine(device: Any) -> dict[str, Any]:
     return {"device": str(device), "threads": torch.get_num_threads(), "cpu": cpu}
 
 
+#: what an evaluation writes in its folder, besides ``detections-<source>.json`` (and ``model/`` for a run)
+EVALUATION_FILES = ("metrics.json", "report.md", "roc_patches.png", "confusion_3way.png", "confusion_lesion.png",
+                    "roc_images.png", "froc.png")  # fmt: skip
+
+
+def clear_evaluation(out: Path, keep: Sequence[Path] = ()) -> list[str]:
+    """Remove the files of an earlier evaluation in ``out`` but those in ``keep`` (detections to be scored); returns
+    their names. A new one writes only its own levels' files: an evaluation without detect left the earlier one's
+    FROC, image ROC and detections beside its metrics.json, as if they were its own."""
+    kept = {p.resolve() for p in map(Path, keep) if p.exists()}
+    held = [p for p in (*(out / n for n in EVALUATION_FILES), *sorted(out.glob("detections-*.json"))) if p.is_file()]
+    gone = [p for p in held if p.resolve() not in kept]
+    for p in gone:
+        p.unlink()
+    return [p.name for p in gone]
+
+
 def evaluate(
     opts: EvaluateOptions,
     *,
@@ -368,6 +386,9 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     ps = PatchSet(opts.patches, mmap=True) if opts.patches is not None else None  # mmap: only val rows are read
     patients = validation_patients(opts.patches) if opts.patches is not None else set()
+    replaced = clear_evaluation(out, keep=opts.detections)  # once the inputs are read: a refused one keeps it
+    if replaced:
+        print(f"mammoview evaluate: replacing the evaluation in {out} ({', '.join(replaced)})", file=sys.stderr)
     notes: list[str] = []
     metrics: dict[str, Any] = {
         "mammoview_evaluate": report.METRICS_VERSION,

@@ -1,0 +1,43 @@
+"""`mammoview evaluate --out DIR` where DIR holds an earlier evaluation: one evaluation's files, never two mixed."""
+
+from __future__ import annotations
+
+import json
+
+from tests.training.test_run_integrity import _cli, _train, two_sets  # noqa: F401  (fixture)
+
+
+def test_an_evaluation_replaces_an_earlier_ones_files_and_says_so(two_sets, tmp_path, capsys):  # noqa: F811
+    """A --no-detect evaluation into the folder of a whole one left that one's froc.png, roc_images.png and
+    detections-*.json beside its own metrics.json and report.md, as though they measured the new model."""
+    a, _ = two_sets
+    assert _train(a, tmp_path / "run", "--epochs", "1") == 0
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    earlier = ["froc.png", "roc_images.png", "detections-cbis.json", "metrics.json", "report.md"]
+    for name in earlier:
+        (ev / name).write_text("an earlier evaluation of another model")
+    (ev / "notes.txt").write_text("the user's own file")
+    capsys.readouterr()
+    code = _cli("evaluate", "--weights", str(tmp_path / "run"), "--patches", str(a), "--out", str(ev),
+                "--no-detect", "--quiet", "--device", "cpu")  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert not (ev / "froc.png").exists() and not (ev / "roc_images.png").exists()
+    assert not (ev / "detections-cbis.json").exists()
+    assert json.loads((ev / "metrics.json").read_text())["patch"]["n"] > 0 and (ev / "roc_patches.png").is_file()
+    assert (ev / "notes.txt").read_text() == "the user's own file"
+    assert f"replacing the evaluation in {ev}" in err and "froc.png" in err, err
+
+
+def test_detections_being_scored_are_kept(tmp_path):
+    """`evaluate --detections DIR/detections-cbis.json --out DIR` re-scores an earlier run's detect output: that
+    input is not an earlier result to clear."""
+    from mammoview.training.evaluate import clear_evaluation
+
+    (tmp_path / "detections-cbis.json").write_text("{}")
+    (tmp_path / "detections-mias.json").write_text("{}")
+    (tmp_path / "metrics.json").write_text("{}")
+    gone = clear_evaluation(tmp_path, keep=[tmp_path / "detections-cbis.json"])
+    assert sorted(gone) == ["detections-mias.json", "metrics.json"]
+    assert (tmp_path / "detections-cbis.json").is_file()
