@@ -179,6 +179,9 @@ def extract_patch_set(
         raise ValueError(f"no image could be read: {skipped[0]}{more}")
     images = np.stack(arrays) if arrays else np.zeros((0, c, slot, slot), np.uint8)
     out_dir.mkdir(parents=True, exist_ok=True)  # only now: an extraction that failed leaves no empty folder
+    # written last, removed first: stopped in between, the new patches never stand under an old patch set's manifest
+    # (its preprocessing, read as theirs); without one, the folder is refused until it is cut again
+    (out_dir / "manifest.json").unlink(missing_ok=True)
     np.save(out_dir / "patches.npy", images)
     with open(out_dir / "index.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=INDEX_COLUMNS)
