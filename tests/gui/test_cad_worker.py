@@ -406,7 +406,9 @@ def test_a_view_no_mammogram_could_be_is_shown_skipped_by_the_cad_and_named(cad_
     window = cad_window
     load(window, [folder])
     assert all(p.image is not None for p in window.panels.values())
-    assert [text.split(":")[:2] for _, text in boxes] == [["p_L_MLO.png", " only 5000 x 1 pixels"]]  # said at once
+    assert [text.split(":")[:3] for _, text in boxes] == [
+        ["p_L_MLO.png", " 5000 x 1 pixels", " a strip only 1 px across, not a mammogram to read from"]
+    ]  # said at once
     assert window.panels[View.RCC].labels.study.text() == "Folder pngs"  # grouped by folder: its name, not its path
     boxes.clear()
     window.cad.run()
