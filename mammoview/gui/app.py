@@ -117,11 +117,20 @@ def run_viewer(paths: Sequence[str] = (), pixel_spacing: SpacingOption = None, c
     from mammoview.gui.main_window import MainWindow  # after pg options are set
 
     window = MainWindow(pixel_spacing=pixel_spacing, cad_options=cad_options)  # type: ignore[arg-type]
-    window.show()
+    show_first(window)
     close_on_ctrl_c(window)
     if paths:
         window.open_paths(list(paths))
     return int(app.exec())
+
+
+def show_first(window: QtWidgets.QMainWindow) -> None:
+    """Show the viewer as the reader left it (its saved geometry, maximised or not), or, on a first start, maximised:
+    a reading screen is the viewer's own (it opened at 1400 x 900 in the middle of a 1920 x 1080 screen)."""
+    if window.settings.geometry() is None:  # type: ignore[attr-defined]
+        window.showMaximized()
+    else:
+        window.show()
 
 
 def close_on_ctrl_c(window: QtWidgets.QWidget) -> None:

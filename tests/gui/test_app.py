@@ -223,3 +223,22 @@ def test_the_shortcuts_table_shows_both_columns_without_scrolling_sideways(main_
     qtbot.waitUntil(lambda: table.viewport().width() > 0)
     assert table.horizontalScrollBar().maximum() == 0
     dialog.close()
+
+
+def test_first_start_opens_maximised_and_later_starts_as_left(main_window, qtbot):
+    """A reading screen is the viewer's own: the first start (no saved window) opened a 1400 x 900 window in the middle
+    of the screen; it opens maximised, and a start after the reader sized the window restores that."""
+    from mammoview.gui.app import show_first
+
+    window = main_window
+    window.hide()
+    assert window.settings.geometry() is None and not window.isMaximized()
+    show_first(window)
+    qtbot.waitUntil(window.isMaximized, timeout=5_000)
+    window.showNormal()
+    window.resize(900, 700)
+    window.settings.save_window(window.saveGeometry(), window.saveState())
+    window.hide()
+    show_first(window)
+    qtbot.waitExposed(window)
+    assert not window.isMaximized()
