@@ -364,9 +364,10 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
         raise LoadError(path, f"truncated: Pixel Data has {available} of {expected} bytes")
     row_bytes = max((cols * samples * bits + 7) // 8, 2)
     excess = length - expected
-    if expected and excess > row_bytes:
-        # zeros after the image are padding, which older writers add and readers should accept (PS3.5 8.1.1);
-        # anything else is image data the header does not describe (shown, it would be sheared or garbled)
+    if expected and excess >= row_bytes:
+        # zeros after the image are padding, which older writers add and readers should accept (PS3.5 8.1.1, 8.2:
+        # the value is padded to even length with one NULL byte); anything else is image data the header does not
+        # describe (shown, it would be sheared or garbled, or, a whole row more, lose its last rows unsaid)
         if length > size - value_start:
             raise LoadError(path, f"truncated: Pixel Data declares {length} bytes, the file holds "
                                   f"{size - value_start}")  # fmt: skip
@@ -381,6 +382,10 @@ def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: l
                                   f"{frame_bytes} per frame of {rows} x {cols} x {bits} bits) where (0028,0008) "
                                   f"NumberOfFrames is {given}: NumberOfFrames (or Rows, Columns, Bits Allocated) is "
                                   "wrong")  # fmt: skip
+        if not zeros and frames == 1 and excess % row_bytes == 0:  # whole rows more: Rows says too few
+            raise LoadError(path, f"Pixel Data holds {excess // row_bytes} row(s) more than (0028,0010) Rows {rows} "
+                                  f"says ({length} bytes where {rows} rows x {row_bytes} bytes make {expected}): Rows "
+                                  "(or Columns, Bits Allocated) is wrong")  # fmt: skip
         if not zeros:
             raise LoadError(path, f"Pixel Data holds {length} bytes where {rows} rows x {cols} columns x {samples} "
                                   f"sample(s) x {bits} bits x {frames} frame(s) make {expected}: Rows, Columns, Bits "
