@@ -71,7 +71,8 @@ def study_lines(study: StudyInfo) -> tuple[list[str], list[str]]:
 def image_kind(info: ImageInfo, frame: int, slot: Projection) -> list[str]:
     """What an image is besides the slot (``slot``: its row's projection) it hangs in, for its panel's title: another
     projection (an ML in the MLO slot, an XCCL), its view modifiers (a close-up, implant displaced), a raw image, a
-    magnification known by its factor alone, the frame of a volume, a partial view, an implant."""
+    magnification known by its factor alone, a synthesized 2-D image, the frame of a volume, a partial view, an
+    implant."""
     meta, frames, extra = info.meta, info.frames, []
     projection = info.projection.value
     if projection is not None and projection is not slot:  # an ML in the MLO slot, an XCCL
@@ -80,6 +81,7 @@ def image_kind(info: ImageInfo, frame: int, slot: Projection) -> list[str]:
     factor = meta.magnification_factor
     if "magnification" not in meta.view_modifiers and factor is not None and factor >= CLOSE_UP_MAGNIFICATION:
         extra.append(f"magnification ×{factor:g}")  # known by its factor alone (not a spot view's ~1.1)
+    extra += ["synthesized 2-D"] * meta.synthesized  # (Image Type GENERATED_2D) not an exposure: said beside one
     kind = "tomosynthesis " if meta.tomosynthesis else ""
     extra += [f"{kind}frame {frame + 1} of {frames}"] * (frames > 1)
     extra += ["partial"] * meta.partial_view

@@ -9,8 +9,9 @@ from mammoview.io.study import JOINED_BY, image_order
 def hang(study: Study) -> Hanging:
     """Assign images to the four panels.
 
-    Two images claiming one view are both kept: the first in :func:`image_order` is shown (the exact projection,
-    then the latest exposure, a retake: by acquisition time, then Instance Number), the others go to
+    Two images claiming one view are both kept: the first in :func:`image_order` is shown (an exposure before a
+    synthesized 2-D image, the exact projection, then the latest exposure, a retake: by acquisition time, then
+    Instance Number), the others go to
     ``alternatives`` with a warning naming each one's time or number; a tomosynthesis exam's volumes behind its
     2-D views are a note (every such exam has them).  Images of unknown view (or a projection with no panel, e.g.
     a specimen) go to ``unplaced`` with a warning; the reader can assign them.
@@ -81,10 +82,12 @@ def hang(study: Study) -> Hanging:
 
 
 def _taken(img: MammoImage) -> str:
-    """A file's name with what put it in its place among a view's exposures: its acquisition time, else its
-    Instance Number."""
+    """A file's name with what put it in its place among a view's images: synthesized 2-D (hung after the
+    exposures), then its acquisition time, else its Instance Number."""
     meta = img.info.meta
+    said = ["synthesized 2-D"] * meta.synthesized
     if t := meta.acquired:
-        return f"{img.path.name} (acquired {t[:4]}-{t[4:6]}-{t[6:8]} {t[8:10]}:{t[10:12]}:{t[12:14]})"
-    number = meta.instance_number
-    return img.path.name if number is None else f"{img.path.name} (Instance Number {number})"
+        said.append(f"acquired {t[:4]}-{t[4:6]}-{t[6:8]} {t[8:10]}:{t[10:12]}:{t[12:14]}")
+    elif (number := meta.instance_number) is not None:
+        said.append(f"Instance Number {number}")
+    return f"{img.path.name} ({', '.join(said)})" if said else img.path.name

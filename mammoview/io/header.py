@@ -222,6 +222,10 @@ def image_meta(ds: Any) -> ImageMeta:
         implant_present=text("BreastImplantPresent").upper() == "YES",
         partial_view=text("PartialView").upper() == "YES",
         tomosynthesis=text("SOPClassUID") in TOMOSYNTHESIS_CLASSES,
+        # Value 4 by PS3.3 C.8.11.7.1.4 (Value 3 TOMOSYNTHESIS); looked for anywhere, as an empty Value 3 may be
+        # left out by a writer. Images made before the term was defined (or contrast-enhanced ones, whose Value 4
+        # names the contrast) may not say it: they stay ordered as exposures
+        synthesized="GENERATED_2D" in multi_values(_value_or_none(ds, "ImageType")),
     )
 
 

@@ -295,6 +295,9 @@ class ImageMeta:
     implant_present: bool = False  # Breast Implant Present (0028,1300) is YES
     partial_view: bool = False  # Partial View (0028,1350) is YES: one of several exposures covering the breast
     tomosynthesis: bool = False  # a Breast Tomosynthesis / Projection X-Ray SOP Class (a DBT volume or its projections)
+    #: Image Type (0008,0008) holds GENERATED_2D: a synthesized 2-D mammogram computed from tomosynthesis data (Hologic
+    #: C-View, GE V-Preview, Siemens Insight 2D; PS3.3 C.8.11.7.1.4, Table C.8-74d), not an exposure
+    synthesized: bool = False
 
     @property
     def for_processing(self) -> bool:

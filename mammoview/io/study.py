@@ -183,10 +183,13 @@ def _patient(info: ImageInfo) -> str:
     return f"P_{m.group(1)}" if m else pid
 
 
-def image_order(info: ImageInfo) -> tuple[int, int, int, int, int, int, int, int, int, int, list[object]]:
+def image_order(info: ImageInfo) -> tuple[int, int, int, int, int, int, int, int, int, int, int, list[object]]:
     """Sort key: hanging-protocol view, images for presentation before raw (FOR PROCESSING) ones, whole-breast
     views before diagnostic close-ups (spot compression, magnification), 2-D images before multi-frame ones
-    (a tomosynthesis volume, opened at its first frame, a slice at the breast's edge), exact projection first,
+    (a tomosynthesis volume, opened at its first frame, a slice at the breast's edge), an exposure before a
+    synthesized 2-D image of a combo exam (Image Type (0008,0008) GENERATED_2D, PS3.3 C.8.11.7.1.4: computed from the
+    tomosynthesis data, usually numbered after the exposure, which the latest-first rule below would otherwise hang
+    in its place), exact projection first,
     whole views before the parts of one (Partial View (0028,1350) YES: a large breast taken in several exposures);
     then the latest exposure first (a retake after motion or poor positioning is the one to read): by
     :attr:`ImageMeta.acquired`, images with a time before those without, then the highest Instance Number, images
@@ -202,6 +205,7 @@ def image_order(info: ImageInfo) -> tuple[int, int, int, int, int, int, int, int
         int(info.meta.for_processing),
         int(bool(info.meta.close_up)),
         int(info.tomosynthesis),
+        int(info.meta.synthesized),
         exact,
         int(partial),
         0 if acquired else 1,

@@ -60,12 +60,54 @@ def test_a_combo_exams_volume_is_noted_beside_its_two_2d_images(write_dcm: MakeF
     write_dcm("c_tomo_lcc.dcm", study_uid="5.5", laterality="L", view="CC", edit=tomo(3, 3), **SIZE)
     (info,), _ = open_paths([tmp_path])
     h = hang(load_study(info, max_workers=2))
-    # no times: the higher Instance Number shows (the rule that hangs a retake; a synthesized 2-D is not told apart
-    # from one), the other stays selectable and is named
+    # no times and no Image Type GENERATED_2D: the higher Instance Number shows (the rule that hangs a retake; a
+    # synthesized 2-D that does not say it is one is not told apart from one), the other stays selectable and is named
     assert h.panels[View.LCC].path.name == "b_lcc_synth.dcm"
     assert [w for w in h.warnings if "claim" in w] == ["2 images claim L CC: showing b_lcc_synth.dcm (Instance Number "
                                                        "2); also a_lcc.dcm (Instance Number 1)"]  # fmt: skip
     assert "tomosynthesis behind the 2-D views (D shows it) of L CC: c_tomo_lcc.dcm" in h.notes
+
+
+def synthesized(instance: int, time: str):  # type: ignore[no-untyped-def]
+    def edit(ds: Dataset) -> None:
+        ds.InstanceNumber = instance
+        ds.ImageType = ["DERIVED", "PRIMARY", "TOMOSYNTHESIS", "GENERATED_2D"]  # PS3.3 C.8.11.7.1.4, Table C.8-74d
+        ds.AcquisitionDate, ds.AcquisitionTime = "20240102", time
+
+    return edit
+
+
+def test_a_combo_exams_exposure_hangs_before_its_synthesized_2d(write_dcm: MakeFile, tmp_path: Path) -> None:
+    """A synthesized 2-D image that says it is one (Image Type GENERATED_2D) is computed after the exposure of the
+    same compression, so it has the later time and the higher Instance Number: the latest-first rule for retakes
+    hung it in place of the acquired 2-D.  The exposure shows; the synthesized image stays selectable, named as
+    such."""
+
+    def exposure(ds: Dataset) -> None:
+        ds.InstanceNumber = 1
+        ds.ImageType = ["ORIGINAL", "PRIMARY", ""]
+        ds.AcquisitionDate, ds.AcquisitionTime = "20240102", "103001"
+
+    write_dcm("a_lcc.dcm", study_uid="5.5", laterality="L", view="CC", edit=exposure, **SIZE)
+    write_dcm("b_lcc_synth.dcm", study_uid="5.5", laterality="L", view="CC", edit=synthesized(2, "103045"), **SIZE)
+    write_dcm("c_tomo_lcc.dcm", study_uid="5.5", laterality="L", view="CC", edit=tomo(3, 3), **SIZE)
+    (info,), _ = open_paths([tmp_path])
+    h = hang(load_study(info, max_workers=2))
+    assert h.panels[View.LCC].path.name == "a_lcc.dcm"
+    assert [i.path.name for i in h.alternatives[View.LCC]] == ["b_lcc_synth.dcm", "c_tomo_lcc.dcm"]
+    assert [w for w in h.warnings if "claim" in w] == ["2 images claim L CC: showing a_lcc.dcm (acquired 2024-01-02 "
+                                                       "10:30:01); also b_lcc_synth.dcm (synthesized 2-D, acquired "
+                                                       "2024-01-02 10:30:45)"]  # fmt: skip
+
+
+def test_a_synthesized_2d_alone_hangs_in_its_view(write_dcm: MakeFile, tmp_path: Path) -> None:
+    """A DBT-only exam (synthesized 2-D + volume, no exposure) hangs its synthesized 2-D in front, said as such."""
+    write_dcm("a_lcc_synth.dcm", study_uid="5.5", laterality="L", view="CC", edit=synthesized(1, "103045"), **SIZE)
+    write_dcm("b_tomo_lcc.dcm", study_uid="5.5", laterality="L", view="CC", edit=tomo(3, 2), **SIZE)
+    (info,), _ = open_paths([tmp_path])
+    h = hang(load_study(info, max_workers=2))
+    assert h.panels[View.LCC].path.name == "a_lcc_synth.dcm" and h.panels[View.LCC].info.meta.synthesized
+    assert not [w for w in h.warnings if "claim" in w]
 
 
 def test_a_volumes_patient_orientation_in_its_functional_groups_is_read(write_dcm: MakeFile) -> None:
