@@ -44,16 +44,18 @@ CAD_TIP = (
 
 #: Header tooltip of the from-nipple column.
 NIPPLE_TIP = (
-    "Distance from the nipple in mm (finding centre, else your mark): a lesion lies at about the same "
-    "distance in the CC and the MLO view, which helps to find it in the other view"
+    "Distance from the nipple in mm (finding centre, else your mark; ~ before it: estimated, the file gives no "
+    "pixel spacing): a lesion lies at about the same distance in the CC and the MLO view, which helps to find it "
+    "in the other view"
 )
 
 
 #: The columns: the reader's marks beside the CAD's, so a matched row shows both at the dock's
 #: default width; the numbers (false marks per image, mm from the nipple) after them.
-COLUMNS = ("View", "CAD", "Reader", "FP/img", "FN mm")
+#: Not "FN" for "from the nipple": beside a false-positive column a reader takes it for false negatives.
+COLUMNS = ("View", "CAD", "Reader", "FP/img", "Nipple mm")
 #: Their headers where the table is too narrow for :data:`COLUMNS` (the header tooltips say the units).
-SHORT_COLUMNS = ("View", "CAD", "Reader", "FP", "FN")
+SHORT_COLUMNS = ("View", "CAD", "Reader", "FP", "Nipple")
 
 #: A typical widest row, column by column: what the panel's preferred width is measured on.
 TYPICAL_ROW = ("L MLO", "mass 0.996 · M 0.50", "R12 mass (10 mm)", "0.25", "120")
@@ -137,7 +139,7 @@ class FindingsPanel(QtWidgets.QWidget):
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.headerItem().setToolTip(1, CAD_TIP)
         self.tree.headerItem().setToolTip(3, f"FP/img: {RATE_TIP}")
-        self.tree.headerItem().setToolTip(4, f"FN mm: {NIPPLE_TIP}")
+        self.tree.headerItem().setToolTip(4, f"Nipple mm: {NIPPLE_TIP}")
         self.tree.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
         self.tree.viewport().installEventFilter(self)  # a narrower dock: the columns fit again
         self._natural: list[int] = []

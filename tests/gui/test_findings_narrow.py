@@ -54,9 +54,19 @@ def test_at_200_percent_on_a_1280_x_800_screen_the_table_needs_no_sideways_scrol
     assert tree.columnWidth(1) >= fm.horizontalAdvance("mass 0.996…") + 6
     assert tree.columnWidth(2) >= fm.horizontalAdvance("R12 mass…") + 6
     header = tree.headerItem()
-    assert header.toolTip(3).startswith("FP/img") and header.toolTip(4).startswith("FN mm")
+    assert header.toolTip(3).startswith("FP/img") and header.toolTip(4).startswith("Nipple mm: Distance")
     # a wider dock: the full texts and headers again
     narrow.resize(700, 300)
     qtbot.waitUntil(lambda: not narrow.cut_columns(), timeout=2_000)
-    assert header.text(3) == "FP/img" and header.text(4) == "FN mm"
+    assert header.text(3) == "FP/img" and header.text(4) == "Nipple mm"
     assert tree.horizontalScrollBar().maximum() == 0
+
+
+def test_the_distance_from_the_nipple_column_says_nipple_not_fn(narrow, qtbot):
+    """Its header said "FN mm" ("FN" alone when narrow): beside "FP/img" a reader takes that for false negatives."""
+    header = narrow.tree.headerItem()
+    assert narrow.cut_columns() and header.text(4) == "Nipple"  # the short header, at 200 % on 1280 x 800
+    assert narrow.tree.topLevelItem(0).child(0).text(4) == "120"
+    narrow.resize(700, 300)
+    qtbot.waitUntil(lambda: not narrow.cut_columns(), timeout=2_000)
+    assert header.text(4) == "Nipple mm"
