@@ -140,11 +140,13 @@ def label_anchors(outer_left: bool) -> tuple[tuple[float, float], ...]:
 
     Outer side above (the default), outer below, chest-wall side above, chest-wall side below,
     then the same four half a label further up or down (when a reader's label sits beside the
-    glyph) (``pg.TextItem`` anchors: the fraction of the label's size left/above the glyph).
+    glyph), then a whole label further (three findings close together: the third label stacks
+    above or below a neighbour's instead of covering it) (``pg.TextItem`` anchors: the fraction
+    of the label's size left/above the glyph).
     """
     outer, inner = (1.25, -0.25) if outer_left else (-0.25, 1.25)
     near = ((outer, 1.15), (outer, -0.15), (inner, 1.15), (inner, -0.15))
-    return near + tuple((x, y + (0.6 if y > 0.5 else -0.6)) for x, y in near)
+    return tuple((x, y + (shift if y > 0.5 else -shift)) for shift in (0.0, 0.6, 1.2) for x, y in near)
 
 
 def reader_items(marks: Sequence[ReaderMark], outer_left: bool = False) -> list[pg.GraphicsObject]:

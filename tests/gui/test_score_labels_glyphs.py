@@ -9,6 +9,7 @@ from PySide6 import QtCore
 
 from mammoview.cad.types import FindingKind
 from mammoview.gui.marks import GLYPH_SIZE
+from mammoview.gui.read_state import MarkKind, image_key
 from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import finding, planted_result
@@ -78,3 +79,39 @@ def test_no_label_covers_a_neighbours_glyph_wherever_the_neighbour_sits(small, q
             anchors = [tuple(i.anchor) for i in scores.values()]
             overlay.place_labels()
             assert [tuple(i.anchor) for i in scores.values()] == anchors
+
+
+def test_three_close_findings_labels_stack_clear_of_each_other(cad_window, load, synthetic_study, qtbot):
+    """The demo's L MLO at 1280 x 800 (positions on screen as there): a star near the chest wall beside another and
+    a third above them.  The third label's eight places each covered a glyph, a label or lay off the panel, and
+    it went onto the second's label ("M 0.53" unreadable under "0.90 · 0.7 FP/img"): it now stacks below it."""
+    w = cad_window
+    load(w, [synthetic_study])
+    w.resize(1100, 760)
+    panel = w.panels[View.LCC]
+    qtbot.waitUntil(lambda: panel.width() > 360 and panel.height() > 300, timeout=5_000)
+    assert not panel.chest_wall_right  # the chest wall on the left, as on L MLO
+
+    def at(x: float, y: float, score: float, rate: float, mal: float):  # type: ignore[no-untyped-def]
+        sx, sy = panel.scene_to_stored(panel.view_box.mapDeviceToView(QtCore.QPointF(x, y)))
+        return replace(finding(FindingKind.MASS, sx, sy, score, mal), fp_per_image=rate)
+
+    found = [at(78, 83, 0.939, 0.5, 0.53), at(63, 150, 0.927, 0.6, 0.53), at(11, 150, 0.904, 0.7, 0.62)]
+    ring = at(65, 93, 0.0, 0.0, 0.0).center  # the reader's mark on the first, its label below it
+    w.cad.reader.add(View.LCC, image_key(panel.image), *ring, MarkKind.MASS)
+    w.cad.set_result(planted_result(w, {View.LCC: found}))
+    w.commands["cad_first_read_done"].trigger()
+    qtbot.wait(20)
+    overlay = w.cad.overlays[View.LCC]
+    labels = {i.finding_score: i for i in overlay.layers["scores:mass"]}
+    assert len(labels) == 3
+    boxes = {s: label_box(panel, i) for s, i in labels.items()}
+    (reader,) = [label_box(panel, i) for i in overlay.layers["reader"] if hasattr(i, "textItem")]
+    screen = QtCore.QRectF(panel.graphics.viewport().rect())
+    for s, box in boxes.items():
+        assert not box.intersects(reader), s
+        assert screen.contains(box), s
+        for t, other in boxes.items():
+            assert t == s or not box.intersects(other), (s, t)
+        for f in found:
+            assert f.score == s or not box.intersects(glyph_box(panel, f)), (s, f.score)
