@@ -79,6 +79,9 @@ class AssessmentControls(QtCore.QObject):
         for d in DENSITIES:
             self.density.addItem(f"Density {d.upper()}", d)
         self.density.setToolTip("Your density grade of the exam (Alt+Shift+A..D)")
+        # narrower than "BI-RADS 1 negative" where the dock is (its end cut, "BI-RADS 1 neg"; the list shows it whole)
+        self.assessment.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.assessment.setMinimumContentsLength(7)
         self.first_read = QtWidgets.QLabel("")
         self.first_read.setWordWrap(True)
         self.first_read.setStyleSheet("color: gray")

@@ -24,6 +24,8 @@ from mammoview.gui.read_state import MarkKind
 
 LOCKED_TIP = "Locked until you mark the first read as done (Ctrl+D)"
 _TOGGLES = ("show", "heatmap", "marks", "contours", "scores", "mass", "calcification", "reader")
+#: Toggle buttons a row: the dock's smallest width is about that many of the widest.
+TOGGLE_COLUMNS = 3
 #: Short button texts (the menu keeps the long ones): the dock must stay narrow beside the images.
 _SHORT = {"run": "Run CAD", "done": "First read done", "mark_mode": "Mark mode", "undo": "Undo", "show": "All CAD",
           "heatmap": "Heatmap", "marks": "Marks", "contours": "Contours", "scores": "Scores", "mass": "Mass",
@@ -111,6 +113,9 @@ class CadDock(QtWidgets.QWidget):
         for kind in MarkKind:
             self.kind_combo.addItem(kind.label, kind)
         self.kind_combo.setToolTip("Kind of the next mark (Ctrl+Alt+1/2/3)")
+        # "Calcification" cut at its end where the dock is narrow (the list shows it whole)
+        self.kind_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.kind_combo.setMinimumContentsLength(4)
         self.kind_combo.currentIndexChanged.connect(lambda i: self.kindChosen.emit(self.kind_combo.itemData(i)))
         marks = QtWidgets.QHBoxLayout()
         marks.addWidget(_button(actions["mark_mode"], "mark_mode"))
@@ -151,8 +156,12 @@ class CadDock(QtWidgets.QWidget):
         form.addWidget(self.scale, 3, 1, 1, 3)
         form.addWidget(QtWidgets.QLabel("Marks"), 4, 0)
         form.addWidget(self.operating, 4, 1, 1, 3)
+        # the toggles in a grid of their own, three a row: four a row (in the form's columns) made the dock at
+        # least 324 px wide, half the window at 200 % on a 1280 x 800 screen
+        toggles = QtWidgets.QGridLayout()
         for i, name in enumerate(_TOGGLES):
-            form.addWidget(_button(actions[name], name), 5 + i // 4, i % 4)
+            toggles.addWidget(_button(actions[name], name), i // TOGGLE_COLUMNS, i % TOGGLE_COLUMNS)
+        form.addLayout(toggles, 5, 0, 1, 4)
 
         self._layout = QtWidgets.QVBoxLayout(self)
         self._layout.setContentsMargins(4, 4, 4, 4)
