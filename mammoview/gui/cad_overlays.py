@@ -175,7 +175,7 @@ class PanelOverlay:
         labels, at the current zoom.
 
         The other labels stay where they are (the reader's ``R1 mass`` below its ring, the CC/MLO band's
-        ``FN 37 ± 20 mm``, which lands on the lesion it is drawn for); best score first, each CAD label
+        ``37 ± 20 mm from nipple``, which lands on the lesion it is drawn for); best score first, each CAD label
         takes the first of :func:`marks.label_anchors` whose on-screen box overlaps no label placed
         before it and no other finding's glyph and lies inside the panel; else the one that covers the least of
         the other glyphs (a covered glyph hides a finding), and of those the one with the least area covered or

@@ -3,7 +3,7 @@
 Selecting a finding or a reader mark in the findings panel draws, on the other view of
 the same breast, the band where it should be: two dashed arcs ``BAND_MM`` either side
 of its distance from the nipple, centred on that view's nipple (found by the CAD,
-:func:`mammoview.cad.landmarks.nipple_point`) and labelled ``FN 42 ± 20 mm``.  Arcs
+:func:`mammoview.cad.landmarks.nipple_point`) and labelled ``42 ± 20 mm from nipple``.  Arcs
 are circles in mm, so on an anisotropic grid they are ellipses in stored pixels; only
 the half towards the chest wall is drawn (the other half lies in air); a dashed circle marks
 the nipple itself, so the reader can check where the CAD put it.  It is the rule
@@ -88,8 +88,8 @@ class NippleBand(QtCore.QObject):
         mid = arc(result, distance_mm, n=3, wall_x=wall_x)
         if len(mid) and not np.isnan(mid[1]).any():
             about = "~" if estimated or result.spacing_estimated else ""  # the mm rest on the CAD's guess
-            label = pg.TextItem(f"FN {about}{distance_mm:.0f} ± {BAND_MM:.0f} mm", color=BAND_COLOR, anchor=(0.5, 1.2),
-                                fill=(0, 0, 0, 170))  # fmt: skip
+            text = f"{about}{distance_mm:.0f} ± {BAND_MM:.0f} mm from nipple"
+            label = pg.TextItem(text, color=BAND_COLOR, anchor=(0.5, 1.2), fill=(0, 0, 0, 170))
             label.setPos(float(mid[1, 0]), float(mid[1, 1]))
             self._items.append(label)
         for i, item in enumerate(self._items):

@@ -1,5 +1,5 @@
 """The CC/MLO band's distance from the nipple rests on the CAD's guessed spacing where the files have none (CBIS-DDSM
-DICOMs, PNGs, the demo study): the band and the status bar mark it "~", as the findings panel's FN column does."""
+DICOMs, PNGs, the demo study): the band and the status bar mark it "~", as the findings panel's Nipple column does."""
 
 from __future__ import annotations
 
@@ -32,5 +32,6 @@ def test_the_band_of_a_guessed_spacing_is_marked_as_a_guess(cad_window, load, sy
     panel.select_row(panel.rows.index(row))
     assert w.cad.band.view is View.LMLO
     labels = [i.textItem.toPlainText() for i in w.cad.band.items() if hasattr(i, "textItem")]
-    assert labels == [f"FN {fn} ± 20 mm"], labels  # was "FN 23 ± 20 mm": a guess shown as a measurement
+    # was "FN 23 ± 20 mm": a guess shown as a measurement, and "FN" (from the nipple) read as false negatives
+    assert labels == [f"{fn} ± 20 mm from nipple"], labels
     assert f"at {fn} mm from the nipple" in w.statusBar().currentMessage()
