@@ -10,7 +10,7 @@ from typing import Any
 
 from mammoview.cli.detect import add_model_options
 from mammoview.cli.info import parse_spacing
-from mammoview.cli.output import check_json_out, terminal_text, write_json_out
+from mammoview.cli.output import check_json_out, say_warnings, terminal_text, write_json_out
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             bar.update(1)
             continue
+        say_warnings("classify", path, image.info.warnings, tqdm.write)  # e.g. not MG, a colour file: as detect
         label = max(("normal", "mass", "calcification"), key=lambda k: probs[k])
         out.append(
             {

@@ -10,7 +10,7 @@ from typing import Any
 
 from mammoview.cli.detect import add_model_options
 from mammoview.cli.info import parse_spacing
-from mammoview.cli.output import check_json_out, scanned, spacing_warning, terminal_text, write_json_out
+from mammoview.cli.output import check_json_out, say_warnings, scanned, spacing_warning, terminal_text, write_json_out
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -74,8 +74,7 @@ def run(args: argparse.Namespace) -> int:
             images.append({"path": str(path), "laterality": lat, "view": proj,  # as detect's entries
                            "pixel_spacing": [sp.row_mm, sp.col_mm], "density": result.to_json()})  # fmt: skip
             notes = [*image.info.warnings, *([IMPLANT_NOTE] if image.info.meta.implant_present else [])]
-            if notes:  # e.g. a raw FOR PROCESSING image, an implant: said as detect says it
-                print(f"mammoview density: {path}: warning: {'; '.join(notes)}", file=sys.stderr)
+            say_warnings("density", path, notes)  # e.g. a raw FOR PROCESSING image, an implant
         breasts = {}
         for side in ("L", "R"):
             # one image per view, as the viewer grades a breast: the first in the study's order (processed before

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mammoview.cli.info import parse_spacing
-from mammoview.cli.output import check_json_out, scanned, spacing_warning, terminal_text, write_json_out
+from mammoview.cli.output import check_json_out, say_warnings, scanned, spacing_warning, terminal_text, write_json_out
 
 
 def probability(text: str) -> float:
@@ -355,8 +355,7 @@ def run(args: argparse.Namespace) -> int:
                 # JSON keeps its fixed schema: scores 0 and no finding where no breast was found, said here only)
                 notes = [*image.info.warnings, *([IMPLANT_NOTE] if result.implant else []),
                          *([NO_BREAST_NOTE] if result.breast_found is False else [])]  # fmt: skip
-                if notes:
-                    tqdm.write(f"mammoview detect: {path}: warning: {'; '.join(notes)}", file=sys.stderr)
+                say_warnings("detect", path, notes, tqdm.write)
             except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:
                 # One bad file (or one too large for memory) must not stop the batch; it is reported in the JSON
                 # and here.

@@ -7,7 +7,7 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +119,14 @@ def write_json_out(out: Path | None, doc: Any) -> None:
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, text.encode("utf-8"), private=False)  # an output: the user's umask
+
+
+def say_warnings(command: str, path: object, notes: Sequence[str], write: Callable[..., Any] = print) -> None:
+    """One line on standard error with what the reader warned about the image at ``path`` (e.g. not MG, a colour file
+    converted to grey, a raw FOR PROCESSING image) and what the command notes about it; nothing when ``notes`` is
+    empty. ``write`` is ``print`` or, under a progress bar, ``tqdm.write``."""
+    if notes:
+        write(f"mammoview {command}: {path}: warning: {'; '.join(notes)}", file=sys.stderr)
 
 
 def spacing_warning(command: str, paths: list[Path], consequence: str) -> str:

@@ -127,3 +127,21 @@ def test_two_runs_writing_one_studys_sr_into_one_folder_keep_both(models_dir, st
     contents = [p.read_bytes() for p in sorted(sr_dir.iterdir())]
     assert other in contents, "the other run's SR was replaced"
     assert any(c != other for c in contents), "this run's SR is missing"
+
+
+def test_classify_passes_on_the_readers_warnings_as_detect_does(models_dir, breast_with_blob, tmp_path, capsys):
+    """`classify` kept quiet about what the readers warned of (a colour file converted to grey, a DICOM patch that is
+    no mammogram), which `detect` says on standard error: the probabilities came with no hint of the doubt."""
+    from tests.synthetic import mammo_dataset, write_dataset
+
+    patch = breast_with_blob[250:350, 100:200]
+    rgb = tmp_path / "rgb.png"
+    imsave(rgb, patch, cmap="viridis")  # a colour picture
+    ct = tmp_path / "ct.dcm"
+    ds = mammo_dataset(patch.copy(), "L", "CC", pixel_spacing=(0.25, 0.25))
+    ds.Modality = "CT"
+    write_dataset(ds, ct)
+    assert main(["classify", str(rgb), str(ct), "--json", str(tmp_path / "c.json"), "--quiet"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert any(str(rgb) in ln and "warning: colour image" in ln for ln in lines), lines
+    assert any(str(ct) in ln and "warning:" in ln and "not MG" in ln for ln in lines), lines
