@@ -155,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         load_detections,
         model_summary,
         pipeline_timer,
+        read_patch_inputs,
         resolve_model,
     )
 
@@ -171,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         all_images=args.all_images,
     )
+    read_patch_inputs(opts)  # before a run is installed into --out/model: a refused evaluation leaves nothing there
     if args.detections and args.model is None and args.weights is None:
         # scoring someone's detect JSON needs no network: no patch level, no timing
         header = load_detections(args.detections[:1])[0].get("model") or {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -70,7 +71,8 @@ def resolve_model(
     ``weights`` is a ``mammoview train`` run folder (``summary.json`` +
     ``checkpoints/best.safetensors``) or a folder with a ``manifest.json``.  A run is
     installed into ``out_dir/model`` with the training code's own installer, so detect
-    (which only reads installed models) runs exactly these weights, hash-checked.
+    (which only reads installed models) runs exactly these weights, hash-checked; that
+    folder then holds this run alone (an earlier evaluation's model there is replaced).
 
     Returns
     -------
@@ -89,13 +91,33 @@ def resolve_model(
         raise FileNotFoundError(f"{weights}: neither a run folder (summary.json) nor a models folder (manifest.json)")
     if out_dir is None:
         raise ValueError("installing a run for evaluation needs an output folder")
+    import secrets
+    import shutil
+
     from mammoview.training.install import install_run
+    from mammoview.training.jsonfile import read_json
 
     run_name = name or f"run-{weights.resolve().name}"
     target = Path(out_dir) / "model"
-    from mammoview.training.jsonfile import read_json
-
-    install_run(weights, read_json(summary_path), run_name, target)
+    summary = read_json(summary_path)
+    ours = target.is_dir() and not target.is_symlink() and (target / "manifest.json").is_file()
+    if os.path.lexists(target) and not ours:  # the user's own, not ours to replace
+        raise ValueError(f"{target} is not the models folder of an earlier evaluation: move it or give another --out")
+    # installed beside OUT/model, then put in its place: OUT holds one evaluation, so one model (an install into
+    # OUT/model itself added each run evaluated there to the earlier ones), and a failed install keeps the earlier
+    staging = Path(out_dir) / f".model-{secrets.token_hex(4)}"
+    staging.mkdir(parents=True)  # (the user's umask, as OUT/model had: not mkdtemp's 0700)
+    try:
+        install_run(weights, summary, run_name, staging)
+        if os.path.lexists(target):
+            old = staging.with_name(f"{staging.name}-old")
+            target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old)
+        else:
+            staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # (gone once renamed)
     return load_model(run_name, target, device), target
 
 
@@ -348,6 +370,19 @@ def clear_evaluation(out: Path, keep: Sequence[Path] = ()) -> list[str]:
     return [p.name for p in gone]
 
 
+def read_patch_inputs(opts: EvaluateOptions) -> tuple[Any, set[str]]:
+    """The patch set of ``opts`` (None with ``all_images`` and no ``patches``) and its validation patients; raises
+    ValueError or FileNotFoundError, in words, when they are not there. Called before anything is written or
+    installed into ``opts.out``, so a refused evaluation leaves nothing behind."""
+    from mammoview.training.datasets import PatchSet
+
+    if opts.patches is None and not opts.all_images:
+        raise ValueError("--patches is required: its split.json says which patients are validation patients")
+    ps = PatchSet(opts.patches, mmap=True) if opts.patches is not None else None  # mmap: only val rows are read
+    patients = validation_patients(opts.patches) if opts.patches is not None else set()
+    return ps, patients
+
+
 def evaluate(
     opts: EvaluateOptions,
     *,
@@ -378,14 +413,9 @@ def evaluate(
     dict
         The metrics as written to ``opts.out / "metrics.json"``.
     """
-    from mammoview.training.datasets import PatchSet
-
-    if opts.patches is None and not opts.all_images:
-        raise ValueError("--patches is required: its split.json says which patients are validation patients")
+    ps, patients = read_patch_inputs(opts)
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
-    ps = PatchSet(opts.patches, mmap=True) if opts.patches is not None else None  # mmap: only val rows are read
-    patients = validation_patients(opts.patches) if opts.patches is not None else set()
     replaced = clear_evaluation(out, keep=opts.detections)  # once the inputs are read: a refused one keeps it
     if replaced:
         print(f"mammoview evaluate: replacing the evaluation in {out} ({', '.join(replaced)})", file=sys.stderr)

@@ -41,3 +41,34 @@ def test_detections_being_scored_are_kept(tmp_path):
     gone = clear_evaluation(tmp_path, keep=[tmp_path / "detections-cbis.json"])
     assert sorted(gone) == ["detections-mias.json", "metrics.json"]
     assert (tmp_path / "detections-cbis.json").is_file()
+
+
+def test_a_refused_evaluation_installs_nothing_into_its_out_folder(two_sets, tmp_path, capsys):  # noqa: F811
+    """`evaluate --weights RUN --patches NOT_A_SET --out EV` installed the run into EV/model before it read the patch
+    set: the refusal left a folder holding only model/, which looks like an evaluation that went wrong."""
+    a, _ = two_sets
+    assert _train(a, tmp_path / "run", "--epochs", "1") == 0
+    ev = tmp_path / "ev"
+    capsys.readouterr()
+    code = _cli("evaluate", "--weights", str(tmp_path / "run"), "--patches", str(tmp_path / "no_such_set"),
+                "--out", str(ev), "--no-detect", "--quiet", "--device", "cpu")  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and "no_such_set" in err, err
+    assert not ev.exists(), sorted(p.name for p in ev.rglob("*"))
+
+
+def test_evaluations_of_two_runs_into_one_out_folder_keep_one_model(two_sets, tmp_path, capsys):  # noqa: F811
+    """Each run evaluated into the same --out added its own entry and weights file under OUT/model/ (run-r1, run-r2,
+    ...), beside a metrics.json that measures only the last: OUT holds one evaluation, so one model."""
+    a, _ = two_sets
+    ev = tmp_path / "ev"
+    for run in ("r1", "r2"):
+        assert _train(a, tmp_path / run, "--epochs", "1") == 0
+        code = _cli("evaluate", "--weights", str(tmp_path / run), "--patches", str(a), "--out", str(ev),
+                    "--no-detect", "--quiet", "--device", "cpu")  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+    manifest = json.loads((ev / "model" / "manifest.json").read_text())
+    assert [m["name"] for m in manifest["models"]] == ["run-r2"] and manifest["default"] == "run-r2"
+    (weights,) = (ev / "model").glob("*.safetensors")
+    assert json.loads((ev / "metrics.json").read_text())["model"]["weights"] == str(weights)
+    assert sorted(p.name for p in ev.iterdir() if p.name.startswith(".")) == []  # no staging folder left
