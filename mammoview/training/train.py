@@ -47,6 +47,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from mammoview.io.files import atomic_write_bytes
 from mammoview.training.augment import AugmentConfig
 from mammoview.training.checkpoint import (
     init_weights_path,
@@ -320,7 +321,7 @@ def train(
     # written once the inputs are checked: a run that cannot start leaves no folder holding only its config
     _clear_run_folder(out_dir, resume, overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1) + "\n")
+    _write_json(out_dir / "config.json", cfg.to_dict())
     deadline = t0 + 60.0 * cfg.max_minutes - before  # the budget is the whole run's, resumed sessions included
     stopped = "epochs"
     if resume and start < cfg.epochs:  # a run that stopped on its budget: resumed as it was, it trains no further
@@ -490,7 +491,7 @@ def train(
     }
     best_metrics = ckpt / "best_metrics.json"
     summary["val_metrics"] = json.loads(best_metrics.read_text()) if best_metrics.exists() else {}
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1, default=float) + "\n")
+    _write_json(out_dir / "summary.json", summary, default=float)
     return summary
 
 
@@ -511,3 +512,10 @@ def _epoch_line(r: dict[str, Any]) -> str:
 
 def _write_text(path: str, text: str) -> None:
     Path(path).write_text(text)
+
+
+def _write_json(path: Path, doc: dict[str, Any], default: Callable[[Any], Any] | None = None) -> None:
+    """``doc`` as indented JSON, written aside and renamed into place: a kill mid-write leaves the earlier file or
+    none, never one cut short (which --resume, --install-only, ensemble and evaluate refuse as unreadable)."""
+    data = (json.dumps(doc, indent=1, default=default) + "\n").encode()
+    atomic_write_bytes(path, data, private=False)  # a run folder may be shared: the user's umask
