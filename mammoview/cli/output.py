@@ -124,9 +124,10 @@ def write_json_out(out: Path | None, doc: Any) -> None:
 def say_warnings(command: str, path: object, notes: Sequence[str], write: Callable[..., Any] = print) -> None:
     """One line on standard error with what the reader warned about the image at ``path`` (e.g. not MG, a colour file
     converted to grey, a raw FOR PROCESSING image) and what the command notes about it; nothing when ``notes`` is
-    empty. ``write`` is ``print`` or, under a progress bar, ``tqdm.write``."""
+    empty. ``write`` is ``print`` or, under a progress bar, ``tqdm.write``. Control characters are escaped: a
+    warning may quote a header value (a Modality), the path a file's name (:func:`terminal_text`)."""
     if notes:
-        write(f"mammoview {command}: {path}: warning: {'; '.join(notes)}", file=sys.stderr)
+        write(terminal_text(f"mammoview {command}: {path}: warning: {'; '.join(notes)}"), file=sys.stderr)
 
 
 def spacing_warning(command: str, paths: list[Path], consequence: str) -> str:

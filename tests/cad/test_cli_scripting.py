@@ -145,3 +145,22 @@ def test_classify_passes_on_the_readers_warnings_as_detect_does(models_dir, brea
     lines = capsys.readouterr().err.splitlines()
     assert any(str(rgb) in ln and "warning: colour image" in ln for ln in lines), lines
     assert any(str(ct) in ln and "warning:" in ln and "not MG" in ln for ln in lines), lines
+
+
+def test_a_header_value_in_a_warning_cannot_drive_the_terminal(models_dir, breast_with_blob, tmp_path, capsys):
+    """The warning line of detect / classify / density printed the readers' warnings raw: a Modality of `X ESC [2J`
+    from another site's header cleared the reader's terminal (terminal_text escapes the other lines that quote a
+    file)."""
+    import warnings
+
+    from tests.synthetic import mammo_dataset, write_dataset
+
+    ds = mammo_dataset(breast_with_blob[250:350, 100:200].copy(), "L", "CC", pixel_spacing=(0.25, 0.25))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom: not a valid CS value (the point of the test)
+        ds.Modality = "X\x1b[2J"
+    dcm = tmp_path / "esc.dcm"
+    write_dataset(ds, dcm)
+    assert main(["classify", str(dcm), "--json", str(tmp_path / "c.json"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "Modality is X\\x1b[2J, not MG" in err and "\x1b" not in err, repr(err)
