@@ -39,6 +39,12 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False, private
     sync_folder(path.parent)
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    """:func:`atomic_write_bytes` of ``text`` (UTF-8) with the user's umask: a command's output file (a patch set's
+    manifest, a split, an evaluation's metrics), whole or not there after a kill."""
+    atomic_write_bytes(path, text.encode("utf-8"), private=False)
+
+
 def _place_new(tmp: str, path: Path) -> None:
     """Put ``tmp`` at ``path`` where no file is (:func:`atomic_write_bytes` ``exclusive``)."""
     try:

@@ -37,6 +37,7 @@ from mammoview.cad.preprocess import PreprocessConfig, prepare_image
 from mammoview.cad.registry import create_model
 from mammoview.cad.weights import ModelEntry, save_model
 from mammoview.io import read_image
+from mammoview.io.files import atomic_write_text
 from mammoview.training.metrics import confusion_matrix, roc_auc
 from mammoview.training.plots import plot_confusion
 from mammoview.training.sources import (
@@ -256,7 +257,7 @@ def train_density(cfg: DensityConfig, data: DensityData, out: Path, progress: bo
     best_metrics["history"] = history
     best_metrics["config"] = {**asdict(cfg), "canvas_px": list(cfg.canvas_px)}
     best_metrics["seconds"] = round(time.time() - t0, 1)
-    (out / "metrics.json").write_text(json.dumps(best_metrics, indent=1) + "\n")
+    atomic_write_text(out / "metrics.json", json.dumps(best_metrics, indent=1) + "\n")
     plot_confusion(best_metrics["val_images"]["confusion"], [c.upper() for c in CATEGORIES], out / "confusion.png",
                    "density, CBIS validation images")  # fmt: skip
     (out / "report.md").write_text(report(best_metrics))

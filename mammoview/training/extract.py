@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from mammoview.cad.preprocess import PreprocessConfig
+from mammoview.io.files import atomic_write_text
 from mammoview.io.model import LoadError
 from mammoview.training import patches as pt
 from mammoview.training.contact import contact_sheet, pick_for_sheet
@@ -218,7 +219,7 @@ def extract_patch_set(
         "contact_sheets": [s.name for s in sheets],
         "seconds": round(elapsed, 1),
     }
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
     return manifest
 
 

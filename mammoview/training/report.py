@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mammoview.io.files import atomic_write_text
+
 #: Schema version of metrics.json (bump when a key changes meaning).
 METRICS_VERSION = 1
 
@@ -31,7 +33,7 @@ def to_jsonable(obj: Any) -> Any:
 
 def write_metrics(metrics: Mapping[str, Any], path: Path) -> None:
     """Write ``metrics.json`` (strict JSON: undefined values are ``null``)."""
-    path.write_text(json.dumps(to_jsonable(metrics), indent=2, allow_nan=False) + "\n")
+    atomic_write_text(path, json.dumps(to_jsonable(metrics), indent=2, allow_nan=False) + "\n")
 
 
 def read_metrics(path: Path | str) -> dict[str, Any]:

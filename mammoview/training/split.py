@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from mammoview.io.files import atomic_write_text
 from mammoview.training.jsonfile import read_json
 from mammoview.training.sources import SourceImage
 
@@ -89,7 +90,7 @@ def split_document(
 
 
 def write_split(path: Path, doc: Mapping[str, Any]) -> None:
-    path.write_text(json.dumps(doc, indent=1) + "\n")
+    atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
 
 
 def read_split_patients(path: Path) -> dict[str, list[str]]:
