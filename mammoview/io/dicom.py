@@ -99,8 +99,10 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
     # a multi-frame image (a tomosynthesis volume) is no problem of its file: it opens at its first frame, the
     # viewer steps through the others, it hangs behind the 2-D view of its slot and the CAD says it does not run on it
     frames = _int_attr(path, ds, "NumberOfFrames", 1) if complete is None else complete
-    if frames > 1 and (differ := per_frame_differences(ds)):
-        warnings.append(f"per-frame {', '.join(differ)} differ between frames: frame 1's are used for every frame")
+    differ = per_frame_differences(ds) if frames > 1 else []
+    # (a rescale or window that differs between frames is read per frame: header.frame_chains says it)
+    if geometry := [k for k in differ if k not in header.FRAME_TRANSFORMS]:
+        warnings.append(f"per-frame {', '.join(geometry)} differ between frames: frame 1's are used for every frame")
     modality = str(ds.get("Modality", "") or "").strip().upper()
     if modality != "MG":
         warnings.append(f"(0008,0060) Modality is {modality or 'missing'}, not MG: not a mammogram?")
@@ -119,6 +121,7 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         chain = header.pixel_chain(ds, warnings)
     except (TypeError, ValueError) as exc:  # e.g. Bits Allocated '16A'
         raise LoadError(path, f"invalid Image Pixel attribute ({one_line(exc)})") from None
+    frame_chains = header.frame_chains(ds, chain, frames, differ, warnings)
     spacing = header.pixel_spacing(ds, warnings)
     if spacing is None and pixel_spacing is not None:
         spacing = pixel_spacing
@@ -143,6 +146,7 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         meta=meta,
         warnings=tuple(warnings),
         frames=frames,
+        frame_chains=frame_chains,
     )
 
 

@@ -8,6 +8,7 @@ mammogram with a broken window still opens with the default window.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -86,6 +87,61 @@ def pixel_chain(ds: Any, warnings: list[str]) -> PixelChain:
         padding_value=_stored_bits(int_or_none(ds.get("PixelPaddingValue")), signed, bits_allocated),
         padding_range_limit=_stored_bits(int_or_none(ds.get("PixelPaddingRangeLimit")), signed, bits_allocated),
     )
+
+
+#: The per-frame attributes each frame of a multi-frame image is read with, its own where the frames differ
+FRAME_TRANSFORMS = frozenset({"RescaleSlope", "RescaleIntercept", "WindowCenter", "WindowWidth"})
+
+
+def frame_chains(
+    ds: Any, chain: PixelChain, frames: int, differ: list[str], warnings: list[str]
+) -> tuple[PixelChain, ...]:
+    """Each frame's pixel chain, where the frames of a multi-frame image (a tomosynthesis volume) are rescaled or
+    windowed differently; ``()`` where every frame has ``chain`` (frame 1's, :func:`pixel_chain`).
+
+    An Enhanced or Breast Tomosynthesis image may give each frame its own Pixel Value Transformation (0028,9145)
+    (Rescale Slope and Intercept, PS3.3 C.7.6.16.2.9) and Frame VOI LUT (0028,9132) (Window Center and Width,
+    C.7.6.16.2.10) in its Per-Frame Functional Groups Sequence (5200,9230): a frame's values are those of its own
+    rescale, its default window its own.  The rest of the chain (bits, photometric, VOI LUT Sequence, padding) is
+    frame 1's; a frame with frame 1's rescale and window shares frame 1's chain object.  ``differ``: the per-frame
+    attributes whose values differ between frames (:func:`mammoview.io.tags.per_frame_differences`); those of the
+    chain are said in ``warnings``, with what is done.
+    """
+    differ = [k for k in differ if k in FRAME_TRANSFORMS] if frames > 1 else []
+    if not differ:
+        return ()
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
+    out = [chain]
+    if photometric not in COLOUR_PHOTOMETRICS and chain.modality.lut_data is None:
+        said = set(warnings)
+        for frame in range(1, frames):
+            frame_warnings: list[str] = []
+            modality = _modality(ds, chain.signed, frame_warnings, frame)
+            windows = _windows(ds, frame_warnings, frame)
+            for w in frame_warnings:  # each problem once, named with the first frame that has it (frame 1's: not again)
+                if w not in said:
+                    said.add(w)
+                    warnings.append(f"frame {frame + 1}: {w}")
+            if modality.lut_data is None and (modality.slope, modality.intercept) == (
+                chain.modality.slope,
+                chain.modality.intercept,
+            ):
+                modality = chain.modality
+            if windows == chain.windows:
+                windows = chain.windows
+            same = modality is chain.modality and windows is chain.windows
+            out.append(chain if same else replace(chain, modality=modality, windows=windows))
+    applied = set()
+    if any(c.modality is not chain.modality for c in out):
+        applied |= {"RescaleSlope", "RescaleIntercept"}
+    if any(c.windows is not chain.windows for c in out):
+        applied |= {"WindowCenter", "WindowWidth"}
+    if own := [k for k in differ if k in applied]:
+        warnings.append(f"per-frame {', '.join(own)} differ between frames: each frame is read with its own")
+    if unused := [k for k in differ if k not in applied]:
+        warnings.append(f"per-frame {', '.join(unused)} differ between frames but read no frame differently (a "
+                        "top-level Modality LUT, rescale or window comes first)")  # fmt: skip
+    return tuple(out) if applied else ()
 
 
 def _stored_bits(value: int | None, signed: bool, bits_allocated: int) -> int | None:
@@ -280,7 +336,9 @@ def presentation_intent(ds: Any) -> str:
     return "FOR PRESENTATION" if sop_class in FOR_PRESENTATION_CLASSES else ""
 
 
-def _modality(ds: Any, signed: bool, warnings: list[str]) -> ModalityTransform:
+def _modality(ds: Any, signed: bool, warnings: list[str], frame: int = 0) -> ModalityTransform:
+    """The Modality LUT (PS3.3 C.11.1) of ``ds``, its rescale of frame ``frame`` (0-based) where it is in the
+    functional groups (Pixel Value Transformation, C.7.6.16.2.9)."""
     seq = ds.get("ModalityLUTSequence")
     if seq:
         item = seq[0]
@@ -288,7 +346,7 @@ def _modality(ds: Any, signed: bool, warnings: list[str]) -> ModalityTransform:
         if lut is not None:
             first, data, _bits = lut
             return ModalityTransform(lut_first_mapped=first, lut_data=data, source="ModalityLUTSequence (0028,3000)")
-    for where, item in [("", ds), *functional_group_items(ds, "PixelValueTransformationSequence")]:
+    for where, item in [("", ds), *functional_group_items(ds, "PixelValueTransformationSequence", frame)]:
         for keyword, tag in (
             ("RescaleSlope", "(0028,1053) Rescale Slope"),
             ("RescaleIntercept", "(0028,1052) Rescale Intercept"),
@@ -307,8 +365,10 @@ def _modality(ds: Any, signed: bool, warnings: list[str]) -> ModalityTransform:
     return ModalityTransform()
 
 
-def _windows(ds: Any, warnings: list[str]) -> tuple[VoiWindow, ...]:
-    sources = [ds, *(item for _w, item in functional_group_items(ds, "FrameVOILUTSequence"))]
+def _windows(ds: Any, warnings: list[str], frame: int = 0) -> tuple[VoiWindow, ...]:
+    """The windows (PS3.3 C.11.2.1.2) of ``ds``, those of frame ``frame`` (0-based) where they are in the functional
+    groups (Frame VOI LUT, C.7.6.16.2.10)."""
+    sources = [ds, *(item for _w, item in functional_group_items(ds, "FrameVOILUTSequence", frame))]
     for item in sources:
         if unusable_number(item, "WindowCenter") or unusable_number(item, "WindowWidth"):
             warnings.append(f"(0028,1050)/(0028,1051) Window Center {item.get('WindowCenter')!r} / Width "

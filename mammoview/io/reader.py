@@ -204,7 +204,9 @@ def decode(info: ImageInfo) -> MammoImage:
 
 def decode_frame(image: MammoImage, frame: int) -> MammoImage:
     """Another frame of a multi-frame DICOM image (a tomosynthesis slice): the same header and display
-    transform (every slice of a volume hangs the same way), the pixels of ``frame`` (0-based).
+    transform (every slice of a volume hangs the same way), the pixels of ``frame`` (0-based), read with that
+    frame's own rescale and window where the frames differ (``ImageInfo.frame_chains``: the Pixel Value
+    Transformation and Frame VOI LUT of the Per-Frame Functional Groups, PS3.3 C.7.6.16.2.9-10).
 
     Raises
     ------
@@ -214,6 +216,8 @@ def decode_frame(image: MammoImage, frame: int) -> MammoImage:
     info = image.info
     if info.file_format != "DICOM" or info.frames < 2:
         raise LoadError(info.path, "a single image: it has no other frames")
+    if 0 <= frame < len(info.frame_chains) and info.frame_chains[frame] is not info.chain:
+        info = replace(info, chain=info.frame_chains[frame])
 
     return _checked(info, lambda: MammoImage(info, _pixels(info, frame), image.display, frame))
 

@@ -77,7 +77,8 @@ def date_and_time(date: Any, time: Any) -> str:
     return dicom_datetime(day + clock) if re.fullmatch(r"\d{8}", day) and clock[:1].isdigit() else ""
 
 
-#: Per-frame functional group macros whose values the pixel chain and the geometry are built from (frame 1's).
+#: Per-frame functional group macros whose values the pixel chain and the geometry are built from.  The rescale
+#: and the window are read per frame (:func:`mammoview.io.header.frame_chains`); the pixel spacing is frame 1's.
 PER_FRAME_CHAIN = {
     "PixelValueTransformationSequence": ("RescaleSlope", "RescaleIntercept"),
     "FrameVOILUTSequence": ("WindowCenter", "WindowWidth"),
@@ -100,19 +101,21 @@ def per_frame_differences(ds: Any) -> list[str]:
     return out
 
 
-def functional_group_items(ds: Any, sequence: str) -> list[tuple[str, Any]]:
-    """First item of ``sequence`` in the first frame's, then the shared, functional groups (PS3.3 C.7.6.16).
+def functional_group_items(ds: Any, sequence: str, frame: int = 0) -> list[tuple[str, Any]]:
+    """First item of ``sequence`` in frame ``frame``'s (0-based: the first by default), then the shared, functional
+    groups (PS3.3 C.7.6.16: a macro is in one or the other).
 
     Returns ``(where, item)`` pairs, ``where`` naming the group for reports.
     """
     out = []
     for group, where in (
-        ("PerFrameFunctionalGroupsSequence", "per-frame functional groups, frame 1"),
+        ("PerFrameFunctionalGroupsSequence", f"per-frame functional groups, frame {frame + 1}"),
         ("SharedFunctionalGroupsSequence", "shared functional groups"),
     ):
         groups = ds.get(group)
-        if groups:
-            items = groups[0].get(sequence)
+        index = frame if group == "PerFrameFunctionalGroupsSequence" else 0
+        if groups and index < len(groups):
+            items = groups[index].get(sequence)
             if items:
                 out.append((where, items[0]))
     return out
