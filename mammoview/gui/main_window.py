@@ -36,7 +36,7 @@ from mammoview.gui.study_opening import StudyOpening
 from mammoview.gui.texts import format_cursor, image_kind, study_lines, study_title
 from mammoview.gui.theme import DEFAULT_THEME, apply_theme
 from mammoview.gui.view_panel import CursorSample, ViewPanel
-from mammoview.gui.window_level import Preset, WindowState
+from mammoview.gui.window_level import Preset, WindowState, slice_window
 from mammoview.gui.worklist import Worklist, WorklistPanel
 from mammoview.io.model import ImageInfo, StudyInfo, View
 from mammoview.io.reader import SpacingOption, format_spacing
@@ -345,8 +345,9 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
             self.priors.relink()
 
     def replace_display(self, view: View, old: DisplayImage, new: DisplayImage) -> None:
-        """Show ``new`` in place of ``old`` (another slice of the same image), keeping the panel's window/level,
-        zoom and pan and ``old``'s place among the view's images."""
+        """Show ``new`` in place of ``old`` (another slice of the same image), keeping the panel's window/level
+        (a window the reader set; the file's default is the slice's own, :func:`slice_window`), zoom and pan and
+        ``old``'s place among the view's images."""
         options = self.choices.get(view, [])
         if old in options:
             options[options.index(old)] = new
@@ -355,7 +356,7 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         if panel.display is old:
             window = panel.window_state or window
         if window is not None:
-            self._windows[new] = window
+            self._windows[new] = slice_window(window, old.stats, new.stats)
         if panel.display is old:
             self._show_in_panel(panel, new)
 

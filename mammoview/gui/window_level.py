@@ -52,6 +52,8 @@ class ImageStats:
     tissue_mid: float  # median
     tissue_high: float  # 99.8th percentile
     default_voi: VoiWindow | VoiLut
+    #: ``default_voi`` is the file's (a window or VOI LUT it stores), not io's automatic one
+    default_from_file: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,21 @@ def full_image_window(window: WindowState, chain: PixelChain, stats: ImageStats)
         return window
     state = preset_window(Preset(window.name), chain, stats)
     return WindowState(state.voi, window.inverted, state.name)
+
+
+def slice_window(window: WindowState, old: ImageStats, new: ImageStats) -> WindowState:
+    """``window``, shown on one slice of a tomosynthesis volume (``old``), for another slice (``new``).
+
+    While the reader has set no window (the panel shows the file's default), a slice shows its own frame's default:
+    an Enhanced or Breast Tomosynthesis image may window each frame on its own (Frame VOI LUT (0028,9132) per frame,
+    PS3.3 C.7.6.16.2.10).  A window the reader set (dragged, a preset, another of the file's windows) stays across
+    the slices, as does the reader's inversion.  An automatic default (a file without windows) stays too: computed
+    per slice it would change the picture's contrast at every step.
+    """
+    follows = window.name == Preset.DEFAULT.value and old.default_from_file and new.default_from_file
+    if not follows or window.voi != old.default_voi:
+        return window
+    return WindowState(new.default_voi, window.inverted, window.name)
 
 
 def image_stats(
@@ -111,7 +128,7 @@ def image_stats(
         voi = chain.voi_luts[0]
     else:
         voi = default_window(chain, stored)
-    return ImageStats(vmin, vmax, low, mid, high, voi)
+    return ImageStats(vmin, vmax, low, mid, high, voi, bool(chain.windows or chain.voi_luts))
 
 
 def preset_window(preset: Preset, chain: PixelChain, stats: ImageStats) -> WindowState:
