@@ -447,7 +447,7 @@ class CadController(ReaderActions, QtCore.QObject):
         if loaded is None or loaded.study.key != self.study_key:
             return  # a new study is being put up; studyShown rebuilds everything
         info = panel.image.info if panel.image is not None else None
-        same_image = info is not None and self._panel_info.get(panel.view) is info
+        same_image = info is not None and info.same_image(self._panel_info.get(panel.view))
         self._build(panel)  # the panel dropped its overlays with its image
         if not same_image:  # another slice of the same volume changes no finding, score or selection
             self._after_change()

@@ -358,6 +358,15 @@ class ImageInfo:
         slice too): it hangs behind the 2-D views and the CAD does not read it."""
         return self.frames > 1 or self.meta.tomosynthesis
 
+    def same_image(self, other: ImageInfo | None) -> bool:
+        """Whether ``other`` is this image's header, maybe of another of its frames: a slice read with its own
+        frame's chain (``frame_chains``), or decoded in another process (a copy, the decoder's warnings added), has a
+        header object of its own."""
+        if other is None or other is self:
+            return other is self
+        same = replace(other, chain=self.chain, frame_chains=self.frame_chains, warnings=self.warnings)
+        return self.frames > 1 and same == self
+
     def changed_on_disk(self) -> str | None:
         """Why the file is no longer the one whose header this is, or None (unchanged, gone, or not known).
 

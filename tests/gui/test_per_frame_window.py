@@ -61,3 +61,21 @@ def test_each_slice_shows_its_own_default_window_until_the_reader_sets_one(windo
     w.image_controls.reset()  # Reset window: the file's default again, and it follows the slices again
     step(w, qtbot, "next_slice")
     assert panel.window_state.voi == frame_window(1) and not panel.window_state.inverted
+
+
+def test_a_selected_marks_slice_is_highlighted_again_when_slices_have_their_own_window(windowed, qtbot):
+    """Each slice has a header of its own here (its frame's chain): going back to a marked slice is still the same
+    image, whose selected mark is highlighted again (it was dropped as if another image had come into the panel)."""
+    w = windowed
+    lcc, overlay = w.panels[View.LCC], w.cad.overlays[View.LCC]
+    step(w, qtbot, "next_slice")
+    step(w, qtbot, "next_slice")
+    mark = w.cad.marks_tool.place(lcc, 120.0, 220.0)
+    assert mark is not None and mark.frame == 2
+    step(w, qtbot, "next_slice")
+    step(w, qtbot, "previous_slice_10")
+    panel = w.cad.findings
+    index = next(i for i, r in enumerate(panel.rows) if mark in r.marks)
+    with qtbot.waitSignal(w.frames.frameShown, timeout=20_000):
+        panel.select_row(index)  # the row takes the reader back to the slice the mark is on
+    assert lcc.image.frame == 2 and overlay.layers["reader"] and overlay._highlight  # drawn and highlighted

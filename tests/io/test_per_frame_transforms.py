@@ -101,3 +101,18 @@ def test_a_top_level_rescale_comes_first_and_is_said(tmp_path: Path) -> None:
         "per-frame RescaleIntercept differ between frames but read no frame differently (a top-level Modality LUT, "
         "rescale or window comes first)"
     ]
+
+
+def test_a_slices_header_is_the_same_image_as_its_volumes(tmp_path: Path) -> None:
+    """A slice read with its own frame's chain, or decoded in the helper process (a copy), is the same image."""
+    import pickle
+
+    from mammoview.io.model import View
+
+    image = read_image(volume(tmp_path, [rescale(0), rescale(100), rescale(200)]))
+    third = decode_frame(image, 2).info
+    assert third is not image.info and image.info.same_image(third) and third.same_image(image.info)
+    assert image.info.same_image(pickle.loads(pickle.dumps(third)))
+    assert not image.info.same_image(image.info.with_view(View.RMLO))  # the reader assigned it another view
+    other = read_image(volume(tmp_path / "other", [rescale(0), rescale(100), rescale(200)]))
+    assert not image.info.same_image(other.info) and not image.info.same_image(None)
