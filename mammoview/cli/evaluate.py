@@ -155,8 +155,9 @@ def run(args: argparse.Namespace) -> int:
         load_detections,
         model_summary,
         pipeline_timer,
+        prepare_evaluation,
         read_patch_inputs,
-        resolve_model,
+        stage_model,
     )
 
     configure_threads(None)  # $MAMMOVIEW_THREADS, as detect
@@ -184,12 +185,21 @@ def run(args: argparse.Namespace) -> int:
             from mammoview.training.jsonfile import read_json
 
             check_not_trained_on(args.weights, read_json(summary_path), args.patches)
-        loaded, models_dir = resolve_model(args.model, args.weights, args.models_dir, args.out, args.device)
-        loaded = with_map_windows(loaded, args.map_windows)
-        if not args.no_verification:
-            from mammoview.cli.detect import verified_or_not
+        # every input checked (the model's map windows, the data, the --detections files) before the run is put
+        # into --out/model and an earlier evaluation there is cleared: a refused evaluation leaves --out as it was
+        staged = stage_model(args.model, args.weights, args.models_dir, args.out, args.device)
+        try:
+            loaded = with_map_windows(staged.loaded, args.map_windows)
+            if not args.no_verification:
+                from mammoview.cli.detect import verified_or_not
 
-            loaded = verified_or_not(loaded, models_dir, args.device)
+                loaded = verified_or_not(loaded, staged.models_dir, args.device)
+            whole_images = args.all_images or bool(args.detections) or not args.no_detect
+            inputs = prepare_evaluation(opts, model_summary(loaded), patch_level=True, whole_images=whole_images)
+            loaded = staged.install(loaded)
+        finally:
+            staged.discard()  # (nothing left to remove once installed)
+        models_dir = staged.models_dir
         info = model_summary(loaded)
         detect = None
         if not (args.no_detect or args.detections):
@@ -207,7 +217,8 @@ def run(args: argparse.Namespace) -> int:
         if args.flip_tta is not None:
             info["test_time_flip"] = args.flip_tta
         timer = None if args.no_detect else pipeline_timer(loaded, args.flip_tta)
-        metrics = evaluate(opts, module=loaded.model, model_info=info, device=loaded.device, detect=detect, timer=timer)
+        metrics = evaluate(opts, module=loaded.model, model_info=info, device=loaded.device, detect=detect, timer=timer,
+                           inputs=inputs)  # fmt: skip
     if not args.quiet:
         print((args.out / "report.md").read_text(), end="")
     print(f"metrics -> {args.out / 'metrics.json'}", file=sys.stderr)

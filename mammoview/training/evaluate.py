@@ -59,56 +59,31 @@ class EvaluateOptions:
     all_images: bool = False
 
 
-def resolve_model(
-    name: str | None = None,
-    weights: Path | None = None,
-    models_dir: Path | None = None,
-    out_dir: Path | None = None,
-    device: str | None = None,
-) -> tuple[Any, Path | None]:
-    """Load the model to evaluate and say which models folder detect must use for it.
+@dataclass
+class StagedModel:
+    """The model to evaluate, loaded; a run folder's installed in ``staging`` beside ``OUT/model``.
 
-    ``weights`` is a ``mammoview train`` run folder (``summary.json`` +
-    ``checkpoints/best.safetensors``) or a folder with a ``manifest.json``.  A run is
-    installed into ``out_dir/model`` with the training code's own installer, so detect
-    (which only reads installed models) runs exactly these weights, hash-checked; that
-    folder then holds this run alone (an earlier evaluation's model there is replaced).
-
-    Returns
-    -------
-    (LoadedModel, Path or None)
-        The model and the models folder (None = detect's default folder).
+    :meth:`install` puts a staged run in place of ``OUT/model`` once the evaluation's inputs are checked, and
+    :meth:`discard` removes it (and the folders staging created): a refused evaluation leaves OUT as it was.
     """
-    from mammoview.cad.weights import load_model
 
-    if weights is None:
-        return load_model(name, models_dir, device), models_dir
-    weights = Path(weights)
-    if (weights / "manifest.json").is_file():
-        return load_model(name, weights, device), weights
-    summary_path = weights / "summary.json"
-    if not summary_path.is_file():
-        raise FileNotFoundError(f"{weights}: neither a run folder (summary.json) nor a models folder (manifest.json)")
-    if out_dir is None:
-        raise ValueError("installing a run for evaluation needs an output folder")
-    import secrets
-    import shutil
+    loaded: Any
+    #: the models folder detect must use (None = detect's default folder); ``OUT/model`` once installed
+    models_dir: Path | None
+    staging: Path | None = None
+    target: Path | None = None
+    #: folders that staging created (OUT and above), deepest first
+    created: tuple[Path, ...] = ()
 
-    from mammoview.training.install import install_run
-    from mammoview.training.jsonfile import read_json
+    def install(self, loaded: Any) -> Any:
+        """Put the staged run in place of ``OUT/model`` (an earlier evaluation's model there is replaced); returns
+        ``loaded`` (this model, as the caller adapted it) with its weights path there."""
+        import shutil
+        from dataclasses import replace
 
-    run_name = name or f"run-{weights.resolve().name}"
-    target = Path(out_dir) / "model"
-    summary = read_json(summary_path)
-    ours = target.is_dir() and not target.is_symlink() and (target / "manifest.json").is_file()
-    if os.path.lexists(target) and not ours:  # the user's own, not ours to replace
-        raise ValueError(f"{target} is not the models folder of an earlier evaluation: move it or give another --out")
-    # installed beside OUT/model, then put in its place: OUT holds one evaluation, so one model (an install into
-    # OUT/model itself added each run evaluated there to the earlier ones), and a failed install keeps the earlier
-    staging = Path(out_dir) / f".model-{secrets.token_hex(4)}"
-    staging.mkdir(parents=True)  # (the user's umask, as OUT/model had: not mkdtemp's 0700)
-    try:
-        install_run(weights, summary, run_name, staging)
+        if self.staging is None or self.target is None:
+            return loaded
+        target, staging = self.target, self.staging
         if os.path.lexists(target):
             old = staging.with_name(f"{staging.name}-old")
             target.rename(old)
@@ -116,9 +91,99 @@ def resolve_model(
             shutil.rmtree(old)
         else:
             staging.rename(target)
+        self.staging, self.models_dir, self.created = None, target, ()
+        return replace(loaded, path=target / loaded.path.name) if loaded.path is not None else loaded
+
+    def discard(self) -> None:
+        """Remove the staged run and the folders made for it."""
+        import shutil
+
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+        for folder in self.created:
+            try:
+                folder.rmdir()
+            except OSError:  # something else was written there meanwhile: not ours to remove
+                break
+        self.created = ()
+
+
+def stage_model(
+    name: str | None = None,
+    weights: Path | None = None,
+    models_dir: Path | None = None,
+    out_dir: Path | None = None,
+    device: str | None = None,
+) -> StagedModel:
+    """Load the model to evaluate; a run folder's is staged beside ``out_dir/model``, not yet installed there.
+
+    ``weights`` is a ``mammoview train`` run folder (``summary.json`` +
+    ``checkpoints/best.safetensors``) or a folder with a ``manifest.json``.  A run is
+    installed with the training code's own installer into a folder beside ``out_dir/model``,
+    which :meth:`StagedModel.install` puts in its place, so detect (which only reads
+    installed models) runs exactly these weights, hash-checked; that folder then holds
+    this run alone (an earlier evaluation's model there is replaced).
+    """
+    from mammoview.cad.weights import load_model
+
+    if weights is None:
+        return StagedModel(load_model(name, models_dir, device), models_dir)
+    weights = Path(weights)
+    if (weights / "manifest.json").is_file():
+        return StagedModel(load_model(name, weights, device), weights)
+    summary_path = weights / "summary.json"
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{weights}: neither a run folder (summary.json) nor a models folder (manifest.json)")
+    if out_dir is None:
+        raise ValueError("installing a run for evaluation needs an output folder")
+    import secrets
+
+    from mammoview.training.install import install_run
+    from mammoview.training.jsonfile import read_json
+
+    run_name = name or f"run-{weights.resolve().name}"
+    out_dir = Path(out_dir)
+    target = out_dir / "model"
+    summary = read_json(summary_path)
+    ours = target.is_dir() and not target.is_symlink() and (target / "manifest.json").is_file()
+    if os.path.lexists(target) and not ours:  # the user's own, not ours to replace
+        raise ValueError(f"{target} is not the models folder of an earlier evaluation: move it or give another --out")
+    # installed beside OUT/model, then put in its place: OUT holds one evaluation, so one model (an install into
+    # OUT/model itself added each run evaluated there to the earlier ones), and a failed install keeps the earlier
+    created = tuple(p for p in (out_dir, *out_dir.parents) if not os.path.lexists(p))
+    staging = out_dir / f".model-{secrets.token_hex(4)}"
+    staging.mkdir(parents=True)  # (the user's umask, as OUT/model had: not mkdtemp's 0700)
+    staged = StagedModel(None, staging, staging, target, created)
+    try:
+        install_run(weights, summary, run_name, staging)
+        staged.loaded = load_model(run_name, staging, device)
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def resolve_model(
+    name: str | None = None,
+    weights: Path | None = None,
+    models_dir: Path | None = None,
+    out_dir: Path | None = None,
+    device: str | None = None,
+) -> tuple[Any, Path | None]:
+    """:func:`stage_model`, with a run installed into ``out_dir/model`` at once.
+
+    Returns
+    -------
+    (LoadedModel, Path or None)
+        The model and the models folder (None = detect's default folder).
+    """
+    staged = stage_model(name, weights, models_dir, out_dir, device)
+    try:
+        loaded = staged.install(staged.loaded)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)  # (gone once renamed)
-    return load_model(run_name, target, device), target
+        staged.discard()  # (nothing left to remove once installed)
+    return loaded, staged.models_dir
 
 
 def pipeline_timer(loaded: Any, flip: bool | None = None) -> TimeFn:
@@ -269,6 +334,19 @@ def patch_probabilities(
     return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 4))
 
 
+def check_patch_level(ps: Any, model_info: Mapping[str, Any] | None = None) -> list[str]:
+    """Refuse a patch set that cannot be scored (by this model); return :func:`check_compatible`'s notes."""
+    notes = check_compatible(model_info, ps) if model_info and "preprocessing" in model_info else []
+    val = ps.split("val")
+    if len(val) == 0:
+        raise ValueError(f"{ps.root}: no validation patches")
+    val_patients = set(ps.split_patients().get("val", []))
+    leaked = sorted(set(ps.patients[val].tolist()) - val_patients)
+    if leaked:
+        raise ValueError(f"{ps.root}: index.csv puts patient {leaked[0]} in val but split.json does not")
+    return notes
+
+
 def evaluate_patches(
     module: Any, ps: Any, opts: EvaluateOptions, device: Any = "cpu", model_info: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -278,15 +356,8 @@ def evaluate_patches(
     the slot they sit in): the network is fully convolutional, and a zero border it
     never saw in training would bias those patches.
     """
-    notes = check_compatible(model_info, ps) if model_info and "preprocessing" in model_info else []
-    patch_dir = ps.root
+    notes = check_patch_level(ps, model_info)
     val = ps.split("val")
-    if len(val) == 0:
-        raise ValueError(f"{patch_dir}: no validation patches")
-    val_patients = set(ps.split_patients().get("val", []))
-    leaked = sorted(set(ps.patients[val].tolist()) - val_patients)
-    if leaked:
-        raise ValueError(f"{patch_dir}: index.csv puts patient {leaked[0]} in val but split.json does not")
     # as the model reads whole images: with its mirror pass where it has one (``test_time_flip``, or --flip-tta)
     flip = bool((model_info or {}).get("test_time_flip", False))
     probs = np.zeros((len(ps), 4), dtype=np.float64)
@@ -383,6 +454,72 @@ def read_patch_inputs(opts: EvaluateOptions) -> tuple[Any, set[str]]:
     return ps, patients
 
 
+@dataclass(frozen=True)
+class EvaluationInputs:
+    """What an evaluation reads, read and checked before anything in its folder is removed or written."""
+
+    ps: Any
+    #: the validation patients of the patch set's split.json
+    n_val_patients: int
+    #: the patients scored at the image level
+    patients: set[str]
+    truth: list[SourceImage]
+    images: list[SourceImage]
+    #: whether the whole images were read (to run or score detect, or to time it)
+    whole_images: bool
+    #: ``metrics.json``'s ``images`` (with ``all_images``)
+    images_info: dict[str, Any] | None
+    #: the ``detections`` documents
+    docs: list[Mapping[str, Any]]
+    notes: list[str]
+
+
+def prepare_evaluation(
+    opts: EvaluateOptions, model_info: Mapping[str, Any], *, patch_level: bool, whole_images: bool
+) -> EvaluationInputs:
+    """Read and check every input of an evaluation: the patch set (against the model with ``patch_level``), the
+    whole images of ``opts.data_dir`` (with ``whole_images``) and the ``opts.detections`` files (made by the model
+    of ``model_info``). Raises ValueError or FileNotFoundError, in words; writes nothing."""
+    ps, patients = read_patch_inputs(opts)
+    n_val_patients = len(patients)
+    if patch_level and ps is not None:
+        check_patch_level(ps, model_info)
+    notes: list[str] = []
+    images_info = None
+    data_dir = opts.data_dir or default_data_dir()
+    loaders = {"cbis": cbis_images, "mias": mias_images}
+    # the whole images are only needed to run or score detect, or to time it: a patch-level evaluation
+    # (--no-detect) reads nothing but the patch set, which is self-contained
+    if not whole_images:
+        truth = []
+    elif opts.all_images:
+        truth = held_out_images(data_dir, loaders)
+        patients = {s.patient for s in truth}
+        images_info = {"data": str(data_dir), "set": "every image", "n_patients": len(patients)}
+        trained = split_patients(opts.patches, "train") & patients if opts.patches is not None else set()
+        if trained:
+            notes.append(f"{len(trained)} of the {len(patients)} patients of {data_dir} are training patients of "
+                         f"{opts.patches}: not a held-out test")  # fmt: skip
+    else:
+        # whole images only from the sources the patch set was made from (MAGIC-5 has none)
+        sources = ps.manifest.get("sources", loaders) if ps is not None else loaders  # ps: required here
+        truth = [im for src in sources if src in loaders for im in loaders[src](data_dir)]
+    images = validation_images(truth, patients, opts.max_images)
+    docs: list[Mapping[str, Any]] = []
+    if opts.detections:
+        docs = load_detections(opts.detections)
+        shas = {str((d.get("model") or {}).get("sha256", "")) for d in docs}
+        if len(shas) > 1 or (model_info.get("sha256") and shas != {model_info["sha256"]}):
+            # metrics.json names the evaluated model: retune and --operating-curve trust its sha256
+            theirs = ", ".join(sorted(s[:8] or "none" for s in shas))
+            raise ValueError(
+                f"the detections were made by weights {theirs}, not by the evaluated model "
+                f"{model_info.get('name')} {str(model_info.get('sha256', ''))[:8]}: score one model's detections "
+                "(without --model/--weights, they name their model)"
+            )
+    return EvaluationInputs(ps, n_val_patients, patients, truth, images, whole_images, images_info, docs, notes)
+
+
 def evaluate(
     opts: EvaluateOptions,
     *,
@@ -391,6 +528,7 @@ def evaluate(
     device: Any = "cpu",
     detect: DetectFn | None = None,
     timer: TimeFn | None = None,
+    inputs: EvaluationInputs | None = None,
 ) -> dict[str, Any]:
     """Run every level that has its inputs, write ``metrics.json``, plots and ``report.md``.
 
@@ -407,61 +545,42 @@ def evaluate(
         Detect's own code path; required unless ``opts.detections`` is given.
     timer : TimeFn, optional
         Times the pipeline on one image; no timing without it.
+    inputs : EvaluationInputs, optional
+        What :func:`prepare_evaluation` read for this evaluation (read here when not given), before anything in
+        ``opts.out`` is removed or written.
 
     Returns
     -------
     dict
         The metrics as written to ``opts.out / "metrics.json"``.
     """
-    ps, patients = read_patch_inputs(opts)
+    whole_images = opts.all_images or bool(opts.detections) or detect is not None or timer is not None
+    if inputs is None:
+        inputs = prepare_evaluation(opts, model_info, patch_level=module is not None, whole_images=whole_images)
+    elif inputs.whole_images != whole_images:
+        raise ValueError("the inputs were prepared for another evaluation (with or without the whole images)")
+    ps, patients, truth, images = inputs.ps, inputs.patients, inputs.truth, inputs.images
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
-    replaced = clear_evaluation(out, keep=opts.detections)  # once the inputs are read: a refused one keeps it
+    replaced = clear_evaluation(out, keep=opts.detections)  # once the inputs are checked: a refused one keeps it
     if replaced:
         print(f"mammoview evaluate: replacing the evaluation in {out} ({', '.join(replaced)})", file=sys.stderr)
-    notes: list[str] = []
+    notes: list[str] = list(inputs.notes)
     metrics: dict[str, Any] = {
         "mammoview_evaluate": report.METRICS_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "model": dict(model_info),
-        "patches": {"dir": str(opts.patches), "split": "val", "n_val_patients": len(patients)},
+        "patches": {"dir": str(opts.patches), "split": "val", "n_val_patients": inputs.n_val_patients},
     }
     patch = None
     if module is not None and ps is not None:
         patch = evaluate_patches(module, ps, opts, device, model_info)
         metrics["patch"] = {k: v for k, v in patch.items() if not k.startswith("_")}
-    data_dir = opts.data_dir or default_data_dir()
-    loaders = {"cbis": cbis_images, "mias": mias_images}
-    # the whole images are only needed to run or score detect, or to time it: a patch-level evaluation
-    # (--no-detect) reads nothing but the patch set, which is self-contained
-    whole_images = opts.all_images or bool(opts.detections) or detect is not None or timer is not None
-    if not whole_images:
-        truth = []
-    elif opts.all_images:
-        truth = held_out_images(data_dir, loaders)
-        patients = {s.patient for s in truth}
-        metrics["images"] = {"data": str(data_dir), "set": "every image", "n_patients": len(patients)}
-        trained = split_patients(opts.patches, "train") & patients if opts.patches is not None else set()
-        if trained:
-            notes.append(f"{len(trained)} of the {len(patients)} patients of {data_dir} are training patients of "
-                         f"{opts.patches}: not a held-out test")  # fmt: skip
-    else:
-        # whole images only from the sources the patch set was made from (MAGIC-5 has none)
-        sources = ps.manifest.get("sources", loaders) if ps is not None else loaders  # ps: required here
-        truth = [im for src in sources if src in loaders for im in loaders[src](data_dir)]
-    images = validation_images(truth, patients, opts.max_images)
+    if inputs.images_info is not None:
+        metrics["images"] = inputs.images_info
     metrics["patches"]["n_val_images"] = len(images) if whole_images else None
     if opts.detections:
-        docs = load_detections(opts.detections)
-        shas = {str((d.get("model") or {}).get("sha256", "")) for d in docs}
-        if len(shas) > 1 or (model_info.get("sha256") and shas != {model_info["sha256"]}):
-            # metrics.json names the evaluated model: retune and --operating-curve trust its sha256
-            theirs = ", ".join(sorted(s[:8] or "none" for s in shas))
-            raise ValueError(
-                f"the detections were made by weights {theirs}, not by the evaluated model "
-                f"{model_info.get('name')} {str(model_info.get('sha256', ''))[:8]}: score one model's detections "
-                "(without --model/--weights, they name their model)"
-            )
+        docs = inputs.docs
     elif detect is not None:
         docs = run_detection(images, detect, out)
     else:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
+
+import pytest
 
 from tests.training.test_run_integrity import _cli, _train, two_sets  # noqa: F401  (fixture)
 
@@ -72,3 +76,58 @@ def test_evaluations_of_two_runs_into_one_out_folder_keep_one_model(two_sets, tm
     (weights,) = (ev / "model").glob("*.safetensors")
     assert json.loads((ev / "metrics.json").read_text())["model"]["weights"] == str(weights)
     assert sorted(p.name for p in ev.iterdir() if p.name.startswith(".")) == []  # no staging folder left
+
+
+@pytest.fixture(scope="module")
+def earlier_evaluation(two_sets, tmp_path_factory):  # noqa: F811
+    """A trained run and a folder holding its (patch-level) evaluation, model/ included, and an earlier detect JSON."""
+    a, _ = two_sets
+    root = tmp_path_factory.mktemp("earlier")
+    assert _train(a, root / "run", "--epochs", "1") == 0
+    assert _cli("evaluate", "--weights", str(root / "run"), "--patches", str(a), "--out", str(root / "ev"),
+                "--no-detect", "--quiet", "--device", "cpu") == 0  # fmt: skip
+    (root / "ev" / "detections-cbis.json").write_text('{"images": []}')
+    return a, root / "run", root / "ev"
+
+
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None) for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize("refusal", ["empty data", "mixed map windows", "not a detect json", "other model's json"])
+def test_a_refused_evaluation_leaves_an_earlier_one_as_it_was(earlier_evaluation, tmp_path, capsys, refusal):
+    """The data folder, the --detections files and --map-windows were checked only after an earlier evaluation's
+    files in --out were deleted (or its model/ replaced): `--all-images --data EMPTY` left OUT holding model/ alone,
+    and a refused --map-windows a metrics.json naming weights no longer there."""
+    a, run, earlier = earlier_evaluation
+    ev = tmp_path / "ev"
+    shutil.copytree(earlier, ev)
+    before = _snapshot(ev)
+    data = a.parent / "data"  # two_sets' synthetic images
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.json").write_text('{"no": "images"}')
+    (tmp_path / "other.json").write_text(json.dumps({"model": {"name": "x", "sha256": "ab" * 32}, "images": []}))
+    extra = {
+        "empty data": ["--all-images", "--data", str(tmp_path / "empty")],
+        "mixed map windows": ["--no-detect", "--map-windows", "32", "48"],
+        "not a detect json": ["--detections", str(tmp_path / "notes.json"), "--data", str(data)],
+        "other model's json": ["--detections", str(tmp_path / "other.json"), "--data", str(data)],
+    }[refusal]
+    capsys.readouterr()
+    code = _cli("evaluate", "--weights", str(run), "--patches", str(a), "--out", str(ev), "--quiet",
+                "--device", "cpu", *extra)  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, err
+    assert "replacing the evaluation" not in err, err
+    assert _snapshot(ev) == before, err
+
+
+def test_a_refused_evaluation_into_a_new_folder_creates_nothing(earlier_evaluation, tmp_path, capsys):
+    """A refusal that needs the model (its map windows) removes the folder it staged the run in, and --out."""
+    a, run, _ = earlier_evaluation
+    ev = tmp_path / "new" / "ev"
+    code = _cli("evaluate", "--weights", str(run), "--patches", str(a), "--out", str(ev), "--quiet",
+                "--device", "cpu", "--no-detect", "--map-windows", "32", "48")  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and "map windows" in err, err
+    assert not ev.exists(), sorted(p.name for p in ev.rglob("*"))
