@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mammoview.cli.detect import add_flip_option, add_map_windows_option, count, device_name, with_map_windows
+from mammoview.cli.detect import (
+    add_flip_option,
+    add_map_windows_option,
+    count,
+    device_name,
+    probability,
+    with_map_windows,
+)
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -65,10 +72,10 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="views timed for ms/view (default 20; 0: no timing)",
     )
     p.add_argument("--batch-size", type=count(1), default=256, metavar="N", help="patches per forward pass")
-    p.add_argument("--threshold", type=float, default=0.5, help="lesion if 1 - p(normal) >= this (default 0.5)")
+    p.add_argument("--threshold", type=probability, default=0.5, help="lesion if 1 - p(normal) >= this (default 0.5)")
     p.add_argument(
         "--froc-threshold",
-        type=float,
+        type=probability,
         default=0.1,
         metavar="P",
         help="detect's region threshold for the FROC candidates (default 0.1: low, so the curve reaches 2 FP/image)",

@@ -94,7 +94,9 @@ def _snapshot(folder: Path) -> dict[str, bytes | None]:
     return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None) for p in folder.rglob("*")}
 
 
-@pytest.mark.parametrize("refusal", ["empty data", "mixed map windows", "not a detect json", "other model's json"])
+@pytest.mark.parametrize(
+    "refusal", ["empty data", "mixed map windows", "not a detect json", "other model's json", "froc threshold 2"]
+)
 def test_a_refused_evaluation_leaves_an_earlier_one_as_it_was(earlier_evaluation, tmp_path, capsys, refusal):
     """The data folder, the --detections files and --map-windows were checked only after an earlier evaluation's
     files in --out were deleted (or its model/ replaced): `--all-images --data EMPTY` left OUT holding model/ alone,
@@ -112,13 +114,18 @@ def test_a_refused_evaluation_leaves_an_earlier_one_as_it_was(earlier_evaluation
         "mixed map windows": ["--no-detect", "--map-windows", "32", "48"],
         "not a detect json": ["--detections", str(tmp_path / "notes.json"), "--data", str(data)],
         "other model's json": ["--detections", str(tmp_path / "other.json"), "--data", str(data)],
+        "froc threshold 2": ["--froc-threshold", "2", "--data", str(data)],
     }[refusal]
     capsys.readouterr()
-    code = _cli("evaluate", "--weights", str(run), "--patches", str(a), "--out", str(ev), "--quiet",
-                "--device", "cpu", *extra)  # fmt: skip
+    try:
+        code = _cli("evaluate", "--weights", str(run), "--patches", str(a), "--out", str(ev), "--quiet",
+                    "--device", "cpu", *extra)  # fmt: skip
+    except SystemExit as exc:  # argparse refusing an option (evaluate's own, or detect's when run in-process)
+        code = exc.code
     err = capsys.readouterr().err
-    assert code == 1 and "Traceback" not in err, err
+    assert code == (2 if refusal == "froc threshold 2" else 1) and "Traceback" not in err, err
     assert "replacing the evaluation" not in err, err
+    assert refusal != "froc threshold 2" or "argument --froc-threshold" in err, err
     assert _snapshot(ev) == before, err
 
 
