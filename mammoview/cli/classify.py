@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             probs = classify_patch(model, data)
         except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:  # e.g. a spacing 1000x too big
             reason = exc.reason if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
-            tqdm.write(f"mammoview classify: {path}: {reason}", file=sys.stderr)
+            tqdm.write(terminal_text(f"mammoview classify: {path}: {reason}"), file=sys.stderr)  # (the JSON: exact)
             out.append({"path": str(path), "error": reason})
             failed += 1
             bar.update(1)

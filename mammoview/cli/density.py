@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:
                 reason = (exc.reason if isinstance(exc, LoadError) else str(exc) if isinstance(exc, ImageRefused)
                           else f"{type(exc).__name__}: {exc}")  # fmt: skip
-                print(f"mammoview density: {path}: {reason}", file=sys.stderr)
+                print(terminal_text(f"mammoview density: {path}: {reason}"), file=sys.stderr)  # (the JSON: exact)
                 images.append({"path": str(path), "error": reason})
                 failed += 1
                 continue

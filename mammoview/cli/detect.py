@@ -361,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
                 # and here.
                 reason = (exc.reason if isinstance(exc, LoadError) else str(exc) if isinstance(exc, ImageRefused)
                           else f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)  # fmt: skip
-                tqdm.write(f"mammoview detect: {path}: {reason}", file=sys.stderr)
+                tqdm.write(terminal_text(f"mammoview detect: {path}: {reason}"), file=sys.stderr)  # (the JSON: exact)
                 entries.append({"path": str(path), "error": reason})
                 failed += 1
             bar.update(start + 1 - bar.n)

@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from matplotlib.image import imsave
 
 from mammoview.cli import main
@@ -164,3 +165,32 @@ def test_a_header_value_in_a_warning_cannot_drive_the_terminal(models_dir, breas
     assert main(["classify", str(dcm), "--json", str(tmp_path / "c.json"), "--quiet"]) == 0
     err = capsys.readouterr().err
     assert "Modality is X\\x1b[2J, not MG" in err and "\x1b" not in err, repr(err)
+
+
+def _controls(text: str) -> list[str]:
+    return [c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0]
+
+
+@pytest.mark.parametrize("command", ["detect", "classify", "density"])
+def test_a_file_that_fails_after_the_scan_is_named_escaped(command, models_dir, density_dir, tmp_path, capsys):
+    """A file the scan took that the command then refused (a close-up for detect and density, a patch smaller than
+    the network reads for classify) was said in a line that printed its name raw (`mammoview detect: /in/a ESC[2J
+    b.dcm: ...`): a name from another site cleared the reader's terminal. The JSON keeps the exact path."""
+    import numpy as np
+
+    from tests.synthetic import mammo_dataset, write_dataset
+
+    ds = mammo_dataset(np.full((6, 6), 1000, dtype=np.uint16), "L", "CC", pixel_spacing=(0.25, 0.25))
+    ds.EstimatedRadiographicMagnificationFactor = 2.0  # a close-up: refused by the CAD, read by the scan
+    dcm = tmp_path / "a\x1b[2Jb.dcm"
+    write_dataset(ds, dcm)
+    out = tmp_path / "out.json"
+    models = ["--models-dir", str(density_dir if command == "density" else models_dir)]
+    assert main([command, str(dcm), "--json", str(out), "--device", "cpu", *models]) == 1
+    err = capsys.readouterr().err
+    assert not _controls(err), repr(err)
+    assert f"mammoview {command}: {tmp_path}/a\\x1b[2Jb.dcm: " in err, repr(err)
+    doc = json.loads(out.read_text())
+    entries = doc["images"] if "images" in doc else doc["patches"]
+    ((entry,),) = [[e for e in entries if "error" in e]]
+    assert entry["path"] == str(dcm), entry
