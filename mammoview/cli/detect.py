@@ -313,7 +313,7 @@ def run(args: argparse.Namespace) -> int:
             # absolute, but as named: a link keeps its own name (a folder of links into a PACS store), as the issue's
             # "absolute path" means the file the caller passed, which it can match to its input
             path = Path(os.path.abspath(info.path))
-            bar.set_description(path.name)
+            bar.set_description(terminal_text(path.name))  # (a name may hold ESC sequences)
             start = bar.n
             try:
                 image = read_image(path, pixel_spacing=args.pixel_spacing)
@@ -432,9 +432,9 @@ def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model
                     except FileExistsError:  # (never replaced: linked into place, which fails on an existing name)
                         n += 1
             except (SrError, OSError) as exc:  # a disk error is this study's, as a non-DICOM image is
-                print(f"mammoview detect: no SR for study {key}: {exc}", file=sys.stderr)
+                print(terminal_text(f"mammoview detect: no SR for study {key}: {exc}"), file=sys.stderr)
                 failed += 1
                 continue
             if not quiet:
-                print(f"study {key}: DICOM SR -> {path}", file=sys.stderr)
+                print(terminal_text(f"study {key}: DICOM SR -> {path}"), file=sys.stderr)  # (a key: a header or folder)
     return failed

@@ -194,3 +194,36 @@ def test_a_file_that_fails_after_the_scan_is_named_escaped(command, models_dir, 
     entries = doc["images"] if "images" in doc else doc["patches"]
     ((entry,),) = [[e for e in entries if "error" in e]]
     assert entry["path"] == str(dcm), entry
+
+
+def test_detects_other_lines_name_files_and_studies_escaped(models_dir, breast_with_blob, tmp_path, capsys):
+    """Beside the per-file lines, detect printed a file's name raw in its pixel-spacing warning (`no pixel spacing
+    in PATH`) and a study's key (here its folder's name; a Patient ID where a study is split by woman) in its SR
+    lines (`no SR for study KEY: ...`)."""
+    folder = tmp_path / "in\x1b]0;owned\x07"
+    folder.mkdir()
+    imsave(folder / "a\x1b[2J_L_CC.png", breast_with_blob, cmap="gray")  # a PNG: no spacing, and no SR
+    code = main(["detect", str(folder), "--json", str(tmp_path / "d.json"), "--sr", str(tmp_path / "sr")])
+    err = capsys.readouterr().err
+    assert code == 1 and not _controls(err), repr(err)
+    assert "warning: no pixel spacing in " in err and "a\\x1b[2J_L_CC.png" in err, repr(err)
+    assert "no SR for study " in err and "in\\x1b]0;owned\\x07" in err, repr(err)
+    assert json.loads((tmp_path / "d.json").read_text())["images"][0]["path"] == str(folder / "a\x1b[2J_L_CC.png")
+
+
+def test_detects_progress_bar_names_the_file_escaped(models_dir, breast_with_blob, tmp_path, monkeypatch):
+    """On a terminal detect's progress bar shows the file at work: its name went there raw."""
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    dcm = tmp_path / "a\x1b[2Jb.png"
+    imsave(dcm, breast_with_blob, cmap="gray")
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["detect", str(dcm), "--json", str(tmp_path / "d.json")]) == 0
+    shown = terminal.getvalue()
+    assert "a\\x1b[2Jb.png" in shown and "\x1b[2J" not in shown, repr(shown)
