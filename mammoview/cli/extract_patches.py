@@ -117,7 +117,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
-    from mammoview.cli.output import check_out_folder
+    from mammoview.cli.output import check_out_folder, terminal_text
     from mammoview.training.extract import extract_patch_set
     from mammoview.training.patches import ExtractConfig
 
@@ -169,9 +169,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {split:5s} {source:7s} " + "  ".join(f"{k}={v}" for k, v in sorted(by_label.items())))
     skipped = m["skipped_images"]
     for why in skipped:
-        print(f"mammoview extract-patches: skipped {why}", file=sys.stderr)
+        print(terminal_text(f"mammoview extract-patches: skipped {why}"), file=sys.stderr)  # (the manifest: exact)
     if skipped:  # the patch set is written without them; exit 1 as detect does when some images failed
-        print(f"mammoview extract-patches: {len(skipped)} of {m['n_images']} files could not be read and were "
-              f"skipped (listed in {args.out / 'manifest.json'}, skipped_images)", file=sys.stderr)  # fmt: skip
+        print(terminal_text(f"mammoview extract-patches: {len(skipped)} of {m['n_images']} files could not be read "
+                            f"and were skipped (listed in {args.out / 'manifest.json'}, skipped_images)"),
+              file=sys.stderr)  # fmt: skip
         return 1
     return 0

@@ -348,3 +348,19 @@ def test_an_odd_density_label_is_named_with_its_file(tmp_path, csv_file, header,
     (tmp_path / "split.json").write_text('{"patients": {"train": ["cbis:P_00001"], "val": []}}')
     with pytest.raises(ValueError, match=said):
         load_data(DensityConfig(), tmp_path / "split.json", tmp_path, progress=False)
+
+
+def test_a_skipped_images_name_is_said_escaped(tmp_path, capsys):
+    """extract-patches said each unreadable file as 'skipped PATH: REASON' with PATH raw: a data folder or file name
+    holding ESC [2J cleared the terminal (detect's lines are escaped, terminal_text). The manifest keeps the path."""
+    from tests.training.test_extract import make_fake_data
+
+    data = make_fake_data(tmp_path / "data\x1b[2J", n_cbis=2, n_mias=2, n_magic=1)
+    (data / "mini-mias" / "images" / "mdb002.png").unlink()
+    out = tmp_path / "p"
+    code = _cli("extract-patches", "--data", str(data), "--out", str(out), "--patch-size", "48", "--quiet")
+    err = capsys.readouterr().err
+    assert code == 1 and "\x1b" not in err, repr(err)
+    assert "skipped " in err and "data\\x1b[2J" in err, repr(err)
+    (skipped,) = json.loads((out / "manifest.json").read_text())["skipped_images"]
+    assert skipped.startswith(str(data / "mini-mias" / "images" / "mdb002.png")), skipped
