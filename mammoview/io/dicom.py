@@ -33,6 +33,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from mammoview.io import chain as chain_header
 from mammoview.io import header, rle_size, views
 from mammoview.io.model import ImageInfo, LoadError, NotAnImage, PixelSpacing
 from mammoview.io.stored_bits import fit_to_bits_stored
@@ -94,14 +95,14 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
     samples = _int_attr(path, ds, "SamplesPerPixel", 1)
     if photometric.startswith("PALETTE") or photometric in ("ARGB", "CMYK", "HSV"):
         raise LoadError(path, f"(0028,0004) Photometric Interpretation {photometric} is not supported for mammograms")
-    if photometric in header.COLOUR_PHOTOMETRICS or samples > 1:
+    if photometric in chain_header.COLOUR_PHOTOMETRICS or samples > 1:
         warnings.append(f"colour image ({photometric}, {samples} samples): converted to grey (luma)")
     # a multi-frame image (a tomosynthesis volume) is no problem of its file: it opens at its first frame, the
     # viewer steps through the others, it hangs behind the 2-D view of its slot and the CAD says it does not run on it
     frames = _int_attr(path, ds, "NumberOfFrames", 1) if complete is None else complete
     differ = per_frame_differences(ds) if frames > 1 else []
-    # (a rescale or window that differs between frames is read per frame: header.frame_chains says it)
-    if geometry := [k for k in differ if k not in header.FRAME_TRANSFORMS]:
+    # (a rescale or window that differs between frames is read per frame: chain.frame_chains says it)
+    if geometry := [k for k in differ if k not in chain_header.FRAME_TRANSFORMS]:
         warnings.append(f"per-frame {', '.join(geometry)} differ between frames: frame 1's are used for every frame")
     modality = str(ds.get("Modality", "") or "").strip().upper()
     if modality != "MG":
@@ -118,10 +119,10 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
             "projection, and the CAD (trained on whole-breast screening views) does not run on it"
         )
     try:
-        chain = header.pixel_chain(ds, warnings)
+        chain = chain_header.pixel_chain(ds, warnings)
     except (TypeError, ValueError) as exc:  # e.g. Bits Allocated '16A'
         raise LoadError(path, f"invalid Image Pixel attribute ({one_line(exc)})") from None
-    frame_chains = header.frame_chains(ds, chain, frames, differ, warnings)
+    frame_chains = chain_header.frame_chains(ds, chain, frames, differ, warnings)
     spacing = header.pixel_spacing(ds, warnings)
     if spacing is None and pixel_spacing is not None:
         spacing = pixel_spacing
@@ -171,7 +172,7 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
     index = frame if info.frames > 1 else None
     # what the header reader corrected (an invalid Bits Stored, an unknown monochrome Photometric
     # Interpretation, each named in the warnings) is what the decoder is told, else it refuses the file
-    fixed: dict[str, Any] = {} if info.photometric in header.COLOUR_PHOTOMETRICS else {
+    fixed: dict[str, Any] = {} if info.photometric in chain_header.COLOUR_PHOTOMETRICS else {
         "bits_stored": info.chain.bits_stored, "photometric_interpretation": info.chain.photometric}  # fmt: skip
     fixed["number_of_frames"] = info.frames  # the file's, or the complete frames of a volume cut off after some
     encoded: Callable[[], bytes] = lambda: _file_frame(info.path, frame, info.frames)  # noqa: E731

@@ -342,7 +342,7 @@ class ImageInfo:
     warnings: tuple[str, ...] = ()
     frames: int = 1  # Number of Frames (0028,0008); decoded one at a time (the first on opening)
     #: each frame's chain where the frames rescale or window differently (Per-Frame Functional Groups, PS3.3
-    #: C.7.6.16.2.9-10; header.frame_chains), ``()`` where every frame has ``chain``: ``chain`` is the chain of the
+    #: C.7.6.16.2.9-10; chain.frame_chains), ``()`` where every frame has ``chain``: ``chain`` is the chain of the
     #: frame decoded (reader.decode_frame sets it), this the volume's
     frame_chains: tuple[PixelChain, ...] = ()
     #: the file's (size, modification time in ns) when its header was read (None: not known, nothing checked)

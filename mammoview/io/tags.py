@@ -78,7 +78,7 @@ def date_and_time(date: Any, time: Any) -> str:
 
 
 #: Per-frame functional group macros whose values the pixel chain and the geometry are built from.  The rescale
-#: and the window are read per frame (:func:`mammoview.io.header.frame_chains`); the pixel spacing is frame 1's.
+#: and the window are read per frame (:func:`mammoview.io.chain.frame_chains`); the pixel spacing is frame 1's.
 PER_FRAME_CHAIN = {
     "PixelValueTransformationSequence": ("RescaleSlope", "RescaleIntercept"),
     "FrameVOILUTSequence": ("WindowCenter", "WindowWidth"),

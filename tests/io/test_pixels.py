@@ -12,7 +12,7 @@ from pydicom.pixels import apply_modality_lut, apply_voi_lut, apply_windowing
 from pydicom.pixels.utils import pixel_array
 
 from mammoview.io import read_image, read_info
-from mammoview.io.header import pixel_chain
+from mammoview.io.chain import pixel_chain
 from mammoview.io.model import ModalityTransform, PixelChain, VoiFunction, VoiLut, VoiWindow
 from mammoview.io.pixels import (
     apply_inversion,
