@@ -42,13 +42,14 @@ import torch
 from torch import nn
 from viewer_support import shown_window, wait
 
+from mammoview.cad.cad_input import estimate_spacing
 from mammoview.cad.density import assess as assess_density
 from mammoview.cad.device import autocast, configure_threads, describe, select_device
 from mammoview.cad.findings import find_regions
 from mammoview.cad.inference import default_tile, whole_image_maps
 from mammoview.cad.networks import CadNet
 from mammoview.cad.pipeline import analyse_study, drain
-from mammoview.cad.preprocess import estimate_spacing, prepare_image
+from mammoview.cad.preprocess import prepare_image
 from mammoview.cad.registry import create_model
 from mammoview.cad.verification import load_verifier
 from mammoview.cad.weights import LoadedModel, ModelEntry, ModelError, load_model, load_optional, prepare_for_inference

@@ -21,15 +21,10 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from mammoview.cad.breast_mask import STRUCTURE_MAX_MM
+from mammoview.cad.cad_input import estimate_spacing
 from mammoview.cad.landmarks import chest_wall_side
-from mammoview.cad.preprocess import (
-    STRUCTURE_MAX_MM,
-    PreparedImage,
-    estimate_spacing,
-    prepare_image,
-    presentation_of,
-    resampled_breast,
-)
+from mammoview.cad.preprocess import PreparedImage, prepare_image, presentation_of, resampled_breast
 from mammoview.cad.types import DENSITY_CATEGORIES, DensityResult
 from mammoview.io.model import MammoImage
 
@@ -44,7 +39,8 @@ DESCRIPTIONS = {
 }
 #: The manifest's ``task`` of a density model.
 TASK = "density"
-#: The shipped detector's grid (mm), at which a view is found to hold a breast or not (``preprocess.STRUCTURE_MAX_MM``).
+#: The shipped detector's grid (mm), at which a view is found to hold a breast or not
+#: (``breast_mask.STRUCTURE_MAX_MM``).
 DETECTOR_GRID_MM = 0.3
 
 
@@ -89,8 +85,8 @@ def density_canvas(model: object, image: MammoImage, presentation: FloatArray | 
 
 
 def breast_at_detector_grid(image: MammoImage, presentation: FloatArray | None = None) -> bool:
-    """Whether :func:`~mammoview.cad.preprocess.breast_mask` finds a breast in ``image`` at the detector's grid
-    (:data:`DETECTOR_GRID_MM`), where the blank-exposure rule runs (``preprocess.STRUCTURE_MAX_MM``): the density
+    """Whether :func:`~mammoview.cad.breast_mask.breast_mask` finds a breast in ``image`` at the detector's grid
+    (:data:`DETECTOR_GRID_MM`), where the blank-exposure rule runs (``breast_mask.STRUCTURE_MAX_MM``): the density
     model's coarse grid takes a blank exposure with the heel effect for a breast."""
     pres = presentation_of(image) if presentation is None else presentation
     sp = image.info.spacing or estimate_spacing(*image.shape)

@@ -38,7 +38,8 @@ from scipy import ndimage as ndi
 from mammoview.cad.device import Precision, autocast
 from mammoview.cad.landmarks import chest_wall_side
 from mammoview.cad.networks.layers import CadNet
-from mammoview.cad.preprocess import PreparedImage, resample
+from mammoview.cad.preprocess import PreparedImage
+from mammoview.cad.resample import resample
 from mammoview.cad.types import Progress, ProgressGenerator
 
 FloatArray = npt.NDArray[np.float32]

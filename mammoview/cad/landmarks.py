@@ -3,7 +3,7 @@
 The CAD places the CC/MLO band by each finding's distance from the nipple
 (:func:`nipple_point`), and preprocessing can cut the pectoral muscle out of an MLO
 view's breast mask (:func:`pectoral_mask`, the ``remove_pectoral`` switch).  All work on
-the breast mask of :func:`mammoview.cad.preprocess.breast_mask` at the model's pixel size.
+the breast mask of :func:`mammoview.cad.breast_mask.breast_mask` at the model's pixel size.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ import torch
 from skimage import filters
 
 from mammoview.cad.device import autocast
-from mammoview.cad.preprocess import normalize, resample
+from mammoview.cad.preprocess import normalize
 from mammoview.cad.registry import OUTPUTS
+from mammoview.cad.resample import resample
 from mammoview.cad.weights import LoadedModel
 
 

@@ -18,6 +18,7 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
+from mammoview.cad.cad_input import ImageRefused, check_cad_input, estimate_spacing
 from mammoview.cad.calibration import MalignancyCalibration
 from mammoview.cad.density import assess as assess_density
 from mammoview.cad.density import density_canvas, per_breast
@@ -40,14 +41,7 @@ from mammoview.cad.landmarks import nipple_point
 from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, MalignancyMap, SecondStage
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.operating import OperatingCurve
-from mammoview.cad.preprocess import (
-    ImageRefused,
-    PreparedImage,
-    check_cad_input,
-    estimate_spacing,
-    prepare_image,
-    presentation_of,
-)
+from mammoview.cad.preprocess import PreparedImage, prepare_image, presentation_of
 from mammoview.cad.stages import STEPS, PreparedAt, rescale, second_stage, verify_candidates
 from mammoview.cad.types import (
     BreastScore,
@@ -365,7 +359,7 @@ def analyse_study(
     the views are too correlated for a noisy-OR to be calibrated.  The exam's scores are
     the maximum over both breasts (and images of unknown laterality).
 
-    A view the CAD refuses (:class:`~mammoview.cad.preprocess.ImageRefused`, e.g. an image larger
+    A view the CAD refuses (:class:`~mammoview.cad.cad_input.ImageRefused`, e.g. an image larger
     than a mammogram at its spacing) is left out and named in ``skipped``; the others are analysed.
     When every view is refused, an ``ImageRefused`` names them all.
 

@@ -33,7 +33,7 @@ import pydicom
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
-from mammoview.cad.preprocess import IMPLANT_NOTE
+from mammoview.cad.cad_input import IMPLANT_NOTE
 from mammoview.cad.types import BreastScore, Finding, FindingKind, ImageCadResult, ModelInfo
 from mammoview.io.dicom import has_dicom_preamble
 from mammoview.io.files import atomic_write_bytes

@@ -206,7 +206,7 @@ class ImageCadResult:
     source: FindingSource | None = field(default=None, repr=False)
     #: (x, y) stored pixels of the nipple (:func:`mammoview.cad.landmarks.nipple_point`); None: unknown
     nipple: tuple[float, float] | None = None
-    #: the spacing was guessed (:func:`mammoview.cad.preprocess.estimate_spacing`): the file had none
+    #: the spacing was guessed (:func:`mammoview.cad.cad_input.estimate_spacing`): the file had none
     spacing_estimated: bool = False
     #: the file says a breast implant is present (Breast Implant Present (0028,1300)): the CAD was not validated on them
     implant: bool = False

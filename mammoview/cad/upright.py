@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mammoview.cad.preprocess import FloatArray
+from mammoview.cad.resample import FloatArray
 from mammoview.cad.types import Finding, FindingSource, Heatmap, ImageCadResult
 from mammoview.io.model import MammoImage
 

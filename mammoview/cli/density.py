@@ -29,9 +29,9 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
+    from mammoview.cad.cad_input import IMPLANT_NOTE, ImageRefused, check_cad_input, estimate_spacing
     from mammoview.cad.density import TASK, assess, per_breast
     from mammoview.cad.device import configure_threads
-    from mammoview.cad.preprocess import IMPLANT_NOTE, ImageRefused, check_cad_input, estimate_spacing
     from mammoview.cad.types import DensityResult, denser_breast
     from mammoview.cad.weights import load_model
     from mammoview.io import LoadError, group_studies, read_image, scan_paths

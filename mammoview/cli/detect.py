@@ -268,9 +268,9 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from mammoview.cad.cad_input import IMPLANT_NOTE, NO_BREAST_NOTE, ImageRefused
     from mammoview.cad.device import configure_threads
     from mammoview.cad.pipeline import STEPS, analyse_image
-    from mammoview.cad.preprocess import IMPLANT_NOTE, NO_BREAST_NOTE, ImageRefused
     from mammoview.cad.render import write_heatmap_files
     from mammoview.cad.types import Progress
     from mammoview.cad.weights import ModelError, load_model, load_optional

@@ -133,7 +133,7 @@ def say_warnings(command: str, path: object, notes: Sequence[str], write: Callab
 def spacing_warning(command: str, paths: list[Path], consequence: str) -> str:
     """The warning for images that carried no pixel spacing (a 230 mm tall image with square pixels was assumed),
     control characters escaped (it names a file: :func:`terminal_text`)."""
-    from mammoview.cad.preprocess import ASSUMED_IMAGE_HEIGHT_MM
+    from mammoview.cad.cad_input import ASSUMED_IMAGE_HEIGHT_MM
 
     first = f"{paths[0]}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
     size = f"{ASSUMED_IMAGE_HEIGHT_MM:.0f} mm"

@@ -4,7 +4,7 @@ Scanned films (CBIS-DDSM) carry wide black margins, labels and film edges, so fi
 the whole image leaves the breast small in its panel.  The tissue box comes from an
 Otsu threshold on a small pyramid level (at most :data:`MASK_PIXELS` pixels: about a
 millisecond, so it is computed on demand and cached per image), with the recipe of
-:func:`mammoview.cad.preprocess.breast_mask` (not imported: it pulls scikit-image into
+:func:`mammoview.cad.breast_mask.breast_mask` (not imported: it pulls scikit-image into
 the GUI thread): saturated labels clipped before Otsu, a thin border band cut so film
 edges and labels touching the border stay apart, then the largest component.
 

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui
 
+from mammoview.cad.cad_input import readable_by_cad
 from mammoview.cad.operating import describe_point
-from mammoview.cad.preprocess import readable_by_cad
 from mammoview.cad.render import threshold_level
 from mammoview.cad.types import ImageCadResult, ModelInfo, StudyCadResult, heat_probability
 from mammoview.gui import dialogs

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
+from mammoview.cad.cad_input import ASSUMED_IMAGE_HEIGHT_MM
 from mammoview.cad.operating import OperatingCurve, format_rate
-from mammoview.cad.preprocess import ASSUMED_IMAGE_HEIGHT_MM
 from mammoview.cad.types import BreastScore, ImageCadResult, StudyCadResult
 from mammoview.gui.marks import format_score
 from mammoview.gui.view_panel import ViewPanel

@@ -48,7 +48,8 @@ import numpy as np
 import numpy.typing as npt
 from skimage import filters
 
-from mammoview.cad.preprocess import PreparedImage, PreprocessConfig, normalize, prepare, resample
+from mammoview.cad.preprocess import PreparedImage, PreprocessConfig, normalize, prepare
+from mammoview.cad.resample import resample
 from mammoview.io.model import PixelSpacing
 from mammoview.training import geometry
 from mammoview.training.sources import Lesion, SourceImage

@@ -4,7 +4,7 @@ Three sources (see the data README for licences and quirks):
 
 - CBIS-DDSM Mass-Training: 800x800 JPEGs *stretched* from ~4600x2800 films; rows are
   ~0.29 mm, columns ~0.29 * 488 / 800 mm, so the stored grid has anisotropic pixels and
-  :func:`mammoview.cad.preprocess.resample` undoes the stretch.  Mass boxes in the
+  :func:`mammoview.cad.resample.resample` undoes the stretch.  Mass boxes in the
   stored 800x800 grid.  Split unit: the ``P_xxxxx`` patient.
 - mini-MIAS: 1024x1024 PNG MLOs at 0.2 mm; lesion centre + radius (origin top-left).
   Split unit: the MIAS patient (mdb 2k-1 / 2k).

@@ -28,9 +28,10 @@ import numpy as np
 from PIL import Image
 from skimage.transform import resize
 
+from mammoview.cad.cad_input import estimate_spacing
 from mammoview.cad.calibration import logit
 from mammoview.cad.pipeline import analyse_image, drain
-from mammoview.cad.preprocess import estimate_spacing, prepare_image
+from mammoview.cad.preprocess import prepare_image
 from mammoview.cad.types import Heatmap, ImageCadResult
 from mammoview.cad.weights import LoadedModel, load_model, load_optional
 from mammoview.io import read_image

@@ -1,4 +1,4 @@
-"""What the breast mask's frame rule changes on real films: masks with and without `preprocess.flat_border`.
+"""What the breast mask's frame rule changes on real films: masks with and without `breast_mask.flat_border`.
 
     .venv/bin/python models/analysis/frame_border.py [--data DIR] [--pixel-size MM] [--sheet PNG] [--show N]
 
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-import mammoview.cad.preprocess as pp
+import mammoview.cad.breast_mask as bm
+from mammoview.cad.resample import resample
 from mammoview.training.patches import load_presentation
 from mammoview.training.sources import cbis_images, mias_images
 
@@ -26,13 +27,13 @@ NO_FRAME = {"top": 0, "bottom": 0, "left": 0, "right": 0}
 
 def masks(img: np.ndarray, px: float) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """(the mask as `breast_mask` makes it, the mask without the frame rule, the frame lines per edge)."""
-    rule = pp.flat_border
+    rule = bm.flat_border
     try:
-        new = pp.breast_mask(img, px)
-        pp.flat_border = lambda image, fg: dict(NO_FRAME)  # type: ignore[assignment]
-        old = pp.breast_mask(img, px)
+        new = bm.breast_mask(img, px)
+        bm.flat_border = lambda image, fg: dict(NO_FRAME)  # type: ignore[assignment]
+        old = bm.breast_mask(img, px)
     finally:
-        pp.flat_border = rule
+        bm.flat_border = rule
     return new, old, rule(img, np.ones(img.shape, dtype=bool))
 
 
@@ -57,7 +58,7 @@ def main() -> None:
     shown: list[tuple[float, np.ndarray]] = []
     n = 0
     for src in cbis_images(args.data) + mias_images(args.data):
-        img = pp.resample(load_presentation(src.path), src.spacing, px)
+        img = resample(load_presentation(src.path), src.spacing, px)
         new, old, frame = masks(img, px)
         n += 1
         if (new == old).all():

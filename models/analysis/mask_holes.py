@@ -22,16 +22,16 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from mammoview.cad.preprocess import (
+from mammoview.cad.breast_mask import (
     MIN_STRUCTURE,
     STRUCTURE_MAX_MM,
     breast_mask,
     hole_stats,
     is_noise,
     largest_component,
-    resample,
     structure_ratio,
 )
+from mammoview.cad.resample import resample
 from mammoview.training.patches import load_presentation
 from mammoview.training.sources import cbis_images, mias_images
 

@@ -4,7 +4,7 @@
     .venv/bin/python models/analysis/rescoring.py compare runs/eval/verified runs/eval/nospacing
 
 JPEG and PNG files carry no pixel spacing, and neither do many secondary-capture DICOMs; the
-reader then estimates one from the image height (``preprocess.estimate_spacing``: a square pixel,
+reader then estimates one from the image height (``cad_input.estimate_spacing``: a square pixel,
 the image ~230 mm tall).  For the training sources that estimate is off: a CBIS-DDSM JPEG of the
 shared data is 800 x 800 stretched from a ~1.64 : 1 film (true spacing 0.29 x 0.177 mm, estimated
 0.2875 x 0.2875: every breast read 1.6 times too wide), a mini-MIAS PNG is 0.2 mm (estimated
@@ -21,7 +21,7 @@ from typing import Any
 
 from cad_evaluation import evaluate_wrapped, parse, parser
 
-from mammoview.cad.preprocess import estimate_spacing
+from mammoview.cad.cad_input import estimate_spacing
 from mammoview.io import read_info
 from mammoview.training import evaluate
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mammoview.cad.breast_mask import breast_mask
 from mammoview.cad.pipeline import analyse_image, drain
-from mammoview.cad.preprocess import breast_mask
 from tests.cad.conftest import make_image
 
 

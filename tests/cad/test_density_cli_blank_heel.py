@@ -1,6 +1,6 @@
 """`mammoview density` (which runs no detector) on a blank exposure with the heel effect: the viewer's study pipeline
 leaves it out by the detector's word (the blank-exposure rule runs at the detector's grid only,
-``preprocess.STRUCTURE_MAX_MM``), but the standalone command graded it at the density model's coarse grid and
+``breast_mask.STRUCTURE_MAX_MM``), but the standalone command graded it at the density model's coarse grid and
 averaged it into the breast's and the exam's density (the shipped model: the blank view `d` 0.84, the left breast
 `a` -> `d`)."""
 

@@ -39,7 +39,7 @@ def test_a_view_without_any_breast_gets_no_density_and_does_not_dilute_its_breas
 def test_the_viewers_breast_density_leaves_out_a_view_without_any_breast(density_dir, blank_kind):  # noqa: F811
     """The same in the study pipeline (the CAD dock's `density B (0.28)` and the export): a blank view is no view of
     the breast's density, even when it comes first of its view (a retake with the breast follows).  A blank exposure
-    with the heel effect, which only the detector's grid tells from a breast (preprocess.STRUCTURE_MAX_MM), is left
+    with the heel effect, which only the detector's grid tells from a breast (breast_mask.STRUCTURE_MAX_MM), is left
     out by the detector's word: the density model at its coarse grid took its noise for a breast."""
     from mammoview.cad.density import TASK, assess
     from mammoview.cad.pipeline import analyse_study, drain

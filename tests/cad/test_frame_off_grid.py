@@ -1,5 +1,5 @@
 """A bright film frame drawn at the stored resolution, not on the model's grid: the frame rule
-(``preprocess.flat_border``) finds it, but the line where the resampled frame ends is partly frame and the
+(``breast_mask.flat_border``) finds it, but the line where the resampled frame ends is partly frame and the
 breast threshold's smoothing carries it two lines on: with only one line cut beside the frame, a ring of
 foreground was left all round, its inside filled, and the whole image became the "breast"."""
 
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from skimage.transform import resize
 
-from mammoview.cad.preprocess import PreprocessConfig, breast_mask, prepare
+from mammoview.cad.breast_mask import breast_mask
+from mammoview.cad.preprocess import PreprocessConfig, prepare
 from mammoview.io.model import PixelSpacing
 from tests.synthetic import synthetic_breast
 

@@ -356,7 +356,8 @@ def test_no_breast_cell_is_centred_on_the_image_border(offset):
 def test_map_scales_average_the_cam_of_the_zoomed_image_read_on_the_base_grid():
     """scales (1, 2): the mean of the image's CAM and of the twice-enlarged image's, read at the base cells' centres."""
     from mammoview.cad.inference import _onto_grid, whole_image_maps
-    from mammoview.cad.preprocess import PreparedImage, resample
+    from mammoview.cad.preprocess import PreparedImage
+    from mammoview.cad.resample import resample
     from mammoview.io.model import PixelSpacing
 
     # reading a zoomed grid: base cell j (centre (j + 0.5) s) is zoomed cell (j + 0.5) z - 0.5

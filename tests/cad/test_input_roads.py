@@ -12,9 +12,9 @@ import numpy as np
 from PIL import Image
 from skimage.transform import resize
 
+from mammoview.cad.cad_input import estimate_spacing
 from mammoview.cad.calibration import logit
 from mammoview.cad.pipeline import analyse_image, drain
-from mammoview.cad.preprocess import estimate_spacing
 from mammoview.cad.types import Heatmap
 from mammoview.io import read_image
 from mammoview.io.pixels import to_presentation

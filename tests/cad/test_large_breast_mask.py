@@ -6,7 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mammoview.cad.preprocess import breast_mask, estimate_spacing, presentation_of, resample
+from mammoview.cad.breast_mask import breast_mask
+from mammoview.cad.cad_input import estimate_spacing
+from mammoview.cad.preprocess import presentation_of
+from mammoview.cad.resample import resample
 from mammoview.io.reader import decode, read_info
 
 

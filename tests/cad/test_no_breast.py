@@ -8,14 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from mammoview.cad.preprocess import (
-    PreprocessConfig,
-    breast_mask,
-    estimate_spacing,
-    prepare,
-    presentation_of,
-    structure_ratio,
-)
+from mammoview.cad.breast_mask import breast_mask, structure_ratio
+from mammoview.cad.cad_input import estimate_spacing
+from mammoview.cad.preprocess import PreprocessConfig, prepare, presentation_of
 from mammoview.io import read_image
 from mammoview.io.model import PixelSpacing
 

@@ -296,7 +296,7 @@ def test_a_multi_frame_image_is_refused(bright_model, breast_with_blob):
 
 
 def test_a_refusal_points_at_where_the_spacing_came_from():
-    from mammoview.cad.preprocess import check_extent
+    from mammoview.cad.cad_input import check_extent
     from mammoview.io.model import PixelSpacing
 
     hints = {}
@@ -313,7 +313,7 @@ def test_a_refusal_points_at_where_the_spacing_came_from():
 
 
 def test_an_image_too_small_for_a_mammogram_is_refused():
-    from mammoview.cad.preprocess import check_extent
+    from mammoview.cad.cad_input import check_extent
     from mammoview.io.model import PixelSpacing
 
     check_extent((400, 300), PixelSpacing(0.3, 0.3, "PixelSpacing (0028,0030)"))  # 120 x 90 mm: a breast
@@ -325,7 +325,7 @@ def test_an_image_too_small_for_a_mammogram_is_refused():
 
 @pytest.mark.parametrize("ky, kx", [(1, 3), (3, 1), (3, 3), (6, 4)])
 def test_block_mean_is_the_mean_of_each_block(ky, kx):
-    from mammoview.cad.preprocess import block_mean
+    from mammoview.cad.resample import block_mean
 
     img = np.random.default_rng(3).random((47, 31)).astype(np.float32)
     r, c = (47 // ky) * ky, (31 // kx) * kx
@@ -342,7 +342,7 @@ def test_resampled_pixels_sit_where_the_stored_to_model_scale_says(wall, shape):
     (PreparedImage). The block mean drops the rows and columns that fill no block, and the image was resized from
     what was left, so a spot far from where the blocks start came out up to k - 1 stored pixels off that mapping
     (5 at 0.05 -> 0.3 mm): CAD findings were drawn and reported that far from their tissue."""
-    from mammoview.cad.preprocess import resample
+    from mammoview.cad.resample import resample
 
     rows, cols = shape
     spacing, pixel = (0.05, 0.05), 0.3

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import highdicom as hd
 
-from mammoview.cad.preprocess import IMPLANT_NOTE
+from mammoview.cad.cad_input import IMPLANT_NOTE
 from mammoview.cad.sr import study_sr, write_sr
 from mammoview.io.model import View
 from tests.cad.test_sr_interop import MODEL, PIXELS, _result

@@ -1,4 +1,4 @@
-"""The blank-exposure rule (preprocess.structure_ratio) on real breasts at every model's pixel size: the density
+"""The blank-exposure rule (breast_mask.structure_ratio) on real breasts at every model's pixel size: the density
 network prepares the image at 1.5 mm, where a real CBIS-DDSM mammogram read as "no breast" (its black background,
 over half the image, made the median pixel difference 0, and the fallback counted the skin line and the tissue's own
 gradients as noise)."""

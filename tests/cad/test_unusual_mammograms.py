@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
+from mammoview.cad.breast_mask import breast_mask
 from mammoview.cad.density import breast_canvas
 from mammoview.cad.pipeline import analyse_image, drain
-from mammoview.cad.preprocess import PreprocessConfig, breast_mask, prepare
+from mammoview.cad.preprocess import PreprocessConfig, prepare
 from mammoview.io.model import PixelSpacing
 from tests.cad.conftest import make_image
 from tests.synthetic import synthetic_breast
@@ -25,7 +26,7 @@ def test_a_bright_scanner_frame_is_not_breast(frame_mm, sides):
     """A digitised film's bright border, wider than the 3 mm band cut before labelling, touches the breast at the
     chest wall: it joined the breast's component, and a frame on all four sides made a ring whose inside
     (the whole background) binary_fill_holes filled: the "breast" was the whole image.  Flat bright lines along an
-    edge are now a frame (``preprocess.flat_border``)."""
+    edge are now a frame (``breast_mask.flat_border``)."""
     px = 0.3
     img = _breast()
     plain = breast_mask(img, px)
@@ -46,7 +47,10 @@ def test_a_bright_scanner_frame_is_not_breast(frame_mm, sides):
 def test_tissue_and_air_along_an_edge_are_no_frame(demo_dir):
     """Only lines all bright and flat are a frame: air along an edge is flat but dark, tissue bright but never flat
     along the whole line, also where the breast fills the field (a crop of the demo L CC's interior)."""
-    from mammoview.cad.preprocess import estimate_spacing, flat_border, presentation_of, resample
+    from mammoview.cad.breast_mask import flat_border
+    from mammoview.cad.cad_input import estimate_spacing
+    from mammoview.cad.preprocess import presentation_of
+    from mammoview.cad.resample import resample
     from mammoview.io import read_image
 
     img = _breast()

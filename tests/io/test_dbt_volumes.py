@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydicom.dataset import Dataset
 
-from mammoview.cad.preprocess import ImageRefused, check_cad_input
+from mammoview.cad.cad_input import ImageRefused, check_cad_input
 from mammoview.io import View, hang, load_study, open_paths, read_info
 from tests.io.conftest import MakeFile
 

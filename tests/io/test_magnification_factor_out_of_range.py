@@ -6,7 +6,7 @@ from __future__ import annotations
 import pydicom
 import pytest
 
-from mammoview.cad.preprocess import ImageRefused, check_cad_input
+from mammoview.cad.cad_input import ImageRefused, check_cad_input
 from mammoview.io import read_info
 from tests.io.conftest import MakeFile
 from tests.synthetic import synthetic_breast

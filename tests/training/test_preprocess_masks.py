@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mammoview.cad.breast_mask import breast_mask
 from mammoview.cad.landmarks import chest_wall_side, pectoral_mask
-from mammoview.cad.preprocess import breast_mask
 from tests.synthetic import synthetic_breast
 
 
