@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         rows = load_read_log(args.log)
         if args.truth == "data":  # named as the viewer names studies in the log (this installation's pseudonyms)
-            from mammoview.gui.read_state import study_pseudonym
+            from mammoview.gui.pseudonym import study_pseudonym
 
             truth = truth_from_data(lambda key: study_pseudonym(key)[:16])
         else:

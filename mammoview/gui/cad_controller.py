@@ -48,10 +48,10 @@ from mammoview.gui.read_state import (
     image_key,
     info_key,
     on_slice,
-    saving_refused,
     study_image_key,
     study_info_key,
 )
+from mammoview.gui.read_store import saving_refused
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import (

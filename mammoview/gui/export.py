@@ -30,7 +30,8 @@ from mammoview.cad.types import FindingKind
 from mammoview.gui.export_legend import BLOCKS as LEGEND_BLOCKS
 from mammoview.gui.export_legend import LegendInfo, legend_height, paint_legend
 from mammoview.gui.matching import RULE
-from mammoview.gui.read_state import ReadState, image_key, now_iso, study_pseudonym
+from mammoview.gui.pseudonym import study_pseudonym
+from mammoview.gui.read_state import ReadState, image_key, now_iso
 from mammoview.io.files import temp_prefix, user_umask
 from mammoview.io.model import View
 

@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 
 from mammoview.gui.dialogs import fit_to_screen
 from mammoview.gui.export import export_paths, export_study
-from mammoview.gui.read_state import study_pseudonym
+from mammoview.gui.pseudonym import study_pseudonym
 
 if TYPE_CHECKING:
     from mammoview.gui.main_window import MainWindow

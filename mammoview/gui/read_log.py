@@ -3,7 +3,7 @@
 What a reader study of a second reader records: was the first read closed, the unaided
 decision, the decision after CAD, whether CAD changed it, the reading time, the marks
 before / after CAD, and what the CAD showed (model, exam scores, marks, exam density).  Rows come from the saved reads
-(:class:`~mammoview.gui.read_state.ReadStore`), so the log can be written at any time, and
+(:class:`~mammoview.gui.read_store.ReadStore`), so the log can be written at any time, and
 name studies only by a hash of the study key (CBIS-DDSM keys are patient IDs); the
 worklist's order and the views identify them for whoever holds the images.
 
@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtWidgets
 
-from mammoview.gui.read_state import ReaderDecision, ReadState, ReadStore, study_pseudonym
+from mammoview.gui.pseudonym import study_pseudonym
+from mammoview.gui.read_state import ReaderDecision, ReadState
+from mammoview.gui.read_store import ReadStore
 from mammoview.gui.worklist import views_text
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.model import StudyInfo

@@ -28,9 +28,9 @@ from mammoview.gui.read_state import (
     ReaderDecision,
     ReaderMark,
     ReadState,
-    ReadStore,
     now_iso,
 )
+from mammoview.gui.read_store import ReadStore
 from mammoview.io.model import View
 from mammoview.io.study import ReadKey
 

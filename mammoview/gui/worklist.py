@@ -4,7 +4,7 @@ Screening mammograms are read in batches.  Opening a folder (or files) holding s
 studies fills the worklist and opens the first study whose first read is not done;
 Page Down / Page Up step to the next / previous study, Shift+Page Down to the next one
 not yet read, and a double-click on a row opens that study.  The status column comes
-from the saved reads (:class:`~mammoview.gui.read_state.ReadStore`), so it survives a
+from the saved reads (:class:`~mammoview.gui.read_store.ReadStore`), so it survives a
 restart and is the same file the CAD lock reads: a study shows as "read" exactly when
 its CAD is unlocked.
 
@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, replace
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mammoview.gui.read_state import ReaderDecision, ReadState, ReadStore, info_key
+from mammoview.gui.read_state import ReaderDecision, ReadState, info_key
+from mammoview.gui.read_store import ReadStore
 from mammoview.gui.texts import study_lines, study_title
 from mammoview.gui.theme import accent
 from mammoview.io.model import StudyInfo, View

@@ -4,7 +4,7 @@ The read log (File ▸ Export worklist read log, :mod:`mammoview.gui.read_log`) 
 study with the reader's screening assessment of the first read (``assessment``: BI-RADS 1, 2 or
 0 = recall) and after seeing the CAD (``assessment_after_cad``), the reading time and what the
 CAD showed; studies are named by a pseudonym (``study``: the first 16 hex digits of a keyed hash of their study
-key, :func:`mammoview.gui.read_state.study_pseudonym`, whose secret stays with the installation that wrote the log).
+key, :func:`mammoview.gui.pseudonym.study_pseudonym`, whose secret stays with the installation that wrote the log).
 This module joins it with the truth per study and reports what a second-reader study reports:
 
 - per reading (before / after CAD): recalls, sensitivity (malignant studies recalled),

@@ -61,7 +61,8 @@ def test_the_reads_folder_is_the_users_only(tmp_path):
     all), so it is the user's only too, also when it was made before."""
     import stat
 
-    from mammoview.gui.read_state import ReadState, ReadStore
+    from mammoview.gui.read_state import ReadState
+    from mammoview.gui.read_store import ReadStore
 
     folder = tmp_path / "reads"
     folder.mkdir(mode=0o755)

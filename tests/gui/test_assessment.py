@@ -8,7 +8,8 @@ import json
 import pytest
 
 from mammoview.gui.read_log import COLUMNS, read_log_rows, write_read_log
-from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReadState, ReadStore
+from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReadState
+from mammoview.gui.read_store import ReadStore
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io import open_paths
 from mammoview.io.model import View

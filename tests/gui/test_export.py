@@ -75,7 +75,7 @@ def test_identifiers_are_left_out_of_picture_and_json(study, tmp_path):
     import json
     import os
 
-    from mammoview.gui.read_state import app_data_dir
+    from mammoview.gui.pseudonym import app_data_dir
 
     key = study.cad.study_key
     assert hashlib.sha256(key.encode()).hexdigest()[:8] not in text + anon.png.name
@@ -326,17 +326,17 @@ def test_the_caption_ends_inside_the_legend_band_with_every_model_line(qapp, dpr
 
 
 def test_the_pseudonym_secret_is_repaired_or_kept_for_the_session(tmp_path, monkeypatch):
-    from mammoview.gui import read_state
-    from mammoview.gui.read_state import study_pseudonym
+    from mammoview.gui import pseudonym
+    from mammoview.gui.pseudonym import study_pseudonym
 
     monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(tmp_path / "a"))
     key_file = tmp_path / "a" / "pseudonym.key"
     key_file.parent.mkdir()
     key_file.write_bytes(b"")  # a crash between create and write: an empty key would be no secret at all
     first = study_pseudonym("P_00820")
-    assert len(key_file.read_bytes()) == 32 and first != read_state.hmac.new(b"", b"P_00820", "sha256").hexdigest()
+    assert len(key_file.read_bytes()) == 32 and first != pseudonym.hmac.new(b"", b"P_00820", "sha256").hexdigest()
     assert study_pseudonym("P_00820") == first
-    monkeypatch.setattr(read_state, "_session_secret", None)
+    monkeypatch.setattr(pseudonym, "_session_secret", None)
     monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(tmp_path / "b"))
     (tmp_path / "b" / "pseudonym.key").mkdir(parents=True)  # unreadable as a file: this session's own secret
     session = study_pseudonym("P_00820")
@@ -346,7 +346,7 @@ def test_the_pseudonym_secret_is_repaired_or_kept_for_the_session(tmp_path, monk
 def test_the_pseudonym_secret_without_hard_links(tmp_path, monkeypatch):
     import os
 
-    from mammoview.gui.read_state import study_pseudonym
+    from mammoview.gui.pseudonym import study_pseudonym
 
     monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(tmp_path))
 

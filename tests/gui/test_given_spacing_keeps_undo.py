@@ -4,7 +4,8 @@ lengths it brings back read in the new spacing's mm."""
 
 from __future__ import annotations
 
-from mammoview.gui.read_state import MarkKind, ReadStore
+from mammoview.gui.read_state import MarkKind
+from mammoview.gui.read_store import ReadStore
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io.model import View
 from tests.gui.conftest import write_view

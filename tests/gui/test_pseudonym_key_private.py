@@ -31,7 +31,7 @@ def expected_pseudonym(study_key: str) -> str:
 
 @posix_only
 def test_a_key_others_can_read_is_made_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mammoview.gui.read_state import study_pseudonym
+    from mammoview.gui.pseudonym import study_pseudonym
 
     path = key_file(tmp_path, monkeypatch)
     assert study_pseudonym("P_00820") == expected_pseudonym("P_00820")  # the key kept, not replaced
@@ -43,7 +43,7 @@ def test_a_key_others_can_read_is_made_owner_only(tmp_path: Path, monkeypatch: p
 def test_a_key_that_cannot_be_made_owner_only_is_used_and_said(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from mammoview.gui.read_state import study_pseudonym
+    from mammoview.gui.pseudonym import study_pseudonym
 
     path = key_file(tmp_path, monkeypatch)
 
@@ -52,7 +52,7 @@ def test_a_key_that_cannot_be_made_owner_only_is_used_and_said(
 
     monkeypatch.setattr(os, "fchmod", refused)
     monkeypatch.setattr(os, "chmod", refused)
-    with caplog.at_level(logging.WARNING, logger="mammoview.gui.read_state"):
+    with caplog.at_level(logging.WARNING, logger="mammoview.gui.pseudonym"):
         assert study_pseudonym("P_00820") == expected_pseudonym("P_00820")
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
     (record,) = [r for r in caplog.records if "pseudonym.key" in r.getMessage()]

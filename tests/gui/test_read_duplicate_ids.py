@@ -9,7 +9,8 @@ import json
 
 import pytest
 
-from mammoview.gui.read_state import ReadState, ReadStore, study_hash
+from mammoview.gui.read_state import ReadState
+from mammoview.gui.read_store import ReadStore, study_hash
 
 MARK = {"id": 1, "view": "RCC", "image": "i", "x": 1.0, "y": 2.0, "kind": "mass"}
 LINE = {"id": 1, "view": "RCC", "image": "i", "p0": [1.0, 2.0], "p1": [30.0, 40.0]}

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from mammoview.gui.read_state import ReadState, ReadStore, study_hash
+from mammoview.gui.read_state import ReadState
+from mammoview.gui.read_store import ReadStore, study_hash
 
 MARK = {"id": 1, "view": "LCC", "image": "i", "x": 1.0, "y": 2.0, "kind": "mass"}
 

@@ -38,7 +38,7 @@ def step(window, qtbot, action: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_mark_not_saved_for_a_full_disk_is_not_dropped_when_the_reader_steps_on(main_window, load, qtbot, tmp_path,
                                                                                    monkeypatch):  # fmt: skip
-    from mammoview.gui.read_state import ReadStore
+    from mammoview.gui.read_store import ReadStore
 
     w = main_window
     load(w, [batch(tmp_path / "batch")])

@@ -5,7 +5,8 @@ CAD read nothing there: its scores are blank, and the reading still counts as on
 from __future__ import annotations
 
 from mammoview.gui.read_log import read_log_rows
-from mammoview.gui.read_state import Assessment, CadSeen, ReadStore
+from mammoview.gui.read_state import Assessment, CadSeen
+from mammoview.gui.read_store import ReadStore
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io import open_paths
 from mammoview.io.study import read_key

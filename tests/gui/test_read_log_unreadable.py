@@ -9,7 +9,8 @@ import csv
 import json
 
 from mammoview.gui.read_log import export_read_log, read_log_rows
-from mammoview.gui.read_state import Assessment, ReadStore
+from mammoview.gui.read_state import Assessment
+from mammoview.gui.read_store import ReadStore
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io import open_paths
 from mammoview.io.model import StudyInfo

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mammoview.gui.read_state import MarkKind, ReadStore
+from mammoview.gui.read_state import MarkKind
+from mammoview.gui.read_store import ReadStore
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io.model import View
 

@@ -8,7 +8,8 @@ import os
 import pytest
 from PySide6 import QtCore
 
-from mammoview.gui.read_state import MarkKind, ReadState, ReadStore, atomic_write_json, study_hash
+from mammoview.gui.read_state import MarkKind, ReadState
+from mammoview.gui.read_store import ReadStore, atomic_write_json, study_hash
 from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import planted_result
@@ -356,14 +357,14 @@ def test_two_damaged_reads_set_aside_within_a_second_are_both_kept(tmp_path, mon
     replaced the first copy (os.replace), losing it."""
     import datetime as dt
 
-    from mammoview.gui import read_state
+    from mammoview.gui import read_store
 
     class Frozen(dt.datetime):
         @classmethod
         def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
             return cls(2026, 12, 7, 13, 0, 0)
 
-    monkeypatch.setattr(read_state._dt, "datetime", Frozen)
+    monkeypatch.setattr(read_store._dt, "datetime", Frozen)
     store = ReadStore(tmp_path)
     path = store.path_for("P_00001")
     for text in ("{first damaged", "{second damaged"):

@@ -15,7 +15,8 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.gui import dialogs
-from mammoview.gui.read_state import Assessment, MarkKind, ReadState, ReadStore, study_hash
+from mammoview.gui.read_state import Assessment, MarkKind, ReadState
+from mammoview.gui.read_store import ReadStore, study_hash
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.settings import RecentStudy, ViewerSettings
 from mammoview.io.model import View

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from PySide6 import QtWidgets
 
-from mammoview.gui.read_state import MarkKind, ReadState, ReadStore, image_key
+from mammoview.gui.read_state import MarkKind, ReadState, image_key
+from mammoview.gui.read_store import ReadStore
 from mammoview.gui.window_level import dragged
 from mammoview.gui.worklist import ReadProgress, Worklist, read_progress
 from mammoview.io import open_paths

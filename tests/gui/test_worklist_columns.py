@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6 import QtGui, QtWidgets
 
-from mammoview.gui.read_state import Assessment, ReaderDecision, ReadState, ReadStore
+from mammoview.gui.read_state import Assessment, ReaderDecision, ReadState
+from mammoview.gui.read_store import ReadStore
 from mammoview.gui.worklist import COLUMNS, Worklist, WorklistPanel, worklist_title
 from mammoview.io import open_paths
 from tests.gui.conftest import write_view

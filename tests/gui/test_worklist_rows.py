@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from PySide6 import QtCore, QtWidgets
 
-from mammoview.gui.read_state import ReadStore
+from mammoview.gui.read_store import ReadStore
 from mammoview.gui.worklist import Worklist, WorklistPanel
 from mammoview.io import open_paths
 from tests.gui.test_worklist import batch

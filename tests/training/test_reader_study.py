@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mammoview.cli import main
+from mammoview.gui.pseudonym import study_pseudonym
 from mammoview.gui.read_log import COLUMNS
-from mammoview.gui.read_state import study_pseudonym
 from mammoview.training.reader_study import (
     NEEDED,
     load_read_log,

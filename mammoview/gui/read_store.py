@@ -1,0 +1,279 @@
+"""Where the reader's reads are saved: :class:`ReadStore`, one JSON file per study, and the folder lock that makes
+one running viewer the only one writing there (:func:`claim_folder`).
+
+Saved as JSON in the application data folder (``$MAMMOVIEW_APP_DATA``, else Qt's
+AppDataLocation) under ``reads/<sha256 of the study's read key>.json``
+(:func:`mammoview.io.study.read_key`: one Study Instance UID written into two women's exams
+gives each woman her own read, whatever is opened with her exam): the file name must not
+carry the patient's name or ID (CBIS-DDSM keys *are* patient IDs), so only a hash of
+the key is written, in the name and inside, and the woman whose read it is by a keyed hash
+of her Patient ID (:func:`mammoview.gui.pseudonym.patient_pseudonym`).  Every save is a temporary file, fsync and
+``os.replace``, so a crash loses at most the action being saved and never leaves a
+half-written file.  A file that cannot be read is set aside beside itself, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore
+
+from mammoview.gui.pseudonym import app_data_dir, patient_pseudonym
+from mammoview.gui.read_state import ReadState, _object, now_iso
+from mammoview.io.files import atomic_write_bytes
+from mammoview.io.study import ReadKey
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+def study_hash(study_key: str) -> str:
+    """SHA-256 (hex) of the study key: names the file without naming the patient."""
+    return hashlib.sha256(study_key.encode("utf-8")).hexdigest()
+
+
+def atomic_write_json(path: Path, doc: dict[str, Any]) -> None:
+    """Write ``doc`` as JSON to ``path`` atomically (:func:`mammoview.io.files.atomic_write_bytes`); a NaN or infinite
+    number is a ValueError before anything is written (json would write NaN, which is not JSON: the read would be set
+    aside as damaged when next opened)."""
+    atomic_write_bytes(path, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8"))
+
+
+#: what reading a damaged file raises: not JSON, a missing key, a value of the wrong type, an unknown enum value,
+#: a number too large for an int (1e999 reads as infinity), JSON nested too deep
+DAMAGED = (ValueError, KeyError, TypeError, OverflowError, RecursionError)
+
+
+class OtherPatient(ValueError):
+    """A saved read recorded as another woman's (another Patient ID) than the study's it was found for."""
+
+
+def _read_key(study: str | ReadKey) -> ReadKey:
+    """``study`` as a :class:`ReadKey` (a bare key: a study whose patient is not known, so not checked)."""
+    return study if isinstance(study, ReadKey) else ReadKey(study)
+
+
+@dataclass
+class ReadStore:
+    """Loads and saves :class:`ReadState` per study under ``folder``.
+
+    A study is named by its :class:`~mammoview.io.study.ReadKey` (or a bare key), whose file name holds its Patient
+    ID (hashed); a read is saved with a keyed hash of that Patient ID too.  A study with no read under its key yet
+    finds the read saved under its legacy key (before reads were keyed by woman), unless that one is recorded as
+    another woman's (then neither shown nor written over); its next save goes to its own file, and then the old one
+    is removed.
+    """
+
+    folder: Path = field(default_factory=lambda: app_data_dir() / "reads")
+    #: what the last :meth:`load` could not read, and where the file was set aside (None: nothing to say)
+    problem: str | None = field(default=None, init=False, repr=False, compare=False)
+    #: studies whose unreadable read could not be set aside: never written over (:meth:`save` moves it first)
+    _held: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    #: studies whose read was loaded from its legacy file (the key, that file): removed after its next save
+    _superseded: dict[str, Path] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def path_for(self, study_key: str) -> Path:
+        return self.folder / f"{study_hash(study_key)[:32]}.json"
+
+    def _read(self, study_key: str, patient_id: str | None = None) -> ReadState:
+        """The state saved under ``study_key``; FileNotFoundError when none, OSError or :data:`DAMAGED` when damaged,
+        :class:`OtherPatient` when recorded as not Patient ID ``patient_id``'s (None: not checked)."""
+        doc = _object(json.loads(self.path_for(study_key).read_text(encoding="utf-8")), "the file")
+        fmt = doc.get("format", FORMAT_VERSION)
+        if not isinstance(fmt, int) or fmt > FORMAT_VERSION:  # its fields would be dropped by the next save here
+            raise ValueError(f"written by a newer mammoview (format {fmt}; this one reads format {FORMAT_VERSION})")
+        if doc.get("study_sha256") != study_hash(study_key):
+            raise ValueError("study hash does not match the file name")
+        recorded = doc.get("patient")  # absent in reads saved before it was recorded: taken as the study's
+        if recorded is not None and not isinstance(recorded, str):
+            raise ValueError(f"its patient is {type(recorded).__name__}, not a string")
+        if (patient_id is not None and recorded is not None
+                and not (patient_id and hmac.compare_digest(recorded, patient_pseudonym(patient_id)))):  # fmt: skip
+            raise OtherPatient("it is recorded as the read of another Patient ID")
+        return ReadState.from_json(doc["state"])
+
+    def _where(self, key: ReadKey) -> str | None:
+        """The key whose file holds the saved read of ``key``: its own, else (none yet) its legacy one; None if none."""
+        return next((k for k in (key.key, key.legacy) if k is not None and self.path_for(k).exists()), None)
+
+    def _of(self, key: ReadKey, saved_as: str) -> ReadState:
+        """The read saved under ``saved_as`` for ``key`` (:meth:`_read`), its patient checked in a legacy file only:
+        her own file's name is her Patient ID's (a mismatch there is the pseudonym secret lost or replaced, which
+        must not hide every read)."""
+        return self._read(saved_as, key.patient_id if saved_as != key.key else None)
+
+    def load(self, study: str | ReadKey) -> ReadState:
+        """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal."""
+        key = _read_key(study)
+        self.problem = None
+        self._superseded.pop(key.key, None)
+        saved_as = key.key  # (an error looking for its file, e.g. a share gone stale: taken as its own, unreadable)
+        try:
+            if (found := self._where(key)) is None:
+                return ReadState()
+            saved_as = found
+            state = self._of(key, saved_as)
+        except FileNotFoundError:
+            return ReadState()
+        except (OSError, *DAMAGED) as exc:
+            path = self.path_for(saved_as)
+            if isinstance(exc, OtherPatient):  # (a legacy file only: :meth:`_of`)
+                log.info("read state %s is another patient's: not %s's, left as it is", path, key.key)
+                return ReadState()  # another woman's exam of the same Study Instance UID: hers, not this one's
+            log.warning("read state %s is damaged (%s); set aside", path, exc)
+            try:
+                kept = f"it is kept as {_set_aside(path)}"
+                self._held.discard(key.key)
+            except OSError as move_exc:
+                kept = f"it could not be set aside ({move_exc}) and is still {path}, which is not written over"
+                if saved_as == key.key:  # (a legacy file never is: this study's saves go to its own)
+                    self._held.add(key.key)
+                    kept += ": what you do now is saved once it can be moved"
+            self.problem = (
+                f"Your saved read of this study could not be read ({exc}); {kept}. The study shows as not read."
+            )
+            return ReadState()
+        if saved_as != key.key:
+            self._superseded[key.key] = self.path_for(saved_as)
+        return state
+
+    def peek(self, study: str | ReadKey) -> ReadState | None:
+        """The saved state without side effects (a worklist's status column); None if none or unreadable."""
+        key = _read_key(study)
+        try:
+            return None if (saved_as := self._where(key)) is None else self._of(key, saved_as)
+        except (OSError, *DAMAGED):
+            return None
+
+    def unreadable(self, study: str | ReadKey) -> bool:
+        """Whether a saved read of ``study`` is there that cannot be read (damaged, a newer mammoview's): not the
+        same as none (a read log must not count it as not read)."""
+        key = _read_key(study)
+        try:
+            if (saved_as := self._where(key)) is None:
+                return False
+            self._of(key, saved_as)
+        except FileNotFoundError:
+            return False
+        except (OSError, *DAMAGED) as exc:
+            return not isinstance(exc, OtherPatient)  # another woman's (in a legacy file) is none of its
+        return False
+
+    def save(self, study: str | ReadKey, state: ReadState) -> ReadState:
+        """Write ``state`` atomically; returns it with ``updated`` set."""
+        key = _read_key(study)
+        claim_folder(self.folder)
+        _private_folder(self.folder)
+        path = self.path_for(key.key)
+        if key.key in self._held:  # the unreadable read is the reader's too: moved away first, never replaced
+            try:
+                _set_aside(path)
+            except FileNotFoundError:
+                pass  # gone meanwhile (moved by hand)
+            except OSError as exc:
+                raise OSError(f"your earlier read of this study, which could not be read, is still {path} and could "
+                              f"not be set aside ({exc}): it is not written over") from exc  # fmt: skip
+            self._held.discard(key.key)
+        state = replace(state, updated=now_iso())
+        doc: dict[str, Any] = {"format": FORMAT_VERSION, "study_sha256": study_hash(key.key)}
+        if key.patient_id:
+            doc["patient"] = patient_pseudonym(key.patient_id)
+        atomic_write_json(path, {**doc, "state": state.to_json()})
+        if (old := self._superseded.pop(key.key, None)) is not None:  # the same read, now in its own file
+            try:
+                old.unlink(missing_ok=True)
+            except OSError as exc:  # harmless: a study's own file is always read first
+                log.warning("could not remove %s, superseded by %s: %s", old, path, exc)
+        return state
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename an unreadable read beside itself (``<name>.damaged-<time>``, ``-2``, ``-3``... after it when a copy set
+    aside in the same second is there: never over it); where it went.  OSError if it cannot be."""
+    stem = path.with_name(f"{path.name}.damaged-{_dt.datetime.now():%Y%m%d-%H%M%S}")
+    aside, n = stem, 1
+    while aside.exists() or aside.is_symlink():
+        n += 1
+        aside = stem.with_name(f"{stem.name}-{n}")
+    os.replace(path, aside)
+    return aside
+
+
+def _private_folder(folder: Path) -> None:
+    """``folder`` made (or kept) the user's only: its file names are hashes of study keys, which for a patient-number
+    key (CBIS-DDSM's) can be found by trying them all; the reads in it are 0600 already."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name == "posix" and folder.stat().st_mode & 0o077:
+        with contextlib.suppress(OSError):
+            folder.chmod(0o700)
+
+
+_claims: dict[str, QtCore.QLockFile] = {}
+_refused: dict[str, str] = {}  # folders another running viewer was saving to: this process never saves there
+_claims_lock = threading.Lock()
+
+
+def claim_folder(folder: Path) -> None:
+    """Make this process the one mammoview that writes reads to ``folder`` (held until it exits; the lock of a viewer
+    that died, even by kill -9, is taken over).  PermissionError when another running viewer got it first, then and
+    for the rest of this process (its reads, loaded beside the other's saves, may be stale): two windows each writing
+    their whole read of a study silently dropped each other's marks and decisions."""
+    key = os.path.abspath(folder)
+    with _claims_lock:
+        if key in _claims:
+            return
+        if key not in _refused:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            lock = QtCore.QLockFile(key + ".lock")
+            lock.setStaleLockTime(0)  # stale when its process is gone, never by age (a viewer stays open for hours)
+            if lock.tryLock(0):
+                _claims[key] = lock
+                _remove_leftover_temps(folder)
+                return
+            if lock.error() != QtCore.QLockFile.LockError.LockFailedError:
+                return  # no lock file can be made there (read-only, some network shares): the write says why
+            info = lock.getLockInfo()  # PySide6: (pid, hostname, appname)
+            pid, host = (info[-3], info[-2]) if isinstance(info, tuple) and len(info) >= 3 else ("?", "")
+            _refused[key] = (
+                f"another mammoview window (process {pid} on {host or 'this computer'}) is saving reads in {folder}: "
+                "this window saves none, so neither overwrites the other's marks; close it and read in the other one"
+            )
+        raise PermissionError(_refused[key])
+
+
+#: a temporary file of :func:`atomic_write_json` for a read (``.<32 hex>.json.<random>.tmp``)
+_READ_TEMP = re.compile(r"\.[0-9a-f]{32}\.json\..+\.tmp")
+
+
+def _remove_leftover_temps(folder: Path) -> None:
+    """Remove the temporary files of saves a viewer killed mid-save left in ``folder`` (owner-only, but each a copy
+    of a read that stayed there for ever); only with the folder claimed, so that no save of another viewer is under
+    way."""
+    try:
+        leftovers = [p for p in folder.iterdir() if _READ_TEMP.fullmatch(p.name) and p.is_file()]
+    except OSError:
+        return
+    for leftover in leftovers:
+        try:
+            leftover.unlink()
+            log.info("removed %s, left by a save that did not finish", leftover)
+        except OSError as exc:
+            log.warning("could not remove %s, left by a save that did not finish: %s", leftover, exc)
+
+
+def saving_refused(folder: Path) -> bool:
+    """Whether this process was refused ``folder`` (another viewer saves reads there): for the rest of its life."""
+    with _claims_lock:
+        return os.path.abspath(folder) in _refused
