@@ -156,16 +156,9 @@ def run(args: argparse.Namespace) -> int:
 
     check_out_folder(args.out, "--out")
     from mammoview.cad.device import configure_threads
-    from mammoview.training.evaluate import (
-        EvaluateOptions,
-        evaluate,
-        load_detections,
-        model_summary,
-        pipeline_timer,
-        prepare_evaluation,
-        read_patch_inputs,
-        stage_model,
-    )
+    from mammoview.training.eval_inputs import EvaluateOptions, load_detections, prepare_evaluation, read_patch_inputs
+    from mammoview.training.eval_model import model_summary, stage_model
+    from mammoview.training.evaluate import evaluate, pipeline_timer
 
     configure_threads(None)  # $MAMMOVIEW_THREADS, as detect
 

@@ -392,7 +392,7 @@ def install_ensemble(
         check_not_trained_on(run, s, metric_patches)
     ps = PatchSet(metric_patches)
     from mammoview.cad.preprocess import PreprocessConfig
-    from mammoview.training.evaluate import check_compatible
+    from mammoview.training.eval_inputs import check_compatible
 
     pm = first["patch_manifest"]
     made_for = {"pixel_size_mm": pm["pixel_size_mm"], "in_chans": pm.get("channels", 1), "patch_size": pm["patch_size"],

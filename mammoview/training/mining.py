@@ -61,7 +61,7 @@ class MapMiner:
 
             import torch
 
-            from mammoview.training.evaluate import resolve_model
+            from mammoview.training.eval_model import resolve_model
 
             torch.set_num_threads(1)
             tmp = Path(tempfile.mkdtemp(prefix="mammoview-miner-"))

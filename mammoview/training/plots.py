@@ -107,7 +107,7 @@ def plot_confusion(cm: npt.ArrayLike, labels: Sequence[str], path: Path, title: 
 def write_evaluation_plots(out: Path, patch: Mapping[str, Any] | None, det: DetectionScores | None) -> None:
     """The PNGs of ``mammoview evaluate``: patch ROC + confusion matrices, image ROC, FROC.
 
-    ``patch`` is :func:`mammoview.training.evaluate.evaluate_patches`' result (with its
+    ``patch`` is :func:`mammoview.training.eval_patches.evaluate_patches`' result (with its
     ``_probs``/``_labels``/``_malignant`` arrays); either argument may be None.
     """
     if patch is not None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mammoview.training.evaluate import validation_patients
+from mammoview.training.eval_inputs import validation_patients
 from mammoview.training.metrics import roc_auc
 from mammoview.training.sources import default_data_dir, mias_images
 

@@ -18,7 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mammoview.training.evaluate import load_detections, validation_patients
+from mammoview.training.eval_inputs import load_detections, validation_patients
 from mammoview.training.froc import match_detections
 from mammoview.training.sources import cbis_images, default_data_dir, mias_images
 

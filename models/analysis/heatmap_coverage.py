@@ -20,7 +20,7 @@ import numpy as np
 from mammoview.cad.pipeline import analyse_image, drain
 from mammoview.cad.weights import load_model
 from mammoview.io import read_image
-from mammoview.training.evaluate import validation_images, validation_patients
+from mammoview.training.eval_inputs import validation_images, validation_patients
 from mammoview.training.sources import cbis_images, default_data_dir
 
 THRESHOLDS = (0.3, 0.5, 0.8, 0.9, 0.97, 0.99, 0.999)

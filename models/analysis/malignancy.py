@@ -23,7 +23,7 @@ import torch
 
 from mammoview.cad.weights import load_model
 from mammoview.training.datasets import PatchSet
-from mammoview.training.evaluate import load_detections, validation_patients
+from mammoview.training.eval_inputs import load_detections, validation_patients
 from mammoview.training.froc import match_detections
 from mammoview.training.metrics import roc_auc
 from mammoview.training.sources import cbis_images, default_data_dir

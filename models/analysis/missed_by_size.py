@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mammoview.training.evaluate import load_detections, validation_patients
+from mammoview.training.eval_inputs import load_detections, validation_patients
 from mammoview.training.froc import match_detections
 from mammoview.training.sources import cbis_images, default_data_dir
 

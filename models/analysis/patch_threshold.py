@@ -20,7 +20,7 @@ import numpy as np
 
 from mammoview.cad.weights import load_model
 from mammoview.training.datasets import PatchSet
-from mammoview.training.evaluate import patch_probabilities
+from mammoview.training.eval_patches import patch_probabilities
 
 THRESHOLDS = np.round(np.arange(0.05, 0.996, 0.005), 3)
 

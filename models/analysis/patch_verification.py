@@ -24,7 +24,8 @@ from mammoview.cad.malignancy import crop_logits
 from mammoview.cad.verification import abnormal_log_odds, load_verifier
 from mammoview.cad.weights import load_model
 from mammoview.training.datasets import PatchSet
-from mammoview.training.evaluate import EvaluateOptions, evaluate_patches
+from mammoview.training.eval_inputs import EvaluateOptions
+from mammoview.training.eval_patches import evaluate_patches
 from mammoview.training.metrics import roc_auc
 from mammoview.training.patches import prepare_source
 from mammoview.training.sources import all_sources, default_data_dir

@@ -53,7 +53,8 @@ import torch
 from mammoview.cad.landmarks import nipple_point
 from mammoview.cad.malignancy import crop_logits, crop_malignancy
 from mammoview.cad.preprocess import PreprocessConfig
-from mammoview.training.evaluate import load_detections, resolve_model, validation_patients
+from mammoview.training.eval_inputs import load_detections, validation_patients
+from mammoview.training.eval_model import resolve_model
 from mammoview.training.froc import _unlocated, match_detections, score_detections
 from mammoview.training.metrics import roc_auc
 from mammoview.training.patches import prepare_source

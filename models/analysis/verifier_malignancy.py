@@ -22,7 +22,8 @@ import torch
 
 from mammoview.cad.calibration import logit
 from mammoview.cad.malignancy import crop_logits
-from mammoview.training.evaluate import load_detections, resolve_model, validation_patients
+from mammoview.training.eval_inputs import load_detections, validation_patients
+from mammoview.training.eval_model import resolve_model
 from mammoview.training.froc import match_detections
 from mammoview.training.metrics import roc_auc
 from mammoview.training.patches import prepare_source

@@ -346,7 +346,9 @@ def test_patch_auc_matches_the_network_outputs(setup):
 
     from mammoview.cad.weights import load_model
     from mammoview.training.datasets import PatchSet
-    from mammoview.training.evaluate import EvaluateOptions, evaluate, model_summary
+    from mammoview.training.eval_inputs import EvaluateOptions
+    from mammoview.training.eval_model import model_summary
+    from mammoview.training.evaluate import evaluate
     from mammoview.training.metrics import roc_auc
 
     s = setup
@@ -441,7 +443,8 @@ def test_detections_rescored_and_training_images_refused(setup):
     assert third["model"]["name"] == "tiny-random"
     assert not any("not scored" in n for n in third["notes"])
     # one of the two files only: the uncovered validation images are reported, not silently dropped
-    from mammoview.training.evaluate import EvaluateOptions, evaluate
+    from mammoview.training.eval_inputs import EvaluateOptions
+    from mammoview.training.evaluate import evaluate
 
     partial = evaluate(
         EvaluateOptions(out=out3, patches=s["patches"], data_dir=s["data"], detections=(paths[0],)),
@@ -556,7 +559,7 @@ def test_patch_probabilities_with_the_mirror_pass_average_the_logits_of_a_patch_
     """A model that reads whole images with its mirror pass (test_time_flip) is measured so on patches too."""
     import torch
 
-    from mammoview.training.evaluate import patch_probabilities
+    from mammoview.training.eval_patches import patch_probabilities
 
     class LeftRight(torch.nn.Module):  # normal / mass logits: the left half's mean, the right half's
         def forward(self, x: torch.Tensor) -> torch.Tensor:

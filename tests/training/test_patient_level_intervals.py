@@ -43,6 +43,6 @@ def test_repeating_each_patients_patch_does_not_narrow_the_interval():
 def test_evaluate_passes_the_patients():
     import inspect
 
-    from mammoview.training import evaluate
+    from mammoview.training import eval_patches
 
-    assert "patients=" in inspect.getsource(evaluate.evaluate_patches)
+    assert "patients=" in inspect.getsource(eval_patches.evaluate_patches)

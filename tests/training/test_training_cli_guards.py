@@ -41,7 +41,8 @@ def test_evaluate_refuses_its_own_patch_set_path_cut_again_with_another_split(tw
 def test_evaluate_of_a_model_on_another_models_detections_is_refused(two_sets, tmp_path):  # noqa: F811
     """`evaluate --model A --detections B.json` wrote metrics.json naming A (its sha256) with B's FROC: `retune A
     --threshold-from` / `--operating-curve` then accepted B's operating point for A (only a note said otherwise)."""
-    from mammoview.training.evaluate import EvaluateOptions, evaluate
+    from mammoview.training.eval_inputs import EvaluateOptions
+    from mammoview.training.evaluate import evaluate
 
     a, _ = two_sets
     det = tmp_path / "b.json"
@@ -56,7 +57,7 @@ def test_an_evaluation_of_a_model_without_map_windows_gives_it_its_curve(tmp_pat
     threshold of its own evaluation: evaluate records map_windows_px [patch_size], the entry (), and
     `retune` / `train --install-only --operating-curve` refused 'map windows [48] vs []'."""
     from mammoview.cad.weights import load_model, save_model
-    from mammoview.training.evaluate import model_summary
+    from mammoview.training.eval_model import model_summary
 
     d = tmp_path / "models"
     entry = replace(bright_model.entry, task="detection", test_time_flip=False, map_windows_px=(), version="1.0.0")
