@@ -198,9 +198,20 @@ def verified_or_not(model: Any, models_dir: Path | None, device: str | None) -> 
     from mammoview.cad.verification import verified_or_alone
 
     model, why = verified_or_alone(model, models_dir, device)
-    if why is not None:
-        print(f"mammoview detect: the verification model is not used: {why}", file=sys.stderr)
+    if why is not None:  # (it may quote a file under a folder of any name)
+        print(f"mammoview detect: the verification model is not used: {terminal_text(why)}", file=sys.stderr)
     return model
+
+
+def malignancy_or_none(models_dir: Path | None, device: str | None) -> Any:
+    """The installed second-stage malignancy model, or None (saying why on stderr when one is broken)."""
+    from mammoview.cad.weights import ModelError, load_optional
+
+    try:
+        return load_optional("malignancy", models_dir, device)
+    except (ModelError, ValueError) as exc:
+        print(f"mammoview detect: the malignancy model is not used: {terminal_text(str(exc))}", file=sys.stderr)
+        return None
 
 
 def _output_folder(folder: Path | None, option: str, what: str) -> None:
@@ -273,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
     from mammoview.cad.pipeline import STEPS, analyse_image
     from mammoview.cad.render import write_heatmap_files
     from mammoview.cad.types import Progress
-    from mammoview.cad.weights import ModelError, load_model, load_optional
+    from mammoview.cad.weights import load_model
     from mammoview.io import LoadError, read_image, scan_paths
     from mammoview.io.pixels import to_presentation
 
@@ -281,12 +292,7 @@ def run(args: argparse.Namespace) -> int:
     model = with_map_windows(load_model(args.model, args.models_dir, args.device), args.map_windows)
     if not args.no_verification:
         model = verified_or_not(model, args.models_dir, args.device)
-    second = None
-    if not args.no_malignancy_model:
-        try:
-            second = load_optional("malignancy", args.models_dir, args.device)
-        except (ModelError, ValueError) as exc:
-            print(f"mammoview detect: the malignancy model is not used: {exc}", file=sys.stderr)
+    second = None if args.no_malignancy_model else malignancy_or_none(args.models_dir, args.device)
     threshold = args.threshold
     if args.fp_per_image is not None:
         threshold = threshold_at_rate(model.entry, args.fp_per_image, args.flip_tta, args.map_windows)

@@ -227,3 +227,23 @@ def test_detects_progress_bar_names_the_file_escaped(models_dir, breast_with_blo
     assert main(["detect", str(dcm), "--json", str(tmp_path / "d.json")]) == 0
     shown = terminal.getvalue()
     assert "a\\x1b[2Jb.png" in shown and "\x1b[2J" not in shown, repr(shown)
+
+
+def test_why_a_second_stage_is_not_used_is_escaped_on_stderr(monkeypatch, capsys, tmp_path):
+    """The reason an installed verifier or malignancy model is not used quotes its file, under a models folder whose
+    name may hold control characters: it reached the terminal raw."""
+    from mammoview.cad import verification, weights
+    from mammoview.cli import detect
+
+    raw = f"{tmp_path}/models\x1b[2J/x.safetensors: SHA-256 mismatch"
+    monkeypatch.setattr(verification, "verified_or_alone", lambda model, _d, _dev: (model, raw))
+    assert detect.verified_or_not("model", tmp_path, "cpu") == "model"
+
+    def broken(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise weights.ModelError(f"{tmp_path}/models\x1b[2J/x.safetensors", "SHA-256 mismatch")
+
+    monkeypatch.setattr(weights, "load_optional", broken)
+    assert detect.malignancy_or_none(tmp_path, "cpu") is None
+    err = capsys.readouterr().err
+    assert err.count("is not used") == 2
+    assert "\x1b" not in err and "models\\x1b[2J" in err
