@@ -76,6 +76,13 @@ IMPLANT_NOTE = (
     "implants: read its marks and scores on this view with care"
 )
 
+#: What the CAD says of a synthesized 2-D view (Image Type GENERATED_2D: computed from tomosynthesis data, not an
+#: exposure): analysed, but the networks were trained on digitised screen-film exposures only.
+SYNTHESIZED_NOTE = (
+    "synthesized 2-D view (Image Type (0008,0008) GENERATED_2D): the CAD was trained on screen-film exposures, not "
+    "on images generated from tomosynthesis: read its marks and scores on this view with care"
+)
+
 
 def check_extent(shape: tuple[int, int], spacing: PixelSpacing) -> None:
     """A clear error, before any work, for an image larger than :data:`MAX_EXTENT_MM` at ``spacing``, smaller than

@@ -321,6 +321,7 @@ def analyse_image(
         spacing_source=sp.source,
         spacing_estimated=sp.estimated,
         implant=image.info.meta.implant_present,
+        synthesized=image.info.meta.synthesized,
         abnormal=abnormal,
         malignant=malignant,
         findings=findings,

@@ -210,6 +210,8 @@ class ImageCadResult:
     spacing_estimated: bool = False
     #: the file says a breast implant is present (Breast Implant Present (0028,1300)): the CAD was not validated on them
     implant: bool = False
+    #: a synthesized 2-D view (Image Type GENERATED_2D, from tomosynthesis): the CAD learned screen-film exposures
+    synthesized: bool = False
 
     @property
     def breast_found(self) -> bool | None:

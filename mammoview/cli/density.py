@@ -29,7 +29,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
-    from mammoview.cad.cad_input import IMPLANT_NOTE, ImageRefused, check_cad_input, estimate_spacing
+    from mammoview.cad.cad_input import IMPLANT_NOTE, SYNTHESIZED_NOTE, ImageRefused, check_cad_input, estimate_spacing
     from mammoview.cad.density import TASK, assess, per_breast
     from mammoview.cad.device import configure_threads
     from mammoview.cad.types import DensityResult, denser_breast
@@ -73,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
             sp = image.info.spacing or estimate_spacing(*image.shape)
             images.append({"path": str(path), "laterality": lat, "view": proj,  # as detect's entries
                            "pixel_spacing": [sp.row_mm, sp.col_mm], "density": result.to_json()})  # fmt: skip
-            notes = [*image.info.warnings, *([IMPLANT_NOTE] if image.info.meta.implant_present else [])]
-            say_warnings("density", path, notes)  # e.g. a raw FOR PROCESSING image, an implant
+            notes = [*image.info.warnings, *([IMPLANT_NOTE] if image.info.meta.implant_present else []),
+                     *([SYNTHESIZED_NOTE] if image.info.meta.synthesized else [])]  # fmt: skip
+            say_warnings("density", path, notes)  # e.g. a raw FOR PROCESSING image, an implant, a synthesized 2-D
         breasts = {}
         for side in ("L", "R"):
             # one image per view, as the viewer grades a breast: the first in the study's order (processed before

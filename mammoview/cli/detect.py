@@ -279,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from mammoview.cad.cad_input import IMPLANT_NOTE, NO_BREAST_NOTE, ImageRefused
+    from mammoview.cad.cad_input import IMPLANT_NOTE, NO_BREAST_NOTE, SYNTHESIZED_NOTE, ImageRefused
     from mammoview.cad.device import configure_threads
     from mammoview.cad.pipeline import STEPS, analyse_image
     from mammoview.cad.render import write_heatmap_files
@@ -360,6 +360,7 @@ def run(args: argparse.Namespace) -> int:
                 # what the reader warned about (e.g. not MG, a raw FOR PROCESSING image) and what the CAD notes (the
                 # JSON keeps its fixed schema: scores 0 and no finding where no breast was found, said here only)
                 notes = [*image.info.warnings, *([IMPLANT_NOTE] if result.implant else []),
+                         *([SYNTHESIZED_NOTE] if result.synthesized else []),
                          *([NO_BREAST_NOTE] if result.breast_found is False else [])]  # fmt: skip
                 say_warnings("detect", path, notes, tqdm.write)
             except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:

@@ -201,6 +201,23 @@ def test_detect_refuses_a_close_up_and_warns_about_an_implant(models_dir, breast
     assert "implant.dcm: warning: breast implant present (BreastImplantPresent (0028,1300) YES)" in err
 
 
+def test_detect_warns_about_a_synthesized_2d_view(models_dir, breast_with_blob, tmp_path, capsys):
+    """A synthesized 2-D view (Image Type GENERATED_2D) runs like an exposure, with the CAD's warning on stderr that
+    it was trained on screen-film exposures; the exposure beside it gets no such warning."""
+    folder = tmp_path / "combo"
+    synthesized = mammo_dataset(breast_with_blob, "L", "CC", pixel_spacing=(0.25, 0.25))
+    synthesized.ImageType = ["DERIVED", "PRIMARY", "TOMOSYNTHESIS", "GENERATED_2D"]  # PS3.3 C.8.11.7.1.4
+    write_dataset(synthesized, folder / "cview.dcm")
+    write_dataset(mammo_dataset(breast_with_blob, "L", "MLO", pixel_spacing=(0.25, 0.25)), folder / "exposure.dcm")
+    out = tmp_path / "d.json"
+    assert main(["detect", str(folder), "--json", str(out), "--quiet"]) == 0
+    by_name = {Path(e["path"]).name: e for e in json.loads(out.read_text())["images"]}
+    assert set(by_name["cview.dcm"]) == IMAGE_KEYS  # the JSON keeps its schema: the warning is on stderr
+    err = capsys.readouterr().err
+    assert "cview.dcm: warning: synthesized 2-D view (Image Type (0008,0008) GENERATED_2D): the CAD was trained " in err
+    assert "exposure.dcm: warning" not in err
+
+
 def test_detect_without_models_is_one_line_error(tmp_path, monkeypatch, study_dir, capsys):
     (tmp_path / "empty").mkdir()
     monkeypatch.setenv("MAMMOVIEW_MODELS", str(tmp_path / "empty"))

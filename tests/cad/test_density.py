@@ -327,3 +327,17 @@ def test_density_entries_name_the_view_and_spacing_and_implants_are_said(density
     (entry,) = json.loads(out.read_text())["images"]
     assert entry["view"] == "MLO" and entry["pixel_spacing"] == [0.25, 0.25]
     assert "LMLO.dcm: warning: breast implant present" in capsys.readouterr().err
+
+
+def test_density_says_a_synthesized_2d_view(density_dir, tmp_path, capsys):
+    """density warns about a synthesized 2-D view (Image Type GENERATED_2D) as about an implant: the network was
+    trained on screen-film exposures."""
+    from mammoview.cli import main
+
+    d = tmp_path / "study"
+    ds = mammo_dataset(synthetic_breast(400, 260, seed=1), "L", "CC", pixel_spacing=(0.25, 0.25), study_uid="1.2.3")
+    ds.ImageType = ["DERIVED", "PRIMARY", "TOMOSYNTHESIS", "GENERATED_2D"]
+    write_dataset(ds, d / "LCC.dcm")
+    out = tmp_path / "o.json"
+    assert main(["density", str(d), "--json", str(out), "--models-dir", str(density_dir), "--device", "cpu"]) == 0
+    assert "LCC.dcm: warning: synthesized 2-D view (Image Type (0008,0008) GENERATED_2D)" in capsys.readouterr().err

@@ -284,6 +284,26 @@ def test_close_ups_are_refused_and_implants_flagged(bright_model, breast_with_bl
     assert study.images[0].findings  # analysed like any other view
 
 
+def test_a_synthesized_2d_view_is_analysed_and_flagged(bright_model, breast_with_blob):
+    """A synthesized 2-D view (Image Type GENERATED_2D, computed from tomosynthesis) is analysed like an exposure,
+    and the result says what it is: the networks learned digitised screen-film exposures only."""
+    from dataclasses import replace
+
+    from mammoview.io.model import ImageMeta
+
+    def with_meta(view: View, name: str, **meta: object):
+        img = make_image(breast_with_blob, view, name=name)
+        return replace(img, info=replace(img.info, meta=ImageMeta(**meta)))  # type: ignore[arg-type]
+
+    synthesized = with_meta(View.LCC, "cview.dcm", synthesized=True)
+    exposure = with_meta(View.LMLO, "exposure.dcm")
+    study = drain(analyse_study(bright_model, [synthesized, exposure], tile=256))
+    assert not study.skipped
+    assert [(r.view, r.synthesized, r.implant) for r in study.images] == [(View.LCC, True, False),
+                                                                           (View.LMLO, False, False)]  # fmt: skip
+    assert study.images[0].findings  # analysed like any other view
+
+
 def test_a_multi_frame_image_is_refused(bright_model, breast_with_blob):
     from dataclasses import replace
 
