@@ -61,6 +61,7 @@ from mammoview.gui.score_labels import (
     no_breast_text,
     skipped_text,
     spacing_text,
+    synthesized_text,
 )
 from mammoview.io.model import ImageInfo, MammoImage, PixelSpacing, View
 from mammoview.io.study import read_key
@@ -649,7 +650,7 @@ class CadController(ReaderActions, QtCore.QObject):
         if not locked and self.result is not None:
             state += "\n" + exam_text(self.result, self.shown_threshold())
             warnings = (skipped_text(self.result), no_breast_text(self.result), spacing_text(self.result),
-                        implant_text(self.result))  # fmt: skip
+                        implant_text(self.result), synthesized_text(self.result))  # fmt: skip
             state += "".join(f"\n{w}" for w in warnings if w)
             # an installed density or malignancy model that could not be loaded: the result has no density / the
             # detector's own malignancy, which the reader should know (it was only in the log)

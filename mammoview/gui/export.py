@@ -357,6 +357,8 @@ def export_json(window: MainWindow, anonymize: bool = True, prior: bool = True) 
                 entry["path"] = names.get(r.path, r.path)
                 entry["nipple"] = [round(v, 1) for v in r.nipple] if r.nipple is not None else None
                 entry["breast_implant"] = r.implant  # the file says so; the CAD was not validated on implants
+                # a synthesized 2-D image (Image Type GENERATED_2D): the CAD was trained on screen-film exposures
+                entry["synthesized_2d"] = r.synthesized
                 # the CAD's guess (230 mm tall) where the file has none: its pixel_spacing and mm are not measured
                 entry["pixel_spacing_estimated"] = r.spacing_estimated
                 # no breast found: its scores of 0 and no finding are no normal reading (None: not measured)

@@ -108,6 +108,18 @@ def implant_text(result: StudyCadResult) -> str:
     )
 
 
+def synthesized_text(result: StudyCadResult) -> str:
+    """A warning for the synthesized 2-D views (Image Type GENERATED_2D, computed from tomosynthesis) the CAD read;
+    "" when none: the networks were trained on screen-film exposures."""
+    synthesized = [r for r in result.images if r.synthesized]
+    if not synthesized:
+        return ""
+    return (
+        f"Synthesized 2-D image in {_labels(synthesized)} (Image Type GENERATED_2D): the CAD was trained on "
+        "screen-film exposures, not on images generated from tomosynthesis; read its marks and scores there with care."
+    )
+
+
 def no_breast_text(result: StudyCadResult) -> str:
     """A warning for the views in which the CAD found no breast (its scores of 0 there are no normal reading)."""
     empty = [r for r in result.images if r.breast_found is False]
