@@ -12,7 +12,8 @@ score) and DCM *Probability of cancer* (its malignancy), both 0-1, with the mode
 the algorithm.  Per-image scores follow as measurement groups of their own, and, when the
 density network ran, each breast's BI-RADS composition (DCM *Breast composition*).  An image in which no breast
 was found gets no scores (the detector's 0 there is no normal reading), only the reason, as an algorithm parameter;
-the marks and scores of a view with a breast implant carry the viewer's warning there.
+the marks and scores of a view with a breast implant, or of a synthesized 2-D view (Image Type GENERATED_2D), carry
+the viewer's warning there.
 
 This is TID 1500, not the Mammography CAD SR of TID 4000 (which highdicom does not
 build); the SR is marked PARTIAL and UNVERIFIED, its series description says
@@ -33,7 +34,7 @@ import pydicom
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
-from mammoview.cad.cad_input import IMPLANT_NOTE
+from mammoview.cad.cad_input import IMPLANT_NOTE, SYNTHESIZED_NOTE
 from mammoview.cad.types import BreastScore, Finding, FindingKind, ImageCadResult, ModelInfo
 from mammoview.io.dicom import has_dicom_preamble
 from mammoview.io.files import atomic_write_bytes
@@ -257,18 +258,16 @@ def _build(
     findings_cal = not raw_malignancy and giver.malignancy_calibration is not None
     image_cal = giver.malignancy_calibration is not None if malignancy_model is not None else findings_cal
     said = {True: "malignancy: calibrated", False: "malignancy: network output, not calibrated"}
-    algorithm = hd.sr.AlgorithmIdentification(name=name, version=version, parameters=[*params, said[findings_cal]],
-                                              manufacturer=MANUFACTURER)  # fmt: skip
-    image_algorithm = hd.sr.AlgorithmIdentification(name=name, version=version, parameters=[*params, said[image_cal]],
-                                                    manufacturer=MANUFACTURER)  # fmt: skip
+
+    def identification(cal: bool, notes: Sequence[str] = ()) -> hd.sr.AlgorithmIdentification:
+        return hd.sr.AlgorithmIdentification(name=name, version=version, parameters=[*params, said[cal], *notes],
+                                             manufacturer=MANUFACTURER)  # fmt: skip
+
+    algorithm, image_algorithm = identification(findings_cal), identification(image_cal)
     # an image without a breast was not read: its scores of 0 are no normal reading (NO_BREAST_NOTE), so it gets
     # none, and the reason instead
     unread = hd.sr.AlgorithmIdentification(name=name, version=version, parameters=[NOT_READ],
                                            manufacturer=MANUFACTURER)  # fmt: skip
-    # a view with an implant: its marks and scores are the CAD's, with the viewer's warning (IMPLANT_NOTE) beside them
-    implant, implant_image = (hd.sr.AlgorithmIdentification(
-        name=name, version=version, parameters=[*params, said[cal], IMPLANT_NOTE], manufacturer=MANUFACTURER,
-    ) for cal in (findings_cal, image_cal))  # fmt: skip
     second = image_second = None
     if malignancy_model is not None:  # the second stage gave the probability of cancer
         second, image_second = (hd.sr.AlgorithmIdentification(
@@ -288,17 +287,22 @@ def _build(
         label = labels[i]
         if (n := labels.count(label)) > 1:  # a view of several images (a retake): named apart, as the viewer does
             label = f"{label} ({labels[: i + 1].count(label)} of {n})"
+        # a view with an implant, or a synthesized 2-D one: its marks and scores are the CAD's, with the viewer's
+        # warnings (IMPLANT_NOTE, SYNTHESIZED_NOTE) beside them
+        notes = [*([IMPLANT_NOTE] if r.implant else []), *([SYNTHESIZED_NOTE] if r.synthesized else [])]
+        found_by, scored_by = ((identification(findings_cal, notes), identification(image_cal, notes)) if notes
+                               else (algorithm, image_algorithm))  # fmt: skip
         for k, f in enumerate(r.findings, 1):
             groups.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
                 tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{label} CAD finding {k}"),
                 referenced_region=_region(f, source), finding_type=_FINDING_TYPE[f.kind],
-                algorithm_id=implant if r.implant else algorithm, finding_sites=_sites(r),
+                algorithm_id=found_by, finding_sites=_sites(r),
                 measurements=_scores(f.score, f.malignancy, algorithm, second),
             ))  # fmt: skip
         read = r.breast_found is not False
         groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
             tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"{label} image scores"),
-            algorithm_id=(implant_image if r.implant else image_algorithm) if read else unread, finding_sites=_sites(r),
+            algorithm_id=scored_by if read else unread, finding_sites=_sites(r),
             measurements=_scores(r.abnormal, r.malignant, image_algorithm, image_second) if read else None,
             source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(ds)],
         ))  # fmt: skip
