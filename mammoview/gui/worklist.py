@@ -276,7 +276,11 @@ class WorklistPanel(QtWidgets.QWidget):
         header.sectionResized.connect(self._on_section_resized)
         self.tree.viewport().installEventFilter(self)
         self.tree.itemActivated.connect(lambda item, _col: self.openRequested.emit(self.tree.indexOfTopLevelItem(item)))
-        hint = QtWidgets.QLabel("PgDown next · PgUp previous · Shift+PgDown next not read")
+        # wrapped between its keys only (no-break spaces within each): on one line its 360 px set the dock's
+        # smallest width, and so the right dock area's, however narrow the CAD dock went
+        keys = ("PgDown next", "PgUp previous", "Shift+PgDown next not read")
+        hint = QtWidgets.QLabel("\N{NO-BREAK SPACE}· ".join(k.replace(" ", "\N{NO-BREAK SPACE}") for k in keys))
+        hint.setWordWrap(True)
         hint.setStyleSheet("color: gray")
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
