@@ -188,7 +188,7 @@ def _entry(study: StudyInfo, state: ReadState | None) -> WorklistEntry:
 #: the Patient ID has its own column, sized to its contents: in the Study column an elided text lost it first, and
 #: two women of one name read on one day (a batch of hundreds holds such pairs) became the same row
 COLUMNS = ("#", "Study", "Read", "Views", "ID")
-_READ = COLUMNS.index("Read")
+_STUDY, _READ = COLUMNS.index("Study"), COLUMNS.index("Read")
 _FITTED = tuple(COLUMNS.index(c) for c in ("#", "Views", "ID"))  # sized to their contents, never elided
 
 
@@ -344,13 +344,27 @@ class WorklistPanel(QtWidgets.QWidget):
             self._fit_timer.start()
 
     def _fit_read_column(self) -> None:
-        """The Read column as wide as its texts, or as leaves the Study column a date (``2016-10-04``, in bold)."""
+        """The Read column as wide as its texts, or as leaves the Study column a date (``2016-10-04``, in bold).
+
+        A dock too narrow for every column with a date and a read state (``not read``, ``read …``) beside it, 256 px
+        on a small screen: the Study column keeps the date, the Read column the state, and the tree scrolls sideways
+        to the others (squeezed, the stretched Study column showed ``20…04`` and the Read column ``r…``)."""
         header, style = self.tree.header(), self.tree.style()
         margin = style.pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.tree) + 1
-        date = QtGui.QFontMetrics(self._bold).horizontalAdvance("0000-00-00") + 2 * margin + 1
-        room = self.tree.viewport().width() - sum(header.sectionSize(c) for c in _FITTED) - date
+        bold = QtGui.QFontMetrics(self._bold)
+        date = bold.horizontalAdvance("0000-00-00") + 2 * margin + 1
+        state = max(bold.horizontalAdvance(f"{p.value} …") for p in ReadProgress) + 2 * margin + 1
         wanted = max(header.sectionSizeHint(_READ), self.tree.sizeHintForColumn(_READ))
-        header.resizeSection(_READ, max(header.sectionSizeHint(_READ), min(wanted, room)))
+        least = min(wanted, max(header.sectionSizeHint(_READ), state))
+        width = self.tree.viewport().width()
+        room = width - sum(header.sectionSize(c) for c in _FITTED) - date
+        mode = QtWidgets.QHeaderView.ResizeMode.Stretch if room >= least else QtWidgets.QHeaderView.ResizeMode.Fixed
+        if header.sectionResizeMode(_STUDY) != mode:
+            header.setSectionResizeMode(_STUDY, mode)
+        if mode == QtWidgets.QHeaderView.ResizeMode.Fixed:  # the status up to the edge, the columns after it whole
+            header.resizeSection(_STUDY, date)
+            room = width - header.sectionSize(COLUMNS.index("#")) - date
+        header.resizeSection(_READ, max(least, min(wanted, room)))
 
     def _after(self) -> None:
         self._fit_timer.start()

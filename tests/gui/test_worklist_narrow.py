@@ -1,22 +1,24 @@
 """The worklist dock goes narrow: its smallest width was 368 px (the one-line key hint "PgDown next · PgUp previous ·
 Shift+PgDown next not read" set it), so with the worklist shown the right dock area could not be narrower, whatever
 the CAD dock did (it goes to 256 px: test_cad_dock_narrow.py).  At 200 % on a 1280 x 800 screen (a 624 px wide
-window) that left the images half the window.  Now at most 260 px, the hint wrapped."""
+window) that left the images half the window.  Now at most 260 px, the hint wrapped, the current row's date and
+read state readable there, and the other columns a sideways scroll away."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from mammoview.gui.read_state import Assessment, ReaderDecision, ReadState
 from mammoview.gui.read_store import ReadStore
-from mammoview.gui.worklist import Worklist, WorklistPanel
+from mammoview.gui.worklist import COLUMNS, Worklist, WorklistPanel
 from mammoview.io import open_paths
 from tests.gui.conftest import write_view
 
 MAX_DOCK_WIDTH = 260
+DATE = "2016-10-04"
 
 
 @pytest.fixture()
@@ -40,6 +42,14 @@ def dock(qtbot, tmp_path: Path) -> QtWidgets.QDockWidget:
     return dock
 
 
+def shown_text(tree: QtWidgets.QTreeWidget, item: QtWidgets.QTreeWidgetItem, column: int) -> str:
+    """The cell's text as elided to its width (the view's text margins, as QCommonStyle lays a cell out)."""
+    margin = tree.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, tree) + 1
+    mode = QtCore.Qt.TextElideMode.ElideRight if COLUMNS[column] == "Read" else tree.textElideMode()
+    width = tree.header().sectionSize(column) - 2 * margin
+    return QtGui.QFontMetrics(item.font(column)).elidedText(item.text(column), mode, width)
+
+
 def test_the_worklist_dock_can_be_narrowed_to_260_px(dock, qtbot):
     panel = dock.widget()
     assert isinstance(panel, WorklistPanel)
@@ -52,3 +62,31 @@ def test_the_worklist_dock_can_be_narrowed_to_260_px(dock, qtbot):
         assert label.height() >= label.heightForWidth(label.width()), label.text()
     hint = next(lb for lb in panel.findChildren(QtWidgets.QLabel) if "PgDown" in lb.text())
     assert hint.wordWrap()
+
+
+def test_the_current_rows_date_and_read_state_stay_readable_at_256_px(dock, qtbot):
+    panel = dock.widget()
+    assert isinstance(panel, WorklistPanel)
+    dock.resize(256, 400)
+    qtbot.waitUntil(lambda: dock.width() == 256, timeout=2_000)
+    tree, study, read = panel.tree, COLUMNS.index("Study"), COLUMNS.index("Read")
+    first = tree.topLevelItem(0)
+    assert first.text(read) == "read · BI-RADS 1 · 0 marks" and first.text(study) == DATE
+
+    def in_view(column: int) -> bool:  # left of where a sideways scroll bar takes the reader to the other columns
+        left = tree.header().sectionViewportPosition(column)
+        return left >= 0 and left + tree.header().sectionSize(column) <= tree.viewport().width()
+
+    # the columns are fitted after the resize's events (a zero timer)
+    qtbot.waitUntil(lambda: shown_text(tree, first, study) == DATE and in_view(study) and in_view(read), timeout=2_000)
+    assert shown_text(tree, first, read).startswith("read ·"), shown_text(tree, first, read)
+    assert tree.horizontalScrollBar().value() == 0
+    # the columns sized to their contents stay whole, the ones that do not fit reachable by scrolling
+    for column in (COLUMNS.index(c) for c in ("#", "Views", "ID")):
+        assert tree.header().sectionSize(column) >= tree.sizeHintForColumn(column), COLUMNS[column]
+    hidden = tree.header().length() - tree.viewport().width()
+    assert hidden <= 0 or tree.horizontalScrollBar().maximum() >= hidden
+    # a wide dock again: no sideways scroll, the status whole (test_worklist_columns.py)
+    dock.resize(900, 400)
+    qtbot.waitUntil(lambda: tree.header().sectionSize(read) >= tree.sizeHintForColumn(read), timeout=2_000)
+    assert tree.header().length() <= tree.viewport().width()
