@@ -99,12 +99,16 @@ def read_raster_pixels(info: ImageInfo) -> npt.NDArray[np.generic]:
         Decoding failed, or the image data do not hold the image the header gives (a truncated PNG).
     """
     path = info.path
-    arr = _pnm_pixels(path) if info.file_format in ("PGM", "PPM") else _pillow_pixels(path, info.file_format)
+    arr, orientation = (
+        (_pnm_pixels(path), 1) if info.file_format in ("PGM", "PPM") else _pillow_pixels(path, info.file_format)
+    )
     # rows a stream that ended early left out are zero (the last one, or scattered through an interlaced image): only
     # then is the data counted, which costs 40-65 % of the decode (2 of the 192 mini-MIAS images end in a black row)
     suspect = info.file_format == "PNG" and (_png_interlaced(path) or not arr[-1].any())
     if suspect and (problem := png_data_problem(path)) is not None:
         raise LoadError(path, problem)
+    if orientation != 1:  # turned only now: the check above looks at the last rows as stored, where a cut leaves them
+        arr = np.ascontiguousarray(_TURNS[orientation][0](arr))
     if arr.ndim == 3:
         arr = luma(arr)
     if arr.shape != (info.rows, info.columns):
@@ -170,7 +174,8 @@ def _pillow_header(path: Path, fmt: str) -> tuple[int, int, int, bool, bool, int
     return rows, cols, bits, signed, colour, orientation
 
 
-def _pillow_pixels(path: Path, fmt: str) -> npt.NDArray[np.generic]:
+def _pillow_pixels(path: Path, fmt: str) -> tuple[npt.NDArray[np.generic], int]:
+    """The stored rows as the file holds them (not yet turned) and the EXIF Orientation that asks for a turn."""
     from PIL import Image
 
     try:
@@ -188,7 +193,7 @@ def _pillow_pixels(path: Path, fmt: str) -> npt.NDArray[np.generic]:
         _refuse_truncated(path, fmt, exc)  # said first; SimpleITK would read the missing part as zeros, without a word
         if fmt in _SITK_FALLBACK:
             try:
-                return _sitk_pixels(path)
+                return _sitk_pixels(path), 1
             except LoadError:
                 pass
         raise LoadError(path, f"cannot decode {fmt} ({_reason(exc, path)})") from None
@@ -198,9 +203,7 @@ def _pillow_pixels(path: Path, fmt: str) -> npt.NDArray[np.generic]:
         arr = arr.astype(np.uint16)  # Pillow's "I" mode for 16-bit data
     if arr.ndim == 3 and arr.shape[-1] == 2:  # grey + alpha
         arr = arr[..., 0]
-    if orientation != 1:
-        arr = _TURNS[orientation][0](arr)
-    return np.ascontiguousarray(arr)
+    return np.ascontiguousarray(arr), orientation
 
 
 #: samples per pixel of each PNG colour type (grey, RGB, palette, grey + alpha, RGBA)

@@ -141,3 +141,21 @@ def test_a_cut_jpeg_says_truncated_first(write_raster: MakeFile) -> None:
         read_image(path)
     assert_one_line(exc.value, path)
     assert exc.value.reason.startswith("truncated JPEG"), exc.value.reason
+
+
+@pytest.mark.parametrize("orientation", [3, 4, 6, 8])
+def test_a_cut_png_turned_by_its_exif_orientation_is_still_refused(tmp_path: Path, orientation: int) -> None:
+    """The rows a cut stream left out are the last *stored* rows: the check for them must look there, not at the
+    last row of the picture as turned for its EXIF Orientation (turned, that is another edge of the image)."""
+    px = synthetic_breast(200, 150, max_value=255, dtype=np.uint8)
+    px[:, :] = np.maximum(px, 1)  # no black edge of its own: only the cut leaves black rows
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    body = exif.tobytes()
+    path = tmp_path / "cut-turned.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr(px)) + chunk(b"eXIf", body)
+                     + chunk(b"IDAT", zlib.compress(scanlines(px[:120]))) + chunk(b"IEND", b""))  # fmt: skip
+    assert any("EXIF Orientation" in w for w in read_info(path).warnings)
+    with pytest.raises(LoadError) as exc:
+        read_image(path)
+    assert_one_line(exc.value, path, "truncated", "after 120 of its 200 rows")
