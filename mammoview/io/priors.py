@@ -93,6 +93,16 @@ def same_patient(a: StudyInfo, b: StudyInfo) -> bool:
     return bool(birth_a and birth_b) or bool(confirmed)
 
 
+def differ(a: StudyInfo, b: StudyInfo) -> bool:
+    """Whether ``a`` and ``b`` name two people: a Patient ID, a birth date or a group of the name that both give and
+    that differ (or either names no single patient).  Not differing is not :func:`same_patient`: nothing confirms."""
+    ka, kb = patient_key(a), patient_key(b)
+    if ka is None or kb is None or ka[0] != kb[0] or (ka[1] and kb[1] and ka[1] != kb[1]):
+        return True
+    return any(x.strip() and y.strip() and x.strip() != y.strip() for x, y in zip(ka[2].split("="), kb[2].split("="),
+                                                                                strict=False))  # fmt: skip
+
+
 def find_priors(current: StudyInfo, studies: Iterable[StudyInfo]) -> list[StudyInfo]:
     """The priors of ``current`` among ``studies``, most recent first (see the module docstring)."""
     day = study_day(current)

@@ -17,7 +17,8 @@ UID written into two women's exams) is split into one study per ID, so one woman
 Studies grouped by Study Instance UID that are one exam sent as several (a modality sending the CC and the MLO views
 apart, each under its own UID) are joined (:func:`join_split_exams`): only when each names one Patient ID (0010,0020),
 one Accession Number (0008,0050) and one Study Date (0008,0020), all three equal and non-empty, and
-:func:`~mammoview.io.priors.same_patient` confirms one woman (a birth date or a name, neither differing).
+:func:`~mammoview.io.priors.same_patient` confirms one woman (a birth date or a name, neither differing) for the
+first part and each other, and no two parts differ (:func:`~mammoview.io.priors.differ`).
 
 A study's key therefore depends on what is opened with it (one of those women's exams opened alone is keyed by the
 bare UID); :func:`read_key` is the key that does not, for what is kept per woman's study (the reader's saved read).
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from os import PathLike
 
 from mammoview.io.model import ImageInfo, LoadError, MammoImage, Study, StudyInfo, View
-from mammoview.io.priors import same_patient, study_day
+from mammoview.io.priors import differ, same_patient, study_day
 from mammoview.io.reader import SpacingOption, decode
 from mammoview.io.scan import natural_key, scan_paths
 
@@ -122,7 +123,9 @@ def join_split_exams(studies: Sequence[StudyInfo]) -> list[StudyInfo]:
     for indices in parts.values():
         first = studies[indices[0]]
         same = [i for i in indices if same_patient(first, studies[i])]  # one ID, confirmed: one woman
-        if len(same) < 2:
+        # each part confirmed as the first's woman, but two parts may still differ from each other (the first gives
+        # a birth date only, they two names): one of them is another woman's exam, which is not told; none joined
+        if len(same) < 2 or any(differ(studies[i], studies[j]) for i in same for j in same if i < j):
             continue
         images = tuple(sorted((im for i in same for im in studies[i].images), key=image_order))
         joined[same[0]] = StudyInfo(key=" + ".join(sorted(studies[i].key for i in same)), key_source=(

@@ -81,3 +81,21 @@ def test_a_placeholder_id_and_accession_join_nobody(write_dcm: MakeFile, tmp_pat
         _half(write_dcm, folder, views, uid, patient_id="ANONYMOUS", patient_name="ANONYMOUS", edit=anonymous)
     studies, _ = open_paths([tmp_path])
     assert len(studies) == 2
+
+
+@pytest.mark.parametrize("order", ["abc", "cab"])
+def test_two_parts_that_differ_are_never_joined_through_a_third_that_matches_both(
+    write_dcm: MakeFile, tmp_path: Path, order: str
+) -> None:
+    """Each part confirmed as the first part's woman is not enough: a first part with a birth date and no name
+    confirms both a 'Doe^Jane' and a 'Roe^Mary' part of that birth date, who are two women (one ID, accession and
+    day: a mislabelled exam).  No study may hold both names."""
+    parts = {"a": (CC, "1.2.840.5.1", ""), "b": ((("R", "MLO"),), "1.2.840.5.2", "Doe^Jane"),
+             "c": ((("L", "MLO"),), "1.2.840.5.3", "Roe^Mary")}  # fmt: skip
+    for folder in order:
+        views, uid, name = parts[folder]
+        _half(write_dcm, folder, views, uid, patient_name=name)
+    studies, _ = open_paths([tmp_path / f for f in order])
+    for study in studies:
+        names = {str(i.meta.patient_name) for i in study.images} - {""}
+        assert len(names) <= 1, (study.key, names)
