@@ -43,6 +43,8 @@ def check_json_out(out: Path | None, inputs: Sequence[str | os.PathLike[str]] = 
 
     from mammoview.io.files import temp_prefix
 
+    out = _written(out)  # a link to a file: the file it names is what is written (its folder probed)
+
     # a file or a dead link where a folder of OUT's path should be: said in words (mkdir says 'File exists')
     above = next((p for p in out.parents if os.path.lexists(p)), None)
     if above is not None and above.is_symlink() and not above.exists():
@@ -67,6 +69,14 @@ def _stream(out: Path) -> bool:
     except OSError:
         return False
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _written(out: Path) -> Path:
+    """The regular file that ``out`` names: itself, or where it is a link to one (``latest.json ->
+    runs/0412.json``; ``/dev/stdout`` with the standard output sent to a file), the file at its link chain's end,
+    replaced whole there; replacing the link itself would leave a file in its place (run as root, the machine's
+    /dev/stdout) and the file it names unchanged."""
+    return Path(os.path.realpath(out)) if out.is_symlink() and out.is_file() else out
 
 
 #: C0 and C1 control characters (and DEL) -> their Python escape: what a file hands over must not drive a terminal
@@ -117,6 +127,7 @@ def write_json_out(out: Path | None, doc: Any) -> None:
         with open(out, "w", encoding="utf-8") as stream:
             stream.write(text)
         return
+    out = _written(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, text.encode("utf-8"), private=False)  # an output: the user's umask
 
