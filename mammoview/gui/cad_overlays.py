@@ -177,9 +177,9 @@ class PanelOverlay:
         The other labels stay where they are (the reader's ``R1 mass`` below its ring, the CC/MLO band's
         ``37 ± 20 mm from nipple``, which lands on the lesion it is drawn for); best score first, each CAD label
         takes the first of :func:`marks.label_anchors` whose on-screen box overlaps no label placed
-        before it and no other finding's glyph and lies inside the panel; else the one that covers the least of
-        the other glyphs (a covered glyph hides a finding), and of those the one with the least area covered or
-        cut off.
+        before it and no other finding's glyph and lies inside the panel; else the one least cut off by the panel's
+        edge (a label off the panel is a score nobody reads), of those the one that covers the least of the other
+        glyphs (a covered glyph hides a finding), and of those the one that covers the least of the other labels.
         """
         scores = [i for kind in KINDS for i in self.layers.get(f"scores:{kind.value}", [])]
         items = [i for i in scores if i.isVisible()]
@@ -198,18 +198,21 @@ class PanelOverlay:
                 placed.append(QtCore.QRectF(QtCore.QRect(viewport.mapFrom(self.panel, text.pos()), text.size())))
         shown_glyphs = self._glyph_boxes()
         for item in items:
-            best: tuple[tuple[float, float], tuple[float, float], QtCore.QRectF] | None = None
+            best: tuple[tuple[float, float, float], tuple[float, float], QtCore.QRectF] | None = None
             others = [box for f, box in shown_glyphs if f is not getattr(item, "finding", None)]
             for anchor in glyphs.label_anchors(self._outer_left):
                 box = self._label_box(item, anchor)
                 if box is None:  # not on screen yet: placed at the next transform change
                     return
+                # cut off by the panel's edge (a score nobody reads); 0 when inside, not the rounding error of a
+                # difference of areas, which made an inside place look cut off or less than inside
+                cut_off = 0.0 if screen.contains(box) else _area(box) - _area(box.intersected(screen))
+                hidden = sum(_area(box.intersected(g)) for g in others)  # another finding's glyph covered
                 covered = sum(_area(box.intersected(other)) for other in placed)
-                covered += _area(box) - _area(box.intersected(screen))  # cut off by the panel's edge
-                cost = (sum(_area(box.intersected(g)) for g in others), covered)  # a hidden finding first
+                cost = (cut_off, hidden, covered)
                 if best is None or cost < best[0]:
                     best = (cost, anchor, box)
-                if cost == (0.0, 0.0):
+                if cost == (0.0, 0.0, 0.0):
                     break
             assert best is not None
             item.setAnchor(best[1])  # type: ignore[attr-defined]  # score labels are pg.TextItem
