@@ -177,11 +177,13 @@ def dragged(state: WindowState, dx: float, dy: float, stats: ImageStats) -> Wind
     """
     win = as_window(state.voi)
     step = max(stats.value_max - stats.value_min, 1.0) / DRAG_PIXELS_PER_RANGE
-    function = VoiFunction.LINEAR if win.function is VoiFunction.LINEAR_EXACT else win.function
-    # LINEAR needs a width of at least 1 (PS3.3 C.11.2.1.2.1); a SIGMOID window only > 0 (C.11.2.1.3.1): one the file
-    # gave narrower stays as narrow as it was
-    least = min(win.width, 1.0) if function is VoiFunction.SIGMOID else 1.0
+    # LINEAR needs a width of at least 1 (PS3.3 C.11.2.1.2.1); SIGMOID and LINEAR_EXACT only > 0 (C.11.2.1.3.1,
+    # C.11.2.1.3.2): one the file gave narrower stays as narrow as it was
+    least = 1.0 if win.function is VoiFunction.LINEAR else min(win.width, 1.0)
     width = max(win.width + dx * step, least)
+    # a LINEAR_EXACT window becomes LINEAR where LINEAR can be as wide (a narrower one stays exact)
+    exact = win.function is VoiFunction.LINEAR_EXACT
+    function = VoiFunction.LINEAR if exact and width >= 1.0 else win.function
     center = win.center + dy * step
     return replace(state, voi=VoiWindow(center, width, function, "custom"), name="Custom")
 

@@ -152,3 +152,18 @@ def test_a_level_drag_keeps_a_narrow_sigmoid_window_narrow():
     assert moved.width == 0.5 and moved.center > 100.25
     narrower = dragged(WindowState(narrow), -50, 0, stats).voi
     assert isinstance(narrower, VoiWindow) and 0 < narrower.width <= 0.5
+
+
+def test_a_level_drag_keeps_a_narrow_linear_exact_window_narrow():
+    """A LINEAR_EXACT window may be narrower than 1 too (PS3.3 C.11.2.1.3.2: width > 0); a level drag made it a
+    LINEAR window 1 wide (LINEAR's minimum), a visibly softer step."""
+    from mammoview.io.model import VoiFunction
+
+    narrow = VoiWindow(100.25, 0.5, VoiFunction.LINEAR_EXACT)
+    c = chain(windows=(narrow,))
+    stats = image_stats(c, np.arange(4096, dtype=np.uint16)[None, :], 0, 0, 4095)
+    moved = dragged(WindowState(narrow), 0, 3, stats).voi
+    assert isinstance(moved, VoiWindow) and moved.function is VoiFunction.LINEAR_EXACT
+    assert moved.width == 0.5 and moved.center > 100.25
+    wider = dragged(WindowState(narrow), 50, 0, stats).voi  # widened past 1: LINEAR, as a wide one always became
+    assert isinstance(wider, VoiWindow) and wider.width > 1 and wider.function is VoiFunction.LINEAR
