@@ -230,7 +230,7 @@ def claim_folder(folder: Path) -> None:
     that died, even by kill -9, is taken over).  PermissionError when another running viewer got it first, then and
     for the rest of this process (its reads, loaded beside the other's saves, may be stale): two windows each writing
     their whole read of a study silently dropped each other's marks and decisions."""
-    key = os.path.abspath(folder)
+    key = os.path.realpath(folder)  # (a folder reached through a link is the same folder: one lock)
     with _claims_lock:
         if key in _claims:
             return
@@ -276,4 +276,4 @@ def _remove_leftover_temps(folder: Path) -> None:
 def saving_refused(folder: Path) -> bool:
     """Whether this process was refused ``folder`` (another viewer saves reads there): for the rest of its life."""
     with _claims_lock:
-        return os.path.abspath(folder) in _refused
+        return os.path.realpath(folder) in _refused

@@ -397,3 +397,19 @@ def test_a_save_killed_midway_leaves_no_copy_of_the_read_behind(tmp_path):
     store.save("P_00002", ReadState(first_read_done=True))
     assert not leftover.exists() and other.read_text() == "mine"
     assert store.load("P_00002").first_read_done
+
+
+def test_a_reads_folder_reached_through_a_link_is_claimed_as_itself(tmp_path):
+    """The folder lock was keyed (and its lock file named) by the path as given: a reads folder reached through a
+    symbolic link got a lock of its own, so two viewers could both save there, and the second one's claim removed
+    the first one's save in progress as a leftover. The claim is of the folder itself, by whichever path."""
+    from mammoview.gui.read_store import claim_folder
+
+    real = tmp_path / "real" / "reads"
+    real.mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    claim_folder(real)
+    claim_folder(link)
+    locks = sorted(p.name for p in tmp_path.rglob("*.lock"))
+    assert locks == ["reads.lock"], locks
