@@ -138,5 +138,6 @@ def _image_json(info: ImageInfo) -> dict[str, Any]:
         "close_up": info.meta.close_up,
         "breast_implant": info.meta.implant_present,
         "partial_view": info.meta.partial_view,
+        "synthesized_2d": info.meta.synthesized,
         "warnings": list(info.warnings),
     }

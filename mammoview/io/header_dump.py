@@ -43,8 +43,9 @@ def reading_rows(info: ImageInfo) -> list[tuple[str, str]]:
         ("spacing", info.spacing_text),
         ("pixels", f"{info.photometric}, {info.chain.bits_stored} bits stored, {info.transfer_syntax}"),
     ]
-    if m.view_modifiers or m.implant_present or m.partial_view:
-        notes = "".join(("; breast implant present" * m.implant_present, "; partial view" * m.partial_view))
+    if m.view_modifiers or m.implant_present or m.partial_view or m.synthesized:
+        notes = "".join(("; breast implant present" * m.implant_present, "; partial view" * m.partial_view,
+                         "; synthesized 2-D (Image Type GENERATED_2D)" * m.synthesized))  # fmt: skip
         rows.append(("modifiers", f"{', '.join(m.view_modifiers) or 'none'}{notes}"))
     if info.orientation.row:
         rows.append(("orientation", f"{info.orientation.row}\\{info.orientation.column} ({info.orientation.source})"))

@@ -139,6 +139,25 @@ def test_info_names_view_modifiers_close_ups_and_implants(write_dcm: MakeFile, t
     assert images["plain.dcm"]["view_modifiers"] == [] and images["plain.dcm"]["close_up"] == ""
 
 
+def test_info_names_a_synthesized_2d_view(write_dcm: MakeFile, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """A synthesized 2-D image (Image Type GENERATED_2D) hangs behind the exposure and gets the CAD's warning; info
+    said nothing of it, in text or JSON."""
+    from pydicom.dataset import Dataset
+
+    def generated(ds: Dataset) -> None:
+        ds.ImageType = ["DERIVED", "PRIMARY", "TOMOSYNTHESIS", "GENERATED_2D"]
+
+    write_dcm("c-view.dcm", laterality="L", view="CC", edit=generated)
+    write_dcm("plain.dcm", laterality="R", view="CC")
+    assert main(["info", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("synthesized 2-D") == 1
+    assert main(["info", str(tmp_path), "--json"]) == 0
+    images = {Path(i["path"]).name: i for s in json.loads(capsys.readouterr().out)["studies"] for i in s["images"]}
+    assert images["c-view.dcm"]["synthesized_2d"] and not images["plain.dcm"]["synthesized_2d"]
+
+
 def test_info_lists_each_studys_priors(write_dcm: MakeFile, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for name, uid, date in (("new", "1.2.3.1", "20240601"), ("old", "1.2.3.2", "20230401")):
         write_dcm(f"{name}/LCC.dcm", study_uid=uid, study_date=date, patient_id="PAT-9")
