@@ -128,6 +128,9 @@ def show_first(window: QtWidgets.QMainWindow) -> None:
     """Show the viewer as the reader left it (its saved geometry, maximised or not), or, on a first start, maximised:
     a reading screen is the viewer's own (it opened at 1400 x 900 in the middle of a 1920 x 1080 screen)."""
     if window.settings.geometry() is None:  # type: ignore[attr-defined]
+        # the screen's whole free area first: where no window manager maximises (a kiosk X session, xvfb) the window
+        # stayed 1400 x 900
+        window.setGeometry(window.screen().availableGeometry())
         window.showMaximized()
     else:
         window.show()
