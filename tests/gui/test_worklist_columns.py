@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6 import QtGui, QtWidgets
 
 from mammoview.gui.read_state import Assessment, ReaderDecision, ReadState
 from mammoview.gui.read_store import ReadStore
 from mammoview.gui.worklist import COLUMNS, Worklist, WorklistPanel, worklist_title
 from mammoview.io import open_paths
+from mammoview.io.model import StudyInfo
 from tests.gui.conftest import write_view
+
+
+def two_studies_first_read(folder: Path) -> tuple[list[StudyInfo], Worklist]:
+    """Two four-view studies of one date in ``folder``, the first read with BI-RADS 1 (a long Read status), and a
+    worklist over the reads saved there (its studies not set yet)."""
+    for n, pid in enumerate(("P_00173", "P_00820")):
+        for view in ("RCC", "LCC", "RMLO", "LMLO"):
+            write_view(folder / pid, f"{view}.dcm", view, study_uid=f"1.2.3.{n + 1}", patient_id=pid,
+                       patient_name="", study_date="20161004")  # fmt: skip
+    studies, _ = open_paths([folder])
+    store = ReadStore(folder / "reads")
+    done = ReadState(first_read_done=True, decision_after_cad=ReaderDecision(Assessment.NEGATIVE, "b"))
+    store.save(studies[0].key, done)
+    return studies, Worklist(store)
 
 
 def test_a_long_read_status_leaves_the_study_date_readable(qtbot, tmp_path):
     """A dock of 380 px (its width in a 1280 x 800 window): once the first study was read the Read column grew to
     ``read · BI-RADS 1 · 0 marks`` and the stretched Study column, squeezed, showed ``2…4`` for the date of both
     studies.  The status gives way now (elided at its end, whole in the tooltip); the Study column keeps a date."""
-    for n, pid in enumerate(("P_00173", "P_00820")):
-        for view in ("RCC", "LCC", "RMLO", "LMLO"):
-            write_view(tmp_path / pid, f"{view}.dcm", view, study_uid=f"1.2.3.{n + 1}", patient_id=pid,
-                       patient_name="", study_date="20161004")  # fmt: skip
-    studies, _ = open_paths([tmp_path])
-    store = ReadStore(tmp_path / "reads")
-    done = ReadState(first_read_done=True, decision_after_cad=ReaderDecision(Assessment.NEGATIVE, "b"))
-    store.save(studies[0].key, done)
-    wl = Worklist(store)
+    studies, wl = two_studies_first_read(tmp_path)
     panel = WorklistPanel(wl)
     qtbot.addWidget(panel)
     panel.resize(380, 200)

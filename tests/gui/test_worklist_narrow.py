@@ -11,11 +11,8 @@ from pathlib import Path
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mammoview.gui.read_state import Assessment, ReaderDecision, ReadState
-from mammoview.gui.read_store import ReadStore
-from mammoview.gui.worklist import COLUMNS, Worklist, WorklistPanel
-from mammoview.io import open_paths
-from tests.gui.conftest import write_view
+from mammoview.gui.worklist import COLUMNS, WorklistPanel
+from tests.gui.test_worklist_columns import two_studies_first_read
 
 MAX_DOCK_WIDTH = 260
 DATE = "2016-10-04"
@@ -24,15 +21,7 @@ DATE = "2016-10-04"
 @pytest.fixture()
 def dock(qtbot, tmp_path: Path) -> QtWidgets.QDockWidget:
     """The worklist of two four-view studies in a dock, the first read (a long status) and on screen."""
-    for n, pid in enumerate(("P_00173", "P_00820")):
-        for view in ("RCC", "LCC", "RMLO", "LMLO"):
-            write_view(tmp_path / pid, f"{view}.dcm", view, study_uid=f"1.2.3.{n + 1}", patient_id=pid,
-                       patient_name="", study_date="20161004")  # fmt: skip
-    studies, _ = open_paths([tmp_path])
-    store = ReadStore(tmp_path / "reads")
-    done = ReadState(first_read_done=True, decision_after_cad=ReaderDecision(Assessment.NEGATIVE, "b"))
-    store.save(studies[0].key, done)
-    wl = Worklist(store)
+    studies, wl = two_studies_first_read(tmp_path)
     dock = QtWidgets.QDockWidget("Worklist")
     dock.setWidget(WorklistPanel(wl))
     qtbot.addWidget(dock)
