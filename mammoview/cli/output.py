@@ -115,7 +115,7 @@ def check_out_folder(path: Path | None, option: str) -> None:
 def write_json_out(out: Path | None, doc: Any) -> None:
     """``doc`` as indented JSON to ``out`` (its folder made; written whole or not at all), into ``out`` when it is a
     pipe or a device, or to standard output."""
-    from mammoview.io.files import atomic_write_bytes
+    from mammoview.io.files import atomic_write_text
 
     text = json.dumps(doc, indent=1) + "\n"
     if to_stdout(out):
@@ -129,7 +129,7 @@ def write_json_out(out: Path | None, doc: Any) -> None:
         return
     out = _written(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, text.encode("utf-8"), private=False)  # an output: the user's umask
+    atomic_write_text(out, text)  # an output: the user's umask
 
 
 def say_warnings(command: str, path: object, notes: Sequence[str], write: Callable[..., Any] = print) -> None:

@@ -52,11 +52,11 @@ def run(args: argparse.Namespace) -> int:
               "keyed with the secret of the installation that wrote it, so run this there (or give a truth CSV "
               "with the log's study column)", file=sys.stderr)  # fmt: skip
     if args.json_out is not None:
-        from mammoview.io.files import atomic_write_bytes
+        from mammoview.io.files import atomic_write_text
         from mammoview.training.report import to_jsonable
 
         args.json_out.parent.mkdir(parents=True, exist_ok=True)  # as detect and evaluate do
         # strict JSON: an AUC of 0 or 1 has no interval (NaN), written null as metrics.json writes it
         text = json.dumps(to_jsonable(rep), indent=1, allow_nan=False) + "\n"
-        atomic_write_bytes(args.json_out, text.encode("utf-8"), private=False)
+        atomic_write_text(args.json_out, text)
     return 0

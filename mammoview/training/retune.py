@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mammoview.cad.manifest import MANIFEST, ModelEntry, read_manifest
-from mammoview.io.files import atomic_write_bytes
+from mammoview.io.files import atomic_write_text
 from mammoview.training.install import InstallOptions
 
 
@@ -95,7 +95,7 @@ def retune(
                 m = replace(m, extra={**m.extra, "verification": {**m.extra["verification"], "detector": made_for}})
         models.append(m)
     doc = {"default": manifest.default, "models": [m.to_dict() for m in models]}
-    atomic_write_bytes(Path(models_dir) / MANIFEST, (json.dumps(doc, indent=2) + "\n").encode(), private=False)
+    atomic_write_text(Path(models_dir) / MANIFEST, json.dumps(doc, indent=2) + "\n")
     return new
 
 

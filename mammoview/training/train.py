@@ -47,7 +47,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from mammoview.io.files import atomic_write_bytes
+from mammoview.io.files import atomic_write_text
 from mammoview.training.augment import AugmentConfig
 from mammoview.training.checkpoint import (
     init_weights_path,
@@ -517,5 +517,4 @@ def _write_text(path: str, text: str) -> None:
 def _write_json(path: Path, doc: dict[str, Any], default: Callable[[Any], Any] | None = None) -> None:
     """``doc`` as indented JSON, written aside and renamed into place: a kill mid-write leaves the earlier file or
     none, never one cut short (which --resume, --install-only, ensemble and evaluate refuse as unreadable)."""
-    data = (json.dumps(doc, indent=1, default=default) + "\n").encode()
-    atomic_write_bytes(path, data, private=False)  # a run folder may be shared: the user's umask
+    atomic_write_text(path, json.dumps(doc, indent=1, default=default) + "\n")  # (the user's umask: may be shared)
