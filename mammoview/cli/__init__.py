@@ -20,6 +20,7 @@ import threading
 from collections.abc import Sequence
 
 from mammoview import __version__
+from mammoview.terminal import TerminalFormatter, say
 
 COMMANDS = (
     "view",
@@ -73,10 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    log_lines = logging.StreamHandler()  # (standard error)
+    log_lines.setFormatter(TerminalFormatter("%(levelname)s %(name)s: %(message)s"))  # a logged path: escaped
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, handlers=[log_lines])
     if not args.debug:
         # pydicom logs each warning it also raises (the readers keep those with the image: `info` lists them) and
         # each failed decoder attempt with a traceback (the readers report the failure in one line)
@@ -93,10 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("mammoview: interrupted", file=sys.stderr)
+        say("mammoview: interrupted")
         return 130
     except Terminated:
-        print("mammoview: terminated", file=sys.stderr)
+        say("mammoview: terminated")
         return 128 + signal.SIGTERM
     except BrokenPipeError:  # `mammoview info ... | head`: the reader has gone; nothing to say to anyone
         _silence_stdout()
@@ -104,9 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # one line, never a traceback (unless --debug)
         if args.debug:
             raise
-        from mammoview.cli.output import terminal_text  # (a message may quote a file's name or header)
-
-        print(f"mammoview {args.command}: error: {terminal_text(str(exc) or type(exc).__name__)}", file=sys.stderr)
+        say(f"mammoview {args.command}: error: {str(exc) or type(exc).__name__}")
         return 1
     finally:
         if on_term:

@@ -10,7 +10,8 @@ from typing import Any
 
 from mammoview.cli.detect import add_model_options
 from mammoview.cli.info import parse_spacing
-from mammoview.cli.output import check_json_out, say_warnings, terminal_text, write_json_out
+from mammoview.cli.output import check_json_out, say_warnings, write_json_out
+from mammoview.terminal import say
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                file=sys.stderr)  # fmt: skip
     for info in items:
         if isinstance(info, LoadError):
-            tqdm.write(f"mammoview classify: {terminal_text(str(info))}", file=sys.stderr)
+            say(f"mammoview classify: {info}")
             out.append({"path": os.path.abspath(info.path), "error": info.reason})  # (as named, as detect)
             failed += 1
             continue
@@ -71,12 +72,12 @@ def run(args: argparse.Namespace) -> int:
             probs = classify_patch(model, data)
         except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:  # e.g. a spacing 1000x too big
             reason = exc.reason if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
-            tqdm.write(terminal_text(f"mammoview classify: {path}: {reason}"), file=sys.stderr)  # (the JSON: exact)
+            say(f"mammoview classify: {path}: {reason}")  # (the JSON: exact)
             out.append({"path": str(path), "error": reason})
             failed += 1
             bar.update(1)
             continue
-        say_warnings("classify", path, image.info.warnings, tqdm.write)  # e.g. not MG, a colour file: as detect
+        say_warnings("classify", path, image.info.warnings)  # e.g. not MG, a colour file: as detect
         label = max(("normal", "mass", "calcification"), key=lambda k: probs[k])
         out.append(
             {

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from mammoview.cli.detect import add_model_options
 from mammoview.cli.info import parse_spacing
-from mammoview.cli.output import check_json_out, say_warnings, scanned, spacing_warning, terminal_text, write_json_out
+from mammoview.cli.output import check_json_out, say_warnings, scanned, spacing_warning, write_json_out
+from mammoview.terminal import say
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     # (os.path.abspath: as named, as detect; Path.resolve raises on a symlink loop before Python 3.13)
     images: list[dict[str, Any]] = [{"path": os.path.abspath(e.path), "error": e.reason} for e in scan.errors]
     for e in scan.errors:
-        print(f"mammoview density: {terminal_text(str(e))}", file=sys.stderr)
+        say(f"mammoview density: {e}")
     studies = []
     for study in group_studies(scan.images):
         graded = {}
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:
                 reason = (exc.reason if isinstance(exc, LoadError) else str(exc) if isinstance(exc, ImageRefused)
                           else f"{type(exc).__name__}: {exc}")  # fmt: skip
-                print(terminal_text(f"mammoview density: {path}: {reason}"), file=sys.stderr)  # (the JSON: exact)
+                say(f"mammoview density: {path}: {reason}")  # (the JSON: exact)
                 images.append({"path": str(path), "error": reason})
                 failed += 1
                 continue
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     write_json_out(args.json_out, doc)
     if guessed:
         consequence = "The breast's size on the density network's canvas depends on it"
-        print(spacing_warning("density", guessed, consequence), file=sys.stderr)
+        say(spacing_warning("density", guessed, consequence))
     return 1 if failed else 0
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from mammoview.cli.info import parse_spacing
-from mammoview.cli.output import check_json_out, say_warnings, scanned, spacing_warning, terminal_text, write_json_out
+from mammoview.cli.output import check_json_out, say_warnings, scanned, spacing_warning, write_json_out
+from mammoview.terminal import say, terminal_text
 
 
 def probability(text: str) -> float:
@@ -186,10 +187,14 @@ def threshold_at_rate(entry: Any, rate: float, flip: bool | None = None, windows
     if (flip is not None and flip != evaluated.get("test_time_flip", entry.test_time_flip)) or (
         windows and list(windows) != list(evaluated.get("map_windows_px", entry.map_windows_px))
     ):
-        print("mammoview detect: warning: the operating curve was measured with the model's own flip/windows; "
-              "with these overrides its rates are only indicative", file=sys.stderr)  # fmt: skip
-    print(f"mammoview detect: {rate:g} FP/image on {entry.name}'s validation curve = p(abnormal) >= {threshold:.4f} "
-          f"(sensitivity {curve.sensitivity_at(threshold):.2f})", file=sys.stderr)  # fmt: skip
+        say(
+            "mammoview detect: warning: the operating curve was measured with the model's own flip/windows; "
+            "with these overrides its rates are only indicative"
+        )
+    say(
+        f"mammoview detect: {rate:g} FP/image on {entry.name}'s validation curve = p(abnormal) >= {threshold:.4f} "
+        f"(sensitivity {curve.sensitivity_at(threshold):.2f})"
+    )
     return threshold
 
 
@@ -199,7 +204,7 @@ def verified_or_not(model: Any, models_dir: Path | None, device: str | None) -> 
 
     model, why = verified_or_alone(model, models_dir, device)
     if why is not None:  # (it may quote a file under a folder of any name)
-        print(f"mammoview detect: the verification model is not used: {terminal_text(why)}", file=sys.stderr)
+        say(f"mammoview detect: the verification model is not used: {why}")
     return model
 
 
@@ -210,7 +215,7 @@ def malignancy_or_none(models_dir: Path | None, device: str | None) -> Any:
     try:
         return load_optional("malignancy", models_dir, device)
     except (ModelError, ValueError) as exc:
-        print(f"mammoview detect: the malignancy model is not used: {terminal_text(str(exc))}", file=sys.stderr)
+        say(f"mammoview detect: the malignancy model is not used: {exc}")
         return None
 
 
@@ -306,7 +311,7 @@ def run(args: argparse.Namespace) -> int:
     entries: list[dict[str, Any]] = []
     failed = 0
     for err in scan.errors:
-        print(f"mammoview detect: {terminal_text(str(err))}", file=sys.stderr)
+        say(f"mammoview detect: {err}")
         entries.append({"path": os.path.abspath(err.path), "error": err.reason})  # (as named: see below)
         failed += 1
     used: set[str] = set()
@@ -362,13 +367,13 @@ def run(args: argparse.Namespace) -> int:
                 notes = [*image.info.warnings, *([IMPLANT_NOTE] if result.implant else []),
                          *([SYNTHESIZED_NOTE] if result.synthesized else []),
                          *([NO_BREAST_NOTE] if result.breast_found is False else [])]  # fmt: skip
-                say_warnings("detect", path, notes, tqdm.write)
+                say_warnings("detect", path, notes)
             except (LoadError, ValueError, RuntimeError, OSError, MemoryError) as exc:
                 # One bad file (or one too large for memory) must not stop the batch; it is reported in the JSON
                 # and here.
                 reason = (exc.reason if isinstance(exc, LoadError) else str(exc) if isinstance(exc, ImageRefused)
                           else f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)  # fmt: skip
-                tqdm.write(terminal_text(f"mammoview detect: {path}: {reason}"), file=sys.stderr)  # (the JSON: exact)
+                say(f"mammoview detect: {path}: {reason}")  # (the JSON: exact)
                 entries.append({"path": str(path), "error": reason})
                 failed += 1
             bar.update(start + 1 - bar.n)
@@ -386,7 +391,7 @@ def run(args: argparse.Namespace) -> int:
         reader_gone = True
     if guessed:
         consequence = "The network reads lesions at a fixed size in mm, so a wrong spacing costs findings"
-        print(spacing_warning("detect", guessed, consequence), file=sys.stderr)
+        say(spacing_warning("detect", guessed, consequence))
     sr_failed = 0  # studies without their SR: errors, but not images that failed
     if args.sr is not None:
         sr_failed = write_srs(
@@ -400,10 +405,9 @@ def run(args: argparse.Namespace) -> int:
         )
     if not args.quiet:
         n_find = sum(len(e.get("findings", [])) for e in entries)
-        print(
+        say(
             f"{len(entries) - failed} image(s), {n_find} finding(s), {failed + sr_failed} error(s) -> "
-            f"{'standard output' if str(args.json_out) == '-' else args.json_out}",
-            file=sys.stderr,
+            f"{'standard output' if str(args.json_out) == '-' else args.json_out}"
         )
     return 1 if failed or sr_failed or reader_gone else 0
 
@@ -439,9 +443,9 @@ def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model
                     except FileExistsError:  # (never replaced: linked into place, which fails on an existing name)
                         n += 1
             except (SrError, OSError) as exc:  # a disk error is this study's, as a non-DICOM image is
-                print(terminal_text(f"mammoview detect: no SR for study {key}: {exc}"), file=sys.stderr)
+                say(f"mammoview detect: no SR for study {key}: {exc}")
                 failed += 1
                 continue
             if not quiet:
-                print(terminal_text(f"study {key}: DICOM SR -> {path}"), file=sys.stderr)  # (a key: a header or folder)
+                say(f"study {key}: DICOM SR -> {path}")  # (a key: a header or folder)
     return failed

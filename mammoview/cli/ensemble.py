@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from mammoview.cli.train import add_install_options, install_options
+from mammoview.terminal import say
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = install_options(args)
     except ValueError as exc:
-        print(f"mammoview ensemble: {exc}", file=sys.stderr)
+        say(f"mammoview ensemble: {exc}")
         return 2
 
     command = "mammoview " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             options=options,
         )
     except (ValueError, FileNotFoundError) as exc:
-        print(f"mammoview ensemble: {exc}", file=sys.stderr)
+        say(f"mammoview ensemble: {exc}")
         return 2
     from mammoview.training.report import fmt
 

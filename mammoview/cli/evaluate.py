@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from mammoview.cli.detect import (
     probability,
     with_map_windows,
 )
+from mammoview.terminal import say
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -221,5 +221,5 @@ def run(args: argparse.Namespace) -> int:
                            inputs=inputs)  # fmt: skip
     if not args.quiet:
         print((args.out / "report.md").read_text(), end="")
-    print(f"metrics -> {args.out / 'metrics.json'}", file=sys.stderr)
+    say(f"metrics -> {args.out / 'metrics.json'}")
     return 0 if metrics else 1

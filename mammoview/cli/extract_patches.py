@@ -117,7 +117,8 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
-    from mammoview.cli.output import check_out_folder, terminal_text
+    from mammoview.cli.output import check_out_folder
+    from mammoview.terminal import say
     from mammoview.training.extract import extract_patch_set
     from mammoview.training.patches import ExtractConfig
 
@@ -169,10 +170,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {split:5s} {source:7s} " + "  ".join(f"{k}={v}" for k, v in sorted(by_label.items())))
     skipped = m["skipped_images"]
     for why in skipped:
-        print(terminal_text(f"mammoview extract-patches: skipped {why}"), file=sys.stderr)  # (the manifest: exact)
+        say(f"mammoview extract-patches: skipped {why}")  # (the manifest: exact)
     if skipped:  # the patch set is written without them; exit 1 as detect does when some images failed
-        print(terminal_text(f"mammoview extract-patches: {len(skipped)} of {m['n_images']} files could not be read "
-                            f"and were skipped (listed in {args.out / 'manifest.json'}, skipped_images)"),
-              file=sys.stderr)  # fmt: skip
+        say(
+            f"mammoview extract-patches: {len(skipped)} of {m['n_images']} files could not be read "
+            f"and were skipped (listed in {args.out / 'manifest.json'}, skipped_images)"
+        )
         return 1
     return 0

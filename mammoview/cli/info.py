@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from typing import TYPE_CHECKING, Any
 
-from mammoview.cli.output import terminal_text
+from mammoview.terminal import say, terminal_text
 
 if TYPE_CHECKING:
     from mammoview.io.model import ImageInfo, LoadError, StudyInfo
@@ -58,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
         for study in studies:
             print(format_study(study, studies))
     for err in errors:
-        print(terminal_text(str(err)), file=sys.stderr)
+        say(str(err))
     if not studies and not errors:
-        print("mammoview info: no images found", file=sys.stderr)
+        say("mammoview info: no images found")
         return 1
     return 1 if errors else 0
 

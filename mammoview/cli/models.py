@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mammoview.terminal import say
+
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     root = args.models_dir or default_models_dir()
     if not root.is_dir():  # a typo is not "no models installed"
-        print(f"mammoview models: {root}: no such folder", file=sys.stderr)
+        say(f"mammoview models: {root}: no such folder")
         return 1
     rows = list_installed(root)
     if args.json:
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(to_jsonable(doc), indent=1, allow_nan=False) + "\n")
         return 0
     if not rows:
-        print(f"no models installed in {root}", file=sys.stderr)
+        say(f"no models installed in {root}")
         return 0
     table: list[tuple[str, ...]] = [
         ("", "NAME", "TASK", "VERSION", "ARCH", "PIXEL", "INPUT", "FINDINGS", "SHA8", "METRICS")
@@ -69,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     default = read_manifest(root).default
     if default and not any(r.entry.name == default and r.exists for r in rows):  # detect and the viewer would fail
-        print(f"warning: the manifest's default model {default!r} is not installed here: pass --model NAME",
-              file=sys.stderr)  # fmt: skip
+        say(f"warning: the manifest's default model {default!r} is not installed here: pass --model NAME")
     for r in rows:
         try:
             curve = r.entry.curve

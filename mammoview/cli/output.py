@@ -7,9 +7,11 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mammoview.terminal import say
 
 if TYPE_CHECKING:
     from mammoview.io.model import ScanResult
@@ -79,17 +81,6 @@ def _written(out: Path) -> Path:
     return Path(os.path.realpath(out)) if out.is_symlink() and out.is_file() else out
 
 
-#: C0 and C1 control characters (and DEL) -> their Python escape: what a file hands over must not drive a terminal
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
-
-
-def terminal_text(text: str) -> str:
-    """``text`` with its control characters written as Python escapes (``ESC`` as ``\\x1b``, a newline as
-    ``\\x0a``): a header value or file name from another site printed raw could set the terminal's title, clear the
-    screen, hide the lines after it (``ESC [8m``) or start a line of its own."""
-    return text.translate(_CONTROLS)
-
-
 def scanned(scan: ScanResult) -> list[str]:
     """Every file a scan reached, read or not (``--json`` must replace none of them: :func:`check_json_out`)."""
     return [str(i.path) for i in scan.images] + [str(e.path) for e in scan.errors]
@@ -132,22 +123,20 @@ def write_json_out(out: Path | None, doc: Any) -> None:
     atomic_write_text(out, text)  # an output: the user's umask
 
 
-def say_warnings(command: str, path: object, notes: Sequence[str], write: Callable[..., Any] = print) -> None:
+def say_warnings(command: str, path: object, notes: Sequence[str]) -> None:
     """One line on standard error with what the reader warned about the image at ``path`` (e.g. not MG, a colour file
     converted to grey, a raw FOR PROCESSING image) and what the command notes about it; nothing when ``notes`` is
-    empty. ``write`` is ``print`` or, under a progress bar, ``tqdm.write``. Control characters are escaped: a
-    warning may quote a header value (a Modality), the path a file's name (:func:`terminal_text`)."""
+    empty. (A warning may quote a header value, the path a file's name: :func:`~mammoview.terminal.say` escapes.)"""
     if notes:
-        write(terminal_text(f"mammoview {command}: {path}: warning: {'; '.join(notes)}"), file=sys.stderr)
+        say(f"mammoview {command}: {path}: warning: {'; '.join(notes)}")
 
 
 def spacing_warning(command: str, paths: list[Path], consequence: str) -> str:
-    """The warning for images that carried no pixel spacing (a 230 mm tall image with square pixels was assumed),
-    control characters escaped (it names a file: :func:`terminal_text`)."""
+    """The warning for images that carried no pixel spacing (a 230 mm tall image with square pixels was assumed), a
+    line for :func:`~mammoview.terminal.say`."""
     from mammoview.cad.cad_input import ASSUMED_IMAGE_HEIGHT_MM
 
     first = f"{paths[0]}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
     size = f"{ASSUMED_IMAGE_HEIGHT_MM:.0f} mm"
-    line = (f"mammoview {command}: warning: no pixel spacing in {first}; a {size} tall image with square pixels "
+    return (f"mammoview {command}: warning: no pixel spacing in {first}; a {size} tall image with square pixels "
             f"was assumed. {consequence}: pass --pixel-spacing ROW,COL (see the README)")  # fmt: skip
-    return terminal_text(line)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
+
+from mammoview.terminal import say
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from mammoview.training.reader_study import load_read_log, load_truth, reader_study, report_text, truth_from_data
 
     if args.json_out is not None and args.json_out.exists():
-        print(f"mammoview reader-study: {args.json_out} exists; not overwritten", file=sys.stderr)
+        say(f"mammoview reader-study: {args.json_out} exists; not overwritten")
         return 2
     try:
         rows = load_read_log(args.log)
@@ -43,14 +44,16 @@ def run(args: argparse.Namespace) -> int:
         else:
             truth = load_truth(Path(args.truth))
     except (OSError, ValueError) as exc:
-        print(f"mammoview reader-study: {exc}", file=sys.stderr)
+        say(f"mammoview reader-study: {exc}")
         return 2
     rep = reader_study(rows, truth)
     print(report_text(rep))
     if rows and rep["truth_known"] == 0:  # every study unknown: most likely another installation's pseudonyms
-        print("mammoview reader-study: no study of the log is in the truth; the log names studies by pseudonyms "
-              "keyed with the secret of the installation that wrote it, so run this there (or give a truth CSV "
-              "with the log's study column)", file=sys.stderr)  # fmt: skip
+        say(
+            "mammoview reader-study: no study of the log is in the truth; the log names studies by pseudonyms "
+            "keyed with the secret of the installation that wrote it, so run this there (or give a truth CSV "
+            "with the log's study column)"
+        )
     if args.json_out is not None:
         from mammoview.io.files import atomic_write_text
         from mammoview.training.report import to_jsonable

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 from pathlib import Path
+
+from mammoview.terminal import say
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,23 +56,25 @@ def run(args: argparse.Namespace) -> int:
     evaluated = None
     if args.threshold_from is not None:
         if threshold is not None:
-            print("mammoview retune: give --finding-threshold or --threshold-from, not both", file=sys.stderr)
+            say("mammoview retune: give --finding-threshold or --threshold-from, not both")
             return 2
         from mammoview.training.jsonfile import read_json
 
         doc = read_json(args.threshold_from)
         at = (((doc.get("detection") or {}).get("froc") or {}).get("cbis_mass") or {}).get("threshold_at") or {}
         if at.get("1") is None:  # no detection level (--no-detect), or no threshold keeps <= 1 FP/image (null)
-            print(f"mammoview retune: {args.threshold_from} has no threshold of 1 false positive per image "
-                  "(detection.froc.cbis_mass.threshold_at.1: an evaluation without detect, or one whose strictest "
-                  "finding already made more); give --finding-threshold", file=sys.stderr)  # fmt: skip
+            say(
+                f"mammoview retune: {args.threshold_from} has no threshold of 1 false positive per image "
+                "(detection.froc.cbis_mass.threshold_at.1: an evaluation without detect, or one whose strictest "
+                "finding already made more); give --finding-threshold"
+            )
             return 2
         threshold = float(at["1"])
         model = doc.get("model") or {}  # what was evaluated: checked as a curve's is
         evaluated = {k: model.get(k) for k in ("name", "version", "sha256", "test_time_flip", "map_windows_px",
                                                "patch_size", "verifier")}  # fmt: skip
     if threshold is not None and not 0.0 < threshold < 1.0:
-        print(f"mammoview retune: a finding threshold is a probability in (0, 1), not {threshold}", file=sys.stderr)
+        say(f"mammoview retune: a finding threshold is a probability in (0, 1), not {threshold}")
         return 2
     entry = retune(
         args.models_dir,
@@ -85,6 +88,5 @@ def run(args: argparse.Namespace) -> int:
         threshold_evaluated=evaluated,
         command=_command(args),
     )
-    print(f"{entry.name} {entry.version}: finding threshold {entry.finding_threshold:.4g} -> "
-          f"{args.models_dir}", file=sys.stderr)  # fmt: skip
+    say(f"{entry.name} {entry.version}: finding threshold {entry.finding_threshold:.4g} -> {args.models_dir}")
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mammoview.cli.detect import add_map_windows_option, count
+from mammoview.terminal import say
 
 if TYPE_CHECKING:  # the training imports stay lazy at run time (torch)
     from mammoview.training.install import InstallOptions
@@ -374,15 +375,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = install_options(args)  # a bad --operating-curve fails now, not after the training
     except ValueError as exc:
-        print(f"mammoview train: {exc}", file=sys.stderr)
+        say(f"mammoview train: {exc}")
         return 2
     if args.install_only:
         if args.install_to is None:
-            print("mammoview train: --install-only needs --install-to DIR", file=sys.stderr)
+            say("mammoview train: --install-only needs --install-to DIR")
             return 2
         path = args.out / "summary.json"
         if not path.exists():
-            print(f"mammoview train: {path} not found (the run has not finished)", file=sys.stderr)
+            say(f"mammoview train: {path} not found (the run has not finished)")
             return 2
         from mammoview.training.jsonfile import read_json
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from mammoview.cli.detect import count
+from mammoview.terminal import say
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -72,5 +73,5 @@ def run(args: argparse.Namespace) -> int:
     if args.install_to is not None:
         command = "mammoview " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "mammoview train-density"
         entry = install(cfg, args.out, args.install_to, args.name, args.model_version, command)
-        print(f"installed {entry.name} {entry.version} ({entry.file}) into {args.install_to}", file=sys.stderr)
+        say(f"installed {entry.name} {entry.version} ({entry.file}) into {args.install_to}")
     return 0

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import platform
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from mammoview.terminal import say
 from mammoview.training import report
 from mammoview.training.calibrate import fit_malignancy_calibration
 from mammoview.training.eval_inputs import EvaluateOptions, EvaluationInputs, prepare_evaluation
@@ -157,7 +157,7 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     replaced = clear_evaluation(out, keep=opts.detections)  # once the inputs are checked: a refused one keeps it
     if replaced:
-        print(f"mammoview evaluate: replacing the evaluation in {out} ({', '.join(replaced)})", file=sys.stderr)
+        say(f"mammoview evaluate: replacing the evaluation in {out} ({', '.join(replaced)})")
     notes: list[str] = list(inputs.notes)
     metrics: dict[str, Any] = {
         "mammoview_evaluate": report.METRICS_VERSION,
