@@ -16,9 +16,10 @@ UID written into two women's exams) is split into one study per ID, so one woman
 
 Studies grouped by Study Instance UID that are one exam sent as several (a modality sending the CC and the MLO views
 apart, each under its own UID) are joined (:func:`join_split_exams`): only when each names one Patient ID (0010,0020),
-one Accession Number (0008,0050) and one Study Date (0008,0020), all three equal and non-empty, and
-:func:`~mammoview.io.priors.same_patient` confirms one woman (a birth date or a name, neither differing) for the
-first part and each other, and no two parts differ (:func:`~mammoview.io.priors.differ`).
+one Accession Number (0008,0050) and one Study Date (0008,0020), all three equal and non-empty, and each is confirmed
+as one woman with another of them (:func:`~mammoview.io.priors.same_patient`: a birth date or a name, neither
+differing), directly or through other parts, and no two of them differ (:func:`~mammoview.io.priors.differ`).  The
+result is the same whatever order the files come in.
 
 A study's key therefore depends on what is opened with it (one of those women's exams opened alone is keyed by the
 bare UID); :func:`read_key` is the key that does not, for what is kept per woman's study (the reader's saved read).
@@ -121,17 +122,30 @@ def join_split_exams(studies: Sequence[StudyInfo]) -> list[StudyInfo]:
     joined: dict[int, StudyInfo] = {}  # the index of an exam's first part -> the exam
     dropped: set[int] = set()  # its other parts
     for indices in parts.values():
-        first = studies[indices[0]]
-        same = [i for i in indices if same_patient(first, studies[i])]  # one ID, confirmed: one woman
-        # each part confirmed as the first's woman, but two parts may still differ from each other (the first gives
-        # a birth date only, they two names): one of them is another woman's exam, which is not told; none joined
-        if len(same) < 2 or any(differ(studies[i], studies[j]) for i in same for j in same if i < j):
-            continue
-        images = tuple(sorted((im for i in same for im in studies[i].images), key=image_order))
-        joined[same[0]] = StudyInfo(key=" + ".join(sorted(studies[i].key for i in same)), key_source=(
-            f"{_UID_SOURCE} of {len(same)} studies, {JOINED_BY}"), images=images)  # fmt: skip
-        dropped.update(same[1:])
+        for same in _confirmed(studies, indices):
+            # each part confirmed as another's woman, but two parts may still differ from each other (one gives a
+            # birth date only, two others that birth date and two names): one of them is another woman's exam, and
+            # which one the part naming nobody is, is not told; none joined
+            if len(same) < 2 or any(differ(studies[i], studies[j]) for i in same for j in same if i < j):
+                continue
+            images = tuple(sorted((im for i in same for im in studies[i].images), key=image_order))
+            joined[same[0]] = StudyInfo(key=" + ".join(sorted(studies[i].key for i in same)), key_source=(
+                f"{_UID_SOURCE} of {len(same)} studies, {JOINED_BY}"), images=images)  # fmt: skip
+            dropped.update(same[1:])
     return [joined.get(i, study) for i, study in enumerate(studies) if i not in dropped]
+
+
+def _confirmed(studies: Sequence[StudyInfo], indices: Sequence[int]) -> list[list[int]]:
+    """``indices`` (the parts of one exam) in groups each confirmed as one woman: two parts are in one group when
+    :func:`~mammoview.io.priors.same_patient` confirms them, or each is confirmed with a part of the group (a birth
+    date only and a name only confirm nothing to each other; a third part giving both confirms each).  Comparing
+    each part with the first one listed made the exam depend on the order the files were scanned in: a first part
+    giving its Patient ID only confirmed nobody, so no part was joined.  Groups and indices in list order."""
+    groups: list[list[int]] = []
+    for i in indices:
+        linked = [g for g in groups if any(same_patient(studies[i], studies[j]) for j in g)]
+        groups = [g for g in groups if g not in linked] + [sorted([i, *(j for g in linked for j in g)])]
+    return sorted(groups)
 
 
 def _exam(study: StudyInfo) -> tuple[str, str, object] | None:

@@ -5,6 +5,7 @@ or a name, as for priors); otherwise left as two studies, never two women joined
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import permutations
 from pathlib import Path
 
 import pytest
@@ -83,19 +84,45 @@ def test_a_placeholder_id_and_accession_join_nobody(write_dcm: MakeFile, tmp_pat
     assert len(studies) == 2
 
 
-@pytest.mark.parametrize("order", ["abc", "cab"])
+def _grouped_in_every_order(
+    write_dcm: MakeFile, tmp_path: Path, names: tuple[str, str, str], births: tuple[str, str, str]
+) -> set[tuple[str, frozenset[str]]]:
+    """Three parts of one exam (CC views, R MLO, L MLO under three UIDs; one Patient ID, accession and day) named and
+    born as given, opened in each of the six orders: the studies they make, which must be the same in every order
+    (the order files are scanned in is no reason for two parts to be one exam or two)."""
+    views = {"a": CC, "b": (("R", "MLO"),), "c": (("L", "MLO"),)}
+    for n, (folder, name, birth) in enumerate(zip("abc", names, births, strict=True), 1):
+        _half(write_dcm, folder, views[folder], f"1.2.840.5.{n}", patient_name=name, edit=_accession("ACC77", birth))
+    results = set()
+    for order in permutations("abc"):
+        studies, _ = open_paths([tmp_path / f for f in order])
+        results.add(frozenset((s.key, frozenset(i.path.parent.name + "/" + i.path.name for i in s.images))
+                              for s in studies))  # fmt: skip
+    assert len(results) == 1, results
+    return set(results.pop())
+
+
+def test_a_part_naming_nobody_but_by_its_id_stays_apart_whatever_the_order(write_dcm: MakeFile, tmp_path: Path) -> None:
+    """A part giving only the Patient ID confirms nobody: the two named parts are one exam, that one is not joined
+    (listed first, it kept the named parts apart too)."""
+    got = _grouped_in_every_order(write_dcm, tmp_path, ("", "Doe^Jane", "Doe^Jane"), ("", "19650412", "19650412"))
+    assert got == {("1.2.840.5.1", frozenset({"a/RCC.dcm", "a/LCC.dcm"})),
+                   ("1.2.840.5.2 + 1.2.840.5.3", frozenset({"b/RMLO.dcm", "c/LMLO.dcm"}))}  # fmt: skip
+
+
+def test_parts_confirmed_through_a_third_are_one_exam_whatever_the_order(write_dcm: MakeFile, tmp_path: Path) -> None:
+    """A part giving a birth date only and one giving a name only confirm nothing to each other, but each is confirmed
+    by a third giving both (and none differs): one exam, whichever part comes first."""
+    got = _grouped_in_every_order(write_dcm, tmp_path, ("", "Doe^Jane", "Doe^Jane"), ("19650412", "19650412", ""))
+    assert got == {("1.2.840.5.1 + 1.2.840.5.2 + 1.2.840.5.3",
+                    frozenset({"a/RCC.dcm", "a/LCC.dcm", "b/RMLO.dcm", "c/LMLO.dcm"}))}  # fmt: skip
+
+
 def test_two_parts_that_differ_are_never_joined_through_a_third_that_matches_both(
-    write_dcm: MakeFile, tmp_path: Path, order: str
+    write_dcm: MakeFile, tmp_path: Path
 ) -> None:
-    """Each part confirmed as the first part's woman is not enough: a first part with a birth date and no name
-    confirms both a 'Doe^Jane' and a 'Roe^Mary' part of that birth date, who are two women (one ID, accession and
-    day: a mislabelled exam).  No study may hold both names."""
-    parts = {"a": (CC, "1.2.840.5.1", ""), "b": ((("R", "MLO"),), "1.2.840.5.2", "Doe^Jane"),
-             "c": ((("L", "MLO"),), "1.2.840.5.3", "Roe^Mary")}  # fmt: skip
-    for folder in order:
-        views, uid, name = parts[folder]
-        _half(write_dcm, folder, views, uid, patient_name=name)
-    studies, _ = open_paths([tmp_path / f for f in order])
-    for study in studies:
-        names = {str(i.meta.patient_name) for i in study.images} - {""}
-        assert len(names) <= 1, (study.key, names)
+    """Each part confirmed as the first part's woman is not enough: a part with a birth date and no name confirms
+    both a 'Doe^Jane' and a 'Roe^Mary' part of that birth date, who are two women (one ID, accession and day: a
+    mislabelled exam), and it may be either's.  None is joined, whichever part comes first."""
+    got = _grouped_in_every_order(write_dcm, tmp_path, ("", "Doe^Jane", "Roe^Mary"), ("19650412",) * 3)
+    assert {key for key, _ in got} == {"1.2.840.5.1", "1.2.840.5.2", "1.2.840.5.3"}
