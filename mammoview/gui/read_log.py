@@ -121,7 +121,7 @@ def export_read_log(window: MainWindow, path: Path | None = None) -> Path | None
     if unreadable := [r["n"] for r in rows if r["first_read_done"] == UNREADABLE]:
         window.report_problems(
             "Reads that could not be read",
-            [f"#{n}: the saved read could not be read (damaged, or written by a newer mammoview); the log's row says "
-             f"first_read_done {UNREADABLE}" for n in unreadable],
+            [f"#{n}: the saved read could not be read (damaged, written by a newer mammoview, or reads saved for "
+             f"several parts of one exam); the log's row says first_read_done {UNREADABLE}" for n in unreadable],
         )  # fmt: skip
     return path

@@ -60,6 +60,11 @@ class OtherPatient(ValueError):
     """A saved read recorded as another woman's (another Patient ID) than the study's it was found for."""
 
 
+class SeveralReads(ValueError):
+    """Reads saved for several parts of a joined exam (:attr:`~mammoview.io.study.ReadKey.parts`), each opened alone
+    before the other's files came: none is the exam's."""
+
+
 def _read_key(study: str | ReadKey) -> ReadKey:
     """``study`` as a :class:`ReadKey` (a bare key: a study whose patient is not known, so not checked)."""
     return study if isinstance(study, ReadKey) else ReadKey(study)
@@ -74,6 +79,13 @@ class ReadStore:
     finds the read saved under its legacy key (before reads were keyed by woman), unless that one is recorded as
     another woman's (then neither shown nor written over); its next save goes to its own file, and then the old one
     is removed.
+
+    An exam joined from several Study Instance UIDs with no read of its own finds the read saved for one of its
+    parts, opened alone before the other part's files came; that file is left as it is (the part opened alone again
+    shows it), the exam's saves go to its own.  Reads saved for two or more parts are none of them shown: each was
+    made on its part's views only, and taking the most recent for the exam's read would hide the other's marks and
+    decision; the reader is told (:attr:`problem`), the exam reads as not read but not as never read
+    (:meth:`unreadable`), every file is left as it is, and the exam's first save starts its own read.
     """
 
     folder: Path = field(default_factory=lambda: app_data_dir() / "reads")
@@ -105,14 +117,27 @@ class ReadStore:
         return ReadState.from_json(doc["state"])
 
     def _where(self, key: ReadKey) -> str | None:
-        """The key whose file holds the saved read of ``key``: its own, else (none yet) its legacy one; None if none."""
-        return next((k for k in (key.key, key.legacy) if k is not None and self.path_for(k).exists()), None)
+        """The key whose file holds the saved read of ``key``: its own, else (none yet) its legacy one, else that of
+        the one part of a joined exam that has one; None if none.  :class:`SeveralReads` when several parts have."""
+        found = next((k for k in (key.key, key.legacy) if k is not None and self.path_for(k).exists()), None)
+        if found is not None or not key.parts:
+            return found
+        in_parts = [k for part in key.parts if (k := self._where(part)) is not None]
+        if len(in_parts) > 1:
+            raise SeveralReads(
+                f"This exam was opened as separate studies before all its files were there, and a read was saved for "
+                f"{len(in_parts)} of its parts: none is shown, as each was made on its part's views only. They are "
+                "kept as they are (each shows when its part's files are opened alone); what you do now is saved as "
+                "this exam's read."
+            )
+        return in_parts[0] if in_parts else None
 
     def _of(self, key: ReadKey, saved_as: str) -> ReadState:
         """The read saved under ``saved_as`` for ``key`` (:meth:`_read`), its patient checked in a legacy file only:
-        her own file's name is her Patient ID's (a mismatch there is the pseudonym secret lost or replaced, which
-        must not hide every read)."""
-        return self._read(saved_as, key.patient_id if saved_as != key.key else None)
+        her own file's name, and a part's of her joined exam, is her Patient ID's (a mismatch there is the pseudonym
+        secret lost or replaced, which must not hide every read)."""
+        hers = saved_as == key.key or any(saved_as == part.key for part in key.parts)
+        return self._read(saved_as, None if hers else key.patient_id)
 
     def load(self, study: str | ReadKey) -> ReadState:
         """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal."""
@@ -132,6 +157,10 @@ class ReadStore:
             if isinstance(exc, OtherPatient):  # (a legacy file only: :meth:`_of`)
                 log.info("read state %s is another patient's: not %s's, left as it is", path, key.key)
                 return ReadState()  # another woman's exam of the same Study Instance UID: hers, not this one's
+            if isinstance(exc, SeveralReads):  # (no file of its own yet: nothing to set aside)
+                log.warning("reads of several parts of joined exam %s; none shown, all left as they are", path)
+                self.problem = str(exc)
+                return ReadState()
             log.warning("read state %s is damaged (%s); set aside", path, exc)
             try:
                 kept = f"it is kept as {_set_aside(path)}"
@@ -145,7 +174,7 @@ class ReadStore:
                 f"Your saved read of this study could not be read ({exc}); {kept}. The study shows as not read."
             )
             return ReadState()
-        if saved_as != key.key:
+        if saved_as == key.legacy:  # (a part's read is its own when the part is opened alone: never removed)
             self._superseded[key.key] = self.path_for(saved_as)
         return state
 
@@ -158,8 +187,8 @@ class ReadStore:
             return None
 
     def unreadable(self, study: str | ReadKey) -> bool:
-        """Whether a saved read of ``study`` is there that cannot be read (damaged, a newer mammoview's): not the
-        same as none (a read log must not count it as not read)."""
+        """Whether a saved read of ``study`` is there that cannot be read (damaged, a newer mammoview's, reads of
+        several parts of a joined exam): not the same as none (a read log must not count it as not read)."""
         key = _read_key(study)
         try:
             if (saved_as := self._where(key)) is None:

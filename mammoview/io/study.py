@@ -173,6 +173,9 @@ class ReadKey:
     patient_id: str | None = None
     #: the key reads of this study were saved under before :func:`read_key` (the bare Study Instance UID), if another
     legacy: str | None = None
+    #: an exam joined from several Study Instance UIDs: each part's read key, which a read saved when that part was
+    #: opened alone (before the other part's files came) goes by
+    parts: tuple[ReadKey, ...] = ()
 
 
 def read_key(study: StudyInfo) -> ReadKey:
@@ -182,15 +185,22 @@ def read_key(study: StudyInfo) -> ReadKey:
     the key :func:`group_studies` gives it when another woman's exam of that UID is opened beside it: its key is the
     bare UID when it is opened alone, which the other woman's exam opened alone has too.  Every other study goes by
     its key (a CBIS-DDSM ``P_xxxxx``, a mini-MIAS patient, a folder, a UID study naming no Patient ID); an exam
-    joined from several UIDs (:func:`join_split_exams`) by ``<uid> + <uid> · Patient ID <id>``.
+    joined from several UIDs (:func:`join_split_exams`) by ``<uid> + <uid> · Patient ID <id>``, with the read key
+    each part has opened alone (:attr:`ReadKey.parts`).
     """
     named = {p for info in study.images if (p := _patient(info))}
     pid = named.pop() if len(named) == 1 else ""
     if pid and study.key_source.endswith(JOINED_BY):  # its key names each of its UIDs
-        return ReadKey(patient_study_key(study.key, pid), pid)
+        uids = sorted({info.meta.study_uid for info in study.images})
+        return ReadKey(patient_study_key(study.key, pid), pid, parts=tuple(_uid_read_key(u, pid) for u in uids))
     if pid and study.key_source.startswith("StudyInstanceUID") and (uid := study.images[0].meta.study_uid):
-        return ReadKey(patient_study_key(uid, pid), pid, legacy=uid)
+        return _uid_read_key(uid, pid)
     return ReadKey(study.key, pid)
+
+
+def _uid_read_key(uid: str, patient: str) -> ReadKey:
+    """The read key of the study of Study Instance UID ``uid`` whose images name Patient ID ``patient``."""
+    return ReadKey(patient_study_key(uid, patient), patient, legacy=uid)
 
 
 def _patient(info: ImageInfo) -> str:

@@ -1,5 +1,7 @@
 """An exam the modality sent as two studies (CC views, MLO views; one Patient ID, Accession Number and Study Date):
-one worklist row, four views hung, and the status bar says it was joined."""
+one worklist row, four views hung, and the status bar says it was joined.  A read saved on one part opened alone
+(before the other part's files came) is found when the joined exam is opened; reads saved on both parts are neither
+shown nor touched, and the reader is told."""
 
 from __future__ import annotations
 
@@ -7,17 +9,83 @@ from pathlib import Path
 
 import pydicom
 
-from mammoview.io.model import View
+from mammoview.gui.read_log import read_log_rows
+from mammoview.gui.read_state import ReadState
+from mammoview.gui.read_store import ReadStore
+from mammoview.io import open_paths
+from mammoview.io.model import StudyInfo, View
+from mammoview.io.study import read_key
 from tests.gui.conftest import write_view
 
+CC_UID, MLO_UID = "1.2.840.5.1", "1.2.840.5.2"
 
-def test_an_exam_sent_as_two_studies_is_one_worklist_row(main_window, load, tmp_path: Path) -> None:
-    for view, uid in (("RCC", "1.2.840.5.1"), ("LCC", "1.2.840.5.1"), ("RMLO", "1.2.840.5.2"), ("LMLO", "1.2.840.5.2")):
-        path = write_view(tmp_path / uid, f"{view}.dcm", view, study_uid=uid, patient_id="0012345")
+
+def split_exam(root: Path) -> tuple[Path, Path]:
+    """The CC views under one Study Instance UID and the MLO views under another, each in its folder under ``root``."""
+    for view, uid in (("RCC", CC_UID), ("LCC", CC_UID), ("RMLO", MLO_UID), ("LMLO", MLO_UID)):
+        path = write_view(root / uid, f"{view}.dcm", view, study_uid=uid, patient_id="0012345")
         ds = pydicom.dcmread(path)
         ds.AccessionNumber, ds.PatientBirthDate = "ACC77", "19650412"
         ds.save_as(path)
+    return root / CC_UID, root / MLO_UID
+
+
+def one(paths: list[Path]) -> StudyInfo:
+    (study,), _ = open_paths(paths)
+    return study
+
+
+def test_an_exam_sent_as_two_studies_is_one_worklist_row(main_window, load, tmp_path: Path) -> None:
+    split_exam(tmp_path)
     load(main_window, [tmp_path])
     assert len(main_window.worklist) == 1 and main_window.worklist_panel.tree.topLevelItemCount() == 1
     assert all(main_window.panels[v].image is not None for v in View)
     assert "One exam sent as 2 studies" in main_window.statusBar().currentMessage()
+
+
+def test_a_read_saved_on_one_part_opened_alone_is_found_when_the_exam_is_joined(tmp_path: Path) -> None:
+    cc, _mlo = split_exam(tmp_path / "exam")
+    reads = ReadStore(tmp_path / "reads")
+    part = read_key(one([cc]))  # the CC views came first: read alone
+    saved = reads.save(part, ReadState(first_read_done=True, reading_seconds=42.0))
+    part_file = reads.path_for(part.key)
+    before = part_file.read_bytes()
+    joined = read_key(one([tmp_path / "exam"]))
+    assert joined.key != part.key
+    assert reads.peek(joined) == saved and reads.load(joined) == saved and reads.problem is None
+    later = reads.save(joined, ReadState(first_read_done=True, reading_seconds=50.0))
+    assert reads.load(joined) == later
+    # the part's read is kept as it was: its files opened alone again still show it
+    assert part_file.read_bytes() == before and reads.load(part) == saved
+
+
+def test_reads_saved_on_two_parts_are_neither_shown_nor_touched(tmp_path: Path) -> None:
+    """Each was made on its part's views only: taking either as the exam's read would hide the other's marks and
+    decision, so neither is shown (the exam is read afresh), both files stay, and the read log does not call the
+    exam not read."""
+    cc, mlo = split_exam(tmp_path / "exam")
+    reads = ReadStore(tmp_path / "reads")
+    parts = [read_key(one([cc])), read_key(one([mlo]))]
+    for seconds, part in enumerate(parts, 1):
+        reads.save(part, ReadState(first_read_done=True, reading_seconds=float(seconds)))
+    files = {reads.path_for(p.key): reads.path_for(p.key).read_bytes() for p in parts}
+    exam = one([tmp_path / "exam"])
+    joined = read_key(exam)
+    assert reads.load(joined) == ReadState() and "a read was saved for 2 of its parts" in (reads.problem or "")
+    assert reads.peek(joined) is None and reads.unreadable(joined)
+    assert read_log_rows([exam], reads)[0]["first_read_done"] == "unreadable"
+    own = reads.save(joined, ReadState(reading_seconds=7.0))  # read afresh: its own file from now on
+    assert reads.load(joined) == own and reads.problem is None and not reads.unreadable(joined)
+    assert {path: path.read_bytes() for path in files} == files
+    assert [reads.load(p).reading_seconds for p in parts] == [1.0, 2.0]
+
+
+def test_the_reader_is_told_when_two_parts_were_read(main_window, load, tmp_path: Path) -> None:
+    cc, mlo = split_exam(tmp_path / "exam")
+    reads = ReadStore()  # the viewer's (the test's app data folder)
+    for part in (cc, mlo):
+        reads.save(read_key(one([part])), ReadState(first_read_done=True))
+    load(main_window, [tmp_path / "exam"])
+    assert not main_window.cad.reader.first_read_done and not main_window.cad.unlocked
+    title, text = main_window.last_message or ("", "")
+    assert "could not be restored" in title and "2 of its parts" in text, (title, text)
