@@ -30,7 +30,7 @@ from typing import Any
 from PySide6 import QtCore
 
 from mammoview.gui.pseudonym import app_data_dir, patient_pseudonym
-from mammoview.gui.read_state import ReadState, _object, now_iso
+from mammoview.gui.read_state import ReaderDecision, ReadState, _object, now_iso
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.study import ReadKey
 
@@ -65,6 +65,18 @@ class SeveralReads(ValueError):
     before the other's files came: none is the exam's."""
 
 
+def _of_part(key: ReadKey, saved_as: str) -> bool:
+    """Whether the read of ``key`` found under ``saved_as`` is one of its parts' (:attr:`ReadKey.parts`)."""
+    return bool(key.parts) and saved_as != key.key
+
+
+def _as_exam_read(state: ReadState) -> ReadState:
+    """A part's read as the start of its joined exam's: the marks, measurements, view assignments, unaided decision
+    and reading time kept, but the first read not done (the other part's views were never in it: done, it would
+    unlock the CAD over views nobody read without it) and what the CAD showed then forgotten."""
+    return replace(state, first_read_done=False, done_at=None, cad_seen=None, decision_after_cad=ReaderDecision())
+
+
 def _read_key(study: str | ReadKey) -> ReadKey:
     """``study`` as a :class:`ReadKey` (a bare key: a study whose patient is not known, so not checked)."""
     return study if isinstance(study, ReadKey) else ReadKey(study)
@@ -82,7 +94,9 @@ class ReadStore:
 
     An exam joined from several Study Instance UIDs with no read of its own finds the read saved for one of its
     parts, opened alone before the other part's files came; that file is left as it is (the part opened alone again
-    shows it), the exam's saves go to its own.  Reads saved for two or more parts are none of them shown: each was
+    shows it), the exam's saves go to its own.  It comes as a start (marks, measurements, the unaided
+    decision), never as a first read done: that covered the part's views only, and would unlock the CAD over the
+    others (:func:`_as_exam_read`).  Reads saved for two or more parts are none of them shown: each was
     made on its part's views only, and taking the most recent for the exam's read would hide the other's marks and
     decision; the reader is told (:attr:`problem`), the exam reads as not read but not as never read
     (:meth:`unreadable`), every file is left as it is, and the exam's first save starts its own read.
@@ -150,6 +164,14 @@ class ReadStore:
                 return ReadState()
             saved_as = found
             state = self._of(key, saved_as)
+            if _of_part(key, saved_as):
+                if state.first_read_done:
+                    self.problem = (
+                        "A first read was saved when part of this exam was opened alone, before its other views' "
+                        "files came: it covered that part's views only. Its marks and measurements are shown, but "
+                        "the first read of the whole exam is not done: CAD stays hidden until you mark it done."
+                    )
+                state = _as_exam_read(state)
         except FileNotFoundError:
             return ReadState()
         except (OSError, *DAMAGED) as exc:
@@ -182,7 +204,10 @@ class ReadStore:
         """The saved state without side effects (a worklist's status column); None if none or unreadable."""
         key = _read_key(study)
         try:
-            return None if (saved_as := self._where(key)) is None else self._of(key, saved_as)
+            if (saved_as := self._where(key)) is None:
+                return None
+            state = self._of(key, saved_as)
+            return _as_exam_read(state) if _of_part(key, saved_as) else state
         except (OSError, *DAMAGED):
             return None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pydicom
 
 from mammoview.gui.read_log import read_log_rows
-from mammoview.gui.read_state import ReadState
+from mammoview.gui.read_state import MarkKind, ReaderMark, ReadState
 from mammoview.gui.read_store import ReadStore
 from mammoview.io import open_paths
 from mammoview.io.model import StudyInfo, View
@@ -47,7 +47,8 @@ def test_a_read_saved_on_one_part_opened_alone_is_found_when_the_exam_is_joined(
     cc, _mlo = split_exam(tmp_path / "exam")
     reads = ReadStore(tmp_path / "reads")
     part = read_key(one([cc]))  # the CC views came first: read alone
-    saved = reads.save(part, ReadState(first_read_done=True, reading_seconds=42.0))
+    mark = ReaderMark(id=1, view=View.RCC, image="RCC.dcm", x=10.0, y=20.0, kind=MarkKind.MASS)
+    saved = reads.save(part, ReadState(marks=(mark,), reading_seconds=42.0))
     part_file = reads.path_for(part.key)
     before = part_file.read_bytes()
     joined = read_key(one([tmp_path / "exam"]))
@@ -89,3 +90,26 @@ def test_the_reader_is_told_when_two_parts_were_read(main_window, load, tmp_path
     assert not main_window.cad.reader.first_read_done and not main_window.cad.unlocked
     title, text = main_window.last_message or ("", "")
     assert "could not be restored" in title and "2 of its parts" in text, (title, text)
+
+
+def test_a_part_whose_first_read_was_done_does_not_unlock_the_cad_of_the_joined_exam(
+    main_window, load, tmp_path: Path
+) -> None:
+    """The CC part, opened alone, was read and marked done; joined with the MLO part later, the exam showed its
+    first read done and the CAD unlocked over the MLO views, which nobody had read without it. The part's marks
+    come along; the first read of the whole exam is not done, and the reader is told why."""
+    cc, _mlo = split_exam(tmp_path / "exam")
+    reads = ReadStore()  # the viewer's (the test's app data folder)
+    part = read_key(one([cc]))
+    mark = ReaderMark(id=1, view=View.RCC, image="RCC.dcm", x=10.0, y=20.0, kind=MarkKind.MASS)
+    done = ReadState(first_read_done=True, done_at="2026-12-01T10:00:00", marks=(mark,), reading_seconds=30.0)
+    reads.save(part, done)
+    before = reads.path_for(part.key).read_bytes()
+    load(main_window, [tmp_path / "exam"])
+    reader = main_window.cad.reader
+    assert not reader.first_read_done and not main_window.cad.unlocked
+    assert [m.kind for m in reader.state.marks] == [MarkKind.MASS] and reader.state.reading_seconds == 30.0
+    title, text = main_window.last_message or ("", "")
+    assert "covered that part's views only" in text and "CAD stays hidden" in text, (title, text)
+    assert reads.peek(read_key(one([tmp_path / "exam"]))).first_read_done is False  # the worklist: not read
+    assert reads.path_for(part.key).read_bytes() == before  # the part's own read, as it was
