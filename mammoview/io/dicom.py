@@ -28,6 +28,10 @@ from pydicom.pixels.utils import pixel_array
 from pydicom.uid import (
     UID,
     DeflatedExplicitVRLittleEndian,
+    HTJ2KLossless,
+    HTJ2KLosslessRPCL,
+    JPEG2000Lossless,
+    JPEGLSLossless,
     JPEGLSTransferSyntaxes,
     JPEGTransferSyntaxes,
     RLELossless,
@@ -45,6 +49,8 @@ _ITEM, _SEQ_DELIM = 0xFFFEE000, 0xFFFEE0DD
 #: codestreams that end with an end-of-image marker (FFD9), and whose decoder (libjpeg) fills in what is cut off
 _EOI_SYNTAXES = frozenset([*JPEGTransferSyntaxes, *JPEGLSTransferSyntaxes])
 _EOI, _TAIL_BYTES = b"\xff\xd9", 16
+#: the codestreams whose values beyond Bits Stored cannot be a lossy overshoot (ImageInfo.transfer_syntax: names)
+LOSSLESS_CODED = frozenset(u.name for u in (JPEG2000Lossless, HTJ2KLossless, HTJ2KLosslessRPCL, JPEGLSLossless))
 
 
 def has_dicom_preamble(head: bytes) -> bool:
@@ -198,7 +204,7 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
         raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {one_line(exc)})") from None
     if arr.ndim == 3:
         arr = luma(arr)
-    elif (fitted := fit_to_bits_stored(arr, info.chain.bits_stored))[1]:
+    elif (fitted := fit_to_bits_stored(arr, info.chain.bits_stored, info.transfer_syntax in LOSSLESS_CODED))[1]:
         # (JPEG 2000 / JPEG-LS samples of a larger precision: pydicom masks native and other data itself, silently)
         arr, changed, how = fitted
         bits = info.chain.bits_stored

@@ -12,6 +12,10 @@ values are:
 - **bits above the value** (an encoder given native words with overlay or other bits above Bits Stored): values far
   out of range; they are **masked** to their low Bits Stored bits, as the native file reads (PS3.5 8.1.1).
 
+A lossless transfer syntax (JPEG 2000 / HTJ2K "Lossless Only", JPEG-LS Lossless) cannot overshoot: its values are
+the encoder's input, so any beyond the range are bits above the value, masked however near they lie (an overlay bit
+on a dark pixel, 100 + 4096, is 100, not the range's white 4095).
+
 :func:`fit_to_bits_stored` does either; the reader warns with the count, for the header may be what is wrong.
 """
 
@@ -24,10 +28,13 @@ import numpy.typing as npt
 OVERSHOOT_SHARE = 1 / 16
 
 
-def fit_to_bits_stored(arr: npt.NDArray[np.generic], bits_stored: int) -> tuple[npt.NDArray[np.generic], int, str]:
+def fit_to_bits_stored(
+    arr: npt.NDArray[np.generic], bits_stored: int, lossless: bool = False
+) -> tuple[npt.NDArray[np.generic], int, str]:
     """``arr`` inside the range of ``bits_stored`` bits, how many values that changed and how (``"clamped"``,
     ``"masked"``, or ``""`` with ``arr`` itself when every value was inside).  Out-of-range values all within
-    :data:`OVERSHOOT_SHARE` of the range past its ends are clamped; otherwise every value keeps its low
+    :data:`OVERSHOOT_SHARE` of the range past its ends are clamped, unless the data were coded ``lossless``;
+    otherwise every value keeps its low
     ``bits_stored`` bits, sign-extended for a signed integer type (two's complement, as Pixel Representation 1 stores
     them, PS3.5 8.1.1)."""
     bits = 8 * arr.dtype.itemsize
@@ -39,7 +46,7 @@ def fit_to_bits_stored(arr: npt.NDArray[np.generic], bits_stored: int) -> tuple[
     if lo <= low and high <= hi:  # the usual case: two passes, no copy
         return arr, 0, ""
     margin = int((1 << bits_stored) * OVERSHOOT_SHARE)
-    if lo - margin <= low and high <= hi + margin:
+    if not lossless and lo - margin <= low and high <= hi + margin:
         fitted = np.clip(arr, lo, hi).astype(arr.dtype, copy=False)
         how = "clamped"
     else:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.uid import JPEG2000Lossless, JPEGLSLossless
+from pydicom.uid import JPEG2000, JPEG2000Lossless, JPEGLSLossless
 
 from mammoview.io import read_image
 from mammoview.io.model import LoadError
@@ -29,13 +29,18 @@ def twelve_bits_with_high_bits(seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     return low, junk
 
 
-def file_of(values: np.ndarray, tmp_path: Path, syntax: object | None, coded_bits: int = 16) -> Path:
-    """A file of ``values`` coded with ``coded_bits`` of precision whose header says 12 bits stored."""
+def file_of(
+    values: np.ndarray, tmp_path: Path, syntax: object | None, coded_bits: int = 16, labelled: object | None = None
+) -> Path:
+    """A file of ``values`` coded with ``coded_bits`` of precision whose header says 12 bits stored (and, given
+    ``labelled``, that transfer syntax: a JPEG 2000 codestream coded losslessly is valid under either UID)."""
     ds = mammo_dataset(values)
     ds.BitsStored, ds.HighBit = coded_bits, coded_bits - 1  # the encoder codes what it is given
     ds.PixelData = values.tobytes()
     if syntax is not None:
         ds.compress(syntax, values)
+    if labelled is not None:
+        ds.file_meta.TransferSyntaxUID = labelled
     ds.BitsStored, ds.HighBit = 12, 11  # ... and the header says 12
     name = "native" if syntax is None else str(syntax).replace(".", "_")
     return write_dataset(ds, tmp_path / f"{name}_{coded_bits}.dcm")
@@ -58,14 +63,30 @@ def test_values_beyond_bits_stored_are_masked_in_every_encoding(tmp_path: Path, 
 def test_a_lossy_overshoot_past_bits_stored_is_clamped_not_wrapped_to_black(tmp_path: Path) -> None:
     """A 12-bit image coded at 16-bit precision whose decode runs a few counts past 4095 at its brightest pixels (a
     lossy codestream's overshoot; coded losslessly here so the values are known): masking would make them 0-4, black
-    spots where the image is whitest; they read 4095, and the reader says so."""
+    spots where the image is whitest; they read 4095, and the reader says so. (Labelled JPEG 2000, which may be
+    lossy: a lossless-only codestream cannot overshoot, next test.)"""
     low, _ = twelve_bits_with_high_bits()
     over = low.copy()
     over[100:104, 50:60] = np.uint16(4095 + 3)
-    image = read_image(file_of(over, tmp_path, JPEG2000Lossless))
+    image = read_image(file_of(over, tmp_path, JPEG2000Lossless, labelled=JPEG2000))
     assert np.array_equal(image.stored, np.minimum(over, 4095))
     said = [w for w in image.info.warnings if "(0028,0101) Bits Stored 12" in w]
     assert len(said) == 1 and "40 decoded pixel values" in said[0] and "clamped" in said[0], said
+
+
+@pytest.mark.parametrize("syntax", [JPEG2000Lossless, JPEGLSLossless], ids=["j2k", "jpeg-ls"])
+def test_an_overlay_bit_on_dark_pixels_of_lossless_data_is_masked_not_clamped(tmp_path: Path, syntax: object) -> None:
+    """An old file's overlay (bit 12) drawn over the black background only: values 4096 + 0..99, a few counts past
+    the range as a lossy overshoot is. Coded lossless, they cannot be one: masked to the dark pixels they hold, as
+    the native file reads, not clamped to the range's white (a white overlay burnt into the image)."""
+    low, _ = twelve_bits_with_high_bits()
+    low[:20, :40] = np.arange(40, dtype=np.uint16)  # the background's dark values
+    overlaid = low.copy()
+    overlaid[5:15, 5:35] |= np.uint16(1 << 12)
+    image = read_image(file_of(overlaid, tmp_path, syntax))
+    assert np.array_equal(image.stored, low)
+    said = [w for w in image.info.warnings if "(0028,0101) Bits Stored 12" in w]
+    assert len(said) == 1 and "kept to their low 12 bits" in said[0], said
 
 
 def test_no_jpeg2000_preview_of_a_codestream_more_precise_than_bits_stored(tmp_path: Path) -> None:
