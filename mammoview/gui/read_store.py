@@ -9,7 +9,8 @@ carry the patient's name or ID (CBIS-DDSM keys *are* patient IDs), so only a has
 the key is written, in the name and inside, and the woman whose read it is by a keyed hash
 of her Patient ID (:func:`mammoview.gui.pseudonym.patient_pseudonym`).  Every save is a temporary file, fsync and
 ``os.replace``, so a crash loses at most the action being saved and never leaves a
-half-written file.  A file that cannot be read is set aside beside itself, never fatal.
+half-written file.  A damaged file is set aside beside itself, never fatal; one that could not be read for an I/O
+error (a failing disk, a share gone stale) is left as it is, and the study's next save reads it again and adds to it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 from PySide6 import QtCore
 
 from mammoview.gui.pseudonym import app_data_dir, patient_pseudonym
+from mammoview.gui.read_merge import merge_reads
 from mammoview.gui.read_state import ReaderDecision, ReadState, _object, now_iso
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.study import ReadKey
@@ -105,7 +107,8 @@ class ReadStore:
     folder: Path = field(default_factory=lambda: app_data_dir() / "reads")
     #: what the last :meth:`load` could not read, and where the file was set aside (None: nothing to say)
     problem: str | None = field(default=None, init=False, repr=False, compare=False)
-    #: studies whose unreadable read could not be set aside: never written over (:meth:`save` moves it first)
+    #: studies whose saved read could not be read for an I/O error, or is damaged and could not be set aside: never
+    #: written over (:meth:`save` reads it again first, and adds to it or moves it)
     _held: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
     #: studies whose read was loaded from its legacy file (the key, that file): removed after its next save
     _superseded: dict[str, Path] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -154,7 +157,8 @@ class ReadStore:
         return self._read(saved_as, None if hers else key.patient_id)
 
     def load(self, study: str | ReadKey) -> ReadState:
-        """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal."""
+        """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal; one that could not be
+        read for an I/O error is left as it is, and the study's saves read it again first (:meth:`save`)."""
         key = _read_key(study)
         self.problem = None
         self._superseded.pop(key.key, None)
@@ -183,6 +187,15 @@ class ReadStore:
                 log.warning("reads of several parts of joined exam %s; none shown, all left as they are", path)
                 self.problem = str(exc)
                 return ReadState()
+            if isinstance(exc, OSError):  # a failing disk, a share gone stale, no permission: the file may be good
+                log.warning("read state %s could not be read (%s); left as it is", path, exc)
+                self._held.add(key.key)
+                self.problem = (
+                    f"Your saved read of this study could not be read just now ({exc}); it is left as it is and not "
+                    "written over. The study shows as not read: what you do now is kept, and added to your saved "
+                    "read once it can be read again."
+                )
+                return ReadState()
             log.warning("read state %s is damaged (%s); set aside", path, exc)
             try:
                 kept = f"it is kept as {_set_aside(path)}"
@@ -196,6 +209,7 @@ class ReadStore:
                 f"Your saved read of this study could not be read ({exc}); {kept}. The study shows as not read."
             )
             return ReadState()
+        self._held.discard(key.key)  # read and shown: its saves hold it
         if saved_as == key.legacy:  # (a part's read is its own when the part is opened alone: never removed)
             self._superseded[key.key] = self.path_for(saved_as)
         return state
@@ -226,31 +240,64 @@ class ReadStore:
         return False
 
     def save(self, study: str | ReadKey, state: ReadState) -> ReadState:
-        """Write ``state`` atomically; returns it with ``updated`` set."""
+        """Write ``state`` atomically; returns it with ``updated`` set (and added to the saved read, when that could
+        not be read when the study was opened and reads now: :func:`~mammoview.gui.read_merge.merge_reads`)."""
         key = _read_key(study)
         claim_folder(self.folder)
         _private_folder(self.folder)
         path = self.path_for(key.key)
-        if key.key in self._held:  # the unreadable read is the reader's too: moved away first, never replaced
-            try:
-                _set_aside(path)
-            except FileNotFoundError:
-                pass  # gone meanwhile (moved by hand)
-            except OSError as exc:
-                raise OSError(f"your earlier read of this study, which could not be read, is still {path} and could "
-                              f"not be set aside ({exc}): it is not written over") from exc  # fmt: skip
-            self._held.discard(key.key)
+        held = key.key in self._held
+        if held and (earlier := self._read_again(key)) is not None:  # the reader's too: added to, never replaced
+            state = merge_reads(earlier, state)
         state = replace(state, updated=now_iso())
         doc: dict[str, Any] = {"format": FORMAT_VERSION, "study_sha256": study_hash(key.key)}
         if key.patient_id:
             doc["patient"] = patient_pseudonym(key.patient_id)
         atomic_write_json(path, {**doc, "state": state.to_json()})
+        if held:
+            self._held.discard(key.key)
+            self.problem = None
         if (old := self._superseded.pop(key.key, None)) is not None:  # the same read, now in its own file
             try:
                 old.unlink(missing_ok=True)
             except OSError as exc:  # harmless: a study's own file is always read first
                 log.warning("could not remove %s, superseded by %s: %s", old, path, exc)
         return state
+
+    def _read_again(self, key: ReadKey) -> ReadState | None:
+        """The saved read of ``key`` that :meth:`load` could not read, read again before a save: the read to add the
+        save to, or None (none there now, another woman's, or damaged and now set aside).  OSError, saying that it is
+        not written over, when it still cannot be read, or is damaged and cannot be set aside."""
+        saved_as = key.key
+        try:
+            if (found := self._where(key)) is None:
+                return None
+            saved_as = found
+            earlier = self._of(key, saved_as)
+            if _of_part(key, saved_as):
+                earlier = _as_exam_read(earlier)
+        except (FileNotFoundError, OtherPatient, SeveralReads):
+            return None
+        except DAMAGED as exc:
+            path = self.path_for(saved_as)
+            try:
+                log.warning("read state %s is damaged (%s); set aside as %s", path, exc, _set_aside(path))
+            except FileNotFoundError:
+                pass  # gone meanwhile (moved by hand)
+            except OSError as move_exc:
+                if saved_as == key.key:  # (a legacy file is not written over: the save goes to the study's own)
+                    raise OSError(
+                        f"your earlier read of this study, which could not be read, is still {path} and "
+                        f"could not be set aside ({move_exc}): it is not written over"
+                    ) from move_exc
+                log.warning("could not set aside %s, damaged (%s): %s", path, exc, move_exc)
+            return None
+        except OSError as exc:
+            raise OSError(f"your saved read of this study, {self.path_for(saved_as)}, still cannot be read ({exc}): "
+                          "it is not written over, and what you do now is kept until it can be") from exc  # fmt: skip
+        if saved_as != key.key:
+            self._superseded[key.key] = self.path_for(saved_as)
+        return earlier
 
 
 def _set_aside(path: Path) -> Path:

@@ -1,0 +1,136 @@
+"""A saved read that could not be read for an I/O error (EIO, EACCES, a network share gone stale) is not damage: it
+was renamed aside as ``*.damaged-*`` like a broken file, the study showed as not read, and its next save wrote only
+the new session's marks, so the reader's first read was no longer the study's.  It is now left as it is and never
+written over; the next save reads it again and adds what the reader did meanwhile to it."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReaderMark, ReadState
+from mammoview.gui.read_store import ReadStore
+from mammoview.io.model import View
+from mammoview.io.study import ReadKey
+
+
+@pytest.fixture()
+def failing_reads(monkeypatch) -> set[Path]:  # type: ignore[no-untyped-def]
+    """The files (added by the test) whose read fails with EIO, as on a failing disk or a stale share."""
+    failing: set[Path] = set()
+    real = Path.read_text
+
+    def read_text(self: Path, *args, **kwargs) -> str:  # type: ignore[no-untyped-def]
+        if self in failing:
+            raise OSError(errno.EIO, "Input/output error", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    return failing
+
+
+def mark(n: int, x: float) -> ReaderMark:
+    return ReaderMark(n, View.LCC, "LCC.dcm", x, 20.0, MarkKind.MASS, created="2024-01-01T00:00:00+00:00")
+
+
+FIRST_READ = ReadState(first_read_done=True, done_at="2024-01-01T00:10:00+00:00", marks=(mark(1, 10.0), mark(2, 30.0)),
+                       decision=ReaderDecision(Assessment.RECALL, "c"), reading_seconds=95.0)  # fmt: skip
+
+
+def saved_first_read(tmp_path: Path) -> tuple[ReadStore, Path, str]:
+    store = ReadStore(tmp_path / "reads")
+    store.save("A", FIRST_READ)
+    path = store.path_for("A")
+    return store, path, path.read_text()
+
+
+def test_a_read_that_fails_to_read_is_left_as_it_is_and_said(tmp_path, failing_reads):
+    store, path, text = saved_first_read(tmp_path)
+    failing_reads.add(path)
+    assert store.load("A") == ReadState()
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # not renamed aside as damaged
+    assert store.problem is not None
+    assert "could not be read just now" in store.problem and "left as it is" in store.problem
+    assert "Input/output error" in store.problem
+    failing_reads.clear()
+    assert path.read_text() == text
+
+
+def test_the_next_save_adds_the_new_work_to_the_read_once_it_reads(tmp_path, failing_reads):
+    store, path, _ = saved_first_read(tmp_path)
+    failing_reads.add(path)
+    session = store.load("A")
+    failing_reads.clear()  # the share is back
+    new = ReaderMark(1, View.RCC, "RCC.dcm", 5.0, 6.0, MarkKind.CALCIFICATION, created="2024-02-01T00:00:00+00:00")
+    saved = store.save("A", ReadState(marks=(new,), reading_seconds=12.0, decision=ReaderDecision(density="d")))
+    assert store.problem is None
+    on_disk = ReadStore(store.folder).load("A")
+    assert on_disk == saved
+    assert on_disk.first_read_done and on_disk.done_at == FIRST_READ.done_at  # the first read stays done...
+    assert on_disk.decision == FIRST_READ.decision and on_disk.reading_seconds == 95.0  # ...and frozen
+    assert on_disk.marks[:2] == FIRST_READ.marks
+    (added,) = on_disk.marks[2:]  # numbered after the saved ones, and not part of the unaided first read
+    assert (added.id, added.image, added.x, added.kind, added.after_cad) == (3, "RCC.dcm", 5.0, new.kind, True)
+    assert on_disk.decision_after_cad == ReaderDecision(density="d")  # the reader's latest grade
+    assert session == ReadState()
+
+
+def test_a_read_still_failing_is_not_written_over(tmp_path, failing_reads):
+    store, path, text = saved_first_read(tmp_path)
+    failing_reads.add(path)
+    store.load("A")
+    with pytest.raises(OSError, match="not written over"):
+        store.save("A", ReadState(marks=(mark(1, 50.0),)))
+    failing_reads.clear()
+    assert path.read_text() == text
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_a_read_that_now_reads_as_damaged_is_set_aside_and_the_new_work_saved(tmp_path, failing_reads):
+    store, path, _ = saved_first_read(tmp_path)
+    failing_reads.add(path)
+    store.load("A")
+    failing_reads.clear()
+    path.write_text('{"format": 1, "state": ')  # what the failing disk gave back
+    store.save("A", ReadState(marks=(mark(1, 50.0),)))
+    (aside,) = path.parent.glob(f"{path.name}.damaged-*")
+    assert aside.read_text() == '{"format": 1, "state": '
+    assert store.load("A").marks == (mark(1, 50.0),)
+
+
+def test_a_legacy_read_that_failed_to_read_is_added_to_and_then_removed(tmp_path, failing_reads):
+    store = ReadStore(tmp_path / "reads")
+    store.save("legacy", FIRST_READ)  # saved before reads were keyed by woman
+    legacy = store.path_for("legacy")
+    key = ReadKey("own", legacy="legacy")
+    failing_reads.add(legacy)
+    assert store.load(key) == ReadState() and store.problem is not None
+    failing_reads.clear()
+    store.save(key, ReadState(marks=(mark(1, 50.0),)))
+    assert [m.x for m in store.load(key).marks] == [10.0, 30.0, 50.0]
+    assert not legacy.exists()  # the same read, now in the study's own file
+
+
+def test_the_same_mark_is_not_added_twice(tmp_path, failing_reads):
+    store, path, _ = saved_first_read(tmp_path)
+    failing_reads.add(path)
+    store.load("A")
+    failing_reads.clear()
+    saved = store.save("A", ReadState(marks=(mark(7, 30.0), mark(8, 70.0))))  # R7 is the saved R2, come back
+    assert [(m.id, m.x) for m in saved.marks] == [(1, 10.0), (2, 30.0), (3, 70.0)]
+
+
+def test_an_unaided_read_in_two_sittings_is_one_read():
+    from mammoview.gui.read_merge import merge_reads
+
+    saved = ReadState(marks=(mark(1, 10.0),), decision=ReaderDecision(density="b"), reading_seconds=40.0)
+    session = ReadState(first_read_done=True, done_at="2024-02-01T00:00:00+00:00", marks=(mark(1, 60.0),),
+                        decision=ReaderDecision(Assessment.NEGATIVE), reading_seconds=25.0,
+                        decision_after_cad=ReaderDecision(Assessment.NEGATIVE))  # fmt: skip
+    merged = merge_reads(saved, session)
+    assert [(m.id, m.x, m.after_cad) for m in merged.marks] == [(1, 10.0, False), (2, 60.0, False)]
+    assert merged.first_read_done and merged.done_at == session.done_at and merged.reading_seconds == 65.0
+    assert merged.decision == merged.decision_after_cad == ReaderDecision(Assessment.NEGATIVE, "b")
+    assert merge_reads(merged, merged) == merged  # nothing is added twice
