@@ -60,7 +60,7 @@ class ReaderMarks(QtCore.QObject):
     saveFailed(str)
         The state could not be written (disk full, read-only folder): the reader must know.
     loadFailed(str)
-        The saved read of the study opened could not be read (it was set aside): the reader must know.
+        The saved read of the study opened could not be read (set aside, or left as it is for an I/O error).
     """
 
     changed = QtCore.Signal()
@@ -123,7 +123,7 @@ class ReaderMarks(QtCore.QObject):
                 # Saved without ``changed``: nothing on screen shows it, and the screen may
                 # already show the next study.
                 try:
-                    self.state = self.store.save(self.read_key, replace(self.state, reading_seconds=seconds))
+                    self.state = self._stored(self.read_key, replace(self.state, reading_seconds=seconds))
                     self._not_saved.pop(self.read_key, None)
                 except OSError as exc:
                     log.error("could not save the reading time: %s", exc)
@@ -160,7 +160,7 @@ class ReaderMarks(QtCore.QObject):
             if key == self.read_key and self._timing:
                 state = replace(state, reading_seconds=self._reading_seconds())
             try:
-                saved = self.store.save(key, state)
+                saved = self._stored(key, state)
             except OSError as exc:
                 errors.append(str(exc))
                 # kept with the time counted until now (the reader may answer No and read on)
@@ -299,7 +299,7 @@ class ReaderMarks(QtCore.QObject):
         if self.read_key is None or not self.state.first_read_done or seen == self.state.cad_seen:
             return
         try:
-            self.state = self.store.save(self.read_key, replace(self.state, cad_seen=seen))
+            self.state = self._stored(self.read_key, replace(self.state, cad_seen=seen))
             self._not_saved.pop(self.read_key, None)
         except OSError as exc:
             log.error("could not save what the CAD showed: %s", exc)
@@ -360,7 +360,7 @@ class ReaderMarks(QtCore.QObject):
         if self._timing:  # the reading time so far goes with every action: a crash keeps it
             state = replace(state, reading_seconds=self._reading_seconds())
         try:
-            self.state = self.store.save(self.read_key, state)
+            self.state = self._stored(self.read_key, state)
             self._not_saved.pop(self.read_key, None)
         except OSError as exc:
             # Keep the change on screen (and in memory when another study opens), but say loudly it is not on disk.
@@ -370,6 +370,18 @@ class ReaderMarks(QtCore.QObject):
         else:
             self._save_others()
         self.changed.emit()
+
+    def _stored(self, key: ReadKey, state: ReadState) -> ReadState:
+        """``state`` saved for ``key``, as saved: added to the saved read that could not be read when the study
+        opened (:meth:`ReadStore.save`), the undo history goes (its steps would take that read's marks away), and
+        the reading clock stops where that read's first read was done."""
+        saved = self.store.save(key, state)
+        if key == self.read_key and (saved.marks, saved.measurements) != (state.marks, state.measurements):
+            self._undo.clear()
+            self._redo.clear()
+        if key == self.read_key and saved.first_read_done:
+            self._timing, self._since = False, None
+        return saved
 
     def _save_others(self) -> None:
         """Save the other studies' reads whose save failed, now that saving works again (space freed): kept in

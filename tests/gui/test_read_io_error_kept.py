@@ -6,12 +6,14 @@ written over; the next save reads it again and adds what the reader did meanwhil
 from __future__ import annotations
 
 import errno
+import json
 from pathlib import Path
 
 import pytest
 
 from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReaderMark, ReadState
 from mammoview.gui.read_store import ReadStore
+from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io.model import View
 from mammoview.io.study import ReadKey
 
@@ -134,3 +136,27 @@ def test_an_unaided_read_in_two_sittings_is_one_read():
     assert merged.first_read_done and merged.done_at == session.done_at and merged.reading_seconds == 65.0
     assert merged.decision == merged.decision_after_cad == ReaderDecision(Assessment.NEGATIVE, "b")
     assert merge_reads(merged, merged) == merged  # nothing is added twice
+
+
+def test_the_reader_sees_the_merged_read_and_its_undo_cannot_take_the_saved_marks_away(tmp_path, failing_reads):
+    store, path, _ = saved_first_read(tmp_path)
+    t = [0.0]
+    reader = ReaderMarks(store, clock=lambda: t[0])
+    said: list[str] = []
+    reader.loadFailed.connect(said.append)
+    reader.saveFailed.connect(said.append)
+    failing_reads.add(path)
+    reader.open_study("A")
+    assert said and "could not be read just now" in said[0]
+    reader.add(View.RCC, "RCC.dcm", 5.0, 6.0, MarkKind.MASS)  # still failing: kept in memory, said
+    assert len(said) == 2 and "not written over" in said[1] and "A" in reader.unsaved
+    assert json.loads(path.read_bytes())["state"]["marks"] == [m.to_json() for m in FIRST_READ.marks]
+    failing_reads.clear()
+    t[0] += 30
+    reader.add(View.RCC, "RCC.dcm", 7.0, 8.0, MarkKind.MASS)
+    assert [m.id for m in reader.marks] == [1, 2, 3, 4] and reader.first_read_done and not reader.unsaved
+    assert not reader.can_undo  # its steps were taken on the read shown without the saved marks
+    assert reader.undo() is None and store.load("A").marks[:2] == FIRST_READ.marks
+    t[0] += 30
+    reader.open_study("B")  # the first read was done: no reading time is added to it
+    assert store.load("A").reading_seconds == 95.0
