@@ -150,6 +150,7 @@ class CadController(ReaderActions, QtCore.QObject):
         self._save_failure_said: str | None = None  # the reason a save failed, said once until saves work again
         self.reader.saveFailed.connect(self._on_save_failed)
         self.reader.loadFailed.connect(lambda msg: window.report_problems("Your read could not be restored", [msg]))
+        self.reader.restored.connect(lambda msg: window.show_status(msg, 15000))
         self.marks_tool.markSelected.connect(self._select_mark)
         for tool, other in ((self.measure_tool, self.prior_measure), (self.prior_measure, self.measure_tool)):
             tool.measuring.connect(lambda text: window.show_status(text, 6000))

@@ -61,11 +61,14 @@ class ReaderMarks(QtCore.QObject):
         The state could not be written (disk full, read-only folder): the reader must know.
     loadFailed(str)
         The saved read of the study opened could not be read (set aside, or left as it is for an I/O error).
+    restored(str)
+        That read, left as it was for an I/O error, read again at a save and what the reader did since added to it.
     """
 
     changed = QtCore.Signal()
     saveFailed = QtCore.Signal(str)
     loadFailed = QtCore.Signal(str)
+    restored = QtCore.Signal(str)
 
     def __init__(self, store: ReadStore | None = None, parent: QtCore.QObject | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
@@ -376,6 +379,11 @@ class ReaderMarks(QtCore.QObject):
         opened (:meth:`ReadStore.save`), the undo history goes (its steps would take that read's marks away), and
         the reading clock stops where that read's first read was done."""
         saved = self.store.save(key, state)
+        if key == self.read_key and saved != replace(state, updated=saved.updated):  # the store added the session
+            done = " (its first read was done before: CAD is available)" if saved.first_read_done else ""
+            self.restored.emit(
+                f"Your saved read of this study could be read again: it is back, with what you did since{done}."
+            )
         if key == self.read_key and (saved.marks, saved.measurements) != (state.marks, state.measurements):
             self._undo.clear()
             self._redo.clear()

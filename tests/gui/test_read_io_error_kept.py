@@ -145,6 +145,8 @@ def test_the_reader_sees_the_merged_read_and_its_undo_cannot_take_the_saved_mark
     said: list[str] = []
     reader.loadFailed.connect(said.append)
     reader.saveFailed.connect(said.append)
+    restored: list[str] = []
+    reader.restored.connect(restored.append)
     failing_reads.add(path)
     reader.open_study("A")
     assert said and "could not be read just now" in said[0]
@@ -156,6 +158,10 @@ def test_the_reader_sees_the_merged_read_and_its_undo_cannot_take_the_saved_mark
     reader.add(View.RCC, "RCC.dcm", 7.0, 8.0, MarkKind.MASS)
     assert [m.id for m in reader.marks] == [1, 2, 3, 4] and reader.first_read_done and not reader.unsaved
     assert not reader.can_undo  # its steps were taken on the read shown without the saved marks
+    assert len(restored) == 1 and "could be read again" in restored[0] and "CAD is available" in restored[0]
+    reader.add(View.RCC, "RCC.dcm", 9.0, 8.0, MarkKind.MASS)  # a plain save: nothing restored, nothing said
+    assert len(restored) == 1 and reader.can_undo
+    reader.undo()
     assert reader.undo() is None and store.load("A").marks[:2] == FIRST_READ.marks
     t[0] += 30
     reader.open_study("B")  # the first read was done: no reading time is added to it
