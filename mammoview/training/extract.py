@@ -7,7 +7,7 @@ Layout of ``DIR`` (docs/cad-design.md, "Patch sets"):
   (MAGIC-5, ``size_px < P``) sits centred in its slot;
 - ``index.csv``: one row per patch, columns :data:`INDEX_COLUMNS`;
 - ``split.json``: patients per split (:mod:`.split`);
-- ``manifest.json``: configuration, preprocessing, decisions and counts;
+- ``manifest.json``: configuration, preprocessing, decisions and counts, the SHA-256 of ``patches.npy``;
 - ``contact_<label>.png``: random patches of each class for a visual check.
 """
 
@@ -31,6 +31,7 @@ from mammoview.io.files import atomic_write_text
 from mammoview.io.model import LoadError
 from mammoview.training import patches as pt
 from mammoview.training.contact import contact_sheet, pick_for_sheet
+from mammoview.training.patch_identity import pixels_record
 from mammoview.training.sources import SOURCE_FOLDERS, SourceImage, SourceName, all_sources, default_data_dir
 from mammoview.training.split import split_document, split_patients, write_split
 
@@ -184,6 +185,7 @@ def extract_patch_set(
     # (its preprocessing, read as theirs); without one, the folder is refused until it is cut again
     (out_dir / "manifest.json").unlink(missing_ok=True)
     np.save(out_dir / "patches.npy", images)
+    pixels = pixels_record(out_dir / "patches.npy")  # hashed once here: the patch set's id needs it (patch_identity)
     with open(out_dir / "index.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=INDEX_COLUMNS)
         w.writeheader()
@@ -207,6 +209,7 @@ def extract_patch_set(
         "preprocessing": pcfg.to_dict(),
         "normalization": f"robust z-score inside the breast mask, clipped to +-{pcfg.clip:g}",
         "quantization": {"clip": pcfg.clip, "formula": "q = round((x + clip) / (2 clip) * 255)"},
+        "patches_npy": pixels,
         "extract": ecfg.to_dict(),
         "hard_negative_miner": miner.describe() if miner is not None else None,
         "val_fraction": val_fraction,

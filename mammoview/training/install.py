@@ -267,15 +267,21 @@ def check_not_trained_on(run: Path, summary: dict[str, Any], patches: Path) -> N
     is no longer where it was trained.
     """
     own = Path(str(summary.get("patches") or ""))
-    recorded = summary.get("patch_set_id")  # the index.csv the run trained on (absent in old summaries)
-    if recorded and str(own) and own.resolve() == Path(patches).resolve() and (Path(patches) / "index.csv").is_file():
-        from mammoview.training.train import patch_set_id
+    recorded = summary.get("patch_set_id")  # the index.csv and pixels the run trained on (absent in old summaries)
+    here = [Path(patches) / n for n in ("index.csv", "patches.npy")]
+    if recorded and str(own) and own.resolve() == Path(patches).resolve() and all(p.is_file() for p in here):
+        from mammoview.training.patch_identity import match_recorded_id, note_index_only, patch_set_id
 
-        if patch_set_id(Path(patches)) != recorded:
+        current = patch_set_id(Path(patches))
+        match = match_recorded_id(str(recorded), Path(patches), current)
+        if match == "index only":
+            note_index_only(run, Path(patches))
+        elif match == "other":
             raise ValueError(
-                f"{patches} has been cut again since {run} was trained on it (its index.csv differs): its split may "
-                "put patients the run trained on among the validation patients; measure it on the patch set it was "
-                "trained on, or train it again"
+                f"{patches} has been cut again since {run} was trained on it (patch set {recorded}, now {current}: "
+                "its index.csv or patches.npy differs): its split may put patients the run trained on among the "
+                "validation patients, or its pixels are not those the run learnt; measure it on the patch set it "
+                "was trained on, or train it again"
             )
     if not str(own) or own.resolve() == Path(patches).resolve():
         return

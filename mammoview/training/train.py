@@ -33,7 +33,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import shutil
@@ -61,6 +60,7 @@ from mammoview.training.dense import DenseConfig, dense_sampler
 from mammoview.training.descriptors import descriptor_targets, target_counts
 from mammoview.training.losses import class_sampling_weights
 from mammoview.training.monitor import detection_monitor
+from mammoview.training.patch_identity import match_recorded_id, note_index_only, patch_set_id
 from mammoview.training.steps import (
     dense_train_step,
     lr_at,
@@ -130,13 +130,8 @@ class TrainConfig:
         return cls(**d)
 
 
-def patch_set_id(patches_dir: Path) -> str:
-    """A fingerprint of a patch set's patches and split (its ``index.csv``): what a resumed run must train on."""
-    return hashlib.sha256((Path(patches_dir) / "index.csv").read_bytes()).hexdigest()[:16]
-
-
-#: the manifest fields that make a patch set's pixels: the same index.csv cut again with ``--clahe`` (say) holds
-#: other pixels, which :func:`patch_set_id` cannot see
+#: the manifest fields that make a patch set's pixels: a resumed run on other pixels is refused by their
+#: :func:`~mammoview.training.patch_identity.patch_set_id`, but these name which setting differs
 PIXEL_KEYS = ("pixel_size_mm", "patch_size", "context_px", "channels", "preprocessing", "quantization")
 
 
@@ -180,6 +175,27 @@ def _clear_run_folder(out_dir: Path, resume: bool, overwrite: bool) -> None:
         for name in RUN_FILES:
             (out_dir / name).unlink(missing_ok=True)
         shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
+
+
+def _check_resumed_patch_set(trained_on: dict[str, Any], patches_dir: Path, current: str, out_dir: Path) -> None:
+    """Refuse to resume on another patch set than the run's, or on its own cut again (other split or pixels)."""
+    if not trained_on:
+        return
+    recorded, own = str(trained_on.get("id")), Path(str(trained_on.get("dir")))
+    match = match_recorded_id(recorded, patches_dir, current)
+    if match == "index only":
+        note_index_only(out_dir, patches_dir)
+    elif match == "other" and own.resolve() == Path(patches_dir).resolve():
+        raise ValueError(
+            f"{patches_dir} has been cut again since {out_dir} was trained on it (patch set {recorded}, now "
+            f"{current}: its index.csv or patches.npy differs); resume on the patch set it was trained on, or start "
+            "a new run"
+        )
+    elif match == "other":
+        raise ValueError(
+            f"{patches_dir} (patch set {current}) is not the patch set {out_dir} was trained on ({own}, patch set "
+            f"{recorded}: another index.csv or other pixels); resume with --patches {own}"
+        )
 
 
 def _sampling(groups: list[Group], alpha: float) -> list[np.ndarray]:
@@ -301,17 +317,13 @@ def train(
     if resume:
         doc = load_checkpoint(ckpt, "last", model, opt, np_rng=np_rng, torch_gen=gen, ema=ema, aux=aux_head)
         trained_on: dict[str, Any] = doc.get("patch_set") or {}  # absent in checkpoints saved before it was recorded
-        if trained_on and trained_on.get("id") != patch_set["id"]:
-            raise ValueError(
-                f"{patches_dir} is not the patch set {out_dir} was trained on ({trained_on.get('dir')}): "
-                f"resume with --patches {trained_on.get('dir')}"
-            )
         differ = _pixel_differences(trained_on["pixels"], pixels) if trained_on.get("pixels") else []
-        if differ:
+        if differ:  # before the id, which says only that the pixels differ
             raise ValueError(
                 f"{patches_dir} was cut with other settings than the patch set {out_dir} was trained on "
                 f"({trained_on.get('dir')}): {', '.join(differ)}; resume on the run's own patch set, or start a new run"
             )
+        _check_resumed_patch_set(trained_on, patches_dir, patch_set["id"], out_dir)
         history, best, best_epoch = doc["history"], doc["best"], doc["best_epoch"]
         bad, start, before = doc["bad_epochs"], doc["epoch"] + 1, doc["elapsed_s"]
         ran_out = doc.get("stopped") == "max_minutes" or bool(history and history[-1].get("partial"))
