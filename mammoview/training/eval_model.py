@@ -63,6 +63,14 @@ class StagedModel:
         self.created = ()
 
 
+def earlier_model_folder(out_dir: Path) -> Path | None:
+    """``out_dir/model`` when it is the models folder an earlier evaluation installed a run into (a folder with a
+    ``manifest.json``, not a link): an evaluation's own file, which the next one replaces or removes."""
+    target = Path(out_dir) / "model"
+    ours = target.is_dir() and not target.is_symlink() and (target / "manifest.json").is_file()
+    return target if ours else None
+
+
 def stage_model(
     name: str | None = None,
     weights: Path | None = None,
@@ -100,8 +108,7 @@ def stage_model(
     out_dir = Path(out_dir)
     target = out_dir / "model"
     summary = read_json(summary_path)
-    ours = target.is_dir() and not target.is_symlink() and (target / "manifest.json").is_file()
-    if os.path.lexists(target) and not ours:  # the user's own, not ours to replace
+    if os.path.lexists(target) and earlier_model_folder(out_dir) is None:  # the user's own, not ours to replace
         raise ValueError(f"{target} is not the models folder of an earlier evaluation: move it or give another --out")
     # installed beside OUT/model, then put in its place: OUT holds one evaluation, so one model (an install into
     # OUT/model itself added each run evaluated there to the earlier ones), and a failed install keeps the earlier

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from mammoview.terminal import say
 from mammoview.training import report
 from mammoview.training.calibrate import fit_malignancy_calibration
 from mammoview.training.eval_inputs import EvaluateOptions, EvaluationInputs, prepare_evaluation
+from mammoview.training.eval_model import earlier_model_folder
 from mammoview.training.eval_patches import evaluate_patches
 from mammoview.training.froc import DetectionScores, score_detections
 from mammoview.training.sources import SourceImage
@@ -102,15 +104,22 @@ EVALUATION_FILES = ("metrics.json", "report.md", "roc_patches.png", "confusion_3
 
 
 def clear_evaluation(out: Path, keep: Sequence[Path] = ()) -> list[str]:
-    """Remove the files of an earlier evaluation in ``out`` but those in ``keep`` (detections to be scored); returns
-    their names. A new one writes only its own levels' files: an evaluation without detect left the earlier one's
-    FROC, image ROC and detections beside its metrics.json, as if they were its own."""
+    """Remove the files of an earlier evaluation in ``out`` but those in ``keep`` (detections to be scored, the
+    evaluated model's weights); returns their names. A new one writes only its own levels' files: an evaluation
+    without detect left the earlier one's FROC, image ROC and detections beside its metrics.json, as if they were
+    its own, and one of an installed model by name left the run an earlier one installed in ``model/``, as if that
+    were the model evaluated (kept when the evaluated weights are in it: ``--models-dir OUT/model``)."""
     kept = {p.resolve() for p in map(Path, keep) if p.exists()}
     held = [p for p in (*(out / n for n in EVALUATION_FILES), *sorted(out.glob("detections-*.json"))) if p.is_file()]
     gone = [p for p in held if p.resolve() not in kept]
     for p in gone:
         p.unlink()
-    return [p.name for p in gone]
+    names = [p.name for p in gone]
+    model = earlier_model_folder(out)
+    if model is not None and not any(model.resolve() in p.parents for p in kept):
+        shutil.rmtree(model)
+        names.append(f"{model.name}/")
+    return names
 
 
 def evaluate(
@@ -155,7 +164,9 @@ def evaluate(
     ps, patients, truth, images = inputs.ps, inputs.patients, inputs.truth, inputs.images
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
-    replaced = clear_evaluation(out, keep=opts.detections)  # once the inputs are checked: a refused one keeps it
+    weights = [Path(model_info["weights"])] if model_info.get("weights") else []  # (none: scoring --detections)
+    # once the inputs are checked: a refused evaluation keeps the earlier one
+    replaced = clear_evaluation(out, keep=[*opts.detections, *weights])
     if replaced:
         say(f"mammoview evaluate: replacing the evaluation in {out} ({', '.join(replaced)})")
     notes: list[str] = list(inputs.notes)

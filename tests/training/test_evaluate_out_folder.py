@@ -138,3 +138,53 @@ def test_a_refused_evaluation_into_a_new_folder_creates_nothing(earlier_evaluati
     err = capsys.readouterr().err
     assert code == 1 and "map windows" in err, err
     assert not ev.exists(), sorted(p.name for p in ev.rglob("*"))
+
+
+def _by_name(earlier: Path, tmp_path: Path) -> list[str]:
+    """`--model NAME --models-dir DIR`: the earlier evaluation's run, installed by name in a folder of its own."""
+    models = shutil.copytree(earlier / "model", tmp_path / "models")
+    (name,) = [m["name"] for m in json.loads((models / "manifest.json").read_text())["models"]]
+    return ["--model", name, "--models-dir", str(models)]
+
+
+def test_an_evaluation_by_name_removes_the_model_an_earlier_one_installed(earlier_evaluation, tmp_path, capsys):
+    """`evaluate --weights RUN --out EV` installs the run into EV/model; evaluating an installed model by name into EV
+    afterwards left that model/ beside a metrics.json that measured another model's weights, as if it were the
+    model evaluated."""
+    a, _, earlier = earlier_evaluation
+    ev = tmp_path / "ev"
+    shutil.copytree(earlier, ev)
+    by_name = _by_name(earlier, tmp_path)
+    capsys.readouterr()
+    code = _cli("evaluate", *by_name, "--patches", str(a), "--out", str(ev), "--no-detect", "--quiet",
+                "--device", "cpu")  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert not (ev / "model").exists(), sorted(p.name for p in (ev / "model").iterdir())
+    assert f"replacing the evaluation in {ev}" in err and "model/" in err, err
+    assert json.loads((ev / "metrics.json").read_text())["model"]["weights"].startswith(str(tmp_path / "models"))
+
+
+def test_an_evaluation_of_the_model_in_its_out_folder_keeps_it(earlier_evaluation, tmp_path, capsys):
+    """`--models-dir EV/model --out EV` evaluates the model an earlier evaluation installed there: an input, kept."""
+    a, _, earlier = earlier_evaluation
+    ev = tmp_path / "ev"
+    shutil.copytree(earlier, ev)
+    model = _snapshot(ev / "model")
+    code = _cli("evaluate", "--models-dir", str(ev / "model"), "--patches", str(a), "--out", str(ev), "--no-detect",
+                "--quiet", "--device", "cpu")  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert _snapshot(ev / "model") == model
+
+
+def test_a_refused_evaluation_by_name_leaves_the_earlier_model(earlier_evaluation, tmp_path, capsys):
+    a, _, earlier = earlier_evaluation
+    ev = tmp_path / "ev"
+    shutil.copytree(earlier, ev)
+    before = _snapshot(ev)
+    (tmp_path / "empty").mkdir()
+    code = _cli("evaluate", *_by_name(earlier, tmp_path), "--patches", str(a), "--out", str(ev), "--quiet",
+                "--device", "cpu", "--all-images", "--data", str(tmp_path / "empty"))  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err and "replacing the evaluation" not in err, err
+    assert _snapshot(ev) == before
