@@ -12,10 +12,10 @@ still has them, else the file is hashed again (about a second per 500 MB), so a 
 from __future__ import annotations
 
 import hashlib
-import sys
 from pathlib import Path
 from typing import Any, Literal
 
+from mammoview.terminal import say
 from mammoview.training.jsonfile import read_json
 
 
@@ -74,8 +74,7 @@ def match_recorded_id(recorded: str, patches_dir: Path, current: str) -> Literal
 
 def note_index_only(run: Path, patches_dir: Path) -> None:
     """Say that ``run``'s record of its patch set predates pixel ids: its index matches, its pixels are unchecked."""
-    print(
+    say(
         f"mammoview: note: {run} recorded its patch set before the id covered the pixels: {patches_dir} has its "
-        "index.csv, but whether it has the pixels the run trained on is not checked",
-        file=sys.stderr,
+        "index.csv, but whether it has the pixels the run trained on is not checked"
     )
