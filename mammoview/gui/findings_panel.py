@@ -18,6 +18,7 @@ from mammoview.gui.marks import KIND_SHORT, format_score
 from mammoview.gui.matching import RULE, Category, MatchRow, deletable_mark
 from mammoview.gui.read_state import Measurement, ReaderMark
 from mammoview.gui.theme import accent
+from mammoview.io.model import View
 
 #: Group title colours, readable on light and dark palettes (None: the palette's text colour).
 _GROUP_COLOURS = {Category.MATCHED: "matched", Category.CAD_ONLY: "cad_only", Category.READER_ONLY: None}  # accents
@@ -35,10 +36,13 @@ RATE_TIP = (
 
 
 #: Header tooltip of the CAD column.
-CAD_TIP = (
-    "Kind, score (how sure the CAD is that a lesion is there) and M = malignancy: with a calibrated model "
-    "(1.3.3 on), the share of the validation findings on masses the CAD scored this way that were malignant. "
-    "The malignancy output is weak (validation AUC about 0.6): read it as a hint, never as a risk estimate"
+CAD_TIP = "Kind and score: how sure the CAD is that a lesion is there"
+
+#: Header tooltip of the malignancy column.
+MALIGNANCY_TIP = (
+    "M = malignancy: with a calibrated model (1.3.3 on), the share of the validation findings on masses the CAD "
+    "scored this way that were malignant. The malignancy output is weak (validation AUC about 0.6): read it as a "
+    "hint, never as a risk estimate"
 )
 
 
@@ -51,22 +55,40 @@ NIPPLE_TIP = (
 
 
 #: The columns: the reader's marks beside the CAD's, so a matched row shows both at the dock's
-#: default width; the numbers (false marks per image, mm from the nipple) after them.
+#: default width; the numbers (malignancy, false marks per image, mm from the nipple) after them.
+#: The malignancy has a column of its own: in the CAD cell ("mass 0.986 · M 0.53") it made that cell the
+#: widest, cut to "mass 0.98 · M 0…" in the 384 px dock of a 2560 x 1600 screen at 200 %.
 #: Not "FN" for "from the nipple": beside a false-positive column a reader takes it for false negatives.
-COLUMNS = ("View", "CAD", "Reader", "FP/img", "Nipple mm")
+COLUMNS = ("View", "CAD", "Reader", "M", "FP/img", "Nipple mm")
 #: Their headers where the table is too narrow for :data:`COLUMNS` (the header tooltips say the units).
-SHORT_COLUMNS = ("View", "CAD", "Reader", "FP", "Nipple")
+SHORT_COLUMNS = ("View", "CAD", "Reader", "M", "FP", "Nipple")
+VIEW, CAD, READER, MALIGNANCY, RATE, NIPPLE = range(len(COLUMNS))
+#: Hidden in this order where the table is too narrow for every column whole (a 256 px dock at 200 %): numbers
+#: that the images' score labels also show (M, FP/img), then the nipple distance; the row's CAD and View cells'
+#: tooltips hold them.
+HIDE_FIRST = (MALIGNANCY, RATE, NIPPLE)
 
 #: A typical widest row, column by column: what the panel's preferred width is measured on.
-TYPICAL_ROW = ("L MLO", "mass 0.996 · M 0.50", "R12 mass (10 mm)", "0.25", "120")
+TYPICAL_ROW = ("L MLO", "mass 0.996", "R12 mass (10 mm)", "0.50", "0.25", "120")
 
-#: Indentation of the rows under their group title (pixels; Qt's default, ~20, is wasted width).
-INDENT_PX = 10
+#: Indentation of the rows under their group title (pixels; Qt's default, ~20, is wasted width; at 10 the demo's
+#: list, whole, was 1 px wider than the 384 px dock of a 2560 x 1600 screen at 200 %).
+INDENT_PX = 6
 
 
 def slice_text(item: ReaderMark | Measurement) -> str:
     """`` · slice 12`` for a mark or measurement on a tomosynthesis slice, else nothing."""
     return f" · slice {item.frame + 1}" if item.frame is not None else ""
+
+
+def shown_columns(natural: Sequence[int], room: int) -> list[int]:
+    """The columns to show in ``room`` pixels: all where they fit, else without :data:`HIDE_FIRST`'s first ones."""
+    shown = list(range(len(natural)))
+    for col in HIDE_FIRST:
+        if sum(natural[c] for c in shown) <= room:
+            break
+        shown.remove(col)
+    return shown
 
 
 def fit_widths(natural: Sequence[int], room: int) -> list[int]:
@@ -88,14 +110,14 @@ def fit_widths(natural: Sequence[int], room: int) -> list[int]:
 
 
 def row_text(row: MatchRow, floor: float | None = None) -> list[str]:
-    """Columns of one row: view, CAD (kind score, malignancy), reader marks, false marks per image, mm from nipple.
+    """Columns of one row: view, CAD (kind score), reader marks, malignancy, false marks per image, mm from nipple.
 
     ``floor``: the threshold the shown findings were cut at (:func:`~mammoview.gui.marks.format_score`).
     """
-    cad = rate = ""
+    cad = malignancy = rate = ""
     if row.finding is not None:
         f = row.finding
-        cad = f"{FINDING_SHORT[f.kind]} {format_score(f.score, floor)} · M {format_score(f.malignancy)}"
+        cad, malignancy = f"{FINDING_SHORT[f.kind]} {format_score(f.score, floor)}", format_score(f.malignancy)
         rate = format_rate(f.fp_per_image, unit=False) if f.fp_per_image is not None else ""
     reader = ", ".join(f"{m.label} {KIND_SHORT[m.kind]}{slice_text(m)}" for m in row.marks)
     about = "~" if row.mm_estimated else ""  # from the CAD's guessed spacing, not measured
@@ -103,7 +125,20 @@ def row_text(row: MatchRow, floor: float | None = None) -> list[str]:
         reader += f" ({about}{row.distance_mm:.0f} mm)"
     nipple = f"{about}{row.nipple_mm:.0f}" if row.nipple_mm is not None else ""
     view = f"{row.view.label} ({row.note})" if row.note else row.view.label
-    return [view, cad, reader, rate, nipple]
+    return [view, cad, reader, malignancy, rate, nipple]
+
+
+def reader_texts(view: View, text: str) -> list[str]:
+    """Columns of a row of the reader's alone (a mark before CAD is shown, a measurement): view and ``text``."""
+    texts = [""] * len(COLUMNS)
+    texts[VIEW], texts[READER] = view.label, text
+    return texts
+
+
+def finding_tip(texts: Sequence[str], center: tuple[float, float]) -> str:
+    """The CAD cell's tooltip: the finding's numbers (those of a hidden column too) and its centre."""
+    numbers = [texts[CAD], f"M {texts[MALIGNANCY]}"] + ([f"{texts[RATE]} FP/img"] if texts[RATE] else [])
+    return f"{' · '.join(numbers)} · centre ({center[0]:.0f}, {center[1]:.0f}) px"
 
 
 class FindingsPanel(QtWidgets.QWidget):
@@ -137,9 +172,10 @@ class FindingsPanel(QtWidgets.QWidget):
         self.tree = QtWidgets.QTreeWidget()
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(list(COLUMNS))
-        self.tree.headerItem().setToolTip(1, CAD_TIP)
-        self.tree.headerItem().setToolTip(3, f"FP/img: {RATE_TIP}")
-        self.tree.headerItem().setToolTip(4, f"Nipple mm: {NIPPLE_TIP}")
+        self.tree.headerItem().setToolTip(CAD, CAD_TIP)
+        self.tree.headerItem().setToolTip(MALIGNANCY, MALIGNANCY_TIP)
+        self.tree.headerItem().setToolTip(RATE, f"FP/img: {RATE_TIP}")
+        self.tree.headerItem().setToolTip(NIPPLE, f"Nipple mm: {NIPPLE_TIP}")
         self.tree.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
         self.tree.viewport().installEventFilter(self)  # a narrower dock: the columns fit again
         self._natural: list[int] = []
@@ -188,7 +224,7 @@ class FindingsPanel(QtWidgets.QWidget):
         group = self._group(f"Your marks ({len(marks)})", None)
         for row in self.rows:
             m = row.marks[0]
-            self._item(group, row, [m.view.label, "", f"{m.label} {KIND_SHORT[m.kind]}{slice_text(m)}", "", ""])
+            self._item(group, row, reader_texts(m.view, f"{m.label} {KIND_SHORT[m.kind]}{slice_text(m)}"))
         self.tree.expandAll()
         self._resize()
 
@@ -212,7 +248,7 @@ class FindingsPanel(QtWidgets.QWidget):
             return
         group = self._group(f"Your measurements ({len(measurements)})", None)
         for m, length in measurements:
-            item = QtWidgets.QTreeWidgetItem(group, [m.view.label, "", f"{m.label} {length}{slice_text(m)}", "", ""])
+            item = QtWidgets.QTreeWidgetItem(group, reader_texts(m.view, f"{m.label} {length}{slice_text(m)}"))
             item.setData(0, _ROW, m)
             _full_text_tips(item)
         group.setExpanded(True)
@@ -248,7 +284,9 @@ class FindingsPanel(QtWidgets.QWidget):
         item.setData(0, _ROW, row)
         _full_text_tips(item)
         if row.finding is not None:
-            item.setToolTip(1, f"{texts[1]} · centre ({row.finding.center[0]:.0f}, {row.finding.center[1]:.0f}) px")
+            item.setToolTip(CAD, finding_tip(texts, row.finding.center))
+        if texts[NIPPLE]:  # its column is the last one kept where the dock is narrow
+            item.setToolTip(VIEW, f"{texts[VIEW]} · {texts[NIPPLE]} mm from the nipple")
 
     def _resize(self) -> None:
         self._natural = []  # measured again at the long headers
@@ -256,8 +294,9 @@ class FindingsPanel(QtWidgets.QWidget):
         self.delete_button.setEnabled(False)
 
     def _fit(self) -> None:
-        """Columns at their contents' widths, or, where the table is narrower than that, cut to fit it (elided,
-        each cell's tooltip has its full text; short headers): the reader never has to scroll sideways."""
+        """Columns at their contents' widths, or, where the table is narrower than that, short headers, then
+        without the numbers the images show too (:data:`HIDE_FIRST`), then cut to fit it (elided, each cell's
+        tooltip has its full text): the reader never has to scroll sideways."""
         tree, header = self.tree, self.tree.header()
         if not self._natural:
             for col, text in enumerate(COLUMNS):
@@ -270,12 +309,22 @@ class FindingsPanel(QtWidgets.QWidget):
         natural = self._natural
         if short:  # the short headers: the numbers' columns as wide as their numbers
             natural = [max(tree.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(len(COLUMNS))]
-        for col, width in enumerate(fit_widths(natural, room)):
+        shown = shown_columns(natural, room)
+        for col in range(len(COLUMNS)):
+            tree.setColumnHidden(col, col not in shown)
+        for col, width in zip(shown, fit_widths([natural[c] for c in shown], room), strict=True):
             tree.setColumnWidth(col, width)
 
     def cut_columns(self) -> list[int]:
         """The columns shown narrower than their contents (elided; their cells' tooltips hold the full text)."""
-        return [c for c in range(self.tree.columnCount()) if self.tree.columnWidth(c) < self.tree.sizeHintForColumn(c)]
+        tree, hidden = self.tree, self.hidden_columns()
+        return [
+            c for c in range(tree.columnCount()) if c not in hidden and tree.columnWidth(c) < tree.sizeHintForColumn(c)
+        ]
+
+    def hidden_columns(self) -> list[int]:
+        """The columns a narrow table hides (:data:`HIDE_FIRST`)."""
+        return [c for c in range(self.tree.columnCount()) if self.tree.isColumnHidden(c)]
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         if watched is self.tree.viewport() and event.type() == QtCore.QEvent.Type.Resize:

@@ -28,7 +28,7 @@ def test_the_band_of_a_guessed_spacing_is_marked_as_a_guess(cad_window, load, sy
     item = next(panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())
                 if panel.tree.topLevelItem(i).childCount())  # fmt: skip
     fn = f"~{row.nipple_mm:.0f}"
-    assert any(item.child(k).text(4) == fn for k in range(item.childCount()))  # the panel: "~23"
+    assert any(item.child(k).text(5) == fn for k in range(item.childCount()))  # the panel: "~23"
     panel.select_row(panel.rows.index(row))
     assert w.cad.band.view is View.LMLO
     labels = [i.textItem.toPlainText() for i in w.cad.band.items() if hasattr(i, "textItem")]

@@ -127,9 +127,9 @@ def test_scores_keep_their_order_readable_near_one():
     f = finding(FindingKind.MASS, 10, 10, 0.9968, 0.62)
     assert score_text(f) == "0.997<br>M 0.62"
     row = MatchRow(category=Category.CAD_ONLY, view=View.LCC, finding=f, marks=(), distance_mm=None)
-    assert row_text(row)[1] == "mass 0.997 · M 0.62" and row_text(row)[3] == ""  # no operating curve: no rate
+    assert row_text(row)[1:5] == ["mass 0.997", "", "0.62", ""]  # no operating curve: no rate
     calc = MatchRow(Category.CAD_ONLY, View.LCC, finding(FindingKind.CALCIFICATION, 5, 5, 0.5, 0.2), (), None)
-    assert row_text(calc)[1] == "calc 0.50 · M 0.20"
+    assert row_text(calc)[1:4] == ["calc 0.50", "", "0.20"]
 
 
 def test_false_marks_per_image_shown_beside_the_score(qtbot):
@@ -142,26 +142,26 @@ def test_false_marks_per_image_shown_beside_the_score(qtbot):
     f = replace(finding(FindingKind.MASS, 10, 10, 0.9968, 0.62), fp_per_image=0.536)
     assert score_text(f) == "0.997 · 0.5 FP/img<br>M 0.62"
     row = MatchRow(category=Category.CAD_ONLY, view=View.LCC, finding=f, marks=(), distance_mm=None)
-    assert row_text(row) == ["L CC", "mass 0.997 · M 0.62", "", "0.5", ""]
-    assert row_text(replace(row, nipple_mm=41.6))[4] == "42"
+    assert row_text(row) == ["L CC", "mass 0.997", "", "0.62", "0.5", ""]
+    assert row_text(replace(row, nipple_mm=41.6))[5] == "42"
     panel = FindingsPanel()
     qtbot.addWidget(panel)
-    assert panel.tree.headerItem().text(3) == "FP/img" and "validation" in panel.tree.headerItem().toolTip(3)
+    assert panel.tree.headerItem().text(4) == "FP/img" and "validation" in panel.tree.headerItem().toolTip(4)
     assert panel.tree.headerItem().text(2) == "Reader"  # beside the CAD column: both in view at the dock's width
     panel.show_rows([row], "1 finding")
     panel.select_row(0)
-    assert panel.tree.currentItem().text(3) == "0.5"
+    assert panel.tree.currentItem().text(4) == "0.5"
     assert f.to_json(rates=True)["fp_per_image"] == 0.536 and "fp_per_image" not in f.to_json()
 
 
-def _dock_window(qtbot, width: int, fit: bool):  # type: ignore[no-untyped-def]
-    """A main window of ``width`` with the findings panel docked right, fitted on show when ``fit``."""
+def dock_window(qtbot, width: int, fit: bool, rows: list[MatchRow] | None = None, height: int = 900):  # type: ignore[no-untyped-def]
+    """A main window of ``width`` x ``height`` with the findings panel docked right, fitted on show when ``fit``,
+    listing ``rows`` (default: one matched L MLO row)."""
     from dataclasses import replace
 
     from PySide6 import QtCore, QtWidgets
 
     from mammoview.gui.findings_panel import DockFit, FindingsPanel
-    from mammoview.gui.matching import MatchRow
 
     win = QtWidgets.QMainWindow()
     qtbot.addWidget(win)
@@ -170,26 +170,28 @@ def _dock_window(qtbot, width: int, fit: bool):  # type: ignore[no-untyped-def]
     dock = QtWidgets.QDockWidget("Findings", win)
     dock.setWidget(panel)
     win.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    win.resize(width, 900)
+    win.resize(width, height)
     if fit:
         DockFit(win, dock, panel.preferred_width)
     win.show()
     qtbot.waitExposed(win)
-    f = replace(finding(FindingKind.MASS, 10, 10, 0.9961, 0.5), fp_per_image=0.25)
-    marks = (mark(12, View.LMLO, 12, 12),)
-    panel.show_rows([MatchRow(Category.MATCHED, View.LMLO, f, marks, 10.0, nipple_mm=120.0)], "1 finding")
+    if rows is None:
+        f = replace(finding(FindingKind.MASS, 10, 10, 0.9961, 0.5), fp_per_image=0.25)
+        rows = [MatchRow(Category.MATCHED, View.LMLO, f, (mark(12, View.LMLO, 12, 12),), 10.0, nipple_mm=120.0)]
+    panel.show_rows(rows, f"{len(rows)} finding(s)")
     qtbot.wait(50)
     return win, panel, dock
 
 
 def test_on_first_start_the_findings_dock_widens_until_every_column_shows(qtbot):
-    _win, panel, _ = _dock_window(qtbot, 1600, fit=False)
-    assert panel.cut_columns(), "control: at Qt's default dock width the text columns are elided"
+    _win, panel, _ = dock_window(qtbot, 1600, fit=False)
+    assert panel.hidden_columns(), "control: at Qt's default dock width the numbers are hidden"
     assert not panel.tree.horizontalScrollBar().isVisible(), "(they fit the dock: no sideways scrolling)"
-    _win, panel, dock = _dock_window(qtbot, 1600, fit=True)
-    assert not panel.tree.horizontalScrollBar().isVisible() and not panel.cut_columns(), "every column in full"
+    _win, panel, dock = dock_window(qtbot, 1600, fit=True)
+    shown = not panel.cut_columns() and not panel.hidden_columns()
+    assert not panel.tree.horizontalScrollBar().isVisible() and shown, "every column in full"
     assert dock.width() >= panel.preferred_width() - 2
-    _win, _, narrow = _dock_window(qtbot, 900, fit=True)  # a small window keeps most of its width for the images
+    _win, _, narrow = dock_window(qtbot, 900, fit=True)  # a small window keeps most of its width for the images
     assert narrow.width() <= int(0.3 * 900) + 2
 
 
@@ -279,5 +281,5 @@ def test_mm_from_a_guessed_spacing_are_marked_as_approximate(planted):
     measured = _with_nipple(row, replace(result, nipple=(10.0, 120.0), spacing_estimated=False))
     guessed = _with_nipple(row, replace(result, nipple=(10.0, 120.0), spacing_estimated=True))
     assert measured.nipple_mm == guessed.nipple_mm is not None
-    assert row_text(measured)[2:] == ["R1 mass (5 mm)", "", f"{measured.nipple_mm:.0f}"]
-    assert row_text(guessed)[2:] == ["R1 mass (~5 mm)", "", f"~{guessed.nipple_mm:.0f}"]
+    assert row_text(measured)[2:] == ["R1 mass (5 mm)", "", "", f"{measured.nipple_mm:.0f}"]
+    assert row_text(guessed)[2:] == ["R1 mass (~5 mm)", "", "", f"~{guessed.nipple_mm:.0f}"]

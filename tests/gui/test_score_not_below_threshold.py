@@ -47,6 +47,6 @@ def test_labels_findings_panel_and_breast_score_agree_with_the_note(cad_window, 
     group = w.cad.findings.tree.topLevelItem(1)
     assert group.text(0) == "CAD only (1)"
     row = group.child(0)
-    assert row.text(1) == "mass 0.985 · M 0.31"
+    assert row.text(1) == "mass 0.985" and row.text(3) == "0.31"
     assert "abnormal 0.985 " in w.cad.scores.shown_texts()[View.LCC]
     assert "Exam: abnormal 0.985 " in w.cad.dock.state_label.text()
