@@ -14,7 +14,7 @@ from mammoview.terminal import say
 
 if TYPE_CHECKING:  # the training imports stay lazy at run time (torch)
     from mammoview.training.install import InstallOptions
-    from mammoview.training.train import TrainConfig
+    from mammoview.training.train_config import TrainConfig
 
 
 def json_object(text: str) -> dict[str, object]:
@@ -272,7 +272,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         dropped without a word).
     """
     from mammoview.training.jsonfile import read_json
-    from mammoview.training.train import TrainConfig
+    from mammoview.training.train_config import TrainConfig
 
     saved_config: dict[str, Any] | None = None
     if args.resume and (args.out / "config.json").exists():
@@ -311,7 +311,7 @@ def _check_resume_options(args: argparse.Namespace, resumed: TrainConfig) -> Non
 def _new_config(args: argparse.Namespace) -> TrainConfig:
     """The configuration the options give a new run."""
     from mammoview.training.augment import AugmentConfig
-    from mammoview.training.train import TrainConfig
+    from mammoview.training.train_config import TrainConfig
 
     try:
         aug = (

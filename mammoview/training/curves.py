@@ -1,4 +1,4 @@
-"""Learning curves of a training run: loss and accuracy per epoch, train vs validation."""
+"""Learning curves of a training run: loss and accuracy per epoch, train vs validation, as a PNG and a console line."""
 
 from __future__ import annotations
 
@@ -53,3 +53,19 @@ def plot_learning_curves(history: Sequence[dict[str, Any]], path: Path, title: s
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     return path
+
+
+def epoch_line(r: dict[str, Any]) -> str:
+    """The line the trainer prints after each epoch: a :func:`plot_learning_curves` history row, in short."""
+    keys = (
+        "train_loss",
+        "val_loss",
+        "train_acc",
+        "val_acc",
+        "val_bal_acc",
+        "val_auc_lesion",
+        "val_auc_mass_calc",
+        "val_auc_malignant",
+    )
+    vals = " ".join(f"{k.replace('train_', 't_').replace('val_', 'v_')}={r.get(k, float('nan')):.3f}" for k in keys)
+    return f"epoch {r['epoch']:3d} {vals} {'*' if r['best'] else ' '} {r['elapsed_s'] / 60:.1f} min"

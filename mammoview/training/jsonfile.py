@@ -1,10 +1,13 @@
-"""JSON files of patch sets and run folders, read with errors that name the file."""
+"""JSON files of patch sets and run folders, read with errors that name the file and written whole."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from mammoview.io.files import atomic_write_text
 
 
 def read_json(path: str | Path) -> dict[str, Any]:
@@ -20,3 +23,9 @@ def read_json(path: str | Path) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise ValueError(f"{path}: not the file it should be (a JSON {type(doc).__name__}, not an object)")
     return doc
+
+
+def write_json(path: Path, doc: dict[str, Any], default: Callable[[Any], Any] | None = None) -> None:
+    """``doc`` as indented JSON, written aside and renamed into place: a kill mid-write leaves the earlier file or
+    none, never one cut short (which --resume, --install-only, ensemble and evaluate refuse as unreadable)."""
+    atomic_write_text(path, json.dumps(doc, indent=1, default=default) + "\n")  # (the user's umask: may be shared)

@@ -18,7 +18,7 @@ from mammoview.training.losses import aux_loss, cad_loss, dense_loss, window_acc
 from mammoview.training.validate import dense_logits, patch_logits, patch_pooled
 
 if TYPE_CHECKING:
-    from mammoview.training.train import TrainConfig
+    from mammoview.training.train_config import TrainConfig
 
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:

@@ -35,32 +35,36 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 
-from mammoview.io.files import atomic_write_text
-from mammoview.training.augment import AugmentConfig
 from mammoview.training.checkpoint import (
     init_weights_path,
     load_checkpoint,
     save_checkpoint,
     state_tensors,
 )
-from mammoview.training.curves import plot_learning_curves
+from mammoview.training.curves import epoch_line, plot_learning_curves
 from mammoview.training.datasets import PatchSet
 from mammoview.training.dense import DenseConfig, dense_sampler
 from mammoview.training.descriptors import descriptor_targets, target_counts
+from mammoview.training.jsonfile import write_json
 from mammoview.training.losses import class_sampling_weights
 from mammoview.training.monitor import detection_monitor
-from mammoview.training.patch_identity import match_recorded_id, note_index_only, patch_set_id
+from mammoview.training.patch_identity import patch_set_id
+from mammoview.training.run_folder import (
+    check_resumed_patch_set,
+    check_run_folder,
+    clear_run_folder,
+    pixel_differences,
+    pixel_settings,
+)
 from mammoview.training.steps import (
     dense_train_step,
     lr_at,
@@ -69,133 +73,13 @@ from mammoview.training.steps import (
     train_precision,
     train_step,
 )
+from mammoview.training.train_config import TrainConfig
 from mammoview.training.validate import (
     Group,
     evaluate_groups,
     make_groups,
     monitor_value,
 )
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a run; saved in ``config.json``, ``summary.json`` and the model entry."""
-
-    arch: str = "paper_cnn"
-    arch_kwargs: dict[str, Any] = field(default_factory=dict)
-    optimizer: Literal["adam", "sgd"] = "adam"
-    lr: float = 1e-3
-    weight_decay: float = 0.01  # AdamW's decoupled decay (SGD: ~5e-4)
-    momentum: float = 0.9
-    epochs: int = 30
-    batch_size: int = 64
-    small_batch_size: int = 16
-    steps_per_epoch: int = 0  # 0 = one pass over the whole-image training patches
-    warmup_epochs: float = 1.0
-    balance: float = 0.5
-    malignant_weight: float = 0.5
-    label_smoothing: float = 0.05
-    seed: int = 0
-    patience: int = 10
-    max_minutes: float = 55.0
-    time_schedule: bool = False  # the cosine follows max(step, wall-clock) progress: a capped run still anneals
-    threads: int = 2
-    monitor: Literal["combined", "auc", "balanced_accuracy", "loss", "malignant_auc", "froc"] = "combined"
-    monitor_images: int = 120  # validation whole images of the "froc" monitor
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-    eval_batch_size: int = 256
-    ema: float = 0.0  # per-step decay of the weight average; 0 = off
-    #: the average's decay ramps up as ``min(ema, (1 + n) / (10 + n))`` over its first updates, so the
-    #: near-random weights of the first steps wash out (off: a fixed decay, as runs before the option)
-    ema_warmup: bool = True
-    init_from: str = ""  # run folder (its best epoch) or .safetensors to start from
-    #: forward/backward arithmetic of the training steps: ``bf16`` autocast (weights, optimiser
-    #: and validation stay float32), ``fp32``, or ``auto`` = bf16 where the CPU/GPU has it natively
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
-    aux_descriptors: bool = False  # also learn the case descriptions' flags (training-only outputs)
-    aux_weight: float = 0.5  # weight of their masked BCE
-    #: dense training on whole-image crops (:mod:`.dense`) instead of the whole-image patches
-    dense: DenseConfig | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        d = dict(d)
-        d["augment"] = AugmentConfig(**d.get("augment", {}))
-        d["dense"] = DenseConfig.from_dict(d["dense"]) if d.get("dense") else None
-        d.setdefault("precision", "fp32")  # runs saved before the option trained in float32
-        d.setdefault("ema_warmup", False)  # ... and averaged with a fixed decay
-        return cls(**d)
-
-
-#: the manifest fields that make a patch set's pixels: a resumed run on other pixels is refused by their
-#: :func:`~mammoview.training.patch_identity.patch_set_id`, but these name which setting differs
-PIXEL_KEYS = ("pixel_size_mm", "patch_size", "context_px", "channels", "preprocessing", "quantization")
-
-
-def pixel_settings(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The :data:`PIXEL_KEYS` of a patch-set manifest, as a resumed run compares them."""
-    return {k: manifest.get(k) for k in PIXEL_KEYS}
-
-
-def _pixel_differences(theirs: dict[str, Any], ours: dict[str, Any]) -> list[str]:
-    """``"key ours (the run's: theirs)"`` for each setting that differs, a dict's (preprocessing) by its own keys."""
-    out = []
-    for k in PIXEL_KEYS:
-        a, b = theirs.get(k), ours.get(k)
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += [f"{k}.{s} {b.get(s)!r} (the run's: {a.get(s)!r})" for s in sorted({*a, *b}) if a.get(s) != b.get(s)]
-        elif a != b:
-            out.append(f"{k} {b!r} (the run's: {a!r})")
-    return out
-
-
-#: what a run writes in its folder (``overwrite`` removes them first)
-RUN_FILES = ("summary.json", "config.json", "learning_curves.png")
-
-
-def _check_run_folder(out_dir: Path, resume: bool, overwrite: bool) -> None:
-    """A fresh run never mixes with another run's files: refused unless ``overwrite`` (:func:`_clear_run_folder`)."""
-    if resume:
-        return
-    held = [p for p in (out_dir / "summary.json", out_dir / "checkpoints" / "last.json") if p.exists()]
-    if held and not overwrite:
-        raise FileExistsError(
-            f"{out_dir} already holds a training run ({held[0].relative_to(out_dir)}): --resume continues it, "
-            "--overwrite replaces it, or choose another --out"
-        )
-
-
-def _clear_run_folder(out_dir: Path, resume: bool, overwrite: bool) -> None:
-    """``overwrite``: remove the other run's files, once the new run has checked its inputs (a patch set it cannot
-    train on used to cost the old run and start nothing)."""
-    if overwrite and not resume:
-        for name in RUN_FILES:
-            (out_dir / name).unlink(missing_ok=True)
-        shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
-
-
-def _check_resumed_patch_set(trained_on: dict[str, Any], patches_dir: Path, current: str, out_dir: Path) -> None:
-    """Refuse to resume on another patch set than the run's, or on its own cut again (other split or pixels)."""
-    if not trained_on:
-        return
-    recorded, own = str(trained_on.get("id")), Path(str(trained_on.get("dir")))
-    match = match_recorded_id(recorded, patches_dir, current)
-    if match == "index only":
-        note_index_only(out_dir, patches_dir)
-    elif match == "other" and own.resolve() == Path(patches_dir).resolve():
-        raise ValueError(
-            f"{patches_dir} has been cut again since {out_dir} was trained on it (patch set {recorded}, now "
-            f"{current}: its index.csv or patches.npy differs); resume on the patch set it was trained on, or start "
-            "a new run"
-        )
-    elif match == "other":
-        raise ValueError(
-            f"{patches_dir} (patch set {current}) is not the patch set {out_dir} was trained on ({own}, patch set "
-            f"{recorded}: another index.csv or other pixels); resume with --patches {own}"
-        )
 
 
 def _sampling(groups: list[Group], alpha: float) -> list[np.ndarray]:
@@ -228,7 +112,7 @@ def train(
 
     if cfg.dense is not None and cfg.aux_descriptors:
         raise ValueError("dense training does not take --aux-descriptors (the descriptions label patches)")
-    _check_run_folder(out_dir, resume, overwrite)
+    check_run_folder(out_dir, resume, overwrite)
     t0 = time.perf_counter()
     torch.set_num_threads(max(1, cfg.threads))
     torch.manual_seed(cfg.seed)
@@ -317,13 +201,13 @@ def train(
     if resume:
         doc = load_checkpoint(ckpt, "last", model, opt, np_rng=np_rng, torch_gen=gen, ema=ema, aux=aux_head)
         trained_on: dict[str, Any] = doc.get("patch_set") or {}  # absent in checkpoints saved before it was recorded
-        differ = _pixel_differences(trained_on["pixels"], pixels) if trained_on.get("pixels") else []
+        differ = pixel_differences(trained_on["pixels"], pixels) if trained_on.get("pixels") else []
         if differ:  # before the id, which says only that the pixels differ
             raise ValueError(
                 f"{patches_dir} was cut with other settings than the patch set {out_dir} was trained on "
                 f"({trained_on.get('dir')}): {', '.join(differ)}; resume on the run's own patch set, or start a new run"
             )
-        _check_resumed_patch_set(trained_on, patches_dir, patch_set["id"], out_dir)
+        check_resumed_patch_set(trained_on, patches_dir, patch_set["id"], out_dir)
         history, best, best_epoch = doc["history"], doc["best"], doc["best_epoch"]
         bad, start, before = doc["bad_epochs"], doc["epoch"] + 1, doc["elapsed_s"]
         ran_out = doc.get("stopped") == "max_minutes" or bool(history and history[-1].get("partial"))
@@ -331,9 +215,9 @@ def train(
         # session's summary beside newer best weights (--install-only, ensemble and evaluate read the two together)
         (out_dir / "summary.json").unlink(missing_ok=True)
     # written once the inputs are checked: a run that cannot start leaves no folder holding only its config
-    _clear_run_folder(out_dir, resume, overwrite)
+    clear_run_folder(out_dir, resume, overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_json(out_dir / "config.json", cfg.to_dict())
+    write_json(out_dir / "config.json", cfg.to_dict())
     deadline = t0 + 60.0 * cfg.max_minutes - before  # the budget is the whole run's, resumed sessions included
     stopped = "epochs"
     if resume and start < cfg.epochs:  # a run that stopped on its budget: resumed as it was, it trains no further
@@ -461,7 +345,7 @@ def train(
         )
         plot_learning_curves(history, out_dir / "learning_curves.png", title=f"{cfg.arch} on {Path(patches_dir).name}")
         if progress:
-            print(_epoch_line(row), flush=True)
+            print(epoch_line(row), flush=True)
         if stopped == "max_minutes":
             break
         if bad >= cfg.patience and epoch + 1 < cfg.epochs:
@@ -503,30 +387,9 @@ def train(
     }
     best_metrics = ckpt / "best_metrics.json"
     summary["val_metrics"] = json.loads(best_metrics.read_text()) if best_metrics.exists() else {}
-    _write_json(out_dir / "summary.json", summary, default=float)
+    write_json(out_dir / "summary.json", summary, default=float)
     return summary
-
-
-def _epoch_line(r: dict[str, Any]) -> str:
-    keys = (
-        "train_loss",
-        "val_loss",
-        "train_acc",
-        "val_acc",
-        "val_bal_acc",
-        "val_auc_lesion",
-        "val_auc_mass_calc",
-        "val_auc_malignant",
-    )
-    vals = " ".join(f"{k.replace('train_', 't_').replace('val_', 'v_')}={r.get(k, float('nan')):.3f}" for k in keys)
-    return f"epoch {r['epoch']:3d} {vals} {'*' if r['best'] else ' '} {r['elapsed_s'] / 60:.1f} min"
 
 
 def _write_text(path: str, text: str) -> None:
     Path(path).write_text(text)
-
-
-def _write_json(path: Path, doc: dict[str, Any], default: Callable[[Any], Any] | None = None) -> None:
-    """``doc`` as indented JSON, written aside and renamed into place: a kill mid-write leaves the earlier file or
-    none, never one cut short (which --resume, --install-only, ensemble and evaluate refuse as unreadable)."""
-    atomic_write_text(path, json.dumps(doc, indent=1, default=default) + "\n")  # (the user's umask: may be shared)

@@ -192,7 +192,7 @@ def test_sampler_places_lesions_on_the_grid_and_is_seeded():
 
 def test_a_dense_step_lowers_the_loss():
     from mammoview.training.steps import dense_train_step, make_optimizer
-    from mammoview.training.train import TrainConfig
+    from mammoview.training.train_config import TrainConfig
 
     torch.manual_seed(0)
     model = create_model("paper_cnn", in_chans=1, widths=[4, 4, 8, 8])
@@ -220,7 +220,7 @@ def test_a_dense_step_lowers_the_loss():
 def test_dense_options_reach_the_config(tmp_path):
     from mammoview.cli import build_parser
     from mammoview.cli.train import config_from_args
-    from mammoview.training.train import TrainConfig
+    from mammoview.training.train_config import TrainConfig
 
     base = ["train", "--patches", str(tmp_path), "--out", str(tmp_path / "run")]
     assert config_from_args(build_parser().parse_args(base)).dense is None

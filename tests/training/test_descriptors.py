@@ -12,7 +12,7 @@ from mammoview.training.augment import AugmentConfig
 from mammoview.training.descriptors import AUX_TARGETS, image_targets, patch_aux_targets, target_counts
 from mammoview.training.losses import aux_loss, cad_loss
 from mammoview.training.steps import make_optimizer, train_step
-from mammoview.training.train import TrainConfig
+from mammoview.training.train_config import TrainConfig
 
 COLUMNS = ["patient_id", "left or right breast", "image view", "mass shape", "mass margins", "assessment"]
 

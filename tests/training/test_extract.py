@@ -154,7 +154,8 @@ def test_patch_set_groups_and_tensors(patch_set):
 def test_train_and_install_smoke(patch_set, tmp_path):
     from mammoview.cad.weights import load_model
     from mammoview.training.install import InstallOptions, install_run
-    from mammoview.training.train import TrainConfig, train
+    from mammoview.training.train import train
+    from mammoview.training.train_config import TrainConfig
 
     cfg = TrainConfig(
         arch_kwargs={"widths": [4, 4, 8, 8]},
@@ -228,7 +229,8 @@ def test_train_and_install_smoke(patch_set, tmp_path):
 def test_dense_training_on_the_patch_sets_whole_images(patch_set, tmp_path):
     """--dense: crops of the training patients' whole images; validation and resume as a patch run."""
     from mammoview.training.dense import DenseConfig
-    from mammoview.training.train import TrainConfig, train
+    from mammoview.training.train import train
+    from mammoview.training.train_config import TrainConfig
 
     cfg = TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=2, steps_per_epoch=2, small_batch_size=4,
                       threads=1, dense=DenseConfig(crop_px=128, batch=4, windows_px=(48,)))  # fmt: skip
@@ -254,7 +256,8 @@ def test_dense_training_on_the_patch_sets_whole_images(patch_set, tmp_path):
 
 def test_train_with_the_detection_monitor(patch_set, tmp_path):
     """--monitor froc: after every epoch, the whole-image FROC of validation CBIS images decides the best epoch."""
-    from mammoview.training.train import TrainConfig, train
+    from mammoview.training.train import train
+    from mammoview.training.train_config import TrainConfig
 
     cfg = TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=2, steps_per_epoch=2, batch_size=8,
                       small_batch_size=4, threads=1, monitor="froc", monitor_images=3)  # fmt: skip
@@ -302,7 +305,8 @@ def test_real_images_lesion_and_normal_geometry(data_dir):
 
 def test_context_patches_hold_the_bare_patch_in_their_centre(patch_set, tmp_path):
     """--context stores surroundings around whole-image patches only; the centre is the bare patch."""
-    from mammoview.training.train import TrainConfig, train
+    from mammoview.training.train import train
+    from mammoview.training.train_config import TrainConfig
 
     out = tmp_path / "ctx"
     extract_patch_set(
@@ -451,7 +455,8 @@ def test_the_patch_sets_own_data_folder_wins_over_mammoview_data(patch_set, tmp_
 def test_a_resumed_run_ends_as_the_uninterrupted_one(patch_set, tmp_path):
     from safetensors.torch import load_file
 
-    from mammoview.training.train import TrainConfig, train
+    from mammoview.training.train import train
+    from mammoview.training.train_config import TrainConfig
 
     cfg = TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=3, steps_per_epoch=2, batch_size=8,
                       small_batch_size=4, threads=1, patience=50, precision="fp32", ema=0.9)  # fmt: skip
@@ -488,11 +493,13 @@ def ten_second_steps(monkeypatch, died=None):  # type: ignore[no-untyped-def]
 def test_a_resumed_time_capped_run_keeps_the_whole_runs_budget(patch_set, tmp_path, monkeypatch):
     """--max-minutes is the run's, as the time schedule's learning rate counts it: a resumed session gets what is
     left, not a fresh budget (each step takes 10 s on a fake clock; the machine dies in epoch 3)."""
+    from mammoview.training.train_config import TrainConfig
+
     died: dict[str, int | None] = {"steps": 0, "at": None}
     tr = ten_second_steps(monkeypatch, died)
-    cfg = tr.TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=10, steps_per_epoch=2, batch_size=8,
-                         small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0,
-                         time_schedule=True)  # fmt: skip
+    cfg = TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=10, steps_per_epoch=2, batch_size=8,
+                      small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0,
+                      time_schedule=True)  # fmt: skip
     full = tr.train(patch_set, tmp_path / "full", cfg, progress=False)
     died.update(steps=0, at=6)
     with pytest.raises(KeyboardInterrupt):
@@ -506,20 +513,22 @@ def test_a_resumed_time_capped_run_keeps_the_whole_runs_budget(patch_set, tmp_pa
 def test_resuming_a_run_that_spent_its_budget_trains_no_further(patch_set, tmp_path, monkeypatch):
     """A run stopped by --max-minutes or early stopping, resumed as it was, adds no partial epoch (it trained one
     more step and validated it as an epoch); it rewrites the summary, and a larger budget trains on."""
+    from mammoview.training.train_config import TrainConfig
+
     tr = ten_second_steps(monkeypatch)
-    cfg = tr.TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=10, steps_per_epoch=2, batch_size=8,
-                         small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0)  # fmt: skip
+    cfg = TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=10, steps_per_epoch=2, batch_size=8,
+                      small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0)  # fmt: skip
     run = tmp_path / "run"
     first = tr.train(patch_set, run, cfg, progress=False)
     assert first["stopped"] == "max_minutes" and sum(h["steps"] for h in first["history"]) == 7
     again = tr.train(patch_set, run, cfg, resume=True, progress=False)
     assert again["stopped"] == "max_minutes" and again["history"] == first["history"]
     assert (run / "summary.json").exists()
-    longer = tr.train(patch_set, run, tr.TrainConfig.from_dict({**cfg.to_dict(), "max_minutes": 2.0}), resume=True,
+    longer = tr.train(patch_set, run, TrainConfig.from_dict({**cfg.to_dict(), "max_minutes": 2.0}), resume=True,
                       progress=False)  # fmt: skip
     assert sum(h["steps"] for h in longer["history"]) == 13  # 120 s of 10 s steps, from 70 s on
 
-    patient = tr.TrainConfig.from_dict({**cfg.to_dict(), "patience": 1, "max_minutes": 60.0, "epochs": 40})
+    patient = TrainConfig.from_dict({**cfg.to_dict(), "patience": 1, "max_minutes": 60.0, "epochs": 40})
     monkeypatch.setattr(tr, "monitor_value", lambda val, monitor: 0.5)  # never improves after epoch 1
     stopped = tr.train(patch_set, tmp_path / "early", patient, progress=False)
     assert stopped["stopped"] == "early_stopping" and stopped["epochs_run"] == 2
@@ -530,9 +539,11 @@ def test_resuming_a_run_that_spent_its_budget_trains_no_further(patch_set, tmp_p
 def test_a_run_out_of_time_in_its_last_epoch_stays_stopped_on_its_budget(patch_set, tmp_path, monkeypatch):
     """A run whose --max-minutes ran out in its last epoch (a partial epoch), resumed as it was, still says it stopped
     on its budget (its summary said "stopped": "epochs", as if every epoch had been trained; helper review)."""
+    from mammoview.training.train_config import TrainConfig
+
     tr = ten_second_steps(monkeypatch)
-    cfg = tr.TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=4, steps_per_epoch=2, batch_size=8,
-                         small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0)  # fmt: skip
+    cfg = TrainConfig(arch_kwargs={"widths": [4, 4, 8, 8]}, epochs=4, steps_per_epoch=2, batch_size=8,
+                      small_batch_size=4, threads=1, patience=50, precision="fp32", max_minutes=1.0)  # fmt: skip
     run = tmp_path / "run"
     first = tr.train(patch_set, run, cfg, progress=False)
     assert first["stopped"] == "max_minutes" and first["history"][-1]["partial"]  # 60 s ran out in epoch 4 of 4

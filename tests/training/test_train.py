@@ -11,7 +11,7 @@ from mammoview.training.augment import AugmentConfig, augment, dihedral
 from mammoview.training.checkpoint import load_checkpoint, save_checkpoint
 from mammoview.training.losses import cad_loss, class_sampling_weights
 from mammoview.training.steps import lr_at, make_optimizer, train_precision, train_step
-from mammoview.training.train import TrainConfig
+from mammoview.training.train_config import TrainConfig
 
 
 class TinyNet(nn.Module):
@@ -179,7 +179,7 @@ def test_resume_without_checkpoint_names_the_file(tmp_path):
 
 def test_weight_average_decay_ramps_up_over_the_first_updates():
     from mammoview.training.steps import make_ema
-    from mammoview.training.train import TrainConfig
+    from mammoview.training.train_config import TrainConfig
 
     torch.manual_seed(0)
     model = TinyNet()
