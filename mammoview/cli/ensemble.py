@@ -40,7 +40,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def run(args: argparse.Namespace) -> int:
     from mammoview.cli.output import check_out_folder
-    from mammoview.training.install import install_ensemble, parse_member
+    from mammoview.training.ensemble import install_ensemble, parse_member
 
     check_out_folder(args.install_to, "--install-to")
 

@@ -198,7 +198,7 @@ def test_train_and_install_smoke(patch_set, tmp_path):
 
     # the two runs as one averaged model: installed, hash-checked, metrics of its own
     from mammoview.cad.registry import create_model
-    from mammoview.training.install import install_ensemble, parse_member
+    from mammoview.training.ensemble import install_ensemble, parse_member
 
     assert parse_member(f"{run}:last") == (run, "last") and parse_member(str(run)) == (run, "best")
     ens = install_ensemble([(run, "best"), (tuned, "last")], "mammoview-ens", tmp_path / "models")
