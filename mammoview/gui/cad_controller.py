@@ -41,6 +41,7 @@ from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.matching import MatchRow, ViewCad, match_study
 from mammoview.gui.measure_tool import Length, MeasureTool, measurement_length
 from mammoview.gui.nipple_band import NippleBand
+from mammoview.gui.read_lock import saving_refused
 from mammoview.gui.read_state import (
     CadSeen,
     Measurement,
@@ -51,7 +52,6 @@ from mammoview.gui.read_state import (
     study_image_key,
     study_info_key,
 )
-from mammoview.gui.read_store import saving_refused
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import (

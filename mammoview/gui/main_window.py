@@ -29,8 +29,8 @@ from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, mark_group_unfitted
 from mammoview.gui.loader import BackgroundJobs, LoadedStudy
 from mammoview.gui.prior_compare import PriorComparison, unreadable_views
+from mammoview.gui.read_lock import claim_folder
 from mammoview.gui.read_state import image_key
-from mammoview.gui.read_store import claim_folder
 from mammoview.gui.settings import RecentStudy, ViewerSettings
 from mammoview.gui.status_bar import ElidingStatusBar
 from mammoview.gui.study_opening import StudyOpening

@@ -1,5 +1,5 @@
-"""Where the reader's reads are saved: :class:`ReadStore`, one JSON file per study, and the folder lock that makes
-one running viewer the only one writing there (:func:`claim_folder`).
+"""Where the reader's reads are saved: :class:`ReadStore`, one JSON file per study (one running viewer writes there:
+:func:`mammoview.gui.read_lock.claim_folder`).
 
 Saved as JSON in the application data folder (``$MAMMOVIEW_APP_DATA``, else Qt's
 AppDataLocation) under ``reads/<sha256 of the study's read key>.json``
@@ -22,15 +22,12 @@ import hmac
 import json
 import logging
 import os
-import re
-import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6 import QtCore
-
 from mammoview.gui.pseudonym import app_data_dir, patient_pseudonym
+from mammoview.gui.read_lock import claim_folder
 from mammoview.gui.read_merge import merge_reads
 from mammoview.gui.read_state import ReaderDecision, ReadState, _object, now_iso
 from mammoview.io.files import atomic_write_bytes
@@ -319,62 +316,3 @@ def _private_folder(folder: Path) -> None:
     if os.name == "posix" and folder.stat().st_mode & 0o077:
         with contextlib.suppress(OSError):
             folder.chmod(0o700)
-
-
-_claims: dict[str, QtCore.QLockFile] = {}
-_refused: dict[str, str] = {}  # folders another running viewer was saving to: this process never saves there
-_claims_lock = threading.Lock()
-
-
-def claim_folder(folder: Path) -> None:
-    """Make this process the one mammoview that writes reads to ``folder`` (held until it exits; the lock of a viewer
-    that died, even by kill -9, is taken over).  PermissionError when another running viewer got it first, then and
-    for the rest of this process (its reads, loaded beside the other's saves, may be stale): two windows each writing
-    their whole read of a study silently dropped each other's marks and decisions."""
-    key = os.path.realpath(folder)  # (a folder reached through a link is the same folder: one lock)
-    with _claims_lock:
-        if key in _claims:
-            return
-        if key not in _refused:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            lock = QtCore.QLockFile(key + ".lock")
-            lock.setStaleLockTime(0)  # stale when its process is gone, never by age (a viewer stays open for hours)
-            if lock.tryLock(0):
-                _claims[key] = lock
-                _remove_leftover_temps(folder)
-                return
-            if lock.error() != QtCore.QLockFile.LockError.LockFailedError:
-                return  # no lock file can be made there (read-only, some network shares): the write says why
-            info = lock.getLockInfo()  # PySide6: (pid, hostname, appname)
-            pid, host = (info[-3], info[-2]) if isinstance(info, tuple) and len(info) >= 3 else ("?", "")
-            _refused[key] = (
-                f"another mammoview window (process {pid} on {host or 'this computer'}) is saving reads in {folder}: "
-                "this window saves none, so neither overwrites the other's marks; close it and read in the other one"
-            )
-        raise PermissionError(_refused[key])
-
-
-#: a temporary file of :func:`atomic_write_json` for a read (``.<32 hex>.json.<random>.tmp``)
-_READ_TEMP = re.compile(r"\.[0-9a-f]{32}\.json\..+\.tmp")
-
-
-def _remove_leftover_temps(folder: Path) -> None:
-    """Remove the temporary files of saves a viewer killed mid-save left in ``folder`` (owner-only, but each a copy
-    of a read that stayed there for ever); only with the folder claimed, so that no save of another viewer is under
-    way."""
-    try:
-        leftovers = [p for p in folder.iterdir() if _READ_TEMP.fullmatch(p.name) and p.is_file()]
-    except OSError:
-        return
-    for leftover in leftovers:
-        try:
-            leftover.unlink()
-            log.info("removed %s, left by a save that did not finish", leftover)
-        except OSError as exc:
-            log.warning("could not remove %s, left by a save that did not finish: %s", leftover, exc)
-
-
-def saving_refused(folder: Path) -> bool:
-    """Whether this process was refused ``folder`` (another viewer saves reads there): for the rest of its life."""
-    with _claims_lock:
-        return os.path.realpath(folder) in _refused

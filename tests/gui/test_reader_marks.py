@@ -403,7 +403,7 @@ def test_a_reads_folder_reached_through_a_link_is_claimed_as_itself(tmp_path):
     """The folder lock was keyed (and its lock file named) by the path as given: a reads folder reached through a
     symbolic link got a lock of its own, so two viewers could both save there, and the second one's claim removed
     the first one's save in progress as a leftover. The claim is of the folder itself, by whichever path."""
-    from mammoview.gui.read_store import claim_folder
+    from mammoview.gui.read_lock import claim_folder
 
     real = tmp_path / "real" / "reads"
     real.mkdir(parents=True)

@@ -50,7 +50,7 @@ def test_a_second_window_says_as_it_opens_that_it_saves_no_reads(second_window, 
 
 
 def test_the_first_window_claims_its_reads_folder_as_it_opens(main_window, qtbot):
-    from mammoview.gui.read_store import saving_refused
+    from mammoview.gui.read_lock import saving_refused
 
     qtbot.wait(50)
     assert main_window.reads_refused is None and not saving_refused(main_window.cad.reader.store.folder)
