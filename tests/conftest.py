@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -95,3 +96,14 @@ def _isolated_app_data(tmp_path_factory, monkeypatch):
     for name in USER_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _reads_folder_claims_given_back():
+    """A test's claims of reads folders (and their heartbeat thread) end with it, as at the viewer's exit: none is
+    refreshed, nor refused, in the tests after it."""
+    yield
+    lock = sys.modules.get("mammoview.gui.read_lock")  # (imported by the tests that claim one: Qt-free ones never)
+    if lock is not None:
+        lock.release_claims()
+        lock._refused.clear()

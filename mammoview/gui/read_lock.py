@@ -1,52 +1,171 @@
 """The reads folder lock: one running viewer claims the folder its reads are saved in (:func:`claim_folder`), so
-that no two windows each write their whole read of a study over the other's."""
+that no two windows each write their whole read of a study over the other's.
+
+The claim is a QLockFile beside the folder, which Qt takes over once the process that made it is gone, but only a
+process of the same computer can tell that.  With the app data in a home folder on a network share (hospital
+workstations), a claim's lock file is refreshed every :data:`HEARTBEAT` while its viewer runs, and checked at each
+heartbeat and each save: once it names another process (this computer slept, and another computer's viewer took
+the folder over meanwhile), this viewer saves no more there.
+"""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
+import shiboken6
 from PySide6 import QtCore
 
 log = logging.getLogger(__name__)
 
-_claims: dict[str, QtCore.QLockFile] = {}
+#: seconds between two refreshes of a claim's lock file (its modification time), which say its viewer still runs
+HEARTBEAT = 60.0
+
+
+@dataclass
+class _Claim:
+    """This process's claim of a reads folder."""
+
+    lock: QtCore.QLockFile
+    #: who its lock file names (pid, host), as read once it was made: another name there is another viewer's lock
+    owner: tuple[int, str]
+
+
+_claims: dict[str, _Claim] = {}
 _refused: dict[str, str] = {}  # folders another running viewer was saving to: this process never saves there
 _claims_lock = threading.Lock()
+_heartbeat: tuple[threading.Thread, threading.Event] | None = None
+
+
+def _holder(path: str) -> tuple[int, str] | None:
+    """Who lock file ``path`` names (pid, host); None when it is not there or cannot be read."""
+    pid, host, _app = QtCore.QLockFile(path).getLockInfo()  # (0, "", "") when it cannot be read
+    return (pid, host) if pid > 0 else None
 
 
 def claim_folder(folder: Path) -> None:
     """Make this process the one mammoview that writes reads to ``folder`` (held until it exits; the lock of a viewer
-    that died, even by kill -9, is taken over).  PermissionError when another running viewer got it first, then and
-    for the rest of this process (its reads, loaded beside the other's saves, may be stale): two windows each writing
-    their whole read of a study silently dropped each other's marks and decisions."""
+    that died, even by kill -9, is taken over).  PermissionError when another running viewer got it first, or took it
+    over since (:func:`_check`), then and for the rest of this process (its reads, loaded beside the other's saves,
+    may be stale): two windows each writing their whole read of a study silently dropped each other's marks and
+    decisions."""
     key = os.path.realpath(folder)  # (a folder reached through a link is the same folder: one lock)
     with _claims_lock:
         if key in _claims:
-            return
-        if key not in _refused:
+            _check(key)  # (each save: a computer back from sleep may save before its next heartbeat)
+        elif key not in _refused:
             folder.parent.mkdir(parents=True, exist_ok=True)
             lock = QtCore.QLockFile(key + ".lock")
             lock.setStaleLockTime(0)  # stale when its process is gone, never by age (a viewer stays open for hours)
             if lock.tryLock(0):
-                _claims[key] = lock
+                _hold(key, lock)
                 _remove_leftover_temps(folder)
                 return
             if lock.error() != QtCore.QLockFile.LockError.LockFailedError:
                 return  # no lock file can be made there (read-only, some network shares): the write says why
-            info = lock.getLockInfo()  # PySide6: (pid, hostname, appname)
-            pid, host = (info[-3], info[-2]) if isinstance(info, tuple) and len(info) >= 3 else ("?", "")
+            pid, host = _holder(key + ".lock") or ("?", "")
             _refused[key] = (
                 f"another mammoview window (process {pid} on {host or 'this computer'}) is saving reads in {folder}: "
                 "this window saves none, so neither overwrites the other's marks; close it and read in the other one"
             )
-        raise PermissionError(_refused[key])
+        if key in _refused:
+            raise PermissionError(_refused[key])
 
 
-#: a temporary file of :func:`atomic_write_json` for a read (``.<32 hex>.json.<random>.tmp``)
+def _hold(key: str, lock: QtCore.QLockFile) -> None:
+    """Record ``lock``, just made, as this process's claim of folder ``key``, and keep it refreshed (under
+    ``_claims_lock``)."""
+    global _heartbeat
+    named = _holder(key + ".lock") or (QtCore.QCoreApplication.applicationPid(), QtCore.QSysInfo.machineHostName())
+    _claims[key] = _Claim(lock, named)
+    if _heartbeat is None:
+        stop = threading.Event()
+        beating = threading.Thread(target=_beat_until, args=(stop,), name="reads folder heartbeat", daemon=True)
+        beating.start()
+        _heartbeat = (beating, stop)
+
+
+def _beat_until(stop: threading.Event) -> None:
+    while not stop.wait(HEARTBEAT):
+        _beat()
+
+
+def _beat() -> None:
+    """Refresh the lock file of every claim that still holds (:func:`_check`)."""
+    with _claims_lock:
+        for key in list(_claims):
+            _check(key, refresh=True)
+
+
+def _check(key: str, refresh: bool = False) -> None:
+    """Keep this process's claim of folder ``key`` while its lock file names this process (its modification time
+    refreshed when ``refresh``); once it names another (this computer slept, or lost the share, and another
+    computer's viewer took the folder over as stale), the claim is given up and the folder refused.  A lock file
+    removed by hand is made again.  Under ``_claims_lock``."""
+    claim, path = _claims[key], key + ".lock"
+    holder = _holder(path)
+    if holder is None:
+        if not os.path.lexists(path):
+            _make_again(key, claim)
+        return  # (one that cannot be read just now, a share's hiccup: checked again at the next heartbeat)
+    if holder == claim.owner:
+        if refresh:
+            try:
+                os.utime(path)
+            except OSError as exc:
+                log.warning("could not refresh the reads folder lock %s: %s", path, exc)
+        return
+    del _claims[key]
+    shiboken6.invalidate(claim.lock)  # never unlocked: that removes the lock file, now the other viewer's
+    pid, host = holder
+    _refused[key] = (
+        f"another mammoview window (process {pid} on {host or 'this computer'}) took over the reads folder {key} "
+        "while this computer did not refresh its claim (asleep, or cut from the network): this window's reads are no "
+        "longer saved there, so neither overwrites the other's marks; read in the other one"
+    )
+    log.warning("the reads folder %s was taken over by process %s on %s: this viewer saves no more there", key, pid,
+                host)  # fmt: skip
+
+
+def _make_again(key: str, claim: _Claim) -> None:
+    """The lock file of this process's claim of ``key`` removed (by hand, or by a clean-up): made again, unless
+    another viewer made its own first (then the next check refuses the folder)."""
+    lock = QtCore.QLockFile(key + ".lock")
+    lock.setStaleLockTime(0)
+    if lock.tryLock(0):
+        shiboken6.invalidate(claim.lock)  # its file is gone: unlocking it would remove the new one
+        _claims[key] = _Claim(lock, _holder(key + ".lock") or claim.owner)
+        log.warning("the reads folder lock %s.lock was removed while this viewer held it: made again", key)
+
+
+def release_claims() -> None:
+    """Stop the heartbeat and give back every folder this process claimed (at exit: a lock file left behind would
+    keep other computers' viewers from saving there)."""
+    global _heartbeat
+    if not _claims_lock.acquire(timeout=5.0):
+        return  # a heartbeat stuck on a share that hangs: the viewer exits all the same
+    try:
+        beating, _heartbeat = _heartbeat, None
+        if beating is not None:
+            beating[1].set()
+        for claim in _claims.values():
+            claim.lock.unlock()
+        _claims.clear()
+    finally:
+        _claims_lock.release()
+    if beating is not None:
+        beating[0].join(timeout=5.0)
+
+
+atexit.register(release_claims)
+
+
+#: a temporary file of :func:`~mammoview.gui.read_store.atomic_write_json` for a read (``.<32 hex>.json.<random>.tmp``)
 _READ_TEMP = re.compile(r"\.[0-9a-f]{32}\.json\..+\.tmp")
 
 

@@ -1,0 +1,118 @@
+"""The reads folder lock on a home folder shared by several computers: QLockFile tells a dead process only on its own
+computer, so a claim is kept fresh by a heartbeat, and a viewer whose lock another computer's viewer took over (this
+one slept past it) saves no more there."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PySide6 import QtCore
+
+from mammoview.gui import dialogs, read_lock
+from mammoview.gui.read_lock import claim_folder, saving_refused
+from mammoview.gui.read_state import MarkKind
+from mammoview.gui.read_store import ReadStore
+from mammoview.io.model import View
+from tests.gui.test_worklist import batch
+
+OTHER_HOST = "ws-radiology-7"
+
+
+def foreign_lock(path: Path, age: float = 0.0, pid: int = 4242, host: str = OTHER_HOST) -> None:
+    """Write lock file ``path`` as the viewer (process ``pid``) of computer ``host`` would, last refreshed ``age``
+    seconds ago: Qt's format, learnt from a lock QLockFile makes here (pid, app name, host name, machine id, boot id
+    lines), with the lines that name the computer changed (Qt tells a computer by its machine id where there is
+    one: with this one's, the lock would be this computer's, and removed as its process's pid runs nowhere)."""
+    probe = QtCore.QLockFile(str(path.with_name("probe.lock")))
+    assert probe.tryLock(0)
+    lines = path.with_name("probe.lock").read_text().splitlines()
+    probe.unlock()
+    assert lines[0] == str(os.getpid()) and lines[2] == QtCore.QSysInfo.machineHostName(), lines
+    lines[0], lines[2] = str(pid), host
+    lines[3:] = ["0f" * 16, "6b3f1c52-0000-4000-8000-0123456789ab"]  # another machine id, another boot
+    path.write_text("\n".join(lines) + "\n")
+    then = time.time() - age
+    os.utime(path, (then, then))
+
+
+def taken_over(folder: Path, **kw: object) -> Path:
+    """What another computer's viewer leaves when it takes ``folder`` over as stale: this process's lock file
+    removed, its own in its place."""
+    lock = Path(f"{os.path.realpath(folder)}.lock")
+    lock.unlink()
+    foreign_lock(lock, **kw)  # type: ignore[arg-type]
+    return lock
+
+
+def test_the_heartbeat_keeps_the_lock_file_fresh_and_stops_when_the_claims_are_given_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(read_lock, "HEARTBEAT", 0.05)
+    folder = tmp_path / "reads"
+    claim_folder(folder)
+    lock = Path(f"{folder}.lock")
+    long_ago = time.time() - 3600
+    os.utime(lock, (long_ago, long_ago))
+    deadline = time.monotonic() + 10
+    while lock.stat().st_mtime < long_ago + 1800 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert lock.stat().st_mtime > long_ago + 1800, "the lock file was not refreshed: it would look stale"
+    read_lock.release_claims()
+    assert not lock.exists()  # given back: no other computer waits for it to go stale
+    assert not [t for t in threading.enumerate() if t.name == "reads folder heartbeat"], "the heartbeat still runs"
+
+
+def test_a_folder_taken_over_by_another_computer_is_refused_at_the_next_heartbeat(tmp_path):
+    folder = tmp_path / "reads"
+    claim_folder(folder)
+    lock = taken_over(folder)
+    theirs = lock.read_text()
+    read_lock._beat()
+    assert saving_refused(folder)
+    with pytest.raises(PermissionError) as refused:
+        claim_folder(folder)
+    said = str(refused.value)
+    assert "process 4242 on ws-radiology-7" in said and "took over" in said and "no longer saved" in said, said
+    read_lock.release_claims()  # (as at exit) the lock file is the other viewer's: never removed nor refreshed
+    assert lock.read_text() == theirs and time.time() - lock.stat().st_mtime < 60
+
+
+def test_a_save_right_after_a_takeover_is_refused_without_waiting_for_the_heartbeat(tmp_path):
+    store = ReadStore(tmp_path / "reads")
+    store.save("S", store.load("S"))
+    taken_over(store.folder)
+    with pytest.raises(PermissionError, match="ws-radiology-7"):
+        store.save("S", store.load("S"))
+
+
+def test_a_takeover_keeps_the_readers_work_on_screen_and_says_read_not_saved(main_window, load, tmp_path,
+                                                                            monkeypatch):  # fmt: skip
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    w.cad.reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)  # saved: the folder is this viewer's
+    taken_over(w.cad.reader.store.folder)
+    read_lock._beat()
+    w.cad.reader.add(View.RCC, "RCC.dcm", 30.0, 40.0, MarkKind.MASS)
+    assert [m.view for m in w.cad.reader.state.marks] == [View.LCC, View.RCC]  # nothing lost on screen
+    title, text = w.last_message
+    assert title == "Read not saved" and "ws-radiology-7" in text and "no longer saved" in text, text
+    saved = ReadStore(w.cad.reader.store.folder).peek(w.cad.reader.read_key)
+    assert saved is not None and [m.view for m in saved.marks] == [View.LCC]  # the other viewer's folder untouched
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or True)
+    w.close()  # the quit question does not send the reader to wait for a save that never comes
+    assert asked and "cannot save it, even after that one is closed" in asked[0], asked
+
+
+def test_a_lock_file_removed_by_hand_is_made_again_at_the_next_heartbeat(tmp_path):
+    folder = tmp_path / "reads"
+    claim_folder(folder)
+    lock = Path(f"{folder}.lock")
+    lock.unlink()
+    read_lock._beat()
+    pid, host, _app = QtCore.QLockFile(str(lock)).getLockInfo()
+    assert (pid, host) == (os.getpid(), QtCore.QSysInfo.machineHostName())  # another viewer cannot claim it now
+    claim_folder(folder)  # still this process's
+    assert not saving_refused(folder)
