@@ -2,8 +2,10 @@
 that no two windows each write their whole read of a study over the other's.
 
 The claim is a QLockFile beside the folder, which Qt takes over once the process that made it is gone, but only a
-process of the same computer can tell that.  With the app data in a home folder on a network share (hospital
-workstations), a claim's lock file is refreshed every :data:`HEARTBEAT` while its viewer runs, and checked at each
+process of the same computer can tell that: with the app data in a home folder on a network share (hospital
+workstations), a viewer that crashed on one computer kept every other computer's viewers from saving, for ever.
+So a claim's lock file is refreshed every :data:`HEARTBEAT` while its viewer runs, and one of another computer not
+refreshed for :data:`STALE_AFTER` is taken over (:func:`_took_over`).  A claim's lock file is checked at each
 heartbeat and each save: once it names another process (this computer slept, and another computer's viewer took
 the folder over meanwhile), this viewer saves no more there.
 """
@@ -11,10 +13,14 @@ the folder over meanwhile), this viewer saves no more there.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import functools
 import logging
 import os
 import re
+import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +31,9 @@ log = logging.getLogger(__name__)
 
 #: seconds between two refreshes of a claim's lock file (its modification time), which say its viewer still runs
 HEARTBEAT = 60.0
+#: seconds after which a lock file of another computer not refreshed (several heartbeats missed) is taken to be
+#: left by a viewer that crashed, or whose computer did, and is taken over
+STALE_AFTER = 600.0
 
 
 @dataclass
@@ -48,6 +57,36 @@ def _holder(path: str) -> tuple[int, str] | None:
     return (pid, host) if pid > 0 else None
 
 
+def _age(path: str) -> float | None:
+    """Seconds since lock file ``path`` was last refreshed; None when it is not there or cannot be read."""
+    try:
+        return time.time() - os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
+@functools.cache
+def _this_computer() -> str:
+    """This computer's name as QLockFile writes it in a lock file (on Windows its NetBIOS name, which is not always
+    :meth:`QSysInfo.machineHostName`), learnt from a lock made in a temporary folder."""
+    with contextlib.suppress(OSError), tempfile.TemporaryDirectory() as folder:
+        probe = QtCore.QLockFile(os.path.join(folder, "probe.lock"))
+        host = probe.getLockInfo()[1] if probe.tryLock(0) else ""
+        probe.unlock()
+        if host:
+            return host
+    return QtCore.QSysInfo.machineHostName()  # (the same but on Windows)
+
+
+def _stale_elsewhere(path: str) -> tuple[int, str, float] | None:
+    """Who lock file ``path`` names (pid, host) and its age, when it is another computer's and not refreshed for
+    :data:`STALE_AFTER`; else None (this computer's lock is Qt's to judge: it knows whether its process runs)."""
+    holder, age = _holder(path), _age(path)
+    if holder is None or age is None or not holder[1] or holder[1] == _this_computer() or age <= STALE_AFTER:
+        return None
+    return (*holder, age)
+
+
 def claim_folder(folder: Path) -> None:
     """Make this process the one mammoview that writes reads to ``folder`` (held until it exits; the lock of a viewer
     that died, even by kill -9, is taken over).  PermissionError when another running viewer got it first, or took it
@@ -62,26 +101,71 @@ def claim_folder(folder: Path) -> None:
             folder.parent.mkdir(parents=True, exist_ok=True)
             lock = QtCore.QLockFile(key + ".lock")
             lock.setStaleLockTime(0)  # stale when its process is gone, never by age (a viewer stays open for hours)
-            if lock.tryLock(0):
+            if lock.tryLock(0) or _took_over(lock, key + ".lock"):
                 _hold(key, lock)
                 _remove_leftover_temps(folder)
                 return
             if lock.error() != QtCore.QLockFile.LockError.LockFailedError:
                 return  # no lock file can be made there (read-only, some network shares): the write says why
-            pid, host = _holder(key + ".lock") or ("?", "")
-            _refused[key] = (
-                f"another mammoview window (process {pid} on {host or 'this computer'}) is saving reads in {folder}: "
-                "this window saves none, so neither overwrites the other's marks; close it and read in the other one"
-            )
+            _refused[key] = _refusal(folder, key + ".lock")
         if key in _refused:
             raise PermissionError(_refused[key])
+
+
+def _took_over(lock: QtCore.QLockFile, path: str) -> bool:
+    """Whether lock file ``path``, which ``lock`` could not make, was a viewer's of another computer not refreshed
+    for :data:`STALE_AFTER` (it crashed, or its computer did: Qt never takes such a lock over), and was removed and
+    made as ``lock``.  Guarded as Qt guards its own take-overs, by ``<path>.rmlock``: two viewers that both find it
+    stale never both take it."""
+    if lock.error() != QtCore.QLockFile.LockError.LockFailedError or (stale := _stale_elsewhere(path)) is None:
+        return False
+    guard = QtCore.QLockFile(path + ".rmlock")
+    if not guard.tryLock(0):
+        return False  # another viewer is taking it over
+    try:
+        again = _stale_elsewhere(path)  # (taken over, and so refreshed, since: not stale any more)
+        if again is None or again[:2] != stale[:2] or not lock.removeStaleLockFile() or not lock.tryLock(0):
+            return False
+    finally:
+        guard.unlock()
+    pid, host, age = stale
+    log.warning("took over the reads folder lock %s of process %s on %s, not refreshed for %s: its viewer is gone",
+                path, pid, host, _span(age))  # fmt: skip
+    return True
+
+
+def _refusal(folder: Path, path: str) -> str:
+    """Why this window saves no reads in ``folder``, whose lock file ``path`` another viewer holds, and, when that
+    viewer is of another computer, how long until its lock is taken over if it is gone."""
+    pid, host = _holder(path) or ("?", "")
+    said = (
+        f"another mammoview window (process {pid} on {host or 'this computer'}) is saving reads in {folder}: this "
+        "window saves none, so neither overwrites the other's marks; close it and read in the other one"
+    )
+    if not host or host == _this_computer() or (age := _age(path)) is None:
+        return said  # (this computer's: Qt would have taken it over had its process gone)
+    when = f"in {_span(STALE_AFTER - age)}" if age < STALE_AFTER else "now"
+    return (
+        f"{said}. Its lock was last refreshed {_span(age)} ago (a running viewer does so every {_span(HEARTBEAT)}): "
+        f"if that viewer is no longer running (its computer crashed, or lost the network), its lock is taken over "
+        f"once it goes {_span(STALE_AFTER)} without a refresh; close this window and open mammoview again {when}"
+    )
+
+
+def _span(seconds: float) -> str:
+    """``seconds`` as a reader takes it in at a glance: "45 seconds", "8 minutes", "2.5 hours"."""
+    seconds = max(seconds, 0.0)
+    if seconds >= 90 * 60:
+        return f"{seconds / 3600:.1f} hours"
+    n, unit = (round(seconds), "second") if seconds < 90 else (round(seconds / 60), "minute")
+    return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
 def _hold(key: str, lock: QtCore.QLockFile) -> None:
     """Record ``lock``, just made, as this process's claim of folder ``key``, and keep it refreshed (under
     ``_claims_lock``)."""
     global _heartbeat
-    named = _holder(key + ".lock") or (QtCore.QCoreApplication.applicationPid(), QtCore.QSysInfo.machineHostName())
+    named = _holder(key + ".lock") or (QtCore.QCoreApplication.applicationPid(), _this_computer())
     _claims[key] = _Claim(lock, named)
     if _heartbeat is None:
         stop = threading.Event()

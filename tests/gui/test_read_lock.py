@@ -14,7 +14,7 @@ from PySide6 import QtCore
 
 from mammoview.gui import dialogs, read_lock
 from mammoview.gui.read_lock import claim_folder, saving_refused
-from mammoview.gui.read_state import MarkKind
+from mammoview.gui.read_state import MarkKind, ReadState
 from mammoview.gui.read_store import ReadStore
 from mammoview.io.model import View
 from tests.gui.test_worklist import batch
@@ -116,3 +116,47 @@ def test_a_lock_file_removed_by_hand_is_made_again_at_the_next_heartbeat(tmp_pat
     assert (pid, host) == (os.getpid(), QtCore.QSysInfo.machineHostName())  # another viewer cannot claim it now
     claim_folder(folder)  # still this process's
     assert not saving_refused(folder)
+
+
+# -- a lock left on the share by another computer's viewer --------------------------------------------------------
+@pytest.mark.parametrize("stale_after, age", [(read_lock.STALE_AFTER, 3600.0), (5.0, 10.0)])
+def test_a_lock_another_computer_left_unrefreshed_is_taken_over(tmp_path, caplog, monkeypatch, stale_after, age):
+    monkeypatch.setattr(read_lock, "STALE_AFTER", stale_after)
+    store = ReadStore(tmp_path / "reads")
+    lock = Path(f"{store.folder}.lock")
+    foreign_lock(lock, age=age)
+    store.save("S", ReadState(first_read_done=True))  # saved: the folder is this viewer's now
+    assert not saving_refused(store.folder) and store.load("S").first_read_done
+    pid, host, _app = QtCore.QLockFile(str(lock)).getLockInfo()
+    assert (pid, host) == (os.getpid(), QtCore.QSysInfo.machineHostName())
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("took over" in m and "process 4242 on ws-radiology-7" in m for m in said), said
+
+
+def test_a_fresh_lock_of_another_computer_is_refused_saying_when_it_would_be_taken_over(tmp_path):
+    folder = tmp_path / "reads"
+    lock = Path(f"{folder}.lock")
+    foreign_lock(lock, age=120)
+    theirs = lock.read_text()
+    with pytest.raises(PermissionError) as refused:
+        claim_folder(folder)
+    said = str(refused.value)
+    assert "another mammoview window (process 4242 on ws-radiology-7)" in said, said
+    assert "last refreshed 2 minutes ago" in said and "goes 10 minutes without a refresh" in said, said
+    assert "open mammoview again in 8 minutes" in said, said
+    assert lock.read_text() == theirs and saving_refused(folder)
+
+
+def test_a_stale_lock_another_viewer_is_taking_over_is_left_to_it(tmp_path):
+    """Two viewers that both find the lock stale: only the one holding ``.rmlock`` (Qt's guard for the same) takes
+    it over; without the guard, the second removed the lock the first had just made, and both saved."""
+    folder = tmp_path / "reads"
+    lock = Path(f"{folder}.lock")
+    foreign_lock(lock, age=3600)
+    theirs = lock.read_text()
+    other = QtCore.QLockFile(f"{lock}.rmlock")  # the other viewer, taking it over
+    assert other.tryLock(0)
+    with pytest.raises(PermissionError, match="open mammoview again now"):
+        claim_folder(folder)
+    other.unlock()
+    assert lock.read_text() == theirs
