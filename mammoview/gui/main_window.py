@@ -18,7 +18,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from mammoview.gui import dialogs, read_log
 from mammoview.gui.actions import ViewerActions
-from mammoview.gui.breast_fit import fit_default, fit_to_breast
 from mammoview.gui.cad_controller import CadController
 from mammoview.gui.cad_worker import CadOptions
 from mammoview.gui.display_image import DisplayImage
@@ -26,46 +25,27 @@ from mammoview.gui.frames import FrameStepper
 from mammoview.gui.hanging_layout import HangingLayout, Layout
 from mammoview.gui.helper_process import HelperGroup, HelperProcess
 from mammoview.gui.image_controls import ImageControls
-from mammoview.gui.linking import LinkMode, apply_links, fit_groups, mark_group_unfitted
+from mammoview.gui.linking import LinkMode, mark_group_unfitted
 from mammoview.gui.loader import BackgroundJobs, LoadedStudy
-from mammoview.gui.prior_compare import PriorComparison, unreadable_views
+from mammoview.gui.prior_compare import PriorComparison
 from mammoview.gui.read_lock import claim_folder
-from mammoview.gui.read_state import image_key
-from mammoview.gui.settings import RecentStudy, ViewerSettings
+from mammoview.gui.settings import ViewerSettings
 from mammoview.gui.status_bar import ElidingStatusBar
+from mammoview.gui.study_display import NO_STUDY, StudyDisplay
 from mammoview.gui.study_opening import StudyOpening
-from mammoview.gui.texts import format_cursor, image_kind, study_lines, study_title
+from mammoview.gui.texts import format_cursor
 from mammoview.gui.theme import DEFAULT_THEME, apply_theme
+from mammoview.gui.view_options import ViewOptions, _enum
 from mammoview.gui.view_panel import CursorSample, ViewPanel
-from mammoview.gui.window_level import Preset, WindowState, slice_window
+from mammoview.gui.window_level import WindowState
 from mammoview.gui.worklist import Worklist, WorklistPanel
-from mammoview.io.model import ImageInfo, StudyInfo, View
-from mammoview.io.reader import SpacingOption, format_spacing
-from mammoview.io.study import read_key
+from mammoview.io.model import StudyInfo, View
+from mammoview.io.reader import SpacingOption
 
 log = logging.getLogger(__name__)
 
-#: a side below this many pixels is no screening image to read (mini-MIAS, the smallest here, is 1024 px; the
-#: CBIS-DDSM JPEGs 800): a thumbnail, an icon or a key image
-SMALLEST_READABLE_PX = 256
 
-
-def too_small(info: ImageInfo) -> str:
-    """Why an image is too small to read from ("" when it is not)."""
-    if min(info.rows, info.columns) >= SMALLEST_READABLE_PX:
-        return ""
-    if max(info.rows, info.columns) >= SMALLEST_READABLE_PX:  # long on one side: no thumbnail, a strip
-        return (f"{info.columns} x {info.rows} pixels: a strip only {min(info.rows, info.columns)} px across, not a "
-                "mammogram to read from")  # fmt: skip
-    return f"only {info.columns} x {info.rows} pixels: a thumbnail or icon, not a mammogram to read from"
-
-
-#: what the empty panels say before any study is open, and where a view's file failed to decode
-NO_STUDY = "no study open<br><small>File ▸ Open folder… (Ctrl+O), or drop a folder here</small>"
-UNREADABLE_VIEW = "its image could not be read<br><small>the dialog names the file and why</small>"
-
-
-class MainWindow(StudyOpening, QtWidgets.QMainWindow):
+class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow):
     """The viewer window.  Open studies with :meth:`open_paths` (non-blocking; :class:`StudyOpening`)."""
 
     studyShown = QtCore.Signal(object)  # LoadedStudy
@@ -269,174 +249,6 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     def export_read_log(self) -> None:
         read_log.export_read_log(self)
 
-    # -- showing a study -----------------------------------------------------------------------
-    def show_study(self, loaded: LoadedStudy) -> None:
-        """Put a loaded study on screen (main thread)."""
-        self.loaded = loaded
-        self.priors.refresh(show=False)  # its priors; the prior's panels are filled by the relink below
-        hanging, displays = loaded.hanging, loaded.displays
-        self.choices = {}
-        for view in View:
-            first = hanging.panels.get(view)
-            imgs = ([first] if first is not None else []) + list(hanging.alternatives.get(view, ()))
-            self.choices[view] = [displays[i] for i in imgs if i in displays]
-        self.unplaced = [displays[i] for i in hanging.unplaced if i in displays]
-        self.assigned_from = {}
-        self._restore_assignments(loaded.study.info)
-        self._windows = {}
-        failed = unreadable_views(loaded)
-        for view, panel in self.panels.items():
-            options = self.choices[view]
-            panel.labels.set_empty_note(UNREADABLE_VIEW if view in failed and not options else "", panel.display)
-            self._show_in_panel(panel, options[0] if options else None)
-        self._update_overlay_text()
-        self._relink()
-        title = study_title(loaded.study.info)
-        index = self.worklist.index_of(loaded.study.key)
-        if index is not None and index != self.worklist.current:
-            self.worklist.set_current(index)
-        place = f"[{index + 1}/{len(self.worklist)}] " if index is not None and len(self.worklist) > 1 else ""
-        self.setWindowTitle(f"{place}{title} — mammoview — research use only")
-        self.settings.add_recent(RecentStudy(tuple(str(i.path) for i in loaded.study.info.images), title))
-        own = self._study_scan_problems.get(loaded.study.key, [])
-        problems, self._scan_problems = self._scan_problems + own + [str(e) for e in loaded.study.errors], []
-        problems += list(hanging.warnings)
-        problems += [f"{d.image.path.name}: {w}" for d in displays.values() for w in d.image.info.warnings]
-        problems += [f"{d.image.path.name}: {d.image.display.warning}" for d in displays.values()
-                     if d.image.display.warning]  # fmt: skip
-        problems += [f"{d.image.path.name}: {small}" for d in displays.values() if (small := too_small(d.image.info))]
-        if self.unplaced:
-            problems.append("To show an image whose view is unknown: right-click the panel of its view (or Image ▸ "
-                            "Unplaced images).")  # fmt: skip
-        shown = sum(p.display is not None for p in self.panels.values())
-        batch = f" {self.worklist.summary()} (PgDown: next)." if place else ""
-        notes = "".join(f" {n[0].upper()}{n[1:]}." for n in hanging.notes)  # e.g. an exam of one breast
-        if loaded.preview:
-            notes += " A preview: full resolution decoding (the CAD and export wait for it)."
-        self.show_status(f"{title}: {shown} view(s) shown.{notes}" + (f" {len(problems)} problem(s)." if problems
-                         else "") + batch)  # fmt: skip
-        if problems:
-            self.report_problems("Study opened with problems", problems, critical=bool(loaded.study.errors))
-        self.studyShown.emit(loaded)
-        if not loaded.preview:  # else once the full decode is in: a prefetch now would slow it
-            self._prefetch_next()
-
-    def _show_in_panel(self, panel: ViewPanel, display: DisplayImage | None) -> None:
-        window = self._windows.get(display) if display is not None else None
-        panel.set_image(display, window)
-        options = self.choices.get(panel.view, [])
-        extra = [f"({options.index(display) + 1} of {len(options)})"] if display in options and len(options) > 1 else []
-        if display is not None:  # what the view is besides its slot: a close-up, a raw image, an implant
-            extra += image_kind(display.image.info, display.image.frame, panel.view.projection)
-        if display is not None and display.preview:
-            extra.append("preview: full resolution decoding")
-        panel.labels.set_title_extra(" · ".join(extra))
-
-    def show_choice(self, view: View, index: int) -> None:
-        """Show the ``index``-th image claiming ``view`` (duplicates)."""
-        options = self.choices.get(view, [])
-        if not 0 <= index < len(options):
-            return
-        panel = self.panels[view]
-        if panel.display is not None and panel.window_state is not None:
-            self._windows[panel.display] = panel.window_state
-        self._show_in_panel(panel, options[index])
-        self._fit_default()
-        if self.priors.on_screen:  # the comparison's scale and links follow the image now shown (its spacing)
-            self.priors.relink()
-
-    def replace_display(self, view: View, old: DisplayImage, new: DisplayImage) -> None:
-        """Show ``new`` in place of ``old`` (another slice of the same image), keeping the panel's window/level
-        (a window the reader set; the file's default is the slice's own, :func:`slice_window`), zoom and pan and
-        ``old``'s place among the view's images."""
-        options = self.choices.get(view, [])
-        if old in options:
-            options[options.index(old)] = new
-        panel = self.panels[view]
-        window = self._windows.pop(old, None)  # nothing may keep the old slice's pyramid alive
-        if panel.display is old:
-            window = panel.window_state or window
-        if window is not None:
-            self._windows[new] = slice_window(window, old.stats, new.stats)
-        if panel.display is old:
-            self._show_in_panel(panel, new)
-
-    def _on_slice_wheel(self, panel: ViewPanel, step: int) -> None:
-        self._activate(panel)
-        self.frames.step(step)
-
-    def step_frame(self, delta: int) -> None:
-        """Image ▸ Next / Previous slice: the active panel's tomosynthesis volume, ``delta`` frames on."""
-        self.frames.step(delta)
-
-    def next_duplicate(self) -> None:
-        panel = self.active_panel()
-        options = self.choices.get(panel.view, [])
-        if len(options) > 1 and panel.display in options:
-            self.show_choice(panel.view, (options.index(panel.display) + 1) % len(options))
-
-    def _restore_assignments(self, study: StudyInfo) -> None:
-        """Hang the images the reader assigned a view to (saved with the read) there again, before the panels fill."""
-        saved = self.cad.reader.saved_assignments(read_key(study))
-        if not saved:
-            return
-        for display in [*self.unplaced, *(d for options in self.choices.values() for d in options)]:
-            view = saved.get(image_key(display.image))
-            if view is not None and view is not display.view:
-                self._move(display, view)
-
-    def _take_out(self, display: DisplayImage) -> None:
-        """``display`` out of the unplaced images and every view's choices."""
-        if display in self.unplaced:
-            self.unplaced.remove(display)
-        for options in self.choices.values():
-            if display in options:
-                options.remove(display)
-
-    def _refill(self, display: DisplayImage, keep: View | None = None) -> None:
-        """Every panel (but ``keep``'s) that showed ``display``, taken out, shows its view's first image or none."""
-        for v, panel in self.panels.items():
-            if v is not keep and panel.display is display:
-                options = self.choices.get(v, [])
-                self._show_in_panel(panel, options[0] if options else None)
-
-    def _move(self, display: DisplayImage, view: View) -> DisplayImage:
-        """``display`` out of the unplaced images or its view's choices, into ``view``'s (last); the assigned image."""
-        self._take_out(display)
-        assigned = display.with_view(view)
-        self.assigned_from[assigned] = self.assigned_from.pop(display, display)
-        self.choices.setdefault(view, []).append(assigned)
-        return assigned
-
-    def assign_view(self, display: DisplayImage, view: View) -> None:
-        """The reader says ``display`` is ``view``: flips are recomputed and it is shown there (saved with the read:
-        a reopen hangs it there again)."""
-        assigned = self._move(display, view)
-        self.cad.reader.set_assigned(image_key(assigned.image), view)
-        self.show_choice(view, len(self.choices[view]) - 1)
-        self._refill(display, keep=view)  # the panel it left may now be empty or show another
-        self.show_status(f"{assigned.image.path.name} shown as {view.label} (assigned by reader).", 5000)
-        self.cad.views_changed()
-
-    def undo_assignment(self, display: DisplayImage) -> None:
-        """Undo the reader's view assignment of ``display``: the image goes back where it was (the Unplaced images,
-        or the view its file gave it), so that a slip does not leave it hung, and read by the CAD, as another view."""
-        original = self.assigned_from.pop(display, None)
-        if original is None:
-            return
-        self.cad.reader.set_assigned(image_key(display.image), None)
-        self._take_out(display)
-        if original.view is None:
-            self.unplaced.append(original)
-        else:
-            self.choices.setdefault(original.view, []).append(original)
-        self._refill(display)
-        if original.view is not None:
-            self.show_choice(original.view, self.choices[original.view].index(original))
-        where = original.view.label if original.view is not None else "Unplaced images"
-        self.show_status(f"{original.image.path.name}: assignment undone (back to {where}).", 5000)
-        self.cad.views_changed()
-
     def report_problems(self, title: str, lines: list[str], critical: bool = False) -> None:
         """Status line + non-blocking message naming each file and reason; viewing goes on."""
         for line in lines:
@@ -447,145 +259,6 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         icon = QtWidgets.QMessageBox.Icon.Critical if critical else QtWidgets.QMessageBox.Icon.Warning
         dialogs.message_box(self, icon, title, text, "\n".join(lines))
         self.problemsReported.emit(title, text)
-
-    # -- view actions ---------------------------------------------------------------------------
-    def set_layout_mode(self, mode: Layout) -> None:
-        self.hanging.set_layout_mode(mode)
-        self._check(f"layout_{mode.name.lower()}")
-        self.settings.set_value("view/layout", mode.name)
-        if mode.four_up:
-            self.settings.set_value("view/four_layout", mode.name)
-        self.priors.refresh(announce=True)
-
-    def older_prior(self) -> None:
-        self.priors.older()
-
-    def toggle_maximize_active(self) -> None:
-        self._toggle_maximize(self.active_panel().view)
-
-    def _toggle_maximize(self, view: View) -> None:
-        self._activate(self.panels[view])
-        self.hanging.toggle_maximized(view)
-
-    def _relink(self) -> None:
-        self._frame_active()  # the view the keys act on may have changed
-        visible = self.hanging.visible_views()
-        apply_links(self.panels, self.link_mode, visible)
-        self._fit_default()
-        self._update_overlay_text()
-        self.priors.arranged()
-
-    def refit(self) -> None:
-        """The visible views fitted again as on opening (to the breast, or the image)."""
-        self._fit_default()
-
-    def _fit_default(self) -> None:
-        fit_default(self.panels, self.link_mode, self.hanging.visible_views(), breast=self.fit_breast_default)
-
-    def fit_breast(self) -> None:
-        fit_to_breast(self.panels, self.link_mode, self.hanging.visible_views())
-        self.priors.fit(breast=True)
-
-    def set_fit_breast_default(self, enabled: bool) -> None:
-        self.fit_breast_default = enabled
-        self.settings.set_value("view/fit_breast", enabled)
-        self._fit_default()
-
-    def fit_all(self) -> None:
-        fit_groups(self.panels, self.link_mode, self.hanging.visible_views())
-        self.priors.fit(breast=False)
-
-    def one_to_one(self) -> None:
-        self.active_panel().zoom_one_to_one()
-
-    def set_magnifier(self, enabled: bool) -> None:
-        for panel in [*self.panels.values(), *self.hanging.prior_panels.values()]:
-            panel.set_magnifier(enabled)
-
-    def set_scale_bar(self, enabled: bool) -> None:
-        """The scale bar in every panel (saved)."""
-        self.scale_bar = enabled
-        self.settings.set_value("view/scale_bar", enabled)
-        for panel in [*self.panels.values(), *self.hanging.prior_panels.values()]:
-            panel.set_scale_bar(enabled)
-
-    def _show_given_spacing(self) -> None:
-        values = format_spacing(self.pixel_spacing, " x ")
-        self._spacing_label.setText(f"Given spacing {values} mm" if values else "")
-        self._spacing_label.setVisible(bool(values))
-
-    def forget_cad_results(self) -> None:
-        """The images changed (e.g. their pixel spacing): CAD results computed before are dropped."""
-        self.cad.runner.forget()
-
-    def set_dark_theme(self, dark: bool) -> None:
-        """The dark reading-room theme, or the desktop's own colours (saved)."""
-        self.theme = apply_theme("dark" if dark else "light")
-        self.settings.set_value("view/theme", self.theme)
-        self.themeChanged.emit(self.theme)
-
-    def set_overlay_visible(self, visible: bool) -> None:
-        self.overlay_visible = visible
-        self.settings.set_value("view/overlay_text", visible)
-        self._update_overlay_text()
-
-    def set_link_mode(self, mode: LinkMode) -> None:
-        self.link_mode = mode
-        self._check(f"link_{mode.name.lower()}")
-        self.settings.set_value("view/link_mode", mode.name)
-        self._relink()
-        self.show_status(f"Linked zoom/pan: {mode.value}", 3000)
-
-    def cycle_link_mode(self) -> None:
-        modes = list(LinkMode)
-        self.set_link_mode(modes[(modes.index(self.link_mode) + 1) % len(modes)])
-
-    @property
-    def four_layout(self) -> Layout:
-        """The four-view layout the reader hangs studies in (CC or MLO pair on top: the last one chosen)."""
-        mode: Layout = _enum(Layout, self.settings.value("view/four_layout"), Layout.FOUR)
-        return mode if mode.four_up else Layout.FOUR
-
-    def reset_view(self) -> None:
-        self.set_layout_mode(self.four_layout)
-        self.set_link_mode(LinkMode.PAIRS)
-
-    def _update_overlay_text(self) -> None:
-        self.priors.update_text()
-        for panel in self.panels.values():
-            panel.set_study_text([])
-        if not self.overlay_visible or self.loaded is None:
-            return
-        left, right = study_lines(self.loaded.study.info)
-        top = self.hanging.rows()[0]
-        if len(top) == 1:
-            self.panels[top[0]].set_study_text(left + right)
-        else:
-            self.panels[top[0]].set_study_text(left)
-            self.panels[top[-1]].set_study_text(right)
-
-    # -- image actions (window/level lives in ImageControls) ----------------------------------
-    def apply_preset(self, preset: Preset) -> None:
-        self.image_controls.apply_preset(preset)
-        self.show_status(f"Window: {preset.value}", 3000)
-
-    def set_window_level_mode(self, enabled: bool) -> None:
-        """Left drag sets window/level (W); it ends measure mode, whose left drag draws lines."""
-        if enabled and self.cad.measure_tool.enabled:
-            self.cad.set_measure_mode(False)
-        for panel in self.panels.values():
-            panel.view_box.window_level_mode = enabled
-        self.commands["wl_mode"].setChecked(enabled)
-
-    def set_sync_window(self, enabled: bool) -> None:
-        self.image_controls.sync = enabled
-        self.settings.set_value("image/sync_window", enabled)
-
-    def _on_window_drag(self, panel: ViewPanel, dx: float, dy: float) -> None:
-        self._activate(panel)
-        self.image_controls.drag(dx, dy)
-        if panel.window_state is not None:
-            self.show_status(f"{panel.view.label}: {panel.window_state.describe()}", 2000)
 
     # -- help ---------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
@@ -615,9 +288,6 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
     def _context_menu(self, panel: ViewPanel, pos: QtCore.QPoint) -> None:
         self._activate(panel)
         self.commands.context_menu(panel).popup(pos)
-
-    def _check(self, action_name: str) -> None:
-        self.commands[action_name].setChecked(True)  # setChecked does not emit triggered
 
     # -- window events ------------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
@@ -652,8 +322,3 @@ class MainWindow(StudyOpening, QtWidgets.QMainWindow):
         self.jobs.shutdown()
         self.prefetch.shutdown()
         super().closeEvent(event)
-
-
-def _enum(kind, name: str, default):  # type: ignore[no-untyped-def]
-    """Enum member by name from settings, or ``default`` for a missing/stale value."""
-    return kind.__members__.get(name, default)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mammoview.gui.main_window import too_small
+from mammoview.gui.study_display import too_small
 from mammoview.io import read_info
 
 
