@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PySide6 import QtCore
 
-from mammoview.gui.cad_controller import NOT_RUN, RUNNING
+from mammoview.gui.cad_findings import NOT_RUN, RUNNING
 from mammoview.gui.cad_worker import CadJob, CadUnavailable, ModelChoice, ModelProvider
 from mammoview.io import load_study, open_paths
 from mammoview.io.model import View
