@@ -148,6 +148,8 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
     def _on_save_failed(self, msg: str) -> None:
         """A save failed: the dialog once per reason (a full disk failed every mark, one critical box each), the
         status bar each time; said again after saves have worked."""
+        if saving_refused(self.reader.store.folder):  # (the folder taken over since: for the rest of the session)
+            self.window.show_reads_refused(msg)
         if msg == self._save_failure_said:
             self.window.show_status(f"Read not saved: {msg}", 8000)
             return

@@ -173,15 +173,21 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
         try:
             claim_folder(self.cad.reader.store.folder)
         except PermissionError as exc:
-            self.reads_refused = str(exc)
-            label = QtWidgets.QLabel("Reads not saved")
-            label.setObjectName("reads_refused")
-            label.setStyleSheet("color: #e0a030; font-weight: bold")
-            label.setToolTip(str(exc))
-            self.statusBar().insertPermanentWidget(0, label)
+            self.show_reads_refused(str(exc))
             self.report_problems("This window does not save reads", [str(exc)])
         except OSError:  # the folder cannot be made: each save says why
             pass
+
+    def show_reads_refused(self, reason: str) -> None:
+        """The status bar's lasting "Reads not saved" (once): at opening, or when another computer's viewer took
+        the reads folder over later (this one's computer slept past the lock's heartbeat)."""
+        self.reads_refused = reason
+        if (label := self.statusBar().findChild(QtWidgets.QLabel, "reads_refused")) is None:
+            label = QtWidgets.QLabel("Reads not saved")
+            label.setObjectName("reads_refused")
+            label.setStyleSheet("color: #e0a030; font-weight: bold")
+            self.statusBar().insertPermanentWidget(0, label)
+        label.setToolTip(reason)
 
     # -- extension points --------------------------------------------------------------------
     def add_menu(self, title: str) -> QtWidgets.QMenu:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from mammoview.gui import dialogs, read_lock
 from mammoview.gui.read_lock import claim_folder, saving_refused
@@ -98,6 +98,9 @@ def test_a_takeover_keeps_the_readers_work_on_screen_and_says_read_not_saved(mai
     assert [m.view for m in w.cad.reader.state.marks] == [View.LCC, View.RCC]  # nothing lost on screen
     title, text = w.last_message
     assert title == "Read not saved" and "ws-radiology-7" in text and "no longer saved" in text, text
+    label = w.statusBar().findChild(QtWidgets.QLabel, "reads_refused")  # lasting, as for a second window
+    assert label is not None and label.text() == "Reads not saved" and "ws-radiology-7" in label.toolTip()
+    assert w.reads_refused == text
     saved = ReadStore(w.cad.reader.store.folder).peek(w.cad.reader.read_key)
     assert saved is not None and [m.view for m in saved.marks] == [View.LCC]  # the other viewer's folder untouched
     asked: list[str] = []
