@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from skimage import feature, measure, segmentation
 
-from mammoview.cad.inference import BoolArray, ProbabilityMaps
 from mammoview.cad.preprocess import PreparedImage
+from mammoview.cad.probability_maps import BoolArray, ProbabilityMaps
 from mammoview.cad.types import Finding, FindingKind
 
 #: Candidates whose boxes overlap at least this much (intersection over union) are merged.

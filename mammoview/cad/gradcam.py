@@ -18,15 +18,14 @@ from torch import Tensor, nn
 
 from mammoview.cad.device import Precision, autocast
 from mammoview.cad.inference import (
-    BoolArray,
     CancelFlag,
-    FloatArray,
     check_cancel,
     default_tile,
     plan_tiles,
     tile_margin,
 )
 from mammoview.cad.networks.layers import CadNet
+from mammoview.cad.probability_maps import BoolArray, FloatArray
 from mammoview.cad.types import Progress, ProgressGenerator
 
 

@@ -24,9 +24,9 @@ import torch
 from scipy import ndimage as ndi
 
 from mammoview.cad.calibration import logit
-from mammoview.cad.inference import ProbabilityMaps
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.preprocess import PreparedImage
+from mammoview.cad.probability_maps import ProbabilityMaps
 from mammoview.cad.types import Finding
 
 #: Candidate findings the image's malignancy averages, and the region threshold they are cut at.

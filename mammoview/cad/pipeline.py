@@ -27,14 +27,10 @@ from mammoview.cad.findings import DEFAULT_MAX_FINDINGS, MapGeometry, findings_f
 from mammoview.cad.gradcam import grad_cam_tiled
 from mammoview.cad.inference import (
     CancelFlag,
-    FloatArray,
-    ProbabilityMaps,
     cells_needed,
     check_cancel,
     grid_origin_x,
-    mask_on_cells,
     pad_to_stride,
-    patch_window,
     whole_image_maps,
 )
 from mammoview.cad.landmarks import nipple_point
@@ -42,6 +38,7 @@ from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, MalignancyMap, SecondS
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.preprocess import PreparedImage, prepare_image, presentation_of
+from mammoview.cad.probability_maps import FloatArray, ProbabilityMaps, mask_on_cells, patch_window
 from mammoview.cad.stages import STEPS, PreparedAt, rescale, second_stage, verify_candidates
 from mammoview.cad.types import (
     BreastScore,

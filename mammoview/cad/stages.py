@@ -15,10 +15,11 @@ import torch
 
 from mammoview.cad.device import deterministic
 from mammoview.cad.findings import MapGeometry, findings_from_maps, score_near
-from mammoview.cad.inference import CancelFlag, ProbabilityMaps, check_cancel, whole_image_maps
+from mammoview.cad.inference import CancelFlag, check_cancel, whole_image_maps
 from mammoview.cad.malignancy import MalignancyMap, SecondStage, crop_malignancy
 from mammoview.cad.networks.layers import CadNet
 from mammoview.cad.preprocess import PreparedImage, PreprocessConfig, prepare_image
+from mammoview.cad.probability_maps import ProbabilityMaps
 from mammoview.cad.resample import FloatArray
 from mammoview.cad.types import Progress, ProgressGenerator
 from mammoview.cad.verification import VerificationSettings, Verified, merge_candidates, verify

@@ -119,7 +119,7 @@ def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Mod
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # (torch: a negative width, beyond memory)
         raise ModelError(path, f"cannot build arch {entry.arch!r} with {entry.arch_kwargs}: {exc}") from exc
     if entry.map_windows_px:
-        from mammoview.cad.inference import map_windows
+        from mammoview.cad.probability_maps import map_windows
 
         try:
             map_windows(entry.patch_size, int(getattr(model, "feature_stride", 1)), entry.map_windows_px)

@@ -162,7 +162,7 @@ def with_map_windows(model: Any, windows: Sequence[int] | None) -> Any:
         return model
     from dataclasses import replace
 
-    from mammoview.cad.inference import map_windows
+    from mammoview.cad.probability_maps import map_windows
 
     map_windows(model.entry.patch_size, model.model.feature_stride, windows)  # ValueError: mixed even/odd
     return replace(model, entry=replace(model.entry, map_windows_px=tuple(int(w) for w in windows)))

@@ -214,7 +214,7 @@ def window_grid(crop_px: int, stride: int, context_px: int, windows_px: Sequence
         If the sizes are not multiples of the stride, the windows mix even and odd cell
         counts, or the interior is smaller than the largest window.
     """
-    from mammoview.cad.inference import map_windows
+    from mammoview.cad.probability_maps import map_windows
 
     if crop_px % stride or context_px % stride:
         raise ValueError(f"crop {crop_px} px and context {context_px} px must be multiples of the stride {stride}")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mammoview.cad.findings import abnormal_logit, find_regions, image_scores, regions_to_findings
-from mammoview.cad.inference import ProbabilityMaps
+from mammoview.cad.probability_maps import ProbabilityMaps
 from mammoview.cad.types import FindingKind
 
 

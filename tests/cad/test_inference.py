@@ -14,13 +14,11 @@ from mammoview.cad.inference import (
     Cancelled,
     cam_tiled,
     cells_needed,
-    mask_on_cells,
     pad_to_stride,
-    patch_equivalent,
     plan_tiles,
-    probability_maps,
 )
 from mammoview.cad.pipeline import drain
+from mammoview.cad.probability_maps import mask_on_cells, patch_equivalent, probability_maps
 from mammoview.cad.registry import create_model, list_models
 
 
@@ -295,8 +293,9 @@ def test_a_mammogram_stored_mirrored_reads_as_its_mirror_image():
 
 def test_several_map_windows_average_their_logits():
     """map_windows_px (64 and 32 px = 4 and 2 cells): the mean of the two patch-equivalent logit maps."""
-    from mammoview.cad.inference import map_windows, whole_image_maps
+    from mammoview.cad.inference import whole_image_maps
     from mammoview.cad.preprocess import PreparedImage
+    from mammoview.cad.probability_maps import map_windows
     from mammoview.io.model import PixelSpacing
 
     net = _net("paper_cnn", widths=(8, 8, 8, 8))
@@ -337,7 +336,7 @@ def test_no_breast_cell_is_centred_on_the_image_border(offset):
     Before this rule those half-outside cells gave many false positives, on the top and left
     border only (left breasts' chest wall).
     """
-    from mammoview.cad.inference import mask_on_cells
+    from mammoview.cad.probability_maps import mask_on_cells
 
     mask = np.ones((96, 80), bool)  # breast everywhere, touching all four borders
     grid = (7, 6) if offset else (6, 5)

@@ -19,7 +19,7 @@ from tests.cad.conftest import BLOB, bright_net, make_image
 
 
 def _map(values: np.ndarray, mask: np.ndarray | None = None) -> MalignancyMap:
-    from mammoview.cad.inference import ProbabilityMaps
+    from mammoview.cad.probability_maps import ProbabilityMaps
 
     v = values.astype(np.float32)
     m = np.ones_like(v, bool) if mask is None else mask

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from mammoview.cad.findings import score_near
-from mammoview.cad.inference import ProbabilityMaps
 from mammoview.cad.malignancy import crop_logits
 from mammoview.cad.pipeline import analyse_image, drain, findings_from_maps
 from mammoview.cad.preprocess import prepare_image
+from mammoview.cad.probability_maps import ProbabilityMaps
 from mammoview.cad.registry import create_model
 from mammoview.cad.types import Finding, FindingKind
 from mammoview.cad.verification import (

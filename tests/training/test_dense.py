@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from mammoview.cad.inference import patch_equivalent
+from mammoview.cad.probability_maps import patch_equivalent
 from mammoview.cad.registry import create_model
 from mammoview.training.augment import AugmentConfig, dihedral_pair
 from mammoview.training.dense import (
