@@ -11,54 +11,45 @@ under 200 ms each at the default tile size), or stop pulling and ``close()`` the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
 from typing import Literal, TypeVar
 
 import numpy as np
 import torch
 
 from mammoview.cad.cad_input import ImageRefused, check_cad_input, estimate_spacing
-from mammoview.cad.calibration import MalignancyCalibration
 from mammoview.cad.density import assess as assess_density
 from mammoview.cad.density import density_canvas, per_breast
-from mammoview.cad.device import Precision, deterministic
+from mammoview.cad.device import deterministic
 from mammoview.cad.findings import DEFAULT_MAX_FINDINGS, MapGeometry, findings_from_maps, image_scores
-from mammoview.cad.gradcam import grad_cam_tiled
+from mammoview.cad.heatmaps import gradcam_heatmaps, to_heatmap
 from mammoview.cad.inference import (
     CancelFlag,
-    cells_needed,
     check_cancel,
-    grid_origin_x,
-    pad_to_stride,
     whole_image_maps,
 )
 from mammoview.cad.landmarks import nipple_point
-from mammoview.cad.malignancy import CANDIDATE_THRESHOLD, MalignancyMap, SecondStage
+from mammoview.cad.malignancy import CANDIDATE_THRESHOLD
+from mammoview.cad.maps_findings import MapsFindings
 from mammoview.cad.networks.layers import CadNet
-from mammoview.cad.operating import OperatingCurve
-from mammoview.cad.preprocess import PreparedImage, prepare_image, presentation_of
-from mammoview.cad.probability_maps import FloatArray, ProbabilityMaps, mask_on_cells, patch_window
+from mammoview.cad.preprocess import prepare_image, presentation_of
+from mammoview.cad.probability_maps import FloatArray, patch_window
 from mammoview.cad.stages import STEPS, PreparedAt, rescale, second_stage, verify_candidates
 from mammoview.cad.types import (
     BreastScore,
     DensityResult,
-    Finding,
-    Heatmap,
     ImageCadResult,
     Progress,
     ProgressGenerator,
     SkippedImage,
     StudyCadResult,
-    heat_levels,
 )
 from mammoview.cad.upright import is_upside_down, on_stored_grid, turned_upright
-from mammoview.cad.verification import Verified
 from mammoview.cad.weights import LoadedModel
 from mammoview.io.model import Laterality, MammoImage, PixelSpacing, Study
 from mammoview.io.study import image_order
 
-__all__ = ["STEPS", "MapGeometry", "MapsFindings", "analyse_image", "analyse_study", "drain", "findings_from_maps"]
+__all__ = ["STEPS", "MapGeometry", "analyse_image", "analyse_study", "drain", "findings_from_maps"]
 
 R = TypeVar("R")
 CamMethod = Literal["cam", "gradcam"]
@@ -74,86 +65,6 @@ def drain(gen: ProgressGenerator[R], on_progress: Callable[[Progress], None] | N
             return result
         if on_progress is not None:
             on_progress(p)
-
-
-def _to_heatmap(
-    name: str, cells: FloatArray, stride: float, offset: float, prepared: PreparedImage, origin_x: float
-) -> Heatmap:
-    return Heatmap(
-        name=name,
-        data=heat_levels(cells),
-        x0=(offset * stride + origin_x) * prepared.scale_x,
-        y0=offset * stride * prepared.scale_y,
-        scale_x=stride * prepared.scale_x,
-        scale_y=stride * prepared.scale_y,
-    )
-
-
-def _gradcam_heatmaps(
-    net: CadNet,
-    prepared: PreparedImage,
-    maps: ProbabilityMaps,
-    device: torch.device,
-    tile: int | None,
-    window: int,
-    cancel: CancelFlag,
-    precision: Precision,
-) -> Generator[Progress, None, dict[str, Heatmap]]:
-    s = net.feature_stride
-    origin = grid_origin_x(prepared.mask, s)
-    data = pad_to_stride(prepared.data, s, origin)
-    needed = cells_needed(prepared.mask, s, (data.shape[1] // s, data.shape[2] // s), window // 2, origin)
-    gmaps, gs = yield from grad_cam_tiled(
-        net, data, device=device, tile=tile, needed=needed, cancel=cancel, precision=precision
-    )
-    inside = mask_on_cells(prepared.mask, gmaps.shape[1:], gs, 0.0, origin)
-    out = {}
-    for (name, prob), g in zip(maps.named().items(), gmaps, strict=True):
-        g = np.where(inside, g, 0.0)
-        peak = float(g.max())
-        # Saliency is relative; scale its peak to the class's image-level probability so a
-        # normal image does not light up.
-        top = float(prob.max())
-        scaled = (g / peak * top if peak > 0 else g).astype(np.float32)
-        out[name] = _to_heatmap(name, scaled, gs, 0.0, prepared, origin)
-    return out
-
-
-@dataclass(frozen=True, eq=False)
-class MapsFindings:
-    """An image's probability maps kept in its result, so the viewer can move the operating point.
-
-    :meth:`findings` is what :func:`analyse_image` does after the network: regions at the
-    threshold, and each finding's false marks per image from the model's curve.  A few
-    milliseconds on the cell grid (a 4.7k x 2.6k film at 0.3 mm: 49 x 28 cells, 39 kB with all maps).
-    """
-
-    maps: ProbabilityMaps
-    geometry: MapGeometry
-    max_findings: int = DEFAULT_MAX_FINDINGS
-    curve: OperatingCurve | None = None
-    #: the model's malignancy calibration, applied to each finding's malignancy (None: raw)
-    calibration: MalignancyCalibration | None = None
-    #: the second-stage malignancy network: each finding's malignancy is read there (None: the detector's)
-    second: SecondStage | MalignancyMap | None = None
-    #: the verifier's re-scored candidates: findings are those at the threshold (None: the map's regions)
-    verified: Verified | None = None
-
-    def findings(self, threshold: float) -> tuple[Finding, ...]:
-        if self.verified is not None:
-            found = self.verified.findings(threshold, self.max_findings)
-        else:
-            found = findings_from_maps(self.maps, self.geometry, threshold, max_findings=self.max_findings)
-        if self.second is not None:
-            second = self.second
-            found = [replace(f, malignancy=second.at(*f.center)) for f in found]
-        if self.curve is not None:
-            curve = self.curve
-            found = [replace(f, fp_per_image=curve.fp_per_image(f.score)) for f in found]
-        if self.calibration is not None:
-            cal = self.calibration
-            found = [replace(f, malignancy=cal.apply(f.malignancy)) for f in found]
-        return tuple(found)
 
 
 def analyse_image(
@@ -260,14 +171,14 @@ def analyse_image(
         maps = yield from rescale(maps_gen, 100, 100 + (end - 100) // n_stages, name)
         if cam == "gradcam":
             heatmaps = yield from rescale(
-                _gradcam_heatmaps(net, prepared, maps, dev, tile, window, cancel, model.precision),
+                gradcam_heatmaps(net, prepared, maps, dev, tile, window, cancel, model.precision),
                 100 + (end - 100) // n_stages,
                 end,
                 name,
             )
         elif cam == "cam":
             heatmaps = {
-                k: _to_heatmap(k, v, maps.stride, maps.offset, prepared, maps.origin_x) for k, v in maps.named().items()
+                k: to_heatmap(k, v, maps.stride, maps.offset, prepared, maps.origin_x) for k, v in maps.named().items()
             }
         else:
             raise ValueError(f"cam must be 'cam' or 'gradcam', got {cam!r}")

@@ -26,7 +26,7 @@ def test_detect_keeps_no_maps_of_the_images_it_has_done(models_dir, study_dir, t
     probability maps and heatmaps, for --sr, even when no --sr was asked; an overnight run of 10,000 files holds
     them all. Only the SR needs results, and only their findings and scores."""
     import mammoview.cli.detect as detect
-    from mammoview.cad.pipeline import MapsFindings
+    from mammoview.cad.maps_findings import MapsFindings
     from mammoview.cad.types import Heatmap
 
     (study_dir / "broken.dcm").unlink()
