@@ -205,7 +205,7 @@ def test_a_views_other_image_is_analysed_listed_and_shown_from_its_row(cad_windo
     import pydicom
 
     from mammoview.cad.types import ImageCadResult
-    from mammoview.gui.export import export_json
+    from mammoview.gui.export_findings import export_json
     from mammoview.gui.findings_panel import row_text
     from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
 
@@ -245,7 +245,7 @@ def test_a_views_other_image_is_analysed_listed_and_shown_from_its_row(cad_windo
     assert row_text(row)[0] == "L CC (2 of 2)" and "2 CAD finding(s)" in panel.note.text()
     doc = export_json(w, anonymize=True)
     assert [e["path"] for e in doc["images"]][-1] == "LCC (2 of 2)"
-    from mammoview.gui.export import legend_info
+    from mammoview.gui.export_picture import legend_info
 
     # the picture shows L CC's first image: its legend says where the other findings are
     assert legend_info(w, True).elsewhere == "Not in this picture: L CC (2 of 2) 1 finding (JSON)"

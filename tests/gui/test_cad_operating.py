@@ -11,7 +11,8 @@ from mammoview.cad.operating import OperatingCurve, format_rate
 from mammoview.cad.render import threshold_level
 from mammoview.cad.types import Finding, FindingKind, StudyCadResult, heat_probability
 from mammoview.gui.cad_overlays import load_style
-from mammoview.gui.export import export_json, legend_info
+from mammoview.gui.export_findings import export_json
+from mammoview.gui.export_picture import legend_info
 from mammoview.gui.matching import Category
 from mammoview.io.model import View
 from tests.gui import cad_support

@@ -420,7 +420,7 @@ def test_a_view_no_mammogram_could_be_is_shown_skipped_by_the_cad_and_named(cad_
     assert "Not analysed by the CAD: L MLO (p_L_MLO.png)." in window.cad.dock.state_label.text()
     assert window.cad.findings.note.text().endswith(" · L MLO not analysed")
     assert boxes[-1][1].endswith("give its pixel spacing (--pixel-spacing, or Image ▸ Pixel spacing in the viewer)")
-    from mammoview.gui.export import export_json
+    from mammoview.gui.export_findings import export_json
 
     skipped = export_json(window, anonymize=True)["cad_skipped"]
     assert [s["view"] for s in skipped] == ["L MLO"] and "230 x 1150000 mm" in skipped[0]["reason"]
@@ -437,7 +437,7 @@ def test_close_ups_and_implants_are_named_on_the_panel_and_by_the_cad(cad_window
     import pydicom
 
     from mammoview.gui import dialogs
-    from mammoview.gui.export import export_json
+    from mammoview.gui.export_findings import export_json
     from tests.synthetic import code_item
 
     folder = tmp_path / "workup"

@@ -10,8 +10,10 @@ from PySide6 import QtGui
 
 from mammoview.cad.types import FindingKind
 from mammoview.gui import export_dialog
-from mammoview.gui.export import CAPTION, export_json, export_study, grab_shown, legend_info
+from mammoview.gui.export import export_study
+from mammoview.gui.export_findings import export_json
 from mammoview.gui.export_legend import legend_height
+from mammoview.gui.export_picture import CAPTION, grab_shown, legend_info
 from mammoview.gui.sr_export import export_sr
 from mammoview.io.model import View
 from tests.gui import cad_support
@@ -141,7 +143,7 @@ def test_dialog_asks_before_replacing_files(study, tmp_path, monkeypatch, qtbot)
 def test_false_marks_per_image_reach_the_json_and_the_legend(cad_window, load, synthetic_study, tmp_path):
     from dataclasses import replace
 
-    from mammoview.gui.export import legend_info
+    from mammoview.gui.export_picture import legend_info
 
     load(cad_window, [synthetic_study])
     w = cad_window
@@ -160,7 +162,7 @@ def test_the_second_stage_malignancy_model_is_named_in_export_and_read(cad_windo
     from dataclasses import replace
 
     from mammoview.cad.types import ModelInfo
-    from mammoview.gui.export import legend_info
+    from mammoview.gui.export_picture import legend_info
 
     load(cad_window, [synthetic_study])
     w = cad_window
@@ -184,7 +186,7 @@ def test_the_verification_model_is_named_in_export_and_read(cad_window, load, sy
     from dataclasses import replace
 
     from mammoview.cad.types import ModelInfo
-    from mammoview.gui.export import legend_info
+    from mammoview.gui.export_picture import legend_info
 
     load(cad_window, [synthetic_study])
     w = cad_window
@@ -364,14 +366,14 @@ def test_a_hidpi_grab_fills_the_picture_above_the_legend(study, monkeypatch, dpr
     """On a 150-200 % screen the grab has device pixels and a devicePixelRatio: the picture must hold it whole, one
     grab pixel per picture pixel (QPainter.drawImage(0, 0, shot) drew it at its logical size, a quarter of the area
     at 200 %, the rest left empty above the legend)."""
-    from mammoview.gui import export
+    from mammoview.gui import export_picture
 
     w, h = 400, 200  # (wider than the legend's widest block: a narrower picture is widened for it)
     shot = QtGui.QImage(round(w * dpr), round(h * dpr), QtGui.QImage.Format.Format_RGB32)
     shot.fill(QtGui.QColor("#ffffff"))
     shot.setDevicePixelRatio(dpr)  # what widget.grab().toImage() gives on a HiDPI screen
-    monkeypatch.setattr(export, "grab_shown", lambda *_a, **_k: shot)
-    picture = export.render_picture(study)
+    monkeypatch.setattr(export_picture, "grab_shown", lambda *_a, **_k: shot)
+    picture = export_picture.render_picture(study)
     assert picture.width() == shot.width()
     assert picture.height() == shot.height() + round(legend_height(shot.width() / dpr) * dpr)
     for x, y in ((shot.width() - 1, shot.height() - 1), (shot.width() - 1, 0), (0, shot.height() - 1)):

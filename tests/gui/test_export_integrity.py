@@ -9,7 +9,8 @@ import os
 import pytest
 
 from mammoview.gui import export_dialog
-from mammoview.gui.export import export_study, legend_info
+from mammoview.gui.export import export_study
+from mammoview.gui.export_picture import legend_info
 from mammoview.io.model import View
 from tests.gui import cad_support
 
@@ -132,7 +133,7 @@ def test_a_left_panel_title_wider_than_the_panel_keeps_its_laterality(study, qtb
 def test_export_active_view_exports_a_view_on_screen(study, tmp_path, qtbot):
     """R MLO active, then View ▸ Layout ▸ CC pair (Alt+2): Ctrl+Shift+E exported the hidden R MLO panel (grabbed off
     screen at its old size), a picture of a view the reader does not see."""
-    from mammoview.gui.export import grab_shown
+    from mammoview.gui.export_picture import grab_shown
 
     w = study
     w._activate(w.panels[View.RMLO])

@@ -11,7 +11,7 @@ import pytest
 
 from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.types import FindingKind
-from mammoview.gui.export import export_json
+from mammoview.gui.export_findings import export_json
 from mammoview.gui.matching import Category
 from mammoview.gui.read_state import MarkKind, image_key
 from mammoview.io.model import View

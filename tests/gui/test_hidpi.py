@@ -98,7 +98,7 @@ def test_the_exported_picture_holds_the_whole_layout_at_200_percent(synthetic_st
     """QT_SCALE_FACTOR=2: the picture is the layout in device pixels, filled to its bottom-right corner."""
     script = """
     from PySide6 import QtGui
-    from mammoview.gui.export import render_picture
+    from mammoview.gui.export_picture import render_picture
     shot = w.hanging.grab().toImage()
     picture = render_picture(w, active_only=False, anonymize=True)
     # the layout's bottom-right corner: the L MLO panel's image area, never the legend's dark background

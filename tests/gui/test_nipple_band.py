@@ -61,7 +61,7 @@ def test_selecting_a_finding_draws_the_band_on_the_other_view(cad_window, load, 
     assert f"at {row.nipple_mm:.0f} mm from the nipple" in w.statusBar().currentMessage()
     assert colourful(grab_rgb(lmlo)).sum() > before  # the cyan arcs are on screen
     assert BAND_MM == 20.0
-    from mammoview.gui.export import export_json
+    from mammoview.gui.export_findings import export_json
 
     exported = {e["view"] + e["laterality"]: e["nipple"] for e in export_json(w, anonymize=True)["images"]}
     assert exported["MLOL"] == [pytest.approx(0.2 * lmlo.image.shape[1]), pytest.approx(lmlo.image.shape[0] / 2)]

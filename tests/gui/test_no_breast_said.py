@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mammoview.gui.export import export_json
+from mammoview.gui.export_findings import export_json
 from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.conftest import STUDY_UID, SYNTHETIC_VIEWS, write_view

@@ -297,7 +297,7 @@ def test_overlays_in_the_prior_comparison_a_tomosynthesis_slice_and_an_assigned_
 
 @pytest.mark.parametrize("how", ["2x2", "active view", "zoomed", "non-square pixels"])
 def test_the_exported_picture_draws_the_marks_on_the_blob(cad_window, load, tmp_path, qtbot, how):
-    from mammoview.gui.export import render_picture
+    from mammoview.gui.export_picture import render_picture
 
     w = cad_window
     tags = {"LMLO": {"pixel_spacing": (0.1, 0.15)}} if how == "non-square pixels" else {}

@@ -10,7 +10,7 @@ import pytest
 from PySide6 import QtCore
 
 from mammoview.gui import prior_compare
-from mammoview.gui.export import grab_shown
+from mammoview.gui.export_picture import grab_shown
 from mammoview.gui.hanging_layout import Layout
 from mammoview.gui.loader import load_job
 from mammoview.gui.prior_compare import NO_PRIOR, UNREADABLE

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pydicom
 
 from mammoview.cad.types import ImageCadResult, StudyCadResult
-from mammoview.gui.export import export_json
+from mammoview.gui.export_findings import export_json
 from mammoview.gui.score_labels import synthesized_text
 from mammoview.io.model import View
 from tests.gui import cad_support
