@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mammoview.cli.detect import add_model_options
 from mammoview.cli.info import parse_spacing
+from mammoview.cli.options import add_model_options
 from mammoview.cli.output import check_json_out, say_warnings, write_json_out
 from mammoview.terminal import say
 

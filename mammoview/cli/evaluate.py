@@ -12,14 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mammoview.cli.detect import (
-    add_flip_option,
-    add_map_windows_option,
-    count,
-    device_name,
-    probability,
-    with_map_windows,
-)
+from mammoview.cli.detect import with_map_windows
+from mammoview.cli.options import add_flip_option, add_map_windows_option, count, device_name, probability
 from mammoview.terminal import say
 
 

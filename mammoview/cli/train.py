@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mammoview.cli.detect import add_map_windows_option, count
+from mammoview.cli.options import add_map_windows_option, count
 from mammoview.terminal import say
 
 if TYPE_CHECKING:  # the training imports stay lazy at run time (torch)

@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from mammoview.cli.detect import count
+from mammoview.cli.options import count
 from mammoview.terminal import say
 
 

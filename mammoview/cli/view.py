@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mammoview.cli.detect import device_name
 from mammoview.cli.info import parse_spacing
+from mammoview.cli.options import device_name
 
 
 def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

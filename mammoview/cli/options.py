@@ -1,0 +1,88 @@
+"""Argument types and options shared by the subcommands: checked as the line is parsed, before any work.
+
+One definition each, so that every command takes the same device names, counts and probabilities, and says the same
+thing about a wrong one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+
+def probability(text: str) -> float:
+    """A threshold: a number in [0, 1] (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text!r}")
+    return value
+
+
+def device_name(text: str) -> str:
+    """A device: auto, cpu, cuda, cuda:N or mps (argparse type; whether it is present is checked at load)."""
+    name = text.strip().lower()
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", name):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r} (use auto, cpu, cuda, cuda:N or mps)")
+    return name
+
+
+def count(minimum: int):  # type: ignore[no-untyped-def]
+    """An argparse type: an integer >= ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """``--model``, ``--models-dir`` and ``--device`` (shared by detect and classify)."""
+    p.add_argument("--model", metavar="NAME", help="model name from `mammoview models` (default: the default one)")
+    p.add_argument(
+        "--models-dir",
+        type=Path,
+        metavar="DIR",
+        help="models folder (default: $MAMMOVIEW_MODELS, else the shipped models)",
+    )
+    p.add_argument(
+        "--device", type=device_name, default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps"
+    )
+    p.add_argument(
+        "--threads",
+        type=count(1),
+        default=None,
+        metavar="N",
+        help="CPU threads (default: $MAMMOVIEW_THREADS, else one per core)",
+    )
+
+
+def add_flip_option(p: argparse.ArgumentParser) -> None:
+    """``--flip-tta`` / ``--no-flip-tta``: override the model's ``test_time_flip``."""
+    p.add_argument(
+        "--flip-tta",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average each image's maps with its mirror image's (twice the time; default: the model's test_time_flip)",
+    )
+
+
+def add_map_windows_option(p: argparse.ArgumentParser, what: str = "override the model's map_windows_px") -> None:
+    """``--map-windows PX [PX ...]``: patch-equivalent windows (model px) whose logit maps are averaged."""
+    p.add_argument(
+        "--map-windows",
+        type=count(1),
+        nargs="+",
+        default=None,
+        metavar="PX",
+        help=f"patch-equivalent windows in model pixels whose logit maps are averaged, e.g. 96 64 ({what})",
+    )
