@@ -21,7 +21,7 @@ from mammoview.cad.verification import Verified
 class MapsFindings:
     """An image's probability maps kept in its result, so the viewer can move the operating point.
 
-    :meth:`findings` is what :func:`analyse_image` does after the network: regions at the
+    :meth:`findings` is what :func:`~mammoview.cad.pipeline.analyse_image` does after the network: regions at the
     threshold, and each finding's false marks per image from the model's curve.  A few
     milliseconds on the cell grid (a 4.7k x 2.6k film at 0.3 mm: 49 x 28 cells, 39 kB with all maps).
     """

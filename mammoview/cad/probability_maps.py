@@ -60,8 +60,8 @@ class ProbabilityMaps:
     #: the patch window in cells.  Where inside a patch-sized window the evidence sits.
     cell_logit: FloatArray | None = None
     window: int = 1
-    #: model-pixel column of the cell grid's left edge (:func:`grid_origin_x`: 0, or <= 0 with the
-    #: chest wall on the right)
+    #: model-pixel column of the cell grid's left edge (:func:`~mammoview.cad.inference.grid_origin_x`: 0, or <= 0
+    #: with the chest wall on the right)
     origin_x: float = 0.0
 
     def cell_center(self, row: float, col: float) -> tuple[float, float]:
@@ -87,7 +87,7 @@ def mask_on_cells(
     on the top and left image border: half of their window lies outside the image and
     ``count_include_pad=False`` averages only the chest-wall half.  They are not breast cells
     (at the right and bottom border the matching cells already fall outside).  ``origin_x``: the
-    grid's left edge (:func:`grid_origin_x`).
+    grid's left edge (:func:`~mammoview.cad.inference.grid_origin_x`).
     """
     h, w = grid
     cy = (np.arange(h) + 0.5 + offset) * stride

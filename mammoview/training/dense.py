@@ -205,7 +205,7 @@ def window_grid(crop_px: int, stride: int, context_px: int, windows_px: Sequence
 
     The interior is the crop without ``context_px`` on each side (``n`` cells).  A window of
     ``w`` cells pooled at stride 1 has ``n - w + 1`` positions; an even window is centred on a
-    cell corner, an odd one on a cell centre (as :func:`mammoview.cad.inference.patch_equivalent`).
+    cell corner, an odd one on a cell centre (as :func:`mammoview.cad.probability_maps.patch_equivalent`).
     All windows are averaged at the centres they share: ``n - max(w) + 1`` per side.
 
     Raises
