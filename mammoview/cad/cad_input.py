@@ -4,7 +4,8 @@ notes it says of a view it reads.
 
 from __future__ import annotations
 
-from mammoview.io.model import MAX_EXTENT_MM, MIN_EXTENT_MM, ImageInfo, MammoImage, PixelSpacing
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import MAX_EXTENT_MM, MIN_EXTENT_MM, ImageInfo, MammoImage
 
 #: Assumed physical image height when a file carries no pixel spacing (film/detector ~24 cm).
 ASSUMED_IMAGE_HEIGHT_MM = 230.0

@@ -46,7 +46,8 @@ from mammoview.cad.types import (
 )
 from mammoview.cad.upright import is_upside_down, on_stored_grid, turned_upright
 from mammoview.cad.weights import LoadedModel
-from mammoview.io.model import Laterality, MammoImage, PixelSpacing, Study
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import Laterality, MammoImage, Study
 from mammoview.io.study import image_order
 
 __all__ = ["STEPS", "MapGeometry", "analyse_image", "analyse_study", "drain", "findings_from_maps"]

@@ -31,7 +31,8 @@ from mammoview.cad.breast_mask import BoolArray, breast_mask
 from mammoview.cad.cad_input import check_extent, estimate_spacing
 from mammoview.cad.landmarks import chest_wall_side, pectoral_mask
 from mammoview.cad.resample import FloatArray, brighter_half, resample
-from mammoview.io.model import MammoImage, PixelSpacing
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import MammoImage
 
 
 @dataclass(frozen=True)

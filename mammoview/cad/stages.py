@@ -24,7 +24,8 @@ from mammoview.cad.resample import FloatArray
 from mammoview.cad.types import Progress, ProgressGenerator
 from mammoview.cad.verification import VerificationSettings, Verified, merge_candidates, verify
 from mammoview.cad.weights import LoadedModel
-from mammoview.io.model import MammoImage, PixelSpacing
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import MammoImage
 
 R = TypeVar("R")
 #: progress units per image (:data:`mammoview.cad.pipeline.STEPS`)

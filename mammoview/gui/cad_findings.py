@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from mammoview.gui.matching import MatchRow, ViewCad, match_study
 from mammoview.gui.measure_tool import Length, measurement_length
 from mammoview.gui.read_state import Measurement, image_key, info_key, study_info_key
-from mammoview.io.model import PixelSpacing
+from mammoview.io.header_model import PixelSpacing
 
 if TYPE_CHECKING:
     from mammoview.cad.types import ImageCadResult, ModelInfo, StudyCadResult

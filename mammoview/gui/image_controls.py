@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 
 from mammoview.gui.view_panel import ViewPanel
 from mammoview.gui.window_level import Preset, WindowState, dragged, file_choices, preset_window
-from mammoview.io.model import View, VoiLut, VoiWindow
+from mammoview.io.chain_model import VoiLut, VoiWindow
+from mammoview.io.model import View
 
 
 class ImageControls:

@@ -25,7 +25,8 @@ from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.scale_bar import AT_DETECTOR
 from mammoview.gui.view_box import DRAG_FINISH, DRAG_START
 from mammoview.gui.view_panel import ViewPanel
-from mammoview.io.model import MammoImage, PixelSpacing, View
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import MammoImage, View
 
 MEASURE_COLOR = "#ffa000"  # amber: not the CAD magenta, the reader's white or the selection yellow
 MEASURE_Z = 25  # above the reader's marks (24), below the selection highlight (30)

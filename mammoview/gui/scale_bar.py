@@ -19,8 +19,9 @@ NICE_MM = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 MAX_BAR_PX = 110.0
 #: Shortest bar worth drawing (a tiny panel): below it there is no bar.
 MIN_BAR_PX = 12.0
-#: After a millimetre value in the detector plane (:attr:`~mammoview.io.model.PixelSpacing.at_detector`): the bar,
-#: the cursor read-out and a measured length say it alike (IHE Mammography Image: say which plane a size is in).
+#: After a millimetre value in the detector plane (:attr:`~mammoview.io.header_model.PixelSpacing.at_detector`):
+#: the bar, the cursor read-out and a measured length say it alike (IHE Mammography Image: say which plane a size
+#: is in).
 AT_DETECTOR = " at detector"
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from mammoview.gui.scale_bar import AT_DETECTOR
 from mammoview.gui.view_panel import CursorSample
-from mammoview.io.model import CLOSE_UP_MAGNIFICATION, ImageInfo, ImageMeta, Projection, StudyInfo
+from mammoview.io.header_model import CLOSE_UP_MAGNIFICATION, ImageMeta
+from mammoview.io.model import ImageInfo, Projection, StudyInfo
 
 
 def format_date(dicom_date: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from mammoview.io.model import PixelChain, VoiFunction, VoiLut, VoiWindow
+from mammoview.io.chain_model import PixelChain, VoiFunction, VoiLut, VoiWindow
 from mammoview.io.pixels import (
     apply_modality,
     default_window,

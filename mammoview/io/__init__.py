@@ -6,7 +6,9 @@ Public entry points (see each docstring): :func:`read_image`, :func:`read_info`,
 chain lives in :mod:`mammoview.io.pixels`.
 """
 
+from mammoview.io.chain_model import PixelChain, VoiFunction, VoiLut, VoiWindow
 from mammoview.io.hanging import hang
+from mammoview.io.header_model import PixelSpacing
 from mammoview.io.model import (
     Decision,
     DisplayTransform,
@@ -16,16 +18,11 @@ from mammoview.io.model import (
     LoadError,
     MammoImage,
     NotAnImage,
-    PixelChain,
-    PixelSpacing,
     Projection,
     ScanResult,
     Study,
     StudyInfo,
     View,
-    VoiFunction,
-    VoiLut,
-    VoiWindow,
 )
 from mammoview.io.orientation import chest_wall_side_stored, display_transform
 from mammoview.io.reader import decode, read_image, read_info

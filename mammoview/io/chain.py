@@ -13,13 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mammoview.io.model import (
-    ModalityTransform,
-    PixelChain,
-    VoiFunction,
-    VoiLut,
-    VoiWindow,
-)
+from mammoview.io.chain_model import ModalityTransform, PixelChain, VoiFunction, VoiLut, VoiWindow
 from mammoview.io.tags import (
     float_or_none,
     floats,

@@ -39,7 +39,8 @@ from pydicom.uid import (
 
 from mammoview.io import chain as chain_header
 from mammoview.io import header, rle_size, views
-from mammoview.io.model import ImageInfo, LoadError, NotAnImage, PixelSpacing
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import ImageInfo, LoadError, NotAnImage
 from mammoview.io.stored_bits import fit_to_bits_stored
 from mammoview.io.tags import per_frame_differences
 

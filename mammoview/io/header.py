@@ -11,11 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mammoview.io.model import (
-    ImageMeta,
-    Orientation,
-    PixelSpacing,
-)
+from mammoview.io.header_model import ImageMeta, Orientation, PixelSpacing
 from mammoview.io.tags import (
     date_and_time,
     dicom_datetime,

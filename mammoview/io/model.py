@@ -4,6 +4,9 @@ Everything here is a frozen dataclass or an enum; no Qt, no torch.  An image's
 *stored pixel grid* (rows x columns as decoded from the file, before any display
 flip) is the one coordinate system shared by io, cad, the CLI JSON and the GUI:
 x = column, y = row, origin top-left.
+
+The pixel chain's values are in :mod:`mammoview.io.chain_model`, the header's in
+:mod:`mammoview.io.header_model`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from typing import Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+
+from mammoview.io.chain_model import PixelChain
+from mammoview.io.header_model import ImageMeta, Orientation, PixelSpacing
 
 T = TypeVar("T")
 
@@ -138,117 +144,6 @@ MAX_EXTENT_MM = 600.0
 
 
 @dataclass(frozen=True)
-class PixelSpacing:
-    """Physical size of one stored pixel in millimetres (row = vertical, col = horizontal)."""
-
-    row_mm: float
-    col_mm: float
-    source: str  # e.g. "PixelSpacing (0028,0030)", "ImagerPixelSpacing (0018,1164)", "--pixel-spacing option"
-    #: a guess (the file had none and no --pixel-spacing was given), not a measurement
-    estimated: bool = False
-    #: at the detector (or the scanned film), not corrected for the geometric magnification: a length through the
-    #: breast reads larger by it (~1.1 on a contact view, 1.5-2 on a magnification view)
-    at_detector: bool = False
-
-    def __post_init__(self) -> None:
-        if not (self.row_mm > 0 and self.col_mm > 0):
-            raise ValueError(f"pixel spacing must be > 0 mm, got {self.row_mm} x {self.col_mm} ({self.source})")
-
-    @property
-    def isotropic(self) -> bool:
-        return abs(self.row_mm - self.col_mm) <= 1e-3 * max(self.row_mm, self.col_mm)
-
-
-class VoiFunction(enum.Enum):
-    """VOI LUT Function (0028,1056), PS3.3 C.11.2.1.3."""
-
-    LINEAR = "LINEAR"
-    LINEAR_EXACT = "LINEAR_EXACT"
-    SIGMOID = "SIGMOID"
-
-
-@dataclass(frozen=True)
-class VoiWindow:
-    """One Window Center/Width pair (PS3.3 C.11.2.1.2)."""
-
-    center: float
-    width: float
-    function: VoiFunction = VoiFunction.LINEAR
-    explanation: str = ""
-
-    def __post_init__(self) -> None:
-        # LINEAR: width >= 1 (PS3.3 C.11.2.1.2.1); LINEAR_EXACT and SIGMOID: width > 0 (C.11.2.1.3.2, C.11.2.1.3.1),
-        # so a SIGMOID window 0.5 wide is valid (a near step at the centre)
-        if self.function is VoiFunction.LINEAR and not self.width >= 1:
-            raise ValueError("(0028,1051) Window Width must be >= 1 for LINEAR")
-        if not self.width > 0:
-            raise ValueError(f"(0028,1051) Window Width must be > 0 for {self.function.value}")
-
-
-@dataclass(frozen=True, eq=False)
-class VoiLut:
-    """One item of the VOI LUT Sequence (0028,3010)."""
-
-    first_mapped: int
-    data: npt.NDArray[np.integer]  # output values, bits given by the descriptor
-    output_bits: int
-    explanation: str = ""
-
-
-@dataclass(frozen=True, eq=False)
-class ModalityTransform:
-    """Modality LUT (PS3.3 C.11.1): either rescale slope/intercept or a LUT table."""
-
-    slope: float = 1.0
-    intercept: float = 0.0
-    lut_first_mapped: int | None = None
-    lut_data: npt.NDArray[np.integer] | None = None
-    source: str = "identity"
-
-    @property
-    def is_identity(self) -> bool:
-        return self.lut_data is None and self.slope == 1.0 and self.intercept == 0.0
-
-
-@dataclass(frozen=True, eq=False)
-class PixelChain:
-    """Everything needed to turn stored values into display values, parsed once.
-
-    The order applied by :mod:`mammoview.io.pixels` is fixed:
-    modality LUT -> VOI (window or VOI LUT) -> MONOCHROME1 inversion -> padding mask.
-    """
-
-    bits_stored: int
-    signed: bool
-    photometric: str  # "MONOCHROME1" | "MONOCHROME2"
-    modality: ModalityTransform = field(default_factory=ModalityTransform)
-    windows: tuple[VoiWindow, ...] = ()
-    voi_luts: tuple[VoiLut, ...] = ()
-    padding_value: int | None = None
-    padding_range_limit: int | None = None
-    #: Presentation LUT Shape (2050,0020) INVERSE on a MONOCHROME2 image: the Presentation LUT inverts it
-    presentation_inverse: bool = False
-
-    @property
-    def inverted(self) -> bool:
-        return self.photometric == "MONOCHROME1" or self.presentation_inverse
-
-
-@dataclass(frozen=True)
-class Orientation:
-    """Patient Orientation (0020,0020): direction of the rows and of the columns.
-
-    ``row`` is where moving right along a row goes in the patient (e.g. "A", "P"),
-    ``column`` where moving down a column goes (e.g. "F", "R", "FL").  Empty strings
-    when the tag is absent or non-standard (CBIS-DDSM writes "CC"/"MLO" there).
-    """
-
-    row: str = ""
-    column: str = ""
-    source: str = "absent"
-
-
-@dataclass(frozen=True)
 class DisplayTransform:
     """How to show the stored grid in the hanging protocol: flips, and why."""
 
@@ -261,66 +156,6 @@ class DisplayTransform:
     #: Patient Orientation says the image is stored a quarter turn from the hanging position (the chest wall along
     #: the top or bottom): shown as stored (no rotation here), and the CAD gives no nipple
     quarter_turn: bool = False
-
-
-@dataclass(frozen=True)
-class ImageMeta:
-    """Identifying and descriptive header fields (DICOM or best effort for rasters)."""
-
-    patient_name: str = ""
-    patient_id: str = ""
-    patient_birth_date: str = ""
-    patient_sex: str = ""
-    study_uid: str = ""
-    series_uid: str = ""
-    sop_uid: str = ""
-    study_date: str = ""
-    study_description: str = ""
-    accession: str = ""
-    modality: str = ""
-    manufacturer: str = ""
-    institution: str = ""
-    body_part: str = ""
-    instance_number: int | None = None  # (0020,0013); orders a view's exposures where no time does
-    #: when the image was taken, ``YYYYMMDDHHMMSS.ffffff`` (tags.dicom_datetime): Acquisition DateTime (0008,002A),
-    #: else Acquisition Date (0008,0022) + Time (0008,0032), else Content Date (0008,0023) + Time (0008,0033); ""
-    #: when none has a time.  The latest of a view's exposures (a retake) hangs.
-    acquired: str = ""
-    #: "FOR PRESENTATION" or "FOR PROCESSING" (raw detector data): (0008,0068), else the SOP Class; "" unknown
-    presentation_intent: str = ""
-    #: CID 4015 view modifiers (0054,0222), e.g. ("spot compression", "magnification"); views.view_modifiers
-    view_modifiers: tuple[str, ...] = ()
-    #: Estimated Radiographic Magnification Factor (0018,1114): ~1.0-1.2 on contact views, 1.5-2 on magnified ones
-    magnification_factor: float | None = None
-    implant_present: bool = False  # Breast Implant Present (0028,1300) is YES
-    partial_view: bool = False  # Partial View (0028,1350) is YES: one of several exposures covering the breast
-    tomosynthesis: bool = False  # a Breast Tomosynthesis / Projection X-Ray SOP Class (a DBT volume or its projections)
-    #: Image Type (0008,0008) holds GENERATED_2D: a synthesized 2-D mammogram computed from tomosynthesis data (Hologic
-    #: C-View, GE V-Preview, Siemens Insight 2D; PS3.3 C.8.11.7.1.4, Table C.8-74d), not an exposure
-    synthesized: bool = False
-
-    @property
-    def for_processing(self) -> bool:
-        return self.presentation_intent == "FOR PROCESSING"
-
-    @property
-    def close_up(self) -> str:
-        """What makes this a diagnostic close-up (spot compression / magnification view), or ``""``.
-
-        A magnification view is named by its view modifier, else by a magnification factor of at
-        least :data:`CLOSE_UP_MAGNIFICATION` (contact views are taken at ~1.0-1.2).
-        """
-        named = [m for m in self.view_modifiers if m in ("spot compression", "magnification")]
-        if named:
-            return " and ".join(named) + " view (ViewModifierCodeSequence (0054,0222))"
-        factor = self.magnification_factor
-        if factor is not None and factor >= CLOSE_UP_MAGNIFICATION:
-            return f"magnification view (EstimatedRadiographicMagnificationFactor (0018,1114) {factor:g})"
-        return ""
-
-
-#: Magnification factor from which an image without a view modifier counts as a magnification view.
-CLOSE_UP_MAGNIFICATION = 1.4
 
 
 @dataclass(frozen=True)
@@ -337,8 +172,8 @@ class ImageInfo:
     photometric: str
     transfer_syntax: str  # DICOM transfer syntax name, or the raster format
     chain: PixelChain
-    orientation: Orientation = Orientation()
-    meta: ImageMeta = ImageMeta()
+    orientation: Orientation = Orientation()  # noqa: RUF009 (a frozen dataclass: one shared default is safe)
+    meta: ImageMeta = ImageMeta()  # noqa: RUF009 (frozen too)
     warnings: tuple[str, ...] = ()
     frames: int = 1  # Number of Frames (0028,0008); decoded one at a time (the first on opening)
     #: each frame's chain where the frames rescale or window differently (Per-Frame Functional Groups, PS3.3

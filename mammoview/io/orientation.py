@@ -28,7 +28,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from mammoview.io.model import DisplayTransform, ImageInfo, Laterality, MammoImage, PixelChain
+from mammoview.io.chain_model import PixelChain
+from mammoview.io.model import DisplayTransform, ImageInfo, Laterality, MammoImage
 from mammoview.io.pixels import to_presentation
 from mammoview.io.windows import otsu_threshold
 

@@ -1,7 +1,7 @@
 """The grayscale pixel chain as pure functions: stored values -> presentation values.
 
 The order is fixed by the standard (PS3.3 C.11, "Grayscale transformation sequence",
-and PS3.4 N.2.1.1) and by :class:`~mammoview.io.model.PixelChain`:
+and PS3.4 N.2.1.1) and by :class:`~mammoview.io.chain_model.PixelChain`:
 
 1. Modality LUT (PS3.3 C.11.1): Modality LUT Sequence (0028,3000) or Rescale Slope
    (0028,1053) / Rescale Intercept (0028,1052);
@@ -27,7 +27,8 @@ from typing import Any, Literal, TypeAlias, cast
 import numpy as np
 import numpy.typing as npt
 
-from mammoview.io.model import ImageInfo, PixelChain, VoiLut, VoiWindow
+from mammoview.io.chain_model import PixelChain, VoiLut, VoiWindow
+from mammoview.io.model import ImageInfo
 from mammoview.io.voi import apply_voi_lut_item, apply_window
 from mammoview.io.windows import otsu_threshold, tissue_range, window_from_range
 

@@ -24,8 +24,10 @@ import numpy as np
 import numpy.typing as npt
 
 from mammoview.io import views
+from mammoview.io.chain_model import PixelChain
 from mammoview.io.dicom import luma, unreadable
-from mammoview.io.model import ImageInfo, LoadError, PixelChain, PixelSpacing
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import ImageInfo, LoadError
 
 #: Formats where Pillow may lack a codec (TIFF compressions, odd BMPs): SimpleITK tries next.
 #: Not PNG/JPEG: Pillow reads them fully, and libpng would print its own errors to stderr.

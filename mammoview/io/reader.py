@@ -21,16 +21,9 @@ import numpy as np
 import numpy.typing as npt
 
 from mammoview.io import dicom, raster
-from mammoview.io.model import (
-    DisplayTransform,
-    ImageInfo,
-    LoadError,
-    MammoImage,
-    ModalityTransform,
-    NotAnImage,
-    PixelSpacing,
-    StudyInfo,
-)
+from mammoview.io.chain_model import ModalityTransform
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import DisplayTransform, ImageInfo, LoadError, MammoImage, NotAnImage, StudyInfo
 from mammoview.io.orientation import display_transform
 
 _T = TypeVar("_T")

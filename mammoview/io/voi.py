@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from mammoview.io.model import VoiFunction, VoiLut, VoiWindow
+from mammoview.io.chain_model import VoiFunction, VoiLut, VoiWindow
 
 
 def apply_window(arr: npt.ArrayLike, window: VoiWindow) -> npt.NDArray[np.float64]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from mammoview.io.model import VoiWindow
+from mammoview.io.chain_model import VoiWindow
 
 #: Percentiles of the tissue values a default window spans: a little of the darkest fat
 #: and the brightest labels/markers is clipped so the tissue gets the contrast.

@@ -50,7 +50,7 @@ from skimage import filters
 
 from mammoview.cad.preprocess import PreparedImage, PreprocessConfig, normalize, prepare
 from mammoview.cad.resample import resample
-from mammoview.io.model import PixelSpacing
+from mammoview.io.header_model import PixelSpacing
 from mammoview.training import geometry
 from mammoview.training.sources import Lesion, SourceImage
 

@@ -35,7 +35,8 @@ from mammoview.cad.preprocess import prepare_image
 from mammoview.cad.types import Heatmap, ImageCadResult
 from mammoview.cad.weights import LoadedModel, load_model, load_optional
 from mammoview.io import read_image
-from mammoview.io.model import MammoImage, PixelSpacing
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import MammoImage
 from mammoview.io.pixels import to_presentation
 from mammoview.training.sources import CBIS_COL_MM, CBIS_ROW_MM, cbis_images, default_data_dir
 

@@ -16,14 +16,9 @@ from torch import nn
 from mammoview.cad.networks import PaperCNN
 from mammoview.cad.registry import create_model
 from mammoview.cad.weights import LoadedModel, ModelEntry, default_models_dir, list_installed, load_model, save_model
-from mammoview.io.model import (
-    Decision,
-    ImageInfo,
-    MammoImage,
-    PixelChain,
-    PixelSpacing,
-    View,
-)
+from mammoview.io.chain_model import PixelChain
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import Decision, ImageInfo, MammoImage, View
 from tests.synthetic import Blob, synthetic_breast
 
 TINY_PAPER = {"widths": [4, 8, 8, 8]}

@@ -14,7 +14,8 @@ from mammoview.cad.preprocess import PreparedImage
 from mammoview.cad.registry import create_model
 from mammoview.cad.types import DensityResult
 from mammoview.cad.weights import ModelEntry, ModelError, list_installed, load_model, save_model
-from mammoview.io.model import Laterality, PixelSpacing, View
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import Laterality, View
 from mammoview.training.density import DensityConfig, DensityData, install, train_density, weighted_kappa
 from tests.cad.conftest import TINY_PAPER, make_image
 from tests.synthetic import code_item, mammo_dataset, synthetic_breast, write_dataset

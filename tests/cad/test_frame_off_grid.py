@@ -11,7 +11,7 @@ from skimage.transform import resize
 
 from mammoview.cad.breast_mask import breast_mask
 from mammoview.cad.preprocess import PreprocessConfig, prepare
-from mammoview.io.model import PixelSpacing
+from mammoview.io.header_model import PixelSpacing
 from tests.synthetic import synthetic_breast
 
 

@@ -17,7 +17,7 @@ import pytest
 from mammoview.cad.pipeline import analyse_image, drain
 from mammoview.cad.preprocess import presentation_of
 from mammoview.io import read_image
-from mammoview.io.model import VoiFunction, VoiWindow
+from mammoview.io.chain_model import VoiFunction, VoiWindow
 from mammoview.io.pixels import to_presentation
 from mammoview.training.patches import load_presentation
 

@@ -160,7 +160,7 @@ def test_default_tile_and_bbox_planning():
 def test_skipping_tiles_does_not_change_breast_maps(patch_size, monkeypatch):
     from mammoview.cad.inference import whole_image_maps
     from mammoview.cad.preprocess import PreparedImage
-    from mammoview.io.model import PixelSpacing
+    from mammoview.io.header_model import PixelSpacing
 
     net = _net("paper_cnn", widths=(8, 8, 8, 8))
     rng = np.random.default_rng(3)
@@ -191,7 +191,7 @@ def test_skipping_tiles_does_not_change_breast_maps(patch_size, monkeypatch):
 def test_flip_tta_averages_the_mirror_images_cam():
     from mammoview.cad.inference import whole_image_maps
     from mammoview.cad.preprocess import PreparedImage
-    from mammoview.io.model import PixelSpacing
+    from mammoview.io.header_model import PixelSpacing
 
     net = _net("paper_cnn", widths=(8, 8, 8, 8))
     s = net.feature_stride
@@ -247,7 +247,7 @@ def test_a_mammogram_stored_mirrored_reads_as_its_mirror_image():
     from mammoview.cad.inference import grid_origin_x, whole_image_maps
     from mammoview.cad.malignancy import MalignancyMap
     from mammoview.cad.preprocess import PreparedImage
-    from mammoview.io.model import PixelSpacing
+    from mammoview.io.header_model import PixelSpacing
 
     net = _net("paper_cnn", widths=(8, 8, 8, 8))
     s = net.feature_stride
@@ -296,7 +296,7 @@ def test_several_map_windows_average_their_logits():
     from mammoview.cad.inference import whole_image_maps
     from mammoview.cad.preprocess import PreparedImage
     from mammoview.cad.probability_maps import map_windows
-    from mammoview.io.model import PixelSpacing
+    from mammoview.io.header_model import PixelSpacing
 
     net = _net("paper_cnn", widths=(8, 8, 8, 8))
     s = net.feature_stride
@@ -357,7 +357,7 @@ def test_map_scales_average_the_cam_of_the_zoomed_image_read_on_the_base_grid():
     from mammoview.cad.inference import _onto_grid, whole_image_maps
     from mammoview.cad.preprocess import PreparedImage
     from mammoview.cad.resample import resample
-    from mammoview.io.model import PixelSpacing
+    from mammoview.io.header_model import PixelSpacing
 
     # reading a zoomed grid: base cell j (centre (j + 0.5) s) is zoomed cell (j + 0.5) z - 0.5
     ramp = np.tile(np.arange(20, dtype=np.float32), (1, 6, 1))
@@ -400,7 +400,7 @@ def test_map_scales_anchor_the_zoomed_grid_at_a_right_chest_wall_when_the_width_
     """
     from mammoview.cad.inference import grid_origin_x, whole_image_maps
     from mammoview.cad.preprocess import PreparedImage
-    from mammoview.io.model import PixelSpacing
+    from mammoview.io.header_model import PixelSpacing
 
     net = _net("paper_cnn", widths=(8, 8, 8, 8))
     s = net.feature_stride

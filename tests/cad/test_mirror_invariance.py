@@ -69,7 +69,7 @@ def test_preparing_a_mirrored_copy_gives_the_mirrored_picture(chest_wall):
     left breast and the chest wall of a right one, so a mirrored copy reached the network a little differently
     (0.03-0.09 in log-odds on the demo views).  The columns dropped are now those away from the chest wall."""
     from mammoview.cad.preprocess import PreprocessConfig, prepare
-    from mammoview.io.model import PixelSpacing
+    from mammoview.io.header_model import PixelSpacing
     from tests.synthetic import Blob, synthetic_breast
 
     img = synthetic_breast(700, 437, chest_wall=chest_wall, blobs=(Blob(150, 300, 30),), seed=3)

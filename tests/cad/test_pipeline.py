@@ -265,7 +265,7 @@ def test_close_ups_are_refused_and_implants_flagged(bright_model, breast_with_bl
     view is analysed, and the result says the file reported an implant."""
     from dataclasses import replace
 
-    from mammoview.io.model import ImageMeta
+    from mammoview.io.header_model import ImageMeta
 
     def with_meta(view: View, name: str, **meta: object):
         img = make_image(breast_with_blob, view, name=name)
@@ -289,7 +289,7 @@ def test_a_synthesized_2d_view_is_analysed_and_flagged(bright_model, breast_with
     and the result says what it is: the networks learned digitised screen-film exposures only."""
     from dataclasses import replace
 
-    from mammoview.io.model import ImageMeta
+    from mammoview.io.header_model import ImageMeta
 
     def with_meta(view: View, name: str, **meta: object):
         img = make_image(breast_with_blob, view, name=name)
@@ -317,7 +317,7 @@ def test_a_multi_frame_image_is_refused(bright_model, breast_with_blob):
 
 def test_a_refusal_points_at_where_the_spacing_came_from():
     from mammoview.cad.cad_input import check_extent
-    from mammoview.io.model import PixelSpacing
+    from mammoview.io.header_model import PixelSpacing
 
     hints = {}
     for source, estimated in (("--pixel-spacing option", False), ("PixelSpacing (0028,0030)", False), ("guess", True)):
@@ -334,7 +334,7 @@ def test_a_refusal_points_at_where_the_spacing_came_from():
 
 def test_an_image_too_small_for_a_mammogram_is_refused():
     from mammoview.cad.cad_input import check_extent
-    from mammoview.io.model import PixelSpacing
+    from mammoview.io.header_model import PixelSpacing
 
     check_extent((400, 300), PixelSpacing(0.3, 0.3, "PixelSpacing (0028,0030)"))  # 120 x 90 mm: a breast
     with pytest.raises(ValueError, match=r"^3 x 3 pixels is no mammogram \(at least 32 pixels a side\)"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from mammoview.cad.preprocess import PreprocessConfig, prepare
-from mammoview.io.model import PixelSpacing
+from mammoview.io.header_model import PixelSpacing
 
 
 def _cbis(data_dir, image_id):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from mammoview.cad.breast_mask import breast_mask
 from mammoview.cad.density import breast_canvas
 from mammoview.cad.pipeline import analyse_image, drain
 from mammoview.cad.preprocess import PreprocessConfig, prepare
-from mammoview.io.model import PixelSpacing
+from mammoview.io.header_model import PixelSpacing
 from tests.cad.conftest import make_image
 from tests.synthetic import synthetic_breast
 

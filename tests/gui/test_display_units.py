@@ -19,7 +19,8 @@ from mammoview.gui.window_level import (
     lut_for,
     preset_window,
 )
-from mammoview.io.model import PixelChain, View, VoiLut, VoiWindow
+from mammoview.io.chain_model import PixelChain, VoiLut, VoiWindow
+from mammoview.io.model import View
 from mammoview.io.pixels import display_lut
 from tests.synthetic import synthetic_breast
 
@@ -143,7 +144,7 @@ def test_link_groups():
 def test_a_level_drag_keeps_a_narrow_window_narrow(function):
     """SIGMOID and LINEAR_EXACT windows may be narrower than 1 (PS3.3 C.11.2.1.3.1-2: width > 0); moving only the
     level (a vertical drag) widened them to 1, the LINEAR minimum (LINEAR_EXACT became LINEAR: a softer step)."""
-    from mammoview.io.model import VoiFunction
+    from mammoview.io.chain_model import VoiFunction
 
     kind = VoiFunction[function]
     narrow = VoiWindow(100.25, 0.5, kind)

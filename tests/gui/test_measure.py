@@ -11,7 +11,8 @@ from PySide6 import QtCore
 from mammoview.gui.measure_tool import MEASURE_COLOR, length_of
 from mammoview.gui.read_state import Measurement, ReadState
 from mammoview.gui.read_store import ReadStore
-from mammoview.io.model import PixelSpacing, View
+from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import grab_rgb
 from tests.gui.conftest import drag

@@ -10,7 +10,8 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from mammoview.io.model import View, VoiWindow
+from mammoview.io.chain_model import VoiWindow
+from mammoview.io.model import View
 from tests.gui.conftest import write_view
 from tests.gui.test_frames import FRAMES, step, write_tomo
 

@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from mammoview.io import read_image
-from mammoview.io.model import VoiFunction, VoiWindow
+from mammoview.io.chain_model import VoiFunction, VoiWindow
 from mammoview.io.pixels import resolve_voi, to_presentation
 from tests.synthetic import mammo_dataset, synthetic_breast, write_dataset
 

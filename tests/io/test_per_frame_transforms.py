@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from mammoview.io import read_image
-from mammoview.io.model import VoiWindow
+from mammoview.io.chain_model import VoiWindow
 from mammoview.io.pixels import apply_modality, resolve_voi
 from mammoview.io.reader import decode_frame
 from tests.synthetic import mammo_dataset, synthetic_breast, write_dataset

@@ -13,7 +13,7 @@ from pydicom.pixels.utils import pixel_array
 
 from mammoview.io import read_image, read_info
 from mammoview.io.chain import pixel_chain
-from mammoview.io.model import ModalityTransform, PixelChain, VoiFunction, VoiLut, VoiWindow
+from mammoview.io.chain_model import ModalityTransform, PixelChain, VoiFunction, VoiLut, VoiWindow
 from mammoview.io.pixels import (
     apply_inversion,
     apply_modality,

@@ -9,7 +9,9 @@ import pydicom
 import pytest
 
 from mammoview.io import open_paths
-from mammoview.io.model import Decision, ImageInfo, ImageMeta, PixelChain, StudyInfo
+from mammoview.io.chain_model import PixelChain
+from mammoview.io.header_model import ImageMeta
+from mammoview.io.model import Decision, ImageInfo, StudyInfo
 from mammoview.io.priors import find_priors, interval_text, patient_key, prior_of, study_day
 
 

@@ -7,7 +7,7 @@ import pytest
 from pydicom.pixels import apply_windowing
 
 from mammoview.io.chain import pixel_chain
-from mammoview.io.model import VoiFunction, VoiWindow
+from mammoview.io.chain_model import VoiFunction, VoiWindow
 from mammoview.io.pixels import apply_modality, apply_voi
 from tests.synthetic import mammo_dataset
 

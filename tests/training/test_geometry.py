@@ -7,7 +7,7 @@ import pytest
 from skimage.transform import resize
 
 from mammoview.cad.preprocess import PreprocessConfig, prepare
-from mammoview.io.model import PixelSpacing
+from mammoview.io.header_model import PixelSpacing
 from mammoview.training import geometry
 from mammoview.training.patches import ExtractConfig, image_patches
 from mammoview.training.sources import CBIS_COL_MM, CBIS_ROW_MM, Lesion, SourceImage

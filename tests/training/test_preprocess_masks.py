@@ -51,7 +51,7 @@ def test_pectoral_mask_empty_without_muscle():
 def test_mlo_nipple_is_the_breast_point_farthest_from_the_muscle_edge(side):
     from mammoview.cad.landmarks import TYPICAL_PECTORAL_SLOPE, nipple_point, pectoral_line
     from mammoview.cad.preprocess import PreparedImage
-    from mammoview.io.model import PixelSpacing
+    from mammoview.io.header_model import PixelSpacing
 
     img, _ = _mlo(side)
     mask = breast_mask(img, 0.3)
