@@ -2,7 +2,8 @@
 
 The header is read with ``stop_before_pixels``; the Pixel Data element is then checked
 in place (present, not float, native length or encapsulated items complete) so a
-truncated file or one without pixels is reported at scan time, before any decode.
+truncated file or one without pixels is reported at scan time, before any decode
+(:mod:`mammoview.io.pixel_element`).
 Decoding goes through ``pydicom.pixels.pixel_array`` with the installed plugins
 (pylibjpeg: RLE, JPEG, JPEG-LS, JPEG 2000), one frame at a time: a tomosynthesis volume is opened at
 its first frame and the viewer decodes the others as the reader steps through them.
@@ -11,16 +12,14 @@ its first frame and the viewer decodes the others as the reader steps through th
 from __future__ import annotations
 
 import os
-import struct
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import pydicom
-from pydicom.datadict import tag_for_keyword
 from pydicom.encaps import get_frame
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
@@ -32,8 +31,6 @@ from pydicom.uid import (
     HTJ2KLosslessRPCL,
     JPEG2000Lossless,
     JPEGLSLossless,
-    JPEGLSTransferSyntaxes,
-    JPEGTransferSyntaxes,
     RLELossless,
 )
 
@@ -41,15 +38,10 @@ from mammoview.io import chain as chain_header
 from mammoview.io import header, rle_size, views
 from mammoview.io.header_model import PixelSpacing
 from mammoview.io.model import ImageInfo, LoadError, NotAnImage
+from mammoview.io.pixel_element import check_pixel_element, int_attr
 from mammoview.io.stored_bits import fit_to_bits_stored
 from mammoview.io.tags import per_frame_differences
 
-_PIXEL_DATA = 0x7FE00010
-_FLOAT_PIXEL_DATA = (0x7FE00008, 0x7FE00009)
-_ITEM, _SEQ_DELIM = 0xFFFEE000, 0xFFFEE0DD
-#: codestreams that end with an end-of-image marker (FFD9), and whose decoder (libjpeg) fills in what is cut off
-_EOI_SYNTAXES = frozenset([*JPEGTransferSyntaxes, *JPEGLSTransferSyntaxes])
-_EOI, _TAIL_BYTES = b"\xff\xd9", 16
 #: the codestreams whose values beyond Bits Stored cannot be a lossy overshoot (ImageInfo.transfer_syntax: names)
 LOSSLESS_CODED = frozenset(u.name for u in (JPEG2000Lossless, HTJ2KLossless, HTJ2KLosslessRPCL, JPEGLSLossless))
 
@@ -93,20 +85,20 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
             raise NotAnImage(path, f"not an image: a DICOMDIR, the index of a CD, DVD or USB export; open the "
                                    f"folder {path.parent} to read the images it lists")  # fmt: skip
         ts = _transfer_syntax(ds)
-        complete = _check_pixel_element(path, fp, ds, ts, warnings)
-    rows, cols = _int_attr(path, ds, "Rows", 0), _int_attr(path, ds, "Columns", 0)
+        complete = check_pixel_element(path, fp, ds, ts, warnings)
+    rows, cols = int_attr(path, ds, "Rows", 0), int_attr(path, ds, "Columns", 0)
     if rows <= 0 or cols <= 0:
         raise LoadError(path, f"(0028,0010)/(0028,0011) Rows x Columns is {rows} x {cols}")
     _check_decodable(path, ts)
     photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
-    samples = _int_attr(path, ds, "SamplesPerPixel", 1)
+    samples = int_attr(path, ds, "SamplesPerPixel", 1)
     if photometric.startswith("PALETTE") or photometric in ("ARGB", "CMYK", "HSV"):
         raise LoadError(path, f"(0028,0004) Photometric Interpretation {photometric} is not supported for mammograms")
     if photometric in chain_header.COLOUR_PHOTOMETRICS or samples > 1:
         warnings.append(f"colour image ({photometric}, {samples} samples): converted to grey (luma)")
     # a multi-frame image (a tomosynthesis volume) is no problem of its file: it opens at its first frame, the
     # viewer steps through the others, it hangs behind the 2-D view of its slot and the CAD says it does not run on it
-    frames = _int_attr(path, ds, "NumberOfFrames", 1) if complete is None else complete
+    frames = int_attr(path, ds, "NumberOfFrames", 1) if complete is None else complete
     differ = per_frame_differences(ds) if frames > 1 else []
     # (a rescale or window that differs between frames is read per frame: chain.frame_chains says it)
     if geometry := [k for k in differ if k not in chain_header.FRAME_TRANSFORMS]:
@@ -157,9 +149,6 @@ def read_dicom_info(path: Path, pixel_spacing: PixelSpacing | None = None) -> Im
         frame_chains=frame_chains,
     )
 
-
-#: the most zero bytes after the image data taken as padding (a real file had 19 kB; more is a wrong header)
-MAX_PADDING_BYTES = 1 << 20
 
 #: what a decoder may raise that is no error of the file: passed on, never turned into a LoadError
 NOT_ERRORS = (KeyboardInterrupt, SystemExit, GeneratorExit)
@@ -239,18 +228,6 @@ def _file_frame(path: Path, index: int, frames: int) -> bytes:
         return get_frame(fp, index, number_of_frames=frames)
 
 
-def _int_attr(path: Path, ds: Any, keyword: str, default: int) -> int:
-    """An integer attribute (``default`` when absent or empty); a clear LoadError naming the tag when it is not one."""
-    try:
-        value = ds.get(keyword, default)  # pydicom converts an IS here: 'inf' raises OverflowError
-        return int(value or default)
-    except (TypeError, ValueError, OverflowError):
-        raw = ds.get_item(tag_for_keyword(keyword)) if keyword in ds else None
-        value = raw.value if raw is not None else None  # as stored (bytes): converting it failed
-        tag = tag_for_keyword(keyword) or 0
-        raise LoadError(path, f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {keyword} {value!r} is not an integer") from None
-
-
 def luma(rgb: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
     """ITU-R BT.601 luma of an (rows, cols, >=3) image, in the input's integer type (alpha dropped)."""
     if rgb.shape[-1] < 3:
@@ -299,148 +276,6 @@ def _is_dicomdir(ds: Any) -> bool:
     meta = getattr(ds, "file_meta", None)
     media_class = str(meta.get("MediaStorageSOPClassUID", "") or "").strip() if meta is not None else ""
     return media_class == _DICOMDIR_CLASS or "DirectoryRecordSequence" in ds
-
-
-def _check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: list[str]) -> int | None:
-    """Look at the element where ``stop_before_pixels`` stopped: present, complete, not float.
-
-    Returns the number of complete frames of a multi-frame image cut off after some (a tomosynthesis volume
-    whose copy was interrupted: its slices that are there are shown, and the file is said to be truncated);
-    None when the data are whole.
-    """
-    if ts == DeflatedExplicitVRLittleEndian:
-        return None  # the body is zlib-compressed; the decoder checks it
-    implicit, little = ds.original_encoding if ds.original_encoding[0] is not None else (ts.is_implicit_VR, True)
-    end = "<" if little else ">"
-    head = fp.read(8)
-    if len(head) < 8:  # the file ends here: no pixels, or cut off just before them
-        raise LoadError(path, "no Pixel Data (7FE0,0010): not an image, or the file is truncated")
-    group, elem = struct.unpack(f"{end}HH", head[:4])
-    tag = group << 16 | elem
-    if tag in _FLOAT_PIXEL_DATA:
-        raise LoadError(path, "float pixel data (7FE0,0008/0009) is not supported")
-    if tag != _PIXEL_DATA:
-        raise LoadError(path, "no Pixel Data (7FE0,0010): not an image")
-    if implicit:
-        (length,) = struct.unpack(f"{end}I", head[4:8])
-    else:
-        extra = fp.read(4)
-        (length,) = struct.unpack(f"{end}I", extra) if len(extra) == 4 else (0,)
-    size = os.fstat(fp.fileno()).st_size
-    value_start = fp.tell()
-    frames = _int_attr(path, ds, "NumberOfFrames", 1)
-    if frames < 1:
-        raise LoadError(path, f"(0028,0008) NumberOfFrames {frames} is not a count of frames")
-    if length == 0xFFFFFFFF:
-        tails: list[bytes] = []
-        fragments, cut = _walk_fragments(path, fp, end, size, frames > 1, tails)
-        if cut is None and ts in _EOI_SYNTAXES and (frames <= 1 or fragments == frames):
-            # a codestream cut short inside its fragment: the decoder would show the missing rows black, without a word
-            # (FFD9 is a marker only: the entropy-coded data never hold it)
-            ends = tails[-1:] if frames <= 1 else tails
-            whole = next((i for i, tail in enumerate(ends) if _EOI not in tail), len(ends))
-            if whole < len(ends):
-                why = (f"truncated: the {ts.name} codestream of frame {whole + 1} ends without its end-of-image "
-                       "marker (FFD9): the file was cut short or damaged")  # fmt: skip
-                if whole < 1:
-                    raise LoadError(path, why)
-                warnings.append(f"{why}; {whole} frame(s) shown")  # a volume: the frames before it are shown
-                return whole
-        if cut is not None:  # a volume whose copy was interrupted: the frames of its complete fragments are shown
-            complete = min(fragments, frames)
-            if complete < 1:
-                raise LoadError(path, cut)
-            warnings.append(f"truncated: encapsulated Pixel Data is cut off after {fragments} complete fragment(s) "
-                            f"of its {frames} frames (the file is cut off); {complete} frame(s) shown")  # fmt: skip
-            return complete
-        if fragments < frames:  # each frame is one fragment or more (PS3.5 A.4): frames are missing
-            warnings.append(f"encapsulated Pixel Data holds {fragments} fragment(s) where (0028,0008) NumberOfFrames "
-                            f"is {frames}: the file is truncated or NumberOfFrames is wrong; {fragments} frame(s) "
-                            "shown")  # fmt: skip
-            return fragments
-        return None
-    rows, cols = _int_attr(path, ds, "Rows", 0), _int_attr(path, ds, "Columns", 0)
-    bits = _int_attr(path, ds, "BitsAllocated", 16)
-    samples = _int_attr(path, ds, "SamplesPerPixel", 1)
-    if samples == 3 and str(ds.get("PhotometricInterpretation", "")).strip().upper() == "YBR_FULL_422":
-        samples = 2  # two chroma values shared by each pair of pixels (PS3.3 C.7.6.3.1.2): 2 values per pixel
-    expected = (rows * cols * samples * frames * bits + 7) // 8
-    available = min(length, size - value_start)
-    frame_bytes = (rows * cols * samples * bits + 7) // 8 if bits % 8 == 0 else 0  # (1-bit frames pack across)
-    if available < expected and frames > 1 and frame_bytes and available >= frame_bytes:
-        complete = int(available // frame_bytes)
-        warnings.append(f"truncated: Pixel Data holds {complete} of its {frames} frames (the file is cut off); "
-                        f"frames {complete + 1}-{frames} are missing")  # fmt: skip
-        return complete
-    if available < expected:
-        raise LoadError(path, f"truncated: Pixel Data has {available} of {expected} bytes")
-    row_bytes = max((cols * samples * bits + 7) // 8, 2)
-    excess = length - expected
-    if expected and excess >= row_bytes:
-        # zeros after the image are padding, which older writers add and readers should accept (PS3.5 8.1.1, 8.2:
-        # the value is padded to even length with one NULL byte); anything else is image data the header does not
-        # describe (shown, it would be sheared or garbled, or, a whole row more, lose its last rows unsaid)
-        if length > size - value_start:
-            raise LoadError(path, f"truncated: Pixel Data declares {length} bytes, the file holds "
-                                  f"{size - value_start}")  # fmt: skip
-        zeros = False
-        if excess <= MAX_PADDING_BYTES:
-            fp.seek(value_start + expected)
-            tail = fp.read(excess)
-            zeros = len(tail) == excess and not tail.strip(b"\0")
-        if not zeros and frame_bytes and length % frame_bytes == 0:  # whole frames more than the header says
-            given = f"{frames}" if "NumberOfFrames" in ds else "absent (1 frame)"
-            raise LoadError(path, f"Pixel Data holds {length // frame_bytes} frames' worth of bytes ({length} bytes, "
-                                  f"{frame_bytes} per frame of {rows} x {cols} x {bits} bits) where (0028,0008) "
-                                  f"NumberOfFrames is {given}: NumberOfFrames (or Rows, Columns, Bits Allocated) is "
-                                  "wrong")  # fmt: skip
-        if not zeros and frames == 1 and excess % row_bytes == 0:  # whole rows more: Rows says too few
-            raise LoadError(path, f"Pixel Data holds {excess // row_bytes} row(s) more than (0028,0010) Rows {rows} "
-                                  f"says ({length} bytes where {rows} rows x {row_bytes} bytes make {expected}): Rows "
-                                  "(or Columns, Bits Allocated) is wrong")  # fmt: skip
-        if not zeros:
-            raise LoadError(path, f"Pixel Data holds {length} bytes where {rows} rows x {cols} columns x {samples} "
-                                  f"sample(s) x {bits} bits x {frames} frame(s) make {expected}: Rows, Columns, Bits "
-                                  "Allocated or Number of Frames is wrong")  # fmt: skip
-        warnings.append(f"Pixel Data has {excess} bytes of zero padding after the {expected} the header describes; "
-                        "ignored")  # fmt: skip
-    return None
-
-
-def _walk_fragments(
-    path: Path, fp: BinaryIO, end: str, size: int, may_be_cut: bool = False, tails: list[bytes] | None = None
-) -> tuple[int, str | None]:
-    """Encapsulated pixel data (PS3.5 A.4): items up to the sequence delimiter must all be in the file; returns the
-    number of fragments (the items after the Basic Offset Table) and None, or, with ``may_be_cut`` (a multi-frame
-    image: its complete frames can still be shown), the complete fragments of a file cut off and why it is.  The last
-    bytes of each fragment in the file are appended to ``tails``."""
-    n_items = 0
-
-    def cut(why: str) -> tuple[int, str | None]:
-        if may_be_cut and n_items >= 2:
-            return n_items - 1, why
-        raise LoadError(path, why)
-
-    while True:
-        head = fp.read(8)
-        if len(head) < 8:
-            return cut(f"truncated: encapsulated Pixel Data ends after {n_items} items")
-        group, elem, length = struct.unpack(f"{end}HHI", head)
-        tag = group << 16 | elem
-        if tag == _SEQ_DELIM:
-            if n_items < 2:
-                raise LoadError(path, "encapsulated Pixel Data has no fragments")
-            return n_items - 1, None
-        if tag != _ITEM or length == 0xFFFFFFFF:
-            raise LoadError(path, f"corrupt encapsulated Pixel Data: unexpected tag ({group:04X},{elem:04X})")
-        if fp.tell() + length > size:
-            return cut(f"truncated: Pixel Data fragment {n_items} runs past the end of the file")
-        if tails is not None and n_items >= 1:  # (item 0 is the Basic Offset Table)
-            fp.seek(length - min(length, _TAIL_BYTES), os.SEEK_CUR)
-            tails.append(fp.read(min(length, _TAIL_BYTES)))
-        else:
-            fp.seek(length, os.SEEK_CUR)
-        n_items += 1
 
 
 def unreadable(path: Path, exc: BaseException) -> LoadError | None:

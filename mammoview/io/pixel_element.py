@@ -1,0 +1,186 @@
+"""A DICOM file's Pixel Data element, checked in place where a header read with ``stop_before_pixels`` stopped.
+
+Present, not float, native length or encapsulated items complete (PS3.5 A.4): a truncated file or one without pixels
+is reported at scan time, before any decode; a volume cut off after some frames keeps the frames that are there.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pydicom.datadict import tag_for_keyword
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    JPEGLSTransferSyntaxes,
+    JPEGTransferSyntaxes,
+)
+
+from mammoview.io.model import LoadError
+
+_PIXEL_DATA = 0x7FE00010
+_FLOAT_PIXEL_DATA = (0x7FE00008, 0x7FE00009)
+_ITEM, _SEQ_DELIM = 0xFFFEE000, 0xFFFEE0DD
+#: codestreams that end with an end-of-image marker (FFD9), and whose decoder (libjpeg) fills in what is cut off
+_EOI_SYNTAXES = frozenset([*JPEGTransferSyntaxes, *JPEGLSTransferSyntaxes])
+_EOI, _TAIL_BYTES = b"\xff\xd9", 16
+
+#: the most zero bytes after the image data taken as padding (a real file had 19 kB; more is a wrong header)
+MAX_PADDING_BYTES = 1 << 20
+
+
+def int_attr(path: Path, ds: Any, keyword: str, default: int) -> int:
+    """An integer attribute (``default`` when absent or empty); a clear LoadError naming the tag when it is not one."""
+    try:
+        value = ds.get(keyword, default)  # pydicom converts an IS here: 'inf' raises OverflowError
+        return int(value or default)
+    except (TypeError, ValueError, OverflowError):
+        raw = ds.get_item(tag_for_keyword(keyword)) if keyword in ds else None
+        value = raw.value if raw is not None else None  # as stored (bytes): converting it failed
+        tag = tag_for_keyword(keyword) or 0
+        raise LoadError(path, f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {keyword} {value!r} is not an integer") from None
+
+
+def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: list[str]) -> int | None:
+    """Look at the element where ``stop_before_pixels`` stopped: present, complete, not float.
+
+    Returns the number of complete frames of a multi-frame image cut off after some (a tomosynthesis volume
+    whose copy was interrupted: its slices that are there are shown, and the file is said to be truncated);
+    None when the data are whole.
+    """
+    if ts == DeflatedExplicitVRLittleEndian:
+        return None  # the body is zlib-compressed; the decoder checks it
+    implicit, little = ds.original_encoding if ds.original_encoding[0] is not None else (ts.is_implicit_VR, True)
+    end = "<" if little else ">"
+    head = fp.read(8)
+    if len(head) < 8:  # the file ends here: no pixels, or cut off just before them
+        raise LoadError(path, "no Pixel Data (7FE0,0010): not an image, or the file is truncated")
+    group, elem = struct.unpack(f"{end}HH", head[:4])
+    tag = group << 16 | elem
+    if tag in _FLOAT_PIXEL_DATA:
+        raise LoadError(path, "float pixel data (7FE0,0008/0009) is not supported")
+    if tag != _PIXEL_DATA:
+        raise LoadError(path, "no Pixel Data (7FE0,0010): not an image")
+    if implicit:
+        (length,) = struct.unpack(f"{end}I", head[4:8])
+    else:
+        extra = fp.read(4)
+        (length,) = struct.unpack(f"{end}I", extra) if len(extra) == 4 else (0,)
+    size = os.fstat(fp.fileno()).st_size
+    value_start = fp.tell()
+    frames = int_attr(path, ds, "NumberOfFrames", 1)
+    if frames < 1:
+        raise LoadError(path, f"(0028,0008) NumberOfFrames {frames} is not a count of frames")
+    if length == 0xFFFFFFFF:
+        tails: list[bytes] = []
+        fragments, cut = _walk_fragments(path, fp, end, size, frames > 1, tails)
+        if cut is None and ts in _EOI_SYNTAXES and (frames <= 1 or fragments == frames):
+            # a codestream cut short inside its fragment: the decoder would show the missing rows black, without a word
+            # (FFD9 is a marker only: the entropy-coded data never hold it)
+            ends = tails[-1:] if frames <= 1 else tails
+            whole = next((i for i, tail in enumerate(ends) if _EOI not in tail), len(ends))
+            if whole < len(ends):
+                why = (f"truncated: the {ts.name} codestream of frame {whole + 1} ends without its end-of-image "
+                       "marker (FFD9): the file was cut short or damaged")  # fmt: skip
+                if whole < 1:
+                    raise LoadError(path, why)
+                warnings.append(f"{why}; {whole} frame(s) shown")  # a volume: the frames before it are shown
+                return whole
+        if cut is not None:  # a volume whose copy was interrupted: the frames of its complete fragments are shown
+            complete = min(fragments, frames)
+            if complete < 1:
+                raise LoadError(path, cut)
+            warnings.append(f"truncated: encapsulated Pixel Data is cut off after {fragments} complete fragment(s) "
+                            f"of its {frames} frames (the file is cut off); {complete} frame(s) shown")  # fmt: skip
+            return complete
+        if fragments < frames:  # each frame is one fragment or more (PS3.5 A.4): frames are missing
+            warnings.append(f"encapsulated Pixel Data holds {fragments} fragment(s) where (0028,0008) NumberOfFrames "
+                            f"is {frames}: the file is truncated or NumberOfFrames is wrong; {fragments} frame(s) "
+                            "shown")  # fmt: skip
+            return fragments
+        return None
+    rows, cols = int_attr(path, ds, "Rows", 0), int_attr(path, ds, "Columns", 0)
+    bits = int_attr(path, ds, "BitsAllocated", 16)
+    samples = int_attr(path, ds, "SamplesPerPixel", 1)
+    if samples == 3 and str(ds.get("PhotometricInterpretation", "")).strip().upper() == "YBR_FULL_422":
+        samples = 2  # two chroma values shared by each pair of pixels (PS3.3 C.7.6.3.1.2): 2 values per pixel
+    expected = (rows * cols * samples * frames * bits + 7) // 8
+    available = min(length, size - value_start)
+    frame_bytes = (rows * cols * samples * bits + 7) // 8 if bits % 8 == 0 else 0  # (1-bit frames pack across)
+    if available < expected and frames > 1 and frame_bytes and available >= frame_bytes:
+        complete = int(available // frame_bytes)
+        warnings.append(f"truncated: Pixel Data holds {complete} of its {frames} frames (the file is cut off); "
+                        f"frames {complete + 1}-{frames} are missing")  # fmt: skip
+        return complete
+    if available < expected:
+        raise LoadError(path, f"truncated: Pixel Data has {available} of {expected} bytes")
+    row_bytes = max((cols * samples * bits + 7) // 8, 2)
+    excess = length - expected
+    if expected and excess >= row_bytes:
+        # zeros after the image are padding, which older writers add and readers should accept (PS3.5 8.1.1, 8.2:
+        # the value is padded to even length with one NULL byte); anything else is image data the header does not
+        # describe (shown, it would be sheared or garbled, or, a whole row more, lose its last rows unsaid)
+        if length > size - value_start:
+            raise LoadError(path, f"truncated: Pixel Data declares {length} bytes, the file holds "
+                                  f"{size - value_start}")  # fmt: skip
+        zeros = False
+        if excess <= MAX_PADDING_BYTES:
+            fp.seek(value_start + expected)
+            tail = fp.read(excess)
+            zeros = len(tail) == excess and not tail.strip(b"\0")
+        if not zeros and frame_bytes and length % frame_bytes == 0:  # whole frames more than the header says
+            given = f"{frames}" if "NumberOfFrames" in ds else "absent (1 frame)"
+            raise LoadError(path, f"Pixel Data holds {length // frame_bytes} frames' worth of bytes ({length} bytes, "
+                                  f"{frame_bytes} per frame of {rows} x {cols} x {bits} bits) where (0028,0008) "
+                                  f"NumberOfFrames is {given}: NumberOfFrames (or Rows, Columns, Bits Allocated) is "
+                                  "wrong")  # fmt: skip
+        if not zeros and frames == 1 and excess % row_bytes == 0:  # whole rows more: Rows says too few
+            raise LoadError(path, f"Pixel Data holds {excess // row_bytes} row(s) more than (0028,0010) Rows {rows} "
+                                  f"says ({length} bytes where {rows} rows x {row_bytes} bytes make {expected}): Rows "
+                                  "(or Columns, Bits Allocated) is wrong")  # fmt: skip
+        if not zeros:
+            raise LoadError(path, f"Pixel Data holds {length} bytes where {rows} rows x {cols} columns x {samples} "
+                                  f"sample(s) x {bits} bits x {frames} frame(s) make {expected}: Rows, Columns, Bits "
+                                  "Allocated or Number of Frames is wrong")  # fmt: skip
+        warnings.append(f"Pixel Data has {excess} bytes of zero padding after the {expected} the header describes; "
+                        "ignored")  # fmt: skip
+    return None
+
+
+def _walk_fragments(
+    path: Path, fp: BinaryIO, end: str, size: int, may_be_cut: bool = False, tails: list[bytes] | None = None
+) -> tuple[int, str | None]:
+    """Encapsulated pixel data (PS3.5 A.4): items up to the sequence delimiter must all be in the file; returns the
+    number of fragments (the items after the Basic Offset Table) and None, or, with ``may_be_cut`` (a multi-frame
+    image: its complete frames can still be shown), the complete fragments of a file cut off and why it is.  The last
+    bytes of each fragment in the file are appended to ``tails``."""
+    n_items = 0
+
+    def cut(why: str) -> tuple[int, str | None]:
+        if may_be_cut and n_items >= 2:
+            return n_items - 1, why
+        raise LoadError(path, why)
+
+    while True:
+        head = fp.read(8)
+        if len(head) < 8:
+            return cut(f"truncated: encapsulated Pixel Data ends after {n_items} items")
+        group, elem, length = struct.unpack(f"{end}HHI", head)
+        tag = group << 16 | elem
+        if tag == _SEQ_DELIM:
+            if n_items < 2:
+                raise LoadError(path, "encapsulated Pixel Data has no fragments")
+            return n_items - 1, None
+        if tag != _ITEM or length == 0xFFFFFFFF:
+            raise LoadError(path, f"corrupt encapsulated Pixel Data: unexpected tag ({group:04X},{elem:04X})")
+        if fp.tell() + length > size:
+            return cut(f"truncated: Pixel Data fragment {n_items} runs past the end of the file")
+        if tails is not None and n_items >= 1:  # (item 0 is the Basic Offset Table)
+            fp.seek(length - min(length, _TAIL_BYTES), os.SEEK_CUR)
+            tails.append(fp.read(min(length, _TAIL_BYTES)))
+        else:
+            fp.seek(length, os.SEEK_CUR)
+        n_items += 1
