@@ -292,7 +292,7 @@ class ReadStore:
         except OSError as exc:
             raise OSError(f"your saved read of this study, {self.path_for(saved_as)}, still cannot be read ({exc}): "
                           "it is not written over, and what you do now is kept until it can be") from exc  # fmt: skip
-        if saved_as != key.key:
+        if saved_as == key.legacy:  # (as at :meth:`load`: a part's read stays, its part opened alone shows it)
             self._superseded[key.key] = self.path_for(saved_as)
         return earlier
 

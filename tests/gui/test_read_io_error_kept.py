@@ -166,3 +166,21 @@ def test_the_reader_sees_the_merged_read_and_its_undo_cannot_take_the_saved_mark
     t[0] += 30
     reader.open_study("B")  # the first read was done: no reading time is added to it
     assert store.load("A").reading_seconds == 95.0
+
+
+def test_a_joined_exam_adds_to_its_parts_read_and_leaves_the_part_its_own(tmp_path, failing_reads):
+    """A split exam's part read (saved when the part was opened alone) that failed to read when the joined exam
+    opened: the exam's save adds the session to it in the exam's own file, and the part's file stays, as a load that
+    reads it leaves it (its part opened alone still shows it).  The save removed it, as if it were a legacy read."""
+    store = ReadStore(tmp_path / "reads")
+    part, other = ReadKey("U1 · Patient ID 7", "7", legacy="U1"), ReadKey("U2 · Patient ID 7", "7", legacy="U2")
+    exam = ReadKey("U1 + U2 · Patient ID 7", "7", parts=(part, other))
+    store.save(part, FIRST_READ)
+    part_file = store.path_for(part.key)
+    before = part_file.read_bytes()
+    failing_reads.add(part_file)
+    assert store.load(exam) == ReadState() and store.problem is not None
+    failing_reads.clear()
+    saved = store.save(exam, ReadState(marks=(mark(1, 50.0),)))
+    assert [m.x for m in saved.marks] == [10.0, 30.0, 50.0] and not saved.first_read_done  # (a part's: not done)
+    assert part_file.read_bytes() == before  # the part's own read, as it was
