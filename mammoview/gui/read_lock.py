@@ -229,7 +229,8 @@ def _make_again(key: str, claim: _Claim) -> None:
 
 def release_claims() -> None:
     """Stop the heartbeat and give back every folder this process claimed (at exit: a lock file left behind would
-    keep other computers' viewers from saving there)."""
+    keep other computers' viewers from saving there), but one another viewer took over (unlocking removes the lock
+    file by its name: the other viewer's)."""
     global _heartbeat
     if not _claims_lock.acquire(timeout=5.0):
         return  # a heartbeat stuck on a share that hangs: the viewer exits all the same
@@ -237,6 +238,8 @@ def release_claims() -> None:
         beating, _heartbeat = _heartbeat, None
         if beating is not None:
             beating[1].set()
+        for key in list(_claims):
+            _check(key)  # (taken over since the last heartbeat, this computer back from sleep: not ours to remove)
         for claim in _claims.values():
             claim.lock.unlock()
         _claims.clear()

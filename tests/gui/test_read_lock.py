@@ -79,6 +79,18 @@ def test_a_folder_taken_over_by_another_computer_is_refused_at_the_next_heartbea
     assert lock.read_text() == theirs and time.time() - lock.stat().st_mtime < 60
 
 
+def test_quitting_right_after_a_takeover_leaves_the_other_viewers_lock_file(tmp_path):
+    """This computer woke and the reader quit before the next heartbeat: giving the claim back unlocked the QLockFile,
+    which removes the lock file by its name, the other computer's viewer's now, so a third viewer could claim the
+    folder beside it."""
+    folder = tmp_path / "reads"
+    claim_folder(folder)
+    lock = taken_over(folder)
+    theirs = lock.read_text()
+    read_lock.release_claims()  # (at exit) no heartbeat has seen the takeover
+    assert lock.exists() and lock.read_text() == theirs
+
+
 def test_a_save_right_after_a_takeover_is_refused_without_waiting_for_the_heartbeat(tmp_path):
     store = ReadStore(tmp_path / "reads")
     store.save("S", store.load("S"))
