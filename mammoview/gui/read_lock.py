@@ -43,6 +43,9 @@ class _Claim:
     lock: QtCore.QLockFile
     #: who its lock file names (pid, host), as read once it was made: another name there is another viewer's lock
     owner: tuple[int, str]
+    #: when its lock file was last made or refreshed (time.time(), which runs on while the computer sleeps): once
+    #: :data:`STALE_AFTER` ago, another computer's viewer may have taken the folder over
+    refreshed: float = 0.0
 
 
 _claims: dict[str, _Claim] = {}
@@ -166,7 +169,7 @@ def _hold(key: str, lock: QtCore.QLockFile) -> None:
     ``_claims_lock``)."""
     global _heartbeat
     named = _holder(key + ".lock") or (QtCore.QCoreApplication.applicationPid(), _this_computer())
-    _claims[key] = _Claim(lock, named)
+    _claims[key] = _Claim(lock, named, time.time())
     if _heartbeat is None:
         stop = threading.Event()
         beating = threading.Thread(target=_beat_until, args=(stop,), name="reads folder heartbeat", daemon=True)
@@ -190,30 +193,45 @@ def _check(key: str, refresh: bool = False) -> None:
     """Keep this process's claim of folder ``key`` while its lock file names this process (its modification time
     refreshed when ``refresh``); once it names another (this computer slept, or lost the share, and another
     computer's viewer took the folder over as stale), the claim is given up and the folder refused.  A lock file
-    removed by hand is made again.  Under ``_claims_lock``."""
+    removed by hand is made again, unless it went unrefreshed long enough to be taken over: another computer's
+    viewer that took it over and quit removed it too, after saving reads this viewer has not seen.  Under
+    ``_claims_lock``."""
     claim, path = _claims[key], key + ".lock"
     holder = _holder(path)
     if holder is None:
-        if not os.path.lexists(path):
+        if os.path.lexists(path):
+            return  # (one that cannot be read just now, a share's hiccup: checked again at the next heartbeat)
+        if (away := time.time() - claim.refreshed) <= STALE_AFTER:
             _make_again(key, claim)
-        return  # (one that cannot be read just now, a share's hiccup: checked again at the next heartbeat)
+            return
+        _give_up(key, claim, (
+            f"the lock of the reads folder {key} was gone when this window came back after {_span(away)} without "
+            "refreshing it (this computer asleep, or cut from the network): another computer's viewer may have taken "
+            "the folder over and saved reads there meanwhile, so this window's reads are no longer saved there, not "
+            "to write over them; close this window and open mammoview again"))  # fmt: skip
+        return
     if holder == claim.owner:
         if refresh:
             try:
                 os.utime(path)
+                claim.refreshed = time.time()
             except OSError as exc:
                 log.warning("could not refresh the reads folder lock %s: %s", path, exc)
         return
-    del _claims[key]
-    shiboken6.invalidate(claim.lock)  # never unlocked: that removes the lock file, now the other viewer's
     pid, host = holder
-    _refused[key] = (
+    _give_up(key, claim, (
         f"another mammoview window (process {pid} on {host or 'this computer'}) took over the reads folder {key} "
         "while this computer did not refresh its claim (asleep, or cut from the network): this window's reads are no "
-        "longer saved there, so neither overwrites the other's marks; read in the other one"
-    )
-    log.warning("the reads folder %s was taken over by process %s on %s: this viewer saves no more there", key, pid,
-                host)  # fmt: skip
+        "longer saved there, so neither overwrites the other's marks; read in the other one"))  # fmt: skip
+
+
+def _give_up(key: str, claim: _Claim, why: str) -> None:
+    """Give up this process's claim of folder ``key``, whose lock file is not its own any more, and refuse the folder
+    for the rest of this process, saying ``why``.  Under ``_claims_lock``."""
+    del _claims[key]
+    shiboken6.invalidate(claim.lock)  # never unlocked: that removes the lock file by its name, another viewer's
+    _refused[key] = why
+    log.warning("this viewer saves no more reads in %s: %s", key, why)
 
 
 def _make_again(key: str, claim: _Claim) -> None:
@@ -223,7 +241,7 @@ def _make_again(key: str, claim: _Claim) -> None:
     lock.setStaleLockTime(0)
     if lock.tryLock(0):
         shiboken6.invalidate(claim.lock)  # its file is gone: unlocking it would remove the new one
-        _claims[key] = _Claim(lock, _holder(key + ".lock") or claim.owner)
+        _claims[key] = _Claim(lock, _holder(key + ".lock") or claim.owner, time.time())
         log.warning("the reads folder lock %s.lock was removed while this viewer held it: made again", key)
 
 

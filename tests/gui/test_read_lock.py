@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PySide6 import QtCore, QtWidgets
@@ -131,6 +132,26 @@ def test_a_lock_file_removed_by_hand_is_made_again_at_the_next_heartbeat(tmp_pat
     assert (pid, host) == (os.getpid(), QtCore.QSysInfo.machineHostName())  # another viewer cannot claim it now
     claim_folder(folder)  # still this process's
     assert not saving_refused(folder)
+
+
+def test_a_lock_gone_after_this_viewer_went_unrefreshed_long_enough_to_be_taken_over_is_not_made_again(
+    tmp_path, monkeypatch
+):
+    """This computer slept past STALE_AFTER; meanwhile another computer's viewer took the folder over, saved its reads
+    and quit, removing its lock file.  Found gone, as if removed by hand, the lock was made again, and this viewer's
+    next save wrote the read it had loaded before over the one the other viewer saved since."""
+    store = ReadStore(tmp_path / "reads")
+    store.save("S", ReadState(first_read_done=True))
+    lock = Path(f"{os.path.realpath(store.folder)}.lock")
+    lock.unlink()  # the other viewer's, removed as it quit
+    theirs = store.path_for("S").read_bytes()  # (what it saved in the folder meanwhile)
+    woke = time.time() + read_lock.STALE_AFTER + 60
+    monkeypatch.setattr(read_lock, "time", SimpleNamespace(time=lambda: woke))
+    with pytest.raises(PermissionError) as refused:
+        store.save("S", ReadState())
+    said = str(refused.value)
+    assert "11 minutes" in said and "may have taken" in said and "no longer saved" in said, said
+    assert store.path_for("S").read_bytes() == theirs and not lock.exists() and saving_refused(store.folder)
 
 
 # -- a lock left on the share by another computer's viewer --------------------------------------------------------
