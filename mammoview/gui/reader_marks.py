@@ -204,7 +204,7 @@ class ReaderMarks(QtCore.QObject):
         mark = ReaderMark(id=self.state.next_id, view=view, image=image, x=round(x, 1), y=round(y, 1), kind=kind,
                           created=now_iso(), after_cad=self.state.first_read_done, frame=frame)  # fmt: skip
         self._apply((*self.state.marks, mark), self.state.measurements, f"add {mark.label}")
-        return mark
+        return self.state.marks[-1]  # as saved: numbered after the saved read's when the save added to it (_stored)
 
     def withdraw(self, mark: ReaderMark) -> bool:
         """Take back ``mark`` when the last action placed it (the first click of a double-click, which maximises and
@@ -249,7 +249,7 @@ class ReaderMarks(QtCore.QObject):
                         y0=round(p0[1], 1), x1=round(p1[0], 1), y1=round(p1[1], 1), created=now_iso(),
                         frame=frame, spacing=spacing)  # fmt: skip
         self._apply(self.state.marks, (*self.state.measurements, m), f"measure {m.label}")
-        return m
+        return self.state.measurements[-1]  # (as saved: :meth:`add`)
 
     def remove_measurement(self, measurement_id: int) -> bool:
         kept = tuple(m for m in self.state.measurements if m.id != measurement_id)

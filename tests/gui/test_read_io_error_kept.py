@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReaderMark, ReadState
+from mammoview.gui.read_state import Assessment, MarkKind, Measurement, ReaderDecision, ReaderMark, ReadState
 from mammoview.gui.read_store import ReadStore
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io.model import View
@@ -184,3 +184,21 @@ def test_a_joined_exam_adds_to_its_parts_read_and_leaves_the_part_its_own(tmp_pa
     saved = store.save(exam, ReadState(marks=(mark(1, 50.0),)))
     assert [m.x for m in saved.marks] == [10.0, 30.0, 50.0] and not saved.first_read_done  # (a part's: not done)
     assert part_file.read_bytes() == before  # the part's own read, as it was
+
+
+def test_the_mark_and_length_placed_by_the_save_that_restores_the_read_are_returned_as_saved(tmp_path, failing_reads):
+    """The save that adds the session to the saved read numbers the session's marks and lengths after the saved ones:
+    the one returned (whose label the status bar gives, "M1: 12 mm") was the one handed in, named after a saved one."""
+    store = ReadStore(tmp_path / "reads")
+    length = Measurement(1, View.LCC, "LCC.dcm", 0.0, 0.0, 9.0, 9.0, created="2024-01-01T00:00:00+00:00")
+    store.save("A", ReadState(marks=(mark(1, 10.0),), measurements=(length,)))
+    path = store.path_for("A")
+    reader = ReaderMarks(store)
+    for place in (lambda: reader.add_measurement(View.LCC, "LCC.dcm", (1.0, 2.0), (3.0, 4.0)),
+                  lambda: reader.add(View.RCC, "RCC.dcm", 5.0, 6.0, MarkKind.MASS)):  # fmt: skip
+        failing_reads.add(path)
+        reader.open_study("A")  # (the file failing to read again: held again)
+        failing_reads.clear()
+        placed = place()
+        assert placed is not None and placed.label in ("M2", "R2"), placed
+        assert placed in (*reader.marks, *reader.measurements)
