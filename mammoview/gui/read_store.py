@@ -102,7 +102,8 @@ class ReadStore:
     """
 
     folder: Path = field(default_factory=lambda: app_data_dir() / "reads")
-    #: what the last :meth:`load` could not read, and where the file was set aside (None: nothing to say)
+    #: what the last :meth:`load` could not read, and where the file was set aside, or what the last :meth:`save`
+    #: found damaged where it was to add to it (None: nothing to say)
     problem: str | None = field(default=None, init=False, repr=False, compare=False)
     #: studies whose saved read could not be read for an I/O error, or is damaged and could not be set aside: never
     #: written over (:meth:`save` reads it again first, and adds to it or moves it)
@@ -244,6 +245,7 @@ class ReadStore:
         _private_folder(self.folder)
         path = self.path_for(key.key)
         held = key.key in self._held
+        self.problem = None
         if held and (earlier := self._read_again(key)) is not None:  # the reader's too: added to, never replaced
             state = merge_reads(earlier, state)
         state = replace(state, updated=now_iso())
@@ -253,7 +255,6 @@ class ReadStore:
         atomic_write_json(path, {**doc, "state": state.to_json()})
         if held:
             self._held.discard(key.key)
-            self.problem = None
         if (old := self._superseded.pop(key.key, None)) is not None:  # the same read, now in its own file
             try:
                 old.unlink(missing_ok=True)
@@ -278,7 +279,12 @@ class ReadStore:
         except DAMAGED as exc:
             path = self.path_for(saved_as)
             try:
-                log.warning("read state %s is damaged (%s); set aside as %s", path, exc, _set_aside(path))
+                aside = _set_aside(path)
+                log.warning("read state %s is damaged (%s); set aside as %s", path, exc, aside)
+                self.problem = (  # (the reader was told at opening that it is added to)
+                    f"Your saved read of this study, which could not be read when it was opened, reads again but is "
+                    f"damaged ({exc}); it is kept as {aside}. What you did since is saved as the study's read."
+                )
             except FileNotFoundError:
                 pass  # gone meanwhile (moved by hand)
             except OSError as move_exc:

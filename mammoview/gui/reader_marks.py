@@ -60,7 +60,8 @@ class ReaderMarks(QtCore.QObject):
     saveFailed(str)
         The state could not be written (disk full, read-only folder): the reader must know.
     loadFailed(str)
-        The saved read of the study opened could not be read (set aside, or left as it is for an I/O error).
+        The saved read of the study opened could not be read (set aside, or left as it is for an I/O error), or when
+        so left, was found damaged at a save and set aside.
     restored(str)
         That read, left as it was for an I/O error, read again at a save and what the reader did since added to it.
     """
@@ -379,6 +380,8 @@ class ReaderMarks(QtCore.QObject):
         opened (:meth:`ReadStore.save`), the undo history goes (its steps would take that read's marks away), and
         the reading clock stops where that read's first read was done."""
         saved = self.store.save(key, state)
+        if key == self.read_key and self.store.problem:  # the saved read it was to add to found damaged, set aside
+            self.loadFailed.emit(self.store.problem)
         if key == self.read_key and saved != replace(state, updated=saved.updated):  # the store added the session
             done = " (its first read was done before: CAD is available)" if saved.first_read_done else ""
             self.restored.emit(

@@ -202,3 +202,21 @@ def test_the_mark_and_length_placed_by_the_save_that_restores_the_read_are_retur
         placed = place()
         assert placed is not None and placed.label in ("M2", "R2"), placed
         assert placed in (*reader.marks, *reader.measurements)
+
+
+def test_the_reader_is_told_when_the_read_that_failed_to_read_is_damaged_at_the_save(tmp_path, failing_reads):
+    """Told at opening that the read is added to once it reads, the reader heard nothing when the save found it
+    damaged instead and set it aside: the session alone became the study's read, unsaid."""
+    store, path, _ = saved_first_read(tmp_path)
+    reader = ReaderMarks(store)
+    said: list[str] = []
+    reader.loadFailed.connect(said.append)
+    failing_reads.add(path)
+    reader.open_study("A")
+    failing_reads.clear()
+    path.write_text('{"format": 1, "state": ')  # what the failing disk gave back
+    reader.add(View.RCC, "RCC.dcm", 5.0, 6.0, MarkKind.MASS)
+    (aside,) = path.parent.glob(f"{path.name}.damaged-*")
+    assert len(said) == 2 and "damaged" in said[1] and aside.name in said[1], said
+    reader.add(View.RCC, "RCC.dcm", 7.0, 8.0, MarkKind.MASS)  # said once
+    assert len(said) == 2 and [m.x for m in store.load("A").marks] == [5.0, 7.0]
