@@ -383,7 +383,8 @@ class ReaderMarks(QtCore.QObject):
         if key == self.read_key and self.store.problem:  # the saved read it was to add to found damaged, set aside
             self.loadFailed.emit(self.store.problem)
         if key == self.read_key and saved != replace(state, updated=saved.updated):  # the store added the session
-            done = " (its first read was done before: CAD is available)" if saved.first_read_done else ""
+            before = saved.first_read_done and not state.first_read_done  # (not the session's own, CAD shown)
+            done = " (its first read was done before: CAD is available)" if before else ""
             self.restored.emit(
                 f"Your saved read of this study could be read again: it is back, with what you did since{done}."
             )

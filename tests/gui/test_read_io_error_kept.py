@@ -220,3 +220,17 @@ def test_the_reader_is_told_when_the_read_that_failed_to_read_is_damaged_at_the_
     assert len(said) == 2 and "damaged" in said[1] and aside.name in said[1], said
     reader.add(View.RCC, "RCC.dcm", 7.0, 8.0, MarkKind.MASS)  # said once
     assert len(said) == 2 and [m.x for m in store.load("A").marks] == [5.0, 7.0]
+
+
+def test_a_first_read_done_in_the_session_is_not_said_to_have_been_done_before(tmp_path, failing_reads):
+    store = ReadStore(tmp_path / "reads")
+    store.save("A", ReadState(marks=(mark(1, 10.0),), reading_seconds=20.0))  # a first read begun, not done
+    path = store.path_for("A")
+    reader = ReaderMarks(store)
+    restored: list[str] = []
+    reader.restored.connect(restored.append)
+    failing_reads.add(path)
+    reader.open_study("A")
+    failing_reads.clear()
+    reader.set_first_read_done()  # the session's: CAD comes with it, not with the saved read
+    assert reader.first_read_done and len(restored) == 1 and "done before" not in restored[0], restored
