@@ -297,23 +297,32 @@ class FindingsPanel(QtWidgets.QWidget):
         """Columns at their contents' widths, or, where the table is narrower than that, short headers, then
         without the numbers the images show too (:data:`HIDE_FIRST`), then cut to fit it (elided, each cell's
         tooltip has its full text): the reader never has to scroll sideways."""
-        tree, header = self.tree, self.tree.header()
+        tree = self.tree
         if not self._natural:
             for col, text in enumerate(COLUMNS):
                 tree.headerItem().setText(col, text)
-            self._natural = [max(tree.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(len(COLUMNS))]
+            self._natural = self._measure()
         room = tree.viewport().width() if tree.isVisible() else sum(self._natural)  # (shown: sized again)
         short = sum(self._natural) > room
         for col, text in enumerate(SHORT_COLUMNS if short else COLUMNS):
             tree.headerItem().setText(col, text)
         natural = self._natural
         if short:  # the short headers: the numbers' columns as wide as their numbers
-            natural = [max(tree.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(len(COLUMNS))]
+            natural = self._measure()
         shown = shown_columns(natural, room)
         for col in range(len(COLUMNS)):
             tree.setColumnHidden(col, col not in shown)
         for col, width in zip(shown, fit_widths([natural[c] for c in shown], room), strict=True):
             tree.setColumnWidth(col, width)
+
+    def _measure(self) -> list[int]:
+        """Each column's width for its cells and header whole. A hidden column's header measures 0 (Qt's
+        sectionSizeHint): measured while the numbers were hidden, FP/img came back in a wider dock as wide as its
+        numbers, its header cut, so every column is shown first (:meth:`_fit` hides them again)."""
+        tree, header = self.tree, self.tree.header()
+        for col in range(len(COLUMNS)):
+            tree.setColumnHidden(col, False)
+        return [max(tree.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(len(COLUMNS))]
 
     def cut_columns(self) -> list[int]:
         """The columns shown narrower than their contents (elided; their cells' tooltips hold the full text)."""

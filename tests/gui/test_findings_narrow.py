@@ -150,3 +150,17 @@ def test_at_200_percent_on_a_2560_x_1600_screen_the_dock_shows_every_cell_whole(
         assert not tree.isColumnHidden(col), col
         assert fm.horizontalAdvance(item.text(col)) <= cell_room(tree, item, col), (item.text(col), col)
     assert not panel.cut_columns()
+
+
+def test_a_list_shown_again_in_a_narrow_dock_gets_its_headers_whole_when_the_dock_widens(narrow, qtbot):
+    """The widths were measured again for each new list (a mark added, the operating point moved) with the numbers'
+    columns still hidden, which measured no header for them: widened, FP/img came back 26 px wide, its header cut
+    to "F…", and the long headers were chosen for a table too narrow for them."""
+    tree, header = narrow.tree, narrow.tree.header()
+    assert narrow.hidden_columns(), "control: the narrow dock hides the numbers"
+    narrow.show_rows(list(narrow.rows), "1 finding")  # the same list again, its columns still hidden
+    narrow.resize(700, 300)
+    qtbot.waitUntil(lambda: not narrow.hidden_columns(), timeout=2_000)
+    assert [tree.headerItem().text(c) for c in (RATE, NIPPLE)] == ["FP/img", "Nipple mm"]
+    for col in range(len(COLUMNS)):
+        assert tree.columnWidth(col) >= header.sectionSizeHint(col), (COLUMNS[col], tree.columnWidth(col))
