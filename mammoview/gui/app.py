@@ -77,7 +77,8 @@ def report_exception(
 ) -> None:
     """Log an uncaught exception and show it in a dialog (safe from any thread)."""
     details = "".join(traceback.format_exception(exc_type, exc, tb))
-    log.error("uncaught exception in %s:\n%s", where, details)
+    # (the traceback as exc_info, not in the message: the log's formatter writes a message's newlines as \x0a)
+    log.error("uncaught exception in %s", where, exc_info=(exc_type, exc, tb))
     if _relay is not None and QtWidgets.QApplication.instance() is not None:
         _relay.report.emit(f"{exc_type.__name__}: {exc} ({where})", details)
 

@@ -36,6 +36,31 @@ def test_excepthooks_log_and_show_a_dialog(qtbot, monkeypatch, caplog):
         box.close()
 
 
+def test_an_uncaught_exception_is_logged_with_its_traceback_on_lines_of_its_own(monkeypatch):
+    """`mammoview view` logs through TerminalFormatter, which writes a message's newlines as \\x0a: the traceback,
+    formatted into the message, reached the terminal as one line of escapes."""
+    import io
+    import logging
+
+    from mammoview.terminal import TerminalFormatter
+
+    monkeypatch.setattr(gui_app, "_relay", None)  # the log line alone
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(TerminalFormatter("%(levelname)s %(name)s: %(message)s"))  # as the command line's
+    gui_app.log.addHandler(handler)
+    try:
+        try:
+            raise ValueError("boom in a slot")
+        except ValueError as exc:
+            gui_app.report_exception(type(exc), exc, exc.__traceback__)
+    finally:
+        gui_app.log.removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "ERROR mammoview.gui.app: uncaught exception in GUI thread", lines
+    assert lines[1] == "Traceback (most recent call last):" and lines[-1] == "ValueError: boom in a slot", lines
+
+
 def test_settings_live_in_the_app_data_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("MAMMOVIEW_APP_DATA", str(tmp_path / "appdata"))
     s = ViewerSettings()
