@@ -93,3 +93,26 @@ def test_the_command_line_logs_through_the_escaping_formatter(tmp_path, capsys):
             root.addHandler(h)
     err = capsys.readouterr().err
     assert "none\\x1b[2J: no such folder" in err and "\x1b" not in err
+
+
+def test_a_warning_raised_while_a_command_runs_is_escaped(tmp_path, capsys, monkeypatch):
+    """Python showed a warning the readers do not collect itself, raw: `detect --sr` building a study's SR from a
+    header whose Specific Character Set held ``ESC [8m`` printed pydicom's "Unknown encoding 'ISO_IR 1<ESC>[8m'",
+    hiding the lines after it."""
+    import warnings
+
+    from mammoview.cli import main, models
+
+    def run(args):  # type: ignore[no-untyped-def]
+        warnings.warn("Unknown encoding 'ISO_IR 1\x1b[8m' - using default encoding instead", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(models, "run", run)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # (pytest's filterwarnings would make it an error)
+        before = warnings.showwarning
+        assert main(["models", "--models-dir", str(tmp_path)]) == 0
+        assert warnings.showwarning is before, "the command's warning writer outlived it"
+    err = capsys.readouterr().err
+    assert "UserWarning: Unknown encoding 'ISO_IR 1\\x1b[8m' - using default encoding instead" in err, err
+    assert "\x1b" not in err

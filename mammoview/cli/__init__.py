@@ -17,10 +17,11 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 
 from mammoview import __version__
-from mammoview.terminal import TerminalFormatter, say
+from mammoview.terminal import TerminalFormatter, say, show_warning
 
 COMMANDS = (
     "view",
@@ -90,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (not the viewer: a Python handler waits for Python code to run, which Qt's event loop may not give it soon)
     on_term = args.command != "view" and threading.current_thread() is threading.main_thread()
     before = signal.signal(signal.SIGTERM, _terminated) if on_term else None
+    shown_before, warnings.showwarning = warnings.showwarning, show_warning  # (a warning may quote a header value)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -107,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"mammoview {args.command}: error: {str(exc) or type(exc).__name__}")
         return 1
     finally:
+        warnings.showwarning = shown_before
         if on_term:
             signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
 
