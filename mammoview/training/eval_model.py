@@ -71,6 +71,16 @@ def earlier_model_folder(out_dir: Path) -> Path | None:
     return target if ours else None
 
 
+def holds(models_dir: Path, sha256: str | None) -> bool:
+    """Whether ``models_dir``'s manifest lists weights of this ``sha256`` (an unreadable manifest lists none)."""
+    from mammoview.cad.manifest import ModelError, read_manifest
+
+    try:
+        return sha256 is not None and any(m.sha256 == sha256 for m in read_manifest(models_dir).models)
+    except ModelError:
+        return False
+
+
 def stage_model(
     name: str | None = None,
     weights: Path | None = None,

@@ -33,7 +33,7 @@ from mammoview.terminal import say
 from mammoview.training import report
 from mammoview.training.calibrate import fit_malignancy_calibration
 from mammoview.training.eval_inputs import EvaluateOptions, EvaluationInputs, prepare_evaluation
-from mammoview.training.eval_model import earlier_model_folder
+from mammoview.training.eval_model import earlier_model_folder, holds
 from mammoview.training.eval_patches import evaluate_patches
 from mammoview.training.froc import DetectionScores, score_detections
 from mammoview.training.sources import SourceImage
@@ -103,12 +103,13 @@ EVALUATION_FILES = ("metrics.json", "report.md", "roc_patches.png", "confusion_3
                     "roc_images.png", "froc.png")  # fmt: skip
 
 
-def clear_evaluation(out: Path, keep: Sequence[Path] = ()) -> list[str]:
+def clear_evaluation(out: Path, keep: Sequence[Path] = (), sha256: str | None = None) -> list[str]:
     """Remove the files of an earlier evaluation in ``out`` but those in ``keep`` (detections to be scored, the
     evaluated model's weights); returns their names. A new one writes only its own levels' files: an evaluation
     without detect left the earlier one's FROC, image ROC and detections beside its metrics.json, as if they were
     its own, and one of an installed model by name left the run an earlier one installed in ``model/``, as if that
-    were the model evaluated (kept when the evaluated weights are in it: ``--models-dir OUT/model``)."""
+    were the model evaluated (kept when the evaluated weights are in it: ``--models-dir OUT/model``, or, by their
+    ``sha256``, detections made with them, which name no file)."""
     kept = {p.resolve() for p in map(Path, keep) if p.exists()}
     held = [p for p in (*(out / n for n in EVALUATION_FILES), *sorted(out.glob("detections-*.json"))) if p.is_file()]
     gone = [p for p in held if p.resolve() not in kept]
@@ -116,7 +117,7 @@ def clear_evaluation(out: Path, keep: Sequence[Path] = ()) -> list[str]:
         p.unlink()
     names = [p.name for p in gone]
     model = earlier_model_folder(out)
-    if model is not None and not any(model.resolve() in p.parents for p in kept):
+    if model is not None and not any(model.resolve() in p.parents for p in kept) and not holds(model, sha256):
         shutil.rmtree(model)
         names.append(f"{model.name}/")
     return names
@@ -166,7 +167,7 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     weights = [Path(model_info["weights"])] if model_info.get("weights") else []  # (none: scoring --detections)
     # once the inputs are checked: a refused evaluation keeps the earlier one
-    replaced = clear_evaluation(out, keep=[*opts.detections, *weights])
+    replaced = clear_evaluation(out, keep=[*opts.detections, *weights], sha256=model_info.get("sha256"))
     if replaced:
         say(f"mammoview evaluate: replacing the evaluation in {out} ({', '.join(replaced)})")
     notes: list[str] = list(inputs.notes)

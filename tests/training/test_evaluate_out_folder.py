@@ -140,11 +140,13 @@ def test_a_refused_evaluation_into_a_new_folder_creates_nothing(earlier_evaluati
     assert not ev.exists(), sorted(p.name for p in ev.rglob("*"))
 
 
-def _by_name(earlier: Path, tmp_path: Path) -> list[str]:
-    """`--model NAME --models-dir DIR`: the earlier evaluation's run, installed by name in a folder of its own."""
-    models = shutil.copytree(earlier / "model", tmp_path / "models")
-    (name,) = [m["name"] for m in json.loads((models / "manifest.json").read_text())["models"]]
-    return ["--model", name, "--models-dir", str(models)]
+def _by_name(patches: Path, tmp_path: Path) -> list[str]:
+    """`--model NAME --models-dir DIR`: another run (another seed: other weights than the earlier evaluation's),
+    installed by name in a folder of its own."""
+    models = tmp_path / "models"
+    assert _train(patches, tmp_path / "other", "--epochs", "1", "--seed", "1", "--install-to", str(models),
+                  "--name", "other") == 0  # fmt: skip
+    return ["--model", "other", "--models-dir", str(models)]
 
 
 def test_an_evaluation_by_name_removes_the_model_an_earlier_one_installed(earlier_evaluation, tmp_path, capsys):
@@ -154,7 +156,7 @@ def test_an_evaluation_by_name_removes_the_model_an_earlier_one_installed(earlie
     a, _, earlier = earlier_evaluation
     ev = tmp_path / "ev"
     shutil.copytree(earlier, ev)
-    by_name = _by_name(earlier, tmp_path)
+    by_name = _by_name(a, tmp_path)
     capsys.readouterr()
     code = _cli("evaluate", *by_name, "--patches", str(a), "--out", str(ev), "--no-detect", "--quiet",
                 "--device", "cpu")  # fmt: skip
@@ -183,8 +185,27 @@ def test_a_refused_evaluation_by_name_leaves_the_earlier_model(earlier_evaluatio
     shutil.copytree(earlier, ev)
     before = _snapshot(ev)
     (tmp_path / "empty").mkdir()
-    code = _cli("evaluate", *_by_name(earlier, tmp_path), "--patches", str(a), "--out", str(ev), "--quiet",
+    code = _cli("evaluate", *_by_name(a, tmp_path), "--patches", str(a), "--out", str(ev), "--quiet",
                 "--device", "cpu", "--all-images", "--data", str(tmp_path / "empty"))  # fmt: skip
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err and "replacing the evaluation" not in err, err
     assert _snapshot(ev) == before
+
+
+def test_scoring_the_detections_of_the_model_in_its_out_folder_keeps_it(earlier_evaluation, tmp_path, capsys):
+    """`evaluate --detections D --out EV`, D made by the weights an earlier evaluation installed into EV/model
+    (`detect --models-dir EV/model`): the model evaluated, named by its hash in D, was removed with the earlier
+    files, leaving a metrics.json about weights no longer there."""
+    a, _, earlier = earlier_evaluation
+    ev = tmp_path / "ev"
+    shutil.copytree(earlier, ev)
+    model = _snapshot(ev / "model")
+    (entry,) = json.loads((ev / "model" / "manifest.json").read_text())["models"]
+    made = {"model": {k: entry[k] for k in ("name", "version", "sha256")}, "images": []}
+    (tmp_path / "d.json").write_text(json.dumps(made))  # (detect's header: no weights path)
+    capsys.readouterr()
+    code = _cli("evaluate", "--detections", str(tmp_path / "d.json"), "--patches", str(a), "--out", str(ev),
+                "--data", str(a.parent / "data"), "--quiet")  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0 and "replacing the evaluation" in err, err
+    assert _snapshot(ev / "model") == model, err
