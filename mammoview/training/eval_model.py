@@ -7,6 +7,7 @@ beside ``OUT/model`` (:func:`stage_model`) and put in its place only once the ev
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,12 +64,26 @@ class StagedModel:
         self.created = ()
 
 
+#: the file an evaluation writes into the models folder it installs a run into (``OUT/model``): it is that
+#: evaluation's, which the next one into OUT replaces or removes; a folder without it is the user's, never touched
+STAGED_MARK = "INSTALLED_BY_EVALUATE"
+
+
 def earlier_model_folder(out_dir: Path) -> Path | None:
-    """``out_dir/model`` when it is the models folder an earlier evaluation installed a run into (a folder with a
-    ``manifest.json``, not a link): an evaluation's own file, which the next one replaces or removes."""
+    """``out_dir/model`` when it is the models folder an earlier evaluation installed a run into (not a link, and
+    marked :data:`STAGED_MARK`, or, before the mark, named as the evaluated weights' folder by the metrics.json
+    beside it): an evaluation's own file, which the next one replaces or removes. Any other folder there (a
+    ``train --install-to OUT/model`` of the user's) is not an evaluation's: never replaced nor removed."""
     target = Path(out_dir) / "model"
-    ours = target.is_dir() and not target.is_symlink() and (target / "manifest.json").is_file()
-    return target if ours else None
+    if not target.is_dir() or target.is_symlink() or not (target / "manifest.json").is_file():
+        return None
+    if (target / STAGED_MARK).is_file():
+        return target
+    try:  # an evaluation before the mark: its metrics.json names weights in the folder it installed
+        weights = json.loads((Path(out_dir) / "metrics.json").read_text()).get("model", {}).get("weights")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return target if isinstance(weights, str) and Path(weights).resolve().parent == target.resolve() else None
 
 
 def holds(models_dir: Path, sha256: str | None) -> bool:
@@ -128,6 +143,10 @@ def stage_model(
     staged = StagedModel(None, staging, staging, target, created)
     try:
         install_run(weights, summary, run_name, staging)
+        (staging / STAGED_MARK).write_text(
+            "This models folder was installed by `mammoview evaluate` for the evaluation beside it; the next\n"
+            "evaluation into this folder replaces or removes it. Install models of your own elsewhere.\n"
+        )
         staged.loaded = load_model(run_name, staging, device)
     except BaseException:
         staged.discard()

@@ -111,12 +111,12 @@ def clear_evaluation(out: Path, keep: Sequence[Path] = (), sha256: str | None = 
     were the model evaluated (kept when the evaluated weights are in it: ``--models-dir OUT/model``, or, by their
     ``sha256``, detections made with them, which name no file)."""
     kept = {p.resolve() for p in map(Path, keep) if p.exists()}
+    model = earlier_model_folder(out)  # (before its metrics.json goes, which may be what names it)
     held = [p for p in (*(out / n for n in EVALUATION_FILES), *sorted(out.glob("detections-*.json"))) if p.is_file()]
     gone = [p for p in held if p.resolve() not in kept]
     for p in gone:
         p.unlink()
     names = [p.name for p in gone]
-    model = earlier_model_folder(out)
     if model is not None and not any(model.resolve() in p.parents for p in kept) and not holds(model, sha256):
         shutil.rmtree(model)
         names.append(f"{model.name}/")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mammoview.training.eval_model import STAGED_MARK
 from tests.training.test_run_integrity import _cli, _train, two_sets  # noqa: F401  (fixture)
 
 
@@ -209,3 +210,36 @@ def test_scoring_the_detections_of_the_model_in_its_out_folder_keeps_it(earlier_
     err = capsys.readouterr().err
     assert code == 0 and "replacing the evaluation" in err, err
     assert _snapshot(ev / "model") == model, err
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["own", "legacy-evaluation"])
+def test_a_models_folder_of_the_users_own_in_the_out_folder_is_never_removed(
+    earlier_evaluation, tmp_path, capsys, legacy
+):
+    """Any OUT/model with a manifest was taken for an earlier evaluation's and removed by the next evaluation into
+    OUT: a `train --install-to OUT/model` of the user's was lost. Only a folder an evaluation installed (marked)
+    is, or, from before the mark, one its metrics.json names as the evaluated weights' folder."""
+    a, _, earlier = earlier_evaluation
+    ev = tmp_path / "ev"
+    shutil.copytree(earlier, ev)
+    (ev / "model" / STAGED_MARK).unlink()  # the user's own install has no mark
+    if legacy:  # an evaluation before the mark: its metrics.json names the weights it installed there
+        metrics = json.loads((ev / "metrics.json").read_text())
+        (weights,) = (ev / "model").glob("*.safetensors")
+        metrics["model"]["weights"] = str(weights)
+        (ev / "metrics.json").write_text(json.dumps(metrics))
+    model = _snapshot(ev / "model")
+    capsys.readouterr()
+    code = _cli("evaluate", *_by_name(a, tmp_path), "--patches", str(a), "--out", str(ev), "--no-detect", "--quiet",
+                "--device", "cpu")  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    if legacy:
+        assert not (ev / "model").exists() and "model/" in err, err
+    else:
+        assert _snapshot(ev / "model") == model and "model/" not in err, err
+
+
+def test_an_evaluation_marks_the_models_folder_it_installs(earlier_evaluation):
+    _, _, earlier = earlier_evaluation
+    assert (earlier / "model" / STAGED_MARK).is_file()
