@@ -14,7 +14,8 @@ display_image   pyramid + preset statistics, built in the loader thread (no Qt)
 window_level    window presets, drag, LUT (no Qt); image_controls applies them
 linking         mirrored zoom/pan links and group fits
 magnifier       the loupe
-loader          worker threads: scan, decode + hang + prepare
+loader          the jobs a worker thread runs: scan, decode + hang + prepare
+background_jobs BackgroundJobs: one worker thread per job, stale jobs dropped
 settings        QSettings (INI under $MAMMOVIEW_APP_DATA when set)
 dialogs, texts, panel_labels, icon
 

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
 
+from mammoview.gui.background_jobs import BackgroundJobs, Cancelled, JobCancelled, Progress
 from mammoview.gui.display_image import DisplayImage, prepare_display
 from mammoview.gui.helper_process import SLOW_SYNTAXES, HelperProcess, holds_gil
-from mammoview.gui.loader import BackgroundJobs, Cancelled, JobCancelled, Progress
 from mammoview.io.model import MammoImage, View
 from mammoview.io.reader import decode_frame
 

@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from mammoview.gui import dialogs, read_log
 from mammoview.gui.actions import ViewerActions
+from mammoview.gui.background_jobs import BackgroundJobs
 from mammoview.gui.cad_controller import CadController
 from mammoview.gui.cad_worker import CadOptions
 from mammoview.gui.display_image import DisplayImage
@@ -26,7 +27,7 @@ from mammoview.gui.hanging_layout import HangingLayout, Layout
 from mammoview.gui.helper_process import HelperGroup, HelperProcess
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, mark_group_unfitted
-from mammoview.gui.loader import BackgroundJobs, LoadedStudy
+from mammoview.gui.loader import LoadedStudy
 from mammoview.gui.prior_compare import PriorComparison
 from mammoview.gui.read_lock import claim_folder
 from mammoview.gui.settings import ViewerSettings

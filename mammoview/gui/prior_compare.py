@@ -27,20 +27,12 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
 
+from mammoview.gui.background_jobs import BackgroundJobs, Cancelled, Progress
 from mammoview.gui.breast_fit import fit_default, fit_to_breast
 from mammoview.gui.helper_process import SLOW_SYNTAXES
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, apply_links, fit_groups, link_groups, mark_group_unfitted
-from mammoview.gui.loader import (
-    BackgroundJobs,
-    Cancelled,
-    FullResolution,
-    LoadedStudy,
-    Progress,
-    full_job,
-    load_job,
-    same_files,
-)
+from mammoview.gui.loader import FullResolution, LoadedStudy, full_job, load_job, same_files
 from mammoview.gui.texts import format_cursor, format_date, image_kind
 from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import full_image_window

@@ -2,7 +2,7 @@
 
 A mixin of :class:`~mammoview.gui.main_window.MainWindow` (one idea: which study is on screen
 next and getting it decoded), kept apart from the window's layout and view actions.  Scans and
-loads run in the window's :class:`~mammoview.gui.loader.BackgroundJobs`; the worklist's next
+loads run in the window's :class:`~mammoview.gui.background_jobs.BackgroundJobs`; the worklist's next
 study is decoded at low priority while the current one is read, so ``PgDown`` shows it at once.
 """
 
@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any, cast
 from PySide6 import QtCore
 
 from mammoview.gui import dialogs
+from mammoview.gui.background_jobs import Cancelled, Progress
 from mammoview.gui.helper_process import SLOW_SYNTAXES
 from mammoview.gui.loader import (
-    Cancelled,
     FullResolution,
     LoadedStudy,
-    Progress,
     ScanOutcome,
     full_job,
     load_job,
@@ -38,9 +37,9 @@ from mammoview.io.reader import SpacingOption, format_spacing, parse_spacing, wi
 if TYPE_CHECKING:
     from PySide6 import QtWidgets
 
+    from mammoview.gui.background_jobs import BackgroundJobs
     from mammoview.gui.display_image import DisplayImage
     from mammoview.gui.helper_process import HelperGroup, HelperProcess
-    from mammoview.gui.loader import BackgroundJobs
     from mammoview.gui.prior_compare import PriorComparison
     from mammoview.gui.settings import ViewerSettings
     from mammoview.gui.view_panel import ViewPanel

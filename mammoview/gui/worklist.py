@@ -13,7 +13,7 @@ A study that is the prior of another listed study (the same patient's earlier ex
 to be compared with (View ▸ Layout ▸ CC / MLO pair over the prior's), not read again.
 
 The next study is decoded in the background while the reader reads the current one
-(:class:`~mammoview.gui.loader.BackgroundJobs` at low priority), so stepping on shows it
+(:class:`~mammoview.gui.background_jobs.BackgroundJobs` at low priority), so stepping on shows it
 without the decode wait.
 """
 

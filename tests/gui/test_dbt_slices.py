@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 import weakref
 
+from mammoview.gui.background_jobs import BackgroundJobs
 from mammoview.gui.display_image import DisplayImage
-from mammoview.gui.loader import BackgroundJobs
 from mammoview.io.model import View
 from tests.gui.test_frames import FRAMES, opened, step, tomo_study  # noqa: F401  (fixtures)
 

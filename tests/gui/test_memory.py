@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from mammoview.gui.background_jobs import JobCancelled
 from mammoview.gui.display_image import DisplayImage
-from mammoview.gui.loader import JobCancelled, load_job
+from mammoview.gui.loader import load_job
 from mammoview.io import open_paths
 from mammoview.io.model import MammoImage
 from tests.gui.conftest import SYNTHETIC_VIEWS, write_view

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from mammoview.gui import frames as frames_module
+from mammoview.gui.background_jobs import BackgroundJobs
 from mammoview.gui.helper_process import HelperCrashed
-from mammoview.gui.loader import BackgroundJobs
 from mammoview.io.model import View
 
 

@@ -9,8 +9,9 @@ import os
 import threading
 import time
 
+from mammoview.gui.background_jobs import JobCancelled
 from mammoview.gui.helper_process import HelperProcess
-from mammoview.gui.loader import JobCancelled, load_job
+from mammoview.gui.loader import load_job
 from mammoview.io import open_paths
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mammoview.gui.loader import JobCancelled, scan_job
+from mammoview.gui.background_jobs import JobCancelled
+from mammoview.gui.loader import scan_job
 from mammoview.io import scan, scan_paths
 from tests.io.conftest import MakeFile
 
