@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from mammoview.cli.train import add_install_options, install_options
+from mammoview.cli.install_options import add_install_options, install_options
 from mammoview.terminal import say
 
 
