@@ -65,7 +65,8 @@ class SeveralReads(ValueError):
 
 
 def _of_part(key: ReadKey, saved_as: str) -> bool:
-    """Whether the read of ``key`` found under ``saved_as`` is one of its parts' (:attr:`ReadKey.parts`)."""
+    """Whether the read of ``key`` found under ``saved_as`` is one of its parts' (:attr:`ReadKey.parts`), or of a
+    join of some of them (:attr:`ReadKey.joins`)."""
     return bool(key.parts) and saved_as != key.key
 
 
@@ -92,7 +93,8 @@ class ReadStore:
     is removed.
 
     An exam joined from several Study Instance UIDs with no read of its own finds the read saved for one of its
-    parts, opened alone before the other part's files came; that file is left as it is (the part opened alone again
+    parts, opened alone before the other part's files came, or for a join of some of them (A + B, before C came;
+    A's read is then the start of that one's, not another); that file is left as it is (the part opened alone again
     shows it), the exam's saves go to its own.  It comes as a start (marks, measurements, the unaided
     decision), never as a first read done: that covered the part's views only, and would unlock the CAD over the
     others (:func:`_as_exam_read`).  Reads saved for two or more parts are none of them shown: each was
@@ -133,11 +135,12 @@ class ReadStore:
 
     def _where(self, key: ReadKey) -> str | None:
         """The key whose file holds the saved read of ``key``: its own, else (none yet) its legacy one, else that of
-        the one part of a joined exam that has one; None if none.  :class:`SeveralReads` when several parts have."""
+        the one part of a joined exam, or join of some of its parts, that has one (:meth:`_in_parts`); None if none.
+        :class:`SeveralReads` when several have."""
         found = next((k for k in (key.key, key.legacy) if k is not None and self.path_for(k).exists()), None)
         if found is not None or not key.parts:
             return found
-        in_parts = [k for part in key.parts if (k := self._where(part)) is not None]
+        in_parts = self._in_parts(key)
         if len(in_parts) > 1:
             raise SeveralReads(
                 f"This exam was opened as separate studies before all its files were there, and a read was saved for "
@@ -147,11 +150,24 @@ class ReadStore:
             )
         return in_parts[0] if in_parts else None
 
+    def _in_parts(self, key: ReadKey) -> list[str]:
+        """The keys of the reads saved for parts of joined exam ``key`` (:attr:`ReadKey.parts`) and for joins of some
+        of them (:attr:`ReadKey.joins`), but those whose parts another one's cover: the read of A + B began as A's
+        (:meth:`load`), so for A + B + C it is the one read of A and B, not a second read beside A's."""
+        covering: dict[str, frozenset[str]] = {}  # a read found -> the parts its views came from
+        for part in key.parts:
+            if (k := self._where(part)) is not None:
+                covering[k] = frozenset({part.key})
+        for join in key.joins:
+            if self.path_for(join.key).exists():
+                covering[join.key] = frozenset(p.key for p in join.parts)
+        return [k for k, parts in covering.items() if not any(parts < other for other in covering.values())]
+
     def _of(self, key: ReadKey, saved_as: str) -> ReadState:
         """The read saved under ``saved_as`` for ``key`` (:meth:`_read`), its patient checked in a legacy file only:
-        her own file's name, and a part's of her joined exam, is her Patient ID's (a mismatch there is the pseudonym
-        secret lost or replaced, which must not hide every read)."""
-        hers = saved_as == key.key or any(saved_as == part.key for part in key.parts)
+        her own file's name, and a part's or a join's of her joined exam, is her Patient ID's (a mismatch there is
+        the pseudonym secret lost or replaced, which must not hide every read)."""
+        hers = saved_as in (key.key, *(part.key for part in (*key.parts, *key.joins)))
         return self._read(saved_as, None if hers else key.patient_id)
 
     def load(self, study: str | ReadKey) -> ReadState:

@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import combinations, islice
 from os import PathLike
 
 from mammoview.io.model import ImageInfo, LoadError, MammoImage, Study, StudyInfo, View
@@ -176,6 +177,14 @@ class ReadKey:
     #: an exam joined from several Study Instance UIDs: each part's read key, which a read saved when that part was
     #: opened alone (before the other part's files came) goes by
     parts: tuple[ReadKey, ...] = ()
+    #: such an exam's joins of some of its parts (A + B of A + B + C, each with its :attr:`parts`), which a read
+    #: saved before the other parts' files came goes by: the largest first, :data:`MAX_SUB_JOINS` at most
+    joins: tuple[ReadKey, ...] = ()
+
+
+#: the most sub-joins a joined exam's read key lists (:attr:`ReadKey.joins`): each is a file looked for on every
+#: worklist row; 4 parts have 10, and an exam sent in 7 parts or more is unheard of
+MAX_SUB_JOINS = 64
 
 
 def read_key(study: StudyInfo) -> ReadKey:
@@ -186,13 +195,17 @@ def read_key(study: StudyInfo) -> ReadKey:
     bare UID when it is opened alone, which the other woman's exam opened alone has too.  Every other study goes by
     its key (a CBIS-DDSM ``P_xxxxx``, a mini-MIAS patient, a folder, a UID study naming no Patient ID); an exam
     joined from several UIDs (:func:`join_split_exams`) by ``<uid> + <uid> · Patient ID <id>``, with the read key
-    each part has opened alone (:attr:`ReadKey.parts`).
+    each part has opened alone (:attr:`ReadKey.parts`) and those of the joins of fewer of its parts, opened before
+    the others came (:attr:`ReadKey.joins`).
     """
     named = {p for info in study.images if (p := _patient(info))}
     pid = named.pop() if len(named) == 1 else ""
     if pid and study.key_source.endswith(JOINED_BY):  # its key names each of its UIDs
-        uids = sorted({info.meta.study_uid for info in study.images})
-        return ReadKey(patient_study_key(study.key, pid), pid, parts=tuple(_uid_read_key(u, pid) for u in uids))
+        parts = {u: _uid_read_key(u, pid) for u in sorted({info.meta.study_uid for info in study.images})}
+        fewer = (some for n in range(len(parts) - 1, 1, -1) for some in combinations(parts, n))  # (sorted, as keyed)
+        joins = tuple(ReadKey(patient_study_key(" + ".join(some), pid), pid, parts=tuple(parts[u] for u in some))
+                      for some in islice(fewer, MAX_SUB_JOINS))  # fmt: skip
+        return ReadKey(patient_study_key(study.key, pid), pid, parts=tuple(parts.values()), joins=joins)
     if pid and study.key_source.startswith("StudyInstanceUID") and (uid := study.images[0].meta.study_uid):
         return _uid_read_key(uid, pid)
     return ReadKey(study.key, pid)

@@ -20,9 +20,11 @@ from tests.gui.conftest import write_view
 CC_UID, MLO_UID = "1.2.840.5.1", "1.2.840.5.2"
 
 
-def split_exam(root: Path) -> tuple[Path, Path]:
-    """The CC views under one Study Instance UID and the MLO views under another, each in its folder under ``root``."""
-    for view, uid in (("RCC", CC_UID), ("LCC", CC_UID), ("RMLO", MLO_UID), ("LMLO", MLO_UID)):
+def split_exam(root: Path, uids: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """The CC views under one Study Instance UID and the MLO views under another (or each view under its UID in
+    ``uids``), each in its folder under ``root``."""
+    uids = uids or {"RCC": CC_UID, "LCC": CC_UID, "RMLO": MLO_UID, "LMLO": MLO_UID}
+    for view, uid in uids.items():
         path = write_view(root / uid, f"{view}.dcm", view, study_uid=uid, patient_id="0012345")
         ds = pydicom.dcmread(path)
         ds.AccessionNumber, ds.PatientBirthDate = "ACC77", "19650412"
