@@ -156,12 +156,23 @@ class ReadStore:
         (:meth:`load`), so for A + B + C it is the one read of A and B, not a second read beside A's."""
         covering: dict[str, frozenset[str]] = {}  # a read found -> the parts its views came from
         for part in key.parts:
-            if (k := self._where(part)) is not None:
+            if (k := self._where(part)) is not None and not (k == part.legacy and self._theirs(part, k)):
                 covering[k] = frozenset({part.key})
         for join in key.joins:
             if self.path_for(join.key).exists():
                 covering[join.key] = frozenset(p.key for p in join.parts)
         return [k for k, parts in covering.items() if not any(parts < other for other in covering.values())]
+
+    def _theirs(self, key: ReadKey, saved_as: str) -> bool:
+        """Whether the read saved under ``saved_as`` for ``key`` is recorded as another woman's (:class:`OtherPatient`:
+        neither shown for ``key`` nor one of the reads of its joined exam); one that cannot be read may be hers."""
+        try:
+            self._of(key, saved_as)
+        except OtherPatient:
+            return True
+        except (OSError, *DAMAGED):
+            return False
+        return False
 
     def _of(self, key: ReadKey, saved_as: str) -> ReadState:
         """The read saved under ``saved_as`` for ``key`` (:meth:`_read`), its patient checked in a legacy file only:

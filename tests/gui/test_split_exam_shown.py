@@ -14,7 +14,7 @@ from mammoview.gui.read_state import MarkKind, ReaderMark, ReadState
 from mammoview.gui.read_store import ReadStore
 from mammoview.io import open_paths
 from mammoview.io.model import StudyInfo, View
-from mammoview.io.study import read_key
+from mammoview.io.study import ReadKey, read_key
 from tests.gui.conftest import write_view
 
 CC_UID, MLO_UID = "1.2.840.5.1", "1.2.840.5.2"
@@ -115,3 +115,19 @@ def test_a_part_whose_first_read_was_done_does_not_unlock_the_cad_of_the_joined_
     assert "covered that part's views only" in text and "CAD stays hidden" in text, (title, text)
     assert reads.peek(read_key(one([tmp_path / "exam"]))).first_read_done is False  # the worklist: not read
     assert reads.path_for(part.key).read_bytes() == before  # the part's own read, as it was
+
+
+def test_another_womans_read_under_a_parts_bare_uid_is_not_one_of_the_exams(tmp_path: Path) -> None:
+    """A read saved under the MLO part's bare Study Instance UID (as before reads were keyed by woman) recorded as
+    another woman's is not this exam's: it made the CC part's read one of "several", and neither was shown."""
+    cc, _mlo = split_exam(tmp_path / "exam")
+    reads = ReadStore(tmp_path / "reads")
+    mark = ReaderMark(id=1, view=View.RCC, image="RCC.dcm", x=1.0, y=2.0, kind=MarkKind.MASS)
+    saved = reads.save(read_key(one([cc])), ReadState(marks=(mark,)))
+    reads.save(ReadKey(MLO_UID, "another woman"), ReadState(first_read_done=True))  # her read, at the bare UID
+    theirs = reads.path_for(MLO_UID).read_bytes()
+    joined = read_key(one([tmp_path / "exam"]))
+    assert reads.load(joined) == saved and reads.problem is None
+    assert reads.peek(joined) == saved and not reads.unreadable(joined)
+    reads.save(joined, saved)
+    assert reads.path_for(MLO_UID).read_bytes() == theirs  # hers, left as it is
