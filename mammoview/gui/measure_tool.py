@@ -154,7 +154,9 @@ class MeasureTool(QtCore.QObject):
             hint = (
                 " · pixel spacing unknown: Image ▸ Pixel spacing… (Ctrl+Alt+S) gives mm" if length.unit == "px" else ""
             )
-            self.measuring.emit(f"{m.label}: {length.text} ({panel.view.label}) · Ctrl+Z undoes{hint}")
+            # (no undo when its save added the session to the saved read that could not be read: ReaderMarks._stored)
+            undo = " · Ctrl+Z undoes" if self.reader.can_undo else ""
+            self.measuring.emit(f"{m.label}: {length.text} ({panel.view.label}){undo}{hint}")
         return m
 
     def select(self, m: Measurement | None) -> None:

@@ -183,7 +183,7 @@ class ReaderActions:
         """Del: the selected measurement, else the selected reader mark."""
         measured = self.measure_tool.selected or self.prior_measure.selected
         if (m := self.measure_tool.delete_selected() or self.prior_measure.delete_selected()) is not None:
-            self.window.show_status(f"{m.label} deleted (Ctrl+Z undoes).", 4000)
+            self._said_deleted(m.label)
             return
         if measured is not None:  # the selection is a measurement not on screen: nothing else is what Del means
             self.window.show_status(f"{measured.label} is not on screen: Del deletes only what is shown.", 4000)
@@ -207,7 +207,14 @@ class ReaderActions:
             return
         if mark is not None and self.reader.remove(mark_id):
             self._select_nothing()
-            self.window.show_status(f"{mark.label} deleted (Ctrl+Z undoes).", 4000)
+            self._said_deleted(mark.label)
+
+    def _said_deleted(self, label: str) -> None:
+        """Say that ``label`` was deleted and Ctrl+Z brings it back, unless the save that deleted it added the session
+        to the saved read that could not be read (:meth:`ReaderMarks._stored`): the undo history went with that, and
+        the message that the read is back stays (the label now names one of that read's)."""
+        if self.reader.can_undo:
+            self.window.show_status(f"{label} deleted (Ctrl+Z undoes).", 4000)
 
     def _select_nothing(self) -> None:
         self.measure_tool.select(None)
