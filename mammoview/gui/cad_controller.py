@@ -49,6 +49,7 @@ from mammoview.gui.read_state import ReaderMark, study_image_key
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import BreastScoreLabels
+from mammoview.gui.texts import study_title
 from mammoview.io.model import ImageInfo, View
 from mammoview.io.study import read_key
 
@@ -193,7 +194,7 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         self.runner.open_study(self.study_key, {str(i.path) for i in loaded.study.info.images})
         self._use_result(self._of_shown(self.runner.cached(self.study_key)))
         self.selected_mark = None
-        self.reader.open_study(read_key(loaded.study.info))  # -> changed -> rebuild
+        self.reader.open_study(read_key(loaded.study.info), study_title(loaded.study.info))  # -> changed -> rebuild
         self.rebuild()
         # Reopening a study whose first read is done shows CAD again without asking.
         if asked or ((self.auto_run or self.unlocked) and self.result is None and not self.unavailable):

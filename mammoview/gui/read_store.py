@@ -309,8 +309,8 @@ class ReadStore:
                 aside = _set_aside(path)
                 log.warning("read state %s is damaged (%s); set aside as %s", path, exc, aside)
                 self.problem = (  # (the reader was told at opening that it is added to)
-                    f"Your saved read of this study, which could not be read when it was opened, reads again but is "
-                    f"damaged ({exc}); it is kept as {aside}. What you did since is saved as the study's read."
+                    f"Your saved read, which could not be read when the study was opened, reads again but is damaged "
+                    f"({exc}); it is kept as {aside}. What you did since is saved as the study's read."
                 )
             except FileNotFoundError:
                 pass  # gone meanwhile (moved by hand)

@@ -76,6 +76,7 @@ class ReaderMarks(QtCore.QObject):
         super().__init__(parent)
         self.store = store or ReadStore()
         self.read_key: ReadKey | None = None  # the open study's (:func:`mammoview.io.study.read_key`)
+        self.title = ""  # the open study's name as the reader knows it (:func:`mammoview.gui.texts.study_title`)
         self.state = ReadState()
         self._undo: list[_Edit] = []
         self._redo: list[_Edit] = []
@@ -94,19 +95,20 @@ class ReaderMarks(QtCore.QObject):
         """The key the open study's read is saved under (None: no study open)."""
         return self.read_key.key if self.read_key is not None else None
 
-    def open_study(self, study: str | ReadKey) -> None:
+    def open_study(self, study: str | ReadKey, title: str = "") -> None:
         """Restore the saved read of ``study`` (its :func:`~mammoview.io.study.read_key`; a bare key: a study whose
-        patient is not known); undo history starts empty, but for the study already open shown again (a pixel
-        spacing given, Ctrl+Alt+S), whose marks and measurements are the ones the history was built on."""
+        patient is not known), named ``title`` in what is said of it once another study is shown; undo history starts
+        empty, but for the study already open shown again (a pixel spacing given, Ctrl+Alt+S), whose marks and
+        measurements are the ones the history was built on."""
         key = study if isinstance(study, ReadKey) else ReadKey(study)
         shown = (self.state.marks, self.state.measurements) if key == self.read_key else None
-        self.close_study()
+        self.close_study(shown_again=key == self.read_key)
         pending = self._not_saved.get(key)  # what the reader did that never reached the disk
         state = pending if pending is not None else self.store.load(key)
         problem = self.store.problem if pending is None else None
         if key.key != self.study_key:  # (the same study shown again, e.g. for a pixel spacing, is no switch)
             self.opened_at = time.perf_counter()
-        self.read_key, self.state = key, state
+        self.read_key, self.state, self.title = key, state, title
         if shown != (state.marks, state.measurements):  # another study, or its read changed on disk meanwhile
             self._undo.clear()
             self._redo.clear()
@@ -119,15 +121,16 @@ class ReaderMarks(QtCore.QObject):
         if problem:
             self.loadFailed.emit(problem)
 
-    def close_study(self) -> None:
-        """Bank the open study's reading time (another study opens, or the viewer quits)."""
+    def close_study(self, shown_again: bool = False) -> None:
+        """Bank the open study's reading time (another study opens, or the viewer quits; or it is ``shown_again``)."""
         if self.read_key is not None and self._timing:
             seconds = self._reading_seconds()
             if seconds != self.state.reading_seconds:
                 # Saved without ``changed``: nothing on screen shows it, and the screen may
                 # already show the next study.
                 try:
-                    self.state = self._stored(self.read_key, replace(self.state, reading_seconds=seconds))
+                    state = replace(self.state, reading_seconds=seconds)
+                    self.state = self._stored(self.read_key, state, left=not shown_again)
                     self._not_saved.pop(self.read_key, None)
                 except OSError as exc:
                     log.error("could not save the reading time: %s", exc)
@@ -375,18 +378,21 @@ class ReaderMarks(QtCore.QObject):
             self._save_others()
         self.changed.emit()
 
-    def _stored(self, key: ReadKey, state: ReadState) -> ReadState:
+    def _stored(self, key: ReadKey, state: ReadState, left: bool = False) -> ReadState:
         """``state`` saved for ``key``, as saved: added to the saved read that could not be read when the study
         opened (:meth:`ReadStore.save`), the undo history goes (its steps would take that read's marks away), and
-        the reading clock stops where that read's first read was done."""
+        the reading clock stops where that read's first read was done.  What is said of it names the study when it
+        was ``left`` (the next study may be on screen already), else calls it "this study"."""
+        left_one = f"the study you just left ({self.title})" if self.title else "the study you just left"
         saved = self.store.save(key, state)
         if key == self.read_key and self.store.problem:  # the saved read it was to add to found damaged, set aside
-            self.loadFailed.emit(self.store.problem)
+            self.loadFailed.emit(f"In {left_one}: {self.store.problem}" if left else self.store.problem)
         if key == self.read_key and saved != replace(state, updated=saved.updated):  # the store added the session
             before = saved.first_read_done and not state.first_read_done  # (not the session's own, CAD shown)
-            done = " (its first read was done before: CAD is available)" if before else ""
+            done = " (its first read was done before" + (")" if left else ": CAD is available)") if before else ""
             self.restored.emit(
-                f"Your saved read of this study could be read again: it is back, with what you did since{done}."
+                f"Your saved read of {left_one if left else 'this study'} could be read again: it is back, with what "
+                f"you did since{done}."
             )
         if key == self.read_key and (saved.marks, saved.measurements) != (state.marks, state.measurements):
             self._undo.clear()
