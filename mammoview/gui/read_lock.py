@@ -5,9 +5,9 @@ The claim is a QLockFile beside the folder, which Qt takes over once the process
 process of the same computer can tell that: with the app data in a home folder on a network share (hospital
 workstations), a viewer that crashed on one computer kept every other computer's viewers from saving, for ever.
 So a claim's lock file is refreshed every :data:`HEARTBEAT` while its viewer runs, and one of another computer not
-refreshed for :data:`STALE_AFTER` is taken over (:func:`_took_over`).  A claim's lock file is checked at each
-heartbeat and each save: once it names another process (this computer slept, and another computer's viewer took
-the folder over meanwhile), this viewer saves no more there.
+refreshed for :data:`STALE_AFTER`, by the file server's clock (:func:`_now_where`), is taken over
+(:func:`_took_over`).  A claim's lock file is checked at each heartbeat and each save: once it names another process
+(this computer slept, and another computer's viewer took the folder over meanwhile), this viewer saves no more there.
 """
 
 from __future__ import annotations
@@ -61,11 +61,32 @@ def _holder(path: str) -> tuple[int, str] | None:
 
 
 def _age(path: str) -> float | None:
-    """Seconds since lock file ``path`` was last refreshed; None when it is not there or cannot be read."""
+    """Seconds since lock file ``path`` was last refreshed, by the clock that wrote its modification time (the file
+    server's, :func:`_now_where`); None when it is not there or cannot be read."""
     try:
-        return time.time() - os.stat(path).st_mtime
+        refreshed = os.stat(path).st_mtime
     except OSError:
         return None
+    return _now_where(os.path.dirname(path)) - refreshed
+
+
+def _now_where(folder: str) -> float:
+    """The time now by the clock that stamps files in ``folder``: on a network share the file server's, which a
+    lock file's modification time is; this computer's, 10 minutes off, took a live viewer's lock for one left by a
+    viewer that crashed (or never took a dead one's over).  Read off a probe file made there and removed; this
+    computer's clock when none can be made."""
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".mammoview-clock-", suffix=".probe", dir=folder or ".")
+    except OSError:
+        return time.time()
+    try:
+        os.close(handle)
+        return os.stat(probe).st_mtime
+    except OSError:
+        return time.time()
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
 
 
 @functools.cache

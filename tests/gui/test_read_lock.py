@@ -183,6 +183,35 @@ def test_a_fresh_lock_of_another_computer_is_refused_saying_when_it_would_be_tak
     assert lock.read_text() == theirs and saving_refused(folder)
 
 
+@pytest.mark.parametrize("skew", [3600.0, -3600.0])
+def test_a_locks_age_is_told_by_the_shares_clock_not_this_computers(tmp_path, monkeypatch, skew):
+    """A lock file's modification time is the file server's clock: with this computer's clock an hour fast, a live
+    viewer's lock refreshed 30 seconds ago looked an hour old and was taken over (both viewers then saved); an hour
+    slow, a dead viewer's lock was never taken over."""
+    fresh, stale = tmp_path / "fresh" / "reads", tmp_path / "stale" / "reads"
+    for folder, age in ((fresh, 30.0), (stale, read_lock.STALE_AFTER + 60)):
+        folder.parent.mkdir()
+        foreign_lock(Path(f"{folder}.lock"), age=age)
+    real = time.time
+    monkeypatch.setattr(read_lock, "time", SimpleNamespace(time=lambda: real() + skew))
+    with pytest.raises(PermissionError, match="last refreshed 30 seconds ago"):
+        claim_folder(fresh)
+    claim_folder(stale)
+    assert not saving_refused(stale)
+    assert [p.name for p in fresh.parent.iterdir()] == ["reads.lock"]  # (the clock's probe removed)
+
+
+def test_a_locks_age_is_told_by_this_computers_clock_where_no_probe_can_be_made(tmp_path, monkeypatch):
+    def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(read_lock.tempfile, "mkstemp", refused)
+    folder = tmp_path / "reads"
+    foreign_lock(Path(f"{folder}.lock"), age=3600)
+    claim_folder(folder)
+    assert not saving_refused(folder)
+
+
 def test_a_stale_lock_another_viewer_is_taking_over_is_left_to_it(tmp_path):
     """Two viewers that both find the lock stale: only the one holding ``.rmlock`` (Qt's guard for the same) takes
     it over; without the guard, the second removed the lock the first had just made, and both saved."""
