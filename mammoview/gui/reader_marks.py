@@ -5,10 +5,10 @@ of the study on screen: the mark tool, the findings panel and the CAD lock all g
 through it, and each change is written to disk (atomically) before ``changed`` is
 emitted, so what the reader sees is always what would be restored after a crash.
 
-It also keeps the reading clock: the seconds a study is open before its first read is
-done, while the viewer is the active application (:meth:`set_active`), are added to
-``ReadState.reading_seconds`` when the first read is closed, when another study opens
-and at :meth:`close_study` (the viewer quitting).
+It also runs the reading clock (:mod:`mammoview.gui.reading_clock`): the seconds a study is
+open before its first read is done, while the viewer is the active application
+(:meth:`set_active`), are added to ``ReadState.reading_seconds`` when the first read is
+closed, when another study opens and at :meth:`close_study` (the viewer quitting).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from mammoview.gui.read_state import (
     now_iso,
 )
 from mammoview.gui.read_store import ReadStore
+from mammoview.gui.reading_clock import ReadingClock
 from mammoview.io.model import View
 from mammoview.io.study import ReadKey
 
@@ -81,11 +82,7 @@ class ReaderMarks(QtCore.QObject):
         self._undo: list[_Edit] = []
         self._redo: list[_Edit] = []
         self._redo_dropped: list[_Edit] = []  # what the last action took off the redo stack
-        self._clock = clock
-        self._timing = False  # the open study's first read is not done: its reading time counts
-        self._active = True  # the viewer is the active application (the clock pauses otherwise)
-        self._since: float | None = None  # the clock runs since then (None: paused or not timing)
-        self._unsaved = 0.0  # seconds counted and not yet saved
+        self._clock = ReadingClock(clock)  # the open study's reading time, until its first read is done
         self._not_saved: dict[ReadKey, ReadState] = {}  # reads whose last save failed: kept until a save succeeds
         self.opened_at = 0.0  # time.perf_counter() when the open study was opened (a click pressed before is not its)
 
@@ -112,8 +109,7 @@ class ReaderMarks(QtCore.QObject):
         if shown != (state.marks, state.measurements):  # another study, or its read changed on disk meanwhile
             self._undo.clear()
             self._redo.clear()
-        self._timing, self._unsaved = not self.state.first_read_done, 0.0
-        self._since = self._clock() if self._timing and self._active else None
+        self._clock.start(not self.state.first_read_done)
         if pending is not None:
             self._save(pending)  # tried again (emits changed)
         else:
@@ -123,7 +119,7 @@ class ReaderMarks(QtCore.QObject):
 
     def close_study(self, shown_again: bool = False) -> None:
         """Bank the open study's reading time (another study opens, or the viewer quits; or it is ``shown_again``)."""
-        if self.read_key is not None and self._timing:
+        if self.read_key is not None and self._clock.running:
             seconds = self._reading_seconds()
             if seconds != self.state.reading_seconds:
                 # Saved without ``changed``: nothing on screen shows it, and the screen may
@@ -135,25 +131,15 @@ class ReaderMarks(QtCore.QObject):
                 except OSError as exc:
                     log.error("could not save the reading time: %s", exc)
                     self.state = self._not_saved[self.read_key] = replace(self.state, reading_seconds=seconds)
-        self._timing, self._since = False, None
+        self._clock.stop()
 
     def set_active(self, active: bool) -> None:
         """The viewer became the active application (the clock runs) or not (it pauses)."""
-        self._tick()
-        self._active = active
-        self._since = self._clock() if active and self._timing else None
-
-    def _tick(self) -> None:
-        if self._since is not None:
-            now = self._clock()
-            self._unsaved += max(0.0, now - self._since)
-            self._since = now
+        self._clock.set_active(active)
 
     def _reading_seconds(self) -> float:
         """The saved reading time plus what the clock counted since (which is then no longer unsaved)."""
-        self._tick()
-        seconds, self._unsaved = self.state.reading_seconds + self._unsaved, 0.0
-        return seconds
+        return self.state.reading_seconds + self._clock.take()
 
     @property
     def unsaved(self) -> dict[str, ReadState]:
@@ -164,7 +150,7 @@ class ReaderMarks(QtCore.QObject):
         """Save again every read whose save failed (the viewer is quitting); the reasons of those still not saved."""
         errors = []
         for key, state in list(self._not_saved.items()):
-            if key == self.read_key and self._timing:
+            if key == self.read_key and self._clock.running:
                 state = replace(state, reading_seconds=self._reading_seconds())
             try:
                 saved = self._stored(key, state)
@@ -343,7 +329,7 @@ class ReaderMarks(QtCore.QObject):
         if self.study_key is None or self.state.first_read_done:
             return False
         seconds = self._reading_seconds()
-        self._timing, self._since = False, None
+        self._clock.stop()
         self._save(replace(self.state, first_read_done=True, done_at=now_iso(), reading_seconds=seconds,
                            decision_after_cad=self.state.decision))  # fmt: skip
         # Undoing a mark placed before the read was closed would rewrite the unaided read.
@@ -364,7 +350,7 @@ class ReaderMarks(QtCore.QObject):
     def _save(self, state: ReadState) -> None:
         if self.read_key is None:
             return
-        if self._timing:  # the reading time so far goes with every action: a crash keeps it
+        if self._clock.running:  # the reading time so far goes with every action: a crash keeps it
             state = replace(state, reading_seconds=self._reading_seconds())
         try:
             self.state = self._stored(self.read_key, state)
@@ -398,7 +384,7 @@ class ReaderMarks(QtCore.QObject):
             self._undo.clear()
             self._redo.clear()
         if key == self.read_key and saved.first_read_done:
-            self._timing, self._since = False, None
+            self._clock.stop()
         return saved
 
     def _save_others(self) -> None:
