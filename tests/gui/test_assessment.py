@@ -89,6 +89,19 @@ def test_the_reading_clock_counts_until_the_first_read_is_done_and_banks_on_leav
     assert not marks.store.path_for("D").exists()
 
 
+def test_a_study_opened_while_another_application_is_in_front_counts_from_when_the_viewer_comes_back(reader):
+    """The pause was tested only for a study opened with the viewer in front: a study opened (e.g. by a worklist
+    step from a script, or at start-up) while the reader is in another application must not count that time."""
+    marks, clock = reader
+    marks.set_active(False)
+    marks.open_study("E")
+    clock.t += 300  # away
+    marks.set_active(True)
+    clock.t += 7
+    marks.set_first_read_done()
+    assert marks.store.load("E").reading_seconds == pytest.approx(7)
+
+
 def test_the_decision_in_menu_dock_worklist_and_export(main_window, load, synthetic_study, tmp_path):
     from mammoview.gui.export import export_study
 
