@@ -135,6 +135,11 @@ class CadDock(QtWidgets.QWidget):
         self.threshold = _slider(lambda v: self.thresholdChosen.emit(float(heat_probability(v))), 255)
         self.opacity_value, self.threshold_value = QtWidgets.QLabel(), QtWidgets.QLabel()
         self.operating = QtWidgets.QComboBox()
+        # its width not from its entries: filled with the model's points ("Default · 0.2 FP/img · finds 30%") after
+        # the dock was made, it grew when measured afresh (a theme switch) past the dock's width, cutting off the
+        # controls on the right; narrow, the entry's end is cut (the list shows it whole)
+        self.operating.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.operating.setMinimumContentsLength(8)
         self.operating.currentIndexChanged.connect(
             lambda i: self.operatingChosen.emit(float(self.operating.itemData(i) or 0.0)) if i >= 0 else None
         )
