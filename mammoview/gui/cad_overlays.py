@@ -175,11 +175,12 @@ class PanelOverlay:
         labels, at the current zoom.
 
         The other labels stay where they are (the reader's ``R1 mass`` below its ring, the CC/MLO band's
-        ``37 ± 20 mm from nipple``, which lands on the lesion it is drawn for); best score first, each CAD label
-        takes the first of :func:`marks.label_anchors` whose on-screen box overlaps no label placed
-        before it and no other finding's glyph and lies inside the panel; else the one least cut off by the panel's
-        edge (a label off the panel is a score nobody reads), of those the one that covers the least of the other
-        glyphs (a covered glyph hides a finding), and of those the one that covers the least of the other labels.
+        ``37 ± 20 mm from nipple``, which lands on the lesion it is drawn for, moved only as far as it takes to be
+        whole in the panel); best score first, each CAD label takes the first of :func:`marks.label_anchors` whose
+        on-screen box overlaps no label placed before it and no other finding's glyph and lies inside the panel;
+        else the one least cut off by the panel's edge (a label off the panel is a score nobody reads), of those the
+        one that covers the least of the other glyphs (a covered glyph hides a finding), and of those the one that
+        covers the least of the other labels.
         """
         scores = [i for kind in KINDS for i in self.layers.get(f"scores:{kind.value}", [])]
         items = [i for i in scores if i.isVisible()]
@@ -188,6 +189,7 @@ class PanelOverlay:
         screen = QtCore.QRectF(self.panel.graphics.viewport().rect())
         for label in self.panel.stored_group.childItems():  # the reader's, the band's, the lengths' labels
             if isinstance(label, pg.TextItem) and label.isVisible() and not any(label is s for s in scores):
+                self._keep_inside(label, screen)
                 box = self._label_box(label, (label.anchor.x(), label.anchor.y()))
                 if box is not None:
                     placed.append(box)
@@ -217,6 +219,23 @@ class PanelOverlay:
             assert best is not None
             item.setAnchor(best[1])  # type: ignore[attr-defined]  # score labels are pg.TextItem
             placed.append(best[2])
+
+    def _keep_inside(self, label: pg.TextItem, screen: QtCore.QRectF) -> None:
+        """A label offering ``inside_anchors`` (the band's) takes the first of them that keeps it whole in the panel,
+        else the one least cut off by the panel's edge; the others stay as they are."""
+        anchors = getattr(label, "inside_anchors", ())
+        best: tuple[float, tuple[float, float]] | None = None
+        for anchor in anchors:
+            box = self._label_box(label, anchor)
+            if box is None:  # not on screen yet: placed at the next transform change
+                return
+            cut_off = 0.0 if screen.contains(box) else _area(box) - _area(box.intersected(screen))
+            if best is None or cut_off < best[0]:
+                best = (cut_off, anchor)
+            if cut_off == 0.0:
+                break
+        if best is not None:
+            label.setAnchor(best[1])
 
     def _glyph_boxes(self) -> list[tuple[Finding, QtCore.QRectF]]:
         """The shown CAD glyphs' boxes in device pixels (drawn at a fixed screen size, their shadow pen included)."""

@@ -31,6 +31,10 @@ from mammoview.io.model import View
 BAND_MM = 20.0
 BAND_COLOR = "#00e5ff"
 BAND_Z = 24.0  # above the CAD marks, below the measurements
+#: Where the label may sit on the band's middle (``pg.TextItem`` anchors), in order of preference: centred above it,
+#: then beside it on either side, then the same below it.  The middle lies by the chest wall for a lesion about as
+#: far from the nipple as the breast is deep, and a centred label was cut by the panel's edge there.
+LABEL_ANCHORS = tuple((x, y) for y in (1.2, -0.2) for x in (0.5, 0.0, 1.0))
 
 
 def other_view(view: View) -> View:
@@ -89,8 +93,9 @@ class NippleBand(QtCore.QObject):
         if len(mid) and not np.isnan(mid[1]).any():
             about = "~" if estimated or result.spacing_estimated else ""  # the mm rest on the CAD's guess
             text = f"{about}{distance_mm:.0f} ± {BAND_MM:.0f} mm from nipple"
-            label = pg.TextItem(text, color=BAND_COLOR, anchor=(0.5, 1.2), fill=(0, 0, 0, 170))
+            label = pg.TextItem(text, color=BAND_COLOR, anchor=LABEL_ANCHORS[0], fill=(0, 0, 0, 170))
             label.setPos(float(mid[1, 0]), float(mid[1, 1]))
+            label.inside_anchors = LABEL_ANCHORS  # kept whole in the panel (PanelOverlay.place_labels)
             self._items.append(label)
         for i, item in enumerate(self._items):
             panel.add_overlay_item(item, BAND_Z + i * 0.001)

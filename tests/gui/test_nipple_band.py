@@ -120,3 +120,26 @@ def test_the_bands_label_does_not_cover_a_cad_score_label(cad_window, load, synt
     score_box = overlay._label_box(score, (score.anchor.x(), score.anchor.y()))
     assert band_box is not None and score_box is not None
     assert not band_box.intersects(score_box)
+
+
+def test_the_bands_label_stays_whole_in_its_panel_beside_the_chest_wall(cad_window, load, synthetic_study, qtbot):
+    """A lesion about as far from the nipple as the breast is deep: the band's middle, where its label was centred,
+    lies by the chest wall, at the panel's edge on the seam, and the label was cut there ("~50 ± 20 mm from n")."""
+    import pyqtgraph as pg
+    from PySide6 import QtCore
+
+    w = cad_window
+    load(w, [synthetic_study])
+    planted = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 30, 260, 0.8, 0.7)]})
+    images = tuple(replace(r, nipple=(0.8 * r.width if r.view in (View.LCC, View.RCC) else r.width * 0.2,
+                                      r.height / 2)) for r in planted.images)  # fmt: skip
+    w.cad.set_result(replace(planted, images=images))
+    w.commands["cad_first_read_done"].trigger()
+    panel = w.cad.findings
+    panel.select_row(next(i for i, r in enumerate(panel.rows) if r.view is View.LCC))
+    qtbot.wait(20)
+    lmlo = w.panels[View.LMLO]
+    label = next(i for i in w.cad.band.items() if isinstance(i, pg.TextItem))
+    box = w.cad.overlays[View.LMLO]._label_box(label, (label.anchor.x(), label.anchor.y()))
+    screen = QtCore.QRectF(lmlo.graphics.viewport().rect())
+    assert box is not None and screen.contains(box), (box, screen)
