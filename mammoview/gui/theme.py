@@ -71,12 +71,11 @@ def apply_theme(name: str) -> str:
         return name
     if _original is None:
         _original = (app.style().name(), app.palette())
-    if name == "dark":
-        app.setStyle("Fusion")
-        app.setPalette(dark_palette())
-    else:
-        app.setStyle(_original[0])
-        app.setPalette(_original[1])
+    # the palette before the style: setting the style polishes every widget again, and a widget with a style sheet
+    # (the CAD dock's buttons) takes its palette(...) colours then; polished before, it kept the last theme's
+    style, palette = ("Fusion", dark_palette()) if name == "dark" else _original
+    app.setPalette(palette)
+    app.setStyle(style)
     _current = name
     return name
 
