@@ -7,8 +7,8 @@ import time
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-#: Pixels kept free beside the message (the status bar's own margins and the spacing before the read-outs).
-MARGIN_PX = 24
+#: Where QStatusBar paints the message: this many pixels in from the bar's left (Qt's own offset).
+MESSAGE_LEFT_PX = 6
 
 
 class ElidingStatusBar(QtWidgets.QStatusBar):
@@ -23,13 +23,12 @@ class ElidingStatusBar(QtWidgets.QStatusBar):
         self.messageChanged.connect(self._cleared)
 
     def room(self) -> int:
-        """Pixels the message may take: the bar less its visible widgets (read-outs, CAD progress)."""
-        taken = sum(
-            w.width()
-            for w in self.findChildren(QtWidgets.QWidget, options=QtCore.Qt.FindChildOption.FindDirectChildrenOnly)
-            if w.isVisible()
-        )
-        return max(40, self.width() - taken - MARGIN_PX)
+        """Pixels the message may take: from where it is painted to the leftmost visible widget (a read-out, the CAD
+        progress), less two spaces; Qt leaves 2 px there, and an elided message's "…" ran into that widget's text
+        ("…ano…Reads not saved")."""
+        kids = self.findChildren(QtWidgets.QWidget, options=QtCore.Qt.FindChildOption.FindDirectChildrenOnly)
+        right = min((w.x() for w in kids if w.isVisible()), default=self.width())
+        return max(40, right - MESSAGE_LEFT_PX - self.fontMetrics().horizontalAdvance("  "))
 
     def showMessage(self, text: str, timeout: int | None = 0) -> None:
         self._full = text

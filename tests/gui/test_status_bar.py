@@ -113,3 +113,17 @@ def test_refits_settle_with_a_long_message_and_the_cad_progress_shown(main_windo
     qtbot.wait(1500)
     assert len(calls) <= 2
     assert time.process_time() - start < 0.5  # (CPU time of this process: a loop would spend the whole wait)
+
+
+def test_an_elided_message_keeps_a_gap_before_the_read_outs_text(main_window):
+    """The message was elided to within 2 px of the first read-out, so its "…" ran into that read-out's text: at 1280
+    px with "Reads not saved" shown the bar read "…in the other one ano…Reads not saved"."""
+    window = main_window
+    bar = window.statusBar()
+    window.show_reads_refused("another mammoview window is saving reads in this folder")
+    window.show_status(LONG)
+    QtWidgets.QApplication.processEvents()
+    label = bar.findChild(QtWidgets.QLabel, "reads_refused")
+    assert label.isVisible() and _message_area(bar) == label.x()  # the first read-out on the message's right
+    end = 6 + bar.fontMetrics().horizontalAdvance(bar.shown_message())  # QStatusBar paints the message 6 px in
+    assert label.x() - end >= bar.fontMetrics().horizontalAdvance("  "), (label.x(), end)
