@@ -245,6 +245,36 @@ class _ElideEnd(QtWidgets.QStyledItemDelegate):
         option.textElideMode = QtCore.Qt.TextElideMode.ElideRight
 
 
+def elide_keeping_date(text: str, metrics: QtGui.QFontMetrics, width: int) -> str:
+    """The Study column's ``name | date`` elided to ``width`` px by its name: the date stays whole (eliding the
+    middle had left "DEMO PA…6-10-04", the year gone), then goes itself, from its end, when even it does not fit."""
+    name, sep, date = text.rpartition(" | ")
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    if not sep:
+        return metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, width)
+    room = width - metrics.horizontalAdvance(sep + date)
+    short = metrics.elidedText(name, QtCore.Qt.TextElideMode.ElideRight, room) if room > 0 else ""
+    if not short or short == "…":
+        return metrics.elidedText(date, QtCore.Qt.TextElideMode.ElideRight, width)
+    return short + sep + date
+
+
+class _ElideName(QtWidgets.QStyledItemDelegate):
+    """The Study column: elided by :func:`elide_keeping_date` in the cell's text width (the style's margins)."""
+
+    def initStyleOption(
+        self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
+    ) -> None:  # Qt's virtual
+        super().initStyleOption(option, index)
+        widget = option.widget
+        style = widget.style() if widget is not None else QtWidgets.QApplication.style()
+        margin = style.pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+        text = option.text
+        option.text = elide_keeping_date(text, option.fontMetrics, option.rect.width() - 2 * margin)
+        option.textElideMode = QtCore.Qt.TextElideMode.ElideRight
+
+
 class WorklistPanel(QtWidgets.QWidget):
     """The worklist as a table: one row per study; ``openRequested(index)`` on double-click / Enter."""
 
@@ -260,7 +290,6 @@ class WorklistPanel(QtWidgets.QWidget):
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
-        self.tree.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)  # a narrow column keeps name and date
         header = self.tree.header()
         header.setStretchLastSection(False)
         for col in range(len(COLUMNS)):  # the study's title gives way (elided) so its status stays readable ...
@@ -271,6 +300,8 @@ class WorklistPanel(QtWidgets.QWidget):
         header.setSectionResizeMode(_READ, QtWidgets.QHeaderView.ResizeMode.Fixed)
         self._elide_end = _ElideEnd(self.tree)
         self.tree.setItemDelegateForColumn(_READ, self._elide_end)
+        self._elide_name = _ElideName(self.tree)
+        self.tree.setItemDelegateForColumn(_STUDY, self._elide_name)
         self._fit_timer = QtCore.QTimer(self, singleShot=True, interval=0)
         self._fit_timer.timeout.connect(self._fit_read_column)
         header.sectionResized.connect(self._on_section_resized)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mammoview.gui.worklist import COLUMNS, WorklistPanel
+from mammoview.gui.worklist import COLUMNS, WorklistPanel, elide_keeping_date
 from tests.gui.test_worklist_columns import two_studies_first_read
 
 MAX_DOCK_WIDTH = 260
@@ -34,9 +34,12 @@ def dock(qtbot, tmp_path: Path) -> QtWidgets.QDockWidget:
 def shown_text(tree: QtWidgets.QTreeWidget, item: QtWidgets.QTreeWidgetItem, column: int) -> str:
     """The cell's text as elided to its width (the view's text margins, as QCommonStyle lays a cell out)."""
     margin = tree.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, tree) + 1
-    mode = QtCore.Qt.TextElideMode.ElideRight if COLUMNS[column] == "Read" else tree.textElideMode()
     width = tree.header().sectionSize(column) - 2 * margin
-    return QtGui.QFontMetrics(item.font(column)).elidedText(item.text(column), mode, width)
+    metrics = QtGui.QFontMetrics(item.font(column))
+    if COLUMNS[column] == "Study":
+        return elide_keeping_date(item.text(column), metrics, width)
+    mode = QtCore.Qt.TextElideMode.ElideRight if COLUMNS[column] == "Read" else tree.textElideMode()
+    return metrics.elidedText(item.text(column), mode, width)
 
 
 def test_the_worklist_dock_can_be_narrowed_to_260_px(dock, qtbot):
@@ -79,3 +82,34 @@ def test_the_current_rows_date_and_read_state_stay_readable_at_256_px(dock, qtbo
     dock.resize(900, 400)
     qtbot.waitUntil(lambda: tree.header().sectionSize(read) >= tree.sizeHintForColumn(read), timeout=2_000)
     assert tree.header().length() <= tree.viewport().width()
+
+
+@pytest.mark.parametrize("width", [60, 90, 120, 160])
+def test_a_named_study_elides_its_name_and_keeps_its_date_whole(qtbot, width):
+    """The Study column elided in the middle: a woman's name and the date read "DEMO PA…6-10-04", the year gone.
+    The name gives way first; the date stays whole while it fits at all."""
+    label = QtWidgets.QLabel()
+    qtbot.addWidget(label)
+    metrics = label.fontMetrics()
+    text = f"DEMO PATIENT^ANONYMISED | {DATE}"
+    shown = elide_keeping_date(text, metrics, width)
+    assert metrics.horizontalAdvance(shown) <= width, shown
+    if metrics.horizontalAdvance(DATE) <= width:
+        assert shown.endswith(DATE), shown
+    assert elide_keeping_date(text, metrics, metrics.horizontalAdvance(text)) == text  # room: whole
+    assert elide_keeping_date(DATE, metrics, 1000) == DATE  # no name: as it is
+
+
+def test_the_worklist_draws_the_study_column_keeping_the_date(qtbot):
+    """The delegate the panel puts on the Study column is what elides it (not the view's own middle elision)."""
+    from mammoview.gui.worklist import _ElideName
+
+    tree = QtWidgets.QTreeWidget()
+    qtbot.addWidget(tree)
+    item = QtWidgets.QTreeWidgetItem([f"DEMO PATIENT^ANONYMISED | {DATE}"])
+    tree.addTopLevelItem(item)
+    option = QtWidgets.QStyleOptionViewItem()
+    option.rect = QtCore.QRect(0, 0, 110, 20)
+    option.widget = tree
+    _ElideName(tree).initStyleOption(option, tree.indexFromItem(item))
+    assert option.text.endswith(DATE) and "…" in option.text, option.text
