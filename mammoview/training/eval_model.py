@@ -67,6 +67,9 @@ class StagedModel:
 #: the file an evaluation writes into the models folder it installs a run into (``OUT/model``): it is that
 #: evaluation's, which the next one into OUT replaces or removes; a folder without it is the user's, never touched
 STAGED_MARK = "INSTALLED_BY_EVALUATE"
+#: the metrics.json key saying whether its evaluation installed the model it evaluated into ``OUT/model`` (marked
+#: :data:`STAGED_MARK`); a metrics.json without it is from before the mark (:func:`earlier_model_folder`)
+INSTALLED_KEY = "model_installed_in_out"
 
 
 def earlier_model_folder(out_dir: Path) -> Path | None:
@@ -80,10 +83,22 @@ def earlier_model_folder(out_dir: Path) -> Path | None:
     if (target / STAGED_MARK).is_file():
         return target
     try:  # an evaluation before the mark: its metrics.json names weights in the folder it installed
-        weights = json.loads((Path(out_dir) / "metrics.json").read_text()).get("model", {}).get("weights")
+        metrics = json.loads((Path(out_dir) / "metrics.json").read_text())
+        weights = metrics.get("model", {}).get("weights")
     except (OSError, ValueError, AttributeError):
         return None
-    return target if isinstance(weights, str) and Path(weights).resolve().parent == target.resolve() else None
+    # (one since the mark says whether it installed them: the user's own evaluated in place, `--models-dir OUT/model`,
+    # is named by its metrics.json just as well, and was removed by the next evaluation into OUT)
+    if INSTALLED_KEY in metrics or not isinstance(weights, str):
+        return None
+    return target if Path(weights).resolve().parent == target.resolve() else None
+
+
+def installed_here(out_dir: Path, weights: Path | None) -> bool:
+    """Whether ``weights`` are in the models folder an evaluation installed into ``out_dir/model`` (marked)."""
+    target = Path(out_dir) / "model"
+    marked = (target / STAGED_MARK).is_file() and not target.is_symlink()
+    return marked and weights is not None and Path(weights).resolve().parent == target.resolve()
 
 
 def holds(models_dir: Path, sha256: str | None) -> bool:

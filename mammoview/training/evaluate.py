@@ -33,7 +33,7 @@ from mammoview.terminal import say
 from mammoview.training import report
 from mammoview.training.calibrate import fit_malignancy_calibration
 from mammoview.training.eval_inputs import EvaluateOptions, EvaluationInputs, prepare_evaluation
-from mammoview.training.eval_model import earlier_model_folder, holds
+from mammoview.training.eval_model import INSTALLED_KEY, earlier_model_folder, holds, installed_here
 from mammoview.training.eval_patches import evaluate_patches
 from mammoview.training.froc import DetectionScores, score_detections
 from mammoview.training.sources import SourceImage
@@ -175,6 +175,8 @@ def evaluate(
         "mammoview_evaluate": report.METRICS_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "model": dict(model_info),
+        # (the next evaluation into OUT replaces or removes OUT/model only if an evaluation installed it)
+        INSTALLED_KEY: installed_here(out, weights[0] if weights else None),
         "patches": {"dir": str(opts.patches), "split": "val", "n_val_patients": inputs.n_val_patients},
     }
     patch = None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mammoview.training.eval_model import STAGED_MARK
+from mammoview.training.eval_model import INSTALLED_KEY, STAGED_MARK
 from tests.training.test_run_integrity import _cli, _train, two_sets  # noqa: F401  (fixture)
 
 
@@ -227,6 +227,7 @@ def test_a_models_folder_of_the_users_own_in_the_out_folder_is_never_removed(
         metrics = json.loads((ev / "metrics.json").read_text())
         (weights,) = (ev / "model").glob("*.safetensors")
         metrics["model"]["weights"] = str(weights)
+        del metrics[INSTALLED_KEY]  # (which it did not write)
         (ev / "metrics.json").write_text(json.dumps(metrics))
     model = _snapshot(ev / "model")
     capsys.readouterr()
@@ -243,3 +244,32 @@ def test_a_models_folder_of_the_users_own_in_the_out_folder_is_never_removed(
 def test_an_evaluation_marks_the_models_folder_it_installs(earlier_evaluation):
     _, _, earlier = earlier_evaluation
     assert (earlier / "model" / STAGED_MARK).is_file()
+
+
+@pytest.mark.parametrize("then", ["by name", "a run"])
+def test_a_users_own_models_folder_evaluated_in_place_is_kept_by_the_next_evaluation(
+    earlier_evaluation, tmp_path, capsys, then
+):
+    """`evaluate --models-dir OUT/model --out OUT` of a `train --install-to OUT/model` of the user's writes a
+    metrics.json naming weights in OUT/model, which the check for an evaluation from before the mark took for one
+    that installed them there: the next evaluation into OUT removed (by name) or replaced (a run) the user's model."""
+    a, run, earlier = earlier_evaluation
+    ev = tmp_path / "ev"
+    shutil.copytree(earlier, ev)
+    (ev / "model" / STAGED_MARK).unlink()  # the user's own install has no mark
+    model = _snapshot(ev / "model")
+    code = _cli("evaluate", "--models-dir", str(ev / "model"), "--patches", str(a), "--out", str(ev), "--no-detect",
+                "--quiet", "--device", "cpu")  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    after = ["--weights", str(run)] if then == "a run" else _by_name(a, tmp_path)
+    capsys.readouterr()
+    code = _cli("evaluate", *after, "--patches", str(a), "--out", str(ev), "--no-detect", "--quiet",
+                "--device", "cpu")  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == (1 if then == "a run" else 0), err  # (a run is not installed over the user's own: refused)
+    assert _snapshot(ev / "model") == model and "model/" not in err, err
+
+
+def test_metrics_json_says_whether_its_evaluation_installed_the_model(earlier_evaluation):
+    _, _, earlier = earlier_evaluation
+    assert json.loads((earlier / "metrics.json").read_text())[INSTALLED_KEY] is True
