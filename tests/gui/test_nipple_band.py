@@ -38,14 +38,20 @@ def test_the_arc_is_a_half_circle_in_mm_towards_the_chest_wall():
     assert {other_view(v) for v in View} == set(View) and other_view(View.LCC) is View.LMLO
 
 
-def test_selecting_a_finding_draws_the_band_on_the_other_view(cad_window, load, synthetic_study):
-    w = cad_window
-    load(w, [synthetic_study])
-    planted = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 30, 260, 0.8, 0.7)]})
-    # the synthetic views' tips: chest wall left at 0.8 of the width (see tests/synthetic.py)
+def plant_with_nipples(w, lmlo: list | None = None) -> tuple[ImageCadResult, ...]:  # type: ignore[no-untyped-def, type-arg]
+    """A mass on L CC (and ``lmlo``'s findings on L MLO) with each view's nipple at the synthetic breast's tip (chest
+    wall left at 0.8 of the width on the CC views: tests/synthetic.py); set as the CAD result, its images returned."""
+    planted = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 30, 260, 0.8, 0.7)], View.LMLO: lmlo or []})
     images = tuple(replace(r, nipple=(0.8 * r.width if r.view in (View.LCC, View.RCC) else r.width * 0.2,
                                       r.height / 2)) for r in planted.images)  # fmt: skip
     w.cad.set_result(replace(planted, images=images))
+    return images
+
+
+def test_selecting_a_finding_draws_the_band_on_the_other_view(cad_window, load, synthetic_study):
+    w = cad_window
+    load(w, [synthetic_study])
+    images = plant_with_nipples(w)
     w.commands["cad_first_read_done"].trigger()
     panel = w.cad.findings
     (row,) = [r for r in panel.rows if r.finding is not None]
@@ -95,23 +101,17 @@ def test_the_bands_label_does_not_cover_a_cad_score_label(cad_window, load, synt
     w = cad_window
     load(w, [synthetic_study])
 
-    def plant(lmlo: list) -> None:  # type: ignore[type-arg]
-        planted = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 30, 260, 0.8, 0.7)], View.LMLO: lmlo})
-        images = tuple(replace(r, nipple=(0.8 * r.width if r.view in (View.LCC, View.RCC) else r.width * 0.2,
-                                          r.height / 2)) for r in planted.images)  # fmt: skip
-        w.cad.set_result(replace(planted, images=images))
-
     def select_lcc_row() -> None:
         panel = w.cad.findings
         panel.select_row(next(i for i, r in enumerate(panel.rows) if r.view is View.LCC))
         qtbot.wait(20)
 
-    plant([])
+    plant_with_nipples(w)
     w.commands["cad_first_read_done"].trigger()
     select_lcc_row()
     band_label = next(i for i in w.cad.band.items() if isinstance(i, pg.TextItem))
     at = band_label.pos()
-    plant([finding(FindingKind.MASS, at.x(), at.y(), 0.9, 0.5)])  # a finding where the band's label sits
+    plant_with_nipples(w, [finding(FindingKind.MASS, at.x(), at.y(), 0.9, 0.5)])  # where the band's label sits
     select_lcc_row()
     overlay = w.cad.overlays[View.LMLO]
     band_label = next(i for i in w.cad.band.items() if isinstance(i, pg.TextItem))
@@ -130,10 +130,7 @@ def test_the_bands_label_stays_whole_in_its_panel_beside_the_chest_wall(cad_wind
 
     w = cad_window
     load(w, [synthetic_study])
-    planted = planted_result(w, {View.LCC: [finding(FindingKind.MASS, 30, 260, 0.8, 0.7)]})
-    images = tuple(replace(r, nipple=(0.8 * r.width if r.view in (View.LCC, View.RCC) else r.width * 0.2,
-                                      r.height / 2)) for r in planted.images)  # fmt: skip
-    w.cad.set_result(replace(planted, images=images))
+    plant_with_nipples(w)
     w.commands["cad_first_read_done"].trigger()
     panel = w.cad.findings
     panel.select_row(next(i for i, r in enumerate(panel.rows) if r.view is View.LCC))
