@@ -138,6 +138,13 @@ def test_an_unaided_read_in_two_sittings_is_one_read():
     assert merge_reads(merged, merged) == merged  # nothing is added twice
 
 
+def open_while_failing(reader: ReaderMarks, path: Path, failing: set[Path]) -> None:
+    """Open study A while its saved read fails to read (held), then let the share come back."""
+    failing.add(path)
+    reader.open_study("A")
+    failing.clear()
+
+
 def test_the_reader_sees_the_merged_read_and_its_undo_cannot_take_the_saved_marks_away(tmp_path, failing_reads):
     store, path, _ = saved_first_read(tmp_path)
     t = [0.0]
@@ -196,9 +203,7 @@ def test_the_mark_and_length_placed_by_the_save_that_restores_the_read_are_retur
     reader = ReaderMarks(store)
     for place in (lambda: reader.add_measurement(View.LCC, "LCC.dcm", (1.0, 2.0), (3.0, 4.0)),
                   lambda: reader.add(View.RCC, "RCC.dcm", 5.0, 6.0, MarkKind.MASS)):  # fmt: skip
-        failing_reads.add(path)
-        reader.open_study("A")  # (the file failing to read again: held again)
-        failing_reads.clear()
+        open_while_failing(reader, path, failing_reads)  # (the file failing to read again: held again)
         placed = place()
         assert placed is not None and placed.label in ("M2", "R2"), placed
         assert placed in (*reader.marks, *reader.measurements)
@@ -211,9 +216,7 @@ def test_the_reader_is_told_when_the_read_that_failed_to_read_is_damaged_at_the_
     reader = ReaderMarks(store)
     said: list[str] = []
     reader.loadFailed.connect(said.append)
-    failing_reads.add(path)
-    reader.open_study("A")
-    failing_reads.clear()
+    open_while_failing(reader, path, failing_reads)
     path.write_text('{"format": 1, "state": ')  # what the failing disk gave back
     reader.add(View.RCC, "RCC.dcm", 5.0, 6.0, MarkKind.MASS)
     (aside,) = path.parent.glob(f"{path.name}.damaged-*")
@@ -229,8 +232,6 @@ def test_a_first_read_done_in_the_session_is_not_said_to_have_been_done_before(t
     reader = ReaderMarks(store)
     restored: list[str] = []
     reader.restored.connect(restored.append)
-    failing_reads.add(path)
-    reader.open_study("A")
-    failing_reads.clear()
+    open_while_failing(reader, path, failing_reads)
     reader.set_first_read_done()  # the session's: CAD comes with it, not with the saved read
     assert reader.first_read_done and len(restored) == 1 and "done before" not in restored[0], restored
