@@ -70,10 +70,13 @@ def _of_part(key: ReadKey, saved_as: str) -> bool:
     return bool(key.parts) and saved_as != key.key
 
 
-def _as_exam_read(state: ReadState) -> ReadState:
-    """A part's read as the start of its joined exam's: the marks, measurements, view assignments, unaided decision
-    and reading time kept, but the first read not done (the other part's views were never in it: done, it would
-    unlock the CAD over views nobody read without it) and what the CAD showed then forgotten."""
+def _as_exam_read(key: ReadKey, saved_as: str, state: ReadState) -> ReadState:
+    """The read ``state`` found under ``saved_as`` as ``key``'s: itself, or a part's read (:func:`_of_part`) as the
+    start of its joined exam's: the marks, measurements, view assignments, unaided decision and reading time kept,
+    but the first read not done (the other part's views were never in it: done, it would unlock the CAD over views
+    nobody read without it) and what the CAD showed then forgotten."""
+    if not _of_part(key, saved_as):
+        return state
     return replace(state, first_read_done=False, done_at=None, cad_seen=None, decision_after_cad=ReaderDecision())
 
 
@@ -193,14 +196,13 @@ class ReadStore:
                 return ReadState()
             saved_as = found
             state = self._of(key, saved_as)
-            if _of_part(key, saved_as):
-                if state.first_read_done:
-                    self.problem = (
-                        "A first read was saved when part of this exam was opened alone, before its other views' "
-                        "files came: it covered that part's views only. Its marks and measurements are shown, but "
-                        "the first read of the whole exam is not done: CAD stays hidden until you mark it done."
-                    )
-                state = _as_exam_read(state)
+            if _of_part(key, saved_as) and state.first_read_done:
+                self.problem = (
+                    "A first read was saved when part of this exam was opened alone, before its other views' "
+                    "files came: it covered that part's views only. Its marks and measurements are shown, but "
+                    "the first read of the whole exam is not done: CAD stays hidden until you mark it done."
+                )
+            state = _as_exam_read(key, saved_as, state)
         except FileNotFoundError:
             return ReadState()
         except (OSError, *DAMAGED) as exc:
@@ -245,8 +247,7 @@ class ReadStore:
         try:
             if (saved_as := self._where(key)) is None:
                 return None
-            state = self._of(key, saved_as)
-            return _as_exam_read(state) if _of_part(key, saved_as) else state
+            return _as_exam_read(key, saved_as, self._of(key, saved_as))
         except (OSError, *DAMAGED):
             return None
 
@@ -298,9 +299,7 @@ class ReadStore:
             if (found := self._where(key)) is None:
                 return None
             saved_as = found
-            earlier = self._of(key, saved_as)
-            if _of_part(key, saved_as):
-                earlier = _as_exam_read(earlier)
+            earlier = _as_exam_read(key, saved_as, self._of(key, saved_as))
         except (FileNotFoundError, OtherPatient, SeveralReads):
             return None
         except DAMAGED as exc:
