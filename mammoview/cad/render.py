@@ -137,8 +137,7 @@ def write_heatmap_files(
 
     from matplotlib.image import imsave  # only the CLI writes pictures; keep import-time light
 
-    from mammoview.cad.weights import atomic_write_text
-    from mammoview.io.files import atomic_write_bytes
+    from mammoview.io.files import atomic_write_bytes, atomic_write_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
     png, npy, grid = out_dir / f"{stem}.png", out_dir / f"{stem}.npy", out_dir / f"{stem}.json"

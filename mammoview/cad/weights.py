@@ -38,7 +38,7 @@ from mammoview.cad.operating import OperatingCurve
 from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.cad.registry import create_model
 from mammoview.cad.types import ModelInfo
-from mammoview.io.files import atomic_write_bytes
+from mammoview.io.files import atomic_write_bytes, atomic_write_text
 from mammoview.io.model import MAX_EXTENT_MM
 
 #: A model name names its weights file.
@@ -46,7 +46,7 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 __all__ = [
     "MANIFEST", "MODELS_ENV", "InstalledModel", "LoadedModel", "Manifest", "ModelEntry", "ModelError",
-    "atomic_write_text", "build_model", "default_models_dir", "list_installed", "load_model", "load_optional",
+    "build_model", "default_models_dir", "list_installed", "load_model", "load_optional",
     "load_weights",
     "prepare_for_inference", "read_manifest", "save_model",
 ]  # fmt: skip
@@ -101,11 +101,6 @@ class LoadedModel:
     @property
     def preprocess(self) -> PreprocessConfig:
         return self.entry.preprocess_config
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary file and ``os.replace`` (mode from the user's umask)."""
-    atomic_write_bytes(path, text.encode("utf-8"), private=False)  # outputs and manifests: the user's umask
 
 
 def build_model(entry: ModelEntry, path: Path | str = "manifest.json") -> nn.Module:
