@@ -29,6 +29,7 @@ from mammoview.gui.read_state import ReaderDecision, ReadState, info_key
 from mammoview.gui.read_store import ReadStore
 from mammoview.gui.texts import study_lines, study_title
 from mammoview.gui.theme import accent
+from mammoview.gui.worklist_cells import ElideEnd, ElideName
 from mammoview.io.model import StudyInfo, View
 from mammoview.io.priors import prior_of
 from mammoview.io.study import read_key
@@ -235,46 +236,6 @@ def views_text(study: StudyInfo) -> str:
     return "4 views" if not missing else "no " + ", ".join(missing)
 
 
-class _ElideEnd(QtWidgets.QStyledItemDelegate):
-    """Elides a cell's text at its end: a read's status keeps what comes first (read or not, the assessment)."""
-
-    def initStyleOption(
-        self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
-    ) -> None:  # Qt's virtual
-        super().initStyleOption(option, index)
-        option.textElideMode = QtCore.Qt.TextElideMode.ElideRight
-
-
-def elide_keeping_date(text: str, metrics: QtGui.QFontMetrics, width: int) -> str:
-    """The Study column's ``name | date`` elided to ``width`` px by its name: the date stays whole (eliding the
-    middle had left "DEMO PA…6-10-04", the year gone), then goes itself, from its end, when even it does not fit."""
-    name, sep, date = text.rpartition(" | ")
-    if metrics.horizontalAdvance(text) <= width:
-        return text
-    if not sep:
-        return metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, width)
-    room = width - metrics.horizontalAdvance(sep + date)
-    short = metrics.elidedText(name, QtCore.Qt.TextElideMode.ElideRight, room) if room > 0 else ""
-    if not short or short == "…":
-        return metrics.elidedText(date, QtCore.Qt.TextElideMode.ElideRight, width)
-    return short + sep + date
-
-
-class _ElideName(QtWidgets.QStyledItemDelegate):
-    """The Study column: elided by :func:`elide_keeping_date` in the cell's text width (the style's margins)."""
-
-    def initStyleOption(
-        self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
-    ) -> None:  # Qt's virtual
-        super().initStyleOption(option, index)
-        widget = option.widget
-        style = widget.style() if widget is not None else QtWidgets.QApplication.style()
-        margin = style.pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
-        text = option.text
-        option.text = elide_keeping_date(text, option.fontMetrics, option.rect.width() - 2 * margin)
-        option.textElideMode = QtCore.Qt.TextElideMode.ElideRight
-
-
 class WorklistPanel(QtWidgets.QWidget):
     """The worklist as a table: one row per study; ``openRequested(index)`` on double-click / Enter."""
 
@@ -298,9 +259,9 @@ class WorklistPanel(QtWidgets.QWidget):
         # ... down to a date's width: then the status gives way (a read's grows: "read · BI-RADS 1 · 0 marks" left
         # the Study column "2…4" in a 1280 px window's dock).  Sized by _fit_read_column, whole in its tooltip.
         header.setSectionResizeMode(_READ, QtWidgets.QHeaderView.ResizeMode.Fixed)
-        self._elide_end = _ElideEnd(self.tree)
+        self._elide_end = ElideEnd(self.tree)
         self.tree.setItemDelegateForColumn(_READ, self._elide_end)
-        self._elide_name = _ElideName(self.tree)
+        self._elide_name = ElideName(self.tree)
         self.tree.setItemDelegateForColumn(_STUDY, self._elide_name)
         self._fit_timer = QtCore.QTimer(self, singleShot=True, interval=0)
         self._fit_timer.timeout.connect(self._fit_read_column)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from mammoview.gui.worklist import COLUMNS, WorklistPanel, elide_keeping_date
+from mammoview.gui.worklist import COLUMNS, WorklistPanel
+from mammoview.gui.worklist_cells import elide_keeping_date
 from tests.gui.test_worklist_columns import two_studies_first_read
 
 MAX_DOCK_WIDTH = 260
@@ -102,7 +103,7 @@ def test_a_named_study_elides_its_name_and_keeps_its_date_whole(qtbot, width):
 
 def test_the_worklist_draws_the_study_column_keeping_the_date(qtbot):
     """The delegate the panel puts on the Study column is what elides it (not the view's own middle elision)."""
-    from mammoview.gui.worklist import _ElideName
+    from mammoview.gui.worklist_cells import ElideName
 
     tree = QtWidgets.QTreeWidget()
     qtbot.addWidget(tree)
@@ -111,5 +112,5 @@ def test_the_worklist_draws_the_study_column_keeping_the_date(qtbot):
     option = QtWidgets.QStyleOptionViewItem()
     option.rect = QtCore.QRect(0, 0, 110, 20)
     option.widget = tree
-    _ElideName(tree).initStyleOption(option, tree.indexFromItem(item))
+    ElideName(tree).initStyleOption(option, tree.indexFromItem(item))
     assert option.text.endswith(DATE) and "…" in option.text, option.text
