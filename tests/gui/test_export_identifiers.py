@@ -22,9 +22,7 @@ def pacs_study(src: Path, dst: Path) -> Path:
     folder.mkdir(parents=True)
     for i, f in enumerate(sorted(src.glob("*.dcm"))):
         ds = pydicom.dcmread(f)
-        old = str(ds.PatientName)
-        ds.ImageLaterality = "L" if "LEFT" in old else "R"
-        ds.ViewPosition = "CC" if old.endswith("CC") else "MLO"
+        ds.ImageLaterality, ds.ViewPosition = ds.Laterality, ds.PatientOrientation  # (the demo's only record of them)
         ds.PatientName = "Doe^Jane"
         ds.PatientID = "PID12345"
         ds.AccessionNumber = "ACC999"
