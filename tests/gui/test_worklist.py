@@ -369,7 +369,7 @@ def test_pgdown_during_the_prefetch_waits_for_it_instead_of_decoding_it_again(ma
 
 
 def test_marks_on_another_copy_of_the_exam_are_counted_apart(tmp_path):
-    """A downsampled copy of an exam (the demo study of the full-resolution CBIS-DDSM P_00820) is the same exam and
+    """A downsampled copy of an exam that keeps its identity (Patient ID, Study Instance UID) is the same exam and
     shares its read; the marks placed on the copy's files are not on this study's, where its row said "2 marks"
     and none showed."""
     from mammoview.gui.read_state import ReaderMark, info_key
