@@ -10,6 +10,7 @@ CAD exists in the scene, so no toggle or export can leak it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -19,8 +20,10 @@ from PySide6 import QtCore, QtWidgets
 from mammoview.cad.operating import PRESET_RATES
 from mammoview.cad.render import DEFAULT_THRESHOLD
 from mammoview.cad.types import Finding, FindingKind, ImageCadResult
+from mammoview.gui import label_placement
 from mammoview.gui import marks as glyphs
 from mammoview.gui.heatmap_layer import HEATMAP_Z, MAP_NAMES, HeatmapLayer
+from mammoview.gui.label_placement import Anchor
 from mammoview.gui.read_state import ReaderMark
 from mammoview.gui.settings import ViewerSettings
 from mammoview.gui.view_panel import ViewPanel
@@ -171,96 +174,93 @@ class PanelOverlay:
         self.place_labels()
 
     def place_labels(self, *_: object) -> None:
-        """Keep the shown score labels from covering each other, the other findings' glyphs, or the panel's other
-        labels, at the current zoom.
+        """Keep the shown score labels from covering each other, the marks, or the panel's other text, at the current
+        zoom.
 
-        The other labels stay where they are (the reader's ``R1 mass`` below its ring, the CC/MLO band's
-        ``37 ± 20 mm from nipple``, which lands on the lesion it is drawn for, moved only as far as it takes to be
-        whole in the panel); best score first, each CAD label takes the first of :func:`marks.label_anchors` whose
-        on-screen box overlaps no label placed before it and no other finding's glyph and lies inside the panel;
-        else the one least cut off by the panel's edge (a label off the panel is a score nobody reads), of those the
-        one that covers the least of the other glyphs (a covered glyph hides a finding), and of those the one that
-        covers the least of the other labels.
+        The other labels stay where they are (the reader's ``R1 mass`` below its ring, the CC/MLO band's ``37 ± 20 mm
+        from nipple``, which lands on the lesion it is drawn for, moved only as far as it takes to be whole in the
+        panel); best score first, each CAD label takes the first place of :func:`marks.label_anchors` clear of the
+        panel's corner text (view label, study lines, read-out, breast scores), the labels placed before it, the
+        other findings' glyphs and the reader's rings, else the least bad one (:func:`label_placement.choose`).
         """
-        scores = [i for kind in KINDS for i in self.layers.get(f"scores:{kind.value}", [])]
-        items = [i for i in scores if i.isVisible()]
-        items.sort(key=lambda i: -float(getattr(i, "finding_score", 0.0)))
-        placed: list[QtCore.QRectF] = []
         screen = QtCore.QRectF(self.panel.graphics.viewport().rect())
+        texts = self._corner_text_boxes()
+        scores = [i for kind in KINDS for i in self.layers.get(f"scores:{kind.value}", [])]
+        readers = [i for i in self.layers.get("reader", []) if isinstance(i, pg.TextItem)]
         for label in self.panel.stored_group.childItems():  # the reader's, the band's, the lengths' labels
-            if isinstance(label, pg.TextItem) and label.isVisible() and not any(label is s for s in scores):
-                self._keep_inside(label, screen)
-                box = self._label_box(label, (label.anchor.x(), label.anchor.y()))
-                if box is not None:
-                    placed.append(box)
+            if isinstance(label, pg.TextItem) and label.isVisible() and not any(label is i for i in scores):
+                point = self._device_point(label)
+                if point is None:  # not on screen yet: placed at the next transform change
+                    return
+                anchor = (label.anchor.x(), label.anchor.y())
+                anchors = getattr(label, "inside_anchors", ())
+                if anchors:  # kept whole on the panel, whatever it covers
+                    anchor = label_placement.choose(point, _size(label), anchors, screen)[0]
+                    label.setAnchor(anchor)
+                texts.append(label_placement.box_at(point, _size(label), anchor))
+        shown = [i for i in scores if i.isVisible()]
+        shown.sort(key=lambda i: -float(getattr(i, "finding_score", 0.0)))
+        marks = self._glyph_boxes() + self._ring_boxes(readers)
+        for score in shown:
+            others = [box for f, box in marks if f is not getattr(score, "finding", None)]
+            if not self._place(score, glyphs.label_anchors(self._outer_left), screen, texts, others):
+                return
+
+    def _place(self, label: pg.TextItem, anchors: Sequence[Anchor], screen: QtCore.QRectF,
+               placed: list[QtCore.QRectF], marks: list[QtCore.QRectF]) -> bool:  # fmt: skip
+        """Anchor ``label`` at its first free place around its point and add its box to ``placed``; False when the
+        panel has no view yet (placed at the next transform change)."""
+        point = self._device_point(label)
+        if point is None:
+            return False
+        anchor, box = label_placement.choose(point, _size(label), anchors, screen, placed + marks)
+        label.setAnchor(anchor)
+        placed.append(box)
+        return True
+
+    def _corner_text_boxes(self) -> list[QtCore.QRectF]:
+        """The panel's own text drawn over the image (view label, study lines, read-out line, breast scores), in
+        viewport pixels."""
         viewport = self.panel.graphics.viewport()
         direct = QtCore.Qt.FindChildOption.FindDirectChildrenOnly
-        for text in self.panel.findChildren(QtWidgets.QLabel, options=direct):  # the view label, study lines, the
-            if text.isVisible() and text.text():  # read-out line, the breast's scores: drawn over the image
-                placed.append(QtCore.QRectF(QtCore.QRect(viewport.mapFrom(self.panel, text.pos()), text.size())))
-        shown_glyphs = self._glyph_boxes()
-        for item in items:
-            best: tuple[tuple[float, float, float], tuple[float, float], QtCore.QRectF] | None = None
-            others = [box for f, box in shown_glyphs if f is not getattr(item, "finding", None)]
-            for anchor in glyphs.label_anchors(self._outer_left):
-                box = self._label_box(item, anchor)
-                if box is None:  # not on screen yet: placed at the next transform change
-                    return
-                # cut off by the panel's edge (a score nobody reads); 0 when inside, not the rounding error of a
-                # difference of areas, which made an inside place look cut off or less than inside
-                cut_off = 0.0 if screen.contains(box) else _area(box) - _area(box.intersected(screen))
-                hidden = sum(_area(box.intersected(g)) for g in others)  # another finding's glyph covered
-                covered = sum(_area(box.intersected(other)) for other in placed)
-                cost = (cut_off, hidden, covered)
-                if best is None or cost < best[0]:
-                    best = (cost, anchor, box)
-                if cost == (0.0, 0.0, 0.0):
-                    break
-            assert best is not None
-            item.setAnchor(best[1])  # type: ignore[attr-defined]  # score labels are pg.TextItem
-            placed.append(best[2])
+        return [QtCore.QRectF(QtCore.QRect(viewport.mapFrom(self.panel, text.pos()), text.size()))
+                for text in self.panel.findChildren(QtWidgets.QLabel, options=direct)
+                if text.isVisible() and text.text()]  # fmt: skip
 
-    def _keep_inside(self, label: pg.TextItem, screen: QtCore.QRectF) -> None:
-        """A label offering ``inside_anchors`` (the band's) takes the first of them that keeps it whole in the panel,
-        else the one least cut off by the panel's edge; the others stay as they are."""
-        anchors = getattr(label, "inside_anchors", ())
-        best: tuple[float, tuple[float, float]] | None = None
-        for anchor in anchors:
-            box = self._label_box(label, anchor)
-            if box is None:  # not on screen yet: placed at the next transform change
-                return
-            cut_off = 0.0 if screen.contains(box) else _area(box) - _area(box.intersected(screen))
-            if best is None or cut_off < best[0]:
-                best = (cut_off, anchor)
-            if cut_off == 0.0:
-                break
-        if best is not None:
-            label.setAnchor(best[1])
-
-    def _glyph_boxes(self) -> list[tuple[Finding, QtCore.QRectF]]:
+    def _glyph_boxes(self) -> list[tuple[object, QtCore.QRectF]]:
         """The shown CAD glyphs' boxes in device pixels (drawn at a fixed screen size, their shadow pen included)."""
-        out = []
+        out: list[tuple[object, QtCore.QRectF]] = []
         for kind in KINDS:
             if self.result is None or not any(i.isVisible() for i in self.layers.get(f"marks:{kind.value}", [])):
                 continue
-            half = glyphs.GLYPH_SIZE[kind] / 2 + 2.0
-            for f in self.result.findings:
-                if f.kind is not kind:
-                    continue
-                p = self.panel.view_box.mapViewToDevice(self.panel.stored_to_scene(*f.center))
-                if p is not None:
-                    out.append((f, QtCore.QRectF(p.x() - half, p.y() - half, 2 * half, 2 * half)))
+            out += self._boxes([f for f in self.result.findings if f.kind is kind], glyphs.GLYPH_SIZE[kind])
         return out
 
-    def _label_box(self, item: Any, anchor: tuple[float, float]) -> QtCore.QRectF | None:
-        """The label's box in device pixels if it were anchored at ``anchor`` (None: no view yet)."""
+    def _ring_boxes(self, labels: Sequence[pg.TextItem]) -> list[tuple[object, QtCore.QRectF]]:
+        """The boxes of the rings of the shown reader's ``labels`` (each drawn with its ring) in device pixels, as
+        the glyphs'."""
+        return self._boxes([label.mark for label in labels if label.isVisible()], glyphs.READER_SIZE)
+
+    def _boxes(self, marks: Sequence[Any], size: float) -> list[tuple[object, QtCore.QRectF]]:
+        """``marks`` (findings or reader's marks) with the boxes of their glyphs of ``size`` screen pixels."""
+        half, out = size / 2 + 2.0, []
+        for mark in marks:
+            x, y = mark.center if isinstance(mark, Finding) else (mark.x, mark.y)
+            p = self.panel.view_box.mapViewToDevice(self.panel.stored_to_scene(x, y))
+            if p is not None:
+                out.append((mark, QtCore.QRectF(p.x() - half, p.y() - half, 2 * half, 2 * half)))
+        return out
+
+    def _device_point(self, item: Any) -> QtCore.QPointF | None:
+        """Where the label's point is on screen, in device pixels (None: no view yet)."""
         pos = item.pos()
         p = self.panel.view_box.mapViewToDevice(self.panel.stored_to_scene(pos.x(), pos.y()))
-        if p is None:
-            return None
-        size = item.textItem.boundingRect().size()
-        w, h = size.width(), size.height()
-        return QtCore.QRectF(p.x() - anchor[0] * w, p.y() - anchor[1] * h, w, h)
+        return QtCore.QPointF(p) if p is not None else None
+
+    def _label_box(self, item: Any, anchor: Anchor) -> QtCore.QRectF | None:
+        """The label's box in device pixels if it were anchored at ``anchor`` (None: no view yet)."""
+        point = self._device_point(item)
+        return label_placement.box_at(point, _size(item), anchor) if point is not None else None
 
     def _set_visible(self, layer: str, visible: bool) -> None:
         for item in self.layers.get(layer, []):
@@ -282,5 +282,7 @@ class PanelOverlay:
                 self.panel.add_overlay_item(item, 30 + i * 0.01)
 
 
-def _area(rect: QtCore.QRectF) -> float:
-    return max(0.0, rect.width()) * max(0.0, rect.height())
+def _size(label: pg.TextItem) -> QtCore.QSizeF:
+    """A label's size on screen (a ``pg.TextItem`` is drawn at a fixed screen size)."""
+    size: QtCore.QSizeF = label.textItem.boundingRect().size()
+    return size

@@ -140,12 +140,24 @@ def label_anchors(outer_left: bool) -> tuple[tuple[float, float], ...]:
 
     Outer side above (the default), outer below, chest-wall side above, chest-wall side below,
     then the same four half a label further up or down (when a reader's label sits beside the
-    glyph), then a whole label further (three findings close together: the third label stacks
-    above or below a neighbour's instead of covering it) (``pg.TextItem`` anchors: the fraction
-    of the label's size left/above the glyph).
+    glyph), then level with the glyph beside it, a little above, a little below and centred (a
+    glyph with labels and glyphs just above and below it: the demo's L CC at 2 FP/img), then
+    centred over and under it (a neighbour's glyph close beside it), then a whole label further
+    (three findings close together: the third label stacks above or below a neighbour's instead of
+    covering it) (``pg.TextItem`` anchors: the fraction of the label's size left/above the glyph;
+    a score label's two lines are about 36 px high, the glyph 24 px with its shadow).
     """
-    outer, inner = (1.25, -0.25) if outer_left else (-0.25, 1.25)
-    near = ((outer, 1.15), (outer, -0.15), (inner, 1.15), (inner, -0.15))
+    around = _around(outer_left, beside=0.25, over=0.15, above_first=True)
+    level = tuple((x, y) for x, _ in around[:4:2] for y in (0.85, 0.15, 0.5))
+    return around[:8] + level + ((0.5, 1.45), (0.5, -0.45)) + around[8:]
+
+
+def _around(outer_left: bool, beside: float, over: float, above_first: bool) -> tuple[tuple[float, float], ...]:
+    """Anchors on both sides of a point, ``beside`` a label's width off it, just above and below it (``over`` a
+    label's height past it), the outer side first; then the same half and a whole label further up or down."""
+    outer, inner = (1 + beside, -beside) if outer_left else (-beside, 1 + beside)
+    above, below = 1 + over, -over
+    near = tuple((x, y) for x in (outer, inner) for y in ((above, below) if above_first else (below, above)))
     return tuple((x, y + (shift if y > 0.5 else -shift)) for shift in (0.0, 0.6, 1.2) for x, y in near)
 
 
@@ -163,6 +175,7 @@ def reader_items(marks: Sequence[ReaderMark], outer_left: bool = False) -> list[
         label = _label(f"{m.label} {KIND_SHORT[m.kind]}", READER_COLOR,
                        anchor=(1.15, -0.2) if outer_left else (-0.15, -0.2))  # fmt: skip
         label.setPos(m.x, m.y)
+        label.mark = m  # whose ring the label is drawn with (PanelOverlay.place_labels keeps scores off it)
         items.append(label)
     return items
 

@@ -156,3 +156,14 @@ def magenta(rgb: np.ndarray) -> np.ndarray:
     """Mask of the CAD-mark colour (#ff3df2): red and blue high, green low."""
     c = rgb.astype(np.int16)
     return (c[..., 0] > 180) & (c[..., 2] > 170) & (c[..., 1] < 120)
+
+
+def corner_texts(panel) -> list[object]:  # type: ignore[no-untyped-def]
+    """The panel's own text drawn over the image (view label, study lines, read-out line, breast scores): their
+    QRectF boxes in viewport pixels."""
+    from PySide6 import QtCore, QtWidgets
+
+    viewport = panel.graphics.viewport()
+    direct = QtCore.Qt.FindChildOption.FindDirectChildrenOnly
+    return [QtCore.QRectF(QtCore.QRect(viewport.mapFrom(panel, t.pos()), t.size()))
+            for t in panel.findChildren(QtWidgets.QLabel, options=direct) if t.isVisible() and t.text()]  # fmt: skip
