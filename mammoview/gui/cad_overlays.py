@@ -174,21 +174,22 @@ class PanelOverlay:
         self.place_labels()
 
     def place_labels(self, *_: object) -> None:
-        """Keep the shown score labels from covering each other, the marks, or the panel's other text, at the current
-        zoom.
+        """Keep the shown labels from covering each other, the marks, or the panel's corner text, at the current zoom.
 
-        The other labels stay where they are (the reader's ``R1 mass`` below its ring, the CC/MLO band's ``37 ± 20 mm
-        from nipple``, which lands on the lesion it is drawn for, moved only as far as it takes to be whole in the
-        panel); best score first, each CAD label takes the first place of :func:`marks.label_anchors` clear of the
-        panel's corner text (view label, study lines, read-out, breast scores), the labels placed before it, the
-        other findings' glyphs and the reader's rings, else the least bad one (:func:`label_placement.choose`).
+        The CC/MLO band's ``37 ± 20 mm from nipple``, which lands on the lesion it is drawn for, and a length's label
+        stay where they are (the band's moved only as far as it takes to be whole in the panel).  Then the reader's
+        ``R1 mass`` labels, each beside its ring (:func:`marks.reader_anchors`), clear of the panel's corner text
+        (view label, study lines, read-out, breast scores), the labels before it and the other rings, but not of the
+        CAD's glyphs: the reader's own label does not move when the CAD is shown.  Then the CAD's scores, best
+        first, each beside its glyph (:func:`marks.label_anchors`), clear of all those, the other glyphs and the
+        rings.  Each takes the first free place offered, else the least bad one (:func:`label_placement.choose`).
         """
         screen = QtCore.QRectF(self.panel.graphics.viewport().rect())
         texts = self._corner_text_boxes()
         scores = [i for kind in KINDS for i in self.layers.get(f"scores:{kind.value}", [])]
         readers = [i for i in self.layers.get("reader", []) if isinstance(i, pg.TextItem)]
-        for label in self.panel.stored_group.childItems():  # the reader's, the band's, the lengths' labels
-            if isinstance(label, pg.TextItem) and label.isVisible() and not any(label is i for i in scores):
+        for label in self.panel.stored_group.childItems():  # the band's, the lengths' labels
+            if isinstance(label, pg.TextItem) and label.isVisible() and not any(label is i for i in scores + readers):
                 point = self._device_point(label)
                 if point is None:  # not on screen yet: placed at the next transform change
                     return
@@ -198,9 +199,14 @@ class PanelOverlay:
                     anchor = label_placement.choose(point, _size(label), anchors, screen)[0]
                     label.setAnchor(anchor)
                 texts.append(label_placement.box_at(point, _size(label), anchor))
+        rings = self._ring_boxes(readers)
+        for reader in (i for i in readers if i.isVisible()):
+            others = [box for m, box in rings if m is not reader.mark]
+            if not self._place(reader, glyphs.reader_anchors(self._outer_left), screen, texts, others):
+                return
         shown = [i for i in scores if i.isVisible()]
         shown.sort(key=lambda i: -float(getattr(i, "finding_score", 0.0)))
-        marks = self._glyph_boxes() + self._ring_boxes(readers)
+        marks = self._glyph_boxes() + rings
         for score in shown:
             others = [box for f, box in marks if f is not getattr(score, "finding", None)]
             if not self._place(score, glyphs.label_anchors(self._outer_left), screen, texts, others):

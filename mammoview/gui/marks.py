@@ -152,6 +152,13 @@ def label_anchors(outer_left: bool) -> tuple[tuple[float, float], ...]:
     return around[:8] + level + ((0.5, 1.45), (0.5, -0.45)) + around[8:]
 
 
+def reader_anchors(outer_left: bool) -> tuple[tuple[float, float], ...]:
+    """Where a reader's mark label may sit around its ring, in order of preference: below it on the outer side (the
+    default), above it, then the same on the chest-wall side, then half and a whole label further (as
+    :func:`label_anchors`): a mark by the panel's corner text put its label over the study lines."""
+    return _around(outer_left, beside=0.15, over=0.2, above_first=False)
+
+
 def _around(outer_left: bool, beside: float, over: float, above_first: bool) -> tuple[tuple[float, float], ...]:
     """Anchors on both sides of a point, ``beside`` a label's width off it, just above and below it (``over`` a
     label's height past it), the outer side first; then the same half and a whole label further up or down."""
@@ -162,7 +169,8 @@ def _around(outer_left: bool, beside: float, over: float, above_first: bool) -> 
 
 
 def reader_items(marks: Sequence[ReaderMark], outer_left: bool = False) -> list[pg.GraphicsObject]:
-    """Rings and labels (``R1 mass``) of the reader's marks, the label below the ring on its outer side."""
+    """Rings and labels (``R1 mass``) of the reader's marks, the label below the ring on its outer side (where it
+    is free: :func:`reader_anchors`)."""
     if not marks:
         return []
     ring_style = QtCore.Qt.PenStyle.SolidLine
@@ -172,10 +180,9 @@ def reader_items(marks: Sequence[ReaderMark], outer_left: bool = False) -> list[
                  ring_style, data=list(marks)),
     ]  # fmt: skip
     for m in marks:
-        label = _label(f"{m.label} {KIND_SHORT[m.kind]}", READER_COLOR,
-                       anchor=(1.15, -0.2) if outer_left else (-0.15, -0.2))  # fmt: skip
+        label = _label(f"{m.label} {KIND_SHORT[m.kind]}", READER_COLOR, anchor=reader_anchors(outer_left)[0])
         label.setPos(m.x, m.y)
-        label.mark = m  # whose ring the label is drawn with (PanelOverlay.place_labels keeps scores off it)
+        label.mark = m  # whose ring the label sits beside (PanelOverlay.place_labels)
         items.append(label)
     return items
 

@@ -1,5 +1,5 @@
-"""Labels in a crowded panel: the CAD scores at 2 FP/img keep off each other, the other glyphs and the reader's
-rings, each label staying beside its own mark (measured in viewport pixels)."""
+"""Labels in a crowded panel: the CAD scores at 2 FP/img keep off each other, and a reader's mark label keeps off the
+panel's corner text, each label staying beside its own mark (measured in viewport pixels)."""
 
 from __future__ import annotations
 
@@ -108,6 +108,31 @@ def test_crowded_labels_stay_put_while_panning(big, qtbot):
         panel.view_box.translateBy(x=0.0, y=dy * panel.view_box.viewPixelSize()[1])
         qtbot.wait(5)
         assert {key: tuple(item.anchor) for key, item in labels.items()} == anchors, (dx, dy)
+
+
+def test_a_readers_mark_label_keeps_off_the_study_text_when_zoomed(cad_window, load, synthetic_study, qtbot):
+    """Zoomed in, a mark just left of the end of the study line (R CC: the text in the left corners): its label,
+    drawn below the ring on the outer side, lay over "Study ..." and the view label."""
+    w = cad_window
+    load(w, [synthetic_study])
+    panel = w.panels[View.RCC]
+    assert panel.chest_wall_right  # outer side (labels, corner text) on the left
+    panel.view_box.scaleBy((0.5, 0.5))
+    qtbot.wait(20)
+    study = panel.labels.study
+    assert study.isVisible() and study.text()
+    viewport = panel.graphics.viewport()
+    text = QtCore.QRectF(QtCore.QRect(viewport.mapFrom(panel, study.pos()), study.size()))
+    ring = (text.right() - 4, text.top() + 2)
+    w.cad.reader.add(View.RCC, image_key(panel.image), *stored(panel, *ring), MarkKind.MASS)
+    qtbot.wait(20)
+    overlay = w.cad.overlays[View.RCC]
+    (label,) = [i for i in overlay.layers["reader"] if hasattr(i, "textItem")]
+    box = on_screen(panel, label)
+    for corner in corner_texts(panel):
+        assert not box.intersects(corner), (box, corner)
+    assert QtCore.QRectF(viewport.rect()).contains(box)
+    assert distance(box, *ring) < box.height(), "the label left its ring"
 
 
 def test_a_score_label_keeps_off_a_readers_ring(big, qtbot):
