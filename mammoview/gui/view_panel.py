@@ -26,6 +26,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mammoview.gui.display_image import DisplayImage
 from mammoview.gui.image_layer import StoredImageItem
 from mammoview.gui.magnifier import LOUPE_SIZE, LOUPE_ZOOM, Loupe, loupe_crop
+from mammoview.gui.panel_geometry import pixel_aspect, scene_transform
 from mammoview.gui.panel_labels import PanelLabels
 from mammoview.gui.view_box import MammoViewBox
 from mammoview.gui.window_level import WindowState, lut_for
@@ -163,27 +164,12 @@ class ViewPanel(QtWidgets.QWidget):
         """Stored grid -> scene: the display flips, then x measured from the chest wall."""
         if self.display is None:
             return QtGui.QTransform()
-        img = self.display.image
-        rows, cols = img.shape
-        aspect = self.aspect
-        # Scene x runs away from the chest wall; on a right-chest-wall panel that is
-        # leftwards on screen (inverted ViewBox), so a flip and the side cancel out.
-        mirror_x = img.display.flip_horizontal != self.chest_wall_right
-        mirror_y = img.display.flip_vertical
-        return QtGui.QTransform(
-            -aspect if mirror_x else aspect, 0.0, 0.0, -1.0 if mirror_y else 1.0,
-            cols * aspect if mirror_x else 0.0, float(rows) if mirror_y else 0.0,
-        )  # fmt: skip
+        return scene_transform(self.display.image, self.aspect, self.chest_wall_right)
 
     @property
     def aspect(self) -> float:
-        """Width of a stored column in stored rows: column / row spacing of the file (or the reader's
-        ``--pixel-spacing``), 1 when there is none, it was guessed, or it is absurd (outside 1:5 - 5:1)."""
-        sp = self.image.info.spacing if self.image is not None else None
-        if sp is None or sp.estimated or not sp.row_mm > 0 or not sp.col_mm > 0:
-            return 1.0
-        ratio = sp.col_mm / sp.row_mm
-        return ratio if 0.2 <= ratio <= 5.0 else 1.0
+        """Width of a stored column in stored rows (:func:`~mammoview.gui.panel_geometry.pixel_aspect`)."""
+        return pixel_aspect(self.image)
 
     def stored_to_scene(self, x: float, y: float) -> QtCore.QPointF:
         """Scene (ViewBox view) position of stored pixel coordinates ``(x, y)``."""
