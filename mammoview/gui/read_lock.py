@@ -29,7 +29,8 @@ from PySide6 import QtCore
 
 log = logging.getLogger(__name__)
 
-#: seconds between two refreshes of a claim's lock file (its modification time), which say its viewer still runs
+#: seconds between two refreshes of a claim's lock file (its modification time, set by the file server's clock), which
+#: say its viewer still runs
 HEARTBEAT = 60.0
 #: seconds after which a lock file of another computer not refreshed (several heartbeats missed) is taken to be
 #: left by a viewer that crashed, or whose computer did, and is taken over
@@ -234,7 +235,13 @@ def _check(key: str, refresh: bool = False) -> None:
     if holder == claim.owner:
         if refresh:
             try:
-                os.utime(path)
+                # By the file server's clock, read off a file it stamped, as the lock's age is told (:func:`_age`):
+                # os.utime's own time is this computer's clock, hours off a share's at times, so a live viewer's
+                # lock looked stale (or a dead one's fresh).  Not by writing the lock file, which the server would
+                # stamp itself: on Windows QLockFile keeps it open, shared for reading only, so no other handle may
+                # write it or replace it (a time stamp is not such a write).
+                now = _now_where(os.path.dirname(path))
+                os.utime(path, (now, now))
                 claim.refreshed = time.time()
             except OSError as exc:
                 log.warning("could not refresh the reads folder lock %s: %s", path, exc)

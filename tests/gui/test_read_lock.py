@@ -201,6 +201,20 @@ def test_a_locks_age_is_told_by_the_shares_clock_not_this_computers(tmp_path, mo
     assert [p.name for p in fresh.parent.iterdir()] == ["reads.lock"]  # (the clock's probe removed)
 
 
+def test_the_heartbeat_stamps_the_lock_by_the_shares_clock(tmp_path, monkeypatch):
+    """The heartbeat stamped the lock file with os.utime's time, this computer's clock, while its age is told by the
+    share's: with the file server's clock an hour ahead, a lock refreshed a moment ago was an hour old there, and
+    another computer's viewer took a running viewer's folder over."""
+    folder = tmp_path / "reads"
+    claim_folder(folder)
+    lock = Path(f"{folder}.lock")
+    real = time.time
+    monkeypatch.setattr(read_lock, "_now_where", lambda where: real() + 3600)  # the server's, as a probe there reads
+    read_lock._beat()
+    age = read_lock._age(str(lock))
+    assert age is not None and abs(age) < read_lock.HEARTBEAT, f"refreshed just now, {age:.0f} s old by the share"
+
+
 def test_a_locks_age_is_told_by_this_computers_clock_where_no_probe_can_be_made(tmp_path, monkeypatch):
     def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError(13, "Permission denied")
