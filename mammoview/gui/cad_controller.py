@@ -44,7 +44,7 @@ from mammoview.gui.findings_panel import DockFit, FindingsPanel
 from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.measure_tool import MeasureTool
 from mammoview.gui.nipple_band import NippleBand
-from mammoview.gui.read_lock import saving_refused
+from mammoview.gui.read_lock import refusal, saving_refused
 from mammoview.gui.read_state import ReaderMark, study_image_key
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
@@ -148,9 +148,15 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
     # -- saving and quitting ------------------------------------------------------------------------------
     def _on_save_failed(self, msg: str) -> None:
         """A save failed: the dialog once per reason (a full disk failed every mark, one critical box each), the
-        status bar each time; said again after saves have worked."""
-        if saving_refused(self.reader.store.folder):  # (the folder taken over since: for the rest of the session)
-            self.window.show_reads_refused(msg)
+        status bar each time; said again after saves have worked.  The reads folder refused (another viewer saves
+        there) is said once, with the lasting "Reads not saved": a window told so as it opened got a second, critical
+        dialog at the reader's first mark, for the same cause."""
+        reason = refusal(self.reader.store.folder)
+        if reason is not None and reason in msg:
+            if reason in (self.window.reads_refused or ""):  # (told at opening, or at its first failed save)
+                self.window.show_status(f"Read not saved: {msg}", 8000)
+                return
+            self.window.show_reads_refused(msg)  # (the folder taken over since)
         if msg == self._save_failure_said:
             self.window.show_status(f"Read not saved: {msg}", 8000)
             return

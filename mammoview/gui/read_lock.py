@@ -320,5 +320,11 @@ def _remove_leftover_temps(folder: Path) -> None:
 
 def saving_refused(folder: Path) -> bool:
     """Whether this process was refused ``folder`` (another viewer saves reads there): for the rest of its life."""
+    return refusal(folder) is not None
+
+
+def refusal(folder: Path) -> str | None:
+    """Why this process saves no reads in ``folder`` (the PermissionError :func:`claim_folder` raises); None when it
+    is not refused there."""
     with _claims_lock:
-        return os.path.realpath(folder) in _refused
+        return _refused.get(os.path.realpath(folder))

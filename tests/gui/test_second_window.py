@@ -76,3 +76,41 @@ def test_the_refused_windows_quit_question_gives_no_advice_that_loses_the_read(s
         "the question told the reader to close the other window and quit again, which saves nothing: " + asked[-1]
     )
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets the window close)
+
+
+def test_the_first_mark_in_a_window_told_at_opening_opens_no_second_dialog(second_window, load, tmp_path, qtbot,
+                                                                           monkeypatch):  # fmt: skip
+    """Told as it opened that it saves no reads, the window opened a critical "Read not saved" dialog again at the
+    reader's first mark, for the same cause: the lasting label and the status bar say it from then on."""
+    w = second_window
+    qtbot.waitUntil(lambda: w.reads_refused is not None, timeout=5_000)
+    load(w, [batch(tmp_path / "batch")])
+    dialogs_opened: list[str] = []
+    w.problemsReported.connect(lambda title, text: dialogs_opened.append(title))
+    w.cad.reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    w.cad.reader.add(View.RCC, "RCC.dcm", 30.0, 40.0, MarkKind.MASS)
+    assert dialogs_opened == [], dialogs_opened
+    assert w.statusBar().currentMessage().startswith("Read not saved: "), w.statusBar().currentMessage()
+    assert "another mammoview window" in w.statusBar().currentMessage()
+    label = w.statusBar().findChild(QtWidgets.QLabel, "reads_refused")
+    assert label is not None and label.isVisible() and label.text() == "Reads not saved"
+    assert [m.view for m in w.cad.reader.state.marks] == [View.LCC, View.RCC]  # kept on screen
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets the window close)
+
+
+def test_a_save_failing_for_another_cause_in_a_window_told_at_opening_still_says_so(second_window, load, tmp_path,
+                                                                                     qtbot, monkeypatch):  # fmt: skip
+    from tests.gui.test_saved_state import full_disk
+
+    w = second_window
+    qtbot.waitUntil(lambda: w.reads_refused is not None, timeout=5_000)
+    told = w.reads_refused
+    load(w, [batch(tmp_path / "batch")])
+    dialogs_opened: list[tuple[str, str]] = []
+    w.problemsReported.connect(lambda title, text: dialogs_opened.append((title, text)))
+    monkeypatch.setattr(ReadStore, "save", full_disk)
+    w.cad.reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    assert [title for title, _text in dialogs_opened] == ["Read not saved"], dialogs_opened
+    assert "No space left on device" in dialogs_opened[0][1]
+    assert w.reads_refused == told  # the label still says why this window saves no reads
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets the window close)
