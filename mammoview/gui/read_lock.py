@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import itertools
 import logging
 import os
 import re
@@ -47,11 +48,14 @@ class _Claim:
     #: when its lock file was last made or refreshed (time.time(), which runs on while the computer sleeps): once
     #: :data:`STALE_AFTER` ago, another computer's viewer may have taken the folder over
     refreshed: float = 0.0
+    #: which of this process's holds of the folder it is (:func:`holding`)
+    term: int = 0
 
 
 _claims: dict[str, _Claim] = {}
 _refused: dict[str, str] = {}  # folders another running viewer was saving to: this process never saves there
 _claims_lock = threading.Lock()
+_terms = itertools.count(1)
 _heartbeat: tuple[threading.Thread, threading.Event] | None = None
 
 
@@ -112,12 +116,12 @@ def _stale_elsewhere(path: str) -> tuple[int, str, float] | None:
     return (*holder, age)
 
 
-def claim_folder(folder: Path) -> None:
+def claim_folder(folder: Path) -> int | None:
     """Make this process the one mammoview that writes reads to ``folder`` (held until it exits; the lock of a viewer
-    that died, even by kill -9, is taken over).  PermissionError when another running viewer got it first, or took it
-    over since (:func:`_check`), then and for the rest of this process (its reads, loaded beside the other's saves,
-    may be stale): two windows each writing their whole read of a study silently dropped each other's marks and
-    decisions."""
+    that died, even by kill -9, is taken over); its hold's term (:func:`holding`), None when no lock file can be made
+    there.  PermissionError when another running viewer got it first, or took it over since (:func:`_check`), then and
+    for the rest of this process (its reads, loaded beside the other's saves, may be stale): two windows each writing
+    their whole read of a study silently dropped each other's marks and decisions."""
     key = os.path.realpath(folder)  # (a folder reached through a link is the same folder: one lock)
     with _claims_lock:
         if key in _claims:
@@ -129,12 +133,22 @@ def claim_folder(folder: Path) -> None:
             if lock.tryLock(0) or _took_over(lock, key + ".lock"):
                 _hold(key, lock)
                 _remove_leftover_temps(folder)
-                return
+                return _claims[key].term
             if lock.error() != QtCore.QLockFile.LockError.LockFailedError:
-                return  # no lock file can be made there (read-only, some network shares): the write says why
+                return None  # no lock file can be made there (read-only, some network shares): the write says why
             _refused[key] = _refusal(folder, key + ".lock")
         if key in _refused:
             raise PermissionError(_refused[key])
+        return _claims[key].term
+
+
+def holding(folder: Path) -> int | None:
+    """The term of this process's hold of ``folder``: a number of its own for each time the folder is claimed (not
+    for a lock file made again, :func:`_make_again`: no other viewer held it meanwhile); None while it is not held.
+    A read loaded under another term than it is saved under may have been saved by another viewer meanwhile."""
+    with _claims_lock:
+        claim = _claims.get(os.path.realpath(folder))
+        return claim.term if claim is not None else None
 
 
 def _took_over(lock: QtCore.QLockFile, path: str) -> bool:
@@ -191,7 +205,7 @@ def _hold(key: str, lock: QtCore.QLockFile) -> None:
     ``_claims_lock``)."""
     global _heartbeat
     named = _holder(key + ".lock") or (QtCore.QCoreApplication.applicationPid(), _this_computer())
-    _claims[key] = _Claim(lock, named, time.time())
+    _claims[key] = _Claim(lock, named, time.time(), next(_terms))
     if _heartbeat is None:
         stop = threading.Event()
         beating = threading.Thread(target=_beat_until, args=(stop,), name="reads folder heartbeat", daemon=True)
@@ -269,7 +283,7 @@ def _make_again(key: str, claim: _Claim) -> None:
     lock.setStaleLockTime(0)
     if lock.tryLock(0):
         shiboken6.invalidate(claim.lock)  # its file is gone: unlocking it would remove the new one
-        _claims[key] = _Claim(lock, _holder(key + ".lock") or claim.owner, time.time())
+        _claims[key] = _Claim(lock, _holder(key + ".lock") or claim.owner, time.time(), claim.term)
         log.warning("the reads folder lock %s.lock was removed while this viewer held it: made again", key)
 
 

@@ -1,5 +1,6 @@
 """What the reader did while their saved read of a study could not be read (an I/O error), added to that read once it
-reads again: :func:`merge_reads`.
+reads again: :func:`merge_reads`; and what the reader did while another viewer saved reads in the folder, added to a
+read of the same study that viewer saved meanwhile: :func:`rebase_read`.
 
 The session began from a read shown as empty, so it knows nothing of the saved one: the saved read's marks,
 measurements and first-read state stand, and the session's work is added on top, never in their place.
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mammoview.gui.read_state import ReaderDecision, ReadState, _Numbered
+from mammoview.gui.read_state import Assessment, ReaderDecision, ReadState, _Numbered
+from mammoview.io.model import View
 
 
 def merge_reads(saved: ReadState, session: ReadState) -> ReadState:
@@ -67,3 +69,66 @@ def _newer(old: ReaderDecision, new: ReaderDecision) -> ReaderDecision:
     """``new``'s assessment and density where set, else ``old``'s (the session never saw ``old`` to unset it)."""
     return ReaderDecision(new.assessment if new.assessment is not None else old.assessment,
                           new.density if new.density is not None else old.density)  # fmt: skip
+
+
+def rebase_read(base: ReadState, ours: ReadState, theirs: ReadState) -> ReadState:
+    """What ``ours`` changed of ``base`` added to ``theirs``: ``base`` is the read the session began from, ``theirs``
+    the one another viewer saved since, which the session never saw (:func:`merge_reads` with what it added: the
+    marks and measurements not in ``base``, the decisions and view assignments it changed, its reading time).
+
+    ValueError saying why, when that would take anything away from ``theirs`` or from ``ours``: a mark or measurement
+    of ``base`` the session deleted or changed that ``theirs`` kept (``theirs`` would bring it back), a first read
+    both did, a decision or a view both changed each their own way (one would silently win).
+    """
+    if ours.first_read_done and theirs.first_read_done and not base.first_read_done:
+        raise ValueError("it did the first read too")
+    for items in ("marks", "measurements"):
+        kept = {_bare(x) for x in getattr(theirs, items)}
+        mine = {_bare(x) for x in getattr(ours, items)}
+        if gone := [x.label for x in getattr(base, items) if _bare(x) not in mine and _bare(x) in kept]:
+            raise ValueError(f"you deleted or changed {items} {', '.join(gone)}, which it kept")
+    added = replace(
+        ours,
+        marks=tuple(m for m in ours.marks if _bare(m) not in {_bare(b) for b in base.marks}),
+        measurements=tuple(m for m in ours.measurements if _bare(m) not in {_bare(b) for b in base.measurements}),
+        decision=_changed(base.decision, ours.decision),
+        decision_after_cad=_changed(base.decision_after_cad, ours.decision_after_cad),
+        reading_seconds=max(ours.reading_seconds - base.reading_seconds, 0.0),
+        cad_seen=None if ours.cad_seen == base.cad_seen else ours.cad_seen,
+        assigned_views=tuple(a for a in ours.assigned_views if a not in base.assigned_views),
+    )
+    merged = merge_reads(theirs, added)
+    for name, what in (("decision", "first read's"), ("decision_after_cad", "decision after CAD's")):
+        for part in ("assessment", "density"):
+            b, o, t, m = (getattr(getattr(r, name), part) for r in (base, ours, theirs, merged))
+            _both_kept(b, o, t, m, f"the {what} {part}")
+    b_v, o_v, t_v, m_v = (dict(r.assigned_views) for r in (base, ours, theirs, merged))
+    for image in sorted({*b_v, *o_v, *t_v}):
+        _both_kept(b_v.get(image), o_v.get(image), t_v.get(image), m_v.get(image), f"the view of image {image}")
+    return merged
+
+
+def _bare(item: _Numbered) -> _Numbered:
+    """``item`` but for its number (each read numbers its own)."""
+    return replace(item, id=0)
+
+
+def _changed(base: ReaderDecision, ours: ReaderDecision) -> ReaderDecision:
+    """``ours``'s assessment and density where they are not ``base``'s, else unset."""
+    return ReaderDecision(ours.assessment if ours.assessment != base.assessment else None,
+                          ours.density if ours.density != base.density else None)  # fmt: skip
+
+
+def _both_kept(base: object, ours: object, theirs: object, merged: object, what: str) -> None:
+    """ValueError when ``merged`` loses a change of ``base`` that ``ours`` or ``theirs`` made."""
+    if (ours != base and merged != ours) or (theirs != base and merged != theirs):
+        raise ValueError(f"{what}: yours {_said(ours)}, its {_said(theirs)}")
+
+
+def _said(value: object) -> str:
+    """A decision's part or a view, as the reader knows it."""
+    if value is None:
+        return "none"
+    if isinstance(value, View | Assessment):
+        return value.label
+    return f"density {str(value).upper()}"

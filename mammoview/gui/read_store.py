@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from mammoview.gui.pseudonym import app_data_dir, patient_pseudonym
-from mammoview.gui.read_lock import claim_folder
-from mammoview.gui.read_merge import merge_reads
+from mammoview.gui.read_lock import claim_folder, holding
+from mammoview.gui.read_merge import merge_reads, rebase_read
 from mammoview.gui.read_state import ReaderDecision, ReadState, _object, now_iso
 from mammoview.io.files import atomic_write_bytes
 from mammoview.io.study import ReadKey
@@ -62,6 +62,11 @@ class OtherPatient(ValueError):
 class SeveralReads(ValueError):
     """Reads saved for several parts of a joined exam (:attr:`~mammoview.io.study.ReadKey.parts`), each opened alone
     before the other's files came: none is the exam's."""
+
+
+class ReadConflict(OSError):
+    """A read another viewer saved while this one could not save in the folder, that this reader's would change
+    (:meth:`ReadStore.save`): left as it is, and this reader's not saved."""
 
 
 def _of_part(key: ReadKey, saved_as: str) -> bool:
@@ -104,6 +109,10 @@ class ReadStore:
     made on its part's views only, and taking the most recent for the exam's read would hide the other's marks and
     decision; the reader is told (:attr:`problem`), the exam reads as not read but not as never read
     (:meth:`unreadable`), every file is left as it is, and the exam's first save starts its own read.
+
+    A read loaded, or last saved, before this process's present hold of the folder (another viewer held it:
+    :mod:`~mammoview.gui.read_lock`) is read again at its next save: one that viewer saved meanwhile is added to,
+    never written over (:meth:`_onto`).
     """
 
     folder: Path = field(default_factory=lambda: app_data_dir() / "reads")
@@ -115,6 +124,11 @@ class ReadStore:
     _held: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
     #: studies whose read was loaded from its legacy file (the key, that file): removed after its next save
     _superseded: dict[str, Path] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: each study's read as last loaded or saved here (empty: none), and the term of this process's hold of the folder
+    #: then (:func:`~mammoview.gui.read_lock.holding`): saved under another, it is read again first (:meth:`_onto`)
+    _seen: dict[str, tuple[ReadState, int | None]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: whether the last :meth:`save` added to a read another viewer saved meanwhile (:meth:`_onto`)
+    kept_theirs: bool = field(default=False, init=False, repr=False, compare=False)
 
     def path_for(self, study_key: str) -> Path:
         return self.folder / f"{study_hash(study_key)[:32]}.json"
@@ -188,6 +202,11 @@ class ReadStore:
         """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal; one that could not be
         read for an I/O error is left as it is, and the study's saves read it again first (:meth:`save`)."""
         key = _read_key(study)
+        state = self._load(key)
+        self._seen[key.key] = (state, holding(self.folder))
+        return state
+
+    def _load(self, key: ReadKey) -> ReadState:
         self.problem = None
         self._superseded.pop(key.key, None)
         saved_as = key.key  # (an error looking for its file, e.g. a share gone stale: taken as its own, unreadable)
@@ -267,20 +286,25 @@ class ReadStore:
 
     def save(self, study: str | ReadKey, state: ReadState) -> ReadState:
         """Write ``state`` atomically; returns it with ``updated`` set (and added to the saved read, when that could
-        not be read when the study was opened and reads now: :func:`~mammoview.gui.read_merge.merge_reads`)."""
+        not be read when the study was opened and reads now: :func:`~mammoview.gui.read_merge.merge_reads`; or to
+        the read another viewer saved since it was read here, :meth:`_onto`, :class:`ReadConflict` when it would
+        change that read)."""
         key = _read_key(study)
-        claim_folder(self.folder)
+        term = claim_folder(self.folder)
         _private_folder(self.folder)
         path = self.path_for(key.key)
         held = key.key in self._held
-        self.problem = None
+        self.problem, self.kept_theirs = None, False
         if held and (earlier := self._read_again(key)) is not None:  # the reader's too: added to, never replaced
             state = merge_reads(earlier, state)
+        elif not held and (seen := self._seen.get(key.key)) is not None and seen[1] != term:
+            state = self._onto(key, seen[0], state)
         state = replace(state, updated=now_iso())
         doc: dict[str, Any] = {"format": FORMAT_VERSION, "study_sha256": study_hash(key.key)}
         if key.patient_id:
             doc["patient"] = patient_pseudonym(key.patient_id)
         atomic_write_json(path, {**doc, "state": state.to_json()})
+        self._seen[key.key] = (state, term)
         if held:
             self._held.discard(key.key)
         if (old := self._superseded.pop(key.key, None)) is not None:  # the same read, now in its own file
@@ -289,6 +313,27 @@ class ReadStore:
             except OSError as exc:  # harmless: a study's own file is always read first
                 log.warning("could not remove %s, superseded by %s: %s", old, path, exc)
         return state
+
+    def _onto(self, key: ReadKey, seen: ReadState, state: ReadState) -> ReadState:
+        """``state``, begun from ``seen`` (the read of ``key`` as last loaded or saved here) before this process's
+        present hold of the folder: another viewer may have saved that read meanwhile (this one was refused the
+        folder, or slept past a takeover), and writing ``state`` over it lost that viewer's work.  Unchanged since,
+        or none there: ``state``.  Else what ``state`` changed added to it (:func:`~.read_merge.rebase_read`), or
+        :class:`ReadConflict` when that would take anything away from it, or from the reader's."""
+        theirs = self._read_again(key)
+        if theirs is None or theirs.to_json() == seen.to_json():  # (as written: its reading time rounded)
+            return state
+        try:
+            merged = rebase_read(seen, state, theirs)
+        except ValueError as exc:
+            log.warning("read %s saved meanwhile by another viewer, not written over: %s", self.path_for(key.key), exc)
+            raise ReadConflict(
+                f"another mammoview window saved a read of this study while this window could not save there, and "
+                f"yours would change it ({exc}): its read is kept as it saved it, and yours stays in this window, "
+                "not saved"
+            ) from exc
+        self.kept_theirs = True
+        return merged
 
     def _read_again(self, key: ReadKey) -> ReadState | None:
         """The saved read of ``key`` that :meth:`load` could not read, read again before a save: the read to add the

@@ -32,6 +32,7 @@ from mammoview.gui.read_state import (
 )
 from mammoview.gui.read_store import ReadStore
 from mammoview.gui.reading_clock import ReadingClock
+from mammoview.gui.texts import read_added
 from mammoview.io.model import View
 from mammoview.io.study import ReadKey
 
@@ -375,11 +376,7 @@ class ReaderMarks(QtCore.QObject):
             self.loadFailed.emit(f"In {left_one}: {self.store.problem}" if left else self.store.problem)
         if key == self.read_key and saved != replace(state, updated=saved.updated):  # the store added the session
             before = saved.first_read_done and not state.first_read_done  # (not the session's own, CAD shown)
-            done = " (its first read was done before" + (")" if left else ": CAD is available)") if before else ""
-            self.restored.emit(
-                f"Your saved read of {left_one if left else 'this study'} could be read again: it is back, with what "
-                f"you did since{done}."
-            )
+            self.restored.emit(read_added(left_one if left else "this study", self.store.kept_theirs, before, left))
         if key == self.read_key and (saved.marks, saved.measurements) != (state.marks, state.measurements):
             self._undo.clear()
             self._redo.clear()

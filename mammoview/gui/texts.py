@@ -1,4 +1,5 @@
-"""Text the viewer shows: the status-bar cursor read-out and the patient/study overlay lines. No Qt."""
+"""Text the viewer shows: the status-bar cursor read-out, the patient/study overlay lines, what is said of a read
+that a save added to. No Qt."""
 
 from __future__ import annotations
 
@@ -88,3 +89,14 @@ def image_kind(info: ImageInfo, frame: int, slot: Projection) -> list[str]:
     extra += ["partial"] * meta.partial_view
     extra += ["implant"] * (meta.implant_present and "implant displaced" not in meta.view_modifiers)
     return extra
+
+
+def read_added(study: str, theirs: bool, done_before: bool, left: bool) -> str:
+    """What the reader is told when a save added what they did to a read of ``study`` they had not seen: their own
+    saved read, which could not be read when the study opened, or (``theirs``) one another mammoview window saved
+    while this one could not save; ``done_before``: its first read was done already (CAD shown, unless ``left``)."""
+    done = " (its first read was done before" + (")" if left else ": CAD is available)") if done_before else ""
+    if theirs:
+        return (f"The read of {study} that another mammoview window saved meanwhile is kept, and what you did since "
+                f"is added to it{done}.")  # fmt: skip
+    return f"Your saved read of {study} could be read again: it is back, with what you did since{done}."

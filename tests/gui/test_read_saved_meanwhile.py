@@ -1,0 +1,100 @@
+"""A read another viewer saved while this one could not save in the reads folder (it held the folder): this viewer's
+next save of that study adds what its reader did to that read, and never writes its own, begun from what it loaded
+before, over it; where adding would change the other viewer's read, nothing is written and the reader is told."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mammoview.gui import read_store
+from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReaderMark, ReadState
+from mammoview.gui.read_store import ReadConflict, ReadStore
+from mammoview.gui.reader_marks import ReaderMarks
+from mammoview.io.model import View
+
+
+def mark(n: int, view: View, x: float = 10.0) -> ReaderMark:
+    return ReaderMark(n, view, f"{view.value}.dcm", x, 20.0, MarkKind.MASS, created=f"2024-01-0{n}T00:00:00+00:00")
+
+
+def saved_by_another_viewer(folder: Path, key: str, state: ReadState) -> ReadState:
+    """``state`` saved as the read of ``key`` by another viewer, which held ``folder`` meanwhile (and has quit)."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(read_store, "claim_folder", lambda folder: None)
+        return ReadStore(folder).save(key, state)
+
+
+def test_a_read_another_viewer_saved_meanwhile_is_added_to_not_written_over(tmp_path):
+    store = ReadStore(tmp_path / "reads")
+    store.load("S")  # none yet: the reader starts from an empty read
+    saved_by_another_viewer(store.folder, "S", ReadState(marks=(mark(1, View.RCC),),
+                                                         decision=ReaderDecision(Assessment.RECALL)))  # fmt: skip
+    saved = store.save("S", ReadState(marks=(mark(1, View.LCC),), decision=ReaderDecision(density="b")))
+    assert [(m.id, m.view) for m in saved.marks] == [(1, View.RCC), (2, View.LCC)]
+    assert saved.decision == ReaderDecision(Assessment.RECALL, "b") and store.kept_theirs
+    assert ReadStore(store.folder).load("S") == saved
+
+
+def test_what_the_other_viewer_deleted_or_decided_meanwhile_stays_so(tmp_path):
+    """Both began from the same read: the other viewer deleted R1 and recalled; this reader added a mark and left
+    R1 and the assessment alone.  Added to as if begun from nothing, R1 came back and the old assessment won."""
+    store = ReadStore(tmp_path / "reads")
+    saved_by_another_viewer(store.folder, "S", ReadState(marks=(mark(1, View.RCC),),
+                                                         decision=ReaderDecision(Assessment.BENIGN)))  # fmt: skip
+    ours = store.load("S")
+    saved_by_another_viewer(store.folder, "S", replace_read(ours, marks=(), decision=Assessment.RECALL))
+    saved = store.save("S", replace_read(ours, marks=(*ours.marks, mark(2, View.LCC))))
+    assert [m.view for m in saved.marks] == [View.LCC] and saved.decision.assessment is Assessment.RECALL
+
+
+@pytest.mark.parametrize(
+    "theirs, ours, said",
+    [
+        ({"decision": Assessment.RECALL}, {"decision": Assessment.NEGATIVE},
+         "the first read's assessment: yours BI-RADS 1 negative, its BI-RADS 0 recall"),
+        ({"marks": (mark(1, View.RCC), mark(2, View.LMLO))}, {"marks": ()}, "you deleted or changed marks R1"),
+    ],
+)  # fmt: skip
+def test_a_read_that_adding_to_would_change_is_left_as_the_other_viewer_saved_it(tmp_path, theirs, ours, said):
+    store = ReadStore(tmp_path / "reads")
+    saved_by_another_viewer(store.folder, "S", ReadState(marks=(mark(1, View.RCC),)))
+    base = store.load("S")
+    on_disk = saved_by_another_viewer(store.folder, "S", replace_read(base, **theirs)).to_json()
+    with pytest.raises(ReadConflict) as refused:
+        store.save("S", replace_read(base, **ours))
+    text = str(refused.value)
+    assert said in text and "its read is kept as it saved it" in text and "not saved" in text, text
+    assert ReadStore(store.folder).load("S").to_json() == on_disk
+    with pytest.raises(ReadConflict):  # the reader's next action neither
+        store.save("S", replace_read(base, **ours))
+
+
+def test_a_read_nobody_saved_meanwhile_is_saved_as_the_reader_left_it(tmp_path):
+    store = ReadStore(tmp_path / "reads")
+    saved_by_another_viewer(store.folder, "S", ReadState(marks=(mark(1, View.RCC), mark(2, View.LCC))))
+    base = store.load("S")
+    saved = store.save("S", replace_read(base, marks=base.marks[1:], decision=Assessment.BENIGN))  # R1 deleted
+    assert [m.id for m in saved.marks] == [2] and saved.decision.assessment is Assessment.BENIGN
+    assert not store.kept_theirs
+
+
+def test_the_reader_is_told_the_read_saved_meanwhile_is_kept_with_their_work_added(tmp_path, qtbot):
+    reader = ReaderMarks(ReadStore(tmp_path / "reads"))
+    reader.open_study("S")
+    saved_by_another_viewer(reader.store.folder, "S", ReadState(marks=(mark(1, View.RCC),)))
+    said: list[str] = []
+    reader.restored.connect(said.append)
+    reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    assert [m.view for m in reader.state.marks] == [View.RCC, View.LCC]  # on screen as saved
+    assert said and "another mammoview window saved meanwhile is kept" in said[0], said
+
+
+def replace_read(state: ReadState, marks: tuple[ReaderMark, ...] | None = None,
+                 decision: Assessment | None = None) -> ReadState:  # fmt: skip
+    """``state`` with other ``marks`` and assessment (of the first read)."""
+    from dataclasses import replace
+
+    state = state if marks is None else replace(state, marks=marks)
+    return state if decision is None else replace(state, decision=ReaderDecision(decision))
