@@ -23,6 +23,7 @@ panels (:mod:`~mammoview.gui.cad_drawing`) and the findings panel's rows and len
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -44,8 +45,10 @@ from mammoview.gui.findings_panel import DockFit, FindingsPanel
 from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.measure_tool import MeasureTool
 from mammoview.gui.nipple_band import NippleBand
-from mammoview.gui.read_lock import refusal, saving_refused
+from mammoview.gui.read_lock import refusal, saving_refused, try_again
+from mammoview.gui.read_lock import signals as reads_folder
 from mammoview.gui.read_state import ReaderMark, study_image_key
+from mammoview.gui.read_store import CONFLICT
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import BreastScoreLabels
@@ -126,6 +129,7 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         self._run_on_full_resolution = False  # Run CAD asked for on a preview: run once the full pixels are in
         self._save_failure_said: str | None = None  # the reason a save failed, said once until saves work again
         self.reader.saveFailed.connect(self._on_save_failed)
+        reads_folder.regained.connect(self._on_reads_regained)
         self.reader.loadFailed.connect(lambda msg: window.report_problems("Your read could not be restored", [msg]))
         self.reader.restored.connect(lambda msg: window.show_status(msg, 15000))
         self.marks_tool.markSelected.connect(self._select_mark)
@@ -163,21 +167,51 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         self._save_failure_said = msg
         self.window.report_problems("Read not saved", [msg], critical=True)
 
+    def _on_reads_regained(self, folder: str) -> None:
+        """This window's reads folder, refused while another viewer saved there, is its own again: that viewer quit,
+        or its lock went stale (:func:`~mammoview.gui.read_lock.try_again`, at each heartbeat).  The lasting "Reads
+        not saved" goes, and what the reader did meanwhile is saved, added to what that viewer saved of the same
+        studies meanwhile; where that would change any of it, it stays in this window, said not saved
+        (:meth:`~mammoview.gui.read_store.ReadStore.save`).  The open study shows its read as saved now."""
+        if folder != os.path.realpath(self.reader.store.folder):
+            return
+        self.window.reads_saved_again()
+        self._save_failure_said = None
+        waiting = set(self.reader.unsaved)
+        self.reader.retry_unsaved()
+        if (key := self.reader.read_key) is not None:  # (its save failing says so itself: saveFailed)
+            self.reader.open_study(key, self.reader.title)  # (the other viewer's marks of it saved meanwhile too)
+        saved, others = waiting - set(self.reader.unsaved), set(self.reader.unsaved) - {self.reader.study_key}
+        said = "Reads are saved again: no other mammoview window holds the reads folder now."
+        if saved:
+            said += (f" Your read of {_studies(len(saved))}, not saved meanwhile, is saved now, added to any the "
+                     "other window saved meanwhile.")  # fmt: skip
+        self.window.show_status(said, 15000)
+        if others:
+            self.window.report_problems("Read not saved", [
+                f"{said} But your read of {_studies(len(others))} is not: the other window saved a read of the same "
+                "study meanwhile that yours would change. Yours stays in this window, not saved (said again when you "
+                "open the study); the other window's is kept as it saved it."], critical=True)  # fmt: skip
+
     def confirm_quit(self) -> bool:
         """Whether the viewer may quit: every read is saved (reads whose save failed are tried again), or the reader
         chose to quit and lose those still not saved."""
+        folder = self.reader.store.folder
+        if saving_refused(folder) and try_again(folder):  # (the other window closed since the last heartbeat)
+            self.window.reads_saved_again()
         errors = self.reader.retry_unsaved()
         if not errors:
             return True
-        n = len(errors)
-        if saving_refused(self.reader.store.folder):  # never saves here, even once the other viewer is closed
-            advice = ("No: it stays on screen, to be read again in the viewer that saves reads; this window "
-                      "cannot save it, even after that one is closed.")  # fmt: skip
+        if saving_refused(folder):
+            advice = ("No: it stays on screen; this window saves it once the other one is closed (it tries every "
+                      "minute, and when you quit again).")  # fmt: skip
+        elif any(CONFLICT in e for e in errors):
+            advice = "No: it stays on screen, to compare with the read the other window saved, which is kept."
         else:
             advice = "No: it stays on screen; free some space and quit again."
         return dialogs.ask_yes_no(
             self.window, "Reads not saved",
-            f"Your read of {n} stud{'y' if n == 1 else 'ies'} is not saved ({errors[0]}).\n\n"
+            f"Your read of {_studies(len(errors))} is not saved ({errors[0]}).\n\n"
             f"Quit anyway and lose it? ({advice})",
         )  # fmt: skip
 
@@ -237,3 +271,8 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
     @property
     def unlocked(self) -> bool:
         return self.reader.first_read_done
+
+
+def _studies(n: int) -> str:
+    """``n`` studies, as said: "1 study", "3 studies"."""
+    return f"{n} stud{'y' if n == 1 else 'ies'}"

@@ -189,6 +189,14 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
             label.setStyleSheet("color: #e0a030; font-weight: bold")
             self.statusBar().insertPermanentWidget(0, label)
         label.setToolTip(reason)
+        label.show()
+
+    def reads_saved_again(self) -> None:
+        """The reads folder is this window's again (the other viewer quit, or its lock went stale): the lasting
+        "Reads not saved" goes."""
+        self.reads_refused = None
+        if (label := self.statusBar().findChild(QtWidgets.QLabel, "reads_refused")) is not None:
+            label.hide()
 
     # -- extension points --------------------------------------------------------------------
     def add_menu(self, title: str) -> QtWidgets.QMenu:

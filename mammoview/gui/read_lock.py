@@ -8,6 +8,11 @@ So a claim's lock file is refreshed every :data:`HEARTBEAT` while its viewer run
 refreshed for :data:`STALE_AFTER`, by the file server's clock (:func:`_now_where`), is taken over
 (:func:`_took_over`).  A claim's lock file is checked at each heartbeat and each save: once it names another process
 (this computer slept, and another computer's viewer took the folder over meanwhile), this viewer saves no more there.
+
+A folder refused (another running viewer holds it) is tried again at each heartbeat (:func:`_try_again`): once that
+viewer quits, or its lock goes stale, this viewer takes it and saves there again (:data:`signals`); the reads it
+loaded meanwhile are read again at their next save (:meth:`~mammoview.gui.read_store.ReadStore.save`), never written
+over what the other viewer saved of them.
 """
 
 from __future__ import annotations
@@ -52,8 +57,15 @@ class _Claim:
     term: int = 0
 
 
+class _Signals(QtCore.QObject):
+    #: a folder refused this process is its own again (its real path); emitted by the heartbeat's thread, so a slot
+    #: of a QObject runs in that object's thread (the GUI's)
+    regained = QtCore.Signal(str)
+
+
+signals = _Signals()
 _claims: dict[str, _Claim] = {}
-_refused: dict[str, str] = {}  # folders another running viewer was saving to: this process never saves there
+_refused: dict[str, str] = {}  # folders another running viewer was saving to: this process saves none there, for now
 _claims_lock = threading.Lock()
 _terms = itertools.count(1)
 _heartbeat: tuple[threading.Thread, threading.Event] | None = None
@@ -120,26 +132,53 @@ def claim_folder(folder: Path) -> int | None:
     """Make this process the one mammoview that writes reads to ``folder`` (held until it exits; the lock of a viewer
     that died, even by kill -9, is taken over); its hold's term (:func:`holding`), None when no lock file can be made
     there.  PermissionError when another running viewer got it first, or took it over since (:func:`_check`), then and
-    for the rest of this process (its reads, loaded beside the other's saves, may be stale): two windows each writing
-    their whole read of a study silently dropped each other's marks and decisions."""
+    until that viewer is gone (:func:`_try_again`): two windows each writing their whole read of a study silently
+    dropped each other's marks and decisions."""
     key = os.path.realpath(folder)  # (a folder reached through a link is the same folder: one lock)
     with _claims_lock:
         if key in _claims:
             _check(key)  # (each save: a computer back from sleep may save before its next heartbeat)
         elif key not in _refused:
             folder.parent.mkdir(parents=True, exist_ok=True)
-            lock = QtCore.QLockFile(key + ".lock")
-            lock.setStaleLockTime(0)  # stale when its process is gone, never by age (a viewer stays open for hours)
-            if lock.tryLock(0) or _took_over(lock, key + ".lock"):
-                _hold(key, lock)
-                _remove_leftover_temps(folder)
+            if (error := _take(key)) is None:
                 return _claims[key].term
-            if lock.error() != QtCore.QLockFile.LockError.LockFailedError:
+            if error != QtCore.QLockFile.LockError.LockFailedError:
                 return None  # no lock file can be made there (read-only, some network shares): the write says why
             _refused[key] = _refusal(folder, key + ".lock")
+            _start_heartbeat()  # (which tries it again)
         if key in _refused:
             raise PermissionError(_refused[key])
         return _claims[key].term
+
+
+def _take(key: str) -> QtCore.QLockFile.LockError | None:
+    """Claim folder ``key`` for this process unless another running viewer holds its lock (one gone, or stale, is
+    taken over: :func:`_took_over`); None when claimed, else why not.  Under ``_claims_lock``."""
+    lock = QtCore.QLockFile(key + ".lock")
+    lock.setStaleLockTime(0)  # stale when its process is gone, never by age (a viewer stays open for hours)
+    if not (lock.tryLock(0) or _took_over(lock, key + ".lock")):
+        return lock.error()
+    _hold(key, lock)
+    _remove_leftover_temps(Path(key))
+    return None
+
+
+def _try_again(key: str) -> bool:
+    """Whether folder ``key``, refused this process, is its own now: the viewer that held it quit, or is gone (its
+    lock taken over as at :func:`claim_folder`).  Under ``_claims_lock``."""
+    if _take(key) is not None:
+        return False
+    del _refused[key]
+    log.warning("this viewer saves reads in %s again: the viewer that held it is gone", key)
+    return True
+
+
+def try_again(folder: Path) -> bool:
+    """Whether ``folder``, refused this process, is its own now (:func:`_try_again`, as each heartbeat does; said
+    by no :data:`signals`: the caller acts on it)."""
+    key = os.path.realpath(folder)
+    with _claims_lock:
+        return key in _refused and _try_again(key)
 
 
 def holding(folder: Path) -> int | None:
@@ -179,15 +218,16 @@ def _refusal(folder: Path, path: str) -> str:
     pid, host = _holder(path) or ("?", "")
     said = (
         f"another mammoview window (process {pid} on {host or 'this computer'}) is saving reads in {folder}: this "
-        "window saves none, so neither overwrites the other's marks; close it and read in the other one"
+        "window saves none while it does, so neither overwrites the other's marks; read in the other one, or close "
+        f"it: this window then saves reads by itself (it tries every {_span(HEARTBEAT)})"
     )
     if not host or host == _this_computer() or (age := _age(path)) is None:
         return said  # (this computer's: Qt would have taken it over had its process gone)
-    when = f"in {_span(STALE_AFTER - age)}" if age < STALE_AFTER else "now"
+    when = f"in {_span(STALE_AFTER - age)}" if age < STALE_AFTER else "at its next try"
     return (
         f"{said}. Its lock was last refreshed {_span(age)} ago (a running viewer does so every {_span(HEARTBEAT)}): "
         f"if that viewer is no longer running (its computer crashed, or lost the network), its lock is taken over "
-        f"once it goes {_span(STALE_AFTER)} without a refresh; close this window and open mammoview again {when}"
+        f"once it goes {_span(STALE_AFTER)} without a refresh: this window does so by itself {when}"
     )
 
 
@@ -203,9 +243,14 @@ def _span(seconds: float) -> str:
 def _hold(key: str, lock: QtCore.QLockFile) -> None:
     """Record ``lock``, just made, as this process's claim of folder ``key``, and keep it refreshed (under
     ``_claims_lock``)."""
-    global _heartbeat
     named = _holder(key + ".lock") or (QtCore.QCoreApplication.applicationPid(), _this_computer())
     _claims[key] = _Claim(lock, named, time.time(), next(_terms))
+    _start_heartbeat()
+
+
+def _start_heartbeat() -> None:
+    """Start the heartbeat's thread, unless it runs (under ``_claims_lock``)."""
+    global _heartbeat
     if _heartbeat is None:
         stop = threading.Event()
         beating = threading.Thread(target=_beat_until, args=(stop,), name="reads folder heartbeat", daemon=True)
@@ -219,10 +264,14 @@ def _beat_until(stop: threading.Event) -> None:
 
 
 def _beat() -> None:
-    """Refresh the lock file of every claim that still holds (:func:`_check`)."""
+    """Refresh the lock file of every claim that still holds (:func:`_check`), and try each folder refused again
+    (:func:`_try_again`): one taken is said by :data:`signals`, once ``_claims_lock`` is let go (its slots save)."""
     with _claims_lock:
         for key in list(_claims):
             _check(key, refresh=True)
+        regained = [key for key in list(_refused) if _try_again(key)]
+    for key in regained:
+        signals.regained.emit(key)
 
 
 def _check(key: str, refresh: bool = False) -> None:
@@ -244,7 +293,8 @@ def _check(key: str, refresh: bool = False) -> None:
             f"the lock of the reads folder {key} was gone when this window came back after {_span(away)} without "
             "refreshing it (this computer asleep, or cut from the network): another computer's viewer may have taken "
             "the folder over and saved reads there meanwhile, so this window's reads are no longer saved there, not "
-            "to write over them; close this window and open mammoview again"))  # fmt: skip
+            f"to write over them, until this window takes it again (it tries every {_span(HEARTBEAT)}) and adds "
+            "them to what was saved meanwhile"))  # fmt: skip
         return
     if holder == claim.owner:
         if refresh:
@@ -264,12 +314,13 @@ def _check(key: str, refresh: bool = False) -> None:
     _give_up(key, claim, (
         f"another mammoview window (process {pid} on {host or 'this computer'}) took over the reads folder {key} "
         "while this computer did not refresh its claim (asleep, or cut from the network): this window's reads are no "
-        "longer saved there, so neither overwrites the other's marks; read in the other one"))  # fmt: skip
+        "longer saved there, so neither overwrites the other's marks; read in the other one, or close it: this window "
+        "then saves reads again by itself"))  # fmt: skip
 
 
 def _give_up(key: str, claim: _Claim, why: str) -> None:
     """Give up this process's claim of folder ``key``, whose lock file is not its own any more, and refuse the folder
-    for the rest of this process, saying ``why``.  Under ``_claims_lock``."""
+    (tried again at each heartbeat), saying ``why``.  Under ``_claims_lock``."""
     del _claims[key]
     shiboken6.invalidate(claim.lock)  # never unlocked: that removes the lock file by its name, another viewer's
     _refused[key] = why
@@ -333,7 +384,7 @@ def _remove_leftover_temps(folder: Path) -> None:
 
 
 def saving_refused(folder: Path) -> bool:
-    """Whether this process was refused ``folder`` (another viewer saves reads there): for the rest of its life."""
+    """Whether this process is refused ``folder`` (another viewer saves reads there): until that viewer is gone."""
     return refusal(folder) is not None
 
 

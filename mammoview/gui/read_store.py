@@ -66,7 +66,10 @@ class SeveralReads(ValueError):
 
 class ReadConflict(OSError):
     """A read another viewer saved while this one could not save in the folder, that this reader's would change
-    (:meth:`ReadStore.save`): left as it is, and this reader's not saved."""
+    (:meth:`ReadStore.save`): left as it is, and this reader's not saved.  Its message begins with :data:`CONFLICT`."""
+
+
+CONFLICT = "another mammoview window saved a read of this study while this window could not save there"
 
 
 def _of_part(key: ReadKey, saved_as: str) -> bool:
@@ -328,9 +331,8 @@ class ReadStore:
         except ValueError as exc:
             log.warning("read %s saved meanwhile by another viewer, not written over: %s", self.path_for(key.key), exc)
             raise ReadConflict(
-                f"another mammoview window saved a read of this study while this window could not save there, and "
-                f"yours would change it ({exc}): its read is kept as it saved it, and yours stays in this window, "
-                "not saved"
+                f"{CONFLICT}, and yours would change it ({exc}): its read is kept as it saved it, and yours stays in "
+                "this window, not saved"
             ) from exc
         self.kept_theirs = True
         return merged

@@ -118,8 +118,8 @@ def test_a_takeover_keeps_the_readers_work_on_screen_and_says_read_not_saved(mai
     assert saved is not None and [m.view for m in saved.marks] == [View.LCC]  # the other viewer's folder untouched
     asked: list[str] = []
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or True)
-    w.close()  # the quit question does not send the reader to wait for a save that never comes
-    assert asked and "cannot save it, even after that one is closed" in asked[0], asked
+    w.close()  # the quit question says the read is saved once the other viewer is gone
+    assert asked and "this window saves it once the other one is closed" in asked[0], asked
 
 
 def test_a_lock_file_removed_by_hand_is_made_again_at_the_next_heartbeat(tmp_path):
@@ -179,7 +179,7 @@ def test_a_fresh_lock_of_another_computer_is_refused_saying_when_it_would_be_tak
     said = str(refused.value)
     assert "another mammoview window (process 4242 on ws-radiology-7)" in said, said
     assert "last refreshed 2 minutes ago" in said and "goes 10 minutes without a refresh" in said, said
-    assert "open mammoview again in 8 minutes" in said, said
+    assert "this window does so by itself in 8 minutes" in said, said
     assert lock.read_text() == theirs and saving_refused(folder)
 
 
@@ -235,7 +235,43 @@ def test_a_stale_lock_another_viewer_is_taking_over_is_left_to_it(tmp_path):
     theirs = lock.read_text()
     other = QtCore.QLockFile(f"{lock}.rmlock")  # the other viewer, taking it over
     assert other.tryLock(0)
-    with pytest.raises(PermissionError, match="open mammoview again now"):
+    with pytest.raises(PermissionError, match="this window does so by itself at its next try"):
         claim_folder(folder)
     other.unlock()
     assert lock.read_text() == theirs
+
+
+# -- a folder refused is tried again at each heartbeat -------------------------------------------------------------
+@pytest.mark.parametrize("gone", ["quit", "stale"])
+def test_a_folder_refused_at_opening_is_taken_once_the_other_viewer_is_gone(tmp_path, qtbot, gone):
+    """Refused at opening, a window never saved reads, even once the other viewer had quit (its lock removed) or its
+    lock had gone stale: the reader had to close it and open mammoview again."""
+    folder = tmp_path / "reads"
+    lock = Path(f"{folder}.lock")
+    foreign_lock(lock, age=120)
+    with pytest.raises(PermissionError):
+        claim_folder(folder)
+    read_lock._beat()
+    assert saving_refused(folder)  # (its viewer still runs)
+    if gone == "quit":
+        lock.unlink()
+    else:
+        then = time.time() - read_lock.STALE_AFTER - 60
+        os.utime(lock, (then, then))
+    with qtbot.waitSignal(read_lock.signals.regained, timeout=1_000) as regained:
+        read_lock._beat()
+    assert regained.args == [os.path.realpath(folder)] and not saving_refused(folder)
+    assert claim_folder(folder) == read_lock.holding(folder) is not None
+    pid, host, _app = QtCore.QLockFile(str(lock)).getLockInfo()
+    assert (pid, host) == (os.getpid(), QtCore.QSysInfo.machineHostName())
+
+
+def test_the_heartbeat_tries_a_refused_folder_again_with_no_folder_held(tmp_path, qtbot, monkeypatch):
+    monkeypatch.setattr(read_lock, "HEARTBEAT", 0.05)
+    folder = tmp_path / "reads"
+    lock = Path(f"{folder}.lock")
+    foreign_lock(lock)
+    with pytest.raises(PermissionError):
+        claim_folder(folder)  # (this process holds no folder: no heartbeat ran before)
+    lock.unlink()
+    qtbot.waitUntil(lambda: not saving_refused(folder), timeout=5_000)

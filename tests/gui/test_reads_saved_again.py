@@ -1,0 +1,127 @@
+"""A window refused the reads folder as it opened (another viewer saved there) takes it once that viewer is gone, at
+its heartbeat: it saves reads from then on, says so, and saves what its reader did meanwhile, added to what the other
+viewer saved of the same study meanwhile, or, where that would change the other's read, keeps it on screen and says
+plainly that it is not saved."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6 import QtWidgets
+
+from mammoview.gui import dialogs, read_lock
+from mammoview.gui.pseudonym import app_data_dir
+from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReadState
+from mammoview.gui.read_store import ReadStore
+from mammoview.io.model import View
+from tests.gui.conftest import shown_main_window
+from tests.gui.test_read_lock import foreign_lock
+from tests.gui.test_read_saved_meanwhile import mark, saved_by_another_viewer
+from tests.gui.test_worklist import batch, step
+
+
+@pytest.fixture()
+def refused_window(qtbot, monkeypatch) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A window opened while another computer's viewer holds the reads folder (its lock fresh), told so, whose
+    heartbeat beats every 50 ms; the other viewer quits when the test removes the lock file."""
+    monkeypatch.setattr(read_lock, "HEARTBEAT", 0.05)
+    foreign_lock(Path(f"{os.path.realpath(app_data_dir() / 'reads')}.lock"))
+    with shown_main_window(qtbot) as window:
+        qtbot.waitUntil(lambda: window.reads_refused is not None, timeout=5_000)
+        yield window
+
+
+def the_other_viewer_quits(window) -> None:  # type: ignore[no-untyped-def]
+    Path(f"{os.path.realpath(window.cad.reader.store.folder)}.lock").unlink()
+
+
+def test_the_reads_marked_meanwhile_are_saved_added_to_the_other_viewers(refused_window, load, tmp_path, qtbot):
+    w = refused_window
+    load(w, [batch(tmp_path / "batch")])
+    reader = w.cad.reader
+    reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)  # not saved: the folder is the other viewer's
+    theirs = ReadState(marks=(mark(1, View.RCC),), decision=ReaderDecision(Assessment.RECALL))
+    saved_by_another_viewer(reader.store.folder, reader.read_key.key, theirs)
+    qtbot.wait(200)
+    assert w.reads_refused is not None, "the folder was taken while the other viewer still held it"
+    the_other_viewer_quits(w)
+    qtbot.waitUntil(lambda: w.reads_refused is None, timeout=5_000)
+    label = w.statusBar().findChild(QtWidgets.QLabel, "reads_refused")
+    assert label is not None and not label.isVisible()
+    assert w.statusBar().currentMessage().startswith("Reads are saved again"), w.statusBar().currentMessage()
+    saved = ReadStore(reader.store.folder).load(reader.read_key)
+    assert [m.view for m in saved.marks] == [View.RCC, View.LCC] and saved.decision.assessment is Assessment.RECALL
+    assert [m.view for m in reader.state.marks] == [View.RCC, View.LCC] and not reader.unsaved  # shown as saved
+    reader.add(View.RCC, "RCC.dcm", 30.0, 40.0, MarkKind.CALCIFICATION)  # and saved from then on
+    assert len(ReadStore(reader.store.folder).load(reader.read_key).marks) == 3 and not reader.unsaved
+
+
+def test_a_read_that_would_change_the_other_viewers_is_kept_on_screen_and_said_not_saved(
+    refused_window, load, tmp_path, qtbot, monkeypatch
+):  # fmt: skip
+    w = refused_window
+    load(w, [batch(tmp_path / "batch")])
+    reader = w.cad.reader
+    reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    reader.set_assessment(Assessment.NEGATIVE)
+    theirs = saved_by_another_viewer(reader.store.folder, reader.read_key.key,
+                                     ReadState(decision=ReaderDecision(Assessment.RECALL)))  # fmt: skip
+    said: list[tuple[str, str]] = []
+    w.problemsReported.connect(lambda title, text: said.append((title, text)))
+    the_other_viewer_quits(w)
+    qtbot.waitUntil(lambda: w.reads_refused is None, timeout=5_000)
+    assert [title for title, _text in said] == ["Read not saved"], said
+    text = said[0][1]
+    assert "its read is kept as it saved it" in text and "not saved" in text and "BI-RADS 0 recall" in text, text
+    assert ReadStore(reader.store.folder).load(reader.read_key).to_json() == theirs.to_json()  # untouched
+    assert [m.view for m in reader.state.marks] == [View.LCC] and reader.decision.assessment is Assessment.NEGATIVE
+    assert reader.read_key.key in reader.unsaved
+    reader.add(View.RCC, "RCC.dcm", 30.0, 40.0, MarkKind.MASS)  # still not saved: said in the status bar, once
+    assert len(said) == 1 and w.statusBar().currentMessage().startswith("Read not saved"), said
+    assert ReadStore(reader.store.folder).load(reader.read_key).to_json() == theirs.to_json()
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or False)
+    w.close()  # the quit question sends the reader neither to free space nor to wait for a save that never comes
+    assert asked and "to compare with the read the other window saved" in asked[0], asked
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
+
+
+def test_a_read_of_a_study_left_meanwhile_that_would_change_the_other_viewers_is_said_not_saved(
+    refused_window, load, tmp_path, qtbot, monkeypatch
+):  # fmt: skip
+    w = refused_window
+    load(w, [batch(tmp_path / "batch")])
+    reader = w.cad.reader
+    reader.set_assessment(Assessment.NEGATIVE)
+    left = reader.read_key
+    step(w, qtbot, "next_study")
+    theirs = saved_by_another_viewer(
+        reader.store.folder, left.key, ReadState(decision=ReaderDecision(Assessment.RECALL))
+    )
+    said: list[tuple[str, str]] = []
+    w.problemsReported.connect(lambda title, text: said.append((title, text)))
+    the_other_viewer_quits(w)
+    qtbot.waitUntil(lambda: w.reads_refused is None, timeout=5_000)
+    assert [title for title, _text in said] == ["Read not saved"], said
+    assert "Reads are saved again" in said[0][1] and "your read of 1 study is not" in said[0][1], said[0][1]
+    assert ReadStore(reader.store.folder).load(left).to_json() == theirs.to_json() and left.key in reader.unsaved
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
+
+
+def test_quitting_right_after_the_other_viewer_quit_saves_the_read(qtbot, load, tmp_path):
+    """The reader closed the other window and quit this one before its next heartbeat: its read is saved then, not
+    asked about as lost."""
+    foreign_lock(Path(f"{os.path.realpath(app_data_dir() / 'reads')}.lock"))
+    with shown_main_window(qtbot) as w:
+        qtbot.waitUntil(lambda: w.reads_refused is not None, timeout=5_000)
+        load(w, [batch(tmp_path / "batch")])
+        reader = w.cad.reader
+        reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+        the_other_viewer_quits(w)
+        w.close()  # (a question asked would fail the test: _no_unexpected_modal_question)
+        assert not w.isVisible() and not reader.unsaved
+        saved = ReadStore(reader.store.folder).load(reader.read_key)
+        assert [m.view for m in saved.marks] == [View.LCC]
