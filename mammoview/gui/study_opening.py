@@ -9,6 +9,7 @@ study is decoded at low priority while the current one is read, so ``PgDown`` sh
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -90,7 +91,8 @@ class StudyOpening:
         """Scan ``paths`` in the background, then load the study (asking which one if several)."""
         if not paths:
             return
-        paths = [str(Path(p).resolve()) for p in paths]  # recent studies must reopen from any folder
+        # absolute: recent studies reopen from any folder (Path.resolve raised on a link loop, one file for the scan)
+        paths = [os.path.realpath(p) for p in paths]
         self.show_status(f"Opening {', '.join(Path(p).name for p in paths[:3])}…")
         self.scans.submit(scan_job(paths, self.pixel_spacing))  # apart from the loads: a step does not drop it
 

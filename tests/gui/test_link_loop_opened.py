@@ -1,0 +1,18 @@
+"""A symbolic link loop named among the files opened (File ▸ Open files, a drop, `mammoview view PATH...`) is one
+file that cannot be read: named in the study's dialog while the other files open.  Resolving the opened paths raised
+RuntimeError ('Symlink loop from ...', Python < 3.13) in the GUI thread: an unexpected-error dialog and nothing
+opened, and `mammoview view` ended before its window showed."""
+
+from __future__ import annotations
+
+from mammoview.io.model import View
+
+
+def test_a_link_loop_opened_with_a_study_is_named_and_the_study_opens(main_window, load, synthetic_study, tmp_path):
+    loop = tmp_path / "loop.dcm"
+    loop.symlink_to(loop)
+    reports: list[str] = []
+    main_window.problemsReported.connect(lambda title, text: reports.append(text))
+    loaded = load(main_window, [loop, synthetic_study])
+    assert {i.view for i in loaded.study.info.images} == set(View)
+    assert any(f"{loop}: " in text for text in reports), reports
