@@ -152,6 +152,9 @@ def scan_paths(
                 errors.append(err)  # named by itself after a folder holding it: it is reported, as when named alone
             return False
         seen.add(key)
+        if (why := _dead_link(path)) is not None:  # named by itself: said as in its folder, not 'no such file'
+            errors.append(LoadError(path, why))
+            return True
         try:
             infos.append(read_info(path, spacing))
         except NotAnImage as err:  # e.g. a CAD SR exported beside the images: part of the study folder
