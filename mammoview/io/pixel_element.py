@@ -1,7 +1,8 @@
 """A DICOM file's Pixel Data element, checked in place where a header read with ``stop_before_pixels`` stopped.
 
-Present, not float, native length or encapsulated items complete (PS3.5 A.4): a truncated file or one without pixels
-is reported at scan time, before any decode; a volume cut off after some frames keeps the frames that are there.
+Present, not float, native length or encapsulated items complete (PS3.5 A.4), written as the transfer syntax says: a
+truncated file, one without pixels or one whose transfer syntax is wrong is reported at scan time, before any decode;
+a volume cut off after some frames keeps the frames that are there.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def int_attr(path: Path, ds: Any, keyword: str, default: int) -> int:
 
 
 def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: list[str]) -> int | None:
-    """Look at the element where ``stop_before_pixels`` stopped: present, complete, not float.
+    """Look at the element where ``stop_before_pixels`` stopped: present, complete, not float, encoded (native or
+    encapsulated, explicit or implicit VR) as the transfer syntax ``ts`` says.
 
     Returns the number of complete frames of a multi-frame image cut off after some (a tomosynthesis volume
     whose copy was interrupted: its slices that are there are shown, and the file is said to be truncated);
@@ -66,6 +68,9 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
         raise LoadError(path, "no Pixel Data (7FE0,0010): not an image")
     if implicit:
         (length,) = struct.unpack(f"{end}I", head[4:8])
+    elif not head[4:6].isalpha():  # explicit VR gives the VR here, two letters (PS3.5 7.1.2): a length is no VR
+        raise LoadError(path, f"the data set is written in implicit VR, but (0002,0010) Transfer Syntax UID {ts.name} "
+                              "says explicit VR: its transfer syntax is wrong")  # fmt: skip
     else:
         extra = fp.read(4)
         (length,) = struct.unpack(f"{end}I", extra) if len(extra) == 4 else (0,)
@@ -74,6 +79,15 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
     frames = int_attr(path, ds, "NumberOfFrames", 1)
     if frames < 1:
         raise LoadError(path, f"(0028,0008) NumberOfFrames {frames} is not a count of frames")
+    # the encoding the transfer syntax says (None: an unknown syntax, said later as one without a decoder) against the
+    # value's own: items (PS3.5 A.4), of undefined length or, written by some, of a defined one that pydicom reads
+    encapsulated = ts.is_encapsulated if ts.is_transfer_syntax else None
+    items = length == 0xFFFFFFFF or _starts_with_item(fp, value_start)
+    if encapsulated and not items:
+        raise LoadError(path, f"(0002,0010) Transfer Syntax UID {ts.name} is a compressed encoding, but Pixel Data is "
+                              "not encapsulated (PS3.5 A.4): its transfer syntax is wrong")  # fmt: skip
+    if encapsulated is False and length == 0xFFFFFFFF:
+        raise LoadError(path, _fragments_mislabelled(ts))
     if length == 0xFFFFFFFF:
         tails: list[bytes] = []
         fragments, cut = _walk_fragments(path, fp, end, size, frames > 1, tails)
@@ -110,6 +124,8 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
     expected = (rows * cols * samples * frames * bits + 7) // 8
     available = min(length, size - value_start)
     frame_bytes = (rows * cols * samples * bits + 7) // 8 if bits % 8 == 0 else 0  # (1-bit frames pack across)
+    if length != expected and encapsulated is False and items:  # fragments written as one value of its length
+        raise LoadError(path, _fragments_mislabelled(ts))
     if available < expected and frames > 1 and frame_bytes and available >= frame_bytes:
         complete = int(available // frame_bytes)
         warnings.append(f"truncated: Pixel Data holds {complete} of its {frames} frames (the file is cut off); "
@@ -148,6 +164,18 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
         warnings.append(f"Pixel Data has {excess} bytes of zero padding after the {expected} the header describes; "
                         "ignored")  # fmt: skip
     return None
+
+
+def _starts_with_item(fp: BinaryIO, value_start: int) -> bool:
+    """Whether the value at ``value_start`` begins with an Item tag (FFFE,E000), as encapsulated data do."""
+    head = fp.read(4)
+    fp.seek(value_start)
+    return head == b"\xfe\xff\x00\xe0"  # (encapsulated data are always little endian, PS3.5 A.4)
+
+
+def _fragments_mislabelled(ts: UID) -> str:
+    return (f"Pixel Data is encapsulated (compressed fragments, PS3.5 A.4), but (0002,0010) Transfer Syntax UID "
+            f"{ts.name} is an uncompressed encoding: its transfer syntax is wrong")  # fmt: skip
 
 
 def _walk_fragments(
