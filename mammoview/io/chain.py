@@ -36,7 +36,8 @@ def pixel_chain(ds: Any, warnings: list[str]) -> PixelChain:
     """
     photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
     bits_allocated = int(ds.get("BitsAllocated", 16) or 16)
-    bits_stored = int(ds.get("BitsStored", bits_allocated) or bits_allocated)
+    stored = ds.get("BitsStored")  # (a 0 is no absent value: it is said below, as any other out of range)
+    bits_stored = bits_allocated if stored is None or stored == "" else int(stored)
     if not 1 <= bits_stored <= bits_allocated:
         warnings.append(f"(0028,0101) Bits Stored {bits_stored} is invalid; using Bits Allocated {bits_allocated}")
         bits_stored = bits_allocated

@@ -307,6 +307,7 @@ def _ds(ds, **values: str) -> None:  # type: ignore[no-untyped-def]
     ("edit", "warning"),
     [
         (lambda ds: setattr(ds, "BitsStored", 20), "Bits Stored 20 is invalid; using Bits Allocated 16"),
+        (lambda ds: setattr(ds, "BitsStored", 0), "Bits Stored 0 is invalid; using Bits Allocated 16"),  # (not unsaid)
         (lambda ds: setattr(ds, "PhotometricInterpretation", "MONOCHROME3"), "MONOCHROME3: read as MONOCHROME2"),
         (lambda ds: (setattr(ds, "RescaleSlope", 0), setattr(ds, "RescaleIntercept", 5)), "Rescale Slope is 0"),
         (lambda ds: (setattr(ds, "WindowCenter", [2000, 1000]), setattr(ds, "WindowWidth", [4000])),
@@ -335,8 +336,8 @@ def _ds(ds, **values: str) -> None:  # type: ignore[no-untyped-def]
                                                       EstimatedRadiographicMagnificationFactor="1e-300")),
          "Magnification Factor '1e-300' is not a magnification"),
     ],
-    ids=["bits-stored", "photometric", "rescale-slope-0", "window-counts", "voi-function", "lut-no-data",
-         "lut-short", "lut-data-empty", "lut-data-one-value", "modality-lut-one-value",
+    ids=["bits-stored", "bits-stored-0", "photometric", "rescale-slope-0", "window-counts", "voi-function",
+         "lut-no-data", "lut-short", "lut-data-empty", "lut-data-one-value", "modality-lut-one-value",
          "lut-data-above-its-bits", "lut-zero-bits", "spacing-three-values", "spacing-inf",
          "intercept-nan", "slope-inf", "window-inf", "magnification-nan", "magnification-tiny"],
 )  # fmt: skip
