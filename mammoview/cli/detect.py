@@ -166,7 +166,9 @@ def _stem(path: Path, used: set[str], folder: Path | None = None, inputs: frozen
     """The name of ``path``'s heatmap files in ``folder``: unique in this run, and never one whose files would
     replace a mammogram (``detect . --heatmaps .`` over PNG mammograms: ``x.png``'s overlay is ``x_2.png``, not
     ``x.png``) -- an image being analysed (``inputs``: real paths), or a picture there that is no overlay of ours."""
-    stem = (path.stem or path.name).encode("utf-8")[:STEM_BYTES].decode("utf-8", errors="ignore")
+    from mammoview.io.files import cut_name
+
+    stem = cut_name(path.stem or path.name, STEM_BYTES)
 
     def taken(name: str) -> bool:
         if name in used:  # the same file name in different folders

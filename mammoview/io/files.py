@@ -84,9 +84,21 @@ TEMP_NAME_BYTES = 200
 
 def temp_prefix(path: Path) -> str:
     """``.<name>.`` for the temporary file written beside ``path``, the name cut to :data:`TEMP_NAME_BYTES` bytes
-    (UTF-8, whole characters): a legal long name (240 bytes) must not fail as a temporary name over 255 bytes."""
-    name = path.name.encode("utf-8")[:TEMP_NAME_BYTES].decode("utf-8", errors="ignore")
-    return f".{name}."
+    (:func:`cut_name`): a legal long name (240 bytes) must not fail as a temporary name over 255 bytes."""
+    return f".{cut_name(path.name, TEMP_NAME_BYTES)}."
+
+
+def cut_name(name: str, limit: int) -> str:
+    """``name`` cut to at most ``limit`` bytes as the file system stores it, between characters (a file name may have
+    255).  A name in bytes that are not UTF-8 (Latin-1 from an old share or CD), which Python holds as surrogate
+    escapes, keeps those bytes: cut as UTF-8 text it raised UnicodeEncodeError."""
+    raw = os.fsencode(name)
+    if len(raw) <= limit:
+        return name
+    end = limit
+    while end > 0 and raw[end] & 0xC0 == 0x80:  # the first byte left out continues a character: left out with it
+        end -= 1
+    return os.fsdecode(raw[:end])
 
 
 def user_umask() -> int:

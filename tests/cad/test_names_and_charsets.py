@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pydicom
 import pytest
@@ -56,3 +58,17 @@ def test_heatmaps_of_files_of_one_name_say_which_image_they_are_of(models_dir, b
     assert set(grids) == {"1-1", "1-1_2"}
     images = {e["path"] for e in json.loads(out.read_text())["images"]}
     assert {g.get("image") for g in grids.values()} == images
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows names are UTF-16: every name has a UTF-8 form")
+def test_heatmaps_of_a_file_whose_name_is_not_utf8_do_not_drop_its_result(models_dir, breast_with_blob, tmp_path,  # noqa: F811
+                                                                           capsys):  # fmt: skip
+    """A mammogram named in Latin-1 bytes (copied from an old share or CD: ``mammographie_\\xe9.dcm``) was analysed,
+    then its heatmaps' name, cut as UTF-8 text, failed it: 'UnicodeEncodeError: ... surrogates not allowed'."""
+    ds = mammo_dataset(breast_with_blob, "L", "CC", pixel_spacing=(0.25, 0.25))
+    write_dataset(ds, tmp_path / "study" / os.fsdecode(b"mammographie_\xe9.dcm"))
+    out, heat = tmp_path / "d.json", tmp_path / "heat"
+    code = main(["detect", str(tmp_path / "study"), "--json", str(out), "--heatmaps", str(heat), "--quiet"])
+    assert [e for e in json.loads(out.read_text())["images"] if "error" in e] == [], capsys.readouterr().err
+    assert code == 0
+    assert sorted(os.listdir(os.fsencode(heat))) == [b"mammographie_\xe9" + s for s in (b".json", b".npy", b".png")]

@@ -32,3 +32,14 @@ def test_the_folder_is_synced_after_the_file_is_moved_into_place(tmp_path: Path,
     atomic_write_bytes(target, b"{}", exclusive=exclusive)
     assert target.read_bytes() == b"{}"
     assert (True, True) in synced  # its folder, synced once the file was there
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows names are UTF-16: every name has a UTF-8 form")
+@pytest.mark.parametrize("name", [b"lecture_\xe9.json", b"\xe9" * 250 + b".json"], ids=["latin-1", "latin-1-long"])
+def test_a_file_whose_name_is_not_utf8_is_written(tmp_path: Path, name: bytes):
+    """A name in Latin-1 bytes (old shares and CDs) is a legal file name, which Python holds with surrogate escapes;
+    its temporary name was cut as UTF-8 text and the write failed ("'utf-8' codec can't encode character '\\udce9':
+    surrogates not allowed"): `detect --json` to such a name lost the run's results."""
+    target = tmp_path / os.fsdecode(name)
+    atomic_write_bytes(target, b"{}")
+    assert (tmp_path / os.fsdecode(name)).read_bytes() == b"{}" and os.listdir(os.fsencode(tmp_path)) == [name]
