@@ -102,4 +102,6 @@ def run(args: argparse.Namespace) -> int:
 def _hash(key: str) -> str:
     import hashlib
 
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    from mammoview.io.files import name_bytes
+
+    return hashlib.sha256(name_bytes(key)).hexdigest()

@@ -348,6 +348,7 @@ def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model
 
     from mammoview.cad.sr import SrError, by_dicom_study, study_sr, write_sr
     from mammoview.io import group_studies
+    from mammoview.io.files import name_bytes
 
     folder.mkdir(parents=True, exist_ok=True)
     failed = 0
@@ -357,7 +358,7 @@ def write_srs(folder: Path, infos: Sequence[Any], results: dict[str, Any], model
         parts = by_dicom_study([results[os.path.abspath(i.path)] for i in study.images])
         for uid, mine in parts:
             key = study.key if len(parts) == 1 else f"{study.key} ({uid})"
-            stem = f"cad-sr-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+            stem = f"cad-sr-{hashlib.sha256(name_bytes(key)).hexdigest()[:16]}"
             try:
                 sr = study_sr(mine, model, malignancy_model=malignancy_model, raw_malignancy=raw_malignancy)
                 n = 1

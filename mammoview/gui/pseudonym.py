@@ -18,7 +18,7 @@ from pathlib import Path
 from PySide6 import QtCore
 
 from mammoview.gui.settings import APPLICATION, ORGANISATION
-from mammoview.io.files import atomic_write_bytes
+from mammoview.io.files import atomic_write_bytes, name_bytes
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def study_pseudonym(study_key: str) -> str:
     installation's secret (:func:`_pseudonym_secret`).  The same study gets the same pseudonym here, and nobody
     without the secret can find it from the key: a plain hash of a CBIS-DDSM key (``P_00820``) is reversed by trying
     its 100,000 possible values."""
-    return hmac.new(_pseudonym_secret(), study_key.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(_pseudonym_secret(), name_bytes(study_key), hashlib.sha256).hexdigest()
 
 
 def patient_pseudonym(patient_id: str) -> str:

@@ -30,7 +30,7 @@ from mammoview.gui.pseudonym import app_data_dir, patient_pseudonym
 from mammoview.gui.read_lock import claim_folder, holding
 from mammoview.gui.read_merge import merge_reads, rebase_read
 from mammoview.gui.read_state import ReaderDecision, ReadState, _object, now_iso
-from mammoview.io.files import atomic_write_bytes
+from mammoview.io.files import atomic_write_bytes, name_bytes
 from mammoview.io.study import ReadKey
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ FORMAT_VERSION = 1
 
 def study_hash(study_key: str) -> str:
     """SHA-256 (hex) of the study key: names the file without naming the patient."""
-    return hashlib.sha256(study_key.encode("utf-8")).hexdigest()
+    return hashlib.sha256(name_bytes(study_key)).hexdigest()
 
 
 def atomic_write_json(path: Path, doc: dict[str, Any]) -> None:

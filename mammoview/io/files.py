@@ -88,6 +88,14 @@ def temp_prefix(path: Path) -> str:
     return f".{cut_name(path.name, TEMP_NAME_BYTES)}."
 
 
+def name_bytes(text: str) -> bytes:
+    """``text`` in UTF-8, where it may hold a file or folder name (a study keyed by its folder), for a hash: a name in
+    bytes that are not UTF-8 (Latin-1 from an old share or CD) is held with surrogates, which plain encoding refused
+    (UnicodeEncodeError); they are encoded as the code points they are, so each name hashes to its own value and any
+    other text as before."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def cut_name(name: str, limit: int) -> str:
     """``name`` cut to at most ``limit`` bytes as the file system stores it, between characters (a file name may have
     255).  A name in bytes that are not UTF-8 (Latin-1 from an old share or CD), which Python holds as surrogate

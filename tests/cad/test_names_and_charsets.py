@@ -11,6 +11,7 @@ import pytest
 
 from mammoview.cli import main
 from tests.cad.test_cli import models_dir  # noqa: F401  (fixture)
+from tests.cad.test_density import density_dir  # noqa: F401  (fixture)
 from tests.synthetic import mammo_dataset, write_dataset
 
 
@@ -72,3 +73,29 @@ def test_heatmaps_of_a_file_whose_name_is_not_utf8_do_not_drop_its_result(models
     assert [e for e in json.loads(out.read_text())["images"] if "error" in e] == [], capsys.readouterr().err
     assert code == 0
     assert sorted(os.listdir(os.fsencode(heat))) == [b"mammographie_\xe9" + s for s in (b".json", b".npy", b".png")]
+
+
+def uid_less_study_in_latin1_folder(image, tmp_path):  # type: ignore[no-untyped-def]
+    """Two views without a Study Instance UID (a study by their folder, keyed by its path) in a folder named in
+    Latin-1 bytes."""
+    folder = tmp_path / os.fsdecode(b"lecture_\xe9")
+    for proj in ("CC", "MLO"):
+        ds = mammo_dataset(image, "L", proj, pixel_spacing=(0.25, 0.25))
+        del ds.StudyInstanceUID
+        write_dataset(ds, folder / f"l{proj.lower()}.dcm")
+    return folder
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows names are UTF-16: every name has a UTF-8 form")
+def test_density_and_the_sr_of_a_study_keyed_by_a_folder_not_named_in_utf8(models_dir, density_dir, breast_with_blob,  # noqa: F811
+                                                                           tmp_path, capsys):  # fmt: skip
+    """The study's key (its folder's path) was hashed as UTF-8 text: `density` and `detect --sr` ended after the
+    analysis with "error: 'utf-8' codec can't encode character '\\udce9'", no JSON written."""
+    folder = uid_less_study_in_latin1_folder(breast_with_blob, tmp_path)
+    out = tmp_path / "density.json"
+    assert main(["density", str(folder), "--json", str(out), "--models-dir", str(density_dir), "--device", "cpu"]) == 0
+    assert all("density" in e for e in json.loads(out.read_text())["images"]), capsys.readouterr().err
+    out = tmp_path / "detect.json"
+    main(["detect", str(folder), "--json", str(out), "--sr", str(tmp_path / "sr"), "--quiet"])
+    assert "no StudyInstanceUID" in capsys.readouterr().err  # (an SR must reference its images' study)
+    assert [e for e in json.loads(out.read_text())["images"] if "error" in e] == []

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import sys
 
+import pydicom
 import pytest
 
 from mammoview.gui.export import export_study
 from mammoview.gui.settings import RecentStudy, ViewerSettings
 from tests.gui import cad_support
+from tests.synthetic import write_dataset
 
 cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
 marked_study = cad_support.marked_study  # the fixture `study`
@@ -118,3 +120,22 @@ def test_the_folders_a_file_dialog_opened_are_the_users_only(qtbot, tmp_path, mo
     assert any(p.name == "QtProject.conf" for p in naming), naming  # (the dialog saved the folder: checked)
     readable = [f"{p} {oct(p.stat().st_mode)}" for p in naming if p.stat().st_mode & 0o077]
     assert not readable, readable
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows names are UTF-16: every name has a UTF-8 form")
+def test_a_study_in_a_folder_whose_name_is_not_utf8_opens_and_keeps_its_read(main_window, load, tmp_path):
+    """Images without a Study Instance UID are a study by their folder, keyed by its path; in a folder named in
+    Latin-1 bytes (an old share or CD: ``lecture_\\xe9``) hashing that key for its saved read raised
+    UnicodeEncodeError when the study went up: an unexpected-error dialog, and no read kept."""
+    from mammoview.io.study import read_key
+    from tests.gui.conftest import SYNTHETIC_VIEWS, write_view
+
+    folder = tmp_path / os.fsdecode(b"lecture_\xe9")
+    for view in SYNTHETIC_VIEWS:
+        ds = pydicom.dcmread(write_view(tmp_path / "made", f"{view}.dcm", view))
+        del ds.StudyInstanceUID
+        write_dataset(ds, folder / f"{view}.dcm")
+    loaded = load(main_window, [folder])
+    assert loaded.study.info.key == str(folder) and all(p.image is not None for p in main_window.panels.values())
+    main_window.cad.reader.set_first_read_done()
+    assert main_window.worklist.store.peek(read_key(loaded.study.info)).first_read_done
