@@ -253,6 +253,8 @@ def _read_info(path: Path, spacing: PixelSpacing | None) -> ImageInfo:
     fmt = sniff(path)
     if fmt is None:
         reason = "not an image (neither DICOM nor PNG/JPEG/PGM/TIFF)"
+        if st.st_size == 0:  # a copy that never got its bytes (a full disk, a stopped transfer): say so
+            reason = "an empty file (0 bytes), not an image"
         if not _may_be_an_image(path):  # inside a folder skipped as a note is (10,000 `.dat` files were 10,000 errors)
             raise NotAnImage(path, reason)
         raise LoadError(path, reason)

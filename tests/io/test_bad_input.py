@@ -230,6 +230,8 @@ def test_palette_colour_is_refused(pydicom_data: Path) -> None:
         ("blob", b"just some bytes, no DICOM here" * 10, ("not an image (neither DICOM",)),
         ("zeros", b"\x00" * 100_000, ("not an image (neither DICOM",)),  # said at once, not parsed to its end
         ("fake.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, ()),
+        # a copy that never got its bytes (a full disk, a transfer stopped): said as such, not as a foreign format
+        ("RCC.dcm", b"", ("empty file (0 bytes)",)),
     ],
 )
 def test_non_image_files(tmp_path: Path, name: str, content: bytes, words: tuple[str, ...]) -> None:
