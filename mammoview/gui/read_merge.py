@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mammoview.gui.read_state import Assessment, ReaderDecision, ReadState, _Numbered
+from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReaderMark, ReadState, _Numbered
 from mammoview.io.model import View
 
 
@@ -77,16 +77,22 @@ def rebase_read(base: ReadState, ours: ReadState, theirs: ReadState) -> ReadStat
     marks and measurements not in ``base``, the decisions and view assignments it changed, its reading time).
 
     ValueError saying why, when that would take anything away from ``theirs`` or from ``ours``: a mark or measurement
-    of ``base`` the session deleted or changed that ``theirs`` kept (``theirs`` would bring it back), a first read
-    both did, a decision or a view both changed each their own way (one would silently win).
+    of ``base`` the session deleted or changed that ``theirs`` kept (``theirs`` would bring it back), deleted, or
+    changed otherwise (a changed mark is added as a new one: the deleted one came back, or the spot was marked twice),
+    a first read both did, a decision or a view both changed each their own way (one would silently win).
     """
     if ours.first_read_done and theirs.first_read_done and not base.first_read_done:
         raise ValueError("it did the first read too")
     for items in ("marks", "measurements"):
-        kept = {_bare(x) for x in getattr(theirs, items)}
-        mine = {_bare(x) for x in getattr(ours, items)}
-        if gone := [x.label for x in getattr(base, items) if _bare(x) not in mine and _bare(x) in kept]:
-            raise ValueError(f"you deleted or changed {items} {', '.join(gone)}, which it kept")
+        mine, kept = ({_placed(x): _bare(x) for x in getattr(r, items)} for r in (ours, theirs))
+        lost: dict[str, list[str]] = {}  # what the other viewer did of them -> the labels
+        for x in getattr(base, items):
+            was, now, its = _bare(x), mine.get(_placed(x)), kept.get(_placed(x))
+            if now != was and now != its:  # (both deleted it, or changed it alike: nothing lost)
+                lost.setdefault("kept" if its == was else "deleted" if its is None else "changed", []).append(x.label)
+        if lost:
+            raise ValueError("; ".join(f"you deleted or changed {items} {', '.join(labels)}, which it {did}"
+                                       for did, labels in lost.items()))  # fmt: skip
     added = replace(
         ours,
         marks=tuple(m for m in ours.marks if _bare(m) not in {_bare(b) for b in base.marks}),
@@ -111,6 +117,12 @@ def rebase_read(base: ReadState, ours: ReadState, theirs: ReadState) -> ReadStat
 def _bare(item: _Numbered) -> _Numbered:
     """``item`` but for its number (each read numbers its own)."""
     return replace(item, id=0)
+
+
+def _placed(item: _Numbered) -> _Numbered:
+    """``item`` as it was placed, whatever the reader changed of it since (a mark's kind, the one change made to one)
+    and but for its number: the same mark in each read, changed or not."""
+    return replace(item, id=0, kind=MarkKind.MASS) if isinstance(item, ReaderMark) else _bare(item)
 
 
 def _changed(base: ReaderDecision, ours: ReaderDecision) -> ReaderDecision:

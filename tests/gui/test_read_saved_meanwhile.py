@@ -4,6 +4,7 @@ before, over it; where adding would change the other viewer's read, nothing is w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,11 @@ from mammoview.io.model import View
 
 def mark(n: int, view: View, x: float = 10.0) -> ReaderMark:
     return ReaderMark(n, view, f"{view.value}.dcm", x, 20.0, MarkKind.MASS, created=f"2024-01-0{n}T00:00:00+00:00")
+
+
+def as_kind(m: ReaderMark, kind: MarkKind) -> ReaderMark:
+    """``m`` with its kind changed, as the reader changes it (:meth:`.ReaderMarks.set_kind`)."""
+    return replace(m, kind=kind)
 
 
 def saved_by_another_viewer(folder: Path, key: str, state: ReadState) -> ReadState:
@@ -71,6 +77,43 @@ def test_a_read_that_adding_to_would_change_is_left_as_the_other_viewer_saved_it
         store.save("S", replace_read(base, **ours))
 
 
+@pytest.mark.parametrize(
+    "theirs, ours, said",
+    [
+        ((), (as_kind(mark(1, View.RCC), MarkKind.CALCIFICATION),), "marks R1, which it deleted"),
+        ((as_kind(mark(1, View.RCC), MarkKind.CALCIFICATION),), (), "marks R1, which it changed"),
+        ((as_kind(mark(1, View.RCC), MarkKind.OTHER),), (as_kind(mark(1, View.RCC), MarkKind.CALCIFICATION),),
+         "marks R1, which it changed"),
+    ],
+    ids=["changed-deleted", "deleted-changed", "changed-changed"],
+)  # fmt: skip
+def test_a_mark_one_viewer_changed_that_the_other_deleted_or_changed_its_own_way_is_a_conflict(tmp_path, theirs, ours,
+                                                                                                said):  # fmt: skip
+    """A mark's kind changed by the reader and the mark deleted by the other viewer came back (changed); deleted by the
+    reader and changed by the other, it stayed; changed by both each their own way, it was there twice (R1 and R2 of
+    the same spot): a changed mark was taken for a new one, and none of these for a conflict."""
+    store = ReadStore(tmp_path / "reads")
+    saved_by_another_viewer(store.folder, "S", ReadState(marks=(mark(1, View.RCC),)))
+    base = store.load("S")
+    on_disk = saved_by_another_viewer(store.folder, "S", replace_read(base, marks=theirs)).to_json()
+    with pytest.raises(ReadConflict) as refused:
+        saved = store.save("S", replace_read(base, marks=ours))
+        pytest.fail(f"saved as {[(m.id, m.kind.value) for m in saved.marks]}")
+    assert said in str(refused.value), str(refused.value)
+    assert ReadStore(store.folder).load("S").to_json() == on_disk
+
+
+def test_a_mark_both_viewers_changed_the_same_way_is_saved_once(tmp_path):
+    store = ReadStore(tmp_path / "reads")
+    saved_by_another_viewer(store.folder, "S", ReadState(marks=(mark(1, View.RCC), mark(2, View.LCC))))
+    base = store.load("S")
+    changed = as_kind(base.marks[0], MarkKind.CALCIFICATION)
+    saved_by_another_viewer(store.folder, "S", replace_read(base, marks=(changed,)))  # and R2 deleted
+    saved = store.save("S", replace_read(base, marks=(changed, base.marks[1], mark(3, View.LMLO))))
+    assert [(m.id, m.view, m.kind) for m in saved.marks] == [(1, View.RCC, MarkKind.CALCIFICATION),
+                                                             (2, View.LMLO, MarkKind.MASS)]  # fmt: skip
+
+
 def test_a_read_nobody_saved_meanwhile_is_saved_as_the_reader_left_it(tmp_path):
     store = ReadStore(tmp_path / "reads")
     saved_by_another_viewer(store.folder, "S", ReadState(marks=(mark(1, View.RCC), mark(2, View.LCC))))
@@ -94,7 +137,5 @@ def test_the_reader_is_told_the_read_saved_meanwhile_is_kept_with_their_work_add
 def replace_read(state: ReadState, marks: tuple[ReaderMark, ...] | None = None,
                  decision: Assessment | None = None) -> ReadState:  # fmt: skip
     """``state`` with other ``marks`` and assessment (of the first read)."""
-    from dataclasses import replace
-
     state = state if marks is None else replace(state, marks=marks)
     return state if decision is None else replace(state, decision=ReaderDecision(decision))
