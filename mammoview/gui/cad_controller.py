@@ -178,20 +178,28 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         self.window.reads_saved_again()
         self._save_failure_said = None
         waiting = set(self.reader.unsaved)
-        self.reader.retry_unsaved()
+        failed = self.reader.retry_unsaved()
         if (key := self.reader.read_key) is not None:  # (its save failing says so itself: saveFailed)
             self.reader.open_study(key, self.reader.title)  # (the other viewer's marks of it saved meanwhile too)
-        saved, others = waiting - set(self.reader.unsaved), set(self.reader.unsaved) - {self.reader.study_key}
+        saved = waiting - set(self.reader.unsaved)
         said = "Reads are saved again: no other mammoview window holds the reads folder now."
         if saved:
             said += (f" Your read of {_studies(len(saved))}, not saved meanwhile, is saved now, added to any the "
                      "other window saved meanwhile.")  # fmt: skip
         self.window.show_status(said, 15000)
-        if others:
-            self.window.report_problems("Read not saved", [
-                f"{said} But your read of {_studies(len(others))} is not: the other window saved a read of the same "
-                "study meanwhile that yours would change. Yours stays in this window, not saved (said again when you "
-                "open the study); the other window's is kept as it saved it."], critical=True)  # fmt: skip
+        others = [why for study, why in failed if study != self.reader.study_key]
+        problems = []
+        if conflicts := [why for why in others if CONFLICT in why]:
+            problems.append(
+                f"your read of {_studies(len(conflicts))} is not: the other window saved a read of the same study "
+                "meanwhile that yours would change. Yours stays in this window, not saved (said again when you open "
+                "the study); the other window's is kept as it saved it.")  # fmt: skip
+        if failing := [why for why in others if CONFLICT not in why]:  # (a disk full: not the other window's doing)
+            problems.append(f"your read of {_studies(len(failing))} is still not saved ({failing[0]}): it stays in "
+                            "this window, and is tried again at your next action and when you quit.")  # fmt: skip
+        if problems:
+            lines = [f"{said} But {problems[0]}", *(p[0].upper() + p[1:] for p in problems[1:])]
+            self.window.report_problems("Read not saved", lines, critical=True)
 
     def confirm_quit(self) -> bool:
         """Whether the viewer may quit: every read is saved (reads whose save failed are tried again), or the reader
@@ -199,7 +207,7 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         folder = self.reader.store.folder
         if saving_refused(folder) and try_again(folder):  # (the other window closed since the last heartbeat)
             self.window.reads_saved_again()
-        errors = self.reader.retry_unsaved()
+        errors = [why for _study, why in self.reader.retry_unsaved()]
         if not errors:
             return True
         if saving_refused(folder):

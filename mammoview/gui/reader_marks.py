@@ -147,8 +147,9 @@ class ReaderMarks(QtCore.QObject):
         """The reads (by the key they are saved under) whose last save failed: only in memory."""
         return {key.key: state for key, state in self._not_saved.items()}
 
-    def retry_unsaved(self) -> list[str]:
-        """Save again every read whose save failed (the viewer is quitting); the reasons of those still not saved."""
+    def retry_unsaved(self) -> list[tuple[str, str]]:
+        """Save again every read whose save failed (the viewer is quitting); those still not saved, each as the key
+        it is saved under and why it is not."""
         errors = []
         for key, state in list(self._not_saved.items()):
             if key == self.read_key and self._clock.running:
@@ -156,7 +157,7 @@ class ReaderMarks(QtCore.QObject):
             try:
                 saved = self._stored(key, state)
             except OSError as exc:
-                errors.append(str(exc))
+                errors.append((key.key, str(exc)))
                 # kept with the time counted until now (the reader may answer No and read on)
                 self._not_saved[key] = state
                 if key == self.read_key:

@@ -111,6 +111,35 @@ def test_a_read_of_a_study_left_meanwhile_that_would_change_the_other_viewers_is
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
 
 
+def test_a_read_of_a_study_left_meanwhile_that_fails_for_another_cause_is_said_so(refused_window, load, tmp_path,
+                                                                                   qtbot, monkeypatch):  # fmt: skip
+    """Every read still not saved once the folder was taken was said to change the other window's read, kept as it
+    saved it: a disk full (or a read that cannot be read) was hidden behind a conflict that was not there."""
+    w = refused_window
+    load(w, [batch(tmp_path / "batch")])
+    reader = w.cad.reader
+    reader.set_assessment(Assessment.NEGATIVE)
+    left = reader.read_key
+    step(w, qtbot, "next_study")
+    save = ReadStore.save
+
+    def full_for_left(self, study, state):  # type: ignore[no-untyped-def]
+        if study == left:
+            raise OSError(28, "No space left on device")
+        return save(self, study, state)
+
+    monkeypatch.setattr(ReadStore, "save", full_for_left)
+    said: list[tuple[str, str]] = []
+    w.problemsReported.connect(lambda title, text: said.append((title, text)))
+    the_other_viewer_quits(w)
+    qtbot.waitUntil(lambda: w.reads_refused is None, timeout=5_000)
+    assert [title for title, _text in said] == ["Read not saved"], said
+    text = said[0][1]
+    assert "No space left on device" in text and "the other window saved" not in text, text
+    assert left.key in reader.unsaved
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
+
+
 def test_quitting_right_after_the_other_viewer_quit_saves_the_read(qtbot, load, tmp_path):
     """The reader closed the other window and quit this one before its next heartbeat: its read is saved then, not
     asked about as lost."""
