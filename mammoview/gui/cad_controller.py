@@ -182,6 +182,8 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         if (key := self.reader.read_key) is not None:  # (its save failing says so itself: saveFailed)
             self.reader.open_study(key, self.reader.title)  # (the other viewer's marks of it saved meanwhile too)
         saved = waiting - set(self.reader.unsaved)
+        # (rows of studies the other viewer read meanwhile, or that this window's reads were added to, were stale)
+        self.window.worklist.refresh(unsaved=self.reader.unsaved)
         said = "Reads are saved again: no other mammoview window holds the reads folder now."
         if saved:
             said += (f" Your read of {_studies(len(saved))}, not saved meanwhile, is saved now, added to any the "

@@ -20,7 +20,7 @@ without the decode wait.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -117,11 +117,13 @@ class Worklist(QtCore.QObject):
         for i in {old, index} - {None}:
             self.rowChanged.emit(i)
 
-    def refresh(self, study_key: str | None = None) -> None:
-        """Re-read the saved status of one study (or all)."""
+    def refresh(self, study_key: str | None = None, unsaved: Mapping[str, ReadState] | None = None) -> None:
+        """Re-read the saved status of one study (or all); a read in ``unsaved`` (by the key it is saved under: its
+        save failed) as it is there, not as on disk."""
         for i, e in enumerate(self.entries):
             if study_key is None or e.study.key == study_key:
-                self.entries[i] = self._entry(e.study)
+                state = (unsaved or {}).get(read_key(e.study).key)
+                self.entries[i] = self._entry(e.study) if state is None else _entry(e.study, state)
         self.changed.emit()
 
     def set_state(self, study_key: str | None, state: ReadState) -> None:

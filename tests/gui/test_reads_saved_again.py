@@ -16,7 +16,9 @@ from mammoview.gui import dialogs, read_lock
 from mammoview.gui.pseudonym import app_data_dir
 from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReadState
 from mammoview.gui.read_store import ReadStore
+from mammoview.gui.worklist import ReadProgress
 from mammoview.io.model import View
+from mammoview.io.study import read_key
 from tests.gui.conftest import shown_main_window
 from tests.gui.test_read_lock import foreign_lock
 from tests.gui.test_read_saved_meanwhile import mark, saved_by_another_viewer
@@ -137,6 +139,34 @@ def test_a_read_of_a_study_left_meanwhile_that_fails_for_another_cause_is_said_s
     text = said[0][1]
     assert "No space left on device" in text and "the other window saved" not in text, text
     assert left.key in reader.unsaved
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
+
+
+def test_the_worklist_shows_what_the_other_viewer_saved_meanwhile_once_reads_are_saved_again(
+    refused_window, load, tmp_path, qtbot, monkeypatch
+):  # fmt: skip
+    """The rows kept what this window knew before: a study the other window read meanwhile was still unread (the next
+    unread study opened it), one this window's read was added to showed that read alone.  A read still not saved
+    shows as in this window."""
+    w = refused_window
+    load(w, [batch(tmp_path / "batch")])
+    reader = w.cad.reader
+    reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)  # (added to the other's read of it)
+    first = reader.read_key
+    step(w, qtbot, "next_study")
+    reader.set_assessment(Assessment.NEGATIVE)  # (the other window recalled it: not saved)
+    second = reader.read_key
+    keys = [read_key(e.study).key for e in w.worklist.entries]
+    (third,) = set(keys) - {first.key, second.key}  # (never opened here)
+    saved_by_another_viewer(reader.store.folder, first.key, ReadState(first_read_done=True))
+    saved_by_another_viewer(reader.store.folder, second.key, ReadState(decision=ReaderDecision(Assessment.RECALL)))
+    saved_by_another_viewer(reader.store.folder, third, ReadState(first_read_done=True))
+    the_other_viewer_quits(w)
+    qtbot.waitUntil(lambda: w.reads_refused is None, timeout=5_000)
+    rows = {k: w.worklist.entries[i] for i, k in enumerate(keys)}
+    assert rows[first.key].progress is ReadProgress.DONE and first.key not in reader.unsaved, rows[first.key]
+    assert rows[third].progress is ReadProgress.DONE, rows[third]
+    assert rows[second.key].decision.assessment is Assessment.NEGATIVE and second.key in reader.unsaved  # as here
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
 
 
