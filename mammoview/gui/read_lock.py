@@ -68,6 +68,8 @@ _claims: dict[str, _Claim] = {}
 _refused: dict[str, str] = {}  # folders another running viewer was saving to: this process saves none there, for now
 _claims_lock = threading.Lock()
 _terms = itertools.count(1)
+#: each folder's file server's clock less this computer's, as last read there (a probe, a lock file just made)
+_skews: dict[str, float] = {}
 _heartbeat: tuple[threading.Thread, threading.Event] | None = None
 
 
@@ -90,20 +92,22 @@ def _age(path: str) -> float | None:
 def _now_where(folder: str) -> float:
     """The time now by the clock that stamps files in ``folder``: on a network share the file server's, which a
     lock file's modification time is; this computer's, 10 minutes off, took a live viewer's lock for one left by a
-    viewer that crashed (or never took a dead one's over).  Read off a probe file made there and removed; this
-    computer's clock when none can be made."""
+    viewer that crashed (or never took a dead one's over).  Read off a probe file made there and removed; when none
+    can be made (a quota full), this computer's clock set off by the difference last read there (:data:`_skews`)."""
     try:
         handle, probe = tempfile.mkstemp(prefix=".mammoview-clock-", suffix=".probe", dir=folder or ".")
     except OSError:
-        return time.time()
+        return time.time() + _skews.get(folder, 0.0)
     try:
         os.close(handle)
-        return os.stat(probe).st_mtime
+        stamp = os.stat(probe).st_mtime
     except OSError:
-        return time.time()
+        return time.time() + _skews.get(folder, 0.0)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(probe)
+    _skews[folder] = stamp - time.time()
+    return stamp
 
 
 @functools.cache
@@ -245,6 +249,8 @@ def _hold(key: str, lock: QtCore.QLockFile) -> None:
     ``_claims_lock``)."""
     named = _holder(key + ".lock") or (QtCore.QCoreApplication.applicationPid(), _this_computer())
     _claims[key] = _Claim(lock, named, time.time(), next(_terms))
+    with contextlib.suppress(OSError):  # (the file server stamped it as it was made)
+        _skews[os.path.dirname(key)] = os.stat(key + ".lock").st_mtime - time.time()
     _start_heartbeat()
 
 

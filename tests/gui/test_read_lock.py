@@ -215,6 +215,28 @@ def test_the_heartbeat_stamps_the_lock_by_the_shares_clock(tmp_path, monkeypatch
     assert age is not None and abs(age) < read_lock.HEARTBEAT, f"refreshed just now, {age:.0f} s old by the share"
 
 
+def test_a_beat_whose_probe_fails_stamps_the_lock_by_the_shares_clock_all_the_same(tmp_path, monkeypatch):
+    """A probe that could not be made (the share's quota full, a hiccup) stamped the lock with this computer's clock,
+    the stamp the heartbeat was made to stop: an hour slow, a running viewer's lock was an hour old on the share, and
+    another computer's viewer took its folder over.  The difference of the two clocks, read off the lock file the
+    share stamped as it was made, sets this computer's right."""
+    real = time.time
+    monkeypatch.setattr(read_lock, "time", SimpleNamespace(time=lambda: real() - 3600))  # (the share's: real())
+    folder = tmp_path / "reads"
+    claim_folder(folder)
+    lock = Path(f"{folder}.lock")
+
+    def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(122, "Disk quota exceeded")
+
+    monkeypatch.setattr(read_lock.tempfile, "mkstemp", refused)
+    long_ago = real() - 300
+    os.utime(lock, (long_ago, long_ago))
+    read_lock._beat()
+    age = real() - lock.stat().st_mtime
+    assert abs(age) < read_lock.HEARTBEAT, f"refreshed just now, {age:.0f} s old by the share"
+
+
 def test_a_locks_age_is_told_by_this_computers_clock_where_no_probe_can_be_made(tmp_path, monkeypatch):
     def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError(13, "Permission denied")
