@@ -205,8 +205,9 @@ class ReadStore:
         """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal; one that could not be
         read for an I/O error is left as it is, and the study's saves read it again first (:meth:`save`)."""
         key = _read_key(study)
+        term = holding(self.folder)  # (before reading: taken while it reads, another viewer may have saved after)
         state = self._load(key)
-        self._seen[key.key] = (state, holding(self.folder))
+        self._seen[key.key] = (state, term)
         return state
 
     def _load(self, key: ReadKey) -> ReadState:

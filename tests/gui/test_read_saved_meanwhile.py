@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from mammoview.gui import read_store
+from mammoview.gui import read_lock, read_store
+from mammoview.gui.read_lock import claim_folder, saving_refused
 from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReaderMark, ReadState
 from mammoview.gui.read_store import ReadConflict, ReadStore
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io.model import View
+from tests.gui.test_read_lock import foreign_lock
 
 
 def mark(n: int, view: View, x: float = 10.0) -> ReaderMark:
@@ -112,6 +114,34 @@ def test_a_mark_both_viewers_changed_the_same_way_is_saved_once(tmp_path):
     saved = store.save("S", replace_read(base, marks=(changed, base.marks[1], mark(3, View.LMLO))))
     assert [(m.id, m.view, m.kind) for m in saved.marks] == [(1, View.RCC, MarkKind.CALCIFICATION),
                                                              (2, View.LMLO, MarkKind.MASS)]  # fmt: skip
+
+
+def test_a_read_loaded_as_the_folder_is_taken_is_read_again_at_its_save(tmp_path, monkeypatch):
+    """While this viewer read the study's read (as it opened the study), the other viewer saved that read once more and
+    quit, and this viewer's heartbeat took the folder: the read loaded before that save was counted as loaded under
+    the new hold, and the reader's next save wrote it whole over the other viewer's last one."""
+    folder = tmp_path / "reads"
+    lock = Path(f"{folder}.lock")
+    foreign_lock(lock)
+    with pytest.raises(PermissionError):
+        claim_folder(folder)
+    saved_by_another_viewer(folder, "S", ReadState(marks=(mark(1, View.RCC),)))
+    read = ReadStore._read
+
+    def read_as_the_other_viewer_quits(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        state = read(self, *args, **kwargs)
+        monkeypatch.setattr(ReadStore, "_read", read)
+        saved_by_another_viewer(folder, "S", ReadState(marks=(mark(1, View.RCC), mark(2, View.LCC))))
+        lock.unlink()
+        read_lock._beat()
+        return state
+
+    monkeypatch.setattr(ReadStore, "_read", read_as_the_other_viewer_quits)
+    store = ReadStore(folder)
+    base = store.load("S")
+    assert [m.id for m in base.marks] == [1] and not saving_refused(folder)
+    saved = store.save("S", replace_read(base, marks=(*base.marks, mark(3, View.LMLO))))
+    assert [m.view for m in saved.marks] == [View.RCC, View.LCC, View.LMLO]
 
 
 def test_a_read_nobody_saved_meanwhile_is_saved_as_the_reader_left_it(tmp_path):
