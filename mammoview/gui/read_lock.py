@@ -35,8 +35,7 @@ from PySide6 import QtCore
 
 log = logging.getLogger(__name__)
 
-#: seconds between two refreshes of a claim's lock file (its modification time, set by the file server's clock), which
-#: say its viewer still runs
+#: seconds between two refreshes of a claim's lock file (its modification time, by the file server's clock)
 HEARTBEAT = 60.0
 #: seconds after which a lock file of another computer not refreshed (several heartbeats missed) is taken to be
 #: left by a viewer that crashed, or whose computer did, and is taken over
@@ -186,9 +185,9 @@ def try_again(folder: Path) -> bool:
 
 
 def holding(folder: Path) -> int | None:
-    """The term of this process's hold of ``folder``: a number of its own for each time the folder is claimed (not
-    for a lock file made again, :func:`_make_again`: no other viewer held it meanwhile); None while it is not held.
-    A read loaded under another term than it is saved under may have been saved by another viewer meanwhile."""
+    """The term of this process's hold of ``folder``, None while not held: a number of its own each time the folder is
+    claimed, or its lock made again (:func:`_make_again`).  A read loaded under another term than it is saved under
+    may have been saved by another viewer meanwhile."""
     with _claims_lock:
         claim = _claims.get(os.path.realpath(folder))
         return claim.term if claim is not None else None
@@ -334,13 +333,14 @@ def _give_up(key: str, claim: _Claim, why: str) -> None:
 
 
 def _make_again(key: str, claim: _Claim) -> None:
-    """The lock file of this process's claim of ``key`` removed (by hand, or by a clean-up): made again, unless
-    another viewer made its own first (then the next check refuses the folder)."""
+    """The lock file of this process's claim of ``key`` removed (by hand, or by a clean-up): made again, a new hold
+    (another viewer here may have claimed the folder, saved and quit meanwhile), unless another viewer made its own
+    first (then the next check refuses the folder)."""
     lock = QtCore.QLockFile(key + ".lock")
     lock.setStaleLockTime(0)
     if lock.tryLock(0):
         shiboken6.invalidate(claim.lock)  # its file is gone: unlocking it would remove the new one
-        _claims[key] = _Claim(lock, _holder(key + ".lock") or claim.owner, time.time(), claim.term)
+        _claims[key] = _Claim(lock, _holder(key + ".lock") or claim.owner, time.time(), next(_terms))
         log.warning("the reads folder lock %s.lock was removed while this viewer held it: made again", key)
 
 

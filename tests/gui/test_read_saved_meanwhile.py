@@ -4,6 +4,7 @@ before, over it; where adding would change the other viewer's read, nothing is w
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -140,6 +141,20 @@ def test_a_read_loaded_as_the_folder_is_taken_is_read_again_at_its_save(tmp_path
     store = ReadStore(folder)
     base = store.load("S")
     assert [m.id for m in base.marks] == [1] and not saving_refused(folder)
+    saved = store.save("S", replace_read(base, marks=(*base.marks, mark(3, View.LMLO))))
+    assert [m.view for m in saved.marks] == [View.RCC, View.LCC, View.LMLO]
+
+
+def test_a_read_saved_by_another_viewer_while_the_lock_file_was_gone_is_added_to(tmp_path):
+    """The lock file removed (by hand, by a clean-up) while this viewer held the folder: another viewer of this
+    computer, opened meanwhile, found none, saved there and quit before the heartbeat made the lock again, and this
+    viewer's next save, counted as under the same hold, wrote its read whole over the one saved meanwhile."""
+    store = ReadStore(tmp_path / "reads")
+    store.save("S", ReadState(marks=(mark(1, View.RCC),)))
+    base = store.load("S")
+    Path(f"{os.path.realpath(store.folder)}.lock").unlink()
+    saved_by_another_viewer(store.folder, "S", replace_read(base, marks=(*base.marks, mark(2, View.LCC))))
+    read_lock._beat()  # (made again)
     saved = store.save("S", replace_read(base, marks=(*base.marks, mark(3, View.LMLO))))
     assert [m.view for m in saved.marks] == [View.RCC, View.LCC, View.LMLO]
 
