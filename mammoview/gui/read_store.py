@@ -299,10 +299,10 @@ class ReadStore:
         path = self.path_for(key.key)
         held = key.key in self._held
         self.problem, self.kept_theirs = None, False
-        if held and (earlier := self._read_again(key)) is not None:  # the reader's too: added to, never replaced
-            state = merge_reads(earlier, state)
-        elif not held and (seen := self._seen.get(key.key)) is not None and seen[1] != term:
+        if (seen := self._seen.get(key.key)) is not None and seen[1] != term:  # (held too: not the reader's alone)
             state = self._onto(key, seen[0], state)
+        elif held and (earlier := self._read_again(key)) is not None:  # the reader's too: added to, never replaced
+            state = merge_reads(earlier, state)
         state = replace(state, updated=now_iso())
         doc: dict[str, Any] = {"format": FORMAT_VERSION, "study_sha256": study_hash(key.key)}
         if key.patient_id:

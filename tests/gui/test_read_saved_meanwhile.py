@@ -16,6 +16,7 @@ from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, Reade
 from mammoview.gui.read_store import ReadConflict, ReadStore
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io.model import View
+from tests.gui.test_read_io_error_kept import failing_reads  # noqa: F401  (fixture)
 from tests.gui.test_read_lock import foreign_lock
 
 
@@ -157,6 +158,30 @@ def test_a_read_saved_by_another_viewer_while_the_lock_file_was_gone_is_added_to
     read_lock._beat()  # (made again)
     saved = store.save("S", replace_read(base, marks=(*base.marks, mark(3, View.LMLO))))
     assert [m.view for m in saved.marks] == [View.RCC, View.LCC, View.LMLO]
+
+
+def test_a_read_that_could_not_be_read_while_another_viewer_saved_is_not_written_over_its_decision(
+    tmp_path,
+    failing_reads,  # noqa: F811  (the fixture)
+):
+    """Opened while the other viewer held the folder, the study's read could not be read (a share's hiccup): the reader
+    began from an empty read, and once this viewer held the folder its save added to the read on disk as to the
+    reader's own earlier one, the reader's assessment over the one the other viewer saved meanwhile."""
+    folder = tmp_path / "reads"
+    lock = Path(f"{folder}.lock")
+    foreign_lock(lock)
+    with pytest.raises(PermissionError):
+        claim_folder(folder)
+    store = ReadStore(folder)
+    on_disk = saved_by_another_viewer(folder, "S", ReadState(decision=ReaderDecision(Assessment.RECALL))).to_json()
+    failing_reads.add(store.path_for("S"))
+    assert store.load("S") == ReadState() and store.problem is not None
+    failing_reads.clear()
+    lock.unlink()
+    read_lock._beat()
+    with pytest.raises(ReadConflict, match="yours BI-RADS 1 negative, its BI-RADS 0 recall"):
+        store.save("S", ReadState(marks=(mark(1, View.LCC),), decision=ReaderDecision(Assessment.NEGATIVE)))
+    assert ReadStore(folder).load("S").to_json() == on_disk
 
 
 def test_a_read_nobody_saved_meanwhile_is_saved_as_the_reader_left_it(tmp_path):
