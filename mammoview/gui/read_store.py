@@ -9,8 +9,9 @@ carry the patient's name or ID (CBIS-DDSM keys *are* patient IDs), so only a has
 the key is written, in the name and inside, and the woman whose read it is by a keyed hash
 of her Patient ID (:func:`mammoview.gui.pseudonym.patient_pseudonym`).  Every save is a temporary file, fsync and
 ``os.replace``, so a crash loses at most the action being saved and never leaves a
-half-written file.  A damaged file is set aside beside itself, never fatal; one that could not be read for an I/O
-error (a failing disk, a share gone stale) is left as it is, and the study's next save reads it again and adds to it.
+half-written file.  A damaged file is set aside beside itself, never fatal, but by a window that holds the folder only
+(one refused it leaves the file to the one that holds it); one that could not be read for an I/O error (a failing
+disk, a share gone stale) is left as it is, and the study's next save reads it again and adds to it.
 """
 
 from __future__ import annotations
@@ -202,8 +203,9 @@ class ReadStore:
         return self._read(saved_as, None if hers else key.patient_id)
 
     def load(self, study: str | ReadKey) -> ReadState:
-        """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal; one that could not be
-        read for an I/O error is left as it is, and the study's saves read it again first (:meth:`save`)."""
+        """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal, unless another viewer
+        holds the folder (:func:`_held_elsewhere`: left to it); one that could not be read for an I/O error is left as
+        it is.  Either is read again before the study's next save (:meth:`save`)."""
         key = _read_key(study)
         term = holding(self.folder)  # (before reading: taken while it reads, another viewer may have saved after)
         state = self._load(key)
@@ -244,6 +246,16 @@ class ReadStore:
                     f"Your saved read of this study could not be read just now ({exc}); it is left as it is and not "
                     "written over. The study shows as not read: what you do now is kept, and added to your saved "
                     "read once it can be read again."
+                )
+                return ReadState()
+            if _held_elsewhere(self.folder):
+                log.warning("read state %s is damaged (%s); left as it is: this viewer does not hold %s", path, exc,
+                            self.folder)  # fmt: skip
+                self.problem = (
+                    f"Your saved read of this study looks damaged ({exc}). It is left as it is: another mammoview "
+                    "window holds the reads folder, and this window moves nothing there. The study shows as not "
+                    "read; once this window holds the folder, it reads the file again before it saves this study's "
+                    "read."
                 )
                 return ReadState()
             log.warning("read state %s is damaged (%s); set aside", path, exc)
@@ -387,6 +399,19 @@ def _set_aside(path: Path) -> Path:
         aside = stem.with_name(f"{stem.name}-{n}")
     os.replace(path, aside)
     return aside
+
+
+def _held_elsewhere(folder: Path) -> bool:
+    """Whether another viewer holds ``folder`` (:func:`~mammoview.gui.read_lock.claim_folder` refuses it, or finds it
+    taken over): this window then renames, removes and writes nothing there, not even a damaged read aside (a race
+    could move aside that viewer's good read, saved there meanwhile)."""
+    try:
+        claim_folder(folder)
+    except PermissionError:
+        return True
+    except OSError:  # (the folder's parent cannot be made: setting a file aside there says why)
+        pass
+    return False
 
 
 def _private_folder(folder: Path) -> None:

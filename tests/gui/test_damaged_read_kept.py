@@ -7,13 +7,16 @@ and the read is kept in memory (saved once the file can be moved)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-from mammoview.gui.read_state import MarkKind
+from mammoview.gui import read_lock
+from mammoview.gui.read_state import MarkKind, ReaderMark, ReadState
 from mammoview.gui.read_store import ReadStore
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io.model import View
+from tests.gui.test_read_lock import foreign_lock, taken_over
 
 DAMAGED = '{"format": 1, "study_sha256": "not this study", "state": {"first_read_done": true}}\n'
 
@@ -66,3 +69,29 @@ def test_stepping_on_does_not_write_over_a_damaged_read_that_stays(tmp_path, unm
     t[0] += 20  # the reader looks, places nothing, and steps on: the reading time is banked
     reader.open_study("B")
     assert path.read_text() == DAMAGED
+
+
+@pytest.mark.parametrize("how", ["refused at opening", "taken over"])
+def test_a_window_that_does_not_hold_the_reads_folder_leaves_a_damaged_read_to_the_one_that_does(tmp_path, how):
+    """Refused the reads folder (another viewer saves there), or taken over since, a window set a damaged read aside
+    as it loaded it, in a folder it does not own: a race could move the other viewer's good read aside.  It now
+    leaves the file as it is, says it looks damaged, and sets it aside only once the folder is its own."""
+    store = ReadStore(tmp_path / "reads")
+    path = store.path_for("A")
+    if how == "refused at opening":
+        path.parent.mkdir(parents=True)
+        foreign_lock(Path(f"{store.folder}.lock"))
+    else:
+        store.save("B", store.load("B"))  # the folder held...
+        taken_over(store.folder)  # ...and taken over while this computer slept
+    path.write_text(DAMAGED)
+    assert store.load("A").marks == ()
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(path.name)] == [path.name], "renamed aside"
+    assert path.read_text() == DAMAGED
+    said = store.problem or ""
+    assert "looks damaged" in said and "another mammoview window" in said and "set aside" not in said, said
+    Path(f"{os.path.realpath(store.folder)}.lock").unlink()  # the other viewer quits
+    read_lock._beat()  # this window takes the folder
+    saved = store.save("A", ReadState(marks=(ReaderMark(1, View.RCC, "RCC.dcm", 10.0, 20.0, MarkKind.MASS),)))
+    (aside,) = path.parent.glob(f"{path.name}.damaged-*")  # set aside now, by the window that holds the folder
+    assert aside.read_text() == DAMAGED and store.load("A") == saved
