@@ -123,9 +123,10 @@ class ReadStore:
     #: what the last :meth:`load` could not read, and where the file was set aside, or what the last :meth:`save`
     #: found damaged where it was to add to it (None: nothing to say)
     problem: str | None = field(default=None, init=False, repr=False, compare=False)
-    #: studies whose saved read could not be read for an I/O error, or is damaged and could not be set aside: never
+    #: studies whose saved read could not be read for an I/O error, or is damaged and could not be set aside (or was
+    #: left to the viewer that held the folder), each with what befell it then, said when it is read again: never
     #: written over (:meth:`save` reads it again first, and adds to it or moves it)
-    _held: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    _held: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
     #: studies whose read was loaded from its legacy file (the key, that file): removed after its next save
     _superseded: dict[str, Path] = field(default_factory=dict, init=False, repr=False, compare=False)
     #: each study's read as last loaded or saved here (empty: none), and the term of this process's hold of the folder
@@ -241,7 +242,7 @@ class ReadStore:
                 return ReadState()
             if isinstance(exc, OSError):  # a failing disk, a share gone stale, no permission: the file may be good
                 log.warning("read state %s could not be read (%s); left as it is", path, exc)
-                self._held.add(key.key)
+                self._held[key.key] = "could not be read when the study was opened"
                 self.problem = (
                     f"Your saved read of this study could not be read just now ({exc}); it is left as it is and not "
                     "written over. The study shows as not read: what you do now is kept, and added to your saved "
@@ -251,6 +252,7 @@ class ReadStore:
             if _held_elsewhere(self.folder):
                 log.warning("read state %s is damaged (%s); left as it is: this viewer does not hold %s", path, exc,
                             self.folder)  # fmt: skip
+                self._held[key.key] = "looked damaged when the study was opened, left to the window holding the folder"
                 self.problem = (
                     f"Your saved read of this study looks damaged ({exc}). It is left as it is: another mammoview "
                     "window holds the reads folder, and this window moves nothing there. The study shows as not "
@@ -261,17 +263,17 @@ class ReadStore:
             log.warning("read state %s is damaged (%s); set aside", path, exc)
             try:
                 kept = f"it is kept as {_set_aside(path)}"
-                self._held.discard(key.key)
+                self._held.pop(key.key, None)
             except OSError as move_exc:
                 kept = f"it could not be set aside ({move_exc}) and is still {path}, which is not written over"
                 if saved_as == key.key:  # (a legacy file never is: this study's saves go to its own)
-                    self._held.add(key.key)
+                    self._held[key.key] = "was damaged when the study was opened, and could not be set aside"
                     kept += ": what you do now is saved once it can be moved"
             self.problem = (
                 f"Your saved read of this study could not be read ({exc}); {kept}. The study shows as not read."
             )
             return ReadState()
-        self._held.discard(key.key)  # read and shown: its saves hold it
+        self._held.pop(key.key, None)  # read and shown: its saves hold it
         if saved_as == key.legacy:  # (a part's read is its own when the part is opened alone: never removed)
             self._superseded[key.key] = self.path_for(saved_as)
         return state
@@ -322,7 +324,7 @@ class ReadStore:
         atomic_write_json(path, {**doc, "state": state.to_json()})
         self._seen[key.key] = (state, term)
         if held:
-            self._held.discard(key.key)
+            self._held.pop(key.key, None)
         if (old := self._superseded.pop(key.key, None)) is not None:  # the same read, now in its own file
             try:
                 old.unlink(missing_ok=True)
@@ -351,9 +353,12 @@ class ReadStore:
         return merged
 
     def _read_again(self, key: ReadKey) -> ReadState | None:
-        """The saved read of ``key`` that :meth:`load` could not read, read again before a save: the read to add the
-        save to, or None (none there now, another woman's, or damaged and now set aside).  OSError, saying that it is
-        not written over, when it still cannot be read, or is damaged and cannot be set aside."""
+        """The saved read of ``key`` read again before a save (:meth:`load` could not read it, or another viewer may
+        have saved it since: :meth:`_onto`): the read to add the save to, or None (none there now, another woman's,
+        or damaged and now set aside).  OSError, saying that it is not written over, when it cannot be read, or is
+        damaged and cannot be set aside.  What is said of it says why it was read again (:data:`_AT_SAVE`)."""
+        when = self._held.get(key.key, _AT_SAVE)
+        since = "What you did since" if key.key in self._held else "Your read as this window shows it"
         saved_as = key.key
         try:
             if (found := self._where(key)) is None:
@@ -367,26 +372,35 @@ class ReadStore:
             try:
                 aside = _set_aside(path)
                 log.warning("read state %s is damaged (%s); set aside as %s", path, exc, aside)
-                self.problem = (  # (the reader was told at opening that it is added to)
-                    f"Your saved read, which could not be read when the study was opened, reads again but is damaged "
-                    f"({exc}); it is kept as {aside}. What you did since is saved as the study's read."
+                self.problem = (
+                    f"Your saved read, which {when}, is damaged ({exc}); it is kept as {aside}. {since} is saved as "
+                    "the study's read."
                 )
             except FileNotFoundError:
                 pass  # gone meanwhile (moved by hand)
             except OSError as move_exc:
                 if saved_as == key.key:  # (a legacy file is not written over: the save goes to the study's own)
                     raise OSError(
-                        f"your earlier read of this study, which could not be read, is still {path} and "
-                        f"could not be set aside ({move_exc}): it is not written over"
+                        f"your saved read of this study, {path}, which {when}, is damaged ({exc}) and could not be "
+                        f"set aside ({move_exc}): it is not written over"
                     ) from move_exc
                 log.warning("could not set aside %s, damaged (%s): %s", path, exc, move_exc)
             return None
         except OSError as exc:
-            raise OSError(f"your saved read of this study, {self.path_for(saved_as)}, still cannot be read ({exc}): "
-                          "it is not written over, and what you do now is kept until it can be") from exc  # fmt: skip
+            raise OSError(f"your saved read of this study, {self.path_for(saved_as)}, which {when}, cannot be read "
+                          f"now ({exc}): it is not written over, and what you do now is kept until it can be"
+                          ) from exc  # fmt: skip
         if saved_as == key.legacy:  # (as at :meth:`load`: a part's read stays, its part opened alone shows it)
             self._superseded[key.key] = self.path_for(saved_as)
         return earlier
+
+
+#: why a read is read again before a save when :meth:`ReadStore.load` read it well (:meth:`ReadStore._onto`): said
+#: instead of "could not be read when the study was opened", which sent the reader looking for a failure never there
+_AT_SAVE = (
+    "was read again at this save, as another mammoview window may have saved it while this window did not hold the "
+    "reads folder"
+)
 
 
 def _set_aside(path: Path) -> Path:

@@ -94,4 +94,6 @@ def test_a_window_that_does_not_hold_the_reads_folder_leaves_a_damaged_read_to_t
     read_lock._beat()  # this window takes the folder
     saved = store.save("A", ReadState(marks=(ReaderMark(1, View.RCC, "RCC.dcm", 10.0, 20.0, MarkKind.MASS),)))
     (aside,) = path.parent.glob(f"{path.name}.damaged-*")  # set aside now, by the window that holds the folder
+    said = store.problem or ""
+    assert "looked damaged when the study was opened" in said and aside.name in said, said
     assert aside.read_text() == DAMAGED and store.load("A") == saved

@@ -209,3 +209,36 @@ def replace_read(state: ReadState, marks: tuple[ReaderMark, ...] | None = None,
     """``state`` with other ``marks`` and assessment (of the first read)."""
     state = state if marks is None else replace(state, marks=marks)
     return state if decision is None else replace(state, decision=ReaderDecision(decision))
+
+
+@pytest.mark.parametrize("found", ["damaged", "failing"])
+def test_a_read_found_unreadable_at_the_save_after_the_folder_is_taken_is_said_so_not_at_opening(
+    tmp_path,
+    failing_reads,  # noqa: F811  (the fixture)
+    found,
+):
+    """Read well as the study opened, while the other viewer held the folder, the read was found damaged (or failing)
+    only at the first save once this viewer took the folder: the reader was told it "could not be read when the study
+    was opened" (or "still cannot be read"), which sent them looking for a failure that never was."""
+    folder = tmp_path / "reads"
+    lock = Path(f"{folder}.lock")
+    foreign_lock(lock)
+    with pytest.raises(PermissionError):
+        claim_folder(folder)
+    saved_by_another_viewer(folder, "S", ReadState(marks=(mark(1, View.RCC),)))
+    store = ReadStore(folder)
+    base = store.load("S")
+    assert base.marks and store.problem is None  # read well
+    if found == "damaged":
+        store.path_for("S").write_text('{"format": 1, "state": ')  # the other viewer's last save, cut short
+    else:
+        failing_reads.add(store.path_for("S"))
+    lock.unlink()
+    read_lock._beat()
+    try:
+        store.save("S", replace_read(base, marks=(*base.marks, mark(2, View.LCC))))
+        said = store.problem or ""
+    except OSError as exc:
+        said = str(exc)
+    assert "when the study was opened" not in said and "still" not in said, said
+    assert "at this save" in said and "while this window did not hold the reads folder" in said, said
