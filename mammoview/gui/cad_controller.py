@@ -172,9 +172,13 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         or its lock went stale (:func:`~mammoview.gui.read_lock.try_again`, at each heartbeat).  The lasting "Reads
         not saved" goes, and what the reader did meanwhile is saved, added to what that viewer saved of the same
         studies meanwhile; where that would change any of it, it stays in this window, said not saved
-        (:meth:`~mammoview.gui.read_store.ReadStore.save`).  The open study shows its read as saved now."""
+        (:meth:`~mammoview.gui.read_store.ReadStore.save`).  The open study shows its read as saved now.
+
+        Said only where the window said that reads were not saved: a folder given up and taken back in one beat (this
+        computer back from sleep, its lock gone) lost nothing, and "saved again" of reads never said lost puzzled."""
         if folder != os.path.realpath(self.reader.store.folder):
             return
+        told = self.window.reads_refused is not None
         self.window.reads_saved_again()
         self._save_failure_said = None
         waiting = set(self.reader.unsaved)
@@ -184,23 +188,25 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         saved = waiting - set(self.reader.unsaved)
         # (rows of studies the other viewer read meanwhile, or that this window's reads were added to, were stale)
         self.window.worklist.refresh(unsaved=self.reader.unsaved)
-        said = "Reads are saved again: no other mammoview window holds the reads folder now."
-        if saved:
+        said = "Reads are saved again: no other mammoview window holds the reads folder now." if told else ""
+        if saved and told:
             said += (f" Your read of {_studies(len(saved))}, not saved meanwhile, is saved now, added to any the "
                      "other window saved meanwhile.")  # fmt: skip
-        self.window.show_status(said, 15000)
+        if said:
+            self.window.show_status(said, 15000)
         others = [why for study, why in failed if study != self.reader.study_key]
         problems = []
         if conflicts := [why for why in others if CONFLICT in why]:
             problems.append(
-                f"your read of {_studies(len(conflicts))} is not: the other window saved a read of the same study "
-                "meanwhile that yours would change. Yours stays in this window, not saved (said again when you open "
-                "the study); the other window's is kept as it saved it.")  # fmt: skip
+                f"your read of {_studies(len(conflicts))} is not saved: another mammoview window saved a read of the "
+                "same study meanwhile that yours would change. Yours stays in this window, not saved (said again when "
+                "you open the study); the other window's is kept as it saved it.")  # fmt: skip
         if failing := [why for why in others if CONFLICT not in why]:  # (a disk full: not the other window's doing)
             problems.append(f"your read of {_studies(len(failing))} is still not saved ({failing[0]}): it stays in "
                             "this window, and is tried again at your next action and when you quit.")  # fmt: skip
         if problems:
-            lines = [f"{said} But {problems[0]}", *(p[0].upper() + p[1:] for p in problems[1:])]
+            first = f"{said} But {problems[0]}" if said else problems[0][0].upper() + problems[0][1:]
+            lines = [first, *(p[0].upper() + p[1:] for p in problems[1:])]
             self.window.report_problems("Read not saved", lines, critical=True)
 
     def confirm_quit(self) -> bool:

@@ -6,8 +6,10 @@ plainly that it is not saved."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PySide6 import QtCore, QtWidgets
@@ -185,3 +187,29 @@ def test_quitting_right_after_the_other_viewer_quit_saves_the_read(qtbot, load, 
         assert not w.isVisible() and not reader.unsaved
         saved = ReadStore(reader.store.folder).load(reader.read_key)
         assert [m.view for m in saved.marks] == [View.LCC]
+
+
+def test_a_folder_given_up_and_taken_back_in_one_beat_is_said_neither_lost_nor_back(main_window, load, tmp_path,
+                                                                                      qtbot, monkeypatch):  # fmt: skip
+    """This computer slept past STALE_AFTER and its lock was gone: the next beat gave the folder up (another viewer
+    may have saved there meanwhile) and, no viewer holding it, took it back at once.  The reader, never told that
+    reads were not saved, read "Reads are saved again".  Nothing was lost (the reads loaded before are read again
+    at their next save): nothing is said."""
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    reader = w.cad.reader
+    reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)  # saved: the folder is this window's
+    held = read_lock.holding(reader.store.folder)
+    said: list[tuple[str, str]] = []
+    w.problemsReported.connect(lambda title, text: said.append((title, text)))
+    w.show_status("")
+    Path(f"{os.path.realpath(reader.store.folder)}.lock").unlink()
+    woke = time.time() + read_lock.STALE_AFTER + 60
+    monkeypatch.setattr(read_lock, "time", SimpleNamespace(time=lambda: woke))
+    read_lock._beat()
+    QtCore.QCoreApplication.processEvents()  # (a folder taken is said by a queued signal)
+    assert read_lock.holding(reader.store.folder) not in (None, held)  # given up, and taken back: a new hold
+    assert not w.statusBar().currentMessage().startswith("Reads are saved again"), w.statusBar().currentMessage()
+    assert said == [] and w.reads_refused is None
+    reader.add(View.RCC, "RCC.dcm", 30.0, 40.0, MarkKind.MASS)  # and saved as before
+    assert len(ReadStore(reader.store.folder).load(reader.read_key).marks) == 2 and not reader.unsaved
