@@ -130,6 +130,7 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         self._save_failure_said: str | None = None  # the reason a save failed, said once until saves work again
         self.reader.saveFailed.connect(self._on_save_failed)
         reads_folder.regained.connect(self._on_reads_regained)
+        reads_folder.refused.connect(self._on_reads_refused_by_another)
         self.reader.loadFailed.connect(lambda msg: window.report_problems("Your read could not be restored", [msg]))
         self.reader.restored.connect(lambda msg: window.show_status(msg, 15000))
         self.marks_tool.markSelected.connect(self._select_mark)
@@ -208,6 +209,12 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
             first = f"{said} But {problems[0]}" if said else problems[0][0].upper() + problems[0][1:]
             lines = [first, *(p[0].upper() + p[1:] for p in problems[1:])]
             self.window.report_problems("Read not saved", lines, critical=True)
+
+    def _on_reads_refused_by_another(self, folder: str, why: str) -> None:
+        """Another viewer than the one said holds the reads folder now (the first quit, another took it): the lasting
+        "Reads not saved" names it, and the saves it refuses are said in the status bar as before, no dialog each."""
+        if folder == os.path.realpath(self.reader.store.folder) and self.window.reads_refused is not None:
+            self.window.show_reads_refused(why)
 
     def confirm_quit(self) -> bool:
         """Whether the viewer may quit: every read is saved (reads whose save failed are tried again), or the reader

@@ -56,15 +56,27 @@ class _Claim:
     term: int = 0
 
 
+@dataclass(frozen=True)
+class _Refusal:
+    """Why this process saves no reads in a folder (the PermissionError :func:`claim_folder` raises), and who holds
+    it as said there (pid, host; None: not known), so that another viewer taking it is said anew (:func:`_renamed`)."""
+
+    why: str
+    holder: tuple[int, str] | None
+
+
 class _Signals(QtCore.QObject):
     #: a folder refused this process is its own again (its real path); emitted by the heartbeat's thread, so a slot
     #: of a QObject runs in that object's thread (the GUI's)
     regained = QtCore.Signal(str)
+    #: a folder refused this process is held by another viewer than the one its refusal named: (its real path, the
+    #: refusal that names the viewer holding it now)
+    refused = QtCore.Signal(str, str)
 
 
 signals = _Signals()
 _claims: dict[str, _Claim] = {}
-_refused: dict[str, str] = {}  # folders another running viewer was saving to: this process saves none there, for now
+_refused: dict[str, _Refusal] = {}  # folders another running viewer was saving to: this process saves none there, now
 _claims_lock = threading.Lock()
 _terms = itertools.count(1)
 #: each folder's file server's clock less this computer's, as last read there (a probe, a lock file just made)
@@ -147,10 +159,10 @@ def claim_folder(folder: Path) -> int | None:
                 return _claims[key].term
             if error != QtCore.QLockFile.LockError.LockFailedError:
                 return None  # no lock file can be made there (read-only, some network shares): the write says why
-            _refused[key] = _refusal(folder, key + ".lock")
+            _refused[key] = _Refusal(_refusal(folder, key + ".lock"), _holder(key + ".lock"))
             _start_heartbeat()  # (which tries it again)
         if key in _refused:
-            raise PermissionError(_refused[key])
+            raise PermissionError(_refused[key].why)
         return _claims[key].term
 
 
@@ -168,8 +180,10 @@ def _take(key: str) -> QtCore.QLockFile.LockError | None:
 
 def _try_again(key: str) -> bool:
     """Whether folder ``key``, refused this process, is its own now: the viewer that held it quit, or is gone (its
-    lock taken over as at :func:`claim_folder`).  Under ``_claims_lock``."""
+    lock taken over as at :func:`claim_folder`); when not, its refusal names the viewer that holds it now
+    (:func:`_renamed`).  Under ``_claims_lock``."""
     if _take(key) is not None:
+        _renamed(key)
         return False
     del _refused[key]
     log.warning("this viewer saves reads in %s again: the viewer that held it is gone", key)
@@ -177,11 +191,27 @@ def _try_again(key: str) -> bool:
 
 
 def try_again(folder: Path) -> bool:
-    """Whether ``folder``, refused this process, is its own now (:func:`_try_again`, as each heartbeat does; said
-    by no :data:`signals`: the caller acts on it)."""
+    """Whether ``folder``, refused this process, is its own now (:func:`_try_again`, as each heartbeat does; said by
+    no :data:`signals`: the caller acts on it; its refusal naming another viewer now is, as at a heartbeat)."""
     key = os.path.realpath(folder)
     with _claims_lock:
-        return key in _refused and _try_again(key)
+        if (before := _refused.get(key)) is None:
+            return False
+        if _try_again(key):
+            return True
+        now = _refused[key]
+    if now is not before:
+        signals.refused.emit(key, now.why)
+    return False
+
+
+def _renamed(key: str) -> None:
+    """Folder ``key``, refused this process, said to be held by the viewer its lock file names now, when another than
+    its refusal named: the first one quit and another took the folder (or took over a lock found gone), and the
+    reader was sent to close a window long closed.  Under ``_claims_lock``."""
+    holder = _holder(key + ".lock")
+    if holder is not None and holder != _refused[key].holder:
+        _refused[key] = _Refusal(_refusal(Path(key), key + ".lock"), holder)
 
 
 def holding(folder: Path) -> int | None:
@@ -270,13 +300,18 @@ def _beat_until(stop: threading.Event) -> None:
 
 def _beat() -> None:
     """Refresh the lock file of every claim that still holds (:func:`_check`), and try each folder refused again
-    (:func:`_try_again`): one taken is said by :data:`signals`, once ``_claims_lock`` is let go (its slots save)."""
+    (:func:`_try_again`): one taken, or held by another viewer than its refusal named, is said by :data:`signals`,
+    once ``_claims_lock`` is let go (its slots save)."""
     with _claims_lock:
         for key in list(_claims):
             _check(key, refresh=True)
+        before = dict(_refused)
         regained = [key for key in list(_refused) if _try_again(key)]
+        renamed = [(key, r.why) for key, r in _refused.items() if r is not before[key]]
     for key in regained:
         signals.regained.emit(key)
+    for key, why in renamed:
+        signals.refused.emit(key, why)
 
 
 def _check(key: str, refresh: bool = False) -> None:
@@ -294,7 +329,7 @@ def _check(key: str, refresh: bool = False) -> None:
         if (away := time.time() - claim.refreshed) <= STALE_AFTER:
             _make_again(key, claim)
             return
-        _give_up(key, claim, (
+        _give_up(key, claim, None, (
             f"the lock of the reads folder {key} was gone when this window came back after {_span(away)} without "
             "refreshing it (this computer asleep, or cut from the network): another computer's viewer may have taken "
             "the folder over and saved reads there meanwhile, so this window's reads are no longer saved there, not "
@@ -316,19 +351,19 @@ def _check(key: str, refresh: bool = False) -> None:
                 log.warning("could not refresh the reads folder lock %s: %s", path, exc)
         return
     pid, host = holder
-    _give_up(key, claim, (
+    _give_up(key, claim, holder, (
         f"another mammoview window (process {pid} on {host or 'this computer'}) took over the reads folder {key} "
         "while this computer did not refresh its claim (asleep, or cut from the network): this window's reads are no "
         "longer saved there, so neither overwrites the other's marks; read in the other one, or close it: this window "
         "then saves reads again by itself"))  # fmt: skip
 
 
-def _give_up(key: str, claim: _Claim, why: str) -> None:
-    """Give up this process's claim of folder ``key``, whose lock file is not its own any more, and refuse the folder
-    (tried again at each heartbeat), saying ``why``.  Under ``_claims_lock``."""
+def _give_up(key: str, claim: _Claim, holder: tuple[int, str] | None, why: str) -> None:
+    """Give up this process's claim of folder ``key``, whose lock file is not its own any more (it names ``holder``),
+    and refuse the folder (tried again at each heartbeat), saying ``why``.  Under ``_claims_lock``."""
     del _claims[key]
     shiboken6.invalidate(claim.lock)  # never unlocked: that removes the lock file by its name, another viewer's
-    _refused[key] = why
+    _refused[key] = _Refusal(why, holder)
     log.warning("this viewer saves no more reads in %s: %s", key, why)
 
 
@@ -398,4 +433,5 @@ def refusal(folder: Path) -> str | None:
     """Why this process saves no reads in ``folder`` (the PermissionError :func:`claim_folder` raises); None when it
     is not refused there."""
     with _claims_lock:
-        return _refused.get(os.path.realpath(folder))
+        refused = _refused.get(os.path.realpath(folder))
+        return refused.why if refused is not None else None

@@ -49,6 +49,14 @@ def taken_over(folder: Path, **kw: object) -> Path:
     return lock
 
 
+def another_viewer_takes_the_folder(lock: Path, scratch: Path) -> None:
+    """The viewer holding lock file ``lock`` quits and another computer's (process 5151 on ws-mammo-2) takes the
+    folder at once: the lock replaced in one step, so that no heartbeat of this process finds it gone between."""
+    scratch.joinpath("next").mkdir()
+    foreign_lock(scratch / "next" / "reads.lock", pid=5151, host="ws-mammo-2")
+    os.replace(scratch / "next" / "reads.lock", lock)
+
+
 def test_the_heartbeat_keeps_the_lock_file_fresh_and_stops_when_the_claims_are_given_back(tmp_path, monkeypatch):
     monkeypatch.setattr(read_lock, "HEARTBEAT", 0.05)
     folder = tmp_path / "reads"
@@ -297,3 +305,24 @@ def test_the_heartbeat_tries_a_refused_folder_again_with_no_folder_held(tmp_path
         claim_folder(folder)  # (this process holds no folder: no heartbeat ran before)
     lock.unlink()
     qtbot.waitUntil(lambda: not saving_refused(folder), timeout=5_000)
+
+
+@pytest.mark.parametrize("tried", ["at a heartbeat", "at quitting"])
+def test_the_refusal_names_the_viewer_that_holds_the_folder_now(tmp_path, qtbot, tried):
+    """The viewer that held the folder quit and another computer's viewer took it before this one's next try: the
+    refusal, and so every "Read not saved" and the quit question, kept naming the first one, gone."""
+    folder = tmp_path / "reads"
+    lock = Path(f"{folder}.lock")
+    foreign_lock(lock)
+    with pytest.raises(PermissionError):
+        claim_folder(folder)
+    another_viewer_takes_the_folder(lock, tmp_path)
+    with qtbot.waitSignal(read_lock.signals.refused, timeout=1_000) as renamed:
+        read_lock._beat() if tried == "at a heartbeat" else read_lock.try_again(folder)
+    with pytest.raises(PermissionError) as refused:
+        claim_folder(folder)
+    said = str(refused.value)
+    assert "process 5151 on ws-mammo-2" in said and "4242" not in said and OTHER_HOST not in said, said
+    assert renamed.args == [os.path.realpath(folder), said]
+    with qtbot.assertNotEmitted(read_lock.signals.refused):  # said once
+        read_lock._beat()

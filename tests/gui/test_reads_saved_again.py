@@ -22,7 +22,7 @@ from mammoview.gui.worklist import ReadProgress
 from mammoview.io.model import View
 from mammoview.io.study import read_key
 from tests.gui.conftest import shown_main_window
-from tests.gui.test_read_lock import foreign_lock
+from tests.gui.test_read_lock import another_viewer_takes_the_folder, foreign_lock
 from tests.gui.test_read_saved_meanwhile import mark, saved_by_another_viewer
 from tests.gui.test_worklist import batch, step
 
@@ -213,3 +213,20 @@ def test_a_folder_given_up_and_taken_back_in_one_beat_is_said_neither_lost_nor_b
     assert said == [] and w.reads_refused is None
     reader.add(View.RCC, "RCC.dcm", 30.0, 40.0, MarkKind.MASS)  # and saved as before
     assert len(ReadStore(reader.store.folder).load(reader.read_key).marks) == 2 and not reader.unsaved
+
+
+def test_the_window_names_the_viewer_that_holds_the_folder_now(refused_window, load, tmp_path, monkeypatch):
+    """Another viewer took the folder after the one that refused it quit: the lasting "Reads not saved" kept naming
+    the first, and the window's saves, now naming the second, each opened a critical dialog for the same cause."""
+    w = refused_window
+    load(w, [batch(tmp_path / "batch")])
+    another_viewer_takes_the_folder(Path(f"{os.path.realpath(w.cad.reader.store.folder)}.lock"), tmp_path)
+    read_lock._beat()
+    QtCore.QCoreApplication.processEvents()  # (said by a queued signal)
+    label = w.statusBar().findChild(QtWidgets.QLabel, "reads_refused")
+    assert label is not None and label.isVisible() and "process 5151 on ws-mammo-2" in label.toolTip(), label.toolTip()
+    said: list[str] = []
+    w.problemsReported.connect(lambda title, text: said.append(title))
+    w.cad.reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)  # not saved: said in the status bar only
+    assert said == [] and "process 5151" in w.statusBar().currentMessage(), (said, w.statusBar().currentMessage())
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
