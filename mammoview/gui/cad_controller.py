@@ -189,7 +189,7 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         saved = waiting - set(self.reader.unsaved)
         # (rows of studies the other viewer read meanwhile, or that this window's reads were added to, were stale)
         self.window.worklist.refresh(unsaved=self.reader.unsaved)
-        said = "Reads are saved again: no other mammoview window holds the reads folder now." if told else ""
+        said = _SAVED_AGAIN if told else ""
         if saved and told:
             said += (f" Your read of {_studies(len(saved))}, not saved meanwhile, is saved now, added to any the "
                      "other window saved meanwhile.")  # fmt: skip
@@ -218,10 +218,14 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
 
     def confirm_quit(self) -> bool:
         """Whether the viewer may quit: every read is saved (reads whose save failed are tried again), or the reader
-        chose to quit and lose those still not saved."""
+        chose to quit and lose those still not saved.  The reads folder taken first where the other window closed
+        since the last heartbeat; answered No then, the window shows what that one saved (:meth:`_show_saved_reads`)."""
         folder = self.reader.store.folder
-        if saving_refused(folder) and try_again(folder):  # (the other window closed since the last heartbeat)
+        told = self.window.reads_refused is not None
+        taken = saving_refused(folder) and try_again(folder)  # (the other window closed since the last heartbeat)
+        if taken:
             self.window.reads_saved_again()
+            self._save_failure_said = None
         errors = [why for _study, why in self.reader.retry_unsaved()]
         if not errors:
             return True
@@ -232,11 +236,25 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
             advice = "No: it stays on screen, to compare with the read the other window saved, which is kept."
         else:
             advice = "No: it stays on screen; free some space and quit again."
-        return dialogs.ask_yes_no(
+        if dialogs.ask_yes_no(
             self.window, "Reads not saved",
             f"Your read of {_studies(len(errors))} is not saved ({errors[0]}).\n\n"
             f"Quit anyway and lose it? ({advice})",
-        )  # fmt: skip
+        ):  # fmt: skip
+            return True
+        if taken:  # the reader reads on: what the other window saved meanwhile shows, as at a heartbeat's take-back
+            self._show_saved_reads()
+            if told:
+                self.window.show_status(_SAVED_AGAIN, 15000)
+        return False
+
+    def _show_saved_reads(self) -> None:
+        """The open study's read and the worklist's rows as the reads folder has them now, this window holding it
+        again (another viewer saved reads there meanwhile, and the reads that waited here were added to them); the
+        open study's read still waiting for its save stays as it is in this window."""
+        if (key := self.reader.read_key) is not None and key.key not in self.reader.unsaved:
+            self.reader.open_study(key, self.reader.title)
+        self.window.worklist.refresh(unsaved=self.reader.unsaved)
 
     def shutdown(self) -> None:
         self.reader.close_study()
@@ -294,6 +312,9 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
     @property
     def unlocked(self) -> bool:
         return self.reader.first_read_done
+
+
+_SAVED_AGAIN = "Reads are saved again: no other mammoview window holds the reads folder now."
 
 
 def _studies(n: int) -> str:

@@ -230,3 +230,35 @@ def test_the_window_names_the_viewer_that_holds_the_folder_now(refused_window, l
     w.cad.reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)  # not saved: said in the status bar only
     assert said == [] and "process 5151" in w.statusBar().currentMessage(), (said, w.statusBar().currentMessage())
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
+
+
+def test_answering_no_at_quitting_once_the_other_viewer_quit_shows_what_it_saved(qtbot, load, tmp_path, monkeypatch):
+    """The reader closed the other window and quit this one before its next heartbeat; a read that would change the
+    other's was asked about, and the reader answered No to read on: the read on screen and the worklist's rows stayed
+    as before, the study open without the other window's mark that the quit had just added its read to, and a study
+    the other window read showing as not read."""
+    foreign_lock(Path(f"{os.path.realpath(app_data_dir() / 'reads')}.lock"))
+    with shown_main_window(qtbot) as w:
+        qtbot.waitUntil(lambda: w.reads_refused is not None, timeout=5_000)
+        load(w, [batch(tmp_path / "batch")])
+        reader = w.cad.reader
+        reader.set_assessment(Assessment.NEGATIVE)  # (the other window recalled it: a conflict, asked about)
+        left = reader.read_key
+        step(w, qtbot, "next_study")
+        reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)  # (added to the other window's read of it)
+        keys = [read_key(e.study).key for e in w.worklist.entries]
+        (third,) = set(keys) - {left.key, reader.read_key.key}  # (never opened here)
+        folder = reader.store.folder
+        saved_by_another_viewer(folder, left.key, ReadState(decision=ReaderDecision(Assessment.RECALL)))
+        saved_by_another_viewer(folder, reader.read_key.key, ReadState(marks=(mark(1, View.RCC),)))
+        saved_by_another_viewer(folder, third, ReadState(first_read_done=True))
+        the_other_viewer_quits(w)
+        asked: list[str] = []
+        monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or False)
+        w.close()
+        assert asked and w.isVisible()
+        assert [r.marks[0].view for r in w.cad.findings.rows if r.marks] == [View.RCC, View.LCC]  # as saved
+        rows = {k: w.worklist.entries[i] for i, k in enumerate(keys)}
+        assert rows[third].progress is ReadProgress.DONE, rows[third]
+        assert w.statusBar().currentMessage().startswith("Reads are saved again"), w.statusBar().currentMessage()
+        monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
