@@ -5,6 +5,7 @@ one slept past it) saves no more there."""
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from mammoview.gui import dialogs, read_lock
+from mammoview.gui import dialogs, read_lock, stale_lock
 from mammoview.gui.read_lock import claim_folder, saving_refused
 from mammoview.gui.read_state import MarkKind, ReadState
 from mammoview.gui.read_store import ReadStore
@@ -165,7 +166,7 @@ def test_a_lock_gone_after_this_viewer_went_unrefreshed_long_enough_to_be_taken_
 # -- a lock left on the share by another computer's viewer --------------------------------------------------------
 @pytest.mark.parametrize("stale_after, age", [(read_lock.STALE_AFTER, 3600.0), (5.0, 10.0)])
 def test_a_lock_another_computer_left_unrefreshed_is_taken_over(tmp_path, caplog, monkeypatch, stale_after, age):
-    monkeypatch.setattr(read_lock, "STALE_AFTER", stale_after)
+    monkeypatch.setattr(stale_lock, "STALE_AFTER", stale_after)
     store = ReadStore(tmp_path / "reads")
     lock = Path(f"{store.folder}.lock")
     foreign_lock(lock, age=age)
@@ -201,7 +202,8 @@ def test_a_locks_age_is_told_by_the_shares_clock_not_this_computers(tmp_path, mo
         folder.parent.mkdir()
         foreign_lock(Path(f"{folder}.lock"), age=age)
     real = time.time
-    monkeypatch.setattr(read_lock, "time", SimpleNamespace(time=lambda: real() + skew))
+    for module in (read_lock, stale_lock):  # (the claim's clock, and the one a lock's age is told by)
+        monkeypatch.setattr(module, "time", SimpleNamespace(time=lambda: real() + skew))
     with pytest.raises(PermissionError, match="last refreshed 30 seconds ago"):
         claim_folder(fresh)
     claim_folder(stale)
@@ -217,7 +219,8 @@ def test_the_heartbeat_stamps_the_lock_by_the_shares_clock(tmp_path, monkeypatch
     claim_folder(folder)
     lock = Path(f"{folder}.lock")
     real = time.time
-    monkeypatch.setattr(read_lock, "_now_where", lambda where: real() + 3600)  # the server's, as a probe there reads
+    for module in (read_lock, stale_lock):  # (the heartbeat's stamp, and the lock's age)
+        monkeypatch.setattr(module, "_now_where", lambda where: real() + 3600)  # the server's, as a probe there reads
     read_lock._beat()
     age = read_lock._age(str(lock))
     assert age is not None and abs(age) < read_lock.HEARTBEAT, f"refreshed just now, {age:.0f} s old by the share"
@@ -229,7 +232,8 @@ def test_a_beat_whose_probe_fails_stamps_the_lock_by_the_shares_clock_all_the_sa
     another computer's viewer took its folder over.  The difference of the two clocks, read off the lock file the
     share stamped as it was made, sets this computer's right."""
     real = time.time
-    monkeypatch.setattr(read_lock, "time", SimpleNamespace(time=lambda: real() - 3600))  # (the share's: real())
+    for module in (read_lock, stale_lock):
+        monkeypatch.setattr(module, "time", SimpleNamespace(time=lambda: real() - 3600))  # (the share's: real())
     folder = tmp_path / "reads"
     claim_folder(folder)
     lock = Path(f"{folder}.lock")
@@ -237,7 +241,7 @@ def test_a_beat_whose_probe_fails_stamps_the_lock_by_the_shares_clock_all_the_sa
     def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError(122, "Disk quota exceeded")
 
-    monkeypatch.setattr(read_lock.tempfile, "mkstemp", refused)
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
     long_ago = real() - 300
     os.utime(lock, (long_ago, long_ago))
     read_lock._beat()
@@ -249,7 +253,7 @@ def test_a_locks_age_is_told_by_this_computers_clock_where_no_probe_can_be_made(
     def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(read_lock.tempfile, "mkstemp", refused)
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
     folder = tmp_path / "reads"
     foreign_lock(Path(f"{folder}.lock"), age=3600)
     claim_folder(folder)
