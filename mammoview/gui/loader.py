@@ -77,6 +77,32 @@ def scan_job(paths: Sequence[str | Path], pixel_spacing: SpacingOption) -> Calla
     return run
 
 
+def scan_problems_by_study(
+    studies: Sequence[StudyInfo], errors: Sequence[LoadError]
+) -> tuple[list[str], dict[str, list[str]]]:
+    """The scan's errors as (not attributable, {study key: its files' errors}): a file belongs to the study whose
+    images are under its folder when exactly one study's are; a folder holding no image (a PACS export's series
+    folder of that one file) is looked past, to the nearest folder above it that holds some."""
+    keys_by_folder: dict[Path, set[str]] = {}  # the studies of the images in each folder
+    keys_below: dict[Path, set[str]] = {}  # ... in each folder and its sub-folders
+    for study in studies:
+        for info in study.images:
+            keys_by_folder.setdefault(info.path.parent, set()).add(study.key)
+            for folder in info.path.parents:
+                keys_below.setdefault(folder, set()).add(study.key)
+    rest: list[str] = []
+    by_study: dict[str, list[str]] = {}
+    for err in errors:
+        keys = keys_by_folder.get(err.path.parent) or next(
+            (k for folder in err.path.parents if (k := keys_below.get(folder))), set()
+        )
+        if len(keys) == 1:
+            by_study.setdefault(next(iter(keys)), []).append(str(err))
+        else:
+            rest.append(str(err))
+    return rest, by_study
+
+
 def same_files(a: StudyInfo, b: StudyInfo) -> bool:
     """``a`` and ``b`` are one study of the same files at the same pixel spacings: ``b`` scanned again, say (headers
     read twice never compare equal: their LUTs compare by identity, so a study opened again is read again)."""

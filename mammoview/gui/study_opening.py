@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -28,11 +28,12 @@ from mammoview.gui.loader import (
     load_job,
     same_files,
     scan_job,
+    scan_problems_by_study,
 )
 from mammoview.gui.settings import RecentStudy
 from mammoview.gui.texts import study_title
 from mammoview.gui.window_level import WindowState, full_image_window
-from mammoview.io.model import LoadError, StudyInfo
+from mammoview.io.model import StudyInfo
 from mammoview.io.reader import SpacingOption, format_spacing, parse_spacing, with_spacing
 
 if TYPE_CHECKING:
@@ -375,29 +376,3 @@ class StudyOpening:
             # in the helper until the reader steps to it and waits (adopted): then in this process, at full speed
             self.prefetch.submit(load_job(info, max_workers=1, helper=self.prefetch_helper,
                                           background=lambda: self._adopted != info))  # fmt: skip
-
-
-def scan_problems_by_study(
-    studies: Sequence[StudyInfo], errors: Sequence[LoadError]
-) -> tuple[list[str], dict[str, list[str]]]:
-    """The scan's errors as (not attributable, {study key: its files' errors}): a file belongs to the study whose
-    images are under its folder when exactly one study's are; a folder holding no image (a PACS export's series
-    folder of that one file) is looked past, to the nearest folder above it that holds some."""
-    keys_by_folder: dict[Path, set[str]] = {}  # the studies of the images in each folder
-    keys_below: dict[Path, set[str]] = {}  # ... in each folder and its sub-folders
-    for study in studies:
-        for info in study.images:
-            keys_by_folder.setdefault(info.path.parent, set()).add(study.key)
-            for folder in info.path.parents:
-                keys_below.setdefault(folder, set()).add(study.key)
-    rest: list[str] = []
-    by_study: dict[str, list[str]] = {}
-    for err in errors:
-        keys = keys_by_folder.get(err.path.parent) or next(
-            (k for folder in err.path.parents if (k := keys_below.get(folder))), set()
-        )
-        if len(keys) == 1:
-            by_study.setdefault(next(iter(keys)), []).append(str(err))
-        else:
-            rest.append(str(err))
-    return rest, by_study

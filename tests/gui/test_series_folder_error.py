@@ -4,7 +4,7 @@ is shown first."""
 
 from __future__ import annotations
 
-from mammoview.gui.study_opening import scan_problems_by_study
+from mammoview.gui.loader import scan_problems_by_study
 from mammoview.io import open_paths
 from tests.gui.conftest import write_view
 
