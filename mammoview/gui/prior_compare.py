@@ -7,11 +7,7 @@ each pair mirrored and justified to its chest walls as usual.  The prior is foun
 with the current one (:func:`mammoview.io.priors.find_priors`: same Patient ID, an earlier Study Date), the most
 recent first; View ▸ Older prior (``Shift+P``) steps back through the others.
 
-Both rows are shown at **one physical scale** when every image has a pixel spacing (from its file or given), so a
-mass or the breast is as large on screen in both exams: with equal spacings (the same detector) the four panels
-are fitted to the union of both rows' fits and the prior pair zooms and pans with the current pair (linked, as
-the pairs are); with different spacings each row keeps its own centre at the same millimetres per screen pixel,
-not linked (a linked range is in pixels).  Without spacings each row is fitted on its own.
+Both rows are shown at one physical scale when every image has a pixel spacing (:mod:`~mammoview.gui.prior_scale`).
 
 The prior is decoded in its own background job when a comparison layout first needs it, and kept while the
 reader steps between the layouts.  Its panels take zoom/pan, window/level (right-drag; with synchronised
@@ -31,8 +27,9 @@ from mammoview.gui.background_jobs import BackgroundJobs, Cancelled, Progress
 from mammoview.gui.breast_fit import fit_default, fit_to_breast
 from mammoview.gui.helper_process import SLOW_SYNTAXES
 from mammoview.gui.image_controls import ImageControls
-from mammoview.gui.linking import LinkMode, apply_links, fit_groups, link_groups, mark_group_unfitted
+from mammoview.gui.linking import apply_links, fit_groups, mark_group_unfitted
 from mammoview.gui.loader import FullResolution, LoadedStudy, full_job, load_job, same_files
+from mammoview.gui.prior_scale import one_scale
 from mammoview.gui.texts import format_cursor, format_date, image_kind
 from mammoview.gui.view_panel import CursorSample, ViewPanel
 from mammoview.gui.window_level import full_image_window
@@ -169,37 +166,8 @@ class PriorComparison(QtCore.QObject):
 
     # -- internals -----------------------------------------------------------------------------
     def _one_scale(self) -> None:
-        """Both rows at the same mm per screen pixel where every image's spacing is known (module docstring)."""
-        w, views = self.window, self.window.hanging.prior_views()
-        self.cross_linked = False
-        current, prior = [w.panels[v] for v in views], [self.panels[v] for v in views]
-        shown = [p for p in current + prior if p.display is not None]
-        if not any(p.display for p in current) or not any(p.display for p in prior):
-            return
-        mm = [row_mm(p) for p in shown]
-        fits = [p.fit_content for p in shown]
-        if any(m is None for m in mm) or any(f is None or not p.fitted for f, p in zip(fits, shown, strict=True)):
-            return
-        sizes = [(f, m) for f, m in zip(fits, mm, strict=True) if f is not None and m is not None]
-        groups = [g for g in link_groups(w.link_mode, views) if len(g) > 1] if w.link_mode is not LinkMode.NONE else []
-        if groups and max(m for _, m in sizes) <= min(m for _, m in sizes) * 1.005:
-            # one pixel size: the union of both rows' fits, and the prior pair linked to the current pair
-            width = max(f[0] for f, _ in sizes)
-            top, bottom = min(f[2] for f, _ in sizes), max(f[2] + f[1] for f, _ in sizes)
-            for p in shown:
-                p.fit_to(width, bottom - top, top)
-            for g in groups:
-                self.panels[g[0]].view_box.setXLink(w.panels[g[0]].view_box)
-                self.panels[g[0]].view_box.setYLink(w.panels[g[0]].view_box)
-            for p in prior:  # the current pair leads: a resize refits it and the link carries the prior along
-                p.mark_unfitted()
-            self.cross_linked = True
-            return
-        width_mm = max(f[0] * m for f, m in sizes)
-        height_mm = max(f[1] * m for f, m in sizes)
-        for p, (f, m) in zip(shown, sizes, strict=True):
-            centre = f[2] + f[1] / 2
-            p.fit_to(width_mm / m, height_mm / m, centre - height_mm / m / 2)
+        """Both rows at one scale where every image's spacing is known (:func:`~.prior_scale.one_scale`)."""
+        self.cross_linked = one_scale(self.window, self.panels)
 
     def _moved(self, panel: ViewPanel, own: dict[View, ViewPanel], others: dict[View, ViewPanel]) -> None:
         """The reader zoomed or panned ``panel``: its link group is no longer fitted, nor, while the prior pair is
@@ -387,12 +355,6 @@ class PriorComparison(QtCore.QObject):
 
     def _on_cursor(self, panel: ViewPanel, sample: CursorSample | None) -> None:
         self.window.cursor_text(f"Prior {format_cursor(sample)}" if sample is not None else "")
-
-
-def row_mm(panel: ViewPanel) -> float | None:
-    """The row spacing of the panel's image in mm when its file (or the reader) gives one; None when guessed."""
-    sp = panel.image.info.spacing if panel.image is not None else None
-    return sp.row_mm if sp is not None and not sp.estimated and sp.row_mm > 0 else None
 
 
 def unreadable_views(loaded: LoadedStudy) -> set[View]:
