@@ -310,7 +310,7 @@ def release_claims() -> None:
 atexit.register(release_claims)
 
 
-#: a temporary file of :func:`~mammoview.gui.read_store.atomic_write_json` for a read (``.<32 hex>.json.<random>.tmp``)
+#: a temporary file of :func:`~mammoview.gui.read_files.atomic_write_json` for a read (``.<32 hex>.json.<random>.tmp``)
 _READ_TEMP = re.compile(r"\.[0-9a-f]{32}\.json\..+\.tmp")
 
 

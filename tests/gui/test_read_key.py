@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mammoview.gui import read_store
+from mammoview.gui import read_files
 from mammoview.gui.pseudonym import patient_pseudonym
 from mammoview.gui.read_state import Assessment, MarkKind, ReadState
 from mammoview.gui.read_store import ReadStore, study_hash
@@ -125,13 +125,13 @@ def test_a_read_saved_before_stays_when_her_own_file_cannot_be_written(main_wind
     def full(path, data, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError(28, "No space left on device")
 
-    real = read_store.atomic_write_bytes
-    monkeypatch.setattr(read_store, "atomic_write_bytes", full)
+    real = read_files.atomic_write_bytes
+    monkeypatch.setattr(read_files, "atomic_write_bytes", full)
     w.cad.reader.add(View.RCC, w.panels[View.RCC].image.info.meta.sop_uid, 90.0, 200.0, MarkKind.MASS)
     own = store().path_for(f"{UID} · Patient ID PAT-A")
     assert old.exists() and not own.exists()  # the read she had is never lost to a write that failed
     # space freed: the read waiting for its save goes to her own file, and only then is the old one removed
-    monkeypatch.setattr(read_store, "atomic_write_bytes", real)
+    monkeypatch.setattr(read_files, "atomic_write_bytes", real)
     assert w.cad.reader.retry_unsaved() == []
     assert not old.exists() and json.loads(own.read_text())["state"]["first_read_done"]
 

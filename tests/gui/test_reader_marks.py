@@ -357,14 +357,14 @@ def test_two_damaged_reads_set_aside_within_a_second_are_both_kept(tmp_path, mon
     replaced the first copy (os.replace), losing it."""
     import datetime as dt
 
-    from mammoview.gui import read_store
+    from mammoview.gui import read_files
 
     class Frozen(dt.datetime):
         @classmethod
         def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
             return cls(2026, 12, 7, 13, 0, 0)
 
-    monkeypatch.setattr(read_store._dt, "datetime", Frozen)
+    monkeypatch.setattr(read_files._dt, "datetime", Frozen)
     store = ReadStore(tmp_path)
     path = store.path_for("P_00001")
     for text in ("{first damaged", "{second damaged"):
