@@ -66,6 +66,9 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
         raise LoadError(path, "float pixel data (7FE0,0008/0009) is not supported")
     if tag != _PIXEL_DATA:
         raise LoadError(path, "no Pixel Data (7FE0,0010): not an image")
+    if implicit and head[4:6] in _PIXEL_VRS and head[6:8] == b"\0\0":  # (an even length never reads as "O?" / "U?")
+        raise LoadError(path, f"the data set is written in explicit VR, but (0002,0010) Transfer Syntax UID {ts.name} "
+                              "says implicit VR: its transfer syntax is wrong")  # fmt: skip
     if implicit:
         (length,) = struct.unpack(f"{end}I", head[4:8])
     elif not head[4:6].isalpha():  # explicit VR gives the VR here, two letters (PS3.5 7.1.2): a length is no VR
@@ -164,6 +167,11 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
         warnings.append(f"Pixel Data has {excess} bytes of zero padding after the {expected} the header describes; "
                         "ignored")  # fmt: skip
     return None
+
+
+#: The VRs explicit VR gives Pixel Data (PS3.5 8.2), then two reserved bytes of 0: read as an implicit VR length, an
+#: odd number (a value length is even).
+_PIXEL_VRS = (b"OB", b"OW", b"UN")
 
 
 def _starts_with_item(fp: BinaryIO, value_start: int) -> bool:

@@ -74,6 +74,14 @@ def test_implicit_vr_under_an_explicit_vr_syntax_is_said(tmp_path: Path) -> None
     assert "written in implicit VR" in said and "Explicit VR Little Endian says explicit VR" in said
 
 
+def test_explicit_vr_under_an_implicit_vr_syntax_is_said(tmp_path: Path) -> None:
+    """Read as implicit VR, Pixel Data's "OW" and its two reserved bytes made a length of 22351 ('truncated')."""
+    said = reason(
+        relabelled(write_dataset(mammo_dataset(synthetic_breast(120, 80)), tmp_path / "x.dcm"), ImplicitVRLittleEndian)
+    )
+    assert "written in explicit VR" in said and "Implicit VR Little Endian says implicit VR" in said
+
+
 def test_files_labelled_as_written_still_read(write_dcm: MakeFile, tmp_path: Path) -> None:
     implicit = write_dcm(
         "implicit.dcm", edit=lambda ds: setattr(ds.file_meta, "TransferSyntaxUID", ImplicitVRLittleEndian)
