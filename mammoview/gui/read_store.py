@@ -53,11 +53,13 @@ class SeveralReads(ValueError):
 
 
 class ReadConflict(OSError):
-    """A read another viewer saved while this one could not save in the folder, that this reader's would change
-    (:meth:`ReadStore.save`): left as it is, and this reader's not saved.  Its message begins with :data:`CONFLICT`."""
+    """A read another viewer saved while this one could not save in the folder (or saved there holding no lock), that
+    this reader's would change (:meth:`ReadStore.save`): left as it is, and this reader's not saved.  Its message
+    begins with :data:`CONFLICT`."""
 
 
-CONFLICT = "another mammoview window saved a read of this study while this window could not save there"
+#: (not "while this window could not save there": where no lock file can be made, it could, and did)
+CONFLICT = "another mammoview window saved a read of this study after this window read it"
 
 
 def _of_part(key: ReadKey, saved_as: str) -> bool:
@@ -102,8 +104,9 @@ class ReadStore:
     (:meth:`unreadable`), every file is left as it is, and the exam's first save starts its own read.
 
     A read loaded, or last saved, before this process's present hold of the folder (another viewer held it:
-    :mod:`~mammoview.gui.read_lock`) is read again at its next save: one that viewer saved meanwhile is added to,
-    never written over (:meth:`_onto`).
+    :mod:`~mammoview.gui.read_lock`), or saved where no lock file can be made (the folder never held: any viewer may
+    save there), is read again at its next save: one another viewer saved meanwhile is added to, never written over
+    (:meth:`_onto`).
     """
 
     folder: Path = field(default_factory=lambda: app_data_dir() / "reads")
@@ -300,7 +303,10 @@ class ReadStore:
         path = self.path_for(key.key)
         held = key.key in self._held
         self.problem, self.kept_theirs = None, False
-        if (seen := self._seen.get(key.key)) is not None and seen[1] != term:  # (held too: not the reader's alone)
+        # Loaded under another hold, or saved under none (no lock file can be made there: nothing tells this window
+        # that no other saved meanwhile), another viewer may have saved the read since: rebased onto it, even when
+        # held (not the reader's alone).  Its own last save is what it began from: a lone window is no conflict.
+        if (seen := self._seen.get(key.key)) is not None and (seen[1] != term or term is None):
             state = self._onto(key, seen[0], state)
         elif held and (earlier := self._read_again(key)) is not None:  # the reader's too: added to, never replaced
             state = merge_reads(earlier, state)
@@ -321,8 +327,9 @@ class ReadStore:
 
     def _onto(self, key: ReadKey, seen: ReadState, state: ReadState) -> ReadState:
         """``state``, begun from ``seen`` (the read of ``key`` as last loaded or saved here) before this process's
-        present hold of the folder: another viewer may have saved that read meanwhile (this one was refused the
-        folder, or slept past a takeover), and writing ``state`` over it lost that viewer's work.  Unchanged since,
+        present hold of the folder, or with none held: another viewer may have saved that read meanwhile (this one
+        was refused the folder, slept past a takeover, or could make no lock file), and writing ``state`` over it lost
+        that viewer's work.  Unchanged since,
         or none there: ``state``.  Else what ``state`` changed added to it (:func:`~.read_merge.rebase_read`), or
         :class:`ReadConflict` when that would take anything away from it, or from the reader's."""
         theirs = self._read_again(key)
