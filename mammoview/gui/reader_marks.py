@@ -32,6 +32,7 @@ from mammoview.gui.read_state import (
 )
 from mammoview.gui.read_store import ReadStore
 from mammoview.gui.reading_clock import ReadingClock
+from mammoview.gui.reads_not_saved import NotSavedReads
 from mammoview.gui.texts import read_added
 from mammoview.io.model import View
 from mammoview.io.study import ReadKey
@@ -52,7 +53,7 @@ class _Edit:
     text: str
 
 
-class ReaderMarks(QtCore.QObject):
+class ReaderMarks(NotSavedReads, QtCore.QObject):
     """Marks, measurements and first-read flag of the current study.
 
     Signals
@@ -141,32 +142,6 @@ class ReaderMarks(QtCore.QObject):
     def _reading_seconds(self) -> float:
         """The saved reading time plus what the clock counted since (which is then no longer unsaved)."""
         return self.state.reading_seconds + self._clock.take()
-
-    @property
-    def unsaved(self) -> dict[str, ReadState]:
-        """The reads (by the key they are saved under) whose last save failed: only in memory."""
-        return {key.key: state for key, state in self._not_saved.items()}
-
-    def retry_unsaved(self) -> list[tuple[str, str]]:
-        """Save again every read whose save failed (the viewer is quitting); those still not saved, each as the key
-        it is saved under and why it is not."""
-        errors = []
-        for key, state in list(self._not_saved.items()):
-            if key == self.read_key and self._clock.running:
-                state = replace(state, reading_seconds=self._reading_seconds())
-            try:
-                saved = self._stored(key, state)
-            except OSError as exc:
-                errors.append((key.key, str(exc)))
-                # kept with the time counted until now (the reader may answer No and read on)
-                self._not_saved[key] = state
-                if key == self.read_key:
-                    self.state = state
-                continue
-            del self._not_saved[key]
-            if key == self.read_key:
-                self.state = saved
-        return errors
 
     @property
     def marks(self) -> tuple[ReaderMark, ...]:
@@ -384,16 +359,3 @@ class ReaderMarks(QtCore.QObject):
         if key == self.read_key and saved.first_read_done:
             self._clock.stop()
         return saved
-
-    def _save_others(self) -> None:
-        """Save the other studies' reads whose save failed, now that saving works again (space freed): kept in
-        memory until the study was reopened or the viewer quit, a crash meanwhile lost them all."""
-        for key, state in list(self._not_saved.items()):
-            if key == self.read_key:
-                continue
-            try:
-                self.store.save(key, state)
-            except OSError as exc:
-                log.warning("the read of another study is still not saved: %s", exc)
-                continue
-            del self._not_saved[key]
