@@ -8,6 +8,7 @@ measurements and first-read state stand, and the session's work is added on top,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReaderMark, ReadState, _Numbered
@@ -18,7 +19,8 @@ def merge_reads(saved: ReadState, session: ReadState) -> ReadState:
     """``session``'s work added to ``saved`` (the read on disk).
 
     - Marks and measurements: the saved ones keep their numbers; the session's follow them, renumbered (both began
-      at 1), a session mark equal to a saved one but for its number (the same mark, come back) not added twice.
+      at 1), a session mark equal to a saved one but for its number (the same mark, come back: :func:`_among`) not
+      added twice.
     - A first read done in ``saved`` stays the one done, with its time, decision and unaided marks: it is frozen
       once done, so the session's marks are added as after CAD and its decision goes to the decision after CAD.
     - Decisions: the session's grade where it gave one (the reader's latest), the saved one where it did not.
@@ -53,13 +55,11 @@ def merge_reads(saved: ReadState, session: ReadState) -> ReadState:
 
 def _added(saved: tuple[_Numbered, ...], session: tuple[_Numbered, ...]) -> tuple[_Numbered, ...]:
     """``saved`` and then the items of ``session`` not already in it, numbered on from ``saved``'s highest."""
-    known = {replace(x, id=0) for x in saved}
     number = max((x.id for x in saved), default=0)
     out = list(saved)
     for item in session:
-        if replace(item, id=0) in known:
+        if _among(item, out):
             continue
-        known.add(replace(item, id=0))
         number += 1
         out.append(replace(item, id=number))
     return tuple(out)
@@ -84,10 +84,9 @@ def rebase_read(base: ReadState, ours: ReadState, theirs: ReadState) -> ReadStat
     if ours.first_read_done and theirs.first_read_done and not base.first_read_done:
         raise ValueError("it did the first read too")
     for items in ("marks", "measurements"):
-        mine, kept = ({_placed(x): _bare(x) for x in getattr(r, items)} for r in (ours, theirs))
         lost: dict[str, list[str]] = {}  # what the other viewer did of them -> the labels
         for x in getattr(base, items):
-            was, now, its = _bare(x), mine.get(_placed(x)), kept.get(_placed(x))
+            was, now, its = _bare(x), *(_bare(counterpart(x, getattr(r, items))) for r in (ours, theirs))
             if now != was and now != its:  # (both deleted it, or changed it alike: nothing lost)
                 lost.setdefault("kept" if its == was else "deleted" if its is None else "changed", []).append(x.label)
         if lost:
@@ -95,8 +94,8 @@ def rebase_read(base: ReadState, ours: ReadState, theirs: ReadState) -> ReadStat
                                        for did, labels in lost.items()))  # fmt: skip
     added = replace(
         ours,
-        marks=tuple(m for m in ours.marks if _bare(m) not in {_bare(b) for b in base.marks}),
-        measurements=tuple(m for m in ours.measurements if _bare(m) not in {_bare(b) for b in base.measurements}),
+        marks=tuple(m for m in ours.marks if not _among(m, base.marks)),
+        measurements=tuple(m for m in ours.measurements if not _among(m, base.measurements)),
         decision=_changed(base.decision, ours.decision),
         decision_after_cad=_changed(base.decision_after_cad, ours.decision_after_cad),
         reading_seconds=max(ours.reading_seconds - base.reading_seconds, 0.0),
@@ -114,15 +113,42 @@ def rebase_read(base: ReadState, ours: ReadState, theirs: ReadState) -> ReadStat
     return merged
 
 
-def _bare(item: _Numbered) -> _Numbered:
-    """``item`` but for its number (each read numbers its own)."""
-    return replace(item, id=0)
+def counterpart(item: _Numbered, items: Iterable[_Numbered]) -> _Numbered | None:
+    """``item`` among ``items`` (another read of the study, or the same read saved again), whatever its number there
+    and whatever the reader changed of it since: the mark of its :attr:`~.ReaderMark.uid`, else (it has none, or the
+    read an older mammoview saved dropped it) the one placed where and when it was, unchanged if one is (two such
+    placed at one spot in one second, and one deleted, are told apart); None when none is."""
+    same = sorted((x for x in items if _one(item, x)), key=lambda x: (_uid(x) != _uid(item), _bare(x) != _bare(item)))
+    return same[0] if same else None
+
+
+def _one(a: _Numbered, b: _Numbered) -> bool:
+    """Whether ``a`` and ``b`` are one mark (or measurement) in two reads: by their identities where both have one
+    (two marks placed at one spot in one second are two), else where and when each was placed."""
+    return _uid(a) == _uid(b) if _uid(a) and _uid(b) else _placed(a) == _placed(b)
+
+
+def _among(item: _Numbered, items: Iterable[_Numbered]) -> bool:
+    """Whether ``item`` is in ``items``, as it is (unchanged), whatever its number there."""
+    return any(_one(item, x) and _bare(x) == _bare(item) for x in items)
+
+
+def _uid(item: _Numbered) -> str:
+    return item.uid if isinstance(item, ReaderMark) else ""
+
+
+def _bare(item: _Numbered | None) -> _Numbered | None:
+    """``item`` but for its number (each read numbers its own) and its identity (a read an older mammoview saved has
+    none: the same mark all the same, as :func:`_one` found it)."""
+    if item is None:
+        return None
+    return replace(item, id=0, uid="") if isinstance(item, ReaderMark) else replace(item, id=0)
 
 
 def _placed(item: _Numbered) -> _Numbered:
-    """``item`` as it was placed, whatever the reader changed of it since (a mark's kind, the one change made to one)
-    and but for its number: the same mark in each read, changed or not."""
-    return replace(item, id=0, kind=MarkKind.MASS) if isinstance(item, ReaderMark) else _bare(item)
+    """``item`` as it was placed, whatever the reader changed of it since (a mark's kind, the one change made to one),
+    and but for its number and identity."""
+    return replace(item, id=0, uid="", kind=MarkKind.MASS) if isinstance(item, ReaderMark) else replace(item, id=0)
 
 
 def _changed(base: ReaderDecision, ours: ReaderDecision) -> ReaderDecision:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import math
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -67,6 +68,10 @@ class ReaderMark:
     created: str = ""
     after_cad: bool = False  # placed after CAD was shown (not part of the unaided read)
     frame: int | None = None  # the slice (0-based) of a tomosynthesis volume it was placed on; None: a 2-D image
+    #: which mark it is in every read of the study, whatever its number there (:func:`new_mark_uid`, given as it is
+    #: placed); "": placed before marks had one (or saved by an older mammoview, which drops it): matched by where and
+    #: when it was placed instead (:func:`~mammoview.gui.read_merge.counterpart`)
+    uid: str = ""
 
     @property
     def label(self) -> str:
@@ -76,6 +81,8 @@ class ReaderMark:
         d = {"id": self.id, "view": self.view.value, "image": self.image, "x": round(self.x, 1),
              "y": round(self.y, 1), "kind": self.kind.value, "created": self.created,
              "after_cad": self.after_cad}  # fmt: skip
+        if self.uid:  # (none written for a mark without: a read saved before is written back as it was)
+            d["uid"] = self.uid
         return d if self.frame is None else {**d, "frame": self.frame}
 
     @classmethod
@@ -83,7 +90,7 @@ class ReaderMark:
         d = _object(d, "a mark")
         return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x=_finite(d["x"]), y=_finite(d["y"]),
                    kind=MarkKind(d["kind"]), created=str(d.get("created", "")),
-                   after_cad=_flag(d.get("after_cad", False)), frame=_frame(d))  # fmt: skip
+                   after_cad=_flag(d.get("after_cad", False)), frame=_frame(d), uid=_uid(d.get("uid", "")))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,19 @@ def _seconds(v: object) -> float:
     if f < 0:
         raise ValueError(f"a reading time of {f:g} s")
     return f
+
+
+def _uid(v: object) -> str:
+    """A saved mark's :attr:`~ReaderMark.uid`: a string (a number, hand-edited, is damage, never another mark's)."""
+    if not isinstance(v, str):
+        raise ValueError(f"mark identity {v!r} is not a string")
+    return v
+
+
+def new_mark_uid() -> str:
+    """A new mark's :attr:`~ReaderMark.uid`: random, not a count (two viewers placing marks in one read each count
+    their own), and short (one study's marks are few)."""
+    return secrets.token_hex(4)
 
 
 def _frame(d: dict[str, Any]) -> int | None:
@@ -340,6 +360,9 @@ def _numbered(items: Iterable[_Numbered], what: str) -> tuple[_Numbered, ...]:
     ids = [x.id for x in out]
     if len(set(ids)) != len(ids):
         raise ValueError(f"two of its {what} have one number (numbers {sorted(ids)})")
+    uids = [uid for x in out if (uid := getattr(x, "uid", ""))]  # (marks only have one)
+    if len(set(uids)) != len(uids):  # (a copied mark, hand-edited: a rebase would take the two for one)
+        raise ValueError(f"two of its {what} are one mark (identities {sorted(uids)})")
     return out
 
 

@@ -28,6 +28,7 @@ from mammoview.gui.read_state import (
     ReaderDecision,
     ReaderMark,
     ReadState,
+    new_mark_uid,
     now_iso,
 )
 from mammoview.gui.read_store import ReadStore
@@ -169,7 +170,8 @@ class ReaderMarks(NotSavedReads, QtCore.QObject):
             return None
         # Rounded as saved, so the mark on screen is exactly the one a reopen restores.
         mark = ReaderMark(id=self.state.next_id, view=view, image=image, x=round(x, 1), y=round(y, 1), kind=kind,
-                          created=now_iso(), after_cad=self.state.first_read_done, frame=frame)  # fmt: skip
+                          created=now_iso(), after_cad=self.state.first_read_done, frame=frame,
+                          uid=new_mark_uid())  # fmt: skip
         self._apply((*self.state.marks, mark), self.state.measurements, f"add {mark.label}")
         return self.state.marks[-1]  # as saved: numbered after the saved read's when the save added to it (_stored)
 
