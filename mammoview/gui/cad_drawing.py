@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mammoview.gui.read_merge import counterpart
 from mammoview.gui.read_state import CadSeen, ReaderMark, image_key, on_slice
 
 if TYPE_CHECKING:
@@ -119,8 +120,12 @@ class CadDrawing:
     def _on_marks_changed(self) -> None:
         if not self.reader.unsaved:  # every read is on disk again: a new failure is said in full
             self._save_failure_said = None
-        if self.selected_mark is not None and self.reader.mark(self.selected_mark.id) is None:
-            self._unselect_mark()  # deleted or undone: its highlight goes with it
+        if self.selected_mark is not None:
+            # the selected mark as the read has it now: renumbered by a save that added it to a read another viewer
+            # saved meanwhile, the old number is another mark's, and Del said the selection was not on screen
+            self.selected_mark = counterpart(self.selected_mark, self.reader.marks)
+            if self.selected_mark is None:
+                self._unselect_mark()  # deleted or undone: its highlight goes with it
         if self.unlocked and any(o.result is None and self.image_result(o.panel) for o in self.overlays.values()):
             self.rebuild()  # just unlocked: the CAD layers appear
             return

@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.gui.marks import HIGHLIGHT_COLOR, SHADOW, Glyphs
+from mammoview.gui.read_merge import counterpart
 from mammoview.gui.read_state import Measurement, image_key, on_slice, slice_of
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.scale_bar import AT_DETECTOR
@@ -191,8 +192,8 @@ class MeasureTool(QtCore.QObject):
 
     # -- drawing --------------------------------------------------------------------------------
     def redraw_all(self) -> None:
-        if self.selected is not None and self.reader.measurement(self.selected.id) is None:
-            self.selected = None
+        if self.selected is not None:  # as the read has it now (renumbered by a rebase: its old number another's)
+            self.selected = counterpart(self.selected, self.reader.measurements)
         for panel in self.panels.values():
             self.redraw(panel)
 
