@@ -36,6 +36,18 @@ def saved_by_another_viewer(folder: Path, key: str, state: ReadState) -> ReadSta
         return ReadStore(folder).save(key, state)
 
 
+def refused_with_one_mark_saved(tmp_path: Path) -> tuple[Path, Path]:
+    """A reads folder another viewer holds (this one refused) and has saved study "S" in, one R CC mark: the folder and
+    its lock."""
+    folder = tmp_path / "reads"
+    lock = Path(f"{folder}.lock")
+    foreign_lock(lock)
+    with pytest.raises(PermissionError):
+        claim_folder(folder)
+    saved_by_another_viewer(folder, "S", ReadState(marks=(mark(1, View.RCC),)))
+    return folder, lock
+
+
 def test_a_read_another_viewer_saved_meanwhile_is_added_to_not_written_over(tmp_path):
     store = ReadStore(tmp_path / "reads")
     store.load("S")  # none yet: the reader starts from an empty read
@@ -122,12 +134,7 @@ def test_a_read_loaded_as_the_folder_is_taken_is_read_again_at_its_save(tmp_path
     """While this viewer read the study's read (as it opened the study), the other viewer saved that read once more and
     quit, and this viewer's heartbeat took the folder: the read loaded before that save was counted as loaded under
     the new hold, and the reader's next save wrote it whole over the other viewer's last one."""
-    folder = tmp_path / "reads"
-    lock = Path(f"{folder}.lock")
-    foreign_lock(lock)
-    with pytest.raises(PermissionError):
-        claim_folder(folder)
-    saved_by_another_viewer(folder, "S", ReadState(marks=(mark(1, View.RCC),)))
+    folder, lock = refused_with_one_mark_saved(tmp_path)
     read = ReadStore._read
 
     def read_as_the_other_viewer_quits(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -220,12 +227,7 @@ def test_a_read_found_unreadable_at_the_save_after_the_folder_is_taken_is_said_s
     """Read well as the study opened, while the other viewer held the folder, the read was found damaged (or failing)
     only at the first save once this viewer took the folder: the reader was told it "could not be read when the study
     was opened" (or "still cannot be read"), which sent them looking for a failure that never was."""
-    folder = tmp_path / "reads"
-    lock = Path(f"{folder}.lock")
-    foreign_lock(lock)
-    with pytest.raises(PermissionError):
-        claim_folder(folder)
-    saved_by_another_viewer(folder, "S", ReadState(marks=(mark(1, View.RCC),)))
+    folder, lock = refused_with_one_mark_saved(tmp_path)
     store = ReadStore(folder)
     base = store.load("S")
     assert base.marks and store.problem is None  # read well

@@ -42,6 +42,16 @@ def the_other_viewer_quits(window) -> None:  # type: ignore[no-untyped-def]
     Path(f"{os.path.realpath(window.cad.reader.store.folder)}.lock").unlink()
 
 
+def taken_back_saying_not_saved(window, qtbot) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The other viewer quits and ``window`` takes the reads: the problems it reported, one "Read not saved"."""
+    said: list[tuple[str, str]] = []
+    window.problemsReported.connect(lambda title, text: said.append((title, text)))
+    the_other_viewer_quits(window)
+    qtbot.waitUntil(lambda: window.reads_refused is None, timeout=5_000)
+    assert [title for title, _text in said] == ["Read not saved"], said
+    return said
+
+
 def test_the_reads_marked_meanwhile_are_saved_added_to_the_other_viewers(refused_window, load, tmp_path, qtbot):
     w = refused_window
     load(w, [batch(tmp_path / "batch")])
@@ -74,11 +84,7 @@ def test_a_read_that_would_change_the_other_viewers_is_kept_on_screen_and_said_n
     reader.set_assessment(Assessment.NEGATIVE)
     theirs = saved_by_another_viewer(reader.store.folder, reader.read_key.key,
                                      ReadState(decision=ReaderDecision(Assessment.RECALL)))  # fmt: skip
-    said: list[tuple[str, str]] = []
-    w.problemsReported.connect(lambda title, text: said.append((title, text)))
-    the_other_viewer_quits(w)
-    qtbot.waitUntil(lambda: w.reads_refused is None, timeout=5_000)
-    assert [title for title, _text in said] == ["Read not saved"], said
+    said = taken_back_saying_not_saved(w, qtbot)
     text = said[0][1]
     assert "its read is kept as it saved it" in text and "not saved" in text and "BI-RADS 0 recall" in text, text
     assert ReadStore(reader.store.folder).load(reader.read_key).to_json() == theirs.to_json()  # untouched
@@ -106,11 +112,7 @@ def test_a_read_of_a_study_left_meanwhile_that_would_change_the_other_viewers_is
     theirs = saved_by_another_viewer(
         reader.store.folder, left.key, ReadState(decision=ReaderDecision(Assessment.RECALL))
     )
-    said: list[tuple[str, str]] = []
-    w.problemsReported.connect(lambda title, text: said.append((title, text)))
-    the_other_viewer_quits(w)
-    qtbot.waitUntil(lambda: w.reads_refused is None, timeout=5_000)
-    assert [title for title, _text in said] == ["Read not saved"], said
+    said = taken_back_saying_not_saved(w, qtbot)
     assert "Reads are saved again" in said[0][1] and "your read of 1 study is not" in said[0][1], said[0][1]
     assert ReadStore(reader.store.folder).load(left).to_json() == theirs.to_json() and left.key in reader.unsaved
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
@@ -134,11 +136,7 @@ def test_a_read_of_a_study_left_meanwhile_that_fails_for_another_cause_is_said_s
         return save(self, study, state)
 
     monkeypatch.setattr(ReadStore, "save", full_for_left)
-    said: list[tuple[str, str]] = []
-    w.problemsReported.connect(lambda title, text: said.append((title, text)))
-    the_other_viewer_quits(w)
-    qtbot.waitUntil(lambda: w.reads_refused is None, timeout=5_000)
-    assert [title for title, _text in said] == ["Read not saved"], said
+    said = taken_back_saying_not_saved(w, qtbot)
     text = said[0][1]
     assert "No space left on device" in text and "the other window saved" not in text, text
     assert left.key in reader.unsaved
