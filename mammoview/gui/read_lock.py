@@ -19,7 +19,6 @@ over what the other viewer saved of them.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import itertools
 import logging
 import os
@@ -32,7 +31,16 @@ from pathlib import Path
 import shiboken6
 from PySide6 import QtCore
 
-from mammoview.gui.stale_lock import STALE_AFTER, _age, _holder, _now_where, _skews, _span, _this_computer, _took_over
+from mammoview.gui.stale_lock import (
+    STALE_AFTER,
+    lock_age,
+    lock_holder,
+    note_clock,
+    now_where,
+    span,
+    this_computer,
+    took_over,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +104,7 @@ def claim_folder(folder: Path) -> int | None:
                 return _claims[key].term
             if error != QtCore.QLockFile.LockError.LockFailedError:
                 return None  # no lock file can be made there (read-only, some network shares): the write says why
-            _refused[key] = _Refusal(_refusal(folder, key + ".lock"), _holder(key + ".lock"))
+            _refused[key] = _Refusal(_refusal(folder, key + ".lock"), lock_holder(key + ".lock"))
             _start_heartbeat()  # (which tries it again)
         if key in _refused:
             raise PermissionError(_refused[key].why)
@@ -105,10 +113,10 @@ def claim_folder(folder: Path) -> int | None:
 
 def _take(key: str) -> QtCore.QLockFile.LockError | None:
     """Claim folder ``key`` for this process unless another running viewer holds its lock (one gone, or stale, is
-    taken over: :func:`_took_over`); None when claimed, else why not.  Under ``_claims_lock``."""
+    taken over: :func:`took_over`); None when claimed, else why not.  Under ``_claims_lock``."""
     lock = QtCore.QLockFile(key + ".lock")
     lock.setStaleLockTime(0)  # stale when its process is gone, never by age (a viewer stays open for hours)
-    if not (lock.tryLock(0) or _took_over(lock, key + ".lock")):
+    if not (lock.tryLock(0) or took_over(lock, key + ".lock")):
         return lock.error()
     _hold(key, lock)
     _remove_leftover_temps(Path(key))
@@ -146,7 +154,7 @@ def _renamed(key: str) -> None:
     """Folder ``key``, refused this process, said to be held by the viewer its lock file names now, when another than
     its refusal named: the first one quit and another took the folder (or took over a lock found gone), and the
     reader was sent to close a window long closed.  Under ``_claims_lock``."""
-    holder = _holder(key + ".lock")
+    holder = lock_holder(key + ".lock")
     if holder is not None and holder != _refused[key].holder:
         _refused[key] = _Refusal(_refusal(Path(key), key + ".lock"), holder)
 
@@ -163,29 +171,28 @@ def holding(folder: Path) -> int | None:
 def _refusal(folder: Path, path: str) -> str:
     """Why this window saves no reads in ``folder``, whose lock file ``path`` another viewer holds, and, when that
     viewer is of another computer, how long until its lock is taken over if it is gone."""
-    pid, host = _holder(path) or ("?", "")
+    pid, host = lock_holder(path) or ("?", "")
     said = (
         f"another mammoview window (process {pid} on {host or 'this computer'}) is saving reads in {folder}: this "
         "window saves none while it does, so neither overwrites the other's marks; read in the other one, or close "
-        f"it: this window then saves reads by itself (it tries every {_span(HEARTBEAT)})"
+        f"it: this window then saves reads by itself (it tries every {span(HEARTBEAT)})"
     )
-    if not host or host == _this_computer() or (age := _age(path)) is None:
+    if not host or host == this_computer() or (age := lock_age(path)) is None:
         return said  # (this computer's: Qt would have taken it over had its process gone)
-    when = f"in {_span(STALE_AFTER - age)}" if age < STALE_AFTER else "at its next try"
+    when = f"in {span(STALE_AFTER - age)}" if age < STALE_AFTER else "at its next try"
     return (
-        f"{said}. Its lock was last refreshed {_span(age)} ago (a running viewer does so every {_span(HEARTBEAT)}): "
+        f"{said}. Its lock was last refreshed {span(age)} ago (a running viewer does so every {span(HEARTBEAT)}): "
         f"if that viewer is no longer running (its computer crashed, or lost the network), its lock is taken over "
-        f"once it goes {_span(STALE_AFTER)} without a refresh: this window does so by itself {when}"
+        f"once it goes {span(STALE_AFTER)} without a refresh: this window does so by itself {when}"
     )
 
 
 def _hold(key: str, lock: QtCore.QLockFile) -> None:
     """Record ``lock``, just made, as this process's claim of folder ``key``, and keep it refreshed (under
     ``_claims_lock``)."""
-    named = _holder(key + ".lock") or (QtCore.QCoreApplication.applicationPid(), _this_computer())
+    named = lock_holder(key + ".lock") or (QtCore.QCoreApplication.applicationPid(), this_computer())
     _claims[key] = _Claim(lock, named, time.time(), next(_terms))
-    with contextlib.suppress(OSError):  # (the file server stamped it as it was made)
-        _skews[os.path.dirname(key)] = os.stat(key + ".lock").st_mtime - time.time()
+    note_clock(key + ".lock")  # (the file server stamped it as it was made)
     _start_heartbeat()
 
 
@@ -228,7 +235,7 @@ def _check(key: str, refresh: bool = False) -> None:
     viewer that took it over and quit removed it too, after saving reads this viewer has not seen.  Under
     ``_claims_lock``."""
     claim, path = _claims[key], key + ".lock"
-    holder = _holder(path)
+    holder = lock_holder(path)
     if holder is None:
         if os.path.lexists(path):
             return  # (one that cannot be read just now, a share's hiccup: checked again at the next heartbeat)
@@ -236,21 +243,21 @@ def _check(key: str, refresh: bool = False) -> None:
             _make_again(key, claim)
             return
         _give_up(key, claim, None, (
-            f"the lock of the reads folder {key} was gone when this window came back after {_span(away)} without "
+            f"the lock of the reads folder {key} was gone when this window came back after {span(away)} without "
             "refreshing it (this computer asleep, or cut from the network): another computer's viewer may have taken "
             "the folder over and saved reads there meanwhile, so this window's reads are no longer saved there, not "
-            f"to write over them, until this window takes it again (it tries every {_span(HEARTBEAT)}) and adds "
+            f"to write over them, until this window takes it again (it tries every {span(HEARTBEAT)}) and adds "
             "them to what was saved meanwhile"))  # fmt: skip
         return
     if holder == claim.owner:
         if refresh:
             try:
-                # By the file server's clock, read off a file it stamped, as the lock's age is told (:func:`_age`):
+                # By the file server's clock, read off a file it stamped, as the lock's age is told (:func:`lock_age`):
                 # os.utime's own time is this computer's clock, hours off a share's at times, so a live viewer's
                 # lock looked stale (or a dead one's fresh).  Not by writing the lock file, which the server would
                 # stamp itself: on Windows QLockFile keeps it open, shared for reading only, so no other handle may
                 # write it or replace it (a time stamp is not such a write).
-                now = _now_where(os.path.dirname(path))
+                now = now_where(os.path.dirname(path))
                 os.utime(path, (now, now))
                 claim.refreshed = time.time()
             except OSError as exc:
@@ -281,7 +288,7 @@ def _make_again(key: str, claim: _Claim) -> None:
     lock.setStaleLockTime(0)
     if lock.tryLock(0):
         shiboken6.invalidate(claim.lock)  # its file is gone: unlocking it would remove the new one
-        _claims[key] = _Claim(lock, _holder(key + ".lock") or claim.owner, time.time(), next(_terms))
+        _claims[key] = _Claim(lock, lock_holder(key + ".lock") or claim.owner, time.time(), next(_terms))
         log.warning("the reads folder lock %s.lock was removed while this viewer held it: made again", key)
 
 

@@ -1,6 +1,6 @@
-"""A reads folder lock left by a viewer that is gone: who a lock file names (:func:`_holder`), its age by the file
-server's clock (:func:`_age`, :func:`_now_where`), and its takeover once another computer's lock has gone
-:data:`STALE_AFTER` without a refresh (:func:`_took_over`).
+"""A reads folder lock left by a viewer that is gone: who a lock file names (:func:`lock_holder`), its age by the
+file server's clock (:func:`lock_age`, :func:`now_where`, :func:`note_clock`), and its takeover once another
+computer's lock has gone :data:`STALE_AFTER` without a refresh (:func:`took_over`).
 
 Qt takes a lock over once the process that made it is gone, but only a process of the same computer can tell that:
 with the app data in a home folder on a network share (hospital workstations), a viewer that crashed on one computer
@@ -28,23 +28,24 @@ STALE_AFTER = 600.0
 _skews: dict[str, float] = {}
 
 
-def _holder(path: str) -> tuple[int, str] | None:
-    """Who lock file ``path`` names (pid, host); None when it is not there or cannot be read."""
+def lock_holder(path: str) -> tuple[int, str] | None:
+    """Who lock file ``path`` names (pid, host); None when it is not there or cannot be read.  Told by the host too,
+    not the pid alone: the same pid on two computers of one share is two viewers."""
     pid, host, _app = QtCore.QLockFile(path).getLockInfo()  # (0, "", "") when it cannot be read
     return (pid, host) if pid > 0 else None
 
 
-def _age(path: str) -> float | None:
+def lock_age(path: str) -> float | None:
     """Seconds since lock file ``path`` was last refreshed, by the clock that wrote its modification time (the file
-    server's, :func:`_now_where`); None when it is not there or cannot be read."""
+    server's, :func:`now_where`); None when it is not there or cannot be read."""
     try:
         refreshed = os.stat(path).st_mtime
     except OSError:
         return None
-    return _now_where(os.path.dirname(path)) - refreshed
+    return now_where(os.path.dirname(path)) - refreshed
 
 
-def _now_where(folder: str) -> float:
+def now_where(folder: str) -> float:
     """The time now by the clock that stamps files in ``folder``: on a network share the file server's, which a
     lock file's modification time is; this computer's, 10 minutes off, took a live viewer's lock for one left by a
     viewer that crashed (or never took a dead one's over).  Read off a probe file made there and removed; when none
@@ -65,10 +66,19 @@ def _now_where(folder: str) -> float:
     return stamp
 
 
+def note_clock(path: str) -> None:
+    """Note how far the file server's clock is off this computer's, read off file ``path`` it has just stamped (a
+    lock file just made), for :func:`now_where` to go by where no probe can be made: the heartbeat stamping a lock by
+    this computer's clock, an hour off the share's, made a running viewer's lock look stale to other computers."""
+    with contextlib.suppress(OSError):
+        _skews[os.path.dirname(path)] = os.stat(path).st_mtime - time.time()
+
+
 @functools.cache
-def _this_computer() -> str:
+def this_computer() -> str:
     """This computer's name as QLockFile writes it in a lock file (on Windows its NetBIOS name, which is not always
-    :meth:`QSysInfo.machineHostName`), learnt from a lock made in a temporary folder."""
+    :meth:`QSysInfo.machineHostName`), learnt from a lock made in a temporary folder: a lock of this computer is Qt's
+    to judge (it knows whether its process runs), never by age."""
     with contextlib.suppress(OSError), tempfile.TemporaryDirectory() as folder:
         probe = QtCore.QLockFile(os.path.join(folder, "probe.lock"))
         host = probe.getLockInfo()[1] if probe.tryLock(0) else ""
@@ -81,13 +91,13 @@ def _this_computer() -> str:
 def _stale_elsewhere(path: str) -> tuple[int, str, float] | None:
     """Who lock file ``path`` names (pid, host) and its age, when it is another computer's and not refreshed for
     :data:`STALE_AFTER`; else None (this computer's lock is Qt's to judge: it knows whether its process runs)."""
-    holder, age = _holder(path), _age(path)
-    if holder is None or age is None or not holder[1] or holder[1] == _this_computer() or age <= STALE_AFTER:
+    holder, age = lock_holder(path), lock_age(path)
+    if holder is None or age is None or not holder[1] or holder[1] == this_computer() or age <= STALE_AFTER:
         return None
     return (*holder, age)
 
 
-def _took_over(lock: QtCore.QLockFile, path: str) -> bool:
+def took_over(lock: QtCore.QLockFile, path: str) -> bool:
     """Whether lock file ``path``, which ``lock`` could not make, was a viewer's of another computer not refreshed
     for :data:`STALE_AFTER` (it crashed, or its computer did: Qt never takes such a lock over), and was removed and
     made as ``lock``.  Guarded as Qt guards its own take-overs, by ``<path>.rmlock``: two viewers that both find it
@@ -105,12 +115,13 @@ def _took_over(lock: QtCore.QLockFile, path: str) -> bool:
         guard.unlock()
     pid, host, age = stale
     log.warning("took over the reads folder lock %s of process %s on %s, not refreshed for %s: its viewer is gone",
-                path, pid, host, _span(age))  # fmt: skip
+                path, pid, host, span(age))  # fmt: skip
     return True
 
 
-def _span(seconds: float) -> str:
-    """``seconds`` as a reader takes it in at a glance: "45 seconds", "8 minutes", "2.5 hours"."""
+def span(seconds: float) -> str:
+    """``seconds`` as a reader takes it in at a glance: "45 seconds", "8 minutes", "2.5 hours" (a lock's age, or the
+    time until it is taken over, in a refusal a reader acts on: 3187 seconds says less than 53 minutes)."""
     seconds = max(seconds, 0.0)
     if seconds >= 90 * 60:
         return f"{seconds / 3600:.1f} hours"

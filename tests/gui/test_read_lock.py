@@ -220,9 +220,9 @@ def test_the_heartbeat_stamps_the_lock_by_the_shares_clock(tmp_path, monkeypatch
     lock = Path(f"{folder}.lock")
     real = time.time
     for module in (read_lock, stale_lock):  # (the heartbeat's stamp, and the lock's age)
-        monkeypatch.setattr(module, "_now_where", lambda where: real() + 3600)  # the server's, as a probe there reads
+        monkeypatch.setattr(module, "now_where", lambda where: real() + 3600)  # the server's, as a probe there reads
     read_lock._beat()
-    age = read_lock._age(str(lock))
+    age = stale_lock.lock_age(str(lock))
     assert age is not None and abs(age) < read_lock.HEARTBEAT, f"refreshed just now, {age:.0f} s old by the share"
 
 
