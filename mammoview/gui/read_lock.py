@@ -35,6 +35,7 @@ from mammoview.gui.stale_lock import (
     STALE_AFTER,
     lock_age,
     lock_holder,
+    not_a_lock,
     note_clock,
     now_where,
     span,
@@ -170,7 +171,15 @@ def holding(folder: Path) -> int | None:
 
 def _refusal(folder: Path, path: str) -> str:
     """Why this window saves no reads in ``folder``, whose lock file ``path`` another viewer holds, and, when that
-    viewer is of another computer, how long until its lock is taken over if it is gone."""
+    viewer is of another computer, how long until its lock is taken over if it is gone; or what is in the way there,
+    when no viewer is named (:func:`not_a_lock`)."""
+    if (in_the_way := not_a_lock(path)) is not None:
+        what, todo = in_the_way
+        return (
+            f"{path} is {what}, in the way of the lock of the reads folder {folder}: this window saves no reads "
+            f"there until it is gone (mammoview never removes what it did not make); {todo}: this window then saves "
+            f"reads by itself (it tries every {span(HEARTBEAT)})"
+        )
     pid, host = lock_holder(path) or ("?", "")
     said = (
         f"another mammoview window (process {pid} on {host or 'this computer'}) is saving reads in {folder}: this "

@@ -1,6 +1,7 @@
-"""A reads folder lock left by a viewer that is gone: who a lock file names (:func:`lock_holder`), its age by the
-file server's clock (:func:`lock_age`, :func:`now_where`, :func:`note_clock`), and its takeover once another
-computer's lock has gone :data:`STALE_AFTER` without a refresh (:func:`took_over`).
+"""A reads folder lock left by a viewer that is gone: who a lock file names (:func:`lock_holder`), what is in the
+way where no viewer is named (:func:`not_a_lock`), its age by the file server's clock (:func:`lock_age`,
+:func:`now_where`, :func:`note_clock`), and its takeover once another computer's lock has gone :data:`STALE_AFTER`
+without a refresh (:func:`took_over`).
 
 Qt takes a lock over once the process that made it is gone, but only a process of the same computer can tell that:
 with the app data in a home folder on a network share (hospital workstations), a viewer that crashed on one computer
@@ -14,6 +15,7 @@ import contextlib
 import functools
 import logging
 import os
+import stat
 import tempfile
 import time
 
@@ -33,6 +35,36 @@ def lock_holder(path: str) -> tuple[int, str] | None:
     not the pid alone: the same pid on two computers of one share is two viewers."""
     pid, host, _app = QtCore.QLockFile(path).getLockInfo()  # (0, "", "") when it cannot be read
     return (pid, host) if pid > 0 else None
+
+
+def not_a_lock(path: str) -> tuple[str, str] | None:
+    """What is at lock path ``path`` when it names no viewer, and what the reader is to do about it; None when it is
+    a viewer's lock, or nothing is there.  Qt never takes such a thing over, and it is not this viewer's to remove (a
+    folder of the reader's, say): refused as held by "process ?", the reader looked for a window that was not open.
+    A file may still be another viewer's lock, unreadable here (another user's) or being written: the reader is told
+    to check first; one that comes to name a viewer is said anew at the next heartbeat."""
+    if lock_holder(path) is not None:
+        return None
+    check = "if no other mammoview window is open on these reads (it may be its lock), remove it"
+    try:
+        link = os.readlink(path) if os.path.islink(path) else None
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return (f"a link to {link}, which is not there", "remove the link") if link is not None else None
+    except OSError as exc:
+        return f"something this window cannot look at ({exc.strerror})", check
+    if stat.S_ISDIR(mode):
+        what, todo = "a folder, not a lock file", "remove it, or move it away"
+    elif not stat.S_ISREG(mode):  # (a pipe, a socket, a device: never opened, a pipe's reader waits for a writer)
+        what, todo = "neither a file nor a folder", "remove it"
+    else:
+        todo = check
+        try:
+            with open(path, "rb"):
+                what = "a file that names no mammoview window (not a lock file, or one left half-written)"
+        except OSError as exc:
+            what = f"a file this window cannot read ({exc.strerror})"
+    return (f"a link to {link}, {what}", "remove the link") if link is not None else (what, todo)
 
 
 def lock_age(path: str) -> float | None:

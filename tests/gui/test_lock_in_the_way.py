@@ -1,0 +1,72 @@
+"""Something at the reads folder lock's path that is no viewer's lock: a folder, a link to nowhere, a file that names
+no viewer or cannot be read.  Qt never takes it over, so no window saves reads until the reader removes it: the
+refusal says what is there, where, and that it is theirs to remove."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mammoview.gui import read_lock, stale_lock
+from mammoview.gui.read_lock import claim_folder, saving_refused
+
+
+def put_in_the_way(lock: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``kind`` at lock path ``lock``."""
+    if kind == "folder":
+        lock.mkdir()
+        (lock / "notes.txt").write_text("a reader's")  # (not empty: removing it would lose something)
+    elif kind == "link to nowhere":
+        lock.symlink_to(lock.with_name("moved-away.lock"))
+    elif kind == "file that names no viewer":
+        lock.write_text("not a lock\n")
+    else:
+        lock.write_text("")  # (what Qt reads of it as root: nothing that names a viewer, as for any other user)
+        lock.chmod(0)
+        if os.geteuid() == 0:  # (root reads it all the same: denied as it is to any other user)
+
+            def denied(name: object, *args: object, **kwargs: object) -> None:
+                raise PermissionError(13, "Permission denied", name)
+
+            monkeypatch.setattr(stale_lock, "open", denied, raising=False)
+
+
+def remove(lock: Path) -> None:
+    if lock.is_dir() and not lock.is_symlink():
+        shutil.rmtree(lock)
+    else:
+        lock.unlink()
+
+
+@pytest.mark.parametrize(
+    "kind, said",
+    [
+        ("folder", "is a folder, not a lock file"),
+        ("link to nowhere", "is a link to {lock_dir}/moved-away.lock, which is not there"),
+        ("file that names no viewer", "is a file that names no mammoview window"),
+        ("unreadable file", "is a file this window cannot read (Permission denied)"),
+    ],
+)
+def test_what_is_in_the_way_of_the_lock_is_said_and_left_for_the_reader_to_remove(tmp_path, monkeypatch, kind, said):
+    """A folder named ``reads.lock`` (or a link to nowhere, a file that is no lock) was refused as "another mammoview
+    window (process ? on this computer) is saving reads": the reader looked for a window that was not open, and
+    closing every one changed nothing."""
+    folder = tmp_path / "reads"
+    lock = Path(f"{os.path.realpath(folder)}.lock")
+    put_in_the_way(lock, kind, monkeypatch)
+    with pytest.raises(PermissionError) as refused:
+        claim_folder(folder)
+    message = str(refused.value)
+    assert f"{lock} {said.format(lock_dir=lock.parent)}" in message, message
+    assert "remove" in message and "process ?" not in message and "another mammoview window" not in message
+    read_lock._beat()
+    assert os.path.lexists(lock) and saving_refused(folder)  # (never removed by the viewer: it is not its own)
+    if kind == "folder":
+        assert (lock / "notes.txt").read_text() == "a reader's"
+    monkeypatch.undo()
+    remove(lock)
+    read_lock._beat()
+    assert not saving_refused(folder)  # removed, as the refusal says: the folder is this window's, by itself
