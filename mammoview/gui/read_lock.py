@@ -35,6 +35,7 @@ from mammoview.gui.stale_lock import (
     STALE_AFTER,
     lock_age,
     lock_holder,
+    lockable,
     not_a_lock,
     note_clock,
     now_where,
@@ -115,6 +116,8 @@ def claim_folder(folder: Path) -> int | None:
 def _take(key: str) -> QtCore.QLockFile.LockError | None:
     """Claim folder ``key`` for this process unless another running viewer holds its lock (one gone, or stale, is
     taken over: :func:`took_over`); None when claimed, else why not.  Under ``_claims_lock``."""
+    if not lockable(key + ".lock"):  # (refused as one held: the refusal says what is in the way)
+        return QtCore.QLockFile.LockError.LockFailedError
     lock = QtCore.QLockFile(key + ".lock")
     lock.setStaleLockTime(0)  # stale when its process is gone, never by age (a viewer stays open for hours)
     if not (lock.tryLock(0) or took_over(lock, key + ".lock")):
@@ -295,7 +298,7 @@ def _make_again(key: str, claim: _Claim) -> None:
     first (then the next check refuses the folder)."""
     lock = QtCore.QLockFile(key + ".lock")
     lock.setStaleLockTime(0)
-    if lock.tryLock(0):
+    if lockable(key + ".lock") and lock.tryLock(0):
         shiboken6.invalidate(claim.lock)  # its file is gone: unlocking it would remove the new one
         _claims[key] = _Claim(lock, lock_holder(key + ".lock") or claim.owner, time.time(), next(_terms))
         log.warning("the reads folder lock %s.lock was removed while this viewer held it: made again", key)

@@ -30,9 +30,23 @@ STALE_AFTER = 600.0
 _skews: dict[str, float] = {}
 
 
+def lockable(path: str) -> bool:
+    """Whether Qt may open what is at lock path ``path`` to make or read a lock: nothing, a file or a folder.  A pipe
+    there (or a socket, a device) was opened to read who holds it, and the open waited for a writer that never came,
+    under the lock the GUI thread takes at each save: the viewer froze."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # nothing there (or a link to nowhere): Qt makes the lock, or says why it cannot
+        return True
+    return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
+
+
 def lock_holder(path: str) -> tuple[int, str] | None:
-    """Who lock file ``path`` names (pid, host); None when it is not there or cannot be read.  Told by the host too,
-    not the pid alone: the same pid on two computers of one share is two viewers."""
+    """Who lock file ``path`` names (pid, host); None when it is not there or cannot be read (or is no file to read:
+    :func:`lockable`).  Told by the host too, not the pid alone: the same pid on two computers of one share is two
+    viewers."""
+    if not lockable(path):
+        return None
     pid, host, _app = QtCore.QLockFile(path).getLockInfo()  # (0, "", "") when it cannot be read
     return (pid, host) if pid > 0 else None
 

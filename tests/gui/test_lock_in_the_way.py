@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,29 @@ def test_what_is_in_the_way_of_the_lock_is_said_and_left_for_the_reader_to_remov
     remove(lock)
     read_lock._beat()
     assert not saving_refused(folder)  # removed, as the refusal says: the folder is this window's, by itself
+
+
+def test_a_pipe_at_the_lock_path_is_refused_without_waiting_on_it(tmp_path):
+    """A pipe named ``reads.lock``: Qt's lock attempt opened it to read who holds it and waited for a writer that never
+    comes, under the lock the GUI thread waits for at each save: the viewer froze.  (Claimed in a child process first,
+    which can be stopped: a wait in this one would hang the suite.)"""
+    folder = tmp_path / "reads"
+    lock = Path(f"{os.path.realpath(folder)}.lock")
+    os.mkfifo(lock)
+    claim = (
+        "import sys; from pathlib import Path; from mammoview.gui.read_lock import claim_folder\n"
+        "try:\n    claim_folder(Path(sys.argv[1])); print('claimed')\n"
+        "except PermissionError as exc:\n    print(exc)\n"
+    )
+    try:
+        child = subprocess.run([sys.executable, "-c", claim, str(folder)], capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("claiming the reads folder waited on the pipe at its lock path")
+    assert f"{lock} is neither a file nor a folder" in child.stdout, (child.stdout, child.stderr)
+    with pytest.raises(PermissionError, match="neither a file nor a folder"):
+        claim_folder(folder)
+    read_lock._beat()  # (the heartbeat's try again does not wait on it either)
+    assert saving_refused(folder) and stat.S_ISFIFO(os.lstat(lock).st_mode)
+    lock.unlink()
+    read_lock._beat()
+    assert not saving_refused(folder)
