@@ -35,7 +35,8 @@ from mammoview.gui.read_files import (
 )
 from mammoview.gui.read_lock import claim_folder, holding
 from mammoview.gui.read_merge import merge_reads, rebase_read
-from mammoview.gui.read_state import ReaderDecision, ReadState, _object, now_iso
+from mammoview.gui.read_parts import SeveralReads, _as_exam_read, _of_part
+from mammoview.gui.read_state import ReadState, _object, now_iso
 from mammoview.io.study import ReadKey
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,6 @@ class OtherPatient(ValueError):
     """A saved read recorded as another woman's (another Patient ID) than the study's it was found for."""
 
 
-class SeveralReads(ValueError):
-    """Reads saved for several parts of a joined exam (:attr:`~mammoview.io.study.ReadKey.parts`), each opened alone
-    before the other's files came: none is the exam's."""
-
-
 class ReadConflict(OSError):
     """A read another viewer saved while this one could not save in the folder (or saved there holding no lock), that
     this reader's would change (:meth:`ReadStore.save`): left as it is, and this reader's not saved.  Its message
@@ -60,22 +56,6 @@ class ReadConflict(OSError):
 
 #: (not "while this window could not save there": where no lock file can be made, it could, and did)
 CONFLICT = "another mammoview window saved a read of this study after this window read it"
-
-
-def _of_part(key: ReadKey, saved_as: str) -> bool:
-    """Whether the read of ``key`` found under ``saved_as`` is one of its parts' (:attr:`ReadKey.parts`), or of a
-    join of some of them (:attr:`ReadKey.joins`)."""
-    return bool(key.parts) and saved_as != key.key
-
-
-def _as_exam_read(key: ReadKey, saved_as: str, state: ReadState) -> ReadState:
-    """The read ``state`` found under ``saved_as`` as ``key``'s: itself, or a part's read (:func:`_of_part`) as the
-    start of its joined exam's: the marks, measurements, view assignments, unaided decision and reading time kept,
-    but the first read not done (the other part's views were never in it: done, it would unlock the CAD over views
-    nobody read without it) and what the CAD showed then forgotten."""
-    if not _of_part(key, saved_as):
-        return state
-    return replace(state, first_read_done=False, done_at=None, cad_seen=None, decision_after_cad=ReaderDecision())
 
 
 def _read_key(study: str | ReadKey) -> ReadKey:
