@@ -138,7 +138,10 @@ def build_cad_actions(window: MainWindow, cad: CadController) -> dict[str, QtGui
     a["export_view"] = add(window.menus["File"], "export_view", "Export active &view…", "Ctrl+Shift+E",
                            "Export the active view only (PNG + findings JSON)",
                            lambda: open_export_dialog(window, active_only=True))  # fmt: skip
-    _before_quit(window.menus["File"], window.commands["quit"], a["export_view"], a["export_sr"])
+    a["resolve_conflict"] = add(window.menus["File"], "resolve_read_conflict", "Resolve read &conflict…",
+                                "Ctrl+Shift+C", "Choose which read of this study goes on: yours, not saved, or the one "
+                                "another mammoview window saved meanwhile", cad.resolve_read_conflict)  # fmt: skip
+    _before_quit(window.menus["File"], window.commands["quit"], a["export_view"], a["export_sr"], a["resolve_conflict"])
     return a
 
 

@@ -41,14 +41,15 @@ from mammoview.gui.cad_overlays import PanelOverlay, load_style
 from mammoview.gui.cad_runs import CadRuns
 from mammoview.gui.cad_style import CadStyle
 from mammoview.gui.cad_worker import CadOptions, ModelChoice
+from mammoview.gui.conflict_choice import ConflictChoice, copies_said
 from mammoview.gui.findings_panel import DockFit, FindingsPanel
 from mammoview.gui.mark_tool import MarksTool
 from mammoview.gui.measure_tool import MeasureTool
 from mammoview.gui.nipple_band import NippleBand
+from mammoview.gui.read_conflict import CONFLICT
 from mammoview.gui.read_lock import refusal, saving_refused, try_again
 from mammoview.gui.read_lock import signals as reads_folder
 from mammoview.gui.read_state import ReaderMark, study_image_key
-from mammoview.gui.read_store import CONFLICT
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import BreastScoreLabels
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
     from mammoview.gui.main_window import MainWindow
 
 
-class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, QtCore.QObject):
+class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, ConflictChoice, QtCore.QObject):
     """Owns everything CAD in one main window (created by :class:`MainWindow` as ``window.cad``)."""
 
     resultShown = QtCore.Signal()  # overlays were (re)built with a CAD result visible
@@ -129,6 +130,8 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         self._run_on_full_resolution = False  # Run CAD asked for on a preview: run once the full pixels are in
         self._save_failure_said: str | None = None  # the reason a save failed, said once until saves work again
         self.reader.saveFailed.connect(self._on_save_failed)
+        self.reader.changed.connect(self._sync_conflict_action)
+        self._sync_conflict_action()
         reads_folder.regained.connect(self._on_reads_regained)
         reads_folder.refused.connect(self._on_reads_refused_by_another)
         self.reader.loadFailed.connect(lambda msg: window.report_problems("Your read could not be restored", [msg]))
@@ -155,7 +158,11 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
         """A save failed: the dialog once per reason (a full disk failed every mark, one critical box each), the
         status bar each time; said again after saves have worked.  The reads folder refused (another viewer saves
         there) is said once, with the lasting "Reads not saved": a window told so as it opened got a second, critical
-        dialog at the reader's first mark, for the same cause."""
+        dialog at the reader's first mark, for the same cause.  A read in conflict with one another window saved
+        meanwhile is the reader's to resolve (:meth:`~.ConflictChoice.resolve_read_conflict`)."""
+        if (conflict := self.reader.conflict) is not None and CONFLICT in msg:
+            self._on_conflict(conflict)
+            return
         reason = refusal(self.reader.store.folder)
         if reason is not None and reason in msg:
             if reason in (self.window.reads_refused or ""):  # (told at opening, or at its first failed save)
@@ -195,14 +202,16 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
                      "other window saved meanwhile.")  # fmt: skip
         if said:
             self.window.show_status(said, 15000)
-        others = [why for study, why in failed if study != self.reader.study_key]
+        others = [(study, why) for study, why in failed if study != self.reader.study_key]
         problems = []
-        if conflicts := [why for why in others if CONFLICT in why]:
+        if conflicts := [(study, why) for study, why in others if CONFLICT in why]:
+            kept, _all = copies_said(conflicts, self.reader.store.conflicts)
             problems.append(
                 f"your read of {_studies(len(conflicts))} is not saved: another mammoview window saved a read of the "
                 "same study meanwhile that yours would change. Yours stays in this window, not saved (said again when "
-                "you open the study); the other window's is kept as it saved it.")  # fmt: skip
-        if failing := [why for why in others if CONFLICT not in why]:  # (a disk full: not the other window's doing)
+                f"you open the study); the other window's is kept as it saved it.{f' {kept}' if kept else ''}"
+            )  # fmt: skip
+        if failing := [why for _study, why in others if CONFLICT not in why]:  # (a disk full: not the other window's)
             problems.append(f"your read of {_studies(len(failing))} is still not saved ({failing[0]}): it stays in "
                             "this window, and is tried again at your next action and when you quit.")  # fmt: skip
         if problems:
@@ -218,17 +227,20 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
 
     def confirm_quit(self) -> bool:
         """Whether the viewer may quit: every read is saved (reads whose save failed are tried again), or the reader
-        chose to quit and lose those still not saved.  The reads folder taken first where the other window closed
-        since the last heartbeat; answered No then, the window shows what that one saved (:meth:`_show_saved_reads`)."""
+        chose to quit and lose those still not saved (but for those in conflict, kept as conflict copies).  The reads
+        folder taken first where the other window closed since the last heartbeat; answered No then, the window shows
+        what that one saved (:meth:`_show_saved_reads`)."""
         folder = self.reader.store.folder
         told = self.window.reads_refused is not None
         taken = saving_refused(folder) and try_again(folder)  # (the other window closed since the last heartbeat)
         if taken:
             self.window.reads_saved_again()
             self._save_failure_said = None
-        errors = [why for _study, why in self.reader.retry_unsaved()]
+        failed = self.reader.retry_unsaved()
+        errors = [why for _study, why in failed]
         if not errors:
             return True
+        kept, all_kept = copies_said(failed, self.reader.store.conflicts)
         if saving_refused(folder):
             advice = ("No: it stays on screen; this window saves it once the other one is closed (it tries every "
                       "minute, and when you quit again).")  # fmt: skip
@@ -238,8 +250,8 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, Q
             advice = "No: it stays on screen; free some space and quit again."
         if dialogs.ask_yes_no(
             self.window, "Reads not saved",
-            f"Your read of {_studies(len(errors))} is not saved ({errors[0]}).\n\n"
-            f"Quit anyway and lose it? ({advice})",
+            f"Your read of {_studies(len(errors))} is not saved ({errors[0]}).{f' {kept}' if kept else ''}\n\n"
+            f"Quit anyway{'' if all_kept else ' and lose it'}? ({advice})",
         ):  # fmt: skip
             return True
         if taken:  # the reader reads on: what the other window saved meanwhile shows, as at a heartbeat's take-back

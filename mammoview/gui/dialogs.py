@@ -6,7 +6,7 @@ any loading in progress -- keeps running, and tests can drive them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -73,6 +73,24 @@ def message_box(
     box = QtWidgets.QMessageBox(icon, title, text, QtWidgets.QMessageBox.StandardButton.Ok, parent)
     if details:
         box.setDetailedText(details)
+    box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def choice_box(
+    parent: QtWidgets.QWidget, title: str, text: str, choices: Sequence[str], chosen: Callable[[int], None]
+) -> QtWidgets.QMessageBox:
+    """Open a non-blocking question (deleted when closed) with a button for each of ``choices``, and return it;
+    ``chosen(i)`` once the reader picks ``choices[i]``.  The last choice is the default, and Esc's (the box closed
+    picks it): the one that changes nothing."""
+    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, title, text,
+                                QtWidgets.QMessageBox.StandardButton.NoButton, parent)  # fmt: skip
+    buttons = [box.addButton(choice, QtWidgets.QMessageBox.ButtonRole.ActionRole) for choice in choices]
+    box.setDefaultButton(buttons[-1])
+    box.setEscapeButton(buttons[-1])
+    box.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)  # (a file's path, to copy)
+    box.buttonClicked.connect(lambda button: chosen(buttons.index(button)) if button in buttons else None)
     box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box

@@ -23,11 +23,11 @@ def study_hash(study_key: str) -> str:
     return hashlib.sha256(name_bytes(study_key)).hexdigest()
 
 
-def atomic_write_json(path: Path, doc: dict[str, Any]) -> None:
-    """Write ``doc`` as JSON to ``path`` atomically (:func:`mammoview.io.files.atomic_write_bytes`); a NaN or infinite
-    number is a ValueError before anything is written (json would write NaN, which is not JSON: the read would be set
-    aside as damaged when next opened)."""
-    atomic_write_bytes(path, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8"))
+def atomic_write_json(path: Path, doc: dict[str, Any], exclusive: bool = False) -> None:
+    """Write ``doc`` as JSON to ``path`` atomically (:func:`mammoview.io.files.atomic_write_bytes`; ``exclusive``:
+    FileExistsError rather than over a file there); a NaN or infinite number is a ValueError before anything is
+    written (json would write NaN, which is not JSON: the read would be set aside as damaged when next opened)."""
+    atomic_write_bytes(path, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8"), exclusive)
 
 
 #: what reading a damaged file raises: not JSON, a missing key, a value of the wrong type, an unknown enum value,

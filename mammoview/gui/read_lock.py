@@ -85,6 +85,8 @@ class _Signals(QtCore.QObject):
 signals = _Signals()
 _claims: dict[str, _Claim] = {}
 _refused: dict[str, _Refusal] = {}  # folders another running viewer was saving to: this process saves none there, now
+#: folders refused this process and taken back since: who held each then, as its refusal last named them
+_held_before: dict[str, tuple[int, str] | None] = {}
 _claims_lock = threading.Lock()
 _terms = itertools.count(1)
 _heartbeat: tuple[threading.Thread, threading.Event] | None = None
@@ -134,7 +136,7 @@ def _try_again(key: str) -> bool:
     if _take(key) is not None:
         _renamed(key)
         return False
-    del _refused[key]
+    _held_before[key] = _refused.pop(key).holder
     log.warning("this viewer saves reads in %s again: the viewer that held it is gone", key)
     return True
 
@@ -161,6 +163,22 @@ def _renamed(key: str) -> None:
     holder = lock_holder(key + ".lock")
     if holder is not None and holder != _refused[key].holder:
         _refused[key] = _Refusal(_refusal(Path(key), key + ".lock"), holder)
+
+
+def held_before(folder: Path) -> tuple[int, str] | None:
+    """Who held ``folder`` (pid, host) while this process was refused it, last time it was: the viewer that saved the
+    reads this one's may now conflict with (:mod:`~mammoview.gui.read_conflict`); None when not known."""
+    with _claims_lock:
+        return _held_before.get(os.path.realpath(folder))
+
+
+def window_named(holder: tuple[int, str] | None) -> str:
+    """The viewer of lock holder ``holder`` as the reader is told of it: "another mammoview window (process 4242 on
+    ws-mammo-2)", or with no name when not known."""
+    if holder is None:
+        return "another mammoview window"
+    pid, host = holder
+    return f"another mammoview window (process {pid} on {host or 'this computer'})"
 
 
 def holding(folder: Path) -> int | None:
@@ -275,9 +293,8 @@ def _check(key: str, refresh: bool = False) -> None:
             except OSError as exc:
                 log.warning("could not refresh the reads folder lock %s: %s", path, exc)
         return
-    pid, host = holder
     _give_up(key, claim, holder, (
-        f"another mammoview window (process {pid} on {host or 'this computer'}) took over the reads folder {key} "
+        f"{window_named(holder)} took over the reads folder {key} "
         "while this computer did not refresh its claim (asleep, or cut from the network): this window's reads are no "
         "longer saved there, so neither overwrites the other's marks; read in the other one, or close it: this window "
         "then saves reads again by itself"))  # fmt: skip

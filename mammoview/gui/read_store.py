@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mammoview.gui.pseudonym import app_data_dir, patient_pseudonym
+from mammoview.gui.read_conflict import Conflict, ConflictCopies, ReadConflict
 from mammoview.gui.read_files import (
     DAMAGED,
     _held_elsewhere,
@@ -33,7 +34,7 @@ from mammoview.gui.read_files import (
     atomic_write_json,
     study_hash,
 )
-from mammoview.gui.read_lock import claim_folder, holding
+from mammoview.gui.read_lock import claim_folder, held_before, holding
 from mammoview.gui.read_merge import merge_reads, rebase_read
 from mammoview.gui.read_parts import SeveralReads, _as_exam_read, _of_part
 from mammoview.gui.read_state import ReadState, _object, now_iso
@@ -46,16 +47,6 @@ FORMAT_VERSION = 1
 
 class OtherPatient(ValueError):
     """A saved read recorded as another woman's (another Patient ID) than the study's it was found for."""
-
-
-class ReadConflict(OSError):
-    """A read another viewer saved while this one could not save in the folder (or saved there holding no lock), that
-    this reader's would change (:meth:`ReadStore.save`): left as it is, and this reader's not saved.  Its message
-    begins with :data:`CONFLICT`."""
-
-
-#: (not "while this window could not save there": where no lock file can be made, it could, and did)
-CONFLICT = "another mammoview window saved a read of this study after this window read it"
 
 
 def _read_key(study: str | ReadKey) -> ReadKey:
@@ -86,7 +77,8 @@ class ReadStore:
     A read loaded, or last saved, before this process's present hold of the folder (another viewer held it:
     :mod:`~mammoview.gui.read_lock`), or saved where no lock file can be made (the folder never held: any viewer may
     save there), is read again at its next save: one another viewer saved meanwhile is added to, never written over
-    (:meth:`_onto`).
+    (:meth:`_onto`); where that would take anything away from it or from the reader's, the reader's is kept beside
+    it, as a conflict copy (:mod:`~mammoview.gui.read_conflict`), and not saved.
     """
 
     folder: Path = field(default_factory=lambda: app_data_dir() / "reads")
@@ -104,6 +96,9 @@ class ReadStore:
     _seen: dict[str, tuple[ReadState, int | None]] = field(default_factory=dict, init=False, repr=False, compare=False)
     #: whether the last :meth:`save` added to a read another viewer saved meanwhile (:meth:`_onto`)
     kept_theirs: bool = field(default=False, init=False, repr=False, compare=False)
+    #: studies whose last save was a :class:`~.read_conflict.ReadConflict`, each with its conflict, until one works
+    conflicts: dict[str, Conflict] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _copies: ConflictCopies = field(default_factory=ConflictCopies, init=False, repr=False, compare=False)
 
     def path_for(self, study_key: str) -> Path:
         return self.folder / f"{study_hash(study_key)[:32]}.json"
@@ -291,11 +286,9 @@ class ReadStore:
         elif held and (earlier := self._read_again(key)) is not None:  # the reader's too: added to, never replaced
             state = merge_reads(earlier, state)
         state = replace(state, updated=now_iso())
-        doc: dict[str, Any] = {"format": FORMAT_VERSION, "study_sha256": study_hash(key.key)}
-        if key.patient_id:
-            doc["patient"] = patient_pseudonym(key.patient_id)
-        atomic_write_json(path, {**doc, "state": state.to_json()})
+        atomic_write_json(path, self._document(key, state))
         self._seen[key.key] = (state, term)
+        self.forget_conflict(key)
         if held:
             self._held.pop(key.key, None)
         if (old := self._superseded.pop(key.key, None)) is not None:  # the same read, now in its own file
@@ -304,6 +297,28 @@ class ReadStore:
             except OSError as exc:  # harmless: a study's own file is always read first
                 log.warning("could not remove %s, superseded by %s: %s", old, path, exc)
         return state
+
+    def _document(self, key: ReadKey, state: ReadState) -> dict[str, Any]:
+        """The file of ``key``'s read ``state``, as :meth:`_read` reads it."""
+        doc: dict[str, Any] = {"format": FORMAT_VERSION, "study_sha256": study_hash(key.key)}
+        if key.patient_id:
+            doc["patient"] = patient_pseudonym(key.patient_id)
+        return {**doc, "state": state.to_json()}
+
+    def keep_conflict_copy(self, study: str | ReadKey, state: ReadState) -> Path:
+        """``state``, the reader's read of ``study`` in conflict (:attr:`conflicts`), kept as its conflict copy
+        (:meth:`~.read_conflict.ConflictCopies.keep`): where it is.  PermissionError when another viewer holds the
+        reads folder now (this window writes nothing there then), OSError when it cannot be written."""
+        key = _read_key(study)
+        claim_folder(self.folder)
+        return self._copies.keep(self.path_for(key.key), self._document(key, replace(state, updated=now_iso())))
+
+    def forget_conflict(self, study: str | ReadKey) -> None:
+        """``study``'s read is in conflict no more: saved, or the reader went on from the read saved there (its
+        conflict copy then stays as it is)."""
+        key = _read_key(study)
+        self.conflicts.pop(key.key, None)
+        self._copies.forget(self.path_for(key.key))
 
     def _onto(self, key: ReadKey, seen: ReadState, state: ReadState) -> ReadState:
         """``state``, begun from ``seen`` (the read of ``key`` as last loaded or saved here) before this process's
@@ -319,10 +334,13 @@ class ReadStore:
             merged = rebase_read(seen, state, theirs)
         except ValueError as exc:
             log.warning("read %s saved meanwhile by another viewer, not written over: %s", self.path_for(key.key), exc)
-            raise ReadConflict(
-                f"{CONFLICT}, and yours would change it ({exc}): its read is kept as it saved it, and yours stays in "
-                "this window, not saved"
-            ) from exc
+            conflict = Conflict(str(exc), theirs, held_before(self.folder))
+            try:
+                conflict = replace(conflict, copy=self.keep_conflict_copy(key, state))
+            except (OSError, ValueError) as copy_exc:  # (a disk full; a number json refuses, as a save would)
+                conflict = replace(conflict, copy_failed=str(copy_exc))
+            self.conflicts[key.key] = conflict
+            raise ReadConflict(conflict) from exc
         self.kept_theirs = True
         return merged
 

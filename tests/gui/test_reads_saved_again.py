@@ -42,14 +42,37 @@ def the_other_viewer_quits(window) -> None:  # type: ignore[no-untyped-def]
     Path(f"{os.path.realpath(window.cad.reader.store.folder)}.lock").unlink()
 
 
-def taken_back_saying_not_saved(window, qtbot) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """The other viewer quits and ``window`` takes the reads: the problems it reported, one "Read not saved"."""
+def taken_back(window, qtbot) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The other viewer quits and ``window`` takes the reads: the problems it reported."""
     said: list[tuple[str, str]] = []
     window.problemsReported.connect(lambda title, text: said.append((title, text)))
     the_other_viewer_quits(window)
     qtbot.waitUntil(lambda: window.reads_refused is None, timeout=5_000)
+    return said
+
+
+def taken_back_saying_not_saved(window, qtbot) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """:func:`taken_back`, reporting one "Read not saved"."""
+    said = taken_back(window, qtbot)
     assert [title for title, _text in said] == ["Read not saved"], said
     return said
+
+
+def conflict_box(window, qtbot) -> QtWidgets.QMessageBox:  # type: ignore[no-untyped-def]
+    """The "Read conflict" question ``window`` shows (it waits for the reader's answer)."""
+
+    def shown() -> list[QtWidgets.QMessageBox]:
+        boxes = window.findChildren(QtWidgets.QMessageBox)
+        return [b for b in boxes if b.windowTitle() == "Read conflict" and b.isVisible()]
+
+    qtbot.waitUntil(lambda: len(shown()) == 1, timeout=5_000)
+    return shown()[0]
+
+
+def answer(box: QtWidgets.QMessageBox, choice: str) -> None:
+    """Click ``box``'s button ``choice``."""
+    (button,) = [b for b in box.buttons() if b.text() == choice]
+    button.click()
 
 
 def test_the_reads_marked_meanwhile_are_saved_added_to_the_other_viewers(refused_window, load, tmp_path, qtbot):
@@ -84,14 +107,19 @@ def test_a_read_that_would_change_the_other_viewers_is_kept_on_screen_and_said_n
     reader.set_assessment(Assessment.NEGATIVE)
     theirs = saved_by_another_viewer(reader.store.folder, reader.read_key.key,
                                      ReadState(decision=ReaderDecision(Assessment.RECALL)))  # fmt: skip
-    said = taken_back_saying_not_saved(w, qtbot)
-    text = said[0][1]
-    assert "its read is kept as it saved it" in text and "not saved" in text and "BI-RADS 0 recall" in text, text
+    said = taken_back(w, qtbot)
+    box = conflict_box(w, qtbot)  # (the reader is asked which read goes on: in place of a "Read not saved")
+    text = box.text()
+    assert "is not saved" in text and "BI-RADS 0 recall" in text and said == [], (text, said)
+    answer(box, "Keep mine (not saved)")
     assert ReadStore(reader.store.folder).load(reader.read_key).to_json() == theirs.to_json()  # untouched
     assert [m.view for m in reader.state.marks] == [View.LCC] and reader.decision.assessment is Assessment.NEGATIVE
     assert reader.read_key.key in reader.unsaved
     reader.add(View.RCC, "RCC.dcm", 30.0, 40.0, MarkKind.MASS)  # still not saved: said in the status bar, once
-    assert len(said) == 1 and w.statusBar().currentMessage().startswith("Read not saved"), said
+    QtCore.QCoreApplication.processEvents()
+    assert not said and w.statusBar().currentMessage().startswith("Read not saved"), said
+    assert not [b for b in w.findChildren(QtWidgets.QMessageBox) if b.windowTitle() == "Read conflict"
+                and b.isVisible()]  # (not asked again)  # fmt: skip
     assert ReadStore(reader.store.folder).load(reader.read_key).to_json() == theirs.to_json()
     asked: list[str] = []
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or False)
@@ -114,6 +142,7 @@ def test_a_read_of_a_study_left_meanwhile_that_would_change_the_other_viewers_is
     )
     said = taken_back_saying_not_saved(w, qtbot)
     assert "Reads are saved again" in said[0][1] and "your read of 1 study is not" in said[0][1], said[0][1]
+    assert "Nothing is lost: yours is kept as a conflict copy" in said[0][1], said[0][1]
     assert ReadStore(reader.store.folder).load(left).to_json() == theirs.to_json() and left.key in reader.unsaved
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
 

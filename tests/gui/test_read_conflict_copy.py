@@ -1,0 +1,183 @@
+"""A read in conflict (another viewer saved the study's read meanwhile, and the reader's would change it): the reader's
+is kept at once beside it as a conflict copy, never over any file, by a window that holds the reads folder only; and
+the reader may go on from the saved read ("Show the saved read"), which is then saved onto, or keep theirs."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from PySide6 import QtCore
+
+from mammoview.gui import dialogs, read_conflict, read_lock
+from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReadState
+from mammoview.gui.read_store import ReadConflict, ReadStore
+from mammoview.io.model import View
+from mammoview.io.study import ReadKey
+from tests.gui.test_read_lock import OTHER_HOST, another_viewer_takes_the_folder
+from tests.gui.test_read_saved_meanwhile import mark, refused_with_one_mark_saved, replace_read, saved_by_another_viewer
+from tests.gui.test_reads_saved_again import (
+    answer,
+    conflict_box,
+    refused_window,  # noqa: F401  (fixture)
+    taken_back,
+)
+from tests.gui.test_worklist import batch
+
+
+def copies(store: ReadStore, key: str) -> list[Path]:
+    """The conflict copies beside the read of ``key``."""
+    return sorted(store.folder.glob(f"{store.path_for(key).stem}.conflict-*.json"))
+
+
+def kept(copy: Path, key: str | ReadKey) -> ReadState:
+    """The read kept in ``copy``, loaded as the read store loads a study's read (it is in the same format): put in
+    place of the read of ``key`` in a folder of its own."""
+    store = ReadStore(copy.parent.parent / f"loaded-{copy.stem}")
+    store.folder.mkdir(exist_ok=True)
+    shutil.copy(copy, store.path_for(key.key if isinstance(key, ReadKey) else key))
+    state = store.load(key)
+    assert store.problem is None, store.problem
+    return state
+
+
+@pytest.fixture()
+def conflicted(request, load, tmp_path, qtbot):  # type: ignore[no-untyped-def]
+    """A window refused the reads folder marks L CC and gives BI-RADS 1 to a study whose read the other viewer saves as
+    BI-RADS 0 recall with an R CC mark; the other viewer quits and the window takes the folder back: a conflict.  The
+    window, the other viewer's read, and the "Read conflict" question."""
+    window = request.getfixturevalue("refused_window")
+    load(window, [batch(tmp_path / "batch")])
+    reader = window.cad.reader
+    reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    reader.set_assessment(Assessment.NEGATIVE)
+    theirs = ReadState(marks=(mark(1, View.RCC),), decision=ReaderDecision(Assessment.RECALL))
+    theirs = saved_by_another_viewer(reader.store.folder, reader.read_key.key, theirs)
+    assert taken_back(window, qtbot) == []
+    return window, theirs, conflict_box(window, qtbot)
+
+
+def without_time(state: ReadState) -> dict[str, object]:
+    return {**state.to_json(), "updated": ""}
+
+
+def test_the_readers_read_in_conflict_is_kept_as_a_copy_beside_the_saved_one(conflicted, monkeypatch):
+    w, theirs, box = conflicted
+    reader = w.cad.reader
+    (copy,) = copies(reader.store, reader.read_key.key)
+    assert without_time(kept(copy, reader.read_key)) == without_time(reader.state)  # the reader's, as on screen
+    assert ReadStore(reader.store.folder).load(reader.read_key).to_json() == theirs.to_json()  # theirs untouched
+    said = box.text()
+    assert str(copy) in said and f"process 4242 on {OTHER_HOST}" in said, said  # where, and who saved the other
+    assert read_conflict.local_time(theirs.updated) in said and "BI-RADS 0 recall" in said, said  # and when, what
+    answer(box, "Keep mine (not saved)")
+    reader.add(View.RMLO, "RMLO.dcm", 30.0, 40.0, MarkKind.CALCIFICATION)  # the copy follows the reader's read
+    (copy,) = copies(reader.store, reader.read_key.key)
+    assert [m.view for m in kept(copy, reader.read_key).marks] == [View.LCC, View.RMLO]
+    assert without_time(kept(copy, reader.read_key)) == without_time(reader.state)
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or False)
+    w.close()  # nothing is lost by quitting: said so
+    assert asked and "Nothing is lost" in asked[0] and str(copies(reader.store, reader.read_key.key)[0]) in asked[0]
+    assert "lose it" not in asked[0], asked[0]
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close)
+
+
+def test_a_conflict_copy_is_never_written_over(tmp_path, monkeypatch):
+    """Files of the copy's name already there (another viewer's copy made in the same second) stay as they are."""
+
+    class Frozen(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return datetime.datetime(2024, 5, 2, 12, 0, 0, tzinfo=tz)
+
+    monkeypatch.setattr(read_conflict, "_dt", SimpleNamespace(datetime=Frozen, UTC=datetime.UTC))
+    store = ReadStore(tmp_path / "reads")
+    saved_by_another_viewer(store.folder, "S", ReadState(marks=(mark(1, View.RCC),)))
+    base = store.load("S")
+    saved_by_another_viewer(store.folder, "S", replace_read(base, decision=Assessment.RECALL))
+    stem = store.path_for("S").stem
+    others = {store.folder / f"{stem}.conflict-20240502T120000Z{n}.json": f"other {n}" for n in ("", "-2")}
+    for path, text in others.items():
+        path.write_text(text)
+    ours = replace_read(base, decision=Assessment.NEGATIVE)
+    with pytest.raises(ReadConflict) as refused:
+        store.save("S", ours)
+    copy = store.folder / f"{stem}.conflict-20240502T120000Z-3.json"
+    assert str(copy) in str(refused.value) and without_time(kept(copy, "S")) == without_time(ours)
+    ours = replace_read(ours, marks=(*ours.marks, mark(2, View.LCC)))
+    with pytest.raises(ReadConflict):  # the reader went on: a new copy, and this window's older one goes
+        store.save("S", ours)
+    assert copies(store, "S") == sorted([*others, store.folder / f"{stem}.conflict-20240502T120000Z-4.json"])
+    assert all(path.read_text() == text for path, text in others.items())  # never written over, nor removed
+
+
+def test_a_conflict_names_the_viewer_that_held_the_folder_meanwhile(tmp_path):
+    folder, lock = refused_with_one_mark_saved(tmp_path)
+    store = ReadStore(folder)
+    base = store.load("S")
+    theirs = saved_by_another_viewer(folder, "S", replace_read(base, decision=Assessment.RECALL))
+    lock.unlink()  # (the other viewer quits)
+    read_lock._beat()
+    with pytest.raises(ReadConflict) as refused:
+        store.save("S", replace_read(base, decision=Assessment.NEGATIVE))
+    conflict = refused.value.conflict
+    assert conflict.saved_by == f"another mammoview window (process 4242 on {OTHER_HOST})" and conflict.theirs == theirs
+    assert conflict.saved_at == f" at {read_conflict.local_time(theirs.updated)}" and store.conflicts == {"S": conflict}
+
+
+def test_showing_the_saved_read_puts_it_on_screen_and_the_next_marks_are_saved_onto_it(conflicted):
+    w, theirs, box = conflicted
+    reader = w.cad.reader
+    resolve = w.commands["resolve_read_conflict"]
+    assert resolve.isEnabled()
+    mine = reader.state
+    answer(box, "Show the saved read")
+    assert reader.state == theirs and not reader.unsaved and not reader.can_undo  # the other's, on screen
+    assert [r.marks[0].view for r in w.cad.findings.rows if r.marks] == [View.RCC]
+    (copy,) = copies(reader.store, reader.read_key.key)  # the reader's stays in its copy
+    assert without_time(kept(copy, reader.read_key)) == without_time(mine)
+    assert not resolve.isEnabled() and str(copy) in w.statusBar().currentMessage()
+    reader.add(View.LMLO, "LMLO.dcm", 30.0, 40.0, MarkKind.MASS)  # saved, onto the read saved there
+    saved = ReadStore(reader.store.folder).load(reader.read_key)
+    assert [m.view for m in saved.marks] == [View.RCC, View.LMLO] and saved.decision.assessment is Assessment.RECALL
+    assert not reader.unsaved and copies(reader.store, reader.read_key.key) == [copy]
+
+
+def test_the_menu_asks_again_which_read_goes_on(conflicted, qtbot, monkeypatch):
+    w, theirs, box = conflicted
+    answer(box, "Keep mine (not saved)")
+    QtCore.QCoreApplication.processEvents()
+    w.commands["resolve_read_conflict"].trigger()
+    answer(conflict_box(w, qtbot), "Show the saved read")
+    assert w.cad.reader.state == theirs
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (no read unsaved: not asked)
+
+
+def test_a_window_that_does_not_hold_the_reads_folder_writes_no_copy(conflicted, tmp_path, qtbot, monkeypatch):
+    """Another viewer took the folder after the conflict: the reader's next marks are not kept in a new copy, and the
+    saved read is not shown in place of the reader's, which no copy would keep."""
+    w, _theirs, box = conflicted
+    answer(box, "Keep mine (not saved)")
+    reader = w.cad.reader
+    (copy,) = copies(reader.store, reader.read_key.key)
+    was = copy.read_text()
+    another_viewer_takes_the_folder(Path(f"{os.path.realpath(reader.store.folder)}.lock"), tmp_path)
+    read_lock._beat()
+    QtCore.QCoreApplication.processEvents()
+    reader.add(View.RMLO, "RMLO.dcm", 30.0, 40.0, MarkKind.MASS)
+    assert copies(reader.store, reader.read_key.key) == [copy] and copy.read_text() == was
+    mine = reader.state
+    said: list[tuple[str, str]] = []
+    w.problemsReported.connect(lambda title, text: said.append((title, text)))
+    w.commands["resolve_read_conflict"].trigger()
+    answer(conflict_box(w, qtbot), "Show the saved read")
+    assert (reader.marks, reader.decision) == (mine.marks, mine.decision)  # the reader's, still on screen
+    assert reader.read_key.key in reader.unsaved
+    assert said and "could not be kept as a conflict copy" in said[0][1] and "process 5151" in said[0][1], said
+    assert copies(reader.store, reader.read_key.key) == [copy] and copy.read_text() == was
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
