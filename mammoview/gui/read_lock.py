@@ -347,7 +347,8 @@ atexit.register(release_claims)
 
 
 #: a temporary file of :func:`~mammoview.gui.read_files.atomic_write_json` for a read (``.<32 hex>.json.<random>.tmp``)
-_READ_TEMP = re.compile(r"\.[0-9a-f]{32}\.json\..+\.tmp")
+#: or its conflict copy (``.<32 hex>.conflict-<UTC time>[-n].json.<random>.tmp``, :mod:`~mammoview.gui.read_conflict`)
+_READ_TEMP = re.compile(r"\.[0-9a-f]{32}(\.conflict-\d{8}T\d{6}Z(-\d+)?)?\.json\..+\.tmp")
 
 
 def _remove_leftover_temps(folder: Path) -> None:

@@ -392,10 +392,13 @@ def test_a_save_killed_midway_leaves_no_copy_of_the_read_behind(tmp_path):
     store = ReadStore(folder)
     leftover = folder / f".{store.path_for('P_00001').name}.k3j9_x.tmp"
     leftover.write_text('{"state": {}}')
+    read = store.path_for("P_00001")  # and a conflict copy's (read_conflict.py), killed as it was written
+    copy_leftover = folder / f".{read.stem}.conflict-20261207T190512Z-2.json.p0q_7z.tmp"
+    copy_leftover.write_text('{"state": {}}')
     other = folder / "notes.tmp"
     other.write_text("mine")
     store.save("P_00002", ReadState(first_read_done=True))
-    assert not leftover.exists() and other.read_text() == "mine"
+    assert not leftover.exists() and not copy_leftover.exists() and other.read_text() == "mine"
     assert store.load("P_00002").first_read_done
 
 
