@@ -38,7 +38,7 @@ from mammoview.io import chain as chain_header
 from mammoview.io import header, rle_size, views
 from mammoview.io.header_model import PixelSpacing
 from mammoview.io.model import ImageInfo, LoadError, NotAnImage
-from mammoview.io.pixel_element import check_pixel_element, int_attr
+from mammoview.io.pixel_element import check_pixel_element, codestream_kind, int_attr
 from mammoview.io.stored_bits import fit_to_bits_stored
 from mammoview.io.tags import per_frame_differences
 
@@ -189,6 +189,7 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
             raise
         if (err := unreadable(info.path, exc)) is not None:
             raise err from None
+        _check_codestream(info, encoded)  # (only now: a file the decoder reads is never refused by a guess)
         if info.transfer_syntax == RLELossless.name:  # a wrong Rows/Columns is said as such (pylibjpeg-rle, the
             _check_rle_size(info, encoded)  # decoder used, panics on it); measured only then: +33 % decode time
         raise LoadError(info.path, f"cannot decode pixel data ({type(exc).__name__}: {one_line(exc)})") from None
@@ -205,6 +206,23 @@ def read_dicom_pixels(info: ImageInfo, frame: int = 0) -> npt.NDArray[np.generic
     if arr.shape != (info.rows, info.columns):
         raise LoadError(info.path, f"decoded {arr.shape} pixels, header says {info.rows} x {info.columns}")
     return arr
+
+
+def _check_codestream(info: ImageInfo, encoded_frame: Callable[[], bytes]) -> None:
+    """A LoadError when a frame that failed to decode is data of another encoding than (0002,0010) Transfer Syntax
+    UID says (a converter that re-encoded the pixels and kept the old UID): the decoder's own words had been the
+    message ("No matching JPEG 2000 format found")."""
+    said = info.transfer_syntax
+    expected = next((kind for kind in ("JPEG 2000", "RLE", "JPEG") if kind in said), None)
+    if expected is None:
+        return
+    try:
+        found = codestream_kind(encoded_frame()[:64])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):  # encapsulation the decoder reports itself
+        return
+    if found is not None and found != expected:
+        raise LoadError(info.path, f"Pixel Data holds {found} data, but (0002,0010) Transfer Syntax UID {said} says "
+                                   f"{expected}: its transfer syntax is wrong")  # fmt: skip
 
 
 def _check_rle_size(info: ImageInfo, encoded_frame: Callable[[], bytes]) -> None:

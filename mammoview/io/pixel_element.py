@@ -100,6 +100,9 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
             ends = tails[-1:] if frames <= 1 else tails
             whole = next((i for i, tail in enumerate(ends) if _EOI not in tail), len(ends))
             if whole < len(ends):
+                if (found := codestream_kind(_first_fragment(fp, value_start, end))) not in (None, "JPEG"):
+                    raise LoadError(path, f"Pixel Data holds {found} data, but (0002,0010) Transfer Syntax UID "
+                                          f"{ts.name} says JPEG: its transfer syntax is wrong")  # fmt: skip
                 why = (f"truncated: the {ts.name} codestream of frame {whole + 1} ends without its end-of-image "
                        "marker (FFD9): the file was cut short or damaged")  # fmt: skip
                 if whole < 1:
@@ -172,6 +175,28 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
 #: The VRs explicit VR gives Pixel Data (PS3.5 8.2), then two reserved bytes of 0: read as an implicit VR length, an
 #: odd number (a value length is even).
 _PIXEL_VRS = (b"OB", b"OW", b"UN")
+
+
+def codestream_kind(data: bytes) -> str | None:
+    """Which compressed encoding ``data``, a frame of encapsulated Pixel Data, begins as: "JPEG" (an SOI marker:
+    JPEG and JPEG-LS alike), "JPEG 2000" (a codestream's SOC + SIZ markers, or a JP2 signature box), "RLE" (an RLE
+    header: 1-15 segments, the first at offset 64, PS3.5 G.5); None when none of them."""
+    if data[:2] == b"\xff\xd8":
+        return "JPEG"
+    if data[:4] == b"\xff\x4f\xff\x51" or data[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n":
+        return "JPEG 2000"
+    if len(data) >= 64 and 1 <= int.from_bytes(data[:4], "little") <= 15 and data[4:8] == b"\x40\0\0\0":
+        return "RLE"
+    return None
+
+
+def _first_fragment(fp: BinaryIO, value_start: int, end: str) -> bytes:
+    """The first 64 bytes of the first fragment after the Basic Offset Table of encapsulated Pixel Data starting at
+    ``value_start`` (items checked whole by :func:`_walk_fragments` before)."""
+    fp.seek(value_start)
+    (table,) = struct.unpack(f"{end}4xI", fp.read(8))
+    fp.seek(table + 8, os.SEEK_CUR)  # (the Basic Offset Table, then the first fragment's item header)
+    return fp.read(64)
 
 
 def _starts_with_item(fp: BinaryIO, value_start: int) -> bool:

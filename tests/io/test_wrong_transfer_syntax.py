@@ -14,7 +14,13 @@ import pydicom
 import pytest
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_file_meta_info
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless
+from pydicom.uid import (
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGLosslessSV1,
+    RLELossless,
+)
 
 from mammoview.io import LoadError, read_image, read_info
 from tests.io.conftest import MakeFile
@@ -80,6 +86,17 @@ def test_explicit_vr_under_an_implicit_vr_syntax_is_said(tmp_path: Path) -> None
         relabelled(write_dataset(mammo_dataset(synthetic_breast(120, 80)), tmp_path / "x.dcm"), ImplicitVRLittleEndian)
     )
     assert "written in explicit VR" in said and "Implicit VR Little Endian says implicit VR" in said
+
+
+@pytest.mark.parametrize("syntax", [JPEG2000Lossless, JPEGLosslessSV1])
+def test_rle_fragments_under_another_compressed_syntax_are_said_at_decode(tmp_path: Path, syntax: str) -> None:
+    """Encapsulated either way, so the header passes; the decoder's own words had been the message ("Error decoding
+    the J2K data: failed to read the header", a JPEG decoder's)."""
+    path = relabelled(rle_file(tmp_path), syntax)
+    with pytest.raises(LoadError) as exc:
+        read_image(path)
+    said = exc.value.reason
+    assert "Pixel Data holds RLE data" in said and "its transfer syntax is wrong" in said, said
 
 
 def test_files_labelled_as_written_still_read(write_dcm: MakeFile, tmp_path: Path) -> None:
