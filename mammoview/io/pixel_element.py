@@ -137,6 +137,11 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
         warnings.append(f"truncated: Pixel Data holds {complete} of its {frames} frames (the file is cut off); "
                         f"frames {complete + 1}-{frames} are missing")  # fmt: skip
         return complete
+    if available < expected and length <= size - value_start:  # all its bytes there: the header describes more
+        raise LoadError(path, f"Pixel Data holds {length} bytes where {rows} rows x {cols} columns x {samples} "
+                              f"sample(s) x {bits} bits x {frames} frame(s) make {expected}, and the file holds them "
+                              "all: Rows, Columns, Bits Allocated or Number of Frames is wrong (or the file was "
+                              "written short)")  # fmt: skip
     if available < expected:
         raise LoadError(path, f"truncated: Pixel Data has {available} of {expected} bytes")
     row_bytes = max((cols * samples * bits + 7) // 8, 2)

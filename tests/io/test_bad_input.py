@@ -427,3 +427,13 @@ def test_a_pixel_spacing_that_makes_no_mammograms_size_is_said(write_dcm: MakeFi
     assert sum("no mammogram's size" in w for w in wrong.warnings) == 1
     fixed = with_spacing(StudyInfo("k", "folder", (wrong,)), 0.1).images[0]
     assert not any("no mammogram's size" in w for w in fixed.warnings)
+
+
+def test_a_whole_file_whose_rows_say_more_than_its_pixel_data_is_not_called_truncated(write_dcm: MakeFile) -> None:
+    """Pixel Data whole (its declared length all in the file) but shorter than Rows x Columns make: the header is
+    wrong, not the file cut off; "truncated" sent the reader to copy a file again that was whole."""
+    path = write_dcm("rows.dcm", edit=lambda ds: setattr(ds, "Rows", ds.Rows + 2))
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path, "Rows, Columns, Bits Allocated or Number of Frames is wrong")
+    assert "truncated" not in exc.value.reason, exc.value.reason
