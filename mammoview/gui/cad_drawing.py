@@ -129,6 +129,11 @@ class CadDrawing:
         if self.unlocked and any(o.result is None and self.image_result(o.panel) for o in self.overlays.values()):
             self.rebuild()  # just unlocked: the CAD layers appear
             return
+        if not self.unlocked and any(o.result is not None for o in self.overlays.values()):
+            # Locked again: the read on screen is now one whose first read is not done (the saved read shown in
+            # place of the reader's, in conflict with it); the CAD must not show over an unaided read.
+            self.rebuild()
+            return
         for view, panel in self.window.panels.items():
             self.overlays[view].set_reader_marks(self._panel_marks(panel), self.style)
         self._after_change()

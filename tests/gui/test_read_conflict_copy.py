@@ -181,3 +181,25 @@ def test_a_window_that_does_not_hold_the_reads_folder_writes_no_copy(conflicted,
     assert said and "could not be kept as a conflict copy" in said[0][1] and "process 5151" in said[0][1], said
     assert copies(reader.store, reader.read_key.key) == [copy] and copy.read_text() == was
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
+
+
+def test_showing_a_saved_read_whose_first_read_is_not_done_hides_the_cad_again(request, load, tmp_path, qtbot):
+    """The reader closed their first read (CAD shown) in the window refused the folder; the other viewer's read, not
+    done, is shown in its place: the CAD is locked again, as for any read whose first read is not done."""
+    from mammoview.cad.types import FindingKind
+    from tests.gui.cad_support import finding, planted_result
+
+    w = request.getfixturevalue("refused_window")
+    load(w, [batch(tmp_path / "batch")])
+    reader = w.cad.reader
+    reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    reader.set_assessment(Assessment.NEGATIVE)
+    w.commands["cad_first_read_done"].trigger()
+    w.cad.set_result(planted_result(w, {View.LCC: [finding(FindingKind.MASS, 30, 40)]}))
+    assert any(o.result is not None for o in w.cad.overlays.values())  # the CAD on screen
+    theirs = ReadState(marks=(mark(1, View.RCC),), decision=ReaderDecision(Assessment.RECALL))
+    saved_by_another_viewer(reader.store.folder, reader.read_key.key, theirs)
+    assert taken_back(w, qtbot) == []
+    answer(conflict_box(w, qtbot), "Show the saved read")
+    assert not reader.first_read_done and not w.cad.unlocked
+    assert all(o.result is None for o in w.cad.overlays.values())  # no CAD item left over the unaided read
