@@ -19,6 +19,7 @@ from mammoview.gui.read_conflict import CONFLICT, Conflict
 if TYPE_CHECKING:
     from PySide6 import QtGui
 
+    from mammoview.cad.types import StudyCadResult
     from mammoview.gui.main_window import MainWindow
     from mammoview.gui.read_state import ReadState
     from mammoview.gui.reader_marks import ReaderMarks
@@ -39,7 +40,14 @@ class ConflictChoice:
         reader: ReaderMarks
         actions: dict[str, QtGui.QAction]
 
+        result: StudyCadResult | None
+
         def _select_nothing(self) -> None: ...
+
+        def run(self) -> None: ...
+
+        @property
+        def unavailable(self) -> str | None: ...
 
     #: the study and its opening (:attr:`~.ReaderMarks.opened_at`) the choice was last offered for: offered once each
     #: time the study is opened, then said in the status bar at each save
@@ -99,8 +107,13 @@ class ConflictChoice:
                 "on screen, not saved."], critical=True)  # fmt: skip
             return
         self._select_nothing()  # (a mark of the reader's read)
+        cad = ""
+        if self.reader.first_read_done:  # unlocked by the read shown: as a study opened with its first read done
+            cad = " Its first read is done: CAD shown." if not self.unavailable else ""
+            if self.result is None and not self.unavailable:
+                self.run()
         self.window.show_status(f"The read {conflict.saved_by} saved is on screen, and what you do now is saved "
-                                f"onto it. Yours is kept as {copy}.", 15000)  # fmt: skip
+                                f"onto it.{cad} Yours is kept as {copy}.", 15000)  # fmt: skip
 
 
 def copies_said(failed: Sequence[tuple[str, str]], conflicts: dict[str, Conflict]) -> tuple[str, bool]:

@@ -203,3 +203,24 @@ def test_showing_a_saved_read_whose_first_read_is_not_done_hides_the_cad_again(r
     answer(conflict_box(w, qtbot), "Show the saved read")
     assert not reader.first_read_done and not w.cad.unlocked
     assert all(o.result is None for o in w.cad.overlays.values())  # no CAD item left over the unaided read
+
+
+def test_showing_a_saved_read_whose_first_read_is_done_runs_the_cad_and_says_so(request, load, tmp_path, qtbot,
+                                                                                 monkeypatch):  # fmt: skip
+    """The other viewer's read, first read done, shown in place of the reader's unaided one: CAD was unlocked without a
+    word and nothing ran (the panels empty until Ctrl+R), unlike a study opened with its first read done."""
+    w = request.getfixturevalue("refused_window")
+    load(w, [batch(tmp_path / "batch")])
+    reader = w.cad.reader
+    reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)
+    reader.set_assessment(Assessment.NEGATIVE)
+    runs: list[bool] = []
+    monkeypatch.setattr(w.cad, "run", lambda: runs.append(True))
+    theirs = ReadState(marks=(mark(1, View.RCC),), decision=ReaderDecision(Assessment.RECALL), first_read_done=True)
+    saved_by_another_viewer(reader.store.folder, reader.read_key.key, theirs)
+    assert taken_back(w, qtbot) == []
+    answer(conflict_box(w, qtbot), "Show the saved read")
+    assert reader.first_read_done and w.cad.unlocked
+    assert runs == [True]
+    said = w.statusBar().currentMessage()
+    assert "first read is done" in said and "CAD" in said, said
