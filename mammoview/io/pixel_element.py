@@ -82,6 +82,11 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
     frames = int_attr(path, ds, "NumberOfFrames", 1)
     if frames < 1:
         raise LoadError(path, f"(0028,0008) NumberOfFrames {frames} is not a count of frames")
+    # (a 0 had read as 16, ``int(0 or 16)``: its value tested for itself)
+    allocated = int_attr(path, ds, "BitsAllocated", 16) if ds.get("BitsAllocated") != 0 else 0
+    if "BitsAllocated" in ds and not (allocated == 1 or (allocated % 8 == 0 and 8 <= allocated <= 64)):
+        raise LoadError(path, f"(0028,0100) Bits Allocated {allocated} is no size of a pixel sample (1, or 8, 16, 32 "
+                              "or 64 bits, PS3.5 8.1.1): the header is damaged")  # fmt: skip
     # the encoding the transfer syntax says (None: an unknown syntax, said later as one without a decoder) against the
     # value's own: items (PS3.5 A.4), of undefined length or, written by some, of a defined one that pydicom reads
     encapsulated = ts.is_encapsulated if ts.is_transfer_syntax else None

@@ -437,3 +437,13 @@ def test_a_whole_file_whose_rows_say_more_than_its_pixel_data_is_not_called_trun
         read_info(path)
     assert_one_line(exc.value, path, "Rows, Columns, Bits Allocated or Number of Frames is wrong")
     assert "truncated" not in exc.value.reason, exc.value.reason
+
+
+@pytest.mark.parametrize("allocated", [0, 12, 128])
+def test_a_bits_allocated_that_is_no_sample_size_is_named(write_dcm: MakeFile, allocated: int) -> None:
+    """A Bits Allocated of 0 read as 16 (``int(0 or 16)``) without a word; 12 and 128 failed at decode in pydicom's
+    words."""
+    path = write_dcm("bits.dcm", edit=lambda ds: setattr(ds, "BitsAllocated", allocated))
+    with pytest.raises(LoadError) as exc:
+        read_info(path)
+    assert_one_line(exc.value, path, f"(0028,0100) Bits Allocated {allocated} is no size of a pixel sample")
