@@ -1,7 +1,7 @@
 """The files of the reads folder (:mod:`~mammoview.gui.read_store`): a study's file name, a hash of its key
 (:func:`study_hash`), written atomically (:func:`atomic_write_json`); a damaged read set aside beside itself
-(:func:`_set_aside`), by a window that holds the folder only (:func:`_held_elsewhere`); the folder the user's only
-(:func:`_private_folder`).
+(:func:`set_aside`), by a window that holds the folder only (:func:`held_elsewhere`); the folder the user's only
+(:func:`private_folder`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def atomic_write_json(path: Path, doc: dict[str, Any], exclusive: bool = False) 
 DAMAGED = (ValueError, KeyError, TypeError, OverflowError, RecursionError)
 
 
-def _set_aside(path: Path) -> Path:
+def set_aside(path: Path) -> Path:
     """Rename an unreadable read beside itself (``<name>.damaged-<time>``, ``-2``, ``-3``... after it when a copy set
     aside in the same second is there: never over it); where it went.  OSError if it cannot be."""
     stem = path.with_name(f"{path.name}.damaged-{_dt.datetime.now():%Y%m%d-%H%M%S}")
@@ -47,7 +47,7 @@ def _set_aside(path: Path) -> Path:
     return aside
 
 
-def _held_elsewhere(folder: Path) -> bool:
+def held_elsewhere(folder: Path) -> bool:
     """Whether another viewer holds ``folder`` (:func:`~mammoview.gui.read_lock.claim_folder` refuses it, or finds it
     taken over): this window then renames, removes and writes nothing there, not even a damaged read aside (a race
     could move aside that viewer's good read, saved there meanwhile)."""
@@ -60,7 +60,7 @@ def _held_elsewhere(folder: Path) -> bool:
     return False
 
 
-def _private_folder(folder: Path) -> None:
+def private_folder(folder: Path) -> None:
     """``folder`` made (or kept) the user's only: its file names are hashes of study keys, which for a patient-number
     key (CBIS-DDSM's) can be found by trying them all; the reads in it are 0600 already."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -28,15 +28,15 @@ from mammoview.gui.pseudonym import app_data_dir, patient_pseudonym
 from mammoview.gui.read_conflict import Conflict, ConflictCopies, ReadConflict
 from mammoview.gui.read_files import (
     DAMAGED,
-    _held_elsewhere,
-    _private_folder,
-    _set_aside,
     atomic_write_json,
+    held_elsewhere,
+    private_folder,
+    set_aside,
     study_hash,
 )
 from mammoview.gui.read_lock import claim_folder, held_before, holding
 from mammoview.gui.read_merge import merge_reads, rebase_read
-from mammoview.gui.read_parts import SeveralReads, _as_exam_read, _of_part
+from mammoview.gui.read_parts import SeveralReads, as_exam_read, of_part
 from mammoview.gui.read_state import ReadState, _object, now_iso
 from mammoview.io.study import ReadKey
 
@@ -69,7 +69,7 @@ class ReadStore:
     A's read is then the start of that one's, not another); that file is left as it is (the part opened alone again
     shows it), the exam's saves go to its own.  It comes as a start (marks, measurements, the unaided
     decision), never as a first read done: that covered the part's views only, and would unlock the CAD over the
-    others (:func:`_as_exam_read`).  Reads saved for two or more parts are none of them shown: each was
+    others (:func:`as_exam_read`).  Reads saved for two or more parts are none of them shown: each was
     made on its part's views only, and taking the most recent for the exam's read would hide the other's marks and
     decision; the reader is told (:attr:`problem`), the exam reads as not read but not as never read
     (:meth:`unreadable`), every file is left as it is, and the exam's first save starts its own read.
@@ -170,7 +170,7 @@ class ReadStore:
 
     def load(self, study: str | ReadKey) -> ReadState:
         """The saved state, or a fresh one; a damaged file is set aside (renamed), never fatal, unless another viewer
-        holds the folder (:func:`_held_elsewhere`: left to it); one that could not be read for an I/O error is left as
+        holds the folder (:func:`held_elsewhere`: left to it); one that could not be read for an I/O error is left as
         it is.  Either is read again before the study's next save (:meth:`save`)."""
         key = _read_key(study)
         term = holding(self.folder)  # (before reading: taken while it reads, another viewer may have saved after)
@@ -187,13 +187,13 @@ class ReadStore:
                 return ReadState()
             saved_as = found
             state = self._of(key, saved_as)
-            if _of_part(key, saved_as) and state.first_read_done:
+            if of_part(key, saved_as) and state.first_read_done:
                 self.problem = (
                     "A first read was saved when part of this exam was opened alone, before its other views' "
                     "files came: it covered that part's views only. Its marks and measurements are shown, but "
                     "the first read of the whole exam is not done: CAD stays hidden until you mark it done."
                 )
-            state = _as_exam_read(key, saved_as, state)
+            state = as_exam_read(key, saved_as, state)
         except FileNotFoundError:
             return ReadState()
         except (OSError, *DAMAGED) as exc:
@@ -214,7 +214,7 @@ class ReadStore:
                     "read once it can be read again."
                 )
                 return ReadState()
-            if _held_elsewhere(self.folder):
+            if held_elsewhere(self.folder):
                 log.warning("read state %s is damaged (%s); left as it is: this viewer does not hold %s", path, exc,
                             self.folder)  # fmt: skip
                 self._held[key.key] = "looked damaged when the study was opened, left to the window holding the folder"
@@ -227,7 +227,7 @@ class ReadStore:
                 return ReadState()
             log.warning("read state %s is damaged (%s); set aside", path, exc)
             try:
-                kept = f"it is kept as {_set_aside(path)}"
+                kept = f"it is kept as {set_aside(path)}"
                 self._held.pop(key.key, None)
             except OSError as move_exc:
                 kept = f"it could not be set aside ({move_exc}) and is still {path}, which is not written over"
@@ -249,7 +249,7 @@ class ReadStore:
         try:
             if (saved_as := self._where(key)) is None:
                 return None
-            return _as_exam_read(key, saved_as, self._of(key, saved_as))
+            return as_exam_read(key, saved_as, self._of(key, saved_as))
         except (OSError, *DAMAGED):
             return None
 
@@ -274,7 +274,7 @@ class ReadStore:
         change that read)."""
         key = _read_key(study)
         term = claim_folder(self.folder)
-        _private_folder(self.folder)
+        private_folder(self.folder)
         path = self.path_for(key.key)
         held = key.key in self._held
         self.problem, self.kept_theirs = None, False
@@ -356,13 +356,13 @@ class ReadStore:
             if (found := self._where(key)) is None:
                 return None
             saved_as = found
-            earlier = _as_exam_read(key, saved_as, self._of(key, saved_as))
+            earlier = as_exam_read(key, saved_as, self._of(key, saved_as))
         except (FileNotFoundError, OtherPatient, SeveralReads):
             return None
         except DAMAGED as exc:
             path = self.path_for(saved_as)
             try:
-                aside = _set_aside(path)
+                aside = set_aside(path)
                 log.warning("read state %s is damaged (%s); set aside as %s", path, exc, aside)
                 self.problem = (
                     f"Your saved read, which {when}, is damaged ({exc}); it is kept as {aside}. {since} is saved as "
