@@ -201,11 +201,12 @@ def _refusal(folder: Path, path: str) -> str:
             f"there until it is gone (mammoview never removes what it did not make); {todo}: this window then saves "
             f"reads by itself (it tries every {span(HEARTBEAT)})"
         )
-    pid, host = lock_holder(path) or ("?", "")
+    holder = lock_holder(path)
+    host = holder[1] if holder is not None else ""
     said = (
-        f"another mammoview window (process {pid} on {host or 'this computer'}) is saving reads in {folder}: this "
-        "window saves none while it does, so neither overwrites the other's marks; read in the other one, or close "
-        f"it: this window then saves reads by itself (it tries every {span(HEARTBEAT)})"
+        f"{window_named(holder)} is saving reads in {folder}: this window saves none while it does, so neither "
+        "overwrites the other's marks; read in the other one, or close it: this window then saves reads by itself "
+        f"(it tries every {span(HEARTBEAT)})"
     )
     if not host or host == this_computer() or (age := lock_age(path)) is None:
         return said  # (this computer's: Qt would have taken it over had its process gone)
