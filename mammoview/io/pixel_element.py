@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydicom.datadict import tag_for_keyword
+from pydicom.filereader import read_dataset, read_preamble
 from pydicom.uid import (
     UID,
     DeflatedExplicitVRLittleEndian,
@@ -59,12 +60,14 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
     end = "<" if little else ">"
     head = fp.read(8)
     if len(head) < 8:  # the file ends here: no pixels, or cut off just before them
+        _check_byte_order(path, fp, ts, (implicit, little))
         raise LoadError(path, "no Pixel Data (7FE0,0010): not an image, or the file is truncated")
     group, elem = struct.unpack(f"{end}HH", head[:4])
     tag = group << 16 | elem
     if tag in _FLOAT_PIXEL_DATA:
         raise LoadError(path, "float pixel data (7FE0,0008/0009) is not supported")
     if tag != _PIXEL_DATA:
+        _check_byte_order(path, fp, ts, (implicit, little))
         raise LoadError(path, "no Pixel Data (7FE0,0010): not an image")
     if implicit and head[4:6] in _PIXEL_VRS and head[6:8] == b"\0\0":  # (an even length never reads as "O?" / "U?")
         raise LoadError(path, f"the data set is written in explicit VR, but (0002,0010) Transfer Syntax UID {ts.name} "
@@ -214,6 +217,36 @@ def _starts_with_item(fp: BinaryIO, value_start: int) -> bool:
     head = fp.read(4)
     fp.seek(value_start)
     return head == b"\xfe\xff\x00\xe0"  # (encapsulated data are always little endian, PS3.5 A.4)
+
+
+def _check_byte_order(path: Path, fp: BinaryIO, ts: UID, read_as: tuple[bool, bool]) -> None:
+    """A LoadError when the data set, read as (implicit VR, little endian) ``read_as`` without reaching its Pixel
+    Data, is written in the other byte order (a converter that re-labelled a file Explicit VR Big Endian, or the
+    reverse): read so it reaches Pixel Data.  Each tag and length read in the wrong order is garbage, which had been
+    said as 'no Pixel Data'.  Only asked of a file about to be refused: the data set is read a second time."""
+    said = (ts.is_implicit_VR, ts.is_little_endian) if ts.is_transfer_syntax else read_as  # (the words of the UID)
+    little = not read_as[1]
+    try:
+        fp.seek(0)
+        read_preamble(fp, force=True)
+        # File Meta is explicit VR little endian whatever the syntax (PS3.10 7.1); the data set follows it
+        read_dataset(fp, False, True, stop_when=lambda tag, vr, length: tag.group != 2)
+        # (pydicom tells explicit from implicit VR by the first element itself; values are skipped, not read)
+        read_dataset(fp, False, little, stop_when=lambda tag, vr, length: tag == _PIXEL_DATA, defer_size=1024)
+        head = fp.read(8)
+    except Exception:  # pydicom raises many types for bytes it cannot parse: no data set in that order either
+        return
+    if len(head) < 8 or struct.unpack("<HH" if little else ">HH", head[:4]) != (0x7FE0, 0x0010):
+        return
+    found = (head[4:6] not in _PIXEL_VRS, little)  # (implicit VR: a length there, never "O?" / "U?" when even)
+    vr_too = found[0] != said[0]  # the VR is named only where it differs as well
+
+    def words(encoding: tuple[bool, bool]) -> str:
+        order = "little endian" if encoding[1] else "big endian"
+        return f"{'implicit' if encoding[0] else 'explicit'} VR {order}" if vr_too else order
+
+    raise LoadError(path, f"the data set is written in {words(found)}, but (0002,0010) Transfer Syntax UID {ts.name} "
+                          f"says {words(said)}: its transfer syntax is wrong")  # fmt: skip
 
 
 def _fragments_mislabelled(ts: UID) -> str:

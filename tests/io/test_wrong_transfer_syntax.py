@@ -3,18 +3,22 @@ or re-encoded its pixels and kept the old UID) is refused at the header, saying 
 compressed syntax failed at decode with "Found unexpected tag (FFFF,FFFF) instead of (FFFE,E000) when parsing the Basic
 Offset Table item"; compressed fragments under an uncompressed one as 'truncated: Pixel Data has 11680 of 19200 bytes'
 (the file is whole) or, undefined in length, "cannot reshape array of size ..."; a data set written in implicit VR
-under an explicit VR syntax as 'truncated: Pixel Data has 19196 of 19200 bytes'.
+under an explicit VR syntax as 'truncated: Pixel Data has 19196 of 19200 bytes'; one written in the other byte order
+(little endian under Explicit VR Big Endian, or the reverse) as 'no Pixel Data (7FE0,0010)'.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pydicom
 import pytest
+from pydicom.data import get_testdata_file
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import (
+    ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
     JPEG2000Lossless,
@@ -105,3 +109,23 @@ def test_files_labelled_as_written_still_read(write_dcm: MakeFile, tmp_path: Pat
     )
     for path in (write_dcm("native.dcm"), implicit, rle_file(tmp_path)):
         assert read_image(path).stored.shape == (120, 80)
+
+
+@pytest.mark.parametrize(
+    ("source", "syntax", "words"),
+    [
+        ("MR_small.dcm", ExplicitVRBigEndian, "written in little endian, but (0002,0010) Transfer Syntax UID Explicit "
+         "VR Big Endian says big endian"),
+        ("MR_small_bigendian.dcm", ExplicitVRLittleEndian, "written in big endian, but (0002,0010) Transfer Syntax UID "
+         "Explicit VR Little Endian says little endian"),
+        ("MR_small_implicit.dcm", ExplicitVRBigEndian, "written in implicit VR little endian, but (0002,0010) Transfer "
+         "Syntax UID Explicit VR Big Endian says explicit VR big endian"),
+    ],
+    ids=["little-under-big", "big-under-little", "implicit-little-under-big"],
+)  # fmt: skip
+def test_data_in_the_other_byte_order_are_said(tmp_path: Path, source: str, syntax: str, words: str) -> None:
+    """Read in the wrong byte order every tag and length is garbage and Pixel Data is never met: it had been 'no Pixel
+    Data (7FE0,0010): not an image, or the file is truncated' (pydicom's own files, re-labelled)."""
+    path = tmp_path / source
+    shutil.copyfile(get_testdata_file(source), path)
+    assert words in reason(relabelled(path, syntax))
