@@ -35,6 +35,7 @@ from mammoview.gui.texts import study_title
 from mammoview.gui.window_level import WindowState, full_image_window
 from mammoview.io.model import StudyInfo
 from mammoview.io.reader import SpacingOption, format_spacing, parse_spacing, with_spacing
+from mammoview.io.scan import link_itself
 
 if TYPE_CHECKING:
     from PySide6 import QtWidgets
@@ -92,8 +93,11 @@ class StudyOpening:
         """Scan ``paths`` in the background, then load the study (asking which one if several)."""
         if not paths:
             return
-        # absolute: recent studies reopen from any folder (Path.resolve raised on a link loop, one file for the scan)
-        paths = [os.path.realpath(p) for p in paths]
+        # absolute: recent studies reopen from any folder (Path.resolve raised on a link loop, one file for the scan);
+        # a link leading nowhere stays the link, as the scan of its folder names it (resolved, its missing target was
+        # said as 'no such file', a path the reader never named)
+        paths = [os.fspath(link_itself(p)) if os.path.islink(p) and not os.path.exists(p) else os.path.realpath(p)
+                 for p in paths]  # fmt: skip
         self.show_status(f"Opening {', '.join(Path(p).name for p in paths[:3])}…")
         self.scans.submit(scan_job(paths, self.pixel_spacing))  # apart from the loads: a step does not drop it
 

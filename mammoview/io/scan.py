@@ -137,7 +137,7 @@ def scan_paths(
     # (a folder and its sub-folder both named, the link named as well)
 
     def met_before(link: Path) -> bool:
-        where = Path(os.path.realpath(link.parent)) / link.name  # the link itself, not its target: one link, two paths
+        where = link_itself(link)  # (one link, two paths)
         seen_here = where in links
         links.add(where)
         return seen_here
@@ -241,6 +241,13 @@ def _folder_files(
     if unreadable is not None:  # a link leading nowhere is a file the folder was meant to hold: said, not dropped
         unreadable.extend(LoadError(f, why) for f in kept if (why := _dead_link(f)) is not None)
     return sorted((f for f in kept if f.is_file()), key=natural_key)
+
+
+def link_itself(path: str | os.PathLike[str]) -> Path:
+    """``path`` absolute, the folders above it resolved but not its own name: a link is the link, not its target
+    (a link leading nowhere is named as the reader named it; its target is no file)."""
+    p = Path(path)
+    return Path(os.path.realpath(p.parent)) / p.name
 
 
 def _dead_link(path: Path) -> str | None:

@@ -16,3 +16,16 @@ def test_a_link_loop_opened_with_a_study_is_named_and_the_study_opens(main_windo
     loaded = load(main_window, [loop, synthetic_study])
     assert {i.view for i in loaded.study.info.images} == set(View)
     assert any(f"{loop}: " in text for text in reports), reports
+
+
+def test_a_dead_link_opened_is_named_by_itself_not_its_target(main_window, load, synthetic_study, tmp_path):
+    """The opened paths were resolved to their targets: a link to a file moved away was said as its target, 'no such
+    file', a path the reader never named.  It is said as when its folder is scanned: the link, and where it led."""
+    gone = tmp_path / "gone.dcm"
+    target = tmp_path / "archive" / "gone.dcm"
+    gone.symlink_to(target)
+    reports: list[str] = []
+    main_window.problemsReported.connect(lambda title, text: reports.append(text))
+    loaded = load(main_window, [gone, synthetic_study])
+    assert {i.view for i in loaded.study.info.images} == set(View)
+    assert any(f"{gone}: a link to {target}, which is missing" in text for text in reports), reports
