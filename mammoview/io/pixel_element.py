@@ -154,34 +154,36 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
         raise LoadError(path, f"truncated: Pixel Data has {available} of {expected} bytes")
     row_bytes = max((cols * samples * bits + 7) // 8, 2)
     excess = length - expected
-    if expected and excess >= row_bytes:
-        # zeros after the image are padding, which older writers add and readers should accept (PS3.5 8.1.1, 8.2:
-        # the value is padded to even length with one NULL byte); anything else is image data the header does not
-        # describe (shown, it would be sheared or garbled, or, a whole row more, lose its last rows unsaid)
-        if length > size - value_start:
-            raise LoadError(path, f"truncated: Pixel Data declares {length} bytes, the file holds "
-                                  f"{size - value_start}")  # fmt: skip
-        zeros = False
-        if excess <= MAX_PADDING_BYTES:
-            fp.seek(value_start + expected)
-            tail = fp.read(excess)
-            zeros = len(tail) == excess and not tail.strip(b"\0")
-        if not zeros and frame_bytes and length % frame_bytes == 0:  # whole frames more than the header says
+    if not expected or excess <= expected % 2:  # (an odd length padded to even with one NULL byte, PS3.5 8.1.1)
+        return None
+    # zeros after the image are padding, which older writers add and readers should accept (PS3.5 8.1.1, 8.2:
+    # the value is padded to even length with one NULL byte); anything else of a row or more is image data the header
+    # does not describe (shown, it would be sheared or garbled, or, a whole row more, lose its last rows unsaid)
+    if excess >= row_bytes and length > size - value_start:
+        raise LoadError(path, f"truncated: Pixel Data declares {length} bytes, the file holds "
+                              f"{size - value_start}")  # fmt: skip
+    zeros = False
+    if excess <= MAX_PADDING_BYTES:
+        fp.seek(value_start + expected)
+        tail = fp.read(excess)
+        zeros = len(tail) == excess and not tail.strip(b"\0")
+    if excess >= row_bytes and not zeros:
+        if frame_bytes and length % frame_bytes == 0:  # whole frames more than the header says
             given = f"{frames}" if "NumberOfFrames" in ds else "absent (1 frame)"
             raise LoadError(path, f"Pixel Data holds {length // frame_bytes} frames' worth of bytes ({length} bytes, "
                                   f"{frame_bytes} per frame of {rows} x {cols} x {bits} bits) where (0028,0008) "
                                   f"NumberOfFrames is {given}: NumberOfFrames (or Rows, Columns, Bits Allocated) is "
                                   "wrong")  # fmt: skip
-        if not zeros and frames == 1 and excess % row_bytes == 0:  # whole rows more: Rows says too few
+        if frames == 1 and excess % row_bytes == 0:  # whole rows more: Rows says too few
             raise LoadError(path, f"Pixel Data holds {excess // row_bytes} row(s) more than (0028,0010) Rows {rows} "
                                   f"says ({length} bytes where {rows} rows x {row_bytes} bytes make {expected}): Rows "
                                   "(or Columns, Bits Allocated) is wrong")  # fmt: skip
-        if not zeros:
-            raise LoadError(path, f"Pixel Data holds {length} bytes where {rows} rows x {cols} columns x {samples} "
-                                  f"sample(s) x {bits} bits x {frames} frame(s) make {expected}: Rows, Columns, Bits "
-                                  "Allocated or Number of Frames is wrong")  # fmt: skip
-        warnings.append(f"Pixel Data has {excess} bytes of zero padding after the {expected} the header describes; "
-                        "ignored")  # fmt: skip
+        raise LoadError(path, f"Pixel Data holds {length} bytes where {rows} rows x {cols} columns x {samples} "
+                              f"sample(s) x {bits} bits x {frames} frame(s) make {expected}: Rows, Columns, Bits "
+                              "Allocated or Number of Frames is wrong")  # fmt: skip
+    # padding, or fewer than a row of data (trailing bytes some writers leave: no rows the header missed): shown, said
+    what, why = ("of zero padding ", "") if zeros else ("", " (fewer than a row: no image data)")
+    warnings.append(f"Pixel Data has {excess} bytes {what}after the {expected} the header describes{why}; ignored")
     return None
 
 
