@@ -183,7 +183,8 @@ def check_pixel_element(path: Path, fp: BinaryIO, ds: Any, ts: UID, warnings: li
                               "Allocated or Number of Frames is wrong")  # fmt: skip
     # padding, or fewer than a row of data (trailing bytes some writers leave: no rows the header missed): shown, said
     what, why = ("of zero padding ", "") if zeros else ("", " (fewer than a row: no image data)")
-    warnings.append(f"Pixel Data has {excess} bytes {what}after the {expected} the header describes{why}; ignored")
+    count = f"{excess} byte" + ("s" if excess != 1 else "")
+    warnings.append(f"Pixel Data has {count} {what}after the {expected} the header describes{why}; ignored")
     return None
 
 
