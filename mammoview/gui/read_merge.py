@@ -115,17 +115,18 @@ def rebase_read(base: ReadState, ours: ReadState, theirs: ReadState) -> ReadStat
 
 def counterpart(item: _Numbered, items: Iterable[_Numbered]) -> _Numbered | None:
     """``item`` among ``items`` (another read of the study, or the same read saved again), whatever its number there
-    and whatever the reader changed of it since: the mark of its :attr:`~.ReaderMark.uid`, else (it has none, or the
-    read an older mammoview saved dropped it) the one placed where and when it was, unchanged if one is (two such
-    placed at one spot in one second, and one deleted, are told apart); None when none is."""
-    same = sorted((x for x in items if _one(item, x)), key=lambda x: (_uid(x) != _uid(item), _bare(x) != _bare(item)))
+    and whatever the reader changed of it since: the one of its identity (:attr:`~.ReaderMark.uid`,
+    :attr:`~.Measurement.uid`), else (it has none, or the read an older mammoview saved dropped it) the one placed where
+    and when it was, unchanged if one is (two such placed at one spot in one second, and one deleted, are told apart);
+    None when none is."""
+    same = sorted((x for x in items if _one(item, x)), key=lambda x: (x.uid != item.uid, _bare(x) != _bare(item)))
     return same[0] if same else None
 
 
 def _one(a: _Numbered, b: _Numbered) -> bool:
     """Whether ``a`` and ``b`` are one mark (or measurement) in two reads: by their identities where both have one
     (two marks placed at one spot in one second are two), else where and when each was placed."""
-    return _uid(a) == _uid(b) if _uid(a) and _uid(b) else _placed(a) == _placed(b)
+    return a.uid == b.uid if a.uid and b.uid else _placed(a) == _placed(b)
 
 
 def _among(item: _Numbered, items: Iterable[_Numbered]) -> bool:
@@ -133,22 +134,19 @@ def _among(item: _Numbered, items: Iterable[_Numbered]) -> bool:
     return any(_one(item, x) and _bare(x) == _bare(item) for x in items)
 
 
-def _uid(item: _Numbered) -> str:
-    return item.uid if isinstance(item, ReaderMark) else ""
-
-
 def _bare(item: _Numbered | None) -> _Numbered | None:
     """``item`` but for its number (each read numbers its own) and its identity (a read an older mammoview saved has
     none: the same mark all the same, as :func:`_one` found it)."""
     if item is None:
         return None
-    return replace(item, id=0, uid="") if isinstance(item, ReaderMark) else replace(item, id=0)
+    return replace(item, id=0, uid="")
 
 
 def _placed(item: _Numbered) -> _Numbered:
     """``item`` as it was placed, whatever the reader changed of it since (a mark's kind, the one change made to one),
     and but for its number and identity."""
-    return replace(item, id=0, uid="", kind=MarkKind.MASS) if isinstance(item, ReaderMark) else replace(item, id=0)
+    bare = replace(item, id=0, uid="")
+    return replace(bare, kind=MarkKind.MASS) if isinstance(bare, ReaderMark) else bare
 
 
 def _changed(base: ReaderDecision, ours: ReaderDecision) -> ReaderDecision:

@@ -108,6 +108,9 @@ class Measurement:
     frame: int | None = None  # the slice (0-based) of a tomosynthesis volume it was drawn on; None: a 2-D image
     #: (row_mm, col_mm) of its image when it was drawn (None: unknown): its length when that image is not open
     spacing: tuple[float, float] | None = None
+    #: which line it is in every read of the study, as a mark's :attr:`~ReaderMark.uid` (two drawn alike in two
+    #: windows are two); "": drawn before lines had one (or saved by an older mammoview, which drops it)
+    uid: str = ""
 
     @property
     def label(self) -> str:
@@ -119,6 +122,8 @@ class Measurement:
              "created": self.created}  # fmt: skip
         if self.spacing is not None:
             d["spacing"] = list(self.spacing)
+        if self.uid:  # (as a mark's: none written for a line without)
+            d["uid"] = self.uid
         return d if self.frame is None else {**d, "frame": self.frame}
 
     @classmethod
@@ -127,7 +132,7 @@ class Measurement:
         (x0, y0), (x1, y1) = d["p0"], d["p1"]
         return cls(id=int(d["id"]), view=View(d["view"]), image=str(d["image"]), x0=_finite(x0), y0=_finite(y0),
                    x1=_finite(x1), y1=_finite(y1), created=str(d.get("created", "")), frame=_frame(d),
-                   spacing=_spacing(d.get("spacing")))  # fmt: skip
+                   spacing=_spacing(d.get("spacing")), uid=_uid(d.get("uid", "")))  # fmt: skip
 
 
 def _spacing(v: object) -> tuple[float, float] | None:
@@ -169,14 +174,14 @@ def _seconds(v: object) -> float:
 
 
 def _uid(v: object) -> str:
-    """A saved mark's :attr:`~ReaderMark.uid`: a string (a number, hand-edited, is damage, never another mark's)."""
+    """A saved mark's or measurement's ``uid``: a string (a number, hand-edited, is damage, never another one's)."""
     if not isinstance(v, str):
-        raise ValueError(f"mark identity {v!r} is not a string")
+        raise ValueError(f"identity {v!r} is not a string")
     return v
 
 
 def new_mark_uid() -> str:
-    """A new mark's :attr:`~ReaderMark.uid`: random, not a count (two viewers placing marks in one read each count
+    """A new mark's or measurement's ``uid``: random, not a count (two viewers placing marks in one read each count
     their own), and short (one study's marks are few)."""
     return secrets.token_hex(4)
 
@@ -360,8 +365,8 @@ def _numbered(items: Iterable[_Numbered], what: str) -> tuple[_Numbered, ...]:
     ids = [x.id for x in out]
     if len(set(ids)) != len(ids):
         raise ValueError(f"two of its {what} have one number (numbers {sorted(ids)})")
-    uids = [uid for x in out if (uid := getattr(x, "uid", ""))]  # (marks only have one)
-    if len(set(uids)) != len(uids):  # (a copied mark, hand-edited: a rebase would take the two for one)
+    uids = [x.uid for x in out if x.uid]
+    if len(set(uids)) != len(uids):  # (a copied mark or line, hand-edited: a rebase would take the two for one)
         raise ValueError(f"two of its {what} are one mark (identities {sorted(uids)})")
     return out
 

@@ -216,7 +216,7 @@ class ReaderMarks(NotSavedReads, QtCore.QObject):
             return None
         m = Measurement(id=self.state.next_measurement_id, view=view, image=image, x0=round(p0[0], 1),
                         y0=round(p0[1], 1), x1=round(p1[0], 1), y1=round(p1[1], 1), created=now_iso(),
-                        frame=frame, spacing=spacing)  # fmt: skip
+                        frame=frame, spacing=spacing, uid=new_mark_uid())  # fmt: skip
         self._apply(self.state.marks, (*self.state.measurements, m), f"measure {m.label}")
         return self.state.measurements[-1]  # (as saved: :meth:`add`)
 

@@ -138,6 +138,7 @@ def test_measurements_come_back_after_reopening_and_are_exported(study, load, sy
         (m,) = doc["measurements"]
         assert m["unit"] == "mm" and m["length"] == pytest.approx(150 * SPACING_MM, abs=0.3)
         assert m["view"] == "LMLO" and m["image"] == "LMLO"  # anonymised: no file name or UID
+        assert m["uid"] == before[0].uid and before[0].uid  # (its identity: random, it names nobody)
     finally:
         again.cad.shutdown()
 
