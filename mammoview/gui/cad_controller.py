@@ -237,6 +237,9 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, C
             self.window.reads_saved_again()
             self._save_failure_said = None
         failed = self.reader.retry_unsaved()
+        # The open study's read found in conflict just now emits no ``changed``: answered No, the reader must find
+        # File ▸ Resolve read conflict… enabled at once, not at their next action.
+        self._sync_conflict_action()
         errors = [why for _study, why in failed]
         if not errors:
             return True

@@ -14,17 +14,20 @@ import pytest
 from PySide6 import QtCore
 
 from mammoview.gui import dialogs, read_conflict, read_lock
+from mammoview.gui.pseudonym import app_data_dir
 from mammoview.gui.read_state import Assessment, MarkKind, ReaderDecision, ReadState
 from mammoview.gui.read_store import ReadConflict, ReadStore
 from mammoview.io.model import View
 from mammoview.io.study import ReadKey
-from tests.gui.test_read_lock import OTHER_HOST, another_viewer_takes_the_folder
+from tests.gui.conftest import shown_main_window
+from tests.gui.test_read_lock import OTHER_HOST, another_viewer_takes_the_folder, foreign_lock
 from tests.gui.test_read_saved_meanwhile import mark, refused_with_one_mark_saved, replace_read, saved_by_another_viewer
 from tests.gui.test_reads_saved_again import (
     answer,
     conflict_box,
     refused_window,  # noqa: F401  (fixture)
     taken_back,
+    the_other_viewer_quits,
 )
 from tests.gui.test_worklist import batch
 
@@ -226,3 +229,29 @@ def test_showing_a_saved_read_whose_first_read_is_done_runs_the_cad_and_says_so(
     assert runs == [True]
     said = w.statusBar().currentMessage()
     assert "first read is done" in said and "CAD" in said, said
+
+
+def test_a_conflict_found_by_the_quit_question_answered_no_can_be_resolved_at_once(qtbot, load, tmp_path,
+                                                                                 monkeypatch):  # fmt: skip
+    """The window refused the reads folder takes it only as the reader quits (the other viewer closed since its last
+    heartbeat, a minute apart): the read in conflict is found there, the reader answers No and reads on.  File ▸
+    Resolve read conflict… stayed greyed (and its Ctrl+Shift+C did nothing) until the reader's next action."""
+    foreign_lock(Path(f"{os.path.realpath(app_data_dir() / 'reads')}.lock"))
+    with shown_main_window(qtbot) as w:
+        qtbot.waitUntil(lambda: w.reads_refused is not None, timeout=5_000)
+        load(w, [batch(tmp_path / "batch")])
+        reader = w.cad.reader
+        reader.set_assessment(Assessment.NEGATIVE)
+        theirs = saved_by_another_viewer(reader.store.folder, reader.read_key.key,
+                                         ReadState(decision=ReaderDecision(Assessment.RECALL)))  # fmt: skip
+        the_other_viewer_quits(w)
+        resolve = w.commands["resolve_read_conflict"]
+        assert not resolve.isEnabled()  # (no conflict known yet: the folder is not tried again before a minute)
+        asked: list[str] = []
+        monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or False)
+        w.close()
+        assert asked and "to compare with the read the other window saved" in asked[0], asked
+        assert reader.conflict is not None and resolve.isEnabled()
+        resolve.trigger()
+        answer(conflict_box(w, qtbot), "Show the saved read")
+        assert reader.state == theirs and not reader.unsaved
