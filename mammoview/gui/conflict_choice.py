@@ -49,16 +49,18 @@ class ConflictChoice:
         @property
         def unavailable(self) -> str | None: ...
 
-    #: the study and its opening (:attr:`~.ReaderMarks.opened_at`) the choice was last offered for: offered once each
-    #: time the study is opened, then said in the status bar at each save
-    _conflict_offered: tuple[str | None, float] | None = None
+    #: the conflicts the choice was offered for, each as the study and the read saved there that the reader's would
+    #: change: one is offered once, then said in the status bar at each save (every save of the reader's read meets
+    #: it again); a conflict with another read saved since (the other window saved again) is a new one, offered
+    _conflicts_offered: frozenset[tuple[str | None, ReadState]] = frozenset()
 
     def _on_conflict(self, conflict: Conflict) -> None:
-        """A save of the open study's read met ``conflict``: the choice is offered, the first time since the study
-        was opened."""
-        offered = (self.reader.study_key, self.reader.opened_at)
-        if offered != self._conflict_offered:
-            self._conflict_offered = offered
+        """A save of the open study's read met ``conflict``: the choice is offered, unless it was for the same read
+        saved there (not keyed by the study's opening: after "Show the saved read", a second conflict in the same
+        opening, with what the other window saved since, was said in the status bar only)."""
+        offered = (self.reader.study_key, conflict.theirs)
+        if offered not in self._conflicts_offered:
+            self._conflicts_offered |= {offered}  # (a new set: the class's empty one is never changed)
             self.resolve_read_conflict()
             return
         said = f"in conflict with the read {conflict.saved_by} saved{conflict.saved_at}; {conflict.kept}"

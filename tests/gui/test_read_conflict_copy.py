@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from mammoview.gui import dialogs, read_conflict, read_lock
 from mammoview.gui.pseudonym import app_data_dir
@@ -22,6 +23,7 @@ from mammoview.io.study import ReadKey
 from tests.gui.conftest import shown_main_window
 from tests.gui.test_read_lock import OTHER_HOST, another_viewer_takes_the_folder, foreign_lock
 from tests.gui.test_read_saved_meanwhile import mark, refused_with_one_mark_saved, replace_read, saved_by_another_viewer
+from tests.gui.test_read_unlocked_saves import no_lock_file  # noqa: F401  (fixture)
 from tests.gui.test_reads_saved_again import (
     answer,
     conflict_box,
@@ -255,3 +257,37 @@ def test_a_conflict_found_by_the_quit_question_answered_no_can_be_resolved_at_on
         resolve.trigger()
         answer(conflict_box(w, qtbot), "Show the saved read")
         assert reader.state == theirs and not reader.unsaved
+
+
+def test_a_new_conflict_after_the_saved_read_was_shown_is_offered_again_the_same_one_never_twice(
+    main_window,
+    load,
+    tmp_path,
+    qtbot,
+    no_lock_file,  # noqa: F811  (the fixture: each save reads the study's read again)
+    monkeypatch,
+):
+    """The reader chose "Show the saved read"; the other window saved the study again, differently, and the reader's
+    next change conflicted with that read: the choice was offered once per opening of the study, so only the status
+    bar said so.  A conflict with another saved read is offered; the same one, at each save after, is not."""
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    reader = w.cad.reader
+    other = ReadStore(reader.store.folder)
+    other.load(reader.read_key)
+    first = other.save(reader.read_key, ReadState(decision=ReaderDecision(Assessment.RECALL)))
+    reader.set_assessment(Assessment.NEGATIVE)
+    answer(conflict_box(w, qtbot), "Show the saved read")
+    assert reader.state == first
+    second = other.save(reader.read_key, replace(first, decision=ReaderDecision(Assessment.RECALL, "b")))
+    reader.set_density("c")  # a conflict with the read saved since: asked again
+    box = conflict_box(w, qtbot)
+    assert "density B" in box.text(), box.text()
+    answer(box, "Keep mine (not saved)")
+    assert reader.conflict is not None and reader.conflict.theirs == second
+    reader.add(View.RMLO, "RMLO.dcm", 30.0, 40.0, MarkKind.MASS)  # the same conflict: the status bar only
+    QtCore.QCoreApplication.processEvents()
+    assert w.statusBar().currentMessage().startswith("Read not saved"), w.statusBar().currentMessage()
+    assert not [b for b in w.findChildren(QtWidgets.QMessageBox) if b.windowTitle() == "Read conflict"
+                and b.isVisible()]  # fmt: skip
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
