@@ -7,6 +7,15 @@ before / after CAD, and what the CAD showed (model, exam scores, marks, exam den
 name studies only by a hash of the study key (CBIS-DDSM keys are patient IDs); the
 worklist's order and the views identify them for whoever holds the images.
 
+A row never passes an unsaved read off as saved (``not_saved``): a read whose save failed (a full disk, the reads
+folder another window's) is the reader's read as this window has it, said :data:`NOT_SAVED` (the only read of it
+there is, the newest); a read in conflict (another window saved the study's read meanwhile, which the reader's would
+change: :mod:`~mammoview.gui.read_conflict`) is the read saved there, said :data:`IN_CONFLICT`.  That one is the
+study's read of record: what reopening the study, the other window and a log written after this window closes all
+show, and what the reader's becomes only by being saved onto it; an auditor reading the log finds the record, and is
+told that another read of the study waits.  Where the reader's is kept is said on screen, not in the log: a conflict
+copy's name is a plain hash of the study key, which for a CBIS-DDSM key can be traced back to the patient.
+
 File ▸ Export worklist read log… (``Ctrl+Alt+G``).  Never overwrites a file silently.
 """
 
@@ -31,33 +40,44 @@ from mammoview.io.study import read_key
 
 if TYPE_CHECKING:
     from mammoview.gui.main_window import MainWindow
+    from mammoview.gui.read_conflict import Conflict
 
 COLUMNS = ("n", "study", "views", "first_read_done", "done_at", "reading_seconds", "assessment", "density",
            "assessment_after_cad", "density_after_cad", "changed_after_cad", "marks_first_read", "marks_after_cad",
            "measurements", "cad_model", "cad_abnormal", "cad_malignant", "cad_marks", "cad_density",
-           "prior_of")  # fmt: skip
+           "prior_of", "not_saved")  # fmt: skip
 
 #: ``first_read_done`` of a study whose saved read this mammoview cannot read (damaged, or a newer version's)
 UNREADABLE = "unreadable"
+#: ``not_saved`` of a row that is the reader's read, whose save failed: not on disk, in this window only
+NOT_SAVED = "save failed"
+#: ``not_saved`` of a row that is the study's saved read while the reader's, which would change it, is not saved
+IN_CONFLICT = "in conflict"
 
 
 def _decision(d: ReaderDecision) -> tuple[str, str]:
     return (d.assessment.value if d.assessment is not None else "", d.density or "")
 
 
-def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore,
-                  unsaved: Mapping[str, ReadState] | None = None) -> list[dict[str, str]]:  # fmt: skip
+def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore, unsaved: Mapping[str, ReadState] | None = None,
+                  conflicts: Mapping[str, Conflict] | None = None) -> list[dict[str, str]]:  # fmt: skip
     """One row per study, in worklist order (empty fields where nothing was saved; ``prior_of``: the row of the
     same woman's newest exam when this study is its prior, there to compare with, not a study of the batch).
-    ``unsaved``: reads whose save failed (a full disk), which are the reader's read rather than what is on disk."""
+    ``unsaved``: reads whose save failed, each the reader's read rather than what is on disk (:data:`NOT_SAVED`),
+    but those of them in ``conflicts`` (:attr:`ReadStore.conflicts`), whose row is the read on disk
+    (:data:`IN_CONFLICT`)."""
     rows = []
     priors = prior_of(studies)
-    unsaved = unsaved or {}
+    unsaved, conflicts = unsaved or {}, conflicts or {}
     for n, study in enumerate(studies, 1):
         saved_as = read_key(study)  # (not the study key: that of a study of two women's UID is not always the same)
-        state = unsaved.get(saved_as.key) or store.peek(saved_as)
+        pending = unsaved.get(saved_as.key)
+        in_conflict = pending is not None and saved_as.key in conflicts
+        state = store.peek(saved_as) if pending is None or in_conflict else pending
         row = dict.fromkeys(COLUMNS, "")
         row.update(n=str(n), study=study_pseudonym(study.key)[:16], views=views_text(study), first_read_done="no")
+        if pending is not None:
+            row["not_saved"] = IN_CONFLICT if in_conflict else NOT_SAVED
         if (newest := priors.get(n - 1)) is not None:
             row["prior_of"] = str(newest + 1)
         if state is None and store.unreadable(saved_as):
@@ -110,7 +130,9 @@ def export_read_log(window: MainWindow, path: Path | None = None) -> Path | None
         if not chosen:
             return None
         path = Path(chosen)
-    rows = read_log_rows([e.study for e in window.worklist.entries], window.worklist.store, window.cad.reader.unsaved)
+    reader = window.cad.reader
+    conflicts = reader.store.conflicts
+    rows = read_log_rows([e.study for e in window.worklist.entries], window.worklist.store, reader.unsaved, conflicts)
     try:
         write_read_log(path, rows)
     except OSError as exc:  # FileExistsError included
@@ -124,4 +146,13 @@ def export_read_log(window: MainWindow, path: Path | None = None) -> Path | None
             [f"#{n}: the saved read could not be read (damaged, written by a newer mammoview, or reads saved for "
              f"several parts of one exam); the log's row says first_read_done {UNREADABLE}" for n in unreadable],
         )  # fmt: skip
+    in_conflict = []  # (where the reader's is kept is said here, never in the log: see the module's docstring)
+    for row, entry in zip(rows, window.worklist.entries, strict=True):
+        if row["not_saved"] == IN_CONFLICT:
+            c = conflicts[read_key(entry.study).key]
+            in_conflict.append(f"#{row['n']}: the log's row is the read {c.saved_by} saved{c.saved_at}, the study's "
+                               f"read; yours, which would change it, is not saved ({c.kept}); the row says not_saved "
+                               f"{IN_CONFLICT}")  # fmt: skip
+    if in_conflict:
+        window.report_problems("Reads in conflict", in_conflict)
     return path

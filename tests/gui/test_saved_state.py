@@ -171,6 +171,7 @@ def test_the_read_log_counts_a_read_the_disk_refused(main_window, load, qtbot, t
     assert out is not None
     row = next(csv.DictReader(io.StringIO(out.read_text())))
     assert (row["first_read_done"], row["assessment"]) == ("yes", "0")
+    assert row["not_saved"] == "save failed"  # (never passed off as saved)
     monkeypatch.setattr(ReadStore, "save", real_save)  # (the window then closes without asking)
 
 
