@@ -11,6 +11,7 @@ from typing import Any
 from mammoview.cli.info import parse_spacing
 from mammoview.cli.options import add_model_options
 from mammoview.cli.output import check_json_out, say_warnings, write_json_out
+from mammoview.io.model import MAX_EXTENT_MM, ImageInfo
 from mammoview.terminal import say
 
 
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             bar.update(1)
             continue
-        say_warnings("classify", path, image.info.warnings)  # e.g. not MG, a colour file: as detect
+        say_warnings("classify", path, _patch_warnings(image.info))  # e.g. not MG, a colour file: as detect
         label = max(("normal", "mass", "calcification"), key=lambda k: probs[k])
         out.append(
             {
@@ -97,3 +98,14 @@ def run(args: argparse.Namespace) -> int:
     }
     write_json_out(args.json_out, doc)
     return 1 if failed else 0
+
+
+def _patch_warnings(info: ImageInfo) -> tuple[str, ...]:
+    """The file's warnings but the whole-image one that its size in mm is smaller than a mammogram's: a patch is.
+
+    One larger than any mammogram (a spacing in the wrong unit) is still said.
+    """
+    sp, problem = info.spacing, info.extent_problem()
+    if sp is None or problem is None or max(info.rows * sp.row_mm, info.columns * sp.col_mm) > MAX_EXTENT_MM:
+        return info.warnings
+    return tuple(w for w in info.warnings if w != problem)
