@@ -28,7 +28,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     which = p.add_mutually_exclusive_group()
     which.add_argument("--model", metavar="NAME", help="installed model (default: the default one)")
-    which.add_argument("--weights", type=Path, metavar="RUNDIR", help="a `mammoview train` run folder")
+    which.add_argument(
+        "--weights",
+        type=Path,
+        metavar="DIR",
+        help="a `mammoview train` run folder, or a models folder (manifest.json: `ensemble --install-to`'s)",
+    )
     p.add_argument("--models-dir", type=Path, metavar="DIR", help="models folder (default: $MAMMOVIEW_MODELS)")
     p.add_argument("--patches", type=Path, metavar="DIR", help="patch set (its validation split is scored)")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (with --compare: a .md file)")

@@ -1,6 +1,6 @@
 """Helper processes for the decoders that hold the interpreter lock (GIL) for a whole image.
 
-pylibjpeg-openjpeg (JPEG 2000), pyjpegls (JPEG-LS) and pylibjpeg-rle (RLE) decode a frame without releasing the
+pylibjpeg-openjpeg (JPEG 2000), pylibjpeg-libjpeg or pyjpegls (JPEG-LS) and pylibjpeg-rle (RLE) decode a frame without releasing the
 GIL: in a worker thread they freeze the viewer's event loop for the whole decode (a 4736 x 2624 full-field view:
 RLE ~70 ms, JPEG-LS ~0.6 s, JPEG 2000 ~1 s; a 2457 x 1890 tomosynthesis slice in JPEG 2000: 0.13-0.39 s).  Work
 the reader has not asked for yet, or that runs while the reader reads (the worklist's next study, a volume's
