@@ -1,14 +1,15 @@
 """Helper processes for the decoders that hold the interpreter lock (GIL) for a whole image.
 
-pylibjpeg-openjpeg (JPEG 2000), pylibjpeg-libjpeg or pyjpegls (JPEG-LS) and pylibjpeg-rle (RLE) decode a frame without releasing the
-GIL: in a worker thread they freeze the viewer's event loop for the whole decode (a 4736 x 2624 full-field view:
-RLE ~70 ms, JPEG-LS ~0.6 s, JPEG 2000 ~1 s; a 2457 x 1890 tomosynthesis slice in JPEG 2000: 0.13-0.39 s).  Work
-the reader has not asked for yet, or that runs while the reader reads (the worklist's next study, a volume's
-slices), is decoded in a spawned helper process instead, and its pixels come back through a pipe (a few ms).  A
-study the reader opens and waits for is decoded in threads, except its JPEG 2000 / JPEG-LS files: those go to two
-helper processes, which decode two at a time where threads took turns (the wheel's study re-encoded in JPEG 2000
-opened in 4.3-4.7 s with the viewer frozen ~1.1 s at a time: ``benchmarks/bench_load.py --recompress j2k``); RLE
-there stays in threads (~70 ms a view: less than starting a helper).
+pylibjpeg-openjpeg (JPEG 2000), pylibjpeg-libjpeg or pyjpegls (JPEG-LS) and pylibjpeg-rle (RLE) decode a frame
+without releasing the GIL: in a worker thread they freeze the viewer's event loop for the whole decode (a
+4736 x 2624 full-field view: RLE ~70 ms, JPEG-LS ~0.6 s, JPEG 2000 ~1 s; a 2457 x 1890 tomosynthesis slice in
+JPEG 2000: 0.13-0.39 s).  Work the reader has not asked for yet, or that runs while the reader reads (the worklist's
+next study, a volume's slices), is decoded in a spawned helper process instead, and its pixels come back through a
+pipe (a few ms).  A study the reader opens and waits for is decoded in threads, except its JPEG 2000 / JPEG-LS
+files: those go to two helper processes, which decode two at a time where threads took turns (the wheel's study
+re-encoded in JPEG 2000 opened in 4.3-4.7 s with the viewer frozen ~1.1 s at a time:
+``benchmarks/bench_load.py --recompress j2k``); RLE there stays in threads (~70 ms a view: less than starting a
+helper).
 
 A helper starts at its first use and lives until the viewer closes.  A decoder that crashes on a file (a
 segmentation fault on corrupt data) kills only the helper: that file is reported as unreadable and the next
