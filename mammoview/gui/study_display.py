@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from mammoview.gui.cad_controller import CadController
     from mammoview.gui.display_image import DisplayImage
     from mammoview.gui.frames import FrameStepper
+    from mammoview.gui.hanging_layout import HangingLayout
     from mammoview.gui.loader import LoadedStudy
     from mammoview.gui.prior_compare import PriorComparison
     from mammoview.gui.settings import ViewerSettings
@@ -56,6 +57,7 @@ class StudyDisplay:
     if TYPE_CHECKING:  # provided by MainWindow
         cad: CadController
         frames: FrameStepper
+        hanging: HangingLayout
         priors: PriorComparison
         settings: ViewerSettings
         worklist: Worklist
@@ -82,7 +84,7 @@ class StudyDisplay:
     # -- showing a study -----------------------------------------------------------------------
     def show_study(self, loaded: LoadedStudy) -> None:
         """Put a loaded study on screen (main thread)."""
-        self.loaded = loaded
+        before, self.loaded = self.loaded, loaded
         self.priors.refresh(show=False)  # its priors; the prior's panels are filled by the relink below
         hanging, displays = loaded.hanging, loaded.displays
         self.choices = {}
@@ -100,6 +102,10 @@ class StudyDisplay:
             panel.labels.set_empty_note(UNREADABLE_VIEW if view in failed and not options else "", panel.display)
             self._show_in_panel(panel, options[0] if options else None)
         self._update_overlay_text()
+        if self.hanging.maximized is not None and (before is None or before.study.key != loaded.study.key):
+            # a view maximised was a closer look at the last study's image: another woman's study goes up with all
+            # the views of the layout, never one of them alone (a first read done without seeing the others)
+            self.hanging.toggle_maximized(self.hanging.maximized)
         self._relink()
         title = study_title(loaded.study.info)
         index = self.worklist.index_of(loaded.study.key)

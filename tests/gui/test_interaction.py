@@ -12,6 +12,7 @@ from mammoview.gui.linking import LinkMode
 from mammoview.gui.window_level import Preset
 from mammoview.io.model import View
 from tests.gui.conftest import drag, grab_gray, mouse, write_view
+from tests.gui.test_worklist import batch
 
 LEFT = QtCore.Qt.MouseButton.LeftButton
 RIGHT = QtCore.Qt.MouseButton.RightButton
@@ -135,6 +136,21 @@ def test_double_click_maximises_and_restores(study, qtbot):
     study.commands["maximize"].trigger()
     assert study.hanging.maximized is None
     assert all(p.isVisible() for p in study.panels.values())
+
+
+def test_the_next_study_goes_up_with_all_its_views_not_the_one_maximised(main_window, load, qtbot, tmp_path):
+    """R CC maximised (Z, a double-click) to look closer, then PgDown: the next woman's study went up as her R CC
+    alone, her other views hidden (or one empty panel, "R CC \N{EM DASH} no image", where she has none): a first
+    read could be done without seeing them. A view maximised is a look at this study's image, not a layout."""
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    w.commands["maximize"].trigger()
+    assert w.hanging.visible_views() == [View.RCC]
+    with qtbot.waitSignal(w.studyShown, timeout=20_000):
+        w.commands["next_study"].trigger()
+    assert w.hanging.maximized is None
+    assert w.hanging.visible_views() == [View.RCC, View.LCC, View.RMLO, View.LMLO]
+    assert all(p.isVisible() for p in w.panels.values())
 
 
 def test_after_a_layout_change_the_keys_act_on_a_view_on_screen(study, qtbot):
