@@ -18,6 +18,12 @@ WHEEL_NOTCH = 120
 #: Phases of a measure drag (``sigMeasureDrag``).
 DRAG_START, DRAG_MOVE, DRAG_FINISH = 0, 1, 2
 
+#: The wheel zooms in until a stored pixel is this many screen pixels wide, and out until the image's longer side is
+#: this share of the panel's shorter one: a free-spinning wheel or a touchpad flick sends a hundred notches at once,
+#: each a quarter's zoom, and past these there is nothing left to read (unbounded, the view's pixel size read 0).
+MAX_PIXEL_ZOOM = 32.0
+MIN_IMAGE_SHARE = 0.1
+
 
 class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
     """Aspect-locked, y-down ViewBox; mouse gestures become signals.
@@ -60,6 +66,8 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
         self.slice_wheel = False  # the image is a multi-frame volume: the wheel steps its slices
         self._wheel_rest = 0  # eighths of a degree not yet a whole notch (touchpads send small deltas)
         self._measure_from = QtCore.QPointF()  # the measure drag's start, in view coordinates
+        #: the image's longer side in view units (stored rows), set by the panel; 0 while it shows none
+        self.extent = 0.0
 
     def wheelEvent(self, ev, axis=None) -> None:  # type: ignore[no-untyped-def]
         ctrl = bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
@@ -72,7 +80,21 @@ class MammoViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
             if notches:
                 self.sigSliceWheel.emit(-notches)  # a notch towards the reader (negative delta): the next slice
             return
+        if not self._zoom_allowed(float(ev.delta())):
+            ev.accept()
+            return
         super().wheelEvent(ev, axis)
+
+    def _zoom_allowed(self, delta: float) -> bool:
+        """Whether pyqtgraph's wheel step for ``delta`` (the range times 1.02 ** (delta x its wheel scale factor))
+        stays within :data:`MAX_PIXEL_ZOOM` and :data:`MIN_IMAGE_SHARE`; a step back from a bound always is."""
+        if self.extent <= 0:
+            return False  # no image: nothing to zoom (a linked partner's view would follow, unbounded)
+        factor = 1.02 ** (delta * self.state["wheelScaleFactor"])
+        size = self.viewPixelSize()[1] * factor  # view units per screen pixel after the step
+        if factor < 1:
+            return bool(size * MAX_PIXEL_ZOOM >= 1)
+        return bool(self.extent >= size * MIN_IMAGE_SHARE * min(self.width(), self.height()))
 
     def mouseDragEvent(self, ev, axis=None) -> None:  # type: ignore[no-untyped-def]
         if self.measure_mode and ev.button() == QtCore.Qt.MouseButton.LeftButton:

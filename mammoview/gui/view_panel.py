@@ -125,6 +125,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.clear_overlays()
         self.display = display
         self.view_box.slice_wheel = display is not None and display.image.info.frames > 1
+        self.view_box.extent = max(self.content_size()) if display is not None else 0.0
         if display is None:
             self.window_state = None
             self.loupe.hide()  # it showed the image gone (the last study's, under a mouse resting here)
