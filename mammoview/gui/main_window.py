@@ -321,6 +321,9 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
             return
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
+        # off the screen before the threads are waited for: the CAD's model, loaded from start-up, cannot be stopped
+        # mid-load (seconds where CUDA starts), and the window stood there frozen, the reader's quit seemingly ignored
+        self.hide()
         self.cad.shutdown()
         # every job stale first (none starts another decode, nor a fresh helper for it), then the helpers killed: a
         # load, prefetch or prior load waiting for a decode in one ends now (the window froze up to a J2K decode,

@@ -77,3 +77,24 @@ def test_quitting_while_a_helper_sends_back_a_decode_ends_the_wait_for_it(main_w
     finally:
         if not writer.closed:  # (unfixed) the message's rest, so that pytest's own exit does not hang
             os.write(writer.fileno(), bytes(1000))
+
+
+def test_quitting_while_the_cad_model_loads_takes_the_window_away_at_once(main_window):
+    """The CAD's model is loaded in the background from start-up (a second or two here; longer where CUDA starts, or
+    on a cold disk), and a quit has to wait for that thread: it waited with the window on screen and frozen, the
+    reader's Ctrl+Q seemingly ignored. The window goes at once; the process ends when the load has."""
+    from mammoview.gui.cad_worker import CadUnavailable
+
+    w = main_window
+    seen: list[bool] = []
+
+    def loader():  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 5  # (the window's close waits for this thread)
+        while w.isVisible() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(w.isVisible())
+        raise CadUnavailable("no model in this test")
+
+    w.cad.use_model_loader(loader)  # a probe job loads it now
+    w.close()
+    assert seen == [False], "the window stayed on screen while its close waited for the model's load"
