@@ -267,6 +267,9 @@ def reader_study(rows: Sequence[Mapping[str, str]], truth: Mapping[str, str]) ->
             "not_in_truth": sum(r[STUDY] not in truth and not r.get("prior_of") for r in rows),
             "listed_prior": sum(bool(r.get("prior_of")) for r in rows),
         },
+        # rows counted above that the log says are not saved (``not_saved``, logs since 2026-12-07): the saved read of a
+        # study whose reader's read is in conflict with it, or the reader's read whose save failed (not on disk)
+        "read_not_saved": dict(Counter(r["not_saved"] for r in done if r.get("not_saved"))),
         "truth_not_in_log": len(set(truth) - {r[STUDY] for r in rows}),
         # e.g. two readers' logs put together: each reading counts, said so the rates are read as readings
         "studies_read_more_than_once": sum(n > 1 for n in times.values()),
@@ -330,6 +333,11 @@ def report_text(rep: Mapping[str, Any]) -> str:
                         f"first read not done, {acc['not_in_truth']} not in the truth, {acc['listed_prior']} listed "
                         f"prior(s); {missing} {'study' if missing == 1 else 'studies'} of the truth "
                         f"{'is' if missing == 1 else 'are'} not in the log")  # fmt: skip
+    if unsaved := rep.get("read_not_saved"):
+        which = ", ".join(f"{n} {k}" for k, n in sorted(unsaved.items()))
+        lines.insert(1, f"of the reads counted, not saved ({which}): "
+                        "'in conflict' counts the saved read, which the reader's own, kept in a conflict copy, would "
+                        "have changed; 'save failed' counts the reader's read, which is on no disk")  # fmt: skip
     if again := rep.get("studies_read_more_than_once"):
         lines.insert(1, f"{again} of them read more than once (several logs put together?): each reading counts, and "
                         "the Wilson intervals and McNemar p below treat the readings as independent, which two "

@@ -40,3 +40,17 @@ def test_a_first_read_done_the_viewer_never_writes_is_refused(tmp_path, value):
     log = write_log(tmp_path / "log.csv", [_row("A", "0", "0"), {**_row("B", "0", "0"), "first_read_done": value}])
     with pytest.raises(ValueError, match="line 3"):
         load_read_log(log)
+
+
+def test_reads_the_log_says_are_not_saved_are_counted_and_said():
+    """The read log's ``not_saved`` (mammoview.gui.read_log) marks a row that is the saved read while the reader's is
+    in conflict, or the reader's read whose save failed; reader-study counted them unsaid, like any saved read."""
+    log = _log()
+    log[0]["not_saved"] = "in conflict"
+    log[1]["not_saved"] = "save failed"
+    rep = reader_study(log, _truth())
+    assert rep["first_read_done"] == 2  # still counted: the saved read, and the only read there is
+    assert rep["read_not_saved"] == {"in conflict": 1, "save failed": 1}
+    text = report_text(rep)
+    assert "1 in conflict" in text and "1 save failed" in text, text
+    assert "not saved" not in report_text(reader_study(_log(), _truth()))  # said only where there are some
