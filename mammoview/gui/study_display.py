@@ -126,13 +126,17 @@ class StudyDisplay:
                             "Unplaced images).")  # fmt: skip
         shown = sum(p.display is not None for p in self.panels.values())
         batch = f" {self.worklist.summary()} (PgDown: next)." if place else ""
-        notes = "".join(f" {n[0].upper()}{n[1:]}." for n in hanging.notes)  # e.g. an exam of one breast
+        # views with no image are said here and in their empty panels, never in a dialog of their own: a worklist
+        # of MLO-only studies (mini-MIAS) had one to click away at every PgDown; a dialog opened anyway names them
+        missing = [hanging.missing] if hanging.missing else []
+        notes = "".join(f" {n[0].upper()}{n[1:]}." for n in [*missing, *hanging.notes])
         if loaded.preview:
             notes += " A preview: full resolution decoding (the CAD and export wait for it)."
         self.show_status(f"{title}: {shown} view(s) shown.{notes}" + (f" {len(problems)} problem(s)." if problems
                          else "") + batch)  # fmt: skip
         if problems:
-            self.report_problems("Study opened with problems", problems, critical=bool(loaded.study.errors))
+            # the dialog's title replaces the status line: it names the missing views too
+            self.report_problems("Study opened with problems", problems + missing, critical=bool(loaded.study.errors))
         self.studyShown.emit(loaded)
         if not loaded.preview:  # else once the full decode is in: a prefetch now would slow it
             self._prefetch_next()

@@ -14,7 +14,8 @@ def hang(study: Study) -> Hanging:
     Instance Number), the others go to
     ``alternatives`` with a warning naming each one's time or number; a tomosynthesis exam's volumes behind its
     2-D views are a note (every such exam has them).  Images of unknown view (or a projection with no panel, e.g.
-    a specimen) go to ``unplaced`` with a warning; the reader can assign them.
+    a specimen) go to ``unplaced`` with a warning; the reader can assign them.  Views with no image are named in
+    ``missing``, not among the warnings.
 
     Parameters
     ----------
@@ -70,15 +71,15 @@ def hang(study: Study) -> Hanging:
     if volumes:  # a DBT exam: each 2-D (or synthesized 2-D) view with its volume behind it
         notes.append(f"tomosynthesis behind the 2-D views (D shows it) of {'; '.join(volumes)}")
     placed = [v for v in View if panels[v] is not None]
+    missing = ""
     if placed and len(placed) < len(View):
-        missing = [v for v in View if panels[v] is None]
-        text = f"no image for {', '.join(v.label for v in missing)}"
+        absent = [v for v in View if panels[v] is None]
         # a whole breast missing and the other one complete is an exam of one breast (after a mastectomy, a
-        # unilateral work-up, most CBIS-DDSM cases): said, not a problem; a view missing beside its pair is one
-        one_breast = {v.laterality for v in missing} != {v.laterality for v in placed} and len(placed) == 2
-        (notes if one_breast else warnings).append(text + (" (an exam of one breast)" if one_breast else ""))
+        # unilateral work-up, most CBIS-DDSM cases): said as such, so that it is not taken for a lost file
+        one_breast = {v.laterality for v in absent} != {v.laterality for v in placed} and len(placed) == 2
+        missing = f"no image for {', '.join(v.label for v in absent)}" + " (an exam of one breast)" * one_breast
     return Hanging(panels=panels, alternatives=alternatives, unplaced=tuple(unplaced), warnings=tuple(warnings),
-                   notes=tuple(notes))  # fmt: skip
+                   notes=tuple(notes), missing=missing)  # fmt: skip
 
 
 def _taken(img: MammoImage) -> str:

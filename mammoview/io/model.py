@@ -333,14 +333,17 @@ class Hanging:
 
     ``panels[view]`` is the image shown; ``alternatives[view]`` holds other images
     claiming the same view (kept, selectable, and warned about); ``unplaced`` holds
-    images whose view is unknown (the reader can assign them from a menu).
+    images whose view is unknown (the reader can assign them from a menu).  ``missing`` names the views with no
+    image (e.g. "no image for R CC, L CC"): said, but no problem to click away, since whole collections lack
+    views (mini-MIAS has MLO views only) and nothing failed.
     """
 
     panels: Mapping[View, MammoImage | None]
     alternatives: Mapping[View, tuple[MammoImage, ...]] = field(default_factory=dict)
     unplaced: tuple[MammoImage, ...] = ()
     warnings: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()  # worth saying, not a problem (e.g. an exam of one breast)
+    notes: tuple[str, ...] = ()  # worth saying, not a problem (e.g. a tomosynthesis volume behind a view)
+    missing: str = ""
 
 
 @dataclass(frozen=True)
