@@ -54,6 +54,8 @@ class ImageStats:
     default_voi: VoiWindow | VoiLut
     #: ``default_voi`` is the file's (a window or VOI LUT it stores), not io's automatic one
     default_from_file: bool = False
+    #: one stored value's step in modality units (a rescale's slope; a float image's 1/65535 of its range)
+    value_step: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,9 @@ def image_stats(
         voi = chain.voi_luts[0]
     else:
         voi = default_window(chain, stored)
-    return ImageStats(vmin, vmax, low, mid, high, voi, bool(chain.windows or chain.voi_luts))
+    modality = chain.modality
+    unit = 1.0 if modality.lut_data is not None or not modality.slope else abs(modality.slope)  # a LUT: integers
+    return ImageStats(vmin, vmax, low, mid, high, voi, bool(chain.windows or chain.voi_luts), unit)
 
 
 def preset_window(preset: Preset, chain: PixelChain, stats: ImageStats) -> WindowState:
@@ -173,19 +177,29 @@ def dragged(state: WindowState, dx: float, dy: float, stats: ImageStats) -> Wind
 
     Right = wider (less contrast), down = higher level (darker for MONOCHROME2), as
     in most PACS.  The step scales with the image's value range so 8-bit and 16-bit
-    images feel the same.
+    images feel the same.  The level stays within the image's value range widened by that range on either side,
+    the width between one stored value's step and twice the range: past them the picture is all black, all white
+    or flat grey, and a drag without limits (the level reached -10 million on 16-bit data) left the reader pages of
+    dragging to find the image again.  A window beyond them (one the file gave) does not jump: it only goes no
+    further out.
     """
     win = as_window(state.voi)
-    step = max(stats.value_max - stats.value_min, 1.0) / DRAG_PIXELS_PER_RANGE
-    # LINEAR needs a width of at least 1 (PS3.3 C.11.2.1.2.1); SIGMOID and LINEAR_EXACT only > 0 (C.11.2.1.3.1,
-    # C.11.2.1.3.2): one the file gave narrower stays as narrow as it was
-    least = 1.0 if win.function is VoiFunction.LINEAR else min(win.width, 1.0)
-    width = max(win.width + dx * step, least)
-    # a LINEAR_EXACT window becomes LINEAR where LINEAR can be as wide (a narrower one stays exact)
-    exact = win.function is VoiFunction.LINEAR_EXACT
-    function = VoiFunction.LINEAR if exact and width >= 1.0 else win.function
-    center = win.center + dy * step
+    span = max(stats.value_max - stats.value_min, stats.value_step)
+    step = max(span, 1.0) / DRAG_PIXELS_PER_RANGE
+    # SIGMOID and LINEAR_EXACT may be narrower than 1 (PS3.3 C.11.2.1.3.1, C.11.2.1.3.2): a narrower one the file
+    # gave stays as narrow as it was
+    width = _bounded(win.width + dx * step, min(win.width, stats.value_step), 2 * span, win.width)
+    center = _bounded(win.center + dy * step, stats.value_min - span, stats.value_max + span, win.center)
+    function = win.function
+    if function in (VoiFunction.LINEAR, VoiFunction.LINEAR_EXACT):
+        # LINEAR needs a width of at least 1 (C.11.2.1.2.1), a whole float image's range: narrower, LINEAR_EXACT
+        function = VoiFunction.LINEAR if width >= 1.0 else VoiFunction.LINEAR_EXACT
     return replace(state, voi=VoiWindow(center, width, function, "custom"), name="Custom")
+
+
+def _bounded(value: float, low: float, high: float, was: float) -> float:
+    """``value`` within ``[low, high]``, or within the wider bounds that take in ``was``, where it was before."""
+    return min(max(value, min(low, was)), max(high, was))
 
 
 def lut_for(
