@@ -23,7 +23,7 @@ from mammoview.gui.cad_controller import CadController
 from mammoview.gui.cad_worker import CadOptions
 from mammoview.gui.display_image import DisplayImage
 from mammoview.gui.frames import FrameStepper
-from mammoview.gui.hanging_layout import HangingLayout, Layout
+from mammoview.gui.hanging_layout import HangingLayout
 from mammoview.gui.helper_process import HelperGroup, HelperProcess
 from mammoview.gui.image_controls import ImageControls
 from mammoview.gui.linking import LinkMode, mark_group_unfitted
@@ -152,8 +152,7 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
         self.menus["View"].addAction(toggle)
         self.commands.actions["worklist"] = toggle
 
-        saved = _enum(Layout, self.settings.value("view/layout"), Layout.FOUR)
-        self.set_layout_mode(self.four_layout if saved.compares_prior else saved)  # a comparison is per study
+        self.set_layout_mode(self.four_layout)  # a pair or a comparison is per study, not per session
         self._activate(self.panels[View.RCC])
         dialogs.fit_to_screen(self, 1400, 900)
         if (geometry := self.settings.geometry()) is not None:

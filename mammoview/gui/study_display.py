@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mammoview.gui.cad_controller import CadController
     from mammoview.gui.display_image import DisplayImage
     from mammoview.gui.frames import FrameStepper
-    from mammoview.gui.hanging_layout import HangingLayout
+    from mammoview.gui.hanging_layout import HangingLayout, Layout
     from mammoview.gui.loader import LoadedStudy
     from mammoview.gui.prior_compare import PriorComparison
     from mammoview.gui.settings import ViewerSettings
@@ -80,6 +80,9 @@ class StudyDisplay:
         def _relink(self) -> None: ...
         def _fit_default(self) -> None: ...
         def _update_overlay_text(self) -> None: ...
+        def set_layout_mode(self, mode: Layout) -> None: ...
+        @property
+        def four_layout(self) -> Layout: ...
 
     # -- showing a study -----------------------------------------------------------------------
     def show_study(self, loaded: LoadedStudy) -> None:
@@ -102,10 +105,14 @@ class StudyDisplay:
             panel.labels.set_empty_note(UNREADABLE_VIEW if view in failed and not options else "", panel.display)
             self._show_in_panel(panel, options[0] if options else None)
         self._update_overlay_text()
-        if self.hanging.maximized is not None and (before is None or before.study.key != loaded.study.key):
-            # a view maximised was a closer look at the last study's image: another woman's study goes up with all
-            # the views of the layout, never one of them alone (a first read done without seeing the others)
-            self.hanging.toggle_maximized(self.hanging.maximized)
+        if before is None or before.study.key != loaded.study.key:
+            # another woman's study starts at the four-view layout, as a hanging protocol starts each study at its
+            # first step: a pair (Alt+2 / Alt+3), the comparison with a prior (Alt+5 / Alt+6) or a view maximised
+            # was a look at the last study, and left on, her first read could be done without her other views
+            if not self.hanging.layout_mode.four_up:
+                self.set_layout_mode(self.four_layout)  # a view maximised goes back too
+            elif self.hanging.maximized is not None:
+                self.hanging.toggle_maximized(self.hanging.maximized)
         self._relink()
         title = study_title(loaded.study.info)
         index = self.worklist.index_of(loaded.study.key)

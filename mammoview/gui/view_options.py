@@ -63,8 +63,7 @@ class ViewOptions:
     def set_layout_mode(self, mode: Layout) -> None:
         self.hanging.set_layout_mode(mode)
         self._check(f"layout_{mode.name.lower()}")
-        self.settings.set_value("view/layout", mode.name)
-        if mode.four_up:
+        if mode.four_up:  # remembered: the layout every study opens at (a pair is for the study it was chosen on)
             self.settings.set_value("view/four_layout", mode.name)
         self.priors.refresh(announce=True)
 

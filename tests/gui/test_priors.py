@@ -120,11 +120,12 @@ def test_an_exam_without_prior_says_so(main_window, load, tmp_path, qtbot):
 def test_stepping_to_the_prior_in_the_worklist_compares_it_with_its_own_prior(opened, load, qtbot):
     w = opened
     compare(w, qtbot)
-    with qtbot.waitSignals([w.studyShown, w.priors.priorShown], timeout=20_000):
-        w.commands["next_study"].trigger()
+    with qtbot.waitSignal(w.studyShown, timeout=20_000):
+        w.commands["next_study"].trigger()  # it opens at the four views (tests/gui/test_layout_per_study.py)
     assert date_of(w.panels[View.RCC]) == "20220515"
-    assert date_of(w.hanging.prior_panels[View.RCC]) == "20190301"
     assert "view(s) shown" in w.statusBar().currentMessage()  # the study's own status line is not replaced
+    compare(w, qtbot)
+    assert date_of(w.hanging.prior_panels[View.RCC]) == "20190301"
 
 
 def test_window_level_drag_on_the_prior_moves_the_prior_only(opened, qtbot):
@@ -331,13 +332,14 @@ def test_the_export_json_says_which_prior_is_in_the_picture(opened, qtbot, tmp_p
     assert "prior" not in json.loads(export_study(w, tmp_path / "four.png").json.read_text())
 
 
-def test_a_study_change_while_a_view_is_maximised_shows_the_new_study_over_its_prior(opened, qtbot):
+def test_a_study_change_while_a_view_is_maximised_shows_the_new_studys_prior_when_compared(opened, qtbot):
     w = opened
     compare(w, qtbot)
     w.toggle_maximize_active()  # the prior's row is hidden while one view fills the window
-    with qtbot.waitSignal(w.priors.priorShown, timeout=20_000), qtbot.waitSignal(w.studyShown, timeout=20_000):
+    with qtbot.waitSignal(w.studyShown, timeout=20_000):
         w.commands["next_study"].trigger()  # now the 2022 exam, whose prior is the 2019 one
-    assert w.hanging.maximized is None  # the next study goes up in the comparison, not one view of it alone
+    assert w.hanging.maximized is None and w.hanging.layout_mode is Layout.FOUR  # all its views, not one alone
+    compare(w, qtbot)
     assert date_of(w.hanging.prior_panels[View.RCC]) == "20190301"
 
 
@@ -362,6 +364,8 @@ def test_another_patient_without_prior_keeps_nothing_of_the_last_comparison(main
     for view in ("RCC", "LCC", "RMLO", "LMLO"):
         write_view(own, f"{view}.dcm", view, study_uid="9.9", study_date="20240601", patient_id="PAT-2")
     load(w, [own])
+    assert w.priors.loaded is None  # P1's decoded prior is let go with the comparison (the new study: four views)
+    compare(w, qtbot)
     panel, top = w.hanging.prior_panels[View.LCC], w.panels[View.LCC]
     assert NO_PRIOR in panel.labels.empty_text() and panel.labels.study.text() == ""  # not P1's prior date
     assert w.priors.loaded is None and not w.priors.cross_linked  # P1's decoded prior is let go
@@ -384,7 +388,7 @@ def test_a_new_window_starts_in_the_four_view_layout_not_a_comparison(opened, qt
     from mammoview.gui.main_window import MainWindow
 
     compare(opened, qtbot)
-    assert opened.settings.value("view/layout") == "PRIOR_CC"
+    assert opened.hanging.layout_mode is Layout.PRIOR_CC
     again = MainWindow(settings=opened.settings)  # the next start: a comparison belongs to a study, not a session
     qtbot.addWidget(again)
     assert again.hanging.layout_mode is Layout.FOUR and again.hanging.prior_views() == []
