@@ -158,8 +158,13 @@ class StudyOpening:
 
     def step_study(self, step: int, unread_only: bool = False) -> None:
         """Next (+1) or previous (-1) study of the worklist (PgDown / PgUp; Shift+PgDown: next not read)."""
+        if len(self.worklist) == 0:
+            self.show_status("No study open: no worklist to step through (File ▸ Open folder…, Ctrl+O: a folder of "
+                             "several studies is one).", 5000)  # fmt: skip
+            return
         if len(self.worklist) < 2:
-            self.show_status("One study open: open a folder of several studies to step through them.", 5000)
+            self.show_status("One study open: no other to step to (open a folder of several studies to step through "
+                             "them).", 5000)  # fmt: skip
             return
         index = self.worklist.neighbour(step, unread_only)
         if index is None:
