@@ -91,7 +91,8 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, C
         self.marks_tool.hold = self.measure_tool.hold = window.frames.hold  # a slice stays while it is marked
         self.marks_tool.shown = lambda: self.style.reader  # My marks off: none is drawn, none is clicked on
         # lengths measured on the prior's panels (comparison layouts) belong to this read too: "has it grown?"
-        self.prior_measure = MeasureTool(window.hanging.prior_panels, self.reader, self, key=study_image_key)
+        self.prior_measure = MeasureTool(window.hanging.prior_panels, self.reader, self, key=study_image_key,
+                                         whose="prior's ")  # fmt: skip
         self.overlays = {view: PanelOverlay(panel) for view, panel in window.panels.items()}
         self._panel_info: dict[View, ImageInfo | None] = {}  # each panel's header when last built (slices share one)
         self.scores = BreastScoreLabels(window.panels, self)

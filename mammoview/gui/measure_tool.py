@@ -100,10 +100,12 @@ class MeasureTool(QtCore.QObject):
     picked = QtCore.Signal(object)  # a Measurement was selected (another tool's selection gives way)
 
     def __init__(self, panels: Mapping[View, ViewPanel], reader: ReaderMarks, parent: QtCore.QObject | None = None,
-                 key: Callable[[MammoImage], str] = image_key) -> None:  # fmt: skip
+                 key: Callable[[MammoImage], str] = image_key, whose: str = "") -> None:  # fmt: skip
         super().__init__(parent)
         self.panels = panels
         self.key = key  # the image's name in the saved measurements (the prior's panels: one unique across studies)
+        #: said before a view's name in the status texts ("prior's " on the prior's panels: its L CC is not this one)
+        self.whose = whose
         self.reader = reader
         self.enabled = False
         self.selected: Measurement | None = None
@@ -157,7 +159,7 @@ class MeasureTool(QtCore.QObject):
             )
             # (no undo when its save added the session to the saved read that could not be read: ReaderMarks._stored)
             undo = " · Ctrl+Z undoes" if self.reader.can_undo else ""
-            self.measuring.emit(f"{m.label}: {length.text} ({panel.view.label}){undo}{hint}")
+            self.measuring.emit(f"{m.label}: {length.text} ({self.whose}{panel.view.label}){undo}{hint}")
         return m
 
     def select(self, m: Measurement | None) -> None:
@@ -243,7 +245,7 @@ class MeasureTool(QtCore.QObject):
             self.hold(panel.view)  # both ends on the slice on screen, which stays there (a cine stops)
         text = length_of(p0, p1, panel.image.info.spacing).text
         self._replace(panel, self._rubber, line_items(p0, p1, text))
-        self.measuring.emit(f"Measuring on {panel.view.label}: {text}")
+        self.measuring.emit(f"Measuring on {self.whose}{panel.view.label}: {text}")
 
     def _on_click(self, panel: ViewPanel, ev: object) -> None:
         if not self.enabled or ev.button() != QtCore.Qt.MouseButton.LeftButton or ev.double():  # type: ignore[attr-defined]
