@@ -132,6 +132,9 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
             panel.imageChanged.connect(self.panelImageChanged)
             panel.sliceWheel.connect(self._on_slice_wheel)
         self.hanging.arrangementChanged.connect(self._relink)
+        # the read-out named the panel under a mouse that has not moved since: after a layout chosen with the keys it
+        # went on naming a panel no longer on screen (the prior's); the next move over a shown one says it again
+        self.hanging.arrangementChanged.connect(lambda: self.cursor_text(""))
         self.jobs.progress.connect(self.show_status)
         self.jobs.finished.connect(self._on_job_finished)
         self.jobs.partial.connect(self._on_preview)

@@ -27,3 +27,21 @@ def test_a_length_measured_on_the_prior_says_it_is_the_priors(main_window, load,
     assert "10.0 mm (prior's L CC)" in w.statusBar().currentMessage()
     w.cad.measure_tool.measure(w.panels[View.LCC], (50.0, 60.0), (150.0, 60.0))
     assert "10.0 mm (L CC)" in w.statusBar().currentMessage()
+
+
+def test_the_cursor_read_out_does_not_name_a_panel_the_layout_took_off_screen(main_window, load, qtbot, tmp_path):
+    """The mouse over the prior's L CC, then Alt+1 (the keys, the mouse not moved): the status bar still read
+    "Prior L CC · x … · stored …", a panel no longer on screen."""
+    from mammoview.io.model import View
+    from tests.gui.conftest import mouse
+    from tests.gui.test_interaction import inner
+    from tests.gui.test_priors import compare, exams
+
+    w = main_window
+    load(w, [exams(tmp_path / "exams", ("a-2024", "b-2022"))])
+    compare(w, qtbot)
+    prior = w.hanging.prior_panels[View.LCC]
+    mouse(prior.graphics.viewport(), "move", inner(prior))
+    assert w._cursor_label.text().startswith("Prior L CC · ")
+    w.commands["layout_four"].trigger()
+    assert not prior.isVisible() and w._cursor_label.text() == ""
