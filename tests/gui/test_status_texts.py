@@ -45,3 +45,20 @@ def test_the_cursor_read_out_does_not_name_a_panel_the_layout_took_off_screen(ma
     assert w._cursor_label.text().startswith("Prior L CC · ")
     w.commands["layout_four"].trigger()
     assert not prior.isVisible() and w._cursor_label.text() == ""
+
+
+def test_the_cursor_read_out_is_cleared_when_another_study_goes_up(main_window, load, qtbot, tmp_path):
+    """The mouse over R CC, then PgDown (the mouse not moved): the read-out still gave the last woman's pixel values
+    under the next woman's image until the mouse moved."""
+    from mammoview.io.model import View
+    from tests.gui.conftest import mouse
+    from tests.gui.test_interaction import batch, inner
+
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    rcc = w.panels[View.RCC]
+    mouse(rcc.graphics.viewport(), "move", inner(rcc))
+    assert w._cursor_label.text().startswith("R CC")
+    with qtbot.waitSignal(w.studyShown, timeout=20_000):
+        w.commands["next_study"].trigger()
+    assert w._cursor_label.text() == ""
