@@ -53,6 +53,7 @@ from mammoview.gui.read_state import ReaderMark, study_image_key
 from mammoview.gui.reader_actions import ReaderActions
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.score_labels import BreastScoreLabels
+from mammoview.gui.sr_export import SrExport
 from mammoview.gui.texts import study_title
 from mammoview.io.model import ImageInfo, View
 from mammoview.io.study import read_key
@@ -79,6 +80,7 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, C
         self.style = load_style(s)
         self.runner = CadRunner(window, ModelChoice(opts.model, opts.models_dir, self.device_pref), opts.tile,
                                 opts.cam)  # fmt: skip
+        self.sr_export = SrExport(self)  # File ▸ Export CAD as DICOM SR, written off the GUI thread
         #: the result as computed (the model's own threshold) and as shown (at the reader's operating point)
         self.computed: StudyCadResult | None = None
         self.result: StudyCadResult | None = None
@@ -275,6 +277,7 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, C
     def shutdown(self) -> None:
         self.reader.close_study()
         self.runner.shutdown()
+        self.sr_export.shutdown()
 
     # -- study and lock ------------------------------------------------------------------------------
     def _on_full_resolution(self, _loaded: LoadedStudy) -> None:

@@ -1,74 +1,172 @@
-"""File ▸ Export CAD as DICOM SR (``Ctrl+Alt+E``): the shown findings as a TID 1500 Structured Report."""
+"""File ▸ Export CAD as DICOM SR (``Ctrl+Alt+E``): the shown findings as a TID 1500 Structured Report.
+
+The SRs are built and written off the GUI thread: importing highdicom, reading each image's header and encoding
+each SR froze the viewer up to a second (a CBIS-DDSM study gets four, one per Study Instance UID).  The job works on
+the result as it was asked for, so a study stepped to meanwhile changes nothing of it; one export runs at a time (a
+second is refused, so that two never race for the same numbered names); the window closing waits for it (each file
+is written atomically by :func:`mammoview.cad.sr.write_sr`: whole, or not there).
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6 import QtCore, QtWidgets
+
+from mammoview.gui.background_jobs import BackgroundJobs, Cancelled, Progress
+
 if TYPE_CHECKING:
+    from mammoview.cad.types import StudyCadResult
     from mammoview.gui.cad_controller import CadController
 
+log = logging.getLogger(__name__)
 
-def export_sr(cad: CadController, path: str | Path | None = None) -> Path | None:
-    """Write the CAD findings shown (at the chosen operating point) as a DICOM SR; the path written, or None.
+NOT_WRITTEN = "DICOM SR not written"
+
+
+class SrNotWritten(Exception):
+    """The reasons an export wrote nothing (or not all), one line each, for the reader's dialog."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(lines[0])
+        self.lines = lines
+
+
+def export_sr(cad: CadController, path: str | Path | None = None) -> bool:
+    """Start writing the CAD findings shown (at the chosen operating point) as DICOM SR; whether it started.
 
     ``path`` None asks with a file dialog (which confirms an overwrite); a given path that
     exists is refused.  Nothing is written while CAD is hidden (first read not done): nothing
-    of it may leave the viewer.  Problems (a non-DICOM image, a disk error) come as a dialog.
+    of it may leave the viewer.  The outcome comes later: the status bar names the files written,
+    problems (a non-DICOM image, a disk error) come as a dialog; :attr:`SrExport.done` says both.
     """
-    window = cad.window
+    if not _cad_shown(cad) or cad.sr_export.refused():  # (busy: said before the dialog, no name chosen for nothing)
+        return False
+    if path is not None:
+        return cad.sr_export.start(cad.result, Path(path), confirmed=False)
+    window, study_key = cad.window, cad.study_key
+    chosen, _ = QtWidgets.QFileDialog.getSaveFileName(window, "Export CAD as DICOM SR", "cad-sr.dcm",
+                                                      "DICOM files (*.dcm)")  # fmt: skip
+    if not chosen:
+        return False
+    if cad.study_key != study_key:  # the reader's step landed while the dialog was open (its CAD maybe hidden)
+        window.show_status("DICOM SR: another study went up meanwhile; nothing written (export it again).", 8000)
+        return False
+    return _cad_shown(cad) and cad.sr_export.start(cad.result, Path(chosen), confirmed=True)
+
+
+def _cad_shown(cad: CadController) -> bool:
     if not cad.unlocked or cad.result is None:
-        window.show_status("DICOM SR: run CAD and mark the first read as done first.", 5000)
-        return None
-    from PySide6 import QtWidgets
+        cad.window.show_status("DICOM SR: run CAD and mark the first read as done first.", 5000)
+        return False
+    return True
 
-    from mammoview.cad.sr import SrError, breasts_of, by_dicom_study, study_sr, write_sr
 
-    if path is None:
-        study_key = cad.study_key
-        chosen, _ = QtWidgets.QFileDialog.getSaveFileName(window, "Export CAD as DICOM SR", "cad-sr.dcm",
-                                                          "DICOM files (*.dcm)")  # fmt: skip
-        if not chosen:
-            return None
-        if cad.study_key != study_key:  # the reader's step landed while the dialog was open (its CAD maybe hidden)
-            window.show_status("DICOM SR: another study went up meanwhile; nothing written (export it again).", 8000)
-            return None
-        target = Path(chosen)
-    else:
-        target = Path(path)
-        if target.exists():
-            window.report_problems("DICOM SR not written", [f"{target} exists; choose another name."])
-            return None
-    r = cad.result
-    parts = by_dicom_study(r.images)
+class SrExport(QtCore.QObject):
+    """A window's DICOM SR exports, one at a time, each in a worker thread (:class:`BackgroundJobs`).
+
+    Signals
+    -------
+    done(object)
+        The export ended: the paths written, or an empty list when a problem was reported.
+    """
+
+    done = QtCore.Signal(object)
+
+    def __init__(self, cad: CadController) -> None:
+        super().__init__(cad)
+        self.window = cad.window
+        self.jobs = BackgroundJobs(self)
+        self.jobs.progress.connect(self.window.show_status)
+        self.jobs.finished.connect(self._on_written)
+        self.jobs.errored.connect(self._on_failed)
+
+    def refused(self) -> bool:
+        """An export is being written: the reader is told so, and this one is not started."""
+        if not self.jobs.busy:
+            return False
+        self.window.show_status("DICOM SR: the last export is still being written; export again once it is done.",
+                                5000)  # fmt: skip
+        return True
+
+    def start(self, result: StudyCadResult | None, target: Path, confirmed: bool) -> bool:
+        """Write ``result``'s SR(s) at ``target`` in the background (``confirmed``: the reader agreed to replace it,
+        in the file dialog); whether it started."""
+        if result is None or self.refused():
+            return False
+        self.window.show_status("DICOM SR: writing…")
+        self.jobs.submit(lambda progress, cancelled: _write(result, target, confirmed, progress, cancelled))
+        return True
+
+    def shutdown(self) -> None:
+        """The window closes: an export being written is waited for (seconds at most), never left half done."""
+        self.jobs.shutdown()
+
+    @QtCore.Slot(object)
+    def _on_written(self, written: list[Path]) -> None:
+        if len(written) == 1:
+            self.window.show_status(f"DICOM SR written: {written[0]}", 6000)
+        else:
+            names = ", ".join(p.name for p in written)
+            self.window.show_status(f"{len(written)} DICOM SRs written, one per DICOM study of these images: {names}",
+                                    8000)  # fmt: skip
+        self.done.emit(written)
+
+    @QtCore.Slot(object)
+    def _on_failed(self, exc: object) -> None:
+        # anything else a library raised is said too, rather than lost in the thread
+        lines = exc.lines if isinstance(exc, SrNotWritten) else [f"{type(exc).__name__}: {exc}"]
+        self.window.report_problems(NOT_WRITTEN, lines)
+        self.done.emit([])
+
+
+def _write(result: StudyCadResult, target: Path, confirmed: bool, progress: Progress,
+           cancelled: Cancelled) -> list[Path]:  # fmt: skip
+    """The worker's part: one SR per DICOM study of ``result``, at ``target`` or numbered after it; the paths."""
+    try:
+        return _write_srs(result, target, confirmed, progress)
+    except SrNotWritten as exc:
+        if cancelled():  # the window closed meanwhile: nobody is left to show it, the log keeps it
+            log.warning("%s: %s", NOT_WRITTEN, "; ".join(exc.lines))
+        raise
+
+
+def _write_srs(result: StudyCadResult, target: Path, confirmed: bool, progress: Progress) -> list[Path]:
+    from mammoview.cad import sr
+
+    parts = sr.by_dicom_study(result.images)
+    if not parts:
+        raise SrNotWritten(["no CAD result to report"])
     # one SR per DICOM study: several (CBIS-DDSM's views each have their own) are numbered after the chosen name
     targets = [target] if len(parts) == 1 else [target.with_name(f"{target.stem}-{n}{target.suffix}")
                                                 for n in range(1, len(parts) + 1)]  # fmt: skip
+    replace = confirmed and len(targets) == 1  # the numbered names were never shown to the reader
     try:  # (a name too long for the file system raises here: "NAME-1.dcm" is two bytes longer than the chosen one)
-        taken = [str(t) for t in targets if t.exists() and len(targets) > 1]
+        taken = [str(t) for t in targets if not replace and t.exists()]
     except OSError as exc:
-        window.report_problems("DICOM SR not written", [f"{exc.filename}: {exc.strerror or exc}"])
-        return None
+        raise SrNotWritten([f"{exc.filename}: {exc.strerror or exc}"]) from None
     if taken:
-        window.report_problems("DICOM SR not written", [f"{t} exists; choose another name." for t in taken])
-        return None
+        raise SrNotWritten([f"{t} exists; choose another name." for t in taken])
     try:
-        srs = [study_sr(mine, r.model, breasts_of(mine, r.breasts), r.density_model, r.malignancy_model)
-               for _, mine in parts]  # fmt: skip
-    except SrError as exc:
-        window.report_problems("DICOM SR not written", [str(exc)])
-        return None
+        srs = [sr.study_sr(mine, result.model, sr.breasts_of(mine, result.breasts), result.density_model,
+                           result.malignancy_model) for _, mine in parts]  # fmt: skip
+    except sr.SrError as exc:
+        raise SrNotWritten([str(exc)]) from None
     written: list[Path] = []
-    for sr, t in zip(srs, targets, strict=True):
-        try:
-            written.append(write_sr(sr, t))
+    for n, (report, t) in enumerate(zip(srs, targets, strict=True), 1):
+        if len(targets) > 1:
+            progress(f"DICOM SR: writing {n} of {len(targets)}…")
+        try:  # not replace: a file that appeared since the check (another window's export) is kept
+            written.append(sr.write_sr(report, t, exclusive=not replace))
+        except FileExistsError:
+            raise SrNotWritten([f"{t} exists; choose another name.", *_before(written)]) from None
         except OSError as exc:
-            done = [f"Written before it: {p}" for p in written]
-            window.report_problems("DICOM SR not written", [f"{t}: {exc.strerror or exc}", *done])
-            return None
-    if len(written) == 1:
-        window.show_status(f"DICOM SR written: {written[0]}", 6000)
-    else:
-        names = ", ".join(p.name for p in written)
-        window.show_status(f"{len(written)} DICOM SRs written, one per DICOM study of these images: {names}", 8000)
-    return written[0]
+            raise SrNotWritten([f"{t}: {exc.strerror or exc}", *_before(written)]) from None
+        log.info("DICOM SR written: %s", t)  # what left the viewer, in the log too
+    return written
+
+
+def _before(written: list[Path]) -> list[str]:
+    return [f"Written before it: {p}" for p in written]

