@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mammoview.gui.hanging_layout import Layout
 from mammoview.gui.prior_compare import unreadable_views
 from mammoview.gui.read_state import image_key
 from mammoview.gui.settings import RecentStudy
 from mammoview.gui.texts import image_kind, study_title
 from mammoview.gui.window_level import slice_window
-from mammoview.io.model import ImageInfo, StudyInfo, View
+from mammoview.io.model import ImageInfo, Projection, StudyInfo, View
 from mammoview.io.study import read_key
 
 if TYPE_CHECKING:
     from mammoview.gui.cad_controller import CadController
     from mammoview.gui.display_image import DisplayImage
     from mammoview.gui.frames import FrameStepper
-    from mammoview.gui.hanging_layout import HangingLayout, Layout
+    from mammoview.gui.hanging_layout import HangingLayout
     from mammoview.gui.loader import LoadedStudy
     from mammoview.gui.prior_compare import PriorComparison
     from mammoview.gui.settings import ViewerSettings
@@ -111,8 +112,9 @@ class StudyDisplay:
             # another woman's study starts at the four-view layout, as a hanging protocol starts each study at its
             # first step: a pair (Alt+2 / Alt+3), the comparison with a prior (Alt+5 / Alt+6) or a view maximised
             # was a look at the last study, and left on, her first read could be done without her other views
-            if not self.hanging.layout_mode.four_up:
-                self.set_layout_mode(self.four_layout)  # a view maximised goes back too
+            start = self._first_layout(failed)
+            if self.hanging.layout_mode is not start:
+                self.set_layout_mode(start)  # a view maximised goes back too
             elif self.hanging.maximized is not None:
                 self.hanging.toggle_maximized(self.hanging.maximized)
         self._relink()
@@ -203,6 +205,16 @@ class StudyDisplay:
         options = self.choices.get(panel.view, [])
         if len(options) > 1 and panel.display in options:
             self.show_choice(panel.view, (options.index(panel.display) + 1) % len(options))
+
+    def _first_layout(self, failed: set[View]) -> Layout:
+        """The layout a study opens at: the four-view one, or the pair of its one projection when it has images of
+        that projection alone (an exam of MLO views: all its images on screen, at twice the size, instead of two
+        empty panels); never where an image of unknown view or a view whose file failed waits to be seen."""
+        present = {v for v, options in self.choices.items() if options} | set(failed)
+        projections = {v.projection for v in present}
+        if self.unplaced or len(projections) != 1:
+            return self.four_layout
+        return Layout.CC if projections == {Projection.CC} else Layout.MLO
 
     def _restore_assignments(self, study: StudyInfo) -> None:
         """Hang the images the reader assigned a view to (saved with the read) there again, before the panels fill."""

@@ -60,3 +60,19 @@ def test_the_next_study_opens_at_the_four_views_not_over_its_prior(main_window, 
     step(w, qtbot, "next_study")  # the 2022 exam, whose prior is the 2019 one
     assert w.hanging.layout_mode is Layout.FOUR and w.hanging.prior_views() == []
     assert not any(p.isVisible() for p in w.hanging.prior_panels.values())
+
+
+def test_a_study_of_one_projection_opens_at_its_pair(main_window, load, qtbot, tmp_path):
+    """An exam of MLO views alone (mini-MIAS's, a follow-up) went up in the four-view layout, half the screen two
+    empty "no image" panels and its images at half the size: it opens at its pair, every image it has on screen; the
+    next exam, of four views, at the four-view layout again."""
+    folder = tmp_path / "batch"
+    for view in ("RMLO", "LMLO"):
+        write_view(folder / "PAT-A", f"{view}.dcm", view, study_uid="1.2.3.1", patient_id="PAT-A")
+    for view in SYNTHETIC_VIEWS:
+        write_view(folder / "PAT-B", f"{view}.dcm", view, study_uid="1.2.3.2", patient_id="PAT-B")
+    w = main_window
+    load(w, [folder])
+    assert w.hanging.layout_mode is Layout.MLO and set(w.hanging.visible_views()) == {View.RMLO, View.LMLO}
+    step(w, qtbot, "next_study")
+    assert w.hanging.layout_mode is Layout.FOUR and set(w.hanging.visible_views()) == set(View)
