@@ -82,6 +82,7 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
         self._preview_job: int | None = None  # the load job that brings the full pixels of the preview on screen
         self._scan_problems: list[str] = []  # files of the last folder opened that could not be read
         self._study_scan_problems: dict[str, list[str]] = {}  # those of them in a study's folder, by study key
+        self._warnings_seen: set[str] = set()  # an image's warnings a study's dialog showed, less the file name
         self.worklist = Worklist(parent=self)
         self.loaded: LoadedStudy | None = None
         self.choices: dict[View, list[DisplayImage]] = {}

@@ -8,6 +8,7 @@ duplicates, the slices of a volume and the images the reader assigned a view to 
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from mammoview.gui.hanging_layout import Layout
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from mammoview.gui.window_level import WindowState
     from mammoview.gui.worklist import Worklist
 
+log = logging.getLogger(__name__)
 
 #: a side below this many pixels is no screening image to read (mini-MIAS, the smallest here, is 1024 px; the
 #: CBIS-DDSM JPEGs 800): a thumbnail, an icon or a key image
@@ -50,6 +52,8 @@ def too_small(info: ImageInfo) -> str:
 #: what the empty panels say before any study is open, and where a view's file failed to decode
 NO_STUDY = "no study open<br><small>File ▸ Open folder… (Ctrl+O), or drop a folder here</small>"
 UNREADABLE_VIEW = "its image could not be read<br><small>the dialog names the file and why</small>"
+#: where a study's warnings said before are found again when the status bar alone says them
+SEEN_WARNINGS_SHOWN = "File ▸ File header… (Ctrl+I) lists a view's"
 
 
 class StudyDisplay:
@@ -70,6 +74,7 @@ class StudyDisplay:
         _windows: dict[DisplayImage, WindowState]
         _scan_problems: list[str]
         _study_scan_problems: dict[str, list[str]]
+        _warnings_seen: set[str]
         studyShown: Any
 
         def setWindowTitle(self, title: str) -> None: ...
@@ -126,12 +131,12 @@ class StudyDisplay:
         self.setWindowTitle(f"{place}{title} — mammoview — research use only")
         self.settings.add_recent(RecentStudy(tuple(str(i.path) for i in loaded.study.info.images), title))
         own = self._study_scan_problems.get(loaded.study.key, [])
-        problems, self._scan_problems = self._scan_problems + own + [str(e) for e in loaded.study.errors], []
-        problems += list(hanging.warnings)
-        problems += [f"{d.image.path.name}: {w}" for d in displays.values() for w in d.image.info.warnings]
-        problems += [f"{d.image.path.name}: {d.image.display.warning}" for d in displays.values()
-                     if d.image.display.warning]  # fmt: skip
-        problems += [f"{d.image.path.name}: {small}" for d in displays.values() if (small := too_small(d.image.info))]
+        unread, self._scan_problems = self._scan_problems + own + [str(e) for e in loaded.study.errors], []
+        # an image's own warnings, by file name (a tag every file of a vendor's exams gets wrong repeats at each)
+        warned = [(d.image.path.name, w) for d in displays.values() for w in d.image.info.warnings]
+        warned += [(d.image.path.name, d.image.display.warning) for d in displays.values() if d.image.display.warning]
+        warned += [(d.image.path.name, small) for d in displays.values() if (small := too_small(d.image.info))]
+        problems = unread + list(hanging.warnings) + [f"{name}: {w}" for name, w in warned]
         if self.unplaced:
             problems.append("To show an image whose view is unknown: right-click the panel of its view (or Image ▸ "
                             "Unplaced images).")  # fmt: skip
@@ -143,9 +148,20 @@ class StudyDisplay:
         notes = "".join(f" {n[0].upper()}{n[1:]}." for n in [*missing, *hanging.notes])
         if loaded.preview:
             notes += " A preview: full resolution decoding (the CAD and export wait for it)."
-        self.show_status(f"{title}: {shown} view(s) shown.{notes}" + (f" {len(problems)} problem(s)." if problems
-                         else "") + batch)  # fmt: skip
-        if problems:
+        # a file not read or views hung otherwise (two images for one view, one of unknown view) is always a
+        # dialog; warnings only of kinds a dialog showed before would block the keyboard at every study of a
+        # vendor's worklist, so the status bar and the log say them
+        seen = not unread and not hanging.warnings and all(w in self._warnings_seen for _, w in warned)
+        if problems and seen:
+            for line in problems:
+                log.warning("Study opened with warnings seen before: %s", line)
+            self.show_status(f"{title}: {shown} view(s) shown.{notes} {len(problems)} warning(s) as before: "
+                             f"{problems[0]}; {SEEN_WARNINGS_SHOWN}.{batch}")  # fmt: skip
+        else:
+            self.show_status(f"{title}: {shown} view(s) shown.{notes}" + (f" {len(problems)} problem(s)." if problems
+                             else "") + batch)  # fmt: skip
+        if problems and not seen:
+            self._warnings_seen.update(w for _, w in warned)
             # the dialog's title replaces the status line: it names the missing views too
             self.report_problems("Study opened with problems", problems + missing, critical=bool(loaded.study.errors))
         self.studyShown.emit(loaded)
