@@ -230,6 +230,8 @@ class ViewerActions:
         self.menus["Unplaced"] = unplaced
         self._add(m, "header", "File &header…", "Ctrl+I", "The active view's file header: how mammoview read it "
                   "(view and why, spacing, pixels) and every DICOM element, with a filter", w.show_header)  # fmt: skip
+        self._add(m, "study_problems", "Study's &problems…", "Ctrl+Shift+P", "What the study on screen opened "
+                  "with (files not read, warnings), again", w.show_study_problems)  # fmt: skip
         self._add(m, "pixel_spacing", "&Pixel spacing for files without one…", "Ctrl+Alt+S",
                   "mm per pixel (MM or ROW,COL) for images whose files carry none, e.g. JPEGs; the study is shown "
                   "again with it", w.ask_pixel_spacing)  # fmt: skip

@@ -34,7 +34,7 @@ from mammoview.gui.settings import ViewerSettings
 from mammoview.gui.status_bar import ElidingStatusBar
 from mammoview.gui.study_display import NO_STUDY, StudyDisplay
 from mammoview.gui.study_opening import StudyOpening
-from mammoview.gui.texts import format_cursor
+from mammoview.gui.texts import format_cursor, study_title
 from mammoview.gui.theme import DEFAULT_THEME, apply_theme
 from mammoview.gui.view_options import ViewOptions, _enum
 from mammoview.gui.view_panel import CursorSample, ViewPanel
@@ -102,6 +102,7 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
             self.panels, self.active_panel, sync=self.settings.flag("image/sync_window", True)
         )
         self.last_message: tuple[str, str] | None = None
+        self.study_problems: list[str] = []  # what the study on screen opened with (StudyDisplay.show_study)
 
         self.priors = PriorComparison(self)  # the prior exam under the current one (comparison layouts)
         self.frames = FrameStepper(self)  # the slices of a tomosynthesis volume
@@ -258,6 +259,19 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
         dialog = HeaderDialog(self, panel.view.label, panel.image.info)
         dialog.show()
         dialog.raise_()
+
+    def show_study_problems(self) -> None:
+        """Image ▸ Study's problems: what the study on screen opened with, again (a kind of warning said before is
+        said in the status bar alone when a study opens, and a dialog once closed was gone)."""
+        if self.loaded is None:
+            self.show_status("No study open.", 5000)
+        elif not self.study_problems:
+            self.show_status(f"{study_title(self.loaded.study.info)} opened without problems.", 5000)
+        else:
+            lines = self.study_problems
+            text = "\n".join(lines[:12]) + (f"\n… and {len(lines) - 12} more" if len(lines) > 12 else "")
+            dialogs.message_box(self, QtWidgets.QMessageBox.Icon.Warning, "Study opened with problems", text,
+                                "\n".join(lines))  # fmt: skip
 
     def export(self) -> None:
         from mammoview.gui.export_dialog import open_export_dialog

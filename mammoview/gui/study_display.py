@@ -53,7 +53,7 @@ def too_small(info: ImageInfo) -> str:
 NO_STUDY = "no study open<br><small>File ▸ Open folder… (Ctrl+O), or drop a folder here</small>"
 UNREADABLE_VIEW = "its image could not be read<br><small>the dialog names the file and why</small>"
 #: where a study's warnings said before are found again when the status bar alone says them
-SEEN_WARNINGS_SHOWN = "File ▸ File header… (Ctrl+I) lists a view's"
+SEEN_WARNINGS_SHOWN = "Image ▸ Study's problems… (Ctrl+Shift+P) lists them"
 
 
 class StudyDisplay:
@@ -75,6 +75,7 @@ class StudyDisplay:
         _scan_problems: list[str]
         _study_scan_problems: dict[str, list[str]]
         _warnings_seen: set[str]
+        study_problems: list[str]
         studyShown: Any
 
         def setWindowTitle(self, title: str) -> None: ...
@@ -152,6 +153,7 @@ class StudyDisplay:
         # dialog; warnings only of kinds a dialog showed before would block the keyboard at every study of a
         # vendor's worklist, so the status bar and the log say them
         seen = not unread and not hanging.warnings and all(w in self._warnings_seen for _, w in warned)
+        self.study_problems = problems + missing if problems else []  # (Image ▸ Study's problems…, at any time)
         if problems and seen:
             for line in problems:
                 log.warning("Study opened with warnings seen before: %s", line)

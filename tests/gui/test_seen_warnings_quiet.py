@@ -33,10 +33,25 @@ def test_a_warning_shown_once_is_said_in_the_status_bar_after(main_window, load,
 
     said = step()  # B: the same warning, another file name's study: no dialog
     assert len(boxes) == 1, boxes
-    assert f"1 warning(s) as before: 1-282.dcm: {SEEN}; File ▸ File header… (Ctrl+I)" in said, said
+    assert f"1 warning(s) as before: 1-282.dcm: {SEEN}; Image ▸ Study's problems… (Ctrl+Shift+P)" in said, said
+    main_window.commands["study_problems"].trigger()  # the study's problems, not said in a dialog, are there again
+    assert len(boxes) == 2 and f"1-282.dcm: {SEEN}" in boxes[1], boxes
+    boxes.pop()
     step()  # C: two images for one view
     assert len(boxes) == 2 and "claim L MLO" in boxes[1], boxes
     step()  # D: a new kind of warning
     assert len(boxes) == 3 and "(2000/-5)" in boxes[2], boxes
     step()  # E: a file that could not be read
     assert len(boxes) == 4 and "1-285.dcm" in boxes[3] and SEEN in boxes[3], boxes
+
+
+def test_a_study_without_problems_says_so_when_asked(main_window, load, synthetic_study, monkeypatch):
+    from mammoview.gui import dialogs
+
+    boxes: list[str] = []
+    monkeypatch.setattr(dialogs, "message_box", lambda _p, _i, title, text, details="": boxes.append(details))
+    main_window.commands["study_problems"].trigger()
+    assert not boxes and main_window.statusBar().currentMessage().startswith("No study open")
+    load(main_window, [synthetic_study])
+    main_window.commands["study_problems"].trigger()
+    assert not boxes and "opened without problems" in main_window.statusBar().currentMessage()
