@@ -22,6 +22,7 @@ from mammoview.io.pixels import (
     display_lut,
     otsu_threshold,
     padding_mask,
+    value_step,
     window_from_range,
 )
 
@@ -130,9 +131,7 @@ def image_stats(
         voi = chain.voi_luts[0]
     else:
         voi = default_window(chain, stored)
-    modality = chain.modality
-    unit = 1.0 if modality.lut_data is not None or not modality.slope else abs(modality.slope)  # a LUT: integers
-    return ImageStats(vmin, vmax, low, mid, high, voi, bool(chain.windows or chain.voi_luts), unit)
+    return ImageStats(vmin, vmax, low, mid, high, voi, bool(chain.windows or chain.voi_luts), value_step(chain))
 
 
 def preset_window(preset: Preset, chain: PixelChain, stats: ImageStats) -> WindowState:
@@ -145,13 +144,15 @@ def preset_window(preset: Preset, chain: PixelChain, stats: ImageStats) -> Windo
     if preset is Preset.DEFAULT:
         return WindowState(stats.default_voi, name=preset.value)
     if preset is Preset.FULL:
-        return WindowState(window_from_range(stats.value_min, stats.value_max, preset.value), name=preset.value)
+        return WindowState(
+            window_from_range(stats.value_min, stats.value_max, preset.value, stats.value_step), name=preset.value
+        )
     bright_half = (stats.tissue_mid, stats.tissue_high)
     dark_half = (stats.tissue_low, stats.tissue_mid)
     if chain.inverted:
         bright_half, dark_half = dark_half, bright_half
     low, high = bright_half if preset is Preset.DENSE else dark_half
-    return WindowState(window_from_range(low, high, preset.value), name=preset.value)
+    return WindowState(window_from_range(low, high, preset.value, stats.value_step), name=preset.value)
 
 
 def file_choices(chain: PixelChain) -> list[tuple[str, VoiWindow | VoiLut]]:

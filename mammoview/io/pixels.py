@@ -48,6 +48,7 @@ __all__ = [
     "stored_value_range",
     "tissue_window",
     "to_presentation",
+    "value_step",
     "window_from_range",
     "window_presets",
 ]
@@ -80,6 +81,13 @@ def modality_range(chain: PixelChain) -> tuple[float, float]:
     lo, hi = stored_value_range(chain)
     a, b = lo * m.slope + m.intercept, hi * m.slope + m.intercept
     return (min(a, b), max(a, b))
+
+
+def value_step(chain: PixelChain) -> float:
+    """One stored value's step in modality units: the rescale's slope (a float image's 1/65535 of its range), 1 for
+    a Modality LUT (integer outputs)."""
+    m = chain.modality
+    return 1.0 if m.lut_data is not None or not m.slope else abs(float(m.slope))
 
 
 def apply_modality(arr: npt.NDArray[np.generic], chain: PixelChain) -> npt.NDArray[np.generic]:
@@ -307,7 +315,7 @@ def default_window(source: ImageInfo | PixelChain, stored: npt.NDArray[np.generi
         return chain.windows[0]
     if stored is None:
         lo, hi = modality_range(chain)
-        return window_from_range(lo, hi, "bits stored range")
+        return window_from_range(lo, hi, "bits stored range", value_step(chain))
     return tissue_window(stored, chain)
 
 
@@ -320,9 +328,9 @@ def tissue_window(stored: npt.NDArray[np.generic], chain: PixelChain) -> VoiWind
     values = _sample_modality(stored, chain)
     if values.size == 0:
         lo, hi = modality_range(chain)
-        return window_from_range(lo, hi, "bits stored range")
+        return window_from_range(lo, hi, "bits stored range", value_step(chain))
     lo, hi, why = tissue_range(values, tissue_bright=not chain.inverted)
-    return window_from_range(lo, hi, why)
+    return window_from_range(lo, hi, why, value_step(chain))
 
 
 def window_presets(
@@ -335,10 +343,12 @@ def window_presets(
         out.append(tissue_window(stored, chain))
         values = _sample_modality(stored, chain)
         if values.size:
-            out.append(window_from_range(float(values.min()), float(values.max()), "full data range"))
+            out.append(
+                window_from_range(float(values.min()), float(values.max()), "full data range", value_step(chain))
+            )
     else:
         lo, hi = modality_range(chain)
-        out.append(window_from_range(lo, hi, "bits stored range"))
+        out.append(window_from_range(lo, hi, "bits stored range", value_step(chain)))
     unique: list[VoiWindow] = []
     for w in out:
         if all((w.center, w.width, w.function) != (u.center, u.width, u.function) for u in unique):

@@ -10,18 +10,25 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from mammoview.io.chain_model import VoiWindow
+from mammoview.io.chain_model import VoiFunction, VoiWindow
 
 #: Percentiles of the tissue values a default window spans: a little of the darkest fat
 #: and the brightest labels/markers is clipped so the tissue gets the contrast.
 TISSUE_PERCENTILES = (0.5, 99.8)
 
 
-def window_from_range(lo: float, hi: float, explanation: str = "") -> VoiWindow:
-    """The LINEAR window (PS3.3 C.11.2.1.2.1) mapping ``lo`` to black and ``hi`` to white."""
+def window_from_range(lo: float, hi: float, explanation: str = "", step: float = 1.0) -> VoiWindow:
+    """The LINEAR window (PS3.3 C.11.2.1.2.1) mapping ``lo`` to black and ``hi`` to white.
+
+    ``step``: the values' step (a rescale's slope).  Finer than 1 (a float image read as 65536 steps of its range, a
+    slope below 1), a LINEAR_EXACT window (C.11.2.1.3.2): LINEAR's edges lie half a unit outside the range, which
+    widened a 0-1 image's window to W 1.5 L 1.25, its tissue in the darker half of the grey scale.
+    """
     lo, hi = float(lo), float(hi)
     if hi < lo:
         lo, hi = hi, lo
+    if 0 < abs(step) < 1:
+        return VoiWindow((lo + hi) / 2.0, max(hi - lo, abs(step)), VoiFunction.LINEAR_EXACT, explanation)
     # LINEAR: below c - 0.5 - (w-1)/2 -> 0, above c - 0.5 + (w-1)/2 -> 1.
     return VoiWindow(center=(lo + hi) / 2.0 + 0.5, width=hi - lo + 1.0, explanation=explanation)
 
