@@ -11,7 +11,7 @@ from typing import Any
 from mammoview.cli.info import parse_spacing
 from mammoview.cli.options import add_model_options
 from mammoview.cli.output import check_json_out, say_warnings, write_json_out
-from mammoview.io.model import MAX_EXTENT_MM, ImageInfo
+from mammoview.io.model import ImageInfo
 from mammoview.terminal import say
 
 
@@ -105,7 +105,7 @@ def _patch_warnings(info: ImageInfo) -> tuple[str, ...]:
 
     One larger than any mammogram (a spacing in the wrong unit) is still said.
     """
-    sp, problem = info.spacing, info.extent_problem()
-    if sp is None or problem is None or max(info.rows * sp.row_mm, info.columns * sp.col_mm) > MAX_EXTENT_MM:
+    problem = info.extent_problem()
+    if problem is None or info.extent_problem(smallest=0.0) is not None:
         return info.warnings
     return tuple(w for w in info.warnings if w != problem)

@@ -269,9 +269,8 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
             self.show_status(f"{study_title(self.loaded.study.info)} opened without problems.", 5000)
         else:
             lines = self.study_problems
-            text = "\n".join(lines[:12]) + (f"\n… and {len(lines) - 12} more" if len(lines) > 12 else "")
-            dialogs.message_box(self, QtWidgets.QMessageBox.Icon.Warning, "Study opened with problems", text,
-                                "\n".join(lines))  # fmt: skip
+            dialogs.message_box(self, QtWidgets.QMessageBox.Icon.Warning, "Study opened with problems",
+                                _first_lines(lines), "\n".join(lines))  # fmt: skip
 
     def export(self) -> None:
         from mammoview.gui.export_dialog import open_export_dialog
@@ -285,7 +284,7 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
         """Status line + non-blocking message naming each file and reason; viewing goes on."""
         for line in lines:
             log.warning("%s: %s", title, line)
-        text = "\n".join(lines[:12]) + (f"\n… and {len(lines) - 12} more" if len(lines) > 12 else "")
+        text = _first_lines(lines)
         self.last_message = (title, text)
         self.show_status(f"{title}: {lines[0]}" if lines else title)
         icon = QtWidgets.QMessageBox.Icon.Critical if critical else QtWidgets.QMessageBox.Icon.Warning
@@ -357,3 +356,9 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
         self.jobs.shutdown()
         self.prefetch.shutdown()
         super().closeEvent(event)
+
+
+def _first_lines(lines: list[str], shown: int = 12) -> str:
+    """A problem box's text: the first ``shown`` lines and how many more (all of them under Show Details)."""
+    more = f"\n… and {len(lines) - shown} more" if len(lines) > shown else ""
+    return "\n".join(lines[:shown]) + more

@@ -68,7 +68,7 @@ class ReaderMark:
     created: str = ""
     after_cad: bool = False  # placed after CAD was shown (not part of the unaided read)
     frame: int | None = None  # the slice (0-based) of a tomosynthesis volume it was placed on; None: a 2-D image
-    #: which mark it is in every read of the study, whatever its number there (:func:`new_mark_uid`, given as it is
+    #: which mark it is in every read of the study, whatever its number there (:func:`new_uid`, given as it is
     #: placed); "": placed before marks had one (or saved by an older mammoview, which drops it): matched by where and
     #: when it was placed instead (:func:`~mammoview.gui.read_merge.counterpart`)
     uid: str = ""
@@ -180,7 +180,7 @@ def _uid(v: object) -> str:
     return v
 
 
-def new_mark_uid() -> str:
+def new_uid() -> str:
     """A new mark's or measurement's ``uid``: random, not a count (two viewers placing marks in one read each count
     their own), and short (one study's marks are few)."""
     return secrets.token_hex(4)

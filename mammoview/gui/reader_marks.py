@@ -28,7 +28,7 @@ from mammoview.gui.read_state import (
     ReaderDecision,
     ReaderMark,
     ReadState,
-    new_mark_uid,
+    new_uid,
     now_iso,
 )
 from mammoview.gui.read_store import ReadStore
@@ -171,7 +171,7 @@ class ReaderMarks(NotSavedReads, QtCore.QObject):
         # Rounded as saved, so the mark on screen is exactly the one a reopen restores.
         mark = ReaderMark(id=self.state.next_id, view=view, image=image, x=round(x, 1), y=round(y, 1), kind=kind,
                           created=now_iso(), after_cad=self.state.first_read_done, frame=frame,
-                          uid=new_mark_uid())  # fmt: skip
+                          uid=new_uid())  # fmt: skip
         self._apply((*self.state.marks, mark), self.state.measurements, f"add {mark.label}")
         return self.state.marks[-1]  # as saved: numbered after the saved read's when the save added to it (_stored)
 
@@ -216,7 +216,7 @@ class ReaderMarks(NotSavedReads, QtCore.QObject):
             return None
         m = Measurement(id=self.state.next_measurement_id, view=view, image=image, x0=round(p0[0], 1),
                         y0=round(p0[1], 1), x1=round(p1[0], 1), y1=round(p1[1], 1), created=now_iso(),
-                        frame=frame, spacing=spacing, uid=new_mark_uid())  # fmt: skip
+                        frame=frame, spacing=spacing, uid=new_uid())  # fmt: skip
         self._apply(self.state.marks, (*self.state.measurements, m), f"measure {m.label}")
         return self.state.measurements[-1]  # (as saved: :meth:`add`)
 

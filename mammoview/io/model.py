@@ -221,14 +221,15 @@ class ImageInfo:
             "read it as it is now"
         )
 
-    def extent_problem(self) -> str | None:
+    def extent_problem(self, smallest: float = MIN_EXTENT_MM) -> str | None:
         """What is wrong with the image's size in mm at its (measured or given) spacing, or None: a spacing that makes
-        it smaller than :data:`MIN_EXTENT_MM` or larger than :data:`MAX_EXTENT_MM` is no mammogram's."""
+        it smaller than ``smallest`` (a patch has no least size: 0) or larger than :data:`MAX_EXTENT_MM` is no
+        mammogram's."""
         sp = self.spacing
         if sp is None or sp.estimated or self.rows <= 0 or self.columns <= 0:
             return None
         height, width = self.rows * sp.row_mm, self.columns * sp.col_mm
-        if max(height, width) <= MAX_EXTENT_MM and min(height, width) >= MIN_EXTENT_MM:
+        if max(height, width) <= MAX_EXTENT_MM and min(height, width) >= smallest:
             return None
         return (f"pixel spacing {sp.row_mm:.4g} x {sp.col_mm:.4g} mm ({sp.source}) makes the image {height:.4g} x "
                 f"{width:.4g} mm, no mammogram's size: lengths and positions in mm use it; check it")  # fmt: skip
