@@ -17,6 +17,7 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
+from mammoview.cad.border import black_border
 from mammoview.cad.cad_input import ImageRefused, check_cad_input, estimate_spacing
 from mammoview.cad.density import assess as assess_density
 from mammoview.cad.density import density_canvas, per_breast
@@ -125,7 +126,9 @@ def analyse_image(
 
     A view stored upside down from its hanging (Patient Orientation; the viewer shows it flipped) is read
     turned the right way up, as the networks learned views, and its results are turned back onto its stored
-    grid (:mod:`mammoview.cad.upright`).
+    grid (:mod:`mammoview.cad.upright`).  A black border beyond the edge that cuts the breast (a framed export, a
+    film centred on a square canvas) is trimmed first and the results put back on the stored grid
+    (:mod:`mammoview.cad.border`).
 
     Yields
     ------
@@ -139,6 +142,36 @@ def analyse_image(
                                           calibrated=calibrated, malignancy=malignancy,
                                           presentation=presentation)  # fmt: skip
         return on_stored_grid(result)
+    check_cancel(cancel)
+    check_cad_input(image.info)
+    sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
+    if presentation is None:  # (prepare_image would compute it otherwise: no extra cost)
+        presentation = presentation_of(image)
+    border = black_border(presentation, sp)
+    inner, presentation = border.inner(image, presentation) if border else (image, presentation)
+    if border and spacing is None and image.info.spacing is None:  # the estimate assumes the film's height
+        sp = estimate_spacing(*inner.shape)
+    result = yield from _analyse_image(model, inner, sp, presentation, device, cam, cancel, max_findings, threshold,
+                                       tile, flip, calibrated, malignancy)  # fmt: skip
+    return border.on_stored_grid(result, image.shape) if border else result
+
+
+def _analyse_image(
+    model: LoadedModel,
+    image: MammoImage,
+    spacing: PixelSpacing,
+    presentation: FloatArray,
+    device: str | torch.device | None,
+    cam: CamMethod,
+    cancel: CancelFlag,
+    max_findings: int,
+    threshold: float | None,
+    tile: int | None,
+    flip: bool | None,
+    calibrated: bool,
+    malignancy: LoadedModel | None,
+) -> ProgressGenerator[ImageCadResult]:
+    """:func:`analyse_image` on a view stored upright, without a black border, at its spacing."""
     t0 = time.perf_counter()
     if device is not None:
         model = model.to(device)
@@ -148,10 +181,7 @@ def analyse_image(
     name = image.path.name
     check_cancel(cancel)
     yield Progress(0, STEPS, f"{name}: preprocessing")
-    check_cad_input(image.info)
-    sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
-    if presentation is None and (model.verifier is not None or malignancy is not None):
-        presentation = presentation_of(image)
+    sp = spacing
     prepared = prepare_image(image, model.preprocess, sp, presentation=presentation)
     window = patch_window(model.entry.patch_size, net.feature_stride)
     n_stages = 2 if cam == "gradcam" else 1

@@ -1,0 +1,113 @@
+"""A black border beyond the edge that cuts the breast is trimmed before the CAD reads a view (mammoview.cad.border).
+
+The networks learned films with the chest wall on the image's edge; a framed export put a dark strip there and the
+CAD lost the findings at the chest wall (the model card's "Invariances": 11 on 7 views with a 10 mm border).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from mammoview.cad.border import Border, black_border
+from mammoview.cad.cad_input import estimate_spacing
+from mammoview.cad.pipeline import analyse_image, drain
+from mammoview.cad.preprocess import presentation_of
+from mammoview.cad.resample import brighter_half
+from mammoview.io import read_image
+from mammoview.io.header_model import PixelSpacing
+from tests.synthetic import synthetic_breast
+
+SPACING = PixelSpacing(0.1, 0.1, source="test")
+
+
+def _presentation(pixels: np.ndarray) -> np.ndarray:
+    return (pixels.astype(np.float32) / 4095).astype(np.float32)
+
+
+def test_a_black_border_beyond_the_chest_wall_is_trimmed() -> None:
+    breast = synthetic_breast(chest_wall="left")
+    framed = np.pad(breast, ((0, 0), (40, 0)))
+    assert black_border(_presentation(framed), SPACING) == Border(left=40)
+    right = np.pad(synthetic_breast(chest_wall="right"), ((0, 0), (0, 25)))
+    assert black_border(_presentation(right), SPACING) == Border(right=25)
+
+
+def test_air_above_a_cc_view_and_beyond_the_nipple_stays() -> None:
+    """The air above and below the synthetic CC breast (its skin line's arc meets the line over a few mm) is as dark
+    as a padding, and so is a border on the nipple side: neither is cut tissue, so neither goes."""
+    breast = synthetic_breast(chest_wall="left")
+    framed = np.pad(breast, ((30, 30), (0, 50)))
+    assert black_border(_presentation(framed), SPACING) == Border()
+    assert black_border(_presentation(breast), SPACING) == Border()
+
+
+def test_black_rows_above_a_breast_cut_by_the_top_edge_are_trimmed() -> None:
+    """An MLO view's top edge cuts the pectoral muscle and axilla straight across: black rows above it go."""
+    cut = synthetic_breast(rows=800, chest_wall="left")[200:]
+    assert black_border(_presentation(cut), SPACING) == Border()
+    assert black_border(_presentation(np.pad(cut, ((35, 0), (0, 0)))), SPACING) == Border(top=35)
+
+
+def test_a_black_image_or_one_without_a_breast_is_not_trimmed() -> None:
+    assert black_border(np.zeros((300, 200), np.float32), SPACING) == Border()
+    speck = np.zeros((300, 200), np.float32)
+    speck[100:110, 50:60] = 1.0  # bright, but no breast
+    assert black_border(speck, SPACING) == Border()
+
+
+def test_the_cad_reads_a_view_with_a_black_border_as_the_view_without(demo_dir, shipped_detector) -> None:
+    """The demo L CC with 10 mm of black beyond its chest wall: the same scores, findings, contours, heatmaps and
+    nipple as the view itself, placed on the framed image's stored grid (before, the findings at the chest wall
+    were lost)."""
+    image = read_image(demo_dir / "1-280.dcm")
+    sp = estimate_spacing(*image.shape)  # (the demo's files have no spacing; columns added leave the estimate)
+    assert image.info.spacing is None
+    width = round(10 / sp.col_mm)
+    left = brighter_half(presentation_of(image)) == "left"
+    low = image.stored.min()  # black as the image's own darkest value: the presentation range stays the same
+    pad = ((0, 0), (width, 0) if left else (0, width))
+    framed = replace(image, stored=np.pad(image.stored, pad, constant_values=low))
+    dx = width if left else 0
+    a, b = drain(analyse_image(shipped_detector, image)), drain(analyse_image(shipped_detector, framed))
+    assert (b.width, b.height) == (a.width + width, a.height)
+    assert (a.abnormal, a.malignant) == (b.abnormal, b.malignant)
+
+    def moved(found):  # type: ignore[no-untyped-def]
+        return [(f.score, f.center[0] + dx, f.center[1], f.bbox[0] + dx, f.bbox[1], f.bbox[2] + dx, f.bbox[3])
+                for f in found]  # fmt: skip
+
+    def placed(found):  # type: ignore[no-untyped-def]
+        return [(f.score, *f.center, *f.bbox) for f in found]
+
+    assert a.findings
+    np.testing.assert_allclose(placed(b.findings), moved(a.findings))
+    for fa, fb in zip(a.findings, b.findings, strict=True):
+        np.testing.assert_allclose(fb.contour, fa.contour + np.array([dx, 0]))
+    lower = 0.3  # cut again at another threshold (the viewer's operating points): on the framed grid too
+    np.testing.assert_allclose(placed(b.at_threshold(lower).findings), moved(a.at_threshold(lower).findings))
+    for name, ha in a.heatmaps.items():
+        hb = b.heatmaps[name]
+        np.testing.assert_array_equal(hb.data, ha.data)
+        assert hb.rect == pytest.approx((ha.x0 + dx, ha.y0, *ha.rect[2:]))
+    assert a.nipple is not None and b.nipple == pytest.approx((a.nipple[0] + dx, a.nipple[1]))
+    assert b.breast_mask_fraction == pytest.approx(a.breast_mask_fraction * a.width / b.width)
+
+
+def test_a_spacing_estimated_from_the_height_is_estimated_again_without_the_border(shipped_detector, tmp_path) -> None:
+    """A file without a spacing is taken as ~23 cm tall: black rows above an MLO view's cut edge would have made
+    its pixels larger; without them the estimate is the unframed view's."""
+    from PIL import Image
+
+    cut = synthetic_breast(rows=2400, cols=1600, chest_wall="left")[800:]
+    Image.fromarray(cut).save(tmp_path / "plain.png")
+    Image.fromarray(np.pad(cut, ((400, 0), (0, 0)))).save(tmp_path / "framed.png")
+    plain, framed = read_image(tmp_path / "plain.png"), read_image(tmp_path / "framed.png")
+    assert plain.info.spacing is None
+    a, b = drain(analyse_image(shipped_detector, plain)), drain(analyse_image(shipped_detector, framed))
+    sp = estimate_spacing(*cut.shape)
+    assert a.pixel_spacing == b.pixel_spacing == (sp.row_mm, sp.col_mm)
+    assert a.abnormal == b.abnormal
+    assert [f.center for f in a.findings] == [(x, y - 400) for x, y in (f.center for f in b.findings)]
