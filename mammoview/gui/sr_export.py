@@ -3,8 +3,9 @@
 The SRs are built and written off the GUI thread: importing highdicom, reading each image's header and encoding
 each SR froze the viewer up to a second (a CBIS-DDSM study gets four, one per Study Instance UID).  The job works on
 the result as it was asked for, so a study stepped to meanwhile changes nothing of it; one export runs at a time (a
-second is refused, so that two never race for the same numbered names); the window closing waits for it (each file
-is written atomically by :func:`mammoview.cad.sr.write_sr`: whole, or not there).
+second is refused, so that two never race for the same numbered names); the window closing waits for it
+(:class:`~mammoview.gui.export_job.ExportJob`; each file is written atomically by :func:`mammoview.cad.sr.write_sr`:
+whole, or not there).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtWidgets
 
-from mammoview.gui.background_jobs import BackgroundJobs, Cancelled, Progress
+from mammoview.gui.background_jobs import Progress
+from mammoview.gui.export_job import ExportJob, NotWritten
 
 if TYPE_CHECKING:
     from mammoview.cad.types import StudyCadResult
@@ -24,14 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_WRITTEN = "DICOM SR not written"
-
-
-class SrNotWritten(Exception):
-    """The reasons an export wrote nothing (or not all), one line each, for the reader's dialog."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__(lines[0])
-        self.lines = lines
 
 
 def export_sr(cad: CadController, path: str | Path | None = None) -> bool:
@@ -45,7 +39,7 @@ def export_sr(cad: CadController, path: str | Path | None = None) -> bool:
     if not _cad_shown(cad) or cad.sr_export.refused():  # (busy: said before the dialog, no name chosen for nothing)
         return False
     if path is not None:
-        return cad.sr_export.start(cad.result, Path(path), confirmed=False)
+        return cad.sr_export.write(cad.result, Path(path), confirmed=False)
     window, study_key = cad.window, cad.study_key
     chosen, _ = QtWidgets.QFileDialog.getSaveFileName(window, "Export CAD as DICOM SR", "cad-sr.dcm",
                                                       "DICOM files (*.dcm)")  # fmt: skip
@@ -54,7 +48,7 @@ def export_sr(cad: CadController, path: str | Path | None = None) -> bool:
     if cad.study_key != study_key:  # the reader's step landed while the dialog was open (its CAD maybe hidden)
         window.show_status("DICOM SR: another study went up meanwhile; nothing written (export it again).", 8000)
         return False
-    return _cad_shown(cad) and cad.sr_export.start(cad.result, Path(chosen), confirmed=True)
+    return _cad_shown(cad) and cad.sr_export.write(cad.result, Path(chosen), confirmed=True)
 
 
 def _cad_shown(cad: CadController) -> bool:
@@ -64,73 +58,28 @@ def _cad_shown(cad: CadController) -> bool:
     return True
 
 
-class SrExport(QtCore.QObject):
-    """A window's DICOM SR exports, one at a time, each in a worker thread (:class:`BackgroundJobs`).
-
-    Signals
-    -------
-    done(object)
-        The export ended: the paths written, or an empty list when a problem was reported.
-    """
-
-    done = QtCore.Signal(object)
+class SrExport(ExportJob):
+    """A window's DICOM SR exports (:class:`ExportJob`): :attr:`done` gets the paths written, or None."""
 
     def __init__(self, cad: CadController) -> None:
-        super().__init__(cad)
-        self.window = cad.window
-        self.jobs = BackgroundJobs(self)
-        self.jobs.progress.connect(self.window.show_status)
-        self.jobs.finished.connect(self._on_written)
-        self.jobs.errored.connect(self._on_failed)
+        super().__init__(cad.window, "DICOM SR", NOT_WRITTEN, cad)
 
-    def refused(self) -> bool:
-        """An export is being written: the reader is told so, and this one is not started."""
-        if not self.jobs.busy:
-            return False
-        self.window.show_status("DICOM SR: the last export is still being written; export again once it is done.",
-                                5000)  # fmt: skip
-        return True
-
-    def start(self, result: StudyCadResult | None, target: Path, confirmed: bool) -> bool:
+    def write(self, result: StudyCadResult | None, target: Path, confirmed: bool) -> bool:
         """Write ``result``'s SR(s) at ``target`` in the background (``confirmed``: the reader agreed to replace it,
         in the file dialog); whether it started."""
-        if result is None or self.refused():
+        if result is None:
             return False
-        self.window.show_status("DICOM SR: writing…")
-        self.jobs.submit(lambda progress, cancelled: _write(result, target, confirmed, progress, cancelled))
-        return True
+        return self.start(lambda progress, _cancelled: _write_srs(result, target, confirmed, progress), self._said)
 
-    def shutdown(self) -> None:
-        """The window closes: an export being written is waited for (seconds at most), never left half done."""
-        self.jobs.shutdown()
-
-    @QtCore.Slot(object)
-    def _on_written(self, written: list[Path]) -> None:
+    def _said(self, written: list[Path] | None) -> None:
+        if not written:  # (a problem: its dialog said it)
+            return
         if len(written) == 1:
             self.window.show_status(f"DICOM SR written: {written[0]}", 6000)
         else:
             names = ", ".join(p.name for p in written)
             self.window.show_status(f"{len(written)} DICOM SRs written, one per DICOM study of these images: {names}",
                                     8000)  # fmt: skip
-        self.done.emit(written)
-
-    @QtCore.Slot(object)
-    def _on_failed(self, exc: object) -> None:
-        # anything else a library raised is said too, rather than lost in the thread
-        lines = exc.lines if isinstance(exc, SrNotWritten) else [f"{type(exc).__name__}: {exc}"]
-        self.window.report_problems(NOT_WRITTEN, lines)
-        self.done.emit([])
-
-
-def _write(result: StudyCadResult, target: Path, confirmed: bool, progress: Progress,
-           cancelled: Cancelled) -> list[Path]:  # fmt: skip
-    """The worker's part: one SR per DICOM study of ``result``, at ``target`` or numbered after it; the paths."""
-    try:
-        return _write_srs(result, target, confirmed, progress)
-    except SrNotWritten as exc:
-        if cancelled():  # the window closed meanwhile: nobody is left to show it, the log keeps it
-            log.warning("%s: %s", NOT_WRITTEN, "; ".join(exc.lines))
-        raise
 
 
 def _write_srs(result: StudyCadResult, target: Path, confirmed: bool, progress: Progress) -> list[Path]:
@@ -138,7 +87,7 @@ def _write_srs(result: StudyCadResult, target: Path, confirmed: bool, progress: 
 
     parts = sr.by_dicom_study(result.images)
     if not parts:
-        raise SrNotWritten(["no CAD result to report"])
+        raise NotWritten(["no CAD result to report"])
     # one SR per DICOM study: several (CBIS-DDSM's views each have their own) are numbered after the chosen name
     targets = [target] if len(parts) == 1 else [target.with_name(f"{target.stem}-{n}{target.suffix}")
                                                 for n in range(1, len(parts) + 1)]  # fmt: skip
@@ -146,14 +95,14 @@ def _write_srs(result: StudyCadResult, target: Path, confirmed: bool, progress: 
     try:  # (a name too long for the file system raises here: "NAME-1.dcm" is two bytes longer than the chosen one)
         taken = [str(t) for t in targets if not replace and t.exists()]
     except OSError as exc:
-        raise SrNotWritten([f"{exc.filename}: {exc.strerror or exc}"]) from None
+        raise NotWritten([f"{exc.filename}: {exc.strerror or exc}"]) from None
     if taken:
-        raise SrNotWritten([f"{t} exists; choose another name." for t in taken])
+        raise NotWritten([f"{t} exists; choose another name." for t in taken])
     try:
         srs = [sr.study_sr(mine, result.model, sr.breasts_of(mine, result.breasts), result.density_model,
                            result.malignancy_model) for _, mine in parts]  # fmt: skip
     except sr.SrError as exc:
-        raise SrNotWritten([str(exc)]) from None
+        raise NotWritten([str(exc)]) from None
     written: list[Path] = []
     for n, (report, t) in enumerate(zip(srs, targets, strict=True), 1):
         if len(targets) > 1:
@@ -161,9 +110,9 @@ def _write_srs(result: StudyCadResult, target: Path, confirmed: bool, progress: 
         try:  # not replace: a file that appeared since the check (another window's export) is kept
             written.append(sr.write_sr(report, t, exclusive=not replace))
         except FileExistsError:
-            raise SrNotWritten([f"{t} exists; choose another name.", *_before(written)]) from None
+            raise NotWritten([f"{t} exists; choose another name.", *_before(written)]) from None
         except OSError as exc:
-            raise SrNotWritten([f"{t}: {exc.strerror or exc}", *_before(written)]) from None
+            raise NotWritten([f"{t}: {exc.strerror or exc}", *_before(written)]) from None
         log.info("DICOM SR written: %s", t)  # what left the viewer, in the log too
     return written
 
