@@ -1,4 +1,9 @@
-"""File ▸ Export…: where to write, what to include, and a question before overwriting anything."""
+"""File ▸ Export…: where to write, what to include, and a question before overwriting anything.
+
+The picture is painted on the GUI thread (a grab of the widgets), then encoded and written in a worker thread
+(:attr:`MainWindow.picture_export <mammoview.gui.main_window.MainWindow.picture_export>`); the dialog waits hidden
+meanwhile, and closes once the pair is written, or comes back after its problem is said (to choose another name).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.gui.dialogs import fit_to_screen
-from mammoview.gui.export import export_paths, export_study
+from mammoview.gui.export import ExportResult, export_paths, paint_export
 from mammoview.gui.pseudonym import study_pseudonym
 
 if TYPE_CHECKING:
@@ -79,7 +84,7 @@ class ExportDialog(QtWidgets.QDialog):
 
     def accept(self) -> None:
         text = self.path.text().strip()
-        if not text:
+        if not text or self.window_.picture_export.refused():  # (busy: the dialog stays, to Save once it is written)
             return
         try:
             chosen = Path(text).expanduser()  # "~/exports/x.png"; a bare name goes where the dialog proposed
@@ -115,16 +120,23 @@ class ExportDialog(QtWidgets.QDialog):
         self.hide()  # not in the picture
         QtWidgets.QApplication.processEvents()
         try:
-            result = export_study(self.window_, png, active_only=self.active_button.isChecked(),
-                                  anonymize=self.anonymize.isChecked(), overwrite=bool(existing))  # fmt: skip
+            painted = paint_export(self.window_, png, active_only=self.active_button.isChecked(),
+                                   anonymize=self.anonymize.isChecked(), overwrite=bool(existing))  # fmt: skip
         except OSError as exc:
             self.window_.report_problems("Export failed", [str(exc)], critical=True)
             self.show()
             return
+        self.window_.picture_export.start(lambda _progress, _cancelled: painted.write(), self._written)
+
+    def _written(self, result: ExportResult | None) -> None:
+        """The pair is written (or, None, its problem was said: the dialog comes back, for another name)."""
+        if result is None:
+            self.show()
+            return
         self.written = (result.png, result.json)
-        self.window_.settings.set_value("export/last_dir", str(png.parent))
+        self.window_.settings.set_value("export/last_dir", str(result.png.parent))
         self.window_.settings.set_value("export/anonymize", self.anonymize.isChecked())
-        self.window_.show_status(f"Exported {result.png.name} and {result.json.name} to {png.parent}", 8000)
+        self.window_.show_status(f"Exported {result.png.name} and {result.json.name} to {result.png.parent}", 8000)
         super().accept()
 
 
@@ -135,5 +147,7 @@ def open_export_dialog(window: MainWindow, active_only: bool = False) -> None:
         return
     if window.loaded.preview or window.priors.previewing:  # a picture of the full pixels only (mammoview.io.preview)
         window.show_status("Export: the full-resolution pixels are still decoding (a few seconds); export then.", 6000)
+        return
+    if window.picture_export.refused():  # said before the dialog: no name chosen for nothing
         return
     ExportDialog(window, active_only=active_only).open()

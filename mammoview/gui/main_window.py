@@ -22,6 +22,7 @@ from mammoview.gui.background_jobs import BackgroundJobs
 from mammoview.gui.cad_controller import CadController
 from mammoview.gui.cad_worker import CadOptions
 from mammoview.gui.display_image import DisplayImage
+from mammoview.gui.export_job import ExportJob
 from mammoview.gui.frames import FrameStepper
 from mammoview.gui.hanging_layout import HangingLayout
 from mammoview.gui.helper_process import HelperGroup, HelperProcess
@@ -72,6 +73,9 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
         self.scans = BackgroundJobs(self)
         # The next study of the worklist is decoded while the current one is read.
         self.prefetch = BackgroundJobs(self, priority=QtCore.QThread.Priority.LowPriority)
+        # File ▸ Export… and Export worklist read log…, encoded and written in worker threads
+        self.picture_export = ExportJob(self, "Export", "Export failed", self, critical=True)
+        self.read_log_export = ExportJob(self, "Read log", "Read log not written", self)
         self.prefetch_helper = HelperProcess(nice=10)  # its GIL-bound decodes (started at the first one)
         self.load_helper = HelperGroup(2)  # a study opened: its JPEG 2000 / JPEG-LS files, two at a time
         self._prefetched: LoadedStudy | None = None
@@ -341,6 +345,8 @@ class MainWindow(StudyOpening, StudyDisplay, ViewOptions, QtWidgets.QMainWindow)
         # mid-load (seconds where CUDA starts), and the window stood there frozen, the reader's quit seemingly ignored
         self.hide()
         self.cad.shutdown()
+        self.picture_export.shutdown()  # (a file being written is waited for: never left half done)
+        self.read_log_export.shutdown()
         # every job stale first (none starts another decode, nor a fresh helper for it), then the helpers killed: a
         # load, prefetch or prior load waiting for a decode in one ends now (the window froze up to a J2K decode,
         # seconds on a busy machine); what they decode is not needed any more

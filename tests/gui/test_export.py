@@ -137,7 +137,8 @@ def test_dialog_asks_before_replacing_files(study, tmp_path, monkeypatch, qtbot)
     dlg.accept()  # "No": nothing written, the dialog stays
     assert target.read_bytes() == b"old" and dlg.written is None and asked == [[target]]
     dlg.accept()  # "Yes"
-    assert dlg.written is not None and target.read_bytes()[:4] == b"\x89PNG"
+    qtbot.waitUntil(lambda: dlg.written is not None, timeout=30_000)  # (written in a worker thread)
+    assert target.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_false_marks_per_image_reach_the_json_and_the_legend(cad_window, load, synthetic_study, tmp_path):

@@ -79,6 +79,7 @@ def test_a_home_relative_path_is_written_under_home(study, tmp_path, monkeypatch
     qtbot.addWidget(dlg)
     dlg.path.setText("~/exports/read.png")
     dlg.accept()
+    qtbot.waitUntil(lambda: dlg.written is not None, timeout=30_000)  # (written in a worker thread)
     assert not (cwd / "~").exists(), "a folder named '~' was created in the working directory"
     assert (home / "exports" / "read.png").exists()
 

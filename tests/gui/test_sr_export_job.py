@@ -8,7 +8,6 @@ import threading
 from dataclasses import replace
 
 import highdicom as hd
-import pytest
 
 from mammoview.cad import sr
 from mammoview.cad.types import FindingKind
@@ -16,33 +15,11 @@ from mammoview.gui.sr_export import export_sr
 from mammoview.io.model import View
 from tests.gui import cad_support
 from tests.gui.cad_support import finding, planted_result
+from tests.gui.export_support import HeldWriter, status
 from tests.gui.test_worklist import batch, shown_patient, step
 
 cad_models, cad_window = cad_support.cad_models, cad_support.cad_window
 marked_study = cad_support.marked_study  # the fixture `study`
-
-
-class HeldWriter:
-    """``sr.write_sr`` held until :meth:`release` (each call's thread recorded): the export caught mid-write."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.started, self.gate = threading.Event(), threading.Event()
-        self.threads: list[threading.Thread] = []
-        self._real = sr.write_sr
-        monkeypatch.setattr(sr, "write_sr", self)
-
-    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self.threads.append(threading.current_thread())
-        self.started.set()
-        self.gate.wait(5)  # (a bound: written on the GUI thread, the export would wait here forever)
-        return self._real(*args, **kwargs)
-
-    def release(self) -> None:
-        self.gate.set()
-
-
-def status(window) -> str:  # type: ignore[no-untyped-def]
-    return str(window.statusBar().currentMessage())
 
 
 def test_the_sr_is_built_and_written_off_the_gui_thread(study, tmp_path, monkeypatch, qtbot):
@@ -50,7 +27,7 @@ def test_the_sr_is_built_and_written_off_the_gui_thread(study, tmp_path, monkeyp
     built: list[threading.Thread] = []
     real_build = sr.study_sr
     monkeypatch.setattr(sr, "study_sr", lambda *a, **k: built.append(threading.current_thread()) or real_build(*a, **k))
-    writer = HeldWriter(monkeypatch)
+    writer = HeldWriter(monkeypatch, sr, "write_sr")
     study.commands["cad_first_read_done"].trigger()
     out = tmp_path / "out" / "cad-sr.dcm"
     assert export_sr(study.cad, out)
@@ -82,7 +59,7 @@ def test_a_failed_write_reaches_the_reader_as_the_same_dialog(study, tmp_path, m
 
 def test_a_second_export_while_one_is_written_is_refused(study, tmp_path, monkeypatch, qtbot):
     """Ctrl+Alt+E twice: the second one raced the first (their numbered files, the status bar's outcome)."""
-    writer = HeldWriter(monkeypatch)
+    writer = HeldWriter(monkeypatch, sr, "write_sr")
     study.commands["cad_first_read_done"].trigger()
     first, second = tmp_path / "out" / "a.dcm", tmp_path / "out" / "b.dcm"
     assert export_sr(study.cad, first)
@@ -103,7 +80,7 @@ def test_the_sr_of_a_study_left_while_it_is_written_is_that_study_s(cad_window, 
                              model=w.cad.model_info))  # fmt: skip
     w.commands["cad_first_read_done"].trigger()
     asked_on = shown_patient(w)
-    writer = HeldWriter(monkeypatch)
+    writer = HeldWriter(monkeypatch, sr, "write_sr")
     out = tmp_path / "out" / "cad-sr.dcm"
     assert export_sr(w.cad, out)
     assert writer.started.wait(10)
@@ -114,7 +91,7 @@ def test_the_sr_of_a_study_left_while_it_is_written_is_that_study_s(cad_window, 
 
 
 def test_closing_the_window_while_an_sr_is_written_leaves_it_whole(study, tmp_path, monkeypatch, qtbot):
-    writer = HeldWriter(monkeypatch)
+    writer = HeldWriter(monkeypatch, sr, "write_sr")
     study.commands["cad_first_read_done"].trigger()
     out = tmp_path / "out" / "cad-sr.dcm"
     assert export_sr(study.cad, out)
