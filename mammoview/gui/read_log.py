@@ -16,7 +16,9 @@ show, and what the reader's becomes only by being saved onto it; an auditor read
 told that another read of the study waits.  Where the reader's is kept is said on screen, not in the log: a conflict
 copy's name is a plain hash of the study key, which for a CBIS-DDSM key can be traced back to the patient.
 
-File ▸ Export worklist read log… (``Ctrl+Alt+G``).  Never overwrites a file silently.
+File ▸ Export worklist read log… (``Ctrl+Alt+G``).  Never overwrites a file silently.  The saved reads are read and
+the log written in a worker thread (:class:`~mammoview.gui.export_job.ExportJob`): read on the GUI thread, they froze
+the window 27 ms for 500 studies on a local disk, and a network share's latency once per study.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtWidgets
 
+from mammoview.gui.background_jobs import Cancelled, Progress
 from mammoview.gui.pseudonym import study_pseudonym
 from mammoview.gui.read_state import ReaderDecision, ReadState
 from mammoview.gui.read_store import ReadStore
@@ -116,11 +119,15 @@ def write_read_log(path: Path, rows: Sequence[dict[str, str]]) -> None:
     atomic_write_bytes(path, buf.getvalue().encode("utf-8"), private=False)
 
 
-def export_read_log(window: MainWindow, path: Path | None = None) -> Path | None:
-    """Write the worklist's read log to ``path`` (asked for when None); the path written, or None."""
+def export_read_log(window: MainWindow, path: Path | None = None) -> bool:
+    """Start writing the worklist's read log to ``path`` (asked for when None) in a worker thread; whether it started.
+    The outcome comes later (:attr:`MainWindow.read_log_export`): the status bar says what was written, problems
+    come as dialogs."""
     if not len(window.worklist):
         window.show_status("No worklist: open a folder of studies first.", 5000)
-        return None
+        return False
+    if window.read_log_export.refused():  # (said before the file dialog: no name chosen for nothing)
+        return False
     if path is None:
         start = str(Path(window.settings.value("file/last_dir", str(Path.home()))) / "read-log.csv")
         chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
@@ -128,16 +135,27 @@ def export_read_log(window: MainWindow, path: Path | None = None) -> Path | None
             options=QtWidgets.QFileDialog.Option.DontConfirmOverwrite,  # we refuse instead: never silently
         )  # fmt: skip
         if not chosen:
-            return None
+            return False
         path = Path(chosen)
-    reader = window.cad.reader
-    conflicts = reader.store.conflicts
-    rows = read_log_rows([e.study for e in window.worklist.entries], window.worklist.store, reader.unsaved, conflicts)
-    try:
-        write_read_log(path, rows)
-    except OSError as exc:  # FileExistsError included
-        window.report_problems("Read log not written", [str(exc)])
-        return None
+    target = path
+    # as they are now, copied on the GUI thread: the reader goes on reading (saves, conflicts) while the job reads
+    studies, store, reader = [e.study for e in window.worklist.entries], window.worklist.store, window.cad.reader
+    unsaved, conflicts = reader.unsaved, dict(reader.store.conflicts)  # (unsaved: a new dict each time)
+
+    def job(_progress: Progress, _cancelled: Cancelled) -> list[dict[str, str]]:
+        rows = read_log_rows(studies, store, unsaved, conflicts)
+        write_read_log(target, rows)
+        return rows
+
+    return window.read_log_export.start(job, lambda rows: _written(window, target, rows, studies, conflicts))
+
+
+def _written(window: MainWindow, path: Path, rows: list[dict[str, str]] | None, studies: Sequence[StudyInfo],
+             conflicts: Mapping[str, Conflict]) -> None:  # fmt: skip
+    """The log's outcome, said (``rows`` None: its problem was said); ``studies`` and ``conflicts`` as they were when
+    it was asked for."""
+    if rows is None:
+        return
     done = sum(r["first_read_done"] == "yes" for r in rows)
     window.show_status(f"Read log of {len(rows)} studies ({done} read) written to {path}", 8000)
     if unreadable := [r["n"] for r in rows if r["first_read_done"] == UNREADABLE]:
@@ -147,12 +165,11 @@ def export_read_log(window: MainWindow, path: Path | None = None) -> Path | None
              f"several parts of one exam); the log's row says first_read_done {UNREADABLE}" for n in unreadable],
         )  # fmt: skip
     in_conflict = []  # (where the reader's is kept is said here, never in the log: see the module's docstring)
-    for row, entry in zip(rows, window.worklist.entries, strict=True):
+    for row, study in zip(rows, studies, strict=True):
         if row["not_saved"] == IN_CONFLICT:
-            c = conflicts[read_key(entry.study).key]
+            c = conflicts[read_key(study).key]
             in_conflict.append(f"#{row['n']}: the log's row is the read {c.saved_by} saved{c.saved_at}, the study's "
                                f"read; yours, which would change it, is not saved ({c.kept}); the row says not_saved "
                                f"{IN_CONFLICT}")  # fmt: skip
     if in_conflict:
         window.report_problems("Reads in conflict", in_conflict)
-    return path

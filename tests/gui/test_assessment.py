@@ -14,6 +14,7 @@ from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io import open_paths
 from mammoview.io.model import View
 from tests.gui import cad_support
+from tests.gui.export_support import written_read_log
 from tests.gui.test_worklist import batch
 
 #: The shared CAD fixtures (tests/gui/cad_support.py), bound here so pytest finds them.
@@ -158,22 +159,19 @@ def test_the_read_log_has_a_row_per_study_and_never_overwrites(tmp_path):
     assert len(read_csv(out)) == 3
 
 
-def test_the_window_exports_the_worklist_read_log(main_window, load, tmp_path):
-    from mammoview.gui.read_log import export_read_log
-
+def test_the_window_exports_the_worklist_read_log(main_window, load, qtbot, tmp_path):
     load(main_window, [batch(tmp_path / "batch")])
     main_window.commands["assess_1"].trigger()
-    out = export_read_log(main_window, tmp_path / "log.csv")
+    out = written_read_log(main_window, qtbot, tmp_path / "log.csv")
     assert out is not None and "3 studies (0 read)" in main_window.statusBar().currentMessage()
     rows = read_csv(out)
     assert [r["assessment"] for r in rows] == ["1", "", ""]
-    assert export_read_log(main_window, out) is None  # exists: refused, said
+    assert written_read_log(main_window, qtbot, out) is None  # exists: refused, said
     assert main_window.last_message is not None and "exists" in main_window.last_message[1]
 
 
-def test_what_the_cad_showed_is_kept_for_the_read_log(cad_window, load, synthetic_study, tmp_path):
+def test_what_the_cad_showed_is_kept_for_the_read_log(cad_window, load, synthetic_study, qtbot, tmp_path):
     from mammoview.cad.types import FindingKind
-    from mammoview.gui.read_log import export_read_log
     from tests.gui.cad_support import finding, planted_result
 
     w = cad_window
@@ -185,5 +183,5 @@ def test_what_the_cad_showed_is_kept_for_the_read_log(cad_window, load, syntheti
     seen = w.cad.reader.store.load(w.cad.reader.read_key).cad_seen
     assert seen is not None and seen.findings == 1 and seen.abnormal == pytest.approx(r.abnormal)
     assert seen.model.startswith(f"{r.model.name} {r.model.version}") and seen.density is None
-    (row,) = read_csv(export_read_log(w, tmp_path / "log.csv"))
+    (row,) = read_csv(written_read_log(w, qtbot, tmp_path / "log.csv"))
     assert (row["cad_marks"], row["cad_abnormal"]) == ("1", f"{r.abnormal:.4f}")

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 
-from mammoview.gui import dialogs
+from mammoview.gui import dialogs, read_log
 from mammoview.gui.read_conflict import Conflict
 from mammoview.gui.read_log import export_read_log, read_log_rows
 from mammoview.gui.read_state import Assessment, ReaderDecision, ReadState
 from mammoview.gui.read_store import ReadStore
 from mammoview.io import open_paths
 from mammoview.io.study import read_key
+from tests.gui.export_support import HeldWriter, written_read_log
 from tests.gui.test_read_conflict_copy import conflicted, copies  # noqa: F401  (fixture)
 from tests.gui.test_reads_saved_again import answer, refused_window  # noqa: F401  (fixture)
 from tests.gui.test_worklist import batch
@@ -41,12 +42,13 @@ def test_the_export_of_a_read_in_conflict_says_where_the_readers_is_kept_on_scre
     conflicted,  # noqa: F811  (the fixture)
     tmp_path,
     monkeypatch,
+    qtbot,
 ):
     w, _theirs, box = conflicted
     answer(box, "Keep mine (not saved)")
     reader = w.cad.reader
     (copy,) = copies(reader.store, reader.read_key.key)
-    out = export_read_log(w, tmp_path / "log.csv")
+    out = written_read_log(w, qtbot, tmp_path / "log.csv")
     assert out is not None
     with out.open(newline="") as fh:
         row = next(csv.DictReader(fh))
@@ -55,3 +57,30 @@ def test_the_export_of_a_read_in_conflict_says_where_the_readers_is_kept_on_scre
     title, text = w.last_message or ("", "")
     assert "conflict" in title.lower() and "#1" in text and str(copy) in text, (title, text)
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close, read not saved)
+
+
+def test_a_conflict_settled_while_the_log_is_written_is_said_as_it_was_asked_for(
+    conflicted,  # noqa: F811  (the fixture)
+    tmp_path,
+    monkeypatch,
+    qtbot,
+):
+    """The log's rows are read in a worker thread while the reader reads on: the reader takes the other viewer's read
+    (the conflict settled) after asking for the log, before its outcome is said; the dialog looked the conflict up
+    in the window's, gone by then (KeyError)."""
+    w, _theirs, box = conflicted
+    answer(box, "Keep mine (not saved)")
+    reader = w.cad.reader
+    writer = HeldWriter(monkeypatch, read_log, "write_read_log")
+    out = tmp_path / "log.csv"
+    assert export_read_log(w, out)
+    assert writer.started.wait(10)
+    reader.show_saved_read()  # settled: the conflict leaves the window's
+    assert reader.store.conflicts == {}
+    with qtbot.waitSignal(w.read_log_export.done, timeout=30_000):
+        writer.release()
+    with out.open(newline="") as fh:
+        assert next(csv.DictReader(fh))["not_saved"] == "in conflict"  # the log as it was asked for ...
+    title, text = w.last_message or ("", "")
+    assert "conflict" in title.lower() and "#1" in text, (title, text)  # ... and said so
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)  # (lets it close)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import json
 
-from mammoview.gui.read_log import export_read_log, read_log_rows
+from mammoview.gui.read_log import read_log_rows
 from mammoview.gui.read_state import Assessment
 from mammoview.gui.read_store import ReadStore
 from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.io import open_paths
 from mammoview.io.model import StudyInfo
 from mammoview.io.study import read_key
+from tests.gui.export_support import written_read_log
 from tests.gui.test_worklist import batch
 
 
@@ -39,12 +40,12 @@ def test_a_read_the_log_cannot_read_is_not_written_as_not_read(tmp_path):
     assert second["first_read_done"] == "no"  # never read: no file
 
 
-def test_the_export_says_which_reads_it_could_not_read(main_window, load, tmp_path):
+def test_the_export_says_which_reads_it_could_not_read(main_window, load, qtbot, tmp_path):
     folder = batch(tmp_path / "batch")
     load(main_window, [folder])
     entries = main_window.worklist.entries
     _read_and_make_newer(main_window.worklist.store, entries[2].study)  # not the study on screen
-    out = export_read_log(main_window, tmp_path / "log.csv")
+    out = written_read_log(main_window, qtbot, tmp_path / "log.csv")
     assert out is not None
     with out.open(newline="") as fh:
         rows = list(csv.DictReader(fh))

@@ -21,6 +21,7 @@ from mammoview.gui.reader_marks import ReaderMarks
 from mammoview.gui.settings import RecentStudy, ViewerSettings
 from mammoview.io.model import View
 from tests.gui.conftest import STUDY_UID
+from tests.gui.export_support import written_read_log
 from tests.gui.test_worklist import batch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,8 +159,6 @@ def test_a_read_the_disk_refused_is_saved_as_soon_as_saves_work_again_on_another
 
 
 def test_the_read_log_counts_a_read_the_disk_refused(main_window, load, qtbot, tmp_path, monkeypatch):
-    from mammoview.gui.read_log import export_read_log
-
     w = main_window
     load(w, [batch(tmp_path / "batch")])
     real_save = ReadStore.save
@@ -167,7 +166,7 @@ def test_the_read_log_counts_a_read_the_disk_refused(main_window, load, qtbot, t
     w.cad.reader.set_assessment(Assessment.RECALL)
     w.cad.reader.set_first_read_done()
     monkeypatch.setattr(w, "report_problems", lambda *a, **k: None)
-    out = export_read_log(w, tmp_path / "elsewhere" / "log.csv")
+    out = written_read_log(w, qtbot, tmp_path / "elsewhere" / "log.csv")
     assert out is not None
     row = next(csv.DictReader(io.StringIO(out.read_text())))
     assert (row["first_read_done"], row["assessment"]) == ("yes", "0")
