@@ -109,14 +109,19 @@ def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore, unsaved: Mappi
 
 
 def write_read_log(path: Path, rows: Sequence[dict[str, str]]) -> None:
-    """Write ``rows`` as CSV, atomically; FileExistsError if ``path`` exists."""
+    """Write ``rows`` as CSV, atomically; FileExistsError if ``path`` exists, or appears while the log is made (another
+    window's log of the same name: placed ``exclusive``, it stays and this one is not written)."""
     if path.exists():
         raise FileExistsError(f"{path} exists: choose another name (a read log is never overwritten)")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    atomic_write_bytes(path, buf.getvalue().encode("utf-8"), private=False)
+    try:
+        atomic_write_bytes(path, buf.getvalue().encode("utf-8"), exclusive=True, private=False)
+    except FileExistsError:
+        raise FileExistsError(f"{path} was written meanwhile: choose another name (a read log is never "
+                              "overwritten)") from None  # fmt: skip
 
 
 def export_read_log(window: MainWindow, path: Path | None = None) -> bool:

@@ -10,7 +10,7 @@ import threading
 from mammoview.gui import read_log
 from mammoview.gui.read_log import export_read_log
 from mammoview.gui.read_store import ReadStore
-from tests.gui.export_support import HeldWriter, status
+from tests.gui.export_support import HeldWriter, status, written_read_log
 from tests.gui.test_worklist import batch
 
 
@@ -49,3 +49,23 @@ def test_a_second_log_while_one_is_written_is_refused(main_window, load, qtbot, 
     with qtbot.waitSignal(w.read_log_export.done, timeout=30_000):
         assert export_read_log(w, second)  # taken again once the first is written
     assert second.exists()
+
+
+def test_a_log_that_appears_while_the_reads_are_read_is_not_replaced(main_window, load, qtbot, tmp_path, monkeypatch):
+    """The name was checked, then the log moved over whatever was there by then (os.replace): another window's log of
+    the same name, written meanwhile, was silently lost though a read log is never overwritten."""
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    out = tmp_path / "log.csv"
+    real = read_log.atomic_write_bytes
+
+    def meanwhile(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        out.write_bytes(b"the other window's log")  # (after the check that no file is there)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(read_log, "atomic_write_bytes", meanwhile)
+    assert written_read_log(w, qtbot, out) is None
+    assert out.read_bytes() == b"the other window's log"
+    assert [p.name for p in tmp_path.iterdir() if p.name != "batch"] == ["log.csv"], "a temporary file left"
+    title, text = w.last_message or ("", "")
+    assert title == "Read log not written" and f"{out} was written meanwhile" in text, (title, text)
