@@ -5,8 +5,9 @@ a second), the DICOM SRs (highdicom, every image's header), a read log reading e
 latency, once per study).  What only the GUI thread may do (painting the picture, copying what the window holds) is
 done before the job starts, so the job works on what the reader asked for and a study stepped to meanwhile changes
 nothing of it.  A second export of the kind is refused while one is written (two would race for the same names, and
-the status bar would say one outcome for both); the window closing waits for it; the outcome comes later, the
-problems as a dialog, as before.
+the status bar would say one outcome for both); the window closing waits for it, or stops it where the job looks at
+its ``cancelled`` (a read log between studies: JobCancelled, said in the log); the outcome comes later, the problems
+as a dialog, as before.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6 import QtCore
 
-from mammoview.gui.background_jobs import BackgroundJobs, Cancelled, Progress
+from mammoview.gui.background_jobs import BackgroundJobs, Cancelled, JobCancelled, Progress
 
 if TYPE_CHECKING:
     from mammoview.gui.main_window import MainWindow
@@ -90,6 +91,9 @@ class ExportJob(QtCore.QObject):
         def logged(progress: Progress, cancelled: Cancelled) -> T:
             try:
                 return job(progress, cancelled)
+            except JobCancelled:  # stopped as the window closed, before it wrote anything
+                log.warning("%s: the window closed before it was written", not_written)
+                raise
             except Exception as exc:
                 if cancelled():  # the window closed meanwhile: nobody is left to show it, the log keeps it
                     log.warning("%s: %s", not_written, "; ".join(problem_lines(exc)))
@@ -99,7 +103,8 @@ class ExportJob(QtCore.QObject):
         return True
 
     def shutdown(self) -> None:
-        """The window closes: an export being written is waited for, never left half done; its outcome is dropped."""
+        """The window closes: an export being written is stopped at its job's next look at ``cancelled``, or else
+        waited for, never left half done; its outcome is dropped."""
         self.jobs.shutdown()
         self._ended = _nothing
 

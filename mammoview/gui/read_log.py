@@ -18,7 +18,8 @@ copy's name is a plain hash of the study key, which for a CBIS-DDSM key can be t
 
 File ▸ Export worklist read log… (``Ctrl+Alt+G``).  Never overwrites a file silently.  The saved reads are read and
 the log written in a worker thread (:class:`~mammoview.gui.export_job.ExportJob`): read on the GUI thread, they froze
-the window 27 ms for 500 studies on a local disk, and a network share's latency once per study.
+the window 27 ms for 500 studies on a local disk, and a network share's latency once per study.  The window closing
+stops the job before the next study's read: the log is written whole or not at all.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtWidgets
 
-from mammoview.gui.background_jobs import Cancelled, Progress
+from mammoview.gui.background_jobs import Cancelled, JobCancelled, Progress
 from mammoview.gui.pseudonym import study_pseudonym
 from mammoview.gui.read_state import ReaderDecision, ReadState
 from mammoview.gui.read_store import ReadStore
@@ -63,16 +64,20 @@ def _decision(d: ReaderDecision) -> tuple[str, str]:
 
 
 def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore, unsaved: Mapping[str, ReadState] | None = None,
-                  conflicts: Mapping[str, Conflict] | None = None) -> list[dict[str, str]]:  # fmt: skip
+                  conflicts: Mapping[str, Conflict] | None = None,
+                  cancelled: Cancelled | None = None) -> list[dict[str, str]]:  # fmt: skip
     """One row per study, in worklist order (empty fields where nothing was saved; ``prior_of``: the row of the
     same woman's newest exam when this study is its prior, there to compare with, not a study of the batch).
     ``unsaved``: reads whose save failed, each the reader's read rather than what is on disk (:data:`NOT_SAVED`),
     but those of them in ``conflicts`` (:attr:`ReadStore.conflicts`), whose row is the read on disk
-    (:data:`IN_CONFLICT`)."""
+    (:data:`IN_CONFLICT`).  ``cancelled``: looked at before each study's read (JobCancelled), so a window closing
+    waits for one read from a slow share, not all of them."""
     rows = []
     priors = prior_of(studies)
     unsaved, conflicts = unsaved or {}, conflicts or {}
     for n, study in enumerate(studies, 1):
+        if cancelled is not None and cancelled():
+            raise JobCancelled
         saved_as = read_key(study)  # (not the study key: that of a study of two women's UID is not always the same)
         pending = unsaved.get(saved_as.key)
         in_conflict = pending is not None and saved_as.key in conflicts
@@ -147,8 +152,10 @@ def export_read_log(window: MainWindow, path: Path | None = None) -> bool:
     studies, store, reader = [e.study for e in window.worklist.entries], window.worklist.store, window.cad.reader
     unsaved, conflicts = reader.unsaved, dict(reader.store.conflicts)  # (unsaved: a new dict each time)
 
-    def job(_progress: Progress, _cancelled: Cancelled) -> list[dict[str, str]]:
-        rows = read_log_rows(studies, store, unsaved, conflicts)
+    def job(_progress: Progress, cancelled: Cancelled) -> list[dict[str, str]]:
+        rows = read_log_rows(studies, store, unsaved, conflicts, cancelled)
+        if cancelled():  # (the window closed during the last study's read: a log written for nobody)
+            raise JobCancelled
         write_read_log(target, rows)
         return rows
 

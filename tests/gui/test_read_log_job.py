@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import threading
+import time
 
 from mammoview.gui import read_log
 from mammoview.gui.read_log import export_read_log
@@ -69,3 +70,35 @@ def test_a_log_that_appears_while_the_reads_are_read_is_not_replaced(main_window
     assert [p.name for p in tmp_path.iterdir() if p.name != "batch"] == ["log.csv"], "a temporary file left"
     title, text = w.last_message or ("", "")
     assert title == "Read log not written" and f"{out} was written meanwhile" in text, (title, text)
+
+
+def test_closing_the_window_stops_a_log_being_read_and_writes_nothing(main_window, load, tmp_path, monkeypatch, caplog):
+    """The job read every saved read before it looked up: on a slow share the window closing waited for all of them
+    (up to 30 s), then wrote the log for nobody.  It stops at the next study, leaves no file (nor half of one), and
+    the log says so."""
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    jobs, asked = w.read_log_export.jobs, threading.Event()
+    real_peek = ReadStore.peek
+
+    def slow(*args):  # type: ignore[no-untyped-def]
+        if not asked.is_set():  # the first study: held until the window closes
+            asked.set()
+            ran = jobs.current
+            for _ in range(500):
+                if jobs.current != ran:
+                    break
+                time.sleep(0.01)
+        else:
+            time.sleep(5)  # a slow share's latency, each study after it
+        return real_peek(*args)
+
+    monkeypatch.setattr(ReadStore, "peek", slow)
+    out = tmp_path / "log.csv"
+    assert export_read_log(w, out)
+    assert asked.wait(10)
+    started = time.monotonic()
+    w.close()
+    assert time.monotonic() - started < 3  # (it waited 10 s: both other studies read)
+    assert [p.name for p in tmp_path.iterdir() if p.name != "batch"] == [], "a log, or a temporary file, left"
+    assert any("Read log" in r.getMessage() and "window closed" in r.getMessage() for r in caplog.records)
