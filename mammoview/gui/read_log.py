@@ -113,11 +113,15 @@ def read_log_rows(studies: Sequence[StudyInfo], store: ReadStore, unsaved: Mappi
     return rows
 
 
+def taken(path: Path) -> str:
+    return f"{path} exists: choose another name (a read log is never overwritten)"
+
+
 def write_read_log(path: Path, rows: Sequence[dict[str, str]]) -> None:
     """Write ``rows`` as CSV, atomically; FileExistsError if ``path`` exists, or appears while the log is made (another
     window's log of the same name: placed ``exclusive``, it stays and this one is not written)."""
     if path.exists():
-        raise FileExistsError(f"{path} exists: choose another name (a read log is never overwritten)")
+        raise FileExistsError(taken(path))
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -147,6 +151,9 @@ def export_read_log(window: MainWindow, path: Path | None = None) -> bool:
         if not chosen:
             return False
         path = Path(chosen)
+    if path.exists():  # said at once: the job would read every saved read (a share's latency each) before it
+        window.report_problems("Read log not written", [taken(path)])
+        return False
     target = path
     # as they are now, copied on the GUI thread: the reader goes on reading (saves, conflicts) while the job reads
     studies, store, reader = [e.study for e in window.worklist.entries], window.worklist.store, window.cad.reader

@@ -102,3 +102,17 @@ def test_closing_the_window_stops_a_log_being_read_and_writes_nothing(main_windo
     assert time.monotonic() - started < 3  # (it waited 10 s: both other studies read)
     assert [p.name for p in tmp_path.iterdir() if p.name != "batch"] == [], "a log, or a temporary file, left"
     assert any("Read log" in r.getMessage() and "window closed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_name_taken_is_refused_before_any_saved_read_is_read(main_window, load, tmp_path, monkeypatch):
+    """The job read every saved read (a share's latency per study) before write_read_log found the name taken."""
+    w = main_window
+    load(w, [batch(tmp_path / "batch")])
+    out = tmp_path / "log.csv"
+    out.write_bytes(b"yesterday's log")
+    peeked: list[object] = []
+    monkeypatch.setattr(ReadStore, "peek", lambda *a: peeked.append(a))
+    assert not export_read_log(w, out)
+    assert peeked == [] and out.read_bytes() == b"yesterday's log"
+    title, text = w.last_message or ("", "")
+    assert title == "Read log not written" and f"{out} exists" in text, (title, text)
