@@ -12,7 +12,12 @@ edge: the cells at the chest wall then read differently and findings there were 
   :data:`MIN_CUT_MM` of the first line past the padding and at least :data:`MIN_CUT_SHARE` of what it covers
   :data:`CUT_DEPTH_MM` further in.  A chest wall, or the top of an MLO view cut by the detector's edge, is cut
   straight; the air above a CC view ends at the skin line's arc (a few mm of chord where it meets the line, far
-  more further in) and stays, as does a dark border on the nipple side, where the network saw air in training.
+  more further in) and stays, as does a dark border on the nipple side, where the network saw air in training;
+- a breast cut on **both** sides of the chest wall's axis (left and right; top and bottom on a view stored a quarter
+  turn), with or without black lines beyond the edge, is wider than the film and cut on the nipple side too; which
+  side is the chest wall is not known there (the breast mask's contact reads the wrong side on mini-MIAS
+  mdb151/152), so neither border goes (trimming the nipple side's made false marks along the film's edge on mdb152,
+  two at 0.98-1.0).
 
 Only black lines go, never tissue; a view without such a border (every full-field DICOM of the test data) is read as
 before at the cost of looking at a few edge lines.
@@ -115,8 +120,12 @@ def padding_lines(lines: FloatArray) -> int:
     return n
 
 
-def black_border(presentation: FloatArray, spacing: PixelSpacing) -> Border:
-    """The border to trim from a view's presentation values (module docstring); an empty Border for none."""
+def black_border(presentation: FloatArray, spacing: PixelSpacing, quarter_turn: bool = False) -> Border:
+    """The border to trim from a view's presentation values (module docstring); an empty Border for none.
+
+    ``quarter_turn``: the view is stored a quarter turn (:attr:`~mammoview.io.model.DisplayTransform.quarter_turn`),
+    its chest wall and nipple along the top and bottom instead of the left and right.
+    """
     rows, cols = presentation.shape
     pads = {
         "top": padding_lines(presentation),
@@ -137,13 +146,15 @@ def black_border(presentation: FloatArray, spacing: PixelSpacing) -> Border:
         "left": _cut(mask.T, pads["left"] * fx),
         "right": _cut(mask.T[::-1], pads["right"] * fx),
     }
+    across = ("top", "bottom") if quarter_turn else ("left", "right")  # the chest wall's side and the nipple's
+    if all(cut[side] for side in across):
+        cut.update(dict.fromkeys(across, False))
     return Border(**{side: n if n and cut[side] else 0 for side, n in pads.items()})
 
 
 def _cut(mask: np.ndarray, depth: float) -> bool:
-    """The breast is cut straight along small-grid line ``depth`` (the first past the padding) of ``mask``'s rows."""
-    if depth <= 0:
-        return False
+    """The breast is cut straight along small-grid line ``depth`` (the first past the padding, 0 without one) of
+    ``mask``'s rows."""
     first = math.ceil(depth)  # the first small-grid line wholly past the padding
     deeper = first + round(CUT_DEPTH_MM / MASK_MM)
     if deeper >= len(mask):

@@ -147,7 +147,7 @@ def analyse_image(
     sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
     if presentation is None:  # (prepare_image would compute it otherwise: no extra cost)
         presentation = presentation_of(image)
-    border = black_border(presentation, sp)
+    border = black_border(presentation, sp, quarter_turn=image.display.quarter_turn)
     inner, presentation = border.inner(image, presentation) if border else (image, presentation)
     if border and spacing is None and image.info.spacing is None:  # the estimate assumes the film's height
         sp = estimate_spacing(*inner.shape)

@@ -18,6 +18,7 @@ from mammoview.cad.preprocess import presentation_of
 from mammoview.cad.resample import brighter_half
 from mammoview.io import read_image
 from mammoview.io.header_model import PixelSpacing
+from tests.cad.conftest import make_image
 from tests.synthetic import synthetic_breast
 
 SPACING = PixelSpacing(0.1, 0.1, source="test")
@@ -111,3 +112,32 @@ def test_a_spacing_estimated_from_the_height_is_estimated_again_without_the_bord
     assert a.pixel_spacing == b.pixel_spacing == (sp.row_mm, sp.col_mm)
     assert a.abnormal == b.abnormal
     assert [f.center for f in a.findings] == [(x, y - 400) for x, y in (f.center for f in b.findings)]
+
+
+def test_a_breast_cut_on_both_sides_keeps_both_borders() -> None:
+    """A breast wider than the film is cut by its edge on the nipple side too (mini-MIAS mdb151/152): which side is
+    the chest wall is then not known, and trimming the nipple side's border made false marks along the film's edge
+    (mdb152: two at 0.98-1.0).  Neither goes, with or without black lines beyond the chest wall.  A view cut at its
+    top and bottom, away from the nipple, loses both; on a view stored a quarter turn the nipple is at one of them."""
+    wide = synthetic_breast(chest_wall="left")[:, :250]  # the film's edge cuts the breast 25 mm from the wall
+    framed = _presentation(np.pad(wide, ((0, 0), (30, 30))))
+    assert black_border(framed, SPACING) == Border()
+    assert black_border(np.ascontiguousarray(framed.T), SPACING) == Border(top=30, bottom=30)
+    assert black_border(np.ascontiguousarray(framed.T), SPACING, quarter_turn=True) == Border()
+    assert black_border(_presentation(np.pad(wide, ((0, 0), (0, 30)))), SPACING) == Border()  # the wall on the edge
+
+
+def test_the_cad_keeps_the_nipple_side_of_a_view_stored_a_quarter_turn(tiny_model, monkeypatch) -> None:
+    """The pipeline tells black_border that a view is stored a quarter turn: a breast cut at its top and bottom
+    there is cut at the chest wall and the nipple, and is read as stored; the same pixels hung upright lose both."""
+    import mammoview.cad.pipeline as pipeline
+
+    wide = synthetic_breast(chest_wall="left")[:, :250]
+    turned = make_image(np.ascontiguousarray(np.pad(wide, ((0, 0), (30, 30))).T), spacing=0.1)
+    turned = replace(turned, display=replace(turned.display, quarter_turn=True))
+    upright = replace(turned, display=replace(turned.display, quarter_turn=False))
+    read = [drain(analyse_image(tiny_model, im)).heatmaps["abnormal"] for im in (turned, upright)]
+    monkeypatch.setattr(pipeline, "black_border", lambda *args, **kwargs: Border())
+    as_stored = drain(analyse_image(tiny_model, turned)).heatmaps["abnormal"]
+    assert read[0].rect == as_stored.rect and np.array_equal(read[0].data, as_stored.data)
+    assert read[1].rect != as_stored.rect
