@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from mammoview.cad.breast_mask import breast_mask
+from mammoview.cad.cad_input import ImageRefused, check_extent, estimate_spacing
 from mammoview.cad.resample import FloatArray, resample
 from mammoview.cad.types import Finding, FindingSource, ImageCadResult
 from mammoview.io.header_model import PixelSpacing
@@ -106,6 +107,31 @@ class BorderedSource:
 
     def findings(self, threshold: float) -> tuple[Finding, ...]:
         return tuple(self.border.finding(f) for f in self.inner.findings(threshold))
+
+
+def without_border(
+    image: MammoImage, presentation: FloatArray, spacing: PixelSpacing | None = None
+) -> tuple[Border, MammoImage, FloatArray, PixelSpacing]:
+    """``image`` and its presentation values without their black border (:func:`black_border`, an empty Border for
+    none), and the spacing to read them at: ``spacing``, else the file's, else estimated on what is read (the
+    estimate assumes the film's height, which black rows above or below would stretch).
+
+    What is left inside a border must be a view the CAD reads (:func:`~mammoview.cad.cad_input.check_extent`): a
+    label alone on a black field passes the ~1 mm copy's breast mask and is cut straight on every side, and the CAD
+    refused what was left as an image a few cm wide ("check the pixel spacing").  Such an image is read as stored,
+    where the CAD's own rules find no breast.
+    """
+    sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
+    border = black_border(presentation, sp, quarter_turn=image.display.quarter_turn)
+    if not border:
+        return border, image, presentation, sp
+    inner, inner_presentation = border.inner(image, presentation)
+    inner_sp = spacing or image.info.spacing or estimate_spacing(*inner.shape)
+    try:
+        check_extent(inner.shape, inner_sp)
+    except ImageRefused:
+        return Border(), image, presentation, sp
+    return border, inner, inner_presentation, inner_sp
 
 
 def padding_lines(lines: FloatArray) -> int:

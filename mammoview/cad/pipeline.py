@@ -17,8 +17,8 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
-from mammoview.cad.border import black_border
-from mammoview.cad.cad_input import ImageRefused, check_cad_input, estimate_spacing
+from mammoview.cad.border import without_border
+from mammoview.cad.cad_input import ImageRefused, check_cad_input
 from mammoview.cad.density import assess as assess_density
 from mammoview.cad.density import density_canvas, per_breast
 from mammoview.cad.device import deterministic
@@ -144,13 +144,9 @@ def analyse_image(
         return on_stored_grid(result)
     check_cancel(cancel)
     check_cad_input(image.info)
-    sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
     if presentation is None:  # (prepare_image would compute it otherwise: no extra cost)
         presentation = presentation_of(image)
-    border = black_border(presentation, sp, quarter_turn=image.display.quarter_turn)
-    inner, presentation = border.inner(image, presentation) if border else (image, presentation)
-    if border and spacing is None and image.info.spacing is None:  # the estimate assumes the film's height
-        sp = estimate_spacing(*inner.shape)
+    border, inner, presentation, sp = without_border(image, presentation, spacing)
     result = yield from _analyse_image(model, inner, sp, presentation, device, cam, cancel, max_findings, threshold,
                                        tile, flip, calibrated, malignancy)  # fmt: skip
     return border.on_stored_grid(result, image.shape) if border else result

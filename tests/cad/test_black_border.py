@@ -130,14 +130,25 @@ def test_a_breast_cut_on_both_sides_keeps_both_borders() -> None:
 def test_the_cad_keeps_the_nipple_side_of_a_view_stored_a_quarter_turn(tiny_model, monkeypatch) -> None:
     """The pipeline tells black_border that a view is stored a quarter turn: a breast cut at its top and bottom
     there is cut at the chest wall and the nipple, and is read as stored; the same pixels hung upright lose both."""
-    import mammoview.cad.pipeline as pipeline
-
     wide = synthetic_breast(chest_wall="left")[:, :250]
     turned = make_image(np.ascontiguousarray(np.pad(wide, ((0, 0), (30, 30))).T), spacing=0.1)
     turned = replace(turned, display=replace(turned.display, quarter_turn=True))
     upright = replace(turned, display=replace(turned.display, quarter_turn=False))
     read = [drain(analyse_image(tiny_model, im)).heatmaps["abnormal"] for im in (turned, upright)]
-    monkeypatch.setattr(pipeline, "black_border", lambda *args, **kwargs: Border())
+    monkeypatch.setattr("mammoview.cad.border.black_border", lambda *args, **kwargs: Border())
     as_stored = drain(analyse_image(tiny_model, turned)).heatmaps["abnormal"]
     assert read[0].rect == as_stored.rect and np.array_equal(read[0].data, as_stored.data)
     assert read[1].rect != as_stored.rect
+
+
+@pytest.mark.parametrize("spacing", [0.1, None])
+def test_a_label_on_an_empty_field_is_read_as_stored(tiny_model, spacing) -> None:
+    """A 15 x 30 mm label alone on a black field passes the ~1 mm copy's breast mask and is cut straight at its top
+    and bottom; trimmed to it, the CAD refused the view as a 15 x 120 mm image ("check the pixel spacing"; 1840 mm
+    wide at the spacing estimated again for a file without one).  What the CAD would refuse is no view to read: the
+    image is read as stored, where the CAD's own rules decide (the shipped detector finds no breast in it)."""
+    field = np.zeros((2000, 1200), np.uint16)
+    field[500:650, 400:700] = 3000 + np.random.default_rng(0).integers(0, 100, (150, 300), dtype=np.uint16)
+    image = make_image(field, spacing=spacing)
+    result = drain(analyse_image(tiny_model, image))
+    assert (result.width, result.height) == (1200, 2000)
