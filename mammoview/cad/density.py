@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from mammoview.cad.border import without_border
 from mammoview.cad.breast_mask import STRUCTURE_MAX_MM
 from mammoview.cad.cad_input import estimate_spacing
 from mammoview.cad.landmarks import chest_wall_side
@@ -76,11 +77,18 @@ def predict(net: torch.nn.Module, canvases: FloatArray, device: torch.device | s
 
 
 def density_canvas(model: object, image: MammoImage, presentation: FloatArray | None = None) -> FloatArray:
-    """``image``'s input to the density ``model`` (:func:`breast_canvas`), from its presentation values if given."""
+    """``image``'s input to the density ``model`` (:func:`breast_canvas`), from its presentation values if given.
+
+    Read without a black border beyond the chest wall, as the CAD reads it
+    (:func:`~mammoview.cad.border.without_border`): the canvas is cropped to the breast, but on its coarse grid the
+    cell across the chest wall and the black beyond it joined the breast as a dark column (10 mm of black beyond the
+    demo R CC's chest wall moved its category from c to d).
+    """
     from mammoview.cad.weights import LoadedModel
 
     assert isinstance(model, LoadedModel)
-    prepared = prepare_image(image, model.preprocess, presentation=presentation)
+    _, inner, pres, spacing = without_border(image, presentation_of(image) if presentation is None else presentation)
+    prepared = prepare_image(inner, model.preprocess, spacing, presentation=pres)
     return breast_canvas(prepared, canvas_shape(model.entry.extra))
 
 

@@ -152,3 +152,25 @@ def test_a_label_on_an_empty_field_is_read_as_stored(tiny_model, spacing) -> Non
     image = make_image(field, spacing=spacing)
     result = drain(analyse_image(tiny_model, image))
     assert (result.width, result.height) == (1200, 2000)
+
+
+def test_the_density_model_reads_a_view_with_a_black_border_as_the_view_without(demo_dir) -> None:
+    """The density canvas is cropped to the breast, but on its 1.5 mm grid the cell across the chest wall and the
+    black beyond it joined the breast as a dark column: 10 mm of black beyond the demo R CC's chest wall moved its
+    p(d) from 0.34 to 0.43 and its category from c to d.  The canvas is made without the border, as the CAD reads."""
+    from mammoview.cad.density import TASK, assess, density_canvas
+    from mammoview.cad.weights import default_models_dir, list_installed, load_model
+
+    root = default_models_dir()
+    if not any(r.entry.task == TASK for r in list_installed(root)):
+        pytest.skip(f"no density model installed in {root}")
+    density = load_model(models_dir=root, device="cpu", task=TASK)
+    image = read_image(demo_dir / "1-282.dcm")
+    width = round(10 / estimate_spacing(*image.shape).col_mm)
+    right = brighter_half(presentation_of(image)) == "right"
+    stored = np.pad(image.stored, ((0, 0), (0, width) if right else (width, 0)), constant_values=image.stored.min())
+    framed = replace(image, stored=stored, info=replace(image.info, rows=stored.shape[0], columns=stored.shape[1],
+                                                         path=image.path.with_name("framed.dcm")))  # fmt: skip
+    np.testing.assert_array_equal(density_canvas(density, framed), density_canvas(density, image))
+    got = assess(density, [image, framed])
+    assert got[str(framed.path)].probabilities == pytest.approx(got[str(image.path)].probabilities)
