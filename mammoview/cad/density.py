@@ -25,7 +25,7 @@ from mammoview.cad.border import without_border
 from mammoview.cad.breast_mask import STRUCTURE_MAX_MM
 from mammoview.cad.cad_input import estimate_spacing
 from mammoview.cad.landmarks import chest_wall_side
-from mammoview.cad.preprocess import PreparedImage, prepare_image, presentation_of, resampled_breast
+from mammoview.cad.preprocess import PreparedImage, PreprocessConfig, prepare_image, presentation_of, resampled_breast
 from mammoview.cad.types import DENSITY_CATEGORIES, DensityResult
 from mammoview.io.model import MammoImage
 
@@ -77,19 +77,25 @@ def predict(net: torch.nn.Module, canvases: FloatArray, device: torch.device | s
 
 
 def density_canvas(model: object, image: MammoImage, presentation: FloatArray | None = None) -> FloatArray:
-    """``image``'s input to the density ``model`` (:func:`breast_canvas`), from its presentation values if given.
+    """``image``'s input to the density ``model`` (:func:`view_canvas`), from its presentation values if given."""
+    from mammoview.cad.weights import LoadedModel
+
+    assert isinstance(model, LoadedModel)
+    return view_canvas(image, model.preprocess, canvas_shape(model.entry.extra), presentation)
+
+
+def view_canvas(
+    image: MammoImage, preprocess: PreprocessConfig, shape: tuple[int, int], presentation: FloatArray | None = None
+) -> FloatArray:
+    """A view's density canvas (:func:`breast_canvas` of the ``prepare`` road), as training and inference make it.
 
     Read without a black border beyond the chest wall, as the CAD reads it
     (:func:`~mammoview.cad.border.without_border`): the canvas is cropped to the breast, but on its coarse grid the
     cell across the chest wall and the black beyond it joined the breast as a dark column (10 mm of black beyond the
     demo R CC's chest wall moved its category from c to d).
     """
-    from mammoview.cad.weights import LoadedModel
-
-    assert isinstance(model, LoadedModel)
     _, inner, pres, spacing = without_border(image, presentation_of(image) if presentation is None else presentation)
-    prepared = prepare_image(inner, model.preprocess, spacing, presentation=pres)
-    return breast_canvas(prepared, canvas_shape(model.entry.extra))
+    return breast_canvas(prepare_image(inner, preprocess, spacing, presentation=pres), shape)
 
 
 def breast_at_detector_grid(image: MammoImage, presentation: FloatArray | None = None) -> bool:

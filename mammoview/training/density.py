@@ -6,7 +6,7 @@ set), so no validation patient of either model was seen in training by the other
 is an external test: its ``background`` tissue (F fatty, G glandular, D dense) is a coarser
 scale from another country and decade, never trained on.
 
-Inputs are :func:`mammoview.cad.density.breast_canvas` canvases of the ``prepare`` road at
+Inputs are :func:`mammoview.cad.density.view_canvas` canvases of the ``prepare`` road at
 ``pixel_size_mm`` (2 mm by default: density is a whole-breast property).  The network is one
 of the registry's (``paper_cnn`` by default) with four outputs, trained with class-weighted
 cross-entropy (square-root inverse frequency), AdamW and a one-cycle schedule; augmentation:
@@ -32,8 +32,8 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from mammoview.cad.density import CATEGORIES, TASK, breast_canvas, predict
-from mammoview.cad.preprocess import PreprocessConfig, prepare_image
+from mammoview.cad.density import CATEGORIES, TASK, predict, view_canvas
+from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.cad.registry import create_model
 from mammoview.cad.weights import ModelEntry, save_model
 from mammoview.io import read_image
@@ -136,7 +136,7 @@ def load_data(cfg: DensityConfig, split_path: Path, data_dir: Path | None = None
         else:
             y, t, s = -1, tissue[src.image_id], "test"
         image = read_image(src.path, pixel_spacing=src.spacing)
-        xs.append(breast_canvas(prepare_image(image, pcfg), shape))
+        xs.append(view_canvas(image, pcfg, shape))
         ys.append(y)
         ts.append(t)
         ps.append(src.patient)
