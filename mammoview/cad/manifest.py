@@ -233,7 +233,8 @@ def read_manifest(models_dir: Path | str | None = None) -> Manifest:
     Raises
     ------
     ModelError
-        If the file is not valid JSON or an entry lacks ``name``/``arch``.
+        If the file is not valid JSON, an entry lacks ``name``/``arch``, or it is not a models folder's manifest
+        (a patch set's ``manifest.json``).
     """
     path = Path(models_dir or default_models_dir()) / MANIFEST
     if not path.exists() and not path.is_symlink():  # (a link to nowhere: read below, says why)
@@ -245,6 +246,10 @@ def read_manifest(models_dir: Path | str | None = None) -> Manifest:
         models = tuple(ModelEntry.from_dict(m) for m in raw.get("models", []))
     except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:  # (JSON nested too deep)
         raise ModelError(path, f"unreadable manifest ({exc})") from exc
+    if raw and "models" not in raw:  # another command's manifest.json (a patch set's): read as an empty one, an
+        # install wrote its models manifest over it, and the patch set was lost
+        raise ModelError(path, "not a models folder's manifest (no 'models' list: a patch set's?); give a models "
+                               "folder")  # fmt: skip
     names = [m.name for m in models]
     twice = next((n for n in names if names.count(n) > 1), None)
     if twice is not None:  # which one would --model / the default mean?

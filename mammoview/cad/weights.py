@@ -327,6 +327,7 @@ def save_model(
     if not _SAFE_NAME.fullmatch(entry.name):
         raise ValueError(f"model name {entry.name!r} must be letters, digits, '.', '_' or '-' (it names a file)")
     root = Path(models_dir or default_models_dir())
+    old = read_manifest(root)  # (ModelError: unreadable, or another command's) before any file is written there
     root.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     # One metadata key: safetensors writes a multi-key metadata map in a random order, so the
@@ -342,7 +343,6 @@ def save_model(
         torch_version=torch.__version__.split("+")[0],
         created=entry.created or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )
-    old = read_manifest(root)
     others = [m for m in old.models if m.name != entry.name]
     replaced = old.get(entry.name)
     # (only a detector by itself: the default is the CAD's, and a density model installed first into an empty folder

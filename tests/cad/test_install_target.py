@@ -1,0 +1,50 @@
+"""Installing into a folder that is not a models folder, or whose manifest cannot be read: refused before anything is
+written there. `ensemble --install-to runs/patches/ctx` replaced the patch set's manifest.json with a models manifest
+(the patch set then refused by train and evaluate until cut again), and an install into a folder whose manifest.json
+was unreadable left a weights file behind that no manifest named."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from mammoview.cad.registry import create_model
+from mammoview.cad.weights import MANIFEST, ModelEntry, ModelError, read_manifest, save_model
+
+TINY = {"widths": [4, 4, 8, 8]}
+PATCH_SET_MANIFEST = {"format": "mammoview-patches/1", "patch_size": 96, "pixel_size_mm": 0.3, "n_patches": 10}
+
+
+def _install(folder):  # type: ignore[no-untyped-def]
+    torch.manual_seed(0)
+    entry = ModelEntry(name="test-tiny", arch="paper_cnn", arch_kwargs=dict(TINY), version="0.0.1")
+    return save_model(create_model("paper_cnn", **TINY), entry, folder)
+
+
+def test_a_patch_sets_manifest_is_not_a_models_manifest(tmp_path):
+    text = json.dumps(PATCH_SET_MANIFEST)
+    (tmp_path / MANIFEST).write_text(text)
+    with pytest.raises(ModelError, match="not a models folder") as err:
+        _install(tmp_path)
+    assert str(tmp_path / MANIFEST) in str(err.value)
+    assert (tmp_path / MANIFEST).read_text() == text  # the patch set's manifest, as it was
+    assert not list(tmp_path.glob("*.safetensors"))
+    with pytest.raises(ModelError, match="not a models folder"):  # `models`, detect: not "no models installed"
+        read_manifest(tmp_path)
+
+
+@pytest.mark.parametrize("text", ['{"default": "x", "models": [', "[]", '{"models": [{"name": "x"}]}'])
+def test_an_unreadable_manifest_gets_no_weights_file_beside_it(tmp_path, text):
+    (tmp_path / MANIFEST).write_text(text)
+    with pytest.raises(ModelError, match="manifest"):
+        _install(tmp_path)
+    assert (tmp_path / MANIFEST).read_text() == text
+    assert not list(tmp_path.glob("*.safetensors"))
+
+
+def test_an_empty_manifest_object_is_an_empty_models_folder(tmp_path):
+    (tmp_path / MANIFEST).write_text("{}")
+    assert read_manifest(tmp_path).models == ()
+    assert _install(tmp_path).name == "test-tiny"
