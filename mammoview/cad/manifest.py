@@ -12,6 +12,7 @@ import json
 import math
 import numbers
 import os
+import re
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -24,6 +25,8 @@ from mammoview.cad.registry import OUTPUTS, TISSUE_CLASSES
 from mammoview.cad.types import ModelInfo
 
 MANIFEST = "manifest.json"
+#: A model name names its weights file.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 #: Environment variable overriding the models folder.
 MODELS_ENV = "MAMMOVIEW_MODELS"
 
@@ -255,3 +258,12 @@ def read_manifest(models_dir: Path | str | None = None) -> Manifest:
     if twice is not None:  # which one would --model / the default mean?
         raise ModelError(path, f"two models named {twice!r}: remove or rename one of the entries")
     return Manifest(raw.get("default"), models)
+
+
+def check_install_target(models_dir: Path, name: str) -> Manifest:
+    """The manifest of ``models_dir``, where a model ``name`` is to be installed; raises what the install would find
+    at its end (a training's), before any work: a name that cannot name a file (ValueError), a manifest that is
+    unreadable or another command's (ModelError)."""
+    if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
+        raise ValueError(f"model name {name!r} must be letters, digits, '.', '_' or '-' (it names a file)")
+    return read_manifest(models_dir)

@@ -15,7 +15,6 @@ import datetime as _dt
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from mammoview.cad.manifest import (
     Manifest,
     ModelEntry,
     ModelError,
+    check_install_target,
     default_models_dir,
     read_manifest,
 )
@@ -40,9 +40,6 @@ from mammoview.cad.registry import create_model
 from mammoview.cad.types import ModelInfo
 from mammoview.io.files import atomic_write_bytes, atomic_write_text
 from mammoview.io.model import MAX_EXTENT_MM
-
-#: A model name names its weights file.
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 __all__ = [
     "MANIFEST", "MODELS_ENV", "InstalledModel", "LoadedModel", "Manifest", "ModelEntry", "ModelError",
@@ -324,10 +321,8 @@ def save_model(
     (its old weights file removed when nothing else refers to it).  The model becomes
     the default when ``make_default`` or, a detector, when the manifest has none yet.
     """
-    if not _SAFE_NAME.fullmatch(entry.name):
-        raise ValueError(f"model name {entry.name!r} must be letters, digits, '.', '_' or '-' (it names a file)")
     root = Path(models_dir or default_models_dir())
-    old = read_manifest(root)  # (ModelError: unreadable, or another command's) before any file is written there
+    old = check_install_target(root, entry.name)  # before any file is written there
     root.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     # One metadata key: safetensors writes a multi-key metadata map in a random order, so the

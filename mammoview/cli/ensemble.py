@@ -39,10 +39,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
+    from mammoview.cad.manifest import check_install_target
     from mammoview.cli.output import check_out_folder
     from mammoview.training.ensemble import install_ensemble, parse_member
 
     check_out_folder(args.install_to, "--install-to")
+    check_install_target(args.install_to, args.name)  # before the networks are read and measured
 
     try:
         options = install_options(args)

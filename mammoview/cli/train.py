@@ -285,6 +285,10 @@ def run(args: argparse.Namespace) -> int:
     check_out_folder(args.install_to, "--install-to")
 
     cfg = config_from_args(args)
+    if args.install_to is not None:  # what the install would refuse, said now rather than after the training
+        from mammoview.cad.manifest import check_install_target
+
+        check_install_target(args.install_to, args.name or f"mammoview-{cfg.arch}")
     command = "mammoview " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         options = install_options(args)  # a bad --operating-curve fails now, not after the training

@@ -64,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
 
     check_out_folder(args.out, "--out")
     check_out_folder(args.install_to, "--install-to")
+    if args.install_to is not None:  # what the install would refuse, said now rather than after the training
+        from mammoview.cad.manifest import check_install_target
+
+        check_install_target(args.install_to, args.name)
 
     cfg = DensityConfig(arch=args.arch, pixel_size_mm=args.pixel_size, epochs=args.epochs, lr=args.lr,
                         seed=args.seed, threads=args.threads)  # fmt: skip

@@ -48,3 +48,30 @@ def test_an_empty_manifest_object_is_an_empty_models_folder(tmp_path):
     (tmp_path / MANIFEST).write_text("{}")
     assert read_manifest(tmp_path).models == ()
     assert _install(tmp_path).name == "test-tiny"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "--patches", "{missing}", "--out", "{out}", "--epochs", "1", "--quiet"],
+        ["train-density", "--split", "{missing}/split.json", "--out", "{out}", "--epochs", "1", "--quiet"],
+        ["ensemble", "{missing}", "--name", "test-ens"],
+    ],
+)
+@pytest.mark.parametrize("problem", ["unreadable manifest", "bad name"])
+def test_an_install_target_the_install_would_refuse_is_refused_before_the_training(tmp_path, capsys, command,
+                                                                                   problem):  # fmt: skip
+    """train --install-to found an unreadable manifest.json, or a --name that cannot name a file, only after the
+    whole training (55 minutes by default); the run's files written, the model not installed."""
+    from mammoview.cli import main
+
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / MANIFEST).write_text("{not json" if problem == "unreadable manifest" else "{}")
+    args = [a.format(missing=tmp_path / "missing", out=tmp_path / "run") for a in command]
+    args += ["--install-to", str(models)] + (["--name", "my/model"] if problem == "bad name" else [])
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    said = str(models / MANIFEST) if problem == "unreadable manifest" else "'my/model'"
+    assert said in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "run").exists()
