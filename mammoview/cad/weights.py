@@ -320,17 +320,16 @@ def save_model(
     The file is ``<name>-<sha8>.safetensors``; an entry with the same name is replaced
     (its old weights file removed when nothing else refers to it).  The model becomes
     the default when ``make_default`` or, a detector, when the manifest has none yet.
+    An entry :func:`load_model` would refuse (:func:`build_model`'s checks) is a ValueError, nothing written.
     """
     root = Path(models_dir or default_models_dir())
     old = check_install_target(root, entry.name)  # before any file is written there
-    root.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     # One metadata key: safetensors writes a multi-key metadata map in a random order, so the
     # same weights would get a different sha256 (and file name) at every save.
     blob = st_save(state, metadata={"mammoview": json.dumps({"arch": entry.arch, "name": entry.name}, sort_keys=True)})
     sha = hashlib.sha256(blob).hexdigest()
     fname = f"{entry.name}-{sha[:8]}.safetensors"
-    atomic_write_bytes(root / fname, blob, private=False)
     done = replace(
         entry,
         file=fname,
@@ -338,6 +337,12 @@ def save_model(
         torch_version=torch.__version__.split("+")[0],
         created=entry.created or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )
+    try:  # the load's checks: an entry it would refuse, installed (as the default, say), failed every CAD run
+        build_model(done, root / MANIFEST)
+    except ModelError as exc:
+        raise ValueError(f"{entry.name} not installed into {root}: {exc.reason}") from exc
+    root.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(root / fname, blob, private=False)
     others = [m for m in old.models if m.name != entry.name]
     replaced = old.get(entry.name)
     # (only a detector by itself: the default is the CAD's, and a density model installed first into an empty folder

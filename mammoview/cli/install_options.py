@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mammoview.cli.options import add_map_windows_option
+from mammoview.cli.options import add_map_windows_option, probability
 
 if TYPE_CHECKING:
     from mammoview.training.install import InstallOptions
@@ -28,7 +28,7 @@ def add_install_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--finding-threshold",
-        type=float,
+        type=probability,
         default=0.5,
         metavar="P",
         help="p(abnormal) above which the installed model reports findings (default 0.5; pick it on the "

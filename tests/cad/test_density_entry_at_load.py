@@ -41,8 +41,11 @@ def test_a_density_entry_whose_outputs_are_not_a_to_d_is_refused_at_load(tmp_pat
     """The density code reads output k as category a-d[k] whatever the entry says: an entry of classes d-a showed
     the network's "a" as "density D", one of five outputs dropped the fifth (probabilities summing to 0.8)."""
     torch.manual_seed(0)
-    entry = ModelEntry(name="test-density", arch="paper_cnn", arch_kwargs=dict(TINY), task="density", outputs=cats,
-                       classes=cats, pixel_size_mm=2.0, patch_size=64, extra={"canvas_px": [64, 48]})  # fmt: skip
-    save_model(create_model("paper_cnn", num_outputs=len(cats), **TINY), entry, tmp_path)
+    entry = ModelEntry(name="test-density", arch="paper_cnn", arch_kwargs=dict(TINY), task="density", outputs=CATS,
+                       classes=CATS, pixel_size_mm=2.0, patch_size=64, extra={"canvas_px": [64, 48]})  # fmt: skip
+    save_model(create_model("paper_cnn", num_outputs=4, **TINY), entry, tmp_path)
+    doc = json.loads((tmp_path / MANIFEST).read_text())  # edited by hand: save_model refuses such an entry
+    doc["models"][0].update(outputs=list(cats), classes=list(cats))
+    (tmp_path / MANIFEST).write_text(json.dumps(doc))
     with pytest.raises(ModelError, match=r"outputs and classes must be \['a', 'b', 'c', 'd'\]"):
         load_optional("density", tmp_path, "cpu")

@@ -75,3 +75,34 @@ def test_an_install_target_the_install_would_refuse_is_refused_before_the_traini
     said = str(models / MANIFEST) if problem == "unreadable manifest" else "'my/model'"
     assert said in err and err.count("\n") == 1 and "Traceback" not in err, err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "change, says",
+    [({"map_windows_px": (5000,)}, "larger than any mammogram"), ({"finding_threshold": 2.0}, "finding_threshold"),
+     ({"finding_threshold": float("nan")}, "finding_threshold"), ({"patch_size": 2}, "nothing to classify")],
+)  # fmt: skip
+def test_an_entry_the_load_would_refuse_is_not_installed(tmp_path, change, says):
+    """`ensemble --map-windows 5000` (or a threshold of 2 or NaN) installed a model every load then refused as a
+    malformed entry; installed first into a folder, or with --make-default, it was the default and every CAD run
+    failed. Nothing is written: the folder's models stay as they were."""
+    _install(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    entry = ModelEntry(name="test-bad", arch="paper_cnn", arch_kwargs=dict(TINY), version="0.0.1", **change)
+    with pytest.raises(ValueError, match=says) as err:
+        save_model(create_model("paper_cnn", **TINY), entry, tmp_path, make_default=True)
+    assert "test-bad" in str(err.value)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    with pytest.raises(ValueError, match=says):
+        save_model(create_model("paper_cnn", **TINY), entry, tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("value", ["2", "-0.1", "nan"])
+def test_a_finding_threshold_that_is_no_probability_is_refused_as_the_line_is_read(tmp_path, capsys, value):
+    from mammoview.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["ensemble", str(tmp_path / "run"), "--name", "x", "--install-to", str(tmp_path), "--finding-threshold",
+              value])  # fmt: skip
+    assert exit_.value.code == 2 and "--finding-threshold" in capsys.readouterr().err
