@@ -123,6 +123,7 @@ def extract_patch_set(
     pcfg = pcfg or PreprocessConfig()
     ecfg = ecfg or pt.ExtractConfig()
     data_dir = data_dir or default_data_dir()
+    check_out_dir(out_dir)
     if miner is not None:
         miner.check(pcfg.to_dict())
     records = all_sources(data_dir, which)
@@ -224,6 +225,27 @@ def extract_patch_set(
     }
     atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
     return manifest
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse an ``out_dir`` holding a ``manifest.json`` that is not a patch set's (a models folder's): the patch
+    set's would replace it (``extract-patches --out models`` lost every installed model). A patch set's own is
+    replaced by the new cut, as documented; so is none (an extraction stopped while writing removed it)."""
+    from mammoview.training.jsonfile import read_json
+
+    path = out_dir / "manifest.json"
+    if not path.exists():
+        return
+    try:
+        doc = read_json(path)
+    except ValueError as exc:
+        why = str(exc)
+    else:
+        if str(doc.get("format", "")).startswith(FORMAT.split("/")[0]) or "patch_size" in doc:
+            return
+        why = "a models folder's" if "models" in doc else f"no patch set's format {FORMAT!r}"
+    raise ValueError(f"{path} is not a patch set's manifest ({why}): cutting a patch set into {out_dir} would "
+                     "replace it; give another folder")  # fmt: skip
 
 
 def count_patches(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

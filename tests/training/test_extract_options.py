@@ -1,0 +1,47 @@
+"""`mammoview extract-patches` on an --out that is not a patch set's folder, and on options no patch set can be cut
+with: refused in one line before any work, the folder as it was."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.training.test_extract import make_fake_data
+
+FEW = ["--patch-size", "48", "--cbis-lesion-patches", "1", "--cbis-normal-patches", "1", "--mias-lesion-patches", "1",
+       "--mias-normal-patches", "1", "--quiet"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return make_fake_data(tmp_path_factory.mktemp("extract_options") / "data", n_cbis=2, n_mias=2, n_magic=2)
+
+
+def _cli(*argv: str) -> int:
+    from mammoview.cli import main
+
+    return main(list(argv))
+
+
+def test_a_models_folder_is_not_cut_into(data, tmp_path, capsys):
+    """`extract-patches --out models` replaced the models' manifest.json with the patch set's: `mammoview models` then
+    said 'no models installed' and the CAD had none."""
+    models = tmp_path / "models"
+    models.mkdir()
+    manifest = json.dumps({"default": "m", "models": [{"name": "m", "arch": "vgg", "file": "m-0.safetensors"}]})
+    (models / "manifest.json").write_text(manifest)
+    assert _cli("extract-patches", "--out", str(models), "--data", str(data), *FEW) != 0
+    err = capsys.readouterr().err
+    assert str(models / "manifest.json") in err and err.count("\n") == 1, err
+    assert [p.name for p in models.iterdir()] == ["manifest.json"]
+    assert (models / "manifest.json").read_text() == manifest
+
+
+def test_a_patch_set_is_cut_again_in_its_folder(data, tmp_path):
+    """As documented: a patch set's files are replaced by the new cut's (the make model recipe cuts again)."""
+    out = tmp_path / "patches"
+    assert _cli("extract-patches", "--out", str(out), "--data", str(data), *FEW) == 0
+    assert _cli("extract-patches", "--out", str(out), "--data", str(data), *FEW, "--seed", "3") == 0
+    assert json.loads((out / "manifest.json").read_text())["extract"]["seed"] == 3
