@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mammoview.cli.options import count, fraction, preprocess_value, probability, real
+
 if TYPE_CHECKING:  # imported lazily at run time
     from mammoview.cad.preprocess import PreprocessConfig
 
@@ -15,15 +17,27 @@ if TYPE_CHECKING:  # imported lazily at run time
 def add_preprocess_arguments(p: argparse.ArgumentParser) -> None:
     """The paper's preprocessing switches (baked into the patches, recorded in the manifest)."""
     g = p.add_argument_group("preprocessing (each a switch; see cad/preprocess.py)")
-    g.add_argument("--pixel-size", type=float, default=0.3, metavar="MM", help="model pixel size (default 0.3 mm)")
+    g.add_argument(
+        "--pixel-size",
+        type=preprocess_value("pixel_size_mm"),
+        default=0.3,
+        metavar="MM",
+        help="model pixel size (default 0.3 mm)",
+    )
     g.add_argument("--normalization", choices=("zscore", "percentile"), default="zscore")
-    g.add_argument("--clip", type=float, default=4.0, help="normalised values are clipped to +-CLIP")
+    g.add_argument("--clip", type=real(0.0, open_lo=True), default=4.0, help="normalised values are clipped to +-CLIP")
     g.add_argument("--remove-pectoral", action="store_true", help="drop the pectoral muscle from the MLO breast mask")
     g.add_argument("--clahe", action="store_true", help="contrast-limited adaptive histogram equalisation")
-    g.add_argument("--clahe-clip-limit", type=float, default=0.01)
-    g.add_argument("--gaussian-sigma", type=float, default=0.0, metavar="MM", help="Gaussian smoothing (0 = off)")
+    g.add_argument("--clahe-clip-limit", type=preprocess_value("clahe_clip_limit"), default=0.01)
+    g.add_argument(
+        "--gaussian-sigma",
+        type=preprocess_value("gaussian_sigma_mm"),
+        default=0.0,
+        metavar="MM",
+        help="Gaussian smoothing (0 = off)",
+    )
     g.add_argument("--morphology", choices=("none", "open", "close", "open-close"), default="none")
-    g.add_argument("--morphology-radius", type=float, default=0.6, metavar="MM")
+    g.add_argument("--morphology-radius", type=preprocess_value("morphology_radius_mm"), default=0.6, metavar="MM")
     g.add_argument("--sobel", action="store_true", help="add the Sobel edge magnitude as a second channel")
 
 
@@ -60,22 +74,30 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="DIR",
         help="data root (default $MAMMOVIEW_DATA, else ../shared/data beside the repository)",
     )
-    p.add_argument("--patch-size", type=int, default=96, metavar="PX", help="patch side in model pixels")
+    p.add_argument(
+        "--patch-size",
+        type=count(16),
+        default=96,
+        metavar="PX",
+        help="patch side in model pixels (at least the networks' 16 px stride)",
+    )
     p.add_argument(
         "--context",
-        type=int,
+        type=count(0),
         default=32,
         metavar="PX",
         help="surroundings stored around each whole-image patch (multiple of the network stride; 0 = bare patches)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the split and of the jitter / normal sampling")
-    p.add_argument("--val-fraction", type=float, default=0.2, help="fraction of patients in validation")
+    p.add_argument("--val-fraction", type=fraction, default=0.2, help="fraction of patients in validation")
     p.add_argument("--sources", default="cbis,mias,magic5", help="comma-separated subset of cbis,mias,magic5")
-    p.add_argument("--workers", type=int, default=1, help="processes (the result does not depend on it)")
+    p.add_argument("--workers", type=count(1), default=1, help="processes (the result does not depend on it)")
     g = p.add_argument_group("sampling")
-    g.add_argument("--jitter", type=float, default=0.25, help="max lesion-centre offset, fraction of the patch")
-    g.add_argument("--normal-margin", type=float, default=0.25, help="gap beyond half a patch, fraction of patch")
-    g.add_argument("--min-coverage", type=float, default=0.7, help="min breast fraction of a normal patch")
+    g.add_argument(
+        "--jitter", type=real(0.0, 1.0), default=0.25, help="max lesion-centre offset, fraction of the patch"
+    )
+    g.add_argument("--normal-margin", type=real(0.0), default=0.25, help="gap beyond half a patch, fraction of patch")
+    g.add_argument("--min-coverage", type=probability, default=0.7, help="min breast fraction of a normal patch")
     mine = g.add_mutually_exclusive_group()
     mine.add_argument(
         "--hard-negatives-from",
@@ -93,12 +115,12 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="`mammoview detect` JSON files: add normal patches at their findings (clear of every lesion), "
         "e.g. a detector's false positives for a second-stage network at another pixel size",
     )
-    g.add_argument("--hard-negatives", type=int, default=4, metavar="N", help="mined normal patches per image")
-    g.add_argument("--hard-negative-min-score", type=float, default=0.5, metavar="P", help="min p(abnormal)")
-    g.add_argument("--cbis-lesion-patches", type=int, default=4)
-    g.add_argument("--cbis-normal-patches", type=int, default=6)
-    g.add_argument("--mias-lesion-patches", type=int, default=8)
-    g.add_argument("--mias-normal-patches", type=int, default=12)
+    g.add_argument("--hard-negatives", type=count(0), default=4, metavar="N", help="mined normal patches per image")
+    g.add_argument("--hard-negative-min-score", type=probability, default=0.5, metavar="P", help="min p(abnormal)")
+    g.add_argument("--cbis-lesion-patches", type=count(0), default=4)
+    g.add_argument("--cbis-normal-patches", type=count(0), default=6)
+    g.add_argument("--mias-lesion-patches", type=count(0), default=8)
+    g.add_argument("--mias-normal-patches", type=count(0), default=12)
     g.add_argument(
         "--mias-other",
         choices=("exclude", "mass"),

@@ -7,6 +7,7 @@ thing about a wrong one.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from pathlib import Path
 
@@ -43,6 +44,44 @@ def count(minimum: int):  # type: ignore[no-untyped-def]
         return value
 
     return parse
+
+
+def real(lo: float = -math.inf, hi: float = math.inf, *, open_lo: bool = False):  # type: ignore[no-untyped-def]
+    """An argparse type: a finite number in [``lo``, ``hi``] (above ``lo`` with ``open_lo``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (math.isfinite(value) and (lo < value if open_lo else lo <= value) and value <= hi):  # (NaN too)
+            bounds = [f"> {lo:g}" if open_lo else f">= {lo:g}"] * math.isfinite(lo) + [f"<= {hi:g}"] * math.isfinite(hi)
+            raise argparse.ArgumentTypeError(f"must be a number {' and '.join(bounds) or 'finite'}, got {text!r}")
+        return value
+
+    return parse
+
+
+def preprocess_value(name: str):  # type: ignore[no-untyped-def]
+    """An argparse type: a value of the preprocessing option ``name`` (e.g. ``pixel_size_mm``) that a model's manifest
+    entry may hold (``PREPROCESS_RANGES``). Outside it a cut or a training failed late and obscurely (a pixel size of
+    0: "float division by zero"; -1, inf: after reading every image) or made a model that never loads."""
+
+    def parse(text: str) -> float:
+        from mammoview.cad.manifest import PREPROCESS_RANGES  # (here: the command line's imports stay light)
+
+        return float(real(*PREPROCESS_RANGES[name])(text))
+
+    return parse
+
+
+def fraction(text: str) -> float:
+    """A share strictly between 0 and 1 (argparse type), e.g. the validation patients' (0 or 1 leaves a split
+    empty)."""
+    value = float(real(0.0, 1.0, open_lo=True)(text))
+    if value == 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0 and < 1, got {text!r}")
+    return value
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from mammoview.cli.options import count
+from mammoview.cli.options import count, preprocess_value
 from mammoview.terminal import say
 
 
@@ -28,7 +28,13 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="split.json of the CAD's patch set (e.g. runs/patches/ctx/split.json): the same validation patients",
     )
     p.add_argument("--arch", default="paper_cnn", help="registered network (default paper_cnn)")
-    p.add_argument("--pixel-size", type=pixel_size, default=2.0, metavar="MM", help="input pixel size (default 2 mm)")
+    p.add_argument(
+        "--pixel-size",
+        type=preprocess_value("pixel_size_mm"),
+        default=2.0,
+        metavar="MM",
+        help="input pixel size (default 2 mm)",
+    )
     p.add_argument("--epochs", type=count(1), default=30)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
@@ -38,24 +44,6 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--model-version", default="1.0.0", metavar="VERSION", help="model version when installing")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
-
-
-def pixel_size(text: str) -> float:
-    """An argparse type: a pixel size (mm) a model's manifest entry may have (``PREPROCESS_RANGES``).
-
-    Outside it the run failed late and obscurely (0: "float division by zero"; -1, inf: after reading every image)
-    or trained and installed a model that never loads.
-    """
-    from mammoview.cad.manifest import PREPROCESS_RANGES
-
-    lo, hi = PREPROCESS_RANGES["pixel_size_mm"]
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not lo <= value <= hi:  # (NaN too)
-        raise argparse.ArgumentTypeError(f"must be {lo:g} to {hi:g} mm, got {text}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -45,3 +45,37 @@ def test_a_patch_set_is_cut_again_in_its_folder(data, tmp_path):
     assert _cli("extract-patches", "--out", str(out), "--data", str(data), *FEW) == 0
     assert _cli("extract-patches", "--out", str(out), "--data", str(data), *FEW, "--seed", "3") == 0
     assert json.loads((out / "manifest.json").read_text())["extract"]["seed"] == 3
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--patch-size", "0"),  # cut as nothing, exit 0
+        ("--patch-size", "-5"),
+        ("--context", "-16"),
+        ("--val-fraction", "1"),  # every patient in validation: nothing to train on
+        ("--val-fraction", "0"),  # none: nothing to choose the epoch or measure on
+        ("--val-fraction", "1.5"),
+        ("--val-fraction", "nan"),  # 'cannot convert float NaN to integer'
+        ("--workers", "0"),
+        ("--jitter", "-1"),
+        ("--normal-margin", "inf"),
+        ("--min-coverage", "2"),
+        ("--cbis-lesion-patches", "-1"),
+        ("--hard-negatives", "-1"),
+        ("--hard-negative-min-score", "1.5"),
+        ("--pixel-size", "0"),  # 'float division by zero'
+        ("--clip", "0"),  # every patch NaN, cast to uint8 and written, exit 0
+        ("--clip", "nan"),
+        ("--gaussian-sigma", "-1"),
+        ("--morphology-radius", "nan"),
+        ("--clahe-clip-limit", "2"),
+    ],
+)
+def test_an_option_no_patch_set_can_be_cut_with_is_refused_as_the_line_is_read(data, tmp_path, capsys, option, value):
+    out = tmp_path / "patches"
+    with pytest.raises(SystemExit) as exit_:
+        _cli("extract-patches", "--out", str(out), "--data", str(data), *FEW, option, value)
+    assert exit_.value.code == 2
+    assert f"argument {option}:" in capsys.readouterr().err
+    assert not out.exists()
