@@ -148,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
     bad = set(which) - {"cbis", "mias", "magic5"}
     if bad:
         raise ValueError(f"unknown source(s): {', '.join(sorted(bad))}")
+    if not which:  # (an empty patch set was written, exit 0)
+        raise ValueError(f"--sources {args.sources!r} names no source: give some of cbis,mias,magic5")
     check_out_folder(args.out, "--out")
     mining = args.hard_negatives_from is not None or args.hard_negatives_from_detections is not None
     ecfg = ExtractConfig(

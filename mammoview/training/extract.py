@@ -127,6 +127,8 @@ def extract_patch_set(
     if miner is not None:
         miner.check(pcfg.to_dict())
     records = all_sources(data_dir, which)
+    if not records:  # labels with their header only: an empty patch set was written, exit 0
+        raise ValueError(f"{data_dir}: the labels of {', '.join(which)} list no image to cut patches from")
     if miner is not None and hasattr(miner, "check_sources"):
         miner.check_sources(records)
     # the split is drawn over every source of the data folder, whichever are cut here: split_patients draws one
@@ -180,7 +182,9 @@ def extract_patch_set(
     if records and len(skipped) == len(records):
         more = f" (and the {len(skipped) - 1} other images)" if len(skipped) > 1 else ""
         raise ValueError(f"no image could be read: {skipped[0]}{more}")
-    images = np.stack(arrays) if arrays else np.zeros((0, c, slot, slot), np.uint8)
+    if not rows:
+        raise ValueError(f"no patch was cut from the {len(records)} images (every patch count 0?): nothing written")
+    images = np.stack(arrays)
     out_dir.mkdir(parents=True, exist_ok=True)  # only now: an extraction that failed leaves no empty folder
     # written last, removed first: stopped in between, the new patches never stand under an old patch set's manifest
     # (its preprocessing, read as theirs); without one, the folder is refused until it is cut again

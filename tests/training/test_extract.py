@@ -570,7 +570,12 @@ def test_the_split_of_a_source_does_not_depend_on_the_others_cut(tmp_path, monke
     for folder in SOURCE_FOLDERS.values():
         (tmp_path / "data" / folder).mkdir(parents=True)
     monkeypatch.setattr(ex, "all_sources", lambda data, which: [r for s in which for r in records[s]])
-    monkeypatch.setattr(ex.pt, "source_patches", lambda *args, **kwargs: ([], []))
+
+    def one_patch(src, *args, **kwargs):  # type: ignore[no-untyped-def]  (a cut of no patch is refused)
+        x = np.zeros((1, 96, 96), np.float32)
+        return [ex.pt.Patch(x, src.source, src.patient, src.image_id, src.label, src.malignant, 0.0, 0.0, 96, 0.0)], []
+
+    monkeypatch.setattr(ex.pt, "source_patches", one_patch)
     monkeypatch.setattr(ex, "write_contact_sheets", lambda *args, **kwargs: [])
 
     def validation(which: tuple[str, ...], out: str) -> set[str]:

@@ -79,3 +79,38 @@ def test_an_option_no_patch_set_can_be_cut_with_is_refused_as_the_line_is_read(d
     assert exit_.value.code == 2
     assert f"argument {option}:" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_labels_that_list_no_image_are_refused(data, tmp_path, capsys):
+    """A labels file with its header only (a spreadsheet export of an empty sheet) cut '0 patches from 0 images' and
+    exited 0: train then refused the empty patch set."""
+    import shutil
+
+    root = tmp_path / "data"
+    shutil.copytree(data / "mini-mias", root / "mini-mias")
+    labels = root / "mini-mias" / "labels.csv"
+    labels.write_text(labels.read_text().splitlines()[0] + "\n")
+    out = tmp_path / "patches"
+    assert _cli("extract-patches", "--out", str(out), "--data", str(root), "--sources", "mias", *FEW) != 0
+    err = capsys.readouterr().err
+    assert "no image" in err and str(root) in err and err.count("\n") == 1, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("sources", ["", ","])
+def test_no_source_is_refused(data, tmp_path, capsys, sources):
+    out = tmp_path / "patches"
+    assert _cli("extract-patches", "--out", str(out), "--data", str(data), "--sources", sources, *FEW) != 0
+    err = capsys.readouterr().err
+    assert "--sources" in err and err.count("\n") == 1, err
+    assert not out.exists()
+
+
+def test_a_cut_of_no_patch_is_refused(data, tmp_path, capsys):
+    out = tmp_path / "patches"
+    zero = ["--cbis-lesion-patches", "0", "--cbis-normal-patches", "0", "--mias-lesion-patches", "0",
+            "--mias-normal-patches", "0", "--magic5", "exclude"]  # fmt: skip
+    assert _cli("extract-patches", "--out", str(out), "--data", str(data), *FEW, *zero) != 0
+    err = capsys.readouterr().err
+    assert "no patch" in err and err.count("\n") == 1, err
+    assert not out.exists()
