@@ -121,15 +121,9 @@ def check_patch_level(ps: Any, model_info: Mapping[str, Any] | None = None) -> l
 
 def load_detections(paths: Sequence[Path]) -> list[Mapping[str, Any]]:
     """Existing detect JSON files (``--detections``)."""
-    docs: list[Mapping[str, Any]] = []
-    for p in paths:
-        from mammoview.training.jsonfile import read_json
+    from mammoview.training.froc import read_detections
 
-        doc = read_json(p)
-        if not isinstance(doc, dict) or "images" not in doc:
-            raise ValueError(f"{p}: not a detect JSON (no 'images')")
-        docs.append(doc)
-    return docs
+    return [read_detections(p) for p in paths]
 
 
 def read_patch_inputs(opts: EvaluateOptions) -> tuple[Any, set[str]]:

@@ -203,6 +203,53 @@ class DetectionScores:
         }
 
 
+def read_detections(path: Path, *, scored: bool = True) -> dict[str, Any]:
+    """A ``mammoview detect`` JSON file, checked for what is read of it: each image's path and each finding's centre
+    and score, and to score it (``scored``: evaluate's AUCs and calibration) each image's scores and each finding's
+    malignancy, finite numbers (an image detect could not read has its ``error`` instead). ValueError naming the file
+    and the image otherwise: a hand-edited file ended as "error: 'scores'" or "list index out of range", naming
+    nothing, and a NaN score was scored."""
+    from mammoview.training.jsonfile import read_json
+
+    doc = read_json(path)
+    if not isinstance(doc.get("images"), list):
+        raise ValueError(f"{path}: not a detect JSON (no 'images' list)")
+    for n, image in enumerate(doc["images"], 1):
+        why = _detect_entry_problem(image, scored)
+        if why is not None:
+            name = image.get("path") if isinstance(image, dict) and isinstance(image.get("path"), str) else None
+            raise ValueError(f"{path}: image {n}{f' ({name})' if name else ''}: {why}, not as `mammoview detect` "
+                             "writes it")  # fmt: skip
+    return doc
+
+
+def _detect_entry_problem(image: Any, scored: bool) -> str | None:
+    """What in one image entry of a detect JSON cannot be read (None: nothing)."""
+
+    def finite(value: Any) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+    if not isinstance(image, dict) or not isinstance(image.get("path"), str):
+        return "no 'path'"
+    if "error" in image:  # detect could not read it: counted, not scored
+        return None
+    scores = image.get("scores")
+    bad = [k for k in ("abnormal", "malignant") * scored if not (isinstance(scores, dict) and finite(scores.get(k)))]
+    if bad:
+        return f"no finite scores.{' or scores.'.join(bad)}"
+    findings = image.get("findings", [])
+    if not isinstance(findings, list):
+        return "'findings' is not a list"
+    for k, f in enumerate(findings, 1):
+        centre = f.get("center") if isinstance(f, dict) else None
+        if not (isinstance(centre, list) and len(centre) == 2 and all(map(finite, centre))):
+            return f"finding {k} has no 'center' [x, y]"
+        bad = [key for key in ("score", "malignancy")[: 1 + scored] if not finite(f.get(key))]
+        if bad:
+            return f"finding {k} has no finite '{bad[0]}'"
+    return None
+
+
 def _entries(detections: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     docs = [detections] if isinstance(detections, Mapping) else list(detections)
     return [img for doc in docs for img in doc.get("images", [])]

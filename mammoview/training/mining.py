@@ -17,7 +17,6 @@ size, for a second-stage network that re-scores the detector's findings.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from mammoview.cad.preprocess import PreparedImage
+from mammoview.training.froc import read_detections
 from mammoview.training.sources import SourceImage
 
 
@@ -124,9 +124,7 @@ class DetectionMiner:
         self.max_candidates = max_candidates
         self.candidates: dict[str, list[tuple[float, float, float]]] = {}
         for path in self.detections:
-            doc = json.loads(path.read_text())
-            if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
-                raise ValueError(f"{path}: not a detect JSON (no 'images' list)")
+            doc = read_detections(path, scored=False)
             for img in doc["images"]:
                 found = [(float(f["center"][0]), float(f["center"][1]), float(f["score"]))
                          for f in img.get("findings", [])]  # fmt: skip
