@@ -46,16 +46,22 @@ def count(minimum: int):  # type: ignore[no-untyped-def]
     return parse
 
 
-def real(lo: float = -math.inf, hi: float = math.inf, *, open_lo: bool = False):  # type: ignore[no-untyped-def]
-    """An argparse type: a finite number in [``lo``, ``hi``] (above ``lo`` with ``open_lo``)."""
+def real(  # type: ignore[no-untyped-def]
+    lo: float = -math.inf, hi: float = math.inf, *, open_lo: bool = False, open_hi: bool = False
+):
+    """An argparse type: a finite number in [``lo``, ``hi``] (above ``lo`` with ``open_lo``, below ``hi`` with
+    ``open_hi``)."""
 
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not (math.isfinite(value) and (lo < value if open_lo else lo <= value) and value <= hi):  # (NaN too)
-            bounds = [f"> {lo:g}" if open_lo else f">= {lo:g}"] * math.isfinite(lo) + [f"<= {hi:g}"] * math.isfinite(hi)
+        above = lo < value if open_lo else lo <= value
+        below = value < hi if open_hi else value <= hi
+        if not (math.isfinite(value) and above and below):  # (NaN too)
+            bounds = [f"{'>' if open_lo else '>='} {lo:g}"] * math.isfinite(lo)
+            bounds += [f"{'<' if open_hi else '<='} {hi:g}"] * math.isfinite(hi)
             raise argparse.ArgumentTypeError(f"must be a number {' and '.join(bounds) or 'finite'}, got {text!r}")
         return value
 
@@ -75,13 +81,8 @@ def preprocess_value(name: str):  # type: ignore[no-untyped-def]
     return parse
 
 
-def fraction(text: str) -> float:
-    """A share strictly between 0 and 1 (argparse type), e.g. the validation patients' (0 or 1 leaves a split
-    empty)."""
-    value = float(real(0.0, 1.0, open_lo=True)(text))
-    if value == 1.0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0 and < 1, got {text!r}")
-    return value
+#: A share strictly between 0 and 1 (argparse type), e.g. the validation patients' (0 or 1 leaves a split empty).
+fraction = real(0.0, 1.0, open_lo=True, open_hi=True)
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:

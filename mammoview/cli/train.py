@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mammoview.cli.install_options import add_install_options, install_options
-from mammoview.cli.options import count
+from mammoview.cli.options import count, real
 from mammoview.terminal import say
 
 if TYPE_CHECKING:  # the training imports stay lazy at run time (torch)
@@ -57,30 +57,34 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--arch-kwargs", type=json_object, default={}, metavar="JSON", help="e.g. '{\"drop_rate\": 0.2}'")
     p.add_argument("--out", type=Path, required=True, metavar="RUNDIR", help="run folder (checkpoints, curves)")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help="adam = AdamW; sgd = Nesterov")
-    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default 1e-3 adam, 1e-2 sgd)")
+    p.add_argument(
+        "--lr", type=real(0.0, open_lo=True), default=None, help="peak learning rate (default 1e-3 adam, 1e-2 sgd)"
+    )
     p.add_argument("--epochs", type=count(1), default=None, help="default 30")
     p.add_argument("--batch-size", type=count(1), default=64)
-    p.add_argument("--small-batch-size", type=int, default=16, help="MAGIC-5 small patches per step")
-    p.add_argument("--steps-per-epoch", type=int, default=0, help="0 = one pass over the whole-image patches")
-    p.add_argument("--weight-decay", type=float, default=None, help="default 0.01 for adam (decoupled), 5e-4 for sgd")
+    p.add_argument("--small-batch-size", type=count(1), default=16, help="MAGIC-5 small patches per step")
+    p.add_argument("--steps-per-epoch", type=count(0), default=0, help="0 = one pass over the whole-image patches")
+    p.add_argument(
+        "--weight-decay", type=real(0.0), default=None, help="default 0.01 for adam (decoupled), 5e-4 for sgd"
+    )
     p.add_argument(
         "--balance",
-        type=float,
+        type=real(0.0),
         default=0.5,
         help="class-balanced sampling exponent: 0 natural, 0.5 square-root, 1 uniform",
     )
-    p.add_argument("--malignant-weight", type=float, default=0.5, help="weight of the malignancy BCE")
-    p.add_argument("--label-smoothing", type=float, default=0.05)
+    p.add_argument("--malignant-weight", type=real(0.0), default=0.5, help="weight of the malignancy BCE")
+    p.add_argument("--label-smoothing", type=real(0.0, 1.0), default=0.05)
     p.add_argument(
         "--aux-descriptors",
         action="store_true",
         help="also learn the CBIS-DDSM case descriptions (suspicious margin, irregular shape, BI-RADS >= 4) on "
         "training-only outputs; the installed network keeps its 4 outputs",
     )
-    p.add_argument("--aux-weight", type=float, default=0.5, help="weight of the --aux-descriptors BCE")
+    p.add_argument("--aux-weight", type=real(0.0), default=0.5, help="weight of the --aux-descriptors BCE")
     p.add_argument(
         "--ema",
-        type=float,
+        type=real(0.0, 1.0, open_hi=True),
         default=0.0,
         metavar="DECAY",
         help="validate, keep and install an exponential moving average of the weights with this per-step "
@@ -117,7 +121,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument(
         "--monitor-images",
-        type=int,
+        type=count(1),
         default=120,
         metavar="N",
         help="validation whole images the froc monitor runs on after every epoch (default 120: ~8 s per epoch "
@@ -145,7 +149,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "(without it, such a folder is refused)",
     )
     p.add_argument("--patience", type=count(1), default=None, help="epochs without improvement (default 10)")
-    p.add_argument("--max-minutes", type=float, default=None, help="hard stop (default 55)")
+    p.add_argument("--max-minutes", type=real(0.0, open_lo=True), default=None, help="hard stop (default 55)")
     p.add_argument(
         "--time-schedule",
         action="store_true",

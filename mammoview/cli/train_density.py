@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from mammoview.cli.options import count, preprocess_value
+from mammoview.cli.options import count, preprocess_value, real
 from mammoview.terminal import say
 
 
@@ -36,7 +36,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="input pixel size (default 2 mm)",
     )
     p.add_argument("--epochs", type=count(1), default=30)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=real(0.0, open_lo=True), default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=count(1), default=None, metavar="N", help="CPU threads")
     p.add_argument("--install-to", type=Path, metavar="MODELS_DIR", help="install the best epoch there")
