@@ -82,7 +82,10 @@ def calibration_from_metrics(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: no detection.malignancy_calibration (an evaluation's metrics.json?)") from exc
     if "slope" not in cal:
         raise ValueError(f"{path}: the evaluation fitted no malignancy calibration ({cal.get('note', 'no reason')})")
-    MalignancyCalibration.from_dict(cal)  # ValueError if malformed
+    try:
+        MalignancyCalibration.from_dict(cal)
+    except (KeyError, TypeError, ValueError) as exc:  # an edited calibration
+        raise ValueError(f"{path}: detection.malignancy_calibration is malformed ({exc})") from exc
     model = doc.get("model") or {}
     keys = ("name", "version", "sha256", "test_time_flip", "map_windows_px", "patch_size")
     # patch_size: what no map windows meant (evaluations before it was recorded have none)

@@ -161,14 +161,17 @@ def operating_curve_from_metrics(path: Path, key: str = "cbis_mass") -> dict[str
     except (KeyError, TypeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: no detection.froc.{key}.curve (an evaluation's metrics.json?): {exc}") from exc
     names = {"cbis_mass": "CBIS-DDSM validation masses", "mias": "mini-MIAS validation images"}
-    out = OperatingCurve.from_froc(
-        curve["threshold"],
-        curve["fpi"],
-        curve["sensitivity"],
-        images=int(froc["n_images"]),
-        lesions=int(froc["n_lesions"]),
-        data=names.get(key, key),
-    ).to_dict()
+    try:
+        out = OperatingCurve.from_froc(
+            curve["threshold"],
+            curve["fpi"],
+            curve["sensitivity"],
+            images=int(froc["n_images"]),
+            lesions=int(froc["n_lesions"]),
+            data=names.get(key, key),
+        ).to_dict()
+    except (KeyError, TypeError, ValueError) as exc:  # an edited curve: lists of other lengths, text for a number
+        raise ValueError(f"{path}: detection.froc.{key} is not an evaluation's FROC curve ({exc})") from exc
     model = doc.get("model") or {}
     # what was evaluated: InstallOptions checks the flip and windows against the install's
     out["evaluated"] = {
