@@ -50,6 +50,19 @@ NEEDED = (STUDY, "first_read_done", "reading_seconds", "assessment", "assessment
           "cad_abnormal", "cad_malignant")  # fmt: skip
 
 
+#: the read log's numbers: column, largest value, what it is
+NUMBERS = (("reading_seconds", math.inf, "a reading time in seconds"), ("cad_abnormal", 1.0, "a CAD score (0 to 1)"),
+           ("cad_malignant", 1.0, "a CAD score (0 to 1)"))  # fmt: skip
+
+
+def _number_or_empty(text: str | None, top: float) -> bool:
+    """Whether ``text`` is empty or a number from 0 to ``top`` (``inf``: any finite one)."""
+    try:
+        return not text or (math.isfinite(float(text)) and 0.0 <= float(text) <= top)
+    except ValueError:
+        return False
+
+
 def load_read_log(path: Path) -> list[dict[str, str]]:
     """The read log's rows.
 
@@ -80,6 +93,9 @@ def load_read_log(path: Path) -> list[dict[str, str]]:
             if (row[column] or "") not in ASSESSMENTS:  # e.g. BI-RADS 4 typed in: never read as "not recalled"
                 raise ValueError(f"{path}, line {n}: {column} {row[column]!r} is not a screening assessment the "
                                  "viewer writes (0 recall, 1 negative, 2 benign, or empty)")  # fmt: skip
+        for column, top, what in NUMBERS:  # e.g. 0,93 from a spreadsheet of another locale: no file or line said
+            if not _number_or_empty(row[column], top):
+                raise ValueError(f"{path}, line {n}: {column} {row[column]!r} is not {what} the viewer writes")
     return rows
 
 

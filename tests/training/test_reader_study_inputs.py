@@ -90,3 +90,19 @@ def test_the_paired_reads_get_an_exact_mcnemar_test_of_the_change_in_recalls():
     assert paired["mcnemar_sensitivity_p"] == pytest.approx(0.25)
     assert paired["mcnemar_specificity_p"] == pytest.approx(1.0)
     assert "McNemar" in report_text(reader_study(log, truth))
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [("cad_malignant", "high"), ("cad_abnormal", "0,93"), ("cad_malignant", "nan"), ("cad_abnormal", "1.5"),
+     ("reading_seconds", "1:05"), ("reading_seconds", "-3"), ("reading_seconds", "inf")],
+)  # fmt: skip
+def test_a_number_the_viewer_never_writes_is_refused_with_its_line(tmp_path, column, value):
+    """A log saved again by a spreadsheet of another locale (0,93), or edited: "error: could not convert string to
+    float: 'high'" named neither the file nor the line, and a NaN CAD score was ranked into the AUC."""
+    row = _row("A", "0", "0")
+    row[column] = value
+    log = write_log(tmp_path / "log.csv", [_row("B", "0", "0"), row])
+    with pytest.raises(ValueError, match=f"line 3: {column} ") as err:
+        load_read_log(log)
+    assert str(log) in str(err.value)
