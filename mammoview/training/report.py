@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mammoview.io.files import atomic_write_text
+from mammoview.training.jsonfile import read_json
 
 #: Schema version of metrics.json (bump when a key changes meaning).
 METRICS_VERSION = 1
@@ -41,8 +42,8 @@ def read_metrics(path: Path | str) -> dict[str, Any]:
     p = Path(path)
     if p.is_dir():
         p = p / "metrics.json"
-    data = json.loads(p.read_text())
-    if not isinstance(data, dict) or "model" not in data:
+    data = read_json(p)  # (ValueError naming the file: json's words alone, for a file cut short, named none)
+    if "model" not in data:
         raise ValueError(f"{p}: not a mammoview evaluate metrics.json")
     data.setdefault("_path", str(p))
     return data

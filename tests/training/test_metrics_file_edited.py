@@ -41,3 +41,17 @@ def test_a_calibration_edited_out_of_shape_is_refused_naming_the_file(tmp_path):
     with pytest.raises(ValueError, match="malignancy_calibration") as err:
         calibration_from_metrics(path)
     assert str(err.value).startswith(str(path))
+
+
+@pytest.mark.parametrize("text", ["", '{"model": ', "[]"])
+def test_evaluate_compare_names_a_metrics_file_it_cannot_read(tmp_path, capsys, text):
+    """`evaluate --compare` of a metrics.json cut short said "error: Expecting value: line 1 column 1 (char 0)"."""
+    from mammoview.cli import main
+
+    good = _metrics(tmp_path / "good.json", {"name": "m"})
+    bad = tmp_path / "bad" / "metrics.json"
+    bad.parent.mkdir()
+    bad.write_text(text)
+    assert main(["evaluate", "--compare", str(good), str(bad.parent)]) != 0
+    err = capsys.readouterr().err
+    assert str(bad) in err and err.count("\n") == 1, err
