@@ -121,9 +121,15 @@ def without_border(
     What is left inside a border must be a view the CAD reads (:func:`~mammoview.cad.cad_input.check_extent`): a
     label alone on a black field passes the ~1 mm copy's breast mask and is cut straight at its top and bottom, and
     the CAD refused what was left as an image 15 mm tall ("check the pixel spacing").  Such an image is read as
-    stored, where the CAD's own rules decide (the shipped detector finds no breast in it).
+    stored, where the CAD's own rules decide (the shipped detector finds no breast in it).  So is a view the CAD
+    refuses as it is (a strip 1 px tall estimated at 230 mm per pixel): the ~1 mm copy of a 1.15 km wide "image"
+    would take minutes before :func:`~mammoview.cad.preprocess.prepare` refused it.
     """
     sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
+    try:
+        check_extent(image.shape, sp)
+    except ImageRefused:
+        return Border(), image, presentation, sp
     border = black_border(presentation, sp, quarter_turn=image.display.quarter_turn)
     if not border:
         return border, image, presentation, sp

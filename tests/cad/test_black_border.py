@@ -174,3 +174,22 @@ def test_the_density_model_reads_a_view_with_a_black_border_as_the_view_without(
     np.testing.assert_array_equal(density_canvas(density, framed), density_canvas(density, image))
     got = assess(density, [image, framed])
     assert got[str(framed.path)].probabilities == pytest.approx(got[str(image.path)].probabilities)
+
+
+def test_a_view_the_cad_refuses_is_not_looked_at_for_a_border(monkeypatch, tmp_path) -> None:
+    """A 1 x 5000 px PNG (estimated 230 mm per pixel) has black columns at its left end: the border's ~1 mm copy
+    of a 1.15 km wide image took so long that the viewer's CAD never came back; prepare refuses it as before."""
+    from PIL import Image
+
+    from mammoview.cad import border as border_module
+    from mammoview.cad.border import without_border
+
+    Image.fromarray(np.linspace(0, 65535, 5000).astype(np.uint16)[None, :]).save(tmp_path / "strip.png")
+    strip = read_image(tmp_path / "strip.png")
+
+    def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("resampled a view the CAD refuses")
+
+    monkeypatch.setattr(border_module, "resample", refused)
+    found, inner, _, _ = without_border(strip, presentation_of(strip))
+    assert found == Border() and inner is strip
