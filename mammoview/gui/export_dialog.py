@@ -126,7 +126,8 @@ class ExportDialog(QtWidgets.QDialog):
             self.window_.report_problems("Export failed", [str(exc)], critical=True)
             self.show()
             return
-        self.window_.picture_export.start(lambda _progress, _cancelled: painted.write(), self._written)
+        if not self.window_.picture_export.start(lambda _progress, _cancelled: painted.write(), self._written):
+            self.show()  # another export took the slot while this one hid (its status says so): Save again later
 
     def _written(self, result: ExportResult | None) -> None:
         """The pair is written (or, None, its problem was said: the dialog comes back, for another name)."""

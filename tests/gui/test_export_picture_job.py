@@ -95,3 +95,24 @@ def test_closing_the_window_while_the_picture_is_written_leaves_the_pair_whole(s
     assert sorted(p.name for p in target.parent.iterdir()) == ["read.json", "read.png"]
     assert target.read_bytes()[:4] == b"\x89PNG"
     qtbot.wait(50)  # its outcome, arriving for a closed window, is dropped quietly
+
+
+def test_an_export_started_while_the_dialog_hides_brings_the_dialog_back(study, tmp_path, monkeypatch, qtbot):
+    """Save hides the dialog and lets the window repaint (processEvents) before painting; an export started in that
+    moment (another window's shortcut, a queued Ctrl+E) took the one-at-a-time slot, and this one, refused, left its
+    dialog hidden with nothing written."""
+    writer = HeldWriter(monkeypatch, export_module, "_write_pair")
+    other = tmp_path / "other.png"
+    real = export_dialog.QtWidgets.QApplication.processEvents
+
+    def meanwhile(*args):  # type: ignore[no-untyped-def]
+        real(*args)
+        if not other.with_suffix(".started").exists():
+            other.with_suffix(".started").touch()
+            saved(study, qtbot, other)
+
+    monkeypatch.setattr(export_dialog.QtWidgets.QApplication, "processEvents", staticmethod(meanwhile))
+    dlg = saved(study, qtbot, tmp_path / "read.png")
+    assert "still being written" in status(study)
+    assert dlg.isVisible() and dlg.written is None  # back, to save again once the other is written
+    writer.release()
