@@ -48,9 +48,17 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def run(args: argparse.Namespace) -> int:
     from mammoview.cli.output import check_out_folder
-    from mammoview.training.density import DensityConfig, install, load_data, report, train_density
+    from mammoview.training.density import (
+        DensityConfig,
+        check_density_out,
+        install,
+        load_data,
+        report,
+        train_density,
+    )
 
     check_out_folder(args.out, "--out")
+    check_density_out(args.out)  # before reading every image, as train_density checks again
     check_out_folder(args.install_to, "--install-to")
     if args.install_to is not None:  # what the install would refuse, said now rather than after the training
         from mammoview.cad.manifest import check_install_target

@@ -21,6 +21,7 @@ expected category.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -37,7 +38,7 @@ from mammoview.cad.preprocess import PreprocessConfig
 from mammoview.cad.registry import create_model
 from mammoview.cad.weights import ModelEntry, save_model
 from mammoview.io import read_image
-from mammoview.io.files import atomic_write_text
+from mammoview.io.files import atomic_write_bytes, atomic_write_text
 from mammoview.training.metrics import confusion_matrix, roc_auc
 from mammoview.training.plots import plot_confusion
 from mammoview.training.sources import (
@@ -54,6 +55,10 @@ FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
 MIAS_TISSUE = {"F": 0, "G": 1, "D": 2}
+
+#: the key that marks a ``metrics.json`` as train-density's (as ``mammoview_evaluate`` marks an evaluation's): a run
+#: folder whose metrics.json lacks it holds another command's, which a run must not replace
+METRICS_KEY = "mammoview_train_density"
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,7 @@ def train_density(cfg: DensityConfig, data: DensityData, out: Path, progress: bo
     if not np.any(data.split == "val"):  # (density_metrics failed after the first epoch: "axis 1 is out of bounds")
         raise ValueError("no validation image with a density label: the epoch is chosen by the validation kappa "
                          "(use the split.json of a patch set with validation patients)")  # fmt: skip
+    check_density_out(out)
     configure_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -254,15 +260,39 @@ def train_density(cfg: DensityConfig, data: DensityData, out: Path, progress: bo
             best_metrics = {**m, "epoch": epoch}
     assert best_state is not None
     net.load_state_dict(best_state)
+    best_metrics[METRICS_KEY] = 1
     best_metrics["history"] = history
     best_metrics["config"] = {**asdict(cfg), "canvas_px": list(cfg.canvas_px)}
     best_metrics["seconds"] = round(time.time() - t0, 1)
     atomic_write_text(out / "metrics.json", json.dumps(best_metrics, indent=1) + "\n")
     plot_confusion(best_metrics["val_images"]["confusion"], [c.upper() for c in CATEGORIES], out / "confusion.png",
                    "density, CBIS validation images")  # fmt: skip
-    (out / "report.md").write_text(report(best_metrics))
-    torch.save(best_state, out / "best_state.pt")  # our own file, read back with weights_only=True
+    atomic_write_text(out / "report.md", report(best_metrics))
+    buffer = io.BytesIO()  # our own file, read back with weights_only=True; written whole or not at all
+    torch.save(best_state, buffer)
+    atomic_write_bytes(out / "best_state.pt", buffer.getvalue(), private=False)
     return best_metrics
+
+
+def check_density_out(out: Path) -> None:
+    """Refuse a run folder holding another command's output (an evaluation's metrics.json, a ``train`` run): the
+    run replaced its metrics.json.  An earlier density run's is replaced, as a run again is meant to; one written
+    before :data:`METRICS_KEY` is known by its validation images and density categories."""
+    from mammoview.training.jsonfile import read_json
+
+    held = out / "metrics.json"
+    if held.exists():
+        try:
+            doc = read_json(held)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"--out {out}: {exc} (remove it, or choose another --out)") from None
+        earlier = "val_images" in doc and doc.get("classes") == list(CATEGORIES)
+        if METRICS_KEY not in doc and ("mammoview_evaluate" in doc or not earlier):
+            raise FileExistsError(f"--out {out} holds another command's metrics.json (not a train-density run's): "
+                                  "choose another --out")  # fmt: skip
+    run = next((p for p in (out / "summary.json", out / "checkpoints") if p.exists()), None)
+    if run is not None:
+        raise FileExistsError(f"--out {out} holds a `mammoview train` run ({run.name}): choose another --out")
 
 
 def density_entry(cfg: DensityConfig, metrics: dict[str, Any], name: str, version: str, command: str) -> ModelEntry:
