@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mammoview.cli.options import add_map_windows_option, probability
+from mammoview.cli.options import add_map_windows_option, model_version, probability
 
 if TYPE_CHECKING:
     from mammoview.training.install import InstallOptions
@@ -21,6 +21,7 @@ def add_install_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--make-default", action="store_true", help="make the installed model the default")
     p.add_argument(
         "--model-version",
+        type=model_version,
         default="1.0.0",
         metavar="X.Y.Z",
         help="version of the installed model (shown in exports; bump it when the weights or the operating "

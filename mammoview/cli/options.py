@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import unicodedata
 from pathlib import Path
 
 
@@ -21,6 +22,18 @@ def probability(text: str) -> float:
     if not 0.0 <= value <= 1.0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text!r}")
     return value
+
+
+def model_version(text: str) -> str:
+    """A model's version (argparse type): it goes into models/manifest.json and the viewer's labels and exports, so
+    it must say something and stay on one line: not empty nor blank, no control characters (a newline, a tab) nor
+    invisible ones (a right-to-left override that would show another version than the one stored)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"a model version must not be empty or blank, got {text!r} (e.g. 1.0.0)")
+    bad = next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise argparse.ArgumentTypeError(f"a model version is one line of visible text; {text!r} holds {bad!r}")
+    return text
 
 
 def device_name(text: str) -> str:

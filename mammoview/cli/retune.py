@@ -6,6 +6,7 @@ import argparse
 import shlex
 from pathlib import Path
 
+from mammoview.cli.options import model_version
 from mammoview.terminal import say
 
 
@@ -23,7 +24,7 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("name", help="the installed model's name")
     p.add_argument("--models-dir", type=Path, metavar="DIR", required=True,
                    help="models folder whose manifest is rewritten (e.g. a copy of models/)")  # fmt: skip
-    p.add_argument("--model-version", required=True, metavar="V", help="the entry's new version")
+    p.add_argument("--model-version", type=model_version, required=True, metavar="V", help="the entry's new version")
     p.add_argument("--finding-threshold", type=float, metavar="P", help="the new operating point")
     p.add_argument("--threshold-from", type=Path, metavar="METRICS_JSON",
                    help="the operating point of 1 false positive per CBIS validation image of this evaluation "

@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from mammoview.cli.options import count, preprocess_value, real
+from mammoview.cli.options import count, model_version, preprocess_value, real
 from mammoview.terminal import say
 
 
@@ -41,7 +41,9 @@ def add_subparser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--threads", type=count(1), default=None, metavar="N", help="CPU threads")
     p.add_argument("--install-to", type=Path, metavar="MODELS_DIR", help="install the best epoch there")
     p.add_argument("--name", default="mammoview-density", help="model name when installing")
-    p.add_argument("--model-version", default="1.0.0", metavar="VERSION", help="model version when installing")
+    p.add_argument(
+        "--model-version", type=model_version, default="1.0.0", metavar="VERSION", help="model version when installing"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 

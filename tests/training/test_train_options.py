@@ -32,3 +32,36 @@ def test_a_density_learning_rate_that_is_none_is_refused(tmp_path, capsys, value
     with pytest.raises(SystemExit) as exit_:
         main(["train-density", "--split", str(tmp_path / "s.json"), "--out", str(tmp_path / "run"), f"--lr={value}"])
     assert exit_.value.code == 2 and "argument --lr:" in capsys.readouterr().err
+
+
+VERSION_COMMANDS = [["train"], ["train-density"], ["ensemble"], ["retune", "some-model"]]
+
+
+@pytest.mark.parametrize("command", VERSION_COMMANDS, ids=lambda c: c[0])
+@pytest.mark.parametrize("version", ["", "   ", "1.0\n2.0", "1.0\t", "1.0\u202e", "1.0\x00"])
+def test_a_model_version_that_is_blank_or_not_one_visible_line_is_refused(tmp_path, capsys, command, version):
+    """--model-version took any text, an empty one or one with a newline, into models/manifest.json and the viewer's
+    labels."""
+    from mammoview.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, f"--model-version={version}"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "argument --model-version:" in err and "model version" in err
+
+
+def test_every_model_version_the_repository_uses_is_taken():
+    """What models/reproduce.sh, experiments.sh, the README and the model card pass (and the manifest holds)."""
+    import json
+    import re
+    from pathlib import Path
+
+    from mammoview.cli.options import model_version
+
+    root = Path(__file__).resolve().parents[2]
+    used = {m for name in ("models/reproduce.sh", "models/experiments.sh", "README.md", "models/MODEL_CARD.md")
+            for m in re.findall(r"--model-version[ =]([^\s`]+)", (root / name).read_text())}  # fmt: skip
+    used |= {e["version"] for e in json.loads((root / "models" / "manifest.json").read_text())["models"]}
+    assert len(used) >= 5
+    for version in [*sorted(used), "1.0.0", "2", "1.0.0-rc1", "2024-05 retrained", "1.0 (ü)"]:
+        assert model_version(version) == version
