@@ -77,15 +77,24 @@ def run(args: argparse.Namespace) -> int:
     if threshold is not None and not 0.0 < threshold < 1.0:
         say(f"mammoview retune: a finding threshold is a probability in (0, 1), not {threshold}")
         return 2
+    curve = operating_curve_from_metrics(args.operating_curve) if args.operating_curve else None
+    calibration = calibration_from_metrics(args.malignancy_calibration) if args.malignancy_calibration else None
+    for option, path, ran in (("--threshold-from", args.threshold_from, evaluated),
+                              ("--operating-curve", args.operating_curve, (curve or {}).get("evaluated")),
+                              ("--malignancy-calibration", args.malignancy_calibration,
+                               (calibration or {}).get("evaluated"))):  # fmt: skip
+        if path is not None and not (ran or {}).get("sha256"):  # (checked against the weights: "None None")
+            say(f"mammoview retune: {option} {path} is not an evaluation of an installed model: it names no "
+                "evaluated weights (no model.sha256); give the metrics.json of `mammoview evaluate --model "
+                f"{args.name} --models-dir {args.models_dir} --out DIR` (DIR/metrics.json)")  # fmt: skip
+            return 2
     entry = retune(
         args.models_dir,
         args.name,
         args.model_version,
         finding_threshold=threshold,
-        operating_curve=operating_curve_from_metrics(args.operating_curve) if args.operating_curve else None,
-        malignancy_calibration=(
-            calibration_from_metrics(args.malignancy_calibration) if args.malignancy_calibration else None
-        ),
+        operating_curve=curve,
+        malignancy_calibration=calibration,
         threshold_evaluated=evaluated,
         command=_command(args),
     )
