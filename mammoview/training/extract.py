@@ -8,13 +8,18 @@ Layout of ``DIR`` (docs/cad-design.md, "Patch sets"):
 - ``index.csv``: one row per patch, columns :data:`INDEX_COLUMNS`;
 - ``split.json``: patients per split (:mod:`.split`);
 - ``manifest.json``: configuration, preprocessing, decisions and counts, the SHA-256 of ``patches.npy``;
-- ``contact_<label>.png``: random patches of each class for a visual check.
+- ``contact_<label>.png``: random patches of each class for a visual check;
+- ``.extract-*/``: the next cut while it is written, renamed into place once whole (left behind only by a killed
+  extraction: remove it).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -27,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from mammoview.cad.preprocess import PreprocessConfig
-from mammoview.io.files import atomic_write_text
+from mammoview.io.files import atomic_write_text, sync_folder
 from mammoview.io.model import LoadError
 from mammoview.training import patches as pt
 from mammoview.training.contact import contact_sheet, pick_for_sheet
@@ -106,8 +111,8 @@ def extract_patch_set(
     Parameters
     ----------
     out_dir : Path
-        Created when the patches are cut (not before: a failed extraction leaves none); existing patch-set files
-        are overwritten.
+        Created when the patches are cut (not before: a failed extraction leaves none); an existing patch set is
+        replaced once the new one is written whole (until then both are on disk).
     data_dir : Path, optional
         Data root (default :func:`~mammoview.training.sources.default_data_dir`).
     pcfg, ecfg : PreprocessConfig, ExtractConfig
@@ -186,49 +191,89 @@ def extract_patch_set(
         raise ValueError(f"no patch was cut from the {len(records)} images (every patch count 0?): nothing written")
     images = np.stack(arrays)
     out_dir.mkdir(parents=True, exist_ok=True)  # only now: an extraction that failed leaves no empty folder
-    # written last, removed first: stopped in between, the new patches never stand under an old patch set's manifest
-    # (its preprocessing, read as theirs); without one, the folder is refused until it is cut again
-    (out_dir / "manifest.json").unlink(missing_ok=True)
-    np.save(out_dir / "patches.npy", images)
-    pixels = pixels_record(out_dir / "patches.npy")  # hashed once here: the patch set's id needs it (patch_identity)
-    with open(out_dir / "index.csv", "w", newline="") as fh:
+    # the new set is written whole beside the old one (a hidden folder of out_dir: the same file system) and renamed
+    # into place at the end: stopped or out of disk while writing, the old set is kept as it was. The cost: both sets
+    # on disk until then, as keeping the old one needs
+    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=out_dir))
+    try:
+        try:
+            written = _write_set(staging, images, rows, boxes, ecfg.seed,
+                                 split_document(assignment, split_records, val_fraction, ecfg.seed))  # fmt: skip
+        except OSError as exc:
+            raise OSError(exc.errno, f"{out_dir}: the new patch set could not be written ({exc.strerror or exc}); "
+                          "the old one is kept (free some space, or choose another --out)") from exc  # fmt: skip
+        elapsed = time.perf_counter() - t0
+        manifest = {
+            "format": FORMAT,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": command,
+            "data_dir": str(data_dir),
+            "sources": list(which),
+            "pixel_size_mm": pcfg.pixel_size_mm,
+            "patch_size": p,
+            "context_px": ecfg.context,
+            "slot_size": slot,
+            "channels": c,
+            "classes": list(pt.CLASSES),
+            "preprocessing": pcfg.to_dict(),
+            "normalization": f"robust z-score inside the breast mask, clipped to +-{pcfg.clip:g}",
+            "quantization": {"clip": pcfg.clip, "formula": "q = round((x + clip) / (2 clip) * 255)"},
+            "patches_npy": written["patches_npy"],
+            "extract": ecfg.to_dict(),
+            "hard_negative_miner": miner.describe() if miner is not None else None,
+            "val_fraction": val_fraction,
+            "decisions": DECISIONS,
+            "counts": count_patches(rows),
+            "n_patches": len(rows),
+            "n_images": len(records),
+            "skipped_images": skipped,
+            "notes": notes,
+            "contact_sheets": written["contact_sheets"],
+            "seconds": round(elapsed, 1),
+        }
+        atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=1) + "\n")
+        _place_set(staging, out_dir, ["patches.npy", "index.csv", "split.json", *written["contact_sheets"]])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+def _write_set(
+    folder: Path,
+    images: np.ndarray,
+    rows: list[dict[str, Any]],
+    boxes: list[tuple[float, float, float, float] | None],
+    seed: int,
+    split: dict[str, Any],
+) -> dict[str, Any]:
+    """The patch set's files in ``folder`` (flushed to disk: renamed into place next); returns the manifest's
+    entries written here (the caller's are added before it is written)."""
+    with open(folder / "patches.npy", "wb") as fh:
+        np.save(fh, images)
+        fh.flush()
+        os.fsync(fh.fileno())
+    pixels = pixels_record(folder / "patches.npy")  # hashed once here: the patch set's id needs it (patch_identity)
+    with open(folder / "index.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=INDEX_COLUMNS)
         w.writeheader()
         w.writerows(rows)
-    # after the patches and their index: an extraction stopped before this leaves the old split beside the old index
-    write_split(out_dir / "split.json", split_document(assignment, split_records, val_fraction, ecfg.seed))
-    sheets = write_contact_sheets(out_dir, images, rows, boxes, ecfg.seed)
-    elapsed = time.perf_counter() - t0
-    manifest = {
-        "format": FORMAT,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": command,
-        "data_dir": str(data_dir),
-        "sources": list(which),
-        "pixel_size_mm": pcfg.pixel_size_mm,
-        "patch_size": p,
-        "context_px": ecfg.context,
-        "slot_size": slot,
-        "channels": c,
-        "classes": list(pt.CLASSES),
-        "preprocessing": pcfg.to_dict(),
-        "normalization": f"robust z-score inside the breast mask, clipped to +-{pcfg.clip:g}",
-        "quantization": {"clip": pcfg.clip, "formula": "q = round((x + clip) / (2 clip) * 255)"},
-        "patches_npy": pixels,
-        "extract": ecfg.to_dict(),
-        "hard_negative_miner": miner.describe() if miner is not None else None,
-        "val_fraction": val_fraction,
-        "decisions": DECISIONS,
-        "counts": count_patches(rows),
-        "n_patches": len(rows),
-        "n_images": len(records),
-        "skipped_images": skipped,
-        "notes": notes,
-        "contact_sheets": [s.name for s in sheets],
-        "seconds": round(elapsed, 1),
-    }
-    atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
-    return manifest
+        fh.flush()
+        os.fsync(fh.fileno())
+    write_split(folder / "split.json", split)
+    sheets = write_contact_sheets(folder, images, rows, boxes, seed)
+    return {"patches_npy": pixels, "contact_sheets": [s.name for s in sheets]}
+
+
+def _place_set(staging: Path, out_dir: Path, names: Sequence[str]) -> None:
+    """Rename the new set's files from ``staging`` over the old set's, its manifest removed first and put last:
+    stopped in between (renames only), the new patches never stand under the old set's manifest (its preprocessing,
+    read as theirs); without one, the folder is refused until it is cut again."""
+    (out_dir / "manifest.json").unlink(missing_ok=True)
+    sync_folder(out_dir)
+    for name in names:
+        os.replace(staging / name, out_dir / name)
+    os.replace(staging / "manifest.json", out_dir / "manifest.json")
+    sync_folder(out_dir)
 
 
 def check_out_dir(out_dir: Path) -> None:
