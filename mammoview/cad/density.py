@@ -27,6 +27,7 @@ from mammoview.cad.cad_input import estimate_spacing
 from mammoview.cad.landmarks import chest_wall_side
 from mammoview.cad.preprocess import PreparedImage, PreprocessConfig, prepare_image, presentation_of, resampled_breast
 from mammoview.cad.types import DENSITY_CATEGORIES, DensityResult
+from mammoview.io.header_model import PixelSpacing
 from mammoview.io.model import MammoImage
 
 FloatArray = npt.NDArray[np.float32]
@@ -95,7 +96,21 @@ def view_canvas(
     demo R CC's chest wall moved its category from c to d).
     """
     _, inner, pres, spacing = without_border(image, presentation_of(image) if presentation is None else presentation)
-    return breast_canvas(prepare_image(inner, preprocess, spacing, presentation=pres), shape)
+    return _canvas_of(inner, preprocess, shape, pres, spacing)
+
+
+def read_canvas(model: object, image: MammoImage, presentation: FloatArray, spacing: PixelSpacing) -> FloatArray:
+    """The density ``model``'s canvas of a view as the CAD read it (upright, without its black border, at
+    ``spacing``: :func:`~mammoview.cad.pipeline.analyse_study` hands it over, so the border is looked for once)."""
+    from mammoview.cad.weights import LoadedModel
+
+    assert isinstance(model, LoadedModel)
+    return _canvas_of(image, model.preprocess, canvas_shape(model.entry.extra), presentation, spacing)
+
+
+def _canvas_of(image: MammoImage, preprocess: PreprocessConfig, shape: tuple[int, int], presentation: FloatArray,
+               spacing: PixelSpacing) -> FloatArray:  # fmt: skip
+    return breast_canvas(prepare_image(image, preprocess, spacing, presentation=presentation), shape)
 
 
 def breast_at_detector_grid(image: MammoImage, presentation: FloatArray | None = None) -> bool:

@@ -20,7 +20,7 @@ import torch
 from mammoview.cad.border import without_border
 from mammoview.cad.cad_input import ImageRefused, check_cad_input
 from mammoview.cad.density import assess as assess_density
-from mammoview.cad.density import density_canvas, per_breast
+from mammoview.cad.density import per_breast, read_canvas
 from mammoview.cad.device import deterministic
 from mammoview.cad.findings import DEFAULT_MAX_FINDINGS, MapGeometry, findings_from_maps, image_scores
 from mammoview.cad.heatmaps import gradcam_heatmaps, to_heatmap
@@ -135,13 +135,36 @@ def analyse_image(
     Progress
         ``done`` of 1000.
     """
+    result, _ = yield from _read_view(model, image, spacing, presentation, device, cam, cancel, max_findings,
+                                      threshold, tile, flip, calibrated, malignancy)  # fmt: skip
+    return result
+
+
+#: A view as the networks read it: upright, without its black border, its presentation values and spacing
+ViewRead = tuple[MammoImage, FloatArray, PixelSpacing]
+
+
+def _read_view(
+    model: LoadedModel,
+    image: MammoImage,
+    spacing: PixelSpacing | None,
+    presentation: FloatArray | None,
+    device: str | torch.device | None,
+    cam: CamMethod,
+    cancel: CancelFlag,
+    max_findings: int,
+    threshold: float | None,
+    tile: int | None,
+    flip: bool | None,
+    calibrated: bool,
+    malignancy: LoadedModel | None,
+) -> ProgressGenerator[tuple[ImageCadResult, ViewRead]]:
+    """:func:`analyse_image`, and the view it read (for the density network: the border is looked for once)."""
     if is_upside_down(image):
         upright, presentation = turned_upright(image, presentation)
-        result = yield from analyse_image(model, upright, device=device, cam=cam, cancel=cancel, spacing=spacing,
-                                          max_findings=max_findings, threshold=threshold, tile=tile, flip=flip,
-                                          calibrated=calibrated, malignancy=malignancy,
-                                          presentation=presentation)  # fmt: skip
-        return on_stored_grid(result)
+        result, read = yield from _read_view(model, upright, spacing, presentation, device, cam, cancel, max_findings,
+                                             threshold, tile, flip, calibrated, malignancy)  # fmt: skip
+        return on_stored_grid(result), read
     check_cancel(cancel)
     check_cad_input(image.info)
     if presentation is None:  # (prepare_image would compute it otherwise: no extra cost)
@@ -149,7 +172,7 @@ def analyse_image(
     border, inner, presentation, sp = without_border(image, presentation, spacing)
     result = yield from _analyse_image(model, inner, sp, presentation, device, cam, cancel, max_findings, threshold,
                                        tile, flip, calibrated, malignancy)  # fmt: skip
-    return border.on_stored_grid(result, image.shape) if border else result
+    return (border.on_stored_grid(result, image.shape) if border else result), (inner, presentation, sp)
 
 
 def _analyse_image(
@@ -317,20 +340,19 @@ def analyse_study(
     for i, img in enumerate(imgs):
         check_cancel(cancel)
         label = img.view.label if img.view is not None else img.path.name
-        # the presentation values, computed once for every network of this view (~40 ms each for a full-field one)
-        shared = model.verifier is not None or malignancy is not None or density is not None
-        presentation = presentation_of(img) if shared else None
-        gen = analyse_image(model, img, cam=cam, cancel=cancel, max_findings=max_findings, tile=tile,
-                            malignancy=malignancy, presentation=presentation)  # fmt: skip
+        # the view as the detector read it (upright, without a black border: found once), and its presentation
+        # values, computed once for every network of this view (~40 ms each for a full-field one)
+        gen = _read_view(model, img, None, None, None, cam, cancel, max_findings, None, tile, None, True, malignancy)
         while True:
             try:
                 p = next(gen)
             except StopIteration as stop:
-                results.append(stop.value)
+                result, read = stop.value
+                results.append(result)
                 analysed.append(img)
                 if density is not None:  # a view the detector found no breast in gets no density (an empty canvas)
-                    canvas = density_canvas(density, img, presentation)
-                    canvases[str(img.path)] = canvas if stop.value.breast_found is not False else np.zeros_like(canvas)
+                    canvas = read_canvas(density, *read)
+                    canvases[str(img.path)] = canvas if result.breast_found is not False else np.zeros_like(canvas)
                 break
             except ImageRefused as exc:  # the CAD refuses this view (e.g. an absurd pixel spacing); the others run
                 skipped.append(SkippedImage(label, img.path.name, str(exc)))

@@ -193,3 +193,31 @@ def test_a_view_the_cad_refuses_is_not_looked_at_for_a_border(monkeypatch, tmp_p
     monkeypatch.setattr(border_module, "resample", refused)
     found, inner, _, _ = without_border(strip, presentation_of(strip))
     assert found == Border() and inner is strip
+
+
+def test_a_study_looks_for_each_views_border_once(demo_dir, shipped_detector, monkeypatch) -> None:
+    """analyse_study with the density network: the detector's road and the density canvas each looked for the
+    border (a ~1 mm copy and a breast mask: ~55 ms a framed full-field view, twice); the canvas is now made from
+    the view as the detector read it, and gives the unframed view's density."""
+    from mammoview.cad import border as border_module
+    from mammoview.cad.density import TASK
+    from mammoview.cad.pipeline import analyse_study
+    from mammoview.cad.weights import default_models_dir, list_installed, load_model
+
+    root = default_models_dir()
+    if not any(r.entry.task == TASK for r in list_installed(root)):
+        pytest.skip(f"no density model installed in {root}")
+    density = load_model(models_dir=root, device="cpu", task=TASK)
+    image = read_image(demo_dir / "1-282.dcm")
+    width = round(10 / estimate_spacing(*image.shape).col_mm)
+    right = brighter_half(presentation_of(image)) == "right"
+    stored = np.pad(image.stored, ((0, 0), (0, width) if right else (width, 0)), constant_values=image.stored.min())
+    framed = replace(image, stored=stored, info=replace(image.info, rows=stored.shape[0], columns=stored.shape[1]))
+    plain = drain(analyse_study(shipped_detector, [image], density=density))
+    looked: list[object] = []
+    real = border_module.black_border
+    monkeypatch.setattr(border_module, "black_border", lambda *a, **k: looked.append(a) or real(*a, **k))
+    got = drain(analyse_study(shipped_detector, [framed], density=density))
+    assert len(looked) == 1
+    a, b = plain.breasts[image.view.laterality].density, got.breasts[image.view.laterality].density
+    assert a is not None and b is not None and b.probabilities == pytest.approx(a.probabilities)
