@@ -16,11 +16,11 @@ from pathlib import Path
 def probability(text: str) -> float:
     """A threshold: a number in [0, 1] (argparse type)."""
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text!r}")
+        value: float = real(0.0, 1.0)(text)
+    except argparse.ArgumentTypeError as exc:
+        if str(exc).startswith("not a number"):
+            raise
+        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text!r}") from None  # (nan too)
     return value
 
 
