@@ -242,16 +242,20 @@ def test_a_folder_given_up_and_taken_back_in_one_beat_is_said_neither_lost_nor_b
     assert len(ReadStore(reader.store.folder).load(reader.read_key).marks) == 2 and not reader.unsaved
 
 
-def test_the_window_names_the_viewer_that_holds_the_folder_now(refused_window, load, tmp_path, monkeypatch):
+def test_the_window_names_the_viewer_that_holds_the_folder_now(refused_window, qtbot, load, tmp_path, monkeypatch):
     """Another viewer took the folder after the one that refused it quit: the lasting "Reads not saved" kept naming
     the first, and the window's saves, now naming the second, each opened a critical dialog for the same cause."""
     w = refused_window
     load(w, [batch(tmp_path / "batch")])
     another_viewer_takes_the_folder(Path(f"{os.path.realpath(w.cad.reader.store.folder)}.lock"), tmp_path)
-    read_lock._beat()
-    QtCore.QCoreApplication.processEvents()  # (said by a queued signal)
-    label = w.statusBar().findChild(QtWidgets.QLabel, "reads_refused")
-    assert label is not None and label.isVisible() and "process 5151 on ws-mammo-2" in label.toolTip(), label.toolTip()
+    read_lock._beat()  # (or the 50 ms heartbeat's own beat, whose queued signal may come after this one's)
+
+    def names_the_second() -> None:
+        label = w.statusBar().findChild(QtWidgets.QLabel, "reads_refused")
+        assert label is not None and label.isVisible(), label
+        assert "process 5151 on ws-mammo-2" in label.toolTip(), label.toolTip()
+
+    qtbot.waitUntil(names_the_second, timeout=5_000)
     said: list[str] = []
     w.problemsReported.connect(lambda title, text: said.append(title))
     w.cad.reader.add(View.LCC, "LCC.dcm", 10.0, 20.0, MarkKind.MASS)  # not saved: said in the status bar only
