@@ -34,6 +34,7 @@ import pydicom
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
+from mammoview.cad import sr_tables
 from mammoview.cad.cad_input import IMPLANT_NOTE, SYNTHESIZED_NOTE
 from mammoview.cad.types import BreastScore, Finding, FindingKind, ImageCadResult, ModelInfo
 from mammoview.io.dicom import has_dicom_preamble
@@ -159,6 +160,7 @@ def study_sr(
     if not results:
         raise SrError("no CAD result to report")
     results, headers = _one_per_instance(results, [_header(r.path) for r in results])
+    sr_tables.preload()  # (the first SR of a process: highdicom's attribute table, read without holding the GIL long)
     try:
         with warnings.catch_warnings():  # single-component patient names (CBIS-DDSM) are the source's business
             warnings.filterwarnings("ignore", message=".*intended person name.*", category=UserWarning)
