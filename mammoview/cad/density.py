@@ -21,12 +21,12 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from mammoview.cad.border import without_border
 from mammoview.cad.breast_mask import STRUCTURE_MAX_MM
 from mammoview.cad.cad_input import estimate_spacing
 from mammoview.cad.landmarks import chest_wall_side
 from mammoview.cad.preprocess import PreparedImage, PreprocessConfig, prepare_image, presentation_of, resampled_breast
 from mammoview.cad.types import DENSITY_CATEGORIES, DensityResult
+from mammoview.cad.view_read import ViewRead, read_view
 from mammoview.io.header_model import PixelSpacing
 from mammoview.io.model import MammoImage
 
@@ -90,22 +90,22 @@ def view_canvas(
 ) -> FloatArray:
     """A view's density canvas (:func:`breast_canvas` of the ``prepare`` road), as training and inference make it.
 
-    Read without a black border beyond the chest wall, as the CAD reads it
-    (:func:`~mammoview.cad.border.without_border`): the canvas is cropped to the breast, but on its coarse grid the
-    cell across the chest wall and the black beyond it joined the breast as a dark column (10 mm of black beyond the
-    demo R CC's chest wall moved its category from c to d).
+    Read as the CAD reads it (:func:`~mammoview.cad.view_read.read_view`): upright, and without a black border
+    beyond the chest wall: the canvas is cropped to the breast, but on its coarse grid the cell across the chest wall
+    and the black beyond it joined the breast as a dark column (10 mm of black beyond the demo R CC's chest wall
+    moved its category from c to d).
     """
-    _, inner, pres, spacing = without_border(image, presentation_of(image) if presentation is None else presentation)
-    return _canvas_of(inner, preprocess, shape, pres, spacing)
+    read = read_view(image, presentation)
+    return _canvas_of(read.image, preprocess, shape, read.presentation, read.spacing)
 
 
-def read_canvas(model: object, image: MammoImage, presentation: FloatArray, spacing: PixelSpacing) -> FloatArray:
-    """The density ``model``'s canvas of a view as the CAD read it (upright, without its black border, at
-    ``spacing``: :func:`~mammoview.cad.pipeline.analyse_study` hands it over, so the border is looked for once)."""
+def read_canvas(model: object, read: ViewRead) -> FloatArray:
+    """The density ``model``'s canvas of a view as the CAD read it (:func:`~mammoview.cad.view_read.read_view`:
+    :func:`~mammoview.cad.pipeline.analyse_study` hands it over, so the border is looked for once)."""
     from mammoview.cad.weights import LoadedModel
 
     assert isinstance(model, LoadedModel)
-    return _canvas_of(image, model.preprocess, canvas_shape(model.entry.extra), presentation, spacing)
+    return _canvas_of(read.image, model.preprocess, canvas_shape(model.entry.extra), read.presentation, read.spacing)
 
 
 def _canvas_of(image: MammoImage, preprocess: PreprocessConfig, shape: tuple[int, int], presentation: FloatArray,
@@ -113,24 +113,29 @@ def _canvas_of(image: MammoImage, preprocess: PreprocessConfig, shape: tuple[int
     return breast_canvas(prepare_image(image, preprocess, spacing, presentation=presentation), shape)
 
 
-def breast_at_detector_grid(image: MammoImage, presentation: FloatArray | None = None) -> bool:
+def breast_at_detector_grid(
+    image: MammoImage, presentation: FloatArray | None = None, spacing: PixelSpacing | None = None
+) -> bool:
     """Whether :func:`~mammoview.cad.breast_mask.breast_mask` finds a breast in ``image`` at the detector's grid
     (:data:`DETECTOR_GRID_MM`), where the blank-exposure rule runs (``breast_mask.STRUCTURE_MAX_MM``): the density
-    model's coarse grid takes a blank exposure with the heel effect for a breast."""
+    model's coarse grid takes a blank exposure with the heel effect for a breast.  ``spacing``: what the image is
+    read at (else the file's, else estimated)."""
     pres = presentation_of(image) if presentation is None else presentation
-    sp = image.info.spacing or estimate_spacing(*image.shape)
+    sp = spacing or image.info.spacing or estimate_spacing(*image.shape)
     return bool(resampled_breast(pres, sp, DETECTOR_GRID_MM)[1].any())
 
 
 def _canvas(model: object, image: MammoImage) -> FloatArray:
     """:func:`density_canvas`, all zero where the detector's grid finds no breast (what :func:`analyse_study`
-    decides by the detector's word): without the detector, as `mammoview density` runs."""
+    decides by the detector's word): without the detector, as `mammoview density` runs.  The view is read as
+    :func:`~mammoview.cad.pipeline.analyse_study` reads it (:func:`~mammoview.cad.view_read.read_view`)."""
     from mammoview.cad.weights import LoadedModel
 
     assert isinstance(model, LoadedModel)
-    pres = presentation_of(image)
-    canvas = density_canvas(model, image, pres)
-    if canvas.any() and model.preprocess.pixel_size_mm > STRUCTURE_MAX_MM and not breast_at_detector_grid(image, pres):
+    read = read_view(image)
+    canvas = read_canvas(model, read)
+    if (canvas.any() and model.preprocess.pixel_size_mm > STRUCTURE_MAX_MM
+            and not breast_at_detector_grid(read.image, read.presentation, read.spacing)):  # fmt: skip
         return np.zeros_like(canvas)
     return canvas
 

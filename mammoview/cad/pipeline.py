@@ -17,7 +17,6 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
-from mammoview.cad.border import without_border
 from mammoview.cad.cad_input import ImageRefused, check_cad_input
 from mammoview.cad.density import assess as assess_density
 from mammoview.cad.density import per_breast, read_canvas
@@ -33,7 +32,7 @@ from mammoview.cad.landmarks import nipple_point
 from mammoview.cad.malignancy import CANDIDATE_THRESHOLD
 from mammoview.cad.maps_findings import MapsFindings
 from mammoview.cad.networks.layers import CadNet
-from mammoview.cad.preprocess import prepare_image, presentation_of
+from mammoview.cad.preprocess import prepare_image
 from mammoview.cad.probability_maps import FloatArray, patch_window
 from mammoview.cad.stages import STEPS, PreparedAt, rescale, second_stage, verify_candidates
 from mammoview.cad.types import (
@@ -45,7 +44,7 @@ from mammoview.cad.types import (
     SkippedImage,
     StudyCadResult,
 )
-from mammoview.cad.upright import is_upside_down, on_stored_grid, turned_upright
+from mammoview.cad.view_read import ViewRead, read_view
 from mammoview.cad.weights import LoadedModel
 from mammoview.io.header_model import PixelSpacing
 from mammoview.io.model import Laterality, MammoImage, Study
@@ -140,10 +139,6 @@ def analyse_image(
     return result
 
 
-#: A view as the networks read it: upright, without its black border, its presentation values and spacing
-ViewRead = tuple[MammoImage, FloatArray, PixelSpacing]
-
-
 def _read_view(
     model: LoadedModel,
     image: MammoImage,
@@ -160,19 +155,12 @@ def _read_view(
     malignancy: LoadedModel | None,
 ) -> ProgressGenerator[tuple[ImageCadResult, ViewRead]]:
     """:func:`analyse_image`, and the view it read (for the density network: the border is looked for once)."""
-    if is_upside_down(image):
-        upright, presentation = turned_upright(image, presentation)
-        result, read = yield from _read_view(model, upright, spacing, presentation, device, cam, cancel, max_findings,
-                                             threshold, tile, flip, calibrated, malignancy)  # fmt: skip
-        return on_stored_grid(result), read
     check_cancel(cancel)
     check_cad_input(image.info)
-    if presentation is None:  # (prepare_image would compute it otherwise: no extra cost)
-        presentation = presentation_of(image)
-    border, inner, presentation, sp = without_border(image, presentation, spacing)
-    result = yield from _analyse_image(model, inner, sp, presentation, device, cam, cancel, max_findings, threshold,
-                                       tile, flip, calibrated, malignancy)  # fmt: skip
-    return (border.on_stored_grid(result, image.shape) if border else result), (inner, presentation, sp)
+    read = read_view(image, presentation, spacing)  # upright, without its black border
+    result = yield from _analyse_image(model, read.image, read.spacing, read.presentation, device, cam, cancel,
+                                       max_findings, threshold, tile, flip, calibrated, malignancy)  # fmt: skip
+    return read.on_stored_grid(result), read
 
 
 def _analyse_image(
@@ -351,7 +339,7 @@ def analyse_study(
                 results.append(result)
                 analysed.append(img)
                 if density is not None:  # a view the detector found no breast in gets no density (an empty canvas)
-                    canvas = read_canvas(density, *read)
+                    canvas = read_canvas(density, read)
                     canvases[str(img.path)] = canvas if result.breast_found is not False else np.zeros_like(canvas)
                 break
             except ImageRefused as exc:  # the CAD refuses this view (e.g. an absurd pixel spacing); the others run
