@@ -10,7 +10,7 @@ Layout of ``DIR`` (docs/cad-design.md, "Patch sets"):
 - ``manifest.json``: configuration, preprocessing, decisions and counts, the SHA-256 of ``patches.npy``;
 - ``contact_<label>.png``: random patches of each class for a visual check;
 - ``.extract-*/``: the next cut while it is written, renamed into place once whole (left behind only by a killed
-  extraction: remove it).
+  extraction: the next one into ``DIR`` removes it, :mod:`.staging`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -39,6 +37,7 @@ from mammoview.training.contact import contact_sheet, pick_for_sheet
 from mammoview.training.patch_identity import pixels_record
 from mammoview.training.sources import SOURCE_FOLDERS, SourceImage, SourceName, all_sources, default_data_dir
 from mammoview.training.split import split_document, split_patients, write_split
+from mammoview.training.staging import remove_leftovers, staging_folder
 
 FORMAT = "mammoview-patches/1"
 INDEX_COLUMNS = (
@@ -129,6 +128,7 @@ def extract_patch_set(
     ecfg = ecfg or pt.ExtractConfig()
     data_dir = data_dir or default_data_dir()
     check_out_dir(out_dir)
+    remove_leftovers(out_dir)  # a killed extraction's new set, before this one needs the room
     if miner is not None:
         miner.check(pcfg.to_dict())
     records = all_sources(data_dir, which)
@@ -194,8 +194,7 @@ def extract_patch_set(
     # the new set is written whole beside the old one (a hidden folder of out_dir: the same file system) and renamed
     # into place at the end: stopped or out of disk while writing, the old set is kept as it was. The cost: both sets
     # on disk until then, as keeping the old one needs
-    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=out_dir))
-    try:
+    with staging_folder(out_dir) as staging:
         try:
             written = _write_set(staging, images, rows, boxes, ecfg.seed,
                                  split_document(assignment, split_records, val_fraction, ecfg.seed))  # fmt: skip
@@ -233,8 +232,6 @@ def extract_patch_set(
         }
         atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=1) + "\n")
         _place_set(staging, out_dir, ["patches.npy", "index.csv", "split.json", *written["contact_sheets"]])
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return manifest
 
 
