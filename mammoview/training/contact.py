@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from mammoview.training.figures import save_png
+
 
 def pick_for_sheet(
     sources: Sequence[str], n: int, rng: np.random.Generator, min_per_source: int = 8
@@ -69,6 +71,4 @@ def contact_sheet(
             ax.set_xlim(-0.5, img.shape[1] - 0.5)
             ax.set_ylim(img.shape[0] - 0.5, -0.5)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    return save_png(fig, path)

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mammoview.training.figures import save_png
+
 
 def plot_learning_curves(history: Sequence[dict[str, Any]], path: Path, title: str = "") -> Path:
     """Write a PNG with three panels: loss, 3-way accuracy, validation AUC / balanced accuracy.
@@ -50,9 +52,7 @@ def plot_learning_curves(history: Sequence[dict[str, Any]], path: Path, title: s
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    return save_png(fig, path)
 
 
 def epoch_line(r: dict[str, Any]) -> str:

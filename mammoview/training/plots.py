@@ -16,6 +16,7 @@ import numpy.typing as npt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from mammoview.training.figures import save_png
 from mammoview.training.froc import DetectionScores, FrocResult
 from mammoview.training.metrics import CLASSES, roc_auc, roc_curve
 
@@ -25,8 +26,7 @@ DPI = 110
 
 def _save(fig: Figure, path: Path) -> Path:
     FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=DPI)
-    return path
+    return save_png(fig, path, dpi=DPI)
 
 
 def plot_roc(curves: Mapping[str, tuple[npt.ArrayLike, npt.ArrayLike]], path: Path, title: str) -> Path:
