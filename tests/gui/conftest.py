@@ -50,6 +50,27 @@ def process_alive(pid: int) -> bool:
         return False
 
 
+def sleep_in_helper(started: str, seconds: float) -> None:
+    """``time.sleep(seconds)``, to be run in a helper process: file ``started`` is made first, so that a test waits
+    for the call to run there (:func:`wait_for_file`), not a fixed time (on a loaded machine the call reached the
+    helper after the test had shut it down: a fresh helper ran it, and the wait the test was about followed)."""
+    import time
+
+    Path(started).touch()
+    time.sleep(seconds)
+
+
+def wait_for_file(path: Path, timeout: float = 20.0) -> None:
+    """Wait until ``path`` exists (made by :func:`sleep_in_helper`); fail the test after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{path.name} was not made in {timeout:.0f} s: the call never ran in the helper")
+        time.sleep(0.01)
+
+
 def failing_for(name: str, decode: Callable[..., object], reason: str) -> Callable[..., object]:
     """``decode`` (of an ImageInfo, and any other arguments), but a LoadError giving ``reason`` for file ``name``."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.conftest import process_alive
+from tests.gui.conftest import process_alive, sleep_in_helper, wait_for_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,7 @@ def test_the_helper_ends_when_the_viewer_process_dies(tmp_path):
             os.kill(helper_pid, signal.SIGKILL)
 
 
-def test_quitting_kills_a_decode_in_flight_so_its_waiting_thread_ends_now() -> None:
+def test_quitting_kills_a_decode_in_flight_so_its_waiting_thread_ends_now(tmp_path: Path) -> None:
     """The viewer quits with a load waiting for a decode in a helper: ``shutdown(kill=True)`` ends the helper, the
     waiting call fails at once (its job was cancelled, nothing is shown) and the window closes without waiting for
     the decode (a 30 s stand-in here; ~1 s for a J2K view, seconds on a busy machine)."""
@@ -63,17 +63,18 @@ def test_quitting_kills_a_decode_in_flight_so_its_waiting_thread_ends_now() -> N
     helper = HelperProcess()
     assert helper.call(os.getpid, fallback=lambda: -1) > 0  # started
     outcome: list[str] = []
+    running = tmp_path / "running"
 
     def waiting_load() -> None:
         try:
-            helper.call(time.sleep, 30, fallback=lambda: None)
+            helper.call(sleep_in_helper, str(running), 30, fallback=lambda: None)
             outcome.append("finished")
         except HelperCrashed:
             outcome.append("ended")
 
     thread = threading.Thread(target=waiting_load)
     thread.start()
-    time.sleep(0.5)  # the sleep is running in the helper
+    wait_for_file(running)  # the sleep is running in the helper (after a fixed 0.5 s, a fresh helper could run it)
     helper.shutdown(kill=True)
     thread.join(10)
     assert not thread.is_alive() and outcome == ["ended"]

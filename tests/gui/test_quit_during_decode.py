@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import struct
-import threading
 import time
 
 import pytest
@@ -15,35 +14,34 @@ from mammoview.gui import frames as frames_module
 from mammoview.gui.background_jobs import BackgroundJobs
 from mammoview.gui.helper_process import HelperCrashed
 from mammoview.io.model import View
+from tests.gui.conftest import sleep_in_helper, wait_for_file
 
 
 @pytest.mark.parametrize("what", ["prior load", "slice decode"])
-def test_quitting_during_a_decode_in_a_helper_does_not_wait_for_it(main_window, qtbot, what):
+def test_quitting_during_a_decode_in_a_helper_does_not_wait_for_it(main_window, qtbot, tmp_path, what):
     w = main_window
     if what == "prior load":
         helper, jobs = w.load_helper.helpers[0], w.priors.jobs
     else:
         helper, jobs = frames_module.helper, w.frames._jobs.setdefault(View.RCC, BackgroundJobs(w.frames))
     assert helper.call(os.getpid, fallback=lambda: -1) > 0  # started
-    started = threading.Event()
+    running = tmp_path / "running"
 
     def decode(progress, cancelled):  # type: ignore[no-untyped-def]
-        started.set()
         try:  # as a J2K view (of the prior, or a slice) being decoded: a 20 s stand-in
-            return helper.call(time.sleep, 20, fallback=lambda: None)
+            return helper.call(sleep_in_helper, str(running), 20, fallback=lambda: None)
         except HelperCrashed:
             return None
 
     jobs.submit(decode)
-    assert started.wait(5)
-    time.sleep(0.3)
+    wait_for_file(running)  # (a fixed 0.3 s: the close could come first, and a fresh helper then ran the 20 s)
     t0 = time.perf_counter()
     w.close()
     took = time.perf_counter() - t0
     assert took < 5, f"the window took {took:.1f} s to close: it waited for the {what}"
 
 
-def test_quitting_while_a_helper_sends_back_a_decode_ends_the_wait_for_it(main_window):
+def test_quitting_while_a_helper_sends_back_a_decode_ends_the_wait_for_it(main_window, tmp_path):
     """A helper killed while it writes a full-resolution view back (~25 MB through its pipe) left the executor's
     thread reading the rest of that message for ever: the call's future never ended, the closing window waited 30 s
     for the load job waiting on it, then Qt aborted the viewer ("QThread: Destroyed while thread is still running":
@@ -54,17 +52,16 @@ def test_quitting_while_a_helper_sends_back_a_decode_ends_the_wait_for_it(main_w
     assert helper.call(os.getpid, fallback=lambda: -1) > 0  # started
     pool = helper._pool
     manager, writer = pool._executor_manager_thread, pool._result_queue._writer
-    started = threading.Event()
+    running = tmp_path / "running"
 
     def decode(progress, cancelled):  # type: ignore[no-untyped-def]
-        started.set()
         try:  # the full decode of a preview's view (8 s: the test's own limit, where the viewer waited 120 s)
-            return helper.call(time.sleep, 20, fallback=lambda: None, timeout=8)
+            return helper.call(sleep_in_helper, str(running), 20, fallback=lambda: None, timeout=8)
         except HelperCrashed:
             return None
 
     w.jobs.submit(decode)
-    assert started.wait(5)
+    wait_for_file(running)  # (its helper, not a fresh one started after the close, is the one killed)
     os.write(writer.fileno(), struct.pack("!i", 1000))  # a result's length, its bytes not sent yet when killed
     time.sleep(0.3)
     try:
