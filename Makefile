@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_cad.py
 	$(BIN)/python benchmarks/bench_export.py
+	$(BIN)/python benchmarks/bench_gc.py
 	$(BIN)/python benchmarks/bench_training.py
 
 # Training needs ../shared/data (or MAMMOVIEW_DATA); see models/MODEL_CARD.md.

@@ -18,6 +18,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from mammoview import __version__
+from mammoview.gui import long_lived
 from mammoview.gui.icon import app_icon
 from mammoview.io.reader import SpacingOption
 
@@ -120,6 +121,7 @@ def run_viewer(paths: Sequence[str] = (), pixel_spacing: SpacingOption = None, c
     window = MainWindow(pixel_spacing=pixel_spacing, cad_options=cad_options)  # type: ignore[arg-type]
     show_first(window)
     close_on_ctrl_c(window)
+    long_lived.enable()  # (the modules loaded: kept out of the garbage collector's walks, which stall the GUI)
     if paths:
         window.open_paths(list(paths))
     return int(app.exec())

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtWidgets
 
 from mammoview.cad.types import ModelInfo, StudyCadResult
-from mammoview.gui import dialogs
+from mammoview.gui import dialogs, long_lived
 from mammoview.gui.cad_progress import CadProgress
 from mammoview.gui.cad_worker import CadJob, CadUnavailable, ModelChoice, ModelProvider
 from mammoview.io.model import MammoImage
@@ -210,6 +210,7 @@ class CadRunner(QtCore.QObject):
         if info != self.model_info or self.unavailable:
             self.model_info, self.unavailable = info, None
             self.modelChanged.emit()
+            long_lived.freeze("the CAD's models are loaded")  # (torch and the networks, for good)
 
     def _on_progress(self, job: CadJob, done: int, total: int, message: str) -> None:
         if self._current(job):
