@@ -62,6 +62,9 @@ if TYPE_CHECKING:
     from mammoview.gui.loader import LoadedStudy
     from mammoview.gui.main_window import MainWindow
 
+#: seconds the models' start-up load waits for the study being opened to go up (a large folder's scan, a slow share)
+PROBE_WAIT_S = 10.0
+
 
 class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, ConflictChoice, QtCore.QObject):
     """Owns everything CAD in one main window (created by :class:`MainWindow` as ``window.cad``)."""
@@ -154,7 +157,18 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, C
         window.hanging.arrangementChanged.connect(self._update_scores)
         self._update_findings()
         self._sync_controls()
-        QtCore.QTimer.singleShot(0, self.runner.probe)
+        QtCore.QTimer.singleShot(0, self, self._probe_after_opening)
+
+    def _probe_after_opening(self, waited_s: float = 0.0) -> None:
+        """Load the models at start-up (the runner's probe), once the study the viewer was started on is up, or at
+        once without one: loading them beside the study's decode (importing torch holds the interpreter ~0.3 s at a
+        time) doubled its time to the screen (``benchmarks/bench_startup.py``: sfm-malign-0 1.7-1.8 s after the
+        open, 0.8-1.0 s since).  A study still opening after :data:`PROBE_WAIT_S` waits no longer."""
+        w = self.window
+        if w.loaded is None and (w.scans.busy or w.jobs.busy) and waited_s < PROBE_WAIT_S:
+            QtCore.QTimer.singleShot(100, self, lambda: self._probe_after_opening(waited_s + 0.1))
+            return
+        self.runner.probe()
 
     # -- saving and quitting ------------------------------------------------------------------------------
     def _on_save_failed(self, msg: str) -> None:
