@@ -13,29 +13,25 @@ from pathlib import Path
 
 import pytest
 
-from mammoview.cad.preprocess import PreprocessConfig
-from mammoview.training.extract import extract_patch_set
-from mammoview.training.patches import ExtractConfig
-from tests.training.test_extract import SMALL, make_fake_data
-
 TINY = ["--arch", "paper_cnn", "--arch-kwargs", '{"widths": [4, 4, 8, 8]}', "--steps-per-epoch", "2",
         "--batch-size", "8", "--small-batch-size", "4", "--threads", "1", "--precision", "fp32", "--quiet"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def two_sets(tmp_path_factory) -> tuple[Path, Path]:
-    """Two patch sets of the same data with different split seeds: other validation patients."""
-    root = tmp_path_factory.mktemp("review")
-    data = make_fake_data(root / "data")
-    out = []
+def two_sets(_two_sets_made, tmp_path_factory) -> tuple[Path, Path]:
+    """Two patch sets of the same data with different split seeds: other validation patients.  Each module gets its
+    own copy (data folder and sets, the files' times kept; each manifest names the copy's data folder), as though
+    cut there."""
+    root = Path(shutil.copytree(_two_sets_made, tmp_path_factory.mktemp("review") / "copy"))
     for seed in (1, 2):
-        d = root / f"patches{seed}"
-        extract_patch_set(d, data_dir=data, pcfg=PreprocessConfig(), val_fraction=0.34, progress=False,
-                          ecfg=ExtractConfig(**{**SMALL, "seed": seed}))  # fmt: skip
-        out.append(d)
-    a, b = (json.loads((d / "split.json").read_text())["patients"] for d in out)
-    assert set(a["val"]) & set(b["train"]), "the two seeds must move some validation patients to training"
-    return out[0], out[1]
+        manifest = root / f"patches{seed}" / "manifest.json"
+        stat = manifest.stat()
+        doc = json.loads(manifest.read_text())
+        assert doc["data_dir"] == str(_two_sets_made / "data"), doc["data_dir"]
+        doc["data_dir"] = str(root / "data")
+        manifest.write_text(json.dumps(doc, indent=1) + "\n")  # (as extract-patches writes it)
+        os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return root / "patches1", root / "patches2"
 
 
 def _cli(*argv: str) -> int:
