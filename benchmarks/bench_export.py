@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from viewer_support import shown_window, wait
+from viewer_support import open_with_models, settle, shown_window, wait
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,22 +40,15 @@ def timed_stall(app: Any, start: Callable[[], object], done: Any, timeout_s: flo
     timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start(5)
-    wait_a_moment(app, 0.1)  # (ticks before it starts: a stall in the call itself counts)
+    settle(app, 0.1)  # (ticks before it starts: a stall in the call itself counts)
     t0 = time.perf_counter()
     QtCore.QTimer.singleShot(0, start)
     wait(done, timeout_s)
     t1 = time.perf_counter()
-    wait_a_moment(app, 0.1)  # (and the slots that follow ``done``)
+    settle(app, 0.1)  # (and the slots that follow ``done``)
     timer.stop()
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
     return t1 - t0, max(gaps) if gaps else float("nan")
-
-
-def wait_a_moment(app: Any, seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        app.processEvents()
-        time.sleep(0.001)
 
 
 def main() -> int:
@@ -77,17 +70,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as appdata, tempfile.TemporaryDirectory() as out:
         os.environ["MAMMOVIEW_APP_DATA"] = appdata  # (the reads of this run, not the user's)
         window = shown_window()
-        QtCore.QTimer.singleShot(0, lambda: window.open_paths([str(args.study)]))
-        wait(window.studyShown, 60.0)
-        deadline = time.perf_counter() + 60
-        while window.cad.model_info is None and window.cad.unavailable is None and time.perf_counter() < deadline:
-            wait_a_moment(app, 0.01)
-        if window.cad.unavailable is not None:
-            sys.exit(f"CAD unavailable in the viewer: {window.cad.unavailable}")
+        open_with_models(app, window, args.study)
         window.cad.first_read_done()
         QtCore.QTimer.singleShot(0, window.cad.run)
         wait(window.cad.runner.resultReady, 120.0)
-        wait_a_moment(app, 0.5)
+        settle(app, 0.5)
         if window.cad.result is None:
             sys.exit("CAD gave no result")
         rows: list[tuple[str, float, float]] = []

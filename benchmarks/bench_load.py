@@ -37,6 +37,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from viewer_support import rss_mb
+
 GOAL_S = 1.5
 
 
@@ -131,17 +133,6 @@ def recompressed(folder: Path, syntax: str, out: Path) -> Path:
     return out
 
 
-def current_rss_mb() -> float:
-    """The process's resident memory now (Linux /proc; NaN elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
 def held_rss_mb(mode: str) -> float:
     """RSS (MiB) of a fresh process showing sfm-benign-0 (``single``) or the wheel's two studies as a
     worklist with the second prefetched (``worklist``)."""
@@ -170,7 +161,7 @@ def _held(mode: str) -> None:
     for _ in range(50):
         app.processEvents()
         time.sleep(0.01)
-    print(f"{current_rss_mb():.1f}", flush=True)
+    print(f"{rss_mb():.1f}", flush=True)
     window.close()  # stops the CAD worker's thread: a QThread destroyed while running aborts the process
 
 
