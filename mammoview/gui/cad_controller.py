@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui
@@ -159,14 +160,15 @@ class CadController(CadStyle, CadDrawing, CadFindings, CadRuns, ReaderActions, C
         self._sync_controls()
         QtCore.QTimer.singleShot(0, self, self._probe_after_opening)
 
-    def _probe_after_opening(self, waited_s: float = 0.0) -> None:
+    def _probe_after_opening(self, deadline: float | None = None) -> None:
         """Load the models at start-up (the runner's probe), once the study the viewer was started on is up, or at
         once without one: loading them beside the study's decode (importing torch holds the interpreter ~0.3 s at a
         time) doubled its time to the screen (``benchmarks/bench_startup.py``: sfm-malign-0 1.7-1.8 s after the
         open, 0.8-1.0 s since).  A study still opening after :data:`PROBE_WAIT_S` waits no longer."""
         w = self.window
-        if w.loaded is None and (w.scans.busy or w.jobs.busy) and waited_s < PROBE_WAIT_S:
-            QtCore.QTimer.singleShot(100, self, lambda: self._probe_after_opening(waited_s + 0.1))
+        deadline = time.monotonic() + PROBE_WAIT_S if deadline is None else deadline
+        if w.loaded is None and (w.scans.busy or w.jobs.busy) and time.monotonic() < deadline:
+            QtCore.QTimer.singleShot(100, self, lambda: self._probe_after_opening(deadline))
             return
         self.runner.probe()
 

@@ -210,7 +210,7 @@ class CadRunner(QtCore.QObject):
         if info != self.model_info or self.unavailable:
             self.model_info, self.unavailable = info, None
             self.modelChanged.emit()
-            long_lived.freeze("the CAD's models are loaded")  # (torch and the networks, for good)
+            long_lived.freeze_once("the CAD's models are loaded")  # (torch and the networks, for good)
 
     def _on_progress(self, job: CadJob, done: int, total: int, message: str) -> None:
         if self._current(job):

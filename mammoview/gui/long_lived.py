@@ -6,7 +6,8 @@ pyqtgraph, numpy, scikit-image, torch and the networks: ~245 000 objects, nearly
 and module dicts that live as long as the process), one took 110-130 ms, and three (54-98 ms) ran while a study
 opened and its CAD ran (``benchmarks/bench_gc.py``).  So the viewer moves what is alive
 to the collector's permanent generation once the modules are loaded: when its window first shows, and when the CAD
-has loaded its models (torch); later collections walk only what the reading made since (a full one: ~1 ms).
+has first loaded its models (torch; not again at a reload, made with studies open); later collections walk only
+what the reading made since (a full one: ~1 ms).
 
 Frozen objects are still freed when their last reference goes; only garbage made of reference cycles among them is
 never collected: the few dozen garbage objects alive at a freeze (27 when the models were loaded) stay.  Only the
@@ -22,6 +23,7 @@ import logging
 log = logging.getLogger(__name__)
 
 _enabled = False
+_done: set[str] = set()
 
 
 def enable() -> None:
@@ -38,6 +40,14 @@ def freeze(when: str) -> None:
         return
     gc.freeze()
     log.debug("objects kept out of the garbage collector's walks (%s): %d", when, gc.get_freeze_count())
+
+
+def freeze_once(when: str) -> None:
+    """:func:`freeze`, the first time only for this ``when`` (the models loaded again, by a reload, are loaded with
+    studies open: their few objects in reference cycles would stay for good at each reload)."""
+    if _enabled and when not in _done:
+        _done.add(when)
+        freeze(when)
 
 
 def enabled() -> bool:

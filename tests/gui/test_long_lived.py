@@ -73,3 +73,18 @@ def test_enable_freezes_what_is_alive_and_later_freezes_too(monkeypatch):
         assert gc.get_freeze_count() >= frozen + len(kept)
     finally:
         gc.unfreeze()  # (the test session's objects back to the collector)
+
+
+def test_the_models_loaded_again_are_not_frozen_again(monkeypatch):
+    """A reload loads the models with studies open: freezing then would keep their few objects in reference cycles
+    for good, at every reload; the first load's freeze is the one that matters (torch and the networks)."""
+    monkeypatch.setattr(long_lived, "_enabled", True)
+    monkeypatch.setattr(long_lived, "_done", set())
+    try:
+        long_lived.freeze_once("models")
+        frozen = gc.get_freeze_count()
+        kept = [[n] for n in range(500)]
+        long_lived.freeze_once("models")
+        assert gc.get_freeze_count() == frozen and kept
+    finally:
+        gc.unfreeze()
