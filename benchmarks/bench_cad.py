@@ -40,7 +40,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from viewer_support import shown_window, wait
+from viewer_support import open_with_models, settle, shown_window, wait
 
 from mammoview.cad.cad_input import estimate_spacing
 from mammoview.cad.density import assess as assess_density
@@ -178,8 +178,9 @@ def sliding_window(
 def gui_stall(files: list[Path], models_dir: Path | None) -> tuple[float, float, int]:
     """Longest gap between 5 ms timer ticks of the viewer's event loop while it runs CAD on the study.
 
-    The real main window (offscreen unless a display is set), the study opened as a reader would,
-    then "Run CAD": the worker thread runs the shipped model while the GUI thread only repaints.
+    The real main window (offscreen unless a display is set), the study opened as a reader would, the first read
+    marked done, then "Run CAD": the worker thread runs the shipped model while the GUI thread only repaints, then
+    the results go up (overlays, findings, scores: on the GUI thread, counted too, 0.5 s after ``resultReady``).
     Returns (longest gap s, CAD wall time s, ticks).
     """
     import os
@@ -194,23 +195,18 @@ def gui_stall(files: list[Path], models_dir: Path | None) -> tuple[float, float,
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     configure_pyqtgraph()
     window = shown_window()
-    QtCore.QTimer.singleShot(0, lambda: window.open_paths([str(files[0].parent)]))
-    wait(window.studyShown, 60.0)
-    deadline = time.perf_counter() + 60
-    while window.cad.model_info is None and window.cad.unavailable is None and time.perf_counter() < deadline:
-        app.processEvents()
-        time.sleep(0.01)
-    if window.cad.unavailable is not None:
-        sys.exit(f"CAD unavailable in the viewer: {window.cad.unavailable}")
+    open_with_models(app, window, files[0].parent)
     ticks: list[float] = []
     timer = QtCore.QTimer()
     timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start(5)
     t0 = time.perf_counter()
+    window.cad.first_read_done()  # (before it, the results stay hidden: nothing to draw)
     QtCore.QTimer.singleShot(0, window.cad.run)
     wait(window.cad.runner.resultReady, 120.0)
     t1 = time.perf_counter()
+    settle(app, 0.5)  # (the results going up: overlays, findings panel, scores, their paint)
     timer.stop()
     window.cad.shutdown()
     window.jobs.shutdown()
