@@ -18,10 +18,24 @@ from mammoview.cad.preprocess import presentation_of
 from mammoview.cad.resample import brighter_half
 from mammoview.io import read_image
 from mammoview.io.header_model import PixelSpacing
+from mammoview.io.model import MammoImage
 from tests.cad.conftest import make_image
 from tests.synthetic import synthetic_breast
 
 SPACING = PixelSpacing(0.1, 0.1, source="test")
+
+
+def framed_view(image: MammoImage, mm: float = 10.0, name: str | None = None) -> tuple[MammoImage, int, bool]:
+    """``image`` with ``mm`` of black (its own darkest value: the presentation range stays) added beyond its chest
+    wall, as a framed export gives it (renamed ``name``); the columns added, and whether the chest wall is on the
+    left.  (The demo's files have no spacing: the estimate from the height stays.)"""
+    width = round(mm / estimate_spacing(*image.shape).col_mm)
+    left = brighter_half(presentation_of(image)) == "left"
+    stored = np.pad(image.stored, ((0, 0), (width, 0) if left else (0, width)), constant_values=image.stored.min())
+    info = replace(image.info, rows=stored.shape[0], columns=stored.shape[1])
+    if name is not None:
+        info = replace(info, path=image.path.with_name(name))
+    return replace(image, stored=stored, info=info), width, left
 
 
 def _presentation(pixels: np.ndarray) -> np.ndarray:
@@ -64,13 +78,8 @@ def test_the_cad_reads_a_view_with_a_black_border_as_the_view_without(demo_dir, 
     nipple as the view itself, placed on the framed image's stored grid (before, the findings at the chest wall
     were lost)."""
     image = read_image(demo_dir / "1-280.dcm")
-    sp = estimate_spacing(*image.shape)  # (the demo's files have no spacing; columns added leave the estimate)
     assert image.info.spacing is None
-    width = round(10 / sp.col_mm)
-    left = brighter_half(presentation_of(image)) == "left"
-    low = image.stored.min()  # black as the image's own darkest value: the presentation range stays the same
-    pad = ((0, 0), (width, 0) if left else (0, width))
-    framed = replace(image, stored=np.pad(image.stored, pad, constant_values=low))
+    framed, width, left = framed_view(image)
     dx = width if left else 0
     a, b = drain(analyse_image(shipped_detector, image)), drain(analyse_image(shipped_detector, framed))
     assert (b.width, b.height) == (a.width + width, a.height)
@@ -166,11 +175,7 @@ def test_the_density_model_reads_a_view_with_a_black_border_as_the_view_without(
         pytest.skip(f"no density model installed in {root}")
     density = load_model(models_dir=root, device="cpu", task=TASK)
     image = read_image(demo_dir / "1-282.dcm")
-    width = round(10 / estimate_spacing(*image.shape).col_mm)
-    right = brighter_half(presentation_of(image)) == "right"
-    stored = np.pad(image.stored, ((0, 0), (0, width) if right else (width, 0)), constant_values=image.stored.min())
-    framed = replace(image, stored=stored, info=replace(image.info, rows=stored.shape[0], columns=stored.shape[1],
-                                                         path=image.path.with_name("framed.dcm")))  # fmt: skip
+    framed, _, _ = framed_view(image, name="framed.dcm")
     np.testing.assert_array_equal(density_canvas(density, framed), density_canvas(density, image))
     got = assess(density, [image, framed])
     assert got[str(framed.path)].probabilities == pytest.approx(got[str(image.path)].probabilities)
@@ -209,10 +214,7 @@ def test_a_study_looks_for_each_views_border_once(demo_dir, shipped_detector, mo
         pytest.skip(f"no density model installed in {root}")
     density = load_model(models_dir=root, device="cpu", task=TASK)
     image = read_image(demo_dir / "1-282.dcm")
-    width = round(10 / estimate_spacing(*image.shape).col_mm)
-    right = brighter_half(presentation_of(image)) == "right"
-    stored = np.pad(image.stored, ((0, 0), (0, width) if right else (width, 0)), constant_values=image.stored.min())
-    framed = replace(image, stored=stored, info=replace(image.info, rows=stored.shape[0], columns=stored.shape[1]))
+    framed, _, _ = framed_view(image)
     plain = drain(analyse_study(shipped_detector, [image], density=density))
     looked: list[object] = []
     real = border_module.black_border
