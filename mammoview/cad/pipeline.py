@@ -134,32 +134,32 @@ def analyse_image(
     Progress
         ``done`` of 1000.
     """
-    result, _ = yield from _read_view(model, image, spacing, presentation, device, cam, cancel, max_findings,
-                                      threshold, tile, flip, calibrated, malignancy)  # fmt: skip
+
+    def analyse(upright: MammoImage, sp: PixelSpacing, pres: FloatArray) -> ProgressGenerator[ImageCadResult]:
+        return _analyse_image(model, upright, sp, pres, device, cam, cancel, max_findings, threshold, tile, flip,
+                              calibrated, malignancy)  # fmt: skip
+
+    result, _ = yield from _read_view(image, spacing, presentation, cancel, analyse)
     return result
 
 
+#: the detector's analysis of a view as read (:func:`_analyse_image`, its options bound): image, spacing, presentation
+Analysis = Callable[[MammoImage, PixelSpacing, FloatArray], ProgressGenerator[ImageCadResult]]
+
+
 def _read_view(
-    model: LoadedModel,
     image: MammoImage,
     spacing: PixelSpacing | None,
     presentation: FloatArray | None,
-    device: str | torch.device | None,
-    cam: CamMethod,
     cancel: CancelFlag,
-    max_findings: int,
-    threshold: float | None,
-    tile: int | None,
-    flip: bool | None,
-    calibrated: bool,
-    malignancy: LoadedModel | None,
+    analyse: Analysis,
 ) -> ProgressGenerator[tuple[ImageCadResult, ViewRead]]:
-    """:func:`analyse_image`, and the view it read (for the density network: the border is looked for once)."""
+    """``analyse`` of ``image`` as the networks read it (upright, without its black border), its result put back on
+    the stored grid, and the view read (for the density network: the border is looked for once)."""
     check_cancel(cancel)
     check_cad_input(image.info)
-    read = read_view(image, presentation, spacing)  # upright, without its black border
-    result = yield from _analyse_image(model, read.image, read.spacing, read.presentation, device, cam, cancel,
-                                       max_findings, threshold, tile, flip, calibrated, malignancy)  # fmt: skip
+    read = read_view(image, presentation, spacing)
+    result = yield from analyse(read.image, read.spacing, read.presentation)
     return read.on_stored_grid(result), read
 
 
@@ -330,7 +330,8 @@ def analyse_study(
         label = img.view.label if img.view is not None else img.path.name
         # the view as the detector read it (upright, without a black border: found once), and its presentation
         # values, computed once for every network of this view (~40 ms each for a full-field one)
-        gen = _read_view(model, img, None, None, None, cam, cancel, max_findings, None, tile, None, True, malignancy)
+        gen = _read_view(img, None, None, cancel, lambda im, sp, pres: _analyse_image(
+            model, im, sp, pres, None, cam, cancel, max_findings, None, tile, None, True, malignancy))  # fmt: skip
         while True:
             try:
                 p = next(gen)
